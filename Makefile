@@ -1,0 +1,124 @@
+# aaPanel — build, run, check, bench, install.
+# GNU make + pkg-config. `make help` lists the targets.
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+SHAREDIR   ?= $(PREFIX)/share/aapanel
+SYSCONFDIR ?= /etc/aapanel
+UNITDIR    ?= /lib/systemd/system
+
+BUILD   := build
+PORT    ?= 8080
+CC      ?= cc
+
+PKGS    := libconfig json-c sqlite3 libsystemd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Werror
+HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude $(PKG_CFLAGS) -MMD -MP
+LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -O1
+LDFLAGS_ALL += -fsanitize=address,undefined
+else
+ALL_CFLAGS  += $(HARDEN)
+endif
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/pages/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/src/main.o
+LIB      := $(BUILD)/libaapanel.a
+BIN      := $(BUILD)/aapanel
+BARE     := $(BUILD)/bench-bare
+
+UNIT_SRC := $(wildcard tests/unit/check_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+INTEG    := $(sort $(wildcard tests/integration/t_*.sh))
+
+# Rebuild everything when the flags change (e.g. SANITIZE=1 ↔ 0).
+FLAGS_STAMP := $(BUILD)/.flags
+$(shell mkdir -p $(BUILD) && echo '$(ALL_CFLAGS) $(LDFLAGS_ALL)' | cmp -s - $(FLAGS_STAMP) || echo '$(ALL_CFLAGS) $(LDFLAGS_ALL)' > $(FLAGS_STAMP))
+
+.PHONY: all deps run check unit integration bench install uninstall clean help fmt fuzz valgrind
+
+all: $(BIN) $(BARE)
+
+help:
+	@echo "make            build $(BIN)"
+	@echo "make run        the whole panel on http://127.0.0.1:$(PORT) (PORT= overrides)"
+	@echo "make check      every unit and integration test (SANITIZE=1 for ASan+UBSan)"
+	@echo "make unit       unit tests only;  make integration  integration tests only"
+	@echo "make bench      wrk benchmark: static file vs bare libfcgi vs templated page"
+	@echo "make install    install under PREFIX=$(PREFIX) (DESTDIR honoured)"
+
+deps:
+	@scripts/install-deps.sh --check >/dev/null 2>&1 || scripts/install-deps.sh
+
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(LIB)
+	$(CC) -o $@ $(MAIN_OBJ) $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+
+$(BARE): $(BUILD)/obj/bench/bare.o
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) -lfcgi
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) $(CHECK_LIBS) -lm
+
+unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do \
+		CK_FORK=yes AAPANEL_SRCDIR=$(CURDIR) $$t || fail=1; \
+	done; exit $$fail
+
+integration: all
+	@AAPANEL_SRCDIR=$(CURDIR) tests/integration/run.sh $(INTEG)
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@PORT=$(PORT) scripts/dev-run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(SYSCONFDIR)/profiles \
+		$(DESTDIR)$(SHAREDIR)/nginx $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/aapanel
+	cp -R templates static po $(DESTDIR)$(SHAREDIR)/
+	install -m 0644 conf/nginx/*.conf $(DESTDIR)$(SHAREDIR)/nginx/
+	install -m 0640 conf/aapanel.cfg $(DESTDIR)$(SYSCONFDIR)/aapanel.cfg
+	install -m 0640 conf/profiles/*.cfg $(DESTDIR)$(SYSCONFDIR)/profiles/
+	for u in conf/systemd/*; do [ -f "$$u" ] && install -m 0644 "$$u" $(DESTDIR)$(UNITDIR)/ || true; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/aapanel
+	rm -rf $(DESTDIR)$(SHAREDIR)
+
+fmt:
+	clang-format -i $(wildcard src/*.c src/pages/*.c include/aapanel/*.h tests/unit/*.c bench/*.c)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

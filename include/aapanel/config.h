@@ -1,0 +1,149 @@
+/*
+ * config.h — the panel's configuration: conf/aapanel.cfg (base) overlaid by
+ * conf/profiles/<profile>.cfg, validated against a schema before anything is
+ * served. The loaded configuration is a plain struct of typed values.
+ */
+#ifndef AAPANEL_CONFIG_H
+#define AAPANEL_CONFIG_H
+
+#include "aapanel/common.h"
+
+enum ap_profile {
+	AP_PROFILE_DEVELOPMENT,
+	AP_PROFILE_PRODUCTION,
+	AP_PROFILE_TEST,
+	AP_PROFILE__MAX
+};
+
+/* "development" | "production" | "test". */
+const char *ap_profile_name(enum ap_profile p);
+/* Accepts the full names and the aliases dev, prod. False when unknown. */
+bool ap_profile_parse(const char *s, enum ap_profile *out);
+
+/* Why a profile was chosen (logged at startup). */
+enum ap_profile_source {
+	AP_PROFILE_FROM_FLAG,   /* --profile */
+	AP_PROFILE_FROM_ENV,    /* AAPANEL_ENV */
+	AP_PROFILE_FROM_SOURCE, /* running from a source checkout */
+	AP_PROFILE_FROM_DEFAULT /* installed copy → production */
+};
+
+/*
+ * Choose the profile: flag (may be NULL), else env value (may be NULL,
+ * normally getenv("AAPANEL_ENV")), else detection: root_dir is a source
+ * checkout (has src/main.c and Makefile) → development, else production.
+ * Writes a one-line human reason ("--profile flag", "AAPANEL_ENV=test", ...)
+ * into reason. Returns AP_ERR_INVAL (reason says why) for an unknown name.
+ */
+enum ap_err ap_profile_detect(const char *flag, const char *env,
+    const char *root_dir, enum ap_profile *out, enum ap_profile_source *src,
+    char *reason, size_t reasonlen);
+
+/* Every configuration value, after overlay and validation. Paths are absolute. */
+struct ap_config {
+	enum ap_profile profile;
+	char *root_dir;    /* base for relative paths (checkout or prefix share dir) */
+	char *base_file;   /* the base file loaded */
+	char *profile_file;/* the overlay loaded, NULL when absent */
+
+	/* panel */
+	char *panel_name;       /* panel.name */
+	char *default_language; /* panel.default_language: "en" | "ar" */
+	char *base_path;        /* panel.base_path: "/" or "/xyz" (no trailing /) */
+	bool debug;             /* panel.debug */
+
+	/* server */
+	char *socket_path;  /* server.socket */
+	int socket_mode;    /* server.socket_mode, parsed octal string e.g. "0660" */
+	char *socket_group; /* server.socket_group, "" = leave as is */
+	int backlog;        /* server.backlog, >= 511 */
+
+	/* pool */
+	int workers;             /* pool.workers, 0 = 2*cores+1 */
+	int max_workers;         /* pool.max_workers */
+	int max_requests;        /* pool.max_requests, 0 = never recycle */
+	int max_requests_jitter; /* pool.max_requests_jitter */
+	int request_timeout;     /* pool.request_timeout seconds */
+	int shutdown_timeout;    /* pool.shutdown_timeout seconds */
+	int crash_limit;         /* pool.crash_limit abnormal exits per minute */
+
+	/* limits (bytes) */
+	long long max_body;       /* limits.max_body: urlencoded and JSON bodies */
+	long long max_upload;     /* limits.max_upload: multipart bodies */
+	int max_fields;           /* limits.max_fields */
+	int max_field_len;        /* limits.max_field_len */
+	int max_header_len;       /* limits.max_header_len: cookie, URI */
+
+	/* paths */
+	char *var_dir;       /* paths.var_dir */
+	char *run_dir;       /* paths.run_dir */
+	char *log_dir;       /* paths.log_dir */
+	char *templates_dir; /* paths.templates */
+	char *static_dir;    /* paths.static */
+	char *po_dir;        /* paths.po */
+
+	/* log */
+	char *log_level; /* log.level: debug|info|warn|error */
+	char *log_file;  /* log.file: "" = stderr */
+
+	/* security */
+	char *secret_key_file; /* security.secret_key_file ("" = none) */
+	unsigned char secret_key[64];
+	size_t secret_key_len;   /* 0 when not loaded */
+	char *secret_key_source; /* "file /x", "credential aapanel-secret", "generated var/secret_key" */
+
+	/* db */
+	char *db_dsn;            /* db.dsn */
+	char *db_password_file;  /* db.password_file ("" = none) */
+	bool db_auto_migrate;    /* db.auto_migrate */
+
+	/* nginx (values the nginx config templates are filled with) */
+	int nginx_read_timeout;  /* nginx.fastcgi_read_timeout seconds (> request_timeout) */
+};
+
+/* One validation problem, printed as "file:line: key: reason". */
+struct ap_config_problem {
+	char *file; /* may be NULL when not tied to a file */
+	int line;   /* 0 when unknown */
+	char *key;  /* dotted key, e.g. "pool.workers"; may be NULL */
+	char *reason;
+};
+
+struct ap_config_problems {
+	struct ap_config_problem *v;
+	size_t n;
+};
+
+void ap_config_problems_free(struct ap_config_problems *p);
+/* Format one problem as "file:line: key: reason" into a malloc'd string. */
+char *ap_config_problem_str(const struct ap_config_problem *p);
+
+struct ap_config_opts {
+	const char *root_dir;    /* required: where conf/, templates/ ... live */
+	const char *config_file; /* --config; NULL = <root>/conf/aapanel.cfg */
+	enum ap_profile profile;
+	/* Development: generate a secret key into <var_dir>/secret_key if none. */
+	bool generate_secret;
+	/* Directory of systemd credentials; NULL = getenv("CREDENTIALS_DIRECTORY"). */
+	const char *credentials_dir;
+};
+
+/*
+ * Load base + overlay (profile file = <dir of base>/profiles/<profile>.cfg,
+ * optional), validate every key against the schema and the profile rules,
+ * resolve relative paths against root_dir, load the secret key.
+ * On success returns AP_OK and *out (free with ap_config_free).
+ * On any problem returns AP_ERR_INVAL, *out = NULL, and probs lists them all
+ * (not just the first). probs must be zeroed by the caller.
+ */
+enum ap_err ap_config_load(const struct ap_config_opts *opts,
+    struct ap_config **out, struct ap_config_problems *probs);
+void ap_config_free(struct ap_config *c);
+
+/* Print the effective configuration in libconfig syntax, secrets masked. */
+void ap_config_show(const struct ap_config *c, struct ap_buf *out);
+
+/* Worker count to run: workers, or 2*ncpu+1 when 0, capped by max_workers. */
+int ap_config_worker_count(const struct ap_config *c, int ncpu);
+
+#endif

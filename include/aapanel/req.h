@@ -1,0 +1,156 @@
+/*
+ * req.h — one parsed HTTP request, built from FastCGI parameters and the
+ * request body. Every string is NUL-terminated and lives in the request
+ * arena. Parsing enforces the configured limits and rejects malformed input
+ * with a status and a message naming the field and the reason.
+ */
+#ifndef AAPANEL_REQ_H
+#define AAPANEL_REQ_H
+
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include "aapanel/arena.h"
+#include "aapanel/common.h"
+
+enum ap_method {
+	AP_METHOD_GET,
+	AP_METHOD_HEAD,
+	AP_METHOD_POST,
+	AP_METHOD_PUT,
+	AP_METHOD_PATCH,
+	AP_METHOD_DELETE,
+	AP_METHOD_OPTIONS,
+	AP_METHOD__MAX
+};
+#define AP_M(m) (1u << (m))
+#define AP_M_GET AP_M(AP_METHOD_GET)
+#define AP_M_HEAD AP_M(AP_METHOD_HEAD)
+#define AP_M_POST AP_M(AP_METHOD_POST)
+#define AP_M_PUT AP_M(AP_METHOD_PUT)
+#define AP_M_PATCH AP_M(AP_METHOD_PATCH)
+#define AP_M_DELETE AP_M(AP_METHOD_DELETE)
+#define AP_M_OPTIONS AP_M(AP_METHOD_OPTIONS)
+
+/* "GET", ...; NULL for out-of-range. */
+const char *ap_method_name(enum ap_method m);
+/* Exact, case-sensitive token match; false when unknown. */
+bool ap_method_parse(const char *s, enum ap_method *out);
+
+struct ap_kv {
+	const char *key;
+	const char *val;
+	size_t len; /* length of val (values are also NUL-terminated) */
+};
+
+struct ap_upload {
+	const char *field;
+	const char *filename; /* basename only as sent; may be "" */
+	const char *content_type;
+	const char *data;
+	size_t len;
+};
+
+struct ap_req_limits {
+	size_t max_body;       /* urlencoded and JSON bodies */
+	size_t max_upload;     /* multipart bodies */
+	size_t max_fields;     /* query + form pairs, and cookies, each */
+	size_t max_field_len;  /* one decoded value */
+	size_t max_header_len; /* REQUEST_URI, HTTP_COOKIE and other params */
+};
+
+/* Filled when parsing fails: status 400, 405, 411, 413 or 415. */
+struct ap_req_error {
+	int status;
+	char field[64];   /* "query", "body", "cookie", a field name, "method"... */
+	char reason[192]; /* human-readable, e.g. "invalid percent-encoding" */
+};
+
+struct ap_req {
+	struct ap_arena *arena;
+	enum ap_method method;
+	const char *method_name;
+	const char *uri;          /* REQUEST_URI as received */
+	const char *path;         /* percent-decoded path, no query; starts with '/' */
+	const char *query_string; /* raw, "" when none */
+	const char *remote_addr;
+	const char *host;
+	const char *content_type; /* "" when none */
+	const char *accept;       /* "" when none */
+	const char *accept_language;
+	const char *origin;
+	const char *referer;
+	const char *user_agent;
+	bool https;
+
+	/* FastCGI params (name=value) as received, arena copies. */
+	struct ap_kv *params;
+	size_t nparams;
+
+	struct ap_kv *query;
+	size_t nquery;
+	struct ap_kv *form; /* urlencoded or multipart text fields, or top-level JSON scalars */
+	size_t nform;
+	struct ap_upload *uploads;
+	size_t nuploads;
+	struct ap_kv *cookies;
+	size_t ncookies;
+
+	struct json_object *json; /* JSON body (owned; released by ap_req_clear) or NULL */
+	const char *body;         /* raw body (arena) or NULL */
+	size_t body_len;
+
+	bool wants_json; /* Accept prefers application/json, or path under /api/ */
+};
+
+/* Read up to n bytes of the body; 0 at end, -1 on error. */
+typedef ssize_t (*ap_req_read_fn)(void *ctx, void *buf, size_t n);
+
+/*
+ * Parse a request. envp: NULL-terminated "NAME=value" FastCGI params.
+ * rd/rdctx read CONTENT_LENGTH bytes of body. On AP_OK *r is filled from
+ * arena a. On failure returns AP_ERR_INVAL / AP_ERR_TOOBIG and fills err;
+ * r is still usable for the error response (method, path, accept are set
+ * when they could be parsed; wants_json too).
+ *
+ * Body handling by Content-Type:
+ *   application/x-www-form-urlencoded → form (≤ max_body)
+ *   multipart/form-data; boundary=… → form + uploads (≤ max_upload)
+ *   application/json → json; an object's string/number/bool members are
+ *     also copied into form as text so declared fields read one place
+ *   anything else with a non-empty body → 415
+ * Text values (query, form, cookies, path) must be valid UTF-8 with no NUL.
+ */
+enum ap_err ap_req_parse(struct ap_req *r, struct ap_arena *a,
+    char *const *envp, ap_req_read_fn rd, void *rdctx,
+    const struct ap_req_limits *lim, struct ap_req_error *err);
+
+/* Release what the arena does not own (the JSON body). Safe to call twice. */
+void ap_req_clear(struct ap_req *r);
+
+/* Lookups; NULL when absent. First match wins. */
+const char *ap_req_param(const struct ap_req *r, const char *name);
+const char *ap_req_query(const struct ap_req *r, const char *name);
+const char *ap_req_form(const struct ap_req *r, const char *name);
+const char *ap_req_cookie(const struct ap_req *r, const char *name);
+
+/*
+ * Percent-decode s[0..n) into a new arena string. plus_is_space for
+ * form/query encoding. False on a malformed escape or a decoded NUL.
+ */
+bool ap_url_decode(struct ap_arena *a, const char *s, size_t n,
+    bool plus_is_space, char **out, size_t *outlen);
+
+/* Append s percent-encoded (RFC 3986 unreserved kept) to b. */
+void ap_url_encode(struct ap_buf *b, const char *s);
+
+/*
+ * Parse "a=1&b=2" into arena pairs (*out, *nout). Errors fill err with
+ * field = source ("query" or "body") or the offending key.
+ */
+enum ap_err ap_parse_urlencoded(struct ap_arena *a, const char *s, size_t n,
+    const char *source, const struct ap_req_limits *lim, struct ap_kv **out,
+    size_t *nout, struct ap_req_error *err);
+
+#endif

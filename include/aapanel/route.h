@@ -1,0 +1,119 @@
+/*
+ * route.h — the route table (method + path pattern → handler, permission,
+ * template, declared fields) and kcgi-style field validation: every input a
+ * handler reads is declared with a validator, decoded and checked once;
+ * handlers only read validated values.
+ */
+#ifndef AAPANEL_ROUTE_H
+#define AAPANEL_ROUTE_H
+
+#include "aapanel/arena.h"
+#include "aapanel/req.h"
+
+struct ap_ctx; /* defined in app.h */
+/* Returns the HTTP status; fills ctx->model. */
+typedef int (*ap_handler_fn)(struct ap_ctx *ctx);
+
+enum ap_field_type {
+	AP_FIELD_TEXT,     /* UTF-8 text, length in code points within [min,max] */
+	AP_FIELD_INT,      /* decimal integer within [min,max] */
+	AP_FIELD_BOOL,     /* 1/0, true/false, on/off, yes/no; absent = false */
+	AP_FIELD_ENUM,     /* one of choices[] */
+	AP_FIELD_NAME,     /* [A-Za-z0-9_.-], length [min,max], not starting with '.' or '-' */
+	AP_FIELD_HOSTNAME, /* RFC 1123 host name, ≤ 253, labels ≤ 63 */
+	AP_FIELD_EMAIL,    /* local@hostname, ≤ 254 */
+	AP_FIELD__MAX
+};
+
+#define AP_FIELD_REQUIRED 0x1u
+#define AP_FIELD_SINGLELINE 0x2u /* TEXT: reject CR, LF and other C0 controls (TAB allowed) */
+
+/* Custom check run after the type check; return NULL when ok or a reason. */
+typedef const char *(*ap_field_check_fn)(const char *val, size_t len);
+
+struct ap_field {
+	const char *name; /* NULL terminates a field array */
+	enum ap_field_type type;
+	unsigned flags;
+	long long min, max;         /* INT: value range; TEXT/NAME: length range (0,0 = 0..max_field_len) */
+	const char *const *choices; /* ENUM: NULL-terminated */
+	ap_field_check_fn check;    /* optional */
+};
+
+/* One validated value; all members valid only when present. */
+struct ap_fieldval {
+	const char *name;
+	bool present;
+	const char *s; /* the text as received (arena) */
+	size_t len;
+	long long i; /* INT; ENUM: index into choices */
+	bool b;      /* BOOL */
+};
+
+/*
+ * Validate the declared fields against the request: GET/HEAD read the query
+ * string, other methods the form (urlencoded, multipart or JSON object).
+ * *out is an arena array parallel to fields. Undeclared inputs are ignored.
+ * On failure returns AP_ERR_INVAL and fills err (status 400, field = the
+ * field's name, reason e.g. "is required", "must be at most 64 characters",
+ * "must be an integer between 1 and 10", "must be one of: a, b").
+ */
+enum ap_err ap_fields_validate(const struct ap_field *fields,
+    const struct ap_req *r, size_t max_field_len, struct ap_fieldval **out,
+    struct ap_req_error *err);
+
+/* Find a field value by name in a validated array; NULL when not declared. */
+const struct ap_fieldval *ap_fieldval_get(const struct ap_field *fields,
+    const struct ap_fieldval *vals, const char *name);
+
+#define AP_ROUTE_PUBLIC 0x1u /* reachable without authentication */
+#define AP_ROUTE_RAW 0x2u    /* handler writes its own body (no template) */
+
+struct ap_route {
+	unsigned methods;       /* AP_M_GET | ...; GET implies HEAD */
+	const char *pattern;    /* "/sites/{id}/edit": literal segments and {name} */
+	ap_handler_fn handler;
+	const char *perm;       /* required permission, e.g. "sites.read"; NULL only with AP_ROUTE_PUBLIC */
+	unsigned flags;
+	const char *tpl;        /* template for HTML; NULL = JSON only */
+	const struct ap_field *fields; /* NULL or a NULL-name-terminated array */
+};
+
+struct ap_route_params {
+	size_t n;
+	struct {
+		const char *name;
+		const char *val; /* arena copy, percent-decoded */
+	} v[8];
+};
+
+enum ap_route_result {
+	AP_ROUTE_FOUND,
+	AP_ROUTE_NOT_FOUND,
+	AP_ROUTE_METHOD_NOT_ALLOWED
+};
+
+/*
+ * Match method+path (path already decoded) against the table (n routes).
+ * Exact literal segments win over {param} segments regardless of order.
+ * On METHOD_NOT_ALLOWED *allowed gets the union of the methods of every
+ * route whose pattern matched (for the Allow header). Trailing slash is not
+ * ignored ("/a/" ≠ "/a") except for the root "/".
+ */
+enum ap_route_result ap_route_match(const struct ap_route *table, size_t n,
+    enum ap_method m, const char *path, struct ap_arena *a,
+    const struct ap_route **out, struct ap_route_params *params,
+    unsigned *allowed);
+
+/*
+ * Check a table at startup: patterns well-formed ("/" then segments,
+ * {name} with [a-z_]+), no duplicate pattern+method, every non-public route
+ * has a perm. Returns AP_ERR_INVAL and writes the first problem into err.
+ */
+enum ap_err ap_route_table_check(const struct ap_route *table, size_t n,
+    char *err, size_t errlen);
+
+/* Write "GET, HEAD, POST" for a method mask into b. */
+void ap_methods_str(unsigned mask, struct ap_buf *b);
+
+#endif
