@@ -11,7 +11,7 @@ PACKAGES=(
 	# data layer (issue 3)
 	libmariadb-dev libpq-dev
 	# the panel at run time and the tests
-	nginx-light curl wrk procps sqlite3 iproute2 openssl
+	nginx-light curl wrk jq procps sqlite3 iproute2 openssl systemd
 )
 
 missing=()

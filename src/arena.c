@@ -136,12 +136,17 @@ char *
 ap_arena_printf(struct ap_arena *a, const char *fmt, ...)
 {
 	va_list ap, cp;
+	char probe[1];
 	int n;
 	char *p;
 
 	va_start(ap, fmt);
 	va_copy(cp, ap);
-	n = vsnprintf(NULL, 0, fmt, cp);
+/* gcc 12 with -fsanitize=undefined wrongly reports a null format here. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+	n = vsnprintf(probe, sizeof(probe), fmt, cp);
+#pragma GCC diagnostic pop
 	va_end(cp);
 	if (n < 0)
 		n = 0;

@@ -140,11 +140,16 @@ ap_buf_putc(struct ap_buf *b, char c)
 void
 ap_buf_vprintf(struct ap_buf *b, const char *fmt, va_list ap)
 {
+	char probe[1];
 	va_list cp;
 	int n;
 
 	va_copy(cp, ap);
-	n = vsnprintf(NULL, 0, fmt, cp);
+/* gcc 12 with -fsanitize=undefined wrongly reports a null format here. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+	n = vsnprintf(probe, sizeof(probe), fmt, cp);
+#pragma GCC diagnostic pop
 	va_end(cp);
 	if (n < 0)
 		return;

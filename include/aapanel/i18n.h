@@ -34,4 +34,28 @@ const char *ap_i18n_negotiate(const struct ap_i18n *t, const char *accept,
 /* True for right-to-left languages (ar, he, fa, ur). */
 bool ap_i18n_is_rtl(const char *lang);
 
+/*
+ * Template gettext callback (matches ap_tpl_gettext_fn): ctx points at a
+ * struct ap_i18n_tr naming the catalogs and the request's language.
+ */
+struct ap_i18n_tr {
+	const struct ap_i18n *t;
+	const char *lang;
+};
+const char *ap_i18n_tr(void *ctx, const char *msgid);
+
+/* Loaded languages, sorted by code; ap_i18n_lang_at returns a borrowed
+ * code or NULL when i is out of range. */
+size_t ap_i18n_lang_count(const struct ap_i18n *t);
+const char *ap_i18n_lang_at(const struct ap_i18n *t, size_t i);
+
+/*
+ * Translated entries of lang (fuzzy, header and empty ones are not kept),
+ * in file order. ap_i18n_entry sets borrowed msgid ("ctx\004msgid" when
+ * the entry has a msgctxt) and msgstr; false when i is out of range.
+ */
+size_t ap_i18n_count(const struct ap_i18n *t, const char *lang);
+bool ap_i18n_entry(const struct ap_i18n *t, const char *lang, size_t i,
+    const char **msgid, const char **msgstr);
+
 #endif

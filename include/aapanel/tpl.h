@@ -51,4 +51,13 @@ enum ap_err ap_tpl_render(const struct ap_tpl_set *s, const char *name,
 enum ap_err ap_tpl_compile_string(const char *name, const char *text,
     struct ap_tpl_set **out, char *err, size_t errlen);
 
+/*
+ * Compile n in-memory templates as one set, so they can reference each
+ * other as partials and layouts (names[i] is also the file in errors).
+ * Same errors as ap_tpl_load. Free with ap_tpl_free.
+ */
+enum ap_err ap_tpl_compile_strings(const char *const *names,
+    const char *const *texts, size_t n, struct ap_tpl_set **out, char *err,
+    size_t errlen);
+
 #endif

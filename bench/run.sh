@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# make bench — wrk against three targets behind the same nginx, alternating,
+# in one run: a static 4 KiB file, a bare libfcgi responder returning a fixed
+# 4 KiB page (the ceiling of this architecture) and the templated home page
+# through the pool. Prints requests/s and p99 for each and the ratios.
+# Environment: BENCH_SECONDS (per run, default 5), BENCH_ROUNDS (default 3),
+# BENCH_CONNS (default 32).
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+secs=${BENCH_SECONDS:-5} rounds=${BENCH_ROUNDS:-3} conns=${BENCH_CONNS:-32}
+T=$(mktemp -d /tmp/aapanel-bench.XXXXXX)
+pool_pid="" bare_pid="" nginx_pid=""
+cleanup() {
+	[ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2>/dev/null || true
+	[ -n "$pool_pid" ] && kill -TERM "$pool_pid" 2>/dev/null || true
+	[ -n "$bare_pid" ] && kill -TERM -- "-$bare_pid" 2>/dev/null || kill -TERM "$bare_pid" 2>/dev/null || true
+	wait 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+port=$((20000 + RANDOM % 30000))
+mkdir -p "$T"/{conf/profiles,var/run,nginx/www}
+cp "$src/conf/aapanel.cfg" "$T/conf/aapanel.cfg"
+cat > "$T/conf/profiles/test.cfg" <<CFG
+paths = { var_dir = "$T/var"; run_dir = "$T/var/run"; log_dir = "$T/var/log"; };
+server = { socket = "$T/var/run/pool.sock"; };
+db = { dsn = "sqlite:///$T/var/aapanel.db"; };
+log = { level = "warn"; };
+pool = { max_requests = 0; };
+CFG
+"$src/build/aapanel" --profile test --config "$T/conf/aapanel.cfg" --root "$src" serve 2>"$T/pool.log" &
+pool_pid=$!
+setsid "$src/build/bench-bare" "$T/var/run/bare.sock" &
+bare_pid=$!
+for _ in $(seq 1 100); do [ -S "$T/var/run/pool.sock" ] && [ -S "$T/var/run/bare.sock" ] && break; sleep 0.05; done
+
+user_line=""; [ "$(id -u)" -eq 0 ] && user_line="user root root;"
+sed -e "s|@USER_LINE@|$user_line|" -e "s|@PREFIX@|$T/nginx|g" -e "s|@PORT@|$port|g" \
+    -e "s|@POOL_SOCK@|$T/var/run/pool.sock|g" -e "s|@BARE_SOCK@|$T/var/run/bare.sock|g" \
+    "$src/bench/nginx.conf.in" > "$T/nginx/nginx.conf"
+cp "$src/conf/nginx/fastcgi_params" "$T/nginx/"
+mkdir -p "$T/nginx"/{client_body,proxy,fastcgi,uwsgi,scgi}
+head -c 4096 /dev/zero | tr '\0' x > "$T/nginx/www/static.html"
+nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" &
+nginx_pid=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/static.html" && break; sleep 0.05; done
+
+page_bytes=$(curl -s "http://127.0.0.1:$port/" | wc -c)
+bare_bytes=$(curl -s "http://127.0.0.1:$port/bare" | wc -c)
+echo "aaPanel bench: $rounds rounds x ${secs}s per target, $conns connections, $(nproc) cores"
+echo "  static file 4096 B, bare responder $bare_bytes B, templated home page $page_bytes B"
+
+declare -A rps p99
+run() { # name path
+	local out r l
+	out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$port$2")
+	if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then echo "  $1: errors during the run:"; grep -E 'Non-2xx|Socket errors' <<<"$out"; fi
+	r=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+	l=$(awk '$1=="99%" {print $2}' <<<"$out")
+	rps[$1]="${rps[$1]:-} $r"
+	p99[$1]="${p99[$1]:-} $l"
+}
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.2f", v}'; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+for r in $(seq 1 "$rounds"); do
+	run static /static.html
+	run bare /bare
+	run page /
+done
+s=$(median <<<"${rps[static]}") b=$(median <<<"${rps[bare]}") p=$(median <<<"${rps[page]}")
+ps=$(for v in ${p99[static]}; do to_ms <<<"$v"; echo; done | median)
+pb=$(for v in ${p99[bare]}; do to_ms <<<"$v"; echo; done | median)
+pp=$(for v in ${p99[page]}; do to_ms <<<"$v"; echo; done | median)
+printf '  %-16s %12s %10s\n' target "requests/s" "p99 ms"
+printf '  %-16s %12.0f %10s\n' "static 4 KiB" "$s" "$ps" "bare libfcgi" "$b" "$pb" "templated page" "$p" "$pp"
+awk -v s="$s" -v b="$b" -v p="$p" 'BEGIN {
+	printf "  ratios: bare/static %.2f   page/static %.2f   page/bare %.2f (target >= 0.80)\n", b/s, p/s, p/b }'

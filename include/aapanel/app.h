@@ -1,0 +1,93 @@
+/*
+ * app.h — what a worker holds for its whole life (configuration, compiled
+ * templates, catalogs, routes) and what one request carries through the
+ * handler (struct ap_ctx). A handler validates nothing itself: it reads the
+ * declared, validated fields, does its work and fills ctx->model; the
+ * response layer renders the model as HTML or JSON.
+ */
+#ifndef AAPANEL_APP_H
+#define AAPANEL_APP_H
+
+#include <json-c/json.h>
+
+#include "aapanel/arena.h"
+#include "aapanel/config.h"
+#include "aapanel/i18n.h"
+#include "aapanel/req.h"
+#include "aapanel/route.h"
+#include "aapanel/scoreboard.h"
+#include "aapanel/tpl.h"
+
+struct ap_app {
+	struct ap_config *cfg;   /* borrowed from the master */
+	struct ap_tpl_set *tpl;  /* compiled templates */
+	struct ap_i18n *i18n;    /* catalogs */
+	const struct ap_route *routes;
+	size_t nroutes;
+	struct ap_sb *sb;        /* NULL outside the pool (tests, CLI) */
+	int slot;                /* this worker's scoreboard slot, -1 when none */
+	char hostname[256];
+	char kernel[160];
+	int ncpu;
+};
+
+struct ap_ctx {
+	struct ap_app *app;
+	struct ap_req *req;
+	struct ap_arena *arena;
+	const struct ap_route *route;
+	struct ap_route_params params;
+	struct ap_fieldval *fields; /* parallel to route->fields */
+	struct json_object *model;  /* owned by the response layer; handlers add to it */
+	const char *lang;           /* negotiated language code */
+	bool rtl;
+	char request_id[40];
+	const char *title;          /* translated page title (HTML) */
+	const char *tpl;            /* template override; NULL = route->tpl */
+	struct ap_buf headers;      /* extra "Name: value\r\n" response headers */
+	const char *location;       /* redirect target for 3xx */
+	struct ap_req_error err;    /* filled for 4xx answers with a field */
+};
+
+/* Routes of the panel (src/pages/routes.c). */
+extern const struct ap_route ap_routes[];
+extern const size_t ap_nroutes;
+
+/* Translate msgid into the request's language. Borrowed. */
+const char *ap_ctx_tr(const struct ap_ctx *ctx, const char *msgid);
+/* A validated field by name; NULL when not declared on the route. */
+const struct ap_fieldval *ap_ctx_field(const struct ap_ctx *ctx, const char *name);
+/* A path parameter by name; NULL when absent. */
+const char *ap_ctx_param(const struct ap_ctx *ctx, const char *name);
+/*
+ * Add a response header. Refuses (returns false, logs) names or values with
+ * CR, LF or NUL, so no handler can split a response.
+ */
+bool ap_ctx_header(struct ap_ctx *ctx, const char *name, const char *value);
+/* Answer with a redirect (303 unless status is given) to a local path. */
+int ap_ctx_redirect(struct ap_ctx *ctx, int status, const char *location);
+/* Fill ctx->err for a field error and return 400. */
+int ap_ctx_bad_field(struct ap_ctx *ctx, const char *field, const char *reason);
+
+/*
+ * Serve one request end to end: parse, route, check fields, call the
+ * handler, render, and write the whole response through write_fn. Never
+ * fails: every problem becomes an error response. Used by the worker loop
+ * and by tests (which pass their own envp/body).
+ */
+typedef void (*ap_write_fn)(void *ctx, const void *buf, size_t n);
+void ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
+    ap_req_read_fn rd, void *rdctx, ap_write_fn wr, void *wrctx);
+
+/*
+ * Load templates and catalogs for app from cfg; on failure writes the
+ * reason ("file:line: reason") into err and returns non-OK.
+ */
+enum ap_err ap_app_init(struct ap_app *app, struct ap_config *cfg, char *err,
+    size_t errlen);
+void ap_app_fini(struct ap_app *app);
+
+/* The reason phrase for an HTTP status ("Not Found"). */
+const char *ap_http_reason(int status);
+
+#endif

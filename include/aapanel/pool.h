@@ -1,0 +1,23 @@
+/*
+ * pool.h — the master process of `aapanel serve`: opens (or inherits from
+ * systemd) the FastCGI socket, forks and supervises the prefork workers,
+ * reloads on SIGHUP and stops gracefully on SIGTERM/SIGINT.
+ */
+#ifndef AAPANEL_POOL_H
+#define AAPANEL_POOL_H
+
+#include "aapanel/config.h"
+
+/*
+ * Run the pool in the foreground until stopped. cfg is owned by the pool
+ * from here on; opts is used again to re-read the configuration on SIGHUP.
+ * Returns the process exit status: 0 after a clean stop, 1 when start-up
+ * failed or a crash storm (more than pool.crash_limit abnormal worker exits
+ * in a minute) made the master give up so systemd can restart it.
+ */
+int ap_pool_run(struct ap_config *cfg, const struct ap_config_opts *opts);
+
+/* Path of the scoreboard file for cfg (malloc'd). */
+char *ap_pool_scoreboard_path(const struct ap_config *cfg);
+
+#endif

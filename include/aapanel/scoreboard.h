@@ -1,0 +1,90 @@
+/*
+ * scoreboard.h — shared-memory table the master and the workers keep: one
+ * slot per worker with its pid, state, request count and current request.
+ * It is a file under paths.run_dir mapped MAP_SHARED, so `aapanel status`
+ * (another process) can read it. Each worker writes only its own slot; the
+ * master claims and releases slots. Readers may see a request that just
+ * ended; the values are advisory, never used for access decisions.
+ */
+#ifndef AAPANEL_SCOREBOARD_H
+#define AAPANEL_SCOREBOARD_H
+
+#include <sys/types.h>
+
+#include "aapanel/common.h"
+
+#define AP_SB_MAGIC 0x41505342u /* "APSB" */
+#define AP_SB_VERSION 1u
+
+enum ap_sb_state {
+	AP_SB_FREE,
+	AP_SB_STARTING,
+	AP_SB_IDLE,
+	AP_SB_BUSY,
+	AP_SB_EXITING,
+	AP_SB__MAX
+};
+
+struct ap_sb_slot {
+	int32_t pid;           /* 0 when free */
+	uint32_t state;        /* enum ap_sb_state */
+	uint32_t generation;   /* bumped by every reload */
+	uint32_t killed;       /* set by the master before it kills this worker */
+	uint64_t requests;     /* requests served by this worker */
+	uint64_t started_ms;   /* CLOCK_MONOTONIC ms when the worker started */
+	uint64_t req_start_ms; /* CLOCK_MONOTONIC ms when the current request began */
+	char method[8];
+	char path[120];
+	char reqid[40];
+};
+
+struct ap_sb_header {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t nslots;
+	int32_t master_pid;
+	uint64_t started_unix; /* wall-clock seconds when the master started */
+	uint64_t started_ms;   /* CLOCK_MONOTONIC ms when the master started */
+	uint32_t generation;
+	uint32_t target_workers;
+	uint64_t total_requests; /* requests of workers that have exited */
+	char profile[16];
+	char version_str[16];
+};
+
+struct ap_sb;
+
+/*
+ * Master: create (or truncate) the file at path with nslots slots and map it
+ * read-write. Owned; release with ap_sb_close (the file stays until
+ * ap_sb_unlink).
+ */
+enum ap_err ap_sb_create(const char *path, unsigned nslots, struct ap_sb **out);
+/* Readers (`aapanel status`): map an existing scoreboard read-only. */
+enum ap_err ap_sb_open(const char *path, struct ap_sb **out);
+void ap_sb_close(struct ap_sb *sb);
+void ap_sb_unlink(const char *path);
+
+struct ap_sb_header *ap_sb_header(struct ap_sb *sb);
+unsigned ap_sb_nslots(const struct ap_sb *sb);
+struct ap_sb_slot *ap_sb_slot(struct ap_sb *sb, unsigned i);
+
+/* Master: claim a free slot for a worker about to start; -1 when full. */
+int ap_sb_claim(struct ap_sb *sb, uint32_t generation);
+/* Master: the slot's worker has exited; its requests go into the total. */
+void ap_sb_release(struct ap_sb *sb, unsigned i);
+/* Master: the slot whose pid is pid, or -1. */
+int ap_sb_find(struct ap_sb *sb, pid_t pid);
+
+/* Worker: mark the start and end of a request in its own slot. */
+void ap_sb_begin(struct ap_sb *sb, unsigned i, const char *method,
+    const char *path, const char *reqid);
+void ap_sb_end(struct ap_sb *sb, unsigned i);
+void ap_sb_set_state(struct ap_sb *sb, unsigned i, enum ap_sb_state st);
+
+const char *ap_sb_state_name(enum ap_sb_state st);
+
+/* Count slots with a live pid in [AP_SB_STARTING, AP_SB_BUSY]. */
+unsigned ap_sb_live(struct ap_sb *sb, unsigned *busy);
+
+#endif

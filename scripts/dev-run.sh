@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `make run`: the whole panel in the foreground on http://127.0.0.1:$PORT —
+# the worker pool (development profile, SQLite, var/) behind a private nginx.
+# Ctrl-C stops everything and leaves no process behind.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+port=${PORT:-8080}
+var="$src/var"
+sock="$var/run/aapanel.sock"
+bin="$src/build/aapanel"
+pool_pid="" nginx_pid=""
+
+cleanup() {
+	trap - INT TERM EXIT
+	[ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2>/dev/null || true
+	[ -n "$pool_pid" ] && kill -TERM "$pool_pid" 2>/dev/null || true
+	[ -n "$nginx_pid" ] && wait "$nginx_pid" 2>/dev/null || true
+	[ -n "$pool_pid" ] && wait "$pool_pid" 2>/dev/null || true
+	echo "aapanel: stopped"
+}
+trap cleanup INT TERM EXIT
+
+if ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+	echo "aapanel: port $port is already in use; choose another with PORT=NNNN make run" >&2
+	exit 1
+fi
+mkdir -p "$var/run" "$var/log" "$var/nginx"
+chmod 0700 "$var"
+
+"$bin" --profile development config check >/dev/null || { "$bin" --profile development config check; exit 1; }
+"$bin" --profile development serve &
+pool_pid=$!
+for _ in $(seq 1 100); do
+	[ -S "$sock" ] && break
+	kill -0 "$pool_pid" 2>/dev/null || { echo "aapanel: the pool failed to start" >&2; exit 1; }
+	sleep 0.05
+done
+[ -S "$sock" ] || { echo "aapanel: no socket at $sock" >&2; exit 1; }
+
+"$src/scripts/nginx-conf.sh" "$var/nginx" "$port" "$sock" "$src/static" 64m 60 /
+nginx -p "$var/nginx" -c "$var/nginx/nginx.conf" -e "$var/nginx/error.log" &
+nginx_pid=$!
+for _ in $(seq 1 100); do
+	curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break
+	kill -0 "$nginx_pid" 2>/dev/null || { echo "aapanel: nginx failed to start, see $var/nginx/error.log" >&2; exit 1; }
+	sleep 0.05
+done
+echo
+echo "  aaPanel is running:  http://127.0.0.1:$port/"
+echo "  health:              http://127.0.0.1:$port/healthz"
+echo "  logs: this terminal (panel), $var/nginx/ (nginx).  Ctrl-C stops everything."
+echo
+wait -n "$pool_pid" "$nginx_pid" || true

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Fill conf/nginx/dev.conf for a private nginx prefix.
+# usage: scripts/nginx-conf.sh PREFIX_DIR PORT SOCKET STATIC_DIR [MAX_BODY] [READ_TIMEOUT] [BASE]
+# Writes PREFIX_DIR/nginx.conf and PREFIX_DIR/fastcgi_params.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+prefix=$1 port=$2 socket=$3 static=$4 max_body=${5:-64m} read_timeout=${6:-60} base=${7:-/}
+case "$port" in ''|*[!0-9]*) echo "nginx-conf: port must be a number" >&2; exit 2;; esac
+for v in "$prefix" "$socket" "$static" "$base"; do
+	case "$v" in *[!A-Za-z0-9/._-]*) echo "nginx-conf: unsafe path '$v'" >&2; exit 2;; esac
+done
+mkdir -p "$prefix"/{client_body,proxy,fastcgi,uwsgi,scgi}
+user_line=""
+# As root the nginx workers would drop to nobody and lose access to the
+# socket and the checkout; keep them as the invoking user in development.
+if [ "$(id -u)" -eq 0 ]; then user_line="user root root;"; fi
+[ "${base: -1}" = "/" ] || base="$base/"
+access_log="${NGINX_ACCESS_LOG:-$prefix/access.log}"
+sed -e "s|@USER_LINE@|$user_line|" -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$port|g" \
+    -e "s|@SOCKET@|$socket|g" -e "s|@STATIC@|$static|g" -e "s|@MAX_BODY@|$max_body|g" \
+    -e "s|@READ_TIMEOUT@|$read_timeout|g" -e "s|@BASE@|$base|g" -e "s|@CONF@|$prefix|g" \
+    -e "s|@ACCESS_LOG@|$access_log|g" \
+    "$src/conf/nginx/dev.conf" > "$prefix/nginx.conf"
+cp "$src/conf/nginx/fastcgi_params" "$prefix/fastcgi_params"

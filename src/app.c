@@ -1,0 +1,483 @@
+/*
+ * app.c — the response layer: one request from parsed input to written
+ * response. Handlers return a status and a json-c model; this file renders
+ * it through the route's template (HTML) or as JSON, adds the headers every
+ * response carries, and turns every failure into a proper error page.
+ */
+#include <sys/utsname.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aapanel/app.h"
+#include "aapanel/log.h"
+
+/* Same for every response; CSP forbids inline script and style. */
+static const char security_headers[] =
+    "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "
+    "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: same-origin\r\n"
+    "Permissions-Policy: camera=(), microphone=(), geolocation=(), payment=()\r\n"
+    "Cross-Origin-Opener-Policy: same-origin\r\n"
+    "Cache-Control: no-store\r\n";
+
+struct status_text {
+	int status;
+	const char *reason;  /* HTTP reason phrase and page title msgid */
+	const char *message; /* default explanation msgid */
+};
+
+static const struct status_text status_texts[] = {
+	{ 200, "OK", NULL },
+	{ 201, "Created", NULL },
+	{ 204, "No Content", NULL },
+	{ 302, "Found", NULL },
+	{ 303, "See Other", NULL },
+	{ 400, "Bad Request", "The request was not valid." },
+	{ 401, "Unauthorized", "You do not have permission to do this." },
+	{ 403, "Forbidden", "You do not have permission to do this." },
+	{ 404, "Not Found", "The page you asked for does not exist." },
+	{ 405, "Method Not Allowed", "This method is not allowed here." },
+	{ 411, "Length Required", "The request was not valid." },
+	{ 413, "Payload Too Large", "The request body is too large." },
+	{ 415, "Unsupported Media Type", "The request was not valid." },
+	{ 431, "Request Header Fields Too Large", "The request was not valid." },
+	{ 500, "Internal Server Error", "Something went wrong on our side. The error was logged." },
+	{ 503, "Service Unavailable", "The panel is temporarily unavailable. Try again in a moment." },
+};
+
+static const struct status_text *
+status_lookup(int status)
+{
+	for (size_t i = 0; i < AP_NELEM(status_texts); i++)
+		if (status_texts[i].status == status)
+			return &status_texts[i];
+	return NULL;
+}
+
+const char *
+ap_http_reason(int status)
+{
+	const struct status_text *t = status_lookup(status);
+
+	return t ? t->reason : (status >= 500 ? "Internal Server Error" : "Bad Request");
+}
+
+const char *
+ap_ctx_tr(const struct ap_ctx *ctx, const char *msgid)
+{
+	if (ctx->app->i18n == NULL)
+		return msgid;
+	return ap_i18n_gettext(ctx->app->i18n, ctx->lang, msgid);
+}
+
+static const char *
+tr_cb(void *p, const char *msgid)
+{
+	return ap_ctx_tr(p, msgid);
+}
+
+const struct ap_fieldval *
+ap_ctx_field(const struct ap_ctx *ctx, const char *name)
+{
+	if (ctx->route == NULL || ctx->route->fields == NULL || ctx->fields == NULL)
+		return NULL;
+	return ap_fieldval_get(ctx->route->fields, ctx->fields, name);
+}
+
+const char *
+ap_ctx_param(const struct ap_ctx *ctx, const char *name)
+{
+	for (size_t i = 0; i < ctx->params.n; i++)
+		if (strcmp(ctx->params.v[i].name, name) == 0)
+			return ctx->params.v[i].val;
+	return NULL;
+}
+
+static bool
+header_safe(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '\r' || *s == '\n')
+			return false;
+	return true;
+}
+
+bool
+ap_ctx_header(struct ap_ctx *ctx, const char *name, const char *value)
+{
+	if (!header_safe(name) || !header_safe(value) || strchr(name, ':') != NULL) {
+		AP_ERROR("refused header %s with CR/LF", name);
+		return false;
+	}
+	ap_buf_printf(&ctx->headers, "%s: %s\r\n", name, value);
+	return true;
+}
+
+int
+ap_ctx_redirect(struct ap_ctx *ctx, int status, const char *location)
+{
+	/* Only local paths: never an open redirect to another site. */
+	if (location == NULL || location[0] != '/' || location[1] == '/' ||
+	    location[1] == '\\' || !header_safe(location))
+		location = "/";
+	ctx->location = location;
+	return status ? status : 303;
+}
+
+int
+ap_ctx_bad_field(struct ap_ctx *ctx, const char *field, const char *reason)
+{
+	ctx->err.status = 400;
+	snprintf(ctx->err.field, sizeof(ctx->err.field), "%s", field);
+	snprintf(ctx->err.reason, sizeof(ctx->err.reason), "%s", reason);
+	return 400;
+}
+
+enum ap_err
+ap_app_init(struct ap_app *app, struct ap_config *cfg, char *err, size_t errlen)
+{
+	struct utsname u;
+	enum ap_err rc;
+	long n;
+
+	memset(app, 0, sizeof(*app));
+	app->cfg = cfg;
+	app->routes = ap_routes;
+	app->nroutes = ap_nroutes;
+	app->slot = -1;
+	rc = ap_route_table_check(app->routes, app->nroutes, err, errlen);
+	if (rc != AP_OK)
+		return rc;
+	rc = ap_tpl_load(cfg->templates_dir, &app->tpl, err, errlen);
+	if (rc != AP_OK)
+		return rc;
+	rc = ap_i18n_load(cfg->po_dir, &app->i18n, err, errlen);
+	if (rc != AP_OK) {
+		ap_tpl_free(app->tpl);
+		app->tpl = NULL;
+		return rc;
+	}
+	/* Templates every route names must exist now, not at request time. */
+	for (size_t i = 0; i < app->nroutes; i++) {
+		const char *t = app->routes[i].tpl;
+
+		if (t != NULL && !ap_tpl_has(app->tpl, t)) {
+			snprintf(err, errlen, "%s/%s.html: template of route %s is missing",
+			    cfg->templates_dir, t, app->routes[i].pattern);
+			ap_app_fini(app);
+			return AP_ERR_NOTFOUND;
+		}
+	}
+	if (!ap_tpl_has(app->tpl, "error")) {
+		snprintf(err, errlen, "%s/error.html: the error template is missing", cfg->templates_dir);
+		ap_app_fini(app);
+		return AP_ERR_NOTFOUND;
+	}
+	if (gethostname(app->hostname, sizeof(app->hostname)) != 0)
+		snprintf(app->hostname, sizeof(app->hostname), "localhost");
+	if (uname(&u) == 0)
+		snprintf(app->kernel, sizeof(app->kernel), "%s %s", u.sysname, u.release);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	app->ncpu = n > 0 ? (int)n : 1;
+	return AP_OK;
+}
+
+void
+ap_app_fini(struct ap_app *app)
+{
+	ap_tpl_free(app->tpl);
+	ap_i18n_free(app->i18n);
+	app->tpl = NULL;
+	app->i18n = NULL;
+}
+
+static bool
+valid_reqid(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return false;
+	for (; s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+			return false;
+	return n >= 16 && n <= 36;
+}
+
+static void
+pick_language(struct ap_ctx *ctx)
+{
+	const struct ap_config *cfg = ctx->app->cfg;
+	const char *c = ap_req_cookie(ctx->req, "lang");
+
+	if (c != NULL && ctx->app->i18n && ap_i18n_has_lang(ctx->app->i18n, c))
+		ctx->lang = c;
+	else if (ctx->app->i18n)
+		ctx->lang = ap_i18n_negotiate(ctx->app->i18n, ctx->req->accept_language,
+		    cfg->default_language);
+	else
+		ctx->lang = cfg->default_language;
+	ctx->rtl = ap_i18n_is_rtl(ctx->lang);
+}
+
+/* The base path prefix for links: "" for "/", else "/xyz". */
+static const char *
+link_base(const struct ap_config *cfg)
+{
+	return strcmp(cfg->base_path, "/") == 0 ? "" : cfg->base_path;
+}
+
+/* Add what the layout needs to the model of an HTML page. */
+static void
+add_layout_fields(struct ap_ctx *ctx, struct json_object *m)
+{
+	const struct ap_config *cfg = ctx->app->cfg;
+	struct json_object *app = json_object_new_object();
+	struct json_object *langs = json_object_new_array();
+	static const char *const codes[][2] = { { "en", "English" }, { "ar", "العربية" } };
+	const char *base = link_base(cfg);
+
+	json_object_object_add(app, "name", json_object_new_string(cfg->panel_name));
+	json_object_object_add(app, "version", json_object_new_string(AP_VERSION));
+	json_object_object_add(app, "profile", json_object_new_string(ap_profile_name(cfg->profile)));
+	json_object_object_add(app, "base", json_object_new_string(base));
+	json_object_object_add(app, "static",
+	    json_object_new_string(ap_arena_printf(ctx->arena, "%s/static", base)));
+	json_object_object_add(m, "app", app);
+	json_object_object_add(m, "lang", json_object_new_string(ctx->lang));
+	json_object_object_add(m, "dir", json_object_new_string(ctx->rtl ? "rtl" : "ltr"));
+	if (json_object_object_get_ex(m, "title", NULL) == false)
+		json_object_object_add(m, "title",
+		    json_object_new_string(ctx->title ? ctx->title : cfg->panel_name));
+	json_object_object_add(m, "request_id", json_object_new_string(ctx->request_id));
+	for (size_t i = 0; i < AP_NELEM(codes); i++) {
+		struct json_object *l = json_object_new_object();
+
+		json_object_object_add(l, "code", json_object_new_string(codes[i][0]));
+		json_object_object_add(l, "name", json_object_new_string(codes[i][1]));
+		json_object_object_add(l, "current",
+		    json_object_new_boolean(strcmp(ctx->lang, codes[i][0]) == 0));
+		json_object_array_add(langs, l);
+	}
+	json_object_object_add(m, "langs", langs);
+}
+
+/* Replace the model by an error model for status (field/reason from ctx->err). */
+static struct json_object *
+error_model(struct ap_ctx *ctx, int status)
+{
+	const struct status_text *t = status_lookup(status);
+	struct json_object *m = json_object_new_object();
+	struct json_object *e = json_object_new_object();
+	const char *title = ap_ctx_tr(ctx, t ? t->reason : ap_http_reason(status));
+	const char *msg = ap_ctx_tr(ctx, t && t->message ? t->message : "The request was not valid.");
+
+	json_object_object_add(e, "status", json_object_new_int(status));
+	json_object_object_add(e, "title", json_object_new_string(title));
+	json_object_object_add(e, "message", json_object_new_string(msg));
+	if (ctx->err.field[0])
+		json_object_object_add(e, "field", json_object_new_string(ctx->err.field));
+	if (ctx->err.reason[0])
+		json_object_object_add(e, "reason", json_object_new_string(ctx->err.reason));
+	json_object_object_add(m, "error", e);
+	json_object_object_add(m, "title", json_object_new_string(title));
+	return m;
+}
+
+struct out {
+	ap_write_fn wr;
+	void *wrctx;
+};
+
+static void
+emit(struct ap_ctx *ctx, const struct out *o, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	struct ap_buf h = { 0 };
+	bool head = ctx->req->method == AP_METHOD_HEAD;
+
+	ap_buf_printf(&h, "Status: %d %s\r\n", status, ap_http_reason(status));
+	if (ctype)
+		ap_buf_printf(&h, "Content-Type: %s\r\n", ctype);
+	ap_buf_printf(&h, "Content-Length: %zu\r\nX-Request-Id: %s\r\n", len, ctx->request_id);
+	ap_buf_puts(&h, security_headers);
+	if (ctx->app->cfg->profile == AP_PROFILE_PRODUCTION && ctx->req->https)
+		ap_buf_puts(&h, "Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n");
+	if (ctx->location)
+		ap_buf_printf(&h, "Location: %s\r\n", ctx->location);
+	if (ctx->headers.len)
+		ap_buf_append(&h, ctx->headers.data, ctx->headers.len);
+	ap_buf_puts(&h, "\r\n");
+	if (!head && len)
+		ap_buf_append(&h, body, len);
+	o->wr(o->wrctx, h.data, h.len);
+	ap_buf_free(&h);
+}
+
+static void
+render(struct ap_ctx *ctx, const struct out *o, int status, bool is_error)
+{
+	struct ap_buf body = { 0 };
+	const char *tpl = is_error ? "error" : (ctx->tpl ? ctx->tpl : (ctx->route ? ctx->route->tpl : NULL));
+
+	if (status >= 300 && status < 400 && ctx->location) {
+		emit(ctx, o, status, NULL, NULL, 0);
+		return;
+	}
+	if (status == 204) {
+		emit(ctx, o, status, NULL, NULL, 0);
+		return;
+	}
+	if (ctx->req->wants_json || tpl == NULL) {
+		size_t len;
+		const char *s;
+
+		if (is_error)
+			json_object_object_add(ctx->model, "request_id",
+			    json_object_new_string(ctx->request_id));
+		s = json_object_to_json_string_length(ctx->model,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+		ap_buf_append(&body, s, len);
+		ap_buf_putc(&body, '\n');
+		emit(ctx, o, status, "application/json", body.data, body.len);
+		ap_buf_free(&body);
+		return;
+	}
+	add_layout_fields(ctx, ctx->model);
+	if (ap_tpl_render(ctx->app->tpl, tpl, ctx->model, tr_cb, ctx, &body) != AP_OK) {
+		AP_ERROR("rendering template %s failed", tpl);
+		ap_buf_free(&body);
+		if (!is_error) {
+			json_object_put(ctx->model);
+			memset(&ctx->err, 0, sizeof(ctx->err));
+			ctx->model = error_model(ctx, 500);
+			render(ctx, o, 500, true);
+		} else {
+			static const char plain[] = "500 Internal Server Error\n";
+			emit(ctx, o, 500, "text/plain; charset=utf-8", plain, sizeof(plain) - 1);
+		}
+		return;
+	}
+	emit(ctx, o, status, "text/html; charset=utf-8", body.data, body.len);
+	ap_buf_free(&body);
+}
+
+static void
+answer_error(struct ap_ctx *ctx, const struct out *o, int status)
+{
+	json_object_put(ctx->model);
+	ctx->model = error_model(ctx, status);
+	ctx->location = NULL;
+	if (status >= 500 || ctx->err.field[0])
+		AP_INFO("%s %s -> %d%s%s%s%s", ctx->req->method_name ? ctx->req->method_name : "-",
+		    ctx->req->path ? ctx->req->path : "-", status,
+		    ctx->err.field[0] ? " field=" : "", ctx->err.field,
+		    ctx->err.reason[0] ? " reason=" : "", ctx->err.reason);
+	render(ctx, o, status, true);
+}
+
+/* Strip the security-entrance prefix; NULL when the path is outside it. */
+static const char *
+strip_base(const struct ap_config *cfg, const char *path)
+{
+	size_t n;
+
+	if (strcmp(cfg->base_path, "/") == 0)
+		return path;
+	n = strlen(cfg->base_path);
+	if (strncmp(path, cfg->base_path, n) != 0)
+		return NULL;
+	if (path[n] == '\0')
+		return "/";
+	return path[n] == '/' ? path + n : NULL;
+}
+
+void
+ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
+    ap_req_read_fn rd, void *rdctx, ap_write_fn wr, void *wrctx)
+{
+	const struct ap_config *cfg = app->cfg;
+	struct ap_req_limits lim = {
+		.max_body = (size_t)cfg->max_body,
+		.max_upload = (size_t)cfg->max_upload,
+		.max_fields = (size_t)cfg->max_fields,
+		.max_field_len = (size_t)cfg->max_field_len,
+		.max_header_len = (size_t)cfg->max_header_len,
+	};
+	struct ap_req req;
+	struct ap_ctx ctx;
+	struct out o = { wr, wrctx };
+	const char *path, *rid = NULL;
+	unsigned allowed = 0;
+	enum ap_route_result rr;
+	int status;
+
+	memset(&req, 0, sizeof(req));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.app = app;
+	ctx.req = &req;
+	ctx.arena = arena;
+	ctx.model = json_object_new_object();
+	for (char *const *e = envp; e && *e; e++)
+		if (strncmp(*e, "REQUEST_ID=", 11) == 0)
+			rid = *e + 11;
+	if (valid_reqid(rid))
+		snprintf(ctx.request_id, sizeof(ctx.request_id), "%s", rid);
+	else
+		ap_random_hex(ctx.request_id, 16);
+	ap_log_set_reqid(ctx.request_id);
+
+	if (ap_req_parse(&req, arena, envp, rd, rdctx, &lim, &ctx.err) != AP_OK) {
+		if (req.path == NULL)
+			req.path = "/";
+		pick_language(&ctx);
+		answer_error(&ctx, &o, ctx.err.status ? ctx.err.status : 400);
+		goto out;
+	}
+	pick_language(&ctx);
+
+	/* /healthz answers at the root whatever the base path (nginx limits it to loopback). */
+	path = strcmp(req.path, "/healthz") == 0 ? req.path : strip_base(cfg, req.path);
+	if (path == NULL) {
+		static const char nf[] = "Not Found\n";
+		/* Outside the security entrance: a bare 404 that reveals nothing. */
+		emit(&ctx, &o, 404, "text/plain; charset=utf-8", nf, sizeof(nf) - 1);
+		goto out;
+	}
+	rr = ap_route_match(app->routes, app->nroutes, req.method, path, arena, &ctx.route,
+	    &ctx.params, &allowed);
+	if (rr == AP_ROUTE_NOT_FOUND) {
+		answer_error(&ctx, &o, 404);
+		goto out;
+	}
+	if (rr == AP_ROUTE_METHOD_NOT_ALLOWED) {
+		struct ap_buf b = { 0 };
+
+		ap_methods_str(allowed, &b);
+		ap_ctx_header(&ctx, "Allow", ap_buf_cstr(&b));
+		ap_buf_free(&b);
+		answer_error(&ctx, &o, 405);
+		goto out;
+	}
+	if (ctx.route->fields != NULL &&
+	    ap_fields_validate(ctx.route->fields, &req, lim.max_field_len, &ctx.fields, &ctx.err) != AP_OK) {
+		answer_error(&ctx, &o, ctx.err.status ? ctx.err.status : 400);
+		goto out;
+	}
+	status = ctx.route->handler(&ctx);
+	if (status >= 400)
+		answer_error(&ctx, &o, status);
+	else
+		render(&ctx, &o, status, false);
+out:
+	json_object_put(ctx.model);
+	ap_buf_free(&ctx.headers);
+	ap_req_clear(&req);
+	ap_log_set_reqid(NULL);
+}

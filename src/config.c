@@ -1,0 +1,1923 @@
+/*
+ * config.c — load conf/aapanel.cfg, overlay conf/profiles/<profile>.cfg,
+ * validate every key against one schema table, resolve paths against the
+ * root directory and load the secret key. Every problem is collected with
+ * its file and line so an operator fixes them all in one pass.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "aapanel/config.h"
+#include "aapanel/log.h"
+
+/* A config file larger than this is not a config file. */
+#define CFG_MAX_FILE (1024 * 1024)
+/* Secret key files hold at most 128 hex chars; leave room for a newline. */
+#define KEY_MAX_FILE 4096
+#define KEY_MIN_BYTES 32
+#define CREDENTIAL_NAME "aapanel-secret"
+/* sizeof(struct sockaddr_un.sun_path) - 1 on Linux. */
+#define SOCKET_PATH_MAX 107
+
+static const char *const profile_names[AP_PROFILE__MAX] = {
+	[AP_PROFILE_DEVELOPMENT] = "development",
+	[AP_PROFILE_PRODUCTION] = "production",
+	[AP_PROFILE_TEST] = "test",
+};
+
+const char *
+ap_profile_name(enum ap_profile p)
+{
+	if ((unsigned)p >= AP_PROFILE__MAX)
+		return "unknown";
+	return profile_names[p];
+}
+
+bool
+ap_profile_parse(const char *s, enum ap_profile *out)
+{
+	static const struct {
+		const char *name;
+		enum ap_profile p;
+	} names[] = {
+		{ "development", AP_PROFILE_DEVELOPMENT },
+		{ "dev", AP_PROFILE_DEVELOPMENT },
+		{ "production", AP_PROFILE_PRODUCTION },
+		{ "prod", AP_PROFILE_PRODUCTION },
+		{ "test", AP_PROFILE_TEST },
+	};
+
+	if (s == NULL)
+		return false;
+	/* Case-insensitive: AAPANEL_ENV=Production is a common spelling. */
+	for (size_t i = 0; i < AP_NELEM(names); i++) {
+		if (strcasecmp(s, names[i].name) == 0) {
+			*out = names[i].p;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Copy s into a bounded display form: printable ASCII only, at most 40 bytes. */
+static void
+display_copy(char *dst, size_t dstlen, const char *s)
+{
+	size_t i, j = 0;
+
+	for (i = 0; s[i] != '\0' && j + 1 < dstlen && i < 40; i++)
+		dst[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	dst[j] = '\0';
+}
+
+static bool
+is_regular_file(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return false;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+enum ap_err
+ap_profile_detect(const char *flag, const char *env, const char *root_dir,
+    enum ap_profile *out, enum ap_profile_source *src, char *reason,
+    size_t reasonlen)
+{
+	char shown[48];
+
+	if (flag != NULL) {
+		display_copy(shown, sizeof(shown), flag);
+		if (!ap_profile_parse(flag, out)) {
+			snprintf(reason, reasonlen,
+			    "unknown profile '%s' from --profile (expected "
+			    "development, production or test)",
+			    shown);
+			return AP_ERR_INVAL;
+		}
+		*src = AP_PROFILE_FROM_FLAG;
+		snprintf(reason, reasonlen, "--profile flag");
+		return AP_OK;
+	}
+	/* An empty AAPANEL_ENV= is how shells "unset" a variable in a unit file. */
+	if (env != NULL && env[0] != '\0') {
+		display_copy(shown, sizeof(shown), env);
+		if (!ap_profile_parse(env, out)) {
+			snprintf(reason, reasonlen,
+			    "unknown profile '%s' from AAPANEL_ENV (expected "
+			    "development, production or test)",
+			    shown);
+			return AP_ERR_INVAL;
+		}
+		*src = AP_PROFILE_FROM_ENV;
+		snprintf(reason, reasonlen, "AAPANEL_ENV=%s", shown);
+		return AP_OK;
+	}
+	if (root_dir != NULL && is_regular_file(root_dir, "src/main.c") &&
+	    is_regular_file(root_dir, "Makefile")) {
+		*out = AP_PROFILE_DEVELOPMENT;
+		*src = AP_PROFILE_FROM_SOURCE;
+		snprintf(reason, reasonlen,
+		    "source checkout (src/main.c and Makefile in %s)", root_dir);
+		return AP_OK;
+	}
+	*out = AP_PROFILE_PRODUCTION;
+	*src = AP_PROFILE_FROM_DEFAULT;
+	snprintf(reason, reasonlen, "installed copy (no source checkout in %s)",
+	    root_dir != NULL ? root_dir : "(none)");
+	return AP_OK;
+}
+
+/* ---- problems ---------------------------------------------------------- */
+
+void
+ap_config_problems_free(struct ap_config_problems *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].file);
+		free(p->v[i].key);
+		free(p->v[i].reason);
+	}
+	free(p->v);
+	p->v = NULL;
+	p->n = 0;
+}
+
+char *
+ap_config_problem_str(const struct ap_config_problem *p)
+{
+	struct ap_buf b = { 0 };
+
+	if (p->file != NULL) {
+		if (p->line > 0)
+			ap_buf_printf(&b, "%s:%d: ", p->file, p->line);
+		else
+			ap_buf_printf(&b, "%s: ", p->file);
+	}
+	if (p->key != NULL)
+		ap_buf_printf(&b, "%s: ", p->key);
+	ap_buf_puts(&b, p->reason != NULL ? p->reason : "invalid");
+	return b.data;
+}
+
+static void prob_add(struct ap_config_problems *probs, const char *file,
+    int line, const char *key, const char *fmt, ...) AP_PRINTF(5, 6);
+
+static void
+prob_add(struct ap_config_problems *probs, const char *file, int line,
+    const char *key, const char *fmt, ...)
+{
+	struct ap_config_problem *p;
+	va_list ap;
+
+	probs->v = ap_xrealloc(probs->v, (probs->n + 1) * sizeof(*probs->v));
+	p = &probs->v[probs->n++];
+	p->file = file != NULL ? ap_xstrdup(file) : NULL;
+	p->line = line;
+	p->key = key != NULL ? ap_xstrdup(key) : NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&p->reason, fmt, ap) < 0) {
+		fprintf(stderr, "aapanel: out of memory formatting a problem\n");
+		abort();
+	}
+	va_end(ap);
+}
+
+/* ---- schema ------------------------------------------------------------ */
+
+enum vkind {
+	V_INT,      /* int field, bounded */
+	V_LL,       /* long long field, bounded */
+	V_BOOL,     /* bool field */
+	V_NAME,     /* panel.name: 1..64 printable UTF-8 characters */
+	V_LANG,     /* en | ar */
+	V_BASEPATH, /* "/" or "/seg/seg" */
+	V_SOCKET,   /* path, resolved, <= 107 bytes */
+	V_MODE,     /* octal string "0600".."0777" → int field */
+	V_GROUP,    /* "" or a group name */
+	V_PATH,     /* required path, resolved */
+	V_DIR,      /* required path, resolved, must be an existing directory */
+	V_PATH_OPT, /* "" or a path, resolved */
+	V_LEVEL,    /* debug | info | warn | error */
+	V_DSN,      /* database DSN */
+};
+
+struct key_def {
+	const char *group;
+	const char *name;
+	const char *dotted;
+	enum vkind kind;
+	long long min, max;
+	long long def_i;
+	const char *def_s;
+	size_t off;
+};
+
+#define F(field) offsetof(struct ap_config, field)
+#define KI(g, n, mn, mx, d, f) { g, n, g "." n, V_INT, mn, mx, d, NULL, F(f) }
+#define KL(g, n, mn, mx, d, f) { g, n, g "." n, V_LL, mn, mx, d, NULL, F(f) }
+#define KB(g, n, d, f) { g, n, g "." n, V_BOOL, 0, 1, d, NULL, F(f) }
+#define KS(g, n, k, d, f) { g, n, g "." n, k, 0, 0, 0, d, F(f) }
+
+/* The one schema: order here is the order of `config show` and of problems. */
+static const struct key_def schema[] = {
+	KS("panel", "name", V_NAME, "aaPanel", panel_name),
+	KS("panel", "default_language", V_LANG, "en", default_language),
+	KS("panel", "base_path", V_BASEPATH, "/", base_path),
+	KB("panel", "debug", 0, debug),
+
+	KS("server", "socket", V_SOCKET, "var/run/aapanel.sock", socket_path),
+	KS("server", "socket_mode", V_MODE, "0660", socket_mode),
+	KS("server", "socket_group", V_GROUP, "", socket_group),
+	KI("server", "backlog", 511, 65535, 511, backlog),
+
+	KI("pool", "workers", 0, 256, 0, workers),
+	KI("pool", "max_workers", 1, 256, 32, max_workers),
+	KI("pool", "max_requests", 0, 10000000, 10000, max_requests),
+	KI("pool", "max_requests_jitter", 0, 1000000, 1000, max_requests_jitter),
+	KI("pool", "request_timeout", 1, 3600, 30, request_timeout),
+	KI("pool", "shutdown_timeout", 1, 3600, 30, shutdown_timeout),
+	KI("pool", "crash_limit", 1, 1000, 10, crash_limit),
+
+	KL("limits", "max_body", 1024, 1073741824LL, 1048576, max_body),
+	KL("limits", "max_upload", 1024, 17179869184LL, 67108864, max_upload),
+	KI("limits", "max_fields", 1, 10000, 256, max_fields),
+	KI("limits", "max_field_len", 1, 1048576, 65536, max_field_len),
+	KI("limits", "max_header_len", 256, 65536, 8192, max_header_len),
+
+	KS("paths", "var_dir", V_PATH, "var", var_dir),
+	KS("paths", "run_dir", V_PATH, "var/run", run_dir),
+	KS("paths", "log_dir", V_PATH, "var/log", log_dir),
+	KS("paths", "templates", V_DIR, "templates", templates_dir),
+	KS("paths", "static", V_DIR, "static", static_dir),
+	KS("paths", "po", V_DIR, "po", po_dir),
+
+	KS("log", "level", V_LEVEL, "info", log_level),
+	KS("log", "file", V_PATH_OPT, "", log_file),
+
+	KS("security", "secret_key_file", V_PATH_OPT, "", secret_key_file),
+
+	KS("db", "dsn", V_DSN, "sqlite:var/aapanel.db", db_dsn),
+	KS("db", "password_file", V_PATH_OPT, "", db_password_file),
+	KB("db", "auto_migrate", 0, db_auto_migrate),
+
+	KI("nginx", "fastcgi_read_timeout", 2, 7200, 60, nginx_read_timeout),
+};
+
+#define NKEYS AP_NELEM(schema)
+
+static const char *const group_names[] = {
+	"panel", "server", "pool", "limits", "paths", "log", "security", "db",
+	"nginx",
+};
+
+static const char INLINE_SECRET_MSG[] =
+    "secrets are never written in the configuration; use "
+    "security.secret_key_file or the systemd credential aapanel-secret";
+
+static int
+key_index(const char *dotted)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(schema[i].dotted, dotted) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool
+is_group_name(const char *name)
+{
+	for (size_t i = 0; i < AP_NELEM(group_names); i++)
+		if (strcmp(group_names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* A name that suggests a credential: its value must come from a file. */
+static bool
+is_secretish(const char *name)
+{
+	return strcasestr(name, "secret") != NULL ||
+	    strcasestr(name, "password") != NULL ||
+	    strcasestr(name, "passwd") != NULL ||
+	    strcasestr(name, "token") != NULL;
+}
+
+/* Levenshtein distance, bounded to names of 64 bytes (longer → large). */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t prev[65], cur[65];
+
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+			size_t m = sub < del ? sub : del;
+			cur[j] = m < ins ? m : ins;
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(prev[0]));
+	}
+	return prev[lb];
+}
+
+/*
+ * Closest known dotted key to an unknown one, or NULL when nothing is close.
+ * The same member name in another group (server.workers) counts as close.
+ */
+static const char *
+suggest_key(const char *dotted, const char *member)
+{
+	const char *best = NULL;
+	size_t bestd = 3;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		size_t d = edit_distance(dotted, schema[i].dotted);
+
+		if (member != NULL && strcmp(member, schema[i].name) == 0 && d > 1)
+			d = 1;
+		if (d < bestd) {
+			bestd = d;
+			best = schema[i].dotted;
+		}
+	}
+	return best;
+}
+
+static const char *
+suggest_group(const char *name)
+{
+	const char *best = NULL;
+	size_t bestd = 3;
+
+	for (size_t i = 0; i < AP_NELEM(group_names); i++) {
+		size_t d = edit_distance(name, group_names[i]);
+
+		if (d < bestd) {
+			bestd = d;
+			best = group_names[i];
+		}
+	}
+	return best;
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+struct loader {
+	const struct ap_config_opts *opts;
+	struct ap_config_problems *probs;
+	struct ap_config *c;
+	size_t start; /* problems present before this load */
+	config_t base;
+	config_t over;
+	bool base_init;
+	bool over_init;
+	/* Effective setting per schema key: overlay, else base, else NULL. */
+	const config_setting_t *eff[NKEYS];
+	bool bad[NKEYS];
+};
+
+static void
+setting_loc(const struct loader *ld, const config_setting_t *s,
+    const char **file, int *line)
+{
+	*file = ld->c->base_file;
+	*line = 0;
+	if (s != NULL) {
+		if (config_setting_source_file(s) != NULL)
+			*file = config_setting_source_file(s);
+		*line = config_setting_source_line(s);
+	}
+}
+
+static void key_problem(struct loader *ld, size_t k, const config_setting_t *s,
+    const char *fmt, ...) AP_PRINTF(4, 5);
+
+/* A problem with key k, located at setting s (or the base file when defaulted). */
+static void
+key_problem(struct loader *ld, size_t k, const config_setting_t *s,
+    const char *fmt, ...)
+{
+	const char *file;
+	int line;
+	char *msg = NULL;
+	va_list ap;
+
+	setting_loc(ld, s, &file, &line);
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		fprintf(stderr, "aapanel: out of memory formatting a problem\n");
+		abort();
+	}
+	va_end(ap);
+	prob_add(ld->probs, file, line, schema[k].dotted, "%s", msg);
+	free(msg);
+	ld->bad[k] = true;
+}
+
+/* Make p absolute against cwd without resolving symlinks. Owned. */
+static char *
+path_clean(const char *p)
+{
+	struct ap_buf b = { 0 };
+	const char *s = p;
+
+	while (*s != '\0') {
+		const char *e = strchr(s, '/');
+		size_t n = e != NULL ? (size_t)(e - s) : strlen(s);
+
+		/* Drop empty and "." segments; keep ".." (symlinks make it non-lexical). */
+		if (n > 0 && !(n == 1 && s[0] == '.')) {
+			ap_buf_putc(&b, '/');
+			ap_buf_append(&b, s, n);
+		}
+		s += n;
+		if (*s == '/')
+			s++;
+	}
+	if (b.len == 0)
+		ap_buf_putc(&b, '/');
+	return b.data;
+}
+
+/* Join rel onto base unless rel is absolute; the result is clean and owned. */
+static char *
+path_resolve(const char *base, const char *rel)
+{
+	char *joined, *out;
+
+	if (rel[0] == '/')
+		return path_clean(rel);
+	joined = ap_xasprintf("%s/%s", base, rel);
+	out = path_clean(joined);
+	free(joined);
+	return out;
+}
+
+static char *
+path_absolute(const char *p)
+{
+	char cwd[PATH_MAX];
+
+	if (p[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return path_clean(p);
+	return path_resolve(cwd, p);
+}
+
+/* Read at most max bytes of an open fd. Owned, NUL-terminated. */
+static enum ap_err
+read_fd_bounded(int fd, size_t max, char **data, size_t *len)
+{
+	char *buf = ap_xmalloc(max + 2);
+	size_t n = 0;
+	enum ap_err err = AP_OK;
+
+	for (;;) {
+		ssize_t r = read(fd, buf + n, max + 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = AP_ERR_IO;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			err = AP_ERR_TOOBIG;
+			goto out;
+		}
+	}
+	buf[n] = '\0';
+	*data = buf;
+	*len = n;
+	buf = NULL;
+out:
+	free(buf);
+	return err;
+}
+
+static enum ap_err
+read_file_bounded(const char *path, size_t max, char **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	enum ap_err err;
+
+	if (fd < 0)
+		return AP_ERR_IO;
+	err = read_fd_bounded(fd, max, data, len);
+	close(fd);
+	return err;
+}
+
+/*
+ * libconfig 1.5 silently truncates a decimal literal that does not fit in
+ * 32 bits unless it carries an L suffix (17179869184 reads as 0). Scan the
+ * text for such literals so limits.max_upload = 17179869184; is reported
+ * instead of becoming a different number.
+ */
+static void
+scan_wide_ints(struct loader *ld, const char *file, const char *text)
+{
+	char stack[8][65];
+	char pending[65] = "";
+	int depth = 0, line = 1;
+	const char *p = text;
+
+	while (*p != '\0') {
+		if (*p == '\n') {
+			line++;
+			p++;
+		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			while (*p != '\0' && *p != '\n')
+				p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/'); p++)
+				if (*p == '\n')
+					line++;
+			if (*p != '\0')
+				p += 2;
+		} else if (*p == '"') {
+			for (p++; *p != '\0' && *p != '"'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				else if (*p == '\n')
+					line++;
+			}
+			if (*p != '\0')
+				p++;
+		} else if (isalpha((unsigned char)*p) || *p == '*') {
+			size_t n = 0;
+
+			while (isalnum((unsigned char)*p) || *p == '_' || *p == '-' ||
+			    *p == '*') {
+				if (n + 1 < sizeof(pending))
+					pending[n++] = *p;
+				p++;
+			}
+			pending[n] = '\0';
+		} else if (*p == '{') {
+			if (depth < 8)
+				memcpy(stack[depth], pending, sizeof(pending));
+			depth++;
+			p++;
+		} else if (*p == '}') {
+			if (depth > 0)
+				depth--;
+			p++;
+		} else if (isdigit((unsigned char)*p) ||
+		    ((*p == '-' || *p == '+') && isdigit((unsigned char)p[1]))) {
+			const char *start = p;
+			bool hex = false, wide = false, neg = *p == '-';
+			unsigned long long v = 0;
+
+			if (*p == '-' || *p == '+')
+				p++;
+			if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+				hex = true;
+				for (p += 2; isxdigit((unsigned char)*p); p++) {
+					if (v > 0xffffffffULL)
+						wide = true;
+					v = v * 16 + (unsigned)(isdigit((unsigned char)*p)
+					    ? *p - '0' : (tolower((unsigned char)*p) - 'a' + 10));
+				}
+			} else {
+				for (; isdigit((unsigned char)*p); p++) {
+					if (v > 0xffffffffULL)
+						wide = true;
+					v = v * 10 + (unsigned)(*p - '0');
+				}
+			}
+			/* Floats and L-suffixed integers are parsed correctly. */
+			if (*p == '.' || *p == 'e' || *p == 'E' || *p == 'L') {
+				while (isalnum((unsigned char)*p) || *p == '.' ||
+				    ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
+					p++;
+				continue;
+			}
+			if (wide || v > (neg ? 2147483648ULL : (hex ? 0xffffffffULL : 2147483647ULL))) {
+				char key[140];
+
+				if (depth >= 1 && depth <= 8 && stack[depth - 1][0] != '\0')
+					snprintf(key, sizeof(key), "%s.%s", stack[depth - 1], pending);
+				else
+					snprintf(key, sizeof(key), "%s", pending);
+				prob_add(ld->probs, file, line, key[0] != '\0' ? key : NULL,
+				    "integer %.*s does not fit in 32 bits; write it with an "
+				    "L suffix (%.*sL)",
+				    (int)(p - start), start, (int)(p - start), start);
+			}
+		} else {
+			p++;
+		}
+	}
+}
+
+/*
+ * Parse one file into cfg. required: a missing file is a problem. Returns
+ * true when cfg holds a parsed file (*present = the file exists).
+ */
+static bool
+load_file(struct loader *ld, const char *path, config_t *cfg, bool *inited,
+    bool required)
+{
+	char *text = NULL, *dir = NULL, *slash;
+	size_t len = 0;
+	enum ap_err err;
+	bool ok = false;
+
+	err = read_file_bounded(path, CFG_MAX_FILE, &text, &len);
+	if (err == AP_ERR_IO && errno == ENOENT && !required)
+		goto out;
+	if (err == AP_ERR_IO) {
+		prob_add(ld->probs, path, 0, NULL, "cannot read: %s", strerror(errno));
+		goto out;
+	}
+	if (err == AP_ERR_TOOBIG) {
+		prob_add(ld->probs, path, 0, NULL, "file is larger than %d bytes",
+		    CFG_MAX_FILE);
+		goto out;
+	}
+	if (memchr(text, '\0', len) != NULL) {
+		prob_add(ld->probs, path, 0, NULL, "file contains a NUL byte");
+		goto out;
+	}
+	config_init(cfg);
+	*inited = true;
+	/* @include paths are relative to the including file, not to the cwd. */
+	dir = ap_xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		config_set_include_dir(cfg, dir[0] != '\0' ? dir : "/");
+	}
+	if (config_read_file(cfg, path) != CONFIG_TRUE) {
+		const char *ef = config_error_file(cfg);
+
+		prob_add(ld->probs, ef != NULL ? ef : path, config_error_line(cfg),
+		    NULL, "%s", config_error_text(cfg));
+		goto out;
+	}
+	scan_wide_ints(ld, path, text);
+	ok = true;
+out:
+	free(dir);
+	free(text);
+	return ok;
+}
+
+/* Flag unknown groups and keys (and inline secrets) anywhere in cfg. */
+static void
+check_unknown(struct loader *ld, config_t *cfg)
+{
+	config_setting_t *root = config_root_setting(cfg);
+	int n = config_setting_length(root);
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
+		const char *gname = config_setting_name(g);
+		const char *file = config_setting_source_file(g);
+		int line = config_setting_source_line(g);
+
+		if (gname == NULL)
+			continue;
+		if (!is_group_name(gname)) {
+			const char *sug = config_setting_is_group(g)
+			    ? suggest_group(gname) : suggest_key(gname, gname);
+
+			if (!config_setting_is_group(g) && is_secretish(gname))
+				prob_add(ld->probs, file, line, gname, "%s",
+				    INLINE_SECRET_MSG);
+			else if (sug != NULL)
+				prob_add(ld->probs, file, line, gname,
+				    "unknown %s '%s' (did you mean '%s'?)",
+				    config_setting_is_group(g) ? "group" : "key", gname, sug);
+			else
+				prob_add(ld->probs, file, line, gname,
+				    "unknown %s '%s'",
+				    config_setting_is_group(g) ? "group" : "key", gname);
+			continue;
+		}
+		if (!config_setting_is_group(g)) {
+			prob_add(ld->probs, file, line, gname,
+			    "must be a group ({ ... })");
+			continue;
+		}
+		int m = config_setting_length(g);
+
+		for (int j = 0; j < m; j++) {
+			config_setting_t *s = config_setting_get_elem(g, (unsigned)j);
+			const char *name = config_setting_name(s);
+			char *dotted;
+
+			if (name == NULL)
+				continue;
+			dotted = ap_xasprintf("%s.%s", gname, name);
+			file = config_setting_source_file(s);
+			line = config_setting_source_line(s);
+			if (key_index(dotted) < 0) {
+				const char *sug = suggest_key(dotted, name);
+
+				if (is_secretish(name))
+					prob_add(ld->probs, file, line, dotted, "%s",
+					    INLINE_SECRET_MSG);
+				else if (sug != NULL)
+					prob_add(ld->probs, file, line, dotted,
+					    "unknown key '%s' (did you mean '%s'?)", dotted,
+					    sug);
+				else
+					prob_add(ld->probs, file, line, dotted,
+					    "unknown key '%s'", dotted);
+			}
+			free(dotted);
+		}
+	}
+}
+
+static const char *
+type_reason(enum vkind k)
+{
+	switch (k) {
+	case V_INT:
+	case V_LL:
+		return "must be an integer";
+	case V_BOOL:
+		return "must be true or false";
+	default:
+		return "must be a string";
+	}
+}
+
+static bool
+type_ok(enum vkind k, const config_setting_t *s)
+{
+	int t = config_setting_type(s);
+
+	switch (k) {
+	case V_INT:
+	case V_LL:
+		return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+	case V_BOOL:
+		return t == CONFIG_TYPE_BOOL;
+	default:
+		return t == CONFIG_TYPE_STRING;
+	}
+}
+
+static bool
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+static size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+static bool
+base_path_ok(const char *s)
+{
+	size_t seg = 0;
+
+	if (strcmp(s, "/") == 0)
+		return true;
+	if (s[0] != '/' || strlen(s) > 255)
+		return false;
+	for (s++; *s != '\0'; s++) {
+		if (*s == '/') {
+			if (seg == 0)
+				return false;
+			seg = 0;
+		} else if (isalnum((unsigned char)*s) || *s == '_' || *s == '-') {
+			if (++seg > 64)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return seg > 0; /* no trailing slash */
+}
+
+static bool
+group_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return true;
+	if (n > 32 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		/* A trailing $ is allowed (Samba machine accounts). */
+		if (ch == '$' && i == n - 1)
+			continue;
+		if (!(isalnum(ch) || ch == '_' || ch == '-' || ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+static bool
+mode_parse(const char *s, int *out)
+{
+	size_t n = strlen(s);
+	int v = 0;
+
+	if (n < 3 || n > 4)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '7')
+			return false;
+		v = v * 8 + (s[i] - '0');
+	}
+	if (v < 0600 || v > 0777)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* ---- DSN --------------------------------------------------------------- */
+
+static const char PASSWORD_IN_DSN[] =
+    "passwords are never written in the DSN; use db.password_file";
+
+static bool
+host_ok(const char *h, size_t n)
+{
+	if (n == 0)
+		return false;
+	if (h[0] == '[')
+		return n > 2 && h[n - 1] == ']' &&
+		    strspn(h + 1, "0123456789abcdefABCDEF:.") == n - 2;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)h[i]) || h[i] == '.' || h[i] == '-' ||
+		    h[i] == '_'))
+			return false;
+	return true;
+}
+
+static bool
+pg_param_known(const char *k, size_t n)
+{
+	static const char *const known[] = {
+		"sslmode", "sslcert", "sslkey", "sslrootcert", "sslcrl",
+		"sslpassword", "connect_timeout", "application_name",
+		"target_session_attrs", "keepalives", "keepalives_idle",
+		"keepalives_interval", "keepalives_count", "host", "hostaddr",
+		"options", "gssencmode", "channel_binding", "client_encoding",
+		"passfile", "sslcompression", "requiressl", "krbsrvname",
+	};
+
+	for (size_t i = 0; i < AP_NELEM(known); i++)
+		if (strlen(known[i]) == n && memcmp(known[i], k, n) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Check a DSN. On success *norm is the owned form to store: sqlite DSNs
+ * become "sqlite:/absolute/path", network DSNs are kept as written.
+ * On failure why holds the reason; the DSN itself is never echoed.
+ */
+static bool
+dsn_check(const char *dsn, const char *root, char **norm, char *why,
+    size_t whylen)
+{
+	const char *rest, *auth, *slash, *at, *host, *q, *colon;
+	size_t hostlen;
+	bool mysql = false, have_socket = false;
+	char *path;
+
+	if (has_control(dsn) || strchr(dsn, ' ') != NULL || strchr(dsn, '#') != NULL) {
+		snprintf(why, whylen, "must not contain spaces, control characters or #");
+		return false;
+	}
+	if (strncmp(dsn, "sqlite:", 7) == 0) {
+		rest = dsn + 7;
+		if (strncmp(rest, "//", 2) == 0) {
+			if (rest[2] != '/') {
+				snprintf(why, whylen,
+				    "sqlite DSNs have no host; use sqlite:PATH or "
+				    "sqlite:///absolute/path");
+				return false;
+			}
+			rest += 2;
+		}
+		if (rest[0] == '\0') {
+			snprintf(why, whylen, "missing the database file path");
+			return false;
+		}
+		if (strchr(rest, '?') != NULL) {
+			snprintf(why, whylen, "query parameters are not supported for sqlite");
+			return false;
+		}
+		path = path_resolve(root, rest);
+		*norm = ap_xasprintf("sqlite:%s", path);
+		free(path);
+		return true;
+	}
+	if (strncmp(dsn, "mysql://", 8) == 0) {
+		mysql = true;
+		auth = dsn + 8;
+	} else if (strncmp(dsn, "postgresql://", 13) == 0) {
+		auth = dsn + 13;
+	} else if (strncmp(dsn, "postgres://", 11) == 0) {
+		auth = dsn + 11;
+	} else {
+		const char *c = strchr(dsn, ':');
+		int n = c != NULL ? (int)(c - dsn) : 0;
+
+		if (n > 0 && n <= 20)
+			snprintf(why, whylen,
+			    "unknown scheme '%.*s' (expected sqlite:, mysql:// or "
+			    "postgresql://)", n, dsn);
+		else
+			snprintf(why, whylen,
+			    "missing scheme (expected sqlite:, mysql:// or postgresql://)");
+		return false;
+	}
+	slash = strchr(auth, '/');
+	q = strchr(auth, '?');
+	if (slash == NULL || (q != NULL && q < slash)) {
+		snprintf(why, whylen, "missing the database name (.../dbname)");
+		return false;
+	}
+	/* The last @ before the path separates user info from the host. */
+	at = NULL;
+	for (const char *p = auth; p < slash; p++)
+		if (*p == '@')
+			at = p;
+	host = auth;
+	if (at != NULL) {
+		if (memchr(auth, ':', (size_t)(at - auth)) != NULL) {
+			snprintf(why, whylen, "%s", PASSWORD_IN_DSN);
+			return false;
+		}
+		if (at == auth) {
+			snprintf(why, whylen, "empty user name before @");
+			return false;
+		}
+		host = at + 1;
+	}
+	hostlen = (size_t)(slash - host);
+	colon = NULL;
+	if (hostlen > 0 && host[0] == '[') {
+		const char *rb = memchr(host, ']', hostlen);
+
+		if (rb != NULL && rb + 1 < slash && rb[1] == ':')
+			colon = rb + 1;
+	} else {
+		colon = memchr(host, ':', hostlen);
+	}
+	if (colon != NULL) {
+		char port[8];
+		size_t pn = (size_t)(slash - colon - 1);
+		long long v;
+		const char *errstr;
+
+		hostlen = (size_t)(colon - host);
+		if (pn == 0 || pn >= sizeof(port)) {
+			snprintf(why, whylen, "port must be between 1 and 65535");
+			return false;
+		}
+		memcpy(port, colon + 1, pn);
+		port[pn] = '\0';
+		if (!ap_strtonum(port, 1, 65535, &v, &errstr)) {
+			snprintf(why, whylen, "port must be between 1 and 65535");
+			return false;
+		}
+	}
+	if (hostlen == 0) {
+		snprintf(why, whylen, "empty host");
+		return false;
+	}
+	if (!host_ok(host, hostlen)) {
+		snprintf(why, whylen, "invalid host name");
+		return false;
+	}
+	/* Database name: up to ? or the end. */
+	{
+		const char *db = slash + 1;
+		size_t dn = q != NULL ? (size_t)(q - db) : strlen(db);
+
+		if (dn == 0) {
+			snprintf(why, whylen, "missing the database name (.../dbname)");
+			return false;
+		}
+		if (dn > 63) {
+			snprintf(why, whylen, "database name is longer than 63 characters");
+			return false;
+		}
+		for (size_t i = 0; i < dn; i++) {
+			if (!(isalnum((unsigned char)db[i]) || db[i] == '_' ||
+			    db[i] == '-' || db[i] == '$' || db[i] == '.')) {
+				snprintf(why, whylen,
+				    "database name may only contain letters, digits, "
+				    "_ - . and $");
+				return false;
+			}
+		}
+	}
+	/* Query parameters. */
+	for (const char *p = q != NULL ? q + 1 : NULL; p != NULL && *p != '\0';) {
+		const char *amp = strchr(p, '&');
+		size_t n = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', n);
+		size_t kn = eq != NULL ? (size_t)(eq - p) : n;
+
+		if (eq == NULL || kn == 0 || eq + 1 == p + n) {
+			snprintf(why, whylen, "query parameters must be name=value");
+			return false;
+		}
+		if (kn == 8 && memcmp(p, "password", 8) == 0) {
+			snprintf(why, whylen, "%s", PASSWORD_IN_DSN);
+			return false;
+		}
+		if (mysql) {
+			if (kn != 6 || memcmp(p, "socket", 6) != 0) {
+				snprintf(why, whylen,
+				    "unknown parameter '%.*s' (mysql DSNs accept only "
+				    "socket=)", (int)(kn > 32 ? 32 : kn), p);
+				return false;
+			}
+			if (eq[1] != '/') {
+				snprintf(why, whylen, "socket= must be an absolute path");
+				return false;
+			}
+			have_socket = true;
+		} else if (!pg_param_known(p, kn)) {
+			snprintf(why, whylen, "unknown parameter '%.*s'",
+			    (int)(kn > 32 ? 32 : kn), p);
+			return false;
+		}
+		p = amp != NULL ? amp + 1 : NULL;
+	}
+	if (have_socket && !(hostlen == 9 && memcmp(host, "localhost", 9) == 0)) {
+		snprintf(why, whylen, "socket= requires the host localhost");
+		return false;
+	}
+	*norm = ap_xstrdup(dsn);
+	return true;
+}
+
+/* ---- per-key validation ------------------------------------------------ */
+
+static bool
+level_ok(const char *s)
+{
+	enum ap_log_level l;
+
+	return ap_log_level_parse(s, &l);
+}
+
+/*
+ * Validate key k's value from setting s (NULL = the built-in default). With
+ * store, the converted value goes into the config struct; a shadowed base
+ * value is checked (store = false) but only the effective one touches the
+ * filesystem.
+ */
+static void
+check_key(struct loader *ld, size_t k, const config_setting_t *s, bool store)
+{
+	const struct key_def *d = &schema[k];
+	struct ap_config *c = ld->c;
+	char *field = (char *)c + d->off;
+	const char *str = d->def_s;
+	long long iv = d->def_i;
+	char why[160];
+	char *norm = NULL;
+
+	if (s != NULL) {
+		if (!type_ok(d->kind, s)) {
+			key_problem(ld, k, s, "%s", type_reason(d->kind));
+			return;
+		}
+		if (d->kind == V_INT || d->kind == V_LL)
+			iv = config_setting_get_int64(s);
+		else if (d->kind == V_BOOL)
+			iv = config_setting_get_bool(s);
+		else
+			str = config_setting_get_string(s);
+	}
+	switch (d->kind) {
+	case V_INT:
+	case V_LL:
+		if (iv < d->min || iv > d->max) {
+			key_problem(ld, k, s, "must be between %lld and %lld (got %lld)",
+			    d->min, d->max, iv);
+			return;
+		}
+		if (store && d->kind == V_INT)
+			*(int *)(void *)field = (int)iv;
+		else if (store)
+			*(long long *)(void *)field = iv;
+		return;
+	case V_BOOL:
+		if (store)
+			*(bool *)(void *)field = iv != 0;
+		return;
+	case V_MODE: {
+		int mode;
+
+		if (!mode_parse(str, &mode))
+			key_problem(ld, k, s,
+			    "must be an octal mode between \"0600\" and \"0777\"");
+		else if (store)
+			*(int *)(void *)field = mode;
+		return;
+	}
+	default:
+		break;
+	}
+	if (!ap_utf8_valid(str, strlen(str)) || has_control(str)) {
+		key_problem(ld, k, s, "must be valid UTF-8 without control characters");
+		return;
+	}
+	switch (d->kind) {
+	case V_NAME:
+		if (utf8_chars(str) < 1 || utf8_chars(str) > 64) {
+			key_problem(ld, k, s, "must be 1 to 64 characters long");
+			return;
+		}
+		break;
+	case V_LANG:
+		if (strcmp(str, "en") != 0 && strcmp(str, "ar") != 0) {
+			key_problem(ld, k, s, "must be \"en\" or \"ar\"");
+			return;
+		}
+		break;
+	case V_BASEPATH:
+		if (!base_path_ok(str)) {
+			key_problem(ld, k, s,
+			    "must be \"/\" or \"/\" followed by segments of 1 to 64 "
+			    "letters, digits, _ or - separated by /, without a "
+			    "trailing slash");
+			return;
+		}
+		break;
+	case V_GROUP:
+		if (!group_name_ok(str)) {
+			key_problem(ld, k, s,
+			    "must be empty or a group name (letters, digits, _ - ., "
+			    "at most 32 characters, not starting with a digit)");
+			return;
+		}
+		break;
+	case V_LEVEL:
+		if (!level_ok(str)) {
+			key_problem(ld, k, s, "must be debug, info, warn or error");
+			return;
+		}
+		break;
+	case V_DSN:
+		if (!dsn_check(str, c->root_dir, &norm, why, sizeof(why))) {
+			key_problem(ld, k, s, "%s", why);
+			return;
+		}
+		break;
+	case V_SOCKET:
+	case V_PATH:
+	case V_DIR:
+	case V_PATH_OPT:
+		if (str[0] == '\0' && d->kind != V_PATH_OPT) {
+			key_problem(ld, k, s, "must not be empty");
+			return;
+		}
+		if (str[0] != '\0')
+			norm = path_resolve(c->root_dir, str);
+		if (norm != NULL && strlen(norm) >= PATH_MAX) {
+			key_problem(ld, k, s, "path is too long");
+			goto out;
+		}
+		if (d->kind == V_SOCKET && strlen(norm) > SOCKET_PATH_MAX) {
+			key_problem(ld, k, s,
+			    "resolves to %zu bytes; a unix socket path is at most %d",
+			    strlen(norm), SOCKET_PATH_MAX);
+			goto out;
+		}
+		if (d->kind == V_DIR && store) {
+			struct stat st;
+
+			if (stat(norm, &st) != 0) {
+				key_problem(ld, k, s, "directory %s: %s", norm,
+				    strerror(errno));
+				goto out;
+			}
+			if (!S_ISDIR(st.st_mode)) {
+				key_problem(ld, k, s, "%s is not a directory", norm);
+				goto out;
+			}
+		}
+		break;
+	default:
+		break;
+	}
+	if (store) {
+		char **slot = (char **)(void *)field;
+
+		free(*slot);
+		*slot = norm != NULL ? norm : ap_xstrdup(str);
+		norm = NULL;
+	}
+out:
+	free(norm);
+}
+
+static const config_setting_t *
+lookup(config_t *cfg, bool inited, const struct key_def *d)
+{
+	config_setting_t *g;
+
+	if (!inited)
+		return NULL;
+	g = config_lookup(cfg, d->group);
+	if (g == NULL || !config_setting_is_group(g))
+		return NULL;
+	return config_setting_get_member(g, d->name);
+}
+
+static void
+check_keys(struct loader *ld)
+{
+	for (size_t k = 0; k < NKEYS; k++) {
+		const config_setting_t *sb = lookup(&ld->base, ld->base_init, &schema[k]);
+		const config_setting_t *so = lookup(&ld->over, ld->over_init, &schema[k]);
+
+		if (so != NULL && sb != NULL)
+			check_key(ld, k, sb, false);
+		ld->eff[k] = so != NULL ? so : sb;
+		check_key(ld, k, ld->eff[k], true);
+	}
+}
+
+static size_t
+K(const char *dotted)
+{
+	int i = key_index(dotted);
+
+	if (i < 0)
+		abort(); /* a typo in this file, not in the user's */
+	return (size_t)i;
+}
+
+/* Rules that tie keys together; each is skipped when a key already failed. */
+static void
+check_relations(struct loader *ld)
+{
+	struct ap_config *c = ld->c;
+	size_t w = K("pool.workers"), mw = K("pool.max_workers");
+	size_t mr = K("pool.max_requests"), j = K("pool.max_requests_jitter");
+	size_t mb = K("limits.max_body"), mu = K("limits.max_upload");
+	size_t rt = K("pool.request_timeout"), nt = K("nginx.fastcgi_read_timeout");
+
+	if (!ld->bad[w] && !ld->bad[mw] && c->workers > c->max_workers)
+		key_problem(ld, w, ld->eff[w],
+		    "must not exceed pool.max_workers (%d)", c->max_workers);
+	if (!ld->bad[mr] && !ld->bad[j] && c->max_requests > 0 &&
+	    c->max_requests_jitter > c->max_requests)
+		key_problem(ld, j, ld->eff[j],
+		    "must not exceed pool.max_requests (%d)", c->max_requests);
+	if (!ld->bad[mb] && !ld->bad[mu] && c->max_upload < c->max_body)
+		key_problem(ld, mu, ld->eff[mu],
+		    "must be at least limits.max_body (%lld)", c->max_body);
+	if (!ld->bad[rt] && !ld->bad[nt] &&
+	    c->nginx_read_timeout <= c->request_timeout)
+		key_problem(ld, nt, ld->eff[nt],
+		    "must be greater than pool.request_timeout (%d) so the "
+		    "worker times out before nginx does",
+		    c->request_timeout);
+}
+
+/* ---- secret key -------------------------------------------------------- */
+
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * True when the text is one of the well-known placeholder values, possibly
+ * repeated or padded: after removing every placeholder word from the
+ * lower-cased letters and digits, what is left has fewer than 8 distinct
+ * characters.
+ */
+static bool
+is_placeholder(const unsigned char *key, size_t n)
+{
+	static const char *const words[] = {
+		"yoursecretkeyhere", "yoursecretkey", "supersecretkey",
+		"djangoinsecure", "development", "supersecret", "changethis",
+		"secretkey", "replaceme", "changeme", "insecure", "password",
+		"example", "mysecret", "notsecret", "default", "testing", "aapanel",
+		"secret", "fixme", "admin", "dummy", "todo", "test", "dev", "key",
+		"xxx",
+	};
+	char norm[129], rest[129];
+	size_t nn = 0, rn = 0;
+	bool found = false, seen[256] = { false };
+	int distinct = 0;
+
+	for (size_t i = 0; i < n && nn + 1 < sizeof(norm); i++)
+		if (isalnum(key[i]))
+			norm[nn++] = (char)tolower(key[i]);
+	norm[nn] = '\0';
+	for (size_t i = 0; i < nn;) {
+		size_t w;
+
+		for (w = 0; w < AP_NELEM(words); w++) {
+			size_t wl = strlen(words[w]);
+
+			if (strncmp(norm + i, words[w], wl) == 0) {
+				i += wl;
+				found = true;
+				break;
+			}
+		}
+		if (w == AP_NELEM(words))
+			rest[rn++] = norm[i++];
+	}
+	if (!found)
+		return false;
+	for (size_t i = 0; i < rn; i++) {
+		if (!seen[(unsigned char)rest[i]]) {
+			seen[(unsigned char)rest[i]] = true;
+			distinct++;
+		}
+	}
+	return distinct < 8;
+}
+
+/* NULL when the bytes look random enough, else the reason. */
+static const char *
+low_entropy(const unsigned char *k, size_t n)
+{
+	unsigned counts[256] = { 0 };
+	int distinct = 0;
+	double h = 0;
+	size_t p;
+	bool seq = true;
+
+	for (size_t i = 0; i < n; i++)
+		if (counts[k[i]]++ == 0)
+			distinct++;
+	if (distinct < 12)
+		return "has too little entropy (fewer than 12 distinct byte values)";
+	for (int b = 0; b < 256; b++) {
+		if (counts[b] > 0) {
+			double f = (double)counts[b] / (double)n;
+
+			h -= f * log2(f);
+		}
+	}
+	if (h < 3.5)
+		return "has too little entropy (below 3.5 bits per byte)";
+	for (p = 1; p <= n / 2; p++) {
+		size_t i;
+
+		for (i = p; i < n && k[i] == k[i - p]; i++)
+			;
+		if (i == n)
+			return "has too little entropy (a short pattern repeated)";
+	}
+	for (size_t i = 2; i < n; i++)
+		if ((unsigned char)(k[i] - k[i - 1]) != (unsigned char)(k[1] - k[0]))
+			seq = false;
+	if (seq)
+		return "has too little entropy (a simple sequence)";
+	return NULL;
+}
+
+/*
+ * Turn key file content into key bytes: 64..128 hex characters decode,
+ * anything else is used raw after stripping one trailing newline. Fills
+ * why and returns false when the key is unusable. Never echoes the key.
+ */
+static bool
+secret_decode(const char *text, size_t n, unsigned char *key, size_t *keylen,
+    char *why, size_t whylen)
+{
+	bool hex = true;
+	const char *ent;
+
+	if (n > 0 && text[n - 1] == '\n')
+		n--;
+	if (n == 0) {
+		snprintf(why, whylen, "is empty");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (hexval(text[i]) < 0)
+			hex = false;
+	if (hex && n >= 64 && n <= 128 && n % 2 == 0) {
+		for (size_t i = 0; i < n / 2; i++)
+			key[i] = (unsigned char)(hexval(text[2 * i]) * 16 +
+			    hexval(text[2 * i + 1]));
+		*keylen = n / 2;
+	} else {
+		if (n > 64) {
+			snprintf(why, whylen,
+			    "is too long (%zu bytes; at most 64 raw bytes or 128 "
+			    "hex characters)", n);
+			return false;
+		}
+		memcpy(key, text, n);
+		*keylen = n;
+	}
+	if (is_placeholder((const unsigned char *)text, n) ||
+	    is_placeholder(key, *keylen)) {
+		snprintf(why, whylen,
+		    "is a well-known placeholder; generate a key with: openssl "
+		    "rand -hex 32");
+		goto fail;
+	}
+	if (*keylen < KEY_MIN_BYTES) {
+		snprintf(why, whylen,
+		    "is too short (%zu bytes; at least %d bytes or 64 hex "
+		    "characters are required)", *keylen, KEY_MIN_BYTES);
+		goto fail;
+	}
+	ent = low_entropy(key, *keylen);
+	if (ent != NULL) {
+		snprintf(why, whylen, "%s; generate a key with: openssl rand -hex 32",
+		    ent);
+		goto fail;
+	}
+	return true;
+fail:
+	explicit_bzero(key, 64);
+	*keylen = 0;
+	return false;
+}
+
+/*
+ * Read and judge a key file. check_mode: refuse group/other access
+ * (production key files). Returns false with why filled on any problem.
+ * ENOENT is reported through *missing so callers can fall through.
+ */
+static bool
+secret_read(const char *path, bool check_mode, struct ap_config *c,
+    bool *missing, char *why, size_t whylen)
+{
+	int fd;
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0;
+	bool ok = false;
+	enum ap_err err;
+
+	*missing = false;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		*missing = errno == ENOENT;
+		snprintf(why, whylen, "cannot read: %s", strerror(errno));
+		return false;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(why, whylen, "cannot stat: %s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "is not a regular file");
+		goto out;
+	}
+	if (check_mode && (st.st_mode & 0044) != 0) {
+		snprintf(why, whylen,
+		    "must not be readable by group or others (chmod 600)");
+		goto out;
+	}
+	if (check_mode && (st.st_mode & 0022) != 0) {
+		snprintf(why, whylen,
+		    "must not be writable by group or others (chmod 600)");
+		goto out;
+	}
+	err = read_fd_bounded(fd, KEY_MAX_FILE, &text, &len);
+	if (err == AP_ERR_TOOBIG) {
+		snprintf(why, whylen, "is larger than %d bytes", KEY_MAX_FILE);
+		goto out;
+	}
+	if (err != AP_OK) {
+		snprintf(why, whylen, "cannot read: %s", strerror(errno));
+		goto out;
+	}
+	ok = secret_decode(text, len, c->secret_key, &c->secret_key_len, why,
+	    whylen);
+out:
+	if (text != NULL) {
+		explicit_bzero(text, len);
+		free(text);
+	}
+	close(fd);
+	return ok;
+}
+
+/* mkdir -p with 0700 for the directories it creates. */
+static bool
+mkdir_p(const char *dir)
+{
+	char *p = ap_xstrdup(dir);
+	bool ok = true;
+
+	for (char *s = p + 1; ok; s++) {
+		if (*s == '/' || *s == '\0') {
+			char save = *s;
+
+			*s = '\0';
+			if (mkdir(p, 0700) != 0 && errno != EEXIST)
+				ok = false;
+			*s = save;
+			if (save == '\0')
+				break;
+		}
+	}
+	free(p);
+	return ok;
+}
+
+/* Write 32 fresh random bytes as hex to path atomically (temp + rename). */
+static bool
+secret_generate(const char *var_dir, const char *path, struct ap_config *c,
+    char *why, size_t whylen)
+{
+	char hex[2 * KEY_MIN_BYTES + 2];
+	char *tmp = NULL;
+	int fd = -1;
+	bool ok = false;
+
+	if (!mkdir_p(var_dir)) {
+		snprintf(why, whylen, "cannot create %s: %s", var_dir, strerror(errno));
+		goto out;
+	}
+	if (ap_random_bytes(c->secret_key, KEY_MIN_BYTES) != AP_OK) {
+		snprintf(why, whylen, "no randomness available: %s", strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < KEY_MIN_BYTES; i++)
+		snprintf(hex + 2 * i, 3, "%02x", c->secret_key[i]);
+	hex[2 * KEY_MIN_BYTES] = '\n';
+	tmp = ap_xasprintf("%s.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC); /* mkstemp creates mode 0600 */
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (write(fd, hex, sizeof(hex) - 1) != (ssize_t)(sizeof(hex) - 1) ||
+	    fsync(fd) != 0) {
+		snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) != 0) {
+		snprintf(why, whylen, "cannot rename to %s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	c->secret_key_len = KEY_MIN_BYTES;
+	ok = true;
+out:
+	explicit_bzero(hex, sizeof(hex));
+	if (!ok) {
+		explicit_bzero(c->secret_key, sizeof(c->secret_key));
+		c->secret_key_len = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	return ok;
+}
+
+/*
+ * Find the secret key. The systemd credential comes first: with
+ * LoadCredential= the unit hands the service a key it may not be allowed to
+ * read from secret_key_file itself. Then secret_key_file, then (development
+ * and test, when asked) a key generated into <var_dir>/secret_key.
+ */
+static void
+load_secret(struct loader *ld)
+{
+	struct ap_config *c = ld->c;
+	const struct ap_config_opts *o = ld->opts;
+	bool prod = c->profile == AP_PROFILE_PRODUCTION;
+	size_t kf = K("security.secret_key_file"), vd = K("paths.var_dir");
+	const char *file, *credir;
+	char why[200];
+	char *path = NULL;
+	bool missing;
+	int line;
+
+	if (ld->bad[kf])
+		return;
+	credir = o->credentials_dir != NULL ? o->credentials_dir
+	    : getenv("CREDENTIALS_DIRECTORY");
+	if (credir != NULL && credir[0] != '\0') {
+		path = ap_xasprintf("%s/%s", credir, CREDENTIAL_NAME);
+		/* systemd owns the credential's mode; don't second-guess it. */
+		if (secret_read(path, false, c, &missing, why, sizeof(why))) {
+			c->secret_key_source = ap_xstrdup("credential " CREDENTIAL_NAME);
+			goto out;
+		}
+		if (!missing) {
+			prob_add(ld->probs, path, 0, "security.secret_key", "%s", why);
+			goto out;
+		}
+		free(path);
+		path = NULL;
+	}
+	if (c->secret_key_file != NULL && c->secret_key_file[0] != '\0') {
+		setting_loc(ld, ld->eff[kf], &file, &line);
+		if (secret_read(c->secret_key_file, prod, c, &missing, why, sizeof(why)))
+			c->secret_key_source = ap_xasprintf("file %s", c->secret_key_file);
+		else
+			prob_add(ld->probs, file, line, schema[kf].dotted, "%s: %s",
+			    c->secret_key_file, why);
+		goto out;
+	}
+	if (!prod && o->generate_secret && !ld->bad[vd] && c->var_dir != NULL) {
+		path = ap_xasprintf("%s/secret_key", c->var_dir);
+		if (secret_read(path, false, c, &missing, why, sizeof(why))) {
+			c->secret_key_source = ap_xasprintf("generated %s", path);
+			goto out;
+		}
+		if (!missing) {
+			prob_add(ld->probs, path, 0, "security.secret_key",
+			    "%s (delete the file to generate a new key)", why);
+			goto out;
+		}
+		/* Don't leave files behind for a configuration that is rejected. */
+		if (ld->probs->n > ld->start)
+			goto out;
+		if (secret_generate(c->var_dir, path, c, why, sizeof(why))) {
+			c->secret_key_source = ap_xasprintf("generated %s", path);
+			AP_INFO("generated a new secret key in %s", path);
+		} else {
+			prob_add(ld->probs, path, 0, "security.secret_key", "%s", why);
+		}
+		goto out;
+	}
+	if (prod) {
+		setting_loc(ld, ld->eff[kf], &file, &line);
+		prob_add(ld->probs, file, line, schema[kf].dotted,
+		    "production requires a secret key: set "
+		    "security.secret_key_file or provide the systemd credential "
+		    "aapanel-secret");
+	}
+out:
+	free(path);
+}
+
+static void
+check_production(struct loader *ld)
+{
+	struct ap_config *c = ld->c;
+	size_t dbg = K("panel.debug"), lvl = K("log.level");
+
+	if (c->profile != AP_PROFILE_PRODUCTION)
+		return;
+	if (!ld->bad[dbg] && c->debug)
+		key_problem(ld, dbg, ld->eff[dbg],
+		    "must be false in production (debug output exposes internals)");
+	if (!ld->bad[lvl] && c->log_level != NULL &&
+	    strcmp(c->log_level, "debug") == 0)
+		key_problem(ld, lvl, ld->eff[lvl],
+		    "must not be debug in production (debug logging records "
+		    "request details)");
+}
+
+void
+ap_config_free(struct ap_config *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t k = 0; k < NKEYS; k++) {
+		switch (schema[k].kind) {
+		case V_INT:
+		case V_LL:
+		case V_BOOL:
+		case V_MODE:
+			break;
+		default:
+			free(*(char **)(void *)((char *)c + schema[k].off));
+			break;
+		}
+	}
+	free(c->root_dir);
+	free(c->base_file);
+	free(c->profile_file);
+	free(c->secret_key_source);
+	explicit_bzero(c->secret_key, sizeof(c->secret_key));
+	free(c);
+}
+
+enum ap_err
+ap_config_load(const struct ap_config_opts *opts, struct ap_config **out,
+    struct ap_config_problems *probs)
+{
+	struct loader ld;
+	struct ap_config *c = NULL;
+	size_t start = probs->n;
+	char *dir = NULL, *over = NULL, *slash;
+	bool base_ok, over_ok = true;
+
+	*out = NULL;
+	memset(&ld, 0, sizeof(ld));
+	ld.opts = opts;
+	ld.probs = probs;
+	ld.start = start;
+	if (opts->root_dir == NULL || opts->root_dir[0] == '\0') {
+		prob_add(probs, NULL, 0, NULL, "no root directory given");
+		goto out;
+	}
+	if ((unsigned)opts->profile >= AP_PROFILE__MAX) {
+		prob_add(probs, NULL, 0, NULL, "unknown profile");
+		goto out;
+	}
+	c = ap_xcalloc(1, sizeof(*c));
+	ld.c = c;
+	c->profile = opts->profile;
+	c->root_dir = path_absolute(opts->root_dir);
+	if (opts->config_file != NULL)
+		c->base_file = path_absolute(opts->config_file);
+	else
+		c->base_file = path_resolve(c->root_dir, "conf/aapanel.cfg");
+
+	base_ok = load_file(&ld, c->base_file, &ld.base, &ld.base_init, true);
+	dir = ap_xstrdup(c->base_file);
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	over = ap_xasprintf("%s/profiles/%s.cfg", dir, profile_names[c->profile]);
+	if (access(over, F_OK) == 0) {
+		c->profile_file = ap_xstrdup(over);
+		over_ok = load_file(&ld, over, &ld.over, &ld.over_init, true);
+	}
+	if (!base_ok || !over_ok)
+		goto out;
+	check_unknown(&ld, &ld.base);
+	if (ld.over_init)
+		check_unknown(&ld, &ld.over);
+	check_keys(&ld);
+	check_relations(&ld);
+	check_production(&ld);
+	load_secret(&ld);
+out:
+	if (ld.base_init)
+		config_destroy(&ld.base);
+	if (ld.over_init)
+		config_destroy(&ld.over);
+	free(dir);
+	free(over);
+	if (probs->n > start) {
+		ap_config_free(c);
+		return AP_ERR_INVAL;
+	}
+	*out = c;
+	return AP_OK;
+}
+
+/* ---- show -------------------------------------------------------------- */
+
+static void
+show_string(struct ap_buf *b, const char *s)
+{
+	ap_buf_putc(b, '"');
+	for (; s != NULL && *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			ap_buf_printf(b, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			ap_buf_printf(b, "\\x%02x", ch);
+		else
+			ap_buf_putc(b, (char)ch);
+	}
+	ap_buf_putc(b, '"');
+}
+
+void
+ap_config_show(const struct ap_config *c, struct ap_buf *out)
+{
+	const char *group = NULL;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	ap_buf_printf(out, "# profile %s; base %s; overlay %s\n",
+	    ap_profile_name(c->profile), c->base_file,
+	    c->profile_file != NULL ? c->profile_file : "(none)");
+	ap_buf_printf(out, "# root_dir %s; relative paths below are resolved\n",
+	    c->root_dir);
+	for (size_t k = 0; k < NKEYS; k++) {
+		const struct key_def *d = &schema[k];
+		const char *field = (const char *)c + d->off;
+
+		if (group == NULL || strcmp(group, d->group) != 0) {
+			if (group != NULL)
+				ap_buf_puts(out, "};\n");
+			group = d->group;
+			ap_buf_printf(out, "\n%s = {\n", group);
+		}
+		ap_buf_printf(out, "  %s = ", d->name);
+		switch (d->kind) {
+		case V_INT:
+			ap_buf_printf(out, "%d;", *(const int *)(const void *)field);
+			break;
+		case V_LL: {
+			long long v = *(const long long *)(const void *)field;
+
+			/* libconfig needs the L suffix above 32 bits. */
+			ap_buf_printf(out, v > INT_MAX ? "%lldL;" : "%lld;", v);
+			break;
+		}
+		case V_BOOL:
+			ap_buf_puts(out, *(const bool *)(const void *)field ? "true;"
+			    : "false;");
+			break;
+		case V_MODE:
+			ap_buf_printf(out, "\"%04o\";", *(const int *)(const void *)field);
+			break;
+		default:
+			show_string(out, *(char *const *)(const void *)field);
+			ap_buf_putc(out, ';');
+			break;
+		}
+		if (d->kind == V_INT && strcmp(d->dotted, "pool.workers") == 0 &&
+		    c->workers == 0)
+			ap_buf_printf(out, "  # 0 = auto: %d on this machine",
+			    ap_config_worker_count(c, ncpu > 0 ? (int)ncpu : 1));
+		ap_buf_putc(out, '\n');
+		if (strcmp(d->dotted, "security.secret_key_file") == 0) {
+			/* Only the length and the source: never the bytes. */
+			if (c->secret_key_len > 0) {
+				char *m = ap_xasprintf("(hidden: %zu bytes from %s)",
+				    c->secret_key_len,
+				    c->secret_key_source != NULL ? c->secret_key_source
+				    : "unknown");
+
+				ap_buf_puts(out, "  secret_key = ");
+				show_string(out, m);
+				ap_buf_puts(out, ";\n");
+				free(m);
+			} else {
+				ap_buf_puts(out, "  secret_key = \"(not loaded)\";\n");
+			}
+		}
+	}
+	if (group != NULL)
+		ap_buf_puts(out, "};\n");
+}
+
+int
+ap_config_worker_count(const struct ap_config *c, int ncpu)
+{
+	int n;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	if (ncpu > 4096)
+		ncpu = 4096;
+	n = c->workers > 0 ? c->workers : 2 * ncpu + 1;
+	if (n > c->max_workers)
+		n = c->max_workers;
+	return n < 1 ? 1 : n;
+}

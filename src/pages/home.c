@@ -1,0 +1,62 @@
+/* home.c — GET /: the server overview (the layout page later screens extend). */
+#include <sys/sysinfo.h>
+
+#include <stdio.h>
+
+#include "pages.h"
+
+static void
+add_str(struct json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static const char *
+human_bytes(struct ap_arena *a, unsigned long long b)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	size_t u = 0;
+
+	while (v >= 1024.0 && u < AP_NELEM(unit) - 1) {
+		v /= 1024.0;
+		u++;
+	}
+	return ap_arena_printf(a, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+int
+ap_page_home(struct ap_ctx *ctx)
+{
+	struct json_object *host = json_object_new_object();
+	struct json_object *pool = json_object_new_object();
+	struct sysinfo si;
+	unsigned long long total = 0, used = 0;
+	double scale = 1.0 / (1 << SI_LOAD_SHIFT);
+
+	ctx->title = ap_ctx_tr(ctx, "Server overview");
+	add_str(host, "hostname", ctx->app->hostname);
+	add_str(host, "kernel", ctx->app->kernel);
+	json_object_object_add(host, "cpus", json_object_new_int(ctx->app->ncpu));
+	if (sysinfo(&si) == 0) {
+		long up = si.uptime;
+
+		total = (unsigned long long)si.totalram * si.mem_unit;
+		used = total - ((unsigned long long)si.freeram + si.bufferram) * si.mem_unit;
+		add_str(host, "uptime", ap_arena_printf(ctx->arena, "%ldd %02ld:%02ld", up / 86400,
+		    (up % 86400) / 3600, (up % 3600) / 60));
+		add_str(host, "load1", ap_arena_printf(ctx->arena, "%.2f", si.loads[0] * scale));
+		add_str(host, "load5", ap_arena_printf(ctx->arena, "%.2f", si.loads[1] * scale));
+		add_str(host, "load15", ap_arena_printf(ctx->arena, "%.2f", si.loads[2] * scale));
+		add_str(host, "mem_total", human_bytes(ctx->arena, total));
+		add_str(host, "mem_used", human_bytes(ctx->arena, used));
+		json_object_object_add(host, "mem_pct",
+		    json_object_new_int(total ? (int)(used * 100 / total) : 0));
+	}
+	json_object_object_add(ctx->model, "host", host);
+	if (ctx->app->sb != NULL)
+		json_object_object_add(pool, "workers", json_object_new_int((int)ap_sb_live(ctx->app->sb, NULL)));
+	add_str(pool, "profile", ap_profile_name(ctx->app->cfg->profile));
+	json_object_object_add(ctx->model, "pool", pool);
+	return 200;
+}

@@ -1,0 +1,674 @@
+/*
+ * pool.c — master and workers (see pool.h).
+ *
+ * The master serves no request. Workers accept on the shared listening
+ * socket, which is non-blocking so that a worker that loses the accept race
+ * goes back to ppoll(): SIGTERM is blocked everywhere except inside that
+ * ppoll, so a worker asked to stop always finishes the request it is
+ * serving and never stops in the middle of one.
+ */
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aapanel/app.h"
+#include "aapanel/log.h"
+#include "aapanel/pool.h"
+
+#define CRASH_WINDOW_MS 60000u
+#define TICK_MS 100
+
+struct master {
+	struct ap_config *cfg;
+	const struct ap_config_opts *opts;
+	struct ap_app app;
+	int lfd;
+	char *sock_created; /* path we bound (unlinked at exit), NULL when inherited */
+	struct ap_sb *sb;
+	char *sb_path;
+	uint32_t gen;
+	int target;
+	uint64_t *crashes; /* ring of abnormal-exit times (ms) */
+	unsigned ncrash_cap, crash_head;
+	bool stopping;
+	uint64_t stop_deadline;
+	uint64_t watchdog_ms; /* 0 = off */
+	uint64_t last_watchdog, last_status;
+	int log_fd;
+};
+
+/* ---------------------------------------------------------------- worker */
+
+static volatile sig_atomic_t worker_stop;
+
+static void
+worker_on_term(int sig)
+{
+	(void)sig;
+	worker_stop = 1;
+}
+
+static ssize_t
+fcgx_read(void *p, void *buf, size_t n)
+{
+	FCGX_Request *r = p;
+	int got = FCGX_GetStr(buf, n > INT_MAX ? INT_MAX : (int)n, r->in);
+
+	return got < 0 ? -1 : got;
+}
+
+static void
+fcgx_write(void *p, const void *buf, size_t n)
+{
+	FCGX_Request *r = p;
+
+	(void)FCGX_PutStr(buf, (int)n, r->out);
+}
+
+static const char *
+env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+static long
+recycle_after(const struct ap_config *cfg)
+{
+	uint32_t r = 0;
+	long j = cfg->max_requests_jitter, n = cfg->max_requests;
+
+	if (n <= 0)
+		return 0;
+	if (j > 0) {
+		ap_random_bytes(&r, sizeof(r));
+		n += (long)(r % (uint32_t)(2 * j + 1)) - j;
+	}
+	return n < 1 ? 1 : n;
+}
+
+static void __attribute__((noreturn))
+worker_main(struct master *m, unsigned slot)
+{
+	struct ap_app *app = &m->app;
+	struct sigaction sa;
+	sigset_t block, waitmask;
+	FCGX_Request req;
+	struct ap_arena *arena;
+	long limit = recycle_after(m->cfg), served = 0;
+	struct ap_sb_slot *s;
+
+	ap_log_init("worker", AP_LOG_INFO, m->log_fd);
+	{
+		enum ap_log_level lvl;
+		if (ap_log_level_parse(m->cfg->log_level, &lvl))
+			ap_log_set_level(lvl);
+	}
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	prctl(PR_SET_NAME, "aapanel-worker");
+
+	/* Ctrl-C reaches the whole process group: only the master reacts. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = worker_on_term;
+	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: ppoll returns EINTR */
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_SETMASK, &block, NULL);
+	sigemptyset(&waitmask);
+
+	app->sb = m->sb;
+	app->slot = (int)slot;
+	s = ap_sb_slot(m->sb, slot);
+	s->pid = (int32_t)getpid();
+	ap_sb_set_state(m->sb, slot, AP_SB_IDLE);
+
+	FCGX_InitRequest(&req, m->lfd, 0);
+	arena = ap_arena_new();
+	while (!worker_stop) {
+		struct pollfd p = { .fd = m->lfd, .events = POLLIN };
+		int rc;
+
+		if (ppoll(&p, 1, NULL, &waitmask) < 0) {
+			if (errno == EINTR)
+				continue;
+			AP_ERROR("ppoll: %s", strerror(errno));
+			break;
+		}
+		if (worker_stop)
+			break;
+		rc = FCGX_Accept_r(&req);
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR || rc == -ECONNABORTED)
+			continue;
+		if (rc < 0) {
+			AP_ERROR("accept: %s", strerror(-rc));
+			break;
+		}
+		ap_sb_begin(m->sb, slot, env_get(req.envp, "REQUEST_METHOD"),
+		    env_get(req.envp, "REQUEST_URI"), env_get(req.envp, "REQUEST_ID"));
+		ap_app_serve(app, arena, req.envp, fcgx_read, &req, fcgx_write, &req);
+		FCGX_Finish_r(&req);
+		ap_sb_end(m->sb, slot);
+		ap_arena_reset(arena);
+		if (limit > 0 && ++served >= limit) {
+			AP_INFO("recycling after %ld requests", served);
+			break;
+		}
+	}
+	ap_sb_set_state(m->sb, slot, AP_SB_EXITING);
+	ap_arena_free(arena);
+	_exit(0);
+}
+
+/* ---------------------------------------------------------------- master */
+
+static int
+open_listener(struct master *m)
+{
+	const struct ap_config *cfg = m->cfg;
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd = -1, n;
+
+	n = sd_listen_fds(1);
+	if (n >= 1) {
+		fd = SD_LISTEN_FDS_START;
+		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+			AP_ERROR("the socket passed by systemd is not a listening unix stream socket");
+			return -1;
+		}
+		AP_INFO("listening on the socket passed by systemd (fd %d)", fd);
+		goto nonblock;
+	}
+	if (strlen(cfg->socket_path) >= sizeof(sa.sun_path)) {
+		AP_ERROR("server.socket: path too long (max %zu bytes)", sizeof(sa.sun_path) - 1);
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", cfg->socket_path);
+	if (lstat(cfg->socket_path, &st) == 0) {
+		int probe;
+
+		if (!S_ISSOCK(st.st_mode)) {
+			AP_ERROR("server.socket: %s exists and is not a socket", cfg->socket_path);
+			return -1;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			AP_ERROR("server.socket: %s is in use by another running instance", cfg->socket_path);
+			return -1;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(cfg->socket_path); /* stale socket of a previous run */
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		AP_ERROR("socket: %s", strerror(errno));
+		return -1;
+	}
+	{
+		mode_t old = umask(0177); /* never world-connectable, even briefly */
+		int b = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+
+		umask(old);
+		if (b != 0) {
+			AP_ERROR("bind %s: %s", cfg->socket_path, strerror(errno));
+			goto fail;
+		}
+	}
+	m->sock_created = ap_xstrdup(cfg->socket_path);
+	if (cfg->socket_group && cfg->socket_group[0]) {
+		struct group *g = getgrnam(cfg->socket_group);
+
+		if (g == NULL || chown(cfg->socket_path, (uid_t)-1, g->gr_gid) != 0) {
+			AP_ERROR("server.socket_group: cannot give %s to group %s: %s", cfg->socket_path,
+			    cfg->socket_group, g ? strerror(errno) : "no such group");
+			goto fail;
+		}
+	}
+	if (chmod(cfg->socket_path, (mode_t)cfg->socket_mode) != 0) {
+		AP_ERROR("chmod %s: %s", cfg->socket_path, strerror(errno));
+		goto fail;
+	}
+	if (listen(fd, cfg->backlog) != 0) {
+		AP_ERROR("listen: %s", strerror(errno));
+		goto fail;
+	}
+	AP_INFO("listening on %s (mode %04o, backlog %d)", cfg->socket_path, cfg->socket_mode,
+	    cfg->backlog);
+nonblock:
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+		AP_ERROR("fcntl O_NONBLOCK: %s", strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	if (m->sock_created) {
+		unlink(m->sock_created);
+		free(m->sock_created);
+		m->sock_created = NULL;
+	}
+	return -1;
+}
+
+char *
+ap_pool_scoreboard_path(const struct ap_config *cfg)
+{
+	return ap_xasprintf("%s/scoreboard", cfg->run_dir);
+}
+
+static void
+mkdir_p(const char *path, mode_t mode)
+{
+	char *p = ap_xstrdup(path);
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s == '/') {
+			*s = '\0';
+			mkdir(p, mode);
+			*s = '/';
+		}
+	}
+	mkdir(p, mode);
+	free(p);
+}
+
+static void
+spawn_worker(struct master *m)
+{
+	int slot = ap_sb_claim(m->sb, m->gen);
+	pid_t pid;
+
+	if (slot < 0) {
+		AP_ERROR("scoreboard full (%u slots); not starting a worker", ap_sb_nslots(m->sb));
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		AP_ERROR("fork: %s", strerror(errno));
+		ap_sb_release(m->sb, (unsigned)slot);
+		return;
+	}
+	if (pid == 0)
+		worker_main(m, (unsigned)slot);
+	ap_sb_slot(m->sb, (unsigned)slot)->pid = (int32_t)pid;
+	AP_DEBUG("started worker %d (slot %d, generation %u)", (int)pid, slot, m->gen);
+}
+
+/* Live workers of the current generation that are not on their way out. */
+static int
+current_workers(struct master *m)
+{
+	int n = 0;
+
+	for (unsigned i = 0; i < ap_sb_nslots(m->sb); i++) {
+		struct ap_sb_slot *s = ap_sb_slot(m->sb, i);
+
+		if (s->state != AP_SB_FREE && s->generation == m->gen && s->state != AP_SB_EXITING &&
+		    !s->killed)
+			n++;
+	}
+	return n;
+}
+
+static int
+all_workers(struct master *m)
+{
+	int n = 0;
+
+	for (unsigned i = 0; i < ap_sb_nslots(m->sb); i++)
+		if (ap_sb_slot(m->sb, i)->state != AP_SB_FREE)
+			n++;
+	return n;
+}
+
+static void
+signal_workers(struct master *m, int sig, bool old_only)
+{
+	for (unsigned i = 0; i < ap_sb_nslots(m->sb); i++) {
+		struct ap_sb_slot *s = ap_sb_slot(m->sb, i);
+
+		if (s->state == AP_SB_FREE || s->pid <= 0)
+			continue;
+		if (old_only && s->generation == m->gen)
+			continue;
+		kill((pid_t)s->pid, sig);
+	}
+}
+
+/* Record an abnormal exit; true when the crash limit is exceeded. */
+static bool
+crash_storm(struct master *m)
+{
+	uint64_t now = ap_now_ms();
+	unsigned recent = 0;
+
+	m->crashes[m->crash_head] = now;
+	m->crash_head = (m->crash_head + 1) % m->ncrash_cap;
+	for (unsigned i = 0; i < m->ncrash_cap; i++)
+		if (m->crashes[i] && now - m->crashes[i] < CRASH_WINDOW_MS)
+			recent++;
+	return recent > (unsigned)m->cfg->crash_limit;
+}
+
+/* Returns false when the master must give up (crash storm). */
+static bool
+reap(struct master *m)
+{
+	int status;
+	pid_t pid;
+	bool ok = true;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		int slot = ap_sb_find(m->sb, pid);
+		bool killed = false, abnormal;
+
+		if (slot >= 0) {
+			killed = ap_sb_slot(m->sb, (unsigned)slot)->killed != 0;
+			ap_sb_release(m->sb, (unsigned)slot);
+		}
+		abnormal = (WIFSIGNALED(status) && !killed) ||
+		    (WIFEXITED(status) && WEXITSTATUS(status) != 0);
+		if (abnormal) {
+			if (WIFSIGNALED(status))
+				AP_WARN("worker %d died from signal %d", (int)pid, WTERMSIG(status));
+			else
+				AP_WARN("worker %d exited with status %d", (int)pid, WEXITSTATUS(status));
+			if (!m->stopping && crash_storm(m)) {
+				AP_ERROR("more than %d abnormal worker exits in a minute; giving up "
+					 "so the service manager can restart the panel",
+				    m->cfg->crash_limit);
+				ok = false;
+			}
+		} else {
+			AP_DEBUG("worker %d exited", (int)pid);
+		}
+	}
+	return ok;
+}
+
+static void
+kill_stuck(struct master *m)
+{
+	uint64_t now = ap_now_ms(), limit = (uint64_t)m->cfg->request_timeout * 1000u;
+
+	for (unsigned i = 0; i < ap_sb_nslots(m->sb); i++) {
+		struct ap_sb_slot *s = ap_sb_slot(m->sb, i);
+		uint64_t start;
+
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != AP_SB_BUSY || s->killed || s->pid <= 0)
+			continue;
+		start = __atomic_load_n(&s->req_start_ms, __ATOMIC_ACQUIRE);
+		if (start == 0 || now < start || now - start <= limit)
+			continue;
+		s->killed = 1;
+		AP_ERROR("request timeout: killing worker %d serving %.7s %.120s (req=%s) after %.1f s",
+		    (int)s->pid, s->method, s->path, s->reqid, (double)(now - start) / 1000.0);
+		kill((pid_t)s->pid, SIGKILL);
+	}
+}
+
+static void
+notify_status(struct master *m)
+{
+	unsigned busy = 0, live = ap_sb_live(m->sb, &busy);
+
+	sd_notifyf(0, "STATUS=%u workers (%u busy), generation %u", live, busy, m->gen);
+}
+
+static bool
+init_generation(struct master *m)
+{
+	struct ap_sb_header *h = ap_sb_header(m->sb);
+	int target = ap_config_worker_count(m->cfg, m->app.ncpu);
+
+	if ((unsigned)target > ap_sb_nslots(m->sb) / 2)
+		target = (int)(ap_sb_nslots(m->sb) / 2);
+	m->target = target;
+	h->generation = m->gen;
+	h->target_workers = (uint32_t)target;
+	snprintf(h->profile, sizeof(h->profile), "%s", ap_profile_name(m->cfg->profile));
+	return true;
+}
+
+static void
+reload(struct master *m)
+{
+	struct ap_config_problems probs = { 0 };
+	struct ap_config *ncfg = NULL;
+	struct ap_app napp;
+	char err[512] = "";
+
+	sd_notify(0, "RELOADING=1");
+	AP_INFO("SIGHUP: re-reading the configuration");
+	if (ap_config_load(m->opts, &ncfg, &probs) != AP_OK) {
+		for (size_t i = 0; i < probs.n; i++) {
+			char *s = ap_config_problem_str(&probs.v[i]);
+			AP_ERROR("reload refused: %s", s);
+			free(s);
+		}
+		ap_config_problems_free(&probs);
+		AP_ERROR("configuration invalid; keeping the old configuration and workers");
+		goto out;
+	}
+	if (ap_app_init(&napp, ncfg, err, sizeof(err)) != AP_OK) {
+		AP_ERROR("reload refused: %s; keeping the old configuration and workers", err);
+		ap_config_free(ncfg);
+		goto out;
+	}
+	if (strcmp(ncfg->socket_path, m->cfg->socket_path) != 0)
+		AP_WARN("server.socket changed; the new path takes effect after a restart");
+	ap_app_fini(&m->app);
+	ap_config_free(m->cfg);
+	m->cfg = ncfg;
+	m->app = napp;
+	m->gen++;
+	init_generation(m);
+	/* New workers first, then the old ones finish their request and leave. */
+	for (int i = 0; i < m->target; i++)
+		spawn_worker(m);
+	signal_workers(m, SIGTERM, true);
+	AP_INFO("reloaded: generation %u with %d workers", m->gen, m->target);
+out:
+	sd_notify(0, "READY=1");
+	notify_status(m);
+}
+
+static void
+begin_stop(struct master *m, int sig)
+{
+	if (m->stopping)
+		return;
+	AP_INFO("%s: finishing in-flight requests and stopping", strsignal(sig));
+	sd_notify(0, "STOPPING=1");
+	m->stopping = true;
+	m->stop_deadline = ap_now_ms() + (uint64_t)m->cfg->shutdown_timeout * 1000u;
+	signal_workers(m, SIGTERM, false);
+}
+
+int
+ap_pool_run(struct ap_config *cfg, const struct ap_config_opts *opts)
+{
+	struct master m;
+	struct ap_sb_header *h;
+	sigset_t mask;
+	char err[512] = "";
+	int sfd = -1, rc = 1;
+	uint64_t usec = 0;
+	unsigned nslots;
+
+	memset(&m, 0, sizeof(m));
+	m.cfg = cfg;
+	m.opts = opts;
+	m.lfd = -1;
+	m.log_fd = STDERR_FILENO;
+	if (cfg->log_file && cfg->log_file[0]) {
+		int fd = open(cfg->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+		if (fd < 0) {
+			AP_ERROR("log.file %s: %s", cfg->log_file, strerror(errno));
+			goto out;
+		}
+		m.log_fd = fd;
+		ap_log_init("master", AP_LOG_INFO, fd);
+		{
+			enum ap_log_level lvl;
+			if (ap_log_level_parse(cfg->log_level, &lvl))
+				ap_log_set_level(lvl);
+		}
+	}
+	if (ap_app_init(&m.app, cfg, err, sizeof(err)) != AP_OK) {
+		AP_ERROR("%s", err);
+		goto out;
+	}
+	mkdir_p(cfg->run_dir, 0755);
+	m.lfd = open_listener(&m);
+	if (m.lfd < 0)
+		goto out;
+	m.sb_path = ap_pool_scoreboard_path(cfg);
+	nslots = 2u * (unsigned)(cfg->max_workers > 8 ? cfg->max_workers : 8) + 4u;
+	if (ap_sb_create(m.sb_path, nslots, &m.sb) != AP_OK)
+		goto out;
+	h = ap_sb_header(m.sb);
+	h->master_pid = (int32_t)getpid();
+	h->started_unix = (uint64_t)time(NULL);
+	h->started_ms = ap_now_ms();
+	snprintf(h->version_str, sizeof(h->version_str), "%s", AP_VERSION);
+	m.ncrash_cap = (unsigned)cfg->crash_limit + 1u;
+	m.crashes = ap_xcalloc(m.ncrash_cap, sizeof(*m.crashes));
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		AP_ERROR("signalfd: %s", strerror(errno));
+		goto out;
+	}
+	FCGX_Init();
+	m.gen = 1;
+	init_generation(&m);
+	for (int i = 0; i < m.target; i++)
+		spawn_worker(&m);
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
+		m.watchdog_ms = usec / 2000u;
+	AP_INFO("aapanel %s serving: profile %s, %d workers, request timeout %d s", AP_VERSION,
+	    ap_profile_name(cfg->profile), m.target, cfg->request_timeout);
+	sd_notifyf(0, "READY=1\nMAINPID=%d", (int)getpid());
+	notify_status(&m);
+
+	for (;;) {
+		struct pollfd p = { .fd = sfd, .events = POLLIN };
+		struct signalfd_siginfo si;
+		uint64_t now;
+
+		if (poll(&p, 1, TICK_MS) < 0 && errno != EINTR) {
+			AP_ERROR("poll: %s", strerror(errno));
+			break;
+		}
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			switch (si.ssi_signo) {
+			case SIGHUP:
+				if (!m.stopping)
+					reload(&m);
+				break;
+			case SIGTERM:
+			case SIGINT:
+			case SIGQUIT:
+				begin_stop(&m, (int)si.ssi_signo);
+				break;
+			default:
+				break;
+			}
+		}
+		if (!reap(&m)) {
+			m.stopping = true;
+			signal_workers(&m, SIGKILL, false);
+			while (waitpid(-1, NULL, 0) > 0)
+				;
+			rc = 1;
+			goto out;
+		}
+		now = ap_now_ms();
+		if (m.stopping) {
+			if (all_workers(&m) == 0) {
+				rc = 0;
+				AP_INFO("stopped");
+				goto out;
+			}
+			if (now > m.stop_deadline) {
+				AP_WARN("shutdown timeout: killing the remaining workers");
+				signal_workers(&m, SIGKILL, false);
+				m.stop_deadline = now + 5000;
+			}
+			continue;
+		}
+		kill_stuck(&m);
+		for (int n = current_workers(&m); n < m.target; n++)
+			spawn_worker(&m);
+		if (m.watchdog_ms && now - m.last_watchdog >= m.watchdog_ms) {
+			sd_notify(0, "WATCHDOG=1");
+			m.last_watchdog = now;
+		}
+		if (now - m.last_status >= 5000) {
+			notify_status(&m);
+			m.last_status = now;
+		}
+	}
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (m.lfd >= 0)
+		close(m.lfd);
+	if (m.sock_created) {
+		unlink(m.sock_created);
+		free(m.sock_created);
+	}
+	if (m.sb) {
+		ap_sb_header(m.sb)->master_pid = 0;
+		ap_sb_close(m.sb);
+	}
+	free(m.sb_path);
+	free(m.crashes);
+	ap_app_fini(&m.app);
+	ap_config_free(m.cfg);
+	if (m.log_fd != STDERR_FILENO)
+		close(m.log_fd);
+	return rc;
+}

@@ -1,0 +1,1158 @@
+/*
+ * tpl.c — Mustache-style templates with inheritance, compiled once into a
+ * flat op list per set and rendered without re-parsing.
+ *
+ * Every template of a set shares one op array, one string pool and one
+ * table of name segments, so references between templates (partials,
+ * layouts) are plain indices resolved at load time. A body (section, block,
+ * layout) is the ops between its opening op and op->end; there is no close
+ * op. Rendering walks the ops with a fixed-size context stack: no
+ * allocation besides growing the output buffer.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aapanel/tpl.h"
+
+#define TPL_MAX_FILE (1u << 20)       /* one template source */
+#define TPL_MAX_POOL (64u << 20)      /* whole set: text and names */
+#define TPL_MAX_FILES 4096            /* templates per set */
+#define TPL_MAX_DIR_DEPTH 8           /* sub-directories below dir */
+#define TPL_MAX_NEST 32               /* open tags in one template */
+#define TPL_MAX_NAME 128              /* bytes in a name */
+#define TPL_MAX_SEGS 16               /* dotted segments in a name */
+#define TPL_MAX_DEPTH 64              /* render recursion (sections, partials) */
+#define TPL_MAX_STEPS (1u << 22)      /* ops executed by one render */
+#define TPL_MAX_OUT ((size_t)64 << 20) /* bytes produced by one render */
+
+enum op_kind {
+	OP_TEXT,     /* a = pool offset, b = length */
+	OP_VAR,      /* a = first segment, nseg; escaped */
+	OP_RAW,      /* like OP_VAR, unescaped */
+	OP_SECTION,  /* name as OP_VAR; body up to end */
+	OP_INVERTED, /* name as OP_VAR; body up to end */
+	OP_PARTIAL,  /* a = pool offset of the name, b = template index */
+	OP_PARENT,   /* as OP_PARTIAL; body (the overriding blocks) up to end */
+	OP_BLOCK,    /* a = block id; default body up to end */
+	OP_TRANS,    /* a = pool offset of the NUL-terminated msgid */
+};
+
+struct op {
+	uint8_t kind;
+	uint8_t nseg; /* 0 means "." (current context) */
+	uint32_t line;
+	uint32_t end;
+	uint32_t a;
+	uint32_t b;
+};
+
+struct tpl {
+	char *name; /* "home", "partials/nav" */
+	char *file; /* as shown in errors: "templates/home.html" */
+	uint32_t start, end;
+};
+
+struct ap_tpl_set {
+	struct tpl *tpls; /* sorted by name once loaded */
+	size_t ntpl, captpl;
+	struct op *ops;
+	size_t nops, capops;
+	uint32_t *segs; /* pool offsets of name segments */
+	size_t nsegs, capsegs;
+	uint32_t *blocks; /* pool offsets of interned block names; id = index */
+	size_t nblocks, capblocks;
+	struct ap_buf pool;
+};
+
+/* Double the capacity of an array until it holds need elements. */
+static void *
+grow(void *p, size_t *cap, size_t need, size_t elsz)
+{
+	size_t c = *cap ? *cap : 16;
+
+	if (need <= *cap)
+		return p;
+	while (c < need)
+		c *= 2;
+	p = ap_xrealloc(p, c * elsz);
+	*cap = c;
+	return p;
+}
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...) AP_PRINTF(3, 4);
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---------------------------------------------------------------- compiler */
+
+struct open_tag {
+	uint32_t op;
+	uint32_t line;
+	char sigil;
+	const char *name;
+	size_t namelen;
+};
+
+struct comp {
+	struct ap_tpl_set *s;
+	const char *file;
+	const char *src;
+	size_t len;
+	uint32_t line;   /* line number at line_pos */
+	size_t line_pos; /* newlines counted up to here */
+	bool can_merge;  /* the last op is text nothing else may separate */
+	struct open_tag open[TPL_MAX_NEST];
+	int nopen;
+	char *err;
+	size_t errlen;
+};
+
+static void
+comp_err(struct comp *c, uint32_t line, const char *fmt, ...) AP_PRINTF(3, 4);
+
+static void
+comp_err(struct comp *c, uint32_t line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (c->err == NULL || c->errlen == 0)
+		return;
+	n = snprintf(c->err, c->errlen, "%s:%" PRIu32 ": ", c->file, line);
+	if (n < 0 || (size_t)n >= c->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* Line number of byte pos; positions only move forward. */
+static uint32_t
+line_at(struct comp *c, size_t pos)
+{
+	const char *p = c->src + c->line_pos, *e = c->src + pos;
+
+	while (p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		c->line++;
+		p++;
+	}
+	c->line_pos = pos;
+	return c->line;
+}
+
+/* Copy n bytes plus a NUL into the pool; return the offset. */
+static uint32_t
+pool_add(struct ap_tpl_set *s, const char *p, size_t n)
+{
+	uint32_t off = (uint32_t)s->pool.len;
+
+	ap_buf_append(&s->pool, p, n);
+	ap_buf_putc(&s->pool, '\0');
+	return off;
+}
+
+static struct op *
+emit(struct comp *c, enum op_kind kind, uint32_t line)
+{
+	struct ap_tpl_set *s = c->s;
+	struct op *op;
+
+	s->ops = grow(s->ops, &s->capops, s->nops + 1, sizeof(*s->ops));
+	op = &s->ops[s->nops++];
+	memset(op, 0, sizeof(*op));
+	op->kind = (uint8_t)kind;
+	op->line = line;
+	c->can_merge = false;
+	return op;
+}
+
+static void
+emit_text(struct comp *c, size_t from, size_t to)
+{
+	struct ap_tpl_set *s = c->s;
+	struct op *op;
+
+	if (to <= from)
+		return;
+	/* Text split only by comments becomes one op: fewer steps at render. */
+	if (c->can_merge) {
+		op = &s->ops[s->nops - 1];
+		if (op->a + op->b + 1 == s->pool.len) {
+			s->pool.len--; /* drop the NUL, append, re-terminate */
+			ap_buf_append(&s->pool, c->src + from, to - from);
+			ap_buf_putc(&s->pool, '\0');
+			op->b += (uint32_t)(to - from);
+			return;
+		}
+	}
+	op = emit(c, OP_TEXT, 0);
+	op->b = (uint32_t)(to - from);
+	op->a = pool_add(s, c->src + from, to - from);
+	c->can_merge = true;
+}
+
+static bool
+is_ws(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+static bool
+is_name_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+}
+
+static void
+trim(const char **p, size_t *n)
+{
+	while (*n > 0 && is_ws(**p)) {
+		(*p)++;
+		(*n)--;
+	}
+	while (*n > 0 && is_ws((*p)[*n - 1]))
+		(*n)--;
+}
+
+/* "." or dotted segments of [A-Za-z0-9_-]; fills op->a/nseg. */
+static bool
+compile_name(struct comp *c, struct op *op, const char *name, size_t n)
+{
+	struct ap_tpl_set *s = c->s;
+	size_t i, seg = 0;
+
+	if (n == 0) {
+		comp_err(c, op->line, "empty name");
+		return false;
+	}
+	if (n == 1 && name[0] == '.') {
+		op->nseg = 0;
+		return true;
+	}
+	if (n > TPL_MAX_NAME)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		if (name[i] == '.') {
+			if (i == seg)
+				goto bad;
+			seg = i + 1;
+		} else if (!is_name_char(name[i]))
+			goto bad;
+	}
+	if (seg == n)
+		goto bad;
+	op->a = (uint32_t)s->nsegs;
+	seg = 0;
+	for (i = 0; i <= n; i++) {
+		if (i < n && name[i] != '.')
+			continue;
+		if (op->nseg == TPL_MAX_SEGS)
+			goto bad;
+		s->segs = grow(s->segs, &s->capsegs, s->nsegs + 1, sizeof(*s->segs));
+		s->segs[s->nsegs++] = pool_add(s, name + seg, i - seg);
+		op->nseg++;
+		seg = i + 1;
+	}
+	return true;
+bad:
+	comp_err(c, op->line, "invalid name '%.*s'", (int)(n > 64 ? 64 : n), name);
+	return false;
+}
+
+/* Template names: path-like, [A-Za-z0-9_-] and '/', '.'. */
+static bool
+check_tpl_name(struct comp *c, uint32_t line, const char *name, size_t n)
+{
+	size_t i;
+
+	if (n == 0) {
+		comp_err(c, line, "empty name");
+		return false;
+	}
+	for (i = 0; i < n && n <= TPL_MAX_NAME; i++)
+		if (!is_name_char(name[i]) && name[i] != '/' && name[i] != '.')
+			break;
+	if (i != n || name[0] == '/' || name[0] == '.') {
+		comp_err(c, line, "invalid name '%.*s'", (int)(n > 64 ? 64 : n), name);
+		return false;
+	}
+	return true;
+}
+
+static uint32_t
+intern_block(struct ap_tpl_set *s, const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < s->nblocks; i++) {
+		const char *b = s->pool.data + s->blocks[i];
+
+		if (strncmp(b, name, n) == 0 && b[n] == '\0')
+			return (uint32_t)i;
+	}
+	s->blocks = grow(s->blocks, &s->capblocks, s->nblocks + 1, sizeof(*s->blocks));
+	s->blocks[s->nblocks] = pool_add(s, name, n);
+	return (uint32_t)s->nblocks++;
+}
+
+/* msgid with runs of white space folded to one space (tags may wrap). */
+static uint32_t
+pool_add_msgid(struct ap_tpl_set *s, const char *p, size_t n)
+{
+	uint32_t off = (uint32_t)s->pool.len;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (is_ws(p[i])) {
+			while (i + 1 < n && is_ws(p[i + 1]))
+				i++;
+			ap_buf_putc(&s->pool, ' ');
+		} else
+			ap_buf_putc(&s->pool, p[i]);
+	}
+	ap_buf_putc(&s->pool, '\0');
+	return off;
+}
+
+static bool
+push_open(struct comp *c, struct op *op, char sigil, const char *name, size_t n)
+{
+	struct open_tag *o;
+
+	if (c->nopen == TPL_MAX_NEST) {
+		comp_err(c, op->line, "nesting too deep");
+		return false;
+	}
+	o = &c->open[c->nopen++];
+	o->op = (uint32_t)(op - c->s->ops);
+	o->line = op->line;
+	o->sigil = sigil;
+	o->name = name;
+	o->namelen = n;
+	return true;
+}
+
+static bool
+close_tag(struct comp *c, uint32_t line, const char *name, size_t n)
+{
+	struct open_tag *o;
+
+	if (n == 0) {
+		comp_err(c, line, "empty name");
+		return false;
+	}
+	if (c->nopen == 0) {
+		comp_err(c, line, "unexpected close '%.*s'", (int)(n > 64 ? 64 : n), name);
+		return false;
+	}
+	o = &c->open[c->nopen - 1];
+	if (o->namelen != n || memcmp(o->name, name, n) != 0) {
+		comp_err(c, line, "mismatched close '%.*s', expected '%.*s'",
+		    (int)(n > 64 ? 64 : n), name,
+		    (int)(o->namelen > 64 ? 64 : o->namelen), o->name);
+		return false;
+	}
+	c->s->ops[o->op].end = (uint32_t)c->s->nops;
+	c->nopen--;
+	c->can_merge = false;
+	return true;
+}
+
+/* One tag: content is the text between the delimiters. */
+static bool
+compile_tag(struct comp *c, uint32_t line, bool triple, const char *p, size_t n)
+{
+	struct op *op;
+	char sigil;
+
+	trim(&p, &n);
+	if (triple) {
+		op = emit(c, OP_RAW, line);
+		return compile_name(c, op, p, n);
+	}
+	if (n == 0) {
+		comp_err(c, line, "empty name");
+		return false;
+	}
+	sigil = p[0];
+	if (sigil == '_' && (n == 1 || is_ws(p[1]))) {
+		p++;
+		n--;
+		trim(&p, &n);
+		if (n == 0) {
+			comp_err(c, line, "empty translation text");
+			return false;
+		}
+		op = emit(c, OP_TRANS, line);
+		op->a = pool_add_msgid(c->s, p, n);
+		return true;
+	}
+	if (is_name_char(sigil) || sigil == '.') {
+		op = emit(c, OP_VAR, line);
+		return compile_name(c, op, p, n);
+	}
+	p++;
+	n--;
+	trim(&p, &n);
+	switch (sigil) {
+	case '!':
+		return true;
+	case '&':
+		op = emit(c, OP_RAW, line);
+		return compile_name(c, op, p, n);
+	case '#':
+	case '^':
+		op = emit(c, sigil == '#' ? OP_SECTION : OP_INVERTED, line);
+		return compile_name(c, op, p, n) && push_open(c, op, sigil, p, n);
+	case '/':
+		return close_tag(c, line, p, n);
+	case '>':
+	case '<':
+		if (!check_tpl_name(c, line, p, n))
+			return false;
+		op = emit(c, sigil == '>' ? OP_PARTIAL : OP_PARENT, line);
+		op->a = pool_add(c->s, p, n);
+		return sigil == '>' || push_open(c, op, sigil, p, n);
+	case '$':
+		if (n == 0) {
+			comp_err(c, line, "empty name");
+			return false;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (!is_name_char(p[i]) || n > TPL_MAX_NAME) {
+				comp_err(c, line, "invalid name '%.*s'",
+				    (int)(n > 64 ? 64 : n), p);
+				return false;
+			}
+		}
+		op = emit(c, OP_BLOCK, line);
+		op->a = intern_block(c->s, p, n);
+		return push_open(c, op, sigil, p, n);
+	default:
+		if (isprint((unsigned char)sigil))
+			comp_err(c, line, "unknown tag kind '%c'", sigil);
+		else
+			comp_err(c, line, "unknown tag kind '\\x%02x'",
+			    (unsigned char)sigil);
+		return false;
+	}
+}
+
+/* Tags that produce no output may stand alone on their line. */
+static bool
+is_standalone_kind(bool triple, const char *p, size_t n)
+{
+	if (triple)
+		return false;
+	trim(&p, &n);
+	return n > 0 && strchr("#^/!><$", p[0]) != NULL;
+}
+
+/* Compile src into the ops of a new template named name. */
+static enum ap_err
+compile(struct ap_tpl_set *s, const char *name, const char *file,
+    const char *src, size_t len, char *err, size_t errlen)
+{
+	struct comp c = {
+		.s = s, .file = file, .src = src, .len = len, .line = 1,
+		.err = err, .errlen = errlen,
+	};
+	struct tpl *t;
+	size_t pos = 0, text = 0, i;
+	uint32_t start = (uint32_t)s->nops;
+
+	for (i = 0; i < s->ntpl; i++) {
+		if (strcmp(s->tpls[i].name, name) == 0) {
+			set_err(err, errlen, "%s:1: duplicate template '%s'", file, name);
+			return AP_ERR_PARSE;
+		}
+	}
+	if (s->ntpl >= TPL_MAX_FILES || s->pool.len + 2 * len > TPL_MAX_POOL) {
+		set_err(err, errlen, "%s:1: too many or too large templates", file);
+		return AP_ERR_PARSE;
+	}
+	for (;;) {
+		const char *open = memmem(src + pos, len - pos, "{{", 2);
+		size_t tag, body, close, tag_end, text_end, next;
+		bool triple;
+		uint32_t line;
+
+		if (open == NULL) {
+			emit_text(&c, text, len);
+			break;
+		}
+		tag = (size_t)(open - src);
+		line = line_at(&c, tag);
+		triple = tag + 2 < len && src[tag + 2] == '{';
+		body = tag + (triple ? 3 : 2);
+		open = memmem(src + body, len - body, triple ? "}}}" : "}}", triple ? 3 : 2);
+		if (open == NULL) {
+			comp_err(&c, line, "unclosed tag");
+			return AP_ERR_PARSE;
+		}
+		close = (size_t)(open - src);
+		tag_end = close + (triple ? 3 : 2);
+		text_end = tag;
+		next = tag_end;
+		if (is_standalone_kind(triple, src + body, close - body)) {
+			size_t ls = tag, le = tag_end;
+
+			while (ls > text && (src[ls - 1] == ' ' || src[ls - 1] == '\t'))
+				ls--;
+			while (le < len && (src[le] == ' ' || src[le] == '\t' || src[le] == '\r'))
+				le++;
+			if ((ls == 0 || src[ls - 1] == '\n') && (le == len || src[le] == '\n')) {
+				text_end = ls;
+				next = le < len ? le + 1 : le;
+			}
+		}
+		emit_text(&c, text, text_end);
+		if (!compile_tag(&c, line, triple, src + body, close - body))
+			return AP_ERR_PARSE;
+		pos = text = next;
+	}
+	if (c.nopen > 0) {
+		struct open_tag *o = &c.open[c.nopen - 1];
+		const char *what = o->sigil == '$' ? "block" :
+		    o->sigil == '<' ? "layout" : "section";
+
+		comp_err(&c, o->line, "unclosed %s '%.*s'", what,
+		    (int)(o->namelen > 64 ? 64 : o->namelen), o->name);
+		return AP_ERR_PARSE;
+	}
+	s->tpls = grow(s->tpls, &s->captpl, s->ntpl + 1, sizeof(*s->tpls));
+	t = &s->tpls[s->ntpl++];
+	t->name = ap_xstrdup(name);
+	t->file = ap_xstrdup(file);
+	t->start = start;
+	t->end = (uint32_t)s->nops;
+	return AP_OK;
+}
+
+static int
+tpl_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct tpl *)a)->name, ((const struct tpl *)b)->name);
+}
+
+static int
+tpl_key_cmp(const void *key, const void *b)
+{
+	return strcmp(key, ((const struct tpl *)b)->name);
+}
+
+static const struct tpl *
+find_tpl(const struct ap_tpl_set *s, const char *name)
+{
+	if (s == NULL || name == NULL || s->ntpl == 0)
+		return NULL;
+	return bsearch(name, s->tpls, s->ntpl, sizeof(*s->tpls), tpl_key_cmp);
+}
+
+/* Sort by name and resolve every partial and layout reference. */
+static enum ap_err
+link_set(struct ap_tpl_set *s, char *err, size_t errlen)
+{
+	size_t i, j;
+
+	if (s->ntpl > 1)
+		qsort(s->tpls, s->ntpl, sizeof(*s->tpls), tpl_cmp);
+	for (i = 0; i < s->ntpl; i++) {
+		const struct tpl *t = &s->tpls[i];
+
+		for (j = t->start; j < t->end; j++) {
+			struct op *op = &s->ops[j];
+			const struct tpl *target;
+
+			if (op->kind != OP_PARTIAL && op->kind != OP_PARENT)
+				continue;
+			target = find_tpl(s, s->pool.data + op->a);
+			if (target == NULL) {
+				set_err(err, errlen, "%s:%" PRIu32 ": unknown %s '%s'",
+				    t->file, op->line,
+				    op->kind == OP_PARTIAL ? "partial" : "layout",
+				    s->pool.data + op->a);
+				return AP_ERR_PARSE;
+			}
+			op->b = (uint32_t)(target - s->tpls);
+		}
+	}
+	return AP_OK;
+}
+
+/* Report the first line holding invalid UTF-8 or a NUL byte. */
+static bool
+check_utf8(const char *file, const char *src, size_t len, char *err, size_t errlen)
+{
+	size_t pos = 0;
+	unsigned line = 1;
+
+	if (ap_utf8_valid(src, len))
+		return true;
+	while (pos < len) {
+		const char *nl = memchr(src + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - src) : len;
+
+		if (!ap_utf8_valid(src + pos, end - pos))
+			break;
+		pos = end + 1;
+		line++;
+	}
+	set_err(err, errlen, "%s:%u: invalid UTF-8", file, line);
+	return false;
+}
+
+/* ------------------------------------------------------------------ loader */
+
+struct entry {
+	char *rel; /* "partials/nav.html" */
+};
+
+struct walk {
+	struct entry *v;
+	size_t n, cap;
+	const char *top; /* dir as shown in errors */
+	char *err;
+	size_t errlen;
+};
+
+static enum ap_err
+walk_dir(struct walk *w, int dfd, const char *prefix, int depth)
+{
+	DIR *d = NULL;
+	struct dirent *de;
+	enum ap_err rc = AP_OK;
+
+	d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		set_err(w->err, w->errlen, "%s/%s: %s", w->top, prefix, strerror(errno));
+		return AP_ERR_IO;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		size_t nl = strlen(de->d_name);
+		char *rel;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		rel = ap_xasprintf("%s%s", prefix, de->d_name);
+		if (S_ISDIR(st.st_mode)) {
+			int sub;
+			char *subprefix;
+
+			if (depth >= TPL_MAX_DIR_DEPTH) {
+				free(rel);
+				continue;
+			}
+			sub = openat(dirfd(d), de->d_name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				set_err(w->err, w->errlen, "%s/%s: %s", w->top, rel, strerror(errno));
+				free(rel);
+				rc = AP_ERR_IO;
+				goto out;
+			}
+			subprefix = ap_xasprintf("%s/", rel);
+			free(rel);
+			rc = walk_dir(w, sub, subprefix, depth + 1);
+			free(subprefix);
+			if (rc != AP_OK)
+				goto out;
+		} else if (S_ISREG(st.st_mode) && nl > 5 &&
+		    strcmp(de->d_name + nl - 5, ".html") == 0) {
+			if (w->n >= TPL_MAX_FILES) {
+				set_err(w->err, w->errlen, "%s: too many templates", w->top);
+				free(rel);
+				rc = AP_ERR_PARSE;
+				goto out;
+			}
+			w->v = grow(w->v, &w->cap, w->n + 1, sizeof(*w->v));
+			w->v[w->n++].rel = rel;
+		} else
+			free(rel);
+	}
+out:
+	closedir(d);
+	return rc;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->rel, ((const struct entry *)b)->rel);
+}
+
+/* Whole file into a NUL-terminated buffer, bounded by TPL_MAX_FILE. */
+static enum ap_err
+read_file(int dfd, const char *rel, const char *file, char **out, size_t *outlen,
+    char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	enum ap_err rc = AP_ERR_IO;
+	int fd;
+
+	fd = openat(dfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		set_err(err, errlen, "%s: %s", file, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)TPL_MAX_FILE) {
+		set_err(err, errlen, "%s:1: not a regular file or larger than %u bytes",
+		    file, TPL_MAX_FILE);
+		rc = AP_ERR_PARSE;
+		goto out;
+	}
+	buf = ap_xmalloc((size_t)st.st_size + 1);
+	while (len < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			set_err(err, errlen, "%s: %s", file, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	buf = NULL;
+	rc = AP_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
+}
+
+/* Last path component of dir, without trailing slashes ("templates"). */
+static char *
+dir_label(const char *dir)
+{
+	size_t n = strlen(dir);
+	const char *b;
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	b = dir + n;
+	while (b > dir && b[-1] != '/')
+		b--;
+	if (b == dir + n)
+		return ap_xstrndup(dir, n);
+	return ap_xstrndup(b, (size_t)(dir + n - b));
+}
+
+enum ap_err
+ap_tpl_load(const char *dir, struct ap_tpl_set **out, char *err, size_t errlen)
+{
+	struct walk w = { .err = err, .errlen = errlen };
+	struct ap_tpl_set *s = NULL;
+	char *label = NULL;
+	enum ap_err rc;
+	size_t i;
+	int dfd = -1;
+
+	*out = NULL;
+	label = dir_label(dir);
+	w.top = label;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		set_err(err, errlen, "%s: %s", dir, strerror(errno));
+		rc = AP_ERR_IO;
+		goto out;
+	}
+	rc = walk_dir(&w, dup(dfd), "", 0);
+	if (rc != AP_OK)
+		goto out;
+	if (w.n > 1)
+		qsort(w.v, w.n, sizeof(*w.v), entry_cmp);
+	s = ap_xcalloc(1, sizeof(*s));
+	for (i = 0; i < w.n; i++) {
+		char *file = ap_xasprintf("%s/%s", label, w.v[i].rel);
+		char *name = ap_xstrndup(w.v[i].rel, strlen(w.v[i].rel) - 5);
+		char *src = NULL;
+		size_t len = 0;
+
+		rc = read_file(dfd, w.v[i].rel, file, &src, &len, err, errlen);
+		if (rc == AP_OK && !check_utf8(file, src, len, err, errlen))
+			rc = AP_ERR_PARSE;
+		if (rc == AP_OK)
+			rc = compile(s, name, file, src, len, err, errlen);
+		free(src);
+		free(name);
+		free(file);
+		if (rc != AP_OK)
+			goto out;
+	}
+	rc = link_set(s, err, errlen);
+	if (rc != AP_OK)
+		goto out;
+	*out = s;
+	s = NULL;
+out:
+	if (dfd >= 0)
+		close(dfd);
+	for (i = 0; i < w.n; i++)
+		free(w.v[i].rel);
+	free(w.v);
+	free(label);
+	ap_tpl_free(s);
+	return rc;
+}
+
+enum ap_err
+ap_tpl_compile_strings(const char *const *names, const char *const *texts,
+    size_t n, struct ap_tpl_set **out, char *err, size_t errlen)
+{
+	struct ap_tpl_set *s = ap_xcalloc(1, sizeof(*s));
+	enum ap_err rc = AP_OK;
+	size_t i;
+
+	*out = NULL;
+	for (i = 0; i < n && rc == AP_OK; i++) {
+		size_t len = strlen(texts[i]);
+		struct comp probe = { .file = names[i], .err = err, .errlen = errlen };
+
+		if (!check_tpl_name(&probe, 1, names[i], strlen(names[i])))
+			rc = AP_ERR_PARSE;
+		else if (!check_utf8(names[i], texts[i], len, err, errlen))
+			rc = AP_ERR_PARSE;
+		else
+			rc = compile(s, names[i], names[i], texts[i], len, err, errlen);
+	}
+	if (rc == AP_OK)
+		rc = link_set(s, err, errlen);
+	if (rc != AP_OK) {
+		ap_tpl_free(s);
+		return rc;
+	}
+	*out = s;
+	return AP_OK;
+}
+
+enum ap_err
+ap_tpl_compile_string(const char *name, const char *text,
+    struct ap_tpl_set **out, char *err, size_t errlen)
+{
+	return ap_tpl_compile_strings(&name, &text, 1, out, err, errlen);
+}
+
+void
+ap_tpl_free(struct ap_tpl_set *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->ntpl; i++) {
+		free(s->tpls[i].name);
+		free(s->tpls[i].file);
+	}
+	free(s->tpls);
+	free(s->ops);
+	free(s->segs);
+	free(s->blocks);
+	ap_buf_free(&s->pool);
+	free(s);
+}
+
+bool
+ap_tpl_has(const struct ap_tpl_set *s, const char *name)
+{
+	return find_tpl(s, name) != NULL;
+}
+
+/* ---------------------------------------------------------------- renderer */
+
+struct render {
+	const struct ap_tpl_set *s;
+	const char *pool;
+	struct ap_buf *out;
+	ap_tpl_gettext_fn tr;
+	void *trctx;
+	struct json_object *ctx[TPL_MAX_DEPTH + 1];
+	unsigned nctx;
+	uint32_t frames[TPL_MAX_DEPTH]; /* OP_PARENT indices, outermost first */
+	unsigned nframes;
+	unsigned depth;
+	size_t steps;
+	size_t out_start;
+};
+
+static struct json_object *
+lookup(const struct render *r, const struct op *op)
+{
+	struct json_object *v = NULL;
+	const uint32_t *seg = r->s->segs + op->a;
+	unsigned i;
+	bool found = false;
+
+	if (op->nseg == 0)
+		return r->ctx[r->nctx - 1];
+	for (i = r->nctx; i-- > 0;) {
+		if (json_object_is_type(r->ctx[i], json_type_object) &&
+		    json_object_object_get_ex(r->ctx[i], r->pool + seg[0], &v)) {
+			found = true;
+			break;
+		}
+	}
+	if (!found)
+		return NULL;
+	for (i = 1; i < op->nseg; i++) {
+		if (!json_object_is_type(v, json_type_object) ||
+		    !json_object_object_get_ex(v, r->pool + seg[i], &v))
+			return NULL;
+	}
+	return v;
+}
+
+static bool
+truthy(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return false;
+	case json_type_boolean:
+		return json_object_get_boolean(v);
+	case json_type_int:
+		return json_object_get_int64(v) != 0 || json_object_get_uint64(v) != 0;
+	case json_type_double:
+		return json_object_get_double(v) != 0.0;
+	case json_type_string:
+		return json_object_get_string_len(v) > 0;
+	case json_type_array:
+		return json_object_array_length(v) > 0;
+	case json_type_object:
+		return true;
+	}
+	return false;
+}
+
+static void
+put_value(struct render *r, struct json_object *v, bool raw)
+{
+	char num[40];
+	int n;
+
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		if (raw)
+			ap_buf_append(r->out, json_object_get_string(v),
+			    (size_t)json_object_get_string_len(v));
+		else
+			ap_buf_html_escape(r->out, json_object_get_string(v),
+			    (size_t)json_object_get_string_len(v));
+		return;
+	case json_type_int:
+		if (json_object_get_int64(v) == INT64_MAX)
+			n = snprintf(num, sizeof(num), "%" PRIu64, json_object_get_uint64(v));
+		else
+			n = snprintf(num, sizeof(num), "%" PRId64, json_object_get_int64(v));
+		break;
+	case json_type_double:
+		/* 15 digits: 0.1 prints "0.1", 3.0 prints "3". */
+		n = snprintf(num, sizeof(num), "%.15g", json_object_get_double(v));
+		break;
+	case json_type_boolean:
+		ap_buf_puts(r->out, json_object_get_boolean(v) ? "true" : "false");
+		return;
+	default:
+		return; /* null, objects and arrays print nothing */
+	}
+	if (n > 0)
+		ap_buf_append(r->out, num, (size_t)n < sizeof(num) ? (size_t)n : sizeof(num) - 1);
+}
+
+static enum ap_err render_range(struct render *r, uint32_t i, uint32_t end);
+
+static enum ap_err
+render_pushed(struct render *r, struct json_object *v, uint32_t start, uint32_t end)
+{
+	enum ap_err rc;
+
+	if (r->nctx > TPL_MAX_DEPTH)
+		return AP_ERR_TOOBIG;
+	r->ctx[r->nctx++] = v;
+	rc = render_range(r, start, end);
+	r->nctx--;
+	return rc;
+}
+
+static enum ap_err
+render_section(struct render *r, const struct op *op, uint32_t body)
+{
+	struct json_object *v = lookup(r, op);
+	enum ap_err rc = AP_OK;
+	size_t i, n;
+
+	if (op->kind == OP_INVERTED)
+		return truthy(v) ? AP_OK : render_range(r, body, op->end);
+	if (!json_object_is_type(v, json_type_array))
+		return truthy(v) ? render_pushed(r, v, body, op->end) : AP_OK;
+	n = json_object_array_length(v);
+	for (i = 0; i < n && rc == AP_OK; i++)
+		rc = render_pushed(r, json_object_array_get_idx(v, i), body, op->end);
+	return rc;
+}
+
+/*
+ * A block renders the override from the outermost page that extends the
+ * layout chain, else its own default body. Blocks nested inside an
+ * override only see the frames outside it, which also stops a block from
+ * overriding itself forever.
+ */
+static enum ap_err
+render_block(struct render *r, const struct op *op, uint32_t body)
+{
+	const struct op *ops = r->s->ops;
+	unsigned f, saved = r->nframes;
+	enum ap_err rc;
+
+	for (f = 0; f < saved; f++) {
+		uint32_t p = r->frames[f], j = p + 1;
+
+		while (j < ops[p].end) {
+			const struct op *b = &ops[j];
+
+			if (b->kind == OP_BLOCK && b->a == op->a) {
+				r->nframes = f;
+				rc = render_range(r, j + 1, b->end);
+				r->nframes = saved;
+				return rc;
+			}
+			j = (b->kind == OP_BLOCK || b->kind == OP_SECTION ||
+			    b->kind == OP_INVERTED || b->kind == OP_PARENT) ? b->end : j + 1;
+		}
+	}
+	return render_range(r, body, op->end);
+}
+
+static enum ap_err
+render_range(struct render *r, uint32_t i, uint32_t end)
+{
+	const struct op *ops = r->s->ops;
+	enum ap_err rc = AP_OK;
+
+	if (++r->depth > TPL_MAX_DEPTH) {
+		rc = AP_ERR_TOOBIG;
+		goto out;
+	}
+	while (i < end && rc == AP_OK) {
+		const struct op *op = &ops[i];
+		const struct tpl *t;
+		const char *msg, *tr;
+
+		if (++r->steps > TPL_MAX_STEPS || r->out->len - r->out_start > TPL_MAX_OUT) {
+			rc = AP_ERR_TOOBIG;
+			break;
+		}
+		switch ((enum op_kind)op->kind) {
+		case OP_TEXT:
+			ap_buf_append(r->out, r->pool + op->a, op->b);
+			i++;
+			break;
+		case OP_VAR:
+		case OP_RAW:
+			put_value(r, lookup(r, op), op->kind == OP_RAW);
+			i++;
+			break;
+		case OP_TRANS:
+			msg = r->pool + op->a;
+			tr = r->tr ? r->tr(r->trctx, msg) : NULL;
+			if (tr == NULL)
+				tr = msg;
+			ap_buf_html_escape(r->out, tr, strlen(tr));
+			i++;
+			break;
+		case OP_SECTION:
+		case OP_INVERTED:
+			rc = render_section(r, op, i + 1);
+			i = op->end;
+			break;
+		case OP_PARTIAL:
+			t = &r->s->tpls[op->b];
+			rc = render_range(r, t->start, t->end);
+			i++;
+			break;
+		case OP_PARENT:
+			if (r->nframes >= TPL_MAX_DEPTH) {
+				rc = AP_ERR_TOOBIG;
+				break;
+			}
+			t = &r->s->tpls[op->b];
+			r->frames[r->nframes++] = i;
+			rc = render_range(r, t->start, t->end);
+			r->nframes--;
+			i = op->end;
+			break;
+		case OP_BLOCK:
+			rc = render_block(r, op, i + 1);
+			i = op->end;
+			break;
+		}
+	}
+out:
+	r->depth--;
+	return rc;
+}
+
+enum ap_err
+ap_tpl_render(const struct ap_tpl_set *s, const char *name,
+    struct json_object *model, ap_tpl_gettext_fn tr, void *trctx,
+    struct ap_buf *out)
+{
+	const struct tpl *t = find_tpl(s, name);
+	struct render r;
+	enum ap_err rc;
+
+	if (t == NULL)
+		return AP_ERR_NOTFOUND;
+	r.s = s;
+	r.pool = s->pool.data;
+	r.out = out;
+	r.tr = tr;
+	r.trctx = trctx;
+	r.ctx[0] = model;
+	r.nctx = 1;
+	r.nframes = 0;
+	r.depth = 0;
+	r.steps = 0;
+	r.out_start = out->len;
+	rc = render_range(&r, t->start, t->end);
+	if (rc != AP_OK) {
+		/* Never hand back half a page. */
+		out->len = r.out_start;
+		if (out->data)
+			out->data[out->len] = '\0';
+	}
+	return rc;
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The command line: help, config check (exit codes, FILE:LINE: KEY: REASON),
+# config show masking the secret, socket activation and sd_notify.
+. "$(dirname "$0")/lib.sh"
+it_setup
+A=("$BIN" --profile test --config "$(it_cfg)" --root "$SRC")
+
+out=$("$BIN" --help)
+for c in serve config status help; do
+	check "--help lists $c" grep -q "^  $c " <<<"$out"
+	check "help $c documents it" bash -c "'$BIN' help $c | grep -q 'usage: aapanel'"
+done
+check "unknown command exits 2" bash -c "'$BIN' frobnicate; test \$? -eq 2"
+check "--version prints the version" bash -c "'$BIN' --version | grep -qE '^aapanel [0-9]+\.[0-9]+\.[0-9]+'"
+
+check "config check passes on the test config" "${A[@]}" config check
+check "shipped development config is valid" "$BIN" --root "$SRC" --profile development config check
+
+cp "$T/conf/profiles/test.cfg" "$T/good.cfg"
+printf 'pool = { workers = "three"; wokers = 2; };\n' >> "$T/conf/profiles/test.cfg"
+rc=0; "${A[@]}" config check > "$T/out" 2>&1 || rc=$?
+check "invalid config exits 1" test "$rc" = 1
+check "type error reported as file:line: key: reason" grep -qE "profiles/test.cfg:[0-9]+: pool.workers: " "$T/out"
+check "typo reported with a suggestion" grep -qE "profiles/test.cfg:[0-9]+: .*wokers.*did you mean" "$T/out"
+cp "$T/good.cfg" "$T/conf/profiles/test.cfg"
+
+key=$(cat "$T/var/secret_key" 2>/dev/null || true)
+"${A[@]}" config show > "$T/show"
+check "config show prints the effective configuration" grep -q 'request_timeout' "$T/show"
+check "config show never prints the secret" bash -c "[ -z '$key' ] || ! grep -q '$key' '$T/show'"
+
+# production refuses to start without a secret key
+mkdir -p "$T/prod/profiles"
+cp "$SRC/conf/aapanel.cfg" "$T/prod/aapanel.cfg"
+printf 'security = { secret_key_file = ""; };\npaths = { var_dir = "%s/pv"; run_dir = "%s/pv/run"; log_dir = "%s/pv/log"; };\n' "$T" "$T" "$T" > "$T/prod/profiles/production.cfg"
+rc=0; CREDENTIALS_DIRECTORY= "$BIN" --profile production --config "$T/prod/aapanel.cfg" --root "$SRC" config check > "$T/out" 2>&1 || rc=$?
+check "production without a secret key is invalid" test "$rc" = 1
+check "and says why" grep -qi 'secret key' "$T/out"
+mkdir -p "$T/creds"; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/creds/aapanel-secret"; chmod 600 "$T/creds/aapanel-secret"
+check "production accepts the systemd credential" env CREDENTIALS_DIRECTORY="$T/creds" "$BIN" --profile production --config "$T/prod/aapanel.cfg" --root "$SRC" config check
+
+# socket activation (systemd passes the listening socket) + sd_notify READY
+sock="$T/var/run/activated.sock"
+systemd-socket-activate -l "$sock" "${A[@]}" serve 2>>"$T/pool.log" &
+POOL_PID=$!
+for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.05; done
+"$SRC/scripts/nginx-conf.sh" "$T/nginx" "$PORT" "$sock" "$SRC/static"
+nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" &
+NGINX_PID=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null "$(url /healthz)" && break; sleep 0.05; done
+check "serves on a socket passed by systemd" test "$(status_of GET /healthz)" = 200
+check "logged that it inherited the socket" grep -q 'socket passed by systemd' "$T/pool.log"
+it_summary
