@@ -628,6 +628,9 @@ scan_wide_ints(struct loader *ld, const char *file, const char *text)
 					snprintf(key, sizeof(key), "%s.%s", stack[depth - 1], pending);
 				else
 					snprintf(key, sizeof(key), "%s", pending);
+				/* One problem per key: skip the range check of the truncated value. */
+				if (key_index(key) >= 0)
+					ld->bad[key_index(key)] = true;
 				prob_add(ld->probs, file, line, key[0] != '\0' ? key : NULL,
 				    "integer %.*s does not fit in 32 bits; write it with an "
 				    "L suffix (%.*sL)",
@@ -640,8 +643,8 @@ scan_wide_ints(struct loader *ld, const char *file, const char *text)
 }
 
 /*
- * Parse one file into cfg. required: a missing file is a problem. Returns
- * true when cfg holds a parsed file (*present = the file exists).
+ * Parse one file into cfg (*inited once config_init ran). required: a
+ * missing file is a problem. Returns true when cfg holds a parsed file.
  */
 static bool
 load_file(struct loader *ld, const char *path, config_t *cfg, bool *inited,
@@ -1281,6 +1284,8 @@ check_keys(struct loader *ld)
 		const config_setting_t *sb = lookup(&ld->base, ld->base_init, &schema[k]);
 		const config_setting_t *so = lookup(&ld->over, ld->over_init, &schema[k]);
 
+		if (ld->bad[k])
+			continue;
 		if (so != NULL && sb != NULL)
 			check_key(ld, k, sb, false);
 		ld->eff[k] = so != NULL ? so : sb;
@@ -1289,7 +1294,7 @@ check_keys(struct loader *ld)
 }
 
 static size_t
-K(const char *dotted)
+kidx(const char *dotted)
 {
 	int i = key_index(dotted);
 
@@ -1303,10 +1308,10 @@ static void
 check_relations(struct loader *ld)
 {
 	struct ap_config *c = ld->c;
-	size_t w = K("pool.workers"), mw = K("pool.max_workers");
-	size_t mr = K("pool.max_requests"), j = K("pool.max_requests_jitter");
-	size_t mb = K("limits.max_body"), mu = K("limits.max_upload");
-	size_t rt = K("pool.request_timeout"), nt = K("nginx.fastcgi_read_timeout");
+	size_t w = kidx("pool.workers"), mw = kidx("pool.max_workers");
+	size_t mr = kidx("pool.max_requests"), j = kidx("pool.max_requests_jitter");
+	size_t mb = kidx("limits.max_body"), mu = kidx("limits.max_upload");
+	size_t rt = kidx("pool.request_timeout"), nt = kidx("nginx.fastcgi_read_timeout");
 
 	if (!ld->bad[w] && !ld->bad[mw] && c->workers > c->max_workers)
 		key_problem(ld, w, ld->eff[w],
@@ -1642,7 +1647,7 @@ load_secret(struct loader *ld)
 	struct ap_config *c = ld->c;
 	const struct ap_config_opts *o = ld->opts;
 	bool prod = c->profile == AP_PROFILE_PRODUCTION;
-	size_t kf = K("security.secret_key_file"), vd = K("paths.var_dir");
+	size_t kf = kidx("security.secret_key_file"), vd = kidx("paths.var_dir");
 	const char *file, *credir;
 	char why[200];
 	char *path = NULL;
@@ -1713,7 +1718,7 @@ static void
 check_production(struct loader *ld)
 {
 	struct ap_config *c = ld->c;
-	size_t dbg = K("panel.debug"), lvl = K("log.level");
+	size_t dbg = kidx("panel.debug"), lvl = kidx("log.level");
 
 	if (c->profile != AP_PROFILE_PRODUCTION)
 		return;

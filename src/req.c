@@ -762,7 +762,9 @@ mp_header(struct ap_arena *a, const char *l, size_t n, struct mp_part *pp)
 	size_t nn;
 	char *val;
 
-	if (colon == NULL || memchr(l, '\0', n) != NULL)
+	/* CRLF is the only line end: a bare CR, LF or NUL is malformed. */
+	if (colon == NULL || memchr(l, '\0', n) != NULL ||
+	    memchr(l, '\r', n) != NULL || memchr(l, '\n', n) != NULL)
 		return false;
 	nn = (size_t)(colon - l);
 	v = colon + 1;
@@ -783,6 +785,38 @@ mp_header(struct ap_arena *a, const char *l, size_t n, struct mp_part *pp)
 }
 
 /*
+ * True when a delimiter ending at body[p] is a real one: followed by "--"
+ * (the close delimiter) or by optional white space and CRLF. Anything else
+ * ("--XyZ-not-it") is ordinary text.
+ */
+static bool
+delim_end_ok(const char *body, size_t len, size_t p)
+{
+	if (len - p >= 2 && body[p] == '-' && body[p + 1] == '-')
+		return true;
+	while (p < len && is_ows(body[p]))
+		p++;
+	return len - p >= 2 && body[p] == '\r' && body[p + 1] == '\n';
+}
+
+/* First real "\r\n--boundary" at or after from; NULL when none. */
+static const char *
+find_delim(const char *body, size_t len, size_t from, const char *delim,
+    size_t dlen)
+{
+	while (from < len) {
+		const char *hit = memmem(body + from, len - from, delim, dlen);
+
+		if (hit == NULL)
+			return NULL;
+		if (delim_end_ok(body, len, (size_t)(hit - body) + dlen))
+			return hit;
+		from = (size_t)(hit - body) + 1;
+	}
+	return NULL;
+}
+
+/*
  * multipart/form-data (RFC 7578) over r->body. Lines end in CRLF exactly;
  * the preamble and epilogue are ignored; the closing delimiter is required
  * so a truncated upload is never taken for a complete one. Upload data
@@ -799,10 +833,11 @@ parse_multipart(struct ap_req *r, const char *boundary,
 	char *delim = ap_arena_printf(r->arena, "\r\n--%s", boundary);
 	char shown[SHOW_MAX + 1];
 
-	if (len >= dlen - 2 && memcmp(body, delim + 2, dlen - 2) == 0) {
+	if (len >= dlen - 2 && memcmp(body, delim + 2, dlen - 2) == 0 &&
+	    delim_end_ok(body, len, dlen - 2)) {
 		pos = dlen - 2;
 	} else {
-		hit = memmem(body, len, delim, dlen);
+		hit = find_delim(body, len, 0, delim, dlen);
 		if (hit == NULL) {
 			rc = fail(err, 400, "body", "multipart boundary not found");
 			goto out;
@@ -820,17 +855,12 @@ parse_multipart(struct ap_req *r, const char *boundary,
 		struct mp_part pp = { NULL, NULL, NULL };
 		size_t hend, cstart, clen;
 
-		if (len - pos >= 2 && body[pos] == '-' && body[pos + 1] == '-')
+		/* Every delimiter taken passed delim_end_ok(). */
+		if (body[pos] == '-')
 			break; /* close delimiter; the epilogue is ignored */
-		while (pos < len && is_ows(body[pos]))
+		while (is_ows(body[pos]))
 			pos++;
-		if (len - pos < 2 || body[pos] != '\r' || body[pos + 1] != '\n') {
-			rc = fail(err, 400, "body", len - pos < 2 ?
-			    "missing closing multipart boundary" :
-			    "malformed multipart boundary line");
-			goto out;
-		}
-		pos += 2;
+		pos += 2; /* CRLF */
 		if (nparts == lim->max_fields) {
 			rc = fail(err, 400, "body", "too many parts (max %zu)",
 			    lim->max_fields);
@@ -860,7 +890,7 @@ parse_multipart(struct ap_req *r, const char *boundary,
 			pos += llen + 2;
 		}
 		cstart = pos;
-		hit = memmem(body + pos, len - pos, delim, dlen);
+		hit = find_delim(body, len, pos, delim, dlen);
 		if (hit == NULL) {
 			rc = fail(err, 400, "body",
 			    "missing closing multipart boundary");

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ enum op_kind {
 	OP_PARTIAL,  /* a = pool offset of the name, b = template index */
 	OP_PARENT,   /* as OP_PARTIAL; body (the overriding blocks) up to end */
 	OP_BLOCK,    /* a = block id; default body up to end */
-	OP_TRANS,    /* a = pool offset of the NUL-terminated msgid */
+	OP_TRANS,    /* a = pool offset of the NUL-terminated msgid, b = length */
 };
 
 struct op {
@@ -406,6 +407,7 @@ compile_tag(struct comp *c, uint32_t line, bool triple, const char *p, size_t n)
 		}
 		op = emit(c, OP_TRANS, line);
 		op->a = pool_add_msgid(c->s, p, n);
+		op->b = (uint32_t)strlen(c->s->pool.data + op->a);
 		return true;
 	}
 	if (is_name_char(sigil) || sigil == '.') {
@@ -957,11 +959,70 @@ truthy(struct json_object *v)
 	return false;
 }
 
+/* Decimal digits of v into buf (at least 21 bytes); returns the length. */
+static size_t
+fmt_u64(char *buf, bool neg, unsigned long long v)
+{
+	char tmp[24];
+	size_t n = 0, i = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	if (neg)
+		buf[i++] = '-';
+	while (n > 0)
+		buf[i++] = tmp[--n];
+	return i;
+}
+
+/*
+ * Doubles print like "%.15g" (0.1 → "0.1", 3.0 → "3"). Metrics such as
+ * 0.42 or 27.6 are common on pages and printf's exact conversion is slow,
+ * so values that round-trip with at most 6 decimals take an integer path.
+ */
+static size_t
+fmt_double(char *buf, size_t len, double d)
+{
+	static const double pow10[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6 };
+	unsigned k;
+	int n;
+
+	if (d > -1e9 && d < 1e9) {
+		for (k = 0; k < AP_NELEM(pow10); k++) {
+			long long m = llround(d * pow10[k]);
+			unsigned long long a, fp;
+			size_t i;
+
+			if ((double)m / pow10[k] != d)
+				continue;
+			a = m < 0 ? -(unsigned long long)m : (unsigned long long)m;
+			fp = a % (unsigned long long)pow10[k];
+			i = fmt_u64(buf, m < 0, a / (unsigned long long)pow10[k]);
+			if (fp == 0)
+				return i;
+			while (fp % 10 == 0) {
+				fp /= 10;
+				k--;
+			}
+			buf[i++] = '.';
+			/* Leading zeros of the fraction: 0.05 has k = 2, fp = 5. */
+			for (unsigned z = k; z > 1 && fp < (unsigned long long)pow10[z - 1]; z--)
+				buf[i++] = '0';
+			return i + fmt_u64(buf + i, false, fp);
+		}
+	}
+	n = snprintf(buf, len, "%.15g", d);
+	return n < 0 ? 0 : ((size_t)n < len ? (size_t)n : len - 1);
+}
+
 static void
 put_value(struct render *r, struct json_object *v, bool raw)
 {
-	char num[40];
-	int n;
+	char num[48];
+	size_t n;
+	int64_t i;
 
 	switch (json_object_get_type(v)) {
 	case json_type_string:
@@ -973,14 +1034,15 @@ put_value(struct render *r, struct json_object *v, bool raw)
 			    (size_t)json_object_get_string_len(v));
 		return;
 	case json_type_int:
-		if (json_object_get_int64(v) == INT64_MAX)
-			n = snprintf(num, sizeof(num), "%" PRIu64, json_object_get_uint64(v));
+		/* get_int64 saturates at INT64_MAX for large unsigned values. */
+		i = json_object_get_int64(v);
+		if (i == INT64_MAX)
+			n = fmt_u64(num, false, json_object_get_uint64(v));
 		else
-			n = snprintf(num, sizeof(num), "%" PRId64, json_object_get_int64(v));
+			n = fmt_u64(num, i < 0, i < 0 ? -(uint64_t)i : (uint64_t)i);
 		break;
 	case json_type_double:
-		/* 15 digits: 0.1 prints "0.1", 3.0 prints "3". */
-		n = snprintf(num, sizeof(num), "%.15g", json_object_get_double(v));
+		n = fmt_double(num, sizeof(num), json_object_get_double(v));
 		break;
 	case json_type_boolean:
 		ap_buf_puts(r->out, json_object_get_boolean(v) ? "true" : "false");
@@ -988,8 +1050,7 @@ put_value(struct render *r, struct json_object *v, bool raw)
 	default:
 		return; /* null, objects and arrays print nothing */
 	}
-	if (n > 0)
-		ap_buf_append(r->out, num, (size_t)n < sizeof(num) ? (size_t)n : sizeof(num) - 1);
+	ap_buf_append(r->out, num, n);
 }
 
 static enum ap_err render_range(struct render *r, uint32_t i, uint32_t end);
@@ -1088,9 +1149,10 @@ render_range(struct render *r, uint32_t i, uint32_t end)
 		case OP_TRANS:
 			msg = r->pool + op->a;
 			tr = r->tr ? r->tr(r->trctx, msg) : NULL;
-			if (tr == NULL)
-				tr = msg;
-			ap_buf_html_escape(r->out, tr, strlen(tr));
+			if (tr == NULL || tr == msg)
+				ap_buf_html_escape(r->out, msg, op->b);
+			else
+				ap_buf_html_escape(r->out, tr, strlen(tr));
 			i++;
 			break;
 		case OP_SECTION:

@@ -38,7 +38,8 @@ fz_read(void *ctx, void *buf, size_t n)
 		n = left;
 	if (n > 7)
 		n = 7;
-	memcpy(buf, b->p + b->off, n);
+	if (n > 0)
+		memcpy(buf, b->p + b->off, n);
 	b->off += n;
 	return (ssize_t)n;
 }

@@ -92,3 +92,5 @@ worker_pids() {
 }
 
 it_summary() { echo "$(basename "$0"): $PASS passed, $FAIL failed"; }
+# jqe FILTER FILE: passes when the filter is true (quietly)
+jqe() { jq -e "$@" >/dev/null; }

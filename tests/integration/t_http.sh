@@ -12,9 +12,9 @@ get() { curl -s -D "$H" -o "$B" "$@"; }
 # /healthz
 get "$(url /healthz)"
 check "healthz answers 200 JSON" grep -q '^HTTP/1.1 200' "$H"
-check "healthz has every field" jq -e 'has("status") and has("version") and has("profile") and has("uptime_s") and has("workers") and has("db")' "$B"
-check "healthz status ok, profile test, db ok" jq -e '.status=="ok" and .profile=="test" and .db=="ok"' "$B"
-check "healthz counts the running workers" jq -e '.workers >= 1' "$B"
+check "healthz has every field" jqe 'has("status") and has("version") and has("profile") and has("uptime_s") and has("workers") and has("db")' "$B"
+check "healthz status ok, profile test, db ok" jqe '.status=="ok" and .profile=="test" and .db=="ok"' "$B"
+check "healthz counts the running workers" jqe '.workers >= 1' "$B"
 
 # home page, HTML
 get "$(url /)"
@@ -45,39 +45,39 @@ check "POST /lang with an unknown language is 400" test "$code" = 400
 # JSON representation of the same page
 get -H 'Accept: application/json' "$(url /)"
 check "Accept: application/json gives JSON" grep -qi '^content-type: application/json' "$H"
-check "JSON home has the host model" jq -e '.host.hostname | length > 0' "$B"
+check "JSON home has the host model" jqe '.host.hostname | length > 0' "$B"
 
 # errors in both forms
 get "$(url /no/such/page)"
 check "unknown path is 404" grep -q '^HTTP/1.1 404' "$H"
 check "404 page is HTML in the layout" grep -q 'dir="ltr"' "$B"
 get -H 'Accept: application/json' "$(url /no/such/page)"
-check "404 in JSON names status and request id" jq -e '.error.status==404 and (.request_id|length)>=16' "$B"
+check "404 in JSON names status and request id" jqe '.error.status==404 and (.request_id|length)>=16' "$B"
 get -X DELETE "$(url /)"
 check "DELETE / is 405" grep -q '^HTTP/1.1 405' "$H"
 check "405 carries Allow" grep -qi '^allow: GET, HEAD' "$H"
 get -X BREW "$(url /)"
 check "unknown method is 405" grep -q '^HTTP/1.1 405' "$H"
 get -H 'Accept: application/json' "$(url '/_test/sleep?ms=abc')"
-check "bad field is 400 naming the field" jq -e '.error.status==400 and .error.field=="ms"' "$B"
+check "bad field is 400 naming the field" jqe '.error.status==400 and .error.field=="ms"' "$B"
 get -H 'Accept: application/json' "$(url '/?q=%zz')"
-check "invalid percent-encoding is 400" jq -e '.error.status==400' "$B"
+check "invalid percent-encoding is 400" jqe '.error.status==400' "$B"
 get -H 'Accept: application/json' "$(url '/?q=%00')"
-check "NUL byte is 400" jq -e '.error.status==400' "$B"
+check "NUL byte is 400" jqe '.error.status==400' "$B"
 get -H 'Accept: application/json' "$(url '/?q=%ff%fe')"
-check "invalid UTF-8 is 400" jq -e '.error.status==400' "$B"
+check "invalid UTF-8 is 400" jqe '.error.status==400' "$B"
 head -c 5000 /dev/zero | tr '\0' a > "$T/big"
 get -H 'Accept: application/json' --data-binary "lang=$(cat "$T/big")" "$(url /lang)"
-check "body above limits.max_body is 413 from the panel" jq -e '.error.status==413' "$B"
+check "body above limits.max_body is 413 from the panel" jqe '.error.status==413' "$B"
 head -c 70000 /dev/zero > "$T/huge"
 code=$(status_of POST /lang --data-binary @"$T/huge" -H 'Content-Type: application/octet-stream')
 check "body above client_max_body_size is 413 from nginx" test "$code" = 413
 get -H 'Accept: application/json' -H 'Content-Type: text/xml' --data-binary '<a/>' "$(url /lang)"
-check "unsupported content type is 415" jq -e '.error.status==415' "$B"
+check "unsupported content type is 415" jqe '.error.status==415' "$B"
 get -H 'Accept: application/json' -H 'Content-Type: application/json' --data-binary '{"lang":' "$(url /lang)"
-check "invalid JSON body is 400" jq -e '.error.status==400 and .error.field=="body"' "$B"
+check "invalid JSON body is 400" jqe '.error.status==400 and .error.field=="body"' "$B"
 get -H 'Accept: application/json' -H 'Content-Type: application/json' --data-binary '{"lang":"ar"}' "$(url /lang)"
-check "JSON body reaches declared fields" jq -e '.lang=="ar"' "$B"
+check "JSON body reaches declared fields" jqe '.lang=="ar"' "$B"
 
 # HEAD: headers only
 curl -s -I "$(url /)" > "$H"

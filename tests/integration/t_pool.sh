@@ -12,10 +12,11 @@ it_start_nginx 2m 10
 check "status lists 3 workers" test "$(awk 'NR>2' "$T/status" | wc -l)" -eq 3
 check "status header names the profile" grep -q 'profile test' "$T/status"
 "$BIN" --profile test --config "$(it_cfg)" --root "$SRC" status --json > "$T/status.json"
-check "status --json is valid JSON with workers" jq -e '.running and (.workers|length)==3 and (.workers[0]|has("rss_kib"))' "$T/status.json"
+check "status --json is valid JSON with workers" jqe '.running and (.workers|length)==3 and (.workers[0]|has("rss_kib"))' "$T/status.json"
 
 # kill -9 a worker while wrk hammers GET /: zero failed requests
-wrk -t2 -c16 -d4s "$(url /healthz)" > "$T/wrk" 2>&1 &
+# workers are busy (20 ms requests), so the kill lands mid-request and nginx must retry
+wrk -t2 -c16 -d4s "$(url "/_test/sleep?ms=20")" > "$T/wrk" 2>&1 &
 WRK=$!
 sleep 1
 victim=$(worker_pids | head -1)
@@ -31,6 +32,7 @@ wait "$WRK"
 check "killed worker replaced within 1 s (took ${replaced:-never} ms)" test -n "$replaced" -a "${replaced:-9999}" -lt 1000
 check "wrk saw requests" grep -q 'requests in' "$T/wrk"
 check "zero failed requests across the kill" bash -c "! grep -qE 'Non-2xx|Socket errors' '$T/wrk'"
+check "the kill hit a request in flight, which nginx retried" grep -qE 'prematurely closed|reset by peer' "$T/nginx/error.log"
 grep -E 'requests in|Requests/sec' "$T/wrk" | sed 's/^/       /'
 
 # recycling: 200±20 requests per worker → after 1500 requests every pid changed

@@ -377,7 +377,7 @@ START_TEST(test_recursive_partial_tree)
 	const char *texts[] = { "({{name}}{{#kids}}{{> tree}}{{/kids}})" };
 	struct ap_tpl_set *s = compile_set(names, texts, 1);
 	char *got = render_set(s, "tree",
-	    "{\"name\": \"r\", \"kids\": [{\"name\": \"a\", \"kids\": [{\"name\": \"a1\"}]}, "
+	    "{\"name\": \"r\", \"kids\": [{\"name\": \"a\", \"kids\": [{\"name\": \"a1\", \"kids\": []}]}, "
 	    "{\"name\": \"b\", \"kids\": []}]}");
 
 	ck_assert_str_eq(got, "(r(a(a1))(b))");
