@@ -42,6 +42,9 @@ BARE     := $(BUILD)/bench-bare
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 INTEG    := $(sort $(wildcard tests/integration/t_*.sh))
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
 # Rebuild everything when the flags change (e.g. SANITIZE=1 ↔ 0).
 FLAGS_STAMP := $(BUILD)/.flags
@@ -80,16 +83,37 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) $(CHECK_LIBS) -lm
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(REPLAY_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \
 		CK_FORK=yes AAPANEL_SRCDIR=$(CURDIR) $$t || fail=1; \
+	done; \
+	for n in $(FUZZ_NAMES); do \
+		$(BUILD)/fuzz/replay_$$n tests/fuzz/corpus/$$n || fail=1; \
 	done; exit $$fail
+
+# Fuzz corpora replayed without libFuzzer (gcc, sanitizers when SANITIZE=1).
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+
+# make fuzz [FUZZ_SECONDS=60]: libFuzzer with clang on every target; new
+# crashes land in tests/fuzz/corpus/<name>/ so they are replayed from then on.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang libclang-rt-14-dev"; exit 1; }
+	@mkdir -p $(BUILD)/libfuzzer
+	@for n in $(FUZZ_NAMES); do \
+		clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude $(PKG_CFLAGS) \
+			-o $(BUILD)/libfuzzer/fuzz_$$n tests/fuzz/fuzz_$$n.c $(LIB_SRC) $(PKG_LIBS) -lm || exit 1; \
+		$(BUILD)/libfuzzer/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=tests/fuzz/corpus/$$n/crash- \
+			tests/fuzz/corpus/$$n || exit 1; \
+	done
 
 integration: all
 	@AAPANEL_SRCDIR=$(CURDIR) tests/integration/run.sh $(INTEG)
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(REPLAY_BIN)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 

@@ -400,17 +400,43 @@ struct loader {
 	/* Effective setting per schema key: overlay, else base, else NULL. */
 	const config_setting_t *eff[NKEYS];
 	bool bad[NKEYS];
+	/* File names made absolute for problems; freed with the loader. */
+	char **names;
+	size_t nnames;
 };
 
+/*
+ * libconfig records an @include'd file by the name written in the include
+ * directive; make it absolute against the include directory so every
+ * problem names a file the operator can open. Borrowed from ld.
+ */
+static const char *
+file_name(struct loader *ld, const config_t *cfg, const char *f)
+{
+	const char *dir = cfg != NULL ? config_get_include_dir(cfg) : NULL;
+
+	if (f == NULL || f[0] == '/' || dir == NULL)
+		return f;
+	ld->names = ap_xrealloc(ld->names, (ld->nnames + 1) * sizeof(*ld->names));
+	ld->names[ld->nnames] = ap_xasprintf("%s/%s", dir, f);
+	return ld->names[ld->nnames++];
+}
+
+static const char *
+setting_file(struct loader *ld, const config_setting_t *s)
+{
+	return file_name(ld, s->config, config_setting_source_file(s));
+}
+
 static void
-setting_loc(const struct loader *ld, const config_setting_t *s,
-    const char **file, int *line)
+setting_loc(struct loader *ld, const config_setting_t *s, const char **file,
+    int *line)
 {
 	*file = ld->c->base_file;
 	*line = 0;
 	if (s != NULL) {
 		if (config_setting_source_file(s) != NULL)
-			*file = config_setting_source_file(s);
+			*file = setting_file(ld, s);
 		*line = config_setting_source_line(s);
 	}
 }
@@ -683,7 +709,8 @@ load_file(struct loader *ld, const char *path, config_t *cfg, bool *inited,
 	if (config_read_file(cfg, path) != CONFIG_TRUE) {
 		const char *ef = config_error_file(cfg);
 
-		prob_add(ld->probs, ef != NULL ? ef : path, config_error_line(cfg),
+		prob_add(ld->probs, ef != NULL ? file_name(ld, cfg, ef) : path,
+		    config_error_line(cfg),
 		    NULL, "%s", config_error_text(cfg));
 		goto out;
 	}
@@ -705,7 +732,7 @@ check_unknown(struct loader *ld, config_t *cfg)
 	for (int i = 0; i < n; i++) {
 		config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
 		const char *gname = config_setting_name(g);
-		const char *file = config_setting_source_file(g);
+		const char *file = setting_file(ld, g);
 		int line = config_setting_source_line(g);
 
 		if (gname == NULL)
@@ -742,7 +769,7 @@ check_unknown(struct loader *ld, config_t *cfg)
 			if (name == NULL)
 				continue;
 			dotted = ap_xasprintf("%s.%s", gname, name);
-			file = config_setting_source_file(s);
+			file = setting_file(ld, s);
 			line = config_setting_source_line(s);
 			if (key_index(dotted) < 0) {
 				const char *sug = suggest_key(dotted, name);
@@ -1439,7 +1466,8 @@ low_entropy(const unsigned char *k, size_t n)
 
 /*
  * Turn key file content into key bytes: 64..128 hex characters decode,
- * anything else is used raw after stripping one trailing newline. Fills
+ * anything else is used raw; one trailing newline (\n or \r\n) is not
+ * part of the key. Fills
  * why and returns false when the key is unusable. Never echoes the key.
  */
 static bool
@@ -1449,7 +1477,10 @@ secret_decode(const char *text, size_t n, unsigned char *key, size_t *keylen,
 	bool hex = true;
 	const char *ent;
 
+	/* One line ending, also CRLF from an editor on another system. */
 	if (n > 0 && text[n - 1] == '\n')
+		n--;
+	if (n > 0 && text[n - 1] == '\r')
 		n--;
 	if (n == 0) {
 		snprintf(why, whylen, "is empty");
@@ -1814,6 +1845,9 @@ out:
 		config_destroy(&ld.over);
 	free(dir);
 	free(over);
+	for (size_t i = 0; i < ld.nnames; i++)
+		free(ld.names[i]);
+	free(ld.names);
 	if (probs->n > start) {
 		ap_config_free(c);
 		return AP_ERR_INVAL;

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <check.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -1956,6 +1957,321 @@ START_TEST(test_shipped_production_without_key_rejected)
 }
 END_TEST
 
+/* ---- more edges -------------------------------------------------------- */
+
+START_TEST(test_wide_int_single_problem)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+
+	load(AP_PROFILE_TEST, "limits = { max_upload = 17179869184; };", NULL, &c,
+	    &pr);
+	ck_assert_uint_eq(pr.n, 1);
+	ap_config_problems_free(&pr);
+}
+END_TEST
+
+START_TEST(test_wide_negative_int_rejected)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+
+	ck_assert_int_eq(load(AP_PROFILE_TEST,
+	    "pool = { workers = -3000000000; };", NULL, &c, &pr), AP_ERR_INVAL);
+	expect_problem(&pr, "pool.workers", "does not fit in 32 bits");
+	ap_config_problems_free(&pr);
+}
+END_TEST
+
+START_TEST(test_include_relative_to_including_file)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+	char *inc = at("conf/extra.cfg");
+
+	write_at("conf/extra.cfg", "pool = { workers = 3; };\n", 0644);
+	c = load_ok(AP_PROFILE_TEST, "@include \"extra.cfg\"\n", NULL);
+	ck_assert_int_eq(c->workers, 3);
+	ap_config_free(c);
+	c = NULL;
+	/* Problems in an included file name that file. */
+	write_at("conf/extra.cfg", "\npool = { wokers = 3; };\n", 0644);
+	ck_assert_int_eq(load(AP_PROFILE_TEST, "@include \"extra.cfg\"\n", NULL, &c,
+	    &pr), AP_ERR_INVAL);
+	ck_assert_str_eq(pr.v[0].file, inc);
+	ck_assert_int_eq(pr.v[0].line, 2);
+	free(inc);
+	ap_config_problems_free(&pr);
+}
+END_TEST
+
+START_TEST(test_nul_byte_in_config_rejected)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+	char *path = at("conf/aapanel.cfg");
+	int fd;
+
+	load(AP_PROFILE_TEST, "", NULL, &c, &pr);
+	ap_config_free(c);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "pool = {}\0;", 11), 11);
+	close(fd);
+	memset(&pr, 0, sizeof(pr));
+	{
+		struct ap_config_opts o = { .profile = AP_PROFILE_TEST, .root_dir = root,
+			.credentials_dir = nocred };
+
+		ck_assert_int_eq(ap_config_load(&o, &c, &pr), AP_ERR_INVAL);
+	}
+	ck_assert_str_eq(pr.v[0].reason, "file contains a NUL byte");
+	free(path);
+	ap_config_problems_free(&pr);
+}
+END_TEST
+
+START_TEST(test_huge_config_rejected)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+	char *big = ap_xmalloc(1024 * 1024 + 2);
+
+	memset(big, '#', 1024 * 1024 + 1);
+	big[1024 * 1024 + 1] = '\0';
+	ck_assert_int_eq(load(AP_PROFILE_TEST, big, NULL, &c, &pr), AP_ERR_INVAL);
+	ck_assert_ptr_nonnull(strstr(pr.v[0].reason, "file is larger than"));
+	free(big);
+	ap_config_problems_free(&pr);
+}
+END_TEST
+
+START_TEST(test_key_file_too_large)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+	char *big = ap_xcalloc(1, 5001);
+	char *base = key_base("key");
+
+	memset(big, 'k', 5000);
+	write_at("key", big, 0600);
+	ck_assert_int_eq(load(AP_PROFILE_TEST, base, NULL, &c, &pr), AP_ERR_INVAL);
+	expect_problem(&pr, "security.secret_key_file", "is larger than 4096 bytes");
+	free(big);
+	free(base);
+	ap_config_problems_free(&pr);
+}
+END_TEST
+
+START_TEST(test_key_crlf_and_uppercase_hex)
+{
+	char hex[65];
+	char *text, *base = key_base("key");
+	struct ap_config *c;
+	unsigned v;
+
+	good_key_hex(hex);
+	for (int i = 0; i < 64; i++)
+		hex[i] = (char)toupper((unsigned char)hex[i]);
+	text = ap_xasprintf("%s\r\n", hex);
+	write_at("key", text, 0600);
+	c = load_ok(AP_PROFILE_TEST, base, NULL);
+	ck_assert_uint_eq(c->secret_key_len, 32);
+	sscanf(hex + 62, "%2x", &v);
+	ck_assert_uint_eq(c->secret_key[31], v);
+	free(text);
+	free(base);
+	ap_config_free(c);
+}
+END_TEST
+
+START_TEST(test_inline_secret_in_overlay_located_there)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+	char *file = at("conf/profiles/production.cfg");
+	const struct ap_config_problem *p;
+
+	load(AP_PROFILE_PRODUCTION, "", "\n\nsecurity = { secret_key = \"abc\"; };\n",
+	    &c, &pr);
+	p = find(&pr, "security.secret_key");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p->file, file);
+	ck_assert_int_eq(p->line, 3);
+	free(file);
+	ap_config_problems_free(&pr);
+}
+END_TEST
+
+START_TEST(test_unknown_key_in_both_files_reported_twice)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+
+	load(AP_PROFILE_TEST, "pool = { wokers = 1; };", "pool = { wokers = 2; };",
+	    &c, &pr);
+	ck_assert_uint_eq(pr.n, 2);
+	ck_assert_ptr_nonnull(strstr(pr.v[0].file, "conf/aapanel.cfg"));
+	ck_assert_ptr_nonnull(strstr(pr.v[1].file, "conf/profiles/test.cfg"));
+	ap_config_problems_free(&pr);
+}
+END_TEST
+
+START_TEST(test_syntax_errors_in_both_files_collected)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+
+	ck_assert_int_eq(load(AP_PROFILE_TEST, "pool = {", "server = ;", &c, &pr),
+	    AP_ERR_INVAL);
+	ck_assert_uint_eq(pr.n, 2);
+	ck_assert_ptr_nonnull(strstr(pr.v[0].file, "conf/aapanel.cfg"));
+	ck_assert_ptr_nonnull(strstr(pr.v[1].file, "conf/profiles/test.cfg"));
+	ap_config_problems_free(&pr);
+}
+END_TEST
+
+START_TEST(test_default_dir_missing_located_at_base)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+	char *s, *want, *tpl = at("templates");
+
+	ck_assert_int_eq(rmdir(tpl), 0);
+	ck_assert_int_eq(load(AP_PROFILE_TEST, "", NULL, &c, &pr), AP_ERR_INVAL);
+	ck_assert_uint_eq(pr.n, 1);
+	s = ap_config_problem_str(&pr.v[0]);
+	want = ap_xasprintf("%s/conf/aapanel.cfg: paths.templates: directory %s: "
+	    "No such file or directory", root, tpl);
+	ck_assert_str_eq(s, want);
+	free(s);
+	free(want);
+	free(tpl);
+	ap_config_problems_free(&pr);
+}
+END_TEST
+
+START_TEST(test_relative_socket_too_long_after_resolution)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+	char name[120];
+	char *base;
+
+	/* Short as written, too long once joined to the root directory. */
+	memset(name, 's', 95);
+	name[95] = '\0';
+	base = ap_xasprintf("server = { socket = \"var/%s\"; };", name);
+	ck_assert_int_eq(load(AP_PROFILE_TEST, base, NULL, &c, &pr), AP_ERR_INVAL);
+	expect_problem(&pr, "server.socket", "a unix socket path is at most 107");
+	free(base);
+	ap_config_problems_free(&pr);
+}
+END_TEST
+
+START_TEST(test_optional_paths_resolved_when_set)
+{
+	struct ap_config *c = load_ok(AP_PROFILE_TEST,
+	    "db = { password_file = \"conf/dbpass\"; };\n", NULL);
+	char *want = at("conf/dbpass");
+
+	ck_assert_str_eq(c->db_password_file, want);
+	ck_assert_str_eq(c->log_file, "");
+	free(want);
+	ap_config_free(c);
+}
+END_TEST
+
+START_TEST(test_invalid_profile_option)
+{
+	struct ap_config_opts o = { .profile = AP_PROFILE__MAX, .root_dir = root };
+	struct ap_config_problems pr = { 0 };
+	struct ap_config *c = NULL;
+
+	ck_assert_int_eq(ap_config_load(&o, &c, &pr), AP_ERR_INVAL);
+	ck_assert_str_eq(pr.v[0].reason, "unknown profile");
+	ap_config_problems_free(&pr);
+	ap_config_free(NULL);
+}
+END_TEST
+
+START_TEST(test_opts_credentials_dir_overrides_env)
+{
+	struct ap_config_opts o = { .profile = AP_PROFILE_TEST };
+	struct ap_config_problems pr;
+	struct ap_config *c = NULL;
+	char *cred = at("creds");
+
+	mkdir_at("creds");
+	write_at("creds/aapanel-secret", "changeme", 0400);
+	setenv("CREDENTIALS_DIRECTORY", cred, 1);
+	/* load_opts points credentials_dir at an empty place. */
+	ck_assert_int_eq(load_opts(&o, "", NULL, &c, &pr), AP_OK);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	ck_assert_uint_eq(c->secret_key_len, 0);
+	free(cred);
+	ap_config_free(c);
+}
+END_TEST
+
+START_TEST(test_show_generated_key_source)
+{
+	struct ap_config_opts o = { .profile = AP_PROFILE_DEVELOPMENT,
+		.generate_secret = true };
+	struct ap_config_problems pr;
+	struct ap_config *c = NULL;
+	struct ap_buf b = { 0 };
+	char *want;
+
+	ck_assert_int_eq(load_opts(&o, "", NULL, &c, &pr), AP_OK);
+	ap_config_show(c, &b);
+	want = ap_xasprintf("(hidden: 32 bytes from generated %s/var/secret_key)",
+	    root);
+	ck_assert_ptr_nonnull(strstr(ap_buf_cstr(&b), want));
+	free(want);
+	ap_buf_free(&b);
+	ap_config_free(c);
+}
+END_TEST
+
+START_TEST(test_show_auto_workers_comment)
+{
+	struct ap_config *c = load_ok(AP_PROFILE_TEST, "", NULL);
+	struct ap_buf b = { 0 };
+
+	ap_config_show(c, &b);
+	ck_assert_ptr_nonnull(strstr(ap_buf_cstr(&b), "  workers = 0;  # 0 = auto: "));
+	ap_buf_free(&b);
+	ap_config_free(c);
+}
+END_TEST
+
+START_TEST(test_show_dsn_resolved)
+{
+	struct ap_config *c = load_ok(AP_PROFILE_TEST, "db = { dsn = \"sqlite:db/x.db\"; };",
+	    NULL);
+	struct ap_buf b = { 0 };
+	char *want = ap_xasprintf("  dsn = \"sqlite:%s/db/x.db\";\n", root);
+
+	ap_config_show(c, &b);
+	ck_assert_ptr_nonnull(strstr(ap_buf_cstr(&b), want));
+	free(want);
+	ap_buf_free(&b);
+	ap_config_free(c);
+}
+END_TEST
+
+START_TEST(test_bool_values_loaded)
+{
+	struct ap_config *c = load_ok(AP_PROFILE_DEVELOPMENT,
+	    "panel = { debug = true; };\ndb = { auto_migrate = TRUE; };\n", NULL);
+
+	ck_assert(c->debug);
+	ck_assert(c->db_auto_migrate);
+	ap_config_free(c);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -2052,6 +2368,29 @@ config_suite(void)
 	tcase_add_test(t, test_shipped_base_matches_builtin_defaults);
 	tcase_add_loop_test(t, test_shipped_profiles_load, 0, (int)AP_NELEM(shipped_profiles));
 	tcase_add_test(t, test_shipped_production_without_key_rejected);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("edges");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, test_wide_int_single_problem);
+	tcase_add_test(t, test_wide_negative_int_rejected);
+	tcase_add_test(t, test_include_relative_to_including_file);
+	tcase_add_test(t, test_nul_byte_in_config_rejected);
+	tcase_add_test(t, test_huge_config_rejected);
+	tcase_add_test(t, test_key_file_too_large);
+	tcase_add_test(t, test_key_crlf_and_uppercase_hex);
+	tcase_add_test(t, test_inline_secret_in_overlay_located_there);
+	tcase_add_test(t, test_unknown_key_in_both_files_reported_twice);
+	tcase_add_test(t, test_syntax_errors_in_both_files_collected);
+	tcase_add_test(t, test_default_dir_missing_located_at_base);
+	tcase_add_test(t, test_relative_socket_too_long_after_resolution);
+	tcase_add_test(t, test_optional_paths_resolved_when_set);
+	tcase_add_test(t, test_invalid_profile_option);
+	tcase_add_test(t, test_opts_credentials_dir_overrides_env);
+	tcase_add_test(t, test_show_generated_key_source);
+	tcase_add_test(t, test_show_auto_workers_comment);
+	tcase_add_test(t, test_show_dsn_resolved);
+	tcase_add_test(t, test_bool_values_loaded);
 	suite_add_tcase(s, t);
 	return s;
 }
