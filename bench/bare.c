@@ -45,7 +45,8 @@ main(int argc, char **argv)
 		if (fork() == 0) {
 			FCGX_InitRequest(&req, fd, 0);
 			while (FCGX_Accept_r(&req) >= 0) {
-				FCGX_FPrintF(req.out, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n\r\n", off);
+				/* libfcgi has its own printf: no %zu. */
+				FCGX_FPrintF(req.out, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n\r\n", (int)off);
 				FCGX_PutStr(page, (int)off, req.out);
 				FCGX_Finish_r(&req);
 			}

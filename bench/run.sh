@@ -27,7 +27,7 @@ paths = { var_dir = "$T/var"; run_dir = "$T/var/run"; log_dir = "$T/var/log"; };
 server = { socket = "$T/var/run/pool.sock"; };
 db = { dsn = "sqlite:///$T/var/aapanel.db"; };
 log = { level = "warn"; };
-pool = { max_requests = 0; };
+pool = { workers = 0; max_workers = 32; max_requests = 0; };
 CFG
 "$src/build/aapanel" --profile test --config "$T/conf/aapanel.cfg" --root "$src" serve 2>"$T/pool.log" &
 pool_pid=$!

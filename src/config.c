@@ -563,6 +563,44 @@ read_file_bounded(const char *path, size_t max, char **data, size_t *len)
 }
 
 /*
+ * Skip the numeric literal at *pp. True when it is a plain integer that
+ * libconfig would truncate to 32 bits (no L suffix, not a float).
+ */
+static bool
+number_is_wide(const char **pp)
+{
+	const char *p = *pp;
+	bool hex = false, wide = false, neg = *p == '-';
+	unsigned long long v = 0, limit;
+
+	if (*p == '-' || *p == '+')
+		p++;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		hex = true;
+		p += 2;
+	}
+	for (; hex ? isxdigit((unsigned char)*p) : isdigit((unsigned char)*p); p++) {
+		unsigned d = isdigit((unsigned char)*p) ? (unsigned)(*p - '0')
+		    : (unsigned)(tolower((unsigned char)*p) - 'a' + 10);
+
+		if (v > 0xffffffffULL)
+			wide = true; /* keep scanning; v may wrap, wide stays */
+		v = v * (hex ? 16 : 10) + d;
+	}
+	/* Floats and L-suffixed integers are parsed correctly by libconfig. */
+	if (*p == '.' || *p == 'e' || *p == 'E' || *p == 'L') {
+		while (isalnum((unsigned char)*p) || *p == '.' ||
+		    ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
+			p++;
+		*pp = p;
+		return false;
+	}
+	*pp = p;
+	limit = neg ? 2147483648ULL : hex ? 0xffffffffULL : 2147483647ULL;
+	return wide || v > limit;
+}
+
+/*
  * libconfig 1.5 silently truncates a decimal literal that does not fit in
  * 32 bits unless it carries an L suffix (17179869184 reads as 0). Scan the
  * text for such literals so limits.max_upload = 17179869184; is reported
@@ -620,46 +658,21 @@ scan_wide_ints(struct loader *ld, const char *file, const char *text)
 		} else if (isdigit((unsigned char)*p) ||
 		    ((*p == '-' || *p == '+') && isdigit((unsigned char)p[1]))) {
 			const char *start = p;
-			bool hex = false, wide = false, neg = *p == '-';
-			unsigned long long v = 0;
 
-			if (*p == '-' || *p == '+')
-				p++;
-			if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-				hex = true;
-				for (p += 2; isxdigit((unsigned char)*p); p++) {
-					if (v > 0xffffffffULL)
-						wide = true;
-					v = v * 16 + (unsigned)(isdigit((unsigned char)*p)
-					    ? *p - '0' : (tolower((unsigned char)*p) - 'a' + 10));
-				}
-			} else {
-				for (; isdigit((unsigned char)*p); p++) {
-					if (v > 0xffffffffULL)
-						wide = true;
-					v = v * 10 + (unsigned)(*p - '0');
-				}
-			}
-			/* Floats and L-suffixed integers are parsed correctly. */
-			if (*p == '.' || *p == 'e' || *p == 'E' || *p == 'L') {
-				while (isalnum((unsigned char)*p) || *p == '.' ||
-				    ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
-					p++;
-				continue;
-			}
-			if (wide || v > (neg ? 2147483648ULL : (hex ? 0xffffffffULL : 2147483647ULL))) {
+			if (number_is_wide(&p)) {
 				char key[140];
+				const char *g = depth >= 1 && depth <= 8
+				    ? stack[depth - 1] : "";
 
-				if (depth >= 1 && depth <= 8 && stack[depth - 1][0] != '\0')
-					snprintf(key, sizeof(key), "%s.%s", stack[depth - 1], pending);
-				else
-					snprintf(key, sizeof(key), "%s", pending);
-				/* One problem per key: skip the range check of the truncated value. */
+				snprintf(key, sizeof(key), "%s%s%s", g,
+				    g[0] != '\0' ? "." : "", pending);
+				/* One problem per key: no range check of the truncated value. */
 				if (key_index(key) >= 0)
 					ld->bad[key_index(key)] = true;
-				prob_add(ld->probs, file, line, key[0] != '\0' ? key : NULL,
-				    "integer %.*s does not fit in 32 bits; write it with an "
-				    "L suffix (%.*sL)",
+				prob_add(ld->probs, file, line,
+				    key[0] != '\0' ? key : NULL,
+				    "integer %.*s does not fit in 32 bits; write it "
+				    "with an L suffix (%.*sL)",
 				    (int)(p - start), start, (int)(p - start), start);
 			}
 		} else {

@@ -3,10 +3,12 @@
  *
  * The master serves no request. Workers accept on the shared listening
  * socket, which is non-blocking so that a worker that loses the accept race
- * goes back to ppoll(): SIGTERM is blocked everywhere except inside that
- * ppoll, so a worker asked to stop always finishes the request it is
- * serving and never stops in the middle of one.
+ * goes back to epoll_pwait(): SIGTERM is blocked everywhere except inside
+ * that wait, so a worker asked to stop always finishes the request it is
+ * serving and never stops in the middle of one. EPOLLEXCLUSIVE keeps a new
+ * connection from waking every idle worker.
  */
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -118,6 +120,8 @@ worker_main(struct master *m, unsigned slot)
 	struct ap_arena *arena;
 	long limit = recycle_after(m->cfg), served = 0;
 	struct ap_sb_slot *s;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	int epfd;
 
 	ap_log_init("worker", AP_LOG_INFO, m->log_fd);
 	{
@@ -150,16 +154,22 @@ worker_main(struct master *m, unsigned slot)
 	s->pid = (int32_t)getpid();
 	ap_sb_set_state(m->sb, slot, AP_SB_IDLE);
 
+	/* EPOLLEXCLUSIVE: a new connection wakes one idle worker, not all of them. */
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, m->lfd, &ev) != 0) {
+		AP_ERROR("epoll: %s", strerror(errno));
+		_exit(3);
+	}
 	FCGX_InitRequest(&req, m->lfd, 0);
 	arena = ap_arena_new();
 	while (!worker_stop) {
-		struct pollfd p = { .fd = m->lfd, .events = POLLIN };
+		struct epoll_event got;
 		int rc;
 
-		if (ppoll(&p, 1, NULL, &waitmask) < 0) {
+		if (epoll_pwait(epfd, &got, 1, -1, &waitmask) < 0) {
 			if (errno == EINTR)
 				continue;
-			AP_ERROR("ppoll: %s", strerror(errno));
+			AP_ERROR("epoll_pwait: %s", strerror(errno));
 			break;
 		}
 		if (worker_stop)

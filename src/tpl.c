@@ -590,6 +590,13 @@ link_set(struct ap_tpl_set *s, char *err, size_t errlen)
 			if (op->kind != OP_PARTIAL && op->kind != OP_PARENT)
 				continue;
 			target = find_tpl(s, s->pool.data + op->a);
+			if (target == NULL && op->kind == OP_PARTIAL) {
+				/* {{> nav}} may name templates/partials/nav.html. */
+				char *alt = ap_xasprintf("partials/%s", s->pool.data + op->a);
+
+				target = find_tpl(s, alt);
+				free(alt);
+			}
 			if (target == NULL) {
 				set_err(err, errlen, "%s:%" PRIu32 ": unknown %s '%s'",
 				    t->file, op->line,

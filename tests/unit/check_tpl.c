@@ -357,6 +357,20 @@ START_TEST(test_partial)
 }
 END_TEST
 
+START_TEST(test_partial_short_name)
+{
+	const char *names[] = { "page", "partials/nav" };
+	const char *texts[] = { "[{{> nav}}]", "nav" };
+	struct ap_tpl_set *s = compile_set(names, texts, 2);
+	char *got = render_set(s, "page", "{}");
+
+	/* Relative to the templates dir first, then under partials/. */
+	ck_assert_str_eq(got, "[nav]");
+	free(got);
+	ap_tpl_free(s);
+}
+END_TEST
+
 START_TEST(test_partial_uses_current_context)
 {
 	const char *names[] = { "list", "item" };
@@ -1063,6 +1077,7 @@ tpl_suite(void)
 	tcase_add_test(tc, test_standalone_lines_stripped);
 	tcase_add_test(tc, test_inline_tags_keep_whitespace);
 	tcase_add_test(tc, test_partial);
+	tcase_add_test(tc, test_partial_short_name);
 	tcase_add_test(tc, test_partial_uses_current_context);
 	tcase_add_test(tc, test_recursive_partial_tree);
 	tcase_add_test(tc, test_unbounded_partial_recursion_fails);
