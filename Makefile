@@ -109,11 +109,15 @@ fuzz:
 			tests/fuzz/corpus/$$n || exit 1; \
 	done
 
-integration: all
+$(BUILD)/tests/notify_listen: tests/integration/notify_listen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS_ALL)
+
+integration: all $(BUILD)/tests/notify_listen
 	@AAPANEL_SRCDIR=$(CURDIR) tests/integration/run.sh $(INTEG)
 
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(REPLAY_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(REPLAY_BIN) $(BUILD)/tests/notify_listen
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The command line: help, config check (exit codes, FILE:LINE: KEY: REASON),
-# config show masking the secret, socket activation and sd_notify.
+# config show masking the secret, production secret rules.
 . "$(dirname "$0")/lib.sh"
 KEYDIR=$(mktemp -d /tmp/aapanel-key.XXXXXX)
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$KEYDIR/key"; chmod 600 "$KEYDIR/key"
@@ -44,15 +44,4 @@ check "and says why" grep -qi 'secret key' "$T/out"
 mkdir -p "$T/creds"; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/creds/aapanel-secret"; chmod 600 "$T/creds/aapanel-secret"
 check "production accepts the systemd credential" env CREDENTIALS_DIRECTORY="$T/creds" "$BIN" --profile production --config "$T/prod/aapanel.cfg" --root "$SRC" config check
 
-# socket activation (systemd passes the listening socket) + sd_notify READY
-sock="$T/var/run/activated.sock"
-systemd-socket-activate -l "$sock" "${A[@]}" serve 2>>"$T/pool.log" &
-POOL_PID=$!
-for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.05; done
-"$SRC/scripts/nginx-conf.sh" "$T/nginx" "$PORT" "$sock" "$SRC/static"
-nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" &
-NGINX_PID=$!
-for _ in $(seq 1 100); do curl -s -o /dev/null "$(url /healthz)" && break; sleep 0.05; done
-check "serves on a socket passed by systemd" test "$(status_of GET /healthz)" = 200
-check "logged that it inherited the socket" grep -q 'socket passed by systemd' "$T/pool.log"
 it_summary
