@@ -46,10 +46,11 @@ nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" &
 nginx_pid=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/static.html" && break; sleep 0.05; done
 
-page_bytes=$(curl -s "http://127.0.0.1:$port/" | wc -c)
+page_bytes=$(curl -s "http://127.0.0.1:$port/_test/table?rows=25" | wc -c)
+home_bytes=$(curl -s "http://127.0.0.1:$port/" | wc -c)
 bare_bytes=$(curl -s "http://127.0.0.1:$port/bare" | wc -c)
 echo "aaPanel bench: $rounds rounds x ${secs}s per target, $conns connections, $(nproc) cores"
-echo "  static file 4096 B, bare responder $bare_bytes B, templated home page $page_bytes B"
+echo "  static file 4096 B, bare responder $bare_bytes B, templated list page $page_bytes B, home page $home_bytes B"
 
 declare -A rps p99
 run() { # name path
@@ -67,13 +68,15 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[i
 for r in $(seq 1 "$rounds"); do
 	run static /static.html
 	run bare /bare
-	run page /
+	run page "/_test/table?rows=25"
+	run home /
 done
-s=$(median <<<"${rps[static]}") b=$(median <<<"${rps[bare]}") p=$(median <<<"${rps[page]}")
+s=$(median <<<"${rps[static]}") b=$(median <<<"${rps[bare]}") p=$(median <<<"${rps[page]}") h=$(median <<<"${rps[home]}")
 ps=$(for v in ${p99[static]}; do to_ms <<<"$v"; echo; done | median)
 pb=$(for v in ${p99[bare]}; do to_ms <<<"$v"; echo; done | median)
 pp=$(for v in ${p99[page]}; do to_ms <<<"$v"; echo; done | median)
+ph=$(for v in ${p99[home]}; do to_ms <<<"$v"; echo; done | median)
 printf '  %-16s %12s %10s\n' target "requests/s" "p99 ms"
-printf '  %-16s %12.0f %10s\n' "static 4 KiB" "$s" "$ps" "bare libfcgi" "$b" "$pb" "templated page" "$p" "$pp"
-awk -v s="$s" -v b="$b" -v p="$p" 'BEGIN {
-	printf "  ratios: bare/static %.2f   page/static %.2f   page/bare %.2f (target >= 0.80)\n", b/s, p/s, p/b }'
+printf '  %-16s %12.0f %10s\n' "static 4 KiB" "$s" "$ps" "bare libfcgi" "$b" "$pb" "templated page" "$p" "$pp" "home page" "$h" "$ph"
+awk -v s="$s" -v b="$b" -v p="$p" -v h="$h" 'BEGIN {
+	printf "  ratios: bare/static %.2f   page/static %.2f   page/bare %.2f (target >= 0.80)   home/bare %.2f\n", b/s, p/s, p/b, h/b }'

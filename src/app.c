@@ -243,29 +243,29 @@ add_layout_fields(struct ap_ctx *ctx, struct json_object *m)
 	static const char *const codes[][2] = { { "en", "English" }, { "ar", "العربية" } };
 	const char *base = link_base(cfg);
 
-	json_object_object_add(app, "name", json_object_new_string(cfg->panel_name));
-	json_object_object_add(app, "version", json_object_new_string(AP_VERSION));
-	json_object_object_add(app, "profile", json_object_new_string(ap_profile_name(cfg->profile)));
-	json_object_object_add(app, "base", json_object_new_string(base));
-	json_object_object_add(app, "static",
+	ap_model_add(app, "name", json_object_new_string(cfg->panel_name));
+	ap_model_add(app, "version", json_object_new_string(AP_VERSION));
+	ap_model_add(app, "profile", json_object_new_string(ap_profile_name(cfg->profile)));
+	ap_model_add(app, "base", json_object_new_string(base));
+	ap_model_add(app, "static",
 	    json_object_new_string(ap_arena_printf(ctx->arena, "%s/static", base)));
-	json_object_object_add(m, "app", app);
-	json_object_object_add(m, "lang", json_object_new_string(ctx->lang));
-	json_object_object_add(m, "dir", json_object_new_string(ctx->rtl ? "rtl" : "ltr"));
+	ap_model_add(m, "app", app);
+	ap_model_add(m, "lang", json_object_new_string(ctx->lang));
+	ap_model_add(m, "dir", json_object_new_string(ctx->rtl ? "rtl" : "ltr"));
 	if (json_object_object_get_ex(m, "title", NULL) == false)
 		json_object_object_add(m, "title",
 		    json_object_new_string(ctx->title ? ctx->title : cfg->panel_name));
-	json_object_object_add(m, "request_id", json_object_new_string(ctx->request_id));
+	ap_model_add(m, "request_id", json_object_new_string(ctx->request_id));
 	for (size_t i = 0; i < AP_NELEM(codes); i++) {
 		struct json_object *l = json_object_new_object();
 
-		json_object_object_add(l, "code", json_object_new_string(codes[i][0]));
-		json_object_object_add(l, "name", json_object_new_string(codes[i][1]));
-		json_object_object_add(l, "current",
+		ap_model_add(l, "code", json_object_new_string(codes[i][0]));
+		ap_model_add(l, "name", json_object_new_string(codes[i][1]));
+		ap_model_add(l, "current",
 		    json_object_new_boolean(strcmp(ctx->lang, codes[i][0]) == 0));
 		json_object_array_add(langs, l);
 	}
-	json_object_object_add(m, "langs", langs);
+	ap_model_add(m, "langs", langs);
 }
 
 /* Replace the model by an error model for status (field/reason from ctx->err). */
@@ -278,15 +278,15 @@ error_model(struct ap_ctx *ctx, int status)
 	const char *title = ap_ctx_tr(ctx, t ? t->reason : ap_http_reason(status));
 	const char *msg = ap_ctx_tr(ctx, t && t->message ? t->message : "The request was not valid.");
 
-	json_object_object_add(e, "status", json_object_new_int(status));
-	json_object_object_add(e, "title", json_object_new_string(title));
-	json_object_object_add(e, "message", json_object_new_string(msg));
+	ap_model_add(e, "status", json_object_new_int(status));
+	ap_model_add(e, "title", json_object_new_string(title));
+	ap_model_add(e, "message", json_object_new_string(msg));
 	if (ctx->err.field[0])
-		json_object_object_add(e, "field", json_object_new_string(ctx->err.field));
+		ap_model_add(e, "field", json_object_new_string(ctx->err.field));
 	if (ctx->err.reason[0])
-		json_object_object_add(e, "reason", json_object_new_string(ctx->err.reason));
-	json_object_object_add(m, "error", e);
-	json_object_object_add(m, "title", json_object_new_string(title));
+		ap_model_add(e, "reason", json_object_new_string(ctx->err.reason));
+	ap_model_add(m, "error", e);
+	ap_model_add(m, "title", json_object_new_string(title));
 	return m;
 }
 
@@ -295,35 +295,56 @@ struct out {
 	void *wrctx;
 };
 
+/*
+ * Response buffers live as long as the worker: one request at a time, so
+ * they are reset, not reallocated, for every request. A buffer that grew
+ * past RESP_BUF_KEEP for an unusual response is released afterwards.
+ */
+#define RESP_BUF_KEEP (1u << 20)
+static struct ap_buf resp_head, resp_body;
+
+static void
+resp_buf_done(struct ap_buf *b)
+{
+	if (b->cap > RESP_BUF_KEEP)
+		ap_buf_free(b);
+	else
+		ap_buf_reset(b);
+}
+
 static void
 emit(struct ap_ctx *ctx, const struct out *o, int status, const char *ctype,
     const char *body, size_t len)
 {
-	struct ap_buf h = { 0 };
+	struct ap_buf *h = &resp_head;
 	bool head = ctx->req->method == AP_METHOD_HEAD;
 
-	ap_buf_printf(&h, "Status: %d %s\r\n", status, ap_http_reason(status));
-	if (ctype)
-		ap_buf_printf(&h, "Content-Type: %s\r\n", ctype);
-	ap_buf_printf(&h, "Content-Length: %zu\r\nX-Request-Id: %s\r\n", len, ctx->request_id);
-	ap_buf_puts(&h, security_headers);
+	ap_buf_reset(h);
+	ap_buf_printf(h, "Status: %d %s\r\n", status, ap_http_reason(status));
+	if (ctype) {
+		ap_buf_puts(h, "Content-Type: ");
+		ap_buf_puts(h, ctype);
+		ap_buf_puts(h, "\r\n");
+	}
+	ap_buf_printf(h, "Content-Length: %zu\r\nX-Request-Id: %s\r\n", len, ctx->request_id);
+	ap_buf_puts(h, security_headers);
 	if (ctx->app->cfg->profile == AP_PROFILE_PRODUCTION && ctx->req->https)
-		ap_buf_puts(&h, "Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n");
+		ap_buf_puts(h, "Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n");
 	if (ctx->location)
-		ap_buf_printf(&h, "Location: %s\r\n", ctx->location);
+		ap_buf_printf(h, "Location: %s\r\n", ctx->location);
 	if (ctx->headers.len)
-		ap_buf_append(&h, ctx->headers.data, ctx->headers.len);
-	ap_buf_puts(&h, "\r\n");
+		ap_buf_append(h, ctx->headers.data, ctx->headers.len);
+	ap_buf_puts(h, "\r\n");
+	o->wr(o->wrctx, h->data, h->len);
 	if (!head && len)
-		ap_buf_append(&h, body, len);
-	o->wr(o->wrctx, h.data, h.len);
-	ap_buf_free(&h);
+		o->wr(o->wrctx, body, len);
+	resp_buf_done(h);
 }
 
 static void
 render(struct ap_ctx *ctx, const struct out *o, int status, bool is_error)
 {
-	struct ap_buf body = { 0 };
+	struct ap_buf *body = &resp_body;
 	const char *tpl = is_error ? "error" : (ctx->tpl ? ctx->tpl : (ctx->route ? ctx->route->tpl : NULL));
 
 	if (status >= 300 && status < 400 && ctx->location) {
@@ -343,16 +364,18 @@ render(struct ap_ctx *ctx, const struct out *o, int status, bool is_error)
 			    json_object_new_string(ctx->request_id));
 		s = json_object_to_json_string_length(ctx->model,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-		ap_buf_append(&body, s, len);
-		ap_buf_putc(&body, '\n');
-		emit(ctx, o, status, "application/json", body.data, body.len);
-		ap_buf_free(&body);
+		ap_buf_reset(body);
+		ap_buf_append(body, s, len);
+		ap_buf_putc(body, '\n');
+		emit(ctx, o, status, "application/json", body->data, body->len);
+		resp_buf_done(body);
 		return;
 	}
 	add_layout_fields(ctx, ctx->model);
-	if (ap_tpl_render(ctx->app->tpl, tpl, ctx->model, tr_cb, ctx, &body) != AP_OK) {
+	ap_buf_reset(body);
+	if (ap_tpl_render(ctx->app->tpl, tpl, ctx->model, tr_cb, ctx, body) != AP_OK) {
 		AP_ERROR("rendering template %s failed", tpl);
-		ap_buf_free(&body);
+		resp_buf_done(body);
 		if (!is_error) {
 			json_object_put(ctx->model);
 			memset(&ctx->err, 0, sizeof(ctx->err));
@@ -364,8 +387,8 @@ render(struct ap_ctx *ctx, const struct out *o, int status, bool is_error)
 		}
 		return;
 	}
-	emit(ctx, o, status, "text/html; charset=utf-8", body.data, body.len);
-	ap_buf_free(&body);
+	emit(ctx, o, status, "text/html; charset=utf-8", body->data, body->len);
+	resp_buf_done(body);
 }
 
 static void

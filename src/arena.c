@@ -135,22 +135,21 @@ ap_arena_memdup(struct ap_arena *a, const void *p, size_t n)
 char *
 ap_arena_printf(struct ap_arena *a, const char *fmt, ...)
 {
-	va_list ap, cp;
-	char probe[1];
-	int n;
+	va_list ap;
+	char small[256];
 	char *p;
+	int n;
 
+	/* Most strings are short: format once on the stack, copy into the arena. */
 	va_start(ap, fmt);
-	va_copy(cp, ap);
-/* gcc 12 with -fsanitize=undefined wrongly reports a null format here. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-truncation"
-	n = vsnprintf(probe, sizeof(probe), fmt, cp);
-#pragma GCC diagnostic pop
-	va_end(cp);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
 	if (n < 0)
-		n = 0;
+		return ap_arena_strdup(a, "");
+	if ((size_t)n < sizeof(small))
+		return ap_arena_memdup(a, small, (size_t)n + 1);
 	p = ap_arena_alloc(a, (size_t)n + 1);
+	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return p;

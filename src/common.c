@@ -140,21 +140,24 @@ ap_buf_putc(struct ap_buf *b, char c)
 void
 ap_buf_vprintf(struct ap_buf *b, const char *fmt, va_list ap)
 {
-	char probe[1];
 	va_list cp;
+	size_t avail;
 	int n;
 
+	/* Format straight into the spare room; grow and redo only when it did not fit. */
+	buf_reserve(b, 128);
+	avail = b->cap - b->len;
 	va_copy(cp, ap);
-/* gcc 12 with -fsanitize=undefined wrongly reports a null format here. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-truncation"
-	n = vsnprintf(probe, sizeof(probe), fmt, cp);
-#pragma GCC diagnostic pop
+	n = vsnprintf(b->data + b->len, avail, fmt, cp);
 	va_end(cp);
-	if (n < 0)
+	if (n < 0) {
+		b->data[b->len] = '\0';
 		return;
-	buf_reserve(b, (size_t)n);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= avail) {
+		buf_reserve(b, (size_t)n);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
 }
 
@@ -168,28 +171,39 @@ ap_buf_printf(struct ap_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Non-zero for the five bytes HTML escaping replaces. */
+static const unsigned char html_special[256] = {
+	['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['\''] = 1,
+};
+
 void
 ap_buf_html_escape(struct ap_buf *b, const char *s, size_t n)
 {
-	size_t i, start = 0;
+	size_t i = 0, start = 0;
 
-	buf_reserve(b, n);
-	for (i = 0; i < n; i++) {
+	/* Worst case every byte becomes 6; reserve once, then copy runs. */
+	buf_reserve(b, n + n / 8 + 16);
+	b->data[b->len] = '\0';
+	while (i < n) {
 		const char *rep;
+		size_t rl;
 
+		while (i < n && !html_special[(unsigned char)s[i]])
+			i++;
+		if (i > start)
+			ap_buf_append(b, s + start, i - start);
+		if (i >= n)
+			break;
 		switch (s[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
+		case '&': rep = "&amp;", rl = 5; break;
+		case '<': rep = "&lt;", rl = 4; break;
+		case '>': rep = "&gt;", rl = 4; break;
+		case '"': rep = "&quot;", rl = 6; break;
+		default: rep = "&#39;", rl = 5; break;
 		}
-		ap_buf_append(b, s + start, i - start);
-		ap_buf_puts(b, rep);
-		start = i + 1;
+		ap_buf_append(b, rep, rl);
+		start = ++i;
 	}
-	ap_buf_append(b, s + start, n - start);
 }
 
 void

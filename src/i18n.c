@@ -321,6 +321,27 @@ po_keyword(struct po *p, unsigned line, const char *kw, size_t kwlen)
 #undef KW
 }
 
+/* Is flag one of the comma-separated words of a "#," line? */
+static bool
+has_flag(const char *s, size_t n, const char *flag)
+{
+	size_t i = 0, fl = strlen(flag);
+
+	while (i < n) {
+		size_t start, end;
+
+		while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
+			i++;
+		start = i;
+		while (i < n && s[i] != ',' && s[i] != ' ' && s[i] != '\t')
+			i++;
+		end = i;
+		if (end - start == fl && memcmp(s + start, flag, fl) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool
 po_line(struct po *p, unsigned line, const char *s, size_t n)
 {
@@ -338,12 +359,8 @@ po_line(struct po *p, unsigned line, const char *s, size_t n)
 		/* A comment starts the next entry's header block. */
 		if (p->has_str && !po_flush(p, line))
 			return false;
-		if (i + 1 < n && s[i + 1] == ',') {
-			const char *f = memmem(s + i, n - i, "fuzzy", 5);
-
-			if (f != NULL)
-				p->next_fuzzy = true;
-		}
+		if (i + 1 < n && s[i + 1] == ',')
+			p->next_fuzzy = p->next_fuzzy || has_flag(s + i + 2, n - i - 2, "fuzzy");
 		return true;
 	}
 	if (s[i] == '"') {

@@ -1242,5 +1242,8 @@ ap_req_parse(struct ap_req *r, struct ap_arena *a, char *const *envp,
 		goto out;
 	rc = parse_body(r, rd, rdctx, lim, err);
 out:
+	/* Error pages never read the JSON body; don't rely on the caller. */
+	if (rc != AP_OK)
+		ap_req_clear(r);
 	return rc;
 }

@@ -53,6 +53,18 @@ struct ap_ctx {
 extern const struct ap_route ap_routes[];
 extern const size_t ap_nroutes;
 
+/*
+ * Add v (reference taken) under a constant key that o does not have yet.
+ * json-c then neither copies the key nor looks it up first, which matters
+ * on list pages that build hundreds of members per request.
+ */
+static inline void
+ap_model_add(struct json_object *o, const char *const_key, struct json_object *v)
+{
+	json_object_object_add_ex(o, const_key, v,
+	    JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY);
+}
+
 /* Translate msgid into the request's language. Borrowed. */
 const char *ap_ctx_tr(const struct ap_ctx *ctx, const char *msgid);
 /* A validated field by name; NULL when not declared on the route. */

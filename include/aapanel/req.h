@@ -121,6 +121,14 @@ typedef ssize_t (*ap_req_read_fn)(void *ctx, void *buf, size_t n);
  *     also copied into form as text so declared fields read one place
  *   anything else with a non-empty body → 415
  * Text values (query, form, cookies, path) must be valid UTF-8 with no NUL.
+ *
+ * *r is zeroed on entry; on failure the JSON body is already released, on
+ * success release it with ap_req_clear(). The path refuses "." and ".."
+ * segments (400) and keeps "//" as sent (it then matches no route). An
+ * unknown method leaves r->method GET. Cookies that cannot be read are
+ * skipped, not refused. Upload data points into r->body (not copied, not
+ * NUL-terminated). Multipart uploads without a Content-Type get
+ * "application/octet-stream".
  */
 enum ap_err ap_req_parse(struct ap_req *r, struct ap_arena *a,
     char *const *envp, ap_req_read_fn rd, void *rdctx,

@@ -57,6 +57,12 @@ struct ap_fieldval {
  * On failure returns AP_ERR_INVAL and fills err (status 400, field = the
  * field's name, reason e.g. "is required", "must be at most 64 characters",
  * "must be an integer between 1 and 10", "must be one of: a, b").
+ *
+ * Absence: a field not sent, or sent empty for INT/ENUM/NAME/HOSTNAME/EMAIL,
+ * is absent (present = false). AP_FIELD_REQUIRED needs a non-empty value
+ * ("is required"). An empty optional TEXT is present as "" and skips the
+ * minimum length. INT with min = max = 0 accepts any 64-bit integer. The
+ * custom check runs only on present values that passed the type check.
  */
 enum ap_err ap_fields_validate(const struct ap_field *fields,
     const struct ap_req *r, size_t max_field_len, struct ap_fieldval **out,

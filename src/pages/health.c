@@ -53,11 +53,11 @@ ap_page_healthz(struct ap_ctx *ctx)
 		workers = ap_sb_live(ctx->app->sb, NULL);
 		up = (ap_now_ms() - h->started_ms) / 1000u;
 	}
-	json_object_object_add(m, "status", json_object_new_string(strcmp(db, "down") ? "ok" : "degraded"));
-	json_object_object_add(m, "version", json_object_new_string(AP_VERSION));
-	json_object_object_add(m, "profile", json_object_new_string(ap_profile_name(ctx->app->cfg->profile)));
-	json_object_object_add(m, "uptime_s", json_object_new_int64((int64_t)up));
-	json_object_object_add(m, "workers", json_object_new_int((int)workers));
-	json_object_object_add(m, "db", json_object_new_string(db));
+	ap_model_add(m, "status", json_object_new_string(strcmp(db, "down") ? "ok" : "degraded"));
+	ap_model_add(m, "version", json_object_new_string(AP_VERSION));
+	ap_model_add(m, "profile", json_object_new_string(ap_profile_name(ctx->app->cfg->profile)));
+	ap_model_add(m, "uptime_s", json_object_new_int64((int64_t)up));
+	ap_model_add(m, "workers", json_object_new_int((int)workers));
+	ap_model_add(m, "db", json_object_new_string(db));
 	return strcmp(db, "down") ? 200 : 503;
 }

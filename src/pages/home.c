@@ -8,7 +8,7 @@
 static void
 add_str(struct json_object *o, const char *k, const char *v)
 {
-	json_object_object_add(o, k, json_object_new_string(v));
+	ap_model_add(o, k, json_object_new_string(v));
 }
 
 static const char *
@@ -37,7 +37,7 @@ ap_page_home(struct ap_ctx *ctx)
 	ctx->title = ap_ctx_tr(ctx, "Server overview");
 	add_str(host, "hostname", ctx->app->hostname);
 	add_str(host, "kernel", ctx->app->kernel);
-	json_object_object_add(host, "cpus", json_object_new_int(ctx->app->ncpu));
+	ap_model_add(host, "cpus", json_object_new_int(ctx->app->ncpu));
 	if (sysinfo(&si) == 0) {
 		long up = si.uptime;
 
@@ -50,13 +50,13 @@ ap_page_home(struct ap_ctx *ctx)
 		add_str(host, "load15", ap_arena_printf(ctx->arena, "%.2f", si.loads[2] * scale));
 		add_str(host, "mem_total", human_bytes(ctx->arena, total));
 		add_str(host, "mem_used", human_bytes(ctx->arena, used));
-		json_object_object_add(host, "mem_pct",
+		ap_model_add(host, "mem_pct",
 		    json_object_new_int(total ? (int)(used * 100 / total) : 0));
 	}
-	json_object_object_add(ctx->model, "host", host);
+	ap_model_add(ctx->model, "host", host);
 	if (ctx->app->sb != NULL)
-		json_object_object_add(pool, "workers", json_object_new_int((int)ap_sb_live(ctx->app->sb, NULL)));
+		ap_model_add(pool, "workers", json_object_new_int((int)ap_sb_live(ctx->app->sb, NULL)));
 	add_str(pool, "profile", ap_profile_name(ctx->app->cfg->profile));
-	json_object_object_add(ctx->model, "pool", pool);
+	ap_model_add(ctx->model, "pool", pool);
 	return 200;
 }

@@ -4,6 +4,7 @@
  * graceful stop with requests in flight. Answers 404 outside the test
  * profile: it does not exist on a real panel.
  */
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,7 +22,55 @@ ap_page_test_sleep(struct ap_ctx *ctx)
 	ts.tv_nsec = (ms->i % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) != 0)
 		;
-	json_object_object_add(ctx->model, "slept_ms", json_object_new_int64(ms->i));
-	json_object_object_add(ctx->model, "pid", json_object_new_int((int)getpid()));
+	ap_model_add(ctx->model, "slept_ms", json_object_new_int64(ms->i));
+	ap_model_add(ctx->model, "pid", json_object_new_int((int)getpid()));
+	return 200;
+}
+
+/*
+ * Rows as a database driver would hand them over: text already formatted.
+ * Made once per worker, so the page measures what a list screen costs the
+ * panel (model + template), not printf.
+ */
+struct fake_row {
+	char name[16], domain[32], size[16];
+};
+static struct fake_row fake_rows[1000];
+
+static void
+fake_rows_init(void)
+{
+	for (int i = 0; i < (int)AP_NELEM(fake_rows); i++) {
+		snprintf(fake_rows[i].name, sizeof(fake_rows[i].name), "site-%03d", i + 1);
+		snprintf(fake_rows[i].domain, sizeof(fake_rows[i].domain), "www.example-%d.com", i + 1);
+		snprintf(fake_rows[i].size, sizeof(fake_rows[i].size), "%d MiB", (i * 37) % 900 + 12);
+	}
+}
+
+int
+ap_page_test_table(struct ap_ctx *ctx)
+{
+	const struct ap_fieldval *n = ap_ctx_field(ctx, "rows");
+	long long nrows = n->present ? n->i : 25;
+	struct json_object *rows;
+
+	if (ctx->app->cfg->profile != AP_PROFILE_TEST)
+		return 404;
+	if (fake_rows[0].name[0] == '\0')
+		fake_rows_init();
+	rows = json_object_new_array_ext((int)nrows);
+	for (long long i = 0; i < nrows; i++) {
+		struct json_object *r = json_object_new_object();
+		const struct fake_row *f = &fake_rows[i];
+
+		ap_model_add(r, "id", json_object_new_int64(i + 1));
+		ap_model_add(r, "name", json_object_new_string(f->name));
+		ap_model_add(r, "domain", json_object_new_string(f->domain));
+		ap_model_add(r, "up", json_object_new_boolean(i % 3 != 0));
+		ap_model_add(r, "size", json_object_new_string(f->size));
+		json_object_array_add(rows, r);
+	}
+	ap_model_add(ctx->model, "rows", rows);
+	ctx->title = ap_ctx_tr(ctx, "Websites");
 	return 200;
 }

@@ -88,6 +88,8 @@ static const struct {
 	{ HEADER "#, fuzzy\nmsgid \"Rough\"\nmsgstr \"Guess\"\n", "Rough", NULL },
 	{ HEADER "#, c-format, fuzzy\nmsgid \"Rough\"\nmsgstr \"Guess\"\n", "Rough", NULL },
 	{ HEADER "#, fuzzy\nmsgid \"A\"\nmsgstr \"a\"\n\nmsgid \"B\"\nmsgstr \"b\"\n", "B", "b" },
+	{ HEADER "#, no-fuzzy-format\nmsgid \"Sure\"\nmsgstr \"Certain\"\n", "Sure", "Certain" },
+	{ HEADER "#,fuzzy,c-format\nmsgid \"Rough\"\nmsgstr \"Guess\"\n", "Rough", NULL },
 	{ HEADER "msgid \"Untranslated\"\nmsgstr \"\"\n", "Untranslated", NULL },
 	{ HEADER "msgid \"file\"\nmsgid_plural \"files\"\nmsgstr[0] \"ملف\"\n"
 	    "msgstr[1] \"ملفان\"\nmsgstr[2] \"ملفات\"\n", "file", "ملف" },

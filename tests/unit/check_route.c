@@ -893,6 +893,202 @@ START_TEST(test_fields_null_is_ok)
 }
 END_TEST
 
+START_TEST(test_match_head_only_through_get)
+{
+	const struct ap_route t[] = {
+		{ AP_M_POST, "/x", h_a, "p", 0, NULL, NULL },
+	};
+	unsigned allowed;
+
+	ck_assert_int_eq(ap_route_match(t, 1, AP_METHOD_HEAD, "/x", A, NULL,
+	    NULL, &allowed), AP_ROUTE_METHOD_NOT_ALLOWED);
+	ck_assert_uint_eq(allowed, AP_M_POST);
+}
+END_TEST
+
+START_TEST(test_match_optional_outputs)
+{
+	/* out, params and allowed may each be NULL. */
+	ck_assert_int_eq(ap_route_match(table, AP_NELEM(table), AP_METHOD_GET,
+	    "/sites/1", NULL, NULL, NULL, NULL), AP_ROUTE_FOUND);
+	ck_assert_int_eq(ap_route_match(table, AP_NELEM(table), AP_METHOD_PUT,
+	    "/sites/1", NULL, NULL, NULL, NULL), AP_ROUTE_METHOD_NOT_ALLOWED);
+}
+END_TEST
+
+START_TEST(test_match_rejects_bad_method)
+{
+	ck_assert_int_eq(ap_route_match(table, AP_NELEM(table), AP_METHOD__MAX,
+	    "/", A, NULL, NULL, NULL), AP_ROUTE_NOT_FOUND);
+	ck_assert_int_eq(ap_route_match(table, AP_NELEM(table), AP_METHOD_GET,
+	    NULL, A, NULL, NULL, NULL), AP_ROUTE_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(test_table_check_empty_ok)
+{
+	char err[64] = "";
+
+	ck_assert_int_eq(ap_route_table_check(NULL, 0, err, sizeof(err)), AP_OK);
+	ck_assert_str_eq(err, "");
+}
+END_TEST
+
+START_TEST(test_table_check_reports_first_problem)
+{
+	const struct ap_route t[] = {
+		{ AP_M_GET, "/ok", h_a, "p", 0, NULL, NULL },
+		{ AP_M_GET, "/two", h_a, NULL, 0, NULL, NULL },
+		{ AP_M_GET, "bad", NULL, NULL, 0, NULL, NULL },
+	};
+	char err[128];
+
+	ck_assert_int_eq(ap_route_table_check(t, 3, err, sizeof(err)),
+	    AP_ERR_INVAL);
+	ck_assert_str_eq(err, "route 1 (/two): non-public route without a permission");
+}
+END_TEST
+
+START_TEST(test_methods_str_all)
+{
+	struct ap_buf b = { 0 };
+
+	ap_methods_str(0x7F, &b);
+	ck_assert_str_eq(ap_buf_cstr(&b),
+	    "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+	ap_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_field_text_counts_code_points)
+{
+	/* Three emoji: 12 bytes, 3 characters. */
+	static const struct ap_field f = { .name = "f", .type = AP_FIELD_TEXT,
+		.max = 3 };
+	static const struct vrow rows[] = {
+		{ "%F0%9F%98%80%F0%9F%98%80%F0%9F%98%80", NULL },
+		{ "%F0%9F%98%80%F0%9F%98%80%F0%9F%98%80a",
+		  "must be at most 3 characters" },
+	};
+
+	run_rows(&f, rows, AP_NELEM(rows));
+}
+END_TEST
+
+START_TEST(test_field_text_rejects_invalid_utf8)
+{
+	static const struct ap_field fields[] = {
+		{ .name = "t", .type = AP_FIELD_TEXT },
+		{ .name = NULL },
+	};
+	struct ap_req *r = mkreq(AP_METHOD_POST, "");
+	struct ap_kv kv = { "t", "a\xffz", 3 };
+	struct ap_fieldval *vals;
+	struct ap_req_error err;
+
+	/* Requests built by hand bypass the parser's own check. */
+	r->form = &kv;
+	r->nform = 1;
+	ck_assert_int_eq(ap_fields_validate(fields, r, 100, &vals, &err),
+	    AP_ERR_INVAL);
+	ck_assert_str_eq(err.field, "t");
+	ck_assert_str_eq(err.reason, "is not valid UTF-8 text");
+}
+END_TEST
+
+START_TEST(test_field_required_bool_false_is_present)
+{
+	static const struct ap_field fields[] = {
+		{ .name = "agree", .type = AP_FIELD_BOOL, .flags = AP_FIELD_REQUIRED },
+		{ .name = NULL },
+	};
+	struct ap_fieldval *vals;
+	struct ap_req_error err;
+
+	ck_assert_int_eq(ap_fields_validate(fields, mkreq(AP_METHOD_POST,
+	    "agree=0"), 100, &vals, &err), AP_OK);
+	ck_assert(vals[0].present);
+	ck_assert(!vals[0].b);
+}
+END_TEST
+
+START_TEST(test_field_values_point_at_request_text)
+{
+	static const struct ap_field fields[] = {
+		{ .name = "host", .type = AP_FIELD_HOSTNAME },
+		{ .name = NULL },
+	};
+	struct ap_req *r = mkreq(AP_METHOD_PATCH, "host=Example.ORG");
+	struct ap_fieldval *vals;
+	struct ap_req_error err;
+
+	ck_assert_int_eq(ap_fields_validate(fields, r, 100, &vals, &err), AP_OK);
+	/* Received text, not normalised: the handler decides about case. */
+	ck_assert_str_eq(vals[0].s, "Example.ORG");
+	ck_assert_uint_eq(vals[0].len, 11);
+	ck_assert_ptr_eq(vals[0].s, r->form[0].val);
+}
+END_TEST
+
+static ssize_t
+str_read(void *ctx, void *buf, size_t n)
+{
+	const char **p = ctx;
+	size_t left = strlen(*p);
+
+	if (n > left)
+		n = left;
+	memcpy(buf, *p, n);
+	*p += n;
+	return (ssize_t)n;
+}
+
+START_TEST(test_field_validate_json_body)
+{
+	static const struct ap_field fields[] = {
+		{ .name = "port", .type = AP_FIELD_INT, .min = 1, .max = 65535 },
+		{ .name = "ssl", .type = AP_FIELD_BOOL },
+		{ .name = "name", .type = AP_FIELD_NAME, .flags = AP_FIELD_REQUIRED },
+		{ .name = NULL },
+	};
+	const char *body = "{\"port\":8443,\"ssl\":true,\"name\":\"blog\"}";
+	const char *cursor = body;
+	char *env[] = { ap_arena_strdup(A, "REQUEST_METHOD=POST"),
+		ap_arena_strdup(A, "REQUEST_URI=/api/sites"),
+		ap_arena_strdup(A, "CONTENT_TYPE=application/json"),
+		ap_arena_printf(A, "CONTENT_LENGTH=%zu", strlen(body)), NULL };
+	struct ap_req r;
+	struct ap_req_error err;
+	struct ap_fieldval *vals;
+
+	ck_assert_int_eq(ap_req_parse(&r, A, env, str_read, &cursor, &lim, &err),
+	    AP_OK);
+	ck_assert_int_eq(ap_fields_validate(fields, &r, 100, &vals, &err), AP_OK);
+	ck_assert_int_eq(vals[0].i, 8443);
+	ck_assert(vals[1].b);
+	ck_assert_str_eq(vals[2].s, "blog");
+	ap_req_clear(&r);
+}
+END_TEST
+
+START_TEST(test_field_error_names_declared_field)
+{
+	static const struct ap_field fields[] = {
+		{ .name = "a_rather_long_field_name", .type = AP_FIELD_EMAIL,
+		  .flags = AP_FIELD_REQUIRED },
+		{ .name = NULL },
+	};
+	struct ap_fieldval *vals;
+	struct ap_req_error err;
+
+	ck_assert_int_eq(ap_fields_validate(fields, mkreq(AP_METHOD_POST, ""),
+	    100, &vals, &err), AP_ERR_INVAL);
+	ck_assert_int_eq(err.status, 400);
+	ck_assert_str_eq(err.field, "a_rather_long_field_name");
+	ck_assert_str_eq(err.reason, "is required");
+}
+END_TEST
+
 static Suite *
 route_suite(void)
 {
@@ -931,6 +1127,18 @@ route_suite(void)
 	tcase_add_test(tc, test_field_first_failure_reported_and_undeclared_ignored);
 	tcase_add_test(tc, test_fieldval_get);
 	tcase_add_test(tc, test_fields_null_is_ok);
+	tcase_add_test(tc, test_match_head_only_through_get);
+	tcase_add_test(tc, test_match_optional_outputs);
+	tcase_add_test(tc, test_match_rejects_bad_method);
+	tcase_add_test(tc, test_table_check_empty_ok);
+	tcase_add_test(tc, test_table_check_reports_first_problem);
+	tcase_add_test(tc, test_methods_str_all);
+	tcase_add_test(tc, test_field_text_counts_code_points);
+	tcase_add_test(tc, test_field_text_rejects_invalid_utf8);
+	tcase_add_test(tc, test_field_required_bool_false_is_present);
+	tcase_add_test(tc, test_field_values_point_at_request_text);
+	tcase_add_test(tc, test_field_validate_json_body);
+	tcase_add_test(tc, test_field_error_names_declared_field);
 	suite_add_tcase(s, tc);
 	return s;
 }
