@@ -26,6 +26,8 @@ static const char security_headers[] =
     "Cross-Origin-Opener-Policy: same-origin\r\n"
     "Cache-Control: no-store\r\n";
 
+static void build_layout_cache(struct ap_app *app);
+
 struct status_text {
 	int status;
 	const char *reason;  /* HTTP reason phrase and page title msgid */
@@ -185,6 +187,7 @@ ap_app_init(struct ap_app *app, struct ap_config *cfg, char *err, size_t errlen)
 		snprintf(app->kernel, sizeof(app->kernel), "%s %s", u.sysname, u.release);
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	app->ncpu = n > 0 ? (int)n : 1;
+	build_layout_cache(app);
 	return AP_OK;
 }
 
@@ -193,8 +196,13 @@ ap_app_fini(struct ap_app *app)
 {
 	ap_tpl_free(app->tpl);
 	ap_i18n_free(app->i18n);
+	json_object_put(app->layout_app);
+	for (size_t i = 0; i < AP_NELEM(app->layout_langs); i++)
+		json_object_put(app->layout_langs[i]);
 	app->tpl = NULL;
 	app->i18n = NULL;
+	app->layout_app = NULL;
+	memset(app->layout_langs, 0, sizeof(app->layout_langs));
 }
 
 static bool
@@ -233,38 +241,62 @@ link_base(const struct ap_config *cfg)
 	return strcmp(cfg->base_path, "/") == 0 ? "" : cfg->base_path;
 }
 
+static const char *const layout_codes[][2] = { { "en", "English" }, { "ar", "العربية" } };
+
+static struct json_object *
+build_langs(const char *current)
+{
+	struct json_object *langs = json_object_new_array();
+
+	for (size_t i = 0; i < AP_NELEM(layout_codes); i++) {
+		struct json_object *l = json_object_new_object();
+
+		ap_model_add(l, "code", json_object_new_string(layout_codes[i][0]));
+		ap_model_add(l, "name", json_object_new_string(layout_codes[i][1]));
+		ap_model_add(l, "current", json_object_new_boolean(strcmp(current, layout_codes[i][0]) == 0));
+		json_object_array_add(langs, l);
+	}
+	return langs;
+}
+
+static void
+build_layout_cache(struct ap_app *app)
+{
+	const struct ap_config *cfg = app->cfg;
+	struct json_object *o = json_object_new_object();
+	const char *base = link_base(cfg);
+	char *st = ap_xasprintf("%s/static", base);
+
+	ap_model_add(o, "name", json_object_new_string(cfg->panel_name));
+	ap_model_add(o, "version", json_object_new_string(AP_VERSION));
+	ap_model_add(o, "profile", json_object_new_string(ap_profile_name(cfg->profile)));
+	ap_model_add(o, "base", json_object_new_string(base));
+	ap_model_add(o, "static", json_object_new_string(st));
+	free(st);
+	app->layout_app = o;
+	for (size_t i = 0; i < AP_NELEM(layout_codes); i++)
+		app->layout_langs[i] = build_langs(layout_codes[i][0]);
+}
+
 /* Add what the layout needs to the model of an HTML page. */
 static void
 add_layout_fields(struct ap_ctx *ctx, struct json_object *m)
 {
-	const struct ap_config *cfg = ctx->app->cfg;
-	struct json_object *app = json_object_new_object();
-	struct json_object *langs = json_object_new_array();
-	static const char *const codes[][2] = { { "en", "English" }, { "ar", "العربية" } };
-	const char *base = link_base(cfg);
+	struct ap_app *app = ctx->app;
+	struct json_object *langs = NULL;
 
-	ap_model_add(app, "name", json_object_new_string(cfg->panel_name));
-	ap_model_add(app, "version", json_object_new_string(AP_VERSION));
-	ap_model_add(app, "profile", json_object_new_string(ap_profile_name(cfg->profile)));
-	ap_model_add(app, "base", json_object_new_string(base));
-	ap_model_add(app, "static",
-	    json_object_new_string(ap_arena_printf(ctx->arena, "%s/static", base)));
-	ap_model_add(m, "app", app);
+	for (size_t i = 0; i < AP_NELEM(layout_codes); i++)
+		if (strcmp(ctx->lang, layout_codes[i][0]) == 0)
+			langs = json_object_get(app->layout_langs[i]);
+	if (langs == NULL)
+		langs = build_langs(ctx->lang);
+	ap_model_add(m, "app", json_object_get(app->layout_app));
 	ap_model_add(m, "lang", json_object_new_string(ctx->lang));
 	ap_model_add(m, "dir", json_object_new_string(ctx->rtl ? "rtl" : "ltr"));
 	if (json_object_object_get_ex(m, "title", NULL) == false)
 		json_object_object_add(m, "title",
-		    json_object_new_string(ctx->title ? ctx->title : cfg->panel_name));
+		    json_object_new_string(ctx->title ? ctx->title : app->cfg->panel_name));
 	ap_model_add(m, "request_id", json_object_new_string(ctx->request_id));
-	for (size_t i = 0; i < AP_NELEM(codes); i++) {
-		struct json_object *l = json_object_new_object();
-
-		ap_model_add(l, "code", json_object_new_string(codes[i][0]));
-		ap_model_add(l, "name", json_object_new_string(codes[i][1]));
-		ap_model_add(l, "current",
-		    json_object_new_boolean(strcmp(ctx->lang, codes[i][0]) == 0));
-		json_object_array_add(langs, l);
-	}
 	ap_model_add(m, "langs", langs);
 }
 

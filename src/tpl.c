@@ -69,6 +69,7 @@ struct ap_tpl_set {
 	size_t nops, capops;
 	uint32_t *segs; /* pool offsets of name segments */
 	size_t nsegs, capsegs;
+	unsigned long *seghash; /* json-c hash of each segment (see hash_segments) */
 	uint32_t *blocks; /* pool offsets of interned block names; id = index */
 	size_t nblocks, capblocks;
 	struct ap_buf pool;
@@ -572,11 +573,33 @@ find_tpl(const struct ap_tpl_set *s, const char *name)
 	return bsearch(name, s->tpls, s->ntpl, sizeof(*s->tpls), tpl_key_cmp);
 }
 
+/*
+ * Name lookups are the renderer's hottest path. json-c hashes every key of
+ * every lookup; the names are fixed, so hash them once here with the hash
+ * function json-c uses for all object tables (its seed is fixed per process,
+ * and workers inherit the master's). lookup() then probes with the
+ * precomputed hash.
+ */
+static void
+hash_segments(struct ap_tpl_set *s)
+{
+	struct json_object *probe = json_object_new_object();
+	struct lh_table *t = json_object_get_object(probe);
+
+	free(s->seghash);
+	s->seghash = ap_xcalloc(s->nsegs ? s->nsegs : 1, sizeof(*s->seghash));
+	for (size_t i = 0; i < s->nsegs; i++)
+		s->seghash[i] = lh_get_hash(t, s->pool.data + s->segs[i]);
+	json_object_put(probe);
+}
+
 /* Sort by name and resolve every partial and layout reference. */
 static enum ap_err
 link_set(struct ap_tpl_set *s, char *err, size_t errlen)
 {
 	size_t i, j;
+
+	hash_segments(s);
 
 	if (s->ntpl > 1)
 		qsort(s->tpls, s->ntpl, sizeof(*s->tpls), tpl_cmp);
@@ -889,6 +912,7 @@ ap_tpl_free(struct ap_tpl_set *s)
 	free(s->tpls);
 	free(s->ops);
 	free(s->segs);
+	free(s->seghash);
 	free(s->blocks);
 	ap_buf_free(&s->pool);
 	free(s);
@@ -917,19 +941,38 @@ struct render {
 	size_t out_start;
 };
 
+/* Member k (with its precomputed hash h) of v, or NULL. */
+static struct json_object *
+member(struct json_object *v, const char *k, unsigned long h)
+{
+	struct lh_entry *e;
+
+	if (!json_object_is_type(v, json_type_object))
+		return NULL;
+	e = lh_table_lookup_entry_w_hash(json_object_get_object(v), k, h);
+	return e ? (struct json_object *)lh_entry_v(e) : NULL;
+}
+
 static struct json_object *
 lookup(const struct render *r, const struct op *op)
 {
 	struct json_object *v = NULL;
 	const uint32_t *seg = r->s->segs + op->a;
+	const unsigned long *h = r->s->seghash + op->a;
 	unsigned i;
 	bool found = false;
 
 	if (op->nseg == 0)
 		return r->ctx[r->nctx - 1];
 	for (i = r->nctx; i-- > 0;) {
-		if (json_object_is_type(r->ctx[i], json_type_object) &&
-		    json_object_object_get_ex(r->ctx[i], r->pool + seg[0], &v)) {
+		struct lh_entry *e;
+
+		if (!json_object_is_type(r->ctx[i], json_type_object))
+			continue;
+		e = lh_table_lookup_entry_w_hash(json_object_get_object(r->ctx[i]), r->pool + seg[0], h[0]);
+		if (e != NULL) {
+			/* a member holding JSON null is found too, as before */
+			v = (struct json_object *)lh_entry_v(e);
 			found = true;
 			break;
 		}
@@ -937,8 +980,8 @@ lookup(const struct render *r, const struct op *op)
 	if (!found)
 		return NULL;
 	for (i = 1; i < op->nseg; i++) {
-		if (!json_object_is_type(v, json_type_object) ||
-		    !json_object_object_get_ex(v, r->pool + seg[i], &v))
+		v = member(v, r->pool + seg[i], h[i]);
+		if (v == NULL)
 			return NULL;
 	}
 	return v;

@@ -26,6 +26,10 @@ struct ap_app {
 	size_t nroutes;
 	struct ap_sb *sb;        /* NULL outside the pool (tests, CLI) */
 	int slot;                /* this worker's scoreboard slot, -1 when none */
+	/* Layout members that never change for a worker, shared into every
+	 * HTML model by reference (json_object_get) instead of rebuilt. */
+	struct json_object *layout_app;
+	struct json_object *layout_langs[2]; /* "en" current, "ar" current */
 	char hostname[256];
 	char kernel[160];
 	int ncpu;
