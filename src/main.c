@@ -29,6 +29,7 @@ struct cli {
 	const char *config_file;
 	const char *root;
 	bool json;
+	char reason[256]; /* why the profile was chosen */
 	char rootbuf[PATH_MAX];
 	char cfgbuf[PATH_MAX];
 };
@@ -154,13 +155,14 @@ load_config(struct cli *cli, bool generate, bool quiet, struct ap_config_opts *o
 {
 	struct ap_config_problems probs = { 0 };
 	enum ap_profile_source src;
-	char reason[256];
+	char *reason = cli->reason;
+	size_t reasonlen = sizeof(cli->reason);
 
 	memset(opts, 0, sizeof(*opts));
 	opts->root_dir = cli->root;
 	opts->config_file = default_config(cli);
 	if (ap_profile_detect(cli->profile_flag, getenv("AAPANEL_ENV"), cli->root, &opts->profile,
-		&src, reason, sizeof(reason)) != AP_OK) {
+		&src, reason, reasonlen) != AP_OK) {
 		fprintf(stderr, "aapanel: %s\n", reason);
 		return 1;
 	}
@@ -219,8 +221,8 @@ cmd_config(struct cli *cli, int argc, char **argv)
 		return 1;
 	}
 	if (strcmp(argv[1], "check") == 0) {
-		printf("configuration valid: profile %s, %s%s%s\n", ap_profile_name(cfg->profile),
-		    cfg->base_file, cfg->profile_file ? " + " : "",
+		printf("configuration valid: profile %s (%s), %s%s%s\n", ap_profile_name(cfg->profile),
+		    cli->reason, cfg->base_file, cfg->profile_file ? " + " : "",
 		    cfg->profile_file ? cfg->profile_file : "");
 	} else {
 		ap_config_show(cfg, &b);

@@ -33,7 +33,7 @@ ap_page_test_sleep(struct ap_ctx *ctx)
  * panel (model + template), not printf.
  */
 struct fake_row {
-	char name[16], domain[32], size[16];
+	char name[24], domain[40], size[24];
 };
 static struct fake_row fake_rows[1000];
 
