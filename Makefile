@@ -12,7 +12,7 @@ BUILD   := build
 PORT    ?= 8080
 CC      ?= cc
 
-PKGS    := libconfig json-c sqlite3 libsystemd
+PKGS    := libconfig json-c sqlite3 libsystemd libmariadb libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -133,7 +133,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(SYSCONFDIR)/profiles \
 		$(DESTDIR)$(SHAREDIR)/nginx $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/aapanel
-	cp -R templates static po $(DESTDIR)$(SHAREDIR)/
+	cp -R templates static po sql $(DESTDIR)$(SHAREDIR)/
 	install -m 0644 conf/nginx/*.conf $(DESTDIR)$(SHAREDIR)/nginx/
 	install -m 0640 conf/aapanel.cfg $(DESTDIR)$(SYSCONFDIR)/aapanel.cfg
 	install -m 0640 conf/profiles/*.cfg $(DESTDIR)$(SYSCONFDIR)/profiles/

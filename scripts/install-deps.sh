@@ -9,7 +9,7 @@ PACKAGES=(
 	build-essential pkg-config gettext
 	libfcgi-dev libconfig-dev libjson-c-dev libsqlite3-dev libsystemd-dev check
 	# data layer (issue 3)
-	libmariadb-dev libpq-dev
+	libmariadb-dev libpq-dev mariadb-server postgresql
 	# the panel at run time and the tests
 	nginx-light curl wrk jq procps sqlite3 iproute2 openssl systemd
 )

@@ -196,6 +196,10 @@ ap_app_fini(struct ap_app *app)
 {
 	ap_tpl_free(app->tpl);
 	ap_i18n_free(app->i18n);
+	ap_db_finalize(app->st_counts);
+	ap_db_close(app->db);
+	app->st_counts = NULL;
+	app->db = NULL;
 	json_object_put(app->layout_app);
 	for (size_t i = 0; i < AP_NELEM(app->layout_langs); i++)
 		json_object_put(app->layout_langs[i]);
@@ -309,6 +313,10 @@ error_model(struct ap_ctx *ctx, int status)
 	struct json_object *e = json_object_new_object();
 	const char *title = ap_ctx_tr(ctx, t ? t->reason : ap_http_reason(status));
 	const char *msg = ap_ctx_tr(ctx, t && t->message ? t->message : "The request was not valid.");
+
+	if (status == 503 && strcmp(ctx->err.reason, "database unavailable") == 0)
+		msg = ap_ctx_tr(ctx, "The database is unavailable. The panel reconnects by itself; "
+				     "try again in a moment.");
 
 	ap_model_add(e, "status", json_object_new_int(status));
 	ap_model_add(e, "title", json_object_new_string(title));
@@ -429,6 +437,8 @@ answer_error(struct ap_ctx *ctx, const struct out *o, int status)
 	json_object_put(ctx->model);
 	ctx->model = error_model(ctx, status);
 	ctx->location = NULL;
+	if (status == 503)
+		ap_ctx_header(ctx, "Retry-After", "5");
 	if (status >= 500 || ctx->err.field[0])
 		AP_INFO("%s %s -> %d%s%s%s%s", ctx->req->method_name ? ctx->req->method_name : "-",
 		    ctx->req->path ? ctx->req->path : "-", status,
@@ -526,7 +536,7 @@ ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
 		goto out;
 	}
 	status = ctx.route->handler(&ctx);
-	if (status >= 400)
+	if (status >= 400 && !ctx.model_is_body)
 		answer_error(&ctx, &o, status);
 	else
 		render(&ctx, &o, status, false);

@@ -270,6 +270,7 @@ static const struct key_def schema[] = {
 	KS("paths", "templates", V_DIR, "templates", templates_dir),
 	KS("paths", "static", V_DIR, "static", static_dir),
 	KS("paths", "po", V_DIR, "po", po_dir),
+	KS("paths", "sql", V_DIR, "sql", sql_dir),
 
 	KS("log", "level", V_LEVEL, "info", log_level),
 	KS("log", "file", V_PATH_OPT, "", log_file),
@@ -279,6 +280,8 @@ static const struct key_def schema[] = {
 	KS("db", "dsn", V_DSN, "sqlite:var/aapanel.db", db_dsn),
 	KS("db", "password_file", V_PATH_OPT, "", db_password_file),
 	KB("db", "auto_migrate", 0, db_auto_migrate),
+	KI("db", "connect_timeout", 1, 300, 5, db_connect_timeout),
+	KI("db", "query_timeout", 1, 3600, 10, db_query_timeout),
 
 	KI("nginx", "fastcgi_read_timeout", 2, 7200, 60, nginx_read_timeout),
 };

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "aapanel/config.h"
+#include "aapanel/dbconn.h"
 #include "aapanel/log.h"
 #include "aapanel/pool.h"
 #include "aapanel/scoreboard.h"
@@ -45,6 +46,9 @@ static int cmd_serve(struct cli *, int, char **);
 static int cmd_config(struct cli *, int, char **);
 static int cmd_status(struct cli *, int, char **);
 static int cmd_help(struct cli *, int, char **);
+static int cmd_db(struct cli *, int, char **);
+struct command;
+static const struct command *find_command(const char *name);
 
 static const struct command commands[] = {
 	{ "serve", cmd_serve, "run the FastCGI worker pool in the foreground",
@@ -66,6 +70,21 @@ static const struct command commands[] = {
 	    "Reads the shared scoreboard of the running pool: for each worker its pid,\n"
 	    "state, requests served, current request and its age, and resident memory.\n"
 	    "Exit 0 when the pool runs, 3 when it does not.\n" },
+	{ "db", cmd_db, "migrate, inspect or copy the panel's database",
+	    "usage: aapanel [OPTIONS] db migrate\n"
+	    "       aapanel [OPTIONS] db status\n"
+	    "       aapanel [OPTIONS] db copy --from DSN --to DSN [--from-password-file F]\n"
+	    "                                 [--to-password-file F] [--force]\n\n"
+	    "migrate  apply pending migrations (sql/<dialect>/NNNN_name.sql), each in a\n"
+	    "         transaction, recorded in schema_migrations.\n"
+	    "status   list migrations as applied or PENDING; exit 0 up to date, 2 pending.\n"
+	    "copy     move the panel's data to another database, e.g. from SQLite to\n"
+	    "         PostgreSQL or MariaDB: migrates the target, refuses a target that\n"
+	    "         already holds rows unless --force, copies every table in one\n"
+	    "         transaction and verifies the row counts. Passwords come from files.\n"
+	    "DSNs: sqlite:/abs/path.db, mysql://user@host:port/db,\n"
+	    "      mysql://user@localhost/db?socket=/run/mysqld/mysqld.sock,\n"
+	    "      postgresql://user@host:port/db\n" },
 	{ "help", cmd_help, "show help for a command", "usage: aapanel help [COMMAND]\n" },
 };
 
@@ -202,6 +221,10 @@ cmd_serve(struct cli *cli, int argc, char **argv)
 	AP_INFO("configuration: %s%s%s; secret key: %s", cfg->base_file,
 	    cfg->profile_file ? " + " : "", cfg->profile_file ? cfg->profile_file : "",
 	    cfg->secret_key_source ? cfg->secret_key_source : "none");
+	if (!ap_dbconn_startup(cfg)) {
+		ap_config_free(cfg);
+		return 1;
+	}
 	return ap_pool_run(cfg, &opts);
 }
 
@@ -340,6 +363,59 @@ cmd_status(struct cli *cli, int argc, char **argv)
 out:
 	ap_sb_close(sb);
 	free(path);
+	ap_config_free(cfg);
+	return rc;
+}
+
+static int
+cmd_db(struct cli *cli, int argc, char **argv)
+{
+	static const struct option copyopts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "from-password-file", required_argument, NULL, 'F' },
+		{ "to-password-file", required_argument, NULL, 'T' },
+		{ "force", no_argument, NULL, 'x' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *from = NULL, *to = NULL, *fpw = NULL, *tpw = NULL;
+	struct ap_config_opts opts;
+	struct ap_config *cfg = NULL;
+	bool force = false;
+	int rc = 2, ch;
+
+	if (argc < 2) {
+		fputs(find_command("db")->help, stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "copy") == 0) {
+		optind = 1;
+		while ((ch = getopt_long(argc - 1, argv + 1, "", copyopts, NULL)) != -1) {
+			switch (ch) {
+			case 'f': from = optarg; break;
+			case 't': to = optarg; break;
+			case 'F': fpw = optarg; break;
+			case 'T': tpw = optarg; break;
+			case 'x': force = true; break;
+			default: fputs(find_command("db")->help, stderr); return 2;
+			}
+		}
+		if (from == NULL || to == NULL || optind != argc - 1) {
+			fprintf(stderr, "aapanel db copy: --from DSN and --to DSN are required\n");
+			return 2;
+		}
+	} else if ((strcmp(argv[1], "migrate") != 0 && strcmp(argv[1], "status") != 0) || argc != 2) {
+		fputs(find_command("db")->help, stderr);
+		return 2;
+	}
+	if (load_config(cli, false, true, &opts, &cfg) != 0)
+		return 1;
+	if (strcmp(argv[1], "migrate") == 0)
+		rc = ap_dbcli_migrate(cfg, stdout);
+	else if (strcmp(argv[1], "status") == 0)
+		rc = ap_dbcli_status(cfg, stdout);
+	else
+		rc = ap_dbcli_copy(cfg, from, fpw, to, tpw, force, stdout);
 	ap_config_free(cfg);
 	return rc;
 }

@@ -12,6 +12,7 @@
 
 #include "aapanel/arena.h"
 #include "aapanel/config.h"
+#include "aapanel/db.h"
 #include "aapanel/i18n.h"
 #include "aapanel/req.h"
 #include "aapanel/route.h"
@@ -25,6 +26,9 @@ struct ap_app {
 	const struct ap_route *routes;
 	size_t nroutes;
 	struct ap_sb *sb;        /* NULL outside the pool (tests, CLI) */
+	struct ap_db *db;        /* opened lazily after fork (ap_ctx_db) */
+	uint64_t db_retry_ms;    /* while down: no reconnect attempt before this */
+	struct ap_db_stmt *st_counts; /* hot statement of the home page */
 	int slot;                /* this worker's scoreboard slot, -1 when none */
 	/* Layout members that never change for a worker, shared into every
 	 * HTML model by reference (json_object_get) instead of rebuilt. */
@@ -51,6 +55,7 @@ struct ap_ctx {
 	struct ap_buf headers;      /* extra "Name: value\r\n" response headers */
 	const char *location;       /* redirect target for 3xx */
 	struct ap_req_error err;    /* filled for 4xx answers with a field */
+	bool model_is_body;         /* a status >= 400 still renders the handler's model (healthz) */
 };
 
 /* Routes of the panel (src/pages/routes.c). */
@@ -68,6 +73,21 @@ ap_model_add(struct json_object *o, const char *const_key, struct json_object *v
 	json_object_object_add_ex(o, const_key, v,
 	    JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY);
 }
+
+/*
+ * The worker's database connection, opened on first use after fork and
+ * re-established by the data layer when it drops. NULL while the database
+ * is unavailable (at most one connection attempt per second): the handler
+ * then returns ap_ctx_db_down(ctx), a 503 page that says so.
+ */
+struct ap_db *ap_ctx_db(struct ap_ctx *ctx);
+int ap_ctx_db_down(struct ap_ctx *ctx);
+/*
+ * Map a failed database call to the response: connection lost → 503
+ * (and the connection is retried later), anything else → 500. Logs the
+ * backend message with the request id.
+ */
+int ap_ctx_db_error(struct ap_ctx *ctx, enum ap_db_rc rc);
 
 /* Translate msgid into the request's language. Borrowed. */
 const char *ap_ctx_tr(const struct ap_ctx *ctx, const char *msgid);

@@ -81,6 +81,7 @@ struct ap_config {
 	char *templates_dir; /* paths.templates */
 	char *static_dir;    /* paths.static */
 	char *po_dir;        /* paths.po */
+	char *sql_dir;       /* paths.sql: migrations, sql/<dialect>/NNNN_name.sql */
 
 	/* log */
 	char *log_level; /* log.level: debug|info|warn|error */
@@ -96,6 +97,8 @@ struct ap_config {
 	char *db_dsn;            /* db.dsn */
 	char *db_password_file;  /* db.password_file ("" = none) */
 	bool db_auto_migrate;    /* db.auto_migrate */
+	int db_connect_timeout;  /* db.connect_timeout seconds */
+	int db_query_timeout;    /* db.query_timeout seconds, per statement */
 
 	/* nginx (values the nginx config templates are filled with) */
 	int nginx_read_timeout;  /* nginx.fastcgi_read_timeout seconds (> request_timeout) */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "aapanel/app.h"
+#include "aapanel/dbconn.h"
 
 static const char *srcdir;
 static char tmpdir[64];
@@ -112,6 +113,7 @@ setup_with(const char *extra)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ap-app-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	cfg = load_cfg(extra);
+	ck_assert_msg(ap_dbconn_startup(cfg), "migrations failed");
 	ck_assert_msg(ap_app_init(&app, cfg, err, sizeof(err)) == AP_OK, "%s", err);
 	arena = ap_arena_new();
 	memset(&out, 0, sizeof(out));

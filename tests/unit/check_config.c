@@ -61,6 +61,7 @@ setup(void)
 	mkdir_at("templates");
 	mkdir_at("static");
 	mkdir_at("po");
+	mkdir_at("sql");
 }
 
 static void

@@ -1,0 +1,148 @@
+/*
+ * db.h — one database API over SQLite (embedded default), MariaDB/MySQL and
+ * PostgreSQL, chosen by the DSN alone.
+ *
+ * SQL is written once with `?` placeholders; the PostgreSQL driver rewrites
+ * them to $1, $2 … outside quotes. Values only ever travel as typed binds:
+ * no SQL text is built from input, and identifiers come from constants.
+ *
+ * Statements:
+ *   ap_db_prepare → ap_db_bind_* (1-based) → ap_db_step until AP_DB_DONE
+ *   (AP_DB_ROW: read columns, 0-based) → ap_db_reset to run again →
+ *   ap_db_finalize. Column values are borrowed until the next step, reset
+ *   or finalize.
+ *
+ * Errors are mapped to one set of classes across backends; the backend's
+ * own message is kept (ap_db_errmsg) for the log, never shown to users.
+ *
+ * A lost connection is re-established once, transparently, when a
+ * statement is executed outside a transaction: the statement is prepared
+ * again on the new connection and run again. Inside a transaction the
+ * caller gets AP_DB_ECONN and must start over.
+ */
+#ifndef AAPANEL_DB_H
+#define AAPANEL_DB_H
+
+#include <sys/types.h>
+
+#include "aapanel/common.h"
+
+enum ap_db_backend {
+	AP_DB_SQLITE,
+	AP_DB_MYSQL,
+	AP_DB_PGSQL,
+	AP_DB__MAX
+};
+
+/* Result of every call. Values below 0 are errors, by class. */
+enum ap_db_rc {
+	AP_DB_OK = 0,
+	AP_DB_ROW = 1,         /* ap_db_step: a row is available */
+	AP_DB_DONE = 2,        /* ap_db_step: no (more) rows */
+	AP_DB_ECONSTRAINT = -1, /* unique, foreign key, not null, check violation */
+	AP_DB_ENOTFOUND = -2,  /* helpers expecting one row found none */
+	AP_DB_ECONN = -3,      /* connection lost / server unreachable */
+	AP_DB_ETIMEOUT = -4,   /* query or lock wait timed out */
+	AP_DB_EINVAL = -5,     /* misuse: bad DSN, bad index, wrong type */
+	AP_DB_EOTHER = -6      /* anything else (syntax error, ...) */
+};
+
+enum ap_db_type {
+	AP_DB_T_NULL,
+	AP_DB_T_INT,
+	AP_DB_T_DOUBLE,
+	AP_DB_T_TEXT,
+	AP_DB_T_BLOB
+};
+
+struct ap_db;
+struct ap_db_stmt;
+
+struct ap_db_opts {
+	const char *dsn;        /* sqlite:/abs/path | sqlite:///abs | mysql://… | postgresql://… */
+	const char *password;   /* NULL = none; never part of the DSN */
+	int connect_timeout_ms; /* 0 = 5000 */
+	int query_timeout_ms;   /* per statement; 0 = 10000 */
+};
+
+/* Short class name for logs: "constraint", "not found", "connection lost"... */
+const char *ap_db_rc_str(enum ap_db_rc rc);
+/* "sqlite", "mysql", "postgresql". */
+const char *ap_db_backend_name(enum ap_db_backend b);
+/* Backend from a DSN's scheme; false when unknown. */
+bool ap_db_dsn_backend(const char *dsn, enum ap_db_backend *out);
+
+/*
+ * Connect. On failure *out is still set (so ap_db_errmsg works) unless the
+ * DSN itself is invalid (AP_DB_EINVAL, *out NULL). Free with ap_db_close.
+ * SQLite: WAL, busy timeout = query timeout, foreign keys on.
+ */
+enum ap_db_rc ap_db_open(const struct ap_db_opts *o, struct ap_db **out);
+/* Finalizes remaining statements too. NULL is a no-op. */
+void ap_db_close(struct ap_db *db);
+enum ap_db_backend ap_db_backend(const struct ap_db *db);
+/* The backend's message for the last error (borrowed; "" when none). */
+const char *ap_db_errmsg(const struct ap_db *db);
+/* True when the connection is believed usable (no check round trip). */
+bool ap_db_connected(const struct ap_db *db);
+/* Round trip (SELECT 1), reconnecting once if needed. */
+enum ap_db_rc ap_db_ping(struct ap_db *db);
+
+/*
+ * Prepare sql. Statements belong to db and are re-prepared by it after a
+ * reconnect. Free with ap_db_finalize (or ap_db_close).
+ */
+enum ap_db_rc ap_db_prepare(struct ap_db *db, const char *sql, struct ap_db_stmt **out);
+/*
+ * Prepare an INSERT whose generated key is id_column: PostgreSQL appends
+ * RETURNING id_column; the others use the driver's last insert id.
+ * After AP_DB_DONE, ap_db_last_insert_id gives the key.
+ */
+enum ap_db_rc ap_db_prepare_insert(struct ap_db *db, const char *sql, const char *id_column,
+    struct ap_db_stmt **out);
+void ap_db_finalize(struct ap_db_stmt *st);
+
+enum ap_db_rc ap_db_bind_int64(struct ap_db_stmt *st, int idx, int64_t v);
+enum ap_db_rc ap_db_bind_double(struct ap_db_stmt *st, int idx, double v);
+/* len < 0: strlen. Copied; s may be freed after the call. */
+enum ap_db_rc ap_db_bind_text(struct ap_db_stmt *st, int idx, const char *s, ssize_t len);
+enum ap_db_rc ap_db_bind_blob(struct ap_db_stmt *st, int idx, const void *p, size_t len);
+enum ap_db_rc ap_db_bind_null(struct ap_db_stmt *st, int idx);
+
+/* Run (first call) or advance. AP_DB_ROW, AP_DB_DONE, or an error class. */
+enum ap_db_rc ap_db_step(struct ap_db_stmt *st);
+/* Forget the result so the statement can run again; binds are kept. */
+enum ap_db_rc ap_db_reset(struct ap_db_stmt *st);
+
+int ap_db_col_count(struct ap_db_stmt *st);
+enum ap_db_type ap_db_col_type(struct ap_db_stmt *st, int col);
+bool ap_db_col_is_null(struct ap_db_stmt *st, int col);
+int64_t ap_db_col_int64(struct ap_db_stmt *st, int col);
+double ap_db_col_double(struct ap_db_stmt *st, int col);
+/* NUL-terminated, borrowed; *len (may be NULL) gets the length. NULL for SQL NULL. */
+const char *ap_db_col_text(struct ap_db_stmt *st, int col, size_t *len);
+const void *ap_db_col_blob(struct ap_db_stmt *st, int col, size_t *len);
+/* Column name (borrowed). */
+const char *ap_db_col_name(struct ap_db_stmt *st, int col);
+
+/* Rows changed by the last INSERT/UPDATE/DELETE of st. */
+int64_t ap_db_changes(struct ap_db_stmt *st);
+int64_t ap_db_last_insert_id(struct ap_db_stmt *st);
+
+enum ap_db_rc ap_db_begin(struct ap_db *db);
+enum ap_db_rc ap_db_commit(struct ap_db *db);
+enum ap_db_rc ap_db_rollback(struct ap_db *db);
+bool ap_db_in_transaction(const struct ap_db *db);
+
+/*
+ * Run a script of several statements (migrations), each ending with ';'
+ * at the end of a line. Not for data from requests.
+ */
+enum ap_db_rc ap_db_exec_script(struct ap_db *db, const char *sql);
+
+/* One-shot helpers: prepare, bind nothing, step once. */
+enum ap_db_rc ap_db_exec(struct ap_db *db, const char *sql);
+/* First column of the first row as int64; AP_DB_ENOTFOUND when no row. */
+enum ap_db_rc ap_db_query_int64(struct ap_db *db, const char *sql, int64_t *out);
+
+#endif

@@ -1,0 +1,870 @@
+/*
+ * db.c — the generic half of the database API (see db.h): DSN parsing,
+ * statements and their binds, reconnect-once, transactions, helpers. The
+ * backends live in db_sqlite.c, db_mysql.c and db_pgsql.c (db_int.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aapanel/log.h"
+#include "db_int.h"
+
+static const char *const rc_names[] = {
+	"ok", "row", "done",
+};
+
+const char *
+ap_db_rc_str(enum ap_db_rc rc)
+{
+	switch (rc) {
+	case AP_DB_OK:
+	case AP_DB_ROW:
+	case AP_DB_DONE: return rc_names[rc];
+	case AP_DB_ECONSTRAINT: return "constraint violation";
+	case AP_DB_ENOTFOUND: return "not found";
+	case AP_DB_ECONN: return "connection lost";
+	case AP_DB_ETIMEOUT: return "timeout";
+	case AP_DB_EINVAL: return "invalid use";
+	case AP_DB_EOTHER: return "database error";
+	}
+	return "unknown";
+}
+
+const char *
+ap_db_backend_name(enum ap_db_backend b)
+{
+	static const char *const names[AP_DB__MAX] = { "sqlite", "mysql", "postgresql" };
+
+	return (unsigned)b < AP_DB__MAX ? names[b] : "unknown";
+}
+
+static const struct ap_db_driver *
+driver_for(enum ap_db_backend b)
+{
+	switch (b) {
+	case AP_DB_SQLITE: return &ap_db_sqlite_driver;
+	case AP_DB_MYSQL: return &ap_db_mysql_driver;
+	case AP_DB_PGSQL: return &ap_db_pgsql_driver;
+	default: return NULL;
+	}
+}
+
+enum ap_db_rc
+ap_db_set_error(struct ap_db *db, enum ap_db_rc rc, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(db->errmsg, sizeof(db->errmsg), fmt, ap);
+	va_end(ap);
+	/* Backends end messages with newlines; a log line must not. */
+	n = strlen(db->errmsg);
+	while (n > 0 && (db->errmsg[n - 1] == '\n' || db->errmsg[n - 1] == ' '))
+		db->errmsg[--n] = '\0';
+	for (char *p = db->errmsg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return rc;
+}
+
+/* ---------------------------------------------------------------- DSN */
+
+void
+ap_db_dsn_free(struct ap_db_dsn *d)
+{
+	free(d->path);
+	free(d->user);
+	free(d->host);
+	free(d->dbname);
+	free(d->socket);
+	free(d->params);
+	memset(d, 0, sizeof(*d));
+}
+
+bool
+ap_db_dsn_backend(const char *dsn, enum ap_db_backend *out)
+{
+	if (strncmp(dsn, "sqlite:", 7) == 0)
+		*out = AP_DB_SQLITE;
+	else if (strncmp(dsn, "mysql://", 8) == 0 || strncmp(dsn, "mariadb://", 10) == 0)
+		*out = AP_DB_MYSQL;
+	else if (strncmp(dsn, "postgresql://", 13) == 0 || strncmp(dsn, "postgres://", 11) == 0)
+		*out = AP_DB_PGSQL;
+	else
+		return false;
+	return true;
+}
+
+static bool
+ident_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-' || s[i] == '.'))
+			return false;
+	return true;
+}
+
+/* Decode %XX in place; false on a malformed escape or a NUL. */
+static bool
+pct_decode(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++) {
+		if (*r == '%') {
+			int hi, lo;
+
+			if (!r[1] || !r[2])
+				return false;
+			hi = r[1] <= '9' ? r[1] - '0' : (r[1] | 0x20) - 'a' + 10;
+			lo = r[2] <= '9' ? r[2] - '0' : (r[2] | 0x20) - 'a' + 10;
+			if (hi < 0 || hi > 15 || lo < 0 || lo > 15 || (hi == 0 && lo == 0))
+				return false;
+			*w++ = (char)(hi * 16 + lo);
+			r += 2;
+		} else
+			*w++ = *r;
+	}
+	*w = '\0';
+	return true;
+}
+
+enum ap_db_rc
+ap_db_dsn_parse(const char *dsn, struct ap_db_dsn *out, char *err, size_t errlen)
+{
+	const char *rest, *at, *slash, *q;
+	char *hostport = NULL;
+	enum ap_db_rc rc = AP_DB_EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (dsn == NULL || !ap_db_dsn_backend(dsn, &out->backend)) {
+		snprintf(err, errlen, "unknown DSN scheme (expected sqlite:, mysql:// or postgresql://)");
+		return AP_DB_EINVAL;
+	}
+	if (out->backend == AP_DB_SQLITE) {
+		const char *p = dsn + 7;
+
+		if (strncmp(p, "//", 2) == 0)
+			p += 2;
+		if (p[0] != '/') {
+			snprintf(err, errlen, "sqlite DSN needs an absolute path");
+			return AP_DB_EINVAL;
+		}
+		out->path = ap_xstrdup(p);
+		return AP_DB_OK;
+	}
+	rest = strstr(dsn, "://") + 3;
+	at = strchr(rest, '@');
+	slash = strchr(rest, '/');
+	if (at == NULL || (slash != NULL && slash < at)) {
+		snprintf(err, errlen, "DSN needs a user: scheme://user@host/db");
+		goto out;
+	}
+	out->user = ap_xstrndup(rest, (size_t)(at - rest));
+	if (strchr(out->user, ':') != NULL) {
+		snprintf(err, errlen, "passwords are never written in the DSN; use db.password_file");
+		goto out;
+	}
+	if (!pct_decode(out->user) || !ident_ok(out->user, strlen(out->user))) {
+		snprintf(err, errlen, "invalid user name in DSN");
+		goto out;
+	}
+	rest = at + 1;
+	slash = strchr(rest, '/');
+	if (slash == NULL) {
+		snprintf(err, errlen, "DSN needs a database name: scheme://user@host/db");
+		goto out;
+	}
+	hostport = ap_xstrndup(rest, (size_t)(slash - rest));
+	{
+		char *colon = strrchr(hostport, ':');
+
+		if (colon != NULL && strchr(hostport, ']') < colon) {
+			long long port;
+			const char *e;
+
+			if (!ap_strtonum(colon + 1, 1, 65535, &port, &e)) {
+				snprintf(err, errlen, "DSN port %s", e);
+				goto out;
+			}
+			out->port = (int)port;
+			*colon = '\0';
+		}
+		if (hostport[0] == '[') { /* [::1] */
+			size_t n = strlen(hostport);
+			if (n < 3 || hostport[n - 1] != ']') {
+				snprintf(err, errlen, "invalid IPv6 host in DSN");
+				goto out;
+			}
+			out->host = ap_xstrndup(hostport + 1, n - 2);
+		} else
+			out->host = ap_xstrdup(hostport);
+	}
+	q = strchr(slash + 1, '?');
+	out->dbname = q ? ap_xstrndup(slash + 1, (size_t)(q - slash - 1)) : ap_xstrdup(slash + 1);
+	if (!pct_decode(out->dbname) || !ident_ok(out->dbname, strlen(out->dbname))) {
+		snprintf(err, errlen, "invalid database name in DSN");
+		goto out;
+	}
+	if (q != NULL) {
+		char *params = ap_xstrdup(q + 1), *save = NULL, *kv;
+		struct ap_buf other = { 0 };
+
+		for (kv = strtok_r(params, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+			if (strncmp(kv, "socket=", 7) == 0 || strncmp(kv, "host=", 5) == 0) {
+				char *v = ap_xstrdup(strchr(kv, '=') + 1);
+
+				if (!pct_decode(v) || v[0] != '/') {
+					free(v);
+					free(params);
+					ap_buf_free(&other);
+					snprintf(err, errlen, "socket must be an absolute path");
+					goto out;
+				}
+				free(out->socket);
+				out->socket = v;
+			} else {
+				if (other.len)
+					ap_buf_putc(&other, '&');
+				ap_buf_puts(&other, kv);
+			}
+		}
+		free(params);
+		if (other.len)
+			out->params = ap_xstrdup(other.data);
+		ap_buf_free(&other);
+	}
+	/* postgresql://user@%2Frun%2Fpostgresql/db: a unix socket directory as host */
+	if (out->host && !pct_decode(out->host)) {
+		snprintf(err, errlen, "invalid host in DSN");
+		goto out;
+	}
+	if (out->host && out->host[0] == '/') {
+		free(out->socket);
+		out->socket = out->host;
+		out->host = ap_xstrdup("");
+	}
+	if ((out->host == NULL || out->host[0] == '\0') && out->socket == NULL) {
+		snprintf(err, errlen, "DSN needs a host or a socket");
+		goto out;
+	}
+	rc = AP_DB_OK;
+out:
+	free(hostport);
+	if (rc != AP_DB_OK)
+		ap_db_dsn_free(out);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- SQL text helpers */
+
+/* Walk sql calling fn at every '?' outside quotes and comments. */
+static int
+scan_params(const char *sql, void (*fn)(void *ctx, size_t pos), void *ctx)
+{
+	int n = 0;
+	char q = 0;
+
+	for (size_t i = 0; sql[i]; i++) {
+		char c = sql[i];
+
+		if (q) {
+			if (c == q) {
+				if (sql[i + 1] == q) /* doubled quote */
+					i++;
+				else
+					q = 0;
+			}
+			continue;
+		}
+		if (c == '\'' || c == '"' || c == '`')
+			q = c;
+		else if (c == '-' && sql[i + 1] == '-') {
+			while (sql[i + 1] && sql[i + 1] != '\n')
+				i++;
+		} else if (c == '?') {
+			if (fn)
+				fn(ctx, i);
+			n++;
+		}
+	}
+	return n;
+}
+
+int
+ap_db_count_params(const char *sql)
+{
+	return scan_params(sql, NULL, NULL);
+}
+
+struct rewrite {
+	const char *sql;
+	size_t last;
+	int n;
+	struct ap_buf out;
+};
+
+static void
+rewrite_one(void *p, size_t pos)
+{
+	struct rewrite *r = p;
+
+	ap_buf_append(&r->out, r->sql + r->last, pos - r->last);
+	ap_buf_printf(&r->out, "$%d", ++r->n);
+	r->last = pos + 1;
+}
+
+char *
+ap_db_rewrite_params_pg(const char *sql)
+{
+	struct rewrite r = { sql, 0, 0, { 0 } };
+
+	scan_params(sql, rewrite_one, &r);
+	ap_buf_puts(&r.out, sql + r.last);
+	return r.out.data ? r.out.data : ap_xstrdup("");
+}
+
+enum ap_db_rc
+ap_db_script_each(struct ap_db *db, const char *sql,
+    enum ap_db_rc (*fn)(struct ap_db *db, const char *stmt))
+{
+	struct ap_buf cur = { 0 };
+	const char *line = sql;
+	enum ap_db_rc rc = AP_DB_OK;
+
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		size_t t = len;
+
+		while (t > 0 && (line[t - 1] == ' ' || line[t - 1] == '\t' || line[t - 1] == '\r'))
+			t--;
+		ap_buf_append(&cur, line, len);
+		ap_buf_putc(&cur, '\n');
+		if (t > 0 && line[t - 1] == ';') {
+			/* drop the final ';' */
+			char *semi = strrchr(cur.data, ';');
+
+			*semi = '\0';
+			if (strspn(cur.data, " \t\r\n") != strlen(cur.data)) {
+				rc = fn(db, cur.data);
+				if (rc < 0)
+					goto out;
+			}
+			ap_buf_reset(&cur);
+		}
+		line += len + (nl ? 1 : 0);
+	}
+	if (cur.len && strspn(cur.data, " \t\r\n") != cur.len) {
+		/* Allow comments-only tails; anything else needs a ';'. */
+		const char *p = cur.data;
+		bool only_comments = true;
+
+		while (*p) {
+			p += strspn(p, " \t\r\n");
+			if (*p == '\0')
+				break;
+			if (strncmp(p, "--", 2) != 0) {
+				only_comments = false;
+				break;
+			}
+			p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p);
+		}
+		if (!only_comments)
+			rc = fn(db, cur.data);
+	}
+out:
+	ap_buf_free(&cur);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- connections */
+
+enum ap_db_rc
+ap_db_open(const struct ap_db_opts *o, struct ap_db **out)
+{
+	struct ap_db_dsn dsn;
+	const struct ap_db_driver *drv;
+	struct ap_db *db;
+	char err[256];
+	enum ap_db_rc rc;
+
+	*out = NULL;
+	if (ap_db_dsn_parse(o->dsn, &dsn, err, sizeof(err)) != AP_DB_OK) {
+		AP_WARN("db.dsn: %s", err);
+		return AP_DB_EINVAL;
+	}
+	drv = driver_for(dsn.backend);
+	db = ap_xcalloc(1, drv->db_size);
+	db->drv = drv;
+	db->dsn = dsn;
+	db->password = o->password ? ap_xstrdup(o->password) : NULL;
+	db->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 5000;
+	db->query_timeout_ms = o->query_timeout_ms > 0 ? o->query_timeout_ms : 10000;
+	*out = db;
+	rc = drv->connect(db);
+	if (rc == AP_DB_OK) {
+		db->connected = true;
+		db->generation++;
+		db->errmsg[0] = '\0';
+	}
+	return rc;
+}
+
+void
+ap_db_close(struct ap_db *db)
+{
+	if (db == NULL)
+		return;
+	while (db->stmts)
+		ap_db_finalize(db->stmts);
+	if (db->connected)
+		db->drv->disconnect(db);
+	ap_db_dsn_free(&db->dsn);
+	if (db->password) {
+		explicit_bzero(db->password, strlen(db->password));
+		free(db->password);
+	}
+	free(db);
+}
+
+enum ap_db_backend
+ap_db_backend(const struct ap_db *db)
+{
+	return db->drv->backend;
+}
+
+const char *
+ap_db_errmsg(const struct ap_db *db)
+{
+	return db ? db->errmsg : "";
+}
+
+bool
+ap_db_connected(const struct ap_db *db)
+{
+	return db != NULL && db->connected;
+}
+
+static enum ap_db_rc
+reconnect(struct ap_db *db)
+{
+	enum ap_db_rc rc;
+
+	if (db->connected)
+		db->drv->disconnect(db);
+	db->connected = false;
+	db->in_tx = false;
+	rc = db->drv->connect(db);
+	if (rc == AP_DB_OK) {
+		db->connected = true;
+		db->generation++;
+		AP_INFO("reconnected to the %s database", ap_db_backend_name(db->drv->backend));
+	}
+	return rc;
+}
+
+/* Make sure st is prepared on the current connection. */
+static enum ap_db_rc
+ensure_prepared(struct ap_db_stmt *st)
+{
+	struct ap_db *db = st->db;
+	enum ap_db_rc rc;
+
+	if (!db->connected) {
+		rc = reconnect(db);
+		if (rc != AP_DB_OK)
+			return rc;
+	}
+	if (st->generation == db->generation)
+		return AP_DB_OK;
+	rc = db->drv->prepare(st);
+	if (rc == AP_DB_OK)
+		st->generation = db->generation;
+	return rc;
+}
+
+enum ap_db_rc
+ap_db_ping(struct ap_db *db)
+{
+	int64_t one = 0;
+
+	return ap_db_query_int64(db, "SELECT 1", &one);
+}
+
+/* ---------------------------------------------------------------- statements */
+
+static enum ap_db_rc
+prepare(struct ap_db *db, const char *sql, const char *id_column, struct ap_db_stmt **out)
+{
+	struct ap_db_stmt *st;
+	enum ap_db_rc rc = AP_DB_OK;
+
+	*out = NULL;
+	st = ap_xcalloc(1, db->drv->stmt_size);
+	st->db = db;
+	st->sql = ap_xstrdup(sql);
+	st->id_column = id_column ? ap_xstrdup(id_column) : NULL;
+	st->nparams = ap_db_count_params(sql);
+	st->binds = ap_xcalloc((size_t)st->nparams + 1, sizeof(*st->binds));
+	st->next = db->stmts;
+	if (db->stmts)
+		db->stmts->prev = st;
+	db->stmts = st;
+	if (db->connected) {
+		rc = db->drv->prepare(st);
+		if (rc == AP_DB_ECONN && !db->in_tx && reconnect(db) == AP_DB_OK)
+			rc = db->drv->prepare(st);
+		if (rc == AP_DB_OK)
+			st->generation = db->generation;
+	}
+	if (rc != AP_DB_OK && rc != AP_DB_ECONN) {
+		/* A statement that can never run (syntax) is an error now. */
+		ap_db_finalize(st);
+		return rc;
+	}
+	*out = st;
+	return AP_DB_OK;
+}
+
+enum ap_db_rc
+ap_db_prepare(struct ap_db *db, const char *sql, struct ap_db_stmt **out)
+{
+	return prepare(db, sql, NULL, out);
+}
+
+enum ap_db_rc
+ap_db_prepare_insert(struct ap_db *db, const char *sql, const char *id_column,
+    struct ap_db_stmt **out)
+{
+	if (id_column == NULL || !ident_ok(id_column, strlen(id_column))) {
+		*out = NULL;
+		return ap_db_set_error(db, AP_DB_EINVAL, "invalid id column");
+	}
+	return prepare(db, sql, id_column, out);
+}
+
+static void
+bind_clear(struct ap_db_bind *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+void
+ap_db_finalize(struct ap_db_stmt *st)
+{
+	struct ap_db *db;
+
+	if (st == NULL)
+		return;
+	db = st->db;
+	if (st->generation == db->generation && db->connected)
+		db->drv->finalize(st);
+	for (int i = 0; i < st->nparams; i++)
+		bind_clear(&st->binds[i]);
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		db->stmts = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+	free(st->binds);
+	free(st->sql);
+	free(st->id_column);
+	free(st);
+}
+
+static struct ap_db_bind *
+bind_slot(struct ap_db_stmt *st, int idx)
+{
+	if (st == NULL || idx < 1 || idx > st->nparams) {
+		if (st)
+			ap_db_set_error(st->db, AP_DB_EINVAL, "bind index %d out of range 1..%d", idx,
+			    st->nparams);
+		return NULL;
+	}
+	bind_clear(&st->binds[idx - 1]);
+	return &st->binds[idx - 1];
+}
+
+enum ap_db_rc
+ap_db_bind_int64(struct ap_db_stmt *st, int idx, int64_t v)
+{
+	struct ap_db_bind *b = bind_slot(st, idx);
+
+	if (b == NULL)
+		return AP_DB_EINVAL;
+	b->type = AP_DB_T_INT;
+	b->i = v;
+	return AP_DB_OK;
+}
+
+enum ap_db_rc
+ap_db_bind_double(struct ap_db_stmt *st, int idx, double v)
+{
+	struct ap_db_bind *b = bind_slot(st, idx);
+
+	if (b == NULL)
+		return AP_DB_EINVAL;
+	b->type = AP_DB_T_DOUBLE;
+	b->d = v;
+	return AP_DB_OK;
+}
+
+enum ap_db_rc
+ap_db_bind_text(struct ap_db_stmt *st, int idx, const char *s, ssize_t len)
+{
+	struct ap_db_bind *b = bind_slot(st, idx);
+	size_t n;
+
+	if (b == NULL)
+		return AP_DB_EINVAL;
+	if (s == NULL)
+		return AP_DB_OK; /* NULL text binds SQL NULL */
+	n = len < 0 ? strlen(s) : (size_t)len;
+	b->type = AP_DB_T_TEXT;
+	b->p = ap_xmalloc(n + 1);
+	memcpy(b->p, s, n);
+	b->p[n] = '\0';
+	b->len = n;
+	return AP_DB_OK;
+}
+
+enum ap_db_rc
+ap_db_bind_blob(struct ap_db_stmt *st, int idx, const void *p, size_t len)
+{
+	struct ap_db_bind *b = bind_slot(st, idx);
+
+	if (b == NULL)
+		return AP_DB_EINVAL;
+	b->type = AP_DB_T_BLOB;
+	b->p = ap_xmalloc(len + 1);
+	if (len)
+		memcpy(b->p, p, len);
+	b->p[len] = '\0';
+	b->len = len;
+	return AP_DB_OK;
+}
+
+enum ap_db_rc
+ap_db_bind_null(struct ap_db_stmt *st, int idx)
+{
+	return bind_slot(st, idx) ? AP_DB_OK : AP_DB_EINVAL;
+}
+
+enum ap_db_rc
+ap_db_step(struct ap_db_stmt *st)
+{
+	struct ap_db *db = st->db;
+	bool first = !st->executed;
+	enum ap_db_rc rc;
+
+	if (first) {
+		rc = ensure_prepared(st);
+		if (rc != AP_DB_OK)
+			return rc;
+		st->changes = 0;
+		st->last_id = 0;
+	}
+	st->executed = true;
+	rc = db->drv->step(st);
+	if (rc == AP_DB_ECONN && first && !db->in_tx) {
+		/* Once, transparently: the server restarted or dropped us. */
+		AP_WARN("lost the %s connection (%s); reconnecting once",
+		    ap_db_backend_name(db->drv->backend), db->errmsg);
+		db->drv->reset(st);
+		if (reconnect(db) != AP_DB_OK)
+			return AP_DB_ECONN;
+		rc = ensure_prepared(st);
+		if (rc != AP_DB_OK)
+			return rc;
+		rc = db->drv->step(st);
+	}
+	if (rc == AP_DB_ECONN) {
+		db->drv->disconnect(db);
+		db->connected = false;
+		db->in_tx = false;
+	}
+	return rc;
+}
+
+enum ap_db_rc
+ap_db_reset(struct ap_db_stmt *st)
+{
+	if (st->executed && st->generation == st->db->generation && st->db->connected)
+		st->db->drv->reset(st);
+	st->executed = false;
+	return AP_DB_OK;
+}
+
+int
+ap_db_col_count(struct ap_db_stmt *st)
+{
+	return st->db->drv->col_count(st);
+}
+
+enum ap_db_type
+ap_db_col_type(struct ap_db_stmt *st, int col)
+{
+	return st->db->drv->col_type(st, col);
+}
+
+bool
+ap_db_col_is_null(struct ap_db_stmt *st, int col)
+{
+	return st->db->drv->col_type(st, col) == AP_DB_T_NULL;
+}
+
+int64_t
+ap_db_col_int64(struct ap_db_stmt *st, int col)
+{
+	return st->db->drv->col_int64(st, col);
+}
+
+double
+ap_db_col_double(struct ap_db_stmt *st, int col)
+{
+	return st->db->drv->col_double(st, col);
+}
+
+const char *
+ap_db_col_text(struct ap_db_stmt *st, int col, size_t *len)
+{
+	return st->db->drv->col_text(st, col, len);
+}
+
+const void *
+ap_db_col_blob(struct ap_db_stmt *st, int col, size_t *len)
+{
+	return st->db->drv->col_blob(st, col, len);
+}
+
+const char *
+ap_db_col_name(struct ap_db_stmt *st, int col)
+{
+	return st->db->drv->col_name(st, col);
+}
+
+int64_t
+ap_db_changes(struct ap_db_stmt *st)
+{
+	return st->changes;
+}
+
+int64_t
+ap_db_last_insert_id(struct ap_db_stmt *st)
+{
+	return st->last_id;
+}
+
+/* ---------------------------------------------------------------- transactions, helpers */
+
+static enum ap_db_rc
+simple(struct ap_db *db, const char *sql)
+{
+	enum ap_db_rc rc;
+
+	if (!db->connected && (rc = reconnect(db)) != AP_DB_OK)
+		return rc;
+	rc = db->drv->exec_simple(db, sql);
+	if (rc == AP_DB_ECONN) {
+		db->drv->disconnect(db);
+		db->connected = false;
+	}
+	return rc;
+}
+
+enum ap_db_rc
+ap_db_begin(struct ap_db *db)
+{
+	enum ap_db_rc rc;
+
+	if (db->in_tx)
+		return ap_db_set_error(db, AP_DB_EINVAL, "a transaction is already open");
+	rc = simple(db, "BEGIN");
+	if (rc == AP_DB_OK)
+		db->in_tx = true;
+	return rc;
+}
+
+enum ap_db_rc
+ap_db_commit(struct ap_db *db)
+{
+	enum ap_db_rc rc;
+
+	if (!db->in_tx)
+		return ap_db_set_error(db, AP_DB_EINVAL, "no transaction is open");
+	rc = simple(db, "COMMIT");
+	db->in_tx = false;
+	return rc;
+}
+
+enum ap_db_rc
+ap_db_rollback(struct ap_db *db)
+{
+	enum ap_db_rc rc;
+
+	if (!db->in_tx)
+		return ap_db_set_error(db, AP_DB_EINVAL, "no transaction is open");
+	db->in_tx = false;
+	if (!db->connected)
+		return AP_DB_ECONN; /* the server rolled back when it dropped us */
+	rc = simple(db, "ROLLBACK");
+	return rc;
+}
+
+bool
+ap_db_in_transaction(const struct ap_db *db)
+{
+	return db->in_tx;
+}
+
+enum ap_db_rc
+ap_db_exec_script(struct ap_db *db, const char *sql)
+{
+	enum ap_db_rc rc;
+
+	if (!db->connected && (rc = reconnect(db)) != AP_DB_OK)
+		return rc;
+	return db->drv->exec_script(db, sql);
+}
+
+enum ap_db_rc
+ap_db_exec(struct ap_db *db, const char *sql)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(db, sql, &st);
+
+	if (rc != AP_DB_OK)
+		return rc;
+	do
+		rc = ap_db_step(st);
+	while (rc == AP_DB_ROW);
+	ap_db_finalize(st);
+	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+}
+
+enum ap_db_rc
+ap_db_query_int64(struct ap_db *db, const char *sql, int64_t *out)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(db, sql, &st);
+
+	if (rc != AP_DB_OK)
+		return rc;
+	rc = ap_db_step(st);
+	if (rc == AP_DB_ROW) {
+		*out = ap_db_col_int64(st, 0);
+		rc = AP_DB_OK;
+	} else if (rc == AP_DB_DONE)
+		rc = AP_DB_ENOTFOUND;
+	ap_db_finalize(st);
+	return rc;
+}

@@ -1,0 +1,313 @@
+/*
+ * db_sqlite.c — the SQLite driver (db_int.h): WAL, busy timeout, foreign
+ * keys, and a per-statement deadline through the progress handler.
+ */
+#include <sqlite3.h>
+#include <string.h>
+
+#include "aapanel/log.h"
+#include "db_int.h"
+
+struct sq_db {
+	struct ap_db base;
+	sqlite3 *h;
+	uint64_t deadline_ms; /* 0 = none; checked by the progress handler */
+	bool timed_out;
+};
+
+struct sq_stmt {
+	struct ap_db_stmt base;
+	sqlite3_stmt *h;
+	bool row;  /* a row is current */
+};
+
+static enum ap_db_rc
+map_error(struct sq_db *db, int code)
+{
+	int primary = code & 0xff;
+	enum ap_db_rc rc;
+
+	if (primary == SQLITE_CONSTRAINT)
+		rc = AP_DB_ECONSTRAINT;
+	else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED ||
+	    (primary == SQLITE_INTERRUPT && db->timed_out))
+		rc = AP_DB_ETIMEOUT;
+	else if (primary == SQLITE_CANTOPEN || primary == SQLITE_NOTADB)
+		rc = AP_DB_ECONN;
+	else
+		rc = AP_DB_EOTHER;
+	return ap_db_set_error(&db->base, rc, "%s", db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(code));
+}
+
+/* Abort a statement that runs past the query timeout. */
+static int
+progress(void *p)
+{
+	struct sq_db *db = p;
+
+	if (db->deadline_ms && ap_now_ms() > db->deadline_ms) {
+		db->timed_out = true;
+		return 1;
+	}
+	return 0;
+}
+
+static enum ap_db_rc
+sq_connect(struct ap_db *base)
+{
+	struct sq_db *db = (struct sq_db *)base;
+	static const char *const pragmas[] = {
+		"PRAGMA journal_mode=WAL",
+		"PRAGMA foreign_keys=ON",
+		"PRAGMA synchronous=NORMAL",
+	};
+	int rc;
+
+	rc = sqlite3_open_v2(base->dsn.path, &db->h,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		enum ap_db_rc r = ap_db_set_error(base, AP_DB_ECONN, "%s: %s", base->dsn.path,
+		    db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		sqlite3_close(db->h);
+		db->h = NULL;
+		return r;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, base->query_timeout_ms);
+	sqlite3_progress_handler(db->h, 1000, progress, db);
+	for (size_t i = 0; i < AP_NELEM(pragmas); i++) {
+		rc = sqlite3_exec(db->h, pragmas[i], NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			enum ap_db_rc r = map_error(db, rc);
+			sqlite3_close(db->h);
+			db->h = NULL;
+			return r == AP_DB_ETIMEOUT ? r : AP_DB_ECONN;
+		}
+	}
+	return AP_DB_OK;
+}
+
+static void
+sq_disconnect(struct ap_db *base)
+{
+	struct sq_db *db = (struct sq_db *)base;
+
+	for (struct ap_db_stmt *s = base->stmts; s; s = s->next) {
+		struct sq_stmt *st = (struct sq_stmt *)s;
+
+		sqlite3_finalize(st->h);
+		st->h = NULL;
+		st->row = false;
+		s->generation = 0;
+	}
+	sqlite3_close(db->h);
+	db->h = NULL;
+}
+
+static enum ap_db_rc
+sq_prepare(struct ap_db_stmt *s)
+{
+	struct sq_stmt *st = (struct sq_stmt *)s;
+	struct sq_db *db = (struct sq_db *)s->db;
+	int rc;
+
+	sqlite3_finalize(st->h);
+	st->h = NULL;
+	rc = sqlite3_prepare_v3(db->h, s->sql, -1, SQLITE_PREPARE_PERSISTENT, &st->h, NULL);
+	if (rc != SQLITE_OK)
+		return map_error(db, rc);
+	return AP_DB_OK;
+}
+
+static void
+sq_finalize(struct ap_db_stmt *s)
+{
+	struct sq_stmt *st = (struct sq_stmt *)s;
+
+	sqlite3_finalize(st->h);
+	st->h = NULL;
+}
+
+static enum ap_db_rc
+apply_binds(struct sq_db *db, struct sq_stmt *st)
+{
+	struct ap_db_stmt *s = &st->base;
+	int rc = SQLITE_OK;
+
+	for (int i = 0; i < s->nparams && rc == SQLITE_OK; i++) {
+		const struct ap_db_bind *b = &s->binds[i];
+
+		switch (b->type) {
+		case AP_DB_T_NULL: rc = sqlite3_bind_null(st->h, i + 1); break;
+		case AP_DB_T_INT: rc = sqlite3_bind_int64(st->h, i + 1, b->i); break;
+		case AP_DB_T_DOUBLE: rc = sqlite3_bind_double(st->h, i + 1, b->d); break;
+		case AP_DB_T_TEXT:
+			rc = sqlite3_bind_text64(st->h, i + 1, b->p, b->len, SQLITE_STATIC, SQLITE_UTF8);
+			break;
+		case AP_DB_T_BLOB:
+			rc = sqlite3_bind_blob64(st->h, i + 1, b->p, b->len, SQLITE_STATIC);
+			break;
+		}
+	}
+	return rc == SQLITE_OK ? AP_DB_OK : map_error(db, rc);
+}
+
+static enum ap_db_rc
+sq_step(struct ap_db_stmt *s)
+{
+	struct sq_stmt *st = (struct sq_stmt *)s;
+	struct sq_db *db = (struct sq_db *)s->db;
+	enum ap_db_rc r;
+	int rc;
+
+	if (!st->row && sqlite3_stmt_busy(st->h) == 0) {
+		sqlite3_reset(st->h);
+		r = apply_binds(db, st);
+		if (r != AP_DB_OK)
+			return r;
+	}
+	db->timed_out = false;
+	db->deadline_ms = ap_now_ms() + (uint64_t)s->db->query_timeout_ms;
+	rc = sqlite3_step(st->h);
+	db->deadline_ms = 0;
+	if (rc == SQLITE_ROW) {
+		st->row = true;
+		return AP_DB_ROW;
+	}
+	st->row = false;
+	if (rc == SQLITE_DONE) {
+		s->changes = sqlite3_changes64(db->h);
+		s->last_id = sqlite3_last_insert_rowid(db->h);
+		return AP_DB_DONE;
+	}
+	r = map_error(db, rc);
+	sqlite3_reset(st->h);
+	return r;
+}
+
+static void
+sq_reset(struct ap_db_stmt *s)
+{
+	struct sq_stmt *st = (struct sq_stmt *)s;
+
+	if (st->h)
+		sqlite3_reset(st->h);
+	st->row = false;
+}
+
+static int
+sq_col_count(struct ap_db_stmt *s)
+{
+	return sqlite3_column_count(((struct sq_stmt *)s)->h);
+}
+
+static enum ap_db_type
+sq_col_type(struct ap_db_stmt *s, int col)
+{
+	switch (sqlite3_column_type(((struct sq_stmt *)s)->h, col)) {
+	case SQLITE_INTEGER: return AP_DB_T_INT;
+	case SQLITE_FLOAT: return AP_DB_T_DOUBLE;
+	case SQLITE_TEXT: return AP_DB_T_TEXT;
+	case SQLITE_BLOB: return AP_DB_T_BLOB;
+	default: return AP_DB_T_NULL;
+	}
+}
+
+static int64_t
+sq_col_int64(struct ap_db_stmt *s, int col)
+{
+	return sqlite3_column_int64(((struct sq_stmt *)s)->h, col);
+}
+
+static double
+sq_col_double(struct ap_db_stmt *s, int col)
+{
+	return sqlite3_column_double(((struct sq_stmt *)s)->h, col);
+}
+
+static const char *
+sq_col_text(struct ap_db_stmt *s, int col, size_t *len)
+{
+	sqlite3_stmt *h = ((struct sq_stmt *)s)->h;
+	const char *t;
+
+	if (sqlite3_column_type(h, col) == SQLITE_NULL) {
+		if (len)
+			*len = 0;
+		return NULL;
+	}
+	t = (const char *)sqlite3_column_text(h, col);
+	if (len)
+		*len = (size_t)sqlite3_column_bytes(h, col);
+	return t ? t : "";
+}
+
+static const void *
+sq_col_blob(struct ap_db_stmt *s, int col, size_t *len)
+{
+	sqlite3_stmt *h = ((struct sq_stmt *)s)->h;
+	const void *p;
+
+	if (sqlite3_column_type(h, col) == SQLITE_NULL) {
+		if (len)
+			*len = 0;
+		return NULL;
+	}
+	p = sqlite3_column_blob(h, col);
+	if (len)
+		*len = (size_t)sqlite3_column_bytes(h, col);
+	return p ? p : "";
+}
+
+static const char *
+sq_col_name(struct ap_db_stmt *s, int col)
+{
+	return sqlite3_column_name(((struct sq_stmt *)s)->h, col);
+}
+
+static enum ap_db_rc
+sq_exec_simple(struct ap_db *base, const char *sql)
+{
+	struct sq_db *db = (struct sq_db *)base;
+	int rc;
+
+	/* BEGIN IMMEDIATE: take the write lock up front so a busy database
+	 * fails at BEGIN (after the busy timeout), not halfway through. */
+	if (strcmp(sql, "BEGIN") == 0)
+		sql = "BEGIN IMMEDIATE";
+	db->timed_out = false;
+	db->deadline_ms = ap_now_ms() + (uint64_t)base->query_timeout_ms;
+	rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	db->deadline_ms = 0;
+	return rc == SQLITE_OK ? AP_DB_OK : map_error(db, rc);
+}
+
+static enum ap_db_rc
+sq_exec_script(struct ap_db *base, const char *sql)
+{
+	struct sq_db *db = (struct sq_db *)base;
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? AP_DB_OK : map_error(db, rc);
+}
+
+const struct ap_db_driver ap_db_sqlite_driver = {
+	.backend = AP_DB_SQLITE,
+	.db_size = sizeof(struct sq_db),
+	.stmt_size = sizeof(struct sq_stmt),
+	.connect = sq_connect,
+	.disconnect = sq_disconnect,
+	.prepare = sq_prepare,
+	.finalize = sq_finalize,
+	.step = sq_step,
+	.reset = sq_reset,
+	.col_count = sq_col_count,
+	.col_type = sq_col_type,
+	.col_int64 = sq_col_int64,
+	.col_double = sq_col_double,
+	.col_text = sq_col_text,
+	.col_blob = sq_col_blob,
+	.col_name = sq_col_name,
+	.exec_simple = sq_exec_simple,
+	.exec_script = sq_exec_script,
+};

@@ -1,0 +1,231 @@
+/* migrate.c — schema migrations (see migrate.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "aapanel/log.h"
+#include "aapanel/migrate.h"
+
+const char *
+ap_migrate_dialect(enum ap_db_backend b)
+{
+	static const char *const d[AP_DB__MAX] = { "sqlite", "mysql", "postgresql" };
+
+	return (unsigned)b < AP_DB__MAX ? d[b] : "unknown";
+}
+
+void
+ap_migrations_free(struct ap_migrations *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i].name);
+		free(m->v[i].file);
+		free(m->v[i].sql);
+	}
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+}
+
+static int
+cmp_version(const void *a, const void *b)
+{
+	const struct ap_migration *x = a, *y = b;
+
+	return (x->version > y->version) - (x->version < y->version);
+}
+
+static char *
+read_file(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "re");
+	struct ap_buf b = { 0 };
+	char chunk[8192];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len <= max)
+		ap_buf_append(&b, chunk, n);
+	fclose(f);
+	if (b.len > max) {
+		ap_buf_free(&b);
+		errno = EFBIG;
+		return NULL;
+	}
+	return b.data ? b.data : ap_xstrdup("");
+}
+
+/* "0001_initial.sql" → version 1, name "initial"; false when not a migration name. */
+static bool
+parse_name(const char *fn, int *version, char **name)
+{
+	size_t n = strlen(fn), i;
+	long long v;
+	const char *e;
+	char num[5];
+
+	if (n < 10 || strcmp(fn + n - 4, ".sql") != 0 || fn[4] != '_')
+		return false;
+	memcpy(num, fn, 4);
+	num[4] = '\0';
+	if (!ap_strtonum(num, 1, 9999, &v, &e))
+		return false;
+	for (i = 5; i < n - 4; i++)
+		if (!((fn[i] >= 'a' && fn[i] <= 'z') || (fn[i] >= '0' && fn[i] <= '9') || fn[i] == '_'))
+			return false;
+	*version = (int)v;
+	*name = ap_xstrndup(fn + 5, n - 9);
+	return true;
+}
+
+enum ap_err
+ap_migrate_load(const char *sql_dir, enum ap_db_backend b, struct ap_migrations *out,
+    char *err, size_t errlen)
+{
+	char *dir = ap_xasprintf("%s/%s", sql_dir, ap_migrate_dialect(b));
+	struct dirent *e;
+	enum ap_err rc = AP_ERR_IO;
+	DIR *d;
+
+	memset(out, 0, sizeof(*out));
+	d = opendir(dir);
+	if (d == NULL) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		free(dir);
+		return AP_ERR_IO;
+	}
+	while ((e = readdir(d)) != NULL) {
+		struct ap_migration m = { 0 };
+
+		if (e->d_name[0] == '.' || strcmp(e->d_name, "README.md") == 0)
+			continue;
+		if (!parse_name(e->d_name, &m.version, &m.name)) {
+			snprintf(err, errlen, "%s/%s: not a migration name (NNNN_name.sql)", dir, e->d_name);
+			rc = AP_ERR_PARSE;
+			goto out;
+		}
+		m.file = ap_xasprintf("%s/%s", dir, e->d_name);
+		m.sql = read_file(m.file, 4u << 20);
+		if (m.sql == NULL) {
+			snprintf(err, errlen, "%s: %s", m.file, strerror(errno));
+			free(m.name);
+			free(m.file);
+			goto out;
+		}
+		out->v = ap_xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+		out->v[out->n++] = m;
+	}
+	qsort(out->v, out->n, sizeof(*out->v), cmp_version);
+	for (size_t i = 1; i < out->n; i++) {
+		if (out->v[i].version == out->v[i - 1].version) {
+			snprintf(err, errlen, "%s: version %04d is used twice", out->v[i].file, out->v[i].version);
+			rc = AP_ERR_PARSE;
+			goto out;
+		}
+	}
+	rc = AP_OK;
+out:
+	closedir(d);
+	free(dir);
+	if (rc != AP_OK)
+		ap_migrations_free(out);
+	return rc;
+}
+
+static const char *const create_table[AP_DB__MAX] = {
+	[AP_DB_SQLITE] = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+			 "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+	[AP_DB_MYSQL] = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT NOT NULL PRIMARY KEY, "
+			"name VARCHAR(255) NOT NULL, applied_at BIGINT NOT NULL) ENGINE=InnoDB "
+			"DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+	[AP_DB_PGSQL] = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
+			"name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+};
+
+enum ap_db_rc
+ap_migrate_status(struct ap_db *db, struct ap_migrations *m, size_t *pending)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc;
+
+	*pending = 0;
+	rc = ap_db_exec(db, create_table[ap_db_backend(db)]);
+	if (rc != AP_DB_OK)
+		return rc;
+	for (size_t i = 0; i < m->n; i++)
+		m->v[i].applied = false;
+	rc = ap_db_prepare(db, "SELECT version, applied_at FROM schema_migrations ORDER BY version", &st);
+	if (rc != AP_DB_OK)
+		return rc;
+	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
+		int64_t v = ap_db_col_int64(st, 0);
+
+		for (size_t i = 0; i < m->n; i++) {
+			if (m->v[i].version == v) {
+				m->v[i].applied = true;
+				m->v[i].applied_at = ap_db_col_int64(st, 1);
+			}
+		}
+	}
+	ap_db_finalize(st);
+	if (rc != AP_DB_DONE)
+		return rc;
+	for (size_t i = 0; i < m->n; i++)
+		if (!m->v[i].applied)
+			(*pending)++;
+	return AP_DB_OK;
+}
+
+enum ap_db_rc
+ap_migrate_apply(struct ap_db *db, struct ap_migrations *m, size_t *applied, char *err,
+    size_t errlen)
+{
+	size_t pending;
+	enum ap_db_rc rc;
+
+	*applied = 0;
+	rc = ap_migrate_status(db, m, &pending);
+	if (rc != AP_DB_OK) {
+		snprintf(err, errlen, "schema_migrations: %s", ap_db_errmsg(db));
+		return rc;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		struct ap_migration *mg = &m->v[i];
+		struct ap_db_stmt *st = NULL;
+
+		if (mg->applied)
+			continue;
+		rc = ap_db_begin(db);
+		if (rc == AP_DB_OK)
+			rc = ap_db_exec_script(db, mg->sql);
+		if (rc == AP_DB_OK)
+			rc = ap_db_prepare(db, "INSERT INTO schema_migrations (version, name, applied_at) "
+					      "VALUES (?, ?, ?)", &st);
+		if (rc == AP_DB_OK) {
+			ap_db_bind_int64(st, 1, mg->version);
+			ap_db_bind_text(st, 2, mg->name, -1);
+			ap_db_bind_int64(st, 3, (int64_t)time(NULL));
+			rc = ap_db_step(st);
+			if (rc == AP_DB_DONE)
+				rc = AP_DB_OK;
+		}
+		ap_db_finalize(st);
+		if (rc == AP_DB_OK)
+			rc = ap_db_commit(db);
+		if (rc != AP_DB_OK) {
+			snprintf(err, errlen, "%04d_%s: %s", mg->version, mg->name, ap_db_errmsg(db));
+			if (ap_db_in_transaction(db))
+				ap_db_rollback(db);
+			return rc;
+		}
+		mg->applied = true;
+		(*applied)++;
+		AP_INFO("applied migration %04d_%s", mg->version, mg->name);
+	}
+	return AP_DB_OK;
+}
