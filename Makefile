@@ -38,6 +38,7 @@ MAIN_OBJ := $(BUILD)/obj/src/main.o
 LIB      := $(BUILD)/libaapanel.a
 BIN      := $(BUILD)/aapanel
 BARE     := $(BUILD)/bench-bare
+DBBENCH  := $(BUILD)/bench-db
 
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -52,7 +53,7 @@ $(shell mkdir -p $(BUILD) && echo '$(ALL_CFLAGS) $(LDFLAGS_ALL)' | cmp -s - $(FL
 
 .PHONY: all deps run check unit integration bench install uninstall clean help fmt fuzz valgrind
 
-all: $(BIN) $(BARE)
+all: $(BIN) $(BARE) $(DBBENCH)
 
 help:
 	@echo "make            build $(BIN)"
@@ -78,6 +79,9 @@ $(BIN): $(MAIN_OBJ) $(LIB)
 
 $(BARE): $(BUILD)/obj/bench/bare.o
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) -lfcgi
+
+$(DBBENCH): $(BUILD)/obj/bench/dbbench.o $(LIB)
+	$(CC) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)

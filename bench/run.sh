@@ -6,16 +6,22 @@
 # the model, rendered in a loop through the layout; test profile route
 # /_test/table) and the real home page. Prints requests/s and p99 for each
 # and the ratios against the bare responder (target >= 0.80).
+# Then the data layer: per backend (SQLite, MariaDB, PostgreSQL — throwaway
+# servers started here) point-select latency and insert throughput through
+# the API, and the home page (which reads the database) served by a pool on
+# each backend.
 # Environment: BENCH_SECONDS (per run, default 5), BENCH_ROUNDS (default 3),
-# BENCH_CONNS (default 32).
+# BENCH_CONNS (default 32), BENCH_DB=0 to skip the database part.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 secs=${BENCH_SECONDS:-5} rounds=${BENCH_ROUNDS:-3} conns=${BENCH_CONNS:-32}
 T=$(mktemp -d /tmp/aapanel-bench.XXXXXX)
-pool_pid="" bare_pid="" nginx_pid=""
+pool_pid="" bare_pid="" nginx_pid="" my_pid="" pg_pid=""
+. "$src/tests/integration/dbservers.sh"
 cleanup() {
 	[ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2>/dev/null || true
-	[ -n "$pool_pid" ] && kill -TERM "$pool_pid" 2>/dev/null || true
+	for p in $pool_pid $my_pid $pg_pid; do kill -TERM "$p" 2>/dev/null || true; done
+	db_stop_all >/dev/null 2>&1 || true
 	[ -n "$bare_pid" ] && kill -TERM -- "-$bare_pid" 2>/dev/null || kill -TERM "$bare_pid" 2>/dev/null || true
 	wait 2>/dev/null || true
 	rm -rf "$T"
@@ -41,6 +47,7 @@ for _ in $(seq 1 100); do [ -S "$T/var/run/pool.sock" ] && [ -S "$T/var/run/bare
 user_line=""; [ "$(id -u)" -eq 0 ] && user_line="user root root;"
 sed -e "s|@USER_LINE@|$user_line|" -e "s|@PREFIX@|$T/nginx|g" -e "s|@PORT@|$port|g" \
     -e "s|@POOL_SOCK@|$T/var/run/pool.sock|g" -e "s|@BARE_SOCK@|$T/var/run/bare.sock|g" \
+    -e "s|@MY_SOCK@|$T/var/run/my.sock|g" -e "s|@PG_SOCK@|$T/var/run/pg.sock|g" \
     "$src/bench/nginx.conf.in" > "$T/nginx/nginx.conf"
 cp "$src/conf/nginx/fastcgi_params" "$T/nginx/"
 mkdir -p "$T/nginx"/{client_body,proxy,fastcgi,uwsgi,scgi}
@@ -83,3 +90,39 @@ printf '  %-16s %12s %10s\n' target "requests/s" "p99 ms"
 printf '  %-16s %12.0f %10s\n' "static 4 KiB" "$s" "$ps" "bare libfcgi" "$b" "$pb" "list page 4 KiB" "$p" "$pp" "home page" "$h" "$ph"
 awk -v s="$s" -v b="$b" -v p="$p" -v h="$h" 'BEGIN {
 	printf "  ratios: bare/static %.2f   list/bare %.2f   home/bare %.2f   (target: templated page >= 0.80 of bare)\n", b/s, p/b, h/b }'
+
+[ "${BENCH_DB:-1}" = 0 ] && exit 0
+echo
+echo "data layer: through the API (bench-db), and the home page (reads the database) per backend"
+"$src/build/bench-db" "sqlite:$T/var/bench.db" "" 4000
+db_start_mariadb "$T/my" >/dev/null || { echo "bench: MariaDB did not start"; exit 1; }
+db_start_postgres "$T/pg" >/dev/null || { echo "bench: PostgreSQL did not start"; exit 1; }
+"$src/build/bench-db" "$MYSQL_DSN" "$MYSQL_PASSWORD_FILE" 4000
+"$src/build/bench-db" "$PG_DSN" "$PG_PASSWORD_FILE" 4000
+start_pool() { # name dsn pwfile
+	mkdir -p "$T/$1/profiles"
+	cp "$src/conf/aapanel.cfg" "$T/$1/aapanel.cfg"
+	sed -e "s|^server = .*|server = { socket = \"$T/var/run/$1.sock\"; };|" \
+	    -e "s|^db = .*|db = { dsn = \"$2\"; password_file = \"$3\"; };|" \
+	    "$T/conf/profiles/test.cfg" > "$T/$1/profiles/test.cfg"
+	echo "panel = { base_path = \"/$1\"; };" >> "$T/$1/profiles/test.cfg"
+	"$src/build/aapanel" --profile test --config "$T/$1/aapanel.cfg" --root "$src" serve 2>>"$T/pool.log" &
+	eval "${1}_pid=$!"
+	for _ in $(seq 1 100); do [ -S "$T/var/run/$1.sock" ] && break; sleep 0.05; done
+}
+start_pool my "$MYSQL_DSN" "$MYSQL_PASSWORD_FILE"
+start_pool pg "$PG_DSN" "$PG_PASSWORD_FILE"
+for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/pg/" && curl -sf -o /dev/null "http://127.0.0.1:$port/my/" && break; sleep 0.1; done
+for r in $(seq 1 "$rounds"); do
+	run bare2 /bare
+	run home_my /my/
+	run home_pg /pg/
+done
+b2=$(median <<<"${rps[bare2]}") hm=$(median <<<"${rps[home_my]}") hp=$(median <<<"${rps[home_pg]}")
+pm=$(for v in ${p99[home_my]}; do to_ms <<<"$v"; echo; done | median)
+pp2=$(for v in ${p99[home_pg]}; do to_ms <<<"$v"; echo; done | median)
+printf '  %-24s %12s %10s %12s\n' "home page on" "requests/s" "p99 ms" "of bare"
+awk -v b="$b" -v h="$h" -v ph="$ph" -v b2="$b2" -v hm="$hm" -v pm="$pm" -v hp="$hp" -v pp="$pp2" 'BEGIN {
+	printf "  %-24s %12.0f %10s %12.2f (target >= 0.60)\n", "sqlite", h, ph, h/b
+	printf "  %-24s %12.0f %10s %12.2f\n", "mariadb", hm, pm, hm/b2
+	printf "  %-24s %12.0f %10s %12.2f\n", "postgresql", hp, pp, hp/b2 }'

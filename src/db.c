@@ -465,6 +465,7 @@ reconnect(struct ap_db *db)
 	if (rc == AP_DB_OK) {
 		db->connected = true;
 		db->generation++;
+		db->errmsg[0] = '\0';
 		AP_INFO("reconnected to the %s database", ap_db_backend_name(db->drv->backend));
 	}
 	return rc;

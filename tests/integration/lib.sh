@@ -94,3 +94,5 @@ worker_pids() {
 it_summary() { echo "$(basename "$0"): $PASS passed, $FAIL failed"; }
 # jqe FILTER FILE: passes when the filter is true (quietly)
 jqe() { jq -e "$@" >/dev/null; }
+# quiet COMMAND...: run it with its output in $T/quiet.log (shown on failure by the caller's log)
+quiet() { "$@" > "$T/quiet.log" 2>&1; }
