@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aapanel/dbconn.h"
 #include "aapanel/log.h"
@@ -79,7 +80,18 @@ ap_dbconn_open_dsn(const char *dsn, const char *password_file, const struct ap_c
 enum ap_db_rc
 ap_dbconn_open(const struct ap_config *cfg, struct ap_db **out)
 {
-	return ap_dbconn_open_dsn(cfg->db_dsn, cfg->db_password_file, cfg, out);
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	char cred[4096];
+	enum ap_db_rc rc;
+
+	/* No password file configured: a systemd credential may carry it. */
+	if ((cfg->db_password_file == NULL || cfg->db_password_file[0] == '\0') && creds && creds[0]) {
+		snprintf(cred, sizeof(cred), "%s/aapanel-db-password", creds);
+		if (access(cred, R_OK) == 0)
+			return ap_dbconn_open_dsn(cfg->db_dsn, cred, cfg, out);
+	}
+	rc = ap_dbconn_open_dsn(cfg->db_dsn, cfg->db_password_file, cfg, out);
+	return rc;
 }
 
 static bool

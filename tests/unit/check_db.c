@@ -19,8 +19,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -910,8 +910,6 @@ START_TEST(test_insert_ids_increase)
 	int64_t ids[4] = { 0 };
 	char v[16];
 
-	PREPARE_OK(db, "INSERT INTO ct_t (k, v) VALUES (?, ?)", &sel);
-	ap_db_finalize(sel);
 	RC_EQ(db, ap_db_prepare_insert(db, "INSERT INTO ct_t (k, v) VALUES (?, ?)", "id", &ins),
 	    AP_DB_OK);
 	for (int i = 0; i < 4; i++) {
