@@ -264,7 +264,11 @@ out:
 
 /* ---------------------------------------------------------------- SQL text helpers */
 
-/* Walk sql calling fn at every '?' outside quotes and comments. */
+/*
+ * Walk sql calling fn at every '?' outside quotes and comments. SQL text is
+ * the panel's own (constants): it uses doubled quotes, never backslash
+ * escapes, so the same text means the same on every backend.
+ */
 static int
 scan_params(const char *sql, void (*fn)(void *ctx, size_t pos), void *ctx)
 {
@@ -288,6 +292,13 @@ scan_params(const char *sql, void (*fn)(void *ctx, size_t pos), void *ctx)
 		else if (c == '-' && sql[i + 1] == '-') {
 			while (sql[i + 1] && sql[i + 1] != '\n')
 				i++;
+		} else if (c == '/' && sql[i + 1] == '*') {
+			i += 2;
+			while (sql[i] && !(sql[i] == '*' && sql[i + 1] == '/'))
+				i++;
+			if (sql[i] == '\0')
+				break;
+			i++;
 		} else if (c == '?') {
 			if (fn)
 				fn(ctx, i);

@@ -101,7 +101,8 @@ _db_my_launch() {
 	# Not a job: bash reaps it quietly instead of printing "Killed".
 	disown "$MYSQL_PID"
 	export MYSQL_PID
-	for _ in $(seq 1 300); do
+	local end=$((SECONDS + 30))
+	while [ "$SECONDS" -lt "$end" ]; do
 		if ! _db_alive "$MYSQL_PID"; then
 			MYSQL_PID=""
 			return 2
