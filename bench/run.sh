@@ -16,6 +16,7 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 secs=${BENCH_SECONDS:-5} rounds=${BENCH_ROUNDS:-3} conns=${BENCH_CONNS:-32}
 T=$(mktemp -d /tmp/aapanel-bench.XXXXXX)
+chmod 0711 "$T" # PostgreSQL runs as the postgres user and must reach $T/pg
 pool_pid="" bare_pid="" nginx_pid="" my_pid="" pg_pid=""
 . "$src/tests/integration/dbservers.sh"
 cleanup() {

@@ -10,6 +10,8 @@ PACKAGES=(
 	libfcgi-dev libconfig-dev libjson-c-dev libsqlite3-dev libsystemd-dev check
 	# data layer (issue 3)
 	libmariadb-dev libpq-dev mariadb-server postgresql
+	# accounts (issue 4)
+	libargon2-dev liboath-dev libqrencode-dev libssl-dev
 	# the panel at run time and the tests
 	nginx-light curl wrk jq procps sqlite3 iproute2 openssl systemd
 )

@@ -17,18 +17,19 @@ CREATE TABLE users (
 CREATE TABLE sessions (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   id_hash VARCHAR(255) NOT NULL UNIQUE,
-  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  user_id BIGINT NOT NULL,
   csrf_token VARCHAR(255) NOT NULL,
   created_at BIGINT NOT NULL,
   last_seen_at BIGINT NOT NULL,
   expires_at BIGINT NOT NULL,
   addr VARCHAR(255) NOT NULL,
-  user_agent TEXT
+  user_agent TEXT,
+  FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 CREATE INDEX sessions_user ON sessions(user_id);
 CREATE TABLE api_tokens (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  user_id BIGINT NOT NULL,
   name VARCHAR(255) NOT NULL,
   token_hash VARCHAR(255) NOT NULL UNIQUE,
   scope VARCHAR(255) NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
@@ -37,7 +38,8 @@ CREATE TABLE api_tokens (
   expires_at BIGINT,
   last_used_at BIGINT,
   last_used_addr VARCHAR(255),
-  revoked_at BIGINT
+  revoked_at BIGINT,
+  FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 CREATE TABLE audit_log (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -84,10 +86,11 @@ CREATE TABLE managed_databases (
   engine VARCHAR(255) NOT NULL CHECK (engine IN ('mysql', 'postgresql')),
   name VARCHAR(255) NOT NULL,
   owner VARCHAR(255) NOT NULL,
-  site_id BIGINT REFERENCES sites(id) ON DELETE SET NULL,
+  site_id BIGINT,
   charset VARCHAR(255) NOT NULL,
   created_at BIGINT NOT NULL,
-  UNIQUE (engine, name)
+  UNIQUE (engine, name),
+  FOREIGN KEY (site_id) REFERENCES sites(id) ON DELETE SET NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 CREATE TABLE cron_jobs (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
