@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "aapanel/config.h"
+#include "aapanel/netaddr.h"
 #include "aapanel/log.h"
 
 /* A config file larger than this is not a config file. */
@@ -219,6 +220,7 @@ enum vkind {
 	V_PATH_OPT, /* "" or a path, resolved */
 	V_LEVEL,    /* debug | info | warn | error */
 	V_DSN,      /* database DSN */
+	V_CIDRS,    /* "" or a comma-separated list of addresses / networks */
 };
 
 struct key_def {
@@ -284,13 +286,26 @@ static const struct key_def schema[] = {
 	KI("db", "query_timeout", 1, 3600, 10, db_query_timeout),
 
 	KI("nginx", "fastcgi_read_timeout", 2, 7200, 60, nginx_read_timeout),
+
+	KI("session", "idle_timeout", 60, 86400, 1800, session_idle_timeout),
+	KI("session", "absolute_timeout", 300, 604800, 43200, session_absolute_timeout),
+
+	KI("auth", "password_min_length", 8, 128, 12, password_min_length),
+	KI("auth", "argon2_memory_kib", 19456, 1048576, 19456, argon2_memory_kib),
+	KI("auth", "argon2_iterations", 2, 20, 2, argon2_iterations),
+	KI("auth", "argon2_parallelism", 1, 16, 1, argon2_parallelism),
+	KI("auth", "lockout_threshold", 1, 100, 5, lockout_threshold),
+	KI("auth", "max_failures_per_hour", 5, 10000, 100, max_failures_per_hour),
+
+	KS("access", "allow", V_CIDRS, "", access_allow),
+	KS("access", "trusted_proxies", V_CIDRS, "", trusted_proxies),
 };
 
 #define NKEYS AP_NELEM(schema)
 
 static const char *const group_names[] = {
 	"panel", "server", "pool", "limits", "paths", "log", "security", "db",
-	"nginx",
+	"nginx", "session", "auth", "access",
 };
 
 static const char INLINE_SECRET_MSG[] =
@@ -1259,6 +1274,18 @@ check_key(struct loader *ld, size_t k, const config_setting_t *s, bool store)
 			return;
 		}
 		break;
+	case V_CIDRS: {
+		struct ap_cidr *nets = NULL;
+		size_t nn = 0;
+
+		if (!ap_cidr_list_parse(str, &nets, &nn, why, sizeof(why))) {
+			key_problem(ld, k, s,
+			    "'%s' is not an address or network (e.g. 10.0.0.0/8, 2001:db8::/32)", why);
+			return;
+		}
+		free(nets);
+		break;
+	}
 	case V_SOCKET:
 	case V_PATH:
 	case V_DIR:

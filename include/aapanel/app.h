@@ -39,6 +39,15 @@ struct ap_app {
 	int ncpu;
 };
 
+/* The authenticated user of a request (strings in the request arena). */
+struct ap_user {
+	int64_t id;
+	const char *username;
+	const char *role;       /* "admin" | "operator" | "viewer" */
+	bool totp_enabled;
+	const char *language;   /* preferred UI language or NULL */
+};
+
 struct ap_ctx {
 	struct ap_app *app;
 	struct ap_req *req;
@@ -56,6 +65,19 @@ struct ap_ctx {
 	const char *location;       /* redirect target for 3xx */
 	struct ap_req_error err;    /* filled for 4xx answers with a field */
 	bool model_is_body;         /* a status >= 400 still renders the handler's model (healthz) */
+
+	/* Identity, set by the auth layer before the handler runs. */
+	const char *client_addr;    /* REMOTE_ADDR, or the forwarded address from a trusted proxy */
+	struct ap_user *user;       /* NULL when anonymous */
+	int64_t session_id;         /* sessions.id of a cookie session, 0 otherwise */
+	const char *csrf;           /* this session's CSRF token (for forms), NULL otherwise */
+	int64_t token_id;           /* api_tokens.id of a Bearer request, 0 otherwise */
+	const char *token_scope;    /* "read" | "write" | "admin" for Bearer requests */
+	const char *via;            /* "ui" (cookie) or "api" (Bearer) */
+
+	/* AP_ROUTE_RAW routes: the handler writes the body and its type here. */
+	struct ap_buf raw;
+	const char *raw_type;       /* e.g. "text/csv; charset=utf-8" */
 };
 
 /* Routes of the panel (src/pages/routes.c). */
@@ -88,6 +110,14 @@ int ap_ctx_db_down(struct ap_ctx *ctx);
  * backend message with the request id.
  */
 int ap_ctx_db_error(struct ap_ctx *ctx, enum ap_db_rc rc);
+
+/*
+ * Record a state change in the audit log with the request's identity
+ * (user, address, via). before/after are JSON text or NULL; never secrets.
+ * Logs and returns the error when the row cannot be written.
+ */
+enum ap_db_rc ap_ctx_audit(struct ap_ctx *ctx, const char *action, const char *target,
+    const char *outcome, const char *before_json, const char *after_json);
 
 /* Translate msgid into the request's language. Borrowed. */
 const char *ap_ctx_tr(const struct ap_ctx *ctx, const char *msgid);

@@ -102,6 +102,22 @@ struct ap_config {
 
 	/* nginx (values the nginx config templates are filled with) */
 	int nginx_read_timeout;  /* nginx.fastcgi_read_timeout seconds (> request_timeout) */
+
+	/* session */
+	int session_idle_timeout;     /* session.idle_timeout seconds */
+	int session_absolute_timeout; /* session.absolute_timeout seconds */
+
+	/* auth */
+	int password_min_length;   /* auth.password_min_length code points */
+	int argon2_memory_kib;     /* auth.argon2_memory_kib */
+	int argon2_iterations;     /* auth.argon2_iterations */
+	int argon2_parallelism;    /* auth.argon2_parallelism */
+	int lockout_threshold;     /* auth.lockout_threshold: failures before delays start */
+	int max_failures_per_hour; /* auth.max_failures_per_hour per account */
+
+	/* access */
+	char *access_allow;     /* access.allow: "" = everyone, else CIDR list */
+	char *trusted_proxies;  /* access.trusted_proxies: CIDR list */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

@@ -1,0 +1,29 @@
+/*
+ * netaddr.h — IPv4/IPv6 addresses and networks (CIDR), for the access
+ * allowlist, trusted proxies and per-token address limits.
+ */
+#ifndef AAPANEL_NETADDR_H
+#define AAPANEL_NETADDR_H
+
+#include "aapanel/common.h"
+
+struct ap_cidr {
+	int family;             /* AF_INET or AF_INET6 */
+	unsigned char addr[16]; /* network address (masked) */
+	int prefix;             /* 0..32 or 0..128 */
+};
+
+/* Parse "192.0.2.1", "2001:db8::1" (a host: /32 or /128) or "10.0.0.0/8". */
+bool ap_cidr_parse(const char *s, struct ap_cidr *out);
+/*
+ * Parse a comma- or space-separated list; "" is an empty list. On error
+ * returns false and writes the offending item into bad. *out malloc'd.
+ */
+bool ap_cidr_list_parse(const char *s, struct ap_cidr **out, size_t *n, char *bad, size_t badlen);
+/* True when the textual address addr is inside net (IPv4-mapped IPv6 matches IPv4 nets). */
+bool ap_cidr_match(const struct ap_cidr *net, const char *addr);
+bool ap_cidr_list_match(const struct ap_cidr *nets, size_t n, const char *addr);
+/* True when s is a literal IPv4 or IPv6 address. */
+bool ap_addr_valid(const char *s);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * password.h — password hashing (argon2id via libargon2, parameters kept in
+ * the PHC string so they can be raised later) and the password policy.
+ */
+#ifndef AAPANEL_PASSWORD_H
+#define AAPANEL_PASSWORD_H
+
+#include "aapanel/common.h"
+
+struct ap_pw_params {
+	uint32_t m_kib; /* memory in KiB */
+	uint32_t t;     /* iterations */
+	uint32_t p;     /* lanes */
+};
+
+/* OWASP minimum for argon2id: m = 19 MiB, t = 2, p = 1. */
+extern const struct ap_pw_params ap_pw_default;
+
+/*
+ * Hash pw with a fresh 16-byte salt into a PHC string
+ * "$argon2id$v=19$m=19456,t=2,p=1$<salt b64>$<hash b64>" (malloc'd, free()).
+ */
+enum ap_err ap_pw_hash(const char *pw, const struct ap_pw_params *prm, char **out);
+/*
+ * Verify pw against phc in constant time. *rehash (may be NULL) is set when
+ * the stored parameters differ from want, so the caller re-hashes after a
+ * successful login. Malformed phc → false.
+ */
+bool ap_pw_verify(const char *pw, const char *phc, const struct ap_pw_params *want, bool *rehash);
+/* Spend the same time as a verify, for unknown users (no user enumeration by timing). */
+void ap_pw_verify_dummy(const char *pw, const struct ap_pw_params *prm);
+/*
+ * Policy: at least min_len code points, at most 1024 bytes, valid UTF-8, not
+ * the username (case-insensitive) and not in the bundled common list.
+ * NULL when acceptable, else a static reason ("must be at least 12 characters").
+ */
+const char *ap_pw_check_policy(const char *pw, const char *username, size_t min_len);
+/* True when pw (case-insensitive) is in the bundled list of common passwords. */
+bool ap_pw_is_common(const char *pw);
+
+#endif
