@@ -28,6 +28,14 @@ mkdir -p "$var/run" "$var/log" "$var/nginx"
 chmod 0700 "$var"
 
 "$bin" --profile development config check >/dev/null || { "$bin" --profile development config check; exit 1; }
+# First run: no user yet → an admin with a random password, shown once.
+if [ -z "$("$bin" --profile development user list | awk 'NR > 1')" ]; then
+	echo
+	echo "  First start: creating the administrator account."
+	"$bin" --profile development user add admin --role admin --generate-password | sed 's/^/  /'
+	echo "  Sign in as 'admin' with this password; change it under Account."
+	echo
+fi
 "$bin" --profile development serve &
 pool_pid=$!
 for _ in $(seq 1 100); do

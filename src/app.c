@@ -13,6 +13,7 @@
 
 #include "aapanel/app.h"
 #include "aapanel/log.h"
+#include "authmw.h"
 
 /* Same for every response; CSP forbids inline script and style. */
 static const char security_headers[] =
@@ -302,6 +303,16 @@ add_layout_fields(struct ap_ctx *ctx, struct json_object *m)
 		    json_object_new_string(ctx->title ? ctx->title : app->cfg->panel_name));
 	ap_model_add(m, "request_id", json_object_new_string(ctx->request_id));
 	ap_model_add(m, "langs", langs);
+	if (ctx->user != NULL && !json_object_object_get_ex(m, "user", NULL)) {
+		struct json_object *u = json_object_new_object();
+
+		ap_model_add(u, "username", json_object_new_string(ctx->user->username));
+		ap_model_add(u, "role", json_object_new_string(ctx->user->role));
+		ap_model_add(u, "admin", json_object_new_boolean(strcmp(ctx->user->role, "admin") == 0));
+		ap_model_add(m, "user", u);
+	}
+	if (ctx->csrf != NULL && !json_object_object_get_ex(m, "csrf", NULL))
+		ap_model_add(m, "csrf", json_object_new_string(ctx->csrf));
 }
 
 /* Replace the model by an error model for status (field/reason from ctx->err). */
@@ -382,6 +393,14 @@ emit(struct ap_ctx *ctx, const struct out *o, int status, const char *ctype,
 }
 
 static void
+emit_bare_404(struct ap_ctx *ctx, const struct out *o)
+{
+	static const char nf[] = "Not Found\n";
+
+	emit(ctx, o, 404, "text/plain; charset=utf-8", nf, sizeof(nf) - 1);
+}
+
+static void
 render(struct ap_ctx *ctx, const struct out *o, int status, bool is_error)
 {
 	struct ap_buf *body = &resp_body;
@@ -393,6 +412,11 @@ render(struct ap_ctx *ctx, const struct out *o, int status, bool is_error)
 	}
 	if (status == 204) {
 		emit(ctx, o, status, NULL, NULL, 0);
+		return;
+	}
+	if (!is_error && ctx->route && (ctx->route->flags & AP_ROUTE_RAW)) {
+		emit(ctx, o, status, ctx->raw_type ? ctx->raw_type : "application/octet-stream",
+		    ctx->raw.data, ctx->raw.len);
 		return;
 	}
 	if (ctx->req->wants_json || tpl == NULL) {
@@ -481,7 +505,7 @@ ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
 	const char *path, *rid = NULL;
 	unsigned allowed = 0;
 	enum ap_route_result rr;
-	int status;
+	int status, gate;
 
 	memset(&req, 0, sizeof(req));
 	memset(&ctx, 0, sizeof(ctx));
@@ -505,16 +529,21 @@ ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
 		answer_error(&ctx, &o, ctx.err.status ? ctx.err.status : 400);
 		goto out;
 	}
-	pick_language(&ctx);
 
 	/* /healthz answers at the root whatever the base path (nginx limits it to loopback). */
 	path = strcmp(req.path, "/healthz") == 0 ? req.path : strip_base(cfg, req.path);
 	if (path == NULL) {
-		static const char nf[] = "Not Found\n";
 		/* Outside the security entrance: a bare 404 that reveals nothing. */
-		emit(&ctx, &o, 404, "text/plain; charset=utf-8", nf, sizeof(nf) - 1);
+		emit_bare_404(&ctx, &o);
 		goto out;
 	}
+	/* /api/v1/… is the same route table, always JSON, Bearer tokens accepted. */
+	if (strncmp(path, "/api/v1/", 8) == 0 || strcmp(path, "/api/v1") == 0) {
+		path = path[7] ? path + 7 : "/";
+		req.wants_json = true;
+		ctx.api = true;
+	}
+	pick_language(&ctx);
 	rr = ap_route_match(app->routes, app->nroutes, req.method, path, arena, &ctx.route,
 	    &ctx.params, &allowed);
 	if (rr == AP_ROUTE_NOT_FOUND) {
@@ -530,6 +559,36 @@ ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
 		answer_error(&ctx, &o, 405);
 		goto out;
 	}
+	gate = ap_auth_gate(&ctx, ctx.api);
+	if (ctx.stale_cookie)
+		ap_session_cookie_set(&ctx, NULL, true);
+	if (ctx.user && ctx.user->language && app->i18n && ap_i18n_has_lang(app->i18n, ctx.user->language) &&
+	    ap_req_cookie(&req, "lang") == NULL) {
+		ctx.lang = ctx.user->language;
+		ctx.rtl = ap_i18n_is_rtl(ctx.lang);
+	}
+	if (gate == AP_GATE_HIDDEN) {
+		emit_bare_404(&ctx, &o);
+		goto out;
+	}
+	if (gate == 401 && !req.wants_json && req.method == AP_METHOD_GET) {
+		/* A browser without a session: to the login page, then back here. */
+		struct ap_buf next = { 0 };
+
+		ap_url_encode(&next, req.uri ? req.uri : "/");
+		ap_ctx_redirect(&ctx, 303, ap_arena_printf(arena, "%s/login%s%s%s", link_base(cfg),
+		    ctx.mfa_pending ? "/2fa" : "", ctx.mfa_pending ? "" : "?next=",
+		    ctx.mfa_pending ? "" : ap_buf_cstr(&next)));
+		ap_buf_free(&next);
+		render(&ctx, &o, 303, false);
+		goto out;
+	}
+	if (gate != 0) {
+		if (gate == 401 && ctx.api)
+			ap_ctx_header(&ctx, "WWW-Authenticate", "Bearer realm=\"aapanel\"");
+		answer_error(&ctx, &o, gate);
+		goto out;
+	}
 	if (ctx.route->fields != NULL &&
 	    ap_fields_validate(ctx.route->fields, &req, lim.max_field_len, &ctx.fields, &ctx.err) != AP_OK) {
 		answer_error(&ctx, &o, ctx.err.status ? ctx.err.status : 400);
@@ -543,6 +602,7 @@ ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
 out:
 	json_object_put(ctx.model);
 	ap_buf_free(&ctx.headers);
+	ap_buf_free(&ctx.raw);
 	ap_req_clear(&req);
 	ap_log_set_reqid(NULL);
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aapanel/cli.h"
 #include "aapanel/config.h"
 #include "aapanel/dbconn.h"
 #include "aapanel/log.h"
@@ -47,6 +48,9 @@ static int cmd_config(struct cli *, int, char **);
 static int cmd_status(struct cli *, int, char **);
 static int cmd_help(struct cli *, int, char **);
 static int cmd_db(struct cli *, int, char **);
+static int cmd_user(struct cli *, int, char **);
+static int cmd_token(struct cli *, int, char **);
+static int cmd_audit(struct cli *, int, char **);
 struct command;
 static const struct command *find_command(const char *name);
 
@@ -85,6 +89,30 @@ static const struct command commands[] = {
 	    "DSNs: sqlite:/abs/path.db, mysql://user@host:port/db,\n"
 	    "      mysql://user@localhost/db?socket=/run/mysqld/mysqld.sock,\n"
 	    "      postgresql://user@host:port/db\n" },
+	{ "user", cmd_user, "add, list, disable or enable panel users; set passwords",
+	    "usage: aapanel [OPTIONS] user add NAME --role admin|operator|viewer\n"
+	    "                                  (--password-stdin | --generate-password)\n"
+	    "       aapanel [OPTIONS] user passwd NAME (--password-stdin | --generate-password)\n"
+	    "       aapanel [OPTIONS] user list\n"
+	    "       aapanel [OPTIONS] user disable NAME | user enable NAME\n\n"
+	    "Passwords are read from standard input (one line; not echoed on a terminal)\n"
+	    "or generated and printed once. They must meet the password policy\n"
+	    "(auth.password_min_length, not a common password, not the user name).\n"
+	    "A new password or disabling a user signs out all of that user's sessions.\n"
+	    "Every change is recorded in the audit log.\n" },
+	{ "token", cmd_token, "create, list or revoke API tokens",
+	    "usage: aapanel [OPTIONS] token create --user NAME --scope read|write|admin\n"
+	    "                                      [--name LABEL] [--allow CIDR,...] [--expires DAYS]\n"
+	    "       aapanel [OPTIONS] token list [--user NAME]\n"
+	    "       aapanel [OPTIONS] token revoke ID\n\n"
+	    "The token is printed once and stored only as a keyed hash. Use it as\n"
+	    "'Authorization: Bearer TOKEN' on /api/v1/...; its scope caps the user's role\n"
+	    "(read: reading only; write: no administration; admin: everything the user may\n"
+	    "do) and --allow limits the client addresses it works from.\n" },
+	{ "audit", cmd_audit, "verify the audit log's hash chain",
+	    "usage: aapanel [OPTIONS] audit verify\n\n"
+	    "Recomputes every row's hash and link. Exit 0 when the chain is intact;\n"
+	    "1 and the first broken row when a row was edited, inserted or removed.\n" },
 	{ "help", cmd_help, "show help for a command", "usage: aapanel help [COMMAND]\n" },
 };
 
@@ -389,7 +417,7 @@ cmd_db(struct cli *cli, int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(argv[1], "copy") == 0) {
-		optind = 1;
+		optind = 0; /* glibc: 0 re-initialises getopt after main's own parsing */
 		while ((ch = getopt_long(argc - 1, argv + 1, "", copyopts, NULL)) != -1) {
 			switch (ch) {
 			case 'f': from = optarg; break;
@@ -418,6 +446,41 @@ cmd_db(struct cli *cli, int argc, char **argv)
 		rc = ap_dbcli_copy(cfg, from, fpw, to, tpw, force, stdout);
 	ap_config_free(cfg);
 	return rc;
+}
+
+/* Commands that only need the configuration and then hand over. */
+static int
+with_config(struct cli *cli, int (*fn)(const struct ap_config *, int, char **), int argc,
+    char **argv)
+{
+	struct ap_config_opts opts;
+	struct ap_config *cfg = NULL;
+	int rc;
+
+	if (load_config(cli, false, true, &opts, &cfg) != 0)
+		return 1;
+	ap_log_set_level(AP_LOG_WARN); /* the command's own output is what matters */
+	rc = fn(cfg, argc, argv);
+	ap_config_free(cfg);
+	return rc;
+}
+
+static int
+cmd_user(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_user, argc, argv);
+}
+
+static int
+cmd_token(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_token, argc, argv);
+}
+
+static int
+cmd_audit(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_audit, argc, argv);
 }
 
 static const struct command *

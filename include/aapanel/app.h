@@ -29,6 +29,7 @@ struct ap_app {
 	struct ap_db *db;        /* opened lazily after fork (ap_ctx_db) */
 	uint64_t db_retry_ms;    /* while down: no reconnect attempt before this */
 	struct ap_db_stmt *st_counts; /* hot statement of the home page */
+	bool require_2fa;        /* settings: every user must enrol two-factor */
 	int slot;                /* this worker's scoreboard slot, -1 when none */
 	/* Layout members that never change for a worker, shared into every
 	 * HTML model by reference (json_object_get) instead of rebuilt. */
@@ -74,6 +75,10 @@ struct ap_ctx {
 	int64_t token_id;           /* api_tokens.id of a Bearer request, 0 otherwise */
 	const char *token_scope;    /* "read" | "write" | "admin" for Bearer requests */
 	const char *via;            /* "ui" (cookie) or "api" (Bearer) */
+	bool mfa_pending;           /* signed in with a password, two-factor code still due */
+	struct ap_user *pending_user; /* the user of an mfa_pending session */
+	bool stale_cookie;          /* a session cookie that matches no live session */
+	bool api;                   /* request came under /api/v1/ */
 
 	/* AP_ROUTE_RAW routes: the handler writes the body and its type here. */
 	struct ap_buf raw;

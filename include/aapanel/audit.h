@@ -9,6 +9,8 @@
 #ifndef AAPANEL_AUDIT_H
 #define AAPANEL_AUDIT_H
 
+#include <stdio.h>
+
 #include "aapanel/db.h"
 
 struct ap_audit {
@@ -38,5 +40,75 @@ enum ap_db_rc ap_audit_record(struct ap_db *db, const struct ap_audit *a);
  */
 enum ap_db_rc ap_audit_verify(struct ap_db *db, int64_t *rows, int64_t *first_bad, char *why,
     size_t whylen);
+
+/*
+ * The `aapanel audit verify` command: runs ap_audit_verify and prints
+ * "audit log intact: N rows" or "audit log BROKEN at row ID: why" (ID is
+ * -1 when rows were removed from the end) to out. Returns the exit status:
+ * 0 intact, 1 broken, 2 when the database could not be read.
+ */
+int ap_auditcli_verify(struct ap_db *db, FILE *out);
+
+/* Lengths enforced by ap_audit_record (bytes unless said otherwise). */
+#define AP_AUDIT_WORD_MAX 64      /* action, outcome: [a-z0-9_.-]+ */
+#define AP_AUDIT_TEXT_MAX 4096    /* actor, addr, target */
+#define AP_AUDIT_TEXT_CHARS 255   /* ... and code points: VARCHAR(255) on MariaDB */
+#define AP_AUDIT_JSON_MAX 65535   /* before_json, after_json: a MariaDB TEXT */
+
+/* One stored row as read back; every pointer borrowed for the callback only. */
+struct ap_audit_row {
+	int64_t id;
+	int64_t at;            /* unix seconds, UTC */
+	const char *actor;
+	int64_t actor_user_id; /* 0 = none */
+	const char *addr;      /* NULL when none */
+	const char *via;
+	const char *action;
+	const char *target;    /* NULL when none */
+	const char *outcome;
+	const char *before_json; /* NULL when none */
+	const char *after_json;  /* NULL when none */
+};
+
+/*
+ * Which rows ap_audit_query returns. NULL strings and 0 times mean "any";
+ * strings match exactly; from/to are inclusive unix seconds. limit must be
+ * 1..100000, offset >= 0.
+ */
+struct ap_audit_filter {
+	const char *actor;
+	const char *action;
+	const char *outcome;
+	int64_t from, to;
+	int64_t limit, offset;
+};
+
+/* Called once per row; return false to stop early (not an error). */
+typedef bool (*ap_audit_row_fn)(void *arg, const struct ap_audit_row *row);
+
+/*
+ * Run the filtered SELECT, newest first (id descending), calling fn per
+ * row. The WHERE clause is assembled from constant fragments only; every
+ * value travels as a bind. AP_DB_EINVAL for a bad limit/offset, else
+ * AP_DB_OK or the error class of the failing call. *nrows (may be NULL)
+ * gets the number of rows passed to fn.
+ */
+enum ap_db_rc ap_audit_query(struct ap_db *db, const struct ap_audit_filter *f,
+    ap_audit_row_fn fn, void *arg, int64_t *nrows);
+
+/*
+ * CSV export (RFC 4180). ap_audit_csv_cell appends one cell (NULL = empty):
+ * quoted when it holds a comma, quote, CR or LF, quotes doubled, and with a
+ * leading apostrophe when it starts with = + - @ TAB or CR so spreadsheets
+ * never evaluate it as a formula. Rows end with CRLF.
+ */
+void ap_audit_csv_cell(struct ap_buf *b, const char *s);
+/* The header row: id,at,actor,actor_user_id,addr,via,action,target,outcome,before,after. */
+void ap_audit_csv_header(struct ap_buf *b);
+/* One row with `at` as ISO 8601 UTC ("2024-06-01T12:00:00Z"). */
+void ap_audit_csv_row(struct ap_buf *b, const struct ap_audit_row *r);
+
+/* Write at as "YYYY-MM-DDTHH:MM:SSZ" into out (21 bytes with NUL). */
+void ap_audit_iso8601(int64_t at, char out[21]);
 
 #endif

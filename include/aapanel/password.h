@@ -38,4 +38,13 @@ const char *ap_pw_check_policy(const char *pw, const char *username, size_t min_
 /* True when pw (case-insensitive) is in the bundled list of common passwords. */
 bool ap_pw_is_common(const char *pw);
 
+/* Longest password accepted by the policy, ap_pw_hash and ap_pw_verify, in bytes. */
+#define AP_PW_MAX_BYTES 1024
+
+/*
+ * Row i of the bundled common list (src/pwlist.c), NULL past the end. For the
+ * unit test that proves the list sorted, lowercase and unique. Static storage.
+ */
+const char *ap_pw_common_row(size_t i);
+
 #endif

@@ -96,3 +96,21 @@ it_summary() { echo "$(basename "$0"): $PASS passed, $FAIL failed"; }
 jqe() { jq -e "$@" >/dev/null; }
 # quiet COMMAND...: run it with its output in $T/quiet.log (shown on failure by the caller's log)
 quiet() { "$@" > "$T/quiet.log" 2>&1; }
+
+# it_user NAME ROLE PASSWORD: create a panel user through the CLI.
+it_user() {
+	printf '%s\n' "$3" | "$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" user add "$1" --role "$2" --password-stdin >/dev/null
+}
+# it_login JAR USER PASSWORD [BASE]: sign in like a browser (login form, double-submit token);
+# prints the HTTP status of the POST. Cookies land in JAR.
+it_login() {
+	local jar=$1 base=${4:-} tok
+	rm -f "$jar"
+	tok=$(curl -s -c "$jar" -b "$jar" "$(url "$base/login")" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+	curl -s -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" -H "Origin: http://127.0.0.1:$PORT" \
+		--data-urlencode "csrf=$tok" --data-urlencode "username=$2" --data-urlencode "password=$3" "$(url "$base/login")"
+}
+# csrf_of JAR [BASE]: the session's CSRF token, read from the account page.
+csrf_of() {
+	curl -s -b "$1" "$(url "${2:-}/account")" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1
+}

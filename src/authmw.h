@@ -1,0 +1,21 @@
+/* authmw.h — the request gate (src/authmw.c), private to the response layer and pages. */
+#ifndef AAPANEL_AUTHMW_H
+#define AAPANEL_AUTHMW_H
+
+#include "aapanel/app.h"
+
+/* ap_auth_gate result for a client outside access.allow: a bare 404. */
+#define AP_GATE_HIDDEN 1
+
+/*
+ * Run the gate for ctx->route. api: the request came under /api/v1/
+ * (Bearer tokens accepted). Returns 0 to go on, AP_GATE_HIDDEN, or an
+ * HTTP status (401, 403, 503) with ctx->err explaining it.
+ */
+int ap_auth_gate(struct ap_ctx *ctx, bool api);
+/* "__Host-aapanel" over HTTPS and in production, "aapanel" otherwise. */
+const char *ap_session_cookie_name(const struct ap_ctx *ctx);
+/* Set (or clear) the session cookie on the response. */
+void ap_session_cookie_set(struct ap_ctx *ctx, const char *value, bool clear);
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * audit.c — GET /audit: the audit log, filtered and paged, with the state
+ * of its hash chain; GET /audit.csv: the same rows as a spreadsheet-safe
+ * CSV download.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "aapanel/audit.h"
+#include "pages.h"
+
+#define AUDIT_PAGE_ROWS 50
+#define AUDIT_CSV_ROWS 100000
+
+/* "YYYY-MM-DD", a real calendar day; *out = its 00:00:00 UTC. */
+static bool
+parse_day(const char *s, size_t len, int64_t *out)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	struct tm tm = { 0 };
+	int y, m, d, dim;
+
+	if (len != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return false;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1970 || m < 1 || m > 12)
+		return false;
+	dim = mdays[m - 1];
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		dim = 29;
+	if (d < 1 || d > dim)
+		return false;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	*out = (int64_t)timegm(&tm);
+	return true;
+}
+
+static const char *
+check_day(const char *val, size_t len)
+{
+	int64_t t;
+
+	return parse_day(val, len, &t) ? NULL : "must be a date as YYYY-MM-DD";
+}
+
+static const char *const outcome_choices[] = { "ok", "denied", "failed", NULL };
+static const char *const outcome_keys[] = { "is_ok", "is_denied", "is_failed" };
+
+/* Fields of both routes (declared in pages.h for src/pages/routes.c). */
+const struct ap_field ap_page_audit_fields[] = {
+	{ .name = "actor", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 64 },
+	{ .name = "action", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 64 },
+	{ .name = "outcome", .type = AP_FIELD_ENUM, .choices = outcome_choices },
+	{ .name = "from", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 10,
+	    .check = check_day },
+	{ .name = "to", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 10,
+	    .check = check_day },
+	{ .name = "page", .type = AP_FIELD_INT, .min = 1, .max = 100000 },
+	{ .name = NULL },
+};
+
+/* A non-empty validated text field, or NULL. */
+static const char *
+field_text(struct ap_ctx *ctx, const char *name)
+{
+	const struct ap_fieldval *v = ap_ctx_field(ctx, name);
+
+	return v != NULL && v->present && v->len > 0 ? v->s : NULL;
+}
+
+static void
+query_add(struct ap_buf *q, const char *name, const char *val)
+{
+	if (val == NULL)
+		return;
+	if (q->len > 0)
+		ap_buf_putc(q, '&');
+	ap_buf_puts(q, name);
+	ap_buf_putc(q, '=');
+	ap_url_encode(q, val);
+}
+
+/*
+ * The filter both handlers share, from the validated fields. echo (may be
+ * NULL) gets the values back for the form, q the URL-encoded query. Returns
+ * 200, or 400 when the range is reversed.
+ */
+static int
+read_filter(struct ap_ctx *ctx, struct ap_audit_filter *f, struct json_object *echo,
+    struct ap_buf *q)
+{
+	static const char *const names[] = { "actor", "action", "outcome", "from", "to" };
+	const char *vals[AP_NELEM(names)];
+
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < AP_NELEM(names); i++) {
+		vals[i] = field_text(ctx, names[i]);
+		query_add(q, names[i], vals[i]);
+		if (echo != NULL)
+			ap_model_add(echo, names[i], json_object_new_string(vals[i] ? vals[i] : ""));
+	}
+	f->actor = vals[0];
+	f->action = vals[1];
+	f->outcome = vals[2];
+	/* The days are whole UTC days: from its first second to the last of to. */
+	if (vals[3] != NULL)
+		parse_day(vals[3], strlen(vals[3]), &f->from);
+	if (vals[4] != NULL && parse_day(vals[4], strlen(vals[4]), &f->to))
+		f->to += 86399;
+	if (f->from != 0 && f->to != 0 && f->to < f->from)
+		return ap_ctx_bad_field(ctx, "to", "must not be before from");
+	/* Which <option> is selected; keys parallel to outcome_choices. */
+	if (echo != NULL)
+		for (size_t i = 0; outcome_choices[i] != NULL; i++)
+			ap_model_add(echo, outcome_keys[i],
+			    json_object_new_boolean(f->outcome != NULL &&
+				strcmp(f->outcome, outcome_choices[i]) == 0));
+	return 200;
+}
+
+static struct json_object *
+opt_string(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+struct page_rows {
+	struct json_object *entries;
+	int64_t n;
+	bool has_next;
+};
+
+static bool
+add_entry(void *arg, const struct ap_audit_row *r)
+{
+	struct page_rows *p = arg;
+	struct json_object *e;
+	char iso[21];
+
+	/* One row more than a page was asked for: it only says there is a next page. */
+	if (p->n == AUDIT_PAGE_ROWS) {
+		p->has_next = true;
+		return false;
+	}
+	p->n++;
+	ap_audit_iso8601(r->at, iso);
+	e = json_object_new_object();
+	ap_model_add(e, "id", json_object_new_int64(r->id));
+	ap_model_add(e, "at", json_object_new_string(iso));
+	ap_model_add(e, "actor", json_object_new_string(r->actor ? r->actor : ""));
+	ap_model_add(e, "addr", opt_string(r->addr));
+	ap_model_add(e, "via", json_object_new_string(r->via ? r->via : ""));
+	ap_model_add(e, "action", json_object_new_string(r->action ? r->action : ""));
+	ap_model_add(e, "target", opt_string(r->target));
+	ap_model_add(e, "outcome", json_object_new_string(r->outcome ? r->outcome : ""));
+	for (size_t i = 0; outcome_choices[i] != NULL; i++)
+		ap_model_add(e, outcome_keys[i],
+		    json_object_new_boolean(r->outcome && strcmp(r->outcome, outcome_choices[i]) == 0));
+	ap_model_add(e, "before", opt_string(r->before_json));
+	ap_model_add(e, "after", opt_string(r->after_json));
+	json_object_array_add(p->entries, e);
+	return true;
+}
+
+int
+ap_page_audit(struct ap_ctx *ctx)
+{
+	struct ap_db *db = ap_ctx_db(ctx);
+	struct ap_audit_filter f;
+	struct ap_buf q = { 0 };
+	struct page_rows p = { 0 };
+	struct json_object *echo = NULL, *chain;
+	const struct ap_fieldval *pv = ap_ctx_field(ctx, "page");
+	int64_t page = pv != NULL && pv->present ? pv->i : 1;
+	int64_t rows = 0, bad = 0;
+	enum ap_db_rc rc;
+	int status;
+
+	ctx->title = ap_ctx_tr(ctx, "Audit log");
+	if (db == NULL) {
+		status = ap_ctx_db_down(ctx);
+		goto out;
+	}
+	echo = json_object_new_object();
+	if ((status = read_filter(ctx, &f, echo, &q)) != 200)
+		goto out;
+	f.limit = AUDIT_PAGE_ROWS + 1;
+	f.offset = (page - 1) * AUDIT_PAGE_ROWS;
+	p.entries = json_object_new_array();
+	rc = ap_audit_query(db, &f, add_entry, &p, NULL);
+	if (rc != AP_DB_OK) {
+		status = ap_ctx_db_error(ctx, rc);
+		goto out;
+	}
+	/* The whole chain is checked on every view: tampering shows at once. */
+	if ((rc = ap_audit_verify(db, &rows, &bad, NULL, 0)) != AP_DB_OK) {
+		status = ap_ctx_db_error(ctx, rc);
+		goto out;
+	}
+	chain = json_object_new_object();
+	ap_model_add(chain, "ok", json_object_new_boolean(bad == 0));
+	ap_model_add(chain, "rows", json_object_new_int64(rows));
+	ap_model_add(chain, "first_bad", json_object_new_int64(bad));
+	ap_model_add(chain, "truncated", json_object_new_boolean(bad < 0));
+
+	ap_model_add(ctx->model, "has_entries", json_object_new_boolean(p.n > 0));
+	ap_model_add(ctx->model, "entries", p.entries);
+	p.entries = NULL;
+	ap_model_add(ctx->model, "filter", echo);
+	echo = NULL;
+	ap_model_add(ctx->model, "page", json_object_new_int64(page));
+	ap_model_add(ctx->model, "prev_page", page > 1 ? json_object_new_int64(page - 1) : NULL);
+	ap_model_add(ctx->model, "next_page", p.has_next ? json_object_new_int64(page + 1) : NULL);
+	ap_model_add(ctx->model, "has_next", json_object_new_boolean(p.has_next));
+	ap_model_add(ctx->model, "csv_query", json_object_new_string(ap_buf_cstr(&q)));
+	ap_model_add(ctx->model, "chain", chain);
+	status = 200;
+out:
+	json_object_put(p.entries);
+	json_object_put(echo);
+	ap_buf_free(&q);
+	return status;
+}
+
+static bool
+add_csv_row(void *arg, const struct ap_audit_row *r)
+{
+	ap_audit_csv_row(arg, r);
+	return true;
+}
+
+int
+ap_page_audit_csv(struct ap_ctx *ctx)
+{
+	struct ap_db *db = ap_ctx_db(ctx);
+	struct ap_audit_filter f;
+	struct ap_buf q = { 0 };
+	char day[16], disp[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	enum ap_db_rc rc;
+	int status;
+
+	if (db == NULL) {
+		status = ap_ctx_db_down(ctx);
+		goto out;
+	}
+	if ((status = read_filter(ctx, &f, NULL, &q)) != 200)
+		goto out;
+	f.limit = AUDIT_CSV_ROWS;
+	ap_buf_reset(&ctx->raw);
+	/* The BOM makes Excel read UTF-8 (Arabic names) instead of a code page. */
+	ap_buf_puts(&ctx->raw, "\xEF\xBB\xBF");
+	ap_audit_csv_header(&ctx->raw);
+	rc = ap_audit_query(db, &f, add_csv_row, &ctx->raw, NULL);
+	if (rc != AP_DB_OK) {
+		ap_buf_reset(&ctx->raw);
+		status = ap_ctx_db_error(ctx, rc);
+		goto out;
+	}
+	if (gmtime_r(&now, &tm) == NULL || strftime(day, sizeof(day), "%Y%m%d", &tm) == 0)
+		snprintf(day, sizeof(day), "%s", "export");
+	snprintf(disp, sizeof(disp), "attachment; filename=\"aapanel-audit-%s.csv\"", day);
+	ap_ctx_header(ctx, "Content-Disposition", disp);
+	ctx->raw_type = "text/csv; charset=utf-8";
+	status = 200;
+out:
+	ap_buf_free(&q);
+	return status;
+}

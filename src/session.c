@@ -1,0 +1,307 @@
+/*
+ * session.c — login sessions (auth.h). The cookie carries 256 random bits;
+ * the table keeps only their HMAC with the panel's secret key, so a copy of
+ * the database does not hand out live sessions.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "aapanel/app.h"
+#include "aapanel/auth.h"
+#include "aapanel/crypto.h"
+#include "aapanel/log.h"
+
+void
+ap_auth_hash(const struct ap_config *cfg, const char *value, char out[65])
+{
+	ap_hmac_sha256_hex(cfg->secret_key, cfg->secret_key_len, value, strlen(value), out);
+}
+
+static bool
+hex_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i <= n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == n;
+}
+
+enum ap_db_rc
+ap_session_create(struct ap_db *db, const struct ap_config *cfg, int64_t user_id, bool mfa_pending,
+    const char *addr, const char *user_agent, char cookie[AP_SESSION_ID_HEX + 1],
+    struct ap_session *out)
+{
+	struct ap_db_stmt *st = NULL;
+	char hash[65], ua[256];
+	time_t now = time(NULL);
+	enum ap_db_rc rc;
+
+	memset(out, 0, sizeof(*out));
+	if (ap_random_hex(cookie, AP_SESSION_ID_HEX / 2) != AP_OK ||
+	    ap_random_hex(out->csrf, AP_SESSION_ID_HEX / 2) != AP_OK)
+		return AP_DB_EOTHER; /* getrandom failed */
+	ap_auth_hash(cfg, cookie, hash);
+	/* Keep the user agent short and printable: it is shown in the session list. */
+	snprintf(ua, sizeof(ua), "%s", user_agent ? user_agent : "");
+	if (!ap_utf8_valid(ua, strlen(ua)))
+		ua[0] = '\0';
+	rc = ap_db_prepare_insert(db,
+	    "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, "
+	    "addr, user_agent, mfa_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "id", &st);
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_text(st, 1, hash, -1);
+	ap_db_bind_int64(st, 2, user_id);
+	ap_db_bind_text(st, 3, out->csrf, -1);
+	ap_db_bind_int64(st, 4, now);
+	ap_db_bind_int64(st, 5, now);
+	ap_db_bind_int64(st, 6, now + cfg->session_absolute_timeout);
+	ap_db_bind_text(st, 7, addr ? addr : "", -1);
+	ap_db_bind_text(st, 8, ua, -1);
+	ap_db_bind_int64(st, 9, mfa_pending ? 1 : 0);
+	rc = ap_db_step(st);
+	if (rc == AP_DB_DONE) {
+		out->id = ap_db_last_insert_id(st);
+		out->user_id = user_id;
+		out->created_at = out->last_seen_at = now;
+		out->expires_at = now + cfg->session_absolute_timeout;
+		out->mfa_pending = mfa_pending;
+		rc = AP_DB_OK;
+	}
+	ap_db_finalize(st);
+	return rc;
+}
+
+enum ap_db_rc
+ap_session_delete(struct ap_db *db, int64_t session_id)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(db, "DELETE FROM sessions WHERE id = ?", &st);
+
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_int64(st, 1, session_id);
+	rc = ap_db_step(st);
+	ap_db_finalize(st);
+	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+}
+
+enum ap_db_rc
+ap_session_delete_user(struct ap_db *db, int64_t user_id, int64_t keep_id, int64_t *n)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(db, "DELETE FROM sessions WHERE user_id = ? AND id <> ?", &st);
+
+	if (n)
+		*n = 0;
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_int64(st, 1, user_id);
+	ap_db_bind_int64(st, 2, keep_id);
+	rc = ap_db_step(st);
+	if (rc == AP_DB_DONE && n)
+		*n = ap_db_changes(st);
+	ap_db_finalize(st);
+	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+}
+
+enum ap_db_rc
+ap_session_lookup(struct ap_db *db, const struct ap_config *cfg, const char *cookie, time_t now,
+    struct ap_arena *a, struct ap_session *out, struct ap_user *user)
+{
+	struct ap_db_stmt *st = NULL;
+	char hash[65];
+	enum ap_db_rc rc;
+	const char *t;
+
+	memset(out, 0, sizeof(*out));
+	if (cookie == NULL || !hex_ok(cookie, AP_SESSION_ID_HEX))
+		return AP_DB_ENOTFOUND;
+	ap_auth_hash(cfg, cookie, hash);
+	rc = ap_db_prepare(db,
+	    "SELECT s.id, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, "
+	    "s.mfa_pending, u.username, u.role, u.totp_enabled, u.language, u.disabled "
+	    "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?",
+	    &st);
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_text(st, 1, hash, -1);
+	rc = ap_db_step(st);
+	if (rc != AP_DB_ROW) {
+		ap_db_finalize(st);
+		return rc == AP_DB_DONE ? AP_DB_ENOTFOUND : rc;
+	}
+	out->id = ap_db_col_int64(st, 0);
+	out->user_id = ap_db_col_int64(st, 1);
+	snprintf(out->csrf, sizeof(out->csrf), "%s", (t = ap_db_col_text(st, 2, NULL)) ? t : "");
+	out->created_at = ap_db_col_int64(st, 3);
+	out->last_seen_at = ap_db_col_int64(st, 4);
+	out->expires_at = ap_db_col_int64(st, 5);
+	out->mfa_pending = ap_db_col_int64(st, 6) != 0;
+	user->id = out->user_id;
+	user->username = ap_arena_strdup(a, (t = ap_db_col_text(st, 7, NULL)) ? t : "");
+	user->role = ap_arena_strdup(a, (t = ap_db_col_text(st, 8, NULL)) ? t : "");
+	user->totp_enabled = ap_db_col_int64(st, 9) != 0;
+	t = ap_db_col_text(st, 10, NULL);
+	user->language = t ? ap_arena_strdup(a, t) : NULL;
+	{
+		bool disabled = ap_db_col_int64(st, 11) != 0;
+
+		ap_db_finalize(st);
+		st = NULL;
+		if (disabled || now >= out->expires_at ||
+		    now - out->last_seen_at >= cfg->session_idle_timeout) {
+			ap_session_delete(db, out->id);
+			memset(out, 0, sizeof(*out));
+			return AP_DB_ENOTFOUND;
+		}
+	}
+	/* One write a minute at most: enough for the idle timeout, cheap for the database. */
+	if (now - out->last_seen_at >= 60) {
+		rc = ap_db_prepare(db, "UPDATE sessions SET last_seen_at = ? WHERE id = ?", &st);
+		if (rc == AP_DB_OK) {
+			ap_db_bind_int64(st, 1, now);
+			ap_db_bind_int64(st, 2, out->id);
+			rc = ap_db_step(st);
+			ap_db_finalize(st);
+			if (rc != AP_DB_DONE)
+				return rc;
+		} else
+			return rc;
+		out->last_seen_at = now;
+	}
+	return AP_DB_OK;
+}
+
+enum ap_db_rc
+ap_session_rotate(struct ap_db *db, const struct ap_config *cfg, struct ap_session *s,
+    bool mfa_pending, char cookie[AP_SESSION_ID_HEX + 1])
+{
+	struct ap_db_stmt *st = NULL;
+	char hash[65], csrf[AP_SESSION_ID_HEX + 1];
+	enum ap_db_rc rc;
+
+	if (ap_random_hex(cookie, AP_SESSION_ID_HEX / 2) != AP_OK ||
+	    ap_random_hex(csrf, AP_SESSION_ID_HEX / 2) != AP_OK)
+		return AP_DB_EOTHER; /* getrandom failed */
+	ap_auth_hash(cfg, cookie, hash);
+	rc = ap_db_prepare(db,
+	    "UPDATE sessions SET id_hash = ?, csrf_token = ?, mfa_pending = ?, last_seen_at = ? WHERE id = ?",
+	    &st);
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_text(st, 1, hash, -1);
+	ap_db_bind_text(st, 2, csrf, -1);
+	ap_db_bind_int64(st, 3, mfa_pending ? 1 : 0);
+	ap_db_bind_int64(st, 4, time(NULL));
+	ap_db_bind_int64(st, 5, s->id);
+	rc = ap_db_step(st);
+	ap_db_finalize(st);
+	if (rc != AP_DB_DONE)
+		return rc;
+	memcpy(s->csrf, csrf, sizeof(csrf));
+	s->mfa_pending = mfa_pending;
+	return AP_DB_OK;
+}
+
+/* ---------------------------------------------------------------- login throttling */
+
+/* Failures since the last success for one key column, and the newest failure time. */
+static enum ap_db_rc
+failures(struct ap_db *db, const char *sql, const char *key, int64_t *n, int64_t *last)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(db, sql, &st);
+
+	*n = 0;
+	*last = 0;
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_text(st, 1, key, -1);
+	ap_db_bind_text(st, 2, key, -1);
+	rc = ap_db_step(st);
+	if (rc == AP_DB_ROW) {
+		*n = ap_db_col_int64(st, 0);
+		*last = ap_db_col_is_null(st, 1) ? 0 : ap_db_col_int64(st, 1);
+		rc = AP_DB_OK;
+	}
+	ap_db_finalize(st);
+	return rc == AP_DB_OK || rc == AP_DB_DONE ? AP_DB_OK : rc;
+}
+
+static int64_t
+backoff(int64_t fails, int threshold, int64_t last, time_t now)
+{
+	int64_t delay, until;
+
+	if (fails < threshold)
+		return 0;
+	delay = fails - threshold >= 10 ? 900 : (int64_t)1 << (fails - threshold);
+	if (delay > 900)
+		delay = 900;
+	until = last + delay;
+	return until > now ? until - now : 0;
+}
+
+enum ap_db_rc
+ap_login_throttle(struct ap_db *db, const struct ap_config *cfg, const char *username,
+    const char *addr, time_t now, int64_t *wait_s)
+{
+	static const char by_user[] =
+	    "SELECT COUNT(*), MAX(at) FROM login_attempts WHERE username = ? AND success = 0 AND "
+	    "at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = ? AND success = 1), 0)";
+	static const char by_addr[] =
+	    "SELECT COUNT(*), MAX(at) FROM login_attempts WHERE addr = ? AND success = 0 AND "
+	    "at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE addr = ? AND success = 1), 0)";
+	struct ap_db_stmt *st = NULL;
+	int64_t n = 0, last = 0, w1, w2, hour = 0, oldest = 0;
+	enum ap_db_rc rc;
+
+	*wait_s = 0;
+	rc = failures(db, by_user, username, &n, &last);
+	if (rc != AP_DB_OK)
+		return rc;
+	w1 = backoff(n, cfg->lockout_threshold, last, now);
+	rc = failures(db, by_addr, addr, &n, &last);
+	if (rc != AP_DB_OK)
+		return rc;
+	w2 = backoff(n, cfg->lockout_threshold, last, now);
+	*wait_s = w1 > w2 ? w1 : w2;
+	/* The hard hourly cap per account, whatever the address. */
+	rc = ap_db_prepare(db,
+	    "SELECT COUNT(*), MIN(at) FROM login_attempts WHERE username = ? AND success = 0 AND at > ?",
+	    &st);
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_text(st, 1, username, -1);
+	ap_db_bind_int64(st, 2, now - 3600);
+	if (ap_db_step(st) == AP_DB_ROW) {
+		hour = ap_db_col_int64(st, 0);
+		oldest = ap_db_col_is_null(st, 1) ? now : ap_db_col_int64(st, 1);
+	}
+	ap_db_finalize(st);
+	if (hour >= cfg->max_failures_per_hour && oldest + 3600 - now > *wait_s)
+		*wait_s = oldest + 3600 - now;
+	return AP_DB_OK;
+}
+
+enum ap_db_rc
+ap_login_record(struct ap_db *db, const char *username, const char *addr, time_t now, bool success)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(db,
+	    "INSERT INTO login_attempts (username, addr, at, success) VALUES (?, ?, ?, ?)", &st);
+
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_text(st, 1, username, -1);
+	ap_db_bind_text(st, 2, addr ? addr : "", -1);
+	ap_db_bind_int64(st, 3, now);
+	ap_db_bind_int64(st, 4, success ? 1 : 0);
+	rc = ap_db_step(st);
+	ap_db_finalize(st);
+	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+}
