@@ -14,6 +14,16 @@
 static const char zero_hash[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
+/* Statements of the recorder, in the order it runs them. */
+static const char sql_lock_head[] =
+    "UPDATE audit_head SET rows_count = rows_count + 1 WHERE id = 1";
+static const char sql_last_hash[] = "SELECT last_hash FROM audit_head WHERE id = 1";
+static const char sql_insert[] =
+    "INSERT INTO audit_log (at, actor, actor_user_id, addr, via, action, target, outcome, "
+    "before_json, after_json, prev_hash, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char sql_set_head[] = "UPDATE audit_head SET last_hash = ? WHERE id = 1";
+static const char sql_read_head[] = "SELECT last_hash, rows_count FROM audit_head WHERE id = 1";
+
 /* Column order shared by the query and the verifier (read_row). */
 #define AUDIT_COLS \
 	"id, at, actor, actor_user_id, addr, via, action, target, outcome, before_json, after_json"
@@ -184,8 +194,7 @@ ap_audit_record(struct ap_db *db, const struct ap_audit *a)
 		began = true;
 	}
 	/* Lock the head first: from here to COMMIT no other writer can read it. */
-	if ((rc = ap_db_prepare(db, "UPDATE audit_head SET rows_count = rows_count + 1 WHERE id = 1",
-		 &st)) != AP_DB_OK ||
+	if ((rc = ap_db_prepare(db, sql_lock_head, &st)) != AP_DB_OK ||
 	    (rc = exec_done(st, &changes)) != AP_DB_OK)
 		goto out;
 	if (changes != 1) {
@@ -194,7 +203,7 @@ ap_audit_record(struct ap_db *db, const struct ap_audit *a)
 	}
 	ap_db_finalize(st);
 	st = NULL;
-	if ((rc = ap_db_prepare(db, "SELECT last_hash FROM audit_head WHERE id = 1", &st)) != AP_DB_OK)
+	if ((rc = ap_db_prepare(db, sql_last_hash, &st)) != AP_DB_OK)
 		goto out;
 	rc = ap_db_step(st);
 	if (rc != AP_DB_ROW) {
@@ -217,11 +226,7 @@ ap_audit_record(struct ap_db *db, const struct ap_audit *a)
 	r.after_json = a->after_json;
 	row_hash(&scratch, prev, &r, hash);
 
-	if ((rc = ap_db_prepare(db,
-		 "INSERT INTO audit_log (at, actor, actor_user_id, addr, via, action, target, outcome, "
-		 "before_json, after_json, prev_hash, row_hash) "
-		 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		 &st)) != AP_DB_OK)
+	if ((rc = ap_db_prepare(db, sql_insert, &st)) != AP_DB_OK)
 		goto out;
 	if ((rc = ap_db_bind_int64(st, i++, r.at)) != AP_DB_OK ||
 	    (rc = ap_db_bind_text(st, i++, r.actor, -1)) != AP_DB_OK ||
@@ -241,7 +246,7 @@ ap_audit_record(struct ap_db *db, const struct ap_audit *a)
 	ap_db_finalize(st);
 	st = NULL;
 
-	if ((rc = ap_db_prepare(db, "UPDATE audit_head SET last_hash = ? WHERE id = 1", &st)) != AP_DB_OK ||
+	if ((rc = ap_db_prepare(db, sql_set_head, &st)) != AP_DB_OK ||
 	    (rc = ap_db_bind_text(st, 1, hash, 64)) != AP_DB_OK ||
 	    (rc = exec_done(st, NULL)) != AP_DB_OK)
 		goto out;
@@ -290,8 +295,7 @@ read_head(struct ap_db *db, struct head *h)
 	size_t len = 0;
 	enum ap_db_rc rc;
 
-	if ((rc = ap_db_prepare(db, "SELECT last_hash, rows_count FROM audit_head WHERE id = 1", &st)) !=
-	    AP_DB_OK)
+	if ((rc = ap_db_prepare(db, sql_read_head, &st)) != AP_DB_OK)
 		goto out;
 	rc = ap_db_step(st);
 	if (rc != AP_DB_ROW) {
@@ -469,9 +473,11 @@ ap_audit_query(struct ap_db *db, const struct ap_audit_filter *f, ap_audit_row_f
 
 	if ((rc = ap_db_prepare(db, ap_buf_cstr(&sql), &st)) != AP_DB_OK)
 		goto out;
+	/* Binds in the order the fragments were added above. */
 	if ((filter_set(f->actor) && (rc = ap_db_bind_text(st, i++, f->actor, -1)) != AP_DB_OK) ||
 	    (filter_set(f->action) && (rc = ap_db_bind_text(st, i++, f->action, -1)) != AP_DB_OK) ||
-	    (filter_set(f->outcome) && (rc = ap_db_bind_text(st, i++, f->outcome, -1)) != AP_DB_OK) ||
+	    (filter_set(f->outcome) &&
+		(rc = ap_db_bind_text(st, i++, f->outcome, -1)) != AP_DB_OK) ||
 	    (f->from != 0 && (rc = ap_db_bind_int64(st, i++, f->from)) != AP_DB_OK) ||
 	    (f->to != 0 && (rc = ap_db_bind_int64(st, i++, f->to)) != AP_DB_OK) ||
 	    (rc = ap_db_bind_int64(st, i++, f->limit)) != AP_DB_OK ||

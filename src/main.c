@@ -457,7 +457,8 @@ with_config(struct cli *cli, int (*fn)(const struct ap_config *, int, char **), 
 	struct ap_config *cfg = NULL;
 	int rc;
 
-	if (load_config(cli, false, true, &opts, &cfg) != 0)
+	/* generate: the same secret key as the pool (tokens and sessions are keyed hashes). */
+	if (load_config(cli, true, true, &opts, &cfg) != 0)
 		return 1;
 	ap_log_set_level(AP_LOG_WARN); /* the command's own output is what matters */
 	rc = fn(cfg, argc, argv);

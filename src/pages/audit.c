@@ -43,29 +43,8 @@ parse_day(const char *s, size_t len, int64_t *out)
 	return true;
 }
 
-static const char *
-check_day(const char *val, size_t len)
-{
-	int64_t t;
-
-	return parse_day(val, len, &t) ? NULL : "must be a date as YYYY-MM-DD";
-}
-
 static const char *const outcome_choices[] = { "ok", "denied", "failed", NULL };
 static const char *const outcome_keys[] = { "is_ok", "is_denied", "is_failed" };
-
-/* Fields of both routes (declared in pages.h for src/pages/routes.c). */
-const struct ap_field ap_page_audit_fields[] = {
-	{ .name = "actor", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 64 },
-	{ .name = "action", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 64 },
-	{ .name = "outcome", .type = AP_FIELD_ENUM, .choices = outcome_choices },
-	{ .name = "from", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 10,
-	    .check = check_day },
-	{ .name = "to", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 10,
-	    .check = check_day },
-	{ .name = "page", .type = AP_FIELD_INT, .min = 1, .max = 100000 },
-	{ .name = NULL },
-};
 
 /* A non-empty validated text field, or NULL. */
 static const char *
@@ -105,16 +84,21 @@ read_filter(struct ap_ctx *ctx, struct ap_audit_filter *f, struct json_object *e
 		vals[i] = field_text(ctx, names[i]);
 		query_add(q, names[i], vals[i]);
 		if (echo != NULL)
-			ap_model_add(echo, names[i], json_object_new_string(vals[i] ? vals[i] : ""));
+			ap_model_add(echo, names[i],
+			    json_object_new_string(vals[i] ? vals[i] : ""));
 	}
 	f->actor = vals[0];
 	f->action = vals[1];
 	f->outcome = vals[2];
-	/* The days are whole UTC days: from its first second to the last of to. */
-	if (vals[3] != NULL)
-		parse_day(vals[3], strlen(vals[3]), &f->from);
-	if (vals[4] != NULL && parse_day(vals[4], strlen(vals[4]), &f->to))
+	/* Whole UTC days: from the first second of from to the last of to. The
+	 * route's check may let 2024-02-31 through; the calendar is checked here. */
+	if (vals[3] != NULL && !parse_day(vals[3], strlen(vals[3]), &f->from))
+		return ap_ctx_bad_field(ctx, "from", "must be a date YYYY-MM-DD");
+	if (vals[4] != NULL) {
+		if (!parse_day(vals[4], strlen(vals[4]), &f->to))
+			return ap_ctx_bad_field(ctx, "to", "must be a date YYYY-MM-DD");
 		f->to += 86399;
+	}
 	if (f->from != 0 && f->to != 0 && f->to < f->from)
 		return ap_ctx_bad_field(ctx, "to", "must not be before from");
 	/* Which <option> is selected; keys parallel to outcome_choices. */
@@ -162,8 +146,8 @@ add_entry(void *arg, const struct ap_audit_row *r)
 	ap_model_add(e, "target", opt_string(r->target));
 	ap_model_add(e, "outcome", json_object_new_string(r->outcome ? r->outcome : ""));
 	for (size_t i = 0; outcome_choices[i] != NULL; i++)
-		ap_model_add(e, outcome_keys[i],
-		    json_object_new_boolean(r->outcome && strcmp(r->outcome, outcome_choices[i]) == 0));
+		ap_model_add(e, outcome_keys[i], json_object_new_boolean(r->outcome != NULL &&
+						     strcmp(r->outcome, outcome_choices[i]) == 0));
 	ap_model_add(e, "before", opt_string(r->before_json));
 	ap_model_add(e, "after", opt_string(r->after_json));
 	json_object_array_add(p->entries, e);

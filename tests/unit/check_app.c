@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "aapanel/app.h"
+#include "aapanel/auth.h"
 #include "aapanel/dbconn.h"
+#include "aapanel/users.h"
 
 static const char *srcdir;
 static char tmpdir[64];
@@ -20,6 +22,10 @@ static struct ap_config *cfg;
 static struct ap_app app;
 static struct ap_arena *arena;
 static struct ap_buf out;
+/* Session cookies of one user per role, made in setup; auto_cookie is sent by serve(). */
+static char cookie_admin[80], cookie_operator[80], cookie_viewer[80];
+static char csrf_admin[80], csrf_operator[80], csrf_viewer[80];
+static const char *auto_cookie;
 
 struct body {
 	const char *p;
@@ -117,6 +123,29 @@ setup_with(const char *extra)
 	ck_assert_msg(ap_app_init(&app, cfg, err, sizeof(err)) == AP_OK, "%s", err);
 	arena = ap_arena_new();
 	memset(&out, 0, sizeof(out));
+	{
+		static const char *const roles[] = { "admin", "operator", "viewer" };
+		char *cookies[] = { cookie_admin, cookie_operator, cookie_viewer };
+		char *csrfs[] = { csrf_admin, csrf_operator, csrf_viewer };
+		struct ap_db *db = NULL;
+
+		ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+		for (int i = 0; i < 3; i++) {
+			struct ap_session sess;
+			char c[AP_SESSION_ID_HEX + 1], name[32];
+			const char *why = NULL;
+			int64_t id = 0;
+
+			snprintf(name, sizeof(name), "%s1", roles[i]);
+			ck_assert_msg(ap_user_create(db, cfg, name, roles[i], "a long enough passphrase", &id, &why) == AP_DB_OK,
+			    "%s", why ? why : ap_db_errmsg(db));
+			ck_assert_int_eq(ap_session_create(db, cfg, id, false, "127.0.0.1", "check", c, &sess), AP_DB_OK);
+			snprintf(cookies[i], 80, "aapanel=%s", c);
+			snprintf(csrfs[i], 80, "%s", sess.csrf);
+		}
+		ap_db_close(db);
+	}
+	auto_cookie = cookie_admin;
 }
 
 static void
@@ -171,8 +200,23 @@ serve(const char *method, const char *uri, const char *body, const char *const *
 	env[n++] = (char *)"HTTP_HOST=panel.test";
 	if (body)
 		env[n++] = cl;
-	for (; extra && *extra && n < 30; extra++)
-		env[n++] = (char *)*extra;
+	{
+		static char merged[1024];
+		bool had_cookie = false;
+
+		for (; extra && *extra && n < 30; extra++) {
+			if (auto_cookie && strncmp(*extra, "HTTP_COOKIE=", 12) == 0) {
+				snprintf(merged, sizeof(merged), "%s; %s", *extra, auto_cookie);
+				env[n++] = merged;
+				had_cookie = true;
+			} else
+				env[n++] = (char *)*extra;
+		}
+		if (auto_cookie && !had_cookie) {
+			snprintf(merged, sizeof(merged), "HTTP_COOKIE=%s", auto_cookie);
+			env[n++] = merged;
+		}
+	}
 	env[n] = NULL;
 	ap_buf_reset(&out);
 	ap_arena_reset(arena);
@@ -291,6 +335,7 @@ static const struct {
 
 START_TEST(test_error_table_json)
 {
+	auto_cookie = NULL;
 	const char *h[] = { "HTTP_ACCEPT=application/json", NULL, NULL };
 	char ct[128];
 	const char *r;
@@ -344,11 +389,17 @@ START_TEST(test_route_table_methods)
 
 		if (strchr(rt->pattern, '{'))
 			continue;
+		unsigned all = 0;
+
+		for (size_t k = 0; k < ap_nroutes; k++)
+			if (strcmp(ap_routes[k].pattern, rt->pattern) == 0)
+				all |= ap_routes[k].methods;
+		if (all & AP_M_GET)
+			all |= AP_M_HEAD;
 		for (int m = 0; m < AP_METHOD__MAX; m++) {
-			unsigned mask = rt->methods | ((rt->methods & AP_M_GET) ? AP_M_HEAD : 0);
 			const char *r;
 
-			if (mask & AP_M(m))
+			if (all & AP_M(m))
 				continue;
 			r = serve(ap_method_name((enum ap_method)m), rt->pattern, NULL, NULL);
 			ck_assert_msg(status_of(r) == 405, "%s %s answered %d",
@@ -414,6 +465,7 @@ END_TEST
 
 START_TEST(test_lang_post_sets_cookie_and_redirects_locally)
 {
+	auto_cookie = NULL;
 	static const char *const h[] = { "CONTENT_TYPE=application/x-www-form-urlencoded",
 		"HTTP_REFERER=http://evil.example/phish", NULL };
 	const char *r = serve("POST", "/lang", "lang=ar", h);
@@ -426,6 +478,7 @@ END_TEST
 
 START_TEST(test_lang_post_returns_to_same_host_page)
 {
+	auto_cookie = NULL;
 	static const char *const h[] = { "CONTENT_TYPE=application/x-www-form-urlencoded",
 		"HTTP_REFERER=http://panel.test/healthz", NULL };
 	const char *r = serve("POST", "/lang", "lang=en", h);
@@ -528,6 +581,232 @@ START_TEST(test_init_fails_when_route_template_missing)
 }
 END_TEST
 
+
+/* A concrete path for a pattern: every {param} becomes "1". */
+static const char *
+concrete(const char *pattern, char *buf, size_t n)
+{
+	size_t o = 0;
+
+	for (const char *p = pattern; *p && o + 2 < n; p++) {
+		if (*p == '{') {
+			while (*p && *p != '}')
+				p++;
+			buf[o++] = '1';
+			continue;
+		}
+		buf[o++] = *p;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *const role_names[] = { "admin", "operator", "viewer" };
+
+static void
+fresh_admin_session(char cookie[80], char csrf[80])
+{
+	struct ap_db *db = NULL;
+	struct ap_user_row row;
+	struct ap_session sess;
+	char c[AP_SESSION_ID_HEX + 1];
+
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_user_find(db, "admin1", &row, NULL), AP_DB_OK);
+	ck_assert_int_eq(ap_session_create(db, cfg, row.id, false, "127.0.0.1", "check", c, &sess), AP_DB_OK);
+	ap_db_close(db);
+	snprintf(cookie, 80, "aapanel=%s", c);
+	snprintf(csrf, 80, "%s", sess.csrf);
+}
+
+static const char *
+cookie_for(int role)
+{
+	return role == 0 ? cookie_admin : role == 1 ? cookie_operator : cookie_viewer;
+}
+
+static const char *
+csrf_for(int role)
+{
+	return role == 0 ? csrf_admin : role == 1 ? csrf_operator : csrf_viewer;
+}
+
+/* The body a state-changing request needs to get past the fields: none, on purpose. */
+static const char *
+unsafe_request(int method, const char *path, const char *cookie, const char *csrf, const char *origin,
+    bool json)
+{
+	static char c[128], o[160], t[160];
+	const char *h[6];
+	int k = 0;
+
+	auto_cookie = cookie;
+	h[k++] = "CONTENT_TYPE=application/x-www-form-urlencoded";
+	if (json)
+		h[k++] = "HTTP_ACCEPT=application/json";
+	if (origin) {
+		snprintf(o, sizeof(o), "HTTP_ORIGIN=%s", origin);
+		h[k++] = o;
+	}
+	if (csrf) {
+		snprintf(t, sizeof(t), "HTTP_X_CSRF_TOKEN=%s", csrf);
+		h[k++] = t;
+	}
+	h[k] = NULL;
+	(void)c;
+	return serve(ap_method_name((enum ap_method)method), path, "", h);
+}
+
+/*
+ * The whole route table x every method: every non-public route rejects an
+ * anonymous request, a role without its permission, a missing or wrong
+ * CSRF token and a foreign Origin. New routes are covered automatically.
+ */
+START_TEST(test_gate_walks_the_route_table)
+{
+	static const char *const json[] = { "HTTP_ACCEPT=application/json", NULL };
+	char path[256], fresh_cookie[80], fresh_csrf[80];
+	int checked = 0;
+
+	for (size_t i = 0; i < ap_nroutes; i++) {
+		const struct ap_route *rt = &ap_routes[i];
+
+		concrete(rt->pattern, path, sizeof(path));
+		for (int m = 0; m < AP_METHOD__MAX; m++) {
+			unsigned mask = rt->methods | ((rt->methods & AP_M_GET) ? AP_M_HEAD : 0);
+			bool unsafe = m != AP_METHOD_GET && m != AP_METHOD_HEAD && m != AP_METHOD_OPTIONS;
+			const char *r;
+			int st;
+
+			if (!(mask & AP_M(m)) || (rt->flags & AP_ROUTE_PUBLIC))
+				continue;
+			/* anonymous: 401 for JSON clients (and via /api/v1) */
+			auto_cookie = NULL;
+			r = unsafe ? unsafe_request(m, path, NULL, NULL, NULL, true)
+				   : serve(ap_method_name((enum ap_method)m), path, NULL, json);
+			ck_assert_msg(status_of(r) == 401, "anonymous %s %s got %d", ap_method_name((enum ap_method)m),
+			    path, status_of(r));
+			/* browsers get sent to the login page for GET */
+			if (m == AP_METHOD_GET) {
+				r = serve("GET", path, NULL, NULL);
+				ck_assert_msg(status_of(r) == 303 && strstr(r, "Location: /login?next=") != NULL,
+				    "anonymous browser GET %s: %d", path, status_of(r));
+			}
+			/* every role without the permission: 403 */
+			for (int role = 1; role < 3; role++) {
+				if (ap_role_allows(role_names[role], rt->perm))
+					continue;
+				r = unsafe ? unsafe_request(m, path, cookie_for(role), csrf_for(role), "http://panel.test", true)
+					   : (auto_cookie = cookie_for(role), serve(ap_method_name((enum ap_method)m), path, NULL, json));
+				ck_assert_msg(status_of(r) == 403, "%s %s %s got %d", role_names[role],
+				    ap_method_name((enum ap_method)m), path, status_of(r));
+			}
+			if (unsafe) {
+				/* signed in as admin, but no CSRF token / a wrong one / a foreign origin */
+				st = status_of(unsafe_request(m, path, cookie_admin, NULL, "http://panel.test", true));
+				ck_assert_msg(st == 403, "no csrf %s %s got %d", ap_method_name((enum ap_method)m), path, st);
+				st = status_of(unsafe_request(m, path, cookie_admin, "0000", "http://panel.test", true));
+				ck_assert_msg(st == 403, "wrong csrf %s %s got %d", ap_method_name((enum ap_method)m), path, st);
+				st = status_of(unsafe_request(m, path, cookie_admin, csrf_admin, "https://evil.example", true));
+				ck_assert_msg(st == 403, "foreign origin %s %s got %d", ap_method_name((enum ap_method)m), path, st);
+				st = status_of(unsafe_request(m, path, cookie_admin, csrf_admin, NULL, true));
+				ck_assert_msg(st == 403, "no origin or referer %s %s got %d", ap_method_name((enum ap_method)m), path, st);
+				/* and with everything right the gate lets it through (whatever the handler says);
+				 * a throwaway session, since some handlers (logout) end it */
+				fresh_admin_session(fresh_cookie, fresh_csrf);
+				st = status_of(unsafe_request(m, path, fresh_cookie, fresh_csrf, "http://panel.test", true));
+				ck_assert_msg(st != 401 && st != 403, "admin with csrf %s %s got %d",
+				    ap_method_name((enum ap_method)m), path, st);
+			}
+			checked++;
+		}
+	}
+	ck_assert_int_gt(checked, 20);
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
+START_TEST(test_public_routes_are_the_short_list)
+{
+	static const char *const allowed[] = { "/healthz", "/lang", "/login", "/login/2fa", "/_test/sleep", "/_test/table" };
+
+	for (size_t i = 0; i < ap_nroutes; i++) {
+		bool listed = false;
+
+		if (!(ap_routes[i].flags & AP_ROUTE_PUBLIC))
+			continue;
+		for (size_t k = 0; k < AP_NELEM(allowed); k++)
+			listed |= strcmp(ap_routes[i].pattern, allowed[k]) == 0;
+		ck_assert_msg(listed, "route %s became public", ap_routes[i].pattern);
+	}
+}
+END_TEST
+
+START_TEST(test_api_prefix_and_bearer)
+{
+	struct ap_db *db = NULL;
+	char token[80], auth[120];
+	const char *why = NULL;
+	struct ap_user_row row;
+	int64_t id = 0;
+	const char *h[3] = { auth, NULL, NULL };
+	const char *r;
+
+	auto_cookie = NULL;
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_user_find(db, "viewer1", &row, NULL), AP_DB_OK);
+	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "t", "read", "", 0, token, &id, &why), AP_DB_OK);
+	ap_db_close(db);
+	snprintf(auth, sizeof(auth), "HTTP_AUTHORIZATION=Bearer %s", token);
+	r = serve("GET", "/api/v1/", NULL, h);
+	ck_assert_int_eq(status_of(r), 200);
+	ck_assert_ptr_nonnull(strstr(r, "Content-Type: application/json"));
+	/* a Bearer token outside /api/v1 is not a credential */
+	r = serve("GET", "/", NULL, h);
+	ck_assert_int_eq(status_of(r), 303);
+	/* a viewer's token cannot read the admin area */
+	r = serve("GET", "/api/v1/users", NULL, h);
+	ck_assert_int_eq(status_of(r), 403);
+	/* no token: 401 with a challenge */
+	r = serve("GET", "/api/v1/", NULL, NULL);
+	ck_assert_int_eq(status_of(r), 401);
+	ck_assert_ptr_nonnull(strstr(r, "WWW-Authenticate: Bearer"));
+	snprintf(auth, sizeof(auth), "HTTP_AUTHORIZATION=Bearer apn_%064d", 0);
+	ck_assert_int_eq(status_of(serve("GET", "/api/v1/", NULL, h)), 401);
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
+START_TEST(test_forwarded_for_is_not_trusted_by_default)
+{
+	static const char *const h[] = { "HTTP_X_FORWARDED_FOR=10.9.9.9", "HTTP_ACCEPT=application/json", NULL };
+	char *saved = cfg->access_allow;
+
+	cfg->access_allow = (char *)"10.0.0.0/8";
+	/* REMOTE_ADDR is 127.0.0.1: a forged header must not get it in */
+	ck_assert_str_eq(body_of(serve("GET", "/", NULL, h)), "Not Found\n");
+	cfg->access_allow = (char *)"127.0.0.1";
+	ck_assert_int_eq(status_of(serve("GET", "/", NULL, h)), 200);
+	cfg->access_allow = saved;
+}
+END_TEST
+
+START_TEST(test_trusted_proxy_forwarded_for)
+{
+	static const char *const h[] = { "HTTP_X_FORWARDED_FOR=203.0.113.7, 10.9.9.9", "HTTP_ACCEPT=application/json", NULL };
+	char *saved_p = cfg->trusted_proxies, *saved_a = cfg->access_allow;
+
+	/* 127.0.0.1 is a trusted proxy, 10.9.9.9 too: the client is 203.0.113.7 */
+	cfg->trusted_proxies = (char *)"127.0.0.1, 10.0.0.0/8";
+	cfg->access_allow = (char *)"203.0.113.0/24";
+	ck_assert_int_eq(status_of(serve("GET", "/", NULL, h)), 200);
+	cfg->access_allow = (char *)"10.0.0.0/8";
+	ck_assert_str_eq(body_of(serve("GET", "/", NULL, h)), "Not Found\n");
+	cfg->trusted_proxies = saved_p;
+	cfg->access_allow = saved_a;
+}
+END_TEST
+
 int
 main(void)
 {
@@ -559,6 +838,12 @@ main(void)
 	tcase_add_loop_test(tc, test_redirects_stay_local, 0, (int)AP_NELEM(redirect_rows));
 	tcase_add_test(tc, test_init_fails_on_template_error_with_file_line);
 	tcase_add_test(tc, test_init_fails_when_route_template_missing);
+	tcase_add_test(tc, test_gate_walks_the_route_table);
+	tcase_add_test(tc, test_public_routes_are_the_short_list);
+	tcase_add_test(tc, test_api_prefix_and_bearer);
+	tcase_add_test(tc, test_forwarded_for_is_not_trusted_by_default);
+	tcase_add_test(tc, test_trusted_proxy_forwarded_for);
+	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tb, setup_base, teardown);
 	tcase_add_test(tb, test_base_path_security_entrance);
 	suite_add_tcase(s, tc);
