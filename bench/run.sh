@@ -57,16 +57,28 @@ nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" &
 nginx_pid=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/static.html" && break; sleep 0.05; done
 
+# The home page needs a signed-in user: one per pool, signed in like a browser.
+bench_cookie() { # config-file base → "aapanel=…"
+	local jar="$T/jar$RANDOM" tok
+	printf '%s\n' 'bench passphrase 2026' | "$src/build/aapanel" --profile test --config "$1" --root "$src" \
+		user add bench --role admin --password-stdin >/dev/null 2>&1 || true
+	tok=$(curl -s -c "$jar" "http://127.0.0.1:$port$2/login" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+	curl -s -o /dev/null -c "$jar" -b "$jar" -H "Origin: http://127.0.0.1:$port" --data-urlencode "csrf=$tok" \
+		--data-urlencode username=bench --data-urlencode 'password=bench passphrase 2026' "http://127.0.0.1:$port$2/login"
+	awk '$6 == "aapanel" {print "aapanel=" $7}' "$jar"
+}
+COOKIE=$(bench_cookie "$T/conf/aapanel.cfg" "")
+
 page_bytes=$(curl -s "http://127.0.0.1:$port/_test/table?rows=25" | wc -c)
-home_bytes=$(curl -s "http://127.0.0.1:$port/" | wc -c)
+home_bytes=$(curl -s -H "Cookie: $COOKIE" "http://127.0.0.1:$port/" | wc -c)
 bare_bytes=$(curl -s "http://127.0.0.1:$port/bare" | wc -c)
 echo "aaPanel bench: $rounds rounds x ${secs}s per target, $conns connections, $(nproc) cores"
 echo "  static file 4096 B, bare responder $bare_bytes B, templated list page $page_bytes B, home page $home_bytes B"
 
 declare -A rps p99
-run() { # name path
+run() { # name path [cookie]
 	local out r l
-	out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$port$2")
+	out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency ${3:+-H "Cookie: $3"} "http://127.0.0.1:$port$2")
 	if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then echo "  $1: errors during the run:"; grep -E 'Non-2xx|Socket errors' <<<"$out"; fi
 	r=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
 	l=$(awk '$1=="99%" {print $2}' <<<"$out")
@@ -80,7 +92,7 @@ for r in $(seq 1 "$rounds"); do
 	run static /static.html
 	run bare /bare
 	run page "/_test/table?rows=25"
-	run home /
+	run home / "$COOKIE"
 done
 s=$(median <<<"${rps[static]}") b=$(median <<<"${rps[bare]}") p=$(median <<<"${rps[page]}") h=$(median <<<"${rps[home]}")
 ps=$(for v in ${p99[static]}; do to_ms <<<"$v"; echo; done | median)
@@ -113,11 +125,13 @@ start_pool() { # name dsn pwfile
 }
 start_pool my "$MYSQL_DSN" "$MYSQL_PASSWORD_FILE"
 start_pool pg "$PG_DSN" "$PG_PASSWORD_FILE"
-for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/pg/" && curl -sf -o /dev/null "http://127.0.0.1:$port/my/" && break; sleep 0.1; done
+for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/pg/login" && curl -sf -o /dev/null "http://127.0.0.1:$port/my/login" && break; sleep 0.1; done
+CMY=$(bench_cookie "$T/my/aapanel.cfg" /my)
+CPG=$(bench_cookie "$T/pg/aapanel.cfg" /pg)
 for r in $(seq 1 "$rounds"); do
 	run bare2 /bare
-	run home_my /my/
-	run home_pg /pg/
+	run home_my /my/ "$CMY"
+	run home_pg /pg/ "$CPG"
 done
 b2=$(median <<<"${rps[bare2]}") hm=$(median <<<"${rps[home_my]}") hp=$(median <<<"${rps[home_pg]}")
 pm=$(for v in ${p99[home_my]}; do to_ms <<<"$v"; echo; done | median)

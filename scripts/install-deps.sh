@@ -11,7 +11,7 @@ PACKAGES=(
 	# data layer (issue 3)
 	libmariadb-dev libpq-dev mariadb-server postgresql
 	# accounts (issue 4)
-	libargon2-dev liboath-dev libqrencode-dev libssl-dev
+	libargon2-dev liboath-dev libqrencode-dev libssl-dev oathtool
 	# the panel at run time and the tests
 	nginx-light curl wrk jq procps sqlite3 iproute2 openssl systemd
 )

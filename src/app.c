@@ -49,6 +49,7 @@ static const struct status_text status_texts[] = {
 	{ 411, "Length Required", "The request was not valid." },
 	{ 413, "Payload Too Large", "The request body is too large." },
 	{ 415, "Unsupported Media Type", "The request was not valid." },
+	{ 429, "Too Many Requests", "Too many requests. Try again in a moment." },
 	{ 431, "Request Header Fields Too Large", "The request was not valid." },
 	{ 500, "Internal Server Error", "Something went wrong on our side. The error was logged." },
 	{ 503, "Service Unavailable", "The panel is temporarily unavailable. Try again in a moment." },

@@ -40,6 +40,11 @@ int ap_page_tokens(struct ap_ctx *ctx);               /* GET /tokens (every user
 int ap_page_token_revoke(struct ap_ctx *ctx);         /* POST /tokens/{id}/revoke */
 int ap_page_settings(struct ap_ctx *ctx);             /* GET /settings */
 int ap_page_settings_security(struct ap_ctx *ctx);    /* POST /settings/security */
+/*
+ * Reload ctx->app->require_2fa from the settings table, at most every 10
+ * seconds per worker (a failed read keeps the last value). For the gate.
+ */
+void ap_settings_refresh(struct ap_ctx *ctx);
 
 /* Audit log (src/pages/audit.c) */
 int ap_page_audit(struct ap_ctx *ctx);     /* GET /audit */

@@ -101,19 +101,22 @@ outage() { # conf kill-fn restart-fn name
 	nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" &
 	NGINX_PID=$!
 	for _ in $(seq 1 100); do curl -s -o /dev/null "$(url /healthz)" && break; sleep 0.05; done
-	check "$4: home page 200 with the database up" test "$(status_of GET /)" = 200
+	it_user_c() { printf '%s\n' 'correct horse battery staple' | "$BIN" --profile test --config "$T/$c/aapanel.cfg" --root "$SRC" user add "$1" --role admin --password-stdin >/dev/null 2>&1 || true; }
+	it_user_c outage1
+	check "$4: sign in" test "$(it_login "$T/jar.$c" outage1 'correct horse battery staple')" = 303
+	check "$4: home page 200 with the database up" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar.$c" "$(url /)")" = 200
 	pids=$(A $c status | awk 'NR>2 {print $1}' | sort)
 	$2
-	code=$(curl -s -o "$T/body" -w '%{http_code}' "$(url /)")
+	code=$(curl -s -o "$T/body" -w '%{http_code}' -b "$T/jar.$c" "$(url /)")
 	check "$4: database down → home page 503" test "$code" = 503
 	check "$4: the 503 page says the database is unavailable" grep -q 'database is unavailable' "$T/body"
 	curl -s -o "$T/h" -w '%{http_code}' "$(url /healthz)" > "$T/hc"
 	check "$4: /healthz says db down with 503" bash -c "[ \$(cat '$T/hc') = 503 ] && jq -e '.db==\"down\"' '$T/h' >/dev/null"
-	check "$4: JSON clients get a 503 error object" bash -c "curl -s -H 'Accept: application/json' '$(url /)' | jq -e '.error.status==503' >/dev/null"
+	check "$4: JSON clients get a 503 error object" bash -c "curl -s -b '$T/jar.$c' -H 'Accept: application/json' '$(url /)' | jq -e '.error.status==503' >/dev/null"
 	$3
 	back=""
 	for i in $(seq 1 60); do
-		[ "$(status_of GET /)" = 200 ] && { back=$i; break; }
+		[ "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar.$c" "$(url /)")" = 200 ] && { back=$i; break; }
 		sleep 0.25
 	done
 	check "$4: pages come back by themselves after the restart (${back:-never} polls)" test -n "$back"

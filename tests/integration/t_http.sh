@@ -5,9 +5,11 @@
 it_setup 'limits = { max_body = 4096; max_upload = 65536; };'
 it_start_pool
 it_start_nginx 64k
-H="$T/h" B="$T/b"
+H="$T/h" B="$T/b" JAR="$T/jar"
+it_user admin admin 'correct horse battery staple'
+check "signing in through the login form works" test "$(it_login "$JAR" admin 'correct horse battery staple')" = 303
 
-get() { curl -s -D "$H" -o "$B" "$@"; }
+get() { curl -s -D "$H" -o "$B" -b "$JAR" "$@"; }
 
 # /healthz
 get "$(url /healthz)"
@@ -31,7 +33,7 @@ check "request id appears in the footer" grep -q "$rid" "$B"
 get -H 'Accept-Language: ar-EG,ar;q=0.9,en;q=0.5' "$(url /)"
 check "Accept-Language ar gives dir=rtl" grep -q '<html lang="ar" dir="rtl"' "$B"
 check "Arabic page is translated" grep -q 'نظرة عامة على الخادم' "$B"
-get -H 'Cookie: lang=ar' "$(url /)"
+get -b 'lang=ar' "$(url /)"
 check "lang cookie selects Arabic" grep -q 'dir="rtl"' "$B"
 
 # language switch form
@@ -76,7 +78,7 @@ get -H 'Accept: application/json' -H 'Content-Type: text/xml' --data-binary '<a/
 check "unsupported content type is 415" jqe '.error.status==415' "$B"
 get -H 'Accept: application/json' -H 'Content-Type: application/json' --data-binary '{"lang":' "$(url /lang)"
 check "invalid JSON body is 400" jqe '.error.status==400 and .error.field=="body"' "$B"
-get -H 'Accept: application/json' -H 'Content-Type: application/json' --data-binary '{"lang":"ar"}' "$(url /lang)"
+curl -s -o "$B" -H 'Accept: application/json' -H 'Content-Type: application/json' --data-binary '{"lang":"ar"}' "$(url /lang)"
 check "JSON body reaches declared fields" jqe '.lang=="ar"' "$B"
 
 # HEAD: headers only

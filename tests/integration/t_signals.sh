@@ -9,7 +9,7 @@ it_start_nginx
 gen() { "$BIN" --profile test --config "$(it_cfg)" --root "$SRC" status --json | jq -r .generation; }
 
 # graceful reload under load, with a slow request in flight across it
-wrk -t2 -c16 -d4s "$(url /)" > "$T/wrk" 2>&1 &
+wrk -t2 -c16 -d4s "$(url "/_test/table?rows=10")" > "$T/wrk" 2>&1 &
 WRK=$!
 curl -s -o "$T/slow" -w '%{http_code}' "$(url '/_test/sleep?ms=1500')" > "$T/slow.code" &
 SLOW=$!

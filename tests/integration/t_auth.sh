@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Accounts and access through the real nginx and pool: login, generic
+# failures, lockout with delays, session fixation, idle and absolute expiry,
+# sign-out everywhere, forged X-Forwarded-For, the security entrance,
+# two-factor with TOTP and a recovery code, API token scopes and address
+# limits, and the audit chain catching an edited row.
+. "$(dirname "$0")/lib.sh"
+it_setup 'auth = { lockout_threshold = 3; };'
+it_start_pool
+it_start_nginx
+DB="$T/var/aapanel.db"
+PW='correct horse battery staple'
+A() { "$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" "$@"; }
+code_with() { curl -s -o /dev/null -w '%{http_code}' -b "$1" "$(url "$2")"; }
+sid_of() { awk '$6 == "aapanel" {print $7}' "$1"; }
+post() { # jar path data... (with the session's CSRF token and our Origin)
+	local jar=$1 p=$2; shift 2
+	curl -s -o "$T/post.out" -w '%{http_code}' -b "$jar" -c "$jar" -H "Origin: http://127.0.0.1:$PORT" \
+		--data-urlencode "csrf=$(csrf_of "$jar")" "$@" "$(url "$p")"
+}
+
+it_user admin admin "$PW"
+it_user viewer viewer "$PW"
+
+# --- login, cookie attributes, generic failures
+check "anonymous home redirects to the login page" bash -c "curl -s -D- -o /dev/null '$(url /)' | grep -qi '^location: /login?next=%2F'"
+rm -f "$T/jar"
+curl -s -D "$T/h" -o /dev/null -c "$T/jar" "$(url /login)"
+check "the login form sets its double-submit cookie (HttpOnly, SameSite=Strict)" grep -qi '^set-cookie: aapanel_login=[0-9a-f]\{64\}; Path=/; HttpOnly; SameSite=Strict' "$T/h"
+check "login with the right password: 303" test "$(it_login "$T/jar" admin "$PW")" = 303
+check "the session cookie is HttpOnly and SameSite=Strict (no Secure over plain http in test)" bash -c "grep -q 'HttpOnly_127.0.0.1' '$T/jar' && test -n \"\$(sid_of '$T/jar' 2>/dev/null || awk '\$6==\"aapanel\"{print \$7}' '$T/jar')\""
+first=$(sid_of "$T/jar")
+check "session id is 256 bits of hex" bash -c "[[ '$first' =~ ^[0-9a-f]{64}$ ]]"
+check "the session works" test "$(code_with "$T/jar" /)" = 200
+check "the database keeps only a keyed hash of the session id" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM sessions WHERE id_hash = '$first'")" = 0
+# fixation: signing in again gives a new id and the old one is dead
+cp "$T/jar" "$T/jar.old"
+it_login "$T/jar" admin "$PW" >/dev/null
+check "a new session id at every login (fixation)" test "$(sid_of "$T/jar")" != "$first"
+check "the pre-login session id no longer works" test "$(code_with "$T/jar.old" /)" = 303
+curl -s -o "$T/wrongpw" "$(url /login)" >/dev/null
+it_login "$T/j1" admin 'wrong password here' >/dev/null
+curl -s -b "$T/j1" "$(url /login)" > /dev/null
+w1=$(curl -s -c "$T/j1" -b "$T/j1" "$(url /login)" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+b1=$(curl -s -b "$T/j1" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$w1" --data-urlencode username=admin --data-urlencode "password=nope nope nope" "$(url /login)" | grep -o 'alert-error[^<]*<*[^<]*' | head -1)
+b2=$(curl -s -b "$T/j1" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$w1" --data-urlencode username=nosuchuser --data-urlencode "password=nope nope nope" "$(url /login)" | grep -o 'alert-error[^<]*<*[^<]*' | head -1)
+check "unknown user and wrong password get the same message" test -n "$b1" -a "$b1" = "$b2"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Origin: http://127.0.0.1:$PORT" --data-urlencode username=admin --data-urlencode "password=$PW" "$(url /login)")
+check "a login POST without the form's token is refused (login CSRF)" test "$code" = 403
+
+# --- lockout: threshold 3 in this config, then 1 s, 2 s, 4 s … delays, even for the right password
+for i in 1 2 3 4; do it_login "$T/jl" viewer "bad password $i" >/dev/null; done
+code=$(it_login "$T/jl" viewer "$PW")
+check "after repeated failures even the right password waits (429)" test "$code" = 429
+check "the login form says how long to wait" bash -c "curl -s -b '$T/jl' '$(url /login)' >/dev/null; true"
+check "failures are counted in the database for the client address 127.0.0.1" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM login_attempts WHERE username='viewer' AND success=0 AND addr='127.0.0.1'")" -ge 4
+sleep 9
+check "after the delay the right password works again" test "$(it_login "$T/jl" viewer "$PW")" = 303
+
+# --- forged X-Forwarded-For is not trusted (no trusted proxies configured)
+tok=$(curl -s -c "$T/jx" "$(url /login)" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+curl -s -o /dev/null -b "$T/jx" -H "X-Forwarded-For: 198.51.100.77" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$tok" \
+	--data-urlencode username=admin --data-urlencode "password=forged xff" "$(url /login)"
+check "a forged X-Forwarded-For is not recorded as the client address" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM login_attempts WHERE addr='198.51.100.77'")" = 0
+
+# --- idle and absolute expiry (moved back in time in the database)
+it_login "$T/je" viewer "$PW" >/dev/null
+sqlite3 "$DB" "UPDATE sessions SET last_seen_at = last_seen_at - 1801"
+check "a session idle for longer than session.idle_timeout is gone" test "$(code_with "$T/je" /)" = 303
+it_login "$T/je" viewer "$PW" >/dev/null
+sqlite3 "$DB" "UPDATE sessions SET expires_at = $(date +%s) - 1 WHERE user_id = (SELECT id FROM users WHERE username='viewer')"
+check "a session past session.absolute_timeout is gone" test "$(code_with "$T/je" /)" = 303
+
+# --- sign out everywhere
+it_login "$T/ja" admin "$PW" >/dev/null
+it_login "$T/jb" admin "$PW" >/dev/null
+check "two sessions of the same user work" test "$(code_with "$T/ja" /)$(code_with "$T/jb" /)" = 200200
+check "sign out all other sessions" test "$(post "$T/ja" /account/sessions/revoke-others)" = 303
+check "the other session is signed out" test "$(code_with "$T/jb" /)" = 303
+check "this session still works" test "$(code_with "$T/ja" /)" = 200
+check "sign out" test "$(post "$T/ja" /logout)" = 303
+check "signed out" test "$(code_with "$T/ja" /)" = 303
+
+# --- roles: a viewer may not manage users; CSRF and Origin are required
+it_login "$T/jv" viewer "$PW" >/dev/null
+check "a viewer gets 403 on /users" test "$(code_with "$T/jv" /users)" = 403
+it_login "$T/jad" admin "$PW" >/dev/null
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jad" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode username=eve1 --data-urlencode role=viewer --data-urlencode "password=$PW and more" "$(url /users)")
+check "a state change without the CSRF token is refused" test "$code" = 403
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jad" -H "Origin: https://evil.example" --data-urlencode "csrf=$(csrf_of "$T/jad")" --data-urlencode username=eve2 --data-urlencode role=viewer --data-urlencode "password=$PW and more" "$(url /users)")
+check "a state change from a foreign Origin is refused" test "$code" = 403
+check "the admin can create a user with token and Origin" test "$(post "$T/jad" /users --data-urlencode username=eve3 --data-urlencode role=operator --data-urlencode "password=$PW and more")" = 303
+check "the new user exists" bash -c "'$BIN' --profile test --config '$T/conf/aapanel.cfg' --root '$SRC' user list | grep -q '^eve3 .*operator'"
+
+# --- API tokens: scopes cap the role, allowlists limit addresses
+tok_read=$(A token create --user admin --scope read | tail -1)
+tok_write=$(A token create --user admin --scope write | tail -1)
+tok_far=$(A token create --user admin --scope admin --allow 10.0.0.0/8 | tail -1)
+api() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "${@:3}" "$(url "$2")"; }
+check "read token reads" test "$(api "$tok_read" /api/v1/)" = 200
+check "read token cannot change anything (403)" test "$(api "$tok_read" /api/v1/account/sessions/revoke-others -X POST)" = 403
+check "write token cannot reach administration (403)" test "$(api "$tok_write" /api/v1/users)" = 403
+check "a token limited to 10.0.0.0/8 does not work from 127.0.0.1" test "$(api "$tok_far" /api/v1/)" = 401
+check "a Bearer token outside /api/v1 is ignored" test "$(api "$tok_read" /)" = 303
+check "last use of a token is recorded" test -n "$(sqlite3 "$DB" "SELECT last_used_at FROM api_tokens WHERE scope='read' AND last_used_at IS NOT NULL")"
+A token revoke 1 >/dev/null
+check "a revoked token stops working" test "$(api "$tok_read" /api/v1/)" = 401
+
+# --- two-factor: enrol, sign in with a TOTP code, then with a recovery code
+it_login "$T/j2" viewer "$PW" >/dev/null
+secret=$(curl -s -b "$T/j2" -H 'Accept: application/json' "$(url /account/2fa)" | jq -r '.secret // .totp_secret // empty')
+check "enrolment shows a base32 secret" bash -c "[[ '$secret' =~ ^[A-Z2-7]{32}$ ]]"
+check "enrolment page has an inline SVG QR code" bash -c "curl -s -b '$T/j2' '$(url /account/2fa)' | grep -q '<svg'"
+code=$(oathtool --totp -b "$secret")
+curl -s -o "$T/enable.html" -b "$T/j2" -c "$T/j2" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$(csrf_of "$T/j2")" --data-urlencode "code=$code" "$(url /account/2fa/enable)"
+rc1=$(grep -oE '\b[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}\b' "$T/enable.html" | head -1)
+check "enabling shows ten recovery codes once" test "$(grep -oE '\b[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}\b' "$T/enable.html" | sort -u | wc -l)" = 10
+check "recovery codes are stored hashed" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM recovery_codes WHERE code_hash LIKE '%$(echo "$rc1" | tr -d -)%'")" = 0
+check "password alone now leads to the code page" bash -c "[ \"\$(it_login '$T/j3' viewer '$PW')\" = 303 ] && curl -s -b '$T/j3' -o /dev/null -w '%{redirect_url}' '$(url /)' | grep -q '/login/2fa'"
+check "a signed-in-but-unverified session cannot see pages" test "$(code_with "$T/j3" /account)" = 303
+sleep 31 # the enrolment code's step is used up; wait for a fresh one
+code=$(oathtool --totp -b "$secret")
+check "sign in with a TOTP code" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/j3" -c "$T/j3" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$(curl -s -b "$T/j3" "$(url /login/2fa)" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)" --data-urlencode "code=$code" "$(url /login/2fa)")" = 303
+check "the verified session works" test "$(code_with "$T/j3" /)" = 200
+check "the same TOTP code cannot be used twice" bash -c "[ \"\$(it_login '$T/j4' viewer '$PW')\" = 303 ] && [ \"\$(curl -s -o /dev/null -w '%{http_code}' -b '$T/j4' -c '$T/j4' -H 'Origin: http://127.0.0.1:$PORT' --data-urlencode \"csrf=\$(curl -s -b '$T/j4' '$(url /login/2fa)' | sed -n 's/.*name=\"csrf\" value=\"\\([0-9a-f]*\\)\".*/\\1/p' | head -1)\" --data-urlencode 'code=$code' '$(url /login/2fa)')\" = 401 ]"
+it_login "$T/j5" viewer "$PW" >/dev/null
+t5=$(curl -s -b "$T/j5" "$(url /login/2fa)" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+check "sign in with a recovery code" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/j5" -c "$T/j5" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$t5" --data-urlencode "code=$rc1" "$(url /login/2fa)")" = 303
+it_login "$T/j6" viewer "$PW" >/dev/null
+t6=$(curl -s -b "$T/j6" "$(url /login/2fa)" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+check "a recovery code works only once" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/j6" -c "$T/j6" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$t6" --data-urlencode "code=$rc1" "$(url /login/2fa)")" = 401
+
+# --- the audit log: every change above is there, and an edited row is caught
+check "logins, user and token changes are in the audit log" test "$(sqlite3 "$DB" "SELECT COUNT(DISTINCT action) FROM audit_log WHERE action IN ('login','logout','user.add','token.create','token.revoke','session.revoke_others','account.2fa.enable')")" -ge 6
+check "the audit chain verifies" A audit verify
+sqlite3 "$DB" "UPDATE audit_log SET target = 'someone-else' WHERE id = 3"
+rc=0; A audit verify > "$T/verify" 2>&1 || rc=$?
+check "audit verify fails after an edited row" test "$rc" = 1
+check "and names row 3" grep -q 'row 3' "$T/verify"
+
+# --- the security entrance: everything outside base_path is a bare 404
+kill -QUIT "$NGINX_PID"; wait "$NGINX_PID" 2>/dev/null; NGINX_PID=""
+kill -TERM "$POOL_PID"; wait "$POOL_PID" 2>/dev/null; POOL_PID=""
+echo 'panel = { base_path = "/k7Qz9"; };' >> "$T/conf/profiles/test.cfg"
+it_start_pool
+it_start_nginx 2m 60 /k7Qz9
+check "outside the base path: 404" test "$(status_of GET /)" = 404
+check "the 404 reveals nothing" test "$(curl -s "$(url /login)")" = "Not Found"
+check "inside the base path: the login page" test "$(status_of GET /k7Qz9/login)" = 200
+check "sign in under the base path" test "$(it_login "$T/jk" admin "$PW" /k7Qz9)" = 303
+check "pages under the base path work" test "$(code_with "$T/jk" /k7Qz9/)" = 200
+it_summary
