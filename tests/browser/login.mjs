@@ -1,0 +1,208 @@
+// Real-browser test: sign in, switch to Arabic, sign out, in Debian's Chromium.
+//
+// Environment:
+//   BASE_URL        panel origin (and base path), e.g. http://127.0.0.1:20080
+//   PANEL_USER      user to sign in as
+//   PANEL_PASSWORD  its password
+//   ARTIFACTS_DIR   where screenshots go (login.png, home-en.png, home-ar.png)
+//   CHROMIUM        browser binary (default /usr/bin/chromium)
+//   BROWSER_PROFILE_DIR  fresh user-data-dir to use (default: a new temp dir)
+//
+// Prints one line per step; exits 0 when every step passed, 1 otherwise.
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const STEP_MS = 15_000;    // bound for every navigation / wait / action
+const TOTAL_MS = 120_000;  // watchdog for the whole run
+
+function need(name) {
+	const v = process.env[name];
+	if (!v) {
+		console.error(`login.mjs: environment variable ${name} is not set`);
+		process.exit(2);
+	}
+	return v;
+}
+
+const BASE_URL = need('BASE_URL').replace(/\/+$/, '');
+const USER = need('PANEL_USER');
+const PASSWORD = need('PANEL_PASSWORD');
+const ARTIFACTS = need('ARTIFACTS_DIR');
+const EXE = process.env.CHROMIUM || '/usr/bin/chromium';
+
+if (!existsSync(EXE)) {
+	console.error(`login.mjs: Chromium not found at ${EXE} (apt-get install chromium)`);
+	process.exit(2);
+}
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const ownProfile = !process.env.BROWSER_PROFILE_DIR;
+const profile = process.env.BROWSER_PROFILE_DIR || mkdtempSync(join(tmpdir(), 'aapanel-chromium-'));
+mkdirSync(profile, { recursive: true });
+
+class StepError extends Error {}
+function assert(cond, msg) { if (!cond) throw new StepError(msg); }
+
+let current = '(start)';
+async function step(name, fn) {
+	current = name;
+	await fn();
+	console.log(`  ok   ${name}`);
+}
+
+const consoleErrors = [];   // console errors, including CSP violation reports
+const pageErrors = [];      // uncaught exceptions in the page
+const failedRequests = [];  // for diagnostics only
+
+let context;
+let exitCode = 1;
+const watchdog = setTimeout(async () => {
+	console.error(`login.mjs: FAIL overall timeout (${TOTAL_MS} ms) during step: ${current}`);
+	try { if (context) await context.close(); } catch { /* ignore */ }
+	if (ownProfile) rmSync(profile, { recursive: true, force: true });
+	process.exit(1);
+}, TOTAL_MS);
+
+try {
+	// launchPersistentContext(userDataDir) is how Playwright takes --user-data-dir:
+	// a fresh profile in a temp dir, removed afterwards.
+	context = await chromium.launchPersistentContext(profile, {
+		executablePath: EXE,
+		headless: true,
+		timeout: STEP_MS,
+		args: [
+			'--no-sandbox',
+			'--disable-gpu',
+			'--disable-quic',
+			'--no-first-run',
+			'--disable-background-networking',
+			'--disable-component-update',
+			'--disable-sync',
+		],
+		viewport: { width: 1280, height: 800 },
+		locale: 'en-US',
+	});
+	context.setDefaultTimeout(STEP_MS);
+	context.setDefaultNavigationTimeout(STEP_MS);
+	const page = context.pages()[0] || await context.newPage();
+
+	page.on('console', (msg) => {
+		if (msg.type() === 'error') {
+			const loc = msg.location();
+			consoleErrors.push(`${msg.text()}${loc && loc.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
+		}
+	});
+	page.on('pageerror', (err) => pageErrors.push(String(err && err.stack || err)));
+	page.on('requestfailed', (req) => failedRequests.push(`${req.method()} ${req.url()}: ${req.failure()?.errorText}`));
+	page.on('response', (res) => { if (res.status() >= 400) failedRequests.push(`${res.request().method()} ${res.url()}: HTTP ${res.status()}`); });
+
+	const htmlAttr = (a) => page.locator('html').getAttribute(a);
+	const path = () => new URL(page.url()).pathname;
+	const basePath = new URL(BASE_URL + '/').pathname;
+
+	await step('GET / lands on the login page', async () => {
+		const res = await page.goto(BASE_URL + '/', { waitUntil: 'load' });
+		assert(res, 'no response for /');
+		assert(path().endsWith('/login'), `expected a redirect to /login, got ${page.url()} (HTTP ${res.status()})`);
+		await page.locator('form input[name="username"]').waitFor({ state: 'visible' });
+		assert(await page.locator('form input[name="password"]').isVisible(), 'no password field');
+		assert(await page.locator('form input[name="csrf"]').count() === 1, 'no hidden csrf field in the login form');
+		assert(await htmlAttr('dir') === 'ltr', `login page <html dir> is ${await htmlAttr('dir')}`);
+	});
+
+	await step('screenshot login.png', async () => {
+		await page.screenshot({ path: join(ARTIFACTS, 'login.png'), fullPage: true });
+	});
+
+	await step('signing in reaches the home page', async () => {
+		await page.fill('input[name="username"]', USER);
+		await page.fill('input[name="password"]', PASSWORD);
+		await Promise.all([
+			page.waitForURL((u) => u.pathname === basePath, { waitUntil: 'load' }),
+			page.locator('form:has(input[name="username"]) [type="submit"]').click(),
+		]);
+		const alert = page.locator('.alert-error');
+		assert(await alert.count() === 0, `login error shown: ${await alert.count() ? await alert.first().innerText() : ''}`);
+	});
+
+	await step('home page: "Server overview" heading, Sign out control, <html dir="ltr">', async () => {
+		await page.getByRole('heading', { level: 1, name: 'Server overview' }).waitFor({ state: 'visible' });
+		await page.getByRole('button', { name: 'Sign out' }).waitFor({ state: 'visible' });
+		assert(await htmlAttr('lang') === 'en', `<html lang> is ${await htmlAttr('lang')}`);
+		assert(await htmlAttr('dir') === 'ltr', `<html dir> is ${await htmlAttr('dir')}`);
+	});
+
+	await step('screenshot home-en.png', async () => {
+		await page.screenshot({ path: join(ARTIFACTS, 'home-en.png'), fullPage: true });
+	});
+
+	await step('Arabic button switches to <html lang="ar" dir="rtl">', async () => {
+		const ar = page.locator('form.lang-switch button[name="lang"][value="ar"]');
+		await ar.waitFor({ state: 'visible' });
+		await Promise.all([
+			page.waitForFunction(() => document.documentElement.lang === 'ar', null, { timeout: STEP_MS }),
+			ar.click(),
+		]);
+		await page.waitForLoadState('load');
+		assert(path() === basePath, `after switching language the page is ${page.url()}`);
+		assert(await htmlAttr('lang') === 'ar', `<html lang> is ${await htmlAttr('lang')}`);
+		assert(await htmlAttr('dir') === 'rtl', `<html dir> is ${await htmlAttr('dir')}`);
+	});
+
+	await step('Arabic home page is translated ("نظرة عامة على الخادم")', async () => {
+		await page.getByRole('heading', { level: 1, name: 'نظرة عامة على الخادم' }).waitFor({ state: 'visible' });
+		const dirComputed = await page.evaluate(() => getComputedStyle(document.body).direction);
+		assert(dirComputed === 'rtl', `computed body direction is ${dirComputed}`);
+	});
+
+	await step('screenshot home-ar.png', async () => {
+		await page.screenshot({ path: join(ARTIFACTS, 'home-ar.png'), fullPage: true });
+	});
+
+	await step('no console errors, CSP violations or page errors so far', async () => {
+		const all = [...consoleErrors.map((e) => `console: ${e}`), ...pageErrors.map((e) => `pageerror: ${e}`)];
+		assert(all.length === 0, `browser reported errors:\n    ${all.join('\n    ')}`);
+	});
+
+	await step('signing out returns to the login page', async () => {
+		// The Sign out control is labelled in the current language (Arabic now).
+		const out = page.locator('form[action$="/logout"] [type="submit"]');
+		await out.waitFor({ state: 'visible' });
+		await Promise.all([
+			page.waitForURL((u) => u.pathname.endsWith('/login'), { waitUntil: 'load' }),
+			out.click(),
+		]);
+		await page.locator('form input[name="username"]').waitFor({ state: 'visible' });
+		assert(await page.locator('form[action$="/logout"]').count() === 0, 'still shows a Sign out control');
+		// signed out for real: / sends us back to the login page
+		await page.goto(BASE_URL + '/', { waitUntil: 'load' });
+		assert(path().endsWith('/login'), `after sign out, / is ${page.url()}`);
+	});
+
+	await step('no console errors, CSP violations or page errors at the end', async () => {
+		const all = [...consoleErrors.map((e) => `console: ${e}`), ...pageErrors.map((e) => `pageerror: ${e}`)];
+		assert(all.length === 0, `browser reported errors:\n    ${all.join('\n    ')}`);
+	});
+
+	exitCode = 0;
+} catch (err) {
+	const msg = err instanceof StepError ? err.message : (err && err.stack) || String(err);
+	console.error(`  FAIL ${current}\n    ${msg.split('\n').join('\n    ')}`);
+	if (failedRequests.length) console.error(`    failed requests:\n      ${failedRequests.join('\n      ')}`);
+	if (consoleErrors.length) console.error(`    console errors:\n      ${consoleErrors.join('\n      ')}`);
+	if (pageErrors.length) console.error(`    page errors:\n      ${pageErrors.join('\n      ')}`);
+	exitCode = 1;
+} finally {
+	try {
+		if (context) await context.close();
+	} catch (err) {
+		console.error(`login.mjs: closing the browser failed: ${err}`);
+		exitCode = 1;
+	}
+	if (ownProfile) rmSync(profile, { recursive: true, force: true });
+	clearTimeout(watchdog);
+}
+console.log(exitCode === 0 ? 'login.mjs: all steps passed' : 'login.mjs: FAILED');
+process.exit(exitCode);
