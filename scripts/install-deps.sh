@@ -14,6 +14,8 @@ PACKAGES=(
 	libargon2-dev liboath-dev libqrencode-dev libssl-dev oathtool
 	# the panel at run time and the tests
 	nginx-light curl wrk jq procps sqlite3 iproute2 openssl systemd
+	# the browser test (Debian's Chromium driven by playwright-core)
+	chromium
 )
 
 missing=()
@@ -23,7 +25,20 @@ for p in "${PACKAGES[@]}"; do
 	fi
 done
 
+# Node.js for the browser test: any node >= 18 will do (Debian's, or one already installed).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+browser_modules() {
+	local dir
+	dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+	[ -d "$dir/node_modules/playwright-core" ] && return 0
+	[ "${1:-}" = "--check" ] && return 1
+	echo "install-deps: npm ci in tests/browser (playwright-core)"
+	npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+}
+
 if [ "${#missing[@]}" -eq 0 ]; then
+	browser_modules "${1:-}" || { echo "missing: tests/browser/node_modules" >&2; exit 1; }
 	exit 0
 fi
 if [ "${1:-}" = "--check" ]; then
@@ -39,3 +54,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+browser_modules

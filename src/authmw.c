@@ -19,6 +19,7 @@
 #include "aapanel/netaddr.h"
 #include "aapanel/users.h"
 #include "authmw.h"
+#include "pages/pages.h"
 
 const char *
 ap_session_cookie_name(const struct ap_ctx *ctx)
@@ -236,6 +237,7 @@ ap_auth_gate(struct ap_ctx *ctx, bool api)
 			snprintf(ctx->err.reason, sizeof(ctx->err.reason), "permission %s required", rt->perm);
 			return 403;
 		}
+		ap_settings_refresh(ctx);
 		if (ctx->app->require_2fa && !ctx->user->totp_enabled && ctx->token_id == 0 &&
 		    strcmp(rt->perm, "account.self") != 0 && strcmp(rt->perm, "overview.read") != 0) {
 			snprintf(ctx->err.reason, sizeof(ctx->err.reason), "two-factor authentication required");

@@ -923,8 +923,16 @@ ap_page_account_token_create(struct ap_ctx *ctx)
 	if (rank_of(scope) > max_scope(ctx))
 		return account_fail(ctx, db, "scope", "must not exceed what your role allows");
 	rc = ap_token_create(db, ctx->app->cfg, ctx->user->id, name, scope, allow, days, token, &id, &why);
-	if (rc == AP_DB_EINVAL)
-		return account_fail(ctx, db, token_field(why), why ? why : "is not valid");
+	if (rc == AP_DB_EINVAL) {
+		const char *f = token_field(why);
+
+		/* "allow must be …" → "must be …": the message stands next to the field. */
+		if (why && strncmp(why, f, strlen(f)) == 0 && why[strlen(f)] == ' ')
+			why += strlen(f) + 1;
+		else if (why && strncmp(why, "expires ", 8) == 0)
+			why += 8;
+		return account_fail(ctx, db, f, why ? why : "is not valid");
+	}
 	if (rc != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
 	after = json_object_new_object();

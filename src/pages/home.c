@@ -79,8 +79,9 @@ ap_page_home(struct ap_ctx *ctx)
 
 		total = (unsigned long long)si.totalram * si.mem_unit;
 		used = total - ((unsigned long long)si.freeram + si.bufferram) * si.mem_unit;
-		add_str(host, "uptime", ap_arena_printf(ctx->arena, "%ldd %02ld:%02ld", up / 86400,
-		    (up % 86400) / 3600, (up % 3600) / 60));
+		ap_model_add(host, "uptime_days", json_object_new_int64(up / 86400));
+		add_str(host, "uptime_hm", ap_arena_printf(ctx->arena, "%02ld:%02ld", (up % 86400) / 3600,
+		    (up % 3600) / 60));
 		add_str(host, "load1", ap_arena_printf(ctx->arena, "%.2f", si.loads[0] * scale));
 		add_str(host, "load5", ap_arena_printf(ctx->arena, "%.2f", si.loads[1] * scale));
 		add_str(host, "load15", ap_arena_printf(ctx->arena, "%.2f", si.loads[2] * scale));

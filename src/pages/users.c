@@ -100,6 +100,7 @@ struct users_ctx {
 	struct ap_ctx *ctx;
 	struct json_object *arr;
 	int64_t err_id;          /* the row whose form failed, 0 = none */
+	const char *err_field;   /* "password": by the reset form; else by the name */
 	const char *err_reason;  /* translated */
 };
 
@@ -155,25 +156,31 @@ user_row(void *p, const struct ap_user_row *u)
 
 	ap_model_add(o, "self", json_object_new_boolean(u->id == ctx->user->id));
 	ap_model_add(o, "role_options", role_options(ctx, u->role));
-	if (u->id == l->err_id)
+	if (u->id == l->err_id && strcmp(l->err_field, "password") == 0)
 		add_str(o, "row_error", l->err_reason);
 	else
 		ap_model_add(o, "row_error", NULL);
+	if (u->id == l->err_id && strcmp(l->err_field, "password") != 0)
+		add_str(o, "row_alert", l->err_reason);
+	else
+		ap_model_add(o, "row_alert", NULL);
 	json_object_array_add(l->arr, o);
 	return true;
 }
 
 /*
  * Fill the users page: every user with their forms, and the create form
- * (with what was typed, except the password, when keep). err_id/err_reason
- * put a message on one user's row. Returns 200 or an error status.
+ * (with what was typed, except the password, when keep). err_id,
+ * err_field and err_reason put a message on one user's row. Returns 200
+ * or an error status.
  */
 static int
-users_model(struct ap_ctx *ctx, struct ap_db *db, int64_t err_id, const char *err_reason, bool keep)
+users_model(struct ap_ctx *ctx, struct ap_db *db, int64_t err_id, const char *err_field,
+    const char *err_reason, bool keep)
 {
 	const struct ap_fieldval *un = ap_ctx_field(ctx, "username");
 	const struct ap_fieldval *ro = ap_ctx_field(ctx, "role");
-	struct users_ctx l = { ctx, json_object_new_array(), err_id, err_reason };
+	struct users_ctx l = { ctx, json_object_new_array(), err_id, err_field ? err_field : "", err_reason };
 	struct json_object *form = json_object_new_object();
 	enum ap_db_rc rc;
 
@@ -196,7 +203,7 @@ ap_page_users(struct ap_ctx *ctx)
 
 	if (db == NULL)
 		return ap_ctx_db_down(ctx);
-	return users_model(ctx, db, 0, NULL, false);
+	return users_model(ctx, db, 0, NULL, NULL, false);
 }
 
 /* 400 naming the field; a browser sees the page again with the message. */
@@ -209,7 +216,7 @@ users_fail(struct ap_ctx *ctx, struct ap_db *db, const char *field, const char *
 	ap_ctx_bad_field(ctx, field, reason);
 	if (ctx->req->wants_json)
 		return 400;
-	st = users_model(ctx, db, row_id, tr_reason(ctx, reason), row_id == 0);
+	st = users_model(ctx, db, row_id, field, tr_reason(ctx, reason), row_id == 0);
 	if (st != 200)
 		return st;
 	if (row_id == 0) {
@@ -230,11 +237,10 @@ ap_page_user_create(struct ap_ctx *ctx)
 	const char *role = ap_ctx_field(ctx, "role")->s;
 	const char *pw = ap_ctx_field(ctx, "password")->s;
 	struct ap_db *db = ap_ctx_db(ctx);
-	struct json_object *after, *created;
+	struct json_object *after;
 	struct ap_user_row row;
 	const char *why = NULL;
 	int64_t id = 0;
-	int st;
 	enum ap_db_rc rc;
 
 	if (db == NULL)
@@ -242,26 +248,28 @@ ap_page_user_create(struct ap_ctx *ctx)
 	rc = ap_user_create(db, ctx->app->cfg, name, role, pw, &id, &why);
 	if (rc == AP_DB_ECONSTRAINT)
 		return users_fail(ctx, db, "username", "a user with this name already exists", 0);
-	if (rc == AP_DB_EINVAL)
-		return users_fail(ctx, db,
-		    strncmp(why, "username", 8) == 0 ? "username" : strncmp(why, "role", 4) == 0 ? "role" : "password",
-		    why, 0);
+	if (rc == AP_DB_EINVAL) {
+		const char *f = why == NULL ? "password"
+		    : strncmp(why, "username ", 9) == 0 ? "username"
+		    : strncmp(why, "role ", 5) == 0 ? "role" : "password";
+
+		/* "username must be …" → "must be …": the message stands next to the field. */
+		if (why && strncmp(why, f, strlen(f)) == 0 && why[strlen(f)] == ' ')
+			why += strlen(f) + 1;
+		return users_fail(ctx, db, f, why ? why : "is not valid", 0);
+	}
 	if (rc != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
 	after = json_object_new_object();
 	add_str(after, "username", name);
 	add_str(after, "role", role);
 	ap_ctx_audit(ctx, "user.add", name, "ok", NULL, json_text(ctx, after));
+	if (!ctx->req->wants_json)
+		return back(ctx, "/users");
 	if ((rc = ap_user_get(db, id, &row)) != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
-	created = user_json(ctx, &row);
-	ap_model_add(ctx->model, "created", created);
-	st = users_model(ctx, db, 0, NULL, false);
-	if (st != 200)
-		return st;
-	json_object_object_add(ctx->model, "message", json_object_new_string(ap_arena_printf(ctx->arena,
-	    ap_ctx_tr(ctx, "User %s was created."), row.username)));
-	return ctx->req->wants_json ? 201 : 200;
+	ap_model_add(ctx->model, "user", user_json(ctx, &row));
+	return 201;
 }
 
 /* What a changed user looks like to an API client. */
@@ -293,9 +301,11 @@ ap_page_user_role(struct ap_ctx *ctx)
 		return ap_ctx_db_down(ctx);
 	if ((st = param_user(ctx, db, &row)) != 0)
 		return st;
-	if (row.id == ctx->user->id && strcmp(role, row.role) != 0)
-		return ap_ctx_bad_field(ctx, "role",
-		    "you cannot change your own role; another administrator has to do it");
+	if (row.id == ctx->user->id && strcmp(role, row.role) != 0) {
+		ctx->tpl = "users";
+		return users_fail(ctx, db, "role",
+		    "you cannot change your own role; another administrator has to do it", row.id);
+	}
 	if (strcmp(role, row.role) != 0) {
 		rc = ap_user_set_role(db, row.id, role);
 		if (rc != AP_DB_OK)
@@ -322,9 +332,11 @@ set_disabled(struct ap_ctx *ctx, bool disabled)
 		return ap_ctx_db_down(ctx);
 	if ((st = param_user(ctx, db, &row)) != 0)
 		return st;
-	if (disabled && row.id == ctx->user->id)
-		return ap_ctx_bad_field(ctx, "id",
-		    "you cannot disable your own account; another administrator has to do it");
+	if (disabled && row.id == ctx->user->id) {
+		ctx->tpl = "users";
+		return users_fail(ctx, db, "id",
+		    "you cannot disable your own account; another administrator has to do it", row.id);
+	}
 	if (row.disabled != disabled) {
 		rc = ap_user_set_disabled(db, row.id, disabled);
 		/* A disabled user is signed out everywhere at once. */
@@ -368,6 +380,11 @@ ap_page_user_password(struct ap_ctx *ctx)
 		return ap_ctx_db_down(ctx);
 	if ((st = param_user(ctx, db, &row)) != 0)
 		return st;
+	/* Their own password only with the current one (account page): a stolen
+	 * admin session must not be enough to take the account over. */
+	if (row.id == ctx->user->id)
+		return users_fail(ctx, db, "password",
+		    "change your own password on your account page, with your current password", row.id);
 	rc = ap_user_set_password(db, ctx->app->cfg, row.id, row.username, pw, &why);
 	if (rc == AP_DB_EINVAL) {
 		ap_ctx_audit(ctx, "user.password_reset", row.username, "failed", NULL, "{\"reason\":\"policy\"}");
@@ -375,18 +392,13 @@ ap_page_user_password(struct ap_ctx *ctx)
 	}
 	if (rc != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
-	/* Whoever used the old password is out (the admin's own session stays). */
-	rc = ap_session_delete_user(db, row.id, row.id == ctx->user->id ? ctx->session_id : 0, &n);
+	/* Whoever used the old password is out. */
+	rc = ap_session_delete_user(db, row.id, 0, &n);
 	if (rc != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
 	ap_ctx_audit(ctx, "user.password_reset", row.username, "ok", NULL,
 	    ap_arena_printf(ctx->arena, "{\"sessions_ended\":%lld}", (long long)n));
-	st = users_model(ctx, db, 0, NULL, false);
-	if (st != 200)
-		return st;
-	json_object_object_add(ctx->model, "message", json_object_new_string(ap_arena_printf(ctx->arena,
-	    ap_ctx_tr(ctx, "The password of %s was changed and their sessions were ended."), row.username)));
-	return 200;
+	return user_done(ctx, db, row.id);
 }
 
 /* ---------------------------------------------------------------- every user's tokens */

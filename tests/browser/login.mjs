@@ -119,12 +119,14 @@ try {
 	await step('signing in reaches the home page', async () => {
 		await page.fill('input[name="username"]', USER);
 		await page.fill('input[name="password"]', PASSWORD);
-		await Promise.all([
-			page.waitForURL((u) => u.pathname === basePath, { waitUntil: 'load' }),
-			page.locator('form:has(input[name="username"]) [type="submit"]').click(),
-		]);
+		await page.locator('form:has(input[name="username"]) [type="submit"]').click();
+		// Either the home page or the login form again with an error: whichever comes first.
 		const alert = page.locator('.alert-error');
-		assert(await alert.count() === 0, `login error shown: ${await alert.count() ? await alert.first().innerText() : ''}`);
+		const home = page.waitForURL((u) => u.pathname === basePath, { waitUntil: 'load' }).then(() => 'home', () => 'timeout');
+		const error = alert.first().waitFor({ state: 'visible' }).then(() => 'error', () => 'timeout');
+		const got = await Promise.race([home, error]);
+		if (got === 'error') throw new StepError(`login failed, the page says: ${(await alert.first().innerText()).trim()}`);
+		assert(got === 'home', `no home page after signing in (at ${page.url()})`);
 	});
 
 	await step('home page: "Server overview" heading, Sign out control, <html dir="ltr">', async () => {

@@ -8,11 +8,14 @@
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 ART="$SRC/build/artifacts/browser"
 
-prereq=1
-check "chromium is installed ($CHROMIUM)" test -x "$CHROMIUM" || prereq=0
-check "node is installed" command -v node >/dev/null || prereq=0
-check "playwright-core is installed (npm ci --prefix tests/browser)" test -f "$SRC/tests/browser/node_modules/playwright-core/package.json" || prereq=0
-if [ "$prereq" -ne 1 ]; then
+# prereq NAME COMMAND...: like check, but also remembers a failure
+prereq_ok=1
+prereq() { local n=$1; shift; if "$@"; then ok "$n"; else not_ok "$n"; prereq_ok=0; fi; }
+have_node() { command -v node >/dev/null; }
+prereq "chromium is installed ($CHROMIUM; apt-get install chromium)" test -x "$CHROMIUM"
+prereq "node is installed" have_node
+prereq "playwright-core is installed (npm ci --prefix tests/browser)" test -f "$SRC/tests/browser/node_modules/playwright-core/package.json"
+if [ "$prereq_ok" -ne 1 ]; then
 	it_summary
 	exit 1
 fi
