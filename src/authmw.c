@@ -244,8 +244,10 @@ ap_auth_gate(struct ap_ctx *ctx, bool api)
 			return 403;
 		}
 	}
-	/* Cookie-authenticated state changes: the session's CSRF token and our Origin. */
-	if (unsafe && ctx->session_id != 0) {
+	/* Cookie-authenticated state changes: the session's CSRF token and our Origin.
+	 * The sign-in form has its own token (and replaces whatever session the
+	 * browser held). */
+	if (unsafe && ctx->session_id != 0 && !(rt->flags & AP_ROUTE_LOGIN)) {
 		const char *t = submitted_csrf(ctx);
 
 		if (!same_origin(ctx)) {

@@ -74,6 +74,8 @@ const struct ap_fieldval *ap_fieldval_get(const struct ap_field *fields,
 
 #define AP_ROUTE_PUBLIC 0x1u /* reachable without authentication */
 #define AP_ROUTE_RAW 0x2u    /* handler writes its own body (no template) */
+#define AP_ROUTE_LOGIN 0x4u  /* the sign-in form: checks its own pre-session CSRF token, so a
+			      * stale or planted session cookie cannot block it */
 
 struct ap_route {
 	unsigned methods;       /* AP_M_GET | ...; GET implies HEAD */

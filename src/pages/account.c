@@ -158,10 +158,12 @@ rotate_session(struct ap_ctx *ctx, struct ap_db *db)
 /*
  * Check the user's password, throttled and recorded like a sign-in so a
  * stolen session cannot guess it. *status gets 0 to go on, or the status
- * to answer (429, or a database error).
+ * to answer: 429 (a browser then sees page, which fills the model, with
+ * the wait), or a database error.
  */
 static bool
-password_ok(struct ap_ctx *ctx, struct ap_db *db, const char *pw, int *status)
+password_ok(struct ap_ctx *ctx, struct ap_db *db, const char *pw, int (*page)(struct ap_ctx *, struct ap_db *),
+    int *status)
 {
 	struct ap_user_row row;
 	struct ap_pw_params prm;
@@ -182,6 +184,12 @@ password_ok(struct ap_ctx *ctx, struct ap_db *db, const char *pw, int *status)
 		snprintf(ctx->err.reason, sizeof(ctx->err.reason),
 		    "too many failed attempts; try again in %lld seconds", (long long)wait);
 		*status = 429;
+		if (!ctx->req->wants_json && (*status = page(ctx, db)) == 200) {
+			json_object_object_add(ctx->model, "error", json_object_new_string(ap_arena_printf(ctx->arena,
+			    ap_ctx_tr(ctx, "Too many failed attempts. Try again in %lld seconds."), (long long)wait)));
+			ctx->model_is_body = true;
+			*status = 429;
+		}
 		return false;
 	}
 	ap_user_pw_params(ctx->app->cfg, &prm);
@@ -196,6 +204,9 @@ password_ok(struct ap_ctx *ctx, struct ap_db *db, const char *pw, int *status)
 	ap_login_record(db, ctx->user->username, ctx->client_addr, now, ok);
 	return ok;
 }
+
+static int account_model(struct ap_ctx *ctx, struct ap_db *db);
+static int twofa_model_keep(struct ap_ctx *ctx, struct ap_db *db);
 
 /* ---------------------------------------------------------------- the account page */
 
@@ -372,7 +383,7 @@ ap_page_account_password(struct ap_ctx *ctx)
 
 	if (db == NULL)
 		return ap_ctx_db_down(ctx);
-	if (!password_ok(ctx, db, cur, &status)) {
+	if (!password_ok(ctx, db, cur, account_model, &status)) {
 		if (status != 0)
 			return status;
 		ap_ctx_audit(ctx, "account.password", ctx->user->username, "failed", NULL,
@@ -579,6 +590,12 @@ ap_page_account_2fa(struct ap_ctx *ctx)
 	if (db == NULL)
 		return ap_ctx_db_down(ctx);
 	return twofa_model(ctx, db, false);
+}
+
+static int
+twofa_model_keep(struct ap_ctx *ctx, struct ap_db *db)
+{
+	return twofa_model(ctx, db, true);
 }
 
 static int
@@ -827,7 +844,7 @@ ap_page_account_2fa_disable(struct ap_ctx *ctx)
 	if (!ctx->user->totp_enabled)
 		return twofa_fail(ctx, db, "code", "two-factor authentication is already off");
 	/* The password first: a wrong one must not use up a recovery code. */
-	if (!password_ok(ctx, db, pw, &status)) {
+	if (!password_ok(ctx, db, pw, twofa_model_keep, &status)) {
 		if (status != 0)
 			return status;
 		ap_ctx_audit(ctx, "account.2fa.disable", ctx->user->username, "failed", NULL,

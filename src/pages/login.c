@@ -251,6 +251,7 @@ check_totp(struct ap_db *db, int64_t user_id, const char *code, bool *ok)
 	ap_db_finalize(st);
 	if (rc != AP_DB_ROW)
 		return rc == AP_DB_DONE ? AP_DB_OK : rc;
+	rc = AP_DB_OK;
 	if (!ap_totp_verify(secret, code, time(NULL), 1, last, &counter))
 		goto out;
 	rc = ap_db_prepare(db, "UPDATE users SET totp_last_counter = ? WHERE id = ? AND totp_last_counter < ?", &st);

@@ -112,7 +112,7 @@ const struct ap_route ap_routes[] = {
 	{ AP_M_POST, "/lang", ap_page_lang, NULL, PUB, NULL, lang_fields },
 
 	{ AP_M_GET, "/login", ap_page_login_form, NULL, PUB, "login", login_form_fields },
-	{ AP_M_POST, "/login", ap_page_login, NULL, PUB, "login", login_fields },
+	{ AP_M_POST, "/login", ap_page_login, NULL, PUB | AP_ROUTE_LOGIN, "login", login_fields },
 	{ AP_M_GET, "/login/2fa", ap_page_login_2fa_form, NULL, PUB, "login_2fa", NULL },
 	{ AP_M_POST, "/login/2fa", ap_page_login_2fa, NULL, PUB, "login_2fa", code_fields },
 	{ AP_M_POST, "/logout", ap_page_logout, "account.self", 0, NULL, NULL },

@@ -383,7 +383,7 @@ ap_page_user_password(struct ap_ctx *ctx)
 	/* Their own password only with the current one (account page): a stolen
 	 * admin session must not be enough to take the account over. */
 	if (row.id == ctx->user->id)
-		return users_fail(ctx, db, "password",
+		return users_fail(ctx, db, "id",
 		    "change your own password on your account page, with your current password", row.id);
 	rc = ap_user_set_password(db, ctx->app->cfg, row.id, row.username, pw, &why);
 	if (rc == AP_DB_EINVAL) {
