@@ -702,18 +702,18 @@ START_TEST(test_gate_walks_the_route_table)
 				    ap_method_name((enum ap_method)m), path, status_of(r));
 			}
 			if (unsafe) {
-				/* signed in as admin, but no CSRF token / a wrong one / a foreign origin */
-				st = status_of(unsafe_request(m, path, cookie_admin, NULL, "http://panel.test", true));
-				ck_assert_msg(st == 403, "no csrf %s %s got %d", ap_method_name((enum ap_method)m), path, st);
-				st = status_of(unsafe_request(m, path, cookie_admin, "0000", "http://panel.test", true));
-				ck_assert_msg(st == 403, "wrong csrf %s %s got %d", ap_method_name((enum ap_method)m), path, st);
-				st = status_of(unsafe_request(m, path, cookie_admin, csrf_admin, "https://evil.example", true));
-				ck_assert_msg(st == 403, "foreign origin %s %s got %d", ap_method_name((enum ap_method)m), path, st);
-				st = status_of(unsafe_request(m, path, cookie_admin, csrf_admin, NULL, true));
-				ck_assert_msg(st == 403, "no origin or referer %s %s got %d", ap_method_name((enum ap_method)m), path, st);
-				/* and with everything right the gate lets it through (whatever the handler says);
-				 * a throwaway session, since some handlers (logout) end it */
+				/* signed in as admin (a fresh session: handlers run before may have ended
+				 * others), but no CSRF token / a wrong one / a foreign origin / no origin */
 				fresh_admin_session(fresh_cookie, fresh_csrf);
+				st = status_of(unsafe_request(m, path, fresh_cookie, NULL, "http://panel.test", true));
+				ck_assert_msg(st == 403, "no csrf %s %s got %d", ap_method_name((enum ap_method)m), path, st);
+				st = status_of(unsafe_request(m, path, fresh_cookie, "0000", "http://panel.test", true));
+				ck_assert_msg(st == 403, "wrong csrf %s %s got %d", ap_method_name((enum ap_method)m), path, st);
+				st = status_of(unsafe_request(m, path, fresh_cookie, fresh_csrf, "https://evil.example", true));
+				ck_assert_msg(st == 403, "foreign origin %s %s got %d", ap_method_name((enum ap_method)m), path, st);
+				st = status_of(unsafe_request(m, path, fresh_cookie, fresh_csrf, NULL, true));
+				ck_assert_msg(st == 403, "no origin or referer %s %s got %d", ap_method_name((enum ap_method)m), path, st);
+				/* and with everything right the gate lets it through (whatever the handler says) */
 				st = status_of(unsafe_request(m, path, fresh_cookie, fresh_csrf, "http://panel.test", true));
 				ck_assert_msg(st != 401 && st != 403, "admin with csrf %s %s got %d",
 				    ap_method_name((enum ap_method)m), path, st);
