@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "aapanel/app.h"
@@ -132,6 +133,37 @@ ap_ctx_redirect(struct ap_ctx *ctx, int status, const char *location)
 		location = "/";
 	ctx->location = location;
 	return status ? status : 303;
+}
+
+const char *
+ap_ctx_base(const struct ap_ctx *ctx)
+{
+	return strcmp(ctx->app->cfg->base_path, "/") == 0 ? "" : ctx->app->cfg->base_path;
+}
+
+int
+ap_ctx_back(struct ap_ctx *ctx, const char *path)
+{
+	return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s%s", ap_ctx_base(ctx), path));
+}
+
+void
+ap_model_str(struct json_object *o, const char *const_key, const char *v)
+{
+	ap_model_add(o, const_key, json_object_new_string(v ? v : ""));
+}
+
+struct json_object *
+ap_model_time(int64_t t)
+{
+	char iso[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
+		return NULL;
+	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_object_new_string(iso);
 }
 
 int

@@ -1,12 +1,15 @@
 /* common.c — errors, allocation wrappers, byte buffer, small parsers. */
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aapanel/common.h"
 
@@ -357,4 +360,48 @@ ap_random_hex(char *out, size_t n)
 	}
 	out[2 * n] = '\0';
 	return AP_OK;
+}
+
+enum ap_err
+ap_read_file_at(int dfd, const char *rel, size_t max, char **out, size_t *outlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	enum ap_err rc = AP_ERR_IO;
+	int fd, saved;
+
+	*out = NULL;
+	fd = openat(dfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0)
+		goto out;
+	if (!S_ISREG(st.st_mode) || (unsigned long long)st.st_size > max) {
+		rc = AP_ERR_TOOBIG;
+		goto out;
+	}
+	buf = ap_xmalloc((size_t)st.st_size + 1);
+	while (len < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			break; /* shrank while reading: take what is there */
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	if (outlen)
+		*outlen = len;
+	buf = NULL;
+	rc = AP_OK;
+out:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	errno = saved;
+	return rc;
 }

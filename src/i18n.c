@@ -440,46 +440,14 @@ static enum ap_err
 read_po(int dfd, const char *name, const char *file, char **out, size_t *outlen,
     char *err, size_t errlen)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	enum ap_err rc = AP_ERR_IO;
-	int fd;
+	enum ap_err rc = ap_read_file_at(dfd, name, PO_MAX_FILE, out, outlen);
 
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
+	if (rc == AP_ERR_TOOBIG) {
+		set_err(err, errlen, "%s:1: not a regular file or larger than %u bytes", file, PO_MAX_FILE);
+		return AP_ERR_PARSE;
+	}
+	if (rc != AP_OK)
 		set_err(err, errlen, "%s: %s", file, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)PO_MAX_FILE) {
-		set_err(err, errlen, "%s:1: not a regular file or larger than %u bytes",
-		    file, PO_MAX_FILE);
-		rc = AP_ERR_PARSE;
-		goto out;
-	}
-	buf = ap_xmalloc((size_t)st.st_size + 1);
-	while (len < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			set_err(err, errlen, "%s: %s", file, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	buf = NULL;
-	rc = AP_OK;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
 	return rc;
 }
 

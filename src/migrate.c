@@ -1,6 +1,7 @@
 /* migrate.c — schema migrations (see migrate.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,27 +38,6 @@ cmp_version(const void *a, const void *b)
 	const struct ap_migration *x = a, *y = b;
 
 	return (x->version > y->version) - (x->version < y->version);
-}
-
-static char *
-read_file(const char *path, size_t max)
-{
-	FILE *f = fopen(path, "re");
-	struct ap_buf b = { 0 };
-	char chunk[8192];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len <= max)
-		ap_buf_append(&b, chunk, n);
-	fclose(f);
-	if (b.len > max) {
-		ap_buf_free(&b);
-		errno = EFBIG;
-		return NULL;
-	}
-	return b.data ? b.data : ap_xstrdup("");
 }
 
 /* "0001_initial.sql" → version 1, name "initial"; false when not a migration name. */
@@ -110,8 +90,7 @@ ap_migrate_load(const char *sql_dir, enum ap_db_backend b, struct ap_migrations 
 			goto out;
 		}
 		m.file = ap_xasprintf("%s/%s", dir, e->d_name);
-		m.sql = read_file(m.file, 4u << 20);
-		if (m.sql == NULL) {
+		if (ap_read_file_at(AT_FDCWD, m.file, 4u << 20, &m.sql, NULL) != AP_OK) {
 			snprintf(err, errlen, "%s: %s", m.file, strerror(errno));
 			free(m.name);
 			free(m.file);

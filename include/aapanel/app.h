@@ -124,6 +124,14 @@ int ap_ctx_db_error(struct ap_ctx *ctx, enum ap_db_rc rc);
 enum ap_db_rc ap_ctx_audit(struct ap_ctx *ctx, const char *action, const char *target,
     const char *outcome, const char *before_json, const char *after_json);
 
+/* Prefix for links inside the panel: "" when panel.base_path is "/", else the base path. */
+const char *ap_ctx_base(const struct ap_ctx *ctx);
+/* 303 to base + path (path starts with '/'). */
+int ap_ctx_back(struct ap_ctx *ctx, const char *path);
+/* Model helpers: a string member (NULL → ""), and ISO 8601 UTC text of t or no value for 0. */
+void ap_model_str(struct json_object *o, const char *const_key, const char *v);
+struct json_object *ap_model_time(int64_t t);
+
 /* Translate msgid into the request's language. Borrowed. */
 const char *ap_ctx_tr(const struct ap_ctx *ctx, const char *msgid);
 /* A validated field by name; NULL when not declared on the route. */

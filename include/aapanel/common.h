@@ -78,6 +78,14 @@ bool ap_strtonum(const char *s, long long min, long long max, long long *out,
 /* True if s[0..n) is well-formed UTF-8 without NUL bytes or overlongs. */
 bool ap_utf8_valid(const char *s, size_t n);
 
+/*
+ * Read the regular file rel (relative to directory fd dfd, or AT_FDCWD; not
+ * following a final symlink) into a malloc'd NUL-terminated buffer of at
+ * most max bytes. AP_ERR_IO with errno set, or AP_ERR_TOOBIG for a larger
+ * file or one that is not regular.
+ */
+enum ap_err ap_read_file_at(int dfd, const char *rel, size_t max, char **out, size_t *outlen);
+
 /* Monotonic clock in milliseconds / microseconds. */
 uint64_t ap_now_ms(void);
 uint64_t ap_now_us(void);

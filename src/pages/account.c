@@ -25,36 +25,6 @@
 static const char *const scope_names[] = { "read", "write", "admin" };
 static const char *const scope_labels[] = { "Read only", "Read and write", "Full access" };
 
-static const char *
-base(const struct ap_ctx *ctx)
-{
-	return strcmp(ctx->app->cfg->base_path, "/") == 0 ? "" : ctx->app->cfg->base_path;
-}
-
-static int
-back(struct ap_ctx *ctx, const char *path)
-{
-	return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s%s", base(ctx), path));
-}
-
-/* ISO 8601 UTC text of t, or JSON null (NULL) for 0 = never. */
-static struct json_object *
-iso_or_null(int64_t t)
-{
-	char iso[21];
-
-	if (t == 0)
-		return NULL;
-	ap_audit_iso8601(t, iso);
-	return json_object_new_string(iso);
-}
-
-static void
-add_str(struct json_object *o, const char *k, const char *v)
-{
-	ap_model_add(o, k, json_object_new_string(v ? v : ""));
-}
-
 /* The {id} path parameter: 1..INT64_MAX, else false (the caller answers 404). */
 static bool
 param_id(struct ap_ctx *ctx, int64_t *id)
@@ -223,14 +193,14 @@ token_row(void *p, const struct ap_token_row *t)
 	time_t now = time(NULL);
 
 	ap_model_add(o, "id", json_object_new_int64(t->id));
-	add_str(o, "name", t->name);
-	add_str(o, "scope", t->scope);
-	add_str(o, "allow", t->allow_cidr);
-	ap_model_add(o, "created", iso_or_null(t->created_at));
-	ap_model_add(o, "expires", iso_or_null(t->expires_at));
-	ap_model_add(o, "last_used", iso_or_null(t->last_used_at));
-	add_str(o, "last_used_addr", t->last_used_addr);
-	ap_model_add(o, "revoked", iso_or_null(t->revoked_at));
+	ap_model_str(o, "name", t->name);
+	ap_model_str(o, "scope", t->scope);
+	ap_model_str(o, "allow", t->allow_cidr);
+	ap_model_add(o, "created", ap_model_time(t->created_at));
+	ap_model_add(o, "expires", ap_model_time(t->expires_at));
+	ap_model_add(o, "last_used", ap_model_time(t->last_used_at));
+	ap_model_str(o, "last_used_addr", t->last_used_addr);
+	ap_model_add(o, "revoked", ap_model_time(t->revoked_at));
 	ap_model_add(o, "expired",
 	    json_object_new_boolean(t->expires_at != 0 && t->expires_at <= now));
 	ap_model_add(o, "active", json_object_new_boolean(t->revoked_at == 0 &&
@@ -264,10 +234,10 @@ add_sessions(struct ap_ctx *ctx, struct ap_db *db)
 		int64_t id = ap_db_col_int64(st, 0);
 
 		ap_model_add(o, "id", json_object_new_int64(id));
-		ap_model_add(o, "created", iso_or_null(ap_db_col_int64(st, 1)));
-		ap_model_add(o, "last_seen", iso_or_null(ap_db_col_int64(st, 2)));
-		add_str(o, "addr", ap_db_col_text(st, 3, NULL));
-		add_str(o, "user_agent", ap_db_col_text(st, 4, NULL));
+		ap_model_add(o, "created", ap_model_time(ap_db_col_int64(st, 1)));
+		ap_model_add(o, "last_seen", ap_model_time(ap_db_col_int64(st, 2)));
+		ap_model_str(o, "addr", ap_db_col_text(st, 3, NULL));
+		ap_model_str(o, "user_agent", ap_db_col_text(st, 4, NULL));
 		ap_model_add(o, "current", json_object_new_boolean(id == ctx->session_id));
 		json_object_array_add(arr, o);
 	}
@@ -290,8 +260,8 @@ add_token_form(struct ap_ctx *ctx)
 	for (int i = 0; i <= top; i++) {
 		struct json_object *o = json_object_new_object();
 
-		add_str(o, "value", scope_names[i]);
-		add_str(o, "label", ap_ctx_tr(ctx, scope_labels[i]));
+		ap_model_str(o, "value", scope_names[i]);
+		ap_model_str(o, "label", ap_ctx_tr(ctx, scope_labels[i]));
 		ap_model_add(o, "selected",
 		    json_object_new_boolean(sc && sc->present && strcmp(sc->s, scope_names[i]) == 0));
 		json_object_array_add(scopes, o);
@@ -299,16 +269,16 @@ add_token_form(struct ap_ctx *ctx)
 	ap_model_add(form, "scopes", scopes);
 	/* After a successful create the form starts empty again. */
 	if (!json_object_object_get_ex(ctx->model, "new_token", NULL)) {
-		add_str(form, "name", nm && nm->present ? nm->s : "");
-		add_str(form, "allow", al && al->present ? al->s : "");
+		ap_model_str(form, "name", nm && nm->present ? nm->s : "");
+		ap_model_str(form, "allow", al && al->present ? al->s : "");
 		if (ex && ex->present)
 			ap_model_add(form, "expires_days", json_object_new_int64(ex->i));
 		else
-			add_str(form, "expires_days", "90");
+			ap_model_str(form, "expires_days", "90");
 	} else {
-		add_str(form, "name", "");
-		add_str(form, "allow", "");
-		add_str(form, "expires_days", "90");
+		ap_model_str(form, "name", "");
+		ap_model_str(form, "allow", "");
+		ap_model_str(form, "expires_days", "90");
 	}
 	ap_model_add(ctx->model, "token_form", form);
 }
@@ -328,13 +298,13 @@ account_model(struct ap_ctx *ctx, struct ap_db *db)
 		return ap_ctx_db_error(ctx, rc == AP_DB_ENOTFOUND ? AP_DB_EOTHER : rc);
 	acct = json_object_new_object();
 	ap_model_add(acct, "id", json_object_new_int64(row.id));
-	add_str(acct, "username", row.username);
-	add_str(acct, "role", row.role);
-	add_str(acct, "role_label", ap_ctx_tr(ctx, strcmp(row.role, "admin") == 0 ? "Administrator"
+	ap_model_str(acct, "username", row.username);
+	ap_model_str(acct, "role", row.role);
+	ap_model_str(acct, "role_label", ap_ctx_tr(ctx, strcmp(row.role, "admin") == 0 ? "Administrator"
 		: strcmp(row.role, "operator") == 0 ? "Operator" : "Viewer"));
-	ap_model_add(acct, "created", iso_or_null(row.created_at));
-	ap_model_add(acct, "last_login", iso_or_null(row.last_login_at));
-	add_str(acct, "last_login_addr", row.last_login_addr);
+	ap_model_add(acct, "created", ap_model_time(row.created_at));
+	ap_model_add(acct, "last_login", ap_model_time(row.last_login_at));
+	ap_model_str(acct, "last_login_addr", row.last_login_addr);
 	ap_model_add(ctx->model, "account", acct);
 	ap_model_add(ctx->model, "totp_enabled", json_object_new_boolean(row.totp_enabled));
 	ap_model_add(ctx->model, "require_2fa", json_object_new_boolean(ctx->app->require_2fa));
@@ -430,7 +400,7 @@ ap_page_account_revoke_others(struct ap_ctx *ctx)
 		ap_model_add(ctx->model, "revoked", json_object_new_int64(n));
 		return 200;
 	}
-	return back(ctx, "/account");
+	return ap_ctx_back(ctx, "/account");
 }
 
 int
@@ -468,13 +438,13 @@ ap_page_account_revoke_session(struct ap_ctx *ctx)
 		ap_session_cookie_set(ctx, NULL, true);
 		if (ctx->req->wants_json)
 			return 204;
-		return back(ctx, "/login");
+		return ap_ctx_back(ctx, "/login");
 	}
 	if (ctx->req->wants_json) {
 		ap_model_add(ctx->model, "revoked", json_object_new_int64(id));
 		return 200;
 	}
-	return back(ctx, "/account");
+	return ap_ctx_back(ctx, "/account");
 }
 
 /* ---------------------------------------------------------------- two-factor */
@@ -569,10 +539,10 @@ twofa_model(struct ap_ctx *ctx, struct ap_db *db, bool keep_pending)
 		goto out;
 	}
 	/* Raw in the template: our own SVG, built from our own URI, never from input. */
-	add_str(ctx->model, "qr_svg", svg);
-	add_str(ctx->model, "secret", secret);
-	add_str(ctx->model, "secret_grouped", grouped(ctx->arena, secret));
-	add_str(ctx->model, "otpauth_uri", uri);
+	ap_model_str(ctx->model, "qr_svg", svg);
+	ap_model_str(ctx->model, "secret", secret);
+	ap_model_str(ctx->model, "secret_grouped", grouped(ctx->arena, secret));
+	ap_model_str(ctx->model, "otpauth_uri", uri);
 out:
 	if (uri)
 		explicit_bzero(uri, strlen(uri));
@@ -954,9 +924,9 @@ ap_page_account_token_create(struct ap_ctx *ctx)
 		return ap_ctx_db_error(ctx, rc);
 	after = json_object_new_object();
 	ap_model_add(after, "id", json_object_new_int64(id));
-	add_str(after, "name", name);
-	add_str(after, "scope", scope);
-	add_str(after, "allow", allow);
+	ap_model_str(after, "name", name);
+	ap_model_str(after, "scope", scope);
+	ap_model_str(after, "allow", allow);
 	ap_model_add(after, "expires_days", json_object_new_int(days));
 	ap_ctx_audit(ctx, "token.create", name, "ok", NULL,
 	    json_object_to_json_string_ext(after, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -964,9 +934,9 @@ ap_page_account_token_create(struct ap_ctx *ctx)
 	/* Shown once: the table keeps only its keyed hash. */
 	nt = json_object_new_object();
 	ap_model_add(nt, "id", json_object_new_int64(id));
-	add_str(nt, "name", name);
-	add_str(nt, "scope", scope);
-	add_str(nt, "token", token);
+	ap_model_str(nt, "name", name);
+	ap_model_str(nt, "scope", scope);
+	ap_model_str(nt, "token", token);
 	explicit_bzero(token, sizeof(token));
 	ap_model_add(ctx->model, "new_token", nt);
 	status = account_model(ctx, db);
@@ -999,5 +969,5 @@ ap_page_account_token_revoke(struct ap_ctx *ctx)
 		ap_model_add(ctx->model, "revoked", json_object_new_int64(id));
 		return 200;
 	}
-	return back(ctx, "/account");
+	return ap_ctx_back(ctx, "/account");
 }

@@ -5,12 +5,6 @@
 
 #include "pages.h"
 
-static void
-add_str(struct json_object *o, const char *k, const char *v)
-{
-	ap_model_add(o, k, json_object_new_string(v));
-}
-
 static const char *
 human_bytes(struct ap_arena *a, unsigned long long b)
 {
@@ -71,8 +65,8 @@ ap_page_home(struct ap_ctx *ctx)
 		return status;
 	host = json_object_new_object();
 	pool = json_object_new_object();
-	add_str(host, "hostname", ctx->app->hostname);
-	add_str(host, "kernel", ctx->app->kernel);
+	ap_model_str(host, "hostname", ctx->app->hostname);
+	ap_model_str(host, "kernel", ctx->app->kernel);
 	ap_model_add(host, "cpus", json_object_new_int(ctx->app->ncpu));
 	if (sysinfo(&si) == 0) {
 		long up = si.uptime;
@@ -80,20 +74,20 @@ ap_page_home(struct ap_ctx *ctx)
 		total = (unsigned long long)si.totalram * si.mem_unit;
 		used = total - ((unsigned long long)si.freeram + si.bufferram) * si.mem_unit;
 		ap_model_add(host, "uptime_days", json_object_new_int64(up / 86400));
-		add_str(host, "uptime_hm", ap_arena_printf(ctx->arena, "%02ld:%02ld", (up % 86400) / 3600,
+		ap_model_str(host, "uptime_hm", ap_arena_printf(ctx->arena, "%02ld:%02ld", (up % 86400) / 3600,
 		    (up % 3600) / 60));
-		add_str(host, "load1", ap_arena_printf(ctx->arena, "%.2f", si.loads[0] * scale));
-		add_str(host, "load5", ap_arena_printf(ctx->arena, "%.2f", si.loads[1] * scale));
-		add_str(host, "load15", ap_arena_printf(ctx->arena, "%.2f", si.loads[2] * scale));
-		add_str(host, "mem_total", human_bytes(ctx->arena, total));
-		add_str(host, "mem_used", human_bytes(ctx->arena, used));
+		ap_model_str(host, "load1", ap_arena_printf(ctx->arena, "%.2f", si.loads[0] * scale));
+		ap_model_str(host, "load5", ap_arena_printf(ctx->arena, "%.2f", si.loads[1] * scale));
+		ap_model_str(host, "load15", ap_arena_printf(ctx->arena, "%.2f", si.loads[2] * scale));
+		ap_model_str(host, "mem_total", human_bytes(ctx->arena, total));
+		ap_model_str(host, "mem_used", human_bytes(ctx->arena, used));
 		ap_model_add(host, "mem_pct",
 		    json_object_new_int(total ? (int)(used * 100 / total) : 0));
 	}
 	ap_model_add(ctx->model, "host", host);
 	if (ctx->app->sb != NULL)
 		ap_model_add(pool, "workers", json_object_new_int((int)ap_sb_live(ctx->app->sb, NULL)));
-	add_str(pool, "profile", ap_profile_name(ctx->app->cfg->profile));
+	ap_model_str(pool, "profile", ap_profile_name(ctx->app->cfg->profile));
 	ap_model_add(ctx->model, "pool", pool);
 	return 200;
 }

@@ -26,8 +26,7 @@ int
 ap_page_lang(struct ap_ctx *ctx)
 {
 	const struct ap_fieldval *f = ap_ctx_field(ctx, "lang");
-	const struct ap_config *cfg = ctx->app->cfg;
-	const char *base = strcmp(cfg->base_path, "/") == 0 ? "" : cfg->base_path;
+	const char *base = ap_ctx_base(ctx);
 	const char *to = back_to(ctx);
 
 	ap_ctx_header(ctx, "Set-Cookie",

@@ -22,18 +22,12 @@
 #define LOGIN_COOKIE "aapanel_login"
 #define GENERIC_FAILURE "Invalid username or password."
 
-static const char *
-base(const struct ap_ctx *ctx)
-{
-	return strcmp(ctx->app->cfg->base_path, "/") == 0 ? "" : ctx->app->cfg->base_path;
-}
-
 /* Only a local path of this panel: no scheme, no //host, no backslashes. */
 static const char *
 safe_next(struct ap_ctx *ctx)
 {
 	const struct ap_fieldval *n = ap_ctx_field(ctx, "next");
-	const char *b = base(ctx);
+	const char *b = ap_ctx_base(ctx);
 
 	if (n && n->present && n->s[0] == '/' && n->s[1] != '/' && n->s[1] != '\\' &&
 	    strchr(n->s, '\\') == NULL && strncmp(n->s, b, strlen(b)) == 0 &&
@@ -166,7 +160,7 @@ ap_page_login(struct ap_ctx *ctx)
 	explicit_bzero(cookie, sizeof(cookie));
 	if (row.totp_enabled) {
 		ap_ctx_audit(ctx, "login.password", row.username, "ok", NULL, NULL);
-		return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s/login/2fa", base(ctx)));
+		return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s/login/2fa", ap_ctx_base(ctx)));
 	}
 	ap_user_record_login(db, row.id, ctx->client_addr, now);
 	{
@@ -191,9 +185,9 @@ int
 ap_page_login_2fa_form(struct ap_ctx *ctx)
 {
 	if (ctx->user != NULL)
-		return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s/", base(ctx)));
+		return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s/", ap_ctx_base(ctx)));
 	if (ctx->pending_user == NULL)
-		return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s/login", base(ctx)));
+		return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s/login", ap_ctx_base(ctx)));
 	ctx->title = ap_ctx_tr(ctx, "Two-factor authentication");
 	return 200;
 }
@@ -285,7 +279,7 @@ ap_page_login_2fa(struct ap_ctx *ctx)
 	enum ap_db_rc rc;
 
 	if (u == NULL)
-		return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s/login", base(ctx)));
+		return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s/login", ap_ctx_base(ctx)));
 	if ((db = ap_ctx_db(ctx)) == NULL)
 		return ap_ctx_db_down(ctx);
 	/* Codes are throttled like passwords: six digits are guessable otherwise. */
@@ -326,7 +320,7 @@ ap_page_login_2fa(struct ap_ctx *ctx)
 	ctx->pending_user = NULL;
 	ap_ctx_audit(ctx, "login", u->username, "ok", NULL,
 	    recovery ? "{\"second_factor\":\"recovery_code\"}" : "{\"second_factor\":\"totp\"}");
-	return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s/", base(ctx)));
+	return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s/", ap_ctx_base(ctx)));
 }
 
 int
@@ -346,5 +340,5 @@ ap_page_logout(struct ap_ctx *ctx)
 	ap_ctx_audit(ctx, "logout", ctx->user->username, "ok", NULL, NULL);
 	if (ctx->req->wants_json)
 		return 204;
-	return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s/login", base(ctx)));
+	return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s/login", ap_ctx_base(ctx)));
 }

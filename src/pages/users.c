@@ -19,35 +19,6 @@
 static const char *const role_names[] = { "admin", "operator", "viewer" };
 static const char *const role_labels[] = { "Administrator", "Operator", "Viewer" };
 
-static const char *
-base(const struct ap_ctx *ctx)
-{
-	return strcmp(ctx->app->cfg->base_path, "/") == 0 ? "" : ctx->app->cfg->base_path;
-}
-
-static int
-back(struct ap_ctx *ctx, const char *path)
-{
-	return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s%s", base(ctx), path));
-}
-
-static struct json_object *
-iso_or_null(int64_t t)
-{
-	char iso[21];
-
-	if (t == 0)
-		return NULL;
-	ap_audit_iso8601(t, iso);
-	return json_object_new_string(iso);
-}
-
-static void
-add_str(struct json_object *o, const char *k, const char *v)
-{
-	ap_model_add(o, k, json_object_new_string(v ? v : ""));
-}
-
 /* JSON text of o for the audit log (arena copy); o is released. */
 static const char *
 json_text(struct ap_ctx *ctx, struct json_object *o)
@@ -112,8 +83,8 @@ role_options(struct ap_ctx *ctx, const char *selected)
 	for (size_t i = 0; i < AP_NELEM(role_names); i++) {
 		struct json_object *o = json_object_new_object();
 
-		add_str(o, "value", role_names[i]);
-		add_str(o, "label", ap_ctx_tr(ctx, role_labels[i]));
+		ap_model_str(o, "value", role_names[i]);
+		ap_model_str(o, "label", ap_ctx_tr(ctx, role_labels[i]));
 		ap_model_add(o, "selected",
 		    json_object_new_boolean(selected && strcmp(selected, role_names[i]) == 0));
 		json_object_array_add(arr, o);
@@ -136,14 +107,14 @@ user_json(struct ap_ctx *ctx, const struct ap_user_row *u)
 	struct json_object *o = json_object_new_object();
 
 	ap_model_add(o, "id", json_object_new_int64(u->id));
-	add_str(o, "username", u->username);
-	add_str(o, "role", u->role);
-	add_str(o, "role_label", ap_ctx_tr(ctx, role_label(u->role)));
+	ap_model_str(o, "username", u->username);
+	ap_model_str(o, "role", u->role);
+	ap_model_str(o, "role_label", ap_ctx_tr(ctx, role_label(u->role)));
 	ap_model_add(o, "disabled", json_object_new_boolean(u->disabled));
 	ap_model_add(o, "totp_enabled", json_object_new_boolean(u->totp_enabled));
-	ap_model_add(o, "created", iso_or_null(u->created_at));
-	ap_model_add(o, "last_login", iso_or_null(u->last_login_at));
-	add_str(o, "last_login_addr", u->last_login_addr);
+	ap_model_add(o, "created", ap_model_time(u->created_at));
+	ap_model_add(o, "last_login", ap_model_time(u->last_login_at));
+	ap_model_str(o, "last_login_addr", u->last_login_addr);
 	return o;
 }
 
@@ -157,11 +128,11 @@ user_row(void *p, const struct ap_user_row *u)
 	ap_model_add(o, "self", json_object_new_boolean(u->id == ctx->user->id));
 	ap_model_add(o, "role_options", role_options(ctx, u->role));
 	if (u->id == l->err_id && strcmp(l->err_field, "password") == 0)
-		add_str(o, "row_error", l->err_reason);
+		ap_model_str(o, "row_error", l->err_reason);
 	else
 		ap_model_add(o, "row_error", NULL);
 	if (u->id == l->err_id && strcmp(l->err_field, "password") != 0)
-		add_str(o, "row_alert", l->err_reason);
+		ap_model_str(o, "row_alert", l->err_reason);
 	else
 		ap_model_add(o, "row_alert", NULL);
 	json_object_array_add(l->arr, o);
@@ -186,7 +157,7 @@ users_model(struct ap_ctx *ctx, struct ap_db *db, int64_t err_id, const char *er
 
 	ctx->title = ap_ctx_tr(ctx, "Users");
 	ap_model_add(ctx->model, "users", l.arr);
-	add_str(form, "username", keep && un && un->present ? un->s : "");
+	ap_model_str(form, "username", keep && un && un->present ? un->s : "");
 	ap_model_add(form, "roles", role_options(ctx, keep && ro && ro->present ? ro->s : "viewer"));
 	ap_model_add(ctx->model, "create_form", form);
 	ap_model_add(ctx->model, "password_min", json_object_new_int(ctx->app->cfg->password_min_length));
@@ -261,11 +232,11 @@ ap_page_user_create(struct ap_ctx *ctx)
 	if (rc != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
 	after = json_object_new_object();
-	add_str(after, "username", name);
-	add_str(after, "role", role);
+	ap_model_str(after, "username", name);
+	ap_model_str(after, "role", role);
 	ap_ctx_audit(ctx, "user.add", name, "ok", NULL, json_text(ctx, after));
 	if (!ctx->req->wants_json)
-		return back(ctx, "/users");
+		return ap_ctx_back(ctx, "/users");
 	if ((rc = ap_user_get(db, id, &row)) != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
 	ap_model_add(ctx->model, "user", user_json(ctx, &row));
@@ -280,7 +251,7 @@ user_done(struct ap_ctx *ctx, struct ap_db *db, int64_t id)
 	enum ap_db_rc rc;
 
 	if (!ctx->req->wants_json)
-		return back(ctx, "/users");
+		return ap_ctx_back(ctx, "/users");
 	if ((rc = ap_user_get(db, id, &row)) != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
 	ap_model_add(ctx->model, "user", user_json(ctx, &row));
@@ -311,9 +282,9 @@ ap_page_user_role(struct ap_ctx *ctx)
 		if (rc != AP_DB_OK)
 			return ap_ctx_db_error(ctx, rc);
 		before = json_object_new_object();
-		add_str(before, "role", row.role);
+		ap_model_str(before, "role", row.role);
 		after = json_object_new_object();
-		add_str(after, "role", role);
+		ap_model_str(after, "role", role);
 		ap_ctx_audit(ctx, "user.role", row.username, "ok", json_text(ctx, before), json_text(ctx, after));
 	}
 	return user_done(ctx, db, row.id);
@@ -416,15 +387,15 @@ token_row(void *p, const struct ap_token_row *t)
 
 	ap_model_add(o, "id", json_object_new_int64(t->id));
 	ap_model_add(o, "user_id", json_object_new_int64(t->user_id));
-	add_str(o, "username", t->username);
-	add_str(o, "name", t->name);
-	add_str(o, "scope", t->scope);
-	add_str(o, "allow", t->allow_cidr);
-	ap_model_add(o, "created", iso_or_null(t->created_at));
-	ap_model_add(o, "expires", iso_or_null(t->expires_at));
-	ap_model_add(o, "last_used", iso_or_null(t->last_used_at));
-	add_str(o, "last_used_addr", t->last_used_addr);
-	ap_model_add(o, "revoked", iso_or_null(t->revoked_at));
+	ap_model_str(o, "username", t->username);
+	ap_model_str(o, "name", t->name);
+	ap_model_str(o, "scope", t->scope);
+	ap_model_str(o, "allow", t->allow_cidr);
+	ap_model_add(o, "created", ap_model_time(t->created_at));
+	ap_model_add(o, "expires", ap_model_time(t->expires_at));
+	ap_model_add(o, "last_used", ap_model_time(t->last_used_at));
+	ap_model_str(o, "last_used_addr", t->last_used_addr);
+	ap_model_add(o, "revoked", ap_model_time(t->revoked_at));
 	ap_model_add(o, "expired",
 	    json_object_new_boolean(t->expires_at != 0 && t->expires_at <= l->now));
 	ap_model_add(o, "active", json_object_new_boolean(t->revoked_at == 0 &&
@@ -477,5 +448,5 @@ ap_page_token_revoke(struct ap_ctx *ctx)
 		ap_model_add(ctx->model, "revoked", json_object_new_int64(id));
 		return 200;
 	}
-	return back(ctx, "/tokens");
+	return ap_ctx_back(ctx, "/tokens");
 }

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The systemd units (conf/systemd/): `systemd-analyze verify` accepts both,
+# `systemd-analyze security --offline=true` scores the service at or below 2.0,
+# the key directives are there and agree with the production profile, and the
+# sandbox does not break the panel: the real pool, socket-activated like
+# aapanel.socket does it and serving real requests, is traced with strace and
+# every system call it makes must be allowed by the unit's SystemCallFilter=,
+# every socket family by RestrictAddressFamilies=, and no mapping may be
+# writable and executable (MemoryDenyWriteExecute=).
+# Nothing here touches the system's systemd: the units are checked as files.
+. "$(dirname "$0")/lib.sh"
+it_setup 'pool = { workers = 2; };'
+UNITS="$SRC/conf/systemd"
+SVC="$UNITS/aapanel.service"
+SOCK_UNIT="$UNITS/aapanel.socket"
+
+# --- the unit files
+mkdir -p "$T/units"
+cp "$SVC" "$SOCK_UNIT" "$T/units/"
+# verify checks that ExecStart's program exists: point it at the built binary.
+sed -i "s|^ExecStart=/usr/local/bin/aapanel |ExecStart=$BIN |" "$T/units/aapanel.service"
+check "the copy's ExecStart points at the built binary" grep -q "^ExecStart=$BIN --profile production serve\$" "$T/units/aapanel.service"
+rc=0
+systemd-analyze verify "$T/units/aapanel.socket" "$T/units/aapanel.service" > "$T/verify.log" 2>&1 || rc=$?
+check "systemd-analyze verify accepts both units (exit 0)" test "$rc" -eq 0
+check "systemd-analyze verify has nothing to say about them" test ! -s "$T/verify.log"
+[ -s "$T/verify.log" ] && sed 's/^/    /' "$T/verify.log"
+
+systemd-analyze security --offline=true "$SVC" > "$T/security.log" 2>&1 || true
+exposure=$(sed -nE 's/^.*Overall exposure level for aapanel\.service: ([0-9]+\.[0-9]+).*/\1/p' "$T/security.log")
+check "systemd-analyze security reports an exposure level (got '$exposure')" test -n "$exposure"
+check "exposure level $exposure is at most 2.0" awk -v e="${exposure:-99}" 'BEGIN { exit !(e + 0 <= 2.0) }'
+
+has() { grep -qxF "$2" "$1"; }
+# shellcheck disable=SC2016 # $MAINPID is systemd's, not ours
+for d in Type=notify NotifyAccess=main User=www Group=www WatchdogSec=30 Restart=on-failure \
+	'ExecStart=/usr/local/bin/aapanel --profile production serve' 'ExecReload=/bin/kill -HUP $MAINPID' \
+	LoadCredential=aapanel-secret:/etc/aapanel/secret_key Requires=aapanel.socket \
+	StartLimitIntervalSec=60 StartLimitBurst=5 StateDirectory=aapanel RuntimeDirectory=aapanel \
+	RuntimeDirectoryPreserve=yes LogsDirectory=aapanel ProtectSystem=strict NoNewPrivileges=yes \
+	CapabilityBoundingSet= MemoryDenyWriteExecute=yes SystemCallFilter=@system-service \
+	'SystemCallFilter=~@privileged @resources' 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'; do
+	check "aapanel.service has $d" has "$SVC" "$d"
+done
+for d in ListenStream=/run/aapanel/aapanel.sock SocketUser=www SocketGroup=www-data SocketMode=0660 \
+	Accept=no RemoveOnStop=yes WantedBy=sockets.target; do
+	check "aapanel.socket has $d" has "$SOCK_UNIT" "$d"
+done
+prod_sock=$(sed -nE 's/^[[:space:]]*socket[[:space:]]*=[[:space:]]*"([^"]*)";.*/\1/p' "$SRC/conf/profiles/production.cfg")
+check "ListenStream= is the production server.socket ($prod_sock)" has "$SOCK_UNIT" "ListenStream=$prod_sock"
+backlog=$(sed -nE 's/^Backlog=([0-9]+)$/\1/p' "$SOCK_UNIT")
+check "Backlog=${backlog:-?} is at least server.backlog's minimum 511" test "${backlog:-0}" -ge 511
+shutdown=$(sed -nE 's/^[[:space:]]*shutdown_timeout[[:space:]]*=[[:space:]]*([0-9]+);.*/\1/p' "$SRC/conf/aapanel.cfg")
+stop=$(sed -nE 's/^TimeoutStopSec=([0-9]+)$/\1/p' "$SVC")
+check "TimeoutStopSec=${stop:-?} leaves room for pool.shutdown_timeout=${shutdown:-?}" \
+	test "${stop:-0}" -gt "${shutdown:-999}"
+
+# --- the panel under the eyes of strace, socket-activated like in production
+# Allowed system calls: the unit's SystemCallFilter= (@system-service minus
+# @privileged and @resources), groups expanded by systemd-analyze itself.
+expand() {
+	local g
+	systemd-analyze syscall-filter --no-pager "$1" | awk 'NR > 1 && NF && $1 !~ /^#/ { print $1 }' |
+		while read -r g; do
+			case "$g" in @*) expand "$g" ;; *) echo "$g" ;; esac
+		done
+}
+# Read from the unit itself: allow-list lines first, then ~ lines subtract.
+: > "$T/allow"; : > "$T/deny"
+while read -r line; do
+	case "$line" in
+		'~'*) for g in ${line#\~}; do expand "$g"; done >> "$T/deny" ;;
+		*) for g in $line; do expand "$g"; done >> "$T/allow" ;;
+	esac
+done < <(sed -n 's/^SystemCallFilter=//p' "$SVC")
+sort -u -o "$T/allow" "$T/allow"
+sort -u -o "$T/deny" "$T/deny"
+comm -23 "$T/allow" "$T/deny" > "$T/allowed"
+check "the allowed system call list is not empty ($(wc -l < "$T/allowed") calls)" test -s "$T/allowed"
+check "setuid is not in the allowed list (the filter is parsed right)" bash -c "! grep -qx setuid '$T/allowed'"
+
+PW='correct horse battery staple'
+it_user admin admin "$PW"
+# Run the panel as an unprivileged user, as User=www does: some libraries
+# behave differently as root (SQLite fchown()s its journals to the database
+# owner), and root's calls are not the ones the unit must allow.
+chmod 0755 "$T"
+chown -R 65534:65534 "$T/var"
+"$SRC/build/tests/notify_listen" "$T/notify.sock" 30 > "$T/notify.log" &
+LPID=$!
+for _ in $(seq 1 50); do [ -S "$T/notify.sock" ] && break; sleep 0.05; done
+chmod 0666 "$T/notify.sock"
+sock="$T/var/run/aapanel.sock"
+# systemd-socket-activate binds the socket, passes it (LISTEN_FDS) on the
+# first connection and execs the panel in the same process, like systemd.
+NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=2000000 \
+	strace -f -qq -o "$T/trace" systemd-socket-activate -E NOTIFY_SOCKET -E WATCHDOG_USEC -l "$sock" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+	"$BIN" --profile test --config "$(it_cfg)" --root "$SRC" serve 2>>"$T/pool.log" &
+POOL_PID=$! # strace's pid; it follows the pool and exits with it
+for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.05; done
+# In front: the container image's nginx (docker/nginx.conf) with its paths
+# moved into the temp dir; its first request activates the panel.
+DN="$T/dnginx"
+mkdir -p "$DN/aapanel.d"
+cp "$SRC/conf/nginx/fastcgi_params" "$DN/aapanel_fastcgi_params"
+sed -e "s|^\t\tlisten 80 default_server;|\t\tlisten 127.0.0.1:$PORT default_server;|" \
+	-e '/listen \[::\]:80/d' -e "s|/run/aapanel/aapanel.sock|$sock|g" \
+	-e "s|/usr/local/share/aapanel/static/|$SRC/static/|" -e "s|/etc/nginx/aapanel|$DN/aapanel|g" \
+	-e "s|/run/nginx.pid|$DN/nginx.pid|" -e "s|/dev/stdout|$DN/access.log|" \
+	"$SRC/docker/nginx.conf" > "$DN/nginx.conf"
+check "docker/nginx.conf: every container path was moved into the temp dir" \
+	bash -c "! grep -nE '/run/aapanel|/usr/local/share|/etc/nginx/aapanel|listen (80|\\[::\\])' '$DN/nginx.conf'"
+nginx -p "$DN" -c "$DN/nginx.conf" -e "$DN/error.log" 2>>"$DN/error.log" &
+NGINX_PID=$!
+for _ in $(seq 1 200); do
+	curl -s -o /dev/null "$(url /healthz)" && break
+	kill -0 "$NGINX_PID" 2>/dev/null || { not_ok "nginx with docker/nginx.conf started"; cat "$DN/error.log"; break; }
+	sleep 0.05
+done
+for _ in $(seq 1 200); do grep -q '^READY=1' "$T/notify.log" 2>/dev/null && break; sleep 0.05; done
+check "the traced pool started and told systemd READY=1" grep -q '^READY=1' "$T/notify.log"
+# The master: the process systemd-socket-activate turned into the panel.
+master=$(sed -nE "s|^([0-9]+) +execve\(\"$BIN\".*= 0\$|\1|p" "$T/trace" | head -1)
+check "found the master's pid in the trace (${master:-none})" test -n "$master"
+check "the master runs as the unprivileged user (uid 65534)" test "$(ps -o uid= -p "${master:-0}" | tr -d ' ')" = 65534
+check "GET /healthz: 200" test "$(status_of GET /healthz)" = 200
+check "login with the right password: 303" test "$(it_login "$T/jar" admin "$PW")" = 303
+check "the signed-in home page: 200" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" "$(url /)")" = 200
+check "the API with the session: 200" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" -H 'Accept: application/json' "$(url /account)")" = 200
+check "docker/nginx.conf serves static files" test "$(status_of GET /static/favicon.svg)" = 200
+check "docker/nginx.conf: nosniff and no server version" bash -c "curl -sI '$(url /static/favicon.svg)' | grep -qi '^x-content-type-options: nosniff' && ! curl -sI '$(url /)' | grep -qi '^server: nginx/'"
+codes=""
+for _ in $(seq 1 8); do codes="$codes $(status_of POST /login -d x=1)"; done
+check "docker/nginx.conf rate-limits sign-in POSTs with 429 (got$codes)" bash -c "[[ '$codes' == *429* ]]"
+# The image's HEALTHCHECK: /healthz over FastCGI with cgi-fcgi, no nginx.
+check "docker/healthcheck.sh: healthy pool exits 0" "$SRC/docker/healthcheck.sh" "$sock"
+check "docker/healthcheck.sh: no socket exits 1" bash -c "! '$SRC/docker/healthcheck.sh' '$T/no.sock' 2>/dev/null"
+if [ -n "$master" ]; then
+	kill -HUP "$master"
+	for _ in $(seq 1 100); do grep -q '^RELOADING=1' "$T/notify.log" && break; sleep 0.05; done
+	sleep 0.5
+	check "reload (SIGHUP) under the trace" grep -q '^RELOADING=1' "$T/notify.log"
+	check "GET /healthz after the reload: 200" test "$(status_of GET /healthz)" = 200
+	kill -TERM "$master"
+fi
+rc=0
+for _ in $(seq 1 200); do kill -0 "$POOL_PID" 2>/dev/null || break; sleep 0.05; done
+wait "$POOL_PID" || rc=$?
+POOL_PID=""
+check "the pool stopped cleanly on SIGTERM (exit $rc)" test "$rc" -eq 0
+kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null || true
+
+# Only what happened after the panel was executed counts.
+awk -v bin="$BIN" 'found { print; next } index($0, "execve(\"" bin "\"") && / = 0$/ { found = 1; print }' \
+	"$T/trace" > "$T/panel.trace"
+sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' "$T/panel.trace" | sort -u > "$T/used"
+check "the trace recorded the panel's system calls ($(wc -l < "$T/used") distinct)" test "$(wc -l < "$T/used")" -gt 20
+comm -23 "$T/used" "$T/allowed" > "$T/outside"
+check "every system call the panel made is allowed by SystemCallFilter= (outside: $(tr '\n' ' ' < "$T/outside"))" \
+	test ! -s "$T/outside"
+sed -nE 's/^[0-9]+ +socket\((AF_[A-Z0-9]+),.*/\1/p' "$T/panel.trace" | sort -u > "$T/families"
+check "the trace shows the sd_notify socket (AF_UNIX), so socket() calls are parsed" grep -qx AF_UNIX "$T/families"
+check "socket families used ($(tr '\n' ' ' < "$T/families")) are within RestrictAddressFamilies=" \
+	bash -c "! grep -qvxE 'AF_UNIX|AF_INET|AF_INET6' '$T/families'"
+check "no writable and executable mapping (MemoryDenyWriteExecute=)" \
+	bash -c "! grep -E '^[0-9]+ +(mmap|mprotect|pkey_mprotect)\(' '$T/panel.trace' | grep -q 'PROT_WRITE|PROT_EXEC'"
+
+# --- the container image's configuration (docker/production.cfg) is valid,
+# with the secret and the DB password as Docker secrets read as credentials.
+mkdir -p "$T/img/profiles" "$T/secrets"
+cp "$SRC/conf/aapanel.cfg" "$T/img/aapanel.cfg"
+cp "$SRC/docker/production.cfg" "$T/img/profiles/production.cfg"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/secrets/aapanel-secret"
+printf 'x\n' > "$T/secrets/aapanel-db-password"
+check "docker/production.cfg passes config check (secrets from CREDENTIALS_DIRECTORY)" \
+	env CREDENTIALS_DIRECTORY="$T/secrets" "$BIN" --profile production --config "$T/img/aapanel.cfg" --root "$SRC" config check
+check "docker/production.cfg takes the key from the credential" bash -c \
+	"CREDENTIALS_DIRECTORY='$T/secrets' '$BIN' --profile production --config '$T/img/aapanel.cfg' --root '$SRC' config show | grep -q 'credential aapanel-secret'"
+rm -f "$T/secrets/aapanel-secret"
+check "docker/production.cfg without the secret is refused" bash -c \
+	"! CREDENTIALS_DIRECTORY='$T/secrets' '$BIN' --profile production --config '$T/img/aapanel.cfg' --root '$SRC' config check >/dev/null 2>&1"
+
+it_summary
