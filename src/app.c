@@ -136,6 +136,15 @@ ap_ctx_redirect(struct ap_ctx *ctx, int status, const char *location)
 }
 
 const char *
+ap_ctx_tr_reason(struct ap_ctx *ctx, const char *reason)
+{
+	if (strncmp(reason, "must be at least ", 17) == 0 && strstr(reason, " characters") != NULL)
+		return ap_arena_printf(ctx->arena, ap_ctx_tr(ctx, "must be at least %d characters"),
+		    ctx->app->cfg->password_min_length);
+	return ap_ctx_tr(ctx, reason);
+}
+
+const char *
 ap_ctx_base(const struct ap_ctx *ctx)
 {
 	return strcmp(ctx->app->cfg->base_path, "/") == 0 ? "" : ctx->app->cfg->base_path;

@@ -7,6 +7,7 @@
 #include "aapanel/log.h"
 #include "aapanel/netaddr.h"
 #include "aapanel/password.h"
+#include "aapanel/totp.h"
 #include "aapanel/users.h"
 
 bool
@@ -474,4 +475,85 @@ ap_token_each(struct ap_db *db, int64_t user_id, bool (*fn)(void *ctx, const str
 	}
 	ap_db_finalize(st);
 	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+}
+
+/* ---------------------------------------------------------------- two-factor checks */
+
+/* A TOTP code against the enrolled secret, moving the replay counter (users.h). */
+enum ap_db_rc
+ap_user_check_totp(struct ap_db *db, int64_t user_id, const char *code, bool *ok)
+{
+	struct ap_db_stmt *st = NULL;
+	char secret[AP_TOTP_SECRET_LEN + 8] = "";
+	int64_t last = 0, counter = 0;
+	enum ap_db_rc rc;
+
+	*ok = false;
+	rc = ap_db_prepare(db,
+	    "SELECT totp_secret, totp_last_counter FROM users WHERE id = ? AND totp_enabled = 1", &st);
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_int64(st, 1, user_id);
+	rc = ap_db_step(st);
+	if (rc == AP_DB_ROW) {
+		const char *t = ap_db_col_text(st, 0, NULL);
+
+		snprintf(secret, sizeof(secret), "%s", t ? t : "");
+		last = ap_db_col_int64(st, 1);
+	}
+	ap_db_finalize(st);
+	st = NULL;
+	if (rc != AP_DB_ROW) {
+		rc = rc == AP_DB_DONE ? AP_DB_OK : rc;
+		goto out;
+	}
+	rc = AP_DB_OK;
+	if (!ap_totp_verify(secret, code, time(NULL), 1, last, &counter))
+		goto out;
+	rc = ap_db_prepare(db,
+	    "UPDATE users SET totp_last_counter = ? WHERE id = ? AND totp_last_counter < ?", &st);
+	if (rc != AP_DB_OK)
+		goto out;
+	ap_db_bind_int64(st, 1, counter);
+	ap_db_bind_int64(st, 2, user_id);
+	ap_db_bind_int64(st, 3, counter);
+	rc = ap_db_step(st);
+	*ok = rc == AP_DB_DONE && ap_db_changes(st) == 1;
+	rc = rc == AP_DB_DONE ? AP_DB_OK : rc;
+	ap_db_finalize(st);
+out:
+	explicit_bzero(secret, sizeof(secret));
+	return rc;
+}
+
+/* Consume one unused recovery code of the user. */
+enum ap_db_rc
+ap_user_use_recovery_code(struct ap_db *db, const struct ap_config *cfg, int64_t user_id,
+    const char *typed, bool *ok)
+{
+	struct ap_db_stmt *st = NULL;
+	char norm[64], hash[65];
+	enum ap_db_rc rc;
+
+	*ok = false;
+	ap_recovery_normalize(typed, norm, sizeof(norm));
+	if (strlen(norm) != 12)
+		return AP_DB_OK;
+	ap_auth_hash(cfg, norm, hash);
+	explicit_bzero(norm, sizeof(norm));
+	rc = ap_db_prepare(db,
+	    "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL",
+	    &st);
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_int64(st, 1, time(NULL));
+	ap_db_bind_int64(st, 2, user_id);
+	ap_db_bind_text(st, 3, hash, -1);
+	rc = ap_db_step(st);
+	if (rc == AP_DB_DONE) {
+		*ok = ap_db_changes(st) == 1;
+		rc = AP_DB_OK;
+	}
+	ap_db_finalize(st);
+	return rc;
 }

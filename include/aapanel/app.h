@@ -132,6 +132,12 @@ int ap_ctx_back(struct ap_ctx *ctx, const char *path);
 void ap_model_str(struct json_object *o, const char *const_key, const char *v);
 struct json_object *ap_model_time(int64_t t);
 
+/*
+ * Translate a validation reason for the user. The password policy's length
+ * reason carries the configured minimum, so it is rebuilt from its msgid.
+ */
+const char *ap_ctx_tr_reason(struct ap_ctx *ctx, const char *reason);
+
 /* Translate msgid into the request's language. Borrowed. */
 const char *ap_ctx_tr(const struct ap_ctx *ctx, const char *msgid);
 /* A validated field by name; NULL when not declared on the route. */

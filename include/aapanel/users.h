@@ -53,6 +53,15 @@ enum ap_db_rc ap_user_count(struct ap_db *db, int64_t *n);
 /* Argon2 cost from the configuration. */
 void ap_user_pw_params(const struct ap_config *cfg, void *params /* struct ap_pw_params * */);
 
+/*
+ * Check a 6-digit TOTP code against user_id's enrolled secret (±1 step) and
+ * move the replay counter, so a code works once; *ok says whether it did.
+ */
+enum ap_db_rc ap_user_check_totp(struct ap_db *db, int64_t user_id, const char *code, bool *ok);
+/* Consume one unused recovery code of user_id (typed in any case, with or without dashes). */
+enum ap_db_rc ap_user_use_recovery_code(struct ap_db *db, const struct ap_config *cfg, int64_t user_id,
+    const char *typed, bool *ok);
+
 /* ---- API tokens */
 
 #define AP_TOKEN_PREFIX "apn_"

@@ -65,15 +65,6 @@ max_scope(const struct ap_ctx *ctx)
 	return r;
 }
 
-/* The translated reason for the user; the policy's length reason carries a number. */
-static const char *
-tr_reason(struct ap_ctx *ctx, const char *reason)
-{
-	if (strncmp(reason, "must be at least ", 17) == 0 && strstr(reason, " characters") != NULL)
-		return ap_arena_printf(ctx->arena, ap_ctx_tr(ctx, "must be at least %d characters"),
-		    ctx->app->cfg->password_min_length);
-	return ap_ctx_tr(ctx, reason);
-}
 
 /*
  * A form problem: 400 with the field named. API clients get the standard
@@ -89,7 +80,7 @@ form_error(struct ap_ctx *ctx, const char *field, const char *reason)
 	if (ctx->req->wants_json)
 		return 400;
 	errs = json_object_new_object();
-	json_object_object_add(errs, field, json_object_new_string(tr_reason(ctx, reason)));
+	json_object_object_add(errs, field, json_object_new_string(ap_ctx_tr_reason(ctx, reason)));
 	json_object_object_add(ctx->model, "errors", errs);
 	json_object_object_add(ctx->model, "error",
 	    json_object_new_string(ap_ctx_tr(ctx, "Please correct the marked field.")));
@@ -720,83 +711,7 @@ out:
 	return status;
 }
 
-/* A TOTP code against the enrolled secret, moving the replay counter (as at sign-in). */
-static enum ap_db_rc
-totp_ok(struct ap_db *db, int64_t user_id, const char *code, bool *ok)
-{
-	struct ap_db_stmt *st = NULL;
-	char secret[AP_TOTP_SECRET_LEN + 8] = "";
-	int64_t last = 0, counter = 0;
-	enum ap_db_rc rc;
 
-	*ok = false;
-	rc = ap_db_prepare(db,
-	    "SELECT totp_secret, totp_last_counter FROM users WHERE id = ? AND totp_enabled = 1", &st);
-	if (rc != AP_DB_OK)
-		return rc;
-	ap_db_bind_int64(st, 1, user_id);
-	rc = ap_db_step(st);
-	if (rc == AP_DB_ROW) {
-		const char *t = ap_db_col_text(st, 0, NULL);
-
-		snprintf(secret, sizeof(secret), "%s", t ? t : "");
-		last = ap_db_col_int64(st, 1);
-	}
-	ap_db_finalize(st);
-	st = NULL;
-	if (rc != AP_DB_ROW) {
-		rc = rc == AP_DB_DONE ? AP_DB_OK : rc;
-		goto out;
-	}
-	rc = AP_DB_OK;
-	if (!ap_totp_verify(secret, code, time(NULL), 1, last, &counter))
-		goto out;
-	rc = ap_db_prepare(db,
-	    "UPDATE users SET totp_last_counter = ? WHERE id = ? AND totp_last_counter < ?", &st);
-	if (rc != AP_DB_OK)
-		goto out;
-	ap_db_bind_int64(st, 1, counter);
-	ap_db_bind_int64(st, 2, user_id);
-	ap_db_bind_int64(st, 3, counter);
-	rc = ap_db_step(st);
-	*ok = rc == AP_DB_DONE && ap_db_changes(st) == 1;
-	rc = rc == AP_DB_DONE ? AP_DB_OK : rc;
-	ap_db_finalize(st);
-out:
-	explicit_bzero(secret, sizeof(secret));
-	return rc;
-}
-
-/* Consume one unused recovery code of the user. */
-static enum ap_db_rc
-recovery_ok(struct ap_ctx *ctx, struct ap_db *db, const char *typed, bool *ok)
-{
-	struct ap_db_stmt *st = NULL;
-	char norm[64], hash[65];
-	enum ap_db_rc rc;
-
-	*ok = false;
-	ap_recovery_normalize(typed, norm, sizeof(norm));
-	if (strlen(norm) != 12)
-		return AP_DB_OK;
-	ap_auth_hash(ctx->app->cfg, norm, hash);
-	explicit_bzero(norm, sizeof(norm));
-	rc = ap_db_prepare(db,
-	    "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL",
-	    &st);
-	if (rc != AP_DB_OK)
-		return rc;
-	ap_db_bind_int64(st, 1, time(NULL));
-	ap_db_bind_int64(st, 2, ctx->user->id);
-	ap_db_bind_text(st, 3, hash, -1);
-	rc = ap_db_step(st);
-	if (rc == AP_DB_DONE) {
-		*ok = ap_db_changes(st) == 1;
-		rc = AP_DB_OK;
-	}
-	ap_db_finalize(st);
-	return rc;
-}
 
 int
 ap_page_account_2fa_disable(struct ap_ctx *ctx)
@@ -822,9 +737,9 @@ ap_page_account_2fa_disable(struct ap_ctx *ctx)
 		return twofa_fail(ctx, db, "password", "is not your password");
 	}
 	if (strlen(code) == 6)
-		rc = totp_ok(db, ctx->user->id, code, &ok);
+		rc = ap_user_check_totp(db, ctx->user->id, code, &ok);
 	else {
-		rc = recovery_ok(ctx, db, code, &ok);
+		rc = ap_user_use_recovery_code(db, ctx->app->cfg, ctx->user->id, code, &ok);
 		recovery = ok;
 	}
 	if (rc != AP_DB_OK)

@@ -192,77 +192,7 @@ ap_page_login_2fa_form(struct ap_ctx *ctx)
 	return 200;
 }
 
-/* A recovery code: consume it if it is one of the user's unused codes. */
-static enum ap_db_rc
-use_recovery_code(struct ap_ctx *ctx, struct ap_db *db, int64_t user_id, const char *typed, bool *ok)
-{
-	struct ap_db_stmt *st = NULL;
-	char norm[64], hash[65];
-	enum ap_db_rc rc;
 
-	*ok = false;
-	ap_recovery_normalize(typed, norm, sizeof(norm));
-	if (strlen(norm) != 12)
-		return AP_DB_OK;
-	ap_auth_hash(ctx->app->cfg, norm, hash);
-	rc = ap_db_prepare(db,
-	    "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL", &st);
-	if (rc != AP_DB_OK)
-		return rc;
-	ap_db_bind_int64(st, 1, time(NULL));
-	ap_db_bind_int64(st, 2, user_id);
-	ap_db_bind_text(st, 3, hash, -1);
-	rc = ap_db_step(st);
-	if (rc == AP_DB_DONE) {
-		*ok = ap_db_changes(st) == 1;
-		rc = AP_DB_OK;
-	}
-	ap_db_finalize(st);
-	return rc;
-}
-
-/* Check a TOTP code against the user's secret, refusing replays. */
-static enum ap_db_rc
-check_totp(struct ap_db *db, int64_t user_id, const char *code, bool *ok)
-{
-	struct ap_db_stmt *st = NULL;
-	char secret[AP_TOTP_SECRET_LEN + 8] = "";
-	int64_t last = 0, counter = 0;
-	enum ap_db_rc rc;
-
-	*ok = false;
-	rc = ap_db_prepare(db, "SELECT totp_secret, totp_last_counter FROM users WHERE id = ? AND totp_enabled = 1", &st);
-	if (rc != AP_DB_OK)
-		return rc;
-	ap_db_bind_int64(st, 1, user_id);
-	rc = ap_db_step(st);
-	if (rc == AP_DB_ROW) {
-		const char *t = ap_db_col_text(st, 0, NULL);
-
-		snprintf(secret, sizeof(secret), "%s", t ? t : "");
-		last = ap_db_col_int64(st, 1);
-	}
-	ap_db_finalize(st);
-	if (rc != AP_DB_ROW)
-		return rc == AP_DB_DONE ? AP_DB_OK : rc;
-	rc = AP_DB_OK;
-	if (!ap_totp_verify(secret, code, time(NULL), 1, last, &counter))
-		goto out;
-	rc = ap_db_prepare(db, "UPDATE users SET totp_last_counter = ? WHERE id = ? AND totp_last_counter < ?", &st);
-	if (rc != AP_DB_OK)
-		goto out;
-	ap_db_bind_int64(st, 1, counter);
-	ap_db_bind_int64(st, 2, user_id);
-	ap_db_bind_int64(st, 3, counter);
-	rc = ap_db_step(st);
-	/* Two requests racing with one code: only the one that moved the counter wins. */
-	*ok = rc == AP_DB_DONE && ap_db_changes(st) == 1;
-	rc = rc == AP_DB_DONE ? AP_DB_OK : rc;
-	ap_db_finalize(st);
-out:
-	explicit_bzero(secret, sizeof(secret));
-	return rc;
-}
 
 int
 ap_page_login_2fa(struct ap_ctx *ctx)
@@ -294,9 +224,9 @@ ap_page_login_2fa(struct ap_ctx *ctx)
 		return 429;
 	}
 	if (strlen(code) == 6)
-		rc = check_totp(db, u->id, code, &ok);
+		rc = ap_user_check_totp(db, u->id, code, &ok);
 	else {
-		rc = use_recovery_code(ctx, db, u->id, code, &ok);
+		rc = ap_user_use_recovery_code(db, cfg, u->id, code, &ok);
 		recovery = ok;
 	}
 	if (rc != AP_DB_OK)

@@ -30,14 +30,6 @@ json_text(struct ap_ctx *ctx, struct json_object *o)
 	return s;
 }
 
-static const char *
-tr_reason(struct ap_ctx *ctx, const char *reason)
-{
-	if (strncmp(reason, "must be at least ", 17) == 0 && strstr(reason, " characters") != NULL)
-		return ap_arena_printf(ctx->arena, ap_ctx_tr(ctx, "must be at least %d characters"),
-		    ctx->app->cfg->password_min_length);
-	return ap_ctx_tr(ctx, reason);
-}
 
 /*
  * The {id} path parameter as a user that exists: 1..INT64_MAX, else 404
@@ -187,12 +179,12 @@ users_fail(struct ap_ctx *ctx, struct ap_db *db, const char *field, const char *
 	ap_ctx_bad_field(ctx, field, reason);
 	if (ctx->req->wants_json)
 		return 400;
-	st = users_model(ctx, db, row_id, field, tr_reason(ctx, reason), row_id == 0);
+	st = users_model(ctx, db, row_id, field, ap_ctx_tr_reason(ctx, reason), row_id == 0);
 	if (st != 200)
 		return st;
 	if (row_id == 0) {
 		errs = json_object_new_object();
-		json_object_object_add(errs, field, json_object_new_string(tr_reason(ctx, reason)));
+		json_object_object_add(errs, field, json_object_new_string(ap_ctx_tr_reason(ctx, reason)));
 		json_object_object_add(ctx->model, "errors", errs);
 	}
 	json_object_object_add(ctx->model, "error",
