@@ -139,8 +139,11 @@ install: all
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/aapanel
 	cp -R templates static po sql $(DESTDIR)$(SHAREDIR)/
 	install -m 0644 conf/nginx/*.conf $(DESTDIR)$(SHAREDIR)/nginx/
-	install -m 0640 conf/aapanel.cfg $(DESTDIR)$(SYSCONFDIR)/aapanel.cfg
-	install -m 0640 conf/profiles/*.cfg $(DESTDIR)$(SYSCONFDIR)/profiles/
+	@# An operator's configuration is never overwritten by an upgrade.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/aapanel.cfg ] || install -m 0640 conf/aapanel.cfg $(DESTDIR)$(SYSCONFDIR)/aapanel.cfg
+	for f in conf/profiles/*.cfg; do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/profiles/$$(basename $$f) ] || install -m 0640 $$f $(DESTDIR)$(SYSCONFDIR)/profiles/; \
+	done
 	for u in conf/systemd/*; do [ -f "$$u" ] && install -m 0644 "$$u" $(DESTDIR)$(UNITDIR)/ || true; done
 
 uninstall:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install every Debian 12 package the build, the panel and the tests need.
 # Idempotent: installs only what is missing; safe to run again.
-# Usage: scripts/install-deps.sh [--check]   (--check: exit 1 if anything is missing, install nothing)
+# Usage: scripts/install-deps.sh [--check]    (--check: exit 1 if anything is missing, install nothing)
+#        scripts/install-deps.sh --runtime    (a server: build + run the panel, nginx, certbot;
+#                                              no test servers, browser or benchmark tools)
 set -euo pipefail
 
 PACKAGES=(
@@ -18,6 +20,15 @@ PACKAGES=(
 	chromium
 )
 
+if [ "${1:-}" = "--runtime" ]; then
+	PACKAGES=(
+		build-essential pkg-config gettext
+		libfcgi-dev libconfig-dev libjson-c-dev libsqlite3-dev libsystemd-dev
+		libmariadb-dev libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev
+		nginx-light certbot openssl curl sqlite3 jq procps iproute2 systemd
+	)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
@@ -26,8 +37,10 @@ for p in "${PACKAGES[@]}"; do
 done
 
 # Node.js for the browser test: any node >= 18 will do (Debian's, or one already installed).
-command -v node >/dev/null 2>&1 || missing+=(nodejs)
-command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ "${1:-}" != "--runtime" ]; then
+	command -v node >/dev/null 2>&1 || missing+=(nodejs)
+	command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
 browser_modules() {
 	local dir
 	dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
@@ -38,6 +51,7 @@ browser_modules() {
 }
 
 if [ "${#missing[@]}" -eq 0 ]; then
+	[ "${1:-}" = "--runtime" ] && exit 0
 	browser_modules "${1:-}" || { echo "missing: tests/browser/node_modules" >&2; exit 1; }
 	exit 0
 fi
@@ -54,4 +68,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-browser_modules
+[ "${1:-}" = "--runtime" ] || browser_modules

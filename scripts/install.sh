@@ -163,9 +163,9 @@ step "1/8 dependencies and build"
 if [ "$SKIP_DEPS" -eq 1 ]; then
 	note "skipped (--skip-deps)"
 elif [ "$DRY_RUN" -eq 1 ]; then
-	note "would: run $SRC/scripts/install-deps.sh"
+	note "would: run $SRC/scripts/install-deps.sh --runtime"
 else
-	"$SRC/scripts/install-deps.sh"
+	"$SRC/scripts/install-deps.sh" --runtime
 fi
 # The share directory is compiled into the binary (AP_SHAREDIR), so build and
 # install with the same PREFIX.
