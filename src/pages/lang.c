@@ -33,6 +33,18 @@ ap_page_lang(struct ap_ctx *ctx)
 	    ap_arena_printf(ctx->arena, "lang=%s; Path=%s/; Max-Age=31536000; HttpOnly; SameSite=Lax%s",
 		f->s, base, ctx->req->https ? "; Secure" : ""));
 	json_object_object_add(ctx->model, "lang", json_object_new_string(f->s));
+	/* A signed-in user's choice follows them to other browsers. */
+	if (ctx->user != NULL) {
+		struct ap_db *db = ap_ctx_db(ctx);
+		struct ap_db_stmt *st = NULL;
+
+		if (db != NULL && ap_db_prepare(db, "UPDATE users SET language = ? WHERE id = ?", &st) == AP_DB_OK) {
+			ap_db_bind_text(st, 1, f->s, -1);
+			ap_db_bind_int64(st, 2, ctx->user->id);
+			ap_db_step(st);
+			ap_db_finalize(st);
+		}
+	}
 	if (ctx->req->wants_json)
 		return 200;
 	return ap_ctx_redirect(ctx, 303, to ? to : ap_arena_printf(ctx->arena, "%s/", base));
