@@ -138,7 +138,9 @@ install: all
 		$(DESTDIR)$(SHAREDIR)/nginx $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/aapanel
 	cp -R templates static po sql $(DESTDIR)$(SHAREDIR)/
-	install -m 0644 conf/nginx/*.conf $(DESTDIR)$(SHAREDIR)/nginx/
+	install -m 0644 conf/nginx/*.conf conf/nginx/*.conf.in conf/nginx/fastcgi_params $(DESTDIR)$(SHAREDIR)/nginx/
+	install -d $(DESTDIR)$(SHAREDIR)/scripts
+	install -m 0755 scripts/setup-https.sh scripts/renew-hook.sh $(DESTDIR)$(SHAREDIR)/scripts/
 	@# An operator's configuration is never overwritten by an upgrade.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/aapanel.cfg ] || install -m 0640 conf/aapanel.cfg $(DESTDIR)$(SYSCONFDIR)/aapanel.cfg
 	for f in conf/profiles/*.cfg; do \

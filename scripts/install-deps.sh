@@ -16,6 +16,8 @@ PACKAGES=(
 	libargon2-dev liboath-dev libqrencode-dev libssl-dev oathtool
 	# the panel at run time and the tests
 	nginx-light curl wrk jq procps sqlite3 iproute2 openssl systemd
+	# the HTTPS test (Debian's pebble ACME server and certbot)
+	pebble certbot
 	# the browser test (Debian's Chromium driven by playwright-core)
 	chromium
 )

@@ -24,7 +24,7 @@ Certificate (certbot):
   --staging                 Let's Encrypt's staging CA (try this first)
   --server URL              any ACME directory URL (e.g. a test CA)
   --ca-bundle FILE          CA bundle to trust for the ACME server (REQUESTS_CA_BUNDLE)
-  --webroot DIR             ACME webroot (default /var/lib/aapanel/acme)
+  --webroot DIR             ACME webroot (default /var/lib/aapanel-acme)
   --certbot-dir DIR         certbot config dir; work/ and logs/ go inside it
                             (default: the system's /etc/letsencrypt ...)
   --certbot-cmd PATH        certbot program (default certbot)
@@ -59,7 +59,7 @@ bad() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 2; }
 
 # ---- options
 domain="" email="" dry_run=0 staging=0 acme_server="" ca_bundle=""
-webroot=/var/lib/aapanel/acme certbot_dir="" certbot_cmd=certbot
+webroot=/var/lib/aapanel-acme certbot_dir="" certbot_cmd=certbot
 nginx_dir=/etc/nginx/sites-available snippets_dir=/etc/nginx/snippets nginx_cmd=nginx
 nginx_prefix="" nginx_conf="" nginx_error_log="" http_port=80 https_port=443
 listen_address="" allow_http_panel=0 resolver=""
@@ -253,10 +253,16 @@ render() {
 				if (sec != "") body[sec] = body[sec] l "\n"
 			}
 		}
-		/^#@include / {
-			if (!($2 in body)) { print "unknown section " $2 > "/dev/stderr"; exit 1 }
-			printf "%s", body[$2]; next
+		# Sections may include sections (not themselves).
+		function expand(name, depth,   n, i, ls, f) {
+			if (!(name in body) || depth > 4) { print "bad #@include " name > "/dev/stderr"; exit 1 }
+			n = split(body[name], ls, "\n")
+			for (i = 1; i < n; i++) {
+				if (ls[i] ~ /^#@include /) { split(ls[i], f, " "); expand(f[2], depth + 1) }
+				else print ls[i]
+			}
 		}
+		/^#@include / { expand($2, 0); next }
 		{ print }' "$tpl" |
 		awk -v flags="$flags" '
 		/^#@if / {
@@ -281,7 +287,7 @@ render() {
 			-e "s|@RATE_API@|$rate_api|g" -e "s|@BURST_API@|$burst_api|g" \
 			-e "s|@RATE_GENERAL@|$rate_general|g" -e "s|@BURST_GENERAL@|$burst_general|g" \
 			>"$out"
-	if grep -n '@[A-Z_]\+@' "$out" >&2; then die "template $tpl: unfilled placeholder (above)"; fi
+	if grep -n -e '@[A-Z_]\+@' -e '^#@' "$out" >&2; then die "template $tpl: unfilled placeholder or directive (above)"; fi
 }
 
 # install_file SRC DEST MODE: write DEST only when its content differs.

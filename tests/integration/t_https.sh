@@ -159,6 +159,7 @@ check "HTTP/2 is negotiated" test "$(curl -s -o /dev/null -w '%{http_version}' "
 sfile=$(cd "$SRC/static" && find . -type f -name '*.css' | head -1)
 curl -s -D "$H" -o /dev/null "${V[@]}" "$HTTPS$BASE/static/${sfile#./}" || true
 check "static files under BASE/static/ with long cache headers" grep -qi '^cache-control: public, max-age=2592000' "$H"
+check "static files carry HSTS and nosniff too" bash -c "grep -qi '^strict-transport-security: max-age=63072000' '$H' && grep -qi '^x-content-type-options: nosniff' '$H'"
 check "outside the base path: 404" test "$(code --cacert "$P/root.pem" "$HTTPS/other")" = 404
 
 # TLS versions. The client's OpenSSL allows TLS 1.0/1.1 here (Debian's
