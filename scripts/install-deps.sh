@@ -15,7 +15,7 @@ PACKAGES=(
 	# accounts (issue 4)
 	libargon2-dev liboath-dev libqrencode-dev libssl-dev oathtool
 	# the panel at run time and the tests
-	nginx-light curl wrk jq procps sqlite3 iproute2 openssl systemd
+	nginx-light curl wrk jq procps sqlite3 iproute2 openssl systemd strace libfcgi-bin
 	# the HTTPS test (Debian's pebble ACME server and certbot)
 	pebble certbot
 	# the browser test (Debian's Chromium driven by playwright-core)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # dbservers.sh — throwaway MariaDB and PostgreSQL servers for the tests.
 #
 # Source it, then:

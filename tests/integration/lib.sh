@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Integration test helpers: a private pool + nginx in a temp dir on loopback.
 # Sourced by tests/integration/t_*.sh. Every process started here is stopped
 # by it_teardown (registered on EXIT), by PID.

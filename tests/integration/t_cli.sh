@@ -38,7 +38,7 @@ check "config show never prints the secret" test "$(grep -c "$key" "$T/show")" =
 mkdir -p "$T/prod/profiles"
 cp "$SRC/conf/aapanel.cfg" "$T/prod/aapanel.cfg"
 printf 'security = { secret_key_file = ""; };\npaths = { var_dir = "%s/pv"; run_dir = "%s/pv/run"; log_dir = "%s/pv/log"; };\n' "$T" "$T" "$T" > "$T/prod/profiles/production.cfg"
-rc=0; CREDENTIALS_DIRECTORY= "$BIN" --profile production --config "$T/prod/aapanel.cfg" --root "$SRC" config check > "$T/out" 2>&1 || rc=$?
+rc=0; CREDENTIALS_DIRECTORY='' "$BIN" --profile production --config "$T/prod/aapanel.cfg" --root "$SRC" config check > "$T/out" 2>&1 || rc=$?
 check "production without a secret key is invalid" test "$rc" = 1
 check "and says why" grep -qi 'secret key' "$T/out"
 mkdir -p "$T/creds"; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/creds/aapanel-secret"; chmod 600 "$T/creds/aapanel-secret"

@@ -99,6 +99,9 @@ NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=2000000 \
 	"$BIN" --profile test --config "$(it_cfg)" --root "$SRC" serve 2>>"$T/pool.log" &
 POOL_PID=$! # strace's pid; it follows the pool and exits with it
 for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.05; done
+# What aapanel.socket's SocketGroup=www-data and SocketMode=0660 do.
+chgrp www-data "$sock"
+chmod 0660 "$sock"
 # In front: the container image's nginx (docker/nginx.conf) with its paths
 # moved into the temp dir; its first request activates the panel.
 DN="$T/dnginx"
@@ -110,18 +113,19 @@ sed -e "s|^\t\tlisten 80 default_server;|\t\tlisten 127.0.0.1:$PORT default_serv
 	-e "s|/run/nginx.pid|$DN/nginx.pid|" -e "s|/dev/stdout|$DN/access.log|" \
 	"$SRC/docker/nginx.conf" > "$DN/nginx.conf"
 check "docker/nginx.conf: every container path was moved into the temp dir" \
-	bash -c "! grep -nE '/run/aapanel|/usr/local/share|/etc/nginx/aapanel|listen (80|\\[::\\])' '$DN/nginx.conf'"
-nginx -p "$DN" -c "$DN/nginx.conf" -e "$DN/error.log" 2>>"$DN/error.log" &
+	bash -c "! grep -nE 'unix:/run/|alias /usr/|/etc/nginx/aapanel|listen (80|\\[::\\])' '$DN/nginx.conf'"
+nginx -p "$DN" -c "$DN/nginx.conf" -e "$DN/error.log" 2>>"$DN/stderr.log" &
 NGINX_PID=$!
 for _ in $(seq 1 200); do
 	curl -s -o /dev/null "$(url /healthz)" && break
-	kill -0 "$NGINX_PID" 2>/dev/null || { not_ok "nginx with docker/nginx.conf started"; cat "$DN/error.log"; break; }
+	kill -0 "$NGINX_PID" 2>/dev/null || { not_ok "nginx with docker/nginx.conf started"; cat "$DN/error.log" "$DN/stderr.log"; break; }
 	sleep 0.05
 done
 for _ in $(seq 1 200); do grep -q '^READY=1' "$T/notify.log" 2>/dev/null && break; sleep 0.05; done
 check "the traced pool started and told systemd READY=1" grep -q '^READY=1' "$T/notify.log"
-# The master: the process systemd-socket-activate turned into the panel.
-master=$(sed -nE "s|^([0-9]+) +execve\(\"$BIN\".*= 0\$|\1|p" "$T/trace" | head -1)
+# The master: strace's child, which systemd-socket-activate and setpriv
+# turned into the panel (same pid, like systemd's MAINPID).
+master=$(ps -o pid= --ppid "$POOL_PID" | tr -d ' ' | head -1)
 check "found the master's pid in the trace (${master:-none})" test -n "$master"
 check "the master runs as the unprivileged user (uid 65534)" test "$(ps -o uid= -p "${master:-0}" | tr -d ' ')" = 65534
 check "GET /healthz: 200" test "$(status_of GET /healthz)" = 200
@@ -146,6 +150,10 @@ if [ -n "$master" ]; then
 fi
 rc=0
 for _ in $(seq 1 200); do kill -0 "$POOL_PID" 2>/dev/null || break; sleep 0.05; done
+if kill -0 "$POOL_PID" 2>/dev/null; then # never hang: stop what is left
+	[ -n "$master" ] && kill -KILL "$master" 2>/dev/null
+	kill -TERM "$POOL_PID" 2>/dev/null
+fi
 wait "$POOL_PID" || rc=$?
 POOL_PID=""
 check "the pool stopped cleanly on SIGTERM (exit $rc)" test "$rc" -eq 0
@@ -174,7 +182,7 @@ cp "$SRC/docker/production.cfg" "$T/img/profiles/production.cfg"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/secrets/aapanel-secret"
 printf 'x\n' > "$T/secrets/aapanel-db-password"
 check "docker/production.cfg passes config check (secrets from CREDENTIALS_DIRECTORY)" \
-	env CREDENTIALS_DIRECTORY="$T/secrets" "$BIN" --profile production --config "$T/img/aapanel.cfg" --root "$SRC" config check
+	quiet env CREDENTIALS_DIRECTORY="$T/secrets" "$BIN" --profile production --config "$T/img/aapanel.cfg" --root "$SRC" config check
 check "docker/production.cfg takes the key from the credential" bash -c \
 	"CREDENTIALS_DIRECTORY='$T/secrets' '$BIN' --profile production --config '$T/img/aapanel.cfg' --root '$SRC' config show | grep -q 'credential aapanel-secret'"
 rm -f "$T/secrets/aapanel-secret"
