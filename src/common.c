@@ -405,3 +405,19 @@ out:
 	errno = saved;
 	return rc;
 }
+
+char *
+ap_path_last(const char *dir)
+{
+	size_t n = strlen(dir);
+	const char *b;
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	b = dir + n;
+	while (b > dir && b[-1] != '/')
+		b--;
+	if (b == dir + n)
+		return ap_xstrndup(dir, n);
+	return ap_xstrndup(b, (size_t)(dir + n - b));
+}

@@ -433,6 +433,7 @@ ap_db_close(struct ap_db *db)
 {
 	if (db == NULL)
 		return;
+	db->closing = true;
 	while (db->stmts)
 		ap_db_finalize(db->stmts);
 	if (db->connected)
@@ -552,6 +553,30 @@ ap_db_prepare(struct ap_db *db, const char *sql, struct ap_db_stmt **out)
 }
 
 enum ap_db_rc
+ap_db_prepare_cached(struct ap_db *db, const char *sql, struct ap_db_stmt **out)
+{
+	enum ap_db_rc rc;
+
+	for (int i = 0; i < db->ncache; i++) {
+		struct ap_db_stmt *st = db->cache[i];
+
+		if (st->sql == sql || strcmp(st->sql, sql) == 0) {
+			ap_db_reset(st);
+			*out = st;
+			return AP_DB_OK;
+		}
+	}
+	rc = prepare(db, sql, NULL, out);
+	if (rc != AP_DB_OK)
+		return rc;
+	if (db->ncache < (int)AP_NELEM(db->cache)) {
+		(*out)->cached = true;
+		db->cache[db->ncache++] = *out;
+	}
+	return AP_DB_OK;
+}
+
+enum ap_db_rc
 ap_db_prepare_insert(struct ap_db *db, const char *sql, const char *id_column,
     struct ap_db_stmt **out)
 {
@@ -577,6 +602,10 @@ ap_db_finalize(struct ap_db_stmt *st)
 	if (st == NULL)
 		return;
 	db = st->db;
+	if (st->cached && !db->closing) {
+		ap_db_reset(st);
+		return;
+	}
 	if (st->generation == db->generation && db->connected)
 		db->drv->finalize(st);
 	for (int i = 0; i < st->nparams; i++)

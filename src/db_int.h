@@ -36,6 +36,9 @@ struct ap_db {
 	bool in_tx;
 	unsigned generation;      /* bumped on every (re)connect; stmts compare */
 	struct ap_db_stmt *stmts; /* all live statements (list) */
+	struct ap_db_stmt *cache[32]; /* ap_db_prepare_cached, in insertion order */
+	int ncache;
+	bool closing;
 	char errmsg[512];
 };
 
@@ -55,6 +58,7 @@ struct ap_db_stmt {
 		size_t len;
 	} *binds;
 	bool executed;      /* step ran since the last reset */
+	bool cached;        /* owned by the connection's statement cache */
 	int64_t changes;
 	int64_t last_id;
 };

@@ -457,28 +457,12 @@ lang_cmp(const void *a, const void *b)
 	return strcmp(((const struct lang *)a)->code, ((const struct lang *)b)->code);
 }
 
-/* Last path component of dir ("po"), for error messages. */
-static char *
-dir_label(const char *dir)
-{
-	size_t n = strlen(dir);
-	const char *b;
-
-	while (n > 1 && dir[n - 1] == '/')
-		n--;
-	b = dir + n;
-	while (b > dir && b[-1] != '/')
-		b--;
-	if (b == dir + n)
-		return ap_xstrndup(dir, n);
-	return ap_xstrndup(b, (size_t)(dir + n - b));
-}
 
 enum ap_err
 ap_i18n_load(const char *dir, struct ap_i18n **out, char *err, size_t errlen)
 {
 	struct ap_i18n *t = ap_xcalloc(1, sizeof(*t));
-	char *label = dir_label(dir);
+	char *label = ap_path_last(dir);
 	struct dirent *de;
 	enum ap_err rc = AP_OK;
 	DIR *d = NULL;

@@ -121,7 +121,7 @@ ap_session_lookup(struct ap_db *db, const struct ap_config *cfg, const char *coo
 	if (cookie == NULL || !hex_ok(cookie, AP_SESSION_ID_HEX))
 		return AP_DB_ENOTFOUND;
 	ap_auth_hash(cfg, cookie, hash);
-	rc = ap_db_prepare(db,
+	rc = ap_db_prepare_cached(db,
 	    "SELECT s.id, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, "
 	    "s.mfa_pending, u.username, u.role, u.totp_enabled, u.language, u.disabled "
 	    "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?",
@@ -161,7 +161,7 @@ ap_session_lookup(struct ap_db *db, const struct ap_config *cfg, const char *coo
 	}
 	/* One write a minute at most: enough for the idle timeout, cheap for the database. */
 	if (now - out->last_seen_at >= 60) {
-		rc = ap_db_prepare(db, "UPDATE sessions SET last_seen_at = ? WHERE id = ?", &st);
+		rc = ap_db_prepare_cached(db, "UPDATE sessions SET last_seen_at = ? WHERE id = ?", &st);
 		if (rc == AP_DB_OK) {
 			ap_db_bind_int64(st, 1, now);
 			ap_db_bind_int64(st, 2, out->id);

@@ -754,22 +754,6 @@ read_file(int dfd, const char *rel, const char *file, char **out, size_t *outlen
 	return rc;
 }
 
-/* Last path component of dir, without trailing slashes ("templates"). */
-static char *
-dir_label(const char *dir)
-{
-	size_t n = strlen(dir);
-	const char *b;
-
-	while (n > 1 && dir[n - 1] == '/')
-		n--;
-	b = dir + n;
-	while (b > dir && b[-1] != '/')
-		b--;
-	if (b == dir + n)
-		return ap_xstrndup(dir, n);
-	return ap_xstrndup(b, (size_t)(dir + n - b));
-}
 
 enum ap_err
 ap_tpl_load(const char *dir, struct ap_tpl_set **out, char *err, size_t errlen)
@@ -782,7 +766,7 @@ ap_tpl_load(const char *dir, struct ap_tpl_set **out, char *err, size_t errlen)
 	int dfd = -1;
 
 	*out = NULL;
-	label = dir_label(dir);
+	label = ap_path_last(dir);
 	w.top = label;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {

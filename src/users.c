@@ -381,7 +381,7 @@ ap_token_auth(struct ap_db *db, const struct ap_config *cfg, const char *token, 
 	ap_auth_hash(cfg, token, hash);
 	snprintf(sql, sizeof(sql),
 	    "SELECT %s FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?", token_cols);
-	rc = ap_db_prepare(db, sql, &st);
+	rc = ap_db_prepare_cached(db, sql, &st);
 	if (rc != AP_DB_OK)
 		return rc;
 	ap_db_bind_text(st, 1, hash, -1);
@@ -415,7 +415,7 @@ ap_token_auth(struct ap_db *db, const struct ap_config *cfg, const char *token, 
 	}
 	if (!usable)
 		return AP_DB_ENOTFOUND;
-	rc = ap_db_prepare(db, "UPDATE api_tokens SET last_used_at = ?, last_used_addr = ? WHERE id = ?", &st);
+	rc = ap_db_prepare_cached(db, "UPDATE api_tokens SET last_used_at = ?, last_used_addr = ? WHERE id = ?", &st);
 	if (rc == AP_DB_OK) {
 		ap_db_bind_int64(st, 1, now);
 		ap_db_bind_text(st, 2, addr ? addr : "", -1);

@@ -86,6 +86,9 @@ bool ap_utf8_valid(const char *s, size_t n);
  */
 enum ap_err ap_read_file_at(int dfd, const char *rel, size_t max, char **out, size_t *outlen);
 
+/* Last component of a path, trailing slashes ignored ("a/po/" → "po"); malloc'd. */
+char *ap_path_last(const char *path);
+
 /* Monotonic clock in milliseconds / microseconds. */
 uint64_t ap_now_ms(void);
 uint64_t ap_now_us(void);

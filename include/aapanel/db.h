@@ -101,6 +101,13 @@ enum ap_db_rc ap_db_prepare(struct ap_db *db, const char *sql, struct ap_db_stmt
 enum ap_db_rc ap_db_prepare_insert(struct ap_db *db, const char *sql, const char *id_column,
     struct ap_db_stmt **out);
 void ap_db_finalize(struct ap_db_stmt *st);
+/*
+ * A statement the connection keeps for reuse (hot paths: one prepare per
+ * connection, then only bind/step). It comes back reset, with its old binds;
+ * ap_db_finalize on it only resets it. Owned by db; valid until ap_db_close.
+ * sql should be a constant: it is the cache key.
+ */
+enum ap_db_rc ap_db_prepare_cached(struct ap_db *db, const char *sql, struct ap_db_stmt **out);
 
 enum ap_db_rc ap_db_bind_int64(struct ap_db_stmt *st, int idx, int64_t v);
 enum ap_db_rc ap_db_bind_double(struct ap_db_stmt *st, int idx, double v);

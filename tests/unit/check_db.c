@@ -872,6 +872,31 @@ START_TEST(test_nested_statements)
 }
 END_TEST
 
+/* The connection's statement cache: one prepare, reused, survives "finalize", resets on reuse. */
+START_TEST(test_prepared_cache)
+{
+	static const char sql[] = "SELECT v FROM ct_t WHERE k = ?";
+	struct ap_db_stmt *a = NULL, *b = NULL;
+
+	insert_kv(db, 1, "one");
+	insert_kv(db, 2, "two");
+	RC_EQ(db, ap_db_prepare_cached(db, sql, &a), AP_DB_OK);
+	RC_EQ(db, ap_db_bind_int64(a, 1, 1), AP_DB_OK);
+	RC_EQ(db, ap_db_step(a), AP_DB_ROW);
+	ck_assert_str_eq(ap_db_col_text(a, 0, NULL), "one");
+	ap_db_finalize(a); /* only resets a cached statement */
+	RC_EQ(db, ap_db_prepare_cached(db, sql, &b), AP_DB_OK);
+	ck_assert_ptr_eq(a, b);
+	/* handed out reset even when the last user left it mid-result */
+	RC_EQ(db, ap_db_bind_int64(b, 1, 2), AP_DB_OK);
+	RC_EQ(db, ap_db_step(b), AP_DB_ROW);
+	RC_EQ(db, ap_db_prepare_cached(db, sql, &b), AP_DB_OK);
+	RC_EQ(db, ap_db_step(b), AP_DB_ROW);
+	ck_assert_str_eq(ap_db_col_text(b, 0, NULL), "two");
+	RC_EQ(db, ap_db_step(b), AP_DB_DONE);
+}
+END_TEST
+
 START_TEST(test_hot_statement_1000)
 {
 	struct ap_db_stmt *ins = NULL, *sel = NULL;
@@ -1479,6 +1504,7 @@ db_suite(void)
 	tcase_add_test(t, test_reset_mid_result_restarts);
 	tcase_add_test(t, test_nested_statements);
 	tcase_add_test(t, test_hot_statement_1000);
+	tcase_add_test(t, test_prepared_cache);
 	tcase_add_test(t, test_insert_ids_increase);
 	tcase_add_test(t, test_prepare_insert_rejects_bad_id_column);
 	tcase_add_test(t, test_changes_table);
