@@ -86,6 +86,7 @@ static const struct ap_field audit_fields[] = {
 	{ .name = "from", .type = AP_FIELD_TEXT, .min = 10, .max = 10, .check = ap_audit_date_check },
 	{ .name = "to", .type = AP_FIELD_TEXT, .min = 10, .max = 10, .check = ap_audit_date_check },
 	{ .name = "page", .type = AP_FIELD_INT, .min = 1, .max = 100000 },
+	{ .name = "verify", .type = AP_FIELD_BOOL },
 	F_END,
 };
 

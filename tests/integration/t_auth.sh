@@ -145,6 +145,9 @@ sqlite3 "$DB" "UPDATE audit_log SET target = 'someone-else' WHERE id = 3"
 rc=0; A audit verify > "$T/verify" 2>&1 || rc=$?
 check "audit verify fails after an edited row" test "$rc" = 1
 check "and names row 3" grep -q 'row 3' "$T/verify"
+it_login "$T/jaud" admin "$PW" >/dev/null
+check "the audit page does not walk the chain unless asked" bash -c "! curl -s -b '$T/jaud' '$(url /audit)' | grep -q 'tampered'"
+check "the audit page's verify shows the broken row" bash -c "curl -s -b '$T/jaud' '$(url '/audit?verify=1')' | grep -q 'First broken row: 3'"
 
 # --- the security entrance: everything outside base_path is a bare 404
 kill -QUIT "$NGINX_PID"; wait "$NGINX_PID" 2>/dev/null; NGINX_PID=""
