@@ -550,7 +550,9 @@ ap_page_account_2fa(struct ap_ctx *ctx)
 
 	if (db == NULL)
 		return ap_ctx_db_down(ctx);
-	return twofa_model(ctx, db, false);
+	/* Reloading the page keeps the secret a phone may already have scanned;
+	 * a new one is made only when none is pending. */
+	return twofa_model(ctx, db, true);
 }
 
 static int

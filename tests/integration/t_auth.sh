@@ -111,7 +111,7 @@ check "a revoked token stops working" test "$(api "$tok_read" /api/v1/)" = 401
 # --- two-factor: enrol, sign in with a TOTP code, then with a recovery code
 it_login "$T/j2" viewer "$PW" >/dev/null
 check "enrolment page has an inline SVG QR code" bash -c "curl -s -b '$T/j2' '$(url /account/2fa)' | grep -q '<svg'"
-# (each visit makes a new pending secret: read the one to use last)
+# (the pending secret stays the same across visits until enrolment)
 secret=$(curl -s -b "$T/j2" -H 'Accept: application/json' "$(url /account/2fa)" | jq -r '.secret // empty')
 check "enrolment shows a base32 secret" bash -c "[[ '$secret' =~ ^[A-Z2-7]{32}$ ]]"
 code=$(oathtool --totp -b "$secret")
