@@ -19,7 +19,14 @@ check "status --json is valid JSON with workers" jqe '.running and (.workers|len
 wrk -t2 -c16 -d4s "$(url "/_test/sleep?ms=20")" > "$T/wrk" 2>&1 &
 WRK=$!
 sleep 1
-victim=$(worker_pids | head -1)
+# a worker that is serving a request right now (from the scoreboard)
+victim=""
+for _ in $(seq 1 100); do
+	victim=$("$BIN" --profile test --config "$(it_cfg)" --root "$SRC" status --json | jq -r '[.workers[] | select(.state == "busy") | .pid][0] // empty')
+	[ -n "$victim" ] && break
+	sleep 0.01
+done
+[ -n "$victim" ] || victim=$(worker_pids | head -1)
 before=$(date +%s%N)
 kill -9 "$victim"
 replaced=""
