@@ -239,6 +239,10 @@ ap_app_fini(struct ap_app *app)
 {
 	ap_tpl_free(app->tpl);
 	ap_i18n_free(app->i18n);
+	free(app->allow.nets);
+	free(app->proxies.nets);
+	memset(&app->allow, 0, sizeof(app->allow));
+	memset(&app->proxies, 0, sizeof(app->proxies));
 	ap_db_finalize(app->st_counts);
 	ap_db_close(app->db);
 	app->st_counts = NULL;

@@ -8,6 +8,7 @@
  * not even load (ap_route_table_check).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -75,43 +76,53 @@ forwarded_addr(struct ap_ctx *ctx, const struct ap_cidr *proxies, size_t np)
 	return NULL;
 }
 
+/* The parsed form of a CIDR list setting, parsed again only when the text changes. */
+static const struct ap_netlist *
+netlist(struct ap_netlist *l, const char *src)
+{
+	char bad[64];
+
+	if (l->src != src) {
+		free(l->nets);
+		l->nets = NULL;
+		l->n = 0;
+		/* validated at load; a list that fails here matches nothing */
+		if (!ap_cidr_list_parse(src, &l->nets, &l->n, bad, sizeof(bad)))
+			l->n = 0;
+		l->src = src;
+	}
+	return l;
+}
+
 static void
 client_address(struct ap_ctx *ctx)
 {
 	const struct ap_config *cfg = ctx->app->cfg;
 	const char *remote = ctx->req->remote_addr ? ctx->req->remote_addr : "";
-	struct ap_cidr *proxies = NULL;
-	size_t np = 0;
-	char bad[64];
+	const struct ap_netlist *px;
 
 	ctx->client_addr = remote;
 	if (cfg->trusted_proxies[0] == '\0')
 		return; /* nobody may tell us who the client is */
-	if (ap_cidr_list_parse(cfg->trusted_proxies, &proxies, &np, bad, sizeof(bad)) &&
-	    ap_cidr_list_match(proxies, np, remote)) {
-		const char *f = forwarded_addr(ctx, proxies, np);
+	px = netlist(&ctx->app->proxies, cfg->trusted_proxies);
+	if (ap_cidr_list_match(px->nets, px->n, remote)) {
+		const char *f = forwarded_addr(ctx, px->nets, px->n);
 
 		if (f)
 			ctx->client_addr = f;
 	}
-	free(proxies);
 }
 
 static bool
 access_allowed(struct ap_ctx *ctx)
 {
 	const char *allow = ctx->app->cfg->access_allow;
-	struct ap_cidr *nets = NULL;
-	size_t n = 0;
-	char bad[64];
-	bool ok;
+	const struct ap_netlist *l;
 
 	if (allow[0] == '\0')
 		return true;
-	ok = ap_cidr_list_parse(allow, &nets, &n, bad, sizeof(bad)) &&
-	    ap_cidr_list_match(nets, n, ctx->client_addr);
-	free(nets);
-	return ok;
+	l = netlist(&ctx->app->allow, allow);
+	return ap_cidr_list_match(l->nets, l->n, ctx->client_addr);
 }
 
 /* scheme://host of this request, as a browser would send it in Origin. */

@@ -14,6 +14,7 @@
 #include "aapanel/config.h"
 #include "aapanel/db.h"
 #include "aapanel/i18n.h"
+#include "aapanel/netaddr.h"
 #include "aapanel/req.h"
 #include "aapanel/route.h"
 #include "aapanel/scoreboard.h"
@@ -30,6 +31,13 @@ struct ap_app {
 	uint64_t db_retry_ms;    /* while down: no reconnect attempt before this */
 	struct ap_db_stmt *st_counts; /* hot statement of the home page */
 	bool require_2fa;        /* settings: every user must enrol two-factor */
+	/* access.allow and access.trusted_proxies, parsed once (re-parsed only if
+	 * the configuration string changes). */
+	struct ap_netlist {
+		const char *src;
+		struct ap_cidr *nets;
+		size_t n;
+	} allow, proxies;
 	int slot;                /* this worker's scoreboard slot, -1 when none */
 	/* Layout members that never change for a worker, shared into every
 	 * HTML model by reference (json_object_get) instead of rebuilt. */
