@@ -47,16 +47,9 @@ audit(struct ap_db *db, const char *action, const char *target, const char *outc
 static struct ap_db *
 open_db(const struct ap_config *cfg)
 {
-	struct ap_db *db = NULL;
-
 	if (!ap_dbconn_startup(cfg))
 		return NULL;
-	if (ap_dbconn_open(cfg, &db) != AP_DB_OK) {
-		fprintf(stderr, "aapanel: cannot connect to the database: %s\n", db ? ap_db_errmsg(db) : "invalid db.dsn");
-		ap_db_close(db);
-		return NULL;
-	}
-	return db;
+	return ap_dbconn_open_cli(cfg);
 }
 
 /* One line from stdin without its newline; no echo when stdin is a terminal. */

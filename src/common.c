@@ -421,3 +421,15 @@ ap_path_last(const char *dir)
 		return ap_xstrndup(dir, n);
 	return ap_xstrndup(b, (size_t)(dir + n - b));
 }
+
+void
+ap_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}

@@ -160,6 +160,19 @@ out:
 	return ok;
 }
 
+struct ap_db *
+ap_dbconn_open_cli(const struct ap_config *cfg)
+{
+	struct ap_db *db = NULL;
+
+	if (ap_dbconn_open(cfg, &db) == AP_DB_OK)
+		return db;
+	fprintf(stderr, "aapanel: cannot connect to the database: %s\n",
+	    db ? ap_db_errmsg(db) : "invalid db.dsn");
+	ap_db_close(db);
+	return NULL;
+}
+
 int
 ap_dbcli_migrate(const struct ap_config *cfg, FILE *out)
 {
@@ -169,12 +182,7 @@ ap_dbcli_migrate(const struct ap_config *cfg, FILE *out)
 	char err[512];
 	int status = 1;
 
-	if (ap_dbconn_open(cfg, &db) != AP_DB_OK) {
-		fprintf(stderr, "aapanel: cannot connect to the database: %s\n",
-		    db ? ap_db_errmsg(db) : "invalid db.dsn");
-		goto out;
-	}
-	if (!load_migrations(cfg, db, &m))
+	if ((db = ap_dbconn_open_cli(cfg)) == NULL || !load_migrations(cfg, db, &m))
 		goto out;
 	if (ap_migrate_apply(db, &m, &applied, err, sizeof(err)) != AP_DB_OK) {
 		fprintf(stderr, "aapanel: migration failed: %s\n", err);
@@ -197,12 +205,7 @@ ap_dbcli_status(const struct ap_config *cfg, FILE *out)
 	size_t pending = 0;
 	int status = 1;
 
-	if (ap_dbconn_open(cfg, &db) != AP_DB_OK) {
-		fprintf(stderr, "aapanel: cannot connect to the database: %s\n",
-		    db ? ap_db_errmsg(db) : "invalid db.dsn");
-		goto out;
-	}
-	if (!load_migrations(cfg, db, &m))
+	if ((db = ap_dbconn_open_cli(cfg)) == NULL || !load_migrations(cfg, db, &m))
 		goto out;
 	if (ap_migrate_status(db, &m, &pending) != AP_DB_OK) {
 		fprintf(stderr, "aapanel: %s\n", ap_db_errmsg(db));

@@ -45,20 +45,6 @@ struct ap_i18n {
 	size_t n;
 };
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...) AP_PRINTF(3, 4);
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* FNV-1a: short keys, no seed needed (catalogs are not attacker input). */
 static uint32_t
@@ -443,11 +429,11 @@ read_po(int dfd, const char *name, const char *file, char **out, size_t *outlen,
 	enum ap_err rc = ap_read_file_at(dfd, name, PO_MAX_FILE, out, outlen);
 
 	if (rc == AP_ERR_TOOBIG) {
-		set_err(err, errlen, "%s:1: not a regular file or larger than %u bytes", file, PO_MAX_FILE);
+		ap_errf(err, errlen, "%s:1: not a regular file or larger than %u bytes", file, PO_MAX_FILE);
 		return AP_ERR_PARSE;
 	}
 	if (rc != AP_OK)
-		set_err(err, errlen, "%s: %s", file, strerror(errno));
+		ap_errf(err, errlen, "%s: %s", file, strerror(errno));
 	return rc;
 }
 
@@ -470,7 +456,7 @@ ap_i18n_load(const char *dir, struct ap_i18n **out, char *err, size_t errlen)
 	*out = NULL;
 	d = opendir(dir);
 	if (d == NULL) {
-		set_err(err, errlen, "%s: %s", dir, strerror(errno));
+		ap_errf(err, errlen, "%s: %s", dir, strerror(errno));
 		rc = AP_ERR_IO;
 		goto out;
 	}
@@ -484,7 +470,7 @@ ap_i18n_load(const char *dir, struct ap_i18n **out, char *err, size_t errlen)
 		    !valid_code(de->d_name, nl - 3))
 			continue;
 		if (t->n == PO_MAX_LANGS) {
-			set_err(err, errlen, "%s: more than %d catalogs", label, PO_MAX_LANGS);
+			ap_errf(err, errlen, "%s: more than %d catalogs", label, PO_MAX_LANGS);
 			rc = AP_ERR_TOOBIG;
 			goto out;
 		}

@@ -90,20 +90,6 @@ grow(void *p, size_t *cap, size_t need, size_t elsz)
 	return p;
 }
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...) AP_PRINTF(3, 4);
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---------------------------------------------------------------- compiler */
 
@@ -487,12 +473,12 @@ compile(struct ap_tpl_set *s, const char *name, const char *file,
 
 	for (i = 0; i < s->ntpl; i++) {
 		if (strcmp(s->tpls[i].name, name) == 0) {
-			set_err(err, errlen, "%s:1: duplicate template '%s'", file, name);
+			ap_errf(err, errlen, "%s:1: duplicate template '%s'", file, name);
 			return AP_ERR_PARSE;
 		}
 	}
 	if (s->ntpl >= TPL_MAX_FILES || s->pool.len + 2 * len > TPL_MAX_POOL) {
-		set_err(err, errlen, "%s:1: too many or too large templates", file);
+		ap_errf(err, errlen, "%s:1: too many or too large templates", file);
 		return AP_ERR_PARSE;
 	}
 	for (;;) {
@@ -621,7 +607,7 @@ link_set(struct ap_tpl_set *s, char *err, size_t errlen)
 				free(alt);
 			}
 			if (target == NULL) {
-				set_err(err, errlen, "%s:%" PRIu32 ": unknown %s '%s'",
+				ap_errf(err, errlen, "%s:%" PRIu32 ": unknown %s '%s'",
 				    t->file, op->line,
 				    op->kind == OP_PARTIAL ? "partial" : "layout",
 				    s->pool.data + op->a);
@@ -651,7 +637,7 @@ check_utf8(const char *file, const char *src, size_t len, char *err, size_t errl
 		pos = end + 1;
 		line++;
 	}
-	set_err(err, errlen, "%s:%u: invalid UTF-8", file, line);
+	ap_errf(err, errlen, "%s:%u: invalid UTF-8", file, line);
 	return false;
 }
 
@@ -679,7 +665,7 @@ walk_dir(struct walk *w, int dfd, const char *prefix, int depth)
 	d = fdopendir(dfd);
 	if (d == NULL) {
 		close(dfd);
-		set_err(w->err, w->errlen, "%s/%s: %s", w->top, prefix, strerror(errno));
+		ap_errf(w->err, w->errlen, "%s/%s: %s", w->top, prefix, strerror(errno));
 		return AP_ERR_IO;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -703,7 +689,7 @@ walk_dir(struct walk *w, int dfd, const char *prefix, int depth)
 			sub = openat(dirfd(d), de->d_name,
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0) {
-				set_err(w->err, w->errlen, "%s/%s: %s", w->top, rel, strerror(errno));
+				ap_errf(w->err, w->errlen, "%s/%s: %s", w->top, rel, strerror(errno));
 				free(rel);
 				rc = AP_ERR_IO;
 				goto out;
@@ -717,7 +703,7 @@ walk_dir(struct walk *w, int dfd, const char *prefix, int depth)
 		} else if (S_ISREG(st.st_mode) && nl > 5 &&
 		    strcmp(de->d_name + nl - 5, ".html") == 0) {
 			if (w->n >= TPL_MAX_FILES) {
-				set_err(w->err, w->errlen, "%s: too many templates", w->top);
+				ap_errf(w->err, w->errlen, "%s: too many templates", w->top);
 				free(rel);
 				rc = AP_ERR_PARSE;
 				goto out;
@@ -746,11 +732,11 @@ read_file(int dfd, const char *rel, const char *file, char **out, size_t *outlen
 	enum ap_err rc = ap_read_file_at(dfd, rel, TPL_MAX_FILE, out, outlen);
 
 	if (rc == AP_ERR_TOOBIG) {
-		set_err(err, errlen, "%s:1: not a regular file or larger than %u bytes", file, TPL_MAX_FILE);
+		ap_errf(err, errlen, "%s:1: not a regular file or larger than %u bytes", file, TPL_MAX_FILE);
 		return AP_ERR_PARSE;
 	}
 	if (rc != AP_OK)
-		set_err(err, errlen, "%s: %s", file, strerror(errno));
+		ap_errf(err, errlen, "%s: %s", file, strerror(errno));
 	return rc;
 }
 
@@ -770,7 +756,7 @@ ap_tpl_load(const char *dir, struct ap_tpl_set **out, char *err, size_t errlen)
 	w.top = label;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
-		set_err(err, errlen, "%s: %s", dir, strerror(errno));
+		ap_errf(err, errlen, "%s: %s", dir, strerror(errno));
 		rc = AP_ERR_IO;
 		goto out;
 	}

@@ -86,6 +86,9 @@ bool ap_utf8_valid(const char *s, size_t n);
  */
 enum ap_err ap_read_file_at(int dfd, const char *rel, size_t max, char **out, size_t *outlen);
 
+/* printf into a caller's error buffer; NULL or zero-sized buffers are ignored. */
+void ap_errf(char *err, size_t errlen, const char *fmt, ...) AP_PRINTF(3, 4);
+
 /* Last component of a path, trailing slashes ignored ("a/po/" → "po"); malloc'd. */
 char *ap_path_last(const char *path);
 

@@ -30,6 +30,12 @@ enum ap_db_rc ap_dbconn_open_dsn(const char *dsn, const char *password_file,
  */
 bool ap_dbconn_startup(const struct ap_config *cfg);
 
+/*
+ * For commands: open the configured database, or print why not on stderr
+ * and return NULL.
+ */
+struct ap_db *ap_dbconn_open_cli(const struct ap_config *cfg);
+
 /* CLI: `db migrate`, `db status`, `db copy`. Return the exit status. */
 int ap_dbcli_migrate(const struct ap_config *cfg, FILE *out);
 int ap_dbcli_status(const struct ap_config *cfg, FILE *out);

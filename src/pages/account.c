@@ -176,14 +176,14 @@ struct list_ctx {
 	struct json_object *arr;
 };
 
-static bool
-token_row(void *p, const struct ap_token_row *t)
+struct json_object *
+ap_page_token_json(const struct ap_token_row *t, time_t now)
 {
-	struct list_ctx *l = p;
 	struct json_object *o = json_object_new_object();
-	time_t now = time(NULL);
 
 	ap_model_add(o, "id", json_object_new_int64(t->id));
+	ap_model_add(o, "user_id", json_object_new_int64(t->user_id));
+	ap_model_str(o, "username", t->username);
 	ap_model_str(o, "name", t->name);
 	ap_model_str(o, "scope", t->scope);
 	ap_model_str(o, "allow", t->allow_cidr);
@@ -192,11 +192,18 @@ token_row(void *p, const struct ap_token_row *t)
 	ap_model_add(o, "last_used", ap_model_time(t->last_used_at));
 	ap_model_str(o, "last_used_addr", t->last_used_addr);
 	ap_model_add(o, "revoked", ap_model_time(t->revoked_at));
-	ap_model_add(o, "expired",
-	    json_object_new_boolean(t->expires_at != 0 && t->expires_at <= now));
+	ap_model_add(o, "expired", json_object_new_boolean(t->expires_at != 0 && t->expires_at <= now));
 	ap_model_add(o, "active", json_object_new_boolean(t->revoked_at == 0 &&
 	    (t->expires_at == 0 || t->expires_at > now)));
-	json_object_array_add(l->arr, o);
+	return o;
+}
+
+static bool
+token_row(void *p, const struct ap_token_row *t)
+{
+	struct list_ctx *l = p;
+
+	json_object_array_add(l->arr, ap_page_token_json(t, time(NULL)));
 	return true;
 }
 
@@ -303,6 +310,7 @@ account_model(struct ap_ctx *ctx, struct ap_db *db)
 		return ap_ctx_db_error(ctx, rc);
 	l.arr = json_object_new_array();
 	ap_model_add(ctx->model, "tokens", l.arr);
+	ap_model_str(ctx->model, "revoke_base", "/account/tokens");
 	if ((rc = ap_token_each(db, ctx->user->id, token_row, &l)) != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
 	add_token_form(ctx);

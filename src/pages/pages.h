@@ -2,6 +2,8 @@
 #ifndef AAPANEL_PAGES_H
 #define AAPANEL_PAGES_H
 
+#include <time.h>
+
 #include "aapanel/app.h"
 
 int ap_page_home(struct ap_ctx *ctx);    /* GET / — server overview */
@@ -45,6 +47,10 @@ int ap_page_settings_security(struct ap_ctx *ctx);    /* POST /settings/security
  * seconds per worker (a failed read keeps the last value). For the gate.
  */
 void ap_settings_refresh(struct ap_ctx *ctx);
+
+/* One API token as the account and tokens pages show it (templates/partials/token_cells.html). */
+struct ap_token_row;
+struct json_object *ap_page_token_json(const struct ap_token_row *t, time_t now);
 
 /* Audit log (src/pages/audit.c) */
 int ap_page_audit(struct ap_ctx *ctx);     /* GET /audit */

@@ -375,24 +375,8 @@ static bool
 token_row(void *p, const struct ap_token_row *t)
 {
 	struct tokens_ctx *l = p;
-	struct json_object *o = json_object_new_object();
 
-	ap_model_add(o, "id", json_object_new_int64(t->id));
-	ap_model_add(o, "user_id", json_object_new_int64(t->user_id));
-	ap_model_str(o, "username", t->username);
-	ap_model_str(o, "name", t->name);
-	ap_model_str(o, "scope", t->scope);
-	ap_model_str(o, "allow", t->allow_cidr);
-	ap_model_add(o, "created", ap_model_time(t->created_at));
-	ap_model_add(o, "expires", ap_model_time(t->expires_at));
-	ap_model_add(o, "last_used", ap_model_time(t->last_used_at));
-	ap_model_str(o, "last_used_addr", t->last_used_addr);
-	ap_model_add(o, "revoked", ap_model_time(t->revoked_at));
-	ap_model_add(o, "expired",
-	    json_object_new_boolean(t->expires_at != 0 && t->expires_at <= l->now));
-	ap_model_add(o, "active", json_object_new_boolean(t->revoked_at == 0 &&
-	    (t->expires_at == 0 || t->expires_at > l->now)));
-	json_object_array_add(l->arr, o);
+	json_object_array_add(l->arr, ap_page_token_json(t, l->now));
 	return true;
 }
 
@@ -404,6 +388,7 @@ ap_page_tokens(struct ap_ctx *ctx)
 	enum ap_db_rc rc;
 
 	ap_model_add(ctx->model, "tokens", l.arr);
+	ap_model_str(ctx->model, "revoke_base", "/tokens");
 	if (db == NULL)
 		return ap_ctx_db_down(ctx);
 	ctx->title = ap_ctx_tr(ctx, "API tokens");
