@@ -32,9 +32,10 @@ else
 ALL_CFLAGS  += $(HARDEN)
 endif
 
-LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard src/pages/*.c)
+# src/<layer>/: core, db, config, auth, web, pages, cli (docs/development.md).
+LIB_SRC  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-MAIN_OBJ := $(BUILD)/obj/src/main.o
+MAIN_OBJ := $(BUILD)/obj/src/cli/main.o
 LIB      := $(BUILD)/libaapanel.a
 BIN      := $(BUILD)/aapanel
 BARE     := $(BUILD)/bench-bare
@@ -47,11 +48,20 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
+# Quiet unless V=1: one line per file instead of the whole command.
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 # Rebuild everything when the flags change (e.g. SANITIZE=1 ↔ 0).
 FLAGS_STAMP := $(BUILD)/.flags
 $(shell mkdir -p $(BUILD) && echo '$(ALL_CFLAGS) $(LDFLAGS_ALL)' | cmp -s - $(FLAGS_STAMP) || echo '$(ALL_CFLAGS) $(LDFLAGS_ALL)' > $(FLAGS_STAMP))
 
-.PHONY: all deps run check unit integration bench install uninstall clean help fmt fuzz valgrind
+.PHONY: all deps run check lint unit integration bench install uninstall clean help fmt fuzz valgrind
 
 all: $(BIN) $(BARE) $(DBBENCH)
 
@@ -60,6 +70,7 @@ help:
 	@echo "make run        the whole panel on http://127.0.0.1:$(PORT) (PORT= overrides)"
 	@echo "make check      every unit and integration test (SANITIZE=1 for ASan+UBSan)"
 	@echo "make unit       unit tests only;  make integration  integration tests only"
+	@echo "make lint       layering of src/ and forbidden calls (part of make check)"
 	@echo "make bench      wrk benchmark: static file vs bare libfcgi vs templated page"
 	@echo "make install    install under PREFIX=$(PREFIX) (DESTDIR honoured)"
 
@@ -68,24 +79,30 @@ deps:
 
 $(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call quiet,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(BIN): $(MAIN_OBJ) $(LIB)
-	$(CC) -o $@ $(MAIN_OBJ) $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+	$(call quiet,LD,$@)
+	$(Q)$(CC) -o $@ $(MAIN_OBJ) $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
 
 $(BARE): $(BUILD)/obj/bench/bare.o
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) -lfcgi
+	$(call quiet,LD,$@)
+	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) -lfcgi
 
 $(DBBENCH): $(BUILD)/obj/bench/dbbench.o $(LIB)
-	$(CC) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+	$(call quiet,LD,$@)
+	$(Q)$(CC) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) $(CHECK_LIBS) -lm
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) $(CHECK_LIBS) -lm
 
 unit: $(UNIT_BIN) $(REPLAY_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \
@@ -98,7 +115,8 @@ unit: $(UNIT_BIN) $(REPLAY_BIN)
 # Fuzz corpora replayed without libFuzzer (gcc, sanitizers when SANITIZE=1).
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
 
 # make fuzz [FUZZ_SECONDS=60]: libFuzzer with clang on every target; new
 # crashes land in tests/fuzz/corpus/<name>/ so they are replayed from then on.
@@ -115,13 +133,20 @@ fuzz:
 
 $(BUILD)/tests/notify_listen: tests/integration/notify_listen.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS_ALL)
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS_ALL)
 
 integration: all $(BUILD)/tests/notify_listen
 	@AAPANEL_SRCDIR=$(CURDIR) tests/integration/run.sh $(INTEG)
 
+# The architecture, checked: layering of src/ and no program started by a shell.
+lint: all
+	@scripts/check-layers.sh $(BUILD)/obj
+	@scripts/check-forbidden.sh
+
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(REPLAY_BIN) $(BUILD)/tests/notify_listen
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
@@ -153,7 +178,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
 fmt:
-	clang-format -i $(wildcard src/*.c src/pages/*.c include/aapanel/*.h tests/unit/*.c bench/*.c)
+	clang-format -i $(wildcard src/*/*.c src/*/*.h include/aapanel/*.h tests/unit/*.c bench/*.c)
 
 clean:
 	rm -rf $(BUILD)

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "aapanel/arena.h"
+#include "aapanel/auth.h"
 #include "aapanel/config.h"
 #include "aapanel/db.h"
 #include "aapanel/i18n.h"
@@ -48,14 +49,6 @@ struct ap_app {
 	int ncpu;
 };
 
-/* The authenticated user of a request (strings in the request arena). */
-struct ap_user {
-	int64_t id;
-	const char *username;
-	const char *role;       /* "admin" | "operator" | "viewer" */
-	bool totp_enabled;
-	const char *language;   /* preferred UI language or NULL */
-};
 
 struct ap_ctx {
 	struct ap_app *app;
@@ -93,9 +86,6 @@ struct ap_ctx {
 	const char *raw_type;       /* e.g. "text/csv; charset=utf-8" */
 };
 
-/* Routes of the panel (src/pages/routes.c). */
-extern const struct ap_route ap_routes[];
-extern const size_t ap_nroutes;
 
 /*
  * Add v (reference taken) under a constant key that o does not have yet.
@@ -173,11 +163,13 @@ void ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
     ap_req_read_fn rd, void *rdctx, ap_write_fn wr, void *wrctx);
 
 /*
- * Load templates and catalogs for app from cfg; on failure writes the
- * reason ("file:line: reason") into err and returns non-OK.
+ * Check the route table, load templates and catalogs for app from cfg. cfg
+ * and routes are borrowed and must outlive app. On failure writes the
+ * reason ("file:line: reason" or "route N (...): ...") into err, leaves
+ * nothing allocated and returns non-OK.
  */
-enum ap_err ap_app_init(struct ap_app *app, struct ap_config *cfg, char *err,
-    size_t errlen);
+enum ap_err ap_app_init(struct ap_app *app, struct ap_config *cfg, const struct ap_route *routes,
+    size_t nroutes, char *err, size_t errlen);
 void ap_app_fini(struct ap_app *app);
 
 /* The reason phrase for an HTTP status ("Not Found"). */

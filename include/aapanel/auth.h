@@ -12,7 +12,14 @@
 #include "aapanel/config.h"
 #include "aapanel/db.h"
 
-struct ap_user;
+/* A signed-in user as the gate knows them (strings in the request arena). */
+struct ap_user {
+	int64_t id;
+	const char *username;
+	const char *role;       /* "admin" | "operator" | "viewer" */
+	bool totp_enabled;
+	const char *language;   /* preferred UI language or NULL */
+};
 
 /* ---- roles, permissions, scopes */
 

@@ -6,10 +6,25 @@
 #ifndef AAPANEL_CLI_H
 #define AAPANEL_CLI_H
 
+#include <stdio.h>
+
 #include "aapanel/config.h"
+#include "aapanel/db.h"
 
 int ap_cli_user(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_token(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_audit(const struct ap_config *cfg, int argc, char **argv);
+
+/*
+ * For commands: open the configured database, or print why not on stderr
+ * and return NULL. Close it with ap_db_close.
+ */
+struct ap_db *ap_dbconn_open_cli(const struct ap_config *cfg);
+
+/* `db migrate`, `db status`, `db copy` (src/cli/db.c). Return the exit status. */
+int ap_dbcli_migrate(const struct ap_config *cfg, FILE *out);
+int ap_dbcli_status(const struct ap_config *cfg, FILE *out);
+int ap_dbcli_copy(const struct ap_config *cfg, const char *from, const char *from_pw,
+    const char *to, const char *to_pw, bool force, FILE *out);
 
 #endif

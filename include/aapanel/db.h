@@ -69,8 +69,6 @@ struct ap_db_opts {
 const char *ap_db_rc_str(enum ap_db_rc rc);
 /* "sqlite", "mysql", "postgresql". */
 const char *ap_db_backend_name(enum ap_db_backend b);
-/* Backend from a DSN's scheme; false when unknown. */
-bool ap_db_dsn_backend(const char *dsn, enum ap_db_backend *out);
 
 /*
  * Connect. On failure *out is still set (so ap_db_errmsg works) unless the

@@ -1,15 +1,14 @@
 /*
  * dbconn.h — the panel's own database connection, as configured: options
- * from the configuration (DSN, password file, timeouts), start-up migration
- * policy, and `aapanel db …` commands.
+ * from the configuration (DSN, password file, timeouts) and the start-up
+ * migration policy. The `aapanel db …` commands are in cli.h.
  */
 #ifndef AAPANEL_DBCONN_H
 #define AAPANEL_DBCONN_H
 
-#include <stdio.h>
-
 #include "aapanel/config.h"
 #include "aapanel/db.h"
+#include "aapanel/migrate.h"
 
 /*
  * Open the configured database. The password is read from db.password_file
@@ -31,19 +30,10 @@ enum ap_db_rc ap_dbconn_open_dsn(const char *dsn, const char *password_file,
 bool ap_dbconn_startup(const struct ap_config *cfg);
 
 /*
- * For commands: open the configured database, or print why not on stderr
- * and return NULL.
+ * Load the migrations of db's backend from paths.sql into *m (free with
+ * ap_migrations_free). Logs the reason and returns false when they cannot
+ * be read.
  */
-struct ap_db *ap_dbconn_open_cli(const struct ap_config *cfg);
-
-/* CLI: `db migrate`, `db status`, `db copy`. Return the exit status. */
-int ap_dbcli_migrate(const struct ap_config *cfg, FILE *out);
-int ap_dbcli_status(const struct ap_config *cfg, FILE *out);
-int ap_dbcli_copy(const struct ap_config *cfg, const char *from, const char *from_pw,
-    const char *to, const char *to_pw, bool force, FILE *out);
-
-/* Tables the panel owns, in foreign-key order (parents first). */
-extern const char *const ap_db_tables[];
-extern const size_t ap_db_ntables;
+bool ap_dbconn_migrations(const struct ap_config *cfg, struct ap_db *db, struct ap_migrations *m);
 
 #endif

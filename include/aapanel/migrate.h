@@ -45,4 +45,9 @@ enum ap_db_rc ap_migrate_status(struct ap_db *db, struct ap_migrations *m, size_
 enum ap_db_rc ap_migrate_apply(struct ap_db *db, struct ap_migrations *m, size_t *applied,
     char *err, size_t errlen);
 
+/* Tables the panel owns, in foreign-key order (parents first): the only
+ * table names ever put into SQL text (db copy, tests). */
+extern const char *const ap_db_tables[];
+extern const size_t ap_db_ntables;
+
 #endif

@@ -7,6 +7,7 @@
 #define AAPANEL_POOL_H
 
 #include "aapanel/config.h"
+#include "aapanel/route.h"
 
 /*
  * Run the pool in the foreground until stopped. cfg is owned by the pool
@@ -14,8 +15,11 @@
  * Returns the process exit status: 0 after a clean stop, 1 when start-up
  * failed or a crash storm (more than pool.crash_limit abnormal worker exits
  * in a minute) made the master give up so systemd can restart it.
+ * routes (borrowed for the pool's life) is the table every worker serves:
+ * the entry point passes the panel's (src/pages/routes.c).
  */
-int ap_pool_run(struct ap_config *cfg, const struct ap_config_opts *opts);
+int ap_pool_run(struct ap_config *cfg, const struct ap_config_opts *opts,
+    const struct ap_route *routes, size_t nroutes);
 
 /* Path of the scoreboard file for cfg (malloc'd). */
 char *ap_pool_scoreboard_path(const struct ap_config *cfg);

@@ -50,6 +50,8 @@ enum ap_db_rc ap_user_store_hash(struct ap_db *db, int64_t id, const char *hash)
 enum ap_db_rc ap_user_each(struct ap_db *db, bool (*fn)(void *ctx, const struct ap_user_row *u),
     void *ctx);
 enum ap_db_rc ap_user_count(struct ap_db *db, int64_t *n);
+/* Enabled users without two-factor authentication, into *n. */
+enum ap_db_rc ap_user_count_without_2fa(struct ap_db *db, int64_t *n);
 /* Argon2 cost from the configuration. */
 void ap_user_pw_params(const struct ap_config *cfg, void *params /* struct ap_pw_params * */);
 

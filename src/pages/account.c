@@ -19,8 +19,8 @@
 #include "aapanel/password.h"
 #include "aapanel/totp.h"
 #include "aapanel/users.h"
-#include "../authmw.h"
-#include "pages.h"
+#include "aapanel/gate.h"
+#include "aapanel/pages.h"
 
 static const char *const scope_names[] = { "read", "write", "admin" };
 static const char *const scope_labels[] = { "Read only", "Read and write", "Full access" };

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "aapanel/audit.h"
-#include "pages.h"
+#include "aapanel/pages.h"
 
 #define AUDIT_PAGE_ROWS 50
 #define AUDIT_CSV_ROWS 100000

@@ -1,7 +1,7 @@
 /* health.c — GET /healthz: status, version, profile, uptime, workers, db. */
 #include <string.h>
 
-#include "pages.h"
+#include "aapanel/pages.h"
 
 int
 ap_page_healthz(struct ap_ctx *ctx)

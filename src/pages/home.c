@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "pages.h"
+#include "aapanel/pages.h"
 
 static const char *
 human_bytes(struct ap_arena *a, unsigned long long b)

@@ -1,7 +1,7 @@
 /* lang.c — POST /lang: remember the chosen interface language in a cookie. */
 #include <string.h>
 
-#include "pages.h"
+#include "aapanel/pages.h"
 
 /* Back to the page the form was on when it is ours, else home. */
 static const char *

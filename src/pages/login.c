@@ -16,8 +16,8 @@
 #include "aapanel/password.h"
 #include "aapanel/totp.h"
 #include "aapanel/users.h"
-#include "../authmw.h"
-#include "pages.h"
+#include "aapanel/gate.h"
+#include "aapanel/pages.h"
 
 #define LOGIN_COOKIE "aapanel_login"
 #define GENERIC_FAILURE "Invalid username or password."

@@ -6,7 +6,7 @@
  * AP_ROUTE_PUBLIC. Every route also answers under /api/v1/ as JSON.
  */
 #include "aapanel/app.h"
-#include "pages.h"
+#include "aapanel/pages.h"
 
 #define F_END { .name = NULL }
 #define TEXT(n, lo, hi, fl) { .name = n, .type = AP_FIELD_TEXT, .flags = (fl), .min = lo, .max = hi }

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pages.h"
+#include "aapanel/pages.h"
 
 int
 ap_page_test_sleep(struct ap_ctx *ctx)

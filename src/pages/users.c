@@ -14,7 +14,7 @@
 #include "aapanel/audit.h"
 #include "aapanel/auth.h"
 #include "aapanel/users.h"
-#include "pages.h"
+#include "aapanel/pages.h"
 
 static const char *const role_names[] = { "admin", "operator", "viewer" };
 static const char *const role_labels[] = { "Administrator", "Operator", "Viewer" };

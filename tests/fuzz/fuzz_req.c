@@ -7,8 +7,8 @@
  * this file to replay the seed corpus (tests/fuzz/corpus/req) as a test.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
- *       -I/usr/include/json-c tests/fuzz/fuzz_req.c src/req.c src/route.c \
- *       src/common.c src/arena.c -ljson-c -o fuzz_req
+ *       -I/usr/include/json-c tests/fuzz/fuzz_req.c src/core/req.c src/core/route.c \
+ *       src/core/common.c src/core/arena.c -ljson-c -o fuzz_req
  *   ./fuzz_req tests/fuzz/corpus/req
  */
 #include <stdint.h>

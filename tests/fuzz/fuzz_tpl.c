@@ -4,8 +4,8 @@
  * leak, hang or report a compile error without "name:line: reason".
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c17 -D_GNU_SOURCE \
- *       -Iinclude -I/usr/include/json-c tests/fuzz/fuzz_tpl.c src/tpl.c \
- *       src/common.c -ljson-c -lm -o build/fuzz_tpl
+ *       -Iinclude -I/usr/include/json-c tests/fuzz/fuzz_tpl.c src/core/tpl.c \
+ *       src/core/common.c -ljson-c -lm -o build/fuzz_tpl
  *   build/fuzz_tpl tests/fuzz/corpus/tpl
  */
 #include <stdint.h>

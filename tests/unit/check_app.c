@@ -14,6 +14,7 @@
 #include "aapanel/app.h"
 #include "aapanel/auth.h"
 #include "aapanel/dbconn.h"
+#include "aapanel/pages.h"
 #include "aapanel/users.h"
 
 static const char *srcdir;
@@ -120,7 +121,7 @@ setup_with(const char *extra)
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	cfg = load_cfg(extra);
 	ck_assert_msg(ap_dbconn_startup(cfg), "migrations failed");
-	ck_assert_msg(ap_app_init(&app, cfg, err, sizeof(err)) == AP_OK, "%s", err);
+	ck_assert_msg(ap_app_init(&app, cfg, ap_routes, ap_nroutes, err, sizeof(err)) == AP_OK, "%s", err);
 	arena = ap_arena_new();
 	memset(&out, 0, sizeof(out));
 	{
@@ -558,7 +559,7 @@ START_TEST(test_init_fails_on_template_error_with_file_line)
 	snprintf(path, sizeof(path), "%s/error.html", dir);
 	write_file(path, "ok\n{{#open}}\nnever closed\n");
 	cfg->templates_dir = dir;
-	ck_assert_int_ne(ap_app_init(&a2, cfg, err, sizeof(err)), AP_OK);
+	ck_assert_int_ne(ap_app_init(&a2, cfg, ap_routes, ap_nroutes, err, sizeof(err)), AP_OK);
 	cfg->templates_dir = saved;
 	ck_assert_msg(strstr(err, "error.html:2") != NULL, "error was: %s", err);
 }
@@ -575,7 +576,7 @@ START_TEST(test_init_fails_when_route_template_missing)
 	snprintf(path, sizeof(path), "%s/error.html", dir);
 	write_file(path, "{{error.title}}\n");
 	cfg->templates_dir = dir;
-	ck_assert_int_ne(ap_app_init(&a2, cfg, err, sizeof(err)), AP_OK);
+	ck_assert_int_ne(ap_app_init(&a2, cfg, ap_routes, ap_nroutes, err, sizeof(err)), AP_OK);
 	cfg->templates_dir = saved;
 	ck_assert_msg(strstr(err, "home.html") != NULL, "error was: %s", err);
 }

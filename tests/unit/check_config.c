@@ -263,8 +263,9 @@ START_TEST(test_profile_detect_table)
 	enum ap_err e;
 
 	mkdir_at("src");
+	mkdir_at("src/cli");
 	if (detect_rows[_i].checkout) {
-		write_at("src/main.c", "int main(void) { return 0; }\n", 0644);
+		write_at("src/cli/main.c", "int main(void) { return 0; }\n", 0644);
 		write_at("Makefile", "all:\n", 0644);
 	}
 	e = ap_profile_detect(detect_rows[_i].flag, detect_rows[_i].env, root, &p,
@@ -290,7 +291,8 @@ START_TEST(test_detect_needs_both_checkout_files)
 	    sizeof(reason)), AP_OK);
 	ck_assert_int_eq(p, AP_PROFILE_PRODUCTION);
 	mkdir_at("src");
-	write_at("src/main.c", "\n", 0644);
+	mkdir_at("src/cli");
+	write_at("src/cli/main.c", "\n", 0644);
 	ck_assert_int_eq(ap_profile_detect(NULL, NULL, root, &p, &src, reason,
 	    sizeof(reason)), AP_OK);
 	ck_assert_int_eq(p, AP_PROFILE_DEVELOPMENT);
@@ -773,6 +775,12 @@ static const struct {
 	{ "postgresql://panel@[::1]:5433/aapanel", "postgresql://panel@[::1]:5433/aapanel", true },
 	{ "postgresql://panel@h/db?sslmode=verify-full&connect_timeout=5",
 	    "postgresql://panel@h/db?sslmode=verify-full&connect_timeout=5", true },
+	/* regression: two DSN parsers — the driver's accepted mariadb://, the configuration refused it */
+	{ "mariadb://panel@localhost/aapanel", "mariadb://panel@localhost/aapanel", true },
+	/* regression: the configuration accepted a DSN without a user that the driver then refused */
+	{ "mysql://localhost/aapanel", "missing the user name", false },
+	/* regression: the configuration refused libpq's socket directory as a host, the driver took it */
+	{ "postgresql://panel@%2Frun%2Fpostgresql/aapanel", "postgresql://panel@%2Frun%2Fpostgresql/aapanel", true },
 	{ "oracle://u@h/db", "unknown scheme 'oracle'", false },
 	{ "mysql://u@h", "missing the database name", false },
 	{ "mysql://u@h/", "missing the database name", false },

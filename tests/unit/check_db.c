@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "aapanel/db.h"
+#include "aapanel/dsn.h"
 
 static char g_dsn[1024];
 static char *g_password;

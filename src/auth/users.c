@@ -1,8 +1,9 @@
 /* users.c — panel accounts and API tokens (users.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "aapanel/app.h"
+#include "aapanel/config.h"
 #include "aapanel/auth.h"
 #include "aapanel/log.h"
 #include "aapanel/netaddr.h"
@@ -556,4 +557,10 @@ ap_user_use_recovery_code(struct ap_db *db, const struct ap_config *cfg, int64_t
 	}
 	ap_db_finalize(st);
 	return rc;
+}
+
+enum ap_db_rc
+ap_user_count_without_2fa(struct ap_db *db, int64_t *n)
+{
+	return ap_db_query_int64(db, "SELECT COUNT(*) FROM users WHERE totp_enabled = 0 AND disabled = 0", n);
 }

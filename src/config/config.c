@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "aapanel/config.h"
+#include "aapanel/dsn.h"
 #include "aapanel/netaddr.h"
 #include "aapanel/log.h"
 
@@ -131,12 +132,12 @@ ap_profile_detect(const char *flag, const char *env, const char *root_dir,
 		snprintf(reason, reasonlen, "AAPANEL_ENV=%s", shown);
 		return AP_OK;
 	}
-	if (root_dir != NULL && is_regular_file(root_dir, "src/main.c") &&
+	if (root_dir != NULL && is_regular_file(root_dir, "src/cli/main.c") &&
 	    is_regular_file(root_dir, "Makefile")) {
 		*out = AP_PROFILE_DEVELOPMENT;
 		*src = AP_PROFILE_FROM_SOURCE;
 		snprintf(reason, reasonlen,
-		    "source checkout (src/main.c and Makefile in %s)", root_dir);
+		    "source checkout (src/cli/main.c and Makefile in %s)", root_dir);
 		return AP_OK;
 	}
 	*out = AP_PROFILE_PRODUCTION;
@@ -937,225 +938,29 @@ mode_parse(const char *s, int *out)
 
 /* ---- DSN --------------------------------------------------------------- */
 
-static const char PASSWORD_IN_DSN[] =
-    "passwords are never written in the DSN; use db.password_file";
-
-static bool
-host_ok(const char *h, size_t n)
-{
-	if (n == 0)
-		return false;
-	if (h[0] == '[')
-		return n > 2 && h[n - 1] == ']' &&
-		    strspn(h + 1, "0123456789abcdefABCDEF:.") == n - 2;
-	for (size_t i = 0; i < n; i++)
-		if (!(isalnum((unsigned char)h[i]) || h[i] == '.' || h[i] == '-' ||
-		    h[i] == '_'))
-			return false;
-	return true;
-}
-
-static bool
-pg_param_known(const char *k, size_t n)
-{
-	static const char *const known[] = {
-		"sslmode", "sslcert", "sslkey", "sslrootcert", "sslcrl",
-		"sslpassword", "connect_timeout", "application_name",
-		"target_session_attrs", "keepalives", "keepalives_idle",
-		"keepalives_interval", "keepalives_count", "host", "hostaddr",
-		"options", "gssencmode", "channel_binding", "client_encoding",
-		"passfile", "sslcompression", "requiressl", "krbsrvname",
-	};
-
-	for (size_t i = 0; i < AP_NELEM(known); i++)
-		if (strlen(known[i]) == n && memcmp(known[i], k, n) == 0)
-			return true;
-	return false;
-}
-
 /*
- * Check a DSN. On success *norm is the owned form to store: sqlite DSNs
- * become "sqlite:/absolute/path", network DSNs are kept as written.
- * On failure why holds the reason; the DSN itself is never echoed.
+ * Check a DSN with the data layer's parser (dsn.h), the one the drivers
+ * connect with. On success *norm is the owned form to store: sqlite DSNs
+ * become "sqlite:/absolute/path" (relative paths resolved against root),
+ * network DSNs are kept as written. On failure why holds the reason; the
+ * DSN itself is never echoed.
  */
 static bool
-dsn_check(const char *dsn, const char *root, char **norm, char *why,
-    size_t whylen)
+dsn_check(const char *dsn, const char *root, char **norm, char *why, size_t whylen)
 {
-	const char *rest, *auth, *slash, *at, *host, *q, *colon;
-	size_t hostlen;
-	bool mysql = false, have_socket = false;
-	char *path;
+	struct ap_db_dsn d;
 
-	if (has_control(dsn) || strchr(dsn, ' ') != NULL || strchr(dsn, '#') != NULL) {
-		snprintf(why, whylen, "must not contain spaces, control characters or #");
+	if (ap_db_dsn_parse(dsn, &d, why, whylen) != AP_DB_OK)
 		return false;
-	}
-	if (strncmp(dsn, "sqlite:", 7) == 0) {
-		rest = dsn + 7;
-		if (strncmp(rest, "//", 2) == 0) {
-			if (rest[2] != '/') {
-				snprintf(why, whylen,
-				    "sqlite DSNs have no host; use sqlite:PATH or "
-				    "sqlite:///absolute/path");
-				return false;
-			}
-			rest += 2;
-		}
-		if (rest[0] == '\0') {
-			snprintf(why, whylen, "missing the database file path");
-			return false;
-		}
-		if (strchr(rest, '?') != NULL) {
-			snprintf(why, whylen, "query parameters are not supported for sqlite");
-			return false;
-		}
-		path = path_resolve(root, rest);
+	if (d.backend == AP_DB_SQLITE) {
+		char *path = path_resolve(root, d.path);
+
 		*norm = ap_xasprintf("sqlite:%s", path);
 		free(path);
-		return true;
-	}
-	if (strncmp(dsn, "mysql://", 8) == 0) {
-		mysql = true;
-		auth = dsn + 8;
-	} else if (strncmp(dsn, "postgresql://", 13) == 0) {
-		auth = dsn + 13;
-	} else if (strncmp(dsn, "postgres://", 11) == 0) {
-		auth = dsn + 11;
 	} else {
-		const char *c = strchr(dsn, ':');
-		int n = c != NULL ? (int)(c - dsn) : 0;
-
-		if (n > 0 && n <= 20)
-			snprintf(why, whylen,
-			    "unknown scheme '%.*s' (expected sqlite:, mysql:// or "
-			    "postgresql://)", n, dsn);
-		else
-			snprintf(why, whylen,
-			    "missing scheme (expected sqlite:, mysql:// or postgresql://)");
-		return false;
+		*norm = ap_xstrdup(dsn);
 	}
-	slash = strchr(auth, '/');
-	q = strchr(auth, '?');
-	if (slash == NULL || (q != NULL && q < slash)) {
-		snprintf(why, whylen, "missing the database name (.../dbname)");
-		return false;
-	}
-	/* The last @ before the path separates user info from the host. */
-	at = NULL;
-	for (const char *p = auth; p < slash; p++)
-		if (*p == '@')
-			at = p;
-	host = auth;
-	if (at != NULL) {
-		if (memchr(auth, ':', (size_t)(at - auth)) != NULL) {
-			snprintf(why, whylen, "%s", PASSWORD_IN_DSN);
-			return false;
-		}
-		if (at == auth) {
-			snprintf(why, whylen, "empty user name before @");
-			return false;
-		}
-		host = at + 1;
-	}
-	hostlen = (size_t)(slash - host);
-	colon = NULL;
-	if (hostlen > 0 && host[0] == '[') {
-		const char *rb = memchr(host, ']', hostlen);
-
-		if (rb != NULL && rb + 1 < slash && rb[1] == ':')
-			colon = rb + 1;
-	} else {
-		colon = memchr(host, ':', hostlen);
-	}
-	if (colon != NULL) {
-		char port[8];
-		size_t pn = (size_t)(slash - colon - 1);
-		long long v;
-		const char *errstr;
-
-		hostlen = (size_t)(colon - host);
-		if (pn == 0 || pn >= sizeof(port)) {
-			snprintf(why, whylen, "port must be between 1 and 65535");
-			return false;
-		}
-		memcpy(port, colon + 1, pn);
-		port[pn] = '\0';
-		if (!ap_strtonum(port, 1, 65535, &v, &errstr)) {
-			snprintf(why, whylen, "port must be between 1 and 65535");
-			return false;
-		}
-	}
-	if (hostlen == 0) {
-		snprintf(why, whylen, "empty host");
-		return false;
-	}
-	if (!host_ok(host, hostlen)) {
-		snprintf(why, whylen, "invalid host name");
-		return false;
-	}
-	/* Database name: up to ? or the end. */
-	{
-		const char *db = slash + 1;
-		size_t dn = q != NULL ? (size_t)(q - db) : strlen(db);
-
-		if (dn == 0) {
-			snprintf(why, whylen, "missing the database name (.../dbname)");
-			return false;
-		}
-		if (dn > 63) {
-			snprintf(why, whylen, "database name is longer than 63 characters");
-			return false;
-		}
-		for (size_t i = 0; i < dn; i++) {
-			if (!(isalnum((unsigned char)db[i]) || db[i] == '_' ||
-			    db[i] == '-' || db[i] == '$' || db[i] == '.')) {
-				snprintf(why, whylen,
-				    "database name may only contain letters, digits, "
-				    "_ - . and $");
-				return false;
-			}
-		}
-	}
-	/* Query parameters. */
-	for (const char *p = q != NULL ? q + 1 : NULL; p != NULL && *p != '\0';) {
-		const char *amp = strchr(p, '&');
-		size_t n = amp != NULL ? (size_t)(amp - p) : strlen(p);
-		const char *eq = memchr(p, '=', n);
-		size_t kn = eq != NULL ? (size_t)(eq - p) : n;
-
-		if (eq == NULL || kn == 0 || eq + 1 == p + n) {
-			snprintf(why, whylen, "query parameters must be name=value");
-			return false;
-		}
-		if (kn == 8 && memcmp(p, "password", 8) == 0) {
-			snprintf(why, whylen, "%s", PASSWORD_IN_DSN);
-			return false;
-		}
-		if (mysql) {
-			if (kn != 6 || memcmp(p, "socket", 6) != 0) {
-				snprintf(why, whylen,
-				    "unknown parameter '%.*s' (mysql DSNs accept only "
-				    "socket=)", (int)(kn > 32 ? 32 : kn), p);
-				return false;
-			}
-			if (eq[1] != '/') {
-				snprintf(why, whylen, "socket= must be an absolute path");
-				return false;
-			}
-			have_socket = true;
-		} else if (!pg_param_known(p, kn)) {
-			snprintf(why, whylen, "unknown parameter '%.*s'",
-			    (int)(kn > 32 ? 32 : kn), p);
-			return false;
-		}
-		p = amp != NULL ? amp + 1 : NULL;
-	}
-	if (have_socket && !(hostlen == 9 && memcmp(host, "localhost", 9) == 0)) {
-		snprintf(why, whylen, "socket= requires the host localhost");
-		return false;
-	}
-	*norm = ap_xstrdup(dsn);
+	ap_db_dsn_free(&d);
 	return true;
 }
 

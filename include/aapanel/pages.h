@@ -1,10 +1,14 @@
-/* pages.h — handlers of src/pages/, one file per screen or resource. */
+/* pages.h — the handlers of src/pages/ (one file per screen or resource) and their route table. */
 #ifndef AAPANEL_PAGES_H
 #define AAPANEL_PAGES_H
 
 #include <time.h>
 
 #include "aapanel/app.h"
+
+/* The panel's route table (routes.c): what the entry point hands to the pool. */
+extern const struct ap_route ap_routes[];
+extern const size_t ap_nroutes;
 
 int ap_page_home(struct ap_ctx *ctx);    /* GET / — server overview */
 int ap_page_healthz(struct ap_ctx *ctx); /* GET /healthz — JSON health */
@@ -42,11 +46,6 @@ int ap_page_tokens(struct ap_ctx *ctx);               /* GET /tokens (every user
 int ap_page_token_revoke(struct ap_ctx *ctx);         /* POST /tokens/{id}/revoke */
 int ap_page_settings(struct ap_ctx *ctx);             /* GET /settings */
 int ap_page_settings_security(struct ap_ctx *ctx);    /* POST /settings/security */
-/*
- * Reload ctx->app->require_2fa from the settings table, at most every 10
- * seconds per worker (a failed read keeps the last value). For the gate.
- */
-void ap_settings_refresh(struct ap_ctx *ctx);
 
 /* One API token as the account and tokens pages show it (templates/partials/token_cells.html). */
 struct ap_token_row;

@@ -19,8 +19,8 @@
 #include "aapanel/log.h"
 #include "aapanel/netaddr.h"
 #include "aapanel/users.h"
-#include "authmw.h"
-#include "pages/pages.h"
+#include "aapanel/gate.h"
+#include "aapanel/settings.h"
 
 const char *
 ap_session_cookie_name(const struct ap_ctx *ctx)
@@ -159,6 +159,33 @@ submitted_csrf(struct ap_ctx *ctx)
 	return ap_req_form(ctx->req, "csrf");
 }
 
+#define SETTINGS_REFRESH_S 10
+
+/*
+ * Reload ctx->app->require_2fa from the settings table, at most every
+ * SETTINGS_REFRESH_S seconds per worker; a failed read keeps the last value.
+ */
+static void
+refresh_settings(struct ap_ctx *ctx)
+{
+	static uint64_t next_ms; /* per worker: each is its own process */
+	uint64_t now = ap_now_ms();
+	struct ap_db *db;
+	bool on;
+
+	if (next_ms != 0 && now < next_ms)
+		return;
+	/* Counted from the attempt, so a failing database is not asked on every request. */
+	next_ms = now + SETTINGS_REFRESH_S * 1000;
+	if ((db = ap_ctx_db(ctx)) == NULL)
+		return;
+	if (ap_setting_get_bool(db, AP_SETTING_REQUIRE_2FA, &on) != AP_DB_OK) {
+		AP_WARN("settings: cannot read %s: %s", AP_SETTING_REQUIRE_2FA, ap_db_errmsg(db));
+		return;
+	}
+	ctx->app->require_2fa = on;
+}
+
 /* Identify the caller. Returns 0, or an HTTP status when the database failed. */
 static int
 authenticate(struct ap_ctx *ctx, bool api)
@@ -248,7 +275,7 @@ ap_auth_gate(struct ap_ctx *ctx, bool api)
 			snprintf(ctx->err.reason, sizeof(ctx->err.reason), "permission %s required", rt->perm);
 			return 403;
 		}
-		ap_settings_refresh(ctx);
+		refresh_settings(ctx);
 		if (ctx->app->require_2fa && !ctx->user->totp_enabled && ctx->token_id == 0 &&
 		    strcmp(rt->perm, "account.self") != 0 && strcmp(rt->perm, "overview.read") != 0) {
 			snprintf(ctx->err.reason, sizeof(ctx->err.reason), "two-factor authentication required");
@@ -273,31 +300,4 @@ ap_auth_gate(struct ap_ctx *ctx, bool api)
 		}
 	}
 	return 0;
-}
-
-enum ap_db_rc
-ap_ctx_audit(struct ap_ctx *ctx, const char *action, const char *target, const char *outcome,
-    const char *before_json, const char *after_json)
-{
-	struct ap_db *db = ap_ctx_db(ctx);
-	struct ap_audit a = {
-		.actor = ctx->user ? ctx->user->username
-				   : (ctx->pending_user ? ctx->pending_user->username : "anonymous"),
-		.actor_user_id = ctx->user ? ctx->user->id : (ctx->pending_user ? ctx->pending_user->id : 0),
-		.addr = ctx->client_addr,
-		.via = ctx->via ? ctx->via : "ui",
-		.action = action,
-		.target = target,
-		.outcome = outcome,
-		.before_json = before_json,
-		.after_json = after_json,
-	};
-	enum ap_db_rc rc;
-
-	if (db == NULL)
-		return AP_DB_ECONN;
-	rc = ap_audit_record(db, &a);
-	if (rc != AP_DB_OK)
-		AP_ERROR("audit %s %s: %s (%s)", action, outcome, ap_db_errmsg(db), ap_db_rc_str(rc));
-	return rc;
 }

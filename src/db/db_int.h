@@ -1,5 +1,5 @@
 /*
- * db_int.h — what the database drivers share with src/db.c. Each driver
+ * db_int.h — what the database drivers share with db.c and db_text.c. Each driver
  * implements struct ap_db_driver; its connection struct starts with struct
  * ap_db and its statement struct with struct ap_db_stmt (base first, so
  * the generic code can hold either).
@@ -8,23 +8,10 @@
 #define AAPANEL_DB_INT_H
 
 #include "aapanel/db.h"
+#include "aapanel/dsn.h"
 
 struct ap_db_driver;
 
-/* Parsed DSN (all strings owned by the struct; free with ap_db_dsn_free). */
-struct ap_db_dsn {
-	enum ap_db_backend backend;
-	char *path;     /* sqlite: absolute path */
-	char *user;     /* mysql/pg */
-	char *host;     /* "" or NULL → default/unix socket */
-	int port;       /* 0 = default */
-	char *dbname;
-	char *socket;   /* mysql: ?socket=/path ; pg: host starting with '/' */
-	char *params;   /* pg: remaining query string (sslmode=…), passed to libpq */
-};
-
-enum ap_db_rc ap_db_dsn_parse(const char *dsn, struct ap_db_dsn *out, char *err, size_t errlen);
-void ap_db_dsn_free(struct ap_db_dsn *d);
 
 struct ap_db {
 	const struct ap_db_driver *drv;

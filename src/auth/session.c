@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "aapanel/app.h"
+#include "aapanel/config.h"
 #include "aapanel/auth.h"
 #include "aapanel/crypto.h"
 #include "aapanel/log.h"

@@ -40,7 +40,10 @@
 struct master {
 	struct ap_config *cfg;
 	const struct ap_config_opts *opts;
+	const struct ap_route *routes; /* the panel's route table, for every generation */
+	size_t nroutes;
 	struct ap_app app;
+	int sfd;            /* signalfd for SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT */
 	int lfd;
 	char *sock_created; /* path we bound (unlinked at exit), NULL when inherited */
 	struct ap_sb *sb;
@@ -492,7 +495,7 @@ reload(struct master *m)
 		AP_ERROR("configuration invalid; keeping the old configuration and workers");
 		goto out;
 	}
-	if (ap_app_init(&napp, ncfg, err, sizeof(err)) != AP_OK) {
+	if (ap_app_init(&napp, ncfg, m->routes, m->nroutes, err, sizeof(err)) != AP_OK) {
 		AP_ERROR("reload refused: %s; keeping the old configuration and workers", err);
 		ap_config_free(ncfg);
 		goto out;
@@ -527,56 +530,52 @@ begin_stop(struct master *m, int sig)
 	signal_workers(m, SIGTERM, false);
 }
 
-int
-ap_pool_run(struct ap_config *cfg, const struct ap_config_opts *opts)
+/* log.file, when set, instead of stderr; false when it cannot be opened. */
+static bool
+open_log(struct master *m)
 {
-	struct master m;
+	const struct ap_config *cfg = m->cfg;
+	enum ap_log_level lvl;
+	int fd;
+
+	if (cfg->log_file == NULL || cfg->log_file[0] == '\0')
+		return true;
+	fd = open(cfg->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		AP_ERROR("log.file %s: %s", cfg->log_file, strerror(errno));
+		return false;
+	}
+	m->log_fd = fd;
+	ap_log_init("master", AP_LOG_INFO, fd);
+	if (ap_log_level_parse(cfg->log_level, &lvl))
+		ap_log_set_level(lvl);
+	return true;
+}
+
+/* The scoreboard file the workers and `aapanel status` read. */
+static bool
+open_scoreboard(struct master *m)
+{
+	const struct ap_config *cfg = m->cfg;
+	unsigned nslots = 2u * (unsigned)(cfg->max_workers > 8 ? cfg->max_workers : 8) + 4u;
 	struct ap_sb_header *h;
-	sigset_t mask;
-	char err[512] = "";
-	int sfd = -1, rc = 1;
-	uint64_t usec = 0;
-	unsigned nslots;
 
-	memset(&m, 0, sizeof(m));
-	m.cfg = cfg;
-	m.opts = opts;
-	m.lfd = -1;
-	m.log_fd = STDERR_FILENO;
-	if (cfg->log_file && cfg->log_file[0]) {
-		int fd = open(cfg->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-
-		if (fd < 0) {
-			AP_ERROR("log.file %s: %s", cfg->log_file, strerror(errno));
-			goto out;
-		}
-		m.log_fd = fd;
-		ap_log_init("master", AP_LOG_INFO, fd);
-		{
-			enum ap_log_level lvl;
-			if (ap_log_level_parse(cfg->log_level, &lvl))
-				ap_log_set_level(lvl);
-		}
-	}
-	if (ap_app_init(&m.app, cfg, err, sizeof(err)) != AP_OK) {
-		AP_ERROR("%s", err);
-		goto out;
-	}
-	mkdir_p(cfg->run_dir, 0755);
-	m.lfd = open_listener(&m);
-	if (m.lfd < 0)
-		goto out;
-	m.sb_path = ap_pool_scoreboard_path(cfg);
-	nslots = 2u * (unsigned)(cfg->max_workers > 8 ? cfg->max_workers : 8) + 4u;
-	if (ap_sb_create(m.sb_path, nslots, &m.sb) != AP_OK)
-		goto out;
-	h = ap_sb_header(m.sb);
+	m->sb_path = ap_pool_scoreboard_path(cfg);
+	if (ap_sb_create(m->sb_path, nslots, &m->sb) != AP_OK)
+		return false;
+	h = ap_sb_header(m->sb);
 	h->master_pid = (int32_t)getpid();
 	h->started_unix = (uint64_t)time(NULL);
 	h->started_ms = ap_now_ms();
 	snprintf(h->version_str, sizeof(h->version_str), "%s", AP_VERSION);
-	m.ncrash_cap = (unsigned)cfg->crash_limit + 1u;
-	m.crashes = ap_xcalloc(m.ncrash_cap, sizeof(*m.crashes));
+	return true;
+}
+
+/* Signals arrive on a signalfd, read once per tick of the loop. */
+static bool
+open_signals(struct master *m)
+{
+	sigset_t mask;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -586,99 +585,173 @@ ap_pool_run(struct ap_config *cfg, const struct ap_config_opts *opts)
 	sigaddset(&mask, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0) {
+	m->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (m->sfd < 0) {
 		AP_ERROR("signalfd: %s", strerror(errno));
-		goto out;
+		return false;
 	}
-	FCGX_Init();
-	m.gen = 1;
-	init_generation(&m);
-	for (int i = 0; i < m.target; i++)
-		spawn_worker(&m);
-	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
-		m.watchdog_ms = usec / 2000u;
-	AP_INFO("aapanel %s serving: profile %s, %d workers, request timeout %d s", AP_VERSION,
-	    ap_profile_name(cfg->profile), m.target, cfg->request_timeout);
-	sd_notifyf(0, "READY=1\nMAINPID=%d", (int)getpid());
-	notify_status(&m);
+	return true;
+}
 
+/* Everything before the first request: templates, socket, scoreboard, signals, workers. */
+static bool
+start(struct master *m)
+{
+	char err[512] = "";
+	uint64_t usec = 0;
+
+	if (!open_log(m))
+		return false;
+	if (ap_app_init(&m->app, m->cfg, m->routes, m->nroutes, err, sizeof(err)) != AP_OK) {
+		AP_ERROR("%s", err);
+		return false;
+	}
+	mkdir_p(m->cfg->run_dir, 0755);
+	if ((m->lfd = open_listener(m)) < 0 || !open_scoreboard(m) || !open_signals(m))
+		return false;
+	m->ncrash_cap = (unsigned)m->cfg->crash_limit + 1u;
+	m->crashes = ap_xcalloc(m->ncrash_cap, sizeof(*m->crashes));
+	FCGX_Init();
+	m->gen = 1;
+	init_generation(m);
+	for (int i = 0; i < m->target; i++)
+		spawn_worker(m);
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
+		m->watchdog_ms = usec / 2000u;
+	AP_INFO("aapanel %s serving: profile %s, %d workers, request timeout %d s", AP_VERSION,
+	    ap_profile_name(m->cfg->profile), m->target, m->cfg->request_timeout);
+	sd_notifyf(0, "READY=1\nMAINPID=%d", (int)getpid());
+	notify_status(m);
+	return true;
+}
+
+/* Act on the signals that arrived since the last tick. */
+static void
+handle_signals(struct master *m)
+{
+	struct signalfd_siginfo si;
+
+	while (read(m->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			if (!m->stopping)
+				reload(m);
+			break;
+		case SIGTERM:
+		case SIGINT:
+		case SIGQUIT:
+			begin_stop(m, (int)si.ssi_signo);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* While stopping: true once every worker is gone; kills the rest after the timeout. */
+static bool
+stopped(struct master *m, uint64_t now)
+{
+	if (all_workers(m) == 0) {
+		AP_INFO("stopped");
+		return true;
+	}
+	if (now > m->stop_deadline) {
+		AP_WARN("shutdown timeout: killing the remaining workers");
+		signal_workers(m, SIGKILL, false);
+		m->stop_deadline = now + 5000;
+	}
+	return false;
+}
+
+/* Serving: stuck requests, missing workers, the watchdog and the status line. */
+static void
+supervise(struct master *m, uint64_t now)
+{
+	kill_stuck(m);
+	for (int n = current_workers(m); n < m->target; n++)
+		spawn_worker(m);
+	if (m->watchdog_ms && now - m->last_watchdog >= m->watchdog_ms) {
+		sd_notify(0, "WATCHDOG=1");
+		m->last_watchdog = now;
+	}
+	if (now - m->last_status >= 5000) {
+		notify_status(m);
+		m->last_status = now;
+	}
+}
+
+/* One tick every TICK_MS (or sooner on a signal) until stopped; the exit status. */
+static int
+run_loop(struct master *m)
+{
 	for (;;) {
-		struct pollfd p = { .fd = sfd, .events = POLLIN };
-		struct signalfd_siginfo si;
+		struct pollfd p = { .fd = m->sfd, .events = POLLIN };
 		uint64_t now;
 
 		if (poll(&p, 1, TICK_MS) < 0 && errno != EINTR) {
 			AP_ERROR("poll: %s", strerror(errno));
-			break;
+			return 1;
 		}
-		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			switch (si.ssi_signo) {
-			case SIGHUP:
-				if (!m.stopping)
-					reload(&m);
-				break;
-			case SIGTERM:
-			case SIGINT:
-			case SIGQUIT:
-				begin_stop(&m, (int)si.ssi_signo);
-				break;
-			default:
-				break;
-			}
-		}
-		if (!reap(&m)) {
-			m.stopping = true;
-			signal_workers(&m, SIGKILL, false);
+		handle_signals(m);
+		if (!reap(m)) {
+			/* A crash storm: stop everything, let systemd restart the service. */
+			m->stopping = true;
+			signal_workers(m, SIGKILL, false);
 			while (waitpid(-1, NULL, 0) > 0)
 				;
-			rc = 1;
-			goto out;
+			return 1;
 		}
 		now = ap_now_ms();
-		if (m.stopping) {
-			if (all_workers(&m) == 0) {
-				rc = 0;
-				AP_INFO("stopped");
-				goto out;
-			}
-			if (now > m.stop_deadline) {
-				AP_WARN("shutdown timeout: killing the remaining workers");
-				signal_workers(&m, SIGKILL, false);
-				m.stop_deadline = now + 5000;
-			}
+		if (m->stopping) {
+			if (stopped(m, now))
+				return 0;
 			continue;
 		}
-		kill_stuck(&m);
-		for (int n = current_workers(&m); n < m.target; n++)
-			spawn_worker(&m);
-		if (m.watchdog_ms && now - m.last_watchdog >= m.watchdog_ms) {
-			sd_notify(0, "WATCHDOG=1");
-			m.last_watchdog = now;
-		}
-		if (now - m.last_status >= 5000) {
-			notify_status(&m);
-			m.last_status = now;
-		}
+		supervise(m, now);
 	}
-out:
-	if (sfd >= 0)
-		close(sfd);
-	if (m.lfd >= 0)
-		close(m.lfd);
-	if (m.sock_created) {
-		unlink(m.sock_created);
-		free(m.sock_created);
+}
+
+static void
+cleanup(struct master *m)
+{
+	if (m->sfd >= 0)
+		close(m->sfd);
+	if (m->lfd >= 0)
+		close(m->lfd);
+	if (m->sock_created) {
+		unlink(m->sock_created);
+		free(m->sock_created);
 	}
-	if (m.sb) {
-		ap_sb_header(m.sb)->master_pid = 0;
-		ap_sb_close(m.sb);
+	if (m->sb) {
+		ap_sb_header(m->sb)->master_pid = 0;
+		ap_sb_close(m->sb);
 	}
-	free(m.sb_path);
-	free(m.crashes);
-	ap_app_fini(&m.app);
-	ap_config_free(m.cfg);
-	if (m.log_fd != STDERR_FILENO)
-		close(m.log_fd);
+	free(m->sb_path);
+	free(m->crashes);
+	ap_app_fini(&m->app);
+	ap_config_free(m->cfg);
+	if (m->log_fd != STDERR_FILENO)
+		close(m->log_fd);
+}
+
+int
+ap_pool_run(struct ap_config *cfg, const struct ap_config_opts *opts, const struct ap_route *routes,
+    size_t nroutes)
+{
+	struct master m;
+	int rc = 1;
+
+	memset(&m, 0, sizeof(m));
+	m.cfg = cfg;
+	m.opts = opts;
+	m.routes = routes;
+	m.nroutes = nroutes;
+	m.lfd = -1;
+	m.sfd = -1;
+	m.log_fd = STDERR_FILENO;
+	if (start(&m))
+		rc = run_loop(&m);
+	cleanup(&m);
 	return rc;
 }

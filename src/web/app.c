@@ -14,7 +14,7 @@
 
 #include "aapanel/app.h"
 #include "aapanel/log.h"
-#include "authmw.h"
+#include "aapanel/gate.h"
 
 /* Same for every response; CSP forbids inline script and style. */
 static const char security_headers[] =
@@ -73,119 +73,15 @@ ap_http_reason(int status)
 	return t ? t->reason : (status >= 500 ? "Internal Server Error" : "Bad Request");
 }
 
-const char *
-ap_ctx_tr(const struct ap_ctx *ctx, const char *msgid)
-{
-	if (ctx->app->i18n == NULL)
-		return msgid;
-	return ap_i18n_gettext(ctx->app->i18n, ctx->lang, msgid);
-}
-
 static const char *
 tr_cb(void *p, const char *msgid)
 {
 	return ap_ctx_tr(p, msgid);
 }
 
-const struct ap_fieldval *
-ap_ctx_field(const struct ap_ctx *ctx, const char *name)
-{
-	if (ctx->route == NULL || ctx->route->fields == NULL || ctx->fields == NULL)
-		return NULL;
-	return ap_fieldval_get(ctx->route->fields, ctx->fields, name);
-}
-
-const char *
-ap_ctx_param(const struct ap_ctx *ctx, const char *name)
-{
-	for (size_t i = 0; i < ctx->params.n; i++)
-		if (strcmp(ctx->params.v[i].name, name) == 0)
-			return ctx->params.v[i].val;
-	return NULL;
-}
-
-static bool
-header_safe(const char *s)
-{
-	for (; *s; s++)
-		if (*s == '\r' || *s == '\n')
-			return false;
-	return true;
-}
-
-bool
-ap_ctx_header(struct ap_ctx *ctx, const char *name, const char *value)
-{
-	if (!header_safe(name) || !header_safe(value) || strchr(name, ':') != NULL) {
-		AP_ERROR("refused header %s with CR/LF", name);
-		return false;
-	}
-	ap_buf_printf(&ctx->headers, "%s: %s\r\n", name, value);
-	return true;
-}
-
-int
-ap_ctx_redirect(struct ap_ctx *ctx, int status, const char *location)
-{
-	/* Only local paths: never an open redirect to another site. */
-	if (location == NULL || location[0] != '/' || location[1] == '/' ||
-	    location[1] == '\\' || !header_safe(location))
-		location = "/";
-	ctx->location = location;
-	return status ? status : 303;
-}
-
-const char *
-ap_ctx_tr_reason(struct ap_ctx *ctx, const char *reason)
-{
-	if (strncmp(reason, "must be at least ", 17) == 0 && strstr(reason, " characters") != NULL)
-		return ap_arena_printf(ctx->arena, ap_ctx_tr(ctx, "must be at least %d characters"),
-		    ctx->app->cfg->password_min_length);
-	return ap_ctx_tr(ctx, reason);
-}
-
-const char *
-ap_ctx_base(const struct ap_ctx *ctx)
-{
-	return strcmp(ctx->app->cfg->base_path, "/") == 0 ? "" : ctx->app->cfg->base_path;
-}
-
-int
-ap_ctx_back(struct ap_ctx *ctx, const char *path)
-{
-	return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s%s", ap_ctx_base(ctx), path));
-}
-
-void
-ap_model_str(struct json_object *o, const char *const_key, const char *v)
-{
-	ap_model_add(o, const_key, json_object_new_string(v ? v : ""));
-}
-
-struct json_object *
-ap_model_time(int64_t t)
-{
-	char iso[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
-		return NULL;
-	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_object_new_string(iso);
-}
-
-int
-ap_ctx_bad_field(struct ap_ctx *ctx, const char *field, const char *reason)
-{
-	ctx->err.status = 400;
-	snprintf(ctx->err.field, sizeof(ctx->err.field), "%s", field);
-	snprintf(ctx->err.reason, sizeof(ctx->err.reason), "%s", reason);
-	return 400;
-}
-
 enum ap_err
-ap_app_init(struct ap_app *app, struct ap_config *cfg, char *err, size_t errlen)
+ap_app_init(struct ap_app *app, struct ap_config *cfg, const struct ap_route *routes,
+    size_t nroutes, char *err, size_t errlen)
 {
 	struct utsname u;
 	enum ap_err rc;
@@ -193,8 +89,8 @@ ap_app_init(struct ap_app *app, struct ap_config *cfg, char *err, size_t errlen)
 
 	memset(app, 0, sizeof(*app));
 	app->cfg = cfg;
-	app->routes = ap_routes;
-	app->nroutes = ap_nroutes;
+	app->routes = routes;
+	app->nroutes = nroutes;
 	app->slot = -1;
 	rc = ap_route_table_check(app->routes, app->nroutes, err, errlen);
 	if (rc != AP_OK)

@@ -1,7 +1,8 @@
 /*
- * db.c — the generic half of the database API (see db.h): DSN parsing,
+ * db.c — the generic half of the database API (see db.h): connections,
  * statements and their binds, reconnect-once, transactions, helpers. The
- * backends live in db_sqlite.c, db_mysql.c and db_pgsql.c (db_int.h).
+ * backends live in db_sqlite.c, db_mysql.c and db_pgsql.c (db_int.h); the
+ * DSN parser in dsn.c; what the drivers share in db_text.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -51,350 +52,6 @@ driver_for(enum ap_db_backend b)
 	}
 }
 
-enum ap_db_rc
-ap_db_set_error(struct ap_db *db, enum ap_db_rc rc, const char *fmt, ...)
-{
-	va_list ap;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(db->errmsg, sizeof(db->errmsg), fmt, ap);
-	va_end(ap);
-	/* Backends end messages with newlines; a log line must not. */
-	n = strlen(db->errmsg);
-	while (n > 0 && (db->errmsg[n - 1] == '\n' || db->errmsg[n - 1] == ' '))
-		db->errmsg[--n] = '\0';
-	for (char *p = db->errmsg; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	return rc;
-}
-
-/* ---------------------------------------------------------------- DSN */
-
-void
-ap_db_dsn_free(struct ap_db_dsn *d)
-{
-	free(d->path);
-	free(d->user);
-	free(d->host);
-	free(d->dbname);
-	free(d->socket);
-	free(d->params);
-	memset(d, 0, sizeof(*d));
-}
-
-bool
-ap_db_dsn_backend(const char *dsn, enum ap_db_backend *out)
-{
-	if (strncmp(dsn, "sqlite:", 7) == 0)
-		*out = AP_DB_SQLITE;
-	else if (strncmp(dsn, "mysql://", 8) == 0 || strncmp(dsn, "mariadb://", 10) == 0)
-		*out = AP_DB_MYSQL;
-	else if (strncmp(dsn, "postgresql://", 13) == 0 || strncmp(dsn, "postgres://", 11) == 0)
-		*out = AP_DB_PGSQL;
-	else
-		return false;
-	return true;
-}
-
-static bool
-ident_ok(const char *s, size_t n)
-{
-	if (n == 0 || n > 63)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-' || s[i] == '.'))
-			return false;
-	return true;
-}
-
-/* Decode %XX in place; false on a malformed escape or a NUL. */
-static bool
-pct_decode(char *s)
-{
-	char *w = s;
-
-	for (char *r = s; *r; r++) {
-		if (*r == '%') {
-			int hi, lo;
-
-			if (!r[1] || !r[2])
-				return false;
-			hi = r[1] <= '9' ? r[1] - '0' : (r[1] | 0x20) - 'a' + 10;
-			lo = r[2] <= '9' ? r[2] - '0' : (r[2] | 0x20) - 'a' + 10;
-			if (hi < 0 || hi > 15 || lo < 0 || lo > 15 || (hi == 0 && lo == 0))
-				return false;
-			*w++ = (char)(hi * 16 + lo);
-			r += 2;
-		} else
-			*w++ = *r;
-	}
-	*w = '\0';
-	return true;
-}
-
-enum ap_db_rc
-ap_db_dsn_parse(const char *dsn, struct ap_db_dsn *out, char *err, size_t errlen)
-{
-	const char *rest, *at, *slash, *q;
-	char *hostport = NULL;
-	enum ap_db_rc rc = AP_DB_EINVAL;
-
-	memset(out, 0, sizeof(*out));
-	if (dsn == NULL || !ap_db_dsn_backend(dsn, &out->backend)) {
-		snprintf(err, errlen, "unknown DSN scheme (expected sqlite:, mysql:// or postgresql://)");
-		return AP_DB_EINVAL;
-	}
-	if (out->backend == AP_DB_SQLITE) {
-		const char *p = dsn + 7;
-
-		if (strncmp(p, "//", 2) == 0)
-			p += 2;
-		if (p[0] != '/') {
-			snprintf(err, errlen, "sqlite DSN needs an absolute path");
-			return AP_DB_EINVAL;
-		}
-		out->path = ap_xstrdup(p);
-		return AP_DB_OK;
-	}
-	rest = strstr(dsn, "://") + 3;
-	at = strchr(rest, '@');
-	slash = strchr(rest, '/');
-	if (at == NULL || (slash != NULL && slash < at)) {
-		snprintf(err, errlen, "DSN needs a user: scheme://user@host/db");
-		goto out;
-	}
-	out->user = ap_xstrndup(rest, (size_t)(at - rest));
-	if (strchr(out->user, ':') != NULL) {
-		snprintf(err, errlen, "passwords are never written in the DSN; use db.password_file");
-		goto out;
-	}
-	if (!pct_decode(out->user) || !ident_ok(out->user, strlen(out->user))) {
-		snprintf(err, errlen, "invalid user name in DSN");
-		goto out;
-	}
-	rest = at + 1;
-	slash = strchr(rest, '/');
-	if (slash == NULL) {
-		snprintf(err, errlen, "DSN needs a database name: scheme://user@host/db");
-		goto out;
-	}
-	hostport = ap_xstrndup(rest, (size_t)(slash - rest));
-	{
-		char *colon = strrchr(hostport, ':');
-
-		if (colon != NULL && strchr(hostport, ']') < colon) {
-			long long port;
-			const char *e;
-
-			if (!ap_strtonum(colon + 1, 1, 65535, &port, &e)) {
-				snprintf(err, errlen, "DSN port %s", e);
-				goto out;
-			}
-			out->port = (int)port;
-			*colon = '\0';
-		}
-		if (hostport[0] == '[') { /* [::1] */
-			size_t n = strlen(hostport);
-			if (n < 3 || hostport[n - 1] != ']') {
-				snprintf(err, errlen, "invalid IPv6 host in DSN");
-				goto out;
-			}
-			out->host = ap_xstrndup(hostport + 1, n - 2);
-		} else
-			out->host = ap_xstrdup(hostport);
-	}
-	q = strchr(slash + 1, '?');
-	out->dbname = q ? ap_xstrndup(slash + 1, (size_t)(q - slash - 1)) : ap_xstrdup(slash + 1);
-	if (!pct_decode(out->dbname) || !ident_ok(out->dbname, strlen(out->dbname))) {
-		snprintf(err, errlen, "invalid database name in DSN");
-		goto out;
-	}
-	if (q != NULL) {
-		char *params = ap_xstrdup(q + 1), *save = NULL, *kv;
-		struct ap_buf other = { 0 };
-
-		for (kv = strtok_r(params, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
-			if (strncmp(kv, "socket=", 7) == 0 || strncmp(kv, "host=", 5) == 0) {
-				char *v = ap_xstrdup(strchr(kv, '=') + 1);
-
-				if (!pct_decode(v) || v[0] != '/') {
-					free(v);
-					free(params);
-					ap_buf_free(&other);
-					snprintf(err, errlen, "socket must be an absolute path");
-					goto out;
-				}
-				free(out->socket);
-				out->socket = v;
-			} else {
-				if (other.len)
-					ap_buf_putc(&other, '&');
-				ap_buf_puts(&other, kv);
-			}
-		}
-		free(params);
-		if (other.len)
-			out->params = ap_xstrdup(other.data);
-		ap_buf_free(&other);
-	}
-	/* postgresql://user@%2Frun%2Fpostgresql/db: a unix socket directory as host */
-	if (out->host && !pct_decode(out->host)) {
-		snprintf(err, errlen, "invalid host in DSN");
-		goto out;
-	}
-	if (out->host && out->host[0] == '/') {
-		free(out->socket);
-		out->socket = out->host;
-		out->host = ap_xstrdup("");
-	}
-	if ((out->host == NULL || out->host[0] == '\0') && out->socket == NULL) {
-		snprintf(err, errlen, "DSN needs a host or a socket");
-		goto out;
-	}
-	rc = AP_DB_OK;
-out:
-	free(hostport);
-	if (rc != AP_DB_OK)
-		ap_db_dsn_free(out);
-	return rc;
-}
-
-/* ---------------------------------------------------------------- SQL text helpers */
-
-/*
- * Walk sql calling fn at every '?' outside quotes and comments. SQL text is
- * the panel's own (constants): it uses doubled quotes, never backslash
- * escapes, so the same text means the same on every backend.
- */
-static int
-scan_params(const char *sql, void (*fn)(void *ctx, size_t pos), void *ctx)
-{
-	int n = 0;
-	char q = 0;
-
-	for (size_t i = 0; sql[i]; i++) {
-		char c = sql[i];
-
-		if (q) {
-			if (c == q) {
-				if (sql[i + 1] == q) /* doubled quote */
-					i++;
-				else
-					q = 0;
-			}
-			continue;
-		}
-		if (c == '\'' || c == '"' || c == '`')
-			q = c;
-		else if (c == '-' && sql[i + 1] == '-') {
-			while (sql[i + 1] && sql[i + 1] != '\n')
-				i++;
-		} else if (c == '/' && sql[i + 1] == '*') {
-			i += 2;
-			while (sql[i] && !(sql[i] == '*' && sql[i + 1] == '/'))
-				i++;
-			if (sql[i] == '\0')
-				break;
-			i++;
-		} else if (c == '?') {
-			if (fn)
-				fn(ctx, i);
-			n++;
-		}
-	}
-	return n;
-}
-
-int
-ap_db_count_params(const char *sql)
-{
-	return scan_params(sql, NULL, NULL);
-}
-
-struct rewrite {
-	const char *sql;
-	size_t last;
-	int n;
-	struct ap_buf out;
-};
-
-static void
-rewrite_one(void *p, size_t pos)
-{
-	struct rewrite *r = p;
-
-	ap_buf_append(&r->out, r->sql + r->last, pos - r->last);
-	ap_buf_printf(&r->out, "$%d", ++r->n);
-	r->last = pos + 1;
-}
-
-char *
-ap_db_rewrite_params_pg(const char *sql)
-{
-	struct rewrite r = { sql, 0, 0, { 0 } };
-
-	scan_params(sql, rewrite_one, &r);
-	ap_buf_puts(&r.out, sql + r.last);
-	return r.out.data ? r.out.data : ap_xstrdup("");
-}
-
-enum ap_db_rc
-ap_db_script_each(struct ap_db *db, const char *sql,
-    enum ap_db_rc (*fn)(struct ap_db *db, const char *stmt))
-{
-	struct ap_buf cur = { 0 };
-	const char *line = sql;
-	enum ap_db_rc rc = AP_DB_OK;
-
-	while (*line) {
-		const char *nl = strchr(line, '\n');
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		size_t t = len;
-
-		while (t > 0 && (line[t - 1] == ' ' || line[t - 1] == '\t' || line[t - 1] == '\r'))
-			t--;
-		ap_buf_append(&cur, line, len);
-		ap_buf_putc(&cur, '\n');
-		if (t > 0 && line[t - 1] == ';') {
-			/* drop the final ';' */
-			char *semi = strrchr(cur.data, ';');
-
-			*semi = '\0';
-			if (strspn(cur.data, " \t\r\n") != strlen(cur.data)) {
-				rc = fn(db, cur.data);
-				if (rc < 0)
-					goto out;
-			}
-			ap_buf_reset(&cur);
-		}
-		line += len + (nl ? 1 : 0);
-	}
-	if (cur.len && strspn(cur.data, " \t\r\n") != cur.len) {
-		/* Allow comments-only tails; anything else needs a ';'. */
-		const char *p = cur.data;
-		bool only_comments = true;
-
-		while (*p) {
-			p += strspn(p, " \t\r\n");
-			if (*p == '\0')
-				break;
-			if (strncmp(p, "--", 2) != 0) {
-				only_comments = false;
-				break;
-			}
-			p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p);
-		}
-		if (!only_comments)
-			rc = fn(db, cur.data);
-	}
-out:
-	ap_buf_free(&cur);
-	return rc;
-}
-
 /* ---------------------------------------------------------------- connections */
 
 enum ap_db_rc
@@ -409,6 +66,12 @@ ap_db_open(const struct ap_db_opts *o, struct ap_db **out)
 	*out = NULL;
 	if (ap_db_dsn_parse(o->dsn, &dsn, err, sizeof(err)) != AP_DB_OK) {
 		AP_WARN("db.dsn: %s", err);
+		return AP_DB_EINVAL;
+	}
+	if (dsn.relative) {
+		/* The configuration resolves relative paths; a driver has no root. */
+		AP_WARN("db.dsn: sqlite DSN needs an absolute path");
+		ap_db_dsn_free(&dsn);
 		return AP_DB_EINVAL;
 	}
 	drv = driver_for(dsn.backend);
@@ -576,11 +239,26 @@ ap_db_prepare_cached(struct ap_db *db, const char *sql, struct ap_db_stmt **out)
 	return AP_DB_OK;
 }
 
+/* A column name put into RETURNING: [A-Za-z0-9_], 1..63. */
+static bool
+column_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
 enum ap_db_rc
 ap_db_prepare_insert(struct ap_db *db, const char *sql, const char *id_column,
     struct ap_db_stmt **out)
 {
-	if (id_column == NULL || !ident_ok(id_column, strlen(id_column))) {
+	if (id_column == NULL || !column_ok(id_column)) {
 		*out = NULL;
 		return ap_db_set_error(db, AP_DB_EINVAL, "invalid id column");
 	}

@@ -16,6 +16,7 @@
 #include "aapanel/config.h"
 #include "aapanel/dbconn.h"
 #include "aapanel/log.h"
+#include "aapanel/pages.h"
 #include "aapanel/pool.h"
 #include "aapanel/scoreboard.h"
 
@@ -142,7 +143,7 @@ is_checkout(const char *dir)
 	char p[PATH_MAX];
 	struct stat st;
 
-	snprintf(p, sizeof(p), "%s/src/main.c", dir);
+	snprintf(p, sizeof(p), "%s/src/cli/main.c", dir);
 	if (stat(p, &st) != 0)
 		return false;
 	snprintf(p, sizeof(p), "%s/Makefile", dir);
@@ -253,7 +254,7 @@ cmd_serve(struct cli *cli, int argc, char **argv)
 		ap_config_free(cfg);
 		return 1;
 	}
-	return ap_pool_run(cfg, &opts);
+	return ap_pool_run(cfg, &opts, ap_routes, ap_nroutes);
 }
 
 static int

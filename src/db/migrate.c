@@ -208,3 +208,10 @@ ap_migrate_apply(struct ap_db *db, struct ap_migrations *m, size_t *applied, cha
 	}
 	return AP_DB_OK;
 }
+
+/* Constant identifiers: the only table names ever put into SQL text. */
+const char *const ap_db_tables[] = {
+	"users", "sessions", "api_tokens", "audit_log", "settings", "login_attempts",
+	"sites", "managed_databases", "cron_jobs", "firewall_rules", "certificates", "metrics",
+};
+const size_t ap_db_ntables = AP_NELEM(ap_db_tables);

@@ -1,6 +1,6 @@
-/* authmw.h — the request gate (src/authmw.c), private to the response layer and pages. */
-#ifndef AAPANEL_AUTHMW_H
-#define AAPANEL_AUTHMW_H
+/* gate.h — the request gate (src/web/gate.c), private to the response layer and pages. */
+#ifndef AAPANEL_GATE_H
+#define AAPANEL_GATE_H
 
 #include "aapanel/app.h"
 
