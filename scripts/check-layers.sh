@@ -9,7 +9,9 @@
 #     include/aapanel/ too: a header is in the layer of its module),
 #   - a file calls (or uses a variable of) a file of a higher layer, read
 #     from the symbol tables of the compiled objects in OBJDIR,
-#   - files call each other in a loop, of any length (tsort finds it).
+#   - files call each other in a loop, of any length (tsort finds it),
+#   - a file of the web tier (src/web, src/pages, src/cli) runs SQL or a
+#     transaction itself: data work belongs to the data modules below.
 # Calls within one layer are allowed as long as they form no loop.
 set -euo pipefail
 OBJ=${1:?usage: check-layers.sh OBJDIR}
@@ -111,6 +113,17 @@ if [ -n "$loops" ]; then
 	bad "files call each other in a loop:"
 	echo "$loops" | sed 's/^tsort: /  /' >&2
 fi
+
+# 4. No SQL above the data modules: handlers call one data function.
+sqlcalls='ap_db_(prepare|prepare_cached|prepare_insert|exec|exec_script|query_int64|begin|commit|rollback)'
+for o in $objs; do
+	rel=${o#"$OBJ"/}
+	f=${rel%.o}.c
+	case $f in src/web/* | src/pages/* | src/cli/*) ;; *) continue ;; esac
+	for sym in $(nm -u "$o" | awk '{print $2}' | grep -E "^${sqlcalls}\$" || true); do
+		bad "$f runs SQL itself ($sym): move it into a data module (src/auth/, src/db/)"
+	done
+done
 
 nfiles=$(echo "$objs" | wc -w)
 nedges=$(awk '{print $1, $2}' <<< "$edges" | sort -u | grep -c . || true)

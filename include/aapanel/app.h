@@ -1,9 +1,16 @@
 /*
  * app.h — what a worker holds for its whole life (configuration, compiled
  * templates, catalogs, routes) and what one request carries through the
- * handler (struct ap_ctx). A handler validates nothing itself: it reads the
- * declared, validated fields, does its work and fills ctx->model; the
- * response layer renders the model as HTML or JSON.
+ * handler (struct ap_ctx), with the calls a handler may make on it
+ * (src/web/ctx.c) and the response layer that serves a request
+ * (src/web/app.c).
+ *
+ * A handler validates nothing itself and runs no SQL: it reads its
+ * declared, validated fields (ctx->fields[ENUM]), calls a data or helper
+ * function, fills ctx->model and returns the HTTP status. On a problem it
+ * returns ap_ctx_fail(...): the response layer answers a browser with the
+ * route's form page again (the problem next to its field) or the error
+ * page, and an API client with the JSON error document.
  */
 #ifndef AAPANEL_APP_H
 #define AAPANEL_APP_H
@@ -16,6 +23,7 @@
 #include "aapanel/db.h"
 #include "aapanel/i18n.h"
 #include "aapanel/netaddr.h"
+#include "aapanel/problem.h"
 #include "aapanel/req.h"
 #include "aapanel/route.h"
 #include "aapanel/scoreboard.h"
@@ -25,12 +33,11 @@ struct ap_app {
 	struct ap_config *cfg;   /* borrowed from the master */
 	struct ap_tpl_set *tpl;  /* compiled templates */
 	struct ap_i18n *i18n;    /* catalogs */
-	const struct ap_route *routes;
+	const struct ap_route *routes; /* borrowed (the entry point's table) */
 	size_t nroutes;
 	struct ap_sb *sb;        /* NULL outside the pool (tests, CLI) */
 	struct ap_db *db;        /* opened lazily after fork (ap_ctx_db) */
 	uint64_t db_retry_ms;    /* while down: no reconnect attempt before this */
-	struct ap_db_stmt *st_counts; /* hot statement of the home page */
 	bool require_2fa;        /* settings: every user must enrol two-factor */
 	/* access.allow and access.trusted_proxies, parsed once (re-parsed only if
 	 * the configuration string changes). */
@@ -49,15 +56,16 @@ struct ap_app {
 	int ncpu;
 };
 
-
 struct ap_ctx {
 	struct ap_app *app;
 	struct ap_req *req;
 	struct ap_arena *arena;
 	const struct ap_route *route;
 	struct ap_route_params params;
-	struct ap_fieldval *fields; /* parallel to route->fields */
+	struct ap_fieldval *fields; /* indexed by the route's field enum (route->fields) */
 	struct json_object *model;  /* owned by the response layer; handlers add to it */
+	struct ap_db *db;           /* AP_ROUTE_DB routes: the connection, open; else NULL */
+	struct ap_problem problem;  /* what went wrong, for a 4xx/5xx answer */
 	const char *lang;           /* negotiated language code */
 	bool rtl;
 	char request_id[40];
@@ -65,10 +73,10 @@ struct ap_ctx {
 	const char *tpl;            /* template override; NULL = route->tpl */
 	struct ap_buf headers;      /* extra "Name: value\r\n" response headers */
 	const char *location;       /* redirect target for 3xx */
-	struct ap_req_error err;    /* filled for 4xx answers with a field */
 	bool model_is_body;         /* a status >= 400 still renders the handler's model (healthz) */
+	bool form_again;            /* the form page is being rebuilt after a problem (ap_ctx_kept) */
 
-	/* Identity, set by the auth layer before the handler runs. */
+	/* Identity, set by the gate before the handler runs. */
 	const char *client_addr;    /* REMOTE_ADDR, or the forwarded address from a trusted proxy */
 	struct ap_user *user;       /* NULL when anonymous */
 	int64_t session_id;         /* sessions.id of a cookie session, 0 otherwise */
@@ -86,7 +94,6 @@ struct ap_ctx {
 	const char *raw_type;       /* e.g. "text/csv; charset=utf-8" */
 };
 
-
 /*
  * Add v (reference taken) under a constant key that o does not have yet.
  * json-c then neither copies the key nor looks it up first, which matters
@@ -99,20 +106,39 @@ ap_model_add(struct json_object *o, const char *const_key, struct json_object *v
 	    JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY);
 }
 
+/* ---- src/web/ctx.c: what a handler may ask of its request */
+
 /*
  * The worker's database connection, opened on first use after fork and
  * re-established by the data layer when it drops. NULL while the database
- * is unavailable (at most one connection attempt per second): the handler
- * then returns ap_ctx_db_down(ctx), a 503 page that says so.
+ * is unavailable (at most one connection attempt per second). Routes
+ * flagged AP_ROUTE_DB get it as ctx->db and never see NULL; the gate and
+ * public routes call this.
  */
 struct ap_db *ap_ctx_db(struct ap_ctx *ctx);
-int ap_ctx_db_down(struct ap_ctx *ctx);
 /*
- * Map a failed database call to the response: connection lost → 503
- * (and the connection is retried later), anything else → 500. Logs the
- * backend message with the request id.
+ * Answer for a failed database call: connection lost or timed out → 503
+ * "database unavailable" (and the connection is retried later), anything
+ * else → 500. Logs the backend message with the request id. Returns the
+ * status, with ctx->problem filled.
  */
 int ap_ctx_db_error(struct ap_ctx *ctx, enum ap_db_rc rc);
+/* 503 "database unavailable" (ctx->problem filled). */
+int ap_ctx_db_down(struct ap_ctx *ctx);
+
+/*
+ * Fill ctx->problem (code, field or NULL, reason msgid with its arguments)
+ * and return the code's HTTP status, for `return ap_ctx_fail(...)`. The
+ * response layer then answers: a browser gets the route's form page again
+ * with the reason next to field (translated), or the error page; an API
+ * client the JSON error document.
+ */
+int ap_ctx_fail(struct ap_ctx *ctx, enum ap_pb_code code, const char *field, const char *msgid, ...)
+    AP_PRINTF(4, 5);
+/* The same for a problem a data function filled (copied). */
+int ap_ctx_problem(struct ap_ctx *ctx, const struct ap_problem *pb);
+/* pb's reason in the request's language (arena). */
+const char *ap_ctx_reason(struct ap_ctx *ctx, const struct ap_problem *pb);
 
 /*
  * Record a state change in the audit log with the request's identity
@@ -122,38 +148,56 @@ int ap_ctx_db_error(struct ap_ctx *ctx, enum ap_db_rc rc);
 enum ap_db_rc ap_ctx_audit(struct ap_ctx *ctx, const char *action, const char *target,
     const char *outcome, const char *before_json, const char *after_json);
 
-/* Prefix for links inside the panel: "" when panel.base_path is "/", else the base path. */
+/*
+ * The signed-in user typed their password again (to change it, to turn
+ * two-factor off): checked like a sign-in, throttled and recorded, so a
+ * stolen session cannot guess it. 0 when right; otherwise the status with
+ * ctx->problem filled: 429 (Retry-After set) or 400 on field with
+ * wrong_msgid (a constant), or a database failure.
+ */
+int ap_ctx_confirm_password(struct ap_ctx *ctx, const char *field, const char *password,
+    const char *wrong_msgid);
+
+/* Prefix for links inside the panel: "" when panel.base_path is "/", else the base path. Borrowed. */
 const char *ap_ctx_base(const struct ap_ctx *ctx);
-/* 303 to base + path (path starts with '/'). */
+/* 303 to base + path (path starts with '/'). Returns 303. */
 int ap_ctx_back(struct ap_ctx *ctx, const char *path);
 /* Model helpers: a string member (NULL → ""), and ISO 8601 UTC text of t or no value for 0. */
 void ap_model_str(struct json_object *o, const char *const_key, const char *v);
 struct json_object *ap_model_time(int64_t t);
-
 /*
- * Translate a validation reason for the user. The password policy's length
- * reason carries the configured minimum, so it is rebuilt from its msgid.
+ * A string member the template may print unescaped ({{{key}}}): only for
+ * text the panel built itself (an SVG made from its own data), never for
+ * anything derived from input. Unmarked values are escaped even in {{{ }}}.
  */
-const char *ap_ctx_tr_reason(struct ap_ctx *ctx, const char *reason);
+void ap_model_raw(struct json_object *o, const char *const_key, const char *html);
+/* A JSON value as compact text for the audit log (arena copy); o is released. */
+const char *ap_ctx_json_text(struct ap_ctx *ctx, struct json_object *o);
 
 /* Translate msgid into the request's language. Borrowed. */
 const char *ap_ctx_tr(const struct ap_ctx *ctx, const char *msgid);
-/* A validated field by name; NULL when not declared on the route. */
-const struct ap_fieldval *ap_ctx_field(const struct ap_ctx *ctx, const char *name);
-/* A path parameter by name; NULL when absent. */
+/*
+ * While a form page is rebuilt after a problem (ctx->form_again): the value
+ * the user submitted for name, to show it again; NULL otherwise, and for
+ * fields the failing route declares AP_FIELD_SECRET (passwords, codes).
+ * Borrowed (request arena).
+ */
+const char *ap_ctx_kept(const struct ap_ctx *ctx, const char *name);
+/* A matched path parameter by name, as received; NULL when absent. For form
+ * pages rebuilt after a problem on /items/{id}/...: which item failed. */
 const char *ap_ctx_param(const struct ap_ctx *ctx, const char *name);
 /*
  * Add a response header. Refuses (returns false, logs) names or values with
  * CR, LF or NUL, so no handler can split a response.
  */
 bool ap_ctx_header(struct ap_ctx *ctx, const char *name, const char *value);
-/* Answer with a redirect (303 unless status is given) to a local path. */
+/* Answer with a redirect (303 unless status is given) to a local path; anything else goes to "/". */
 int ap_ctx_redirect(struct ap_ctx *ctx, int status, const char *location);
-/* Fill ctx->err for a field error and return 400. */
-int ap_ctx_bad_field(struct ap_ctx *ctx, const char *field, const char *reason);
+
+/* ---- src/web/app.c: the response layer */
 
 /*
- * Serve one request end to end: parse, route, check fields, call the
+ * Serve one request end to end: parse, route, gate, fields, database,
  * handler, render, and write the whole response through write_fn. Never
  * fails: every problem becomes an error response. Used by the worker loop
  * and by tests (which pass their own envp/body).
@@ -170,9 +214,10 @@ void ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
  */
 enum ap_err ap_app_init(struct ap_app *app, struct ap_config *cfg, const struct ap_route *routes,
     size_t nroutes, char *err, size_t errlen);
+/* Release what ap_app_init and the requests allocated; app can be initialised again. */
 void ap_app_fini(struct ap_app *app);
 
-/* The reason phrase for an HTTP status ("Not Found"). */
+/* The reason phrase for an HTTP status ("Not Found"). A constant. */
 const char *ap_http_reason(int status);
 
 #endif

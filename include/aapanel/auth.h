@@ -73,6 +73,21 @@ enum ap_db_rc ap_session_lookup(struct ap_db *db, const struct ap_config *cfg, c
 enum ap_db_rc ap_session_rotate(struct ap_db *db, const struct ap_config *cfg, struct ap_session *s,
     bool mfa_pending, char cookie[AP_SESSION_ID_HEX + 1]);
 enum ap_db_rc ap_session_delete(struct ap_db *db, int64_t session_id);
+/* Delete session_id only if it belongs to user_id: AP_DB_ENOTFOUND otherwise. */
+enum ap_db_rc ap_session_delete_own(struct ap_db *db, int64_t session_id, int64_t user_id);
+
+/* A live session as its owner sees it in their account. */
+struct ap_session_row {
+	int64_t id, created_at, last_seen_at;
+	char addr[64];
+	char user_agent[256];
+};
+/*
+ * Every live (signed-in, neither idle nor past its end) session of user_id
+ * at now, most recently used first; fn returns false to stop.
+ */
+enum ap_db_rc ap_session_each_live(struct ap_db *db, const struct ap_config *cfg, int64_t user_id,
+    time_t now, bool (*fn)(void *ctx, const struct ap_session_row *s), void *ctx);
 /* Every session of user_id except keep_id (0 = all). *n gets how many went. */
 enum ap_db_rc ap_session_delete_user(struct ap_db *db, int64_t user_id, int64_t keep_id, int64_t *n);
 

@@ -17,5 +17,12 @@ int ap_auth_gate(struct ap_ctx *ctx, bool api);
 const char *ap_session_cookie_name(const struct ap_ctx *ctx);
 /* Set (or clear) the session cookie on the response. */
 void ap_session_cookie_set(struct ap_ctx *ctx, const char *value, bool clear);
+/*
+ * After a change of privilege (new password, two-factor on): give the
+ * request's cookie session a new id and CSRF token, and set the cookie.
+ * Nothing for a token request. 0, or the status of a database failure
+ * (ctx->problem filled).
+ */
+int ap_ctx_rotate_session(struct ap_ctx *ctx);
 
 #endif

@@ -50,4 +50,16 @@ enum ap_db_rc ap_migrate_apply(struct ap_db *db, struct ap_migrations *m, size_t
 extern const char *const ap_db_tables[];
 extern const size_t ap_db_ntables;
 
+/* Rows of table (one of ap_db_tables) into *n. */
+enum ap_db_rc ap_db_count_rows(struct ap_db *db, const char *table, int64_t *n);
+/*
+ * Copy every table of ap_db_tables from src to dst (copy.c), in one
+ * transaction on dst: dst's rows deleted first when clear, then every row
+ * copied with its types, PostgreSQL sequences moved past the copied ids.
+ * counts[i] gets the rows copied into ap_db_tables[i]. On failure dst is
+ * rolled back (unchanged) and err says which table and why.
+ */
+enum ap_db_rc ap_db_copy_all(struct ap_db *src, struct ap_db *dst, bool clear, int64_t *counts,
+    char *err, size_t errlen);
+
 #endif

@@ -6,6 +6,7 @@
 #define AAPANEL_PASSWORD_H
 
 #include "aapanel/common.h"
+#include "aapanel/problem.h"
 
 struct ap_pw_params {
 	uint32_t m_kib; /* memory in KiB */
@@ -30,11 +31,15 @@ bool ap_pw_verify(const char *pw, const char *phc, const struct ap_pw_params *wa
 /* Spend the same time as a verify, for unknown users (no user enumeration by timing). */
 void ap_pw_verify_dummy(const char *pw, const struct ap_pw_params *prm);
 /*
- * Policy: at least min_len code points, at most 1024 bytes, valid UTF-8, not
- * the username (case-insensitive) and not in the bundled common list.
- * NULL when acceptable, else a static reason ("must be at least 12 characters").
+ * The password policy: not empty, at most 1024 bytes of valid UTF-8 without
+ * control characters, at least min_len characters (code points), not the
+ * username (ASCII case-insensitive), not in the bundled list of common
+ * passwords. Returns true when pw passes; otherwise false with pb filled
+ * (AP_PB_INVALID, field, the rule it broke, e.g. "must be at least %zu
+ * characters"). pb may be NULL.
  */
-const char *ap_pw_check_policy(const char *pw, const char *username, size_t min_len);
+bool ap_pw_check_policy(const char *pw, const char *username, size_t min_len, const char *field,
+    struct ap_problem *pb);
 /* True when pw (case-insensitive) is in the bundled list of common passwords. */
 bool ap_pw_is_common(const char *pw);
 

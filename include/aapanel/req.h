@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "aapanel/arena.h"
+#include "aapanel/problem.h"
 #include "aapanel/common.h"
 
 enum ap_method {
@@ -61,11 +62,6 @@ struct ap_req_limits {
 };
 
 /* Filled when parsing fails: status 400, 405, 411, 413 or 415. */
-struct ap_req_error {
-	int status;
-	char field[64];   /* "query", "body", "cookie", a field name, "method"... */
-	char reason[192]; /* human-readable, e.g. "invalid percent-encoding" */
-};
 
 struct ap_req {
 	struct ap_arena *arena;
@@ -132,7 +128,7 @@ typedef ssize_t (*ap_req_read_fn)(void *ctx, void *buf, size_t n);
  */
 enum ap_err ap_req_parse(struct ap_req *r, struct ap_arena *a,
     char *const *envp, ap_req_read_fn rd, void *rdctx,
-    const struct ap_req_limits *lim, struct ap_req_error *err);
+    const struct ap_req_limits *lim, struct ap_problem *err);
 
 /* Release what the arena does not own (the JSON body). Safe to call twice. */
 void ap_req_clear(struct ap_req *r);
@@ -159,6 +155,6 @@ void ap_url_encode(struct ap_buf *b, const char *s);
  */
 enum ap_err ap_parse_urlencoded(struct ap_arena *a, const char *s, size_t n,
     const char *source, const struct ap_req_limits *lim, struct ap_kv **out,
-    size_t *nout, struct ap_req_error *err);
+    size_t *nout, struct ap_problem *err);
 
 #endif

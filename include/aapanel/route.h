@@ -27,12 +27,34 @@ enum ap_field_type {
 
 #define AP_FIELD_REQUIRED 0x1u
 #define AP_FIELD_SINGLELINE 0x2u /* TEXT: reject CR, LF and other C0 controls (TAB allowed) */
+#define AP_FIELD_PATH 0x4u       /* a path parameter {name}: read from the path, a value that
+				  * fails its check is a 404 (the item does not exist) */
+#define AP_FIELD_SECRET 0x8u     /* never echoed back (passwords, codes): a form shown again
+				  * after a problem starts this input empty */
+
+/*
+ * The end of a field table. Tables are indexed by an enum next to their
+ * handler, so a misspelled field is a compile error:
+ *
+ *	enum { PW_CURRENT, PW_NEW, PW__MAX };
+ *	const struct ap_field pw_fields[PW__MAX + 1] = {
+ *		[PW_CURRENT] = { .name = "current", .type = AP_FIELD_TEXT, ... },
+ *		[PW_NEW] = { ... },
+ *		[PW__MAX] = AP_FIELD_END,
+ *	};
+ *	... ctx->fields[PW_CURRENT].s ...
+ *
+ * A slot the initializer forgot is all zeroes (no name, type TEXT), which
+ * ap_route_table_check refuses at start-up; the end is recognised by its
+ * type, never by a missing name.
+ */
+#define AP_FIELD_END { .name = NULL, .type = AP_FIELD__MAX }
 
 /* Custom check run after the type check; return NULL when ok or a reason. */
 typedef const char *(*ap_field_check_fn)(const char *val, size_t len);
 
 struct ap_field {
-	const char *name; /* NULL terminates a field array */
+	const char *name; /* the input's name (form, query, JSON member or {path} parameter) */
 	enum ap_field_type type;
 	unsigned flags;
 	long long min, max;         /* INT: value range; TEXT/NAME: length range (0,0 = 0..max_field_len) */
@@ -50,32 +72,53 @@ struct ap_fieldval {
 	bool b;      /* BOOL */
 };
 
+struct ap_route_params;
+
+/* Number of fields in a table (up to AP_FIELD_END). */
+size_t ap_fields_count(const struct ap_field *fields);
+
 /*
- * Validate the declared fields against the request: GET/HEAD read the query
- * string, other methods the form (urlencoded, multipart or JSON object).
- * *out is an arena array parallel to fields. Undeclared inputs are ignored.
- * On failure returns AP_ERR_INVAL and fills err (status 400, field = the
- * field's name, reason e.g. "is required", "must be at most 64 characters",
- * "must be an integer between 1 and 10", "must be one of: a, b").
+ * Validate the declared fields against the request: AP_FIELD_PATH fields
+ * from params (the matched {name} segments), the others from the query
+ * string for GET/HEAD and from the form (urlencoded, multipart or JSON
+ * object) for other methods. *out is an arena array parallel to fields (so
+ * the handler indexes it with the table's enum), with at least
+ * AP_FIELDS_MIN slots, every slot beyond the table absent. Undeclared
+ * inputs are ignored. params may be NULL (no path parameters).
+ *
+ * On failure returns AP_ERR_INVAL, fills pb and leaves *out set: a path
+ * parameter that fails is AP_PB_NOT_FOUND ("no such item"), any other
+ * field AP_PB_INVALID with field = its name and a reason such as "is
+ * required", "must be at most %lld characters", "must be an integer
+ * between %lld and %lld", "must be one of: %s".
  *
  * Absence: a field not sent, or sent empty for INT/ENUM/NAME/HOSTNAME/EMAIL,
  * is absent (present = false). AP_FIELD_REQUIRED needs a non-empty value
  * ("is required"). An empty optional TEXT is present as "" and skips the
  * minimum length. INT with min = max = 0 accepts any 64-bit integer. The
- * custom check runs only on present values that passed the type check.
+ * custom check runs only on present, non-empty values that passed the type
+ * check (an optional field left blank is not checked).
  */
-enum ap_err ap_fields_validate(const struct ap_field *fields,
-    const struct ap_req *r, size_t max_field_len, struct ap_fieldval **out,
-    struct ap_req_error *err);
+#define AP_FIELDS_MIN 16
+enum ap_err ap_fields_validate(const struct ap_field *fields, const struct ap_req *r,
+    const struct ap_route_params *params, size_t max_field_len, struct ap_fieldval **out,
+    struct ap_problem *pb);
 
-/* Find a field value by name in a validated array; NULL when not declared. */
-const struct ap_fieldval *ap_fieldval_get(const struct ap_field *fields,
-    const struct ap_fieldval *vals, const char *name);
+/*
+ * Check one value against one field (type, length, custom check), for
+ * callers whose input is not a request (the helper's operation arguments).
+ * s[0..len) is the value, which must be present; v gets the parsed value
+ * (v->s = s). Returns AP_OK, or AP_ERR_INVAL with pb filled as above.
+ */
+enum ap_err ap_field_check(const struct ap_field *f, const char *s, size_t len,
+    size_t max_field_len, struct ap_fieldval *v, struct ap_problem *pb);
 
 #define AP_ROUTE_PUBLIC 0x1u /* reachable without authentication */
 #define AP_ROUTE_RAW 0x2u    /* handler writes its own body (no template) */
 #define AP_ROUTE_LOGIN 0x4u  /* the sign-in form: checks its own pre-session CSRF token, so a
 			      * stale or planted session cookie cannot block it */
+#define AP_ROUTE_DB 0x8u     /* needs the panel's database: the response layer opens it
+			      * before the handler (ctx->db) and answers 503 without it */
 
 struct ap_route {
 	unsigned methods;       /* AP_M_GET | ...; GET implies HEAD */
@@ -84,7 +127,11 @@ struct ap_route {
 	const char *perm;       /* required permission, e.g. "sites.read"; NULL only with AP_ROUTE_PUBLIC */
 	unsigned flags;
 	const char *tpl;        /* template for HTML; NULL = JSON only */
-	const struct ap_field *fields; /* NULL or a NULL-name-terminated array */
+	const struct ap_field *fields; /* NULL or an enum-indexed table ending with AP_FIELD_END;
+					* every {name} of the pattern is one of its AP_FIELD_PATH fields */
+	ap_handler_fn form;     /* the page that shows this route's form: a browser whose request
+				 * has a problem gets that page again, built by this handler, with the
+				 * problem next to its field (NULL: the error page) */
 };
 
 struct ap_route_params {
@@ -116,7 +163,10 @@ enum ap_route_result ap_route_match(const struct ap_route *table, size_t n,
 /*
  * Check a table at startup: patterns well-formed ("/" then segments,
  * {name} with [a-z_]+), no duplicate pattern+method, every non-public route
- * has a perm. Returns AP_ERR_INVAL and writes the first problem into err.
+ * has a perm, every field table well-formed (no slot left empty, known
+ * types and flags, sane ranges), every {name} declared as an
+ * AP_FIELD_PATH field and every such field in the pattern. Returns
+ * AP_ERR_INVAL and writes the first problem into err.
  */
 enum ap_err ap_route_table_check(const struct ap_route *table, size_t n,
     char *err, size_t errlen);

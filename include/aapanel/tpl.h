@@ -3,7 +3,8 @@
  *
  * Syntax (Mustache with inheritance):
  *   {{name}} {{a.b.c}} {{.}}   value, HTML-escaped (& < > " ')
- *   {{{name}}}                 raw, unescaped: only for fields marked raw
+ *   {{{name}}}                 unescaped, but only a string marked with
+ *                              ap_tpl_mark_raw; anything else is escaped
  *   {{#name}}..{{/name}}       section: array → loop, object → push context,
  *                              truthy scalar → once, false/null/""/0/[] → skip
  *   {{^name}}..{{/name}}       inverted section
@@ -59,5 +60,13 @@ enum ap_err ap_tpl_compile_string(const char *name, const char *text,
 enum ap_err ap_tpl_compile_strings(const char *const *names,
     const char *const *texts, size_t n, struct ap_tpl_set **out, char *err,
     size_t errlen);
+
+/*
+ * Mark a json string as HTML the panel built itself, so {{{name}}} prints it
+ * unescaped. v is not copied; the mark lives as long as v. NULL is a no-op.
+ */
+void ap_tpl_mark_raw(struct json_object *v);
+/* Was v marked with ap_tpl_mark_raw? */
+bool ap_tpl_is_raw(struct json_object *v);
 
 #endif

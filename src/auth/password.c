@@ -263,32 +263,30 @@ code_points(const unsigned char *s, size_t n)
 	return cp;
 }
 
-const char *
-ap_pw_check_policy(const char *pw, const char *username, size_t min_len)
+bool
+ap_pw_check_policy(const char *pw, const char *username, size_t min_len, const char *field,
+    struct ap_problem *pb)
 {
-	/*
-	 * The length reason names the caller's minimum; the buffer is
-	 * per thread so concurrent callers do not see each other's text.
-	 */
-	static _Thread_local char too_short[64];
-	size_t n;
+	const char *why = NULL;
+	size_t n = pw != NULL ? pw_len(pw) : 0;
 
-	if (pw == NULL || pw[0] == '\0')
-		return "must not be empty";
-	n = pw_len(pw);
-	if (n > AP_PW_MAX_BYTES)
-		return "must be at most 1024 bytes";
-	if (!ap_utf8_valid(pw, n))
-		return "must be valid UTF-8";
-	if (has_control((const unsigned char *)pw, n))
-		return "must not contain control characters";
-	if (code_points((const unsigned char *)pw, n) < min_len) {
-		snprintf(too_short, sizeof(too_short), "must be at least %zu characters", min_len);
-		return too_short;
-	}
-	if (username != NULL && username[0] != '\0' && ascii_case_eq(pw, username))
-		return "must not be the username";
-	if (ap_pw_is_common(pw))
-		return "must not be a commonly used password";
-	return NULL;
+	if (n == 0)
+		why = "must not be empty";
+	else if (n > AP_PW_MAX_BYTES)
+		why = "must be at most 1024 bytes";
+	else if (!ap_utf8_valid(pw, n))
+		why = "must be valid UTF-8";
+	else if (has_control((const unsigned char *)pw, n))
+		why = "must not contain control characters";
+	else if (code_points((const unsigned char *)pw, n) < min_len) {
+		ap_problem_set(pb, AP_PB_INVALID, field, "must be at least %zu characters", min_len);
+		return false;
+	} else if (username != NULL && username[0] != '\0' && ascii_case_eq(pw, username))
+		why = "must not be the username";
+	else if (ap_pw_is_common(pw))
+		why = "must not be a commonly used password";
+	if (why == NULL)
+		return true;
+	ap_problem_msg(pb, AP_PB_INVALID, field, why);
+	return false;
 }

@@ -90,6 +90,61 @@ ap_session_delete(struct ap_db *db, int64_t session_id)
 }
 
 enum ap_db_rc
+ap_session_delete_own(struct ap_db *db, int64_t session_id, int64_t user_id)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(db, "DELETE FROM sessions WHERE id = ? AND user_id = ?", &st);
+
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_int64(st, 1, session_id);
+	ap_db_bind_int64(st, 2, user_id);
+	rc = ap_db_step(st);
+	if (rc == AP_DB_DONE)
+		rc = ap_db_changes(st) > 0 ? AP_DB_OK : AP_DB_ENOTFOUND;
+	ap_db_finalize(st);
+	return rc;
+}
+
+enum ap_db_rc
+ap_session_each_live(struct ap_db *db, const struct ap_config *cfg, int64_t user_id, time_t now,
+    bool (*fn)(void *ctx, const struct ap_session_row *s), void *ctx)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc;
+
+	rc = ap_db_prepare(db,
+	    "SELECT id, created_at, last_seen_at, addr, user_agent FROM sessions "
+	    "WHERE user_id = ? AND mfa_pending = 0 AND expires_at > ? AND last_seen_at > ? "
+	    "ORDER BY last_seen_at DESC, id DESC",
+	    &st);
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_int64(st, 1, user_id);
+	ap_db_bind_int64(st, 2, now);
+	ap_db_bind_int64(st, 3, now - cfg->session_idle_timeout);
+	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
+		struct ap_session_row r;
+		const char *t;
+
+		memset(&r, 0, sizeof(r));
+		r.id = ap_db_col_int64(st, 0);
+		r.created_at = ap_db_col_int64(st, 1);
+		r.last_seen_at = ap_db_col_int64(st, 2);
+		if ((t = ap_db_col_text(st, 3, NULL)) != NULL)
+			snprintf(r.addr, sizeof(r.addr), "%s", t);
+		if ((t = ap_db_col_text(st, 4, NULL)) != NULL)
+			snprintf(r.user_agent, sizeof(r.user_agent), "%s", t);
+		if (!fn(ctx, &r)) {
+			rc = AP_DB_DONE;
+			break;
+		}
+	}
+	ap_db_finalize(st);
+	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+}
+
+enum ap_db_rc
 ap_session_delete_user(struct ap_db *db, int64_t user_id, int64_t keep_id, int64_t *n)
 {
 	struct ap_db_stmt *st = NULL;

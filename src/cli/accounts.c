@@ -142,7 +142,8 @@ ap_cli_user(const struct ap_config *cfg, int argc, char **argv)
 		{ "generate-password", no_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *role = NULL, *sub, *name = NULL, *why = NULL;
+	const char *role = NULL, *sub, *name = NULL;
+	struct ap_problem pb;
 	bool from_stdin = false, generate = false;
 	struct ap_user_row row;
 	struct ap_db *db = NULL;
@@ -197,11 +198,15 @@ ap_cli_user(const struct ap_config *cfg, int argc, char **argv)
 		if (strcmp(sub, "add") == 0) {
 			char after[160];
 
-			rc = ap_user_create(db, cfg, name, role, pw, &id, &why);
+			rc = ap_user_create(db, cfg, name, role, pw, &id, &pb);
 			snprintf(after, sizeof(after), "{\"username\":\"%s\",\"role\":\"%s\"}", name, role);
+			if (rc == AP_DB_EINVAL || rc == AP_DB_ECONSTRAINT) {
+				status = ap_cli_problem("user add", &pb);
+				goto out;
+			}
 			if (rc != AP_DB_OK) {
-				fprintf(stderr, "aapanel user add: %s\n", why ? why : ap_db_errmsg(db));
-				status = rc == AP_DB_EINVAL || rc == AP_DB_ECONSTRAINT ? 2 : 1;
+				fprintf(stderr, "aapanel user add: %s\n", ap_db_errmsg(db));
+				status = 1;
 				goto out;
 			}
 			audit(db, "user.add", name, "ok", NULL, after);
@@ -209,11 +214,15 @@ ap_cli_user(const struct ap_config *cfg, int argc, char **argv)
 		} else {
 			rc = ap_user_find(db, name, &row, NULL);
 			if (rc == AP_DB_OK)
-				rc = ap_user_set_password(db, cfg, row.id, name, pw, &why);
+				rc = ap_user_set_password(db, cfg, row.id, name, pw, &pb);
+			if (rc == AP_DB_EINVAL) {
+				status = ap_cli_problem("user passwd", &pb);
+				goto out;
+			}
 			if (rc != AP_DB_OK) {
 				fprintf(stderr, "aapanel user passwd: %s\n",
-				    rc == AP_DB_ENOTFOUND ? "no such user" : (why ? why : ap_db_errmsg(db)));
-				status = rc == AP_DB_ENOTFOUND || rc == AP_DB_EINVAL ? 2 : 1;
+				    rc == AP_DB_ENOTFOUND ? "no such user" : ap_db_errmsg(db));
+				status = rc == AP_DB_ENOTFOUND ? 2 : 1;
 				goto out;
 			}
 			/* A new password ends every session of the account. */
@@ -288,7 +297,8 @@ ap_cli_token(const struct ap_config *cfg, int argc, char **argv)
 		{ "expires", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *user = NULL, *scope = NULL, *label = "cli", *allow = "", *why = NULL, *err;
+	const char *user = NULL, *scope = NULL, *label = "cli", *allow = "", *err;
+	struct ap_problem pb;
 	long long expires = 0, tid = 0;
 	struct ap_user_row row;
 	struct ap_db *db = NULL;
@@ -369,10 +379,14 @@ ap_cli_token(const struct ap_config *cfg, int argc, char **argv)
 		status = 2;
 		goto out;
 	}
-	rc = ap_token_create(db, cfg, row.id, label, scope, allow, (int)expires, token, &id, &why);
+	rc = ap_token_create(db, cfg, row.id, label, scope, allow, (int)expires, token, &id, &pb);
+	if (rc == AP_DB_EINVAL) {
+		status = ap_cli_problem("token create", &pb);
+		goto out;
+	}
 	if (rc != AP_DB_OK) {
-		fprintf(stderr, "aapanel token create: %s\n", why ? why : ap_db_errmsg(db));
-		status = rc == AP_DB_EINVAL ? 2 : 1;
+		fprintf(stderr, "aapanel token create: %s\n", ap_db_errmsg(db));
+		status = 1;
 		goto out;
 	}
 	{

@@ -45,7 +45,7 @@ enum body_kind {
 	BODY_JSON
 };
 
-static enum ap_err fail(struct ap_req_error *err, int status, const char *field,
+static enum ap_err fail(struct ap_problem *err, int status, const char *field,
     const char *fmt, ...) AP_PRINTF(4, 5);
 
 const char *
@@ -75,16 +75,15 @@ ap_method_parse(const char *s, enum ap_method *out)
  * (AP_ERR_TOOBIG), everything else malformed input (AP_ERR_INVAL).
  */
 static enum ap_err
-fail(struct ap_req_error *err, int status, const char *field, const char *fmt,
+fail(struct ap_problem *err, int status, const char *field, const char *fmt,
     ...)
 {
 	va_list ap;
 
 	if (err != NULL) {
-		err->status = status;
-		snprintf(err->field, sizeof(err->field), "%s", field);
+		/* A request that cannot be read is "malformed"; the rest by status. */
 		va_start(ap, fmt);
-		vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
+		ap_problem_vset(err, status == 400 ? AP_PB_MALFORMED : ap_pb_for_status(status), field, fmt, ap);
 		va_end(ap);
 	}
 	return status == 413 ? AP_ERR_TOOBIG : AP_ERR_INVAL;
@@ -204,7 +203,7 @@ ap_url_encode(struct ap_buf *b, const char *s)
 enum ap_err
 ap_parse_urlencoded(struct ap_arena *a, const char *s, size_t n,
     const char *source, const struct ap_req_limits *lim, struct ap_kv **out,
-    size_t *nout, struct ap_req_error *err)
+    size_t *nout, struct ap_problem *err)
 {
 	enum ap_err rc = AP_OK;
 	struct ap_kv *kv = NULL;
@@ -384,7 +383,7 @@ param_field(char *dst, size_t dstlen, const char *name, size_t n)
  */
 static enum ap_err
 copy_params(struct ap_req *r, char *const *envp,
-    const struct ap_req_limits *lim, struct ap_req_error *err)
+    const struct ap_req_limits *lim, struct ap_problem *err)
 {
 	enum ap_err rc = AP_OK;
 	size_t count = 0, i;
@@ -442,7 +441,7 @@ param_or_empty(const struct ap_req *r, const char *name)
 }
 
 static enum ap_err
-parse_method(struct ap_req *r, struct ap_req_error *err)
+parse_method(struct ap_req *r, struct ap_problem *err)
 {
 	const char *m = param_or_empty(r, "REQUEST_METHOD");
 	char shown[SHOW_MAX + 1];
@@ -462,7 +461,7 @@ parse_method(struct ap_req *r, struct ap_req_error *err)
  * no route pattern has one, so such a path simply finds nothing (404).
  */
 static enum ap_err
-parse_path(struct ap_req *r, struct ap_req_error *err)
+parse_path(struct ap_req *r, struct ap_problem *err)
 {
 	const char *uri = r->uri;
 	size_t n = strcspn(uri, "?"), plen, i, start;
@@ -586,7 +585,7 @@ cookie_name_ok(const char *s, size_t n)
  */
 static enum ap_err
 parse_cookies(struct ap_req *r, const struct ap_req_limits *lim,
-    struct ap_req_error *err)
+    struct ap_problem *err)
 {
 	const char *s = param_or_empty(r, "HTTP_COOKIE");
 	size_t cap = 1, n = strlen(s), i, start;
@@ -824,7 +823,7 @@ find_delim(const char *body, size_t len, size_t from, const char *delim,
  */
 static enum ap_err
 parse_multipart(struct ap_req *r, const char *boundary,
-    const struct ap_req_limits *lim, struct ap_req_error *err)
+    const struct ap_req_limits *lim, struct ap_problem *err)
 {
 	enum ap_err rc = AP_OK;
 	const char *body = r->body, *hit;
@@ -960,7 +959,7 @@ out:
  */
 static enum ap_err
 parse_json(struct ap_req *r, const struct ap_req_limits *lim,
-    struct ap_req_error *err)
+    struct ap_problem *err)
 {
 	enum ap_err rc = AP_OK;
 	struct json_tokener *tok = NULL;
@@ -1074,7 +1073,7 @@ out:
 
 static enum ap_err
 read_body(struct ap_req *r, ap_req_read_fn rd, void *rdctx, size_t len,
-    struct ap_req_error *err)
+    struct ap_problem *err)
 {
 	char *buf = ap_arena_alloc(r->arena, len + 1);
 	size_t got = 0;
@@ -1102,7 +1101,7 @@ read_body(struct ap_req *r, ap_req_read_fn rd, void *rdctx, size_t len,
  */
 static enum ap_err
 parse_body(struct ap_req *r, ap_req_read_fn rd, void *rdctx,
-    const struct ap_req_limits *lim, struct ap_req_error *err)
+    const struct ap_req_limits *lim, struct ap_problem *err)
 {
 	enum ap_err rc = AP_OK;
 	const char *cl = param_or_empty(r, "CONTENT_LENGTH"), *errstr;
@@ -1185,10 +1184,10 @@ out:
 enum ap_err
 ap_req_parse(struct ap_req *r, struct ap_arena *a, char *const *envp,
     ap_req_read_fn rd, void *rdctx, const struct ap_req_limits *lim,
-    struct ap_req_error *err)
+    struct ap_problem *err)
 {
 	enum ap_err rc, rc2;
-	struct ap_req_error scratch;
+	struct ap_problem scratch;
 	const char *q;
 
 	memset(r, 0, sizeof(*r));

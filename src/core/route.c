@@ -11,11 +11,12 @@
 #include "aapanel/route.h"
 
 #define ROUTE_MAX_PARAMS 8
-#define ROUTE_KNOWN_FLAGS (AP_ROUTE_PUBLIC | AP_ROUTE_RAW | AP_ROUTE_LOGIN)
-#define FIELD_KNOWN_FLAGS (AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE)
+#define ROUTE_KNOWN_FLAGS (AP_ROUTE_PUBLIC | AP_ROUTE_RAW | AP_ROUTE_LOGIN | AP_ROUTE_DB)
+#define FIELD_KNOWN_FLAGS (AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE | AP_FIELD_PATH | AP_FIELD_SECRET)
+#define FIELDS_MAX 64 /* a table longer than this is a missing AP_FIELD_END */
 #define ALL_METHODS ((1u << AP_METHOD__MAX) - 1)
 
-static enum ap_err field_fail(struct ap_req_error *err, const char *field,
+static enum ap_err field_fail(struct ap_problem *err, const char *field,
     const char *fmt, ...) AP_PRINTF(3, 4);
 static enum ap_err table_fail(char *err, size_t errlen, size_t i,
     const struct ap_route *rt, const char *fmt, ...) AP_PRINTF(5, 6);
@@ -257,13 +258,51 @@ pattern_problem(const char *pat)
 	return NULL;
 }
 
-static const char *
-fields_problem(const struct ap_field *f, const char **which)
+size_t
+ap_fields_count(const struct ap_field *fields)
 {
-	for (; f->name != NULL; f++) {
-		*which = f->name;
-		if (f->name[0] == '\0')
-			return "empty field name";
+	size_t n = 0;
+
+	if (fields == NULL)
+		return 0;
+	while (n < FIELDS_MAX && fields[n].type != AP_FIELD__MAX)
+		n++;
+	return n;
+}
+
+/* Is {name} (n bytes) a segment of pat? */
+static bool
+pattern_has_param(const char *pat, const char *name)
+{
+	size_t n = strlen(name);
+
+	while (*pat == '/') {
+		size_t l;
+
+		pat++;
+		l = seglen(pat);
+		if (pat[0] == '{' && l == n + 2 && memcmp(pat + 1, name, n) == 0)
+			return true;
+		pat += l;
+	}
+	return false;
+}
+
+static const char *
+fields_problem(const struct ap_route *rt, const char **which)
+{
+	const struct ap_field *fields = rt->fields;
+	size_t nf = ap_fields_count(fields);
+
+	*which = "";
+	if (fields != NULL && nf == FIELDS_MAX)
+		return "field table has no AP_FIELD_END";
+	for (size_t i = 0; i < nf; i++) {
+		const struct ap_field *f = &fields[i];
+
+		*which = f->name ? f->name : "(unnamed)";
+		if (f->name == NULL || f->name[0] == '\0')
+			return "a field has no name (a slot of its enum left out of the table?)";
 		if ((unsigned)f->type >= AP_FIELD__MAX)
 			return "unknown field type";
 		if (f->flags & ~FIELD_KNOWN_FLAGS)
@@ -276,6 +315,30 @@ fields_problem(const struct ap_field *f, const char **which)
 		if (f->type == AP_FIELD_ENUM &&
 		    (f->choices == NULL || f->choices[0] == NULL))
 			return "enum without choices";
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(fields[k].name, f->name) == 0)
+				return "declared twice";
+		if ((f->flags & AP_FIELD_PATH) && !pattern_has_param(rt->pattern, f->name))
+			return "path field without its {name} in the pattern";
+	}
+	/* Every {name} of the pattern is declared, so it is validated. */
+	for (const char *pat = rt->pattern; *pat == '/';) {
+		size_t l;
+		bool found = false;
+
+		pat++;
+		l = seglen(pat);
+		if (pat[0] == '{') {
+			for (size_t i = 0; i < nf; i++)
+				if ((fields[i].flags & AP_FIELD_PATH) && strlen(fields[i].name) == l - 2 &&
+				    memcmp(fields[i].name, pat + 1, l - 2) == 0)
+					found = true;
+			if (!found) {
+				*which = ap_xstrndup(pat + 1, l - 2);
+				return "path parameter not declared as an AP_FIELD_PATH field";
+			}
+		}
+		pat += l;
 	}
 	return NULL;
 }
@@ -305,8 +368,7 @@ ap_route_table_check(const struct ap_route *table, size_t n, char *err,
 		    (rt->perm == NULL || rt->perm[0] == '\0'))
 			return table_fail(err, errlen, i, rt,
 			    "non-public route without a permission");
-		if (rt->fields != NULL &&
-		    (why = fields_problem(rt->fields, &which)) != NULL)
+		if ((why = fields_problem(rt, &which)) != NULL)
 			return table_fail(err, errlen, i, rt, "field '%s': %s",
 			    which, why);
 		for (size_t j = 0; j < i; j++) {
@@ -348,15 +410,13 @@ ap_methods_str(unsigned mask, struct ap_buf *b)
 }
 
 static enum ap_err
-field_fail(struct ap_req_error *err, const char *field, const char *fmt, ...)
+field_fail(struct ap_problem *err, const char *field, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (err != NULL) {
-		err->status = 400;
-		snprintf(err->field, sizeof(err->field), "%s", field);
 		va_start(ap, fmt);
-		vsnprintf(err->reason, sizeof(err->reason), fmt, ap);
+		ap_problem_vset(err, AP_PB_INVALID, field, fmt, ap);
 		va_end(ap);
 	}
 	return AP_ERR_INVAL;
@@ -460,7 +520,7 @@ length_range(const struct ap_field *f, size_t max_field_len, long long *lo,
 
 static enum ap_err
 check_length(const struct ap_field *f, size_t chars, size_t max_field_len,
-    struct ap_req_error *err)
+    struct ap_problem *err)
 {
 	long long lo, hi;
 
@@ -477,7 +537,7 @@ check_length(const struct ap_field *f, size_t chars, size_t max_field_len,
 /* Type check of one present, non-empty (except TEXT/BOOL) value. */
 static enum ap_err
 check_value(const struct ap_field *f, struct ap_fieldval *v,
-    size_t max_field_len, struct ap_req_error *err)
+    size_t max_field_len, struct ap_problem *err)
 {
 	enum ap_err rc = AP_OK;
 	const char *s = v->s, *errstr;
@@ -570,27 +630,43 @@ out:
 	return rc;
 }
 
+enum ap_err
+ap_field_check(const struct ap_field *f, const char *s, size_t len, size_t max_field_len,
+    struct ap_fieldval *v, struct ap_problem *pb)
+{
+	const char *why;
+	enum ap_err rc;
+
+	v->name = f->name;
+	v->present = true;
+	v->s = s;
+	v->len = len;
+	rc = check_value(f, v, max_field_len, pb);
+	if (rc != AP_OK)
+		return rc;
+	/* regression: an optional date left empty in the audit filter failed its check */
+	if (f->check != NULL && v->len > 0 && (why = f->check(v->s, v->len)) != NULL)
+		return field_fail(pb, f->name, "%s", why);
+	return AP_OK;
+}
+
 /*
  * Rules for absence: a field is absent when not sent at all, or sent empty
  * for INT/ENUM/NAME/HOSTNAME/EMAIL (an untouched form input). A required
  * field must be present and non-empty. An empty optional TEXT is present
- * as "". The custom check runs last, only on present values.
+ * as "". The custom check runs last, only on present, non-empty values.
  */
 enum ap_err
 ap_fields_validate(const struct ap_field *fields, const struct ap_req *r,
-    size_t max_field_len, struct ap_fieldval **out, struct ap_req_error *err)
+    const struct ap_route_params *params, size_t max_field_len, struct ap_fieldval **out,
+    struct ap_problem *pb)
 {
 	enum ap_err rc = AP_OK;
 	const struct ap_kv *src;
-	size_t nsrc, nf = 0;
+	size_t nsrc, nf = ap_fields_count(fields);
 	struct ap_fieldval *vals;
 
-	*out = NULL;
-	if (fields == NULL)
-		goto out;
-	while (fields[nf].name != NULL)
-		nf++;
-	vals = ap_arena_calloc(r->arena, nf ? nf : 1, sizeof(*vals));
+	vals = ap_arena_calloc(r->arena, nf > AP_FIELDS_MIN ? nf : AP_FIELDS_MIN, sizeof(*vals));
 	*out = vals;
 	if (r->method == AP_METHOD_GET || r->method == AP_METHOD_HEAD) {
 		src = r->query;
@@ -602,9 +678,23 @@ ap_fields_validate(const struct ap_field *fields, const struct ap_req *r,
 	for (size_t i = 0; i < nf; i++) {
 		const struct ap_field *f = &fields[i];
 		struct ap_fieldval *v = &vals[i];
-		const char *why;
 
 		v->name = f->name;
+		if (f->flags & AP_FIELD_PATH) {
+			/* The router matched a non-empty segment; its value must pass too. */
+			for (size_t k = 0; params != NULL && k < params->n; k++)
+				if (strcmp(params->v[k].name, f->name) == 0) {
+					v->present = true;
+					v->s = params->v[k].val;
+					v->len = strlen(v->s);
+				}
+			if (!v->present ||
+			    ap_field_check(f, v->s, v->len, max_field_len, v, pb) != AP_OK) {
+				rc = ap_problem_set(pb, AP_PB_NOT_FOUND, f->name, "no such item");
+				goto out;
+			}
+			continue;
+		}
 		for (size_t k = 0; k < nsrc; k++) {
 			if (strcmp(src[k].key, f->name) == 0) {
 				v->present = true;
@@ -618,7 +708,7 @@ ap_fields_validate(const struct ap_field *fields, const struct ap_req *r,
 			v->present = false;
 		if ((f->flags & AP_FIELD_REQUIRED) &&
 		    (!v->present || v->len == 0)) {
-			rc = field_fail(err, f->name, "is required");
+			rc = field_fail(pb, f->name, "is required");
 			goto out;
 		}
 		if (!v->present) {
@@ -626,26 +716,10 @@ ap_fields_validate(const struct ap_field *fields, const struct ap_req *r,
 			v->len = 0;
 			continue;
 		}
-		rc = check_value(f, v, max_field_len, err);
+		rc = ap_field_check(f, v->s, v->len, max_field_len, v, pb);
 		if (rc != AP_OK)
 			goto out;
-		if (f->check != NULL && (why = f->check(v->s, v->len)) != NULL) {
-			rc = field_fail(err, f->name, "%s", why);
-			goto out;
-		}
 	}
 out:
 	return rc;
-}
-
-const struct ap_fieldval *
-ap_fieldval_get(const struct ap_field *fields, const struct ap_fieldval *vals,
-    const char *name)
-{
-	if (fields == NULL || vals == NULL || name == NULL)
-		return NULL;
-	for (size_t i = 0; fields[i].name != NULL; i++)
-		if (strcmp(fields[i].name, name) == 0)
-			return &vals[i];
-	return NULL;
 }

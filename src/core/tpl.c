@@ -1014,7 +1014,8 @@ put_value(struct render *r, struct json_object *v, bool raw)
 
 	switch (json_object_get_type(v)) {
 	case json_type_string:
-		if (raw)
+		/* {{{x}}} prints unescaped only what a handler marked raw (ap_tpl_mark_raw). */
+		if (raw && ap_tpl_is_raw(v))
 			ap_buf_append(r->out, json_object_get_string(v),
 			    (size_t)json_object_get_string_len(v));
 		else
@@ -1205,4 +1206,20 @@ ap_tpl_render(const struct ap_tpl_set *s, const char *name,
 			out->data[out->len] = '\0';
 	}
 	return rc;
+}
+
+/* The mark is the address of this object, kept as the value's userdata. */
+static const char raw_mark;
+
+void
+ap_tpl_mark_raw(struct json_object *v)
+{
+	if (v != NULL)
+		json_object_set_userdata(v, (void *)&raw_mark, NULL);
+}
+
+bool
+ap_tpl_is_raw(struct json_object *v)
+{
+	return v != NULL && json_object_get_userdata(v) == (void *)&raw_mark;
 }

@@ -13,6 +13,25 @@
 #define AUDIT_PAGE_ROWS 50
 #define AUDIT_CSV_ROWS 100000
 
+static const char *const outcome_choices[] = { "ok", "denied", "failed", NULL };
+static const char *const outcome_keys[] = { "is_ok", "is_denied", "is_failed" };
+
+static const char *date_check(const char *v, size_t len);
+
+enum au_field { AU_ACTOR, AU_ACTION, AU_OUTCOME, AU_FROM, AU_TO, AU_PAGE, AU_VERIFY, AU__MAX };
+const struct ap_field ap_audit_fields[AU__MAX + 1] = {
+	[AU_ACTOR] = { .name = "actor", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 1,
+	    .max = 64 },
+	[AU_ACTION] = { .name = "action", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 1,
+	    .max = 64 },
+	[AU_OUTCOME] = { .name = "outcome", .type = AP_FIELD_ENUM, .choices = outcome_choices },
+	[AU_FROM] = { .name = "from", .type = AP_FIELD_TEXT, .min = 10, .max = 10, .check = date_check },
+	[AU_TO] = { .name = "to", .type = AP_FIELD_TEXT, .min = 10, .max = 10, .check = date_check },
+	[AU_PAGE] = { .name = "page", .type = AP_FIELD_INT, .min = 1, .max = 100000 },
+	[AU_VERIFY] = { .name = "verify", .type = AP_FIELD_BOOL },
+	[AU__MAX] = AP_FIELD_END,
+};
+
 /* "YYYY-MM-DD", a real calendar day; *out = its 00:00:00 UTC. */
 static bool
 parse_day(const char *s, size_t len, int64_t *out)
@@ -43,16 +62,22 @@ parse_day(const char *s, size_t len, int64_t *out)
 	return true;
 }
 
-static const char *const outcome_choices[] = { "ok", "denied", "failed", NULL };
-static const char *const outcome_keys[] = { "is_ok", "is_denied", "is_failed" };
+/* "YYYY-MM-DD", a real calendar day (the route's custom check). */
+static const char *
+date_check(const char *v, size_t len)
+{
+	int64_t t;
+
+	return parse_day(v, len, &t) ? NULL : "must be a date YYYY-MM-DD";
+}
 
 /* A non-empty validated text field, or NULL. */
 static const char *
-field_text(struct ap_ctx *ctx, const char *name)
+field_text(struct ap_ctx *ctx, int i)
 {
-	const struct ap_fieldval *v = ap_ctx_field(ctx, name);
+	const struct ap_fieldval *v = &ctx->fields[i];
 
-	return v != NULL && v->present && v->len > 0 ? v->s : NULL;
+	return v->present && v->len > 0 ? v->s : NULL;
 }
 
 static void
@@ -67,10 +92,24 @@ query_add(struct ap_buf *q, const char *name, const char *val)
 	ap_url_encode(q, val);
 }
 
+/* The filter form's values back into it (echo), selected outcome marked. */
+static void
+echo_filter(struct json_object *echo, const char *const vals[5])
+{
+	static const char *const names[] = { "actor", "action", "outcome", "from", "to" };
+
+	for (size_t i = 0; i < AP_NELEM(names); i++)
+		ap_model_add(echo, names[i], json_object_new_string(vals[i] ? vals[i] : ""));
+	/* Which <option> is selected; keys parallel to outcome_choices. */
+	for (size_t i = 0; outcome_choices[i] != NULL; i++)
+		ap_model_add(echo, outcome_keys[i],
+		    json_object_new_boolean(vals[2] != NULL && strcmp(vals[2], outcome_choices[i]) == 0));
+}
+
 /*
  * The filter both handlers share, from the validated fields. echo (may be
- * NULL) gets the values back for the form, q the URL-encoded query. Returns
- * 200, or 400 when the range is reversed.
+ * NULL) gets the values back for the form, q the URL-encoded query.
+ * Returns 200, or 400 when the range is reversed.
  */
 static int
 read_filter(struct ap_ctx *ctx, struct ap_audit_filter *f, struct json_object *echo,
@@ -80,33 +119,22 @@ read_filter(struct ap_ctx *ctx, struct ap_audit_filter *f, struct json_object *e
 	const char *vals[AP_NELEM(names)];
 
 	memset(f, 0, sizeof(*f));
-	for (size_t i = 0; i < AP_NELEM(names); i++) {
-		vals[i] = field_text(ctx, names[i]);
+	for (int i = AU_ACTOR; i <= AU_TO; i++) {
+		vals[i] = field_text(ctx, i);
 		query_add(q, names[i], vals[i]);
-		if (echo != NULL)
-			ap_model_add(echo, names[i],
-			    json_object_new_string(vals[i] ? vals[i] : ""));
 	}
-	f->actor = vals[0];
-	f->action = vals[1];
-	f->outcome = vals[2];
-	/* Whole UTC days: from the first second of from to the last of to. The
-	 * route's check may let 2024-02-31 through; the calendar is checked here. */
-	if (vals[3] != NULL && !parse_day(vals[3], strlen(vals[3]), &f->from))
-		return ap_ctx_bad_field(ctx, "from", "must be a date YYYY-MM-DD");
-	if (vals[4] != NULL) {
-		if (!parse_day(vals[4], strlen(vals[4]), &f->to))
-			return ap_ctx_bad_field(ctx, "to", "must be a date YYYY-MM-DD");
-		f->to += 86399;
-	}
-	if (f->from != 0 && f->to != 0 && f->to < f->from)
-		return ap_ctx_bad_field(ctx, "to", "must not be before from");
-	/* Which <option> is selected; keys parallel to outcome_choices. */
 	if (echo != NULL)
-		for (size_t i = 0; outcome_choices[i] != NULL; i++)
-			ap_model_add(echo, outcome_keys[i],
-			    json_object_new_boolean(f->outcome != NULL &&
-				strcmp(f->outcome, outcome_choices[i]) == 0));
+		echo_filter(echo, vals);
+	f->actor = vals[AU_ACTOR];
+	f->action = vals[AU_ACTION];
+	f->outcome = vals[AU_OUTCOME];
+	/* Whole UTC days: from the first second of from to the last of to. */
+	if (vals[AU_FROM] != NULL)
+		parse_day(vals[AU_FROM], strlen(vals[AU_FROM]), &f->from);
+	if (vals[AU_TO] != NULL && parse_day(vals[AU_TO], strlen(vals[AU_TO]), &f->to))
+		f->to += 86399;
+	if (f->from != 0 && f->to != 0 && f->to < f->from)
+		return ap_ctx_fail(ctx, AP_PB_INVALID, "to", "must not be before from");
 	return 200;
 }
 
@@ -154,32 +182,26 @@ add_entry(void *arg, const struct ap_audit_row *r)
 	return true;
 }
 
-int
-ap_page_audit(struct ap_ctx *ctx)
+/*
+ * The page: rows of f (page of them), the chain's state when verify, the
+ * filter form from echo (taken), q the filter as a query string.
+ */
+static int
+audit_model(struct ap_ctx *ctx, struct ap_audit_filter *f, int64_t page, bool verify,
+    struct json_object *echo, const struct ap_buf *q)
 {
-	struct ap_db *db = ap_ctx_db(ctx);
-	struct ap_audit_filter f;
-	struct ap_buf q = { 0 };
+	struct ap_db *db = ctx->db;
 	struct page_rows p = { 0 };
-	struct json_object *echo = NULL, *chain;
-	const struct ap_fieldval *pv = ap_ctx_field(ctx, "page");
-	int64_t page = pv != NULL && pv->present ? pv->i : 1;
+	struct json_object *chain;
 	int64_t rows = 0, bad = 0;
 	enum ap_db_rc rc;
 	int status;
 
 	ctx->title = ap_ctx_tr(ctx, "Audit log");
-	if (db == NULL) {
-		status = ap_ctx_db_down(ctx);
-		goto out;
-	}
-	echo = json_object_new_object();
-	if ((status = read_filter(ctx, &f, echo, &q)) != 200)
-		goto out;
-	f.limit = AUDIT_PAGE_ROWS + 1;
-	f.offset = (page - 1) * AUDIT_PAGE_ROWS;
+	f->limit = AUDIT_PAGE_ROWS + 1;
+	f->offset = (page - 1) * AUDIT_PAGE_ROWS;
 	p.entries = json_object_new_array();
-	rc = ap_audit_query(db, &f, add_entry, &p, NULL);
+	rc = ap_audit_query(db, f, add_entry, &p, NULL);
 	if (rc != AP_DB_OK) {
 		status = ap_ctx_db_error(ctx, rc);
 		goto out;
@@ -187,7 +209,7 @@ ap_page_audit(struct ap_ctx *ctx)
 	/* Walking the whole chain costs one pass over the log: on request only
 	 * (?verify=1, the page's "Verify" link; `aapanel audit verify` for cron). */
 	chain = NULL;
-	if (ap_ctx_field(ctx, "verify") && ap_ctx_field(ctx, "verify")->b) {
+	if (verify) {
 		if ((rc = ap_audit_verify(db, &rows, &bad, NULL, 0)) != AP_DB_OK) {
 			status = ap_ctx_db_error(ctx, rc);
 			goto out;
@@ -208,12 +230,48 @@ ap_page_audit(struct ap_ctx *ctx)
 	ap_model_add(ctx->model, "prev_page", page > 1 ? json_object_new_int64(page - 1) : NULL);
 	ap_model_add(ctx->model, "next_page", p.has_next ? json_object_new_int64(page + 1) : NULL);
 	ap_model_add(ctx->model, "has_next", json_object_new_boolean(p.has_next));
-	ap_model_add(ctx->model, "csv_query", json_object_new_string(ap_buf_cstr(&q)));
+	ap_model_add(ctx->model, "csv_query", json_object_new_string(q->len ? q->data : ""));
 	ap_model_add(ctx->model, "chain", chain);
 	status = 200;
 out:
 	json_object_put(p.entries);
 	json_object_put(echo);
+	return status;
+}
+
+int
+ap_page_audit(struct ap_ctx *ctx)
+{
+	struct ap_audit_filter f;
+	struct ap_buf q = { 0 };
+	struct json_object *echo = json_object_new_object();
+	int64_t page = ctx->fields[AU_PAGE].present ? ctx->fields[AU_PAGE].i : 1;
+	int status = read_filter(ctx, &f, echo, &q);
+
+	if (status == 200)
+		status = audit_model(ctx, &f, page, ctx->fields[AU_VERIFY].b, echo, &q);
+	else
+		json_object_put(echo);
+	ap_buf_free(&q);
+	return status;
+}
+
+int
+ap_page_audit_blank(struct ap_ctx *ctx)
+{
+	static const char *const names[] = { "actor", "action", "outcome", "from", "to" };
+	const char *vals[AP_NELEM(names)];
+	struct ap_audit_filter f;
+	struct ap_buf q = { 0 };
+	struct json_object *echo = json_object_new_object();
+	int status;
+
+	/* The newest entries, unfiltered; the form keeps what was typed. */
+	for (size_t i = 0; i < AP_NELEM(names); i++)
+		vals[i] = ap_ctx_kept(ctx, names[i]);
+	echo_filter(echo, vals);
+	memset(&f, 0, sizeof(f));
+	status = audit_model(ctx, &f, 1, false, echo, &q);
 	ap_buf_free(&q);
 	return status;
 }
@@ -228,7 +286,7 @@ add_csv_row(void *arg, const struct ap_audit_row *r)
 int
 ap_page_audit_csv(struct ap_ctx *ctx)
 {
-	struct ap_db *db = ap_ctx_db(ctx);
+	struct ap_db *db = ctx->db;
 	struct ap_audit_filter f;
 	struct ap_buf q = { 0 };
 	char day[16], disp[64];
@@ -237,10 +295,6 @@ ap_page_audit_csv(struct ap_ctx *ctx)
 	enum ap_db_rc rc;
 	int status;
 
-	if (db == NULL) {
-		status = ap_ctx_db_down(ctx);
-		goto out;
-	}
 	if ((status = read_filter(ctx, &f, NULL, &q)) != 200)
 		goto out;
 	f.limit = AUDIT_CSV_ROWS;

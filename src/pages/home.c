@@ -19,37 +19,6 @@ human_bytes(struct ap_arena *a, unsigned long long b)
 	return ap_arena_printf(a, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
-/* What the panel manages, in one round trip (a hot statement per worker). */
-static const char counts_sql[] =
-    "SELECT (SELECT COUNT(*) FROM sites), (SELECT COUNT(*) FROM managed_databases), "
-    "(SELECT COUNT(*) FROM cron_jobs), (SELECT COUNT(*) FROM certificates)";
-
-static int
-add_counts(struct ap_ctx *ctx)
-{
-	static const char *const keys[] = { "sites", "databases", "cron_jobs", "certificates" };
-	struct ap_db *db = ap_ctx_db(ctx);
-	struct json_object *o;
-	enum ap_db_rc rc;
-
-	if (db == NULL)
-		return ap_ctx_db_down(ctx);
-	if (ctx->app->st_counts == NULL &&
-	    (rc = ap_db_prepare(db, counts_sql, &ctx->app->st_counts)) != AP_DB_OK)
-		return ap_ctx_db_error(ctx, rc);
-	rc = ap_db_step(ctx->app->st_counts);
-	if (rc != AP_DB_ROW) {
-		ap_db_reset(ctx->app->st_counts);
-		return ap_ctx_db_error(ctx, rc == AP_DB_DONE ? AP_DB_EOTHER : rc);
-	}
-	o = json_object_new_object();
-	for (int i = 0; i < 4; i++)
-		ap_model_add(o, keys[i], json_object_new_int64(ap_db_col_int64(ctx->app->st_counts, i)));
-	ap_db_reset(ctx->app->st_counts);
-	ap_model_add(ctx->model, "managed", o);
-	return 200;
-}
-
 int
 ap_page_home(struct ap_ctx *ctx)
 {
@@ -57,12 +26,8 @@ ap_page_home(struct ap_ctx *ctx)
 	struct sysinfo si;
 	unsigned long long total = 0, used = 0;
 	double scale = 1.0 / (1 << SI_LOAD_SHIFT);
-	int status;
 
 	ctx->title = ap_ctx_tr(ctx, "Server overview");
-	status = add_counts(ctx);
-	if (status != 200)
-		return status;
 	host = json_object_new_object();
 	pool = json_object_new_object();
 	ap_model_str(host, "hostname", ctx->app->hostname);

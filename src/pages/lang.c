@@ -1,7 +1,18 @@
 /* lang.c — POST /lang: remember the chosen interface language in a cookie. */
 #include <string.h>
 
+#include "aapanel/log.h"
 #include "aapanel/pages.h"
+#include "aapanel/users.h"
+
+static const char *const lang_choices[] = { "en", "ar", NULL };
+
+enum lang_field { LANG_LANG, LANG__MAX };
+const struct ap_field ap_lang_fields[LANG__MAX + 1] = {
+	[LANG_LANG] = { .name = "lang", .type = AP_FIELD_ENUM, .flags = AP_FIELD_REQUIRED,
+	    .choices = lang_choices },
+	[LANG__MAX] = AP_FIELD_END,
+};
 
 /* Back to the page the form was on when it is ours, else home. */
 static const char *
@@ -25,25 +36,20 @@ back_to(struct ap_ctx *ctx)
 int
 ap_page_lang(struct ap_ctx *ctx)
 {
-	const struct ap_fieldval *f = ap_ctx_field(ctx, "lang");
+	const char *lang = ctx->fields[LANG_LANG].s;
 	const char *base = ap_ctx_base(ctx);
 	const char *to = back_to(ctx);
 
 	ap_ctx_header(ctx, "Set-Cookie",
 	    ap_arena_printf(ctx->arena, "lang=%s; Path=%s/; Max-Age=31536000; HttpOnly; SameSite=Lax%s",
-		f->s, base, ctx->req->https ? "; Secure" : ""));
-	json_object_object_add(ctx->model, "lang", json_object_new_string(f->s));
+		lang, base, ctx->req->https ? "; Secure" : ""));
+	json_object_object_add(ctx->model, "lang", json_object_new_string(lang));
 	/* A signed-in user's choice follows them to other browsers. */
 	if (ctx->user != NULL) {
 		struct ap_db *db = ap_ctx_db(ctx);
-		struct ap_db_stmt *st = NULL;
 
-		if (db != NULL && ap_db_prepare(db, "UPDATE users SET language = ? WHERE id = ?", &st) == AP_DB_OK) {
-			ap_db_bind_text(st, 1, f->s, -1);
-			ap_db_bind_int64(st, 2, ctx->user->id);
-			ap_db_step(st);
-			ap_db_finalize(st);
-		}
+		if (db != NULL && ap_user_set_language(db, ctx->user->id, lang) != AP_DB_OK)
+			AP_WARN("language of %s not stored: %s", ctx->user->username, ap_db_errmsg(db));
 	}
 	if (ctx->req->wants_json)
 		return 200;

@@ -10,14 +10,26 @@
 
 #include "aapanel/pages.h"
 
+enum sl_field { SL_MS, SL__MAX };
+const struct ap_field ap_test_sleep_fields[SL__MAX + 1] = {
+	[SL_MS] = { .name = "ms", .type = AP_FIELD_INT, .flags = AP_FIELD_REQUIRED, .min = 0, .max = 600000 },
+	[SL__MAX] = AP_FIELD_END,
+};
+
+enum tb_field { TB_ROWS, TB__MAX };
+const struct ap_field ap_test_table_fields[TB__MAX + 1] = {
+	[TB_ROWS] = { .name = "rows", .type = AP_FIELD_INT, .min = 0, .max = 1000 },
+	[TB__MAX] = AP_FIELD_END,
+};
+
 int
 ap_page_test_sleep(struct ap_ctx *ctx)
 {
-	const struct ap_fieldval *ms = ap_ctx_field(ctx, "ms");
+	const struct ap_fieldval *ms = &ctx->fields[SL_MS];
 	struct timespec ts;
 
 	if (ctx->app->cfg->profile != AP_PROFILE_TEST)
-		return 404;
+		return ap_ctx_fail(ctx, AP_PB_NOT_FOUND, NULL, "no such page");
 	ts.tv_sec = ms->i / 1000;
 	ts.tv_nsec = (ms->i % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) != 0)
@@ -50,12 +62,12 @@ fake_rows_init(void)
 int
 ap_page_test_table(struct ap_ctx *ctx)
 {
-	const struct ap_fieldval *n = ap_ctx_field(ctx, "rows");
+	const struct ap_fieldval *n = &ctx->fields[TB_ROWS];
 	long long nrows = n->present ? n->i : 25;
 	struct json_object *rows;
 
 	if (ctx->app->cfg->profile != AP_PROFILE_TEST)
-		return 404;
+		return ap_ctx_fail(ctx, AP_PB_NOT_FOUND, NULL, "no such page");
 	if (fake_rows[0].name[0] == '\0')
 		fake_rows_init();
 	rows = json_object_new_array_ext((int)nrows);

@@ -139,9 +139,7 @@ ap_app_fini(struct ap_app *app)
 	free(app->proxies.nets);
 	memset(&app->allow, 0, sizeof(app->allow));
 	memset(&app->proxies, 0, sizeof(app->proxies));
-	ap_db_finalize(app->st_counts);
 	ap_db_close(app->db);
-	app->st_counts = NULL;
 	app->db = NULL;
 	json_object_put(app->layout_app);
 	for (size_t i = 0; i < AP_NELEM(app->layout_langs); i++)
@@ -257,27 +255,31 @@ add_layout_fields(struct ap_ctx *ctx, struct json_object *m)
 		ap_model_add(m, "csrf", json_object_new_string(ctx->csrf));
 }
 
-/* Replace the model by an error model for status (field/reason from ctx->err). */
+/* The error model for status, from ctx->problem (field, reason, code). */
 static struct json_object *
 error_model(struct ap_ctx *ctx, int status)
 {
 	const struct status_text *t = status_lookup(status);
+	const struct ap_problem *pb = &ctx->problem;
 	struct json_object *m = json_object_new_object();
 	struct json_object *e = json_object_new_object();
 	const char *title = ap_ctx_tr(ctx, t ? t->reason : ap_http_reason(status));
 	const char *msg = ap_ctx_tr(ctx, t && t->message ? t->message : "The request was not valid.");
+	enum ap_pb_code code = pb->code != AP_PB_NONE ? pb->code : ap_pb_for_status(status);
 
-	if (status == 503 && strcmp(ctx->err.reason, "database unavailable") == 0)
+	if (code == AP_PB_UNAVAILABLE && pb->msgid != NULL && strcmp(pb->msgid, "database unavailable") == 0)
 		msg = ap_ctx_tr(ctx, "The database is unavailable. The panel reconnects by itself; "
 				     "try again in a moment.");
 
 	ap_model_add(e, "status", json_object_new_int(status));
+	ap_model_add(e, "code", json_object_new_string(ap_pb_name(code)));
 	ap_model_add(e, "title", json_object_new_string(title));
 	ap_model_add(e, "message", json_object_new_string(msg));
-	if (ctx->err.field[0])
-		ap_model_add(e, "field", json_object_new_string(ctx->err.field));
-	if (ctx->err.reason[0])
-		ap_model_add(e, "reason", json_object_new_string(ctx->err.reason));
+	if (pb->field[0])
+		ap_model_add(e, "field", json_object_new_string(pb->field));
+	if (pb->reason[0])
+		ap_model_add(e, "reason", json_object_new_string(
+		    ctx->req->wants_json ? pb->reason : ap_ctx_reason(ctx, pb)));
 	ap_model_add(m, "error", e);
 	ap_model_add(m, "title", json_object_new_string(title));
 	return m;
@@ -384,7 +386,7 @@ render(struct ap_ctx *ctx, const struct out *o, int status, bool is_error)
 		resp_buf_done(body);
 		if (!is_error) {
 			json_object_put(ctx->model);
-			memset(&ctx->err, 0, sizeof(ctx->err));
+			ap_problem_set(&ctx->problem, AP_PB_INTERNAL, NULL, "template failed");
 			ctx->model = error_model(ctx, 500);
 			render(ctx, o, 500, true);
 		} else {
@@ -398,6 +400,18 @@ render(struct ap_ctx *ctx, const struct out *o, int status, bool is_error)
 }
 
 static void
+log_problem(struct ap_ctx *ctx, int status)
+{
+	const struct ap_problem *pb = &ctx->problem;
+
+	if (status >= 500 || pb->field[0])
+		AP_INFO("%s %s -> %d %s%s%s%s%s", ctx->req->method_name ? ctx->req->method_name : "-",
+		    ctx->req->path ? ctx->req->path : "-", status, ap_pb_name(pb->code),
+		    pb->field[0] ? " field=" : "", pb->field, pb->reason[0] ? " reason=" : "", pb->reason);
+}
+
+/* The error page (HTML) or the JSON error document for status. */
+static void
 answer_error(struct ap_ctx *ctx, const struct out *o, int status)
 {
 	json_object_put(ctx->model);
@@ -405,14 +419,65 @@ answer_error(struct ap_ctx *ctx, const struct out *o, int status)
 	ctx->location = NULL;
 	if (status == 503)
 		ap_ctx_header(ctx, "Retry-After", "5");
-	if (status >= 500 || ctx->err.field[0])
-		AP_INFO("%s %s -> %d%s%s%s%s", ctx->req->method_name ? ctx->req->method_name : "-",
-		    ctx->req->path ? ctx->req->path : "-", status,
-		    ctx->err.field[0] ? " field=" : "", ctx->err.field,
-		    ctx->err.reason[0] ? " reason=" : "", ctx->err.reason);
+	log_problem(ctx, status);
 	render(ctx, o, status, true);
 }
 
+/*
+ * A browser's request with a problem on a route that has a form page: that
+ * page again, built by its handler (which may show what was typed,
+ * ap_ctx_kept), with the reason next to the field (errors.FIELD) and a
+ * summary (error). Returns false when the page cannot be built (the caller
+ * answers with the error page instead).
+ */
+static bool
+answer_form_again(struct ap_ctx *ctx, const struct out *o, int status)
+{
+	struct ap_problem pb;
+	struct json_object *errs;
+	const char *reason;
+	int st;
+
+	if (ctx->req->wants_json || ctx->route == NULL || ctx->route->form == NULL ||
+	    status == 503 || status >= 500 || ctx->route->tpl == NULL)
+		return false;
+	ap_problem_copy(&pb, &ctx->problem);
+	json_object_put(ctx->model);
+	ctx->model = json_object_new_object();
+	ctx->form_again = true;
+	ap_problem_clear(&ctx->problem);
+	st = ctx->route->form(ctx);
+	if (st != 200) {
+		/* The page itself failed (its database read): that problem wins. */
+		if (!ap_problem_is_set(&ctx->problem))
+			ap_problem_copy(&ctx->problem, &pb);
+		answer_error(ctx, o, st >= 400 ? st : 500);
+		return true;
+	}
+	ap_problem_copy(&ctx->problem, &pb);
+	reason = ap_ctx_reason(ctx, &pb);
+	if (pb.field[0] && strcmp(pb.field, "csrf") != 0) {
+		if (!json_object_object_get_ex(ctx->model, "errors", &errs)) {
+			errs = json_object_new_object();
+			json_object_object_add(ctx->model, "errors", errs);
+		}
+		json_object_object_add(errs, pb.field, json_object_new_string(reason));
+		json_object_object_add(ctx->model, "error",
+		    json_object_new_string(ap_ctx_tr(ctx, "Please correct the marked field.")));
+	} else {
+		json_object_object_add(ctx->model, "error", json_object_new_string(reason));
+	}
+	log_problem(ctx, status);
+	render(ctx, o, status, false);
+	return true;
+}
+
+static void
+answer_problem(struct ap_ctx *ctx, const struct out *o, int status)
+{
+	if (!answer_form_again(ctx, o, status))
+		answer_error(ctx, o, status);
+}
 /* Strip the security-entrance prefix; NULL when the path is outside it. */
 static const char *
 strip_base(const struct ap_config *cfg, const char *path)
@@ -427,6 +492,156 @@ strip_base(const struct ap_config *cfg, const char *path)
 	if (path[n] == '\0')
 		return "/";
 	return path[n] == '/' ? path + n : NULL;
+}
+
+/* Stage 1: the request id nginx set ($request_id), or a fresh one. */
+static void
+set_request_id(struct ap_ctx *ctx, char *const *envp)
+{
+	const char *rid = NULL;
+
+	for (char *const *e = envp; e && *e; e++)
+		if (strncmp(*e, "REQUEST_ID=", 11) == 0)
+			rid = *e + 11;
+	if (valid_reqid(rid))
+		snprintf(ctx->request_id, sizeof(ctx->request_id), "%s", rid);
+	else
+		ap_random_hex(ctx->request_id, 16);
+	ap_log_set_reqid(ctx->request_id);
+}
+
+/*
+ * Stage 2: the panel path of the request — the security entrance stripped,
+ * /api/v1/ noted (always JSON, Bearer tokens accepted). NULL: outside the
+ * entrance.
+ */
+static const char *
+panel_path(struct ap_ctx *ctx)
+{
+	struct ap_req *req = ctx->req;
+	const char *path;
+
+	/* /healthz answers at the root whatever the base path (nginx limits it to loopback). */
+	path = strcmp(req->path, "/healthz") == 0 ? req->path : strip_base(ctx->app->cfg, req->path);
+	if (path == NULL)
+		return NULL;
+	if (strncmp(path, "/api/v1/", 8) == 0 || strcmp(path, "/api/v1") == 0) {
+		path = path[7] ? path + 7 : "/";
+		req->wants_json = true;
+		ctx->api = true;
+	}
+	return path;
+}
+
+/* Stage 3: the route; 0 when found, else the status answered (404, 405). */
+static int
+find_route(struct ap_ctx *ctx, const struct out *o, const char *path)
+{
+	unsigned allowed = 0;
+	enum ap_route_result rr;
+
+	rr = ap_route_match(ctx->app->routes, ctx->app->nroutes, ctx->req->method, path, ctx->arena,
+	    &ctx->route, &ctx->params, &allowed);
+	if (rr == AP_ROUTE_FOUND)
+		return 0;
+	if (rr == AP_ROUTE_METHOD_NOT_ALLOWED) {
+		struct ap_buf b = { 0 };
+
+		ap_methods_str(allowed, &b);
+		ap_ctx_header(ctx, "Allow", ap_buf_cstr(&b));
+		ap_buf_free(&b);
+		ap_ctx_fail(ctx, AP_PB_METHOD, "method", "method not allowed here");
+		answer_error(ctx, o, 405);
+		return 405;
+	}
+	ap_ctx_fail(ctx, AP_PB_NOT_FOUND, NULL, "no such page");
+	answer_error(ctx, o, 404);
+	return 404;
+}
+
+/*
+ * Stage 4: the gate — who is asking and may they. 0 to go on, else the
+ * status answered (a bare 404 outside access.allow, a redirect to the
+ * sign-in page for a browser, 401/403/503).
+ */
+static int
+pass_gate(struct ap_ctx *ctx, const struct out *o)
+{
+	struct ap_app *app = ctx->app;
+	struct ap_req *req = ctx->req;
+	int gate = ap_auth_gate(ctx, ctx->api);
+
+	if (ctx->stale_cookie)
+		ap_session_cookie_set(ctx, NULL, true);
+	if (ctx->user && ctx->user->language && app->i18n && ap_i18n_has_lang(app->i18n, ctx->user->language) &&
+	    ap_req_cookie(req, "lang") == NULL) {
+		ctx->lang = ctx->user->language;
+		ctx->rtl = ap_i18n_is_rtl(ctx->lang);
+	}
+	if (gate == 0)
+		return 0;
+	if (gate == AP_GATE_HIDDEN) {
+		emit_bare_404(ctx, o);
+		return 404;
+	}
+	if (gate == 401 && !req->wants_json && req->method == AP_METHOD_GET) {
+		/* A browser without a session: to the login page, then back here. */
+		struct ap_buf next = { 0 };
+
+		ap_url_encode(&next, req->uri ? req->uri : "/");
+		ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s/login%s%s%s", link_base(app->cfg),
+		    ctx->mfa_pending ? "/2fa" : "", ctx->mfa_pending ? "" : "?next=",
+		    ctx->mfa_pending ? "" : ap_buf_cstr(&next)));
+		ap_buf_free(&next);
+		render(ctx, o, 303, false);
+		return 303;
+	}
+	if (gate == 401 && ctx->api)
+		ap_ctx_header(ctx, "WWW-Authenticate", "Bearer realm=\"aapanel\"");
+	answer_error(ctx, o, gate);
+	return gate;
+}
+
+/* Stage 5: the declared fields (path parameters included); 0 or the status answered. */
+static int
+check_fields(struct ap_ctx *ctx, const struct out *o)
+{
+	int status;
+
+	if (ap_fields_validate(ctx->route->fields, ctx->req, &ctx->params,
+	    (size_t)ctx->app->cfg->max_field_len, &ctx->fields, &ctx->problem) == AP_OK)
+		return 0;
+	status = ctx->problem.status ? ctx->problem.status : 400;
+	/* A path parameter that fails is a page that does not exist. */
+	if (status == 404)
+		answer_error(ctx, o, 404);
+	else
+		answer_problem(ctx, o, status);
+	return status;
+}
+
+/* Stage 6: the database, for routes that need it; 0 or the status answered (503). */
+static int
+open_db(struct ap_ctx *ctx, const struct out *o)
+{
+	if (!(ctx->route->flags & AP_ROUTE_DB))
+		return 0;
+	if ((ctx->db = ap_ctx_db(ctx)) != NULL)
+		return 0;
+	answer_error(ctx, o, ap_ctx_db_down(ctx));
+	return 503;
+}
+
+/* Stage 7: the handler, and its answer rendered. */
+static void
+run_handler(struct ap_ctx *ctx, const struct out *o)
+{
+	int status = ctx->route->handler(ctx);
+
+	if (status >= 400 && !ctx->model_is_body)
+		answer_problem(ctx, o, status);
+	else
+		render(ctx, o, status, false);
 }
 
 void
@@ -444,10 +659,7 @@ ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
 	struct ap_req req;
 	struct ap_ctx ctx;
 	struct out o = { wr, wrctx };
-	const char *path, *rid = NULL;
-	unsigned allowed = 0;
-	enum ap_route_result rr;
-	int status, gate;
+	const char *path;
 
 	memset(&req, 0, sizeof(req));
 	memset(&ctx, 0, sizeof(ctx));
@@ -455,92 +667,23 @@ ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
 	ctx.req = &req;
 	ctx.arena = arena;
 	ctx.model = json_object_new_object();
-	for (char *const *e = envp; e && *e; e++)
-		if (strncmp(*e, "REQUEST_ID=", 11) == 0)
-			rid = *e + 11;
-	if (valid_reqid(rid))
-		snprintf(ctx.request_id, sizeof(ctx.request_id), "%s", rid);
-	else
-		ap_random_hex(ctx.request_id, 16);
-	ap_log_set_reqid(ctx.request_id);
-
-	if (ap_req_parse(&req, arena, envp, rd, rdctx, &lim, &ctx.err) != AP_OK) {
+	set_request_id(&ctx, envp);
+	if (ap_req_parse(&req, arena, envp, rd, rdctx, &lim, &ctx.problem) != AP_OK) {
 		if (req.path == NULL)
 			req.path = "/";
 		pick_language(&ctx);
-		answer_error(&ctx, &o, ctx.err.status ? ctx.err.status : 400);
+		answer_error(&ctx, &o, ctx.problem.status ? ctx.problem.status : 400);
 		goto out;
 	}
-
-	/* /healthz answers at the root whatever the base path (nginx limits it to loopback). */
-	path = strcmp(req.path, "/healthz") == 0 ? req.path : strip_base(cfg, req.path);
-	if (path == NULL) {
+	if ((path = panel_path(&ctx)) == NULL) {
 		/* Outside the security entrance: a bare 404 that reveals nothing. */
 		emit_bare_404(&ctx, &o);
 		goto out;
 	}
-	/* /api/v1/… is the same route table, always JSON, Bearer tokens accepted. */
-	if (strncmp(path, "/api/v1/", 8) == 0 || strcmp(path, "/api/v1") == 0) {
-		path = path[7] ? path + 7 : "/";
-		req.wants_json = true;
-		ctx.api = true;
-	}
 	pick_language(&ctx);
-	rr = ap_route_match(app->routes, app->nroutes, req.method, path, arena, &ctx.route,
-	    &ctx.params, &allowed);
-	if (rr == AP_ROUTE_NOT_FOUND) {
-		answer_error(&ctx, &o, 404);
-		goto out;
-	}
-	if (rr == AP_ROUTE_METHOD_NOT_ALLOWED) {
-		struct ap_buf b = { 0 };
-
-		ap_methods_str(allowed, &b);
-		ap_ctx_header(&ctx, "Allow", ap_buf_cstr(&b));
-		ap_buf_free(&b);
-		answer_error(&ctx, &o, 405);
-		goto out;
-	}
-	gate = ap_auth_gate(&ctx, ctx.api);
-	if (ctx.stale_cookie)
-		ap_session_cookie_set(&ctx, NULL, true);
-	if (ctx.user && ctx.user->language && app->i18n && ap_i18n_has_lang(app->i18n, ctx.user->language) &&
-	    ap_req_cookie(&req, "lang") == NULL) {
-		ctx.lang = ctx.user->language;
-		ctx.rtl = ap_i18n_is_rtl(ctx.lang);
-	}
-	if (gate == AP_GATE_HIDDEN) {
-		emit_bare_404(&ctx, &o);
-		goto out;
-	}
-	if (gate == 401 && !req.wants_json && req.method == AP_METHOD_GET) {
-		/* A browser without a session: to the login page, then back here. */
-		struct ap_buf next = { 0 };
-
-		ap_url_encode(&next, req.uri ? req.uri : "/");
-		ap_ctx_redirect(&ctx, 303, ap_arena_printf(arena, "%s/login%s%s%s", link_base(cfg),
-		    ctx.mfa_pending ? "/2fa" : "", ctx.mfa_pending ? "" : "?next=",
-		    ctx.mfa_pending ? "" : ap_buf_cstr(&next)));
-		ap_buf_free(&next);
-		render(&ctx, &o, 303, false);
-		goto out;
-	}
-	if (gate != 0) {
-		if (gate == 401 && ctx.api)
-			ap_ctx_header(&ctx, "WWW-Authenticate", "Bearer realm=\"aapanel\"");
-		answer_error(&ctx, &o, gate);
-		goto out;
-	}
-	if (ctx.route->fields != NULL &&
-	    ap_fields_validate(ctx.route->fields, &req, lim.max_field_len, &ctx.fields, &ctx.err) != AP_OK) {
-		answer_error(&ctx, &o, ctx.err.status ? ctx.err.status : 400);
-		goto out;
-	}
-	status = ctx.route->handler(&ctx);
-	if (status >= 400 && !ctx.model_is_body)
-		answer_error(&ctx, &o, status);
-	else
-		render(&ctx, &o, status, false);
+	if (find_route(&ctx, &o, path) == 0 && pass_gate(&ctx, &o) == 0 && check_fields(&ctx, &o) == 0 &&
+	    open_db(&ctx, &o) == 0)
+		run_handler(&ctx, &o);
 out:
 	json_object_put(ctx.model);
 	ap_buf_free(&ctx.headers);

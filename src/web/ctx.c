@@ -4,6 +4,7 @@
  * database connection, and the audit record of a change. Below the gate
  * and the response layer, which both use it; it calls neither.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "aapanel/audit.h"
 #include "aapanel/dbconn.h"
 #include "aapanel/log.h"
+#include "aapanel/users.h"
 
 const char *
 ap_ctx_tr(const struct ap_ctx *ctx, const char *msgid)
@@ -22,13 +24,6 @@ ap_ctx_tr(const struct ap_ctx *ctx, const char *msgid)
 	return ap_i18n_gettext(ctx->app->i18n, ctx->lang, msgid);
 }
 
-const struct ap_fieldval *
-ap_ctx_field(const struct ap_ctx *ctx, const char *name)
-{
-	if (ctx->route == NULL || ctx->route->fields == NULL || ctx->fields == NULL)
-		return NULL;
-	return ap_fieldval_get(ctx->route->fields, ctx->fields, name);
-}
 
 const char *
 ap_ctx_param(const struct ap_ctx *ctx, const char *name)
@@ -70,14 +65,6 @@ ap_ctx_redirect(struct ap_ctx *ctx, int status, const char *location)
 	return status ? status : 303;
 }
 
-const char *
-ap_ctx_tr_reason(struct ap_ctx *ctx, const char *reason)
-{
-	if (strncmp(reason, "must be at least ", 17) == 0 && strstr(reason, " characters") != NULL)
-		return ap_arena_printf(ctx->arena, ap_ctx_tr(ctx, "must be at least %d characters"),
-		    ctx->app->cfg->password_min_length);
-	return ap_ctx_tr(ctx, reason);
-}
 
 const char *
 ap_ctx_base(const struct ap_ctx *ctx)
@@ -111,12 +98,69 @@ ap_model_time(int64_t t)
 }
 
 int
-ap_ctx_bad_field(struct ap_ctx *ctx, const char *field, const char *reason)
+ap_ctx_fail(struct ap_ctx *ctx, enum ap_pb_code code, const char *field, const char *msgid, ...)
 {
-	ctx->err.status = 400;
-	snprintf(ctx->err.field, sizeof(ctx->err.field), "%s", field);
-	snprintf(ctx->err.reason, sizeof(ctx->err.reason), "%s", reason);
-	return 400;
+	va_list ap;
+
+	va_start(ap, msgid);
+	ap_problem_vset(&ctx->problem, code, field, msgid, ap);
+	va_end(ap);
+	return ctx->problem.status;
+}
+
+int
+ap_ctx_problem(struct ap_ctx *ctx, const struct ap_problem *pb)
+{
+	ap_problem_copy(&ctx->problem, pb);
+	if (ctx->problem.status == 0)
+		ctx->problem.status = ap_pb_status(ctx->problem.code);
+	return ctx->problem.status;
+}
+
+const char *
+ap_ctx_reason(struct ap_ctx *ctx, const struct ap_problem *pb)
+{
+	char buf[512];
+
+	if (pb->msgid == NULL)
+		return ap_arena_strdup(ctx->arena, pb->reason);
+	ap_problem_format(pb, ap_ctx_tr(ctx, pb->msgid), buf, sizeof(buf));
+	return ap_arena_strdup(ctx->arena, buf);
+}
+
+const char *
+ap_ctx_kept(const struct ap_ctx *ctx, const char *name)
+{
+	const struct ap_field *f = ctx->route ? ctx->route->fields : NULL;
+	size_t nf = ap_fields_count(f);
+
+	if (!ctx->form_again)
+		return NULL;
+	for (size_t i = 0; i < nf; i++)
+		if (strcmp(f[i].name, name) == 0 && (f[i].flags & AP_FIELD_SECRET))
+			return NULL;
+	if (ctx->req->method == AP_METHOD_GET || ctx->req->method == AP_METHOD_HEAD)
+		return ap_req_query(ctx->req, name);
+	return ap_req_form(ctx->req, name);
+}
+
+void
+ap_model_raw(struct json_object *o, const char *const_key, const char *html)
+{
+	struct json_object *v = json_object_new_string(html ? html : "");
+
+	ap_tpl_mark_raw(v);
+	ap_model_add(o, const_key, v);
+}
+
+const char *
+ap_ctx_json_text(struct ap_ctx *ctx, struct json_object *o)
+{
+	const char *s = ap_arena_strdup(ctx->arena,
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	json_object_put(o);
+	return s;
 }
 
 #define DB_RETRY_MS 1000u
@@ -158,8 +202,7 @@ ap_ctx_db(struct ap_ctx *ctx)
 int
 ap_ctx_db_down(struct ap_ctx *ctx)
 {
-	snprintf(ctx->err.reason, sizeof(ctx->err.reason), "database unavailable");
-	return 503;
+	return ap_ctx_fail(ctx, AP_PB_UNAVAILABLE, NULL, "database unavailable");
 }
 
 int
@@ -171,7 +214,7 @@ ap_ctx_db_error(struct ap_ctx *ctx, enum ap_db_rc rc)
 			mark_down(ctx->app);
 		return ap_ctx_db_down(ctx);
 	}
-	return 500;
+	return ap_ctx_fail(ctx, AP_PB_INTERNAL, NULL, "database error");
 }
 
 enum ap_db_rc
@@ -199,4 +242,28 @@ ap_ctx_audit(struct ap_ctx *ctx, const char *action, const char *target, const c
 	if (rc != AP_DB_OK)
 		AP_ERROR("audit %s %s: %s (%s)", action, outcome, ap_db_errmsg(db), ap_db_rc_str(rc));
 	return rc;
+}
+
+int
+ap_ctx_confirm_password(struct ap_ctx *ctx, const char *field, const char *password,
+    const char *wrong_msgid)
+{
+	struct ap_signin res;
+	enum ap_db_rc rc;
+
+	rc = ap_signin_password(ap_ctx_db(ctx), ctx->app->cfg, ctx->user->username, password,
+	    ctx->client_addr, time(NULL), &res);
+	explicit_bzero(&res.user, sizeof(res.user));
+	if (rc != AP_DB_OK)
+		return ap_ctx_db_error(ctx, rc);
+	if (res.wait_s > 0) {
+		ap_ctx_header(ctx, "Retry-After", ap_arena_printf(ctx->arena, "%lld", (long long)res.wait_s));
+		return ap_ctx_fail(ctx, AP_PB_THROTTLED, NULL,
+		    "Too many failed attempts. Try again in %lld seconds.", (long long)res.wait_s);
+	}
+	if (!res.ok) {
+		ap_problem_msg(&ctx->problem, AP_PB_INVALID, field, wrong_msgid);
+		return ctx->problem.status;
+	}
+	return 0;
 }

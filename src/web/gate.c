@@ -48,6 +48,27 @@ ap_session_cookie_set(struct ap_ctx *ctx, const char *value, bool clear)
 	ap_ctx_header(ctx, "Set-Cookie", c);
 }
 
+int
+ap_ctx_rotate_session(struct ap_ctx *ctx)
+{
+	struct ap_session s;
+	char cookie[AP_SESSION_ID_HEX + 1];
+	enum ap_db_rc rc;
+
+	if (ctx->session_id == 0)
+		return 0; /* an API token: no session to rotate */
+	memset(&s, 0, sizeof(s));
+	s.id = ctx->session_id;
+	rc = ap_session_rotate(ap_ctx_db(ctx), ctx->app->cfg, &s, false, cookie);
+	if (rc != AP_DB_OK)
+		return ap_ctx_db_error(ctx, rc);
+	ap_session_cookie_set(ctx, cookie, false);
+	explicit_bzero(cookie, sizeof(cookie));
+	/* The page rendered now carries the new CSRF token in its forms. */
+	ctx->csrf = ap_arena_strdup(ctx->arena, s.csrf);
+	return 0;
+}
+
 /* The rightmost address in X-Forwarded-For that is not a trusted proxy. */
 static const char *
 forwarded_addr(struct ap_ctx *ctx, const struct ap_cidr *proxies, size_t np)
@@ -257,30 +278,22 @@ ap_auth_gate(struct ap_ctx *ctx, bool api)
 		/* A public page still works without the database (login shows its own error). */
 		if (!(rt->flags & AP_ROUTE_PUBLIC))
 			return status;
-		memset(&ctx->err, 0, sizeof(ctx->err));
+		ap_problem_clear(&ctx->problem);
 	}
 	/* A cross-site state change is refused whoever asks, signed in or not. */
-	if (unsafe && ctx->req->origin && *ctx->req->origin && !same_origin(ctx)) {
-		snprintf(ctx->err.reason, sizeof(ctx->err.reason), "cross-site request refused");
-		return 403;
-	}
+	if (unsafe && ctx->req->origin && *ctx->req->origin && !same_origin(ctx))
+		return ap_ctx_fail(ctx, AP_PB_CSRF, NULL, "cross-site request refused");
 	if (!(rt->flags & AP_ROUTE_PUBLIC)) {
-		if (ctx->user == NULL) {
-			snprintf(ctx->err.reason, sizeof(ctx->err.reason),
+		if (ctx->user == NULL)
+			return ap_ctx_fail(ctx, AP_PB_UNAUTHENTICATED, NULL,
 			    ctx->mfa_pending ? "two-factor code required" : "sign in required");
-			return 401;
-		}
 		if (!ap_role_allows(ctx->user->role, rt->perm) ||
-		    (ctx->token_scope && !ap_scope_allows(ctx->token_scope, rt->perm))) {
-			snprintf(ctx->err.reason, sizeof(ctx->err.reason), "permission %s required", rt->perm);
-			return 403;
-		}
+		    (ctx->token_scope && !ap_scope_allows(ctx->token_scope, rt->perm)))
+			return ap_ctx_fail(ctx, AP_PB_DENIED, NULL, "permission %s required", rt->perm);
 		refresh_settings(ctx);
 		if (ctx->app->require_2fa && !ctx->user->totp_enabled && ctx->token_id == 0 &&
-		    strcmp(rt->perm, "account.self") != 0 && strcmp(rt->perm, "overview.read") != 0) {
-			snprintf(ctx->err.reason, sizeof(ctx->err.reason), "two-factor authentication required");
-			return 403;
-		}
+		    strcmp(rt->perm, "account.self") != 0 && strcmp(rt->perm, "overview.read") != 0)
+			return ap_ctx_fail(ctx, AP_PB_DENIED, NULL, "two-factor authentication required");
 	}
 	/* Cookie-authenticated state changes: the session's CSRF token and our Origin.
 	 * The sign-in form has its own token (and replaces whatever session the
@@ -288,16 +301,11 @@ ap_auth_gate(struct ap_ctx *ctx, bool api)
 	if (unsafe && ctx->session_id != 0 && !(rt->flags & AP_ROUTE_LOGIN)) {
 		const char *t = submitted_csrf(ctx);
 
-		if (!same_origin(ctx)) {
-			snprintf(ctx->err.reason, sizeof(ctx->err.reason), "cross-site request refused");
-			return 403;
-		}
-		if (t == NULL || ctx->csrf == NULL || !ap_ct_streq(t, ctx->csrf)) {
-			snprintf(ctx->err.field, sizeof(ctx->err.field), "csrf");
-			snprintf(ctx->err.reason, sizeof(ctx->err.reason),
+		if (!same_origin(ctx))
+			return ap_ctx_fail(ctx, AP_PB_CSRF, NULL, "cross-site request refused");
+		if (t == NULL || ctx->csrf == NULL || !ap_ct_streq(t, ctx->csrf))
+			return ap_ctx_fail(ctx, AP_PB_CSRF, "csrf",
 			    "missing or wrong CSRF token; reload the page and try again");
-			return 403;
-		}
 	}
 	return 0;
 }

@@ -61,14 +61,14 @@ static const struct ap_field fz_fields[] = {
 	{ .name = "e", .type = AP_FIELD_NAME },
 	{ .name = "f", .type = AP_FIELD_HOSTNAME },
 	{ .name = "g", .type = AP_FIELD_EMAIL },
-	{ .name = NULL },
+	AP_FIELD_END,
 };
 
 static const struct ap_route fz_routes[] = {
-	{ AP_M_GET, "/", fz_handler, NULL, AP_ROUTE_PUBLIC, NULL, NULL },
-	{ AP_M_GET | AP_M_POST, "/sites/{id}", fz_handler, "sites.read", 0, NULL, fz_fields },
-	{ AP_M_GET, "/sites/new", fz_handler, "sites.write", 0, NULL, NULL },
-	{ AP_M_DELETE, "/api/{a}/{b}", fz_handler, "x", 0, NULL, NULL },
+	{ AP_M_GET, "/", fz_handler, NULL, AP_ROUTE_PUBLIC, NULL, NULL, NULL },
+	{ AP_M_GET | AP_M_POST, "/sites/{id}", fz_handler, "sites.read", 0, NULL, fz_fields, NULL },
+	{ AP_M_GET, "/sites/new", fz_handler, "sites.write", 0, NULL, NULL, NULL },
+	{ AP_M_DELETE, "/api/{a}/{b}", fz_handler, "x", 0, NULL, NULL, NULL },
 };
 
 static void
@@ -76,7 +76,7 @@ fz_exercise(struct ap_req *r, struct ap_arena *a)
 {
 	struct ap_buf b = { 0 };
 	struct ap_fieldval *vals = NULL;
-	struct ap_req_error err;
+	struct ap_problem err;
 	struct ap_route_params params;
 	const struct ap_route *rt = NULL;
 	unsigned allowed = 0;
@@ -87,8 +87,8 @@ fz_exercise(struct ap_req *r, struct ap_arena *a)
 	(void)ap_req_form(r, "a");
 	(void)ap_req_query(r, "a");
 	(void)ap_req_cookie(r, "a");
-	if (ap_fields_validate(fz_fields, r, 256, &vals, &err) == AP_OK)
-		(void)ap_fieldval_get(fz_fields, vals, "b");
+	if (ap_fields_validate(fz_fields, r, NULL, 256, &vals, &err) == AP_OK)
+		(void)vals[1].i;
 	(void)ap_route_match(fz_routes, AP_NELEM(fz_routes), r->method, r->path,
 	    a, &rt, &params, &allowed);
 }
@@ -106,7 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz_body body = { NULL, 0, 0 };
 	struct ap_arena *a;
 	struct ap_req r;
-	struct ap_req_error err;
+	struct ap_problem err;
 	char *env[10];
 	size_t ne = 0;
 	const char *text;

@@ -63,6 +63,17 @@ if ! run && grep -q 'loop' "$T/out" && grep -q 'zz_a.c' "$T/out" && grep -q 'zz_
 else not_ok "loop not caught: $(cat "$T/out")"; fi
 
 mkcopy
+cat > "$T/tree/src/pages/zz_sql.c" <<'C'
+#include "aapanel/db.h"
+int ap_zz_sql(struct ap_db *db);
+int ap_zz_sql(struct ap_db *db) { return ap_db_exec(db, "DELETE FROM users"); }
+C
+cc $CFLAGS -c -o "$T/tree/obj/src/pages/zz_sql.o" "$T/tree/src/pages/zz_sql.c"
+if ! run && grep -q 'src/pages/zz_sql.c runs SQL itself (ap_db_exec)' "$T/out"; then
+	ok "a page that runs SQL itself is refused"
+else not_ok "SQL in a page not caught: $(cat "$T/out")"; fi
+
+mkcopy
 printf 'int f(void);\nint f(void) { return 0; }\n' > "$T/tree/src/core/zz_stale.c"
 if ! run && grep -q 'zz_stale.o is missing' "$T/out"; then
 	ok "a source without its object fails (the check never passes on a stale build)"

@@ -134,12 +134,12 @@ setup_with(const char *extra)
 		for (int i = 0; i < 3; i++) {
 			struct ap_session sess;
 			char c[AP_SESSION_ID_HEX + 1], name[32];
-			const char *why = NULL;
+			struct ap_problem pb = { 0 };
 			int64_t id = 0;
 
 			snprintf(name, sizeof(name), "%s1", roles[i]);
-			ck_assert_msg(ap_user_create(db, cfg, name, roles[i], "a long enough passphrase", &id, &why) == AP_DB_OK,
-			    "%s", why ? why : ap_db_errmsg(db));
+			ck_assert_msg(ap_user_create(db, cfg, name, roles[i], "a long enough passphrase", &id, &pb) == AP_DB_OK,
+			    "%s %s", pb.reason, ap_db_errmsg(db));
 			ck_assert_int_eq(ap_session_create(db, cfg, id, false, "127.0.0.1", "check", c, &sess), AP_DB_OK);
 			snprintf(cookies[i], 80, "aapanel=%s", c);
 			snprintf(csrfs[i], 80, "%s", sess.csrf);
@@ -747,7 +747,7 @@ START_TEST(test_api_prefix_and_bearer)
 {
 	struct ap_db *db = NULL;
 	char token[80], auth[120];
-	const char *why = NULL;
+	struct ap_problem pb = { 0 };
 	struct ap_user_row row;
 	int64_t id = 0;
 	const char *h[3] = { auth, NULL, NULL };
@@ -756,7 +756,7 @@ START_TEST(test_api_prefix_and_bearer)
 	auto_cookie = NULL;
 	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
 	ck_assert_int_eq(ap_user_find(db, "viewer1", &row, NULL), AP_DB_OK);
-	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "t", "read", "", 0, token, &id, &why), AP_DB_OK);
+	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "t", "read", "", 0, token, &id, &pb), AP_DB_OK);
 	ap_db_close(db);
 	snprintf(auth, sizeof(auth), "HTTP_AUTHORIZATION=Bearer %s", token);
 	r = serve("GET", "/api/v1/", NULL, h);

@@ -243,8 +243,16 @@ static const struct {
 
 START_TEST(test_policy_table)
 {
-	const char *r = ap_pw_check_policy(policy_rows[_i].pw, policy_rows[_i].user,
-	    policy_rows[_i].min);
+	struct ap_problem pb = { 0 };
+	bool ok = ap_pw_check_policy(policy_rows[_i].pw, policy_rows[_i].user, policy_rows[_i].min,
+	    "password", &pb);
+	const char *r = ok ? NULL : pb.reason;
+
+	/* The problem names the field, and its msgid translates with the minimum as argument. */
+	if (!ok) {
+		ck_assert_str_eq(pb.field, "password");
+		ck_assert_int_eq(pb.code, AP_PB_INVALID);
+	}
 
 	if (policy_rows[_i].reason == NULL)
 		ck_assert_msg(r == NULL, "row %d refused: %s", _i, r);
@@ -263,9 +271,14 @@ START_TEST(test_policy_byte_limit)
 	for (i = 0; i < AP_PW_MAX_BYTES + 1; i++)
 		pw[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[i % 36];
 	pw[AP_PW_MAX_BYTES + 1] = '\0';
-	ck_assert_str_eq(ap_pw_check_policy(pw, "admin", 12), "must be at most 1024 bytes");
+	{
+		struct ap_problem pb = { 0 };
+
+		ck_assert(!ap_pw_check_policy(pw, "admin", 12, "password", &pb));
+		ck_assert_str_eq(pb.reason, "must be at most 1024 bytes");
+	}
 	pw[AP_PW_MAX_BYTES] = '\0';
-	ck_assert_ptr_null(ap_pw_check_policy(pw, "admin", 12));
+	ck_assert(ap_pw_check_policy(pw, "admin", 12, "password", NULL));
 	free(pw);
 }
 END_TEST

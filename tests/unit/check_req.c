@@ -12,7 +12,7 @@
 
 static struct ap_arena *A;
 static struct ap_req R;
-static struct ap_req_error E;
+static struct ap_problem E;
 static struct ap_req_limits L;
 
 static const struct ap_req_limits default_limits = {

@@ -1,0 +1,74 @@
+/*
+ * signin.c — checking what a person types to sign in (users.h): the
+ * password, then the second factor. Both are throttled and recorded the
+ * same way wherever they are asked for (the sign-in form, re-entering a
+ * password to change it or to turn two-factor off), so a stolen session
+ * cannot guess faster than a stranger.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aapanel/auth.h"
+#include "aapanel/password.h"
+#include "aapanel/users.h"
+
+enum ap_db_rc
+ap_signin_password(struct ap_db *db, const struct ap_config *cfg, const char *username,
+    const char *password, const char *addr, time_t now, struct ap_signin *res)
+{
+	struct ap_pw_params prm;
+	char *hash = NULL;
+	bool rehash = false;
+	enum ap_db_rc rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = ap_login_throttle(db, cfg, username, addr, now, &res->wait_s);
+	if (rc != AP_DB_OK || res->wait_s > 0)
+		return rc;
+	ap_user_pw_params(cfg, &prm);
+	rc = ap_user_find(db, username, &res->user, &hash);
+	if (rc == AP_DB_OK && !res->user.disabled)
+		res->ok = ap_pw_verify(password, hash, &prm, &rehash);
+	else if (rc == AP_DB_OK || rc == AP_DB_ENOTFOUND)
+		ap_pw_verify_dummy(password, &prm); /* same time for unknown and disabled users */
+	free(hash);
+	if (rc != AP_DB_OK && rc != AP_DB_ENOTFOUND)
+		return rc;
+	ap_login_record(db, username, addr, now, res->ok);
+	if (!res->ok) {
+		memset(&res->user, 0, sizeof(res->user));
+		return AP_DB_OK;
+	}
+	if (rehash) {
+		char *nh = NULL;
+
+		/* The cost was raised since this hash was made: store one at today's cost. */
+		if (ap_pw_hash(password, &prm, &nh) == AP_OK)
+			ap_user_store_hash(db, res->user.id, nh);
+		free(nh);
+	}
+	return AP_DB_OK;
+}
+
+enum ap_db_rc
+ap_signin_code(struct ap_db *db, const struct ap_config *cfg, int64_t user_id, const char *username,
+    const char *code, const char *addr, time_t now, struct ap_signin *res)
+{
+	enum ap_db_rc rc;
+
+	memset(res, 0, sizeof(*res));
+	/* Codes are throttled like passwords: six digits are guessable otherwise. */
+	rc = ap_login_throttle(db, cfg, username, addr, now, &res->wait_s);
+	if (rc != AP_DB_OK || res->wait_s > 0)
+		return rc;
+	if (strlen(code) == 6) {
+		rc = ap_user_check_totp(db, user_id, code, &res->ok);
+	} else {
+		rc = ap_user_use_recovery_code(db, cfg, user_id, code, &res->ok);
+		res->recovery = res->ok;
+	}
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_login_record(db, username, addr, now, res->ok);
+	return AP_DB_OK;
+}

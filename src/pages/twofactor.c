@@ -1,0 +1,197 @@
+/*
+ * twofactor.c — the signed-in user's two-factor authentication
+ * (/account/2fa): enrolment with a QR code, turning it on with a first
+ * code (ten recovery codes shown once), turning it off with the password
+ * and a code. The secret and the codes never reach the log or the audit
+ * trail.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aapanel/gate.h"
+#include "aapanel/log.h"
+#include "aapanel/pages.h"
+#include "aapanel/totp.h"
+#include "aapanel/users.h"
+
+enum en_field { EN_CODE, EN__MAX };
+const struct ap_field ap_2fa_enable_fields[EN__MAX + 1] = {
+	[EN_CODE] = { .name = "code", .type = AP_FIELD_TEXT,
+	    .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE | AP_FIELD_SECRET, .min = 6, .max = 20 },
+	[EN__MAX] = AP_FIELD_END,
+};
+
+enum dis_field { DIS_PASSWORD, DIS_CODE, DIS__MAX };
+const struct ap_field ap_2fa_disable_fields[DIS__MAX + 1] = {
+	[DIS_PASSWORD] = { .name = "password", .type = AP_FIELD_TEXT,
+	    .flags = AP_FIELD_REQUIRED | AP_FIELD_SECRET, .min = 1, .max = 1024 },
+	[DIS_CODE] = { .name = "code", .type = AP_FIELD_TEXT,
+	    .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE | AP_FIELD_SECRET, .min = 6, .max = 20 },
+	[DIS__MAX] = AP_FIELD_END,
+};
+
+/* The secret grouped by four for typing it into an app by hand (arena). */
+static const char *
+grouped(struct ap_arena *a, const char *s)
+{
+	struct ap_buf b = { 0 };
+	const char *out;
+
+	for (size_t i = 0; s[i]; i++) {
+		if (i && i % 4 == 0)
+			ap_buf_putc(&b, ' ');
+		ap_buf_putc(&b, s[i]);
+	}
+	out = ap_arena_strdup(a, ap_buf_cstr(&b));
+	if (b.data)
+		explicit_bzero(b.data, b.cap);
+	ap_buf_free(&b);
+	return out;
+}
+
+/* The enrolment part of the page: the secret, its QR code and otpauth URI. */
+static int
+add_enrolment(struct ap_ctx *ctx, const char *secret)
+{
+	char *uri = ap_totp_uri(ctx->app->cfg->panel_name, ctx->user->username, secret);
+	char *svg = uri ? ap_qr_svg(uri) : NULL;
+	int status = 200;
+
+	if (svg == NULL) {
+		AP_ERROR("two-factor: QR code failed");
+		status = ap_ctx_fail(ctx, AP_PB_INTERNAL, NULL, "QR code failed");
+		goto out;
+	}
+	/* Our own SVG, built from our own URI, never from input. */
+	ap_model_raw(ctx->model, "qr_svg", svg);
+	ap_model_str(ctx->model, "secret", secret);
+	ap_model_str(ctx->model, "secret_grouped", grouped(ctx->arena, secret));
+	ap_model_str(ctx->model, "otpauth_uri", uri);
+out:
+	if (uri)
+		explicit_bzero(uri, strlen(uri));
+	free(uri);
+	free(svg);
+	return status;
+}
+
+/*
+ * Fill the two-factor page. Enrolled: the disable form and how many
+ * recovery codes are left. Not enrolled: the pending secret (a new one
+ * when none is pending, or when fresh: right after turning it off), its QR
+ * code and the code form. A reload keeps the secret a phone may already
+ * have scanned.
+ */
+static int
+twofa_model(struct ap_ctx *ctx, bool fresh)
+{
+	struct ap_totp_state ts;
+	int status = 200;
+	enum ap_db_rc rc;
+
+	ctx->title = ap_ctx_tr(ctx, "Two-factor authentication");
+	if ((rc = ap_user_totp_state(ctx->db, ctx->user->id, &ts)) != AP_DB_OK)
+		return ap_ctx_db_error(ctx, rc == AP_DB_ENOTFOUND ? AP_DB_EOTHER : rc);
+	ap_model_add(ctx->model, "totp_enabled", json_object_new_boolean(ts.enabled));
+	ap_model_add(ctx->model, "require_2fa", json_object_new_boolean(ctx->app->require_2fa));
+	if (ts.enabled) {
+		ap_model_add(ctx->model, "recovery_left", json_object_new_int64(ts.recovery_left));
+		goto out;
+	}
+	if ((ts.pending[0] == '\0' || fresh) &&
+	    (rc = ap_user_totp_pending_new(ctx->db, ctx->user->id, ts.pending)) != AP_DB_OK) {
+		status = ap_ctx_db_error(ctx, rc);
+		goto out;
+	}
+	status = add_enrolment(ctx, ts.pending);
+out:
+	explicit_bzero(&ts, sizeof(ts));
+	return status;
+}
+
+int
+ap_page_account_2fa(struct ap_ctx *ctx)
+{
+	return twofa_model(ctx, false);
+}
+
+int
+ap_page_account_2fa_enable(struct ap_ctx *ctx)
+{
+	char codes[AP_RECOVERY_CODES][AP_RECOVERY_LEN + 1];
+	struct json_object *arr;
+	struct ap_problem pb;
+	int status;
+	enum ap_db_rc rc;
+
+	rc = ap_user_totp_enable(ctx->db, ctx->app->cfg, ctx->user->id, ctx->fields[EN_CODE].s, time(NULL),
+	    codes, &pb);
+	if (rc == AP_DB_EINVAL) {
+		if (pb.code == AP_PB_INVALID)
+			ap_ctx_audit(ctx, "account.2fa.enable", ctx->user->username, "failed", NULL, NULL);
+		return ap_ctx_problem(ctx, &pb);
+	}
+	if (rc != AP_DB_OK)
+		return ap_ctx_db_error(ctx, rc);
+	if ((status = ap_ctx_rotate_session(ctx)) != 0)
+		goto out;
+	ctx->user->totp_enabled = true;
+	ap_ctx_audit(ctx, "account.2fa.enable", ctx->user->username, "ok", NULL, NULL);
+	if ((status = twofa_model(ctx, false)) != 200)
+		goto out;
+	/* Shown once: only their hashes are kept. */
+	arr = json_object_new_array();
+	for (int i = 0; i < AP_RECOVERY_CODES; i++)
+		json_object_array_add(arr, json_object_new_string(codes[i]));
+	ap_model_add(ctx->model, "recovery_codes", arr);
+	ap_model_add(ctx->model, "show_recovery", json_object_new_boolean(true));
+	json_object_object_add(ctx->model, "message",
+	    json_object_new_string(ap_ctx_tr(ctx, "Two-factor authentication is on.")));
+out:
+	explicit_bzero(codes, sizeof(codes));
+	return status;
+}
+
+int
+ap_page_account_2fa_disable(struct ap_ctx *ctx)
+{
+	struct ap_signin res;
+	int status;
+	enum ap_db_rc rc;
+
+	if (!ctx->user->totp_enabled)
+		return ap_ctx_fail(ctx, AP_PB_CONFLICT, "code", "two-factor authentication is already off");
+	/* The password first: a wrong one must not use up a recovery code. */
+	status = ap_ctx_confirm_password(ctx, "password", ctx->fields[DIS_PASSWORD].s, "is not your password");
+	if (status != 0) {
+		if (ctx->problem.code == AP_PB_INVALID)
+			ap_ctx_audit(ctx, "account.2fa.disable", ctx->user->username, "failed", NULL,
+			    "{\"reason\":\"wrong password\"}");
+		return status;
+	}
+	rc = ap_signin_code(ctx->db, ctx->app->cfg, ctx->user->id, ctx->user->username,
+	    ctx->fields[DIS_CODE].s, ctx->client_addr, time(NULL), &res);
+	if (rc != AP_DB_OK)
+		return ap_ctx_db_error(ctx, rc);
+	if (res.wait_s > 0) {
+		ap_ctx_header(ctx, "Retry-After", ap_arena_printf(ctx->arena, "%lld", (long long)res.wait_s));
+		return ap_ctx_fail(ctx, AP_PB_THROTTLED, NULL,
+		    "Too many failed attempts. Try again in %lld seconds.", (long long)res.wait_s);
+	}
+	if (!res.ok) {
+		ap_ctx_audit(ctx, "account.2fa.disable", ctx->user->username, "failed", NULL,
+		    "{\"reason\":\"wrong code\"}");
+		return ap_ctx_fail(ctx, AP_PB_INVALID, "code", "is not valid");
+	}
+	if ((rc = ap_user_totp_disable(ctx->db, ctx->user->id, time(NULL))) != AP_DB_OK)
+		return ap_ctx_db_error(ctx, rc);
+	ctx->user->totp_enabled = false;
+	ap_ctx_audit(ctx, "account.2fa.disable", ctx->user->username, "ok", NULL,
+	    res.recovery ? "{\"second_factor\":\"recovery_code\"}" : "{\"second_factor\":\"totp\"}");
+	status = twofa_model(ctx, true);
+	if (status == 200)
+		json_object_object_add(ctx->model, "message",
+		    json_object_new_string(ap_ctx_tr(ctx, "Two-factor authentication is off.")));
+	return status;
+}
