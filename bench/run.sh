@@ -58,13 +58,12 @@ nginx_pid=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/static.html" && break; sleep 0.05; done
 
 # The home page needs a signed-in user: one per pool, signed in like a browser.
+. "$src/tests/integration/signin.sh"
 bench_cookie() { # config-file base → "aapanel=…"
-	local jar="$T/jar$RANDOM" tok
+	local jar="$T/jar$RANDOM"
 	printf '%s\n' 'bench passphrase 2026' | "$src/build/aapanel" --profile test --config "$1" --root "$src" \
 		user add bench --role admin --password-stdin >/dev/null 2>&1 || true
-	tok=$(curl -s -c "$jar" "http://127.0.0.1:$port$2/login" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
-	curl -s -o /dev/null -c "$jar" -b "$jar" -H "Origin: http://127.0.0.1:$port" --data-urlencode "csrf=$tok" \
-		--data-urlencode username=bench --data-urlencode 'password=bench passphrase 2026' "http://127.0.0.1:$port$2/login"
+	signin "http://127.0.0.1:$port" "$jar" bench 'bench passphrase 2026' "$2" >/dev/null
 	awk '$6 == "aapanel" {print "aapanel=" $7}' "$jar"
 }
 COOKIE=$(bench_cookie "$T/conf/aapanel.cfg" "")

@@ -4,6 +4,7 @@
 # by it_teardown (registered on EXIT), by PID.
 set -euo pipefail
 SRC=${AAPANEL_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+. "$(dirname "${BASH_SOURCE[0]}")/signin.sh"
 BIN="$SRC/build/aapanel"
 T="" POOL_PID="" NGINX_PID="" PORT=""
 PASS=0 FAIL=0
@@ -104,14 +105,8 @@ it_user() {
 }
 # it_login JAR USER PASSWORD [BASE]: sign in like a browser (login form, double-submit token);
 # prints the HTTP status of the POST. Cookies land in JAR.
-it_login() {
-	local jar=$1 base=${4:-} tok
-	rm -f "$jar"
-	tok=$(curl -s -c "$jar" -b "$jar" "$(url "$base/login")" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
-	curl -s -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" -H "Origin: http://127.0.0.1:$PORT" \
-		--data-urlencode "csrf=$tok" --data-urlencode "username=$2" --data-urlencode "password=$3" "$(url "$base/login")"
-}
+it_login() { signin "http://127.0.0.1:$PORT" "$1" "$2" "$3" "${4:-}"; }
 # csrf_of JAR [BASE]: the session's CSRF token, read from the account page.
-csrf_of() {
-	curl -s -b "$1" "$(url "${2:-}/account")" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1
-}
+csrf_of() { form_token "$1" "$(url "${2:-}/account")"; }
+# login_token JAR [PATH]: the sign-in form's token (PATH /login or /login/2fa), cookies in JAR.
+login_token() { form_token "$1" "$(url "${2:-/login}")"; }

@@ -35,7 +35,7 @@ check "the session works" test "$(code_with "$T/jar" /)" = 200
 check "the database keeps only a keyed hash of the session id" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM sessions WHERE id_hash = '$first'")" = 0
 # fixation: a login made while the browser holds a session gives a new id and kills the old one
 cp "$T/jar" "$T/jar.old"
-tok=$(curl -s -c "$T/jfx" "$(url /login)" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+tok=$(login_token "$T/jfx")
 curl -s -o /dev/null -c "$T/jar" -b "aapanel=$first; aapanel_login=$tok" -H "Origin: http://127.0.0.1:$PORT" \
 	--data-urlencode "csrf=$tok" --data-urlencode username=admin --data-urlencode "password=$PW" "$(url /login)"
 check "a new session id at every login (fixation)" test "$(sid_of "$T/jar")" != "$first"
@@ -43,7 +43,7 @@ check "the session id held before the login no longer works" test "$(code_with "
 curl -s -o "$T/wrongpw" "$(url /login)" >/dev/null
 it_login "$T/j1" admin 'wrong password here' >/dev/null
 curl -s -b "$T/j1" "$(url /login)" > /dev/null
-w1=$(curl -s -c "$T/j1" -b "$T/j1" "$(url /login)" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+w1=$(login_token "$T/j1")
 b1=$(curl -s -b "$T/j1" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$w1" --data-urlencode username=admin --data-urlencode "password=nope nope nope" "$(url /login)" | grep -o 'alert-error[^<]*<*[^<]*' | head -1)
 b2=$(curl -s -b "$T/j1" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$w1" --data-urlencode username=nosuchuser --data-urlencode "password=nope nope nope" "$(url /login)" | grep -o 'alert-error[^<]*<*[^<]*' | head -1)
 check "unknown user and wrong password get the same message" test -n "$b1" -a "$b1" = "$b2"
@@ -53,18 +53,19 @@ check "a login POST without the form's token is refused (login CSRF)" test "$cod
 # --- lockout: threshold 3 in this config, then 1 s, 2 s, 4 s … delays, even for the right password
 for i in 1 2 3 4; do it_login "$T/jl" viewer "bad password $i" >/dev/null; done
 # the right password, right after the failures: refused, and the page says how long to wait
-tok=$(curl -s -c "$T/jw" "$(url /login)" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+tok=$(login_token "$T/jw")
 code=$(curl -s -D "$T/hw" -o "$T/bw" -w '%{http_code}' -b "$T/jw" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$tok" \
 	--data-urlencode username=viewer --data-urlencode "password=$PW" "$(url /login)")
 check "after repeated failures even the right password waits (429)" test "$code" = 429
 check "the refused login says how long to wait, with Retry-After" bash -c "grep -qi '^retry-after: [0-9]' '$T/hw' && grep -q 'Try again in [0-9]* seconds' '$T/bw'"
 check "failures are counted in the database with the client address 127.0.0.1" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM login_attempts WHERE success=0 AND addr='127.0.0.1'")" -ge 3
-sleep 9
+# Wait exactly as long as the panel said (Retry-After), not a guess.
+sleep "$(awk 'tolower($1) == "retry-after:" {print $2 + 0}' "$T/hw" | tr -d '\r')"
 check "after the delay the right password works again" test "$(it_login "$T/jl" viewer "$PW")" = 303
 
 # --- forged X-Forwarded-For is not trusted (no trusted proxies configured);
 # an unknown user, so the admin account's failure count (and its delays) stays as it is
-tok=$(curl -s -c "$T/jx" "$(url /login)" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+tok=$(login_token "$T/jx")
 curl -s -o /dev/null -b "$T/jx" -H "X-Forwarded-For: 198.51.100.77" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$tok" \
 	--data-urlencode username=xffprobe --data-urlencode "password=forged xff" "$(url /login)"
 check "a forged X-Forwarded-For is not recorded as the client address" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM login_attempts WHERE addr='198.51.100.77'")" = 0
@@ -126,20 +127,21 @@ check "recovery codes are stored hashed" test "$(sqlite3 "$DB" "SELECT COUNT(*) 
 r=$(it_login "$T/j3" viewer "$PW")
 check "password alone now leads to the code page" bash -c "[ '$r' = 303 ] && curl -s -b '$T/j3' -o /dev/null -w '%{redirect_url}' '$(url /)' | grep -q '/login/2fa'"
 check "a signed-in-but-unverified session cannot see pages" test "$(code_with "$T/j3" /account)" = 303
-sleep 31 # the enrolment code's step is used up; wait for a fresh one
-code=$(oathtool --totp -b "$secret")
-t3=$(curl -s -b "$T/j3" "$(url /login/2fa)" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+# The enrolment used this time step's code (a code works once): the next
+# step's code is inside the ±1 step window and newer, so it is accepted now.
+code=$(oathtool --totp -b "$secret" -N "now + 30 seconds")
+t3=$(login_token "$T/j3" /login/2fa)
 check "sign in with a TOTP code" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/j3" -c "$T/j3" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$t3" --data-urlencode "code=$code" "$(url /login/2fa)")" = 303
 check "the verified session works" test "$(code_with "$T/j3" /)" = 200
 it_login "$T/j4" viewer "$PW" >/dev/null
-t4=$(curl -s -b "$T/j4" "$(url /login/2fa)" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+t4=$(login_token "$T/j4" /login/2fa)
 r4=$(curl -s -o /dev/null -w "%{http_code}" -b "$T/j4" -c "$T/j4" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$t4" --data-urlencode "code=$code" "$(url /login/2fa)")
 check "the same TOTP code cannot be used twice (got $r4)" test "$r4" = 401
 it_login "$T/j5" viewer "$PW" >/dev/null
-t5=$(curl -s -b "$T/j5" "$(url /login/2fa)" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+t5=$(login_token "$T/j5" /login/2fa)
 check "sign in with a recovery code" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/j5" -c "$T/j5" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$t5" --data-urlencode "code=$rc1" "$(url /login/2fa)")" = 303
 it_login "$T/j6" viewer "$PW" >/dev/null
-t6=$(curl -s -b "$T/j6" "$(url /login/2fa)" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+t6=$(login_token "$T/j6" /login/2fa)
 check "a recovery code works only once" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/j6" -c "$T/j6" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$t6" --data-urlencode "code=$rc1" "$(url /login/2fa)")" = 401
 
 # --- the audit log: every change above is there, and an edited row is caught
