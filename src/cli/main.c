@@ -52,6 +52,7 @@ static int cmd_db(struct cli *, int, char **);
 static int cmd_user(struct cli *, int, char **);
 static int cmd_token(struct cli *, int, char **);
 static int cmd_audit(struct cli *, int, char **);
+static int cmd_routes(struct cli *, int, char **);
 struct command;
 static const struct command *find_command(const char *name);
 
@@ -114,6 +115,12 @@ static const struct command commands[] = {
 	    "usage: aapanel [OPTIONS] audit verify\n\n"
 	    "Recomputes every row's hash and link. Exit 0 when the chain is intact;\n"
 	    "1 and the first broken row when a row was edited, inserted or removed.\n" },
+	{ "routes", cmd_routes, "list the routes the panel answers",
+	    "usage: aapanel routes [--json]\n\n"
+	    "Every route of the panel: methods, path, the permission it needs and its\n"
+	    "template; with --json also its declared fields (type, limits, choices),\n"
+	    "whether it needs the database and whether it has a form page. Every route\n"
+	    "also answers as JSON under /api/v1/.\n" },
 	{ "help", cmd_help, "show help for a command", "usage: aapanel help [COMMAND]\n" },
 };
 
@@ -477,6 +484,13 @@ static int
 cmd_token(struct cli *cli, int argc, char **argv)
 {
 	return with_config(cli, ap_cli_token, argc, argv);
+}
+
+static int
+cmd_routes(struct cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	return ap_cli_routes(argc, argv);
 }
 
 static int
