@@ -75,6 +75,8 @@ struct ap_ctx {
 	const char *location;       /* redirect target for 3xx */
 	bool model_is_body;         /* a status >= 400 still renders the handler's model (healthz) */
 	bool form_again;            /* the form page is being rebuilt after a problem (ap_ctx_kept) */
+	bool confirming;            /* the handler answered with the confirmation page */
+	struct json_object *flash;  /* the one-time message for the next page (ap_ctx_flash), owned */
 
 	/* Identity, set by the gate before the handler runs. */
 	const char *client_addr;    /* REMOTE_ADDR, or the forwarded address from a trusted proxy */
@@ -158,6 +160,30 @@ enum ap_db_rc ap_ctx_audit(struct ap_ctx *ctx, const char *action, const char *t
 int ap_ctx_confirm_password(struct ap_ctx *ctx, const char *field, const char *password,
     const char *wrong_msgid);
 
+/*
+ * Post/redirect/get: a one-time message for the page the browser goes to
+ * next (kind "ok" or "error"; msgid translated there with its arguments),
+ * carried by a signed cookie that lives one minute and is shown once.
+ * Call it, then return ap_ctx_back(...). API clients never see it.
+ */
+void ap_ctx_flash(struct ap_ctx *ctx, const char *kind, const char *msgid, ...) AP_PRINTF(3, 4);
+/*
+ * Something the next page must show exactly once, with the message (a new
+ * API token, recovery codes): v (taken) becomes member key of that page's
+ * model. The cookie is HttpOnly, SameSite=Strict, Secure over HTTPS, and
+ * removed when shown.
+ */
+void ap_ctx_flash_secret(struct ap_ctx *ctx, const char *key, struct json_object *v);
+
+/*
+ * A destructive action asks a browser first: true when the request does
+ * not carry the confirmation yet (the form field confirmed=yes). The model
+ * is then the confirmation page (question: msgid with its arguments, the
+ * same form again with confirmed=yes, a way back) and the handler returns
+ * 200 without changing anything. API clients are never asked (false).
+ */
+bool ap_ctx_unconfirmed(struct ap_ctx *ctx, const char *msgid, ...) AP_PRINTF(2, 3);
+
 /* Prefix for links inside the panel: "" when panel.base_path is "/", else the base path. Borrowed. */
 const char *ap_ctx_base(const struct ap_ctx *ctx);
 /* 303 to base + path (path starts with '/'). Returns 303. */
@@ -193,6 +219,20 @@ const char *ap_ctx_param(const struct ap_ctx *ctx, const char *name);
 bool ap_ctx_header(struct ap_ctx *ctx, const char *name, const char *value);
 /* Answer with a redirect (303 unless status is given) to a local path; anything else goes to "/". */
 int ap_ctx_redirect(struct ap_ctx *ctx, int status, const char *location);
+
+/* For the response layer: set the flash cookie of a redirect (ap_ctx_flash),
+ * and show a received one in an HTML page's model (then removed). */
+void ap_ctx_flash_emit(struct ap_ctx *ctx);
+void ap_ctx_flash_show(struct ap_ctx *ctx, struct json_object *model);
+/* A flash set during this request shown in its own page (no redirect followed). */
+void ap_ctx_flash_inline(struct ap_ctx *ctx, struct json_object *model);
+
+/*
+ * The layout's navigation for a signed-in request (src/web/nav.c):
+ * {"main": [sections], "account": [items]}, each {id, label, href,
+ * current}. Owned by the caller. Needs ctx->user.
+ */
+struct json_object *ap_nav_model(struct ap_ctx *ctx);
 
 /* ---- src/web/app.c: the response layer */
 

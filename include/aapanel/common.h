@@ -13,6 +13,9 @@
 #define AP_VERSION "0.1.0"
 
 #define AP_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+/* Marks a constant as a text people read, translated where it is shown
+ * (scripts/check-msgids.sh finds it; every catalog in po/ translates it). */
+#define N_(s) (s)
 #define AP_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define AP_UNUSED __attribute__((unused))
 

@@ -13,6 +13,13 @@
  * HTTP status (401, 403, 503) with ctx->err explaining it.
  */
 int ap_auth_gate(struct ap_ctx *ctx, bool api);
+/*
+ * Only who is asking, for a request that matched no route: the client
+ * address and the allowlist (AP_GATE_HIDDEN outside it), then the session
+ * or token if any (failures mean "anonymous"). 0 otherwise. The not-found
+ * page then keeps the navigation of a signed-in user.
+ */
+int ap_auth_identify(struct ap_ctx *ctx, bool api);
 /* "__Host-aapanel" over HTTPS and in production, "aapanel" otherwise. */
 const char *ap_session_cookie_name(const struct ap_ctx *ctx);
 /* Set (or clear) the session cookie on the response. */

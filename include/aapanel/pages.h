@@ -50,11 +50,13 @@ int ap_page_account_revoke_session(struct ap_ctx *ctx); /* POST /account/session
 int ap_page_account_2fa(struct ap_ctx *ctx);            /* GET /account/2fa */
 int ap_page_account_2fa_enable(struct ap_ctx *ctx);     /* POST /account/2fa/enable */
 int ap_page_account_2fa_disable(struct ap_ctx *ctx);    /* POST /account/2fa/disable */
+int ap_page_account_2fa_recovery(struct ap_ctx *ctx);   /* POST /account/2fa/recovery */
 int ap_page_account_token_create(struct ap_ctx *ctx);   /* POST /account/tokens */
 int ap_page_account_token_revoke(struct ap_ctx *ctx);   /* POST /account/tokens/{id}/revoke */
 extern const struct ap_field ap_account_password_fields[];
 extern const struct ap_field ap_2fa_enable_fields[];
 extern const struct ap_field ap_2fa_disable_fields[];
+extern const struct ap_field ap_2fa_recovery_fields[];
 extern const struct ap_field ap_token_create_fields[];
 
 /* Administration (src/pages/users.c, src/pages/settings.c) */

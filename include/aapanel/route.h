@@ -119,6 +119,8 @@ enum ap_err ap_field_check(const struct ap_field *f, const char *s, size_t len,
 			      * stale or planted session cookie cannot block it */
 #define AP_ROUTE_DB 0x8u     /* needs the panel's database: the response layer opens it
 			      * before the handler (ctx->db) and answers 503 without it */
+#define AP_ROUTE_CONFIRM 0x10u /* destructive: a browser is asked first (ap_ctx_unconfirmed);
+				* the tests hold every such route to it */
 
 struct ap_route {
 	unsigned methods;       /* AP_M_GET | ...; GET implies HEAD */

@@ -92,6 +92,13 @@ enum ap_db_rc ap_user_totp_pending_new(struct ap_db *db, int64_t user_id,
 enum ap_db_rc ap_user_totp_enable(struct ap_db *db, const struct ap_config *cfg, int64_t user_id,
     const char *code, time_t now, char codes[AP_RECOVERY_CODES][AP_RECOVERY_LEN + 1],
     struct ap_problem *pb);
+/*
+ * Replace user_id's recovery codes with ten new ones (written into codes,
+ * shown once), in one transaction: AP_DB_ENOTFOUND when two-factor is off.
+ * On failure the old codes stay and codes is zeroed.
+ */
+enum ap_db_rc ap_user_recovery_regenerate(struct ap_db *db, const struct ap_config *cfg,
+    int64_t user_id, char codes[AP_RECOVERY_CODES][AP_RECOVERY_LEN + 1]);
 /* Turn two-factor off: secret, pending secret and recovery codes gone, in one transaction. */
 enum ap_db_rc ap_user_totp_disable(struct ap_db *db, int64_t user_id, time_t now);
 /*

@@ -293,3 +293,31 @@ ap_user_totp_disable(struct ap_db *db, int64_t user_id, time_t now)
 		ap_db_rollback(db);
 	return rc;
 }
+
+enum ap_db_rc
+ap_user_recovery_regenerate(struct ap_db *db, const struct ap_config *cfg, int64_t user_id,
+    char codes[AP_RECOVERY_CODES][AP_RECOVERY_LEN + 1])
+{
+	struct ap_totp_state ts;
+	enum ap_db_rc rc;
+
+	memset(codes, 0, sizeof(char[AP_RECOVERY_CODES][AP_RECOVERY_LEN + 1]));
+	if ((rc = ap_user_totp_state(db, user_id, &ts)) != AP_DB_OK)
+		return rc;
+	explicit_bzero(&ts, sizeof(ts));
+	if (!ts.enabled)
+		return AP_DB_ENOTFOUND;
+	if (ap_recovery_codes_new(codes) != AP_OK)
+		return AP_DB_EOTHER;
+	if ((rc = ap_db_begin(db)) != AP_DB_OK)
+		goto out;
+	rc = store_recovery_codes(db, cfg, user_id, codes);
+	if (rc == AP_DB_OK)
+		rc = ap_db_commit(db);
+	if (rc != AP_DB_OK)
+		ap_db_rollback(db);
+out:
+	if (rc != AP_DB_OK)
+		memset(codes, 0, sizeof(char[AP_RECOVERY_CODES][AP_RECOVERY_LEN + 1]));
+	return rc;
+}

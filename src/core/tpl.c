@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "aapanel/tpl.h"
+#include "aapanel/uagent.h"
 
 #define TPL_MAX_FILE (1u << 20)       /* one template source */
 #define TPL_MAX_POOL (64u << 20)      /* whole set: text and names */
@@ -45,6 +46,15 @@ enum op_kind {
 	OP_PARENT,   /* as OP_PARTIAL; body (the overriding blocks) up to end */
 	OP_BLOCK,    /* a = block id; default body up to end */
 	OP_TRANS,    /* a = pool offset of the NUL-terminated msgid, b = length */
+	OP_FILTER,   /* {{name|filter}}: name as OP_VAR, end = filter, b = pool offset of its
+		      * argument (NUL-terminated) or UINT32_MAX */
+};
+
+/* Filters a value may go through: {{created|time}}, {{agent|ua}}, {{via|tr:via}}. */
+enum filter {
+	FILTER_TIME = 1, /* ISO 8601 UTC → <time> with a readable text */
+	FILTER_UA,       /* a User-Agent → "Chrome on Linux" (title: the whole header) */
+	FILTER_TR,       /* a code → its translation in the argument's context (msgctxt) */
 };
 
 struct op {
@@ -367,6 +377,53 @@ close_tag(struct comp *c, uint32_t line, const char *name, size_t n)
 	return true;
 }
 
+/* {{name|filter}} or {{name|filter:argument}}; an unknown filter fails the load. */
+static bool
+compile_filter(struct comp *c, uint32_t line, const char *p, size_t n)
+{
+	static const struct {
+		const char *name;
+		enum filter f;
+		bool arg;
+	} filters[] = {
+		{ "time", FILTER_TIME, false },
+		{ "ua", FILTER_UA, false },
+		{ "tr", FILTER_TR, true },
+	};
+	const char *bar = memchr(p, '|', n), *f = bar + 1, *colon;
+	size_t nn = (size_t)(bar - p), fn = n - nn - 1, argn = 0;
+	struct op *op;
+
+	trim(&p, &nn);
+	trim(&f, &fn);
+	colon = memchr(f, ':', fn);
+	if (colon != NULL) {
+		argn = fn - (size_t)(colon - f) - 1;
+		fn = (size_t)(colon - f);
+	}
+	for (size_t i = 0; i < AP_NELEM(filters); i++) {
+		if (strlen(filters[i].name) != fn || memcmp(filters[i].name, f, fn) != 0)
+			continue;
+		if (filters[i].arg != (colon != NULL) || (colon != NULL && argn == 0)) {
+			comp_err(c, line, "filter '%s' %s", filters[i].name,
+			    filters[i].arg ? "needs an argument (name|tr:context)" : "takes no argument");
+			return false;
+		}
+		for (size_t k = 0; k < argn; k++)
+			if (!is_name_char(colon[1 + k])) {
+				comp_err(c, line, "invalid filter argument '%.*s'", (int)(argn > 64 ? 64 : argn),
+				    colon + 1);
+				return false;
+			}
+		op = emit(c, OP_FILTER, line);
+		op->end = filters[i].f;
+		op->b = colon != NULL ? pool_add(c->s, colon + 1, argn) : UINT32_MAX;
+		return compile_name(c, op, p, nn);
+	}
+	comp_err(c, line, "unknown filter '%.*s' (time, ua, tr:context)", (int)(fn > 32 ? 32 : fn), f);
+	return false;
+}
+
 /* One tag: content is the text between the delimiters. */
 static bool
 compile_tag(struct comp *c, uint32_t line, bool triple, const char *p, size_t n)
@@ -397,6 +454,8 @@ compile_tag(struct comp *c, uint32_t line, bool triple, const char *p, size_t n)
 		op->b = (uint32_t)strlen(c->s->pool.data + op->a);
 		return true;
 	}
+	if ((is_name_char(sigil) || sigil == '.') && memchr(p, '|', n) != NULL)
+		return compile_filter(c, line, p, n);
 	if (is_name_char(sigil) || sigil == '.') {
 		op = emit(c, OP_VAR, line);
 		return compile_name(c, op, p, n);
@@ -1106,6 +1165,106 @@ render_block(struct render *r, const struct op *op, uint32_t body)
 	return render_range(r, body, op->end);
 }
 
+/* The translation of msgid, or NULL when there is none. */
+static const char *
+translated(const struct render *r, const char *msgid)
+{
+	const char *t = r->tr ? r->tr(r->trctx, msgid) : NULL;
+
+	return t == msgid ? NULL : t;
+}
+
+/* fmt with each "%s" replaced, in order, by a and b (already escaped HTML). */
+static void
+put_pattern(struct render *r, const char *fmt, const char *a, const char *b)
+{
+	const char *args[2] = { a, b };
+	int used = 0;
+
+	for (const char *p = fmt; *p; p++) {
+		if (p[0] == '%' && p[1] == 's' && used < 2) {
+			ap_buf_puts(r->out, args[used++]);
+			p++;
+		} else {
+			ap_buf_html_escape(r->out, p, 1);
+		}
+	}
+}
+
+static void
+put_filtered(struct render *r, const struct op *op, struct json_object *v)
+{
+	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	size_t n = s ? (size_t)json_object_get_string_len(v) : 0;
+
+	if (s == NULL || n == 0)
+		return;
+	switch ((enum filter)op->end) {
+	case FILTER_TIME:
+		/* "2026-12-01T07:36:05Z" → "2026-12-01 07:36 UTC"; the exact value stays in
+		 * datetime and title (static/js/app.js shows it as "5 minutes ago"). */
+		ap_buf_puts(r->out, "<time datetime=\"");
+		ap_buf_html_escape(r->out, s, n);
+		ap_buf_puts(r->out, "\" title=\"");
+		ap_buf_html_escape(r->out, s, n);
+		ap_buf_puts(r->out, "\" dir=\"ltr\">");
+		if (n == 20 && s[10] == 'T' && s[19] == 'Z') {
+			ap_buf_html_escape(r->out, s, 10);
+			ap_buf_putc(r->out, ' ');
+			ap_buf_html_escape(r->out, s + 11, 5);
+			ap_buf_puts(r->out, " UTC");
+		} else {
+			ap_buf_html_escape(r->out, s, n);
+		}
+		ap_buf_puts(r->out, "</time>");
+		break;
+	case FILTER_UA: {
+		const char *browser, *os, *tb, *to, *fmt;
+		struct ap_buf eb = { 0 }, eo = { 0 };
+
+		ap_ua_summary(s, &browser, &os);
+		/* Product names stay as they are, isolated from the sentence around them. */
+		tb = translated(r, browser);
+		ap_buf_puts(&eb, "<bdi>");
+		ap_buf_html_escape(&eb, tb ? tb : browser, strlen(tb ? tb : browser));
+		ap_buf_puts(&eb, "</bdi>");
+		ap_buf_puts(r->out, "<span class=\"ua\" title=\"");
+		ap_buf_html_escape(r->out, s, n);
+		ap_buf_puts(r->out, "\">");
+		if (os != NULL) {
+			to = translated(r, os);
+			ap_buf_puts(&eo, "<bdi>");
+			ap_buf_html_escape(&eo, to ? to : os, strlen(to ? to : os));
+			ap_buf_puts(&eo, "</bdi>");
+			fmt = translated(r, "%s on %s");
+			put_pattern(r, fmt ? fmt : "%s on %s", ap_buf_cstr(&eb), ap_buf_cstr(&eo));
+		} else {
+			ap_buf_puts(r->out, ap_buf_cstr(&eb));
+		}
+		ap_buf_puts(r->out, "</span>");
+		ap_buf_free(&eb);
+		ap_buf_free(&eo);
+		break;
+	}
+	case FILTER_TR: {
+		/* gettext's msgctxt: "context\004value", the value itself when untranslated. */
+		struct ap_buf key = { 0 };
+		const char *t;
+
+		ap_buf_puts(&key, r->pool + op->b);
+		ap_buf_putc(&key, '\004');
+		ap_buf_append(&key, s, n);
+		t = translated(r, ap_buf_cstr(&key));
+		if (t != NULL && strcmp(t, ap_buf_cstr(&key)) != 0)
+			ap_buf_html_escape(r->out, t, strlen(t));
+		else
+			ap_buf_html_escape(r->out, s, n);
+		ap_buf_free(&key);
+		break;
+	}
+	}
+}
+
 static enum ap_err
 render_range(struct render *r, uint32_t i, uint32_t end)
 {
@@ -1133,6 +1292,10 @@ render_range(struct render *r, uint32_t i, uint32_t end)
 		case OP_VAR:
 		case OP_RAW:
 			put_value(r, lookup(r, op), op->kind == OP_RAW);
+			i++;
+			break;
+		case OP_FILTER:
+			put_filtered(r, op, lookup(r, op));
 			i++;
 			break;
 		case OP_TRANS:

@@ -64,11 +64,6 @@ max_scope(const struct ap_ctx *ctx)
 	return r;
 }
 
-static void
-message(struct ap_ctx *ctx, const char *msgid)
-{
-	json_object_object_add(ctx->model, "message", json_object_new_string(ap_ctx_tr(ctx, msgid)));
-}
 
 /* ---------------------------------------------------------------- the account page */
 
@@ -226,10 +221,12 @@ ap_page_account_password(struct ap_ctx *ctx)
 		return status;
 	ap_ctx_audit(ctx, "account.password", ctx->user->username, "ok", NULL,
 	    ap_arena_printf(ctx->arena, "{\"sessions_ended\":%lld}", (long long)n));
-	status = ap_page_account(ctx);
-	if (status == 200)
-		message(ctx, "Your password was changed. Your other sessions were signed out.");
-	return status;
+	if (ctx->req->wants_json) {
+		ap_model_add(ctx->model, "sessions_ended", json_object_new_int64(n));
+		return 200;
+	}
+	ap_ctx_flash(ctx, "ok", "Your password was changed. Your other sessions were signed out.");
+	return ap_ctx_back(ctx, "/account");
 }
 
 int
@@ -238,6 +235,8 @@ ap_page_account_revoke_others(struct ap_ctx *ctx)
 	int64_t n = 0;
 	enum ap_db_rc rc;
 
+	if (ap_ctx_unconfirmed(ctx, "Sign out all your other sessions? This browser stays signed in."))
+		return 200;
 	rc = ap_session_delete_user(ctx->db, ctx->user->id, ctx->session_id, &n);
 	if (rc != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
@@ -247,6 +246,7 @@ ap_page_account_revoke_others(struct ap_ctx *ctx)
 		ap_model_add(ctx->model, "revoked", json_object_new_int64(n));
 		return 200;
 	}
+	ap_ctx_flash(ctx, "ok", "Your other sessions were signed out.");
 	return ap_ctx_back(ctx, "/account");
 }
 
@@ -256,6 +256,9 @@ ap_page_account_revoke_session(struct ap_ctx *ctx)
 	int64_t id = ctx->fields[AP_ID].i;
 	enum ap_db_rc rc;
 
+	if (ap_ctx_unconfirmed(ctx, id == ctx->session_id ? "Sign out this session? You are signed out here."
+							   : "Sign out this session?"))
+		return 200;
 	/* Only a session of this user: anyone else's id is "not found". */
 	rc = ap_session_delete_own(ctx->db, id, ctx->user->id);
 	if (rc == AP_DB_ENOTFOUND)
@@ -267,12 +270,16 @@ ap_page_account_revoke_session(struct ap_ctx *ctx)
 	if (id == ctx->session_id) {
 		/* Ending the session in use is signing out. */
 		ap_session_cookie_set(ctx, NULL, true);
-		return ctx->req->wants_json ? 204 : ap_ctx_back(ctx, "/login");
+		if (ctx->req->wants_json)
+			return 204;
+		ap_ctx_flash(ctx, "ok", "You were signed out.");
+		return ap_ctx_back(ctx, "/login");
 	}
 	if (ctx->req->wants_json) {
 		ap_model_add(ctx->model, "revoked", json_object_new_int64(id));
 		return 200;
 	}
+	ap_ctx_flash(ctx, "ok", "The session was signed out.");
 	return ap_ctx_back(ctx, "/account");
 }
 
@@ -288,7 +295,6 @@ ap_page_account_token_create(struct ap_ctx *ctx)
 	struct ap_problem pb;
 	char token[80];
 	int64_t id = 0;
-	int status;
 	enum ap_db_rc rc;
 
 	if (rank_of(scope) > max_scope(ctx))
@@ -312,11 +318,14 @@ ap_page_account_token_create(struct ap_ctx *ctx)
 	ap_model_str(nt, "scope", scope);
 	ap_model_str(nt, "token", token);
 	explicit_bzero(token, sizeof(token));
-	ap_model_add(ctx->model, "new_token", nt);
-	status = ap_page_account(ctx);
-	if (status != 200)
-		return status;
-	return ctx->req->wants_json ? 201 : 200;
+	if (ctx->req->wants_json) {
+		ap_model_add(ctx->model, "new_token", nt);
+		return 201;
+	}
+	/* The next page shows it once (a reload does not make another token). */
+	ap_ctx_flash(ctx, "ok", "The API token %s was created.", name);
+	ap_ctx_flash_secret(ctx, "new_token", nt);
+	return ap_ctx_back(ctx, "/account");
 }
 
 int
@@ -325,6 +334,8 @@ ap_page_account_token_revoke(struct ap_ctx *ctx)
 	int64_t id = ctx->fields[AP_ID].i;
 	enum ap_db_rc rc;
 
+	if (ap_ctx_unconfirmed(ctx, "Revoke this API token? Scripts that use it stop working at once."))
+		return 200;
 	rc = ap_token_revoke(ctx->db, id, ctx->user->id);
 	if (rc == AP_DB_ENOTFOUND)
 		return ap_ctx_fail(ctx, AP_PB_NOT_FOUND, "id", "no such active token");
@@ -336,5 +347,6 @@ ap_page_account_token_revoke(struct ap_ctx *ctx)
 		ap_model_add(ctx->model, "revoked", json_object_new_int64(id));
 		return 200;
 	}
+	ap_ctx_flash(ctx, "ok", "The API token was revoked.");
 	return ap_ctx_back(ctx, "/account");
 }

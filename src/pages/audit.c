@@ -173,9 +173,6 @@ add_entry(void *arg, const struct ap_audit_row *r)
 	ap_model_add(e, "action", json_object_new_string(r->action ? r->action : ""));
 	ap_model_add(e, "target", opt_string(r->target));
 	ap_model_add(e, "outcome", json_object_new_string(r->outcome ? r->outcome : ""));
-	for (size_t i = 0; outcome_choices[i] != NULL; i++)
-		ap_model_add(e, outcome_keys[i], json_object_new_boolean(r->outcome != NULL &&
-						     strcmp(r->outcome, outcome_choices[i]) == 0));
 	ap_model_add(e, "before", opt_string(r->before_json));
 	ap_model_add(e, "after", opt_string(r->after_json));
 	json_object_array_add(p->entries, e);

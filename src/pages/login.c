@@ -233,5 +233,6 @@ ap_page_logout(struct ap_ctx *ctx)
 	ap_ctx_audit(ctx, "logout", ctx->user->username, "ok", NULL, NULL);
 	if (ctx->req->wants_json)
 		return 204;
+	ap_ctx_flash(ctx, "ok", "You were signed out.");
 	return ap_ctx_back(ctx, "/login");
 }

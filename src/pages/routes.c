@@ -17,6 +17,7 @@ const struct ap_field ap_id_fields[AP_ID__MAX + 1] = {
 
 #define PUB AP_ROUTE_PUBLIC
 #define DB AP_ROUTE_DB
+#define CONFIRM AP_ROUTE_CONFIRM
 
 const struct ap_route ap_routes[] = {
 	{ .methods = AP_M_GET, .pattern = "/", .handler = ap_page_home, .perm = "overview.read",
@@ -43,9 +44,9 @@ const struct ap_route ap_routes[] = {
 	    .perm = "account.self", .flags = DB, .tpl = "account", .fields = ap_account_password_fields,
 	    .form = ap_page_account },
 	{ .methods = AP_M_POST, .pattern = "/account/sessions/revoke-others",
-	    .handler = ap_page_account_revoke_others, .perm = "account.self", .flags = DB },
+	    .handler = ap_page_account_revoke_others, .perm = "account.self", .flags = DB | CONFIRM },
 	{ .methods = AP_M_POST, .pattern = "/account/sessions/{id}/revoke",
-	    .handler = ap_page_account_revoke_session, .perm = "account.self", .flags = DB,
+	    .handler = ap_page_account_revoke_session, .perm = "account.self", .flags = DB | CONFIRM,
 	    .fields = ap_id_fields },
 	{ .methods = AP_M_GET, .pattern = "/account/2fa", .handler = ap_page_account_2fa,
 	    .perm = "account.self", .flags = DB, .tpl = "account_2fa" },
@@ -55,11 +56,14 @@ const struct ap_route ap_routes[] = {
 	{ .methods = AP_M_POST, .pattern = "/account/2fa/disable", .handler = ap_page_account_2fa_disable,
 	    .perm = "account.self", .flags = DB, .tpl = "account_2fa", .fields = ap_2fa_disable_fields,
 	    .form = ap_page_account_2fa },
+	{ .methods = AP_M_POST, .pattern = "/account/2fa/recovery", .handler = ap_page_account_2fa_recovery,
+	    .perm = "account.self", .flags = DB, .tpl = "account_2fa", .fields = ap_2fa_recovery_fields,
+	    .form = ap_page_account_2fa },
 	{ .methods = AP_M_POST, .pattern = "/account/tokens", .handler = ap_page_account_token_create,
 	    .perm = "account.self", .flags = DB, .tpl = "account", .fields = ap_token_create_fields,
 	    .form = ap_page_account },
 	{ .methods = AP_M_POST, .pattern = "/account/tokens/{id}/revoke",
-	    .handler = ap_page_account_token_revoke, .perm = "account.self", .flags = DB,
+	    .handler = ap_page_account_token_revoke, .perm = "account.self", .flags = DB | CONFIRM,
 	    .fields = ap_id_fields },
 
 	{ .methods = AP_M_GET, .pattern = "/users", .handler = ap_page_users, .perm = "users.read",
@@ -70,7 +74,7 @@ const struct ap_route ap_routes[] = {
 	    .perm = "users.write", .flags = DB, .tpl = "users", .fields = ap_user_role_fields,
 	    .form = ap_page_users },
 	{ .methods = AP_M_POST, .pattern = "/users/{id}/disable", .handler = ap_page_user_disable,
-	    .perm = "users.write", .flags = DB, .tpl = "users", .fields = ap_id_fields,
+	    .perm = "users.write", .flags = DB | CONFIRM, .tpl = "users", .fields = ap_id_fields,
 	    .form = ap_page_users },
 	{ .methods = AP_M_POST, .pattern = "/users/{id}/enable", .handler = ap_page_user_enable,
 	    .perm = "users.write", .flags = DB, .tpl = "users", .fields = ap_id_fields,
@@ -81,7 +85,7 @@ const struct ap_route ap_routes[] = {
 	{ .methods = AP_M_GET, .pattern = "/tokens", .handler = ap_page_tokens, .perm = "users.read",
 	    .flags = DB, .tpl = "tokens" },
 	{ .methods = AP_M_POST, .pattern = "/tokens/{id}/revoke", .handler = ap_page_token_revoke,
-	    .perm = "users.write", .flags = DB, .fields = ap_id_fields },
+	    .perm = "users.write", .flags = DB | CONFIRM, .fields = ap_id_fields },
 	{ .methods = AP_M_GET, .pattern = "/settings", .handler = ap_page_settings, .perm = "settings.read",
 	    .flags = DB, .tpl = "settings" },
 	{ .methods = AP_M_POST, .pattern = "/settings/security", .handler = ap_page_settings_security,

@@ -40,7 +40,6 @@ int
 ap_page_settings_security(struct ap_ctx *ctx)
 {
 	bool want = ctx->fields[SEC_REQUIRE_2FA].b, before = false;
-	int status;
 	enum ap_db_rc rc;
 
 	if ((rc = ap_setting_get_bool(ctx->db, AP_SETTING_REQUIRE_2FA, &before)) != AP_DB_OK)
@@ -56,9 +55,10 @@ ap_page_settings_security(struct ap_ctx *ctx)
 	ap_ctx_audit(ctx, "settings.security", AP_SETTING_REQUIRE_2FA, "ok",
 	    before ? "{\"require_2fa\":true}" : "{\"require_2fa\":false}",
 	    want ? "{\"require_2fa\":true}" : "{\"require_2fa\":false}");
-	status = ap_page_settings(ctx);
-	if (status == 200)
-		json_object_object_add(ctx->model, "message",
-		    json_object_new_string(ap_ctx_tr(ctx, "The settings were saved.")));
-	return status;
+	if (ctx->req->wants_json) {
+		ap_model_add(ctx->model, "require_2fa", json_object_new_boolean(want));
+		return 200;
+	}
+	ap_ctx_flash(ctx, "ok", "The settings were saved.");
+	return ap_ctx_back(ctx, "/settings");
 }

@@ -22,6 +22,13 @@ const struct ap_field ap_2fa_enable_fields[EN__MAX + 1] = {
 	[EN__MAX] = AP_FIELD_END,
 };
 
+enum rc_field { RC_PASSWORD, RC__MAX };
+const struct ap_field ap_2fa_recovery_fields[RC__MAX + 1] = {
+	[RC_PASSWORD] = { .name = "password", .type = AP_FIELD_TEXT,
+	    .flags = AP_FIELD_REQUIRED | AP_FIELD_SECRET, .min = 1, .max = 1024 },
+	[RC__MAX] = AP_FIELD_END,
+};
+
 enum dis_field { DIS_PASSWORD, DIS_CODE, DIS__MAX };
 const struct ap_field ap_2fa_disable_fields[DIS__MAX + 1] = {
 	[DIS_PASSWORD] = { .name = "password", .type = AP_FIELD_TEXT,
@@ -116,6 +123,30 @@ ap_page_account_2fa(struct ap_ctx *ctx)
 	return twofa_model(ctx, false);
 }
 
+/* The codes as the page and the download link show them. */
+static struct json_object *
+recovery_json(char codes[AP_RECOVERY_CODES][AP_RECOVERY_LEN + 1])
+{
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	struct ap_buf txt = { 0 }, uri = { 0 };
+
+	ap_buf_puts(&txt, "aaPanel recovery codes (each works once)\n\n");
+	for (int i = 0; i < AP_RECOVERY_CODES; i++) {
+		json_object_array_add(arr, json_object_new_string(codes[i]));
+		ap_buf_printf(&txt, "%s\n", codes[i]);
+	}
+	/* A data: link downloads them without keeping them on the server. */
+	ap_buf_puts(&uri, "data:text/plain;charset=utf-8,");
+	ap_url_encode(&uri, ap_buf_cstr(&txt));
+	ap_model_add(o, "codes", arr);
+	ap_model_str(o, "download", ap_buf_cstr(&uri));
+	explicit_bzero(txt.data, txt.cap);
+	explicit_bzero(uri.data, uri.cap);
+	ap_buf_free(&txt);
+	ap_buf_free(&uri);
+	return o;
+}
+
 int
 ap_page_account_2fa_enable(struct ap_ctx *ctx)
 {
@@ -138,16 +169,16 @@ ap_page_account_2fa_enable(struct ap_ctx *ctx)
 		goto out;
 	ctx->user->totp_enabled = true;
 	ap_ctx_audit(ctx, "account.2fa.enable", ctx->user->username, "ok", NULL, NULL);
-	if ((status = twofa_model(ctx, false)) != 200)
-		goto out;
 	/* Shown once: only their hashes are kept. */
-	arr = json_object_new_array();
-	for (int i = 0; i < AP_RECOVERY_CODES; i++)
-		json_object_array_add(arr, json_object_new_string(codes[i]));
-	ap_model_add(ctx->model, "recovery_codes", arr);
-	ap_model_add(ctx->model, "show_recovery", json_object_new_boolean(true));
-	json_object_object_add(ctx->model, "message",
-	    json_object_new_string(ap_ctx_tr(ctx, "Two-factor authentication is on.")));
+	arr = recovery_json(codes);
+	if (ctx->req->wants_json) {
+		ap_model_add(ctx->model, "recovery_codes", arr);
+		status = 200;
+		goto out;
+	}
+	ap_ctx_flash(ctx, "ok", "Two-factor authentication is on. Keep your recovery codes somewhere safe.");
+	ap_ctx_flash_secret(ctx, "recovery_codes", arr);
+	status = ap_ctx_back(ctx, "/account/2fa");
 out:
 	explicit_bzero(codes, sizeof(codes));
 	return status;
@@ -189,9 +220,38 @@ ap_page_account_2fa_disable(struct ap_ctx *ctx)
 	ctx->user->totp_enabled = false;
 	ap_ctx_audit(ctx, "account.2fa.disable", ctx->user->username, "ok", NULL,
 	    res.recovery ? "{\"second_factor\":\"recovery_code\"}" : "{\"second_factor\":\"totp\"}");
-	status = twofa_model(ctx, true);
-	if (status == 200)
-		json_object_object_add(ctx->model, "message",
-		    json_object_new_string(ap_ctx_tr(ctx, "Two-factor authentication is off.")));
-	return status;
+	if (ctx->req->wants_json)
+		return 204;
+	ap_ctx_flash(ctx, "ok", "Two-factor authentication is off.");
+	return ap_ctx_back(ctx, "/account/2fa");
+}
+
+int
+ap_page_account_2fa_recovery(struct ap_ctx *ctx)
+{
+	char codes[AP_RECOVERY_CODES][AP_RECOVERY_LEN + 1];
+	struct json_object *arr;
+	int status;
+	enum ap_db_rc rc;
+
+	if (!ctx->user->totp_enabled)
+		return ap_ctx_fail(ctx, AP_PB_CONFLICT, "password", "two-factor authentication is off");
+	status = ap_ctx_confirm_password(ctx, "password", ctx->fields[RC_PASSWORD].s, "is not your password");
+	if (status != 0)
+		return status;
+	rc = ap_user_recovery_regenerate(ctx->db, ctx->app->cfg, ctx->user->id, codes);
+	if (rc == AP_DB_ENOTFOUND)
+		return ap_ctx_fail(ctx, AP_PB_CONFLICT, "password", "two-factor authentication is off");
+	if (rc != AP_DB_OK)
+		return ap_ctx_db_error(ctx, rc);
+	ap_ctx_audit(ctx, "account.2fa.recovery", ctx->user->username, "ok", NULL, NULL);
+	arr = recovery_json(codes);
+	explicit_bzero(codes, sizeof(codes));
+	if (ctx->req->wants_json) {
+		ap_model_add(ctx->model, "recovery_codes", arr);
+		return 200;
+	}
+	ap_ctx_flash(ctx, "ok", "New recovery codes were made; the old ones no longer work.");
+	ap_ctx_flash_secret(ctx, "recovery_codes", arr);
+	return ap_ctx_back(ctx, "/account/2fa");
 }

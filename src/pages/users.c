@@ -186,8 +186,10 @@ ap_page_user_create(struct ap_ctx *ctx)
 	ap_model_str(after, "username", name);
 	ap_model_str(after, "role", role);
 	ap_ctx_audit(ctx, "user.add", name, "ok", NULL, ap_ctx_json_text(ctx, after));
-	if (!ctx->req->wants_json)
+	if (!ctx->req->wants_json) {
+		ap_ctx_flash(ctx, "ok", "The user %s was added.", name);
 		return ap_ctx_back(ctx, "/users");
+	}
 	if ((rc = ap_user_get(ctx->db, id, &row)) != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
 	ap_model_add(ctx->model, "user", user_json(ctx, &row));
@@ -227,6 +229,7 @@ ap_page_user_role(struct ap_ctx *ctx)
 		    "you cannot change your own role; another administrator has to do it");
 	if ((rc = ap_user_set_role(ctx->db, row.id, role)) != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
+	ap_ctx_flash(ctx, "ok", "%s is now: %s.", row.username, ap_ctx_tr(ctx, role_label(role)));
 	before = json_object_new_object();
 	ap_model_str(before, "role", row.role);
 	after = json_object_new_object();
@@ -251,12 +254,19 @@ set_disabled(struct ap_ctx *ctx, bool disabled)
 		    "you cannot disable your own account; another administrator has to do it");
 	if (row.disabled == disabled)
 		return user_done(ctx, row.id);
+	if (disabled && ap_ctx_unconfirmed(ctx, "Disable the user %s? They are signed out everywhere and "
+						"cannot sign in until enabled again.", row.username))
+		return 200;
 	rc = ap_user_set_disabled(ctx->db, row.id, disabled);
 	/* A disabled user is signed out everywhere at once. */
 	if (rc == AP_DB_OK && disabled)
 		rc = ap_session_delete_user(ctx->db, row.id, 0, &n);
 	if (rc != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
+	if (disabled)
+		ap_ctx_flash(ctx, "ok", "The user %s was disabled and signed out.", row.username);
+	else
+		ap_ctx_flash(ctx, "ok", "The user %s can sign in again.", row.username);
 	ap_ctx_audit(ctx, disabled ? "user.disable" : "user.enable", row.username, "ok",
 	    disabled ? "{\"disabled\":false}" : "{\"disabled\":true}",
 	    disabled ? ap_arena_printf(ctx->arena, "{\"disabled\":true,\"sessions_ended\":%lld}", (long long)n)
@@ -305,6 +315,7 @@ ap_page_user_password(struct ap_ctx *ctx)
 		return ap_ctx_db_error(ctx, rc);
 	ap_ctx_audit(ctx, "user.password_reset", row.username, "ok", NULL,
 	    ap_arena_printf(ctx->arena, "{\"sessions_ended\":%lld}", (long long)n));
+	ap_ctx_flash(ctx, "ok", "A new password was set for %s; their sessions were signed out.", row.username);
 	return user_done(ctx, row.id);
 }
 
@@ -344,6 +355,8 @@ ap_page_token_revoke(struct ap_ctx *ctx)
 	int64_t id = ctx->fields[AP_ID].i;
 	enum ap_db_rc rc;
 
+	if (ap_ctx_unconfirmed(ctx, "Revoke this API token? Scripts that use it stop working at once."))
+		return 200;
 	rc = ap_token_revoke(ctx->db, id, 0);
 	if (rc == AP_DB_ENOTFOUND)
 		return ap_ctx_fail(ctx, AP_PB_NOT_FOUND, "id", "no such active token");
@@ -354,5 +367,6 @@ ap_page_token_revoke(struct ap_ctx *ctx)
 		ap_model_add(ctx->model, "revoked", json_object_new_int64(id));
 		return 200;
 	}
+	ap_ctx_flash(ctx, "ok", "The API token was revoked.");
 	return ap_ctx_back(ctx, "/tokens");
 }

@@ -249,7 +249,11 @@ add_layout_fields(struct ap_ctx *ctx, struct json_object *m)
 		ap_model_add(u, "username", json_object_new_string(ctx->user->username));
 		ap_model_add(u, "role", json_object_new_string(ctx->user->role));
 		ap_model_add(u, "admin", json_object_new_boolean(strcmp(ctx->user->role, "admin") == 0));
+		/* Everyone must enrol and this user has not: a banner on every page. */
+		ap_model_add(u, "must_enrol",
+		    json_object_new_boolean(app->require_2fa && !ctx->user->totp_enabled && ctx->token_id == 0));
 		ap_model_add(m, "user", u);
+		ap_model_add(m, "nav", ap_nav_model(ctx));
 	}
 	if (ctx->csrf != NULL && !json_object_object_get_ex(m, "csrf", NULL))
 		ap_model_add(m, "csrf", json_object_new_string(ctx->csrf));
@@ -351,6 +355,8 @@ render(struct ap_ctx *ctx, const struct out *o, int status, bool is_error)
 	const char *tpl = is_error ? "error" : (ctx->tpl ? ctx->tpl : (ctx->route ? ctx->route->tpl : NULL));
 
 	if (status >= 300 && status < 400 && ctx->location) {
+		if (!ctx->req->wants_json)
+			ap_ctx_flash_emit(ctx);
 		emit(ctx, o, status, NULL, NULL, 0);
 		return;
 	}
@@ -380,6 +386,12 @@ render(struct ap_ctx *ctx, const struct out *o, int status, bool is_error)
 		return;
 	}
 	add_layout_fields(ctx, ctx->model);
+	if (ctx->flash != NULL) {
+		/* A message set by a handler that renders its page at once: show it now. */
+		ap_ctx_flash_inline(ctx, ctx->model);
+	} else if (status < 300 && !is_error) {
+		ap_ctx_flash_show(ctx, ctx->model);
+	}
 	ap_buf_reset(body);
 	if (ap_tpl_render(ctx->app->tpl, tpl, ctx->model, tr_cb, ctx, body) != AP_OK) {
 		AP_ERROR("rendering template %s failed", tpl);
@@ -462,10 +474,13 @@ answer_form_again(struct ap_ctx *ctx, const struct out *o, int status)
 			json_object_object_add(ctx->model, "errors", errs);
 		}
 		json_object_object_add(errs, pb.field, json_object_new_string(reason));
-		json_object_object_add(ctx->model, "error",
+		/* The summary at the top links to the field (its input's id is f-NAME). */
+		json_object_object_add(ctx->model, "form_error",
 		    json_object_new_string(ap_ctx_tr(ctx, "Please correct the marked field.")));
+		json_object_object_add(ctx->model, "form_error_field", json_object_new_string(pb.field));
+		json_object_object_add(ctx->model, "form_error_reason", json_object_new_string(reason));
 	} else {
-		json_object_object_add(ctx->model, "error", json_object_new_string(reason));
+		json_object_object_add(ctx->model, "form_error", json_object_new_string(reason));
 	}
 	log_problem(ctx, status);
 	render(ctx, o, status, false);
@@ -554,6 +569,11 @@ find_route(struct ap_ctx *ctx, const struct out *o, const char *path)
 		answer_error(ctx, o, 405);
 		return 405;
 	}
+	/* Outside access.allow: bare; a signed-in user keeps the navigation. */
+	if (ap_auth_identify(ctx, ctx->api) == AP_GATE_HIDDEN) {
+		emit_bare_404(ctx, o);
+		return 404;
+	}
 	ap_ctx_fail(ctx, AP_PB_NOT_FOUND, NULL, "no such page");
 	answer_error(ctx, o, 404);
 	return 404;
@@ -637,6 +657,12 @@ static void
 run_handler(struct ap_ctx *ctx, const struct out *o)
 {
 	int status = ctx->route->handler(ctx);
+	const char *c = ap_req_form(ctx->req, "confirmed");
+
+	if ((ctx->route->flags & AP_ROUTE_CONFIRM) && !ctx->req->wants_json && !ctx->confirming &&
+	    status < 400 && (c == NULL || strcmp(c, "yes") != 0))
+		AP_ERROR("%s %s: a destructive route answered without asking for confirmation",
+		    ctx->req->method_name, ctx->route->pattern);
 
 	if (status >= 400 && !ctx->model_is_body)
 		answer_problem(ctx, o, status);
@@ -686,6 +712,7 @@ ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
 		run_handler(&ctx, &o);
 out:
 	json_object_put(ctx.model);
+	json_object_put(ctx.flash);
 	ap_buf_free(&ctx.headers);
 	ap_buf_free(&ctx.raw);
 	ap_req_clear(&req);

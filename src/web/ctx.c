@@ -12,6 +12,7 @@
 
 #include "aapanel/app.h"
 #include "aapanel/audit.h"
+#include "aapanel/crypto.h"
 #include "aapanel/dbconn.h"
 #include "aapanel/log.h"
 #include "aapanel/users.h"
@@ -266,4 +267,267 @@ ap_ctx_confirm_password(struct ap_ctx *ctx, const char *field, const char *passw
 		return ctx->problem.status;
 	}
 	return 0;
+}
+
+#define FLASH_COOKIE "aapanel_flash"
+#define FLASH_TTL_S 60
+
+/* The message as a problem struct keeps its msgid and formatted arguments. */
+static void
+flash_set_msg(struct ap_ctx *ctx, const char *kind, const struct ap_problem *pb)
+{
+	struct json_object *args = json_object_new_array();
+
+	if (ctx->flash == NULL)
+		ctx->flash = json_object_new_object();
+	for (int i = 0; i < pb->nargs; i++)
+		json_object_array_add(args, json_object_new_string(pb->args[i]));
+	json_object_object_add(ctx->flash, "k", json_object_new_string(kind));
+	json_object_object_add(ctx->flash, "m", json_object_new_string(pb->msgid));
+	json_object_object_add(ctx->flash, "a", args);
+}
+
+void
+ap_ctx_flash(struct ap_ctx *ctx, const char *kind, const char *msgid, ...)
+{
+	struct ap_problem pb;
+	va_list ap;
+
+	va_start(ap, msgid);
+	ap_problem_vset(&pb, AP_PB_NONE, NULL, msgid, ap);
+	va_end(ap);
+	flash_set_msg(ctx, kind, &pb);
+}
+
+void
+ap_ctx_flash_secret(struct ap_ctx *ctx, const char *key, struct json_object *v)
+{
+	struct json_object *sec;
+
+	if (ctx->flash == NULL)
+		ctx->flash = json_object_new_object();
+	if (!json_object_object_get_ex(ctx->flash, "s", &sec)) {
+		sec = json_object_new_object();
+		json_object_object_add(ctx->flash, "s", sec);
+	}
+	json_object_object_add(sec, key, v);
+}
+
+/* "<hex of the JSON>.<HMAC of it>": hex only, so it needs no quoting in a header. */
+static const char *
+flash_cookie_value(struct ap_ctx *ctx, const char *json)
+{
+	struct ap_buf b = { 0 };
+	char mac[65];
+	const char *out;
+	char *signed_text = ap_xasprintf("flash:%s", json);
+
+	for (const unsigned char *p = (const unsigned char *)json; *p; p++)
+		ap_buf_printf(&b, "%02x", *p);
+	ap_auth_hash(ctx->app->cfg, signed_text, mac);
+	ap_buf_printf(&b, ".%s", mac);
+	out = ap_arena_strdup(ctx->arena, ap_buf_cstr(&b));
+	explicit_bzero(signed_text, strlen(signed_text));
+	free(signed_text);
+	if (b.data)
+		explicit_bzero(b.data, b.cap);
+	ap_buf_free(&b);
+	return out;
+}
+
+static void
+flash_cookie(struct ap_ctx *ctx, const char *value)
+{
+	bool secure = ctx->req->https || ctx->app->cfg->profile == AP_PROFILE_PRODUCTION;
+
+	ap_ctx_header(ctx, "Set-Cookie", ap_arena_printf(ctx->arena,
+	    "%s=%s; Path=%s/; Max-Age=%d; HttpOnly; SameSite=Strict%s", FLASH_COOKIE, value ? value : "",
+	    ap_ctx_base(ctx), value ? FLASH_TTL_S : 0, secure ? "; Secure" : ""));
+}
+
+void
+ap_ctx_flash_emit(struct ap_ctx *ctx)
+{
+	const char *json;
+
+	if (ctx->flash == NULL)
+		return;
+	json_object_object_add(ctx->flash, "e", json_object_new_int64((int64_t)time(NULL) + FLASH_TTL_S));
+	json = json_object_to_json_string_ext(ctx->flash, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	flash_cookie(ctx, flash_cookie_value(ctx, json));
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* A flash object's message (translated) and secrets into model. */
+static void
+flash_to_model(struct ap_ctx *ctx, struct json_object *o, struct json_object *model)
+{
+	struct json_object *v, *sec;
+	struct ap_problem pb;
+
+	if (json_object_object_get_ex(o, "m", &v) && json_object_is_type(v, json_type_string)) {
+		struct json_object *args, *k, *f = json_object_new_object();
+		size_t na;
+
+		/* Rebuild the message as a problem: its msgid translated, its arguments kept. */
+		memset(&pb, 0, sizeof(pb));
+		pb.msgid = json_object_get_string(v);
+		if (json_object_object_get_ex(o, "a", &args) && json_object_is_type(args, json_type_array)) {
+			na = json_object_array_length(args);
+			for (size_t i = 0; i < na && i < AP_PB_MAXARGS; i++) {
+				snprintf(pb.args[i], sizeof(pb.args[i]), "%s",
+				    json_object_get_string(json_object_array_get_idx(args, i)));
+				pb.nargs++;
+			}
+		}
+		{
+			char en[256];
+
+			ap_problem_format(&pb, pb.msgid, en, sizeof(en));
+			snprintf(pb.reason, sizeof(pb.reason), "%s", en);
+		}
+		ap_model_str(f, "kind",
+		    json_object_object_get_ex(o, "k", &k) && strcmp(json_object_get_string(k), "error") == 0 ? "error"
+														 : "ok");
+		ap_model_str(f, "text", ap_ctx_reason(ctx, &pb));
+		json_object_object_add(model, "flash", f);
+	}
+	if (json_object_object_get_ex(o, "s", &sec) && json_object_is_type(sec, json_type_object)) {
+		json_object_object_foreach(sec, key, val) {
+			if (!json_object_object_get_ex(model, key, NULL))
+				json_object_object_add(model, key, json_object_get(val));
+		}
+	}
+}
+
+void
+ap_ctx_flash_inline(struct ap_ctx *ctx, struct json_object *model)
+{
+	if (ctx->flash == NULL)
+		return;
+	flash_to_model(ctx, ctx->flash, model);
+	json_object_put(ctx->flash);
+	ctx->flash = NULL;
+}
+
+void
+ap_ctx_flash_show(struct ap_ctx *ctx, struct json_object *model)
+{
+	const char *c = ap_req_cookie(ctx->req, FLASH_COOKIE), *dot;
+	struct json_object *o = NULL, *v;
+	struct ap_buf json = { 0 };
+	char mac[65];
+	char *signed_text = NULL;
+	size_t n;
+
+	if (c == NULL || c[0] == '\0' || (dot = strchr(c, '.')) == NULL)
+		return;
+	/* Shown once, whatever it held: the cookie goes now. */
+	flash_cookie(ctx, NULL);
+	n = (size_t)(dot - c);
+	if (n % 2 != 0 || n > 8192 || strlen(dot + 1) != 64)
+		return;
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = hexval(c[i]), lo = hexval(c[i + 1]);
+
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			goto out;
+		ap_buf_putc(&json, (char)(hi * 16 + lo));
+	}
+	signed_text = ap_xasprintf("flash:%s", ap_buf_cstr(&json));
+	ap_auth_hash(ctx->app->cfg, signed_text, mac);
+	if (!ap_ct_streq(mac, dot + 1))
+		goto out;
+	o = json_tokener_parse(ap_buf_cstr(&json));
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "e", &v) || json_object_get_int64(v) < (int64_t)time(NULL))
+		goto out;
+	flash_to_model(ctx, o, model);
+out:
+	if (signed_text) {
+		explicit_bzero(signed_text, strlen(signed_text));
+		free(signed_text);
+	}
+	if (json.data)
+		explicit_bzero(json.data, json.cap);
+	ap_buf_free(&json);
+	json_object_put(o);
+}
+
+/* The request's own path and query (for the confirmation form's action). */
+static const char *
+own_uri(struct ap_ctx *ctx)
+{
+	const char *u = ctx->req->uri ? ctx->req->uri : ctx->req->path;
+
+	return u && u[0] == '/' ? u : "/";
+}
+
+/* Where "Cancel" goes: the same-site page the form was on, else home. */
+static const char *
+cancel_to(struct ap_ctx *ctx)
+{
+	const char *ref = ctx->req->referer, *host = ctx->req->host, *p;
+	size_t hl;
+
+	if (ref != NULL && host != NULL && *host != '\0' && (p = strstr(ref, "://")) != NULL) {
+		p += 3;
+		hl = strlen(host);
+		if (strncmp(p, host, hl) == 0 && p[hl] == '/' && p[hl + 1] != '/')
+			return ap_arena_strdup(ctx->arena, p + hl);
+	}
+	return ap_arena_printf(ctx->arena, "%s/", ap_ctx_base(ctx));
+}
+
+bool
+ap_ctx_unconfirmed(struct ap_ctx *ctx, const char *msgid, ...)
+{
+	const char *c = ap_req_form(ctx->req, "confirmed");
+	struct json_object *conf, *fields;
+	struct ap_problem pb;
+	va_list ap;
+
+	if (ctx->req->wants_json || (c != NULL && strcmp(c, "yes") == 0))
+		return false;
+	va_start(ap, msgid);
+	ap_problem_vset(&pb, AP_PB_NONE, NULL, msgid, ap);
+	va_end(ap);
+	conf = json_object_new_object();
+	fields = json_object_new_array();
+	ap_model_str(conf, "question", ap_ctx_reason(ctx, &pb));
+	ap_model_str(conf, "action", own_uri(ctx));
+	ap_model_str(conf, "cancel", cancel_to(ctx));
+	/* The same form again. Secrets are never echoed into a page: a form with
+	 * one (a password typed on purpose) is its own confirmation. */
+	for (size_t i = 0; i < ctx->req->nform; i++) {
+		const struct ap_kv *kv = &ctx->req->form[i];
+		const struct ap_field *fl = ctx->route->fields;
+		struct json_object *f;
+		bool secret = false;
+
+		for (size_t k = 0; k < ap_fields_count(fl); k++)
+			if (strcmp(fl[k].name, kv->key) == 0 && (fl[k].flags & AP_FIELD_SECRET))
+				secret = true;
+		if (secret || strcmp(kv->key, "csrf") == 0 || strcmp(kv->key, "confirmed") == 0)
+			continue;
+		f = json_object_new_object();
+		ap_model_str(f, "name", kv->key);
+		ap_model_str(f, "value", kv->val);
+		json_object_array_add(fields, f);
+	}
+	ap_model_add(conf, "fields", fields);
+	json_object_object_add(ctx->model, "confirm", conf);
+	ctx->title = ap_ctx_tr(ctx, "Please confirm");
+	ctx->tpl = "confirm";
+	ctx->confirming = true;
+	return true;
 }

@@ -262,6 +262,19 @@ authenticate(struct ap_ctx *ctx, bool api)
 }
 
 int
+ap_auth_identify(struct ap_ctx *ctx, bool api)
+{
+	client_address(ctx);
+	if (!access_allowed(ctx))
+		return AP_GATE_HIDDEN;
+	ctx->via = "ui";
+	/* Who it is, if anyone; a database problem only means "nobody". */
+	if (authenticate(ctx, api) != 0)
+		ap_problem_clear(&ctx->problem);
+	return 0;
+}
+
+int
 ap_auth_gate(struct ap_ctx *ctx, bool api)
 {
 	const struct ap_route *rt = ctx->route;
@@ -291,7 +304,9 @@ ap_auth_gate(struct ap_ctx *ctx, bool api)
 		    (ctx->token_scope && !ap_scope_allows(ctx->token_scope, rt->perm)))
 			return ap_ctx_fail(ctx, AP_PB_DENIED, NULL, "permission %s required", rt->perm);
 		refresh_settings(ctx);
-		if (ctx->app->require_2fa && !ctx->user->totp_enabled && ctx->token_id == 0 &&
+		/* The requirement holds for a user's API tokens too: a password-only
+		 * account must not keep a way around it. */
+		if (ctx->app->require_2fa && !ctx->user->totp_enabled &&
 		    strcmp(rt->perm, "account.self") != 0 && strcmp(rt->perm, "overview.read") != 0)
 			return ap_ctx_fail(ctx, AP_PB_DENIED, NULL, "two-factor authentication required");
 	}

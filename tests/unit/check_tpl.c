@@ -145,6 +145,75 @@ START_TEST(test_escape_table)
 }
 END_TEST
 
+/* ------------------------------------------------------------ filters */
+
+static const char *
+filter_tr(void *ctx, const char *msgid)
+{
+	(void)ctx;
+	if (strcmp(msgid, "%s on %s") == 0)
+		return "%s على %s";
+	if (strcmp(msgid, "via\004api") == 0)
+		return "واجهة <API>";
+	return msgid;
+}
+
+static const struct {
+	const char *text, *json, *want;
+} filter_rows[] = {
+	{ "{{t|time}}", "{\"t\":\"2026-12-01T07:36:05Z\"}",
+	    "<time datetime=\"2026-12-01T07:36:05Z\" title=\"2026-12-01T07:36:05Z\" dir=\"ltr\">"
+	    "2026-12-01 07:36 UTC</time>" },
+	/* Not the panel's ISO form: shown as it is, escaped. */
+	{ "{{t|time}}", "{\"t\":\"<b>\"}",
+	    "<time datetime=\"&lt;b&gt;\" title=\"&lt;b&gt;\" dir=\"ltr\">&lt;b&gt;</time>" },
+	/* No value, no element. */
+	{ "[{{t|time}}]", "{\"t\":null}", "[]" },
+	{ "[{{t|time}}]", "{}", "[]" },
+	{ "{{u|ua}}", "{\"u\":\"Mozilla/5.0 (Windows NT 10.0) Gecko/20100101 Firefox/121.0\"}",
+	    "<span class=\"ua\" title=\"Mozilla/5.0 (Windows NT 10.0) Gecko/20100101 Firefox/121.0\">"
+	    "<bdi>Firefox</bdi> على <bdi>Windows</bdi></span>" },
+	{ "{{u|ua}}", "{\"u\":\"curl/8.1 <x>\"}", "<span class=\"ua\" title=\"curl/8.1 &lt;x&gt;\"><bdi>curl</bdi></span>" },
+	{ "{{v|tr:via}}", "{\"v\":\"api\"}", "واجهة &lt;API&gt;" },
+	/* Untranslated codes show themselves, escaped. */
+	{ "{{v|tr:via}}", "{\"v\":\"c<li>\"}", "c&lt;li&gt;" },
+	{ "{{#xs}}{{.|tr:via}},{{/xs}}", "{\"xs\":[\"api\",\"ui\"]}", "واجهة &lt;API&gt;,ui," },
+};
+
+START_TEST(test_filter_table)
+{
+	char *got = render_with(filter_rows[_i].text, filter_rows[_i].json, filter_tr, NULL);
+
+	ck_assert_msg(strcmp(got, filter_rows[_i].want) == 0, "%s: got \"%s\", want \"%s\"",
+	    filter_rows[_i].text, got, filter_rows[_i].want);
+	free(got);
+}
+END_TEST
+
+START_TEST(test_filter_errors_at_load)
+{
+	static const struct {
+		const char *text, *err;
+	} rows[] = {
+		{ "{{x|nope}}", "t:1: unknown filter 'nope' (time, ua, tr:context)" },
+		{ "{{x|tr}}", "t:1: filter 'tr' needs an argument (name|tr:context)" },
+		{ "{{x|tr:}}", "t:1: filter 'tr' needs an argument (name|tr:context)" },
+		{ "{{x|time:a}}", "t:1: filter 'time' takes no argument" },
+		{ "{{x|tr:a b}}", "t:1: invalid filter argument 'a b'" },
+		{ "{{|time}}", "t:1: unknown tag kind '|'" },
+	};
+
+	for (size_t i = 0; i < AP_NELEM(rows); i++) {
+		struct ap_tpl_set *s = NULL;
+		char err[256] = "";
+
+		ck_assert_int_ne(ap_tpl_compile_string("t", rows[i].text, &s, err, sizeof(err)), AP_OK);
+		ck_assert_msg(strcmp(err, rows[i].err) == 0, "%s: %s", rows[i].text, err);
+		ck_assert_ptr_null(s);
+	}
+}
+END_TEST
+
 START_TEST(test_escape_in_attribute)
 {
 	CHECK_RENDER("<a title=\"{{t}}\">", "{\"t\": \"\\\" onmouseover=\\\"x\"}",
@@ -1083,6 +1152,8 @@ tpl_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_filter_table, 0, (int)AP_NELEM(filter_rows));
+	tcase_add_test(tc, test_filter_errors_at_load);
 	tcase_add_loop_test(tc, test_escape_table, 0, AP_NELEM(esc_rows));
 	tcase_add_test(tc, test_escape_in_attribute);
 	tcase_add_test(tc, test_template_text_not_escaped);

@@ -1,0 +1,106 @@
+/*
+ * nav.c — the panel's navigation for the layout (app.h): the sections of
+ * the sidebar in a fixed order, each shown only once the panel has its
+ * screen (a GET route with that path exists) and only to roles whose
+ * permission for it allows it; the current one marked; the user menu.
+ */
+#include <string.h>
+
+#include "aapanel/app.h"
+
+struct section {
+	const char *id;
+	const char *label; /* msgid */
+	const char *path;  /* the section's screen; its route gives the permission */
+	const char *also;  /* another path prefix that belongs to the section, or NULL */
+};
+
+/* The order an operator expects, as in other panels: the server first, people last. */
+static const struct section sections[] = {
+	{ "dashboard", N_("Dashboard"), "/", NULL },
+	{ "sites", N_("Websites"), "/sites", NULL },
+	{ "databases", N_("Databases"), "/databases", NULL },
+	{ "files", N_("Files"), "/files", NULL },
+	{ "logs", N_("Logs"), "/logs", NULL },
+	{ "tasks", N_("Scheduled tasks"), "/tasks", NULL },
+	{ "firewall", N_("Firewall"), "/firewall", NULL },
+	{ "services", N_("Services"), "/services", NULL },
+	{ "certificates", N_("Certificates"), "/certificates", NULL },
+	{ "backups", N_("Backups"), "/backups", NULL },
+	{ "users", N_("Users"), "/users", NULL },
+	{ "tokens", N_("API tokens"), "/tokens", NULL },
+	{ "settings", N_("Settings"), "/settings", NULL },
+	{ "audit", N_("Audit log"), "/audit", NULL },
+};
+
+static const struct section account[] = {
+	{ "account", N_("Your account"), "/account", NULL },
+	{ "twofactor", N_("Two-factor authentication"), "/account/2fa", NULL },
+};
+
+/* The GET route of path, or NULL: a section exists once its screen does. */
+static const struct ap_route *
+screen_of(const struct ap_app *app, const char *path)
+{
+	for (size_t i = 0; i < app->nroutes; i++)
+		if ((app->routes[i].methods & AP_M_GET) && strcmp(app->routes[i].pattern, path) == 0)
+			return &app->routes[i];
+	return NULL;
+}
+
+/* Is the request's page path, or below it ("/users/7/..." is in "/users")? */
+static bool
+under(const char *page, const char *path)
+{
+	size_t n;
+
+	if (page == NULL || path == NULL)
+		return false;
+	if (strcmp(path, "/") == 0)
+		return strcmp(page, "/") == 0;
+	n = strlen(path);
+	return strncmp(page, path, n) == 0 && (page[n] == '\0' || page[n] == '/' || page[n] == '.');
+}
+
+static struct json_object *
+item(struct ap_ctx *ctx, const struct section *s, bool current)
+{
+	struct json_object *o = json_object_new_object();
+
+	ap_model_str(o, "id", s->id);
+	ap_model_str(o, "label", ap_ctx_tr(ctx, s->label));
+	ap_model_add(o, "href", json_object_new_string(
+	    ap_arena_printf(ctx->arena, "%s%s", ap_ctx_base(ctx), strcmp(s->path, "/") == 0 ? "/" : s->path)));
+	ap_model_add(o, "current", json_object_new_boolean(current));
+	return o;
+}
+
+struct json_object *
+ap_nav_model(struct ap_ctx *ctx)
+{
+	const char *page = ctx->route ? ctx->route->pattern : NULL;
+	struct json_object *nav = json_object_new_object();
+	struct json_object *main_items = json_object_new_array(), *acct = json_object_new_array();
+	const struct section *cur = NULL;
+
+	/* The deepest section the page is in (account's 2FA page over account). */
+	for (size_t i = 0; i < AP_NELEM(sections); i++)
+		if (under(page, sections[i].path) || under(page, sections[i].also))
+			cur = &sections[i];
+	for (size_t i = 0; i < AP_NELEM(account); i++)
+		if (under(page, account[i].path))
+			cur = &account[i];
+	for (size_t i = 0; i < AP_NELEM(sections); i++) {
+		const struct ap_route *rt = screen_of(ctx->app, sections[i].path);
+
+		if (rt == NULL || rt->perm == NULL || !ap_role_allows(ctx->user->role, rt->perm))
+			continue;
+		json_object_array_add(main_items, item(ctx, &sections[i], cur == &sections[i]));
+	}
+	for (size_t i = 0; i < AP_NELEM(account); i++)
+		if (screen_of(ctx->app, account[i].path) != NULL)
+			json_object_array_add(acct, item(ctx, &account[i], cur == &account[i]));
+	ap_model_add(nav, "main", main_items);
+	ap_model_add(nav, "account", acct);
+	return nav;
+}
