@@ -2,8 +2,9 @@
  * cli.h — the command-line forms of the panel's actions: `aapanel user …`,
  * `aapanel token …`, `aapanel audit verify`, `aapanel db …`. Each returns
  * the exit status (0 success, 2 invalid input with the field and reason on
- * stderr, 1 any other failure) and records its changes in the audit log
- * (via "cli").
+ * stderr, 1 any other failure; exceptions are said below) and records its
+ * changes in the audit log (via "cli"; a failed audit write is a warning
+ * on stderr, not a failure). argv[0] is the command word ("user").
  */
 #ifndef AAPANEL_CLI_H
 #define AAPANEL_CLI_H
@@ -14,6 +15,12 @@
 #include "aapanel/db.h"
 #include "aapanel/problem.h"
 
+/*
+ * user, token and audit first apply the start-up migration policy
+ * (ap_dbconn_startup), so they can migrate a development database. `user
+ * passwd` and `user disable` also sign the account out everywhere. audit
+ * returns ap_auditcli_verify's status (1 broken, 2 unreadable database).
+ */
 int ap_cli_user(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_token(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_audit(const struct ap_config *cfg, int argc, char **argv);
@@ -22,18 +29,25 @@ int ap_cli_routes(int argc, char **argv);
 
 /*
  * For commands: open the configured database, or print why not on stderr
- * and return NULL. Close it with ap_db_close.
+ * and return NULL. Owned: close it with ap_db_close.
  */
 struct ap_db *ap_dbconn_open_cli(const struct ap_config *cfg);
 
 /*
- * Print pb as "aapanel CMD: FIELD: REASON" (or without the field) on
- * stderr and return the exit status it means: 2 for a problem with the
- * caller's input (a 4xx code), 1 for anything else.
+ * Print pb (not NULL) as "aapanel CMD: FIELD: REASON" (or without the
+ * field; the code's name when there is no reason) on stderr and return the
+ * exit status it means: 2 for a problem with the caller's input (a 4xx
+ * status), 1 for anything else.
  */
 int ap_cli_problem(const char *cmd, const struct ap_problem *pb);
 
-/* `db migrate`, `db status`, `db copy` (src/cli/db.c). Return the exit status. */
+/*
+ * `db migrate`, `db status`, `db copy` (src/cli/db.c), reports to out,
+ * errors to stderr. Return the exit status: status is 2 when migrations
+ * are pending (scripts tell that from up to date, 0); copy is 1 for any
+ * failure, including a non-empty target without force or counts that do
+ * not match afterwards.
+ */
 int ap_dbcli_migrate(const struct ap_config *cfg, FILE *out);
 int ap_dbcli_status(const struct ap_config *cfg, FILE *out);
 int ap_dbcli_copy(const struct ap_config *cfg, const char *from, const char *from_pw,

@@ -38,7 +38,7 @@ struct ap_db_dsn {
  * dsn may be NULL (a failure).
  */
 enum ap_db_rc ap_db_dsn_parse(const char *dsn, struct ap_db_dsn *out, char *why, size_t whylen);
-/* The backend of a DSN from its scheme alone; false when unknown. */
+/* The backend of a DSN (not NULL) from its scheme alone; false when unknown, *out untouched. */
 bool ap_db_dsn_backend(const char *dsn, enum ap_db_backend *out);
 /* Free what ap_db_dsn_parse filled and zero the struct; safe on a zeroed struct. */
 void ap_db_dsn_free(struct ap_db_dsn *d);

@@ -10,33 +10,50 @@
 struct ap_i18n;
 
 /*
- * Load every <lang>.po in dir (msgid/msgstr pairs, multi-line strings,
- * C escapes, comments, msgctxt ignored-but-parsed, fuzzy entries skipped).
- * Error → AP_ERR_PARSE with "file:line: reason" in err.
+ * Load every <lang>.po in dir (lang: 2 or 3 lowercase letters, optionally
+ * _Region; other files are ignored; at most 64 catalogs): msgid/msgstr
+ * pairs, multi-line strings, C escapes, comments. An entry with a msgctxt
+ * is keyed "ctx\004msgid"; of a plural only msgstr[0] is kept; fuzzy,
+ * header and untranslated entries are not stored. On AP_OK *out is owned
+ * (free with ap_i18n_free); a directory without catalogs loads none. On
+ * failure *out is NULL and err (may be NULL) says why: AP_ERR_PARSE with
+ * "file:line: reason" (also a duplicate msgid, or a file over 4 MiB or not
+ * regular), AP_ERR_IO with "path: strerror" (unreadable directory or
+ * file), AP_ERR_TOOBIG for more than 64 catalogs.
  */
 enum ap_err ap_i18n_load(const char *dir, struct ap_i18n **out, char *err,
     size_t errlen);
+/* NULL is a no-op. Every string borrowed from t becomes invalid. */
 void ap_i18n_free(struct ap_i18n *t);
 
-/* Translation of msgid in lang, or msgid itself. Borrowed from t. */
+/*
+ * Translation of msgid in lang, or msgid itself (also for a NULL t, an
+ * unknown lang or a NULL msgid). Borrowed from t (until ap_i18n_free) or
+ * the caller's msgid.
+ */
 const char *ap_i18n_gettext(const struct ap_i18n *t, const char *lang,
     const char *msgid);
+/* True when a catalog with exactly this code was loaded. */
 bool ap_i18n_has_lang(const struct ap_i18n *t, const char *lang);
 
 /*
  * Pick a language from an Accept-Language header value (may be NULL):
- * highest q among the loaded languages ("ar-EG" matches "ar"), q=0 excluded,
- * else fallback. Returns a borrowed string from t, or fallback.
+ * highest q among the loaded languages ("ar-EG" matches "ar", "*" any),
+ * q=0 excluded, ties to the earlier range, then to fallback; else
+ * fallback. Only the first 32 ranges and 4096 bytes are read; malformed
+ * ranges are skipped. Returns a code borrowed from t (until ap_i18n_free),
+ * or fallback itself (also for a NULL t).
  */
 const char *ap_i18n_negotiate(const struct ap_i18n *t, const char *accept,
     const char *fallback);
 
-/* True for right-to-left languages (ar, he, fa, ur). */
+/* True for right-to-left languages (primary subtag ar, he, fa or ur, any case); false for NULL. */
 bool ap_i18n_is_rtl(const char *lang);
 
 /*
  * Template gettext callback (matches ap_tpl_gettext_fn): ctx points at a
- * struct ap_i18n_tr naming the catalogs and the request's language.
+ * struct ap_i18n_tr naming the catalogs and the request's language (NULL
+ * ctx: msgid). Returns what ap_i18n_gettext does.
  */
 struct ap_i18n_tr {
 	const struct ap_i18n *t;
@@ -44,15 +61,16 @@ struct ap_i18n_tr {
 };
 const char *ap_i18n_tr(void *ctx, const char *msgid);
 
-/* Loaded languages, sorted by code; ap_i18n_lang_at returns a borrowed
- * code or NULL when i is out of range. */
+/* Loaded languages, sorted by code (0 for a NULL t); ap_i18n_lang_at returns
+ * a code borrowed from t, or NULL when i is out of range. */
 size_t ap_i18n_lang_count(const struct ap_i18n *t);
 const char *ap_i18n_lang_at(const struct ap_i18n *t, size_t i);
 
 /*
  * Translated entries of lang (fuzzy, header and empty ones are not kept),
- * in file order. ap_i18n_entry sets borrowed msgid ("ctx\004msgid" when
- * the entry has a msgctxt) and msgstr; false when i is out of range.
+ * in file order; 0 for an unknown lang. ap_i18n_entry sets msgid
+ * ("ctx\004msgid" when the entry has a msgctxt) and msgstr, both borrowed
+ * from t; false when lang is unknown or i is out of range, both untouched.
  */
 size_t ap_i18n_count(const struct ap_i18n *t, const char *lang);
 bool ap_i18n_entry(const struct ap_i18n *t, const char *lang, size_t i,

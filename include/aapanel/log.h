@@ -16,13 +16,24 @@ enum ap_log_level {
 	AP_LOG__MAX
 };
 
-/* role: short static string such as "master" or "worker"; fd: where to write. */
+/*
+ * role: borrowed for good, so a string literal such as "master" or
+ * "worker"; min: the lowest level written; fd: where lines go (borrowed,
+ * never closed). Process-wide state, not thread-safe: set it before
+ * logging starts, and again in a child that takes another role.
+ */
 void ap_log_init(const char *role, enum ap_log_level min, int fd);
 void ap_log_set_level(enum ap_log_level min);
-/* Parse "debug|info|warn|error"; false when unknown. */
+/* Parse "debug|info|warn|error" (exact) into *out; false when unknown, *out untouched. */
 bool ap_log_level_parse(const char *s, enum ap_log_level *out);
-/* Request id attached to following lines; NULL clears. Copied. */
+/* Request id attached to following lines; NULL clears. Copied (at most 39 bytes). */
 void ap_log_set_reqid(const char *id);
+/*
+ * One line when lvl reaches the minimum: UTC time, level, role[pid],
+ * req=<id>, func, message. CR and LF become spaces and a line is cut at
+ * about 2 KiB; it goes out in one write() so lines from several processes
+ * never interleave. Never fails: write errors are ignored.
+ */
 void ap_log(enum ap_log_level lvl, const char *func, const char *fmt, ...)
     AP_PRINTF(3, 4);
 

@@ -61,34 +61,41 @@ struct ap_problem {
 };
 
 /*
- * Fill pb (which may be NULL: then nothing happens) with code, field (NULL
- * = none) and the reason msgid formatted with its arguments. msgid must be
- * a constant string: it is kept by pointer as the translation key. Its
+ * Wipe pb (which may be NULL: then nothing happens) and fill it with code,
+ * its status, field (NULL = none; copied, cut at 63 bytes) and the reason
+ * msgid formatted with its arguments (cut at 255 bytes). msgid must be a
+ * constant string: it is kept by pointer as the translation key. Its
  * conversions are limited to %s %d %i %u %x %c with the length modifiers
- * l ll z and a precision for %s (%.Ns, %.*s); anything else is formatted
- * into reason but not kept as an argument. Returns the code's generic
- * failure, AP_ERR_INVAL, so callers can `return ap_problem_set(...)`.
+ * l ll z and a precision for %s (%.Ns, %.*s), at most AP_PB_MAXARGS of
+ * them (each kept cut at 127 bytes); anything else is formatted into
+ * reason, but then nargs is -1 and every translation falls back to the
+ * English reason. Always returns AP_ERR_INVAL, whatever the code, so
+ * callers can `return ap_problem_set(...)`.
  */
 enum ap_err ap_problem_set(struct ap_problem *pb, enum ap_pb_code code, const char *field,
     const char *msgid, ...) AP_PRINTF(4, 5);
-/* The same with a va_list (for validators with their own printf-like helpers). */
+/* The same with a va_list (for validators with their own printf-like helpers); ap is used up. */
 enum ap_err ap_problem_vset(struct ap_problem *pb, enum ap_pb_code code, const char *field,
     const char *msgid, va_list ap) AP_PRINTF(4, 0);
-/* The same for a msgid chosen at run time from constants, taken as is (no conversions). */
+/* The same for a msgid chosen at run time from constants, taken as is (no conversions, nargs 0). */
 enum ap_err ap_problem_msg(struct ap_problem *pb, enum ap_pb_code code, const char *field,
     const char *msgid);
-/* Reset to AP_PB_NONE with no field or reason. */
+/* Reset to AP_PB_NONE with no field or reason (all zero); NULL is a no-op. */
 void ap_problem_clear(struct ap_problem *pb);
-/* True when pb holds a problem. */
+/* True when pb is not NULL and holds a problem (code other than AP_PB_NONE). */
 bool ap_problem_is_set(const struct ap_problem *pb);
-/* Copy src into dst (dst may equal src). */
+/* Copy src into dst (neither NULL; dst may equal src). msgid stays shared: it is a constant. */
 void ap_problem_copy(struct ap_problem *dst, const struct ap_problem *src);
 
-/* "invalid", "not_found", ... (a constant); "internal" for an unknown code. */
+/* "invalid", "not_found", ... (a constant); "none" for AP_PB_NONE, "internal" for unknown codes. */
 const char *ap_pb_name(enum ap_pb_code code);
-/* The code's HTTP status (400, 404, ...). */
+/* The code's HTTP status (400, 404, ...; 200 for AP_PB_NONE, 500 for an unknown code). */
 int ap_pb_status(enum ap_pb_code code);
-/* The code for an HTTP status (AP_PB_INVALID for 400, AP_PB_INTERNAL for an unknown 5xx). */
+/*
+ * The code for an HTTP status: the first one listed with it (400 →
+ * AP_PB_INVALID, 403 → AP_PB_DENIED, 409 → AP_PB_EXISTS); an unknown status
+ * gives AP_PB_INTERNAL from 500 up, AP_PB_INVALID below.
+ */
 enum ap_pb_code ap_pb_for_status(int status);
 
 /*
@@ -96,7 +103,8 @@ enum ap_pb_code ap_pb_for_status(int status);
  * conversions are replaced, in order, by pb's formatted arguments. When
  * fmt is NULL, or does not have the same number of conversions as msgid
  * (a broken translation), the English reason is written instead. Never
- * fails; out is always terminated (truncated to outlen).
+ * fails; out is always terminated (truncated to outlen) unless outlen is 0;
+ * a NULL pb writes "".
  */
 void ap_problem_format(const struct ap_problem *pb, const char *fmt, char *out, size_t outlen);
 

@@ -34,9 +34,9 @@ enum ap_method {
 #define AP_M_DELETE AP_M(AP_METHOD_DELETE)
 #define AP_M_OPTIONS AP_M(AP_METHOD_OPTIONS)
 
-/* "GET", ...; NULL for out-of-range. */
+/* "GET", ... (static); NULL for out-of-range. */
 const char *ap_method_name(enum ap_method m);
-/* Exact, case-sensitive token match; false when unknown. */
+/* Exact, case-sensitive token match into *out; false when unknown or NULL, *out untouched. */
 bool ap_method_parse(const char *s, enum ap_method *out);
 
 struct ap_kv {
@@ -61,12 +61,11 @@ struct ap_req_limits {
 	size_t max_header_len; /* REQUEST_URI, HTTP_COOKIE and other params */
 };
 
-/* Filled when parsing fails: status 400, 405, 411, 413 or 415. */
-
 struct ap_req {
 	struct ap_arena *arena;
 	enum ap_method method;
 	const char *method_name;
+	/* The strings taken from params are "" when the param is absent, never NULL. */
 	const char *uri;          /* REQUEST_URI as received */
 	const char *path;         /* percent-decoded path, no query; starts with '/' */
 	const char *query_string; /* raw, "" when none */
@@ -104,11 +103,16 @@ struct ap_req {
 typedef ssize_t (*ap_req_read_fn)(void *ctx, void *buf, size_t n);
 
 /*
- * Parse a request. envp: NULL-terminated "NAME=value" FastCGI params.
- * rd/rdctx read CONTENT_LENGTH bytes of body. On AP_OK *r is filled from
- * arena a. On failure returns AP_ERR_INVAL / AP_ERR_TOOBIG and fills err;
- * r is still usable for the error response (method, path, accept are set
- * when they could be parsed; wants_json too).
+ * Parse a request. envp: NULL-terminated "NAME=value" FastCGI params,
+ * copied (not kept). rd/rdctx read CONTENT_LENGTH bytes of body, during
+ * this call only (rd may be NULL: no body). lim is borrowed for the call.
+ * Every string and array in *r comes from arena a. On AP_OK *r is filled.
+ * On failure returns AP_ERR_TOOBIG (413) or AP_ERR_INVAL (400, 405, 411,
+ * 415) and fills err with the first problem (err may be NULL; it is
+ * cleared on entry); r is still usable for the error response (method,
+ * path, headers and wants_json are set when they could be parsed, else
+ * GET and "/"). A param that is too long or holds CR/LF is a 400 and is
+ * stored as "".
  *
  * Body handling by Content-Type:
  *   application/x-www-form-urlencoded → form (≤ max_body)
@@ -130,28 +134,36 @@ enum ap_err ap_req_parse(struct ap_req *r, struct ap_arena *a,
     char *const *envp, ap_req_read_fn rd, void *rdctx,
     const struct ap_req_limits *lim, struct ap_problem *err);
 
-/* Release what the arena does not own (the JSON body). Safe to call twice. */
+/* Release what the arena does not own (the JSON body; r->json then NULL). NULL-safe, idempotent. */
 void ap_req_clear(struct ap_req *r);
 
-/* Lookups; NULL when absent. First match wins. */
+/*
+ * Lookups by exact, case-sensitive name (params by FastCGI name, e.g.
+ * "HTTP_HOST"); NULL when absent or name is NULL. First match wins. The
+ * value is borrowed from the request arena.
+ */
 const char *ap_req_param(const struct ap_req *r, const char *name);
 const char *ap_req_query(const struct ap_req *r, const char *name);
 const char *ap_req_form(const struct ap_req *r, const char *name);
 const char *ap_req_cookie(const struct ap_req *r, const char *name);
 
 /*
- * Percent-decode s[0..n) into a new arena string. plus_is_space for
- * form/query encoding. False on a malformed escape or a decoded NUL.
+ * Percent-decode s[0..n) into a new NUL-terminated arena string (*out,
+ * *outlen bytes). plus_is_space for form/query encoding. False on a
+ * malformed escape or a decoded NUL, with *out NULL and *outlen 0.
  */
 bool ap_url_decode(struct ap_arena *a, const char *s, size_t n,
     bool plus_is_space, char **out, size_t *outlen);
 
-/* Append s percent-encoded (RFC 3986 unreserved kept) to b. */
+/* Append the C string s percent-encoded to b (RFC 3986 unreserved kept, the rest %XX uppercase). */
 void ap_url_encode(struct ap_buf *b, const char *s);
 
 /*
- * Parse "a=1&b=2" into arena pairs (*out, *nout). Errors fill err with
- * field = source ("query" or "body") or the offending key.
+ * Parse s[0..n) "a=1&b=2" into arena pairs (*out, *nout), '+' as space.
+ * Empty pairs and "=x" are skipped; "a" alone is a = "". Returns AP_OK, or
+ * AP_ERR_INVAL with err (may be NULL) filled: field = source ("query" or
+ * "body") for too many pairs or a bad name, the (shortened) key for a bad
+ * value. *out and *nout are NULL and 0 on failure.
  */
 enum ap_err ap_parse_urlencoded(struct ap_arena *a, const char *s, size_t n,
     const char *source, const struct ap_req_limits *lim, struct ap_kv **out,

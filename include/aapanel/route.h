@@ -17,7 +17,7 @@ typedef int (*ap_handler_fn)(struct ap_ctx *ctx);
 enum ap_field_type {
 	AP_FIELD_TEXT,     /* UTF-8 text, length in code points within [min,max] */
 	AP_FIELD_INT,      /* decimal integer within [min,max] */
-	AP_FIELD_BOOL,     /* 1/0, true/false, on/off, yes/no; absent = false */
+	AP_FIELD_BOOL,     /* 1/0, true/false, on/off, yes/no (any case); absent = false, "" refused */
 	AP_FIELD_ENUM,     /* one of choices[] */
 	AP_FIELD_NAME,     /* [A-Za-z0-9_.-], length [min,max], not starting with '.' or '-' */
 	AP_FIELD_HOSTNAME, /* RFC 1123 host name, ≤ 253, labels ≤ 63 */
@@ -74,30 +74,34 @@ struct ap_fieldval {
 
 struct ap_route_params;
 
-/* Number of fields in a table (up to AP_FIELD_END). */
+/* Number of fields in a table up to AP_FIELD_END; 0 for NULL, 64 at most (then END is missing). */
 size_t ap_fields_count(const struct ap_field *fields);
 
 /*
  * Validate the declared fields against the request: AP_FIELD_PATH fields
  * from params (the matched {name} segments), the others from the query
  * string for GET/HEAD and from the form (urlencoded, multipart or JSON
- * object) for other methods. *out is an arena array parallel to fields (so
- * the handler indexes it with the table's enum), with at least
- * AP_FIELDS_MIN slots, every slot beyond the table absent. Undeclared
- * inputs are ignored. params may be NULL (no path parameters).
+ * object) for other methods; the first input of a name wins. *out is an
+ * array from r->arena parallel to fields (so the handler indexes it with
+ * the table's enum), with at least AP_FIELDS_MIN slots, every slot beyond
+ * the table absent; its strings are borrowed from the request. Undeclared
+ * inputs are ignored. fields may be NULL (no fields), params NULL (no path
+ * parameters).
  *
- * On failure returns AP_ERR_INVAL, fills pb and leaves *out set: a path
- * parameter that fails is AP_PB_NOT_FOUND ("no such item"), any other
- * field AP_PB_INVALID with field = its name and a reason such as "is
- * required", "must be at most %lld characters", "must be an integer
- * between %lld and %lld", "must be one of: %s".
+ * On failure returns AP_ERR_INVAL, fills pb and leaves *out set (fields
+ * after the failing one absent): a path parameter that fails is
+ * AP_PB_NOT_FOUND ("no such item"), any other field AP_PB_INVALID with
+ * field = its name and a reason such as "is required", "must be at most
+ * %lld characters", "must be an integer between %lld and %lld", "must be
+ * one of: %s". pb is untouched on success.
  *
  * Absence: a field not sent, or sent empty for INT/ENUM/NAME/HOSTNAME/EMAIL,
- * is absent (present = false). AP_FIELD_REQUIRED needs a non-empty value
- * ("is required"). An empty optional TEXT is present as "" and skips the
- * minimum length. INT with min = max = 0 accepts any 64-bit integer. The
- * custom check runs only on present, non-empty values that passed the type
- * check (an optional field left blank is not checked).
+ * is absent (present = false); BOOL sent empty is "must be true or false".
+ * AP_FIELD_REQUIRED needs a non-empty value ("is required"), so a required
+ * BOOL may be false but must be sent. An empty optional TEXT is present as
+ * "" and skips the minimum length. INT with min = max = 0 accepts any
+ * 64-bit integer. The custom check runs only on present, non-empty values
+ * that passed the type check (an optional field left blank is not checked).
  */
 #define AP_FIELDS_MIN 16
 enum ap_err ap_fields_validate(const struct ap_field *fields, const struct ap_req *r,
@@ -107,8 +111,11 @@ enum ap_err ap_fields_validate(const struct ap_field *fields, const struct ap_re
 /*
  * Check one value against one field (type, length, custom check), for
  * callers whose input is not a request (the helper's operation arguments).
- * s[0..len) is the value, which must be present; v gets the parsed value
- * (v->s = s). Returns AP_OK, or AP_ERR_INVAL with pb filled as above.
+ * s[0..len) is the value, which must be present and NUL-terminated at
+ * s[len] (INT, BOOL and ENUM read it as a C string). v is written even on
+ * failure: name, present = true, s (borrowed: s itself), len, and i or b
+ * when the type sets them. The custom check is skipped for an empty
+ * value. Returns AP_OK, or AP_ERR_INVAL with pb filled (AP_PB_INVALID).
  */
 enum ap_err ap_field_check(const struct ap_field *f, const char *s, size_t len,
     size_t max_field_len, struct ap_fieldval *v, struct ap_problem *pb);
@@ -152,10 +159,15 @@ enum ap_route_result {
 
 /*
  * Match method+path (path already decoded) against the table (n routes).
- * Exact literal segments win over {param} segments regardless of order.
- * On METHOD_NOT_ALLOWED *allowed gets the union of the methods of every
- * route whose pattern matched (for the Allow header). Trailing slash is not
- * ignored ("/a/" ≠ "/a") except for the root "/".
+ * Exact literal segments win over {param} segments regardless of order;
+ * a {param} needs a non-empty segment; GET routes answer HEAD. On FOUND
+ * *out points into table and params gets the {name} values, names and
+ * values copied into arena a (params stays empty when a is NULL). On
+ * METHOD_NOT_ALLOWED *allowed gets the union of the methods of every route
+ * whose pattern matched (for the Allow header). A NULL path, one not
+ * starting with '/' or a method out of range is NOT_FOUND. out, params and
+ * allowed may each be NULL and are reset on entry. Trailing slash is not
+ * ignored ("/a/" ≠ "/a"); "/" matches only "/".
  */
 enum ap_route_result ap_route_match(const struct ap_route *table, size_t n,
     enum ap_method m, const char *path, struct ap_arena *a,
@@ -163,17 +175,21 @@ enum ap_route_result ap_route_match(const struct ap_route *table, size_t n,
     unsigned *allowed);
 
 /*
- * Check a table at startup: patterns well-formed ("/" then segments,
- * {name} with [a-z_]+), no duplicate pattern+method, every non-public route
- * has a perm, every field table well-formed (no slot left empty, known
- * types and flags, sane ranges), every {name} declared as an
- * AP_FIELD_PATH field and every such field in the pattern. Returns
- * AP_ERR_INVAL and writes the first problem into err.
+ * Check a table at startup: patterns well-formed ("/" then non-empty
+ * segments of RFC 3986 unreserved characters or {name} with
+ * [a-z_][a-z0-9_]*, at most 8 and each once; no "." or ".."), methods a
+ * non-empty set of AP_M_*, a handler, known flags, no two routes matching
+ * the same paths with a common method (GET implies HEAD), every non-public
+ * route has a perm, every field table well-formed (no slot left empty,
+ * known types and flags, sane ranges, no name twice), every {name}
+ * declared as an AP_FIELD_PATH field and every such field in the pattern.
+ * Returns AP_OK, or AP_ERR_INVAL with the first problem in err ("route N
+ * (pattern): why"; err may be NULL).
  */
 enum ap_err ap_route_table_check(const struct ap_route *table, size_t n,
     char *err, size_t errlen);
 
-/* Write "GET, HEAD, POST" for a method mask into b. */
+/* Append "GET, HEAD, POST" (enum order) for a method mask to b; an empty mask appends "". */
 void ap_methods_str(unsigned mask, struct ap_buf *b);
 
 #endif

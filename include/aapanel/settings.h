@@ -20,9 +20,14 @@
  * then "".
  */
 enum ap_db_rc ap_setting_get(struct ap_db *db, const char *name, char *out, size_t outlen);
-/* Store value under name (insert or update, on every backend). */
+/*
+ * Store value (not NULL) under name: UPDATE, then INSERT when no row
+ * matched, the same on every backend. AP_DB_OK or the error class; an
+ * INSERT that meets a row another writer just inserted counts as success
+ * (that writer's value stays).
+ */
 enum ap_db_rc ap_setting_set(struct ap_db *db, const char *name, const char *value);
-/* A boolean setting ("1" = true, anything else or no row = false) into *on. */
+/* A boolean setting ("1" = true, anything else or no row = false) into *on; false on failure. */
 enum ap_db_rc ap_setting_get_bool(struct ap_db *db, const char *name, bool *on);
 
 #endif

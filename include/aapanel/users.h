@@ -31,38 +31,61 @@ struct ap_user_row {
 bool ap_username_valid(const char *name);
 
 /*
- * Create a user with role and password. Returns AP_DB_OK with *id set;
- * AP_DB_EINVAL when the name, role or password is refused (the policy, see
- * password.h) and AP_DB_ECONSTRAINT when the name is taken, with pb filled
- * (field "username", "role" or "password"); any other database error as
- * is. Nothing is written on failure.
+ * Create a user with role and password (hashed at the configured cost).
+ * Returns AP_DB_OK with *id set; AP_DB_EINVAL when the name, role or
+ * password is refused (the policy, see password.h) and AP_DB_ECONSTRAINT
+ * when the name is taken, with pb filled (field "username", "role" or
+ * "password"); AP_DB_EOTHER when hashing fails (pb AP_PB_INTERNAL); any
+ * other database error as is (pb untouched). Nothing is written and *id is
+ * untouched on failure.
  */
 enum ap_db_rc ap_user_create(struct ap_db *db, const struct ap_config *cfg, const char *name,
     const char *role, const char *password, int64_t *id, struct ap_problem *pb);
+/*
+ * The user called name (exact match) into *out; *password_hash (may be
+ * NULL) gets a copy of the stored PHC string (owned, free(); "" when the
+ * column is NULL). AP_DB_ENOTFOUND when there is none. *out and
+ * *password_hash are written only on AP_DB_OK.
+ */
 enum ap_db_rc ap_user_find(struct ap_db *db, const char *name, struct ap_user_row *out,
     char **password_hash);
+/* The same by id, without the hash. */
 enum ap_db_rc ap_user_get(struct ap_db *db, int64_t id, struct ap_user_row *out);
 /*
- * Set a new password: AP_DB_EINVAL with pb (field "password") when the
- * policy refuses it, AP_DB_ENOTFOUND when there is no user id; the stored
- * hash is unchanged on any failure.
+ * Set a new password (username only for the policy's "not the username"
+ * rule): AP_DB_EINVAL with pb (field "password") when the policy refuses
+ * it, AP_DB_EOTHER (pb AP_PB_INTERNAL) when hashing fails, AP_DB_ENOTFOUND
+ * when there is no user id; the stored hash is unchanged on any failure.
+ * Sessions are left alone: ending them is the caller's decision.
  */
 enum ap_db_rc ap_user_set_password(struct ap_db *db, const struct ap_config *cfg, int64_t id,
     const char *username, const char *password, struct ap_problem *pb);
+/* Set or clear the disabled flag (the caller ends sessions); AP_DB_ENOTFOUND without user id. */
 enum ap_db_rc ap_user_set_disabled(struct ap_db *db, int64_t id, bool disabled);
+/* AP_DB_EINVAL (no pb) for a role ap_role_valid refuses; AP_DB_ENOTFOUND without user id. */
 enum ap_db_rc ap_user_set_role(struct ap_db *db, int64_t id, const char *role);
+/* Note a successful sign-in at now from addr (NULL = ""); AP_DB_OK even without user id. */
 enum ap_db_rc ap_user_record_login(struct ap_db *db, int64_t id, const char *addr, time_t now);
-/* Store a re-hash made at login with the current cost. */
+/* Store a re-hash made at login with the current cost (hash not NULL); AP_DB_ENOTFOUND: no user. */
 enum ap_db_rc ap_user_store_hash(struct ap_db *db, int64_t id, const char *hash);
-/* Every user, ordered by name; fn returns false to stop. */
+/*
+ * Every user, ordered by name; fn (not NULL) gets each row, borrowed for
+ * that call, and returns false to stop. AP_DB_OK (also when stopped) or
+ * the error class.
+ */
 enum ap_db_rc ap_user_each(struct ap_db *db, bool (*fn)(void *ctx, const struct ap_user_row *u),
     void *ctx);
+/* Number of users into *n; *n untouched on failure. */
 enum ap_db_rc ap_user_count(struct ap_db *db, int64_t *n);
-/* The user's preferred interface language ("en", "ar"). */
+/*
+ * The user's preferred interface language ("en", "ar"). lang must not be
+ * NULL and is not checked here (the caller validates it against the
+ * catalogs). AP_DB_ENOTFOUND without user id.
+ */
 enum ap_db_rc ap_user_set_language(struct ap_db *db, int64_t id, const char *lang);
-/* Enabled users without two-factor authentication, into *n. */
+/* Enabled users without two-factor authentication, into *n; *n untouched on failure. */
 enum ap_db_rc ap_user_count_without_2fa(struct ap_db *db, int64_t *n);
-/* Argon2 cost from the configuration. */
+/* Argon2 cost from the configuration into *params; void * so this header needs no password.h. */
 void ap_user_pw_params(const struct ap_config *cfg, void *params /* struct ap_pw_params * */);
 
 /* ---- two-factor (twofactor.c) */
@@ -73,21 +96,31 @@ struct ap_totp_state {
 	int64_t recovery_left;                /* unused recovery codes */
 };
 
-/* user_id's two-factor state into *out; AP_DB_ENOTFOUND when there is no such user. */
+/*
+ * user_id's two-factor state into *out (zeroed first; pending "" unless a
+ * 32-character secret is stored); AP_DB_ENOTFOUND when there is no such
+ * user. *out may hold a secret: wipe it.
+ */
 enum ap_db_rc ap_user_totp_state(struct ap_db *db, int64_t user_id, struct ap_totp_state *out);
 /*
- * Start (or restart) an enrolment: a fresh secret, stored as pending and
- * written into secret (wipe it after use). On failure secret is wiped.
+ * Start (or restart) an enrolment: a fresh secret, stored as pending
+ * (replacing any earlier one) and written into secret (wipe it after use).
+ * AP_DB_ENOTFOUND when there is no such user, AP_DB_EOTHER without
+ * randomness, else the error class. On failure secret is wiped.
  */
 enum ap_db_rc ap_user_totp_pending_new(struct ap_db *db, int64_t user_id,
     char secret[AP_TOTP_SECRET_LEN + 1]);
 /*
- * Finish an enrolment: code must be valid for the pending secret. Then, in
- * one transaction, two-factor is on, the replay counter set and ten fresh
- * recovery codes stored as keyed hashes; the codes themselves are written
- * into codes (shown once; wipe after use). AP_DB_EINVAL with pb (field
- * "code") when it is already on, no enrolment is pending or the code is
- * wrong; nothing changes on any failure and codes is zeroed.
+ * Finish an enrolment: code must be valid for the pending secret (±1 step
+ * at now). Then, in one transaction of its own (not inside the caller's),
+ * two-factor is on, the replay counter set past that code and ten fresh
+ * recovery codes stored as keyed hashes (earlier ones deleted); the codes
+ * themselves are written into codes (shown once; wipe after use).
+ * AP_DB_EINVAL with pb (field "code"): AP_PB_CONFLICT when it is already
+ * on (also when a concurrent request turned it on) or no enrolment is
+ * pending, AP_PB_INVALID when the code is wrong. AP_DB_ENOTFOUND (no pb)
+ * when there is no such user, AP_DB_EOTHER without randomness, else the
+ * error class. Nothing changes on any failure and codes is zeroed.
  */
 enum ap_db_rc ap_user_totp_enable(struct ap_db *db, const struct ap_config *cfg, int64_t user_id,
     const char *code, time_t now, char codes[AP_RECOVERY_CODES][AP_RECOVERY_LEN + 1],
@@ -99,14 +132,27 @@ enum ap_db_rc ap_user_totp_enable(struct ap_db *db, const struct ap_config *cfg,
  */
 enum ap_db_rc ap_user_recovery_regenerate(struct ap_db *db, const struct ap_config *cfg,
     int64_t user_id, char codes[AP_RECOVERY_CODES][AP_RECOVERY_LEN + 1]);
-/* Turn two-factor off: secret, pending secret and recovery codes gone, in one transaction. */
+/*
+ * Turn two-factor off: secret, pending secret, replay counter and recovery
+ * codes gone, in one transaction of its own (rolled back on failure).
+ * AP_DB_OK also when there is no such user.
+ */
 enum ap_db_rc ap_user_totp_disable(struct ap_db *db, int64_t user_id, time_t now);
 /*
- * Check a 6-digit TOTP code against user_id's enrolled secret (±1 step) and
- * move the replay counter, so a code works once; *ok says whether it did.
+ * Check a 6-digit TOTP code against user_id's enrolled secret (±1 step
+ * around the current time) and move the replay counter, so a code works
+ * once, even for two requests at the same time; *ok says whether it did.
+ * *ok is false first: AP_DB_OK with *ok false for a wrong or used code or a
+ * user without two-factor, the error class (and *ok false) on a database
+ * failure.
  */
 enum ap_db_rc ap_user_check_totp(struct ap_db *db, int64_t user_id, const char *code, bool *ok);
-/* Consume one unused recovery code of user_id (typed in any case, with or without dashes). */
+/*
+ * Consume one unused recovery code of user_id (typed in any case, with or
+ * without spaces and dashes). *ok is false first; AP_DB_OK with *ok true
+ * when a code was used up, false when none matched; else the error class.
+ * Whether two-factor is on is not checked (turning it off deletes codes).
+ */
 enum ap_db_rc ap_user_use_recovery_code(struct ap_db *db, const struct ap_config *cfg, int64_t user_id,
     const char *typed, bool *ok);
 
@@ -121,16 +167,22 @@ struct ap_signin {
 
 /*
  * Check username's password as the sign-in form does: throttled first
- * (res->wait_s > 0 and nothing checked), the same time spent for unknown
- * and disabled accounts, the attempt recorded for the throttle, a new hash
- * stored when the configured cost was raised. res->ok says whether it was
- * right; a database error is returned as is.
+ * (res->wait_s > 0 and nothing checked or recorded), the same time spent
+ * for unknown and disabled accounts (both refused), the attempt recorded
+ * for the throttle, a new hash stored when the configured cost was raised.
+ * *res is zeroed first; res->ok says whether it was right, and res->user
+ * is the account when it was (zeroed when not). A database error from the
+ * throttle or the lookup is returned as is, with nothing recorded; failing
+ * to record the attempt or store the new hash is not reported.
  */
 enum ap_db_rc ap_signin_password(struct ap_db *db, const struct ap_config *cfg, const char *username,
     const char *password, const char *addr, time_t now, struct ap_signin *res);
 /*
- * Check a second factor of user_id: a 6-digit TOTP code (used once) or a
- * recovery code (used up), throttled and recorded like a password.
+ * Check a second factor of user_id: a code of 6 characters as a TOTP code
+ * (used once), anything longer or shorter as a recovery code (used up:
+ * res->recovery), throttled and recorded under username like a password.
+ * code must not be NULL. *res is zeroed first (res->user is not filled).
+ * Database errors are returned as is, unrecorded.
  */
 enum ap_db_rc ap_signin_code(struct ap_db *db, const struct ap_config *cfg, int64_t user_id,
     const char *username, const char *code, const char *addr, time_t now, struct ap_signin *res);
@@ -153,24 +205,38 @@ struct ap_token_row {
 /*
  * Create a token for user_id (tokens.c): "apn_" + 64 hex chars written into
  * token (shown once, never stored; the table keeps its keyed hash).
- * expires_days 0 = never; allow = "" or a CIDR list. AP_DB_EINVAL with pb
+ * name: 1..64 bytes of UTF-8; expires_days 0 = never, at most 3650; allow
+ * = NULL, "" or a CIDR list (ap_cidr_list_parse). AP_DB_EINVAL with pb
  * (field "name", "scope", "allow" or "expires_days") when a value is
- * refused; nothing is written on failure.
+ * refused; AP_DB_EOTHER without randomness and the INSERT's error class
+ * otherwise, pb untouched. Nothing is stored and *id is untouched on
+ * failure; token is written once the values pass, so after a later
+ * failure it holds a value that works nowhere.
  */
 enum ap_db_rc ap_token_create(struct ap_db *db, const struct ap_config *cfg, int64_t user_id,
     const char *name, const char *scope, const char *allow, int expires_days, char token[80],
     int64_t *id, struct ap_problem *pb);
 /*
- * Authenticate a Bearer token from addr at now: unknown, revoked, expired,
- * wrong address or disabled user → AP_DB_ENOTFOUND (one answer for all).
- * Records last use. The user's strings come from arena a.
+ * Authenticate a Bearer token ("apn_" + 64 chars) from addr at now:
+ * malformed, unknown, revoked, expired, outside its allow list or a
+ * disabled owner → AP_DB_ENOTFOUND (one answer for all). On AP_DB_OK *row
+ * is the token and *user its owner (strings from arena a), and the last
+ * use is recorded; a failing record returns its error class. Use *row and
+ * *user only after AP_DB_OK: a refused token may leave them filled.
  */
 enum ap_db_rc ap_token_auth(struct ap_db *db, const struct ap_config *cfg, const char *token,
     const char *addr, time_t now, struct ap_arena *a, struct ap_token_row *row,
     struct ap_user *user);
-/* Revoke token id; owner_id 0 = any owner (admins), else only that user's token. */
+/*
+ * Revoke token id; owner_id 0 = any owner (admins), else only that user's
+ * token. AP_DB_ENOTFOUND when there is no such unrevoked token.
+ */
 enum ap_db_rc ap_token_revoke(struct ap_db *db, int64_t id, int64_t owner_id);
-/* Tokens of user_id (0 = all users), newest first. */
+/*
+ * Tokens of user_id (0 = all users), newest first, revoked and expired
+ * ones included; fn (not NULL) gets each row, borrowed for that call, and
+ * returns false to stop. AP_DB_OK (also when stopped) or the error class.
+ */
 enum ap_db_rc ap_token_each(struct ap_db *db, int64_t user_id,
     bool (*fn)(void *ctx, const struct ap_token_row *t), void *ctx);
 

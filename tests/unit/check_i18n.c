@@ -88,6 +88,7 @@ static const struct {
 	{ HEADER "#, fuzzy\nmsgid \"Rough\"\nmsgstr \"Guess\"\n", "Rough", NULL },
 	{ HEADER "#, c-format, fuzzy\nmsgid \"Rough\"\nmsgstr \"Guess\"\n", "Rough", NULL },
 	{ HEADER "#, fuzzy\nmsgid \"A\"\nmsgstr \"a\"\n\nmsgid \"B\"\nmsgstr \"b\"\n", "B", "b" },
+	/* regression: "fuzzy" was matched as a substring, so "#, no-fuzzy-format" dropped the entry */
 	{ HEADER "#, no-fuzzy-format\nmsgid \"Sure\"\nmsgstr \"Certain\"\n", "Sure", "Certain" },
 	{ HEADER "#,fuzzy,c-format\nmsgid \"Rough\"\nmsgstr \"Guess\"\n", "Rough", NULL },
 	{ HEADER "msgid \"Untranslated\"\nmsgstr \"\"\n", "Untranslated", NULL },

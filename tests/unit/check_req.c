@@ -921,6 +921,7 @@ START_TEST(test_multipart_binary_upload)
 	    "ok\r\n--XyZ--";
 	const char data[] = "\x00\x01\r\n--XY\r\n\xff\xfe\x00\r\n--XyZW\r\n";
 
+	/* regression: "\r\n--XyZW" in the data was taken for boundary XyZ, cutting the upload (400) */
 	ck_assert_int_eq(post_mp(MP_CT, body, sizeof(body) - 1), AP_OK);
 	ck_assert_uint_eq(R.nuploads, 1);
 	ck_assert_str_eq(R.uploads[0].field, "cert");
@@ -1010,6 +1011,7 @@ START_TEST(test_multipart_boundary_absent_from_body)
 {
 	ck_err(post_mp(MP_CT, "just some text", 14), 400, "body",
 	    "multipart boundary not found");
+	/* regression: a body starting "--XyZW" was taken for the opening boundary XyZ */
 	/* A prefix of a longer line is not the boundary. */
 	ck_err(post_mp(MP_CT, "--XyZ", 5), 400, "body",
 	    "multipart boundary not found");
@@ -1059,6 +1061,7 @@ START_TEST(test_multipart_lf_only_is_rejected)
 
 	ck_err(post_mp(MP_CT, body, strlen(body)), 400, "body",
 	    "multipart boundary not found");
+	/* regression: a bare LF inside a part's header line was accepted as part of the header */
 	body = "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\n\nv\r\n--XyZ--";
 	ck_err(post_mp(MP_CT, body, strlen(body)), 400, "body",
 	    "malformed multipart part header");
@@ -1100,6 +1103,7 @@ START_TEST(test_multipart_preamble_and_epilogue_ignored)
 	    "Content-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
 	    "--XyZ--\r\nepilogue with --XyZ inside\r\n";
 
+	/* regression: the preamble line "--XyZ-not-it" was taken for the first delimiter (400) */
 	ck_assert_int_eq(post_mp(MP_CT, body, sizeof(body) - 1), AP_OK);
 	ck_assert_uint_eq(R.nform, 1);
 	ck_assert_str_eq(ap_req_form(&R, "a"), "1");
@@ -1281,6 +1285,7 @@ START_TEST(test_json_member_limits)
 
 	ck_err(post("application/json", many, strlen(many)), 400, "body",
 	    "too many fields (max 8)");
+	/* regression: a JSON body refused after parsing (too many fields) stayed in r->json, leaked */
 	/* The parsed value is released on failure, not leaked or half-used. */
 	ck_assert_ptr_null(R.json);
 	ck_err(post("application/json", longv, strlen(longv)), 400, "v",
