@@ -134,8 +134,15 @@ const char *ap_db_col_name(struct ap_db_stmt *st, int col);
 int64_t ap_db_changes(struct ap_db_stmt *st);
 int64_t ap_db_last_insert_id(struct ap_db_stmt *st);
 
+/* BEGIN; AP_DB_EINVAL when a transaction is open already. */
 enum ap_db_rc ap_db_begin(struct ap_db *db);
+/* COMMIT; the transaction is over afterwards whether it worked or not. */
 enum ap_db_rc ap_db_commit(struct ap_db *db);
+/*
+ * ROLLBACK an open transaction. With none open (after a failed commit) it
+ * does nothing and returns AP_DB_OK, leaving the last error message as it
+ * was; AP_DB_ECONN when the connection was lost (the server rolled back).
+ */
 enum ap_db_rc ap_db_rollback(struct ap_db *db);
 bool ap_db_in_transaction(const struct ap_db *db);
 

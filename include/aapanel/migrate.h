@@ -63,6 +63,12 @@ enum ap_db_rc ap_migrate_apply(struct ap_db *db, struct ap_migrations *m, size_t
 extern const char *const ap_db_tables[];
 extern const size_t ap_db_ntables;
 
+/*
+ * True for a table whose rows the migrations themselves write (the audit
+ * chain's head): a freshly migrated database holds them, so they do not
+ * make a copy target "not empty", and a copy always replaces them.
+ */
+bool ap_db_table_seeded(const char *table);
 /* Rows of table into *n (untouched on failure); table must be one of ap_db_tables (not checked). */
 enum ap_db_rc ap_db_count_rows(struct ap_db *db, const char *table, int64_t *n);
 /*

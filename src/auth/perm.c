@@ -72,8 +72,10 @@ ap_scope_allows(const char *scope, const char *perm)
 		return true;
 	if (strcmp(scope, "read") == 0)
 		return is_read(perm);
+	/* write: everything but administration; the firewall may be read, not changed.
+	 * regression: a write token was refused firewall.read that a read token had */
 	if (strcmp(scope, "write") == 0)
 		return !area_in(perm, admin_areas, AP_NELEM(admin_areas)) &&
-		    !area_in(perm, (const char *const[]) { "firewall" }, 1);
+		    !(area_in(perm, (const char *const[]) { "firewall" }, 1) && !is_read(perm));
 	return false;
 }

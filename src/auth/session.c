@@ -333,11 +333,15 @@ ap_login_throttle(struct ap_db *db, const struct ap_config *cfg, const char *use
 		return rc;
 	ap_db_bind_text(st, 1, username, -1);
 	ap_db_bind_int64(st, 2, now - 3600);
-	if (ap_db_step(st) == AP_DB_ROW) {
+	rc = ap_db_step(st);
+	if (rc == AP_DB_ROW) {
 		hour = ap_db_col_int64(st, 0);
 		oldest = ap_db_col_is_null(st, 1) ? now : ap_db_col_int64(st, 1);
 	}
 	ap_db_finalize(st);
+	/* regression: a failing query here let every attempt through (fail closed) */
+	if (rc != AP_DB_ROW)
+		return rc == AP_DB_DONE ? AP_DB_EOTHER : rc;
 	if (hour >= cfg->max_failures_per_hour && oldest + 3600 - now > *wait_s)
 		*wait_s = oldest + 3600 - now;
 	return AP_DB_OK;

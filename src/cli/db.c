@@ -98,6 +98,8 @@ ap_dbcli_copy(const struct ap_config *cfg, const char *from, const char *from_pw
 	for (size_t i = 0; i < ap_db_ntables; i++) {
 		int64_t n = 0;
 
+		if (ap_db_table_seeded(ap_db_tables[i]))
+			continue;
 		if (ap_db_count_rows(dst, ap_db_tables[i], &n) != AP_DB_OK) {
 			fprintf(stderr, "aapanel: --to: %s: %s\n", ap_db_tables[i], ap_db_errmsg(dst));
 			goto out;

@@ -15,7 +15,7 @@
 static bool
 has_serial_id(const char *table)
 {
-	return strcmp(table, "settings") != 0;
+	return strcmp(table, "settings") != 0 && strcmp(table, "audit_head") != 0;
 }
 
 enum ap_db_rc
@@ -145,10 +145,13 @@ ap_db_copy_all(struct ap_db *src, struct ap_db *dst, bool clear, int64_t *counts
 		snprintf(err, errlen, "target: %s", ap_db_errmsg(dst));
 		return rc;
 	}
-	/* Children first, so foreign keys never point at a deleted row. */
-	for (size_t i = ap_db_ntables; clear && i-- > 0;) {
+	/* Children first, so foreign keys never point at a deleted row; the
+	 * migrations' own rows go whatever clear says. */
+	for (size_t i = ap_db_ntables; i-- > 0;) {
 		char sql[128];
 
+		if (!clear && !ap_db_table_seeded(ap_db_tables[i]))
+			continue;
 		snprintf(sql, sizeof(sql), "DELETE FROM %s", ap_db_tables[i]);
 		if ((rc = ap_db_exec(dst, sql)) != AP_DB_OK) {
 			snprintf(err, errlen, "target: clearing %s: %s", ap_db_tables[i], ap_db_errmsg(dst));

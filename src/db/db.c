@@ -530,8 +530,11 @@ ap_db_rollback(struct ap_db *db)
 {
 	enum ap_db_rc rc;
 
+	/* After a failed COMMIT the transaction is over already: nothing to do, and
+	 * the commit's own error message stays for the caller to log.
+	 * regression: this replaced it with "no transaction is open" */
 	if (!db->in_tx)
-		return ap_db_set_error(db, AP_DB_EINVAL, "no transaction is open");
+		return AP_DB_OK;
 	db->in_tx = false;
 	if (!db->connected)
 		return AP_DB_ECONN; /* the server rolled back when it dropped us */

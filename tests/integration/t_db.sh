@@ -66,9 +66,12 @@ INSERT INTO metrics (at, cpu_pct, load1, mem_used, mem_total) VALUES (60, 12.5, 
 INSERT INTO audit_log (at, actor, via, action, target, outcome, before_json, after_json, prev_hash, row_hash) VALUES (70, 'admin', 'cli', 'user.add', 'مشغل', 'ok', NULL, '{"role":"operator"}', '00', 'ab');
 INSERT INTO login_attempts (username, addr, at, success) VALUES ('admin', '127.0.0.1', 80, 0);
 INSERT INTO api_tokens (user_id, name, token_hash, scope, allow_cidr, created_at) VALUES (1, 'ci', 'th1', 'read', '127.0.0.0/8', 90);
+-- regression: recovery codes and the audit chain's head were not copied
+INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES (1, 'rc1', NULL), (1, 'rc2', 95);
+UPDATE audit_head SET last_hash = 'ab', rows_count = 1;
 SQL
 dump() { # sqlite file → every panel table, row by row
-	for t in users sessions api_tokens audit_log settings login_attempts sites managed_databases cron_jobs firewall_rules certificates metrics; do
+	for t in users sessions api_tokens audit_log settings login_attempts sites managed_databases cron_jobs firewall_rules certificates metrics recovery_codes audit_head; do
 		echo "== $t"; sqlite3 -header -separator '|' "$1" "SELECT * FROM $t ORDER BY 1"
 	done
 }

@@ -1212,6 +1212,25 @@ END_TEST
 
 /* ------------------------------------------------------------------ transactions */
 
+START_TEST(test_rollback_after_failed_commit_keeps_the_error)
+{
+	/* regression: the rollback that follows a failed commit replaced the
+	 * commit's message with "no transaction is open" */
+	RC_EQ(db, ap_db_rollback(db), AP_DB_OK);
+	ck_assert(!ap_db_in_transaction(db));
+	RC_EQ(db, ap_db_commit(db), AP_DB_EINVAL);
+	ck_assert_ptr_nonnull(strstr(ap_db_errmsg(db), "no transaction"));
+	RC_EQ(db, ap_db_exec(db, "SELECT * FROM no_such_table_here"), AP_DB_EOTHER);
+	{
+		char before[512];
+
+		snprintf(before, sizeof(before), "%s", ap_db_errmsg(db));
+		ck_assert_int_eq(ap_db_rollback(db), AP_DB_OK);
+		ck_assert_str_eq(ap_db_errmsg(db), before);
+	}
+}
+END_TEST
+
 START_TEST(test_rollback_discards)
 {
 	ck_assert(!ap_db_in_transaction(db));
@@ -1265,7 +1284,8 @@ END_TEST
 START_TEST(test_transaction_misuse)
 {
 	RC_EQ(db, ap_db_commit(db), AP_DB_EINVAL);
-	RC_EQ(db, ap_db_rollback(db), AP_DB_EINVAL);
+	/* Nothing open: a rollback is a no-op (it follows failed commits), a commit is a mistake. */
+	RC_EQ(db, ap_db_rollback(db), AP_DB_OK);
 	RC_EQ(db, ap_db_begin(db), AP_DB_OK);
 	RC_EQ(db, ap_db_begin(db), AP_DB_EINVAL);
 	ck_assert(ap_db_in_transaction(db));
@@ -1526,6 +1546,7 @@ db_suite(void)
 	t = tcase_create("transactions");
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_set_timeout(t, 30);
+	tcase_add_test(t, test_rollback_after_failed_commit_keeps_the_error);
 	tcase_add_test(t, test_rollback_discards);
 	tcase_add_test(t, test_commit_keeps_and_others_see_it);
 	tcase_add_test(t, test_constraint_in_transaction_then_rollback);
