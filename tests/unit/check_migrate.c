@@ -90,7 +90,9 @@ START_TEST(test_every_panel_table_is_created)
 		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", ap_db_tables[i]);
 		ck_assert_msg(ap_db_query_int64(db, sql, &n) == AP_DB_OK, "%s: %s", ap_db_tables[i],
 		    ap_db_errmsg(db));
-		ck_assert_int_eq(n, 0);
+		/* Empty, but for the rows the migrations write themselves (the audit head). */
+		ck_assert_msg(n == (ap_db_table_seeded(ap_db_tables[i]) ? 1 : 0), "%s holds %lld rows",
+		    ap_db_tables[i], (long long)n);
 	}
 	/* A second run applies nothing and reports nothing pending. */
 	ck_assert_int_eq(ap_migrate_apply(db, &m, &applied, err, sizeof(err)), AP_DB_OK);
