@@ -70,7 +70,7 @@ help:
 	@echo "make run        the whole panel on http://127.0.0.1:$(PORT) (PORT= overrides)"
 	@echo "make check      every unit and integration test (SANITIZE=1 for ASan+UBSan)"
 	@echo "make unit       unit tests only;  make integration  integration tests only"
-	@echo "make lint       layering of src/ and forbidden calls (part of make check)"
+	@echo "make lint       layering of src/, forbidden calls, complete translations (part of make check)"
 	@echo "make bench      wrk benchmark: static file vs bare libfcgi vs templated page"
 	@echo "make install    install under PREFIX=$(PREFIX) (DESTDIR honoured)"
 
@@ -143,6 +143,7 @@ integration: all $(BUILD)/tests/notify_listen
 lint: all
 	@scripts/check-layers.sh $(BUILD)/obj
 	@scripts/check-forbidden.sh
+	@scripts/check-msgids.sh
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(REPLAY_BIN) $(BUILD)/tests/notify_listen

@@ -271,20 +271,20 @@ ap_pw_check_policy(const char *pw, const char *username, size_t min_len, const c
 	size_t n = pw != NULL ? pw_len(pw) : 0;
 
 	if (n == 0)
-		why = "must not be empty";
+		why = N_("must not be empty");
 	else if (n > AP_PW_MAX_BYTES)
-		why = "must be at most 1024 bytes";
+		why = N_("must be at most 1024 bytes");
 	else if (!ap_utf8_valid(pw, n))
-		why = "must be valid UTF-8";
+		why = N_("must be valid UTF-8");
 	else if (has_control((const unsigned char *)pw, n))
-		why = "must not contain control characters";
+		why = N_("must not contain control characters");
 	else if (code_points((const unsigned char *)pw, n) < min_len) {
 		ap_problem_set(pb, AP_PB_INVALID, field, "must be at least %zu characters", min_len);
 		return false;
 	} else if (username != NULL && username[0] != '\0' && ascii_case_eq(pw, username))
-		why = "must not be the username";
+		why = N_("must not be the username");
 	else if (ap_pw_is_common(pw))
-		why = "must not be a commonly used password";
+		why = N_("must not be a commonly used password");
 	if (why == NULL)
 		return true;
 	ap_problem_msg(pb, AP_PB_INVALID, field, why);

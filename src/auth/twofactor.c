@@ -299,13 +299,15 @@ ap_user_recovery_regenerate(struct ap_db *db, const struct ap_config *cfg, int64
     char codes[AP_RECOVERY_CODES][AP_RECOVERY_LEN + 1])
 {
 	struct ap_totp_state ts;
+	bool on;
 	enum ap_db_rc rc;
 
 	memset(codes, 0, sizeof(char[AP_RECOVERY_CODES][AP_RECOVERY_LEN + 1]));
 	if ((rc = ap_user_totp_state(db, user_id, &ts)) != AP_DB_OK)
 		return rc;
+	on = ts.enabled;
 	explicit_bzero(&ts, sizeof(ts));
-	if (!ts.enabled)
+	if (!on)
 		return AP_DB_ENOTFOUND;
 	if (ap_recovery_codes_new(codes) != AP_OK)
 		return AP_DB_EOTHER;

@@ -70,6 +70,7 @@ route_json(const struct ap_route *rt)
 	json_object_object_add(o, "raw", json_object_new_boolean(rt->flags & AP_ROUTE_RAW));
 	json_object_object_add(o, "database", json_object_new_boolean(rt->flags & AP_ROUTE_DB));
 	json_object_object_add(o, "has_form_page", json_object_new_boolean(rt->form != NULL));
+	json_object_object_add(o, "confirm", json_object_new_boolean(rt->flags & AP_ROUTE_CONFIRM));
 	for (size_t i = 0; i < nf; i++)
 		json_object_array_add(fields, field_json(&rt->fields[i]));
 	json_object_object_add(o, "fields", fields);

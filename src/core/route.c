@@ -646,7 +646,7 @@ ap_field_check(const struct ap_field *f, const char *s, size_t len, size_t max_f
 		return rc;
 	/* regression: an optional date left empty in the audit filter failed its check */
 	if (f->check != NULL && v->len > 0 && (why = f->check(v->s, v->len)) != NULL)
-		return field_fail(pb, f->name, "%s", why);
+		return ap_problem_msg(pb, AP_PB_INVALID, f->name, why); /* why: a constant msgid */
 	return AP_OK;
 }
 

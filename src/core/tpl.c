@@ -1236,7 +1236,7 @@ put_filtered(struct render *r, const struct op *op, struct json_object *v)
 			ap_buf_puts(&eo, "<bdi>");
 			ap_buf_html_escape(&eo, to ? to : os, strlen(to ? to : os));
 			ap_buf_puts(&eo, "</bdi>");
-			fmt = translated(r, "%s on %s");
+			fmt = translated(r, N_("%s on %s"));
 			put_pattern(r, fmt ? fmt : "%s on %s", ap_buf_cstr(&eb), ap_buf_cstr(&eo));
 		} else {
 			ap_buf_puts(r->out, ap_buf_cstr(&eb));

@@ -34,7 +34,7 @@ static const struct rule systems[] = {
 void
 ap_ua_summary(const char *ua, const char **browser, const char **os)
 {
-	*browser = "Unknown browser";
+	*browser = N_("Unknown browser");
 	*os = NULL;
 	if (ua == NULL || ua[0] == '\0')
 		return;

@@ -68,7 +68,7 @@ date_check(const char *v, size_t len)
 {
 	int64_t t;
 
-	return parse_day(v, len, &t) ? NULL : "must be a date YYYY-MM-DD";
+	return parse_day(v, len, &t) ? NULL : N_("must be a date YYYY-MM-DD");
 }
 
 /* A non-empty validated text field, or NULL. */

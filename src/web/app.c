@@ -115,6 +115,11 @@ ap_app_init(struct ap_app *app, struct ap_config *cfg, const struct ap_route *ro
 			return AP_ERR_NOTFOUND;
 		}
 	}
+	if (!ap_tpl_has(app->tpl, "confirm")) {
+		snprintf(err, errlen, "%s/confirm.html: the confirmation template is missing", cfg->templates_dir);
+		ap_app_fini(app);
+		return AP_ERR_NOTFOUND;
+	}
 	if (!ap_tpl_has(app->tpl, "error")) {
 		snprintf(err, errlen, "%s/error.html: the error template is missing", cfg->templates_dir);
 		ap_app_fini(app);
@@ -458,6 +463,12 @@ answer_form_again(struct ap_ctx *ctx, const struct out *o, int status)
 	ctx->model = json_object_new_object();
 	ctx->form_again = true;
 	ap_problem_clear(&ctx->problem);
+	/* A field refused before the database stage: the page still needs it.
+	 * regression: the form page ran with ctx->db NULL and the worker crashed */
+	if ((ctx->route->flags & AP_ROUTE_DB) && ctx->db == NULL && (ctx->db = ap_ctx_db(ctx)) == NULL) {
+		answer_error(ctx, o, ap_ctx_db_down(ctx));
+		return true;
+	}
 	st = ctx->route->form(ctx);
 	if (st != 200) {
 		/* The page itself failed (its database read): that problem wins. */

@@ -477,6 +477,39 @@ START_TEST(test_lang_post_sets_cookie_and_redirects_locally)
 }
 END_TEST
 
+START_TEST(test_refused_post_of_a_signed_in_user_renders)
+{
+	/* regression: a signed-in POST refused by the gate (no CSRF token on the
+	 * public /lang) crashed the worker while rendering the error page */
+	static const char *const h[] = { "CONTENT_TYPE=application/x-www-form-urlencoded",
+		"HTTP_ORIGIN=http://panel.test", NULL };
+	const char *r = serve("POST", "/lang", "lang=ar", h);
+
+	ck_assert_int_eq(status_of(r), 403);
+	ck_assert_ptr_nonnull(strstr(r, "class=\"sidebar\""));
+}
+END_TEST
+
+START_TEST(test_field_refused_before_the_database_stage)
+{
+	/* regression: a field refused by its validator rebuilt the form page
+	 * before the database was opened: the worker crashed (ctx->db NULL) */
+	static char body[2048], hdr[128];
+	static const char *h[] = { "CONTENT_TYPE=application/x-www-form-urlencoded",
+		"HTTP_ORIGIN=http://panel.test", hdr, NULL };
+	const char *r;
+	size_t n;
+
+	snprintf(hdr, sizeof(hdr), "HTTP_X_CSRF_TOKEN=%s", csrf_admin);
+	n = (size_t)snprintf(body, sizeof(body), "password=long+enough+pass&confirm=long+enough+pass&current=");
+	memset(body + n, 'x', 1100);
+	body[n + 1100] = '\0';
+	r = serve("POST", "/account/password", body, h);
+	ck_assert_int_eq(status_of(r), 400);
+	ck_assert_ptr_nonnull(strstr(r, "id=\"f-current-error\""));
+}
+END_TEST
+
 START_TEST(test_lang_post_returns_to_same_host_page)
 {
 	auto_cookie = NULL;
@@ -833,6 +866,8 @@ main(void)
 	tcase_add_test(tc, test_request_id_from_nginx_or_random);
 	tcase_add_test(tc, test_security_headers_everywhere);
 	tcase_add_test(tc, test_lang_post_sets_cookie_and_redirects_locally);
+	tcase_add_test(tc, test_refused_post_of_a_signed_in_user_renders);
+	tcase_add_test(tc, test_field_refused_before_the_database_stage);
 	tcase_add_test(tc, test_lang_post_returns_to_same_host_page);
 	tcase_add_test(tc, test_test_route_absent_outside_test_profile);
 	tcase_add_test(tc, test_ctx_header_refuses_crlf);

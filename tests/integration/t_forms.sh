@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# The form contract, for every form of the panel, through the real nginx
+# and pool (the routes come from `aapanel routes --json`, so a new form is
+# held to it automatically):
+#  - a value the route's validator refuses comes back as the same form, the
+#    value kept (unless secret), the reason next to the field, in English
+#    and in Arabic; JSON clients get the 400 with field and reason;
+#  - after every successful change the answer is 303 to a page that shows a
+#    one-time message (post/redirect/get: a reload does not resubmit);
+#  - every destructive action asked without its confirmation changes nothing
+#    and answers with the confirmation page.
+. "$(dirname "$0")/lib.sh"
+it_setup 'auth = { lockout_threshold = 50; };'
+it_start_pool
+it_start_nginx
+DB="$T/var/aapanel.db"
+PW='correct horse battery staple'
+ORIGIN="http://127.0.0.1:$PORT"
+A() { "$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" "$@"; }
+it_user admin admin "$PW"
+it_user target viewer "$PW"
+TARGET_ID=$(sqlite3 "$DB" "SELECT id FROM users WHERE username = 'target'")
+"$BIN" routes --json > "$T/routes.json"
+check "aapanel routes --json lists the POST forms" jqe '[.[] | select(.has_form_page)] | length >= 8' "$T/routes.json"
+
+J="$T/jar"
+check "the admin signs in" test "$(it_login "$J" admin "$PW")" = 303
+# post PATH [curl args]: a form POST with the session's CSRF token; body in $T/out, headers in $T/hdr.
+post() {
+	local p=$1
+	shift
+	curl -s -o "$T/out" -D "$T/hdr" -w '%{http_code}' -b "$J" -c "$J" -H "Origin: $ORIGIN" \
+		--data-urlencode "csrf=$(csrf_of "$J")" "$@" "$(url "$p")"
+}
+location() { awk 'tolower($1) == "location:" {print $2}' "$T/hdr" | tr -d '\r'; }
+has_arabic() { grep -qP '[\x{0600}-\x{06FF}]' "$1"; }
+
+# ---------------------------------------------------------------- 1. invalid values
+# For each form route: the first field whose validator can be failed from a
+# form, a value it refuses, and valid values for the other required fields.
+jq -c '.[] | select(.has_form_page and (.methods | index("POST")))' "$T/routes.json" > "$T/forms"
+# Forms that need a state this test does not set up (they are walked in t_auth):
+skip_form() {
+	case $1 in
+	/login/2fa) return 0 ;;             # a session between the two factors
+	/account/2fa/disable | /account/2fa/recovery) return 0 ;; # two-factor on (section 4)
+	*) return 1 ;;
+	esac
+}
+bad_value() { # field-json → a value its validator refuses
+	jq -r 'if .type == "int" then "not-a-number"
+		elif .type == "enum" then "no-such-choice"
+		elif .type == "bool" then "maybe"
+		elif .type == "name" then "has space"
+		elif .type == "hostname" then "-bad-.example"
+		elif .type == "email" then "no-at-sign"
+		elif (.max // 0) > 0 then ("x" * (.max + 1))
+		else empty end' <<< "$1"
+}
+good_value() { # field-json → a value it accepts
+	jq -r 'if .type == "int" then (.min // 1 | tostring)
+		elif .type == "enum" then .choices[-1]
+		elif .type == "bool" then "1"
+		elif .type == "name" then "validname"
+		elif .secret then "a long enough passphrase here"
+		else "ok" end' <<< "$1"
+}
+nforms=0
+while IFS= read -r route; do
+	pattern=$(jq -r .pattern <<< "$route")
+	skip_form "$pattern" && continue
+	path=${pattern//\{id\}/$TARGET_ID}
+	target=$(jq -c '[.fields[] | select(.in == "form" and (.type != "text" or (.max // 0) > 0))][0] // empty' <<< "$route")
+	if [ -z "$target" ]; then
+		# Only a path id: the form is a button; a bad id is a 404 (below).
+		continue
+	fi
+	field=$(jq -r .name <<< "$target")
+	bad=$(bad_value "$target")
+	args=()
+	while IFS= read -r f; do
+		n=$(jq -r .name <<< "$f")
+		[ "$n" = "$field" ] && continue
+		args+=(--data-urlencode "$n=$(good_value "$f")")
+	done < <(jq -c '.fields[] | select(.in == "form" and .required)' <<< "$route")
+	args+=(--data-urlencode "$field=$bad")
+	for lang in en ar; do
+		curl -s -o /dev/null -b "$J" -c "$J" -H "Origin: $ORIGIN" --data-urlencode "csrf=$(csrf_of "$J")" --data-urlencode "lang=$lang" "$(url /lang)"
+		[ "$pattern" = /login ] && login_token "$J" > /dev/null
+		if [ "$pattern" = /login ]; then
+			code=$(curl -s -o "$T/out" -D "$T/hdr" -w '%{http_code}' -b "$J" -c "$J" -H "Origin: $ORIGIN" \
+				--data-urlencode "csrf=$(login_token "$J")" "${args[@]}" "$(url /login)")
+		else
+			code=$(post "$path" "${args[@]}")
+		fi
+		check "$pattern [$lang]: '$field' refused with 400 (got $code)" test "$code" = 400
+		check "$pattern [$lang]: the same form comes back" grep -q "action=\"[^\"]*${path}\"" "$T/out"
+		check "$pattern [$lang]: the reason stands next to the field" grep -q 'class="field-error' "$T/out"
+		if [ "$lang" = ar ]; then
+			check "$pattern [ar]: the reason is in Arabic" bash -c "grep -o 'class=\"field-error[^<]*' '$T/out' | grep -qP '[\x{0600}-\x{06FF}]'"
+		fi
+		secret=$(jq -r .secret <<< "$target")
+		kind=$(jq -r .type <<< "$target")
+		if [ "$secret" = false ] && { [ "$kind" = text ] || [ "$kind" = name ]; }; then
+			esc=$(printf '%s' "$bad" | sed 's/&/\&amp;/g; s/"/\&quot;/g')
+			check "$pattern [$lang]: what was typed is kept" grep -qF "value=\"$esc\"" "$T/out"
+		fi
+		if [ "$secret" = true ]; then
+			check "$pattern [$lang]: a secret is never echoed" bash -c "! grep -qF -- '$bad' '$T/out'"
+		fi
+	done
+	code=$(curl -s -o "$T/out.json" -w '%{http_code}' -b "$J" -H "Origin: $ORIGIN" -H 'Accept: application/json' \
+		-H "X-CSRF-Token: $(csrf_of "$J")" "${args[@]}" "$(url "$path")")
+	if [ "$pattern" != /login ]; then
+		check "$pattern [json]: 400 naming '$field' with a reason" jqe --arg f "$field" \
+			'.error.status == 400 and .error.field == $f and (.error.reason | length) > 0' "$T/out.json"
+	fi
+	nforms=$((nforms + 1))
+done < "$T/forms"
+check "invalid values were tried on $nforms forms" test "$nforms" -ge 6
+curl -s -o /dev/null -b "$J" -c "$J" -H "Origin: $ORIGIN" --data-urlencode "csrf=$(csrf_of "$J")" --data-urlencode "lang=en" "$(url /lang)"
+check "a malformed {id} is a page that does not exist (404)" test "$(post /users/abc/disable)" = 404
+check "an {id} out of range too (404)" test "$(post /users/0/role --data-urlencode role=viewer)" = 404
+
+# ---------------------------------------------------------------- 2. confirmations
+# Everything a confirmation guards, before and after an unconfirmed POST.
+state() {
+	sqlite3 "$DB" "SELECT id, role, disabled FROM users ORDER BY id;
+		SELECT id, revoked_at IS NULL FROM api_tokens ORDER BY id;
+		SELECT id FROM sessions ORDER BY id;
+		SELECT COUNT(*) FROM audit_log WHERE action NOT IN ('login', 'lang')"
+}
+it_login "$T/jother" admin "$PW" > /dev/null   # another session to revoke
+A token create --user admin --scope read --name keep > /dev/null
+TOKEN_ID=$(sqlite3 "$DB" "SELECT MAX(id) FROM api_tokens")
+OTHER_SESSION=$(sqlite3 "$DB" "SELECT MAX(id) FROM sessions")
+nconfirm=0
+for pattern in $(jq -r '.[] | select(.confirm) | .pattern' "$T/routes.json"); do
+	case $pattern in
+	/account/sessions/\{id\}/revoke) path=${pattern//\{id\}/$OTHER_SESSION} ;;
+	*/tokens/\{id\}/revoke) path=${pattern//\{id\}/$TOKEN_ID} ;;
+	*) path=${pattern//\{id\}/$TARGET_ID} ;;
+	esac
+	before=$(state)
+	code=$(post "$path")
+	check "$pattern without its confirmation: the confirmation page (got $code)" test "$code" = 200
+	check "$pattern: the page asks, with the same form and confirmed=yes" \
+		bash -c "grep -q 'class=\"confirm-form\"' '$T/out' && grep -q 'name=\"confirmed\" value=\"yes\"' '$T/out' && grep -q 'action=\"${path}\"' '$T/out'"
+	check "$pattern: nothing changed" test "$(state)" = "$before"
+	nconfirm=$((nconfirm + 1))
+done
+check "every destructive route was tried ($nconfirm)" test "$nconfirm" -ge 4
+
+# ---------------------------------------------------------------- 3. post/redirect/get
+# prg NAME PATTERN PATH EXPECT_PAGE [curl args]: 303 to EXPECT_PAGE, which
+# shows the message once; a second look (the reload) shows it no more.
+WALKED=" "
+prg() {
+	local name=$1 pattern=$2 p=$3 page=$4 code loc
+	shift 4
+	WALKED+="$pattern "
+	code=$(post "$p" "$@")
+	loc=$(location)
+	check "$name: 303 after the change (got $code)" test "$code" = 303
+	check "$name: back to $page" test "$loc" = "$page"
+	curl -s -b "$J" -c "$J" "$(url "$loc")" > "$T/page1"
+	check "$name: the page says what happened" grep -q 'class="flash flash-ok"' "$T/page1"
+	curl -s -b "$J" -c "$J" "$(url "$loc")" > "$T/page2"
+	check "$name: a reload shows it no more" bash -c "! grep -q 'class=\"flash' '$T/page2'"
+}
+prg "add a user" /users /users /users --data-urlencode username=newbie --data-urlencode role=viewer \
+	--data-urlencode "password=$PW and more"
+check "the user was added once" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM users WHERE username='newbie'")" = 1
+NEW_ID=$(sqlite3 "$DB" "SELECT id FROM users WHERE username='newbie'")
+prg "change a role" "/users/{id}/role" "/users/$NEW_ID/role" /users --data-urlencode role=operator
+prg "reset a password" "/users/{id}/password" "/users/$NEW_ID/password" /users --data-urlencode "password=$PW, reset"
+prg "disable a user" "/users/{id}/disable" "/users/$NEW_ID/disable" /users --data-urlencode confirmed=yes
+check "the user is disabled" test "$(sqlite3 "$DB" "SELECT disabled FROM users WHERE id=$NEW_ID")" = 1
+prg "enable a user" "/users/{id}/enable" "/users/$NEW_ID/enable" /users
+prg "save a setting" /settings/security /settings/security /settings --data-urlencode require_2fa=0
+prg "create a token" /account/tokens /account/tokens /account --data-urlencode name=ci --data-urlencode scope=read
+check "the new token is shown once, on the page after the redirect" grep -q 'id="new-token" type="text" readonly value="apn_' "$T/page1"
+check "and not again" bash -c "! grep -q 'apn_' '$T/page2'"
+check "one token, not one per look" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM api_tokens WHERE name='ci'")" = 1
+CI_ID=$(sqlite3 "$DB" "SELECT id FROM api_tokens WHERE name='ci'")
+prg "revoke your token" "/account/tokens/{id}/revoke" "/account/tokens/$CI_ID/revoke" /account --data-urlencode confirmed=yes
+prg "revoke any token" "/tokens/{id}/revoke" "/tokens/$TOKEN_ID/revoke" /tokens --data-urlencode confirmed=yes
+prg "sign out another session" "/account/sessions/{id}/revoke" "/account/sessions/$OTHER_SESSION/revoke" /account --data-urlencode confirmed=yes
+it_login "$T/jother" admin "$PW" > /dev/null
+prg "sign out the other sessions" /account/sessions/revoke-others /account/sessions/revoke-others /account --data-urlencode confirmed=yes
+
+# ---------------------------------------------------------------- 4. two-factor
+curl -s -b "$J" -H 'Accept: application/json' "$(url /account/2fa)" > "$T/2fa.json"
+secret=$(jq -r '.secret // empty' "$T/2fa.json")
+prg "turn two-factor on" /account/2fa/enable /account/2fa/enable /account/2fa --data-urlencode "code=$(oathtool --totp -b "$secret")"
+check "the recovery codes are shown once, with a download" bash -c "grep -q 'download=\"aapanel-recovery-codes.txt\"' '$T/page1' && [ \$(grep -oE '<code>[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}</code>' '$T/page1' | sort -u | wc -l) = 10 ]"
+check "and never again" bash -c "! grep -qE '<code>[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}</code>' '$T/page2'"
+old=$(grep -oE '<code>[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}</code>' "$T/page1" | head -1 | sed 's/<[^>]*>//g')
+code=$(post /account/2fa/recovery --data-urlencode "password=not my password")
+check "new recovery codes need the password (400)" test "$code" = 400
+prg "make new recovery codes" /account/2fa/recovery /account/2fa/recovery /account/2fa --data-urlencode "password=$PW"
+check "ten new codes, none of them the old one" bash -c "! grep -q '$old' '$T/page1' && [ \$(grep -oE '<code>[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}</code>' '$T/page1' | sort -u | wc -l) = 10 ]"
+check "the old codes are gone from the database" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM recovery_codes r JOIN users u ON u.id = r.user_id WHERE u.username = 'admin'")" = 10
+prg "turn two-factor off" /account/2fa/disable /account/2fa/disable /account/2fa --data-urlencode "password=$PW" \
+	--data-urlencode "code=$(oathtool --totp -b "$secret" -N 'now + 30 seconds')"
+
+# ---------------------------------------------------------------- 5. the password, last
+prg "change your password" /account/password /account/password /account --data-urlencode "current=$PW" \
+	--data-urlencode "password=$PW, changed" --data-urlencode "confirm=$PW, changed"
+code=$(post /logout)
+check "sign out: 303 to the sign-in page" bash -c "[ '$code' = 303 ] && [ '$(location)' = /login ]"
+curl -s -b "$J" -c "$J" "$(url /login)" > "$T/page1"
+check "which says so, once" grep -q 'class="flash flash-ok"' "$T/page1"
+
+# ---------------------------------------------------------------- every POST route was walked
+# A new POST route fails here until this test walks it (or says where it is walked).
+for pattern in $(jq -r '.[] | select(.methods | index("POST")) | .pattern' "$T/routes.json"); do
+	case $pattern in
+	/lang | /login | /logout) continue ;; # sections 1 and 5, lib.sh's it_login
+	/login/2fa) continue ;;               # t_auth.sh (a session between the two factors)
+	esac
+	check "POST $pattern: a change followed by post/redirect/get was walked" test "${WALKED/ $pattern /}" != "$WALKED"
+done
+it_summary
