@@ -22,6 +22,13 @@ cleanup() {
 	set +e
 	[ "$rc" -eq 0 ] || FAIL=$((FAIL + 1))
 	if [ -n "$LPID" ]; then kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null; fi
+	# POOL_PID may be strace, which detaches on SIGTERM and leaves its
+	# tracee (the pool, or systemd-socket-activate waiting for a first
+	# connection) running: stop the tracee first.
+	if [ -n "$POOL_PID" ]; then
+		for c in $(ps -o pid= --ppid "$POOL_PID" 2>/dev/null); do kill -TERM "$c" 2>/dev/null; done
+		for _ in $(seq 1 100); do [ -z "$(ps -o pid= --ppid "$POOL_PID" 2>/dev/null)" ] && break; sleep 0.05; done
+	fi
 	true # it_teardown reads $?: a failure is counted in FAIL above
 	it_teardown
 }
