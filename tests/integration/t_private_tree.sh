@@ -10,9 +10,10 @@ it_setup
 P="$T/private"
 tree="$P/main"
 mkdir -m 0700 "$P"
-mkdir -p "$tree/build/tests"
+mkdir -p "$tree/build/tests" "$tree/tests"
 cp -a "$SRC/conf" "$SRC/docker" "$SRC/include" "$SRC/po" "$SRC/scripts" "$SRC/sql" "$SRC/static" \
-	"$SRC/templates" "$SRC/tests" "$tree/"
+	"$SRC/templates" "$tree/"
+cp -a "$SRC/tests/integration" "$tree/tests/"
 cp "$BIN" "$tree/build/aapanel"
 cp "$SRC/build/tests/notify_listen" "$tree/build/tests/notify_listen"
 check "the copy is private: uid 65534 cannot read its templates" \
