@@ -23,14 +23,34 @@ cleanup() {
 	[ "$rc" -eq 0 ] || FAIL=$((FAIL + 1))
 	if [ -n "$LPID" ]; then kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null; fi
 	# POOL_PID may be strace, which detaches on SIGTERM and leaves its
-	# tracee (the pool, or systemd-socket-activate waiting for a first
-	# connection) running: stop the tracee first.
+	# tracees (the pool, or systemd-socket-activate waiting for a first
+	# connection) running: stop them first, by PID, then strace.
 	if [ -n "$POOL_PID" ]; then
-		for c in $(ps -o pid= --ppid "$POOL_PID" 2>/dev/null); do kill -TERM "$c" 2>/dev/null; done
-		for _ in $(seq 1 100); do [ -z "$(ps -o pid= --ppid "$POOL_PID" 2>/dev/null)" ] && break; sleep 0.05; done
+		# it may not have started its tracee yet
+		for _ in $(seq 1 20); do
+			[ -n "$(pgrep -P "$POOL_PID")" ] || ! kill -0 "$POOL_PID" 2>/dev/null && break
+			sleep 0.05
+		done
+		tree=$(descendants "$POOL_PID")
+		[ -n "$tree" ] && kill -TERM $tree 2>/dev/null
+		for _ in $(seq 1 60); do
+			alive=""
+			for p in $tree; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+			[ -z "$alive" ] && break
+			sleep 0.05
+		done
+		[ -n "$alive" ] && kill -KILL $alive 2>/dev/null
 	fi
 	true # it_teardown reads $?: a failure is counted in FAIL above
 	it_teardown
+}
+# descendants PID: every process below PID, children first in the list's order
+descendants() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
 }
 trap cleanup EXIT
 UNITS="$SRC/conf/systemd"
