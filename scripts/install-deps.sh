@@ -22,7 +22,13 @@ PACKAGES=(
 	chromium
 )
 
+# Test servers: the tests start their own instances on loopback, so on a
+# developer's machine the Debian services these packages bring (nginx on
+# port 80, MariaDB, PostgreSQL) must not start when they are installed.
+TEST_SERVERS=(nginx-light mariadb-server postgresql)
+
 if [ "${1:-}" = "--runtime" ]; then
+	TEST_SERVERS=() # a server: its nginx is the real one
 	PACKAGES=(
 		build-essential pkg-config gettext
 		libfcgi-dev libconfig-dev libjson-c-dev libsqlite3-dev libsystemd-dev
@@ -66,8 +72,52 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "run: sudo $0" >&2
 	exit 1
 fi
+# Split what is missing: the test servers are installed on their own, with
+# their services held back.
+servers=() others=()
+for p in "${missing[@]}"; do
+	case " ${TEST_SERVERS[*]} " in
+	*" $p "*) servers+=("$p") ;;
+	*) others+=("$p") ;;
+	esac
+done
+
+# Debian's maintainer scripts start services through invoke-rc.d and
+# deb-systemd-invoke, which ask /usr/sbin/policy-rc.d first; 101 means
+# "action forbidden". It exists only while the test servers are installed
+# (removed afterwards, also on failure or interruption); one that was already
+# there (a container image's, an administrator's) is left as it is.
+POLICY=/usr/sbin/policy-rc.d
+policy_created=0
+policy_remove() {
+	if [ "$policy_created" -eq 1 ]; then
+		rm -f "$POLICY"
+		policy_created=0
+	fi
+}
+trap policy_remove EXIT
+trap 'policy_remove; exit 130' INT
+trap 'policy_remove; exit 143' TERM
+install_without_services() {
+	if [ -e "$POLICY" ]; then
+		echo "install-deps: $POLICY exists already; left as it is"
+	else
+		printf '#!/bin/sh\n# scripts/install-deps.sh: no service starts while test servers are installed.\nexit 101\n' > "$POLICY"
+		chmod 0755 "$POLICY"
+		policy_created=1
+	fi
+	local rc=0
+	apt-get install -y -qq --no-install-recommends "$@" || rc=$?
+	policy_remove
+	return "$rc"
+}
+
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+[ "${#others[@]}" -eq 0 ] || apt-get install -y -qq --no-install-recommends "${others[@]}"
+if [ "${#servers[@]}" -gt 0 ]; then
+	echo "install-deps: installing the test servers ${servers[*]} without starting their services"
+	install_without_services "${servers[@]}"
+fi
 [ "${1:-}" = "--runtime" ] || browser_modules

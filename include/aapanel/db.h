@@ -15,10 +15,19 @@
  * Errors are mapped to one set of classes across backends; the backend's
  * own message is kept (ap_db_errmsg) for the log, never shown to users.
  *
- * A lost connection is re-established once, transparently, when a
- * statement is executed outside a transaction: the statement is prepared
- * again on the new connection and run again. Inside a transaction the
- * caller gets AP_DB_ECONN and must start over.
+ * A lost connection is re-established transparently outside a
+ * transaction, but a statement is only ever run again when that cannot
+ * repeat a write:
+ *   - before a statement is sent, an idle connection the server has closed
+ *     (restart, idle timeout) is noticed without a round trip and reopened;
+ *   - a statement that never left the client (the send itself failed) is
+ *     run again once on a new connection;
+ *   - a read-only statement (ap_db_sql_is_read_only) is run again once even
+ *     when the connection broke after it was sent;
+ *   - a write that was sent and whose reply was lost is NOT run again: the
+ *     server may have committed it. The caller gets AP_DB_ECONN (the next
+ *     statement reconnects) and must not assume either outcome.
+ * Inside a transaction the caller gets AP_DB_ECONN and must start over.
  */
 #ifndef AAPANEL_DB_H
 #define AAPANEL_DB_H
@@ -114,8 +123,12 @@ enum ap_db_rc ap_db_bind_text(struct ap_db_stmt *st, int idx, const char *s, ssi
 enum ap_db_rc ap_db_bind_blob(struct ap_db_stmt *st, int idx, const void *p, size_t len);
 enum ap_db_rc ap_db_bind_null(struct ap_db_stmt *st, int idx);
 
-/* Run (first call) or advance. AP_DB_ROW, AP_DB_DONE, or an error class. */
+/* Run (first call) or advance. AP_DB_ROW, AP_DB_DONE, or an error class
+ * (see the header comment for when a lost connection is retried). */
 enum ap_db_rc ap_db_step(struct ap_db_stmt *st);
+/* True when sql only reads, so running it twice is harmless: its first
+ * keyword, after white space and comments, is SELECT. */
+bool ap_db_sql_is_read_only(const char *sql);
 /* Forget the result so the statement can run again; binds are kept. */
 enum ap_db_rc ap_db_reset(struct ap_db_stmt *st);
 

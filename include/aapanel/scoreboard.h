@@ -14,7 +14,7 @@
 #include "aapanel/common.h"
 
 #define AP_SB_MAGIC 0x41505342u /* "APSB" */
-#define AP_SB_VERSION 1u
+#define AP_SB_VERSION 2u
 
 enum ap_sb_state {
 	AP_SB_FREE,
@@ -33,6 +33,7 @@ struct ap_sb_slot {
 	uint64_t requests;     /* requests served by this worker */
 	uint64_t started_ms;   /* CLOCK_MONOTONIC ms when the worker started */
 	uint64_t req_start_ms; /* CLOCK_MONOTONIC ms when the current request began */
+	uint64_t heartbeat_ms; /* CLOCK_MONOTONIC ms of the worker's last sign of life */
 	char method[8];
 	char path[120];
 	char reqid[40];
@@ -50,6 +51,10 @@ struct ap_sb_header {
 	uint64_t total_requests; /* requests of workers that have exited */
 	char profile[16];
 	char version_str[16];
+	uint32_t socket_inherited; /* 1: the listening socket came from systemd */
+	uint32_t socket_lost;      /* 1: its path was deleted or replaced (see pool.c) */
+	char socket_path[108];     /* server.socket, or the path systemd bound */
+	char config[256];          /* absolute base configuration file of the master */
 };
 
 struct ap_sb;
@@ -76,11 +81,22 @@ void ap_sb_release(struct ap_sb *sb, unsigned i);
 /* Master: the slot whose pid is pid, or -1. */
 int ap_sb_find(struct ap_sb *sb, pid_t pid);
 
-/* Worker: mark the start and end of a request in its own slot. */
+/* Worker: mark the start and end of a request in its own slot (the end
+ * also counts as a heartbeat). */
 void ap_sb_begin(struct ap_sb *sb, unsigned i, const char *method,
     const char *path, const char *reqid);
 void ap_sb_end(struct ap_sb *sb, unsigned i);
 void ap_sb_set_state(struct ap_sb *sb, unsigned i, enum ap_sb_state st);
+/* Worker: "still alive" — called around every wait for a connection, which
+ * is bounded, so an idle worker beats at least once per wait. */
+void ap_sb_heartbeat(struct ap_sb *sb, unsigned i);
+
+/*
+ * Master: how long (ms) the worker of slot s has been silent at now, when it
+ * is starting or idle and so must beat; 0 for a busy, exiting, free or
+ * already killed slot (a busy worker has its request deadline instead).
+ */
+uint64_t ap_sb_silent_ms(const struct ap_sb_slot *s, uint64_t now);
 
 const char *ap_sb_state_name(enum ap_sb_state st);
 

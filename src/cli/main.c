@@ -2,6 +2,7 @@
  * main.c — the aapanel command: `aapanel serve` runs the pool; every other
  * subcommand is the CLI form of a panel action.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "aapanel/cli.h"
 #include "aapanel/config.h"
@@ -73,9 +76,14 @@ static const struct command commands[] = {
 	    "show   print the effective configuration (secrets masked).\n" },
 	{ "status", cmd_status, "show the workers of the running pool",
 	    "usage: aapanel [OPTIONS] status [--json]\n\n"
-	    "Reads the shared scoreboard of the running pool: for each worker its pid,\n"
-	    "state, requests served, current request and its age, and resident memory.\n"
-	    "Exit 0 when the pool runs, 3 when it does not.\n" },
+	    "Reads the shared scoreboard of the running pool: the listening socket (ok,\n"
+	    "or LOST when its path was deleted), and for each worker its pid, state,\n"
+	    "requests served, current request and its age, resident memory and the age\n"
+	    "of its last heartbeat. When the configuration on disk is invalid, the\n"
+	    "problems go to stderr and the running master of that configuration is\n"
+	    "still found (from /proc: needs root or the pool's user) and shown.\n"
+	    "Exit 0 when the pool runs, 4 when it runs but the configuration on disk is\n"
+	    "invalid (a reload would be refused), 3 when it does not run.\n" },
 	{ "db", cmd_db, "migrate, inspect or copy the panel's database",
 	    "usage: aapanel [OPTIONS] db migrate\n"
 	    "       aapanel [OPTIONS] db status\n"
@@ -309,17 +317,172 @@ rss_kib(pid_t pid)
 	return res * (unsigned long)(sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/* Exit statuses of `aapanel status` (see its help). */
+enum status_exit {
+	STATUS_RUNNING = 0,
+	STATUS_NOT_RUNNING = 3,
+	STATUS_RUNNING_CONFIG_INVALID = 4,
+};
+
+/* What status knows about the configuration on disk. */
+struct status_conf {
+	struct ap_config *cfg;            /* NULL when invalid */
+	struct ap_config_problems probs;  /* why, when invalid */
+	enum ap_profile profile;
+	char base[PATH_MAX];              /* absolute base file, as the master records it */
+};
+
+/* Like load_config, but keeps the problems and the identity of the pool to
+ * look for when the configuration cannot be loaded. */
+static bool
+status_load(struct cli *cli, struct status_conf *sc)
+{
+	struct ap_config_opts opts;
+	enum ap_profile_source src;
+	const char *file;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.root_dir = cli->root;
+	opts.config_file = default_config(cli);
+	if (ap_profile_detect(cli->profile_flag, getenv("AAPANEL_ENV"), cli->root, &opts.profile,
+		&src, cli->reason, sizeof(cli->reason)) != AP_OK) {
+		fprintf(stderr, "aapanel: %s\n", cli->reason);
+		return false;
+	}
+	sc->profile = opts.profile;
+	/* The same file ap_config_load reads (and the master records). */
+	if (opts.config_file != NULL)
+		file = opts.config_file;
+	else {
+		snprintf(sc->base, sizeof(sc->base), "%s/conf/aapanel.cfg", cli->root);
+		file = sc->base;
+	}
+	if (realpath(file, sc->base) == NULL)
+		snprintf(sc->base, sizeof(sc->base), "%s", file);
+	if (ap_config_load(&opts, &sc->cfg, &sc->probs) != AP_OK)
+		sc->cfg = NULL;
+	return true;
+}
+
+/* Open path as the scoreboard of a running master (pid alive); NULL if not. */
+static struct ap_sb *
+open_live(const char *path)
+{
+	struct ap_sb *sb = NULL;
+	struct ap_sb_header *h;
+
+	if (ap_sb_open(path, &sb) != AP_OK)
+		return NULL;
+	h = ap_sb_header(sb);
+	if (h->master_pid <= 0 || (kill((pid_t)h->master_pid, 0) != 0 && errno == ESRCH)) {
+		ap_sb_close(sb);
+		return NULL;
+	}
+	return sb;
+}
+
+/*
+ * Without a valid configuration the run directory is unknown: find the
+ * running master of this configuration instead. Every master maps its
+ * scoreboard, so /proc/PID/maps names it; the scoreboard's header records
+ * the master's pid, base configuration file and profile, which must match.
+ * Reading another user's maps needs root (or the same user).
+ */
+static struct ap_sb *
+find_master(const struct status_conf *sc, char *path, size_t pathlen)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	struct ap_sb *found = NULL;
+
+	if (d == NULL)
+		return NULL;
+	while (found == NULL && (de = readdir(d)) != NULL) {
+		char file[64], comm[32] = "", line[PATH_MAX + 128];
+		long pid;
+		char *end;
+		FILE *f;
+
+		pid = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0)
+			continue;
+		snprintf(file, sizeof(file), "/proc/%ld/comm", pid);
+		f = fopen(file, "re");
+		if (f == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) == NULL)
+			comm[0] = '\0';
+		fclose(f);
+		if (strcmp(comm, "aapanel\n") != 0)
+			continue;
+		snprintf(file, sizeof(file), "/proc/%ld/maps", pid);
+		f = fopen(file, "re");
+		if (f == NULL)
+			continue;
+		while (found == NULL && fgets(line, sizeof(line), f) != NULL) {
+			char *p = strchr(line, '/');
+			size_t n;
+			struct ap_sb *sb;
+			struct ap_sb_header *h;
+
+			if (p == NULL)
+				continue;
+			p[strcspn(p, "\n")] = '\0';
+			n = strlen(p);
+			if (n < 11 || strcmp(p + n - 11, "/scoreboard") != 0)
+				continue; /* also skips "… (deleted)" */
+			if ((sb = open_live(p)) == NULL)
+				continue;
+			h = ap_sb_header(sb);
+			if (h->master_pid == (int32_t)pid && strcmp(h->config, sc->base) == 0 &&
+			    strcmp(h->profile, ap_profile_name(sc->profile)) == 0) {
+				snprintf(path, pathlen, "%s", p);
+				found = sb;
+			} else
+				ap_sb_close(sb);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+static json_object *
+status_config_json(const struct status_conf *sc)
+{
+	json_object *c = json_object_new_object(), *probs = json_object_new_array();
+
+	json_object_object_add(c, "valid", json_object_new_boolean(sc->cfg != NULL));
+	json_object_object_add(c, "file", json_object_new_string(sc->base));
+	for (size_t i = 0; i < sc->probs.n; i++) {
+		char *p = ap_config_problem_str(&sc->probs.v[i]);
+
+		json_object_array_add(probs, json_object_new_string(p));
+		free(p);
+	}
+	json_object_object_add(c, "problems", probs);
+	return c;
+}
+
+static void
+print_json(json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
 static int
 cmd_status(struct cli *cli, int argc, char **argv)
 {
-	struct ap_config_opts opts;
-	struct ap_config *cfg = NULL;
+	struct status_conf sc;
 	struct ap_sb *sb = NULL;
 	struct ap_sb_header *h;
-	char *path = NULL;
+	char path[PATH_MAX] = "";
 	uint64_t now = ap_now_ms(), total;
-	int rc = 3;
+	json_object *o = NULL, *workers = NULL, *sock;
+	int rc = STATUS_NOT_RUNNING;
 
+	memset(&sc, 0, sizeof(sc));
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			cli->json = true;
@@ -328,78 +491,123 @@ cmd_status(struct cli *cli, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (load_config(cli, false, true, &opts, &cfg) != 0)
+	if (!status_load(cli, &sc))
 		return 1;
-	path = ap_pool_scoreboard_path(cfg);
-	if (ap_sb_open(path, &sb) != AP_OK) {
-		printf(cli->json ? "{\"running\":false}\n" : "aapanel is not running (no scoreboard at %s)\n", path);
+	if (sc.cfg != NULL) {
+		char *p = ap_pool_scoreboard_path(sc.cfg);
+
+		snprintf(path, sizeof(path), "%s", p);
+		free(p);
+		sb = open_live(path);
+	} else {
+		/* The operator needs to know now whether the old pool still serves. */
+		fprintf(stderr, "aapanel: the configuration on disk is INVALID (profile %s, %s); a reload "
+				"(SIGHUP) would be refused and a restart would fail:\n",
+		    ap_profile_name(sc.profile), sc.base);
+		for (size_t i = 0; i < sc.probs.n; i++) {
+			char *p = ap_config_problem_str(&sc.probs.v[i]);
+			fprintf(stderr, "  %s\n", p);
+			free(p);
+		}
+		sb = find_master(&sc, path, sizeof(path));
+		if (sb != NULL)
+			fprintf(stderr, "aapanel: the running pool (below) keeps the configuration it "
+					"loaded last\n");
+	}
+	if (sb == NULL) {
+		if (cli->json) {
+			o = json_object_new_object();
+			json_object_object_add(o, "running", json_object_new_boolean(false));
+			json_object_object_add(o, "config", status_config_json(&sc));
+			print_json(o);
+		} else if (sc.cfg != NULL)
+			printf("aapanel is not running (no running master with a scoreboard at %s)\n", path);
+		else
+			printf("aapanel is not running (no running master of %s found)\n", sc.base);
 		goto out;
 	}
 	h = ap_sb_header(sb);
-	if (h->master_pid <= 0 || (kill((pid_t)h->master_pid, 0) != 0 && errno == ESRCH)) {
-		printf(cli->json ? "{\"running\":false}\n" : "aapanel is not running\n");
-		goto out;
-	}
+	if (h->socket_lost)
+		fprintf(stderr, "aapanel: the listening socket %s was deleted or replaced: requests "
+				"cannot reach the pool until it is re-created\n",
+		    h->socket_path);
 	total = h->total_requests;
 	for (unsigned i = 0; i < ap_sb_nslots(sb); i++)
 		total += ap_sb_slot(sb, i)->requests;
-	if (cli->json)
-		printf("{\"running\":true,\"master\":%d,\"profile\":\"%s\",\"version\":\"%s\","
-		       "\"uptime_s\":%llu,\"generation\":%u,\"target_workers\":%u,\"requests\":%llu,"
-		       "\"workers\":[",
-		    h->master_pid, h->profile, h->version_str,
-		    (unsigned long long)((now - h->started_ms) / 1000u), h->generation, h->target_workers,
-		    (unsigned long long)total);
-	else
+	if (cli->json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "running", json_object_new_boolean(true));
+		json_object_object_add(o, "master", json_object_new_int(h->master_pid));
+		json_object_object_add(o, "profile", json_object_new_string(h->profile));
+		json_object_object_add(o, "version", json_object_new_string(h->version_str));
+		json_object_object_add(o, "uptime_s", json_object_new_int64((int64_t)((now - h->started_ms) / 1000u)));
+		json_object_object_add(o, "generation", json_object_new_int64(h->generation));
+		json_object_object_add(o, "target_workers", json_object_new_int64(h->target_workers));
+		json_object_object_add(o, "requests", json_object_new_int64((int64_t)total));
+		json_object_object_add(o, "scoreboard", json_object_new_string(path));
+		sock = json_object_new_object();
+		json_object_object_add(sock, "path", json_object_new_string(h->socket_path));
+		json_object_object_add(sock, "inherited", json_object_new_boolean(h->socket_inherited != 0));
+		json_object_object_add(sock, "lost", json_object_new_boolean(h->socket_lost != 0));
+		json_object_object_add(o, "socket", sock);
+		json_object_object_add(o, "config", status_config_json(&sc));
+		workers = json_object_new_array();
+		json_object_object_add(o, "workers", workers);
+	} else
+		/* Two lines, then one per worker: scripts count on that shape. */
 		printf("aapanel %s, profile %s, master %d, up %llu s, generation %u, %u/%u workers, "
-		       "%llu requests\n%-8s %-9s %4s %9s %9s %8s  %s\n",
+		       "%llu requests, socket %s%s, configuration %s\n%-8s %-9s %4s %9s %9s %8s %8s  %s\n",
 		    h->version_str, h->profile, h->master_pid,
 		    (unsigned long long)((now - h->started_ms) / 1000u), h->generation,
-		    ap_sb_live(sb, NULL), h->target_workers, (unsigned long long)total, "PID", "STATE",
-		    "GEN", "REQUESTS", "RSS_KIB", "AGE_MS", "CURRENT");
-	for (unsigned i = 0, first = 1; i < ap_sb_nslots(sb); i++) {
+		    ap_sb_live(sb, NULL), h->target_workers, (unsigned long long)total,
+		    h->socket_path[0] ? h->socket_path : "(abstract)", h->socket_lost ? " LOST" : " ok",
+		    sc.cfg ? "valid" : "INVALID", "PID", "STATE", "GEN", "REQUESTS", "RSS_KIB", "AGE_MS",
+		    "BEAT_MS", "CURRENT");
+	for (unsigned i = 0; i < ap_sb_nslots(sb); i++) {
 		struct ap_sb_slot s = *ap_sb_slot(sb, i);
-		uint64_t age = 0;
+		uint64_t age = 0, beat = 0;
+		bool busy;
 
 		if (s.state == AP_SB_FREE || s.pid <= 0)
 			continue;
-		if (s.state == AP_SB_BUSY && s.req_start_ms && now >= s.req_start_ms)
+		busy = s.state == AP_SB_BUSY;
+		if (busy && s.req_start_ms && now >= s.req_start_ms)
 			age = now - s.req_start_ms;
+		if (s.heartbeat_ms && now >= s.heartbeat_ms)
+			beat = now - s.heartbeat_ms;
 		s.method[sizeof(s.method) - 1] = s.path[sizeof(s.path) - 1] = '\0';
 		if (cli->json) {
-			struct ap_buf p = { 0 };
-			/* the path is request data: escape it for JSON */
-			for (const char *c = s.path; *c; c++) {
-				if (*c == '"' || *c == '\\')
-					ap_buf_printf(&p, "\\%c", *c);
-				else if ((unsigned char)*c < 0x20)
-					ap_buf_printf(&p, "\\u%04x", *c);
-				else
-					ap_buf_putc(&p, *c);
-			}
-			printf("%s{\"pid\":%d,\"state\":\"%s\",\"generation\":%u,\"requests\":%llu,"
-			       "\"rss_kib\":%lu,\"current\":%s%s%s%s%s,\"age_ms\":%llu}",
-			    first ? "" : ",", s.pid, ap_sb_state_name(s.state), s.generation,
-			    (unsigned long long)s.requests, rss_kib(s.pid),
-			    s.state == AP_SB_BUSY ? "\"" : "null", s.state == AP_SB_BUSY ? s.method : "",
-			    s.state == AP_SB_BUSY ? " " : "", s.state == AP_SB_BUSY ? ap_buf_cstr(&p) : "",
-			    s.state == AP_SB_BUSY ? "\"" : "", (unsigned long long)age);
-			ap_buf_free(&p);
+			json_object *w = json_object_new_object();
+
+			json_object_object_add(w, "pid", json_object_new_int(s.pid));
+			json_object_object_add(w, "state", json_object_new_string(ap_sb_state_name(s.state)));
+			json_object_object_add(w, "generation", json_object_new_int64(s.generation));
+			json_object_object_add(w, "requests", json_object_new_int64((int64_t)s.requests));
+			json_object_object_add(w, "rss_kib", json_object_new_int64((int64_t)rss_kib(s.pid)));
+			if (busy) {
+				char *cur = ap_xasprintf("%s %s", s.method, s.path);
+
+				json_object_object_add(w, "current", json_object_new_string(cur));
+				free(cur);
+			} else
+				json_object_object_add(w, "current", NULL);
+			json_object_object_add(w, "age_ms", json_object_new_int64((int64_t)age));
+			json_object_object_add(w, "heartbeat_age_ms", json_object_new_int64((int64_t)beat));
+			json_object_array_add(workers, w);
 		} else {
-			printf("%-8d %-9s %4u %9llu %9lu %8llu  %s%s%s\n", s.pid, ap_sb_state_name(s.state),
-			    s.generation, (unsigned long long)s.requests, rss_kib(s.pid),
-			    (unsigned long long)age, s.state == AP_SB_BUSY ? s.method : "-",
-			    s.state == AP_SB_BUSY ? " " : "", s.state == AP_SB_BUSY ? s.path : "");
+			printf("%-8d %-9s %4u %9llu %9lu %8llu %8llu  %s%s%s\n", s.pid,
+			    ap_sb_state_name(s.state), s.generation, (unsigned long long)s.requests,
+			    rss_kib(s.pid), (unsigned long long)age, (unsigned long long)beat,
+			    busy ? s.method : "-", busy ? " " : "", busy ? s.path : "");
 		}
-		first = 0;
 	}
 	if (cli->json)
-		printf("]}\n");
-	rc = 0;
+		print_json(o);
+	rc = sc.cfg != NULL ? STATUS_RUNNING : STATUS_RUNNING_CONFIG_INVALID;
 out:
 	ap_sb_close(sb);
-	free(path);
-	ap_config_free(cfg);
+	ap_config_problems_free(&sc.probs);
+	ap_config_free(sc.cfg);
 	return rc;
 }
 

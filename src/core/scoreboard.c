@@ -172,6 +172,7 @@ ap_sb_claim(struct ap_sb *sb, uint32_t generation)
 			memset(s, 0, sizeof(*s));
 			s->generation = generation;
 			s->started_ms = ap_now_ms();
+			s->heartbeat_ms = s->started_ms; /* silence counts from the fork */
 			__atomic_store_n(&s->state, AP_SB_STARTING, __ATOMIC_RELEASE);
 			return (int)i;
 		}
@@ -222,8 +223,31 @@ ap_sb_end(struct ap_sb *sb, unsigned i)
 
 	if (s == NULL)
 		return;
+	/* Beat before turning idle: the master must never see an idle slot
+	 * with the stale beat of a long request. */
+	__atomic_store_n(&s->heartbeat_ms, ap_now_ms(), __ATOMIC_RELEASE);
 	__atomic_store_n(&s->state, AP_SB_IDLE, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&s->requests, 1, __ATOMIC_RELAXED);
+}
+
+void
+ap_sb_heartbeat(struct ap_sb *sb, unsigned i)
+{
+	struct ap_sb_slot *s = ap_sb_slot(sb, i);
+
+	if (s != NULL)
+		__atomic_store_n(&s->heartbeat_ms, ap_now_ms(), __ATOMIC_RELEASE);
+}
+
+uint64_t
+ap_sb_silent_ms(const struct ap_sb_slot *s, uint64_t now)
+{
+	uint32_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+	uint64_t beat = __atomic_load_n(&s->heartbeat_ms, __ATOMIC_ACQUIRE);
+
+	if (s->pid <= 0 || s->killed || (st != AP_SB_STARTING && st != AP_SB_IDLE))
+		return 0;
+	return now > beat ? now - beat : 0;
 }
 
 void

@@ -35,6 +35,7 @@
 #define TPL_MAX_DEPTH 64              /* render recursion (sections, partials) */
 #define TPL_MAX_STEPS (1u << 22)      /* ops executed by one render */
 #define TPL_MAX_OUT ((size_t)64 << 20) /* bytes produced by one render */
+#define TPL_MAX_INDENT 256            /* bytes of accumulated indentation */
 
 enum op_kind {
 	OP_TEXT,     /* a = pool offset, b = length */
@@ -60,10 +61,17 @@ enum filter {
 struct op {
 	uint8_t kind;
 	uint8_t nseg; /* 0 means "." (current context) */
+	uint16_t indlen; /* OP_PARTIAL, OP_PARENT, OP_BLOCK: see ind */
+	uint16_t dedent; /* OP_BLOCK: indentation its body's lines share (standalone) */
 	uint32_t line;
 	uint32_t end;
 	uint32_t a;
 	uint32_t b;
+	/* Pool offset of the indentation to add to every line rendered there:
+	 * a standalone partial's or layout's leading white space; a standalone
+	 * block's own (the indentation its default body shares, else its
+	 * tag's). */
+	uint32_t ind;
 };
 
 struct tpl {
@@ -109,6 +117,9 @@ struct open_tag {
 	char sigil;
 	const char *name;
 	size_t namelen;
+	bool standalone; /* '$': the tag was on a standalone line */
+	size_t body;     /* '$': source offset where its body starts */
+	size_t ind, indlen; /* '$': the white space before the tag (standalone) */
 };
 
 struct comp {
@@ -121,6 +132,15 @@ struct comp {
 	bool can_merge;  /* the last op is text nothing else may separate */
 	struct open_tag open[TPL_MAX_NEST];
 	int nopen;
+	/* The tag being compiled: on a standalone line (sa) with the white
+	 * space [sa_ind, sa_ind + sa_indlen) before its first tag; after is
+	 * where the text after it starts, close_pos where the text before it
+	 * ends (the line's start when standalone). */
+	bool sa;
+	size_t sa_ind, sa_indlen;
+	size_t after, close_pos;
+	uint32_t group_ops;  /* ops before the standalone line's first tag */
+	bool closed_pair;    /* the last tag closed a block opened on its line */
 	char *err;
 	size_t errlen;
 };
@@ -348,7 +368,68 @@ push_open(struct comp *c, struct op *op, char sigil, const char *name, size_t n)
 	o->sigil = sigil;
 	o->name = name;
 	o->namelen = n;
+	o->standalone = c->sa;
+	o->body = c->after;
+	o->ind = c->sa_ind;
+	o->indlen = c->sa ? c->sa_indlen : 0;
 	return true;
+}
+
+/* Length of the white space prefix all non-blank lines of src[from, to)
+ * share; *first gets the first such line's start. */
+static size_t
+common_indent(const char *src, size_t from, size_t to, size_t *first)
+{
+	size_t common = SIZE_MAX, pos = from;
+
+	*first = SIZE_MAX;
+	while (pos < to) {
+		const char *nl = memchr(src + pos, '\n', to - pos);
+		size_t end = nl ? (size_t)(nl - src) : to, w = 0;
+
+		while (pos + w < end && (src[pos + w] == ' ' || src[pos + w] == '\t'))
+			w++;
+		if (pos + w < end && !(src[pos + w] == '\r' && pos + w + 1 == end)) {
+			if (*first == SIZE_MAX) {
+				*first = pos;
+				common = w;
+			} else {
+				size_t k = 0;
+
+				while (k < common && k < w && src[pos + k] == src[*first + k])
+					k++;
+				common = k;
+			}
+		}
+		pos = end + 1;
+	}
+	return common == SIZE_MAX ? 0 : common;
+}
+
+/*
+ * A block whose tag stood alone on its line is re-indented where it is
+ * rendered (Mustache's inheritance rules): its body's shared indentation is
+ * removed (dedent) and the block site's added (ind): the indentation its
+ * default body shares, else the white space before its tag.
+ */
+static void
+block_indent(struct comp *c, const struct open_tag *o, struct op *op)
+{
+	size_t first, w;
+
+	if (!o->standalone)
+		return;
+	w = o->body < c->close_pos ? common_indent(c->src, o->body, c->close_pos, &first) : 0;
+	if (w > UINT16_MAX)
+		w = UINT16_MAX;
+	if (w > 0) {
+		op->dedent = (uint16_t)w;
+		op->ind = pool_add(c->s, c->src + first, w);
+		op->indlen = (uint16_t)w;
+	} else if (o->indlen > 0) {
+		op->ind = pool_add(c->s, c->src + o->ind, o->indlen > UINT16_MAX ? UINT16_MAX : o->indlen);
+		op->indlen = (uint16_t)(o->indlen > UINT16_MAX ? UINT16_MAX : o->indlen);
+	}
 }
 
 static bool
@@ -372,6 +453,10 @@ close_tag(struct comp *c, uint32_t line, const char *name, size_t n)
 		return false;
 	}
 	c->s->ops[o->op].end = (uint32_t)c->s->nops;
+	if (o->sigil == '$') {
+		block_indent(c, o, &c->s->ops[o->op]);
+		c->closed_pair = c->sa && o->op >= c->group_ops;
+	}
 	c->nopen--;
 	c->can_merge = false;
 	return true;
@@ -481,6 +566,13 @@ compile_tag(struct comp *c, uint32_t line, bool triple, const char *p, size_t n)
 			return false;
 		op = emit(c, sigil == '>' ? OP_PARTIAL : OP_PARENT, line);
 		op->a = pool_add(c->s, p, n);
+		if (c->sa && c->sa_indlen > 0) {
+			/* Standalone: its white space indents every line it renders. */
+			size_t w = c->sa_indlen > UINT16_MAX ? UINT16_MAX : c->sa_indlen;
+
+			op->ind = pool_add(c->s, c->src + c->sa_ind, w);
+			op->indlen = (uint16_t)w;
+		}
 		return sigil == '>' || push_open(c, op, sigil, p, n);
 	case '$':
 		if (n == 0) {
@@ -517,6 +609,58 @@ is_standalone_kind(bool triple, const char *p, size_t n)
 	return n > 0 && strchr("#^/!><$", p[0]) != NULL;
 }
 
+/* The tag opening at src[tag]: *triple, its content [*body, *close) and
+ * where it ends; false when it is not closed. */
+static bool
+tag_bounds(const char *src, size_t len, size_t tag, bool *triple, size_t *body, size_t *close,
+    size_t *end)
+{
+	const char *c;
+
+	*triple = tag + 2 < len && src[tag + 2] == '{';
+	*body = tag + (*triple ? 3 : 2);
+	c = memmem(src + *body, len - *body, *triple ? "}}}" : "}}", *triple ? 3 : 2);
+	if (c == NULL)
+		return false;
+	*close = (size_t)(c - src);
+	*end = *close + (*triple ? 3 : 2);
+	return true;
+}
+
+/*
+ * Is the line of the tag at src[tag] standalone: only white space and tags
+ * that produce no output ({{#a}}{{/b}}, {{> p}}, {{! c}} ...)? Then the
+ * whole line goes, white space and newline included (Mustache's standalone
+ * rule, for one tag or several). *ls gets the line's start, *le the offset
+ * of its newline (or len).
+ */
+static bool
+standalone_line(const char *src, size_t len, size_t text, size_t tag, size_t *ls, size_t *le)
+{
+	size_t q = tag, body, close, end;
+	bool triple;
+
+	*ls = tag;
+	while (*ls > text && (src[*ls - 1] == ' ' || src[*ls - 1] == '\t'))
+		(*ls)--;
+	if (*ls != 0 && src[*ls - 1] != '\n')
+		return false;
+	for (;;) {
+		if (!tag_bounds(src, len, q, &triple, &body, &close, &end) ||
+		    !is_standalone_kind(triple, src + body, close - body))
+			return false;
+		q = end;
+		while (q < len && (src[q] == ' ' || src[q] == '\t' || src[q] == '\r'))
+			q++;
+		if (q == len || src[q] == '\n') {
+			*le = q;
+			return true;
+		}
+		if (q + 1 >= len || src[q] != '{' || src[q + 1] != '{')
+			return false;
+	}
+}
+
 /* Compile src into the ops of a new template named name. */
 static enum ap_err
 compile(struct ap_tpl_set *s, const char *name, const char *file,
@@ -542,7 +686,7 @@ compile(struct ap_tpl_set *s, const char *name, const char *file,
 	}
 	for (;;) {
 		const char *open = memmem(src + pos, len - pos, "{{", 2);
-		size_t tag, body, close, tag_end, text_end, next;
+		size_t tag, body, close, tag_end, ls, le, next;
 		bool triple;
 		uint32_t line;
 
@@ -552,32 +696,45 @@ compile(struct ap_tpl_set *s, const char *name, const char *file,
 		}
 		tag = (size_t)(open - src);
 		line = line_at(&c, tag);
-		triple = tag + 2 < len && src[tag + 2] == '{';
-		body = tag + (triple ? 3 : 2);
-		open = memmem(src + body, len - body, triple ? "}}}" : "}}", triple ? 3 : 2);
-		if (open == NULL) {
+		if (!tag_bounds(src, len, tag, &triple, &body, &close, &tag_end)) {
 			comp_err(&c, line, "unclosed tag");
 			return AP_ERR_PARSE;
 		}
-		close = (size_t)(open - src);
-		tag_end = close + (triple ? 3 : 2);
-		text_end = tag;
-		next = tag_end;
-		if (is_standalone_kind(triple, src + body, close - body)) {
-			size_t ls = tag, le = tag_end;
-
-			while (ls > text && (src[ls - 1] == ' ' || src[ls - 1] == '\t'))
-				ls--;
-			while (le < len && (src[le] == ' ' || src[le] == '\t' || src[le] == '\r'))
-				le++;
-			if ((ls == 0 || src[ls - 1] == '\n') && (le == len || src[le] == '\n')) {
-				text_end = ls;
-				next = le < len ? le + 1 : le;
-			}
+		if (!standalone_line(src, len, text, tag, &ls, &le)) {
+			emit_text(&c, text, tag);
+			c.sa = false;
+			c.after = tag_end;
+			c.close_pos = tag;
+			if (!compile_tag(&c, line, triple, src + body, close - body))
+				return AP_ERR_PARSE;
+			pos = text = tag_end;
+			continue;
 		}
-		emit_text(&c, text, text_end);
-		if (!compile_tag(&c, line, triple, src + body, close - body))
-			return AP_ERR_PARSE;
+		/* Every tag of the standalone line, then past its newline. */
+		emit_text(&c, text, ls);
+		next = le < len ? le + 1 : le;
+		c.sa = true;
+		c.sa_ind = ls;
+		c.sa_indlen = tag - ls;
+		c.after = next;
+		c.close_pos = ls;
+		c.group_ops = (uint32_t)s->nops;
+		for (size_t q = tag; q < le;) {
+			if (!tag_bounds(src, len, q, &triple, &body, &close, &tag_end))
+				break; /* cannot happen: standalone_line parsed them */
+			line = line_at(&c, q);
+			c.closed_pair = false;
+			if (!compile_tag(&c, line, triple, src + body, close - body))
+				return AP_ERR_PARSE;
+			q = tag_end;
+			while (q < le && src[q] != '{')
+				q++;
+		}
+		c.sa = false;
+		/* An empty block alone on its line ("  {{$b}}{{/b}}") keeps the
+		 * newline: what fills it has none of its own (Mustache spec). */
+		if (c.closed_pair && le < len)
+			next = le;
 		pos = text = next;
 	}
 	if (c.nopen > 0) {
@@ -936,7 +1093,108 @@ struct render {
 	unsigned depth;
 	size_t steps;
 	size_t out_start;
+	/* Re-indentation (standalone partials, layouts, blocks): ind is added
+	 * at the start of every line of template text, after up to strip
+	 * leading blanks of that line were dropped (a block's own indentation).
+	 * bol: at the start of a line, indentation not yet written; skip:
+	 * blanks of this line still to drop. */
+	char ind[TPL_MAX_INDENT];
+	size_t indlen;
+	unsigned strip, skip;
+	bool bol;
 };
+
+/* Template text: the only output whose line starts are indented. */
+static void
+put_text(struct render *r, const char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 0)
+		return;
+	if (r->indlen == 0 && r->skip == 0 && r->strip == 0) {
+		ap_buf_append(r->out, p, n);
+		r->bol = p[n - 1] == '\n';
+		return;
+	}
+	while (i < n) {
+		const char *nl;
+		size_t end;
+
+		if (r->skip > 0 && (p[i] == ' ' || p[i] == '\t')) {
+			r->skip--;
+			i++;
+			continue;
+		}
+		r->skip = 0;
+		if (p[i] == '\n') { /* blank lines stay blank */
+			ap_buf_putc(r->out, '\n');
+			r->bol = true;
+			r->skip = r->strip;
+			i++;
+			continue;
+		}
+		if (r->bol) {
+			ap_buf_append(r->out, r->ind, r->indlen);
+			r->bol = false;
+		}
+		nl = memchr(p + i, '\n', n - i);
+		end = nl ? (size_t)(nl - p) + 1 : n;
+		ap_buf_append(r->out, p + i, end - i);
+		i = end;
+		if (nl) {
+			r->bol = true;
+			r->skip = r->strip;
+		}
+	}
+}
+
+/* Before a value (never indented inside, per Mustache): the pending
+ * indentation of its line. */
+static void
+put_value_start(struct render *r)
+{
+	r->skip = 0;
+	if (r->bol && r->indlen > 0)
+		ap_buf_append(r->out, r->ind, r->indlen);
+	r->bol = false;
+}
+
+struct indent_save {
+	size_t indlen;
+	unsigned strip;
+};
+
+/*
+ * Enter something rendered with n more bytes of indentation (the first
+ * `drop` of which fall away: they belong to the enclosing block's own
+ * indentation, which is being removed) and a new strip. Undo with
+ * indent_pop.
+ */
+static struct indent_save
+indent_push(struct render *r, const char *ind, size_t n, unsigned strip)
+{
+	struct indent_save sv = { r->indlen, r->strip };
+	size_t drop = r->strip < n ? r->strip : n;
+
+	n -= drop;
+	if (n > 0 && r->indlen + n <= sizeof(r->ind)) {
+		memcpy(r->ind + r->indlen, ind + drop, n);
+		r->indlen += n;
+		r->bol = true; /* standalone: it starts a line */
+	}
+	r->strip = strip;
+	r->skip = strip;
+	return sv;
+}
+
+static void
+indent_pop(struct render *r, struct indent_save sv)
+{
+	r->indlen = sv.indlen;
+	r->strip = sv.strip;
+	r->skip = r->bol ? r->strip : 0;
+}
 
 /* Member k (with its precomputed hash h) of v, or NULL. */
 static struct json_object *
@@ -1073,6 +1331,8 @@ put_value(struct render *r, struct json_object *v, bool raw)
 
 	switch (json_object_get_type(v)) {
 	case json_type_string:
+		if (json_object_get_string_len(v) > 0)
+			put_value_start(r);
 		/* {{{x}}} prints unescaped only what a handler marked raw (ap_tpl_mark_raw). */
 		if (raw && ap_tpl_is_raw(v))
 			ap_buf_append(r->out, json_object_get_string(v),
@@ -1093,11 +1353,13 @@ put_value(struct render *r, struct json_object *v, bool raw)
 		n = fmt_double(num, sizeof(num), json_object_get_double(v));
 		break;
 	case json_type_boolean:
+		put_value_start(r);
 		ap_buf_puts(r->out, json_object_get_boolean(v) ? "true" : "false");
 		return;
 	default:
 		return; /* null, objects and arrays print nothing */
 	}
+	put_value_start(r);
 	ap_buf_append(r->out, num, n);
 }
 
@@ -1144,6 +1406,7 @@ render_block(struct render *r, const struct op *op, uint32_t body)
 {
 	const struct op *ops = r->s->ops;
 	unsigned f, saved = r->nframes;
+	struct indent_save sv;
 	enum ap_err rc;
 
 	for (f = 0; f < saved; f++) {
@@ -1153,8 +1416,12 @@ render_block(struct render *r, const struct op *op, uint32_t body)
 			const struct op *b = &ops[j];
 
 			if (b->kind == OP_BLOCK && b->a == op->a) {
+				/* The override, re-indented from its own
+				 * indentation to the site's. */
 				r->nframes = f;
+				sv = indent_push(r, r->pool + op->ind, op->indlen, b->dedent);
 				rc = render_range(r, j + 1, b->end);
+				indent_pop(r, sv);
 				r->nframes = saved;
 				return rc;
 			}
@@ -1162,7 +1429,10 @@ render_block(struct render *r, const struct op *op, uint32_t body)
 			    b->kind == OP_INVERTED || b->kind == OP_PARENT) ? b->end : j + 1;
 		}
 	}
-	return render_range(r, body, op->end);
+	sv = indent_push(r, r->pool + op->ind, op->indlen, op->dedent);
+	rc = render_range(r, body, op->end);
+	indent_pop(r, sv);
+	return rc;
 }
 
 /* The translation of msgid, or NULL when there is none. */
@@ -1199,6 +1469,7 @@ put_filtered(struct render *r, const struct op *op, struct json_object *v)
 
 	if (s == NULL || n == 0)
 		return;
+	put_value_start(r);
 	switch ((enum filter)op->end) {
 	case FILTER_TIME:
 		/* "2026-12-01T07:36:05Z" → "2026-12-01 07:36 UTC"; the exact value stays in
@@ -1279,6 +1550,7 @@ render_range(struct render *r, uint32_t i, uint32_t end)
 		const struct op *op = &ops[i];
 		const struct tpl *t;
 		const char *msg, *tr;
+		struct indent_save sv;
 
 		if (++r->steps > TPL_MAX_STEPS || r->out->len - r->out_start > TPL_MAX_OUT) {
 			rc = AP_ERR_TOOBIG;
@@ -1286,7 +1558,7 @@ render_range(struct render *r, uint32_t i, uint32_t end)
 		}
 		switch ((enum op_kind)op->kind) {
 		case OP_TEXT:
-			ap_buf_append(r->out, r->pool + op->a, op->b);
+			put_text(r, r->pool + op->a, op->b);
 			i++;
 			break;
 		case OP_VAR:
@@ -1301,6 +1573,7 @@ render_range(struct render *r, uint32_t i, uint32_t end)
 		case OP_TRANS:
 			msg = r->pool + op->a;
 			tr = r->tr ? r->tr(r->trctx, msg) : NULL;
+			put_value_start(r);
 			if (tr == NULL || tr == msg)
 				ap_buf_html_escape(r->out, msg, op->b);
 			else
@@ -1314,7 +1587,9 @@ render_range(struct render *r, uint32_t i, uint32_t end)
 			break;
 		case OP_PARTIAL:
 			t = &r->s->tpls[op->b];
+			sv = indent_push(r, r->pool + op->ind, op->indlen, 0);
 			rc = render_range(r, t->start, t->end);
+			indent_pop(r, sv);
 			i++;
 			break;
 		case OP_PARENT:
@@ -1324,7 +1599,9 @@ render_range(struct render *r, uint32_t i, uint32_t end)
 			}
 			t = &r->s->tpls[op->b];
 			r->frames[r->nframes++] = i;
+			sv = indent_push(r, r->pool + op->ind, op->indlen, 0);
 			rc = render_range(r, t->start, t->end);
+			indent_pop(r, sv);
 			r->nframes--;
 			i = op->end;
 			break;
@@ -1361,6 +1638,10 @@ ap_tpl_render(const struct ap_tpl_set *s, const char *name,
 	r.depth = 0;
 	r.steps = 0;
 	r.out_start = out->len;
+	r.indlen = 0;
+	r.strip = 0;
+	r.skip = 0;
+	r.bol = true;
 	rc = render_range(&r, t->start, t->end);
 	if (rc != AP_OK) {
 		/* Never hand back half a page. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "aapanel/log.h"
 #include "db_int.h"
@@ -146,7 +147,24 @@ reconnect(struct ap_db *db)
 	return rc;
 }
 
-/* Make sure st is prepared on the current connection. */
+/*
+ * Before sending: an idle connection the server has closed (it restarted,
+ * or dropped us for idleness) is reopened now, while nothing was sent, so
+ * that the statement need not be run a second time. Outside transactions
+ * only: inside one, a new connection would silently lose its work.
+ */
+static enum ap_db_rc
+revive_idle(struct ap_db *db)
+{
+	if (!db->connected || db->in_tx || db->drv->alive == NULL || db->drv->alive(db))
+		return AP_DB_OK;
+	AP_WARN("the %s server closed the idle connection; reconnecting before sending",
+	    ap_db_backend_name(db->drv->backend));
+	return reconnect(db);
+}
+
+/* Make sure st is prepared on the current connection. Preparing runs
+ * nothing, so a connection lost while preparing is reopened once. */
 static enum ap_db_rc
 ensure_prepared(struct ap_db_stmt *st)
 {
@@ -161,9 +179,38 @@ ensure_prepared(struct ap_db_stmt *st)
 	if (st->generation == db->generation)
 		return AP_DB_OK;
 	rc = db->drv->prepare(st);
+	if (rc == AP_DB_ECONN && !db->in_tx && reconnect(db) == AP_DB_OK)
+		rc = db->drv->prepare(st);
 	if (rc == AP_DB_OK)
 		st->generation = db->generation;
 	return rc;
+}
+
+bool
+ap_db_sql_is_read_only(const char *sql)
+{
+	const char *p = sql;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '(')
+			p++;
+		if (p[0] == '-' && p[1] == '-') {
+			p += strcspn(p, "\n");
+			continue;
+		}
+		if (p[0] == '/' && p[1] == '*') {
+			const char *e = strstr(p + 2, "*/");
+
+			if (e == NULL)
+				return false;
+			p = e + 2;
+			continue;
+		}
+		break;
+	}
+	return strncasecmp(p, "SELECT", 6) == 0 &&
+	    !((p[6] >= 'a' && p[6] <= 'z') || (p[6] >= 'A' && p[6] <= 'Z') ||
+		(p[6] >= '0' && p[6] <= '9') || p[6] == '_');
 }
 
 enum ap_db_rc
@@ -188,6 +235,7 @@ prepare(struct ap_db *db, const char *sql, const char *id_column, struct ap_db_s
 	st->sql = ap_xstrdup(sql);
 	st->id_column = id_column ? ap_xstrdup(id_column) : NULL;
 	st->nparams = ap_db_count_params(sql);
+	st->read_only = ap_db_sql_is_read_only(sql);
 	st->binds = ap_xcalloc((size_t)st->nparams + 1, sizeof(*st->binds));
 	st->next = db->stmts;
 	if (db->stmts)
@@ -386,25 +434,38 @@ ap_db_step(struct ap_db_stmt *st)
 	enum ap_db_rc rc;
 
 	if (first) {
+		rc = revive_idle(db);
+		if (rc != AP_DB_OK)
+			return rc;
 		rc = ensure_prepared(st);
 		if (rc != AP_DB_OK)
 			return rc;
 		st->changes = 0;
 		st->last_id = 0;
+		st->sent = false;
 	}
 	st->executed = true;
 	rc = db->drv->step(st);
-	if (rc == AP_DB_ECONN && first && !db->in_tx) {
-		/* Once, transparently: the server restarted or dropped us. */
-		AP_WARN("lost the %s connection (%s); reconnecting once",
-		    ap_db_backend_name(db->drv->backend), db->errmsg);
+	if (rc == AP_DB_ECONN && first && !db->in_tx && (!st->sent || st->read_only)) {
+		/* Once, transparently: the statement never reached the server, or
+		 * it only reads. */
+		AP_WARN("lost the %s connection (%s); reconnecting and running the %s once more",
+		    ap_db_backend_name(db->drv->backend), db->errmsg,
+		    st->sent ? "read-only statement" : "unsent statement");
 		db->drv->reset(st);
 		if (reconnect(db) != AP_DB_OK)
 			return AP_DB_ECONN;
 		rc = ensure_prepared(st);
 		if (rc != AP_DB_OK)
 			return rc;
+		st->sent = false;
 		rc = db->drv->step(st);
+	} else if (rc == AP_DB_ECONN && first && !db->in_tx) {
+		/* The server may have committed it before the connection broke:
+		 * running it again could write twice. */
+		AP_WARN("lost the %s connection after sending a write (%s); not running it again, "
+			"its outcome is unknown",
+		    ap_db_backend_name(db->drv->backend), db->errmsg);
 	}
 	if (rc == AP_DB_ECONN) {
 		db->drv->disconnect(db);
@@ -491,6 +552,8 @@ simple(struct ap_db *db, const char *sql)
 	enum ap_db_rc rc;
 
 	if (!db->connected && (rc = reconnect(db)) != AP_DB_OK)
+		return rc;
+	if ((rc = revive_idle(db)) != AP_DB_OK) /* BEGIN on a closed connection */
 		return rc;
 	rc = db->drv->exec_simple(db, sql);
 	if (rc == AP_DB_ECONN) {

@@ -45,6 +45,8 @@ struct ap_db_stmt {
 		size_t len;
 	} *binds;
 	bool executed;      /* step ran since the last reset */
+	bool read_only;     /* ap_db_sql_is_read_only(sql): safe to run twice */
+	bool sent;          /* set by the driver's step: the statement left the client */
 	bool cached;        /* owned by the connection's statement cache */
 	int64_t changes;
 	int64_t last_id;
@@ -71,7 +73,10 @@ struct ap_db_driver {
 	enum ap_db_rc (*prepare)(struct ap_db_stmt *st);
 	void (*finalize)(struct ap_db_stmt *st); /* backend handle only */
 
-	/* Execute with st->binds (first call after reset) or fetch the next row. */
+	/* Execute with st->binds (first call after reset) or fetch the next row.
+	 * On the first call it sets st->sent once the statement may have reached
+	 * the server (and leaves it false when sending itself failed): a write
+	 * that was sent is never run again after a lost connection. */
 	enum ap_db_rc (*step)(struct ap_db_stmt *st);
 	void (*reset)(struct ap_db_stmt *st); /* forget the result */
 
@@ -82,6 +87,10 @@ struct ap_db_driver {
 	const char *(*col_text)(struct ap_db_stmt *st, int col, size_t *len);
 	const void *(*col_blob)(struct ap_db_stmt *st, int col, size_t *len);
 	const char *(*col_name)(struct ap_db_stmt *st, int col);
+
+	/* False when the server closed this idle connection (readable or hung
+	 * up with no statement running), without a round trip; NULL: no server. */
+	bool (*alive)(struct ap_db *db);
 
 	/* BEGIN / COMMIT / ROLLBACK and a multi-statement script. */
 	enum ap_db_rc (*exec_simple)(struct ap_db *db, const char *sql);

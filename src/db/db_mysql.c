@@ -15,6 +15,7 @@
  * normally wins. Auto-reconnect is off: the generic layer reconnects once.
  */
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -505,8 +506,15 @@ my_execute(struct my_stmt *ms)
 	rc = my_bind_params(ms);
 	if (rc != AP_DB_OK)
 		return rc;
-	if (mysql_stmt_execute(ms->h) != 0)
+	/* From here the server may run it; libmariadb reports a failed send
+	 * (nothing reached the server) as CR_SERVER_GONE_ERROR, a reply lost
+	 * after sending as CR_SERVER_LOST. */
+	st->sent = true;
+	if (mysql_stmt_execute(ms->h) != 0) {
+		if (mysql_stmt_errno(ms->h) == 2006 /* CR_SERVER_GONE_ERROR */)
+			st->sent = false;
 		return my_stmt_error(ms, "execute");
+	}
 	ms->running = true;
 	if (mysql_stmt_field_count(ms->h) == 0) {
 		st->changes = (int64_t)mysql_stmt_affected_rows(ms->h);
@@ -724,6 +732,22 @@ my_exec_script(struct ap_db *db, const char *sql)
 	return ap_db_script_each(db, sql, my_exec_simple);
 }
 
+/* An idle connection has nothing to read: readable or hung up means the
+ * server sent its goodbye (shutdown, KILL, wait_timeout) or closed it. */
+static bool
+my_alive(struct ap_db *db)
+{
+	struct my_db *m = (struct my_db *)db;
+	struct pollfd p = { .events = POLLIN | POLLRDHUP };
+
+	if (m->conn == NULL)
+		return false;
+	p.fd = (int)mysql_get_socket(m->conn);
+	if (p.fd < 0)
+		return false;
+	return poll(&p, 1, 0) == 0;
+}
+
 const struct ap_db_driver ap_db_mysql_driver = {
     .backend = AP_DB_MYSQL,
     .db_size = sizeof(struct my_db),
@@ -741,6 +765,7 @@ const struct ap_db_driver ap_db_mysql_driver = {
     .col_text = my_col_text,
     .col_blob = my_col_blob,
     .col_name = my_col_name,
+    .alive = my_alive,
     .exec_simple = my_exec_simple,
     .exec_script = my_exec_script,
 };

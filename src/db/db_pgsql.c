@@ -681,8 +681,10 @@ pg_execute(struct pg_stmt *ps)
 			break;
 		}
 	}
-	rc = pg_finish(p, PQsendQueryPrepared(p->conn, ps->name, np, values, lengths, formats, 0),
-		       &ps->res);
+	/* Sent unless libpq could not write it (then the server has nothing to
+	 * run: a partial message is never executed). */
+	st->sent = PQsendQueryPrepared(p->conn, ps->name, np, values, lengths, formats, 0) != 0;
+	rc = pg_finish(p, st->sent, &ps->res);
 out:
 	free(values);
 	free(lengths);
@@ -866,6 +868,26 @@ pg_exec_script(struct ap_db *db, const char *sql)
 	return pg_simple((struct pg_db *)db, sql);
 }
 
+/* Nothing is due on an idle connection: when the socket is readable, take
+ * what came (a notice, or the server's FATAL goodbye and EOF) and ask libpq. */
+static bool
+pg_alive(struct ap_db *db)
+{
+	struct pg_db *p = (struct pg_db *)db;
+	struct pollfd pfd = { .events = POLLIN | POLLRDHUP };
+
+	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK)
+		return false;
+	pfd.fd = PQsocket(p->conn);
+	if (pfd.fd < 0)
+		return false;
+	if (poll(&pfd, 1, 0) == 0)
+		return true;
+	if (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR))
+		return false;
+	return PQconsumeInput(p->conn) && PQstatus(p->conn) == CONNECTION_OK;
+}
+
 const struct ap_db_driver ap_db_pgsql_driver = {
     .backend = AP_DB_PGSQL,
     .db_size = sizeof(struct pg_db),
@@ -883,6 +905,7 @@ const struct ap_db_driver ap_db_pgsql_driver = {
     .col_text = pg_col_text,
     .col_blob = pg_col_blob,
     .col_name = pg_col_name,
+    .alive = pg_alive,
     .exec_simple = pg_exec_simple,
     .exec_script = pg_exec_script,
 };

@@ -160,6 +160,7 @@ sq_step(struct ap_db_stmt *s)
 	enum ap_db_rc r;
 	int rc;
 
+	s->sent = true; /* no server: nothing is ever lost in transit */
 	if (!st->row && sqlite3_stmt_busy(st->h) == 0) {
 		sqlite3_reset(st->h);
 		r = apply_binds(db, st);

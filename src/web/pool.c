@@ -9,6 +9,7 @@
  * connection from waking every idle worker.
  */
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -23,6 +24,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,14 @@
 
 #define CRASH_WINDOW_MS 60000u
 #define TICK_MS 100
+/* An idle worker waits for a connection at most this long, then beats. */
+#define WORKER_BEAT_MS 1000
+/* A starting or idle worker silent this long is hung (stopped, deadlocked):
+ * it is killed and replaced. Five missed beats. */
+#define WORKER_SILENT_MS 5000u
+/* A lost listening socket we bound ourselves is re-created at once; when
+ * that keeps failing this long, the master gives up (exit 1). */
+#define LISTENER_RETRY_MS 10000u
 
 struct master {
 	struct ap_config *cfg;
@@ -45,7 +55,18 @@ struct master {
 	struct ap_app app;
 	int sfd;            /* signalfd for SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT */
 	int lfd;
-	char *sock_created; /* path we bound (unlinked at exit), NULL when inherited */
+	bool lfd_owned;     /* false: systemd passed it (LISTEN_FDS) and keeps owning it */
+	char *sock_created; /* path we bound (unlinked at exit if still ours), NULL when inherited */
+	/* The listening socket's path and the inode it had when we got it: the
+	 * tick loop compares, so a deleted or replaced socket is noticed. */
+	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool sock_watch;    /* false: no path to watch (abstract socket) */
+	dev_t sock_dev;
+	ino_t sock_ino;
+	int ifd, iwd;       /* inotify on the socket's directory: notice at once */
+	uint64_t sock_lost_ms; /* when the loss was noticed; 0 = not lost */
+	uint64_t sock_retry_ms;
+	int exit_status;    /* returned by run_loop once stopped */
 	struct ap_sb *sb;
 	char *sb_path;
 	uint32_t gen;
@@ -167,9 +188,14 @@ worker_main(struct master *m, unsigned slot)
 	arena = ap_arena_new();
 	while (!worker_stop) {
 		struct epoll_event got;
-		int rc;
+		int rc, n;
 
-		if (epoll_pwait(epfd, &got, 1, -1, &waitmask) < 0) {
+		/* Bounded wait: an idle worker beats at least once a second, so
+		 * the master can tell a hung idle worker from a quiet one. */
+		ap_sb_heartbeat(m->sb, slot);
+		n = epoll_pwait(epfd, &got, 1, WORKER_BEAT_MS, &waitmask);
+		ap_sb_heartbeat(m->sb, slot);
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			AP_ERROR("epoll_pwait: %s", strerror(errno));
@@ -177,6 +203,8 @@ worker_main(struct master *m, unsigned slot)
 		}
 		if (worker_stop)
 			break;
+		if (n == 0)
+			continue;
 		rc = FCGX_Accept_r(&req);
 		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR || rc == -ECONNABORTED)
 			continue;
@@ -202,24 +230,100 @@ worker_main(struct master *m, unsigned slot)
 
 /* ---------------------------------------------------------------- master */
 
+/*
+ * Watch the socket's directory: an unlink or rename there wakes the tick
+ * loop at once, so the socket comes back within milliseconds instead of at
+ * the next tick. Best effort: the tick's lstat is what decides, and still
+ * runs every TICK_MS when inotify is unavailable.
+ */
+static void
+watch_directory(struct master *m)
+{
+	char *dir = ap_xstrdup(m->sock_path), *slash = strrchr(dir, '/');
+
+	if (m->ifd < 0)
+		m->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (m->ifd >= 0 && m->iwd >= 0)
+		inotify_rm_watch(m->ifd, m->iwd);
+	m->iwd = -1;
+	if (m->ifd >= 0 && slash != NULL) {
+		*slash = '\0';
+		m->iwd = inotify_add_watch(m->ifd, slash == dir ? "/" : dir,
+		    IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF |
+			IN_ONLYDIR);
+	}
+	free(dir);
+}
+
+/* Remember the inode now at the socket's path: the tick loop compares. */
+static void
+watch_listener(struct master *m, const char *path)
+{
+	struct stat st;
+
+	snprintf(m->sock_path, sizeof(m->sock_path), "%s", path);
+	m->sock_watch = path[0] != '\0';
+	m->sock_lost_ms = 0;
+	if (m->sock_watch)
+		watch_directory(m);
+	if (m->sock_watch && lstat(path, &st) == 0) {
+		m->sock_dev = st.st_dev;
+		m->sock_ino = st.st_ino;
+	} else if (m->sock_watch) {
+		/* Already gone (systemd passed a socket whose path was deleted). */
+		m->sock_dev = 0;
+		m->sock_ino = 0;
+	}
+}
+
+static bool
+set_nonblock(int fd)
+{
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+		AP_ERROR("fcntl O_NONBLOCK: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The socket systemd passed (fd 3). It stays systemd's: on any failure it
+ * is left open, and the master never closes it (m->lfd_owned false).
+ */
 static int
-open_listener(struct master *m)
+inherit_listener(struct master *m)
+{
+	int fd = SD_LISTEN_FDS_START;
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+
+	m->lfd_owned = false;
+	if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+		AP_ERROR("the socket passed by systemd is not a listening unix stream socket");
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0 || len <= offsetof(struct sockaddr_un, sun_path))
+		sa.sun_path[0] = '\0';
+	sa.sun_path[sizeof(sa.sun_path) - 1] = '\0';
+	if (!set_nonblock(fd))
+		return -1; /* not ours to close */
+	watch_listener(m, sa.sun_path);
+	AP_INFO("listening on the socket passed by systemd (fd %d, %s)", fd,
+	    sa.sun_path[0] ? sa.sun_path : "abstract");
+	return fd;
+}
+
+/* Our own socket at server.socket (mode, group, backlog from cfg). */
+static int
+bind_listener(struct master *m)
 {
 	const struct ap_config *cfg = m->cfg;
 	struct sockaddr_un sa;
 	struct stat st;
-	int fd = -1, n;
+	int fd = -1;
 
-	n = sd_listen_fds(1);
-	if (n >= 1) {
-		fd = SD_LISTEN_FDS_START;
-		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
-			AP_ERROR("the socket passed by systemd is not a listening unix stream socket");
-			return -1;
-		}
-		AP_INFO("listening on the socket passed by systemd (fd %d)", fd);
-		goto nonblock;
-	}
+	m->lfd_owned = true;
 	if (strlen(cfg->socket_path) >= sizeof(sa.sun_path)) {
 		AP_ERROR("server.socket: path too long (max %zu bytes)", sizeof(sa.sun_path) - 1);
 		return -1;
@@ -259,6 +363,7 @@ open_listener(struct master *m)
 			goto fail;
 		}
 	}
+	free(m->sock_created);
 	m->sock_created = ap_xstrdup(cfg->socket_path);
 	if (cfg->socket_group && cfg->socket_group[0]) {
 		struct group *g = getgrnam(cfg->socket_group);
@@ -277,22 +382,39 @@ open_listener(struct master *m)
 		AP_ERROR("listen: %s", strerror(errno));
 		goto fail;
 	}
+	if (!set_nonblock(fd))
+		goto fail;
+	watch_listener(m, cfg->socket_path);
 	AP_INFO("listening on %s (mode %04o, backlog %d)", cfg->socket_path, cfg->socket_mode,
 	    cfg->backlog);
-nonblock:
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
-		AP_ERROR("fcntl O_NONBLOCK: %s", strerror(errno));
-		goto fail;
-	}
 	return fd;
 fail:
-	close(fd);
+	close(fd); /* ours: we created it above */
 	if (m->sock_created) {
 		unlink(m->sock_created);
 		free(m->sock_created);
 		m->sock_created = NULL;
 	}
 	return -1;
+}
+
+static int
+open_listener(struct master *m)
+{
+	if (sd_listen_fds(1) >= 1)
+		return inherit_listener(m);
+	return bind_listener(m);
+}
+
+/* True while the path still holds the socket we listen on. */
+static bool
+listener_present(const struct master *m)
+{
+	struct stat st;
+
+	if (lstat(m->sock_path, &st) != 0)
+		return errno != ENOENT; /* only "gone" counts; EACCES and such do not */
+	return S_ISSOCK(st.st_mode) && st.st_dev == m->sock_dev && st.st_ino == m->sock_ino;
 }
 
 char *
@@ -452,6 +574,25 @@ kill_stuck(struct master *m)
 	}
 }
 
+/* Starting or idle workers that stopped beating (SIGSTOP, a deadlock). */
+static void
+kill_silent(struct master *m, uint64_t now)
+{
+	for (unsigned i = 0; i < ap_sb_nslots(m->sb); i++) {
+		struct ap_sb_slot *s = ap_sb_slot(m->sb, i);
+		uint64_t silent = ap_sb_silent_ms(s, now);
+
+		if (silent <= WORKER_SILENT_MS)
+			continue;
+		s->killed = 1;
+		AP_ERROR("worker %d silent for %.1f s while %s (no heartbeat; limit %.1f s): "
+			 "killing and replacing it",
+		    (int)s->pid, (double)silent / 1000.0, ap_sb_state_name(s->state),
+		    (double)WORKER_SILENT_MS / 1000.0);
+		kill((pid_t)s->pid, SIGKILL);
+	}
+}
+
 static void
 notify_status(struct master *m)
 {
@@ -474,6 +615,20 @@ init_generation(struct master *m)
 	snprintf(h->profile, sizeof(h->profile), "%s", ap_profile_name(m->cfg->profile));
 	return true;
 }
+
+/* Start a full set of workers of a new generation (on the current m->lfd
+ * and m->app), then let the old ones finish their request and leave. */
+static void
+new_generation(struct master *m)
+{
+	m->gen++;
+	init_generation(m);
+	for (int i = 0; i < m->target; i++)
+		spawn_worker(m);
+	signal_workers(m, SIGTERM, true);
+}
+
+static void check_listener(struct master *m, uint64_t now);
 
 static void
 reload(struct master *m)
@@ -506,24 +661,21 @@ reload(struct master *m)
 	ap_config_free(m->cfg);
 	m->cfg = ncfg;
 	m->app = napp;
-	m->gen++;
-	init_generation(m);
-	/* New workers first, then the old ones finish their request and leave. */
-	for (int i = 0; i < m->target; i++)
-		spawn_worker(m);
-	signal_workers(m, SIGTERM, true);
+	new_generation(m);
 	AP_INFO("reloaded: generation %u with %d workers", m->gen, m->target);
 out:
+	/* A reload is also the moment an operator expects a lost socket back. */
+	check_listener(m, ap_now_ms());
 	sd_notify(0, "READY=1");
 	notify_status(m);
 }
 
 static void
-begin_stop(struct master *m, int sig)
+begin_stop(struct master *m, const char *why)
 {
 	if (m->stopping)
 		return;
-	AP_INFO("%s: finishing in-flight requests and stopping", strsignal(sig));
+	AP_INFO("%s: finishing in-flight requests and stopping", why);
 	sd_notify(0, "STOPPING=1");
 	m->stopping = true;
 	m->stop_deadline = ap_now_ms() + (uint64_t)m->cfg->shutdown_timeout * 1000u;
@@ -568,7 +720,97 @@ open_scoreboard(struct master *m)
 	h->started_unix = (uint64_t)time(NULL);
 	h->started_ms = ap_now_ms();
 	snprintf(h->version_str, sizeof(h->version_str), "%s", AP_VERSION);
+	/* What `aapanel status` needs to find and judge this pool without a
+	 * valid configuration on disk. */
+	{
+		char *real = realpath(cfg->base_file, NULL);
+
+		snprintf(h->config, sizeof(h->config), "%s", real ? real : cfg->base_file);
+		free(real);
+	}
+	snprintf(h->socket_path, sizeof(h->socket_path), "%s", m->sock_path);
+	h->socket_inherited = !m->lfd_owned;
 	return true;
+}
+
+/* After a loss, bind server.socket again and move the pool onto it. */
+static bool
+replace_listener(struct master *m, uint64_t now)
+{
+	int old = m->lfd, fd;
+	char *dir = ap_xstrdup(m->cfg->socket_path), *slash = strrchr(dir, '/');
+	uint64_t lost_for = now - m->sock_lost_ms;
+
+	/* The directory may have gone with it (rm -r of the run directory). */
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		mkdir_p(dir, 0755);
+	}
+	free(dir);
+	fd = bind_listener(m);
+	if (fd < 0)
+		return false;
+	m->lfd = fd;
+	new_generation(m);
+	if (old >= 0)
+		close(old); /* ours (bound by us); the old workers hold their own copy */
+	ap_sb_header(m->sb)->socket_lost = 0;
+	AP_INFO("server.socket %s re-created %.1f s after it was lost; generation %u with %d "
+		"workers serves on it",
+	    m->cfg->socket_path, (double)lost_for / 1000.0, m->gen, m->target);
+	notify_status(m);
+	return true;
+}
+
+/*
+ * The listening socket's path is what nginx connects to: when it is deleted
+ * or replaced, no request can arrive although the pool looks healthy. A
+ * socket we bound is bound again (new generation, like SIGHUP). A socket
+ * systemd passed is not ours to re-create: the master stops with
+ * AP_POOL_EXIT_SOCKET_LOST, and the unit's OnFailure= restarts aapanel.socket.
+ */
+static void
+check_listener(struct master *m, uint64_t now)
+{
+	if (!m->sock_watch || m->stopping)
+		return;
+	if (m->sock_lost_ms == 0) {
+		if (listener_present(m))
+			return;
+		m->sock_lost_ms = now ? now : 1;
+		ap_sb_header(m->sb)->socket_lost = 1;
+		if (!m->lfd_owned) {
+			AP_ERROR("the listening socket %s was deleted or replaced: nginx cannot reach "
+				 "the panel. It belongs to systemd (socket activation), so the panel "
+				 "cannot re-create it; stopping with exit status %d so that the service "
+				 "manager re-creates the socket (systemctl restart aapanel.socket)",
+			    m->sock_path, AP_POOL_EXIT_SOCKET_LOST);
+			sd_notifyf(0, "STATUS=listening socket %s lost; stopping", m->sock_path);
+			m->exit_status = AP_POOL_EXIT_SOCKET_LOST;
+			begin_stop(m, "listening socket lost");
+			return;
+		}
+		AP_ERROR("the listening socket %s was deleted or replaced: nginx cannot reach the "
+			 "panel; re-creating it",
+		    m->sock_path);
+		/* Never unlink at exit what is no longer ours. */
+		free(m->sock_created);
+		m->sock_created = NULL;
+		m->sock_retry_ms = 0;
+	}
+	if (now < m->sock_retry_ms)
+		return;
+	if (replace_listener(m, now))
+		return;
+	if (now - m->sock_lost_ms >= LISTENER_RETRY_MS) {
+		AP_ERROR("could not re-create the listening socket %s for %.0f s; stopping so that "
+			 "the service manager restarts the panel",
+		    m->cfg->socket_path, (double)LISTENER_RETRY_MS / 1000.0);
+		m->exit_status = 1;
+		begin_stop(m, "listening socket not re-created");
+		return;
+	}
+	m->sock_retry_ms = now + 1000; /* retry once a second */
 }
 
 /* Signals arrive on a signalfd, read once per tick of the loop. */
@@ -640,7 +882,7 @@ handle_signals(struct master *m)
 		case SIGTERM:
 		case SIGINT:
 		case SIGQUIT:
-			begin_stop(m, (int)si.ssi_signo);
+			begin_stop(m, strsignal((int)si.ssi_signo));
 			break;
 		default:
 			break;
@@ -668,7 +910,11 @@ stopped(struct master *m, uint64_t now)
 static void
 supervise(struct master *m, uint64_t now)
 {
+	check_listener(m, now);
+	if (m->stopping)
+		return;
 	kill_stuck(m);
+	kill_silent(m, now);
 	for (int n = current_workers(m); n < m->target; n++)
 		spawn_worker(m);
 	if (m->watchdog_ms && now - m->last_watchdog >= m->watchdog_ms) {
@@ -686,13 +932,18 @@ static int
 run_loop(struct master *m)
 {
 	for (;;) {
-		struct pollfd p = { .fd = m->sfd, .events = POLLIN };
+		struct pollfd p[2] = { { .fd = m->sfd, .events = POLLIN },
+			{ .fd = m->ifd, .events = POLLIN } };
+		char ev[4096];
 		uint64_t now;
 
-		if (poll(&p, 1, TICK_MS) < 0 && errno != EINTR) {
+		if (poll(p, m->ifd >= 0 ? 2 : 1, TICK_MS) < 0 && errno != EINTR) {
 			AP_ERROR("poll: %s", strerror(errno));
 			return 1;
 		}
+		/* Directory events only wake us; check_listener decides. */
+		while (m->ifd >= 0 && read(m->ifd, ev, sizeof(ev)) > 0)
+			;
 		handle_signals(m);
 		if (!reap(m)) {
 			/* A crash storm: stop everything, let systemd restart the service. */
@@ -705,7 +956,7 @@ run_loop(struct master *m)
 		now = ap_now_ms();
 		if (m->stopping) {
 			if (stopped(m, now))
-				return 0;
+				return m->exit_status;
 			continue;
 		}
 		supervise(m, now);
@@ -717,10 +968,14 @@ cleanup(struct master *m)
 {
 	if (m->sfd >= 0)
 		close(m->sfd);
-	if (m->lfd >= 0)
-		close(m->lfd);
+	if (m->ifd >= 0)
+		close(m->ifd);
+	if (m->lfd >= 0 && m->lfd_owned)
+		close(m->lfd); /* an inherited socket stays open: systemd owns it */
 	if (m->sock_created) {
-		unlink(m->sock_created);
+		/* Only if the path still holds our socket (not a successor's). */
+		if (listener_present(m))
+			unlink(m->sock_created);
 		free(m->sock_created);
 	}
 	if (m->sb) {
@@ -749,6 +1004,8 @@ ap_pool_run(struct ap_config *cfg, const struct ap_config_opts *opts, const stru
 	m.nroutes = nroutes;
 	m.lfd = -1;
 	m.sfd = -1;
+	m.ifd = -1;
+	m.iwd = -1;
 	m.log_fd = STDERR_FILENO;
 	if (start(&m))
 		rc = run_loop(&m);

@@ -1,35 +1,90 @@
 #!/usr/bin/env bash
-# The systemd units (conf/systemd/): `systemd-analyze verify` accepts both,
-# `systemd-analyze security --offline=true` scores the service at or below 2.0,
-# the key directives are there and agree with the production profile, and the
-# sandbox does not break the panel: the real pool, socket-activated like
-# aapanel.socket does it and serving real requests, is traced with strace and
-# every system call it makes must be allowed by the unit's SystemCallFilter=,
-# every socket family by RestrictAddressFamilies=, and no mapping may be
-# writable and executable (MemoryDenyWriteExecute=).
-# Nothing here touches the system's systemd: the units are checked as files.
+# The systemd units (conf/systemd/): `systemd-analyze verify` accepts them all,
+# `systemd-analyze security --offline=true` scores every one at or below 2.0,
+# the key directives are there and agree with the production profile and the
+# panel, and the sandbox does not break the panel: the real pool,
+# socket-activated like aapanel.socket does it and serving real requests, is
+# traced with strace and every system call it makes must be allowed by the
+# unit's SystemCallFilter=, every socket family by RestrictAddressFamilies=,
+# and no mapping may be writable and executable (MemoryDenyWriteExecute=).
+# Nothing here touches the system's systemd: the units are checked as files
+# (t_systemd.sh runs them under a real systemd in a namespace).
+# The traced panel runs as an unprivileged user, so everything it reads
+# (binary, templates, translations, migrations, static files) is copied into
+# the temp dir first: the tree itself may be private (/root/main, 0700).
 . "$(dirname "$0")/lib.sh"
 it_setup 'pool = { workers = 2; };'
+LPID=""
+# Helpers started here are stopped by PID whatever happens (a failed check
+# must not leave notify_listen running for its 30 s).
+cleanup() {
+	local rc=$?
+	set +e
+	[ "$rc" -eq 0 ] || FAIL=$((FAIL + 1))
+	if [ -n "$LPID" ]; then kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null; fi
+	# POOL_PID may be strace, which detaches on SIGTERM and leaves its
+	# tracees (the pool, or systemd-socket-activate waiting for a first
+	# connection) running: stop them first, by PID, then strace.
+	if [ -n "$POOL_PID" ]; then
+		# it may not have started its tracee yet
+		for _ in $(seq 1 20); do
+			[ -n "$(pgrep -P "$POOL_PID")" ] || ! kill -0 "$POOL_PID" 2>/dev/null && break
+			sleep 0.05
+		done
+		tree=$(descendants "$POOL_PID")
+		[ -n "$tree" ] && kill -TERM $tree 2>/dev/null
+		for _ in $(seq 1 60); do
+			alive=""
+			for p in $tree; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+			[ -z "$alive" ] && break
+			sleep 0.05
+		done
+		[ -n "$alive" ] && kill -KILL $alive 2>/dev/null
+	fi
+	true # it_teardown reads $?: a failure is counted in FAIL above
+	it_teardown
+}
+# descendants PID: every process below PID, children first in the list's order
+descendants() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+trap cleanup EXIT
 UNITS="$SRC/conf/systemd"
 SVC="$UNITS/aapanel.service"
 SOCK_UNIT="$UNITS/aapanel.socket"
+RECOVER="$UNITS/aapanel-socket-recover.service"
 
 # --- the unit files
 mkdir -p "$T/units"
-cp "$SVC" "$SOCK_UNIT" "$T/units/"
+cp "$UNITS"/* "$T/units/"
 # verify checks that ExecStart's program exists: point it at the built binary.
 sed -i "s|^ExecStart=/usr/local/bin/aapanel |ExecStart=$BIN |" "$T/units/aapanel.service"
 check "the copy's ExecStart points at the built binary" grep -q "^ExecStart=$BIN --profile production serve\$" "$T/units/aapanel.service"
+nunits=0
+for u in "$T"/units/*; do
+	case "$u" in *.service | *.socket) nunits=$((nunits + 1)) ;; esac
+done
+check "conf/systemd/ ships the socket, the service and the recovery service ($nunits units)" \
+	test -f "$RECOVER" -a "$nunits" -eq 3
 rc=0
-systemd-analyze verify "$T/units/aapanel.socket" "$T/units/aapanel.service" > "$T/verify.log" 2>&1 || rc=$?
-check "systemd-analyze verify accepts both units (exit 0)" test "$rc" -eq 0
+systemd-analyze verify "$T"/units/*.socket "$T"/units/*.service > "$T/verify.log" 2>&1 || rc=$?
+check "systemd-analyze verify accepts every unit (exit 0)" test "$rc" -eq 0
 check "systemd-analyze verify has nothing to say about them" test ! -s "$T/verify.log"
 [ -s "$T/verify.log" ] && sed 's/^/    /' "$T/verify.log"
 
-systemd-analyze security --offline=true "$SVC" > "$T/security.log" 2>&1 || true
-exposure=$(sed -nE 's/^.*Overall exposure level for aapanel\.service: ([0-9]+\.[0-9]+).*/\1/p' "$T/security.log")
-check "systemd-analyze security reports an exposure level (got '$exposure')" test -n "$exposure"
-check "exposure level $exposure is at most 2.0" awk -v e="${exposure:-99}" 'BEGIN { exit !(e + 0 <= 2.0) }'
+# Exposure of every unit, not only the service: a socket unit's commands run
+# with its own sandbox settings (9.8 "UNSAFE" with none).
+for u in "$UNITS"/*.service "$UNITS"/*.socket; do
+	n=$(basename "$u")
+	systemd-analyze security --offline=true "$u" > "$T/security.$n.log" 2>&1 || true
+	exposure=$(sed -nE "s/^.*Overall exposure level for ${n//./\\.}: ([0-9]+\.[0-9]+).*/\1/p" "$T/security.$n.log")
+	check "$n: systemd-analyze security reports an exposure level (got '$exposure')" test -n "$exposure"
+	check "$n: exposure level $exposure is at most 2.0" awk -v e="${exposure:-99}" 'BEGIN { exit !(e + 0 <= 2.0) }'
+done
 
 has() { grep -qxF "$2" "$1"; }
 # shellcheck disable=SC2016 # $MAINPID is systemd's, not ours
@@ -42,9 +97,23 @@ for d in Type=notify NotifyAccess=main User=www Group=www WatchdogSec=30 Restart
 	'SystemCallFilter=~@privileged @resources' 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'; do
 	check "aapanel.service has $d" has "$SVC" "$d"
 done
+check "aapanel.service: exit status 75 is not restarted but recovered" \
+	bash -c "grep -qxF RestartPreventExitStatus=75 '$SVC' && grep -qxF OnFailure=aapanel-socket-recover.service '$SVC'"
+check "75 is the panel's exit status for a lost socket (AP_POOL_EXIT_SOCKET_LOST)" \
+	grep -qE '^#define AP_POOL_EXIT_SOCKET_LOST 75$' "$SRC/include/aapanel/pool.h"
 for d in ListenStream=/run/aapanel/aapanel.sock SocketUser=www SocketGroup=www-data SocketMode=0660 \
-	Accept=no RemoveOnStop=yes WantedBy=sockets.target; do
+	Accept=no RemoveOnStop=yes WantedBy=sockets.target User=www RuntimeDirectory=aapanel \
+	RuntimeDirectoryMode=0751 RuntimeDirectoryPreserve=yes ExecStartPre=/bin/true NoNewPrivileges=yes \
+	CapabilityBoundingSet= ProtectSystem=strict; do
 	check "aapanel.socket has $d" has "$SOCK_UNIT" "$d"
+done
+check "aapanel.socket runs nothing as root (one ExecStartPre, no other Exec*)" \
+	test "$(grep -cE '^Exec' "$SOCK_UNIT")" -eq 1
+sock_path=$(sed -n 's/^ListenStream=//p' "$SOCK_UNIT")
+for d in Type=oneshot "ExecCondition=/usr/bin/test ! -e $sock_path" \
+	'ExecStart=/bin/systemctl --no-block restart aapanel.socket aapanel.service' StartLimitBurst=3 \
+	NoNewPrivileges=yes CapabilityBoundingSet= ProtectSystem=strict RestrictAddressFamilies=AF_UNIX; do
+	check "aapanel-socket-recover.service has $d" has "$RECOVER" "$d"
 done
 prod_sock=$(sed -nE 's/^[[:space:]]*socket[[:space:]]*=[[:space:]]*"([^"]*)";.*/\1/p' "$SRC/conf/profiles/production.cfg")
 check "ListenStream= is the production server.socket ($prod_sock)" has "$SOCK_UNIT" "ListenStream=$prod_sock"
@@ -83,9 +152,17 @@ PW='correct horse battery staple'
 it_user admin admin "$PW"
 # Run the panel as an unprivileged user, as User=www does: some libraries
 # behave differently as root (SQLite fchown()s its journals to the database
-# owner), and root's calls are not the ones the unit must allow.
+# owner), and root's calls are not the ones the unit must allow. It cannot
+# read a private tree: give it copies, like an installed panel has.
+mkdir -p "$T/bin" "$T/share"
+cp "$BIN" "$T/bin/aapanel"
+cp -R "$SRC/templates" "$SRC/static" "$SRC/po" "$SRC/sql" "$T/share/"
+PBIN="$T/bin/aapanel" PROOT="$T/share"
+chmod -R a+rX "$T/bin" "$T/share" "$T/conf"
 chmod 0755 "$T"
 chown -R 65534:65534 "$T/var"
+check "the unprivileged user can run the copied binary and read the copied tree" \
+	quiet setpriv --reuid=65534 --regid=65534 --clear-groups -- "$PBIN" --profile test --config "$(it_cfg)" --root "$PROOT" config check
 "$SRC/build/tests/notify_listen" "$T/notify.sock" 30 > "$T/notify.log" &
 LPID=$!
 for _ in $(seq 1 50); do [ -S "$T/notify.sock" ] && break; sleep 0.05; done
@@ -98,7 +175,7 @@ sock="$T/var/run/aapanel.sock"
 ASAN_OPTIONS=detect_leaks=0 NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=2000000 \
 	strace -f -qq -o "$T/trace" systemd-socket-activate -E NOTIFY_SOCKET -E WATCHDOG_USEC -E ASAN_OPTIONS -l "$sock" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups -- \
-	"$BIN" --profile test --config "$(it_cfg)" --root "$SRC" serve 2>>"$T/pool.log" &
+	"$PBIN" --profile test --config "$(it_cfg)" --root "$PROOT" serve 2>>"$T/pool.log" &
 POOL_PID=$! # strace's pid; it follows the pool and exits with it
 for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.05; done
 # What aapanel.socket's SocketGroup=www-data and SocketMode=0660 do.
@@ -111,7 +188,7 @@ mkdir -p "$DN/aapanel.d"
 cp "$SRC/conf/nginx/fastcgi_params" "$DN/aapanel_fastcgi_params"
 sed -e "s|^\t\tlisten 80 default_server;|\t\tlisten 127.0.0.1:$PORT default_server;|" \
 	-e '/listen \[::\]:80/d' -e "s|/run/aapanel/aapanel.sock|$sock|g" \
-	-e "s|/usr/local/share/aapanel/static/|$SRC/static/|" -e "s|/etc/nginx/aapanel|$DN/aapanel|g" \
+	-e "s|/usr/local/share/aapanel/static/|$PROOT/static/|" -e "s|/etc/nginx/aapanel|$DN/aapanel|g" \
 	-e "s|/run/nginx.pid|$DN/nginx.pid|" -e "s|/dev/stdout|$DN/access.log|" \
 	"$SRC/docker/nginx.conf" > "$DN/nginx.conf"
 check "docker/nginx.conf: every container path was moved into the temp dir" \
@@ -159,10 +236,10 @@ fi
 wait "$POOL_PID" || rc=$?
 POOL_PID=""
 check "the pool stopped cleanly on SIGTERM (exit $rc)" test "$rc" -eq 0
-kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null || true
+kill "$LPID" 2>/dev/null || true; wait "$LPID" 2>/dev/null || true; LPID=""
 
 # Only what happened after the panel was executed counts.
-awk -v bin="$BIN" 'found { print; next } index($0, "execve(\"" bin "\"") && / = 0$/ { found = 1; print }' \
+awk -v bin="$PBIN" 'found { print; next } index($0, "execve(\"" bin "\"") && / = 0$/ { found = 1; print }' \
 	"$T/trace" > "$T/panel.trace"
 sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' "$T/panel.trace" | sort -u > "$T/used"
 check "the trace recorded the panel's system calls ($(wc -l < "$T/used") distinct)" test "$(wc -l < "$T/used")" -gt 20

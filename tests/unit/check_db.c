@@ -20,12 +20,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -235,6 +239,232 @@ random_bytes(unsigned char *buf, size_t len)
 		got += (size_t)r;
 	}
 	close(fd);
+}
+
+/* ------------------------------------------------------------------ proxy */
+
+/*
+ * A TCP proxy on loopback in front of the test server, in a child process:
+ * it forwards both ways, and in PX_DROP_REPLY mode, once it has forwarded a
+ * client packet holding the marker, it waits for the server's reply (the
+ * server has executed, and in autocommit committed, the statement), drops
+ * it and closes both sides — a connection lost between commit and reply.
+ * SIGUSR1 closes every client connection while idle (a server that went
+ * away between requests). The child reports on a pipe: 'C' per accepted
+ * connection, 'D' per dropped reply, 'I' when the idle close is done.
+ */
+enum px_mode { PX_PASS, PX_DROP_REPLY };
+
+struct proxy {
+	pid_t pid;
+	int port;
+	int status; /* read end of the child's report pipe (non-blocking) */
+	char seen[64];
+	size_t nseen;
+};
+
+static volatile sig_atomic_t px_close_all;
+
+static void
+px_on_usr1(int sig)
+{
+	(void)sig;
+	px_close_all = 1;
+}
+
+static bool
+px_write_all(int fd, const char *p, ssize_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, (size_t)n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= w;
+	}
+	return true;
+}
+
+static void __attribute__((noreturn))
+px_run(int lfd, int upstream, const char *marker, enum px_mode mode, int status)
+{
+	struct {
+		int c, s;
+		bool drop;
+	} pr[16];
+	int npr = 0;
+	bool dropped = false;
+	static char buf[1 << 16];
+	struct sigaction sa;
+	struct timespec idle = {.tv_sec = 15};
+	sigset_t block, during;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = px_on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	/* SIGUSR1 only arrives inside ppoll, so it is never missed. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, &during);
+	sigdelset(&during, SIGUSR1);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (;;) {
+		struct pollfd p[1 + 2 * 16];
+		int np = 1, r;
+
+		p[0].fd = lfd;
+		p[0].events = POLLIN;
+		for (int i = 0; i < npr; i++) {
+			p[np].fd = pr[i].c;
+			p[np++].events = POLLIN;
+			p[np].fd = pr[i].s;
+			p[np++].events = POLLIN;
+		}
+		r = ppoll(p, (nfds_t)np, &idle, &during);
+		if (r == 0)
+			_exit(0); /* forgotten: never outlive the test for long */
+		if (r < 0) {
+			if (px_close_all) {
+				for (int i = 0; i < npr; i++) {
+					close(pr[i].c);
+					close(pr[i].s);
+				}
+				npr = 0;
+				px_close_all = 0;
+				(void)!write(status, "I", 1);
+			}
+			continue;
+		}
+		if ((p[0].revents & POLLIN) && npr < 16) {
+			struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)upstream)};
+			int c = accept(lfd, NULL, NULL), sfd = socket(AF_INET, SOCK_STREAM, 0);
+
+			a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			if (c >= 0 && sfd >= 0 && connect(sfd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+				pr[npr].c = c;
+				pr[npr].s = sfd;
+				pr[npr++].drop = false;
+				(void)!write(status, "C", 1);
+			} else {
+				if (c >= 0)
+					close(c);
+				if (sfd >= 0)
+					close(sfd);
+			}
+			continue; /* the poll set changed */
+		}
+		for (int i = 0, k = 1; i < npr; i++, k += 2) {
+			bool gone = false;
+			ssize_t n;
+
+			if (p[k].revents & (POLLIN | POLLHUP | POLLERR)) {
+				n = read(pr[i].c, buf, sizeof(buf));
+				if (n <= 0 || !px_write_all(pr[i].s, buf, n))
+					gone = true;
+				else if (mode == PX_DROP_REPLY && !dropped &&
+				    memmem(buf, (size_t)n, marker, strlen(marker)) != NULL)
+					pr[i].drop = true;
+			}
+			if (!gone && (p[k + 1].revents & (POLLIN | POLLHUP | POLLERR))) {
+				n = read(pr[i].s, buf, sizeof(buf));
+				if (n <= 0)
+					gone = true;
+				else if (pr[i].drop) {
+					gone = true; /* executed and committed: the reply is lost */
+					dropped = true;
+					(void)!write(status, "D", 1);
+				} else if (!px_write_all(pr[i].c, buf, n))
+					gone = true;
+			}
+			if (gone) {
+				close(pr[i].c);
+				close(pr[i].s);
+				pr[i] = pr[--npr];
+				break; /* indices shifted: poll again */
+			}
+		}
+	}
+}
+
+/* The test server's TCP port, from g_dsn (scheme://user@host:port/db). */
+static int
+server_port(void)
+{
+	const char *at = strchr(g_dsn, '@'), *colon, *slash;
+
+	ck_assert_msg(at != NULL, "AAPANEL_TEST_DSN has no user@host: %s", g_dsn);
+	slash = strchr(at, '/');
+	colon = strchr(at, ':');
+	ck_assert_msg(colon != NULL && slash != NULL && colon < slash,
+		      "the proxy tests need a TCP DSN with a port: %s", g_dsn);
+	return atoi(colon + 1);
+}
+
+static void
+proxy_start(struct proxy *px, const char *marker, enum px_mode mode)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), up = server_port(), pfd[2];
+
+	memset(px, 0, sizeof(*px));
+	ck_assert_int_ge(fd, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fd, 16), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	px->port = ntohs(a.sin_port);
+	ck_assert_int_eq(pipe(pfd), 0);
+	px->pid = fork();
+	ck_assert_int_ge(px->pid, 0);
+	if (px->pid == 0) {
+		close(pfd[0]);
+		px_run(fd, up, marker, mode, pfd[1]);
+	}
+	close(fd);
+	close(pfd[1]);
+	px->status = pfd[0];
+	fcntl(px->status, F_SETFL, O_NONBLOCK);
+}
+
+/* Collect the child's reports; how many times it reported what. */
+static int
+proxy_saw(struct proxy *px, char what)
+{
+	int n = 0;
+	ssize_t got;
+
+	while (px->nseen < sizeof(px->seen) &&
+	       (got = read(px->status, px->seen + px->nseen, sizeof(px->seen) - px->nseen)) > 0)
+		px->nseen += (size_t)got;
+	for (size_t i = 0; i < px->nseen; i++)
+		n += px->seen[i] == what;
+	return n;
+}
+
+/* Wait up to ms for the child to report what (count times in all). */
+static bool
+proxy_wait(struct proxy *px, char what, int count, int ms)
+{
+	for (int waited = 0; waited <= ms; waited += 10) {
+		if (proxy_saw(px, what) >= count)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+static void
+proxy_stop(struct proxy *px)
+{
+	if (px->pid > 0) {
+		kill(px->pid, SIGKILL);
+		waitpid(px->pid, NULL, 0);
+	}
+	close(px->status);
 }
 
 /* ------------------------------------------------------------------ fixture */
@@ -1477,6 +1707,121 @@ END_TEST
 
 /* ------------------------------------------------------------------ suite */
 
+/* ------------------------------------------------------------------ reconnect */
+
+static const struct {
+	const char *sql;
+	bool read_only;
+} ro_rows[] = {
+    {"SELECT 1", true},
+    {"  select v FROM ct_t", true},
+    {"\n\t(SELECT 1) UNION (SELECT 2)", true},
+    {"-- a comment\nSELECT 1", true},
+    {"/* x */ SELECT 1", true},
+    {"SELECTED", false},
+    {"INSERT INTO ct_t (k) VALUES (1)", false},
+    {"UPDATE ct_t SET k = 1", false},
+    {"DELETE FROM ct_t WHERE id IN (SELECT id FROM ct_t)", false},
+    {"WITH c AS (SELECT 1) SELECT * FROM c", false}, /* may hide a write (PostgreSQL) */
+    {"/* unterminated SELECT 1", false},
+    {"", false},
+};
+
+START_TEST(test_read_only_table)
+{
+	ck_assert_msg(ap_db_sql_is_read_only(ro_rows[_i].sql) == ro_rows[_i].read_only,
+		      "ap_db_sql_is_read_only(\"%s\") should be %d", ro_rows[_i].sql,
+		      ro_rows[_i].read_only);
+}
+END_TEST
+
+/* Connection lost after the server committed an INSERT but before the reply
+ * arrived: the write is not run again (it would be written twice). */
+START_TEST(test_lost_reply_write_not_repeated)
+{
+	static const char marker[] = "dup-once-7f3a9c";
+	struct proxy px;
+	struct ap_db *h = NULL;
+	struct ap_db_stmt *st = NULL;
+	char dsn[1100], q[128];
+
+	proxy_start(&px, marker, PX_DROP_REPLY);
+	dsn_with_port(px.port, dsn, sizeof(dsn));
+	RC_EQ(h, open_with(dsn, g_password, 2000, 5000, &h), AP_DB_OK);
+	PREPARE_OK(h, "INSERT INTO ct_t (k, v) VALUES (?, ?)", &st);
+	RC_EQ(h, ap_db_bind_int64(st, 1, 1), AP_DB_OK);
+	RC_EQ(h, ap_db_bind_text(st, 2, marker, -1), AP_DB_OK);
+	RC_EQ(h, ap_db_step(st), AP_DB_ECONN);
+	ck_assert_msg(proxy_saw(&px, 'D') == 1, "the proxy did not drop the reply");
+	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM ct_t WHERE v = '%s'", marker);
+	ck_assert_int_eq(count_rows(db, q), 1); /* committed once, not twice */
+	ck_assert_int_eq(proxy_saw(&px, 'C'), 1); /* no second attempt */
+	/* The handle is usable again: the next statement reconnects. */
+	ap_db_finalize(st);
+	ck_assert_int_eq(count_rows(h, "SELECT 1"), 1);
+	ap_db_close(h);
+	proxy_stop(&px);
+}
+END_TEST
+
+/* The same loss on a SELECT: safe to repeat, so it is, transparently. */
+START_TEST(test_lost_reply_read_repeated)
+{
+	static const char marker[] = "read-again-7f3a9c";
+	struct proxy px;
+	struct ap_db *h = NULL;
+	struct ap_db_stmt *st = NULL;
+	char dsn[1100];
+
+	insert_kv(db, 2, marker);
+	proxy_start(&px, marker, PX_DROP_REPLY);
+	dsn_with_port(px.port, dsn, sizeof(dsn));
+	RC_EQ(h, open_with(dsn, g_password, 2000, 5000, &h), AP_DB_OK);
+	PREPARE_OK(h, "SELECT k, v FROM ct_t WHERE v = ?", &st);
+	RC_EQ(h, ap_db_bind_text(st, 1, marker, -1), AP_DB_OK);
+	RC_EQ(h, ap_db_step(st), AP_DB_ROW);
+	ck_assert_int_eq(ap_db_col_int64(st, 0), 2);
+	ck_assert_str_eq(ap_db_col_text(st, 1, NULL), marker);
+	RC_EQ(h, ap_db_step(st), AP_DB_DONE);
+	ck_assert_msg(proxy_saw(&px, 'D') == 1, "the proxy did not drop the reply");
+	ck_assert_int_eq(proxy_saw(&px, 'C'), 2); /* reconnected once */
+	ap_db_finalize(st);
+	ap_db_close(h);
+	proxy_stop(&px);
+}
+END_TEST
+
+/* The server closed the connection between requests (restart, idle
+ * timeout): noticed before the write is sent, so it runs once and succeeds. */
+START_TEST(test_idle_close_reconnects_before_write)
+{
+	static const char marker[] = "after-idle-7f3a9c";
+	struct proxy px;
+	struct ap_db *h = NULL;
+	struct ap_db_stmt *st = NULL;
+	char dsn[1100], q[128];
+
+	proxy_start(&px, marker, PX_PASS);
+	dsn_with_port(px.port, dsn, sizeof(dsn));
+	RC_EQ(h, open_with(dsn, g_password, 2000, 5000, &h), AP_DB_OK);
+	ck_assert_int_eq(count_rows(h, "SELECT 1"), 1);
+	PREPARE_OK(h, "INSERT INTO ct_t (k, v) VALUES (?, ?)", &st);
+	kill(px.pid, SIGUSR1);
+	ck_assert_msg(proxy_wait(&px, 'I', 1, 2000), "the proxy did not close the idle connection");
+	usleep(100000); /* the FIN reaches the client */
+	RC_EQ(h, ap_db_bind_int64(st, 1, 3), AP_DB_OK);
+	RC_EQ(h, ap_db_bind_text(st, 2, marker, -1), AP_DB_OK);
+	RC_EQ(h, ap_db_step(st), AP_DB_DONE);
+	ck_assert_int_eq(ap_db_changes(st), 1);
+	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM ct_t WHERE v = '%s'", marker);
+	ck_assert_int_eq(count_rows(db, q), 1);
+	ck_assert_int_eq(proxy_saw(&px, 'C'), 2);
+	ap_db_finalize(st);
+	ap_db_close(h);
+	proxy_stop(&px);
+}
+END_TEST
+
 static Suite *
 db_suite(void)
 {
@@ -1560,6 +1905,17 @@ db_suite(void)
 	tcase_add_test(t, test_exec_script_stops_at_first_error);
 	tcase_add_test(t, test_exec_helper);
 	tcase_add_test(t, test_close_finalizes_open_statements);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("reconnect");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 30);
+	tcase_add_loop_test(t, test_read_only_table, 0, (int)AP_NELEM(ro_rows));
+	if (server) {
+		tcase_add_test(t, test_lost_reply_write_not_repeated);
+		tcase_add_test(t, test_lost_reply_read_repeated);
+		tcase_add_test(t, test_idle_close_reconnects_before_write);
+	}
 	suite_add_tcase(s, t);
 
 	t = tcase_create("quoting");

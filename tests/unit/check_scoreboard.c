@@ -178,6 +178,83 @@ START_TEST(test_recreate_replaces_atomically)
 }
 END_TEST
 
+/* Which slots must beat, and how long they have been silent (item: idle hang). */
+static const struct {
+	enum ap_sb_state state;
+	int32_t pid;
+	uint32_t killed;
+	uint64_t beat, now, silent;
+} silent_rows[] = {
+	{ AP_SB_IDLE, 10, 0, 1000, 1000, 0 },     /* just beat */
+	{ AP_SB_IDLE, 10, 0, 1000, 7500, 6500 },  /* idle and silent */
+	{ AP_SB_STARTING, 10, 0, 1000, 4000, 3000 }, /* never reached its loop */
+	{ AP_SB_BUSY, 10, 0, 1000, 90000, 0 },    /* busy: the request deadline applies */
+	{ AP_SB_EXITING, 10, 0, 1000, 90000, 0 }, /* on its way out */
+	{ AP_SB_IDLE, 10, 1, 1000, 90000, 0 },    /* already being killed */
+	{ AP_SB_IDLE, 0, 0, 1000, 90000, 0 },     /* no process */
+	{ AP_SB_FREE, 0, 0, 1000, 90000, 0 },
+	{ AP_SB_IDLE, 10, 0, 5000, 4000, 0 },     /* beat "after" now: never negative */
+};
+
+START_TEST(test_silent_table)
+{
+	struct ap_sb_slot s;
+
+	memset(&s, 0, sizeof(s));
+	s.state = silent_rows[_i].state;
+	s.pid = silent_rows[_i].pid;
+	s.killed = silent_rows[_i].killed;
+	s.heartbeat_ms = silent_rows[_i].beat;
+	ck_assert_uint_eq(ap_sb_silent_ms(&s, silent_rows[_i].now), silent_rows[_i].silent);
+}
+END_TEST
+
+/* Claiming starts the silence clock; a beat and the end of a request reset it. */
+START_TEST(test_heartbeat_resets_silence)
+{
+	struct ap_sb *sb = NULL;
+	struct ap_sb_slot *s;
+	int i;
+
+	ck_assert_int_eq(ap_sb_create(path, 2, &sb), AP_OK);
+	i = ap_sb_claim(sb, 1);
+	s = ap_sb_slot(sb, (unsigned)i);
+	s->pid = 77;
+	ck_assert_uint_eq(s->heartbeat_ms, s->started_ms);
+	ap_sb_set_state(sb, (unsigned)i, AP_SB_IDLE);
+	ck_assert_uint_eq(ap_sb_silent_ms(s, s->heartbeat_ms + 9000), 9000);
+	s->heartbeat_ms = 1;
+	ap_sb_heartbeat(sb, (unsigned)i);
+	ck_assert_uint_ge(s->heartbeat_ms, ap_now_ms() - 1000);
+	/* A long request: its end must not leave an idle slot with an old beat. */
+	ap_sb_begin(sb, (unsigned)i, "GET", "/slow", "r1");
+	s->heartbeat_ms = 1;
+	ck_assert_uint_eq(ap_sb_silent_ms(s, ap_now_ms()), 0);
+	ap_sb_end(sb, (unsigned)i);
+	ck_assert_uint_lt(ap_sb_silent_ms(s, ap_now_ms()), 1000);
+	ap_sb_close(sb);
+}
+END_TEST
+
+/* The header carries what `aapanel status` shows without a configuration. */
+START_TEST(test_header_identity_round_trip)
+{
+	struct ap_sb *w = NULL, *r = NULL;
+
+	ck_assert_int_eq(ap_sb_create(path, 2, &w), AP_OK);
+	snprintf(ap_sb_header(w)->config, sizeof(ap_sb_header(w)->config), "%s", "/etc/aapanel/aapanel.cfg");
+	snprintf(ap_sb_header(w)->socket_path, sizeof(ap_sb_header(w)->socket_path), "%s", "/run/x.sock");
+	ap_sb_header(w)->socket_lost = 1;
+	ck_assert_int_eq(ap_sb_open(path, &r), AP_OK);
+	ck_assert_str_eq(ap_sb_header(r)->config, "/etc/aapanel/aapanel.cfg");
+	ck_assert_str_eq(ap_sb_header(r)->socket_path, "/run/x.sock");
+	ck_assert_uint_eq(ap_sb_header(r)->socket_lost, 1);
+	ck_assert_uint_eq(ap_sb_header(r)->version, AP_SB_VERSION);
+	ap_sb_close(r);
+	ap_sb_close(w);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -194,6 +271,9 @@ suite(void)
 	tcase_add_test(tc, test_child_writes_are_visible_to_parent);
 	tcase_add_test(tc, test_state_names);
 	tcase_add_test(tc, test_recreate_replaces_atomically);
+	tcase_add_loop_test(tc, test_silent_table, 0, (int)AP_NELEM(silent_rows));
+	tcase_add_test(tc, test_heartbeat_resets_silence);
+	tcase_add_test(tc, test_header_identity_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
 }

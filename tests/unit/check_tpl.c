@@ -439,6 +439,102 @@ START_TEST(test_inline_tags_keep_whitespace)
 }
 END_TEST
 
+
+/* ------------------------------------------- standalone lines, indentation */
+
+/*
+ * Mustache's whitespace rules (spec: sections, partials, ~inheritance): a
+ * line holding only tags that print nothing, however many, vanishes with
+ * its newline; a standalone partial or layout indents every line it
+ * renders by the white space before its tag; a standalone block is
+ * re-indented from its own indentation to its site's. Values are never
+ * indented inside. names[0] is rendered.
+ */
+static const struct {
+	const char *what;
+	const char *names[4];
+	const char *texts[4];
+	const char *data;
+	const char *want;
+} ws_rows[] = {
+	{ "two tags on a line leave no blank line", { "t" }, { "a\n{{#x}}{{/x}}\nb" }, "{}", "a\nb" },
+	{ "close and open on one line", { "t" }, { "<ul>\n{{#a}}\nA\n{{/a}}{{#b}}\nB\n{{/b}}\n</ul>\n" },
+	    "{\"a\": true, \"b\": true}", "<ul>\nA\nB\n</ul>\n" },
+	{ "indented tags and blanks between them", { "t" }, { "a\n  {{#x}} {{^y}}  \nX\n{{/y}}{{/x}}\nb" },
+	    "{\"x\": true}", "a\nX\nb" },
+	{ "a comment with a section", { "t" }, { "{{! c }}{{#x}}\nY\n{{/x}}\n" }, "{\"x\": 1}", "Y\n" },
+	{ "spec: standalone lines", { "t" }, { "| This Is\n{{#boolean}}\n|\n{{/boolean}}\n| A Line\n" },
+	    "{\"boolean\": true}", "| This Is\n|\n| A Line\n" },
+	{ "spec: indented standalone lines", { "t" }, { "| This Is\n  {{#boolean}}\n|\n  {{/boolean}}\n| A Line\n" },
+	    "{\"boolean\": true}", "| This Is\n|\n| A Line\n" },
+	{ "spec: \\r\\n line endings", { "t" }, { "|\r\n{{#boolean}}\r\n{{/boolean}}\r\n|" },
+	    "{\"boolean\": true}", "|\r\n|" },
+	{ "spec: without previous line", { "t" }, { "  {{#boolean}}\n#{{/boolean}}\n/" },
+	    "{\"boolean\": true}", "#\n/" },
+	{ "spec: without newline", { "t" }, { "#{{#boolean}}\n/\n  {{/boolean}}" }, "{\"boolean\": true}", "#\n/\n" },
+	{ "spec: inline sections keep their blanks", { "t" },
+	    { "  {{#boolean}}YES{{/boolean}}\n {{#boolean}}GOOD{{/boolean}}\n" }, "{\"boolean\": true}",
+	    "  YES\n GOOD\n" },
+	{ "a value makes the line a content line", { "t" }, { "{{#x}}{{v}}{{/x}}\n" }, "{\"x\": true, \"v\": 1}", "1\n" },
+	{ "spec: partial standalone indentation (values not indented)", { "t", "partial" },
+	    { "\\\n {{>partial}}\n/\n", "|\n{{{content}}}\n|\n" }, "{\"content\": \"<\\n->\"}",
+	    /* {{{ }}} escapes what no handler marked raw */
+	    "\\\n |\n &lt;\n-&gt;\n |\n/\n" },
+	{ "spec: partial without previous line", { "t", "partial" }, { "  {{>partial}}\n>", ">\n>" }, "{}",
+	    "  >\n  >>" },
+	{ "spec: partial without newline", { "t", "partial" }, { ">\n  {{>partial}}", ">\n>" }, "{}",
+	    ">\n  >\n  >" },
+	{ "spec: inline partial is not indented", { "t", "partial" }, { "  {{data}}  {{> partial}}\n", ">\n>" },
+	    "{\"data\": \"|\"}", "  |  >\n>\n" },
+	{ "nested partials add up their indentation", { "t", "a", "b" },
+	    { "  {{> a}}\n", "A\n  {{> b}}\n", "B1\nB2\n" }, "{}", "  A\n    B1\n    B2\n" },
+	{ "blank lines of a partial stay blank", { "t", "p" }, { "  {{> p}}\n", "x\n\ny\n" }, "{}", "  x\n\n  y\n" },
+	{ "translated text is indented like text", { "t", "p" }, { "\t{{> p}}\n", "{{_ Hi}}\n{{#x}}\n{{_ Yo}}\n{{/x}}\n" },
+	    "{\"x\": true}", "\tHi\n\tYo\n" },
+	{ "spec: standalone parent", { "t", "parent" }, { "Hi,\n  {{<parent}}{{/parent}}\n", "one\ntwo\n" }, "{}",
+	    "Hi,\n  one\n  two\n" },
+	{ "spec: standalone block", { "t", "parent" },
+	    { "{{<parent}}{{$block}}\none\ntwo{{/block}}\n{{/parent}}\n", "Hi,\n  {{$block}}{{/block}}\n" }, "{}",
+	    "Hi,\n  one\n  two\n" },
+	{ "spec: block reindentation", { "t", "parent" },
+	    { "{{<parent}}{{$block}}\n    one\n    two\n{{/block}}{{/parent}}\n", "Hi,\n  {{$block}}\n  {{/block}}\n" },
+	    "{}", "Hi,\n  one\n  two\n" },
+	{ "spec: intrinsic indentation", { "t", "parent" },
+	    { "{{<parent}}{{$block}}\none\ntwo\n{{/block}}{{/parent}}\n", "Hi,\n{{$block}}\n  default\n{{/block}}\n" },
+	    "{}", "Hi,\n  one\n  two\n" },
+	{ "an indented default renders as written", { "t" }, { "Hi,\n{{$block}}\n  default\n{{/block}}\n" }, "{}",
+	    "Hi,\n  default\n" },
+	{ "spec: inherit indentation (inline block)", { "t", "parent" },
+	    { "{{<parent}}{{$nineties}}hammer time{{/nineties}}{{/parent}}",
+		"stop:\n  {{$nineties}}collaborate and listen{{/nineties}}\n" },
+	    "{}", "stop:\n  hammer time\n" },
+	{ "a page's content in an indented layout", { "page", "layout" },
+	    { "{{< layout}}\n{{$content}}\n<h1>{{t}}</h1>\n{{#xs}}\n<p>{{.}}</p>\n{{/xs}}\n{{/content}}\n{{/layout}}\n",
+		"<main>\n  {{$content}}\n  {{/content}}\n</main>\n" },
+	    "{\"t\": \"T\", \"xs\": [1, 2]}", "<main>\n  <h1>T</h1>\n  <p>1</p>\n  <p>2</p>\n</main>\n" },
+	{ "a partial inside an override is moved with it", { "page", "layout", "row" },
+	    { "{{< layout}}\n{{$content}}\n    <tr>\n      {{> row}}\n    </tr>\n{{/content}}\n{{/layout}}\n",
+		"<table>\n  {{$content}}\n  {{/content}}\n</table>\n", "<td>a</td>\n<td>b</td>\n" },
+	    "{}", "<table>\n  <tr>\n    <td>a</td>\n    <td>b</td>\n  </tr>\n</table>\n" },
+};
+
+START_TEST(test_whitespace_table)
+{
+	size_t n = 0;
+	struct ap_tpl_set *s;
+	char *got;
+
+	while (n < AP_NELEM(ws_rows[_i].names) && ws_rows[_i].names[n] != NULL)
+		n++;
+	s = compile_set(ws_rows[_i].names, ws_rows[_i].texts, n);
+	got = render_set(s, ws_rows[_i].names[0], ws_rows[_i].data);
+	ck_assert_msg(strcmp(got, ws_rows[_i].want) == 0, "%s: got \"%s\", want \"%s\"", ws_rows[_i].what,
+	    got, ws_rows[_i].want);
+	free(got);
+	ap_tpl_free(s);
+}
+END_TEST
+
 /* ----------------------------------------------------------- partials */
 
 START_TEST(test_partial)
@@ -1185,6 +1281,7 @@ tpl_suite(void)
 	tcase_add_test(tc, test_comments_removed);
 	tcase_add_test(tc, test_standalone_lines_stripped);
 	tcase_add_test(tc, test_inline_tags_keep_whitespace);
+	tcase_add_loop_test(tc, test_whitespace_table, 0, (int)AP_NELEM(ws_rows));
 	tcase_add_test(tc, test_partial);
 	tcase_add_test(tc, test_partial_short_name);
 	tcase_add_test(tc, test_partial_uses_current_context);
