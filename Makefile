@@ -61,7 +61,7 @@ endif
 FLAGS_STAMP := $(BUILD)/.flags
 $(shell mkdir -p $(BUILD) && echo '$(ALL_CFLAGS) $(LDFLAGS_ALL)' | cmp -s - $(FLAGS_STAMP) || echo '$(ALL_CFLAGS) $(LDFLAGS_ALL)' > $(FLAGS_STAMP))
 
-.PHONY: all deps run check lint unit integration bench install uninstall clean help fmt fuzz valgrind
+.PHONY: all deps deps-run run check lint unit integration bench install uninstall clean help fmt fuzz valgrind
 
 all: $(BIN) $(BARE) $(DBBENCH)
 
@@ -76,6 +76,10 @@ help:
 
 deps:
 	@scripts/install-deps.sh --check >/dev/null 2>&1 || scripts/install-deps.sh
+
+# make run needs only what running needs (the test toolchain is for make check).
+deps-run:
+	@scripts/install-deps.sh --run --check >/dev/null 2>&1 || scripts/install-deps.sh --run
 
 $(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -151,7 +155,7 @@ check: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
-run: deps
+run: deps-run
 	@$(MAKE) --no-print-directory all
 	@PORT=$(PORT) scripts/dev-run.sh
 

@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
 # Install every Debian 12 package the build, the panel and the tests need.
 # Idempotent: installs only what is missing; safe to run again.
-# Usage: scripts/install-deps.sh [--check]    (--check: exit 1 if anything is missing, install nothing)
-#        scripts/install-deps.sh --runtime    (a server: build + run the panel, nginx, certbot;
-#                                              no test servers, browser or benchmark tools)
+# Usage: scripts/install-deps.sh [--check]           everything `make check` needs
+#        scripts/install-deps.sh --runtime [--check] a server: build and run the panel, nginx,
+#                                                    certbot (no test servers, browser, bench tools)
+#        scripts/install-deps.sh --run [--check]     `make run` on a workstation: the runtime set,
+#                                                    nginx installed without starting Debian's
+#                                                    service (make run starts its own)
+# --check: exit 1 if anything is missing, install nothing.
 set -euo pipefail
+
+mode=all check=0
+for arg in "$@"; do
+	case $arg in
+	--check) check=1 ;;
+	--runtime) mode=runtime ;;
+	--run) mode=run ;;
+	*) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
+	esac
+done
 
 PACKAGES=(
 	# build
@@ -27,8 +41,9 @@ PACKAGES=(
 # port 80, MariaDB, PostgreSQL) must not start when they are installed.
 TEST_SERVERS=(nginx-light mariadb-server postgresql)
 
-if [ "${1:-}" = "--runtime" ]; then
-	TEST_SERVERS=() # a server: its nginx is the real one
+if [ "$mode" != all ]; then
+	# A server's nginx is the real one; make run starts its own.
+	if [ "$mode" = run ]; then TEST_SERVERS=(nginx-light); else TEST_SERVERS=(); fi
 	PACKAGES=(
 		build-essential pkg-config gettext
 		libfcgi-dev libconfig-dev libjson-c-dev libsqlite3-dev libsystemd-dev
@@ -45,7 +60,7 @@ for p in "${PACKAGES[@]}"; do
 done
 
 # Node.js for the browser test: any node >= 18 will do (Debian's, or one already installed).
-if [ "${1:-}" != "--runtime" ]; then
+if [ "$mode" = all ]; then
 	command -v node >/dev/null 2>&1 || missing+=(nodejs)
 	command -v npm >/dev/null 2>&1 || missing+=(npm)
 fi
@@ -53,17 +68,17 @@ browser_modules() {
 	local dir
 	dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
 	[ -d "$dir/node_modules/playwright-core" ] && return 0
-	[ "${1:-}" = "--check" ] && return 1
+	[ "$check" -eq 1 ] && return 1
 	echo "install-deps: npm ci in tests/browser (playwright-core)"
 	npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
 }
 
 if [ "${#missing[@]}" -eq 0 ]; then
-	[ "${1:-}" = "--runtime" ] && exit 0
-	browser_modules "${1:-}" || { echo "missing: tests/browser/node_modules" >&2; exit 1; }
+	[ "$mode" = all ] || exit 0
+	browser_modules || { echo "missing: tests/browser/node_modules" >&2; exit 1; }
 	exit 0
 fi
-if [ "${1:-}" = "--check" ]; then
+if [ "$check" -eq 1 ]; then
 	echo "missing packages: ${missing[*]}" >&2
 	exit 1
 fi
@@ -120,4 +135,5 @@ if [ "${#servers[@]}" -gt 0 ]; then
 	echo "install-deps: installing the test servers ${servers[*]} without starting their services"
 	install_without_services "${servers[@]}"
 fi
-[ "${1:-}" = "--runtime" ] || browser_modules
+[ "$mode" = all ] && browser_modules
+exit 0

@@ -131,7 +131,10 @@ try {
 
 	await step('home page: "Server overview" heading, Sign out control, <html dir="ltr">', async () => {
 		await page.getByRole('heading', { level: 1, name: 'Server overview' }).waitFor({ state: 'visible' });
+		// Sign out sits in the user menu (a <details> that opens on click).
+		await page.locator('details.user-menu > summary').click();
 		await page.getByRole('button', { name: 'Sign out' }).waitFor({ state: 'visible' });
+		await page.locator('details.user-menu > summary').click();
 		assert(await htmlAttr('lang') === 'en', `<html lang> is ${await htmlAttr('lang')}`);
 		assert(await htmlAttr('dir') === 'ltr', `<html dir> is ${await htmlAttr('dir')}`);
 	});
@@ -171,6 +174,7 @@ try {
 	await step('signing out returns to the login page', async () => {
 		// The Sign out control is labelled in the current language (Arabic now).
 		const out = page.locator('form[action$="/logout"] [type="submit"]');
+		await page.locator('details.user-menu > summary').click();
 		await out.waitFor({ state: 'visible' });
 		await Promise.all([
 			page.waitForURL((u) => u.pathname.endsWith('/login'), { waitUntil: 'load' }),

@@ -93,4 +93,13 @@ check "--runtime (a server): exit 0 (got $rc)" test "$rc" = 0
 check "--runtime installs nginx with its service allowed (no policy)" \
 	bash -c "[ \$(grep -c '^apt-get install' '$T/rt.log') = 1 ] && grep '^apt-get install' '$T/rt.log' | grep -q nginx-light && ! grep -q 'policy=101' '$T/rt.log'"
 check "--runtime leaves no policy-rc.d" gone rt
+
+FAKE_LOG="$T/run.log" AFTER="$T/run.after"; export AFTER
+deps run '' --run
+rc=0; wait "$DPID" || rc=$?
+check "--run (make run on a workstation): exit 0 (got $rc)" test "$rc" = 0
+check "--run installs nginx with its service held back (make run starts its own)" \
+	bash -c "grep -A1 '^apt-get install .*nginx-light' '$T/run.log' | grep -qx 'policy=101'"
+check "--run installs no test tools (no chromium, no wrk)" bash -c "! grep '^apt-get install' '$T/run.log' | grep -qE 'chromium|wrk|pebble'"
+check "--run leaves no policy-rc.d" gone run
 it_summary
