@@ -1,11 +1,40 @@
 #!/usr/bin/env bash
-# Run integration tests one after another; print a summary; fail if any failed.
+# Run integration tests, JOBS at a time (default 2: they are independent —
+# each has its own temp dir, free ports, processes and namespaces). Each
+# test's output is printed whole when it ends, with its time; a summary at
+# the end; exit 1 if any failed.
 set -u
+jobs=${JOBS:-2}
+out=$(mktemp -d /tmp/aapanel-run.XXXXXX)
+trap 'rm -rf "$out"' EXIT
 pass=0 fail=0 failed=()
+declare -A started=() name_of=()
+
+finish() { # pid rc
+	local pid=$1 rc=$2 t
+	t=${name_of[$pid]}
+	echo "== $t ($(($(date +%s) - ${started[$pid]})) s)"
+	cat "$out/$(basename "$t").log"
+	if [ "$rc" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("$t"); fi
+	unset "started[$pid]" "name_of[$pid]"
+}
+
 for t in "$@"; do
-	echo "== $t"
-	if bash "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("$t"); fi
+	while [ "${#started[@]}" -ge "$jobs" ]; do
+		rc=0
+		wait -n -p done_pid "${!started[@]}" || rc=$?
+		finish "$done_pid" "$rc"
+	done
+	bash "$t" > "$out/$(basename "$t").log" 2>&1 &
+	started[$!]=$(date +%s)
+	name_of[$!]=$t
 done
+while [ "${#started[@]}" -gt 0 ]; do
+	rc=0
+	wait -n -p done_pid "${!started[@]}" || rc=$?
+	finish "$done_pid" "$rc"
+done
+
 echo
 echo "integration: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] || { printf 'failed: %s\n' "${failed[@]}"; exit 1; }
