@@ -50,6 +50,7 @@ struct command {
 static int cmd_serve(struct cli *, int, char **);
 static int cmd_config(struct cli *, int, char **);
 static int cmd_status(struct cli *, int, char **);
+static int cmd_reload(struct cli *, int, char **);
 static int cmd_help(struct cli *, int, char **);
 static int cmd_db(struct cli *, int, char **);
 static int cmd_user(struct cli *, int, char **);
@@ -84,6 +85,14 @@ static const struct command commands[] = {
 	    "still found (from /proc: needs root or the pool's user) and shown.\n"
 	    "Exit 0 when the pool runs, 4 when it runs but the configuration on disk is\n"
 	    "invalid (a reload would be refused), 3 when it does not run.\n" },
+	{ "reload", cmd_reload, "re-read the configuration of the running pool (SIGHUP)",
+	    "usage: aapanel [OPTIONS] reload\n\n"
+	    "Sends SIGHUP to the master of the running pool (found through its\n"
+	    "scoreboard, never by process name) and waits up to 10 s for the new\n"
+	    "generation of workers. Exit 0 when the pool reloaded, 1 when the\n"
+	    "configuration on disk is invalid (nothing is sent: the pool keeps\n"
+	    "serving with what it has) or the master refused it, 3 when no pool runs.\n"
+	    "Under systemd, 'systemctl reload aapanel' does the same.\n" },
 	{ "db", cmd_db, "migrate, inspect or copy the panel's database",
 	    "usage: aapanel [OPTIONS] db migrate\n"
 	    "       aapanel [OPTIONS] db status\n"
@@ -605,6 +614,69 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		print_json(o);
 	rc = sc.cfg != NULL ? STATUS_RUNNING : STATUS_RUNNING_CONFIG_INVALID;
 out:
+	ap_sb_close(sb);
+	ap_config_problems_free(&sc.probs);
+	ap_config_free(sc.cfg);
+	return rc;
+}
+
+static int
+cmd_reload(struct cli *cli, int argc, char **argv)
+{
+	struct status_conf sc;
+	struct ap_sb *sb = NULL;
+	struct ap_sb_header *h;
+	char *path = NULL;
+	uint32_t gen;
+	pid_t master;
+	int rc = STATUS_NOT_RUNNING;
+
+	memset(&sc, 0, sizeof(sc));
+	(void)argv;
+	if (argc > 1) {
+		fputs(find_command("reload")->help, stderr);
+		return 2;
+	}
+	if (!status_load(cli, &sc))
+		return 1;
+	if (sc.cfg == NULL) {
+		fprintf(stderr, "aapanel reload: the configuration on disk is invalid; nothing sent, the "
+				"pool keeps serving with the configuration it has:\n");
+		for (size_t i = 0; i < sc.probs.n; i++) {
+			char *p = ap_config_problem_str(&sc.probs.v[i]);
+			fprintf(stderr, "  %s\n", p);
+			free(p);
+		}
+		rc = 1;
+		goto out;
+	}
+	path = ap_pool_scoreboard_path(sc.cfg);
+	if ((sb = open_live(path)) == NULL) {
+		fprintf(stderr, "aapanel reload: no running pool (no live master with a scoreboard at %s)\n",
+		    path);
+		goto out;
+	}
+	h = ap_sb_header(sb);
+	gen = h->generation;
+	master = (pid_t)h->master_pid;
+	if (kill(master, SIGHUP) != 0) {
+		fprintf(stderr, "aapanel reload: cannot signal the master %d: %s\n", (int)master, strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	/* The master answers by starting a new generation, or logs why it refused. */
+	for (int i = 0; i < 200 && h->generation == gen; i++)
+		usleep(50000);
+	if (h->generation == gen) {
+		fprintf(stderr, "aapanel reload: master %d kept generation %u: it refused the change (its log "
+				"says why)\n", (int)master, gen);
+		rc = 1;
+		goto out;
+	}
+	printf("reloaded: master %d, generation %u → %u\n", (int)master, gen, h->generation);
+	rc = 0;
+out:
+	free(path);
 	ap_sb_close(sb);
 	ap_config_problems_free(&sc.probs);
 	ap_config_free(sc.cfg);
