@@ -256,6 +256,11 @@ recv_line(struct ap_helper_client *h, struct ap_buf *b, uint64_t deadline,
 		char *nl = b->len > 0 ? memchr(b->data, '\n', b->len) : NULL;
 		ssize_t r;
 
+		if ((nl != NULL ? (size_t)(nl - b->data) : b->len) > h->max_response) {
+			ap_helper_problem_set(pb, AP_HELPER_FAILED, NULL,
+			    "the helper's response exceeds %zu bytes", h->max_response);
+			return false;
+		}
 		if (nl != NULL) {
 			if ((size_t)(nl - b->data) + 1 != b->len) {
 				ap_helper_problem_set(pb, AP_HELPER_FAILED, NULL,
@@ -265,11 +270,6 @@ recv_line(struct ap_helper_client *h, struct ap_buf *b, uint64_t deadline,
 			b->len--;
 			b->data[b->len] = '\0';
 			return true;
-		}
-		if (b->len > h->max_response) {
-			ap_helper_problem_set(pb, AP_HELPER_FAILED, NULL,
-			    "the helper's response exceeds %zu bytes", h->max_response);
-			return false;
 		}
 		r = recv(h->fd, chunk, sizeof(chunk), 0);
 		if (r > 0) {
