@@ -227,7 +227,8 @@ main(int argc, char **argv)
 		AP_WARN("production profile without root: operations on the system will fail");
 	/* Development and test: the sandbox is ours to create; production's root exists. */
 	if (ap_sandbox_open_root(cfg->helper_sandbox_root, !prod, &sandbox, err, sizeof(err)) !=
-	    AP_OK) {
+		AP_OK ||
+	    ap_sandbox_check(sandbox, err, sizeof(err)) != AP_OK) {
 		AP_ERROR("%s", err);
 		goto out;
 	}

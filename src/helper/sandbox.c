@@ -69,6 +69,29 @@ ap_sandbox_open_root(const char *path, bool create, int *fd, char *err, size_t e
 }
 
 enum ap_err
+ap_sandbox_check(int rootfd, char *err, size_t errlen)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = sys_openat2(rootfd, ".", &how);
+
+	if (fd >= 0) {
+		close(fd);
+		return AP_OK;
+	}
+	if (errno == ENOSYS)
+		ap_errf(err, errlen,
+		    "openat2() is not available (Linux >= 5.6 is needed, and no seccomp filter "
+		    "that refuses it, such as systemd's RestrictSUIDSGID=): paths could not be "
+		    "confined to the sandbox root");
+	else
+		ap_errf(err, errlen, "openat2() on the sandbox root: %s", strerror(errno));
+	return AP_ERR_UNAVAIL;
+}
+
+enum ap_err
 ap_sandbox_open(int rootfd, const char *rel, int flags, mode_t mode, int *fd, const char **why)
 {
 	struct open_how how = {

@@ -22,6 +22,13 @@ enum ap_err ap_sandbox_open_root(const char *path, bool create, int *fd, char *e
     size_t errlen);
 
 /*
+ * Check that openat2 works here: it is missing before Linux 5.6, and a
+ * seccomp filter may answer it with ENOSYS (systemd's RestrictSUIDSGID=
+ * does). The helper does not start without it.
+ */
+enum ap_err ap_sandbox_check(int rootfd, char *err, size_t errlen);
+
+/*
  * Open rel beneath the root rootfd, like openat(rootfd, rel, flags, mode)
  * (O_CLOEXEC is always added). Returns AP_OK with *fd (owned), or:
  *   AP_ERR_PERM     rel leaves the root (absolute, "..", a symlink outside,
