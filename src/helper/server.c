@@ -103,6 +103,10 @@ ap_server_listen(const char *path, uid_t panel_uid, gid_t panel_gid, int *fd, bo
 
 	*fd = -1;
 	*activated = false;
+	if (path == NULL || path[0] != '/') {
+		ap_errf(err, errlen, "helper.socket must be an absolute path");
+		return AP_ERR_INVAL;
+	}
 	if (n < 0 || n > 1) {
 		ap_errf(err, errlen, "systemd passed %d sockets; the helper takes one", n);
 		return AP_ERR_INVAL;

@@ -143,7 +143,9 @@ check "after an invalid argument the same connection serves the next request" \
 # --- oversized messages (helper.max_message = 4096)
 big=$(head -c 5000 /dev/zero | tr '\0' a)
 refused "a 5000-byte line" too_large "" "{\"id\":1,\"op\":\"test.echo\",\"args\":{\"text\":\"$big\"}}"
-out=$(head -c 20000 /dev/zero | tr '\0' a | "$SEND" "$HS")
+# From a file: the helper refuses before reading it all, and a writer into a pipe would die of SIGPIPE.
+head -c 20000 /dev/zero | tr '\0' a > "$T/big.txt"
+out=$("$SEND" "$HS" < "$T/big.txt" 2>/dev/null || true)
 check "20000 bytes without a newline: too_large" jqe '.error.code == "too_large"' <<<"$out"
 check "after too_large the helper still answers a ping" ping_ok
 edge=$(head -c 4000 /dev/zero | tr '\0' a)
@@ -195,8 +197,9 @@ t0=$(date +%s%N)
 out=$(call test.sleep '{"seconds":2}')
 t1=$(date +%s%N)
 job=$(jq -r '.result.job' <<<"$out")
+# "At once": well before the job's own 2 s (the client's process start included).
 check "test.sleep answers a job id at once ($(( (t1 - t0) / 1000000 )) ms)" \
-	bash -c "[[ '$job' =~ ^[0-9]+\$ ]] && [ $(( (t1 - t0) / 1000000 )) -lt 500 ]"
+	bash -c "[[ '$job' =~ ^[0-9]+\$ ]] && [ $(( (t1 - t0) / 1000000 )) -lt 1500 ]"
 saw_running=""
 for _ in $(seq 1 100); do
 	st=$(call job.status "{\"id\":$job}")
@@ -255,7 +258,8 @@ sleep 0.2
 t0=$(date +%s%N)
 check "while a client sits on half a line, others are served" ping_ok
 t1=$(date +%s%N)
-check "... at once ($(( (t1 - t0) / 1000000 )) ms)" test $(( (t1 - t0) / 1000000 )) -lt 500
+# Before the slow one's 1 s are up: it is still waiting for its answer.
+check "... without waiting for it ($(( (t1 - t0) / 1000000 )) ms; the slow client is still waiting)" kill -0 "$SLOW"
 wait "$SLOW" || true
 HOLDERS=""
 check "the unfinished line is answered timeout and closed" jqe '.error.code == "timeout" and .id == null' "$T/slow.out"
@@ -265,8 +269,12 @@ for i in 1 2 3 4 5 6; do
 	"$SEND" --keep-open --timeout 4000 "$HS" < /dev/null > /dev/null &
 	HOLDERS="$HOLDERS $!"
 done
-sleep 0.3
-out=$(raw '{"id":1,"op":"helper.ping","args":{}}')
+# Until all six are connected (a loaded machine starts them slowly).
+for _ in $(seq 1 60); do
+	out=$(raw '{"id":1,"op":"helper.ping","args":{}}')
+	jqe '.error.code == "busy"' <<<"$out" && break
+	sleep 0.05
+done
 check "with six connections held, the seventh gets busy" jqe '.ok == false and .error.code == "busy"' <<<"$out"
 out=$(call helper.ping || true)
 check "the client library reports busy too" jqe '.error.code == "busy"' <<<"$out"
@@ -287,17 +295,21 @@ check "... and the first keeps serving" ping_ok
 long=$(call test.sleep '{"seconds":30}' | jq -r .result.job)
 for _ in $(seq 1 50); do grep -q "job $long (test.sleep) started, pid" "$T/helper.log" && break; sleep 0.05; done
 jpid=$(sed -nE "s/.*job $long \(test.sleep\) started, pid ([0-9]+).*/\1/p" "$T/helper.log")
-sleep 0.3
-sleeper=$(ps -o pid= --ppid "${jpid:-0}" | tr -d ' ' | head -1)
+sleeper=""
+for _ in $(seq 1 60); do
+	sleeper=$(ps -o pid= --ppid "${jpid:-0}" | tr -d ' ' | head -1)
+	[ -n "$sleeper" ] && break
+	sleep 0.05
+done
 check "the long job runs as a process (job $jpid) with its /bin/sleep (${sleeper:-none})" test -n "$sleeper"
 kill -KILL "$HPID"
-wait "$HPID" 2>/dev/null || true
+{ wait "$HPID"; } 2>/dev/null || true # bash would report the kill
 HPID=""
 t0=$(date +%s%N)
 out=$(call --timeout 3000 helper.ping)
 t1=$(date +%s%N)
 check "after kill -9: the client library reports unavailable" jqe '.ok == false and .error.code == "unavailable"' <<<"$out"
-check "... at once, not after the timeout ($(( (t1 - t0) / 1000000 )) ms)" test $(( (t1 - t0) / 1000000 )) -lt 1000
+check "... at once, not after the call's 3000 ms timeout ($(( (t1 - t0) / 1000000 )) ms)" test $(( (t1 - t0) / 1000000 )) -lt 2000
 # Gone, or a zombie waiting for whoever is PID 1 here.
 alive() { [ -e "/proc/$1/stat" ] && ! grep -qE '\) [ZX] ' "/proc/$1/stat" 2>/dev/null; }
 gone=""
@@ -325,5 +337,7 @@ HPID=""
 check "SIGTERM stops the helper with status 0" test "$rc" -eq 0
 check "... and removes its socket" test ! -e "$HS"
 check "the helper logged no error" bash -c "! grep -q ' error ' '$T/helper.log'"
+check "no sanitizer report (make check SANITIZE=1)" \
+	bash -c "! grep -qE 'runtime error|AddressSanitizer|LeakSanitizer' '$T/helper.log'"
 
 it_summary

@@ -369,7 +369,7 @@ START_TEST(test_job_lifecycle)
 	struct json_object *o, *r, *v;
 	int64_t id;
 	bool saw_running = false;
-	const char *state = NULL;
+	char state[16] = "";
 
 	ck_assert_int_ge(ap_jobs_init(&cfg, -1), 0);
 	o = handle("{\"id\":1,\"op\":\"test.sleep\",\"args\":{\"seconds\":1}}", NULL);
@@ -381,7 +381,8 @@ START_TEST(test_job_lifecycle)
 		ap_jobs_reap();
 		o = status_of(id);
 		r = json_object_object_get(o, "result");
-		state = json_object_get_string(json_object_object_get(r, "state"));
+		snprintf(state, sizeof(state), "%s",
+		    json_object_get_string(json_object_object_get(r, "state")));
 		if (strcmp(state, "running") == 0 &&
 		    json_object_get_int(json_object_object_get(r, "progress")) > 0)
 			saw_running = true;
