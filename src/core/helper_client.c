@@ -388,8 +388,15 @@ parse_response(const char *line, size_t len, int64_t id, struct json_object **re
 	}
 	ap_helper_problem_set(pb, code, str_member(err, "field"), "%s",
 	    str_member(err, "reason") != NULL ? str_member(err, "reason") : "");
+	/*
+	 * The helper keeps the connection after an operation's own problems
+	 * (its arguments, or what it did) and closes it after anything else
+	 * (unknown operation, too large, denied, busy, timeout): mirror that,
+	 * so the next call never writes into a connection being closed.
+	 */
 	json_object_object_get_ex(o, "id", &v);
-	*in_step = v != NULL;
+	*in_step = v != NULL && (code == AP_HELPER_INVALID || code == AP_HELPER_NOT_FOUND ||
+				    code == AP_HELPER_EXISTS || code == AP_HELPER_FAILED);
 	rc = code_err(code);
 out:
 	json_object_put(o);
@@ -413,6 +420,13 @@ ap_helper_call(struct ap_helper_client *h, const char *op, struct json_object *a
 	if (pb == NULL)
 		pb = &local;
 	*result = NULL;
+	/* The one envelope mistake a caller can make: an op name the helper would refuse and close on. */
+	if (op == NULL || op[0] == '\0' || strlen(op) > 64) {
+		ap_helper_problem_set(pb, AP_HELPER_INVALID, "op",
+		    "must be an operation name of 1 to 64 characters");
+		json_object_put(req);
+		return AP_ERR_INVAL;
+	}
 	json_object_object_add(req, "id", json_object_new_int64(id));
 	json_object_object_add(req, "op", json_object_new_string(op != NULL ? op : ""));
 	json_object_object_add(req, "args",

@@ -336,13 +336,21 @@ conn_lines(struct server *sv, struct conn *c)
 			c->closing = true;
 		ap_arena_reset(sv->arena);
 	}
-	/* Keep the unhandled rest at the front of the buffer. */
+	/*
+	 * Keep the unhandled rest at the front of the buffer. The clock of a
+	 * partial line starts when it began: now, if a complete line was just
+	 * taken before it.
+	 */
 	if (c->in_off > 0) {
 		memmove(c->in.data, c->in.data + c->in_off, c->in.len - c->in_off);
 		c->in.len -= c->in_off;
 		c->in_off = 0;
+		c->line_since = 0;
 	}
-	c->line_since = c->in.len > 0 ? (c->line_since ? c->line_since : ap_now_ms()) : 0;
+	if (c->in.len == 0)
+		c->line_since = 0;
+	else if (c->line_since == 0)
+		c->line_since = ap_now_ms();
 }
 
 static void

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -72,6 +73,23 @@ child_report(int fd, enum stage st)
 	} while (w < 0 && errno == EINTR);
 }
 
+/*
+ * Back to SIG_DFL, including the two real-time signals glibc keeps for
+ * itself (32 and 33: its sigaction() refuses them, yet an ignored state is
+ * inherited through execve; make, for one, passes them on ignored). A
+ * zeroed kernel sigaction is SIG_DFL with no flags and an empty mask,
+ * whatever the architecture's field order.
+ */
+static void
+default_signal(int s)
+{
+	static const struct sigaction dfl = { .sa_handler = SIG_DFL };
+	static const unsigned char zero[64];
+
+	if (sigaction(s, &dfl, NULL) != 0 && errno == EINVAL)
+		syscall(SYS_rt_sigaction, s, zero, NULL, (size_t)((NSIG - 1) / 8));
+}
+
 /* The soft and hard limit set to v, or to the current hard limit when that is lower. */
 static int
 lower_limit(int res, rlim_t v)
@@ -106,7 +124,6 @@ static void __attribute__((noreturn))
 child(const struct ap_spawn *sp, int fds[3], int errfd, char *const *envp, pid_t parent,
     unsigned cpu)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
 	int hi[4];
 
@@ -138,7 +155,7 @@ child(const struct ap_spawn *sp, int fds[3], int errfd, char *const *envp, pid_t
 		_exit(127);
 	for (int s = 1; s < NSIG; s++)
 		if (s != SIGKILL && s != SIGSTOP)
-			sigaction(s, &dfl, NULL); /* real-time gaps fail harmlessly */
+			default_signal(s);
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) {
 		child_report(errfd, ST_SIGNALS);
@@ -181,14 +198,17 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
-/* Read what is there on *fd into the bounded buffer; closes *fd at EOF or error. */
+/*
+ * Read what is there on *fd into the bounded buffer, at most rounds reads;
+ * closes *fd at EOF or error.
+ */
 static void
 drain(const struct ap_spawn *sp, int stream, int *fd, struct ap_buf *b, size_t *dropped,
-    size_t max)
+    size_t max, int rounds)
 {
 	char chunk[8192];
 
-	for (;;) {
+	while (rounds-- > 0) {
 		ssize_t r = read(*fd, chunk, sizeof(chunk));
 
 		if (r < 0 && errno == EINTR)
@@ -342,8 +362,18 @@ ap_spawn_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *err, 
 		if (exited && (pout[0] < 0 && perr[0] < 0))
 			break;
 		if (now >= deadline) {
-			if (exited)
-				break; /* a descendant still holds the pipes: stop reading */
+			if (exited) {
+				/*
+				 * What it wrote before exiting is in the pipes: take it
+				 * (however late we got here), but stop there — a
+				 * descendant still holding them is not waited for.
+				 */
+				if (pout[0] >= 0)
+					drain(sp, 1, &pout[0], &res->out, &res->out_dropped, max, 64);
+				if (perr[0] >= 0)
+					drain(sp, 2, &perr[0], &res->err, &res->err_dropped, max, 64);
+				break;
+			}
 			if (!killed) {
 				/* The whole group: a program's own children go too. */
 				kill(-pid, SIGTERM);
@@ -384,9 +414,9 @@ ap_spawn_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *err, 
 			goto out;
 		}
 		if (idx_out >= 0 && p[idx_out].revents)
-			drain(sp, 1, &pout[0], &res->out, &res->out_dropped, max);
+			drain(sp, 1, &pout[0], &res->out, &res->out_dropped, max, 64);
 		if (idx_err >= 0 && p[idx_err].revents)
-			drain(sp, 2, &perr[0], &res->err, &res->err_dropped, max);
+			drain(sp, 2, &perr[0], &res->err, &res->err_dropped, max, 64);
 		if (idx_in >= 0 && p[idx_in].revents) {
 			ssize_t w = write(pin[1], (const char *)sp->stdin_data + written,
 			    sp->stdin_len - written);

@@ -209,8 +209,13 @@ START_TEST(test_arguments_passed_and_problems_reported)
 	ck_assert_int_eq(ap_helper_call(h, "no.such", NULL, &res, &pb), AP_ERR_INVAL);
 	ck_assert_int_eq(pb.code, AP_HELPER_UNSUPPORTED);
 	ck_assert_str_eq(pb.field, "op");
-	/* The helper closes after an unknown operation; the next call reconnects. */
+	/* The helper closes after an unknown operation, and so does the client; the next call reconnects. */
+	ck_assert(!ap_helper_client_connected(h));
 	ck_assert_int_eq(ping(h, &pb), AP_OK);
+	/* An op name the helper would refuse is refused here, without a round trip. */
+	ck_assert_int_eq(ap_helper_call(h, "", NULL, &res, &pb), AP_ERR_INVAL);
+	ck_assert_str_eq(pb.field, "op");
+	ck_assert(ap_helper_client_connected(h));
 	ap_helper_client_free(h);
 }
 END_TEST
