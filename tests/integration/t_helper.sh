@@ -35,6 +35,7 @@ h_teardown() {
 	if [ "$rc" -ne 0 ] || [ "$FAIL" -ne 0 ]; then
 		echo "--- helper log (last 40 lines)"; tail -n 40 "$T/helper.log" 2>/dev/null || true
 	fi
+	set +e # lib.sh's teardown reads the status: hand it over without set -e ending us here
 	(exit "$rc")
 	it_teardown
 }
