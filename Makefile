@@ -33,7 +33,7 @@ ALL_CFLAGS  += $(HARDEN)
 endif
 
 # src/<layer>/: core, db, config, auth, web, pages, cli (docs/development.md).
-LIB_SRC  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+LIB_SRC  := $(filter-out src/cli/main.c src/helper/%,$(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/src/cli/main.o
 LIB      := $(BUILD)/libaapanel.a
@@ -187,5 +187,7 @@ fmt:
 
 clean:
 	rm -rf $(BUILD)
+
+include mk/helper.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

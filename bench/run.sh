@@ -10,6 +10,7 @@
 # servers started here) point-select latency and insert throughput through
 # the API, and the home page (which reads the database) served by a pool on
 # each backend.
+# Between the two: the privileged helper's round trip for a no-op (bench/helper.sh).
 # Environment: BENCH_SECONDS (per run, default 5), BENCH_ROUNDS (default 3),
 # BENCH_CONNS (default 32), BENCH_DB=0 to skip the database part.
 set -euo pipefail
@@ -102,6 +103,9 @@ printf '  %-16s %12s %10s\n' target "requests/s" "p99 ms"
 printf '  %-16s %12.0f %10s\n' "static 4 KiB" "$s" "$ps" "bare libfcgi" "$b" "$pb" "list page 4 KiB" "$p" "$pp" "home page" "$h" "$ph"
 awk -v s="$s" -v b="$b" -v p="$p" -v h="$h" 'BEGIN {
 	printf "  ratios: bare/static %.2f   list/bare %.2f   home/bare %.2f   (target: templated page >= 0.80 of bare)\n", b/s, p/b, h/b }'
+
+echo
+"$src/bench/helper.sh"
 
 [ "${BENCH_DB:-1}" = 0 ] && exit 0
 echo

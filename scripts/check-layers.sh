@@ -2,7 +2,10 @@
 # check-layers.sh OBJDIR — the layering of src/ holds (docs/development.md,
 # "Layers"). Each folder of src/ is one layer, lowest first:
 #
-#   core  db  config  auth  web  pages  cli
+#   core  db  config  helper  auth  web  pages  cli
+#
+# (helper: aapanel-helper, its own binary; it stands on core, db and config
+# and nothing above, and nothing links it but its own main.)
 #
 # Fails, naming the offender, when
 #   - a file includes a header of a higher layer (includes inside
@@ -17,7 +20,7 @@ set -euo pipefail
 OBJ=${1:?usage: check-layers.sh OBJDIR}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 cd "$SRC"
-LAYERS="core db config auth web pages cli"
+LAYERS="core db config helper auth web pages cli"
 
 layer_no() { # folder → rank
 	local i=0 l
@@ -40,6 +43,7 @@ header_layer() {
 	cli) echo cli; return ;;
 	pages) echo pages; return ;;
 	db_int) echo db; return ;;
+	helper) echo core; return ;; # the helper's client (core/helper_client.c)
 	esac
 	for c in $LAYERS; do
 		[ -f "src/$c/$h.c" ] && { echo "$c"; return; }

@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # `make run`: the whole panel in the foreground on http://127.0.0.1:$PORT —
-# the worker pool (development profile, SQLite, var/) behind a private nginx.
-# Ctrl-C stops everything and leaves no process behind.
+# the worker pool (development profile, SQLite, var/) behind a private nginx,
+# and the privileged helper running as you against the sandbox var/sandbox/
+# (docs/helper.md). Ctrl-C stops everything and leaves no process behind.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 port=${PORT:-8080}
 var="$src/var"
 sock="$var/run/aapanel.sock"
 bin="$src/build/aapanel"
-pool_pid="" nginx_pid=""
+helper="$src/build/aapanel-helper"
+helper_sock="$var/run/aapanel-helper.sock"
+pool_pid="" nginx_pid="" helper_pid=""
 
 cleanup() {
 	trap - INT TERM EXIT
 	[ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2>/dev/null || true
 	[ -n "$pool_pid" ] && kill -TERM "$pool_pid" 2>/dev/null || true
+	[ -n "$helper_pid" ] && kill -TERM "$helper_pid" 2>/dev/null || true
 	[ -n "$nginx_pid" ] && wait "$nginx_pid" 2>/dev/null || true
 	[ -n "$pool_pid" ] && wait "$pool_pid" 2>/dev/null || true
+	[ -n "$helper_pid" ] && wait "$helper_pid" 2>/dev/null || true
 	echo "aapanel: stopped"
 }
 trap cleanup INT TERM EXIT
@@ -36,6 +41,20 @@ if [ -z "$("$bin" --profile development user list | awk 'NR > 1')" ]; then
 	echo "  Sign in as 'admin' with this password; change it under Account."
 	echo
 fi
+# The helper first: the workers ask it for every change on the system. It runs
+# as you (helper.panel_user = "" in development) with every system path under
+# the sandbox var/sandbox/.
+"$helper" --profile development --check >/dev/null || { "$helper" --profile development --check; exit 1; }
+[ "$(id -u)" -eq 0 ] && echo "aapanel: note: running as root; the helper stays confined to var/sandbox/ (development profile)"
+"$helper" --profile development &
+helper_pid=$!
+for _ in $(seq 1 100); do
+	[ -S "$helper_sock" ] && break
+	kill -0 "$helper_pid" 2>/dev/null || { echo "aapanel: the helper failed to start" >&2; exit 1; }
+	sleep 0.05
+done
+[ -S "$helper_sock" ] || { echo "aapanel: no helper socket at $helper_sock" >&2; exit 1; }
+
 "$bin" --profile development serve &
 pool_pid=$!
 for _ in $(seq 1 100); do
@@ -56,6 +75,7 @@ done
 echo
 echo "  aaPanel is running:  http://127.0.0.1:$port/"
 echo "  health:              http://127.0.0.1:$port/healthz"
-echo "  logs: this terminal (panel), $var/nginx/ (nginx).  Ctrl-C stops everything."
+echo "  helper:              $helper_sock (as uid $(id -u), sandbox $var/sandbox/)"
+echo "  logs: this terminal (panel, helper), $var/nginx/ (nginx).  Ctrl-C stops everything."
 echo
-wait -n "$pool_pid" "$nginx_pid" || true
+wait -n "$pool_pid" "$nginx_pid" "$helper_pid" || true

@@ -118,6 +118,16 @@ struct ap_config {
 	/* access */
 	char *access_allow;     /* access.allow: "" = everyone, else CIDR list */
 	char *trusted_proxies;  /* access.trusted_proxies: CIDR list */
+
+	/* helper: the privileged helper and its clients (docs/helper.md) */
+	char *helper_socket;       /* helper.socket: unix socket path */
+	char *helper_panel_user;   /* helper.panel_user: user name or uid; "" = the helper's own uid */
+	char *helper_sandbox_root; /* helper.sandbox_root: every system path resolves beneath it */
+	int helper_max_message;    /* helper.max_message: largest request line, bytes */
+	int helper_timeout_ms;     /* helper.timeout_ms: a client's wait per call; a request line's */
+	int helper_max_clients;    /* helper.max_clients: connections at once */
+	int helper_max_jobs;       /* helper.max_jobs: jobs running at once */
+	int helper_job_timeout;    /* helper.job_timeout: seconds before a job is killed */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

@@ -222,6 +222,7 @@ enum vkind {
 	V_LEVEL,    /* debug | info | warn | error */
 	V_DSN,      /* database DSN */
 	V_CIDRS,    /* "" or a comma-separated list of addresses / networks */
+	V_USER,     /* "" or a user name or a numeric uid */
 };
 
 struct key_def {
@@ -300,13 +301,22 @@ static const struct key_def schema[] = {
 
 	KS("access", "allow", V_CIDRS, "", access_allow),
 	KS("access", "trusted_proxies", V_CIDRS, "", trusted_proxies),
+
+	KS("helper", "socket", V_SOCKET, "var/run/aapanel-helper.sock", helper_socket),
+	KS("helper", "panel_user", V_USER, "", helper_panel_user),
+	KS("helper", "sandbox_root", V_PATH, "var/sandbox", helper_sandbox_root),
+	KI("helper", "max_message", 4096, 16777216, 65536, helper_max_message),
+	KI("helper", "timeout_ms", 100, 600000, 5000, helper_timeout_ms),
+	KI("helper", "max_clients", 1, 4096, 64, helper_max_clients),
+	KI("helper", "max_jobs", 1, 64, 4, helper_max_jobs),
+	KI("helper", "job_timeout", 1, 86400, 3600, helper_job_timeout),
 };
 
 #define NKEYS AP_NELEM(schema)
 
 static const char *const group_names[] = {
 	"panel", "server", "pool", "limits", "paths", "log", "security", "db",
-	"nginx", "session", "auth", "access",
+	"nginx", "session", "auth", "access", "helper",
 };
 
 static const char INLINE_SECRET_MSG[] =
@@ -917,6 +927,18 @@ group_name_ok(const char *s)
 	return true;
 }
 
+/* helper.panel_user: a name like a group name, or a uid below (uid_t)-1. */
+static bool
+user_ok(const char *s)
+{
+	long long uid;
+	const char *errstr;
+
+	if (s[0] >= '0' && s[0] <= '9')
+		return ap_strtonum(s, 0, 4294967294LL, &uid, &errstr);
+	return group_name_ok(s);
+}
+
 static bool
 mode_parse(const char *s, int *out)
 {
@@ -1067,6 +1089,14 @@ check_key(struct loader *ld, size_t k, const config_setting_t *s, bool store)
 			return;
 		}
 		break;
+	case V_USER:
+		if (!user_ok(str)) {
+			key_problem(ld, k, s,
+			    "must be empty, a user name (letters, digits, _ - ., at most 32 "
+			    "characters, not starting with a digit) or a numeric uid");
+			return;
+		}
+		break;
 	case V_LEVEL:
 		if (!level_ok(str)) {
 			key_problem(ld, k, s, "must be debug, info, warn or error");
@@ -1204,6 +1234,28 @@ check_relations(struct loader *ld)
 		    "must be greater than pool.request_timeout (%d) so the "
 		    "worker times out before nginx does",
 		    c->request_timeout);
+}
+
+/*
+ * The helper's keys together: its socket is not the panel's; development
+ * and test keep every system path in a sandbox, never the machine's root.
+ * (An empty helper.panel_user in production is refused by the helper when
+ * it starts, not here: the panel itself does not need the key.)
+ */
+static void
+check_helper(struct loader *ld)
+{
+	struct ap_config *c = ld->c;
+	size_t hs = kidx("helper.socket"), ss = kidx("server.socket");
+	size_t sr = kidx("helper.sandbox_root");
+
+	if (!ld->bad[hs] && !ld->bad[ss] && strcmp(c->helper_socket, c->socket_path) == 0)
+		key_problem(ld, hs, ld->eff[hs], "must not be server.socket (%s)", c->socket_path);
+	if (!ld->bad[sr] && c->profile != AP_PROFILE_PRODUCTION &&
+	    strcmp(c->helper_sandbox_root, "/") == 0)
+		key_problem(ld, sr, ld->eff[sr],
+		    "must not be / in the %s profile (the helper works in a sandbox there)",
+		    profile_names[c->profile]);
 }
 
 /* ---- secret key -------------------------------------------------------- */
@@ -1685,6 +1737,7 @@ ap_config_load(const struct ap_config_opts *opts, struct ap_config **out,
 	check_keys(&ld);
 	check_relations(&ld);
 	check_production(&ld);
+	check_helper(&ld);
 	load_secret(&ld);
 out:
 	if (ld.base_init)

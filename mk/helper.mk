@@ -1,0 +1,62 @@
+# mk/helper.mk — aapanel-helper, the privileged helper (docs/helper.md).
+# Included by the Makefile. A separate binary from src/helper/*.c, linked
+# with only the modules below it; none of src/helper/ goes into $(LIB), and
+# none of web, pages, auth or the database drivers goes into the helper.
+
+SBINDIR ?= $(PREFIX)/sbin
+
+HELPER_SRC  := $(wildcard src/helper/*.c)
+HELPER_OBJ  := $(HELPER_SRC:%.c=$(BUILD)/obj/%.o)
+HELPER_MAIN := $(BUILD)/obj/src/helper/main.o
+HELPER_MODS := $(filter-out $(HELPER_MAIN),$(HELPER_OBJ))
+# What the helper stands on: base utilities, field validation (route.c, and
+# req.c for the method names route.c prints), the configuration and the one
+# DSN parser the configuration checks db.dsn with (a parser, no driver),
+# and the protocol's problem codes (core/helper_client.c, shared with the workers).
+HELPER_BASE := $(addprefix $(BUILD)/obj/src/,core/common.o core/arena.o core/log.o \
+	core/netaddr.o core/req.o core/route.o core/helper_client.o config/config.o db/dsn.o)
+HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd 2>/dev/null) -lm
+HELPER      := $(BUILD)/aapanel-helper
+HELPER_RTT  := $(BUILD)/bench-helper-rtt
+# Unit suites of the helper's own modules, linked with them.
+HELPER_UNIT := $(addprefix $(BUILD)/tests/,check_spawn check_sandbox check_helper_proto)
+
+.PHONY: install-helper uninstall-helper
+
+all: $(HELPER) $(HELPER_RTT)
+
+$(HELPER): $(HELPER_OBJ) $(HELPER_BASE)
+	$(call quiet,LD,$@)
+	$(Q)$(CC) -o $@ $(HELPER_OBJ) $(HELPER_BASE) $(LDFLAGS_ALL) $(HELPER_LIBS)
+
+$(HELPER_UNIT): $(BUILD)/tests/%: tests/unit/%.c $(HELPER_MODS) $(LIB) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -Isrc/helper $(CHECK_CFLAGS) -o $@ $< $(HELPER_MODS) $(LIB) \
+		$(LDFLAGS_ALL) $(PKG_LIBS) $(CHECK_LIBS) -lm
+
+# The client library's suite talks to the real helper binary.
+$(BUILD)/tests/check_helper_client: $(HELPER)
+
+# The client is in the core layer, so in $(LIB).
+$(HELPER_RTT): $(BUILD)/obj/bench/helper_rtt.o $(LIB)
+	$(call quiet,LD,$@)
+	$(Q)$(CC) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+
+install: install-helper
+install-helper: $(HELPER)
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(HELPER) $(DESTDIR)$(SBINDIR)/aapanel-helper
+
+uninstall: uninstall-helper
+uninstall-helper:
+	rm -f $(DESTDIR)$(SBINDIR)/aapanel-helper
+
+# The integration test's client (t_helper.sh): raw lines, or one call through the library.
+HELPER_SEND := $(BUILD)/tests/helper_send
+$(HELPER_SEND): tests/integration/helper_send.c $(LIB) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(call quiet,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+
+integration: $(HELPER_SEND)

@@ -1,0 +1,160 @@
+/*
+ * ops.c — the operations table: name → argument table → handler → flags.
+ * Adding an operation is one row here and one function (ops.h). The core
+ * operations every other one stands on live here too: helper.ping,
+ * job.status and job.list.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jobs.h"
+#include "ops.h"
+
+/* ---- helper.ping: {} → {"version", "uid", "pid", "profile"} --------- */
+
+static const struct ap_field no_args[] = { { .name = NULL } };
+
+static enum ap_err
+op_ping(struct helper_ctx *ctx)
+{
+	json_object_object_add(ctx->result, "version", json_object_new_string(AP_VERSION));
+	json_object_object_add(ctx->result, "uid", json_object_new_int64((int64_t)geteuid()));
+	json_object_object_add(ctx->result, "pid", json_object_new_int64((int64_t)getpid()));
+	json_object_object_add(ctx->result, "profile",
+	    json_object_new_string(ap_profile_name(ctx->cfg->profile)));
+	return AP_OK;
+}
+
+/* ---- job.status: {"id"} → the job (jobs.h) -------------------------- */
+
+enum { JOB_ID, JOB__MAX };
+static const struct ap_field job_status_args[JOB__MAX + 1] = {
+	[JOB_ID] = { .name = "id", .type = AP_FIELD_INT, .flags = AP_FIELD_REQUIRED, .min = 1,
+	    .max = INT64_MAX },
+	[JOB__MAX] = { .name = NULL },
+};
+
+static enum ap_err
+op_job_status(struct helper_ctx *ctx)
+{
+	struct json_object *st = ap_jobs_status(ctx->args[JOB_ID].i);
+
+	if (st == NULL) {
+		ap_helper_problem_set(ctx->pb, AP_HELPER_NOT_FOUND, "id",
+		    "no such job (finished jobs are kept for an hour; a restarted helper forgets them)");
+		return AP_ERR_NOTFOUND;
+	}
+	json_object_object_foreach(st, key, val) {
+		json_object_object_add(ctx->result, key, json_object_get(val));
+	}
+	json_object_put(st);
+	return AP_OK;
+}
+
+/* ---- job.list: {} → {"jobs":[...]} ---------------------------------- */
+
+static enum ap_err
+op_job_list(struct helper_ctx *ctx)
+{
+	struct json_object *l = ap_jobs_list(), *jobs;
+
+	json_object_object_get_ex(l, "jobs", &jobs);
+	json_object_object_add(ctx->result, "jobs", json_object_get(jobs));
+	json_object_put(l);
+	return AP_OK;
+}
+
+/* ---- the table ------------------------------------------------------ */
+
+static const struct helper_op ops[] = {
+	{ "helper.ping", no_args, op_ping, 0 },
+	{ "job.status", job_status_args, op_job_status, 0 },
+	{ "job.list", no_args, op_job_list, 0 },
+	/* The test profile's, for the tests of the protocol, validation and jobs. */
+	{ "test.echo", ap_ops_test_echo_args, ap_ops_test_echo, HELPER_OP_TEST },
+	{ "test.sleep", ap_ops_test_sleep_args, ap_ops_test_sleep, HELPER_OP_TEST | HELPER_OP_JOB },
+	{ "test.read", ap_ops_test_read_args, ap_ops_test_read, HELPER_OP_TEST },
+};
+
+const struct helper_op *
+ap_ops_table(size_t *n)
+{
+	*n = AP_NELEM(ops);
+	return ops;
+}
+
+const struct helper_op *
+ap_ops_find(const char *name, enum ap_profile profile)
+{
+	for (size_t i = 0; i < AP_NELEM(ops); i++) {
+		if (strcmp(ops[i].name, name) != 0)
+			continue;
+		if ((ops[i].flags & HELPER_OP_TEST) && profile != AP_PROFILE_TEST)
+			return NULL;
+		return &ops[i];
+	}
+	return NULL;
+}
+
+/* [a-z][a-z0-9_]* segments joined by '.', at least two. */
+static bool
+op_name_ok(const char *s)
+{
+	size_t segs = 0;
+
+	while (*s != '\0') {
+		if (!(*s >= 'a' && *s <= 'z'))
+			return false;
+		while ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_')
+			s++;
+		segs++;
+		if (*s == '.')
+			s++;
+		else if (*s != '\0')
+			return false;
+		else
+			break;
+		if (*s == '\0')
+			return false;
+	}
+	return segs >= 2;
+}
+
+enum ap_err
+ap_ops_check(char *err, size_t errlen)
+{
+	for (size_t i = 0; i < AP_NELEM(ops); i++) {
+		const struct helper_op *op = &ops[i];
+
+		if (op->name == NULL || !op_name_ok(op->name) || strlen(op->name) > 64) {
+			ap_errf(err, errlen, "op %zu: name must be like site.apply", i);
+			return AP_ERR_INVAL;
+		}
+		if (op->fn == NULL || op->args == NULL) {
+			ap_errf(err, errlen, "%s: no handler or no argument table", op->name);
+			return AP_ERR_INVAL;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(ops[j].name, op->name) == 0) {
+				ap_errf(err, errlen, "%s: listed twice", op->name);
+				return AP_ERR_INVAL;
+			}
+		for (size_t k = 0; op->args[k].name != NULL; k++) {
+			const struct ap_field *f = &op->args[k];
+
+			if ((unsigned)f->type >= AP_FIELD__MAX || f->min > f->max ||
+			    (f->type == AP_FIELD_ENUM && (f->choices == NULL || f->choices[0] == NULL))) {
+				ap_errf(err, errlen, "%s: argument %s is malformed", op->name, f->name);
+				return AP_ERR_INVAL;
+			}
+			for (size_t m = 0; m < k; m++)
+				if (strcmp(op->args[m].name, f->name) == 0) {
+					ap_errf(err, errlen, "%s: argument %s listed twice", op->name,
+					    f->name);
+					return AP_ERR_INVAL;
+				}
+		}
+	}
+	return AP_OK;
+}

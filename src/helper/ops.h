@@ -1,0 +1,72 @@
+/*
+ * ops.h — the helper's operations: one table row each (name, argument
+ * table, handler, flags), declared in ops.c. Nothing else dispatches.
+ *
+ * Adding an operation (docs/helper.md, "Adding an operation"):
+ *   1. an argument table, same field types as the route table (route.h),
+ *      strict checks from valid.h where a type is not strict enough;
+ *   2. a handler `enum ap_err op_x(struct helper_ctx *ctx)` that reads
+ *      ctx->args[...] (validated before it runs), fills ctx->result, or sets
+ *      ctx->pb and returns an error;
+ *   3. one row in ops[] in ops.c (HELPER_OP_JOB when it can take more than
+ *      a second: it then runs in its own process and reports progress).
+ */
+#ifndef AAPANEL_HELPER_OPS_H
+#define AAPANEL_HELPER_OPS_H
+
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include "aapanel/config.h"
+#include "aapanel/helper.h"
+#include "aapanel/route.h"
+
+struct ap_job_ctx; /* jobs.h */
+
+/* What a handler gets. Everything is borrowed and valid while it runs. */
+struct helper_ctx {
+	const struct ap_config *cfg;
+	struct ap_arena *arena;         /* per request (per job for jobs) */
+	const struct ap_fieldval *args; /* validated, parallel to the op's argument table */
+	struct json_object *result;     /* an empty object to fill (owned by the caller) */
+	struct ap_helper_problem *pb;   /* set it when returning an error */
+	int sandbox_fd;                 /* the sandbox root (sandbox.h) */
+	uid_t peer_uid;                 /* who asked (the panel's uid) */
+	struct ap_job_ctx *job;         /* set when running as a job (progress, output) */
+	int exit_code;                  /* jobs: the job's exit code (default 0, or 1 on error) */
+};
+
+typedef enum ap_err (*helper_op_fn)(struct helper_ctx *ctx);
+
+#define HELPER_OP_JOB 0x1u  /* answers {"job":ID} at once and runs in its own process */
+#define HELPER_OP_TEST 0x2u /* exists in the test profile only */
+
+struct helper_op {
+	const char *name;             /* "site.apply": [a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+ */
+	const struct ap_field *args;  /* NULL-name-terminated; { { .name = NULL } } for none */
+	helper_op_fn fn;
+	unsigned flags;
+};
+
+/* The operation named name that this profile offers, or NULL. */
+const struct helper_op *ap_ops_find(const char *name, enum ap_profile profile);
+/* The whole table (for the table check and the docs). */
+const struct helper_op *ap_ops_table(size_t *n);
+
+/*
+ * Check the table once at start: names well-formed and unique, handlers
+ * set, argument tables well-formed (names unique, types known, ranges
+ * sane). AP_ERR_INVAL with the first problem in err.
+ */
+enum ap_err ap_ops_check(char *err, size_t errlen);
+
+/* The test profile's operations (ops_test.c). */
+extern const struct ap_field ap_ops_test_echo_args[];
+extern const struct ap_field ap_ops_test_sleep_args[];
+extern const struct ap_field ap_ops_test_read_args[];
+enum ap_err ap_ops_test_echo(struct helper_ctx *ctx);
+enum ap_err ap_ops_test_sleep(struct helper_ctx *ctx);
+enum ap_err ap_ops_test_read(struct helper_ctx *ctx);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * spawn.h — the only place a program starts in the whole project.
+ *
+ * execve() of an absolute path with a fixed argv, in a clean environment
+ * (PATH=/usr/sbin:/usr/bin:/sbin:/bin, LANG=C.UTF-8, plus only what the
+ * caller names), with every other descriptor closed, resource limits, a
+ * wall-clock timeout (SIGTERM, then SIGKILL, to the program's process
+ * group), stdout and stderr captured up to a bound (the rest counted and
+ * dropped) and optional stdin data through a pipe. No shell ever runs:
+ * `;`, `$()`, globs and quotes in an argument are just bytes.
+ *
+ * Secrets go through stdin_data (a pipe) or a 0600 file named in argv,
+ * never argv or the environment themselves (both are visible in /proc).
+ */
+#ifndef AAPANEL_HELPER_SPAWN_H
+#define AAPANEL_HELPER_SPAWN_H
+
+#include <sys/types.h>
+
+#include "aapanel/common.h"
+
+#define AP_SPAWN_PATH "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+#define AP_SPAWN_LANG "LANG=C.UTF-8"
+#define AP_SPAWN_DEFAULT_TIMEOUT_MS 30000
+#define AP_SPAWN_DEFAULT_GRACE_MS 2000
+#define AP_SPAWN_DEFAULT_MAX_OUTPUT (64 * 1024)
+#define AP_SPAWN_DEFAULT_MAX_MEMORY (1024ULL * 1024 * 1024)
+#define AP_SPAWN_DEFAULT_MAX_FILES 1024
+#define AP_SPAWN_MAX_ARGS 256
+#define AP_SPAWN_MAX_ENV 32
+
+/* Called with every chunk a program writes (stream 1 = stdout, 2 = stderr), bound or not. */
+typedef void (*ap_spawn_output_fn)(void *ctx, int stream, const char *data, size_t len);
+
+struct ap_spawn {
+	const char *path;        /* absolute path of the program; a relative one is refused */
+	const char *const *argv; /* NULL-terminated, argv[0] included; passed exactly */
+	const char *const *env;  /* extra "NAME=value" entries, NULL-terminated, or NULL.
+				  * Not PATH, LANG or LD_*: those are fixed. */
+	const void *stdin_data;  /* written to the program's stdin through a pipe, then
+				  * closed; NULL: stdin is /dev/null */
+	size_t stdin_len;
+	const char *cwd;              /* NULL = "/" */
+	int timeout_ms;               /* wall clock; 0 = AP_SPAWN_DEFAULT_TIMEOUT_MS */
+	int grace_ms;                 /* SIGTERM → SIGKILL; 0 = AP_SPAWN_DEFAULT_GRACE_MS */
+	size_t max_output;            /* bytes kept per stream; 0 = AP_SPAWN_DEFAULT_MAX_OUTPUT */
+	unsigned cpu_seconds;         /* RLIMIT_CPU; 0 = the timeout, rounded up */
+	unsigned long long max_memory;/* RLIMIT_AS in bytes; 0 = AP_SPAWN_DEFAULT_MAX_MEMORY */
+	unsigned max_files;           /* RLIMIT_NOFILE; 0 = AP_SPAWN_DEFAULT_MAX_FILES */
+	ap_spawn_output_fn on_output; /* optional */
+	void *on_output_ctx;
+};
+
+struct ap_spawn_result {
+	bool exited;        /* ended by exit(): exit_code is valid */
+	int exit_code;
+	int signal;         /* ended by this signal (0 when exited) */
+	bool timed_out;     /* killed because the timeout passed */
+	struct ap_buf out;  /* the first max_output bytes of stdout (owned) */
+	struct ap_buf err;  /* the same for stderr */
+	size_t out_dropped; /* bytes read beyond the bound and dropped */
+	size_t err_dropped;
+	uint64_t elapsed_ms;
+};
+
+/*
+ * Run sp to completion (or its timeout) and fill *res (zeroed first; free
+ * with ap_spawn_result_free even on failure). Returns AP_OK when the
+ * program ran, whatever its exit status; AP_ERR_INVAL for a request that is
+ * refused before anything starts (relative path, no argv, bad env entry,
+ * too many arguments); AP_ERR_IO when it could not be started (err says
+ * why, e.g. "execve /x: No such file or directory").
+ *
+ * Blocks the caller until the program ends: the helper's event loop calls
+ * it only for short programs, jobs call it from their own process. The
+ * calling process ignores SIGPIPE from then on (a program that closes its
+ * stdin early must not kill the helper). Reaps only its own child.
+ */
+enum ap_err ap_spawn_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *err,
+    size_t errlen);
+void ap_spawn_result_free(struct ap_spawn_result *res);
+
+#endif

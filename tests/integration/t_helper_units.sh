@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# The helper's systemd units (conf/systemd/aapanel-helper.{socket,service}):
+#  1. as files: `systemd-analyze verify` accepts them, `systemd-analyze
+#     security --offline=true` scores the service at or below 1.5 although it
+#     runs as root, the hardening directives are there, and the socket agrees
+#     with the production profile (path, group of helper.panel_user);
+#  2. the real helper, socket-activated and traced with strace while it
+#     serves pings, a program (test.echo), a job (test.sleep), the sandbox and
+#     refusals: every system call it and the programs it starts make is
+#     allowed by the unit's SystemCallFilter= (read in order), every socket
+#     family by RestrictAddressFamilies=, no mapping is writable and
+#     executable (MemoryDenyWriteExecute=);
+#  3. the units under a real systemd, PID 1 of its own PID + mount + network
+#     namespaces (/work/shared/reference/systemd-namespace.md): the socket is
+#     held by systemd, the first connection starts the service as root with
+#     every restriction of the unit, it answers the panel's uid only, runs a
+#     program and a job, is started again by its socket after a stop and
+#     restarted after a crash.
+# Nothing here touches the machine's systemd or /run.
+. "$(dirname "$0")/lib.sh"
+it_setup
+UNITS="$SRC/conf/systemd"
+SVC="$UNITS/aapanel-helper.service"
+SOCK_UNIT="$UNITS/aapanel-helper.socket"
+HELPER="$SRC/build/aapanel-helper"
+SEND="$SRC/build/tests/helper_send"
+SD="" TU=""
+
+u_teardown() {
+	local rc=$?
+	if [ -n "$SD" ] && kill -0 "$SD" 2>/dev/null; then
+		kill -s SIGRTMIN+4 "$SD" 2>/dev/null || true
+		for _ in $(seq 1 100); do kill -0 "$SD" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$SD" 2>/dev/null || true
+	fi
+	[ -n "$TU" ] && rm -rf "$TU"
+	set +e # lib.sh's teardown reads the status: hand it over without set -e ending us here
+	(exit "$rc")
+	it_teardown
+}
+trap u_teardown EXIT
+
+# --- 1. the unit files
+mkdir -p "$T/units"
+cp "$SVC" "$SOCK_UNIT" "$T/units/"
+sed -i "s|^ExecStart=/usr/local/sbin/aapanel-helper |ExecStart=$HELPER |" "$T/units/aapanel-helper.service"
+check "the copy's ExecStart points at the built binary" grep -q "^ExecStart=$HELPER --profile production\$" "$T/units/aapanel-helper.service"
+rc=0
+systemd-analyze verify "$T/units/aapanel-helper.socket" "$T/units/aapanel-helper.service" > "$T/verify.log" 2>&1 || rc=$?
+check "systemd-analyze verify accepts both units (exit 0)" test "$rc" -eq 0
+check "systemd-analyze verify has nothing to say about them" test ! -s "$T/verify.log"
+[ -s "$T/verify.log" ] && sed 's/^/    /' "$T/verify.log"
+systemd-analyze security --offline=true "$SVC" > "$T/security.log" 2>&1 || true
+exposure=$(sed -nE 's/^.*Overall exposure level for aapanel-helper\.service: ([0-9]+\.[0-9]+).*/\1/p' "$T/security.log")
+echo "  (systemd-analyze security: aapanel-helper.service exposure ${exposure:-?})"
+check "systemd-analyze security reports an exposure level (got '$exposure')" test -n "$exposure"
+check "exposure level $exposure is at most 1.5, root as it is" awk -v e="${exposure:-99}" 'BEGIN { exit !(e + 0 <= 1.5) }'
+has() { grep -qxF "$2" "$1"; }
+for d in Type=notify NotifyAccess=main User=root Requires=aapanel-helper.socket WatchdogSec=30 \
+	Restart=on-failure KillMode=mixed 'ExecStart=/usr/local/sbin/aapanel-helper --profile production' \
+	NoNewPrivileges=yes CapabilityBoundingSet= ProtectSystem=strict PrivateNetwork=yes PrivateDevices=yes \
+	PrivateTmp=yes MemoryDenyWriteExecute=yes RestrictAddressFamilies=AF_UNIX IPAddressDeny=any \
+	SystemCallFilter=@system-service 'SystemCallFilter=~@privileged @resources' LimitCORE=0; do
+	check "aapanel-helper.service has $d" has "$SVC" "$d"
+done
+for d in SocketUser=root SocketMode=0660 Accept=no RemoveOnStop=yes WantedBy=sockets.target; do
+	check "aapanel-helper.socket has $d" has "$SOCK_UNIT" "$d"
+done
+prod_sock=$(sed -n '/^helper = {/,/^};/p' "$SRC/conf/profiles/production.cfg" | sed -nE 's/^[[:space:]]*socket[[:space:]]*=[[:space:]]*"([^"]*)";.*/\1/p')
+prod_user=$(sed -n '/^helper = {/,/^};/p' "$SRC/conf/profiles/production.cfg" | sed -nE 's/^[[:space:]]*panel_user[[:space:]]*=[[:space:]]*"([^"]*)";.*/\1/p')
+check "ListenStream= is the production helper.socket (${prod_sock:-?})" has "$SOCK_UNIT" "ListenStream=$prod_sock"
+check "SocketGroup= is the group of the production helper.panel_user (${prod_user:-?})" has "$SOCK_UNIT" "SocketGroup=$prod_user"
+check "no RestrictSUIDSGID= (systemd would answer openat2 with ENOSYS, and the sandbox needs it)" \
+	bash -c "! grep -q '^RestrictSUIDSGID=' '$SVC'"
+check "the socket's directory is not the panel's /run/aapanel (www must not replace it)" \
+	bash -c "! grep -q '^ListenStream=/run/aapanel/' '$SOCK_UNIT'"
+check "the helper unit's user (root) differs from the panel's (www)" \
+	bash -c "grep -qx 'User=www' '$UNITS/aapanel.service'"
+
+# --- 2. the helper under strace, socket-activated, serving real requests
+expand() { # a group (@x, expanded by systemd-analyze itself) or a single call
+	local g
+	case "$1" in @*) ;; *) echo "$1"; return ;; esac
+	systemd-analyze syscall-filter --no-pager "$1" | awk 'NR > 1 && NF && $1 !~ /^#/ { print $1 }' |
+		while read -r g; do expand "$g"; done
+}
+# systemd's reading: the first line is an allow list, then each line adds
+# (no ~) or removes (~) from it, in order.
+: > "$T/allowed"
+while read -r line; do
+	case "$line" in
+		'~'*) for g in ${line#\~}; do expand "$g"; done | sort -u > "$T/rm"
+		      sort -u "$T/allowed" | comm -23 - "$T/rm" > "$T/next"; mv "$T/next" "$T/allowed" ;;
+		*) for g in $line; do expand "$g"; done >> "$T/allowed"; sort -u -o "$T/allowed" "$T/allowed" ;;
+	esac
+done < <(sed -n 's/^SystemCallFilter=//p' "$SVC")
+check "the allowed system call list is not empty ($(wc -l < "$T/allowed") calls)" test -s "$T/allowed"
+check "setuid is not allowed (the filter is parsed right)" bash -c "! grep -qx setuid '$T/allowed'"
+check "setrlimit is allowed again after ~@resources (read in order)" grep -qx setrlimit "$T/allowed"
+
+HS="$T/var/run/helper.sock"
+cat >> "$T/conf/profiles/test.cfg" <<CFG
+helper = { socket = "$HS"; sandbox_root = "$T/var/sandbox"; };
+CFG
+mkdir -p "$T/var/sandbox"
+printf 'inside\n' > "$T/var/sandbox/f.txt"
+chmod 0755 "$T" "$T/var" "$T/var/run"
+# systemd-socket-activate binds the socket and, on the first connection,
+# execs the helper in its own process with LISTEN_FDS, as systemd does.
+# LeakSanitizer cannot run under ptrace (make check SANITIZE=1).
+# sd_notify goes to a stand-in for systemd's notification socket.
+"$SRC/build/tests/notify_listen" "$T/notify.sock" 60 > "$T/notify.log" &
+LPID=$!
+for _ in $(seq 1 50); do [ -S "$T/notify.sock" ] && break; sleep 0.05; done
+ASAN_OPTIONS=detect_leaks=0 NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=1000000 \
+	strace -f -qq -o "$T/trace" systemd-socket-activate -l "$HS" -E ASAN_OPTIONS -E NOTIFY_SOCKET \
+	-E WATCHDOG_USEC "$HELPER" --profile test --config "$(it_cfg)" --root "$SRC" 2>>"$T/helper.log" &
+POOL_PID=$! # strace's pid (lib.sh's teardown stops it); the helper is its child
+for _ in $(seq 1 100); do [ -S "$HS" ] && break; sleep 0.05; done
+chmod 0666 "$HS"
+call() { "$SEND" --call --timeout 5000 "$HS" "$@" || true; }
+out=$(call helper.ping)
+check "the traced, socket-activated helper answers a ping" jqe '.ok and .result.profile == "test"' <<<"$out"
+out=$(call test.echo '{"text":"traced"}')
+check "... runs a program" jqe '.result.stdout == "traced\n"' <<<"$out"
+job=$(call test.sleep '{"seconds":1}' | jq -r '.result.job')
+for _ in $(seq 1 100); do
+	st=$(call job.status "{\"id\":$job}")
+	jqe '.result.state == "done"' <<<"$st" && break
+	sleep 0.1
+done
+check "... runs a job to the end" jqe '.result.state == "done"' <<<"$st"
+out=$(call test.read '{"path":"f.txt"}')
+check "... reads beneath its sandbox" jqe '.result.content == "inside\n"' <<<"$out"
+out=$(call test.read '{"path":"../../etc/passwd"}')
+check "... refuses to leave it" jqe '.error.code == "invalid"' <<<"$out"
+out=$(printf 'not json\n' | "$SEND" "$HS" || true)
+check "... answers a malformed request" jqe '.error.code == "invalid"' <<<"$out"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups -- "$SEND" --call "$HS" helper.ping || true)
+check "... refuses another uid" jqe '.error.code == "denied"' <<<"$out"
+master=$(ps -o pid= --ppid "$POOL_PID" | tr -d ' ' | head -1)
+[ -n "$master" ] && kill -TERM "$master"
+rc=0
+wait "$POOL_PID" || rc=$?
+POOL_PID=""
+check "the traced helper stopped cleanly on SIGTERM (exit $rc)" test "$rc" -eq 0
+kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null || true
+check "it told systemd READY=1" grep -q '^READY=1' "$T/notify.log"
+check "it pinged the watchdog (WATCHDOG=1)" grep -q '^WATCHDOG=1' "$T/notify.log"
+check "it told systemd STOPPING=1 on SIGTERM" grep -q '^STOPPING=1' "$T/notify.log"
+awk -v bin="$HELPER" 'found { print; next } index($0, "execve(\"" bin "\"") && / = 0$/ { found = 1; print }' \
+	"$T/trace" > "$T/helper.trace"
+sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' "$T/helper.trace" | sort -u > "$T/used"
+check "the trace recorded the helper's and its programs' system calls ($(wc -l < "$T/used") distinct)" test "$(wc -l < "$T/used")" -gt 20
+check "the trace includes the programs it ran (execve of /usr/bin/printf and /bin/sleep)" \
+	bash -c "grep -q 'execve(\"/usr/bin/printf\"' '$T/helper.trace' && grep -q 'execve(\"/bin/sleep\"' '$T/helper.trace'"
+comm -23 "$T/used" "$T/allowed" > "$T/outside"
+check "every system call made is allowed by SystemCallFilter= (outside: $(tr '\n' ' ' < "$T/outside"))" test ! -s "$T/outside"
+sed -nE 's/^[0-9]+ +socket\((AF_[A-Z0-9]+),.*/\1/p' "$T/helper.trace" | sort -u > "$T/families"
+check "the trace shows AF_UNIX sockets (sd_notify), so socket() calls are parsed" grep -qx AF_UNIX "$T/families"
+check "socket families used ($(tr '\n' ' ' < "$T/families")) are within RestrictAddressFamilies=AF_UNIX" \
+	bash -c "! grep -qvx AF_UNIX '$T/families'"
+check "no writable and executable mapping (MemoryDenyWriteExecute=)" \
+	bash -c "! grep -E '^[0-9]+ +(mmap|mprotect|pkey_mprotect)\(' '$T/helper.trace' | grep -q 'PROT_WRITE|PROT_EXEC'"
+
+# --- 3. the units under a real systemd in its own namespaces
+# Outside /tmp: the service has PrivateTmp=, and the namespace mounts its own
+# /tmp, so the checkout (binary, config, sandbox) must live elsewhere.
+case "$SRC" in
+/tmp/* | /var/tmp/*) not_ok "the checkout $SRC is under /tmp: a namespace with its own /tmp cannot see it"; exit 1 ;;
+esac
+TU=$(mktemp -d "$SRC/build/t-helper-units.XXXXXX")
+chmod 0755 "$TU"
+mkdir -p "$TU/conf/profiles" "$TU/sandbox" "$TU/units"
+cp "$SRC/conf/aapanel.cfg" "$TU/conf/aapanel.cfg"
+NSOCK=/run/aapanel-helper/aapanel-helper.sock
+cat > "$TU/conf/profiles/test.cfg" <<CFG
+paths = { var_dir = "$TU/var"; run_dir = "$TU/var"; log_dir = "$TU/var"; };
+log = { level = "info"; };
+# The unit's socket; the panel is nobody here (no user www on a test machine).
+helper = { socket = "$NSOCK"; panel_user = "nobody"; sandbox_root = "$TU/sandbox"; };
+CFG
+printf 'inside\n' > "$TU/sandbox/f.txt"
+cp "$SVC" "$SOCK_UNIT" "$TU/units/"
+# Drop-ins change only what this machine lacks (the user www, an installed
+# copy, the production secrets); every restriction of the unit stays.
+mkdir -p "$TU/units/aapanel-helper.service.d" "$TU/units/aapanel-helper.socket.d"
+cat > "$TU/units/aapanel-helper.service.d/test.conf" <<UNIT
+[Service]
+ExecStart=
+ExecStart=$HELPER --profile test --config $TU/conf/aapanel.cfg --root $SRC
+# make check SANITIZE=1: LeakSanitizer needs ptrace, which the unit's filter
+# refuses (t_helper.sh checks for leaks); ignored by a normal build.
+Environment=ASAN_OPTIONS=detect_leaks=0
+UNIT
+cat > "$TU/units/aapanel-helper.socket.d/test.conf" <<UNIT
+[Socket]
+ExecStartPre=
+ExecStartPre=/usr/bin/install -d -o root -g nogroup -m 0750 /run/aapanel-helper
+SocketGroup=nogroup
+UNIT
+cat > "$TU/units/t.target" <<UNIT
+[Unit]
+Description=helper units test
+Wants=aapanel-helper.socket
+UNIT
+cat > "$TU/boot.sh" <<SH
+mount --make-rprivate /
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mkdir -p /run/systemd/system
+cp -r "$TU/units/." /run/systemd/system/
+exec env container=other /lib/systemd/systemd --system --unit=t.target --log-target=console --log-level=notice
+SH
+setsid unshare --fork --pid --mount --mount-proc --net sh "$TU/boot.sh" > "$TU/systemd.log" 2>&1 < /dev/null &
+UNSHARE=$!
+for _ in $(seq 1 100); do
+	SD=$(ps -o pid= --ppid "$UNSHARE" | tr -d ' ' | head -1)
+	[ -n "$SD" ] && break
+	sleep 0.05
+done
+ns() { nsenter -t "$SD" -m -p -- "$@"; }
+up=""
+for _ in $(seq 1 150); do
+	[ "$(ns systemctl is-active aapanel-helper.socket 2>/dev/null)" = active ] && { up=1; break; }
+	sleep 0.1
+done
+check "systemd in a namespace (pid ${SD:-?}) holds aapanel-helper.socket" test -n "$up"
+check "the socket exists, root:nogroup 0660" test "$(ns stat -c '%U:%G %a' "$NSOCK" 2>/dev/null)" = "root:nogroup 660"
+check "the service is not started before anyone connects" \
+	test "$(ns systemctl is-active aapanel-helper.service 2>/dev/null)" = inactive
+ncall() { ns setpriv --reuid=65534 --regid=65534 --clear-groups -- "$SEND" --call --timeout 5000 "$NSOCK" "$@" || true; }
+out=$(ncall helper.ping)
+check "the panel's uid (nobody here) connects: the service starts and answers as root" \
+	jqe '.ok and .result.uid == 0 and .result.profile == "test"' <<<"$out"
+check "aapanel-helper.service is active (Type=notify: it said READY)" \
+	test "$(ns systemctl is-active aapanel-helper.service 2>/dev/null)" = active
+mainpid=$(ns systemctl show -p MainPID --value aapanel-helper.service 2>/dev/null)
+caps=$(ns grep -E '^CapEff:' "/proc/$mainpid/status" 2>/dev/null | awk '{print $2}')
+check "the helper runs with no capabilities (CapEff ${caps:-?})" test "$caps" = 0000000000000000
+check "... under a seccomp filter" test "$(ns grep -E '^Seccomp:' "/proc/$mainpid/status" 2>/dev/null | awk '{print $2}')" = 2
+check "... with no_new_privs" test "$(ns grep -E '^NoNewPrivs:' "/proc/$mainpid/status" 2>/dev/null | awk '{print $2}')" = 1
+out=$(ncall test.echo '{"text":"under systemd"}')
+check "it runs a program inside the unit's sandbox" jqe '.result.stdout == "under systemd\n"' <<<"$out"
+out=$(ncall test.read '{"path":"f.txt"}')
+check "it reads beneath its sandbox root" jqe '.result.content == "inside\n"' <<<"$out"
+job=$(ncall test.sleep '{"seconds":1}' | jq -r '.result.job')
+for _ in $(seq 1 100); do
+	st=$(ncall job.status "{\"id\":$job}")
+	jqe '.result.state == "done"' <<<"$st" && break
+	sleep 0.1
+done
+check "it runs a job to the end" jqe '.result.state == "done" and .result.exit_code == 0' <<<"$st"
+out=$(ns "$SEND" --call --timeout 5000 "$NSOCK" helper.ping || true)
+check "root is not the panel's uid: denied" jqe '.error.code == "denied"' <<<"$out"
+ns systemctl stop aapanel-helper.service 2>/dev/null
+check "stopped, the service is inactive and the socket still held" \
+	bash -c "[ \"\$(nsenter -t $SD -m -p -- systemctl is-active aapanel-helper.service)\" = inactive ] && [ \"\$(nsenter -t $SD -m -p -- systemctl is-active aapanel-helper.socket)\" = active ]"
+out=$(ncall helper.ping)
+check "the next connection starts it again" jqe '.ok' <<<"$out"
+mainpid=$(ns systemctl show -p MainPID --value aapanel-helper.service 2>/dev/null)
+ns kill -KILL "$mainpid"
+restarted=""
+for _ in $(seq 1 100); do
+	np=$(ns systemctl show -p MainPID --value aapanel-helper.service 2>/dev/null)
+	if [ -n "$np" ] && [ "$np" != 0 ] && [ "$np" != "$mainpid" ] &&
+		[ "$(ns systemctl is-active aapanel-helper.service 2>/dev/null)" = active ]; then restarted=1; break; fi
+	sleep 0.1
+done
+check "killed, it is restarted (Restart=on-failure)" test -n "$restarted"
+out=$(ncall helper.ping)
+check "and answers again" jqe '.ok' <<<"$out"
+if [ "$FAIL" -ne 0 ]; then
+	echo "--- journal of aapanel-helper (namespace)"; ns journalctl --no-pager -u aapanel-helper.service -u aapanel-helper.socket 2>/dev/null | tail -n 30 || true
+	echo "--- systemd log"; tail -n 20 "$TU/systemd.log"
+fi
+kill -s SIGRTMIN+4 "$SD"
+for _ in $(seq 1 100); do kill -0 "$SD" 2>/dev/null || break; sleep 0.1; done
+check "systemd in the namespace powered off cleanly" bash -c "! kill -0 $SD 2>/dev/null"
+wait "$UNSHARE" 2>/dev/null || true
+SD=""
+
+it_summary

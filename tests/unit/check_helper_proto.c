@@ -1,0 +1,439 @@
+/*
+ * check_helper_proto.c — the helper's protocol without a socket: envelope
+ * rows (each mistake and its code, and whether the connection stays),
+ * argument validation rows against the real operation tables (valid and
+ * invalid side by side, the field named), the strict validators, the
+ * operations table check, and a job through its whole life.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aapanel/log.h"
+#include "jobs.h"
+#include "ops.h"
+#include "proto.h"
+#include "valid.h"
+
+static struct ap_config cfg;
+static struct ap_arena *A;
+
+static void
+setup(void)
+{
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.profile = AP_PROFILE_TEST;
+	cfg.helper_max_message = 4096;
+	cfg.helper_max_jobs = 2;
+	cfg.helper_job_timeout = 60;
+	cfg.log_level = "warn";
+	ap_log_init("test", AP_LOG_WARN, STDERR_FILENO);
+	A = ap_arena_new();
+}
+
+static void
+teardown(void)
+{
+	ap_arena_free(A);
+	A = NULL;
+}
+
+/* Send one line through the protocol; returns the parsed answer (owned) and whether it keeps the connection. */
+static struct json_object *
+handle(const char *line, bool *keep)
+{
+	struct ap_proto_env env = { .cfg = &cfg, .sandbox_fd = -1, .peer_uid = getuid(),
+		.arena = A };
+	struct ap_buf out = { 0 };
+	struct json_object *o;
+	bool k = ap_proto_handle(&env, line, strlen(line), &out);
+
+	ck_assert_uint_gt(out.len, 0);
+	ck_assert_msg(out.data[out.len - 1] == '\n', "answer not a line: %s", out.data);
+	ck_assert_ptr_null(memchr(out.data, '\n', out.len - 1)); /* exactly one line */
+	o = json_tokener_parse(out.data);
+	ck_assert_ptr_nonnull(o);
+	if (keep != NULL)
+		*keep = k;
+	ap_buf_free(&out);
+	ap_arena_reset(A);
+	return o;
+}
+
+static const char *
+get_s(struct json_object *o, const char *path1, const char *path2)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, path1, &v))
+		return NULL;
+	if (path2 != NULL && !json_object_object_get_ex(v, path2, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* ---- envelope rows -------------------------------------------------- */
+
+static const struct {
+	const char *line;
+	const char *code;  /* NULL: ok */
+	const char *field; /* when code */
+	bool keep;         /* the connection stays open after the answer */
+	long long id;      /* -1: "id":null */
+} envelope[] = {
+	{ "{\"id\":1,\"op\":\"helper.ping\",\"args\":{}}", NULL, NULL, true, 1 },
+	{ "  {\"id\":2,\"op\":\"helper.ping\",\"args\":{}}\t ", NULL, NULL, true, 2 },
+	{ "{\"args\":{},\"op\":\"helper.ping\",\"id\":0}", NULL, NULL, true, 0 },
+	{ "{\"id\":9007199254740991,\"op\":\"helper.ping\",\"args\":{}}", NULL, NULL, true,
+	    9007199254740991LL },
+	{ "", "invalid", "", false, -1 },
+	{ "x", "invalid", "", false, -1 },
+	{ "{\"id\":1,\"op\":\"helper.ping\",\"args\":{}}}", "invalid", "", false, -1 },
+	{ "{\"id\":1,\"op\":\"helper.ping\",\"args\":{}}\r", "invalid", "", false, -1 },
+	{ "[]", "invalid", "", false, -1 },
+	{ "1", "invalid", "", false, -1 },
+	{ "{\"op\":\"helper.ping\",\"args\":{}}", "invalid", "id", false, -1 },
+	{ "{\"id\":null,\"op\":\"helper.ping\",\"args\":{}}", "invalid", "id", false, -1 },
+	{ "{\"id\":true,\"op\":\"helper.ping\",\"args\":{}}", "invalid", "id", false, -1 },
+	{ "{\"id\":-5,\"op\":\"helper.ping\",\"args\":{}}", "invalid", "id", false, -1 },
+	{ "{\"id\":9007199254740992,\"op\":\"helper.ping\",\"args\":{}}", "invalid", "id", false, -1 },
+	{ "{\"id\":1e3,\"op\":\"helper.ping\",\"args\":{}}", "invalid", "id", false, -1 },
+	{ "{\"id\":1,\"args\":{}}", "invalid", "op", false, 1 },
+	{ "{\"id\":1,\"op\":[\"helper.ping\"],\"args\":{}}", "invalid", "op", false, 1 },
+	{ "{\"id\":1,\"op\":\"helper.ping\\u0000x\",\"args\":{}}", "invalid", "op", false, 1 },
+	{ "{\"id\":1,\"op\":\"helper.ping\"}", "invalid", "args", false, 1 },
+	{ "{\"id\":1,\"op\":\"helper.ping\",\"args\":null}", "invalid", "args", false, 1 },
+	{ "{\"id\":1,\"op\":\"helper.ping\",\"args\":{},\"x\":1}", "invalid", "x", false, -1 },
+	{ "{\"id\":1,\"op\":\"helper.ping\",\"args\":{},\"a b\":1}", "invalid", "", false, -1 },
+	{ "{\"id\":3,\"op\":\"nope.nope\",\"args\":{}}", "unsupported", "op", false, 3 },
+	{ "{\"id\":3,\"op\":\"HELPER.PING\",\"args\":{}}", "unsupported", "op", false, 3 },
+	/* Arguments: the envelope is fine, so the connection stays. */
+	{ "{\"id\":4,\"op\":\"helper.ping\",\"args\":{\"x\":1}}", "invalid", "x", true, 4 },
+	{ "{\"id\":5,\"op\":\"job.status\",\"args\":{}}", "invalid", "id", true, 5 },
+	{ "{\"id\":6,\"op\":\"job.status\",\"args\":{\"id\":1}}", "not_found", "id", true, 6 },
+};
+
+START_TEST(test_envelope_rows)
+{
+	bool keep = !envelope[_i].keep;
+	struct json_object *o = handle(envelope[_i].line, &keep), *id;
+	const char *code = get_s(o, "error", "code");
+
+	ck_assert_msg(keep == envelope[_i].keep, "row %d: keep %d", _i, keep);
+	if (envelope[_i].code == NULL) {
+		ck_assert_msg(code == NULL, "row %d: error %s: %s", _i, code,
+		    get_s(o, "error", "reason"));
+		ck_assert_str_eq(get_s(o, "result", "version"), AP_VERSION);
+	} else {
+		ck_assert_msg(code != NULL && strcmp(code, envelope[_i].code) == 0,
+		    "row %d '%s': code %s", _i, envelope[_i].line, code ? code : "(none)");
+		ck_assert_str_eq(get_s(o, "error", "field"), envelope[_i].field);
+		ck_assert_uint_gt(strlen(get_s(o, "error", "reason")), 0);
+	}
+	ck_assert(json_object_object_get_ex(o, "id", &id));
+	if (envelope[_i].id < 0)
+		ck_assert_ptr_null(id);
+	else
+		ck_assert_int_eq(json_object_get_int64(id), envelope[_i].id);
+	json_object_put(o);
+}
+END_TEST
+
+/* ---- argument rows: the real tables ---------------------------------- */
+
+static const struct {
+	const char *op;
+	const char *args;
+	const char *field;  /* NULL: valid */
+	const char *reason; /* a substring of the reason */
+} arg_rows[] = {
+	{ "test.echo", "{\"text\":\"hello\"}", NULL, NULL },
+	{ "test.echo", "{\"text\":5}", "text", "must be a JSON string" },
+	{ "test.echo", "{}", "text", "is required" },
+	{ "test.echo", "{\"text\":\"\"}", "text", "is required" },
+	{ "test.echo", "{\"text\":\"Hello, World 2: a+b=c@d\"}", NULL, NULL },
+	{ "test.echo", "{\"text\":\"a.com; rm -rf /\"}", "text", "may only contain" },
+	{ "test.echo", "{\"text\":\"$(id)\"}", "text", "may only contain" },
+	{ "test.echo", "{\"text\":\"`id`\"}", "text", "may only contain" },
+	{ "test.echo", "{\"text\":\"a\\nb\"}", "text", "single line" },
+	{ "test.echo", "{\"text\":\"a\\u0000b\"}", "text", "NUL" },
+	{ "test.echo", "{\"text\":\"caf\\u00e9\"}", "text", "may only contain" },
+	{ "test.echo", "{\"text\":\"\\u0430\"}", "text", "may only contain" }, /* Cyrillic a */
+	{ "test.echo", "{\"text\":\" lead\"}", "text", "space" },
+	{ "test.echo", "{\"text\":\"-e\"}", "text", "'-'" },
+	{ "test.echo",
+	    "{\"text\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "text",
+	    "at most 64" },
+	{ "test.echo",
+	    "{\"text\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", NULL, NULL },
+	{ "test.echo", "{\"text\":\"x\",\"domain\":\"example.com\"}", NULL, NULL },
+	{ "test.echo", "{\"text\":\"x\",\"domain\":\"xn--80ak6aa92e.com\"}", NULL, NULL },
+	{ "test.echo", "{\"text\":\"x\",\"domain\":\"Example.com\"}", "domain", "lowercase" },
+	{ "test.echo", "{\"text\":\"x\",\"domain\":\"example\"}", "domain", "two labels" },
+	{ "test.echo", "{\"text\":\"x\",\"domain\":\"10.0.0.1\"}", "domain", "not an IP" },
+	{ "test.echo", "{\"text\":\"x\",\"domain\":\"a;b.com\"}", "domain", "valid host name" },
+	{ "test.echo", "{\"text\":\"x\",\"domain\":\"ex\\u0430mple.com\"}", "domain",
+	    "valid host name" },
+	{ "test.echo", "{\"text\":\"x\",\"domain\":\"\"}", NULL, NULL }, /* absent */
+	{ "test.echo", "{\"text\":\"x\",\"domain\":1}", "domain", "JSON string" },
+	{ "test.echo", "{\"text\":\"x\",\"name\":\"site_1\"}", NULL, NULL },
+	{ "test.echo", "{\"text\":\"x\",\"name\":\"Site\"}", "name", "a-z" },
+	{ "test.echo", "{\"text\":\"x\",\"name\":\"a.b\"}", "name", "a-z" },
+	{ "test.echo", "{\"text\":\"x\",\"name\":\".x\"}", "name", "must not start" },
+	{ "test.echo", "{\"text\":\"x\",\"name\":\"a b\"}", "name", "may only contain" },
+	{ "test.echo", "{\"text\":\"x\",\"count\":1}", NULL, NULL },
+	{ "test.echo", "{\"text\":\"x\",\"count\":10}", NULL, NULL },
+	{ "test.echo", "{\"text\":\"x\",\"count\":0}", "count", "between 1 and 10" },
+	{ "test.echo", "{\"text\":\"x\",\"count\":11}", "count", "between 1 and 10" },
+	{ "test.echo", "{\"text\":\"x\",\"count\":-99999999999999999999}", "count", "between" },
+	{ "test.echo", "{\"text\":\"x\",\"count\":99999999999999999999}", "count", "between" },
+	{ "test.echo", "{\"text\":\"x\",\"count\":2.5}", "count", "JSON integer" },
+	{ "test.echo", "{\"text\":\"x\",\"count\":\"2\"}", "count", "JSON integer" },
+	{ "test.echo", "{\"text\":\"x\",\"mode\":\"plain\"}", NULL, NULL },
+	{ "test.echo", "{\"text\":\"x\",\"mode\":\"plain\\u0000x\"}", "mode", "NUL" },
+	{ "test.echo", "{\"text\":\"x\",\"mode\":\"other\"}", "mode", "one of: plain, loud" },
+	{ "test.echo", "{\"text\":\"x\",\"flag\":false}", NULL, NULL },
+	{ "test.echo", "{\"text\":\"x\",\"flag\":\"true\"}", "flag", "true or false" },
+	{ "test.echo", "{\"text\":\"x\",\"other\":1}", "other", "not an argument" },
+	{ "test.sleep", "{\"seconds\":1}", NULL, NULL },
+	{ "test.sleep", "{\"seconds\":61}", "seconds", "between 1 and 60" },
+	{ "test.sleep", "{}", "seconds", "is required" },
+	{ "test.read", "{\"path\":\"a/b.txt\"}", NULL, NULL },
+	{ "test.read", "{\"path\":\"a\\nb\"}", "path", "single line" },
+	{ "job.status", "{\"id\":1}", NULL, NULL },
+	{ "job.status", "{\"id\":0}", "id", "between 1 and" },
+	{ "helper.ping", "{}", NULL, NULL },
+	{ "helper.ping", "{\"verbose\":true}", "verbose", "not an argument" },
+};
+
+START_TEST(test_argument_rows)
+{
+	const struct helper_op *op = ap_ops_find(arg_rows[_i].op, AP_PROFILE_TEST);
+	struct json_object *args = json_tokener_parse(arg_rows[_i].args);
+	struct ap_helper_problem pb = { 0 };
+	struct ap_fieldval *vals = NULL;
+	enum ap_err rc;
+
+	ck_assert_ptr_nonnull(op);
+	ck_assert_ptr_nonnull(args);
+	rc = ap_proto_validate_args(op->args, args, A, 4096, &vals, &pb);
+	if (arg_rows[_i].field == NULL) {
+		ck_assert_msg(rc == AP_OK, "row %d %s %s: %s: %s", _i, arg_rows[_i].op,
+		    arg_rows[_i].args, pb.field, pb.reason);
+		ck_assert_ptr_nonnull(vals);
+	} else {
+		ck_assert_msg(rc == AP_ERR_INVAL, "row %d %s %s: accepted", _i, arg_rows[_i].op,
+		    arg_rows[_i].args);
+		ck_assert_int_eq(pb.code, AP_HELPER_INVALID);
+		ck_assert_str_eq(pb.field, arg_rows[_i].field);
+		ck_assert_msg(strstr(pb.reason, arg_rows[_i].reason) != NULL,
+		    "row %d: reason '%s' lacks '%s'", _i, pb.reason, arg_rows[_i].reason);
+	}
+	json_object_put(args);
+}
+END_TEST
+
+/* ---- the strict validators, directly -------------------------------- */
+
+static const struct {
+	const char *(*fn)(const char *, size_t);
+	const char *val;
+	bool ok;
+} strict[] = {
+	{ ap_valid_domain, "example.com", true },
+	{ ap_valid_domain, "a.b.c.example.co.uk", true },
+	{ ap_valid_domain, "1.example.com", true },
+	{ ap_valid_domain, "example.c0m", true },
+	{ ap_valid_domain, "example.123", false },
+	{ ap_valid_domain, "example", false },
+	{ ap_valid_domain, ".example.com", false },
+	{ ap_valid_domain, "example.com.", false },
+	{ ap_valid_domain, "EXAMPLE.COM", false },
+	{ ap_valid_domain, "exa_mple.com", false },
+	{ ap_valid_identifier, "a", true },
+	{ ap_valid_identifier, "site_01", true },
+	{ ap_valid_identifier, "abcdefghijklmnopqrstuvwxyz012345", true },
+	{ ap_valid_identifier, "abcdefghijklmnopqrstuvwxyz0123456", false },
+	{ ap_valid_identifier, "", false },
+	{ ap_valid_identifier, "1a", false },
+	{ ap_valid_identifier, "_a", false },
+	{ ap_valid_identifier, "a-b", false },
+	{ ap_valid_identifier, "aB", false },
+	{ ap_valid_label, "Hello world", true },
+	{ ap_valid_label, "a.b_c,d:e@f+g=h-i", true },
+	{ ap_valid_label, "", false },
+	{ ap_valid_label, "a/b", false },
+	{ ap_valid_label, "a\\b", false },
+	{ ap_valid_label, "a'b", false },
+	{ ap_valid_label, "a\"b", false },
+	{ ap_valid_label, "a;b", false },
+	{ ap_valid_label, "a$b", false },
+	{ ap_valid_label, "-a", false },
+	{ ap_valid_label, "a ", false },
+};
+
+START_TEST(test_strict_rows)
+{
+	const char *why = strict[_i].fn(strict[_i].val, strlen(strict[_i].val));
+
+	ck_assert_msg((why == NULL) == strict[_i].ok, "row %d '%s': %s", _i, strict[_i].val,
+	    why ? why : "accepted");
+}
+END_TEST
+
+START_TEST(test_strict_rejects_embedded_nul)
+{
+	/* The checks take a length: a NUL inside the value is one more bad byte. */
+	ck_assert_ptr_nonnull(ap_valid_label("ab\0c", 4));
+	ck_assert_ptr_nonnull(ap_valid_identifier("ab\0c", 4));
+	ck_assert_ptr_nonnull(ap_valid_domain("a.com\0x", 7));
+}
+END_TEST
+
+/* ---- the table ------------------------------------------------------- */
+
+START_TEST(test_ops_table_is_well_formed)
+{
+	char err[128] = "";
+	size_t n;
+	const struct helper_op *t = ap_ops_table(&n);
+
+	ck_assert_msg(ap_ops_check(err, sizeof(err)) == AP_OK, "%s", err);
+	ck_assert_uint_ge(n, 3);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_ptr_eq(ap_ops_find(t[i].name, AP_PROFILE_TEST), &t[i]);
+}
+END_TEST
+
+START_TEST(test_test_ops_only_in_the_test_profile)
+{
+	ck_assert_ptr_nonnull(ap_ops_find("helper.ping", AP_PROFILE_PRODUCTION));
+	ck_assert_ptr_nonnull(ap_ops_find("job.status", AP_PROFILE_DEVELOPMENT));
+	ck_assert_ptr_null(ap_ops_find("test.echo", AP_PROFILE_PRODUCTION));
+	ck_assert_ptr_null(ap_ops_find("test.sleep", AP_PROFILE_DEVELOPMENT));
+	ck_assert_ptr_nonnull(ap_ops_find("test.sleep", AP_PROFILE_TEST));
+	cfg.profile = AP_PROFILE_PRODUCTION;
+	struct json_object *o = handle("{\"id\":1,\"op\":\"test.echo\",\"args\":{\"text\":\"x\"}}",
+	    NULL);
+	ck_assert_str_eq(get_s(o, "error", "code"), "unsupported");
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_codes_round_trip)
+{
+	for (int c = 0; c < AP_HELPER_UNAVAILABLE; c++) {
+		enum ap_helper_code back;
+
+		ck_assert(ap_helper_code_parse(ap_helper_code_name((enum ap_helper_code)c), &back));
+		ck_assert_int_eq(back, c);
+	}
+	/* "unavailable" is the client's verdict; a helper cannot send it. */
+	enum ap_helper_code x;
+
+	ck_assert(!ap_helper_code_parse("unavailable", &x));
+	ck_assert(!ap_helper_code_parse("Invalid", &x));
+	ck_assert_str_eq(ap_helper_code_name(AP_HELPER_CODE__MAX), "failed");
+}
+END_TEST
+
+/* ---- echo runs a program; a job lives and ends ----------------------- */
+
+START_TEST(test_echo_runs_printf_with_the_text)
+{
+	struct json_object *o = handle(
+	    "{\"id\":1,\"op\":\"test.echo\",\"args\":{\"text\":\"a b\",\"count\":2}}", NULL), *v;
+
+	ck_assert_str_eq(get_s(o, "result", "stdout"), "a b\n");
+	ck_assert(json_object_object_get_ex(json_object_object_get(o, "result"), "count", &v));
+	ck_assert_int_eq(json_object_get_int(v), 2);
+	json_object_put(o);
+}
+END_TEST
+
+/* job.status of id through the protocol. */
+static struct json_object *
+status_of(int64_t id)
+{
+	char line[128];
+
+	snprintf(line, sizeof(line), "{\"id\":2,\"op\":\"job.status\",\"args\":{\"id\":%lld}}",
+	    (long long)id);
+	return handle(line, NULL);
+}
+
+START_TEST(test_job_lifecycle)
+{
+	struct json_object *o, *r, *v;
+	int64_t id;
+	bool saw_running = false;
+	char state[16] = "";
+
+	ck_assert_int_ge(ap_jobs_init(&cfg, -1), 0);
+	o = handle("{\"id\":1,\"op\":\"test.sleep\",\"args\":{\"seconds\":1}}", NULL);
+	ck_assert(json_object_object_get_ex(json_object_object_get(o, "result"), "job", &v));
+	id = json_object_get_int64(v);
+	json_object_put(o);
+	for (int i = 0; i < 400; i++) {
+		ap_jobs_events();
+		ap_jobs_reap();
+		o = status_of(id);
+		r = json_object_object_get(o, "result");
+		snprintf(state, sizeof(state), "%s",
+		    json_object_get_string(json_object_object_get(r, "state")));
+		if (strcmp(state, "running") == 0 &&
+		    json_object_get_int(json_object_object_get(r, "progress")) > 0)
+			saw_running = true;
+		if (strcmp(state, "done") == 0) {
+			ck_assert_int_eq(json_object_get_int(json_object_object_get(r, "progress")),
+			    100);
+			ck_assert_int_eq(json_object_get_int(json_object_object_get(r, "exit_code")),
+			    0);
+			ck_assert_ptr_nonnull(strstr(
+			    json_object_get_string(json_object_object_get(r, "output")), "step 10/10"));
+			json_object_put(o);
+			break;
+		}
+		json_object_put(o);
+		usleep(10000);
+	}
+	ck_assert_str_eq(state, "done");
+	ck_assert(saw_running);
+	ck_assert_uint_eq(ap_jobs_active(), 0);
+}
+END_TEST
+
+static Suite *
+proto_suite(void)
+{
+	Suite *s = suite_create("helper_proto");
+	TCase *tc = tcase_create("proto");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_loop_test(tc, test_envelope_rows, 0, (int)AP_NELEM(envelope));
+	tcase_add_loop_test(tc, test_argument_rows, 0, (int)AP_NELEM(arg_rows));
+	tcase_add_loop_test(tc, test_strict_rows, 0, (int)AP_NELEM(strict));
+	tcase_add_test(tc, test_strict_rejects_embedded_nul);
+	tcase_add_test(tc, test_ops_table_is_well_formed);
+	tcase_add_test(tc, test_test_ops_only_in_the_test_profile);
+	tcase_add_test(tc, test_codes_round_trip);
+	tcase_add_test(tc, test_echo_runs_printf_with_the_text);
+	tcase_add_test(tc, test_job_lifecycle);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(proto_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
