@@ -32,13 +32,13 @@ pct(const uint64_t *v, size_t n, double p)
 static uint64_t
 ping(struct ap_helper_client *h)
 {
-	struct ap_helper_problem pb;
+	struct ap_problem pb;
 	struct json_object *res = NULL;
 	uint64_t t0 = ap_now_us(), dt;
 
 	if (ap_helper_call(h, "helper.ping", NULL, &res, &pb) != AP_OK) {
 		fprintf(stderr, "bench-helper-rtt: helper.ping: %s: %s\n",
-		    ap_helper_code_name(pb.code), pb.reason);
+		    ap_pb_name(pb.code), pb.reason);
 		exit(1);
 	}
 	dt = ap_now_us() - t0;

@@ -18,42 +18,19 @@
 #include <json-c/json.h>
 
 #include "aapanel/common.h"
+#include "aapanel/problem.h"
 
 /*
- * The helper protocol's problem codes: a small fixed set a caller branches
- * on, never on the wording of the reason. AP_HELPER_UNAVAILABLE never
- * travels on the wire: the client reports it when the helper cannot be
- * reached or did not answer.
+ * Errors are the project's one problem type (problem.h): on the wire
+ * {"code": ap_pb_name(code), "field": ..., "reason": ...}. The helper uses
+ * AP_PB_INVALID (the request or an argument is malformed; field says which),
+ * NOT_FOUND, EXISTS, UNSUPPORTED (unknown operation, or not available here),
+ * FAILED (the operation ran and failed; the reason is the tool's message),
+ * TOO_LARGE (over helper.max_message), DENIED (the peer's uid is not the
+ * panel's), BUSY (too many connections or jobs) and TIMEOUT. UNAVAILABLE
+ * never travels on the wire: the client reports it when the helper cannot
+ * be reached or did not answer.
  */
-enum ap_helper_code {
-	AP_HELPER_INVALID,     /* "invalid": the request or an argument is malformed (field says which) */
-	AP_HELPER_NOT_FOUND,   /* "not_found": the named thing does not exist */
-	AP_HELPER_EXISTS,      /* "exists": it already exists */
-	AP_HELPER_UNSUPPORTED, /* "unsupported": unknown operation, or not available here */
-	AP_HELPER_FAILED,      /* "failed": the operation ran and failed (reason: the tool's message) */
-	AP_HELPER_TOO_LARGE,   /* "too_large": the message exceeds helper.max_message */
-	AP_HELPER_DENIED,      /* "denied": the peer's uid is not the panel's */
-	AP_HELPER_BUSY,        /* "busy": too many connections or jobs; try again later */
-	AP_HELPER_TIMEOUT,     /* "timeout": a request or a program took too long */
-	AP_HELPER_UNAVAILABLE, /* "unavailable": client side only — no helper, or no answer in time */
-	AP_HELPER_CODE__MAX
-};
-
-/* The wire name of a code ("invalid", ...); "failed" for out-of-range values. */
-const char *ap_helper_code_name(enum ap_helper_code c);
-/* Parse a wire name; false when unknown ("unavailable" is not a wire name). */
-bool ap_helper_code_parse(const char *s, enum ap_helper_code *out);
-
-/* One problem, as the helper reported it (or the client, for "unavailable"). */
-struct ap_helper_problem {
-	enum ap_helper_code code;
-	char field[64];   /* the argument it is about ("domain", "op", "id"), "" when none */
-	char reason[192]; /* untranslated, e.g. "must be a valid domain name" */
-};
-
-/* Fill pb (NULL is ignored); field may be NULL for none. */
-void ap_helper_problem_set(struct ap_helper_problem *pb, enum ap_helper_code code,
-    const char *field, const char *fmt, ...) AP_PRINTF(4, 5);
 
 /*
  * A client: one connection to the helper, opened on the first call and kept
@@ -76,7 +53,7 @@ void ap_helper_client_free(struct ap_helper_client *h);
  * modified) or NULL for {}. On success returns AP_OK and *result is the
  * response's "result" object (owned: json_object_put). Otherwise *result is
  * NULL, pb says what happened, and the return value is:
- *   AP_ERR_UNAVAIL  code AP_HELPER_UNAVAILABLE: no socket, connection
+ *   AP_ERR_UNAVAIL  code AP_PB_UNAVAILABLE: no socket, connection
  *                   refused or reset, or no complete answer within the
  *                   timeout (never blocks longer); also BUSY and TIMEOUT
  *   AP_ERR_INVAL    INVALID (pb->field names the argument), UNSUPPORTED
@@ -85,7 +62,7 @@ void ap_helper_client_free(struct ap_helper_client *h);
  * Branch on pb->code; the reason is for people.
  */
 enum ap_err ap_helper_call(struct ap_helper_client *h, const char *op, struct json_object *args,
-    struct json_object **result, struct ap_helper_problem *pb);
+    struct json_object **result, struct ap_problem *pb);
 
 /* Whether the client holds an open connection (for tests). */
 bool ap_helper_client_connected(const struct ap_helper_client *h);

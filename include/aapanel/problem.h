@@ -45,6 +45,9 @@ enum ap_pb_code {
 	AP_PB_INTERNAL,        /* 500: a bug or an unexpected failure (logged) */
 	AP_PB_UNAVAILABLE,     /* 503: the database or the helper is down */
 	AP_PB_TIMEOUT,         /* 504: an operation took too long */
+	AP_PB_UNSUPPORTED,     /* 501: an operation unknown or not available here */
+	AP_PB_FAILED,          /* 422: the operation ran and failed (reason: the tool's own message) */
+	AP_PB_BUSY,            /* 503: too many at once; try again in a moment */
 	AP_PB__MAX
 };
 
@@ -89,6 +92,8 @@ void ap_problem_copy(struct ap_problem *dst, const struct ap_problem *src);
 
 /* "invalid", "not_found", ... (a constant); "none" for AP_PB_NONE, "internal" for unknown codes. */
 const char *ap_pb_name(enum ap_pb_code code);
+/* The code of a name ("not_found" → AP_PB_NOT_FOUND); false when unknown. */
+bool ap_pb_parse(const char *name, enum ap_pb_code *out);
 /* The code's HTTP status (400, 404, ...; 200 for AP_PB_NONE, 500 for an unknown code). */
 int ap_pb_status(enum ap_pb_code code);
 /*

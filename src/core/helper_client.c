@@ -17,57 +17,6 @@
 
 #include "aapanel/helper.h"
 
-static const char *const code_names[AP_HELPER_CODE__MAX] = {
-	[AP_HELPER_INVALID] = "invalid",
-	[AP_HELPER_NOT_FOUND] = "not_found",
-	[AP_HELPER_EXISTS] = "exists",
-	[AP_HELPER_UNSUPPORTED] = "unsupported",
-	[AP_HELPER_FAILED] = "failed",
-	[AP_HELPER_TOO_LARGE] = "too_large",
-	[AP_HELPER_DENIED] = "denied",
-	[AP_HELPER_BUSY] = "busy",
-	[AP_HELPER_TIMEOUT] = "timeout",
-	[AP_HELPER_UNAVAILABLE] = "unavailable",
-};
-
-const char *
-ap_helper_code_name(enum ap_helper_code c)
-{
-	if ((unsigned)c >= AP_HELPER_CODE__MAX)
-		return code_names[AP_HELPER_FAILED];
-	return code_names[c];
-}
-
-bool
-ap_helper_code_parse(const char *s, enum ap_helper_code *out)
-{
-	if (s == NULL)
-		return false;
-	/* "unavailable" is the client's own verdict, never the helper's. */
-	for (int c = 0; c < AP_HELPER_UNAVAILABLE; c++) {
-		if (strcmp(s, code_names[c]) == 0) {
-			*out = (enum ap_helper_code)c;
-			return true;
-		}
-	}
-	return false;
-}
-
-void
-ap_helper_problem_set(struct ap_helper_problem *pb, enum ap_helper_code code, const char *field,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	if (pb == NULL)
-		return;
-	pb->code = code;
-	snprintf(pb->field, sizeof(pb->field), "%s", field != NULL ? field : "");
-	va_start(ap, fmt);
-	vsnprintf(pb->reason, sizeof(pb->reason), fmt, ap);
-	va_end(ap);
-}
-
 struct ap_helper_client {
 	char *path;
 	int timeout_ms;
@@ -140,9 +89,9 @@ wait_fd(int fd, short events, uint64_t deadline)
 }
 
 static void
-unavailable(struct ap_helper_problem *pb, const char *path, const char *what)
+unavailable(struct ap_problem *pb, const char *path, const char *what)
 {
-	ap_helper_problem_set(pb, AP_HELPER_UNAVAILABLE, NULL, "the helper is unavailable (%s: %s)",
+	ap_problem_set(pb, AP_PB_UNAVAILABLE, NULL, "the helper is unavailable (%s: %s)",
 	    path, what);
 }
 
@@ -152,7 +101,7 @@ unavailable(struct ap_helper_problem *pb, const char *path, const char *what)
  * connection (nobody listening: the helper is not running) is final.
  */
 static bool
-client_connect(struct ap_helper_client *h, uint64_t deadline, struct ap_helper_problem *pb)
+client_connect(struct ap_helper_client *h, uint64_t deadline, struct ap_problem *pb)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = -1;
@@ -218,7 +167,7 @@ client_stale(int fd)
 
 static bool
 send_all(struct ap_helper_client *h, const char *p, size_t n, uint64_t deadline,
-    struct ap_helper_problem *pb)
+    struct ap_problem *pb)
 {
 	while (n > 0) {
 		ssize_t w = send(h->fd, p, n, MSG_NOSIGNAL);
@@ -248,7 +197,7 @@ send_all(struct ap_helper_client *h, const char *p, size_t n, uint64_t deadline,
  */
 static bool
 recv_line(struct ap_helper_client *h, struct ap_buf *b, uint64_t deadline,
-    struct ap_helper_problem *pb)
+    struct ap_problem *pb)
 {
 	char chunk[4096];
 
@@ -257,13 +206,13 @@ recv_line(struct ap_helper_client *h, struct ap_buf *b, uint64_t deadline,
 		ssize_t r;
 
 		if ((nl != NULL ? (size_t)(nl - b->data) : b->len) > h->max_response) {
-			ap_helper_problem_set(pb, AP_HELPER_FAILED, NULL,
+			ap_problem_set(pb, AP_PB_FAILED, NULL,
 			    "the helper's response exceeds %zu bytes", h->max_response);
 			return false;
 		}
 		if (nl != NULL) {
 			if ((size_t)(nl - b->data) + 1 != b->len) {
-				ap_helper_problem_set(pb, AP_HELPER_FAILED, NULL,
+				ap_problem_set(pb, AP_PB_FAILED, NULL,
 				    "the helper sent more than one response line");
 				return false;
 			}
@@ -288,7 +237,7 @@ recv_line(struct ap_helper_client *h, struct ap_buf *b, uint64_t deadline,
 		}
 		if (wait_fd(h->fd, POLLIN, deadline) == 1)
 			continue;
-		ap_helper_problem_set(pb, AP_HELPER_UNAVAILABLE, NULL,
+		ap_problem_set(pb, AP_PB_UNAVAILABLE, NULL,
 		    "the helper did not answer within %d ms", h->timeout_ms);
 		return false;
 	}
@@ -305,21 +254,21 @@ str_member(struct json_object *o, const char *key)
 }
 
 static enum ap_err
-code_err(enum ap_helper_code c)
+code_err(enum ap_pb_code c)
 {
 	switch (c) {
-	case AP_HELPER_INVALID:
-	case AP_HELPER_UNSUPPORTED:
+	case AP_PB_INVALID:
+	case AP_PB_UNSUPPORTED:
 		return AP_ERR_INVAL;
-	case AP_HELPER_NOT_FOUND:
+	case AP_PB_NOT_FOUND:
 		return AP_ERR_NOTFOUND;
-	case AP_HELPER_DENIED:
+	case AP_PB_DENIED:
 		return AP_ERR_PERM;
-	case AP_HELPER_TOO_LARGE:
+	case AP_PB_TOO_LARGE:
 		return AP_ERR_TOOBIG;
-	case AP_HELPER_BUSY:
-	case AP_HELPER_TIMEOUT:
-	case AP_HELPER_UNAVAILABLE:
+	case AP_PB_BUSY:
+	case AP_PB_TIMEOUT:
+	case AP_PB_UNAVAILABLE:
 		return AP_ERR_UNAVAIL;
 	default:
 		return AP_ERR_IO;
@@ -346,11 +295,11 @@ id_matches(struct json_object *o, bool ok, int64_t id)
  */
 static enum ap_err
 parse_response(const char *line, size_t len, int64_t id, struct json_object **result,
-    struct ap_helper_problem *pb, bool *in_step)
+    struct ap_problem *pb, bool *in_step)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *o = NULL, *v, *err;
-	enum ap_helper_code code;
+	enum ap_pb_code code;
 	enum ap_err rc = AP_ERR_IO;
 	bool ok;
 
@@ -359,19 +308,19 @@ parse_response(const char *line, size_t len, int64_t id, struct json_object **re
 	if (o == NULL || json_tokener_get_parse_end(tok) != len ||
 	    !json_object_is_type(o, json_type_object) ||
 	    !json_object_object_get_ex(o, "ok", &v) || !json_object_is_type(v, json_type_boolean)) {
-		ap_helper_problem_set(pb, AP_HELPER_FAILED, NULL,
+		ap_problem_set(pb, AP_PB_FAILED, NULL,
 		    "the helper sent a response that is not the protocol");
 		goto out;
 	}
 	ok = json_object_get_boolean(v);
 	if (!id_matches(o, ok, id)) {
-		ap_helper_problem_set(pb, AP_HELPER_FAILED, NULL, "the helper answered another request");
+		ap_problem_set(pb, AP_PB_FAILED, NULL, "the helper answered another request");
 		goto out;
 	}
 	if (ok) {
 		if (!json_object_object_get_ex(o, "result", &v) ||
 		    !json_object_is_type(v, json_type_object)) {
-			ap_helper_problem_set(pb, AP_HELPER_FAILED, NULL,
+			ap_problem_set(pb, AP_PB_FAILED, NULL,
 			    "the helper's answer has no result object");
 			goto out;
 		}
@@ -382,11 +331,11 @@ parse_response(const char *line, size_t len, int64_t id, struct json_object **re
 	}
 	if (!json_object_object_get_ex(o, "error", &err) ||
 	    !json_object_is_type(err, json_type_object) ||
-	    !ap_helper_code_parse(str_member(err, "code"), &code)) {
-		ap_helper_problem_set(pb, AP_HELPER_FAILED, NULL, "the helper's error has no known code");
+	    !ap_pb_parse(str_member(err, "code"), &code)) {
+		ap_problem_set(pb, AP_PB_FAILED, NULL, "the helper's error has no known code");
 		goto out;
 	}
-	ap_helper_problem_set(pb, code, str_member(err, "field"), "%s",
+	ap_problem_set(pb, code, str_member(err, "field"), "%s",
 	    str_member(err, "reason") != NULL ? str_member(err, "reason") : "");
 	/*
 	 * The helper keeps the connection after an operation's own problems
@@ -395,8 +344,8 @@ parse_response(const char *line, size_t len, int64_t id, struct json_object **re
 	 * so the next call never writes into a connection being closed.
 	 */
 	json_object_object_get_ex(o, "id", &v);
-	*in_step = v != NULL && (code == AP_HELPER_INVALID || code == AP_HELPER_NOT_FOUND ||
-				    code == AP_HELPER_EXISTS || code == AP_HELPER_FAILED);
+	*in_step = v != NULL && (code == AP_PB_INVALID || code == AP_PB_NOT_FOUND ||
+				    code == AP_PB_EXISTS || code == AP_PB_FAILED);
 	rc = code_err(code);
 out:
 	json_object_put(o);
@@ -406,15 +355,15 @@ out:
 
 enum ap_err
 ap_helper_call(struct ap_helper_client *h, const char *op, struct json_object *args,
-    struct json_object **result, struct ap_helper_problem *pb)
+    struct json_object **result, struct ap_problem *pb)
 {
 	uint64_t deadline = ap_now_ms() + (uint64_t)h->timeout_ms;
 	struct json_object *req = json_object_new_object();
 	struct ap_buf line = { 0 }, resp = { 0 };
-	struct ap_helper_problem sendpb;
+	struct ap_problem sendpb;
 	enum ap_err rc = AP_ERR_UNAVAIL;
 	int64_t id = h->next_id++;
-	struct ap_helper_problem local;
+	struct ap_problem local;
 	bool sent, in_step = false;
 
 	if (pb == NULL)
@@ -422,7 +371,7 @@ ap_helper_call(struct ap_helper_client *h, const char *op, struct json_object *a
 	*result = NULL;
 	/* The one envelope mistake a caller can make: an op name the helper would refuse and close on. */
 	if (op == NULL || op[0] == '\0' || strlen(op) > 64) {
-		ap_helper_problem_set(pb, AP_HELPER_INVALID, "op",
+		ap_problem_set(pb, AP_PB_INVALID, "op",
 		    "must be an operation name of 1 to 64 characters");
 		json_object_put(req);
 		return AP_ERR_INVAL;

@@ -31,6 +31,9 @@ static const struct {
 	[AP_PB_INTERNAL] = { "internal", 500 },
 	[AP_PB_UNAVAILABLE] = { "unavailable", 503 },
 	[AP_PB_TIMEOUT] = { "timeout", 504 },
+	[AP_PB_UNSUPPORTED] = { "unsupported", 501 },
+	[AP_PB_FAILED] = { "failed", 422 },
+	[AP_PB_BUSY] = { "busy", 503 },
 };
 
 const char *
@@ -39,6 +42,17 @@ ap_pb_name(enum ap_pb_code code)
 	if ((unsigned)code >= AP_PB__MAX)
 		return "internal";
 	return codes[code].name;
+}
+
+bool
+ap_pb_parse(const char *name, enum ap_pb_code *out)
+{
+	for (int c = AP_PB_INVALID; name != NULL && c < AP_PB__MAX; c++)
+		if (strcmp(codes[c].name, name) == 0) {
+			*out = (enum ap_pb_code)c;
+			return true;
+		}
+	return false;
 }
 
 int

@@ -60,7 +60,7 @@ struct job {
 	struct ap_buf rbuf; /* bytes of an incomplete record */
 	struct json_object *result;
 	bool has_problem;
-	struct ap_helper_problem pb;
+	struct ap_problem pb;
 	struct job *next; /* newest first */
 };
 
@@ -111,12 +111,11 @@ ap_jobs_active(void)
 static struct ap_fieldval *
 copy_vals(struct ap_arena *a, const struct ap_field *fields, const struct ap_fieldval *vals)
 {
-	size_t n = 0;
+	size_t n = ap_fields_count(fields);
 	struct ap_fieldval *c;
 
-	while (fields != NULL && fields[n].name != NULL)
-		n++;
-	c = ap_arena_calloc(a, n ? n : 1, sizeof(*c));
+	/* As many slots as the validator gives (AP_FIELDS_MIN at least). */
+	c = ap_arena_calloc(a, n > AP_FIELDS_MIN ? n : AP_FIELDS_MIN, sizeof(*c));
 	for (size_t i = 0; i < n; i++) {
 		c[i] = vals[i];
 		if (vals[i].s != NULL)
@@ -191,11 +190,11 @@ write_json(int fd, char type, struct json_object *o)
 }
 
 static void
-write_problem(int fd, const struct ap_helper_problem *pb)
+write_problem(int fd, const struct ap_problem *pb)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "code", json_object_new_string(ap_helper_code_name(pb->code)));
+	json_object_object_add(o, "code", json_object_new_string(ap_pb_name(pb->code)));
 	json_object_object_add(o, "field", json_object_new_string(pb->field));
 	json_object_object_add(o, "reason", json_object_new_string(pb->reason));
 	write_json(fd, 'e', o);
@@ -219,7 +218,7 @@ job_child(struct job *j, int wfd, pid_t parent)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	struct ap_job_ctx jc = { .fd = 3, .last_progress = -1 };
-	struct ap_helper_problem pb = { .code = AP_HELPER_CODE__MAX };
+	struct ap_problem pb = { .code = AP_PB_NONE };
 	struct helper_ctx ctx;
 	enum ap_log_level lvl;
 	sigset_t none;
@@ -262,7 +261,7 @@ job_child(struct job *j, int wfd, pid_t parent)
 		const char *s = json_object_to_json_string_ext(ctx.result, JSON_C_TO_STRING_PLAIN);
 
 		if (strlen(s) > REC_MAX) {
-			ap_helper_problem_set(&pb, AP_HELPER_FAILED, NULL,
+			ap_problem_set(&pb, AP_PB_FAILED, NULL,
 			    "the job's result is larger than %d bytes", REC_MAX);
 			write_problem(3, &pb);
 			_exit(1);
@@ -271,8 +270,8 @@ job_child(struct job *j, int wfd, pid_t parent)
 		write_json(3, 'r', ctx.result);
 		_exit(ctx.exit_code & 0xff);
 	}
-	if (pb.code == AP_HELPER_CODE__MAX)
-		ap_helper_problem_set(&pb, AP_HELPER_FAILED, NULL, "%s failed: %s", j->op->name,
+	if (pb.code == AP_PB_NONE)
+		ap_problem_set(&pb, AP_PB_FAILED, NULL, "%s failed: %s", j->op->name,
 		    ap_strerror(rc));
 	write_problem(3, &pb);
 	_exit(ctx.exit_code != 0 ? ctx.exit_code & 0xff : 1);
@@ -281,10 +280,10 @@ job_child(struct job *j, int wfd, pid_t parent)
 /* ---- the helper's side ---------------------------------------------- */
 
 static void
-fail_job(struct job *j, enum ap_helper_code code, const char *fmt, const char *arg)
+fail_job(struct job *j, enum ap_pb_code code, const char *fmt, const char *arg)
 {
 	j->has_problem = true;
-	ap_helper_problem_set(&j->pb, code, NULL, fmt, arg);
+	ap_problem_set(&j->pb, code, NULL, fmt, arg);
 }
 
 static void
@@ -296,12 +295,12 @@ start_job(struct job *j)
 
 	j->started_ms = ap_now_ms();
 	if (pipe2(p, O_CLOEXEC) != 0) {
-		fail_job(j, AP_HELPER_FAILED, "cannot start the job: %s", strerror(errno));
+		fail_job(j, AP_PB_FAILED, "cannot start the job: %s", strerror(errno));
 		goto fail;
 	}
 	j->pid = fork();
 	if (j->pid < 0) {
-		fail_job(j, AP_HELPER_FAILED, "cannot start the job: %s", strerror(errno));
+		fail_job(j, AP_PB_FAILED, "cannot start the job: %s", strerror(errno));
 		close(p[0]);
 		close(p[1]);
 		goto fail;
@@ -328,12 +327,12 @@ fail:
 
 enum ap_err
 ap_jobs_submit(const struct helper_op *op, const struct ap_fieldval *vals, uid_t peer,
-    int64_t *id, struct ap_helper_problem *pb)
+    int64_t *id, struct ap_problem *pb)
 {
 	struct job *j;
 
 	if (J_queued >= AP_JOB_QUEUE) {
-		ap_helper_problem_set(pb, AP_HELPER_BUSY, NULL,
+		ap_problem_set(pb, AP_PB_BUSY, NULL,
 		    "%zu jobs are running and %zu are waiting; try again later", J_running, J_queued);
 		return AP_ERR_UNAVAIL;
 	}
@@ -394,18 +393,18 @@ static void
 take_problem(struct job *j, const char *s, size_t n)
 {
 	struct json_object *o = json_tokener_parse(s), *v;
-	enum ap_helper_code code = AP_HELPER_FAILED;
+	enum ap_pb_code code = AP_PB_FAILED;
 	const char *field = NULL, *reason = "the job failed";
 
 	(void)n;
 	if (o != NULL && json_object_object_get_ex(o, "code", &v))
-		ap_helper_code_parse(json_object_get_string(v), &code);
+		ap_pb_parse(json_object_get_string(v), &code);
 	if (o != NULL && json_object_object_get_ex(o, "field", &v))
 		field = json_object_get_string(v);
 	if (o != NULL && json_object_object_get_ex(o, "reason", &v))
 		reason = json_object_get_string(v);
 	j->has_problem = true;
-	ap_helper_problem_set(&j->pb, code, field, "%s", reason);
+	ap_problem_set(&j->pb, code, field, "%s", reason);
 	json_object_put(o);
 }
 
@@ -518,7 +517,7 @@ finish(struct job *j)
 			char secs[16];
 
 			snprintf(secs, sizeof(secs), "%d", J_cfg->helper_job_timeout);
-			fail_job(j, AP_HELPER_TIMEOUT,
+			fail_job(j, AP_PB_TIMEOUT,
 			    "the job ran longer than helper.job_timeout (%s s) and was stopped", secs);
 		} else if (!j->has_problem) {
 			char what[48];
@@ -528,7 +527,7 @@ finish(struct job *j)
 				    strsignal(WTERMSIG(st)));
 			else
 				snprintf(what, sizeof(what), "with status %d", WEXITSTATUS(st));
-			fail_job(j, AP_HELPER_FAILED, "the job ended %s", what);
+			fail_job(j, AP_PB_FAILED, "the job ended %s", what);
 		}
 	}
 	AP_INFO("job %lld (%s) %s in %llu ms", (long long)j->id, j->op->name, state_names[j->state],
@@ -675,7 +674,7 @@ ap_jobs_status(int64_t id)
 		struct json_object *e = json_object_new_object();
 
 		json_object_object_add(e, "code",
-		    json_object_new_string(ap_helper_code_name(j->pb.code)));
+		    json_object_new_string(ap_pb_name(j->pb.code)));
 		json_object_object_add(e, "field", json_object_new_string(j->pb.field));
 		json_object_object_add(e, "reason", json_object_new_string(j->pb.reason));
 		json_object_object_add(o, "error", e);

@@ -41,7 +41,7 @@ int ap_jobs_init(const struct ap_config *cfg, int sandbox_fd);
  * (pb busy) when the queue is full, AP_ERR_IO (pb failed) when fork fails.
  */
 enum ap_err ap_jobs_submit(const struct helper_op *op, const struct ap_fieldval *vals,
-    uid_t peer, int64_t *id, struct ap_helper_problem *pb);
+    uid_t peer, int64_t *id, struct ap_problem *pb);
 
 /* Read what the jobs reported (after the epoll descriptor signalled). */
 void ap_jobs_events(void);

@@ -13,7 +13,7 @@
 
 /* ---- helper.ping: {} → {"version", "uid", "pid", "profile"} --------- */
 
-static const struct ap_field no_args[] = { { .name = NULL } };
+static const struct ap_field no_args[] = { AP_FIELD_END };
 
 static enum ap_err
 op_ping(struct helper_ctx *ctx)
@@ -32,7 +32,7 @@ enum { JOB_ID, JOB__MAX };
 static const struct ap_field job_status_args[JOB__MAX + 1] = {
 	[JOB_ID] = { .name = "id", .type = AP_FIELD_INT, .flags = AP_FIELD_REQUIRED, .min = 1,
 	    .max = INT64_MAX },
-	[JOB__MAX] = { .name = NULL },
+	[JOB__MAX] = AP_FIELD_END,
 };
 
 static enum ap_err
@@ -41,7 +41,7 @@ op_job_status(struct helper_ctx *ctx)
 	struct json_object *st = ap_jobs_status(ctx->args[JOB_ID].i);
 
 	if (st == NULL) {
-		ap_helper_problem_set(ctx->pb, AP_HELPER_NOT_FOUND, "id",
+		ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "id",
 		    "no such job (finished jobs are kept for an hour; a restarted helper forgets them)");
 		return AP_ERR_NOTFOUND;
 	}
@@ -140,10 +140,10 @@ ap_ops_check(char *err, size_t errlen)
 				ap_errf(err, errlen, "%s: listed twice", op->name);
 				return AP_ERR_INVAL;
 			}
-		for (size_t k = 0; op->args[k].name != NULL; k++) {
+		for (size_t k = 0; k < ap_fields_count(op->args); k++) {
 			const struct ap_field *f = &op->args[k];
 
-			if ((unsigned)f->type >= AP_FIELD__MAX || f->min > f->max ||
+			if (f->name == NULL || f->min > f->max ||
 			    (f->type == AP_FIELD_ENUM && (f->choices == NULL || f->choices[0] == NULL))) {
 				ap_errf(err, errlen, "%s: argument %s is malformed", op->name, f->name);
 				return AP_ERR_INVAL;

@@ -30,7 +30,7 @@ struct helper_ctx {
 	struct ap_arena *arena;         /* per request (per job for jobs) */
 	const struct ap_fieldval *args; /* validated, parallel to the op's argument table */
 	struct json_object *result;     /* an empty object to fill (owned by the caller) */
-	struct ap_helper_problem *pb;   /* set it when returning an error */
+	struct ap_problem *pb;   /* set it when returning an error */
 	int sandbox_fd;                 /* the sandbox root (sandbox.h) */
 	uid_t peer_uid;                 /* who asked (the panel's uid) */
 	struct ap_job_ctx *job;         /* set when running as a job (progress, output) */
@@ -44,7 +44,7 @@ typedef enum ap_err (*helper_op_fn)(struct helper_ctx *ctx);
 
 struct helper_op {
 	const char *name;             /* "site.apply": [a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+ */
-	const struct ap_field *args;  /* NULL-name-terminated; { { .name = NULL } } for none */
+	const struct ap_field *args;  /* enum-indexed, ending with AP_FIELD_END ({ AP_FIELD_END } for none) */
 	helper_op_fn fn;
 	unsigned flags;
 };

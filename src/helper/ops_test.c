@@ -41,7 +41,7 @@ const struct ap_field ap_ops_test_echo_args[ECHO__MAX + 1] = {
 	[ECHO_COUNT] = { .name = "count", .type = AP_FIELD_INT, .min = 1, .max = 10 },
 	[ECHO_MODE] = { .name = "mode", .type = AP_FIELD_ENUM, .choices = echo_modes },
 	[ECHO_FLAG] = { .name = "flag", .type = AP_FIELD_BOOL },
-	[ECHO__MAX] = { .name = NULL },
+	[ECHO__MAX] = AP_FIELD_END,
 };
 
 static void
@@ -65,7 +65,7 @@ ap_ops_test_echo(struct helper_ctx *ctx)
 
 	rc = ap_spawn_run(&sp, &res, err, sizeof(err));
 	if (rc != AP_OK || !res.exited || res.exit_code != 0) {
-		ap_helper_problem_set(ctx->pb, AP_HELPER_FAILED, NULL, "printf: %s",
+		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "printf: %s",
 		    rc != AP_OK ? err : "did not exit 0");
 		ap_spawn_result_free(&res);
 		return rc != AP_OK ? rc : AP_ERR_IO;
@@ -92,7 +92,7 @@ const struct ap_field ap_ops_test_sleep_args[SLEEP__MAX + 1] = {
 	[SLEEP_SECONDS] = { .name = "seconds", .type = AP_FIELD_INT, .flags = AP_FIELD_REQUIRED,
 	    .min = 1, .max = 60 },
 	[SLEEP_FAIL] = { .name = "fail", .type = AP_FIELD_BOOL },
-	[SLEEP__MAX] = { .name = NULL },
+	[SLEEP__MAX] = AP_FIELD_END,
 };
 
 /* Program output goes to the job's output tail. */
@@ -117,7 +117,7 @@ ap_ops_test_sleep(struct helper_ctx *ctx)
 	for (int i = 1; i <= 10; i++) {
 		if (ap_spawn_run(&sp, &res, err, sizeof(err)) != AP_OK || !res.exited ||
 		    res.exit_code != 0) {
-			ap_helper_problem_set(ctx->pb, AP_HELPER_FAILED, NULL, "sleep: %s",
+			ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "sleep: %s",
 			    res.timed_out ? "timed out" : err);
 			ap_spawn_result_free(&res);
 			return AP_ERR_IO;
@@ -133,12 +133,12 @@ ap_ops_test_sleep(struct helper_ctx *ctx)
 			.on_output_ctx = ctx->job };
 
 		if (ap_spawn_run(&f, &res, err, sizeof(err)) != AP_OK) {
-			ap_helper_problem_set(ctx->pb, AP_HELPER_FAILED, NULL, "%s", err);
+			ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "%s", err);
 			ap_spawn_result_free(&res);
 			return AP_ERR_IO;
 		}
 		ctx->exit_code = res.exit_code;
-		ap_helper_problem_set(ctx->pb, AP_HELPER_FAILED, NULL, "/bin/false exited with %d",
+		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "/bin/false exited with %d",
 		    res.exit_code);
 		ap_spawn_result_free(&res);
 		return AP_ERR_IO;
@@ -154,7 +154,7 @@ const struct ap_field ap_ops_test_read_args[READ__MAX + 1] = {
 	/* No string check on purpose: the kernel decides what is beneath the root. */
 	[READ_PATH] = { .name = "path", .type = AP_FIELD_TEXT,
 	    .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE, .min = 1, .max = 4095 },
-	[READ__MAX] = { .name = NULL },
+	[READ__MAX] = AP_FIELD_END,
 };
 
 enum ap_err
@@ -171,25 +171,25 @@ ap_ops_test_read(struct helper_ctx *ctx)
 	case AP_OK:
 		break;
 	case AP_ERR_NOTFOUND:
-		ap_helper_problem_set(ctx->pb, AP_HELPER_NOT_FOUND, "path", "%s", why);
+		ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "path", "%s", why);
 		return rc;
 	case AP_ERR_PERM:
 	case AP_ERR_INVAL:
-		ap_helper_problem_set(ctx->pb, AP_HELPER_INVALID, "path", "%s", why);
+		ap_problem_set(ctx->pb, AP_PB_INVALID, "path", "%s", why);
 		return rc;
 	default:
-		ap_helper_problem_set(ctx->pb, AP_HELPER_FAILED, "path", "%s", strerror(errno));
+		ap_problem_set(ctx->pb, AP_PB_FAILED, "path", "%s", strerror(errno));
 		return rc;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		ap_helper_problem_set(ctx->pb, AP_HELPER_INVALID, "path", "is not a regular file");
+		ap_problem_set(ctx->pb, AP_PB_INVALID, "path", "is not a regular file");
 		return AP_ERR_INVAL;
 	}
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n < 0 || !ap_utf8_valid(buf, (size_t)n)) {
-		ap_helper_problem_set(ctx->pb, AP_HELPER_FAILED, "path",
+		ap_problem_set(ctx->pb, AP_PB_FAILED, "path",
 		    n < 0 ? "cannot be read" : "is not UTF-8 text");
 		return AP_ERR_IO;
 	}

@@ -23,11 +23,11 @@ json_line(struct json_object *o)
 }
 
 static struct json_object *
-problem_json(const struct ap_helper_problem *pb)
+problem_json(const struct ap_problem *pb)
 {
 	struct json_object *e = json_object_new_object();
 
-	json_object_object_add(e, "code", json_object_new_string(ap_helper_code_name(pb->code)));
+	json_object_object_add(e, "code", json_object_new_string(ap_pb_name(pb->code)));
 	json_object_object_add(e, "field", json_object_new_string(pb->field));
 	json_object_object_add(e, "reason", json_object_new_string(pb->reason));
 	return e;
@@ -36,7 +36,7 @@ problem_json(const struct ap_helper_problem *pb)
 /* has_id false: "id":null (the request's id could not be read). */
 static void
 respond(struct ap_buf *out, bool has_id, int64_t id, struct json_object *result,
-    const struct ap_helper_problem *pb)
+    const struct ap_problem *pb)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -52,11 +52,11 @@ respond(struct ap_buf *out, bool has_id, int64_t id, struct json_object *result,
 }
 
 void
-ap_proto_error_line(struct ap_buf *out, enum ap_helper_code code, const char *reason)
+ap_proto_error_line(struct ap_buf *out, enum ap_pb_code code, const char *reason)
 {
-	struct ap_helper_problem pb;
+	struct ap_problem pb;
 
-	ap_helper_problem_set(&pb, code, NULL, "%s", reason);
+	ap_problem_set(&pb, code, NULL, "%s", reason);
 	respond(out, false, 0, NULL, &pb);
 }
 
@@ -66,7 +66,7 @@ plain_name(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n >= sizeof(((struct ap_helper_problem *)0)->field))
+	if (n == 0 || n >= sizeof(((struct ap_problem *)0)->field))
 		return "";
 	for (size_t i = 0; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
@@ -78,7 +78,9 @@ plain_name(const char *s)
 static const struct ap_field *
 field_named(const struct ap_field *fields, const char *name)
 {
-	for (size_t i = 0; fields != NULL && fields[i].name != NULL; i++)
+	size_t nf = ap_fields_count(fields);
+
+	for (size_t i = 0; i < nf; i++)
 		if (strcmp(fields[i].name, name) == 0)
 			return &fields[i];
 	return NULL;
@@ -86,16 +88,13 @@ field_named(const struct ap_field *fields, const char *name)
 
 enum ap_err
 ap_proto_validate_args(const struct ap_field *fields, struct json_object *args,
-    struct ap_arena *a, size_t max_len, struct ap_fieldval **vals, struct ap_helper_problem *pb)
+    struct ap_arena *a, size_t max_len, struct ap_fieldval **vals, struct ap_problem *pb)
 {
-	size_t nf = 0, nkv = 0;
+	size_t nf = ap_fields_count(fields), nkv = 0;
 	struct ap_kv *kv;
 	struct ap_req r;
-	struct ap_req_error e;
 
 	*vals = NULL;
-	while (fields != NULL && fields[nf].name != NULL)
-		nf++;
 	kv = ap_arena_calloc(a, nf ? nf : 1, sizeof(*kv));
 	json_object_object_foreach(args, key, v) {
 		const struct ap_field *f = field_named(fields, key);
@@ -103,14 +102,14 @@ ap_proto_validate_args(const struct ap_field *fields, struct json_object *args,
 		size_t len;
 
 		if (f == NULL) {
-			ap_helper_problem_set(pb, AP_HELPER_INVALID, plain_name(key),
+			ap_problem_set(pb, AP_PB_INVALID, plain_name(key),
 			    "is not an argument of this operation");
 			return AP_ERR_INVAL;
 		}
 		switch (f->type) {
 		case AP_FIELD_INT:
 			if (!json_object_is_type(v, json_type_int)) {
-				ap_helper_problem_set(pb, AP_HELPER_INVALID, f->name,
+				ap_problem_set(pb, AP_PB_INVALID, f->name,
 				    "must be a JSON integer");
 				return AP_ERR_INVAL;
 			}
@@ -120,7 +119,7 @@ ap_proto_validate_args(const struct ap_field *fields, struct json_object *args,
 			break;
 		case AP_FIELD_BOOL:
 			if (!json_object_is_type(v, json_type_boolean)) {
-				ap_helper_problem_set(pb, AP_HELPER_INVALID, f->name,
+				ap_problem_set(pb, AP_PB_INVALID, f->name,
 				    "must be true or false");
 				return AP_ERR_INVAL;
 			}
@@ -129,14 +128,14 @@ ap_proto_validate_args(const struct ap_field *fields, struct json_object *args,
 			break;
 		default:
 			if (!json_object_is_type(v, json_type_string)) {
-				ap_helper_problem_set(pb, AP_HELPER_INVALID, f->name,
+				ap_problem_set(pb, AP_PB_INVALID, f->name,
 				    "must be a JSON string");
 				return AP_ERR_INVAL;
 			}
 			len = (size_t)json_object_get_string_len(v);
 			/* A NUL would cut the value short for every C function after us. */
 			if (memchr(json_object_get_string(v), '\0', len) != NULL) {
-				ap_helper_problem_set(pb, AP_HELPER_INVALID, f->name,
+				ap_problem_set(pb, AP_PB_INVALID, f->name,
 				    "must not contain NUL bytes");
 				return AP_ERR_INVAL;
 			}
@@ -151,17 +150,13 @@ ap_proto_validate_args(const struct ap_field *fields, struct json_object *args,
 	 * helper (adapt here when route.h's field API changes).
 	 */
 	memset(&r, 0, sizeof(r));
-	memset(&e, 0, sizeof(e));
 	r.arena = a;
 	r.method = AP_METHOD_POST;
 	r.form = kv;
 	r.nform = nkv;
-	if (ap_fields_validate(fields, &r, max_len, vals, &e) != AP_OK) {
-		ap_helper_problem_set(pb, AP_HELPER_INVALID, e.field, "%s", e.reason);
+	/* The problem it fills is the protocol's error as it is (one problem type). */
+	if (ap_fields_validate(fields, &r, NULL, max_len, vals, pb) != AP_OK)
 		return AP_ERR_INVAL;
-	}
-	if (*vals == NULL) /* no table: nothing to read, but never NULL for handlers */
-		*vals = ap_arena_calloc(a, 1, sizeof(**vals));
 	return AP_OK;
 }
 
@@ -179,7 +174,7 @@ static bool
 run(const struct ap_proto_env *env, const struct helper_op *op, int64_t id,
     const struct ap_fieldval *vals, struct ap_buf *out)
 {
-	struct ap_helper_problem pb = { .code = AP_HELPER_CODE__MAX };
+	struct ap_problem pb = { .code = AP_PB_NONE };
 	struct json_object *result = json_object_new_object();
 	struct helper_ctx ctx = {
 		.cfg = env->cfg,
@@ -209,10 +204,10 @@ run(const struct ap_proto_env *env, const struct helper_op *op, int64_t id,
 		return true;
 	}
 	json_object_put(result);
-	if (pb.code == AP_HELPER_CODE__MAX)
-		ap_helper_problem_set(&pb, AP_HELPER_FAILED, NULL, "%s failed: %s", op->name,
+	if (pb.code == AP_PB_NONE)
+		ap_problem_set(&pb, AP_PB_FAILED, NULL, "%s failed: %s", op->name,
 		    ap_strerror(rc));
-	AP_INFO("%s id=%lld: %s%s%s: %s", op->name, (long long)id, ap_helper_code_name(pb.code),
+	AP_INFO("%s id=%lld: %s%s%s: %s", op->name, (long long)id, ap_pb_name(pb.code),
 	    pb.field[0] ? " " : "", pb.field, pb.reason);
 	respond(out, true, id, NULL, &pb);
 	return true;
@@ -223,7 +218,7 @@ ap_proto_handle(const struct ap_proto_env *env, const char *line, size_t len, st
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *req = NULL, *idv = NULL, *opv = NULL, *args = NULL;
-	struct ap_helper_problem pb;
+	struct ap_problem pb;
 	const struct helper_op *op;
 	struct ap_fieldval *vals;
 	bool has_id = false, keep = false;
@@ -231,7 +226,7 @@ ap_proto_handle(const struct ap_proto_env *env, const char *line, size_t len, st
 	size_t end;
 
 	if (!line_plain(line, len)) {
-		ap_helper_problem_set(&pb, AP_HELPER_INVALID, NULL,
+		ap_problem_set(&pb, AP_PB_INVALID, NULL,
 		    "the request contains a control character");
 		goto bad;
 	}
@@ -241,11 +236,11 @@ ap_proto_handle(const struct ap_proto_env *env, const char *line, size_t len, st
 	while (req != NULL && end < len && (line[end] == ' ' || line[end] == '\t'))
 		end++;
 	if (req == NULL || end != len) {
-		ap_helper_problem_set(&pb, AP_HELPER_INVALID, NULL, "the request is not valid JSON");
+		ap_problem_set(&pb, AP_PB_INVALID, NULL, "the request is not valid JSON");
 		goto bad;
 	}
 	if (!json_object_is_type(req, json_type_object)) {
-		ap_helper_problem_set(&pb, AP_HELPER_INVALID, NULL,
+		ap_problem_set(&pb, AP_PB_INVALID, NULL,
 		    "the request must be a JSON object {\"id\":N,\"op\":\"name\",\"args\":{}}");
 		goto bad;
 	}
@@ -257,14 +252,14 @@ ap_proto_handle(const struct ap_proto_env *env, const char *line, size_t len, st
 		} else if (strcmp(key, "args") == 0) {
 			args = v;
 		} else {
-			ap_helper_problem_set(&pb, AP_HELPER_INVALID, plain_name(key),
+			ap_problem_set(&pb, AP_PB_INVALID, plain_name(key),
 			    "is not a request member (id, op, args)");
 			goto bad;
 		}
 	}
 	if (idv == NULL || !json_object_is_type(idv, json_type_int) ||
 	    json_object_get_int64(idv) < 0 || json_object_get_int64(idv) > ID_MAX) {
-		ap_helper_problem_set(&pb, AP_HELPER_INVALID, "id",
+		ap_problem_set(&pb, AP_PB_INVALID, "id",
 		    "must be an integer between 0 and %lld", ID_MAX);
 		goto bad;
 	}
@@ -273,17 +268,17 @@ ap_proto_handle(const struct ap_proto_env *env, const char *line, size_t len, st
 	if (opv == NULL || !json_object_is_type(opv, json_type_string) ||
 	    json_object_get_string_len(opv) < 1 || json_object_get_string_len(opv) > OP_NAME_MAX ||
 	    memchr(json_object_get_string(opv), '\0', (size_t)json_object_get_string_len(opv))) {
-		ap_helper_problem_set(&pb, AP_HELPER_INVALID, "op",
+		ap_problem_set(&pb, AP_PB_INVALID, "op",
 		    "must be an operation name of 1 to %d characters", OP_NAME_MAX);
 		goto bad;
 	}
 	if (args == NULL || !json_object_is_type(args, json_type_object)) {
-		ap_helper_problem_set(&pb, AP_HELPER_INVALID, "args", "must be a JSON object");
+		ap_problem_set(&pb, AP_PB_INVALID, "args", "must be a JSON object");
 		goto bad;
 	}
 	op = ap_ops_find(json_object_get_string(opv), env->cfg->profile);
 	if (op == NULL) {
-		ap_helper_problem_set(&pb, AP_HELPER_UNSUPPORTED, "op", "unknown operation");
+		ap_problem_set(&pb, AP_PB_UNSUPPORTED, "op", "unknown operation");
 		goto bad;
 	}
 	keep = true; /* the envelope is fine: whatever happens now, the connection stays */

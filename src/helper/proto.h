@@ -35,7 +35,7 @@ bool ap_proto_handle(const struct ap_proto_env *env, const char *line, size_t le
     struct ap_buf *out);
 
 /* Append an error line about the connection itself ("id":null): denied, busy, too_large, timeout. */
-void ap_proto_error_line(struct ap_buf *out, enum ap_helper_code code, const char *reason);
+void ap_proto_error_line(struct ap_buf *out, enum ap_pb_code code, const char *reason);
 
 /*
  * Validate a request's "args" object against an operation's argument table
@@ -47,6 +47,6 @@ void ap_proto_error_line(struct ap_buf *out, enum ap_helper_code code, const cha
  * AP_ERR_INVAL and pb (invalid, the field's name, the reason).
  */
 enum ap_err ap_proto_validate_args(const struct ap_field *fields, struct json_object *args,
-    struct ap_arena *a, size_t max_len, struct ap_fieldval **vals, struct ap_helper_problem *pb);
+    struct ap_arena *a, size_t max_len, struct ap_fieldval **vals, struct ap_problem *pb);
 
 #endif

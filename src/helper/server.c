@@ -287,7 +287,7 @@ conn_write(struct server *sv, struct conn *c)
 
 /* Answer about the connection itself and close it once written. */
 static void
-conn_refuse(struct conn *c, enum ap_helper_code code, const char *reason)
+conn_refuse(struct conn *c, enum ap_pb_code code, const char *reason)
 {
 	ap_proto_error_line(&c->out, code, reason);
 	c->closing = true;
@@ -317,7 +317,7 @@ conn_lines(struct server *sv, struct conn *c)
 				snprintf(why, sizeof(why),
 				    "the request is larger than helper.max_message (%zu bytes)", max);
 				AP_WARN("uid %u pid %d: %s", (unsigned)c->uid, (int)c->pid, why);
-				conn_refuse(c, AP_HELPER_TOO_LARGE, why);
+				conn_refuse(c, AP_PB_TOO_LARGE, why);
 				return;
 			}
 			break;
@@ -329,7 +329,7 @@ conn_lines(struct server *sv, struct conn *c)
 
 			snprintf(why, sizeof(why),
 			    "the request is larger than helper.max_message (%zu bytes)", max);
-			conn_refuse(c, AP_HELPER_TOO_LARGE, why);
+			conn_refuse(c, AP_PB_TOO_LARGE, why);
 			return;
 		}
 		if (!ap_proto_handle(&env, start, len, &c->out))
@@ -410,7 +410,7 @@ refuse_log(struct server *sv, const char *fmt, unsigned uid, int pid)
 
 /* Answer a connection we will not serve, without waiting for it. */
 static void
-refuse_now(int fd, enum ap_helper_code code, const char *reason)
+refuse_now(int fd, enum ap_pb_code code, const char *reason)
 {
 	struct ap_buf b = { 0 };
 
@@ -437,7 +437,7 @@ accept_all(struct server *sv)
 			close(sv->reserve_fd);
 			fd = accept4(sv->o->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd >= 0)
-				refuse_now(fd, AP_HELPER_BUSY, "the helper is out of file descriptors");
+				refuse_now(fd, AP_PB_BUSY, "the helper is out of file descriptors");
 			sv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 			AP_ERROR("out of file descriptors; refusing connections");
 			continue;
@@ -445,7 +445,7 @@ accept_all(struct server *sv)
 		if (fd < 0)
 			return; /* EAGAIN, or an error the next event retries */
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-			refuse_now(fd, AP_HELPER_DENIED, "the peer's credentials cannot be read");
+			refuse_now(fd, AP_PB_DENIED, "the peer's credentials cannot be read");
 			continue;
 		}
 		if (cred.uid != sv->o->panel_uid) {
@@ -453,13 +453,13 @@ accept_all(struct server *sv)
 
 			snprintf(why, sizeof(why), "uid %u may not use the helper",
 			    (unsigned)cred.uid);
-			refuse_now(fd, AP_HELPER_DENIED, why);
+			refuse_now(fd, AP_PB_DENIED, why);
 			refuse_log(sv, "refused uid %u (pid %d): not the panel's user",
 			    (unsigned)cred.uid, (int)cred.pid);
 			continue;
 		}
 		if (sv->nconns >= (size_t)sv->o->cfg->helper_max_clients) {
-			refuse_now(fd, AP_HELPER_BUSY, "too many connections (helper.max_clients)");
+			refuse_now(fd, AP_PB_BUSY, "too many connections (helper.max_clients)");
 			refuse_log(sv, "refused a connection of uid %u (pid %d): helper.max_clients",
 			    (unsigned)cred.uid, (int)cred.pid);
 			continue;
@@ -513,7 +513,7 @@ conn_timeouts(struct server *sv)
 				snprintf(why, sizeof(why),
 				    "the request line was not completed within %d ms", timeout);
 				AP_INFO("uid %u pid %d: %s", (unsigned)c->uid, (int)c->pid, why);
-				conn_refuse(c, AP_HELPER_TIMEOUT, why);
+				conn_refuse(c, AP_PB_TIMEOUT, why);
 				conn_write(sv, c);
 				continue;
 			}

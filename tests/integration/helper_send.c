@@ -83,7 +83,7 @@ call(const char *path, int timeout_ms, const char *op, const char *args_text)
 {
 	struct ap_helper_client *h = ap_helper_client_new(path, timeout_ms, 1 << 20);
 	struct json_object *args = NULL, *res = NULL, *out = json_object_new_object();
-	struct ap_helper_problem pb;
+	struct ap_problem pb;
 	uint64_t t0;
 	enum ap_err rc;
 
@@ -99,7 +99,7 @@ call(const char *path, int timeout_ms, const char *op, const char *args_text)
 	} else {
 		struct json_object *e = json_object_new_object();
 
-		json_object_object_add(e, "code", json_object_new_string(ap_helper_code_name(pb.code)));
+		json_object_object_add(e, "code", json_object_new_string(ap_pb_name(pb.code)));
 		json_object_object_add(e, "field", json_object_new_string(pb.field));
 		json_object_object_add(e, "reason", json_object_new_string(pb.reason));
 		json_object_object_add(out, "error", e);

@@ -77,7 +77,7 @@ write_config(void)
 }
 
 static enum ap_err
-ping(struct ap_helper_client *h, struct ap_helper_problem *pb)
+ping(struct ap_helper_client *h, struct ap_problem *pb)
 {
 	struct json_object *res = NULL;
 	enum ap_err rc = ap_helper_call(h, "helper.ping", NULL, &res, pb);
@@ -91,7 +91,7 @@ start_helper(void)
 {
 	char exe[256], cfgp[256], logp[256];
 	struct ap_helper_client *h;
-	struct ap_helper_problem pb;
+	struct ap_problem pb;
 
 	snprintf(exe, sizeof(exe), "%s/build/aapanel-helper", srcdir());
 	snprintf(cfgp, sizeof(cfgp), "%s/conf/aapanel.cfg", dir);
@@ -159,7 +159,7 @@ teardown(void)
 START_TEST(test_ping_result_and_kept_connection)
 {
 	struct ap_helper_client *h = ap_helper_client_new(sock, 2000, 65536);
-	struct ap_helper_problem pb;
+	struct ap_problem pb;
 	struct json_object *res = NULL, *v;
 
 	ck_assert(!ap_helper_client_connected(h));
@@ -179,7 +179,7 @@ END_TEST
 START_TEST(test_arguments_passed_and_problems_reported)
 {
 	struct ap_helper_client *h = ap_helper_client_new(sock, 2000, 65536);
-	struct ap_helper_problem pb;
+	struct ap_problem pb;
 	struct json_object *args = json_object_new_object(), *res = NULL, *v;
 
 	json_object_object_add(args, "text", json_object_new_string("hello there"));
@@ -193,7 +193,7 @@ START_TEST(test_arguments_passed_and_problems_reported)
 	json_object_object_add(args, "text", json_object_new_string("a; rm -rf /"));
 	ck_assert_int_eq(ap_helper_call(h, "test.echo", args, &res, &pb), AP_ERR_INVAL);
 	ck_assert_ptr_null(res);
-	ck_assert_int_eq(pb.code, AP_HELPER_INVALID);
+	ck_assert_int_eq(pb.code, AP_PB_INVALID);
 	ck_assert_str_eq(pb.field, "text");
 	ck_assert_ptr_nonnull(strstr(pb.reason, "may only contain"));
 	ck_assert(ap_helper_client_connected(h)); /* an invalid argument keeps the connection */
@@ -202,12 +202,12 @@ START_TEST(test_arguments_passed_and_problems_reported)
 	args = json_object_new_object();
 	json_object_object_add(args, "id", json_object_new_int64(1));
 	ck_assert_int_eq(ap_helper_call(h, "job.status", args, &res, &pb), AP_ERR_NOTFOUND);
-	ck_assert_int_eq(pb.code, AP_HELPER_NOT_FOUND);
+	ck_assert_int_eq(pb.code, AP_PB_NOT_FOUND);
 	ck_assert_str_eq(pb.field, "id");
 	json_object_put(args);
 
 	ck_assert_int_eq(ap_helper_call(h, "no.such", NULL, &res, &pb), AP_ERR_INVAL);
-	ck_assert_int_eq(pb.code, AP_HELPER_UNSUPPORTED);
+	ck_assert_int_eq(pb.code, AP_PB_UNSUPPORTED);
 	ck_assert_str_eq(pb.field, "op");
 	/* The helper closes after an unknown operation, and so does the client; the next call reconnects. */
 	ck_assert(!ap_helper_client_connected(h));
@@ -224,13 +224,13 @@ START_TEST(test_no_socket_is_unavailable_at_once)
 {
 	char other[160];
 	struct ap_helper_client *h;
-	struct ap_helper_problem pb;
+	struct ap_problem pb;
 	uint64_t t0 = ap_now_ms();
 
 	snprintf(other, sizeof(other), "%s/none.sock", dir);
 	h = ap_helper_client_new(other, 5000, 65536);
 	ck_assert_int_eq(ping(h, &pb), AP_ERR_UNAVAIL);
-	ck_assert_int_eq(pb.code, AP_HELPER_UNAVAILABLE);
+	ck_assert_int_eq(pb.code, AP_PB_UNAVAILABLE);
 	ck_assert_ptr_nonnull(strstr(pb.reason, "No such file"));
 	ck_assert_uint_lt(ap_now_ms() - t0, 1000);
 	ap_helper_client_free(h);
@@ -243,7 +243,7 @@ END_TEST
 START_TEST(test_stopped_helper_is_unavailable_and_restart_recovers)
 {
 	struct ap_helper_client *h = ap_helper_client_new(sock, 2000, 65536);
-	struct ap_helper_problem pb;
+	struct ap_problem pb;
 	uint64_t t0;
 
 	ck_assert_int_eq(ping(h, &pb), AP_OK);
@@ -253,7 +253,7 @@ START_TEST(test_stopped_helper_is_unavailable_and_restart_recovers)
 	helper = -1;
 	t0 = ap_now_ms();
 	ck_assert_int_eq(ping(h, &pb), AP_ERR_UNAVAIL);
-	ck_assert_int_eq(pb.code, AP_HELPER_UNAVAILABLE);
+	ck_assert_int_eq(pb.code, AP_PB_UNAVAILABLE);
 	ck_assert_uint_lt(ap_now_ms() - t0, 1000);
 	start_helper();
 	ck_assert_int_eq(ping(h, &pb), AP_OK); /* the same client, a new connection */
@@ -299,7 +299,7 @@ START_TEST(test_silent_helper_times_out)
 	char p[160];
 	pid_t f;
 	struct ap_helper_client *h;
-	struct ap_helper_problem pb;
+	struct ap_problem pb;
 	uint64_t t0, dt;
 
 	snprintf(p, sizeof(p), "%s/silent.sock", dir);
@@ -308,7 +308,7 @@ START_TEST(test_silent_helper_times_out)
 	t0 = ap_now_ms();
 	ck_assert_int_eq(ping(h, &pb), AP_ERR_UNAVAIL);
 	dt = ap_now_ms() - t0;
-	ck_assert_int_eq(pb.code, AP_HELPER_UNAVAILABLE);
+	ck_assert_int_eq(pb.code, AP_PB_UNAVAILABLE);
 	ck_assert_ptr_nonnull(strstr(pb.reason, "did not answer within 300 ms"));
 	ck_assert_uint_ge(dt, 290);
 	ck_assert_uint_lt(dt, 1500);
@@ -336,7 +336,7 @@ START_TEST(test_bad_answers_are_problems)
 	char p[160];
 	pid_t f;
 	struct ap_helper_client *h;
-	struct ap_helper_problem pb;
+	struct ap_problem pb;
 
 	snprintf(p, sizeof(p), "%s/bad.sock", dir);
 	f = fake_helper(p, bad_answers[_i].answer);
@@ -355,7 +355,7 @@ START_TEST(test_response_bound)
 	char p[160], big[3000];
 	pid_t f;
 	struct ap_helper_client *h;
-	struct ap_helper_problem pb;
+	struct ap_problem pb;
 
 	memset(big, 'x', sizeof(big) - 2);
 	big[sizeof(big) - 2] = '\n';

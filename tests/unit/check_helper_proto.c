@@ -212,7 +212,7 @@ START_TEST(test_argument_rows)
 {
 	const struct helper_op *op = ap_ops_find(arg_rows[_i].op, AP_PROFILE_TEST);
 	struct json_object *args = json_tokener_parse(arg_rows[_i].args);
-	struct ap_helper_problem pb = { 0 };
+	struct ap_problem pb = { 0 };
 	struct ap_fieldval *vals = NULL;
 	enum ap_err rc;
 
@@ -226,7 +226,7 @@ START_TEST(test_argument_rows)
 	} else {
 		ck_assert_msg(rc == AP_ERR_INVAL, "row %d %s %s: accepted", _i, arg_rows[_i].op,
 		    arg_rows[_i].args);
-		ck_assert_int_eq(pb.code, AP_HELPER_INVALID);
+		ck_assert_int_eq(pb.code, AP_PB_INVALID);
 		ck_assert_str_eq(pb.field, arg_rows[_i].field);
 		ck_assert_msg(strstr(pb.reason, arg_rows[_i].reason) != NULL,
 		    "row %d: reason '%s' lacks '%s'", _i, pb.reason, arg_rows[_i].reason);
@@ -324,18 +324,20 @@ END_TEST
 
 START_TEST(test_codes_round_trip)
 {
-	for (int c = 0; c < AP_HELPER_UNAVAILABLE; c++) {
-		enum ap_helper_code back;
+	/* The protocol's codes are the project's problem codes (problem.h). */
+	for (int c = AP_PB_INVALID; c < AP_PB__MAX; c++) {
+		enum ap_pb_code back;
 
-		ck_assert(ap_helper_code_parse(ap_helper_code_name((enum ap_helper_code)c), &back));
+		ck_assert(ap_pb_parse(ap_pb_name((enum ap_pb_code)c), &back));
 		ck_assert_int_eq(back, c);
 	}
-	/* "unavailable" is the client's verdict; a helper cannot send it. */
-	enum ap_helper_code x;
+	enum ap_pb_code x;
 
-	ck_assert(!ap_helper_code_parse("unavailable", &x));
-	ck_assert(!ap_helper_code_parse("Invalid", &x));
-	ck_assert_str_eq(ap_helper_code_name(AP_HELPER_CODE__MAX), "failed");
+	ck_assert(!ap_pb_parse("none", &x));
+	ck_assert(!ap_pb_parse("Invalid", &x));
+	ck_assert(!ap_pb_parse(NULL, &x));
+	ck_assert_str_eq(ap_pb_name(AP_PB_FAILED), "failed");
+	ck_assert_str_eq(ap_pb_name(AP_PB_BUSY), "busy");
 }
 END_TEST
 
