@@ -52,6 +52,10 @@ check "systemd-analyze verify has nothing to say about them" test ! -s "$T/verif
 [ -s "$T/verify.log" ] && sed 's/^/    /' "$T/verify.log"
 systemd-analyze security --offline=true "$SVC" > "$T/security.log" 2>&1 || true
 exposure=$(sed -nE 's/^.*Overall exposure level for aapanel-helper\.service: ([0-9]+\.[0-9]+).*/\1/p' "$T/security.log")
+systemd-analyze security --offline=true "$T/units/aapanel-helper.socket" > "$T/security.sock.log" 2>&1 || true
+sock_exposure=$(sed -nE 's/^.*Overall exposure level for aapanel-helper\.socket: ([0-9]+\.[0-9]+).*/\1/p' "$T/security.sock.log")
+check "aapanel-helper.socket runs no command and scores ${sock_exposure:-?} (at most 2.0)" \
+	bash -c "! grep -q '^Exec' '$SOCK_UNIT' && awk -v e='${sock_exposure:-99}' 'BEGIN { exit !(e <= 2.0) }'"
 echo "  (systemd-analyze security: aapanel-helper.service exposure ${exposure:-?})"
 check "systemd-analyze security reports an exposure level (got '$exposure')" test -n "$exposure"
 check "exposure level $exposure is at most 1.5, root as it is" awk -v e="${exposure:-99}" 'BEGIN { exit !(e + 0 <= 1.5) }'
@@ -63,7 +67,8 @@ for d in Type=notify NotifyAccess=main User=root Requires=aapanel-helper.socket 
 	SystemCallFilter=@system-service 'SystemCallFilter=~@privileged @resources' LimitCORE=0; do
 	check "aapanel-helper.service has $d" has "$SVC" "$d"
 done
-for d in SocketUser=root SocketMode=0660 Accept=no RemoveOnStop=yes WantedBy=sockets.target; do
+for d in SocketUser=root SocketMode=0660 DirectoryMode=0751 Accept=no RemoveOnStop=yes WantedBy=sockets.target \
+	DynamicUser=yes NoNewPrivileges=yes CapabilityBoundingSet= RestrictAddressFamilies=none; do
 	check "aapanel-helper.socket has $d" has "$SOCK_UNIT" "$d"
 done
 prod_sock=$(sed -n '/^helper = {/,/^};/p' "$SRC/conf/profiles/production.cfg" | sed -nE 's/^[[:space:]]*socket[[:space:]]*=[[:space:]]*"([^"]*)";.*/\1/p')
@@ -195,8 +200,6 @@ Environment=ASAN_OPTIONS=detect_leaks=0
 UNIT
 cat > "$TU/units/aapanel-helper.socket.d/test.conf" <<UNIT
 [Socket]
-ExecStartPre=
-ExecStartPre=/usr/bin/install -d -o root -g nogroup -m 0750 /run/aapanel-helper
 SocketGroup=nogroup
 UNIT
 cat > "$TU/units/t.target" <<UNIT

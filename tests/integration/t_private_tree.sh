@@ -15,6 +15,7 @@ cp -a "$SRC/conf" "$SRC/docker" "$SRC/include" "$SRC/po" "$SRC/scripts" "$SRC/sq
 	"$SRC/templates" "$tree/"
 cp -a "$SRC/tests/integration" "$tree/tests/"
 cp "$BIN" "$tree/build/aapanel"
+cp "$SRC/build/aapanel-helper" "$tree/build/aapanel-helper"
 cp "$SRC/build/tests/notify_listen" "$tree/build/tests/notify_listen"
 check "the copy is private: uid 65534 cannot read its templates" \
 	bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups -- cat '$tree/templates/layout.html' >/dev/null 2>&1"

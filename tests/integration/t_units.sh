@@ -63,13 +63,14 @@ mkdir -p "$T/units"
 cp "$UNITS"/* "$T/units/"
 # verify checks that ExecStart's program exists: point it at the built binary.
 sed -i "s|^ExecStart=/usr/local/bin/aapanel |ExecStart=$BIN |" "$T/units/aapanel.service"
+sed -i "s|^ExecStart=/usr/local/sbin/aapanel-helper |ExecStart=$SRC/build/aapanel-helper |" "$T/units/aapanel-helper.service"
 check "the copy's ExecStart points at the built binary" grep -q "^ExecStart=$BIN --profile production serve\$" "$T/units/aapanel.service"
 nunits=0
 for u in "$T"/units/*; do
 	case "$u" in *.service | *.socket) nunits=$((nunits + 1)) ;; esac
 done
-check "conf/systemd/ ships the socket, the service and the recovery service ($nunits units)" \
-	test -f "$RECOVER" -a "$nunits" -eq 3
+check "conf/systemd/ ships the panel's socket, service and recovery service and the helper's socket and service ($nunits units)" \
+	test -f "$RECOVER" -a "$nunits" -eq 5
 rc=0
 systemd-analyze verify "$T"/units/*.socket "$T"/units/*.service > "$T/verify.log" 2>&1 || rc=$?
 check "systemd-analyze verify accepts every unit (exit 0)" test "$rc" -eq 0
