@@ -183,4 +183,6 @@ fmt:
 clean:
 	rm -rf $(BUILD)
 
+include mk/quality.mk
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
