@@ -11,7 +11,7 @@
 #                          flawfinder; fails on a finding not in the baseline
 #   make analyze-baseline  accept today's findings: rewrite the baseline
 
-.PHONY: valgrind
+.PHONY: valgrind analyze analyze-baseline
 
 # ---------------------------------------------------------------- valgrind
 # CK_FORK=no: each suite's checks run in the process valgrind watches (with
@@ -54,3 +54,21 @@ valgrind: $(UNIT_BIN) $(REPLAY_BIN)
 	for n in $(FUZZ_NAMES); do run replay_$$n $(BUILD)/fuzz/replay_$$n tests/fuzz/corpus/$$n; done; \
 	echo "valgrind: $$pass passed, $$fail failed ($$(($$(date +%s) - t0)) s; logs in $(VG_DIR)/)"; \
 	[ $$fail -eq 0 ] || { echo "failed:$$failed"; exit 1; }
+
+# ---------------------------------------------------------------- analyze
+# scripts/analyze.py runs the three analysers on src/ with the build's own
+# flags and compares the normalised findings (tool, file, function, check)
+# with the baseline. Reports in build-analyze/ (findings.txt: all, new.txt:
+# those not in the baseline); build/ is not touched.
+ANALYZE_DIR       := build-analyze
+ANALYSIS_BASELINE := tests/analysis-baseline.txt
+ANALYZE_ENV = ANALYZE_CFLAGS='$(filter-out -MMD -MP -Werror,$(ALL_CFLAGS))' \
+              ANALYZE_SRC='$(LIB_SRC) src/cli/main.c' ANALYZE_DIR=$(ANALYZE_DIR) \
+              ANALYZE_BASELINE=$(ANALYSIS_BASELINE) CC='$(CC)' \
+              ANALYZE_SCAN='$(patsubst $(BUILD)/%,@BUILD@/%,$(LIB) $(MAIN_OBJ))'
+
+analyze:
+	@$(ANALYZE_ENV) scripts/analyze.py check
+
+analyze-baseline:
+	@$(ANALYZE_ENV) scripts/analyze.py baseline
