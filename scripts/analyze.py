@@ -155,6 +155,12 @@ def run_clang(outdir, targets, jobs):
     if p.returncode != 0:
         with open(log, encoding="utf-8", errors="replace") as f:
             die("scan-build failed (see %s):\n%s" % (log, f.read()[-2000:]))
+    # A file clang could not analyse (an error or a crash) lands in
+    # failures/: its findings would be missing, so that is an error too.
+    failed = glob.glob(os.path.join(base, "*", "failures", "*"))
+    if failed:
+        die("clang could not analyse every file (see %s):\n  %s"
+            % (os.path.dirname(failed[0]), "\n  ".join(sorted(failed)[:10])))
     found = []
     for plist in sorted(glob.glob(os.path.join(base, "*", "*.plist"))):
         with open(plist, "rb") as f:
@@ -257,12 +263,26 @@ def main():
         for f in findings:
             out.write("%s\t%s:%d\t%s\t%s\t%s\n" % (f.tool, f.file, f.line, f.function, f.check, f.message))
 
+    lines = []
+
+    def say(text):
+        print(text)
+        lines.append(text)
+
+    try:
+        return report(mode, findings, times, baseline, outdir, say)
+    finally:
+        with open(os.path.join(outdir, "summary.txt"), "w", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+
+
+def report(mode, findings, times, baseline, outdir, say):
     if mode == "baseline":
         write_baseline(baseline, findings)
         for t in TOOLS:
-            print("  %-13s %3d findings  (%.0f s)" % (t, sum(1 for f in findings if f.tool == t), times[t]))
-        print("analyze: wrote %s (%d findings); review the diff before committing it"
-              % (baseline, len(findings)))
+            say("  %-13s %3d findings  (%.0f s)" % (t, sum(1 for f in findings if f.tool == t), times[t]))
+        say("analyze: wrote %s (%d findings); review the diff before committing it"
+            % (baseline, len(findings)))
         return 0
 
     allowed, _ = read_baseline(baseline)
@@ -278,23 +298,23 @@ def main():
     for t in TOOLS:
         n = sum(1 for f in findings if f.tool == t)
         nn = sum(1 for f in new if f.tool == t)
-        print("  %-13s %3d findings, %3d new  (%.0f s)" % (t, n, nn, times[t]))
+        say("  %-13s %3d findings, %3d new  (%.0f s)" % (t, n, nn, times[t]))
     if gone:
-        print("analyze: %d baseline entr%s no longer found (fixed? `make analyze-baseline` drops them):"
-              % (len(gone), "y is" if len(gone) == 1 else "ies are"))
+        say("analyze: %d baseline entr%s no longer found (fixed? `make analyze-baseline` drops them):"
+            % (len(gone), "y is" if len(gone) == 1 else "ies are"))
         for k in gone:
-            print("  gone  " + k.replace("\t", "  "))
+            say("  gone  " + k.replace("\t", "  "))
     with open(os.path.join(outdir, "new.txt"), "w", encoding="utf-8") as out:
         for f in new:
             out.write("%s:%d: %s: %s [%s] in %s()\n" % (f.file, f.line, f.tool, f.message, f.check, f.function))
     if new:
-        print("analyze: %d new finding%s (not in %s):" % (len(new), "" if len(new) == 1 else "s", baseline))
+        say("analyze: %d new finding%s (not in %s):" % (len(new), "" if len(new) == 1 else "s", baseline))
         for f in new:
-            print("  %s:%d: %s: %s [%s] in %s()" % (f.file, f.line, f.tool, f.message, f.check, f.function))
-        print("Fix them, or if one is a false positive, accept it with `make analyze-baseline`\n"
-              "and say why in the commit message. Reports: %s/" % outdir)
+            say("  %s:%d: %s: %s [%s] in %s()" % (f.file, f.line, f.tool, f.message, f.check, f.function))
+        say("Fix them; a false positive is accepted with `make analyze-baseline`\n"
+            "and write why beside its line in the baseline. Reports: %s/" % outdir)
         return 1
-    print("analyze: ok, %d findings, all in the baseline (reports: %s/)" % (len(findings), outdir))
+    say("analyze: ok, %d findings, all in the baseline (reports: %s/)" % (len(findings), outdir))
     return 0
 
 
