@@ -11,7 +11,7 @@
 #                          flawfinder; fails on a finding not in the baseline
 #   make analyze-baseline  accept today's findings: rewrite the baseline
 
-.PHONY: valgrind analyze analyze-baseline
+.PHONY: valgrind coverage cov-build analyze analyze-baseline
 
 # ---------------------------------------------------------------- valgrind
 # CK_FORK=no: each suite's checks run in the process valgrind watches (with
@@ -54,6 +54,39 @@ valgrind: $(UNIT_BIN) $(REPLAY_BIN)
 	for n in $(FUZZ_NAMES); do run replay_$$n $(BUILD)/fuzz/replay_$$n tests/fuzz/corpus/$$n; done; \
 	echo "valgrind: $$pass passed, $$fail failed ($$(($$(date +%s) - t0)) s; logs in $(VG_DIR)/)"; \
 	[ $$fail -eq 0 ] || { echo "failed:$$failed"; exit 1; }
+
+# ---------------------------------------------------------------- coverage
+# A second build tree, build-cov/, built from scratch with gcov
+# instrumentation each time: build/ is not touched. _exit() is wrapped (tests/coverage/exit_dump.c) so that the pool's
+# workers, which end with _exit(), write their counters too. The unit suites
+# run as in `make unit`; the integration tests run against a copy of the
+# checkout whose build/ is a copy of build-cov/ (tests/coverage/integration.sh
+# says why and how). scripts/coverage-report.sh prints the table and writes
+# build-cov/coverage/ (HTML, Cobertura XML, JSON and Markdown summaries).
+# make coverage COV_INTEG="tests/integration/t_pool.sh ..." runs fewer tests.
+COV_BUILD   := build-cov
+COV_WRAP    := $(CURDIR)/$(COV_BUILD)/exit_dump.o
+COV_CFLAGS  := -O0 -g --coverage
+COV_LDFLAGS := --coverage -Wl,--wrap=_exit $(COV_WRAP)
+COV_VARS    := BUILD=$(COV_BUILD) SANITIZE=0 CFLAGS='$(COV_CFLAGS)' LDFLAGS='$(COV_LDFLAGS)'
+COV_INTEG   ?= $(INTEG)
+
+coverage: deps
+	@if [ "$(BUILD)" = "$(COV_BUILD)" ]; then echo "make coverage: run it from the top, without BUILD="; exit 2; fi
+	@# From scratch: counters and notes must come from one compile.
+	@t0=$$(date +%s); rm -rf $(COV_BUILD) && mkdir -p $(COV_BUILD) && \
+	$(CC) -std=c17 -O0 -g -Wall -Wextra -Werror -c -o $(COV_WRAP) tests/coverage/exit_dump.c && \
+	$(MAKE) --no-print-directory $(COV_VARS) cov-build && \
+	find $(COV_BUILD) -name '*.gcda' -delete && \
+	echo "coverage: unit suites" && \
+	$(MAKE) --no-print-directory $(COV_VARS) unit && \
+	echo "coverage: integration tests" && \
+	CFLAGS='$(COV_CFLAGS)' LDFLAGS='$(COV_LDFLAGS)' tests/coverage/integration.sh $(COV_BUILD) $(COV_INTEG) && \
+	scripts/coverage-report.sh $(COV_BUILD) && \
+	echo "coverage: $$(($$(date +%s) - t0)) s"
+
+# In the sub-make (BUILD=build-cov): everything the tests run.
+cov-build: all $(UNIT_BIN) $(REPLAY_BIN) $(BUILD)/tests/notify_listen
 
 # ---------------------------------------------------------------- analyze
 # scripts/analyze.py runs the three analysers on src/ with the build's own
