@@ -57,8 +57,9 @@ valgrind: $(UNIT_BIN) $(REPLAY_BIN)
 
 # ---------------------------------------------------------------- coverage
 # A second build tree, build-cov/, built from scratch with gcov
-# instrumentation each time: build/ is not touched. _exit() is wrapped (tests/coverage/exit_dump.c) so that the pool's
-# workers, which end with _exit(), write their counters too. The unit suites
+# instrumentation each time: build/ is not touched. _exit() is wrapped
+# (tests/coverage/exit_dump.c) so that the pool's workers, which end with
+# _exit(), write their counters too. The unit suites
 # run as in `make unit`; the integration tests run against a copy of the
 # checkout whose build/ is a copy of build-cov/ (tests/coverage/integration.sh
 # says why and how). scripts/coverage-report.sh prints the table and writes
