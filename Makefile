@@ -189,5 +189,6 @@ clean:
 	rm -rf $(BUILD)
 
 include mk/helper.mk
+include mk/quality.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -34,6 +34,9 @@ PACKAGES=(
 	pebble certbot
 	# the browser test (Debian's Chromium driven by playwright-core)
 	chromium
+	# quality gates (mk/quality.mk): make valgrind, make coverage (gcovr),
+	# make analyze (gcc -fanalyzer, clang + scan-build, flawfinder; python3)
+	valgrind gcovr clang clang-tools flawfinder python3
 )
 
 # Test servers: the tests start their own instances on loopback, so on a

@@ -53,7 +53,7 @@ ap_role_allows(const char *role, const char *perm)
 		return true;
 	return strcmp(role, "operator") == 0 &&
 	    area_in(perm, operator_write_areas, AP_NELEM(operator_write_areas)) &&
-	    strcmp(strchr(perm, '.'), ".write") == 0;
+	    strchr(perm, '.') != NULL && strcmp(strchr(perm, '.'), ".write") == 0;
 }
 
 bool

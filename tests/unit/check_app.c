@@ -421,6 +421,18 @@ START_TEST(test_every_route_declares_permission_or_public)
 }
 END_TEST
 
+/* Regression (gcc -fanalyzer): a permission without ".action" in an area an
+ * operator may write crashed ap_role_allows (strcmp on strchr's NULL). */
+START_TEST(test_role_allows_permission_without_dot)
+{
+	ck_assert(!ap_role_allows("operator", "sites"));
+	ck_assert(!ap_role_allows("viewer", "sites"));
+	ck_assert(ap_role_allows("admin", "sites"));
+	ck_assert(ap_role_allows("operator", "sites.write"));
+	ck_assert(!ap_role_allows("viewer", "sites.write"));
+}
+END_TEST
+
 START_TEST(test_head_has_no_body)
 {
 	const char *r = serve("HEAD", "/", NULL, NULL);
@@ -846,7 +858,7 @@ main(void)
 {
 	Suite *s = suite_create("app");
 
-	TCase *tc = tcase_create("serve"), *tb = tcase_create("base_path");
+	TCase *tc = tcase_create("serve"), *tb = tcase_create("base_path"), *tp = tcase_create("perm");
 	SRunner *sr;
 	int failed;
 
@@ -880,10 +892,12 @@ main(void)
 	tcase_add_test(tc, test_forwarded_for_is_not_trusted_by_default);
 	tcase_add_test(tc, test_trusted_proxy_forwarded_for);
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tp, test_role_allows_permission_without_dot);
 	tcase_add_checked_fixture(tb, setup_base, teardown);
 	tcase_add_test(tb, test_base_path_security_entrance);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tb);
+	suite_add_tcase(s, tp);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
