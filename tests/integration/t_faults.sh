@@ -104,8 +104,10 @@ kill -KILL "$victim" 2>/dev/null || true
 check "the stopped worker is replaced after its heartbeat limit, within 7 s (${gone:-never} ms)" \
 	test -n "$gone" -a "${gone:-9999}" -lt 7000
 check "no request failed while it hung ($(wc -l < "$T/p2") probes)" test -z "$(failures "$T/p2")"
-check "no request waited on the stopped worker (every probe under 1 s)" \
-	awk '$3 > 1 { bad = 1 } END { exit bad }' "$T/p2"
+# A request handed to the stopped worker would wait for its heartbeat limit
+# (5 s) and more; 3 s leaves room for a loaded machine without hiding that.
+check "no request waited on the stopped worker (every probe under 3 s; slowest $(sort -k3 -n "$T/p2" | tail -1 | awk '{print $3}') s)" \
+	awk '$3 > 3 { bad = 1 } END { exit bad }' "$T/p2"
 check "the log names the hung worker and its silence" \
 	grep -qE "worker $victim silent for [0-9.]+ s while idle \\(no heartbeat; limit 5\\.0 s\\): killing and replacing it" "$T/pool.log"
 check "4 workers again" test "$(st | awk 'NR > 2 && $1 ~ /^[0-9]+$/' | wc -l)" -eq 4

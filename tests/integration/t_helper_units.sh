@@ -149,6 +149,9 @@ rc=0
 wait "$POOL_PID" || rc=$?
 POOL_PID=""
 check "the traced helper stopped cleanly on SIGTERM (exit $rc)" test "$rc" -eq 0
+# The listener may not have read the last datagram yet: wait for it (5 s)
+# before stopping the listener, not a fixed delay.
+for _ in $(seq 1 100); do grep -q '^STOPPING=1' "$T/notify.log" && break; sleep 0.05; done
 kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null || true
 check "it told systemd READY=1" grep -q '^READY=1' "$T/notify.log"
 check "it pinged the watchdog (WATCHDOG=1)" grep -q '^WATCHDOG=1' "$T/notify.log"
