@@ -189,7 +189,37 @@ const char *ap_ctx_base(const struct ap_ctx *ctx);
 /* 303 to base + path (path starts with '/'). Returns 303. */
 int ap_ctx_back(struct ap_ctx *ctx, const char *path);
 /* Model helpers: a string member (NULL → ""), and ISO 8601 UTC text of t or no value for 0. */
+/*
+ * Answer with resource (taken) as the whole model, for `return
+ * ap_ctx_answer(ctx, 201, user_json(...))`: what a create or a change
+ * answers an API client is the resource itself.
+ */
+int ap_ctx_answer(struct ap_ctx *ctx, int status, struct json_object *resource);
 void ap_model_str(struct json_object *o, const char *const_key, const char *v);
+/* The same, but NULL or "" is null (a resource's "none": never signed in, no address). */
+void ap_model_opt(struct json_object *o, const char *const_key, const char *v);
+
+/*
+ * Paging (route.h, AP_FIELD_LIMIT and AP_FIELD_CURSOR): the page the
+ * request asks for, from the route's limit and cursor fields found by
+ * name. cursor 0 is the first page.
+ */
+struct ap_page {
+	int64_t limit;
+	int64_t cursor;
+};
+void ap_ctx_page(const struct ap_ctx *ctx, struct ap_page *pg);
+/*
+ * Put a page of the list at path ("/users") into the model: items (taken)
+ * and next, the link to the page after it when more (its cursor is
+ * next_cursor, the key of the page's last item) or null. The link is the
+ * list's path (under /api/v1/ when the request came there) with the
+ * request's validated query fields and the new cursor, so a client just
+ * follows it; a browser's page uses it too. For the page also first (the
+ * first page's link when this is a later one) and paged (either link).
+ */
+void ap_ctx_page_done(struct ap_ctx *ctx, const char *path, struct json_object *items, bool more,
+    int64_t next_cursor);
 struct json_object *ap_model_time(int64_t t);
 /*
  * A string member the template may print unescaped ({{{key}}}): only for

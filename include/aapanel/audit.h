@@ -86,14 +86,16 @@ struct ap_audit_row {
 
 /*
  * Which rows ap_audit_query returns. NULL or "" strings and 0 times mean "any";
- * strings match exactly; from/to are inclusive unix seconds. limit must be
- * 1..100000, offset >= 0.
+ * strings match exactly; from/to are inclusive unix seconds. before_id > 0
+ * keeps rows with a smaller id (the keyset of the next page, newest first).
+ * limit must be 1..100000, offset >= 0.
  */
 struct ap_audit_filter {
 	const char *actor;
 	const char *action;
 	const char *outcome;
 	int64_t from, to;
+	int64_t before_id;
 	int64_t limit, offset;
 };
 

@@ -26,6 +26,8 @@ int ap_cli_token(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_audit(const struct ap_config *cfg, int argc, char **argv);
 /* `routes [--json]` (src/cli/routes.c): the route table; needs no configuration. */
 int ap_cli_routes(int argc, char **argv);
+/* aapanel openapi [--base PATH] [--testing]: the OpenAPI 3.1 document on stdout. */
+int ap_cli_openapi(int argc, char **argv);
 
 /*
  * For commands: open the configured database, or print why not on stderr

@@ -25,12 +25,15 @@ extern const struct ap_field ap_id_fields[AP_ID__MAX + 1];
 int ap_page_home(struct ap_ctx *ctx);    /* GET / — server overview */
 int ap_page_healthz(struct ap_ctx *ctx); /* GET /healthz — JSON health */
 int ap_page_lang(struct ap_ctx *ctx);    /* POST /lang — language preference */
+int ap_page_openapi(struct ap_ctx *ctx); /* GET /openapi.json — the API document */
 extern const struct ap_field ap_lang_fields[];
+extern const struct ap_schema ap_overview_schema, ap_health_schema, ap_lang_schema;
 
 int ap_page_test_sleep(struct ap_ctx *ctx); /* GET /_test/sleep — test profile only */
 int ap_page_test_table(struct ap_ctx *ctx); /* GET /_test/table — test profile only */
 extern const struct ap_field ap_test_sleep_fields[];
 extern const struct ap_field ap_test_table_fields[];
+extern const struct ap_schema ap_test_slept_schema, ap_test_table_schema;
 
 /* Sign-in (src/pages/login.c) */
 int ap_page_login_form(struct ap_ctx *ctx);     /* GET /login */
@@ -41,6 +44,7 @@ int ap_page_logout(struct ap_ctx *ctx);         /* POST /logout */
 extern const struct ap_field ap_login_form_fields[];
 extern const struct ap_field ap_login_fields[];
 extern const struct ap_field ap_login_2fa_fields[];
+extern const struct ap_schema ap_signed_in_schema;
 
 /* The signed-in user's own account (src/pages/account.c, src/pages/twofactor.c) */
 int ap_page_account(struct ap_ctx *ctx);                /* GET /account */
@@ -58,6 +62,10 @@ extern const struct ap_field ap_2fa_enable_fields[];
 extern const struct ap_field ap_2fa_disable_fields[];
 extern const struct ap_field ap_2fa_recovery_fields[];
 extern const struct ap_field ap_token_create_fields[];
+extern const struct ap_field ap_token_list_fields[];
+extern const struct ap_schema ap_account_schema, ap_password_changed_schema, ap_sessions_revoked_schema;
+extern const struct ap_schema ap_token_schema, ap_token_list_schema, ap_new_token_schema;
+extern const struct ap_schema ap_twofa_schema, ap_recovery_codes_schema;
 
 /* Administration (src/pages/users.c, src/pages/settings.c) */
 int ap_page_users(struct ap_ctx *ctx);             /* GET /users */
@@ -66,14 +74,16 @@ int ap_page_user_role(struct ap_ctx *ctx);         /* POST /users/{id}/role */
 int ap_page_user_disable(struct ap_ctx *ctx);      /* POST /users/{id}/disable */
 int ap_page_user_enable(struct ap_ctx *ctx);       /* POST /users/{id}/enable */
 int ap_page_user_password(struct ap_ctx *ctx);     /* POST /users/{id}/password */
-int ap_page_tokens(struct ap_ctx *ctx);            /* GET /tokens (every user's) */
-int ap_page_token_revoke(struct ap_ctx *ctx);      /* POST /tokens/{id}/revoke */
+int ap_page_tokens(struct ap_ctx *ctx);            /* GET /tokens (every user's; tokens.c) */
+int ap_page_token_revoke(struct ap_ctx *ctx);      /* POST /tokens/{id}/revoke (tokens.c) */
 int ap_page_settings(struct ap_ctx *ctx);          /* GET /settings */
 int ap_page_settings_security(struct ap_ctx *ctx); /* POST /settings/security */
 extern const struct ap_field ap_user_create_fields[];
 extern const struct ap_field ap_user_role_fields[];
 extern const struct ap_field ap_user_password_fields[];
 extern const struct ap_field ap_settings_security_fields[];
+extern const struct ap_field ap_user_list_fields[];
+extern const struct ap_schema ap_user_schema, ap_user_list_schema, ap_settings_schema;
 
 /* One API token as the account and tokens pages show it (templates/partials/token_cells.html). */
 struct ap_token_row;
@@ -84,5 +94,7 @@ int ap_page_audit(struct ap_ctx *ctx);       /* GET /audit */
 int ap_page_audit_blank(struct ap_ctx *ctx); /* the audit page unfiltered, its form kept (a bad filter) */
 int ap_page_audit_csv(struct ap_ctx *ctx);   /* GET /audit.csv */
 extern const struct ap_field ap_audit_fields[];
+extern const struct ap_field ap_audit_csv_fields[];
+extern const struct ap_schema ap_audit_list_schema;
 
 #endif

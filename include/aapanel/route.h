@@ -9,6 +9,7 @@
 
 #include "aapanel/arena.h"
 #include "aapanel/req.h"
+#include "aapanel/schema.h"
 
 struct ap_ctx; /* defined in app.h */
 /* Returns the HTTP status; fills ctx->model. */
@@ -60,7 +61,24 @@ struct ap_field {
 	long long min, max;         /* INT: value range; TEXT/NAME: length range (0,0 = 0..max_field_len) */
 	const char *const *choices; /* ENUM: NULL-terminated */
 	ap_field_check_fn check;    /* optional */
+	const char *desc;           /* one line for the API document (English); optional */
 };
+
+/*
+ * Paging, the same for every list: the route declares both fields (its
+ * answer is an AP_SCHEMA_LIST) and reads them with ap_ctx_page (app.h).
+ * The cursor is opaque to clients: the page before's next link carries it.
+ */
+#define AP_PAGE_LIMIT_DEFAULT 50
+#define AP_PAGE_LIMIT_MAX 500
+#define AP_FIELD_LIMIT                                                                          \
+	{ .name = "limit", .type = AP_FIELD_INT, .min = 1, .max = AP_PAGE_LIMIT_MAX,            \
+	    .desc = "items on a page (default 50)" }
+#define AP_FIELD_CURSOR                                                                         \
+	{ .name = "cursor", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 1, .max = 20, \
+	    .check = ap_cursor_check, .desc = "where the page starts: from the next link of the page before" }
+/* A cursor as the lists make them: a positive decimal integer (a keyset position). */
+const char *ap_cursor_check(const char *val, size_t len);
 
 /* One validated value; all members valid only when present. */
 struct ap_fieldval {
@@ -128,6 +146,13 @@ enum ap_err ap_field_check(const struct ap_field *f, const char *s, size_t len,
 			      * before the handler (ctx->db) and answers 503 without it */
 #define AP_ROUTE_CONFIRM 0x10u /* destructive: a browser is asked first (ap_ctx_unconfirmed);
 				* the tests hold every such route to it */
+#define AP_ROUTE_BROWSER 0x20u /* for browsers only (sign-in forms, the language cookie): not
+				* under /api/v1/ (404 there); documented at the panel's root */
+#define AP_ROUTE_CREATE 0x40u  /* makes a resource: answers 201 with it, and a retry with the
+				* same Idempotency-Key header answers the first result again */
+#define AP_ROUTE_TESTING 0x80u /* exists in the test profile only (404 elsewhere, and only that
+				* profile's document lists it) */
+#define AP_ROUTE_PROBE 0x100u  /* a health probe: a 503 answers the same resource (its state) */
 
 struct ap_route {
 	unsigned methods;       /* AP_M_GET | ...; GET implies HEAD */
@@ -141,6 +166,10 @@ struct ap_route {
 	ap_handler_fn form;     /* the page that shows this route's form: a browser whose request
 				 * has a problem gets that page again, built by this handler, with the
 				 * problem next to its field (NULL: the error page) */
+	const char *summary;    /* what it does, one line (English): the API document's summary */
+	const struct ap_schema *answer; /* the JSON answer of a success: the handler's model is
+					 * projected onto it (schema.h); NULL: 204 No Content */
+	const char *media;      /* AP_ROUTE_RAW: the type of what it sends ("text/csv") */
 };
 
 struct ap_route_params {

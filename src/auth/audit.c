@@ -469,6 +469,8 @@ ap_audit_query(struct ap_db *db, const struct ap_audit_filter *f, ap_audit_row_f
 		ap_buf_puts(&sql, " AND at >= ?");
 	if (f->to != 0)
 		ap_buf_puts(&sql, " AND at <= ?");
+	if (f->before_id > 0)
+		ap_buf_puts(&sql, " AND id < ?");
 	ap_buf_puts(&sql, " ORDER BY id DESC LIMIT ? OFFSET ?");
 
 	if ((rc = ap_db_prepare(db, ap_buf_cstr(&sql), &st)) != AP_DB_OK)
@@ -480,6 +482,7 @@ ap_audit_query(struct ap_db *db, const struct ap_audit_filter *f, ap_audit_row_f
 		(rc = ap_db_bind_text(st, i++, f->outcome, -1)) != AP_DB_OK) ||
 	    (f->from != 0 && (rc = ap_db_bind_int64(st, i++, f->from)) != AP_DB_OK) ||
 	    (f->to != 0 && (rc = ap_db_bind_int64(st, i++, f->to)) != AP_DB_OK) ||
+	    (f->before_id > 0 && (rc = ap_db_bind_int64(st, i++, f->before_id)) != AP_DB_OK) ||
 	    (rc = ap_db_bind_int64(st, i++, f->limit)) != AP_DB_OK ||
 	    (rc = ap_db_bind_int64(st, i++, f->offset)) != AP_DB_OK)
 		goto out;

@@ -213,6 +213,51 @@ ap_token_each(struct ap_db *db, int64_t user_id, bool (*fn)(void *ctx, const str
 	return rc == AP_DB_DONE ? AP_DB_OK : rc;
 }
 
+enum ap_db_rc
+ap_token_page(struct ap_db *db, int64_t user_id, int64_t before, int64_t limit,
+    bool (*fn)(void *ctx, const struct ap_token_row *t), void *ctx, bool *more)
+{
+	struct ap_db_stmt *st = NULL;
+	struct ap_token_row t;
+	char sql[512];
+	int64_t n = 0;
+	enum ap_db_rc rc;
+
+	if (more)
+		*more = false;
+	if (limit < 1 || limit > 10000)
+		return AP_DB_EINVAL;
+	snprintf(sql, sizeof(sql),
+	    "SELECT %s FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE (? = 0 OR t.user_id = ?) "
+	    "AND (? = 0 OR t.id < ?) ORDER BY t.id DESC LIMIT ?",
+	    token_cols);
+	if ((rc = ap_db_prepare(db, sql, &st)) != AP_DB_OK)
+		return rc;
+	if ((rc = ap_db_bind_int64(st, 1, user_id)) != AP_DB_OK ||
+	    (rc = ap_db_bind_int64(st, 2, user_id)) != AP_DB_OK ||
+	    (rc = ap_db_bind_int64(st, 3, before)) != AP_DB_OK ||
+	    (rc = ap_db_bind_int64(st, 4, before)) != AP_DB_OK ||
+	    (rc = ap_db_bind_int64(st, 5, limit + 1)) != AP_DB_OK)
+		goto out;
+	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
+		/* One row more than the page: it only says that another page follows. */
+		if (n++ == limit) {
+			if (more)
+				*more = true;
+			rc = AP_DB_DONE;
+			break;
+		}
+		fill_token(st, &t);
+		if (!fn(ctx, &t)) {
+			rc = AP_DB_DONE;
+			break;
+		}
+	}
+out:
+	ap_db_finalize(st);
+	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+}
+
 /* ---------------------------------------------------------------- two-factor checks */
 
 /* A TOTP code against the enrolled secret, moving the replay counter (users.h). */

@@ -277,6 +277,45 @@ ap_user_each(struct ap_db *db, bool (*fn)(void *ctx, const struct ap_user_row *u
 }
 
 enum ap_db_rc
+ap_user_page(struct ap_db *db, int64_t after, int64_t limit,
+    bool (*fn)(void *ctx, const struct ap_user_row *u), void *ctx, bool *more)
+{
+	struct ap_db_stmt *st = NULL;
+	struct ap_user_row u;
+	char sql[256];
+	int64_t n = 0;
+	enum ap_db_rc rc;
+
+	if (more)
+		*more = false;
+	if (limit < 1 || limit > 10000)
+		return AP_DB_EINVAL;
+	/* One row more than the page: it only says that another page follows. */
+	snprintf(sql, sizeof(sql), "SELECT %s FROM users WHERE id > ? ORDER BY id LIMIT ?", user_cols);
+	if ((rc = ap_db_prepare(db, sql, &st)) != AP_DB_OK)
+		return rc;
+	if ((rc = ap_db_bind_int64(st, 1, after)) != AP_DB_OK ||
+	    (rc = ap_db_bind_int64(st, 2, limit + 1)) != AP_DB_OK)
+		goto out;
+	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
+		if (n++ == limit) {
+			if (more)
+				*more = true;
+			rc = AP_DB_DONE;
+			break;
+		}
+		fill_user(st, &u);
+		if (!fn(ctx, &u)) {
+			rc = AP_DB_DONE;
+			break;
+		}
+	}
+out:
+	ap_db_finalize(st);
+	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+}
+
+enum ap_db_rc
 ap_user_count(struct ap_db *db, int64_t *n)
 {
 	return ap_db_query_int64(db, "SELECT COUNT(*) FROM users", n);

@@ -57,6 +57,7 @@ static int cmd_user(struct cli *, int, char **);
 static int cmd_token(struct cli *, int, char **);
 static int cmd_audit(struct cli *, int, char **);
 static int cmd_routes(struct cli *, int, char **);
+static int cmd_openapi(struct cli *, int, char **);
 struct command;
 static const struct command *find_command(const char *name);
 
@@ -137,7 +138,13 @@ static const struct command commands[] = {
 	    "Every route of the panel: methods, path, the permission it needs and its\n"
 	    "template; with --json also its declared fields (type, limits, choices),\n"
 	    "whether it needs the database and whether it has a form page. Every route\n"
-	    "also answers as JSON under /api/v1/.\n" },
+	    "but the sign-in pages also answers as JSON under /api/v1/.\n" },
+	{ "openapi", cmd_openapi, "print the API's OpenAPI 3.1 document",
+	    "usage: aapanel openapi [--base PATH] [--testing]\n\n"
+	    "The document a panel serves at /api/v1/openapi.json, made from the route\n"
+	    "table: every route with its fields, permission, token scopes and answer.\n"
+	    "--base sets the default of its base path variable (the security entrance);\n"
+	    "--testing adds the test profile's routes. docs/openapi.json is its output.\n" },
 	{ "help", cmd_help, "show help for a command", "usage: aapanel help [COMMAND]\n" },
 };
 
@@ -771,6 +778,13 @@ cmd_routes(struct cli *cli, int argc, char **argv)
 {
 	(void)cli;
 	return ap_cli_routes(argc, argv);
+}
+
+static int
+cmd_openapi(struct cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	return ap_cli_openapi(argc, argv);
 }
 
 static int

@@ -1,15 +1,17 @@
 /*
  * routes.c — `aapanel routes [--json]`: the route table as data, for
  * operators (what the panel answers, with which permission) and for tools
- * (the browser test visits every page it lists; the API document is made
- * from the same table).
+ * (the browser test visits every page it lists); `aapanel openapi`: the
+ * API document made from the same table (docs/openapi.json is its output).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "aapanel/cli.h"
+#include "aapanel/openapi.h"
 #include "aapanel/pages.h"
 
 static const char *const type_names[AP_FIELD__MAX] = {
@@ -71,6 +73,11 @@ route_json(const struct ap_route *rt)
 	json_object_object_add(o, "database", json_object_new_boolean(rt->flags & AP_ROUTE_DB));
 	json_object_object_add(o, "has_form_page", json_object_new_boolean(rt->form != NULL));
 	json_object_object_add(o, "confirm", json_object_new_boolean(rt->flags & AP_ROUTE_CONFIRM));
+	json_object_object_add(o, "browser", json_object_new_boolean(rt->flags & AP_ROUTE_BROWSER));
+	json_object_object_add(o, "create", json_object_new_boolean(rt->flags & AP_ROUTE_CREATE));
+	json_object_object_add(o, "testing", json_object_new_boolean(rt->flags & AP_ROUTE_TESTING));
+	json_object_object_add(o, "summary", json_object_new_string(rt->summary ? rt->summary : ""));
+	json_object_object_add(o, "answer", rt->answer ? json_object_new_string(rt->answer->name) : NULL);
 	for (size_t i = 0; i < nf; i++)
 		json_object_array_add(fields, field_json(&rt->fields[i]));
 	json_object_object_add(o, "fields", fields);
@@ -109,5 +116,37 @@ ap_cli_routes(int argc, char **argv)
 		    rt->perm ? rt->perm : "(public)", rt->tpl ? rt->tpl : "-");
 		ap_buf_free(&m);
 	}
+	return 0;
+}
+
+int
+ap_cli_openapi(int argc, char **argv)
+{
+	const char *base = "";
+	bool testing = false;
+	char *doc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--testing") == 0) {
+			testing = true;
+		} else if (strcmp(argv[i], "--base") == 0 && i + 1 < argc) {
+			base = argv[++i];
+			if (strcmp(base, "/") == 0)
+				base = "";
+			else if (base[0] != '/' || base[strlen(base) - 1] == '/') {
+				fprintf(stderr, "aapanel openapi: --base: must start with / and not end with one\n");
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "aapanel openapi: unknown option '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if ((doc = ap_openapi_doc(ap_routes, ap_nroutes, base, testing)) == NULL) {
+		fprintf(stderr, "aapanel openapi: out of memory\n");
+		return 1;
+	}
+	puts(doc);
+	free(doc);
 	return 0;
 }

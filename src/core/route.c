@@ -11,7 +11,9 @@
 #include "aapanel/route.h"
 
 #define ROUTE_MAX_PARAMS 8
-#define ROUTE_KNOWN_FLAGS (AP_ROUTE_PUBLIC | AP_ROUTE_RAW | AP_ROUTE_LOGIN | AP_ROUTE_DB | AP_ROUTE_CONFIRM)
+#define ROUTE_KNOWN_FLAGS                                                                        \
+	(AP_ROUTE_PUBLIC | AP_ROUTE_RAW | AP_ROUTE_LOGIN | AP_ROUTE_DB | AP_ROUTE_CONFIRM |          \
+	    AP_ROUTE_BROWSER | AP_ROUTE_CREATE | AP_ROUTE_TESTING | AP_ROUTE_PROBE)
 #define FIELD_KNOWN_FLAGS (AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE | AP_FIELD_PATH | AP_FIELD_SECRET)
 #define FIELDS_MAX 64 /* a table longer than this is a missing AP_FIELD_END */
 #define ALL_METHODS ((1u << AP_METHOD__MAX) - 1)
@@ -390,6 +392,17 @@ ap_route_table_check(const struct ap_route *table, size_t n, char *err,
 		}
 	}
 	return AP_OK;
+}
+
+const char *
+ap_cursor_check(const char *val, size_t len)
+{
+	if (len == 0 || len > 19 || val[0] == '0')
+		return N_("is not a cursor of this list");
+	for (size_t i = 0; i < len; i++)
+		if (val[i] < '0' || val[i] > '9')
+			return N_("is not a cursor of this list");
+	return NULL;
 }
 
 void

@@ -56,6 +56,7 @@ enum filter {
 	FILTER_TIME = 1, /* ISO 8601 UTC → <time> with a readable text */
 	FILTER_UA,       /* a User-Agent → "Chrome on Linux" (title: the whole header) */
 	FILTER_TR,       /* a code → its translation in the argument's context (msgctxt) */
+	FILTER_BYTES,    /* an integer of bytes → "1.5 GiB" (the exact count in title) */
 };
 
 struct op {
@@ -474,6 +475,7 @@ compile_filter(struct comp *c, uint32_t line, const char *p, size_t n)
 		{ "time", FILTER_TIME, false },
 		{ "ua", FILTER_UA, false },
 		{ "tr", FILTER_TR, true },
+		{ "bytes", FILTER_BYTES, false },
 	};
 	const char *bar = memchr(p, '|', n), *f = bar + 1, *colon;
 	size_t nn = (size_t)(bar - p), fn = n - nn - 1, argn = 0;
@@ -505,7 +507,7 @@ compile_filter(struct comp *c, uint32_t line, const char *p, size_t n)
 		op->b = colon != NULL ? pool_add(c->s, colon + 1, argn) : UINT32_MAX;
 		return compile_name(c, op, p, nn);
 	}
-	comp_err(c, line, "unknown filter '%.*s' (time, ua, tr:context)", (int)(fn > 32 ? 32 : fn), f);
+	comp_err(c, line, "unknown filter '%.*s' (time, ua, bytes, tr:context)", (int)(fn > 32 ? 32 : fn), f);
 	return false;
 }
 
@@ -1461,12 +1463,39 @@ put_pattern(struct render *r, const char *fmt, const char *a, const char *b)
 	}
 }
 
+/* An integer of bytes in binary units, "512 B" … "1.5 TiB", isolated left to right. */
+static void
+put_bytes(struct render *r, struct json_object *v)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	int64_t b = json_object_get_int64(v);
+	double x = (double)b;
+	size_t u = 0;
+
+	while ((x >= 1024.0 || x <= -1024.0) && u < AP_NELEM(unit) - 1) {
+		x /= 1024.0;
+		u++;
+	}
+	put_value_start(r);
+	ap_buf_printf(r->out, "<bdi dir=\"ltr\" title=\"%lld B\">", (long long)b);
+	if (u == 0)
+		ap_buf_printf(r->out, "%lld B", (long long)b);
+	else
+		ap_buf_printf(r->out, "%.1f %s", x, unit[u]);
+	ap_buf_puts(r->out, "</bdi>");
+}
+
 static void
 put_filtered(struct render *r, const struct op *op, struct json_object *v)
 {
 	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 	size_t n = s ? (size_t)json_object_get_string_len(v) : 0;
 
+	if ((enum filter)op->end == FILTER_BYTES) {
+		if (json_object_is_type(v, json_type_int))
+			put_bytes(r, v);
+		return;
+	}
 	if (s == NULL || n == 0)
 		return;
 	put_value_start(r);
@@ -1533,6 +1562,8 @@ put_filtered(struct render *r, const struct op *op, struct json_object *v)
 		ap_buf_free(&key);
 		break;
 	}
+	case FILTER_BYTES: /* above */
+		break;
 	}
 }
 

@@ -215,7 +215,7 @@ const char *const ap_db_tables[] = {
 	"sites", "managed_databases", "cron_jobs", "firewall_rules", "certificates", "metrics",
 	/* regression: db copy left these two of migration 0002 behind (recovery codes lost,
 	 * the copy's audit chain reported broken) */
-	"recovery_codes", "audit_head",
+	"recovery_codes", "audit_head", "idempotency_keys",
 };
 
 bool

@@ -42,6 +42,80 @@ const struct ap_field ap_token_create_fields[TOK__MAX + 1] = {
 	[TOK__MAX] = AP_FIELD_END,
 };
 
+static const struct ap_prop token_props[] = {
+	{ .name = "id", .type = AP_J_INT },
+	{ .name = "user_id", .type = AP_J_INT },
+	{ .name = "username", .type = AP_J_STRING },
+	{ .name = "name", .type = AP_J_STRING },
+	{ .name = "scope", .type = AP_J_STRING, .choices = scope_choices },
+	{ .name = "allow", .type = AP_J_STRING, .flags = AP_J_NULL,
+	    .desc = "the addresses it works from (CIDR list); null: anywhere" },
+	{ .name = "created", .type = AP_J_TIME },
+	{ .name = "expires", .type = AP_J_TIME, .flags = AP_J_NULL, .desc = "null: never" },
+	{ .name = "last_used", .type = AP_J_TIME, .flags = AP_J_NULL },
+	{ .name = "last_used_addr", .type = AP_J_STRING, .flags = AP_J_NULL },
+	{ .name = "revoked", .type = AP_J_TIME, .flags = AP_J_NULL },
+	{ .name = "expired", .type = AP_J_BOOL },
+	{ .name = "active", .type = AP_J_BOOL, .desc = "neither revoked nor expired" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_token_schema = { .name = "Token",
+	.desc = "an API token (never its secret, which is shown once when it is made)", .props = token_props };
+AP_SCHEMA_LIST(ap_token_list_schema, "TokenList", ap_token_schema);
+
+enum tl_field { TL_LIMIT, TL_CURSOR, TL__MAX };
+const struct ap_field ap_token_list_fields[TL__MAX + 1] = {
+	[TL_LIMIT] = AP_FIELD_LIMIT,
+	[TL_CURSOR] = AP_FIELD_CURSOR,
+	[TL__MAX] = AP_FIELD_END,
+};
+
+static const struct ap_prop new_token_props[] = {
+	{ .name = "id", .type = AP_J_INT },
+	{ .name = "name", .type = AP_J_STRING },
+	{ .name = "scope", .type = AP_J_STRING, .choices = scope_choices },
+	{ .name = "allow", .type = AP_J_STRING, .flags = AP_J_NULL },
+	{ .name = "expires", .type = AP_J_TIME, .flags = AP_J_NULL },
+	{ .name = "token", .type = AP_J_STRING, .flags = AP_J_SECRET,
+	    .desc = "the secret for Authorization: Bearer; the panel keeps only a keyed hash of it" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_new_token_schema = { .name = "NewToken", .props = new_token_props };
+
+static const struct ap_prop session_props[] = {
+	{ .name = "id", .type = AP_J_INT },
+	{ .name = "created", .type = AP_J_TIME },
+	{ .name = "last_seen", .type = AP_J_TIME },
+	{ .name = "addr", .type = AP_J_STRING, .flags = AP_J_NULL },
+	{ .name = "user_agent", .type = AP_J_STRING, .flags = AP_J_NULL },
+	{ .name = "current", .type = AP_J_BOOL, .desc = "the session of this request" },
+	AP_PROP_END,
+};
+static const struct ap_schema session_schema = { .name = "Session", .desc = "a signed-in browser",
+	.props = session_props };
+
+static const struct ap_prop account_props[] = {
+	{ .name = "account", .type = AP_J_OBJECT, .of = &ap_user_schema },
+	{ .name = "require_2fa", .type = AP_J_BOOL, .desc = "the panel requires two-factor of everyone" },
+	{ .name = "sessions", .type = AP_J_ARRAY, .of = &session_schema, .desc = "live sessions, newest first" },
+	{ .name = "tokens", .type = AP_J_ARRAY, .of = &ap_token_schema, .desc = "own API tokens, newest first" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_account_schema = { .name = "Account", .desc = "the signed-in user's own account",
+	.props = account_props };
+
+static const struct ap_prop pw_changed_props[] = {
+	{ .name = "sessions_ended", .type = AP_J_INT, .desc = "other sessions signed out" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_password_changed_schema = { .name = "PasswordChanged", .props = pw_changed_props };
+
+static const struct ap_prop revoked_props[] = {
+	{ .name = "revoked", .type = AP_J_INT, .desc = "how many sessions were signed out" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_sessions_revoked_schema = { .name = "SessionsRevoked", .props = revoked_props };
+
 /* Rank of a role or scope: read/viewer 0, write/operator 1, admin 2. */
 static int
 rank_of(const char *s)
@@ -77,11 +151,11 @@ ap_page_token_json(const struct ap_token_row *t, time_t now)
 	ap_model_str(o, "username", t->username);
 	ap_model_str(o, "name", t->name);
 	ap_model_str(o, "scope", t->scope);
-	ap_model_str(o, "allow", t->allow_cidr);
+	ap_model_opt(o, "allow", t->allow_cidr);
 	ap_model_add(o, "created", ap_model_time(t->created_at));
 	ap_model_add(o, "expires", ap_model_time(t->expires_at));
 	ap_model_add(o, "last_used", ap_model_time(t->last_used_at));
-	ap_model_str(o, "last_used_addr", t->last_used_addr);
+	ap_model_opt(o, "last_used_addr", t->last_used_addr);
 	ap_model_add(o, "revoked", ap_model_time(t->revoked_at));
 	ap_model_add(o, "expired", json_object_new_boolean(t->expires_at != 0 && t->expires_at <= now));
 	ap_model_add(o, "active", json_object_new_boolean(t->revoked_at == 0 &&
@@ -113,8 +187,8 @@ session_row(void *p, const struct ap_session_row *s)
 	ap_model_add(o, "id", json_object_new_int64(s->id));
 	ap_model_add(o, "created", ap_model_time(s->created_at));
 	ap_model_add(o, "last_seen", ap_model_time(s->last_seen_at));
-	ap_model_str(o, "addr", s->addr);
-	ap_model_str(o, "user_agent", s->user_agent);
+	ap_model_opt(o, "addr", s->addr);
+	ap_model_opt(o, "user_agent", s->user_agent);
 	ap_model_add(o, "current", json_object_new_boolean(s->id == l->ctx->session_id));
 	json_object_array_add(l->arr, o);
 	return true;
@@ -169,7 +243,9 @@ ap_page_account(struct ap_ctx *ctx)
 	ap_model_str(acct, "role_label", ap_ctx_tr(ctx, role_label(row.role)));
 	ap_model_add(acct, "created", ap_model_time(row.created_at));
 	ap_model_add(acct, "last_login", ap_model_time(row.last_login_at));
-	ap_model_str(acct, "last_login_addr", row.last_login_addr);
+	ap_model_opt(acct, "last_login_addr", row.last_login_addr);
+	ap_model_add(acct, "disabled", json_object_new_boolean(row.disabled));
+	ap_model_add(acct, "totp_enabled", json_object_new_boolean(row.totp_enabled));
 	ap_model_add(ctx->model, "account", acct);
 	ap_model_add(ctx->model, "totp_enabled", json_object_new_boolean(row.totp_enabled));
 	ap_model_add(ctx->model, "require_2fa", json_object_new_boolean(ctx->app->require_2fa));
@@ -275,10 +351,8 @@ ap_page_account_revoke_session(struct ap_ctx *ctx)
 		ap_ctx_flash(ctx, "ok", "You were signed out.");
 		return ap_ctx_back(ctx, "/login");
 	}
-	if (ctx->req->wants_json) {
-		ap_model_add(ctx->model, "revoked", json_object_new_int64(id));
-		return 200;
-	}
+	if (ctx->req->wants_json)
+		return 204;
 	ap_ctx_flash(ctx, "ok", "The session was signed out.");
 	return ap_ctx_back(ctx, "/account");
 }
@@ -316,12 +390,12 @@ ap_page_account_token_create(struct ap_ctx *ctx)
 	ap_model_add(nt, "id", json_object_new_int64(id));
 	ap_model_str(nt, "name", name);
 	ap_model_str(nt, "scope", scope);
+	ap_model_opt(nt, "allow", allow);
+	ap_model_add(nt, "expires", days > 0 ? ap_model_time((int64_t)time(NULL) + (int64_t)days * 86400) : NULL);
 	ap_model_str(nt, "token", token);
 	explicit_bzero(token, sizeof(token));
-	if (ctx->req->wants_json) {
-		ap_model_add(ctx->model, "new_token", nt);
-		return 201;
-	}
+	if (ctx->req->wants_json)
+		return ap_ctx_answer(ctx, 201, nt);
 	/* The next page shows it once (a reload does not make another token). */
 	ap_ctx_flash(ctx, "ok", "The API token %s was created.", name);
 	ap_ctx_flash_secret(ctx, "new_token", nt);
@@ -343,10 +417,8 @@ ap_page_account_token_revoke(struct ap_ctx *ctx)
 		return ap_ctx_db_error(ctx, rc);
 	ap_ctx_audit(ctx, "token.revoke", ap_arena_printf(ctx->arena, "%lld", (long long)id), "ok", NULL,
 	    NULL);
-	if (ctx->req->wants_json) {
-		ap_model_add(ctx->model, "revoked", json_object_new_int64(id));
-		return 200;
-	}
+	if (ctx->req->wants_json)
+		return 204;
 	ap_ctx_flash(ctx, "ok", "The API token was revoked.");
 	return ap_ctx_back(ctx, "/account");
 }

@@ -1,7 +1,8 @@
 /*
- * audit.c — GET /audit: the audit log, filtered and paged, with the state
- * of its hash chain; GET /audit.csv: the same rows as a spreadsheet-safe
- * CSV download.
+ * audit.c — GET /audit: the audit log, filtered and paged (newest first;
+ * the cursor is the last id shown), with the state of its hash chain on
+ * request; GET /audit.csv: the same rows as a spreadsheet-safe CSV
+ * download.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +11,6 @@
 #include "aapanel/audit.h"
 #include "aapanel/pages.h"
 
-#define AUDIT_PAGE_ROWS 50
 #define AUDIT_CSV_ROWS 100000
 
 static const char *const outcome_choices[] = { "ok", "denied", "failed", NULL };
@@ -18,19 +18,65 @@ static const char *const outcome_keys[] = { "is_ok", "is_denied", "is_failed" };
 
 static const char *date_check(const char *v, size_t len);
 
-enum au_field { AU_ACTOR, AU_ACTION, AU_OUTCOME, AU_FROM, AU_TO, AU_PAGE, AU_VERIFY, AU__MAX };
+/* The filter both routes read; the list adds paging and the chain check. */
+#define AUDIT_FILTER_FIELDS                                                                          \
+	[AU_ACTOR] = { .name = "actor", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 1, \
+	    .max = 64, .desc = "the user who acted (exactly)" },                                         \
+	[AU_ACTION] = { .name = "action", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,          \
+	    .min = 1, .max = 64, .desc = "what was done, such as user.add (exactly)" },                   \
+	[AU_OUTCOME] = { .name = "outcome", .type = AP_FIELD_ENUM, .choices = outcome_choices },        \
+	[AU_FROM] = { .name = "from", .type = AP_FIELD_TEXT, .min = 10, .max = 10, .check = date_check,  \
+	    .desc = "the first day, YYYY-MM-DD (UTC)" },                                                 \
+	[AU_TO] = { .name = "to", .type = AP_FIELD_TEXT, .min = 10, .max = 10, .check = date_check,      \
+	    .desc = "the last day, YYYY-MM-DD (UTC)" }
+
+enum au_field { AU_ACTOR, AU_ACTION, AU_OUTCOME, AU_FROM, AU_TO, AU_LIMIT, AU_CURSOR, AU_VERIFY, AU__MAX };
 const struct ap_field ap_audit_fields[AU__MAX + 1] = {
-	[AU_ACTOR] = { .name = "actor", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 1,
-	    .max = 64 },
-	[AU_ACTION] = { .name = "action", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 1,
-	    .max = 64 },
-	[AU_OUTCOME] = { .name = "outcome", .type = AP_FIELD_ENUM, .choices = outcome_choices },
-	[AU_FROM] = { .name = "from", .type = AP_FIELD_TEXT, .min = 10, .max = 10, .check = date_check },
-	[AU_TO] = { .name = "to", .type = AP_FIELD_TEXT, .min = 10, .max = 10, .check = date_check },
-	[AU_PAGE] = { .name = "page", .type = AP_FIELD_INT, .min = 1, .max = 100000 },
-	[AU_VERIFY] = { .name = "verify", .type = AP_FIELD_BOOL },
+	AUDIT_FILTER_FIELDS,
+	[AU_LIMIT] = AP_FIELD_LIMIT,
+	[AU_CURSOR] = AP_FIELD_CURSOR,
+	[AU_VERIFY] = { .name = "verify", .type = AP_FIELD_BOOL,
+	    .desc = "also check the log's hash chain (one pass over the whole log): chain" },
 	[AU__MAX] = AP_FIELD_END,
 };
+const struct ap_field ap_audit_csv_fields[AU_TO + 2] = {
+	AUDIT_FILTER_FIELDS,
+	[AU_TO + 1] = AP_FIELD_END,
+};
+
+static const struct ap_prop entry_props[] = {
+	{ .name = "id", .type = AP_J_INT },
+	{ .name = "at", .type = AP_J_TIME },
+	{ .name = "actor", .type = AP_J_STRING },
+	{ .name = "addr", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "the client's address" },
+	{ .name = "via", .type = AP_J_STRING, .desc = "ui, api or cli" },
+	{ .name = "action", .type = AP_J_STRING },
+	{ .name = "target", .type = AP_J_STRING, .flags = AP_J_NULL },
+	{ .name = "outcome", .type = AP_J_STRING, .choices = outcome_choices },
+	{ .name = "before", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "the state before, JSON text" },
+	{ .name = "after", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "the state after, JSON text" },
+	AP_PROP_END,
+};
+static const struct ap_schema entry_schema = { .name = "AuditEntry", .props = entry_props };
+
+static const struct ap_prop chain_props[] = {
+	{ .name = "ok", .type = AP_J_BOOL, .desc = "every row is where the chain says" },
+	{ .name = "rows", .type = AP_J_INT },
+	{ .name = "first_bad", .type = AP_J_INT, .desc = "the first row that breaks the chain, 0 when none" },
+	{ .name = "truncated", .type = AP_J_BOOL, .desc = "rows at the start were deleted" },
+	AP_PROP_END,
+};
+static const struct ap_schema chain_schema = { .name = "AuditChain", .props = chain_props };
+
+static const struct ap_prop list_props[] = {
+	{ .name = "items", .type = AP_J_ARRAY, .of = &entry_schema, .desc = "this page, newest first" },
+	{ .name = "next", .type = AP_J_STRING, .flags = AP_J_NULL,
+	    .desc = "the URL of the next (older) page, null on the last" },
+	{ .name = "chain", .type = AP_J_OBJECT, .of = &chain_schema, .flags = AP_J_NULL,
+	    .desc = "with verify: the hash chain's state; else null" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_audit_list_schema = { .name = "AuditList", .props = list_props, .list = true };
 
 /* "YYYY-MM-DD", a real calendar day; *out = its 00:00:00 UTC. */
 static bool
@@ -146,7 +192,7 @@ opt_string(const char *s)
 
 struct page_rows {
 	struct json_object *entries;
-	int64_t n;
+	int64_t n, limit, last;
 	bool has_next;
 };
 
@@ -158,11 +204,12 @@ add_entry(void *arg, const struct ap_audit_row *r)
 	char iso[21];
 
 	/* One row more than a page was asked for: it only says there is a next page. */
-	if (p->n == AUDIT_PAGE_ROWS) {
+	if (p->n == p->limit) {
 		p->has_next = true;
 		return false;
 	}
 	p->n++;
+	p->last = r->id;
 	ap_audit_iso8601(r->at, iso);
 	e = json_object_new_object();
 	ap_model_add(e, "id", json_object_new_int64(r->id));
@@ -180,23 +227,23 @@ add_entry(void *arg, const struct ap_audit_row *r)
 }
 
 /*
- * The page: rows of f (page of them), the chain's state when verify, the
+ * The page: a page of the rows of f, the chain's state when verify, the
  * filter form from echo (taken), q the filter as a query string.
  */
 static int
-audit_model(struct ap_ctx *ctx, struct ap_audit_filter *f, int64_t page, bool verify,
+audit_model(struct ap_ctx *ctx, struct ap_audit_filter *f, const struct ap_page *pg, bool verify,
     struct json_object *echo, const struct ap_buf *q)
 {
 	struct ap_db *db = ctx->db;
-	struct page_rows p = { 0 };
+	struct page_rows p = { .limit = pg->limit };
 	struct json_object *chain;
 	int64_t rows = 0, bad = 0;
 	enum ap_db_rc rc;
 	int status;
 
 	ctx->title = ap_ctx_tr(ctx, "Audit log");
-	f->limit = AUDIT_PAGE_ROWS + 1;
-	f->offset = (page - 1) * AUDIT_PAGE_ROWS;
+	f->limit = pg->limit + 1;
+	f->before_id = pg->cursor;
 	p.entries = json_object_new_array();
 	rc = ap_audit_query(db, f, add_entry, &p, NULL);
 	if (rc != AP_DB_OK) {
@@ -219,14 +266,10 @@ audit_model(struct ap_ctx *ctx, struct ap_audit_filter *f, int64_t page, bool ve
 	}
 
 	ap_model_add(ctx->model, "has_entries", json_object_new_boolean(p.n > 0));
-	ap_model_add(ctx->model, "entries", p.entries);
+	ap_ctx_page_done(ctx, "/audit", p.entries, p.has_next, p.last);
 	p.entries = NULL;
 	ap_model_add(ctx->model, "filter", echo);
 	echo = NULL;
-	ap_model_add(ctx->model, "page", json_object_new_int64(page));
-	ap_model_add(ctx->model, "prev_page", page > 1 ? json_object_new_int64(page - 1) : NULL);
-	ap_model_add(ctx->model, "next_page", p.has_next ? json_object_new_int64(page + 1) : NULL);
-	ap_model_add(ctx->model, "has_next", json_object_new_boolean(p.has_next));
 	ap_model_add(ctx->model, "csv_query", json_object_new_string(q->len ? q->data : ""));
 	ap_model_add(ctx->model, "chain", chain);
 	status = 200;
@@ -242,11 +285,12 @@ ap_page_audit(struct ap_ctx *ctx)
 	struct ap_audit_filter f;
 	struct ap_buf q = { 0 };
 	struct json_object *echo = json_object_new_object();
-	int64_t page = ctx->fields[AU_PAGE].present ? ctx->fields[AU_PAGE].i : 1;
+	struct ap_page pg;
 	int status = read_filter(ctx, &f, echo, &q);
 
+	ap_ctx_page(ctx, &pg);
 	if (status == 200)
-		status = audit_model(ctx, &f, page, ctx->fields[AU_VERIFY].b, echo, &q);
+		status = audit_model(ctx, &f, &pg, ctx->fields[AU_VERIFY].b, echo, &q);
 	else
 		json_object_put(echo);
 	ap_buf_free(&q);
@@ -261,6 +305,7 @@ ap_page_audit_blank(struct ap_ctx *ctx)
 	struct ap_audit_filter f;
 	struct ap_buf q = { 0 };
 	struct json_object *echo = json_object_new_object();
+	struct ap_page pg = { .limit = AP_PAGE_LIMIT_DEFAULT, .cursor = 0 };
 	int status;
 
 	/* The newest entries, unfiltered; the form keeps what was typed. */
@@ -268,7 +313,7 @@ ap_page_audit_blank(struct ap_ctx *ctx)
 		vals[i] = ap_ctx_kept(ctx, names[i]);
 	echo_filter(echo, vals);
 	memset(&f, 0, sizeof(f));
-	status = audit_model(ctx, &f, 1, false, echo, &q);
+	status = audit_model(ctx, &f, &pg, false, echo, &q);
 	ap_buf_free(&q);
 	return status;
 }

@@ -3,6 +3,18 @@
 
 #include "aapanel/pages.h"
 
+static const struct ap_prop health_props[] = {
+	{ .name = "status", .type = AP_J_STRING, .choices = (const char *const[]) { "ok", "degraded", NULL },
+	    .desc = "degraded (with HTTP 503) while a dependency is down" },
+	{ .name = "version", .type = AP_J_STRING },
+	{ .name = "profile", .type = AP_J_STRING },
+	{ .name = "uptime_s", .type = AP_J_INT, .desc = "seconds since the pool started" },
+	{ .name = "workers", .type = AP_J_INT, .desc = "live worker processes" },
+	{ .name = "db", .type = AP_J_STRING, .choices = (const char *const[]) { "ok", "down", NULL } },
+	AP_PROP_END,
+};
+const struct ap_schema ap_health_schema = { .name = "Health", .props = health_props };
+
 int
 ap_page_healthz(struct ap_ctx *ctx)
 {

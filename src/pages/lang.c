@@ -14,6 +14,12 @@ const struct ap_field ap_lang_fields[LANG__MAX + 1] = {
 	[LANG__MAX] = AP_FIELD_END,
 };
 
+static const struct ap_prop lang_props[] = {
+	{ .name = "lang", .type = AP_J_STRING, .choices = lang_choices },
+	AP_PROP_END,
+};
+const struct ap_schema ap_lang_schema = { .name = "Language", .props = lang_props };
+
 /* Back to the page the form was on when it is ours, else home. */
 static const char *
 back_to(struct ap_ctx *ctx)

@@ -101,6 +101,14 @@ ap_page_login_form(struct ap_ctx *ctx)
 	return 200;
 }
 
+static const struct ap_prop signed_in_props[] = {
+	{ .name = "username", .type = AP_J_STRING },
+	{ .name = "role", .type = AP_J_STRING },
+	AP_PROP_END,
+};
+const struct ap_schema ap_signed_in_schema = { .name = "SignedIn",
+	.desc = "signed in (a JSON client of the sign-in form)", .props = signed_in_props };
+
 /* The signed-in identity of this request from now on (for the audit record). */
 static void
 become(struct ap_ctx *ctx, const struct ap_user_row *row)

@@ -17,23 +17,37 @@ const struct ap_field ap_settings_security_fields[SEC__MAX + 1] = {
 	[SEC__MAX] = AP_FIELD_END,
 };
 
-/* The settings page, read from the table (not the worker's cached copy). */
-int
-ap_page_settings(struct ap_ctx *ctx)
+static const struct ap_prop settings_props[] = {
+	{ .name = "require_2fa", .type = AP_J_BOOL,
+	    .desc = "every user must use two-factor authentication (until they do, only their account page)" },
+	{ .name = "users_without_2fa", .type = AP_J_INT, .desc = "enabled users who have not turned it on" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_settings_schema = { .name = "Settings", .props = settings_props };
+
+/* The settings, read from the table (not the worker's cached copy). */
+static int
+settings_model(struct ap_ctx *ctx)
 {
 	int64_t without = 0;
 	bool on;
 	enum ap_db_rc rc;
 
-	ctx->title = ap_ctx_tr(ctx, "Settings");
 	if ((rc = ap_setting_get_bool(ctx->db, AP_SETTING_REQUIRE_2FA, &on)) != AP_DB_OK ||
 	    (rc = ap_user_count_without_2fa(ctx->db, &without)) != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
 	ap_model_add(ctx->model, "require_2fa", json_object_new_boolean(on));
 	ap_model_add(ctx->model, "users_without_2fa", json_object_new_int64(without));
+	return 200;
+}
+
+int
+ap_page_settings(struct ap_ctx *ctx)
+{
+	ctx->title = ap_ctx_tr(ctx, "Settings");
 	ap_model_add(ctx->model, "can_write",
 	    json_object_new_boolean(ap_role_allows(ctx->user->role, "settings.write")));
-	return 200;
+	return settings_model(ctx);
 }
 
 int
@@ -55,10 +69,8 @@ ap_page_settings_security(struct ap_ctx *ctx)
 	ap_ctx_audit(ctx, "settings.security", AP_SETTING_REQUIRE_2FA, "ok",
 	    before ? "{\"require_2fa\":true}" : "{\"require_2fa\":false}",
 	    want ? "{\"require_2fa\":true}" : "{\"require_2fa\":false}");
-	if (ctx->req->wants_json) {
-		ap_model_add(ctx->model, "require_2fa", json_object_new_boolean(want));
-		return 200;
-	}
+	if (ctx->req->wants_json)
+		return settings_model(ctx);
 	ap_ctx_flash(ctx, "ok", "The settings were saved.");
 	return ap_ctx_back(ctx, "/settings");
 }

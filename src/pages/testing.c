@@ -1,8 +1,9 @@
 /*
  * testing.c — GET /_test/sleep?ms=N: a request that takes N ms, so the
  * integration tests can exercise the request timeout, graceful reload and
- * graceful stop with requests in flight. Answers 404 outside the test
- * profile: it does not exist on a real panel.
+ * graceful stop with requests in flight; GET /_test/table?rows=N: a list
+ * page of N made-up rows for the benchmark. Both are AP_ROUTE_TESTING:
+ * they do not exist on a real panel (404 outside the test profile).
  */
 #include <stdio.h>
 #include <time.h>
@@ -22,14 +23,34 @@ const struct ap_field ap_test_table_fields[TB__MAX + 1] = {
 	[TB__MAX] = AP_FIELD_END,
 };
 
+static const struct ap_prop slept_props[] = {
+	{ .name = "slept_ms", .type = AP_J_INT },
+	{ .name = "pid", .type = AP_J_INT, .desc = "the worker that slept" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_test_slept_schema = { .name = "TestSlept", .props = slept_props };
+
+static const struct ap_prop row_props[] = {
+	{ .name = "id", .type = AP_J_INT },
+	{ .name = "name", .type = AP_J_STRING },
+	{ .name = "domain", .type = AP_J_STRING },
+	{ .name = "up", .type = AP_J_BOOL },
+	{ .name = "size", .type = AP_J_STRING },
+	AP_PROP_END,
+};
+static const struct ap_schema row_schema = { .name = "TestRow", .props = row_props };
+static const struct ap_prop table_props[] = {
+	{ .name = "rows", .type = AP_J_ARRAY, .of = &row_schema },
+	AP_PROP_END,
+};
+const struct ap_schema ap_test_table_schema = { .name = "TestTable", .props = table_props };
+
 int
 ap_page_test_sleep(struct ap_ctx *ctx)
 {
 	const struct ap_fieldval *ms = &ctx->fields[SL_MS];
 	struct timespec ts;
 
-	if (ctx->app->cfg->profile != AP_PROFILE_TEST)
-		return ap_ctx_fail(ctx, AP_PB_NOT_FOUND, NULL, "no such page");
 	ts.tv_sec = ms->i / 1000;
 	ts.tv_nsec = (ms->i % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) != 0)
@@ -66,8 +87,6 @@ ap_page_test_table(struct ap_ctx *ctx)
 	long long nrows = n->present ? n->i : 25;
 	struct json_object *rows;
 
-	if (ctx->app->cfg->profile != AP_PROFILE_TEST)
-		return ap_ctx_fail(ctx, AP_PB_NOT_FOUND, NULL, "no such page");
 	if (fake_rows[0].name[0] == '\0')
 		fake_rows_init();
 	rows = json_object_new_array_ext((int)nrows);

@@ -38,6 +38,26 @@ const struct ap_field ap_2fa_disable_fields[DIS__MAX + 1] = {
 	[DIS__MAX] = AP_FIELD_END,
 };
 
+static const struct ap_prop twofa_props[] = {
+	{ .name = "totp_enabled", .type = AP_J_BOOL },
+	{ .name = "require_2fa", .type = AP_J_BOOL, .desc = "the panel requires two-factor of everyone" },
+	{ .name = "recovery_left", .type = AP_J_INT, .flags = AP_J_OPT, .desc = "when on: unused recovery codes" },
+	{ .name = "secret", .type = AP_J_STRING, .flags = AP_J_OPT,
+	    .desc = "when off: the pending TOTP secret (base32) to enrol with" },
+	{ .name = "otpauth_uri", .type = AP_J_STRING, .flags = AP_J_OPT,
+	    .desc = "when off: the same as an otpauth:// URI (what the QR code holds)" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_twofa_schema = { .name = "TwoFactor",
+	.desc = "the signed-in user's two-factor authentication", .props = twofa_props };
+
+static const struct ap_prop codes_props[] = {
+	{ .name = "codes", .type = AP_J_ARRAY, .items = AP_J_STRING, .flags = AP_J_SECRET,
+	    .desc = "ten recovery codes, each good for one sign-in; only their hashes are kept" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_recovery_codes_schema = { .name = "RecoveryCodes", .props = codes_props };
+
 /* The secret grouped by four for typing it into an app by hand (arena). */
 static const char *
 grouped(struct ap_arena *a, const char *s)
@@ -172,8 +192,7 @@ ap_page_account_2fa_enable(struct ap_ctx *ctx)
 	/* Shown once: only their hashes are kept. */
 	arr = recovery_json(codes);
 	if (ctx->req->wants_json) {
-		ap_model_add(ctx->model, "recovery_codes", arr);
-		status = 200;
+		status = ap_ctx_answer(ctx, 200, arr);
 		goto out;
 	}
 	ap_ctx_flash(ctx, "ok", "Two-factor authentication is on. Keep your recovery codes somewhere safe.");
@@ -247,10 +266,8 @@ ap_page_account_2fa_recovery(struct ap_ctx *ctx)
 	ap_ctx_audit(ctx, "account.2fa.recovery", ctx->user->username, "ok", NULL, NULL);
 	arr = recovery_json(codes);
 	explicit_bzero(codes, sizeof(codes));
-	if (ctx->req->wants_json) {
-		ap_model_add(ctx->model, "recovery_codes", arr);
-		return 200;
-	}
+	if (ctx->req->wants_json)
+		return ap_ctx_answer(ctx, 200, arr);
 	ap_ctx_flash(ctx, "ok", "New recovery codes were made; the old ones no longer work.");
 	ap_ctx_flash_secret(ctx, "recovery_codes", arr);
 	return ap_ctx_back(ctx, "/account/2fa");

@@ -1,7 +1,7 @@
 /*
  * users.c — administration of panel accounts (permissions users.read and
  * users.write, which only admins have): list, create, change role,
- * disable/enable, reset a password; every user's API tokens.
+ * disable/enable, reset a password (every user's API tokens: tokens.c).
  *
  * An admin cannot demote or disable themself, so the panel always keeps
  * at least one admin who can undo a mistake. Disabling a user or resetting
@@ -46,6 +46,27 @@ const struct ap_field ap_user_password_fields[UP__MAX + 1] = {
 	[UP__MAX] = AP_FIELD_END,
 };
 
+static const struct ap_prop user_props[] = {
+	{ .name = "id", .type = AP_J_INT },
+	{ .name = "username", .type = AP_J_STRING },
+	{ .name = "role", .type = AP_J_STRING, .choices = role_choices },
+	{ .name = "disabled", .type = AP_J_BOOL, .desc = "cannot sign in; tokens stop working" },
+	{ .name = "totp_enabled", .type = AP_J_BOOL, .desc = "two-factor authentication is on" },
+	{ .name = "created", .type = AP_J_TIME },
+	{ .name = "last_login", .type = AP_J_TIME, .flags = AP_J_NULL, .desc = "null: never signed in" },
+	{ .name = "last_login_addr", .type = AP_J_STRING, .flags = AP_J_NULL },
+	AP_PROP_END,
+};
+const struct ap_schema ap_user_schema = { .name = "User", .desc = "a panel account", .props = user_props };
+AP_SCHEMA_LIST(ap_user_list_schema, "UserList", ap_user_schema);
+
+enum ul_field { UL_LIMIT, UL_CURSOR, UL__MAX };
+const struct ap_field ap_user_list_fields[UL__MAX + 1] = {
+	[UL_LIMIT] = AP_FIELD_LIMIT,
+	[UL_CURSOR] = AP_FIELD_CURSOR,
+	[UL__MAX] = AP_FIELD_END,
+};
+
 /* The user {id} of the path (field 0 of every /users/{id}/... table); 0 or 404. */
 static int
 path_user(struct ap_ctx *ctx, struct ap_user_row *row)
@@ -64,6 +85,7 @@ path_user(struct ap_ctx *ctx, struct ap_user_row *row)
 struct users_ctx {
 	struct ap_ctx *ctx;
 	struct json_object *arr;
+	int64_t last;           /* the page's last id: the next page's cursor */
 	int64_t err_id;         /* the row whose form failed, 0 = none */
 	bool err_password;      /* by the reset form, else by the name */
 	const char *err_reason; /* translated */
@@ -108,7 +130,7 @@ user_json(struct ap_ctx *ctx, const struct ap_user_row *u)
 	ap_model_add(o, "totp_enabled", json_object_new_boolean(u->totp_enabled));
 	ap_model_add(o, "created", ap_model_time(u->created_at));
 	ap_model_add(o, "last_login", ap_model_time(u->last_login_at));
-	ap_model_str(o, "last_login_addr", u->last_login_addr);
+	ap_model_opt(o, "last_login_addr", u->last_login_addr);
 	return o;
 }
 
@@ -120,6 +142,7 @@ user_row(void *p, const struct ap_user_row *u)
 	struct json_object *o = user_json(ctx, u);
 	bool mine = u->id == l->err_id;
 
+	l->last = u->id;
 	ap_model_add(o, "self", json_object_new_boolean(u->id == ctx->user->id));
 	ap_model_add(o, "role_options", role_options(ctx, u->role));
 	if (mine && l->err_password)
@@ -143,10 +166,12 @@ user_row(void *p, const struct ap_user_row *u)
 int
 ap_page_users(struct ap_ctx *ctx)
 {
-	struct users_ctx l = { ctx, json_object_new_array(), 0, false, NULL };
+	struct users_ctx l = { ctx, json_object_new_array(), 0, 0, false, NULL };
 	const char *un = ap_ctx_kept(ctx, "username"), *ro = ap_ctx_kept(ctx, "role");
 	const char *id = ap_ctx_param(ctx, "id");
 	struct json_object *form = json_object_new_object();
+	struct ap_page pg;
+	bool more = false;
 	enum ap_db_rc rc;
 
 	ctx->title = ap_ctx_tr(ctx, "Users");
@@ -157,13 +182,18 @@ ap_page_users(struct ap_ctx *ctx)
 		l.err_reason = ap_ctx_reason(ctx, &ctx->problem);
 		un = ro = NULL;
 	}
-	ap_model_add(ctx->model, "users", l.arr);
 	ap_model_str(form, "username", un);
 	ap_model_add(form, "roles", role_options(ctx, ro ? ro : "viewer"));
 	ap_model_add(ctx->model, "create_form", form);
 	ap_model_add(ctx->model, "password_min", json_object_new_int(ctx->app->cfg->password_min_length));
-	if ((rc = ap_user_each(ctx->db, user_row, &l)) != AP_DB_OK)
+	/* A form page built again after a problem shows the first page. */
+	ap_ctx_page(ctx, &pg);
+	rc = ap_user_page(ctx->db, pg.cursor, pg.limit, user_row, &l, &more);
+	if (rc != AP_DB_OK) {
+		json_object_put(l.arr);
 		return ap_ctx_db_error(ctx, rc);
+	}
+	ap_ctx_page_done(ctx, "/users", l.arr, more, l.last);
 	return 200;
 }
 
@@ -192,8 +222,7 @@ ap_page_user_create(struct ap_ctx *ctx)
 	}
 	if ((rc = ap_user_get(ctx->db, id, &row)) != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
-	ap_model_add(ctx->model, "user", user_json(ctx, &row));
-	return 201;
+	return ap_ctx_answer(ctx, 201, user_json(ctx, &row));
 }
 
 /* What a changed user looks like to an API client; a browser goes back to the list. */
@@ -207,8 +236,7 @@ user_done(struct ap_ctx *ctx, int64_t id)
 		return ap_ctx_back(ctx, "/users");
 	if ((rc = ap_user_get(ctx->db, id, &row)) != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
-	ap_model_add(ctx->model, "user", user_json(ctx, &row));
-	return 200;
+	return ap_ctx_answer(ctx, 200, user_json(ctx, &row));
 }
 
 int
@@ -317,56 +345,4 @@ ap_page_user_password(struct ap_ctx *ctx)
 	    ap_arena_printf(ctx->arena, "{\"sessions_ended\":%lld}", (long long)n));
 	ap_ctx_flash(ctx, "ok", "A new password was set for %s; their sessions were signed out.", row.username);
 	return user_done(ctx, row.id);
-}
-
-/* ---------------------------------------------------------------- every user's tokens */
-
-struct tokens_ctx {
-	struct json_object *arr;
-	time_t now;
-};
-
-static bool
-token_row(void *p, const struct ap_token_row *t)
-{
-	struct tokens_ctx *l = p;
-
-	json_object_array_add(l->arr, ap_page_token_json(t, l->now));
-	return true;
-}
-
-int
-ap_page_tokens(struct ap_ctx *ctx)
-{
-	struct tokens_ctx l = { json_object_new_array(), time(NULL) };
-	enum ap_db_rc rc;
-
-	ctx->title = ap_ctx_tr(ctx, "API tokens");
-	ap_model_add(ctx->model, "tokens", l.arr);
-	ap_model_str(ctx->model, "revoke_base", "/tokens");
-	if ((rc = ap_token_each(ctx->db, 0, token_row, &l)) != AP_DB_OK)
-		return ap_ctx_db_error(ctx, rc);
-	return 200;
-}
-
-int
-ap_page_token_revoke(struct ap_ctx *ctx)
-{
-	int64_t id = ctx->fields[AP_ID].i;
-	enum ap_db_rc rc;
-
-	if (ap_ctx_unconfirmed(ctx, "Revoke this API token? Scripts that use it stop working at once."))
-		return 200;
-	rc = ap_token_revoke(ctx->db, id, 0);
-	if (rc == AP_DB_ENOTFOUND)
-		return ap_ctx_fail(ctx, AP_PB_NOT_FOUND, "id", "no such active token");
-	if (rc != AP_DB_OK)
-		return ap_ctx_db_error(ctx, rc);
-	ap_ctx_audit(ctx, "token.revoke", ap_arena_printf(ctx->arena, "%lld", (long long)id), "ok", NULL, NULL);
-	if (ctx->req->wants_json) {
-		ap_model_add(ctx->model, "revoked", json_object_new_int64(id));
-		return 200;
-	}
-	ap_ctx_flash(ctx, "ok", "The API token was revoked.");
-	return ap_ctx_back(ctx, "/tokens");
 }

@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "aapanel/app.h"
-#include "aapanel/log.h"
 #include "aapanel/gate.h"
+#include "aapanel/idempotency.h"
+#include "aapanel/log.h"
+#include "aapanel/openapi.h"
 
 /* Same for every response; CSP forbids inline script and style. */
 static const char security_headers[] =
@@ -47,13 +49,17 @@ static const struct status_text status_texts[] = {
 	{ 403, "Forbidden", "You do not have permission to do this." },
 	{ 404, "Not Found", "The page you asked for does not exist." },
 	{ 405, "Method Not Allowed", "This method is not allowed here." },
+	{ 409, "Conflict", "This cannot be done in the current state." },
 	{ 411, "Length Required", "The request was not valid." },
 	{ 413, "Payload Too Large", "The request body is too large." },
 	{ 415, "Unsupported Media Type", "The request was not valid." },
+	{ 422, "Unprocessable Content", "The operation ran and failed." },
 	{ 429, "Too Many Requests", "Too many requests. Try again in a moment." },
 	{ 431, "Request Header Fields Too Large", "The request was not valid." },
 	{ 500, "Internal Server Error", "Something went wrong on our side. The error was logged." },
+	{ 501, "Not Implemented", "This is not available on this server." },
 	{ 503, "Service Unavailable", "The panel is temporarily unavailable. Try again in a moment." },
+	{ 504, "Gateway Timeout", "The operation took too long." },
 };
 
 static const struct status_text *
@@ -93,6 +99,8 @@ ap_app_init(struct ap_app *app, struct ap_config *cfg, const struct ap_route *ro
 	app->nroutes = nroutes;
 	app->slot = -1;
 	rc = ap_route_table_check(app->routes, app->nroutes, err, errlen);
+	if (rc == AP_OK)
+		rc = ap_api_table_check(app->routes, app->nroutes, err, errlen);
 	if (rc != AP_OK)
 		return rc;
 	rc = ap_tpl_load(cfg->templates_dir, &app->tpl, err, errlen);
@@ -289,6 +297,7 @@ error_model(struct ap_ctx *ctx, int status)
 	if (pb->reason[0])
 		ap_model_add(e, "reason", json_object_new_string(
 		    ctx->req->wants_json ? pb->reason : ap_ctx_reason(ctx, pb)));
+	ap_model_add(e, "request_id", json_object_new_string(ctx->request_id));
 	ap_model_add(m, "error", e);
 	ap_model_add(m, "title", json_object_new_string(title));
 	return m;
@@ -353,6 +362,32 @@ emit_bare_404(struct ap_ctx *ctx, const struct out *o)
 	emit(ctx, o, 404, "text/plain; charset=utf-8", nf, sizeof(nf) - 1);
 }
 
+/*
+ * The JSON answer of a success (or a probe's 503): the model projected onto
+ * the route's answer schema, a new reference. NULL when the route answers
+ * nothing (then a success is a 204), or when the answer does not match its
+ * schema outside production (logged in every profile; production sends the
+ * projection anyway).
+ */
+static struct json_object *
+answer_doc(struct ap_ctx *ctx)
+{
+	const struct ap_schema *s = ctx->route ? ctx->route->answer : NULL;
+	struct json_object *doc;
+	char why[200];
+
+	if (s == NULL)
+		return NULL;
+	if (ap_schema_project(s, ctx->model, true, &doc, why, sizeof(why)))
+		return doc;
+	AP_ERROR("%s %s: the answer does not match schema %s: %s", ctx->req->method_name,
+	    ctx->route->pattern, s->name, why);
+	if (ctx->app->cfg->profile == AP_PROFILE_PRODUCTION)
+		return doc;
+	json_object_put(doc);
+	return NULL;
+}
+
 static void
 render(struct ap_ctx *ctx, const struct out *o, int status, bool is_error)
 {
@@ -375,19 +410,37 @@ render(struct ap_ctx *ctx, const struct out *o, int status, bool is_error)
 		return;
 	}
 	if (ctx->req->wants_json || tpl == NULL) {
+		struct json_object *doc = NULL;
 		size_t len;
 		const char *s;
 
-		if (is_error)
-			json_object_object_add(ctx->model, "request_id",
-			    json_object_new_string(ctx->request_id));
-		s = json_object_to_json_string_length(ctx->model,
+		if (is_error) {
+			/* The error document: {"error": {...}}, nothing of the page. */
+			struct json_object *e = NULL;
+
+			json_object_object_get_ex(ctx->model, "error", &e);
+			doc = json_object_new_object();
+			ap_model_add(doc, "error", json_object_get(e));
+		} else if ((doc = answer_doc(ctx)) == NULL) {
+			if (status < 300 && (ctx->route == NULL || ctx->route->answer == NULL)) {
+				emit(ctx, o, 204, NULL, NULL, 0);
+				return;
+			}
+			/* The answer did not match its schema (logged): a bug outside production. */
+			json_object_put(ctx->model);
+			ap_problem_set(&ctx->problem, AP_PB_INTERNAL, NULL, "the answer does not match its schema");
+			ctx->model = error_model(ctx, 500);
+			render(ctx, o, 500, true);
+			return;
+		}
+		s = json_object_to_json_string_length(doc,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 		ap_buf_reset(body);
 		ap_buf_append(body, s, len);
 		ap_buf_putc(body, '\n');
 		emit(ctx, o, status, "application/json", body->data, body->len);
 		resp_buf_done(body);
+		json_object_put(doc);
 		return;
 	}
 	add_layout_fields(ctx, ctx->model);
@@ -568,6 +621,13 @@ find_route(struct ap_ctx *ctx, const struct out *o, const char *path)
 
 	rr = ap_route_match(ctx->app->routes, ctx->app->nroutes, ctx->req->method, path, ctx->arena,
 	    &ctx->route, &ctx->params, &allowed);
+	/* Pages for browsers are not part of the API; test routes exist in the test profile only. */
+	if (rr == AP_ROUTE_FOUND && ((ctx->api && (ctx->route->flags & AP_ROUTE_BROWSER)) ||
+	    ((ctx->route->flags & AP_ROUTE_TESTING) && ctx->app->cfg->profile != AP_PROFILE_TEST))) {
+		ctx->route = NULL;
+		memset(&ctx->params, 0, sizeof(ctx->params));
+		rr = AP_ROUTE_NOT_FOUND;
+	}
 	if (rr == AP_ROUTE_FOUND)
 		return 0;
 	if (rr == AP_ROUTE_METHOD_NOT_ALLOWED) {
@@ -663,9 +723,119 @@ open_db(struct ap_ctx *ctx, const struct out *o)
 	return 503;
 }
 
-/* Stage 7: the handler, and its answer rendered. */
+/* An API create with an Idempotency-Key header (the key's hash while it is reserved). */
+struct idem {
+	bool on;
+	char key_hash[65];
+};
+
+/* ap_auth_hash of the route and its fields as received: what a retry must send again. */
 static void
-run_handler(struct ap_ctx *ctx, const struct out *o)
+request_hash(struct ap_ctx *ctx, char out[65])
+{
+	const struct ap_field *f = ctx->route->fields;
+	struct ap_buf b = { 0 };
+
+	ap_buf_printf(&b, "%s %s", ctx->req->method_name, ctx->route->pattern);
+	for (size_t i = 0; f != NULL && f[i].type != AP_FIELD__MAX; i++) {
+		const struct ap_fieldval *v = &ctx->fields[i];
+
+		ap_buf_printf(&b, "\x1e%s\x1f", f[i].name);
+		if (v->present)
+			ap_buf_append(&b, v->s, v->len);
+	}
+	ap_auth_hash(ctx->app->cfg, ap_buf_cstr(&b), out);
+	explicit_bzero(b.data, b.cap);
+	ap_buf_free(&b);
+}
+
+/*
+ * Stage 7: for an API create (AP_ROUTE_CREATE) with an Idempotency-Key,
+ * the first answer again when the key was used for the same request;
+ * else the key is reserved for this one. 0 to run the handler, else the
+ * status answered.
+ */
+static int
+idempotency(struct ap_ctx *ctx, const struct out *o, struct idem *im)
+{
+	const char *key = ap_req_param(ctx->req, "HTTP_IDEMPOTENCY_KEY");
+	char route[256], rh[65];
+	enum ap_idem_state state;
+	char *body = NULL;
+	int status = 0;
+	enum ap_db_rc rc;
+
+	im->on = false;
+	if (!(ctx->route->flags & AP_ROUTE_CREATE) || !ctx->req->wants_json || key == NULL || key[0] == '\0' ||
+	    ctx->user == NULL)
+		return 0;
+	if (!ap_idem_key_valid(key)) {
+		ap_ctx_fail(ctx, AP_PB_INVALID, "Idempotency-Key", "must be 1 to 255 printable characters, no spaces");
+		answer_problem(ctx, o, 400);
+		return 400;
+	}
+	snprintf(route, sizeof(route), "%s %s", ctx->req->method_name, ctx->route->pattern);
+	request_hash(ctx, rh);
+	rc = ap_idem_begin(ctx->db, ctx->app->cfg, ctx->user->id, key, route, rh, time(NULL), im->key_hash,
+	    &state, &status, &body);
+	if (rc != AP_DB_OK) {
+		answer_error(ctx, o, ap_ctx_db_error(ctx, rc));
+		return ctx->problem.status;
+	}
+	switch (state) {
+	case AP_IDEM_NEW:
+		im->on = true;
+		return 0;
+	case AP_IDEM_REPLAY:
+		ap_ctx_header(ctx, "Idempotent-Replayed", "true");
+		{
+			struct ap_buf b = { 0 };
+
+			ap_buf_puts(&b, body ? body : "{}");
+			ap_buf_putc(&b, '\n');
+			emit(ctx, o, status, "application/json", b.data, b.len);
+			ap_buf_free(&b);
+		}
+		free(body);
+		return status;
+	case AP_IDEM_RUNNING:
+		ap_ctx_header(ctx, "Retry-After", "1");
+		ap_ctx_fail(ctx, AP_PB_CONFLICT, "Idempotency-Key",
+		    "a request with this key is still running; try again in a moment");
+		break;
+	case AP_IDEM_MISMATCH:
+		ap_ctx_fail(ctx, AP_PB_CONFLICT, "Idempotency-Key", "was already used for a different request");
+		break;
+	}
+	answer_problem(ctx, o, 409);
+	return 409;
+}
+
+/* The reserved key gets the answer (secrets left out), or is released when the create failed. */
+static void
+idempotency_done(struct ap_ctx *ctx, const struct idem *im, int status)
+{
+	struct json_object *doc = NULL;
+	enum ap_db_rc rc;
+
+	if (!im->on)
+		return;
+	if (status >= 200 && status < 300 && ctx->route->answer != NULL) {
+		ap_schema_project(ctx->route->answer, ctx->model, false, &doc, NULL, 0);
+		rc = ap_idem_finish(ctx->db, ctx->user->id, im->key_hash, status,
+		    json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(doc);
+	} else {
+		rc = ap_idem_release(ctx->db, ctx->user->id, im->key_hash);
+	}
+	if (rc != AP_DB_OK)
+		AP_WARN("Idempotency-Key of %s %s not kept: %s", ctx->req->method_name, ctx->route->pattern,
+		    ap_db_errmsg(ctx->db));
+}
+
+/* Stage 8: the handler, and its answer rendered. */
+static void
+run_handler(struct ap_ctx *ctx, const struct out *o, const struct idem *im)
 {
 	int status = ctx->route->handler(ctx);
 	const char *c = ap_req_form(ctx->req, "confirmed");
@@ -674,7 +844,7 @@ run_handler(struct ap_ctx *ctx, const struct out *o)
 	    status < 400 && (c == NULL || strcmp(c, "yes") != 0))
 		AP_ERROR("%s %s: a destructive route answered without asking for confirmation",
 		    ctx->req->method_name, ctx->route->pattern);
-
+	idempotency_done(ctx, im, status);
 	if (status >= 400 && !ctx->model_is_body)
 		answer_problem(ctx, o, status);
 	else
@@ -696,6 +866,7 @@ ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
 	struct ap_req req;
 	struct ap_ctx ctx;
 	struct out o = { wr, wrctx };
+	struct idem im = { .on = false };
 	const char *path;
 
 	memset(&req, 0, sizeof(req));
@@ -719,8 +890,8 @@ ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
 	}
 	pick_language(&ctx);
 	if (find_route(&ctx, &o, path) == 0 && pass_gate(&ctx, &o) == 0 && check_fields(&ctx, &o) == 0 &&
-	    open_db(&ctx, &o) == 0)
-		run_handler(&ctx, &o);
+	    open_db(&ctx, &o) == 0 && idempotency(&ctx, &o, &im) == 0)
+		run_handler(&ctx, &o, &im);
 out:
 	json_object_put(ctx.model);
 	json_object_put(ctx.flash);

@@ -79,10 +79,102 @@ ap_ctx_back(struct ap_ctx *ctx, const char *path)
 	return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s%s", ap_ctx_base(ctx), path));
 }
 
+int
+ap_ctx_answer(struct ap_ctx *ctx, int status, struct json_object *resource)
+{
+	json_object_put(ctx->model);
+	ctx->model = resource;
+	return status;
+}
+
 void
 ap_model_str(struct json_object *o, const char *const_key, const char *v)
 {
 	ap_model_add(o, const_key, json_object_new_string(v ? v : ""));
+}
+
+void
+ap_model_opt(struct json_object *o, const char *const_key, const char *v)
+{
+	ap_model_add(o, const_key, v != NULL && v[0] != '\0' ? json_object_new_string(v) : NULL);
+}
+
+/* The index of the route's field called name, or -1. */
+static int
+route_field(const struct ap_ctx *ctx, const char *name)
+{
+	const struct ap_field *f = ctx->route ? ctx->route->fields : NULL;
+
+	for (size_t i = 0; f != NULL && f[i].type != AP_FIELD__MAX; i++)
+		if (strcmp(f[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+void
+ap_ctx_page(const struct ap_ctx *ctx, struct ap_page *pg)
+{
+	int l = route_field(ctx, "limit"), c = route_field(ctx, "cursor");
+
+	pg->limit = AP_PAGE_LIMIT_DEFAULT;
+	pg->cursor = 0;
+	/* A form page built again after a problem: its fields may be the bad ones. */
+	if (ctx->fields == NULL || ctx->form_again)
+		return;
+	if (l >= 0 && ctx->fields[l].present)
+		pg->limit = ctx->fields[l].i;
+	/* The cursor passed ap_cursor_check: 1 to 19 digits. */
+	if (c >= 0 && ctx->fields[c].present && ctx->fields[c].len > 0)
+		pg->cursor = strtoll(ctx->fields[c].s, NULL, 10);
+}
+
+/*
+ * The list's link: base, /api/v1 when the request came there, path; then
+ * the request's validated query fields but the cursor (when it is the
+ * list's own GET, not a form page built again), then the cursor when asked.
+ */
+static const char *
+page_link(struct ap_ctx *ctx, const char *path, bool with_cursor, int64_t cursor)
+{
+	const struct ap_field *f = ctx->route ? ctx->route->fields : NULL;
+	bool own = !ctx->form_again && ctx->req->method != AP_METHOD_POST;
+	const char *out;
+	struct ap_buf b = { 0 };
+	char sep = '?';
+
+	ap_buf_printf(&b, "%s%s%s", ap_ctx_base(ctx), ctx->api ? "/api/v1" : "", path);
+	for (size_t i = 0; f != NULL && own && f[i].type != AP_FIELD__MAX; i++) {
+		const struct ap_fieldval *v = &ctx->fields[i];
+
+		if ((f[i].flags & AP_FIELD_PATH) || !v->present || v->len == 0 || strcmp(f[i].name, "cursor") == 0)
+			continue;
+		ap_buf_putc(&b, sep);
+		ap_buf_puts(&b, f[i].name);
+		ap_buf_putc(&b, '=');
+		ap_url_encode(&b, v->s);
+		sep = '&';
+	}
+	if (with_cursor)
+		ap_buf_printf(&b, "%ccursor=%lld", sep, (long long)cursor);
+	out = ap_arena_strdup(ctx->arena, ap_buf_cstr(&b));
+	ap_buf_free(&b);
+	return out;
+}
+
+void
+ap_ctx_page_done(struct ap_ctx *ctx, const char *path, struct json_object *items, bool more,
+    int64_t next_cursor)
+{
+	struct ap_page pg;
+
+	ap_model_add(ctx->model, "items", items);
+	ap_model_add(ctx->model, "next",
+	    more ? json_object_new_string(page_link(ctx, path, true, next_cursor)) : NULL);
+	/* For the page only: back to the first page from a later one. */
+	ap_ctx_page(ctx, &pg);
+	ap_model_add(ctx->model, "first",
+	    pg.cursor != 0 ? json_object_new_string(page_link(ctx, path, false, 0)) : NULL);
+	ap_model_add(ctx->model, "paged", json_object_new_boolean(more || pg.cursor != 0));
 }
 
 struct json_object *

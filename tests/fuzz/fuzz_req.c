@@ -65,10 +65,11 @@ static const struct ap_field fz_fields[] = {
 };
 
 static const struct ap_route fz_routes[] = {
-	{ AP_M_GET, "/", fz_handler, NULL, AP_ROUTE_PUBLIC, NULL, NULL, NULL },
-	{ AP_M_GET | AP_M_POST, "/sites/{id}", fz_handler, "sites.read", 0, NULL, fz_fields, NULL },
-	{ AP_M_GET, "/sites/new", fz_handler, "sites.write", 0, NULL, NULL, NULL },
-	{ AP_M_DELETE, "/api/{a}/{b}", fz_handler, "x", 0, NULL, NULL, NULL },
+	{ .methods = AP_M_GET, .pattern = "/", .handler = fz_handler, .flags = AP_ROUTE_PUBLIC },
+	{ .methods = AP_M_GET | AP_M_POST, .pattern = "/sites/{id}", .handler = fz_handler, .perm = "sites.read",
+	    .fields = fz_fields },
+	{ .methods = AP_M_GET, .pattern = "/sites/new", .handler = fz_handler, .perm = "sites.write" },
+	{ .methods = AP_M_DELETE, .pattern = "/api/{a}/{b}", .handler = fz_handler, .perm = "x" },
 };
 
 static void

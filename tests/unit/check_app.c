@@ -353,7 +353,10 @@ START_TEST(test_error_table_json)
 	ck_assert(json_object_object_get_ex(j, "error", &e));
 	ck_assert(json_object_object_get_ex(e, "status", &v));
 	ck_assert_int_eq(json_object_get_int(v), error_rows[_i].status);
-	ck_assert(json_object_object_get_ex(j, "request_id", NULL));
+	/* The error document is {"error": {...}} and nothing else; its request id inside. */
+	ck_assert(json_object_object_get_ex(e, "request_id", &v));
+	ck_assert_int_ge(json_object_get_string_len(v), 16);
+	ck_assert_int_eq(json_object_object_length(j), 1);
 	if (error_rows[_i].field) {
 		ck_assert(json_object_object_get_ex(e, "field", &v));
 		ck_assert_str_eq(json_object_get_string(v), error_rows[_i].field);

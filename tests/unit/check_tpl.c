@@ -195,7 +195,7 @@ START_TEST(test_filter_errors_at_load)
 	static const struct {
 		const char *text, *err;
 	} rows[] = {
-		{ "{{x|nope}}", "t:1: unknown filter 'nope' (time, ua, tr:context)" },
+		{ "{{x|nope}}", "t:1: unknown filter 'nope' (time, ua, bytes, tr:context)" },
 		{ "{{x|tr}}", "t:1: filter 'tr' needs an argument (name|tr:context)" },
 		{ "{{x|tr:}}", "t:1: filter 'tr' needs an argument (name|tr:context)" },
 		{ "{{x|time:a}}", "t:1: filter 'time' takes no argument" },

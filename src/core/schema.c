@@ -1,0 +1,206 @@
+/*
+ * schema.c — projecting a model onto its resource schema, with the check
+ * that the answer is what the document says (schema.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "aapanel/common.h"
+#include "aapanel/schema.h"
+
+const char *
+ap_jtype_name(enum ap_jtype t)
+{
+	switch (t) {
+	case AP_J_STRING:
+	case AP_J_TIME:
+		return "string";
+	case AP_J_INT:
+		return "integer";
+	case AP_J_NUMBER:
+		return "number";
+	case AP_J_BOOL:
+		return "boolean";
+	case AP_J_OBJECT:
+		return "object";
+	case AP_J_ARRAY:
+		return "array";
+	case AP_J__MAX:
+		break;
+	}
+	return "null";
+}
+
+static bool
+digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+bool
+ap_jtime_valid(const char *s)
+{
+	int mo, d, h, mi, se;
+
+	if (s == NULL || strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || s[19] != 'Z')
+		return false;
+	if (!digits(s, 4) || !digits(s + 5, 2) || !digits(s + 8, 2) || !digits(s + 11, 2) ||
+	    !digits(s + 14, 2) || !digits(s + 17, 2))
+		return false;
+	mo = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	h = (s[11] - '0') * 10 + (s[12] - '0');
+	mi = (s[14] - '0') * 10 + (s[15] - '0');
+	se = (s[17] - '0') * 10 + (s[18] - '0');
+	return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && se <= 60;
+}
+
+struct proj {
+	bool secrets;
+	bool ok;
+	char *err;
+	size_t errlen;
+	char path[256]; /* where we are: "items[3].created" */
+};
+
+static void
+mismatch(struct proj *p, const char *what, struct json_object *got)
+{
+	const char *g;
+
+	if (!p->ok)
+		return;
+	p->ok = false;
+	if (p->err == NULL || p->errlen == 0)
+		return;
+	g = got == NULL ? "null" : json_object_to_json_string_ext(got, JSON_C_TO_STRING_PLAIN);
+	snprintf(p->err, p->errlen, "%s: expected %s, got %.60s", p->path[0] ? p->path : "(answer)",
+	    what, g);
+}
+
+static struct json_object *project_object(struct proj *p, const struct ap_schema *s, struct json_object *in);
+
+/* Does v have scalar type t (choices: one of them)? */
+static bool
+scalar_ok(enum ap_jtype t, const char *const *choices, struct json_object *v)
+{
+	switch (t) {
+	case AP_J_STRING:
+		if (!json_object_is_type(v, json_type_string))
+			return false;
+		if (choices != NULL) {
+			for (size_t i = 0; choices[i] != NULL; i++)
+				if (strcmp(choices[i], json_object_get_string(v)) == 0)
+					return true;
+			return false;
+		}
+		return true;
+	case AP_J_TIME:
+		return json_object_is_type(v, json_type_string) && ap_jtime_valid(json_object_get_string(v));
+	case AP_J_INT:
+		return json_object_is_type(v, json_type_int);
+	case AP_J_NUMBER:
+		return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+	case AP_J_BOOL:
+		return json_object_is_type(v, json_type_boolean);
+	default:
+		return false;
+	}
+}
+
+static const char *
+expected(enum ap_jtype t, const char *const *choices)
+{
+	if (choices != NULL)
+		return "one of its listed values";
+	return t == AP_J_TIME ? "a date-time YYYY-MM-DDTHH:MM:SSZ" : ap_jtype_name(t);
+}
+
+/* The value of one member (or array item) of type t, projected; a new reference. */
+static struct json_object *
+project_value(struct proj *p, enum ap_jtype t, const struct ap_schema *of, enum ap_jtype items,
+    const char *const *choices, struct json_object *v)
+{
+	size_t plen = strlen(p->path);
+	struct json_object *arr;
+
+	switch (t) {
+	case AP_J_OBJECT:
+		if (!json_object_is_type(v, json_type_object)) {
+			mismatch(p, "object", v);
+			return json_object_get(v);
+		}
+		return project_object(p, of, v);
+	case AP_J_ARRAY:
+		if (!json_object_is_type(v, json_type_array)) {
+			mismatch(p, "array", v);
+			return json_object_get(v);
+		}
+		arr = json_object_new_array_ext((int)json_object_array_length(v));
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			struct json_object *it = json_object_array_get_idx(v, i);
+
+			snprintf(p->path + plen, sizeof(p->path) - plen, "[%zu]", i);
+			if (of != NULL)
+				json_object_array_add(arr, project_value(p, AP_J_OBJECT, of, AP_J__MAX, NULL, it));
+			else
+				json_object_array_add(arr, project_value(p, items, NULL, AP_J__MAX, NULL, it));
+		}
+		p->path[plen] = '\0';
+		return arr;
+	default:
+		if (!scalar_ok(t, choices, v))
+			mismatch(p, expected(t, choices), v);
+		return json_object_get(v);
+	}
+}
+
+static struct json_object *
+project_object(struct proj *p, const struct ap_schema *s, struct json_object *in)
+{
+	struct json_object *out = json_object_new_object();
+	size_t plen = strlen(p->path);
+
+	for (const struct ap_prop *pr = s->props; pr != NULL && pr->name != NULL; pr++) {
+		struct json_object *v = NULL;
+		bool has = json_object_object_get_ex(in, pr->name, &v);
+
+		snprintf(p->path + plen, sizeof(p->path) - plen, "%s%s", plen ? "." : "", pr->name);
+		if (!has) {
+			if (!(pr->flags & AP_J_OPT))
+				mismatch(p, "a member here", NULL);
+		} else if (v == NULL || ((pr->flags & AP_J_SECRET) && !p->secrets)) {
+			if (v == NULL && !(pr->flags & AP_J_NULL) && !(pr->flags & AP_J_SECRET && !p->secrets))
+				mismatch(p, expected(pr->type, pr->choices), NULL);
+			json_object_object_add(out, pr->name, NULL);
+		} else {
+			json_object_object_add(out, pr->name,
+			    project_value(p, pr->type, pr->of, pr->items, pr->choices, v));
+		}
+		p->path[plen] = '\0';
+	}
+	return out;
+}
+
+bool
+ap_schema_project(const struct ap_schema *s, struct json_object *in, bool secrets,
+    struct json_object **out, char *err, size_t errlen)
+{
+	struct proj p = { .secrets = secrets, .ok = true, .err = err, .errlen = errlen };
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (in == NULL || !json_object_is_type(in, json_type_object)) {
+		*out = json_object_new_object();
+		mismatch(&p, "object", in);
+		return false;
+	}
+	*out = project_object(&p, s, in);
+	return p.ok;
+}
