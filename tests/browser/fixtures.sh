@@ -10,7 +10,9 @@
 # Needs lib.sh sourced, it_setup done and the pool and nginx running.
 # browser_fixtures OUT.json writes what the browser test needs to know:
 #   accounts  role -> {user, password} for admin, operator, viewer
-#   mfa       {user, password} of a user with two-factor on
+#   mfa       {user, password, recovery: [codes]} of a user with two-factor
+#             on (an operator); each browser context signs in with its own
+#             recovery code
 #   ids       literal route prefix -> an existing id, to fill a {param}:
 #             "/users" fills /users/{id}..., "/tokens" /tokens/{id}..., etc.
 #             A new route with a {param} needs its data made here and its
@@ -21,10 +23,11 @@ BROWSER_PW='correct horse battery staple'
 
 bf_cli() { "$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" "$@"; }
 bf_sql() { sqlite3 "$T/var/aapanel.db" "$1"; }
-# bf_post JAR PATH DATA...: a form POST with the session's CSRF token and our Origin; prints the status
+# bf_post JAR PATH DATA...: a form POST with the session's CSRF token and our Origin; prints the
+# status, the page it answered is in $T/bf-post.html
 bf_post() {
 	local jar=$1 p=$2; shift 2
-	curl -s -o /dev/null -w '%{http_code}' -b "$jar" -c "$jar" -H "Origin: http://127.0.0.1:$PORT" \
+	curl -s -o "$T/bf-post.html" -w '%{http_code}' -b "$jar" -c "$jar" -H "Origin: http://127.0.0.1:$PORT" \
 		--data-urlencode "csrf=$(csrf_of "$jar")" "$@" "$(url "$p")"
 }
 # bf_signin JAR USER [USER-AGENT]: sign in with BROWSER_PW as a browser would (303 expected)
@@ -65,6 +68,9 @@ browser_fixtures() {
 	code=$(oathtool --totp -b "$secret")
 	bf_need "mfa turns two-factor on" 200 "$(bf_post "$j/mfa" /account/2fa/enable --data-urlencode "code=$code")" || return 1
 	bf_need "mfa has two-factor on" 1 "$(bf_sql "SELECT totp_enabled FROM users WHERE username='mfa'")" || return 1
+	local codes
+	codes=$(grep -oE '\b[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}\b' "$T/bf-post.html" | sort -u | jq -R . | jq -s -c .)
+	bf_need "mfa was shown ten recovery codes" 10 "$(echo "$codes" | jq length)" || return 1
 
 	# Sessions with real browser names (the account page lists them) and audit rows of sign-ins.
 	bf_need "admin signs in (Firefox)" 303 "$(bf_signin "$j/admin-ff" admin "$ua_firefox")" || return 1
@@ -103,11 +109,11 @@ browser_fixtures() {
 	uid=$(bf_sql "SELECT id FROM users WHERE username='operator'")
 	tid=$(bf_sql "SELECT id FROM api_tokens WHERE name='monitoring'")
 	sid=$(bf_sql "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username='admin' ORDER BY s.id LIMIT 1")
-	jq -n --arg pw "$BROWSER_PW" --arg uid "$uid" --arg tid "$tid" --arg sid "$sid" \
+	jq -n --arg pw "$BROWSER_PW" --arg uid "$uid" --arg tid "$tid" --arg sid "$sid" --argjson codes "$codes" \
 		--arg name "$(bf_cli config show | awk -F'"' '/^panel = / {p = 1} p && /^  name = / {print $2; exit}')" '{
 		accounts: { admin: {user: "admin", password: $pw}, operator: {user: "operator", password: $pw},
 		            viewer: {user: "viewer", password: $pw} },
-		mfa: {user: "mfa", password: $pw},
+		mfa: {user: "mfa", password: $pw, recovery: $codes},
 		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid },
 		app_name: (if $name == "" then "aaPanel" else $name end)
 	}' > "$out"

@@ -15,8 +15,10 @@
 // Each identity and language has a browser context (the lang cookie, a
 // session signed in through the login form); BROWSER_WORKERS of them run
 // at once in one Chromium. A page is loaded afresh for each width, in a
-// page of its own; light and dark are then switched in place (the theme
-// changes colours only), each a visit of its own with every check. The
+// page of its own (opened from the group's first page, so it shares its
+// renderer and axe-core is compiled once); light and dark are then
+// switched in place (the theme changes colours only), each a visit of its
+// own with every check. The
 // contexts keep the page's CSP: axe-core and inpage.js are evaluated over
 // the DevTools protocol, which the CSP does not govern, so the CSP check
 // sees the page as served.
@@ -87,6 +89,13 @@ const VISIT_AS = new Map([
 	['/login/2fa', ['mfa-pending']],
 ]);
 
+// Pages that look different for someone in a particular state, visited by
+// them as well as by the roles.
+const VISIT_ALSO = new Map([
+	// With two-factor on, the page is the form that turns it off.
+	['/account/2fa', ['mfa']],
+]);
+
 const CHECKS = [
 	['loads', 'loads (status, no redirect, <html lang dir>)'],
 	['layout', 'no horizontal overflow'],
@@ -130,7 +139,7 @@ function buildScreens() {
 			coverage.push({ ok: false, name: `GET ${r.pattern} (${r.template}) can be visited`, detail: [e.message] });
 			continue;
 		}
-		const who = VISIT_AS.get(r.pattern) || (r.public ? ['anon'] : ROLES);
+		const who = [...(VISIT_AS.get(r.pattern) || (r.public ? ['anon'] : ROLES)), ...(VISIT_ALSO.get(r.pattern) || [])];
 		for (const identity of who)
 			add({ route: r.pattern, template: r.template, path, identity,
 				expect: r.public || identity === 'admin' ? [200] : [200, 403] });
@@ -168,21 +177,34 @@ function buildScreens() {
 
 // ---- one browser context per identity and language
 
+// Who the identities are: the role accounts; "mfa" has two-factor on and
+// signs in with a recovery code (one per context, each works once);
+// "mfa-pending" stops after the password, on the code page.
+let recoveryUsed = 0;
+async function submitAndWait(page, form, want, who) {
+	await Promise.all([
+		page.waitForURL((u) => u.pathname === want, { waitUntil: 'load' }),
+		page.locator(`${form} [type="submit"]`).click(),
+	]).catch(async (e) => {
+		const alert = await page.locator('.alert-error').first().innerText().catch(() => '');
+		throw new StepError(`signing in as ${who} did not reach ${want}: at ${page.url()} ${alert ? `the page says: ${alert.trim()}` : e.message}`);
+	});
+}
+
 async function signIn(page, identity, lang) {
-	const acct = identity === 'mfa-pending' ? FIX.mfa : FIX.accounts[identity];
+	const acct = identity.startsWith('mfa') ? FIX.mfa : FIX.accounts[identity];
 	if (!acct) throw new StepError(`no account for ${identity} in FIXTURES_JSON`);
+	const who = `${acct.user} (${lang})`;
 	const res = await page.goto(BASE_URL + '/login', { waitUntil: 'load' });
 	if (!res || res.status() !== 200) throw new StepError(`GET /login: HTTP ${res && res.status()}`);
 	await page.fill('input[name="username"]', acct.user);
 	await page.fill('input[name="password"]', acct.password);
-	const want = identity === 'mfa-pending' ? '/login/2fa' : '/';
-	await Promise.all([
-		page.waitForURL((u) => u.pathname === want, { waitUntil: 'load' }),
-		page.locator('form:has(input[name="username"]) [type="submit"]').click(),
-	]).catch(async (e) => {
-		const alert = await page.locator('.alert-error').first().innerText().catch(() => '');
-		throw new StepError(`signing in as ${acct.user} (${lang}) did not reach ${want}: at ${page.url()} ${alert ? `the page says: ${alert.trim()}` : e.message}`);
-	});
+	await submitAndWait(page, 'form:has(input[name="username"])', identity.startsWith('mfa') ? '/login/2fa' : '/', who);
+	if (identity !== 'mfa') return;
+	const code = (acct.recovery || [])[recoveryUsed++];
+	if (!code) throw new StepError(`no recovery code left for ${acct.user} in FIXTURES_JSON`);
+	await page.fill('input[name="code"]', code);
+	await submitAndWait(page, 'form:has(input[name="code"])', '/', who);
 }
 
 function shotName(s, v) {
@@ -239,14 +261,14 @@ async function visit(page, s, v, loaded, sink) {
 	if (!r.html.h1) p.loads.push('no <h1>');
 	if (r.html.scheme !== v.theme) p.loads.push(`prefers-color-scheme is not ${v.theme} in the page`);
 	for (const o of r.layout.problems)
-		p.layout.push({ key: norm(`${o.kind} ${o.selector}`), text: `${o.kind}: ${o.selector} ${o.detail}${o.inside ? ` (and ${o.inside} inside it)` : ''}` });
+		p.layout.push({ key: norm(`${o.kind} ${o.selector}`), dup: o.selector, text: `${o.kind}: ${o.selector} ${o.detail}${o.inside ? ` (and ${o.inside} inside it)` : ''}` });
 	rec.buttons = r.contrast.length;
 	for (const b of r.contrast) {
 		if (b.pass) continue;
-		p.contrast.push({ key: norm(`${b.classes} ${b.fg} on ${b.bg}`), text: `${b.classes} "${b.text}": ${b.ratio}:1 (${b.fg} on ${b.bg}), needs ${b.need}:1${b.large ? ' (large text)' : ''}${b.image ? ` [background image on ${b.image} not counted]` : ''} — ${b.selector}` });
+		p.contrast.push({ key: norm(`${b.classes} ${b.fg} on ${b.bg}`), dup: b.selector, text: `${b.classes} "${b.text}": ${b.ratio}:1 (${b.fg} on ${b.bg}), needs ${b.need}:1${b.large ? ' (large text)' : ''}${b.image ? ` [background image on ${b.image} not counted]` : ''} — ${b.selector}` });
 	}
 	for (const u of r.untranslated)
-		p.arabic.push({ key: norm(`${u.where} ${u.selector}`), text: `${u.where} "${u.text}" (${u.words.join(', ')}) at ${u.selector}` });
+		p.arabic.push({ key: norm(`${u.where} ${u.selector}`), dup: `${u.selector} ${u.words.join(' ')}`, text: `${u.where} "${u.text}" (${u.words.join(', ')}) at ${u.selector}` });
 	for (const c of r.csp) p.console.push({ key: `csp ${c}`, text: `CSP violation: ${c}` });
 
 	// The viewport for every visit; the whole page too when it overflows,
@@ -261,7 +283,7 @@ async function visit(page, s, v, loaded, sink) {
 	// axe last: it may scroll the page while it looks at colours.
 	const axe = await ev(() => window.__aapanelChecks.axe(), undefined, 'axe.run', AXE_MS);
 	for (const x of axe)
-		p.axe.push({ key: norm(`${x.id} ${x.selector}`), text: `${x.id} (${x.impact}): ${x.help} — ${x.selector}${x.summary ? ` — ${x.summary}` : ''}` });
+		p.axe.push({ key: norm(`${x.id} ${x.selector}`), dup: x.selector, text: `${x.id} (${x.impact}): ${x.help} — ${x.selector}${x.summary ? ` — ${x.summary}` : ''}` });
 	await ev(() => window.scrollTo(0, 0), undefined, 'scrolling back');
 	lap('axe');
 
@@ -288,16 +310,31 @@ async function runGroup(browser, g) {
 		context.setDefaultNavigationTimeout(STEP_MS);
 		await context.addCookies([{ name: 'lang', value: g.lang, url: BASE_URL + '/' }]);
 		await context.addInitScript(cspListener);
+		// The page that signs in stays open: each load gets a page of its own
+		// opened from it (window.open), which Chromium keeps in the same
+		// renderer process, so axe-core is compiled once per group, not per load.
 		let signinError = null;
+		const opener = await context.newPage();
 		if (g.identity !== 'anon') {
-			const page = await context.newPage();
 			try {
-				await signIn(page, g.identity, g.lang);
+				await signIn(opener, g.identity, g.lang);
 			} catch (e) {
 				signinError = e.message;
 			}
-			await page.close().catch(() => {});
+		} else {
+			await opener.goto(BASE_URL + '/login', { waitUntil: 'load' }).catch((e) => { signinError = `GET /login: ${e.message}`; });
 		}
+		const newPage = async () => {
+			try {
+				const [p] = await Promise.all([
+					opener.waitForEvent('popup', { timeout: STEP_MS }),
+					withTimeout(opener.evaluate(() => { window.open('about:blank', '_blank'); }), STEP_MS, 'window.open'),
+				]);
+				return p;
+			} catch {
+				return context.newPage(); // the same, compiled afresh
+			}
+		};
 		const why = (e) => (e instanceof StepError ? e.message : (e && e.message) || String(e));
 		for (const s of g.screens) {
 			for (const vp of VIEWPORTS) {
@@ -309,7 +346,7 @@ async function runGroup(browser, g) {
 				// A page of its own for every load: what the browser reports
 				// belongs to it, and one that broke leaves nothing behind.
 				const sink = [];
-				const page = await context.newPage();
+				const page = await newPage();
 				recordConsole(page, sink);
 				try {
 					let loaded;
@@ -356,7 +393,8 @@ function collate(visits, check) {
 		for (const pr of (v.problems[check] || [])) {
 			let e = by.get(pr.key);
 			if (!e) by.set(pr.key, e = { text: pr.text, texts: new Set(), variants: [] });
-			e.texts.add(pr.text.replace(/\d+(\.\d+)?/g, 'N')); // the same but for a size is not "more"
+			// Another element (another row), not the same one in another size or language.
+			e.texts.add(pr.dup !== undefined ? pr.dup : pr.text.replace(/\d+(\.\d+)?/g, 'N'));
 			e.variants.push(v);
 		}
 	}
@@ -466,7 +504,7 @@ let exitCode = 1;
 try {
 	screens = buildScreens();
 	const groups = [];
-	for (const identity of ['anon', 'mfa-pending', ...ROLES]) {
+	for (const identity of ['anon', 'mfa-pending', 'mfa', ...ROLES]) {
 		for (const lang of LANGS) {
 			const mine = screens.filter((s) => s.identity === identity);
 			if (mine.length) groups.push({ identity, lang, screens: mine });

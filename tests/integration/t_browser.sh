@@ -42,8 +42,9 @@ BT="$T/browser"
 mkdir -p "$BT"
 browser_pids() { pgrep -f -- "--user-data-dir=$BT/" || true; }
 
+start=$(date +%s)
 if browser_fixtures "$T/fixtures.json" 2> "$T/fixtures.err"; then
-	ok "fixtures: a user per role, two-factor, more users, tokens, sessions, audit rows"
+	ok "fixtures: a user per role, two-factor, more users, tokens, sessions, audit rows ($(($(date +%s) - start)) s)"
 else
 	not_ok "fixtures: a user per role, two-factor, more users, tokens, sessions, audit rows"
 	sed 's/^/  | /' "$T/fixtures.err"
@@ -58,11 +59,12 @@ mkdir -p "$ART/login"
 
 # --- sign in, language form, sign out
 rc=0
+start=$(date +%s)
 BASE_URL="http://127.0.0.1:$PORT" PANEL_USER=admin PANEL_PASSWORD="$BROWSER_PW" \
 	ARTIFACTS_DIR="$ART/login" BROWSER_PROFILE_DIR="$BT/login-profile" CHROMIUM="$CHROMIUM" \
 	timeout -k 10 180 node "$SRC/tests/browser/login.mjs" > "$T/login.log" 2>&1 || rc=$?
 sed 's/^/  | /' "$T/login.log"
-check "sign-in, language and sign-out steps passed (login.mjs exit $rc)" test "$rc" -eq 0
+check "sign-in, language and sign-out steps passed in $(($(date +%s) - start)) s (login.mjs exit $rc)" test "$rc" -eq 0
 check "login.png, home-en.png and home-ar.png were taken" \
 	test -s "$ART/login/login.png" -a -s "$ART/login/home-en.png" -a -s "$ART/login/home-ar.png"
 
