@@ -52,14 +52,14 @@ browser_fixtures() {
 	mkdir -p "$j"
 
 	# One account per role; the browser signs in as each of them.
-	it_user admin admin "$BROWSER_PW"
-	it_user operator operator "$BROWSER_PW"
-	it_user viewer viewer "$BROWSER_PW"
+	it_user admin admin "$BROWSER_PW" || return 1
+	it_user operator operator "$BROWSER_PW" || return 1
+	it_user viewer viewer "$BROWSER_PW" || return 1
 	# The users page in all its states: a disabled user, the longest name the form allows.
-	it_user mfa operator "$BROWSER_PW"
-	it_user carol.disabled viewer "$BROWSER_PW"
-	bf_cli user disable carol.disabled >/dev/null
-	it_user release_manager.backup-account viewer "$BROWSER_PW"
+	it_user mfa operator "$BROWSER_PW" || return 1
+	it_user carol.disabled viewer "$BROWSER_PW" || return 1
+	bf_cli user disable carol.disabled >/dev/null || return 1
+	it_user release_manager.backup-account viewer "$BROWSER_PW" || return 1
 
 	# Two-factor on for "mfa", through its account page (the code from oathtool).
 	bf_need "sign in as mfa" 303 "$(bf_signin "$j/mfa" mfa)" || return 1
@@ -92,18 +92,18 @@ browser_fixtures() {
 		--data-urlencode role=admin --data-urlencode "password=$BROWSER_PW")" || return 1
 
 	# API tokens in every state, for several users.
-	bf_cli token create --user admin --scope read --name 'monitoring' >/dev/null
-	bf_cli token create --user admin --scope admin --name 'deploy from CI' --allow '192.0.2.10,2001:db8::/32' --expires 30 >/dev/null
+	bf_cli token create --user admin --scope read --name 'monitoring' >/dev/null || return 1
+	bf_cli token create --user admin --scope admin --name 'deploy from CI' --allow '192.0.2.10,2001:db8::/32' --expires 30 >/dev/null || return 1
 	local used
 	used=$(bf_cli token create --user operator --scope write --name 'backup script on the storage server' | tail -1)
 	bf_need "a token is used" 200 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $used" "$(url /api/v1/)")" || return 1
-	bf_cli token create --user viewer --scope read --name 'old laptop' >/dev/null
+	bf_cli token create --user viewer --scope read --name 'old laptop' >/dev/null || return 1
 	local old_id
 	old_id=$(bf_sql "SELECT t.id FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username='viewer' AND t.name='old laptop'")
-	bf_cli token revoke "$old_id" >/dev/null
+	bf_cli token revoke "$old_id" >/dev/null || return 1
 	# A token that expired yesterday.
-	bf_cli token create --user operator --scope read --name 'expired trial' --expires 1 >/dev/null
-	bf_sql "UPDATE api_tokens SET expires_at = strftime('%s','now') - 86400 WHERE name = 'expired trial'"
+	bf_cli token create --user operator --scope read --name 'expired trial' --expires 1 >/dev/null || return 1
+	bf_sql "UPDATE api_tokens SET expires_at = strftime('%s','now') - 86400 WHERE name = 'expired trial'" || return 1
 
 	local uid tid sid
 	uid=$(bf_sql "SELECT id FROM users WHERE username='operator'")

@@ -1,9 +1,10 @@
 /*
  * inpage.js — the checks that read the rendered page, evaluated in the page
- * by pages.mjs (through the DevTools protocol, so the page's CSP does not
- * apply and nothing is added to the document). Defines
- * window.__aapanelChecks = { layout, contrast, untranslated }; each returns
- * plain data (JSON-serialisable) and changes nothing in the page.
+ * by pages.mjs and selftest.mjs after axe-core (through the DevTools
+ * protocol, so the page's CSP does not apply and nothing is added to the
+ * document). Defines window.__aapanelChecks = { layout, contrast,
+ * untranslated, axe, csp, all }; each returns plain data (JSON-serialisable)
+ * and changes nothing in the page (axe may scroll it).
  *
  * Selectors in the results are paths such as
  *   main#main > section.card:nth-of-type(2) > table.table

@@ -36,8 +36,9 @@ it_setup
 it_start_pool
 it_start_nginx
 
-# Chromium keeps its profiles under $BT only (login.mjs's by name, pages.mjs's
-# through TMPDIR), so our processes are found by it, never by name.
+# Chromium keeps its profiles under $BT only (login.mjs's by name, those of
+# selftest.mjs and pages.mjs through TMPDIR): our processes are found by it,
+# never by name.
 BT="$T/browser"
 mkdir -p "$BT"
 browser_pids() { pgrep -f -- "--user-data-dir=$BT/" || true; }
