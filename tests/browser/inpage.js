@@ -204,7 +204,7 @@
 			}
 			const ox = cs.overflowX;
 			if (!hidden && (ox === 'hidden' || ox === 'clip') && el.scrollWidth > el.clientWidth + TOL && el.textContent.trim() && el !== document.body)
-				found.push({ kind: 'clipped', el, selector: selectorOf(el), detail: `cuts off its content: scrollWidth ${el.scrollWidth} px > clientWidth ${el.clientWidth} px (overflow-x: ${ox}; text "${short(el.textContent, 50)}")` });
+				found.push({ kind: 'clipped', el, selector: selectorOf(el), detail: `cuts off its content: scrollWidth ${el.scrollWidth} px > clientWidth ${el.clientWidth} px (overflow-x: ${ox}${cs.textOverflow === 'ellipsis' ? ', text-overflow: ellipsis' : ''}; text "${short(el.textContent, 50)}")` });
 		}
 		// Only the outermost offender of each kind; count the ones inside it.
 		const out = [];
@@ -322,7 +322,7 @@
 	/*
 	 * untranslated(appName): in an Arabic page, text a person reads (text
 	 * nodes, including screen-reader-only ones and select options; the
-	 * title; placeholder, title, aria-label, alt and input-button values)
+	 * document's title; placeholder, aria-label, alt and input-button values)
 	 * that contains a Latin word of 3+ letters. Not checked: technical values
 	 * marked as such — inside bdi, code, kbd, samp, pre, var, time, [dir=ltr],
 	 * .mono, or an element with a lang other than ar (e.g. the language
@@ -357,9 +357,11 @@
 			if (!host || !rendered(host)) continue;
 			add(el, opt ? 'option' : srOnly(el) ? 'screen-reader text' : 'text', n.nodeValue, w);
 		}
-		for (const el of document.body.querySelectorAll('[placeholder], [title], [aria-label], img[alt], input[type="submit"], input[type="button"], input[type="reset"]')) {
+		// Not title: it mostly holds the whole of a shortened value (a browser's
+		// user agent, an exact time), which is data, not interface text.
+		for (const el of document.body.querySelectorAll('[placeholder], [aria-label], img[alt], input[type="submit"], input[type="button"], input[type="reset"]')) {
 			if (exempt(el) || !rendered(el)) continue;
-			const attrs = ['placeholder', 'title', 'aria-label', 'alt'];
+			const attrs = ['placeholder', 'aria-label', 'alt'];
 			if (el.tagName === 'INPUT' && /^(submit|button|reset)$/.test(el.type)) attrs.push('value');
 			for (const a of attrs) {
 				const v = el.getAttribute(a);

@@ -1,7 +1,8 @@
 // Every page of the panel in a real browser (Debian's Chromium, driven by
 // playwright-core): each GET route that has a template, as each role that
-// may ask for it (a 403 page is a page too), the sign-in pages, a 404, a
-// 400 and a 405 error page — in English and Arabic, light and dark, at
+// may ask for it (a 403 page is a page too), the sign-in pages, the
+// confirmation page of every destructive route, a 404, a 400 and a 405
+// error page — in English and Arabic, light and dark, at
 // 1366x768 and 360x740. Every visit is checked for:
 //   layout     horizontal overflow (page, viewport, container, text, clipped)
 //   axe        axe-core violations of impact serious or critical
@@ -144,6 +145,20 @@ function buildScreens() {
 			add({ route: r.pattern, template: r.template, path, identity,
 				expect: r.public || identity === 'admin' ? [200] : [200, 403] });
 	}
+	// The confirmation page of every destructive route (a POST without
+	// "confirmed" asks first and changes nothing), as admin, who may do them all.
+	for (const r of ROUTES) {
+		if (!r.confirm || !r.methods.includes('POST') || EXCLUDED.has(r.pattern)) continue;
+		let path;
+		try {
+			path = fill(r.pattern);
+		} catch (e) {
+			coverage.push({ ok: false, name: `POST ${r.pattern} (confirmation page) can be visited`, detail: [e.message] });
+			continue;
+		}
+		add({ route: r.pattern, method: 'POST', template: 'confirm', name: `${path} (confirmation)`, path,
+			identity: r.public ? 'anon' : 'admin', expect: [200] });
+	}
 	// Not found, signed in (each role) and anonymous.
 	for (const identity of ['anon', ...ROLES])
 		add({ route: null, template: 'error', name: '404 page', path: '/no-such-page/browser-test', identity, expect: [404] });
@@ -169,7 +184,7 @@ function buildScreens() {
 	}
 	for (const s of screens) {
 		s.name = s.name || s.path;
-		s.label = `${s.name === s.path ? s.path : `${s.name} (${s.path})`} as ${s.identity}`;
+		s.label = `${s.name.includes(s.path) ? s.name : `${s.name} (${s.path})`} as ${s.identity}`;
 		s.visits = [];
 	}
 	return screens;
@@ -220,16 +235,37 @@ function norm(key) {
 		.replace(/\/\d+\//g, '/N/');
 }
 
-// load(page, s, vp): the screen's page, loaded afresh at the viewport's
-// size (light), with axe-core and inpage.js injected. Returns what the
-// loading tells: status, and where the browser ended up.
-async function load(page, s, vp) {
+// load(page, s, vp, sink): the screen's page, loaded afresh at the
+// viewport's size (light) — a GET, or for a confirmation page the form
+// sent from the home page — with axe-core and inpage.js injected. Returns
+// what the loading tells: status, and where the browser ended up.
+async function load(page, s, vp, sink) {
 	const problems = [];
 	let t0 = Date.now();
 	await page.setViewportSize({ width: vp.width, height: vp.height });
 	await page.emulateMedia({ colorScheme: THEMES[0], reducedMotion: 'reduce' });
 	const url = BASE_URL + s.path;
-	const res = await page.goto(url, { waitUntil: 'load' });
+	let res;
+	if (s.method === 'POST') {
+		// A form like the panel's own, sent from one of its pages (the session's
+		// token, our Origin); what that page reported is not this visit's.
+		await page.goto(BASE_URL + '/', { waitUntil: 'load' });
+		sink.splice(0);
+		[res] = await Promise.all([
+			page.waitForNavigation({ waitUntil: 'load' }),
+			withTimeout(page.evaluate((action) => {
+				const f = document.createElement('form');
+				f.method = 'post';
+				f.action = action;
+				const csrf = document.querySelector('input[name="csrf"]');
+				if (csrf) f.append(Object.assign(document.createElement('input'), { type: 'hidden', name: 'csrf', value: csrf.value }));
+				document.body.append(f);
+				f.submit();
+			}, url), STEP_MS, 'sending the form'),
+		]);
+	} else {
+		res = await page.goto(url, { waitUntil: 'load' });
+	}
 	const status = res ? res.status() : null;
 	const landed = new URL(page.url());
 	const asked = new URL(url);
@@ -267,8 +303,12 @@ async function visit(page, s, v, loaded, sink) {
 		if (b.pass) continue;
 		p.contrast.push({ key: norm(`${b.classes} ${b.fg} on ${b.bg}`), dup: b.selector, text: `${b.classes} "${b.text}": ${b.ratio}:1 (${b.fg} on ${b.bg}), needs ${b.need}:1${b.large ? ' (large text)' : ''}${b.image ? ` [background image on ${b.image} not counted]` : ''} — ${b.selector}` });
 	}
-	for (const u of r.untranslated)
-		p.arabic.push({ key: norm(`${u.where} ${u.selector}`), dup: `${u.selector} ${u.words.join(' ')}`, text: `${u.where} "${u.text}" (${u.words.join(', ')}) at ${u.selector}` });
+	for (const u of r.untranslated) {
+		// One problem per string: the same words around other names (rows) are one.
+		const shape = u.text.replace(/\p{Script=Latin}+/gu, 'L').replace(/\d+/g, 'N');
+		p.arabic.push({ key: norm(`${u.where} ${u.selector} ${shape}`), dup: `${u.selector} ${u.words.join(' ')}`,
+			text: `${u.where} "${u.text}" (${u.words.join(', ')}) at ${u.selector}` });
+	}
 	for (const c of r.csp) p.console.push({ key: `csp ${c}`, text: `CSP violation: ${c}` });
 
 	// The viewport for every visit; the whole page too when it overflows,
@@ -351,7 +391,7 @@ async function runGroup(browser, g) {
 				try {
 					let loaded;
 					try {
-						loaded = await load(page, s, vp);
+						loaded = await load(page, s, vp, sink);
 					} catch (e) {
 						for (const v of variants) s.visits.push(failed(v, 'load', `loading the page failed: ${why(e)}`));
 						continue;
@@ -465,8 +505,17 @@ function finish(screens, note) {
 		const name = `GET ${r.pattern} (template ${r.template}) is visited`;
 		if (EXCLUDED.has(r.pattern)) { ok(`${name}: excluded, ${EXCLUDED.get(r.pattern)}`); continue; }
 		if (coverage.some((c) => c.name.startsWith(`GET ${r.pattern} `))) continue;
-		const seen = screens.filter((s) => s.route === r.pattern && s.visits.some((v) => v.status !== null && !v.problems.loads.length));
+		const seen = screens.filter((s) => s.route === r.pattern && s.method !== 'POST' && s.visits.some((v) => v.status !== null && !v.problems.loads.length));
 		if (seen.length) ok(`${name}: ${seen.map((s) => `${s.identity} ${[...new Set(s.visits.map((v) => v.status))].join('/')}`).join(', ')}`);
+		else notOk(name, ONLY ? [`BROWSER_ONLY=${ONLY} left it out`] : ['no visit reached it (see its loads check)']);
+	}
+	for (const r of ROUTES) {
+		if (!r.confirm || !r.methods.includes('POST')) continue;
+		const name = `POST ${r.pattern} asks on a confirmation page, which is visited`;
+		if (EXCLUDED.has(r.pattern)) { ok(`${name}: excluded, ${EXCLUDED.get(r.pattern)}`); continue; }
+		if (coverage.some((c) => c.name.startsWith(`POST ${r.pattern} `))) continue;
+		const seen = screens.filter((s) => s.route === r.pattern && s.method === 'POST' && s.visits.some((v) => v.status !== null && !v.problems.loads.length));
+		if (seen.length) ok(`${name}: ${seen.map((s) => s.identity).join(', ')}`);
 		else notOk(name, ONLY ? [`BROWSER_ONLY=${ONLY} left it out`] : ['no visit reached it (see its loads check)']);
 	}
 	for (const c of coverage) (c.ok ? ok(c.name) : notOk(c.name, c.detail));

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # A real browser (Debian's Chromium driven by playwright-core) against the
 # real nginx and pool:
-#   login.mjs  sign in, switch to Arabic with the language form, sign out
-#   pages.mjs  every page of the route table as every role, in English and
-#              Arabic, light and dark, at 1366x768 and 360x740: horizontal
-#              overflow, axe-core serious/critical violations, button
-#              contrast, console errors and CSP violations, untranslated
-#              Arabic; fails when a GET route with a template is not visited
+#   login.mjs     sign in, switch to Arabic with the language form, sign out
+#   selftest.mjs  the page checks on small pages made to have (or not) each
+#                 problem
+#   pages.mjs     every page of the route table (and every destructive
+#                 route's confirmation page) as every role, in English and
+#                 Arabic, light and dark, at 1366x768 and 360x740: horizontal
+#                 overflow, axe-core serious/critical violations, button
+#                 contrast, console errors and CSP violations, untranslated
+#                 Arabic; fails when such a page is not visited
 # Data to look at comes from tests/browser/fixtures.sh. Screenshots, an
 # index.html of all of them, results.json and problems.txt (every problem
 # once) are kept in build/artifacts/browser/.
