@@ -228,9 +228,11 @@ function shotName(s, v) {
 }
 
 // The same problem in every row of a table (or item of a list) is one
-// problem: a key without the row's position or the row's id.
+// problem: a key without the row's position or the row's id (in a path,
+// an attribute or an element id such as #reset-4).
 function norm(key) {
 	return key.replace(/\b(tr|li|option|dt|dd):nth-of-type\(\d+\)/g, '$1')
+		.replace(/#([\w-]*?)-?\d+\b/g, '#$1-N')
 		.replace(/(\[[a-z-]+="[^"]*?)\d+([^"]*"\])/g, '$1N$2')
 		.replace(/\/\d+\//g, '/N/');
 }
@@ -305,7 +307,7 @@ async function visit(page, s, v, loaded, sink) {
 	}
 	for (const u of r.untranslated) {
 		// One problem per string: the same words around other names (rows) are one.
-		const shape = u.text.replace(/\p{Script=Latin}+/gu, 'L').replace(/\d+/g, 'N');
+		const shape = u.text.replace(/\S*\p{Script=Latin}\S*/gu, 'L').replace(/\d+/g, 'N');
 		p.arabic.push({ key: norm(`${u.where} ${u.selector} ${shape}`), dup: `${u.selector} ${u.words.join(' ')}`,
 			text: `${u.where} "${u.text}" (${u.words.join(', ')}) at ${u.selector}` });
 	}
