@@ -67,12 +67,17 @@ if [ "$mode" = all ]; then
 	command -v node >/dev/null 2>&1 || missing+=(nodejs)
 	command -v npm >/dev/null 2>&1 || missing+=(npm)
 fi
+# The browser test's npm packages (tests/browser/package.json, pinned in its lock file).
+BROWSER_NPM=(playwright-core axe-core)
 browser_modules() {
-	local dir
+	local dir m have=1
 	dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
-	[ -d "$dir/node_modules/playwright-core" ] && return 0
+	for m in "${BROWSER_NPM[@]}"; do
+		[ -d "$dir/node_modules/$m" ] || have=0
+	done
+	[ "$have" -eq 1 ] && return 0
 	[ "$check" -eq 1 ] && return 1
-	echo "install-deps: npm ci in tests/browser (playwright-core)"
+	echo "install-deps: npm ci in tests/browser (${BROWSER_NPM[*]})"
 	npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
 }
 

@@ -9,41 +9,27 @@
 //   BROWSER_PROFILE_DIR  fresh user-data-dir to use (default: a new temp dir)
 //
 // Prints one line per step; exits 0 when every step passed, 1 otherwise.
-import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { LAUNCH_ARGS, StepError, assert, chromiumExe, need as needVar } from './lib.mjs';
 
 const STEP_MS = 15_000;    // bound for every navigation / wait / action
 const TOTAL_MS = 120_000;  // watchdog for the whole run
 
-function need(name) {
-	const v = process.env[name];
-	if (!v) {
-		console.error(`login.mjs: environment variable ${name} is not set`);
-		process.exit(2);
-	}
-	return v;
-}
-
+const need = (name) => needVar('login.mjs', name);
 const BASE_URL = need('BASE_URL').replace(/\/+$/, '');
 const USER = need('PANEL_USER');
 const PASSWORD = need('PANEL_PASSWORD');
 const ARTIFACTS = need('ARTIFACTS_DIR');
-const EXE = process.env.CHROMIUM || '/usr/bin/chromium';
+const EXE = chromiumExe('login.mjs');
 
-if (!existsSync(EXE)) {
-	console.error(`login.mjs: Chromium not found at ${EXE} (apt-get install chromium)`);
-	process.exit(2);
-}
 mkdirSync(ARTIFACTS, { recursive: true });
 
 const ownProfile = !process.env.BROWSER_PROFILE_DIR;
 const profile = process.env.BROWSER_PROFILE_DIR || mkdtempSync(join(tmpdir(), 'aapanel-chromium-'));
 mkdirSync(profile, { recursive: true });
-
-class StepError extends Error {}
-function assert(cond, msg) { if (!cond) throw new StepError(msg); }
 
 let current = '(start)';
 async function step(name, fn) {
@@ -72,15 +58,7 @@ try {
 		executablePath: EXE,
 		headless: true,
 		timeout: STEP_MS,
-		args: [
-			'--no-sandbox',
-			'--disable-gpu',
-			'--disable-quic',
-			'--no-first-run',
-			'--disable-background-networking',
-			'--disable-component-update',
-			'--disable-sync',
-		],
+		args: LAUNCH_ARGS,
 		viewport: { width: 1280, height: 800 },
 		locale: 'en-US',
 	});

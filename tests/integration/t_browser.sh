@@ -1,20 +1,35 @@
 #!/usr/bin/env bash
 # A real browser (Debian's Chromium driven by playwright-core) against the
-# real nginx and pool: sign in, switch to Arabic, sign out; no console errors
-# or CSP violations. Screenshots are kept in build/artifacts/browser/.
-# Fails (never skips) when chromium, node or tests/browser/node_modules are missing
-# (scripts/install-deps.sh installs them).
+# real nginx and pool:
+#   login.mjs     sign in, switch to Arabic with the language form, sign out
+#   selftest.mjs  the page checks on small pages made to have (or not) each
+#                 problem
+#   pages.mjs     every page of the route table (and every destructive
+#                 route's confirmation page) as every role, in English and
+#                 Arabic, light and dark, at 1366x768 and 360x740: horizontal
+#                 overflow, axe-core serious/critical violations, button
+#                 contrast, console errors and CSP violations, untranslated
+#                 Arabic; fails when such a page is not visited
+# Data to look at comes from tests/browser/fixtures.sh. Screenshots, an
+# index.html of all of them, results.json and problems.txt (every problem
+# once) are kept in build/artifacts/browser/.
+# Fails (never skips) when chromium, node or tests/browser/node_modules are
+# missing (scripts/install-deps.sh installs them).
 . "$(dirname "$0")/lib.sh"
+. "$SRC/tests/browser/fixtures.sh"
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 ART="$SRC/build/artifacts/browser"
+MODS="$SRC/tests/browser/node_modules"
 
 # prereq NAME COMMAND...: like check, but also remembers a failure
 prereq_ok=1
 prereq() { local n=$1; shift; if "$@"; then ok "$n"; else not_ok "$n"; prereq_ok=0; fi; }
-have_node() { command -v node >/dev/null; }
+have() { command -v "$1" >/dev/null; }
 prereq "chromium is installed ($CHROMIUM; apt-get install chromium)" test -x "$CHROMIUM"
-prereq "node is installed" have_node
-prereq "playwright-core is installed (npm ci --prefix tests/browser)" test -f "$SRC/tests/browser/node_modules/playwright-core/package.json"
+prereq "node is installed" have node
+prereq "playwright-core is installed (npm ci --prefix tests/browser)" test -f "$MODS/playwright-core/package.json"
+prereq "axe-core is installed (npm ci --prefix tests/browser)" test -f "$MODS/axe-core/axe.min.js"
+prereq "oathtool is installed (two-factor fixture)" have oathtool
 if [ "$prereq_ok" -ne 1 ]; then
 	it_summary
 	exit 1
@@ -23,24 +38,75 @@ fi
 it_setup
 it_start_pool
 it_start_nginx
-it_user admin admin 'correct horse battery staple'
+
+# Chromium keeps its profiles under $BT only (login.mjs's by name, those of
+# selftest.mjs and pages.mjs through TMPDIR): our processes are found by it,
+# never by name.
+BT="$T/browser"
+mkdir -p "$BT"
+browser_pids() { pgrep -f -- "--user-data-dir=$BT/" || true; }
+
+start=$(date +%s)
+if browser_fixtures "$T/fixtures.json" 2> "$T/fixtures.err"; then
+	ok "fixtures: a user per role, two-factor, more users, tokens, sessions, audit rows ($(($(date +%s) - start)) s)"
+else
+	not_ok "fixtures: a user per role, two-factor, more users, tokens, sessions, audit rows"
+	sed 's/^/  | /' "$T/fixtures.err"
+	it_summary
+	exit 1
+fi
+check "the route table as JSON (aapanel routes --json)" \
+	bash -c "'$BIN' --profile test --config '$T/conf/aapanel.cfg' --root '$SRC' routes --json > '$T/routes.json' && jq -e 'length > 0' '$T/routes.json' >/dev/null"
 
 rm -rf "$ART"
-mkdir -p "$ART"
-PROFILE="$T/chromium-profile"
+mkdir -p "$ART/login"
 
-# Our own Chromium processes, found by the private profile dir (never by name).
-browser_pids() { pgrep -f -- "--user-data-dir=$PROFILE" || true; }
-
+# --- sign in, language form, sign out
 rc=0
-BASE_URL="http://127.0.0.1:$PORT" PANEL_USER=admin PANEL_PASSWORD='correct horse battery staple' \
-	ARTIFACTS_DIR="$ART" BROWSER_PROFILE_DIR="$PROFILE" CHROMIUM="$CHROMIUM" \
-	timeout -k 10 180 node "$SRC/tests/browser/login.mjs" > "$T/browser.log" 2>&1 || rc=$?
-sed 's/^/  | /' "$T/browser.log"
-check "browser test passed (login.mjs exit $rc)" test "$rc" -eq 0
-check "login.png was taken" test -s "$ART/login.png"
-check "home-en.png was taken" test -s "$ART/home-en.png"
-check "home-ar.png was taken" test -s "$ART/home-ar.png"
+start=$(date +%s)
+BASE_URL="http://127.0.0.1:$PORT" PANEL_USER=admin PANEL_PASSWORD="$BROWSER_PW" \
+	ARTIFACTS_DIR="$ART/login" BROWSER_PROFILE_DIR="$BT/login-profile" CHROMIUM="$CHROMIUM" \
+	timeout -k 10 180 node "$SRC/tests/browser/login.mjs" > "$T/login.log" 2>&1 || rc=$?
+sed 's/^/  | /' "$T/login.log"
+check "sign-in, language and sign-out steps passed in $(($(date +%s) - start)) s (login.mjs exit $rc)" test "$rc" -eq 0
+check "login.png, home-en.png and home-ar.png were taken" \
+	test -s "$ART/login/login.png" -a -s "$ART/login/home-en.png" -a -s "$ART/login/home-ar.png"
+
+# counted NAME LOG RC SECS: print a script's check lines (they are ours) and
+# count them from its "PASSED=N FAILED=M" line; check that it got that far.
+counted() {
+	local name=$1 log=$2 rc=$3 secs=$4 counts p f
+	grep -v '^PASSED=' "$log" || true
+	counts=$(grep '^PASSED=[0-9]* FAILED=[0-9]*$' "$log" | tail -1 || true)
+	if [ -n "$counts" ]; then
+		p=${counts#PASSED=}; p=${p%% *}
+		f=${counts##*FAILED=}
+		PASS=$((PASS + p))
+		FAIL=$((FAIL + f))
+	fi
+	check "$name ran to its summary in $secs s (exit $rc)" test -n "$counts" -a "$rc" -le 1
+}
+
+# --- the checks themselves, on pages made to have (or not) each problem
+rc=0
+start=$(date +%s)
+CHROMIUM="$CHROMIUM" TMPDIR="$BT" timeout -k 10 90 node "$SRC/tests/browser/selftest.mjs" > "$T/selftest.log" 2> "$T/selftest.err" || rc=$?
+counted selftest.mjs "$T/selftest.log" "$rc" $(($(date +%s) - start))
+[ "$rc" -le 1 ] || sed 's/^/  | /' "$T/selftest.err"
+
+# --- every page, every role, both languages, both themes, two widths
+rc=0
+start=$(date +%s)
+BASE_URL="http://127.0.0.1:$PORT" ROUTES_JSON="$T/routes.json" FIXTURES_JSON="$T/fixtures.json" \
+	ARTIFACTS_DIR="$ART" CHROMIUM="$CHROMIUM" TMPDIR="$BT" BROWSER_TOTAL_MS=300000 \
+	timeout -k 10 330 node "$SRC/tests/browser/pages.mjs" > "$T/pages.log" 2> "$T/pages.err" || rc=$?
+counted pages.mjs "$T/pages.log" "$rc" $(($(date +%s) - start))
+# Its progress (time per group of visits), or everything it said when it broke.
+if grep -q '^PASSED=' "$T/pages.log" && [ "$rc" -le 1 ]; then grep '^  \.\.' "$T/pages.err" || true; else sed 's/^/  | /' "$T/pages.err"; fi
+check "index.html of the screenshots was written" test -s "$ART/index.html"
+check "problems.txt was written" test -s "$ART/problems.txt"
+check "a screenshot for every visit" \
+	test "$(find "$ART" -maxdepth 1 -name '*.jpg' ! -name '*--full.jpg' | wc -l)" -eq "$(jq '[.screens[].visits[] | select(.shot)] | length' "$ART/results.json" 2>/dev/null || echo -1)"
 
 # Nothing of ours may be left running.
 for _ in $(seq 1 50); do [ -z "$(browser_pids)" ] && break; sleep 0.1; done
@@ -52,5 +118,5 @@ if [ -n "$left" ]; then
 	kill -KILL $left 2>/dev/null || true
 fi
 
-echo "  screenshots: $ART"
+echo "  screenshots: $ART/index.html; every problem once: $ART/problems.txt"
 it_summary

@@ -1,0 +1,124 @@
+# shellcheck shell=bash
+# Data for the browser test (tests/integration/t_browser.sh), made through
+# the CLI and the web forms like a person would: one account per role, a
+# user who has two-factor on (for the sign-in code page), more users in
+# every state the users page shows (disabled, long name, other role), API
+# tokens in every state (active, limited to addresses, expiring, revoked,
+# used), several sessions with real browser names, and audit rows of
+# logins, failures, changes and a denied request.
+#
+# Needs lib.sh sourced, it_setup done and the pool and nginx running.
+# browser_fixtures OUT.json writes what the browser test needs to know:
+#   accounts  role -> {user, password} for admin, operator, viewer
+#   mfa       {user, password, recovery: [codes]} of a user with two-factor
+#             on (an operator); each browser context signs in with its own
+#             recovery code
+#   ids       literal route prefix -> an existing id, to fill a {param}:
+#             "/users" fills /users/{id}..., "/tokens" /tokens/{id}..., etc.
+#             A new route with a {param} needs its data made here and its
+#             prefix added to ids (the browser test fails until then).
+#   app_name  the panel's name (a brand, not a word to translate)
+
+BROWSER_PW='correct horse battery staple'
+
+bf_cli() { "$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" "$@"; }
+bf_sql() { sqlite3 "$T/var/aapanel.db" "$1"; }
+# bf_post JAR PATH DATA...: a form POST with the session's CSRF token and our Origin; prints the
+# status, the page it answered is in $T/bf-post.html
+bf_post() {
+	local jar=$1 p=$2; shift 2
+	curl -s -o "$T/bf-post.html" -w '%{http_code}' -b "$jar" -c "$jar" -H "Origin: http://127.0.0.1:$PORT" \
+		--data-urlencode "csrf=$(csrf_of "$jar")" "$@" "$(url "$p")"
+}
+# bf_signin JAR USER [USER-AGENT]: sign in with BROWSER_PW as a browser would (303 expected)
+bf_signin() {
+	local jar=$1 user=$2 ua=${3:-curl} tok
+	rm -f "$jar"
+	tok=$(curl -s -A "$ua" -c "$jar" -b "$jar" "$(url /login)" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+	curl -s -o /dev/null -w '%{http_code}' -A "$ua" -c "$jar" -b "$jar" -H "Origin: http://127.0.0.1:$PORT" \
+		--data-urlencode "csrf=$tok" --data-urlencode "username=$user" --data-urlencode "password=$BROWSER_PW" \
+		"$(url /login)"
+}
+bf_need() { # bf_need WHAT EXPECTED GOT; EXPECTED may be several, "200|303"
+	case "|$2|" in *"|$3|"*) return 0 ;; esac
+	echo "browser fixtures: $1: expected $2, got $3" >&2
+	return 1
+}
+
+browser_fixtures() {
+	local out=$1 j="$T/fixture-jars" secret code st
+	local ua_firefox='Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0'
+	local ua_phone='Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.122 Mobile Safari/537.36'
+	mkdir -p "$j"
+
+	# One account per role; the browser signs in as each of them.
+	it_user admin admin "$BROWSER_PW" || return 1
+	it_user operator operator "$BROWSER_PW" || return 1
+	it_user viewer viewer "$BROWSER_PW" || return 1
+	# The users page in all its states: a disabled user, the longest name the form allows.
+	it_user mfa operator "$BROWSER_PW" || return 1
+	it_user carol.disabled viewer "$BROWSER_PW" || return 1
+	bf_cli user disable carol.disabled >/dev/null || return 1
+	it_user release_manager.backup-account viewer "$BROWSER_PW" || return 1
+
+	# Two-factor on for "mfa", through its account page (the code from oathtool).
+	bf_need "sign in as mfa" 303 "$(bf_signin "$j/mfa" mfa)" || return 1
+	secret=$(curl -s -b "$j/mfa" -H 'Accept: application/json' "$(url /account/2fa)" | jq -r '.secret // empty')
+	bf_need "mfa enrolment secret" 32 "${#secret}" || return 1
+	code=$(oathtool --totp -b "$secret")
+	# The recovery codes are shown once: on the answer, or (post/redirect/get)
+	# on the page it sends the browser to.
+	bf_need "mfa turns two-factor on" "200|303" "$(bf_post "$j/mfa" /account/2fa/enable --data-urlencode "code=$code")" || return 1
+	bf_need "mfa has two-factor on" 1 "$(bf_sql "SELECT totp_enabled FROM users WHERE username='mfa'")" || return 1
+	local rc_re='<code>[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}</code>' codes
+	grep -qE "$rc_re" "$T/bf-post.html" ||
+		curl -s -o "$T/bf-post.html" -b "$j/mfa" -c "$j/mfa" "$(url /account/2fa)"
+	codes=$(grep -oE "$rc_re" "$T/bf-post.html" | sed 's/<[^>]*>//g' | sort -u | jq -R . | jq -s -c .)
+	bf_need "mfa was shown ten recovery codes" 10 "$(echo "$codes" | jq length)" || return 1
+
+	# Sessions with real browser names (the account page lists them) and audit rows of sign-ins.
+	bf_need "admin signs in (Firefox)" 303 "$(bf_signin "$j/admin-ff" admin "$ua_firefox")" || return 1
+	bf_need "admin signs in (phone)" 303 "$(bf_signin "$j/admin-phone" admin "$ua_phone")" || return 1
+	bf_need "operator signs in" 303 "$(bf_signin "$j/operator" operator "$ua_firefox")" || return 1
+	bf_need "viewer signs in" 303 "$(bf_signin "$j/viewer" viewer "$ua_phone")" || return 1
+	# A failed sign-in (audited as failed); an unknown name, so no account is slowed down.
+	st=$(curl -s -o /dev/null -w '%{http_code}' "$(url /login)")
+	bf_need "login page" 200 "$st" || return 1
+	it_login "$j/bad" nobody-here 'not the password at all' >/dev/null
+	# Changes through the web: a role change, a password reset (audited with before/after).
+	local rel_id
+	rel_id=$(bf_sql "SELECT id FROM users WHERE username='release_manager.backup-account'")
+	bf_need "admin changes a role" 303 "$(bf_post "$j/admin-ff" "/users/$rel_id/role" --data-urlencode role=operator)" || return 1
+	bf_need "admin resets a password" 303 "$(bf_post "$j/admin-ff" "/users/$rel_id/password" --data-urlencode "password=$BROWSER_PW again")" || return 1
+	bf_need "admin saves the security settings" "200|303" "$(bf_post "$j/admin-ff" /settings/security)" || return 1
+	# A denied request (audited as denied): a viewer may not add users.
+	bf_need "a viewer may not add users" 403 "$(bf_post "$j/viewer" /users --data-urlencode username=eve \
+		--data-urlencode role=admin --data-urlencode "password=$BROWSER_PW")" || return 1
+
+	# API tokens in every state, for several users.
+	bf_cli token create --user admin --scope read --name 'monitoring' >/dev/null || return 1
+	bf_cli token create --user admin --scope admin --name 'deploy from CI' --allow '192.0.2.10,2001:db8::/32' --expires 30 >/dev/null || return 1
+	local used
+	used=$(bf_cli token create --user operator --scope write --name 'backup script on the storage server' | tail -1)
+	bf_need "a token is used" 200 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $used" "$(url /api/v1/)")" || return 1
+	bf_cli token create --user viewer --scope read --name 'old laptop' >/dev/null || return 1
+	local old_id
+	old_id=$(bf_sql "SELECT t.id FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username='viewer' AND t.name='old laptop'")
+	bf_cli token revoke "$old_id" >/dev/null || return 1
+	# A token that expired yesterday.
+	bf_cli token create --user operator --scope read --name 'expired trial' --expires 1 >/dev/null || return 1
+	bf_sql "UPDATE api_tokens SET expires_at = strftime('%s','now') - 86400 WHERE name = 'expired trial'" || return 1
+
+	local uid tid sid
+	uid=$(bf_sql "SELECT id FROM users WHERE username='operator'")
+	tid=$(bf_sql "SELECT id FROM api_tokens WHERE name='monitoring'")
+	sid=$(bf_sql "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username='admin' ORDER BY s.id LIMIT 1")
+	jq -n --arg pw "$BROWSER_PW" --arg uid "$uid" --arg tid "$tid" --arg sid "$sid" --argjson codes "$codes" \
+		--arg name "$(bf_cli config show | awk -F'"' '/^panel = / {p = 1} p && /^  name = / {print $2; exit}')" '{
+		accounts: { admin: {user: "admin", password: $pw}, operator: {user: "operator", password: $pw},
+		            viewer: {user: "viewer", password: $pw} },
+		mfa: {user: "mfa", password: $pw, recovery: $codes},
+		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid },
+		app_name: (if $name == "" then "aaPanel" else $name end)
+	}' > "$out"
+}
