@@ -67,23 +67,30 @@ if [ "$mode" = all ]; then
 	command -v node >/dev/null 2>&1 || missing+=(nodejs)
 	command -v npm >/dev/null 2>&1 || missing+=(npm)
 fi
-# The browser test's npm packages (tests/browser/package.json, pinned in its lock file).
+# The npm packages of the browser test (tests/browser) and of the API
+# contract test (tests/api), each pinned in its lock file.
 BROWSER_NPM=(playwright-core axe-core)
-browser_modules() {
+API_NPM=(@apidevtools/swagger-parser ajv ajv-formats)
+npm_dir() { # DIR MODULE...: npm ci in tests/DIR unless every module is there
 	local dir m have=1
-	dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
-	for m in "${BROWSER_NPM[@]}"; do
+	dir="$(cd "$(dirname "$0")/.." && pwd)/tests/$1"
+	shift
+	for m in "$@"; do
 		[ -d "$dir/node_modules/$m" ] || have=0
 	done
 	[ "$have" -eq 1 ] && return 0
 	[ "$check" -eq 1 ] && return 1
-	echo "install-deps: npm ci in tests/browser (${BROWSER_NPM[*]})"
+	echo "install-deps: npm ci in tests/$(basename "$dir") ($*)"
 	npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+}
+browser_modules() {
+	npm_dir browser "${BROWSER_NPM[@]}" || { echo "missing: tests/browser/node_modules" >&2; return 1; }
+	npm_dir api "${API_NPM[@]}" || { echo "missing: tests/api/node_modules" >&2; return 1; }
 }
 
 if [ "${#missing[@]}" -eq 0 ]; then
 	[ "$mode" = all ] || exit 0
-	browser_modules || { echo "missing: tests/browser/node_modules" >&2; exit 1; }
+	browser_modules || exit 1
 	exit 0
 fi
 if [ "$check" -eq 1 ]; then

@@ -31,6 +31,7 @@
 struct json_object;
 
 enum ap_jtype {
+	AP_J_NONE,   /* not set: a mistake the table check reports (0, so a forgotten .items shows) */
 	AP_J_STRING,
 	AP_J_INT,    /* a JSON integer (64-bit) */
 	AP_J_NUMBER, /* a JSON number (integer or fraction) */

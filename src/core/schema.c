@@ -27,6 +27,7 @@ ap_jtype_name(enum ap_jtype t)
 		return "object";
 	case AP_J_ARRAY:
 		return "array";
+	case AP_J_NONE:
 	case AP_J__MAX:
 		break;
 	}

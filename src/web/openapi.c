@@ -80,13 +80,15 @@ schema_problem(const struct ap_schema *s, struct seen *seen, char *buf, size_t l
 				snprintf(buf, len, "schema %s: member %s twice", s->name, p->name);
 				return buf;
 			}
-		if ((unsigned)p->type >= AP_J__MAX || p->flags & ~(AP_J_NULL | AP_J_OPT | AP_J_SECRET)) {
+		if (p->type == AP_J_NONE || (unsigned)p->type >= AP_J__MAX ||
+		    p->flags & ~(AP_J_NULL | AP_J_OPT | AP_J_SECRET)) {
 			snprintf(buf, len, "schema %s: member %s has an unknown type or flag", s->name, p->name);
 			return buf;
 		}
 		if ((p->type == AP_J_OBJECT && p->of == NULL) ||
 		    (p->type == AP_J_ARRAY && p->of == NULL &&
-			((unsigned)p->items >= AP_J__MAX || p->items == AP_J_OBJECT || p->items == AP_J_ARRAY))) {
+			(p->items == AP_J_NONE || (unsigned)p->items >= AP_J__MAX || p->items == AP_J_OBJECT ||
+			    p->items == AP_J_ARRAY))) {
 			snprintf(buf, len, "schema %s: member %s does not say what it holds", s->name, p->name);
 			return buf;
 		}
@@ -601,9 +603,16 @@ server(const char *url, const char *base, const char *desc)
 	struct json_object *b = json_object_new_object();
 
 	add(s, "url", str(url));
-	add(s, "description", str(desc));
+	/* The variable's meaning goes in the server's description: validators of
+	 * 3.1 documents refuse a description on the variable itself. */
+	{
+		char *d = ap_xasprintf("%s; {base} is panel.base_path, the security entrance (\"\" when it is /)",
+		    desc);
+
+		add(s, "description", str(d));
+		free(d);
+	}
 	add(b, "default", str(base));
-	add(b, "description", str("panel.base_path, the security entrance (\"\" when it is /)"));
 	add(v, "base", b);
 	add(s, "variables", v);
 	return s;

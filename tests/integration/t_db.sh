@@ -69,9 +69,10 @@ INSERT INTO api_tokens (user_id, name, token_hash, scope, allow_cidr, created_at
 -- regression: recovery codes and the audit chain's head were not copied
 INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES (1, 'rc1', NULL), (1, 'rc2', 95);
 UPDATE audit_head SET last_hash = 'ab', rows_count = 1;
+INSERT INTO idempotency_keys (user_id, key_hash, route, request_hash, status, body, created_at) VALUES (1, 'kh', 'POST /users', 'rh', 201, '{"id":2,"username":"مشغل"}', 99);
 SQL
 dump() { # sqlite file → every panel table, row by row
-	for t in users sessions api_tokens audit_log settings login_attempts sites managed_databases cron_jobs firewall_rules certificates metrics recovery_codes audit_head; do
+	for t in users sessions api_tokens audit_log settings login_attempts sites managed_databases cron_jobs firewall_rules certificates metrics recovery_codes audit_head idempotency_keys; do
 		echo "== $t"; sqlite3 -header -separator '|' "$1" "SELECT * FROM $t ORDER BY 1"
 	done
 }

@@ -178,6 +178,12 @@ static const struct {
 	/* Untranslated codes show themselves, escaped. */
 	{ "{{v|tr:via}}", "{\"v\":\"c<li>\"}", "c&lt;li&gt;" },
 	{ "{{#xs}}{{.|tr:via}},{{/xs}}", "{\"xs\":[\"api\",\"ui\"]}", "واجهة &lt;API&gt;,ui," },
+	/* Bytes in binary units, the exact count in title; not an integer: nothing. */
+	{ "{{b|bytes}}", "{\"b\":512}", "<bdi dir=\"ltr\" title=\"512 B\">512 B</bdi>" },
+	{ "{{b|bytes}}", "{\"b\":1536}", "<bdi dir=\"ltr\" title=\"1536 B\">1.5 KiB</bdi>" },
+	{ "{{b|bytes}}", "{\"b\":25276502016}", "<bdi dir=\"ltr\" title=\"25276502016 B\">23.5 GiB</bdi>" },
+	{ "[{{b|bytes}}]", "{\"b\":\"12\"}", "[]" },
+	{ "[{{b|bytes}}]", "{\"b\":null}", "[]" },
 };
 
 START_TEST(test_filter_table)

@@ -1,0 +1,455 @@
+// The API contract, checked live through nginx (tests/integration/t_api.sh
+// starts the panel and passes what this needs in the environment):
+//
+//   - the served /api/v1/openapi.json validates as OpenAPI 3.1 and lists
+//     every route of `aapanel routes --json`;
+//   - every GET operation answers, as admin, JSON that validates against
+//     its response schema; every error answer (no credentials, a bad
+//     field, a missing item, a wrong method) against the Error schema;
+//   - every POST operation has a scenario here whose answer validates too,
+//     so a route added without one fails this test;
+//   - no answer carries a member that only a template uses;
+//   - a list of 1,000+ users is walked by following next while users are
+//     being added: no duplicates, none of the first ones missing; the audit
+//     log likewise, newest first;
+//   - a create retried with the same Idempotency-Key makes one resource.
+//
+// Output: one "  ok   ..." or "  FAIL ..." line per check (counted by the
+// shell test); exit 1 when any failed.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+
+const env = (k) => {
+  const v = process.env[k];
+  if (v === undefined || v === '') throw new Error(`${k} is not set`);
+  return v;
+};
+const ORIGIN = env('ORIGIN');           // http://127.0.0.1:PORT
+const TOKEN = env('TOKEN');             // an admin token of user ADMIN
+const ADMIN = env('ADMIN');
+const PASSWORD = env('PASSWORD');       // ADMIN's password
+const ROUTES = JSON.parse(fs.readFileSync(env('ROUTES'), 'utf8'));
+const PRE_MAX_ID = Number(env('PRE_MAX_ID')); // users made before the walk: ids 1..PRE_MAX_ID
+const PRE_COUNT = Number(env('PRE_COUNT'));
+const API = `${ORIGIN}/api/v1`;
+
+let passed = 0, failed = 0;
+const ok = (name) => { passed++; console.log(`  ok   ${name}`); };
+const bad = (name, why) => { failed++; console.log(`  FAIL ${name}${why ? `: ${why}` : ''}`); };
+const check = (name, cond, why) => (cond ? ok(name) : bad(name, why));
+
+async function call(method, path, { body, token = TOKEN, headers = {}, json = true } = {}) {
+  const h = { ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  let payload;
+  if (body !== undefined) {
+    h['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  const r = await fetch(`${API}${path}`, { method, headers: h, body: payload, redirect: 'manual' });
+  const text = await r.text();
+  let data = null;
+  if (json && text.length && (r.headers.get('content-type') || '').startsWith('application/json')) {
+    try { data = JSON.parse(text); } catch { data = undefined; }
+  }
+  return { status: r.status, headers: r.headers, text, data };
+}
+
+// ---------------------------------------------------------------- the document
+const served = await call('GET', '/openapi.json');
+check('GET /api/v1/openapi.json answers 200 application/json', served.status === 200 &&
+  (served.headers.get('content-type') || '').startsWith('application/json'), `status ${served.status}`);
+const doc = served.data;
+try {
+  await SwaggerParser.validate(structuredClone(doc));
+  ok('the served document validates as OpenAPI 3.1 (@apidevtools/swagger-parser)');
+} catch (e) {
+  bad('the served document validates as OpenAPI 3.1 (@apidevtools/swagger-parser)', e.message);
+}
+check('it says openapi 3.1.0', doc.openapi === '3.1.0');
+const anon = await call('GET', '/openapi.json', { token: null });
+check('the document needs a signed-in user or token (401 without)', anon.status === 401, `status ${anon.status}`);
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addFormat('int64', true);
+ajv.addFormat('password', true);
+ajv.addSchema({ $id: 'doc', components: doc.components });
+const validators = new Map();
+function validatorFor(schema) {
+  const key = JSON.stringify(schema);
+  if (!validators.has(key)) {
+    const s = schema.$ref ? { $ref: `doc${schema.$ref}` } : schema;
+    validators.set(key, ajv.compile(s));
+  }
+  return validators.get(key);
+}
+const errorSchema = { $ref: '#/components/schemas/Error' };
+function valid(schema, data) {
+  const v = validatorFor(schema);
+  return v(data) ? null : ajv.errorsText(v.errors, { dataVar: 'answer' });
+}
+
+// ---------------------------------------------------------------- every route is there
+const ops = [];
+for (const [path, item] of Object.entries(doc.paths)) {
+  for (const [m, op] of Object.entries(item)) {
+    if (['get', 'post', 'put', 'patch', 'delete'].includes(m))
+      ops.push({ path, method: m.toUpperCase(), op, browser: (op.tags || []).includes('browser') });
+  }
+}
+let missing = [];
+for (const r of ROUTES) {
+  for (const m of r.methods) {
+    if (m === 'HEAD') continue;
+    if (!doc.paths[r.pattern] || !doc.paths[r.pattern][m.toLowerCase()]) missing.push(`${m} ${r.pattern}`);
+  }
+}
+check(`every route of the table is in the document (${ROUTES.length} routes, ${ops.length} operations)`,
+  missing.length === 0, missing.join(', '));
+const extra = ops.filter((o) => !ROUTES.some((r) => r.pattern === o.path && r.methods.includes(o.method)));
+check('the document has no operation the table lacks', extra.length === 0,
+  extra.map((o) => `${o.method} ${o.path}`).join(', '));
+check('every operation has a summary, an operationId and responses',
+  ops.every((o) => o.op.summary && o.op.operationId && o.op.responses),
+  ops.filter((o) => !(o.op.summary && o.op.operationId)).map((o) => o.path).join(', '));
+const protectedOps = ops.filter((o) => !(Array.isArray(o.op.security) && o.op.security.length === 0));
+check('every non-public operation names its permission, roles and token scopes',
+  protectedOps.every((o) => o.op['x-aapanel-permission'] && o.op['x-aapanel-roles'] &&
+    (o.browser || o.op['x-aapanel-token-scopes'])));
+
+// ---------------------------------------------------------------- answers collected for the template check
+const answers = [];
+const VIEW_ONLY = ['role_options', 'role_label', 'create_form', 'password_min', 'row_error', 'row_alert',
+  'self', 'is_ok', 'is_denied', 'is_failed', 'filter', 'csv_query', 'has_entries', 'revoke_base',
+  'token_form', 'qr_svg', 'secret_grouped', 'can_write', 'uptime_days', 'uptime_hm', 'first', 'paged',
+  'csrf', 'nav', 'langs', 'app', 'dir', 'title', 'flash', 'errors', 'download'];
+function viewOnlyIn(v, at = '') {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) { const f = viewOnlyIn(v[i], `${at}[${i}]`); if (f) return f; }
+  } else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      if (VIEW_ONLY.includes(k)) return `${at}.${k}`;
+      const f = viewOnlyIn(x, `${at}.${k}`);
+      if (f) return f;
+    }
+  }
+  return null;
+}
+
+function successSchema(op, status) {
+  const r = op.responses[String(status)];
+  return r && r.content && r.content['application/json'] ? r.content['application/json'].schema : null;
+}
+
+// Check one answer: the status is one the operation documents, the body matches.
+function checkAnswer(name, o, res, want) {
+  if (res.status !== want) {
+    bad(name, `status ${res.status}, wanted ${want}: ${res.text.slice(0, 300)}`);
+    return false;
+  }
+  if (!o.op.responses[String(want)]) {
+    bad(name, `status ${want} is not documented`);
+    return false;
+  }
+  const schema = successSchema(o.op, want);
+  if (schema === null) {
+    check(name, res.text.length === 0 || !(o.op.responses[String(want)].content || {})['application/json'],
+      'a body where none is documented');
+    return true;
+  }
+  answers.push({ name, data: res.data });
+  const why = res.data == null ? 'not JSON' : valid(schema, res.data);
+  check(name, why === null, why);
+  return why === null;
+}
+
+// ---------------------------------------------------------------- path parameters from the lists
+async function idFor(path) {
+  // /users/{id}/role → an id from GET /users (its items), the first one
+  const parent = path.slice(0, path.indexOf('/{'));
+  const res = await call('GET', parent);
+  const items = res.data && (res.data.items || res.data.sessions || res.data.tokens);
+  return items && items.length ? items[0].id : null;
+}
+
+// ---------------------------------------------------------------- every GET
+const gets = ops.filter((o) => o.method === 'GET' && !o.browser);
+for (const o of gets) {
+  let path = o.path;
+  if (path.includes('{')) {
+    const id = await idFor(path);
+    if (id == null) { bad(`GET ${o.path}: an item to read`, 'no item found in the list before it'); continue; }
+    path = path.replace(/\{[a-z_]+\}/, String(id));
+  }
+  // Required query fields get a valid value (their minimum, first choice, shortest text).
+  const q = (o.op.parameters || []).filter((p) => p.in === 'query' && p.required).map((p) => {
+    const s = p.schema;
+    const v = s.enum ? s.enum[0] : s.type === 'integer' ? (s.minimum ?? 0) : s.type === 'boolean' ? 'false'
+      : 'a'.repeat(s.minLength || 1);
+    return `${p.name}=${encodeURIComponent(v)}`;
+  });
+  if (q.length) path += `?${q.join('&')}`;
+  const res = await call('GET', path);
+  const r200 = o.op.responses['200'];
+  const media = r200 && r200.content ? Object.keys(r200.content)[0] : null;
+  if (media && media !== 'application/json') {
+    check(`GET ${o.path}: 200 ${media}`, res.status === 200 &&
+      (res.headers.get('content-type') || '').startsWith(media), `status ${res.status}`);
+    continue;
+  }
+  if (o.path === '/openapi.json') continue; // validated above
+  checkAnswer(`GET ${o.path}: 200 and the answer matches ${JSON.stringify(successSchema(o.op, 200))}`, o, res, 200);
+}
+
+// ---------------------------------------------------------------- errors
+function badValue(schema) {
+  if (schema.enum) return 'not-one-of-them';
+  if (schema.type === 'integer') return schema.maximum !== undefined ? String(schema.maximum + 1) : 'x1';
+  if (schema.type === 'boolean') return 'maybe';
+  if (schema.maxLength !== undefined) return 'x'.repeat(schema.maxLength + 1);
+  if (schema.pattern) return '\u0001';
+  return null;
+}
+for (const o of ops) {
+  if (o.browser) {
+    const res = await call(o.method, o.path.replace(/\{[a-z_]+\}/g, '1'));
+    check(`${o.method} ${o.path} (a browser page) is not part of the API: 404 Error`,
+      res.status === 404 && valid(errorSchema, res.data) === null, `status ${res.status}`);
+    continue;
+  }
+  const concrete = o.path.replace(/\{[a-z_]+\}/g, '1');
+  const isPublic = Array.isArray(o.op.security) && o.op.security.length === 0;
+  if (!isPublic) {
+    const res = await call(o.method, concrete, { token: null, body: o.method === 'POST' ? {} : undefined });
+    check(`${o.method} ${o.path} without credentials: 401 Error`,
+      res.status === 401 && valid(errorSchema, res.data) === null &&
+      /^Bearer/.test(res.headers.get('www-authenticate') || ''), `status ${res.status} ${res.text.slice(0, 200)}`);
+  }
+  if (o.path.includes('{')) {
+    const res = await call(o.method, o.path.replace(/\{[a-z_]+\}/g, '0'), { body: o.method === 'POST' ? {} : undefined });
+    check(`${o.method} ${o.path} with {id} 0: 404 Error`, res.status === 404 && valid(errorSchema, res.data) === null,
+      `status ${res.status}`);
+  }
+  const params = (o.op.parameters || []).filter((p) => p.in === 'query');
+  const body = o.op.requestBody && o.op.requestBody.content['application/json'].schema;
+  if (o.method === 'GET' && params.length) {
+    const p = params.find((x) => badValue(x.schema) !== null);
+    if (p) {
+      const res = await call('GET', `${concrete}?${p.name}=${encodeURIComponent(badValue(p.schema))}`);
+      check(`GET ${o.path}?${p.name}=<bad>: 400 Error naming ${p.name}`, res.status === 400 &&
+        valid(errorSchema, res.data) === null && res.data.error.field === p.name,
+        `status ${res.status} ${res.text.slice(0, 200)}`);
+    }
+  }
+  if (o.method === 'POST' && body && body.required && body.required.length && !o.path.includes('{')) {
+    const res = await call('POST', concrete, { body: {} });
+    check(`POST ${o.path} without its required fields: 400 Error naming one`, res.status === 400 &&
+      valid(errorSchema, res.data) === null && body.required.includes(res.data.error.field),
+      `status ${res.status} ${res.text.slice(0, 200)}`);
+  }
+  const wrong = o.method === 'GET' ? 'DELETE' : 'PUT';
+  const res = await call(wrong, concrete);
+  check(`${wrong} ${o.path}: 405 Error with Allow`, res.status === 405 && valid(errorSchema, res.data) === null &&
+    (res.headers.get('allow') || '').includes(o.method), `status ${res.status}`);
+}
+{
+  const res = await call('GET', '/no/such/thing');
+  check('an unknown path: 404 Error', res.status === 404 && valid(errorSchema, res.data) === null);
+  const r2 = await fetch(`${API}/users`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`,
+    'Content-Type': 'application/json' }, body: '{"username":' });
+  const d = await r2.json();
+  check('malformed JSON: 400 Error naming the body', r2.status === 400 && valid(errorSchema, d) === null &&
+    d.error.field === 'body');
+}
+
+// ---------------------------------------------------------------- every POST, by scenario
+function totp(secret, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.alloc(Math.floor(bits.length / 8));
+  for (let i = 0; i < key.length; i++) key[i] = parseInt(bits.slice(i * 8, i * 8 + 8), 2);
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const h = crypto.createHmac('sha1', key).update(msg).digest();
+  const off = h[h.length - 1] & 0xf;
+  const n = ((h[off] & 0x7f) << 24) | (h[off + 1] << 16) | (h[off + 2] << 8) | h[off + 3];
+  return String(n % 1e6).padStart(6, '0');
+}
+
+const op = (m, p) => ops.find((o) => o.method === m && o.path === p);
+const done = new Set();
+async function post(path, concrete, body, want, headers) {
+  const o = op('POST', path);
+  if (!o) { bad(`POST ${path} is in the document`); return null; }
+  done.add(path);
+  const res = await call('POST', concrete, { body, headers });
+  checkAnswer(`POST ${path}: ${want} and the answer matches`, o, res, want);
+  return res;
+}
+const NEWPW = 'another horse battery staple';
+const u = await post('/users', '/users', { username: 'contract-user', role: 'viewer', password: NEWPW }, 201);
+const uid = u && u.data ? u.data.id : 0;
+await post('/users/{id}/role', `/users/${uid}/role`, { role: 'operator' }, 200);
+await post('/users/{id}/disable', `/users/${uid}/disable`, {}, 200);
+await post('/users/{id}/enable', `/users/${uid}/enable`, {}, 200);
+await post('/users/{id}/password', `/users/${uid}/password`, { password: NEWPW + '!' }, 200);
+const t = await post('/account/tokens', '/account/tokens', { name: 'contract', scope: 'read', expires_days: 30 }, 201);
+check('a new token is answered once, with its secret', t && t.data && /^apn_[0-9a-f]{64}$/.test(t.data.token));
+await post('/account/tokens/{id}/revoke', `/account/tokens/${t && t.data ? t.data.id : 0}/revoke`, {}, 204);
+const t2 = await call('POST', '/account/tokens', { body: { name: 'contract2', scope: 'read' } });
+await post('/tokens/{id}/revoke', `/tokens/${t2.data ? t2.data.id : 0}/revoke`, {}, 204);
+await post('/lang', '/lang', { lang: 'ar' }, 200);
+{
+  const acct = await call('GET', '/account');
+  const s = acct.data && acct.data.sessions.find((x) => !x.current);
+  check('the shell signed in a browser session to revoke', !!s);
+  await post('/account/sessions/{id}/revoke', `/account/sessions/${s ? s.id : 0}/revoke`, {}, 204);
+}
+await post('/account/sessions/revoke-others', '/account/sessions/revoke-others', {}, 200);
+{
+  const tf = await call('GET', '/account/2fa');
+  const secret = tf.data && tf.data.secret;
+  check('GET /account/2fa gives the secret to enrol with', typeof secret === 'string' && secret.length >= 16);
+  const en = await post('/account/2fa/enable', '/account/2fa/enable', { code: totp(secret || 'A') }, 200);
+  check('turning two-factor on answers ten recovery codes', en && en.data && en.data.codes && en.data.codes.length === 10);
+  const rc = await post('/account/2fa/recovery', '/account/2fa/recovery', { password: PASSWORD }, 200);
+  await post('/settings/security', '/settings/security', { require_2fa: true }, 200);
+  await post('/settings/security', '/settings/security', { require_2fa: false }, 200);
+  const code = rc && rc.data && rc.data.codes ? rc.data.codes[0] : '000000';
+  await post('/account/2fa/disable', '/account/2fa/disable', { password: PASSWORD, code }, 204);
+}
+await post('/account/password', '/account/password', { current: PASSWORD, password: NEWPW, confirm: NEWPW }, 200);
+await call('POST', '/account/password', { body: { current: NEWPW, password: PASSWORD, confirm: PASSWORD } });
+const posts = ops.filter((o) => o.method === 'POST' && !o.browser && !done.has(o.path));
+check('every POST operation has a scenario in tests/api/contract.mjs', posts.length === 0,
+  posts.map((o) => o.path).join(', '));
+
+// ---------------------------------------------------------------- no view-only members
+{
+  let found = null;
+  for (const a of answers) { const f = viewOnlyIn(a.data); if (f) { found = `${a.name}: ${f}`; break; } }
+  check(`no answer carries a member only templates use (${answers.length} answers)`, found === null, found);
+}
+
+// ---------------------------------------------------------------- pagination under inserts
+async function walk(first, key) {
+  const seen = [];
+  let next = first, pages = 0;
+  while (next) {
+    const r = await fetch(`${ORIGIN}${next}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    const d = await r.json();
+    if (r.status !== 200 || !Array.isArray(d.items)) throw new Error(`${next}: ${r.status}`);
+    for (const it of d.items) seen.push(it[key]);
+    next = d.next;
+    pages++;
+    if (pages > 1000) throw new Error('more than 1000 pages');
+  }
+  return { seen, pages };
+}
+{
+  // Three clients adding users (each create hashes a password: slow) while one walks.
+  let adding = true, added = 0, n = 0;
+  const adders = [1, 2, 3].map(() => (async () => {
+    while (adding) {
+      const r = await call('POST', '/users', { body: { username: `during-${n++}`, role: 'viewer', password: NEWPW } });
+      if (r.status === 201) added++;
+    }
+  })());
+  const slowWalk = async (first) => {
+    const seen = [];
+    let next = first, pages = 0;
+    while (next) {
+      const r = await fetch(`${ORIGIN}${next}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+      const d = await r.json();
+      for (const it of d.items) seen.push(it.id);
+      next = d.next;
+      pages++;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    return { seen, pages };
+  };
+  const { seen, pages } = await slowWalk('/api/v1/users?limit=37');
+  adding = false;
+  await Promise.all(adders);
+  const uniq = new Set(seen);
+  const before = seen.filter((id) => id <= PRE_MAX_ID);
+  check(`walking /users by next (${pages} pages of 37, ${seen.length} users, ${added} added meanwhile): no duplicates`,
+    uniq.size === seen.length);
+  check('... in order (ids ascending)', seen.every((v, i) => i === 0 || v > seen[i - 1]));
+  check(`... every user that existed before is there once (${before.length} of ${PRE_COUNT})`,
+    before.length === PRE_COUNT);
+  check('... and users were being added while it walked', added > 0);
+}
+{
+  let adding = true;
+  const adder = (async () => {
+    while (adding) await call('POST', '/account/tokens', { body: { name: 'audit-filler', scope: 'read' } });
+  })();
+  const top = await call('GET', '/audit?limit=1');
+  const topId = top.data.items[0].id;
+  const { seen, pages } = await walk('/api/v1/audit?limit=5', 'id');
+  adding = false;
+  await adder;
+  const old = seen.filter((id) => id <= topId);
+  check(`walking /audit newest first (${pages} pages, ${seen.length} entries): no duplicates, in order`,
+    new Set(seen).size === seen.length && seen.every((v, i) => i === 0 || v < seen[i - 1]));
+  check(`... every entry up to the first page's newest (${topId}) is there`, old.length === topId &&
+    old[old.length - 1] === 1, `${old.length} entries, the last ${old[old.length - 1]}`);
+}
+{
+  const r = await call('GET', '/users?limit=501');
+  check('a limit above 500 is refused: 400 naming limit', r.status === 400 && r.data.error.field === 'limit');
+  const r2 = await call('GET', '/users?cursor=x');
+  check('a cursor that is not one: 400 naming cursor', r2.status === 400 && r2.data.error.field === 'cursor');
+  const r3 = await call('GET', '/users');
+  check(`no limit: ${r3.data.items.length} users, the default 50`, r3.data.items.length === 50);
+}
+
+// ---------------------------------------------------------------- Idempotency-Key
+{
+  const key = crypto.randomUUID();
+  const body = { username: 'idem-one', role: 'viewer', password: NEWPW };
+  const a = await call('POST', '/users', { body, headers: { 'Idempotency-Key': key } });
+  const b = await call('POST', '/users', { body, headers: { 'Idempotency-Key': key } });
+  check('a create retried with the same Idempotency-Key: 201 both times', a.status === 201 && b.status === 201,
+    `${a.status} ${b.status}`);
+  check('... the retry answers the first result (same id), marked Idempotent-Replayed',
+    a.data && b.data && a.data.id === b.data.id && b.headers.get('idempotent-replayed') === 'true' &&
+    JSON.stringify(a.data) === JSON.stringify(b.data));
+  const all = await walk('/api/v1/users?limit=500', 'username');
+  check('... and made one user', all.seen.filter((n) => n === 'idem-one').length === 1);
+  const c = await call('POST', '/users', { body: { ...body, username: 'idem-two' }, headers: { 'Idempotency-Key': key } });
+  check('the same key with other fields: 409 Error naming Idempotency-Key', c.status === 409 &&
+    valid(errorSchema, c.data) === null && c.data.error.field === 'Idempotency-Key');
+  const d = await call('POST', '/users', { body, headers: { 'Idempotency-Key': 'has space' } });
+  check('a key with a space: 400 naming Idempotency-Key', d.status === 400 && d.data.error.field === 'Idempotency-Key');
+  // Five at once with one key: one user; each answer is the user or "still running" (409).
+  const k2 = crypto.randomUUID();
+  const b2 = { username: 'idem-race', role: 'viewer', password: NEWPW };
+  const rs = await Promise.all([1, 2, 3, 4, 5].map(() => call('POST', '/users', { body: b2, headers: { 'Idempotency-Key': k2 } })));
+  const again = await call('POST', '/users', { body: b2, headers: { 'Idempotency-Key': k2 } });
+  const all2 = await walk('/api/v1/users?limit=500', 'username');
+  check(`five concurrent creates with one key (${rs.map((r) => r.status).join(' ')}): one user`,
+    all2.seen.filter((n) => n === 'idem-race').length === 1 && rs.every((r) => r.status === 201 || r.status === 409));
+  check('... and a retry afterwards replays it', again.status === 201 &&
+    again.headers.get('idempotent-replayed') === 'true');
+  const k3 = crypto.randomUUID();
+  const t1 = await call('POST', '/account/tokens', { body: { name: 'idem-token', scope: 'read' }, headers: { 'Idempotency-Key': k3 } });
+  const t2b = await call('POST', '/account/tokens', { body: { name: 'idem-token', scope: 'read' }, headers: { 'Idempotency-Key': k3 } });
+  check('a token create replayed answers the same token without its secret (shown once, never stored)',
+    t1.status === 201 && t2b.status === 201 && t1.data.id === t2b.data.id && /^apn_/.test(t1.data.token) &&
+    t2b.data.token === null && valid(successSchema(op('POST', '/account/tokens').op, 201), t2b.data) === null);
+  const ek = crypto.randomUUID();
+  const e1 = await call('POST', '/users', { body: { username: 'idem-one', role: 'viewer', password: NEWPW }, headers: { 'Idempotency-Key': ek } });
+  const e2 = await call('POST', '/users', { body: { username: 'idem-one', role: 'viewer', password: NEWPW }, headers: { 'Idempotency-Key': ek } });
+  check('a failed create keeps no key: the retry runs again (409 exists both times, not a replay)',
+    e1.status === 409 && e2.status === 409 && e2.headers.get('idempotent-replayed') === null);
+}
+
+console.log(`contract: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The API as a contract, through the real nginx and pool: the OpenAPI 3.1
+# document (served, and shipped as docs/openapi.json) validated by an npm
+# validator and up to date with the route table; then tests/api/contract.mjs
+# — every route in the document, every GET's live answer and every error
+# answer validated against it, every POST by a scenario, no view-only
+# member in any answer, 1,000 users walked by next while users are added,
+# and creates retried with an Idempotency-Key. Fails (never skips) when node
+# or tests/api/node_modules are missing (scripts/install-deps.sh installs them).
+. "$(dirname "$0")/lib.sh"
+MODS="$SRC/tests/api/node_modules"
+it_setup
+check "node is installed" command -v node
+check "the API test's modules are installed (npm ci --prefix tests/api)" \
+	test -f "$MODS/@apidevtools/swagger-parser/package.json" -a -f "$MODS/ajv/package.json"
+[ "$FAIL" -eq 0 ] || exit 1
+it_start_pool
+it_start_nginx
+DB="$T/var/aapanel.db"
+PW='correct horse battery staple'
+A() { "$BIN" --profile test --config "$(it_cfg)" --root "$SRC" "$@"; }
+
+# ---- the shipped document
+A openapi > "$T/doc.json"
+check "docs/openapi.json is what 'aapanel openapi' makes of the route table (regenerate: build/aapanel openapi > docs/openapi.json)" \
+	diff -q "$T/doc.json" "$SRC/docs/openapi.json"
+node "$SRC/tests/api/validate.mjs" "$SRC/docs/openapi.json" > "$T/validate.out" 2>&1 || true
+cat "$T/validate.out"
+check "docs/openapi.json validates as OpenAPI 3.1" grep -q '^  ok ' "$T/validate.out"
+check "it has no test-only route" bash -c "! jq -e '.paths | keys[] | select(startswith(\"/_test\"))' '$SRC/docs/openapi.json' >/dev/null"
+rc=0; A openapi --base nope > /dev/null 2> "$T/err" || rc=$?
+check "aapanel openapi --base without a leading / is exit 2 with the reason" \
+	bash -c "[ $rc = 2 ] && grep -q -- '--base: must start with /' '$T/err'"
+
+# ---- the data the contract walks: 1,000 users made here, straight into the table
+it_user admin admin "$PW"
+TOKEN=$(A token create --user admin --name contract --scope admin 2>/dev/null | grep -o 'apn_[0-9a-f]*')
+check "an admin token for the contract test" test -n "$TOKEN"
+hash=$(sqlite3 "$DB" "SELECT password_hash FROM users WHERE username = 'admin'")
+{
+	echo "BEGIN;"
+	for i in $(seq 1 1000); do
+		echo "INSERT INTO users (username, password_hash, role, created_at, updated_at, password_changed_at) VALUES ('bulk-$i', '$hash', 'viewer', 1, 1, 1);"
+	done
+	echo "COMMIT;"
+} | sqlite3 "$DB"
+PRE_MAX_ID=$(sqlite3 "$DB" "SELECT MAX(id) FROM users")
+PRE_COUNT=$(sqlite3 "$DB" "SELECT COUNT(*) FROM users")
+check "1,001 users before the walk" test "$PRE_COUNT" = 1001
+# a browser session of the admin, for the session scenarios
+check "the admin signs in with a browser too" test "$(it_login "$T/jar" admin "$PW")" = 303
+curl -s -H "Authorization: Bearer $TOKEN" "$(url /api/v1/openapi.json)" | jq -S . > "$T/served.json"
+A openapi --testing | jq -S . > "$T/doc-test.json"
+check "the served document is 'aapanel openapi --testing' (the test profile's table)" \
+	diff -q "$T/served.json" "$T/doc-test.json"
+A routes --json > "$T/routes.json"
+
+ORIGIN="http://127.0.0.1:$PORT" TOKEN="$TOKEN" ADMIN=admin PASSWORD="$PW" ROUTES="$T/routes.json" \
+	PRE_MAX_ID="$PRE_MAX_ID" PRE_COUNT="$PRE_COUNT" \
+	node "$SRC/tests/api/contract.mjs" > "$T/contract.out" 2>&1 || true
+cat "$T/contract.out"
+check "the contract test ran to its end" grep -q '^contract: ' "$T/contract.out"
+PASS=$((PASS + $(grep -c '^  ok ' "$T/contract.out" || true)))
+FAIL=$((FAIL + $(grep -c '^  FAIL ' "$T/contract.out" || true)))
+check "the panel logged no answer that missed its schema" bash -c "! grep -q 'does not match schema' '$T/pool.log'"
+check "the idempotency table keeps hashes, never a password or a token" \
+	bash -c "! sqlite3 '$DB' 'SELECT * FROM idempotency_keys' | grep -qE 'horse|apn_[0-9a-f]{64}'"
+it_summary
