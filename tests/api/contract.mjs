@@ -264,6 +264,12 @@ for (const o of ops) {
   const d = await r2.json();
   check('malformed JSON: 400 Error naming the body', r2.status === 400 && valid(errorSchema, d) === null &&
     d.error.field === 'body');
+  // Above nginx's client_max_body_size: nginx answers, with the same document.
+  const r3 = await fetch(`${API}/users`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`,
+    'Content-Type': 'application/json' }, body: '"' + 'x'.repeat(3 * 1024 * 1024) + '"' });
+  const d3 = await r3.json().catch(() => null);
+  check('a body nginx refuses (413) is the Error document too', r3.status === 413 &&
+    valid(errorSchema, d3) === null && d3.error.code === 'too_large', `status ${r3.status}`);
 }
 
 // ---------------------------------------------------------------- every POST, by scenario

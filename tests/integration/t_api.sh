@@ -62,6 +62,11 @@ cat "$T/contract.out"
 check "the contract test ran to its end" grep -q '^contract: ' "$T/contract.out"
 PASS=$((PASS + $(grep -c '^  ok ' "$T/contract.out" || true)))
 FAIL=$((FAIL + $(grep -c '^  FAIL ' "$T/contract.out" || true)))
+# With the pool stopped nginx answers the API, still with the error document.
+kill -TERM "$POOL_PID"; wait "$POOL_PID" 2>/dev/null || true; POOL_PID=""
+curl -s -D "$T/h" -o "$T/b" -H "Authorization: Bearer $TOKEN" "$(url /api/v1/users)"
+check "the pool stopped: 502 and the Error document from nginx (code unavailable, nginx's request id)" \
+	bash -c "grep -q '^HTTP/1.1 502' '$T/h' && jq -e '(keys == [\"error\"]) and .error.status == 502 and .error.code == \"unavailable\" and (.error.request_id | test(\"^[0-9a-f]{32}$\"))' '$T/b' >/dev/null"
 check "the panel logged no answer that missed its schema" bash -c "! grep -q 'does not match schema' '$T/pool.log'"
 check "the idempotency table keeps hashes, never a password or a token" \
 	bash -c "! sqlite3 '$DB' 'SELECT * FROM idempotency_keys' | grep -qE 'horse|apn_[0-9a-f]{64}'"
