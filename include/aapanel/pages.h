@@ -62,7 +62,9 @@ extern const struct ap_field ap_2fa_enable_fields[];
 extern const struct ap_field ap_2fa_disable_fields[];
 extern const struct ap_field ap_2fa_recovery_fields[];
 extern const struct ap_field ap_token_create_fields[];
-extern const struct ap_field ap_token_list_fields[];
+/* GET /tokens: every user's tokens, filtered (account.c declares, tokens.c reads). */
+enum ap_token_list_field { AP_TL_USER, AP_TL_ACTIVE, AP_TL_LIMIT, AP_TL_CURSOR, AP_TL__MAX };
+extern const struct ap_field ap_token_list_fields[AP_TL__MAX + 1];
 extern const struct ap_schema ap_account_schema, ap_password_changed_schema, ap_sessions_revoked_schema;
 extern const struct ap_schema ap_token_schema, ap_token_list_schema, ap_new_token_schema;
 extern const struct ap_schema ap_twofa_schema, ap_recovery_codes_schema;

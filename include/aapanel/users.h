@@ -75,13 +75,18 @@ enum ap_db_rc ap_user_store_hash(struct ap_db *db, int64_t id, const char *hash)
  */
 enum ap_db_rc ap_user_each(struct ap_db *db, bool (*fn)(void *ctx, const struct ap_user_row *u),
     void *ctx);
+/* Which users ap_user_page lists: NULL role = any; disabled -1 = any, 0 or 1. */
+struct ap_user_filter {
+	const char *role;
+	int disabled;
+};
 /*
- * A page of users in the order they were made (id ascending): those with
- * an id above after (0 = from the first), at most limit (1..10000) of
- * them; fn as for ap_user_each. *more (may be NULL) tells whether users
- * follow the page. AP_DB_EINVAL for a bad limit.
+ * A page of users in the order they were made (id ascending): those of f
+ * (NULL = all) with an id above after (0 = from the first), at most limit
+ * (1..10000) of them; fn as for ap_user_each. *more (may be NULL) tells
+ * whether users follow the page. AP_DB_EINVAL for a bad limit.
  */
-enum ap_db_rc ap_user_page(struct ap_db *db, int64_t after, int64_t limit,
+enum ap_db_rc ap_user_page(struct ap_db *db, const struct ap_user_filter *f, int64_t after, int64_t limit,
     bool (*fn)(void *ctx, const struct ap_user_row *u), void *ctx, bool *more);
 /* Number of users into *n; *n untouched on failure. */
 enum ap_db_rc ap_user_count(struct ap_db *db, int64_t *n);
@@ -247,12 +252,19 @@ enum ap_db_rc ap_token_revoke(struct ap_db *db, int64_t id, int64_t owner_id);
  */
 enum ap_db_rc ap_token_each(struct ap_db *db, int64_t user_id,
     bool (*fn)(void *ctx, const struct ap_token_row *t), void *ctx);
+/* Which tokens ap_token_page lists: username NULL = anyone's; active -1 = any, 1 usable, 0 not. */
+struct ap_token_filter {
+	const char *username;
+	int active;
+};
 /*
- * A page of ap_token_each's list: tokens with an id below before (0 = from
- * the newest), at most limit (1..10000); *more (may be NULL) tells whether
- * tokens follow. AP_DB_EINVAL for a bad limit.
+ * A page of ap_token_each's list, of f (NULL = all): tokens with an id
+ * below before (0 = from the newest), at most limit (1..10000); active
+ * judged at now. *more (may be NULL) tells whether tokens follow.
+ * AP_DB_EINVAL for a bad limit.
  */
-enum ap_db_rc ap_token_page(struct ap_db *db, int64_t user_id, int64_t before, int64_t limit,
-    bool (*fn)(void *ctx, const struct ap_token_row *t), void *ctx, bool *more);
+enum ap_db_rc ap_token_page(struct ap_db *db, int64_t user_id, const struct ap_token_filter *f, time_t now,
+    int64_t before, int64_t limit, bool (*fn)(void *ctx, const struct ap_token_row *t), void *ctx,
+    bool *more);
 
 #endif

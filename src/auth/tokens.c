@@ -214,12 +214,15 @@ ap_token_each(struct ap_db *db, int64_t user_id, bool (*fn)(void *ctx, const str
 }
 
 enum ap_db_rc
-ap_token_page(struct ap_db *db, int64_t user_id, int64_t before, int64_t limit,
-    bool (*fn)(void *ctx, const struct ap_token_row *t), void *ctx, bool *more)
+ap_token_page(struct ap_db *db, int64_t user_id, const struct ap_token_filter *f, time_t now,
+    int64_t before, int64_t limit, bool (*fn)(void *ctx, const struct ap_token_row *t), void *ctx,
+    bool *more)
 {
+	const char *who = f && f->username && f->username[0] ? f->username : "";
+	int64_t active = f ? f->active : -1;
 	struct ap_db_stmt *st = NULL;
 	struct ap_token_row t;
-	char sql[512];
+	char sql[768];
 	int64_t n = 0;
 	enum ap_db_rc rc;
 
@@ -227,9 +230,12 @@ ap_token_page(struct ap_db *db, int64_t user_id, int64_t before, int64_t limit,
 		*more = false;
 	if (limit < 1 || limit > 10000)
 		return AP_DB_EINVAL;
+	/* Usable: not revoked and not expired at now (what the gate accepts). */
 	snprintf(sql, sizeof(sql),
 	    "SELECT %s FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE (? = 0 OR t.user_id = ?) "
-	    "AND (? = 0 OR t.id < ?) ORDER BY t.id DESC LIMIT ?",
+	    "AND (? = 0 OR t.id < ?) AND (? = '' OR u.username = ?) AND (? < 0 OR "
+	    "(CASE WHEN t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) THEN 1 ELSE 0 END) = ?) "
+	    "ORDER BY t.id DESC LIMIT ?",
 	    token_cols);
 	if ((rc = ap_db_prepare(db, sql, &st)) != AP_DB_OK)
 		return rc;
@@ -237,7 +243,12 @@ ap_token_page(struct ap_db *db, int64_t user_id, int64_t before, int64_t limit,
 	    (rc = ap_db_bind_int64(st, 2, user_id)) != AP_DB_OK ||
 	    (rc = ap_db_bind_int64(st, 3, before)) != AP_DB_OK ||
 	    (rc = ap_db_bind_int64(st, 4, before)) != AP_DB_OK ||
-	    (rc = ap_db_bind_int64(st, 5, limit + 1)) != AP_DB_OK)
+	    (rc = ap_db_bind_text(st, 5, who, -1)) != AP_DB_OK ||
+	    (rc = ap_db_bind_text(st, 6, who, -1)) != AP_DB_OK ||
+	    (rc = ap_db_bind_int64(st, 7, active)) != AP_DB_OK ||
+	    (rc = ap_db_bind_int64(st, 8, (int64_t)now)) != AP_DB_OK ||
+	    (rc = ap_db_bind_int64(st, 9, active)) != AP_DB_OK ||
+	    (rc = ap_db_bind_int64(st, 10, limit + 1)) != AP_DB_OK)
 		goto out;
 	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
 		/* One row more than the page: it only says that another page follows. */

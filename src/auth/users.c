@@ -277,12 +277,14 @@ ap_user_each(struct ap_db *db, bool (*fn)(void *ctx, const struct ap_user_row *u
 }
 
 enum ap_db_rc
-ap_user_page(struct ap_db *db, int64_t after, int64_t limit,
+ap_user_page(struct ap_db *db, const struct ap_user_filter *f, int64_t after, int64_t limit,
     bool (*fn)(void *ctx, const struct ap_user_row *u), void *ctx, bool *more)
 {
+	const char *role = f && f->role && f->role[0] ? f->role : "";
+	int64_t disabled = f ? f->disabled : -1;
 	struct ap_db_stmt *st = NULL;
 	struct ap_user_row u;
-	char sql[256];
+	char sql[384];
 	int64_t n = 0;
 	enum ap_db_rc rc;
 
@@ -291,11 +293,17 @@ ap_user_page(struct ap_db *db, int64_t after, int64_t limit,
 	if (limit < 1 || limit > 10000)
 		return AP_DB_EINVAL;
 	/* One row more than the page: it only says that another page follows. */
-	snprintf(sql, sizeof(sql), "SELECT %s FROM users WHERE id > ? ORDER BY id LIMIT ?", user_cols);
+	snprintf(sql, sizeof(sql),
+	    "SELECT %s FROM users WHERE id > ? AND (? = '' OR role = ?) AND (? < 0 OR disabled = ?) "
+	    "ORDER BY id LIMIT ?", user_cols);
 	if ((rc = ap_db_prepare(db, sql, &st)) != AP_DB_OK)
 		return rc;
 	if ((rc = ap_db_bind_int64(st, 1, after)) != AP_DB_OK ||
-	    (rc = ap_db_bind_int64(st, 2, limit + 1)) != AP_DB_OK)
+	    (rc = ap_db_bind_text(st, 2, role, -1)) != AP_DB_OK ||
+	    (rc = ap_db_bind_text(st, 3, role, -1)) != AP_DB_OK ||
+	    (rc = ap_db_bind_int64(st, 4, disabled)) != AP_DB_OK ||
+	    (rc = ap_db_bind_int64(st, 5, disabled)) != AP_DB_OK ||
+	    (rc = ap_db_bind_int64(st, 6, limit + 1)) != AP_DB_OK)
 		goto out;
 	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
 		if (n++ == limit) {

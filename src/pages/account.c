@@ -63,11 +63,14 @@ const struct ap_schema ap_token_schema = { .name = "Token",
 	.desc = "an API token (never its secret, which is shown once when it is made)", .props = token_props };
 AP_SCHEMA_LIST(ap_token_list_schema, "TokenList", ap_token_schema);
 
-enum tl_field { TL_LIMIT, TL_CURSOR, TL__MAX };
-const struct ap_field ap_token_list_fields[TL__MAX + 1] = {
-	[TL_LIMIT] = AP_FIELD_LIMIT,
-	[TL_CURSOR] = AP_FIELD_CURSOR,
-	[TL__MAX] = AP_FIELD_END,
+const struct ap_field ap_token_list_fields[AP_TL__MAX + 1] = {
+	[AP_TL_USER] = { .name = "user", .type = AP_FIELD_NAME, .min = 3, .max = 32,
+	    .desc = "only this user's tokens (a user name)" },
+	[AP_TL_ACTIVE] = { .name = "active", .type = AP_FIELD_BOOL,
+	    .desc = "only usable tokens (true) or only revoked and expired ones (false)" },
+	[AP_TL_LIMIT] = AP_FIELD_LIMIT,
+	[AP_TL_CURSOR] = AP_FIELD_CURSOR,
+	[AP_TL__MAX] = AP_FIELD_END,
 };
 
 static const struct ap_prop new_token_props[] = {

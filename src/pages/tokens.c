@@ -31,6 +31,7 @@ int
 ap_page_tokens(struct ap_ctx *ctx)
 {
 	struct tokens_ctx l = { json_object_new_array(), time(NULL), 0 };
+	struct ap_token_filter tf = { NULL, -1 };
 	struct ap_page pg;
 	bool more = false;
 	enum ap_db_rc rc;
@@ -38,7 +39,12 @@ ap_page_tokens(struct ap_ctx *ctx)
 	ctx->title = ap_ctx_tr(ctx, "API tokens");
 	ap_model_str(ctx->model, "revoke_base", "/tokens");
 	ap_ctx_page(ctx, &pg);
-	if ((rc = ap_token_page(ctx->db, 0, pg.cursor, pg.limit, token_row, &l, &more)) != AP_DB_OK) {
+	if (ctx->fields[AP_TL_USER].present)
+		tf.username = ctx->fields[AP_TL_USER].s;
+	if (ctx->fields[AP_TL_ACTIVE].present)
+		tf.active = ctx->fields[AP_TL_ACTIVE].b ? 1 : 0;
+	rc = ap_token_page(ctx->db, 0, &tf, l.now, pg.cursor, pg.limit, token_row, &l, &more);
+	if (rc != AP_DB_OK) {
 		json_object_put(l.arr);
 		return ap_ctx_db_error(ctx, rc);
 	}

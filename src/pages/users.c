@@ -60,8 +60,12 @@ static const struct ap_prop user_props[] = {
 const struct ap_schema ap_user_schema = { .name = "User", .desc = "a panel account", .props = user_props };
 AP_SCHEMA_LIST(ap_user_list_schema, "UserList", ap_user_schema);
 
-enum ul_field { UL_LIMIT, UL_CURSOR, UL__MAX };
+enum ul_field { UL_ROLE, UL_DISABLED, UL_LIMIT, UL_CURSOR, UL__MAX };
 const struct ap_field ap_user_list_fields[UL__MAX + 1] = {
+	[UL_ROLE] = { .name = "role", .type = AP_FIELD_ENUM, .choices = role_choices,
+	    .desc = "only users with this role" },
+	[UL_DISABLED] = { .name = "disabled", .type = AP_FIELD_BOOL,
+	    .desc = "only disabled users (true) or only those who can sign in (false)" },
 	[UL_LIMIT] = AP_FIELD_LIMIT,
 	[UL_CURSOR] = AP_FIELD_CURSOR,
 	[UL__MAX] = AP_FIELD_END,
@@ -170,6 +174,7 @@ ap_page_users(struct ap_ctx *ctx)
 	const char *un = ap_ctx_kept(ctx, "username"), *ro = ap_ctx_kept(ctx, "role");
 	const char *id = ap_ctx_param(ctx, "id");
 	struct json_object *form = json_object_new_object();
+	struct ap_user_filter uf = { NULL, -1 };
 	struct ap_page pg;
 	bool more = false;
 	enum ap_db_rc rc;
@@ -186,9 +191,15 @@ ap_page_users(struct ap_ctx *ctx)
 	ap_model_add(form, "roles", role_options(ctx, ro ? ro : "viewer"));
 	ap_model_add(ctx->model, "create_form", form);
 	ap_model_add(ctx->model, "password_min", json_object_new_int(ctx->app->cfg->password_min_length));
-	/* A form page built again after a problem shows the first page. */
+	/* A form page built again after a problem shows the first page of everyone. */
 	ap_ctx_page(ctx, &pg);
-	rc = ap_user_page(ctx->db, pg.cursor, pg.limit, user_row, &l, &more);
+	if (ctx->route->fields == ap_user_list_fields) {
+		if (ctx->fields[UL_ROLE].present)
+			uf.role = ctx->fields[UL_ROLE].s;
+		if (ctx->fields[UL_DISABLED].present)
+			uf.disabled = ctx->fields[UL_DISABLED].b ? 1 : 0;
+	}
+	rc = ap_user_page(ctx->db, &uf, pg.cursor, pg.limit, user_row, &l, &more);
 	if (rc != AP_DB_OK) {
 		json_object_put(l.arr);
 		return ap_ctx_db_error(ctx, rc);

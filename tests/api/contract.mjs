@@ -408,6 +408,23 @@ async function walk(first, key) {
     old[old.length - 1] === 1, `${old.length} entries, the last ${old[old.length - 1]}`);
 }
 {
+  // Filters, and next links that keep them.
+  const all = (await walk('/api/v1/users?limit=500', 'role')).seen;
+  const viewers = await walk('/api/v1/users?role=viewer&limit=100', 'role');
+  check(`/users?role=viewer walked by next: only viewers, all of them (${viewers.seen.length} in ${viewers.pages} pages)`,
+    viewers.pages > 1 && viewers.seen.every((r) => r === 'viewer') &&
+    viewers.seen.length === all.filter((r) => r === 'viewer').length);
+  const dis = await call('GET', '/users?disabled=false&role=admin');
+  check('/users?disabled=false&role=admin: enabled admins only', dis.status === 200 && dis.data.items.length >= 1 &&
+    dis.data.items.every((x) => !x.disabled && x.role === 'admin'));
+  const act = await call('GET', '/tokens?active=false');
+  check(`/tokens?active=false: revoked or expired tokens only (${act.data.items.length})`, act.status === 200 &&
+    act.data.items.length > 0 && act.data.items.every((x) => !x.active));
+  const mine = await call('GET', `/tokens?user=${ADMIN}&active=true`);
+  check(`/tokens?user=${ADMIN}&active=true: that user's usable tokens only`, mine.status === 200 &&
+    mine.data.items.length > 0 && mine.data.items.every((x) => x.active && x.username === ADMIN));
+}
+{
   const r = await call('GET', '/users?limit=501');
   check('a limit above 500 is refused: 400 naming limit', r.status === 400 && r.data.error.field === 'limit');
   const r2 = await call('GET', '/users?cursor=x');

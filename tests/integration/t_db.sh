@@ -109,6 +109,20 @@ outage() { # conf kill-fn restart-fn name
 	it_user_c outage1
 	check "$4: sign in" test "$(it_login "$T/jar.$c" outage1 'correct horse battery staple')" = 303
 	check "$4: home page 200 with the database up" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar.$c" "$(url /)")" = 200
+	# the lists' keyset and filter queries on this backend (JSON, as a browser session asks for it)
+	j() { curl -s -H 'Accept: application/json' -b "$T/jar.$c" "$(url "$1")"; }
+	check "$4: /users?role=admin&disabled=false&limit=1 answers a page and a next link" \
+		bash -c "jq -e '(.items | length) == 1 and .items[0].role == \"admin\" and (.next == null or (.next | test(\"cursor=\")))' <<<'$(j '/users?role=admin&disabled=false&limit=1')' >/dev/null"
+	check "$4: /tokens?user=outage1&active=true answers a list" \
+		bash -c "jq -e '.items | type == \"array\"' <<<'$(j '/tokens?user=outage1&active=true')' >/dev/null"
+	tok=$(A $c token create --user outage1 --name idem --scope admin 2>/dev/null | grep -o 'apn_[0-9a-f]*' || true)
+	idem() { curl -s -D "$T/idem.h" -H "Authorization: Bearer $tok" -H 'Idempotency-Key: same-key' \
+		-d username=idem-$c -d role=viewer -d 'password=correct horse battery staple' "$(url /api/v1/users)"; }
+	first=$(idem | jq -r .id); again=$(idem | jq -r .id)
+	check "$4: a create retried with its Idempotency-Key answers the first user ($first, $again)" \
+		bash -c "[ -n '$first' ] && [ '$first' != null ] && [ '$first' = '$again' ] && grep -qi '^idempotent-replayed: true' '$T/idem.h'"
+	check "$4: /audit?limit=2&cursor=1000000 answers older entries" \
+		bash -c "jq -e '(.items | length) <= 2' <<<'$(j '/audit?limit=2&cursor=1000000')' >/dev/null"
 	pids=$(A $c status | awk 'NR>2 {print $1}' | sort)
 	$2
 	code=$(curl -s -o "$T/body" -w '%{http_code}' -b "$T/jar.$c" "$(url /)")
