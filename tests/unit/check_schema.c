@@ -308,8 +308,9 @@ START_TEST(test_document_from_the_table)
 	/* path and query parameters */
 	ck_assert_str_eq(str_at(d, "paths|/users/{id}/role|post|parameters|0|in"), "path");
 	ck_assert(json_object_get_boolean(at(d, "paths|/users/{id}/role|post|parameters|0|required")));
-	ck_assert_int_eq(json_object_get_int(at(d, "paths|/users|get|parameters|0|schema|maximum")), 500);
-	ck_assert_str_eq(str_at(d, "paths|/users|get|parameters|1|name"), "cursor");
+	ck_assert_int_eq(json_object_get_int(at(d, "paths|/users|get|parameters|2|schema|maximum")), 500);
+	ck_assert_str_eq(str_at(d, "paths|/users|get|parameters|3|name"), "cursor");
+	ck_assert_str_eq(str_at(d, "paths|/users|get|parameters|0|schema|enum|0"), "admin");
 	/* answers without a body, raw files, pages for browsers, public routes */
 	ck_assert_ptr_nonnull(at(d, "paths|/tokens/{id}/revoke|post|responses|204"));
 	ck_assert_ptr_nonnull(at(d, "paths|/audit.csv|get|responses|200|content|text/csv"));
