@@ -33,14 +33,17 @@ mkdir -p "$var/run" "$var/log" "$var/nginx"
 chmod 0700 "$var"
 
 "$bin" --profile development config check >/dev/null || { "$bin" --profile development config check; exit 1; }
-# First run: no user yet → an admin with a random password, shown once.
-if [ -z "$("$bin" --profile development user list | awk 'NR > 1')" ]; then
-	echo
-	echo "  First start: creating the administrator account."
-	"$bin" --profile development user add admin --role admin --generate-password | sed 's/^/  /'
-	echo "  Sign in as 'admin' with this password; change it under Account."
-	echo
+# First run: no user yet → an admin with a random password, shown once (in the
+# block at the end, with how to make a new one).
+first_password=""
+if [ -z "$("$bin" --profile development user list 2>/dev/null | awk 'NR > 1')" ]; then
+	out=$("$bin" --profile development user add admin --role admin --generate-password 2>&1) || {
+		echo "$out" >&2
+		exit 1
+	}
+	first_password=$(sed -n 's/^password (shown once): //p' <<<"$out")
 fi
+admin=$("$bin" --profile development user list 2>/dev/null | awk 'NR > 1 && $2 == "admin" { print $1; exit }')
 # The helper first: the workers ask it for every change on the system. It runs
 # as you (helper.panel_user = "" in development) with every system path under
 # the sandbox var/sandbox/.
@@ -73,9 +76,17 @@ for _ in $(seq 1 100); do
 	sleep 0.05
 done
 echo
-echo "  aaPanel is running:  http://127.0.0.1:$port/"
-echo "  health:              http://127.0.0.1:$port/healthz"
-echo "  helper:              $helper_sock (as uid $(id -u), sandbox $var/sandbox/)"
-echo "  logs: this terminal (panel, helper), $var/nginx/ (nginx).  Ctrl-C stops everything."
+echo "  ┌─ aaPanel is running"
+echo "  │  open       http://127.0.0.1:$port/   (listens on 127.0.0.1 only; from another machine:"
+echo "  │             ssh -L $port:127.0.0.1:$port you@this-server, then open the same URL there)"
+echo "  │  user       ${admin:-admin}"
+if [ -n "$first_password" ]; then
+	echo "  │  password   $first_password   (shown this once: change it under Account)"
+else
+	echo "  │  password   the one shown at the first start"
+fi
+echo "  │  lost it?   build/aapanel --profile development user passwd ${admin:-admin} --generate-password"
+echo "  │  logs       this terminal (panel, helper), $var/nginx/ (nginx)"
+echo "  └─ Ctrl-C stops everything"
 echo
 wait -n "$pool_pid" "$nginx_pid" "$helper_pid" || true
