@@ -543,6 +543,7 @@ flash_to_model(struct ap_ctx *ctx, struct json_object *o, struct json_object *mo
 		    json_object_object_get_ex(o, "k", &k) && strcmp(json_object_get_string(k), "error") == 0 ? "error"
 														 : "ok");
 		ap_model_str(f, "text", ap_ctx_reason(ctx, &pb));
+		ap_model_add(f, "parts", ap_ctx_reason_parts(ctx, &pb));
 		json_object_object_add(model, "flash", f);
 	}
 	if (json_object_object_get_ex(o, "s", &sec) && json_object_is_type(sec, json_type_object)) {

@@ -529,7 +529,8 @@ END_TEST
  * The arguments of a translated reason are marked apart from the sentence
  * (a code in <code>, a name in <bdi>), so a right-to-left page does not run
  * them into its words: the 403 page names the permission, the confirmation
- * page the user. regression: both were plain text inside the Arabic sentence
+ * page and the message after it the user. regression: they were plain text
+ * inside the Arabic sentence
  */
 START_TEST(test_reason_arguments_are_marked_apart)
 {
@@ -537,9 +538,11 @@ START_TEST(test_reason_arguments_are_marked_apart)
 	static const char *const get[] = { "HTTP_COOKIE=lang=ar", NULL };
 	static const char *post[] = { "CONTENT_TYPE=application/x-www-form-urlencoded",
 		"HTTP_ORIGIN=http://panel.test", "HTTP_COOKIE=lang=ar", hdr, NULL };
+	static char flash[512];
+	static const char *const again[] = { flash, NULL };
 	struct ap_db *db = NULL;
 	struct ap_user_row row;
-	const char *r;
+	const char *r, *p;
 
 	auto_cookie = cookie_viewer;
 	r = serve("GET", "/users", NULL, get);
@@ -555,6 +558,15 @@ START_TEST(test_reason_arguments_are_marked_apart)
 	r = serve("POST", path, "", post);
 	ck_assert_int_eq(status_of(r), 200);
 	ck_assert_ptr_nonnull(strstr(body_of(r), "<p class=\"confirm-question\">تعطيل المستخدم <bdi>operator1</bdi>؟"));
+
+	/* Confirmed: the one-time message on the next page names the user apart too. */
+	r = serve("POST", path, "confirmed=yes", post);
+	ck_assert_int_eq(status_of(r), 303);
+	ck_assert_ptr_nonnull(p = strstr(r, "Set-Cookie: aapanel_flash="));
+	snprintf(flash, sizeof(flash), "HTTP_COOKIE=lang=ar; %.*s", (int)strcspn(p + 12, ";\r"), p + 12);
+	r = serve("GET", "/users", NULL, again);
+	ck_assert_int_eq(status_of(r), 200);
+	ck_assert_ptr_nonnull(strstr(body_of(r), "<p>عُطّل المستخدم <bdi>operator1</bdi> وأُنهيت جلساته.</p>"));
 }
 END_TEST
 
