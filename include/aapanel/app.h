@@ -141,6 +141,14 @@ int ap_ctx_fail(struct ap_ctx *ctx, enum ap_pb_code code, const char *field, con
 int ap_ctx_problem(struct ap_ctx *ctx, const struct ap_problem *pb);
 /* pb's reason in the request's language (arena). */
 const char *ap_ctx_reason(struct ap_ctx *ctx, const struct ap_problem *pb);
+/*
+ * The same reason as pieces, so a template can isolate each argument (a
+ * name, a code) from the sentence around it with <bdi> or <code>:
+ * [{"text":"Disable the user ","arg":false},{"text":"bob","arg":true},...].
+ * A reason without arguments, or one that falls back to English, is a
+ * single piece. A new array, owned by the caller (ap_model_add takes it).
+ */
+struct json_object *ap_ctx_reason_parts(struct ap_ctx *ctx, const struct ap_problem *pb);
 
 /*
  * Record a state change in the audit log with the request's identity

@@ -297,6 +297,8 @@ error_model(struct ap_ctx *ctx, int status)
 	if (pb->reason[0])
 		ap_model_add(e, "reason", json_object_new_string(
 		    ctx->req->wants_json ? pb->reason : ap_ctx_reason(ctx, pb)));
+	if (pb->reason[0] && !ctx->req->wants_json)
+		ap_model_add(e, "reason_parts", ap_ctx_reason_parts(ctx, pb));
 	ap_model_add(e, "request_id", json_object_new_string(ctx->request_id));
 	ap_model_add(m, "error", e);
 	ap_model_add(m, "title", json_object_new_string(title));

@@ -221,6 +221,58 @@ ap_ctx_reason(struct ap_ctx *ctx, const struct ap_problem *pb)
 	return ap_arena_strdup(ctx->arena, buf);
 }
 
+static void
+add_part(struct json_object *parts, const char *text, size_t len, bool arg)
+{
+	struct json_object *p = json_object_new_object();
+
+	ap_model_add(p, "text", json_object_new_string_len(text, (int)len));
+	ap_model_add(p, "arg", json_object_new_boolean(arg));
+	json_object_array_add(parts, p);
+}
+
+/* Stands for an argument while the translation is formatted: no catalog text holds it. */
+#define ARG_MARK '\x01'
+
+struct json_object *
+ap_ctx_reason_parts(struct ap_ctx *ctx, const struct ap_problem *pb)
+{
+	struct json_object *parts = json_object_new_array();
+	struct ap_problem marked;
+	char buf[512];
+	const char *p, *m;
+	bool split = pb->msgid != NULL && pb->nargs > 0;
+	int i, n = 0;
+
+	/* The translation formatted with a mark for each argument: the text
+	 * between marks is the sentence, each mark the next argument in order
+	 * (ap_problem_format substitutes them in order). Anything else (no
+	 * arguments, the English fallback of a broken translation, an argument
+	 * that holds the mark itself) is one piece: the reason as ap_ctx_reason
+	 * gives it. */
+	for (i = 0; split && i < pb->nargs; i++)
+		split = strchr(pb->args[i], ARG_MARK) == NULL;
+	if (split) {
+		ap_problem_copy(&marked, pb);
+		for (i = 0; i < marked.nargs; i++)
+			snprintf(marked.args[i], sizeof(marked.args[i]), "%c", ARG_MARK);
+		ap_problem_format(&marked, ap_ctx_tr(ctx, pb->msgid), buf, sizeof(buf));
+		for (p = buf; (p = strchr(p, ARG_MARK)) != NULL; p++)
+			n++;
+		split = n == pb->nargs;
+	}
+	if (!split)
+		snprintf(buf, sizeof(buf), "%s", ap_ctx_reason(ctx, pb));
+	for (p = buf, i = 0; split && (m = strchr(p, ARG_MARK)) != NULL; p = m + 1, i++) {
+		if (m > p)
+			add_part(parts, p, (size_t)(m - p), false);
+		add_part(parts, pb->args[i], strlen(pb->args[i]), true);
+	}
+	if (*p != '\0' || json_object_array_length(parts) == 0)
+		add_part(parts, p, strlen(p), false);
+	return parts;
+}
+
 const char *
 ap_ctx_kept(const struct ap_ctx *ctx, const char *name)
 {
@@ -491,6 +543,7 @@ flash_to_model(struct ap_ctx *ctx, struct json_object *o, struct json_object *mo
 		    json_object_object_get_ex(o, "k", &k) && strcmp(json_object_get_string(k), "error") == 0 ? "error"
 														 : "ok");
 		ap_model_str(f, "text", ap_ctx_reason(ctx, &pb));
+		ap_model_add(f, "parts", ap_ctx_reason_parts(ctx, &pb));
 		json_object_object_add(model, "flash", f);
 	}
 	if (json_object_object_get_ex(o, "s", &sec) && json_object_is_type(sec, json_type_object)) {
@@ -596,6 +649,7 @@ ap_ctx_unconfirmed(struct ap_ctx *ctx, const char *msgid, ...)
 	conf = json_object_new_object();
 	fields = json_object_new_array();
 	ap_model_str(conf, "question", ap_ctx_reason(ctx, &pb));
+	ap_model_add(conf, "question_parts", ap_ctx_reason_parts(ctx, &pb));
 	ap_model_str(conf, "action", own_uri(ctx));
 	ap_model_str(conf, "cancel", cancel_to(ctx));
 	/* The same form again. Secrets are never echoed into a page: a form with

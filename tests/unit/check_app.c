@@ -525,6 +525,51 @@ START_TEST(test_field_refused_before_the_database_stage)
 }
 END_TEST
 
+/*
+ * The arguments of a translated reason are marked apart from the sentence
+ * (a code in <code>, a name in <bdi>), so a right-to-left page does not run
+ * them into its words: the 403 page names the permission, the confirmation
+ * page and the message after it the user. regression: they were plain text
+ * inside the Arabic sentence
+ */
+START_TEST(test_reason_arguments_are_marked_apart)
+{
+	static char hdr[128], path[64];
+	static const char *const get[] = { "HTTP_COOKIE=lang=ar", NULL };
+	static const char *post[] = { "CONTENT_TYPE=application/x-www-form-urlencoded",
+		"HTTP_ORIGIN=http://panel.test", "HTTP_COOKIE=lang=ar", hdr, NULL };
+	static char flash[512];
+	static const char *const again[] = { flash, NULL };
+	struct ap_db *db = NULL;
+	struct ap_user_row row;
+	const char *r, *p;
+
+	auto_cookie = cookie_viewer;
+	r = serve("GET", "/users", NULL, get);
+	ck_assert_int_eq(status_of(r), 403);
+	ck_assert_ptr_nonnull(strstr(body_of(r), "يلزم الإذن <code dir=\"ltr\">users.read</code>"));
+
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_user_find(db, "operator1", &row, NULL), AP_DB_OK);
+	ap_db_close(db);
+	auto_cookie = cookie_admin;
+	snprintf(hdr, sizeof(hdr), "HTTP_X_CSRF_TOKEN=%s", csrf_admin);
+	snprintf(path, sizeof(path), "/users/%lld/disable", (long long)row.id);
+	r = serve("POST", path, "", post);
+	ck_assert_int_eq(status_of(r), 200);
+	ck_assert_ptr_nonnull(strstr(body_of(r), "<p class=\"confirm-question\">تعطيل المستخدم <bdi>operator1</bdi>؟"));
+
+	/* Confirmed: the one-time message on the next page names the user apart too. */
+	r = serve("POST", path, "confirmed=yes", post);
+	ck_assert_int_eq(status_of(r), 303);
+	ck_assert_ptr_nonnull(p = strstr(r, "Set-Cookie: aapanel_flash="));
+	snprintf(flash, sizeof(flash), "HTTP_COOKIE=lang=ar; %.*s", (int)strcspn(p + 12, ";\r"), p + 12);
+	r = serve("GET", "/users", NULL, again);
+	ck_assert_int_eq(status_of(r), 200);
+	ck_assert_ptr_nonnull(strstr(body_of(r), "<p>عُطّل المستخدم <bdi>operator1</bdi> وأُنهيت جلساته.</p>"));
+}
+END_TEST
+
 START_TEST(test_lang_post_returns_to_same_host_page)
 {
 	auto_cookie = NULL;
@@ -884,6 +929,7 @@ main(void)
 	tcase_add_test(tc, test_refused_post_of_a_signed_in_user_renders);
 	tcase_add_test(tc, test_field_refused_before_the_database_stage);
 	tcase_add_test(tc, test_lang_post_returns_to_same_host_page);
+	tcase_add_test(tc, test_reason_arguments_are_marked_apart);
 	tcase_add_test(tc, test_test_route_absent_outside_test_profile);
 	tcase_add_test(tc, test_ctx_header_refuses_crlf);
 	tcase_add_loop_test(tc, test_redirects_stay_local, 0, (int)AP_NELEM(redirect_rows));

@@ -1159,9 +1159,26 @@ START_TEST(test_real_error_page)
 	ck_assert_ptr_nonnull(strstr(got, ">404<"));
 	ck_assert_ptr_nonnull(strstr(got, "<h1>Not Found</h1>"));
 	ck_assert_ptr_nonnull(strstr(got, "No &lt;page&gt; here"));
-	ck_assert_ptr_nonnull(strstr(got, "<code>na&#39;me</code> · is &lt;bad&gt;"));
+	ck_assert_ptr_nonnull(strstr(got, "<code dir=\"ltr\">na&#39;me</code> · is &lt;bad&gt;"));
 	ck_assert_ptr_nonnull(strstr(got, "href=\"/\""));
 	ck_assert_ptr_null(strstr(got, "<page>"));
+	free(got);
+	ap_tpl_free(s);
+}
+END_TEST
+
+/* The reason's arguments are marked apart from the sentence (reason_parts). */
+START_TEST(test_real_error_page_marks_arguments)
+{
+	struct ap_tpl_set *s = load_real();
+	char *got = render_set(s, "error",
+	    "{\"lang\": \"en\", \"dir\": \"ltr\", \"error\": {\"status\": 403, \"title\": "
+	    "\"Forbidden\", \"message\": \"m\", \"reason\": \"permission users.read required\", "
+	    "\"reason_parts\": [{\"text\": \"permission \", \"arg\": false}, {\"text\": \"users<.read\", "
+	    "\"arg\": true}, {\"text\": \" required\", \"arg\": false}]}}");
+
+	ck_assert_ptr_nonnull(strstr(got, ">permission <code dir=\"ltr\">users&lt;.read</code> required</p>"));
+	ck_assert_ptr_null(strstr(got, "permission users.read required"));
 	free(got);
 	ap_tpl_free(s);
 }
@@ -1332,6 +1349,7 @@ tpl_suite(void)
 	tcase_add_test(tc, test_real_home_en);
 	tcase_add_test(tc, test_real_home_ar_is_rtl);
 	tcase_add_test(tc, test_real_error_page);
+	tcase_add_test(tc, test_real_error_page_marks_arguments);
 	tcase_add_test(tc, test_real_error_page_without_field);
 	tcase_add_test(tc, test_real_templates_no_inline_script_or_style);
 	tcase_add_test(tc, test_render_speed);
