@@ -335,8 +335,9 @@ ap_page_account_revoke_session(struct ap_ctx *ctx)
 	int64_t id = ctx->fields[AP_ID].i;
 	enum ap_db_rc rc;
 
-	if (ap_ctx_unconfirmed(ctx, id == ctx->session_id ? "Sign out this session? You are signed out here."
-							   : "Sign out this session?"))
+	/* Two calls, not one with ?: — xgettext sees only a conditional's first text. */
+	if (id == ctx->session_id ? ap_ctx_unconfirmed(ctx, "Sign out this session? You are signed out here.")
+				  : ap_ctx_unconfirmed(ctx, "Sign out this session?"))
 		return 200;
 	/* Only a session of this user: anyone else's id is "not found". */
 	rc = ap_session_delete_own(ctx->db, id, ctx->user->id);
