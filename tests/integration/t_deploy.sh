@@ -11,7 +11,7 @@ mkdir -p "$D/releases" "$T/tmp"
 export TMPDIR="$T/tmp"
 
 # Releases: a `make install` tree (bin/aapanel, share/aapanel), copied.
-make -s -C "$SRC" install DESTDIR="$D/releases/v1" PREFIX=/ > "$T/make.log" 2>&1 ||
+make -s -j2 -C "$SRC" install BUILD="$T/build" DESTDIR="$D/releases/v1" PREFIX=/ > "$T/make.log" 2>&1 ||
 	{ cat "$T/make.log"; not_ok "make install into releases/v1"; }
 cp -a "$D/releases/v1" "$D/releases/v2"
 cp -a "$D/releases/v1" "$D/releases/v3"

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 it_setup
 D="$T/stage"
-make -s -C "$SRC" install DESTDIR="$D" > "$T/install.log" 2>&1 || { cat "$T/install.log"; not_ok "make install"; }
+make -s -j2 -C "$SRC" install BUILD="$T/build" DESTDIR="$D" > "$T/install.log" 2>&1 || { cat "$T/install.log"; not_ok "make install"; }
 P=/usr/local
 check "binary installed" test -x "$D$P/bin/aapanel"
 check "templates installed" test -f "$D$P/share/aapanel/templates/layout.html"
@@ -20,7 +20,7 @@ check "installed copy defaults to production and refuses without a key" grep -q 
 check "exit status 1 without a key" test "$rc" = 1
 mkdir -p "$T/creds"; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/creds/aapanel-secret"; chmod 600 "$T/creds/aapanel-secret"
 check "installed copy valid with the credential" env -u AAPANEL_ENV CREDENTIALS_DIRECTORY="$T/creds" "$D$P/bin/aapanel" --root "$D$P/share/aapanel" --config "$D/etc/aapanel/aapanel.cfg" config check
-make -s -C "$SRC" uninstall DESTDIR="$D" > /dev/null 2>&1
+make -s -C "$SRC" uninstall BUILD="$T/build" DESTDIR="$D" > /dev/null 2>&1
 check "uninstall removes the binary and share dir" test ! -e "$D$P/bin/aapanel" -a ! -e "$D$P/share/aapanel"
 check "uninstall keeps the configuration" test -f "$D/etc/aapanel/aapanel.cfg"
 it_summary
