@@ -228,6 +228,13 @@ void ap_ctx_page(const struct ap_ctx *ctx, struct ap_page *pg);
  */
 void ap_ctx_page_done(struct ap_ctx *ctx, const char *path, struct json_object *items, bool more,
     int64_t next_cursor);
+/*
+ * What an empty list's page says instead (templates/partials/empty.html):
+ * text, and the next step — a link to href (under the base path) named
+ * label — when href is not NULL. text and label are msgids, translated
+ * here. For the page only (not in the resource).
+ */
+void ap_ctx_empty(struct ap_ctx *ctx, const char *text, const char *href, const char *label);
 struct json_object *ap_model_time(int64_t t);
 /*
  * A string member the template may print unescaped ({{{key}}}): only for

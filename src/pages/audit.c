@@ -266,6 +266,8 @@ audit_model(struct ap_ctx *ctx, struct ap_audit_filter *f, const struct ap_page 
 	}
 
 	ap_model_add(ctx->model, "has_entries", json_object_new_boolean(p.n > 0));
+	if (p.n == 0)
+		ap_ctx_empty(ctx, N_("No entries match this filter."), "/audit", N_("Show every entry"));
 	ap_ctx_page_done(ctx, "/audit", p.entries, p.has_next, p.last);
 	p.entries = NULL;
 	ap_model_add(ctx->model, "filter", echo);

@@ -48,6 +48,11 @@ ap_page_tokens(struct ap_ctx *ctx)
 		json_object_put(l.arr);
 		return ap_ctx_db_error(ctx, rc);
 	}
+	if (l.last == 0 && (pg.cursor || tf.username || tf.active >= 0))
+		ap_ctx_empty(ctx, N_("No token matches."), "/tokens", N_("Show every token"));
+	else if (l.last == 0)
+		ap_ctx_empty(ctx, N_("No user has an API token yet."), "/account#token-heading",
+		    N_("Make a token on your account page"));
 	ap_ctx_page_done(ctx, "/tokens", l.arr, more, l.last);
 	return 200;
 }

@@ -79,6 +79,19 @@ ap_ctx_back(struct ap_ctx *ctx, const char *path)
 	return ap_ctx_redirect(ctx, 303, ap_arena_printf(ctx->arena, "%s%s", ap_ctx_base(ctx), path));
 }
 
+void
+ap_ctx_empty(struct ap_ctx *ctx, const char *text, const char *href, const char *label)
+{
+	struct json_object *e = json_object_new_object();
+
+	ap_model_str(e, "text", ap_ctx_tr(ctx, text));
+	if (href != NULL) {
+		ap_model_str(e, "href", href);
+		ap_model_str(e, "label", ap_ctx_tr(ctx, label));
+	}
+	ap_model_add(ctx->model, "empty", e);
+}
+
 int
 ap_ctx_answer(struct ap_ctx *ctx, int status, struct json_object *resource)
 {
@@ -167,6 +180,7 @@ ap_ctx_page_done(struct ap_ctx *ctx, const char *path, struct json_object *items
 {
 	struct ap_page pg;
 
+	ap_model_add(ctx->model, "has_items", json_object_new_boolean(json_object_array_length(items) > 0));
 	ap_model_add(ctx->model, "items", items);
 	ap_model_add(ctx->model, "next",
 	    more ? json_object_new_string(page_link(ctx, path, true, next_cursor)) : NULL);

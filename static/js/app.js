@@ -88,7 +88,59 @@
 		}
 	}
 
+	// Sortable tables: <table data-sortable> with <th data-sort="text|number|time">.
+	// Without JavaScript the rows stay in the server's order; with it, a header
+	// becomes a button that sorts this page's rows (aria-sort says how). A cell
+	// may give its key in data-sort-value; a time cell's is its <time datetime>.
+	function sortKey(cell, kind) {
+		var v = cell.getAttribute('data-sort-value'), t;
+		if (v === null && kind === 'time') {
+			t = cell.querySelector('time[datetime]');
+			v = t ? t.getAttribute('datetime') : '';
+		}
+		if (v === null) v = cell.textContent.trim();
+		if (kind === 'number') return v === '' ? -Infinity : parseFloat(v);
+		return v;
+	}
+	function setupSort() {
+		var collator = window.Intl ? new Intl.Collator(lang, { numeric: true, sensitivity: 'base' }) : null;
+		var tables = document.querySelectorAll('table[data-sortable]');
+		for (var i = 0; i < tables.length; i++) {
+			(function (table) {
+				var heads = table.querySelectorAll('thead th[data-sort]');
+				for (var j = 0; j < heads.length; j++) {
+					(function (th) {
+						var b = document.createElement('button');
+						b.type = 'button';
+						b.className = 'th-sort';
+						while (th.firstChild) b.appendChild(th.firstChild);
+						th.appendChild(b);
+						th.setAttribute('aria-sort', th.getAttribute('aria-sort') || 'none');
+						b.addEventListener('click', function () {
+							var body = table.tBodies[0], kind = th.getAttribute('data-sort');
+							var col = Array.prototype.indexOf.call(th.parentNode.children, th);
+							var asc = th.getAttribute('aria-sort') !== 'ascending';
+							var rows = Array.prototype.filter.call(body.rows, function (r) {
+								return r.cells.length > col;
+							});
+							rows.sort(function (a, b2) {
+								var x = sortKey(a.cells[col], kind), y = sortKey(b2.cells[col], kind), c;
+								if (kind === 'number') c = x - y;
+								else c = collator ? collator.compare(x, y) : (x < y ? -1 : x > y ? 1 : 0);
+								return asc ? c : -c;
+							});
+							for (var k = 0; k < rows.length; k++) body.appendChild(rows[k]);
+							for (var h = 0; h < heads.length; h++) heads[h].setAttribute('aria-sort', 'none');
+							th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+						});
+					})(heads[j]);
+				}
+			})(tables[i]);
+		}
+	}
+
 	function start() {
+		setupSort();
 		setupNav();
 		updateTimes();
 		setInterval(updateTimes, 60000);

@@ -126,7 +126,7 @@ const answers = [];
 const VIEW_ONLY = ['role_options', 'role_label', 'create_form', 'password_min', 'row_error', 'row_alert',
   'self', 'is_ok', 'is_denied', 'is_failed', 'filter', 'csv_query', 'has_entries', 'revoke_base',
   'token_form', 'qr_svg', 'secret_grouped', 'can_write', 'uptime_days', 'uptime_hm', 'first', 'paged',
-  'csrf', 'nav', 'langs', 'app', 'dir', 'title', 'flash', 'errors', 'download'];
+  'csrf', 'nav', 'langs', 'app', 'dir', 'title', 'flash', 'errors', 'download', 'empty', 'has_items'];
 function viewOnlyIn(v, at = '') {
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) { const f = viewOnlyIn(v[i], `${at}[${i}]`); if (f) return f; }

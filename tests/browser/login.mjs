@@ -121,6 +121,41 @@ try {
 		await page.screenshot({ path: join(ARTIFACTS, 'home-en.png'), fullPage: true });
 	});
 
+	await step('a sortable column sorts the page\'s rows, and says so (aria-sort), both ways', async () => {
+		await page.goto(BASE_URL + '/audit', { waitUntil: 'load' });
+		const th = page.locator('table[data-sortable] thead th[data-sort="text"]').filter({ hasText: 'Action' });
+		const button = th.locator('button.th-sort');
+		await button.waitFor({ state: 'visible' });
+		assert(await th.getAttribute('aria-sort') === 'none', `aria-sort before: ${await th.getAttribute('aria-sort')}`);
+		const col = await th.evaluate((el) => Array.prototype.indexOf.call(el.parentNode.children, el));
+		const values = () => page.$$eval('table[data-sortable] tbody tr', (rows, c) =>
+			rows.map((r) => r.cells[c].textContent.trim()), col);
+		const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+		await button.click();
+		const up = await values();
+		assert(up.length > 1, `only ${up.length} rows to sort`);
+		assert(await th.getAttribute('aria-sort') === 'ascending', 'aria-sort is not ascending after one click');
+		assert(up.every((v, i) => i === 0 || collator.compare(up[i - 1], v) <= 0), `not ascending: ${up.join(', ')}`);
+		await button.click();
+		const down = await values();
+		assert(await th.getAttribute('aria-sort') === 'descending', 'aria-sort is not descending after two clicks');
+		assert(down.every((v, i) => i === 0 || collator.compare(down[i - 1], v) >= 0), `not descending: ${down.join(', ')}`);
+		await button.focus();
+		await page.keyboard.press('Enter');
+		assert(await th.getAttribute('aria-sort') === 'ascending', 'the header is not a keyboard control');
+	});
+
+	await step('an empty list says so and offers the next step (audit filter matching nothing)', async () => {
+		await page.goto(BASE_URL + '/audit?actor=nobody-at-all', { waitUntil: 'load' });
+		const empty = page.locator('.empty-state');
+		await empty.waitFor({ state: 'visible' });
+		assert((await empty.innerText()).includes('No entries match this filter.'), 'no empty-state text');
+		const next = empty.getByRole('link', { name: 'Show every entry' });
+		await Promise.all([page.waitForURL((u) => u.pathname.endsWith('/audit') && u.search === '', { waitUntil: 'load' }), next.click()]);
+		assert(await page.locator('table[data-sortable] tbody tr').count() > 0, 'the link does not lead to the entries');
+		await page.goto(BASE_URL + '/', { waitUntil: 'load' });
+	});
+
 	await step('Arabic button switches to <html lang="ar" dir="rtl">', async () => {
 		const ar = page.locator('form.lang-switch button[name="lang"][value="ar"]');
 		await ar.waitFor({ state: 'visible' });

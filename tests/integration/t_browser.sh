@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real browser (Debian's Chromium driven by playwright-core) against the
 # real nginx and pool:
-#   login.mjs     sign in, switch to Arabic with the language form, sign out
+#   login.mjs     sign in, a sortable table and an empty list, switch to
+#                 Arabic with the language form, sign out
 #   selftest.mjs  the page checks on small pages made to have (or not) each
 #                 problem
 #   pages.mjs     every page of the route table (and every destructive
