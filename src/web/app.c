@@ -142,8 +142,10 @@ ap_app_fini(struct ap_app *app)
 	ap_i18n_free(app->i18n);
 	free(app->allow.nets);
 	free(app->proxies.nets);
+	free(app->origins.v);
 	memset(&app->allow, 0, sizeof(app->allow));
 	memset(&app->proxies, 0, sizeof(app->proxies));
+	memset(&app->origins, 0, sizeof(app->origins));
 	ap_db_close(app->db);
 	app->db = NULL;
 	json_object_put(app->layout_app);

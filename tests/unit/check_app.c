@@ -14,6 +14,7 @@
 #include "aapanel/app.h"
 #include "aapanel/auth.h"
 #include "aapanel/dbconn.h"
+#include "aapanel/gate.h"
 #include "aapanel/pages.h"
 #include "aapanel/users.h"
 
@@ -152,13 +153,13 @@ setup_with(const char *extra)
 static void
 setup(void)
 {
-	setup_with(NULL);
+	setup_with("panel = { origins = \"http://panel.test\"; };");
 }
 
 static void
 setup_base(void)
 {
-	setup_with("panel = { base_path = \"/x7Kp2\"; };");
+	setup_with("panel = { base_path = \"/x7Kp2\"; origins = \"http://panel.test\"; };");
 }
 
 static int
@@ -916,6 +917,183 @@ START_TEST(test_login_next_stays_on_the_panel)
 }
 END_TEST
 
+/* The client address the gate settles on for a request with these params ("REFUSED": bare 404). */
+static const char *
+client_of(const char *remote, const char *const *params)
+{
+	static char addr[64];
+	char *env[80], ra[80];
+	struct ap_req req;
+	struct ap_ctx ctx;
+	int n = 0;
+
+	snprintf(ra, sizeof(ra), "REMOTE_ADDR=%s", remote);
+	env[n++] = (char *)"REQUEST_METHOD=GET";
+	env[n++] = (char *)"REQUEST_URI=/";
+	env[n++] = ra;
+	for (; params && *params && n < 78; params++)
+		env[n++] = (char *)*params;
+	env[n] = NULL;
+	memset(&req, 0, sizeof(req));
+	memset(&ctx, 0, sizeof(ctx));
+	ap_arena_reset(arena);
+	ck_assert_int_eq(ap_req_parse(&req, arena, env, NULL, NULL,
+	    &(struct ap_req_limits){ .max_body = 1024, .max_upload = 1024, .max_fields = 16,
+		.max_field_len = 1024, .max_header_len = (size_t)cfg->max_header_len }, NULL), AP_OK);
+	ctx.app = &app;
+	ctx.req = &req;
+	ctx.arena = arena;
+	snprintf(addr, sizeof(addr), "%s", ap_auth_admit(&ctx) == 0 ? ctx.client_addr : "REFUSED");
+	ap_req_clear(&req);
+	return addr;
+}
+
+static char long_list[2048], half_a[5200], half_b[5200];
+
+static const struct {
+	const char *header; /* access.forwarded_header */
+	const char *remote;
+	const char *params[4];
+	const char *client;
+} fwd_rows[] = {
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=203.0.113.7" }, "203.0.113.7" },
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=203.0.113.7, 10.9.9.9" }, "203.0.113.7" },
+	/* what the client sent itself is left of what our proxy appended */
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=198.51.100.1, 203.0.113.7" }, "203.0.113.7" },
+	/* regression: a long list pushed the real client out of the 32 entries parsed */
+	{ "X-Forwarded-For", "127.0.0.1", { long_list }, "203.0.113.7" },
+	/* regression: of a repeated header line only the first (the client's) was read */
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=198.51.100.1", "HTTP_X_FORWARDED_FOR=203.0.113.7" },
+	    "203.0.113.7" },
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=not-an-address, 203.0.113.7" }, "203.0.113.7" },
+	/* malformed where only trusted proxies write: unusable, REMOTE_ADDR stands */
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=203.0.113.7, not-an-address" }, "127.0.0.1" },
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=203.0.113.7," }, "127.0.0.1" },
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=10.1.1.1, 10.2.2.2" }, "10.1.1.1" },
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=" }, "127.0.0.1" },
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=2001:db8::1" }, "2001:db8::1" },
+	/* regression: the client's own X-Real-IP was read when the proxy set X-Forwarded-For */
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_REAL_IP=198.51.100.9" }, "127.0.0.1" },
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_REAL_IP=198.51.100.9", "HTTP_X_FORWARDED_FOR=203.0.113.7" },
+	    "203.0.113.7" },
+	/* joined lines longer than limits.max_header_len: refused, never cut */
+	{ "X-Forwarded-For", "127.0.0.1", { half_a, half_b }, "REFUSED" },
+	/* a direct client is not a proxy: its header means nothing */
+	{ "X-Forwarded-For", "203.0.113.50", { "HTTP_X_FORWARDED_FOR=10.9.9.9" }, "203.0.113.50" },
+	{ "X-Real-IP", "127.0.0.1", { "HTTP_X_REAL_IP=203.0.113.7", "HTTP_X_FORWARDED_FOR=198.51.100.1" },
+	    "203.0.113.7" },
+	{ "X-Real-IP", "127.0.0.1", { "HTTP_X_REAL_IP=198.51.100.1", "HTTP_X_REAL_IP=203.0.113.7" }, "REFUSED" },
+	{ "X-Real-IP", "127.0.0.1", { "HTTP_X_REAL_IP=203.0.113.7, 10.9.9.9" }, "127.0.0.1" },
+	{ "X-Real-IP", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=203.0.113.7" }, "127.0.0.1" },
+	{ "", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=203.0.113.7", "HTTP_X_REAL_IP=203.0.113.8" }, "127.0.0.1" },
+};
+
+START_TEST(test_forwarded_header_rows)
+{
+	char *saved_p = cfg->trusted_proxies, *saved_h = cfg->forwarded_header;
+	size_t n;
+
+	n = (size_t)snprintf(long_list, sizeof(long_list), "HTTP_X_FORWARDED_FOR=");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(long_list + n, sizeof(long_list) - n, "198.51.100.%d, ", i + 1);
+	snprintf(long_list + n, sizeof(long_list) - n, "203.0.113.7");
+	memset(half_a, '1', sizeof(half_a) - 1);
+	memcpy(half_a, "HTTP_X_FORWARDED_FOR=", 21);
+	memcpy(half_b, half_a, sizeof(half_b));
+	half_a[5000] = half_b[5000] = '\0';
+	cfg->trusted_proxies = (char *)"127.0.0.1, 10.0.0.0/8";
+	cfg->forwarded_header = (char *)fwd_rows[_i].header;
+	ck_assert_str_eq(client_of(fwd_rows[_i].remote, fwd_rows[_i].params), fwd_rows[_i].client);
+	cfg->trusted_proxies = saved_p;
+	cfg->forwarded_header = saved_h;
+}
+END_TEST
+
+/* The address the gate settled on is the one the allowlist, the throttle and the audit log see. */
+START_TEST(test_forwarded_client_reaches_the_allowlist)
+{
+	static const char *const repeated[] = { "HTTP_X_FORWARDED_FOR=10.9.9.9", "HTTP_X_FORWARDED_FOR=203.0.113.7",
+		"HTTP_ACCEPT=application/json", NULL };
+	char *saved_p = cfg->trusted_proxies, *saved_a = cfg->access_allow;
+
+	cfg->trusted_proxies = (char *)"127.0.0.1";
+	cfg->access_allow = (char *)"10.0.0.0/8";
+	/* regression: the first line (the client's own) let it in */
+	ck_assert_str_eq(body_of(serve("GET", "/", NULL, repeated)), "Not Found\n");
+	cfg->access_allow = (char *)"203.0.113.0/24";
+	ck_assert_int_eq(status_of(serve("GET", "/", NULL, repeated)), 200);
+	cfg->trusted_proxies = saved_p;
+	cfg->access_allow = saved_a;
+}
+END_TEST
+
+/* A state-changing request (Host: panel.test) with this Origin and Referer: its status. */
+static int
+post_from(const char *origin, const char *referer)
+{
+	static char h2[160], h3[300], t[120];
+	const char *h[6];
+	int k = 0;
+
+	snprintf(t, sizeof(t), "HTTP_X_CSRF_TOKEN=%s", csrf_admin);
+	h[k++] = "CONTENT_TYPE=application/x-www-form-urlencoded";
+	h[k++] = t;
+	if (origin) {
+		snprintf(h2, sizeof(h2), "HTTP_ORIGIN=%s", origin);
+		h[k++] = h2;
+	}
+	if (referer) {
+		snprintf(h3, sizeof(h3), "HTTP_REFERER=%s", referer);
+		h[k++] = h3;
+	}
+	h[k] = NULL;
+	auto_cookie = cookie_admin;
+	return status_of(serve("POST", "/lang", "lang=en", h));
+}
+
+START_TEST(test_origin_is_the_configured_one_not_host)
+{
+	char *saved = cfg->panel_origins;
+
+	ck_assert_int_eq(post_from("http://panel.test", NULL), 303);
+	ck_assert_int_eq(post_from(NULL, "http://panel.test/sites"), 303);
+	/* regression: Origin was compared with scheme://Host of the request itself,
+	 * so an Origin equal to whatever Host the client sent passed */
+	cfg->panel_origins = (char *)"https://panel.example.com";
+	ck_assert_int_eq(post_from("http://panel.test", NULL), 403);
+	ck_assert_int_eq(post_from(NULL, "http://panel.test/sites"), 403);
+	ck_assert_int_eq(post_from("https://panel.example.com", NULL), 303);
+	ck_assert_int_eq(post_from("https://panel.example.com:443", NULL), 303);
+	ck_assert_int_eq(post_from(NULL, "https://panel.example.com/account"), 303);
+	ck_assert_int_eq(post_from("https://panel.example.com.evil.example", NULL), 403);
+	ck_assert_int_eq(post_from(NULL, "https://panel.example.com@evil.example/"), 403);
+	ck_assert_int_eq(post_from("http://panel.example.com", NULL), 403);
+	ck_assert_int_eq(post_from("null", NULL), 403);
+	/* "" = this machine only, any port and scheme */
+	cfg->panel_origins = (char *)"";
+	ck_assert_int_eq(post_from("http://127.0.0.1:8080", NULL), 303);
+	ck_assert_int_eq(post_from("https://localhost", NULL), 303);
+	ck_assert_int_eq(post_from("http://[::1]:1234", NULL), 303);
+	ck_assert_int_eq(post_from("http://panel.test", NULL), 403);
+	ck_assert_int_eq(post_from("http://localhost.evil.example", NULL), 403);
+	cfg->panel_origins = saved;
+}
+END_TEST
+
+START_TEST(test_lang_returns_only_to_our_origin)
+{
+	static const char *const h[] = { "CONTENT_TYPE=application/x-www-form-urlencoded",
+		"HTTP_REFERER=http://panel.test.evil.example/phish", NULL };
+	static const char *const h2[] = { "CONTENT_TYPE=application/x-www-form-urlencoded",
+		"HTTP_REFERER=http://panel.test/\t/evil.example", NULL };
+
+	auto_cookie = NULL;
+	ck_assert_ptr_nonnull(strstr(serve("POST", "/lang", "lang=en", h), "\r\nLocation: /\r\n"));
+	ck_assert_ptr_nonnull(strstr(serve("POST", "/lang", "lang=en", h2), "\r\nLocation: /\r\n"));
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
 int
 main(void)
 {
@@ -955,6 +1133,10 @@ main(void)
 	tcase_add_test(tc, test_forwarded_for_is_not_trusted_by_default);
 	tcase_add_test(tc, test_trusted_proxy_forwarded_for);
 	tcase_add_loop_test(tc, test_login_next_stays_on_the_panel, 0, (int)AP_NELEM(next_rows));
+	tcase_add_loop_test(tc, test_forwarded_header_rows, 0, (int)AP_NELEM(fwd_rows));
+	tcase_add_test(tc, test_forwarded_client_reaches_the_allowlist);
+	tcase_add_test(tc, test_origin_is_the_configured_one_not_host);
+	tcase_add_test(tc, test_lang_returns_only_to_our_origin);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tp, test_role_allows_permission_without_dot);
 	tcase_add_checked_fixture(tb, setup_base, teardown);
