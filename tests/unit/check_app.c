@@ -1094,6 +1094,68 @@ START_TEST(test_lang_returns_only_to_our_origin)
 }
 END_TEST
 
+/* Requests that fail parsing, outside and inside the entrance and the allowlist. */
+static const struct {
+	const char *method, *uri, *ctype, *body;
+} unparsable_rows[] = {
+	{ "GET", "/x7Kp2/?a=%G1", NULL, NULL },
+	{ "GET", "/x7Kp2/?a=%00", NULL, NULL },
+	{ "POST", "/x7Kp2/lang", "text/plain", "lang=ar" },
+	{ "POST", "/x7Kp2/lang", "application/json", "[1," },
+};
+
+/* regression: a request that failed parsing got the full branded page, with
+ * the security entrance in its links, outside the base path and the allowlist */
+START_TEST(test_unparsable_requests_are_bare_before_the_entrance)
+{
+	const char *h[3] = { NULL, NULL, NULL };
+	char ct[128], outside[256];
+	const char *r;
+	char *saved = cfg->access_allow;
+
+	if (unparsable_rows[_i].ctype) {
+		snprintf(ct, sizeof(ct), "CONTENT_TYPE=%s", unparsable_rows[_i].ctype);
+		h[0] = ct;
+	}
+	/* inside the entrance and the allowlist: the real error page */
+	r = serve(unparsable_rows[_i].method, unparsable_rows[_i].uri, unparsable_rows[_i].body, h);
+	ck_assert_int_ge(status_of(r), 400);
+	ck_assert_int_ne(status_of(r), 404);
+	ck_assert_ptr_nonnull(strstr(r, "text/html"));
+	/* outside the entrance: bare, nothing of the panel */
+	snprintf(outside, sizeof(outside), "%s", unparsable_rows[_i].uri + strlen("/x7Kp2"));
+	r = serve(unparsable_rows[_i].method, outside, unparsable_rows[_i].body, h);
+	ck_assert_int_eq(status_of(r), 404);
+	ck_assert_str_eq(body_of(r), "Not Found\n");
+	ck_assert_ptr_null(strstr(r, "x7Kp2"));
+	/* inside the entrance, outside access.allow: bare too */
+	cfg->access_allow = (char *)"10.0.0.0/8";
+	r = serve(unparsable_rows[_i].method, unparsable_rows[_i].uri, unparsable_rows[_i].body, h);
+	ck_assert_int_eq(status_of(r), 404);
+	ck_assert_str_eq(body_of(r), "Not Found\n");
+	ck_assert_ptr_null(strstr(r, "x7Kp2"));
+	cfg->access_allow = saved;
+	/* a path that cannot be decoded is not known to be inside the entrance */
+	r = serve("GET", "/x7Kp2/%2e%2e/etc/passwd", NULL, NULL);
+	ck_assert_str_eq(body_of(r), "Not Found\n");
+}
+END_TEST
+
+START_TEST(test_method_not_allowed_is_bare_outside_the_allowlist)
+{
+	char *saved = cfg->access_allow;
+	const char *r;
+
+	cfg->access_allow = (char *)"10.0.0.0/8";
+	r = serve("PUT", "/lang", NULL, NULL);
+	ck_assert_int_eq(status_of(r), 404);
+	ck_assert_str_eq(body_of(r), "Not Found\n");
+	ck_assert_ptr_null(strstr(r, "Allow:"));
+	cfg->access_allow = saved;
+	ck_assert_int_eq(status_of(serve("PUT", "/lang", NULL, NULL)), 405);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1137,10 +1199,13 @@ main(void)
 	tcase_add_test(tc, test_forwarded_client_reaches_the_allowlist);
 	tcase_add_test(tc, test_origin_is_the_configured_one_not_host);
 	tcase_add_test(tc, test_lang_returns_only_to_our_origin);
+	tcase_add_test(tc, test_method_not_allowed_is_bare_outside_the_allowlist);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tp, test_role_allows_permission_without_dot);
 	tcase_add_checked_fixture(tb, setup_base, teardown);
 	tcase_add_test(tb, test_base_path_security_entrance);
+	tcase_add_loop_test(tb, test_unparsable_requests_are_bare_before_the_entrance, 0,
+	    (int)AP_NELEM(unparsable_rows));
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tb);
 	suite_add_tcase(s, tp);
