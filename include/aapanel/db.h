@@ -53,7 +53,9 @@ enum ap_db_rc {
 	AP_DB_ECONN = -3,      /* connection lost / server unreachable */
 	AP_DB_ETIMEOUT = -4,   /* query or lock wait timed out */
 	AP_DB_EINVAL = -5,     /* misuse: bad DSN, bad index, wrong type */
-	AP_DB_EOTHER = -6      /* anything else (syntax error, ...) */
+	AP_DB_EOTHER = -6,     /* anything else (syntax error, ...) */
+	AP_DB_EREADONLY = -7,  /* the database refuses writes: a read-only file, mount or server */
+	AP_DB_EFULL = -8       /* no room for the write: the disk (or a quota) is full */
 };
 
 enum ap_db_type {

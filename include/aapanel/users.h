@@ -167,22 +167,25 @@ struct ap_signin {
 
 /*
  * Check username's password as the sign-in form does: throttled first
- * (res->wait_s > 0 and nothing checked or recorded), the same time spent
- * for unknown and disabled accounts (both refused), the attempt recorded
- * for the throttle, a new hash stored when the configured cost was raised.
- * *res is zeroed first; res->ok says whether it was right, and res->user
- * is the account when it was (zeroed when not). A database error from the
- * throttle or the lookup is returned as is, with nothing recorded; failing
- * to record the attempt or store the new hash is not reported.
+ * (res->wait_s > 0 and nothing checked or recorded), then the attempt is
+ * recorded — and when it cannot be, the error is returned before the
+ * password is looked at, so every password gets the same answer in the
+ * same time — then checked (the same time spent for unknown and disabled
+ * accounts, both refused), its outcome recorded, a new hash stored when the
+ * configured cost was raised. *res is zeroed first; res->ok says whether
+ * it was right, and res->user is the account when it was (zeroed when not,
+ * and on any error). Database errors are returned as is; failing to store
+ * the new hash is not reported.
  */
 enum ap_db_rc ap_signin_password(struct ap_db *db, const struct ap_config *cfg, const char *username,
     const char *password, const char *addr, time_t now, struct ap_signin *res);
 /*
  * Check a second factor of user_id: a code of 6 characters as a TOTP code
  * (used once), anything longer or shorter as a recovery code (used up:
- * res->recovery), throttled and recorded under username like a password.
+ * res->recovery), throttled and recorded under username like a password
+ * (recorded before it is checked: one the database cannot record is not).
  * code must not be NULL. *res is zeroed first (res->user is not filled).
- * Database errors are returned as is, unrecorded.
+ * Database errors are returned as is (res->ok false).
  */
 enum ap_db_rc ap_signin_code(struct ap_db *db, const struct ap_config *cfg, int64_t user_id,
     const char *username, const char *code, const char *addr, time_t now, struct ap_signin *res);

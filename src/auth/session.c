@@ -301,6 +301,56 @@ backoff(int64_t fails, int threshold, int64_t last, time_t now)
 	return until > now ? until - now : 0;
 }
 
+/*
+ * The per-address rule: at most auth.address_threshold failures from addr in
+ * any auth.address_window seconds, whatever the accounts and whatever
+ * succeeded in between. regression: a success for any account cleared the
+ * failures counted for its address, so one account holder could spray
+ * passwords at every other account. Over the limit: wait until enough of
+ * the failures have left the window.
+ */
+static enum ap_db_rc
+address_wait(struct ap_db *db, const struct ap_config *cfg, const char *addr, time_t now, int64_t *wait_s)
+{
+	struct ap_db_stmt *st = NULL;
+	int64_t since = now - cfg->address_window, n = 0, at = 0;
+	enum ap_db_rc rc;
+
+	*wait_s = 0;
+	rc = ap_db_prepare(db, "SELECT COUNT(*) FROM login_attempts WHERE addr = ? AND success = 0 AND at > ?", &st);
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_text(st, 1, addr, -1);
+	ap_db_bind_int64(st, 2, since);
+	rc = ap_db_step(st);
+	if (rc == AP_DB_ROW)
+		n = ap_db_col_int64(st, 0);
+	ap_db_finalize(st);
+	if (rc != AP_DB_ROW)
+		return rc == AP_DB_DONE ? AP_DB_EOTHER : rc;
+	if (n < cfg->address_threshold)
+		return AP_DB_OK;
+	/* The failure whose leaving brings the count below the threshold. */
+	rc = ap_db_prepare(db,
+	    "SELECT at FROM login_attempts WHERE addr = ? AND success = 0 AND at > ? ORDER BY at, id "
+	    "LIMIT 1 OFFSET ?",
+	    &st);
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_text(st, 1, addr, -1);
+	ap_db_bind_int64(st, 2, since);
+	ap_db_bind_int64(st, 3, n - cfg->address_threshold);
+	rc = ap_db_step(st);
+	if (rc == AP_DB_ROW)
+		at = ap_db_col_int64(st, 0);
+	ap_db_finalize(st);
+	if (rc != AP_DB_ROW && rc != AP_DB_DONE)
+		return rc;
+	/* Gone meanwhile (another worker's attempt aged out): one second, then ask again. */
+	*wait_s = rc == AP_DB_ROW && at + cfg->address_window > now ? at + cfg->address_window - now : 1;
+	return AP_DB_OK;
+}
+
 enum ap_db_rc
 ap_login_throttle(struct ap_db *db, const struct ap_config *cfg, const char *username,
     const char *addr, time_t now, int64_t *wait_s)
@@ -308,9 +358,6 @@ ap_login_throttle(struct ap_db *db, const struct ap_config *cfg, const char *use
 	static const char by_user[] =
 	    "SELECT COUNT(*), MAX(at) FROM login_attempts WHERE username = ? AND success = 0 AND "
 	    "at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = ? AND success = 1), 0)";
-	static const char by_addr[] =
-	    "SELECT COUNT(*), MAX(at) FROM login_attempts WHERE addr = ? AND success = 0 AND "
-	    "at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE addr = ? AND success = 1), 0)";
 	struct ap_db_stmt *st = NULL;
 	int64_t n = 0, last = 0, w1, w2, hour = 0, oldest = 0;
 	enum ap_db_rc rc;
@@ -320,10 +367,9 @@ ap_login_throttle(struct ap_db *db, const struct ap_config *cfg, const char *use
 	if (rc != AP_DB_OK)
 		return rc;
 	w1 = backoff(n, cfg->lockout_threshold, last, now);
-	rc = failures(db, by_addr, addr, &n, &last);
+	rc = address_wait(db, cfg, addr, now, &w2);
 	if (rc != AP_DB_OK)
 		return rc;
-	w2 = backoff(n, cfg->lockout_threshold, last, now);
 	*wait_s = w1 > w2 ? w1 : w2;
 	/* The hard hourly cap per account, whatever the address. */
 	rc = ap_db_prepare(db,
@@ -350,17 +396,49 @@ ap_login_throttle(struct ap_db *db, const struct ap_config *cfg, const char *use
 enum ap_db_rc
 ap_login_record(struct ap_db *db, const char *username, const char *addr, time_t now, bool success)
 {
-	struct ap_db_stmt *st = NULL;
-	enum ap_db_rc rc = ap_db_prepare(db,
-	    "INSERT INTO login_attempts (username, addr, at, success) VALUES (?, ?, ?, ?)", &st);
+	int64_t id = 0;
+	enum ap_db_rc rc = ap_login_attempt_begin(db, username, addr, now, &id);
 
+	if (rc == AP_DB_OK && success)
+		rc = ap_login_attempt_finish(db, id, true);
+	return rc;
+}
+
+enum ap_db_rc
+ap_login_attempt_begin(struct ap_db *db, const char *username, const char *addr, time_t now, int64_t *id)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare_insert(db,
+	    "INSERT INTO login_attempts (username, addr, at, success) VALUES (?, ?, ?, 0)", "id", &st);
+
+	*id = 0;
 	if (rc != AP_DB_OK)
 		return rc;
 	ap_db_bind_text(st, 1, username, -1);
 	ap_db_bind_text(st, 2, addr ? addr : "", -1);
 	ap_db_bind_int64(st, 3, now);
-	ap_db_bind_int64(st, 4, success ? 1 : 0);
 	rc = ap_db_step(st);
+	if (rc == AP_DB_DONE) {
+		*id = ap_db_last_insert_id(st);
+		rc = AP_DB_OK;
+	}
 	ap_db_finalize(st);
-	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+	return rc;
+}
+
+enum ap_db_rc
+ap_login_attempt_finish(struct ap_db *db, int64_t id, bool success)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(db, "UPDATE login_attempts SET success = ? WHERE id = ?", &st);
+
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_int64(st, 1, success ? 1 : 0);
+	ap_db_bind_int64(st, 2, id);
+	rc = ap_db_step(st);
+	if (rc == AP_DB_DONE)
+		rc = ap_db_changes(st) == 1 ? AP_DB_OK : AP_DB_ENOTFOUND;
+	ap_db_finalize(st);
+	return rc;
 }

@@ -30,6 +30,8 @@ ap_db_rc_str(enum ap_db_rc rc)
 	case AP_DB_ETIMEOUT: return "timeout";
 	case AP_DB_EINVAL: return "invalid use";
 	case AP_DB_EOTHER: return "database error";
+	case AP_DB_EREADONLY: return "read-only";
+	case AP_DB_EFULL: return "storage full";
 	}
 	return "unknown";
 }
@@ -471,6 +473,13 @@ ap_db_step(struct ap_db_stmt *st)
 		db->drv->disconnect(db);
 		db->connected = false;
 		db->in_tx = false;
+	}
+	/* SQLite opens a file it may not write read-only, and such a connection
+	 * stays read-only: reopen at the next statement, so that a database
+	 * made writable again is written without a restart. */
+	if (rc == AP_DB_EREADONLY && !db->in_tx && db->drv->backend == AP_DB_SQLITE) {
+		db->drv->disconnect(db);
+		db->connected = false;
 	}
 	return rc;
 }

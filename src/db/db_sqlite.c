@@ -2,6 +2,7 @@
  * db_sqlite.c — the SQLite driver (db_int.h): WAL, busy timeout, foreign
  * keys, and a per-statement deadline through the progress handler.
  */
+#include <errno.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -29,6 +30,13 @@ map_error(struct sq_db *db, int code)
 
 	if (primary == SQLITE_CONSTRAINT)
 		rc = AP_DB_ECONSTRAINT;
+	else if (primary == SQLITE_READONLY ||
+	    (primary == SQLITE_IOERR && db->h && sqlite3_system_errno(db->h) == EROFS))
+		rc = AP_DB_EREADONLY;
+	else if (primary == SQLITE_FULL ||
+	    (primary == SQLITE_IOERR && db->h &&
+		(sqlite3_system_errno(db->h) == ENOSPC || sqlite3_system_errno(db->h) == EDQUOT)))
+		rc = AP_DB_EFULL;
 	else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED ||
 	    (primary == SQLITE_INTERRUPT && db->timed_out))
 		rc = AP_DB_ETIMEOUT;

@@ -1156,6 +1156,128 @@ START_TEST(test_method_not_allowed_is_bare_outside_the_allowlist)
 }
 END_TEST
 
+/* regression: a success for any account cleared the failures counted for its
+ * address, so an account holder could spray passwords at every other account */
+START_TEST(test_address_throttle_ignores_successes)
+{
+	static const char *const json[] = { "HTTP_ACCEPT=application/json", NULL };
+	static const char *const other[] = { "HTTP_X_FORWARDED_FOR=203.0.113.9", NULL };
+	int saved_t = cfg->address_threshold, saved_w = cfg->address_window;
+	char *saved_p = cfg->trusted_proxies;
+	const char *r, *ra;
+	int wait = 0;
+
+	cfg->address_threshold = 3;
+	cfg->address_window = 900;
+	ck_assert_int_eq(status_of(login_post("viewer1", "guess+one", NULL, json)), 401);
+	ck_assert_int_eq(status_of(login_post("admin1", "a+long+enough+passphrase", NULL, NULL)), 303);
+	ck_assert_int_eq(status_of(login_post("operator1", "guess+two", NULL, json)), 401);
+	ck_assert_int_eq(status_of(login_post("admin1", "a+long+enough+passphrase", NULL, NULL)), 303);
+	ck_assert_int_eq(status_of(login_post("nosuchuser", "guess+three", NULL, json)), 401);
+	/* three failures from this address in the window: even its own account waits */
+	r = login_post("admin1", "a+long+enough+passphrase", NULL, json);
+	ck_assert_int_eq(status_of(r), 429);
+	ck_assert_ptr_nonnull(ra = strstr(r, "\r\nRetry-After: "));
+	sscanf(ra, "\r\nRetry-After: %d", &wait);
+	ck_assert_int_gt(wait, 800);
+	ck_assert_int_le(wait, 900);
+	/* per address: another client (through a trusted proxy) is not affected */
+	cfg->trusted_proxies = (char *)"127.0.0.1";
+	ck_assert_int_eq(status_of(login_post("admin1", "a+long+enough+passphrase", NULL, other)), 303);
+	cfg->trusted_proxies = saved_p;
+	cfg->address_threshold = saved_t;
+	cfg->address_window = saved_w;
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
+/* Median of n timings (ms); sorts v. */
+static uint64_t
+median_ms(uint64_t *v, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int k = i; k > 0 && v[k - 1] > v[k]; k--) {
+			uint64_t t = v[k];
+			v[k] = v[k - 1];
+			v[k - 1] = t;
+		}
+	return v[n / 2];
+}
+
+/* The JSON error document of a response without its request id. */
+static char *
+error_doc(const char *r)
+{
+	struct json_object *j = json_tokener_parse(body_of(r));
+	char *s;
+
+	ck_assert_ptr_nonnull(j);
+	json_object_object_del(j, "request_id");
+	s = ap_xstrdup(json_object_to_json_string(j));
+	json_object_put(j);
+	return s;
+}
+
+/* regression: with a database that could not write, no throttle applied and a
+ * right password answered 500 where a wrong one answered 401 */
+START_TEST(test_signin_refused_alike_when_attempts_cannot_be_recorded)
+{
+	static const char *const json[] = { "HTTP_ACCEPT=application/json", NULL };
+	uint64_t right[5], wrong[5], verify[3], t0;
+	char *doc_right = NULL, *doc_wrong = NULL;
+	struct ap_db *db = NULL;
+	int64_t before = 0, after = 0;
+
+	/* what checking a password costs, with a database that works */
+	for (int i = 0; i < 3; i++) {
+		t0 = ap_now_ms();
+		ck_assert_int_eq(status_of(login_post("operator1", "not+the+password", NULL, json)), 401);
+		verify[i] = ap_now_ms() - t0;
+	}
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_db_query_int64(db, "SELECT COUNT(*) FROM login_attempts", &before), AP_DB_OK);
+	ck_assert_ptr_nonnull(app.db);
+	for (int i = 0; i < 5; i++) {
+		const char *r;
+
+		/* The worker's own connection refuses writes (as a read-only file would). */
+		ck_assert_int_eq(ap_db_exec(app.db, "PRAGMA query_only = 1"), AP_DB_OK);
+		t0 = ap_now_ms();
+		r = login_post("admin1", "a+long+enough+passphrase", NULL, json);
+		right[i] = ap_now_ms() - t0;
+		ck_assert_int_eq(status_of(r), 503);
+		free(doc_right);
+		doc_right = error_doc(r);
+		ck_assert_int_eq(ap_db_exec(app.db, "PRAGMA query_only = 1"), AP_DB_OK);
+		t0 = ap_now_ms();
+		r = login_post("admin1", "the+wrong+passphrase", NULL, json);
+		wrong[i] = ap_now_ms() - t0;
+		ck_assert_int_eq(status_of(r), 503);
+		free(doc_wrong);
+		doc_wrong = error_doc(r);
+		ck_assert_str_eq(doc_right, doc_wrong);
+	}
+	ck_assert_msg(strstr(doc_right, "\"code\": \"unavailable\"") != NULL, "%s", doc_right);
+	/* no password was checked: both far below the cost of one check, and alike */
+	{
+		uint64_t v = median_ms(verify, 3), mr = median_ms(right, 5), mw = median_ms(wrong, 5);
+
+		ck_assert_msg(mr * 2 < v && mw * 2 < v, "right %llu ms, wrong %llu ms, a check %llu ms",
+		    (unsigned long long)mr, (unsigned long long)mw, (unsigned long long)v);
+		ck_assert_msg((mr > mw ? mr - mw : mw - mr) * 4 < v, "right %llu ms, wrong %llu ms",
+		    (unsigned long long)mr, (unsigned long long)mw);
+	}
+	ck_assert_int_eq(ap_db_query_int64(db, "SELECT COUNT(*) FROM login_attempts", &after), AP_DB_OK);
+	ck_assert_int_eq(after, before);
+	ap_db_close(db);
+	free(doc_right);
+	free(doc_wrong);
+	/* the connection reopens by itself: the next sign-in works */
+	ck_assert_int_eq(status_of(login_post("admin1", "a+long+enough+passphrase", NULL, NULL)), 303);
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1200,6 +1322,8 @@ main(void)
 	tcase_add_test(tc, test_origin_is_the_configured_one_not_host);
 	tcase_add_test(tc, test_lang_returns_only_to_our_origin);
 	tcase_add_test(tc, test_method_not_allowed_is_bare_outside_the_allowlist);
+	tcase_add_test(tc, test_address_throttle_ignores_successes);
+	tcase_add_test(tc, test_signin_refused_alike_when_attempts_cannot_be_recorded);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tp, test_role_allows_permission_without_dot);
 	tcase_add_checked_fixture(tb, setup_base, teardown);
