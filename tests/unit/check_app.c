@@ -1278,6 +1278,200 @@ START_TEST(test_signin_refused_alike_when_attempts_cannot_be_recorded)
 }
 END_TEST
 
+/*
+ * A snapshot of every table: its name, then each row's columns as text,
+ * in rowid order. Left out: the gate's own bookkeeping of who used what
+ * when (a session's last request, a token's last use).
+ */
+static char *
+db_snapshot(void)
+{
+	static const char *const bookkeeping[] = { "sessions.last_seen_at", "api_tokens.last_used_at",
+		"api_tokens.last_used_addr" };
+	struct ap_buf b = { 0 };
+	struct ap_db *db = NULL;
+	struct ap_db_stmt *tl = NULL;
+	char **names = NULL;
+	size_t n = 0;
+
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_db_prepare(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", &tl),
+	    AP_DB_OK);
+	while (ap_db_step(tl) == AP_DB_ROW) {
+		names = ap_xrealloc(names, (n + 1) * sizeof(*names));
+		names[n++] = ap_xstrdup(ap_db_col_text(tl, 0, NULL));
+	}
+	ap_db_finalize(tl);
+	for (size_t i = 0; i < n; i++) {
+		struct ap_db_stmt *st = NULL;
+		char *sql = ap_xasprintf("SELECT * FROM \"%s\" ORDER BY rowid", names[i]);
+
+		ck_assert_int_eq(ap_db_prepare(db, sql, &st), AP_DB_OK);
+		ap_buf_printf(&b, "[%s]\n", names[i]);
+		while (ap_db_step(st) == AP_DB_ROW) {
+			for (int c = 0; c < ap_db_col_count(st); c++) {
+				char *key = ap_xasprintf("%s.%s", names[i], ap_db_col_name(st, c));
+				const char *v = ap_db_col_text(st, c, NULL);
+				bool skip = false;
+
+				for (size_t k = 0; k < AP_NELEM(bookkeeping); k++)
+					skip |= strcmp(key, bookkeeping[k]) == 0;
+				ap_buf_printf(&b, "%s=%s|", ap_db_col_name(st, c), skip ? "*" : (v ? v : "NULL"));
+				free(key);
+			}
+			ap_buf_putc(&b, '\n');
+		}
+		ap_db_finalize(st);
+		free(sql);
+		free(names[i]);
+	}
+	free(names);
+	ap_db_close(db);
+	return b.data ? b.data : ap_xstrdup("");
+}
+
+static int64_t
+audit_rows(void)
+{
+	struct ap_db *db = NULL;
+	int64_t n = -1;
+
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_db_query_int64(db, "SELECT COUNT(*) FROM audit_log", &n), AP_DB_OK);
+	ap_db_close(db);
+	return n;
+}
+
+/* A body of valid values for a route's declared fields (path parameters come from concrete()). */
+static const char *
+valid_body(const struct ap_route *rt)
+{
+	static char body[2048];
+	size_t o = 0;
+
+	body[0] = '\0';
+	for (size_t i = 0; rt->fields && i < ap_fields_count(rt->fields); i++) {
+		const struct ap_field *f = &rt->fields[i];
+		char v[160];
+		long long len = f->min > 1 ? f->min : 1;
+
+		if (f->flags & AP_FIELD_PATH)
+			continue;
+		if (len > 100)
+			len = 100;
+		switch (f->type) {
+		case AP_FIELD_INT:
+			snprintf(v, sizeof(v), "%lld", f->min > 0 ? f->min : (f->max >= 1 ? 1 : 0));
+			break;
+		case AP_FIELD_BOOL:
+			snprintf(v, sizeof(v), "1");
+			break;
+		case AP_FIELD_ENUM: {
+			size_t k = 0;
+
+			while (f->choices[k + 1])
+				k++;
+			snprintf(v, sizeof(v), "%s", f->choices[k]); /* the last: least likely the default */
+			break;
+		}
+		case AP_FIELD_HOSTNAME:
+			snprintf(v, sizeof(v), "example.com");
+			break;
+		case AP_FIELD_EMAIL:
+			snprintf(v, sizeof(v), "a@example.com");
+			break;
+		default:
+			memset(v, 'x', (size_t)len);
+			v[len] = '\0';
+			break;
+		}
+		o += (size_t)snprintf(body + o, sizeof(body) - o, "%s%s=%s", o ? "&" : "", f->name, v);
+	}
+	return body;
+}
+
+/*
+ * regression: a read-scope token changed the user's stored language through
+ * the public /lang, unaudited. Every route of the table x every method it
+ * has, with valid values for its fields: a read-scope token (under /api/v1)
+ * changes no table, whatever the route; a signed-in viewer (CSRF token and
+ * our Origin) and an anonymous visitor change nothing through a public route
+ * unless the change is in the audit log.
+ */
+START_TEST(test_no_route_writes_for_a_caller_without_permission)
+{
+	char token[80], auth[120], path[300], api[320], t[120];
+	struct ap_problem pb = { 0 };
+	struct ap_user_row row;
+	struct ap_db *db = NULL;
+	int64_t id = 0;
+	int checked = 0;
+
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_user_find(db, "viewer1", &row, NULL), AP_DB_OK);
+	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "walk", "read", "", 0, token, &id, &pb), AP_DB_OK);
+	ap_db_close(db);
+	snprintf(auth, sizeof(auth), "HTTP_AUTHORIZATION=Bearer %s", token);
+	snprintf(t, sizeof(t), "HTTP_X_CSRF_TOKEN=%s", csrf_viewer);
+	for (size_t i = 0; i < ap_nroutes; i++) {
+		const struct ap_route *rt = &ap_routes[i];
+
+		concrete(rt->pattern, path, sizeof(path));
+		snprintf(api, sizeof(api), "/api/v1%s", path);
+		for (int m = 0; m < AP_METHOD__MAX; m++) {
+			unsigned mask = rt->methods | ((rt->methods & AP_M_GET) ? AP_M_HEAD : 0);
+			const char *mn = ap_method_name((enum ap_method)m), *body = valid_body(rt);
+			const char *h[6] = { "CONTENT_TYPE=application/x-www-form-urlencoded", "HTTP_ORIGIN=http://panel.test",
+				NULL, NULL, NULL, NULL };
+			char *before, *after;
+			int64_t a0;
+			bool get = m == AP_METHOD_GET || m == AP_METHOD_HEAD;
+
+			if (!(mask & AP_M(m)))
+				continue;
+			/* a read-scope token: nothing at all */
+			before = db_snapshot();
+			h[2] = auth;
+			auto_cookie = NULL;
+			serve(mn, api, get ? NULL : body, h);
+			after = db_snapshot();
+			ck_assert_msg(strcmp(before, after) == 0, "a read-scope token changed the database: %s %s", mn, api);
+			free(before);
+			free(after);
+			if (!(rt->flags & AP_ROUTE_PUBLIC))
+				continue;
+			/* a signed-in viewer, and nobody: only what the audit log records */
+			for (int who = 0; who < 2; who++) {
+				before = db_snapshot();
+				a0 = audit_rows();
+				h[2] = who == 0 ? t : NULL;
+				auto_cookie = who == 0 ? cookie_viewer : NULL;
+				serve(mn, path, get ? NULL : body, h);
+				after = db_snapshot();
+				ck_assert_msg(strcmp(before, after) == 0 || audit_rows() > a0,
+				    "%s %s %s changed the database without an audit record", who == 0 ? "a viewer" : "anonymous",
+				    mn, path);
+				free(before);
+				free(after);
+			}
+			checked++;
+		}
+	}
+	ck_assert_int_gt(checked, 5);
+	/* and the viewer's language did change, audited, through the cookie session */
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	{
+		int64_t n = 0;
+
+		ck_assert_int_eq(ap_db_query_int64(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'account.language' "
+		    "AND actor = 'viewer1'", &n), AP_DB_OK);
+		ck_assert_int_ge(n, 1);
+	}
+	ap_db_close(db);
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1324,6 +1518,7 @@ main(void)
 	tcase_add_test(tc, test_method_not_allowed_is_bare_outside_the_allowlist);
 	tcase_add_test(tc, test_address_throttle_ignores_successes);
 	tcase_add_test(tc, test_signin_refused_alike_when_attempts_cannot_be_recorded);
+	tcase_add_test(tc, test_no_route_writes_for_a_caller_without_permission);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tp, test_role_allows_permission_without_dot);
 	tcase_add_checked_fixture(tb, setup_base, teardown);
