@@ -128,6 +128,8 @@ enum ap_err ap_field_check(const struct ap_field *f, const char *s, size_t len,
 			      * before the handler (ctx->db) and answers 503 without it */
 #define AP_ROUTE_CONFIRM 0x10u /* destructive: a browser is asked first (ap_ctx_unconfirmed);
 				* the tests hold every such route to it */
+#define AP_ROUTE_PENDING 0x20u /* a session between its two factors may use it too (sign out);
+				* its CSRF token is still required */
 
 struct ap_route {
 	unsigned methods;       /* AP_M_GET | ...; GET implies HEAD */

@@ -60,7 +60,11 @@ enum ap_db_rc ap_user_get(struct ap_db *db, int64_t id, struct ap_user_row *out)
  */
 enum ap_db_rc ap_user_set_password(struct ap_db *db, const struct ap_config *cfg, int64_t id,
     const char *username, const char *password, struct ap_problem *pb);
-/* Set or clear the disabled flag (the caller ends sessions); AP_DB_ENOTFOUND without user id. */
+/*
+ * Set or clear the disabled flag (the caller ends sessions); disabling also
+ * revokes every API token of the user, in the same transaction, and
+ * enabling does not bring them back. AP_DB_ENOTFOUND without user id.
+ */
 enum ap_db_rc ap_user_set_disabled(struct ap_db *db, int64_t id, bool disabled);
 /* AP_DB_EINVAL (no pb) for a role ap_role_valid refuses; AP_DB_ENOTFOUND without user id. */
 enum ap_db_rc ap_user_set_role(struct ap_db *db, int64_t id, const char *role);
@@ -211,7 +215,8 @@ struct ap_token_row {
  * name: 1..64 bytes of UTF-8; expires_days 0 = never, at most 3650; allow
  * = NULL, "" or a CIDR list (ap_cidr_list_parse). AP_DB_EINVAL with pb
  * (field "name", "scope", "allow" or "expires_days") when a value is
- * refused; AP_DB_EOTHER without randomness and the INSERT's error class
+ * refused, and with AP_PB_CONFLICT (no field) when the user already holds
+ * auth.max_tokens_per_user live tokens (not revoked, not expired); AP_DB_EOTHER without randomness and the INSERT's error class
  * otherwise, pb untouched. Nothing is stored and *id is untouched on
  * failure; token is written once the values pass, so after a later
  * failure it holds a value that works nowhere.

@@ -28,6 +28,24 @@ hex_ok(const char *s, size_t n)
 	return i == n;
 }
 
+/*
+ * How stale a session's last_seen_at may be: it is written again when a
+ * request comes this long after the last write (a tenth of the idle
+ * timeout, 1 to 60 s), and a session ends only when it has not been seen
+ * for the idle timeout plus this. So a session whose requests come less
+ * than session.idle_timeout apart never idles out, and an unused one ends
+ * between idle_timeout and idle_timeout + this after its last request.
+ * regression: with a fixed minute between writes, a session with a
+ * one-minute idle timeout ended while in use
+ */
+static int64_t
+seen_slack(const struct ap_config *cfg)
+{
+	int64_t s = cfg->session_idle_timeout / 10;
+
+	return s < 1 ? 1 : s > 60 ? 60 : s;
+}
+
 enum ap_db_rc
 ap_session_create(struct ap_db *db, const struct ap_config *cfg, int64_t user_id, bool mfa_pending,
     const char *addr, const char *user_agent, char cookie[AP_SESSION_ID_HEX + 1],
@@ -122,7 +140,7 @@ ap_session_each_live(struct ap_db *db, const struct ap_config *cfg, int64_t user
 		return rc;
 	ap_db_bind_int64(st, 1, user_id);
 	ap_db_bind_int64(st, 2, now);
-	ap_db_bind_int64(st, 3, now - cfg->session_idle_timeout);
+	ap_db_bind_int64(st, 3, now - cfg->session_idle_timeout - seen_slack(cfg));
 	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
 		struct ap_session_row r;
 		const char *t;
@@ -208,14 +226,14 @@ ap_session_lookup(struct ap_db *db, const struct ap_config *cfg, const char *coo
 		ap_db_finalize(st);
 		st = NULL;
 		if (disabled || now >= out->expires_at ||
-		    now - out->last_seen_at >= cfg->session_idle_timeout) {
+		    now - out->last_seen_at >= cfg->session_idle_timeout + seen_slack(cfg)) {
 			ap_session_delete(db, out->id);
 			memset(out, 0, sizeof(*out));
 			return AP_DB_ENOTFOUND;
 		}
 	}
-	/* One write a minute at most: enough for the idle timeout, cheap for the database. */
-	if (now - out->last_seen_at >= 60) {
+	/* One write per seen_slack at most: enough for the idle timeout, cheap for the database. */
+	if (now - out->last_seen_at >= seen_slack(cfg)) {
 		rc = ap_db_prepare_cached(db, "UPDATE sessions SET last_seen_at = ? WHERE id = ?", &st);
 		if (rc == AP_DB_OK) {
 			ap_db_bind_int64(st, 1, now);

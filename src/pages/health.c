@@ -1,7 +1,24 @@
 /* health.c — GET /healthz: status, version, profile, uptime, workers, db. */
 #include <string.h>
 
+#include "aapanel/netaddr.h"
 #include "aapanel/pages.h"
+
+static bool
+loopback(const char *addr)
+{
+	static const struct ap_cidr *nets;
+	static size_t n;
+	static struct ap_cidr parsed[2];
+
+	if (nets == NULL) {
+		ap_cidr_parse("127.0.0.0/8", &parsed[0]);
+		ap_cidr_parse("::1", &parsed[1]);
+		nets = parsed;
+		n = 2;
+	}
+	return ap_cidr_list_match(nets, n, addr);
+}
 
 int
 ap_page_healthz(struct ap_ctx *ctx)
@@ -19,7 +36,11 @@ ap_page_healthz(struct ap_ctx *ctx)
 		up = (ap_now_ms() - h->started_ms) / 1000u;
 	}
 	ap_model_add(m, "status", json_object_new_string(db_ok ? "ok" : "degraded"));
-	ap_model_add(m, "version", json_object_new_string(AP_VERSION));
+	/* The version for this machine's monitoring (nginx lets only loopback
+	 * reach /healthz in production), not for whoever else reaches the panel.
+	 * regression: it was shown to anonymous visitors */
+	if (loopback(ctx->client_addr))
+		ap_model_add(m, "version", json_object_new_string(AP_VERSION));
 	ap_model_add(m, "profile", json_object_new_string(ap_profile_name(ctx->app->cfg->profile)));
 	ap_model_add(m, "uptime_s", json_object_new_int64((int64_t)up));
 	ap_model_add(m, "workers", json_object_new_int((int)workers));

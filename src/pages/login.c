@@ -226,9 +226,11 @@ ap_page_login_2fa(struct ap_ctx *ctx)
 	return ap_ctx_back(ctx, "/");
 }
 
+/* Also for a session still waiting for its second factor (AP_ROUTE_PENDING). */
 int
 ap_page_logout(struct ap_ctx *ctx)
 {
+	const struct ap_user *u = ctx->user ? ctx->user : ctx->pending_user;
 	enum ap_db_rc rc;
 
 	if (ctx->session_id) {
@@ -236,7 +238,8 @@ ap_page_logout(struct ap_ctx *ctx)
 			return ap_ctx_db_error(ctx, rc);
 		ap_session_cookie_set(ctx, NULL, true);
 	}
-	ap_ctx_audit(ctx, "logout", ctx->user->username, "ok", NULL, NULL);
+	ap_ctx_audit(ctx, "logout", u ? u->username : "anonymous", "ok", NULL,
+	    ctx->user ? NULL : "{\"second_factor\":\"pending\"}");
 	if (ctx->req->wants_json)
 		return 204;
 	ap_ctx_flash(ctx, "ok", "You were signed out.");

@@ -36,7 +36,7 @@ const struct ap_route ap_routes[] = {
 	{ .methods = AP_M_POST, .pattern = "/login/2fa", .handler = ap_page_login_2fa, .flags = PUB | DB,
 	    .tpl = "login_2fa", .fields = ap_login_2fa_fields, .form = ap_page_login_2fa_form },
 	{ .methods = AP_M_POST, .pattern = "/logout", .handler = ap_page_logout, .perm = "account.self",
-	    .flags = DB },
+	    .flags = DB | AP_ROUTE_PENDING },
 
 	{ .methods = AP_M_GET, .pattern = "/account", .handler = ap_page_account, .perm = "account.self",
 	    .flags = DB, .tpl = "account" },

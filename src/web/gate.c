@@ -442,7 +442,12 @@ ap_auth_gate(struct ap_ctx *ctx, bool api)
 	/* A cross-site state change is refused whoever asks, signed in or not. */
 	if (unsafe && ctx->req->origin && *ctx->req->origin && !same_origin(ctx))
 		return ap_ctx_fail(ctx, AP_PB_CSRF, NULL, "cross-site request refused");
-	if (!(rt->flags & AP_ROUTE_PUBLIC)) {
+	if (!(rt->flags & AP_ROUTE_PUBLIC) && ctx->user == NULL && ctx->mfa_pending &&
+	    (rt->flags & AP_ROUTE_PENDING)) {
+		/* Between the two factors: only what the route allows such a session
+		 * (signing out). regression: a session waiting for its code could not
+		 * sign out */
+	} else if (!(rt->flags & AP_ROUTE_PUBLIC)) {
 		if (ctx->user == NULL)
 			return ap_ctx_fail(ctx, AP_PB_UNAUTHENTICATED, NULL,
 			    ctx->mfa_pending ? "two-factor code required" : "sign in required");

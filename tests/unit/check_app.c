@@ -1472,6 +1472,163 @@ START_TEST(test_no_route_writes_for_a_caller_without_permission)
 }
 END_TEST
 
+/* regression: last_seen_at was written at most once a minute, so a session
+ * with a one-minute idle timeout ended while it was being used */
+START_TEST(test_session_in_use_never_idles_out)
+{
+	struct ap_db *db = NULL;
+	struct ap_user_row row;
+	struct ap_session s, got;
+	struct ap_user u;
+	char c[AP_SESSION_ID_HEX + 1];
+	int saved = cfg->session_idle_timeout;
+	time_t t0 = time(NULL);
+
+	cfg->session_idle_timeout = 60;
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_user_find(db, "viewer1", &row, NULL), AP_DB_OK);
+	ck_assert_int_eq(ap_session_create(db, cfg, row.id, false, "127.0.0.1", "check", c, &s), AP_DB_OK);
+	/* a request every 59 s, for ten minutes: always alive */
+	for (int i = 1; i <= 10; i++)
+		ck_assert_msg(ap_session_lookup(db, cfg, c, t0 + 59 * i, arena, &got, &u) == AP_DB_OK,
+		    "ended at request %d, %d s after the previous one", i, 59);
+	/* unused for longer than the timeout and its slack: gone */
+	ck_assert_int_eq(ap_session_lookup(db, cfg, c, t0 + 590 + 60 + 6, arena, &got, &u), AP_DB_ENOTFOUND);
+	ap_db_close(db);
+	cfg->session_idle_timeout = saved;
+}
+END_TEST
+
+/* regression: a session waiting for its second factor could not sign out */
+START_TEST(test_pending_session_signs_out)
+{
+	struct ap_db *db = NULL;
+	struct ap_user_row row;
+	struct ap_session s, got;
+	struct ap_user u;
+	char c[AP_SESSION_ID_HEX + 1], ck[120], t[120];
+	const char *h[5] = { "CONTENT_TYPE=application/x-www-form-urlencoded", "HTTP_ORIGIN=http://panel.test", t, NULL,
+		NULL };
+	const char *r;
+
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_user_find(db, "operator1", &row, NULL), AP_DB_OK);
+	ck_assert_int_eq(ap_session_create(db, cfg, row.id, true, "127.0.0.1", "check", c, &s), AP_DB_OK);
+	snprintf(ck, sizeof(ck), "aapanel=%s", c);
+	auto_cookie = ck;
+	/* the code page offers it */
+	r = serve("GET", "/login/2fa", NULL, NULL);
+	ck_assert_int_eq(status_of(r), 200);
+	ck_assert_ptr_nonnull(strstr(r, "action=\"/logout\""));
+	/* still no page of the panel, and no sign-out without the session's CSRF token */
+	ck_assert_int_eq(status_of(serve("GET", "/account", NULL, (const char *const[]){ "HTTP_ACCEPT=application/json",
+	    NULL })), 401);
+	snprintf(t, sizeof(t), "HTTP_X_CSRF_TOKEN=%s", "0000");
+	ck_assert_int_eq(status_of(serve("POST", "/logout", "", h)), 403);
+	snprintf(t, sizeof(t), "HTTP_X_CSRF_TOKEN=%s", s.csrf);
+	r = serve("POST", "/logout", "", h);
+	ck_assert_int_eq(status_of(r), 303);
+	ck_assert_ptr_nonnull(strstr(r, "\r\nLocation: /login\r\n"));
+	ck_assert_ptr_nonnull(strstr(r, "Set-Cookie: aapanel=; Path=/; Max-Age=0"));
+	ck_assert_int_eq(ap_session_lookup(db, cfg, c, time(NULL), arena, &got, &u), AP_DB_ENOTFOUND);
+	ap_db_close(db);
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
+/* regression: API tokens were unlimited */
+START_TEST(test_tokens_per_user_are_capped)
+{
+	static const char *const h[] = { "CONTENT_TYPE=application/x-www-form-urlencoded", "HTTP_ORIGIN=http://panel.test",
+		"HTTP_ACCEPT=application/json", NULL, NULL };
+	const char *hh[5];
+	struct ap_db *db = NULL;
+	struct ap_problem pb = { 0 };
+	struct ap_user_row row;
+	char token[80], t[120];
+	int64_t id = 0, first = 0;
+	int saved = cfg->max_tokens_per_user;
+	const char *r;
+
+	cfg->max_tokens_per_user = 2;
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_user_find(db, "operator1", &row, NULL), AP_DB_OK);
+	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "a", "read", "", 0, token, &first, &pb), AP_DB_OK);
+	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "b", "read", "", 0, token, &id, &pb), AP_DB_OK);
+	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "c", "read", "", 0, token, &id, &pb), AP_DB_EINVAL);
+	ck_assert_int_eq(pb.code, AP_PB_CONFLICT);
+	/* through the account page: a clear 409 */
+	memcpy(hh, h, sizeof(hh));
+	snprintf(t, sizeof(t), "HTTP_X_CSRF_TOKEN=%s", csrf_operator);
+	hh[3] = t;
+	auto_cookie = cookie_operator;
+	r = serve("POST", "/account/tokens", "name=d&scope=read", hh);
+	ck_assert_int_eq(status_of(r), 409);
+	ck_assert_ptr_nonnull(strstr(r, "the most one user may hold"));
+	/* a revoked token no longer counts */
+	ck_assert_int_eq(ap_token_revoke(db, first, row.id), AP_DB_OK);
+	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "e", "read", "", 0, token, &id, &pb), AP_DB_OK);
+	ap_db_close(db);
+	cfg->max_tokens_per_user = saved;
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
+/* regression: the version was shown to anonymous visitors */
+START_TEST(test_version_only_for_the_signed_in)
+{
+	static const char *const remote[] = { "HTTP_X_FORWARDED_FOR=203.0.113.5", NULL };
+	char *saved = cfg->trusted_proxies;
+	struct json_object *j;
+	const char *r;
+
+	auto_cookie = NULL;
+	r = serve("GET", "/login", NULL, NULL);
+	ck_assert_int_eq(status_of(r), 200);
+	ck_assert_ptr_null(strstr(body_of(r), AP_VERSION));
+	auto_cookie = cookie_viewer;
+	ck_assert_ptr_nonnull(strstr(body_of(serve("GET", "/", NULL, NULL)), AP_VERSION));
+	/* /healthz: the version for this machine's monitoring, not for others */
+	auto_cookie = NULL;
+	j = json_tokener_parse(body_of(serve("GET", "/healthz", NULL, NULL)));
+	ck_assert(json_object_object_get_ex(j, "version", NULL));
+	json_object_put(j);
+	cfg->trusted_proxies = (char *)"127.0.0.1";
+	j = json_tokener_parse(body_of(serve("GET", "/healthz", NULL, remote)));
+	ck_assert_ptr_nonnull(j);
+	ck_assert(!json_object_object_get_ex(j, "version", NULL));
+	ck_assert(json_object_object_get_ex(j, "status", NULL));
+	json_object_put(j);
+	cfg->trusted_proxies = saved;
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
+/* Decided: disabling a user revokes their tokens; enabling does not bring them back. */
+START_TEST(test_disabling_a_user_revokes_their_tokens)
+{
+	struct ap_db *db = NULL;
+	struct ap_problem pb = { 0 };
+	struct ap_user_row row;
+	struct ap_token_row tr;
+	struct ap_user u;
+	char token[80];
+	int64_t id = 0, uid = 0;
+
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_user_create(db, cfg, "leaver", "operator", "a long enough passphrase", &uid, &pb), AP_DB_OK);
+	ck_assert_int_eq(ap_user_find(db, "leaver", &row, NULL), AP_DB_OK);
+	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "cron", "write", "", 0, token, &id, &pb), AP_DB_OK);
+	ck_assert_int_eq(ap_token_auth(db, cfg, token, "127.0.0.1", time(NULL), arena, &tr, &u), AP_DB_OK);
+	ck_assert_int_eq(ap_user_set_disabled(db, row.id, true), AP_DB_OK);
+	ck_assert_int_eq(ap_token_auth(db, cfg, token, "127.0.0.1", time(NULL), arena, &tr, &u), AP_DB_ENOTFOUND);
+	ck_assert_int_eq(ap_user_set_disabled(db, row.id, false), AP_DB_OK);
+	ck_assert_int_eq(ap_token_auth(db, cfg, token, "127.0.0.1", time(NULL), arena, &tr, &u), AP_DB_ENOTFOUND);
+	ck_assert_int_ne(tr.revoked_at, 0);
+	ap_db_close(db);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1519,6 +1676,11 @@ main(void)
 	tcase_add_test(tc, test_address_throttle_ignores_successes);
 	tcase_add_test(tc, test_signin_refused_alike_when_attempts_cannot_be_recorded);
 	tcase_add_test(tc, test_no_route_writes_for_a_caller_without_permission);
+	tcase_add_test(tc, test_session_in_use_never_idles_out);
+	tcase_add_test(tc, test_pending_session_signs_out);
+	tcase_add_test(tc, test_tokens_per_user_are_capped);
+	tcase_add_test(tc, test_version_only_for_the_signed_in);
+	tcase_add_test(tc, test_disabling_a_user_revokes_their_tokens);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tp, test_role_allows_permission_without_dot);
 	tcase_add_checked_fixture(tb, setup_base, teardown);
