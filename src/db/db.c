@@ -216,6 +216,23 @@ ap_db_sql_is_read_only(const char *sql)
 }
 
 enum ap_db_rc
+ap_db_probe_write(struct ap_db *db)
+{
+	static const char sql[] = "UPDATE schema_migrations SET name = name WHERE version = -1";
+	enum ap_db_rc rc = ap_db_exec(db, sql);
+
+	if (rc == AP_DB_EREADONLY && !db->in_tx)
+		rc = ap_db_exec(db, sql); /* on the reopened connection */
+	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+}
+
+const char *
+ap_db_file(const struct ap_db *db)
+{
+	return db != NULL && db->drv->backend == AP_DB_SQLITE ? db->dsn.path : NULL;
+}
+
+enum ap_db_rc
 ap_db_ping(struct ap_db *db)
 {
 	int64_t one = 0;

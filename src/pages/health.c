@@ -1,8 +1,9 @@
-/* health.c — GET /healthz: status, version, profile, uptime, workers, db. */
+/* health.c — GET /healthz: status, version, profile, uptime, workers, db, disk. */
 #include <string.h>
 
 #include "aapanel/netaddr.h"
 #include "aapanel/pages.h"
+#include "aapanel/storage.h"
 
 static bool
 loopback(const char *addr)
@@ -20,22 +21,29 @@ loopback(const char *addr)
 	return ap_cidr_list_match(nets, n, addr);
 }
 
+/*
+ * The health document: "status" ok or degraded, "db" ok, down or
+ * read-only, "disk" ok or full (storage.h: probed at most every few seconds
+ * per worker, so a probe loop costs nothing), 503 unless all are ok.
+ */
 int
 ap_page_healthz(struct ap_ctx *ctx)
 {
 	struct json_object *m = ctx->model;
-	struct ap_db *db = ap_ctx_db(ctx);
-	bool db_ok = db != NULL && ap_db_ping(db) == AP_DB_OK;
+	struct ap_storage st;
 	uint64_t up = 0;
 	unsigned workers = 0;
+	bool ok;
 
+	ap_storage_check(ctx->app->cfg, ap_ctx_db(ctx), false, &st);
+	ok = st.db == AP_STORAGE_DB_OK && !st.disk_full;
 	if (ctx->app->sb != NULL) {
 		struct ap_sb_header *h = ap_sb_header(ctx->app->sb);
 
 		workers = ap_sb_live(ctx->app->sb, NULL);
 		up = (ap_now_ms() - h->started_ms) / 1000u;
 	}
-	ap_model_add(m, "status", json_object_new_string(db_ok ? "ok" : "degraded"));
+	ap_model_add(m, "status", json_object_new_string(ok ? "ok" : "degraded"));
 	/* The version for this machine's monitoring (nginx lets only loopback
 	 * reach /healthz in production), not for whoever else reaches the panel.
 	 * regression: it was shown to anonymous visitors */
@@ -44,8 +52,9 @@ ap_page_healthz(struct ap_ctx *ctx)
 	ap_model_add(m, "profile", json_object_new_string(ap_profile_name(ctx->app->cfg->profile)));
 	ap_model_add(m, "uptime_s", json_object_new_int64((int64_t)up));
 	ap_model_add(m, "workers", json_object_new_int((int)workers));
-	ap_model_add(m, "db", json_object_new_string(db_ok ? "ok" : "down"));
+	ap_model_add(m, "db", json_object_new_string(ap_storage_db_name(st.db)));
+	ap_model_add(m, "disk", json_object_new_string(st.disk_full ? "full" : "ok"));
 	/* The health document itself, with a status a probe can act on. */
 	ctx->model_is_body = true;
-	return db_ok ? 200 : 503;
+	return ok ? 200 : 503;
 }

@@ -1629,6 +1629,21 @@ START_TEST(test_disabling_a_user_revokes_their_tokens)
 }
 END_TEST
 
+/* regression: /healthz only read, so it said "ok" whatever the storage; now it says what it probed */
+START_TEST(test_healthz_says_whether_the_panel_can_write)
+{
+	const char *r = serve("GET", "/healthz", NULL, NULL);
+	struct json_object *j = json_tokener_parse(body_of(r)), *v = NULL;
+
+	ck_assert_int_eq(status_of(r), 200);
+	ck_assert(json_object_object_get_ex(j, "disk", &v));
+	ck_assert_str_eq(json_object_get_string(v), "ok");
+	ck_assert(json_object_object_get_ex(j, "db", &v));
+	ck_assert_str_eq(json_object_get_string(v), "ok");
+	json_object_put(j);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1681,6 +1696,7 @@ main(void)
 	tcase_add_test(tc, test_tokens_per_user_are_capped);
 	tcase_add_test(tc, test_version_only_for_the_signed_in);
 	tcase_add_test(tc, test_disabling_a_user_revokes_their_tokens);
+	tcase_add_test(tc, test_healthz_says_whether_the_panel_can_write);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tp, test_role_allows_permission_without_dot);
 	tcase_add_checked_fixture(tb, setup_base, teardown);
