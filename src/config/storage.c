@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,21 +41,41 @@ marker(const struct ap_config *cfg, const char *name, char *path, size_t n)
 
 /*
  * An episode of name starts (on) or ends (off): true when this process is
- * the one to say so. The marker file is created exclusively and removed by
- * whoever sees the end first; when it cannot be made at all (run_dir on the
- * same full or read-only storage), every process says it.
+ * the one to say so. The marker file is created exclusively, holding what
+ * it is about, so one process says the start; it is removed by whichever
+ * process next finds the storage fine, which says the end (*lasted: the
+ * seconds since the marker was made, what: what it held), whether or not it
+ * saw the start (workers come and go). When the marker cannot be made at
+ * all (run_dir on the same full or read-only storage), every process that
+ * sees the start says it.
  */
 static bool
-episode(const struct ap_config *cfg, const char *name, bool on)
+episode(const struct ap_config *cfg, const char *name, bool on, const char *about, double *lasted,
+    char *what, size_t whatlen)
 {
 	char path[4096];
+	struct stat st;
 	int fd;
 
 	marker(cfg, name, path, sizeof(path));
-	if (!on)
-		return unlink(path) == 0 || (errno != ENOENT);
+	if (!on) {
+		if (stat(path, &st) != 0)
+			return false;
+		if (lasted)
+			*lasted = difftime(time(NULL), st.st_mtime);
+		if (what && whatlen && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			ssize_t n = read(fd, what, whatlen - 1);
+
+			what[n > 0 ? n : 0] = '\0';
+			close(fd);
+		}
+		return unlink(path) == 0;
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0) {
+		if (about && write(fd, about, strlen(about)) < 0) {
+			/* the marker is what counts; its text only helps the message at the end */
+		}
 		close(fd);
 		return true;
 	}
@@ -108,38 +130,34 @@ check_disk(const struct ap_config *cfg, struct ap_db *db, struct ap_storage *s)
 static void
 tell(const struct ap_config *cfg, struct ap_db *db, const struct ap_storage *now, bool at_start)
 {
-	static uint64_t ro_since, full_since;
 	bool was_ro = have_last && last.db == AP_STORAGE_DB_READONLY;
 	bool was_full = have_last && last.disk_full;
 	bool is_ro = now->db == AP_STORAGE_DB_READONLY;
+	double lasted = 0;
+	char dir[256] = "";
 
 	if (at_start) {
+		/* an earlier run's episodes: over if all is well now, said again if not */
 		if (!is_ro)
-			episode(cfg, "readonly", false);
+			episode(cfg, "readonly", false, NULL, NULL, NULL, 0);
 		if (!now->disk_full)
-			episode(cfg, "full", false);
+			episode(cfg, "full", false, NULL, NULL, NULL, 0);
 	}
 	if (is_ro && !was_ro) {
-		ro_since = now->checked_ms;
-		if (episode(cfg, "readonly", true) || at_start)
+		if (episode(cfg, "readonly", true, "the database", NULL, NULL, 0) || at_start)
 			AP_WARN("storage: the database refuses writes (%s): every change is answered 503 "
 				"until it accepts them again",
 			    db ? ap_db_errmsg(db) : "no connection");
-	} else if (!is_ro && was_ro && now->db == AP_STORAGE_DB_OK) {
-		if (episode(cfg, "readonly", false))
-			AP_INFO("storage: the database accepts writes again (after %.1f s here)",
-			    (double)(now->checked_ms - ro_since) / 1000.0);
+	} else if (now->db == AP_STORAGE_DB_OK && episode(cfg, "readonly", false, NULL, &lasted, NULL, 0)) {
+		AP_INFO("storage: the database accepts writes again, after %.0f s", lasted);
 	}
 	if (now->disk_full && !was_full) {
-		full_since = now->checked_ms;
-		if (episode(cfg, "full", true) || at_start)
+		if (episode(cfg, "full", true, now->full_dir, NULL, NULL, 0) || at_start)
 			AP_WARN("storage: %s is full (%llu bytes free, the panel needs %d): changes fail with "
 				"503 until space is freed",
 			    now->full_dir, now->free, AP_STORAGE_MIN_FREE);
-	} else if (!now->disk_full && was_full) {
-		if (episode(cfg, "full", false))
-			AP_INFO("storage: %s has room again (after %.1f s here)", last.full_dir,
-			    (double)(now->checked_ms - full_since) / 1000.0);
+	} else if (!now->disk_full && episode(cfg, "full", false, NULL, &lasted, dir, sizeof(dir))) {
+		AP_INFO("storage: %s has room again, after %.0f s", dir[0] ? dir : "the disk", lasted);
 	}
 }
 
