@@ -32,9 +32,10 @@ struct ap_storage {
 };
 
 /*
- * The storage's state into *out: from the cache when this process probed
- * less than AP_STORAGE_PROBE_MS ago (unless at_start), else probed now: db
- * NULL or failing a round trip is down, failing ap_db_probe_write with
+ * The storage's state into *out. db NULL or failing a round trip is down,
+ * asked every time. The rest comes from the cache when this process probed
+ * less than AP_STORAGE_PROBE_MS ago (unless at_start), else is probed now:
+ * failing ap_db_probe_write with
  * AP_DB_EREADONLY is read-only (AP_DB_EFULL: full); paths.var_dir, the
  * SQLite file's directory and paths.log_dir (when log.file is set) each
  * need AP_STORAGE_MIN_FREE bytes and a free inode. db is borrowed.

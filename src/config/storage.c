@@ -168,15 +168,21 @@ ap_storage_check(const struct ap_config *cfg, struct ap_db *db, bool at_start, s
 	struct ap_storage s;
 	enum ap_db_rc rc;
 
-	if (!at_start && have_last && t - last.checked_ms < AP_STORAGE_PROBE_MS) {
+	/* Whether it answers is asked every time (a read, as cheap as a request);
+	 * only the write probe and the free space come from the cache. */
+	if (db == NULL || ap_db_ping(db) != AP_DB_OK) {
+		memset(out, 0, sizeof(*out));
+		out->db = AP_STORAGE_DB_DOWN;
+		out->checked_ms = t;
+		return;
+	}
+	if (!at_start && have_last && last.db != AP_STORAGE_DB_DOWN && t - last.checked_ms < AP_STORAGE_PROBE_MS) {
 		*out = last;
 		return;
 	}
 	memset(&s, 0, sizeof(s));
 	s.checked_ms = t;
-	if (db == NULL || ap_db_ping(db) != AP_DB_OK) {
-		s.db = AP_STORAGE_DB_DOWN;
-	} else {
+	{
 		rc = ap_db_probe_write(db);
 		if (rc == AP_DB_EREADONLY)
 			s.db = AP_STORAGE_DB_READONLY;
