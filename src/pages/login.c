@@ -58,7 +58,7 @@ safe_next(struct ap_ctx *ctx, const char *n)
 {
 	const char *b = ap_ctx_base(ctx);
 
-	if (ap_url_local_path(b, n)) {
+	if (n != NULL && ap_url_local_path(b, n)) {
 		const char *p = n + strlen(b); /* the panel path: "", "/x", "?q" */
 
 		if (strncmp(p, "/login", 6) != 0 || (p[6] != '\0' && p[6] != '/' && p[6] != '?'))

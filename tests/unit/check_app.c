@@ -1141,6 +1141,7 @@ START_TEST(test_unparsable_requests_are_bare_before_the_entrance)
 }
 END_TEST
 
+/* regression: a method a route lacks got the full 405 page, with Allow, outside access.allow */
 START_TEST(test_method_not_allowed_is_bare_outside_the_allowlist)
 {
 	char *saved = cfg->access_allow;
@@ -1604,7 +1605,8 @@ START_TEST(test_version_only_for_the_signed_in)
 }
 END_TEST
 
-/* Decided: disabling a user revokes their tokens; enabling does not bring them back. */
+/* regression: disabling a user only suspended their tokens (they worked again once enabled).
+ * Decided: disabling revokes them; enabling does not bring them back. */
 START_TEST(test_disabling_a_user_revokes_their_tokens)
 {
 	struct ap_db *db = NULL;
