@@ -216,8 +216,9 @@ struct ap_token_row {
  * = NULL, "" or a CIDR list (ap_cidr_list_parse). AP_DB_EINVAL with pb
  * (field "name", "scope", "allow" or "expires_days") when a value is
  * refused, and with AP_PB_CONFLICT (no field) when the user already holds
- * auth.max_tokens_per_user live tokens (not revoked, not expired); AP_DB_EOTHER without randomness and the INSERT's error class
- * otherwise, pb untouched. Nothing is stored and *id is untouched on
+ * auth.max_tokens_per_user live tokens (not revoked, not expired);
+ * AP_DB_EOTHER without randomness and the error class of a failing
+ * statement otherwise, pb untouched. Nothing is stored and *id is untouched on
  * failure; token is written once the values pass, so after a later
  * failure it holds a value that works nowhere.
  */

@@ -335,7 +335,8 @@ address_wait(struct ap_db *db, const struct ap_config *cfg, const char *addr, ti
 	enum ap_db_rc rc;
 
 	*wait_s = 0;
-	rc = ap_db_prepare(db, "SELECT COUNT(*) FROM login_attempts WHERE addr = ? AND success = 0 AND at > ?", &st);
+	rc = ap_db_prepare(db,
+	    "SELECT COUNT(*) FROM login_attempts WHERE addr = ? AND success = 0 AND at > ?", &st);
 	if (rc != AP_DB_OK)
 		return rc;
 	ap_db_bind_text(st, 1, addr, -1);

@@ -176,7 +176,8 @@ ap_storage_check(const struct ap_config *cfg, struct ap_db *db, bool at_start, s
 		out->checked_ms = t;
 		return;
 	}
-	if (!at_start && have_last && last.db != AP_STORAGE_DB_DOWN && t - last.checked_ms < AP_STORAGE_PROBE_MS) {
+	if (!at_start && have_last && last.db != AP_STORAGE_DB_DOWN &&
+	    t - last.checked_ms < AP_STORAGE_PROBE_MS) {
 		*out = last;
 		return;
 	}

@@ -172,7 +172,7 @@ ap_url_local_path(const char *base, const char *s)
 			return false;
 	}
 	pathlen = strcspn(s, "?");
-	/* Every segment non-empty and not a dot segment ("/a/" ends with an empty one: allowed once at the end). */
+	/* Every segment non-empty (but the last: "/a/") and not a dot segment. */
 	for (seg = s + 1; seg <= s + pathlen;) {
 		size_t len = strcspn(seg, "/?");
 
