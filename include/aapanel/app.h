@@ -28,6 +28,7 @@
 #include "aapanel/route.h"
 #include "aapanel/scoreboard.h"
 #include "aapanel/tpl.h"
+#include "aapanel/weburl.h"
 
 struct ap_app {
 	struct ap_config *cfg;   /* borrowed from the master */
@@ -46,6 +47,12 @@ struct ap_app {
 		struct ap_cidr *nets;
 		size_t n;
 	} allow, proxies;
+	/* panel.origins, parsed once the same way (src/web/gate.c). */
+	struct ap_originlist {
+		const char *src;
+		struct ap_origin *v;
+		size_t n;
+	} origins;
 	int slot;                /* this worker's scoreboard slot, -1 when none */
 	/* Layout members that never change for a worker, shared into every
 	 * HTML model by reference (json_object_get) instead of rebuilt. */

@@ -118,19 +118,31 @@ enum ap_db_rc ap_session_delete_user(struct ap_db *db, int64_t user_id, int64_t 
 /* ---- login throttling */
 
 /*
- * May a login for username from addr be tried now? Counts failures since
- * the last success per account and per address: from
- * auth.lockout_threshold on, each further failure doubles the wait (1 s,
- * 2 s, 4 s … 15 min) after the latest failure; an account with
- * auth.max_failures_per_hour failures in the last hour is refused until
- * the oldest of them is an hour old. *wait_s gets the seconds to wait, the
- * longest of the three rules (0 = go). AP_DB_OK or the error class of a
- * failing read; after a failure *wait_s is not an answer: do not go on.
- * username and addr must not be NULL (NULL binds SQL NULL: nothing counted).
+ * May a login for username from addr be tried now? Three rules, the
+ * longest wait wins: per account, failures since its last success — from
+ * auth.lockout_threshold on each further failure doubles the wait (1 s,
+ * 2 s, 4 s … 15 min) after the latest; per account, auth.max_failures_per_hour
+ * failures in the last hour refuse it until the oldest is an hour old; per
+ * address, whatever the account and whatever succeeded in between, at most
+ * auth.address_threshold failures in any auth.address_window seconds, then
+ * a wait until enough have left the window. *wait_s gets the seconds to
+ * wait (0 = go). AP_DB_OK or the error class of a failing read; after a
+ * failure *wait_s is not an answer: do not go on. username and addr must
+ * not be NULL (NULL binds SQL NULL: nothing counted).
  */
 enum ap_db_rc ap_login_throttle(struct ap_db *db, const struct ap_config *cfg, const char *username,
     const char *addr, time_t now, int64_t *wait_s);
-/* Record one attempt at now (addr NULL = ""). AP_DB_OK or the INSERT's error class. */
+/*
+ * Record an attempt before it is checked, as a failure (addr NULL = ""),
+ * so that an attempt the database cannot record is never checked at all;
+ * *id is its row. Then ap_login_attempt_finish with the outcome (every
+ * attempt, right or wrong, makes the same two writes). AP_DB_OK or the
+ * error class.
+ */
+enum ap_db_rc ap_login_attempt_begin(struct ap_db *db, const char *username, const char *addr, time_t now,
+    int64_t *id);
+enum ap_db_rc ap_login_attempt_finish(struct ap_db *db, int64_t id, bool success);
+/* Record one finished attempt at now (both calls above). AP_DB_OK or the error class. */
 enum ap_db_rc ap_login_record(struct ap_db *db, const char *username, const char *addr, time_t now,
     bool success);
 

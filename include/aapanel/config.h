@@ -50,6 +50,7 @@ struct ap_config {
 	char *panel_name;       /* panel.name */
 	char *default_language; /* panel.default_language: "en" | "ar" */
 	char *base_path;        /* panel.base_path: "/" or "/xyz" (no trailing /) */
+	char *panel_origins;    /* panel.origins: "" (loopback origins only) or scheme://host[:port] list */
 	bool debug;             /* panel.debug */
 
 	/* server */
@@ -114,10 +115,14 @@ struct ap_config {
 	int argon2_parallelism;    /* auth.argon2_parallelism */
 	int lockout_threshold;     /* auth.lockout_threshold: failures before delays start */
 	int max_failures_per_hour; /* auth.max_failures_per_hour per account */
+	int address_threshold;     /* auth.address_threshold: failures per address per window */
+	int address_window;        /* auth.address_window: seconds of that sliding window */
+	int max_tokens_per_user;   /* auth.max_tokens_per_user: live API tokens of one user */
 
 	/* access */
 	char *access_allow;     /* access.allow: "" = everyone, else CIDR list */
 	char *trusted_proxies;  /* access.trusted_proxies: CIDR list */
+	char *forwarded_header; /* access.forwarded_header: "X-Forwarded-For", "X-Real-IP" or "" */
 
 	/* helper: the privileged helper and its clients (docs/helper.md) */
 	char *helper_socket;       /* helper.socket: unix socket path */

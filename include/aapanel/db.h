@@ -53,7 +53,9 @@ enum ap_db_rc {
 	AP_DB_ECONN = -3,      /* connection lost / server unreachable */
 	AP_DB_ETIMEOUT = -4,   /* query or lock wait timed out */
 	AP_DB_EINVAL = -5,     /* misuse: bad DSN, bad index, wrong type */
-	AP_DB_EOTHER = -6      /* anything else (syntax error, ...) */
+	AP_DB_EOTHER = -6,     /* anything else (syntax error, ...) */
+	AP_DB_EREADONLY = -7,  /* the database refuses writes: a read-only file, mount or server */
+	AP_DB_EFULL = -8       /* no room for the write: the disk (or a quota) is full */
 };
 
 enum ap_db_type {
@@ -94,6 +96,18 @@ const char *ap_db_errmsg(const struct ap_db *db);
 bool ap_db_connected(const struct ap_db *db);
 /* Round trip (SELECT 1), reconnecting once if needed. */
 enum ap_db_rc ap_db_ping(struct ap_db *db);
+/*
+ * Whether the database accepts a write, without changing anything: an
+ * UPDATE of schema_migrations that matches no row (the table the data
+ * layer itself keeps). AP_DB_OK, AP_DB_EREADONLY (a read-only file, mount,
+ * transaction or server), or another class. Run again once when the first
+ * try finds the connection read-only: SQLite keeps a connection opened on
+ * a read-only file read-only, and the first failure reopens it. A full
+ * disk is not seen here (nothing is written): check the free space.
+ */
+enum ap_db_rc ap_db_probe_write(struct ap_db *db);
+/* SQLite: the database file's path (borrowed); NULL for a database server. */
+const char *ap_db_file(const struct ap_db *db);
 
 /*
  * Prepare sql. Statements belong to db and are re-prepared by it after a

@@ -26,6 +26,30 @@ int ap_auth_gate(struct ap_ctx *ctx, bool api);
  * page then keeps the navigation of a signed-in user.
  */
 int ap_auth_identify(struct ap_ctx *ctx, bool api);
+/*
+ * Only the client address (REMOTE_ADDR, or what access.forwarded_header
+ * says when REMOTE_ADDR is a trusted proxy) and access.allow, for answers
+ * given before the gate (a request that failed parsing, a method the route
+ * lacks). Sets ctx->client_addr. 0 when the client may see the panel,
+ * AP_GATE_HIDDEN otherwise (outside access.allow, or a forwarded header
+ * that cannot be read without guessing): answer with a bare 404.
+ */
+int ap_auth_admit(struct ap_ctx *ctx);
+/*
+ * True when url is one of the panel's own origins (panel.origins; when
+ * that is empty, an origin on this machine: localhost, 127.0.0.0/8,
+ * [::1]). url is an Origin header, or with rest non-NULL a full URL such
+ * as a Referer, whose part after the authority ("", "/path?q") goes into
+ * *rest (borrowed from url). Never the request's own Host.
+ */
+bool ap_gate_same_site(struct ap_ctx *ctx, const char *url, const char **rest);
+/*
+ * The request's identity may do perm: a signed-in user whose role allows
+ * it, and for an API token also its scope — the check the gate makes for
+ * every non-public route, for public handlers that do more for a
+ * signed-in caller. False when anonymous.
+ */
+bool ap_gate_allows(const struct ap_ctx *ctx, const char *perm);
 /* "__Host-aapanel" over HTTPS and in production, "aapanel" otherwise (static). */
 const char *ap_session_cookie_name(const struct ap_ctx *ctx);
 /*

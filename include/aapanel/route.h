@@ -153,6 +153,8 @@ enum ap_err ap_field_check(const struct ap_field *f, const char *s, size_t len,
 #define AP_ROUTE_TESTING 0x80u /* exists in the test profile only (404 elsewhere, and only that
 				* profile's document lists it) */
 #define AP_ROUTE_PROBE 0x100u  /* a health probe: a 503 answers the same resource (its state) */
+#define AP_ROUTE_PENDING 0x200u /* a session between its two factors may use it too (sign out);
+				* its CSRF token is still required */
 
 struct ap_route {
 	unsigned methods;       /* AP_M_GET | ...; GET implies HEAD */

@@ -60,7 +60,11 @@ enum ap_db_rc ap_user_get(struct ap_db *db, int64_t id, struct ap_user_row *out)
  */
 enum ap_db_rc ap_user_set_password(struct ap_db *db, const struct ap_config *cfg, int64_t id,
     const char *username, const char *password, struct ap_problem *pb);
-/* Set or clear the disabled flag (the caller ends sessions); AP_DB_ENOTFOUND without user id. */
+/*
+ * Set or clear the disabled flag (the caller ends sessions); disabling also
+ * revokes every API token of the user, in the same transaction, and
+ * enabling does not bring them back. AP_DB_ENOTFOUND without user id.
+ */
 enum ap_db_rc ap_user_set_disabled(struct ap_db *db, int64_t id, bool disabled);
 /* AP_DB_EINVAL (no pb) for a role ap_role_valid refuses; AP_DB_ENOTFOUND without user id. */
 enum ap_db_rc ap_user_set_role(struct ap_db *db, int64_t id, const char *role);
@@ -180,22 +184,25 @@ struct ap_signin {
 
 /*
  * Check username's password as the sign-in form does: throttled first
- * (res->wait_s > 0 and nothing checked or recorded), the same time spent
- * for unknown and disabled accounts (both refused), the attempt recorded
- * for the throttle, a new hash stored when the configured cost was raised.
- * *res is zeroed first; res->ok says whether it was right, and res->user
- * is the account when it was (zeroed when not). A database error from the
- * throttle or the lookup is returned as is, with nothing recorded; failing
- * to record the attempt or store the new hash is not reported.
+ * (res->wait_s > 0 and nothing checked or recorded), then the attempt is
+ * recorded — and when it cannot be, the error is returned before the
+ * password is looked at, so every password gets the same answer in the
+ * same time — then checked (the same time spent for unknown and disabled
+ * accounts, both refused), its outcome recorded, a new hash stored when the
+ * configured cost was raised. *res is zeroed first; res->ok says whether
+ * it was right, and res->user is the account when it was (zeroed when not,
+ * and on any error). Database errors are returned as is; failing to store
+ * the new hash is not reported.
  */
 enum ap_db_rc ap_signin_password(struct ap_db *db, const struct ap_config *cfg, const char *username,
     const char *password, const char *addr, time_t now, struct ap_signin *res);
 /*
  * Check a second factor of user_id: a code of 6 characters as a TOTP code
  * (used once), anything longer or shorter as a recovery code (used up:
- * res->recovery), throttled and recorded under username like a password.
+ * res->recovery), throttled and recorded under username like a password
+ * (recorded before it is checked: one the database cannot record is not).
  * code must not be NULL. *res is zeroed first (res->user is not filled).
- * Database errors are returned as is, unrecorded.
+ * Database errors are returned as is (res->ok false).
  */
 enum ap_db_rc ap_signin_code(struct ap_db *db, const struct ap_config *cfg, int64_t user_id,
     const char *username, const char *code, const char *addr, time_t now, struct ap_signin *res);
@@ -221,8 +228,10 @@ struct ap_token_row {
  * name: 1..64 bytes of UTF-8; expires_days 0 = never, at most 3650; allow
  * = NULL, "" or a CIDR list (ap_cidr_list_parse). AP_DB_EINVAL with pb
  * (field "name", "scope", "allow" or "expires_days") when a value is
- * refused; AP_DB_EOTHER without randomness and the INSERT's error class
- * otherwise, pb untouched. Nothing is stored and *id is untouched on
+ * refused, and with AP_PB_CONFLICT (no field) when the user already holds
+ * auth.max_tokens_per_user live tokens (not revoked, not expired);
+ * AP_DB_EOTHER without randomness and the error class of a failing
+ * statement otherwise, pb untouched. Nothing is stored and *id is untouched on
  * failure; token is written once the values pass, so after a later
  * failure it holds a value that works nowhere.
  */

@@ -28,6 +28,24 @@ hex_ok(const char *s, size_t n)
 	return i == n;
 }
 
+/*
+ * How stale a session's last_seen_at may be: it is written again when a
+ * request comes this long after the last write (a tenth of the idle
+ * timeout, 1 to 60 s), and a session ends only when it has not been seen
+ * for the idle timeout plus this. So a session whose requests come less
+ * than session.idle_timeout apart never idles out, and an unused one ends
+ * between idle_timeout and idle_timeout + this after its last request.
+ * regression: with a fixed minute between writes, a session with a
+ * one-minute idle timeout ended while in use
+ */
+static int64_t
+seen_slack(const struct ap_config *cfg)
+{
+	int64_t s = cfg->session_idle_timeout / 10;
+
+	return s < 1 ? 1 : s > 60 ? 60 : s;
+}
+
 enum ap_db_rc
 ap_session_create(struct ap_db *db, const struct ap_config *cfg, int64_t user_id, bool mfa_pending,
     const char *addr, const char *user_agent, char cookie[AP_SESSION_ID_HEX + 1],
@@ -122,7 +140,7 @@ ap_session_each_live(struct ap_db *db, const struct ap_config *cfg, int64_t user
 		return rc;
 	ap_db_bind_int64(st, 1, user_id);
 	ap_db_bind_int64(st, 2, now);
-	ap_db_bind_int64(st, 3, now - cfg->session_idle_timeout);
+	ap_db_bind_int64(st, 3, now - cfg->session_idle_timeout - seen_slack(cfg));
 	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
 		struct ap_session_row r;
 		const char *t;
@@ -208,14 +226,14 @@ ap_session_lookup(struct ap_db *db, const struct ap_config *cfg, const char *coo
 		ap_db_finalize(st);
 		st = NULL;
 		if (disabled || now >= out->expires_at ||
-		    now - out->last_seen_at >= cfg->session_idle_timeout) {
+		    now - out->last_seen_at >= cfg->session_idle_timeout + seen_slack(cfg)) {
 			ap_session_delete(db, out->id);
 			memset(out, 0, sizeof(*out));
 			return AP_DB_ENOTFOUND;
 		}
 	}
-	/* One write a minute at most: enough for the idle timeout, cheap for the database. */
-	if (now - out->last_seen_at >= 60) {
+	/* One write per seen_slack at most: enough for the idle timeout, cheap for the database. */
+	if (now - out->last_seen_at >= seen_slack(cfg)) {
 		rc = ap_db_prepare_cached(db, "UPDATE sessions SET last_seen_at = ? WHERE id = ?", &st);
 		if (rc == AP_DB_OK) {
 			ap_db_bind_int64(st, 1, now);
@@ -301,6 +319,57 @@ backoff(int64_t fails, int threshold, int64_t last, time_t now)
 	return until > now ? until - now : 0;
 }
 
+/*
+ * The per-address rule: at most auth.address_threshold failures from addr in
+ * any auth.address_window seconds, whatever the accounts and whatever
+ * succeeded in between. regression: a success for any account cleared the
+ * failures counted for its address, so one account holder could spray
+ * passwords at every other account. Over the limit: wait until enough of
+ * the failures have left the window.
+ */
+static enum ap_db_rc
+address_wait(struct ap_db *db, const struct ap_config *cfg, const char *addr, time_t now, int64_t *wait_s)
+{
+	struct ap_db_stmt *st = NULL;
+	int64_t since = now - cfg->address_window, n = 0, at = 0;
+	enum ap_db_rc rc;
+
+	*wait_s = 0;
+	rc = ap_db_prepare(db,
+	    "SELECT COUNT(*) FROM login_attempts WHERE addr = ? AND success = 0 AND at > ?", &st);
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_text(st, 1, addr, -1);
+	ap_db_bind_int64(st, 2, since);
+	rc = ap_db_step(st);
+	if (rc == AP_DB_ROW)
+		n = ap_db_col_int64(st, 0);
+	ap_db_finalize(st);
+	if (rc != AP_DB_ROW)
+		return rc == AP_DB_DONE ? AP_DB_EOTHER : rc;
+	if (n < cfg->address_threshold)
+		return AP_DB_OK;
+	/* The failure whose leaving brings the count below the threshold. */
+	rc = ap_db_prepare(db,
+	    "SELECT at FROM login_attempts WHERE addr = ? AND success = 0 AND at > ? ORDER BY at, id "
+	    "LIMIT 1 OFFSET ?",
+	    &st);
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_text(st, 1, addr, -1);
+	ap_db_bind_int64(st, 2, since);
+	ap_db_bind_int64(st, 3, n - cfg->address_threshold);
+	rc = ap_db_step(st);
+	if (rc == AP_DB_ROW)
+		at = ap_db_col_int64(st, 0);
+	ap_db_finalize(st);
+	if (rc != AP_DB_ROW && rc != AP_DB_DONE)
+		return rc;
+	/* Gone meanwhile (another worker's attempt aged out): one second, then ask again. */
+	*wait_s = rc == AP_DB_ROW && at + cfg->address_window > now ? at + cfg->address_window - now : 1;
+	return AP_DB_OK;
+}
+
 enum ap_db_rc
 ap_login_throttle(struct ap_db *db, const struct ap_config *cfg, const char *username,
     const char *addr, time_t now, int64_t *wait_s)
@@ -308,9 +377,6 @@ ap_login_throttle(struct ap_db *db, const struct ap_config *cfg, const char *use
 	static const char by_user[] =
 	    "SELECT COUNT(*), MAX(at) FROM login_attempts WHERE username = ? AND success = 0 AND "
 	    "at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = ? AND success = 1), 0)";
-	static const char by_addr[] =
-	    "SELECT COUNT(*), MAX(at) FROM login_attempts WHERE addr = ? AND success = 0 AND "
-	    "at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE addr = ? AND success = 1), 0)";
 	struct ap_db_stmt *st = NULL;
 	int64_t n = 0, last = 0, w1, w2, hour = 0, oldest = 0;
 	enum ap_db_rc rc;
@@ -320,10 +386,9 @@ ap_login_throttle(struct ap_db *db, const struct ap_config *cfg, const char *use
 	if (rc != AP_DB_OK)
 		return rc;
 	w1 = backoff(n, cfg->lockout_threshold, last, now);
-	rc = failures(db, by_addr, addr, &n, &last);
+	rc = address_wait(db, cfg, addr, now, &w2);
 	if (rc != AP_DB_OK)
 		return rc;
-	w2 = backoff(n, cfg->lockout_threshold, last, now);
 	*wait_s = w1 > w2 ? w1 : w2;
 	/* The hard hourly cap per account, whatever the address. */
 	rc = ap_db_prepare(db,
@@ -350,17 +415,49 @@ ap_login_throttle(struct ap_db *db, const struct ap_config *cfg, const char *use
 enum ap_db_rc
 ap_login_record(struct ap_db *db, const char *username, const char *addr, time_t now, bool success)
 {
-	struct ap_db_stmt *st = NULL;
-	enum ap_db_rc rc = ap_db_prepare(db,
-	    "INSERT INTO login_attempts (username, addr, at, success) VALUES (?, ?, ?, ?)", &st);
+	int64_t id = 0;
+	enum ap_db_rc rc = ap_login_attempt_begin(db, username, addr, now, &id);
 
+	if (rc == AP_DB_OK && success)
+		rc = ap_login_attempt_finish(db, id, true);
+	return rc;
+}
+
+enum ap_db_rc
+ap_login_attempt_begin(struct ap_db *db, const char *username, const char *addr, time_t now, int64_t *id)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare_insert(db,
+	    "INSERT INTO login_attempts (username, addr, at, success) VALUES (?, ?, ?, 0)", "id", &st);
+
+	*id = 0;
 	if (rc != AP_DB_OK)
 		return rc;
 	ap_db_bind_text(st, 1, username, -1);
 	ap_db_bind_text(st, 2, addr ? addr : "", -1);
 	ap_db_bind_int64(st, 3, now);
-	ap_db_bind_int64(st, 4, success ? 1 : 0);
 	rc = ap_db_step(st);
+	if (rc == AP_DB_DONE) {
+		*id = ap_db_last_insert_id(st);
+		rc = AP_DB_OK;
+	}
 	ap_db_finalize(st);
-	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+	return rc;
+}
+
+enum ap_db_rc
+ap_login_attempt_finish(struct ap_db *db, int64_t id, bool success)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(db, "UPDATE login_attempts SET success = ? WHERE id = ?", &st);
+
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_int64(st, 1, success ? 1 : 0);
+	ap_db_bind_int64(st, 2, id);
+	rc = ap_db_step(st);
+	if (rc == AP_DB_DONE)
+		rc = ap_db_changes(st) == 1 ? AP_DB_OK : AP_DB_ENOTFOUND;
+	ap_db_finalize(st);
+	return rc;
 }

@@ -12,6 +12,15 @@
 #include "aapanel/password.h"
 #include "aapanel/users.h"
 
+/*
+ * Every attempt is recorded before it is checked and finished after, the
+ * same two writes whether it was right or wrong. regression: a failure to
+ * record was ignored, so with a database that cannot write no throttle
+ * applied, and a right password (500 from the session insert) answered
+ * differently from a wrong one (401). Now an attempt that cannot be
+ * recorded is refused before the password is looked at: the same error,
+ * in the same time, for every password.
+ */
 enum ap_db_rc
 ap_signin_password(struct ap_db *db, const struct ap_config *cfg, const char *username,
     const char *password, const char *addr, time_t now, struct ap_signin *res)
@@ -19,11 +28,15 @@ ap_signin_password(struct ap_db *db, const struct ap_config *cfg, const char *us
 	struct ap_pw_params prm;
 	char *hash = NULL;
 	bool rehash = false;
+	int64_t attempt = 0;
 	enum ap_db_rc rc;
 
 	memset(res, 0, sizeof(*res));
 	rc = ap_login_throttle(db, cfg, username, addr, now, &res->wait_s);
 	if (rc != AP_DB_OK || res->wait_s > 0)
+		return rc;
+	rc = ap_login_attempt_begin(db, username, addr, now, &attempt);
+	if (rc != AP_DB_OK)
 		return rc;
 	ap_user_pw_params(cfg, &prm);
 	rc = ap_user_find(db, username, &res->user, &hash);
@@ -32,12 +45,16 @@ ap_signin_password(struct ap_db *db, const struct ap_config *cfg, const char *us
 	else if (rc == AP_DB_OK || rc == AP_DB_ENOTFOUND)
 		ap_pw_verify_dummy(password, &prm); /* same time for unknown and disabled users */
 	free(hash);
-	if (rc != AP_DB_OK && rc != AP_DB_ENOTFOUND)
-		return rc;
-	ap_login_record(db, username, addr, now, res->ok);
-	if (!res->ok) {
+	if (rc != AP_DB_OK && rc != AP_DB_ENOTFOUND) {
+		res->ok = false;
 		memset(&res->user, 0, sizeof(res->user));
-		return AP_DB_OK;
+		return rc;
+	}
+	rc = ap_login_attempt_finish(db, attempt, res->ok);
+	if (rc != AP_DB_OK || !res->ok) {
+		res->ok = false;
+		memset(&res->user, 0, sizeof(res->user));
+		return rc;
 	}
 	if (rehash) {
 		char *nh = NULL;
@@ -54,6 +71,7 @@ enum ap_db_rc
 ap_signin_code(struct ap_db *db, const struct ap_config *cfg, int64_t user_id, const char *username,
     const char *code, const char *addr, time_t now, struct ap_signin *res)
 {
+	int64_t attempt = 0;
 	enum ap_db_rc rc;
 
 	memset(res, 0, sizeof(*res));
@@ -61,14 +79,21 @@ ap_signin_code(struct ap_db *db, const struct ap_config *cfg, int64_t user_id, c
 	rc = ap_login_throttle(db, cfg, username, addr, now, &res->wait_s);
 	if (rc != AP_DB_OK || res->wait_s > 0)
 		return rc;
+	/* Recorded first, like a password: a code the database cannot count is not checked. */
+	rc = ap_login_attempt_begin(db, username, addr, now, &attempt);
+	if (rc != AP_DB_OK)
+		return rc;
 	if (strlen(code) == 6) {
 		rc = ap_user_check_totp(db, user_id, code, &res->ok);
 	} else {
 		rc = ap_user_use_recovery_code(db, cfg, user_id, code, &res->ok);
 		res->recovery = res->ok;
 	}
-	if (rc != AP_DB_OK)
+	if (rc == AP_DB_OK)
+		rc = ap_login_attempt_finish(db, attempt, res->ok);
+	if (rc != AP_DB_OK) {
+		res->ok = res->recovery = false;
 		return rc;
-	ap_login_record(db, username, addr, now, res->ok);
+	}
 	return AP_DB_OK;
 }

@@ -49,6 +49,32 @@ ap_token_create(struct ap_db *db, const struct ap_config *cfg, int64_t user_id, 
 		ap_problem_set(pb, AP_PB_INVALID, "expires_days", "must be between 0 (never) and 3650 days");
 		return AP_DB_EINVAL;
 	}
+	/* regression: tokens were unlimited (one user held 1,145 and every page listing them grew) */
+	{
+		int64_t live = 0;
+
+		rc = ap_db_prepare(db,
+		    "SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL AND "
+		    "(expires_at IS NULL OR expires_at > ?)",
+		    &st);
+		if (rc != AP_DB_OK)
+			return rc;
+		ap_db_bind_int64(st, 1, user_id);
+		ap_db_bind_int64(st, 2, now);
+		rc = ap_db_step(st);
+		if (rc == AP_DB_ROW)
+			live = ap_db_col_int64(st, 0);
+		ap_db_finalize(st);
+		st = NULL;
+		if (rc != AP_DB_ROW)
+			return rc == AP_DB_DONE ? AP_DB_EOTHER : rc;
+		if (live >= cfg->max_tokens_per_user) {
+			ap_problem_set(pb, AP_PB_CONFLICT, NULL,
+			    "You have %d API tokens, the most one user may hold. Revoke one first.",
+			    cfg->max_tokens_per_user);
+			return AP_DB_EINVAL;
+		}
+	}
 	if (ap_random_hex(hex, 32) != AP_OK)
 		return AP_DB_EOTHER;
 	snprintf(token, 80, AP_TOKEN_PREFIX "%s", hex);

@@ -224,8 +224,31 @@ ap_user_set_password(struct ap_db *db, const struct ap_config *cfg, int64_t id,
 enum ap_db_rc
 ap_user_set_disabled(struct ap_db *db, int64_t id, bool disabled)
 {
-	return update_one(db, "UPDATE users SET disabled = ? WHERE id = ?", NULL, disabled ? 1 : 0,
-	    true, id);
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc;
+
+	if (!disabled)
+		return update_one(db, "UPDATE users SET disabled = 0 WHERE id = ?", NULL, 0, false, id);
+	/* Disabling revokes the user's API tokens (enabling does not bring them
+	 * back): a token that leaked while the account was in use must not come
+	 * back to life with it. */
+	if ((rc = ap_db_begin(db)) != AP_DB_OK)
+		return rc;
+	rc = update_one(db, "UPDATE users SET disabled = 1 WHERE id = ?", NULL, 0, false, id);
+	if (rc == AP_DB_OK)
+		rc = ap_db_prepare(db, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+		    &st);
+	if (rc == AP_DB_OK) {
+		ap_db_bind_int64(st, 1, time(NULL));
+		ap_db_bind_int64(st, 2, id);
+		rc = ap_db_step(st);
+		rc = rc == AP_DB_DONE ? AP_DB_OK : rc;
+	}
+	ap_db_finalize(st);
+	if (rc == AP_DB_OK)
+		return ap_db_commit(db);
+	ap_db_rollback(db);
+	return rc;
 }
 
 enum ap_db_rc

@@ -24,6 +24,7 @@
 #include "aapanel/dsn.h"
 #include "aapanel/netaddr.h"
 #include "aapanel/log.h"
+#include "aapanel/weburl.h"
 
 /* A config file larger than this is not a config file. */
 #define CFG_MAX_FILE (1024 * 1024)
@@ -223,6 +224,8 @@ enum vkind {
 	V_DSN,      /* database DSN */
 	V_CIDRS,    /* "" or a comma-separated list of addresses / networks */
 	V_USER,     /* "" or a user name or a numeric uid */
+	V_ORIGINS,  /* "" or a list of scheme://host[:port] */
+	V_FWDHDR,   /* "" | "X-Forwarded-For" | "X-Real-IP" */
 };
 
 struct key_def {
@@ -247,6 +250,7 @@ static const struct key_def schema[] = {
 	KS("panel", "name", V_NAME, "aaPanel", panel_name),
 	KS("panel", "default_language", V_LANG, "en", default_language),
 	KS("panel", "base_path", V_BASEPATH, "/", base_path),
+	KS("panel", "origins", V_ORIGINS, "", panel_origins),
 	KB("panel", "debug", 0, debug),
 
 	KS("server", "socket", V_SOCKET, "var/run/aapanel.sock", socket_path),
@@ -298,9 +302,13 @@ static const struct key_def schema[] = {
 	KI("auth", "argon2_parallelism", 1, 16, 1, argon2_parallelism),
 	KI("auth", "lockout_threshold", 1, 100, 5, lockout_threshold),
 	KI("auth", "max_failures_per_hour", 5, 10000, 100, max_failures_per_hour),
+	KI("auth", "address_threshold", 5, 100000, 50, address_threshold),
+	KI("auth", "address_window", 60, 86400, 900, address_window),
+	KI("auth", "max_tokens_per_user", 1, 10000, 50, max_tokens_per_user),
 
 	KS("access", "allow", V_CIDRS, "", access_allow),
 	KS("access", "trusted_proxies", V_CIDRS, "", trusted_proxies),
+	KS("access", "forwarded_header", V_FWDHDR, "X-Forwarded-For", forwarded_header),
 
 	KS("helper", "socket", V_SOCKET, "var/run/aapanel-helper.sock", helper_socket),
 	KS("helper", "panel_user", V_USER, "", helper_panel_user),
@@ -1121,6 +1129,26 @@ check_key(struct loader *ld, size_t k, const config_setting_t *s, bool store)
 		free(nets);
 		break;
 	}
+	case V_ORIGINS: {
+		struct ap_origin *ov = NULL;
+		size_t on = 0;
+
+		if (!ap_origin_list_parse(str, &ov, &on, why, sizeof(why))) {
+			key_problem(ld, k, s,
+			    "'%s' is not an origin: scheme://host[:port] with http or https, no path "
+			    "(e.g. \"https://panel.example.com\")", why);
+			return;
+		}
+		free(ov);
+		break;
+	}
+	case V_FWDHDR:
+		if (str[0] != '\0' && strcasecmp(str, "X-Forwarded-For") != 0 &&
+		    strcasecmp(str, "X-Real-IP") != 0) {
+			key_problem(ld, k, s, "must be \"X-Forwarded-For\", \"X-Real-IP\" or \"\" (none)");
+			return;
+		}
+		break;
 	case V_SOCKET:
 	case V_PATH:
 	case V_DIR:

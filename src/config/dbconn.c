@@ -12,6 +12,7 @@
 #include "aapanel/dbconn.h"
 #include "aapanel/log.h"
 #include "aapanel/migrate.h"
+#include "aapanel/storage.h"
 
 static char *
 read_password(const char *path, char *err, size_t errlen)
@@ -142,6 +143,13 @@ ap_dbconn_startup(const struct ap_config *cfg)
 	AP_INFO("database schema up to date (%zu migration(s) applied)", applied);
 	ok = true;
 out:
+	/* Say at start what the health check would say: a panel that serves
+	 * pages but cannot save a change. regression: nothing warned at start */
+	if (ok) {
+		struct ap_storage st;
+
+		ap_storage_check(cfg, db, true, &st);
+	}
 	ap_migrations_free(&m);
 	ap_db_close(db);
 	return ok;

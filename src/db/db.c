@@ -30,6 +30,8 @@ ap_db_rc_str(enum ap_db_rc rc)
 	case AP_DB_ETIMEOUT: return "timeout";
 	case AP_DB_EINVAL: return "invalid use";
 	case AP_DB_EOTHER: return "database error";
+	case AP_DB_EREADONLY: return "read-only";
+	case AP_DB_EFULL: return "storage full";
 	}
 	return "unknown";
 }
@@ -211,6 +213,23 @@ ap_db_sql_is_read_only(const char *sql)
 	return strncasecmp(p, "SELECT", 6) == 0 &&
 	    !((p[6] >= 'a' && p[6] <= 'z') || (p[6] >= 'A' && p[6] <= 'Z') ||
 		(p[6] >= '0' && p[6] <= '9') || p[6] == '_');
+}
+
+enum ap_db_rc
+ap_db_probe_write(struct ap_db *db)
+{
+	static const char sql[] = "UPDATE schema_migrations SET name = name WHERE version = -1";
+	enum ap_db_rc rc = ap_db_exec(db, sql);
+
+	if (rc == AP_DB_EREADONLY && !db->in_tx)
+		rc = ap_db_exec(db, sql); /* on the reopened connection */
+	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+}
+
+const char *
+ap_db_file(const struct ap_db *db)
+{
+	return db != NULL && db->drv->backend == AP_DB_SQLITE ? db->dsn.path : NULL;
 }
 
 enum ap_db_rc
@@ -471,6 +490,13 @@ ap_db_step(struct ap_db_stmt *st)
 		db->drv->disconnect(db);
 		db->connected = false;
 		db->in_tx = false;
+	}
+	/* SQLite opens a file it may not write read-only, and such a connection
+	 * stays read-only: reopen at the next statement, so that a database
+	 * made writable again is written without a restart. */
+	if (rc == AP_DB_EREADONLY && !db->in_tx && db->drv->backend == AP_DB_SQLITE) {
+		db->drv->disconnect(db);
+		db->connected = false;
 	}
 	return rc;
 }

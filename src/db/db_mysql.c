@@ -107,6 +107,10 @@ static const struct {
     {2013, AP_DB_ECONN},       /* CR_SERVER_LOST */
     {2026, AP_DB_ECONN},       /* CR_SSL_CONNECTION_ERROR */
     {2055, AP_DB_ECONN},       /* CR_SERVER_LOST_EXTENDED */
+    {1290, AP_DB_EREADONLY},   /* ER_OPTION_PREVENTS_STATEMENT (--read-only) */
+    {1792, AP_DB_EREADONLY},   /* ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION */
+    {1021, AP_DB_EFULL},       /* ER_DISK_FULL */
+    {1114, AP_DB_EFULL},       /* ER_RECORD_FILE_FULL */
     {1205, AP_DB_ETIMEOUT},    /* ER_LOCK_WAIT_TIMEOUT */
     {1969, AP_DB_ETIMEOUT},    /* ER_STATEMENT_TIMEOUT (MariaDB max_statement_time) */
     {3024, AP_DB_ETIMEOUT},    /* ER_QUERY_TIMEOUT (MySQL max_execution_time) */

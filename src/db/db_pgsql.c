@@ -112,6 +112,10 @@ pg_classify(const char *state)
 		return AP_DB_ECONSTRAINT;
 	if (strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0)
 		return AP_DB_ETIMEOUT;
+	if (strcmp(state, "25006") == 0) /* read_only_sql_transaction (a standby, read-only) */
+		return AP_DB_EREADONLY;
+	if (strcmp(state, "53100") == 0) /* disk_full */
+		return AP_DB_EFULL;
 	/* 08P01 (protocol violation) is what a wrong bind count gets: the
 	 * connection survives it, so reconnecting would only repeat it. */
 	if (strcmp(state, "08P01") == 0)

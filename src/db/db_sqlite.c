@@ -2,6 +2,7 @@
  * db_sqlite.c — the SQLite driver (db_int.h): WAL, busy timeout, foreign
  * keys, and a per-statement deadline through the progress handler.
  */
+#include <errno.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -13,7 +14,17 @@ struct sq_db {
 	sqlite3 *h;
 	uint64_t deadline_ms; /* 0 = none; checked by the progress handler */
 	bool timed_out;
+	/* Checkpoints (wal_hook): an episode of failures is logged when it
+	 * starts and when it ends, not at every commit. */
+	bool ckpt_failing;
+	uint64_t ckpt_failing_since_ms;
+	bool wal_big_told;
 };
+
+/* SQLite's own auto-checkpoint threshold: a checkpoint once the WAL holds this many pages. */
+#define CKPT_PAGES 1000
+/* Past this many pages the WAL is growing for want of complete checkpoints: said once. */
+#define WAL_BIG_PAGES (CKPT_PAGES * 16)
 
 struct sq_stmt {
 	struct ap_db_stmt base;
@@ -29,6 +40,14 @@ map_error(struct sq_db *db, int code)
 
 	if (primary == SQLITE_CONSTRAINT)
 		rc = AP_DB_ECONSTRAINT;
+	else if (primary == SQLITE_READONLY ||
+	    (primary == SQLITE_IOERR && db->h && sqlite3_system_errno(db->h) == EROFS))
+		rc = AP_DB_EREADONLY;
+	else if (primary == SQLITE_FULL ||
+	    (primary == SQLITE_IOERR && db->h &&
+		(sqlite3_system_errno(db->h) == ENOSPC || sqlite3_system_errno(db->h) == EDQUOT ||
+		    sqlite3_system_errno(db->h) == EFBIG)))
+		rc = AP_DB_EFULL;
 	else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED ||
 	    (primary == SQLITE_INTERRUPT && db->timed_out))
 		rc = AP_DB_ETIMEOUT;
@@ -50,6 +69,53 @@ progress(void *p)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * After every commit (in place of SQLite's auto-checkpoint, which ignores
+ * its own failures): once the WAL holds CKPT_PAGES pages, a passive
+ * checkpoint, whose failure is logged once per episode and retried at the
+ * next commit, and whose return is logged too. regression: with the disk
+ * full the automatic checkpoints failed silently and the WAL grew without
+ * bound
+ */
+static int
+wal_hook(void *p, sqlite3 *h, const char *name, int pages)
+{
+	struct sq_db *db = p;
+	int nlog = 0, nckpt = 0, rc;
+
+	if (pages < CKPT_PAGES)
+		return SQLITE_OK;
+	rc = sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+		if (!db->ckpt_failing) {
+			db->ckpt_failing = true;
+			db->ckpt_failing_since_ms = ap_now_ms();
+			int e = sqlite3_system_errno(h);
+
+			AP_WARN("sqlite: checkpoint of %s failed: %s%s%s; the WAL holds %d pages and grows "
+				"until one succeeds; retrying after every commit",
+			    db->base.dsn.path, sqlite3_errstr(rc), e ? ": " : "", e ? strerror(e) : "", pages);
+		}
+		return SQLITE_OK;
+	}
+	if (db->ckpt_failing) {
+		db->ckpt_failing = false;
+		AP_INFO("sqlite: checkpoints of %s work again after %.1f s (%d of %d WAL pages copied)",
+		    db->base.dsn.path, (double)(ap_now_ms() - db->ckpt_failing_since_ms) / 1000.0, nckpt, nlog);
+	}
+	/* Complete or not (a reader may hold older pages), a checkpoint ran. A WAL
+	 * far past the threshold means readers keep it from ever completing. */
+	if (nlog >= WAL_BIG_PAGES && !db->wal_big_told) {
+		db->wal_big_told = true;
+		AP_WARN("sqlite: the WAL of %s has grown to %d pages: checkpoints cannot complete "
+			"(%d pages copied); a long-running reader keeps it from being reset",
+		    db->base.dsn.path, nlog, nckpt);
+	} else if (nlog < CKPT_PAGES) {
+		db->wal_big_told = false;
+	}
+	return SQLITE_OK;
 }
 
 static enum ap_db_rc
@@ -74,6 +140,9 @@ sq_connect(struct ap_db *base)
 	}
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, base->query_timeout_ms);
+	/* Our own checkpoints, with their failures logged (this replaces SQLite's
+	 * automatic ones, which run at the same threshold). */
+	sqlite3_wal_hook(db->h, wal_hook, db);
 	sqlite3_progress_handler(db->h, 1000, progress, db);
 	for (size_t i = 0; i < AP_NELEM(pragmas); i++) {
 		rc = sqlite3_exec(db->h, pragmas[i], NULL, NULL, NULL);

@@ -16,6 +16,7 @@
 #include "aapanel/log.h"
 #include "aapanel/pages.h"
 #include "aapanel/users.h"
+#include "aapanel/weburl.h"
 
 #define LOGIN_COOKIE "aapanel_login"
 #define GENERIC_FAILURE "Invalid username or password."
@@ -47,17 +48,22 @@ const struct ap_field ap_login_2fa_fields[L2__MAX + 1] = {
 
 /*
  * Where to go after signing in: the next value (query of the form, or the
- * form's hidden field) when it is a local path of this panel — no scheme,
- * no //host, no backslashes, not the sign-in pages — else home.
+ * form's hidden field) when it is a normalised path of this panel that a
+ * browser can only read as one (ap_url_local_path: one leading slash, no
+ * backslash, no control or white space characters, no dot or empty
+ * segments, under the base path) and not a sign-in page; else home.
  */
 static const char *
 safe_next(struct ap_ctx *ctx, const char *n)
 {
 	const char *b = ap_ctx_base(ctx);
 
-	if (n != NULL && n[0] == '/' && n[1] != '/' && n[1] != '\\' && strchr(n, '\\') == NULL &&
-	    strncmp(n, b, strlen(b)) == 0 && strstr(n, "/login") == NULL)
-		return n;
+	if (n != NULL && ap_url_local_path(b, n)) {
+		const char *p = n + strlen(b); /* the panel path: "", "/x", "?q" */
+
+		if (strncmp(p, "/login", 6) != 0 || (p[6] != '\0' && p[6] != '/' && p[6] != '?'))
+			return n;
+	}
 	return ap_arena_printf(ctx->arena, "%s/", b);
 }
 
@@ -228,9 +234,11 @@ ap_page_login_2fa(struct ap_ctx *ctx)
 	return ap_ctx_back(ctx, "/");
 }
 
+/* Also for a session still waiting for its second factor (AP_ROUTE_PENDING). */
 int
 ap_page_logout(struct ap_ctx *ctx)
 {
+	const struct ap_user *u = ctx->user ? ctx->user : ctx->pending_user;
 	enum ap_db_rc rc;
 
 	if (ctx->session_id) {
@@ -238,7 +246,8 @@ ap_page_logout(struct ap_ctx *ctx)
 			return ap_ctx_db_error(ctx, rc);
 		ap_session_cookie_set(ctx, NULL, true);
 	}
-	ap_ctx_audit(ctx, "logout", ctx->user->username, "ok", NULL, NULL);
+	ap_ctx_audit(ctx, "logout", u ? u->username : "anonymous", "ok", NULL,
+	    ctx->user ? NULL : "{\"second_factor\":\"pending\"}");
 	if (ctx->req->wants_json)
 		return 204;
 	ap_ctx_flash(ctx, "ok", "You were signed out.");

@@ -48,7 +48,7 @@ const struct ap_route ap_routes[] = {
 	    .flags = PUB | DB | BROWSER, .tpl = "login_2fa", .fields = ap_login_2fa_fields,
 	    .form = ap_page_login_2fa_form, .summary = "Finish signing in with a TOTP or recovery code" },
 	{ .methods = AP_M_POST, .pattern = "/logout", .handler = ap_page_logout, .perm = "account.self",
-	    .flags = DB | BROWSER, .summary = "Sign out (end this session)" },
+	    .flags = DB | BROWSER | AP_ROUTE_PENDING, .summary = "Sign out (end this session)" },
 
 	{ .methods = AP_M_GET, .pattern = "/account", .handler = ap_page_account, .perm = "account.self",
 	    .flags = DB, .tpl = "account", .summary = "Your account: profile, live sessions, API tokens",

@@ -150,8 +150,10 @@ ap_app_fini(struct ap_app *app)
 	ap_i18n_free(app->i18n);
 	free(app->allow.nets);
 	free(app->proxies.nets);
+	free(app->origins.v);
 	memset(&app->allow, 0, sizeof(app->allow));
 	memset(&app->proxies, 0, sizeof(app->proxies));
+	memset(&app->origins, 0, sizeof(app->origins));
 	ap_db_close(app->db);
 	app->db = NULL;
 	json_object_put(app->layout_app);
@@ -635,6 +637,12 @@ find_route(struct ap_ctx *ctx, const struct out *o, const char *path)
 	if (rr == AP_ROUTE_METHOD_NOT_ALLOWED) {
 		struct ap_buf b = { 0 };
 
+		/* Outside access.allow not even the methods of a route are told. */
+		if (ap_auth_admit(ctx) != 0) {
+			emit_bare_404(ctx, o);
+			return 404;
+		}
+
 		ap_methods_str(allowed, &b);
 		ap_ctx_header(ctx, "Allow", ap_buf_cstr(&b));
 		ap_buf_free(&b);
@@ -881,6 +889,18 @@ ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
 	if (ap_req_parse(&req, arena, envp, rd, rdctx, &lim, &ctx.problem) != AP_OK) {
 		if (req.path == NULL)
 			req.path = "/";
+		/*
+		 * Nothing about the panel before the client has passed the allowlist
+		 * and the entrance: outside either, a request that cannot be parsed
+		 * gets the same bare 404 as any other (no page, no links, no name).
+		 * regression: the full branded error page, with the entrance in its
+		 * links, went to any address for any path
+		 */
+		if (ap_auth_admit(&ctx) != 0 || strip_base(cfg, req.path) == NULL) {
+			log_problem(&ctx, ctx.problem.status ? ctx.problem.status : 400);
+			emit_bare_404(&ctx, &o);
+			goto out;
+		}
 		pick_language(&ctx);
 		answer_error(&ctx, &o, ctx.problem.status ? ctx.problem.status : 400);
 		goto out;

@@ -373,6 +373,10 @@ ap_ctx_db_error(struct ap_ctx *ctx, enum ap_db_rc rc)
 			mark_down(ctx->app);
 		return ap_ctx_db_down(ctx);
 	}
+	/* The storage, not the request: 503 for everyone alike, never a 500. */
+	if (rc == AP_DB_EREADONLY || rc == AP_DB_EFULL)
+		return ap_ctx_fail(ctx, AP_PB_UNAVAILABLE, NULL,
+		    "The panel cannot save changes now: its storage is full or read-only.");
 	return ap_ctx_fail(ctx, AP_PB_INTERNAL, NULL, "database error");
 }
 

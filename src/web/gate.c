@@ -1,5 +1,5 @@
 /*
- * authmw.c — the gate every request passes before its handler runs
+ * gate.c — the gate every request passes before its handler runs
  * (called from ap_app_serve): client address, access allowlist,
  * authentication by session cookie or API token, permission from the
  * route table, CSRF token and Origin for every state-changing request made
@@ -21,6 +21,7 @@
 #include "aapanel/users.h"
 #include "aapanel/gate.h"
 #include "aapanel/settings.h"
+#include "aapanel/weburl.h"
 
 const char *
 ap_session_cookie_name(const struct ap_ctx *ctx)
@@ -69,34 +70,6 @@ ap_ctx_rotate_session(struct ap_ctx *ctx)
 	return 0;
 }
 
-/* The rightmost address in X-Forwarded-For that is not a trusted proxy. */
-static const char *
-forwarded_addr(struct ap_ctx *ctx, const struct ap_cidr *proxies, size_t np)
-{
-	const char *xff = ap_req_param(ctx->req, "HTTP_X_FORWARDED_FOR");
-	const char *xri = ap_req_param(ctx->req, "HTTP_X_REAL_IP");
-
-	if (xff && *xff) {
-		char *copy = ap_arena_strdup(ctx->arena, xff);
-		char *parts[32];
-		int n = 0;
-
-		for (char *save = NULL, *t = strtok_r(copy, ", ", &save); t && n < 32;
-		     t = strtok_r(NULL, ", ", &save))
-			parts[n++] = t;
-		for (int i = n - 1; i >= 0; i--) {
-			if (!ap_addr_valid(parts[i]))
-				return NULL; /* garbage: don't guess */
-			if (!ap_cidr_list_match(proxies, np, parts[i]))
-				return parts[i];
-		}
-		return NULL;
-	}
-	if (xri && ap_addr_valid(xri))
-		return xri;
-	return NULL;
-}
-
 /* The parsed form of a CIDR list setting, parsed again only when the text changes. */
 static const struct ap_netlist *
 netlist(struct ap_netlist *l, const char *src)
@@ -115,23 +88,140 @@ netlist(struct ap_netlist *l, const char *src)
 	return l;
 }
 
-static void
+/* The outcome of reading the forwarded header. */
+enum fwd {
+	FWD_NONE,    /* nothing usable: REMOTE_ADDR stands */
+	FWD_ADDR,    /* *out is the client */
+	FWD_REFUSED, /* the request is refused: the client cannot be told */
+};
+
+/*
+ * The client address in X-Forwarded-For, read the way only the trusted
+ * proxies could have written it. Every HTTP_X_FORWARDED_FOR param counts,
+ * in order: nginx before 1.23 (Debian 12 has 1.22) passes each repeated
+ * header line as a param of its own, 1.23 and later join them with ", ",
+ * and HAProxy's option forwardfor adds its own line after the client's —
+ * so the lines are joined in order, as RFC 9110 5.3 reads them. The joined
+ * list is read from the right, skipping trusted proxies: the first other
+ * address is the client (all trusted: the leftmost). An element that is
+ * not an address, met before the client is found, makes the header
+ * unusable (FWD_NONE): only trusted proxies wrote that part. A joined list
+ * longer than limits.max_header_len is FWD_REFUSED, so no length of
+ * client-supplied text can move the reading; nothing is cut off.
+ */
+static enum fwd
+forwarded_for(struct ap_ctx *ctx, const struct ap_cidr *proxies, size_t np, const char **out)
+{
+	const struct ap_req *r = ctx->req;
+	size_t max = (size_t)ctx->app->cfg->max_header_len, len = 0, nel = 1, k = 0;
+	char *list = NULL, **el;
+	bool any = false;
+
+	for (size_t i = 0; i < r->nparams; i++) {
+		const struct ap_kv *kv = &r->params[i];
+
+		if (strcmp(kv->key, "HTTP_X_FORWARDED_FOR") != 0)
+			continue;
+		len += (any ? 1 : 0) + kv->len;
+		if (len > max) {
+			AP_INFO("client address: X-Forwarded-For from %s is longer than limits.max_header_len "
+				"(%zu bytes): request refused", r->remote_addr, max);
+			return FWD_REFUSED;
+		}
+		any = true;
+	}
+	if (!any)
+		return FWD_NONE;
+	list = ap_arena_alloc(ctx->arena, len + 1);
+	len = 0;
+	for (size_t i = 0; i < r->nparams; i++) {
+		const struct ap_kv *kv = &r->params[i];
+
+		if (strcmp(kv->key, "HTTP_X_FORWARDED_FOR") != 0)
+			continue;
+		if (len)
+			list[len++] = ',';
+		memcpy(list + len, kv->val, kv->len);
+		len += kv->len;
+	}
+	list[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		nel += list[i] == ',';
+	el = ap_arena_alloc(ctx->arena, nel * sizeof(*el));
+	el[k++] = list;
+	for (size_t i = 0; i < len; i++)
+		if (list[i] == ',') {
+			list[i] = '\0';
+			el[k++] = list + i + 1;
+		}
+	for (size_t i = nel; i-- > 0;) {
+		char *a = el[i], *e;
+
+		while (*a == ' ' || *a == '\t')
+			a++;
+		e = a + strlen(a);
+		while (e > a && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (!ap_addr_valid(a))
+			return FWD_NONE; /* written by a proxy we trust, yet not an address: don't guess */
+		*out = a;
+		if (!ap_cidr_list_match(proxies, np, a))
+			return FWD_ADDR;
+	}
+	return FWD_ADDR; /* every hop a trusted proxy: the leftmost is the client */
+}
+
+/* X-Real-IP: one address the proxy set (replacing the client's); two lines mean it did not. */
+static enum fwd
+real_ip(struct ap_ctx *ctx, const char **out)
+{
+	const struct ap_req *r = ctx->req;
+	const char *v = NULL;
+
+	for (size_t i = 0; i < r->nparams; i++) {
+		if (strcmp(r->params[i].key, "HTTP_X_REAL_IP") != 0)
+			continue;
+		if (v != NULL) {
+			AP_INFO("client address: X-Real-IP from %s came twice: request refused", r->remote_addr);
+			return FWD_REFUSED;
+		}
+		v = r->params[i].val;
+	}
+	if (v == NULL || !ap_addr_valid(v))
+		return FWD_NONE;
+	*out = v;
+	return FWD_ADDR;
+}
+
+/*
+ * ctx->client_addr: REMOTE_ADDR, or — only when REMOTE_ADDR is one of
+ * access.trusted_proxies — what the one header access.forwarded_header
+ * names says. No other header is ever read. False when the request must
+ * be refused (the header cannot be read without guessing).
+ */
+static bool
 client_address(struct ap_ctx *ctx)
 {
 	const struct ap_config *cfg = ctx->app->cfg;
 	const char *remote = ctx->req->remote_addr ? ctx->req->remote_addr : "";
+	const char *hdr = cfg->forwarded_header ? cfg->forwarded_header : "";
 	const struct ap_netlist *px;
+	const char *f = NULL;
+	enum fwd rc;
 
 	ctx->client_addr = remote;
-	if (cfg->trusted_proxies[0] == '\0')
-		return; /* nobody may tell us who the client is */
+	if (cfg->trusted_proxies[0] == '\0' || hdr[0] == '\0')
+		return true; /* nobody may tell us who the client is */
 	px = netlist(&ctx->app->proxies, cfg->trusted_proxies);
-	if (ap_cidr_list_match(px->nets, px->n, remote)) {
-		const char *f = forwarded_addr(ctx, px->nets, px->n);
-
-		if (f)
-			ctx->client_addr = f;
-	}
+	if (!ap_cidr_list_match(px->nets, px->n, remote))
+		return true;
+	if (strcasecmp(hdr, "X-Real-IP") == 0)
+		rc = real_ip(ctx, &f);
+	else
+		rc = forwarded_for(ctx, px->nets, px->n, &f);
+	if (rc == FWD_ADDR)
+		ctx->client_addr = f;
+	return rc != FWD_REFUSED;
 }
 
 static bool
@@ -146,28 +236,86 @@ access_allowed(struct ap_ctx *ctx)
 	return ap_cidr_list_match(l->nets, l->n, ctx->client_addr);
 }
 
-/* scheme://host of this request, as a browser would send it in Origin. */
-static const char *
-own_origin(struct ap_ctx *ctx)
+int
+ap_auth_admit(struct ap_ctx *ctx)
 {
-	const char *host = ctx->req->host ? ctx->req->host : "";
-
-	return ap_arena_printf(ctx->arena, "%s://%s", ctx->req->https ? "https" : "http", host);
+	if (!client_address(ctx) || !access_allowed(ctx))
+		return AP_GATE_HIDDEN;
+	return 0;
 }
 
-/* Origin (or, without it, Referer's origin) must be ours. */
+/* panel.origins, parsed again only when the text changes. */
+static const struct ap_originlist *
+origins(struct ap_app *app)
+{
+	struct ap_originlist *l = &app->origins;
+	const char *src = app->cfg->panel_origins ? app->cfg->panel_origins : "";
+	char bad[64];
+
+	if (l->src != src) {
+		free(l->v);
+		l->v = NULL;
+		l->n = 0;
+		/* validated at load; a list that fails here matches nothing but this machine */
+		if (!ap_origin_list_parse(src, &l->v, &l->n, bad, sizeof(bad)))
+			l->n = 0;
+		l->src = src;
+	}
+	return l;
+}
+
+bool
+ap_gate_same_site(struct ap_ctx *ctx, const char *url, const char **rest)
+{
+	const struct ap_originlist *l = origins(ctx->app);
+	struct ap_origin o;
+	const char *r = NULL;
+
+	if (url == NULL || !ap_origin_parse(url, strlen(url), &o, rest ? &r : NULL))
+		return false;
+	if (rest)
+		*rest = r;
+	if (l->n == 0)
+		return ap_origin_is_loopback(&o);
+	for (size_t i = 0; i < l->n; i++)
+		if (ap_origin_eq(&l->v[i], &o))
+			return true;
+	return false;
+}
+
+/*
+ * Origin (or, without it, the origin of Referer) must be one of the
+ * panel's own (panel.origins). regression: it was compared with
+ * scheme://Host of the request itself, which the client chooses.
+ */
 static bool
 same_origin(struct ap_ctx *ctx)
 {
-	const char *o = ctx->req->origin, *own = own_origin(ctx);
-	size_t n = strlen(own);
+	static bool told; /* per worker: once is enough for the operator, and all an attacker gets */
+	const char *o = ctx->req->origin, *rest = NULL;
+	bool ours;
 
 	if (o && *o)
-		return strcmp(o, own) == 0;
-	o = ctx->req->referer;
-	if (o == NULL || *o == '\0')
+		ours = ap_gate_same_site(ctx, o, NULL);
+	else if ((o = ctx->req->referer) != NULL && *o != '\0')
+		ours = ap_gate_same_site(ctx, o, &rest);
+	else
 		return false;
-	return strncmp(o, own, n) == 0 && (o[n] == '/' || o[n] == '\0' || o[n] == '?');
+	if (!ours && !told && ctx->app->origins.n == 0 && ctx->req->host && *ctx->req->host) {
+		told = true;
+		AP_WARN("refused a state change from %.200s (Host %.200s): panel.origins is empty, so only this "
+			"machine's origins are accepted; if that is the panel's address, set panel.origins",
+		    o, ctx->req->host);
+	}
+	return ours;
+}
+
+bool
+ap_gate_allows(const struct ap_ctx *ctx, const char *perm)
+{
+	if (ctx->user == NULL || !ap_role_allows(ctx->user->role, perm))
+		return false;
+	return ctx->token_scope == NULL || ap_scope_allows(ctx->token_scope, perm);
 }
 
 static const char *
@@ -264,8 +412,7 @@ authenticate(struct ap_ctx *ctx, bool api)
 int
 ap_auth_identify(struct ap_ctx *ctx, bool api)
 {
-	client_address(ctx);
-	if (!access_allowed(ctx))
+	if (ap_auth_admit(ctx) != 0)
 		return AP_GATE_HIDDEN;
 	ctx->via = "ui";
 	/* Who it is, if anyone; a database problem only means "nobody". */
@@ -282,8 +429,7 @@ ap_auth_gate(struct ap_ctx *ctx, bool api)
 	    ctx->req->method != AP_METHOD_OPTIONS;
 	int status;
 
-	client_address(ctx);
-	if (!access_allowed(ctx))
+	if (ap_auth_admit(ctx) != 0)
 		return AP_GATE_HIDDEN;
 	ctx->via = "ui";
 	status = authenticate(ctx, api);
@@ -296,12 +442,16 @@ ap_auth_gate(struct ap_ctx *ctx, bool api)
 	/* A cross-site state change is refused whoever asks, signed in or not. */
 	if (unsafe && ctx->req->origin && *ctx->req->origin && !same_origin(ctx))
 		return ap_ctx_fail(ctx, AP_PB_CSRF, NULL, "cross-site request refused");
-	if (!(rt->flags & AP_ROUTE_PUBLIC)) {
+	if (!(rt->flags & AP_ROUTE_PUBLIC) && ctx->user == NULL && ctx->mfa_pending &&
+	    (rt->flags & AP_ROUTE_PENDING)) {
+		/* Between the two factors: only what the route allows such a session
+		 * (signing out). regression: a session waiting for its code could not
+		 * sign out */
+	} else if (!(rt->flags & AP_ROUTE_PUBLIC)) {
 		if (ctx->user == NULL)
 			return ap_ctx_fail(ctx, AP_PB_UNAUTHENTICATED, NULL,
 			    ctx->mfa_pending ? "two-factor code required" : "sign in required");
-		if (!ap_role_allows(ctx->user->role, rt->perm) ||
-		    (ctx->token_scope && !ap_scope_allows(ctx->token_scope, rt->perm)))
+		if (!ap_gate_allows(ctx, rt->perm))
 			return ap_ctx_fail(ctx, AP_PB_DENIED, NULL, "permission %s required", rt->perm);
 		refresh_settings(ctx);
 		/* The requirement holds for a user's API tokens too: a password-only

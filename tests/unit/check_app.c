@@ -14,6 +14,7 @@
 #include "aapanel/app.h"
 #include "aapanel/auth.h"
 #include "aapanel/dbconn.h"
+#include "aapanel/gate.h"
 #include "aapanel/pages.h"
 #include "aapanel/users.h"
 
@@ -152,13 +153,13 @@ setup_with(const char *extra)
 static void
 setup(void)
 {
-	setup_with(NULL);
+	setup_with("panel = { origins = \"http://panel.test\"; };");
 }
 
 static void
 setup_base(void)
 {
-	setup_with("panel = { base_path = \"/x7Kp2\"; };");
+	setup_with("panel = { base_path = \"/x7Kp2\"; origins = \"http://panel.test\"; };");
 }
 
 static int
@@ -901,6 +902,799 @@ START_TEST(test_trusted_proxy_forwarded_for)
 }
 END_TEST
 
+/* ---- security: the tests below pin the fixes of issue 11 (one block each) */
+
+/* POST /login as a browser: the double-submit token, the user's password, next (urlencoded). */
+static const char *
+login_post(const char *user, const char *password, const char *next_enc, const char *const *more)
+{
+	static char body[4096], ck[160];
+	static const char tok[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	const char *h[12];
+	int k = 0;
+
+	snprintf(body, sizeof(body), "csrf=%s&username=%s&password=%s%s%s", tok, user, password,
+	    next_enc ? "&next=" : "", next_enc ? next_enc : "");
+	snprintf(ck, sizeof(ck), "HTTP_COOKIE=aapanel_login=%s", tok);
+	h[k++] = "CONTENT_TYPE=application/x-www-form-urlencoded";
+	h[k++] = ck;
+	for (; more && *more && k < 11; more++)
+		h[k++] = *more;
+	h[k] = NULL;
+	auto_cookie = NULL;
+	return serve("POST", "/login", body, h);
+}
+
+static const struct {
+	const char *next_enc; /* as the form sends it */
+	const char *location; /* NULL: refused by the field's validator (400, no redirect) */
+} next_rows[] = {
+	{ "%2Fsites%3Fpage%3D2", "/sites?page=2" },
+	{ "%2F", "/" },
+	/* regression: a control character after the first slash was passed into
+	 * Location and a browser read it as the scheme-relative //evil.example */
+	{ "%2F%09%2Fevil.example", "/" },
+	{ "%2F%0B%2Fevil.example", NULL },
+	{ "%2F%01%2Fevil.example", NULL },
+	{ "%2F%20%2Fevil.example", "/" },
+	{ "%2F%5Cevil.example", "/" },
+	{ "%2F%2Fevil.example", "/" },
+	{ "https%3A%2F%2Fevil.example%2F", "/" },
+	{ "%2Fa%2F..%2F..%2Fevil", "/" },
+	{ "%2Fa%2F%252e%252e%2Fb", "/" },
+	{ "%2Flogin%2F2fa", "/" },
+	{ "%2Flogin", "/" },
+	{ "%2Flogins", "/logins" },
+};
+
+START_TEST(test_login_next_stays_on_the_panel)
+{
+	const char *r = login_post("admin1", "a+long+enough+passphrase", next_rows[_i].next_enc, NULL);
+	char want[256];
+
+	if (next_rows[_i].location == NULL) {
+		ck_assert_msg(status_of(r) == 400, "row %d: %d", _i, status_of(r));
+		ck_assert_ptr_null(strstr(r, "\r\nLocation:"));
+		auto_cookie = cookie_admin;
+		return;
+	}
+	ck_assert_msg(status_of(r) == 303, "row %d: %d", _i, status_of(r));
+	snprintf(want, sizeof(want), "\r\nLocation: %s\r\n", next_rows[_i].location);
+	ck_assert_msg(strstr(r, want) != NULL, "row %d: wanted %s in\n%.400s", _i, next_rows[_i].location, r);
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
+/* The client address the gate settles on for a request with these params ("REFUSED": bare 404). */
+static const char *
+client_of(const char *remote, const char *const *params)
+{
+	static char addr[64];
+	char *env[80], ra[80];
+	struct ap_req req;
+	struct ap_ctx ctx;
+	int n = 0;
+
+	snprintf(ra, sizeof(ra), "REMOTE_ADDR=%s", remote);
+	env[n++] = (char *)"REQUEST_METHOD=GET";
+	env[n++] = (char *)"REQUEST_URI=/";
+	env[n++] = ra;
+	for (; params && *params && n < 78; params++)
+		env[n++] = (char *)*params;
+	env[n] = NULL;
+	memset(&req, 0, sizeof(req));
+	memset(&ctx, 0, sizeof(ctx));
+	ap_arena_reset(arena);
+	ck_assert_int_eq(ap_req_parse(&req, arena, env, NULL, NULL,
+	    &(struct ap_req_limits){ .max_body = 1024, .max_upload = 1024, .max_fields = 16,
+		.max_field_len = 1024, .max_header_len = (size_t)cfg->max_header_len }, NULL), AP_OK);
+	ctx.app = &app;
+	ctx.req = &req;
+	ctx.arena = arena;
+	snprintf(addr, sizeof(addr), "%s", ap_auth_admit(&ctx) == 0 ? ctx.client_addr : "REFUSED");
+	ap_req_clear(&req);
+	return addr;
+}
+
+static char long_list[2048], half_a[5200], half_b[5200];
+
+static const struct {
+	const char *header; /* access.forwarded_header */
+	const char *remote;
+	const char *params[4];
+	const char *client;
+} fwd_rows[] = {
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=203.0.113.7" }, "203.0.113.7" },
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=203.0.113.7, 10.9.9.9" }, "203.0.113.7" },
+	/* what the client sent itself is left of what our proxy appended */
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=198.51.100.1, 203.0.113.7" }, "203.0.113.7" },
+	/* regression: a long list pushed the real client out of the 32 entries parsed */
+	{ "X-Forwarded-For", "127.0.0.1", { long_list }, "203.0.113.7" },
+	/* regression: of a repeated header line only the first (the client's) was read */
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=198.51.100.1", "HTTP_X_FORWARDED_FOR=203.0.113.7" },
+	    "203.0.113.7" },
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=not-an-address, 203.0.113.7" }, "203.0.113.7" },
+	/* malformed where only trusted proxies write: unusable, REMOTE_ADDR stands */
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=203.0.113.7, not-an-address" }, "127.0.0.1" },
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=203.0.113.7," }, "127.0.0.1" },
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=10.1.1.1, 10.2.2.2" }, "10.1.1.1" },
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=" }, "127.0.0.1" },
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=2001:db8::1" }, "2001:db8::1" },
+	/* regression: the client's own X-Real-IP was read when the proxy set X-Forwarded-For */
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_REAL_IP=198.51.100.9" }, "127.0.0.1" },
+	{ "X-Forwarded-For", "127.0.0.1", { "HTTP_X_REAL_IP=198.51.100.9", "HTTP_X_FORWARDED_FOR=203.0.113.7" },
+	    "203.0.113.7" },
+	/* joined lines longer than limits.max_header_len: refused, never cut */
+	{ "X-Forwarded-For", "127.0.0.1", { half_a, half_b }, "REFUSED" },
+	/* a direct client is not a proxy: its header means nothing */
+	{ "X-Forwarded-For", "203.0.113.50", { "HTTP_X_FORWARDED_FOR=10.9.9.9" }, "203.0.113.50" },
+	{ "X-Real-IP", "127.0.0.1", { "HTTP_X_REAL_IP=203.0.113.7", "HTTP_X_FORWARDED_FOR=198.51.100.1" },
+	    "203.0.113.7" },
+	{ "X-Real-IP", "127.0.0.1", { "HTTP_X_REAL_IP=198.51.100.1", "HTTP_X_REAL_IP=203.0.113.7" }, "REFUSED" },
+	{ "X-Real-IP", "127.0.0.1", { "HTTP_X_REAL_IP=203.0.113.7, 10.9.9.9" }, "127.0.0.1" },
+	{ "X-Real-IP", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=203.0.113.7" }, "127.0.0.1" },
+	{ "", "127.0.0.1", { "HTTP_X_FORWARDED_FOR=203.0.113.7", "HTTP_X_REAL_IP=203.0.113.8" }, "127.0.0.1" },
+};
+
+START_TEST(test_forwarded_header_rows)
+{
+	char *saved_p = cfg->trusted_proxies, *saved_h = cfg->forwarded_header;
+	size_t n;
+
+	n = (size_t)snprintf(long_list, sizeof(long_list), "HTTP_X_FORWARDED_FOR=");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(long_list + n, sizeof(long_list) - n, "198.51.100.%d, ", i + 1);
+	snprintf(long_list + n, sizeof(long_list) - n, "203.0.113.7");
+	memset(half_a, '1', sizeof(half_a) - 1);
+	memcpy(half_a, "HTTP_X_FORWARDED_FOR=", 21);
+	memcpy(half_b, half_a, sizeof(half_b));
+	half_a[5000] = half_b[5000] = '\0';
+	cfg->trusted_proxies = (char *)"127.0.0.1, 10.0.0.0/8";
+	cfg->forwarded_header = (char *)fwd_rows[_i].header;
+	ck_assert_str_eq(client_of(fwd_rows[_i].remote, fwd_rows[_i].params), fwd_rows[_i].client);
+	cfg->trusted_proxies = saved_p;
+	cfg->forwarded_header = saved_h;
+}
+END_TEST
+
+/* The address the gate settled on is the one the allowlist, the throttle and the audit log see. */
+START_TEST(test_forwarded_client_reaches_the_allowlist)
+{
+	static const char *const repeated[] = { "HTTP_X_FORWARDED_FOR=10.9.9.9", "HTTP_X_FORWARDED_FOR=203.0.113.7",
+		"HTTP_ACCEPT=application/json", NULL };
+	char *saved_p = cfg->trusted_proxies, *saved_a = cfg->access_allow;
+
+	cfg->trusted_proxies = (char *)"127.0.0.1";
+	cfg->access_allow = (char *)"10.0.0.0/8";
+	/* regression: the first line (the client's own) let it in */
+	ck_assert_str_eq(body_of(serve("GET", "/", NULL, repeated)), "Not Found\n");
+	cfg->access_allow = (char *)"203.0.113.0/24";
+	ck_assert_int_eq(status_of(serve("GET", "/", NULL, repeated)), 200);
+	cfg->trusted_proxies = saved_p;
+	cfg->access_allow = saved_a;
+}
+END_TEST
+
+/* A state-changing request (Host: panel.test) with this Origin and Referer: its status. */
+static int
+post_from(const char *origin, const char *referer)
+{
+	static char h2[160], h3[300], t[120];
+	const char *h[6];
+	int k = 0;
+
+	snprintf(t, sizeof(t), "HTTP_X_CSRF_TOKEN=%s", csrf_admin);
+	h[k++] = "CONTENT_TYPE=application/x-www-form-urlencoded";
+	h[k++] = t;
+	if (origin) {
+		snprintf(h2, sizeof(h2), "HTTP_ORIGIN=%s", origin);
+		h[k++] = h2;
+	}
+	if (referer) {
+		snprintf(h3, sizeof(h3), "HTTP_REFERER=%s", referer);
+		h[k++] = h3;
+	}
+	h[k] = NULL;
+	auto_cookie = cookie_admin;
+	return status_of(serve("POST", "/lang", "lang=en", h));
+}
+
+START_TEST(test_origin_is_the_configured_one_not_host)
+{
+	char *saved = cfg->panel_origins;
+
+	ck_assert_int_eq(post_from("http://panel.test", NULL), 303);
+	ck_assert_int_eq(post_from(NULL, "http://panel.test/sites"), 303);
+	/* regression: Origin was compared with scheme://Host of the request itself,
+	 * so an Origin equal to whatever Host the client sent passed */
+	cfg->panel_origins = (char *)"https://panel.example.com";
+	ck_assert_int_eq(post_from("http://panel.test", NULL), 403);
+	ck_assert_int_eq(post_from(NULL, "http://panel.test/sites"), 403);
+	ck_assert_int_eq(post_from("https://panel.example.com", NULL), 303);
+	ck_assert_int_eq(post_from("https://panel.example.com:443", NULL), 303);
+	ck_assert_int_eq(post_from(NULL, "https://panel.example.com/account"), 303);
+	ck_assert_int_eq(post_from("https://panel.example.com.evil.example", NULL), 403);
+	ck_assert_int_eq(post_from(NULL, "https://panel.example.com@evil.example/"), 403);
+	ck_assert_int_eq(post_from("http://panel.example.com", NULL), 403);
+	ck_assert_int_eq(post_from("null", NULL), 403);
+	/* "" = this machine only, any port and scheme */
+	cfg->panel_origins = (char *)"";
+	ck_assert_int_eq(post_from("http://127.0.0.1:8080", NULL), 303);
+	ck_assert_int_eq(post_from("https://localhost", NULL), 303);
+	ck_assert_int_eq(post_from("http://[::1]:1234", NULL), 303);
+	ck_assert_int_eq(post_from("http://panel.test", NULL), 403);
+	ck_assert_int_eq(post_from("http://localhost.evil.example", NULL), 403);
+	cfg->panel_origins = saved;
+}
+END_TEST
+
+START_TEST(test_lang_returns_only_to_our_origin)
+{
+	static const char *const h[] = { "CONTENT_TYPE=application/x-www-form-urlencoded",
+		"HTTP_REFERER=http://panel.test.evil.example/phish", NULL };
+	static const char *const h2[] = { "CONTENT_TYPE=application/x-www-form-urlencoded",
+		"HTTP_REFERER=http://panel.test/\t/evil.example", NULL };
+
+	auto_cookie = NULL;
+	ck_assert_ptr_nonnull(strstr(serve("POST", "/lang", "lang=en", h), "\r\nLocation: /\r\n"));
+	ck_assert_ptr_nonnull(strstr(serve("POST", "/lang", "lang=en", h2), "\r\nLocation: /\r\n"));
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
+/* Requests that fail parsing, outside and inside the entrance and the allowlist. */
+static const struct {
+	const char *method, *uri, *ctype, *body;
+} unparsable_rows[] = {
+	{ "GET", "/x7Kp2/?a=%G1", NULL, NULL },
+	{ "GET", "/x7Kp2/?a=%00", NULL, NULL },
+	{ "POST", "/x7Kp2/lang", "text/plain", "lang=ar" },
+	{ "POST", "/x7Kp2/lang", "application/json", "[1," },
+};
+
+/* regression: a request that failed parsing got the full branded page, with
+ * the security entrance in its links, outside the base path and the allowlist */
+START_TEST(test_unparsable_requests_are_bare_before_the_entrance)
+{
+	const char *h[3] = { NULL, NULL, NULL };
+	char ct[128], outside[256];
+	const char *r;
+	char *saved = cfg->access_allow;
+
+	if (unparsable_rows[_i].ctype) {
+		snprintf(ct, sizeof(ct), "CONTENT_TYPE=%s", unparsable_rows[_i].ctype);
+		h[0] = ct;
+	}
+	/* inside the entrance and the allowlist: the real error page */
+	r = serve(unparsable_rows[_i].method, unparsable_rows[_i].uri, unparsable_rows[_i].body, h);
+	ck_assert_int_ge(status_of(r), 400);
+	ck_assert_int_ne(status_of(r), 404);
+	ck_assert_ptr_nonnull(strstr(r, "text/html"));
+	/* outside the entrance: bare, nothing of the panel */
+	snprintf(outside, sizeof(outside), "%s", unparsable_rows[_i].uri + strlen("/x7Kp2"));
+	r = serve(unparsable_rows[_i].method, outside, unparsable_rows[_i].body, h);
+	ck_assert_int_eq(status_of(r), 404);
+	ck_assert_str_eq(body_of(r), "Not Found\n");
+	ck_assert_ptr_null(strstr(r, "x7Kp2"));
+	/* inside the entrance, outside access.allow: bare too */
+	cfg->access_allow = (char *)"10.0.0.0/8";
+	r = serve(unparsable_rows[_i].method, unparsable_rows[_i].uri, unparsable_rows[_i].body, h);
+	ck_assert_int_eq(status_of(r), 404);
+	ck_assert_str_eq(body_of(r), "Not Found\n");
+	ck_assert_ptr_null(strstr(r, "x7Kp2"));
+	cfg->access_allow = saved;
+	/* a path that cannot be decoded is not known to be inside the entrance */
+	r = serve("GET", "/x7Kp2/%2e%2e/etc/passwd", NULL, NULL);
+	ck_assert_str_eq(body_of(r), "Not Found\n");
+}
+END_TEST
+
+/* regression: a method a route lacks got the full 405 page, with Allow, outside access.allow */
+START_TEST(test_method_not_allowed_is_bare_outside_the_allowlist)
+{
+	char *saved = cfg->access_allow;
+	const char *r;
+
+	cfg->access_allow = (char *)"10.0.0.0/8";
+	r = serve("PUT", "/lang", NULL, NULL);
+	ck_assert_int_eq(status_of(r), 404);
+	ck_assert_str_eq(body_of(r), "Not Found\n");
+	ck_assert_ptr_null(strstr(r, "Allow:"));
+	cfg->access_allow = saved;
+	ck_assert_int_eq(status_of(serve("PUT", "/lang", NULL, NULL)), 405);
+}
+END_TEST
+
+/* regression: a success for any account cleared the failures counted for its
+ * address, so an account holder could spray passwords at every other account */
+START_TEST(test_address_throttle_ignores_successes)
+{
+	static const char *const json[] = { "HTTP_ACCEPT=application/json", NULL };
+	static const char *const other[] = { "HTTP_X_FORWARDED_FOR=203.0.113.9", NULL };
+	int saved_t = cfg->address_threshold, saved_w = cfg->address_window;
+	char *saved_p = cfg->trusted_proxies;
+	const char *r, *ra;
+	int wait = 0;
+
+	cfg->address_threshold = 3;
+	cfg->address_window = 900;
+	ck_assert_int_eq(status_of(login_post("viewer1", "guess+one", NULL, json)), 401);
+	ck_assert_int_eq(status_of(login_post("admin1", "a+long+enough+passphrase", NULL, NULL)), 303);
+	ck_assert_int_eq(status_of(login_post("operator1", "guess+two", NULL, json)), 401);
+	ck_assert_int_eq(status_of(login_post("admin1", "a+long+enough+passphrase", NULL, NULL)), 303);
+	ck_assert_int_eq(status_of(login_post("nosuchuser", "guess+three", NULL, json)), 401);
+	/* three failures from this address in the window: even its own account waits */
+	r = login_post("admin1", "a+long+enough+passphrase", NULL, json);
+	ck_assert_int_eq(status_of(r), 429);
+	ck_assert_ptr_nonnull(ra = strstr(r, "\r\nRetry-After: "));
+	sscanf(ra, "\r\nRetry-After: %d", &wait);
+	ck_assert_int_gt(wait, 800);
+	ck_assert_int_le(wait, 900);
+	/* per address: another client (through a trusted proxy) is not affected */
+	cfg->trusted_proxies = (char *)"127.0.0.1";
+	ck_assert_int_eq(status_of(login_post("admin1", "a+long+enough+passphrase", NULL, other)), 303);
+	cfg->trusted_proxies = saved_p;
+	cfg->address_threshold = saved_t;
+	cfg->address_window = saved_w;
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
+/* Median of n timings (ms); sorts v. */
+static uint64_t
+median_ms(uint64_t *v, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int k = i; k > 0 && v[k - 1] > v[k]; k--) {
+			uint64_t t = v[k];
+			v[k] = v[k - 1];
+			v[k - 1] = t;
+		}
+	return v[n / 2];
+}
+
+/* The JSON error document of a response without its request id. */
+static char *
+error_doc(const char *r)
+{
+	struct json_object *j = json_tokener_parse(body_of(r)), *e = NULL;
+	char *s;
+
+	ck_assert_ptr_nonnull(j);
+	ck_assert(json_object_object_get_ex(j, "error", &e));
+	json_object_object_del(e, "request_id");
+	s = ap_xstrdup(json_object_to_json_string(j));
+	json_object_put(j);
+	return s;
+}
+
+/* regression: with a database that could not write, no throttle applied and a
+ * right password answered 500 where a wrong one answered 401 */
+START_TEST(test_signin_refused_alike_when_attempts_cannot_be_recorded)
+{
+	static const char *const json[] = { "HTTP_ACCEPT=application/json", NULL };
+	uint64_t right[5], wrong[5], verify[3], t0;
+	char *doc_right = NULL, *doc_wrong = NULL;
+	struct ap_db *db = NULL;
+	int64_t before = 0, after = 0;
+
+	/* what checking a password costs, with a database that works */
+	for (int i = 0; i < 3; i++) {
+		t0 = ap_now_ms();
+		ck_assert_int_eq(status_of(login_post("operator1", "not+the+password", NULL, json)), 401);
+		verify[i] = ap_now_ms() - t0;
+	}
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_db_query_int64(db, "SELECT COUNT(*) FROM login_attempts", &before), AP_DB_OK);
+	ck_assert_ptr_nonnull(app.db);
+	for (int i = 0; i < 5; i++) {
+		const char *r;
+
+		/* The worker's own connection refuses writes (as a read-only file would). */
+		ck_assert_int_eq(ap_db_exec(app.db, "PRAGMA query_only = 1"), AP_DB_OK);
+		t0 = ap_now_ms();
+		r = login_post("admin1", "a+long+enough+passphrase", NULL, json);
+		right[i] = ap_now_ms() - t0;
+		ck_assert_int_eq(status_of(r), 503);
+		free(doc_right);
+		doc_right = error_doc(r);
+		ck_assert_int_eq(ap_db_exec(app.db, "PRAGMA query_only = 1"), AP_DB_OK);
+		t0 = ap_now_ms();
+		r = login_post("admin1", "the+wrong+passphrase", NULL, json);
+		wrong[i] = ap_now_ms() - t0;
+		ck_assert_int_eq(status_of(r), 503);
+		free(doc_wrong);
+		doc_wrong = error_doc(r);
+		ck_assert_str_eq(doc_right, doc_wrong);
+	}
+	ck_assert_msg(strstr(doc_right, "\"code\": \"unavailable\"") != NULL, "%s", doc_right);
+	/* no password was checked: both far below the cost of one check, and alike */
+	{
+		uint64_t v = median_ms(verify, 3), mr = median_ms(right, 5), mw = median_ms(wrong, 5);
+
+		ck_assert_msg(mr * 2 < v && mw * 2 < v, "right %llu ms, wrong %llu ms, a check %llu ms",
+		    (unsigned long long)mr, (unsigned long long)mw, (unsigned long long)v);
+		ck_assert_msg((mr > mw ? mr - mw : mw - mr) * 4 < v, "right %llu ms, wrong %llu ms",
+		    (unsigned long long)mr, (unsigned long long)mw);
+	}
+	ck_assert_int_eq(ap_db_query_int64(db, "SELECT COUNT(*) FROM login_attempts", &after), AP_DB_OK);
+	ck_assert_int_eq(after, before);
+	ap_db_close(db);
+	free(doc_right);
+	free(doc_wrong);
+	/* the connection reopens by itself: the next sign-in works */
+	ck_assert_int_eq(status_of(login_post("admin1", "a+long+enough+passphrase", NULL, NULL)), 303);
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
+/*
+ * A snapshot of every table: its name, then each row's columns as text,
+ * in rowid order. Left out: the gate's own bookkeeping of who used what
+ * when (a session's last request, a token's last use).
+ */
+static char *
+db_snapshot(void)
+{
+	static const char *const bookkeeping[] = { "sessions.last_seen_at", "api_tokens.last_used_at",
+		"api_tokens.last_used_addr" };
+	struct ap_buf b = { 0 };
+	struct ap_db *db = NULL;
+	struct ap_db_stmt *tl = NULL;
+	char **names = NULL;
+	size_t n = 0;
+
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_db_prepare(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", &tl),
+	    AP_DB_OK);
+	while (ap_db_step(tl) == AP_DB_ROW) {
+		names = ap_xrealloc(names, (n + 1) * sizeof(*names));
+		names[n++] = ap_xstrdup(ap_db_col_text(tl, 0, NULL));
+	}
+	ap_db_finalize(tl);
+	for (size_t i = 0; i < n; i++) {
+		struct ap_db_stmt *st = NULL;
+		char *sql = ap_xasprintf("SELECT * FROM \"%s\" ORDER BY rowid", names[i]);
+
+		ck_assert_int_eq(ap_db_prepare(db, sql, &st), AP_DB_OK);
+		ap_buf_printf(&b, "[%s]\n", names[i]);
+		while (ap_db_step(st) == AP_DB_ROW) {
+			for (int c = 0; c < ap_db_col_count(st); c++) {
+				char *key = ap_xasprintf("%s.%s", names[i], ap_db_col_name(st, c));
+				const char *v = ap_db_col_text(st, c, NULL);
+				bool skip = false;
+
+				for (size_t k = 0; k < AP_NELEM(bookkeeping); k++)
+					skip |= strcmp(key, bookkeeping[k]) == 0;
+				ap_buf_printf(&b, "%s=%s|", ap_db_col_name(st, c), skip ? "*" : (v ? v : "NULL"));
+				free(key);
+			}
+			ap_buf_putc(&b, '\n');
+		}
+		ap_db_finalize(st);
+		free(sql);
+		free(names[i]);
+	}
+	free(names);
+	ap_db_close(db);
+	return b.data ? b.data : ap_xstrdup("");
+}
+
+static int64_t
+audit_rows(void)
+{
+	struct ap_db *db = NULL;
+	int64_t n = -1;
+
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_db_query_int64(db, "SELECT COUNT(*) FROM audit_log", &n), AP_DB_OK);
+	ap_db_close(db);
+	return n;
+}
+
+/* A body of valid values for a route's declared fields (path parameters come from concrete()). */
+static const char *
+valid_body(const struct ap_route *rt)
+{
+	static char body[2048];
+	size_t o = 0;
+
+	body[0] = '\0';
+	for (size_t i = 0; rt->fields && i < ap_fields_count(rt->fields); i++) {
+		const struct ap_field *f = &rt->fields[i];
+		char v[160];
+		long long len = f->min > 1 ? f->min : 1;
+
+		if (f->flags & AP_FIELD_PATH)
+			continue;
+		if (len > 100)
+			len = 100;
+		switch (f->type) {
+		case AP_FIELD_INT:
+			snprintf(v, sizeof(v), "%lld", f->min > 0 ? f->min : (f->max >= 1 ? 1 : 0));
+			break;
+		case AP_FIELD_BOOL:
+			snprintf(v, sizeof(v), "1");
+			break;
+		case AP_FIELD_ENUM: {
+			size_t k = 0;
+
+			while (f->choices[k + 1])
+				k++;
+			snprintf(v, sizeof(v), "%s", f->choices[k]); /* the last: least likely the default */
+			break;
+		}
+		case AP_FIELD_HOSTNAME:
+			snprintf(v, sizeof(v), "example.com");
+			break;
+		case AP_FIELD_EMAIL:
+			snprintf(v, sizeof(v), "a@example.com");
+			break;
+		default:
+			memset(v, 'x', (size_t)len);
+			v[len] = '\0';
+			break;
+		}
+		o += (size_t)snprintf(body + o, sizeof(body) - o, "%s%s=%s", o ? "&" : "", f->name, v);
+	}
+	return body;
+}
+
+/*
+ * regression: a read-scope token changed the user's stored language through
+ * the public /lang, unaudited. Every route of the table x every method it
+ * has, with valid values for its fields: a read-scope token (under /api/v1)
+ * changes no table, whatever the route; a signed-in viewer (CSRF token and
+ * our Origin) and an anonymous visitor change nothing through a public route
+ * unless the change is in the audit log.
+ */
+START_TEST(test_no_route_writes_for_a_caller_without_permission)
+{
+	char token[80], auth[120], path[300], api[320], t[120];
+	struct ap_problem pb = { 0 };
+	struct ap_user_row row;
+	struct ap_db *db = NULL;
+	int64_t id = 0;
+	int checked = 0;
+
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_user_find(db, "viewer1", &row, NULL), AP_DB_OK);
+	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "walk", "read", "", 0, token, &id, &pb), AP_DB_OK);
+	ap_db_close(db);
+	snprintf(auth, sizeof(auth), "HTTP_AUTHORIZATION=Bearer %s", token);
+	snprintf(t, sizeof(t), "HTTP_X_CSRF_TOKEN=%s", csrf_viewer);
+	for (size_t i = 0; i < ap_nroutes; i++) {
+		const struct ap_route *rt = &ap_routes[i];
+
+		concrete(rt->pattern, path, sizeof(path));
+		snprintf(api, sizeof(api), "/api/v1%s", path);
+		for (int m = 0; m < AP_METHOD__MAX; m++) {
+			unsigned mask = rt->methods | ((rt->methods & AP_M_GET) ? AP_M_HEAD : 0);
+			const char *mn = ap_method_name((enum ap_method)m), *body = valid_body(rt);
+			const char *h[6] = { "CONTENT_TYPE=application/x-www-form-urlencoded", "HTTP_ORIGIN=http://panel.test",
+				NULL, NULL, NULL, NULL };
+			char *before, *after;
+			int64_t a0;
+			bool get = m == AP_METHOD_GET || m == AP_METHOD_HEAD;
+
+			if (!(mask & AP_M(m)))
+				continue;
+			/* a read-scope token: nothing at all */
+			before = db_snapshot();
+			h[2] = auth;
+			auto_cookie = NULL;
+			serve(mn, api, get ? NULL : body, h);
+			after = db_snapshot();
+			ck_assert_msg(strcmp(before, after) == 0, "a read-scope token changed the database: %s %s", mn, api);
+			free(before);
+			free(after);
+			if (!(rt->flags & AP_ROUTE_PUBLIC))
+				continue;
+			/* a signed-in viewer, and nobody: only what the audit log records */
+			for (int who = 0; who < 2; who++) {
+				before = db_snapshot();
+				a0 = audit_rows();
+				h[2] = who == 0 ? t : NULL;
+				auto_cookie = who == 0 ? cookie_viewer : NULL;
+				serve(mn, path, get ? NULL : body, h);
+				after = db_snapshot();
+				ck_assert_msg(strcmp(before, after) == 0 || audit_rows() > a0,
+				    "%s %s %s changed the database without an audit record", who == 0 ? "a viewer" : "anonymous",
+				    mn, path);
+				free(before);
+				free(after);
+			}
+			checked++;
+		}
+	}
+	ck_assert_int_gt(checked, 5);
+	/* and the viewer's language did change, audited, through the cookie session */
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	{
+		int64_t n = 0;
+
+		ck_assert_int_eq(ap_db_query_int64(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'account.language' "
+		    "AND actor = 'viewer1'", &n), AP_DB_OK);
+		ck_assert_int_ge(n, 1);
+	}
+	ap_db_close(db);
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
+/* regression: last_seen_at was written at most once a minute, so a session
+ * with a one-minute idle timeout ended while it was being used */
+START_TEST(test_session_in_use_never_idles_out)
+{
+	struct ap_db *db = NULL;
+	struct ap_user_row row;
+	struct ap_session s, got;
+	struct ap_user u;
+	char c[AP_SESSION_ID_HEX + 1];
+	int saved = cfg->session_idle_timeout;
+	time_t t0 = time(NULL);
+
+	cfg->session_idle_timeout = 60;
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_user_find(db, "viewer1", &row, NULL), AP_DB_OK);
+	ck_assert_int_eq(ap_session_create(db, cfg, row.id, false, "127.0.0.1", "check", c, &s), AP_DB_OK);
+	/* a request every 59 s, for ten minutes: always alive */
+	for (int i = 1; i <= 10; i++)
+		ck_assert_msg(ap_session_lookup(db, cfg, c, t0 + 59 * i, arena, &got, &u) == AP_DB_OK,
+		    "ended at request %d, %d s after the previous one", i, 59);
+	/* unused for longer than the timeout and its slack: gone */
+	ck_assert_int_eq(ap_session_lookup(db, cfg, c, t0 + 590 + 60 + 6, arena, &got, &u), AP_DB_ENOTFOUND);
+	ap_db_close(db);
+	cfg->session_idle_timeout = saved;
+}
+END_TEST
+
+/* regression: a session waiting for its second factor could not sign out */
+START_TEST(test_pending_session_signs_out)
+{
+	struct ap_db *db = NULL;
+	struct ap_user_row row;
+	struct ap_session s, got;
+	struct ap_user u;
+	char c[AP_SESSION_ID_HEX + 1], ck[120], t[120];
+	const char *h[5] = { "CONTENT_TYPE=application/x-www-form-urlencoded", "HTTP_ORIGIN=http://panel.test", t, NULL,
+		NULL };
+	const char *r;
+
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_user_find(db, "operator1", &row, NULL), AP_DB_OK);
+	ck_assert_int_eq(ap_session_create(db, cfg, row.id, true, "127.0.0.1", "check", c, &s), AP_DB_OK);
+	snprintf(ck, sizeof(ck), "aapanel=%s", c);
+	auto_cookie = ck;
+	/* the code page offers it */
+	r = serve("GET", "/login/2fa", NULL, NULL);
+	ck_assert_int_eq(status_of(r), 200);
+	ck_assert_ptr_nonnull(strstr(r, "action=\"/logout\""));
+	/* still no page of the panel, and no sign-out without the session's CSRF token */
+	ck_assert_int_eq(status_of(serve("GET", "/account", NULL, (const char *const[]){ "HTTP_ACCEPT=application/json",
+	    NULL })), 401);
+	snprintf(t, sizeof(t), "HTTP_X_CSRF_TOKEN=%s", "0000");
+	ck_assert_int_eq(status_of(serve("POST", "/logout", "", h)), 403);
+	snprintf(t, sizeof(t), "HTTP_X_CSRF_TOKEN=%s", s.csrf);
+	r = serve("POST", "/logout", "", h);
+	ck_assert_int_eq(status_of(r), 303);
+	ck_assert_ptr_nonnull(strstr(r, "\r\nLocation: /login\r\n"));
+	ck_assert_ptr_nonnull(strstr(r, "Set-Cookie: aapanel=; Path=/; Max-Age=0"));
+	ck_assert_int_eq(ap_session_lookup(db, cfg, c, time(NULL), arena, &got, &u), AP_DB_ENOTFOUND);
+	ap_db_close(db);
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
+/* regression: API tokens were unlimited */
+START_TEST(test_tokens_per_user_are_capped)
+{
+	static const char *const h[] = { "CONTENT_TYPE=application/x-www-form-urlencoded", "HTTP_ORIGIN=http://panel.test",
+		"HTTP_ACCEPT=application/json", NULL, NULL };
+	const char *hh[5];
+	struct ap_db *db = NULL;
+	struct ap_problem pb = { 0 };
+	struct ap_user_row row;
+	char token[80], t[120];
+	int64_t id = 0, first = 0;
+	int saved = cfg->max_tokens_per_user;
+	const char *r;
+
+	cfg->max_tokens_per_user = 2;
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_user_find(db, "operator1", &row, NULL), AP_DB_OK);
+	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "a", "read", "", 0, token, &first, &pb), AP_DB_OK);
+	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "b", "read", "", 0, token, &id, &pb), AP_DB_OK);
+	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "c", "read", "", 0, token, &id, &pb), AP_DB_EINVAL);
+	ck_assert_int_eq(pb.code, AP_PB_CONFLICT);
+	/* through the account page: a clear 409 */
+	memcpy(hh, h, sizeof(hh));
+	snprintf(t, sizeof(t), "HTTP_X_CSRF_TOKEN=%s", csrf_operator);
+	hh[3] = t;
+	auto_cookie = cookie_operator;
+	r = serve("POST", "/account/tokens", "name=d&scope=read", hh);
+	ck_assert_int_eq(status_of(r), 409);
+	ck_assert_ptr_nonnull(strstr(r, "the most one user may hold"));
+	/* a revoked token no longer counts */
+	ck_assert_int_eq(ap_token_revoke(db, first, row.id), AP_DB_OK);
+	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "e", "read", "", 0, token, &id, &pb), AP_DB_OK);
+	ap_db_close(db);
+	cfg->max_tokens_per_user = saved;
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
+/* regression: the version was shown to anonymous visitors */
+START_TEST(test_version_only_for_the_signed_in)
+{
+	static const char *const remote[] = { "HTTP_X_FORWARDED_FOR=203.0.113.5", NULL };
+	char *saved = cfg->trusted_proxies;
+	struct json_object *j;
+	const char *r;
+
+	auto_cookie = NULL;
+	r = serve("GET", "/login", NULL, NULL);
+	ck_assert_int_eq(status_of(r), 200);
+	ck_assert_ptr_null(strstr(body_of(r), AP_VERSION));
+	auto_cookie = cookie_viewer;
+	ck_assert_ptr_nonnull(strstr(body_of(serve("GET", "/", NULL, NULL)), AP_VERSION));
+	/* /healthz: the version for this machine's monitoring, not for others */
+	auto_cookie = NULL;
+	j = json_tokener_parse(body_of(serve("GET", "/healthz", NULL, NULL)));
+	ck_assert(json_object_object_get_ex(j, "version", NULL));
+	json_object_put(j);
+	cfg->trusted_proxies = (char *)"127.0.0.1";
+	j = json_tokener_parse(body_of(serve("GET", "/healthz", NULL, remote)));
+	ck_assert_ptr_nonnull(j);
+	ck_assert(!json_object_object_get_ex(j, "version", NULL));
+	ck_assert(json_object_object_get_ex(j, "status", NULL));
+	json_object_put(j);
+	cfg->trusted_proxies = saved;
+	auto_cookie = cookie_admin;
+}
+END_TEST
+
+/* regression: disabling a user only suspended their tokens (they worked again once enabled).
+ * Decided: disabling revokes them; enabling does not bring them back. */
+START_TEST(test_disabling_a_user_revokes_their_tokens)
+{
+	struct ap_db *db = NULL;
+	struct ap_problem pb = { 0 };
+	struct ap_user_row row;
+	struct ap_token_row tr;
+	struct ap_user u;
+	char token[80];
+	int64_t id = 0, uid = 0;
+
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	ck_assert_int_eq(ap_user_create(db, cfg, "leaver", "operator", "a long enough passphrase", &uid, &pb), AP_DB_OK);
+	ck_assert_int_eq(ap_user_find(db, "leaver", &row, NULL), AP_DB_OK);
+	ck_assert_int_eq(ap_token_create(db, cfg, row.id, "cron", "write", "", 0, token, &id, &pb), AP_DB_OK);
+	ck_assert_int_eq(ap_token_auth(db, cfg, token, "127.0.0.1", time(NULL), arena, &tr, &u), AP_DB_OK);
+	ck_assert_int_eq(ap_user_set_disabled(db, row.id, true), AP_DB_OK);
+	ck_assert_int_eq(ap_token_auth(db, cfg, token, "127.0.0.1", time(NULL), arena, &tr, &u), AP_DB_ENOTFOUND);
+	ck_assert_int_eq(ap_user_set_disabled(db, row.id, false), AP_DB_OK);
+	ck_assert_int_eq(ap_token_auth(db, cfg, token, "127.0.0.1", time(NULL), arena, &tr, &u), AP_DB_ENOTFOUND);
+	ck_assert_int_ne(tr.revoked_at, 0);
+	ap_db_close(db);
+}
+END_TEST
+
+/* regression: /healthz only read, so it said "ok" whatever the storage; now it says what it probed */
+START_TEST(test_healthz_says_whether_the_panel_can_write)
+{
+	const char *r = serve("GET", "/healthz", NULL, NULL);
+	struct json_object *j = json_tokener_parse(body_of(r)), *v = NULL;
+
+	ck_assert_int_eq(status_of(r), 200);
+	ck_assert(json_object_object_get_ex(j, "disk", &v));
+	ck_assert_str_eq(json_object_get_string(v), "ok");
+	ck_assert(json_object_object_get_ex(j, "db", &v));
+	ck_assert_str_eq(json_object_get_string(v), "ok");
+	json_object_put(j);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -940,10 +1734,27 @@ main(void)
 	tcase_add_test(tc, test_api_prefix_and_bearer);
 	tcase_add_test(tc, test_forwarded_for_is_not_trusted_by_default);
 	tcase_add_test(tc, test_trusted_proxy_forwarded_for);
+	tcase_add_loop_test(tc, test_login_next_stays_on_the_panel, 0, (int)AP_NELEM(next_rows));
+	tcase_add_loop_test(tc, test_forwarded_header_rows, 0, (int)AP_NELEM(fwd_rows));
+	tcase_add_test(tc, test_forwarded_client_reaches_the_allowlist);
+	tcase_add_test(tc, test_origin_is_the_configured_one_not_host);
+	tcase_add_test(tc, test_lang_returns_only_to_our_origin);
+	tcase_add_test(tc, test_method_not_allowed_is_bare_outside_the_allowlist);
+	tcase_add_test(tc, test_address_throttle_ignores_successes);
+	tcase_add_test(tc, test_signin_refused_alike_when_attempts_cannot_be_recorded);
+	tcase_add_test(tc, test_no_route_writes_for_a_caller_without_permission);
+	tcase_add_test(tc, test_session_in_use_never_idles_out);
+	tcase_add_test(tc, test_pending_session_signs_out);
+	tcase_add_test(tc, test_tokens_per_user_are_capped);
+	tcase_add_test(tc, test_version_only_for_the_signed_in);
+	tcase_add_test(tc, test_disabling_a_user_revokes_their_tokens);
+	tcase_add_test(tc, test_healthz_says_whether_the_panel_can_write);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tp, test_role_allows_permission_without_dot);
 	tcase_add_checked_fixture(tb, setup_base, teardown);
 	tcase_add_test(tb, test_base_path_security_entrance);
+	tcase_add_loop_test(tb, test_unparsable_requests_are_bare_before_the_entrance, 0,
+	    (int)AP_NELEM(unparsable_rows));
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tb);
 	suite_add_tcase(s, tp);
