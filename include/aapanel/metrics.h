@@ -225,4 +225,8 @@ enum ap_db_rc ap_alert_outbox_due(struct ap_db *db, const char *host, int64_t no
 enum ap_db_rc ap_alert_outbox_done(struct ap_db *db, const struct ap_alert_msg *m, bool ok, const char *error,
     int64_t now);
 
+/* Certificates with an expiry date (the certificates table): domain and not_after. */
+typedef bool (*ap_cert_fn)(void *arg, const char *domain, int64_t not_after);
+enum ap_db_rc ap_alert_certs_each(struct ap_db *db, ap_cert_fn cb, void *arg);
+
 #endif

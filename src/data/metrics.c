@@ -1121,3 +1121,24 @@ ap_alert_outbox_done(struct ap_db *db, const struct ap_alert_msg *m, bool ok, co
 	ap_db_finalize(st);
 	return rc;
 }
+
+enum ap_db_rc
+ap_alert_certs_each(struct ap_db *db, ap_cert_fn cb, void *arg)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(db,
+	    "SELECT domain, not_after FROM certificates WHERE not_after IS NOT NULL ORDER BY domain", &st);
+
+	if (rc != AP_DB_OK)
+		return rc;
+	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
+		const char *d = ap_db_col_text(st, 0, NULL);
+
+		if (d != NULL && !cb(arg, d, ap_db_col_int64(st, 1))) {
+			rc = AP_DB_DONE;
+			break;
+		}
+	}
+	ap_db_finalize(st);
+	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+}

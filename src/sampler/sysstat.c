@@ -339,8 +339,9 @@ read_procs(struct ap_sysread *r, struct ap_sys *s)
 		struct ap_sys_proc *p;
 		struct prev_proc key, *before;
 		struct stat st;
+		const char *why;
 
-		if (!ap_strtonum(de->d_name, 1, INT32_MAX, &pid, NULL))
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || !ap_strtonum(de->d_name, 1, INT32_MAX, &pid, &why))
 			continue;
 		s->nprocs_total++;
 		if (n >= AP_SYS_MAX_PROCS)
