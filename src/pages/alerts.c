@@ -26,7 +26,7 @@ check_number(const char *val, size_t len)
 	(void)len;
 	d = strtod(val, &end);
 	if (end == val || *end != '\0' || !isfinite(d))
-		return "must be a number such as 90 or 2.5";
+		return N_("must be a number such as 90 or 2.5");
 	return NULL;
 }
 
@@ -35,10 +35,10 @@ check_url(const char *val, size_t len)
 {
 	(void)len;
 	if (strncmp(val, "https://", 8) != 0 && strncmp(val, "http://", 7) != 0)
-		return "must start with https:// or http://";
+		return N_("must start with https:// or http://");
 	for (const char *p = val; *p; p++)
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-			return "must not contain spaces";
+			return N_("must not contain spaces");
 	return NULL;
 }
 
@@ -48,7 +48,7 @@ check_target(const char *val, size_t len)
 	(void)len;
 	for (const char *p = val; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return "must not contain control characters";
+			return N_("must not contain control characters");
 	return NULL;
 }
 

@@ -602,7 +602,7 @@ check_series(const char *val, size_t len)
 		while (j < len && val[j] != ',')
 			j++;
 		if (!series_name_ok(val + i, j - i))
-			return "must be a comma-separated list of series such as cpu,mem_used,net:eth0";
+			return N_("must be a comma-separated list of series such as cpu,mem_used,net:eth0");
 		i = j + 1;
 	}
 	return NULL;
