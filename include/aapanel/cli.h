@@ -26,6 +26,8 @@ int ap_cli_token(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_audit(const struct ap_config *cfg, int argc, char **argv);
 /* `routes [--json]` (src/cli/routes.c): the route table; needs no configuration. */
 int ap_cli_routes(int argc, char **argv);
+/* `aapanel status --system [--json]` (src/cli/system.c): the server as GET /api/v1/system shows it. */
+int ap_cli_status_system(const struct ap_config *cfg, bool json);
 
 /*
  * For commands: open the configured database, or print why not on stderr
