@@ -33,6 +33,7 @@ struct ap_sysread {
 	long page;
 	bool have_prev;
 	uint64_t prev_ms; /* monotonic time of the previous reading */
+	int64_t prev_now; /* its time as the caller gave it */
 	struct ap_cpu_times prev_total;
 	struct ap_cpu_times prev_cores[AP_PROC_MAX_CPUS];
 	int prev_ncores;
@@ -392,8 +393,10 @@ ap_sysread_sample(struct ap_sysread *r, int64_t now, bool procs, struct ap_sys *
 	s->procs = NULL;
 	s->nprocs = 0;
 	s->time = now;
-	s->rates = r->have_prev && ms > r->prev_ms;
-	s->interval = s->rates ? (double)(ms - r->prev_ms) / 1000.0 : 0;
+	/* The monotonic clock measures; a caller's clock that moved (tests) stands in for it. */
+	s->interval = !r->have_prev ? 0 : ms > r->prev_ms ? (double)(ms - r->prev_ms) / 1000.0
+	    : now > r->prev_now ? (double)(now - r->prev_now) : 0;
+	s->rates = s->interval > 0;
 	if (ap_procfs_read(r->root, "stat", &t) != AP_OK)
 		return false;
 	read_cpu(r, s, t);
@@ -433,6 +436,7 @@ ap_sysread_sample(struct ap_sysread *r, int64_t now, bool procs, struct ap_sys *
 		read_procs(r, s);
 	r->have_prev = true;
 	r->prev_ms = ms;
+	r->prev_now = now;
 	return true;
 }
 
