@@ -300,7 +300,7 @@ ap_page_home(struct ap_ctx *ctx)
 	struct pts p;
 	int st;
 
-	ctx->title = ap_ctx_tr(ctx, "Dashboard");
+	ctx->title = ap_ctx_tr(ctx, "Server overview");
 	host = json_object_new_object();
 	ap_model_str(host, "hostname", ctx->app->hostname);
 	ap_model_str(host, "kernel", ctx->app->kernel);
