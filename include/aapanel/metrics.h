@@ -197,9 +197,15 @@ enum ap_db_rc ap_alert_event_resolve(struct ap_db *db, int64_t id, int64_t at);
 typedef bool (*ap_alert_event_fn)(void *arg, const struct ap_alert_event *e);
 /* Episodes still firing on host (the sampler picks them up again after a restart). */
 enum ap_db_rc ap_alert_events_open(struct ap_db *db, const char *host, ap_alert_event_fn cb, void *arg);
-/* The history, newest first: limit rows after offset. */
-enum ap_db_rc ap_alert_events_each(struct ap_db *db, int64_t limit, int64_t offset, ap_alert_event_fn cb,
-    void *arg);
+/*
+ * A page of the history, newest first (id descending: episodes are opened
+ * in the order they start): episodes with an id below before (0 = from the
+ * newest), at most limit (1..10000) of them. *more (may be NULL) tells
+ * whether older episodes follow. cb returning false stops early.
+ * AP_DB_EINVAL for a bad limit.
+ */
+enum ap_db_rc ap_alert_events_page(struct ap_db *db, int64_t before, int64_t limit, ap_alert_event_fn cb,
+    void *arg, bool *more);
 
 /* A notification to deliver: kind "firing", "resolved" or "test". */
 struct ap_alert_msg {

@@ -932,26 +932,42 @@ static const char event_cols[] =
     "(SELECT COUNT(*) FROM alert_outbox o WHERE o.event_id = e.id AND o.sent_at IS NULL AND o.attempts >= 5) "
     "FROM alert_events e";
 
-static enum ap_db_rc
-events(struct ap_db_stmt *st, ap_alert_event_fn cb, void *arg)
+/* The episode of the statement's row. */
+static void
+event_row(struct ap_db_stmt *st, struct ap_alert_event *e)
 {
+	memset(e, 0, sizeof(*e));
+	e->id = ap_db_col_int64(st, 0);
+	e->rule_id = ap_db_col_is_null(st, 1) ? 0 : ap_db_col_int64(st, 1);
+	col_copy(st, 2, e->host, sizeof(e->host));
+	col_copy(st, 3, e->subject, sizeof(e->subject));
+	col_copy(st, 4, e->rule_text, sizeof(e->rule_text));
+	e->value = ap_db_col_double(st, 5);
+	e->peak = ap_db_col_double(st, 6);
+	e->started_at = ap_db_col_int64(st, 7);
+	e->resolved_at = ap_db_col_is_null(st, 8) ? 0 : ap_db_col_int64(st, 8);
+	e->notified = (int)ap_db_col_int64(st, 9);
+	e->failed = (int)ap_db_col_int64(st, 10);
+}
+
+/* Every row to cb, at most limit (-1: all); *more when a row follows them. Finalizes st. */
+static enum ap_db_rc
+events(struct ap_db_stmt *st, int64_t limit, ap_alert_event_fn cb, void *arg, bool *more)
+{
+	int64_t n = 0;
 	enum ap_db_rc rc;
 
 	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
 		struct ap_alert_event e;
 
-		memset(&e, 0, sizeof(e));
-		e.id = ap_db_col_int64(st, 0);
-		e.rule_id = ap_db_col_is_null(st, 1) ? 0 : ap_db_col_int64(st, 1);
-		col_copy(st, 2, e.host, sizeof(e.host));
-		col_copy(st, 3, e.subject, sizeof(e.subject));
-		col_copy(st, 4, e.rule_text, sizeof(e.rule_text));
-		e.value = ap_db_col_double(st, 5);
-		e.peak = ap_db_col_double(st, 6);
-		e.started_at = ap_db_col_int64(st, 7);
-		e.resolved_at = ap_db_col_is_null(st, 8) ? 0 : ap_db_col_int64(st, 8);
-		e.notified = (int)ap_db_col_int64(st, 9);
-		e.failed = (int)ap_db_col_int64(st, 10);
+		/* One row more than the page: it only says that another page follows. */
+		if (limit >= 0 && n++ == limit) {
+			if (more)
+				*more = true;
+			rc = AP_DB_DONE;
+			break;
+		}
+		event_row(st, &e);
 		if (!cb(arg, &e)) {
 			rc = AP_DB_DONE;
 			break;
@@ -972,22 +988,31 @@ ap_alert_events_open(struct ap_db *db, const char *host, ap_alert_event_fn cb, v
 	if ((rc = ap_db_prepare(db, sql, &st)) != AP_DB_OK)
 		return rc;
 	ap_db_bind_text(st, 1, host, -1);
-	return events(st, cb, arg);
+	return events(st, -1, cb, arg, NULL);
 }
 
 enum ap_db_rc
-ap_alert_events_each(struct ap_db *db, int64_t limit, int64_t offset, ap_alert_event_fn cb, void *arg)
+ap_alert_events_page(struct ap_db *db, int64_t before, int64_t limit, ap_alert_event_fn cb, void *arg,
+    bool *more)
 {
 	struct ap_db_stmt *st = NULL;
 	char sql[sizeof(event_cols) + 96];
 	enum ap_db_rc rc;
 
-	snprintf(sql, sizeof(sql), "%s ORDER BY e.started_at DESC, e.id DESC LIMIT ? OFFSET ?", event_cols);
+	if (more)
+		*more = false;
+	if (limit < 1 || limit > 10000)
+		return AP_DB_EINVAL;
+	/* By key, not by offset: episodes opened meanwhile neither repeat nor push others out. */
+	snprintf(sql, sizeof(sql), "%s WHERE (? = 0 OR e.id < ?) ORDER BY e.id DESC LIMIT ?", event_cols);
 	if ((rc = ap_db_prepare(db, sql, &st)) != AP_DB_OK)
 		return rc;
-	ap_db_bind_int64(st, 1, limit);
-	ap_db_bind_int64(st, 2, offset);
-	return events(st, cb, arg);
+	if ((rc = ap_db_bind_int64(st, 1, before)) != AP_DB_OK || (rc = ap_db_bind_int64(st, 2, before)) != AP_DB_OK ||
+	    (rc = ap_db_bind_int64(st, 3, limit + 1)) != AP_DB_OK) {
+		ap_db_finalize(st);
+		return rc;
+	}
+	return events(st, limit, cb, arg, more);
 }
 
 /* ---------------------------------------------------------------- outbox */

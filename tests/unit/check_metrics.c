@@ -432,6 +432,69 @@ START_TEST(test_disk_rule_per_mount_and_failed_delivery_backs_off)
 }
 END_TEST
 
+struct events_seen {
+	int64_t id[16];
+	int n;
+};
+
+static bool
+event_seen(void *arg, const struct ap_alert_event *e)
+{
+	struct events_seen *v = arg;
+
+	if (v->n < 16)
+		v->id[v->n++] = e->id;
+	return true;
+}
+
+/* The history page by page, newest first, by key: an episode opened while a
+ * client walks it neither repeats one nor pushes one out. */
+START_TEST(test_alert_history_pages_by_key)
+{
+	struct ap_alert_event e;
+	struct events_seen v = { { 0 }, 0 };
+	int64_t ids[5], id, before = 0;
+	bool more = true;
+	int pages = 0;
+
+	for (int i = 0; i < 5; i++) {
+		memset(&e, 0, sizeof(e));
+		snprintf(e.host, sizeof(e.host), "web1");
+		snprintf(e.rule_text, sizeof(e.rule_text), "CPU above 90 %%");
+		e.value = 91 + i;
+		e.peak = 95;
+		e.started_at = T0 + i;
+		ck_assert_int_eq(ap_alert_event_open(db, &e, &ids[i]), AP_DB_OK);
+	}
+	while (more) {
+		int from = v.n;
+
+		ck_assert_int_eq(ap_alert_events_page(db, before, 2, event_seen, &v, &more), AP_DB_OK);
+		ck_assert_int_le(v.n - from, 2);
+		before = v.id[v.n - 1];
+		if (pages++ == 0) {
+			/* a new episode after the first page: it is not on the later ones */
+			memset(&e, 0, sizeof(e));
+			snprintf(e.host, sizeof(e.host), "web1");
+			e.started_at = T0 + 9;
+			ck_assert_int_eq(ap_alert_event_open(db, &e, &id), AP_DB_OK);
+		}
+	}
+	ck_assert_int_eq(pages, 3);
+	ck_assert_int_eq(v.n, 5);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(v.id[i], ids[4 - i]);
+	/* the newest first on a first page again; a page ending exactly at the last has no more */
+	v.n = 0;
+	ck_assert_int_eq(ap_alert_events_page(db, 0, 6, event_seen, &v, &more), AP_DB_OK);
+	ck_assert_int_eq(v.n, 6);
+	ck_assert_int_eq(v.id[0], id);
+	ck_assert(!more);
+	ck_assert_int_eq(ap_alert_events_page(db, 0, 0, event_seen, &v, &more), AP_DB_EINVAL);
+	ck_assert_int_eq(ap_alert_events_page(db, 0, 10001, event_seen, &v, NULL), AP_DB_EINVAL);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -447,6 +510,7 @@ main(void)
 	tcase_add_test(tc, test_rule_validation);
 	tcase_add_test(tc, test_alert_fires_once_per_episode_and_recovers);
 	tcase_add_test(tc, test_disk_rule_per_mount_and_failed_delivery_backs_off);
+	tcase_add_test(tc, test_alert_history_pages_by_key);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
