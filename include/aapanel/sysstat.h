@@ -100,4 +100,14 @@ double ap_sys_pct(double used, double total);
  */
 struct json_object *ap_sys_json(const struct ap_sys *s, const char *host, bool all_procs);
 
+/*
+ * Turn o (ap_sys_json's form, as the sampler's socket answers it) into the
+ * API's System resource, in place: "time" becomes RFC 3339 UTC text,
+ * "interval" null on a first reading (0: there is no interval) and a
+ * filesystem's "inodes_pct" null when it has no fixed inode table
+ * (inodes_total 0). The live stream keeps ap_sys_json's form (Unix
+ * seconds: static/js/app.js reads it). NULL is a no-op.
+ */
+void ap_sys_json_api(struct json_object *o);
+
 #endif

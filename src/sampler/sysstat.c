@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "aapanel/sysstat.h"
@@ -619,4 +620,31 @@ ap_sys_json(const struct ap_sys *s, const char *host, bool all_procs)
 		add(o, "processes", a);
 	}
 	return o;
+}
+
+void
+ap_sys_json_api(struct json_object *o)
+{
+	struct json_object *v = NULL, *fs = NULL;
+
+	if (o == NULL)
+		return;
+	if (json_object_object_get_ex(o, "time", &v) && json_object_is_type(v, json_type_int)) {
+		time_t t = (time_t)json_object_get_int64(v);
+		struct tm tm;
+		char iso[32];
+
+		if (gmtime_r(&t, &tm) != NULL && strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+			json_object_object_add(o, "time", json_object_new_string(iso));
+	}
+	if (json_object_object_get_ex(o, "interval", &v) && v != NULL && json_object_get_double(v) <= 0)
+		json_object_object_add(o, "interval", NULL);
+	if (json_object_object_get_ex(o, "filesystems", &fs) && json_object_is_type(fs, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(fs); i++) {
+			struct json_object *f = json_object_array_get_idx(fs, i), *it = NULL;
+
+			if (json_object_object_get_ex(f, "inodes_total", &it) && json_object_get_int64(it) == 0)
+				json_object_object_add(f, "inodes_pct", NULL);
+		}
+	}
 }

@@ -265,6 +265,43 @@ START_TEST(test_reading_of_a_captured_tree)
 }
 END_TEST
 
+/* The API's form: time as RFC 3339, interval and unknown inode use null; the stream's stays Unix seconds. */
+START_TEST(test_api_form_of_a_reading)
+{
+	struct ap_sysread *r = ap_sysread_new(root_odd, false);
+	struct ap_sys *s = calloc(1, sizeof(*s));
+	struct json_object *o, *cpu, *fs;
+
+	ck_assert(ap_sysread_sample(r, 1800000000, false, s));
+	o = ap_sys_json(s, "fixture", false);
+	ck_assert_int_eq(json_object_get_int64(json_object_object_get(o, "time")), 1800000000);
+	ap_sys_json_api(o);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(o, "time")), "2027-01-15T08:00:00Z");
+	/* a first reading: no interval, no rates */
+	ck_assert(json_object_object_get_ex(o, "interval", NULL));
+	ck_assert_ptr_null(json_object_object_get(o, "interval"));
+	cpu = json_object_object_get(o, "cpu");
+	ck_assert(json_object_object_get_ex(cpu, "total", NULL));
+	ck_assert_ptr_null(json_object_object_get(cpu, "total"));
+	/* without statvfs every size is 0: no inode table, so no inode percentage */
+	fs = json_object_array_get_idx(json_object_object_get(o, "filesystems"), 0);
+	ck_assert_int_eq(json_object_get_int64(json_object_object_get(fs, "inodes_total")), 0);
+	ck_assert(json_object_object_get_ex(fs, "inodes_pct", NULL));
+	ck_assert_ptr_null(json_object_object_get(fs, "inodes_pct"));
+	json_object_put(o);
+	/* the next reading has an interval */
+	ck_assert(ap_sysread_sample(r, 1800000010, false, s));
+	o = ap_sys_json(s, "fixture", false);
+	ap_sys_json_api(o);
+	ck_assert(json_object_get_double(json_object_object_get(o, "interval")) > 0);
+	ck_assert_ptr_nonnull(json_object_object_get(json_object_object_get(o, "cpu"), "total"));
+	json_object_put(o);
+	ap_sys_json_api(NULL);
+	free(s);
+	ap_sysread_free(r);
+}
+END_TEST
+
 START_TEST(test_pct_bounds)
 {
 	ck_assert(ap_sys_pct(5, 0) == 0);
@@ -292,6 +329,7 @@ main(void)
 	tcase_add_test(tc, test_pidstat_comm_with_parentheses);
 	tcase_add_test(tc, test_read_cuts_at_a_line);
 	tcase_add_test(tc, test_reading_of_a_captured_tree);
+	tcase_add_test(tc, test_api_form_of_a_reading);
 	tcase_add_test(tc, test_pct_bounds);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
