@@ -27,7 +27,7 @@ int ap_page_healthz(struct ap_ctx *ctx); /* GET /healthz — JSON health */
 int ap_page_lang(struct ap_ctx *ctx);    /* POST /lang — language preference */
 int ap_page_openapi(struct ap_ctx *ctx); /* GET /openapi.json — the API document */
 extern const struct ap_field ap_lang_fields[];
-extern const struct ap_schema ap_overview_schema, ap_health_schema, ap_lang_schema;
+extern const struct ap_schema ap_health_schema, ap_lang_schema;
 
 int ap_page_test_sleep(struct ap_ctx *ctx); /* GET /_test/sleep — test profile only */
 int ap_page_test_table(struct ap_ctx *ctx); /* GET /_test/table — test profile only */
@@ -109,6 +109,8 @@ extern const struct ap_field ap_home_fields[];
 extern const struct ap_field ap_monitor_fields[];
 extern const struct ap_field ap_processes_fields[];
 extern const struct ap_field ap_metrics_fields[];
+extern const struct ap_schema ap_dashboard_schema, ap_system_schema, ap_metrics_schema, ap_monitor_schema;
+extern const struct ap_schema ap_processes_schema;
 
 /* Alerts (src/pages/alerts.c) */
 int ap_page_alerts(struct ap_ctx *ctx);                /* GET /alerts */
@@ -123,6 +125,8 @@ int ap_page_alert_channel_delete(struct ap_ctx *ctx);  /* POST /alerts/channels/
 extern const struct ap_field ap_alert_rule_fields[];
 extern const struct ap_field ap_alert_channel_fields[];
 extern const struct ap_field ap_alert_history_fields[];
+extern const struct ap_schema ap_alerts_schema, ap_alert_rule_schema, ap_alert_channel_schema;
+extern const struct ap_schema ap_alert_event_list_schema;
 
 /* Charts (src/pages/chart.c): the model templates/partials/chart.html draws as SVG. */
 enum ap_chart_unit { AP_CHART_PCT, AP_CHART_PLAIN, AP_CHART_BYTES, AP_CHART_RATE };

@@ -1,8 +1,13 @@
 /*
  * monitor.c — the dashboard (GET /), every disk and interface (GET
- * /monitor), the process list (GET /monitor/processes), and their JSON
- * forms (GET /system, GET /metrics), plus the check nginx makes before it
- * connects a live stream (GET /events/auth).
+ * /monitor), the process list (GET /monitor/processes), the server now and
+ * its history as resources (GET /system, GET /metrics), plus the check
+ * nginx makes before it connects a live stream (GET /events/auth).
+ *
+ * Each page's model holds the resource its schema declares (below) beside
+ * what only the template uses: formatted values (current), the charts'
+ * coordinates (charts), the range links; the projection leaves those out
+ * of the JSON answer.
  *
  * Current values come from the sampler over its socket (one short local
  * round trip); when it does not answer, from one reading of /proc here
@@ -25,11 +30,13 @@
 
 enum home_field { HF_RANGE, HF__MAX };
 const struct ap_field ap_home_fields[HF__MAX + 1] = {
-	[HF_RANGE] = { .name = "range", .type = AP_FIELD_ENUM, .choices = ap_metrics_range_names },
+	[HF_RANGE] = { .name = "range", .type = AP_FIELD_ENUM, .choices = ap_metrics_range_names,
+	    .desc = "the history the page draws (default 1h)" },
 	[HF__MAX] = AP_FIELD_END,
 };
 const struct ap_field ap_monitor_fields[HF__MAX + 1] = {
-	[HF_RANGE] = { .name = "range", .type = AP_FIELD_ENUM, .choices = ap_metrics_range_names },
+	[HF_RANGE] = { .name = "range", .type = AP_FIELD_ENUM, .choices = ap_metrics_range_names,
+	    .desc = "how far back: 1h (raw readings), 24h, 7d, 30d (per-minute averages); default 1h" },
 	[HF__MAX] = AP_FIELD_END,
 };
 
@@ -37,37 +44,275 @@ static const char *const sort_choices[] = { "cpu", "memory", "pid", "name", "use
 static const char *const order_choices[] = { "desc", "asc", NULL };
 enum proc_field { PF_Q, PF_SORT, PF_ORDER, PF__MAX };
 const struct ap_field ap_processes_fields[PF__MAX + 1] = {
-	[PF_Q] = { .name = "q", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 0, .max = 64 },
-	[PF_SORT] = { .name = "sort", .type = AP_FIELD_ENUM, .choices = sort_choices },
-	[PF_ORDER] = { .name = "order", .type = AP_FIELD_ENUM, .choices = order_choices },
+	[PF_Q] = { .name = "q", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 0, .max = 64,
+	    .desc = "only processes whose name, user or command holds it (any case), or with this PID" },
+	[PF_SORT] = { .name = "sort", .type = AP_FIELD_ENUM, .choices = sort_choices, .desc = "default cpu" },
+	[PF_ORDER] = { .name = "order", .type = AP_FIELD_ENUM, .choices = order_choices,
+	    .desc = "default desc for cpu and memory, asc for the others" },
 	[PF__MAX] = AP_FIELD_END,
 };
 
 static const char *check_series(const char *val, size_t len);
 enum metrics_field { MF_RANGE, MF_SERIES, MF__MAX };
 const struct ap_field ap_metrics_fields[MF__MAX + 1] = {
-	[MF_RANGE] = { .name = "range", .type = AP_FIELD_ENUM, .choices = ap_metrics_range_names },
+	[MF_RANGE] = { .name = "range", .type = AP_FIELD_ENUM, .choices = ap_metrics_range_names,
+	    .desc = "how far back: 1h (raw readings), 24h, 7d, 30d (per-minute averages); default 1h" },
 	[MF_SERIES] = { .name = "series", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 0,
-	    .max = 2048, .check = check_series },
+	    .max = 2048, .check = check_series,
+	    .desc = "comma-separated: host columns (cpu, mem_used, net_rx, ...) or devices fs:MOUNT, "
+		    "disk:NAME, net:NAME; default cpu,mem_used,mem_total,load1,net_rx,net_tx,disk_read,disk_write" },
 	[MF__MAX] = AP_FIELD_END,
 };
 
+/* ---------------------------------------------------------------- resources */
+
+/*
+ * System: the sampler's document (sysstat.c, ap_sys_json) as the API
+ * answers it (ap_sys_json_api): times RFC 3339, sizes bytes, rates and
+ * percentages numbers, null where a value is not known (every rate on a
+ * first reading, when there is no reading before it to compare with).
+ */
+#define RATE(n, d) { .name = (n), .type = AP_J_NUMBER, .flags = AP_J_NULL, .desc = (d) }
+#define BYTES(n, d) { .name = (n), .type = AP_J_INT, .desc = (d) }
+
+static const struct ap_prop core_props[] = {
+	{ .name = "id", .type = AP_J_INT, .desc = "the CPU's number (gaps where CPUs are offline)" },
+	RATE("total", "busy, percent of the interval; null on a first reading"),
+	RATE("user", "user and nice, percent"),
+	RATE("system", "system, irq and softirq, percent"),
+	RATE("iowait", "waiting for I/O, percent"),
+	RATE("steal", "taken by the hypervisor, percent"),
+	AP_PROP_END,
+};
+static const struct ap_schema core_schema = { .name = "CpuCore", .props = core_props };
+
+static const struct ap_prop cpu_props[] = {
+	RATE("total", "busy, percent of the interval over every CPU; null on a first reading"),
+	RATE("user", "user and nice, percent"),
+	RATE("system", "system, irq and softirq, percent"),
+	RATE("iowait", "waiting for I/O, percent"),
+	RATE("steal", "taken by the hypervisor, percent"),
+	{ .name = "count", .type = AP_J_INT, .desc = "CPUs online" },
+	{ .name = "cores", .type = AP_J_ARRAY, .of = &core_schema },
+	AP_PROP_END,
+};
+static const struct ap_schema cpu_schema = { .name = "Cpu", .props = cpu_props };
+
+static const struct ap_prop memory_props[] = {
+	BYTES("total", "bytes"),
+	BYTES("used", "bytes: total less available"),
+	BYTES("available", "bytes the kernel can give without swapping"),
+	BYTES("buffers", "bytes"),
+	BYTES("cached", "bytes"),
+	{ .name = "pct", .type = AP_J_NUMBER, .desc = "used of total, percent" },
+	AP_PROP_END,
+};
+static const struct ap_schema memory_schema = { .name = "Memory", .props = memory_props };
+
+static const struct ap_prop swap_props[] = {
+	BYTES("total", "bytes (0 without swap)"),
+	BYTES("used", "bytes"),
+	{ .name = "pct", .type = AP_J_NUMBER, .desc = "used of total, percent (0 without swap)" },
+	AP_PROP_END,
+};
+static const struct ap_schema swap_schema = { .name = "Swap", .props = swap_props };
+
+static const struct ap_prop fs_props[] = {
+	{ .name = "mount", .type = AP_J_STRING, .desc = "the mount point" },
+	{ .name = "device", .type = AP_J_STRING },
+	{ .name = "type", .type = AP_J_STRING, .desc = "ext4, xfs, btrfs, ..." },
+	BYTES("total", "bytes"),
+	BYTES("used", "bytes"),
+	BYTES("avail", "bytes a user can still write (without the blocks kept for root)"),
+	{ .name = "pct", .type = AP_J_NUMBER, .desc = "used of used + avail, percent (as df)" },
+	{ .name = "inodes_total", .type = AP_J_INT, .desc = "0 for a filesystem without a fixed inode table (btrfs)" },
+	{ .name = "inodes_used", .type = AP_J_INT },
+	{ .name = "inodes_pct", .type = AP_J_NUMBER, .flags = AP_J_NULL,
+	    .desc = "inodes used, percent; null without a fixed inode table" },
+	AP_PROP_END,
+};
+static const struct ap_schema fs_schema = { .name = "Filesystem", .props = fs_props };
+
+static const struct ap_prop disk_props[] = {
+	{ .name = "name", .type = AP_J_STRING, .desc = "as in /proc/diskstats: sda, nvme0n1, dm-0" },
+	RATE("read_bps", "bytes read per second; null on a first reading"),
+	RATE("write_bps", "bytes written per second"),
+	RATE("read_iops", "reads per second"),
+	RATE("write_iops", "writes per second"),
+	AP_PROP_END,
+};
+static const struct ap_schema disk_schema = { .name = "Disk", .props = disk_props };
+
+static const struct ap_prop net_props[] = {
+	{ .name = "name", .type = AP_J_STRING, .desc = "the interface" },
+	RATE("rx_bps", "bytes received per second; null on a first reading"),
+	RATE("tx_bps", "bytes sent per second"),
+	AP_PROP_END,
+};
+static const struct ap_schema net_schema = { .name = "NetworkInterface", .props = net_props };
+
+static const struct ap_prop process_props[] = {
+	{ .name = "pid", .type = AP_J_INT },
+	{ .name = "user", .type = AP_J_STRING, .desc = "its owner's name (the uid when it has none)" },
+	{ .name = "name", .type = AP_J_STRING, .desc = "the command's name (comm)" },
+	{ .name = "state", .type = AP_J_STRING,
+	    .desc = "as /proc says: R running, S sleeping, D waiting for I/O, Z zombie, T stopped, I idle, ..." },
+	RATE("cpu", "percent of one CPU over the interval (as top); null on a first reading"),
+	BYTES("rss", "resident memory, bytes"),
+	{ .name = "threads", .type = AP_J_INT },
+	{ .name = "command", .type = AP_J_STRING, .desc = "the command line, arguments joined by spaces (cut at 199 bytes)" },
+	AP_PROP_END,
+};
+static const struct ap_schema process_schema = { .name = "Process", .props = process_props };
+
+static const struct ap_prop system_props[] = {
+	{ .name = "time", .type = AP_J_TIME, .desc = "when it was read" },
+	{ .name = "host", .type = AP_J_STRING, .desc = "the host name" },
+	{ .name = "interval", .type = AP_J_NUMBER, .flags = AP_J_NULL,
+	    .desc = "seconds since the reading the rates are measured against; null on a first reading" },
+	{ .name = "uptime", .type = AP_J_INT, .desc = "seconds since boot" },
+	{ .name = "processes_total", .type = AP_J_INT, .desc = "processes running" },
+	{ .name = "tasks", .type = AP_J_INT, .desc = "threads the scheduler knows" },
+	{ .name = "load", .type = AP_J_ARRAY, .items = AP_J_NUMBER, .desc = "load averages over 1, 5 and 15 minutes" },
+	{ .name = "cpu", .type = AP_J_OBJECT, .of = &cpu_schema },
+	{ .name = "memory", .type = AP_J_OBJECT, .of = &memory_schema },
+	{ .name = "swap", .type = AP_J_OBJECT, .of = &swap_schema },
+	{ .name = "filesystems", .type = AP_J_ARRAY, .of = &fs_schema },
+	{ .name = "disks", .type = AP_J_ARRAY, .of = &disk_schema, .desc = "block devices, partitions left out" },
+	RATE("disk_read_bps", "bytes read per second over the physical disks (not dm-, md)"),
+	RATE("disk_write_bps", "bytes written per second over the physical disks"),
+	{ .name = "network", .type = AP_J_ARRAY, .of = &net_schema, .desc = "interfaces, lo left out" },
+	RATE("net_rx_bps", "bytes received per second over every interface"),
+	RATE("net_tx_bps", "bytes sent per second over every interface"),
+	{ .name = "top_cpu", .type = AP_J_ARRAY, .of = &process_schema, .desc = "the 5 busiest processes" },
+	{ .name = "top_memory", .type = AP_J_ARRAY, .of = &process_schema, .desc = "the 5 largest processes" },
+	{ .name = "live", .type = AP_J_BOOL,
+	    .desc = "true: the running sampler's latest reading; false: read at once here (no rates)" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_system_schema = { .name = "System", .desc = "this server now", .props = system_props };
+
+static const struct ap_prop host_props[] = {
+	{ .name = "hostname", .type = AP_J_STRING },
+	{ .name = "kernel", .type = AP_J_STRING, .desc = "system name and release" },
+	{ .name = "cpus", .type = AP_J_INT, .desc = "processors online" },
+	AP_PROP_END,
+};
+static const struct ap_schema host_schema = { .name = "Host", .props = host_props };
+
+static const struct ap_prop pool_props[] = {
+	{ .name = "workers", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "live worker processes" },
+	{ .name = "profile", .type = AP_J_STRING, .choices = (const char *const[]) { "development", "test",
+	    "production", NULL } },
+	AP_PROP_END,
+};
+static const struct ap_schema pool_schema = { .name = "Pool", .props = pool_props };
+
+static const struct ap_prop dashboard_props[] = {
+	{ .name = "host", .type = AP_J_OBJECT, .of = &host_schema },
+	{ .name = "pool", .type = AP_J_OBJECT, .of = &pool_schema },
+	{ .name = "range", .type = AP_J_STRING, .choices = ap_metrics_range_names,
+	    .desc = "the history the page draws (GET /metrics has it)" },
+	{ .name = "now", .type = AP_J_OBJECT, .of = &ap_system_schema, .flags = AP_J_NULL,
+	    .desc = "this server now; null when it cannot be read" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_dashboard_schema = { .name = "Dashboard", .desc = "the server at a glance",
+	.props = dashboard_props };
+
+/* History: points of a bucket's averages, one value per column. */
+static const struct ap_prop point_props[] = {
+	{ .name = "at", .type = AP_J_TIME, .desc = "the start of the bucket" },
+	{ .name = "values", .type = AP_J_ARRAY, .items = AP_J_NUMBER, .flags = AP_J_NULL_ITEMS,
+	    .desc = "the bucket's average of each column, in the order of columns; null where nothing was read" },
+	AP_PROP_END,
+};
+static const struct ap_schema point_schema = { .name = "MetricPoint", .props = point_props };
+
+static const struct ap_prop series_props[] = {
+	{ .name = "name", .type = AP_J_STRING, .desc = "as asked: cpu, mem_used, fs:/var, disk:sda, net:eth0" },
+	{ .name = "columns", .type = AP_J_ARRAY, .items = AP_J_STRING,
+	    .desc = "what each point's values are: the host column, or the device's (fs: used, total, "
+		    "inodes_used, inodes_total; disk: read_bps, write_bps, read_iops, write_iops; net: rx_bps, tx_bps)" },
+	{ .name = "points", .type = AP_J_ARRAY, .of = &point_schema, .desc = "oldest first" },
+	AP_PROP_END,
+};
+static const struct ap_schema series_schema = { .name = "MetricSeries", .props = series_props };
+
+#define HISTORY_PROPS                                                                                   \
+	{ .name = "range", .type = AP_J_STRING, .choices = ap_metrics_range_names },                  \
+	{ .name = "from", .type = AP_J_TIME, .desc = "the history starts here" },                      \
+	{ .name = "to", .type = AP_J_TIME, .desc = "and ends here (now)" },                              \
+	{ .name = "bucket", .type = AP_J_INT, .desc = "seconds averaged into one point" },             \
+	{ .name = "resolution", .type = AP_J_STRING, .choices = (const char *const[]) { "raw", "minute", NULL }, \
+	    .desc = "the rows averaged: raw readings, or per-minute averages" }
+
+static const struct ap_prop metrics_props[] = {
+	HISTORY_PROPS,
+	{ .name = "host", .type = AP_J_STRING },
+	{ .name = "series", .type = AP_J_ARRAY, .of = &series_schema, .desc = "in the order asked" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_metrics_schema = { .name = "Metrics", .desc = "the server's history", .props = metrics_props };
+
+static const struct ap_prop device_props[] = {
+	{ .name = "name", .type = AP_J_STRING, .desc = "the mount point, disk or interface" },
+	{ .name = "columns", .type = AP_J_ARRAY, .items = AP_J_STRING, .desc = "what each point's values are" },
+	{ .name = "points", .type = AP_J_ARRAY, .of = &point_schema, .desc = "oldest first" },
+	AP_PROP_END,
+};
+static const struct ap_schema device_schema = { .name = "DeviceHistory", .props = device_props };
+
+static const struct ap_prop monitor_props[] = {
+	HISTORY_PROPS,
+	{ .name = "filesystems", .type = AP_J_ARRAY, .of = &device_schema,
+	    .desc = "every filesystem with history in the range: used, total (bytes), inodes_used, inodes_total" },
+	{ .name = "disks", .type = AP_J_ARRAY, .of = &device_schema,
+	    .desc = "every disk: read_bps, write_bps (bytes per second), read_iops, write_iops" },
+	{ .name = "interfaces", .type = AP_J_ARRAY, .of = &device_schema,
+	    .desc = "every network interface: rx_bps, tx_bps (bytes per second)" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_monitor_schema = { .name = "DeviceHistories",
+	.desc = "the history of every filesystem, disk and interface", .props = monitor_props };
+
+static const struct ap_prop processes_props[] = {
+	{ .name = "time", .type = AP_J_TIME, .flags = AP_J_NULL, .desc = "when they were read; null when they cannot be" },
+	{ .name = "processes", .type = AP_J_ARRAY, .of = &process_schema,
+	    .desc = "those that match q, sorted; the first 500" },
+	{ .name = "matched", .type = AP_J_INT, .desc = "processes that match q" },
+	{ .name = "total", .type = AP_J_INT, .desc = "processes read" },
+	{ .name = "truncated", .type = AP_J_BOOL, .desc = "more matched than are listed" },
+	{ .name = "live", .type = AP_J_BOOL,
+	    .desc = "true: the running sampler's latest reading; false: read at once here (cpu null)" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_processes_schema = { .name = "Processes", .desc = "the server's processes",
+	.props = processes_props };
+
 /* ---------------------------------------------------------------- helpers */
 
-/* The latest reading: the sampler's, else one taken here. *live tells which. */
+/*
+ * The latest reading: the sampler's, else one taken here; *live tells which.
+ * Owned by the caller, NULL when /proc cannot be read. It is the API's
+ * System resource already (ap_sys_json_api, "live" set), all processes
+ * under "processes" too when all.
+ */
 static struct json_object *
 reading(struct ap_ctx *ctx, bool all, bool *live)
 {
 	struct json_object *o = NULL;
 	const struct ap_config *cfg = ctx->app->cfg;
 
-	*live = false;
-	if (cfg->monitor_enabled &&
-	    ap_sampler_get(cfg->monitor_socket, all ? "/processes" : "/system", SAMPLER_WAIT_MS, &o) == AP_OK) {
-		*live = true;
-		return o;
+	*live = cfg->monitor_enabled &&
+	    ap_sampler_get(cfg->monitor_socket, all ? "/processes" : "/system", SAMPLER_WAIT_MS, &o) == AP_OK;
+	if (!*live)
+		o = ap_sampler_read_now(ctx->app->hostname, 0, all);
+	if (o != NULL) {
+		ap_sys_json_api(o);
+		json_object_object_add(o, "live", json_object_new_boolean(*live));
 	}
-	return ap_sampler_read_now(ctx->app->hostname, 0, all);
+	return o;
 }
 
 static double
@@ -184,6 +429,52 @@ static const char *
 fmt(struct ap_ctx *ctx, enum ap_chart_unit unit, double v)
 {
 	return ap_chart_value(ctx->arena, unit, v);
+}
+
+/* A value as the API gives it: two decimals, null for NaN (nothing read). */
+static struct json_object *
+value_json(double v)
+{
+	return isnan(v) ? NULL : json_object_new_double(round(v * 100) / 100);
+}
+
+/* Points as MetricPoint objects: {"at": time, "values": [ncols values]}. */
+static struct json_object *
+points_json(const struct pts *p, int ncols)
+{
+	struct json_object *a = json_object_new_array_ext((int)p->n);
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct json_object *pt = json_object_new_object(), *vals = json_object_new_array_ext(ncols);
+
+		for (int k = 0; k < ncols; k++)
+			json_object_array_add(vals, value_json(p->v[k][i]));
+		ap_model_add(pt, "at", ap_model_time(p->t[i]));
+		ap_model_add(pt, "values", vals);
+		json_object_array_add(a, pt);
+	}
+	return a;
+}
+
+static struct json_object *
+names_json(const char *const *names, int n)
+{
+	struct json_object *a = json_object_new_array_ext(n);
+
+	for (int i = 0; i < n && names[i] != NULL; i++)
+		json_object_array_add(a, json_object_new_string(names[i]));
+	return a;
+}
+
+/* What DeviceHistories and Metrics share: range, from, to, bucket, resolution. */
+static void
+history_members(struct ap_ctx *ctx, const struct ap_metrics_range *r, int64_t from, int64_t to)
+{
+	ap_model_str(ctx->model, "range", r->name);
+	ap_model_add(ctx->model, "from", ap_model_time(from));
+	ap_model_add(ctx->model, "to", ap_model_time(to));
+	ap_model_add(ctx->model, "bucket", json_object_new_int(r->bucket));
+	ap_model_str(ctx->model, "resolution", r->res == 0 ? "raw" : "minute");
 }
 
 /* ---------------------------------------------------------------- the dashboard */
@@ -307,18 +598,18 @@ ap_page_home(struct ap_ctx *ctx)
 	ap_model_add(host, "cpus", json_object_new_int(ctx->app->ncpu));
 	ap_model_add(ctx->model, "host", host);
 	pool = json_object_new_object();
-	if (ctx->app->sb != NULL)
-		ap_model_add(pool, "workers", json_object_new_int((int)ap_sb_live(ctx->app->sb, NULL)));
+	ap_model_add(pool, "workers",
+	    ctx->app->sb != NULL ? json_object_new_int((int)ap_sb_live(ctx->app->sb, NULL)) : NULL);
 	ap_model_str(pool, "profile", ap_profile_name(ctx->app->cfg->profile));
 	ap_model_add(ctx->model, "pool", pool);
 	ap_model_add(ctx->model, "range", json_object_new_string(r->name));
+	/* For the page only: the range links, the stream, the values formatted, the charts. */
 	ap_model_add(ctx->model, "ranges", range_links(ctx, "/", r));
 	ap_model_add(ctx->model, "stream", json_object_new_boolean(stream && ctx->app->cfg->monitor_enabled));
 	ap_model_str(ctx->model, "stream_url", ap_arena_printf(ctx->arena, "%s/events/metrics", ap_ctx_base(ctx)));
-	if (now != NULL) {
+	if (now != NULL)
 		current(ctx, now, live);
-		ap_model_add(ctx->model, "now", now);
-	}
+	ap_model_add(ctx->model, "now", now);
 	ap_model_add(ctx->model, "charts", charts);
 
 	if ((st = host_points(ctx, r, from, to, cpu_cols, 2, &p)) != 0)
@@ -370,9 +661,30 @@ name_add(void *arg, const char *name)
 	return true;
 }
 
+/* What a device's four values are, by kind (metrics.h: struct ap_mdev). */
+static const char *const dev_cols[AP_MDEV__MAX][4] = {
+	{ "used", "total", "inodes_used", "inodes_total" },
+	{ "read_bps", "write_bps", "read_iops", "write_iops" },
+	{ "rx_bps", "tx_bps", NULL, NULL },
+};
+
+static int
+dev_ncols(enum ap_mdev_kind k)
+{
+	int n = 0;
+
+	while (n < 4 && dev_cols[k][n] != NULL)
+		n++;
+	return n;
+}
+
+/*
+ * Every device of a kind with history in the range: its DeviceHistory
+ * into out (the resource) and its chart into charts (the page's).
+ */
 static int
 device_charts(struct ap_ctx *ctx, enum ap_mdev_kind kind, const struct ap_metrics_range *r, int64_t from,
-    int64_t to, bool stream, struct json_object *out)
+    int64_t to, bool stream, struct json_object *out, struct json_object *charts)
 {
 	struct names l = { ctx->arena, { 0 }, 0 };
 	enum ap_db_rc rc = ap_metrics_dev_names(ctx->db, ctx->app->hostname, kind, from, name_add, &l);
@@ -383,13 +695,20 @@ device_charts(struct ap_ctx *ctx, enum ap_mdev_kind kind, const struct ap_metric
 		struct ap_chart_series s[2];
 		struct pts p;
 		const char *id = ap_arena_printf(ctx->arena, "%s-%zu", ap_mdev_kind_name(kind), i);
-		struct json_object *c;
+		struct json_object *c, *dev = json_object_new_object();
 
 		memset(&p, 0, sizeof(p));
 		p.a = ctx->arena;
 		rc = ap_metrics_dev_series(ctx->db, ctx->app->hostname, kind, l.v[i], r, from, to, pts_add, &p);
-		if (rc != AP_DB_OK && rc != AP_DB_ENOTFOUND)
+		if (rc != AP_DB_OK && rc != AP_DB_ENOTFOUND) {
+			json_object_put(dev);
 			return ap_ctx_db_error(ctx, rc);
+		}
+		/* The values as stored, before the chart turns them into percentages. */
+		ap_model_str(dev, "name", l.v[i]);
+		ap_model_add(dev, "columns", names_json(dev_cols[kind], dev_ncols(kind)));
+		ap_model_add(dev, "points", points_json(&p, dev_ncols(kind)));
+		json_object_array_add(out, dev);
 		if (kind == AP_MDEV_FS) {
 			pts_pct(&p, 0, 1, 0);
 			pts_pct(&p, 2, 3, 2);
@@ -409,7 +728,7 @@ device_charts(struct ap_ctx *ctx, enum ap_mdev_kind kind, const struct ap_metric
 			s[1] = line(&p, 1, ap_ctx_tr(ctx, "Sent"), "s2", ap_arena_printf(ctx->arena, "network|%s|tx_bps", l.v[i]));
 			c = ap_chart_model(ctx, id, l.v[i], AP_CHART_RATE, from, to, s, 2, stream);
 		}
-		json_object_array_add(out, c);
+		json_object_array_add(charts, c);
 	}
 	return 0;
 }
@@ -421,19 +740,26 @@ ap_page_monitor(struct ap_ctx *ctx)
 	int64_t to = (int64_t)time(NULL), from = to - r->span;
 	bool stream = strcmp(r->name, "1h") == 0 && ctx->app->cfg->monitor_enabled;
 	struct json_object *fs = json_object_new_array(), *disks = json_object_new_array(), *nets = json_object_new_array();
+	struct json_object *charts = json_object_new_object(), *cfs = json_object_new_array();
+	struct json_object *cdisks = json_object_new_array(), *cnets = json_object_new_array();
 	int st;
 
 	ctx->title = ap_ctx_tr(ctx, "Disks and network");
-	ap_model_add(ctx->model, "range", json_object_new_string(r->name));
-	ap_model_add(ctx->model, "ranges", range_links(ctx, "/monitor", r));
-	ap_model_add(ctx->model, "stream", json_object_new_boolean(stream));
-	ap_model_str(ctx->model, "stream_url", ap_arena_printf(ctx->arena, "%s/events/metrics", ap_ctx_base(ctx)));
+	history_members(ctx, r, from, to);
 	ap_model_add(ctx->model, "filesystems", fs);
 	ap_model_add(ctx->model, "disks", disks);
 	ap_model_add(ctx->model, "interfaces", nets);
-	if ((st = device_charts(ctx, AP_MDEV_FS, r, from, to, stream, fs)) != 0 ||
-	    (st = device_charts(ctx, AP_MDEV_DISK, r, from, to, stream, disks)) != 0 ||
-	    (st = device_charts(ctx, AP_MDEV_NET, r, from, to, stream, nets)) != 0)
+	/* For the page only: the range links, the stream, the charts. */
+	ap_model_add(ctx->model, "ranges", range_links(ctx, "/monitor", r));
+	ap_model_add(ctx->model, "stream", json_object_new_boolean(stream));
+	ap_model_str(ctx->model, "stream_url", ap_arena_printf(ctx->arena, "%s/events/metrics", ap_ctx_base(ctx)));
+	ap_model_add(charts, "filesystems", cfs);
+	ap_model_add(charts, "disks", cdisks);
+	ap_model_add(charts, "interfaces", cnets);
+	ap_model_add(ctx->model, "charts", charts);
+	if ((st = device_charts(ctx, AP_MDEV_FS, r, from, to, stream, fs, cfs)) != 0 ||
+	    (st = device_charts(ctx, AP_MDEV_DISK, r, from, to, stream, disks, cdisks)) != 0 ||
+	    (st = device_charts(ctx, AP_MDEV_NET, r, from, to, stream, nets, cnets)) != 0)
 		return st;
 	return 200;
 }
@@ -511,12 +837,14 @@ ap_page_processes(struct ap_ctx *ctx)
 		ap_model_str(o, "user", v[i].user);
 		ap_model_str(o, "name", v[i].name);
 		ap_model_str(o, "state", st);
-		ap_model_add(o, "cpu", json_object_new_double(v[i].cpu));
-		ap_model_str(o, "cpu_text", fmt(ctx, AP_CHART_PCT, live ? v[i].cpu : NAN));
+		/* As read: null on a first reading (it sorts as 0). */
+		ap_model_add(o, "cpu", json_object_get(member(v[i].o, "cpu")));
 		ap_model_add(o, "rss", json_object_new_int64((int64_t)v[i].rss));
-		ap_model_str(o, "rss_text", fmt(ctx, AP_CHART_BYTES, v[i].rss));
 		ap_model_add(o, "threads", json_object_new_int64((int64_t)num_at(v[i].o, "threads")));
 		ap_model_str(o, "command", v[i].cmd);
+		/* For the page only. */
+		ap_model_str(o, "cpu_text", fmt(ctx, AP_CHART_PCT, num_at(v[i].o, "cpu")));
+		ap_model_str(o, "rss_text", fmt(ctx, AP_CHART_BYTES, v[i].rss));
 		json_object_array_add(out, o);
 	}
 	for (int i = 0; sort_choices[i] != NULL; i++) {
@@ -536,8 +864,9 @@ ap_page_processes(struct ap_ctx *ctx)
 		ap_buf_free(&qs);
 		json_object_array_add(cols, o);
 	}
+	ap_model_add(ctx->model, "time", json_object_get(member(now, "time")));
 	ap_model_add(ctx->model, "processes", out);
-	ap_model_add(ctx->model, "columns", cols);
+	ap_model_add(ctx->model, "sort_links", cols);
 	ap_model_str(ctx->model, "q", q);
 	ap_model_str(ctx->model, "sort", sort_choices[sort]);
 	ap_model_str(ctx->model, "order", order_choices[order]);
@@ -559,11 +888,7 @@ ap_page_system(struct ap_ctx *ctx)
 
 	if (now == NULL)
 		return ap_ctx_fail(ctx, AP_PB_UNAVAILABLE, NULL, "server information is not available right now");
-	json_object_object_foreach(now, k, v)
-		json_object_object_add(ctx->model, k, json_object_get(v));
-	json_object_object_add(ctx->model, "live", json_object_new_boolean(live));
-	json_object_put(now);
-	return 200;
+	return ap_ctx_answer(ctx, 200, now);
 }
 
 /* "cpu,net_rx,disk:sda,net:eth0,fs:/var": host columns and devices. */
@@ -608,29 +933,6 @@ check_series(const char *val, size_t len)
 	return NULL;
 }
 
-static const char *const dev_cols[AP_MDEV__MAX][4] = {
-	{ "used", "total", "inodes_used", "inodes_total" },
-	{ "read_bps", "write_bps", "read_iops", "write_iops" },
-	{ "rx_bps", "tx_bps", NULL, NULL },
-};
-
-static struct json_object *
-points_json(const struct pts *p, int ncols)
-{
-	struct json_object *a = json_object_new_array_ext((int)p->n);
-
-	for (size_t i = 0; i < p->n; i++) {
-		struct json_object *row = json_object_new_array_ext(ncols + 1);
-
-		json_object_array_add(row, json_object_new_int64(p->t[i]));
-		for (int k = 0; k < ncols; k++)
-			json_object_array_add(row, isnan(p->v[k][i]) ? NULL
-					      : json_object_new_double(round(p->v[k][i] * 100) / 100));
-		json_object_array_add(a, row);
-	}
-	return a;
-}
-
 int
 ap_page_metrics(struct ap_ctx *ctx)
 {
@@ -641,12 +943,8 @@ ap_page_metrics(struct ap_ctx *ctx)
 	struct json_object *series = json_object_new_array();
 	char *copy = ap_arena_strdup(ctx->arena, list), *save = NULL;
 
-	ap_model_str(ctx->model, "range", r->name);
+	history_members(ctx, r, from, to);
 	ap_model_str(ctx->model, "host", ctx->app->hostname);
-	ap_model_add(ctx->model, "from", json_object_new_int64(from));
-	ap_model_add(ctx->model, "to", json_object_new_int64(to));
-	ap_model_add(ctx->model, "bucket", json_object_new_int(r->bucket));
-	ap_model_str(ctx->model, "resolution", r->res == 0 ? "raw" : "minute");
 	ap_model_add(ctx->model, "series", series);
 	for (char *name = strtok_r(copy, ",", &save); name != NULL; name = strtok_r(NULL, ",", &save)) {
 		struct json_object *o = json_object_new_object(), *cols = json_object_new_array();
@@ -657,7 +955,6 @@ ap_page_metrics(struct ap_ctx *ctx)
 
 		memset(&p, 0, sizeof(p));
 		p.a = ctx->arena;
-		json_object_array_add(cols, json_object_new_string("time"));
 		if (colon == NULL) {
 			enum ap_mcol c;
 
@@ -677,8 +974,9 @@ ap_page_metrics(struct ap_ctx *ctx)
 				json_object_put(cols);
 				return ap_ctx_fail(ctx, AP_PB_INVALID, "series", "unknown series %s", name);
 			}
-			for (ncols = 0; ncols < 4 && dev_cols[k][ncols] != NULL; ncols++)
-				json_object_array_add(cols, json_object_new_string(dev_cols[k][ncols]));
+			ncols = dev_ncols(k);
+			json_object_put(cols);
+			cols = names_json(dev_cols[k], ncols);
 			rc = ap_metrics_dev_series(ctx->db, ctx->app->hostname, k, colon + 1, r, from, to, pts_add, &p);
 			if (rc == AP_DB_ENOTFOUND)
 				rc = AP_DB_OK;
@@ -700,7 +998,7 @@ ap_page_metrics(struct ap_ctx *ctx)
 int
 ap_page_events_auth(struct ap_ctx *ctx)
 {
-	/* The gate has let the session through; nginx now connects the stream. */
+	/* The gate has let the session through; nginx now connects the stream (204, AP_ROUTE_PROBE). */
 	(void)ctx;
 	return 204;
 }
