@@ -62,6 +62,8 @@ ap_cli_status_system(const struct ap_config *cfg, bool json)
 	}
 	json_object_object_add(o, "live", json_object_new_boolean(live));
 	if (json) {
+		/* The System resource, as GET /api/v1/system answers it (time RFC 3339, ...). */
+		ap_sys_json_api(o);
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 		return 0;
