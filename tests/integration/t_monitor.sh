@@ -72,22 +72,29 @@ check "the root filesystem is listed with its space" jqe '[.filesystems[] | sele
 l1=$(cut -d' ' -f1 /proc/loadavg)
 check "load within 2 of /proc/loadavg ($l1)" jqe --argjson l "$l1" '(.load[0] - $l) | (. < 2 and . > -2)' "$T/sys.json"
 check "the reading comes from the running sampler" jqe '.live == true and .cpu.total != null' "$T/sys.json"
+check "its time is RFC 3339 UTC, within a few seconds of now" jqe --argjson now "$(date +%s)" \
+	'(.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")) and ((.time | fromdateiso8601) - $now | fabs) < 15' "$T/sys.json"
 sleep 1
 api GET '/api/v1/metrics?range=1h&series=cpu,mem_used,fs:/' > "$T/metrics.json"
-check "history: the CPU series has points" jqe '.series[0].name == "cpu" and (.series[0].points | length) >= 1 and .series[0].points[0][1] != null' "$T/metrics.json"
-check "history: the root filesystem's series has used and total" jqe '.series[2].columns == ["time","used","total","inodes_used","inodes_total"] and (.series[2].points | length) >= 1' "$T/metrics.json"
+check "history: the CPU series has points {at, values}" jqe '.series[0].name == "cpu" and .series[0].columns == ["cpu"] and (.series[0].points | length) >= 1 and (.series[0].points | map(.values[0]) | any(. != null)) and (.series[0].points[0].at | test("Z$"))' "$T/metrics.json"
+check "history: the root filesystem's series has used and total" jqe '.series[2].columns == ["used","total","inodes_used","inodes_total"] and (.series[2].points | length) >= 1 and (.series[2].points[-1].values[1] > 0)' "$T/metrics.json"
+check "history: from and to are RFC 3339, an hour apart" jqe '((.to | fromdateiso8601) - (.from | fromdateiso8601)) == 3600' "$T/metrics.json"
 check "an unknown range is refused (400)" test "$(api GET '/api/v1/metrics?range=2y' -o /dev/null -w '%{http_code}')" = 400
 check "an unknown series is refused (400)" test "$(api GET '/api/v1/metrics?series=nope' -o /dev/null -w '%{http_code}')" = 400
 check "raw rows were stored" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM metric_host WHERE res = 0')" -ge 2
 A status --system --json > "$T/cli.json"
-check "aapanel status --system --json shows the same server" jqe --argjson m "$mem" '.memory.total == $m and .live == true' "$T/cli.json"
+check "aapanel status --system --json shows the same server, as the API does" jqe --argjson m "$mem" '.memory.total == $m and .live == true and (.time | test("Z$"))' "$T/cli.json"
 check "aapanel status --system prints lines for a person" bash -c "A() { \"$BIN\" --profile test --config '$T/conf/aapanel.cfg' --root '$SRC' \"\$@\"; }; A status --system | grep -q '^cpu .* on [0-9]* cores'"
 curl -s -b "$J" "$(url /)" > "$T/home.html"
 check "the dashboard draws its charts as SVG" bash -c "[ \$(grep -c '<polyline class=\"line' '$T/home.html') -ge 8 ]"
 check "the dashboard's charts are live (1 h) and name the stream" bash -c "grep -q 'data-live=\"1\"' '$T/home.html' && grep -q 'data-stream=\"/events/metrics\"' '$T/home.html'"
 check "the disks and network page answers" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$J" "$(url /monitor?range=24h)")" = 200
+api GET /api/v1/monitor > "$T/devs.json"
+check "its resource: the root filesystem's history, values as stored (bytes), no chart" jqe '([.filesystems[] | select(.name == "/")] | length == 1) and (.filesystems[0].columns | length) == 4 and (has("charts") | not)' "$T/devs.json"
 curl -s -b "$J" "$(url '/monitor/processes?q=aapanel&sort=memory&order=desc')" > "$T/procs.html"
 check "the process list finds the panel's own processes" grep -q 'aapanel-sampler\|aapanel-worker' "$T/procs.html"
+api GET '/api/v1/monitor/processes?q=aapanel&sort=memory&order=desc' > "$T/procs.json"
+check "and answers them as JSON, largest first, CPU known (live)" jqe '.live and .matched > 0 and (.processes | length) == .matched and ([.processes[].rss] == ([.processes[].rss] | sort | reverse)) and all(.processes[]; .cpu != null)' "$T/procs.json"
 
 # ---------------------------------------------------------------- the sampler is supervised
 spid=$(for c in /proc/[0-9]*; do [ "$(cat "$c/comm" 2>/dev/null)" = aapanel-sampler ] && awk '{print $4}' "$c/stat" | grep -qx "$POOL_PID" && basename "$c"; done | head -1 || true)
@@ -124,7 +131,7 @@ check "the test e-mail went over STARTTLS with the login from the file" bash -c 
 now=$(date +%s)
 sqlite3 "$DB" "INSERT INTO certificates (domain, not_after, created_at) VALUES ('shop.example', $((now + 3 * 86400)), $now)"
 api POST /api/v1/alerts/rules --data-urlencode metric=cert_expiry --data-urlencode threshold=14 --data-urlencode duration=0 > "$T/rule.json"
-check "the rule was added" jqe '.rule.id > 0' "$T/rule.json"
+check "the rule was added (201, the AlertRule)" jqe '.id > 0 and .metric == "cert_expiry" and .threshold == 14 and .target == null and .channel == null' "$T/rule.json"
 check "and is in the audit log" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM audit_log WHERE action = 'alert.rule.add'")" = 1
 fired=""
 for i in $(seq 1 40); do
