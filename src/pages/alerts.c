@@ -60,7 +60,8 @@ check_target(const char *val, size_t len)
 enum rule_field { RF_METRIC, RF_TARGET, RF_THRESHOLD, RF_DURATION, RF_CHANNEL, RF__MAX };
 const struct ap_field ap_alert_rule_fields[RF__MAX + 1] = {
 	[RF_METRIC] = { .name = "metric", .type = AP_FIELD_ENUM, .flags = AP_FIELD_REQUIRED,
-	    .choices = ap_alert_metric_names, .desc = "what it watches (cert_expiry: days left, below the threshold fires)" },
+	    .choices = ap_alert_metric_names,
+	    .desc = "what it watches (cert_expiry: days left, below the threshold fires)" },
 	[RF_TARGET] = { .name = "target", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 0,
 	    .max = AP_METRICS_NAME_MAX, .check = check_target,
 	    .desc = "disk rules: a mount point (/var); cert_expiry: a domain; empty: each of them" },
@@ -105,7 +106,8 @@ static const struct ap_prop rule_props[] = {
 	    .desc = "the mount point or domain it watches; null: each of them (or a metric without one)" },
 	{ .name = "threshold", .type = AP_J_NUMBER },
 	{ .name = "duration", .type = AP_J_INT, .desc = "minutes the condition must hold before it fires" },
-	{ .name = "channel", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "the channel it goes to; null: every channel" },
+	{ .name = "channel", .type = AP_J_INT, .flags = AP_J_NULL,
+	    .desc = "the channel it goes to; null: every channel" },
 	{ .name = "enabled", .type = AP_J_BOOL },
 	{ .name = "created", .type = AP_J_TIME },
 	{ .name = "text", .type = AP_J_STRING,
@@ -204,8 +206,8 @@ channel_resource(struct ap_ctx *ctx, const struct ap_alert_channel *c)
 		const char *h = strstr(c->target, "://");
 		size_t n = h ? strcspn(h + 3, "/?#") : 0;
 
-		ap_model_str(o, "target", h ? ap_arena_printf(ctx->arena, "%.*s/…", (int)(h + 3 - c->target + n), c->target)
-					   : c->target);
+		ap_model_str(o, "target",
+		    h ? ap_arena_printf(ctx->arena, "%.*s/…", (int)(h + 3 - c->target + n), c->target) : c->target);
 	} else
 		ap_model_str(o, "target", c->target);
 	ap_model_add(o, "created", ap_model_time(c->created_at));

@@ -160,7 +160,8 @@ static const struct ap_prop process_props[] = {
 	RATE("cpu", "percent of one CPU over the interval (as top); null on a first reading"),
 	BYTES("rss", "resident memory, bytes"),
 	{ .name = "threads", .type = AP_J_INT },
-	{ .name = "command", .type = AP_J_STRING, .desc = "the command line, arguments joined by spaces (cut at 199 bytes)" },
+	{ .name = "command", .type = AP_J_STRING,
+	    .desc = "the command line, arguments joined by spaces (cut at 199 bytes)" },
 	AP_PROP_END,
 };
 static const struct ap_schema process_schema = { .name = "Process", .props = process_props };
@@ -233,7 +234,8 @@ static const struct ap_prop series_props[] = {
 	{ .name = "name", .type = AP_J_STRING, .desc = "as asked: cpu, mem_used, fs:/var, disk:sda, net:eth0" },
 	{ .name = "columns", .type = AP_J_ARRAY, .items = AP_J_STRING,
 	    .desc = "what each point's values are: the host column, or the device's (fs: used, total, "
-		    "inodes_used, inodes_total; disk: read_bps, write_bps, read_iops, write_iops; net: rx_bps, tx_bps)" },
+		    "inodes_used, inodes_total; disk: read_bps, write_bps, read_iops, write_iops; "
+		    "net: rx_bps, tx_bps)" },
 	{ .name = "points", .type = AP_J_ARRAY, .of = &point_schema, .desc = "oldest first" },
 	AP_PROP_END,
 };
@@ -253,7 +255,8 @@ static const struct ap_prop metrics_props[] = {
 	{ .name = "series", .type = AP_J_ARRAY, .of = &series_schema, .desc = "in the order asked" },
 	AP_PROP_END,
 };
-const struct ap_schema ap_metrics_schema = { .name = "Metrics", .desc = "the server's history", .props = metrics_props };
+const struct ap_schema ap_metrics_schema = { .name = "Metrics", .desc = "the server's history",
+	.props = metrics_props };
 
 static const struct ap_prop device_props[] = {
 	{ .name = "name", .type = AP_J_STRING, .desc = "the mount point, disk or interface" },
@@ -277,7 +280,8 @@ const struct ap_schema ap_monitor_schema = { .name = "DeviceHistories",
 	.desc = "the history of every filesystem, disk and interface", .props = monitor_props };
 
 static const struct ap_prop processes_props[] = {
-	{ .name = "time", .type = AP_J_TIME, .flags = AP_J_NULL, .desc = "when they were read; null when they cannot be" },
+	{ .name = "time", .type = AP_J_TIME, .flags = AP_J_NULL,
+	    .desc = "when they were read; null when they cannot be" },
 	{ .name = "processes", .type = AP_J_ARRAY, .of = &process_schema,
 	    .desc = "those that match q, sorted; the first 500" },
 	{ .name = "matched", .type = AP_J_INT, .desc = "processes that match q" },

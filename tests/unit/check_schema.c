@@ -345,7 +345,8 @@ START_TEST(test_system_reading_matches_its_schema)
 		o = ap_sys_json(s, "fixture", true);
 		ap_sys_json_api(o);
 		json_object_object_add(o, "live", json_object_new_boolean(i == 1));
-		ck_assert_msg(ap_schema_project(&ap_system_schema, o, true, &out, err, sizeof(err)), "reading %d: %s", i, err);
+		ck_assert_msg(ap_schema_project(&ap_system_schema, o, true, &out, err, sizeof(err)),
+		    "reading %d: %s", i, err);
 		ck_assert(!json_object_object_get_ex(out, "processes", NULL));
 		ck_assert(json_object_object_get_ex(out, "top_cpu", NULL));
 		json_object_put(out);
