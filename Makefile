@@ -12,7 +12,7 @@ BUILD   := build
 PORT    ?= 8080
 CC      ?= cc
 
-PKGS    := libconfig json-c sqlite3 libsystemd libmariadb libpq libargon2 liboath libqrencode libcrypto
+PKGS    := libconfig json-c sqlite3 libsystemd libmariadb libpq libargon2 liboath libqrencode libcrypto libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -99,6 +99,10 @@ $(BARE): $(BUILD)/obj/bench/bare.o
 	$(call quiet,LD,$@)
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) -lfcgi
 
+$(BUILD)/bench-metrics-growth: $(BUILD)/obj/bench/metrics_growth.o $(LIB)
+	$(call quiet,LD,$@)
+	$(Q)$(CC) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+
 $(DBBENCH): $(BUILD)/obj/bench/dbbench.o $(LIB)
 	$(call quiet,LD,$@)
 	$(Q)$(CC) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
@@ -160,7 +164,7 @@ run: deps-run
 	@PORT=$(PORT) scripts/dev-run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/bench-metrics-growth
 	@bench/run.sh
 
 install: all

@@ -50,6 +50,7 @@ user_line=""; [ "$(id -u)" -eq 0 ] && user_line="user root root;"
 sed -e "s|@USER_LINE@|$user_line|" -e "s|@PREFIX@|$T/nginx|g" -e "s|@PORT@|$port|g" \
     -e "s|@POOL_SOCK@|$T/var/run/pool.sock|g" -e "s|@BARE_SOCK@|$T/var/run/bare.sock|g" \
     -e "s|@MY_SOCK@|$T/var/run/my.sock|g" -e "s|@PG_SOCK@|$T/var/run/pg.sock|g" \
+    -e "s|@EVENTS_SOCK@|$T/var/run/aapanel-events.sock|g" \
     "$src/bench/nginx.conf.in" > "$T/nginx/nginx.conf"
 cp "$src/conf/nginx/fastcgi_params" "$T/nginx/"
 mkdir -p "$T/nginx"/{client_body,proxy,fastcgi,uwsgi,scgi}
@@ -103,6 +104,35 @@ printf '  %-16s %12s %10s\n' target "requests/s" "p99 ms"
 printf '  %-16s %12.0f %10s\n' "static 4 KiB" "$s" "$ps" "bare libfcgi" "$b" "$pb" "list page 4 KiB" "$p" "$pp" "home page" "$h" "$ph"
 awk -v s="$s" -v b="$b" -v p="$p" -v h="$h" 'BEGIN {
 	printf "  ratios: bare/static %.2f   list/bare %.2f   home/bare %.2f   (target: templated page >= 0.80 of bare)\n", b/s, p/b, h/b }'
+
+# Live updates must not pin workers: /login with 200 open streams (served by
+# the sampler through nginx, session checked by auth_request) against /login
+# alone, alternating. Target: throughput drops by less than 10 %.
+echo
+nstreams=${BENCH_STREAMS:-200}
+echo "live streams: /login with $nstreams open dashboard streams vs none ($rounds rounds)"
+for r in $(seq 1 "$rounds"); do
+	run login_alone /login
+	spids=()
+	mkdir -p "$T/streams"
+	for i in $(seq 1 "$nstreams"); do
+		curl -sN -m $((secs + 30)) -H "Cookie: $COOKIE" -o "$T/streams/$i" "http://127.0.0.1:$port/events/metrics" 2>/dev/null &
+		spids+=($!)
+	done
+	for _ in $(seq 1 100); do
+		[ "$(grep -l '^event: metrics' "$T"/streams/* 2>/dev/null | wc -l)" -ge "$nstreams" ] && break
+		sleep 0.1
+	done
+	open_streams=$(grep -l '^event: metrics' "$T"/streams/* 2>/dev/null | wc -l)
+	run login_streams /login
+	for p in "${spids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${spids[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$T/streams"
+	echo "  round $r: $open_streams streams were open during the run"
+done
+la=$(median <<<"${rps[login_alone]}") ls=$(median <<<"${rps[login_streams]}")
+awk -v a="$la" -v s="$ls" -v n="$nstreams" 'BEGIN {
+	printf "  /login alone %.0f req/s, with %d streams %.0f req/s: %.1f %% lower (target < 10 %%)\n", a, n, s, (a - s) * 100 / a }'
 
 echo
 "$src/bench/helper.sh"

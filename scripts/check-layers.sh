@@ -2,7 +2,7 @@
 # check-layers.sh OBJDIR — the layering of src/ holds (docs/development.md,
 # "Layers"). Each folder of src/ is one layer, lowest first:
 #
-#   core  db  config  helper  auth  web  pages  cli
+#   core  db  config  helper  auth  data  sampler  web  pages  cli
 #
 # (helper: aapanel-helper, its own binary; it stands on core, db and config
 # and nothing above, and nothing links it but its own main.)
@@ -20,7 +20,7 @@ set -euo pipefail
 OBJ=${1:?usage: check-layers.sh OBJDIR}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 cd "$SRC"
-LAYERS="core db config helper auth web pages cli"
+LAYERS="core db config helper auth data sampler web pages cli"
 
 layer_no() { # folder → rank
 	local i=0 l

@@ -24,6 +24,8 @@ PACKAGES=(
 	# build
 	build-essential pkg-config gettext
 	libfcgi-dev libconfig-dev libjson-c-dev libsqlite3-dev libsystemd-dev check
+	# monitoring (issue 14): alert e-mail and webhooks
+	libcurl4-openssl-dev
 	# data layer (issue 3)
 	libmariadb-dev libpq-dev mariadb-server postgresql
 	# accounts (issue 4)
@@ -51,6 +53,7 @@ if [ "$mode" != all ]; then
 		build-essential pkg-config gettext
 		libfcgi-dev libconfig-dev libjson-c-dev libsqlite3-dev libsystemd-dev
 		libmariadb-dev libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev
+		libcurl4-openssl-dev libcurl4
 		nginx-light certbot openssl curl sqlite3 jq procps iproute2 systemd
 	)
 fi

@@ -45,6 +45,7 @@ Panel (read with `aapanel config show`, or given here):
   --aapanel-cmd PATH        default aapanel
   --panel-config FILE       --panel-profile NAME   --panel-root DIR
   --base-path P  --socket PATH  --static-dir DIR  --max-upload BYTES  --read-timeout S
+  --events-socket PATH      the sampler's live-stream socket (monitor.socket)
 Other:
   --templates DIR           directory holding aapanel-*.conf.in and fastcgi_params
   --dry-run                 print every step, change nothing
@@ -64,7 +65,7 @@ nginx_dir=/etc/nginx/sites-available snippets_dir=/etc/nginx/snippets nginx_cmd=
 nginx_prefix="" nginx_conf="" nginx_error_log="" http_port=80 https_port=443
 listen_address="" allow_http_panel=0 resolver=""
 aapanel_cmd=aapanel panel_config="" panel_profile="" panel_root=""
-base_path="" socket="" static_dir="" max_upload="" read_timeout=""
+base_path="" socket="" static_dir="" max_upload="" read_timeout="" events_socket=""
 templates=""
 rate_login=5r/m burst_login=5 rate_api=10r/s burst_api=20 rate_general=20r/s burst_general=50
 
@@ -80,7 +81,7 @@ while [ $# -gt 0 ]; do
 		--snippets-dir | --nginx-cmd | --nginx-prefix | --nginx-conf | --nginx-error-log | \
 		--http-port | --https-port | --listen-address | --rate-limit | --resolver | \
 		--aapanel-cmd | --panel-config | --panel-profile | --panel-root | --base-path | \
-		--socket | --static-dir | --max-upload | --read-timeout | --templates)
+		--socket | --static-dir | --max-upload | --read-timeout | --templates | --events-socket)
 		need_arg "$1" $#
 		v=$2
 		case "$1" in
@@ -109,6 +110,7 @@ while [ $# -gt 0 ]; do
 		--max-upload) max_upload=$v ;;
 		--read-timeout) read_timeout=$v ;;
 		--templates) templates=$v ;;
+		--events-socket) events_socket=$v ;;
 		--rate-limit)
 			[[ "$v" =~ ^(login|api|general)=([1-9][0-9]{0,5}r/[sm]):([0-9]{1,5})$ ]] ||
 				bad "--rate-limit: expected login|api|general=RATE:BURST (e.g. login=5r/m:5), got '$v'"
@@ -200,7 +202,11 @@ if [ -z "$base_path" ] || [ -z "$socket" ] || [ -z "$static_dir" ] || [ -z "$max
 	[ -n "$static_dir" ] || static_dir=$(cfg_get paths static <<<"$show")
 	[ -n "$max_upload" ] || max_upload=$(cfg_get limits max_upload <<<"$show")
 	[ -n "$read_timeout" ] || read_timeout=$(cfg_get nginx fastcgi_read_timeout <<<"$show")
+	[ -n "$events_socket" ] || events_socket=$(cfg_get monitor socket <<<"$show")
 fi
+# The sampler's stream socket: monitor.socket, by default beside server.socket.
+[ -n "$events_socket" ] || events_socket="$(dirname "$socket")/aapanel-events.sock"
+check_path "monitor.socket" "$events_socket"
 check_path "panel.base_path" "$base_path"
 check_path "server.socket" "$socket"
 check_path "paths.static" "$static_dir"
@@ -280,6 +286,7 @@ render() {
 			-e "s|@LISTEN_PREFIX@|$listen_prefix|g" -e "s|@WEBROOT@|$webroot|g" \
 			-e "s|@BASE_RE@|${base_re//\\/\\\\}|g" -e "s|@BASE_NOSLASH@|$base_noslash|g" \
 			-e "s|@BASE@|$base|g" -e "s|@SOCKET@|$socket|g" -e "s|@STATIC@|$static_dir|g" \
+			-e "s|@EVENTS_SOCKET@|$events_socket|g" \
 			-e "s|@MAX_UPLOAD@|$max_upload|g" -e "s|@READ_TIMEOUT@|$read_timeout|g" \
 			-e "s|@SNIPPETS@|$snippets_dir|g" -e "s|@CERT@|$cert|g" -e "s|@KEY@|$key|g" \
 			-e "s|@CHAIN@|$chain|g" -e "s|@DHPARAM@|$dhparam|g" -e "s|@RESOLVER@|$resolver|g" \

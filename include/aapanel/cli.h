@@ -28,6 +28,8 @@ int ap_cli_audit(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_routes(int argc, char **argv);
 /* aapanel openapi [--base PATH] [--testing]: the OpenAPI 3.1 document on stdout. */
 int ap_cli_openapi(int argc, char **argv);
+/* `aapanel status --system [--json]` (src/cli/system.c): the server as GET /api/v1/system shows it. */
+int ap_cli_status_system(const struct ap_config *cfg, bool json);
 
 /*
  * For commands: open the configured database, or print why not on stderr

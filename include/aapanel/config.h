@@ -133,6 +133,18 @@ struct ap_config {
 	int helper_max_clients;    /* helper.max_clients: connections at once */
 	int helper_max_jobs;       /* helper.max_jobs: jobs running at once */
 	int helper_job_timeout;    /* helper.job_timeout: seconds before a job is killed */
+
+	/* monitor: the sampler, its live stream and its notifications (docs/configuration.md) */
+	bool monitor_enabled;     /* monitor.enabled: the master runs the sampler */
+	int monitor_interval;     /* monitor.interval: seconds between readings */
+	char *monitor_socket;     /* monitor.socket: the live stream's unix socket ("" = run_dir/aapanel-events.sock) */
+	int monitor_max_clients;  /* monitor.max_clients: stream connections at once */
+	char *monitor_smtp_url;   /* monitor.smtp_url: "" = no e-mail; smtp://host:port or smtps://host:port */
+	bool monitor_smtp_starttls; /* monitor.smtp_starttls: smtp:// must switch to TLS */
+	char *monitor_smtp_from;  /* monitor.smtp_from: the sender address */
+	char *monitor_smtp_credentials_file; /* monitor.smtp_credentials_file: "user" and "password" lines */
+	char *monitor_ca_file;    /* monitor.ca_file: CA bundle for SMTP and webhooks ("" = the system's) */
+	int monitor_send_timeout; /* monitor.send_timeout: seconds one delivery may take */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

@@ -27,7 +27,7 @@ int ap_page_healthz(struct ap_ctx *ctx); /* GET /healthz — JSON health */
 int ap_page_lang(struct ap_ctx *ctx);    /* POST /lang — language preference */
 int ap_page_openapi(struct ap_ctx *ctx); /* GET /openapi.json — the API document */
 extern const struct ap_field ap_lang_fields[];
-extern const struct ap_schema ap_overview_schema, ap_health_schema, ap_lang_schema;
+extern const struct ap_schema ap_health_schema, ap_lang_schema;
 
 int ap_page_test_sleep(struct ap_ctx *ctx); /* GET /_test/sleep — test profile only */
 int ap_page_test_table(struct ap_ctx *ctx); /* GET /_test/table — test profile only */
@@ -98,5 +98,50 @@ int ap_page_audit_csv(struct ap_ctx *ctx);   /* GET /audit.csv */
 extern const struct ap_field ap_audit_fields[];
 extern const struct ap_field ap_audit_csv_fields[];
 extern const struct ap_schema ap_audit_list_schema;
+
+/* Monitoring (src/pages/monitor.c): the dashboard is GET / (ap_page_home) */
+int ap_page_monitor(struct ap_ctx *ctx);           /* GET /monitor — every disk and interface */
+int ap_page_processes(struct ap_ctx *ctx);         /* GET /monitor/processes — search and sort */
+int ap_page_system(struct ap_ctx *ctx);            /* GET /system — the latest reading (JSON) */
+int ap_page_metrics(struct ap_ctx *ctx);           /* GET /metrics — history (JSON) */
+int ap_page_events_auth(struct ap_ctx *ctx);       /* GET /events/auth — nginx auth_request before a stream */
+extern const struct ap_field ap_home_fields[];
+extern const struct ap_field ap_monitor_fields[];
+extern const struct ap_field ap_processes_fields[];
+extern const struct ap_field ap_metrics_fields[];
+extern const struct ap_schema ap_dashboard_schema, ap_system_schema, ap_metrics_schema, ap_monitor_schema;
+extern const struct ap_schema ap_processes_schema;
+
+/* Alerts (src/pages/alerts.c) */
+int ap_page_alerts(struct ap_ctx *ctx);                /* GET /alerts */
+int ap_page_alert_history(struct ap_ctx *ctx);         /* GET /alerts/history */
+int ap_page_alert_rule_create(struct ap_ctx *ctx);     /* POST /alerts/rules */
+int ap_page_alert_rule_enable(struct ap_ctx *ctx);     /* POST /alerts/rules/{id}/enable */
+int ap_page_alert_rule_disable(struct ap_ctx *ctx);    /* POST /alerts/rules/{id}/disable */
+int ap_page_alert_rule_delete(struct ap_ctx *ctx);     /* POST /alerts/rules/{id}/delete */
+int ap_page_alert_channel_create(struct ap_ctx *ctx);  /* POST /alerts/channels */
+int ap_page_alert_channel_test(struct ap_ctx *ctx);    /* POST /alerts/channels/{id}/test */
+int ap_page_alert_channel_delete(struct ap_ctx *ctx);  /* POST /alerts/channels/{id}/delete */
+extern const struct ap_field ap_alert_rule_fields[];
+extern const struct ap_field ap_alert_channel_fields[];
+extern const struct ap_field ap_alert_history_fields[];
+extern const struct ap_schema ap_alerts_schema, ap_alert_rule_schema, ap_alert_channel_schema;
+extern const struct ap_schema ap_alert_event_list_schema;
+
+/* Charts (src/pages/chart.c): the model templates/partials/chart.html draws as SVG. */
+enum ap_chart_unit { AP_CHART_PCT, AP_CHART_PLAIN, AP_CHART_BYTES, AP_CHART_RATE };
+struct ap_chart_series {
+	const char *label; /* translated */
+	const char *cls;   /* CSS class of the line: "s1" .. "s4" */
+	size_t n;
+	const int64_t *t;
+	const double *v;   /* NaN: no value */
+	const char *live;  /* the stream's value for this line ("cpu.total"), NULL: none */
+};
+/* A chart over [from, to] (owned JSON). live: the script appends the stream's values. */
+struct json_object *ap_chart_model(struct ap_ctx *ctx, const char *id, const char *title, enum ap_chart_unit unit,
+    int64_t from, int64_t to, const struct ap_chart_series *s, int ns, bool live);
+/* A value as the charts print it ("12.5 %", "3.2 MiB/s"), in the arena. */
+const char *ap_chart_value(struct ap_arena *a, enum ap_chart_unit unit, double v);
 
 #endif

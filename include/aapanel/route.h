@@ -152,7 +152,10 @@ enum ap_err ap_field_check(const struct ap_field *f, const char *s, size_t len,
 				* same Idempotency-Key header answers the first result again */
 #define AP_ROUTE_TESTING 0x80u /* exists in the test profile only (404 elsewhere, and only that
 				* profile's document lists it) */
-#define AP_ROUTE_PROBE 0x100u  /* a health probe: a 503 answers the same resource (its state) */
+#define AP_ROUTE_PROBE 0x100u  /* asked by infrastructure: health checks, nginx's auth_request;
+				* with an answer schema a 503 answers it too (the same resource,
+				* saying what is down); without one it answers 204 (the only GET
+				* that may have no answer schema) */
 #define AP_ROUTE_PENDING 0x200u /* a session between its two factors may use it too (sign out);
 				* its CSRF token is still required */
 

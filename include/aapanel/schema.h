@@ -46,6 +46,8 @@ enum ap_jtype {
 #define AP_J_OPT 0x2u    /* may be absent (only where a member exists in some states) */
 #define AP_J_SECRET 0x4u /* shown once (a new token, recovery codes): never stored, so an
 			  * answer replayed for an Idempotency-Key has null here */
+#define AP_J_NULL_ITEMS 0x8u /* an ARRAY of scalars whose items may be null: a series of
+			      * readings where one is missing ([12.5, null, 13]) */
 
 struct ap_schema;
 
@@ -90,7 +92,8 @@ const char *ap_jtype_name(enum ap_jtype t);
  * Idempotency-Key replay stores).
  *
  * Every declared member is also checked: present unless AP_J_OPT, null
- * only with AP_J_NULL, of its type (an AP_J_TIME a well-formed UTC time,
+ * only with AP_J_NULL (an item of an array of scalars only with
+ * AP_J_NULL_ITEMS), of its type (an AP_J_TIME a well-formed UTC time,
  * a string with choices one of them). The first mismatch is described in
  * err ("items[3].created: expected a date-time, got \"\""); the projection
  * is made anyway (a mismatched member is copied as it is). Returns true

@@ -77,7 +77,11 @@ static const struct command commands[] = {
 	    "       1 when not, printing each problem as FILE:LINE: KEY: REASON.\n"
 	    "show   print the effective configuration (secrets masked).\n" },
 	{ "status", cmd_status, "show the workers of the running pool",
-	    "usage: aapanel [OPTIONS] status [--json]\n\n"
+	    "usage: aapanel [OPTIONS] status [--json]\n"
+	    "       aapanel [OPTIONS] status --system [--json]\n\n"
+	    "--system: this server now (CPU, load, memory, filesystems, disks,\n"
+	    "network, busiest processes), as GET /api/v1/system shows it: from the\n"
+	    "running sampler, else read here over half a second.\n\n"
 	    "Reads the shared scoreboard of the running pool: the listening socket (ok,\n"
 	    "or LOST when its path was deleted), and for each worker its pid, state,\n"
 	    "requests served, current request and its age, resident memory and the age\n"
@@ -497,11 +501,14 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	uint64_t now = ap_now_ms(), total;
 	json_object *o = NULL, *workers = NULL, *sock;
 	int rc = STATUS_NOT_RUNNING;
+	bool system = false;
 
 	memset(&sc, 0, sizeof(sc));
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			cli->json = true;
+		else if (strcmp(argv[i], "--system") == 0)
+			system = true;
 		else {
 			fprintf(stderr, "%s", commands[2].help);
 			return 2;
@@ -509,6 +516,10 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	}
 	if (!status_load(cli, &sc))
 		return 1;
+	if (system) {
+		rc = sc.cfg != NULL ? ap_cli_status_system(sc.cfg, cli->json) : 1;
+		goto out;
+	}
 	if (sc.cfg != NULL) {
 		char *p = ap_pool_scoreboard_path(sc.cfg);
 

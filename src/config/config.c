@@ -226,6 +226,7 @@ enum vkind {
 	V_USER,     /* "" or a user name or a numeric uid */
 	V_ORIGINS,  /* "" or a list of scheme://host[:port] */
 	V_FWDHDR,   /* "" | "X-Forwarded-For" | "X-Real-IP" */
+	V_TEXT,     /* "" or text without control characters, at most 255 bytes */
 };
 
 struct key_def {
@@ -318,13 +319,24 @@ static const struct key_def schema[] = {
 	KI("helper", "max_clients", 1, 4096, 64, helper_max_clients),
 	KI("helper", "max_jobs", 1, 64, 4, helper_max_jobs),
 	KI("helper", "job_timeout", 1, 86400, 3600, helper_job_timeout),
+
+	KB("monitor", "enabled", 1, monitor_enabled),
+	KI("monitor", "interval", 1, 3600, 10, monitor_interval),
+	KS("monitor", "socket", V_PATH_OPT, "", monitor_socket),
+	KI("monitor", "max_clients", 1, 100000, 1024, monitor_max_clients),
+	KS("monitor", "smtp_url", V_TEXT, "", monitor_smtp_url),
+	KB("monitor", "smtp_starttls", 1, monitor_smtp_starttls),
+	KS("monitor", "smtp_from", V_TEXT, "", monitor_smtp_from),
+	KS("monitor", "smtp_credentials_file", V_PATH_OPT, "", monitor_smtp_credentials_file),
+	KS("monitor", "ca_file", V_PATH_OPT, "", monitor_ca_file),
+	KI("monitor", "send_timeout", 1, 300, 15, monitor_send_timeout),
 };
 
 #define NKEYS AP_NELEM(schema)
 
 static const char *const group_names[] = {
 	"panel", "server", "pool", "limits", "paths", "log", "security", "db",
-	"nginx", "session", "auth", "access", "helper",
+	"nginx", "session", "auth", "access", "helper", "monitor",
 };
 
 static const char INLINE_SECRET_MSG[] =
@@ -1149,6 +1161,12 @@ check_key(struct loader *ld, size_t k, const config_setting_t *s, bool store)
 			return;
 		}
 		break;
+	case V_TEXT:
+		if (strlen(str) > 255) {
+			key_problem(ld, k, s, "must be at most 255 bytes long");
+			return;
+		}
+		break;
 	case V_SOCKET:
 	case V_PATH:
 	case V_DIR:
@@ -1284,6 +1302,61 @@ check_helper(struct loader *ld)
 		key_problem(ld, sr, ld->eff[sr],
 		    "must not be / in the %s profile (the helper works in a sandbox there)",
 		    profile_names[c->profile]);
+}
+
+/* "smtp://host[:port]" or "smtps://..." (host a name, an IPv4 address or [IPv6]). */
+static bool
+smtp_url_ok(const char *u)
+{
+	const char *h;
+
+	if (strncmp(u, "smtp://", 7) == 0)
+		h = u + 7;
+	else if (strncmp(u, "smtps://", 8) == 0)
+		h = u + 8;
+	else
+		return false;
+	if (*h == '\0')
+		return false;
+	for (; *h != '\0'; h++)
+		if (!isalnum((unsigned char)*h) && strchr(".-:[]", *h) == NULL && !(*h == '/' && h[1] == '\0'))
+			return false;
+	return true;
+}
+
+/* The sampler's socket (default beside the panel's), the SMTP server and its sender. */
+static void
+check_monitor(struct loader *ld)
+{
+	struct ap_config *c = ld->c;
+	size_t ms = kidx("monitor.socket"), mu = kidx("monitor.smtp_url"), mf = kidx("monitor.smtp_from");
+	size_t rd = kidx("paths.run_dir");
+
+	if (!ld->bad[ms] && !ld->bad[rd] && c->monitor_socket != NULL && c->monitor_socket[0] == '\0' &&
+	    c->run_dir != NULL) {
+		free(c->monitor_socket);
+		c->monitor_socket = ap_xasprintf("%s/aapanel-events.sock", c->run_dir);
+	}
+	if (!ld->bad[ms] && c->monitor_socket != NULL) {
+		if (strlen(c->monitor_socket) > SOCKET_PATH_MAX)
+			key_problem(ld, ms, ld->eff[ms], "resolves to %zu bytes; a unix socket path is at most %d",
+			    strlen(c->monitor_socket), SOCKET_PATH_MAX);
+		else if ((c->socket_path && strcmp(c->monitor_socket, c->socket_path) == 0) ||
+		    (c->helper_socket && strcmp(c->monitor_socket, c->helper_socket) == 0))
+			key_problem(ld, ms, ld->eff[ms], "must not be server.socket or helper.socket");
+	}
+	if (!ld->bad[mu] && c->monitor_smtp_url != NULL && c->monitor_smtp_url[0] != '\0' &&
+	    !smtp_url_ok(c->monitor_smtp_url))
+		key_problem(ld, mu, ld->eff[mu],
+		    "must be \"\" or smtp://HOST[:PORT] (STARTTLS) or smtps://HOST[:PORT] (TLS from the start)");
+	if (!ld->bad[mf] && c->monitor_smtp_from != NULL) {
+		const char *f = c->monitor_smtp_from, *at = strchr(f, '@');
+
+		if (f[0] != '\0' && (at == NULL || at == f || at[1] == '\0' || strpbrk(f, " <>\"\\,;") != NULL))
+			key_problem(ld, mf, ld->eff[mf], "must be an e-mail address (user@example.com)");
+		else if (f[0] == '\0' && !ld->bad[mu] && c->monitor_smtp_url && c->monitor_smtp_url[0] != '\0')
+			key_problem(ld, mf, ld->eff[mf], "is required when monitor.smtp_url is set");
+	}
 }
 
 /* ---- secret key -------------------------------------------------------- */
@@ -1766,6 +1839,7 @@ ap_config_load(const struct ap_config_opts *opts, struct ap_config **out,
 	check_relations(&ld);
 	check_production(&ld);
 	check_helper(&ld);
+	check_monitor(&ld);
 	load_secret(&ld);
 out:
 	if (ld.base_init)

@@ -123,10 +123,11 @@ expected(enum ap_jtype t, const char *const *choices)
 	return t == AP_J_TIME ? "a date-time YYYY-MM-DDTHH:MM:SSZ" : ap_jtype_name(t);
 }
 
-/* The value of one member (or array item) of type t, projected; a new reference. */
+/* The value of one member (or array item) of type t, projected; a new reference.
+ * flags: the member's (AP_J_NULL_ITEMS lets a scalar item be null). */
 static struct json_object *
 project_value(struct proj *p, enum ap_jtype t, const struct ap_schema *of, enum ap_jtype items,
-    const char *const *choices, struct json_object *v)
+    const char *const *choices, unsigned flags, struct json_object *v)
 {
 	size_t plen = strlen(p->path);
 	struct json_object *arr;
@@ -149,9 +150,11 @@ project_value(struct proj *p, enum ap_jtype t, const struct ap_schema *of, enum 
 
 			snprintf(p->path + plen, sizeof(p->path) - plen, "[%zu]", i);
 			if (of != NULL)
-				json_object_array_add(arr, project_value(p, AP_J_OBJECT, of, AP_J__MAX, NULL, it));
+				json_object_array_add(arr, project_value(p, AP_J_OBJECT, of, AP_J__MAX, NULL, 0, it));
+			else if (it == NULL && (flags & AP_J_NULL_ITEMS))
+				json_object_array_add(arr, NULL);
 			else
-				json_object_array_add(arr, project_value(p, items, NULL, AP_J__MAX, NULL, it));
+				json_object_array_add(arr, project_value(p, items, NULL, AP_J__MAX, NULL, 0, it));
 		}
 		p->path[plen] = '\0';
 		return arr;
@@ -182,7 +185,7 @@ project_object(struct proj *p, const struct ap_schema *s, struct json_object *in
 			json_object_object_add(out, pr->name, NULL);
 		} else {
 			json_object_object_add(out, pr->name,
-			    project_value(p, pr->type, pr->of, pr->items, pr->choices, v));
+			    project_value(p, pr->type, pr->of, pr->items, pr->choices, pr->flags, v));
 		}
 		p->path[plen] = '\0';
 	}

@@ -16,7 +16,8 @@ static bool
 has_serial_id(const char *table)
 {
 	return strcmp(table, "settings") != 0 && strcmp(table, "audit_head") != 0 &&
-	    strcmp(table, "idempotency_keys") != 0;
+	    strcmp(table, "idempotency_keys") != 0 && strcmp(table, "metric_host") != 0 &&
+	    strcmp(table, "metric_dev") != 0;
 }
 
 enum ap_db_rc

@@ -212,10 +212,15 @@ ap_migrate_apply(struct ap_db *db, struct ap_migrations *m, size_t *applied, cha
 /* Constant identifiers: the only table names ever put into SQL text. */
 const char *const ap_db_tables[] = {
 	"users", "sessions", "api_tokens", "audit_log", "settings", "login_attempts",
-	"sites", "managed_databases", "cron_jobs", "firewall_rules", "certificates", "metrics",
+	"sites", "managed_databases", "cron_jobs", "firewall_rules", "certificates",
 	/* regression: db copy left these two of migration 0002 behind (recovery codes lost,
 	 * the copy's audit chain reported broken) */
-	"recovery_codes", "audit_head", "idempotency_keys",
+	"recovery_codes", "audit_head",
+	/* 0004: monitoring history, alert rules and channels (parents before children) */
+	"metric_sources", "metric_host", "metric_dev", "alert_channels", "alert_rules", "alert_events",
+	"alert_outbox",
+	/* 0005: the first answers of creates sent with an Idempotency-Key */
+	"idempotency_keys",
 };
 
 bool

@@ -18,6 +18,8 @@ struct section {
 /* The order an operator expects, as in other panels: the server first, people last. */
 static const struct section sections[] = {
 	{ "dashboard", N_("Dashboard"), "/", NULL },
+	{ "monitor", N_("Monitoring"), "/monitor", NULL },
+	{ "alerts", N_("Alerts"), "/alerts", NULL },
 	{ "sites", N_("Websites"), "/sites", NULL },
 	{ "databases", N_("Databases"), "/databases", NULL },
 	{ "files", N_("Files"), "/files", NULL },

@@ -11,7 +11,9 @@
  *  - a field's validator becomes its JSON Schema (type, range, length,
  *    choices, the NAME pattern), AP_FIELD_SECRET writeOnly;
  *  - the answer schema is the 200 (201 for AP_ROUTE_CREATE) response;
- *    without one a POST answers 204; every error is the Error document;
+ *    without one a POST (or an AP_ROUTE_PROBE GET: nginx's auth_request)
+ *    answers 204; a probe with one answers it with 503 too; every error is
+ *    the Error document;
  *  - the permission, the roles and token scopes that have it, and whether
  *    a browser is asked first, are x-aapanel-* members of the operation.
  */
@@ -81,7 +83,7 @@ schema_problem(const struct ap_schema *s, struct seen *seen, char *buf, size_t l
 				return buf;
 			}
 		if (p->type == AP_J_NONE || (unsigned)p->type >= AP_J__MAX ||
-		    p->flags & ~(AP_J_NULL | AP_J_OPT | AP_J_SECRET)) {
+		    p->flags & ~(AP_J_NULL | AP_J_OPT | AP_J_SECRET | AP_J_NULL_ITEMS)) {
 			snprintf(buf, len, "schema %s: member %s has an unknown type or flag", s->name, p->name);
 			return buf;
 		}
@@ -90,6 +92,11 @@ schema_problem(const struct ap_schema *s, struct seen *seen, char *buf, size_t l
 			(p->items == AP_J_NONE || (unsigned)p->items >= AP_J__MAX || p->items == AP_J_OBJECT ||
 			    p->items == AP_J_ARRAY))) {
 			snprintf(buf, len, "schema %s: member %s does not say what it holds", s->name, p->name);
+			return buf;
+		}
+		if ((p->flags & AP_J_NULL_ITEMS) && (p->type != AP_J_ARRAY || p->of != NULL)) {
+			snprintf(buf, len, "schema %s: member %s has null items but is not an array of scalars",
+			    s->name, p->name);
 			return buf;
 		}
 		if (p->choices != NULL && p->type != AP_J_STRING) {
@@ -156,7 +163,7 @@ ap_api_table_check(const struct ap_route *table, size_t n, char *err, size_t err
 		if (rt->summary == NULL || rt->summary[0] == '\0')
 			rc = fail(err, errlen, i, rt, "no summary (the API document's line for it)");
 		else if ((rt->methods & AP_M_GET) && rt->answer == NULL &&
-		    !(rt->flags & (AP_ROUTE_RAW | AP_ROUTE_BROWSER)))
+		    !(rt->flags & (AP_ROUTE_RAW | AP_ROUTE_BROWSER | AP_ROUTE_PROBE)))
 			rc = fail(err, errlen, i, rt, "a GET route without an answer schema");
 		else if ((rt->flags & AP_ROUTE_CREATE) &&
 		    (rt->methods != AP_M_POST || rt->answer == NULL || !(rt->flags & AP_ROUTE_DB)))
@@ -277,7 +284,8 @@ prop_schema(struct doc *d, const struct ap_prop *p)
 	} else if (p->type == AP_J_ARRAY) {
 		o = json_object_new_object();
 		add(o, "type", type_of("array", null));
-		add(o, "items", p->of ? schema_ref(d, p->of) : scalar_schema(p->items, false, NULL));
+		add(o, "items", p->of ? schema_ref(d, p->of)
+				      : scalar_schema(p->items, (p->flags & AP_J_NULL_ITEMS) != 0, NULL));
 	} else {
 		o = scalar_schema(p->type, null, p->choices);
 	}
@@ -490,7 +498,7 @@ responses(struct doc *d, const struct ap_route *rt, enum ap_method m)
 	} else if (rt->answer == NULL) {
 		struct json_object *nc = json_object_new_object();
 
-		add(nc, "description", str("done; nothing to answer"));
+		add(nc, "description", str(m == AP_METHOD_GET ? "yes; nothing to answer" : "done; nothing to answer"));
 		add(rs, "204", nc);
 	} else if (rt->flags & AP_ROUTE_CREATE) {
 		struct json_object *r = json_response(d, "made (or, for a repeated Idempotency-Key, "
@@ -501,7 +509,7 @@ responses(struct doc *d, const struct ap_route *rt, enum ap_method m)
 	} else {
 		add(rs, "200", json_response(d, m == AP_METHOD_GET ? "the resource" : "done", rt->answer));
 	}
-	if (rt->flags & AP_ROUTE_PROBE)
+	if ((rt->flags & AP_ROUTE_PROBE) && rt->answer != NULL)
 		add(rs, "503", json_response(d, "degraded: the same document, saying what is down", rt->answer));
 	add(rs, "4XX", ref("responses", "Error"));
 	add(rs, "5XX", ref("responses", "Error"));

@@ -35,6 +35,7 @@
 #include "aapanel/app.h"
 #include "aapanel/log.h"
 #include "aapanel/pool.h"
+#include "aapanel/sampler.h"
 
 #define CRASH_WINDOW_MS 60000u
 #define TICK_MS 100
@@ -78,6 +79,15 @@ struct master {
 	uint64_t watchdog_ms; /* 0 = off */
 	uint64_t last_watchdog, last_status;
 	int log_fd;
+	/* The sampler (monitor.enabled): its socket, held here so that a
+	 * restarted sampler serves on the same one; its pid, 0 when none runs;
+	 * when to start it again after it died (backoff doubles, up to 30 s). */
+	int efd;
+	pid_t sampler_pid;
+	uint64_t sampler_at;
+	unsigned sampler_backoff_ms;
+	uint64_t sampler_started;
+	char *efd_path;     /* the path bound (a reload may name another: it waits for a restart) */
 };
 
 /* ---------------------------------------------------------------- worker */
@@ -172,6 +182,8 @@ worker_main(struct master *m, unsigned slot)
 	sigprocmask(SIG_SETMASK, &block, NULL);
 	sigemptyset(&waitmask);
 
+	if (m->efd >= 0)
+		close(m->efd); /* the sampler's, not a worker's */
 	app->sb = m->sb;
 	app->slot = (int)slot;
 	s = ap_sb_slot(m->sb, slot);
@@ -461,6 +473,63 @@ spawn_worker(struct master *m)
 	AP_DEBUG("started worker %d (slot %d, generation %u)", (int)pid, slot, m->gen);
 }
 
+/* Start the sampler (monitor.enabled): a child that serves on m->efd. */
+static void
+spawn_sampler(struct master *m)
+{
+	pid_t pid;
+
+	if (m->efd < 0 || m->sampler_pid > 0 || m->stopping)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		AP_ERROR("fork (sampler): %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		/* Not the master's: its descriptors and its blocked signals. */
+		if (m->lfd >= 0)
+			close(m->lfd);
+		if (m->sfd >= 0)
+			close(m->sfd);
+		if (m->ifd >= 0)
+			close(m->ifd);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGCHLD, SIG_DFL);
+		_exit(ap_sampler_main(m->cfg, m->efd, m->log_fd));
+	}
+	m->sampler_pid = pid;
+	m->sampler_started = ap_now_ms();
+	AP_DEBUG("started the sampler %d", (int)pid);
+}
+
+/* The sampler exited: start it again, at once when it was asked to (reload), else after a pause. */
+static void
+sampler_exited(struct master *m, int status, bool asked)
+{
+	m->sampler_pid = 0;
+	if (m->stopping)
+		return;
+	if (asked) {
+		m->sampler_at = 0;
+		return;
+	}
+	/* A sampler that ran a while starts again quickly. */
+	if (ap_now_ms() - m->sampler_started > 60000)
+		m->sampler_backoff_ms = 1000;
+	if (WIFSIGNALED(status))
+		AP_WARN("the sampler died from signal %d; starting it again in %.1f s", WTERMSIG(status),
+		    (double)m->sampler_backoff_ms / 1000.0);
+	else
+		AP_WARN("the sampler exited with status %d; starting it again in %.1f s", WEXITSTATUS(status),
+		    (double)m->sampler_backoff_ms / 1000.0);
+	m->sampler_at = ap_now_ms() + m->sampler_backoff_ms;
+	m->sampler_backoff_ms = m->sampler_backoff_ms >= 15000 ? 30000 : m->sampler_backoff_ms * 2;
+}
+
 /* Live workers of the current generation that are not on their way out. */
 static int
 current_workers(struct master *m)
@@ -526,8 +595,14 @@ reap(struct master *m)
 	bool ok = true;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		int slot = ap_sb_find(m->sb, pid);
+		int slot;
 		bool killed = false, abnormal;
+
+		if (pid == m->sampler_pid) {
+			sampler_exited(m, status, m->sampler_at == UINT64_MAX);
+			continue;
+		}
+		slot = ap_sb_find(m->sb, pid);
 
 		if (slot >= 0) {
 			killed = ap_sb_slot(m->sb, (unsigned)slot)->killed != 0;
@@ -662,6 +737,11 @@ reload(struct master *m)
 	m->cfg = ncfg;
 	m->app = napp;
 	new_generation(m);
+	/* The sampler takes the new configuration too (same socket). */
+	if (m->sampler_pid > 0) {
+		m->sampler_at = UINT64_MAX; /* asked: started again at once */
+		kill(m->sampler_pid, SIGTERM);
+	}
 	AP_INFO("reloaded: generation %u with %d workers", m->gen, m->target);
 out:
 	/* A reload is also the moment an operator expects a lost socket back. */
@@ -680,6 +760,8 @@ begin_stop(struct master *m, const char *why)
 	m->stopping = true;
 	m->stop_deadline = ap_now_ms() + (uint64_t)m->cfg->shutdown_timeout * 1000u;
 	signal_workers(m, SIGTERM, false);
+	if (m->sampler_pid > 0)
+		kill(m->sampler_pid, SIGTERM);
 }
 
 /* log.file, when set, instead of stderr; false when it cannot be opened. */
@@ -858,6 +940,13 @@ start(struct master *m)
 	init_generation(m);
 	for (int i = 0; i < m->target; i++)
 		spawn_worker(m);
+	if (m->cfg->monitor_enabled) {
+		if ((m->efd = ap_sampler_listen(m->cfg)) < 0)
+			return false;
+		m->efd_path = ap_xstrdup(m->cfg->monitor_socket);
+		m->sampler_backoff_ms = 1000;
+		spawn_sampler(m);
+	}
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0)
 		m->watchdog_ms = usec / 2000u;
 	AP_INFO("aapanel %s serving: profile %s, %d workers, request timeout %d s", AP_VERSION,
@@ -894,13 +983,15 @@ handle_signals(struct master *m)
 static bool
 stopped(struct master *m, uint64_t now)
 {
-	if (all_workers(m) == 0) {
+	if (all_workers(m) == 0 && m->sampler_pid == 0) {
 		AP_INFO("stopped");
 		return true;
 	}
 	if (now > m->stop_deadline) {
 		AP_WARN("shutdown timeout: killing the remaining workers");
 		signal_workers(m, SIGKILL, false);
+		if (m->sampler_pid > 0)
+			kill(m->sampler_pid, SIGKILL);
 		m->stop_deadline = now + 5000;
 	}
 	return false;
@@ -917,6 +1008,11 @@ supervise(struct master *m, uint64_t now)
 	kill_silent(m, now);
 	for (int n = current_workers(m); n < m->target; n++)
 		spawn_worker(m);
+	if (m->efd >= 0 && m->sampler_pid == 0 && now >= m->sampler_at) {
+		spawn_sampler(m);
+		if (m->sampler_pid > 0 && m->sampler_at != 0)
+			m->sampler_at = 0;
+	}
 	if (m->watchdog_ms && now - m->last_watchdog >= m->watchdog_ms) {
 		sd_notify(0, "WATCHDOG=1");
 		m->last_watchdog = now;
@@ -949,6 +1045,8 @@ run_loop(struct master *m)
 			/* A crash storm: stop everything, let systemd restart the service. */
 			m->stopping = true;
 			signal_workers(m, SIGKILL, false);
+			if (m->sampler_pid > 0)
+				kill(m->sampler_pid, SIGKILL);
 			while (waitpid(-1, NULL, 0) > 0)
 				;
 			return 1;
@@ -978,6 +1076,11 @@ cleanup(struct master *m)
 			unlink(m->sock_created);
 		free(m->sock_created);
 	}
+	if (m->efd >= 0) {
+		close(m->efd);
+		unlink(m->efd_path);
+	}
+	free(m->efd_path);
 	if (m->sb) {
 		ap_sb_header(m->sb)->master_pid = 0;
 		ap_sb_close(m->sb);
@@ -1006,6 +1109,7 @@ ap_pool_run(struct ap_config *cfg, const struct ap_config_opts *opts, const stru
 	m.sfd = -1;
 	m.ifd = -1;
 	m.iwd = -1;
+	m.efd = -1;
 	m.log_fd = STDERR_FILENO;
 	if (start(&m))
 		rc = run_loop(&m);

@@ -2,7 +2,8 @@
  * aaPanel's small script. Every page works without it; with it:
  * - the sidebar folds away behind a menu button on narrow screens,
  * - times read "5 minutes ago" (the exact time stays on hover),
- * - secrets shown once get a Copy button.
+ * - secrets shown once get a Copy button,
+ * - the dashboard's values and charts follow the sampler's live stream.
  * No inline script anywhere (the CSP allows only this file).
  */
 (function () {
@@ -139,8 +140,133 @@
 		}
 	}
 
+	/* ---- live dashboard: the sampler's stream (server-sent events) updates the
+	 * values marked data-live-value and appends points to the charts marked
+	 * data-live, which the server drew as SVG. Time runs left to right in every
+	 * language (the SVG is dir="ltr"). */
+	function pick(d, path) {
+		var i, p, arr, v = d;
+		if (path.indexOf('|') >= 0) {
+			p = path.split('|');
+			arr = d[p[0]] || [];
+			for (i = 0; i < arr.length; i++) {
+				if (arr[i].name === p[1] || arr[i].mount === p[1]) return arr[i][p[2]];
+			}
+			return null;
+		}
+		p = path.split('.');
+		for (i = 0; i < p.length; i++) {
+			if (v === null || v === undefined) return null;
+			if (Array.isArray(v) && v.length && v[0] && typeof v[0] === 'object' && 'id' in v[0]) {
+				var found = null;
+				for (var k = 0; k < v.length; k++) if (String(v[k].id) === p[i]) found = v[k];
+				v = found;
+			} else {
+				v = v[p[i]];
+			}
+		}
+		return v === undefined ? null : v;
+	}
+	function fmt(v, unit) {
+		if (v === null || v === undefined || isNaN(v)) return '–';
+		if (unit === 'pct') return v.toFixed(1) + ' %';
+		if (unit === 'int') return String(Math.round(v));
+		if (unit === 'plain') return v >= 100 ? v.toFixed(0) : v.toFixed(2);
+		var u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'], i = 0;
+		while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }
+		return (i ? v.toFixed(1) : v.toFixed(0)) + ' ' + u[i] + (unit === 'bps' ? '/s' : '');
+	}
+	function niceMax(v, unit) {
+		if (unit === 'pct') return 100;
+		if (!(v > 0)) return unit === 'plain' ? 1 : 1024;
+		var p = 1, steps = [1, 2, 2.5, 5, 10];
+		if (unit !== 'plain') while (p * 1024 <= v) p *= 1024;
+		var m = v / p, d = Math.pow(10, Math.floor(Math.log10(m)));
+		for (var i = 0; i < steps.length; i++) if (d * steps[i] >= m) return d * steps[i] * p;
+		return 10 * d * p;
+	}
+	function hhmm(t) {
+		var d = new Date(t * 1000);
+		return ('0' + d.getUTCHours()).slice(-2) + ':' + ('0' + d.getUTCMinutes()).slice(-2);
+	}
+	function updateChart(svg, d) {
+		var n = function (k) { return parseFloat(svg.getAttribute('data-' + k)); };
+		var t0 = n('t0'), t1 = n('t1'), x0 = n('x0'), y0 = n('y0'), pw = n('pw'), ph = n('ph');
+		var unit = svg.getAttribute('data-unit'), span = t1 - t0;
+		t1 = d.time;
+		t0 = t1 - span;
+		var lines = svg.querySelectorAll('polyline[data-live]'), all = [], max = 0, i, j;
+		for (i = 0; i < lines.length; i++) {
+			var vals = [], raw = (lines[i].getAttribute('data-values') || '').split(' ');
+			for (j = 0; j < raw.length; j++) {
+				var tv = raw[j].split(':');
+				if (tv.length === 2 && +tv[0] >= t0 && +tv[0] < d.time) vals.push([+tv[0], +tv[1]]);
+			}
+			var v = pick(d, lines[i].getAttribute('data-live'));
+			if (v !== null && !isNaN(v)) vals.push([d.time, +v]);
+			for (j = 0; j < vals.length; j++) if (vals[j][1] > max) max = vals[j][1];
+			all.push(vals);
+			var legend = svg.parentNode.querySelector('[data-legend="' + lines[i].getAttribute('data-cls') + '"]');
+			if (legend && v !== null) legend.textContent = fmt(+v, unit);
+		}
+		var ymax = niceMax(max, unit), labels = svg.querySelectorAll('text.axis-y'), ticks = svg.querySelectorAll('text.axis-x');
+		for (i = 0; i < labels.length; i++) labels[i].textContent = fmt(ymax * i / (labels.length - 1), unit);
+		for (i = 0; i < ticks.length; i++) ticks[i].textContent = hhmm(t0 + span * i / (ticks.length - 1));
+		for (i = 0; i < lines.length; i++) {
+			var pts = [], keep = [];
+			for (j = 0; j < all[i].length; j++) {
+				var p = all[i][j], y = Math.max(0, Math.min(ymax, p[1]));
+				pts.push((x0 + pw * (p[0] - t0) / span).toFixed(1) + ',' + (y0 + ph - ph * y / ymax).toFixed(1));
+				keep.push(p[0] + ':' + p[1]);
+			}
+			lines[i].setAttribute('points', pts.join(' '));
+			lines[i].setAttribute('data-values', keep.join(' '));
+		}
+		svg.setAttribute('data-t0', String(t0));
+		svg.setAttribute('data-t1', String(t1));
+		svg.setAttribute('data-ymax', String(ymax));
+		var empty = svg.querySelector('.chart-empty');
+		if (empty && max >= 0 && all.length && all[0].length) empty.parentNode.removeChild(empty);
+	}
+	function setupLive() {
+		var head = document.querySelector('[data-stream]');
+		var url = head && head.getAttribute('data-stream');
+		if (!url || !window.EventSource) return;
+		var status = document.querySelector('[data-live-status]');
+		var stamp = document.querySelector('[data-live-time]');
+		var es = new EventSource(url);
+		es.addEventListener('metrics', function (ev) {
+			var d, i, els;
+			try { d = JSON.parse(ev.data); } catch (e) { return; }
+			if (!d || !d.time) return;
+			if (status) status.hidden = false;
+			if (stamp) {
+				var t = new Date(d.time * 1000);
+				stamp.setAttribute('datetime', t.toISOString());
+				stamp.textContent = t.toLocaleTimeString(lang);
+			}
+			els = document.querySelectorAll('[data-live-value]');
+			for (i = 0; i < els.length; i++) {
+				var v = pick(d, els[i].getAttribute('data-live-value'));
+				if (v !== null) els[i].textContent = fmt(+v, els[i].getAttribute('data-format'));
+			}
+			els = document.querySelectorAll('meter[data-live-meter]');
+			for (i = 0; i < els.length; i++) {
+				var m = pick(d, els[i].getAttribute('data-live-meter'));
+				if (m !== null) els[i].value = +m;
+			}
+			els = document.querySelectorAll('svg.chart-svg[data-live]');
+			for (i = 0; i < els.length; i++) updateChart(els[i], d);
+			document.documentElement.setAttribute('data-live-updates', String((+document.documentElement.getAttribute('data-live-updates') || 0) + 1));
+		});
+		es.addEventListener('error', function () {
+			if (status) status.hidden = true;
+		});
+	}
+
 	function start() {
 		setupSort();
+		setupLive();
 		setupNav();
 		updateTimes();
 		setInterval(updateTimes, 60000);

@@ -3,11 +3,15 @@
 //
 //   - the served /api/v1/openapi.json validates as OpenAPI 3.1 and lists
 //     every route of `aapanel routes --json`;
-//   - every GET operation answers, as admin, JSON that validates against
-//     its response schema; every error answer (no credentials, a bad
-//     field, a missing item, a wrong method) against the Error schema;
+//   - every GET operation answers, as admin, the 2xx status it documents
+//     (200 with JSON that validates against its response schema; 204 for a
+//     probe such as nginx's auth_request); every error answer (no
+//     credentials, a bad field, a missing item, a wrong method) against the
+//     Error schema;
 //   - every POST operation has a scenario here whose answer validates too,
-//     so a route added without one fails this test;
+//     so a route added without one fails this test (monitoring: alert
+//     channels and rules made, changed, tested and deleted; the alert
+//     history walked by next);
 //   - no answer carries a member that only a template uses;
 //   - a list of 1,000+ users is walked by following next while users are
 //     being added: no duplicates, none of the first ones missing; the audit
@@ -126,7 +130,12 @@ const answers = [];
 const VIEW_ONLY = ['role_options', 'role_label', 'create_form', 'password_min', 'row_error', 'row_alert',
   'self', 'is_ok', 'is_denied', 'is_failed', 'filter', 'csv_query', 'has_entries', 'revoke_base',
   'token_form', 'qr_svg', 'secret_grouped', 'can_write', 'uptime_days', 'uptime_hm', 'first', 'paged',
-  'csrf', 'nav', 'langs', 'app', 'dir', 'title', 'flash', 'errors', 'download', 'empty', 'has_items'];
+  'csrf', 'nav', 'langs', 'app', 'dir', 'title', 'flash', 'errors', 'download', 'empty', 'has_items',
+  // monitoring's pages: formatted values, charts, links, form state (the dashboard's "current"
+  // is checked below: sessions have a member of that name)
+  'charts', 'ranges', 'stream', 'stream_url', 'sort_links', 'aria_sort', 'cpu_text', 'rss_text',
+  'mem_meter', 'meter', 'metric_label', 'kind_label', 'threshold_text', 'rule_form', 'channel_form', 'has_rules',
+  'has_channels', 'has_events', 'smtp', 'value_text', 'peak_text', 'tested', 'test_ok', 'test_failed', 'firing'];
 function viewOnlyIn(v, at = '') {
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) { const f = viewOnlyIn(v[i], `${at}[${i}]`); if (f) return f; }
@@ -194,15 +203,18 @@ for (const o of gets) {
   });
   if (q.length) path += `?${q.join('&')}`;
   const res = await call('GET', path);
-  const r200 = o.op.responses['200'];
-  const media = r200 && r200.content ? Object.keys(r200.content)[0] : null;
+  // The success it documents: 200 with its resource, or 204 (a probe: nginx's auth_request).
+  const want = Number(Object.keys(o.op.responses).find((st) => /^2\d\d$/.test(st)));
+  const r2 = o.op.responses[String(want)];
+  const media = r2 && r2.content ? Object.keys(r2.content)[0] : null;
   if (media && media !== 'application/json') {
-    check(`GET ${o.path}: 200 ${media}`, res.status === 200 &&
+    check(`GET ${o.path}: ${want} ${media}`, res.status === want &&
       (res.headers.get('content-type') || '').startsWith(media), `status ${res.status}`);
     continue;
   }
   if (o.path === '/openapi.json') continue; // validated above
-  checkAnswer(`GET ${o.path}: 200 and the answer matches ${JSON.stringify(successSchema(o.op, 200))}`, o, res, 200);
+  checkAnswer(media ? `GET ${o.path}: ${want} and the answer matches ${JSON.stringify(successSchema(o.op, want))}`
+    : `GET ${o.path}: ${want} without a body, as documented`, o, res, want);
 }
 
 // ---------------------------------------------------------------- errors
@@ -331,6 +343,92 @@ await post('/account/sessions/revoke-others', '/account/sessions/revoke-others',
 }
 await post('/account/password', '/account/password', { current: PASSWORD, password: NEWPW, confirm: NEWPW }, 200);
 await call('POST', '/account/password', { body: { current: NEWPW, password: PASSWORD, confirm: PASSWORD } });
+
+// ---------------------------------------------------------------- monitoring
+{
+  // The dashboard is its resource only: none of the page's formatted values, charts or links.
+  const dash = await call('GET', '/');
+  check('GET / answers host, pool, range and now, nothing of the page (current, charts, ranges, stream)',
+    dash.status === 200 && JSON.stringify(Object.keys(dash.data).sort()) === '["host","now","pool","range"]' &&
+    JSON.stringify(Object.keys(dash.data.host).sort()) === '["cpus","hostname","kernel"]' &&
+    dash.data.now !== null && /Z$/.test(dash.data.now.time), dash.text.slice(0, 300));
+  // The server now and its history: times RFC 3339, points {at, values} with a value per column.
+  const sys = await call('GET', '/system');
+  check('GET /system: time is RFC 3339 UTC, sizes integers', sys.status === 200 &&
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(sys.data.time) && Number.isInteger(sys.data.memory.total) &&
+    sys.data.memory.total > 0, sys.text.slice(0, 200));
+  const m = await call('GET', '/metrics?range=1h&series=cpu,mem_used,fs:/');
+  const fsSeries = m.data && m.data.series && m.data.series[2];
+  check('GET /metrics: from and to RFC 3339, series in the order asked, each point {at, values} with a value per column',
+    m.status === 200 && /Z$/.test(m.data.from) && /Z$/.test(m.data.to) &&
+    m.data.series.map((x) => x.name).join() === 'cpu,mem_used,fs:/' &&
+    JSON.stringify(fsSeries.columns) === '["used","total","inodes_used","inodes_total"]' &&
+    m.data.series.every((x) => x.points.every((pt) => /Z$/.test(pt.at) && pt.values.length === x.columns.length)),
+    m.text.slice(0, 300));
+  check('... with points recorded by the sampler', m.data && m.data.series[0].points.length > 0);
+  checkAnswer('GET /metrics with a device series: 200 and the answer matches', op('GET', '/metrics'), m, 200);
+  const pr = await call('GET', '/monitor/processes?q=aapanel&sort=memory&order=desc');
+  checkAnswer('GET /monitor/processes searched and sorted: 200 and the answer matches',
+    op('GET', '/monitor/processes'), pr, 200);
+  check(`... finds the panel's own processes (${pr.data ? pr.data.matched : '?'} of ${pr.data ? pr.data.total : '?'}), largest first`,
+    pr.data && pr.data.matched > 0 && pr.data.processes.length === pr.data.matched &&
+    pr.data.processes.every((x, i, a) => i === 0 || a[i - 1].rss >= x.rss));
+  const auth = await call('GET', '/events/auth');
+  check('GET /events/auth: 204 without a body (what nginx asks before the live stream)',
+    auth.status === 204 && auth.text === '');
+
+  // The alert history (rows made by t_api.sh), newest first by key.
+  const h = await walk('/api/v1/alerts/history?limit=2', 'id');
+  check(`walking /alerts/history by next (${h.pages} pages, ${h.seen.length} episodes): newest first, no duplicates`,
+    h.pages >= 3 && h.seen.length >= 5 && new Set(h.seen).size === h.seen.length &&
+    h.seen.every((v, i) => i === 0 || v < h.seen[i - 1]));
+  const h1 = await call('GET', '/alerts/history?limit=1');
+  checkAnswer('GET /alerts/history?limit=1: 200 and the answer matches', op('GET', '/alerts/history'), h1, 200);
+  check('... one episode and a next link with its cursor', h1.data.items.length === 1 &&
+    /\/api\/v1\/alerts\/history\?limit=1&cursor=\d+$/.test(h1.data.next), h1.data.next);
+
+  // Channels and rules: made, changed, tested, deleted.
+  const SECRET = 'a webhook secret of the contract test';
+  const mail = await post('/alerts/channels', '/alerts/channels',
+    { name: 'contract-mail', kind: 'email', email: 'ops@example.com' }, 201);
+  const hook = await call('POST', '/alerts/channels', { body: { name: 'contract-hook', kind: 'webhook',
+    url: 'https://hooks.example/T0K3N/alert?sig=1', secret: SECRET } });
+  check('a webhook channel answers 201 with its URL cut to the host, never its secret',
+    hook.status === 201 && hook.data.target === 'https://hooks.example/…' && !('secret' in hook.data) &&
+    !hook.text.includes('T0K3N') && !hook.text.includes(SECRET) && hook.data.last_test === null, hook.text);
+  const cid = mail && mail.data ? mail.data.id : 0;
+  const key = crypto.randomUUID();
+  const rb = { metric: 'disk_space', target: '/', threshold: '99.5', duration: 5, channel: cid };
+  const rule = await post('/alerts/rules', '/alerts/rules', rb, 201, { 'Idempotency-Key': key });
+  const again = await call('POST', '/alerts/rules', { body: rb, headers: { 'Idempotency-Key': key } });
+  const rid = rule && rule.data ? rule.data.id : 0;
+  check('the rule answers what was asked (threshold a number, duration in minutes, its channel, on)',
+    rule && rule.data && rule.data.metric === 'disk_space' && rule.data.target === '/' &&
+    rule.data.threshold === 99.5 && rule.data.duration === 5 && rule.data.channel === cid && rule.data.enabled === true);
+  check('a rule retried with its Idempotency-Key answers the same rule, marked replayed',
+    again.status === 201 && again.data && again.data.id === rid && again.headers.get('idempotent-replayed') === 'true');
+  const every = await post('/alerts/rules', '/alerts/rules', { metric: 'cpu', threshold: 95 }, 201);
+  check('a rule without a target or a channel has them null (each, every channel)',
+    every && every.data && every.data.target === null && every.data.channel === null && every.data.duration === 0);
+  const off = await post('/alerts/rules/{id}/disable', `/alerts/rules/${rid}/disable`, {}, 200);
+  check('disabling answers the rule, off', off && off.data && off.data.id === rid && off.data.enabled === false);
+  const on = await post('/alerts/rules/{id}/enable', `/alerts/rules/${rid}/enable`, {}, 200);
+  check('enabling answers the rule, on', on && on.data && on.data.id === rid && on.data.enabled === true);
+  const al = await call('GET', '/alerts');
+  checkAnswer('GET /alerts with rules and channels: 200 and the answer matches', op('GET', '/alerts'), al, 200);
+  check('GET /alerts lists the rules and the channels, no secret in it', al.data &&
+    al.data.rules.filter((r) => r.id === rid || r.id === every.data.id).length === 2 &&
+    al.data.channels.filter((c) => c.id === cid || c.id === hook.data.id).length === 2 && !al.text.includes(SECRET));
+  await post('/alerts/channels/{id}/test', `/alerts/channels/${cid}/test`, {}, 204);
+  await post('/alerts/rules/{id}/delete', `/alerts/rules/${rid}/delete`, {}, 204);
+  await post('/alerts/channels/{id}/delete', `/alerts/channels/${hook.data ? hook.data.id : 0}/delete`, {}, 204);
+  const gone = await call('GET', '/alerts');
+  check('deleted: the rule and the channel are gone, the rest stays', gone.data &&
+    !gone.data.rules.some((r) => r.id === rid) && !gone.data.channels.some((c) => c.id === hook.data.id) &&
+    gone.data.rules.some((r) => r.id === every.data.id) && gone.data.channels.some((c) => c.id === cid));
+  const r404 = await call('POST', `/alerts/rules/${rid}/enable`);
+  check('a deleted rule is a 404 Error', r404.status === 404 && valid(errorSchema, r404.data) === null);
+}
 const posts = ops.filter((o) => o.method === 'POST' && !o.browser && !done.has(o.path));
 check('every POST operation has a scenario in tests/api/contract.mjs', posts.length === 0,
   posts.map((o) => o.path).join(', '));
@@ -372,6 +470,7 @@ async function walk(first, key) {
     while (next) {
       const r = await fetch(`${ORIGIN}${next}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
       const d = await r.json();
+      if (r.status !== 200 || !Array.isArray(d.items)) throw new Error(`${next}: ${r.status} ${JSON.stringify(d)}`);
       for (const it of d.items) seen.push(it.id);
       next = d.next;
       pages++;

@@ -5,11 +5,12 @@
 # — every route in the document, every GET's live answer and every error
 # answer validated against it, every POST by a scenario, no view-only
 # member in any answer, 1,000 users walked by next while users are added,
-# and creates retried with an Idempotency-Key. Fails (never skips) when node
+# creates retried with an Idempotency-Key, and monitoring (the sampler at a
+# 1 s interval, so history has points; alert episodes made here to page). Fails (never skips) when node
 # or tests/api/node_modules are missing (scripts/install-deps.sh installs them).
 . "$(dirname "$0")/lib.sh"
 MODS="$SRC/tests/api/node_modules"
-it_setup
+it_setup 'monitor = { interval = 1; };'
 check "node is installed" command -v node
 check "the API test's modules are installed (npm ci --prefix tests/api)" \
 	test -f "$MODS/@apidevtools/swagger-parser/package.json" -a -f "$MODS/ajv/package.json"
@@ -44,6 +45,17 @@ hash=$(sqlite3 "$DB" "SELECT password_hash FROM users WHERE username = 'admin'")
 	done
 	echo "COMMIT;"
 } | sqlite3 "$DB"
+# alert episodes for the history's pages: two still firing, one of them about the host itself
+{
+	echo "BEGIN;"
+	for i in 1 2 3 4 5; do
+		resolved=$([ "$i" -ge 4 ] && echo NULL || echo $((1800000000 + i * 600 + 300)))
+		subject=$([ "$i" = 5 ] && echo "" || echo "/srv")
+		echo "INSERT INTO alert_events (rule_id, host, subject, rule_text, value, peak, started_at, resolved_at) VALUES (NULL, 'web1', '$subject', 'Disk space above 90 %', 91.$i, 97.25, $((1800000000 + i * 600)), $resolved);"
+	done
+	echo "COMMIT;"
+} | sqlite3 "$DB"
+check "5 alert episodes before the walk" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM alert_events')" = 5
 PRE_MAX_ID=$(sqlite3 "$DB" "SELECT MAX(id) FROM users")
 PRE_COUNT=$(sqlite3 "$DB" "SELECT COUNT(*) FROM users")
 check "1,001 users before the walk" test "$PRE_COUNT" = 1001

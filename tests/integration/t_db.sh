@@ -49,6 +49,19 @@ for c in c-sqlite c-my c-pg; do
 	check "$c: db status is clean afterwards" A $c db status
 done
 
+# 2b. the monitoring history and alert rules on each server (check_metrics
+# empties its tables before and after, so the copies below start clean)
+for b in mysql postgresql; do
+	case $b in
+	mysql) dsn=$MYSQL_DSN pw=$MYSQL_PASSWORD_FILE ;;
+	postgresql) dsn=$PG_DSN pw=$PG_PASSWORD_FILE ;;
+	esac
+	AAPANEL_TEST_DSN=$dsn AAPANEL_TEST_DB_PASSWORD_FILE=$pw CK_FORK=yes "$SRC/build/tests/check_metrics" > "$T/check_metrics.$b" 2>&1
+	rc=$?
+	check "monitoring history and alerts on $b: $(grep -a 'Checks:' "$T/check_metrics.$b" | tail -1)" test "$rc" = 0
+	[ "$rc" = 0 ] || grep -a ':F:\|:E:' "$T/check_metrics.$b" | head -20
+done
+
 # 3. db copy SQLite → PostgreSQL and → MariaDB, identical data
 sqlite3 "$T/src.db" <<'SQL'
 INSERT INTO users (id, username, password_hash, role, disabled, language, created_at, updated_at, password_changed_at, last_login_at, last_login_addr)
@@ -62,7 +75,13 @@ INSERT INTO managed_databases (engine, name, owner, site_id, charset, created_at
 INSERT INTO cron_jobs (name, schedule, kind, target, enabled, created_at) VALUES ('backup', '0 3 * * *', 'backup', 'site:1', 1, 30);
 INSERT INTO firewall_rules (action, proto, port_from, port_to, source, comment, enabled, position, created_at) VALUES ('allow', 'tcp', 22, 22, '10.0.0.0/8', 'ssh', 1, 1, 40);
 INSERT INTO certificates (domain, san, issuer, not_before, not_after, auto_renew, created_at) VALUES ('example.com', 'www.example.com', 'Pebble', 100, 200, 1, 50);
-INSERT INTO metrics (at, cpu_pct, load1, mem_used, mem_total) VALUES (60, 12.5, 0.25, 1073741824, 25769803776), (61, 0.1, 1e-300, NULL, 9007199254740993);
+INSERT INTO metric_sources (id, host, kind, name) VALUES (1, 'web1', 'host', ''), (2, 'web1', 'fs', '/srv/My Backups');
+INSERT INTO metric_host (res, at, src, cpu, load1, mem_used, mem_total) VALUES (0, 60, 1, 12.5, 0.25, 1073741824, 25769803776), (60, 60, 1, 0.1, 1e-300, NULL, 9007199254740993);
+INSERT INTO metric_dev (res, at, src, a, b, c, d) VALUES (0, 60, 2, 1, 2, NULL, 4);
+INSERT INTO alert_channels (id, name, kind, target, secret, enabled, created_at) VALUES (1, 'ops', 'webhook', 'https://hooks.example/x', 'sixteen chars ok', 1, 5);
+INSERT INTO alert_rules (id, metric, target, threshold, duration, channel_id, enabled, created_at) VALUES (1, 'disk_space', '/', 90, 300, 1, 1, 6);
+INSERT INTO alert_events (id, rule_id, host, subject, rule_text, value, peak, started_at, resolved_at) VALUES (1, 1, 'web1', '/', 'Disk space of / above 90 %', 91.5, 97, 7, 8);
+INSERT INTO alert_outbox (host, event_id, channel_id, kind, subject, body, payload, created_at, attempts, next_at, sent_at) VALUES ('web1', 1, 1, 'firing', 's', 'b', '{}', 7, 1, 7, 7);
 INSERT INTO audit_log (at, actor, via, action, target, outcome, before_json, after_json, prev_hash, row_hash) VALUES (70, 'admin', 'cli', 'user.add', 'مشغل', 'ok', NULL, '{"role":"operator"}', '00', 'ab');
 INSERT INTO login_attempts (username, addr, at, success) VALUES ('admin', '127.0.0.1', 80, 0);
 INSERT INTO api_tokens (user_id, name, token_hash, scope, allow_cidr, created_at) VALUES (1, 'ci', 'th1', 'read', '127.0.0.0/8', 90);
@@ -72,7 +91,7 @@ UPDATE audit_head SET last_hash = 'ab', rows_count = 1;
 INSERT INTO idempotency_keys (user_id, key_hash, route, request_hash, status, body, created_at) VALUES (1, 'kh', 'POST /users', 'rh', 201, '{"id":2,"username":"مشغل"}', 99);
 SQL
 dump() { # sqlite file → every panel table, row by row
-	for t in users sessions api_tokens audit_log settings login_attempts sites managed_databases cron_jobs firewall_rules certificates metrics recovery_codes audit_head idempotency_keys; do
+	for t in users sessions api_tokens audit_log settings login_attempts sites managed_databases cron_jobs firewall_rules certificates recovery_codes audit_head metric_sources metric_host metric_dev alert_channels alert_rules alert_events alert_outbox idempotency_keys; do
 		echo "== $t"; sqlite3 -header -separator '|' "$1" "SELECT * FROM $t ORDER BY 1"
 	done
 }

@@ -134,11 +134,20 @@ it_login "$T/jother" admin "$PW" > /dev/null   # another session to revoke
 A token create --user admin --scope read --name keep > /dev/null
 TOKEN_ID=$(sqlite3 "$DB" "SELECT MAX(id) FROM api_tokens")
 OTHER_SESSION=$(sqlite3 "$DB" "SELECT MAX(id) FROM sessions")
+# An alert channel and rule for the monitoring routes to ask about.
+curl -s -o /dev/null -b "$J" -H "Origin: $ORIGIN" -H 'Accept: application/json' -H "X-CSRF-Token: $(csrf_of "$J")" \
+	--data-urlencode name=keep-channel --data-urlencode kind=email --data-urlencode email=keep@example.com "$(url /alerts/channels)"
+curl -s -o /dev/null -b "$J" -H "Origin: $ORIGIN" -H 'Accept: application/json' -H "X-CSRF-Token: $(csrf_of "$J")" \
+	--data-urlencode metric=memory --data-urlencode threshold=95 "$(url /alerts/rules)"
+ALERT_CHANNEL=$(sqlite3 "$DB" "SELECT MAX(id) FROM alert_channels")
+ALERT_RULE=$(sqlite3 "$DB" "SELECT MAX(id) FROM alert_rules")
 nconfirm=0
 for pattern in $(jq -r '.[] | select(.confirm) | .pattern' "$T/routes.json"); do
 	case $pattern in
 	/account/sessions/\{id\}/revoke) path=${pattern//\{id\}/$OTHER_SESSION} ;;
 	*/tokens/\{id\}/revoke) path=${pattern//\{id\}/$TOKEN_ID} ;;
+	/alerts/rules/\{id\}/*) path=${pattern//\{id\}/$ALERT_RULE} ;;
+	/alerts/channels/\{id\}/*) path=${pattern//\{id\}/$ALERT_CHANNEL} ;;
 	*) path=${pattern//\{id\}/$TARGET_ID} ;;
 	esac
 	before=$(state)
@@ -147,6 +156,7 @@ for pattern in $(jq -r '.[] | select(.confirm) | .pattern' "$T/routes.json"); do
 	check "$pattern: the page asks, with the same form and confirmed=yes" \
 		bash -c "grep -q 'class=\"confirm-form\"' '$T/out' && grep -q 'name=\"confirmed\" value=\"yes\"' '$T/out' && grep -q 'action=\"${path}\"' '$T/out'"
 	check "$pattern: nothing changed" test "$(state)" = "$before"
+	check "$pattern: the alert rule and channel are still there" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM alert_rules WHERE id = $ALERT_RULE") $(sqlite3 "$DB" "SELECT COUNT(*) FROM alert_channels WHERE id = $ALERT_CHANNEL")" = "1 1"
 	nconfirm=$((nconfirm + 1))
 done
 check "every destructive route was tried ($nconfirm)" test "$nconfirm" -ge 4
@@ -188,6 +198,21 @@ prg "revoke any token" "/tokens/{id}/revoke" "/tokens/$TOKEN_ID/revoke" /tokens 
 prg "sign out another session" "/account/sessions/{id}/revoke" "/account/sessions/$OTHER_SESSION/revoke" /account --data-urlencode confirmed=yes
 it_login "$T/jother" admin "$PW" > /dev/null
 prg "sign out the other sessions" /account/sessions/revoke-others /account/sessions/revoke-others /account --data-urlencode confirmed=yes
+
+prg "add an alert channel" /alerts/channels /alerts/channels /alerts --data-urlencode name=ops \
+	--data-urlencode kind=email --data-urlencode email=ops@example.com
+OPS_ID=$(sqlite3 "$DB" "SELECT id FROM alert_channels WHERE name = 'ops'")
+prg "add an alert rule" /alerts/rules /alerts/rules /alerts --data-urlencode metric=disk_space \
+	--data-urlencode target=/ --data-urlencode threshold=90 --data-urlencode duration=5 --data-urlencode "channel=$OPS_ID"
+RULE_ID=$(sqlite3 "$DB" "SELECT MAX(id) FROM alert_rules")
+check "the rule was added once, for 5 minutes" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM alert_rules WHERE metric = 'disk_space' AND duration = 300")" = 1
+prg "turn an alert rule off" "/alerts/rules/{id}/disable" "/alerts/rules/$RULE_ID/disable" /alerts
+prg "turn an alert rule on" "/alerts/rules/{id}/enable" "/alerts/rules/$RULE_ID/enable" /alerts
+prg "send a channel a test" "/alerts/channels/{id}/test" "/alerts/channels/$OPS_ID/test" /alerts
+check "the test is queued for the sampler" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM alert_outbox WHERE kind = 'test' AND channel_id = $OPS_ID")" = 1
+prg "delete an alert rule" "/alerts/rules/{id}/delete" "/alerts/rules/$RULE_ID/delete" /alerts --data-urlencode confirmed=yes
+prg "delete a channel" "/alerts/channels/{id}/delete" "/alerts/channels/$OPS_ID/delete" /alerts --data-urlencode confirmed=yes
+check "every alert change is in the audit log" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'alert.%'")" -ge 9
 
 # ---------------------------------------------------------------- 4. two-factor
 curl -s -b "$J" -H 'Accept: application/json' "$(url /account/2fa)" > "$T/2fa.json"

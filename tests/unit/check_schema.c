@@ -9,6 +9,7 @@
 #include "aapanel/openapi.h"
 #include "aapanel/pages.h"
 #include "aapanel/schema.h"
+#include "aapanel/sysstat.h"
 
 static const char *const colours[] = { "red", "green", NULL };
 
@@ -111,6 +112,44 @@ START_TEST(test_project_names_the_first_mismatch)
 }
 END_TEST
 
+/* A series of readings: numbers, null where one is missing (AP_J_NULL_ITEMS). */
+static const struct ap_prop reading_props[] = {
+	{ .name = "values", .type = AP_J_ARRAY, .items = AP_J_NUMBER, .flags = AP_J_NULL_ITEMS },
+	AP_PROP_END,
+};
+static const struct ap_schema reading_schema = { .name = "Reading", .props = reading_props };
+
+static const struct {
+	const char *in;
+	const char *err; /* NULL: matches, and projects to in */
+} null_items[] = {
+	{ "{\"values\":[1,null,2.5]}", NULL },
+	{ "{\"values\":[null]}", NULL },
+	{ "{\"values\":[]}", NULL },
+	{ "{\"values\":[1,\"x\"]}", "values[1]: expected number, got \"x\"" },
+	{ "{\"values\":[true,null]}", "values[0]: expected number, got true" },
+	/* the items may be null, the array itself may not */
+	{ "{\"values\":null}", "values: expected array, got null" },
+};
+
+START_TEST(test_project_null_items)
+{
+	struct json_object *in = parse(null_items[_i].in), *out = NULL;
+	char err[200];
+	bool ok = ap_schema_project(&reading_schema, in, true, &out, err, sizeof(err));
+
+	if (null_items[_i].err == NULL) {
+		ck_assert_msg(ok, "%s: %s", null_items[_i].in, err);
+		ck_assert_str_eq(text(out), null_items[_i].in);
+	} else {
+		ck_assert(!ok);
+		ck_assert_str_eq(err, null_items[_i].err);
+	}
+	json_object_put(out);
+	json_object_put(in);
+}
+END_TEST
+
 START_TEST(test_jtime)
 {
 	ck_assert(ap_jtime_valid("2026-12-01T07:36:05Z"));
@@ -166,6 +205,16 @@ static const struct ap_prop vague_props[] = {
 	AP_PROP_END,
 };
 static const struct ap_schema vague_schema = { .name = "Vague", .props = vague_props };
+static const struct ap_prop null_scalar_props[] = {
+	{ .name = "a", .type = AP_J_NUMBER, .flags = AP_J_NULL_ITEMS },
+	AP_PROP_END,
+};
+static const struct ap_schema null_scalar_schema = { .name = "NullScalar", .props = null_scalar_props };
+static const struct ap_prop null_objects_props[] = {
+	{ .name = "a", .type = AP_J_ARRAY, .of = &tag_schema, .flags = AP_J_NULL_ITEMS },
+	AP_PROP_END,
+};
+static const struct ap_schema null_objects_schema = { .name = "NullObjects", .props = null_objects_props };
 
 static const struct {
 	struct ap_route rt[2];
@@ -176,6 +225,11 @@ static const struct {
 	    "route 0 (/a): no summary (the API document's line for it)" },
 	{ { { .methods = AP_M_GET, .pattern = "/a", .handler = h, .perm = "p", .summary = "s" } }, 1,
 	    "route 0 (/a): a GET route without an answer schema" },
+	/* asked by nginx's auth_request: a GET that answers 204 */
+	{ { { .methods = AP_M_GET, .pattern = "/a", .handler = h, .perm = "p", .summary = "s",
+	    .flags = AP_ROUTE_PROBE } }, 1, NULL },
+	{ { { .methods = AP_M_GET, .pattern = "/a", .handler = h, .perm = "p", .summary = "s",
+	    .flags = AP_ROUTE_PUBLIC | AP_ROUTE_PROBE, .answer = &tag_schema } }, 1, NULL },
 	{ { { .methods = AP_M_POST, .pattern = "/a", .handler = h, .perm = "p", .summary = "s",
 	    .flags = AP_ROUTE_CREATE, .answer = &tag_schema } }, 1,
 	    "route 0 (/a): AP_ROUTE_CREATE needs a POST route with an answer schema and AP_ROUTE_DB (its keys)" },
@@ -190,6 +244,14 @@ static const struct {
 	    .answer = &clash_schema } }, 1, "route 0 (/a): two different schemas are named Tag" },
 	{ { { .methods = AP_M_GET, .pattern = "/a", .handler = h, .perm = "p", .summary = "s",
 	    .answer = &vague_schema } }, 1, "route 0 (/a): schema Vague: member a does not say what it holds" },
+	{ { { .methods = AP_M_GET, .pattern = "/a", .handler = h, .perm = "p", .summary = "s",
+	    .answer = &null_scalar_schema } }, 1,
+	    "route 0 (/a): schema NullScalar: member a has null items but is not an array of scalars" },
+	{ { { .methods = AP_M_GET, .pattern = "/a", .handler = h, .perm = "p", .summary = "s",
+	    .answer = &null_objects_schema } }, 1,
+	    "route 0 (/a): schema NullObjects: member a has null items but is not an array of scalars" },
+	{ { { .methods = AP_M_GET, .pattern = "/a", .handler = h, .perm = "p", .summary = "s",
+	    .answer = &reading_schema } }, 1, NULL },
 	{ { { .methods = AP_M_POST, .pattern = "/a-b", .handler = h, .perm = "p", .summary = "s" },
 	    { .methods = AP_M_POST, .pattern = "/a/b", .handler = h, .perm = "p", .summary = "s" } }, 2,
 	    "route 1 (/a/b): operationId postAB is another route's" },
@@ -262,6 +324,58 @@ str_at(struct json_object *o, const char *path)
 	return v ? json_object_get_string(v) : "(none)";
 }
 
+/*
+ * The sampler's document of a captured /proc tree, in the API's form
+ * (ap_sys_json_api), matches the System schema: on a first reading (every
+ * rate null) and on the next (numbers); the processes list of
+ * /monitor/processes is beyond the schema and left out.
+ */
+START_TEST(test_system_reading_matches_its_schema)
+{
+	const char *src = getenv("AAPANEL_SRCDIR");
+	char root[4096], err[200];
+	struct ap_sysread *r;
+	struct ap_sys *s = calloc(1, sizeof(*s));
+	struct json_object *o, *out = NULL;
+
+	snprintf(root, sizeof(root), "%s/tests/fixtures/proc/debian12-vm", src ? src : ".");
+	r = ap_sysread_new(root, false);
+	for (int i = 0; i < 2; i++) {
+		ck_assert(ap_sysread_sample(r, 1800000000 + 10 * i, true, s));
+		o = ap_sys_json(s, "fixture", true);
+		ap_sys_json_api(o);
+		json_object_object_add(o, "live", json_object_new_boolean(i == 1));
+		ck_assert_msg(ap_schema_project(&ap_system_schema, o, true, &out, err, sizeof(err)),
+		    "reading %d: %s", i, err);
+		ck_assert(!json_object_object_get_ex(out, "processes", NULL));
+		ck_assert(json_object_object_get_ex(out, "top_cpu", NULL));
+		json_object_put(out);
+		json_object_put(o);
+	}
+	ap_sysread_free(r);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_document_null_items)
+{
+	static const struct ap_route rt[] = {
+		{ .methods = AP_M_GET, .pattern = "/r", .handler = h, .perm = "p", .summary = "s",
+		    .answer = &reading_schema },
+	};
+	char *s = ap_openapi_doc(rt, 1, "", false);
+	struct json_object *d = parse(s), *p = at(d, "components|schemas|Reading|properties|values");
+
+	/* the array is not nullable, its items are: {"type":"array","items":{"type":["number","null"]}} */
+	ck_assert_str_eq(str_at(p, "type"), "array");
+	ck_assert_str_eq(str_at(p, "items|type|0"), "number");
+	ck_assert_str_eq(str_at(p, "items|type|1"), "null");
+	ck_assert_ptr_null(at(p, "items|type|2"));
+	json_object_put(d);
+	free(s);
+}
+END_TEST
+
 START_TEST(test_document_from_the_table)
 {
 	char *s = ap_openapi_doc(ap_routes, ap_nroutes, "/entry", false);
@@ -318,6 +432,22 @@ START_TEST(test_document_from_the_table)
 	ck_assert_str_eq(str_at(d, "paths|/login|get|tags|0"), "browser");
 	ck_assert_int_eq(json_object_array_length(at(d, "paths|/healthz|get|security")), 0);
 	ck_assert_ptr_nonnull(at(d, "paths|/healthz|get|responses|503"));
+	/* nginx's auth_request before a live stream: 204, no body, no 503 of its own */
+	ck_assert_ptr_nonnull(at(d, "paths|/events/auth|get|responses|204"));
+	ck_assert_ptr_null(at(d, "paths|/events/auth|get|responses|200"));
+	ck_assert_ptr_null(at(d, "paths|/events/auth|get|responses|503"));
+	ck_assert_ptr_null(at(d, "paths|/events/auth|get|responses|204|content"));
+	/* history points: a time and values that may be null */
+	ck_assert_str_eq(str_at(d, "components|schemas|MetricPoint|properties|at|format"), "date-time");
+	ck_assert_str_eq(str_at(d, "components|schemas|MetricPoint|properties|values|items|type|1"), "null");
+	/* a channel's secret is an input, never answered */
+	ck_assert(json_object_get_boolean(at(d,
+	    "paths|/alerts/channels|post|requestBody|content|application/json|schema|properties|secret|writeOnly")));
+	ck_assert_ptr_null(at(d, "components|schemas|AlertChannel|properties|secret"));
+	ck_assert_str_eq(str_at(d, "paths|/alerts/channels|post|responses|201|content|application/json|schema|$ref"),
+	    "#/components/schemas/AlertChannel");
+	ck_assert_ptr_nonnull(at(d, "paths|/alerts/channels/{id}/test|post|responses|204"));
+	ck_assert_str_eq(str_at(d, "paths|/alerts/history|get|parameters|1|name"), "cursor");
 	ck_assert(json_object_get_boolean(at(d, "paths|/users/{id}/disable|post|x-aapanel-destructive")));
 	/* schemas: closed, nullable members typed so, secrets marked */
 	p = at(d, "components|schemas|User");
@@ -348,11 +478,14 @@ suite(void)
 
 	tcase_add_test(tc, test_project_keeps_declared_drops_the_rest);
 	tcase_add_loop_test(tc, test_project_names_the_first_mismatch, 0, (int)AP_NELEM(mismatches));
+	tcase_add_loop_test(tc, test_project_null_items, 0, (int)AP_NELEM(null_items));
 	tcase_add_test(tc, test_jtime);
 	tcase_add_test(tc, test_cursor_check);
 	tcase_add_loop_test(tc, test_api_table_rules, 0, (int)AP_NELEM(rules));
 	tcase_add_test(tc, test_panel_table_keeps_the_rules);
 	tcase_add_test(tc, test_op_id);
+	tcase_add_test(tc, test_system_reading_matches_its_schema);
+	tcase_add_test(tc, test_document_null_items);
 	tcase_add_test(tc, test_document_from_the_table);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1082,6 +1082,7 @@ sample_model(bool ar)
 	    "\"uptime\": \"3 days\", \"load1\": 0.5, \"load5\": 0.25, \"load15\": 0.1, "
 	    "\"mem_total\": \"7.6 GiB\", \"mem_used\": \"2.1 GiB\", \"mem_pct\": 27.5, "
 	    "\"cpus\": 4},"
+	    "\"current\": {\"live\": true, \"mem_pct\": \"27.5%\", \"cpu\": \"3.0 %\"},"
 	    "\"pool\": {\"workers\": 4, \"profile\": \"development\"}}";
 }
 
@@ -1113,7 +1114,7 @@ START_TEST(test_real_home_en)
 	ck_assert_ptr_nonnull(strstr(got, "action=\"/lang\""));
 	ck_assert_ptr_nonnull(strstr(got, "name=\"lang\" value=\"ar\""));
 	ck_assert_ptr_nonnull(strstr(got, "<code>0123abcd</code>"));
-	ck_assert_ptr_nonnull(strstr(got, "Welcome"));
+	ck_assert_ptr_nonnull(strstr(got, "This server now"));
 	ck_assert_ptr_nonnull(strstr(got, "<script src=\"/static/js/app.js\" defer></script>"));
 	ck_assert_ptr_null(strstr(got, "<script>"));
 	ck_assert_ptr_null(strstr(got, "style="));

@@ -1,0 +1,63 @@
+/*
+ * sampler.h — the sampler (src/sampler/): a process of the master that
+ * reads the server every monitor.interval seconds, keeps the history,
+ * evaluates the alert rules and sends their notifications, and serves the
+ * live stream (Server-Sent Events) from its own event loop on its own unix
+ * socket, so that no open stream ever holds a FastCGI worker.
+ *
+ * Its socket speaks a small HTTP/1.1 subset, to nginx (which checks the
+ * session with auth_request before it connects a browser) and to the
+ * panel's own processes:
+ *
+ *   GET  /events/metrics   text/event-stream: "event: metrics" with the
+ *                          reading's JSON (sysstat.h) at every interval,
+ *                          the latest one at once on connect
+ *   GET  /system           the latest reading (JSON)
+ *   GET  /processes        the latest reading with every process (JSON)
+ *   POST /wake             look at the notification outbox now (204)
+ *
+ * Anything else is 404; a request head over 4 KiB is refused.
+ */
+#ifndef AAPANEL_SAMPLER_H
+#define AAPANEL_SAMPLER_H
+
+#include <json-c/json.h>
+
+#include "aapanel/config.h"
+#include "aapanel/sysstat.h"
+
+/*
+ * Bind and listen on cfg->monitor_socket (a stale socket of a previous run
+ * is replaced; one in use is an error), with server.socket's mode and
+ * group. The master calls it once and hands the descriptor to every
+ * sampler it starts, so a restarted sampler never leaves nginx without a
+ * socket. Returns the descriptor or -1 (logged).
+ */
+int ap_sampler_listen(const struct ap_config *cfg);
+
+/*
+ * The sampler process: serve on lfd (from ap_sampler_listen) until SIGTERM
+ * or SIGINT, then return the exit status (0). cfg is borrowed. Logs to
+ * log_fd. Reads the tree at proc_root ("/proc").
+ */
+int ap_sampler_main(const struct ap_config *cfg, int lfd, int log_fd);
+
+/*
+ * Ask the sampler at socket_path for path (GET /system, /processes) and
+ * parse its JSON into *out (owned). AP_ERR_IO when it does not answer
+ * within timeout_ms, AP_ERR_PARSE when the answer is not JSON.
+ */
+enum ap_err ap_sampler_get(const char *socket_path, const char *path, int timeout_ms,
+    struct json_object **out);
+/* POST /wake: best effort (a sampler that is down looks at its outbox when it starts). */
+void ap_sampler_wake(const char *socket_path);
+
+/*
+ * One reading without a running sampler (the CLI and the dashboard while
+ * the sampler is down): two readings gap_ms apart, so rates are known
+ * (gap_ms 0: one reading, rates unknown). Owned JSON, NULL when /proc
+ * cannot be read.
+ */
+struct json_object *ap_sampler_read_now(const char *host, int gap_ms, bool all_procs);
+
+#endif

@@ -1,0 +1,424 @@
+/*
+ * alerts.c — the rules against each reading (alerts.h). One state per
+ * (rule, subject): since when the condition holds (or has stopped holding)
+ * and the open episode, if any.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "aapanel/alerts.h"
+#include "aapanel/log.h"
+
+struct state {
+	int64_t rule_id;
+	char subject[AP_METRICS_NAME_MAX + 1];
+	int64_t over_since, under_since; /* 0 = not */
+	bool firing;
+	int64_t event_id, started;
+	double peak;
+	bool seen;
+};
+
+struct ap_alerts {
+	char *host;
+	struct state *v;
+	size_t n, cap;
+	bool resumed;
+};
+
+struct ap_alerts *
+ap_alerts_new(const char *host)
+{
+	struct ap_alerts *a = ap_xcalloc(1, sizeof(*a));
+
+	a->host = ap_xstrdup(host);
+	return a;
+}
+
+void
+ap_alerts_free(struct ap_alerts *a)
+{
+	if (a == NULL)
+		return;
+	free(a->v);
+	free(a->host);
+	free(a);
+}
+
+static const char *const labels[AP_AM__MAX] = {
+	[AP_AM_CPU] = "CPU", [AP_AM_MEMORY] = "Memory", [AP_AM_SWAP] = "Swap", [AP_AM_LOAD] = "Load (1 min)",
+	[AP_AM_DISK_SPACE] = "Disk space", [AP_AM_DISK_INODES] = "Disk inodes",
+	[AP_AM_CERT_EXPIRY] = "Certificate",
+};
+
+static const char *
+unit_of(enum ap_alert_metric m)
+{
+	return m == AP_AM_LOAD ? "" : m == AP_AM_CERT_EXPIRY ? " days" : " %";
+}
+
+static void
+duration_text(int64_t s, char *out, size_t n)
+{
+	if (s == 0)
+		snprintf(out, n, "at once");
+	else if (s % 3600 == 0)
+		snprintf(out, n, "for %lld h", (long long)(s / 3600));
+	else if (s % 60 == 0)
+		snprintf(out, n, "for %lld min", (long long)(s / 60));
+	else
+		snprintf(out, n, "for %lld s", (long long)s);
+}
+
+void
+ap_alert_rule_text(const struct ap_alert_rule *r, char *out, size_t outlen)
+{
+	char d[32];
+
+	duration_text(r->duration, d, sizeof(d));
+	if (r->metric == AP_AM_CERT_EXPIRY)
+		snprintf(out, outlen, "Certificate%s%s expiring in under %g days", r->target[0] ? " of " : "s",
+		    r->target, r->threshold);
+	else
+		snprintf(out, outlen, "%s%s%s above %g%s %s", labels[r->metric], r->target[0] ? " of " : "",
+		    r->target, r->threshold, unit_of(r->metric), d);
+}
+
+static struct state *
+state_of(struct ap_alerts *a, int64_t rule_id, const char *subject)
+{
+	struct state *s;
+
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].rule_id == rule_id && strcmp(a->v[i].subject, subject) == 0)
+			return &a->v[i];
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 16;
+		a->v = ap_xrealloc(a->v, a->cap * sizeof(*a->v));
+	}
+	s = &a->v[a->n++];
+	memset(s, 0, sizeof(*s));
+	s->rule_id = rule_id;
+	snprintf(s->subject, sizeof(s->subject), "%s", subject);
+	return s;
+}
+
+static bool
+resume_one(void *p, const struct ap_alert_event *e)
+{
+	struct ap_alerts *a = p;
+	struct state *s;
+
+	if (e->rule_id == 0)
+		return true;
+	s = state_of(a, e->rule_id, e->subject);
+	s->firing = true;
+	s->event_id = e->id;
+	s->started = e->started_at;
+	s->over_since = e->started_at;
+	s->peak = e->peak;
+	return true;
+}
+
+/* ---------------------------------------------------------------- messages */
+
+static void
+when(int64_t t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+struct episode {
+	const struct ap_alert_rule *rule;
+	const char *subject;
+	double value, peak;
+	int64_t started, resolved;
+	const char *kind; /* firing | resolved */
+};
+
+static void
+compose(struct ap_alerts *a, const struct episode *e, char *subject, size_t sn, struct ap_buf *body,
+    char **payload)
+{
+	const struct ap_alert_rule *r = e->rule;
+	const char *unit = unit_of(r->metric);
+	bool firing = strcmp(e->kind, "firing") == 0;
+	char rt[256], t1[40], t2[40];
+	struct json_object *o = json_object_new_object(), *ro = json_object_new_object();
+
+	ap_alert_rule_text(r, rt, sizeof(rt));
+	when(e->started, t1, sizeof(t1));
+	when(e->resolved, t2, sizeof(t2));
+	if (r->metric == AP_AM_CERT_EXPIRY)
+		snprintf(subject, sn, firing ? "[aaPanel %s] Certificate of %s expires in %.0f days"
+					     : "[aaPanel %s] Recovered: certificate of %s valid for %.0f days",
+		    a->host, e->subject, e->value);
+	else if (firing)
+		snprintf(subject, sn, "[aaPanel %s] %s%s%s above %g%s: %.1f%s", a->host, labels[r->metric],
+		    e->subject[0] ? " of " : "", e->subject, r->threshold, unit, e->value, unit);
+	else
+		snprintf(subject, sn, "[aaPanel %s] Recovered: %s%s%s at %.1f%s (below %g%s)", a->host,
+		    labels[r->metric], e->subject[0] ? " of " : "", e->subject, e->value, unit, r->threshold, unit);
+	ap_buf_printf(body, "%s\n\nHost:     %s\nRule:     %s\n", subject, a->host, rt);
+	if (e->subject[0])
+		ap_buf_printf(body, "Subject:  %s\n", e->subject);
+	ap_buf_printf(body, "Value:    %.1f%s\nStarted:  %s\n", e->value, unit, t1);
+	if (!firing)
+		ap_buf_printf(body, "Worst:    %.1f%s\nRecovered: %s\n", e->peak, unit, t2);
+	ap_buf_puts(body, "\nSent by the aaPanel sampler. The alert history is on the panel's Alerts page.\n");
+	json_object_object_add(o, "event", json_object_new_string(e->kind));
+	json_object_object_add(o, "host", json_object_new_string(a->host));
+	json_object_object_add(ro, "id", json_object_new_int64(r->id));
+	json_object_object_add(ro, "metric", json_object_new_string(ap_alert_metric_names[r->metric]));
+	json_object_object_add(ro, "target", json_object_new_string(r->target));
+	json_object_object_add(ro, "threshold", json_object_new_double(r->threshold));
+	json_object_object_add(ro, "duration", json_object_new_int64(r->duration));
+	json_object_object_add(ro, "text", json_object_new_string(rt));
+	json_object_object_add(o, "rule", ro);
+	json_object_object_add(o, "subject", json_object_new_string(e->subject));
+	json_object_object_add(o, "value", json_object_new_double(round(e->value * 100) / 100));
+	json_object_object_add(o, "peak", json_object_new_double(round(e->peak * 100) / 100));
+	json_object_object_add(o, "started_at", json_object_new_int64(e->started));
+	json_object_object_add(o, "resolved_at", firing ? NULL : json_object_new_int64(e->resolved));
+	json_object_object_add(o, "message", json_object_new_string(subject));
+	*payload = ap_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+struct queue_ctx {
+	struct ap_db *db;
+	const char *host;
+	int64_t event_id, channel_id, now;
+	const char *kind, *subject, *body, *payload;
+	enum ap_db_rc rc;
+};
+
+static bool
+queue_one(void *p, const struct ap_alert_channel *c)
+{
+	struct queue_ctx *q = p;
+
+	if (!c->enabled || (q->channel_id != 0 && c->id != q->channel_id))
+		return true;
+	q->rc = ap_alert_outbox_add(q->db, q->host, q->event_id, c->id, q->kind, q->subject, q->body, q->payload,
+	    q->now);
+	return q->rc == AP_DB_OK;
+}
+
+static enum ap_db_rc
+notify(struct ap_alerts *a, struct ap_db *db, const struct episode *e, int64_t event_id, int64_t now)
+{
+	char subject[256];
+	struct ap_buf body = { 0 };
+	char *payload = NULL;
+	struct queue_ctx q;
+	enum ap_db_rc rc;
+
+	compose(a, e, subject, sizeof(subject), &body, &payload);
+	memset(&q, 0, sizeof(q));
+	q.db = db;
+	q.host = a->host;
+	q.event_id = event_id;
+	q.channel_id = e->rule->channel_id;
+	q.now = now;
+	q.kind = e->kind;
+	q.subject = subject;
+	q.body = ap_buf_cstr(&body);
+	q.payload = payload;
+	rc = ap_alert_channels_each(db, queue_one, &q);
+	if (rc == AP_DB_OK)
+		rc = q.rc;
+	AP_INFO("alert %s: %s", e->kind, subject);
+	ap_buf_free(&body);
+	free(payload);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- evaluation */
+
+struct eval {
+	struct ap_alerts *a;
+	struct ap_db *db;
+	const struct ap_sys *s;
+	int64_t now;
+	int fired, resolved;
+	enum ap_db_rc rc;
+	const struct ap_alert_rule *rule; /* for the certificate callback */
+};
+
+/* One value of one rule's subject. */
+static void
+judge(struct eval *ev, const struct ap_alert_rule *r, const char *subject, double v)
+{
+	struct state *st = state_of(ev->a, r->id, subject);
+	bool cert = r->metric == AP_AM_CERT_EXPIRY;
+	bool cond = cert ? v < r->threshold : v > r->threshold;
+	bool worse = cert ? v < st->peak : v > st->peak;
+	int64_t recover = r->duration < 60 ? r->duration : 60;
+
+	st->seen = true;
+	if (ev->rc != AP_DB_OK || isnan(v))
+		return;
+	if (cond) {
+		st->under_since = 0;
+		if (st->over_since == 0)
+			st->over_since = ev->now;
+		if (st->firing) {
+			if (worse) {
+				st->peak = v;
+				ev->rc = ap_alert_event_peak(ev->db, st->event_id, v);
+			}
+			return;
+		}
+		if (ev->now - st->over_since >= r->duration) {
+			struct ap_alert_event e;
+			struct episode ep = { r, subject, v, v, ev->now, 0, "firing" };
+
+			memset(&e, 0, sizeof(e));
+			e.rule_id = r->id;
+			snprintf(e.host, sizeof(e.host), "%s", ev->a->host);
+			snprintf(e.subject, sizeof(e.subject), "%s", subject);
+			ap_alert_rule_text(r, e.rule_text, sizeof(e.rule_text));
+			e.value = e.peak = v;
+			e.started_at = ev->now;
+			if ((ev->rc = ap_alert_event_open(ev->db, &e, &st->event_id)) != AP_DB_OK)
+				return;
+			st->firing = true;
+			st->started = ev->now;
+			st->peak = v;
+			ev->fired++;
+			ev->rc = notify(ev->a, ev->db, &ep, st->event_id, ev->now);
+		}
+		return;
+	}
+	st->over_since = 0;
+	if (!st->firing)
+		return;
+	if (st->under_since == 0)
+		st->under_since = ev->now;
+	if (ev->now - st->under_since >= recover) {
+		struct episode ep = { r, subject, v, st->peak, st->started, ev->now, "resolved" };
+
+		if ((ev->rc = ap_alert_event_resolve(ev->db, st->event_id, ev->now)) != AP_DB_OK)
+			return;
+		st->firing = false;
+		st->under_since = 0;
+		ev->resolved++;
+		ev->rc = notify(ev->a, ev->db, &ep, st->event_id, ev->now);
+	}
+}
+
+static bool
+cert_one(void *p, const char *domain, int64_t not_after)
+{
+	struct eval *ev = p;
+
+	if (ev->rule->target[0] == '\0' || strcmp(ev->rule->target, domain) == 0)
+		judge(ev, ev->rule, domain, (double)(not_after - ev->now) / 86400.0);
+	return ev->rc == AP_DB_OK;
+}
+
+static bool
+rule_one(void *p, const struct ap_alert_rule *r)
+{
+	struct eval *ev = p;
+	const struct ap_sys *s = ev->s;
+
+	if (!r->enabled)
+		return true;
+	switch (r->metric) {
+	case AP_AM_CPU:
+		if (s->rates)
+			judge(ev, r, "", s->cpu.total);
+		break;
+	case AP_AM_MEMORY:
+		judge(ev, r, "", ap_sys_pct((double)s->mem_used, (double)s->mem.total));
+		break;
+	case AP_AM_SWAP:
+		judge(ev, r, "", ap_sys_pct((double)s->swap_used, (double)s->mem.swap_total));
+		break;
+	case AP_AM_LOAD:
+		judge(ev, r, "", s->load[0]);
+		break;
+	case AP_AM_DISK_SPACE:
+	case AP_AM_DISK_INODES:
+		for (int i = 0; i < s->nfs; i++) {
+			const struct ap_sys_fs *f = &s->fs[i];
+
+			if (r->target[0] && strcmp(r->target, f->mount) != 0)
+				continue;
+			if (r->metric == AP_AM_DISK_SPACE)
+				judge(ev, r, f->mount, ap_sys_pct((double)f->used, (double)(f->used + f->avail)));
+			else if (f->itotal > 0)
+				judge(ev, r, f->mount, ap_sys_pct((double)f->iused, (double)f->itotal));
+		}
+		break;
+	case AP_AM_CERT_EXPIRY: {
+		enum ap_db_rc rc;
+
+		ev->rule = r;
+		rc = ap_alert_certs_each(ev->db, cert_one, ev);
+		if (ev->rc == AP_DB_OK)
+			ev->rc = rc;
+		break;
+	}
+	default:
+		break;
+	}
+	return ev->rc == AP_DB_OK;
+}
+
+enum ap_db_rc
+ap_alerts_eval(struct ap_alerts *a, struct ap_db *db, const struct ap_sys *s, int64_t now, int *fired,
+    int *resolved)
+{
+	struct eval ev;
+	enum ap_db_rc rc;
+	size_t k = 0;
+
+	if (fired)
+		*fired = 0;
+	if (resolved)
+		*resolved = 0;
+	if (!a->resumed) {
+		if ((rc = ap_alert_events_open(db, a->host, resume_one, a)) != AP_DB_OK)
+			return rc;
+		a->resumed = true;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.a = a;
+	ev.db = db;
+	ev.s = s;
+	ev.now = now;
+	for (size_t i = 0; i < a->n; i++)
+		a->v[i].seen = false;
+	rc = ap_alert_rules_each(db, rule_one, &ev);
+	if (rc == AP_DB_OK)
+		rc = ev.rc;
+	if (rc != AP_DB_OK)
+		return rc;
+	/* A rule deleted or disabled, a filesystem unmounted: its episode ends without a message. */
+	for (size_t i = 0; i < a->n; i++) {
+		struct state *st = &a->v[i];
+
+		if (!st->seen && st->firing && (rc = ap_alert_event_resolve(db, st->event_id, now)) != AP_DB_OK)
+			return rc;
+		if (st->seen)
+			a->v[k++] = *st;
+	}
+	a->n = k;
+	if (fired)
+		*fired = ev.fired;
+	if (resolved)
+		*resolved = ev.resolved;
+	return AP_DB_OK;
+}
