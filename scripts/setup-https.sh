@@ -46,6 +46,10 @@ Panel (read with `aapanel config show`, or given here):
   --panel-config FILE       --panel-profile NAME   --panel-root DIR
   --base-path P  --socket PATH  --static-dir DIR  --max-upload BYTES  --read-timeout S
   --events-socket PATH      the sampler's live-stream socket (monitor.socket)
+  --origins-file FILE       the profile whose panel.origins gets https://DOMAIN[:PORT]
+                            (default: profiles/PROFILE.cfg beside --panel-config, or
+                            /etc/aapanel/profiles/production.cfg); the panel is reloaded
+  --no-origins              leave panel.origins alone
 Other:
   --templates DIR           directory holding aapanel-*.conf.in and fastcgi_params
   --dry-run                 print every step, change nothing
@@ -66,7 +70,7 @@ nginx_prefix="" nginx_conf="" nginx_error_log="" http_port=80 https_port=443
 listen_address="" allow_http_panel=0 resolver=""
 aapanel_cmd=aapanel panel_config="" panel_profile="" panel_root=""
 base_path="" socket="" static_dir="" max_upload="" read_timeout="" events_socket=""
-templates=""
+templates="" origins_file="" no_origins=0
 rate_login=5r/m burst_login=5 rate_api=10r/s burst_api=20 rate_general=20r/s burst_general=50
 
 need_arg() { [ "$2" -ge 2 ] || bad "$1 needs a value (see --help)"; }
@@ -77,11 +81,13 @@ while [ $# -gt 0 ]; do
 	--dry-run) dry_run=1 ;;
 	--staging) staging=1 ;;
 	--allow-http-panel) allow_http_panel=1 ;;
+	--no-origins) no_origins=1 ;;
 	--server | --ca-bundle | --webroot | --certbot-dir | --certbot-cmd | --nginx-dir | \
 		--snippets-dir | --nginx-cmd | --nginx-prefix | --nginx-conf | --nginx-error-log | \
 		--http-port | --https-port | --listen-address | --rate-limit | --resolver | \
 		--aapanel-cmd | --panel-config | --panel-profile | --panel-root | --base-path | \
-		--socket | --static-dir | --max-upload | --read-timeout | --templates | --events-socket)
+		--socket | --static-dir | --max-upload | --read-timeout | --templates | --events-socket | \
+		--origins-file)
 		need_arg "$1" $#
 		v=$2
 		case "$1" in
@@ -111,6 +117,7 @@ while [ $# -gt 0 ]; do
 		--read-timeout) read_timeout=$v ;;
 		--templates) templates=$v ;;
 		--events-socket) events_socket=$v ;;
+		--origins-file) origins_file=$v ;;
 		--rate-limit)
 			[[ "$v" =~ ^(login|api|general)=([1-9][0-9]{0,5}r/[sm]):([0-9]{1,5})$ ]] ||
 				bad "--rate-limit: expected login|api|general=RATE:BURST (e.g. login=5r/m:5), got '$v'"
@@ -507,6 +514,65 @@ else
 	say "nginx configuration unchanged: not reloading"
 fi
 wait_https
+
+# ---- the panel's origins: forms and sign-ins from https://DOMAIN are the
+# panel's own from now on (panel.origins; without it they are refused).
+step "panel origins: https://$https_authority"
+pcmd=("$aapanel_cmd")
+[ -z "$panel_profile" ] || pcmd+=(--profile "$panel_profile")
+[ -z "$panel_config" ] || pcmd+=(--config "$panel_config")
+[ -z "$panel_root" ] || pcmd+=(--root "$panel_root")
+if [ "$no_origins" -eq 1 ]; then
+	say "--no-origins: panel.origins left as it is (add https://$https_authority to it yourself)"
+else
+	if [ -z "$origins_file" ]; then
+		if [ -n "$panel_config" ]; then
+			origins_file="$(dirname "$panel_config")/profiles/${panel_profile:-production}.cfg"
+		else
+			origins_file=/etc/aapanel/profiles/${panel_profile:-production}.cfg
+		fi
+	fi
+	[ -f "$origins_file" ] || die "--origins-file: $origins_file does not exist (pass the profile file, or --no-origins)"
+	want="https://$https_authority"
+	cur=$("${pcmd[@]}" config show 2>/dev/null | cfg_get panel origins || true)
+	case " ${cur//,/ } " in
+	*" $want "*) say "panel.origins already has $want: unchanged" ;;
+	*)
+		new=$(printf '%s' "${cur:+$cur, }$want")
+		# Replace origins in the file's panel group, add it to the group, or
+		# add the group; the rest of the file is kept as it is.
+		awk -v v="$new" '
+			/^panel[ \t]*[=:][ \t]*\{.*\};[ \t]*$/ && !done {   # the group on one line
+				if (!sub(/origins[ \t]*[=:][ \t]*"[^"]*"[ \t]*;/, "origins = \"" v "\";"))
+					sub(/\};[ \t]*$/, "origins = \"" v "\"; };")
+				print; done = 1; next
+			}
+			/^panel[ \t]*[=:][ \t]*\{/ { print; inp = 1; next }
+			inp && /^[ \t]*origins[ \t]*[=:]/ { print "  origins = \"" v "\";"; done = 1; next }
+			inp && /^\};/ { if (!done) print "  origins = \"" v "\";"; done = 1; inp = 0 }
+			{ print }
+			END { if (!done) { print ""; print "panel = {"; print "  origins = \"" v "\";"; print "};" } }
+		' "$origins_file" >"$WORK/origins.cfg"
+		if [ "$dry_run" -eq 1 ]; then
+			printf '+ panel.origins = "%s" in %s\n' "$new" "$origins_file"
+		else
+			cp -p "$origins_file" "$WORK/origins.before"
+			cat "$WORK/origins.cfg" >"$origins_file"
+			if ! out=$("${pcmd[@]}" config check 2>&1); then
+				cat "$WORK/origins.before" >"$origins_file"
+				printf '%s\n' "$out" >&2
+				die "the panel refused panel.origins = \"$new\"; $origins_file is as it was"
+			fi
+			say "panel.origins = \"$new\" in $origins_file"
+			if "${pcmd[@]}" reload >/dev/null 2>&1; then
+				say "the panel reloaded with it"
+			else
+				say "the panel is not running here: it takes the new origins when it starts (or: systemctl reload aapanel)"
+			fi
+		fi
+		;;
+	esac
+fi
 
 step "done"
 if [ "$dry_run" -eq 1 ]; then

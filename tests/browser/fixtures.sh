@@ -109,16 +109,31 @@ browser_fixtures() {
 	bf_cli token create --user operator --scope read --name 'expired trial' --expires 1 >/dev/null || return 1
 	bf_sql "UPDATE api_tokens SET expires_at = strftime('%s','now') - 86400 WHERE name = 'expired trial'" || return 1
 
+	# Alerts: a channel of each kind and a rule that uses one (the alerts page's tables, and a
+	# rule and a channel for the delete confirmations).
+	bf_need "admin adds an e-mail channel" "201|303" "$(bf_post "$j/admin-ff" /alerts/channels \
+		--data-urlencode 'name=on-call-mailbox' --data-urlencode kind=email --data-urlencode email=ops@example.com)" || return 1
+	bf_need "admin adds a webhook channel" "201|303" "$(bf_post "$j/admin-ff" /alerts/channels \
+		--data-urlencode name=chatops --data-urlencode kind=webhook --data-urlencode url=https://hooks.example.com/aapanel \
+		--data-urlencode 'secret=a webhook secret of some length')" || return 1
+	local chid rid
+	chid=$(bf_sql "SELECT id FROM alert_channels WHERE name='on-call-mailbox'")
+	bf_need "admin adds a disk rule" "201|303" "$(bf_post "$j/admin-ff" /alerts/rules --data-urlencode metric=disk_space \
+		--data-urlencode target=/ --data-urlencode threshold=90 --data-urlencode duration=5 --data-urlencode "channel=$chid")" || return 1
+	rid=$(bf_sql "SELECT id FROM alert_rules ORDER BY id LIMIT 1")
+	bf_need "the fixtures have a rule and a channel" "ok" "$([ -n "$chid" ] && [ -n "$rid" ] && echo ok)" || return 1
+
 	local uid tid sid
 	uid=$(bf_sql "SELECT id FROM users WHERE username='operator'")
 	tid=$(bf_sql "SELECT id FROM api_tokens WHERE name='monitoring'")
 	sid=$(bf_sql "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username='admin' ORDER BY s.id LIMIT 1")
-	jq -n --arg pw "$BROWSER_PW" --arg uid "$uid" --arg tid "$tid" --arg sid "$sid" --argjson codes "$codes" \
+	jq -n --arg pw "$BROWSER_PW" --arg uid "$uid" --arg tid "$tid" --arg sid "$sid" --arg rid "$rid" --arg chid "$chid" --argjson codes "$codes" \
 		--arg name "$(bf_cli config show | awk -F'"' '/^panel = / {p = 1} p && /^  name = / {print $2; exit}')" '{
 		accounts: { admin: {user: "admin", password: $pw}, operator: {user: "operator", password: $pw},
 		            viewer: {user: "viewer", password: $pw} },
 		mfa: {user: "mfa", password: $pw, recovery: $codes},
-		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid },
+		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid,
+		       "/alerts/rules": $rid, "/alerts/channels": $chid },
 		app_name: (if $name == "" then "aaPanel" else $name end)
 	}' > "$out"
 }

@@ -326,12 +326,14 @@
 	 * that contains a Latin word of 3+ letters. Not checked: technical values
 	 * marked as such — inside bdi, code, kbd, samp, pre, var, time, [dir=ltr],
 	 * .mono, or an element with a lang other than ar (e.g. the language
-	 * names) — form values, and the app's name.
+	 * names) — what the page says is not to be translated ([translate=no]:
+	 * names people gave, in an option that cannot hold a bdi), form values,
+	 * and the app's name.
 	 */
 	function untranslated(appName) {
 		const LATIN = /\p{Script=Latin}{3,}/gu;
 		const brand = new Set((appName || '').split(/\s+/).filter(Boolean).map((w) => w.toLowerCase()));
-		const TECH = 'bdi, code, kbd, samp, pre, var, time, [dir="ltr"], .mono, script, style, template, noscript, svg';
+		const TECH = 'bdi, code, kbd, samp, pre, var, time, [dir="ltr"], [translate="no"], .mono, script, style, template, noscript, svg';
 		function exempt(el) {
 			if (!el) return true;
 			if (el.closest(TECH)) return true;

@@ -142,6 +142,21 @@ check "sites-enabled links the site" test "$(readlink "$N/sites-enabled/aapanel.
 check "the deploy hook is installed" test -x "$CB/renewal-hooks/deploy/aapanel-reload-nginx.sh"
 check "no OCSP stapling for pebble's certificate" bash -c "! grep -q '^[[:space:]]*ssl_stapling on' '$site'"
 
+# ---- the panel's origins: https://DOMAIN:PORT is the panel's own now
+origins=$("$BIN" --profile test --config "$(it_cfg)" --root "$SRC" config show | awk '/^panel = \{/ {p = 1} p && /^  origins = / {print; exit}')
+check "panel.origins has $HTTPS ($origins)" grep -qF "\"$HTTPS\"" <<<"$origins"
+check "it was written to the test profile" grep -qF "origins = \"$HTTPS\";" "$T/conf/profiles/test.cfg"
+check "setup-https reloaded the panel with it" grep -q 'the panel reloaded with it' "$T/setup.out"
+lang_from() { # lang_from ORIGIN: a language change posted from ORIGIN over HTTPS, its status
+	local jar="$T/origin-jar" tok
+	rm -f "$jar"
+	tok=$(curl -s -c "$jar" -b "$jar" --cacert "$P/root.pem" "${R[@]}" "$HTTPS$BASE/login" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+	curl -s -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" --cacert "$P/root.pem" "${R[@]}" -H "Origin: $1" \
+		--data-urlencode "csrf=$tok" --data-urlencode lang=ar "$HTTPS$BASE/lang"
+}
+check "a form posted from $HTTPS is accepted" test "$(lang_from "$HTTPS")" = 303
+check "one from another origin is still refused" test "$(lang_from "https://other.example:$HTTPS_PORT")" = 403
+
 H="$T/h" B="$T/b"
 V=(--cacert "$P/root.pem" "${R[@]}")
 curl -s -D "$H" -o "$B" "${V[@]}" "$HTTPS/healthz" || true
