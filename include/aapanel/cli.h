@@ -38,6 +38,31 @@ int ap_cli_status_system(const struct ap_config *cfg, bool json);
 struct ap_db *ap_dbconn_open_cli(const struct ap_config *cfg);
 
 /*
+ * For commands that change data: apply the start-up migration policy
+ * (ap_dbconn_startup, so a development database is migrated) and open the
+ * database; NULL after saying why on stderr. Owned: ap_db_close.
+ */
+struct ap_db *ap_cli_db_open(const struct ap_config *cfg);
+
+/*
+ * Record an action of the command in the audit log: actor "cli:<unix
+ * user>", via "cli"; before/after JSON text or NULL, never secrets. A
+ * failed write is a warning on stderr, not a failure.
+ */
+void ap_cli_audit_write(struct ap_db *db, const char *action, const char *target, const char *outcome,
+    const char *before, const char *after);
+
+/*
+ * `aapanel alert …` (src/cli/alert.c): rules, channels and the history,
+ * as /alerts and its forms and /api/v1/alerts offer them, validated by the
+ * same field tables (so both refuse the same values for the same
+ * reasons), audited the same way, and with --json the same resources. A
+ * webhook's secret is read from a file or stdin, never from argv, and is
+ * never printed or audited. Exit 2 also for an id that does not exist.
+ */
+int ap_cli_alert(const struct ap_config *cfg, int argc, char **argv);
+
+/*
  * Print pb (not NULL) as "aapanel CMD: FIELD: REASON" (or without the
  * field; the code's name when there is no reason) on stderr and return the
  * exit status it means: 2 for a problem with the caller's input (a 4xx

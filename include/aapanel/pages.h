@@ -126,7 +126,30 @@ extern const struct ap_field ap_alert_rule_fields[];
 extern const struct ap_field ap_alert_channel_fields[];
 extern const struct ap_field ap_alert_history_fields[];
 extern const struct ap_schema ap_alerts_schema, ap_alert_rule_schema, ap_alert_channel_schema;
-extern const struct ap_schema ap_alert_event_list_schema;
+extern const struct ap_schema ap_alert_event_list_schema, ap_alert_event_schema;
+/*
+ * What the handlers and `aapanel alert` (src/cli/alert.c) share, so both
+ * refuse the same values and answer the same shapes. The _from_fields
+ * functions read fields validated against ap_alert_rule_fields or
+ * ap_alert_channel_fields (ap_fields_validate): the rule or channel to
+ * create (the channel's kind-dependent checks: an address, a URL and a
+ * secret of 16 or more characters; AP_ERR_INVAL with pb naming the field).
+ * The _resource functions build the AlertRule, AlertChannel and AlertEvent
+ * the API answers (never a secret); the _audit_json ones the before/after
+ * values of the audit rows (never a secret). All return a new object
+ * owned by the caller.
+ */
+struct ap_alert_rule;
+struct ap_alert_channel;
+struct ap_alert_event;
+void ap_alert_rule_from_fields(const struct ap_fieldval *f, struct ap_alert_rule *r);
+enum ap_err ap_alert_channel_from_fields(const struct ap_fieldval *f, struct ap_alert_channel *c,
+    struct ap_problem *pb);
+struct json_object *ap_alert_rule_resource(const struct ap_alert_rule *r);
+struct json_object *ap_alert_channel_resource(const struct ap_alert_channel *c);
+struct json_object *ap_alert_event_resource(const struct ap_alert_event *e);
+struct json_object *ap_alert_rule_audit_json(const struct ap_alert_rule *r);
+struct json_object *ap_alert_channel_audit_json(const struct ap_alert_channel *c);
 
 /* Charts (src/pages/chart.c): the model templates/partials/chart.html draws as SVG. */
 enum ap_chart_unit { AP_CHART_PCT, AP_CHART_PLAIN, AP_CHART_BYTES, AP_CHART_RATE };

@@ -4,7 +4,6 @@
  * and recovery when nobody can sign in.
  */
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,37 +18,17 @@
 #include "aapanel/log.h"
 #include "aapanel/users.h"
 
-/* Who ran the command, for the audit log: "cli:<unix user>". */
-static const char *
-cli_actor(void)
-{
-	static char actor[80];
-	struct passwd *pw = getpwuid(getuid());
-
-	snprintf(actor, sizeof(actor), "cli:%s", pw ? pw->pw_name : "unknown");
-	return actor;
-}
-
 static void
 audit(struct ap_db *db, const char *action, const char *target, const char *outcome,
     const char *before, const char *after)
 {
-	struct ap_audit a = {
-		.actor = cli_actor(), .via = "cli", .action = action, .target = target,
-		.outcome = outcome, .before_json = before, .after_json = after,
-	};
-
-	if (ap_audit_record(db, &a) != AP_DB_OK)
-		fprintf(stderr, "aapanel: warning: could not write the audit log: %s\n", ap_db_errmsg(db));
+	ap_cli_audit_write(db, action, target, outcome, before, after);
 }
 
-/* Open the database with the schema current (development/test migrate; production must be). */
 static struct ap_db *
 open_db(const struct ap_config *cfg)
 {
-	if (!ap_dbconn_startup(cfg))
-		return NULL;
-	return ap_dbconn_open_cli(cfg);
+	return ap_cli_db_open(cfg);
 }
 
 /* One line from stdin without its newline; no echo when stdin is a terminal. */

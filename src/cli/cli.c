@@ -1,9 +1,13 @@
 /*
  * cli.c — what every command shares (cli.h): opening the configured
- * database, and printing a problem with the exit status it means.
+ * database, recording an action in the audit log, and printing a problem
+ * with the exit status it means.
  */
+#include <pwd.h>
 #include <stdio.h>
+#include <unistd.h>
 
+#include "aapanel/audit.h"
 #include "aapanel/cli.h"
 #include "aapanel/dbconn.h"
 
@@ -29,4 +33,36 @@ ap_cli_problem(const char *cmd, const struct ap_problem *pb)
 		fprintf(stderr, "aapanel %s: %s\n", cmd, pb->reason[0] ? pb->reason : ap_pb_name(pb->code));
 	/* The caller's mistake (4xx) is exit 2; anything else 1. */
 	return pb->status >= 400 && pb->status < 500 ? 2 : 1;
+}
+
+struct ap_db *
+ap_cli_db_open(const struct ap_config *cfg)
+{
+	if (!ap_dbconn_startup(cfg))
+		return NULL;
+	return ap_dbconn_open_cli(cfg);
+}
+
+/* Who ran the command, for the audit log: "cli:<unix user>". */
+static const char *
+cli_actor(void)
+{
+	static char actor[80];
+	struct passwd *pw = getpwuid(getuid());
+
+	snprintf(actor, sizeof(actor), "cli:%s", pw ? pw->pw_name : "unknown");
+	return actor;
+}
+
+void
+ap_cli_audit_write(struct ap_db *db, const char *action, const char *target, const char *outcome,
+    const char *before, const char *after)
+{
+	struct ap_audit a = {
+		.actor = cli_actor(), .via = "cli", .action = action, .target = target,
+		.outcome = outcome, .before_json = before, .after_json = after,
+	};
+
+	if (ap_audit_record(db, &a) != AP_DB_OK)
+		fprintf(stderr, "aapanel: warning: could not write the audit log: %s\n", ap_db_errmsg(db));
 }

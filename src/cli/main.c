@@ -56,6 +56,7 @@ static int cmd_db(struct cli *, int, char **);
 static int cmd_user(struct cli *, int, char **);
 static int cmd_token(struct cli *, int, char **);
 static int cmd_audit(struct cli *, int, char **);
+static int cmd_alert(struct cli *, int, char **);
 static int cmd_routes(struct cli *, int, char **);
 static int cmd_openapi(struct cli *, int, char **);
 struct command;
@@ -133,6 +134,29 @@ static const struct command commands[] = {
 	    "'Authorization: Bearer TOKEN' on /api/v1/...; its scope caps the user's role\n"
 	    "(read: reading only; write: no administration; admin: everything the user may\n"
 	    "do) and --allow limits the client addresses it works from.\n" },
+	{ "alert", cmd_alert, "list, add, enable, disable or remove alert rules and channels; the history",
+	    "usage: aapanel [OPTIONS] alert list [--json]\n"
+	    "       aapanel [OPTIONS] alert rule list [--json] | rule show ID [--json]\n"
+	    "       aapanel [OPTIONS] alert rule add --metric METRIC --threshold N [--target T]\n"
+	    "                                    [--duration MINUTES] [--channel ID] [--json]\n"
+	    "       aapanel [OPTIONS] alert rule enable ID | rule disable ID [--json]\n"
+	    "       aapanel [OPTIONS] alert rule remove ID\n"
+	    "       aapanel [OPTIONS] alert channel list [--json] | channel show ID [--json]\n"
+	    "       aapanel [OPTIONS] alert channel add NAME --email ADDRESS [--json]\n"
+	    "       aapanel [OPTIONS] alert channel add NAME --webhook URL --secret-file FILE|- [--json]\n"
+	    "       aapanel [OPTIONS] alert channel test ID | channel remove ID\n"
+	    "       aapanel [OPTIONS] alert history [--limit N] [--cursor C] [--json]\n\n"
+	    "What /alerts and /alerts/history do, checked by the same rules as the API\n"
+	    "(exit 2 naming the field and the reason, also for an ID that does not\n"
+	    "exist) and recorded in the audit log. METRIC: cpu, memory, swap, load,\n"
+	    "disk_space, disk_inodes, cert_expiry; --target a mount point or a domain\n"
+	    "(none: each of them); --duration minutes the condition must hold; --channel\n"
+	    "the channel it goes to (none: every channel). A webhook's secret (16 or more\n"
+	    "characters; it signs every call) is the first line of FILE, or of standard\n"
+	    "input with '-': never an argument, never printed. 'channel test' queues a\n"
+	    "test message that the sampler sends; 'channel show' tells the outcome.\n"
+	    "--json prints what the API answers: an AlertRule, an AlertChannel, an array\n"
+	    "of them (list), the Alerts resource (alert list), an AlertEventList (history).\n" },
 	{ "audit", cmd_audit, "verify the audit log's hash chain",
 	    "usage: aapanel [OPTIONS] audit verify\n\n"
 	    "Recomputes every row's hash and link. Exit 0 when the chain is intact;\n"
@@ -782,6 +806,12 @@ static int
 cmd_token(struct cli *cli, int argc, char **argv)
 {
 	return with_config(cli, ap_cli_token, argc, argv);
+}
+
+static int
+cmd_alert(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_alert, argc, argv);
 }
 
 static int

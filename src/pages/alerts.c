@@ -161,10 +161,10 @@ static const struct ap_prop event_props[] = {
 	{ .name = "failed", .type = AP_J_INT, .desc = "messages given up after their last try" },
 	AP_PROP_END,
 };
-static const struct ap_schema event_schema = { .name = "AlertEvent", .desc = "an episode: a rule's condition held",
+const struct ap_schema ap_alert_event_schema = { .name = "AlertEvent", .desc = "an episode: a rule's condition held",
 	.props = event_props };
 static const struct ap_prop event_list_props[] = {
-	{ .name = "items", .type = AP_J_ARRAY, .of = &event_schema, .desc = "this page, newest first" },
+	{ .name = "items", .type = AP_J_ARRAY, .of = &ap_alert_event_schema, .desc = "this page, newest first" },
 	{ .name = "next", .type = AP_J_STRING, .flags = AP_J_NULL,
 	    .desc = "the URL of the next (older) page, null on the last" },
 	AP_PROP_END,
@@ -172,9 +172,8 @@ static const struct ap_prop event_list_props[] = {
 const struct ap_schema ap_alert_event_list_schema = { .name = "AlertEventList", .props = event_list_props,
 	.list = true };
 
-/* The AlertRule of r (new, owned by the caller). */
-static struct json_object *
-rule_resource(const struct ap_alert_rule *r)
+struct json_object *
+ap_alert_rule_resource(const struct ap_alert_rule *r)
 {
 	struct json_object *o = json_object_new_object();
 	char text[256];
@@ -192,9 +191,8 @@ rule_resource(const struct ap_alert_rule *r)
 	return o;
 }
 
-/* The AlertChannel of c (new, owned by the caller): never its secret. */
-static struct json_object *
-channel_resource(struct ap_ctx *ctx, const struct ap_alert_channel *c)
+struct json_object *
+ap_alert_channel_resource(const struct ap_alert_channel *c)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -205,9 +203,11 @@ channel_resource(struct ap_ctx *ctx, const struct ap_alert_channel *c)
 	if (c->kind == AP_AC_WEBHOOK) {
 		const char *h = strstr(c->target, "://");
 		size_t n = h ? strcspn(h + 3, "/?#") : 0;
+		char shown[sizeof(c->target) + 8];
 
-		ap_model_str(o, "target",
-		    h ? ap_arena_printf(ctx->arena, "%.*s/…", (int)(h + 3 - c->target + n), c->target) : c->target);
+		if (h != NULL)
+			snprintf(shown, sizeof(shown), "%.*s/…", (int)(h + 3 - c->target + n), c->target);
+		ap_model_str(o, "target", h != NULL ? shown : c->target);
 	} else
 		ap_model_str(o, "target", c->target);
 	ap_model_add(o, "created", ap_model_time(c->created_at));
@@ -241,7 +241,7 @@ channel_item(void *p, const struct ap_alert_channel *c)
 {
 	struct page *pg = p;
 	struct ap_ctx *ctx = pg->ctx;
-	struct json_object *o = channel_resource(ctx, c), *opt = json_object_new_object();
+	struct json_object *o = ap_alert_channel_resource(c), *opt = json_object_new_object();
 
 	ap_model_str(o, "kind_label", ap_ctx_tr(ctx, kind_labels[c->kind])); /* for the page only */
 	json_object_array_add(pg->channels, o);
@@ -258,7 +258,7 @@ rule_item(void *p, const struct ap_alert_rule *r)
 {
 	struct page *pg = p;
 	struct ap_ctx *ctx = pg->ctx;
-	struct json_object *o = rule_resource(r);
+	struct json_object *o = ap_alert_rule_resource(r);
 
 	/* For the page only. */
 	ap_model_str(o, "metric_label", ap_ctx_tr(ctx, metric_labels[r->metric]));
@@ -323,8 +323,8 @@ ap_page_alerts(struct ap_ctx *ctx)
 
 /* ---------------------------------------------------------------- rules */
 
-static const char *
-rule_json(struct ap_ctx *ctx, const struct ap_alert_rule *r)
+struct json_object *
+ap_alert_rule_audit_json(const struct ap_alert_rule *r)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -334,7 +334,59 @@ rule_json(struct ap_ctx *ctx, const struct ap_alert_rule *r)
 	ap_model_add(o, "duration", json_object_new_int64(r->duration));
 	ap_model_add(o, "channel", r->channel_id ? json_object_new_int64(r->channel_id) : NULL);
 	ap_model_add(o, "enabled", json_object_new_boolean(r->enabled));
-	return ap_ctx_json_text(ctx, o);
+	return o;
+}
+
+struct json_object *
+ap_alert_channel_audit_json(const struct ap_alert_channel *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	ap_model_str(o, "name", c->name);
+	ap_model_str(o, "kind", ap_alert_channel_kinds[c->kind]);
+	return o;
+}
+
+static const char *
+rule_json(struct ap_ctx *ctx, const struct ap_alert_rule *r)
+{
+	return ap_ctx_json_text(ctx, ap_alert_rule_audit_json(r));
+}
+
+void
+ap_alert_rule_from_fields(const struct ap_fieldval *f, struct ap_alert_rule *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->metric = (enum ap_alert_metric)f[RF_METRIC].i;
+	if (f[RF_TARGET].present)
+		snprintf(r->target, sizeof(r->target), "%s", f[RF_TARGET].s);
+	r->threshold = strtod(f[RF_THRESHOLD].s, NULL);
+	r->duration = f[RF_DURATION].present ? f[RF_DURATION].i * 60 : 0;
+	r->channel_id = f[RF_CHANNEL].present ? f[RF_CHANNEL].i : 0;
+	r->enabled = true;
+}
+
+enum ap_err
+ap_alert_channel_from_fields(const struct ap_fieldval *f, struct ap_alert_channel *c, struct ap_problem *pb)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", f[CF_NAME].s);
+	c->kind = (enum ap_alert_channel_kind)f[CF_KIND].i;
+	c->enabled = true;
+	if (c->kind == AP_AC_EMAIL) {
+		if (!f[CF_EMAIL].present)
+			return ap_problem_set(pb, AP_PB_INVALID, "email", "an e-mail channel needs an address");
+		snprintf(c->target, sizeof(c->target), "%s", f[CF_EMAIL].s);
+		return AP_OK;
+	}
+	if (!f[CF_URL].present || f[CF_URL].len == 0)
+		return ap_problem_set(pb, AP_PB_INVALID, "url", "a webhook needs its URL");
+	if (!f[CF_SECRET].present || f[CF_SECRET].len < 16)
+		return ap_problem_set(pb, AP_PB_INVALID, "secret",
+		    "a webhook needs a shared secret of at least 16 characters (it signs every call)");
+	snprintf(c->target, sizeof(c->target), "%s", f[CF_URL].s);
+	snprintf(c->secret, sizeof(c->secret), "%s", f[CF_SECRET].s);
+	return AP_OK;
 }
 
 int
@@ -345,14 +397,7 @@ ap_page_alert_rule_create(struct ap_ctx *ctx)
 	enum ap_db_rc rc;
 	char text[256];
 
-	memset(&r, 0, sizeof(r));
-	r.metric = (enum ap_alert_metric)ctx->fields[RF_METRIC].i;
-	if (ctx->fields[RF_TARGET].present)
-		snprintf(r.target, sizeof(r.target), "%s", ctx->fields[RF_TARGET].s);
-	r.threshold = strtod(ctx->fields[RF_THRESHOLD].s, NULL);
-	r.duration = ctx->fields[RF_DURATION].present ? ctx->fields[RF_DURATION].i * 60 : 0;
-	r.channel_id = ctx->fields[RF_CHANNEL].present ? ctx->fields[RF_CHANNEL].i : 0;
-	r.enabled = true;
+	ap_alert_rule_from_fields(ctx->fields, &r);
 	rc = ap_alert_rule_create(ctx->db, &r, (int64_t)time(NULL), &pb);
 	if (rc == AP_DB_EINVAL)
 		return ap_ctx_problem(ctx, &pb);
@@ -362,7 +407,7 @@ ap_page_alert_rule_create(struct ap_ctx *ctx)
 	ap_ctx_audit(ctx, "alert.rule.add", ap_arena_printf(ctx->arena, "%lld", (long long)r.id), "ok", NULL,
 	    rule_json(ctx, &r));
 	if (ctx->req->wants_json)
-		return ap_ctx_answer(ctx, 201, rule_resource(&r));
+		return ap_ctx_answer(ctx, 201, ap_alert_rule_resource(&r));
 	ap_ctx_flash(ctx, "ok", "The alert rule was added: %s.", text);
 	return ap_ctx_back(ctx, "/alerts");
 }
@@ -398,7 +443,7 @@ set_enabled(struct ap_ctx *ctx, bool on)
 	    on ? "{\"enabled\":true}" : "{\"enabled\":false}");
 	r.enabled = on;
 	if (ctx->req->wants_json)
-		return ap_ctx_answer(ctx, 200, rule_resource(&r));
+		return ap_ctx_answer(ctx, 200, ap_alert_rule_resource(&r));
 	if (on)
 		ap_ctx_flash(ctx, "ok", "The alert rule is on again: %s.", text);
 	else
@@ -447,38 +492,21 @@ int
 ap_page_alert_channel_create(struct ap_ctx *ctx)
 {
 	struct ap_alert_channel *c = ap_arena_calloc(ctx->arena, 1, sizeof(*c));
-	struct json_object *after;
 	struct ap_problem pb;
 	enum ap_db_rc rc;
 
-	snprintf(c->name, sizeof(c->name), "%s", ctx->fields[CF_NAME].s);
-	c->kind = (enum ap_alert_channel_kind)ctx->fields[CF_KIND].i;
-	c->enabled = true;
-	if (c->kind == AP_AC_EMAIL) {
-		if (!ctx->fields[CF_EMAIL].present)
-			return ap_ctx_fail(ctx, AP_PB_INVALID, "email", "an e-mail channel needs an address");
-		snprintf(c->target, sizeof(c->target), "%s", ctx->fields[CF_EMAIL].s);
-	} else {
-		if (!ctx->fields[CF_URL].present || ctx->fields[CF_URL].len == 0)
-			return ap_ctx_fail(ctx, AP_PB_INVALID, "url", "a webhook needs its URL");
-		if (!ctx->fields[CF_SECRET].present || ctx->fields[CF_SECRET].len < 16)
-			return ap_ctx_fail(ctx, AP_PB_INVALID, "secret",
-			    "a webhook needs a shared secret of at least 16 characters (it signs every call)");
-		snprintf(c->target, sizeof(c->target), "%s", ctx->fields[CF_URL].s);
-		snprintf(c->secret, sizeof(c->secret), "%s", ctx->fields[CF_SECRET].s);
-	}
+	if (ap_alert_channel_from_fields(ctx->fields, c, &pb) != AP_OK)
+		return ap_ctx_problem(ctx, &pb);
 	rc = ap_alert_channel_create(ctx->db, c, (int64_t)time(NULL), &pb);
 	explicit_bzero(c->secret, sizeof(c->secret));
 	if (rc == AP_DB_EINVAL || rc == AP_DB_ECONSTRAINT)
 		return ap_ctx_problem(ctx, &pb);
 	if (rc != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
-	after = json_object_new_object();
-	ap_model_str(after, "name", c->name);
-	ap_model_str(after, "kind", ap_alert_channel_kinds[c->kind]);
-	ap_ctx_audit(ctx, "alert.channel.add", c->name, "ok", NULL, ap_ctx_json_text(ctx, after));
+	ap_ctx_audit(ctx, "alert.channel.add", c->name, "ok", NULL,
+	    ap_ctx_json_text(ctx, ap_alert_channel_audit_json(c)));
 	if (ctx->req->wants_json)
-		return ap_ctx_answer(ctx, 201, channel_resource(ctx, c));
+		return ap_ctx_answer(ctx, 201, ap_alert_channel_resource(c));
 	ap_ctx_flash(ctx, "ok", "The channel %s was added. Send it a test message to check it.", c->name);
 	return ap_ctx_back(ctx, "/alerts");
 }
@@ -548,17 +576,9 @@ ap_page_alert_channel_delete(struct ap_ctx *ctx)
 
 /* ---------------------------------------------------------------- history */
 
-struct hist {
-	struct ap_ctx *ctx;
-	struct json_object *a;
-	int64_t last;
-};
-
-static bool
-event_item(void *p, const struct ap_alert_event *e)
+struct json_object *
+ap_alert_event_resource(const struct ap_alert_event *e)
 {
-	struct hist *h = p;
-	struct ap_ctx *ctx = h->ctx;
 	struct json_object *o = json_object_new_object();
 
 	ap_model_add(o, "id", json_object_new_int64(e->id));
@@ -572,6 +592,22 @@ event_item(void *p, const struct ap_alert_event *e)
 	ap_model_add(o, "resolved", ap_model_time(e->resolved_at));
 	ap_model_add(o, "notified", json_object_new_int(e->notified));
 	ap_model_add(o, "failed", json_object_new_int(e->failed));
+	return o;
+}
+
+struct hist {
+	struct ap_ctx *ctx;
+	struct json_object *a;
+	int64_t last;
+};
+
+static bool
+event_item(void *p, const struct ap_alert_event *e)
+{
+	struct hist *h = p;
+	struct ap_ctx *ctx = h->ctx;
+	struct json_object *o = ap_alert_event_resource(e);
+
 	/* For the page only. */
 	ap_model_str(o, "value_text", ap_arena_printf(ctx->arena, "%.1f", e->value));
 	ap_model_str(o, "peak_text", ap_arena_printf(ctx->arena, "%.1f", e->peak));
