@@ -4,6 +4,9 @@
  * value a number the template escapes like any other (no raw HTML). Time
  * runs left to right in every language; the series' values also travel in
  * data-values so static/js/app.js can append live points and redraw.
+ * The time axis is labelled in the server's time zone (TZ, else
+ * /etc/localtime), which the caption names; data-tzoff gives the script
+ * its offset. Times in the JSON resources stay RFC 3339 UTC.
  */
 #include <math.h>
 #include <stdio.h>
@@ -75,9 +78,31 @@ time_label(struct ap_arena *a, int64_t t, int64_t span)
 	struct tm tm;
 	char b[32];
 
-	gmtime_r(&tt, &tm);
+	localtime_r(&tt, &tm);
 	strftime(b, sizeof(b), span > 2 * 86400 ? "%m-%d" : "%H:%M", &tm);
 	return ap_arena_strdup(a, b);
+}
+
+/* The zone the labels are in at t, as the caption names it: "UTC", or "CET, UTC+01:00". */
+static const char *
+zone_name(struct ap_arena *a, int64_t t, long *gmtoff)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char abbr[16] = "";
+	long off, m;
+
+	localtime_r(&tt, &tm);
+	off = tm.tm_gmtoff;
+	*gmtoff = off;
+	strftime(abbr, sizeof(abbr), "%Z", &tm);
+	if (off == 0 && (abbr[0] == '\0' || strcmp(abbr, "UTC") == 0 || strcmp(abbr, "GMT") == 0))
+		return "UTC";
+	m = (off < 0 ? -off : off) / 60;
+	/* Zones without a name of their own are called by their offset ("+0530"): say it once. */
+	if (abbr[0] == '\0' || abbr[0] == '+' || abbr[0] == '-')
+		return ap_arena_printf(a, "UTC%c%02ld:%02ld", off < 0 ? '-' : '+', m / 60, m % 60);
+	return ap_arena_printf(a, "%s, UTC%c%02ld:%02ld", abbr, off < 0 ? '-' : '+', m / 60, m % 60);
 }
 
 struct json_object *
@@ -89,6 +114,7 @@ ap_chart_model(struct ap_ctx *ctx, const char *id, const char *title, enum ap_ch
 	double maxv = 0, ymax;
 	int64_t span = to > from ? to - from : 1;
 	bool empty = true;
+	long gmtoff = 0;
 
 	for (int k = 0; k < ns; k++)
 		for (size_t i = 0; i < s[k].n; i++)
@@ -98,6 +124,9 @@ ap_chart_model(struct ap_ctx *ctx, const char *id, const char *title, enum ap_ch
 					maxv = s[k].v[i];
 			}
 	ymax = nice_max(maxv, unit);
+	tzset(); /* the zone of the process: TZ, else /etc/localtime (re-read when it changed) */
+	ap_model_str(o, "zone", zone_name(ctx->arena, to, &gmtoff));
+	ap_model_add(o, "tzoff", json_object_new_int64(gmtoff));
 	ap_model_str(o, "id", id);
 	ap_model_str(o, "title", title);
 	ap_model_str(o, "unit", unit_names[unit]);

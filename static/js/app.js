@@ -185,8 +185,9 @@
 		for (var i = 0; i < steps.length; i++) if (d * steps[i] >= m) return d * steps[i] * p;
 		return 10 * d * p;
 	}
-	function hhmm(t) {
-		var d = new Date(t * 1000);
+	// The server's time zone, as the page's labels are: data-tzoff is its offset from UTC in seconds.
+	function hhmm(t, off) {
+		var d = new Date((t + off) * 1000);
 		return ('0' + d.getUTCHours()).slice(-2) + ':' + ('0' + d.getUTCMinutes()).slice(-2);
 	}
 	function updateChart(svg, d) {
@@ -211,7 +212,7 @@
 		}
 		var ymax = niceMax(max, unit), labels = svg.querySelectorAll('text.axis-y'), ticks = svg.querySelectorAll('text.axis-x');
 		for (i = 0; i < labels.length; i++) labels[i].textContent = fmt(ymax * i / (labels.length - 1), unit);
-		for (i = 0; i < ticks.length; i++) ticks[i].textContent = hhmm(t0 + span * i / (ticks.length - 1));
+		for (i = 0; i < ticks.length; i++) ticks[i].textContent = hhmm(t0 + span * i / (ticks.length - 1), n('tzoff') || 0);
 		for (i = 0; i < lines.length; i++) {
 			var pts = [], keep = [];
 			for (j = 0; j < all[i].length; j++) {

@@ -10,7 +10,7 @@ sed -i "s|$KEYDIR/key|$T/key|" "$T/conf/profiles/test.cfg"
 A=("$BIN" --profile test --config "$(it_cfg)" --root "$SRC")
 
 out=$("$BIN" --help)
-for c in serve config status help; do
+for c in serve config status help alert; do
 	check "--help lists $c" grep -q "^  $c " <<<"$out"
 	check "help $c documents it" bash -c "'$BIN' help $c | grep -q 'usage: aapanel'"
 done

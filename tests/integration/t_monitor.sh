@@ -27,7 +27,8 @@ python3 "$SRC/tests/integration/smtp_sink.py" "$SMTP_PORT" "$D/mail" "$D/cert.pe
 SMTP_PID=$!
 python3 "$SRC/tests/integration/hook_sink.py" "$HOOK_PORT" "$D/hooks" 'a shared secret of the test' &
 HOOK_PID=$!
-it_start_pool
+# The panel runs in a zone away from UTC (no summer time): charts label its local times.
+TZ=Asia/Kolkata it_start_pool
 it_start_nginx
 DB="$T/var/aapanel.db"
 PW='correct horse battery staple'
@@ -87,6 +88,13 @@ check "aapanel status --system --json shows the same server, as the API does" jq
 check "aapanel status --system prints lines for a person" bash -c "A() { \"$BIN\" --profile test --config '$T/conf/aapanel.cfg' --root '$SRC' \"\$@\"; }; A status --system | grep -q '^cpu .* on [0-9]* cores'"
 curl -s -b "$J" "$(url /)" > "$T/home.html"
 check "the dashboard draws its charts as SVG" bash -c "[ \$(grep -c '<polyline class=\"line' '$T/home.html') -ge 8 ]"
+grep -m1 -A40 'id="chart-cpu"' "$T/home.html" > "$T/cpu-chart"
+t1=$(grep -o -m1 'data-t1="[0-9]*"' "$T/cpu-chart" | sed 's/.*"\([0-9]*\)"/\1/')
+last_x=$(grep 'class="axis axis-x"' "$T/cpu-chart" | tail -1 | sed 's/.*>\([^<]*\)<.*/\1/')
+check "the charts' time axis is in the server's zone, not UTC (ends $last_x at $t1)" \
+	test "$last_x" = "$(TZ=Asia/Kolkata date -d "@$t1" +%H:%M)" -a "$last_x" != "$(TZ=UTC date -d "@$t1" +%H:%M)"
+check "the caption names the zone" grep -q 'Times in <bdi dir="ltr" translate="no">IST, UTC+05:30</bdi>' "$T/home.html"
+check "the script gets its offset (for live labels)" grep -q 'data-tzoff="19800"' "$T/home.html"
 check "the dashboard's charts are live (1 h) and name the stream" bash -c "grep -q 'data-live=\"1\"' '$T/home.html' && grep -q 'data-stream=\"/events/metrics\"' '$T/home.html'"
 check "the disks and network page answers" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$J" "$(url /monitor?range=24h)")" = 200
 api GET /api/v1/monitor > "$T/devs.json"
