@@ -170,7 +170,7 @@ validate(struct args *a, const struct ap_field *fields, bool get, struct form *f
 static const struct ap_fieldval *
 field_of(const struct ap_field *fields, const struct ap_fieldval *vals, const char *name)
 {
-	for (size_t i = 0; fields[i].type != AP_FIELD__MAX; i++)
+	for (size_t i = 0; vals != NULL && fields[i].type != AP_FIELD__MAX; i++)
 		if (strcmp(fields[i].name, name) == 0)
 			return vals[i].present ? &vals[i] : NULL;
 	return NULL;
@@ -200,8 +200,8 @@ json_text(struct json_object *o)
 static int
 db_failed(struct args *a, enum ap_db_rc rc)
 {
+	(void)rc; /* the backend's message says more than the code */
 	fprintf(stderr, "aapanel %s: %s\n", a->cmd, ap_db_errmsg(a->db));
-	(void)rc;
 	return 1;
 }
 
@@ -769,8 +769,17 @@ struct sub {
 	int (*run)(struct args *a);
 };
 
-static int rule_enable_on(struct args *a) { return rule_enable(a, true); }
-static int rule_enable_off(struct args *a) { return rule_enable(a, false); }
+static int
+rule_enable_on(struct args *a)
+{
+	return rule_enable(a, true);
+}
+
+static int
+rule_enable_off(struct args *a)
+{
+	return rule_enable(a, false);
+}
 
 static const struct sub subs[] = {
 	{ "list", NULL, 1, BIT(O_JSON), alert_list },
