@@ -38,4 +38,10 @@ bool ap_listen_parse(const char *text, struct ap_listen *out);
 /* Read path (at most 64 KiB) and parse it. false when unreadable or invalid. */
 bool ap_listen_read(const char *path, struct ap_listen *out);
 
+/*
+ * Does a TCP socket listen on port, IPv4 or IPv6, in this network namespace
+ * (/proc/net/tcp, /proc/net/tcp6)? The Settings screen's "port in use" guard.
+ */
+bool ap_listen_port_in_use(int port);
+
 #endif

@@ -150,3 +150,31 @@ out:
 	close(fd);
 	return ok;
 }
+
+bool
+ap_listen_port_in_use(int port)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	bool found = false;
+
+	for (size_t i = 0; i < 2 && !found; i++) {
+		FILE *f = fopen(files[i], "re");
+		char line[512];
+
+		if (f == NULL)
+			continue;
+		while (!found && fgets(line, sizeof(line), f) != NULL) {
+			char local[128];
+			unsigned st = 0, p = 0;
+			const char *colon;
+
+			if (sscanf(line, " %*d: %127s %*s %x", local, &st) != 2)
+				continue;
+			if ((colon = strrchr(local, ':')) == NULL || sscanf(colon + 1, "%x", &p) != 1)
+				continue;
+			found = st == 0x0A && (int)p == port; /* TCP_LISTEN */
+		}
+		fclose(f);
+	}
+	return found;
+}

@@ -318,35 +318,6 @@ ap_page_settings_security(struct ap_ctx *ctx)
 	return done(ctx, NULL);
 }
 
-/* Is a socket listening on port (TCP, IPv4 or IPv6), as /proc/net says? */
-static bool
-port_listened(int port)
-{
-	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
-	bool found = false;
-
-	for (size_t i = 0; i < 2 && !found; i++) {
-		FILE *f = fopen(files[i], "re");
-		char line[512];
-
-		if (f == NULL)
-			continue;
-		while (!found && fgets(line, sizeof(line), f) != NULL) {
-			char local[128];
-			unsigned st = 0, p = 0;
-			const char *colon;
-
-			if (sscanf(line, " %*d: %127s %*s %x", local, &st) != 2)
-				continue;
-			if ((colon = strrchr(local, ':')) == NULL || sscanf(colon + 1, "%x", &p) != 1)
-				continue;
-			found = st == 0x0A && (int)p == port; /* TCP_LISTEN */
-		}
-		fclose(f);
-	}
-	return found;
-}
-
 /* The helper's problem as the field's, for the form or the JSON answer. */
 static int
 helper_failed(struct ap_ctx *ctx, const char *field, struct ap_problem *pb)
@@ -430,7 +401,7 @@ ap_page_settings_listen(struct ap_ctx *ctx)
 	if (port != l.port && port < 1024 && !(l.tls && port == 443))
 		return ap_ctx_fail(ctx, AP_PB_INVALID, "port",
 		    "ports below 1024 belong to system services; choose 1024 or above");
-	if (port != l.port && port_listened(port))
+	if (port != l.port && ap_listen_port_in_use(port))
 		return ap_ctx_fail(ctx, AP_PB_CONFLICT, "port", "port %d is already in use on this server", port);
 	url = panel_url(ctx, addr, port, l.tls, c->base_path);
 	if (ap_ctx_unconfirmed(ctx, "Move the panel to %s? This page will stop answering at its current address.", url))
