@@ -43,7 +43,7 @@ static const char *
 check_address(const char *s, size_t n)
 {
 	(void)n;
-	return ap_listen_address_ok(s) ? NULL : "must be * (every address) or an IPv4 or IPv6 address";
+	return ap_listen_address_ok(s) ? NULL : N_("must be * (every address) or an IPv4 or IPv6 address");
 }
 
 static const char *
@@ -51,7 +51,7 @@ check_base(const char *s, size_t n)
 {
 	(void)n;
 	return ap_listen_base_ok(s) ? NULL
-	    : "must be / or / followed by words of letters, digits, _ or - separated by /, without a trailing /";
+	    : N_("must be / or / followed by words of letters, digits, _ or - separated by /, without a trailing /");
 }
 
 static const char *
@@ -61,7 +61,7 @@ check_allow(const char *s, size_t n)
 
 	(void)n;
 	return ap_config_setting_check("access.allow", s, why, sizeof(why)) ? NULL
-	    : "must be addresses or networks separated by commas, e.g. 192.0.2.10, 10.0.0.0/8";
+	    : N_("must be addresses or networks separated by commas, e.g. 192.0.2.10, 10.0.0.0/8");
 }
 
 enum sec_field { SEC_REQUIRE_2FA, SEC__MAX };
