@@ -466,9 +466,10 @@ ap_page_settings_access(struct ap_ctx *ctx)
 	if (!movable(ctx))
 		return ap_ctx_fail(ctx, AP_PB_CONFLICT, "allow",
 		    "panel.settings_file is not set: change access.allow in the configuration");
+	/* Absent: unchanged; present and empty: everyone. */
 	if (ctx->fields[ACC_ALLOW].present)
 		allow = ctx->fields[ACC_ALLOW].s;
-	else if (allow == NULL || ctx->req->wants_json)
+	else if (allow == NULL)
 		allow = c->access_allow;
 	/* The lock-out guard: the list must let the admin who sends it back in. */
 	if (allow[0] != '\0') {
