@@ -19,7 +19,13 @@ it_free_port() {
 	return 1
 }
 
-# it_setup [extra libconfig text for the test profile overlay]
+# A panel that manages its own nginx (the Settings screen may move it): the
+# settings layer and the include it_start_nginx writes. Pass it to it_setup
+# (with the test's other groups; @T@ becomes the test's directory).
+IT_MANAGED='panel = { settings_file = "@T@/var/sandbox/etc/aapanel/settings.cfg"; };
+nginx = { listen_file = "@T@/var/sandbox/etc/nginx/listen.conf"; prefix = "@T@/nginx"; conf = "@T@/nginx/nginx.conf"; };'
+
+# it_setup [extra libconfig text for the test profile overlay; @T@ = the test's directory]
 it_setup() {
 	T=$(mktemp -d /tmp/aapanel-it.XXXXXX)
 	mkdir -p "$T/conf/profiles" "$T/var/run" "$T/nginx"
@@ -29,14 +35,8 @@ paths = { var_dir = "$T/var"; run_dir = "$T/var/run"; log_dir = "$T/var/log"; };
 server = { socket = "$T/var/run/aapanel.sock"; };
 db = { dsn = "sqlite:///$T/var/aapanel.db"; };
 log = { level = "info"; };
-nginx = { listen_file = "$T/var/sandbox/etc/nginx/listen.conf"; prefix = "$T/nginx"; conf = "$T/nginx/nginx.conf"; };
-${1:-}
+${1//@T@/$T}
 CFG
-	# The Settings screen's layer (a test that sets panel.* itself goes without it).
-	case "${1:-}" in
-	*"panel ="*) ;;
-	*) echo "panel = { settings_file = \"$T/var/sandbox/etc/aapanel/settings.cfg\"; };" >> "$T/conf/profiles/test.cfg" ;;
-	esac
 	PORT=$(it_free_port)
 	trap it_teardown EXIT
 }

@@ -10,7 +10,8 @@
 #  - every destructive action asked without its confirmation changes nothing
 #    and answers with the confirmation page.
 . "$(dirname "$0")/lib.sh"
-it_setup 'auth = { lockout_threshold = 50; };'
+it_setup "auth = { lockout_threshold = 50; };
+$IT_MANAGED"
 it_start_pool
 it_start_nginx
 DB="$T/var/aapanel.db"

@@ -11,11 +11,10 @@
 #    answers 404;
 #  - every change is audited, and `aapanel settings show|set` sees the same.
 . "$(dirname "$0")/lib.sh"
-it_setup 'auth = { lockout_threshold = 50; };'
+it_setup "auth = { lockout_threshold = 50; };
+$IT_MANAGED
+"'helper = { socket = "@T@/var/run/aapanel-helper.sock"; sandbox_root = "@T@/var/sandbox"; timeout_ms = 30000; };'
 HS="$T/var/run/aapanel-helper.sock"
-cat >> "$T/conf/profiles/test.cfg" <<CFG
-helper = { socket = "$HS"; sandbox_root = "$T/var/sandbox"; timeout_ms = 30000; };
-CFG
 mkdir -p "$T/var/sandbox/etc/aapanel" "$T/var/sandbox/etc/nginx"
 it_start_helper "$HS"
 it_start_pool
