@@ -27,6 +27,7 @@ nginx = { listen_file = "@T@/var/sandbox/etc/nginx/listen.conf"; prefix = "@T@/n
 
 # it_setup [extra libconfig text for the test profile overlay; @T@ = the test's directory]
 it_setup() {
+	local extra=${1:-}
 	T=$(mktemp -d /tmp/aapanel-it.XXXXXX)
 	mkdir -p "$T/conf/profiles" "$T/var/run" "$T/nginx"
 	cp "$SRC/conf/aapanel.cfg" "$T/conf/aapanel.cfg"
@@ -35,7 +36,7 @@ paths = { var_dir = "$T/var"; run_dir = "$T/var/run"; log_dir = "$T/var/log"; };
 server = { socket = "$T/var/run/aapanel.sock"; };
 db = { dsn = "sqlite:///$T/var/aapanel.db"; };
 log = { level = "info"; };
-${1//@T@/$T}
+${extra//@T@/$T}
 CFG
 	PORT=$(it_free_port)
 	trap it_teardown EXIT
