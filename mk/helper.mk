@@ -16,8 +16,8 @@ HELPER_MODS := $(filter-out $(HELPER_MAIN),$(HELPER_OBJ))
 # parser (core/weburl.c) that checks panel.origins.
 HELPER_BASE := $(addprefix $(BUILD)/obj/src/,core/common.o core/arena.o core/log.o \
 	core/netaddr.o core/problem.o core/req.o core/route.o core/helper_client.o core/weburl.o \
-	config/config.o db/dsn.o)
-HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd 2>/dev/null) -lm
+	core/tpl.o core/uagent.o config/config.o config/listenconf.o db/dsn.o)
+HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd libcrypto 2>/dev/null) -lm
 HELPER      := $(BUILD)/aapanel-helper
 HELPER_RTT  := $(BUILD)/bench-helper-rtt
 # Unit suites of the helper's own modules, linked with them.

@@ -67,17 +67,24 @@ for _ in $(seq 1 100); do
 done
 [ -S "$sock" ] || { echo "aapanel: no socket at $sock" >&2; exit 1; }
 
-"$src/scripts/nginx-conf.sh" "$var/nginx" "$port" "$sock" "$src/static" 64m 60 /
+# The panel-managed include (listen line, entrance) lives where the helper
+# may rewrite it (nginx.listen_file of the development profile) and is kept
+# across runs: a port or entrance chosen in Settings stays.
+listen_file="$var/sandbox/etc/nginx/aapanel-listen.conf"
+LISTEN_FILE="$listen_file" KEEP_LISTEN=1 "$src/scripts/nginx-conf.sh" "$var/nginx" "$port" "$sock" "$src/static" 64m 60 /
+port=$(sed -n '1s/^# aapanel-listen: .* port=\([0-9]*\) .*/\1/p' "$listen_file")
+base=$(sed -n '1s/^# aapanel-listen: .* base=\([^ ]*\) .*/\1/p' "$listen_file")
+[ "$base" = / ] && base=""
 nginx -p "$var/nginx" -c "$var/nginx/nginx.conf" -e "$var/nginx/error.log" &
 nginx_pid=$!
 for _ in $(seq 1 100); do
-	curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break
+	curl -s -o /dev/null "http://127.0.0.1:$port$base/healthz" && break
 	kill -0 "$nginx_pid" 2>/dev/null || { echo "aapanel: nginx failed to start, see $var/nginx/error.log" >&2; exit 1; }
 	sleep 0.05
 done
 echo
 echo "  ┌─ aaPanel is running"
-echo "  │  open       http://127.0.0.1:$port/   (listens on 127.0.0.1 only; from another machine:"
+echo "  │  open       http://127.0.0.1:$port$base/   (listens on 127.0.0.1 only; from another machine:"
 echo "  │             ssh -L $port:127.0.0.1:$port you@this-server, then open the same URL there)"
 echo "  │  user       ${admin:-admin}"
 if [ -n "$first_password" ]; then

@@ -271,6 +271,12 @@ const char *ap_ctx_param(const struct ap_ctx *ctx, const char *name);
 bool ap_ctx_header(struct ap_ctx *ctx, const char *name, const char *value);
 /* Answer with a redirect (303 unless status is given) to a local path; anything else goes to "/". */
 int ap_ctx_redirect(struct ap_ctx *ctx, int status, const char *location);
+/*
+ * 303 to url, an absolute http(s) URL on the host this request named (the
+ * panel moved to another port or entrance); anything else goes to "/".
+ * url must live as long as the request (arena or static).
+ */
+int ap_ctx_redirect_moved(struct ap_ctx *ctx, const char *url);
 
 /* For the response layer: set the flash cookie of a redirect (ap_ctx_flash),
  * and show a received one in an HTML page's model (then removed). */

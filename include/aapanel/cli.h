@@ -24,6 +24,12 @@
 int ap_cli_user(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_token(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_audit(const struct ap_config *cfg, int argc, char **argv);
+/*
+ * `settings show [--json]`, `settings set KEY VALUE...` (src/cli/settings.c):
+ * exit 0, 2 for a bad key or value (KEY: REASON on stderr), 1 otherwise.
+ * *reload is set when the pool must re-read its configuration.
+ */
+int ap_cli_settings(const struct ap_config *cfg, int argc, char **argv, bool *reload);
 /* `routes [--json]` (src/cli/routes.c): the route table; needs no configuration. */
 int ap_cli_routes(int argc, char **argv);
 /* aapanel openapi [--base PATH] [--testing]: the OpenAPI 3.1 document on stdout. */

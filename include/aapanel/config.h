@@ -51,6 +51,7 @@ struct ap_config {
 	char *default_language; /* panel.default_language: "en" | "ar" */
 	char *base_path;        /* panel.base_path: "/" or "/xyz" (no trailing /) */
 	char *panel_origins;    /* panel.origins: "" (loopback origins only) or scheme://host[:port] list */
+	char *settings_file;    /* panel.settings_file: the Settings screen's layer, "" = none */
 	bool debug;             /* panel.debug */
 
 	/* server */
@@ -103,6 +104,10 @@ struct ap_config {
 
 	/* nginx (values the nginx config templates are filled with) */
 	int nginx_read_timeout;  /* nginx.fastcgi_read_timeout seconds (> request_timeout) */
+	char *nginx_listen_file; /* nginx.listen_file: the panel-managed include (listen, entrance), "" = none */
+	char *nginx_binary;      /* nginx.binary: absolute path of nginx, run by the helper only */
+	char *nginx_prefix;      /* nginx.prefix: -p for nginx -t / -s reload, "" = none */
+	char *nginx_conf;        /* nginx.conf: -c for nginx -t / -s reload, "" = nginx's default */
 
 	/* session */
 	int session_idle_timeout;     /* session.idle_timeout seconds */
@@ -185,6 +190,19 @@ struct ap_config_opts {
 enum ap_err ap_config_load(const struct ap_config_opts *opts,
     struct ap_config **out, struct ap_config_problems *probs);
 void ap_config_free(struct ap_config *c);
+
+/*
+ * The keys panel.settings_file may set (NULL-terminated): what the panel's
+ * Settings screen changes through the helper.
+ */
+extern const char *const ap_config_setting_keys[];
+/*
+ * Is value (text; integers in decimal) valid for the setting key dotted, by
+ * the loader's own rules? false with the reason (untranslated) in why.
+ */
+bool ap_config_setting_check(const char *dotted, const char *value, char *why, size_t whylen);
+/* The bounds of an integer key into *min, *max; false when dotted is not one. */
+bool ap_config_setting_range(const char *dotted, long long *min, long long *max);
 
 /* Print the effective configuration in libconfig syntax, secrets masked. */
 void ap_config_show(const struct ap_config *c, struct ap_buf *out);

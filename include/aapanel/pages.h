@@ -80,10 +80,16 @@ int ap_page_tokens(struct ap_ctx *ctx);            /* GET /tokens (every user's;
 int ap_page_token_revoke(struct ap_ctx *ctx);      /* POST /tokens/{id}/revoke (tokens.c) */
 int ap_page_settings(struct ap_ctx *ctx);          /* GET /settings */
 int ap_page_settings_security(struct ap_ctx *ctx); /* POST /settings/security */
+int ap_page_settings_listen(struct ap_ctx *ctx);   /* POST /settings/listen */
+int ap_page_settings_entrance(struct ap_ctx *ctx); /* POST /settings/entrance */
+int ap_page_settings_access(struct ap_ctx *ctx);   /* POST /settings/access */
+int ap_page_settings_sessions(struct ap_ctx *ctx); /* POST /settings/sessions */
 extern const struct ap_field ap_user_create_fields[];
 extern const struct ap_field ap_user_role_fields[];
 extern const struct ap_field ap_user_password_fields[];
 extern const struct ap_field ap_settings_security_fields[];
+extern const struct ap_field ap_settings_listen_fields[], ap_settings_entrance_fields[];
+extern const struct ap_field ap_settings_access_fields[], ap_settings_sessions_fields[];
 extern const struct ap_field ap_user_list_fields[];
 extern const struct ap_schema ap_user_schema, ap_user_list_schema, ap_settings_schema;
 

@@ -58,6 +58,7 @@ static int cmd_token(struct cli *, int, char **);
 static int cmd_audit(struct cli *, int, char **);
 static int cmd_alert(struct cli *, int, char **);
 static int cmd_routes(struct cli *, int, char **);
+static int cmd_settings(struct cli *, int, char **);
 static int cmd_openapi(struct cli *, int, char **);
 struct command;
 static const struct command *find_command(const char *name);
@@ -125,6 +126,16 @@ static const struct command commands[] = {
 	    "(auth.password_min_length, not a common password, not the user name).\n"
 	    "A new password or disabling a user signs out all of that user's sessions.\n"
 	    "Every change is recorded in the audit log.\n" },
+	{ "settings", cmd_settings, "show or change the panel's port, address, entrance, access, sessions",
+	    "usage: aapanel [OPTIONS] settings show [--json]\n"
+	    "       aapanel [OPTIONS] settings set KEY VALUE [KEY VALUE...]\n\n"
+	    "Keys: panel.address (* or an IP address), panel.port, panel.base_path,\n"
+	    "access.allow, session.idle_timeout, session.absolute_timeout. Checked\n"
+	    "first, all of them; then the helper rewrites nginx's include\n"
+	    "(nginx.listen_file: tested, reloaded, rolled back when nginx refuses) and\n"
+	    "the settings layer (panel.settings_file), and the running pool reloads.\n"
+	    "Run it as the panel's user (the helper answers only that uid).\n"
+	    "Exit 0 done, 2 a bad key or value (KEY: REASON on stderr), 1 otherwise.\n" },
 	{ "token", cmd_token, "create, list or revoke API tokens",
 	    "usage: aapanel [OPTIONS] token create --user NAME --scope read|write|admin\n"
 	    "                                      [--name LABEL] [--allow CIDR,...] [--expires DAYS]\n"
@@ -812,6 +823,31 @@ static int
 cmd_alert(struct cli *cli, int argc, char **argv)
 {
 	return with_config(cli, ap_cli_alert, argc, argv);
+}
+
+static int
+cmd_settings(struct cli *cli, int argc, char **argv)
+{
+	struct ap_config_opts opts;
+	struct ap_config *cfg = NULL;
+	bool reload = false;
+	int rc;
+
+	if (load_config(cli, true, true, &opts, &cfg) != 0)
+		return 1;
+	ap_log_set_level(AP_LOG_WARN);
+	rc = ap_cli_settings(cfg, argc, argv, &reload);
+	ap_config_free(cfg);
+	if (rc == 0 && reload) {
+		char *rargv[] = { (char *)"reload", NULL };
+		int r = cmd_reload(cli, 1, rargv);
+
+		if (r == STATUS_NOT_RUNNING)
+			puts("no pool runs: the new values apply at its next start");
+		else if (r != 0)
+			rc = 1;
+	}
+	return rc;
 }
 
 static int

@@ -253,6 +253,7 @@ static const struct key_def schema[] = {
 	KS("panel", "base_path", V_BASEPATH, "/", base_path),
 	KS("panel", "origins", V_ORIGINS, "", panel_origins),
 	KB("panel", "debug", 0, debug),
+	KS("panel", "settings_file", V_PATH_OPT, "", settings_file),
 
 	KS("server", "socket", V_SOCKET, "var/run/aapanel.sock", socket_path),
 	KS("server", "socket_mode", V_MODE, "0660", socket_mode),
@@ -293,6 +294,10 @@ static const struct key_def schema[] = {
 	KI("db", "query_timeout", 1, 3600, 10, db_query_timeout),
 
 	KI("nginx", "fastcgi_read_timeout", 2, 7200, 60, nginx_read_timeout),
+	KS("nginx", "listen_file", V_PATH_OPT, "", nginx_listen_file),
+	KS("nginx", "binary", V_PATH_OPT, "/usr/sbin/nginx", nginx_binary),
+	KS("nginx", "prefix", V_PATH_OPT, "", nginx_prefix),
+	KS("nginx", "conf", V_PATH_OPT, "", nginx_conf),
 
 	KI("session", "idle_timeout", 60, 86400, 1800, session_idle_timeout),
 	KI("session", "absolute_timeout", 300, 604800, 43200, session_absolute_timeout),
@@ -444,8 +449,10 @@ struct loader {
 	size_t start; /* problems present before this load */
 	config_t base;
 	config_t over;
+	config_t set; /* panel.settings_file: what the panel's Settings screen chose */
 	bool base_init;
 	bool over_init;
+	bool set_init;
 	/* Effective setting per schema key: overlay, else base, else NULL. */
 	const config_setting_t *eff[NKEYS];
 	bool bad[NKEYS];
@@ -1234,12 +1241,15 @@ check_keys(struct loader *ld)
 	for (size_t k = 0; k < NKEYS; k++) {
 		const config_setting_t *sb = lookup(&ld->base, ld->base_init, &schema[k]);
 		const config_setting_t *so = lookup(&ld->over, ld->over_init, &schema[k]);
+		const config_setting_t *ss = lookup(&ld->set, ld->set_init, &schema[k]);
 
 		if (ld->bad[k])
 			continue;
 		if (so != NULL && sb != NULL)
 			check_key(ld, k, sb, false);
-		ld->eff[k] = so != NULL ? so : sb;
+		if (ss != NULL && (so != NULL || sb != NULL))
+			check_key(ld, k, so != NULL ? so : sb, false);
+		ld->eff[k] = ss != NULL ? ss : so != NULL ? so : sb;
 		check_key(ld, k, ld->eff[k], true);
 	}
 }
@@ -1764,6 +1774,134 @@ check_production(struct loader *ld)
 		    "request details)");
 }
 
+/* ---- the settings layer (panel.settings_file) ------------------------ */
+
+const char *const ap_config_setting_keys[] = {
+	"panel.base_path", "access.allow", "session.idle_timeout", "session.absolute_timeout", NULL,
+};
+
+static bool
+is_setting_key(const char *dotted)
+{
+	for (size_t i = 0; ap_config_setting_keys[i] != NULL; i++)
+		if (strcmp(ap_config_setting_keys[i], dotted) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * panel.settings_file, read straight from the overlay or the base (it names
+ * the layer, so it cannot come from it), then that file when it exists: it
+ * may set only ap_config_setting_keys, each checked like any other key.
+ */
+static void
+load_settings_layer(struct loader *ld)
+{
+	const struct key_def *d = &schema[kidx("panel.settings_file")];
+	const config_setting_t *s = lookup(&ld->over, ld->over_init, d);
+	const char *path;
+	char *abs = NULL;
+	config_setting_t *root;
+	int n;
+
+	if (s == NULL)
+		s = lookup(&ld->base, ld->base_init, d);
+	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING)
+		return;
+	path = config_setting_get_string(s);
+	if (path == NULL || path[0] == '\0')
+		return;
+	abs = path_resolve(ld->c->root_dir, path);
+	if (!load_file(ld, abs, &ld->set, &ld->set_init, false))
+		goto out;
+	root = config_root_setting(&ld->set);
+	n = config_setting_length(root);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
+		int m = config_setting_is_group(g) ? config_setting_length(g) : 0;
+
+		if (!config_setting_is_group(g)) {
+			prob_add(ld->probs, abs, config_setting_source_line(g), config_setting_name(g),
+			    "only panel.base_path, access.allow and session.* may be set here");
+			continue;
+		}
+		for (int j = 0; j < m; j++) {
+			config_setting_t *k = config_setting_get_elem(g, (unsigned)j);
+			char *dotted = ap_xasprintf("%s.%s", config_setting_name(g), config_setting_name(k));
+
+			if (!is_setting_key(dotted))
+				prob_add(ld->probs, abs, config_setting_source_line(k), dotted,
+				    "only panel.base_path, access.allow and session.* may be set here");
+			free(dotted);
+		}
+	}
+out:
+	free(abs);
+}
+
+bool
+ap_config_setting_check(const char *dotted, const char *value, char *why, size_t whylen)
+{
+	const struct key_def *d;
+	int k;
+
+	why[0] = '\0';
+	if (!is_setting_key(dotted) || (k = key_index(dotted)) < 0) {
+		snprintf(why, whylen, "not a setting of the panel");
+		return false;
+	}
+	d = &schema[k];
+	switch (d->kind) {
+	case V_INT: {
+		char *end = NULL;
+		long long v;
+
+		errno = 0;
+		v = strtoll(value, &end, 10);
+		if (value[0] == '\0' || *end != '\0' || errno != 0 || v < d->min || v > d->max) {
+			snprintf(why, whylen, "must be between %lld and %lld", d->min, d->max);
+			return false;
+		}
+		return true;
+	}
+	case V_BASEPATH:
+		if (!base_path_ok(value)) {
+			snprintf(why, whylen, "must be \"/\" or \"/\" followed by segments of 1 to 64 "
+			    "letters, digits, _ or - separated by /, without a trailing slash");
+			return false;
+		}
+		return true;
+	case V_CIDRS: {
+		struct ap_cidr *nets = NULL;
+		size_t nn = 0;
+		char bad[64];
+
+		if (strlen(value) > 1024 || !ap_cidr_list_parse(value, &nets, &nn, bad, sizeof(bad))) {
+			snprintf(why, whylen, "'%s' is not an address or network (e.g. 10.0.0.0/8, 2001:db8::/32)",
+			    strlen(value) > 1024 ? "(too long)" : bad);
+			return false;
+		}
+		free(nets);
+		return true;
+	}
+	default:
+		snprintf(why, whylen, "not a setting of the panel");
+		return false;
+	}
+}
+
+bool
+ap_config_setting_range(const char *dotted, long long *min, long long *max)
+{
+	int k = key_index(dotted);
+
+	if (k < 0 || schema[k].kind != V_INT)
+		return false;
+	*min = schema[k].min;
+	*max = schema[k].max;
+	return true;
+}
+
 void
 ap_config_free(struct ap_config *c)
 {
@@ -1835,6 +1973,7 @@ ap_config_load(const struct ap_config_opts *opts, struct ap_config **out,
 	check_unknown(&ld, &ld.base);
 	if (ld.over_init)
 		check_unknown(&ld, &ld.over);
+	load_settings_layer(&ld);
 	check_keys(&ld);
 	check_relations(&ld);
 	check_production(&ld);
@@ -1846,6 +1985,8 @@ out:
 		config_destroy(&ld.base);
 	if (ld.over_init)
 		config_destroy(&ld.over);
+	if (ld.set_init)
+		config_destroy(&ld.set);
 	free(dir);
 	free(over);
 	for (size_t i = 0; i < ld.nnames; i++)

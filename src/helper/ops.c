@@ -71,6 +71,11 @@ static const struct helper_op ops[] = {
 	{ "helper.ping", no_args, op_ping, 0 },
 	{ "job.status", job_status_args, op_job_status, 0 },
 	{ "job.list", no_args, op_job_list, 0 },
+	/* The panel's own serving (panel.c): its nginx listen lines and entrance,
+	 * the Settings screen's configuration layer, its certificate. */
+	{ "panel.listen", ap_ops_panel_listen_args, ap_ops_panel_listen, 0 },
+	{ "panel.settings", ap_ops_panel_settings_args, ap_ops_panel_settings, 0 },
+	{ "panel.tls", ap_ops_panel_tls_args, ap_ops_panel_tls, 0 },
 	/* The test profile's, for the tests of the protocol, validation and jobs. */
 	{ "test.echo", ap_ops_test_echo_args, ap_ops_test_echo, HELPER_OP_TEST },
 	{ "test.sleep", ap_ops_test_sleep_args, ap_ops_test_sleep, HELPER_OP_TEST | HELPER_OP_JOB },

@@ -61,6 +61,14 @@ const struct helper_op *ap_ops_table(size_t *n);
  */
 enum ap_err ap_ops_check(char *err, size_t errlen);
 
+/* The panel's own serving (panel.c). */
+extern const struct ap_field ap_ops_panel_listen_args[];
+extern const struct ap_field ap_ops_panel_settings_args[];
+extern const struct ap_field ap_ops_panel_tls_args[];
+enum ap_err ap_ops_panel_listen(struct helper_ctx *ctx);
+enum ap_err ap_ops_panel_settings(struct helper_ctx *ctx);
+enum ap_err ap_ops_panel_tls(struct helper_ctx *ctx);
+
 /* The test profile's operations (ops_test.c). */
 extern const struct ap_field ap_ops_test_echo_args[];
 extern const struct ap_field ap_ops_test_sleep_args[];

@@ -66,6 +66,28 @@ ap_ctx_redirect(struct ap_ctx *ctx, int status, const char *location)
 	return status ? status : 303;
 }
 
+int
+ap_ctx_redirect_moved(struct ap_ctx *ctx, const char *url)
+{
+	const char *host = ctx->req->host ? ctx->req->host : "", *p;
+	size_t hl = strcspn(host, ":");
+
+	if (host[0] == '[')
+		hl = strchr(host, ']') ? (size_t)(strchr(host, ']') - host) + 1 : 0;
+	if (url == NULL || !header_safe(url))
+		return ap_ctx_redirect(ctx, 303, url);
+	if (strncmp(url, "http://", 7) == 0)
+		p = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		p = url + 8;
+	else
+		return ap_ctx_redirect(ctx, 303, url);
+	/* The same host as this request, another port or path: never another site. */
+	if (hl == 0 || strncmp(p, host, hl) != 0 || (p[hl] != ':' && p[hl] != '/'))
+		return ap_ctx_redirect(ctx, 303, "/");
+	ctx->location = url;
+	return 303;
+}
 
 const char *
 ap_ctx_base(const struct ap_ctx *ctx)

@@ -6,7 +6,7 @@ set -euo pipefail
 SRC=${AAPANEL_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 . "$(dirname "${BASH_SOURCE[0]}")/signin.sh"
 BIN="$SRC/build/aapanel"
-T="" POOL_PID="" NGINX_PID="" PORT=""
+T="" POOL_PID="" NGINX_PID="" HELPER_PID="" PORT=""
 PASS=0 FAIL=0
 
 it_free_port() {
@@ -19,8 +19,15 @@ it_free_port() {
 	return 1
 }
 
-# it_setup [extra libconfig text for the test profile overlay]
+# A panel that manages its own nginx (the Settings screen may move it): the
+# settings layer and the include it_start_nginx writes. Pass it to it_setup
+# (with the test's other groups; @T@ becomes the test's directory).
+IT_MANAGED='panel = { settings_file = "@T@/var/sandbox/etc/aapanel/settings.cfg"; };
+nginx = { listen_file = "@T@/var/sandbox/etc/nginx/listen.conf"; prefix = "@T@/nginx"; conf = "@T@/nginx/nginx.conf"; };'
+
+# it_setup [extra libconfig text for the test profile overlay; @T@ = the test's directory]
 it_setup() {
+	local extra=${1:-}
 	T=$(mktemp -d /tmp/aapanel-it.XXXXXX)
 	mkdir -p "$T/conf/profiles" "$T/var/run" "$T/nginx"
 	cp "$SRC/conf/aapanel.cfg" "$T/conf/aapanel.cfg"
@@ -29,7 +36,7 @@ paths = { var_dir = "$T/var"; run_dir = "$T/var/run"; log_dir = "$T/var/log"; };
 server = { socket = "$T/var/run/aapanel.sock"; };
 db = { dsn = "sqlite:///$T/var/aapanel.db"; };
 log = { level = "info"; };
-${1:-}
+${extra//@T@/$T}
 CFG
 	PORT=$(it_free_port)
 	trap it_teardown EXIT
@@ -49,7 +56,8 @@ it_start_pool() {
 }
 
 it_start_nginx() {
-	"$SRC/scripts/nginx-conf.sh" "$T/nginx" "$PORT" "$T/var/run/aapanel.sock" "$SRC/static" "${1:-2m}" "${2:-60}" "${3:-/}"
+	LISTEN_FILE="$T/var/sandbox/etc/nginx/listen.conf" \
+		"$SRC/scripts/nginx-conf.sh" "$T/nginx" "$PORT" "$T/var/run/aapanel.sock" "$SRC/static" "${1:-2m}" "${2:-60}" "${3:-/}"
 	nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" &
 	NGINX_PID=$!
 	for _ in $(seq 1 200); do
@@ -60,10 +68,25 @@ it_start_nginx() {
 	echo "nginx never answered"; return 1
 }
 
+# it_start_helper: the privileged helper, as you, on the socket and sandbox the
+# test's profile names (helper.socket, helper.sandbox_root: set them beneath $T).
+it_start_helper() {
+	local sock=$1
+	"$SRC/build/aapanel-helper" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" 2>>"$T/helper.log" &
+	HELPER_PID=$!
+	for _ in $(seq 1 200); do
+		[ -S "$sock" ] && return 0
+		kill -0 "$HELPER_PID" 2>/dev/null || { echo "helper failed to start:"; cat "$T/helper.log"; return 1; }
+		sleep 0.05
+	done
+	echo "helper socket never appeared"; cat "$T/helper.log"; return 1
+}
+
 it_teardown() {
 	local rc=$?
 	trap - EXIT
 	[ -n "$NGINX_PID" ] && kill -QUIT "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null || true
+	[ -n "$HELPER_PID" ] && kill -TERM "$HELPER_PID" 2>/dev/null && wait "$HELPER_PID" 2>/dev/null || true
 	if [ -n "$POOL_PID" ] && kill -0 "$POOL_PID" 2>/dev/null; then
 		kill -TERM "$POOL_PID" 2>/dev/null || true
 		for _ in $(seq 1 100); do kill -0 "$POOL_PID" 2>/dev/null || break; sleep 0.05; done

@@ -10,7 +10,8 @@
 # or tests/api/node_modules are missing (scripts/install-deps.sh installs them).
 . "$(dirname "$0")/lib.sh"
 MODS="$SRC/tests/api/node_modules"
-it_setup 'monitor = { interval = 1; };'
+it_setup "monitor = { interval = 1; };
+$IT_MANAGED"
 check "node is installed" command -v node
 check "the API test's modules are installed (npm ci --prefix tests/api)" \
 	test -f "$MODS/@apidevtools/swagger-parser/package.json" -a -f "$MODS/ajv/package.json"

@@ -36,7 +36,7 @@ if [ "$prereq_ok" -ne 1 ]; then
 	exit 1
 fi
 
-it_setup
+it_setup "$IT_MANAGED"
 it_start_pool
 it_start_nginx
 

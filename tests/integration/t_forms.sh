@@ -10,7 +10,8 @@
 #  - every destructive action asked without its confirmation changes nothing
 #    and answers with the confirmation page.
 . "$(dirname "$0")/lib.sh"
-it_setup 'auth = { lockout_threshold = 50; };'
+it_setup "auth = { lockout_threshold = 50; };
+$IT_MANAGED"
 it_start_pool
 it_start_nginx
 DB="$T/var/aapanel.db"
@@ -188,6 +189,11 @@ prg "disable a user" "/users/{id}/disable" "/users/$NEW_ID/disable" /users --dat
 check "the user is disabled" test "$(sqlite3 "$DB" "SELECT disabled FROM users WHERE id=$NEW_ID")" = 1
 prg "enable a user" "/users/{id}/enable" "/users/$NEW_ID/enable" /users
 prg "save a setting" /settings/security /settings/security /settings --data-urlencode require_2fa=0
+# The port, entrance, access and timeouts as they are (moving them for real: t_settings.sh).
+prg "keep the panel's address" /settings/listen /settings/listen /settings --data-urlencode confirmed=yes
+prg "keep the entrance" /settings/entrance /settings/entrance /settings --data-urlencode confirmed=yes
+prg "keep the allowed addresses" /settings/access /settings/access /settings --data-urlencode confirmed=yes
+prg "keep the session timeouts" /settings/sessions /settings/sessions /settings
 prg "create a token" /account/tokens /account/tokens /account --data-urlencode name=ci --data-urlencode scope=read
 check "the new token is shown once, on the page after the redirect" grep -q 'id="new-token" type="text" readonly value="apn_' "$T/page1"
 check "and not again" bash -c "! grep -q 'apn_' '$T/page2'"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "aapanel/config.h"
+#include "aapanel/listenconf.h"
 
 static char root[PATH_MAX];
 static char nocred[PATH_MAX + 16];
@@ -1768,7 +1769,8 @@ START_TEST(test_show_layout)
 	ck_assert_ptr_nonnull(strstr(s, "  socket_mode = \"0660\";\n"));
 	ck_assert_ptr_nonnull(strstr(s, "  max_upload = 8589934592L;\n"));
 	ck_assert_ptr_nonnull(strstr(s, "  secret_key = \"(not loaded)\";\n"));
-	ck_assert_ptr_nonnull(strstr(s, "nginx = {\n  fastcgi_read_timeout = 60;\n};\n"));
+	ck_assert_ptr_nonnull(strstr(s, "nginx = {\n  fastcgi_read_timeout = 60;\n  listen_file = \"\";\n"
+					"  binary = \"/usr/sbin/nginx\";\n  prefix = \"\";\n  conf = \"\";\n};\n"));
 	free(first);
 	ap_buf_free(&b);
 	ap_config_free(c);
@@ -2281,6 +2283,154 @@ START_TEST(test_bool_values_loaded)
 }
 END_TEST
 
+
+/* ---- the settings layer (panel.settings_file) and its validators -------- */
+
+static const struct {
+	const char *key, *value;
+	bool ok;
+	const char *why; /* part of the reason when refused */
+} setting_rows[] = {
+	{ "panel.base_path", "/", true, NULL },
+	{ "panel.base_path", "/my-panel_7", true, NULL },
+	{ "panel.base_path", "/a/b", true, NULL },
+	{ "panel.base_path", "", false, "must be" },
+	{ "panel.base_path", "/a/", false, "trailing slash" },
+	{ "panel.base_path", "/a b", false, "must be" },
+	{ "panel.base_path", "/../etc", false, "must be" },
+	{ "panel.base_path", "a", false, "must be" },
+	{ "access.allow", "", true, NULL },
+	{ "access.allow", "127.0.0.1, 10.0.0.0/8, 2001:db8::/32", true, NULL },
+	{ "access.allow", "10.0.0.0/33", false, "not an address" },
+	{ "access.allow", "example.com", false, "not an address" },
+	{ "session.idle_timeout", "60", true, NULL },
+	{ "session.idle_timeout", "86400", true, NULL },
+	{ "session.idle_timeout", "59", false, "between 60 and 86400" },
+	{ "session.idle_timeout", "1e3", false, "between 60 and 86400" },
+	{ "session.idle_timeout", "", false, "between 60 and 86400" },
+	{ "session.absolute_timeout", "604801", false, "between 300 and 604800" },
+	{ "session.absolute_timeout", "300", true, NULL },
+	{ "pool.workers", "2", false, "not a setting of the panel" },
+	{ "security.secret_key_file", "/x", false, "not a setting of the panel" },
+};
+
+START_TEST(test_setting_check_rows)
+{
+	char why[192];
+	bool ok = ap_config_setting_check(setting_rows[_i].key, setting_rows[_i].value, why, sizeof(why));
+
+	ck_assert_msg(ok == setting_rows[_i].ok, "%s = '%s': %s", setting_rows[_i].key,
+	    setting_rows[_i].value, why);
+	if (!ok)
+		ck_assert_msg(strstr(why, setting_rows[_i].why) != NULL, "%s: '%s'", setting_rows[_i].key, why);
+}
+END_TEST
+
+START_TEST(test_settings_layer_overrides_profile)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+	char *over = ap_xasprintf("panel = { settings_file = \"var/settings.cfg\"; };\n"
+				  "session = { idle_timeout = 900; };\n");
+
+	mkdir_at("var");
+	write_at("var/settings.cfg", "panel = { base_path = \"/hidden\"; };\n"
+				     "access = { allow = \"127.0.0.1\"; };\n"
+				     "session = { idle_timeout = 120; absolute_timeout = 600; };\n", 0644);
+	ck_assert_int_eq(load(AP_PROFILE_TEST, "", over, &c, &pr), AP_OK);
+	ck_assert_str_eq(c->base_path, "/hidden");
+	ck_assert_str_eq(c->access_allow, "127.0.0.1");
+	ck_assert_int_eq(c->session_idle_timeout, 120);
+	ck_assert_int_eq(c->session_absolute_timeout, 600);
+	ap_config_free(c);
+	free(over);
+}
+END_TEST
+
+START_TEST(test_settings_layer_missing_file_is_fine)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+
+	ck_assert_int_eq(load(AP_PROFILE_TEST, "panel = { settings_file = \"var/none.cfg\"; };\n", NULL, &c, &pr),
+	    AP_OK);
+	ck_assert_str_eq(c->base_path, "/");
+	ap_config_free(c);
+}
+END_TEST
+
+START_TEST(test_settings_layer_only_its_keys)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+
+	mkdir_at("var");
+	write_at("var/settings.cfg", "pool = { workers = 3; };\nsession = { idle_timeout = 5; };\n", 0644);
+	ck_assert_int_eq(load(AP_PROFILE_TEST, "panel = { settings_file = \"var/settings.cfg\"; };\n", NULL, &c, &pr),
+	    AP_ERR_INVAL);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(find(&pr, "pool.workers"));
+	ck_assert_ptr_nonnull(strstr(find(&pr, "pool.workers")->reason, "only panel.base_path"));
+	ck_assert_ptr_nonnull(find(&pr, "session.idle_timeout"));
+	ap_config_problems_free(&pr);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	bool ok;
+	const char *address;
+	int port;
+	const char *base;
+	bool tls;
+} listen_rows[] = {
+	{ "# aapanel-listen: address=127.0.0.1 port=8080 base=/ tls=0 certificate=-\nlisten 127.0.0.1:8080;\n",
+	    true, "127.0.0.1", 8080, "/", false },
+	{ "# aapanel-listen: address=* port=443 base=/p tls=1 certificate=/etc/letsencrypt/live/a.example/fullchain.pem\n",
+	    true, "*", 443, "/p", true },
+	{ "# aapanel-listen: address=2001:db8::1 port=9000 base=/ tls=0 certificate=-", true, "2001:db8::1", 9000, "/",
+	    false },
+	{ "# aapanel-listen: address=127.0.0.1 port=0 base=/ tls=0 certificate=-\n", false, NULL, 0, NULL, false },
+	{ "# aapanel-listen: address=127.0.0.1 port=65536 base=/ tls=0 certificate=-\n", false, NULL, 0, NULL, false },
+	{ "# aapanel-listen: address=localhost port=80 base=/ tls=0 certificate=-\n", false, NULL, 0, NULL, false },
+	{ "# aapanel-listen: address=127.0.0.1 port=80 base=/a/ tls=0 certificate=-\n", false, NULL, 0, NULL, false },
+	{ "# aapanel-listen: address=127.0.0.1 port=80 base=/ tls=2 certificate=-\n", false, NULL, 0, NULL, false },
+	{ "# aapanel-listen: address=127.0.0.1 port=80 base=/ tls=1 certificate=/etc/../x\n", false, NULL, 0, NULL,
+	    false },
+	{ "# aapanel-listen: address=127.0.0.1 port=80 base=/ tls=1 certificate=a;b\n", false, NULL, 0, NULL, false },
+	{ "# aapanel-listen: address=127.0.0.1 base=/ tls=0 certificate=-\n", false, NULL, 0, NULL, false },
+	{ "listen 127.0.0.1:8080;\n", false, NULL, 0, NULL, false },
+	{ "", false, NULL, 0, NULL, false },
+};
+
+START_TEST(test_listen_header_rows)
+{
+	struct ap_listen l;
+	bool ok = ap_listen_parse(listen_rows[_i].text, &l);
+
+	ck_assert_msg(ok == listen_rows[_i].ok, "row %d", _i);
+	if (!ok)
+		return;
+	ck_assert_str_eq(l.address, listen_rows[_i].address);
+	ck_assert_int_eq(l.port, listen_rows[_i].port);
+	ck_assert_str_eq(l.base, listen_rows[_i].base);
+	ck_assert(l.tls == listen_rows[_i].tls);
+}
+END_TEST
+
+START_TEST(test_listen_address_rows)
+{
+	ck_assert(ap_listen_address_ok("*"));
+	ck_assert(ap_listen_address_ok("0.0.0.0"));
+	ck_assert(ap_listen_address_ok("::1"));
+	ck_assert(!ap_listen_address_ok(""));
+	ck_assert(!ap_listen_address_ok("127.0.0.1:80"));
+	ck_assert(!ap_listen_address_ok("[::1]"));
+	ck_assert(!ap_listen_address_ok("1.2.3"));
+	ck_assert(!ap_listen_address_ok("127.0.0.1; include /etc/passwd"));
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -2400,6 +2550,12 @@ config_suite(void)
 	tcase_add_test(t, test_show_auto_workers_comment);
 	tcase_add_test(t, test_show_dsn_resolved);
 	tcase_add_test(t, test_bool_values_loaded);
+	tcase_add_loop_test(t, test_setting_check_rows, 0, (int)AP_NELEM(setting_rows));
+	tcase_add_test(t, test_settings_layer_overrides_profile);
+	tcase_add_test(t, test_settings_layer_missing_file_is_fine);
+	tcase_add_test(t, test_settings_layer_only_its_keys);
+	tcase_add_loop_test(t, test_listen_header_rows, 0, (int)AP_NELEM(listen_rows));
+	tcase_add_test(t, test_listen_address_rows);
 	suite_add_tcase(s, t);
 	return s;
 }

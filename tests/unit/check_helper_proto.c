@@ -206,6 +206,29 @@ static const struct {
 	{ "job.status", "{\"id\":0}", "id", "between 1 and" },
 	{ "helper.ping", "{}", NULL, NULL },
 	{ "helper.ping", "{\"verbose\":true}", "verbose", "not an argument" },
+	/* panel.listen: what reaches nginx's include */
+	{ "panel.listen", "{\"address\":\"127.0.0.1\",\"port\":8080,\"base_path\":\"/\"}", NULL, NULL },
+	{ "panel.listen", "{\"address\":\"*\",\"port\":443,\"base_path\":\"/p-1/x_2\"}", NULL, NULL },
+	{ "panel.listen", "{\"address\":\"2001:db8::1\",\"port\":9000,\"base_path\":\"/\"}", NULL, NULL },
+	{ "panel.listen", "{\"address\":\"127.0.0.1; include /etc/shadow\",\"port\":80,\"base_path\":\"/\"}",
+	    "address", "IPv4 or IPv6" },
+	{ "panel.listen", "{\"address\":\"localhost\",\"port\":80,\"base_path\":\"/\"}", "address", "IPv4 or IPv6" },
+	{ "panel.listen", "{\"address\":\"127.0.0.1\",\"port\":0,\"base_path\":\"/\"}", "port", "between 1 and 65535" },
+	{ "panel.listen", "{\"address\":\"127.0.0.1\",\"port\":\"80\",\"base_path\":\"/\"}", "port", "JSON integer" },
+	{ "panel.listen", "{\"address\":\"127.0.0.1\",\"port\":80,\"base_path\":\"/a\\\";\"}", "base_path", "must be" },
+	{ "panel.listen", "{\"address\":\"127.0.0.1\",\"port\":80,\"base_path\":\"/a\\nb\"}", "base_path", "single line" },
+	{ "panel.listen", "{\"address\":\"127.0.0.1\",\"port\":80}", "base_path", "is required" },
+	/* panel.settings: what reaches the settings layer */
+	{ "panel.settings", "{\"base_path\":\"/\",\"allow\":\"\",\"idle_timeout\":60,\"absolute_timeout\":300}", NULL, NULL },
+	{ "panel.settings", "{\"base_path\":\"/\",\"allow\":\"10.0.0.0/8, ::1\",\"idle_timeout\":60,\"absolute_timeout\":300}",
+	    NULL, NULL },
+	{ "panel.settings", "{\"base_path\":\"/\",\"allow\":\"10.0.0.0/8\\\"; x = 1\",\"idle_timeout\":60,\"absolute_timeout\":300}",
+	    "allow", "addresses or networks" },
+	{ "panel.settings", "{\"base_path\":\"/\",\"allow\":\"\",\"idle_timeout\":59,\"absolute_timeout\":300}",
+	    "idle_timeout", "between 60 and 86400" },
+	{ "panel.settings", "{\"base_path\":\"/\",\"allow\":\"\",\"idle_timeout\":60,\"absolute_timeout\":604801}",
+	    "absolute_timeout", "between 300 and 604800" },
+	{ "panel.tls", "{}", NULL, NULL },
 };
 
 START_TEST(test_argument_rows)
