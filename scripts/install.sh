@@ -12,6 +12,9 @@
 #   2. the system user and group `www` (home /var/lib/aapanel, no login shell);
 #   3. /etc/aapanel (root:www 0750), the secret key /etc/aapanel/secret_key
 #      (root:root 0600, handed to the service as the credential aapanel-secret),
+#      /etc/aapanel/settings (root:www 0750: the Settings layer) and
+#      /etc/nginx/aapanel (root:root 0755: the panel-managed listen include),
+#      both written by aapanel-helper only,
 #      /var/lib/aapanel (www:www 0750), /var/log/aapanel (www:www 0750),
 #      the ACME webroot /var/lib/aapanel-acme (root:www-data 0750);
 #   4. /etc/aapanel/aapanel.cfg and profiles/production.cfg with a random
@@ -261,6 +264,10 @@ ensure_dir() {
 [ "$DRY_RUN" -eq 1 ] || mkdir -p "$ROOT/etc" "$ROOT/var/lib" "$ROOT/var/log"
 ensure_dir "$ETC" 0 "$WWW_GID" 750
 ensure_dir "$ETC/profiles" 0 "$WWW_GID" 750
+# What Settings changes (panel.settings_file, nginx.listen_file): written by
+# aapanel-helper only (its ReadWritePaths=), read by the panel (www) and nginx.
+ensure_dir "$ETC/settings" 0 "$WWW_GID" 750
+ensure_dir "$ROOT/etc/nginx/aapanel" 0 0 755
 # The state directory is the unit's StateDirectory (www:www 0750, re-owned by
 # systemd at start), so nginx cannot reach into it: the ACME webroot lives
 # beside it, readable by nginx's group, written by certbot as root.
@@ -327,6 +334,8 @@ else
 				print "  # tunnel); set it when you serve the panel under a name, e.g. after"
 				print "  # scripts/setup-https.sh: origins = \"https://panel.example.com\";"
 				print "  origins = \"" origins "\";"
+				print "  # The Settings screen'"'"'s layer, written by aapanel-helper (panel.settings)."
+				print "  settings_file = \"/etc/aapanel/settings/settings.cfg\";"
 				print "};"
 				done = 1
 			}
@@ -364,7 +373,7 @@ else
 		cp "$CFG" "$W/cfg/aapanel.cfg"
 		# One pass, anchored at the opening quote (or sqlite://), so no path is
 		# rewritten twice.
-		sed -E "s#(\"|sqlite://)/(var/lib/aapanel|var/log/aapanel|run/aapanel|etc/aapanel)#\1$ROOT/\2#g" \
+		sed -E "s#(\"|sqlite://)/(var/lib/aapanel|var/log/aapanel|run/aapanel|etc/aapanel|etc/nginx/aapanel)#\1$ROOT/\2#g" \
 			"$PROD" > "$W/cfg/profiles/production.cfg"
 		chown -R "$WWW_UID:$WWW_GID" "$W/cfg"
 		RUN_CFG="$W/cfg/aapanel.cfg"

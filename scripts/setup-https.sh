@@ -4,7 +4,10 @@
 #   phase 1  HTTP-only site (ACME challenges; the panel itself only with
 #            --allow-http-panel), nginx -t, reload, certbot certonly --webroot
 #   phase 2  HTTPS site (Mozilla intermediate TLS, HSTS, HTTP/2, rate limits),
-#            nginx -t — on failure the previous site is put back — reload
+#            nginx -t — on failure the previous site is put back — reload;
+#            the HTTPS server block includes the panel-managed listen file
+#            (nginx.listen_file), written here the first time and kept after,
+#            which aapanel-helper rewrites when Settings moves the panel
 #   renewal  a certbot deploy hook that checks and reloads nginx
 #
 # Idempotent: files are compared before they are written ("unchanged") and
@@ -38,6 +41,10 @@ nginx:
   --nginx-error-log FILE    passed to nginx as -e
   --http-port N             default 80;  --https-port N  default 443
   --listen-address ADDR     listen on ADDR only (default: every IPv4 and IPv6 address)
+  --listen-file FILE        the panel-managed include with the HTTPS listen lines and the
+                            entrance (default: the panel's nginx.listen_file, else
+                            /etc/nginx/aapanel/listen.conf); written when absent, else
+                            kept: its port and address win over --https-port/--listen-address
   --allow-http-panel        serve the panel over plain HTTP until HTTPS is installed
   --rate-limit NAME=RATE:BURST   login (5r/m:5), api (10r/s:20), general (20r/s:50)
   --resolver ADDR           DNS resolver for OCSP stapling (default: /etc/resolv.conf)
@@ -70,7 +77,7 @@ nginx_prefix="" nginx_conf="" nginx_error_log="" http_port=80 https_port=443
 listen_address="" allow_http_panel=0 resolver=""
 aapanel_cmd=aapanel panel_config="" panel_profile="" panel_root=""
 base_path="" socket="" static_dir="" max_upload="" read_timeout="" events_socket=""
-templates="" origins_file="" no_origins=0
+templates="" origins_file="" no_origins=0 listen_file=""
 rate_login=5r/m burst_login=5 rate_api=10r/s burst_api=20 rate_general=20r/s burst_general=50
 
 need_arg() { [ "$2" -ge 2 ] || bad "$1 needs a value (see --help)"; }
@@ -87,7 +94,7 @@ while [ $# -gt 0 ]; do
 		--http-port | --https-port | --listen-address | --rate-limit | --resolver | \
 		--aapanel-cmd | --panel-config | --panel-profile | --panel-root | --base-path | \
 		--socket | --static-dir | --max-upload | --read-timeout | --templates | --events-socket | \
-		--origins-file)
+		--origins-file | --listen-file)
 		need_arg "$1" $#
 		v=$2
 		case "$1" in
@@ -118,6 +125,7 @@ while [ $# -gt 0 ]; do
 		--templates) templates=$v ;;
 		--events-socket) events_socket=$v ;;
 		--origins-file) origins_file=$v ;;
+		--listen-file) listen_file=$v ;;
 		--rate-limit)
 			[[ "$v" =~ ^(login|api|general)=([1-9][0-9]{0,5}r/[sm]):([0-9]{1,5})$ ]] ||
 				bad "--rate-limit: expected login|api|general=RATE:BURST (e.g. login=5r/m:5), got '$v'"
@@ -162,7 +170,8 @@ check_path --webroot "$webroot"
 check_path --nginx-dir "$nginx_dir"
 check_path --snippets-dir "$snippets_dir"
 for o in certbot-dir:"$certbot_dir" nginx-prefix:"$nginx_prefix" nginx-conf:"$nginx_conf" \
-	nginx-error-log:"$nginx_error_log" ca-bundle:"$ca_bundle" templates:"$templates"; do
+	nginx-error-log:"$nginx_error_log" ca-bundle:"$ca_bundle" templates:"$templates" \
+	listen-file:"$listen_file"; do
 	[ -z "${o#*:}" ] || check_path "--${o%%:*}" "${o#*:}"
 done
 [ -z "$ca_bundle" ] || [ -r "$ca_bundle" ] || bad "--ca-bundle: cannot read '$ca_bundle'"
@@ -210,7 +219,12 @@ if [ -z "$base_path" ] || [ -z "$socket" ] || [ -z "$static_dir" ] || [ -z "$max
 	[ -n "$max_upload" ] || max_upload=$(cfg_get limits max_upload <<<"$show")
 	[ -n "$read_timeout" ] || read_timeout=$(cfg_get nginx fastcgi_read_timeout <<<"$show")
 	[ -n "$events_socket" ] || events_socket=$(cfg_get monitor socket <<<"$show")
+	[ -n "$listen_file" ] || listen_file=$(cfg_get nginx listen_file <<<"$show")
 fi
+# The panel-managed include: the panel's nginx.listen_file (production.cfg
+# sets it), else where production.cfg puts it.
+[ -n "$listen_file" ] || listen_file=/etc/nginx/aapanel/listen.conf
+check_path "nginx.listen_file" "$listen_file"
 # The sampler's stream socket: monitor.socket, by default beside server.socket.
 [ -n "$events_socket" ] || events_socket="$(dirname "$socket")/aapanel-events.sock"
 check_path "monitor.socket" "$events_socket"
@@ -219,6 +233,28 @@ check_path "server.socket" "$socket"
 check_path "paths.static" "$static_dir"
 [[ "$max_upload" =~ ^[1-9][0-9]{0,11}$ ]] || bad "limits.max_upload: expected a byte count, got '$max_upload'"
 [[ "$read_timeout" =~ ^[1-9][0-9]{0,4}$ ]] || bad "nginx.fastcgi_read_timeout: expected seconds, got '$read_timeout'"
+
+# An existing listen file is the panel's (Settings may have moved the
+# panel since the first run): its port and address are the HTTPS ones.
+listen_kept=0
+if [ -f "$listen_file" ]; then
+	hdr=$(head -1 "$listen_file")
+	[[ "$hdr" =~ ^#\ aapanel-listen:\ address=([^ ]+)\ port=([0-9]+)\ base=([^ ]+)\ tls=([01])\ certificate=([^ ]+)$ ]] ||
+		die "$listen_file is not a panel-managed include (no '# aapanel-listen:' first line); move it away and rerun"
+	lf_addr=${BASH_REMATCH[1]} lf_port=${BASH_REMATCH[2]} lf_base=${BASH_REMATCH[3]}
+	valid_port "$lf_port" || die "$listen_file: bad port '$lf_port'"
+	if [ "$lf_addr" = "*" ]; then lf_listen=""
+	elif [[ "$lf_addr" =~ ^[0-9.]+$ ]]; then lf_listen=$lf_addr
+	elif [[ "$lf_addr" =~ ^[0-9A-Fa-f:.]+$ ]]; then lf_listen="[$lf_addr]"
+	else die "$listen_file: bad address '$lf_addr'"; fi
+	if [ "$lf_port" != "$https_port" ] || [ "$lf_listen" != "$listen_address" ]; then
+		say "keeping $listen_file: the panel is on ${lf_listen:-every address} port $lf_port (not --https-port $https_port${listen_address:+ --listen-address $listen_address})"
+	fi
+	[ "${lf_base%/}" = "${base_path%/}" ] || [ "$lf_base" = "$base_path" ] ||
+		say "warning: $listen_file has the entrance $lf_base, the panel's panel.base_path is $base_path"
+	https_port=$lf_port listen_address=$lf_listen listen_kept=1
+	[ "$http_port" != "$https_port" ] || bad "$listen_file has the HTTP port $http_port as the panel's port"
+fi
 
 # ---- derived values
 cb_args=()
@@ -293,7 +329,7 @@ render() {
 			-e "s|@LISTEN_PREFIX@|$listen_prefix|g" -e "s|@WEBROOT@|$webroot|g" \
 			-e "s|@BASE_RE@|${base_re//\\/\\\\}|g" -e "s|@BASE_NOSLASH@|$base_noslash|g" \
 			-e "s|@BASE@|$base|g" -e "s|@SOCKET@|$socket|g" -e "s|@STATIC@|$static_dir|g" \
-			-e "s|@EVENTS_SOCKET@|$events_socket|g" \
+			-e "s|@EVENTS_SOCKET@|$events_socket|g" -e "s|@LISTEN_FILE@|$listen_file|g" \
 			-e "s|@MAX_UPLOAD@|$max_upload|g" -e "s|@READ_TIMEOUT@|$read_timeout|g" \
 			-e "s|@SNIPPETS@|$snippets_dir|g" -e "s|@CERT@|$cert|g" -e "s|@KEY@|$key|g" \
 			-e "s|@CHAIN@|$chain|g" -e "s|@DHPARAM@|$dhparam|g" -e "s|@RESOLVER@|$resolver|g" \
@@ -394,7 +430,6 @@ phase_of() {
 
 # ---- common flags
 flags=()
-[ "$base" != / ] || flags+=(base_root)
 [ -n "$listen_address" ] || flags+=(listen_v6)
 [ "$allow_http_panel" -eq 0 ] || flags+=(allow_http_panel)
 
@@ -498,12 +533,38 @@ else
 	say "the certificate names no OCSP responder: stapling off"
 fi
 render "$templates/aapanel-https.conf.in" "$WORK/phase2.conf" "${flags[@]}" https "${ocsp_flag[@]}"
+# The listen file the HTTPS server block includes: the same text
+# aapanel-helper renders from templates/nginx/listen.conf.
+listen_changed=0
+if [ "$listen_kept" -eq 1 ]; then
+	say "keeping $listen_file (the panel's; Settings may change it)"
+else
+	lf_addr=${listen_address//[\[\]]/}
+	{
+		echo "# aapanel-listen: address=${lf_addr:-*} port=$https_port base=${base_noslash:-/} tls=1 certificate=$cert"
+		echo "# The panel's listen lines and entrance, included by its nginx server block."
+		echo "# Written by scripts/setup-https.sh; aapanel-helper (operation panel.listen)"
+		echo "# rewrites it from templates/nginx/listen.conf when Settings changes them."
+		if [ -n "$listen_address" ]; then
+			echo "listen $listen_address:$https_port ssl http2;"
+		else
+			echo "listen $https_port ssl http2;"
+			echo "listen [::]:$https_port ssl http2;"
+		fi
+		echo "set \$aapanel_base \"$base_noslash\";"
+	} >"$WORK/listen.conf"
+	changed=0
+	install_file "$WORK/listen.conf" "$listen_file" 0644
+	listen_changed=$changed
+fi
 [ -f "$site" ] && cp "$site" "$WORK/before2.conf"
 changed=0
 install_file "$WORK/phase2.conf" "$site" 0644
-if [ "$changed" -eq 1 ] || [ "$phase1_changed" -eq 1 ] || [ "$link_changed" -eq 1 ]; then
+if [ "$changed" -eq 1 ] || [ "$phase1_changed" -eq 1 ] || [ "$link_changed" -eq 1 ] || [ "$listen_changed" -eq 1 ]; then
 	if ! nginx_test; then
 		cp "$WORK/before2.conf" "$site"
+		# A listen file written just now goes too (nothing else includes it).
+		[ "$listen_changed" -eq 0 ] || rm -f "$listen_file"
 		printf '%s\n' "$nginx_error" >&2
 		say "nginx rejected the phase 2 (HTTPS) configuration: $(printf '%s' "$nginx_error" | head -1)"
 		say "restored the previous configuration ($(basename "$site"), phase $(phase_of "$site")); it keeps serving"

@@ -115,6 +115,14 @@ write_at(int dirfd, const char *name, const char *text, char *err, size_t errlen
 		ap_errf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return AP_ERR_IO;
 	}
+	/* 0644 whatever the umask (the unit's UMask=0077): nginx and the
+	 * panel's workers (www) read these files. */
+	if (fchmod(fd, 0644) != 0) {
+		ap_errf(err, errlen, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return AP_ERR_IO;
+	}
 	while (off < len) {
 		ssize_t w = write(fd, text + off, len - off);
 

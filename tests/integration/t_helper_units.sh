@@ -62,7 +62,8 @@ check "exposure level $exposure is at most 1.5, root as it is" awk -v e="${expos
 has() { grep -qxF "$2" "$1"; }
 for d in Type=notify NotifyAccess=main User=root Requires=aapanel-helper.socket WatchdogSec=30 \
 	Restart=on-failure KillMode=mixed 'ExecStart=/usr/local/sbin/aapanel-helper --profile production' \
-	NoNewPrivileges=yes CapabilityBoundingSet= ProtectSystem=strict PrivateNetwork=yes PrivateDevices=yes \
+	NoNewPrivileges=yes CapabilityBoundingSet=CAP_DAC_OVERRIDE ProtectSystem=strict PrivateNetwork=yes PrivateDevices=yes \
+	'ReadWritePaths=-/etc/aapanel/settings -/etc/nginx/aapanel' 'ReadWritePaths=-/var/log/nginx -/var/lib/nginx' \
 	PrivateTmp=yes MemoryDenyWriteExecute=yes RestrictAddressFamilies=AF_UNIX IPAddressDeny=any \
 	SystemCallFilter=@system-service 'SystemCallFilter=~@privileged @resources' LimitCORE=0; do
 	check "aapanel-helper.service has $d" has "$SVC" "$d"
@@ -75,6 +76,14 @@ prod_sock=$(sed -n '/^helper = {/,/^};/p' "$SRC/conf/profiles/production.cfg" | 
 prod_user=$(sed -n '/^helper = {/,/^};/p' "$SRC/conf/profiles/production.cfg" | sed -nE 's/^[[:space:]]*panel_user[[:space:]]*=[[:space:]]*"([^"]*)";.*/\1/p')
 check "ListenStream= is the production helper.socket (${prod_sock:-?})" has "$SOCK_UNIT" "ListenStream=$prod_sock"
 check "SocketGroup= is the group of the production helper.panel_user (${prod_user:-?})" has "$SOCK_UNIT" "SocketGroup=$prod_user"
+prod_key() { sed -n "/^$1 = {/,/^};/p" "$SRC/conf/profiles/production.cfg" | sed -nE "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*\"([^\"]*)\";.*/\1/p"; }
+prod_listen=$(prod_key nginx listen_file) prod_settings=$(prod_key panel settings_file)
+check "the helper may write the directory of the production nginx.listen_file (${prod_listen:-?})" \
+	bash -c "test -n '$prod_listen' && grep -qE '^ReadWritePaths=.*-$(dirname "${prod_listen:-/x/y}")( |\$)' '$SVC'"
+check "and that of the production panel.settings_file (${prod_settings:-?})" \
+	bash -c "test -n '$prod_settings' && grep -qE '^ReadWritePaths=.*-$(dirname "${prod_settings:-/x/y}")( |\$)' '$SVC'"
+check "the only capability is CAP_DAC_OVERRIDE (nginx -t opens www-data's logs)" \
+	test "$(grep -c '^CapabilityBoundingSet=' "$SVC")" = 1
 check "no RestrictSUIDSGID= (systemd would answer openat2 with ENOSYS, and the sandbox needs it)" \
 	bash -c "! grep -q '^RestrictSUIDSGID=' '$SVC'"
 check "the socket's directory is not the panel's /run/aapanel (www must not replace it)" \
@@ -243,7 +252,7 @@ check "aapanel-helper.service is active (Type=notify: it said READY)" \
 	test "$(ns systemctl is-active aapanel-helper.service 2>/dev/null)" = active
 mainpid=$(ns systemctl show -p MainPID --value aapanel-helper.service 2>/dev/null)
 caps=$(ns grep -E '^CapEff:' "/proc/$mainpid/status" 2>/dev/null | awk '{print $2}')
-check "the helper runs with no capabilities (CapEff ${caps:-?})" test "$caps" = 0000000000000000
+check "the helper's only capability is CAP_DAC_OVERRIDE (CapEff ${caps:-?})" test "$caps" = 0000000000000002
 check "... under a seccomp filter" test "$(ns grep -E '^Seccomp:' "/proc/$mainpid/status" 2>/dev/null | awk '{print $2}')" = 2
 check "... with no_new_privs" test "$(ns grep -E '^NoNewPrivs:' "/proc/$mainpid/status" 2>/dev/null | awk '{print $2}')" = 1
 out=$(ncall test.echo '{"text":"under systemd"}')

@@ -4,9 +4,17 @@
 # real certificate through scripts/setup-https.sh, then TLS, headers,
 # redirects, loopback-only /healthz, rate limits, idempotence, a rejected
 # phase 2 that keeps phase 1 serving, and a renewal that reloads nginx.
+# Production's Settings wiring too: the HTTPS server block includes the
+# panel-managed listen file (nginx.listen_file), which setup-https.sh writes
+# once and keeps, and aapanel-helper (panel.listen, through `aapanel
+# settings set`) moves the TLS port by rewriting it.
 . "$(dirname "$0")/lib.sh"
 BASE=/entrance
-it_setup "panel = { base_path = \"$BASE\"; };"
+it_setup "panel = { base_path = \"$BASE\"; settings_file = \"@T@/var/sandbox/etc/aapanel/settings.cfg\"; };
+nginx = { listen_file = \"@T@/var/sandbox/etc/nginx/listen.conf\"; prefix = \"@T@/nginx\"; conf = \"@T@/nginx/nginx.conf\"; };
+helper = { socket = \"@T@/var/run/aapanel-helper.sock\"; sandbox_root = \"@T@/var/sandbox\"; timeout_ms = 30000; };"
+LF="$T/var/sandbox/etc/nginx/listen.conf"
+mkdir -p "$T/var/sandbox/etc/aapanel"
 PEBBLE_PID="" CTS_PID=""
 t_teardown() {
 	local rc=$?
@@ -111,7 +119,7 @@ check "and says which option" grep -q -- '--https-port' "$T/setup.out"
 check "and wrote nothing" test ! -e "$site"
 check "--dry-run exits 0" test "$(setup --dry-run)" = 0
 check "--dry-run prints the certbot command" grep -q '^+ .*certbot certonly --webroot' "$T/setup.out"
-check "--dry-run writes nothing" test -z "$(find "$N/sites-available" "$N/snippets" -type f)" -a ! -e "$CB"
+check "--dry-run writes nothing" test -z "$(find "$N/sites-available" "$N/snippets" -type f)" -a ! -e "$CB" -a ! -e "$LF"
 
 # ---- phase 2 broken (unreadable DH parameters): phase 1 must keep serving
 echo "not a PEM file" >"$N/snippets/aapanel-ffdhe2048.pem"
@@ -119,6 +127,7 @@ rc=$(setup)
 check "a rejected phase 2 exits 3" test "$rc" = 3
 check "and says why (nginx -t on the DH parameters)" grep -qi 'rejected the phase 2.*dhparam\|dhparam.*rejected' "$T/setup.out"
 check "phase 1 is back in place" grep -q '^# aapanel-nginx-phase: 1$' "$site"
+check "and the listen file written for phase 2 is gone with it" test ! -e "$LF"
 check "the certificate was issued in phase 1" test -s "$CB/live/$DOMAIN/fullchain.pem"
 serial1=$(serial)
 mkdir -p "$WEBROOT/.well-known/acme-challenge"
@@ -141,6 +150,12 @@ check "phase 2 is installed" grep -q '^# aapanel-nginx-phase: 2$' "$site"
 check "sites-enabled links the site" test "$(readlink "$N/sites-enabled/aapanel.conf")" = "$site"
 check "the deploy hook is installed" test -x "$CB/renewal-hooks/deploy/aapanel-reload-nginx.sh"
 check "no OCSP stapling for pebble's certificate" bash -c "! grep -q '^[[:space:]]*ssl_stapling on' '$site'"
+check "the HTTPS server block includes the panel's nginx.listen_file" grep -qxF "	include $LF;" "$site"
+check "and names no listen line or entrance of its own past the HTTP server" \
+	bash -c "! awk '/ssl_certificate /{s=1} s' '$site' | grep -qE '^[[:space:]]*listen |$BASE'"
+check "setup-https.sh wrote the listen file: 127.0.0.1, the HTTPS port, the entrance, TLS, the certificate" \
+	test "$(head -1 "$LF")" = "# aapanel-listen: address=127.0.0.1 port=$HTTPS_PORT base=$BASE tls=1 certificate=$CB/live/$DOMAIN/fullchain.pem"
+check "its listen line and \$aapanel_base" bash -c "grep -qxF 'listen 127.0.0.1:$HTTPS_PORT ssl http2;' '$LF' && grep -qxF 'set \$aapanel_base \"$BASE\";' '$LF'"
 
 # ---- the panel's origins: https://DOMAIN:PORT is the panel's own now
 origins=$("$BIN" --profile test --config "$(it_cfg)" --root "$SRC" config show | awk '/^panel = \{/ {p = 1} p && /^  origins = / {print; exit}')
@@ -213,7 +228,7 @@ check "/healthz from 127.0.0.1 works" test "$(code --cacert "$P/root.pem" "$HTTP
 check "/healthz from another address is denied" test "$(code --cacert "$P/root.pem" --interface 127.0.0.2 "$HTTPS/healthz")" = 403
 
 # ---- a rerun changes nothing
-sums() { find "$N/sites-available" "$N/sites-enabled" "$N/snippets" "$CB/live" "$CB/archive" "$CB/renewal" "$CB/renewal-hooks" -type f -o -type l | sort | xargs -r md5sum; readlink "$N/sites-enabled/aapanel.conf"; }
+sums() { find "$LF" "$N/sites-available" "$N/sites-enabled" "$N/snippets" "$CB/live" "$CB/archive" "$CB/renewal" "$CB/renewal-hooks" -type f -o -type l | sort | xargs -r md5sum; readlink "$N/sites-enabled/aapanel.conf"; }
 sums >"$T/sums.before"
 npid=$(cat "$N/nginx.pid")
 rc=$(setup)
@@ -251,5 +266,33 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 check "nginx serves the renewed certificate" test "$got" = "$serial2"
+
+# ---- Settings in production: the helper moves the TLS port (panel.listen)
+HS="$T/var/run/aapanel-helper.sock"
+it_start_helper "$HS"
+A() { "$BIN" --profile test --config "$(it_cfg)" --root "$SRC" "$@"; }
+NEW_PORT=$(it_free_port)
+rc=0; A settings set panel.port "$NEW_PORT" >"$T/set.out" 2>&1 || rc=$?
+check "aapanel settings set panel.port $NEW_PORT: exit 0 ($rc)" test "$rc" = 0
+[ "$rc" = 0 ] || sed 's/^/    /' "$T/set.out"
+check "the listen file has the new port, TLS and the certificate kept" \
+	test "$(head -1 "$LF")" = "# aapanel-listen: address=127.0.0.1 port=$NEW_PORT base=$BASE tls=1 certificate=$CB/live/$DOMAIN/fullchain.pem"
+R2=(--resolve "$DOMAIN:$NEW_PORT:127.0.0.1")
+moved=0
+for _ in $(seq 1 100); do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$P/root.pem" "${R2[@]}" "https://$DOMAIN:$NEW_PORT$BASE/login")" = 200 ] && { moved=1; break; }
+	sleep 0.1
+done
+check "nginx serves the panel over HTTPS on port $NEW_PORT" test "$moved" = 1
+check "with HSTS" bash -c "curl -s -D - -o /dev/null --cacert '$P/root.pem' --resolve '$DOMAIN:$NEW_PORT:127.0.0.1' 'https://$DOMAIN:$NEW_PORT/healthz' | grep -qi '^strict-transport-security: max-age=63072000'"
+check "and no longer on $HTTPS_PORT" bash -c "! curl -sk --max-time 2 -o /dev/null --resolve '$DOMAIN:$HTTPS_PORT:127.0.0.1' '$HTTPS/healthz'"
+rc=$(setup)
+check "a later setup-https.sh run succeeds" test "$rc" = 0
+check "and keeps the listen file the panel moved" grep -q "^# aapanel-listen: .* port=$NEW_PORT " "$LF"
+check "saying so" grep -q "keeping $LF" "$T/setup.out"
+HTTPS="https://$DOMAIN:$NEW_PORT" R=("${R2[@]}" --resolve "$DOMAIN:$HTTP_PORT:127.0.0.1")
+check "which adds the new origin: a form posted from $HTTPS is accepted" test "$(lang_from "$HTTPS")" = 303
+loc=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "${R[@]}" "$HTTP$BASE/login")
+check "and points the HTTP redirect at the new port" test "$loc" = "301 $HTTPS$BASE/login"
 
 it_summary
