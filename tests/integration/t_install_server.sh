@@ -51,6 +51,12 @@ check "/etc/aapanel root:www 0750" owner_mode "$R/etc/aapanel" "0:$gid" 750
 check "aapanel.cfg root:www 0640" owner_mode "$R/etc/aapanel/aapanel.cfg" "0:$gid" 640
 check "production.cfg root:www 0640" owner_mode "$R/etc/aapanel/profiles/production.cfg" "0:$gid" 640
 check "secret_key root:root 0600" owner_mode "$R/etc/aapanel/secret_key" 0:0 600
+check "/etc/aapanel/settings root:www 0750 (the Settings layer, written by the helper)" \
+	owner_mode "$R/etc/aapanel/settings" "0:$gid" 750
+check "/etc/nginx/aapanel root:root 0755 (the panel-managed listen include)" owner_mode "$R/etc/nginx/aapanel" 0:0 755
+prod_cfg="$R/etc/aapanel/profiles/production.cfg"
+check "production.cfg names the Settings layer in those directories" \
+	bash -c "grep -qxF '  settings_file = \"/etc/aapanel/settings/settings.cfg\";' '$prod_cfg' && grep -qxF '  listen_file = \"/etc/nginx/aapanel/listen.conf\";' '$prod_cfg'"
 check "secret key is 64 hex characters" grep -qxE '[0-9a-f]{64}' "$R/etc/aapanel/secret_key"
 check "/var/lib/aapanel www:www 0750" owner_mode "$R/var/lib/aapanel" "$uid:$gid" 750
 check "/var/log/aapanel www:www 0750" owner_mode "$R/var/log/aapanel" "$uid:$gid" 750
@@ -76,7 +82,7 @@ check "installed configuration passes config check" env -u AAPANEL_ENV CREDENTIA
 mkdir -p "$T/rcfg/profiles"
 cp "$R/etc/aapanel/aapanel.cfg" "$T/rcfg/aapanel.cfg"
 sed -E -e "s#\"/run/aapanel/aapanel.sock\"#\"$T/var/run/aapanel.sock\"#" \
-	-e "s#(\"|sqlite://)/(var/lib/aapanel|var/log/aapanel|run/aapanel|etc/aapanel)#\1$R/\2#g" \
+	-e "s#(\"|sqlite://)/(var/lib/aapanel|var/log/aapanel|run/aapanel|etc/aapanel|etc/nginx/aapanel)#\1$R/\2#g" \
 	"$R/etc/aapanel/profiles/production.cfg" > "$T/rcfg/profiles/production.cfg"
 P=(env CREDENTIALS_DIRECTORY="$T/creds" "$R/usr/local/bin/aapanel" --profile production
 	--root "$R/usr/local/share/aapanel" --config "$T/rcfg/aapanel.cfg")
