@@ -12,9 +12,12 @@ HELPER_MODS := $(filter-out $(HELPER_MAIN),$(HELPER_OBJ))
 # What the helper stands on: base utilities, field validation (route.c, and
 # req.c for the method names route.c prints), the configuration and the one
 # DSN parser the configuration checks db.dsn with (a parser, no driver),
-# and the one problem type (core/problem.c) its protocol sends.
+# the one problem type (core/problem.c) its protocol sends, and for the
+# websites the template engine (tpl.c, uagent.c for its filters) and the
+# line diff (textdiff.c).
 HELPER_BASE := $(addprefix $(BUILD)/obj/src/,core/common.o core/arena.o core/log.o \
-	core/netaddr.o core/problem.o core/req.o core/route.o core/helper_client.o config/config.o db/dsn.o)
+	core/netaddr.o core/problem.o core/req.o core/route.o core/helper_client.o core/tpl.o \
+	core/uagent.o core/textdiff.o config/config.o db/dsn.o)
 HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd 2>/dev/null) -lm
 HELPER      := $(BUILD)/aapanel-helper
 HELPER_RTT  := $(BUILD)/bench-helper-rtt
