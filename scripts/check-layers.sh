@@ -2,9 +2,10 @@
 # check-layers.sh OBJDIR — the layering of src/ holds (docs/development.md,
 # "Layers"). Each folder of src/ is one layer, lowest first:
 #
-#   core  db  config  helper  auth  web  pages  cli
+#   core  db  config  helper  auth  data  web  pages  cli
 #
-# (helper: aapanel-helper, its own binary; it stands on core, db and config
+# (data: the domain data modules, sites now; helper: aapanel-helper, its own
+# binary; it stands on core, db and config
 # and nothing above, and nothing links it but its own main.)
 #
 # Fails, naming the offender, when
@@ -20,7 +21,7 @@ set -euo pipefail
 OBJ=${1:?usage: check-layers.sh OBJDIR}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 cd "$SRC"
-LAYERS="core db config helper auth web pages cli"
+LAYERS="core db config helper auth data web pages cli"
 
 layer_no() { # folder → rank
 	local i=0 l
@@ -125,7 +126,7 @@ for o in $objs; do
 	f=${rel%.o}.c
 	case $f in src/web/* | src/pages/* | src/cli/*) ;; *) continue ;; esac
 	for sym in $(nm -u "$o" | awk '{print $2}' | grep -E "^${sqlcalls}\$" || true); do
-		bad "$f runs SQL itself ($sym): move it into a data module (src/auth/, src/db/)"
+		bad "$f runs SQL itself ($sym): move it into a data module (src/auth/, src/data/, src/db/)"
 	done
 done
 

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "aapanel/log.h"
+#include "aapanel/sitecheck.h"
 #include "aapanel/textdiff.h"
 #include "aapanel/tpl.h"
 #include "jobs.h"
@@ -70,22 +71,22 @@ const struct ap_field ap_ops_site_apply_args[SA__MAX + 1] = {
 	[SA_DOMAIN] = { .name = "domain", .type = AP_FIELD_HOSTNAME, .flags = AP_FIELD_REQUIRED,
 	    .check = ap_valid_domain },
 	[SA_ALIASES] = { .name = "aliases", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
-	    .max = 2048, .check = ap_valid_domain_list },
+	    .max = 2048, .check = ap_check_domain_list },
 	[SA_KIND] = { .name = "kind", .type = AP_FIELD_ENUM, .flags = AP_FIELD_REQUIRED,
 	    .choices = kinds },
 	[SA_ROOT] = { .name = "root", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
-	    .max = 255, .check = ap_valid_site_path },
+	    .max = 255, .check = ap_check_site_path },
 	[SA_INDEX] = { .name = "index", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
-	    .max = 600, .check = ap_valid_index_files },
+	    .max = 600, .check = ap_check_index_files },
 	[SA_PHP] = { .name = "php", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
-	    .max = 5, .check = ap_valid_php_version },
+	    .max = 5, .check = ap_check_php_version },
 	[SA_UPSTREAM] = { .name = "upstream", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
-	    .max = 512, .check = ap_valid_upstream },
+	    .max = 512, .check = ap_check_upstream },
 	[SA_HTTPS] = { .name = "https_redirect", .type = AP_FIELD_BOOL },
 	[SA_E404] = { .name = "error_404", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
-	    .max = 255, .check = ap_valid_uri_path },
+	    .max = 255, .check = ap_check_uri_path },
 	[SA_E50X] = { .name = "error_50x", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
-	    .max = 255, .check = ap_valid_uri_path },
+	    .max = 255, .check = ap_check_uri_path },
 	[SA_REVISION] = { .name = "revision", .type = AP_FIELD_INT, .flags = AP_FIELD_REQUIRED,
 	    .min = 1, .max = 2147483647 },
 	[SA_ENABLED] = { .name = "enabled", .type = AP_FIELD_BOOL },
@@ -474,7 +475,7 @@ php_versions(struct ap_arena *a, const char *out[MAX_PHP])
 	while ((e = readdir(d)) != NULL && n < MAX_PHP) {
 		const char *v = e->d_name + 7;
 
-		if (strncmp(e->d_name, "php-fpm", 7) != 0 || ap_valid_php_version(v, strlen(v)) != NULL)
+		if (strncmp(e->d_name, "php-fpm", 7) != 0 || ap_check_php_version(v, strlen(v)) != NULL)
 			continue;
 		if (faccessat(dirfd(d), e->d_name, X_OK, 0) != 0)
 			continue;
@@ -927,6 +928,15 @@ ap_ops_site_apply(struct helper_ctx *ctx)
 			goto out;
 		}
 		close(lfd);
+		/* php-fpm binds the pool's socket there: a missing directory would end
+		 * the whole master at its reload (php-fpm -t does not bind). */
+		if (s.kind == KIND_PHP &&
+		    ap_fs_dir(s.rootfd, ctx->cfg->sites_php_socket_dir, true, 0755, &lfd, &why) != AP_OK) {
+			rc = fs_fail(ctx, "php", abs_of(&s, ctx->cfg->sites_php_socket_dir), why);
+			goto out;
+		}
+		if (s.kind == KIND_PHP)
+			close(lfd);
 	}
 	if ((rc = site_user(ctx, &s, s.enabled, &user_made)) != AP_OK)
 		goto out;
