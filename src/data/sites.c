@@ -472,12 +472,19 @@ record_probe(const struct ap_sites_env *env, const struct ap_site *s)
 	ap_db_finalize(st);
 }
 
+/*
+ * nginx starts the new workers at a reload and stops the old ones 100 ms
+ * later: in between both answer. A probe that waits is satisfied only by
+ * answers that stay right for STABLE_MS.
+ */
+#define STABLE_MS 150
+
 void
 ap_site_probe(const struct ap_sites_env *env, int port, struct ap_site *s, int wait_ms,
     int *root_status)
 {
 	char want[400];
-	uint64_t deadline = ap_now_ms() + (uint64_t)(wait_ms > 0 ? wait_ms : 0);
+	uint64_t now = ap_now_ms(), deadline = now + (uint64_t)(wait_ms > 0 ? wait_ms : 0), since = 0;
 	struct ap_probe_result r;
 	int per = env->cfg ? env->cfg->sites_probe_timeout_ms : 3000;
 
@@ -491,21 +498,27 @@ ap_site_probe(const struct ap_sites_env *env, int port, struct ap_site *s, int w
 		s->probe_ok = -1;
 		goto out;
 	}
-	/* After a reload nginx's new workers take over within moments: look until they do. */
 	for (;;) {
-		if (ap_probe_http(port, s->spec.domain, PROBE_PATH, per, &r) == AP_OK && r.status == 200 &&
-		    strcmp(r.body, want) == 0) {
+		bool match = ap_probe_http(port, s->spec.domain, PROBE_PATH, per, &r) == AP_OK &&
+		    r.status == 200 && strcmp(r.body, want) == 0;
+
+		now = ap_now_ms();
+		if (match && since == 0)
+			since = now;
+		else if (!match)
+			since = 0;
+		if (match && (wait_ms <= 0 || now - since >= STABLE_MS)) {
 			s->probe_ok = 1;
 			snprintf(s->probe_message, sizeof(s->probe_message), "revision %lld served",
 			    (long long)s->revision);
 			break;
 		}
-		if (ap_now_ms() >= deadline) {
+		if (now >= deadline + (since ? STABLE_MS : 0)) {
 			if (r.status == 0)
 				snprintf(s->probe_message, sizeof(s->probe_message), "127.0.0.1:%d: %s", port,
 				    r.error);
 			else if (strncmp(r.body, "aapanel-probe ", 14) == 0)
-				snprintf(s->probe_message, sizeof(s->probe_message), "nginx serves %.*s", 
+				snprintf(s->probe_message, sizeof(s->probe_message), "nginx serves %.*s",
 				    (int)strcspn(r.body + 14, "\n"), r.body + 14);
 			else
 				snprintf(s->probe_message, sizeof(s->probe_message),
@@ -521,6 +534,31 @@ out:
 	s->probe_at = (int64_t)time(NULL);
 	if (env->db != NULL && s->id > 0)
 		record_probe(env, s);
+}
+
+/* After a removal: until nginx no longer answers as the site (for STABLE_MS), within wait_ms. */
+static void
+wait_gone(const struct ap_sites_env *env, const char *domain, int wait_ms)
+{
+	char mark[300];
+	uint64_t deadline = ap_now_ms() + (uint64_t)wait_ms, since = 0;
+	int port = ap_site_port(env);
+	struct ap_probe_result r;
+
+	if (port <= 0)
+		return;
+	snprintf(mark, sizeof(mark), "aapanel-probe %s ", domain);
+	for (;;) {
+		uint64_t now;
+		bool gone = ap_probe_http(port, domain, PROBE_PATH, 1000, &r) != AP_OK ||
+		    strncmp(r.body, mark, strlen(mark)) != 0;
+
+		now = ap_now_ms();
+		since = gone ? (since ? since : now) : 0;
+		if ((gone && now - since >= STABLE_MS) || now >= deadline)
+			return;
+		usleep(10000);
+	}
 }
 
 static void
@@ -669,6 +707,7 @@ ap_site_delete(const struct ap_sites_env *env, int64_t id, bool delete_files,
 		return e;
 	ap_problem_clear(pb);
 	delete_row(env, id);
+	wait_gone(env, before->spec.domain, env->cfg ? env->cfg->sites_probe_timeout_ms : 3000);
 	return AP_OK;
 }
 
