@@ -22,7 +22,7 @@ HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd 2>/dev/null
 HELPER      := $(BUILD)/aapanel-helper
 HELPER_RTT  := $(BUILD)/bench-helper-rtt
 # Unit suites of the helper's own modules, linked with them.
-HELPER_UNIT := $(addprefix $(BUILD)/tests/,check_spawn check_sandbox check_helper_proto)
+HELPER_UNIT := $(addprefix $(BUILD)/tests/,check_spawn check_sandbox check_helper_proto check_sitefs)
 
 .PHONY: install-helper uninstall-helper
 

@@ -106,10 +106,10 @@ ap_textdiff(const char *a_text, size_t alen, const char *b_text, size_t blen,
 	while (i < n || j < m) {
 		if (i < n && j < m && same(&a[i], &b[j])) {
 			ops[nops++] = (struct op){ ' ', i++, j++ };
-		} else if (j < m && (i == n || L(i, j + 1) >= L(i + 1, j))) {
-			ops[nops++] = (struct op){ '+', i, j++ };
+		} else if (i < n && (j == m || L(i + 1, j) >= L(i, j + 1))) {
+			ops[nops++] = (struct op){ '-', i++, j }; /* removals first, as diff -u */
 		} else {
-			ops[nops++] = (struct op){ '-', i++, j };
+			ops[nops++] = (struct op){ '+', i, j++ };
 		}
 	}
 #undef L

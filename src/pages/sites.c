@@ -15,7 +15,7 @@
 #include "aapanel/sitecheck.h"
 #include "aapanel/sites.h"
 
-static const char *const kind_labels[] = { N_("Static files"), N_("PHP"), N_("Reverse proxy") };
+static const char *const kind_labels[] = { N_("Static files"), N_("PHP application"), N_("Reverse proxy") };
 
 /* The fields of a site's form; create has the domain, edit has the {id} instead. */
 #define SITE_FORM_FIELDS(FIRST)                                                                     \
