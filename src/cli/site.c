@@ -176,6 +176,18 @@ show(const struct ap_sites_env *env, struct ap_site *s, bool json)
 	json_object_put(o);
 }
 
+/* Copy an option's value; false (and a message) when it does not fit: refused, never cut. */
+static bool
+set_opt(char *dst, size_t n, const char *name, const char *v)
+{
+	if (strlen(v) >= n) {
+		fprintf(stderr, "aapanel site: %s: must be at most %zu characters\n", name, n - 1);
+		return false;
+	}
+	snprintf(dst, n, "%s", v);
+	return true;
+}
+
 /* --root: relative to the site's home, or an absolute path beneath it. */
 static void
 root_of(const struct ap_config *cfg, const char *domain, const char *arg, char *out, size_t n)
@@ -237,12 +249,27 @@ ap_cli_site(const struct ap_config *cfg, int argc, char **argv)
 			snprintf(sp.aliases + l, sizeof(sp.aliases) - l, "%s%s", l ? " " : "", optarg);
 			break;
 		case 'r': root = optarg; break;
-		case 'p': snprintf(sp.php, sizeof(sp.php), "%s", optarg); break;
-		case 'u': snprintf(sp.upstream, sizeof(sp.upstream), "%s", optarg); break;
-		case 'i': snprintf(sp.index, sizeof(sp.index), "%s", optarg); break;
+		case 'p':
+			if (!set_opt(sp.php, sizeof(sp.php), "php", optarg))
+				return 2;
+			break;
+		case 'u':
+			if (!set_opt(sp.upstream, sizeof(sp.upstream), "upstream", optarg))
+				return 2;
+			break;
+		case 'i':
+			if (!set_opt(sp.index, sizeof(sp.index), "index", optarg))
+				return 2;
+			break;
 		case 'H': sp.https_redirect = true; break;
-		case '4': snprintf(sp.error_404, sizeof(sp.error_404), "%s", optarg); break;
-		case '5': snprintf(sp.error_50x, sizeof(sp.error_50x), "%s", optarg); break;
+		case '4':
+			if (!set_opt(sp.error_404, sizeof(sp.error_404), "error_404", optarg))
+				return 2;
+			break;
+		case '5':
+			if (!set_opt(sp.error_50x, sizeof(sp.error_50x), "error_50x", optarg))
+				return 2;
+			break;
 		case 'D': delete_files = true; break;
 		case 'j': json = true; break;
 		default: fputs(site_usage, stderr); return 2;
@@ -261,13 +288,15 @@ ap_cli_site(const struct ap_config *cfg, int argc, char **argv)
 			return 2;
 		}
 		/* Input is checked whole before anything runs: an over-long value is refused, not cut. */
-		if (strlen(domain) >= sizeof(sp.domain) || (root && strlen(root) > 4000)) {
-			fprintf(stderr, "aapanel site add: %s: is too long\n", root && strlen(root) > 4000 ? "root" : "domain");
+		if (!set_opt(sp.domain, sizeof(sp.domain), "domain", domain))
 			return 2;
+		if (root != NULL) {
+			char rel[4096];
+
+			root_of(cfg, domain, root, rel, sizeof(rel));
+			if (strlen(root) >= sizeof(rel) || !set_opt(sp.root, sizeof(sp.root), "root", rel))
+				return 2;
 		}
-		snprintf(sp.domain, sizeof(sp.domain), "%s", domain);
-		if (root != NULL)
-			root_of(cfg, domain, root, sp.root, sizeof(sp.root));
 	} else if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "disable") != 0 &&
 		   strcmp(sub, "enable") != 0 && strcmp(sub, "reapply") != 0 && strcmp(sub, "remove") != 0) {
 		fputs(site_usage, stderr);

@@ -593,27 +593,40 @@ fs_fail(struct helper_ctx *ctx, const char *field, const char *path, const char 
 	return AP_ERR_IO;
 }
 
-/* A directory of the site, made when missing (*made), owned and moded as given. */
+/*
+ * A directory of the site (sub: relative to the web root, "<domain>/..."),
+ * made when missing (*made), owned and moded as given. Beneath the web root
+ * no symlink is followed: the site's user owns its home and could otherwise
+ * point public/ anywhere and have the helper chown it.
+ */
 static enum ap_err
-site_dir(struct helper_ctx *ctx, struct site *s, const char *rel, uid_t uid, gid_t gid,
+site_dir(struct helper_ctx *ctx, struct site *s, const char *sub, uid_t uid, gid_t gid,
     mode_t mode, bool *made)
 {
-	const char *why = NULL;
-	int fd = -1;
-	enum ap_err rc = ap_fs_dir(s->rootfd, rel, false, 0, &fd, &why);
+	const char *why = NULL, *shown = abs_of(s, ap_arena_printf(s->a, "%s/%s",
+	    ctx->cfg->sites_web_root, sub));
+	int wfd = -1, fd = -1;
+	enum ap_err rc = ap_fs_dir(s->rootfd, ctx->cfg->sites_web_root, true, 0755, &wfd, &why);
 
 	*made = false;
+	if (rc != AP_OK)
+		return fs_fail(ctx, "root", abs_of(s, ctx->cfg->sites_web_root), why);
+	rc = ap_fs_dir_nofollow(wfd, sub, false, 0, &fd, &why);
 	if (rc == AP_ERR_NOTFOUND) {
-		rc = ap_fs_dir(s->rootfd, rel, true, 0755, &fd, &why);
+		rc = ap_fs_dir_nofollow(wfd, sub, true, 0755, &fd, &why);
 		*made = rc == AP_OK;
 	}
+	close(wfd);
 	if (rc != AP_OK)
-		return fs_fail(ctx, "root", abs_of(s, rel), why);
+		return fs_fail(ctx, "root", shown, why);
 	if (ctx->cfg->sites_system_users && fchown(fd, uid, gid) != 0) {
 		close(fd);
-		return fs_fail(ctx, "root", abs_of(s, rel), NULL);
+		return fs_fail(ctx, "root", shown, NULL);
 	}
-	fchmod(fd, mode);
+	if (fchmod(fd, mode) != 0) {
+		close(fd);
+		return fs_fail(ctx, "root", shown, NULL);
+	}
 	close(fd);
 	return AP_OK;
 }
@@ -624,24 +637,28 @@ site_dirs(struct helper_ctx *ctx, struct site *s, bool *made_home)
 {
 	bool sys = ctx->cfg->sites_system_users, made;
 	mode_t dmode = sys ? 0750 : 0755;
+	const char *d = s->domain, *doc = ap_arena_printf(s->a, "%s/%s", d,
+	    s->root_rel != NULL && s->root_rel[0] ? s->root_rel : "public");
 	struct ap_buf page = { 0 };
 	const char *why = NULL;
 	enum ap_err rc;
-	int fd = -1;
+	int wfd = -1, fd = -1;
 
-	if ((rc = site_dir(ctx, s, s->home_rel, s->uid, s->nginx_gid, dmode, made_home)) != AP_OK ||
-	    (rc = site_dir(ctx, s, ap_arena_printf(s->a, "%s/tmp", s->home_rel), s->uid, s->gid,
+	if ((rc = site_dir(ctx, s, d, s->uid, s->nginx_gid, dmode, made_home)) != AP_OK ||
+	    (rc = site_dir(ctx, s, ap_arena_printf(s->a, "%s/tmp", d), s->uid, s->gid,
 		 sys ? 0700 : 0755, &made)) != AP_OK ||
-	    (rc = site_dir(ctx, s, ap_arena_printf(s->a, "%s/log", s->home_rel), s->uid,
-		 s->nginx_gid, dmode, &made)) != AP_OK ||
-	    (rc = site_dir(ctx, s, s->docroot_rel, s->uid, s->nginx_gid, dmode, &made)) != AP_OK)
+	    (rc = site_dir(ctx, s, ap_arena_printf(s->a, "%s/log", d), s->uid, s->nginx_gid, dmode,
+		 &made)) != AP_OK ||
+	    (rc = site_dir(ctx, s, doc, s->uid, s->nginx_gid, dmode, &made)) != AP_OK)
 		return rc;
 	if (!made)
 		return AP_OK;
 	/* A new document root gets the default page, in both languages. */
 	if ((rc = render(s, "index", &page, ctx->pb)) != AP_OK)
 		goto out;
-	rc = ap_fs_dir(s->rootfd, s->docroot_rel, false, 0, &fd, &why);
+	rc = ap_fs_dir(s->rootfd, ctx->cfg->sites_web_root, false, 0, &wfd, &why);
+	if (rc == AP_OK)
+		rc = ap_fs_dir_nofollow(wfd, doc, false, 0, &fd, &why);
 	if (rc == AP_OK)
 		rc = ap_fs_write(fd, "index.html", page.data, page.len, sys ? 0640 : 0644);
 	if (rc == AP_OK && sys && fchownat(fd, "index.html", s->uid, s->nginx_gid, AT_SYMLINK_NOFOLLOW) != 0)
@@ -649,6 +666,8 @@ site_dirs(struct helper_ctx *ctx, struct site *s, bool *made_home)
 	if (rc != AP_OK)
 		fs_fail(ctx, "root", abs_of(s, s->docroot_rel), why);
 out:
+	if (wfd >= 0)
+		close(wfd);
 	if (fd >= 0)
 		close(fd);
 	ap_buf_free(&page);

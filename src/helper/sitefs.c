@@ -4,6 +4,9 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/openat2.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -67,6 +70,85 @@ ap_fs_dir(int rootfd, const char *rel, bool create, mode_t mode, int *fd, const 
 io:
 	*why = "cannot be created";
 	return AP_ERR_IO;
+}
+
+static int
+open_strict(int base, const char *rel)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int r;
+
+	do {
+		r = (int)syscall(SYS_openat2, base, rel, &how, sizeof(how));
+	} while (r < 0 && (errno == EINTR || errno == EAGAIN));
+	return r;
+}
+
+static enum ap_err
+strict_fail(const char **why)
+{
+	switch (errno) {
+	case ELOOP:
+	case EXDEV:
+		*why = "is or passes through a symbolic link";
+		return AP_ERR_PERM;
+	case ENOENT:
+		*why = "does not exist";
+		return AP_ERR_NOTFOUND;
+	default:
+		*why = NULL;
+		return AP_ERR_IO;
+	}
+}
+
+enum ap_err
+ap_fs_dir_nofollow(int base, const char *rel, bool create, mode_t mode, int *fd, const char **why)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(rel);
+
+	*fd = open_strict(base, rel);
+	if (*fd >= 0)
+		return AP_OK;
+	if (errno != ENOENT || !create)
+		return strict_fail(why);
+	if (n == 0 || n >= sizeof(buf)) {
+		*why = "must be a path of 1 to 4095 bytes";
+		return AP_ERR_INVAL;
+	}
+	memcpy(buf, rel, n + 1);
+	for (char *p = buf;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char save = *p, *slash;
+		int pfd;
+
+		*p = '\0';
+		slash = strrchr(buf, '/');
+		if (slash == NULL) {
+			pfd = dup(base);
+		} else {
+			*slash = '\0';
+			pfd = open_strict(base, buf);
+			*slash = '/';
+		}
+		if (pfd < 0)
+			return strict_fail(why);
+		if (mkdirat(pfd, slash ? slash + 1 : buf, mode) != 0 && errno != EEXIST) {
+			close(pfd);
+			*why = "cannot be created";
+			return AP_ERR_IO;
+		}
+		close(pfd);
+		*p = save;
+		if (save == '\0')
+			break;
+	}
+	*fd = open_strict(base, rel);
+	return *fd >= 0 ? AP_OK : strict_fail(why);
 }
 
 enum ap_err

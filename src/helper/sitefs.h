@@ -36,6 +36,14 @@ enum ap_err ap_fs_dir(int rootfd, const char *rel, bool create, mode_t mode, int
     const char **why);
 
 /*
+ * The same beneath basefd with no symlink followed at all (RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS): for the paths inside a site's home, which its own
+ * user can change. A symlink met on the way is AP_ERR_PERM.
+ */
+enum ap_err ap_fs_dir_nofollow(int basefd, const char *rel, bool create, mode_t mode, int *fd,
+    const char **why);
+
+/*
  * Read the regular file name in dirfd (a final symlink is refused) into out,
  * at most max bytes (AP_ERR_TOOBIG beyond). AP_ERR_NOTFOUND when absent.
  */

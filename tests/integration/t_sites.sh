@@ -113,6 +113,17 @@ chmod 0640 "$SB/var/www/php.test/public/secret.txt"
 printf '<?php $r = @file_get_contents("%s"); echo $r === false ? "denied" : $r;\n' "$SB/var/www/php.test/public/secret.txt" > "$SB/var/www/other-php.test/public/peek.php"
 site_get other-php.test /peek.php > /dev/null
 check "one site's PHP cannot read the other's files" grep -qx denied "$T/site.out"
+# A site's user owns its home: a link there must not make the helper chown another site's files.
+mv "$SB/var/www/other-php.test/public" "$SB/var/www/other-php.test/public.real"
+ln -s ../php.test/public "$SB/var/www/other-php.test/public"
+code=$(api POST "/sites/$OTHER_ID/reapply")
+check "a symlink planted in a site's home: re-apply refused ($code), naming the link" \
+	bash -c "[ '$code' = 422 ] && jq -e '.error.reason | test(\"symbolic link\")' '$T/api.json' >/dev/null"
+check "... the other site's files keep their owner" test "$(stat -c %U "$SB/var/www/php.test/public")" = "$PHP_USER"
+rm "$SB/var/www/other-php.test/public"
+mv "$SB/var/www/other-php.test/public.real" "$SB/var/www/other-php.test/public"
+code=$(api POST "/sites/$OTHER_ID/reapply")
+check "... and with the directory back, re-apply works ($code)" test "$code" = 200
 
 # --------------------------------------------------------------- reverse proxies
 code=$(api POST /sites "{\"domain\":\"proxy.test\",\"kind\":\"proxy\",\"upstream\":\"http://127.0.0.1:$UP_PORT\"}")

@@ -180,6 +180,24 @@ START_TEST(test_dirs_beneath_the_root)
 }
 END_TEST
 
+START_TEST(test_dirs_in_a_home_follow_no_link)
+{
+	const char *why = NULL;
+	int fd = -1;
+
+	/* A site's user owns its home: a link there must not steer the helper. */
+	ck_assert_int_eq(ap_fs_dir_nofollow(dfd, "a.test/public", true, 0755, &fd, &why), AP_OK);
+	close(fd);
+	ck_assert_int_eq(mkdirat(dfd, "b.test", 0755), 0);
+	ck_assert_int_eq(symlinkat("../a.test/public", dfd, "b.test/public"), 0);
+	ck_assert_int_eq(ap_fs_dir_nofollow(dfd, "b.test/public", false, 0, &fd, &why), AP_ERR_PERM);
+	ck_assert_int_eq(ap_fs_dir_nofollow(dfd, "b.test/public/x", true, 0755, &fd, &why), AP_ERR_PERM);
+	ck_assert(!exists("a.test/public/x"));
+	ck_assert_int_eq(ap_fs_dir_nofollow(dfd, "b.test/tmp", true, 0700, &fd, &why), AP_OK);
+	close(fd);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -195,6 +213,7 @@ main(void)
 	tcase_add_test(tc, test_read_refuses_a_symlink_and_bounds);
 	tcase_add_test(tc, test_remove_tree_never_follows_links);
 	tcase_add_test(tc, test_dirs_beneath_the_root);
+	tcase_add_test(tc, test_dirs_in_a_home_follow_no_link);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
