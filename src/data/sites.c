@@ -342,6 +342,32 @@ problem_from(struct json_object *err, struct ap_problem *pb)
 }
 
 /*
+ * One call to the helper. When it cannot be reached, the problem says so in
+ * the panel's words (translated; the client's own reason kept as its
+ * argument): during: the change was under way.
+ */
+static enum ap_err
+hcall(const struct ap_sites_env *env, const char *op, struct json_object *args,
+    struct json_object **result, struct ap_problem *pb, bool during)
+{
+	enum ap_err rc = ap_helper_call(env->helper, op, args, result, pb);
+	char why[sizeof(pb->reason)];
+
+	if (rc == AP_OK || pb->code != AP_PB_UNAVAILABLE)
+		return rc;
+	snprintf(why, sizeof(why), "%s", pb->reason);
+	AP_WARN("sites: %s: %s", op, why);
+	if (during)
+		ap_problem_set(pb, AP_PB_UNAVAILABLE, NULL,
+		    "the panel's helper stopped answering during the change (%s); the site's page shows "
+		    "what is on disk", why);
+	else
+		ap_problem_set(pb, AP_PB_UNAVAILABLE, NULL,
+		    "the panel's helper is not reachable (%s); nothing was changed", why);
+	return rc;
+}
+
+/*
  * Run a job operation and wait for its end: AP_OK with *result (owned, the
  * job's result), or the job's problem.
  */
@@ -359,7 +385,7 @@ job(const struct ap_sites_env *env, const char *op, struct json_object *args,
 	*result = NULL;
 	if (env->helper == NULL)
 		return ap_problem_set(pb, AP_PB_UNAVAILABLE, NULL, "the helper is not configured");
-	if ((rc = ap_helper_call(env->helper, op, args, &res, pb)) != AP_OK)
+	if ((rc = hcall(env, op, args, &res, pb, false)) != AP_OK)
 		return rc;
 	if (!json_object_object_get_ex(res, "job", &v)) {
 		json_object_put(res);
@@ -374,7 +400,7 @@ job(const struct ap_sites_env *env, const char *op, struct json_object *args,
 
 		usleep(pause);
 		pause = pause < 20000 ? pause * 2 : 20000;
-		if ((rc = ap_helper_call(env->helper, "job.status", sa, &st, pb)) != AP_OK)
+		if ((rc = hcall(env, "job.status", sa, &st, pb, true)) != AP_OK)
 			break;
 		json_object_object_get_ex(st, "state", &v);
 		state = v ? json_object_get_string(v) : "";
@@ -446,7 +472,7 @@ ap_site_php_versions(const struct ap_sites_env *env, struct json_object **out,
 	*out = NULL;
 	if (env->helper == NULL)
 		return ap_problem_set(pb, AP_PB_UNAVAILABLE, NULL, "the helper is not configured");
-	if ((rc = ap_helper_call(env->helper, "php.versions", NULL, &res, pb)) != AP_OK)
+	if ((rc = hcall(env, "php.versions", NULL, &res, pb, false)) != AP_OK)
 		return rc;
 	*out = json_object_object_get_ex(res, "versions", &v) ? json_object_get(v)
 							       : json_object_new_array();
@@ -723,7 +749,7 @@ ap_site_inspect(const struct ap_sites_env *env, const struct ap_site *s, struct 
 		json_object_put(args);
 		return ap_problem_set(pb, AP_PB_UNAVAILABLE, NULL, "the helper is not configured");
 	}
-	rc = ap_helper_call(env->helper, "site.inspect", args, out, pb);
+	rc = hcall(env, "site.inspect", args, out, pb, false);
 	json_object_put(args);
 	return rc;
 }
