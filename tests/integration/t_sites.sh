@@ -264,20 +264,24 @@ whole() { # the file is a complete vhost of static.test
 	head -1 "$1" | grep -q '^# Managed by aaPanel: site static.test, revision [0-9]* (static)\.$' &&
 		tail -n 1 "$1" | grep -qx '}' && [ -z "$(tail -c 1 "$1")" ]
 }
-halves=0 olds=0 news=0
+halves=0 olds=0 news=0 backs=0
 for i in $(seq 1 8); do
 	cp "$VH" "$T/vh.before"
+	# What the next operation's recovery may put back: the old file of a change a kill interrupted.
+	rm -f "$T/vh.prev"
+	[ -s "$VH.aapanel-prev" ] && cp "$VH.aapanel-prev" "$T/vh.prev"
 	api POST "/sites/$STATIC_ID" "{\"kind\":\"static\",\"aliases\":\"www.static.test\",\"index\":\"home.html i$i.html\",\"error_404\":\"/404.html\"}" > /dev/null &
 	CUR=$!
 	sleep "0.$((RANDOM % 4))$((RANDOM % 10))"
 	sites_kill_helper
 	wait "$CUR" 2>/dev/null || true
 	if cmp -s "$VH" "$T/vh.before"; then olds=$((olds + 1));
+	elif [ -e "$T/vh.prev" ] && cmp -s "$VH" "$T/vh.prev"; then backs=$((backs + 1));
 	elif whole "$VH" && grep -q "index home.html i$i.html;" "$VH"; then news=$((news + 1));
 	else halves=$((halves + 1)); echo "  vhost after kill $i:"; sed 's/^/    | /' "$VH"; fi
 	sites_start_helper "$T/slow-nginx"
 done
-check "kill -9 during 8 applies: the vhost was the old one $olds times, the new one $news times, never anything else" test "$halves" -eq 0
+check "kill -9 during 8 applies: the vhost was the old one $olds times, the new one $news times, the one before an interrupted change (rolled back first) $backs times, never anything else" test "$halves" -eq 0
 sites_stop_helper
 sites_start_helper
 code=$(api POST "/sites/$STATIC_ID/reapply")
