@@ -180,7 +180,7 @@ show(const struct ap_sites_env *env, struct ap_site *s, bool json)
 static bool
 set_opt(char *dst, size_t n, const char *name, const char *v)
 {
-	if (strlen(v) >= n) {
+	if (v == NULL || strlen(v) >= n) {
 		fprintf(stderr, "aapanel site: %s: must be at most %zu characters\n", name, n - 1);
 		return false;
 	}

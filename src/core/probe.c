@@ -99,10 +99,16 @@ ap_probe_http(int port, const char *host, const char *path, int timeout_ms,
 	}
 	buf[len] = '\0';
 	if (len < 12 || strncmp(buf, "HTTP/1.", 7) != 0) {
-		snprintf(res->error, sizeof(res->error), len ? "not an HTTP answer" : "timed out");
+		snprintf(res->error, sizeof(res->error), "%s", len ? "not an HTTP answer" : "timed out");
 		goto out;
 	}
-	res->status = atoi(buf + 9);
+	/* "HTTP/1.x NNN": three digits, nothing else taken. */
+	if (buf[8] != ' ' || buf[9] < '1' || buf[9] > '5' || buf[10] < '0' || buf[10] > '9' ||
+	    buf[11] < '0' || buf[11] > '9') {
+		snprintf(res->error, sizeof(res->error), "not an HTTP answer");
+		goto out;
+	}
+	res->status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
 	body = strstr(buf, "\r\n\r\n");
 	if (body != NULL)
 		snprintf(res->body, sizeof(res->body), "%s", body + 4);

@@ -107,7 +107,7 @@ kind_options(struct ap_ctx *ctx, const char *selected)
 {
 	struct json_object *arr = json_object_new_array();
 
-	for (int i = 0; ap_site_kinds[i] != NULL; i++) {
+	for (size_t i = 0; i < AP_NELEM(kind_labels) && ap_site_kinds[i] != NULL; i++) {
 		struct json_object *o = json_object_new_object();
 
 		ap_model_str(o, "value", ap_site_kinds[i]);
