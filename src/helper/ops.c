@@ -71,6 +71,11 @@ static const struct helper_op ops[] = {
 	{ "helper.ping", no_args, op_ping, 0 },
 	{ "job.status", job_status_args, op_job_status, 0 },
 	{ "job.list", no_args, op_job_list, 0 },
+	/* Websites (ops_sites.c, docs/sites.md). */
+	{ "site.apply", ap_ops_site_apply_args, ap_ops_site_apply, HELPER_OP_JOB },
+	{ "site.remove", ap_ops_site_remove_args, ap_ops_site_remove, HELPER_OP_JOB },
+	{ "site.inspect", ap_ops_site_apply_args, ap_ops_site_inspect, 0 },
+	{ "php.versions", no_args, ap_ops_php_versions, 0 },
 	/* The test profile's, for the tests of the protocol, validation and jobs. */
 	{ "test.echo", ap_ops_test_echo_args, ap_ops_test_echo, HELPER_OP_TEST },
 	{ "test.sleep", ap_ops_test_sleep_args, ap_ops_test_sleep, HELPER_OP_TEST | HELPER_OP_JOB },
