@@ -83,6 +83,13 @@ enum ap_err ap_site_find(const struct ap_sites_env *env, const char *domain, str
 /* Every site, by domain; fn gets each (borrowed for the call) and returns false to stop. */
 enum ap_err ap_site_each(const struct ap_sites_env *env,
     bool (*fn)(void *ctx, const struct ap_site *s), void *ctx, struct ap_problem *pb);
+/*
+ * One page of the sites by id (keyset): those with an id above after (0:
+ * from the first), limit of them (1..10000), oldest first; *more (may be
+ * NULL) says whether another page follows. fn as ap_site_each.
+ */
+enum ap_err ap_site_page(const struct ap_sites_env *env, int64_t after, int64_t limit,
+    bool (*fn)(void *ctx, const struct ap_site *s), void *ctx, bool *more, struct ap_problem *pb);
 
 /*
  * Create a site: validated, recorded, applied by the helper (vhost, pool,

@@ -7,8 +7,12 @@
  *                    [--https-redirect] [--error-404 PATH] [--error-50x PATH] [--json]
  *   aapanel site list [--json]
  *   aapanel site show DOMAIN [--json]
- *   aapanel site disable|enable|reapply DOMAIN
+ *   aapanel site disable|enable|reapply DOMAIN [--json]
  *   aapanel site remove DOMAIN [--delete-files]
+ *
+ * --json prints what the API answers, made by the same functions
+ * (src/pages/sites.c): a Site (add, disable, enable, reapply), a SiteList
+ * with every site and next null (list), a SiteDetail (show).
  *
  * Exit 0 on success, 2 for invalid input (the field and the reason on
  * stderr; also an unknown or existing domain), 1 for anything else (the
@@ -26,6 +30,7 @@
 #include "aapanel/cli.h"
 #include "aapanel/dbconn.h"
 #include "aapanel/log.h"
+#include "aapanel/pages.h"
 #include "aapanel/sites.h"
 
 static const char site_usage[] =
@@ -34,7 +39,7 @@ static const char site_usage[] =
     "                        [--https-redirect] [--error-404 PATH] [--error-50x PATH] [--json]\n"
     "       aapanel site list [--json]\n"
     "       aapanel site show DOMAIN [--json]\n"
-    "       aapanel site disable DOMAIN | enable DOMAIN | reapply DOMAIN\n"
+    "       aapanel site disable DOMAIN | enable DOMAIN | reapply DOMAIN [--json]\n"
     "       aapanel site remove DOMAIN [--delete-files]\n";
 
 static int
@@ -97,19 +102,8 @@ struct list_ctx {
 	int port;
 	bool json;
 	struct json_object *arr;
+	int64_t last; /* the last id seen (JSON: pages by id) */
 };
-
-static struct json_object *
-site_out(struct ap_site *s)
-{
-	struct json_object *o = ap_site_json(s);
-
-	json_object_object_add(o, "served", s->probe_ok < 0 ? NULL : json_object_new_boolean(s->probe_ok == 1));
-	json_object_object_add(o, "probe_message", json_object_new_string(s->probe_message));
-	json_object_object_add(o, "cert_not_after",
-	    s->cert_not_after ? json_object_new_int64(s->cert_not_after) : NULL);
-	return o;
-}
 
 static bool
 list_row(void *p, const struct ap_site *row)
@@ -120,10 +114,11 @@ list_row(void *p, const struct ap_site *row)
 	char c[16];
 
 	quiet.db = NULL; /* a look, not recorded */
+	l->last = row->id;
 	if (l->port > 0)
 		ap_site_probe(&quiet, l->port, &s, 0, NULL);
 	if (l->json) {
-		json_object_array_add(l->arr, site_out(&s));
+		json_object_array_add(l->arr, ap_site_resource(&s));
 		return true;
 	}
 	printf("%-32s %-7s %-9s %-7s %s\n", s.spec.domain, ap_site_kinds[s.spec.kind],
@@ -141,23 +136,10 @@ print_json(struct json_object *o)
 static void
 show(const struct ap_sites_env *env, struct ap_site *s, bool json)
 {
-	struct json_object *insp = NULL, *o, *v;
-	struct ap_problem pb;
-	int root_status = 0, port = ap_site_port(env);
+	struct json_object *d = ap_site_detail(env, ap_site_port(env), s), *v;
 
-	ap_site_probe(env, port, s, 0, &root_status);
-	o = site_out(s);
-	if (ap_site_inspect(env, s, &insp, &pb) == AP_OK) {
-		if (json_object_object_get_ex(insp, "drift", &v))
-			json_object_object_add(o, "drift", json_object_get(v));
-		if (json_object_object_get_ex(insp, "diff", &v))
-			json_object_object_add(o, "diff", json_object_get(v));
-		if (json_object_object_get_ex(insp, "vhost", &v))
-			json_object_object_add(o, "vhost", json_object_get(v));
-	}
-	json_object_put(insp);
 	if (json) {
-		print_json(o);
+		print_json(d);
 		return;
 	}
 	printf("domain:     %s\naliases:    %s\ntype:       %s\nstate:      %s\nroot:       %s\n",
@@ -169,11 +151,11 @@ show(const struct ap_sites_env *env, struct ap_site *s, bool json)
 		printf("upstream:   %s\n", s->spec.upstream);
 	printf("runs as:    %s\nrevision:   %lld\nserved:     %s (%s)\n", s->system_user,
 	    (long long)s->revision, served(s), s->probe_message);
-	if (json_object_object_get_ex(o, "drift", &v) && json_object_get_boolean(v) &&
-	    json_object_object_get_ex(o, "diff", &v))
+	if (json_object_object_get_ex(d, "drift", &v) && json_object_get_boolean(v) &&
+	    json_object_object_get_ex(d, "diff", &v) && v != NULL)
 		printf("drift: the vhost on disk differs from the panel's (aapanel site reapply %s):\n%s",
 		    s->spec.domain, json_object_get_string(v));
-	json_object_put(o);
+	json_object_put(d);
 }
 
 /* Copy an option's value; false (and a message) when it does not fit: refused, never cut. */
@@ -306,18 +288,29 @@ ap_cli_site(const struct ap_config *cfg, int argc, char **argv)
 		return 1;
 	env.helper = ap_helper_client_new(cfg->helper_socket, cfg->helper_timeout_ms, 1 << 20);
 	if (strcmp(sub, "list") == 0) {
-		struct list_ctx l = { &env, ap_site_port(&env), json, json_object_new_array() };
+		struct list_ctx l = { &env, ap_site_port(&env), json, json_object_new_array(), 0 };
+		enum ap_err e;
+		bool more = true;
 
-		if (!json)
+		if (!json) {
 			printf("%-32s %-7s %-9s %-7s %s\n", "DOMAIN", "TYPE", "STATE", "SERVED", "CERTIFICATE");
-		if (ap_site_each(&env, list_row, &l, &pb) != AP_OK) {
+			e = ap_site_each(&env, list_row, &l, &pb);
+		} else /* as the API's pages: by id, oldest first */
+			for (e = AP_OK; e == AP_OK && more;)
+				e = ap_site_page(&env, l.last, 500, list_row, &l, &more, &pb);
+		if (e != AP_OK) {
 			json_object_put(l.arr);
 			status = status_of(sub, &pb);
 			goto out;
 		}
-		if (json)
-			print_json(l.arr);
-		else
+		if (json) {
+			/* The SiteList of GET /sites, every site on one page. */
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "items", l.arr);
+			json_object_object_add(o, "next", NULL);
+			print_json(o);
+		} else
 			json_object_put(l.arr);
 		status = 0;
 		goto out;
@@ -329,7 +322,7 @@ ap_cli_site(const struct ap_config *cfg, int argc, char **argv)
 		}
 		audit(env.db, "site.add", s.spec.domain, "ok", NULL, ap_site_json(&s));
 		if (json)
-			print_json(site_out(&s));
+			print_json(ap_site_resource(&s));
 		else
 			printf("site %s created (%s, runs as %s); nginx %s: %s\n", s.spec.domain,
 			    ap_site_kinds[s.spec.kind], s.system_user,
@@ -369,6 +362,11 @@ ap_cli_site(const struct ap_config *cfg, int argc, char **argv)
 
 		snprintf(action, sizeof(action), "site.%s", sub);
 		audit(env.db, action, domain, "ok", ap_site_json(&before), ap_site_json(&s));
+	}
+	if (json) {
+		print_json(ap_site_resource(&s));
+		status = 0;
+		goto out;
 	}
 	printf("site %s %s (revision %lld); nginx %s: %s\n", domain,
 	    strcmp(sub, "reapply") == 0 ? "re-applied" : strcmp(sub, "enable") == 0 ? "enabled" : "disabled",

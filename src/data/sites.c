@@ -240,6 +240,46 @@ ap_site_each(const struct ap_sites_env *env, bool (*fn)(void *ctx, const struct 
 	return rc == AP_DB_ROW || rc == AP_DB_DONE ? AP_OK : db_fail(pb, rc);
 }
 
+enum ap_err
+ap_site_page(const struct ap_sites_env *env, int64_t after, int64_t limit,
+    bool (*fn)(void *ctx, const struct ap_site *s), void *ctx, bool *more, struct ap_problem *pb)
+{
+	struct ap_db_stmt *st = NULL;
+	struct ap_site s;
+	char sql[1024];
+	int64_t n = 0;
+	enum ap_db_rc rc;
+
+	if (more != NULL)
+		*more = false;
+	if (limit < 1 || limit > 10000)
+		return ap_problem_set(pb, AP_PB_INVALID, "limit", "must be an integer between %lld and %lld", 1LL, 10000LL);
+	/* One row more than the page: it only says that another page follows. */
+	snprintf(sql, sizeof(sql), "SELECT %s%s WHERE s.id > ? ORDER BY s.id LIMIT ?", site_cols, site_from);
+	if ((rc = ap_db_prepare(env->db, sql, &st)) != AP_DB_OK)
+		return db_fail(pb, rc);
+	if ((rc = ap_db_bind_int64(st, 1, after)) != AP_DB_OK ||
+	    (rc = ap_db_bind_int64(st, 2, limit + 1)) != AP_DB_OK) {
+		ap_db_finalize(st);
+		return db_fail(pb, rc);
+	}
+	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
+		if (n++ == limit) {
+			if (more != NULL)
+				*more = true;
+			rc = AP_DB_DONE;
+			break;
+		}
+		fill(st, &s);
+		if (!fn(ctx, &s)) {
+			rc = AP_DB_DONE;
+			break;
+		}
+	}
+	ap_db_finalize(st);
+	return rc == AP_DB_DONE ? AP_OK : db_fail(pb, rc);
+}
+
 static void
 bind_opt(struct ap_db_stmt *st, int i, const char *v)
 {
