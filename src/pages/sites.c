@@ -264,6 +264,13 @@ ap_site_detail(const struct ap_sites_env *env, int port, struct ap_site *s)
 
 	if (port > 0)
 		ap_site_probe(env, port, s, 0, &root_status);
+	else {
+		/* Not known without the helper: said so, and the last look stays on the row. */
+		struct ap_sites_env quiet = *env;
+
+		quiet.db = NULL;
+		ap_site_probe(&quiet, 0, s, 0, NULL);
+	}
 	ap_model_add(d, "site", ap_site_resource(s));
 	ap_model_add(d, "root_status", root_status ? json_object_new_int(root_status) : NULL);
 	known = port > 0 && ap_site_inspect(env, s, &insp, &pb) == AP_OK;
@@ -374,11 +381,16 @@ list_row(void *p, const struct ap_site *s)
 	struct list_ctx *l = p;
 	struct ap_site copy = *s;
 
-	/* Whether nginx really serves it, now: a quick look each, within a budget for the page. */
-	if (l->port > 0 && ap_now_ms() < l->budget_end)
+	/*
+	 * Whether nginx really serves it, now: a quick look each, within a budget for
+	 * the page. Without the helper (no port) it is not known: served null.
+	 */
+	if (l->port <= 0 || ap_now_ms() < l->budget_end)
 		ap_site_probe(&l->probe_env, l->port, &copy, 0, NULL);
-	else if (l->port > 0)
+	else {
 		copy.probe_ok = -1;
+		snprintf(copy.probe_message, sizeof(copy.probe_message), "not checked: the list's time for probes ran out");
+	}
 	json_object_array_add(l->arr, site_model(l->ctx, &copy));
 	l->last = s->id;
 	return true;
