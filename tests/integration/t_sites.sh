@@ -65,8 +65,8 @@ nginx_conf_sum() { (cat "$VHOSTS"/*.conf 2>/dev/null; cat "$T/nginx/nginx.conf")
 # --------------------------------------------------------------- a static site
 code=$(api POST /sites '{"domain":"static.test","kind":"static","aliases":"www.static.test"}')
 check "create a static site through the API: 201 (got $code)" test "$code" = 201
-check "... nginx serves its revision 1 (the probe)" jqe '.site.probe_ok == true and .site.revision == 1' "$T/api.json"
-STATIC_ID=$(jq -r .site.id "$T/api.json")
+check "... nginx serves its revision 1 (the probe)" jqe '.served == true and .revision == 1' "$T/api.json"
+STATIC_ID=$(jq -r .id "$T/api.json")
 check "the site answers with its Host: 200" test "$(site_get static.test /)" = 200
 check "... its first page, in English and Arabic" bash -c "grep -q 'static.test' '$T/site.out' && grep -qP '[\x{0600}-\x{06FF}]' '$T/site.out'"
 check "its alias answers too" test "$(site_get www.static.test /)" = 200
@@ -77,22 +77,22 @@ printf 'custom not found\n' > "$HOME_S/public/404.html"
 printf 'home page\n' > "$HOME_S/public/home.html"
 code=$(api POST "/sites/$STATIC_ID" '{"kind":"static","aliases":"www.static.test","index":"home.html","error_404":"/404.html"}')
 check "edit: index files and a custom 404 page (got $code)" test "$code" = 200
-check "... revision 2, served" jqe '.site.revision == 2 and .site.probe_ok == true' "$T/api.json"
+check "... revision 2, served" jqe '.revision == 2 and .served == true' "$T/api.json"
 code=$(site_get static.test /)
 check "the index file is served for / ($code)" bash -c "[ '$code' = 200 ] && [ \"\$(cat '$T/site.out')\" = 'home page' ]"
 code=$(site_get static.test /nope)
 check "the custom 404 page ($code)" bash -c "[ '$code' = 404 ] && grep -q 'custom not found' '$T/site.out'"
 code=$(api POST /sites '{"domain":"secure.test","kind":"static","https_redirect":true}')
 check "a site with the HTTP→HTTPS redirect (got $code)" test "$code" = 201
-SECURE_ID=$(jq -r .site.id "$T/api.json")
+SECURE_ID=$(jq -r .id "$T/api.json")
 check "... redirects to https:// with the same path" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: secure.test' '$(url /a?b=1)')\" = '301 https://secure.test/a?b=1' ]"
-check "... and is still probed (served)" jqe '.site.probe_ok == true' "$T/api.json"
+check "... and is still probed (served)" jqe '.served == true' "$T/api.json"
 
 # --------------------------------------------------------------- PHP sites, each its own user
 code=$(api POST /sites "{\"domain\":\"php.test\",\"kind\":\"php\",\"php\":\"$PHP_VERSION\"}")
 check "create a PHP $PHP_VERSION site (got $code)" test "$code" = 201
-PHP_ID=$(jq -r .site.id "$T/api.json")
-PHP_USER=$(jq -r .site.system_user "$T/api.json")
+PHP_ID=$(jq -r .id "$T/api.json")
+PHP_USER=$(jq -r .system_user "$T/api.json")
 check "it runs as its own system user ($PHP_USER)" bash -c "[[ '$PHP_USER' =~ ^s_php_test_[0-9a-f]{8}\$ ]] && getent passwd '$PHP_USER' | grep -q ':/usr/sbin/nologin\$'"
 check "the user exists only in the test's /etc, not the machine's" bash -c "! grep -q '^$PHP_USER:' /proc/1/root/etc/passwd"
 PHP_UID=$(id -u "$PHP_USER")
@@ -104,8 +104,8 @@ check "the PHP file prints the site user's uid ($PHP_UID), not root's ($(head -c
 check "the pool file and socket are there" bash -c "ls '$SB/etc/php/$PHP_VERSION/fpm/pool.d/$PHP_USER.conf' && [ -S '$SB/run/php/$PHP_USER.sock' ]" 
 code=$(api POST /sites "{\"domain\":\"other-php.test\",\"kind\":\"php\",\"php\":\"$PHP_VERSION\"}")
 check "a second PHP site (got $code)" test "$code" = 201
-OTHER_ID=$(jq -r .site.id "$T/api.json")
-OTHER_USER=$(jq -r .site.system_user "$T/api.json")
+OTHER_ID=$(jq -r .id "$T/api.json")
+OTHER_USER=$(jq -r .system_user "$T/api.json")
 check "... with another user" test "$OTHER_USER" != "$PHP_USER"
 printf 'secret of php.test\n' > "$SB/var/www/php.test/public/secret.txt"
 chown "$PHP_USER:www-data" "$SB/var/www/php.test/public/secret.txt"
@@ -128,7 +128,7 @@ check "... and with the directory back, re-apply works ($code)" test "$code" = 2
 # --------------------------------------------------------------- reverse proxies
 code=$(api POST /sites "{\"domain\":\"proxy.test\",\"kind\":\"proxy\",\"upstream\":\"http://127.0.0.1:$UP_PORT\"}")
 check "create a reverse proxy to http://127.0.0.1:$UP_PORT (got $code)" test "$code" = 201
-PROXY_ID=$(jq -r .site.id "$T/api.json")
+PROXY_ID=$(jq -r .id "$T/api.json")
 code=$(site_get proxy.test /x/y)
 check "the upstream answers through nginx, with the site's Host ($code)" bash -c "[ '$code' = 200 ] && grep -qx 'upstream ok path=/x/y host=proxy.test' '$T/site.out'"
 ws=$(printf '\x81\x05hello' | timeout 5 curl -s --http1.1 -o - -i -N -H 'Host: proxy.test' -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
@@ -137,14 +137,14 @@ check "a WebSocket upgrade is passed through (101 with the upstream's accept key
 	bash -c "grep -q '^HTTP/1.1 101' <<<\"\$1\" && grep -qi '^Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=' <<<\"\$1\"" _ "$ws"
 code=$(api POST /sites "{\"domain\":\"unix.test\",\"kind\":\"proxy\",\"upstream\":\"unix:$T/up.sock\"}")
 check "a reverse proxy to a unix socket (got $code)" test "$code" = 201
-UNIX_ID=$(jq -r .site.id "$T/api.json")
+UNIX_ID=$(jq -r .id "$T/api.json")
 code=$(site_get unix.test /u)
 check "... answers ($code)" bash -c "[ '$code' = 200 ] && grep -q 'upstream ok path=/u host=unix.test' '$T/site.out'"
 
 # --------------------------------------------------------------- read and list
 code=$(api GET /sites)
 check "the list (API) has every site with type, state and the probe" \
-	jqe '(.sites | length) == 6 and all(.sites[]; .probe_ok == true and .enabled == true) and any(.sites[]; .domain == "php.test" and .kind == "php")' "$T/api.json"
+	jqe '(.items | length) == 6 and .next == null and all(.items[]; .served == true and .enabled == true) and any(.items[]; .domain == "php.test" and .kind == "php" and .php != null and .upstream == null)' "$T/api.json"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $VIEWER" "$(url /api/v1/sites/$STATIC_ID)")
 check "a viewer may read a site (200)" test "$code" = 200
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $VIEWER" -H 'Content-Type: application/json' -d '{"domain":"v.test","kind":"static"}' "$(url /api/v1/sites)")
@@ -152,7 +152,11 @@ check "... but not create one (403)" test "$code" = 403
 A site list > "$T/cli.list"
 check "aapanel site list shows them, served" bash -c "grep -qE '^php.test +php +enabled +yes' '$T/cli.list' && [ \$(grep -c ' yes ' '$T/cli.list') = 6 ]"
 A site show php.test --json > "$T/cli.show"
-check "aapanel site show --json: the site, its vhost, no drift" jqe '.domain == "php.test" and .served == true and .drift == false and (.vhost.content | test("fastcgi_pass unix:"))' "$T/cli.show"
+check "aapanel site show --json: the SiteDetail, as the API's: the site, its vhost and pool, no drift" jqe '.site.domain == "php.test" and .site.served == true and .drift == false and .diff == null and (.vhost.content | test("fastcgi_pass unix:")) and .pool.exists == true' "$T/cli.show"
+api GET "/sites/$PHP_ID" > /dev/null
+check "... with the same members as GET /api/v1/sites/{id}" bash -c "[ \"\$(jq -c '[paths | map(tostring) | join(\".\")] | sort' '$T/cli.show')\" = \"\$(jq -c '[paths | map(tostring) | join(\".\")] | sort' '$T/api.json')\" ]"
+A site list --json > "$T/cli.list.json"
+check "aapanel site list --json: the SiteList, every site, next null" jqe '(.items | length) == 6 and .next == null and all(.items[]; .served == true)' "$T/cli.list.json"
 
 # --------------------------------------------------------------- disable, enable
 code=$(api POST "/sites/$PROXY_ID/disable")
@@ -186,7 +190,7 @@ check "... no leftover of the attempt" bash -c "! ls '$VHOSTS' | grep -q aapanel
 check "the old site answered throughout ($(wc -l < "$T/loop.out") probes, all 200)" \
 	bash -c "[ \$(wc -l < '$T/loop.out') -ge 5 ] && ! grep -qv '^200\$' '$T/loop.out'"
 api GET "/sites/$STATIC_ID" > /dev/null
-check "... and the record is unchanged (revision 2, static)" jqe '.site.revision == 2 and .site.kind == "static"' "$T/api.json"
+check "... and the record is unchanged (revision 2, static)" jqe '.site.revision == 2 and .site.kind == "static" and .site.upstream == null' "$T/api.json"
 check "the refusal is in the audit log" bash -c "sqlite3 '$T/var/aapanel.db' \"SELECT outcome FROM audit_log WHERE action = 'site.update' ORDER BY id DESC LIMIT 1\" | grep -qx failed"
 
 # --------------------------------------------------------------- hostile input
@@ -289,16 +293,16 @@ check "the next operation after the kills succeeds (got $code)" test "$code" = 2
 check "... and leaves no .aapanel-new / .aapanel-prev behind" bash -c "! ls -a '$VHOSTS' '$SB/etc/php/$PHP_VERSION/fpm/pool.d' | grep -q 'aapanel-\\(new\\|prev\\)'"
 check "... nginx -t passes with what is on disk" nginx -t -q -p "$T/nginx" -c "$T/nginx/nginx.conf"
 api GET "/sites/$STATIC_ID" > /dev/null
-check "... the site is served, without drift" jqe '.site.probe_ok == true and .drift == false' "$T/api.json"
+check "... the site is served, without drift" jqe '.site.served == true and .drift == false' "$T/api.json"
 
 # --------------------------------------------------------------- delete: nothing left
 code=$(api POST "/sites/$SECURE_ID/delete")
-check "delete a site, keeping its files (got $code)" bash -c "[ '$code' = 200 ] && [ ! -e '$VHOSTS/secure.test.conf' ] && [ -d '$SB/var/www/secure.test/public' ]"
+check "delete a site, keeping its files (got $code)" bash -c "[ '$code' = 204 ] && [ ! -e '$VHOSTS/secure.test.conf' ] && [ -d '$SB/var/www/secure.test/public' ]"
 check "... no longer answered as that site" bash -c "[ \"\$(curl -s -o /dev/null -w '%{redirect_url}' -H 'Host: secure.test' '$(url /)')\" != 'https://secure.test/' ]"
 rm -rf "$SB/var/www/secure.test"
 for id in $STATIC_ID $PHP_ID $OTHER_ID $PROXY_ID $UNIX_ID; do
 	code=$(api POST "/sites/$id/delete" '{"delete_files":true}')
-	check "delete site $id with its files (got $code)" test "$code" = 200
+	check "delete site $id with its files (got $code)" test "$code" = 204
 done
 check "no site is left in the panel" test "$(sqlite3 "$T/var/aapanel.db" 'SELECT COUNT(*) FROM sites')" = 0
 check "no file is left behind: the sandbox is as it was before the first site" diff -u "$T/tree.empty" <(tree_of)
@@ -309,8 +313,15 @@ check "the helper logged no error" bash -c "! grep -q ' error ' '$T/helper.log'"
 
 # --------------------------------------------------------------- the helper down
 sites_stop_helper
+sqlite3 "$T/var/aapanel.db" "INSERT INTO sites (domain, root_path, status, created_at, updated_at, kind, revision, probe_at, probe_ok, probe_message) VALUES ('row.test', 'public', 'running', 1, 1, 'static', 1, 1, 1, 'revision 1 served')"
 code=$(api GET /sites)
-check "with the helper down the list still answers, saying so (got $code)" bash -c "[ '$code' = 200 ] && jq -e '.helper_down == true' '$T/api.json' >/dev/null"
+check "with the helper down the list still answers, saying so: not known whether nginx serves it (got $code)" \
+	bash -c "[ '$code' = 200 ] && jq -e '.items[0].domain == \"row.test\" and .items[0].served == null and (.items[0].probe_message | test(\"helper is unavailable\"))' '$T/api.json' >/dev/null"
+code=$(api GET "/sites/$(sqlite3 "$T/var/aapanel.db" "SELECT id FROM sites WHERE domain = 'row.test'")")
+check "... a site too: served, vhost and drift null (got $code)" \
+	jqe '.site.served == null and .vhost == null and .pool == null and .drift == null and .diff == null' "$T/api.json"
+check "... the last real look stays on its row" test "$(sqlite3 "$T/var/aapanel.db" "SELECT probe_ok FROM sites WHERE domain = 'row.test'")" = 1
+sqlite3 "$T/var/aapanel.db" "DELETE FROM sites WHERE domain = 'row.test'"
 code=$(api POST /sites '{"domain":"down.test","kind":"static"}')
 check "... a change is a 503 that says the helper is not reachable (got $code)" \
 	bash -c "[ '$code' = 503 ] && jq -e '.error.code == \"unavailable\" and (.error.reason | test(\"not reachable\"))' '$T/api.json' >/dev/null"
