@@ -10,7 +10,8 @@
 # servers started here) point-select latency and insert throughput through
 # the API, and the home page (which reads the database) served by a pool on
 # each backend.
-# Between the two: the privileged helper's round trip for a no-op (bench/helper.sh).
+# Between the two: the privileged helper's round trip for a no-op (bench/helper.sh)
+# and the time from creating a website to it answering (bench/sites.sh).
 # Environment: BENCH_SECONDS (per run, default 5), BENCH_ROUNDS (default 3),
 # BENCH_CONNS (default 32), BENCH_DB=0 to skip the database part.
 set -euo pipefail
@@ -136,6 +137,8 @@ awk -v a="$la" -v s="$ls" -v n="$nstreams" 'BEGIN {
 
 echo
 "$src/bench/helper.sh"
+echo
+"$src/bench/sites.sh"
 
 [ "${BENCH_DB:-1}" = 0 ] && exit 0
 echo

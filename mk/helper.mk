@@ -13,15 +13,17 @@ HELPER_MODS := $(filter-out $(HELPER_MAIN),$(HELPER_OBJ))
 # req.c for the method names route.c prints), the configuration and the one
 # DSN parser the configuration checks db.dsn with (a parser, no driver),
 # the one problem type (core/problem.c) its protocol sends, and the origin
-# parser (core/weburl.c) that checks panel.origins.
+# parser (core/weburl.c) that checks panel.origins, and for the websites
+# the template engine (tpl.c, uagent.c for its filters), the line diff
+# (textdiff.c) and the strict checks (sitecheck.c).
 HELPER_BASE := $(addprefix $(BUILD)/obj/src/,core/common.o core/arena.o core/log.o \
 	core/netaddr.o core/problem.o core/req.o core/route.o core/helper_client.o core/weburl.o \
-	core/tpl.o core/uagent.o config/config.o config/listenconf.o db/dsn.o)
+	core/tpl.o core/uagent.o core/textdiff.o core/sitecheck.o config/config.o config/listenconf.o db/dsn.o)
 HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd libcrypto 2>/dev/null) -lm
 HELPER      := $(BUILD)/aapanel-helper
 HELPER_RTT  := $(BUILD)/bench-helper-rtt
 # Unit suites of the helper's own modules, linked with them.
-HELPER_UNIT := $(addprefix $(BUILD)/tests/,check_spawn check_sandbox check_helper_proto)
+HELPER_UNIT := $(addprefix $(BUILD)/tests/,check_spawn check_sandbox check_helper_proto check_sitefs)
 
 .PHONY: install-helper uninstall-helper
 

@@ -125,7 +125,7 @@ for o in $objs; do
 	f=${rel%.o}.c
 	case $f in src/web/* | src/pages/* | src/cli/*) ;; *) continue ;; esac
 	for sym in $(nm -u "$o" | awk '{print $2}' | grep -E "^${sqlcalls}\$" || true); do
-		bad "$f runs SQL itself ($sym): move it into a data module (src/auth/, src/db/)"
+		bad "$f runs SQL itself ($sym): move it into a data module (src/auth/, src/data/, src/db/)"
 	done
 done
 

@@ -32,6 +32,9 @@ PACKAGES=(
 	libargon2-dev liboath-dev libqrencode-dev libssl-dev oathtool
 	# the panel at run time and the tests
 	nginx-light curl wrk jq procps sqlite3 iproute2 openssl systemd strace libfcgi-bin
+	# websites (issue 12): PHP sites get their own PHP-FPM pool; the tests
+	# start their own php-fpm master (the Debian service is held back)
+	php-fpm
 	# the HTTPS test (Debian's pebble ACME server and certbot)
 	pebble certbot
 	# the browser test (Debian's Chromium driven by playwright-core)
@@ -44,17 +47,17 @@ PACKAGES=(
 # Test servers: the tests start their own instances on loopback, so on a
 # developer's machine the Debian services these packages bring (nginx on
 # port 80, MariaDB, PostgreSQL) must not start when they are installed.
-TEST_SERVERS=(nginx-light mariadb-server postgresql)
+TEST_SERVERS=(nginx-light mariadb-server postgresql php-fpm)
 
 if [ "$mode" != all ]; then
 	# A server's nginx is the real one; make run starts its own.
-	if [ "$mode" = run ]; then TEST_SERVERS=(nginx-light); else TEST_SERVERS=(); fi
+	if [ "$mode" = run ]; then TEST_SERVERS=(nginx-light php-fpm); else TEST_SERVERS=(); fi
 	PACKAGES=(
 		build-essential pkg-config gettext
 		libfcgi-dev libconfig-dev libjson-c-dev libsqlite3-dev libsystemd-dev
 		libmariadb-dev libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev
 		libcurl4-openssl-dev libcurl4
-		nginx-light certbot openssl curl sqlite3 jq procps iproute2 systemd
+		nginx-light certbot openssl curl sqlite3 jq procps iproute2 systemd php-fpm
 	)
 fi
 

@@ -45,7 +45,7 @@ PROG=install.sh
 ROOT="" PREFIX=/usr/local DOMAIN="" EMAIL=""
 SKIP_DEPS=0 NO_START=0 UNINSTALL=0 PURGE=0 DRY_RUN=0 NO_USERS=0
 USER_NAME=www WEB_GROUP=www-data
-UNITS=(aapanel.socket aapanel.service)
+UNITS=(aapanel.socket aapanel.service aapanel-helper.socket)
 
 usage() {
 	sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -101,6 +101,7 @@ VARLIB="$ROOT/var/lib/aapanel"
 LOGDIR="$ROOT/var/log/aapanel"
 ACME="$ROOT/var/lib/aapanel-acme"
 BIN="$ROOT$PREFIX/bin/aapanel"
+HELPER_BIN="$ROOT$PREFIX/sbin/aapanel-helper"
 SHARE="$ROOT$PREFIX/share/aapanel"
 UNITDIR="$ROOT/lib/systemd/system"
 CFG="$ETC/aapanel.cfg"
@@ -129,7 +130,7 @@ lookup_gid() {
 if [ "$UNINSTALL" -eq 1 ]; then
 	step "uninstalling aaPanel${ROOT:+ from the root $ROOT}"
 	if systemd_runs; then
-		for u in aapanel.service aapanel.socket; do
+		for u in aapanel.service aapanel.socket aapanel-helper.service aapanel-helper.socket; do
 			if systemctl list-unit-files "$u" >/dev/null 2>&1 && systemctl cat "$u" >/dev/null 2>&1; then
 				act "stopped and disabled $u" systemctl disable --now --quiet "$u"
 			fi
@@ -138,7 +139,8 @@ if [ "$UNINSTALL" -eq 1 ]; then
 		note "systemd not managed here (${ROOT:+--root}${ROOT:-systemd is not PID 1}): no units stopped"
 	fi
 	removed=0
-	for f in "$BIN" "$SHARE" "$UNITDIR/aapanel.service" "$UNITDIR/aapanel.socket"; do
+	for f in "$BIN" "$HELPER_BIN" "$SHARE" "$UNITDIR/aapanel.service" "$UNITDIR/aapanel.socket" \
+		"$ROOT/etc/nginx/conf.d/aapanel-sites.conf"; do
 		if [ -e "$f" ]; then act "removed $f" rm -rf "$f"; removed=1; fi
 	done
 	if [ -d "$SRC/conf/systemd" ]; then
@@ -183,11 +185,17 @@ if [ "$DRY_RUN" -eq 0 ]; then
 		{ cat "$STAGE.log" >&2; rm -f "$STAGE.log"; die "make install failed"; }
 	rm -f "$STAGE.log"
 	S="$STAGE$PREFIX"
-	mkdir -p "$ROOT$PREFIX/bin" "$ROOT$PREFIX/share" "$UNITDIR"
+	mkdir -p "$ROOT$PREFIX/bin" "$ROOT$PREFIX/sbin" "$ROOT$PREFIX/share" "$UNITDIR"
 	if cmp -s "$S/bin/aapanel" "$BIN"; then
 		note "unchanged: $BIN"
 	else
 		act "installed $BIN" install -m 0755 "$S/bin/aapanel" "$BIN"
+	fi
+	# The privileged helper (docs/helper.md), started by aapanel-helper.socket.
+	if cmp -s "$S/sbin/aapanel-helper" "$HELPER_BIN"; then
+		note "unchanged: $HELPER_BIN"
+	else
+		act "installed $HELPER_BIN" install -m 0755 "$S/sbin/aapanel-helper" "$HELPER_BIN"
 	fi
 	if [ -d "$SHARE" ] && diff -r -q "$S/share/aapanel" "$SHARE" >/dev/null 2>&1; then
 		note "unchanged: $SHARE"
@@ -274,6 +282,16 @@ ensure_dir "$ROOT/etc/nginx/aapanel" 0 0 755
 ensure_dir "$VARLIB" "$WWW_UID" "$WWW_GID" 750
 ensure_dir "$LOGDIR" "$WWW_UID" "$WWW_GID" 750
 ensure_dir "$ACME" 0 "$WEB_GID" 750
+# Websites (docs/sites.md): the helper writes one vhost per site into
+# /etc/nginx/aapanel/sites, which nginx includes from conf.d.
+[ "$DRY_RUN" -eq 1 ] || mkdir -p "$ROOT/etc/nginx/aapanel" "$ROOT/etc/nginx/conf.d"
+ensure_dir "$ROOT/etc/nginx/aapanel/sites" 0 0 755
+SITES_INC="$ROOT/etc/nginx/conf.d/aapanel-sites.conf"
+if [ -f "$SRC/conf/nginx/aapanel-sites.conf" ] && cmp -s "$SRC/conf/nginx/aapanel-sites.conf" "$SITES_INC"; then
+	note "exists, unchanged: $SITES_INC"
+else
+	act "installed $SITES_INC" install -m 0644 "$SRC/conf/nginx/aapanel-sites.conf" "$SITES_INC"
+fi
 if [ -f "$KEY" ]; then
 	note "exists, unchanged: $KEY"
 else

@@ -7,16 +7,19 @@
 # and it exists — aapanel-helper rewrites it when Settings moves the panel. The sampler's
 # live-stream socket is EVENTS_SOCKET, by default aapanel-events.sock beside
 # SOCKET (where monitor.socket = "" puts it when server.socket is in run_dir).
+# NGINX_SITES_DIR: the directory whose *.conf (the helper's vhosts) nginx
+# includes (default PREFIX_DIR/sites, created empty).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 prefix=$1 port=$2 socket=$3 static=$4 max_body=${5:-64m} read_timeout=${6:-60} base=${7:-/}
 case "$port" in ''|*[!0-9]*) echo "nginx-conf: port must be a number" >&2; exit 2;; esac
 events=${EVENTS_SOCKET:-$(dirname "$socket")/aapanel-events.sock}
 listen_file=${LISTEN_FILE:-$prefix/listen.conf}
-for v in "$prefix" "$socket" "$static" "$base" "$events" "$listen_file"; do
+sites="${NGINX_SITES_DIR:-$prefix/sites}"
+for v in "$prefix" "$socket" "$static" "$base" "$events" "$listen_file" "$sites"; do
 	case "$v" in *[!A-Za-z0-9/._-]*) echo "nginx-conf: unsafe path '$v'" >&2; exit 2;; esac
 done
-mkdir -p "$prefix"/{client_body,proxy,fastcgi,uwsgi,scgi}
+mkdir -p "$prefix"/{client_body,proxy,fastcgi,uwsgi,scgi} "$sites"
 user_line=""
 # As root the nginx workers would drop to nobody and lose access to the
 # socket and the checkout; keep them as the invoking user in development.
@@ -40,7 +43,7 @@ access_log="${NGINX_ACCESS_LOG:-$prefix/access.log}"
 sed -e "s|@USER_LINE@|$user_line|" -e "s|@PREFIX@|$prefix|g" -e "s|@PORT@|$port|g" \
     -e "s|@SOCKET@|$socket|g" -e "s|@STATIC@|$static|g" -e "s|@MAX_BODY@|$max_body|g" \
     -e "s|@READ_TIMEOUT@|$read_timeout|g" -e "s|@BASE@|$base|g" -e "s|@CONF@|$prefix|g" \
-    -e "s|@ACCESS_LOG@|$access_log|g" -e "s|@EVENTS_SOCKET@|$events|g" \
+    -e "s|@ACCESS_LOG@|$access_log|g" -e "s|@EVENTS_SOCKET@|$events|g" -e "s|@SITES@|$sites|g" \
     -e "s|@LISTEN_FILE@|$listen_file|g" \
     "$src/conf/nginx/dev.conf" > "$prefix/nginx.conf"
 cp "$src/conf/nginx/fastcgi_params" "$prefix/fastcgi_params"

@@ -150,6 +150,23 @@ struct ap_config {
 	char *monitor_smtp_credentials_file; /* monitor.smtp_credentials_file: "user" and "password" lines */
 	char *monitor_ca_file;    /* monitor.ca_file: CA bundle for SMTP and webhooks ("" = the system's) */
 	int monitor_send_timeout; /* monitor.send_timeout: seconds one delivery may take */
+	/* sites: websites, as the helper writes them (docs/sites.md). The *_dir
+	 * values are relative to helper.sandbox_root ("{version}": a PHP version). */
+	char *sites_vhost_dir;      /* sites.vhost_dir: one <domain>.conf per site, included by nginx */
+	char *sites_web_root;       /* sites.web_root: sites' homes and document roots */
+	char *sites_log_dir;        /* sites.log_dir: <domain>.access.log, <domain>.error.log */
+	int sites_http_port;        /* sites.http_port: the port the vhosts listen on (and are probed at) */
+	char *sites_listen_address; /* sites.listen_address: "" = every IPv4 and IPv6 address */
+	char *sites_nginx;          /* sites.nginx: the nginx binary (nginx -t, nginx -s reload) */
+	char *sites_nginx_conf;     /* sites.nginx_conf: the main configuration nginx runs with */
+	char *sites_nginx_prefix;   /* sites.nginx_prefix: nginx -p, "" = nginx's own */
+	char *sites_nginx_group;    /* sites.nginx_group: nginx's group (reads sites, talks to PHP) */
+	bool sites_system_users;    /* sites.system_users: a system user per site (else the helper's) */
+	char *sites_php_pool_dir;   /* sites.php_pool_dir: PHP-FPM pool files */
+	char *sites_php_socket_dir; /* sites.php_socket_dir: PHP-FPM sockets */
+	char *sites_php_fpm_conf;   /* sites.php_fpm_conf: php-fpm's main file (php-fpm -t -y) */
+	char *sites_php_fpm_pid;    /* sites.php_fpm_pid: the php-fpm master's pid file (reload) */
+	int sites_probe_timeout_ms; /* sites.probe_timeout_ms: how long a probe waits for nginx */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

@@ -97,6 +97,31 @@ extern const struct ap_schema ap_user_schema, ap_user_list_schema, ap_settings_s
 struct ap_token_row;
 struct json_object *ap_page_token_json(const struct ap_token_row *t, time_t now);
 
+/* Websites (src/pages/sites.c) */
+int ap_page_sites(struct ap_ctx *ctx);        /* GET /sites */
+int ap_page_site_create(struct ap_ctx *ctx);  /* POST /sites */
+int ap_page_site(struct ap_ctx *ctx);         /* GET /sites/{id} */
+int ap_page_site_update(struct ap_ctx *ctx);  /* POST /sites/{id} */
+int ap_page_site_disable(struct ap_ctx *ctx); /* POST /sites/{id}/disable */
+int ap_page_site_enable(struct ap_ctx *ctx);  /* POST /sites/{id}/enable */
+int ap_page_site_reapply(struct ap_ctx *ctx); /* POST /sites/{id}/reapply */
+int ap_page_site_delete(struct ap_ctx *ctx);  /* POST /sites/{id}/delete */
+extern const struct ap_field ap_site_list_fields[];
+extern const struct ap_field ap_site_create_fields[];
+extern const struct ap_field ap_site_update_fields[];
+extern const struct ap_field ap_site_delete_fields[];
+extern const struct ap_schema ap_site_schema, ap_site_list_schema, ap_site_detail_schema;
+/*
+ * The Site resource of s (new, owned by the caller), and the SiteDetail of
+ * GET /sites/{id}: s probed (when port > 0, the helper's port for the
+ * sites) and inspected by the helper. What the API answers and what
+ * `aapanel site … --json` prints.
+ */
+struct ap_site;
+struct ap_sites_env;
+struct json_object *ap_site_resource(const struct ap_site *s);
+struct json_object *ap_site_detail(const struct ap_sites_env *env, int port, struct ap_site *s);
+
 /* Audit log (src/pages/audit.c) */
 int ap_page_audit(struct ap_ctx *ctx);       /* GET /audit */
 int ap_page_audit_blank(struct ap_ctx *ctx); /* the audit page unfiltered, its form kept (a bad filter) */

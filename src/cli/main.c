@@ -60,6 +60,7 @@ static int cmd_alert(struct cli *, int, char **);
 static int cmd_routes(struct cli *, int, char **);
 static int cmd_settings(struct cli *, int, char **);
 static int cmd_openapi(struct cli *, int, char **);
+static int cmd_site(struct cli *, int, char **);
 struct command;
 static const struct command *find_command(const char *name);
 
@@ -168,6 +169,21 @@ static const struct command commands[] = {
 	    "test message that the sampler sends; 'channel show' tells the outcome.\n"
 	    "--json prints what the API answers: an AlertRule, an AlertChannel, an array\n"
 	    "of them (list), the Alerts resource (alert list), an AlertEventList (history).\n" },
+	{ "site", cmd_site, "add, list, show, disable, enable or remove websites",
+	    "usage: aapanel [OPTIONS] site add DOMAIN --type static|php|proxy [--alias NAME]...\n"
+	    "                              [--root DIR] [--php VERSION] [--upstream URL]\n"
+	    "                              [--index \"FILE...\"] [--https-redirect]\n"
+	    "                              [--error-404 PATH] [--error-50x PATH] [--json]\n"
+	    "       aapanel [OPTIONS] site list [--json]\n"
+	    "       aapanel [OPTIONS] site show DOMAIN [--json]\n"
+	    "       aapanel [OPTIONS] site disable DOMAIN | enable DOMAIN | reapply DOMAIN\n"
+	    "       aapanel [OPTIONS] site remove DOMAIN [--delete-files]\n\n"
+	    "The same work as the Websites screen, through the privileged helper: the\n"
+	    "vhost is written, tested with nginx -t and swapped in, nginx reloaded, the\n"
+	    "site probed over loopback. --root is relative to the site's home (or an\n"
+	    "absolute path beneath it). Exit 0 on success, 2 for invalid input (field\n"
+	    "and reason on stderr), 1 otherwise (nginx's own message on stderr).\n"
+	    "Every change is recorded in the audit log.\n" },
 	{ "audit", cmd_audit, "verify the audit log's hash chain",
 	    "usage: aapanel [OPTIONS] audit verify\n\n"
 	    "Recomputes every row's hash and link. Exit 0 when the chain is intact;\n"
@@ -848,6 +864,12 @@ cmd_settings(struct cli *cli, int argc, char **argv)
 			rc = 1;
 	}
 	return rc;
+}
+
+static int
+cmd_site(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_site, argc, argv);
 }
 
 static int

@@ -124,7 +124,7 @@ ap_cli_openapi(int argc, char **argv)
 {
 	const char *base = "";
 	bool testing = false;
-	char *doc;
+	char *doc, err[256];
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--testing") == 0) {
@@ -141,6 +141,12 @@ ap_cli_openapi(int argc, char **argv)
 			fprintf(stderr, "aapanel openapi: unknown option '%s'\n", argv[i]);
 			return 2;
 		}
+	}
+	/* The document describes a table that holds the API's rules (the pool
+	 * refuses to start otherwise); say which rule breaks rather than guess. */
+	if (ap_api_table_check(ap_routes, ap_nroutes, err, sizeof(err)) != AP_OK) {
+		fprintf(stderr, "aapanel openapi: the route table breaks the API's rules: %s\n", err);
+		return 1;
 	}
 	if ((doc = ap_openapi_doc(ap_routes, ap_nroutes, base, testing)) == NULL) {
 		fprintf(stderr, "aapanel openapi: out of memory\n");

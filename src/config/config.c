@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -227,6 +229,8 @@ enum vkind {
 	V_ORIGINS,  /* "" or a list of scheme://host[:port] */
 	V_FWDHDR,   /* "" | "X-Forwarded-For" | "X-Real-IP" */
 	V_TEXT,     /* "" or text without control characters, at most 255 bytes */
+	V_REL,      /* a path relative to helper.sandbox_root: segments of [A-Za-z0-9._{}-], no . or .. */
+	V_ADDR,     /* "" or an IPv4 or IPv6 address literal */
 };
 
 struct key_def {
@@ -335,13 +339,28 @@ static const struct key_def schema[] = {
 	KS("monitor", "smtp_credentials_file", V_PATH_OPT, "", monitor_smtp_credentials_file),
 	KS("monitor", "ca_file", V_PATH_OPT, "", monitor_ca_file),
 	KI("monitor", "send_timeout", 1, 300, 15, monitor_send_timeout),
+	KS("sites", "vhost_dir", V_REL, "etc/nginx/aapanel/sites", sites_vhost_dir),
+	KS("sites", "web_root", V_REL, "var/www", sites_web_root),
+	KS("sites", "log_dir", V_REL, "var/log/nginx", sites_log_dir),
+	KI("sites", "http_port", 1, 65535, 80, sites_http_port),
+	KS("sites", "listen_address", V_ADDR, "", sites_listen_address),
+	KS("sites", "nginx", V_PATH, "/usr/sbin/nginx", sites_nginx),
+	KS("sites", "nginx_conf", V_PATH, "/etc/nginx/nginx.conf", sites_nginx_conf),
+	KS("sites", "nginx_prefix", V_PATH_OPT, "", sites_nginx_prefix),
+	KS("sites", "nginx_group", V_GROUP, "www-data", sites_nginx_group),
+	KB("sites", "system_users", 1, sites_system_users),
+	KS("sites", "php_pool_dir", V_REL, "etc/php/{version}/fpm/pool.d", sites_php_pool_dir),
+	KS("sites", "php_socket_dir", V_REL, "run/php", sites_php_socket_dir),
+	KS("sites", "php_fpm_conf", V_PATH, "/etc/php/{version}/fpm/php-fpm.conf", sites_php_fpm_conf),
+	KS("sites", "php_fpm_pid", V_PATH, "/run/php/php{version}-fpm.pid", sites_php_fpm_pid),
+	KI("sites", "probe_timeout_ms", 100, 60000, 3000, sites_probe_timeout_ms),
 };
 
 #define NKEYS AP_NELEM(schema)
 
 static const char *const group_names[] = {
 	"panel", "server", "pool", "limits", "paths", "log", "security", "db",
-	"nginx", "session", "auth", "access", "helper", "monitor",
+	"nginx", "session", "auth", "access", "helper", "monitor", "sites",
 };
 
 static const char INLINE_SECRET_MSG[] =
@@ -954,6 +973,40 @@ group_name_ok(const char *s)
 	return true;
 }
 
+/* sites.*_dir: relative, segments of [A-Za-z0-9._{}-], none "." or "..", no empty segment. */
+static bool
+rel_path_ok(const char *s)
+{
+	size_t seg = 0;
+	const char *start = s;
+
+	if (s[0] == '\0' || s[0] == '/' || strlen(s) > 255)
+		return false;
+	for (;; s++) {
+		if (*s == '/' || *s == '\0') {
+			if (seg == 0 || (seg == 1 && start[0] == '.') ||
+			    (seg == 2 && start[0] == '.' && start[1] == '.'))
+				return false;
+			if (*s == '\0')
+				return true;
+			seg = 0;
+			start = s + 1;
+			continue;
+		}
+		if (!(isalnum((unsigned char)*s) || strchr("._{}-", *s) != NULL))
+			return false;
+		seg++;
+	}
+}
+
+static bool
+addr_ok(const char *s)
+{
+	unsigned char buf[16];
+
+	return s[0] == '\0' || inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
 /* helper.panel_user: a name like a group name, or a uid below (uid_t)-1. */
 static bool
 user_ok(const char *s)
@@ -1121,6 +1174,20 @@ check_key(struct loader *ld, size_t k, const config_setting_t *s, bool store)
 			key_problem(ld, k, s,
 			    "must be empty, a user name (letters, digits, _ - ., at most 32 "
 			    "characters, not starting with a digit) or a numeric uid");
+			return;
+		}
+		break;
+	case V_REL:
+		if (!rel_path_ok(str)) {
+			key_problem(ld, k, s,
+			    "must be a relative path (beneath helper.sandbox_root) of segments of "
+			    "letters, digits and . _ { } -, without . or .. segments");
+			return;
+		}
+		break;
+	case V_ADDR:
+		if (!addr_ok(str)) {
+			key_problem(ld, k, s, "must be empty or an IPv4 or IPv6 address");
 			return;
 		}
 		break;

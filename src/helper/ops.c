@@ -76,6 +76,11 @@ static const struct helper_op ops[] = {
 	{ "panel.listen", ap_ops_panel_listen_args, ap_ops_panel_listen, 0 },
 	{ "panel.settings", ap_ops_panel_settings_args, ap_ops_panel_settings, 0 },
 	{ "panel.tls", ap_ops_panel_tls_args, ap_ops_panel_tls, 0 },
+	/* Websites (ops_sites.c, docs/sites.md). */
+	{ "site.apply", ap_ops_site_apply_args, ap_ops_site_apply, HELPER_OP_JOB },
+	{ "site.remove", ap_ops_site_remove_args, ap_ops_site_remove, HELPER_OP_JOB },
+	{ "site.inspect", ap_ops_site_apply_args, ap_ops_site_inspect, 0 },
+	{ "php.versions", no_args, ap_ops_php_versions, 0 },
 	/* The test profile's, for the tests of the protocol, validation and jobs. */
 	{ "test.echo", ap_ops_test_echo_args, ap_ops_test_echo, HELPER_OP_TEST },
 	{ "test.sleep", ap_ops_test_sleep_args, ap_ops_test_sleep, HELPER_OP_TEST | HELPER_OP_JOB },

@@ -77,4 +77,14 @@ enum ap_err ap_ops_test_echo(struct helper_ctx *ctx);
 enum ap_err ap_ops_test_sleep(struct helper_ctx *ctx);
 enum ap_err ap_ops_test_read(struct helper_ctx *ctx);
 
+/* Websites (ops_sites.c). site.apply renders, tests, swaps and reloads (a
+ * disabled site gets the 503 vhost); site.remove undoes it; site.inspect
+ * compares the files on disk with the panel's version. */
+extern const struct ap_field ap_ops_site_apply_args[];
+extern const struct ap_field ap_ops_site_remove_args[];
+enum ap_err ap_ops_site_apply(struct helper_ctx *ctx);
+enum ap_err ap_ops_site_remove(struct helper_ctx *ctx);
+enum ap_err ap_ops_site_inspect(struct helper_ctx *ctx);
+enum ap_err ap_ops_php_versions(struct helper_ctx *ctx);
+
 #endif

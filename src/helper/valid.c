@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "aapanel/sitecheck.h"
 #include "valid.h"
 
 static bool
@@ -18,28 +19,8 @@ is_lower_alnum(char c)
 const char *
 ap_valid_domain(const char *s, size_t n)
 {
-	const char *last;
-	bool digits_only = true;
-	size_t labels = 1;
-
-	if (n == 0 || n > 253)
-		return "must be a domain name of at most 253 characters";
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '.')
-			labels++;
-		else if (!is_lower_alnum(s[i]) && s[i] != '-')
-			return "must be a lowercase domain name like example.com";
-	}
-	if (labels < 2 || s[0] == '.' || s[n - 1] == '.')
-		return "must be a domain name with at least two labels, like example.com";
-	/* The last label is a TLD: never all digits (that would be an IPv4 address). */
-	last = (const char *)memrchr(s, '.', n) + 1;
-	for (const char *p = last; p < s + n; p++)
-		if (!(*p >= '0' && *p <= '9'))
-			digits_only = false;
-	if (digits_only)
-		return "must be a domain name, not an IP address";
-	return NULL;
+	/* One implementation with the panel's own field check (core/sitecheck.c). */
+	return ap_check_domain(s, n);
 }
 
 const char *

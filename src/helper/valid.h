@@ -17,4 +17,5 @@ const char *ap_valid_identifier(const char *s, size_t n);
 /* A short label shown back to people: letters, digits, space and . _ , : @ + = - (with AP_FIELD_TEXT). */
 const char *ap_valid_label(const char *s, size_t n);
 
+
 #endif

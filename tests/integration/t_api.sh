@@ -6,18 +6,23 @@
 # answer validated against it, every POST by a scenario, no view-only
 # member in any answer, 1,000 users walked by next while users are added,
 # creates retried with an Idempotency-Key, and monitoring (the sampler at a
-# 1 s interval, so history has points; alert episodes made here to page). Fails (never skips) when node
-# or tests/api/node_modules are missing (scripts/install-deps.sh installs them).
+# 1 s interval, so history has points; alert episodes made here to page), and websites (the
+# privileged helper on a sandbox and the test's nginx serving its vhosts, as t_forms.sh; with
+# the helper stopped at the end, the list still answers and a change is a 503). Fails (never
+# skips) when node or tests/api/node_modules are missing (scripts/install-deps.sh installs them).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sites_lib.sh"
 MODS="$SRC/tests/api/node_modules"
 it_setup "monitor = { interval = 1; };
 $IT_MANAGED"
+sites_setup
 check "node is installed" command -v node
 check "the API test's modules are installed (npm ci --prefix tests/api)" \
 	test -f "$MODS/@apidevtools/swagger-parser/package.json" -a -f "$MODS/ajv/package.json"
 [ "$FAIL" -eq 0 ] || exit 1
 it_start_pool
-it_start_nginx
+sites_start_nginx
+sites_start_helper
 DB="$T/var/aapanel.db"
 PW='correct horse battery staple'
 A() { "$BIN" --profile test --config "$(it_cfg)" --root "$SRC" "$@"; }
@@ -56,6 +61,11 @@ hash=$(sqlite3 "$DB" "SELECT password_hash FROM users WHERE username = 'admin'")
 	done
 	echo "COMMIT;"
 } | sqlite3 "$DB"
+# sites for GET /sites/{id} and the list's pages (the contract makes and deletes its own)
+rc=0
+A site add one.api.test --type static > /dev/null || rc=$?
+A site add two.api.test --type static --alias www.two.api.test > /dev/null || rc=$?
+check "two sites before the walk (aapanel site add)" bash -c "[ $rc = 0 ] && [ \$(sqlite3 '$DB' 'SELECT COUNT(*) FROM sites') = 2 ]"
 check "5 alert episodes before the walk" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM alert_events')" = 5
 PRE_MAX_ID=$(sqlite3 "$DB" "SELECT MAX(id) FROM users")
 PRE_COUNT=$(sqlite3 "$DB" "SELECT COUNT(*) FROM users")
@@ -75,6 +85,16 @@ cat "$T/contract.out"
 check "the contract test ran to its end" grep -q '^contract: ' "$T/contract.out"
 PASS=$((PASS + $(grep -c '^  ok ' "$T/contract.out" || true)))
 FAIL=$((FAIL + $(grep -c '^  FAIL ' "$T/contract.out" || true)))
+# The helper down: the list still answers (each site not known to be served), a change is a 503.
+sites_stop_helper
+curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$(url /api/v1/sites)" > "$T/code"
+check "the helper stopped: GET /sites is still a SiteList, served null (not known) on every site" \
+	bash -c "[ \"\$(cat '$T/code')\" = 200 ] && jq -e '(keys == [\"items\", \"next\"]) and (.items | length) >= 2 and all(.items[]; .served == null)' '$T/b' >/dev/null"
+curl -s -o "$T/b" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	-d '{"domain":"down.api.test","kind":"static"}' "$(url /api/v1/sites)" > "$T/code"
+check "... POST /sites is a 503 Error: unavailable, the helper not reachable" \
+	bash -c "[ \"\$(cat '$T/code')\" = 503 ] && jq -e '(keys == [\"error\"]) and .error.status == 503 and .error.code == \"unavailable\" and (.error.request_id | length) > 0' '$T/b' >/dev/null"
+check "... and leaves no row" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM sites WHERE domain = 'down.api.test'")" = 0
 # With the pool stopped nginx answers the API, still with the error document.
 kill -TERM "$POOL_PID"; wait "$POOL_PID" 2>/dev/null || true; POOL_PID=""
 curl -s -D "$T/h" -o "$T/b" -H "Authorization: Bearer $TOKEN" "$(url /api/v1/users)"

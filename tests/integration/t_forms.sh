@@ -10,10 +10,14 @@
 #  - every destructive action asked without its confirmation changes nothing
 #    and answers with the confirmation page.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sites_lib.sh"
 it_setup "auth = { lockout_threshold = 50; };
 $IT_MANAGED"
+# The websites' forms change the system: the helper and the sites in nginx (sites_lib.sh).
+sites_setup
 it_start_pool
-it_start_nginx
+sites_start_nginx
+sites_start_helper
 DB="$T/var/aapanel.db"
 PW='correct horse battery staple'
 ORIGIN="http://127.0.0.1:$PORT"
@@ -21,6 +25,10 @@ A() { "$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" "$@"; }
 it_user admin admin "$PW"
 it_user target viewer "$PW"
 TARGET_ID=$(sqlite3 "$DB" "SELECT id FROM users WHERE username = 'target'")
+A site add forms.test --type static > /dev/null
+SITE_ID=$(sqlite3 "$DB" "SELECT id FROM sites WHERE domain = 'forms.test'")
+# path PATTERN: the pattern with its {id}: a site's for /sites/..., else the target user's.
+path_of() { case $1 in /sites/*) echo "${1//\{id\}/$SITE_ID}" ;; *) echo "${1//\{id\}/$TARGET_ID}" ;; esac; }
 "$BIN" routes --json > "$T/routes.json"
 check "aapanel routes --json lists the POST forms" jqe '[.[] | select(.has_form_page)] | length >= 8' "$T/routes.json"
 
@@ -70,7 +78,7 @@ nforms=0
 while IFS= read -r route; do
 	pattern=$(jq -r .pattern <<< "$route")
 	skip_form "$pattern" && continue
-	path=${pattern//\{id\}/$TARGET_ID}
+	path=$(path_of "$pattern")
 	target=$(jq -c '[.fields[] | select(.in == "form" and (.type != "text" or (.max // 0) > 0))][0] // empty' <<< "$route")
 	if [ -z "$target" ]; then
 		# Only a path id: the form is a button; a bad id is a 404 (below).
@@ -129,6 +137,7 @@ state() {
 	sqlite3 "$DB" "SELECT id, role, disabled FROM users ORDER BY id;
 		SELECT id, revoked_at IS NULL FROM api_tokens ORDER BY id;
 		SELECT id FROM sessions ORDER BY id;
+		SELECT id, status, revision, kind FROM sites ORDER BY id;
 		SELECT COUNT(*) FROM audit_log WHERE action NOT IN ('login', 'lang')"
 }
 it_login "$T/jother" admin "$PW" > /dev/null   # another session to revoke
@@ -149,15 +158,17 @@ for pattern in $(jq -r '.[] | select(.confirm) | .pattern' "$T/routes.json"); do
 	*/tokens/\{id\}/revoke) path=${pattern//\{id\}/$TOKEN_ID} ;;
 	/alerts/rules/\{id\}/*) path=${pattern//\{id\}/$ALERT_RULE} ;;
 	/alerts/channels/\{id\}/*) path=${pattern//\{id\}/$ALERT_CHANNEL} ;;
-	*) path=${pattern//\{id\}/$TARGET_ID} ;;
+	*) path=$(path_of "$pattern") ;;
 	esac
 	before=$(state)
+	vhost_before=$(cat "$VHOSTS"/*.conf | sha256sum)
 	code=$(post "$path")
 	check "$pattern without its confirmation: the confirmation page (got $code)" test "$code" = 200
 	check "$pattern: the page asks, with the same form and confirmed=yes" \
 		bash -c "grep -q 'class=\"confirm-form\"' '$T/out' && grep -q 'name=\"confirmed\" value=\"yes\"' '$T/out' && grep -q 'action=\"${path}\"' '$T/out'"
 	check "$pattern: nothing changed" test "$(state)" = "$before"
 	check "$pattern: the alert rule and channel are still there" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM alert_rules WHERE id = $ALERT_RULE") $(sqlite3 "$DB" "SELECT COUNT(*) FROM alert_channels WHERE id = $ALERT_CHANNEL")" = "1 1"
+	check "$pattern: no vhost changed" test "$(cat "$VHOSTS"/*.conf | sha256sum)" = "$vhost_before"
 	nconfirm=$((nconfirm + 1))
 done
 check "every destructive route was tried ($nconfirm)" test "$nconfirm" -ge 4
@@ -188,6 +199,16 @@ prg "reset a password" "/users/{id}/password" "/users/$NEW_ID/password" /users -
 prg "disable a user" "/users/{id}/disable" "/users/$NEW_ID/disable" /users --data-urlencode confirmed=yes
 check "the user is disabled" test "$(sqlite3 "$DB" "SELECT disabled FROM users WHERE id=$NEW_ID")" = 1
 prg "enable a user" "/users/{id}/enable" "/users/$NEW_ID/enable" /users
+NEXT_SITE=$(( $(sqlite3 "$DB" "SELECT seq FROM sqlite_sequence WHERE name = 'sites'") + 1 ))
+prg "add a site" /sites /sites "/sites/$NEXT_SITE" --data-urlencode domain=prg.test --data-urlencode kind=static
+check "the site was added once, and nginx serves it" bash -c "[ \$(sqlite3 '$DB' \"SELECT COUNT(*) FROM sites WHERE domain='prg.test'\") = 1 ] && [ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: prg.test' '$(url /)')\" = 200 ]"
+prg "change a site" "/sites/{id}" "/sites/$NEXT_SITE" "/sites/$NEXT_SITE" --data-urlencode kind=static --data-urlencode aliases=www.prg.test
+prg "disable a site" "/sites/{id}/disable" "/sites/$NEXT_SITE/disable" "/sites/$NEXT_SITE" --data-urlencode confirmed=yes
+check "the disabled site answers 503" test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: prg.test' "$(url /)")" = 503
+prg "enable a site" "/sites/{id}/enable" "/sites/$NEXT_SITE/enable" "/sites/$NEXT_SITE"
+prg "re-apply a site" "/sites/{id}/reapply" "/sites/$NEXT_SITE/reapply" "/sites/$NEXT_SITE"
+prg "delete a site" "/sites/{id}/delete" "/sites/$NEXT_SITE/delete" /sites --data-urlencode confirmed=yes --data-urlencode delete_files=1
+check "the deleted site's vhost and files are gone" bash -c "[ ! -e '$VHOSTS/prg.test.conf' ] && [ ! -e '$SB/var/www/prg.test' ]"
 prg "save a setting" /settings/security /settings/security /settings --data-urlencode require_2fa=0
 # The port, entrance, access and timeouts as they are (moving them for real: t_settings.sh).
 prg "keep the panel's address" /settings/listen /settings/listen /settings --data-urlencode confirmed=yes

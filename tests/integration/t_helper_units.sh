@@ -62,8 +62,9 @@ check "exposure level $exposure is at most 1.5, root as it is" awk -v e="${expos
 has() { grep -qxF "$2" "$1"; }
 for d in Type=notify NotifyAccess=main User=root Requires=aapanel-helper.socket WatchdogSec=30 \
 	Restart=on-failure KillMode=mixed 'ExecStart=/usr/local/sbin/aapanel-helper --profile production' \
-	NoNewPrivileges=yes CapabilityBoundingSet=CAP_DAC_OVERRIDE ProtectSystem=strict PrivateNetwork=yes PrivateDevices=yes \
-	'ReadWritePaths=-/etc/aapanel/settings -/etc/nginx/aapanel' 'ReadWritePaths=-/var/log/nginx -/var/lib/nginx' \
+	NoNewPrivileges=yes 'CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER' ProtectSystem=strict \
+	'ReadWritePaths=/etc -/var/www -/var/log/nginx -/run/php' PrivateNetwork=yes PrivateDevices=yes \
+	'ReadWritePaths=-/etc/aapanel/settings -/etc/nginx/aapanel -/var/lib/nginx' \
 	PrivateTmp=yes MemoryDenyWriteExecute=yes RestrictAddressFamilies=AF_UNIX IPAddressDeny=any \
 	SystemCallFilter=@system-service 'SystemCallFilter=~@privileged @resources' LimitCORE=0; do
 	check "aapanel-helper.service has $d" has "$SVC" "$d"
@@ -252,7 +253,8 @@ check "aapanel-helper.service is active (Type=notify: it said READY)" \
 	test "$(ns systemctl is-active aapanel-helper.service 2>/dev/null)" = active
 mainpid=$(ns systemctl show -p MainPID --value aapanel-helper.service 2>/dev/null)
 caps=$(ns grep -E '^CapEff:' "/proc/$mainpid/status" 2>/dev/null | awk '{print $2}')
-check "the helper's only capability is CAP_DAC_OVERRIDE (CapEff ${caps:-?})" test "$caps" = 0000000000000002
+# The sites' three (CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER: bits 0, 1, 3) and no other.
+check "the helper runs with only the sites' capabilities (CapEff ${caps:-?})" test "$caps" = 000000000000000b
 check "... under a seccomp filter" test "$(ns grep -E '^Seccomp:' "/proc/$mainpid/status" 2>/dev/null | awk '{print $2}')" = 2
 check "... with no_new_privs" test "$(ns grep -E '^NoNewPrivs:' "/proc/$mainpid/status" 2>/dev/null | awk '{print $2}')" = 1
 out=$(ncall test.echo '{"text":"under systemd"}')

@@ -162,7 +162,9 @@ mount --bind "$T/var" "$T/var"
 mount -o remount,bind,ro "$T/var"
 RO=1
 left=""
-for _ in $(seq 1 300); do
+# Each worker recycles after 50 sign-ins (argon2): on a machine busy with other suites that took
+# over 30 s, so the wait is generous; it ends as soon as the last one is replaced.
+for _ in $(seq 1 900); do
 	left=""
 	for p in $before; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
 	[ -z "$left" ] && break

@@ -1,0 +1,1163 @@
+/*
+ * ops_sites.c — websites on the system: nginx vhosts, PHP-FPM pools,
+ * document roots, per-site system users (docs/sites.md).
+ *
+ *   site.apply    (job) render the site's vhost (and its PHP pool), write it
+ *                 beside the old one, test (php-fpm -t, nginx -t), swap,
+ *                 reload; any failure puts the old files back and answers
+ *                 with the tool's own message
+ *   site.disable  (job) the same with the "disabled" vhost (503), no pool
+ *   site.remove   (job) vhost, pool and logs gone; with delete_files the
+ *                 site's home and its system user too
+ *   site.inspect  the vhost (and pool) on disk against what the panel would
+ *                 write: drift and its diff
+ *   php.versions  the PHP-FPM versions installed (/usr/sbin/php-fpmX.Y)
+ *
+ * Every config text comes from a template (templates/nginx/NAME.tpl, the
+ * project's template engine); every value in it passed the argument table's
+ * strict checks (valid.h), which allow none of the characters the engine
+ * escapes or nginx would give meaning to. The system user of a site is
+ * derived here from its domain, never taken from the request, so no request
+ * can make a site run as an existing account.
+ *
+ * The panel's worker probes the site afterwards (the helper has no network):
+ * the result says which port and revision to look for.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aapanel/log.h"
+#include "aapanel/sitecheck.h"
+#include "aapanel/textdiff.h"
+#include "aapanel/tpl.h"
+#include "jobs.h"
+#include "ops.h"
+#include "sandbox.h"
+#include "sitefs.h"
+#include "spawn.h"
+#include "valid.h"
+
+#define FILE_MAX (256 * 1024)
+#define LOCK_NAME ".aapanel-sites.lock"
+#define LOCK_WAIT_MS 30000
+#define SOCKET_WAIT_MS 5000
+#define USERADD "/usr/sbin/useradd"
+#define USERDEL "/usr/sbin/userdel"
+#define NOLOGIN "/usr/sbin/nologin"
+#define PHP_FPM_DIR "/usr/sbin"
+#define MAX_PHP 16
+
+static const char *const kinds[] = { "static", "php", "proxy", NULL };
+enum { KIND_STATIC, KIND_PHP, KIND_PROXY };
+
+/* ---- argument tables -------------------------------------------------- */
+
+enum {
+	SA_DOMAIN, SA_ALIASES, SA_KIND, SA_ROOT, SA_INDEX, SA_PHP, SA_UPSTREAM, SA_HTTPS,
+	SA_E404, SA_E50X, SA_REVISION, SA_ENABLED, SA__MAX
+};
+const struct ap_field ap_ops_site_apply_args[SA__MAX + 1] = {
+	[SA_DOMAIN] = { .name = "domain", .type = AP_FIELD_HOSTNAME, .flags = AP_FIELD_REQUIRED,
+	    .check = ap_valid_domain },
+	[SA_ALIASES] = { .name = "aliases", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
+	    .max = 2048, .check = ap_check_domain_list },
+	[SA_KIND] = { .name = "kind", .type = AP_FIELD_ENUM, .flags = AP_FIELD_REQUIRED,
+	    .choices = kinds },
+	[SA_ROOT] = { .name = "root", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
+	    .max = 255, .check = ap_check_site_path },
+	[SA_INDEX] = { .name = "index", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
+	    .max = 600, .check = ap_check_index_files },
+	[SA_PHP] = { .name = "php", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
+	    .max = 5, .check = ap_check_php_version },
+	[SA_UPSTREAM] = { .name = "upstream", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
+	    .max = 512, .check = ap_check_upstream },
+	[SA_HTTPS] = { .name = "https_redirect", .type = AP_FIELD_BOOL },
+	[SA_E404] = { .name = "error_404", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
+	    .max = 255, .check = ap_check_uri_path },
+	[SA_E50X] = { .name = "error_50x", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
+	    .max = 255, .check = ap_check_uri_path },
+	[SA_REVISION] = { .name = "revision", .type = AP_FIELD_INT, .flags = AP_FIELD_REQUIRED,
+	    .min = 1, .max = 2147483647 },
+	[SA_ENABLED] = { .name = "enabled", .type = AP_FIELD_BOOL },
+	[SA__MAX] = AP_FIELD_END,
+};
+
+enum { SR_DOMAIN, SR_DELETE_FILES, SR__MAX };
+const struct ap_field ap_ops_site_remove_args[SR__MAX + 1] = {
+	[SR_DOMAIN] = { .name = "domain", .type = AP_FIELD_HOSTNAME, .flags = AP_FIELD_REQUIRED,
+	    .check = ap_valid_domain },
+	[SR_DELETE_FILES] = { .name = "delete_files", .type = AP_FIELD_BOOL },
+	[SR__MAX] = AP_FIELD_END,
+};
+
+/* ---- what a site is, resolved --------------------------------------- */
+
+struct site {
+	const struct ap_config *cfg;
+	struct ap_arena *a;
+	int rootfd;
+	const char *domain, *aliases, *root_rel, *index, *php, *upstream, *e404, *e50x;
+	int kind;
+	bool https, enabled;
+	long long revision;
+	/* derived */
+	char name[33];   /* pool and system user: s_<domain part>_<hash> */
+	char user[64], group[64];
+	uid_t uid;
+	gid_t gid, nginx_gid;
+	const char *home_rel, *docroot_rel, *vhost_dir_rel, *vhost_file, *log_dir_rel;
+	const char *sock_rel;
+};
+
+/* The sandbox root and rel joined: the path as nginx, php-fpm and useradd see it. */
+static const char *
+abs_of(const struct site *s, const char *rel)
+{
+	const char *r = s->cfg->helper_sandbox_root;
+
+	return strcmp(r, "/") == 0 ? ap_arena_printf(s->a, "/%s", rel)
+				   : ap_arena_printf(s->a, "%s/%s", r, rel);
+}
+
+/* "{version}" in a configured path replaced by v. Arena. */
+static const char *
+with_version(struct ap_arena *a, const char *tmpl, const char *v)
+{
+	const char *p = strstr(tmpl, "{version}");
+
+	if (p == NULL)
+		return tmpl;
+	return ap_arena_printf(a, "%.*s%s%s", (int)(p - tmpl), tmpl, v, p + strlen("{version}"));
+}
+
+/* s_<up to 21 characters of the domain, . and - as _>_<8 hex of FNV-1a>: at most 32. */
+static void
+derive_name(const char *domain, char out[33])
+{
+	uint32_t h = 2166136261u;
+	size_t o = 2;
+
+	for (const char *p = domain; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 16777619u;
+	}
+	out[0] = 's';
+	out[1] = '_';
+	for (const char *p = domain; *p && o < 23; p++)
+		out[o++] = (*p == '.' || *p == '-') ? '_' : *p;
+	snprintf(out + o, 33 - o, "_%08x", h);
+}
+
+static void
+site_paths(struct site *s)
+{
+	const struct ap_config *c = s->cfg;
+
+	derive_name(s->domain, s->name);
+	s->home_rel = ap_arena_printf(s->a, "%s/%s", c->sites_web_root, s->domain);
+	s->docroot_rel = ap_arena_printf(s->a, "%s/%s", s->home_rel,
+	    s->root_rel != NULL && s->root_rel[0] ? s->root_rel : "public");
+	s->vhost_dir_rel = c->sites_vhost_dir;
+	s->vhost_file = ap_arena_printf(s->a, "%s.conf", s->domain);
+	s->log_dir_rel = c->sites_log_dir;
+	s->sock_rel = ap_arena_printf(s->a, "%s/%s.sock", c->sites_php_socket_dir, s->name);
+}
+
+static void
+site_from_args(struct site *s, const struct helper_ctx *ctx)
+{
+	const struct ap_fieldval *a = ctx->args;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = ctx->cfg;
+	s->a = ctx->arena;
+	s->rootfd = ctx->sandbox_fd;
+	s->domain = a[SA_DOMAIN].s;
+	s->aliases = a[SA_ALIASES].present ? a[SA_ALIASES].s : "";
+	s->kind = (int)a[SA_KIND].i;
+	s->root_rel = a[SA_ROOT].present ? a[SA_ROOT].s : "";
+	s->index = a[SA_INDEX].present && a[SA_INDEX].len > 0 ? a[SA_INDEX].s
+	    : s->kind == KIND_PHP ? "index.php index.html index.htm" : "index.html index.htm";
+	s->php = a[SA_PHP].present ? a[SA_PHP].s : "";
+	s->upstream = a[SA_UPSTREAM].present ? a[SA_UPSTREAM].s : "";
+	s->e404 = a[SA_E404].present ? a[SA_E404].s : "";
+	s->e50x = a[SA_E50X].present ? a[SA_E50X].s : "";
+	s->https = a[SA_HTTPS].b;
+	s->revision = a[SA_REVISION].i;
+	s->enabled = a[SA_ENABLED].b;
+	site_paths(s);
+}
+
+/* ---- templates ------------------------------------------------------ */
+
+static struct ap_tpl_set *T_set;
+
+/* templates/nginx/<name>.tpl, compiled once per process. */
+static enum ap_err
+templates(const struct ap_config *cfg, struct ap_problem *pb)
+{
+	static const char *const names[] = { "vhost", "disabled", "php-pool", "index" };
+	char *texts[AP_NELEM(names)] = { NULL };
+	char err[256];
+	enum ap_err rc = AP_ERR_IO;
+
+	if (T_set != NULL)
+		return AP_OK;
+	for (size_t i = 0; i < AP_NELEM(names); i++) {
+		char path[PATH_MAX];
+		struct ap_buf b = { 0 };
+		int dfd;
+
+		snprintf(path, sizeof(path), "%s/nginx", cfg->templates_dir);
+		dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "%s.tpl", names[i]);
+		if (dfd < 0 || ap_fs_read(dfd, path, FILE_MAX, &b) != AP_OK) {
+			if (dfd >= 0)
+				close(dfd);
+			ap_buf_free(&b);
+			ap_problem_set(pb, AP_PB_FAILED, NULL, "cannot read the template %s/nginx/%s.tpl",
+			    cfg->templates_dir, names[i]);
+			goto out;
+		}
+		close(dfd);
+		texts[i] = ap_xstrdup(ap_buf_cstr(&b));
+		ap_buf_free(&b);
+	}
+	if (ap_tpl_compile_strings(names, (const char *const *)texts, AP_NELEM(names), &T_set, err,
+		sizeof(err)) != AP_OK) {
+		ap_problem_set(pb, AP_PB_FAILED, NULL, "templates/nginx: %s", err);
+		goto out;
+	}
+	rc = AP_OK;
+out:
+	for (size_t i = 0; i < AP_NELEM(names); i++)
+		free(texts[i]);
+	return rc;
+}
+
+static void
+put(struct json_object *m, const char *k, const char *v)
+{
+	json_object_object_add(m, k, json_object_new_string(v != NULL ? v : ""));
+}
+
+static void
+put_bool(struct json_object *m, const char *k, bool v)
+{
+	json_object_object_add(m, k, json_object_new_boolean(v));
+}
+
+/* The model every template of a site is rendered with. Owned. */
+static struct json_object *
+site_model(const struct site *s)
+{
+	const struct ap_config *c = s->cfg;
+	struct json_object *m = json_object_new_object(), *listen = json_object_new_array();
+	const char *addr = c->sites_listen_address;
+
+	if (addr[0] == '\0') {
+		json_object_array_add(listen, json_object_new_string(
+		    ap_arena_printf(s->a, "%d", c->sites_http_port)));
+		json_object_array_add(listen, json_object_new_string(
+		    ap_arena_printf(s->a, "[::]:%d", c->sites_http_port)));
+	} else {
+		json_object_array_add(listen, json_object_new_string(ap_arena_printf(s->a,
+		    strchr(addr, ':') ? "[%s]:%d" : "%s:%d", addr, c->sites_http_port)));
+	}
+	json_object_object_add(m, "listen", listen);
+	put(m, "domain", s->domain);
+	put(m, "names", s->aliases[0] ? ap_arena_printf(s->a, "%s %s", s->domain, s->aliases)
+				       : s->domain);
+	put(m, "kind", kinds[s->kind]);
+	json_object_object_add(m, "revision", json_object_new_int64(s->revision));
+	put(m, "root", abs_of(s, s->docroot_rel));
+	put(m, "home", abs_of(s, s->home_rel));
+	put(m, "index", s->index);
+	put(m, "access_log", abs_of(s, ap_arena_printf(s->a, "%s/%s.access.log", s->log_dir_rel,
+	    s->domain)));
+	put(m, "error_log", abs_of(s, ap_arena_printf(s->a, "%s/%s.error.log", s->log_dir_rel,
+	    s->domain)));
+	put_bool(m, "static", s->kind == KIND_STATIC);
+	put_bool(m, "php", s->kind == KIND_PHP);
+	put_bool(m, "proxy", s->kind == KIND_PROXY);
+	put_bool(m, "https_redirect", s->https);
+	put_bool(m, "intercept", s->e404[0] || s->e50x[0]);
+	if (s->e404[0])
+		put(m, "error_404", s->e404);
+	if (s->e50x[0])
+		put(m, "error_50x", s->e50x);
+	put(m, "php_version", s->php);
+	put(m, "php_socket", abs_of(s, s->sock_rel));
+	put(m, "pool", s->name);
+	put(m, "user", s->user);
+	put(m, "group", s->group);
+	put(m, "listen_group", c->sites_system_users ? c->sites_nginx_group : s->group);
+	put(m, "upstream", s->upstream);
+	if (strncmp(s->upstream, "unix:", 5) == 0)
+		put(m, "proxy_pass", ap_arena_printf(s->a, "http://unix:%s:", s->upstream + 5));
+	else
+		put(m, "proxy_pass", s->upstream);
+	return m;
+}
+
+static enum ap_err
+render(const struct site *s, const char *name, struct ap_buf *out, struct ap_problem *pb)
+{
+	struct json_object *m;
+	enum ap_err rc;
+
+	if ((rc = templates(s->cfg, pb)) != AP_OK)
+		return rc;
+	m = site_model(s);
+	rc = ap_tpl_render(T_set, name, m, NULL, NULL, out);
+	json_object_put(m);
+	if (rc != AP_OK)
+		ap_problem_set(pb, AP_PB_FAILED, NULL, "rendering templates/nginx/%s.tpl failed", name);
+	return rc;
+}
+
+/* ---- programs ------------------------------------------------------- */
+
+/* The tool's own message: stderr (else stdout), trimmed, at most 1 KiB. Arena. */
+static const char *
+tool_message(struct ap_arena *a, const struct ap_spawn_result *r)
+{
+	const struct ap_buf *b = r->err.len > 0 ? &r->err : &r->out;
+	size_t n = b->len;
+
+	while (n > 0 && (b->data[n - 1] == '\n' || b->data[n - 1] == ' '))
+		n--;
+	if (n > 1024)
+		n = 1024;
+	return n > 0 ? ap_arena_printf(a, "%.*s", (int)n, b->data) : "";
+}
+
+/* Run argv; on a non-zero exit fill pb (failed, the tool's message with what). */
+static enum ap_err
+run(struct helper_ctx *ctx, const char *const *argv, const char *what, int timeout_ms)
+{
+	struct ap_spawn sp = { .path = argv[0], .argv = argv, .timeout_ms = timeout_ms,
+		.max_output = 16 * 1024 };
+	struct ap_spawn_result res;
+	char err[256];
+	enum ap_err rc = ap_spawn_run(&sp, &res, err, sizeof(err));
+
+	if (rc != AP_OK) {
+		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "%s: %s", what, err);
+	} else if (!res.exited || res.exit_code != 0) {
+		const char *msg = tool_message(ctx->arena, &res);
+
+		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "%s", msg[0] ? msg
+		    : ap_arena_printf(ctx->arena, "%s failed (%s %d)", what,
+			  res.exited ? "exit" : "signal", res.exited ? res.exit_code : res.signal));
+		rc = AP_ERR_IO;
+	} else {
+		char line[160];
+
+		snprintf(line, sizeof(line), "%s: ok\n", what);
+		ap_job_output(ctx->job, line, strlen(line));
+	}
+	ap_spawn_result_free(&res);
+	return rc;
+}
+
+static enum ap_err
+nginx_cmd(struct helper_ctx *ctx, const char *what, const char *a1, const char *a2)
+{
+	const struct ap_config *c = ctx->cfg;
+	const char *argv[10];
+	int n = 0;
+
+	argv[n++] = c->sites_nginx;
+	if (c->sites_nginx_prefix[0]) {
+		argv[n++] = "-p";
+		argv[n++] = c->sites_nginx_prefix;
+	}
+	argv[n++] = "-c";
+	argv[n++] = c->sites_nginx_conf;
+	argv[n++] = a1;
+	if (a2 != NULL)
+		argv[n++] = a2;
+	argv[n] = NULL;
+	return run(ctx, argv, what, 20000);
+}
+
+static enum ap_err
+nginx_test(struct helper_ctx *ctx)
+{
+	return nginx_cmd(ctx, "nginx -t", "-t", "-q");
+}
+
+static enum ap_err
+nginx_reload(struct helper_ctx *ctx)
+{
+	return nginx_cmd(ctx, "nginx -s reload", "-s", "reload");
+}
+
+static const char *
+fpm_binary(struct ap_arena *a, const char *v)
+{
+	return ap_arena_printf(a, "%s/php-fpm%s", PHP_FPM_DIR, v);
+}
+
+static enum ap_err
+php_test(struct helper_ctx *ctx, const char *v, bool as_root)
+{
+	const char *bin = fpm_binary(ctx->arena, v);
+	const char *conf = with_version(ctx->arena, ctx->cfg->sites_php_fpm_conf, v);
+	const char *argv[] = { bin, "-t", "-y", conf, as_root ? "-R" : NULL, NULL };
+
+	return run(ctx, argv, ap_arena_printf(ctx->arena, "php-fpm%s -t", v), 20000);
+}
+
+/*
+ * SIGUSR2 to the php-fpm master of version v (a graceful reload), found
+ * through its pid file and checked to be that program.
+ */
+static enum ap_err
+php_reload(struct helper_ctx *ctx, const char *v)
+{
+	const char *pidfile = with_version(ctx->arena, ctx->cfg->sites_php_fpm_pid, v);
+	const char *bin = fpm_binary(ctx->arena, v);
+	char buf[32], exe[PATH_MAX], proc[64];
+	long long pid = 0;
+	const char *e;
+	ssize_t n;
+	int fd = open(pidfile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0) {
+		ap_problem_set(ctx->pb, AP_PB_FAILED, "php",
+		    "php-fpm %s is not running (no pid file %s)", v, pidfile);
+		return AP_ERR_IO;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	snprintf(proc, sizeof(proc), "/proc/%s/exe", buf);
+	if (!ap_strtonum(buf, 2, 4194304, &pid, &e) || (n = readlink(proc, exe, sizeof(exe) - 1)) <= 0 ||
+	    (exe[n] = '\0', strcmp(exe, bin) != 0)) {
+		ap_problem_set(ctx->pb, AP_PB_FAILED, "php",
+		    "php-fpm %s is not running (the pid in %s is not %s)", v, pidfile, bin);
+		return AP_ERR_IO;
+	}
+	if (kill((pid_t)pid, SIGUSR2) != 0) {
+		ap_problem_set(ctx->pb, AP_PB_FAILED, "php", "php-fpm %s: cannot signal pid %lld: %s",
+		    v, pid, strerror(errno));
+		return AP_ERR_IO;
+	}
+	ap_job_output(ctx->job, "php-fpm reload: ok\n", 19);
+	return AP_OK;
+}
+
+/* The installed PHP-FPM versions, sorted ("8.2"); returns how many. Arena strings. */
+static size_t
+php_versions(struct ap_arena *a, const char *out[MAX_PHP])
+{
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d = opendir(PHP_FPM_DIR);
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL && n < MAX_PHP) {
+		const char *v = e->d_name + 7;
+
+		if (strncmp(e->d_name, "php-fpm", 7) != 0 || ap_check_php_version(v, strlen(v)) != NULL)
+			continue;
+		if (faccessat(dirfd(d), e->d_name, X_OK, 0) != 0)
+			continue;
+		out[n++] = ap_arena_strdup(a, v);
+	}
+	closedir(d);
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(out[j - 1], out[j]) > 0; j--) {
+			const char *t = out[j];
+
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	return n;
+}
+
+static bool
+php_installed(struct ap_arena *a, const char *v)
+{
+	const char *vs[MAX_PHP];
+	size_t n = php_versions(a, vs);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(vs[i], v) == 0)
+			return true;
+	return false;
+}
+
+/* ---- the site's user ------------------------------------------------ */
+
+static const char *
+gecos_of(struct ap_arena *a, const char *domain)
+{
+	return ap_arena_printf(a, "aapanel site %s", domain);
+}
+
+/*
+ * Who the site runs as: with sites.system_users its own system user
+ * (created now when missing: *created), else the helper's own user.
+ */
+static enum ap_err
+site_user(struct helper_ctx *ctx, struct site *s, bool create, bool *created)
+{
+	const struct ap_config *c = ctx->cfg;
+	struct passwd *pw;
+	struct group *gr;
+
+	*created = false;
+	if (!c->sites_system_users) {
+		pw = getpwuid(geteuid());
+		gr = getgrgid(getegid());
+		snprintf(s->user, sizeof(s->user), "%s", pw ? pw->pw_name : "nobody");
+		snprintf(s->group, sizeof(s->group), "%s", gr ? gr->gr_name : s->user);
+		s->uid = geteuid();
+		s->gid = s->nginx_gid = getegid();
+		return AP_OK;
+	}
+	if ((gr = getgrnam(c->sites_nginx_group)) == NULL) {
+		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "sites.nginx_group: no group named %s",
+		    c->sites_nginx_group);
+		return AP_ERR_IO;
+	}
+	s->nginx_gid = gr->gr_gid;
+	pw = getpwnam(s->name);
+	if (pw == NULL && create) {
+		const char *argv[] = { USERADD, "--system", "--user-group", "--no-create-home",
+			"--home-dir", abs_of(s, s->home_rel), "--shell", NOLOGIN, "--comment",
+			gecos_of(s->a, s->domain), s->name, NULL };
+
+		if (run(ctx, argv, "useradd", 20000) != AP_OK)
+			return AP_ERR_IO;
+		*created = true;
+		pw = getpwnam(s->name);
+	}
+	if (pw == NULL) {
+		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "the system user %s does not exist", s->name);
+		return AP_ERR_IO;
+	}
+	/* Only a user made for this very site: never an account that was there before. */
+	if (strcmp(pw->pw_gecos, gecos_of(s->a, s->domain)) != 0 || pw->pw_uid == 0) {
+		ap_problem_set(ctx->pb, AP_PB_FAILED, "domain",
+		    "the system user %s exists and was not made for this site", s->name);
+		return AP_ERR_IO;
+	}
+	snprintf(s->user, sizeof(s->user), "%s", pw->pw_name);
+	gr = getgrgid(pw->pw_gid);
+	snprintf(s->group, sizeof(s->group), "%s", gr ? gr->gr_name : pw->pw_name);
+	s->uid = pw->pw_uid;
+	s->gid = pw->pw_gid;
+	return AP_OK;
+}
+
+static void
+user_remove(struct helper_ctx *ctx, struct site *s)
+{
+	const char *argv[] = { USERDEL, s->name, NULL };
+	struct passwd *pw = getpwnam(s->name);
+
+	if (!ctx->cfg->sites_system_users || pw == NULL ||
+	    strcmp(pw->pw_gecos, gecos_of(s->a, s->domain)) != 0)
+		return;
+	if (run(ctx, argv, "userdel", 20000) != AP_OK) {
+		AP_WARN("userdel %s: %s", s->name, ctx->pb->reason);
+		ap_problem_clear(ctx->pb);
+	}
+}
+
+/* ---- the site's directories ----------------------------------------- */
+
+static enum ap_err
+fs_fail(struct helper_ctx *ctx, const char *field, const char *path, const char *why)
+{
+	ap_problem_set(ctx->pb, AP_PB_FAILED, field, "%s: %s", path,
+	    why != NULL ? why : strerror(errno));
+	return AP_ERR_IO;
+}
+
+/*
+ * A directory of the site (sub: relative to the web root, "<domain>/..."),
+ * made when missing (*made), owned and moded as given. Beneath the web root
+ * no symlink is followed: the site's user owns its home and could otherwise
+ * point public/ anywhere and have the helper chown it.
+ */
+static enum ap_err
+site_dir(struct helper_ctx *ctx, struct site *s, const char *sub, uid_t uid, gid_t gid,
+    mode_t mode, bool *made)
+{
+	const char *why = NULL, *shown = abs_of(s, ap_arena_printf(s->a, "%s/%s",
+	    ctx->cfg->sites_web_root, sub));
+	int wfd = -1, fd = -1;
+	enum ap_err rc = ap_fs_dir(s->rootfd, ctx->cfg->sites_web_root, true, 0755, &wfd, &why);
+
+	*made = false;
+	if (rc != AP_OK)
+		return fs_fail(ctx, "root", abs_of(s, ctx->cfg->sites_web_root), why);
+	rc = ap_fs_dir_nofollow(wfd, sub, false, 0, &fd, &why);
+	if (rc == AP_ERR_NOTFOUND) {
+		rc = ap_fs_dir_nofollow(wfd, sub, true, 0755, &fd, &why);
+		*made = rc == AP_OK;
+	}
+	close(wfd);
+	if (rc != AP_OK)
+		return fs_fail(ctx, "root", shown, why);
+	if (ctx->cfg->sites_system_users && fchown(fd, uid, gid) != 0) {
+		close(fd);
+		return fs_fail(ctx, "root", shown, NULL);
+	}
+	if (fchmod(fd, mode) != 0) {
+		close(fd);
+		return fs_fail(ctx, "root", shown, NULL);
+	}
+	close(fd);
+	return AP_OK;
+}
+
+/* home (user:nginx 0750), tmp (0700), log (0750), the document root with a first index page. */
+static enum ap_err
+site_dirs(struct helper_ctx *ctx, struct site *s, bool *made_home)
+{
+	bool sys = ctx->cfg->sites_system_users, made;
+	mode_t dmode = sys ? 0750 : 0755;
+	const char *d = s->domain, *doc = ap_arena_printf(s->a, "%s/%s", d,
+	    s->root_rel != NULL && s->root_rel[0] ? s->root_rel : "public");
+	struct ap_buf page = { 0 };
+	const char *why = NULL;
+	enum ap_err rc;
+	int wfd = -1, fd = -1;
+
+	if ((rc = site_dir(ctx, s, d, s->uid, s->nginx_gid, dmode, made_home)) != AP_OK ||
+	    (rc = site_dir(ctx, s, ap_arena_printf(s->a, "%s/tmp", d), s->uid, s->gid,
+		 sys ? 0700 : 0755, &made)) != AP_OK ||
+	    (rc = site_dir(ctx, s, ap_arena_printf(s->a, "%s/log", d), s->uid, s->nginx_gid, dmode,
+		 &made)) != AP_OK ||
+	    (rc = site_dir(ctx, s, doc, s->uid, s->nginx_gid, dmode, &made)) != AP_OK)
+		return rc;
+	if (!made)
+		return AP_OK;
+	/* A new document root gets the default page, in both languages. */
+	if ((rc = render(s, "index", &page, ctx->pb)) != AP_OK)
+		goto out;
+	rc = ap_fs_dir(s->rootfd, ctx->cfg->sites_web_root, false, 0, &wfd, &why);
+	if (rc == AP_OK)
+		rc = ap_fs_dir_nofollow(wfd, doc, false, 0, &fd, &why);
+	if (rc == AP_OK)
+		rc = ap_fs_write(fd, "index.html", page.data, page.len, sys ? 0640 : 0644);
+	if (rc == AP_OK && sys && fchownat(fd, "index.html", s->uid, s->nginx_gid, AT_SYMLINK_NOFOLLOW) != 0)
+		rc = AP_ERR_IO;
+	if (rc != AP_OK)
+		fs_fail(ctx, "root", abs_of(s, s->docroot_rel), why);
+out:
+	if (wfd >= 0)
+		close(wfd);
+	if (fd >= 0)
+		close(fd);
+	ap_buf_free(&page);
+	return rc;
+}
+
+/* ---- transactions over several files -------------------------------- */
+
+#define TX_MAX (MAX_PHP + 2)
+
+struct tx {
+	int dirfd[TX_MAX];
+	const char *name[TX_MAX];
+	const char *php[TX_MAX]; /* the PHP version whose pool this is, or NULL */
+	size_t n;
+};
+
+static enum ap_err
+tx_add(struct helper_ctx *ctx, struct tx *t, int dirfd, const char *name, const char *data,
+    size_t len, const char *php, const char *shown)
+{
+	if (t->n == TX_MAX || ap_fs_swap_begin(dirfd, name, data, len, 0644) != AP_OK) {
+		close(dirfd);
+		return fs_fail(ctx, NULL, shown, NULL);
+	}
+	t->dirfd[t->n] = dirfd;
+	t->name[t->n] = name;
+	t->php[t->n] = php;
+	t->n++;
+	return AP_OK;
+}
+
+static void
+tx_end(struct tx *t, bool commit)
+{
+	for (size_t i = t->n; i-- > 0;) {
+		if (commit)
+			ap_fs_swap_commit(t->dirfd[i], t->name[i]);
+		else
+			ap_fs_swap_rollback(t->dirfd[i], t->name[i]);
+		close(t->dirfd[i]);
+	}
+	t->n = 0;
+}
+
+static const char *
+pool_dir_rel(const struct site *s, const char *v)
+{
+	return with_version(s->a, s->cfg->sites_php_pool_dir, v);
+}
+
+/*
+ * Take the lock over every site's files and roll back whatever an
+ * interrupted operation left (a killed helper or job): the vhost directory
+ * and every installed version's pool directory. *vhost_fd: that directory.
+ */
+static int
+lock_and_recover(struct helper_ctx *ctx, struct site *s, int *vhost_fd)
+{
+	const char *vs[MAX_PHP], *why = NULL;
+	size_t nv = php_versions(s->a, vs);
+	int lock, fd;
+
+	*vhost_fd = -1;
+	if (ap_fs_dir(s->rootfd, s->vhost_dir_rel, true, 0755, vhost_fd, &why) != AP_OK) {
+		fs_fail(ctx, NULL, abs_of(s, s->vhost_dir_rel), why);
+		return -1;
+	}
+	if ((lock = ap_fs_lock(*vhost_fd, LOCK_NAME, LOCK_WAIT_MS)) < 0) {
+		ap_problem_set(ctx->pb, AP_PB_BUSY, NULL,
+		    "another site operation is still running; try again in a moment");
+		close(*vhost_fd);
+		*vhost_fd = -1;
+		return -1;
+	}
+	if (ap_fs_recover(*vhost_fd) > 0)
+		AP_WARN("rolled back an interrupted change in %s", abs_of(s, s->vhost_dir_rel));
+	for (size_t i = 0; i < nv; i++) {
+		if (ap_fs_dir(s->rootfd, pool_dir_rel(s, vs[i]), false, 0, &fd, &why) != AP_OK)
+			continue;
+		if (ap_fs_recover(fd) > 0)
+			AP_WARN("rolled back an interrupted change in %s", abs_of(s, pool_dir_rel(s, vs[i])));
+		close(fd);
+	}
+	return lock;
+}
+
+/*
+ * Pools of this site in every installed version's pool directory: keep
+ * (rewrite) the one of version keep (NULL = none), remove the others.
+ * Versions whose php-fpm must reload are marked in reload[].
+ */
+static enum ap_err
+pools(struct helper_ctx *ctx, struct site *s, struct tx *t, const char *keep, bool *reload,
+    const char **vs, size_t nv)
+{
+	const char *file = ap_arena_printf(s->a, "%s.conf", s->name), *why = NULL;
+	struct stat st;
+	enum ap_err rc;
+
+	for (size_t i = 0; i < nv; i++) {
+		bool mine = keep != NULL && strcmp(keep, vs[i]) == 0;
+		const char *dir = pool_dir_rel(s, vs[i]);
+		int fd = -1;
+
+		reload[i] = false;
+		rc = ap_fs_dir(s->rootfd, dir, mine, 0755, &fd, &why);
+		if (rc == AP_ERR_NOTFOUND && !mine)
+			continue;
+		if (rc != AP_OK)
+			return fs_fail(ctx, "php", abs_of(s, dir), why);
+		if (mine) {
+			struct ap_buf b = { 0 };
+
+			if ((rc = render(s, "php-pool", &b, ctx->pb)) == AP_OK)
+				rc = tx_add(ctx, t, fd, file, b.data, b.len, vs[i],
+				    abs_of(s, ap_arena_printf(s->a, "%s/%s", dir, file)));
+			else
+				close(fd);
+			ap_buf_free(&b);
+			if (rc != AP_OK)
+				return rc;
+			reload[i] = true;
+		} else if (fstatat(fd, file, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if ((rc = tx_add(ctx, t, fd, file, NULL, 0, vs[i],
+				 abs_of(s, ap_arena_printf(s->a, "%s/%s", dir, file)))) != AP_OK)
+				return rc;
+			reload[i] = true;
+		} else {
+			close(fd);
+		}
+	}
+	return AP_OK;
+}
+
+/* Wait until the pool's socket exists (present) or is gone; false after SOCKET_WAIT_MS. */
+static bool
+wait_socket(const struct site *s, bool present)
+{
+	uint64_t deadline = ap_now_ms() + SOCKET_WAIT_MS;
+	const char *path = abs_of(s, s->sock_rel);
+	struct stat st;
+
+	for (;;) {
+		bool there = stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+
+		if (there == present)
+			return true;
+		if (ap_now_ms() >= deadline)
+			return false;
+		usleep(10000);
+	}
+}
+
+/*
+ * The whole change: pools then vhost written beside the old ones and
+ * swapped, both tested, php-fpm and nginx reloaded; any failure rolls every
+ * file back (and reloads what was reloaded already). vhost: the text, or
+ * NULL to remove it. keep_php: the version whose pool the site keeps.
+ */
+static enum ap_err
+change(struct helper_ctx *ctx, struct site *s, int vhost_fd, const struct ap_buf *vhost,
+    const char *keep_php)
+{
+	const char *vs[MAX_PHP];
+	size_t nv = php_versions(s->a, vs);
+	bool reload[MAX_PHP] = { false }, reloaded[MAX_PHP] = { false };
+	struct tx t = { .n = 0 };
+	enum ap_err rc;
+	int dfd;
+
+	if ((rc = pools(ctx, s, &t, keep_php, reload, vs, nv)) != AP_OK)
+		goto fail;
+	ap_job_progress(ctx->job, 40);
+	for (size_t i = 0; i < nv; i++)
+		if (reload[i] && keep_php != NULL && strcmp(vs[i], keep_php) == 0 &&
+		    (rc = php_test(ctx, vs[i], s->uid == 0)) != AP_OK)
+			goto fail;
+	if ((dfd = dup(vhost_fd)) < 0) {
+		rc = fs_fail(ctx, NULL, abs_of(s, s->vhost_dir_rel), NULL);
+		goto fail;
+	}
+	rc = tx_add(ctx, &t, dfd, s->vhost_file, vhost ? vhost->data : NULL, vhost ? vhost->len : 0,
+	    NULL, abs_of(s, ap_arena_printf(s->a, "%s/%s", s->vhost_dir_rel, s->vhost_file)));
+	if (rc != AP_OK)
+		goto fail;
+	ap_job_progress(ctx->job, 55);
+	if ((rc = nginx_test(ctx)) != AP_OK)
+		goto fail;
+	ap_job_progress(ctx->job, 70);
+	for (size_t i = 0; i < nv; i++) {
+		if (!reload[i])
+			continue;
+		if ((rc = php_reload(ctx, vs[i])) != AP_OK)
+			goto fail;
+		reloaded[i] = true;
+	}
+	if (keep_php != NULL && !wait_socket(s, true)) {
+		rc = AP_ERR_IO;
+		ap_problem_set(ctx->pb, AP_PB_FAILED, "php",
+		    "php-fpm %s did not open the pool's socket %s (see its log)", keep_php,
+		    abs_of(s, s->sock_rel));
+		goto fail;
+	}
+	ap_job_progress(ctx->job, 85);
+	if ((rc = nginx_reload(ctx)) != AP_OK)
+		goto fail;
+	tx_end(&t, true);
+	return AP_OK;
+fail:
+	tx_end(&t, false);
+	/* php-fpm already serves the new pool files: back to the old ones. */
+	for (size_t i = 0; i < nv; i++)
+		if (reloaded[i]) {
+			struct ap_problem keep = *ctx->pb;
+
+			php_reload(ctx, vs[i]);
+			*ctx->pb = keep;
+		}
+	return rc;
+}
+
+static void
+result_common(struct helper_ctx *ctx, const struct site *s)
+{
+	struct json_object *r = ctx->result;
+
+	json_object_object_add(r, "domain", json_object_new_string(s->domain));
+	json_object_object_add(r, "revision", json_object_new_int64(s->revision));
+	json_object_object_add(r, "port", json_object_new_int64(ctx->cfg->sites_http_port));
+	json_object_object_add(r, "vhost", json_object_new_string(
+	    abs_of(s, ap_arena_printf(s->a, "%s/%s", s->vhost_dir_rel, s->vhost_file))));
+	json_object_object_add(r, "home", json_object_new_string(abs_of(s, s->home_rel)));
+	json_object_object_add(r, "root", json_object_new_string(abs_of(s, s->docroot_rel)));
+	json_object_object_add(r, "user", json_object_new_string(s->user));
+	json_object_object_add(r, "uid", json_object_new_int64((int64_t)s->uid));
+}
+
+/* ---- site.apply ----------------------------------------------------- */
+
+static enum ap_err
+check_spec(struct helper_ctx *ctx, const struct site *s)
+{
+	if (s->kind == KIND_PHP && s->php[0] == '\0')
+		return ap_problem_set(ctx->pb, AP_PB_INVALID, "php", "is required for a PHP site");
+	if (s->kind == KIND_PHP && !php_installed(s->a, s->php))
+		return ap_problem_set(ctx->pb, AP_PB_INVALID, "php",
+		    "PHP-FPM %s is not installed (%s/php-fpm%s)", s->php, PHP_FPM_DIR, s->php);
+	if (s->kind == KIND_PROXY && s->upstream[0] == '\0')
+		return ap_problem_set(ctx->pb, AP_PB_INVALID, "upstream",
+		    "is required for a reverse proxy");
+	return AP_OK;
+}
+
+enum ap_err
+ap_ops_site_apply(struct helper_ctx *ctx)
+{
+	struct ap_buf vhost = { 0 };
+	bool user_made = false, home_made = false;
+	struct site s;
+	enum ap_err rc;
+	int lock = -1, vfd = -1;
+
+	site_from_args(&s, ctx);
+	if ((rc = check_spec(ctx, &s)) != AP_OK)
+		return rc;
+	if ((lock = lock_and_recover(ctx, &s, &vfd)) < 0)
+		return AP_ERR_IO;
+	ap_job_progress(ctx->job, 10);
+	{
+		/* nginx opens the site's logs there (as root in production). */
+		const char *why = NULL;
+		int lfd = -1;
+
+		if (ap_fs_dir(s.rootfd, s.log_dir_rel, true, 0755, &lfd, &why) != AP_OK) {
+			rc = fs_fail(ctx, NULL, abs_of(&s, s.log_dir_rel), why);
+			goto out;
+		}
+		close(lfd);
+		/* php-fpm binds the pool's socket there: a missing directory would end
+		 * the whole master at its reload (php-fpm -t does not bind). */
+		if (s.kind == KIND_PHP &&
+		    ap_fs_dir(s.rootfd, ctx->cfg->sites_php_socket_dir, true, 0755, &lfd, &why) != AP_OK) {
+			rc = fs_fail(ctx, "php", abs_of(&s, ctx->cfg->sites_php_socket_dir), why);
+			goto out;
+		}
+		if (s.kind == KIND_PHP)
+			close(lfd);
+	}
+	if ((rc = site_user(ctx, &s, s.enabled, &user_made)) != AP_OK)
+		goto out;
+	if (s.enabled && (rc = site_dirs(ctx, &s, &home_made)) != AP_OK)
+		goto undo;
+	ap_job_progress(ctx->job, 30);
+	if ((rc = render(&s, s.enabled ? "vhost" : "disabled", &vhost, ctx->pb)) != AP_OK)
+		goto undo;
+	rc = change(ctx, &s, vfd, &vhost, s.enabled && s.kind == KIND_PHP ? s.php : NULL);
+	if (rc != AP_OK)
+		goto undo;
+	result_common(ctx, &s);
+	json_object_object_add(ctx->result, "enabled", json_object_new_boolean(s.enabled));
+	json_object_object_add(ctx->result, "user_created", json_object_new_boolean(user_made));
+	if (s.kind == KIND_PHP && s.enabled)
+		json_object_object_add(ctx->result, "php_socket",
+		    json_object_new_string(abs_of(&s, s.sock_rel)));
+	goto out;
+undo:
+	/* A first apply that failed leaves nothing of the site behind. */
+	if (home_made) {
+		int wfd = -1;
+		const char *why, *slash = strrchr(s.home_rel, '/');
+
+		if (ap_fs_dir(s.rootfd, ctx->cfg->sites_web_root, false, 0, &wfd, &why) == AP_OK) {
+			ap_fs_remove_tree(wfd, slash + 1);
+			close(wfd);
+		}
+	}
+	if (user_made) {
+		struct ap_problem keep = *ctx->pb;
+
+		user_remove(ctx, &s);
+		*ctx->pb = keep;
+	}
+out:
+	ap_buf_free(&vhost);
+	if (vfd >= 0)
+		close(vfd);
+	if (lock >= 0)
+		close(lock);
+	return rc;
+}
+
+/* ---- site.remove ---------------------------------------------------- */
+
+enum ap_err
+ap_ops_site_remove(struct helper_ctx *ctx)
+{
+	struct site s;
+	struct stat st;
+	bool made;
+	enum ap_err rc;
+	int lock, vfd = -1, lfd = -1, wfd = -1;
+	const char *why;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = ctx->cfg;
+	s.a = ctx->arena;
+	s.rootfd = ctx->sandbox_fd;
+	s.domain = ctx->args[SR_DOMAIN].s;
+	s.aliases = s.root_rel = s.php = s.upstream = s.e404 = s.e50x = "";
+	site_paths(&s);
+	if ((lock = lock_and_recover(ctx, &s, &vfd)) < 0)
+		return AP_ERR_IO;
+	if (fstatat(vfd, s.vhost_file, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT &&
+	    !ctx->args[SR_DELETE_FILES].b) {
+		ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "domain", "no vhost for this domain");
+		rc = AP_ERR_NOTFOUND;
+		goto out;
+	}
+	ap_job_progress(ctx->job, 20);
+	if ((rc = change(ctx, &s, vfd, NULL, NULL)) != AP_OK)
+		goto out;
+	/* Its logs go with it; its files and its user only when asked. */
+	if (ap_fs_dir(s.rootfd, s.log_dir_rel, false, 0, &lfd, &why) == AP_OK) {
+		ap_fs_unlink(lfd, ap_arena_printf(s.a, "%s.access.log", s.domain));
+		ap_fs_unlink(lfd, ap_arena_printf(s.a, "%s.error.log", s.domain));
+	}
+	if (ctx->args[SR_DELETE_FILES].b) {
+		if (ap_fs_dir(s.rootfd, ctx->cfg->sites_web_root, false, 0, &wfd, &why) == AP_OK &&
+		    ap_fs_remove_tree(wfd, s.domain) != AP_OK) {
+			rc = fs_fail(ctx, NULL, abs_of(&s, s.home_rel), NULL);
+			goto out;
+		}
+		user_remove(ctx, &s);
+	}
+	(void)made;
+	json_object_object_add(ctx->result, "domain", json_object_new_string(s.domain));
+	json_object_object_add(ctx->result, "files_deleted",
+	    json_object_new_boolean(ctx->args[SR_DELETE_FILES].b));
+out:
+	if (wfd >= 0)
+		close(wfd);
+	if (lfd >= 0)
+		close(lfd);
+	close(vfd);
+	close(lock);
+	return rc;
+}
+
+/* ---- site.inspect --------------------------------------------------- */
+
+/* The file on disk against the rendered text: content, drift, diff. */
+static void
+compare(struct helper_ctx *ctx, struct site *s, int dirfd, const char *name, const char *shown,
+    const struct ap_buf *want, struct json_object *o, struct ap_buf *diff, bool *drift)
+{
+	struct ap_buf have = { 0 };
+	enum ap_err rc = dirfd >= 0 ? ap_fs_read(dirfd, name, FILE_MAX, &have) : AP_ERR_NOTFOUND;
+
+	json_object_object_add(o, "path", json_object_new_string(shown));
+	json_object_object_add(o, "exists", json_object_new_boolean(rc == AP_OK));
+	json_object_object_add(o, "content", json_object_new_string_len(
+	    have.data ? have.data : "", (int)have.len));
+	if (rc == AP_OK && !ap_utf8_valid(have.data, have.len)) {
+		have.len = 0;
+		ap_buf_puts(&have, "(not UTF-8 text)\n");
+	}
+	if (rc != AP_OK || have.len != want->len || memcmp(have.data, want->data, want->len) != 0) {
+		*drift = true;
+		ap_textdiff(want->data ? want->data : "", want->len, have.data ? have.data : "",
+		    have.len, ap_arena_printf(s->a, "%s (panel)", shown),
+		    ap_arena_printf(s->a, "%s (%s)", shown, rc == AP_OK ? "on disk" : "missing"), diff);
+	}
+	(void)ctx;
+	ap_buf_free(&have);
+}
+
+enum ap_err
+ap_ops_site_inspect(struct helper_ctx *ctx)
+{
+	struct ap_buf vhost = { 0 }, pool = { 0 }, diff = { 0 };
+	struct json_object *vo = json_object_new_object(), *po = NULL;
+	bool drift = false, made;
+	const char *why = NULL;
+	struct site s;
+	enum ap_err rc;
+	int vfd = -1, pfd = -1;
+
+	site_from_args(&s, ctx);
+	if ((rc = site_user(ctx, &s, false, &made)) != AP_OK) {
+		/* The user is missing: render with its name, say so. */
+		ap_problem_clear(ctx->pb);
+		snprintf(s.user, sizeof(s.user), "%s", s.name);
+		snprintf(s.group, sizeof(s.group), "%s", s.name);
+		drift = true;
+		json_object_object_add(ctx->result, "user_missing", json_object_new_boolean(true));
+	}
+	if ((rc = render(&s, s.enabled ? "vhost" : "disabled", &vhost, ctx->pb)) != AP_OK)
+		goto out;
+	ap_fs_dir(s.rootfd, s.vhost_dir_rel, false, 0, &vfd, &why);
+	compare(ctx, &s, vfd, s.vhost_file,
+	    abs_of(&s, ap_arena_printf(s.a, "%s/%s", s.vhost_dir_rel, s.vhost_file)), &vhost, vo,
+	    &diff, &drift);
+	if (s.enabled && s.kind == KIND_PHP) {
+		const char *dir = pool_dir_rel(&s, s.php), *file = ap_arena_printf(s.a, "%s.conf", s.name);
+
+		po = json_object_new_object();
+		if ((rc = render(&s, "php-pool", &pool, ctx->pb)) != AP_OK)
+			goto out;
+		ap_fs_dir(s.rootfd, dir, false, 0, &pfd, &why);
+		compare(ctx, &s, pfd, file, abs_of(&s, ap_arena_printf(s.a, "%s/%s", dir, file)), &pool,
+		    po, &diff, &drift);
+	}
+	json_object_object_add(ctx->result, "vhost", vo);
+	vo = NULL;
+	if (po != NULL) {
+		json_object_object_add(ctx->result, "pool", po);
+		po = NULL;
+	}
+	json_object_object_add(ctx->result, "drift", json_object_new_boolean(drift));
+	json_object_object_add(ctx->result, "diff",
+	    json_object_new_string_len(diff.data ? diff.data : "", (int)diff.len));
+	json_object_object_add(ctx->result, "port", json_object_new_int64(ctx->cfg->sites_http_port));
+out:
+	json_object_put(vo);
+	json_object_put(po);
+	if (vfd >= 0)
+		close(vfd);
+	if (pfd >= 0)
+		close(pfd);
+	ap_buf_free(&vhost);
+	ap_buf_free(&pool);
+	ap_buf_free(&diff);
+	return rc;
+}
+
+/* ---- php.versions --------------------------------------------------- */
+
+enum ap_err
+ap_ops_php_versions(struct helper_ctx *ctx)
+{
+	const char *vs[MAX_PHP];
+	size_t n = php_versions(ctx->arena, vs);
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_string(vs[i]));
+	json_object_object_add(ctx->result, "versions", arr);
+	json_object_object_add(ctx->result, "port", json_object_new_int64(ctx->cfg->sites_http_port));
+	json_object_object_add(ctx->result, "system_users",
+	    json_object_new_boolean(ctx->cfg->sites_system_users));
+	return AP_OK;
+}

@@ -1,0 +1,227 @@
+// Real-browser test of the Websites screen, in Debian's Chromium: an operator
+// signs in, opens Websites from the sidebar, creates a PHP site through the
+// form, lands on the site's page (nginx serves it, no drift), opens the site
+// itself in the browser (its name resolved to 127.0.0.1 by the browser, so
+// nginx sees the site's Host), disables it (with the confirmation) and sees
+// the "disabled" answer; the list in Arabic (RTL), in dark mode and 360 px
+// wide without horizontal scrolling. No console errors or CSP violations.
+//
+// Environment: BASE_URL (the panel, http://127.0.0.1:PORT), PANEL_USER,
+// PANEL_PASSWORD, SITE_DOMAIN (e.g. browser.test), ARTIFACTS_DIR, CHROMIUM,
+// BROWSER_PROFILE_DIR (as tests/browser/login.mjs).
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const STEP_MS = 20_000;
+const TOTAL_MS = 150_000;
+
+function need(name) {
+	const v = process.env[name];
+	if (!v) {
+		console.error(`sites.mjs: environment variable ${name} is not set`);
+		process.exit(2);
+	}
+	return v;
+}
+
+const BASE_URL = need('BASE_URL').replace(/\/+$/, '');
+const USER = need('PANEL_USER');
+const PASSWORD = need('PANEL_PASSWORD');
+const DOMAIN = need('SITE_DOMAIN');
+const ARTIFACTS = need('ARTIFACTS_DIR');
+const EXE = process.env.CHROMIUM || '/usr/bin/chromium';
+const PORT = new URL(BASE_URL).port;
+const SITE_URL = `http://${DOMAIN}:${PORT}/`;
+
+if (!existsSync(EXE)) {
+	console.error(`sites.mjs: Chromium not found at ${EXE} (apt-get install chromium)`);
+	process.exit(2);
+}
+mkdirSync(ARTIFACTS, { recursive: true });
+const ownProfile = !process.env.BROWSER_PROFILE_DIR;
+const profile = process.env.BROWSER_PROFILE_DIR || mkdtempSync(join(tmpdir(), 'aapanel-chromium-'));
+mkdirSync(profile, { recursive: true });
+
+class StepError extends Error {}
+function assert(cond, msg) { if (!cond) throw new StepError(msg); }
+let current = '(start)';
+async function step(name, fn) {
+	current = name;
+	await fn();
+	console.log(`  ok   ${name}`);
+}
+
+const consoleErrors = [];
+const pageErrors = [];
+const failedRequests = [];
+let context;
+let exitCode = 1;
+const watchdog = setTimeout(async () => {
+	console.error(`sites.mjs: FAIL overall timeout (${TOTAL_MS} ms) during step: ${current}`);
+	try { if (context) await context.close(); } catch { /* ignore */ }
+	if (ownProfile) rmSync(profile, { recursive: true, force: true });
+	process.exit(1);
+}, TOTAL_MS);
+
+try {
+	context = await chromium.launchPersistentContext(profile, {
+		executablePath: EXE,
+		headless: true,
+		timeout: STEP_MS,
+		args: [
+			'--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+			'--disable-background-networking', '--disable-component-update', '--disable-sync',
+			// The site's own name reaches nginx on loopback, as a visitor's would.
+			`--host-resolver-rules=MAP ${DOMAIN} 127.0.0.1`,
+		],
+		viewport: { width: 1280, height: 800 },
+		locale: 'en-US',
+	});
+	context.setDefaultTimeout(STEP_MS);
+	context.setDefaultNavigationTimeout(STEP_MS);
+	const page = context.pages()[0] || await context.newPage();
+	page.on('console', (msg) => {
+		if (msg.type() === 'error') consoleErrors.push(`${msg.text()} (${page.url()})`);
+	});
+	page.on('pageerror', (err) => pageErrors.push(String(err && err.stack || err)));
+	page.on('requestfailed', (req) => failedRequests.push(`${req.method()} ${req.url()}: ${req.failure()?.errorText}`));
+	const path = () => new URL(page.url()).pathname;
+	const noErrors = () => {
+		// The disabled site's 503 is its answer, not the panel's error.
+		const all = [...consoleErrors.filter((e) => !e.includes(`(${SITE_URL}`) && !e.includes('503')).map((e) => `console: ${e}`),
+			...pageErrors.map((e) => `pageerror: ${e}`)];
+		assert(all.length === 0, `browser reported errors:\n    ${all.join('\n    ')}`);
+	};
+
+	await step(`sign in as ${USER}`, async () => {
+		await page.goto(BASE_URL + '/login', { waitUntil: 'load' });
+		await page.fill('input[name="username"]', USER);
+		await page.fill('input[name="password"]', PASSWORD);
+		await Promise.all([
+			page.waitForURL((u) => u.pathname === '/', { waitUntil: 'load' }),
+			page.locator('form:has(input[name="username"]) [type="submit"]').click(),
+		]);
+	});
+
+	await step('the sidebar has "Websites"; it opens the list', async () => {
+		const link = page.locator('nav a[href$="/sites"]').first();
+		await link.waitFor({ state: 'visible' });
+		await Promise.all([page.waitForURL((u) => u.pathname === '/sites', { waitUntil: 'load' }), link.click()]);
+		await page.getByRole('heading', { level: 1, name: 'Websites' }).waitFor({ state: 'visible' });
+	});
+
+	await step(`create the PHP site ${DOMAIN} through the form`, async () => {
+		await page.fill('#f-domain', DOMAIN);
+		await page.selectOption('#f-kind', 'php');
+		assert(await page.locator('#f-php option').count() >= 1, 'no PHP version offered');
+		await Promise.all([
+			page.waitForURL((u) => /^\/sites\/\d+$/.test(u.pathname), { waitUntil: 'load' }),
+			page.getByRole('button', { name: 'Add site' }).click(),
+		]);
+		const flash = page.locator('.flash-ok');
+		await flash.waitFor({ state: 'visible' });
+		const text = await flash.innerText();
+		assert(text.includes(DOMAIN) && text.includes('nginx serves it'), `flash says: ${text}`);
+	});
+
+	await step("the site's page: served, its vhost shown, no drift", async () => {
+		await page.getByRole('heading', { level: 1, name: DOMAIN }).waitFor({ state: 'visible' });
+		assert(await page.locator('.badge-ok', { hasText: 'Served' }).count() === 1, 'not shown as served');
+		const vhost = await page.locator('pre.diff').first().innerText();
+		assert(vhost.includes(`server_name ${DOMAIN};`) && vhost.includes('fastcgi_pass unix:'), 'the vhost is not shown');
+		assert(await page.locator('.alert-warning').count() === 0, 'drift is shown on a fresh site');
+		await page.screenshot({ path: join(ARTIFACTS, 'site-en.png'), fullPage: true });
+	});
+
+	await step(`open the site itself: ${SITE_URL}`, async () => {
+		const site = await context.newPage();
+		const res = await site.goto(SITE_URL, { waitUntil: 'load' });
+		assert(res && res.status() === 200, `the site answered ${res && res.status()}`);
+		await site.getByRole('heading', { level: 1, name: DOMAIN }).waitFor({ state: 'visible' });
+		assert((await site.content()).includes('aaPanel'), 'not the first page of the site');
+		await site.screenshot({ path: join(ARTIFACTS, 'site-itself.png'), fullPage: true });
+		await site.close();
+	});
+
+	await step('disable it: asked first, then the site answers "disabled"', async () => {
+		const siteUrl = page.url();
+		await Promise.all([
+			page.waitForLoadState('load'),
+			page.locator('form[action$="/disable"] button').click(),
+		]);
+		await page.locator('form.confirm-form').waitFor({ state: 'visible' });
+		await Promise.all([
+			page.waitForURL(siteUrl, { waitUntil: 'load' }),
+			page.locator('form.confirm-form button[type="submit"]').click(),
+		]);
+		await page.locator('.flash-ok').waitFor({ state: 'visible' });
+		const site = await context.newPage();
+		// A connection the browser opened before the reload (Chromium preconnects) is
+		// answered once more by nginx's old worker, which then closes it: look again.
+		let res;
+		for (let i = 0; i < 10; i++) {
+			res = await site.goto(`${SITE_URL}?after-disable-${i}`, { waitUntil: 'load' });
+			if (res && res.status() === 503) break;
+			await site.waitForTimeout(300);
+		}
+		assert(res && res.status() === 503, `a disabled site answered ${res && res.status()}: ${(await site.content()).slice(0, 300)}`);
+		assert((await site.content()).includes('This site is disabled'), 'no "disabled" notice');
+		await site.close();
+	});
+
+	await step('the list in Arabic: <html dir="rtl">, translated, the site listed', async () => {
+		await page.goto(BASE_URL + '/sites', { waitUntil: 'load' });
+		const ar = page.locator('form.lang-switch button[name="lang"][value="ar"]');
+		await Promise.all([
+			page.waitForFunction(() => document.documentElement.lang === 'ar', null, { timeout: STEP_MS }),
+			ar.click(),
+		]);
+		await page.waitForLoadState('load');
+		assert(await page.locator('html').getAttribute('dir') === 'rtl', 'not right to left');
+		await page.getByRole('heading', { level: 1, name: 'المواقع' }).or(page.locator('h1')).first().waitFor();
+		const h1 = await page.locator('h1').innerText();
+		assert(/[\u0600-\u06FF]/.test(h1), `heading not in Arabic: ${h1}`);
+		assert((await page.locator('tbody').innerText()).includes(DOMAIN), 'the site is not listed');
+		await page.screenshot({ path: join(ARTIFACTS, 'sites-ar.png'), fullPage: true });
+	});
+
+	await step('dark mode and 360 px: readable, no horizontal scrolling', async () => {
+		await page.emulateMedia({ colorScheme: 'dark' });
+		await page.setViewportSize({ width: 360, height: 740 });
+		await page.reload({ waitUntil: 'load' });
+		const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+		const rgb = bg.match(/\d+/g).map(Number);
+		assert(rgb[0] + rgb[1] + rgb[2] < 200, `dark mode background is ${bg}`);
+		const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+		assert(over <= 1, `the page is ${over} px wider than 360 px`);
+		await page.screenshot({ path: join(ARTIFACTS, 'sites-ar-dark-360.png'), fullPage: true });
+		const first = page.locator('tbody a').first();
+		await Promise.all([page.waitForURL((u) => /^\/sites\/\d+$/.test(u.pathname), { waitUntil: 'load' }), first.click()]);
+		const over2 = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+		assert(over2 <= 1, `the site's page is ${over2} px wider than 360 px`);
+		await page.screenshot({ path: join(ARTIFACTS, 'site-ar-dark-360.png'), fullPage: true });
+	});
+
+	await step('no console errors, CSP violations or page errors', async () => noErrors());
+	exitCode = 0;
+} catch (err) {
+	const msg = err instanceof StepError ? err.message : (err && err.stack) || String(err);
+	console.error(`  FAIL ${current}\n    ${msg.split('\n').join('\n    ')}`);
+	if (failedRequests.length) console.error(`    failed requests:\n      ${failedRequests.join('\n      ')}`);
+	if (consoleErrors.length) console.error(`    console errors:\n      ${consoleErrors.join('\n      ')}`);
+	if (pageErrors.length) console.error(`    page errors:\n      ${pageErrors.join('\n      ')}`);
+	exitCode = 1;
+} finally {
+	try {
+		if (context) await context.close();
+	} catch (err) {
+		console.error(`sites.mjs: closing the browser failed: ${err}`);
+		exitCode = 1;
+	}
+	if (ownProfile) rmSync(profile, { recursive: true, force: true });
+	clearTimeout(watchdog);
+}
+console.log(exitCode === 0 ? 'sites.mjs: all steps passed' : 'sites.mjs: FAILED');
+process.exit(exitCode);
