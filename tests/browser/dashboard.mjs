@@ -65,6 +65,10 @@ try {
 		await page.waitForFunction(() => +(document.documentElement.getAttribute('data-live-updates') || 0) >= 2, null, { timeout: STEP_MS });
 		assert(page.url() === nav, 'the page was reloaded');
 		assert(await page.locator('[data-live-status]').isVisible(), 'no "Live" mark');
+		// The line moves as time does: new points at the right, the old ones to the left (on a
+		// machine at 100 % CPU a value repeats and a second is 0.15 px, so wait for the move).
+		await page.waitForFunction((b) => document.querySelector('#chart-cpu polyline.line-s1').getAttribute('points') !== b,
+			before, { timeout: STEP_MS }).catch(() => {});
 		assert((await cpuPoints()) !== before, 'the CPU chart did not move');
 		const pts = (await cpuPoints()).split(' ').filter(Boolean);
 		assert(pts.length >= 2, `CPU chart has ${pts.length} points`);
@@ -89,6 +93,10 @@ try {
 		const before = await cpuPoints();
 		const start = await updates();
 		await page.waitForFunction((n) => +(document.documentElement.getAttribute('data-live-updates') || 0) >= n + 2, start, { timeout: STEP_MS });
+		// The line moves as time does: new points at the right, the old ones to the left (on a
+		// machine at 100 % CPU a value repeats and a second is 0.15 px, so wait for the move).
+		await page.waitForFunction((b) => document.querySelector('#chart-cpu polyline.line-s1').getAttribute('points') !== b,
+			before, { timeout: STEP_MS }).catch(() => {});
 		assert((await cpuPoints()) !== before, 'the CPU chart did not move');
 	});
 
