@@ -37,6 +37,10 @@
 //   CHROMIUM        browser binary (default /usr/bin/chromium)
 //   BROWSER_WORKERS pages checked at the same time (default 3)
 //   BROWSER_TOTAL_MS  watchdog for the whole run (default 300000)
+//   BROWSER_MATRIX  "pairs" (default): each page, for each identity, in both
+//                   languages, both themes and both widths, as 4 visits that
+//                   cover every pair of them (en light 1366, en dark 360,
+//                   ar dark 1366, ar light 360); "full": all 8 combinations
 //   BROWSER_ONLY    only screens whose path contains this (while developing;
 //                   the coverage check then fails, as it should)
 // Chromium keeps its profile in a fresh directory under TMPDIR.
@@ -77,6 +81,11 @@ const CHECKS_SRC = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8') 
 const LANGS = ['en', 'ar'];
 const THEMES = ['light', 'dark'];
 const VIEWPORTS = [{ width: 1366, height: 768 }, { width: 360, height: 740 }];
+const FULL_MATRIX = process.env.BROWSER_MATRIX === 'full';
+// The themes a load is visited in: every one (full), or the one of the pair
+// design (each language sees each theme at one width and the other at the other).
+const themesFor = (lang, vpIndex) =>
+	FULL_MATRIX ? THEMES : [THEMES[(vpIndex + (lang === 'ar' ? 1 : 0)) % THEMES.length]];
 const ROLES = ['admin', 'operator', 'viewer'];
 
 // GET routes with a template that are not visited, and why. Keep it short:
@@ -382,8 +391,8 @@ async function runGroup(browser, g) {
 		};
 		const why = (e) => (e instanceof StepError ? e.message : (e && e.message) || String(e));
 		for (const s of g.screens) {
-			for (const vp of VIEWPORTS) {
-				const variants = THEMES.map((theme) => ({ lang: g.lang, theme, ...vp }));
+			for (const [vpIndex, vp] of VIEWPORTS.entries()) {
+				const variants = themesFor(g.lang, vpIndex).map((theme) => ({ lang: g.lang, theme, ...vp }));
 				if (signinError) {
 					for (const v of variants) s.visits.push(failed(v, 'sign-in', signinError));
 					continue;
