@@ -30,7 +30,7 @@ cleanup() {
 		nsenter -t "$SD" -m -p -n -- journalctl --no-pager -n 40 -o cat 2>/dev/null
 	fi
 	ns_stop
-	if [ -n "$LPID" ]; then kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null; fi
+	if [ -n "$LPID" ]; then kill "$LPID" 2>/dev/null || true; wait "$LPID" 2>/dev/null || true; fi
 	true # it_teardown reads $?: the failures are counted in FAIL above
 	it_teardown
 }
@@ -46,7 +46,7 @@ kill -HUP "$POOL_PID"
 sleep 0.5
 kill -TERM "$POOL_PID"; wait "$POOL_PID" || true; POOL_PID=""
 sleep 0.3
-kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null || true; LPID=""
+kill "$LPID" 2>/dev/null || true; wait "$LPID" 2>/dev/null || true; LPID=""
 check "READY=1 sent once the workers run" grep -q '^READY=1' "$T/notify.log"
 check "STATUS= reports the workers" grep -qE '^STATUS=[0-9]+ workers' "$T/notify.log"
 n=$(grep -c '^WATCHDOG=1' "$T/notify.log" || true)

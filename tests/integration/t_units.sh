@@ -21,7 +21,7 @@ cleanup() {
 	local rc=$?
 	set +e
 	[ "$rc" -eq 0 ] || FAIL=$((FAIL + 1))
-	if [ -n "$LPID" ]; then kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null; fi
+	if [ -n "$LPID" ]; then kill "$LPID" 2>/dev/null || true; wait "$LPID" 2>/dev/null || true; fi
 	# POOL_PID may be strace, which detaches on SIGTERM and leaves its
 	# tracees (the pool, or systemd-socket-activate waiting for a first
 	# connection) running: stop them first, by PID, then strace.
