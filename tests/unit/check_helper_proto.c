@@ -217,6 +217,16 @@ static const struct {
 	{ "panel.listen", "{\"address\":\"127.0.0.1\",\"port\":\"80\",\"base_path\":\"/\"}", "port", "JSON integer" },
 	{ "panel.listen", "{\"address\":\"127.0.0.1\",\"port\":80,\"base_path\":\"/a\\\";\"}", "base_path", "must be" },
 	{ "panel.listen", "{\"address\":\"127.0.0.1\",\"port\":80,\"base_path\":\"/a\\nb\"}", "base_path", "single line" },
+	/* the rest of the hostile set, for the panel's own operations */
+	{ "panel.listen", "{\"address\":\"127.0.0.1\",\"port\":80,\"base_path\":\"/a/../etc\"}", "base_path", "letters, digits" },
+	{ "panel.listen", "{\"address\":\"127.0.0.1\",\"port\":80,\"base_path\":\"/a\\u0000b\"}", "base_path", "NUL bytes" },
+	{ "panel.listen", "{\"address\":\"127.0.0.1\",\"port\":80,\"base_path\":\"/p\u0430nel\"}", "base_path", "letters, digits" },
+	{ "panel.listen", "{\"address\":\"127.0.0.1\",\"port\":80,\"base_path\":\"/$(id)\"}", "base_path", "letters, digits" },
+	{ "panel.listen", "{\"address\":\"127.0.0.1`id`\",\"port\":80,\"base_path\":\"/\"}", "address", "IPv4 or IPv6" },
+	{ "panel.settings", "{\"base_path\":\"/\",\"allow\":\"10.0.0.0/8\\n x\",\"idle_timeout\":60,\"absolute_timeout\":300}",
+	    "allow", "single line" },
+	{ "panel.settings", "{\"base_path\":\"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"allow\":\"\",\"idle_timeout\":60,\"absolute_timeout\":300}",
+	    "base_path", "at most 255" },
 	{ "panel.listen", "{\"address\":\"127.0.0.1\",\"port\":80}", "base_path", "is required" },
 	/* panel.settings: what reaches the settings layer */
 	{ "panel.settings", "{\"base_path\":\"/\",\"allow\":\"\",\"idle_timeout\":60,\"absolute_timeout\":300}", NULL, NULL },
