@@ -67,10 +67,16 @@ check "no failure later than 1 s after the deletion" \
 	awk -v d="$t_del" '$2 != 200 && $1 > d + 1000 { bad = 1 } END { exit bad }' "$T/p1"
 wrk_total=$(sed -nE 's/^ *([0-9]+) requests in .*/\1/p' "$T/wrk1")
 wrk_bad=$(sed -nE 's/^ *Non-2xx or 3xx responses: ([0-9]+).*/\1/p' "$T/wrk1")
-check "wrk kept being served: under 1% of its ${wrk_total:-0} requests failed (${wrk_bad:-0})" \
-	test "${wrk_total:-0}" -gt 1000 -a "$(( ${wrk_bad:-0} * 100 ))" -lt "${wrk_total:-0}"
+# A failed request is a fast 502 from nginx, many times quicker than a served
+# one, so 8 connections fire hundreds of them in a window of 0.1 s: on a quiet
+# machine wrk sees 0-20 failures, under CI's load (two suites at once) 613 of
+# 7581. Had the socket not come back, the fast 502s of the last 3.5 s would be
+# nearly all of them.
+# The window itself is measured by the probes above and the log below.
+check "wrk kept being served: under a quarter of its ${wrk_total:-0} requests failed (${wrk_bad:-0})" \
+	test "${wrk_total:-0}" -gt 1000 -a "$(( ${wrk_bad:-0} * 4 ))" -lt "${wrk_total:-0}"
 check "the log says the socket was lost" grep -q 'aapanel.sock was deleted or replaced: nginx cannot reach the panel; re-creating it' "$T/pool.log"
-check "and that it was re-created, with how long it took" grep -qE 'aapanel.sock re-created [0-9.]+ s after it was lost' "$T/pool.log"
+check "and that it was re-created, with how long it took (under 1 s)" grep -qE 'aapanel.sock re-created 0\.[0-9] s after it was lost' "$T/pool.log"
 sleep 0.3 # the old generation leaves
 st --json > "$T/st1.json"
 check "status: socket ok, 4 workers, a new generation" jqe '(.socket.lost | not) and (.workers | length) == 4 and .generation == 2' "$T/st1.json"
