@@ -816,3 +816,33 @@ ap_site_json(const struct ap_site *s)
 	json_object_object_add(o, "system_user", json_object_new_string(s->system_user));
 	return o;
 }
+
+/* ---- for the certificates module (certs.c) -------------------------- */
+
+struct json_object *
+ap_site_helper_args(const struct ap_site *s)
+{
+	return apply_args(s);
+}
+
+enum ap_err
+ap_site_helper_call(const struct ap_sites_env *env, const char *op, struct json_object *args,
+    struct json_object **result, struct ap_problem *pb)
+{
+	if (env->helper == NULL)
+		return ap_problem_set(pb, AP_PB_UNAVAILABLE, NULL, "the helper is not configured");
+	return hcall(env, op, args, result, pb, false);
+}
+
+enum ap_err
+ap_site_helper_job(const struct ap_sites_env *env, const char *op, struct json_object *args,
+    struct json_object **result, struct ap_problem *pb)
+{
+	return job(env, op, args, result, pb);
+}
+
+void
+ap_site_helper_problem(struct json_object *err, struct ap_problem *pb)
+{
+	problem_from(err, pb);
+}
