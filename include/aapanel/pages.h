@@ -110,7 +110,7 @@ extern const struct ap_schema ap_site_schema, ap_site_list_schema, ap_site_detai
 int ap_page_certs(struct ap_ctx *ctx);       /* GET /certificates */
 int ap_page_cert(struct ap_ctx *ctx);        /* GET /certificates/{id} */
 int ap_page_cert_upload(struct ap_ctx *ctx); /* POST /certificates */
-int ap_page_cert_issue(struct ap_ctx *ctx);  /* POST /certificates/issue */
+int ap_page_cert_issue(struct ap_ctx *ctx);  /* POST /certificate-requests */
 int ap_page_cert_renew(struct ap_ctx *ctx);  /* POST /certificates/{id}/renew */
 int ap_page_cert_remove(struct ap_ctx *ctx); /* POST /certificates/{id}/remove */
 extern const struct ap_field ap_cert_list_fields[], ap_cert_upload_fields[], ap_cert_issue_fields[];

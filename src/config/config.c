@@ -365,7 +365,7 @@ static const struct key_def schema[] = {
 
 static const char *const group_names[] = {
 	"panel", "server", "pool", "limits", "paths", "log", "security", "db",
-	"nginx", "session", "auth", "access", "helper", "monitor", "sites",
+	"nginx", "session", "auth", "access", "helper", "monitor", "sites", "certs",
 };
 
 static const char INLINE_SECRET_MSG[] =

@@ -14,6 +14,9 @@
 #include "aapanel/certs.h"
 #include "aapanel/log.h"
 
+/* The checker's own reason (certcheck.c), passed through as it is. */
+#define CHECK_MSG "%s"
+
 static const char cert_cols[] =
     "id, domain, san, issuer, serial, not_before, not_after, source, state, job_id, job_op, "
     "last_error, last_renewal_at, last_renewal_ok, created_at, updated_at";
@@ -252,7 +255,7 @@ ap_cert_upload(const struct ap_sites_env *env, const struct ap_site *site, const
 	if (ap_cert_check_upload(cert, cert_len, key, key_len, chain, chain_len,
 		names_of(site, names, sizeof(names)), (int64_t)time(NULL), &info, NULL, &field, why,
 		sizeof(why)) != AP_OK)
-		return ap_problem_set(pb, AP_PB_INVALID, field, "%s", why);
+		return ap_problem_set(pb, AP_PB_INVALID, field, CHECK_MSG, why);
 	args = ap_site_helper_args(site);
 	json_object_object_add(args, "cert", json_object_new_string_len(cert, (int)cert_len));
 	json_object_object_add(args, "key", json_object_new_string_len(key, (int)key_len));

@@ -131,7 +131,7 @@ const struct ap_route ap_routes[] = {
 	    .fields = ap_cert_upload_fields, .form = ap_page_certs,
 	    .summary = "Upload a certificate, key and chain for a site: checked, installed, nginx reloaded",
 	    .answer = &ap_cert_schema },
-	{ .methods = AP_M_POST, .pattern = "/certificates/issue", .handler = ap_page_cert_issue,
+	{ .methods = AP_M_POST, .pattern = "/certificate-requests", .handler = ap_page_cert_issue,
 	    .perm = "sites.write", .flags = DB | CREATE, .tpl = "certificates",
 	    .fields = ap_cert_issue_fields, .form = ap_page_certs,
 	    .summary = "Issue a certificate for a site and its aliases with ACME (a helper job: poll the certificate)",

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Certificates (issue 13), uploads: a site gets a certificate, key and chain
+# through the API; each bad upload (garbage, a key that does not match, a
+# chain in the wrong order, an expired certificate, names that do not cover
+# the site) is a 400 naming the field with the reason and nothing on disk
+# changes; a good one is installed, nginx serves it on the HTTPS port (the
+# chain verified with curl --cacert against the test's own root), the HTTP
+# side redirects when asked, the key is 0640 and never in an answer or the
+# audit log; a certificate under 14 days shows the warning on the page;
+# remove takes the TLS server away.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sites_lib.sh"
+it_setup 'pool = { request_timeout = 20; };'
+HTTPS_PORT=$(it_free_port)
+sites_setup 'system_users = false;'
+cat >> "$T/conf/profiles/test.cfg" <<CFG
+certs = { https_port = $HTTPS_PORT; certbot_dir = "$T/certbot"; };
+CFG
+it_start_pool
+sites_start_nginx
+sites_start_helper
+A() { "$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" "$@"; }
+it_user admin admin 'correct horse battery staple'
+TOKEN=$(A token create --user admin --scope write --name t | tail -1)
+
+# ---- a small CA: root -> intermediate -> leaves
+C="$T/ca"; mkdir -p "$C"
+ossl() { openssl "$@" 2>/dev/null; }
+ossl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=Test-Root -keyout "$C/root.key" -out "$C/root.pem" \
+	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+ossl req -newkey rsa:2048 -nodes -subj /CN=Test-Intermediate -keyout "$C/int.key" -out "$C/int.csr"
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' > "$C/int.ext"
+ossl x509 -req -in "$C/int.csr" -CA "$C/root.pem" -CAkey "$C/root.key" -CAcreateserial -days 30 -extfile "$C/int.ext" -out "$C/int.pem"
+leaf() { # leaf NAME DAYS SANS...
+	local n=$1 d=$2; shift 2
+	local san; san=$(printf 'DNS:%s,' "$@"); san=${san%,}
+	ossl req -newkey rsa:2048 -nodes -subj "/CN=$1" -keyout "$C/$n.key" -out "$C/$n.csr"
+	printf 'subjectAltName=%s\n' "$san" > "$C/$n.ext"
+	ossl x509 -req -in "$C/$n.csr" -CA "$C/int.pem" -CAkey "$C/int.key" -CAcreateserial -days "$d" -extfile "$C/$n.ext" -out "$C/$n.pem"
+}
+leaf good 60 tls.test www.tls.test
+leaf other 60 tls.test www.tls.test
+leaf short 5 tls.test www.tls.test
+leaf narrow 60 tls.test
+# Expired: valid for one day, ended two days ago (python3-cryptography signs it with the intermediate).
+python3 - "$C" <<'PY'
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+d = sys.argv[1]
+ik = serialization.load_pem_private_key(open(d + "/int.key", "rb").read(), None)
+ic = x509.load_pem_x509_certificate(open(d + "/int.pem", "rb").read())
+k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+now = datetime.datetime.now(datetime.timezone.utc)
+c = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tls.test")]))
+     .issuer_name(ic.subject).public_key(k.public_key()).serial_number(x509.random_serial_number())
+     .not_valid_before(now - datetime.timedelta(days=3)).not_valid_after(now - datetime.timedelta(days=2))
+     .add_extension(x509.SubjectAlternativeName([x509.DNSName("tls.test"), x509.DNSName("www.tls.test")]), False)
+     .sign(ik, hashes.SHA256()))
+open(d + "/old.pem", "wb").write(c.public_bytes(serialization.Encoding.PEM))
+open(d + "/old.key", "wb").write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+PY
+
+check "site created" test "$(api POST /sites '{"domain":"tls.test","kind":"static","aliases":"www.tls.test"}')" = 201
+SITE_ID=$(jq -r .id "$T/api.json")
+
+tree_of() { (cd "$SB" && find . -printf '%p %y %m\n' | grep -v 'aapanel-sites.lock' | sort; find . -type f ! -name .aapanel-sites.lock -exec sha256sum {} + | sort -k2); }
+upload() { # upload CERTFILE KEYFILE [CHAINFILE] -> status, body in $T/api.json
+	jq -n --rawfile c "$1" --rawfile k "$2" --arg ch "$( [ -n "${3:-}" ] && cat "$3")" \
+		'{domain:"tls.test",cert:$c,key:$k} + (if $ch == "" then {} else {chain:$ch} end)' > "$T/up.json"
+	api POST /certificates "$(cat "$T/up.json")"
+}
+tree_of > "$T/tree.before"
+printf 'this is not a certificate\n' > "$C/garbage.pem"
+refuse() { # refuse NAME FIELD PATTERN files...
+	local name=$1 field=$2 pat=$3; shift 3
+	local code; code=$(upload "$@")
+	check "$name: 400 (got $code)" test "$code" = 400
+	check "... field $field, the reason says '$pat'" jqe ".error.field == \"$field\" and (.error.reason | test(\"$pat\"))" "$T/api.json"
+}
+refuse "garbage as the certificate" cert "not a PEM certificate" "$C/garbage.pem" "$C/good.key"
+refuse "a key that does not match" key "does not match" "$C/good.pem" "$C/other.key"
+refuse "garbage as the key" key "not a PEM private key" "$C/good.pem" "$C/garbage.pem"
+cat "$C/root.pem" "$C/int.pem" > "$C/wrong-order.pem"
+refuse "a chain in the wrong order" chain "wrong order" "$C/good.pem" "$C/good.key" "$C/wrong-order.pem"
+refuse "names that do not cover the site's alias" cert "does not cover www.tls.test" "$C/narrow.pem" "$C/narrow.key"
+if [ -s "$C/old.pem" ]; then
+	refuse "an expired certificate" cert "expired" "$C/old.pem" "$C/old.key"
+else
+	not_ok "openssl could make an expired certificate"
+fi
+tree_of > "$T/tree.after"
+check "after every refusal nothing on disk changed (the sandbox tree compared)" cmp -s "$T/tree.before" "$T/tree.after"
+
+# ---- a good upload
+code=$(upload "$C/short.pem" "$C/short.key" "$C/int.pem")
+check "a good upload (5 days left): 201 (got $code)" test "$code" = 201
+CERT_ID=$(jq -r .id "$T/api.json")
+check "... the Certificate: names, issuer, serial, source upload, expires_soon" \
+	jqe '.names == "tls.test www.tls.test" and .issuer == "Test-Intermediate" and (.serial|length) > 0 and .source == "upload" and .expires_soon == true and .site != null' "$T/api.json"
+check "... the answer has no key" bash -c "! grep -q 'PRIVATE KEY' '$T/api.json'"
+K="$SB/etc/aapanel/certs/tls.test/privkey.pem"
+check "the key on disk is 0640" test "$(stat -c %a "$K")" = 640
+check "the key is in no audit record" bash -c "! A audit list --json 2>/dev/null | grep -q 'PRIVATE KEY'"
+A() { "$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" "$@"; }
+check "the key is in no log" bash -c "! grep -rq 'PRIVATE KEY' '$T/helper.log' '$T/var/log' 2>/dev/null"
+tls_get() { curl -s -o "$T/tls.out" -w '%{http_code}' --cacert "$C/root.pem" --resolve "$1:$HTTPS_PORT:127.0.0.1" "https://$1:$HTTPS_PORT${2:-/}"; }
+check "nginx serves the site over HTTPS, the chain verified against the test's root" test "$(tls_get tls.test /)" = 200
+check "... and its alias" test "$(tls_get www.tls.test /)" = 200
+serial=$(openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername tls.test </dev/null 2>/dev/null | openssl x509 -noout -serial | cut -d= -f2)
+check "... the served certificate is the upload (serial $serial)" test "$serial" = "$(jq -r .serial "$T/api.json")"
+
+# ---- the list page: the warning under 14 days
+it_login "$T/jar" admin 'correct horse battery staple' >/dev/null
+curl -s -o "$T/page.html" -b "$T/jar" "$(url /certificates)"
+check "the certificates page shows the expiry warning" grep -q 'Expires soon' "$T/page.html"
+code=$(api GET /certificates)
+check "GET /api/v1/certificates lists it (got $code)" jqe ".items[0].id == $CERT_ID and .items[0].expires_soon == true" "$T/api.json"
+code=$(api GET "/sites/$SITE_ID")
+check "the site shows its certificate's expiry" jqe '.site.cert_expiry != null' "$T/api.json"
+
+# ---- a longer one replaces it: no warning; HTTP → HTTPS when asked
+code=$(upload "$C/good.pem" "$C/good.key" "$C/int.pem")
+check "a new upload replaces it: 201, no warning (got $code)" jqe '.expires_soon == false' "$T/api.json"
+code=$(api POST "/sites/$SITE_ID" '{"kind":"static","aliases":"www.tls.test","https_redirect":true}')
+check "the site asks for the redirect (got $code)" test "$code" = 200
+check "plain HTTP redirects to HTTPS (301)" test "$(site_get tls.test /x)" = 301
+check "... to the HTTPS port" bash -c "curl -s -o /dev/null -w '%{redirect_url}' -H 'Host: tls.test' '$(url /x)' | grep -q 'https://tls.test:$HTTPS_PORT/x'"
+check "HTTPS still serves after the edit" test "$(tls_get tls.test /)" = 200
+
+# ---- remove
+code=$(api POST "/certificates/$CERT_ID/remove" '{"confirmed":true}')
+check "remove: 204 (got $code)" test "$code" = 204
+sleep 0.3
+code=$(tls_get tls.test / || true)
+check "HTTPS is no longer served (got $code)" test "$code" = 000
+check "the files are gone" test ! -e "$SB/etc/aapanel/certs/tls.test/privkey.pem"
+check "the helper logged no error" bash -c "! grep -q ' error ' '$T/helper.log'"
+it_summary
