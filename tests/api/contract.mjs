@@ -493,6 +493,25 @@ await call('POST', '/account/password', { body: { current: NEWPW, password: PASS
   checkAnswer('GET /sites?limit=1: 200 and the answer matches', op('GET', '/sites'), l1, 200);
   check('... one site and a next link with its cursor', l1.data && l1.data.items.length === 1 &&
     /\/api\/v1\/sites\?limit=1&cursor=\d+$/.test(l1.data.next), l1.data && l1.data.next);
+  // certificates (t_certs.sh installs real ones): a refused upload names the field, unknown ones are 404
+  const garbage = await call('POST', '/certificates', { body: { domain: 'contract.test', cert: 'not a certificate', key: 'no key' } });
+  check('a garbage upload is refused naming cert', garbage && garbage.data && garbage.data.error && garbage.data.error.field === 'cert');
+  const nosite = await call('POST', '/certificate-requests', { body: { domain: 'no-such-site.contract.test' } });
+  check('a certificate request for no site is a 404 Error', nosite.status === 404 && valid(errorSchema, nosite.data) === null, `${nosite.status}`);
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync } = await import('node:fs');
+  const cdir = mkdtempSync('/tmp/contract-cert-');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=contract.test',
+    '-addext', 'subjectAltName=DNS:contract.test,DNS:www.contract.test', '-keyout', `${cdir}/k.pem`, '-out', `${cdir}/c.pem`], { stdio: 'ignore' });
+  const up = await post('/certificates', '/certificates', { domain: 'contract.test',
+    cert: readFileSync(`${cdir}/c.pem`, 'utf8'), key: readFileSync(`${cdir}/k.pem`, 'utf8') }, 201);
+  const cid = up && up.data ? up.data.id : 0;
+  check('an upload answers the Certificate without its key', up && up.data && up.data.source === 'upload' && !JSON.stringify(up.data).includes('PRIVATE KEY'));
+  const cdet = await call('GET', `/certificates/${cid}`);
+  checkAnswer('GET /certificates/{id} of the upload: 200 and the answer matches', op('GET', '/certificates/{id}'), cdet, 200);
+  const norenew = await call('POST', `/certificates/${cid}/renew`, { body: {} });
+  check('an upload is not renewed: 400 naming id', norenew.status === 400 && norenew.data.error.field === 'id', `${norenew.status}`);
+  await post('/certificates/{id}/remove', `/certificates/${cid}/remove`, { confirmed: true }, 204);
   await post('/sites/{id}/delete', `/sites/${sid}/delete`, { delete_files: true }, 204);
   await call('POST', `/sites/${px.data ? px.data.id : 0}/delete`, { body: { delete_files: true } });
   const gone = await call('GET', `/sites/${sid}`);
