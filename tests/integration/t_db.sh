@@ -132,6 +132,11 @@ outage() { # conf kill-fn restart-fn name
 	j() { curl -s -H 'Accept: application/json' -b "$T/jar.$c" "$(url "$1")"; }
 	check "$4: /users?role=admin&disabled=false&limit=1 answers a page and a next link" \
 		bash -c "jq -e '(.items | length) == 1 and .items[0].role == \"admin\" and (.next == null or (.next | test(\"cursor=\")))' <<<'$(j '/users?role=admin&disabled=false&limit=1')' >/dev/null"
+	first_site=$(j '/sites?limit=1')
+	check "$4: /sites?limit=1 answers a page of the sites by id and a next link (the helper not running: served null)" \
+		bash -c "jq -e '(.items | length) == 1 and .items[0].id == 1 and .items[0].served == null and (.next | test(\"cursor=1\$\"))' <<<'$first_site' >/dev/null"
+	check "$4: ... its next page starts after it" \
+		bash -c "jq -e '(.items | length) == 1 and .items[0].id > 1' <<<'$(j "$(jq -r .next <<<"$first_site" | sed 's|^/api/v1||')")' >/dev/null"
 	check "$4: /tokens?user=outage1&active=true answers a list" \
 		bash -c "jq -e '.items | type == \"array\"' <<<'$(j '/tokens?user=outage1&active=true')' >/dev/null"
 	tok=$(A $c token create --user outage1 --name idem --scope admin 2>/dev/null | grep -o 'apn_[0-9a-f]*' || true)
