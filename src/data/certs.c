@@ -461,6 +461,8 @@ ap_cert_json(const struct ap_cert *c)
 	json_object_object_add(o, "not_after", json_object_new_int64(c->not_after));
 	json_object_object_add(o, "source", json_object_new_string(c->source));
 	json_object_object_add(o, "state", json_object_new_string(c->state));
+	if (c->job_id > 0)
+		json_object_object_add(o, "job", json_object_new_int64(c->job_id));
 	if (c->last_error[0])
 		json_object_object_add(o, "error", json_object_new_string(c->last_error));
 	return o;

@@ -302,7 +302,7 @@ ap_page_cert_issue(struct ap_ctx *ctx)
 		audit(ctx, "cert.issue", s.spec.domain, "failed", NULL, NULL, &pb);
 		return fail_pb(ctx, &pb);
 	}
-	audit(ctx, "cert.issue", c.domain, "started", NULL, &c, NULL);
+	audit(ctx, "cert.issue", c.domain, "ok", NULL, &c, NULL); /* started: state pending, its job */
 	if (!ctx->req->wants_json)
 		ap_ctx_flash(ctx, "ok", "Issuing a certificate for %s: certbot is running.", c.domain);
 	return done(ctx, &env, &c, 201);
@@ -322,7 +322,7 @@ ap_page_cert_renew(struct ap_ctx *ctx)
 		audit(ctx, "cert.renew", before.domain, "failed", &before, NULL, &pb);
 		return fail_pb(ctx, &pb);
 	}
-	audit(ctx, "cert.renew", c.domain, "started", &before, &c, NULL);
+	audit(ctx, "cert.renew", c.domain, "ok", &before, &c, NULL);
 	if (!ctx->req->wants_json)
 		ap_ctx_flash(ctx, "ok", "Renewing the certificate for %s: certbot is running.", c.domain);
 	return done(ctx, &env, &c, 200);
