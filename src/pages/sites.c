@@ -444,7 +444,8 @@ ap_page_site(struct ap_ctx *ctx)
 
 	if (ap_site_get(&env, ctx->fields[AP_ID].i, &s, &pb) != AP_OK)
 		return fail_pb(ctx, &pb);
-	ctx->title = ap_arena_printf(ctx->arena, "%s — %s", s.spec.domain, ap_ctx_tr(ctx, "Websites"));
+	/* The domain is the page's heading; the title is words only (a translated page's is all translated). */
+	ctx->title = ap_ctx_tr(ctx, "Websites");
 	port = ap_site_port(&env);
 	/* The SiteDetail, its members the model's; the page's labels on its site. */
 	d = ap_site_detail(&env, port, &s);

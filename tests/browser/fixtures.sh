@@ -4,10 +4,12 @@
 # user who has two-factor on (for the sign-in code page), more users in
 # every state the users page shows (disabled, long name, other role), API
 # tokens in every state (active, limited to addresses, expiring, revoked,
-# used), several sessions with real browser names, and audit rows of
-# logins, failures, changes and a denied request.
+# used), several sessions with real browser names, audit rows of logins,
+# failures, changes and a denied request, two websites, an alert channel
+# and a rule.
 #
-# Needs lib.sh sourced, it_setup done and the pool and nginx running.
+# Needs lib.sh sourced, it_setup done and the pool, nginx and (for the
+# websites, sites_lib.sh) the helper running.
 # browser_fixtures OUT.json writes what the browser test needs to know:
 #   accounts  role -> {user, password} for admin, operator, viewer
 #   mfa       {user, password, recovery: [codes]} of a user with two-factor
@@ -109,16 +111,32 @@ browser_fixtures() {
 	bf_cli token create --user operator --scope read --name 'expired trial' --expires 1 >/dev/null || return 1
 	bf_sql "UPDATE api_tokens SET expires_at = strftime('%s','now') - 86400 WHERE name = 'expired trial'" || return 1
 
+	# Websites: a static site with an alias and a reverse proxy, made by the helper (t_browser.sh
+	# runs it beside the test's nginx, as t_forms.sh does).
+	bf_cli site add shop.example.test --type static --alias www.shop.example.test >/dev/null || return 1
+	bf_cli site add api.example.test --type proxy --upstream http://127.0.0.1:9 >/dev/null || return 1
+	# Alerts: an e-mail channel and a disk rule sent to it, through the admin's forms.
+	bf_need "admin adds an alert channel" 303 "$(bf_post "$j/admin-ff" /alerts/channels --data-urlencode name=ops \
+		--data-urlencode kind=email --data-urlencode email=ops@example.com)" || return 1
+	local chid rid site
+	chid=$(bf_sql "SELECT id FROM alert_channels WHERE name='ops'")
+	bf_need "admin adds an alert rule" 303 "$(bf_post "$j/admin-ff" /alerts/rules --data-urlencode metric=disk_space \
+		--data-urlencode target=/ --data-urlencode threshold=90 --data-urlencode duration=5 --data-urlencode "channel=$chid")" || return 1
+	rid=$(bf_sql "SELECT id FROM alert_rules ORDER BY id LIMIT 1")
+	site=$(bf_sql "SELECT id FROM sites WHERE domain='shop.example.test'")
+
 	local uid tid sid
 	uid=$(bf_sql "SELECT id FROM users WHERE username='operator'")
 	tid=$(bf_sql "SELECT id FROM api_tokens WHERE name='monitoring'")
 	sid=$(bf_sql "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username='admin' ORDER BY s.id LIMIT 1")
 	jq -n --arg pw "$BROWSER_PW" --arg uid "$uid" --arg tid "$tid" --arg sid "$sid" --argjson codes "$codes" \
+		--arg site "$site" --arg rid "$rid" --arg chid "$chid" \
 		--arg name "$(bf_cli config show | awk -F'"' '/^panel = / {p = 1} p && /^  name = / {print $2; exit}')" '{
 		accounts: { admin: {user: "admin", password: $pw}, operator: {user: "operator", password: $pw},
 		            viewer: {user: "viewer", password: $pw} },
 		mfa: {user: "mfa", password: $pw, recovery: $codes},
-		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid },
+		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid,
+		       "/sites": $site, "/alerts/rules": $rid, "/alerts/channels": $chid },
 		app_name: (if $name == "" then "aaPanel" else $name end)
 	}' > "$out"
 }

@@ -37,8 +37,12 @@ if [ "$prereq_ok" -ne 1 ]; then
 fi
 
 it_setup
+# The websites are made by the helper and served by the test's nginx (sites_lib.sh, as t_forms.sh).
+. "$(dirname "$0")/sites_lib.sh"
+sites_setup
 it_start_pool
-it_start_nginx
+sites_start_nginx
+sites_start_helper
 
 # Chromium keeps its profiles under $BT only (login.mjs's by name, those of
 # selftest.mjs and pages.mjs through TMPDIR): our processes are found by it,
@@ -99,8 +103,8 @@ counted selftest.mjs "$T/selftest.log" "$rc" $(($(date +%s) - start))
 rc=0
 start=$(date +%s)
 BASE_URL="http://127.0.0.1:$PORT" ROUTES_JSON="$T/routes.json" FIXTURES_JSON="$T/fixtures.json" \
-	ARTIFACTS_DIR="$ART" CHROMIUM="$CHROMIUM" TMPDIR="$BT" BROWSER_TOTAL_MS=300000 \
-	timeout -k 10 330 node "$SRC/tests/browser/pages.mjs" > "$T/pages.log" 2> "$T/pages.err" || rc=$?
+	ARTIFACTS_DIR="$ART" CHROMIUM="$CHROMIUM" TMPDIR="$BT" BROWSER_TOTAL_MS=600000 \
+	timeout -k 10 630 node "$SRC/tests/browser/pages.mjs" > "$T/pages.log" 2> "$T/pages.err" || rc=$?
 counted pages.mjs "$T/pages.log" "$rc" $(($(date +%s) - start))
 # Its progress (time per group of visits), or everything it said when it broke.
 if grep -q '^PASSED=' "$T/pages.log" && [ "$rc" -le 1 ]; then grep '^  \.\.' "$T/pages.err" || true; else sed 's/^/  | /' "$T/pages.err"; fi
