@@ -229,7 +229,8 @@ ap_page_cert(struct ap_ctx *ctx)
 	if (ap_cert_get(&env, ctx->fields[AP_ID].i, &c, &pb) != AP_OK)
 		return fail_pb(ctx, &pb);
 	ap_cert_settle(&env, &c, &job);
-	ctx->title = ap_arena_printf(ctx->arena, "%s — %s", c.domain, ap_ctx_tr(ctx, "Certificates"));
+	/* The domain is the page's heading; the title is words only (as a site's page). */
+	ctx->title = ap_ctx_tr(ctx, "Certificate");
 	o = resource(ctx, &env, &c);
 	labels(ctx, o, &c);
 	ap_model_add(ctx->model, "certificate", o);
