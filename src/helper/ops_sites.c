@@ -1526,6 +1526,73 @@ certbot_common(const struct ap_config *c, struct ap_arena *a, const char **argv,
 	return n;
 }
 
+/* Is line (n bytes, leading blanks skipped) one of certbot's words around a failure, not its reason? */
+static bool
+cb_noise(const char *l, size_t n)
+{
+	static const char *const noise[] = { "Saving debug log", "Ask for help", "Hint:",
+		"See the logfile", "Some challenges have failed", "Certbot failed to authenticate",
+		"An unexpected error occurred", "Requesting a certificate", "Account registered",
+		"- - -", "Simulating", NULL };
+
+	if (n == 0)
+		return true;
+	for (size_t i = 0; noise[i] != NULL; i++)
+		if (n >= strlen(noise[i]) && strncmp(l, noise[i], strlen(noise[i])) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * certbot's reason for a failure, from its output: the CA's problems
+ * ("Domain: x", "Type: y", "Detail: z", each domain's joined with "; "),
+ * else the lines that are not its boilerplate (the debug log, the forum,
+ * hints). At most 1 KiB; "" when it said nothing. Arena.
+ */
+static const char *
+certbot_reason(struct ap_arena *a, const struct ap_spawn_result *r)
+{
+	const struct ap_buf *bufs[2] = { &r->out, &r->err };
+	char probs[1024] = "", rest[1024] = "";
+	size_t np = 0, nr = 0;
+
+	for (int b = 0; b < 2; b++) {
+		const char *p = bufs[b]->data, *end = p ? p + bufs[b]->len : NULL;
+
+		while (p != NULL && p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p)), *l = p, *e = nl ? nl : end;
+			bool prob;
+
+			p = nl ? nl + 1 : end;
+			while (l < e && (*l == ' ' || *l == '\t'))
+				l++;
+			while (e > l && (e[-1] == ' ' || e[-1] == '\r'))
+				e--;
+			if (cb_noise(l, (size_t)(e - l)))
+				continue;
+			prob = (e - l > 7 && strncmp(l, "Domain:", 7) == 0) || (e - l > 5 && strncmp(l, "Type:", 5) == 0) ||
+			    (e - l > 7 && strncmp(l, "Detail:", 7) == 0);
+			if (prob && np + 3 < sizeof(probs)) {
+				np += (size_t)snprintf(probs + np, sizeof(probs) - np, "%s",
+				    np == 0 ? "" : strncmp(l, "Domain:", 7) == 0 ? "; " : ", ");
+				/* "Type:   connection": one space */
+				for (const char *q = l; q < e && np + 1 < sizeof(probs); q++)
+					if (!(*q == ' ' && q > l && q[-1] == ' '))
+						probs[np++] = *q;
+				probs[np] = '\0';
+			}
+			else if (!prob && nr + 2 < sizeof(rest))
+				nr += (size_t)snprintf(rest + nr, sizeof(rest) - nr, "%s%.*s", nr == 0 ? "" : " ",
+				    (int)(e - l), l);
+			if (np >= sizeof(probs))
+				np = sizeof(probs) - 1;
+			if (nr >= sizeof(rest))
+				nr = sizeof(rest) - 1;
+		}
+	}
+	return ap_arena_printf(a, "%s", np > 0 ? probs : rest);
+}
+
 static enum ap_err
 certbot(struct helper_ctx *ctx, const char *const *argv, const char *what, int from, int to)
 {
@@ -1545,9 +1612,13 @@ certbot(struct helper_ctx *ctx, const char *const *argv, const char *what, int f
 	if (rc != AP_OK) {
 		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "%s: %s", what, err);
 	} else if (!res.exited || res.exit_code != 0) {
-		const char *msg = tool_message(ctx->arena, &res);
+		const char *msg = certbot_reason(ctx->arena, &res);
 
-		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "%s", msg[0] ? msg
+		if (msg[0] == '\0')
+			msg = tool_message(ctx->arena, &res);
+		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "%s", res.timed_out
+		    ? ap_arena_printf(ctx->arena, "%s did not finish in %d s", what, CERTBOT_TIMEOUT_MS / 1000)
+		    : msg[0] ? msg
 		    : ap_arena_printf(ctx->arena, "%s failed (%s %d)", what,
 			  res.exited ? "exit" : "signal", res.exited ? res.exit_code : res.signal));
 		rc = AP_ERR_IO;

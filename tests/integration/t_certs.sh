@@ -7,15 +7,19 @@
 # chain verified with curl --cacert against the test's own root), the HTTP
 # side redirects when asked, the key is 0640 and never in an answer or the
 # audit log; a certificate under 14 days shows the warning on the page;
-# remove takes the TLS server away.
+# remove takes the TLS server away. Then ACME against pebble on loopback
+# (acme_lib.sh, never Let's Encrypt): a site and its alias issued as a job
+# whose progress is followed, served and verified against pebble's root,
+# the redirect, a forced renewal that nginx serves, and an issuance that
+# fails (the name resolved elsewhere) with certbot's reason while the site
+# keeps serving.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sites_lib.sh"
 it_setup 'pool = { request_timeout = 20; };'
 HTTPS_PORT=$(it_free_port)
 sites_setup 'system_users = false;'
-cat >> "$T/conf/profiles/test.cfg" <<CFG
-certs = { https_port = $HTTPS_PORT; certbot_dir = "$T/certbot"; };
-CFG
+. "$(dirname "$0")/acme_lib.sh"
+check "pebble and its DNS start on loopback, the certs config points at them" acme_start "https_port = $HTTPS_PORT;"
 it_start_pool
 sites_start_nginx
 sites_start_helper
@@ -138,4 +142,78 @@ code=$(tls_get tls.test / || true)
 check "HTTPS is no longer served (got $code)" test "$code" = 000
 check "the files are gone" test ! -e "$SB/etc/aapanel/certs/tls.test/privkey.pem"
 check "the helper logged no error" bash -c "! grep -q ' error ' '$T/helper.log'"
+
+# ---- ACME: pebble issues for a site and its alias, as a job
+check "site acme.test created" test "$(api POST /sites '{"domain":"acme.test","kind":"static","aliases":"www.acme.test"}')" = 201
+ACME_SITE=$(jq -r .id "$T/api.json")
+echo acme > "$SB/var/www/acme.test/public/index.html"
+code=$(api POST /certificate-requests '{"domain":"acme.test"}')
+check "POST /certificate-requests: 201 (got $code)" test "$code" = 201
+AID=$(jq -r .id "$T/api.json")
+check "... the Certificate pending, source acme, with its job, for the site and its alias" \
+	jqe '.state == "pending" and .source == "acme" and (.job | type) == "number" and .names == "acme.test www.acme.test"' "$T/api.json"
+curl -s -o "$T/pending.html" -b "$T/jar" "$(url "/certificates/$AID")"
+check "the certificate's page while certbot runs: the progress bar and the poll of its JSON" \
+	bash -c "grep -q '<progress id=\"job-progress\"' '$T/pending.html' && grep -q 'data-job-poll=\"/api/v1/certificates/$AID\"' '$T/pending.html'"
+# follow CID: poll GET /certificates/{id} until the job is over; the progress seen in $T/progress
+follow() {
+	: > "$T/progress"
+	for _ in $(seq 1 300); do
+		api GET "/certificates/$1" > /dev/null
+		jq -r '.job.progress // empty' "$T/api.json" >> "$T/progress"
+		jq -e '.certificate.state != "pending"' "$T/api.json" > /dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "the job ends (GET /certificates/{id} polled)" follow "$AID"
+check "... its progress was seen moving, never back, ending at 100 ($(sort -un "$T/progress" | tr '\n' ' '))" \
+	bash -c "sort -nc '$T/progress' && [ \$(tail -1 '$T/progress') = 100 ] && [ \$(sort -un '$T/progress' | wc -l) -ge 3 ]"
+check "... issued: ok, by pebble, a serial, the job done with certbot's output" \
+	jqe '.certificate.state == "ok" and (.certificate.issuer | test("Pebble")) and (.certificate.serial | length) > 0 and .job.state == "done" and (.job.output | length) > 0' "$T/api.json"
+SERIAL1=$(jq -r .certificate.serial "$T/api.json")
+acme_root "$T/pebble-root.pem"
+check "pebble's root fetched from its management port" grep -q 'BEGIN CERTIFICATE' "$T/pebble-root.pem"
+acme_get() { curl -s -o "$T/tls.out" -w '%{http_code}' --cacert "$T/pebble-root.pem" --resolve "$1:$HTTPS_PORT:127.0.0.1" "https://$1:$HTTPS_PORT${2:-/}"; }
+served_serial() { openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername "$1" </dev/null 2>/dev/null | openssl x509 -noout -serial | cut -d= -f2; }
+serves_acme() { [ "$(acme_get acme.test /)" = 200 ] && grep -qx acme "$T/tls.out"; }
+check "nginx serves acme.test over HTTPS, verified against pebble's root" serves_acme
+check "... and www.acme.test" test "$(acme_get www.acme.test /)" = 200
+check "... the certificate served is the one issued (serial $SERIAL1)" test "$(served_serial acme.test)" = "$SERIAL1"
+code=$(api POST "/sites/$ACME_SITE" '{"kind":"static","aliases":"www.acme.test","https_redirect":true}')
+check "the site asks for the redirect (got $code)" test "$code" = 200
+check "plain HTTP now redirects to HTTPS (301)" test "$(site_get acme.test /x)" = 301
+check "... but not the ACME challenges (served from the webroot over HTTP)" \
+	test "$(site_get acme.test /.well-known/acme-challenge/nothing-here)" = 404
+check "HTTPS still serves the issued certificate after the edit" test "$(served_serial acme.test)" = "$SERIAL1"
+
+# ---- a forced renewal: certbot's deploy hook reloads nginx, the new serial is served
+code=$(api POST "/certificates/$AID/renew" '{}')
+check "POST /certificates/{id}/renew: 200, pending (got $code)" bash -c "[ $code = 200 ] && jq -e '.state == \"pending\"' '$T/api.json' >/dev/null"
+check "the renewal job ends" follow "$AID"
+SERIAL2=$(jq -r .certificate.serial "$T/api.json")
+check "... renewed: ok, a new serial, renewal_ok" \
+	jqe ".certificate.state == \"ok\" and .certificate.serial != \"$SERIAL1\" and .certificate.renewal_ok == true and .certificate.renewed != null" "$T/api.json"
+new_served() { for _ in $(seq 1 50); do [ "$(served_serial acme.test)" = "$SERIAL2" ] && return 0; sleep 0.1; done; return 1; }
+check "nginx was reloaded: it serves the new serial ($SERIAL2)" new_served
+check "... still verified against pebble's root" test "$(acme_get acme.test /)" = 200
+
+# ---- a failing issuance: a new alias pebble's DNS sends elsewhere (127.0.0.2, where nothing listens)
+code=$(api POST "/sites/$ACME_SITE" '{"kind":"static","aliases":"www.acme.test bad.acme.test","https_redirect":true}')
+check "the site gets the alias bad.acme.test (got $code)" test "$code" = 200
+check "challtestsrv resolves bad.acme.test to 127.0.0.2" acme_resolve bad.acme.test 127.0.0.2
+code=$(api POST /certificate-requests '{"domain":"acme.test"}')
+check "POST /certificate-requests for the three names: 201, pending (got $code)" \
+	bash -c "[ $code = 201 ] && jq -e '.state == \"pending\"' '$T/api.json' >/dev/null"
+check "the job ends" follow "$AID"
+check "... failed, with certbot's reason (the challenge could not connect)" \
+	jqe '.certificate.state == "failed" and .job.state == "failed" and (.certificate.error | test("bad.acme.test")) and (.certificate.error | test("127.0.0.2|onnection refused"))' "$T/api.json"
+jq -r .certificate.error "$T/api.json" | head -3 | sed 's/^/    reason: /'
+code=$(api GET /certificates)
+check "the list shows it failed with the reason" jqe ".items[] | select(.id == $AID) | .state == \"failed\" and (.error | length) > 0" "$T/api.json"
+curl -s -o "$T/page.html" -b "$T/jar" "$(url /certificates)"
+check "... and so does the page" grep -q 'badge-danger' "$T/page.html"
+check "the site keeps serving the renewed certificate over HTTPS" bash -c "[ '$(served_serial acme.test)' = '$SERIAL2' ] && [ '$(acme_get acme.test /)' = 200 ]"
+check "... and plain HTTP still redirects" test "$(site_get acme.test /x)" = 301
+check "nginx -t still accepts the configuration" nginx -t -q -p "$T/nginx" -c "$T/nginx/nginx.conf"
 it_summary
