@@ -115,6 +115,12 @@ int ap_page_cert_renew(struct ap_ctx *ctx);  /* POST /certificates/{id}/renew */
 int ap_page_cert_remove(struct ap_ctx *ctx); /* POST /certificates/{id}/remove */
 extern const struct ap_field ap_cert_list_fields[], ap_cert_upload_fields[], ap_cert_issue_fields[];
 extern const struct ap_schema ap_cert_schema, ap_cert_list_schema, ap_cert_detail_schema;
+/* The Certificate as the API answers it (owned; env->db NULL: no site looked up, site null). */
+struct ap_cert;
+struct ap_sites_env;
+struct json_object *ap_cert_resource(const struct ap_sites_env *env, const struct ap_cert *c);
+/* The CertificateDetail: c settled from its job first (job may be NULL). Owned. */
+struct json_object *ap_cert_detail(const struct ap_sites_env *env, struct ap_cert *c);
 /*
  * The Site resource of s (new, owned by the caller), and the SiteDetail of
  * GET /sites/{id}: s probed (when port > 0, the helper's port for the

@@ -126,11 +126,11 @@ can_write(struct ap_ctx *ctx)
 	    (ctx->token_scope == NULL || ap_scope_allows(ctx->token_scope, "sites.write"));
 }
 
-static struct json_object *
-resource(struct ap_ctx *ctx, const struct ap_sites_env *env, const struct ap_cert *c)
+struct json_object *
+ap_cert_resource(const struct ap_sites_env *env, const struct ap_cert *c)
 {
 	struct json_object *o = json_object_new_object();
-	int64_t warn = (int64_t)ctx->app->cfg->certs_warn_days * 86400, now = (int64_t)time(NULL);
+	int64_t warn = (int64_t)env->cfg->certs_warn_days * 86400, now = (int64_t)time(NULL);
 	struct ap_problem pb;
 	struct ap_site s;
 	bool has_site = env->db != NULL && ap_site_find(env, c->domain, &s, &pb) == AP_OK;
@@ -153,6 +153,24 @@ resource(struct ap_ctx *ctx, const struct ap_sites_env *env, const struct ap_cer
 	ap_model_add(o, "created", ap_model_time(c->created_at));
 	ap_model_add(o, "updated", ap_model_time(c->updated_at));
 	return o;
+}
+
+struct json_object *
+ap_cert_detail(const struct ap_sites_env *env, struct ap_cert *c)
+{
+	struct json_object *o = json_object_new_object(), *job = NULL;
+
+	ap_cert_settle(env, c, &job);
+	ap_model_add(o, "certificate", ap_cert_resource(env, c));
+	ap_model_add(o, "job", job);
+	return o;
+}
+
+static struct json_object *
+resource(struct ap_ctx *ctx, const struct ap_sites_env *env, const struct ap_cert *c)
+{
+	(void)ctx;
+	return ap_cert_resource(env, c);
 }
 
 /* The page's labels beside the resource (never under its members). */

@@ -216,4 +216,67 @@ check "... and so does the page" grep -q 'badge-danger' "$T/page.html"
 check "the site keeps serving the renewed certificate over HTTPS" bash -c "[ '$(served_serial acme.test)' = '$SERIAL2' ] && [ '$(acme_get acme.test /)' = 200 ]"
 check "... and plain HTTP still redirects" test "$(site_get acme.test /x)" = 301
 check "nginx -t still accepts the configuration" nginx -t -q -p "$T/nginx" -c "$T/nginx/nginx.conf"
+
+# ---- the command line: aapanel cert … (key material from files only)
+leaf cli 60 cli.test www.cli.test
+check "site cli.test created" test "$(api POST /sites '{"domain":"cli.test","kind":"static","aliases":"www.cli.test"}')" = 201
+cli() { local rc=0; A cert "$@" > "$T/cli.out" 2> "$T/cli.err" || rc=$?; echo "$rc"; }
+rc=$(cli upload cli.test --cert "$C/garbage.pem" --key "$C/cli.key")
+check "cert upload of garbage: exit 2, field and reason on stderr (got $rc)" \
+	bash -c "[ $rc = 2 ] && grep -q '^aapanel cert upload: cert: is not a PEM certificate' '$T/cli.err'"
+rc=$(cli upload cli.test --cert "$C/cli.pem" --key "$C/other.key")
+check "cert upload with a key that does not match: exit 2, key: (got $rc)" bash -c "[ $rc = 2 ] && grep -q ': key: .*does not match' '$T/cli.err'"
+rc=$(cli upload cli.test --cert "$C/cli.pem" --key "$T/no-such-file")
+check "cert upload with a key file that cannot be read: exit 2, key: (got $rc)" bash -c "[ $rc = 2 ] && grep -q ': key: cannot read' '$T/cli.err'"
+head -c 20000 /dev/zero | tr '\0' a > "$T/big.pem"
+rc=$(cli upload cli.test --cert "$T/big.pem" --key "$C/cli.key")
+check "cert upload of a file over 16 KiB: exit 2, cert: (got $rc)" bash -c "[ $rc = 2 ] && grep -q ': cert: .* larger than 16384 bytes' '$T/cli.err'"
+rc=$(cli upload cli.test --cert "$C/cli.pem")
+check "cert upload without --key: exit 2 (got $rc)" bash -c "[ $rc = 2 ] && grep -q ': key: is required' '$T/cli.err'"
+rc=$(cli upload no-such.test --cert "$C/cli.pem" --key "$C/cli.key")
+check "cert upload for no site: exit 2, domain: (got $rc)" bash -c "[ $rc = 2 ] && grep -q ': domain: no such site' '$T/cli.err'"
+check "nothing was recorded by the refusals" test "$(sqlite3 "$T/var/aapanel.db" "SELECT COUNT(*) FROM certificates WHERE domain = 'cli.test'")" = 0
+rc=$(cli upload cli.test --cert "$C/cli.pem" --key "$C/cli.key" --chain "$C/int.pem" --json)
+CLI_ID=$(jq -r .id "$T/cli.out" 2>/dev/null || true)
+check "cert upload --json: exit 0, the Certificate (got $rc)" \
+	bash -c "[ $rc = 0 ] && jq -e '.domain == \"cli.test\" and .source == \"upload\" and .issuer == \"Test-Intermediate\"' '$T/cli.out' >/dev/null"
+check "... with no key in it" bash -c "! grep -q 'PRIVATE KEY' '$T/cli.out' '$T/cli.err'"
+api GET "/certificates/$CLI_ID" > /dev/null
+check "... the API's Certificate, member for member" bash -c "diff <(jq -S . '$T/cli.out') <(jq -S .certificate '$T/api.json')"
+check "nginx serves cli.test's upload" test "$(tls_get www.cli.test /)" = 200
+rc=$(cli list --json)
+api GET "/certificates?limit=500" > /dev/null
+check "cert list --json: the CertificateList, every certificate, next null (got $rc)" \
+	bash -c "[ $rc = 0 ] && jq -e '.next == null and any(.items[]; .domain == \"cli.test\")' '$T/cli.out' >/dev/null && diff <(jq -S '.items | map(.id)' '$T/cli.out') <(jq -S '.items | map(.id)' '$T/api.json')"
+rc=$(cli list)
+check "cert list: a table with a header and cli.test" bash -c "[ $rc = 0 ] && head -1 '$T/cli.out' | grep -q '^ID *DOMAIN *SOURCE *STATE' && grep -q ' cli.test  *upload  *ok ' '$T/cli.out'"
+rc=$(cli show cli.test --json)
+check "cert show --json: the CertificateDetail (got $rc)" \
+	bash -c "[ $rc = 0 ] && jq -e '(keys == [\"certificate\", \"job\"]) and .certificate.id == $CLI_ID' '$T/cli.out' >/dev/null"
+rc=$(cli show cli.test)
+check "cert show: names, issuer and serial" bash -c "[ $rc = 0 ] && grep -q '^names: *cli.test www.cli.test' '$T/cli.out' && grep -q '^issuer: *Test-Intermediate' '$T/cli.out'"
+rc=$(cli show none.test)
+check "cert show of no certificate: exit 2, domain: (got $rc)" bash -c "[ $rc = 2 ] && grep -q ': domain: no such certificate' '$T/cli.err'"
+rc=$(cli renew cli.test)
+check "cert renew of an upload: exit 2 with the reason (got $rc)" bash -c "[ $rc = 2 ] && grep -q 'renewed by uploading a new one' '$T/cli.err'"
+rc=$(cli issue cli.test --json)
+check "cert issue --json: exit 0 once the job is done, the Certificate from pebble (got $rc)" \
+	bash -c "[ $rc = 0 ] && jq -e '.state == \"ok\" and .source == \"acme\" and (.issuer | test(\"Pebble\"))' '$T/cli.out' >/dev/null"
+rc=$(cli issue cli.test)
+check "cert issue: the job's progress on stderr, the outcome on stdout" \
+	bash -c "[ $rc = 0 ] && grep -q '100 %' '$T/cli.err' && grep -q '^certificate for cli.test issued: ' '$T/cli.out'"
+check "nginx serves the issued one, verified against pebble's root" test "$(acme_get www.cli.test /)" = 200
+acme_resolve www.cli.test 127.0.0.2 > /dev/null
+rc=$(cli renew cli.test --json)
+check "cert renew that fails (www.cli.test resolved elsewhere): exit 1, certbot's reason on stderr (got $rc)" \
+	bash -c "[ $rc = 1 ] && grep -q '^aapanel cert renew: certbot failed: .*www.cli.test' '$T/cli.err' && jq -e '.state == \"failed\"' '$T/cli.out' >/dev/null"
+check "... the site keeps serving its certificate" test "$(acme_get cli.test /)" = 200
+rc=$(cli issue no-such.test)
+check "cert issue for no site: exit 2, domain: (got $rc)" bash -c "[ $rc = 2 ] && grep -q ': domain: no such site' '$T/cli.err'"
+rc=$(cli remove cli.test)
+check "cert remove: exit 0 (got $rc)" test "$rc" = 0
+sleep 0.3
+check "... HTTPS no longer served for cli.test" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --cacert '$T/pebble-root.pem' --resolve cli.test:$HTTPS_PORT:127.0.0.1 https://cli.test:$HTTPS_PORT/ || true)\" = 000 ]"
+check "... and its row gone" test "$(sqlite3 "$T/var/aapanel.db" "SELECT COUNT(*) FROM certificates WHERE domain = 'cli.test'")" = 0
+check "the CLI's changes are audited (via cli), never with a key" bash -c "[ \$(sqlite3 '$T/var/aapanel.db' \"SELECT COUNT(*) FROM audit_log WHERE via = 'cli' AND action LIKE 'cert.%'\") -ge 5 ] && ! sqlite3 '$T/var/aapanel.db' 'SELECT * FROM audit_log' | grep -q 'PRIVATE KEY'"
 it_summary
