@@ -228,6 +228,11 @@ ap_cert_check_upload(const char *cert, size_t cert_len, const char *key, size_t 
 		ap_errf(why, whylen, "is not a PEM certificate (-----BEGIN CERTIFICATE-----)");
 		goto out;
 	}
+	/* Each field's own count: a chain read after it must not hide it (check_certcheck). */
+	if (more) {
+		ap_errf(why, whylen, "has more than %d certificates", CHAIN_MAX);
+		goto out;
+	}
 	if (chain != NULL && chain_len > 0) {
 		*field = "chain";
 		if ((bad = ap_check_pem_text(chain, chain_len)) != NULL) {
@@ -240,10 +245,10 @@ ap_cert_check_upload(const char *cert, size_t cert_len, const char *key, size_t 
 			goto out;
 		}
 		n += m;
-	}
-	if (more) {
-		ap_errf(why, whylen, "has more than %d certificates", CHAIN_MAX);
-		goto out;
+		if (more) {
+			ap_errf(why, whylen, "has more than %d certificates", CHAIN_MAX);
+			goto out;
+		}
 	}
 	*field = "key";
 	if (key == NULL || key_len == 0) {
