@@ -333,6 +333,19 @@ delete_row(const struct ap_sites_env *env, int64_t id)
 	ap_db_finalize(st);
 }
 
+static void
+delete_cert_row(const struct ap_sites_env *env, const char *domain)
+{
+	struct ap_db_stmt *st = NULL;
+
+	if (ap_db_prepare(env->db, "DELETE FROM certificates WHERE domain = ?", &st) != AP_DB_OK)
+		return;
+	ap_db_bind_text(st, 1, domain, -1);
+	if (ap_db_step(st) != AP_DB_DONE)
+		AP_WARN("sites: could not delete the certificate of %s: %s", domain, ap_db_errmsg(env->db));
+	ap_db_finalize(st);
+}
+
 /* ---- the helper ----------------------------------------------------- */
 
 static void
@@ -773,6 +786,8 @@ ap_site_delete(const struct ap_sites_env *env, int64_t id, bool delete_files,
 		return e;
 	ap_problem_clear(pb);
 	delete_row(env, id);
+	/* Its certificate went with it (the helper's site.remove): its row too (docs/certificates.md). */
+	delete_cert_row(env, before->spec.domain);
 	wait_gone(env, before->spec.domain, env->cfg ? env->cfg->sites_probe_timeout_ms : 3000);
 	return AP_OK;
 }

@@ -1125,6 +1125,9 @@ out:
 
 /* ---- site.remove ---------------------------------------------------- */
 
+static void cert_files_drop(struct helper_ctx *ctx, const struct site *s, bool acme);
+static bool has_lineage(const struct site *s);
+
 enum ap_err
 ap_ops_site_remove(struct helper_ctx *ctx)
 {
@@ -1153,6 +1156,9 @@ ap_ops_site_remove(struct helper_ctx *ctx)
 	ap_job_progress(ctx->job, 20);
 	if ((rc = change(ctx, &s, vfd, NULL, NULL)) != AP_OK)
 		goto out;
+	/* Its certificate goes with it (docs/certificates.md): a new site of the same domain
+	 * would otherwise be served with the old one's key at its first render. */
+	cert_files_drop(ctx, &s, has_lineage(&s));
 	/* Its logs go with it; its files and its user only when asked. */
 	if (ap_fs_dir(s.rootfd, s.log_dir_rel, false, 0, &lfd, &why) == AP_OK) {
 		ap_fs_unlink(lfd, ap_arena_printf(s.a, "%s.access.log", s.domain));
@@ -1790,25 +1796,63 @@ ap_ops_cert_renew(struct helper_ctx *ctx)
 
 /* ---- cert.remove ---- */
 
+/*
+ * Once no vhost uses them: the upload's directory and, when certbot has a
+ * lineage for the domain (acme), certbot delete. A failure is logged, not
+ * returned: the TLS server is already gone (cert.remove, site.remove).
+ */
+static void
+cert_files_drop(struct helper_ctx *ctx, const struct site *s, bool acme)
+{
+	const struct ap_config *c = ctx->cfg;
+	const char *why;
+	int wfd = -1;
+
+	if (ap_fs_dir(s->rootfd, c->certs_dir, false, 0, &wfd, &why) == AP_OK) {
+		ap_fs_remove_tree(wfd, s->domain);
+		close(wfd);
+	}
+	if (acme) {
+		const char *argv[16];
+		size_t n = 0;
+
+		argv[n++] = c->certs_certbot;
+		argv[n++] = "delete";
+		n = certbot_common(c, s->a, argv, n);
+		argv[n++] = "--cert-name";
+		argv[n++] = s->domain;
+		argv[n] = NULL;
+		if (certbot(ctx, argv, "certbot delete", 70, 95) != AP_OK) {
+			AP_WARN("certbot delete %s: %s", s->domain, ctx->pb->reason);
+			ap_problem_clear(ctx->pb);
+		}
+	}
+}
+
+/* Does certbot keep a lineage of the domain (its renewal file)? */
+static bool
+has_lineage(const struct site *s)
+{
+	return stat(ap_arena_printf(s->a, "%s/renewal/%s.conf", certbot_dir(s->cfg), s->domain),
+		   &(struct stat){ 0 }) == 0;
+}
+
 enum ap_err
 ap_ops_cert_remove(struct helper_ctx *ctx)
 {
-	const struct ap_config *c = ctx->cfg;
 	struct tx t = { .n = 0 };
 	struct ap_cert_info in;
 	bool acme;
 	struct site s;
 	enum ap_err rc;
-	int lock = -1, vfd = -1, wfd = -1;
-	const char *why;
+	int lock = -1, vfd = -1;
 
 	site_from_args(&s, ctx);
 	if (current_info(&s, &in) == AP_ERR_NOTFOUND) {
 		ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "domain", "the site has no certificate");
 		return AP_ERR_NOTFOUND;
 	}
-	acme = stat(ap_arena_printf(s.a, "%s/renewal/%s.conf", certbot_dir(c), s.domain),
-	    &(struct stat){ 0 }) == 0;
+	acme = has_lineage(&s);
 	if ((lock = lock_and_recover(ctx, &s, &vfd)) < 0)
 		return AP_ERR_IO;
 	ap_job_progress(ctx->job, 20);
@@ -1820,29 +1864,10 @@ ap_ops_cert_remove(struct helper_ctx *ctx)
 	if ((rc = cert_apply(ctx, &s, vfd, &t)) != AP_OK)
 		goto out;
 	ap_job_progress(ctx->job, 70);
-	if (ap_fs_dir(s.rootfd, c->certs_dir, false, 0, &wfd, &why) == AP_OK)
-		ap_fs_remove_tree(wfd, s.domain);
-	if (acme) {
-		const char *argv[16];
-		size_t n = 0;
-
-		argv[n++] = c->certs_certbot;
-		argv[n++] = "delete";
-		n = certbot_common(c, s.a, argv, n);
-		argv[n++] = "--cert-name";
-		argv[n++] = s.domain;
-		argv[n] = NULL;
-		if (certbot(ctx, argv, "certbot delete", 70, 95) != AP_OK) {
-			/* The vhost no longer uses it: say so, but the removal stands. */
-			AP_WARN("certbot delete %s: %s", s.domain, ctx->pb->reason);
-			ap_problem_clear(ctx->pb);
-		}
-	}
+	cert_files_drop(ctx, &s, acme);
 	put(ctx->result, "domain", s.domain);
 	json_object_object_add(ctx->result, "removed", json_object_new_boolean(true));
 out:
-	if (wfd >= 0)
-		close(wfd);
 	if (vfd >= 0)
 		close(vfd);
 	if (lock >= 0)

@@ -278,5 +278,13 @@ check "cert remove: exit 0 (got $rc)" test "$rc" = 0
 sleep 0.3
 check "... HTTPS no longer served for cli.test" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --cacert '$T/pebble-root.pem' --resolve cli.test:$HTTPS_PORT:127.0.0.1 https://cli.test:$HTTPS_PORT/ || true)\" = 000 ]"
 check "... and its row gone" test "$(sqlite3 "$T/var/aapanel.db" "SELECT COUNT(*) FROM certificates WHERE domain = 'cli.test'")" = 0
+# ---- deleting a site removes its certificate: the row, the files, certbot's lineage
+code=$(api POST "/sites/$ACME_SITE/delete" '{"delete_files":true}')
+check "acme.test deleted (got $code)" test "$code" = 204
+check "... its certificate's row is gone" test "$(sqlite3 "$T/var/aapanel.db" "SELECT COUNT(*) FROM certificates WHERE domain = 'acme.test'")" = 0
+check "... and certbot's lineage (certbot delete)" test ! -e "$T/certbot/renewal/acme.test.conf" -a ! -e "$T/certbot/live/acme.test"
+check "a new site of that name is created" test "$(api POST /sites '{"domain":"acme.test","kind":"static"}')" = 201
+check "... without the old certificate: no HTTPS served for it" \
+	bash -c "! grep -q 'listen .*ssl' '$VHOSTS/acme.test.conf' && [ \"\$(curl -s -o /dev/null -w '%{http_code}' --cacert '$T/pebble-root.pem' --resolve acme.test:$HTTPS_PORT:127.0.0.1 https://acme.test:$HTTPS_PORT/ || true)\" = 000 ]"
 check "the CLI's changes are audited (via cli), never with a key" bash -c "[ \$(sqlite3 '$T/var/aapanel.db' \"SELECT COUNT(*) FROM audit_log WHERE via = 'cli' AND action LIKE 'cert.%'\") -ge 5 ] && ! sqlite3 '$T/var/aapanel.db' 'SELECT * FROM audit_log' | grep -q 'PRIVATE KEY'"
 it_summary
