@@ -36,7 +36,7 @@ const struct ap_field ap_cert_upload_fields[CU__MAX + 1] = {
 	[CU_CERT] = { .name = "cert", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED, .min = 1,
 	    .max = AP_CERT_PEM_MAX, .check = ap_check_pem_text,
 	    .desc = "the certificate, PEM (it may be followed by its chain)" },
-	[CU_KEY] = { .name = "key", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED, .min = 1,
+	[CU_KEY] = { .name = "key", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | AP_FIELD_SECRET, .min = 1,
 	    .max = AP_CERT_PEM_MAX, .check = ap_check_pem_text,
 	    .desc = "its private key, PEM, not encrypted; written for root and nginx only, never shown" },
 	[CU_CHAIN] = { .name = "chain", .type = AP_FIELD_TEXT, .max = AP_CERT_PEM_MAX,
@@ -230,6 +230,19 @@ ap_page_certs(struct ap_ctx *ctx)
 	if (!ctx->req->wants_json) {
 		ap_model_add(ctx->model, "can_write", json_object_new_boolean(can_write(ctx)));
 		ap_model_add(ctx->model, "warn_days", json_object_new_int(ctx->app->cfg->certs_warn_days));
+	}
+	/* The page again after a refused form: which of its two forms, what was typed (never the key). */
+	if (ctx->form_again && ctx->route != NULL) {
+		static const char *const kept[] = { "domain", "cert", "chain" };
+		bool issue = strcmp(ctx->route->pattern, "/certificate-requests") == 0;
+
+		ap_model_add(ctx->model, issue ? "form_issue" : "form_upload", json_object_new_boolean(true));
+		for (size_t i = 0; i < AP_NELEM(kept); i++) {
+			const char *v = ap_ctx_kept(ctx, kept[i]);
+
+			if (v != NULL && (i == 0 || !issue))
+				ap_model_str(ctx->model, ap_arena_printf(ctx->arena, "kept_%s", kept[i]), v);
+		}
 	}
 	return 200;
 }
