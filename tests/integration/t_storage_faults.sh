@@ -155,14 +155,18 @@ after_checks "disk full" "$T/wrk1"
 check "disk full: and says when there is room again, once" test "$(grep -c "storage: $T/var has room again" "$T/pool.log")" = 1
 
 # ---- 2. the database becomes read-only under load
-load_start 20 "$T/wrk2"
+# Each worker is replaced after its 50th request, and a worker that opened its database
+# connection before the fault still signs in at argon2's pace: on a machine busy with other
+# suites that took more than 30 s. The load lasts long enough for it (the wait ends as soon as
+# the last worker from before is gone).
+load_start 45 "$T/wrk2"
 sleep 1
 before=$(worker_pids)
 mount --bind "$T/var" "$T/var"
 mount -o remount,bind,ro "$T/var"
 RO=1
 left=""
-for _ in $(seq 1 300); do
+for _ in $(seq 1 430); do
 	left=""
 	for p in $before; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
 	[ -z "$left" ] && break
