@@ -167,6 +167,17 @@ struct ap_config {
 	char *sites_php_fpm_conf;   /* sites.php_fpm_conf: php-fpm's main file (php-fpm -t -y) */
 	char *sites_php_fpm_pid;    /* sites.php_fpm_pid: the php-fpm master's pid file (reload) */
 	int sites_probe_timeout_ms; /* sites.probe_timeout_ms: how long a probe waits for nginx */
+	/* certs: the sites' certificates (docs/certificates.md). */
+	char *certs_dir;            /* certs.dir: uploaded certificates, <domain>/fullchain.pem + privkey.pem */
+	char *certs_acme_webroot;   /* certs.acme_webroot: what the vhosts serve at /.well-known/acme-challenge/ */
+	int certs_https_port;       /* certs.https_port: the port the sites' TLS servers listen on */
+	char *certs_email;          /* certs.email: the ACME account's e-mail, "" = none */
+	char *certs_acme_server;    /* certs.acme_server: the ACME directory URL, "" = Let's Encrypt's */
+	bool certs_staging;         /* certs.staging: Let's Encrypt's staging server (when acme_server is "") */
+	char *certs_ca_bundle;      /* certs.ca_bundle: CA bundle certbot trusts for the ACME server, "" = system */
+	char *certs_certbot;        /* certs.certbot: the certbot program */
+	char *certs_certbot_dir;    /* certs.certbot_dir: certbot's --config-dir (work/ logs/ inside), "" = its own */
+	int certs_warn_days;        /* certs.warn_days: expiry warning, days before */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

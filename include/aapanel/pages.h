@@ -111,6 +111,22 @@ extern const struct ap_field ap_site_create_fields[];
 extern const struct ap_field ap_site_update_fields[];
 extern const struct ap_field ap_site_delete_fields[];
 extern const struct ap_schema ap_site_schema, ap_site_list_schema, ap_site_detail_schema;
+
+/* Certificates (src/pages/certs.c). */
+int ap_page_certs(struct ap_ctx *ctx);       /* GET /certificates */
+int ap_page_cert(struct ap_ctx *ctx);        /* GET /certificates/{id} */
+int ap_page_cert_upload(struct ap_ctx *ctx); /* POST /certificates */
+int ap_page_cert_issue(struct ap_ctx *ctx);  /* POST /certificate-requests */
+int ap_page_cert_renew(struct ap_ctx *ctx);  /* POST /certificates/{id}/renew */
+int ap_page_cert_remove(struct ap_ctx *ctx); /* POST /certificates/{id}/remove */
+extern const struct ap_field ap_cert_list_fields[], ap_cert_upload_fields[], ap_cert_issue_fields[];
+extern const struct ap_schema ap_cert_schema, ap_cert_list_schema, ap_cert_detail_schema;
+/* The Certificate as the API answers it (owned; env->db NULL: no site looked up, site null). */
+struct ap_cert;
+struct ap_sites_env;
+struct json_object *ap_cert_resource(const struct ap_sites_env *env, const struct ap_cert *c);
+/* The CertificateDetail: c settled from its job first (job may be NULL). Owned. */
+struct json_object *ap_cert_detail(const struct ap_sites_env *env, struct ap_cert *c);
 /*
  * The Site resource of s (new, owned by the caller), and the SiteDetail of
  * GET /sites/{id}: s probed (when port > 0, the helper's port for the

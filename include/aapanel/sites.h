@@ -141,6 +141,15 @@ int ap_site_port(const struct ap_sites_env *env);
 enum ap_err ap_site_php_versions(const struct ap_sites_env *env, struct json_object **out,
     struct ap_problem *pb);
 
+/* For the certificates module (certs.h): the helper's arguments of a site (owned), one call,
+ * a job run to its end, a job's error into pb. */
+struct json_object *ap_site_helper_args(const struct ap_site *s);
+enum ap_err ap_site_helper_call(const struct ap_sites_env *env, const char *op,
+    struct json_object *args, struct json_object **result, struct ap_problem *pb);
+enum ap_err ap_site_helper_job(const struct ap_sites_env *env, const char *op,
+    struct json_object *args, struct json_object **result, struct ap_problem *pb);
+void ap_site_helper_problem(struct json_object *err, struct ap_problem *pb);
+
 /* The site as the API and the audit log show it (owned). */
 struct json_object *ap_site_json(const struct ap_site *s);
 

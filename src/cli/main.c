@@ -61,6 +61,7 @@ static int cmd_routes(struct cli *, int, char **);
 static int cmd_settings(struct cli *, int, char **);
 static int cmd_openapi(struct cli *, int, char **);
 static int cmd_site(struct cli *, int, char **);
+static int cmd_cert(struct cli *, int, char **);
 struct command;
 static const struct command *find_command(const char *name);
 
@@ -184,6 +185,21 @@ static const struct command commands[] = {
 	    "absolute path beneath it). Exit 0 on success, 2 for invalid input (field\n"
 	    "and reason on stderr), 1 otherwise (nginx's own message on stderr).\n"
 	    "Every change is recorded in the audit log.\n" },
+	{ "cert", cmd_cert, "issue, renew, upload, list, show or remove the sites' certificates",
+	    "usage: aapanel [OPTIONS] cert issue DOMAIN [--no-wait] [--json]\n"
+	    "       aapanel [OPTIONS] cert renew DOMAIN [--no-wait] [--json]\n"
+	    "       aapanel [OPTIONS] cert upload DOMAIN --cert FILE --key FILE [--chain FILE] [--json]\n"
+	    "       aapanel [OPTIONS] cert list [--json]\n"
+	    "       aapanel [OPTIONS] cert show DOMAIN [--json]\n"
+	    "       aapanel [OPTIONS] cert remove DOMAIN\n\n"
+	    "The same work as the Certificates screen, through the privileged helper:\n"
+	    "issue asks the ACME server (certs.acme_server) for the site and its aliases\n"
+	    "with certbot and waits for the job (progress on stderr; --no-wait returns at\n"
+	    "once), renew forces a renewal, upload installs PEM files after checking them\n"
+	    "(the key is read from its file only, never an argument). --json prints the\n"
+	    "API's Certificate, CertificateList or CertificateDetail. Exit 0 on success,\n"
+	    "2 for invalid input (field and reason on stderr), 1 otherwise (certbot's\n"
+	    "reason on stderr). Every change is recorded in the audit log.\n" },
 	{ "audit", cmd_audit, "verify the audit log's hash chain",
 	    "usage: aapanel [OPTIONS] audit verify\n\n"
 	    "Recomputes every row's hash and link. Exit 0 when the chain is intact;\n"
@@ -870,6 +886,12 @@ static int
 cmd_site(struct cli *cli, int argc, char **argv)
 {
 	return with_config(cli, ap_cli_site, argc, argv);
+}
+
+static int
+cmd_cert(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_cert, argc, argv);
 }
 
 static int

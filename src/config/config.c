@@ -354,13 +354,23 @@ static const struct key_def schema[] = {
 	KS("sites", "php_fpm_conf", V_PATH, "/etc/php/{version}/fpm/php-fpm.conf", sites_php_fpm_conf),
 	KS("sites", "php_fpm_pid", V_PATH, "/run/php/php{version}-fpm.pid", sites_php_fpm_pid),
 	KI("sites", "probe_timeout_ms", 100, 60000, 3000, sites_probe_timeout_ms),
+	KS("certs", "dir", V_REL, "etc/aapanel/certs", certs_dir),
+	KS("certs", "acme_webroot", V_REL, "var/lib/aapanel-acme", certs_acme_webroot),
+	KI("certs", "https_port", 1, 65535, 443, certs_https_port),
+	KS("certs", "email", V_TEXT, "", certs_email),
+	KS("certs", "acme_server", V_TEXT, "", certs_acme_server),
+	KB("certs", "staging", 0, certs_staging),
+	KS("certs", "ca_bundle", V_PATH_OPT, "", certs_ca_bundle),
+	KS("certs", "certbot", V_PATH, "/usr/bin/certbot", certs_certbot),
+	KS("certs", "certbot_dir", V_PATH_OPT, "", certs_certbot_dir),
+	KI("certs", "warn_days", 1, 90, 14, certs_warn_days),
 };
 
 #define NKEYS AP_NELEM(schema)
 
 static const char *const group_names[] = {
 	"panel", "server", "pool", "limits", "paths", "log", "security", "db",
-	"nginx", "session", "auth", "access", "helper", "monitor", "sites",
+	"nginx", "session", "auth", "access", "helper", "monitor", "sites", "certs",
 };
 
 static const char INLINE_SECRET_MSG[] =

@@ -333,6 +333,19 @@ delete_row(const struct ap_sites_env *env, int64_t id)
 	ap_db_finalize(st);
 }
 
+static void
+delete_cert_row(const struct ap_sites_env *env, const char *domain)
+{
+	struct ap_db_stmt *st = NULL;
+
+	if (ap_db_prepare(env->db, "DELETE FROM certificates WHERE domain = ?", &st) != AP_DB_OK)
+		return;
+	ap_db_bind_text(st, 1, domain, -1);
+	if (ap_db_step(st) != AP_DB_DONE)
+		AP_WARN("sites: could not delete the certificate of %s: %s", domain, ap_db_errmsg(env->db));
+	ap_db_finalize(st);
+}
+
 /* ---- the helper ----------------------------------------------------- */
 
 static void
@@ -773,6 +786,8 @@ ap_site_delete(const struct ap_sites_env *env, int64_t id, bool delete_files,
 		return e;
 	ap_problem_clear(pb);
 	delete_row(env, id);
+	/* Its certificate went with it (the helper's site.remove): its row too (docs/certificates.md). */
+	delete_cert_row(env, before->spec.domain);
 	wait_gone(env, before->spec.domain, env->cfg ? env->cfg->sites_probe_timeout_ms : 3000);
 	return AP_OK;
 }
@@ -815,4 +830,34 @@ ap_site_json(const struct ap_site *s)
 	json_object_object_add(o, "revision", json_object_new_int64(s->revision));
 	json_object_object_add(o, "system_user", json_object_new_string(s->system_user));
 	return o;
+}
+
+/* ---- for the certificates module (certs.c) -------------------------- */
+
+struct json_object *
+ap_site_helper_args(const struct ap_site *s)
+{
+	return apply_args(s);
+}
+
+enum ap_err
+ap_site_helper_call(const struct ap_sites_env *env, const char *op, struct json_object *args,
+    struct json_object **result, struct ap_problem *pb)
+{
+	if (env->helper == NULL)
+		return ap_problem_set(pb, AP_PB_UNAVAILABLE, NULL, "the helper is not configured");
+	return hcall(env, op, args, result, pb, false);
+}
+
+enum ap_err
+ap_site_helper_job(const struct ap_sites_env *env, const char *op, struct json_object *args,
+    struct json_object **result, struct ap_problem *pb)
+{
+	return job(env, op, args, result, pb);
+}
+
+void
+ap_site_helper_problem(struct json_object *err, struct ap_problem *pb)
+{
+	problem_from(err, pb);
 }

@@ -81,6 +81,12 @@ static const struct helper_op ops[] = {
 	{ "site.remove", ap_ops_site_remove_args, ap_ops_site_remove, HELPER_OP_JOB },
 	{ "site.inspect", ap_ops_site_apply_args, ap_ops_site_inspect, 0 },
 	{ "php.versions", no_args, ap_ops_php_versions, 0 },
+	/* Certificates (ops_sites.c, docs/certificates.md). */
+	{ "cert.upload", ap_ops_cert_upload_args, ap_ops_cert_upload, HELPER_OP_JOB },
+	{ "cert.issue", ap_ops_site_apply_args, ap_ops_cert_issue, HELPER_OP_JOB },
+	{ "cert.renew", ap_ops_cert_domain_args, ap_ops_cert_renew, HELPER_OP_JOB },
+	{ "cert.remove", ap_ops_site_apply_args, ap_ops_cert_remove, HELPER_OP_JOB },
+	{ "cert.inspect", ap_ops_cert_domain_args, ap_ops_cert_inspect, 0 },
 	/* The test profile's, for the tests of the protocol, validation and jobs. */
 	{ "test.echo", ap_ops_test_echo_args, ap_ops_test_echo, HELPER_OP_TEST },
 	{ "test.sleep", ap_ops_test_sleep_args, ap_ops_test_sleep, HELPER_OP_TEST | HELPER_OP_JOB },

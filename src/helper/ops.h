@@ -87,4 +87,15 @@ enum ap_err ap_ops_site_remove(struct helper_ctx *ctx);
 enum ap_err ap_ops_site_inspect(struct helper_ctx *ctx);
 enum ap_err ap_ops_php_versions(struct helper_ctx *ctx);
 
+/* Certificates (ops_sites.c, docs/certificates.md): cert.upload checks and installs an
+ * upload, cert.issue runs certbot and installs, cert.renew forces a renewal, cert.remove
+ * takes the TLS server away, cert.inspect reads the certificate in use. */
+extern const struct ap_field ap_ops_cert_upload_args[];
+extern const struct ap_field ap_ops_cert_domain_args[];
+enum ap_err ap_ops_cert_upload(struct helper_ctx *ctx);
+enum ap_err ap_ops_cert_issue(struct helper_ctx *ctx);
+enum ap_err ap_ops_cert_renew(struct helper_ctx *ctx);
+enum ap_err ap_ops_cert_remove(struct helper_ctx *ctx);
+enum ap_err ap_ops_cert_inspect(struct helper_ctx *ctx);
+
 #endif

@@ -12,6 +12,18 @@
  *   site.inspect  the vhost (and pool) on disk against what the panel would
  *                 write: drift and its diff
  *   php.versions  the PHP-FPM versions installed (/usr/sbin/php-fpmX.Y)
+ *   cert.upload   (job) a certificate, its key and chain checked (certcheck.h),
+ *                 written with the vhost's TLS server in one transaction
+ *   cert.issue    (job) certbot certonly --webroot for the site's names, then
+ *                 the vhost's TLS server (docs/certificates.md)
+ *   cert.renew    (job) certbot renew --force-renewal; its deploy hook reloads nginx
+ *   cert.remove   (job) the TLS server gone, the files and certbot's lineage too
+ *   cert.inspect  the certificate a site's vhost uses, as read on disk (never the key)
+ *
+ * A site has TLS when a certificate is on disk for its domain: an upload in
+ * <certs.dir>/<domain>/ (fullchain.pem, privkey.pem 0640 root:nginx group)
+ * or else certbot's lineage <certbot_dir>/live/<domain>/. Every render looks,
+ * so an edit of the site keeps its HTTPS and site.inspect sees no drift.
  *
  * Every config text comes from a template (templates/nginx/NAME.tpl, the
  * project's template engine); every value in it passed the argument table's
@@ -35,8 +47,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "aapanel/certcheck.h"
 #include "aapanel/log.h"
 #include "aapanel/sitecheck.h"
 #include "aapanel/textdiff.h"
@@ -67,30 +81,46 @@ enum {
 	SA_DOMAIN, SA_ALIASES, SA_KIND, SA_ROOT, SA_INDEX, SA_PHP, SA_UPSTREAM, SA_HTTPS,
 	SA_E404, SA_E50X, SA_REVISION, SA_ENABLED, SA__MAX
 };
+/* The site's arguments: site.apply's, and the first ones of the certificate operations. */
+#define SITE_ARG_ROWS \
+	[SA_DOMAIN] = { .name = "domain", .type = AP_FIELD_HOSTNAME, .flags = AP_FIELD_REQUIRED, \
+	.check = ap_valid_domain }, \
+	[SA_ALIASES] = { .name = "aliases", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, \
+	.max = 2048, .check = ap_check_domain_list }, \
+	[SA_KIND] = { .name = "kind", .type = AP_FIELD_ENUM, .flags = AP_FIELD_REQUIRED, \
+	.choices = kinds }, \
+	[SA_ROOT] = { .name = "root", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, \
+	.max = 255, .check = ap_check_site_path }, \
+	[SA_INDEX] = { .name = "index", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, \
+	.max = 600, .check = ap_check_index_files }, \
+	[SA_PHP] = { .name = "php", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, \
+	.max = 5, .check = ap_check_php_version }, \
+	[SA_UPSTREAM] = { .name = "upstream", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, \
+	.max = 512, .check = ap_check_upstream }, \
+	[SA_HTTPS] = { .name = "https_redirect", .type = AP_FIELD_BOOL }, \
+	[SA_E404] = { .name = "error_404", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, \
+	.max = 255, .check = ap_check_uri_path }, \
+	[SA_E50X] = { .name = "error_50x", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, \
+	.max = 255, .check = ap_check_uri_path }, \
+	[SA_REVISION] = { .name = "revision", .type = AP_FIELD_INT, .flags = AP_FIELD_REQUIRED, \
+	.min = 1, .max = 2147483647 }, \
+	[SA_ENABLED] = { .name = "enabled", .type = AP_FIELD_BOOL } 
 const struct ap_field ap_ops_site_apply_args[SA__MAX + 1] = {
-	[SA_DOMAIN] = { .name = "domain", .type = AP_FIELD_HOSTNAME, .flags = AP_FIELD_REQUIRED,
-	    .check = ap_valid_domain },
-	[SA_ALIASES] = { .name = "aliases", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
-	    .max = 2048, .check = ap_check_domain_list },
-	[SA_KIND] = { .name = "kind", .type = AP_FIELD_ENUM, .flags = AP_FIELD_REQUIRED,
-	    .choices = kinds },
-	[SA_ROOT] = { .name = "root", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
-	    .max = 255, .check = ap_check_site_path },
-	[SA_INDEX] = { .name = "index", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
-	    .max = 600, .check = ap_check_index_files },
-	[SA_PHP] = { .name = "php", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
-	    .max = 5, .check = ap_check_php_version },
-	[SA_UPSTREAM] = { .name = "upstream", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
-	    .max = 512, .check = ap_check_upstream },
-	[SA_HTTPS] = { .name = "https_redirect", .type = AP_FIELD_BOOL },
-	[SA_E404] = { .name = "error_404", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
-	    .max = 255, .check = ap_check_uri_path },
-	[SA_E50X] = { .name = "error_50x", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
-	    .max = 255, .check = ap_check_uri_path },
-	[SA_REVISION] = { .name = "revision", .type = AP_FIELD_INT, .flags = AP_FIELD_REQUIRED,
-	    .min = 1, .max = 2147483647 },
-	[SA_ENABLED] = { .name = "enabled", .type = AP_FIELD_BOOL },
+	SITE_ARG_ROWS,
 	[SA__MAX] = AP_FIELD_END,
+};
+
+/* cert.upload: the site, then the PEM texts (the key never leaves this process but to its file). */
+enum { CU_CERT = SA__MAX, CU_KEY, CU_CHAIN, CU__MAX };
+const struct ap_field ap_ops_cert_upload_args[CU__MAX + 1] = {
+	SITE_ARG_ROWS,
+	[CU_CERT] = { .name = "cert", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED, .min = 1,
+	    .max = AP_CERT_PEM_MAX, .check = ap_check_pem_text },
+	[CU_KEY] = { .name = "key", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED, .min = 1,
+	    .max = AP_CERT_PEM_MAX, .check = ap_check_pem_text },
+	[CU_CHAIN] = { .name = "chain", .type = AP_FIELD_TEXT, .max = AP_CERT_PEM_MAX,
+	    .check = ap_check_pem_text },
+	[CU__MAX] = AP_FIELD_END,
 };
 
 enum { SR_DOMAIN, SR_DELETE_FILES, SR__MAX };
@@ -118,7 +148,18 @@ struct site {
 	gid_t gid, nginx_gid;
 	const char *home_rel, *docroot_rel, *vhost_dir_rel, *vhost_file, *log_dir_rel;
 	const char *sock_rel;
+	/* TLS: what tls_detect found on disk (no_tls: render without, cert.remove) */
+	bool no_tls;
+	const char *tls_source; /* NULL none, "upload", "acme" */
+	const char *tls_cert, *tls_key; /* absolute paths, as nginx reads them */
 };
+
+/* certbot's --config-dir: certs.certbot_dir, or certbot's own. */
+static const char *
+certbot_dir(const struct ap_config *c)
+{
+	return c->certs_certbot_dir[0] ? c->certs_certbot_dir : "/etc/letsencrypt";
+}
 
 /* The sandbox root and rel joined: the path as nginx, php-fpm and useradd see it. */
 static const char *
@@ -174,6 +215,46 @@ site_paths(struct site *s)
 	s->sock_rel = ap_arena_printf(s->a, "%s/%s.sock", c->sites_php_socket_dir, s->name);
 }
 
+/* The uploads' directory of the site, beneath the sandbox: <certs.dir>/<domain>. Arena. */
+static const char *
+cert_dir_rel(const struct site *s)
+{
+	return ap_arena_printf(s->a, "%s/%s", s->cfg->certs_dir, s->domain);
+}
+
+/* Which certificate the site's TLS server uses: an upload, else certbot's lineage, else none. */
+static void
+tls_detect(struct site *s)
+{
+	const char *why = NULL, *live;
+	struct stat st;
+	int fd = -1;
+
+	s->tls_source = s->tls_cert = s->tls_key = NULL;
+	if (s->no_tls)
+		return;
+	if (ap_fs_dir(s->rootfd, cert_dir_rel(s), false, 0, &fd, &why) == AP_OK) {
+		bool both = fstatat(fd, "fullchain.pem", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && fstatat(fd, "privkey.pem", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode);
+
+		close(fd);
+		if (both) {
+			s->tls_source = "upload";
+			s->tls_cert = abs_of(s, ap_arena_printf(s->a, "%s/fullchain.pem", cert_dir_rel(s)));
+			s->tls_key = abs_of(s, ap_arena_printf(s->a, "%s/privkey.pem", cert_dir_rel(s)));
+			return;
+		}
+	}
+	live = ap_arena_printf(s->a, "%s/live/%s", certbot_dir(s->cfg), s->domain);
+	if (stat(ap_arena_printf(s->a, "%s/fullchain.pem", live), &st) == 0 &&
+	    stat(ap_arena_printf(s->a, "%s/privkey.pem", live), &st) == 0) {
+		s->tls_source = "acme";
+		s->tls_cert = ap_arena_printf(s->a, "%s/fullchain.pem", live);
+		s->tls_key = ap_arena_printf(s->a, "%s/privkey.pem", live);
+	}
+}
+
 static void
 site_from_args(struct site *s, const struct helper_ctx *ctx)
 {
@@ -207,7 +288,7 @@ static struct ap_tpl_set *T_set;
 static enum ap_err
 templates(const struct ap_config *cfg, struct ap_problem *pb)
 {
-	static const char *const names[] = { "vhost", "disabled", "php-pool", "index" };
+	static const char *const names[] = { "vhost", "vhost-body", "disabled", "php-pool", "index" };
 	char *texts[AP_NELEM(names)] = { NULL };
 	char err[256];
 	enum ap_err rc = AP_ERR_IO;
@@ -276,6 +357,28 @@ site_model(const struct site *s)
 		    strchr(addr, ':') ? "[%s]:%d" : "%s:%d", addr, c->sites_http_port)));
 	}
 	json_object_object_add(m, "listen", listen);
+	put(m, "acme_root", abs_of(s, c->certs_acme_webroot));
+	put(m, "https_port_suffix", c->certs_https_port == 443 ? ""
+	    : ap_arena_printf(s->a, ":%d", c->certs_https_port));
+	if (s->tls_source != NULL) {
+		struct json_object *tl = json_object_new_array();
+
+		if (addr[0] == '\0') {
+			json_object_array_add(tl, json_object_new_string(
+			    ap_arena_printf(s->a, "%d", c->certs_https_port)));
+			json_object_array_add(tl, json_object_new_string(
+			    ap_arena_printf(s->a, "[::]:%d", c->certs_https_port)));
+		} else {
+			json_object_array_add(tl, json_object_new_string(ap_arena_printf(s->a,
+			    strchr(addr, ':') ? "[%s]:%d" : "%s:%d", addr, c->certs_https_port)));
+		}
+		json_object_object_add(m, "tls_listen", tl);
+		put_bool(m, "tls", true);
+		put(m, "tls_source", strcmp(s->tls_source, "acme") == 0 ? "issued by ACME (certbot)"
+								      : "uploaded");
+		put(m, "tls_cert", s->tls_cert);
+		put(m, "tls_key", s->tls_key);
+	}
 	put(m, "domain", s->domain);
 	put(m, "names", s->aliases[0] ? ap_arena_printf(s->a, "%s %s", s->domain, s->aliases)
 				       : s->domain);
@@ -319,6 +422,7 @@ render(const struct site *s, const char *name, struct ap_buf *out, struct ap_pro
 
 	if ((rc = templates(s->cfg, pb)) != AP_OK)
 		return rc;
+	tls_detect((struct site *)s);
 	m = site_model(s);
 	rc = ap_tpl_render(T_set, name, m, NULL, NULL, out);
 	json_object_put(m);
@@ -676,7 +780,7 @@ out:
 
 /* ---- transactions over several files -------------------------------- */
 
-#define TX_MAX (MAX_PHP + 2)
+#define TX_MAX (MAX_PHP + 4)
 
 struct tx {
 	int dirfd[TX_MAX];
@@ -686,10 +790,10 @@ struct tx {
 };
 
 static enum ap_err
-tx_add(struct helper_ctx *ctx, struct tx *t, int dirfd, const char *name, const char *data,
-    size_t len, const char *php, const char *shown)
+tx_add_mode(struct helper_ctx *ctx, struct tx *t, int dirfd, const char *name, const char *data,
+    size_t len, const char *php, const char *shown, mode_t mode)
 {
-	if (t->n == TX_MAX || ap_fs_swap_begin(dirfd, name, data, len, 0644) != AP_OK) {
+	if (t->n == TX_MAX || ap_fs_swap_begin(dirfd, name, data, len, mode) != AP_OK) {
 		close(dirfd);
 		return fs_fail(ctx, NULL, shown, NULL);
 	}
@@ -698,6 +802,13 @@ tx_add(struct helper_ctx *ctx, struct tx *t, int dirfd, const char *name, const 
 	t->php[t->n] = php;
 	t->n++;
 	return AP_OK;
+}
+
+static enum ap_err
+tx_add(struct helper_ctx *ctx, struct tx *t, int dirfd, const char *name, const char *data,
+    size_t len, const char *php, const char *shown)
+{
+	return tx_add_mode(ctx, t, dirfd, name, data, len, php, shown, 0644);
 }
 
 static void
@@ -829,8 +940,8 @@ wait_socket(const struct site *s, bool present)
  * NULL to remove it. keep_php: the version whose pool the site keeps.
  */
 static enum ap_err
-change(struct helper_ctx *ctx, struct site *s, int vhost_fd, const struct ap_buf *vhost,
-    const char *keep_php)
+change_tx(struct helper_ctx *ctx, struct site *s, int vhost_fd, const struct ap_buf *vhost,
+    const char *keep_php, struct tx *pre)
 {
 	const char *vs[MAX_PHP];
 	size_t nv = php_versions(s->a, vs);
@@ -838,6 +949,11 @@ change(struct helper_ctx *ctx, struct site *s, int vhost_fd, const struct ap_buf
 	struct tx t = { .n = 0 };
 	enum ap_err rc;
 	int dfd;
+
+	if (pre != NULL) {
+		t = *pre;
+		pre->n = 0;
+	}
 
 	if ((rc = pools(ctx, s, &t, keep_php, reload, vs, nv)) != AP_OK)
 		goto fail;
@@ -888,6 +1004,13 @@ fail:
 			*ctx->pb = keep;
 		}
 	return rc;
+}
+
+static enum ap_err
+change(struct helper_ctx *ctx, struct site *s, int vhost_fd, const struct ap_buf *vhost,
+    const char *keep_php)
+{
+	return change_tx(ctx, s, vhost_fd, vhost, keep_php, NULL);
 }
 
 static void
@@ -1002,6 +1125,9 @@ out:
 
 /* ---- site.remove ---------------------------------------------------- */
 
+static void cert_files_drop(struct helper_ctx *ctx, const struct site *s, bool acme);
+static bool has_lineage(const struct site *s);
+
 enum ap_err
 ap_ops_site_remove(struct helper_ctx *ctx)
 {
@@ -1030,6 +1156,9 @@ ap_ops_site_remove(struct helper_ctx *ctx)
 	ap_job_progress(ctx->job, 20);
 	if ((rc = change(ctx, &s, vfd, NULL, NULL)) != AP_OK)
 		goto out;
+	/* Its certificate goes with it (docs/certificates.md): a new site of the same domain
+	 * would otherwise be served with the old one's key at its first render. */
+	cert_files_drop(ctx, &s, has_lineage(&s));
 	/* Its logs go with it; its files and its user only when asked. */
 	if (ap_fs_dir(s.rootfd, s.log_dir_rel, false, 0, &lfd, &why) == AP_OK) {
 		ap_fs_unlink(lfd, ap_arena_printf(s.a, "%s.access.log", s.domain));
@@ -1159,5 +1288,613 @@ ap_ops_php_versions(struct helper_ctx *ctx)
 	json_object_object_add(ctx->result, "port", json_object_new_int64(ctx->cfg->sites_http_port));
 	json_object_object_add(ctx->result, "system_users",
 	    json_object_new_boolean(ctx->cfg->sites_system_users));
+	return AP_OK;
+}
+
+/* ---- certificates (docs/certificates.md) ------------------------------ */
+
+enum { CR_DOMAIN, CR__MAX };
+const struct ap_field ap_ops_cert_domain_args[CR__MAX + 1] = {
+	[CR_DOMAIN] = { .name = "domain", .type = AP_FIELD_HOSTNAME, .flags = AP_FIELD_REQUIRED,
+	    .check = ap_valid_domain },
+	[CR__MAX] = AP_FIELD_END,
+};
+
+#define CERTBOT_TIMEOUT_MS 300000
+
+/* The certificate's facts into the result (never anything of the key). */
+static void
+put_info(struct json_object *r, const struct ap_cert_info *in, const char *source)
+{
+	put(r, "source", source);
+	put(r, "names", in->names);
+	put(r, "subject", in->subject);
+	put(r, "issuer", in->issuer);
+	put(r, "serial", in->serial);
+	json_object_object_add(r, "not_before", json_object_new_int64(in->not_before));
+	json_object_object_add(r, "not_after", json_object_new_int64(in->not_after));
+}
+
+/* The certificate the site uses now, read from disk: AP_ERR_NOTFOUND when it has none. */
+static enum ap_err
+current_info(struct site *s, struct ap_cert_info *in)
+{
+	struct ap_buf b = { 0 };
+	char why[128];
+	enum ap_err rc = AP_ERR_NOTFOUND;
+	int fd;
+
+	tls_detect(s);
+	if (s->tls_source == NULL)
+		return AP_ERR_NOTFOUND;
+	/* An upload beneath the sandbox; certbot's lineage where certbot keeps it (links). */
+	if (strcmp(s->tls_source, "upload") == 0) {
+		const char *w;
+
+		if (ap_fs_dir(s->rootfd, cert_dir_rel(s), false, 0, &fd, &w) != AP_OK)
+			return AP_ERR_NOTFOUND;
+	} else if ((fd = open(ap_arena_printf(s->a, "%s/live/%s", certbot_dir(s->cfg), s->domain),
+			O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		return AP_ERR_NOTFOUND;
+	}
+	if (strcmp(s->tls_source, "upload") == 0)
+		rc = ap_fs_read(fd, "fullchain.pem", FILE_MAX, &b);
+	else {
+		/* live/<domain>/fullchain.pem is certbot's link into archive/. */
+		int cfd = openat(fd, "fullchain.pem", O_RDONLY | O_CLOEXEC);
+		char chunk[4096];
+		ssize_t n;
+
+		rc = cfd < 0 ? AP_ERR_NOTFOUND : AP_OK;
+		while (cfd >= 0 && (n = read(cfd, chunk, sizeof(chunk))) > 0 && b.len < FILE_MAX)
+			ap_buf_append(&b, chunk, (size_t)n);
+		if (cfd >= 0)
+			close(cfd);
+	}
+	close(fd);
+	if (rc == AP_OK && ap_cert_info_pem(b.data, b.len, in, why, sizeof(why)) != AP_OK)
+		rc = AP_ERR_INVAL;
+	ap_buf_free(&b);
+	return rc;
+}
+
+/* The vhost rendered again (TLS as on disk, staged files included) and swapped with pre. */
+static enum ap_err
+cert_apply(struct helper_ctx *ctx, struct site *s, int vfd, struct tx *pre)
+{
+	struct ap_buf vhost = { 0 };
+	bool made;
+	enum ap_err rc;
+
+	if ((rc = site_user(ctx, s, false, &made)) != AP_OK ||
+	    (rc = render(s, s->enabled ? "vhost" : "disabled", &vhost, ctx->pb)) != AP_OK) {
+		tx_end(pre, false);
+		ap_buf_free(&vhost);
+		return rc;
+	}
+	rc = change_tx(ctx, s, vfd, &vhost, s->enabled && s->kind == KIND_PHP ? s->php : NULL, pre);
+	ap_buf_free(&vhost);
+	return rc;
+}
+
+/* The site's uploads directory (made 0750, root:nginx group), recovered; *fd owned. */
+static enum ap_err
+cert_dir(struct helper_ctx *ctx, struct site *s, bool create, int *fd)
+{
+	const char *why = NULL;
+	struct group *gr;
+	enum ap_err rc = ap_fs_dir(s->rootfd, cert_dir_rel(s), create, 0750, fd, &why);
+
+	if (rc == AP_ERR_NOTFOUND && !create)
+		return rc;
+	if (rc != AP_OK)
+		return fs_fail(ctx, NULL, abs_of(s, cert_dir_rel(s)), why);
+	if (geteuid() == 0 && (gr = getgrnam(ctx->cfg->sites_nginx_group)) != NULL &&
+	    (fchown(*fd, 0, gr->gr_gid) != 0 || fchmod(*fd, 0750) != 0)) {
+		close(*fd);
+		*fd = -1;
+		return fs_fail(ctx, NULL, abs_of(s, cert_dir_rel(s)), NULL);
+	}
+	ap_fs_recover(*fd);
+	return AP_OK;
+}
+
+/* The upload's files removed in the transaction (when there are any). */
+static enum ap_err
+stage_upload_removal(struct helper_ctx *ctx, struct site *s, struct tx *t)
+{
+	static const char *const files[] = { "fullchain.pem", "privkey.pem" };
+	struct stat st;
+	int fd = -1;
+
+	if (cert_dir(ctx, s, false, &fd) != AP_OK)
+		return AP_OK;
+	for (size_t i = 0; i < AP_NELEM(files); i++) {
+		int dfd;
+		enum ap_err rc;
+
+		if (fstatat(fd, files[i], &st, AT_SYMLINK_NOFOLLOW) != 0 || (dfd = dup(fd)) < 0)
+			continue;
+		rc = tx_add(ctx, t, dfd, files[i], NULL, 0, NULL,
+		    abs_of(s, ap_arena_printf(s->a, "%s/%s", cert_dir_rel(s), files[i])));
+		if (rc != AP_OK) {
+			close(fd);
+			return rc;
+		}
+	}
+	close(fd);
+	return AP_OK;
+}
+
+/* ---- cert.upload ---- */
+
+enum ap_err
+ap_ops_cert_upload(struct helper_ctx *ctx)
+{
+	const struct ap_fieldval *a = ctx->args;
+	struct ap_buf full = { 0 };
+	struct ap_cert_info in;
+	struct tx t = { .n = 0 };
+	const char *field = NULL, *names;
+	char why[512];
+	struct group *gr;
+	struct site s;
+	enum ap_err rc;
+	int lock = -1, vfd = -1, cfd = -1, dfd;
+
+	site_from_args(&s, ctx);
+	names = s.aliases[0] ? ap_arena_printf(s.a, "%s %s", s.domain, s.aliases) : s.domain;
+	/* Judged before anything is written: a refusal changes nothing. */
+	if (ap_cert_check_upload(a[CU_CERT].s, a[CU_CERT].len, a[CU_KEY].s, a[CU_KEY].len,
+		a[CU_CHAIN].present ? a[CU_CHAIN].s : NULL, a[CU_CHAIN].present ? a[CU_CHAIN].len : 0,
+		names, (int64_t)time(NULL), &in, &full, &field, why, sizeof(why)) != AP_OK) {
+		ap_problem_set(ctx->pb, AP_PB_INVALID, field, "%s", why);
+		ap_buf_free(&full);
+		return AP_ERR_INVAL;
+	}
+	if ((rc = check_spec(ctx, &s)) != AP_OK)
+		goto out;
+	if ((lock = lock_and_recover(ctx, &s, &vfd)) < 0) {
+		rc = AP_ERR_IO;
+		goto out;
+	}
+	ap_job_progress(ctx->job, 20);
+	if ((rc = cert_dir(ctx, &s, true, &cfd)) != AP_OK)
+		goto out;
+	if ((dfd = dup(cfd)) < 0 ||
+	    (rc = tx_add_mode(ctx, &t, dfd, "fullchain.pem", full.data, full.len, NULL,
+		 abs_of(&s, ap_arena_printf(s.a, "%s/fullchain.pem", cert_dir_rel(&s))), 0644)) != AP_OK)
+		goto fail;
+	if ((dfd = dup(cfd)) < 0 ||
+	    (rc = tx_add_mode(ctx, &t, dfd, "privkey.pem", a[CU_KEY].s, a[CU_KEY].len, NULL,
+		 abs_of(&s, ap_arena_printf(s.a, "%s/privkey.pem", cert_dir_rel(&s))), 0640)) != AP_OK)
+		goto fail;
+	/* The key: root and nginx's group only. */
+	if (geteuid() == 0 && (gr = getgrnam(ctx->cfg->sites_nginx_group)) != NULL &&
+	    fchownat(cfd, "privkey.pem", 0, gr->gr_gid, AT_SYMLINK_NOFOLLOW) != 0) {
+		rc = fs_fail(ctx, NULL, abs_of(&s, cert_dir_rel(&s)), NULL);
+		goto fail;
+	}
+	ap_job_progress(ctx->job, 50);
+	if ((rc = cert_apply(ctx, &s, vfd, &t)) != AP_OK)
+		goto out;
+	put_info(ctx->result, &in, "upload");
+	put(ctx->result, "cert_path", s.tls_cert);
+	goto out;
+fail:
+	if (rc == AP_OK)
+		rc = fs_fail(ctx, NULL, abs_of(&s, cert_dir_rel(&s)), NULL);
+	tx_end(&t, false);
+out:
+	ap_buf_free(&full);
+	if (cfd >= 0)
+		close(cfd);
+	if (vfd >= 0)
+		close(vfd);
+	if (lock >= 0)
+		close(lock);
+	return rc;
+}
+
+/* ---- certbot ---- */
+
+struct cb_out {
+	struct helper_ctx *ctx;
+	int pct, max;
+};
+
+static void
+cb_output(void *p, int stream, const char *d, size_t n)
+{
+	struct cb_out *o = p;
+
+	(void)stream;
+	ap_job_output(o->ctx->job, d, n);
+	if (o->pct + 5 <= o->max) {
+		o->pct += 5;
+		ap_job_progress(o->ctx->job, o->pct);
+	}
+}
+
+/* certbot's fixed arguments: its directories (certs.certbot_dir) and non-interactive. */
+static size_t
+certbot_common(const struct ap_config *c, struct ap_arena *a, const char **argv, size_t n)
+{
+	argv[n++] = "-n";
+	if (c->certs_certbot_dir[0]) {
+		argv[n++] = "--config-dir";
+		argv[n++] = c->certs_certbot_dir;
+		argv[n++] = "--work-dir";
+		argv[n++] = ap_arena_printf(a, "%s/work", c->certs_certbot_dir);
+		argv[n++] = "--logs-dir";
+		argv[n++] = ap_arena_printf(a, "%s/logs", c->certs_certbot_dir);
+	}
+	return n;
+}
+
+/* Is line (n bytes, leading blanks skipped) one of certbot's words around a failure, not its reason? */
+static bool
+cb_noise(const char *l, size_t n)
+{
+	static const char *const noise[] = { "Saving debug log", "Ask for help", "Hint:",
+		"See the logfile", "Some challenges have failed", "Certbot failed to authenticate",
+		"An unexpected error occurred", "Requesting a certificate", "Account registered",
+		"- - -", "Simulating", NULL };
+
+	if (n == 0)
+		return true;
+	for (size_t i = 0; noise[i] != NULL; i++)
+		if (n >= strlen(noise[i]) && strncmp(l, noise[i], strlen(noise[i])) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * certbot's reason for a failure, from its output: the CA's problems
+ * ("Domain: x", "Type: y", "Detail: z", each domain's joined with "; "),
+ * else the lines that are not its boilerplate (the debug log, the forum,
+ * hints). At most 1 KiB; "" when it said nothing. Arena.
+ */
+static const char *
+certbot_reason(struct ap_arena *a, const struct ap_spawn_result *r)
+{
+	const struct ap_buf *bufs[2] = { &r->out, &r->err };
+	char probs[1024] = "", rest[1024] = "";
+	size_t np = 0, nr = 0;
+
+	for (int b = 0; b < 2; b++) {
+		const char *p = bufs[b]->data, *end = p ? p + bufs[b]->len : NULL;
+
+		while (p != NULL && p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p)), *l = p, *e = nl ? nl : end;
+			bool prob;
+
+			p = nl ? nl + 1 : end;
+			while (l < e && (*l == ' ' || *l == '\t'))
+				l++;
+			while (e > l && (e[-1] == ' ' || e[-1] == '\r'))
+				e--;
+			if (cb_noise(l, (size_t)(e - l)))
+				continue;
+			prob = (e - l > 7 && strncmp(l, "Domain:", 7) == 0) || (e - l > 5 && strncmp(l, "Type:", 5) == 0) ||
+			    (e - l > 7 && strncmp(l, "Detail:", 7) == 0);
+			if (prob && np + 3 < sizeof(probs)) {
+				np += (size_t)snprintf(probs + np, sizeof(probs) - np, "%s",
+				    np == 0 ? "" : strncmp(l, "Domain:", 7) == 0 ? "; " : ", ");
+				/* "Type:   connection": one space */
+				for (const char *q = l; q < e && np + 1 < sizeof(probs); q++)
+					if (!(*q == ' ' && q > l && q[-1] == ' '))
+						probs[np++] = *q;
+				probs[np] = '\0';
+			}
+			else if (!prob && nr + 2 < sizeof(rest))
+				nr += (size_t)snprintf(rest + nr, sizeof(rest) - nr, "%s%.*s", nr == 0 ? "" : " ",
+				    (int)(e - l), l);
+			if (np >= sizeof(probs))
+				np = sizeof(probs) - 1;
+			if (nr >= sizeof(rest))
+				nr = sizeof(rest) - 1;
+		}
+	}
+	return ap_arena_printf(a, "%s", np > 0 ? probs : rest);
+}
+
+static enum ap_err
+certbot(struct helper_ctx *ctx, const char *const *argv, const char *what, int from, int to)
+{
+	const struct ap_config *c = ctx->cfg;
+	const char *env[2] = { NULL, NULL };
+	struct cb_out o = { .ctx = ctx, .pct = from, .max = to };
+	struct ap_spawn sp = { .path = argv[0], .argv = argv, .env = env,
+		.timeout_ms = CERTBOT_TIMEOUT_MS, .max_output = 64 * 1024,
+		.max_memory = 4ULL << 30, .on_output = cb_output, .on_output_ctx = &o };
+	struct ap_spawn_result res;
+	char err[256];
+	enum ap_err rc;
+
+	if (c->certs_ca_bundle[0])
+		env[0] = ap_arena_printf(ctx->arena, "REQUESTS_CA_BUNDLE=%s", c->certs_ca_bundle);
+	rc = ap_spawn_run(&sp, &res, err, sizeof(err));
+	if (rc != AP_OK) {
+		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "%s: %s", what, err);
+	} else if (!res.exited || res.exit_code != 0) {
+		const char *msg = certbot_reason(ctx->arena, &res);
+
+		if (msg[0] == '\0')
+			msg = tool_message(ctx->arena, &res);
+		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "%s", res.timed_out
+		    ? ap_arena_printf(ctx->arena, "%s did not finish in %d s", what, CERTBOT_TIMEOUT_MS / 1000)
+		    : msg[0] ? msg
+		    : ap_arena_printf(ctx->arena, "%s failed (%s %d)", what,
+			  res.exited ? "exit" : "signal", res.exited ? res.exit_code : res.signal));
+		rc = AP_ERR_IO;
+	}
+	ap_spawn_result_free(&res);
+	return rc;
+}
+
+/* The deploy hook certbot keeps in the lineage's renewal file: nginx reloads with the new files. */
+static const char *
+deploy_hook(const struct ap_config *c, struct ap_arena *a)
+{
+	return c->sites_nginx_prefix[0]
+	    ? ap_arena_printf(a, "%s -p %s -c %s -s reload", c->sites_nginx, c->sites_nginx_prefix,
+		  c->sites_nginx_conf)
+	    : ap_arena_printf(a, "%s -c %s -s reload", c->sites_nginx, c->sites_nginx_conf);
+}
+
+static const char *
+acme_server(const struct ap_config *c)
+{
+	if (c->certs_acme_server[0])
+		return c->certs_acme_server;
+	return c->certs_staging ? "https://acme-staging-v02.api.letsencrypt.org/directory"
+				: "https://acme-v02.api.letsencrypt.org/directory";
+}
+
+/* ---- cert.issue ---- */
+
+enum ap_err
+ap_ops_cert_issue(struct helper_ctx *ctx)
+{
+	const struct ap_config *c = ctx->cfg;
+	const char *argv[96], *why = NULL, *server = acme_server(c);
+	struct ap_cert_info in;
+	struct tx t = { .n = 0 };
+	struct site s;
+	enum ap_err rc;
+	size_t n = 0;
+	int lock = -1, vfd = -1, wfd = -1;
+
+	site_from_args(&s, ctx);
+	if (strncmp(server, "https://", 8) != 0)
+		return ap_problem_set(ctx->pb, AP_PB_FAILED, NULL,
+		    "certs.acme_server must be an https:// URL");
+	if ((rc = check_spec(ctx, &s)) != AP_OK)
+		return rc;
+	if (!s.enabled)
+		return ap_problem_set(ctx->pb, AP_PB_INVALID, "domain",
+		    "the site is disabled: enable it first (the ACME server must reach it)");
+	if ((lock = lock_and_recover(ctx, &s, &vfd)) < 0)
+		return AP_ERR_IO;
+	ap_job_progress(ctx->job, 5);
+	/* The challenges' directory, readable by nginx whatever certbot's umask. */
+	if ((rc = ap_fs_dir(s.rootfd, ap_arena_printf(s.a, "%s/.well-known/acme-challenge",
+		 c->certs_acme_webroot), true, 0755, &wfd, &why)) != AP_OK) {
+		rc = fs_fail(ctx, NULL, abs_of(&s, c->certs_acme_webroot), why);
+		goto out;
+	}
+	fchmod(wfd, 0755);
+	ap_job_output(ctx->job, "certbot certonly --webroot\n", 27);
+	argv[n++] = c->certs_certbot;
+	argv[n++] = "certonly";
+	n = certbot_common(c, s.a, argv, n);
+	argv[n++] = "--webroot";
+	argv[n++] = "-w";
+	argv[n++] = abs_of(&s, c->certs_acme_webroot);
+	argv[n++] = "--cert-name";
+	argv[n++] = s.domain;
+	argv[n++] = "-d";
+	argv[n++] = s.domain;
+	for (const char *p = s.aliases; *p && n < AP_NELEM(argv) - 16;) {
+		size_t l = strcspn(p, " ");
+
+		argv[n++] = "-d";
+		argv[n++] = ap_arena_printf(s.a, "%.*s", (int)l, p);
+		p += l;
+		while (*p == ' ')
+			p++;
+	}
+	argv[n++] = "--server";
+	argv[n++] = server;
+	argv[n++] = "--agree-tos";
+	argv[n++] = "--no-eff-email";
+	if (c->certs_email[0]) {
+		argv[n++] = "-m";
+		argv[n++] = c->certs_email;
+	} else {
+		argv[n++] = "--register-unsafely-without-email";
+	}
+	argv[n++] = "--deploy-hook";
+	argv[n++] = deploy_hook(c, s.a);
+	argv[n] = NULL;
+	ap_job_progress(ctx->job, 10);
+	if ((rc = certbot(ctx, argv, "certbot certonly", 10, 65)) != AP_OK)
+		goto out;
+	ap_job_progress(ctx->job, 70);
+	/* The new certificate is the site's: an upload it had goes, in the same change. */
+	if ((rc = stage_upload_removal(ctx, &s, &t)) != AP_OK) {
+		tx_end(&t, false);
+		goto out;
+	}
+	if ((rc = cert_apply(ctx, &s, vfd, &t)) != AP_OK)
+		goto out;
+	ap_job_progress(ctx->job, 95);
+	if (current_info(&s, &in) == AP_OK)
+		put_info(ctx->result, &in, "acme");
+	put(ctx->result, "cert_path", s.tls_cert);
+	json_object_object_add(ctx->result, "https_port", json_object_new_int64(c->certs_https_port));
+out:
+	if (wfd >= 0)
+		close(wfd);
+	if (vfd >= 0)
+		close(vfd);
+	if (lock >= 0)
+		close(lock);
+	return rc;
+}
+
+/* ---- cert.renew ---- */
+
+static void
+site_of_domain(struct site *s, struct helper_ctx *ctx, const char *domain)
+{
+	memset(s, 0, sizeof(*s));
+	s->cfg = ctx->cfg;
+	s->a = ctx->arena;
+	s->rootfd = ctx->sandbox_fd;
+	s->domain = domain;
+	s->aliases = s->root_rel = s->php = s->upstream = s->e404 = s->e50x = "";
+	site_paths(s);
+}
+
+enum ap_err
+ap_ops_cert_renew(struct helper_ctx *ctx)
+{
+	const struct ap_config *c = ctx->cfg;
+	const char *argv[32];
+	struct ap_cert_info before, after;
+	struct site s;
+	enum ap_err rc;
+	size_t n = 0;
+
+	site_of_domain(&s, ctx, ctx->args[CR_DOMAIN].s);
+	if (current_info(&s, &before) != AP_OK)
+		return ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "domain", "the site has no certificate");
+	if (strcmp(s.tls_source, "acme") != 0)
+		return ap_problem_set(ctx->pb, AP_PB_INVALID, "domain",
+		    "an uploaded certificate is renewed by uploading a new one");
+	argv[n++] = c->certs_certbot;
+	argv[n++] = "renew";
+	n = certbot_common(c, s.a, argv, n);
+	argv[n++] = "--cert-name";
+	argv[n++] = s.domain;
+	argv[n++] = "--force-renewal";
+	argv[n++] = "--no-random-sleep-on-renew";
+	argv[n] = NULL;
+	ap_job_output(ctx->job, "certbot renew --force-renewal\n", 30);
+	ap_job_progress(ctx->job, 10);
+	if ((rc = certbot(ctx, argv, "certbot renew", 10, 90)) != AP_OK)
+		return rc;
+	if (current_info(&s, &after) != AP_OK)
+		return ap_problem_set(ctx->pb, AP_PB_FAILED, NULL,
+		    "certbot renewed, but the certificate cannot be read");
+	put_info(ctx->result, &after, "acme");
+	put(ctx->result, "previous_serial", before.serial);
+	return AP_OK;
+}
+
+/* ---- cert.remove ---- */
+
+/*
+ * Once no vhost uses them: the upload's directory and, when certbot has a
+ * lineage for the domain (acme), certbot delete. A failure is logged, not
+ * returned: the TLS server is already gone (cert.remove, site.remove).
+ */
+static void
+cert_files_drop(struct helper_ctx *ctx, const struct site *s, bool acme)
+{
+	const struct ap_config *c = ctx->cfg;
+	const char *why;
+	int wfd = -1;
+
+	if (ap_fs_dir(s->rootfd, c->certs_dir, false, 0, &wfd, &why) == AP_OK) {
+		ap_fs_remove_tree(wfd, s->domain);
+		close(wfd);
+	}
+	if (acme) {
+		const char *argv[16];
+		size_t n = 0;
+
+		argv[n++] = c->certs_certbot;
+		argv[n++] = "delete";
+		n = certbot_common(c, s->a, argv, n);
+		argv[n++] = "--cert-name";
+		argv[n++] = s->domain;
+		argv[n] = NULL;
+		if (certbot(ctx, argv, "certbot delete", 70, 95) != AP_OK) {
+			AP_WARN("certbot delete %s: %s", s->domain, ctx->pb->reason);
+			ap_problem_clear(ctx->pb);
+		}
+	}
+}
+
+/* Does certbot keep a lineage of the domain (its renewal file)? */
+static bool
+has_lineage(const struct site *s)
+{
+	return stat(ap_arena_printf(s->a, "%s/renewal/%s.conf", certbot_dir(s->cfg), s->domain),
+		   &(struct stat){ 0 }) == 0;
+}
+
+enum ap_err
+ap_ops_cert_remove(struct helper_ctx *ctx)
+{
+	struct tx t = { .n = 0 };
+	struct ap_cert_info in;
+	bool acme;
+	struct site s;
+	enum ap_err rc;
+	int lock = -1, vfd = -1;
+
+	site_from_args(&s, ctx);
+	if (current_info(&s, &in) == AP_ERR_NOTFOUND) {
+		ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "domain", "the site has no certificate");
+		return AP_ERR_NOTFOUND;
+	}
+	acme = has_lineage(&s);
+	if ((lock = lock_and_recover(ctx, &s, &vfd)) < 0)
+		return AP_ERR_IO;
+	ap_job_progress(ctx->job, 20);
+	if ((rc = stage_upload_removal(ctx, &s, &t)) != AP_OK) {
+		tx_end(&t, false);
+		goto out;
+	}
+	s.no_tls = true;
+	if ((rc = cert_apply(ctx, &s, vfd, &t)) != AP_OK)
+		goto out;
+	ap_job_progress(ctx->job, 70);
+	cert_files_drop(ctx, &s, acme);
+	put(ctx->result, "domain", s.domain);
+	json_object_object_add(ctx->result, "removed", json_object_new_boolean(true));
+out:
+	if (vfd >= 0)
+		close(vfd);
+	if (lock >= 0)
+		close(lock);
+	return rc;
+}
+
+/* ---- cert.inspect ---- */
+
+enum ap_err
+ap_ops_cert_inspect(struct helper_ctx *ctx)
+{
+	struct ap_cert_info in;
+	struct site s;
+	enum ap_err rc;
+
+	site_of_domain(&s, ctx, ctx->args[CR_DOMAIN].s);
+	rc = current_info(&s, &in);
+	if (rc == AP_ERR_NOTFOUND) {
+		ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "domain", "the site has no certificate");
+		return rc;
+	}
+	if (rc != AP_OK) {
+		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "%s: not a readable certificate", s.tls_cert);
+		return rc;
+	}
+	put_info(ctx->result, &in, s.tls_source);
+	put(ctx->result, "cert_path", s.tls_cert);
 	return AP_OK;
 }

@@ -265,7 +265,30 @@
 		});
 	}
 
+	// A certificate's job (issue, renew): poll its JSON and move the progress bar;
+	// reload the page when the job is over (without JS: the page's reload link).
+	function setupJobPoll() {
+		var box = document.querySelector('[data-job-poll]');
+		if (!box || !window.fetch) return;
+		var url = box.getAttribute('data-job-poll');
+		function tick() {
+			fetch(url, { headers: { 'Accept': 'application/json' }, credentials: 'same-origin' })
+				.then(function (r) { return r.ok ? r.json() : null; })
+				.then(function (d) {
+					if (!d) return;
+					var j = d.job, bar = document.getElementById('job-progress'), out = document.getElementById('job-output');
+					if (j && bar) bar.value = j.progress;
+					if (j && out) out.textContent = j.output || '';
+					if (d.certificate && d.certificate.state !== 'pending') { window.location.reload(); return; }
+					setTimeout(tick, 1000);
+				})
+				.catch(function () { setTimeout(tick, 3000); });
+		}
+		setTimeout(tick, 1000);
+	}
+
 	function start() {
+		setupJobPoll();
 		setupSort();
 		setupLive();
 		setupNav();

@@ -12,6 +12,13 @@ server {
 	access_log {{access_log}};
 	error_log {{error_log}};
 
+	# ACME HTTP-01 challenges for this site's certificates (certbot --webroot).
+	location ^~ /.well-known/acme-challenge/ {
+		root {{acme_root}};
+		default_type text/plain;
+		try_files $uri =404;
+	}
+{{#https_redirect}}
 	# The panel's probe: which revision of this site nginx serves (loopback only).
 	location = /.well-known/aapanel-probe {
 		allow 127.0.0.1;
@@ -21,76 +28,37 @@ server {
 		default_type text/plain;
 		return 200 "aapanel-probe {{domain}} {{revision}} enabled\n";
 	}
-	# Never serve dot files (.git, .env, .htaccess) except /.well-known/.
 	location ~ /\.(?!well-known/) {
 		deny all;
 	}
-{{#error_404}}
-	error_page 404 {{.}};
-	location = {{.}} {
-		internal;
-	}
-{{/error_404}}
-{{#error_50x}}
-	error_page 500 502 503 504 {{.}};
-	location = {{.}} {
-		internal;
-	}
-{{/error_50x}}
-{{#https_redirect}}
 
 	# HTTP → HTTPS: everything but the probe and ACME challenges.
-	location ^~ /.well-known/acme-challenge/ {
-		try_files $uri =404;
-	}
 	location / {
-		return 301 https://$host$request_uri;
+		return 301 https://$host{{https_port_suffix}}$request_uri;
 	}
 {{/https_redirect}}
 {{^https_redirect}}
-{{#static}}
-
-	location / {
-		try_files $uri $uri/ =404;
-	}
-{{/static}}
-{{#php}}
-
-	location / {
-		try_files $uri $uri/ =404;
-	}
-	# PHP {{php_version}}: this site's own PHP-FPM pool, running as {{user}}.
-	location ~ [^/]\.php(/|$) {
-		fastcgi_split_path_info ^(.+?\.php)(/.*)$;
-		try_files $fastcgi_script_name =404;
-		include /etc/nginx/fastcgi_params;
-		fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
-		fastcgi_param PATH_INFO $fastcgi_path_info;
-		fastcgi_index index.php;
-		fastcgi_pass unix:{{php_socket}};
-{{#intercept}}
-		fastcgi_intercept_errors on;
-{{/intercept}}
-	}
-{{/php}}
-{{#proxy}}
-
-	# Reverse proxy to {{upstream}}; WebSocket upgrades are passed through.
-	location / {
-		proxy_pass {{proxy_pass}};
-		proxy_http_version 1.1;
-		proxy_set_header Host $host;
-		proxy_set_header X-Real-IP $remote_addr;
-		proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-		proxy_set_header X-Forwarded-Proto $scheme;
-		proxy_set_header Upgrade $http_upgrade;
-		proxy_set_header Connection $http_connection;
-		proxy_read_timeout 3600s;
-		proxy_send_timeout 3600s;
-{{#intercept}}
-		proxy_intercept_errors on;
-{{/intercept}}
-	}
-{{/proxy}}
+{{> vhost-body}}
 {{/https_redirect}}
 }
+{{#tls}}
+
+# HTTPS for {{domain}}: the certificate {{tls_source}} ({{tls_cert}}).
+server {
+{{#tls_listen}}
+	listen {{.}} ssl http2;
+{{/tls_listen}}
+	server_name {{names}};
+	root {{root}};
+	index {{index}};
+	access_log {{access_log}};
+	error_log {{error_log}};
+	ssl_certificate {{tls_cert}};
+	ssl_certificate_key {{tls_key}};
+	ssl_protocols TLSv1.2 TLSv1.3;
+	ssl_session_cache shared:aapanel_sites:10m;
+	ssl_session_timeout 1d;
+
+{{> vhost-body}}
+}
+{{/tls}}

@@ -6,7 +6,7 @@
 # tokens in every state (active, limited to addresses, expiring, revoked,
 # used), several sessions with real browser names, audit rows of logins,
 # failures, changes and a denied request, two websites, an alert channel
-# and a rule.
+# and a rule, an uploaded certificate about to expire and a failed issuance.
 #
 # Needs lib.sh sourced, it_setup done and the pool, nginx and (for the
 # websites, sites_lib.sh) the helper running.
@@ -130,19 +130,39 @@ browser_fixtures() {
 	bf_need "the fixtures have a rule and a channel" "ok" "$([ -n "$chid" ] && [ -n "$rid" ] && echo ok)" || return 1
 	local site
 	site=$(bf_sql "SELECT id FROM sites WHERE domain='shop.example.test'")
+	# Certificates, through the admin's forms: an upload for the static site and its alias (5 days
+	# left: the expiry warning), and an issuance for the proxy that fails (t_browser.sh points
+	# certs.acme_server at a closed loopback port): the failed state with certbot's reason.
+	local cd="$T/bf-cert" cert fail_id st=pending
+	mkdir -p "$cd"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 5 -subj /CN=shop.example.test \
+		-addext 'subjectAltName=DNS:shop.example.test,DNS:www.shop.example.test' \
+		-keyout "$cd/key.pem" -out "$cd/cert.pem" 2>/dev/null || return 1
+	bf_need "admin uploads a certificate" 303 "$(bf_post "$j/admin-ff" /certificates --data-urlencode domain=shop.example.test \
+		--data-urlencode "cert@$cd/cert.pem" --data-urlencode "key@$cd/key.pem")" || return 1
+	cert=$(bf_sql "SELECT id FROM certificates WHERE domain='shop.example.test'")
+	bf_need "admin asks for a certificate for the proxy" 303 "$(bf_post "$j/admin-ff" /certificate-requests \
+		--data-urlencode domain=api.example.test)" || return 1
+	fail_id=$(bf_sql "SELECT id FROM certificates WHERE domain='api.example.test'")
+	for _ in $(seq 1 120); do
+		st=$(curl -s -b "$j/admin-ff" -H 'Accept: application/json' "$(url "/certificates/$fail_id")" | jq -r '.certificate.state')
+		[ "$st" = pending ] || break
+		sleep 0.5
+	done
+	bf_need "the issuance failed (no ACME server)" failed "$st" || return 1
 
 	local uid tid sid
 	uid=$(bf_sql "SELECT id FROM users WHERE username='operator'")
 	tid=$(bf_sql "SELECT id FROM api_tokens WHERE name='monitoring'")
 	sid=$(bf_sql "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username='admin' ORDER BY s.id LIMIT 1")
 	jq -n --arg pw "$BROWSER_PW" --arg uid "$uid" --arg tid "$tid" --arg sid "$sid" --argjson codes "$codes" \
-		--arg site "$site" --arg rid "$rid" --arg chid "$chid" \
+		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" \
 		--arg name "$(bf_cli config show | awk -F'"' '/^panel = / {p = 1} p && /^  name = / {print $2; exit}')" '{
 		accounts: { admin: {user: "admin", password: $pw}, operator: {user: "operator", password: $pw},
 		            viewer: {user: "viewer", password: $pw} },
 		mfa: {user: "mfa", password: $pw, recovery: $codes},
 		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid,
-		       "/sites": $site, "/alerts/rules": $rid, "/alerts/channels": $chid },
+		       "/sites": $site, "/alerts/rules": $rid, "/alerts/channels": $chid, "/certificates": $cert },
 		app_name: (if $name == "" then "aaPanel" else $name end)
 	}' > "$out"
 }

@@ -10,12 +10,17 @@
 # privileged helper on a sandbox and the test's nginx serving its vhosts, as t_forms.sh; with
 # the helper stopped at the end, the list still answers and a change is a 503). Fails (never
 # skips) when node or tests/api/node_modules are missing (scripts/install-deps.sh installs them).
+# Certificates: one uploaded before the walk (made here with openssl), and the contract's
+# issuance and forced renewal against pebble on loopback (acme_lib.sh; never Let's Encrypt).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sites_lib.sh"
+. "$(dirname "$0")/acme_lib.sh"
 MODS="$SRC/tests/api/node_modules"
 it_setup "monitor = { interval = 1; };
 $IT_MANAGED"
 sites_setup
+HTTPS_PORT=$(it_free_port)
+check "pebble and its DNS start, the certs config points at them" acme_start "https_port = $HTTPS_PORT;"
 check "node is installed" command -v node
 check "the API test's modules are installed (npm ci --prefix tests/api)" \
 	test -f "$MODS/@apidevtools/swagger-parser/package.json" -a -f "$MODS/ajv/package.json"
@@ -66,6 +71,13 @@ rc=0
 A site add one.api.test --type static > /dev/null || rc=$?
 A site add two.api.test --type static --alias www.two.api.test > /dev/null || rc=$?
 check "two sites before the walk (aapanel site add)" bash -c "[ $rc = 0 ] && [ \$(sqlite3 '$DB' 'SELECT COUNT(*) FROM sites') = 2 ]"
+# a certificate for GET /certificates/{id}: one.api.test's, self-signed, uploaded
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=one.api.test -addext subjectAltName=DNS:one.api.test \
+	-keyout "$T/one.key" -out "$T/one.pem" 2>/dev/null
+jq -n --rawfile c "$T/one.pem" --rawfile k "$T/one.key" '{domain:"one.api.test",cert:$c,key:$k}' > "$T/one.json"
+code=$(curl -s -o "$T/up.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	--data-binary @"$T/one.json" "$(url /api/v1/certificates)")
+check "a certificate before the walk (one.api.test's, uploaded: $code)" test "$code" = 201
 check "5 alert episodes before the walk" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM alert_events')" = 5
 PRE_MAX_ID=$(sqlite3 "$DB" "SELECT MAX(id) FROM users")
 PRE_COUNT=$(sqlite3 "$DB" "SELECT COUNT(*) FROM users")
@@ -78,7 +90,8 @@ check "the served document is 'aapanel openapi --testing' (the test profile's ta
 	diff -q "$T/served.json" "$T/doc-test.json"
 A routes --json > "$T/routes.json"
 
-ORIGIN="http://127.0.0.1:$PORT" TOKEN="$TOKEN" ADMIN=admin PASSWORD="$PW" ROUTES="$T/routes.json" \
+ORIGIN="http://127.0.0.1:$PORT" TOKEN="$TOKEN" \
+	ADMIN=admin PASSWORD="$PW" ROUTES="$T/routes.json" \
 	PRE_MAX_ID="$PRE_MAX_ID" PRE_COUNT="$PRE_COUNT" \
 	node "$SRC/tests/api/contract.mjs" > "$T/contract.out" 2>&1 || true
 cat "$T/contract.out"
@@ -100,6 +113,7 @@ kill -TERM "$POOL_PID"; wait "$POOL_PID" 2>/dev/null || true; POOL_PID=""
 curl -s -D "$T/h" -o "$T/b" -H "Authorization: Bearer $TOKEN" "$(url /api/v1/users)"
 check "the pool stopped: 502 and the Error document from nginx (code unavailable, nginx's request id)" \
 	bash -c "grep -q '^HTTP/1.1 502' '$T/h' && jq -e '(keys == [\"error\"]) and .error.status == 502 and .error.code == \"unavailable\" and (.error.request_id | test(\"^[0-9a-f]{32}$\"))' '$T/b' >/dev/null"
+check "no worker died" bash -c "! grep -E 'worker [0-9]+ (died|exited)' '$T/pool.log'"
 check "the panel logged no answer that missed its schema" bash -c "! grep -q 'does not match schema' '$T/pool.log'"
 check "the idempotency table keeps hashes, never a password or a token" \
 	bash -c "! sqlite3 '$DB' 'SELECT * FROM idempotency_keys' | grep -qE 'horse|apn_[0-9a-f]{64}'"

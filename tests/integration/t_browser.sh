@@ -40,6 +40,11 @@ it_setup "$IT_MANAGED"
 # The websites are made by the helper and served by the test's nginx (sites_lib.sh, as t_forms.sh).
 . "$(dirname "$0")/sites_lib.sh"
 sites_setup
+# Certificates: the sites' TLS servers on a free port; the ACME server a closed loopback port
+# (the fixtures' failed issuance: never Let's Encrypt).
+cat >> "$T/conf/profiles/test.cfg" <<CFG
+certs = { https_port = $(it_free_port); acme_server = "https://127.0.0.1:$(it_free_port)/dir"; certbot_dir = "$T/certbot"; };
+CFG
 it_start_pool
 sites_start_nginx
 sites_start_helper

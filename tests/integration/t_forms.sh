@@ -15,6 +15,11 @@ it_setup "auth = { lockout_threshold = 50; };
 $IT_MANAGED"
 # The websites' forms change the system: the helper and the sites in nginx (sites_lib.sh).
 sites_setup
+# Certificates: TLS servers on a free port; the ACME server a closed loopback port (an issuance
+# started by a form fails quickly; never Let's Encrypt).
+cat >> "$T/conf/profiles/test.cfg" <<CFG
+certs = { https_port = $(it_free_port); acme_server = "https://127.0.0.1:$(it_free_port)/dir"; certbot_dir = "$T/certbot"; };
+CFG
 it_start_pool
 sites_start_nginx
 sites_start_helper
@@ -27,8 +32,20 @@ it_user target viewer "$PW"
 TARGET_ID=$(sqlite3 "$DB" "SELECT id FROM users WHERE username = 'target'")
 A site add forms.test --type static > /dev/null
 SITE_ID=$(sqlite3 "$DB" "SELECT id FROM sites WHERE domain = 'forms.test'")
-# path PATTERN: the pattern with its {id}: a site's for /sites/..., else the target user's.
-path_of() { case $1 in /sites/*) echo "${1//\{id\}/$SITE_ID}" ;; *) echo "${1//\{id\}/$TARGET_ID}" ;; esac; }
+# forms.test's certificate (self-signed, uploaded with the CLI) for the /certificates/{id} forms
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=forms.test -addext subjectAltName=DNS:forms.test \
+	-keyout "$T/forms.key" -out "$T/forms.pem" 2>/dev/null
+A cert upload forms.test --cert "$T/forms.pem" --key "$T/forms.key" > /dev/null
+CERT_ID=$(sqlite3 "$DB" "SELECT id FROM certificates WHERE domain = 'forms.test'")
+# path PATTERN: the pattern with its {id}: a site's for /sites/..., a certificate's for
+# /certificates/..., else the target user's.
+path_of() {
+	case $1 in
+	/sites/*) echo "${1//\{id\}/$SITE_ID}" ;;
+	/certificates/*) echo "${1//\{id\}/$CERT_ID}" ;;
+	*) echo "${1//\{id\}/$TARGET_ID}" ;;
+	esac
+}
 "$BIN" routes --json > "$T/routes.json"
 check "aapanel routes --json lists the POST forms" jqe '[.[] | select(.has_form_page)] | length >= 8' "$T/routes.json"
 
@@ -138,6 +155,7 @@ state() {
 		SELECT id, revoked_at IS NULL FROM api_tokens ORDER BY id;
 		SELECT id FROM sessions ORDER BY id;
 		SELECT id, status, revision, kind FROM sites ORDER BY id;
+		SELECT id, state, serial FROM certificates ORDER BY id;
 		SELECT COUNT(*) FROM audit_log WHERE action NOT IN ('login', 'lang')"
 }
 it_login "$T/jother" admin "$PW" > /dev/null   # another session to revoke
@@ -239,6 +257,23 @@ prg "send a channel a test" "/alerts/channels/{id}/test" "/alerts/channels/$OPS_
 check "the test is queued for the sampler" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM alert_outbox WHERE kind = 'test' AND channel_id = $OPS_ID")" = 1
 prg "delete an alert rule" "/alerts/rules/{id}/delete" "/alerts/rules/$RULE_ID/delete" /alerts --data-urlencode confirmed=yes
 prg "delete a channel" "/alerts/channels/{id}/delete" "/alerts/channels/$OPS_ID/delete" /alerts --data-urlencode confirmed=yes
+# Certificates: an upload through the form (replaces the CLI's: the same row), an issuance and a
+# renewal started (their jobs fail: no ACME server), removal.
+prg "upload a certificate" /certificates /certificates "/certificates/$CERT_ID" --data-urlencode domain=forms.test \
+	--data-urlencode "cert@$T/forms.pem" --data-urlencode "key@$T/forms.key"
+settled() { # wait until the certificate's job is over
+	for _ in $(seq 1 100); do
+		[ "$(curl -s -b "$J" -H 'Accept: application/json' "$(url "/certificates/$CERT_ID")" | jq -r .certificate.state)" != pending ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+prg "ask for a certificate" /certificate-requests /certificate-requests "/certificates/$CERT_ID" --data-urlencode domain=forms.test
+check "the issuance's job ends (failed: no ACME server)" settled
+prg "renew a certificate" "/certificates/{id}/renew" "/certificates/$CERT_ID/renew" "/certificates/$CERT_ID"
+check "the renewal's job ends" settled
+prg "remove a certificate" "/certificates/{id}/remove" "/certificates/$CERT_ID/remove" /certificates --data-urlencode confirmed=yes
+check "the certificate is gone" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM certificates WHERE domain = 'forms.test'")" = 0
 check "every alert change is in the audit log" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'alert.%'")" -ge 9
 
 # ---------------------------------------------------------------- 4. two-factor
