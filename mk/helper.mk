@@ -24,7 +24,7 @@ HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd libcrypto 2
 HELPER      := $(BUILD)/aapanel-helper
 HELPER_RTT  := $(BUILD)/bench-helper-rtt
 # Unit suites of the helper's own modules, linked with them.
-HELPER_UNIT := $(addprefix $(BUILD)/tests/,check_spawn check_sandbox check_helper_proto check_sitefs)
+HELPER_UNIT := $(addprefix $(BUILD)/tests/,check_spawn check_sandbox check_helper_proto check_sitefs check_cert_renewals)
 
 .PHONY: install-helper uninstall-helper
 

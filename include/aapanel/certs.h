@@ -27,7 +27,8 @@ struct ap_cert {
 	char job_op[16];    /* "issue" | "renew" */
 	char last_error[1024];
 	int64_t last_renewal_at;
-	int last_renewal_ok; /* 1, 0, -1 never renewed by the panel */
+	int last_renewal_ok; /* 1, 0, -1 never renewed */
+	char renewal_by[16]; /* who made (or failed) the last renewal: "panel", "certbot" (its schedule), "" */
 	int64_t created_at, updated_at;
 };
 
@@ -54,6 +55,27 @@ enum ap_err ap_cert_renew_start(const struct ap_sites_env *env, const struct ap_
  * job's {id, state, progress, output} or NULL when not known.
  */
 void ap_cert_settle(const struct ap_sites_env *env, struct ap_cert *c, struct json_object **job);
+/* Every pending row settled (the sampler: a job's end audited even when no one looks). */
+enum ap_err ap_cert_settle_pending(const struct ap_sites_env *env, int *settled, struct ap_problem *pb);
+
+/*
+ * What certbot's own schedule did, read back (the helper's cert.lineages):
+ * for each ACME row not pending, a lineage whose live certificate has
+ * another serial is a renewal (the row gets its facts, renewal_by
+ * "certbot"), a "Failed to renew certificate" in certbot's log since since
+ * (Unix time), newer than the certificate in use and than the row's last
+ * renewal, is a failure (state failed, certbot's reason). Each is recorded
+ * and audited once (actor system, cert.renew ok or failed), however many
+ * processes read back the same. *out: the counts and the newest log's time
+ * (the next call's since).
+ */
+struct ap_cert_sync_stats {
+	int renewed, failed;
+	int64_t log_at;
+};
+enum ap_err ap_cert_sync(const struct ap_sites_env *env, int64_t since, struct ap_cert_sync_stats *out,
+    struct ap_problem *pb);
+
 /* The TLS server and the files gone (cert.remove), then the row. */
 enum ap_err ap_cert_remove(const struct ap_sites_env *env, const struct ap_cert *c,
     const struct ap_site *site, struct ap_problem *pb);

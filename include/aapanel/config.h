@@ -178,6 +178,7 @@ struct ap_config {
 	char *certs_certbot;        /* certs.certbot: the certbot program */
 	char *certs_certbot_dir;    /* certs.certbot_dir: certbot's --config-dir (work/ logs/ inside), "" = its own */
 	int certs_warn_days;        /* certs.warn_days: expiry warning, days before */
+	int certs_watch_interval;   /* certs.watch_interval: seconds between the sampler's reads of certbot's renewals */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

@@ -199,8 +199,9 @@ show(const struct ap_sites_env *env, struct ap_cert *c, bool json)
 	if (strcmp(c->state, "failed") == 0)
 		printf("error:      %s\n", c->last_error);
 	if (c->last_renewal_at > 0)
-		printf("renewed:    %s (%s)\n", when(c->last_renewal_at, t1, sizeof(t1)),
-		    c->last_renewal_ok == 1 ? "ok" : "failed");
+		printf("renewed:    %s (%s%s)\n", when(c->last_renewal_at, t1, sizeof(t1)),
+		    c->last_renewal_ok == 1 ? "ok" : "failed",
+		    strcmp(c->renewal_by, "certbot") == 0 ? ", by certbot's schedule" : "");
 	if (json_object_object_get_ex(d, "job", &job) && job != NULL) {
 		printf("job:        %lld (%s, %d %%)\n",
 		    json_object_object_get_ex(job, "id", &v) ? (long long)json_object_get_int64(v) : 0LL,

@@ -364,6 +364,7 @@ static const struct key_def schema[] = {
 	KS("certs", "certbot", V_PATH, "/usr/bin/certbot", certs_certbot),
 	KS("certs", "certbot_dir", V_PATH_OPT, "", certs_certbot_dir),
 	KI("certs", "warn_days", 1, 90, 14, certs_warn_days),
+	KI("certs", "watch_interval", 1, 86400, 300, certs_watch_interval),
 };
 
 #define NKEYS AP_NELEM(schema)

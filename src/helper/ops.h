@@ -97,5 +97,8 @@ enum ap_err ap_ops_cert_issue(struct helper_ctx *ctx);
 enum ap_err ap_ops_cert_renew(struct helper_ctx *ctx);
 enum ap_err ap_ops_cert_remove(struct helper_ctx *ctx);
 enum ap_err ap_ops_cert_inspect(struct helper_ctx *ctx);
+/* cert.lineages (ops_renewals.c): certbot's lineages and its logged renewal failures. */
+extern const struct ap_field ap_ops_cert_lineages_args[];
+enum ap_err ap_ops_cert_lineages(struct helper_ctx *ctx);
 
 #endif

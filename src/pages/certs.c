@@ -21,6 +21,7 @@
 
 static const char *const sources[] = { "acme", "upload", NULL };
 static const char *const states[] = { "pending", "ok", "failed", NULL };
+static const char *const renewers[] = { "panel", "certbot", NULL };
 
 enum { CL_LIMIT, CL_CURSOR, CL__MAX };
 const struct ap_field ap_cert_list_fields[CL__MAX + 1] = {
@@ -65,8 +66,11 @@ static const struct ap_prop cert_props[] = {
 	    .desc = "pending while a job issues or renews it, failed when the last one did" },
 	{ .name = "job", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "the helper's job of the last issuance or renewal" },
 	{ .name = "error", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "why the last job failed (certbot's reason)" },
-	{ .name = "renewed", .type = AP_J_TIME, .flags = AP_J_NULL, .desc = "the last renewal through the panel" },
+	{ .name = "renewed", .type = AP_J_TIME, .flags = AP_J_NULL,
+	    .desc = "the last renewal or renewal attempt, the panel's or certbot's own schedule's" },
 	{ .name = "renewal_ok", .type = AP_J_BOOL, .flags = AP_J_NULL, .desc = "whether it worked; null: none yet" },
+	{ .name = "renewed_by", .type = AP_J_STRING, .flags = AP_J_NULL, .choices = renewers,
+	    .desc = "who made it: the panel (its job) or certbot (its timer, read back by the sampler); null: none yet" },
 	{ .name = "site", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "the site that uses it; null: none" },
 	{ .name = "created", .type = AP_J_TIME },
 	{ .name = "updated", .type = AP_J_TIME, .flags = AP_J_NULL },
@@ -149,6 +153,7 @@ ap_cert_resource(const struct ap_sites_env *env, const struct ap_cert *c)
 	ap_model_opt(o, "error", strcmp(c->state, "failed") == 0 ? c->last_error : NULL);
 	ap_model_add(o, "renewed", ap_model_time(c->last_renewal_at));
 	ap_model_add(o, "renewal_ok", c->last_renewal_ok < 0 ? NULL : json_object_new_boolean(c->last_renewal_ok == 1));
+	ap_model_opt(o, "renewed_by", c->last_renewal_ok < 0 ? NULL : c->renewal_by);
 	ap_model_add(o, "site", has_site ? json_object_new_int64(s.id) : NULL);
 	ap_model_add(o, "created", ap_model_time(c->created_at));
 	ap_model_add(o, "updated", ap_model_time(c->updated_at));
@@ -184,6 +189,13 @@ labels(struct ap_ctx *ctx, struct json_object *o, const struct ap_cert *c)
 	ap_model_add(o, "is_pending", json_object_new_boolean(strcmp(c->state, "pending") == 0));
 	ap_model_add(o, "is_failed", json_object_new_boolean(strcmp(c->state, "failed") == 0));
 	ap_model_add(o, "is_acme", json_object_new_boolean(strcmp(c->source, "acme") == 0));
+	/* The last failure was certbot's own schedule's (read back), not a job of the panel. */
+	ap_model_add(o, "failed_by_certbot", json_object_new_boolean(strcmp(c->state, "failed") == 0 &&
+	    c->last_renewal_ok == 0 && strcmp(c->renewal_by, "certbot") == 0));
+	if (c->last_renewal_ok >= 0)
+		ap_model_str(o, "renewal_label", ap_ctx_tr(ctx, strcmp(c->renewal_by, "certbot") == 0
+		    ? (c->last_renewal_ok ? N_("renewed by certbot's schedule") : N_("failed (certbot's schedule)"))
+		    : (c->last_renewal_ok ? N_("renewed by the panel") : N_("failed (the panel)"))));
 	ap_model_add(o, "site_domain", json_object_new_string(c->domain));
 }
 

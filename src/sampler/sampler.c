@@ -29,6 +29,7 @@
 
 #include "aapanel/log.h"
 #include "aapanel/sampler.h"
+#include "certwatch.h"
 #include "store.h"
 
 #define HEAD_MAX 4096
@@ -57,6 +58,7 @@ struct loop {
 	char *latest;         /* its JSON (without every process) */
 	char host[256];
 	struct ap_store *store;
+	struct ap_certwatch *certs; /* certificates' jobs and certbot's renewals (certwatch.h) */
 	uint64_t last_send_ms;
 	bool stop;
 };
@@ -435,6 +437,7 @@ ap_sampler_main(const struct ap_config *cfg, int lfd, int log_fd)
 	l.sys = ap_xcalloc(1, sizeof(*l.sys));
 	if (!open_loop(&l) || (l.store = ap_store_start(cfg, l.host)) == NULL)
 		goto out;
+	l.certs = ap_certwatch_start(cfg);
 	take_reading(&l); /* rates start with the next one */
 	AP_INFO("sampling every %d s, stream on %s", cfg->monitor_interval, cfg->monitor_socket);
 	while (!l.stop) {
@@ -481,6 +484,7 @@ out:
 	while (l.n > 0)
 		client_close(&l, l.n - 1);
 	free(l.c);
+	ap_certwatch_stop(l.certs);
 	ap_store_stop(l.store);
 	if (l.ep >= 0)
 		close(l.ep);

@@ -11,6 +11,7 @@
 #   acme_root FILE                  pebble's current root (what issued chains verify against)
 #   acme_resolve HOST ADDRESS       challtestsrv answers HOST with ADDRESS (not us: a failing
 #                                   challenge)
+#   acme_unresolve HOST             and again with its default (us)
 ACME_P="" ACME_DIR="" ACME_MGMT="" ACME_CTS=""
 
 acme_start() {
@@ -58,3 +59,5 @@ acme_root() { curl -sf --cacert "$ACME_P/cert.pem" -o "$1" "https://127.0.0.1:$A
 acme_resolve() {
 	curl -sf -o /dev/null -d "{\"host\":\"$1.\",\"addresses\":[\"$2\"]}" "http://127.0.0.1:$ACME_CTS/add-a"
 }
+
+acme_unresolve() { curl -sf -o /dev/null -d "{\"host\":\"$1.\"}" "http://127.0.0.1:$ACME_CTS/clear-a"; }
