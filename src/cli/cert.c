@@ -5,6 +5,7 @@
  *
  *   aapanel cert issue DOMAIN [--no-wait] [--json]
  *   aapanel cert renew DOMAIN [--no-wait] [--json]
+ *   aapanel cert sync [--json]     what the sampler does: jobs settled, certbot's renewals read back
  *   aapanel cert upload DOMAIN --cert FILE --key FILE [--chain FILE] [--json]
  *   aapanel cert list [--json]
  *   aapanel cert show DOMAIN [--json]
@@ -46,7 +47,8 @@ static const char cert_usage[] =
     "       aapanel cert upload DOMAIN --cert FILE --key FILE [--chain FILE] [--json]\n"
     "       aapanel cert list [--json]\n"
     "       aapanel cert show DOMAIN [--json]\n"
-    "       aapanel cert remove DOMAIN\n";
+    "       aapanel cert remove DOMAIN\n"
+    "       aapanel cert sync [--json]\n";
 
 /* How long issue and renew wait for certbot (its own limit is 300 s in the helper). */
 #define WAIT_S 330
@@ -281,12 +283,13 @@ ap_cli_cert(const struct ap_config *cfg, int argc, char **argv)
 	if (optind < argc - 1)
 		domain = argv[optind + 1];
 	if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "issue") != 0 &&
-	    strcmp(sub, "renew") != 0 && strcmp(sub, "upload") != 0 && strcmp(sub, "remove") != 0) {
+	    strcmp(sub, "renew") != 0 && strcmp(sub, "upload") != 0 && strcmp(sub, "remove") != 0 &&
+	    strcmp(sub, "sync") != 0) {
 		fputs(cert_usage, stderr);
 		return 2;
 	}
-	if ((strcmp(sub, "list") == 0 && domain != NULL) ||
-	    (strcmp(sub, "list") != 0 && (domain == NULL || optind + 2 != argc))) {
+	bool whole = strcmp(sub, "list") == 0 || strcmp(sub, "sync") == 0; /* no DOMAIN */
+	if ((whole && domain != NULL) || (!whole && (domain == NULL || optind + 2 != argc))) {
 		fputs(cert_usage, stderr);
 		return 2;
 	}
@@ -308,6 +311,23 @@ ap_cli_cert(const struct ap_config *cfg, int argc, char **argv)
 	if (!ap_dbconn_startup(cfg) || (env.db = ap_dbconn_open_cli(cfg)) == NULL)
 		return 1;
 	env.helper = ap_helper_client_new(cfg->helper_socket, cfg->helper_timeout_ms, 1 << 20);
+	if (strcmp(sub, "sync") == 0) {
+		/* What the sampler does every certs.watch_interval: jobs settled, certbot's schedule read back. */
+		struct ap_cert_sync_stats st;
+		int settled = 0;
+
+		if (ap_cert_settle_pending(&env, &settled, &pb) != AP_OK || ap_cert_sync(&env, 0, &st, &pb) != AP_OK) {
+			status = ap_cli_problem(cmd, &pb);
+			goto out;
+		}
+		if (json)
+			printf("{\"settled\": %d, \"renewed\": %d, \"failed\": %d}\n", settled, st.renewed, st.failed);
+		else
+			printf("%d job(s) settled, %d renewal(s) by certbot read back, %d failure(s)\n", settled,
+			    st.renewed, st.failed);
+		status = 0;
+		goto out;
+	}
 	if (strcmp(sub, "list") == 0) {
 		struct list_ctx l = { &env, json, json_object_new_array(), 0 };
 		enum ap_err e = AP_OK;

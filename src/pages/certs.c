@@ -199,6 +199,28 @@ labels(struct ap_ctx *ctx, struct json_object *o, const struct ap_cert *c)
 	ap_model_add(o, "site_domain", json_object_new_string(c->domain));
 }
 
+/*
+ * Without the sampler (monitor.enabled false) nothing reads back what
+ * certbot's own schedule did: the list and a certificate's page do it
+ * then, at most every certs.watch_interval seconds per worker.
+ */
+static void
+read_back(struct ap_ctx *ctx, const struct ap_sites_env *env)
+{
+	static uint64_t last_ms;
+	static int64_t since;
+	struct ap_cert_sync_stats st;
+	struct ap_problem pb;
+	uint64_t now = ap_now_ms();
+
+	if (ctx->app->cfg->monitor_enabled || env->db == NULL ||
+	    (last_ms != 0 && now - last_ms < (uint64_t)ctx->app->cfg->certs_watch_interval * 1000))
+		return;
+	last_ms = now;
+	if (ap_cert_sync(env, since, &st, &pb) == AP_OK && st.log_at > since)
+		since = st.log_at;
+}
+
 /* ---------------------------------------------------------------- GET /certificates */
 
 struct list_ctx {
@@ -233,6 +255,7 @@ ap_page_certs(struct ap_ctx *ctx)
 	bool more = false;
 
 	ctx->title = ap_ctx_tr(ctx, "Certificates");
+	read_back(ctx, &l.env);
 	ap_ctx_page(ctx, &pg);
 	if (ap_cert_page(&l.env, pg.cursor, pg.limit, list_row, &l, &more, &pb) != AP_OK) {
 		json_object_put(l.arr);
@@ -269,6 +292,7 @@ ap_page_cert(struct ap_ctx *ctx)
 	struct ap_problem pb;
 	struct ap_cert c;
 
+	read_back(ctx, &env);
 	if (ap_cert_get(&env, ctx->fields[AP_ID].i, &c, &pb) != AP_OK)
 		return fail_pb(ctx, &pb);
 	ap_cert_settle(&env, &c, &job);

@@ -17,7 +17,9 @@
 #     the audit log, and the site keeps serving the renewed certificate;
 #   - a renewal job of the panel that fails the same way is audited once
 #     (the job's end), not again when certbot's log is read back;
-#   - the name fixed, the next scheduled run renews and the failure is gone.
+#   - the name fixed, the next scheduled run renews and the failure is gone;
+#   - without the sampler: aapanel cert sync reads a failure back, and the
+#     certificates list reads back a renewal itself.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sites_lib.sh"
 it_setup 'pool = { request_timeout = 20; }; monitor = { enabled = true; interval = 1; };'
@@ -156,6 +158,32 @@ check "... nginx serves it" wait_for 10 serves "$SERIAL3"
 check "... two cert.renew ok rows by the system (two scheduled renewals)" test "$(audit_count cert.renew ok)" = 2
 check "the sampler logged certbot's renewal and its failure" \
 	bash -c "grep -q 'certbot renewed renew.test' '$T/pool.log' && grep -q 'certbot could not renew renew.test' '$T/pool.log'"
+
+# ---- without the sampler (monitor.enabled false): aapanel cert sync, and the list reads back itself
+kill -TERM "$POOL_PID"; wait "$POOL_PID" 2>/dev/null || true; POOL_PID=""
+sed -i 's/monitor = { enabled = true;/monitor = { enabled = false;/' "$T/conf/profiles/test.cfg"
+check "the pool starts again without the sampler" it_start_pool
+acme_resolve renew.test 127.0.0.2 >/dev/null
+rc=0; timer_run || rc=$?
+check "certbot's scheduled run fails again (exit $rc)" test "$rc" != 0
+sleep 2
+check "... nothing reads it back on its own now: the row still ok" state_is ok
+rc=0; A cert sync --json > "$T/sync.out" 2> "$T/sync.err" || rc=$?
+check "aapanel cert sync --json: exit 0, one failure read back (got $rc: $(cat "$T/sync.out" "$T/sync.err"))" \
+	bash -c "[ $rc = 0 ] && jq -e '.failed == 1 and .renewed == 0' '$T/sync.out' >/dev/null"
+check "... the row failed with certbot's reason, one more audit row by the system" \
+	bash -c "[ \"\$(sqlite3 '$DB' \"SELECT state FROM certificates WHERE id = $CID\")\" = failed ] && [ \"\$(sqlite3 '$DB' \"SELECT COUNT(*) FROM audit_log WHERE actor = 'system' AND action = 'cert.renew' AND outcome = 'failed' AND target = 'renew.test'\")\" = 3 ]"
+rc=0; A cert sync > "$T/sync.out" 2>&1 || rc=$?
+check "aapanel cert sync again: nothing new (exit $rc)" bash -c "[ $rc = 0 ] && grep -q '0 renewal(s) by certbot read back, 0 failure(s)' '$T/sync.out'"
+rc=0; A cert sync stray.test > /dev/null 2>&1 || rc=$?
+check "aapanel cert sync with a domain: exit 2 (got $rc)" test "$rc" = 2
+acme_unresolve renew.test
+rc=0; timer_run || rc=$?
+check "certbot's scheduled run renews once the name is ours again (exit $rc)" test "$rc" = 0
+SERIAL4=$(openssl x509 -noout -serial -in "$T/certbot/live/renew.test/cert.pem" | cut -d= -f2)
+list_has4() { api GET /certificates >/dev/null && jq -e ".items[] | select(.id == $CID) | .serial == \"$SERIAL4\" and .state == \"ok\"" "$T/api.json" >/dev/null; }
+check "the list read it back itself (GET /certificates, no sampler): the new serial, ok" wait_for 10 list_has4
+check "... three cert.renew ok rows by the system" test "$(audit_count cert.renew ok)" = 3
 check "the helper logged no error" bash -c "! grep -q ' error ' '$T/helper.log'"
 [ -n "${KEEP_DEBUG:-}" ] && { rm -rf /tmp/cr-debug; mkdir -p /tmp/cr-debug; cp -r "$T/certbot/logs" "$T/timer.out" "$DB" /tmp/cr-debug/; }
 it_summary
