@@ -613,8 +613,9 @@ ap_cert_sync(const struct ap_sites_env *env, int64_t since, struct ap_cert_sync_
 		struct ap_problem quiet;
 		struct guard_of g = { .kind = G_SERIAL };
 
+		/* A row that never had a certificate (a failed first issuance) has nothing renewed. */
 		if (get_one(env, 0, str_of(l, "name"), &c, &quiet) != AP_OK || strcmp(c.source, "acme") != 0 ||
-		    strcmp(c.state, "pending") == 0 || strcmp(c.serial, str_of(l, "serial")) == 0)
+		    strcmp(c.state, "pending") == 0 || c.serial[0] == '\0' || strcmp(c.serial, str_of(l, "serial")) == 0)
 			continue;
 		before = c;
 		g.serial = before.serial;
