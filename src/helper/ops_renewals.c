@@ -160,21 +160,35 @@ struct failure {
 	int64_t at;
 };
 
-/* certbot's stamp (local time, as its logging module writes it) as Unix seconds; 0 when it is not one. */
+/* n decimal digits at p (stamped() checked they are digits). */
+static int
+digits(const char *p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v * 10 + (p[i] - '0');
+	return v;
+}
+
+/* certbot's stamp (stamped(); local time, as its logging module writes it) as Unix seconds; 0 when out of range. */
 static int64_t
 stamp_time(const char *l)
 {
 	struct tm tm;
 
 	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = atoi(l) - 1900;
-	tm.tm_mon = atoi(l + 5) - 1;
-	tm.tm_mday = atoi(l + 8);
-	tm.tm_hour = atoi(l + 11);
-	tm.tm_min = atoi(l + 14);
-	tm.tm_sec = atoi(l + 17);
+	tm.tm_year = digits(l, 4) - 1900;
+	tm.tm_mon = digits(l + 5, 2) - 1;
+	tm.tm_mday = digits(l + 8, 2);
+	tm.tm_hour = digits(l + 11, 2);
+	tm.tm_min = digits(l + 14, 2);
+	tm.tm_sec = digits(l + 17, 2);
 	tm.tm_isdst = -1;
-	return tm.tm_year < 70 ? 0 : (int64_t)mktime(&tm);
+	if (tm.tm_year < 70 || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return 0;
+	return (int64_t)mktime(&tm);
 }
 
 /*
