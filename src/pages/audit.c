@@ -49,7 +49,7 @@ static const struct ap_prop entry_props[] = {
 	{ .name = "at", .type = AP_J_TIME },
 	{ .name = "actor", .type = AP_J_STRING },
 	{ .name = "addr", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "the client's address" },
-	{ .name = "via", .type = AP_J_STRING, .desc = "ui, api, cli or system (what the panel itself records: a job's end, certbot's renewals)" },
+	{ .name = "via", .type = AP_J_STRING, .desc = "ui, api, cli, or system for what the panel records itself: a job's end, certbot's renewals" },
 	{ .name = "action", .type = AP_J_STRING },
 	{ .name = "target", .type = AP_J_STRING, .flags = AP_J_NULL },
 	{ .name = "outcome", .type = AP_J_STRING, .choices = outcome_choices },
