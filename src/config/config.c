@@ -364,6 +364,8 @@ static const struct key_def schema[] = {
 	KS("certs", "certbot", V_PATH, "/usr/bin/certbot", certs_certbot),
 	KS("certs", "certbot_dir", V_PATH_OPT, "", certs_certbot_dir),
 	KI("certs", "warn_days", 1, 90, 14, certs_warn_days),
+	KS("databases", "dir", V_REL, "etc/aapanel/dbservers", databases_dir),
+	KI("databases", "connect_timeout_ms", 500, 30000, 2000, databases_connect_timeout_ms),
 };
 
 #define NKEYS AP_NELEM(schema)
@@ -371,6 +373,7 @@ static const struct key_def schema[] = {
 static const char *const group_names[] = {
 	"panel", "server", "pool", "limits", "paths", "log", "security", "db",
 	"nginx", "session", "auth", "access", "helper", "monitor", "sites", "certs",
+	"databases",
 };
 
 static const char INLINE_SECRET_MSG[] =
