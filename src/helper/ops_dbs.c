@@ -221,7 +221,7 @@ srv_connect(struct helper_ctx *ctx, const struct srv *s, struct ap_db **out)
 	enum ap_db_rc rc = ap_db_open(&o, &db);
 
 	if (rc != AP_DB_OK) {
-		ap_problem_set(ctx->pb, AP_PB_UNAVAILABLE, "server", "cannot connect: %s",
+		ap_problem_set(ctx->pb, AP_PB_FAILED, "server", "cannot connect: %s",
 		    db ? ap_db_errmsg(db) : "invalid DSN");
 		ap_db_close(db);
 		*out = NULL;
