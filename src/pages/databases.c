@@ -89,7 +89,7 @@ const struct ap_field ap_database_create_fields[DC__MAX + 1] = {
 	    .check = ap_check_db_collation, .desc = "MariaDB/MySQL: a collation of the charset (default: the server's)" },
 	[DC_ENCODING] = { .name = "encoding", .type = AP_FIELD_ENUM, .choices = encodings,
 	    .desc = "PostgreSQL: the encoding (default UTF8)" },
-	[DC_HOSTS] = { .name = "hosts", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 1,
+	[DC_HOSTS] = { .name = "hosts", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 0,
 	    .max = 400, .check = ap_check_db_hosts,
 	    .desc = "MariaDB/MySQL: where the user may connect from, comma-separated (default localhost)" },
 	[DC_SITE] = { .name = "site", .type = AP_FIELD_HOSTNAME, .desc = "a site's domain to link it to" },
@@ -536,7 +536,8 @@ ap_page_database_create(struct ap_ctx *ctx)
 		.charset = f[DC_CHARSET].present ? charsets[f[DC_CHARSET].i] : NULL,
 		.collation = f[DC_COLLATION].present ? f[DC_COLLATION].s : NULL,
 		.encoding = f[DC_ENCODING].present ? encodings[f[DC_ENCODING].i] : NULL,
-		.hosts = f[DC_HOSTS].present ? f[DC_HOSTS].s : NULL,
+		/* An untouched form field is "": the default. */
+		.hosts = f[DC_HOSTS].present && f[DC_HOSTS].len > 0 ? f[DC_HOSTS].s : NULL,
 		.site = f[DC_SITE].present ? f[DC_SITE].s : NULL,
 	};
 	char password[AP_DB_PASSWORD_LEN];

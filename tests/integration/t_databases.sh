@@ -51,7 +51,7 @@ field_is() { jq -e --arg f "$1" '.error.field == $f' "$T/api.json" >/dev/null; }
 as_oper() { local TOKEN=$OPTOKEN; api "$@"; }
 # Pages as a signed-in browser sees them.
 J="$T/jar"
-page() { curl -s -b "$J" "$(url "$1")"; }
+page() { curl -s -b "$J" -c "$J" "$(url "$1")"; }
 page_status() { curl -s -o /dev/null -w '%{http_code}' -b "$J" "$(url "$1")"; }
 page_has() { local out; out=$(page "$1"); grep -q -- "$2" <<<"$out"; }
 audit_clean() {
@@ -176,6 +176,31 @@ check "hosts are refused for PostgreSQL, naming hosts" test "$(api POST /databas
 check "PostgreSQL database dropped" test "$(api POST "/databases/$PGDB/remove" '{"confirm_name":"blog"}')" = 204
 check "... its user cannot log in" bash -c "! PGPASSWORD='$PGPW2' '$PG_BIN/psql' -X -q -h 127.0.0.1 -p $PG_PORT -U blog -d postgres -c 'SELECT 1' >/dev/null 2>&1"
 check "... the role and the database are gone" pg_lacks blog
+
+# ---------------------------------------------------------------- the browser's forms
+form_post() { # PATH CURL-ARGS...: a form POST with the session's CSRF token; status printed, page in $T/form.html
+	local p=$1 tok
+	shift
+	tok=$(csrf_of "$J")
+	curl -s -o "$T/form.html" -w '%{http_code}' -b "$J" -c "$J" -H "Origin: http://127.0.0.1:$PORT" \
+		--data-urlencode "csrf=$tok" "$@" "$(url "$p")"
+}
+check "the create form (every optional field left empty) answers 303" test "$(form_post /databases \
+	--data-urlencode server=my --data-urlencode name=formdb --data-urlencode user= --data-urlencode hosts= \
+	--data-urlencode charset= --data-urlencode collation= --data-urlencode encoding= --data-urlencode site=)" = 303
+FORMID=$(sqlite3 "$T/var/aapanel.db" "SELECT id FROM managed_databases WHERE name = 'formdb'")
+page "/databases/$FORMID" > "$T/formdb1.html"
+page "/databases/$FORMID" > "$T/formdb2.html"
+FPW=$(sed -n 's/.*id="new-password"[^>]*value="\([A-Za-z0-9]*\)".*/\1/p' "$T/formdb1.html")
+shown_once() { [ "${#FPW}" = 24 ] && ! grep -q 'new-password' "$T/formdb2.html"; }
+check "... its page shows the password once" shown_once
+check "... which logs in (localhost, utf8mb4)" test "$(MYSQL_PWD=$FPW timeout 10 mariadb --no-defaults -S "$D/my/mysql.sock" -u formdb -N -B -e 'SELECT @@character_set_database' formdb 2>&1)" = utf8mb4
+st=$(form_post /databases --data-urlencode server=my --data-urlencode 'name=x`y' --data-urlencode hosts=)
+check "a form with a hostile name comes back (status $st) with the name's error" \
+	bash -c "[ '$st' = 400 ] && grep -q 'f-name-error' '$T/form.html'"
+check "the drop form with the typed name drops it (303)" test "$(form_post "/databases/$FORMID/remove" \
+	--data-urlencode confirmed=yes --data-urlencode confirm_name=formdb)" = 303
+check "... gone from the server" my_lacks formdb
 
 # ---------------------------------------------------------------- the CLI
 rc=0; A dbserver list --json > "$T/cli.json" 2>"$T/err" || rc=$?
