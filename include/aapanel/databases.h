@@ -32,6 +32,7 @@ struct ap_database {
 	char engine[16];
 	char name[40];
 	char user[40];
+	char reader[40];   /* the read-only user, "" when none */
 	char hosts[420];   /* MariaDB: the hosts its user may connect from; "" for PostgreSQL */
 	char charset[80];  /* MariaDB: charset[/collation]; PostgreSQL: the encoding */
 	int64_t site_id;   /* 0: not linked */
@@ -86,6 +87,9 @@ enum ap_err ap_database_drop(const struct ap_sites_env *env, const struct ap_dat
 /* A new generated password for the database's user. */
 enum ap_err ap_database_passwd(const struct ap_sites_env *env, const struct ap_database *d,
     char *password, size_t pwlen, struct ap_problem *pb);
+/* A second user with read-only rights (from the database's hosts); password gets its password. */
+enum ap_err ap_database_reader(const struct ap_sites_env *env, const struct ap_database *d,
+    const char *user, struct ap_database *out, char *password, size_t pwlen, struct ap_problem *pb);
 /* Link to the site of that domain, or unlink (domain NULL or ""). */
 enum ap_err ap_database_link(const struct ap_sites_env *env, const struct ap_database *d,
     const char *domain, struct ap_database *out, struct ap_problem *pb);

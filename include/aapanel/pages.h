@@ -137,9 +137,11 @@ int ap_page_database(struct ap_ctx *ctx);         /* GET /databases/{id} */
 int ap_page_database_create(struct ap_ctx *ctx);  /* POST /databases */
 int ap_page_database_passwd(struct ap_ctx *ctx);  /* POST /databases/{id}/password */
 int ap_page_database_link(struct ap_ctx *ctx);    /* POST /databases/{id}/site */
+int ap_page_database_reader(struct ap_ctx *ctx);  /* POST /databases/{id}/reader */
 int ap_page_database_remove(struct ap_ctx *ctx);  /* POST /databases/{id}/remove */
 extern const struct ap_field ap_dbserver_list_fields[], ap_dbserver_add_fields[], ap_database_list_fields[],
-    ap_database_create_fields[], ap_database_link_fields[], ap_database_remove_fields[];
+    ap_database_create_fields[], ap_database_link_fields[], ap_database_remove_fields[],
+    ap_database_reader_fields[];
 extern const struct ap_schema ap_dbserver_schema, ap_dbserver_list_schema, ap_database_schema,
     ap_database_list_schema, ap_new_database_schema, ap_database_password_schema,
     ap_database_detail_schema;

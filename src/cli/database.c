@@ -11,6 +11,7 @@
  *       [--collation C] [--encoding E] [--site DOMAIN] [--json]
  *   aapanel database list [--json]
  *   aapanel database passwd NAME --server SERVER [--json]
+ *   aapanel database reader NAME --server SERVER [--user U] [--json]
  *   aapanel database remove NAME --server SERVER
  *
  * The admin password comes from a file (never an argument, which ps shows
@@ -27,6 +28,7 @@
 
 #include "aapanel/cli.h"
 #include "aapanel/databases.h"
+#include "aapanel/dbnames.h"
 #include "aapanel/pages.h"
 
 static const char dbserver_usage[] =
@@ -38,6 +40,7 @@ static const char database_usage[] =
     "           [--collation C] [--encoding E] [--site DOMAIN] [--json]\n"
     "       aapanel database list [--json]\n"
     "       aapanel database passwd NAME --server SERVER [--json]\n"
+    "       aapanel database reader NAME --server SERVER [--user U] [--json]\n"
     "       aapanel database remove NAME --server SERVER\n";
 
 static void
@@ -314,7 +317,7 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 	if ((strcmp(sub, "list") == 0 && name != NULL) ||
 	    (strcmp(sub, "list") != 0 && (name == NULL || optind + 2 != argc)) ||
 	    (strcmp(sub, "list") != 0 && strcmp(sub, "add") != 0 && strcmp(sub, "passwd") != 0 &&
-		strcmp(sub, "remove") != 0)) {
+		strcmp(sub, "remove") != 0 && strcmp(sub, "reader") != 0)) {
 		fputs(database_usage, stderr);
 		return 2;
 	}
@@ -365,6 +368,27 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 			goto out;
 		}
 		audit(env.db, "database.create", d.name, "ok", NULL, ap_database_json(&d));
+		goto print_password;
+	} else if (strcmp(sub, "reader") == 0) {
+		char ro[40];
+		struct ap_database after;
+
+		if (sp.user != NULL)
+			snprintf(ro, sizeof(ro), "%s", sp.user);
+		else
+			snprintf(ro, sizeof(ro), "%s_ro", name);
+		if (ap_check_db_ident(ro, strlen(ro)) != NULL) {
+			fprintf(stderr, "aapanel %s: user: is required for a name this long\n", cmd);
+			status = 2;
+			goto out;
+		}
+		if (ap_database_find(&env, sp.server, name, &d, &pb) != AP_OK ||
+		    ap_database_reader(&env, &d, ro, &after, password, sizeof(password), &pb) != AP_OK) {
+			status = ap_cli_problem(cmd, &pb);
+			goto out;
+		}
+		audit(env.db, "database.reader", d.name, "ok", ap_database_json(&d), ap_database_json(&after));
+		snprintf(d.user, sizeof(d.user), "%s", ro);
 		goto print_password;
 	} else if (strcmp(sub, "passwd") == 0) {
 		if (ap_database_find(&env, sp.server, name, &d, &pb) != AP_OK ||

@@ -210,11 +210,12 @@ static const struct command commands[] = {
 	    "answers and keeps its admin password (read from FILE, never an argument) in\n"
 	    "a root-only file; it is never shown again. Exit 0 on success, 2 for invalid\n"
 	    "input (field and reason on stderr), 1 otherwise. Audited.\n" },
-	{ "database", cmd_database, "add, list, passwd or remove databases and their users",
+	{ "database", cmd_database, "add, list, passwd, reader or remove databases and their users",
 	    "usage: aapanel [OPTIONS] database add NAME --server SERVER [--user U] [--hosts H]\n"
 	    "           [--charset C] [--collation C] [--encoding E] [--site DOMAIN] [--json]\n"
 	    "       aapanel [OPTIONS] database list [--json]\n"
 	    "       aapanel [OPTIONS] database passwd NAME --server SERVER [--json]\n"
+	    "       aapanel [OPTIONS] database reader NAME --server SERVER [--user U] [--json]\n"
 	    "       aapanel [OPTIONS] database remove NAME --server SERVER\n\n"
 	    "The same work as the Databases screen: add makes the database and its own\n"
 	    "user with a generated password, printed once (--json: name, server, user,\n"

@@ -19,7 +19,7 @@ static const char srv_cols[] =
     "(SELECT COUNT(*) FROM managed_databases m WHERE m.server_id = s.id)";
 static const char db_cols[] =
     "m.id, m.server_id, s.name, m.engine, m.name, m.owner, m.hosts, m.charset, m.site_id, "
-    "t.domain, m.created_at, m.updated_at";
+    "t.domain, m.created_at, m.updated_at, m.reader";
 static const char db_from[] =
     "managed_databases m JOIN db_servers s ON s.id = m.server_id LEFT JOIN sites t ON t.id = m.site_id";
 
@@ -65,6 +65,7 @@ db_fill(struct ap_db_stmt *st, struct ap_database *d)
 	text_col(st, 9, d->site, sizeof(d->site));
 	d->created_at = int_col(st, 10);
 	d->updated_at = int_col(st, 11);
+	text_col(st, 12, d->reader, sizeof(d->reader));
 }
 
 static enum ap_err
@@ -456,6 +457,8 @@ ap_database_drop(const struct ap_sites_env *env, const struct ap_database *d, st
 	json_object_object_add(args, "server", json_object_new_string(d->server));
 	json_object_object_add(args, "name", json_object_new_string(d->name));
 	json_object_object_add(args, "user", json_object_new_string(d->user));
+	if (d->reader[0])
+		json_object_object_add(args, "reader", json_object_new_string(d->reader));
 	rc = ap_site_helper_call(env, "database.drop", args, &res, pb);
 	json_object_put(args);
 	json_object_put(res);
@@ -499,6 +502,49 @@ ap_database_passwd(const struct ap_sites_env *env, const struct ap_database *d, 
 }
 
 enum ap_err
+ap_database_reader(const struct ap_sites_env *env, const struct ap_database *d, const char *user,
+    struct ap_database *out, char *password, size_t pwlen, struct ap_problem *pb)
+{
+	struct json_object *args, *res = NULL;
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc drc;
+	enum ap_err rc;
+
+	password[0] = '\0';
+	if (d->reader[0])
+		return ap_problem_set(pb, AP_PB_EXISTS, "user", "the database has a read-only user already");
+	args = json_object_new_object();
+	json_object_object_add(args, "server", json_object_new_string(d->server));
+	json_object_object_add(args, "name", json_object_new_string(d->name));
+	json_object_object_add(args, "user", json_object_new_string(user));
+	if (strcmp(d->engine, "mysql") == 0 && d->hosts[0])
+		json_object_object_add(args, "hosts", json_object_new_string(d->hosts));
+	rc = ap_site_helper_call(env, "database.reader", args, &res, pb);
+	json_object_put(args);
+	if (rc != AP_OK)
+		goto out;
+	drc = ap_db_prepare(env->db, "UPDATE managed_databases SET reader = ?, updated_at = ? WHERE id = ?", &st);
+	if (drc == AP_DB_OK) {
+		ap_db_bind_text(st, 1, user, -1);
+		ap_db_bind_int64(st, 2, (int64_t)time(NULL));
+		ap_db_bind_int64(st, 3, d->id);
+		drc = ap_db_step(st);
+	}
+	ap_db_finalize(st);
+	if (drc != AP_DB_DONE) {
+		/* Not recorded: the user exists on the server only (logged; drop it there by hand). */
+		AP_WARN("databases: read-only user %s of %s made but not recorded", user, d->name);
+		rc = db_fail(pb, drc);
+		goto out;
+	}
+	copy_password(res, password, pwlen);
+	rc = ap_database_get(env, d->id, out, pb);
+out:
+	json_object_put(res);
+	return rc;
+}
+
+enum ap_err
 ap_database_link(const struct ap_sites_env *env, const struct ap_database *d, const char *domain,
     struct ap_database *out, struct ap_problem *pb)
 {
@@ -533,6 +579,7 @@ ap_database_json(const struct ap_database *d)
 	json_object_object_add(o, "server", json_object_new_string(d->server));
 	json_object_object_add(o, "name", json_object_new_string(d->name));
 	json_object_object_add(o, "user", json_object_new_string(d->user));
+	json_object_object_add(o, "reader", d->reader[0] ? json_object_new_string(d->reader) : NULL);
 	json_object_object_add(o, "hosts", json_object_new_string(d->hosts));
 	json_object_object_add(o, "charset", json_object_new_string(d->charset));
 	json_object_object_add(o, "site", d->site[0] ? json_object_new_string(d->site) : NULL);

@@ -94,6 +94,7 @@ static const struct helper_op ops[] = {
 	{ "database.drop", ap_ops_database_drop_args, ap_ops_database_drop, 0 },
 	{ "database.passwd", ap_ops_database_passwd_args, ap_ops_database_passwd, 0 },
 	{ "database.list", ap_ops_database_list_args, ap_ops_database_list, 0 },
+	{ "database.reader", ap_ops_database_reader_args, ap_ops_database_reader, 0 },
 	/* The test profile's, for the tests of the protocol, validation and jobs. */
 	{ "test.echo", ap_ops_test_echo_args, ap_ops_test_echo, HELPER_OP_TEST },
 	{ "test.sleep", ap_ops_test_sleep_args, ap_ops_test_sleep, HELPER_OP_TEST | HELPER_OP_JOB },

@@ -105,6 +105,7 @@ extern const struct ap_field ap_ops_database_create_args[];
 extern const struct ap_field ap_ops_database_drop_args[];
 extern const struct ap_field ap_ops_database_passwd_args[];
 extern const struct ap_field ap_ops_database_list_args[];
+extern const struct ap_field ap_ops_database_reader_args[];
 enum ap_err ap_ops_dbserver_add(struct helper_ctx *ctx);
 enum ap_err ap_ops_dbserver_remove(struct helper_ctx *ctx);
 enum ap_err ap_ops_dbserver_status(struct helper_ctx *ctx);
@@ -112,5 +113,6 @@ enum ap_err ap_ops_database_create(struct helper_ctx *ctx);
 enum ap_err ap_ops_database_drop(struct helper_ctx *ctx);
 enum ap_err ap_ops_database_passwd(struct helper_ctx *ctx);
 enum ap_err ap_ops_database_list(struct helper_ctx *ctx);
+enum ap_err ap_ops_database_reader(struct helper_ctx *ctx);
 
 #endif

@@ -90,13 +90,28 @@ const struct ap_field ap_ops_database_create_args[DC__MAX + 1] = {
 	[DC__MAX] = AP_FIELD_END,
 };
 
-enum { DD_SERVER, DD_NAME, DD_USER, DD__MAX };
+enum { DR_SERVER, DR_NAME, DR_USER, DR_HOSTS, DR__MAX };
+const struct ap_field ap_ops_database_reader_args[DR__MAX + 1] = {
+	[DR_SERVER] = { .name = "server", .type = AP_FIELD_NAME, .flags = AP_FIELD_REQUIRED, .min = 1,
+	    .max = 32, .check = ap_valid_identifier },
+	[DR_NAME] = { .name = "name", .type = AP_FIELD_NAME, .flags = AP_FIELD_REQUIRED, .min = 1,
+	    .max = 32, .check = ap_check_db_ident },
+	[DR_USER] = { .name = "user", .type = AP_FIELD_NAME, .flags = AP_FIELD_REQUIRED, .min = 1,
+	    .max = 32, .check = ap_check_db_ident },
+	[DR_HOSTS] = { .name = "hosts", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 1,
+	    .max = 400, .check = ap_check_db_hosts },
+	[DR__MAX] = AP_FIELD_END,
+};
+
+enum { DD_SERVER, DD_NAME, DD_USER, DD_READER, DD__MAX };
 const struct ap_field ap_ops_database_drop_args[DD__MAX + 1] = {
 	[DD_SERVER] = { .name = "server", .type = AP_FIELD_NAME, .flags = AP_FIELD_REQUIRED, .min = 1,
 	    .max = 32, .check = ap_valid_identifier },
 	[DD_NAME] = { .name = "name", .type = AP_FIELD_NAME, .flags = AP_FIELD_REQUIRED, .min = 1,
 	    .max = 32, .check = ap_check_db_ident },
 	[DD_USER] = { .name = "user", .type = AP_FIELD_NAME, .min = 1, .max = 32,
+	    .check = ap_check_db_ident },
+	[DD_READER] = { .name = "reader", .type = AP_FIELD_NAME, .min = 1, .max = 32,
 	    .check = ap_check_db_ident },
 	[DD__MAX] = AP_FIELD_END,
 };
@@ -630,6 +645,149 @@ ap_ops_database_create(struct helper_ctx *ctx)
 	return rc;
 }
 
+/* The server's DSN with another database (a validated identifier) in place of its own. */
+static const char *
+dsn_with_db(struct helper_ctx *ctx, const char *dsn, const char *name)
+{
+	const char *auth = strstr(dsn, "://"), *slash, *end;
+
+	if (auth == NULL || (slash = strchr(auth + 3, '/')) == NULL)
+		return NULL;
+	end = strchr(slash, '?');
+	return ap_arena_printf(ctx->arena, "%.*s/%s%s", (int)(slash - dsn), dsn, name, end ? end : "");
+}
+
+static size_t my_user_hosts(struct ap_db *db, const char *user, char hosts[][64], size_t max);
+static enum ap_err drop_user(struct helper_ctx *ctx, struct ap_db *db, enum ap_db_backend be, const char *user,
+    const char *qu);
+
+/*
+ * database.reader: a second user with read-only rights on one database.
+ * MariaDB: SELECT on db.* from the hosts given. PostgreSQL: CONNECT, USAGE
+ * and SELECT on the public schema's tables, and the same for the tables its
+ * owner makes later (ALTER DEFAULT PRIVILEGES), granted inside the database.
+ */
+enum ap_err
+ap_ops_database_reader(struct helper_ctx *ctx)
+{
+	const struct ap_fieldval *a = ctx->args;
+	struct ap_db *db = NULL, *in = NULL;
+	struct srv s;
+	char pw[32];
+	char *qn = NULL, *qu = NULL, *qp = NULL;
+	bool made = false;
+	int64_t n = 0;
+	enum ap_err rc = db_begin(ctx, a[DR_SERVER].s, a[DR_NAME].s, a[DR_USER].s, &s, &db);
+
+	if (rc != AP_OK)
+		return rc;
+	if (!ap_db_password_new(pw, sizeof(pw))) {
+		rc = ap_problem_set(ctx->pb, AP_PB_INTERNAL, NULL, "no random bytes for a password");
+		goto out;
+	}
+	qn = q(ctx, db, s.backend == AP_DB_MYSQL ? grant_db_name(ctx, a[DR_NAME].s) : a[DR_NAME].s, true);
+	qu = q(ctx, db, a[DR_USER].s, s.backend != AP_DB_MYSQL);
+	qp = q(ctx, db, pw, false);
+	if (qn == NULL || qu == NULL || qp == NULL) {
+		rc = sql_fail(ctx, db, "quoting");
+		goto out;
+	}
+	if (query_int(db, s.backend == AP_DB_MYSQL
+		? "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?"
+		: "SELECT CAST(count(*) AS text) FROM pg_database WHERE datname = ?", a[DR_NAME].s, &n) != AP_DB_OK ||
+	    n == 0) {
+		rc = ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "name", "no such database on the server");
+		goto out;
+	}
+	if (query_int(db, s.backend == AP_DB_MYSQL ? "SELECT COUNT(*) FROM mysql.user WHERE User = ?"
+		: "SELECT CAST(count(*) AS text) FROM pg_roles WHERE rolname = ?", a[DR_USER].s, &n) != AP_DB_OK ||
+	    n > 0) {
+		rc = ap_problem_set(ctx->pb, AP_PB_EXISTS, "user", "a user of this name exists");
+		goto out;
+	}
+	if (s.backend == AP_DB_MYSQL) {
+		char hostbuf[512];
+		const char *hosts[AP_DB_HOSTS_MAX];
+		size_t nh = ap_db_hosts_split(a[DR_HOSTS].present ? a[DR_HOSTS].s : "localhost", hostbuf,
+		    sizeof(hostbuf), hosts, AP_DB_HOSTS_MAX);
+
+		made = true;
+		for (size_t i = 0; i < nh && rc == AP_OK; i++) {
+			char *qh = q(ctx, db, hosts[i], false);
+
+			if (qh == NULL) {
+				rc = sql_fail(ctx, db, "quoting");
+				break;
+			}
+			rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "CREATE USER %s@%s IDENTIFIED BY %s", qu, qh, qp));
+			if (rc == AP_OK)
+				rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "GRANT SELECT ON %s.* TO %s@%s", qn, qu, qh));
+		}
+	} else {
+		struct srv s2;
+		struct ap_db_opts o = {
+			.dsn = dsn_with_db(ctx, s.dsn, a[DR_NAME].s),
+			.password = NULL,
+			.connect_timeout_ms = ctx->cfg->databases_connect_timeout_ms,
+			.query_timeout_ms = ctx->cfg->databases_connect_timeout_ms * 5,
+		};
+		struct ap_db_stmt *st = NULL;
+		char owner[64] = "";
+		char *qo;
+
+		if (ap_db_prepare(db, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = ?", &st) ==
+		    AP_DB_OK) {
+			ap_db_bind_text(st, 1, a[DR_NAME].s, -1);
+			if (ap_db_step(st) == AP_DB_ROW)
+				snprintf(owner, sizeof(owner), "%s", ap_db_col_text(st, 0, NULL));
+			ap_db_finalize(st);
+		}
+		qo = owner[0] ? q(ctx, db, owner, true) : NULL;
+		rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "CREATE ROLE %s LOGIN PASSWORD %s", qu, qp));
+		if (rc != AP_OK)
+			goto out;
+		made = true;
+		rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "GRANT CONNECT ON DATABASE %s TO %s", qn, qu));
+		/* Inside the database: its schema's tables, now and later. */
+		/* db_begin wiped the password once connected: read it again for this one connection. */
+		if (rc == AP_OK && (rc = srv_load(ctx, a[DR_SERVER].s, &s2)) == AP_OK) {
+			o.password = s2.password[0] ? s2.password : NULL;
+			if (o.dsn == NULL || qo == NULL || ap_db_open(&o, &in) != AP_DB_OK)
+				rc = ap_problem_set(ctx->pb, AP_PB_FAILED, "server", "cannot connect to the database: %s",
+				    in ? ap_db_errmsg(in) : "no DSN");
+			srv_wipe(&s2);
+		}
+		if (rc == AP_OK)
+			rc = ddl(ctx, in, ap_arena_printf(ctx->arena, "GRANT USAGE ON SCHEMA public TO %s", qu));
+		if (rc == AP_OK)
+			rc = ddl(ctx, in, ap_arena_printf(ctx->arena, "GRANT SELECT ON ALL TABLES IN SCHEMA public TO %s", qu));
+		if (rc == AP_OK)
+			rc = ddl(ctx, in, ap_arena_printf(ctx->arena,
+			    "ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA public GRANT SELECT ON TABLES TO %s", qo, qu));
+		if (rc != AP_OK && in != NULL) {
+			/* What was granted inside goes before the role can. */
+			ap_db_exec_ddl(in, ap_arena_printf(ctx->arena, "DROP OWNED BY %s", qu));
+		}
+	}
+	if (rc == AP_OK) {
+		json_object_object_add(ctx->result, "user", json_object_new_string(a[DR_USER].s));
+		json_object_object_add(ctx->result, "password", json_object_new_string(pw));
+	}
+out:
+	if (rc != AP_OK && made && qu != NULL) {
+		struct ap_problem keep = *ctx->pb;
+
+		drop_user(ctx, db, s.backend, a[DR_USER].s, qu);
+		*ctx->pb = keep;
+	}
+	if (qp)
+		explicit_bzero(qp, strlen(qp));
+	explicit_bzero(pw, sizeof(pw));
+	ap_db_close(in);
+	ap_db_close(db);
+	return rc;
+}
+
 /* The hosts of a MariaDB user, for DROP USER and ALTER USER. */
 static size_t
 my_user_hosts(struct ap_db *db, const char *user, char hosts[][64], size_t max)
@@ -647,6 +805,33 @@ my_user_hosts(struct ap_db *db, const char *user, char hosts[][64], size_t max)
 	}
 	ap_db_finalize(st);
 	return n;
+}
+
+/* Every host of a MariaDB user, or the PostgreSQL role; absent is fine. qu: its quoted name. */
+static enum ap_err
+drop_user(struct helper_ctx *ctx, struct ap_db *db, enum ap_db_backend be, const char *user, const char *qu)
+{
+	enum ap_err rc = AP_OK;
+	int64_t n = 0;
+
+	if (be == AP_DB_MYSQL) {
+		char hosts[AP_DB_HOSTS_MAX * 2][64];
+		size_t nh = my_user_hosts(db, user, hosts, AP_NELEM(hosts));
+
+		for (size_t i = 0; i < nh && rc == AP_OK; i++) {
+			char *qh = q(ctx, db, hosts[i], false);
+
+			rc = qh ? ddl(ctx, db, ap_arena_printf(ctx->arena, "DROP USER %s@%s", qu, qh))
+				: sql_fail(ctx, db, "quoting");
+		}
+	} else if (query_int(db, "SELECT CAST(count(*) AS text) FROM pg_roles WHERE rolname = ?", user, &n) ==
+		   AP_DB_OK && n > 0) {
+		/* Its grants on shared objects (CONNECT on a database) first, or the role cannot go. */
+		rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "DROP OWNED BY %s", qu));
+		if (rc == AP_OK)
+			rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "DROP ROLE %s", qu));
+	}
+	return rc;
 }
 
 enum ap_err
@@ -680,26 +865,16 @@ ap_ops_database_drop(struct helper_ctx *ctx)
 		rc = ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "name", "no such database on the server");
 		goto out;
 	}
-	if (s.backend == AP_DB_MYSQL) {
+	if (s.backend == AP_DB_MYSQL)
 		rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "DROP DATABASE %s", qn));
-		if (rc == AP_OK && user != NULL) {
-			char hosts[AP_DB_HOSTS_MAX * 2][64];
-			size_t nh = my_user_hosts(db, user, hosts, AP_NELEM(hosts));
-
-			for (size_t i = 0; i < nh && rc == AP_OK; i++) {
-				char *qh = q(ctx, db, hosts[i], false);
-
-				rc = qh ? ddl(ctx, db, ap_arena_printf(ctx->arena, "DROP USER %s@%s", qu, qh))
-					: sql_fail(ctx, db, "quoting");
-			}
-		}
-	} else {
-		/* WITH (FORCE): its sessions are ended first (PostgreSQL 13+). */
+	else /* WITH (FORCE): its sessions are ended first (PostgreSQL 13+). */
 		rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "DROP DATABASE %s WITH (FORCE)", qn));
-		if (rc == AP_OK && user != NULL &&
-		    query_int(db, "SELECT CAST(count(*) AS text) FROM pg_roles WHERE rolname = ?", user, &n) ==
-			AP_DB_OK && n > 0)
-			rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "DROP ROLE %s", qu));
+	if (rc == AP_OK && user != NULL)
+		rc = drop_user(ctx, db, s.backend, user, qu);
+	if (rc == AP_OK && a[DD_READER].present) {
+		char *qr = q(ctx, db, a[DD_READER].s, s.backend != AP_DB_MYSQL);
+
+		rc = qr ? drop_user(ctx, db, s.backend, a[DD_READER].s, qr) : sql_fail(ctx, db, "quoting");
 	}
 	if (rc == AP_OK)
 		json_object_object_add(ctx->result, "name", json_object_new_string(a[DD_NAME].s));

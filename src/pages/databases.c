@@ -105,6 +105,15 @@ const struct ap_field ap_database_link_fields[DK__MAX + 1] = {
 	[DK__MAX] = AP_FIELD_END,
 };
 
+enum { DU_ID, DU_USER, DU__MAX };
+const struct ap_field ap_database_reader_fields[DU__MAX + 1] = {
+	[DU_ID] = { .name = "id", .type = AP_FIELD_INT, .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED, .min = 1,
+	    .max = INT64_MAX },
+	[DU_USER] = { .name = "user", .type = AP_FIELD_NAME, .min = 1, .max = 32, .check = ap_check_db_ident,
+	    .desc = "the read-only user's name (default: the database's name and _ro)" },
+	[DU__MAX] = AP_FIELD_END,
+};
+
 enum { DR_ID, DR_CONFIRM, DR__MAX };
 const struct ap_field ap_database_remove_fields[DR__MAX + 1] = {
 	[DR_ID] = { .name = "id", .type = AP_FIELD_INT, .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED, .min = 1,
@@ -139,6 +148,7 @@ static const struct ap_prop database_props[] = {
 	{ .name = "engine", .type = AP_J_STRING, .choices = engines },
 	{ .name = "name", .type = AP_J_STRING },
 	{ .name = "user", .type = AP_J_STRING, .desc = "its own user, with rights on it only" },
+	{ .name = "reader", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "its read-only user; null: none" },
 	{ .name = "hosts", .type = AP_J_STRING, .desc = "MariaDB/MySQL: where the user may connect from" },
 	{ .name = "charset", .type = AP_J_STRING, .desc = "charset[/collation], or the PostgreSQL encoding" },
 	{ .name = "size", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "bytes; null: the server is not reachable" },
@@ -266,6 +276,7 @@ ap_database_resource(const struct ap_database *d, struct json_object *contents)
 	ap_model_str(o, "engine", d->engine);
 	ap_model_str(o, "name", d->name);
 	ap_model_str(o, "user", d->user);
+	ap_model_opt(o, "reader", d->reader[0] ? d->reader : NULL);
 	ap_model_str(o, "hosts", d->hosts);
 	ap_model_str(o, "charset", d->charset);
 	copy_member(o, seen, "size");
@@ -588,6 +599,43 @@ ap_page_database_passwd(struct ap_ctx *ctx)
 	if (ctx->req->wants_json)
 		return ap_ctx_answer(ctx, 200, np);
 	ap_ctx_flash(ctx, "ok", "The user %s has a new password.", d.user);
+	ap_ctx_flash_secret(ctx, "new_password", np);
+	return ap_ctx_back(ctx, ap_arena_printf(ctx->arena, "/databases/%lld", (long long)d.id));
+}
+
+int
+ap_page_database_reader(struct ap_ctx *ctx)
+{
+	struct ap_sites_env env = env_of(ctx);
+	const struct ap_fieldval *f = ctx->fields;
+	char password[AP_DB_PASSWORD_LEN], user[40];
+	struct json_object *np;
+	struct ap_problem pb;
+	struct ap_database d, after;
+
+	if (ap_database_get(&env, f[DU_ID].i, &d, &pb) != AP_OK)
+		return fail_pb(ctx, &pb);
+	if (f[DU_USER].present)
+		snprintf(user, sizeof(user), "%s", f[DU_USER].s);
+	else if (strlen(d.name) + 3 <= 32)
+		snprintf(user, sizeof(user), "%s_ro", d.name);
+	else
+		return ap_ctx_fail(ctx, AP_PB_INVALID, "user", "is required for a name this long");
+	if (ap_check_db_ident(user, strlen(user)) != NULL || strcmp(user, d.user) == 0)
+		return ap_ctx_fail(ctx, AP_PB_INVALID, "user", "is a reserved name");
+	if (ap_database_reader(&env, &d, user, &after, password, sizeof(password), &pb) != AP_OK) {
+		audit(ctx, "database.reader", d.name, "failed", ap_database_json(&d), NULL, &pb);
+		return fail_pb(ctx, &pb);
+	}
+	audit(ctx, "database.reader", d.name, "ok", ap_database_json(&d), ap_database_json(&after), NULL);
+	np = json_object_new_object();
+	ap_model_add(np, "id", json_object_new_int64(d.id));
+	ap_model_str(np, "user", user);
+	ap_model_str(np, "password", password);
+	explicit_bzero(password, sizeof(password));
+	if (ctx->req->wants_json)
+		return ap_ctx_answer(ctx, 200, np);
+	ap_ctx_flash(ctx, "ok", "The read-only user %s was created.", user);
 	ap_ctx_flash_secret(ctx, "new_password", np);
 	return ap_ctx_back(ctx, ap_arena_printf(ctx->arena, "/databases/%lld", (long long)d.id));
 }

@@ -603,6 +603,8 @@ await call('POST', '/account/password', { body: { current: NEWPW, password: PASS
     /^[A-Za-z0-9]{24}$/.test(ndb.data.password));
   const pw = await post('/databases/{id}/password', `/databases/${did}/password`, {}, 200);
   check('... a new password', pw && pw.data && pw.data.password !== ndb.data.password);
+  const ro = await post('/databases/{id}/reader', `/databases/${did}/reader`, {}, 200);
+  check('... a read-only user, contract_db_ro', ro && ro.data && ro.data.user === 'contract_db_ro' && ro.data.password.length === 24);
   const ln = await post('/databases/{id}/site', `/databases/${did}/site`, { site: 'one.api.test' }, 200);
   check('... linked to a site', ln && ln.data && ln.data.site === 'one.api.test');
   const wrong = await call('POST', `/databases/${did}/remove`, { body: { confirmed: true, confirm_name: 'nope' } });

@@ -151,10 +151,17 @@ check "password changed (200, a new one)" test "$(api POST "/databases/$MYDB/pas
 MYPW2=$(jq -r .password "$T/api.json")
 check "... the new password logs in" test "$(my_login shop "$MYPW2" 'SELECT 1')" = 1
 check "... the old one fails" bash -c "! MYSQL_PWD='$MYPW' mariadb --no-defaults -h 127.0.0.1 -P $MYSQL_PORT -u shop -e 'SELECT 1' >/dev/null 2>&1"
+check "a read-only user for it (200, shop_ro and a password)" api_is 200 POST "/databases/$MYDB/reader" '{}'
+ROPW=$(jq -r .password "$T/api.json")
+check "... named shop_ro" jqe '.user == "shop_ro" and (.password | length) == 24' "$T/api.json"
+check "... it reads the database" test "$(my_login shop_ro "$ROPW" 'SELECT a FROM t' shop)" = "مرحبا"
+check "... and cannot write to it" bash -c "! MYSQL_PWD='$ROPW' mariadb --no-defaults -h 127.0.0.1 -P $MYSQL_PORT -u shop_ro -e 'INSERT INTO t VALUES (1)' shop >/dev/null 2>&1"
+check "... a second one is a 409" api_is 409 POST "/databases/$MYDB/reader" '{"user":"shop_ro2"}'
 check "dropping without the typed name is a 400 naming confirm_name" test "$(api POST "/databases/$MYDB/remove" '{"confirm_name":"shopp"}')" = 400
 check "... naming confirm_name" field_is confirm_name
 check "... and the database is still there" my_has shop
 check "dropped with its name typed (204)" test "$(api POST "/databases/$MYDB/remove" '{"confirm_name":"shop"}')" = 204
+check "... the read-only user is gone too" bash -c "! MYSQL_PWD='$ROPW' mariadb --no-defaults -h 127.0.0.1 -P $MYSQL_PORT -u shop_ro -e 'SELECT 1' >/dev/null 2>&1"
 check "... the dropped user cannot log in" bash -c "! MYSQL_PWD='$MYPW2' mariadb --no-defaults -h 127.0.0.1 -P $MYSQL_PORT -u shop -e 'SELECT 1' >/dev/null 2>&1"
 check "... the database and every host of its user are gone from the server" cmp -s "$T/my.before" <(my_state)
 
@@ -172,10 +179,17 @@ check "PostgreSQL password changed" test "$(api POST "/databases/$PGDB/password"
 PGPW2=$(jq -r .password "$T/api.json")
 check "... the new one logs in" test "$(pg_login blog "$PGPW2" blog 'SELECT 1')" = 1
 check "... the old one fails" bash -c "! PGPASSWORD='$PGPW' '$PG_BIN/psql' -X -q -h 127.0.0.1 -p $PG_PORT -U blog -d blog -c 'SELECT 1' >/dev/null 2>&1"
+check "a PostgreSQL read-only user (200)" api_is 200 POST "/databases/$PGDB/reader" '{"user":"blog_reader"}'
+PGRO=$(jq -r .password "$T/api.json")
+check "... it reads the table made before it" test "$(pg_login blog_reader "$PGRO" blog 'SELECT a FROM t')" = "مرحبا"
+pg_login blog "$PGPW2" blog "CREATE TABLE later (b int); INSERT INTO later VALUES (7)" >/dev/null
+check "... and a table its owner makes afterwards" test "$(pg_login blog_reader "$PGRO" blog 'SELECT b FROM later')" = 7
+check "... but cannot write" bash -c "! PGPASSWORD='$PGRO' '$PG_BIN/psql' -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p $PG_PORT -U blog_reader -d blog -c 'INSERT INTO t VALUES (1)' >/dev/null 2>&1"
 check "hosts are refused for PostgreSQL, naming hosts" test "$(api POST /databases '{"server":"pg","name":"x1","hosts":"10.0.0.%"}')" = 400
 check "PostgreSQL database dropped" test "$(api POST "/databases/$PGDB/remove" '{"confirm_name":"blog"}')" = 204
 check "... its user cannot log in" bash -c "! PGPASSWORD='$PGPW2' '$PG_BIN/psql' -X -q -h 127.0.0.1 -p $PG_PORT -U blog -d postgres -c 'SELECT 1' >/dev/null 2>&1"
 check "... the role and the database are gone" pg_lacks blog
+check "... the read-only role too" pg_lacks blog_reader
 
 # ---------------------------------------------------------------- the browser's forms
 form_post() { # PATH CURL-ARGS...: a form POST with the session's CSRF token; status printed, page in $T/form.html
@@ -217,6 +231,8 @@ check "CLI: the _ in cli_db's GRANT is no wildcard: clixdb (made by root) is out
 _db_my_sql 'DROP DATABASE clixdb' >/dev/null
 rc=0; A database passwd cli_db --server my --json > "$T/cli.json" 2>"$T/err" || rc=$?
 check "CLI: passwd gives a new password" bash -c "[ $rc = 0 ] && [ \"\$(jq -r .password '$T/cli.json')\" != '$CPW' ]"
+rc=0; A database reader cli_db --server my --json > "$T/cli.json" 2>"$T/err" || rc=$?
+check "CLI: reader gives cli_db_ro a password" bash -c "[ $rc = 0 ] && jq -e '.user == \"cli_db_ro\" and (.password | length) == 24' '$T/cli.json' >/dev/null"
 rc=0; A database list --json > "$T/cli.json" || rc=$?
 check "CLI: database list --json" bash -c "[ $rc = 0 ] && jq -e '[.items[].name] | index(\"cli_db\") != null' '$T/cli.json' >/dev/null"
 rc=0; A dbserver remove my 2>"$T/err" || rc=$?
