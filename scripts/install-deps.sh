@@ -35,6 +35,9 @@ PACKAGES=(
 	# websites (issue 12): PHP sites get their own PHP-FPM pool; the tests
 	# start their own php-fpm master (the Debian service is held back)
 	php-fpm
+	# databases (issue 15): the sites' PHP reaches the databases the panel makes; the tests
+	# start their own mariadbd and postgres and log in with the generated credentials
+	php-mysql php-pgsql mariadb-client postgresql-client
 	# the HTTPS test (Debian's pebble ACME server and certbot)
 	pebble certbot
 	# the browser test (Debian's Chromium driven by playwright-core)

@@ -179,6 +179,9 @@ struct ap_config {
 	char *certs_certbot_dir;    /* certs.certbot_dir: certbot's --config-dir (work/ logs/ inside), "" = its own */
 	int certs_warn_days;        /* certs.warn_days: expiry warning, days before */
 	int certs_watch_interval;   /* certs.watch_interval: seconds between the sampler's reads of certbot's renewals */
+	/* databases: the database servers the panel manages (docs/databases.md). */
+	char *databases_dir;        /* databases.dir: the servers' admin logins, root-only 0600 files */
+	int databases_connect_timeout_ms; /* databases.connect_timeout_ms: connect and query bound */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

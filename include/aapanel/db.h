@@ -179,6 +179,25 @@ bool ap_db_in_transaction(const struct ap_db *db);
  */
 enum ap_db_rc ap_db_exec_script(struct ap_db *db, const char *sql);
 
+/*
+ * Quote s for the connected server with the driver's own escaping function
+ * (MariaDB: mysql_real_escape_string, PostgreSQL: PQescapeIdentifier /
+ * PQescapeLiteral, SQLite: sqlite3_mprintf %w / %Q): an identifier (ident)
+ * or a string literal, quotes included. For statements that take no
+ * placeholders (CREATE USER, GRANT); callers still validate identifiers
+ * against a strict pattern first. malloc'd; NULL when not connected or s
+ * is not valid text for the server.
+ */
+char *ap_db_quote(struct ap_db *db, const char *s, bool ident);
+/*
+ * Run one statement that cannot be prepared (CREATE DATABASE on
+ * PostgreSQL) through the simple protocol, outside any transaction. sql
+ * is built only from constants and ap_db_quote's output.
+ */
+enum ap_db_rc ap_db_exec_ddl(struct ap_db *db, const char *sql);
+/* The server's version as it reports it (borrowed until ap_db_close); NULL when unknown. */
+const char *ap_db_server_version(struct ap_db *db);
+
 /* One-shot helpers: prepare, bind nothing, step once. */
 enum ap_db_rc ap_db_exec(struct ap_db *db, const char *sql);
 /* First column of the first row as int64; AP_DB_ENOTFOUND when no row. */

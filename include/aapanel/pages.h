@@ -127,6 +127,31 @@ struct ap_sites_env;
 struct json_object *ap_cert_resource(const struct ap_sites_env *env, const struct ap_cert *c);
 /* The CertificateDetail: c settled from its job first (job may be NULL). Owned. */
 struct json_object *ap_cert_detail(const struct ap_sites_env *env, struct ap_cert *c);
+
+/* Database servers and databases (src/pages/databases.c, docs/databases.md). */
+int ap_page_dbservers(struct ap_ctx *ctx);        /* GET /database-servers */
+int ap_page_dbserver_add(struct ap_ctx *ctx);     /* POST /database-servers */
+int ap_page_dbserver_remove(struct ap_ctx *ctx);  /* POST /database-servers/{id}/remove */
+int ap_page_databases(struct ap_ctx *ctx);        /* GET /databases */
+int ap_page_database(struct ap_ctx *ctx);         /* GET /databases/{id} */
+int ap_page_database_create(struct ap_ctx *ctx);  /* POST /databases */
+int ap_page_database_passwd(struct ap_ctx *ctx);  /* POST /databases/{id}/password */
+int ap_page_database_link(struct ap_ctx *ctx);    /* POST /databases/{id}/site */
+int ap_page_database_reader(struct ap_ctx *ctx);  /* POST /databases/{id}/reader */
+int ap_page_database_remove(struct ap_ctx *ctx);  /* POST /databases/{id}/remove */
+extern const struct ap_field ap_dbserver_list_fields[], ap_dbserver_add_fields[], ap_database_list_fields[],
+    ap_database_create_fields[], ap_database_link_fields[], ap_database_remove_fields[],
+    ap_database_reader_fields[];
+extern const struct ap_schema ap_dbserver_schema, ap_dbserver_list_schema, ap_database_schema,
+    ap_database_list_schema, ap_new_database_schema, ap_database_password_schema,
+    ap_database_detail_schema;
+struct ap_dbserver;
+struct ap_database;
+/* The resources as the API answers them (owned); status / contents: the helper's answers, may be NULL. */
+struct json_object *ap_dbserver_resource(const struct ap_dbserver *s, struct json_object *status);
+struct json_object *ap_database_resource(const struct ap_database *d, struct json_object *contents);
+/* The databases linked to a site, for its page (owned array). */
+struct json_object *ap_site_databases(struct ap_ctx *ctx, int64_t site_id);
 /*
  * The Site resource of s (new, owned by the caller), and the SiteDetail of
  * GET /sites/{id}: s probed (when port > 0, the helper's port for the

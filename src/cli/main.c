@@ -62,6 +62,8 @@ static int cmd_settings(struct cli *, int, char **);
 static int cmd_openapi(struct cli *, int, char **);
 static int cmd_site(struct cli *, int, char **);
 static int cmd_cert(struct cli *, int, char **);
+static int cmd_dbserver(struct cli *, int, char **);
+static int cmd_database(struct cli *, int, char **);
 struct command;
 static const struct command *find_command(const char *name);
 
@@ -201,6 +203,25 @@ static const struct command commands[] = {
 	    "API's Certificate, CertificateList or CertificateDetail. Exit 0 on success,\n"
 	    "2 for invalid input (field and reason on stderr), 1 otherwise (certbot's\n"
 	    "reason on stderr). Every change is recorded in the audit log.\n" },
+	{ "dbserver", cmd_dbserver, "add, list or remove the database servers the panel manages",
+	    "usage: aapanel [OPTIONS] dbserver add NAME --dsn DSN [--password-file FILE] [--json]\n"
+	    "       aapanel [OPTIONS] dbserver list [--json]\n"
+	    "       aapanel [OPTIONS] dbserver remove NAME\n\n"
+	    "The same work as the Database servers screen: the helper checks the server\n"
+	    "answers and keeps its admin password (read from FILE, never an argument) in\n"
+	    "a root-only file; it is never shown again. Exit 0 on success, 2 for invalid\n"
+	    "input (field and reason on stderr), 1 otherwise. Audited.\n" },
+	{ "database", cmd_database, "add, list, passwd, reader or remove databases and their users",
+	    "usage: aapanel [OPTIONS] database add NAME --server SERVER [--user U] [--hosts H]\n"
+	    "           [--charset C] [--collation C] [--encoding E] [--site DOMAIN] [--json]\n"
+	    "       aapanel [OPTIONS] database list [--json]\n"
+	    "       aapanel [OPTIONS] database passwd NAME --server SERVER [--json]\n"
+	    "       aapanel [OPTIONS] database reader NAME --server SERVER [--user U] [--json]\n"
+	    "       aapanel [OPTIONS] database remove NAME --server SERVER\n\n"
+	    "The same work as the Databases screen: add makes the database and its own\n"
+	    "user with a generated password, printed once (--json: name, server, user,\n"
+	    "password); passwd gives the user a new one. Exit 0 on success, 2 for invalid\n"
+	    "input (field and reason on stderr), 1 otherwise. Audited, never a password.\n" },
 	{ "audit", cmd_audit, "verify the audit log's hash chain",
 	    "usage: aapanel [OPTIONS] audit verify\n\n"
 	    "Recomputes every row's hash and link. Exit 0 when the chain is intact;\n"
@@ -893,6 +914,18 @@ static int
 cmd_cert(struct cli *cli, int argc, char **argv)
 {
 	return with_config(cli, ap_cli_cert, argc, argv);
+}
+
+static int
+cmd_dbserver(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_dbserver, argc, argv);
+}
+
+static int
+cmd_database(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_database, argc, argv);
 }
 
 static int

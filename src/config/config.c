@@ -365,6 +365,8 @@ static const struct key_def schema[] = {
 	KS("certs", "certbot_dir", V_PATH_OPT, "", certs_certbot_dir),
 	KI("certs", "warn_days", 1, 90, 14, certs_warn_days),
 	KI("certs", "watch_interval", 1, 86400, 300, certs_watch_interval),
+	KS("databases", "dir", V_REL, "etc/aapanel/dbservers", databases_dir),
+	KI("databases", "connect_timeout_ms", 500, 30000, 2000, databases_connect_timeout_ms),
 };
 
 #define NKEYS AP_NELEM(schema)
@@ -372,6 +374,7 @@ static const struct key_def schema[] = {
 static const char *const group_names[] = {
 	"panel", "server", "pool", "limits", "paths", "log", "security", "db",
 	"nginx", "session", "auth", "access", "helper", "monitor", "sites", "certs",
+	"databases",
 };
 
 static const char INLINE_SECRET_MSG[] =

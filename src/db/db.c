@@ -647,6 +647,36 @@ ap_db_exec_script(struct ap_db *db, const char *sql)
 	return db->drv->exec_script(db, sql);
 }
 
+char *
+ap_db_quote(struct ap_db *db, const char *s, bool ident)
+{
+	if (db == NULL || s == NULL || db->drv->quote == NULL)
+		return NULL;
+	if (!db->connected && reconnect(db) != AP_DB_OK)
+		return NULL;
+	return db->drv->quote(db, s, ident);
+}
+
+enum ap_db_rc
+ap_db_exec_ddl(struct ap_db *db, const char *sql)
+{
+	enum ap_db_rc rc;
+
+	if (db->in_tx)
+		return ap_db_set_error(db, AP_DB_EINVAL, "DDL inside a transaction");
+	if (!db->connected && (rc = reconnect(db)) != AP_DB_OK)
+		return rc;
+	return db->drv->exec_simple(db, sql);
+}
+
+const char *
+ap_db_server_version(struct ap_db *db)
+{
+	if (db == NULL || !db->connected || db->drv->server_version == NULL)
+		return NULL;
+	return db->drv->server_version(db);
+}
+
 enum ap_db_rc
 ap_db_exec(struct ap_db *db, const char *sql)
 {

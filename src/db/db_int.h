@@ -95,6 +95,13 @@ struct ap_db_driver {
 	/* BEGIN / COMMIT / ROLLBACK and a multi-statement script. */
 	enum ap_db_rc (*exec_simple)(struct ap_db *db, const char *sql);
 	enum ap_db_rc (*exec_script)(struct ap_db *db, const char *sql);
+
+	/* The backend's own quoting of s as an identifier (ident) or a string
+	 * literal, quotes included; malloc'd, NULL when it cannot (not
+	 * connected, invalid text). */
+	char *(*quote)(struct ap_db *db, const char *s, bool ident);
+	/* The server's version string (borrowed), NULL when not connected. */
+	const char *(*server_version)(struct ap_db *db);
 };
 
 extern const struct ap_db_driver ap_db_sqlite_driver;

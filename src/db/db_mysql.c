@@ -752,6 +752,47 @@ my_alive(struct ap_db *db)
 	return poll(&p, 1, 0) == 0;
 }
 
+/* Literals: mysql_real_escape_string, which knows the connection's
+ * character set and NO_BACKSLASH_ESCAPES. Identifiers: backticks, each
+ * backtick doubled (the server's rule; the library has no function for
+ * identifiers), and never a NUL. */
+static char *
+my_quote(struct ap_db *db, const char *s, bool ident)
+{
+	struct my_db *m = (struct my_db *)db;
+	size_t n = strlen(s);
+	char *out, *w;
+
+	if (m->conn == NULL)
+		return NULL;
+	if (ident) {
+		w = out = ap_xmalloc(2 * n + 3);
+		*w++ = '`';
+		for (const char *r = s; *r; r++) {
+			if (*r == '`')
+				*w++ = '`';
+			*w++ = *r;
+		}
+		*w++ = '`';
+		*w = '\0';
+		return out;
+	}
+	out = ap_xmalloc(2 * n + 3);
+	out[0] = '\'';
+	w = out + 1 + mysql_real_escape_string(m->conn, out + 1, s, (unsigned long)n);
+	*w++ = '\'';
+	*w = '\0';
+	return out;
+}
+
+static const char *
+my_server_version(struct ap_db *db)
+{
+	struct my_db *m = (struct my_db *)db;
+
+	return m->conn ? mysql_get_server_info(m->conn) : NULL;
+}
+
 const struct ap_db_driver ap_db_mysql_driver = {
     .backend = AP_DB_MYSQL,
     .db_size = sizeof(struct my_db),
@@ -772,4 +813,6 @@ const struct ap_db_driver ap_db_mysql_driver = {
     .alive = my_alive,
     .exec_simple = my_exec_simple,
     .exec_script = my_exec_script,
+    .quote = my_quote,
+    .server_version = my_server_version,
 };

@@ -892,6 +892,32 @@ pg_alive(struct ap_db *db)
 	return PQconsumeInput(p->conn) && PQstatus(p->conn) == CONNECTION_OK;
 }
 
+/* libpq's own functions, which know the connection's encoding and
+ * standard_conforming_strings. */
+static char *
+pg_quote(struct ap_db *db, const char *s, bool ident)
+{
+	struct pg_db *p = (struct pg_db *)db;
+	char *q, *out;
+
+	if (p->conn == NULL)
+		return NULL;
+	q = ident ? PQescapeIdentifier(p->conn, s, strlen(s)) : PQescapeLiteral(p->conn, s, strlen(s));
+	if (q == NULL)
+		return NULL;
+	out = ap_xstrdup(q);
+	PQfreemem(q);
+	return out;
+}
+
+static const char *
+pg_server_version(struct ap_db *db)
+{
+	struct pg_db *p = (struct pg_db *)db;
+
+	return p->conn ? PQparameterStatus(p->conn, "server_version") : NULL;
+}
+
 const struct ap_db_driver ap_db_pgsql_driver = {
     .backend = AP_DB_PGSQL,
     .db_size = sizeof(struct pg_db),
@@ -912,4 +938,6 @@ const struct ap_db_driver ap_db_pgsql_driver = {
     .alive = pg_alive,
     .exec_simple = pg_exec_simple,
     .exec_script = pg_exec_script,
+    .quote = pg_quote,
+    .server_version = pg_server_version,
 };

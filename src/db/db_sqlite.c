@@ -361,6 +361,26 @@ sq_exec_script(struct ap_db *base, const char *sql)
 	return rc == SQLITE_OK ? AP_DB_OK : map_error(db, rc);
 }
 
+static char *
+sq_quote(struct ap_db *base, const char *s, bool ident)
+{
+	char *q = sqlite3_mprintf(ident ? "\"%w\"" : "%Q", s), *out;
+
+	(void)base;
+	if (q == NULL)
+		return NULL;
+	out = ap_xstrdup(q);
+	sqlite3_free(q);
+	return out;
+}
+
+static const char *
+sq_server_version(struct ap_db *base)
+{
+	(void)base;
+	return sqlite3_libversion();
+}
+
 const struct ap_db_driver ap_db_sqlite_driver = {
 	.backend = AP_DB_SQLITE,
 	.db_size = sizeof(struct sq_db),
@@ -380,4 +400,6 @@ const struct ap_db_driver ap_db_sqlite_driver = {
 	.col_name = sq_col_name,
 	.exec_simple = sq_exec_simple,
 	.exec_script = sq_exec_script,
+	.quote = sq_quote,
+	.server_version = sq_server_version,
 };

@@ -88,6 +88,14 @@ static const struct helper_op ops[] = {
 	{ "cert.remove", ap_ops_site_apply_args, ap_ops_cert_remove, HELPER_OP_JOB },
 	{ "cert.inspect", ap_ops_cert_domain_args, ap_ops_cert_inspect, 0 },
 	{ "cert.lineages", ap_ops_cert_lineages_args, ap_ops_cert_lineages, 0 }, /* ops_renewals.c */
+	{ "dbserver.add", ap_ops_dbserver_add_args, ap_ops_dbserver_add, 0 },
+	{ "dbserver.remove", ap_ops_dbserver_name_args, ap_ops_dbserver_remove, 0 },
+	{ "dbserver.status", ap_ops_dbserver_name_args, ap_ops_dbserver_status, 0 },
+	{ "database.create", ap_ops_database_create_args, ap_ops_database_create, 0 },
+	{ "database.drop", ap_ops_database_drop_args, ap_ops_database_drop, 0 },
+	{ "database.passwd", ap_ops_database_passwd_args, ap_ops_database_passwd, 0 },
+	{ "database.list", ap_ops_database_list_args, ap_ops_database_list, 0 },
+	{ "database.reader", ap_ops_database_reader_args, ap_ops_database_reader, 0 },
 	/* The test profile's, for the tests of the protocol, validation and jobs. */
 	{ "test.echo", ap_ops_test_echo_args, ap_ops_test_echo, HELPER_OP_TEST },
 	{ "test.sleep", ap_ops_test_sleep_args, ap_ops_test_sleep, HELPER_OP_TEST | HELPER_OP_JOB },

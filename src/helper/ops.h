@@ -101,4 +101,21 @@ enum ap_err ap_ops_cert_inspect(struct helper_ctx *ctx);
 extern const struct ap_field ap_ops_cert_lineages_args[];
 enum ap_err ap_ops_cert_lineages(struct helper_ctx *ctx);
 
+/* Database servers, databases and users (ops_dbs.c, docs/databases.md). */
+extern const struct ap_field ap_ops_dbserver_add_args[];
+extern const struct ap_field ap_ops_dbserver_name_args[];
+extern const struct ap_field ap_ops_database_create_args[];
+extern const struct ap_field ap_ops_database_drop_args[];
+extern const struct ap_field ap_ops_database_passwd_args[];
+extern const struct ap_field ap_ops_database_list_args[];
+extern const struct ap_field ap_ops_database_reader_args[];
+enum ap_err ap_ops_dbserver_add(struct helper_ctx *ctx);
+enum ap_err ap_ops_dbserver_remove(struct helper_ctx *ctx);
+enum ap_err ap_ops_dbserver_status(struct helper_ctx *ctx);
+enum ap_err ap_ops_database_create(struct helper_ctx *ctx);
+enum ap_err ap_ops_database_drop(struct helper_ctx *ctx);
+enum ap_err ap_ops_database_passwd(struct helper_ctx *ctx);
+enum ap_err ap_ops_database_list(struct helper_ctx *ctx);
+enum ap_err ap_ops_database_reader(struct helper_ctx *ctx);
+
 #endif

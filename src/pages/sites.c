@@ -462,6 +462,8 @@ ap_page_site(struct ap_ctx *ctx)
 		ap_model_add(ctx->model, "can_write", json_object_new_boolean(can_write(ctx)));
 		ap_model_add(ctx->model, "edit_form", form_model(ctx, &s, versions));
 		json_object_put(versions);
+		/* Its databases (src/pages/databases.c), linked from their page. */
+		ap_model_add(ctx->model, "site_databases", ap_site_databases(ctx, s.id));
 	}
 	return 200;
 }

@@ -23,7 +23,7 @@ static const struct section sections[] = {
 	{ "sites", N_("Websites"), "/sites", NULL },
 	/* The sites' HTTPS: beside them (an issue request's form page is in it too). */
 	{ "certificates", N_("Certificates"), "/certificates", "/certificate-requests" },
-	{ "databases", N_("Databases"), "/databases", NULL },
+	{ "databases", N_("Databases"), "/databases", "/database-servers" },
 	{ "files", N_("Files"), "/files", NULL },
 	{ "logs", N_("Logs"), "/logs", NULL },
 	{ "tasks", N_("Scheduled tasks"), "/tasks", NULL },

@@ -586,6 +586,34 @@ await call('POST', '/account/password', { body: { current: NEWPW, password: PASS
   const gone = await call('GET', `/sites/${sid}`);
   check('a deleted site is a 404 Error', gone.status === 404 && valid(errorSchema, gone.data) === null, `${gone.status}`);
 }
+// databases (t_api.sh starts a MariaDB; a server and a database were made before the walk)
+{
+  const { MYSQL_ADMIN_DSN, MYSQL_ADMIN_PASSWORD } = process.env;
+  const down = await call('POST', '/database-servers', { body: { name: 'nowhere', dsn: 'mysql://root@127.0.0.1:1/', password: 'x' } });
+  check('a database server that does not answer is refused: an Error naming server', down.status === 422 &&
+    valid(errorSchema, down.data) === null && down.data.error.field === 'server', `${down.status}`);
+  const srv = await post('/database-servers', '/database-servers', { name: 'contract', dsn: MYSQL_ADMIN_DSN, password: MYSQL_ADMIN_PASSWORD }, 201);
+  check('... the new server is reachable, its answer without the password', srv && srv.data && srv.data.reachable === true &&
+    !JSON.stringify(srv.data).includes(MYSQL_ADMIN_PASSWORD));
+  const hostile = await call('POST', '/databases', { body: { server: 'contract', name: 'x; DROP DATABASE mysql' } });
+  check('a hostile database name is a 400 naming name', hostile.status === 400 && hostile.data.error.field === 'name');
+  const ndb = await post('/databases', '/databases', { server: 'contract', name: 'contract_db', hosts: '127.0.0.1' }, 201);
+  const did = ndb && ndb.data ? ndb.data.id : 0;
+  check('... the new database answers its user and a password, once', ndb && ndb.data && ndb.data.user === 'contract_db' &&
+    /^[A-Za-z0-9]{24}$/.test(ndb.data.password));
+  const pw = await post('/databases/{id}/password', `/databases/${did}/password`, {}, 200);
+  check('... a new password', pw && pw.data && pw.data.password !== ndb.data.password);
+  const ro = await post('/databases/{id}/reader', `/databases/${did}/reader`, {}, 200);
+  check('... a read-only user, contract_db_ro', ro && ro.data && ro.data.user === 'contract_db_ro' && ro.data.password.length === 24);
+  const ln = await post('/databases/{id}/site', `/databases/${did}/site`, { site: 'one.api.test' }, 200);
+  check('... linked to a site', ln && ln.data && ln.data.site === 'one.api.test');
+  const wrong = await call('POST', `/databases/${did}/remove`, { body: { confirmed: true, confirm_name: 'nope' } });
+  check('dropping with a wrong typed name is a 400 naming confirm_name', wrong.status === 400 && wrong.data.error.field === 'confirm_name');
+  await post('/databases/{id}/remove', `/databases/${did}/remove`, { confirmed: true, confirm_name: 'contract_db' }, 204);
+  const sl = await call('GET', '/database-servers');
+  const sid2 = sl.data && sl.data.items.find((x) => x.name === 'contract');
+  await post('/database-servers/{id}/remove', `/database-servers/${sid2 ? sid2.id : 0}/remove`, { confirmed: true }, 204);
+}
 await twoFactorOff();
 const posts = ops.filter((o) => o.method === 'POST' && !o.browser && !done.has(o.path));
 check('every POST operation has a scenario in tests/api/contract.mjs', posts.length === 0,

@@ -151,18 +151,28 @@ browser_fixtures() {
 	done
 	bf_need "the issuance failed (no ACME server)" failed "$st" || return 1
 
+	# A database server the helper has no login for (so it shows as not reachable, its
+	# reason on the page) and a database on it linked to the shop: /databases/{id} and the
+	# confirmation pages of both removals. t_databases.sh covers the reachable state.
+	local dbs dbid
+	bf_sql "INSERT INTO db_servers (name, engine, dsn, created_at) VALUES ('local', 'mysql', 'mysql://root@127.0.0.1:1/', 1)"
+	dbs=$(bf_sql "SELECT id FROM db_servers WHERE name='local'")
+	bf_sql "INSERT INTO managed_databases (engine, name, owner, site_id, charset, created_at, server_id, hosts, updated_at) VALUES ('mysql', 'shop', 'shop', $site, 'utf8mb4', 1, $dbs, 'localhost,127.0.0.1', 1)"
+	dbid=$(bf_sql "SELECT id FROM managed_databases WHERE name='shop'")
+
 	local uid tid sid
 	uid=$(bf_sql "SELECT id FROM users WHERE username='operator'")
 	tid=$(bf_sql "SELECT id FROM api_tokens WHERE name='monitoring'")
 	sid=$(bf_sql "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username='admin' ORDER BY s.id LIMIT 1")
 	jq -n --arg pw "$BROWSER_PW" --arg uid "$uid" --arg tid "$tid" --arg sid "$sid" --argjson codes "$codes" \
-		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" \
+		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" --arg dbs "$dbs" --arg dbid "$dbid" \
 		--arg name "$(bf_cli config show | awk -F'"' '/^panel = / {p = 1} p && /^  name = / {print $2; exit}')" '{
 		accounts: { admin: {user: "admin", password: $pw}, operator: {user: "operator", password: $pw},
 		            viewer: {user: "viewer", password: $pw} },
 		mfa: {user: "mfa", password: $pw, recovery: $codes},
 		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid,
-		       "/sites": $site, "/alerts/rules": $rid, "/alerts/channels": $chid, "/certificates": $cert },
+		       "/sites": $site, "/alerts/rules": $rid, "/alerts/channels": $chid, "/certificates": $cert,
+		       "/database-servers": $dbs, "/databases": $dbid },
 		app_name: (if $name == "" then "aaPanel" else $name end)
 	}' > "$out"
 }

@@ -12,6 +12,8 @@
 # skips) when node or tests/api/node_modules are missing (scripts/install-deps.sh installs them).
 # Certificates: one uploaded before the walk (made here with openssl), and the contract's
 # issuance and forced renewal against pebble on loopback (acme_lib.sh; never Let's Encrypt).
+# Databases: a throwaway MariaDB (dbservers.sh) with a server and a database made before the
+# walk, and the contract's own server, database, password change, link and drops on it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sites_lib.sh"
 . "$(dirname "$0")/acme_lib.sh"
@@ -21,6 +23,15 @@ $IT_MANAGED"
 sites_setup
 HTTPS_PORT=$(it_free_port)
 check "pebble and its DNS start, the certs config points at them" acme_start "https_port = $HTTPS_PORT;"
+. "$(dirname "$0")/dbservers.sh"
+DBD=$(mktemp -d /tmp/aapanel-apidb.XXXXXX)
+chmod 0755 "$DBD"
+api_teardown() { local rc=$?; db_stop_all || true; rm -rf "$DBD"; (exit "$rc"); sites_teardown; }
+trap api_teardown EXIT
+check "MariaDB starts for the databases' scenarios" db_start_mariadb "$DBD/my"
+DBPW=$(openssl rand -hex 16)
+printf '%s\n' "$DBPW" > "$DBD/admin.pw"
+_db_my_sql "CREATE USER 'dbadmin'@'127.0.0.1' IDENTIFIED BY '$DBPW'; GRANT ALL ON *.* TO 'dbadmin'@'127.0.0.1' WITH GRANT OPTION;"
 check "node is installed" command -v node
 check "the API test's modules are installed (npm ci --prefix tests/api)" \
 	test -f "$MODS/@apidevtools/swagger-parser/package.json" -a -f "$MODS/ajv/package.json"
@@ -78,6 +89,11 @@ jq -n --rawfile c "$T/one.pem" --rawfile k "$T/one.key" '{domain:"one.api.test",
 code=$(curl -s -o "$T/up.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
 	--data-binary @"$T/one.json" "$(url /api/v1/certificates)")
 check "a certificate before the walk (one.api.test's, uploaded: $code)" test "$code" = 201
+# a database server and a database for GET /databases/{id}
+rc=0
+A dbserver add apidb --dsn "mysql://dbadmin@127.0.0.1:$MYSQL_PORT/" --password-file "$DBD/admin.pw" > /dev/null || rc=$?
+A database add apidb_one --server apidb --site one.api.test > /dev/null || rc=$?
+check "a database server and a database before the walk (aapanel dbserver add, database add)" test "$rc" = 0
 check "5 alert episodes before the walk" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM alert_events')" = 5
 PRE_MAX_ID=$(sqlite3 "$DB" "SELECT MAX(id) FROM users")
 PRE_COUNT=$(sqlite3 "$DB" "SELECT COUNT(*) FROM users")
@@ -93,6 +109,7 @@ A routes --json > "$T/routes.json"
 ORIGIN="http://127.0.0.1:$PORT" TOKEN="$TOKEN" \
 	ADMIN=admin PASSWORD="$PW" ROUTES="$T/routes.json" \
 	PRE_MAX_ID="$PRE_MAX_ID" PRE_COUNT="$PRE_COUNT" \
+	MYSQL_ADMIN_DSN="mysql://dbadmin@127.0.0.1:$MYSQL_PORT/" MYSQL_ADMIN_PASSWORD="$DBPW" \
 	node "$SRC/tests/api/contract.mjs" > "$T/contract.out" 2>&1 || true
 cat "$T/contract.out"
 check "the contract test ran to its end" grep -q '^contract: ' "$T/contract.out"
