@@ -178,6 +178,8 @@ struct ap_config {
 	char *certs_certbot;        /* certs.certbot: the certbot program */
 	char *certs_certbot_dir;    /* certs.certbot_dir: certbot's --config-dir (work/ logs/ inside), "" = its own */
 	int certs_warn_days;        /* certs.warn_days: expiry warning, days before */
+	long long files_max_upload; /* files.max_upload: one file streamed into a site, bytes */
+	long long files_edit_max;   /* files.edit_max: the largest file edited in the browser */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

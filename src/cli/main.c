@@ -62,6 +62,7 @@ static int cmd_settings(struct cli *, int, char **);
 static int cmd_openapi(struct cli *, int, char **);
 static int cmd_site(struct cli *, int, char **);
 static int cmd_cert(struct cli *, int, char **);
+static int cmd_files(struct cli *, int, char **);
 struct command;
 static const struct command *find_command(const char *name);
 
@@ -200,6 +201,17 @@ static const struct command commands[] = {
 	    "API's Certificate, CertificateList or CertificateDetail. Exit 0 on success,\n"
 	    "2 for invalid input (field and reason on stderr), 1 otherwise (certbot's\n"
 	    "reason on stderr). Every change is recorded in the audit log.\n" },
+	{ "files", cmd_files, "list, read, write or delete a site's files",
+	    "usage: aapanel [OPTIONS] files ls SITE [PATH] [--json]\n"
+	    "       aapanel [OPTIONS] files get SITE PATH\n"
+	    "       aapanel [OPTIONS] files put SITE PATH [--no-overwrite]\n"
+	    "       aapanel [OPTIONS] files rm SITE PATH\n\n"
+	    "The file manager's work through the privileged helper: PATH is relative to\n"
+	    "the site's document root and opened beneath it by the kernel; get writes the\n"
+	    "file to stdout, put reads it from stdin (atomically: a temporary file, fsync,\n"
+	    "rename), rm moves it to the site's trash. Exit 0 on success, 2 for a refused\n"
+	    "path or other invalid input (the reason on stderr), 1 otherwise. put and rm\n"
+	    "are recorded in the audit log.\n" },
 	{ "audit", cmd_audit, "verify the audit log's hash chain",
 	    "usage: aapanel [OPTIONS] audit verify\n\n"
 	    "Recomputes every row's hash and link. Exit 0 when the chain is intact;\n"
@@ -892,6 +904,12 @@ static int
 cmd_cert(struct cli *cli, int argc, char **argv)
 {
 	return with_config(cli, ap_cli_cert, argc, argv);
+}
+
+static int
+cmd_files(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_files, argc, argv);
 }
 
 static int

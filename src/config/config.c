@@ -364,6 +364,8 @@ static const struct key_def schema[] = {
 	KS("certs", "certbot", V_PATH, "/usr/bin/certbot", certs_certbot),
 	KS("certs", "certbot_dir", V_PATH_OPT, "", certs_certbot_dir),
 	KI("certs", "warn_days", 1, 90, 14, certs_warn_days),
+	KL("files", "max_upload", 1024, 68719476736LL, 1073741824LL, files_max_upload),
+	KL("files", "edit_max", 1024, 16777216, 2097152, files_edit_max),
 };
 
 #define NKEYS AP_NELEM(schema)
@@ -371,6 +373,7 @@ static const struct key_def schema[] = {
 static const char *const group_names[] = {
 	"panel", "server", "pool", "limits", "paths", "log", "security", "db",
 	"nginx", "session", "auth", "access", "helper", "monitor", "sites", "certs",
+	"files",
 };
 
 static const char INLINE_SECRET_MSG[] =
