@@ -148,12 +148,12 @@ ap_files_put(const struct ap_sites_env *env, const struct ap_site *s, const char
 		}
 		EVP_DigestUpdate(md, buf, (size_t)k);
 		if (!write_all(fd, buf, (size_t)k)) {
-			rc = ap_problem_set(pb, AP_PB_FAILED, "path", "%s", strerror(errno));
+			rc = ap_problem_set(pb, AP_PB_FAILED, "path", "the file could not be written or read: %s", strerror(errno));
 			goto fail;
 		}
 	}
 	if (fsync(fd) != 0) {
-		rc = ap_problem_set(pb, AP_PB_FAILED, "path", "%s", strerror(errno));
+		rc = ap_problem_set(pb, AP_PB_FAILED, "path", "the file could not be written or read: %s", strerror(errno));
 		goto fail;
 	}
 	close(fd);
@@ -225,7 +225,7 @@ ap_files_read_text(const struct ap_sites_env *env, const struct ap_site *s, cons
 	}
 	close(fd);
 	if (k < 0)
-		return ap_problem_set(pb, AP_PB_FAILED, "path", "%s", strerror(errno));
+		return ap_problem_set(pb, AP_PB_FAILED, "path", "the file could not be written or read: %s", strerror(errno));
 	if (memchr(ap_buf_cstr(out), '\0', out->len) != NULL || !ap_utf8_valid(out->data, out->len))
 		return ap_problem_set(pb, AP_PB_INVALID, "path",
 		    "is not UTF-8 text (another encoding, or a binary file): download it instead");

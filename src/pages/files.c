@@ -34,10 +34,10 @@ static const char *
 mode_check(const char *s, size_t n)
 {
 	if (n < 3 || n > 4 || (n == 4 && s[0] != '0'))
-		return "must be 3 octal digits, like 644 or 755";
+		return N_("must be 3 octal digits, like 644 or 755");
 	for (size_t i = 0; i < n; i++)
 		if (s[i] < '0' || s[i] > '7')
-			return "must be 3 octal digits, like 644 or 755";
+			return N_("must be 3 octal digits, like 644 or 755");
 	return NULL;
 }
 
@@ -47,7 +47,7 @@ name_check(const char *s, size_t n)
 {
 	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.') || memchr(s, '/', n) ||
 	    memchr(s, '\\', n))
-		return "must be one name, without / or backslashes, and not . or ..";
+		return N_("must be one name, without / or backslashes, and not . or ..");
 	return NULL;
 }
 
