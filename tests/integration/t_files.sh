@@ -314,6 +314,30 @@ code=$(curl -s -o "$T/big.back" -w '%{http_code}' -H "Authorization: Bearer $TOK
 check "download it back: byte-identical (got $code)" cmp -s "$T/big" "$T/big.back"
 peak=$(hwm)
 check "no worker's peak memory came near the file's size (peak ${peak} kB)" test "${peak:-999999}" -lt 65536
+# Kill the worker in the middle of a write over a file: the old file or the new one, never half.
+printf 'the old content\n' > "$T/old.txt"
+put keep.txt "$T/old.txt" >/dev/null
+WPIDS=$(worker_pids)
+curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/octet-stream' \
+	--data-binary "@$T/big" "$(url "/api/v1/sites/$SID/files/content?path=keep.txt&overwrite=true")" &
+UP=$!
+sites_bg $UP
+seen=0
+for _ in $(seq 1 400); do
+	if ls -a "$R" | grep -q '^\.aapanel-up-'; then seen=1; break; fi
+	sleep 0.02
+done
+for p in $WPIDS; do kill -KILL "$p" 2>/dev/null || true; done
+wait $UP 2>/dev/null || true
+left=$(ls -a "$R" | grep -c '^\.aapanel-up-' || true)
+if cmp -s "$T/old.txt" "$R/keep.txt"; then whole=old; elif cmp -s "$T/big" "$R/keep.txt"; then whole=new; else whole=neither; fi
+check "a worker killed during a write over keep.txt (temporary file seen: $seen, left: $left): the old or the new file whole ($whole)" \
+	bash -c "[ $seen = 1 ] && [ $whole != neither ]"
+for _ in $(seq 1 100); do [ -n "$(worker_pids)" ] && break; sleep 0.1; done
+code=$(put keep.txt "$T/hello.txt" '&overwrite=true')
+check "... the pool serves again and the next write replaces it whole (got $code)" bash -c "[ $code = 200 ] && cmp -s '$T/hello.txt' '$R/keep.txt'"
+code=$(apiq GET "/sites/$SID/files")
+check "... the killed write's temporary file is not listed" bash -c "[ $code = 200 ] && ! grep -q aapanel-up '$T/api.out'"
 rm -f "$T/big" "$T/big.back"
 
 # ------------------------------------------------------------------ the CLI
