@@ -20,7 +20,7 @@ HELPER_BASE := $(addprefix $(BUILD)/obj/src/,core/common.o core/arena.o core/log
 	core/netaddr.o core/problem.o core/req.o core/route.o core/helper_client.o core/weburl.o \
 	core/tpl.o core/uagent.o core/textdiff.o core/sitecheck.o core/certcheck.o config/config.o \
 	config/listenconf.o db/dsn.o)
-HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd libcrypto 2>/dev/null) -lm
+HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd libcrypto libarchive 2>/dev/null) -lm
 HELPER      := $(BUILD)/aapanel-helper
 HELPER_RTT  := $(BUILD)/bench-helper-rtt
 # Unit suites of the helper's own modules, linked with them.
@@ -38,7 +38,7 @@ $(HELPER_UNIT): $(BUILD)/tests/%: tests/unit/%.c $(HELPER_MODS) $(LIB) $(FLAGS_S
 	@mkdir -p $(dir $@)
 	$(call quiet,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -Isrc/helper $(CHECK_CFLAGS) -o $@ $< $(HELPER_MODS) $(LIB) \
-		$(LDFLAGS_ALL) $(PKG_LIBS) $(CHECK_LIBS) -lm
+		$(LDFLAGS_ALL) $(PKG_LIBS) $(CHECK_LIBS) -larchive -lm
 
 # The client library's suite talks to the real helper binary.
 $(BUILD)/tests/check_helper_client: $(HELPER)

@@ -30,6 +30,14 @@ enum ap_err ap_files_call(const struct ap_sites_env *env, const struct ap_site *
     const char *op, struct json_object *args, struct json_object **result, int *fd,
     struct ap_problem *pb);
 
+/*
+ * The same for an operation that runs as a helper job (files.extract,
+ * files.archive): started and waited for (env->job_wait_ms), *result the
+ * job's result, or its problem (an archive refused: AP_PB_INVALID naming path).
+ */
+enum ap_err ap_files_job(const struct ap_sites_env *env, const struct ap_site *s, const char *op,
+    struct json_object *args, struct json_object **result, struct ap_problem *pb);
+
 /* Where an upload's bytes come from: up to n bytes into buf, 0 at the end, -1 on error. */
 typedef ssize_t (*ap_files_read_fn)(void *ctx, void *buf, size_t n);
 

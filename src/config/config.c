@@ -366,6 +366,9 @@ static const struct key_def schema[] = {
 	KI("certs", "warn_days", 1, 90, 14, certs_warn_days),
 	KL("files", "max_upload", 1024, 68719476736LL, 1073741824LL, files_max_upload),
 	KL("files", "edit_max", 1024, 16777216, 2097152, files_edit_max),
+	KL("files", "extract_max_size", 1048576, 1099511627776LL, 4294967296LL, files_extract_max_size),
+	KL("files", "extract_max_files", 1, 10000000, 100000, files_extract_max_files),
+	KL("files", "extract_max_ratio", 2, 100000, 200, files_extract_max_ratio),
 };
 
 #define NKEYS AP_NELEM(schema)

@@ -59,6 +59,25 @@ ap_files_call(const struct ap_sites_env *env, const struct ap_site *s, const cha
 	return rc;
 }
 
+enum ap_err
+ap_files_job(const struct ap_sites_env *env, const struct ap_site *s, const char *op,
+    struct json_object *args, struct json_object **result, struct ap_problem *pb)
+{
+	struct json_object *a = json_object_new_object();
+	enum ap_err rc;
+
+	*result = NULL;
+	if (args != NULL) {
+		json_object_object_foreach(args, k, v) {
+			json_object_object_add(a, k, json_object_get(v));
+		}
+	}
+	add_site(a, s);
+	rc = ap_site_helper_job(env, op, a, result, pb);
+	json_object_put(a);
+	return rc;
+}
+
 bool
 ap_files_server_executed(const char *name)
 {

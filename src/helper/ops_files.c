@@ -30,15 +30,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <openssl/evp.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 
 #include "aapanel/log.h"
+#include "jobs.h"
 #include "aapanel/sitecheck.h"
 #include "ops.h"
 #include "sandbox.h"
@@ -56,13 +62,14 @@
 
 static const char *const kinds[] = { "static", "php", "proxy", NULL };
 static const char *const sorts[] = { "name", "size", "mtime", NULL };
+static const char *const formats[] = { "zip", "tar.gz", "tar.xz", "tar", NULL };
 
 static const char *check_temp(const char *s, size_t n);
 static const char *check_trash_id(const char *s, size_t n);
 
 enum {
 	FA_DOMAIN, FA_ROOT, FA_PATH, FA_TO, FA_MODE, FA_KIND, FA_TEMP, FA_OVERWRITE, FA_SORT,
-	FA_DESC, FA_SEARCH, FA_LIMIT, FA_ID, FA__MAX
+	FA_DESC, FA_SEARCH, FA_LIMIT, FA_ID, FA_FORMAT, FA__MAX
 };
 /*
  * One table for every files.* operation: each handler says which of them it
@@ -90,6 +97,7 @@ const struct ap_field ap_ops_files_args[FA__MAX + 1] = {
 	[FA_LIMIT] = { .name = "limit", .type = AP_FIELD_INT, .min = 1, .max = LIST_MAX },
 	[FA_ID] = { .name = "id", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 32,
 	    .check = check_trash_id },
+	[FA_FORMAT] = { .name = "format", .type = AP_FIELD_ENUM, .choices = formats },
 	[FA__MAX] = AP_FIELD_END,
 };
 
@@ -1171,6 +1179,457 @@ ap_ops_files_chmod(struct helper_ctx *ctx)
 out:
 	if (fd >= 0)
 		close(fd);
+	froot_close(&r);
+	return rc;
+}
+
+/* ---- archives: files.extract, files.archive (jobs, libarchive) -------- */
+
+/* A new hidden folder or file name beside the target: .aapanel-up-<12 random>. */
+static void
+temp_name(char out[64])
+{
+	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[TEMP_RAND];
+	size_t p = strlen(TEMP_PREFIX);
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		memset(rnd, 7, sizeof(rnd));
+	memcpy(out, TEMP_PREFIX, p);
+	for (size_t i = 0; i < TEMP_RAND; i++)
+		out[p + i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
+	out[p + TEMP_RAND] = '\0';
+}
+
+/* A directory beneath base, no symlink followed on the way (the extraction's own folders). */
+static int
+open_dir_strict(int base, const char *name)
+{
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+
+	return (int)syscall(SYS_openat2, base, name, &how, sizeof(how));
+}
+
+struct xlimits {
+	int64_t max_size, max_files, max_ratio;
+};
+
+static struct xlimits
+limits_of(const struct ap_config *c)
+{
+	struct xlimits l = { c->files_extract_max_size, c->files_extract_max_files,
+		c->files_extract_max_ratio };
+
+	return l;
+}
+
+/*
+ * An entry's path split into checked components: relative, no "..", each a
+ * name (name_problem), "." components and a leading "./" dropped. Returns the
+ * reason it is refused, or NULL; comps (arena) and *n filled.
+ */
+static const char *
+entry_path(struct ap_arena *a, const char *path, char ***comps, size_t *n)
+{
+	char *p, *save = NULL, *c;
+	size_t cap = 0;
+
+	*comps = NULL;
+	*n = 0;
+	if (path == NULL || path[0] == '\0')
+		return "has an entry without a name";
+	if (path[0] == '/')
+		return "has an entry with an absolute path";
+	if (strlen(path) >= PATH_MAX)
+		return "has an entry with a path too long";
+	p = ap_arena_strdup(a, path);
+	for (c = strtok_r(p, "/", &save); c != NULL; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0)
+			return "has an entry with .. in its path (it would land outside)";
+		if (name_problem(c, strlen(c)) != NULL)
+			return "has an entry whose name is not a plain name (a backslash, a control character, "
+			       "or not UTF-8)";
+		if (*n == cap) {
+			char **nc = ap_arena_alloc(a, (cap ? cap * 2 : 8) * sizeof(*nc));
+
+			if (*n)
+				memcpy(nc, *comps, *n * sizeof(*nc));
+			*comps = nc;
+			cap = cap ? cap * 2 : 8;
+		}
+		(*comps)[(*n)++] = c;
+	}
+	return *n == 0 ? "has an entry without a name" : NULL;
+}
+
+/* A symlink's target that stays inside the folder it lands in: relative, no "..". */
+static bool
+link_inside(const char *t)
+{
+	const char *p = t;
+
+	if (t == NULL || t[0] == '\0' || t[0] == '/')
+		return false;
+	while (*p) {
+		size_t l = strcspn(p, "/");
+
+		if (l == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += l;
+		while (*p == '/')
+			p++;
+	}
+	return true;
+}
+
+static enum ap_err
+xfail(struct helper_ctx *ctx, const char *field, const char *entry, const char *why)
+{
+	if (entry != NULL && ap_utf8_valid(entry, strlen(entry)) && strlen(entry) < 120)
+		ap_problem_set(ctx->pb, AP_PB_INVALID, field, "the archive %s: %s", why, entry);
+	else
+		ap_problem_set(ctx->pb, AP_PB_INVALID, field, "the archive %s", why);
+	return AP_ERR_INVAL;
+}
+
+static bool
+write_all_fd(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* Extract every entry of a into the folder xfd; AP_OK or the refusal. */
+static enum ap_err
+extract_into(struct helper_ctx *ctx, const struct froot *r, struct archive *a, int xfd, off_t asz)
+{
+	struct xlimits lim = limits_of(ctx->cfg);
+	struct archive_entry *e;
+	static char buf[65536];
+	int64_t total = 0, files = 0;
+	int rc;
+
+	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+		const char *name = archive_entry_pathname_utf8(e) != NULL ? archive_entry_pathname_utf8(e)
+									   : archive_entry_pathname(e), *why;
+		const char *target = archive_entry_symlink_utf8(e) != NULL ? archive_entry_symlink_utf8(e)
+									    : archive_entry_symlink(e);
+		mode_t type = archive_entry_filetype(e);
+		char **comps;
+		size_t n;
+		int dir = -1, cur;
+
+		if (++files > lim.max_files)
+			return xfail(ctx, "path", NULL, "has more entries than files.extract_max_files");
+		if ((why = entry_path(ctx->arena, name, &comps, &n)) != NULL)
+			return xfail(ctx, "path", name, why);
+		if (archive_entry_hardlink(e) != NULL)
+			return xfail(ctx, "path", name, "has a hard link entry (refused: it may point anywhere)");
+		if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
+			return xfail(ctx, "path", name, "has a device file, fifo or socket entry (refused)");
+		if (type == AE_IFLNK && !link_inside(target))
+			return xfail(ctx, "path", name, "has a symbolic link pointing out of its folder (refused)");
+		if (type == AE_IFREG && exec_check(ctx, comps[n - 1]) != AP_OK)
+			return xfail(ctx, "path", name,
+			    "holds a type the web server runs (.php and the like) and this is not a PHP site");
+		/* The folders on the way, made here and never through a link. */
+		cur = dup(xfd);
+		for (size_t i = 0; cur >= 0 && i + 1 < n; i++) {
+			if (mkdirat(cur, comps[i], 0755) == 0 && r->chown)
+				(void)!fchownat(cur, comps[i], r->uid, r->gid, AT_SYMLINK_NOFOLLOW);
+			dir = open_dir_strict(cur, comps[i]);
+			close(cur);
+			cur = dir;
+		}
+		if (cur < 0)
+			return xfail(ctx, "path", name, "has an entry through a link or a file (refused)");
+		if (type == AE_IFDIR) {
+			if (mkdirat(cur, comps[n - 1], 0755) == 0 && r->chown)
+				(void)!fchownat(cur, comps[n - 1], r->uid, r->gid, AT_SYMLINK_NOFOLLOW);
+		} else if (type == AE_IFLNK) {
+			if (symlinkat(target, cur, comps[n - 1]) != 0) {
+				close(cur);
+				return xfail(ctx, "path", name, "lists an entry twice");
+			}
+			if (r->chown)
+				(void)!fchownat(cur, comps[n - 1], r->uid, r->gid, AT_SYMLINK_NOFOLLOW);
+		} else {
+			int fd = openat(cur, comps[n - 1], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0644);
+			la_ssize_t k;
+
+			if (fd < 0) {
+				close(cur);
+				return xfail(ctx, "path", name, "lists an entry twice");
+			}
+			if (r->chown && fchown(fd, r->uid, r->gid) != 0)
+				AP_WARN("files.extract: chown: %s", strerror(errno));
+			while ((k = archive_read_data(a, buf, sizeof(buf))) > 0) {
+				total += k;
+				if (total > lim.max_size) {
+					close(fd);
+					close(cur);
+					return xfail(ctx, "path", NULL,
+					    "unpacks to more than files.extract_max_size: stopped (an archive bomb?)");
+				}
+				if (total > (int64_t)1 << 20 && total > lim.max_ratio * (int64_t)(asz > 0 ? asz : 1)) {
+					close(fd);
+					close(cur);
+					return xfail(ctx, "path", NULL,
+					    "unpacks to more than files.extract_max_ratio times its size: stopped (an "
+					    "archive bomb?)");
+				}
+				if (!write_all_fd(fd, buf, (size_t)k)) {
+					close(fd);
+					close(cur);
+					return fail(ctx, AP_PB_FAILED, "to", strerror(errno), AP_ERR_IO);
+				}
+			}
+			close(fd);
+			if (k < 0) {
+				close(cur);
+				return xfail(ctx, "path", name, "cannot be read");
+			}
+		}
+		close(cur);
+		if (ctx->job != NULL && asz > 0) {
+			int64_t done = archive_filter_bytes(a, -1);
+
+			ap_job_progress(ctx->job, (int)(done * 98 / asz) + 1 > 99 ? 99 : (int)(done * 98 / asz) + 1);
+		}
+	}
+	if (rc != ARCHIVE_EOF) {
+		ap_problem_set(ctx->pb, AP_PB_INVALID, "path", "is not an archive that can be read (%s)",
+		    archive_error_string(a) ? archive_error_string(a) : "unknown format");
+		return AP_ERR_INVAL;
+	}
+	json_object_object_add(ctx->result, "entries", json_object_new_int64(files));
+	json_object_object_add(ctx->result, "size", json_object_new_int64(total));
+	return AP_OK;
+}
+
+enum ap_err
+ap_ops_files_extract(struct helper_ctx *ctx)
+{
+	struct froot r;
+	struct stat st;
+	struct archive *a = NULL;
+	const char *base, *why = NULL;
+	char tmp[64];
+	int afd = -1, dfd = -1, xfd = -1;
+	bool made = false;
+	enum ap_err rc;
+
+	if ((rc = need(ctx, FA_PATH)) != AP_OK || (rc = need(ctx, FA_TO)) != AP_OK ||
+	    (rc = froot_open(ctx, &r)) != AP_OK)
+		return rc;
+	rc = ap_sandbox_open(r.root, ctx->args[FA_PATH].s, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &afd, &why);
+	if (rc != AP_OK) {
+		rc = open_fail(ctx, "path", rc, why);
+		goto out;
+	}
+	if (fstat(afd, &st) != 0 || !S_ISREG(st.st_mode) || hard_linked(&st)) {
+		rc = fail(ctx, AP_PB_INVALID, "path", "is not a regular file of the site", AP_ERR_INVAL);
+		goto out;
+	}
+	fcntl(afd, F_SETFL, fcntl(afd, F_GETFL) & ~O_NONBLOCK);
+	if ((rc = open_parent(ctx, &r, "to", ctx->args[FA_TO].s, &dfd, &base)) != AP_OK)
+		goto out;
+	if (faccessat(dfd, base, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		rc = fail(ctx, AP_PB_EXISTS, "to", "already exists", AP_ERR_IO);
+		goto out;
+	}
+	/* Into a new hidden folder beside the target, renamed to it once all is out. */
+	temp_name(tmp);
+	if (mkdirat(dfd, tmp, 0700) != 0 || (xfd = open_dir_strict(dfd, tmp)) < 0) {
+		rc = fail(ctx, AP_PB_FAILED, "to", strerror(errno), AP_ERR_IO);
+		goto out;
+	}
+	made = true;
+	/* Names as UTF-8 whatever the archive's own charset flags say (this is the job's process). */
+	setlocale(LC_CTYPE, "C.UTF-8");
+	a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_zip(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	if (archive_read_open_fd(a, afd, 65536) != ARCHIVE_OK) {
+		rc = fail(ctx, AP_PB_INVALID, "path", "is not an archive that can be read (zip, tar, tar.gz, tar.xz)",
+		    AP_ERR_INVAL);
+		goto out;
+	}
+	if ((rc = extract_into(ctx, &r, a, xfd, st.st_size)) != AP_OK)
+		goto out;
+	if (fchmod(xfd, 0755) != 0 || (r.chown && fchown(xfd, r.uid, r.gid) != 0) ||
+	    renameat2(dfd, tmp, dfd, base, RENAME_NOREPLACE) != 0) {
+		rc = fail(ctx, errno == EEXIST ? AP_PB_EXISTS : AP_PB_FAILED, "to",
+		    errno == EEXIST ? "already exists" : strerror(errno), AP_ERR_IO);
+		goto out;
+	}
+	made = false;
+	json_object_object_add(ctx->result, "path", json_object_new_string(ctx->args[FA_TO].s));
+out:
+	if (a != NULL)
+		archive_read_free(a);
+	if (xfd >= 0)
+		close(xfd);
+	if (made)
+		ap_fs_remove_tree(dfd, tmp); /* nothing half-extracted stays */
+	if (dfd >= 0)
+		close(dfd);
+	if (afd >= 0)
+		close(afd);
+	froot_close(&r);
+	return rc;
+}
+
+struct pack {
+	struct helper_ctx *ctx;
+	struct archive *a;
+	int64_t files, size, max_files;
+};
+
+static enum ap_err
+pack_at(struct pack *p, int dir, const char *name, const char *apath, int depth)
+{
+	struct archive_entry *e;
+	struct stat st;
+	enum ap_err rc = AP_OK;
+	int fd;
+
+	if (depth > COPY_DEPTH_MAX || ++p->files > p->max_files)
+		return fail(p->ctx, AP_PB_INVALID, "path", "has too many entries to pack (files.extract_max_files)",
+		    AP_ERR_INVAL);
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return fail(p->ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
+	if (strncmp(name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0)
+		return AP_OK;
+	e = archive_entry_new();
+	archive_entry_update_pathname_utf8(e, apath);
+	archive_entry_set_mtime(e, st.st_mtime, 0);
+	archive_entry_set_perm(e, st.st_mode & 0777);
+	if (S_ISLNK(st.st_mode)) {
+		char t[PATH_MAX];
+		ssize_t k = readlinkat(dir, name, t, sizeof(t) - 1);
+
+		t[k > 0 ? k : 0] = '\0';
+		archive_entry_set_filetype(e, AE_IFLNK);
+		archive_entry_update_symlink_utf8(e, t);
+		archive_write_header(p->a, e);
+	} else if (S_ISDIR(st.st_mode)) {
+		DIR *d;
+
+		archive_entry_set_filetype(e, AE_IFDIR);
+		archive_write_header(p->a, e);
+		fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+			if (fd >= 0)
+				close(fd);
+			archive_entry_free(e);
+			return fail(p->ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
+		}
+		for (struct dirent *de; rc == AP_OK && (de = readdir(d)) != NULL;) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			rc = pack_at(p, dirfd(d), de->d_name,
+			    ap_arena_printf(p->ctx->arena, "%s/%s", apath, de->d_name), depth + 1);
+		}
+		closedir(d);
+	} else if (S_ISREG(st.st_mode)) {
+		char buf[65536];
+		ssize_t k;
+
+		if (hard_linked(&st)) {
+			archive_entry_free(e);
+			return fail(p->ctx, AP_PB_INVALID, "path", HARDLINK_WHY, AP_ERR_INVAL);
+		}
+		fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			archive_entry_free(e);
+			return fail(p->ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
+		}
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_size(e, st.st_size);
+		archive_write_header(p->a, e);
+		while ((k = read(fd, buf, sizeof(buf))) > 0) {
+			archive_write_data(p->a, buf, (size_t)k);
+			p->size += k;
+		}
+		close(fd);
+	}
+	archive_entry_free(e);
+	return rc;
+}
+
+enum ap_err
+ap_ops_files_archive(struct helper_ctx *ctx)
+{
+	struct froot r;
+	struct pack p = { .ctx = ctx, .max_files = ctx->cfg->files_extract_max_files };
+	const char *from, *to;
+	char tmp[64];
+	int fd = -1, td = -1, out = -1, fmt = ctx->args[FA_FORMAT].present ? (int)ctx->args[FA_FORMAT].i : 0;
+	enum ap_err rc;
+
+	if ((rc = need(ctx, FA_PATH)) != AP_OK || (rc = need(ctx, FA_TO)) != AP_OK ||
+	    (rc = froot_open(ctx, &r)) != AP_OK)
+		return rc;
+	if ((rc = open_parent(ctx, &r, "path", ctx->args[FA_PATH].s, &fd, &from)) != AP_OK ||
+	    (rc = open_parent(ctx, &r, "to", ctx->args[FA_TO].s, &td, &to)) != AP_OK)
+		goto done;
+	if (faccessat(td, to, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		rc = fail(ctx, AP_PB_EXISTS, "to", "already exists", AP_ERR_IO);
+		goto done;
+	}
+	temp_name(tmp);
+	out = openat(td, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (out < 0) {
+		rc = fail(ctx, AP_PB_FAILED, "to", strerror(errno), AP_ERR_IO);
+		goto done;
+	}
+	setlocale(LC_CTYPE, "C.UTF-8");
+	p.a = archive_write_new();
+	if (fmt == 0) {
+		archive_write_set_format_zip(p.a);
+		archive_write_set_options(p.a, "hdrcharset=UTF-8");
+	} else {
+		archive_write_set_format_pax_restricted(p.a);
+		if (fmt == 1)
+			archive_write_add_filter_gzip(p.a);
+		else if (fmt == 2)
+			archive_write_add_filter_xz(p.a);
+	}
+	archive_write_open_fd(p.a, out);
+	rc = pack_at(&p, fd, from, from, 0);
+	if (archive_write_close(p.a) != ARCHIVE_OK && rc == AP_OK)
+		rc = fail(ctx, AP_PB_FAILED, "to", archive_error_string(p.a), AP_ERR_IO);
+	archive_write_free(p.a);
+	if (rc == AP_OK && (fsync(out) != 0 || (r.chown && fchown(out, r.uid, r.gid) != 0) ||
+		renameat2(td, tmp, td, to, RENAME_NOREPLACE) != 0))
+		rc = fail(ctx, AP_PB_FAILED, "to", strerror(errno), AP_ERR_IO);
+	if (rc != AP_OK)
+		unlinkat(td, tmp, 0);
+	json_object_object_add(ctx->result, "entries", json_object_new_int64(p.files));
+	json_object_object_add(ctx->result, "size", json_object_new_int64(p.size));
+done:
+	if (out >= 0)
+		close(out);
+	if (fd >= 0)
+		close(fd);
+	if (td >= 0)
+		close(td);
 	froot_close(&r);
 	return rc;
 }

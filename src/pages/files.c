@@ -101,6 +101,18 @@ const struct ap_field ap_files_move_fields[FM__MAX + 1] = {
 	[FM__MAX] = AP_FIELD_END,
 };
 
+static const char *const formats[] = { "zip", "tar.gz", "tar.xz", "tar", NULL };
+enum { FA_ID, FA_PATH, FA_TO, FA_FORMAT, FA__MAX };
+const struct ap_field ap_files_archive_fields[FA__MAX + 1] = {
+	[FA_ID] = SITE_FIELD,
+	[FA_PATH] = PATH_FIELD(AP_FIELD_REQUIRED),
+	[FA_TO] = { .name = "to", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE,
+	    .max = 4095, .desc = "the new folder (extract) or archive (archive), relative to the document root" },
+	[FA_FORMAT] = { .name = "format", .type = AP_FIELD_ENUM, .choices = formats,
+	    .desc = "archive: zip (default), tar.gz, tar.xz or tar; extract reads any of them" },
+	[FA__MAX] = AP_FIELD_END,
+};
+
 enum { FX_ID, FX_PATH, FX_MODE, FX__MAX };
 const struct ap_field ap_files_chmod_fields[FX__MAX + 1] = {
 	[FX_ID] = SITE_FIELD,
@@ -769,6 +781,55 @@ ap_page_files_delete(struct ap_ctx *ctx)
 	c = change(path, NULL, NULL, str_of(res, "id"));
 	json_object_put(res);
 	return changed(ctx, &s, parent_of(ctx, path), c);
+}
+
+/* ---- archives (helper jobs, libarchive) ---------------------------------- */
+
+static int
+archive_op(struct ap_ctx *ctx, const char *op)
+{
+	const struct ap_fieldval *f = ctx->fields;
+	struct json_object *res = NULL, *a = json_object_new_object(), *after;
+	struct ap_sites_env env;
+	struct ap_problem pb;
+	struct ap_site s;
+	int st;
+
+	if ((st = site_of(ctx, &env, &s)) != 0) {
+		json_object_put(a);
+		return st;
+	}
+	ap_model_str(a, "path", f[FA_PATH].s);
+	ap_model_str(a, "to", f[FA_TO].s);
+	if (f[FA_FORMAT].present)
+		ap_model_str(a, "format", formats[f[FA_FORMAT].i]);
+	if (ap_files_job(&env, &s, op, a, &res, &pb) != AP_OK) {
+		audit(ctx, &s, op, f[FA_PATH].s, "failed", NULL, json_object_get(a), &pb);
+		json_object_put(a);
+		return ap_ctx_problem(ctx, &pb);
+	}
+	after = json_object_get(a);
+	ap_model_add(after, "entries", json_object_new_int64(int_of(res, "entries")));
+	ap_model_add(after, "size", json_object_new_int64(int_of(res, "size")));
+	audit(ctx, &s, op, f[FA_PATH].s, "ok", NULL, after, NULL);
+	json_object_put(a);
+	if (!ctx->req->wants_json)
+		ap_ctx_flash(ctx, "ok", "Done: %s.", f[FA_TO].s);
+	after = change(f[FA_TO].s, res, NULL, NULL);
+	json_object_put(res);
+	return changed(ctx, &s, parent_of(ctx, f[FA_TO].s), after);
+}
+
+int
+ap_page_files_extract(struct ap_ctx *ctx)
+{
+	return archive_op(ctx, "files.extract");
+}
+
+int
+ap_page_files_archive(struct ap_ctx *ctx)
+{
+	return archive_op(ctx, "files.archive");
 }
 
 /* ---- the trash ---------------------------------------------------------- */

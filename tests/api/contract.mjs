@@ -597,6 +597,8 @@ await call('POST', '/account/password', { body: { current: NEWPW, password: PASS
     await post('/sites/{id}/files/rename', `/sites/${sid}/files/rename`, { path: 'c.txt', to: 'd/c.txt' }, 200);
     await post('/sites/{id}/files/copy', `/sites/${sid}/files/copy`, { path: 'd', to: 'e' }, 200);
     await post('/sites/{id}/files/chmod', `/sites/${sid}/files/chmod`, { path: 'e/c.txt', mode: '640' }, 200);
+    await post('/sites/{id}/files/archive', `/sites/${sid}/files/archive`, { path: 'e', to: 'e.tar.gz', format: 'tar.gz' }, 200);
+    await post('/sites/{id}/files/extract', `/sites/${sid}/files/extract`, { path: 'e.tar.gz', to: 'f' }, 200);
     const del = await post('/sites/{id}/files/delete', `/sites/${sid}/files/delete`, { path: 'e' }, 200);
     await post('/sites/{id}/files/trash/restore', `/sites/${sid}/files/trash/restore`,
       { entry: del && del.data ? del.data.trash_entry : 'x'.repeat(17) }, 200);

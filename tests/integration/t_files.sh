@@ -340,6 +340,78 @@ code=$(apiq GET "/sites/$SID/files")
 check "... the killed write's temporary file is not listed" bash -c "[ $code = 200 ] && ! grep -q aapanel-up '$T/api.out'"
 rm -f "$T/big" "$T/big.back"
 
+# ------------------------------------------------------------------ archives (libarchive, helper jobs)
+mkdir -p "$T/arc"
+python3 - "$T/arc" <<'PY'
+import io, sys, tarfile, zipfile
+d = sys.argv[1]
+files = {"site/index.html": b"<h1>hi</h1>\n", "site/css/a.css": b"body{}\n", "site/\u0645\u0644\u0641.txt": "\u0645\u0631\u062d\u0628\u0627\n".encode()}
+with zipfile.ZipFile(d + "/good.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    for n, b in files.items(): z.writestr(n, b)
+for mode, ext in (("w:gz", "tar.gz"), ("w:xz", "tar.xz")):
+    with tarfile.open(d + "/good." + ext, mode) as t:
+        for n, b in files.items():
+            i = tarfile.TarInfo(n); i.size = len(b); t.addfile(i, io.BytesIO(b))
+with zipfile.ZipFile(d + "/slip.zip", "w") as z:
+    z.writestr("ok.txt", b"fine\n"); z.writestr("../../evil.txt", b"EVIL\n")
+def tar(name, infos):
+    with tarfile.open(d + "/" + name, "w") as t:
+        for i, b in infos: t.addfile(i, io.BytesIO(b) if b is not None else None)
+def reg(n, b): i = tarfile.TarInfo(n); i.size = len(b); return (i, b)
+def special(n, typ, link=""):
+    i = tarfile.TarInfo(n); i.type = typ; i.linkname = link
+    if typ == tarfile.CHRTYPE: i.devmajor, i.devminor = 1, 3
+    return (i, None)
+tar("abs.tar", [reg("/tmp/aapanel-evil-abs.txt", b"EVIL\n")])
+tar("linkout.tar", [reg("a.txt", b"a\n"), special("l", tarfile.SYMTYPE, "../../../canary.txt")])
+tar("dev.tar", [special("null", tarfile.CHRTYPE)])
+tar("hard.tar", [reg("a.txt", b"a\n"), special("h", tarfile.LNKTYPE, "a.txt")])
+tar("through.tar", [special("d", tarfile.SYMTYPE, "sub"), reg("d/x.txt", b"x\n")])
+tar("php.tar", [reg("shell.php", b"<?php system($_GET['c']);\n")])
+with zipfile.ZipFile(d + "/bomb.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("zeros.bin", b"\0" * (100 * 1024 * 1024))
+open(d + "/junk.zip", "wb").write(b"this is not an archive at all\n" * 10)
+PY
+apiq POST "/sites/$SID/files/create" name=arc type=dir >/dev/null
+for a in good.zip good.tar.gz good.tar.xz slip.zip abs.tar linkout.tar dev.tar hard.tar through.tar php.tar bomb.zip junk.zip; do
+	put "arc/$a" "$T/arc/$a" >/dev/null || true
+done
+outside > "$T/outside.before"
+for a in good.zip good.tar.gz good.tar.xz; do
+	code=$(apiq POST "/sites/$SID/files/extract" "path=arc/$a" "to=x-$a")
+	check "extract $a into a new folder (got $code)" bash -c "[ $code = 200 ] && cmp -s <(printf '<h1>hi</h1>\n') '$R/x-$a/site/index.html' && [ -f '$R/x-$a/site/css/a.css' ] && grep -q 'مرحبا' '$R/x-$a/site/ملف.txt'"
+done
+code=$(apiq POST "/sites/$SID/files/extract" path=arc/good.zip to=x-good.zip)
+check "extracting into a folder that exists: 409 (got $code)" test "$code" = 409
+arc_refused() { # NAME WHAT REASON-REGEX
+	local code
+	code=$(apiq POST "/sites/$SID/files/extract" "path=arc/$1" "to=x-$1")
+	check "$2: refused with a clear message, nothing extracted (got $code)" bash -c \
+		"[ $code = 400 ] && jq -e --arg r '$3' '.error.field == \"path\" and (.error.reason | test(\$r))' '$T/api.out' >/dev/null && [ ! -e '$R/x-$1' ] && ! find '$R' -maxdepth 1 -type d -name '.aapanel-up-*' | grep -q ."
+}
+arc_refused slip.zip "a zip-slip archive (../../evil.txt)" '\.\.'
+arc_refused abs.tar "an entry with an absolute path" 'absolute'
+arc_refused linkout.tar "a symlink entry pointing out" 'symbolic link'
+arc_refused dev.tar "a device-file entry" 'device'
+arc_refused hard.tar "a hard link entry" 'hard link'
+arc_refused through.tar "an entry through a symlink the archive made" 'through a link'
+arc_refused php.tar "a .php inside an archive for a static site" 'PHP site'
+arc_refused bomb.zip "a zip bomb (100 MiB of zeros in $(stat -c %s "$T/arc/bomb.zip") bytes)" 'ratio'
+arc_refused junk.zip "a file that is not an archive" 'not an archive'
+check "no archive wrote outside the root (the evil files nowhere)" bash -c \
+	"[ ! -e /tmp/aapanel-evil-abs.txt ] && [ ! -e '$SB/var/www/evil.txt' ] && [ ! -e '$SB/var/evil.txt' ] && ! find '$T' -name evil.txt | grep -q ."
+outside > "$T/outside.after"
+check "... nothing was created or removed outside the document root" diff "$T/outside.before" "$T/outside.after"
+check "... and the canaries are untouched" cmp -s "$T/canaries.before" <(canaries)
+for f in zip tar.gz tar.xz; do
+	code=$(apiq POST "/sites/$SID/files/archive" path=x-good.zip/site "to=packed.$f" "format=$f")
+	code2=$(apiq POST "/sites/$SID/files/extract" "path=packed.$f" "to=back-$f")
+	check "pack a folder as $f and extract it back: the same files (got $code, $code2)" \
+		bash -c "[ $code = 200 ] && [ $code2 = 200 ] && diff -r '$R/x-good.zip/site' '$R/back-$f/site'"
+done
+file "$R/packed.zip" "$R/packed.tar.gz" "$R/packed.tar.xz" > "$T/file.out" 2>&1 || true
+check "... the archives are what they say (zip, gzip, xz)" bash -c "grep -Eq 'packed.zip: +Zip' '$T/file.out' && grep -Eq 'packed.tar.gz: +gzip' '$T/file.out' && grep -Eqi 'packed.tar.xz: +XZ' '$T/file.out'"
+
 # ------------------------------------------------------------------ the CLI
 out=$(A files ls files.test css 2>&1)
 check "aapanel files ls SITE PATH lists the folder" bash -c "grep -q one.txt <<< \"\$1\"" _ "$out"
