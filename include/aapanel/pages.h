@@ -135,6 +135,12 @@ extern const struct ap_field ap_files_list_fields[], ap_files_path_fields[], ap_
 extern const struct ap_schema ap_files_list_schema, ap_files_text_schema, ap_files_change_schema,
     ap_files_trash_schema;
 
+/* A site's logs (src/pages/logs.c). */
+int ap_page_site_log(struct ap_ctx *ctx);          /* GET /sites/{id}/logs/{which} */
+int ap_page_site_log_download(struct ap_ctx *ctx); /* GET /sites/{id}/logs/{which}/download */
+extern const struct ap_field ap_logs_fields[], ap_logs_download_fields[];
+extern const struct ap_schema ap_log_schema;
+
 /* Certificates (src/pages/certs.c). */
 int ap_page_certs(struct ap_ctx *ctx);       /* GET /certificates */
 int ap_page_cert(struct ap_ctx *ctx);        /* GET /certificates/{id} */

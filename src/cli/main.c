@@ -63,6 +63,7 @@ static int cmd_openapi(struct cli *, int, char **);
 static int cmd_site(struct cli *, int, char **);
 static int cmd_cert(struct cli *, int, char **);
 static int cmd_files(struct cli *, int, char **);
+static int cmd_logs(struct cli *, int, char **);
 struct command;
 static const struct command *find_command(const char *name);
 
@@ -212,6 +213,11 @@ static const struct command commands[] = {
 	    "rename), rm moves it to the site's trash. Exit 0 on success, 2 for a refused\n"
 	    "path or other invalid input (the reason on stderr), 1 otherwise. put and rm\n"
 	    "are recorded in the audit log.\n" },
+	{ "logs", cmd_logs, "show the last lines of a site's access or error log",
+	    "usage: aapanel [OPTIONS] logs SITE access|error [--lines N] [--search TEXT]\n\n"
+	    "The last N lines (200 by default, 5000 at most) of the site's nginx log that\n"
+	    "contain TEXT, oldest first, as the log viewer shows them. Exit 0, 2 for an\n"
+	    "unknown site or log, 1 otherwise.\n" },
 	{ "audit", cmd_audit, "verify the audit log's hash chain",
 	    "usage: aapanel [OPTIONS] audit verify\n\n"
 	    "Recomputes every row's hash and link. Exit 0 when the chain is intact;\n"
@@ -904,6 +910,12 @@ static int
 cmd_cert(struct cli *cli, int argc, char **argv)
 {
 	return with_config(cli, ap_cli_cert, argc, argv);
+}
+
+static int
+cmd_logs(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_logs, argc, argv);
 }
 
 static int

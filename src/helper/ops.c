@@ -104,6 +104,7 @@ static const struct helper_op ops[] = {
 	{ "files.chmod", ap_ops_files_args, ap_ops_files_chmod, 0 },
 	{ "files.extract", ap_ops_files_args, ap_ops_files_extract, HELPER_OP_JOB },
 	{ "files.archive", ap_ops_files_args, ap_ops_files_archive, HELPER_OP_JOB },
+	{ "logs.open", ap_ops_logs_args, ap_ops_logs_open, 0 },
 	/* The test profile's, for the tests of the protocol, validation and jobs. */
 	{ "test.echo", ap_ops_test_echo_args, ap_ops_test_echo, HELPER_OP_TEST },
 	{ "test.sleep", ap_ops_test_sleep_args, ap_ops_test_sleep, HELPER_OP_TEST | HELPER_OP_JOB },

@@ -120,6 +120,9 @@ enum ap_err ap_ops_files_empty(struct helper_ctx *ctx);
 enum ap_err ap_ops_files_chmod(struct helper_ctx *ctx);
 enum ap_err ap_ops_files_extract(struct helper_ctx *ctx); /* job: an archive into a new folder */
 enum ap_err ap_ops_files_archive(struct helper_ctx *ctx); /* job: a file or folder into a new archive */
+/* A site's nginx logs (ops_logs.c): logs.open passes a read descriptor on its access or error log. */
+extern const struct ap_field ap_ops_logs_args[];
+enum ap_err ap_ops_logs_open(struct helper_ctx *ctx);
 /* Who owns a site's files (ops_sites.c): its system user with sites.system_users (made for
  * that site, never another account), else the helper's own; *chown_needed says whether new
  * files must be given to it. AP_ERR_NOTFOUND when the site has no such user. */

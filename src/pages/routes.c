@@ -184,6 +184,14 @@ const struct ap_route ap_routes[] = {
 	{ .methods = AP_M_POST, .pattern = "/sites/{id}/files/trash/empty", .handler = ap_page_files_empty,
 	    .perm = "sites.write", .flags = DB | CONFIRM, .tpl = "files_trash", .fields = ap_id_fields,
 	    .form = ap_page_files_trash, .summary = "Delete everything in the site's trash for good" },
+	/* A site's logs (src/pages/logs.c): the helper opens the log it names from the site */
+	{ .methods = AP_M_GET, .pattern = "/sites/{id}/logs/{which}", .handler = ap_page_site_log,
+	    .perm = "sites.read", .flags = DB, .tpl = "site_log", .fields = ap_logs_fields,
+	    .summary = "The last lines of the site's access or error log, searched, error lines by level",
+	    .answer = &ap_log_schema },
+	{ .methods = AP_M_GET, .pattern = "/sites/{id}/logs/{which}/download", .handler = ap_page_site_log_download,
+	    .perm = "sites.read", .flags = DB | AP_ROUTE_RAW, .fields = ap_logs_download_fields, .media = "text/plain",
+	    .summary = "Download the site's access or error log (streamed)" },
 	/* Certificates (src/pages/certs.c): uploads checked with OpenSSL, ACME through certbot as helper jobs */
 	{ .methods = AP_M_GET, .pattern = "/certificates", .handler = ap_page_certs, .perm = "sites.read",
 	    .flags = DB, .tpl = "certificates", .fields = ap_cert_list_fields,

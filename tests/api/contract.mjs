@@ -206,6 +206,11 @@ for (const o of gets) {
     const id = await idFor(path);
     if (id == null) { bad(`GET ${o.path}: an item to read`, 'no item found in the list before it'); continue; }
     path = path.replace(/\{[a-z_]+\}/, String(id));
+    // A second path parameter (/sites/{id}/logs/{which}): its first choice.
+    path = path.replace(/\{([a-z_]+)\}/g, (m, name) => {
+      const p = (o.op.parameters || []).find((x) => x.in === 'path' && x.name === name);
+      return p && p.schema && p.schema.enum ? p.schema.enum[0] : m;
+    });
   }
   // Required query fields get a valid value (their minimum, first choice, shortest text).
   const q = (o.op.parameters || []).filter((p) => p.in === 'query' && p.required).map((p) => {
@@ -246,7 +251,10 @@ for (const o of ops) {
       res.status === 404 && valid(errorSchema, res.data) === null, `status ${res.status}`);
     continue;
   }
-  const concrete = o.path.replace(/\{[a-z_]+\}/g, '1');
+  const concrete = o.path.replace(/\{([a-z_]+)\}/g, (m, name) => {
+    const p = (o.op.parameters || []).find((x) => x.in === 'path' && x.name === name);
+    return p && p.schema && p.schema.enum ? p.schema.enum[0] : '1';
+  });
   const isPublic = Array.isArray(o.op.security) && o.op.security.length === 0;
   if (!isPublic) {
     const res = await call(o.method, concrete, { token: null, body: o.method === 'POST' ? {} : undefined });

@@ -412,6 +412,46 @@ done
 file "$R/packed.zip" "$R/packed.tar.gz" "$R/packed.tar.xz" > "$T/file.out" 2>&1 || true
 check "... the archives are what they say (zip, gzip, xz)" bash -c "grep -Eq 'packed.zip: +Zip' '$T/file.out' && grep -Eq 'packed.tar.gz: +gzip' '$T/file.out' && grep -Eqi 'packed.tar.xz: +XZ' '$T/file.out'"
 
+# ------------------------------------------------------------------ the logs viewer
+MARK="logmark$$x$RANDOM"
+site_get files.test "/$MARK-page" >/dev/null
+# A folder without an index: nginx logs "directory index ... is forbidden" at [error].
+mkdir -p "$R/$MARK-dir"
+site_get files.test "/$MARK-dir/" >/dev/null
+t0=$(date +%s%N)
+seen=0
+for _ in $(seq 1 40); do
+	code=$(curl -s -o "$T/log.json" -w '%{http_code}' -H "Authorization: Bearer $VIEWER" "$(url "/api/v1/sites/$SID/logs/access?lines=50")")
+	if [ "$code" = 200 ] && grep -q "$MARK" "$T/log.json"; then seen=1; break; fi
+	sleep 0.05
+done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "a request to the site is in its access log through the API within 2 s (a viewer; ${ms} ms)" bash -c "[ $seen = 1 ] && [ $ms -lt 2000 ]"
+check "... the last line is that request" jqe --arg m "$MARK" '.which == "access" and (.lines[-1] | contains($m)) and .size > 0' "$T/log.json"
+code=$(apiq GET "/sites/$SID/logs/error" search="$MARK" lines=10)
+check "the error log has nginx's line about the folder without an index, found by plain-text search (got $code)" \
+	jqe --arg m "$MARK" '(.lines | length) >= 1 and all(.lines[]; contains($m)) and (.lines[0] | contains("[error]"))' "$T/api.out"
+code=$(apiq GET "/sites/$SID/logs/error" search="$MARK" level=crit)
+check "... filtered to crit and worse: none of them (got $code)" jqe '.lines == []' "$T/api.out"
+code=$(apiq GET "/sites/$SID/logs/access" search=no-such-text-anywhere)
+check "a search that matches nothing: no lines (got $code)" jqe '.lines == []' "$T/api.out"
+code=$(curl -s -D "$T/hdr" -o "$T/page.html" -w '%{http_code}' -b "$JAR" "$(url "/sites/$SID/logs/access?follow=true&search=$MARK")")
+check "the follow view reloads itself (Refresh: 2) and shows the line, escaped (got $code)" \
+	bash -c "[ $code = 200 ] && grep -qi '^Refresh: 2' '$T/hdr' && grep -q '$MARK' '$T/page.html'"
+site_get files.test "/<script>alert(1)</script>" >/dev/null || true
+code=$(curl -s -o "$T/page.html" -w '%{http_code}' -b "$JAR" "$(url "/sites/$SID/logs/access?lines=5")")
+check "... a logged <script> is shown as text, never as markup" bash -c "! grep -q '<script>alert' '$T/page.html'"
+code=$(curl -s -o "$T/dl.log" -w '%{http_code}' -H "Authorization: Bearer $VIEWER" "$(url "/api/v1/sites/$SID/logs/access/download")")
+check "download the access log: the file as it is (got $code)" cmp -s "$T/dl.log" "$SB/var/log/nginx/files.test.access.log"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$(url "/api/v1/sites/$SID/logs/passwd")")
+check "a log that is not access or error: 404 (got $code)" test "$code" = 404
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$(url "/api/v1/sites/$SID/logs/..%2f..%2fetc%2fpasswd")")
+check "... nor a path in its place (got $code)" bash -c "[ $code = 404 ] || [ $code = 400 ]"
+out=$(A logs files.test access --lines 3 --search "$MARK")
+check "aapanel logs SITE access --search: the line" bash -c "grep -q '$MARK' <<< \"\$1\"" _ "$out"
+rc=0; A logs files.test secrets >/dev/null 2>&1 || rc=$?
+check "aapanel logs with an unknown log: exit 2 (rc $rc)" test "$rc" = 2
+
 # ------------------------------------------------------------------ the CLI
 out=$(A files ls files.test css 2>&1)
 check "aapanel files ls SITE PATH lists the folder" bash -c "grep -q one.txt <<< \"\$1\"" _ "$out"
