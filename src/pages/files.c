@@ -323,6 +323,41 @@ refused(struct ap_ctx *ctx, const struct ap_site *s, const char *action, const c
 	return ap_ctx_problem(ctx, pb);
 }
 
+/*
+ * A refused form shown again (ctx->form_again): the failing route's form with
+ * what was typed in each of its fields (never a secret), posting to the same
+ * address; the response layer adds the reason (form_error_reason).
+ */
+static void
+again(struct ap_ctx *ctx, const struct ap_site *s)
+{
+	struct json_object *a, *fields;
+	const char *pat;
+
+	if (!ctx->form_again || ctx->route == NULL || ctx->route->fields == NULL)
+		return;
+	pat = strstr(ctx->route->pattern, "/files");
+	a = json_object_new_object();
+	fields = json_object_new_array();
+	ap_model_str(a, "action", ap_arena_printf(ctx->arena, "/sites/%lld%s", (long long)s->id,
+	    pat != NULL ? pat : "/files"));
+	for (size_t i = 0; ctx->route->fields[i].name != NULL; i++) {
+		const struct ap_field *f = &ctx->route->fields[i];
+		struct json_object *o;
+		const char *v;
+
+		if (f->flags & (AP_FIELD_PATH | AP_FIELD_SECRET))
+			continue;
+		v = ap_ctx_kept(ctx, f->name);
+		o = json_object_new_object();
+		ap_model_str(o, "name", f->name);
+		ap_model_str(o, "value", v != NULL ? v : "");
+		json_object_array_add(fields, o);
+	}
+	ap_model_add(a, "fields", fields);
+	ap_model_add(ctx->model, "again", a);
+}
+
 /* ---- GET /sites/{id}/files -------------------------------------------- */
 
 static void
@@ -360,7 +395,9 @@ join(struct ap_ctx *ctx, const char *dir, const char *name)
 int
 ap_page_files(struct ap_ctx *ctx)
 {
-	const struct ap_fieldval *f = ctx->fields;
+	/* A refused form's page shows the root: the fields are that form's, not this page's. */
+	static const struct ap_fieldval none[FL__MAX];
+	const struct ap_fieldval *f = ctx->form_again ? none : ctx->fields;
 	struct json_object *args = json_object_new_object(), *res = NULL, *items, *out, *v;
 	const char *path = f[FL_PATH].present ? f[FL_PATH].s : "";
 	struct ap_sites_env env;
@@ -372,6 +409,7 @@ ap_page_files(struct ap_ctx *ctx)
 		json_object_put(args);
 		return st;
 	}
+	again(ctx, &s);
 	ap_model_str(args, "path", path);
 	if (f[FL_SORT].present)
 		ap_model_str(args, "sort", sorts[f[FL_SORT].i]);
@@ -591,7 +629,15 @@ ap_page_files_edit(struct ap_ctx *ctx)
 
 	if ((st = site_of(ctx, &env, &s)) != 0)
 		return st;
-	if (ap_files_read_text(&env, &s, path, ctx->app->cfg->files_edit_max, &b, &crlf, &pb) != AP_OK) {
+	if (ctx->form_again) {
+		/* A refused save: what was typed, not the file (which may not be readable). */
+		const char *kept = ap_ctx_kept(ctx, "content"), *kp = ap_ctx_kept(ctx, "path");
+
+		ap_buf_puts(&b, kept != NULL ? kept : "");
+		path = kp != NULL ? kp : "";
+		crlf = false;
+		again(ctx, &s);
+	} else if (ap_files_read_text(&env, &s, path, ctx->app->cfg->files_edit_max, &b, &crlf, &pb) != AP_OK) {
 		ap_buf_free(&b);
 		return ap_ctx_problem(ctx, &pb);
 	}
@@ -684,6 +730,8 @@ ap_page_files_create(struct ap_ctx *ctx)
 
 		if ((st = put_one(ctx, &env, &s, path, false, up_rd, &r, &c)) != 0)
 			return st;
+		if (!ctx->req->wants_json)
+			ap_ctx_flash(ctx, "ok", "Created %s.", path);
 		return changed(ctx, &s, dir, c);
 	}
 	a = json_object_new_object();
@@ -691,6 +739,8 @@ ap_page_files_create(struct ap_ctx *ctx)
 	if ((st = simple(ctx, &env, &s, "files.mkdir", "files.mkdir", path, a, &res)) != 0)
 		return st;
 	json_object_put(res);
+	if (!ctx->req->wants_json)
+		ap_ctx_flash(ctx, "ok", "Created %s.", path);
 	return changed(ctx, &s, dir, change(path, NULL, NULL, NULL));
 }
 
@@ -712,6 +762,8 @@ move_or_copy(struct ap_ctx *ctx, const char *op)
 	if ((st = simple(ctx, &env, &s, op, op, f[FM_PATH].s, a, &res)) != 0)
 		return st;
 	json_object_put(res);
+	if (!ctx->req->wants_json)
+		ap_ctx_flash(ctx, "ok", "Done: %s.", f[FM_TO].s);
 	return changed(ctx, &s, parent_of(ctx, f[FM_TO].s), change(f[FM_TO].s, NULL, NULL, NULL));
 }
 
@@ -756,6 +808,8 @@ ap_page_files_chmod(struct ap_ctx *ctx)
 		ap_model_str(af, "mode", ap_arena_printf(ctx->arena, "%03lo", mode));
 		audit(ctx, &s, "files.chmod", f[FX_PATH].s, "ok", b, af, NULL);
 	}
+	if (!ctx->req->wants_json)
+		ap_ctx_flash(ctx, "ok", "Done: %s.", f[FX_PATH].s);
 	json_object_put(res);
 	return changed(ctx, &s, parent_of(ctx, f[FX_PATH].s), change(f[FX_PATH].s, NULL, NULL, NULL));
 }
@@ -865,6 +919,7 @@ ap_page_files_trash(struct ap_ctx *ctx)
 	json_object_put(res);
 	ap_model_add(ctx->model, "site", json_object_new_int64(s.id));
 	ap_model_add(ctx->model, "items", out);
+	again(ctx, &s);
 	if (!ctx->req->wants_json) {
 		ctx->title = ap_ctx_tr(ctx, "Trash");
 		ap_model_str(ctx->model, "domain", s.spec.domain);
