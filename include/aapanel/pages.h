@@ -131,7 +131,7 @@ int ap_page_files_extract(struct ap_ctx *ctx);     /* POST /sites/{id}/files/ext
 int ap_page_files_archive(struct ap_ctx *ctx);     /* POST /sites/{id}/files/archive */
 extern const struct ap_field ap_files_list_fields[], ap_files_path_fields[], ap_files_save_fields[],
     ap_files_create_fields[], ap_files_move_fields[], ap_files_chmod_fields[],
-    ap_files_restore_fields[], ap_files_archive_fields[];
+    ap_files_restore_fields[], ap_files_archive_fields[], ap_files_edit_fields[];
 extern const struct ap_schema ap_files_list_schema, ap_files_text_schema, ap_files_change_schema,
     ap_files_trash_schema;
 

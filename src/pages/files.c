@@ -71,6 +71,14 @@ const struct ap_field ap_files_path_fields[FP__MAX + 1] = {
 	[FP__MAX] = AP_FIELD_END,
 };
 
+/* The editor: a file's path, or none for a new text file. */
+const struct ap_field ap_files_edit_fields[FP__MAX + 1] = {
+	[FP_ID] = SITE_FIELD,
+	[FP_PATH] = PATH_FIELD(0),
+	[FP_OVERWRITE] = { .name = "overwrite", .type = AP_FIELD_BOOL, .desc = "unused here" },
+	[FP__MAX] = AP_FIELD_END,
+};
+
 enum { FS_ID, FS_PATH, FS_CONTENT, FS_EOL, FS__MAX };
 const struct ap_field ap_files_save_fields[FS__MAX + 1] = {
 	[FS_ID] = SITE_FIELD,
@@ -619,7 +627,7 @@ ap_page_files_upload_form(struct ap_ctx *ctx)
 int
 ap_page_files_edit(struct ap_ctx *ctx)
 {
-	const char *path = ctx->fields[FP_PATH].s;
+	const char *path = ctx->fields[FP_PATH].present ? ctx->fields[FP_PATH].s : "";
 	struct ap_sites_env env;
 	struct ap_problem pb;
 	struct ap_site s;
@@ -637,6 +645,8 @@ ap_page_files_edit(struct ap_ctx *ctx)
 		path = kp != NULL ? kp : "";
 		crlf = false;
 		again(ctx, &s);
+	} else if (path[0] == '\0') {
+		crlf = false; /* a new text file: its path is typed in the editor */
 	} else if (ap_files_read_text(&env, &s, path, ctx->app->cfg->files_edit_max, &b, &crlf, &pb) != AP_OK) {
 		ap_buf_free(&b);
 		return ap_ctx_problem(ctx, &pb);
@@ -652,6 +662,7 @@ ap_page_files_edit(struct ap_ctx *ctx)
 		ap_model_str(ctx->model, "domain", s.spec.domain);
 		ap_model_str(ctx->model, "back", folder_link(ctx, &s, parent_of(ctx, path)));
 		ap_model_add(ctx->model, "crlf", json_object_new_boolean(crlf));
+		ap_model_add(ctx->model, "is_new", json_object_new_boolean(path[0] == '\0'));
 		ap_model_add(ctx->model, "can_write", json_object_new_boolean(can_write(ctx)));
 	}
 	return 200;
