@@ -32,6 +32,8 @@ PACKAGES=(
 	libargon2-dev liboath-dev libqrencode-dev libssl-dev oathtool
 	# the panel at run time and the tests
 	nginx-light curl wrk jq procps sqlite3 iproute2 openssl systemd strace libfcgi-bin
+	# files (issue 16): archives with libarchive in the helper; t_files.sh identifies them with file
+	libarchive-dev file
 	# websites (issue 12): PHP sites get their own PHP-FPM pool; the tests
 	# start their own php-fpm master (the Debian service is held back)
 	php-fpm
@@ -59,7 +61,7 @@ if [ "$mode" != all ]; then
 		build-essential pkg-config gettext
 		libfcgi-dev libconfig-dev libjson-c-dev libsqlite3-dev libsystemd-dev
 		libmariadb-dev libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev
-		libcurl4-openssl-dev libcurl4
+		libcurl4-openssl-dev libcurl4 libarchive-dev
 		nginx-light certbot openssl curl sqlite3 jq procps iproute2 systemd php-fpm
 	)
 fi

@@ -232,6 +232,11 @@ check_path "panel.base_path" "$base_path"
 check_path "server.socket" "$socket"
 check_path "paths.static" "$static_dir"
 [[ "$max_upload" =~ ^[1-9][0-9]{0,11}$ ]] || bad "limits.max_upload: expected a byte count, got '$max_upload'"
+# The file manager's streamed uploads (files.max_upload), allowed on their two routes only;
+# without the panel's configuration at hand, limits.max_upload.
+files_max_upload=$(cfg_get files max_upload <<<"${show:-}")
+[ -n "$files_max_upload" ] || files_max_upload=$max_upload
+[[ "$files_max_upload" =~ ^[1-9][0-9]{0,11}$ ]] || bad "files.max_upload: expected a byte count, got '$files_max_upload'"
 [[ "$read_timeout" =~ ^[1-9][0-9]{0,4}$ ]] || bad "nginx.fastcgi_read_timeout: expected seconds, got '$read_timeout'"
 
 # An existing listen file is the panel's (Settings may have moved the
@@ -331,6 +336,7 @@ render() {
 			-e "s|@BASE@|$base|g" -e "s|@SOCKET@|$socket|g" -e "s|@STATIC@|$static_dir|g" \
 			-e "s|@EVENTS_SOCKET@|$events_socket|g" -e "s|@LISTEN_FILE@|$listen_file|g" \
 			-e "s|@MAX_UPLOAD@|$max_upload|g" -e "s|@READ_TIMEOUT@|$read_timeout|g" \
+			-e "s|@FILES_MAX_UPLOAD@|$files_max_upload|g" \
 			-e "s|@SNIPPETS@|$snippets_dir|g" -e "s|@CERT@|$cert|g" -e "s|@KEY@|$key|g" \
 			-e "s|@CHAIN@|$chain|g" -e "s|@DHPARAM@|$dhparam|g" -e "s|@RESOLVER@|$resolver|g" \
 			-e "s|@RATE_LOGIN@|$rate_login|g" -e "s|@BURST_LOGIN@|$burst_login|g" \

@@ -182,6 +182,11 @@ struct ap_config {
 	/* databases: the database servers the panel manages (docs/databases.md). */
 	char *databases_dir;        /* databases.dir: the servers' admin logins, root-only 0600 files */
 	int databases_connect_timeout_ms; /* databases.connect_timeout_ms: connect and query bound */
+	long long files_max_upload; /* files.max_upload: one file streamed into a site, bytes */
+	long long files_edit_max;   /* files.edit_max: the largest file edited in the browser */
+	long long files_extract_max_size;  /* files.extract_max_size: bytes an extraction may write */
+	long long files_extract_max_files; /* files.extract_max_files: entries of an archive */
+	long long files_extract_max_ratio; /* files.extract_max_ratio: unpacked / packed size */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

@@ -64,6 +64,16 @@ void ap_helper_client_free(struct ap_helper_client *h);
 enum ap_err ap_helper_call(struct ap_helper_client *h, const char *op, struct json_object *args,
     struct json_object **result, struct ap_problem *pb);
 
+/*
+ * The same for an operation that passes a descriptor with its answer
+ * (files.open, files.begin: SCM_RIGHTS over the same socket). On AP_OK *fd
+ * is that descriptor (owned, close-on-exec); an answer without one is
+ * AP_ERR_IO. On failure *fd is -1. ap_helper_call closes any descriptor it
+ * is passed.
+ */
+enum ap_err ap_helper_call_fd(struct ap_helper_client *h, const char *op,
+    struct json_object *args, struct json_object **result, int *fd, struct ap_problem *pb);
+
 /* Whether the client holds an open connection (for tests). */
 bool ap_helper_client_connected(const struct ap_helper_client *h);
 

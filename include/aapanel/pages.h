@@ -112,6 +112,35 @@ extern const struct ap_field ap_site_update_fields[];
 extern const struct ap_field ap_site_delete_fields[];
 extern const struct ap_schema ap_site_schema, ap_site_list_schema, ap_site_detail_schema;
 
+/* A site's files (src/pages/files.c, docs/files.md). */
+int ap_page_files(struct ap_ctx *ctx);             /* GET /sites/{id}/files */
+int ap_page_files_download(struct ap_ctx *ctx);    /* GET /sites/{id}/files/content */
+int ap_page_files_upload(struct ap_ctx *ctx);      /* POST /sites/{id}/files/content (stream) */
+int ap_page_files_upload_form(struct ap_ctx *ctx); /* POST /sites/{id}/files/upload (multipart) */
+int ap_page_files_edit(struct ap_ctx *ctx);        /* GET /sites/{id}/files/edit */
+int ap_page_files_save(struct ap_ctx *ctx);        /* POST /sites/{id}/files/edit */
+int ap_page_files_create(struct ap_ctx *ctx);      /* POST /sites/{id}/files/create */
+int ap_page_files_rename(struct ap_ctx *ctx);      /* POST /sites/{id}/files/rename */
+int ap_page_files_copy(struct ap_ctx *ctx);        /* POST /sites/{id}/files/copy */
+int ap_page_files_chmod(struct ap_ctx *ctx);       /* POST /sites/{id}/files/chmod */
+int ap_page_files_delete(struct ap_ctx *ctx);      /* POST /sites/{id}/files/delete */
+int ap_page_files_trash(struct ap_ctx *ctx);       /* GET /sites/{id}/files/trash */
+int ap_page_files_restore(struct ap_ctx *ctx);     /* POST /sites/{id}/files/trash/restore */
+int ap_page_files_empty(struct ap_ctx *ctx);       /* POST /sites/{id}/files/trash/empty */
+int ap_page_files_extract(struct ap_ctx *ctx);     /* POST /sites/{id}/files/extract */
+int ap_page_files_archive(struct ap_ctx *ctx);     /* POST /sites/{id}/files/archive */
+extern const struct ap_field ap_files_list_fields[], ap_files_path_fields[], ap_files_save_fields[],
+    ap_files_create_fields[], ap_files_move_fields[], ap_files_chmod_fields[],
+    ap_files_restore_fields[], ap_files_archive_fields[], ap_files_edit_fields[];
+extern const struct ap_schema ap_files_list_schema, ap_files_text_schema, ap_files_change_schema,
+    ap_files_trash_schema;
+
+/* A site's logs (src/pages/logs.c). */
+int ap_page_site_log(struct ap_ctx *ctx);          /* GET /sites/{id}/logs/{which} */
+int ap_page_site_log_download(struct ap_ctx *ctx); /* GET /sites/{id}/logs/{which}/download */
+extern const struct ap_field ap_logs_fields[], ap_logs_download_fields[];
+extern const struct ap_schema ap_log_schema;
+
 /* Certificates (src/pages/certs.c). */
 int ap_page_certs(struct ap_ctx *ctx);       /* GET /certificates */
 int ap_page_cert(struct ap_ctx *ctx);        /* GET /certificates/{id} */

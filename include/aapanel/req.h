@@ -53,12 +53,16 @@ struct ap_upload {
 	size_t len;
 };
 
+/* Read up to n bytes of the body; 0 at end, -1 on error. */
+typedef ssize_t (*ap_req_read_fn)(void *ctx, void *buf, size_t n);
+
 struct ap_req_limits {
 	size_t max_body;       /* urlencoded and JSON bodies */
 	size_t max_upload;     /* multipart bodies */
 	size_t max_fields;     /* query + form pairs, and cookies, each */
 	size_t max_field_len;  /* one decoded value */
 	size_t max_header_len; /* REQUEST_URI, HTTP_COOKIE and other params */
+	size_t max_stream;     /* application/octet-stream bodies, left unread (0 = refused) */
 };
 
 struct ap_req {
@@ -97,10 +101,16 @@ struct ap_req {
 	size_t body_len;
 
 	bool wants_json; /* Accept prefers application/json, or path under /api/ */
+
+	/* An application/octet-stream body is not read by the parser: the handler of a route
+	 * that takes one (AP_ROUTE_STREAM) reads it with ap_req_stream_read. */
+	bool stream;         /* the body is application/octet-stream (fields then come from the query) */
+	size_t stream_len;   /* its Content-Length */
+	size_t stream_done;  /* bytes read so far */
+	ap_req_read_fn stream_rd;
+	void *stream_rdctx;
 };
 
-/* Read up to n bytes of the body; 0 at end, -1 on error. */
-typedef ssize_t (*ap_req_read_fn)(void *ctx, void *buf, size_t n);
 
 /*
  * Parse a request. envp: NULL-terminated "NAME=value" FastCGI params,
@@ -133,6 +143,14 @@ typedef ssize_t (*ap_req_read_fn)(void *ctx, void *buf, size_t n);
 enum ap_err ap_req_parse(struct ap_req *r, struct ap_arena *a,
     char *const *envp, ap_req_read_fn rd, void *rdctx,
     const struct ap_req_limits *lim, struct ap_problem *err);
+
+/*
+ * Read up to n bytes of an octet-stream body left unread by ap_req_parse
+ * (the reader given to it must still be valid: the pool keeps it for the
+ * whole request). Returns the bytes read, 0 at its end, -1 when the client
+ * sent less than its Content-Length.
+ */
+ssize_t ap_req_stream_read(struct ap_req *r, void *buf, size_t n);
 
 /* Release what the arena does not own (the JSON body; r->json then NULL). NULL-safe, idempotent. */
 void ap_req_clear(struct ap_req *r);

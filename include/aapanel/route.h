@@ -156,6 +156,8 @@ enum ap_err ap_field_check(const struct ap_field *f, const char *s, size_t len,
 				* with an answer schema a 503 answers it too (the same resource,
 				* saying what is down); without one it answers 204 (the only GET
 				* that may have no answer schema) */
+#define AP_ROUTE_STREAM 0x400u /* takes an application/octet-stream body, left unread for the
+				* handler (ap_req_stream_read); every other route answers 415 */
 #define AP_ROUTE_PENDING 0x200u /* a session between its two factors may use it too (sign out);
 				* its CSRF token is still required */
 

@@ -64,6 +64,8 @@ static int cmd_site(struct cli *, int, char **);
 static int cmd_cert(struct cli *, int, char **);
 static int cmd_dbserver(struct cli *, int, char **);
 static int cmd_database(struct cli *, int, char **);
+static int cmd_files(struct cli *, int, char **);
+static int cmd_logs(struct cli *, int, char **);
 struct command;
 static const struct command *find_command(const char *name);
 
@@ -222,6 +224,22 @@ static const struct command commands[] = {
 	    "user with a generated password, printed once (--json: name, server, user,\n"
 	    "password); passwd gives the user a new one. Exit 0 on success, 2 for invalid\n"
 	    "input (field and reason on stderr), 1 otherwise. Audited, never a password.\n" },
+	{ "files", cmd_files, "list, read, write or delete a site's files",
+	    "usage: aapanel [OPTIONS] files ls SITE [PATH] [--json]\n"
+	    "       aapanel [OPTIONS] files get SITE PATH\n"
+	    "       aapanel [OPTIONS] files put SITE PATH [--no-overwrite]\n"
+	    "       aapanel [OPTIONS] files rm SITE PATH\n\n"
+	    "The file manager's work through the privileged helper: PATH is relative to\n"
+	    "the site's document root and opened beneath it by the kernel; get writes the\n"
+	    "file to stdout, put reads it from stdin (atomically: a temporary file, fsync,\n"
+	    "rename), rm moves it to the site's trash. Exit 0 on success, 2 for a refused\n"
+	    "path or other invalid input (the reason on stderr), 1 otherwise. put and rm\n"
+	    "are recorded in the audit log.\n" },
+	{ "logs", cmd_logs, "show the last lines of a site's access or error log",
+	    "usage: aapanel [OPTIONS] logs SITE access|error [--lines N] [--search TEXT]\n\n"
+	    "The last N lines (200 by default, 5000 at most) of the site's nginx log that\n"
+	    "contain TEXT, oldest first, as the log viewer shows them. Exit 0, 2 for an\n"
+	    "unknown site or log, 1 otherwise.\n" },
 	{ "audit", cmd_audit, "verify the audit log's hash chain",
 	    "usage: aapanel [OPTIONS] audit verify\n\n"
 	    "Recomputes every row's hash and link. Exit 0 when the chain is intact;\n"
@@ -926,6 +944,18 @@ static int
 cmd_database(struct cli *cli, int argc, char **argv)
 {
 	return with_config(cli, ap_cli_database, argc, argv);
+}
+
+static int
+cmd_logs(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_logs, argc, argv);
+}
+
+static int
+cmd_files(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_files, argc, argv);
 }
 
 static int

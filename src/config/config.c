@@ -367,6 +367,11 @@ static const struct key_def schema[] = {
 	KI("certs", "watch_interval", 1, 86400, 300, certs_watch_interval),
 	KS("databases", "dir", V_REL, "etc/aapanel/dbservers", databases_dir),
 	KI("databases", "connect_timeout_ms", 500, 30000, 2000, databases_connect_timeout_ms),
+	KL("files", "max_upload", 1024, 68719476736LL, 1073741824LL, files_max_upload),
+	KL("files", "edit_max", 1024, 16777216, 2097152, files_edit_max),
+	KL("files", "extract_max_size", 1048576, 1099511627776LL, 4294967296LL, files_extract_max_size),
+	KL("files", "extract_max_files", 1, 10000000, 100000, files_extract_max_files),
+	KL("files", "extract_max_ratio", 2, 100000, 200, files_extract_max_ratio),
 };
 
 #define NKEYS AP_NELEM(schema)
@@ -375,6 +380,7 @@ static const char *const group_names[] = {
 	"panel", "server", "pool", "limits", "paths", "log", "security", "db",
 	"nginx", "session", "auth", "access", "helper", "monitor", "sites", "certs",
 	"databases",
+	"files",
 };
 
 static const char INLINE_SECRET_MSG[] =

@@ -23,6 +23,7 @@ struct ap_helper_client {
 	size_t max_response;
 	int fd;          /* -1 while not connected */
 	int64_t next_id; /* request ids, 1, 2, ... per client */
+	int rx_fd;       /* a descriptor that came with the answer being read, or -1 */
 };
 
 struct ap_helper_client *
@@ -34,6 +35,7 @@ ap_helper_client_new(const char *socket_path, int timeout_ms, size_t max_respons
 	h->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
 	h->max_response = max_response < 1024 ? 1024 : max_response;
 	h->fd = -1;
+	h->rx_fd = -1;
 	h->next_id = 1;
 	return h;
 }
@@ -192,6 +194,44 @@ send_all(struct ap_helper_client *h, const char *p, size_t n, uint64_t deadline,
 }
 
 /*
+ * recv() that also takes the descriptors passed with the bytes (SCM_RIGHTS):
+ * the first is kept in h->rx_fd for the caller, any other is closed (the
+ * helper passes at most one per answer).
+ */
+static ssize_t
+recv_fds(struct ap_helper_client *h, char *buf, size_t n)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = n };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf) };
+	ssize_t r = recvmsg(h->fd, &mh, MSG_CMSG_CLOEXEC);
+
+	if (r < 0)
+		return r;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		size_t nfd;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (h->rx_fd < 0)
+				h->rx_fd = fd;
+			else
+				close(fd);
+		}
+	}
+	return r;
+}
+
+/*
  * Read one line (without its newline) into b before the deadline. More
  * than one line is a protocol error: the helper answers each request once.
  */
@@ -220,7 +260,7 @@ recv_line(struct ap_helper_client *h, struct ap_buf *b, uint64_t deadline,
 			b->data[b->len] = '\0';
 			return true;
 		}
-		r = recv(h->fd, chunk, sizeof(chunk), 0);
+		r = recv_fds(h, chunk, sizeof(chunk));
 		if (r > 0) {
 			ap_buf_append(b, chunk, (size_t)r);
 			continue;
@@ -353,9 +393,39 @@ out:
 	return rc;
 }
 
+static enum ap_err call(struct ap_helper_client *h, const char *op, struct json_object *args,
+    struct json_object **result, int *fdp, struct ap_problem *pb);
+
 enum ap_err
 ap_helper_call(struct ap_helper_client *h, const char *op, struct json_object *args,
     struct json_object **result, struct ap_problem *pb)
+{
+	return call(h, op, args, result, NULL, pb);
+}
+
+enum ap_err
+ap_helper_call_fd(struct ap_helper_client *h, const char *op, struct json_object *args,
+    struct json_object **result, int *fd, struct ap_problem *pb)
+{
+	struct ap_problem local;
+	enum ap_err rc;
+
+	if (pb == NULL)
+		pb = &local;
+	*fd = -1;
+	rc = call(h, op, args, result, fd, pb);
+	if (rc == AP_OK && *fd < 0) {
+		json_object_put(*result);
+		*result = NULL;
+		ap_problem_set(pb, AP_PB_FAILED, NULL, "the helper passed no descriptor with %s", op);
+		return AP_ERR_IO;
+	}
+	return rc;
+}
+
+static enum ap_err
+call(struct ap_helper_client *h, const char *op, struct json_object *args,
+    struct json_object **result, int *fdp, struct ap_problem *pb)
 {
 	uint64_t deadline = ap_now_ms() + (uint64_t)h->timeout_ms;
 	struct json_object *req = json_object_new_object();
@@ -412,6 +482,14 @@ ap_helper_call(struct ap_helper_client *h, const char *op, struct json_object *a
 fail:
 	client_close(h);
 out:
+	/* A descriptor goes only to a caller that asked for one, and only with a success. */
+	if (h->rx_fd >= 0) {
+		if (rc == AP_OK && fdp != NULL)
+			*fdp = h->rx_fd;
+		else
+			close(h->rx_fd);
+		h->rx_fd = -1;
+	}
 	json_object_put(req);
 	ap_buf_free(&line);
 	ap_buf_free(&resp);

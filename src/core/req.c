@@ -1095,6 +1095,22 @@ read_body(struct ap_req *r, ap_req_read_fn rd, void *rdctx, size_t len,
 	return AP_OK;
 }
 
+ssize_t
+ap_req_stream_read(struct ap_req *r, void *buf, size_t n)
+{
+	ssize_t k;
+
+	if (r->stream_done >= r->stream_len || n == 0)
+		return 0;
+	if (n > r->stream_len - r->stream_done)
+		n = r->stream_len - r->stream_done;
+	k = r->stream_rd != NULL ? r->stream_rd(r->stream_rdctx, buf, n) : -1;
+	if (k <= 0 || (size_t)k > n)
+		return -1;
+	r->stream_done += (size_t)k;
+	return k;
+}
+
 /*
  * Content-Length, type and size are all checked before a byte is read, so
  * an oversized or unwanted upload costs nothing but its headers.
@@ -1131,6 +1147,21 @@ parse_body(struct ap_req *r, ap_req_read_fn rd, void *rdctx,
 			    "Content-Length is required");
 			goto out;
 		}
+	}
+	if (media_type_is(r->content_type, "application/octet-stream") && lim->max_stream > 0 &&
+	    (r->method == AP_METHOD_POST || r->method == AP_METHOD_PUT)) {
+		/* Streamed by the handler of a route that takes it (the response layer refuses it
+		 * for every other route): checked against its own limit, not read here. */
+		if ((unsigned long long)len > lim->max_stream) {
+			rc = fail(err, 413, "body", "request body is %lld bytes; the limit is %zu",
+			    len, lim->max_stream);
+			goto out;
+		}
+		r->stream = true;
+		r->stream_len = (size_t)len;
+		r->stream_rd = rd;
+		r->stream_rdctx = rdctx;
+		goto out;
 	}
 	if (len == 0)
 		goto out;

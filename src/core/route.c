@@ -14,7 +14,7 @@
 #define ROUTE_KNOWN_FLAGS                                                                        \
 	(AP_ROUTE_PUBLIC | AP_ROUTE_RAW | AP_ROUTE_LOGIN | AP_ROUTE_DB | AP_ROUTE_CONFIRM |          \
 	    AP_ROUTE_BROWSER | AP_ROUTE_CREATE | AP_ROUTE_TESTING | AP_ROUTE_PROBE |          \
-	    AP_ROUTE_PENDING)
+	    AP_ROUTE_PENDING | AP_ROUTE_STREAM)
 #define FIELD_KNOWN_FLAGS (AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE | AP_FIELD_PATH | AP_FIELD_SECRET)
 #define FIELDS_MAX 64 /* a table longer than this is a missing AP_FIELD_END */
 #define ALL_METHODS ((1u << AP_METHOD__MAX) - 1)
@@ -682,7 +682,8 @@ ap_fields_validate(const struct ap_field *fields, const struct ap_req *r,
 
 	vals = ap_arena_calloc(r->arena, nf > AP_FIELDS_MIN ? nf : AP_FIELDS_MIN, sizeof(*vals));
 	*out = vals;
-	if (r->method == AP_METHOD_GET || r->method == AP_METHOD_HEAD) {
+	if (r->method == AP_METHOD_GET || r->method == AP_METHOD_HEAD || r->stream) {
+		/* A streamed body (AP_ROUTE_STREAM) is the content: its fields are in the query. */
 		src = r->query;
 		nsrc = r->nquery;
 	} else {

@@ -35,6 +35,8 @@ struct helper_ctx {
 	uid_t peer_uid;                 /* who asked (the panel's uid) */
 	struct ap_job_ctx *job;         /* set when running as a job (progress, output) */
 	int exit_code;                  /* jobs: the job's exit code (default 0, or 1 on error) */
+	int pass_fd;                    /* a descriptor to pass with the answer (SCM_RIGHTS), or -1;
+					 * owned by the caller once set (closed on an error) */
 };
 
 typedef enum ap_err (*helper_op_fn)(struct helper_ctx *ctx);
@@ -117,5 +119,34 @@ enum ap_err ap_ops_database_drop(struct helper_ctx *ctx);
 enum ap_err ap_ops_database_passwd(struct helper_ctx *ctx);
 enum ap_err ap_ops_database_list(struct helper_ctx *ctx);
 enum ap_err ap_ops_database_reader(struct helper_ctx *ctx);
+
+/* Files (ops_files.c, docs/files.md): every path opened beneath the site's document
+ * root with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS); contents travel as
+ * descriptors passed with the answer (files.open, files.begin), never through JSON. */
+extern const struct ap_field ap_ops_files_args[];
+enum ap_err ap_ops_files_list(struct helper_ctx *ctx);
+enum ap_err ap_ops_files_stat(struct helper_ctx *ctx);
+enum ap_err ap_ops_files_open(struct helper_ctx *ctx);
+enum ap_err ap_ops_files_begin(struct helper_ctx *ctx);
+enum ap_err ap_ops_files_commit(struct helper_ctx *ctx);
+enum ap_err ap_ops_files_abort(struct helper_ctx *ctx);
+enum ap_err ap_ops_files_mkdir(struct helper_ctx *ctx);
+enum ap_err ap_ops_files_rename(struct helper_ctx *ctx);
+enum ap_err ap_ops_files_copy(struct helper_ctx *ctx);
+enum ap_err ap_ops_files_delete(struct helper_ctx *ctx);
+enum ap_err ap_ops_files_trash(struct helper_ctx *ctx);
+enum ap_err ap_ops_files_restore(struct helper_ctx *ctx);
+enum ap_err ap_ops_files_empty(struct helper_ctx *ctx);
+enum ap_err ap_ops_files_chmod(struct helper_ctx *ctx);
+enum ap_err ap_ops_files_extract(struct helper_ctx *ctx); /* job: an archive into a new folder */
+enum ap_err ap_ops_files_archive(struct helper_ctx *ctx); /* job: a file or folder into a new archive */
+/* A site's nginx logs (ops_logs.c): logs.open passes a read descriptor on its access or error log. */
+extern const struct ap_field ap_ops_logs_args[];
+enum ap_err ap_ops_logs_open(struct helper_ctx *ctx);
+/* Who owns a site's files (ops_sites.c): its system user with sites.system_users (made for
+ * that site, never another account), else the helper's own; *chown_needed says whether new
+ * files must be given to it. AP_ERR_NOTFOUND when the site has no such user. */
+enum ap_err ap_ops_site_owner(const struct ap_config *cfg, const char *domain, uid_t *uid,
+    gid_t *gid, bool *chown_needed);
 
 #endif

@@ -1898,3 +1898,30 @@ ap_ops_cert_inspect(struct helper_ctx *ctx)
 	put(ctx->result, "cert_path", s.tls_cert);
 	return AP_OK;
 }
+
+/* ---- the owner of a site's files (ops_files.c) ------------------------ */
+
+enum ap_err
+ap_ops_site_owner(const struct ap_config *cfg, const char *domain, uid_t *uid, gid_t *gid,
+    bool *chown_needed)
+{
+	char name[33], gecos[300];
+	struct passwd *pw;
+
+	*chown_needed = false;
+	if (!cfg->sites_system_users) {
+		*uid = geteuid();
+		*gid = getegid();
+		return AP_OK;
+	}
+	derive_name(domain, name);
+	snprintf(gecos, sizeof(gecos), "aapanel site %s", domain);
+	pw = getpwnam(name);
+	/* Only a user made for this very site: never an account that was there before. */
+	if (pw == NULL || pw->pw_uid == 0 || strcmp(pw->pw_gecos, gecos) != 0)
+		return AP_ERR_NOTFOUND;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	*chown_needed = geteuid() == 0;
+	return AP_OK;
+}

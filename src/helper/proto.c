@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aapanel/log.h"
 #include "jobs.h"
@@ -184,6 +185,7 @@ run(const struct ap_proto_env *env, const struct helper_op *op, int64_t id,
 		.pb = &pb,
 		.sandbox_fd = env->sandbox_fd,
 		.peer_uid = env->peer_uid,
+		.pass_fd = -1,
 	};
 	uint64_t t0 = ap_now_us();
 	enum ap_err rc;
@@ -196,6 +198,12 @@ run(const struct ap_proto_env *env, const struct helper_op *op, int64_t id,
 			json_object_object_add(result, "job", json_object_new_int64(job));
 	} else {
 		rc = op->fn(&ctx);
+	}
+	if (ctx.pass_fd >= 0) {
+		if (rc == AP_OK && env->pass_fd != NULL)
+			*env->pass_fd = ctx.pass_fd;
+		else
+			close(ctx.pass_fd);
 	}
 	if (rc == AP_OK) {
 		AP_DEBUG("%s id=%lld ok in %llu us", op->name, (long long)id,

@@ -21,6 +21,8 @@ struct ap_proto_env {
 	int sandbox_fd;
 	uid_t peer_uid;
 	struct ap_arena *arena; /* reset by the caller after each request */
+	int *pass_fd;           /* where an operation's descriptor to pass goes (-1 when none);
+				 * NULL: the caller cannot pass descriptors, they are closed */
 };
 
 /*

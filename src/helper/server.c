@@ -33,6 +33,8 @@
 #define READ_CHUNK 16384
 /* Responses waiting for a client that does not read: stop taking its requests beyond this. */
 #define OUT_MAX (1024 * 1024)
+/* Descriptors waiting to go out with their answers (SCM_RIGHTS), per connection. */
+#define FDS_MAX 8
 /* A connection with nothing pending is closed after this long. */
 #define IDLE_MS (60 * 1000)
 /* Refused peers are logged at most this often (a local flood must not flood the journal). */
@@ -57,6 +59,11 @@ struct conn {
 	uint64_t active;     /* last read, or write progress */
 	bool closing;        /* close once out is written */
 	bool dead;           /* closed; freed after the current batch of events */
+	/* Descriptors to pass: fds[i] goes with the byte of out at fd_at[i] (the first of its
+	 * answer), in order; closed here once sent. */
+	int fds[FDS_MAX];
+	size_t fd_at[FDS_MAX];
+	size_t nfds;
 	uint32_t events;     /* registered epoll events */
 	struct conn *next;
 };
@@ -224,6 +231,9 @@ conn_free(struct server *sv, struct conn *c)
 		}
 	epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close_quietly(c->fd);
+	for (size_t i = 0; i < c->nfds; i++)
+		close(c->fds[i]);
+	c->nfds = 0;
 	c->fd = -1;
 	c->dead = true;
 	c->next = sv->dead;
@@ -255,9 +265,39 @@ static bool
 conn_write(struct server *sv, struct conn *c)
 {
 	while (out_pending(c) > 0) {
-		ssize_t w = send(c->fd, c->out.data + c->out_off, out_pending(c),
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		size_t n = out_pending(c);
+		bool with_fd = c->nfds > 0 && c->fd_at[0] == c->out_off;
+		ssize_t w;
 
+		/* A send never spans the byte a descriptor goes with. */
+		if (c->nfds > (with_fd ? 1u : 0u))
+			n = c->fd_at[with_fd ? 1 : 0] - c->out_off;
+		if (with_fd) {
+			union {
+				struct cmsghdr h;
+				char buf[CMSG_SPACE(sizeof(int))];
+			} u;
+			struct iovec iov = { .iov_base = c->out.data + c->out_off, .iov_len = n };
+			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				.msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+			struct cmsghdr *cm;
+
+			memset(&u, 0, sizeof(u));
+			cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &c->fds[0], sizeof(int));
+			w = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (w > 0) {
+				close(c->fds[0]);
+				c->nfds--;
+				memmove(c->fds, c->fds + 1, c->nfds * sizeof(c->fds[0]));
+				memmove(c->fd_at, c->fd_at + 1, c->nfds * sizeof(c->fd_at[0]));
+			}
+		} else {
+			w = send(c->fd, c->out.data + c->out_off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
 		if (w > 0) {
 			c->out_off += (size_t)w;
 			c->active = ap_now_ms();
@@ -301,10 +341,11 @@ conn_lines(struct server *sv, struct conn *c)
 {
 	const struct ap_config *cfg = sv->o->cfg;
 	size_t max = (size_t)cfg->helper_max_message;
+	int pass_fd = -1;
 	struct ap_proto_env env = { .cfg = cfg, .sandbox_fd = sv->o->sandbox_fd,
-		.peer_uid = c->uid, .arena = sv->arena };
+		.peer_uid = c->uid, .arena = sv->arena, .pass_fd = &pass_fd };
 
-	while (!c->closing && out_pending(c) < OUT_MAX) {
+	while (!c->closing && out_pending(c) < OUT_MAX && c->nfds < FDS_MAX) {
 		char *start = c->in.data + c->in_off;
 		size_t avail = c->in.len - c->in_off;
 		char *nl = avail > 0 ? memchr(start, '\n', avail) : NULL;
@@ -332,8 +373,16 @@ conn_lines(struct server *sv, struct conn *c)
 			conn_refuse(c, AP_PB_TOO_LARGE, why);
 			return;
 		}
+		size_t at = c->out.len;
+
+		pass_fd = -1;
 		if (!ap_proto_handle(&env, start, len, &c->out))
 			c->closing = true;
+		if (pass_fd >= 0) {
+			c->fds[c->nfds] = pass_fd;
+			c->fd_at[c->nfds] = at;
+			c->nfds++;
+		}
 		ap_arena_reset(sv->arena);
 	}
 	/*

@@ -6,6 +6,7 @@
  */
 #include <sys/utsname.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,9 +354,39 @@ emit(struct ap_ctx *ctx, const struct out *o, int status, const char *ctype,
 		ap_buf_append(h, ctx->headers.data, ctx->headers.len);
 	ap_buf_puts(h, "\r\n");
 	o->wr(o->wrctx, h->data, h->len);
-	if (!head && len)
+	if (!head && len && body != NULL)
 		o->wr(o->wrctx, body, len);
 	resp_buf_done(h);
+}
+
+/*
+ * A RAW answer from a descriptor: the headers with its length, then the bytes
+ * in 64 KiB chunks as read (a file never held whole). A file that ends early
+ * (truncated meanwhile) cuts the answer short, which the client sees as a
+ * short body against its Content-Length.
+ */
+static void
+emit_fd(struct ap_ctx *ctx, const struct out *o, int status, const char *ctype)
+{
+	static char chunk[65536];
+	int64_t left = ctx->raw_len;
+
+	emit(ctx, o, status, ctype, NULL, (size_t)ctx->raw_len);
+	if (ctx->req->method == AP_METHOD_HEAD)
+		return;
+	while (left > 0) {
+		ssize_t k = read(ctx->raw_fd, chunk,
+		    left < (int64_t)sizeof(chunk) ? (size_t)left : sizeof(chunk));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			AP_WARN("%s: the file ended %lld bytes early", ctx->req->path, (long long)left);
+			break;
+		}
+		o->wr(o->wrctx, chunk, (size_t)k);
+		left -= k;
+	}
 }
 
 static void
@@ -406,6 +437,10 @@ render(struct ap_ctx *ctx, const struct out *o, int status, bool is_error)
 	}
 	if (status == 204) {
 		emit(ctx, o, status, NULL, NULL, 0);
+		return;
+	}
+	if (!is_error && ctx->route && (ctx->route->flags & AP_ROUTE_RAW) && ctx->raw_from_fd) {
+		emit_fd(ctx, o, status, ctx->raw_type ? ctx->raw_type : "application/octet-stream");
 		return;
 	}
 	if (!is_error && ctx->route && (ctx->route->flags & AP_ROUTE_RAW)) {
@@ -631,6 +666,13 @@ find_route(struct ap_ctx *ctx, const struct out *o, const char *path)
 		ctx->route = NULL;
 		memset(&ctx->params, 0, sizeof(ctx->params));
 		rr = AP_ROUTE_NOT_FOUND;
+	}
+	if (rr == AP_ROUTE_FOUND && ctx->req->stream &&
+	    !(ctx->route->flags & AP_ROUTE_STREAM)) {
+		ap_ctx_fail(ctx, AP_PB_MEDIA_TYPE, "content-type", "unsupported Content-Type '%s'",
+		    "application/octet-stream");
+		answer_error(ctx, o, 415);
+		return 415;
 	}
 	if (rr == AP_ROUTE_FOUND)
 		return 0;
@@ -872,6 +914,7 @@ ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
 		.max_fields = (size_t)cfg->max_fields,
 		.max_field_len = (size_t)cfg->max_field_len,
 		.max_header_len = (size_t)cfg->max_header_len,
+		.max_stream = (size_t)cfg->files_max_upload,
 	};
 	struct ap_req req;
 	struct ap_ctx ctx;
@@ -919,6 +962,8 @@ out:
 	json_object_put(ctx.flash);
 	ap_buf_free(&ctx.headers);
 	ap_buf_free(&ctx.raw);
+	if (ctx.raw_from_fd)
+		close(ctx.raw_fd);
 	ap_req_clear(&req);
 	ap_log_set_reqid(NULL);
 }

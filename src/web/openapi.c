@@ -546,7 +546,7 @@ operation(struct doc *d, const struct ap_route *rt, enum ap_method m)
 
 		if (f->flags & AP_FIELD_PATH)
 			json_object_array_add(params, parameter(f, "path"));
-		else if (m == AP_METHOD_GET)
+		else if (m == AP_METHOD_GET || (rt->flags & AP_ROUTE_STREAM))
 			json_object_array_add(params, parameter(f, "query"));
 	}
 	if (rt->flags & AP_ROUTE_CREATE) {
@@ -569,8 +569,21 @@ operation(struct doc *d, const struct ap_route *rt, enum ap_method m)
 		add(op, "parameters", params);
 	else
 		json_object_put(params);
-	if (m != AP_METHOD_GET && has_body_fields(rt))
+	if (m != AP_METHOD_GET && (rt->flags & AP_ROUTE_STREAM)) {
+		/* The body is the content itself, streamed; its fields are in the query. */
+		struct json_object *rb = json_object_new_object(), *c = json_object_new_object();
+		struct json_object *b = json_object_new_object(), *bs = json_object_new_object();
+
+		add(bs, "type", str("string"));
+		add(bs, "contentMediaType", str("application/octet-stream"));
+		add(b, "schema", bs);
+		add(c, "application/octet-stream", b);
+		add(rb, "required", json_object_new_boolean(true));
+		add(rb, "content", c);
+		add(op, "requestBody", rb);
+	} else if (m != AP_METHOD_GET && has_body_fields(rt)) {
 		add(op, "requestBody", request_body(rt));
+	}
 	add(op, "responses", responses(d, rt, m));
 	if (rt->flags & AP_ROUTE_PUBLIC) {
 		add(op, "security", json_object_new_array());

@@ -206,6 +206,11 @@ for (const o of gets) {
     const id = await idFor(path);
     if (id == null) { bad(`GET ${o.path}: an item to read`, 'no item found in the list before it'); continue; }
     path = path.replace(/\{[a-z_]+\}/, String(id));
+    // A second path parameter (/sites/{id}/logs/{which}): its first choice.
+    path = path.replace(/\{([a-z_]+)\}/g, (m, name) => {
+      const p = (o.op.parameters || []).find((x) => x.in === 'path' && x.name === name);
+      return p && p.schema && p.schema.enum ? p.schema.enum[0] : m;
+    });
   }
   // Required query fields get a valid value (their minimum, first choice, shortest text).
   const q = (o.op.parameters || []).filter((p) => p.in === 'query' && p.required).map((p) => {
@@ -246,7 +251,10 @@ for (const o of ops) {
       res.status === 404 && valid(errorSchema, res.data) === null, `status ${res.status}`);
     continue;
   }
-  const concrete = o.path.replace(/\{[a-z_]+\}/g, '1');
+  const concrete = o.path.replace(/\{([a-z_]+)\}/g, (m, name) => {
+    const p = (o.op.parameters || []).find((x) => x.in === 'path' && x.name === name);
+    return p && p.schema && p.schema.enum ? p.schema.enum[0] : '1';
+  });
   const isPublic = Array.isArray(o.op.security) && o.op.security.length === 0;
   if (!isPublic) {
     const res = await call(o.method, concrete, { token: null, body: o.method === 'POST' ? {} : undefined });
@@ -260,7 +268,8 @@ for (const o of ops) {
       `status ${res.status}`);
   }
   const params = (o.op.parameters || []).filter((p) => p.in === 'query');
-  const body = o.op.requestBody && o.op.requestBody.content['application/json'].schema;
+  const body = o.op.requestBody && o.op.requestBody.content['application/json'] &&
+    o.op.requestBody.content['application/json'].schema;
   if (o.method === 'GET' && params.length) {
     const p = params.find((x) => badValue(x.schema) !== null);
     if (p) {
@@ -581,6 +590,43 @@ await call('POST', '/account/password', { body: { current: NEWPW, password: PASS
   checkAnswer('GET /certificates with an upload and an issued one: 200 and the answer matches', op('GET', '/certificates'), listed, 200);
   check('... both there, the issued one with its site', listed.data && listed.data.items.length >= 2 &&
     listed.data.items.some((x) => x.id === iid && x.source === 'acme' && Number.isInteger(x.site)));
+  // files (t_files.sh walks them for real): a streamed upload, the editor, create, rename, copy,
+  // chmod, the trash; a path out of the document root is a 400 naming path.
+  {
+    const fo = op('POST', '/sites/{id}/files/content');
+    done.add('/sites/{id}/files/content');
+    const upr = await fetch(`${API}/sites/${sid}/files/content?path=c.txt`, { method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/octet-stream' }, body: 'contract\n' });
+    const uptext = await upr.text();
+    checkAnswer('POST /sites/{id}/files/content: 200 and the answer matches', fo,
+      { status: upr.status, headers: upr.headers, text: uptext, data: JSON.parse(uptext || 'null') }, 200);
+    await post('/sites/{id}/files/edit', `/sites/${sid}/files/edit`, { path: 'c.txt', content: 'edited\n', eol: 'lf' }, 200);
+    await post('/sites/{id}/files/create', `/sites/${sid}/files/create`, { name: 'd', type: 'dir' }, 200);
+    await post('/sites/{id}/files/rename', `/sites/${sid}/files/rename`, { path: 'c.txt', to: 'd/c.txt' }, 200);
+    await post('/sites/{id}/files/copy', `/sites/${sid}/files/copy`, { path: 'd', to: 'e' }, 200);
+    await post('/sites/{id}/files/chmod', `/sites/${sid}/files/chmod`, { path: 'e/c.txt', mode: '640' }, 200);
+    await post('/sites/{id}/files/archive', `/sites/${sid}/files/archive`, { path: 'e', to: 'e.tar.gz', format: 'tar.gz' }, 200);
+    await post('/sites/{id}/files/extract', `/sites/${sid}/files/extract`, { path: 'e.tar.gz', to: 'f' }, 200);
+    const del = await post('/sites/{id}/files/delete', `/sites/${sid}/files/delete`, { path: 'e' }, 200);
+    await post('/sites/{id}/files/trash/restore', `/sites/${sid}/files/trash/restore`,
+      { entry: del && del.data ? del.data.trash_entry : 'x'.repeat(17) }, 200);
+    await post('/sites/{id}/files/delete', `/sites/${sid}/files/delete`, { path: 'e' }, 200);
+    await post('/sites/{id}/files/trash/empty', `/sites/${sid}/files/trash/empty`, {}, 204);
+    done.add('/sites/{id}/files/upload');
+    const fd = new FormData();
+    fd.append('path', 'd');
+    fd.append('files', new Blob(['one\n']), 'one.txt');
+    fd.append('files', new Blob(['two\n']), 'two.txt');
+    const mpr = await fetch(`${API}/sites/${sid}/files/upload`, { method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}` }, body: fd });
+    const mptext = await mpr.text();
+    checkAnswer('POST /sites/{id}/files/upload (multipart, two files): 200 and the answer matches',
+      op('POST', '/sites/{id}/files/upload'), { status: mpr.status, headers: mpr.headers, text: mptext,
+        data: JSON.parse(mptext || 'null') }, 200);
+    const out = await call('GET', `/sites/${sid}/files/content?path=../../canary`);
+    check('a path out of the document root: 400 Error naming path', out.status === 400 &&
+      valid(errorSchema, out.data) === null && out.data.error.field === 'path', `${out.status} ${out.text.slice(0, 200)}`);
+  }
   await post('/sites/{id}/delete', `/sites/${sid}/delete`, { delete_files: true }, 204);
   await call('POST', `/sites/${px.data ? px.data.id : 0}/delete`, { body: { delete_files: true } });
   const gone = await call('GET', `/sites/${sid}`);

@@ -172,7 +172,7 @@ browser_fixtures() {
 		mfa: {user: "mfa", password: $pw, recovery: $codes},
 		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid,
 		       "/sites": $site, "/alerts/rules": $rid, "/alerts/channels": $chid, "/certificates": $cert,
-		       "/database-servers": $dbs, "/databases": $dbid },
+		       "/database-servers": $dbs, "/databases": $dbid, "/sites/{id}/logs": "access" },
 		app_name: (if $name == "" then "aaPanel" else $name end)
 	}' > "$out"
 }

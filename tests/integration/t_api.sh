@@ -82,6 +82,8 @@ rc=0
 A site add one.api.test --type static > /dev/null || rc=$?
 A site add two.api.test --type static --alias www.two.api.test > /dev/null || rc=$?
 check "two sites before the walk (aapanel site add)" bash -c "[ $rc = 0 ] && [ \$(sqlite3 '$DB' 'SELECT COUNT(*) FROM sites') = 2 ]"
+# a file named a in the first one's document root: the walk reads /sites/{id}/files/content?path=a
+printf 'a\n' > "$SB/var/www/one.api.test/public/a"
 # a certificate for GET /certificates/{id}: one.api.test's, self-signed, uploaded
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=one.api.test -addext subjectAltName=DNS:one.api.test \
 	-keyout "$T/one.key" -out "$T/one.pem" 2>/dev/null

@@ -227,6 +227,27 @@ prg "enable a site" "/sites/{id}/enable" "/sites/$NEXT_SITE/enable" "/sites/$NEX
 prg "re-apply a site" "/sites/{id}/reapply" "/sites/$NEXT_SITE/reapply" "/sites/$NEXT_SITE"
 prg "delete a site" "/sites/{id}/delete" "/sites/$NEXT_SITE/delete" /sites --data-urlencode confirmed=yes --data-urlencode delete_files=1
 check "the deleted site's vhost and files are gone" bash -c "[ ! -e '$VHOSTS/prg.test.conf' ] && [ ! -e '$SB/var/www/prg.test' ]"
+# A site's files (t_files.sh walks them in depth): each change back to its folder with a message.
+FB="/sites/$SITE_ID/files?path="
+prg "create a folder" "/sites/{id}/files/create" "/sites/$SITE_ID/files/create" "$FB" --data-urlencode name=prgdir --data-urlencode type=dir
+prg "create a file" "/sites/{id}/files/create" "/sites/$SITE_ID/files/create" "${FB}prgdir" --data-urlencode path=prgdir \
+	--data-urlencode name=prg.txt --data-urlencode type=file
+prg "save a file" "/sites/{id}/files/edit" "/sites/$SITE_ID/files/edit" "${FB}prgdir" --data-urlencode path=prgdir/prg.txt \
+	--data-urlencode content=hello --data-urlencode eol=lf
+prg "rename a file" "/sites/{id}/files/rename" "/sites/$SITE_ID/files/rename" "${FB}prgdir" --data-urlencode path=prgdir/prg.txt \
+	--data-urlencode to=prgdir/moved.txt
+prg "copy a folder" "/sites/{id}/files/copy" "/sites/$SITE_ID/files/copy" "$FB" --data-urlencode path=prgdir --data-urlencode to=prgcopy
+prg "change permissions" "/sites/{id}/files/chmod" "/sites/$SITE_ID/files/chmod" "${FB}prgcopy" --data-urlencode path=prgcopy/moved.txt \
+	--data-urlencode mode=600
+prg "pack a folder" "/sites/{id}/files/archive" "/sites/$SITE_ID/files/archive" "$FB" --data-urlencode path=prgdir \
+	--data-urlencode to=prg.zip --data-urlencode format=zip
+prg "extract an archive" "/sites/{id}/files/extract" "/sites/$SITE_ID/files/extract" "$FB" --data-urlencode path=prg.zip --data-urlencode to=prgx
+prg "delete a folder" "/sites/{id}/files/delete" "/sites/$SITE_ID/files/delete" "$FB" --data-urlencode path=prgcopy
+ENTRY=$(ls "$SB/var/www/forms.test/.aapanel-trash" | head -1)
+prg "restore it" "/sites/{id}/files/trash/restore" "/sites/$SITE_ID/files/trash/restore" "$FB" --data-urlencode "entry=$ENTRY"
+check "the restored folder is back" test -f "$SB/var/www/forms.test/public/prgcopy/moved.txt"
+post "/sites/$SITE_ID/files/delete" --data-urlencode path=prgcopy > /dev/null
+prg "empty the trash" "/sites/{id}/files/trash/empty" "/sites/$SITE_ID/files/trash/empty" "/sites/$SITE_ID/files/trash" --data-urlencode confirmed=yes
 prg "save a setting" /settings/security /settings/security /settings --data-urlencode require_2fa=0
 # The port, entrance, access and timeouts as they are (moving them for real: t_settings.sh).
 prg "keep the panel's address" /settings/listen /settings/listen /settings --data-urlencode confirmed=yes
@@ -305,6 +326,8 @@ for pattern in $(jq -r '.[] | select(.methods | index("POST")) | .pattern' "$T/r
 	case $pattern in
 	/lang | /login | /logout) continue ;; # sections 1 and 5, lib.sh's it_login
 	/login/2fa) continue ;;               # t_auth.sh (a session between the two factors)
+	/sites/{id}/files/content) continue ;; # a streamed body, not a form: t_files.sh
+	/sites/{id}/files/upload) continue ;;  # multipart with files: t_files.sh (two files from the form)
 	esac
 	check "POST $pattern: a change followed by post/redirect/get was walked" test "${WALKED/ $pattern /}" != "$WALKED"
 done

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -71,7 +72,8 @@ write_config(void)
 	snprintf(buf, sizeof(buf),
 	    "paths = { var_dir = \"%s/var\"; run_dir = \"%s/var\"; log_dir = \"%s/var\"; };\n"
 	    "log = { level = \"warn\"; };\n"
-	    "helper = { socket = \"%s\"; sandbox_root = \"%s/sandbox\"; timeout_ms = 1000; };\n",
+	    "helper = { socket = \"%s\"; sandbox_root = \"%s/sandbox\"; timeout_ms = 1000; };\n"
+	    "sites = { system_users = false; };\n",
 	    dir, dir, dir, sock, dir);
 	write_file(p, buf);
 }
@@ -371,6 +373,101 @@ START_TEST(test_response_bound)
 }
 END_TEST
 
+/* Descriptors this process holds (a leak shows as a higher count). */
+static int
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+static void
+mkpath(const char *fmt, const char *arg)
+{
+	char p[256], *q;
+
+	snprintf(p, sizeof(p), fmt, dir, arg);
+	for (q = p + 1; *q; q++)
+		if (*q == '/') {
+			*q = '\0';
+			mkdir(p, 0755);
+			*q = '/';
+		}
+	mkdir(p, 0755);
+}
+
+/*
+ * files.open and files.begin pass a descriptor with the answer (SCM_RIGHTS):
+ * ap_helper_call_fd gets it, ap_helper_call closes it, a refusal passes none,
+ * and the connection stays in step for the calls after them.
+ */
+START_TEST(test_descriptor_passed_with_the_answer)
+{
+	struct ap_helper_client *h = ap_helper_client_new(sock, 1000, 65536);
+	struct json_object *a = json_object_new_object(), *res = NULL, *v;
+	struct ap_problem pb;
+	char p[256], buf[64];
+	int fd = -1, before;
+	ssize_t n;
+
+	mkpath("%s/sandbox/var/www/%s/public", "fd.test");
+	snprintf(p, sizeof(p), "%s/sandbox/var/www/fd.test/public/hello.txt", dir);
+	write_file(p, "hello from the site\n");
+	snprintf(p, sizeof(p), "%s/sandbox/var/www/canary.txt", dir);
+	write_file(p, "canary\n");
+	json_object_object_add(a, "domain", json_object_new_string("fd.test"));
+	json_object_object_add(a, "path", json_object_new_string("hello.txt"));
+	ck_assert_int_eq(ping(h, &pb), AP_OK);
+	before = open_fds();
+	ck_assert_msg(ap_helper_call_fd(h, "files.open", a, &res, &fd, &pb) == AP_OK, "%s", pb.reason);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(json_object_object_get_ex(res, "size", &v) && json_object_get_int(v) == 20);
+	json_object_put(res);
+	n = read(fd, buf, sizeof(buf) - 1);
+	ck_assert_int_eq(n, 20);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, "hello from the site\n");
+	ck_assert_int_ne(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	close(fd);
+	/* Not asked for: closed by the client, nothing left open. */
+	ck_assert_int_eq(ap_helper_call(h, "files.open", a, &res, &pb), AP_OK);
+	json_object_put(res);
+	ck_assert_int_eq(open_fds(), before);
+	/* Refused beneath the root: no descriptor, the field named, the connection kept. */
+	json_object_object_add(a, "path", json_object_new_string("../canary.txt"));
+	ck_assert_int_eq(ap_helper_call_fd(h, "files.open", a, &res, &fd, &pb), AP_ERR_INVAL);
+	ck_assert_int_eq(fd, -1);
+	ck_assert_str_eq(pb.field, "path");
+	ck_assert(ap_helper_client_connected(h));
+	/* A write descriptor on a temporary file beside the target, then the rename. */
+	json_object_object_add(a, "path", json_object_new_string("new.txt"));
+	ck_assert_msg(ap_helper_call_fd(h, "files.begin", a, &res, &fd, &pb) == AP_OK, "%s", pb.reason);
+	ck_assert_int_eq(write(fd, "written\n", 8), 8);
+	close(fd);
+	ck_assert(json_object_object_get_ex(res, "temp", &v));
+	json_object_object_add(a, "temp", json_object_get(v));
+	json_object_put(res);
+	ck_assert_msg(ap_helper_call(h, "files.commit", a, &res, &pb) == AP_OK, "%s", pb.reason);
+	json_object_put(res);
+	snprintf(p, sizeof(p), "%s/sandbox/var/www/fd.test/public/new.txt", dir);
+	fd = open(p, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ck_assert_int_eq(n, 8);
+	ck_assert_int_eq(ping(h, &pb), AP_OK);
+	ck_assert_int_eq(open_fds(), before);
+	json_object_put(a);
+	ap_helper_client_free(h);
+}
+END_TEST
+
 static Suite *
 client_suite(void)
 {
@@ -386,6 +483,7 @@ client_suite(void)
 	tcase_add_test(tc, test_silent_helper_times_out);
 	tcase_add_loop_test(tc, test_bad_answers_are_problems, 0, (int)AP_NELEM(bad_answers));
 	tcase_add_test(tc, test_response_bound);
+	tcase_add_test(tc, test_descriptor_passed_with_the_answer);
 	suite_add_tcase(s, tc);
 	return s;
 }

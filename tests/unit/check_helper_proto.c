@@ -288,6 +288,21 @@ static const struct {
 	{ "site.remove", "{\"domain\":\"../etc\"}", "domain", "host name" },
 	{ "site.remove", "{\"domain\":\"example.com\",\"delete_files\":\"yes\"}", "delete_files", "true or false" },
 	{ "php.versions", "{}", NULL, NULL },
+	/* files.*: path is the kernel's to judge (no string check), the rest strict. */
+	{ "files.open", "{\"domain\":\"example.com\",\"path\":\"../../etc/passwd\"}", NULL, NULL },
+	{ "files.open", "{\"domain\":\"example.com\",\"path\":\"a\\u0000b\"}", "path", "NUL" },
+	{ "files.open", "{\"domain\":\"example.com\",\"path\":\"a\\nb\"}", "path", "single line" },
+	{ "files.open", "{\"domain\":\"../etc\",\"path\":\"a\"}", "domain", "host name" },
+	{ "files.list", "{\"domain\":\"example.com\",\"root\":\"../..\"}", "root", "relative path" },
+	{ "files.list", "{\"domain\":\"example.com\",\"sort\":\"size\",\"desc\":true,\"limit\":10}", NULL, NULL },
+	{ "files.list", "{\"domain\":\"example.com\",\"limit\":100000}", "limit", "" },
+	{ "files.chmod", "{\"domain\":\"example.com\",\"path\":\"a\",\"mode\":2541}", "mode", "" },
+	{ "files.chmod", "{\"domain\":\"example.com\",\"path\":\"a\",\"mode\":420}", NULL, NULL },
+	{ "files.commit", "{\"domain\":\"example.com\",\"path\":\"a\",\"temp\":\"../x\"}", "temp", "temporary name" },
+	{ "files.commit", "{\"domain\":\"example.com\",\"path\":\"a\",\"temp\":\".aapanel-up-AbCdEf012345\"}", NULL, NULL },
+	{ "files.restore", "{\"domain\":\"example.com\",\"id\":\"../../etc\"}", "id", "trash id" },
+	{ "files.begin", "{\"domain\":\"example.com\",\"path\":\"a\",\"kind\":\"cgi\"}", "kind", "" },
+	{ "files.begin", "{\"domain\":\"example.com\",\"path\":\"a\",\"user\":\"root\"}", "user", "not an argument" },
 };
 
 START_TEST(test_argument_rows)
