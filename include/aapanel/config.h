@@ -178,6 +178,12 @@ struct ap_config {
 	char *certs_certbot;        /* certs.certbot: the certbot program */
 	char *certs_certbot_dir;    /* certs.certbot_dir: certbot's --config-dir (work/ logs/ inside), "" = its own */
 	int certs_warn_days;        /* certs.warn_days: expiry warning, days before */
+	/* tasks: scheduled tasks (docs/tasks.md); the dirs relative to helper.sandbox_root. */
+	char *tasks_cron_dir;   /* tasks.cron_dir: where the helper writes the cron file "aapanel" */
+	char *tasks_spec_dir;   /* tasks.spec_dir: the helper's own copy of each task (what runs) */
+	char *tasks_recorder;   /* tasks.recorder: the aapanel program the cron lines run */
+	bool tasks_allow_root;  /* tasks.allow_root: commands may run as root (admin + password) */
+	int tasks_max_timeout;  /* tasks.max_timeout: the longest timeout a task may have, seconds */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

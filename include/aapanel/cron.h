@@ -41,6 +41,13 @@ struct ap_cron {
 bool ap_cron_parse(const char *s, struct ap_cron *c, const char **field, const char **why);
 
 /*
+ * As ap_field_check_fn (route.h): NULL when s (n bytes) is a valid
+ * schedule, else a constant reason that names the part at fault ("the
+ * hour (2nd part) must be ...").
+ */
+const char *ap_check_cron(const char *s, size_t n);
+
+/*
  * The first time strictly after `after`, on a whole minute, that c matches,
  * in the process's local time zone (TZ). -1 when none within eight years
  * (e.g. "0 0 30 2 *", never).

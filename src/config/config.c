@@ -364,6 +364,11 @@ static const struct key_def schema[] = {
 	KS("certs", "certbot", V_PATH, "/usr/bin/certbot", certs_certbot),
 	KS("certs", "certbot_dir", V_PATH_OPT, "", certs_certbot_dir),
 	KI("certs", "warn_days", 1, 90, 14, certs_warn_days),
+	KS("tasks", "cron_dir", V_REL, "etc/cron.d", tasks_cron_dir),
+	KS("tasks", "spec_dir", V_REL, "var/lib/aapanel/tasks", tasks_spec_dir),
+	KS("tasks", "recorder", V_PATH, "/usr/local/bin/aapanel", tasks_recorder),
+	KB("tasks", "allow_root", 0, tasks_allow_root),
+	KI("tasks", "max_timeout", 1, 86400, 3600, tasks_max_timeout),
 };
 
 #define NKEYS AP_NELEM(schema)
@@ -371,6 +376,7 @@ static const struct key_def schema[] = {
 static const char *const group_names[] = {
 	"panel", "server", "pool", "limits", "paths", "log", "security", "db",
 	"nginx", "session", "auth", "access", "helper", "monitor", "sites", "certs",
+	"tasks",
 };
 
 static const char INLINE_SECRET_MSG[] =

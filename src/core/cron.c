@@ -265,3 +265,36 @@ ap_cron_next(const struct ap_cron *c, time_t after)
 	}
 	return -1;
 }
+
+const char *
+ap_check_cron(const char *s, size_t n)
+{
+	static const struct {
+		const char *field, *reason;
+	} reasons[] = {
+		{ "minute", "the minute (1st part) must be 0-59: *, n, a-b, */n, a-b/n or a list of them" },
+		{ "hour", "the hour (2nd part) must be 0-23: *, n, a-b, */n, a-b/n or a list of them" },
+		{ "day_of_month", "the day of the month (3rd part) must be 1-31: *, n, a-b, */n, a-b/n or a list of them" },
+		{ "month", "the month (4th part) must be 1-12 or jan-dec: *, n, a-b, */n, a-b/n or a list of them" },
+		{ "day_of_week", "the day of the week (5th part) must be 0-7 or sun-sat: *, n, a-b, */n, a-b/n or a list of them" },
+	};
+	char buf[AP_CRON_MAX_LEN + 1];
+	struct ap_cron c;
+	const char *field, *why;
+
+	if (n > AP_CRON_MAX_LEN)
+		return "must be at most 100 characters";
+	if (memchr(s, '\0', n) != NULL)
+		return "may only contain digits, names, spaces and * / , -";
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (ap_cron_parse(buf, &c, &field, &why))
+		return NULL;
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (strcmp(field, reasons[i].field) == 0)
+			return reasons[i].reason;
+	return strcmp(why, "is required") == 0 || strcmp(why, "is too long") == 0 ||
+		strncmp(why, "may only", 8) == 0 || strncmp(why, "unknown macro", 13) == 0
+	    ? why
+	    : "must have five parts: minute hour day-of-month month day-of-week (or @hourly, @daily, @weekly, @monthly, @yearly)";
+}

@@ -221,6 +221,8 @@ const char *const ap_db_tables[] = {
 	"alert_outbox",
 	/* 0005: the first answers of creates sent with an Idempotency-Key */
 	"idempotency_keys",
+	/* 0009: scheduled tasks' runs */
+	"cron_runs",
 };
 
 bool

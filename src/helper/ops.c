@@ -87,6 +87,10 @@ static const struct helper_op ops[] = {
 	{ "cert.renew", ap_ops_cert_domain_args, ap_ops_cert_renew, HELPER_OP_JOB },
 	{ "cert.remove", ap_ops_site_apply_args, ap_ops_cert_remove, HELPER_OP_JOB },
 	{ "cert.inspect", ap_ops_cert_domain_args, ap_ops_cert_inspect, 0 },
+	/* Scheduled tasks (ops_tasks.c, docs/tasks.md). */
+	{ "task.put", ap_ops_task_put_args, ap_ops_task_put, 0 },
+	{ "task.remove", ap_ops_task_id_args, ap_ops_task_remove, 0 },
+	{ "task.exec", ap_ops_task_id_args, ap_ops_task_exec, HELPER_OP_JOB },
 	/* The test profile's, for the tests of the protocol, validation and jobs. */
 	{ "test.echo", ap_ops_test_echo_args, ap_ops_test_echo, HELPER_OP_TEST },
 	{ "test.sleep", ap_ops_test_sleep_args, ap_ops_test_sleep, HELPER_OP_TEST | HELPER_OP_JOB },

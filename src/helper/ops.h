@@ -98,4 +98,12 @@ enum ap_err ap_ops_cert_renew(struct helper_ctx *ctx);
 enum ap_err ap_ops_cert_remove(struct helper_ctx *ctx);
 enum ap_err ap_ops_cert_inspect(struct helper_ctx *ctx);
 
+/* Scheduled tasks (ops_tasks.c, docs/tasks.md): task.put writes the helper's copy of a task
+ * and rebuilds the cron file, task.remove takes it away, task.exec (a job) runs it. */
+extern const struct ap_field ap_ops_task_put_args[];
+extern const struct ap_field ap_ops_task_id_args[];
+enum ap_err ap_ops_task_put(struct helper_ctx *ctx);
+enum ap_err ap_ops_task_remove(struct helper_ctx *ctx);
+enum ap_err ap_ops_task_exec(struct helper_ctx *ctx);
+
 #endif

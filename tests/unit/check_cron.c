@@ -81,6 +81,27 @@ START_TEST(test_normalised_text)
 }
 END_TEST
 
+/* The field check names the part at fault in its reason. */
+START_TEST(test_check_names_the_part)
+{
+	static const struct {
+		const char *expr, *part;
+	} rows[] = {
+		{ "61 * * * *", "minute" }, { "* 25 * * *", "hour" }, { "* * 0 * *", "day of the month" },
+		{ "* * * 0 *", "month" }, { "* * * * 9", "day of the week" }, { "* * *", "five parts" },
+	};
+
+	ck_assert_ptr_null(ap_check_cron("*/5 * * * *", 11));
+	for (size_t i = 0; i < AP_NELEM(rows); i++) {
+		const char *r = ap_check_cron(rows[i].expr, strlen(rows[i].expr));
+
+		ck_assert_ptr_nonnull(r);
+		ck_assert_msg(strstr(r, rows[i].part) != NULL, "%s: %s", rows[i].expr, r);
+	}
+	ck_assert_ptr_nonnull(ap_check_cron("* * * * *\0x", 11));
+}
+END_TEST
+
 static time_t
 utc(int y, int mo, int d, int h, int mi)
 {
@@ -166,6 +187,7 @@ main(void)
 
 	tcase_add_loop_test(tc, test_parse, 0, (int)AP_NELEM(parse_rows));
 	tcase_add_test(tc, test_normalised_text);
+	tcase_add_test(tc, test_check_names_the_part);
 	tcase_add_loop_test(tc, test_next, 0, (int)AP_NELEM(next_rows));
 	tcase_add_test(tc, test_five_in_a_row);
 	suite_add_tcase(s, tc);
