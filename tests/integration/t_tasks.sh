@@ -120,8 +120,14 @@ check "after the API's refusals too: the cron file and the rows are as before" \
 check "API: GET /tasks/preview?schedule=0 3 * * * gives five runs a day apart" bash -c "
 	curl -s -H 'Authorization: Bearer $TOKEN' '$(url '/api/v1/tasks/preview?schedule=0%203%20*%20*%20*')' |
 	jq -e '(.next_runs | length) == 5 and ((.next_runs[1] | fromdateiso8601) - (.next_runs[0] | fromdateiso8601)) == 86400' >/dev/null"
-check "the Tasks page says the cron file is in the sandbox" bash -c "
-	curl -s -H 'Authorization: Bearer $TOKEN' -H 'Accept: text/html' '$(url /tasks)' | grep -q 'Development sandbox'"
+it_login "$T/jar" admin 'correct horse battery staple' >/dev/null
+check "the Tasks page says the cron file is in the sandbox, and where" bash -c "
+	curl -s -b '$T/jar' '$(url /tasks)' | grep -q 'Development sandbox' && curl -s -b '$T/jar' '$(url /tasks)' | grep -qF '$CRON_D/aapanel'"
+FORM_ST=$(curl -s -o "$T/form.html" -w '%{http_code}' -b "$T/jar" -c "$T/jar" -H "Origin: http://127.0.0.1:$PORT" \
+	--data-urlencode "csrf=$(csrf_of "$T/jar")" --data-urlencode name=formtask --data-urlencode 'schedule=* 25 * * *' \
+	--data-urlencode command=/bin/true "$(url /tasks)")
+check "the form with a bad hour: 400, the form again with the hour named next to the schedule, the value kept" \
+	bash -c "[ '$FORM_ST' = 400 ] && grep -q 'id=\"f-schedule-error\">the hour (2nd part)' '$T/form.html' && grep -qF 'value=\"* 25 * * *\"' '$T/form.html'"
 
 # ---- run now, by hand: as its user, output recorded
 check "task run whoami: exit 0" A task run whoami --json
