@@ -365,7 +365,7 @@ static const struct key_def schema[] = {
 	KS("certs", "certbot_dir", V_PATH_OPT, "", certs_certbot_dir),
 	KI("certs", "warn_days", 1, 90, 14, certs_warn_days),
 	KS("tasks", "cron_dir", V_REL, "etc/cron.d", tasks_cron_dir),
-	KS("tasks", "spec_dir", V_REL, "var/lib/aapanel/tasks", tasks_spec_dir),
+	KS("tasks", "spec_dir", V_REL, "etc/aapanel/tasks", tasks_spec_dir),
 	KS("tasks", "recorder", V_PATH, "/usr/local/bin/aapanel", tasks_recorder),
 	KB("tasks", "allow_root", 0, tasks_allow_root),
 	KI("tasks", "max_timeout", 1, 86400, 3600, tasks_max_timeout),

@@ -448,7 +448,8 @@ ap_ops_task_exec(struct helper_ctx *ctx)
 	sp.max_output = 1;
 	if (pw != NULL && sp.switch_user && pw->pw_dir[0] == '/' && access(pw->pw_dir, X_OK) == 0)
 		sp.cwd = pw->pw_dir;
-	if (ap_job_progress(ctx->job, 1), ap_spawn_run(&sp, &res, err, sizeof(err)) != AP_OK) {
+	ap_job_progress(ctx->job, 1);
+	if (ap_spawn_run(&sp, &res, err, sizeof(err)) != AP_OK) {
 		/* It did not start (no such program, a user that cannot be switched to). */
 		tail_add(t, 2, err, strlen(err));
 		tail_add(t, 2, "\n", 1);

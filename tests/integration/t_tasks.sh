@@ -23,9 +23,11 @@ export BIN SRC T
 A() { "$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" "$@"; }
 db() { sqlite3 "$T/var/aapanel.db" "$@"; }
 CRON_NS_PID=""
+# cron's jobs (CRON, sh, the recorder) are its children: the whole tree goes, by PID.
+kill_tree() { local c; for c in $(pgrep -P "$1"); do kill_tree "$c"; done; kill -TERM "$1" 2>/dev/null || true; }
 cron_stop() {
 	[ -n "$CRON_NS_PID" ] || return 0
-	kill -TERM "$CRON_NS_PID" 2>/dev/null || true
+	kill_tree "$CRON_NS_PID"
 	for _ in $(seq 1 100); do kill -0 "$CRON_NS_PID" 2>/dev/null || break; sleep 0.05; done
 	kill -KILL "$CRON_NS_PID" 2>/dev/null || true
 	wait "$CRON_NS_PID" 2>/dev/null || true
@@ -56,12 +58,12 @@ ESC_SRC=$(printf '%s' "$SRC" | sed 's/[.]/\\./g'); ESC_T=$(printf '%s' "$T" | se
 check "every cron line is fixed parts only: schedule, user, recorder, profile, config, root, task run ID" \
 	bash -c "grep -v '^#' '$CRON_D/aapanel' | grep -v '^[A-Z]*=' | grep -Evq '^[0-9a-z*/,-]+( [0-9a-z*/,-]+){4} root $ESC_SRC/build/aapanel --profile test --config $ESC_T/conf/aapanel\\.cfg --root $ESC_SRC task run [0-9]+\$' && exit 1 || exit 0"
 check "no command text is in the cron file (it is in the helper's copy only)" \
-	bash -c "! grep -q 'echo\|sleep' '$CRON_D/aapanel' && grep -q 'bin.*echo' '$SB/var/lib/aapanel/tasks/1.json'"
+	bash -c "! grep -q 'echo\|sleep' '$CRON_D/aapanel' && grep -q 'bin.*echo' '$SB/etc/aapanel/tasks/1.json'"
 check "the helper's copy is 0600 in a 0700 directory" \
-	bash -c "[ \$(stat -c %a '$SB/var/lib/aapanel/tasks/1.json') = 600 ] && [ \$(stat -c %a '$SB/var/lib/aapanel/tasks') = 700 ]"
+	bash -c "[ \$(stat -c %a '$SB/etc/aapanel/tasks/1.json') = 600 ] && [ \$(stat -c %a '$SB/etc/aapanel/tasks') = 700 ]"
 
 # ---- hostile input: every field, exit 2 naming it, nothing changes
-SUM0=$(cron_sum); N0=$(tasks_n); SPECS0=$(ls "$SB/var/lib/aapanel/tasks" | sort | tr '\n' ' ')
+SUM0=$(cron_sum); N0=$(tasks_n); SPECS0=$(ls "$SB/etc/aapanel/tasks" | sort | tr '\n' ' ')
 refuse() { # FIELD ARGS...: exit 2 and the field named on stderr
 	local f=$1; shift
 	A task add "$@" > /dev/null 2> "$T/err"; local rc=$?
@@ -90,7 +92,7 @@ for t in 0 -1 99999 abc; do
 done
 check "a second task named hello is refused (exit 2)" refuse name hello --schedule '* * * * *' --command /bin/true
 check "after every refusal: the cron file, the helper's copies and the rows are as before" \
-	bash -c "[ \"\$(cat '$CRON_D/aapanel' | sha256sum)\" = '$SUM0' ] && [ \$(sqlite3 '$T/var/aapanel.db' 'SELECT COUNT(*) FROM cron_jobs') = $N0 ] && [ \"\$(ls '$SB/var/lib/aapanel/tasks' | sort | tr '\n' ' ')\" = '$SPECS0' ]"
+	bash -c "[ \"\$(cat '$CRON_D/aapanel' | sha256sum)\" = '$SUM0' ] && [ \$(sqlite3 '$T/var/aapanel.db' 'SELECT COUNT(*) FROM cron_jobs') = $N0 ] && [ \"\$(ls '$SB/etc/aapanel/tasks' | sort | tr '\n' ' ')\" = '$SPECS0' ]"
 
 # ---- the API: the same refusals, a 400 naming the field, nothing changed
 api_refuse() { # FIELD JSON
@@ -183,7 +185,7 @@ cron_stop
 # ---- enable, disable, remove
 check "task disable hello: its line leaves the cron file" bash -c "$(declare -f A); A task disable hello >/dev/null && ! grep -q ' task run 1\$' '$CRON_D/aapanel'"
 check "task enable hello: it is back" bash -c "$(declare -f A); A task enable hello >/dev/null && grep -q ' task run 1\$' '$CRON_D/aapanel'"
-check "task remove slow: line, copy and rows gone" bash -c "$(declare -f A); A task remove slow >/dev/null && ! grep -q ' task run 2\$' '$CRON_D/aapanel' && [ ! -e '$SB/var/lib/aapanel/tasks/2.json' ] && [ \$(sqlite3 '$T/var/aapanel.db' 'SELECT COUNT(*) FROM cron_runs WHERE cron_job_id = 2') = 0 ]"
+check "task remove slow: line, copy and rows gone" bash -c "$(declare -f A); A task remove slow >/dev/null && ! grep -q ' task run 2\$' '$CRON_D/aapanel' && [ ! -e '$SB/etc/aapanel/tasks/2.json' ] && [ \$(sqlite3 '$T/var/aapanel.db' 'SELECT COUNT(*) FROM cron_runs WHERE cron_job_id = 2') = 0 ]"
 check "task remove of an unknown task: exit 2 naming it" bash -c "$(declare -f A); A task remove nosuch 2>&1 >/dev/null | grep -q 'name: no such task'; [ \${PIPESTATUS[0]} = 2 ]"
 check "the audit log has each change with before and after" \
 	bash -c "[ \$(sqlite3 '$T/var/aapanel.db' \"SELECT COUNT(*) FROM audit_log WHERE action = 'task.disable' AND before_json LIKE '%\\\"enabled\\\":true%' AND after_json LIKE '%\\\"enabled\\\":false%'\") = 1 ] && [ \$(sqlite3 '$T/var/aapanel.db' \"SELECT COUNT(*) FROM audit_log WHERE action IN ('task.create', 'task.remove', 'task.enable', 'task.run')\") -ge 8 ]"
