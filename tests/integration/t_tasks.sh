@@ -180,6 +180,10 @@ check "task list --json: each item has last_state, last_duration, next_run" \
 	bash -c "$(declare -f A); A task list --json | jq -e '.items[0] | .last_state == \"ok\" and (.last_duration | type) == \"number\" and (.next_run | fromdateiso8601) > 0' >/dev/null"
 check "task show --json: the history (newest first) with output and the next five runs, a minute apart" \
 	bash -c "$(declare -f A); A task show hello --json | jq -e '(.runs | length) >= 1 and .runs[0].output != null and (.next_runs | length) == 5 and ((.next_runs[1] | fromdateiso8601) - (.next_runs[0] | fromdateiso8601)) == 60 and .task.name == \"hello\"' >/dev/null"
+check "the task's page (English and Arabic): its next runs, the history with the recorded output" bash -c "
+	curl -s -b '$T/jar' '$(url /tasks/1)' > '$T/task1.html' && grep -q '<h2>Next runs</h2>' '$T/task1.html' &&
+	[ \$(grep -c '<li><time' '$T/task1.html') -ge 5 ] && grep -qF 'hello from cron; \$(id)' '$T/task1.html' &&
+	curl -s -b '$T/jar' -b lang=ar '$(url /tasks/1)' | grep -q 'مواعيد التشغيل القادمة'"
 cron_stop
 
 # ---- enable, disable, remove
