@@ -78,6 +78,7 @@ jq -n --rawfile c "$T/one.pem" --rawfile k "$T/one.key" '{domain:"one.api.test",
 code=$(curl -s -o "$T/up.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
 	--data-binary @"$T/one.json" "$(url /api/v1/certificates)")
 check "a certificate before the walk (one.api.test's, uploaded: $code)" test "$code" = 201
+check "a scheduled task before the walk (aapanel task add)" quiet A task add walk-task --schedule '@daily' --command /bin/true
 check "5 alert episodes before the walk" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM alert_events')" = 5
 PRE_MAX_ID=$(sqlite3 "$DB" "SELECT MAX(id) FROM users")
 PRE_COUNT=$(sqlite3 "$DB" "SELECT COUNT(*) FROM users")
