@@ -44,6 +44,9 @@ PACKAGES=(
 	pebble certbot
 	# the browser test (Debian's Chromium driven by playwright-core)
 	chromium
+	# scheduled tasks (issue 17): the system's cron daemon (t_tasks runs its own,
+	# in a mount namespace it creates with util-linux's unshare)
+	cron
 	# quality gates (mk/quality.mk): make valgrind, make coverage (gcovr),
 	# make analyze (gcc -fanalyzer, clang + scan-build, flawfinder; python3)
 	valgrind gcovr clang clang-tools flawfinder python3
@@ -63,6 +66,7 @@ if [ "$mode" != all ]; then
 		libmariadb-dev libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev
 		libcurl4-openssl-dev libcurl4 libarchive-dev
 		nginx-light certbot openssl curl sqlite3 jq procps iproute2 systemd php-fpm
+		cron
 	)
 fi
 

@@ -41,6 +41,8 @@ int ap_cli_database(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_files(const struct ap_config *cfg, int argc, char **argv);
 /* `logs SITE access|error [--lines N] [--search TEXT]` (src/cli/logs.c). */
 int ap_cli_logs(const struct ap_config *cfg, int argc, char **argv);
+/* `task add|list|show|run|enable|disable|remove` (src/cli/task.c, docs/tasks.md). */
+int ap_cli_task(const struct ap_config *cfg, int argc, char **argv);
 /* `routes [--json]` (src/cli/routes.c): the route table; needs no configuration. */
 int ap_cli_routes(int argc, char **argv);
 /* aapanel openapi [--base PATH] [--testing]: the OpenAPI 3.1 document on stdout. */

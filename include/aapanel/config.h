@@ -187,6 +187,12 @@ struct ap_config {
 	long long files_extract_max_size;  /* files.extract_max_size: bytes an extraction may write */
 	long long files_extract_max_files; /* files.extract_max_files: entries of an archive */
 	long long files_extract_max_ratio; /* files.extract_max_ratio: unpacked / packed size */
+	/* tasks: scheduled tasks (docs/tasks.md); the dirs relative to helper.sandbox_root. */
+	char *tasks_cron_dir;   /* tasks.cron_dir: where the helper writes the cron file "aapanel" */
+	char *tasks_spec_dir;   /* tasks.spec_dir: the helper's own copy of each task (what runs) */
+	char *tasks_recorder;   /* tasks.recorder: the aapanel program the cron lines run */
+	bool tasks_allow_root;  /* tasks.allow_root: commands may run as root (admin + password) */
+	int tasks_max_timeout;  /* tasks.max_timeout: the longest timeout a task may have, seconds */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

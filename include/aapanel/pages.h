@@ -140,6 +140,23 @@ int ap_page_site_log(struct ap_ctx *ctx);          /* GET /sites/{id}/logs/{whic
 int ap_page_site_log_download(struct ap_ctx *ctx); /* GET /sites/{id}/logs/{which}/download */
 extern const struct ap_field ap_logs_fields[], ap_logs_download_fields[];
 extern const struct ap_schema ap_log_schema;
+/* Scheduled tasks (src/pages/tasks.c, docs/tasks.md). */
+int ap_page_tasks(struct ap_ctx *ctx);        /* GET /tasks */
+int ap_page_task_preview(struct ap_ctx *ctx); /* GET /tasks/preview */
+int ap_page_task(struct ap_ctx *ctx);         /* GET /tasks/{id} */
+int ap_page_task_add(struct ap_ctx *ctx);     /* POST /tasks */
+int ap_page_task_run(struct ap_ctx *ctx);     /* POST /tasks/{id}/run */
+int ap_page_task_enable(struct ap_ctx *ctx);  /* POST /tasks/{id}/enable */
+int ap_page_task_disable(struct ap_ctx *ctx); /* POST /tasks/{id}/disable */
+int ap_page_task_remove(struct ap_ctx *ctx);  /* POST /tasks/{id}/remove */
+extern const struct ap_field ap_task_list_fields[], ap_task_add_fields[], ap_task_preview_fields[];
+extern const struct ap_schema ap_task_schema, ap_task_list_schema, ap_task_detail_schema,
+    ap_task_run_schema, ap_task_preview_schema;
+/* The Task and TaskRun as the API answers them (owned): also `aapanel task … --json`. */
+struct ap_task;
+struct ap_task_run;
+struct json_object *ap_task_resource(const struct ap_task *t);
+struct json_object *ap_task_run_resource(const struct ap_task_run *r);
 
 /* Certificates (src/pages/certs.c). */
 int ap_page_certs(struct ap_ctx *ctx);       /* GET /certificates */

@@ -66,6 +66,7 @@ static int cmd_dbserver(struct cli *, int, char **);
 static int cmd_database(struct cli *, int, char **);
 static int cmd_files(struct cli *, int, char **);
 static int cmd_logs(struct cli *, int, char **);
+static int cmd_task(struct cli *, int, char **);
 struct command;
 static const struct command *find_command(const char *name);
 
@@ -240,6 +241,21 @@ static const struct command commands[] = {
 	    "The last N lines (200 by default, 5000 at most) of the site's nginx log that\n"
 	    "contain TEXT, oldest first, as the log viewer shows them. Exit 0, 2 for an\n"
 	    "unknown site or log, 1 otherwise.\n" },
+	{ "task", cmd_task, "add, list, show, run, enable, disable or remove scheduled tasks",
+	    "usage: aapanel [OPTIONS] task add NAME --schedule CRON (--command CMD | --url URL)\n"
+	    "                         [--user U] [--timeout SECONDS] [--disabled] [--json]\n"
+	    "       aapanel [OPTIONS] task list [--json]\n"
+	    "       aapanel [OPTIONS] task show NAME [--json]\n"
+	    "       aapanel [OPTIONS] task run NAME|ID [--json]\n"
+	    "       aapanel [OPTIONS] task enable NAME | disable NAME | remove NAME\n\n"
+	    "The same work as the Tasks screen, through the privileged helper, which\n"
+	    "writes the cron file (tasks.cron_dir) and runs each task without a shell,\n"
+	    "as its user (default nobody), with its timeout and never twice at once.\n"
+	    "CMD is split into words (quotes and backslashes only; nothing is expanded);\n"
+	    "its first word is the program's absolute path. `task run ID` is what the\n"
+	    "cron lines call: it runs the task and records its run (output, status).\n"
+	    "Exit 0 on success, 2 for invalid input (field and reason on stderr), 1\n"
+	    "otherwise (also a run that failed). Every change is audited.\n" },
 	{ "audit", cmd_audit, "verify the audit log's hash chain",
 	    "usage: aapanel [OPTIONS] audit verify\n\n"
 	    "Recomputes every row's hash and link. Exit 0 when the chain is intact;\n"
@@ -956,6 +972,12 @@ static int
 cmd_files(struct cli *cli, int argc, char **argv)
 {
 	return with_config(cli, ap_cli_files, argc, argv);
+}
+
+static int
+cmd_task(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_task, argc, argv);
 }
 
 static int

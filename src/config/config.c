@@ -372,6 +372,11 @@ static const struct key_def schema[] = {
 	KL("files", "extract_max_size", 1048576, 1099511627776LL, 4294967296LL, files_extract_max_size),
 	KL("files", "extract_max_files", 1, 10000000, 100000, files_extract_max_files),
 	KL("files", "extract_max_ratio", 2, 100000, 200, files_extract_max_ratio),
+	KS("tasks", "cron_dir", V_REL, "etc/cron.d", tasks_cron_dir),
+	KS("tasks", "spec_dir", V_REL, "etc/aapanel/tasks", tasks_spec_dir),
+	KS("tasks", "recorder", V_PATH, "/usr/local/bin/aapanel", tasks_recorder),
+	KB("tasks", "allow_root", 0, tasks_allow_root),
+	KI("tasks", "max_timeout", 1, 86400, 3600, tasks_max_timeout),
 };
 
 #define NKEYS AP_NELEM(schema)
@@ -381,6 +386,7 @@ static const char *const group_names[] = {
 	"nginx", "session", "auth", "access", "helper", "monitor", "sites", "certs",
 	"databases",
 	"files",
+	"tasks",
 };
 
 static const char INLINE_SECRET_MSG[] =

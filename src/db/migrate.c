@@ -223,6 +223,8 @@ const char *const ap_db_tables[] = {
 	"idempotency_keys",
 	/* 0008: the database servers (managed_databases.server_id points here, no foreign key) */
 	"db_servers",
+	/* 0009: scheduled tasks' runs */
+	"cron_runs",
 };
 
 bool

@@ -27,7 +27,7 @@
 #include "aapanel/log.h"
 #include "jobs.h"
 
-#define REC_MAX (64 * 1024)
+#define REC_MAX (512 * 1024) /* a task's run: 64 KiB of output, JSON-escaped */
 #define REC_HDR 5
 
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE, JOB_FAILED };

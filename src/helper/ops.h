@@ -149,4 +149,12 @@ enum ap_err ap_ops_logs_open(struct helper_ctx *ctx);
 enum ap_err ap_ops_site_owner(const struct ap_config *cfg, const char *domain, uid_t *uid,
     gid_t *gid, bool *chown_needed);
 
+/* Scheduled tasks (ops_tasks.c, docs/tasks.md): task.put writes the helper's copy of a task
+ * and rebuilds the cron file, task.remove takes it away, task.exec (a job) runs it. */
+extern const struct ap_field ap_ops_task_put_args[];
+extern const struct ap_field ap_ops_task_id_args[];
+enum ap_err ap_ops_task_put(struct helper_ctx *ctx);
+enum ap_err ap_ops_task_remove(struct helper_ctx *ctx);
+enum ap_err ap_ops_task_exec(struct helper_ctx *ctx);
+
 #endif

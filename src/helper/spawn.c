@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@
 /* Once the program has exited, how long its pipes may stay open (a descendant holding them). */
 #define DRAIN_AFTER_EXIT_MS 200
 /* Child set-up stages, reported with errno through the error pipe. */
-enum stage { ST_FDS = 1, ST_PGID, ST_PDEATH, ST_SIGNALS, ST_LIMITS, ST_CWD, ST_EXEC };
+enum stage { ST_FDS = 1, ST_PGID, ST_PDEATH, ST_SIGNALS, ST_LIMITS, ST_CWD, ST_EXEC, ST_USER };
 
 static const char *const stage_names[] = {
 	[ST_FDS] = "set up descriptors",
@@ -36,6 +37,7 @@ static const char *const stage_names[] = {
 	[ST_LIMITS] = "setrlimit",
 	[ST_CWD] = "chdir",
 	[ST_EXEC] = "execve",
+	[ST_USER] = "switch to the user",
 };
 
 /* NAME=value with NAME [A-Za-z_][A-Za-z0-9_]*, and not one of the fixed or loader variables. */
@@ -166,6 +168,12 @@ child(const struct ap_spawn *sp, int fds[3], int errfd, char *const *envp, pid_t
 	    lower_limit(RLIMIT_NOFILE, sp->max_files ? sp->max_files : AP_SPAWN_DEFAULT_MAX_FILES) !=
 		0) {
 		child_report(errfd, ST_LIMITS);
+		_exit(127);
+	}
+	/* Another user (scheduled tasks): groups, group, then user; no way back. */
+	if (sp->switch_user && (setgroups(1, &sp->gid) != 0 || setgid(sp->gid) != 0 ||
+	    setuid(sp->uid) != 0 || (sp->uid != 0 && setuid(0) == 0))) {
+		child_report(errfd, ST_USER);
 		_exit(127);
 	}
 	if (chdir(sp->cwd != NULL ? sp->cwd : "/") != 0) {

@@ -47,6 +47,9 @@ struct ap_spawn {
 	unsigned cpu_seconds;         /* RLIMIT_CPU; 0 = the timeout, rounded up */
 	unsigned long long max_memory;/* RLIMIT_AS in bytes; 0 = AP_SPAWN_DEFAULT_MAX_MEMORY */
 	unsigned max_files;           /* RLIMIT_NOFILE; 0 = AP_SPAWN_DEFAULT_MAX_FILES */
+	bool switch_user;             /* run as uid:gid (groups: only gid); needs root */
+	uid_t uid;
+	gid_t gid;
 	ap_spawn_output_fn on_output; /* optional */
 	void *on_output_ctx;
 };

@@ -631,6 +631,30 @@ await call('POST', '/account/password', { body: { current: NEWPW, password: PASS
   await call('POST', `/sites/${px.data ? px.data.id : 0}/delete`, { body: { delete_files: true } });
   const gone = await call('GET', `/sites/${sid}`);
   check('a deleted site is a 404 Error', gone.status === 404 && valid(errorSchema, gone.data) === null, `${gone.status}`);
+  // scheduled tasks (t_tasks.sh runs them under the real cron): a bad schedule names its field
+  const badsched = await call('POST', '/tasks', { body: { name: 'contract-task', schedule: '61 * * * *', command: '/bin/true' } });
+  check('a task with a bad schedule is a 400 Error naming schedule', badsched.status === 400 &&
+    valid(errorSchema, badsched.data) === null && badsched.data.error.field === 'schedule', `${badsched.status}`);
+  const tk = await post('/tasks', '/tasks', { name: 'contract-task', schedule: '*/5 * * * *', command: '/bin/echo contract' }, 201);
+  const tid = tk && tk.data ? tk.data.id : 0;
+  const pv = await call('GET', '/tasks/preview?schedule=0%203%20*%20*%20*');
+  checkAnswer('GET /tasks/preview: 200 and the answer matches', op('GET', '/tasks/preview'), pv, 200);
+  check('... the next five runs', pv.data && pv.data.next_runs.length === 5);
+  await post('/tasks/{id}/run', `/tasks/${tid}/run`, {}, 200);
+  let td = null;
+  for (let i = 0; i < 50; i++) {
+    td = await call('GET', `/tasks/${tid}`);
+    if (td.data && td.data.runs && td.data.runs.length && td.data.runs[0].state !== 'running') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  checkAnswer('GET /tasks/{id} after a run: 200 and the answer matches', op('GET', '/tasks/{id}'), td, 200);
+  check('... the run is ok with its output', td.data && td.data.runs[0].state === 'ok' && td.data.runs[0].output === 'contract\n',
+    td.text.slice(0, 300));
+  await post('/tasks/{id}/disable', `/tasks/${tid}/disable`, {}, 200);
+  await post('/tasks/{id}/enable', `/tasks/${tid}/enable`, {}, 200);
+  const tl = await call('GET', '/tasks');
+  checkAnswer('GET /tasks with a task: 200 and the answer matches', op('GET', '/tasks'), tl, 200);
+  await post('/tasks/{id}/remove', `/tasks/${tid}/remove`, { confirmed: true }, 204);
 }
 // databases (t_api.sh starts a MariaDB; a server and a database were made before the walk)
 {

@@ -150,6 +150,12 @@ browser_fixtures() {
 		sleep 0.5
 	done
 	bf_need "the issuance failed (no ACME server)" failed "$st" || return 1
+	# A scheduled task, through the admin's form, run once by hand (its page shows the run's output).
+	local task
+	bf_need "admin adds a task" 303 "$(bf_post "$j/admin-ff" /tasks --data-urlencode name=nightly-report \
+		--data-urlencode 'schedule=0 3 * * *' --data-urlencode 'command=/bin/echo report done' --data-urlencode user=nobody)" || return 1
+	task=$(bf_sql "SELECT id FROM cron_jobs WHERE name='nightly-report'")
+	bf_need "admin runs the task now" 303 "$(bf_post "$j/admin-ff" "/tasks/$task/run")" || return 1
 
 	# A database server the helper has no login for (so it shows as not reachable, its
 	# reason on the page) and a database on it linked to the shop: /databases/{id} and the
@@ -165,14 +171,15 @@ browser_fixtures() {
 	tid=$(bf_sql "SELECT id FROM api_tokens WHERE name='monitoring'")
 	sid=$(bf_sql "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username='admin' ORDER BY s.id LIMIT 1")
 	jq -n --arg pw "$BROWSER_PW" --arg uid "$uid" --arg tid "$tid" --arg sid "$sid" --argjson codes "$codes" \
-		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" --arg dbs "$dbs" --arg dbid "$dbid" \
+		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" --arg dbs "$dbs" --arg dbid "$dbid" --arg task "$task" \
 		--arg name "$(bf_cli config show | awk -F'"' '/^panel = / {p = 1} p && /^  name = / {print $2; exit}')" '{
 		accounts: { admin: {user: "admin", password: $pw}, operator: {user: "operator", password: $pw},
 		            viewer: {user: "viewer", password: $pw} },
 		mfa: {user: "mfa", password: $pw, recovery: $codes},
 		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid,
 		       "/sites": $site, "/alerts/rules": $rid, "/alerts/channels": $chid, "/certificates": $cert,
-		       "/database-servers": $dbs, "/databases": $dbid, "/sites/{id}/logs": "access" },
+		       "/database-servers": $dbs, "/databases": $dbid, "/sites/{id}/logs": "access",
+		       "/tasks": $task },
 		app_name: (if $name == "" then "aaPanel" else $name end)
 	}' > "$out"
 }

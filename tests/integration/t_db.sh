@@ -91,7 +91,7 @@ UPDATE audit_head SET last_hash = 'ab', rows_count = 1;
 INSERT INTO idempotency_keys (user_id, key_hash, route, request_hash, status, body, created_at) VALUES (1, 'kh', 'POST /users', 'rh', 201, '{"id":2,"username":"مشغل"}', 99);
 SQL
 dump() { # sqlite file → every panel table, row by row
-	for t in users sessions api_tokens audit_log settings login_attempts sites managed_databases cron_jobs firewall_rules certificates recovery_codes audit_head metric_sources metric_host metric_dev alert_channels alert_rules alert_events alert_outbox idempotency_keys; do
+	for t in users sessions api_tokens audit_log settings login_attempts sites managed_databases cron_jobs firewall_rules certificates recovery_codes audit_head metric_sources metric_host metric_dev alert_channels alert_rules alert_events alert_outbox idempotency_keys cron_runs; do
 		echo "== $t"; sqlite3 -header -separator '|' "$1" "SELECT * FROM $t ORDER BY 1"
 	done
 }

@@ -5,6 +5,7 @@
  * bounded output, stdin through a pipe, and refusals before anything runs.
  */
 #include <check.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -216,6 +217,36 @@ START_TEST(test_working_directory)
 	ap_spawn_result_free(&res);
 	sp.cwd = "tmp";
 	ck_assert_int_eq(ap_spawn_run(&sp, &res, errbuf, sizeof(errbuf)), AP_ERR_INVAL);
+	ap_spawn_result_free(&res);
+}
+END_TEST
+
+/* Scheduled tasks run as their user: groups, group and user switched, no way back to root. */
+START_TEST(test_switch_user)
+{
+	static const char *const argv[] = { "id", NULL };
+	struct passwd *pw = getpwnam("nobody");
+	struct ap_spawn sp = { .path = "/usr/bin/id", .argv = argv, .switch_user = true };
+	struct ap_spawn_result res;
+	char want[128];
+
+	ck_assert_ptr_nonnull(pw);
+	sp.uid = pw->pw_uid;
+	sp.gid = pw->pw_gid;
+	if (geteuid() != 0) {
+		/* Unprivileged: the switch fails and says so; nothing runs. */
+		char err[256];
+
+		ck_assert_int_ne(ap_spawn_run(&sp, &res, err, sizeof(err)), AP_OK);
+		ck_assert_ptr_nonnull(strstr(err, "switch to the user"));
+		ap_spawn_result_free(&res);
+		return;
+	}
+	run_ok(&sp, &res);
+	snprintf(want, sizeof(want), "uid=%u(nobody) gid=%u(", (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+	ck_assert_msg(strncmp(ap_buf_cstr(&res.out), want, strlen(want)) == 0, "%s", ap_buf_cstr(&res.out));
+	ck_assert_msg(strstr(ap_buf_cstr(&res.out), "groups=") == NULL ||
+	    strstr(ap_buf_cstr(&res.out), "(root)") == NULL, "%s", ap_buf_cstr(&res.out));
 	ap_spawn_result_free(&res);
 }
 END_TEST
@@ -473,6 +504,7 @@ spawn_suite(void)
 	tcase_add_test(tc, test_limits_applied);
 	tcase_add_test(tc, test_signals_reset_for_the_program);
 	tcase_add_test(tc, test_working_directory);
+	tcase_add_test(tc, test_switch_user);
 	tcase_add_test(tc, test_exit_codes_and_stderr);
 	tcase_add_test(tc, test_timeout_kills_with_sigterm);
 	tcase_add_test(tc, test_timeout_sigkill_when_sigterm_is_ignored);

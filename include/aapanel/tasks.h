@@ -1,0 +1,91 @@
+/*
+ * tasks.h — scheduled tasks (docs/tasks.md): the panel's record (cron_jobs,
+ * cron_runs) and the helper's task.* operations that put them in the cron
+ * file and run them. A change is made in the database and by the helper,
+ * or not at all (the row is put back when the helper refuses).
+ */
+#ifndef AAPANEL_TASKS_H
+#define AAPANEL_TASKS_H
+
+#include <json-c/json.h>
+
+#include "aapanel/sites.h"
+#include "aapanel/taskcheck.h"
+
+struct ap_task {
+	int64_t id;
+	char name[65];
+	char kind[8];                         /* "command" | "url" */
+	char target[AP_TASK_MAX_COMMAND + 1]; /* the command as typed, or the URL */
+	char user[33];                        /* commands: who runs it */
+	char schedule[101];
+	int64_t timeout;                      /* seconds */
+	bool enabled;
+	int64_t created_at, updated_at;
+	/* the last run, when there is one (last_state "" otherwise) */
+	char last_state[16];
+	int64_t last_started, last_ended;
+	int last_exit; /* -1 unknown */
+};
+
+struct ap_task_run {
+	int64_t id, task_id, job_id;
+	char trigger[16]; /* "schedule" | "manual" */
+	char state[16];   /* "running" | "ok" | "failed" | "timeout" | "skipped" | "lost" */
+	int64_t started_at, ended_at;
+	int exit_code; /* -1 unknown */
+	int64_t output_bytes;
+	char message[256];
+	char *output; /* owned (free), may be NULL */
+};
+
+/* Fields of a new task, as checked by the route table (values borrowed). */
+struct ap_task_spec {
+	const char *name, *kind, *command, *url, *user, *schedule;
+	int64_t timeout; /* 0: 3600 capped at tasks.max_timeout */
+	bool enabled;
+};
+
+enum ap_err ap_task_get(const struct ap_sites_env *env, int64_t id, struct ap_task *out,
+    struct ap_problem *pb);
+enum ap_err ap_task_find(const struct ap_sites_env *env, const char *name, struct ap_task *out,
+    struct ap_problem *pb);
+/* One page by id (keyset): fn gets each (borrowed). */
+enum ap_err ap_task_page(const struct ap_sites_env *env, int64_t after, int64_t limit,
+    bool (*fn)(void *ctx, const struct ap_task *t), void *ctx, bool *more, struct ap_problem *pb);
+
+/* Check a spec (each field, then the pieces together). AP_ERR_INVAL with pb naming the field. */
+enum ap_err ap_task_validate(const struct ap_sites_env *env, const struct ap_task_spec *spec,
+    struct ap_problem *pb);
+/* Create: the row, then task.put (the row goes again if the helper refuses). */
+enum ap_err ap_task_create(const struct ap_sites_env *env, const struct ap_task_spec *spec,
+    struct ap_task *out, struct ap_problem *pb);
+/* Enable or disable: the row and the cron file. */
+enum ap_err ap_task_set_enabled(const struct ap_sites_env *env, struct ap_task *t, bool on,
+    struct ap_problem *pb);
+/* Remove: task.remove, then the row and its runs. */
+enum ap_err ap_task_remove(const struct ap_sites_env *env, const struct ap_task *t,
+    struct ap_problem *pb);
+
+/* Start a run (task.exec): a cron_runs row "running" with the job. */
+enum ap_err ap_task_run_start(const struct ap_sites_env *env, const struct ap_task *t,
+    const char *trigger, struct ap_task_run *out, struct ap_problem *pb);
+/* A running run asked about: once its job ended, the row gets the result. */
+void ap_task_run_settle(const struct ap_sites_env *env, struct ap_task_run *r);
+/* The recorder: start a run and wait for it to end (its timeout and a margin at most). */
+enum ap_err ap_task_run_wait(const struct ap_sites_env *env, const struct ap_task *t,
+    const char *trigger, struct ap_task_run *out, struct ap_problem *pb);
+/* The task's runs, newest first, at most limit; the running ones settled first. */
+enum ap_err ap_task_runs(const struct ap_sites_env *env, int64_t task_id, int64_t limit,
+    bool with_output, bool (*fn)(void *ctx, const struct ap_task_run *r), void *ctx,
+    struct ap_problem *pb);
+void ap_task_run_free(struct ap_task_run *r);
+
+/* The next n run times of a schedule after now (local time); -1 entries when none. */
+void ap_task_next_runs(const char *schedule, time_t now, time_t *out, size_t n);
+
+/* As the audit log and the API show them (owned). */
+struct json_object *ap_task_json(const struct ap_task *t);
+struct json_object *ap_task_run_json(const struct ap_task_run *r);
+
+#endif

@@ -1,0 +1,546 @@
+/*
+ * tasks.c — scheduled tasks (cron.read to look, cron.write to change;
+ * docs/tasks.md): the list with the last run, its result and duration and
+ * the next run; a task's page with the next five run times, its history and
+ * each run's output; add (a command, run as a site's user — or, for an
+ * admin, any other user; root only with tasks.allow_root and the admin's
+ * password again — or a URL), run now, enable, disable, remove. The data
+ * module (src/data/tasks.c) does the work through the helper; every change
+ * is audited with before and after.
+ *
+ * Resources: Task, TaskList (paged by id), TaskDetail (a task, its next
+ * runs and its runs), TaskRun, SchedulePreview.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "aapanel/auth.h"
+#include "aapanel/cron.h"
+#include "aapanel/pages.h"
+#include "aapanel/tasks.h"
+
+static const char *const kinds[] = { "command", "url", NULL };
+static const char *const run_states[] = { "running", "ok", "failed", "timeout", "skipped", "lost", NULL };
+static const char *const triggers[] = { "schedule", "manual", NULL };
+
+enum { TL_LIMIT, TL_CURSOR, TL__MAX };
+const struct ap_field ap_task_list_fields[TL__MAX + 1] = {
+	[TL_LIMIT] = AP_FIELD_LIMIT,
+	[TL_CURSOR] = AP_FIELD_CURSOR,
+	[TL__MAX] = AP_FIELD_END,
+};
+
+enum { TA_NAME, TA_KIND, TA_SCHEDULE, TA_COMMAND, TA_URL, TA_USER, TA_TIMEOUT, TA_ENABLED,
+	TA_PASSWORD, TA__MAX };
+const struct ap_field ap_task_add_fields[TA__MAX + 1] = {
+	[TA_NAME] = { .name = "name", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE,
+	    .min = 1, .max = 64, .check = ap_check_task_name,
+	    .desc = "a-z first, then a-z, 0-9, _ . - (the CLI's NAME)" },
+	[TA_KIND] = { .name = "kind", .type = AP_FIELD_ENUM, .choices = kinds,
+	    .desc = "command (default) or url" },
+	[TA_SCHEDULE] = { .name = "schedule", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE,
+	    .min = 1, .max = AP_CRON_MAX_LEN, .check = ap_check_cron,
+	    .desc = "5-field cron syntax (minute hour day-of-month month day-of-week) or @hourly, @daily, @weekly, @monthly, @yearly" },
+	[TA_COMMAND] = { .name = "command", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
+	    .max = AP_TASK_MAX_COMMAND, .check = ap_check_task_command,
+	    .desc = "the program's absolute path and its arguments; quotes group words, nothing is expanded, no shell" },
+	[TA_URL] = { .name = "url", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
+	    .max = AP_TASK_MAX_URL, .check = ap_check_task_url, .desc = "kind url: the http:// or https:// address to call" },
+	[TA_USER] = { .name = "user", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 32,
+	    .check = ap_check_task_user,
+	    .desc = "kind command: who runs it: a site's user (operators), any other non-root user (admins); default nobody" },
+	[TA_TIMEOUT] = { .name = "timeout", .type = AP_FIELD_INT, .min = 1, .max = 86400,
+	    .desc = "seconds before the run is killed (default 3600, at most tasks.max_timeout)" },
+	[TA_ENABLED] = { .name = "enabled", .type = AP_FIELD_BOOL, .desc = "scheduled (default true)" },
+	[TA_PASSWORD] = { .name = "password", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SECRET, .max = 1024,
+	    .desc = "user root only: the admin's own password again" },
+	[TA__MAX] = AP_FIELD_END,
+};
+
+enum { TP_SCHEDULE, TP__MAX };
+const struct ap_field ap_task_preview_fields[TP__MAX + 1] = {
+	[TP_SCHEDULE] = { .name = "schedule", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
+	    .min = 1, .max = AP_CRON_MAX_LEN, .check = ap_check_cron, .desc = "the schedule to preview" },
+	[TP__MAX] = AP_FIELD_END,
+};
+
+static const struct ap_prop task_props[] = {
+	{ .name = "id", .type = AP_J_INT },
+	{ .name = "name", .type = AP_J_STRING },
+	{ .name = "kind", .type = AP_J_STRING, .choices = kinds },
+	{ .name = "command", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "kind command: as given" },
+	{ .name = "url", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "kind url" },
+	{ .name = "user", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "who runs the command" },
+	{ .name = "schedule", .type = AP_J_STRING, .desc = "5-field cron syntax" },
+	{ .name = "timeout", .type = AP_J_INT, .desc = "seconds" },
+	{ .name = "enabled", .type = AP_J_BOOL },
+	{ .name = "next_run", .type = AP_J_TIME, .flags = AP_J_NULL, .desc = "null when disabled or never" },
+	{ .name = "last_run", .type = AP_J_TIME, .flags = AP_J_NULL, .desc = "when the last run started" },
+	{ .name = "last_state", .type = AP_J_STRING, .flags = AP_J_NULL, .choices = run_states },
+	{ .name = "last_duration", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "seconds the last run took" },
+	{ .name = "created", .type = AP_J_TIME },
+	AP_PROP_END,
+};
+const struct ap_schema ap_task_schema = { .name = "Task", .desc = "a scheduled task", .props = task_props };
+AP_SCHEMA_LIST(ap_task_list_schema, "TaskList", ap_task_schema);
+
+static const struct ap_prop run_props[] = {
+	{ .name = "id", .type = AP_J_INT },
+	{ .name = "trigger", .type = AP_J_STRING, .choices = triggers },
+	{ .name = "state", .type = AP_J_STRING, .choices = run_states,
+	    .desc = "skipped: the run before was still going; lost: the helper restarted meanwhile" },
+	{ .name = "started", .type = AP_J_TIME },
+	{ .name = "ended", .type = AP_J_TIME, .flags = AP_J_NULL },
+	{ .name = "duration", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "seconds" },
+	{ .name = "exit_code", .type = AP_J_INT, .flags = AP_J_NULL },
+	{ .name = "message", .type = AP_J_STRING },
+	{ .name = "output", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "the last 64 KiB of stdout and stderr" },
+	{ .name = "output_bytes", .type = AP_J_INT, .desc = "all the output's bytes" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_task_run_schema = { .name = "TaskRun", .desc = "one run of a task", .props = run_props };
+
+static const struct ap_prop detail_props[] = {
+	{ .name = "task", .type = AP_J_OBJECT, .of = &ap_task_schema },
+	{ .name = "next_runs", .type = AP_J_ARRAY, .items = AP_J_TIME, .desc = "the next five, server time zone" },
+	{ .name = "time_zone", .type = AP_J_STRING },
+	{ .name = "runs", .type = AP_J_ARRAY, .of = &ap_task_run_schema, .desc = "the last 20, newest first" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_task_detail_schema = { .name = "TaskDetail",
+	.desc = "a task with its next runs and its history", .props = detail_props };
+
+static const struct ap_prop preview_props[] = {
+	{ .name = "schedule", .type = AP_J_STRING, .flags = AP_J_NULL },
+	{ .name = "next_runs", .type = AP_J_ARRAY, .items = AP_J_TIME, .desc = "the next five" },
+	{ .name = "time_zone", .type = AP_J_STRING },
+	AP_PROP_END,
+};
+const struct ap_schema ap_task_preview_schema = { .name = "SchedulePreview",
+	.desc = "when a schedule runs next", .props = preview_props };
+
+static struct ap_helper_client *H_client;
+
+static struct ap_sites_env
+env_of(struct ap_ctx *ctx)
+{
+	const struct ap_config *c = ctx->app->cfg;
+	struct ap_sites_env e = { .db = ctx->db, .cfg = c, .job_wait_ms = 5000 };
+
+	if (H_client == NULL)
+		H_client = ap_helper_client_new(c->helper_socket, c->helper_timeout_ms, 1 << 20);
+	e.helper = H_client;
+	return e;
+}
+
+static int
+fail_pb(struct ap_ctx *ctx, const struct ap_problem *pb)
+{
+	if (pb->code == AP_PB_INTERNAL && ctx->db != NULL)
+		return ap_ctx_fail(ctx, AP_PB_INTERNAL, NULL, "an internal error occurred");
+	return ap_ctx_problem(ctx, pb);
+}
+
+static bool
+can_write(struct ap_ctx *ctx)
+{
+	return ctx->user != NULL && ap_role_allows(ctx->user->role, "cron.write") &&
+	    (ctx->token_scope == NULL || ap_scope_allows(ctx->token_scope, "cron.write"));
+}
+
+static const char *
+tz_name(void)
+{
+	static char buf[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(buf, sizeof(buf), "%Z (UTC%z)", &tm);
+	return buf;
+}
+
+static struct json_object *
+next_runs(const char *schedule, size_t n)
+{
+	struct json_object *a = json_object_new_array();
+	time_t t[5];
+
+	ap_task_next_runs(schedule, time(NULL), t, n > 5 ? 5 : n);
+	for (size_t i = 0; i < n && i < 5; i++)
+		if (t[i] > 0)
+			json_object_array_add(a, ap_model_time(t[i]));
+	return a;
+}
+
+struct json_object *
+ap_task_resource(const struct ap_task *t)
+{
+	struct json_object *o = json_object_new_object();
+	bool url = strcmp(t->kind, "url") == 0;
+	time_t next[1];
+
+	ap_task_next_runs(t->schedule, time(NULL), next, 1);
+	ap_model_add(o, "id", json_object_new_int64(t->id));
+	ap_model_str(o, "name", t->name);
+	ap_model_str(o, "kind", url ? "url" : "command");
+	ap_model_opt(o, "command", url ? NULL : t->target);
+	ap_model_opt(o, "url", url ? t->target : NULL);
+	ap_model_opt(o, "user", t->user[0] ? t->user : NULL);
+	ap_model_str(o, "schedule", t->schedule);
+	ap_model_add(o, "timeout", json_object_new_int64(t->timeout));
+	ap_model_add(o, "enabled", json_object_new_boolean(t->enabled));
+	ap_model_add(o, "next_run", t->enabled && next[0] > 0 ? ap_model_time(next[0]) : NULL);
+	ap_model_add(o, "last_run", ap_model_time(t->last_started));
+	ap_model_opt(o, "last_state", t->last_state[0] ? t->last_state : NULL);
+	ap_model_add(o, "last_duration", t->last_ended && t->last_started
+	    ? json_object_new_int64(t->last_ended - t->last_started) : NULL);
+	ap_model_add(o, "created", ap_model_time(t->created_at));
+	return o;
+}
+
+struct json_object *
+ap_task_run_resource(const struct ap_task_run *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	ap_model_add(o, "id", json_object_new_int64(r->id));
+	ap_model_str(o, "trigger", r->trigger);
+	ap_model_str(o, "state", r->state);
+	ap_model_add(o, "started", ap_model_time(r->started_at));
+	ap_model_add(o, "ended", ap_model_time(r->ended_at));
+	ap_model_add(o, "duration", r->ended_at ? json_object_new_int64(r->ended_at - r->started_at) : NULL);
+	ap_model_add(o, "exit_code", r->exit_code >= 0 ? json_object_new_int(r->exit_code) : NULL);
+	ap_model_str(o, "message", r->message);
+	ap_model_opt(o, "output", r->output);
+	ap_model_add(o, "output_bytes", json_object_new_int64(r->output_bytes));
+	return o;
+}
+
+/* The page's labels beside the resource. */
+static void
+state_labels(struct ap_ctx *ctx, struct json_object *o, const char *state)
+{
+	static const struct {
+		const char *state, *label, *badge;
+	} l[] = {
+		{ "running", N_("Running"), "badge-warn" }, { "ok", N_("Succeeded"), "badge-ok" },
+		{ "failed", N_("Failed"), "badge-danger" }, { "timeout", N_("Timed out"), "badge-danger" },
+		{ "skipped", N_("Skipped"), "badge-warn" }, { "lost", N_("Lost"), "badge-danger" },
+	};
+
+	for (size_t i = 0; i < AP_NELEM(l); i++)
+		if (state != NULL && strcmp(state, l[i].state) == 0) {
+			ap_model_str(o, "state_label", ap_ctx_tr(ctx, l[i].label));
+			ap_model_str(o, "state_badge", l[i].badge);
+		}
+}
+
+/* Where the cron file goes, and whether a cron daemon reads it (the UI says which). */
+static void
+where(struct ap_ctx *ctx)
+{
+	const struct ap_config *c = ctx->app->cfg;
+	bool sandbox = c->profile != AP_PROFILE_PRODUCTION;
+
+	ap_model_str(ctx->model, "cron_file", ap_arena_printf(ctx->arena, "%s/%s/aapanel",
+	    strcmp(c->helper_sandbox_root, "/") == 0 ? "" : c->helper_sandbox_root, c->tasks_cron_dir));
+	ap_model_add(ctx->model, "sandbox", json_object_new_boolean(sandbox));
+	ap_model_str(ctx->model, "time_zone", tz_name());
+}
+
+/* ---------------------------------------------------------------- GET /tasks */
+
+struct list_ctx {
+	struct ap_ctx *ctx;
+	struct json_object *arr;
+	int64_t last;
+};
+
+static bool
+list_row(void *p, const struct ap_task *t)
+{
+	struct list_ctx *l = p;
+	struct json_object *o = ap_task_resource(t);
+
+	state_labels(l->ctx, o, t->last_state);
+	json_object_array_add(l->arr, o);
+	l->last = t->id;
+	return true;
+}
+
+int
+ap_page_tasks(struct ap_ctx *ctx)
+{
+	struct ap_sites_env env = env_of(ctx);
+	struct list_ctx l = { .ctx = ctx, .arr = json_object_new_array() };
+	struct ap_problem pb;
+	struct ap_page pg;
+	bool more = false;
+
+	ctx->title = ap_ctx_tr(ctx, "Scheduled tasks");
+	ap_ctx_page(ctx, &pg);
+	if (ap_task_page(&env, pg.cursor, pg.limit, list_row, &l, &more, &pb) != AP_OK) {
+		json_object_put(l.arr);
+		return fail_pb(ctx, &pb);
+	}
+	ap_ctx_page_done(ctx, "/tasks", l.arr, more, l.last);
+	if (!ctx->req->wants_json) {
+		ap_model_add(ctx->model, "can_write", json_object_new_boolean(can_write(ctx)));
+		ap_model_add(ctx->model, "is_admin", json_object_new_boolean(ctx->user != NULL &&
+		    strcmp(ctx->user->role, "admin") == 0));
+		ap_model_add(ctx->model, "allow_root", json_object_new_boolean(ctx->app->cfg->tasks_allow_root));
+		where(ctx);
+		if (ctx->form_again) {
+			static const char *const kept[] = { "name", "schedule", "command", "url", "user", "timeout" };
+
+			for (size_t i = 0; i < AP_NELEM(kept); i++) {
+				const char *v = ap_ctx_kept(ctx, kept[i]);
+
+				if (v != NULL)
+					ap_model_str(ctx->model, ap_arena_printf(ctx->arena, "kept_%s", kept[i]), v);
+			}
+			if (ap_ctx_kept(ctx, "kind") != NULL && strcmp(ap_ctx_kept(ctx, "kind"), "url") == 0)
+				ap_model_add(ctx->model, "kept_url_kind", json_object_new_boolean(true));
+		}
+	}
+	return 200;
+}
+
+/* ---------------------------------------------------------------- GET /tasks/preview */
+
+int
+ap_page_task_preview(struct ap_ctx *ctx)
+{
+	const struct ap_fieldval *f = &ctx->fields[TP_SCHEDULE];
+
+	ctx->title = ap_ctx_tr(ctx, "Schedule preview");
+	ap_model_add(ctx->model, "schedule", f->present ? json_object_new_string(f->s) : NULL);
+	ap_model_add(ctx->model, "next_runs", f->present ? next_runs(f->s, 5) : json_object_new_array());
+	ap_model_str(ctx->model, "time_zone", tz_name());
+	return 200;
+}
+
+/* ---------------------------------------------------------------- GET /tasks/{id} */
+
+struct runs_ctx {
+	struct ap_ctx *ctx;
+	struct json_object *arr;
+};
+
+static bool
+run_row(void *p, const struct ap_task_run *r)
+{
+	struct runs_ctx *c = p;
+	struct json_object *o = ap_task_run_resource(r);
+
+	state_labels(c->ctx, o, r->state);
+	json_object_array_add(c->arr, o);
+	return true;
+}
+
+int
+ap_page_task(struct ap_ctx *ctx)
+{
+	struct ap_sites_env env = env_of(ctx);
+	struct runs_ctx rc = { .ctx = ctx, .arr = json_object_new_array() };
+	struct ap_problem pb;
+	struct ap_task t;
+	struct json_object *o;
+
+	if (ap_task_get(&env, ctx->fields[AP_ID].i, &t, &pb) != AP_OK) {
+		json_object_put(rc.arr);
+		return fail_pb(ctx, &pb);
+	}
+	if (ap_task_runs(&env, t.id, 20, true, run_row, &rc, &pb) != AP_OK) {
+		json_object_put(rc.arr);
+		return fail_pb(ctx, &pb);
+	}
+	/* Settling may have ended the last run: read the task again for its summary. */
+	ap_task_get(&env, t.id, &t, &pb);
+	ctx->title = ap_ctx_tr(ctx, "Scheduled task");
+	o = ap_task_resource(&t);
+	state_labels(ctx, o, t.last_state);
+	ap_model_add(ctx->model, "task", o);
+	ap_model_add(ctx->model, "next_runs", t.enabled ? next_runs(t.schedule, 5) : json_object_new_array());
+	ap_model_str(ctx->model, "time_zone", tz_name());
+	ap_model_add(ctx->model, "runs", rc.arr);
+	if (!ctx->req->wants_json) {
+		ap_model_add(ctx->model, "can_write", json_object_new_boolean(can_write(ctx)));
+		ap_model_add(ctx->model, "has_runs", json_object_new_boolean(json_object_array_length(rc.arr) > 0));
+		where(ctx);
+	}
+	return 200;
+}
+
+/* ---------------------------------------------------------------- changes */
+
+static void
+audit(struct ap_ctx *ctx, const char *action, const char *name, const char *outcome,
+    const struct ap_task *before, const struct ap_task *after, const struct ap_problem *pb)
+{
+	struct json_object *a = after ? ap_task_json(after) : NULL;
+
+	if (a == NULL && pb != NULL) {
+		a = json_object_new_object();
+		ap_model_str(a, "error", ap_pb_name(pb->code));
+		ap_model_str(a, "reason", pb->reason);
+	}
+	ap_ctx_audit(ctx, action, name, outcome, before ? ap_ctx_json_text(ctx, ap_task_json(before)) : NULL,
+	    a ? ap_ctx_json_text(ctx, a) : NULL);
+}
+
+/* Is name the system user of one of the sites? */
+struct user_ctx {
+	const char *name;
+	bool found;
+};
+
+static bool
+site_user(void *p, const struct ap_site *s)
+{
+	struct user_ctx *u = p;
+
+	if (strcmp(s->system_user, u->name) == 0)
+		u->found = true;
+	return !u->found;
+}
+
+int
+ap_page_task_add(struct ap_ctx *ctx)
+{
+	struct ap_sites_env env = env_of(ctx);
+	const struct ap_fieldval *f = ctx->fields;
+	struct ap_task_spec spec = {
+		.name = f[TA_NAME].s,
+		.kind = f[TA_KIND].present ? kinds[f[TA_KIND].i] : "command",
+		.schedule = f[TA_SCHEDULE].s,
+		.command = f[TA_COMMAND].present ? f[TA_COMMAND].s : NULL,
+		.url = f[TA_URL].present ? f[TA_URL].s : NULL,
+		.user = f[TA_USER].present ? f[TA_USER].s : NULL,
+		.timeout = f[TA_TIMEOUT].present ? f[TA_TIMEOUT].i : 0,
+		.enabled = f[TA_ENABLED].present ? f[TA_ENABLED].b : true,
+	};
+	bool admin = strcmp(ctx->user->role, "admin") == 0;
+	struct ap_problem pb;
+	struct ap_task t;
+
+	if (strcmp(spec.kind, "command") == 0 && spec.user == NULL)
+		spec.user = "nobody";
+	if (strcmp(spec.kind, "url") == 0)
+		spec.user = NULL;
+	if (ap_task_validate(&env, &spec, &pb) != AP_OK)
+		return fail_pb(ctx, &pb);
+	/* Who may choose which user: operators a site's user, admins anyone; root needs the password. */
+	if (spec.user != NULL && !admin) {
+		struct user_ctx u = { spec.user, false };
+
+		ap_site_each(&env, site_user, &u, &pb);
+		if (!u.found)
+			return ap_ctx_fail(ctx, AP_PB_DENIED, "user",
+			    "only an admin may choose a user that is not a website's");
+	}
+	if (spec.user != NULL && strcmp(spec.user, "root") == 0) {
+		int st;
+
+		if (!f[TA_PASSWORD].present)
+			return ap_ctx_fail(ctx, AP_PB_INVALID, "password", "type your password again to run a task as root");
+		if ((st = ap_ctx_confirm_password(ctx, "password", f[TA_PASSWORD].s, "is not your password")) != 0)
+			return st;
+	}
+	if (ap_task_create(&env, &spec, &t, &pb) != AP_OK) {
+		if (pb.code != AP_PB_INVALID && pb.code != AP_PB_EXISTS)
+			audit(ctx, "task.create", spec.name, "failed", NULL, NULL, &pb);
+		return fail_pb(ctx, &pb);
+	}
+	audit(ctx, "task.create", t.name, "ok", NULL, &t, NULL);
+	if (!ctx->req->wants_json) {
+		ap_ctx_flash(ctx, "ok", "The task %s was added.", t.name);
+		return ap_ctx_back(ctx, ap_arena_printf(ctx->arena, "/tasks/%lld", (long long)t.id));
+	}
+	return ap_ctx_answer(ctx, 201, ap_task_resource(&t));
+}
+
+int
+ap_page_task_run(struct ap_ctx *ctx)
+{
+	struct ap_sites_env env = env_of(ctx);
+	struct ap_problem pb;
+	struct ap_task t;
+	struct ap_task_run r;
+
+	if (ap_task_get(&env, ctx->fields[AP_ID].i, &t, &pb) != AP_OK)
+		return fail_pb(ctx, &pb);
+	if (ap_task_run_start(&env, &t, "manual", &r, &pb) != AP_OK) {
+		audit(ctx, "task.run", t.name, "failed", NULL, NULL, &pb);
+		return fail_pb(ctx, &pb);
+	}
+	ap_ctx_audit(ctx, "task.run", t.name, "ok", NULL,
+	    ap_ctx_json_text(ctx, ap_task_run_json(&r)));
+	if (!ctx->req->wants_json) {
+		ap_ctx_flash(ctx, "ok", "The task %s is running; reload this page for its output.", t.name);
+		return ap_ctx_back(ctx, ap_arena_printf(ctx->arena, "/tasks/%lld", (long long)t.id));
+	}
+	return ap_ctx_answer(ctx, 200, ap_task_run_resource(&r));
+}
+
+static int
+set_enabled(struct ap_ctx *ctx, bool on)
+{
+	struct ap_sites_env env = env_of(ctx);
+	struct ap_problem pb;
+	struct ap_task before, t;
+
+	if (ap_task_get(&env, ctx->fields[AP_ID].i, &before, &pb) != AP_OK)
+		return fail_pb(ctx, &pb);
+	t = before;
+	if (ap_task_set_enabled(&env, &t, on, &pb) != AP_OK) {
+		audit(ctx, on ? "task.enable" : "task.disable", t.name, "failed", &before, NULL, &pb);
+		return fail_pb(ctx, &pb);
+	}
+	audit(ctx, on ? "task.enable" : "task.disable", t.name, "ok", &before, &t, NULL);
+	if (!ctx->req->wants_json) {
+		if (on)
+			ap_ctx_flash(ctx, "ok", "The task %s is enabled.", t.name);
+		else
+			ap_ctx_flash(ctx, "ok", "The task %s is disabled.", t.name);
+		return ap_ctx_back(ctx, ap_arena_printf(ctx->arena, "/tasks/%lld", (long long)t.id));
+	}
+	return ap_ctx_answer(ctx, 200, ap_task_resource(&t));
+}
+
+int
+ap_page_task_enable(struct ap_ctx *ctx)
+{
+	return set_enabled(ctx, true);
+}
+
+int
+ap_page_task_disable(struct ap_ctx *ctx)
+{
+	return set_enabled(ctx, false);
+}
+
+int
+ap_page_task_remove(struct ap_ctx *ctx)
+{
+	struct ap_sites_env env = env_of(ctx);
+	struct ap_problem pb;
+	struct ap_task t;
+
+	if (ap_task_get(&env, ctx->fields[AP_ID].i, &t, &pb) != AP_OK)
+		return fail_pb(ctx, &pb);
+	if (ap_ctx_unconfirmed(ctx, "Remove the task %s and its history?", t.name))
+		return 200;
+	if (ap_task_remove(&env, &t, &pb) != AP_OK) {
+		audit(ctx, "task.remove", t.name, "failed", &t, NULL, &pb);
+		return fail_pb(ctx, &pb);
+	}
+	ap_ctx_audit(ctx, "task.remove", t.name, "ok", ap_ctx_json_text(ctx, ap_task_json(&t)),
+	    "{\"removed\":true}");
+	if (ctx->req->wants_json)
+		return 204;
+	ap_ctx_flash(ctx, "ok", "The task %s was removed.", t.name);
+	return ap_ctx_back(ctx, "/tasks");
+}
