@@ -34,6 +34,8 @@ int ap_cli_settings(const struct ap_config *cfg, int argc, char **argv, bool *re
 int ap_cli_site(const struct ap_config *cfg, int argc, char **argv);
 /* `cert issue|renew|upload|list|show|remove` (src/cli/cert.c, docs/certificates.md). */
 int ap_cli_cert(const struct ap_config *cfg, int argc, char **argv);
+/* `service list|status|start|stop|restart|reload|enable|disable` (src/cli/service.c, docs/services.md). */
+int ap_cli_service(const struct ap_config *cfg, int argc, char **argv);
 /* `routes [--json]` (src/cli/routes.c): the route table; needs no configuration. */
 int ap_cli_routes(int argc, char **argv);
 /* aapanel openapi [--base PATH] [--testing]: the OpenAPI 3.1 document on stdout. */

@@ -178,6 +178,11 @@ struct ap_config {
 	char *certs_certbot;        /* certs.certbot: the certbot program */
 	char *certs_certbot_dir;    /* certs.certbot_dir: certbot's --config-dir (work/ logs/ inside), "" = its own */
 	int certs_warn_days;        /* certs.warn_days: expiry warning, days before */
+	/* services: the systemd units the panel may control (docs/services.md). */
+	char *services_units;       /* services.units: unit names, '*' patterns, comma-separated */
+	char *services_protected;   /* services.protected: stopping or disabling one needs its typed name */
+	int services_journal_lines; /* services.journal_lines: journal lines a unit's page shows */
+	int services_action_timeout; /* services.action_timeout: seconds a start/stop may take */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

@@ -25,6 +25,7 @@
 #include "aapanel/config.h"
 #include "aapanel/dsn.h"
 #include "aapanel/netaddr.h"
+#include "aapanel/unitname.h"
 #include "aapanel/log.h"
 #include "aapanel/weburl.h"
 
@@ -231,6 +232,7 @@ enum vkind {
 	V_TEXT,     /* "" or text without control characters, at most 255 bytes */
 	V_REL,      /* a path relative to helper.sandbox_root: segments of [A-Za-z0-9._{}-], no . or .. */
 	V_ADDR,     /* "" or an IPv4 or IPv6 address literal */
+	V_UNITS,    /* "" or systemd unit names ('*' patterns), comma-separated (unitname.h) */
 };
 
 struct key_def {
@@ -364,6 +366,13 @@ static const struct key_def schema[] = {
 	KS("certs", "certbot", V_PATH, "/usr/bin/certbot", certs_certbot),
 	KS("certs", "certbot_dir", V_PATH_OPT, "", certs_certbot_dir),
 	KI("certs", "warn_days", 1, 90, 14, certs_warn_days),
+	KS("services", "units", V_UNITS, "nginx.service, php*-fpm.service, mariadb.service, postgresql.service, "
+	    "cron.service, ssh.service, aapanel.service, aapanel.socket, aapanel-helper.service, aapanel-helper.socket",
+	    services_units),
+	KS("services", "protected", V_UNITS, "ssh.service, aapanel.service, aapanel.socket, aapanel-helper.service, "
+	    "aapanel-helper.socket", services_protected),
+	KI("services", "journal_lines", 1, 200, 30, services_journal_lines),
+	KI("services", "action_timeout", 5, 600, 90, services_action_timeout),
 };
 
 #define NKEYS AP_NELEM(schema)
@@ -371,6 +380,7 @@ static const struct key_def schema[] = {
 static const char *const group_names[] = {
 	"panel", "server", "pool", "limits", "paths", "log", "security", "db",
 	"nginx", "session", "auth", "access", "helper", "monitor", "sites", "certs",
+	"services",
 };
 
 static const char INLINE_SECRET_MSG[] =
@@ -1245,6 +1255,16 @@ check_key(struct loader *ld, size_t k, const config_setting_t *s, bool store)
 			return;
 		}
 		break;
+	case V_UNITS: {
+		char bad[AP_UNIT_NAME_MAX + 1];
+		const char *r = strlen(str) > 4096 ? "must be at most 4096 bytes long" : ap_unit_list_check(str, bad, sizeof(bad));
+
+		if (r != NULL) {
+			key_problem(ld, k, s, "'%s' %s", bad, r);
+			return;
+		}
+		break;
+	}
 	case V_TEXT:
 		if (strlen(str) > 255) {
 			key_problem(ld, k, s, "must be at most 255 bytes long");

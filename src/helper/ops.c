@@ -87,6 +87,10 @@ static const struct helper_op ops[] = {
 	{ "cert.renew", ap_ops_cert_domain_args, ap_ops_cert_renew, HELPER_OP_JOB },
 	{ "cert.remove", ap_ops_site_apply_args, ap_ops_cert_remove, HELPER_OP_JOB },
 	{ "cert.inspect", ap_ops_cert_domain_args, ap_ops_cert_inspect, 0 },
+	/* Services (ops_services.c, docs/services.md). */
+	{ "service.list", ap_ops_service_list_args, ap_ops_service_list, 0 },
+	{ "service.status", ap_ops_service_status_args, ap_ops_service_status, 0 },
+	{ "service.control", ap_ops_service_control_args, ap_ops_service_control, HELPER_OP_JOB },
 	/* The test profile's, for the tests of the protocol, validation and jobs. */
 	{ "test.echo", ap_ops_test_echo_args, ap_ops_test_echo, HELPER_OP_TEST },
 	{ "test.sleep", ap_ops_test_sleep_args, ap_ops_test_sleep, HELPER_OP_TEST | HELPER_OP_JOB },
