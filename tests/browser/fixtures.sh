@@ -162,7 +162,8 @@ browser_fixtures() {
 		            viewer: {user: "viewer", password: $pw} },
 		mfa: {user: "mfa", password: $pw, recovery: $codes},
 		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid,
-		       "/sites": $site, "/alerts/rules": $rid, "/alerts/channels": $chid, "/certificates": $cert },
+		       "/sites": $site, "/alerts/rules": $rid, "/alerts/channels": $chid, "/certificates": $cert,
+		       "/services": "nginx.service" },
 		app_name: (if $name == "" then "aaPanel" else $name end)
 	}' > "$out"
 }

@@ -59,8 +59,10 @@ it_start_nginx
 it_start_helper "$T/var/run/helper.sock"
 it_user admin admin 'correct horse battery staple'
 it_user viewer viewer 'correct horse battery staple'
+it_user operator operator 'correct horse battery staple'
 TOKEN=$(A token create --user admin --scope write --name t | tail -1)
 VTOKEN=$(A token create --user viewer --scope read --name v | tail -1)
+OTOKEN=$(A token create --user operator --scope write --name o | tail -1)
 api() { # api METHOD PATH [JSON] -> body in $T/r.json, status printed
 	local m=$1 p=$2 d=${3:-}
 	if [ -n "$d" ]; then
@@ -284,6 +286,10 @@ check "t-outside still runs" test "$(state_of t-outside.service)" = active
 st=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $VTOKEN" -H 'Content-Type: application/json' \
 	--data-binary '{"name":"t-web.service","action":"stop"}' "$(url /api/v1/service-actions)")
 check "a viewer may look but not act: 403 (got $st), t-web still runs" bash -c "[ $st = 403 ] && [ '$(state_of t-web.service)' = active ]"
+st=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $OTOKEN" -H 'Content-Type: application/json' \
+	--data-binary '{"name":"t-web.service","action":"restart"}' "$(url /api/v1/service-actions)")
+check "an operator neither (services.write is the admins'): 403 (got $st), same main PID" \
+	bash -c "[ $st = 403 ] && [ '$(pid_of t-web.service)' = '$wpid' ]"
 st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $VTOKEN" "$(url /api/v1/services)")
 check "and the viewer sees the list (200, got $st)" test "$st" = 200
 
