@@ -299,14 +299,7 @@ ap_ops_service_list(struct helper_ctx *ctx)
 	if (l == NULL)
 		abort();
 	if (unavailable(ctx, &l->bus)) {
-		/* the configured names still: the page says what it would show */
-		ap_unit_list_each(ctx->cfg->services_units, add_entry, l);
-		for (size_t i = 0; i < l->n; i++) {
-			struct json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "name", json_object_new_string(l->v[i]));
-			json_object_array_add(arr, o);
-		}
+		/* nothing to read: the panel shows services.units as configured */
 		json_object_object_add(ctx->result, "units", arr);
 		free(l);
 		return AP_OK;

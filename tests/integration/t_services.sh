@@ -212,6 +212,22 @@ curl -s -b "$JAR" -o "$T/unit.html" "$(url /services/t-web.service)"
 check "the unit's page shows the journal" grep -q 't-web says hello' "$T/unit.html"
 check "the page of a unit outside the whitelist is a 404" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$JAR" "$(url /services/t-outside.service)")" = 404
 
+# the page's form, as a browser sends it (CSRF token, cookie)
+tok=$(csrf_of "$JAR")
+st=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -b "$JAR" -c "$JAR" -H "Origin: http://127.0.0.1:$PORT" -d "csrf=$tok" -d name=t-web.service -d action=restart "$(url /service-actions)")
+pid4=$(pid_of t-web.service)
+check "the page's Restart button: 303 back to the unit's page ($st), a new main PID ($pid3 -> $pid4)" \
+	bash -c "[[ '$st' == '303 '*'/services/t-web.service' ]] && [ '$pid4' != '$pid3' ] && [ '$(state_of t-web.service)' = active ]"
+pid3=$pid4
+curl -s -b "$JAR" -o "$T/unit.html" "$(url /services/t-web.service)"
+check "and the page says it was done" grep -q "systemd carried out the action on <bdi>t-web.service</bdi>" "$T/unit.html"
+curl -s -b "$JAR" -o "$T/guard.html" "$(url /services/t-guard.service)"
+check "a protected unit's page asks for its name to stop it" grep -q 'name="confirm"' "$T/guard.html"
+tok=$(csrf_of "$JAR")
+st=$(curl -s -o "$T/guard.html" -w '%{http_code}' -b "$JAR" -H "Origin: http://127.0.0.1:$PORT" -d "csrf=$tok" -d name=t-guard.service -d action=stop "$(url /service-actions)")
+check "the form's Stop without the name: 400, the page again with the reason at the field, still running" \
+	bash -c "[ $st = 400 ] && grep -q 'f-confirm-error' '$T/guard.html' && grep -q 'type the unit' '$T/guard.html' && [ '$(state_of t-guard.service)' = active ]"
+
 # enable / disable (the namespace's own /etc/systemd/system)
 st=$(api POST /service-actions '{"name":"t-web.service","action":"enable"}')
 check "enable t-web: 200 (got $st), unit file enabled, as systemctl sees it" \
