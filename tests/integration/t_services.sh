@@ -49,6 +49,7 @@ s_teardown() {
 	fi
 	[ -n "${NSE:-}" ] && wait "$NSE" 2>/dev/null
 	ns_stop
+	[ -n "${TU:-}" ] && rm -rf "$TU"
 	true
 	it_teardown
 }
@@ -131,6 +132,28 @@ Description=Test service outside the whitelist
 [Service]
 ExecStart=/bin/sleep infinity
 UNIT
+# The helper's own units too (conf/systemd/aapanel-helper.{socket,service}, every
+# restriction kept; drop-ins as t_helper_units.sh's: a test profile, the panel
+# user nobody): its configuration outside /tmp, which the unit makes private.
+case "$SRC" in
+/tmp/* | /var/tmp/*) not_ok "the checkout $SRC is under /tmp: the helper's unit (PrivateTmp=) cannot see it"; exit 1 ;;
+esac
+TU=$(mktemp -d "$SRC/build/t-services.XXXXXX")
+chmod 0755 "$TU"
+mkdir -p "$TU/conf/profiles" "$TU/sandbox" "$U/aapanel-helper.service.d" "$U/aapanel-helper.socket.d"
+cp "$SRC/conf/aapanel.cfg" "$TU/conf/aapanel.cfg"
+USOCK=/run/aapanel-helper/aapanel-helper.sock
+cat > "$TU/conf/profiles/test.cfg" <<CFG
+paths = { var_dir = "$TU/var"; run_dir = "$TU/var"; log_dir = "$TU/var"; };
+log = { level = "info"; };
+helper = { socket = "$USOCK"; panel_user = "nobody"; sandbox_root = "$TU/sandbox"; };
+services = { units = "t-web.service, t-idle*.service, t-guard.service"; protected = "t-guard.service"; action_timeout = 20; };
+CFG
+cp "$SRC/conf/systemd/aapanel-helper.service" "$SRC/conf/systemd/aapanel-helper.socket" "$U/"
+printf '[Service]\nExecStart=\nExecStart=%s --profile test --config %s --root %s\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n' \
+	"$SRC/build/aapanel-helper" "$TU/conf/aapanel.cfg" "$SRC" > "$U/aapanel-helper.service.d/test.conf"
+printf '[Socket]\nSocketGroup=nogroup\n' > "$U/aapanel-helper.socket.d/test.conf"
+sed -i 's/^Wants=t-web.service t-guard.service t-outside.service$/Wants=t-web.service t-guard.service t-outside.service aapanel-helper.socket/' "$U/t.target"
 cat > "$T/boot.sh" <<SH
 mount --make-rprivate /
 mount -t tmpfs tmpfs /run
@@ -141,7 +164,7 @@ mkdir -p "$T"
 mount --move /run/t-keep "$T"
 mount -t tmpfs tmpfs /var/log
 mount -t tmpfs tmpfs /etc/systemd/system
-cp "$U"/* /run/systemd/system/
+cp -r "$U"/. /run/systemd/system/
 exec env container=other /lib/systemd/systemd --system --unit=t.target --log-target=journal --log-level=info
 SH
 setsid unshare --fork --pid --mount --mount-proc --net sh "$T/boot.sh" > "$T/systemd.log" 2>&1 < /dev/null &
@@ -318,6 +341,29 @@ check "aapanel service status t-web --json: the unit and its journal" \
 	jqe '.unit.name == "t-web.service" and ([.journal[].message] | any(test("t-web says hello")))' "$T/cs.json"
 A service list > "$T/cl.txt"
 check "aapanel service list: a table with t-web active" grep -qE '^t-web.service +active +running' "$T/cl.txt"
+
+# ---- 3. the same operations from the helper under its own hardened unit
+# (socket-activated as root with the unit's capabilities, seccomp filter,
+# ProtectSystem=strict, PrivateNetwork=, AF_UNIX only), asked as the panel's uid.
+ucall() { ns setpriv --reuid=65534 --regid=65534 --clear-groups -- "$SRC/build/tests/helper_send" --call --timeout 5000 "$USOCK" "$@" || true; }
+ucall service.list > "$T/u.json"
+check "under aapanel-helper.service: service.list reads systemd (the test's units, t-web active)" \
+	jqe '.ok and .result.available and ([.result.units[].name] | sort == ["t-guard.service","t-idle1.service","t-web.service"]) and (.result.units[] | select(.name == "t-web.service") | .active_state == "active")' "$T/u.json"
+umain=$(ns systemctl show -p MainPID --value aapanel-helper.service)
+check "... the helper under its unit: seccomp filter, no_new_privs, the sites' capabilities only" \
+	bash -c "[ \"\$(nsenter -t $SD -m -p -- grep -E '^Seccomp:' /proc/$umain/status | awk '{print \$2}')\" = 2 ] && [ \"\$(nsenter -t $SD -m -p -- grep -E '^CapEff:' /proc/$umain/status | awk '{print \$2}')\" = 000000000000000b ]"
+before=$(pid_of t-web.service)
+job=$(ucall service.control '{"name":"t-web.service","action":"restart"}' | jq -r '.result.job // empty')
+for _ in $(seq 1 100); do
+	ucall job.status "{\"id\":${job:-0}}" > "$T/u.json"
+	jqe '.result.state == "done" or .result.state == "failed" or .ok == false' "$T/u.json" && break
+	sleep 0.1
+done
+check "... service.control restarts t-web (job done, a new main PID: $before -> $(pid_of t-web.service))" \
+	bash -c "jq -e '.result.state == \"done\" and .result.result.after.active_state == \"active\"' '$T/u.json' >/dev/null && [ '$(pid_of t-web.service)' != '$before' ]"
+ucall service.status '{"name":"t-web.service"}' > "$T/u.json"
+check "... service.status reads the journal (the unit's own lines)" \
+	jqe '.ok and ([.result.journal[].message] | any(test("t-web says hello")))' "$T/u.json"
 
 # the audit log: before and after
 n=$(sqlite3 "$T/var/aapanel.db" "SELECT count(*) FROM audit_log WHERE action LIKE 'service.%' AND outcome = 'ok'")
