@@ -246,8 +246,18 @@ ap_page_service(struct ap_ctx *ctx)
 	/* A name the panel may not control is no page of it. */
 	if (!ctx->fields[SD_NAME].present || ctx->fields[SD_NAME].s == NULL ||
 	    ap_service_name(ctx->app->cfg, "name", ctx->fields[SD_NAME].s, name, &pb) != AP_OK) {
+		const char *kept = ctx->form_again ? ap_ctx_kept(ctx, "name") : NULL;
+
 		json_object_put(lines);
-		return ap_ctx_fail(ctx, AP_PB_NOT_FOUND, NULL, "no such page");
+		if (!ctx->form_again)
+			return ap_ctx_fail(ctx, AP_PB_NOT_FOUND, NULL, "no such page");
+		/* The action form again after a refused name: what was typed, the reason at it. */
+		ctx->title = ap_ctx_tr(ctx, "Service");
+		ap_model_add(ctx->model, "available", json_object_new_boolean(true));
+		ap_model_add(ctx->model, "pick", json_object_new_boolean(true));
+		ap_model_str(ctx->model, "kept_name", kept != NULL ? kept : "");
+		ap_model_add(ctx->model, "can_write", json_object_new_boolean(can_write(ctx)));
+		return 200;
 	}
 	ctx->title = ap_ctx_tr(ctx, "Service");
 	if (ap_service_status(&env, name, &res, &pb) != AP_OK) {

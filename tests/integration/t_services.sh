@@ -242,8 +242,10 @@ pid4=$(pid_of t-web.service)
 check "the page's Restart button: 303 back to the unit's page ($st), a new main PID ($pid3 -> $pid4)" \
 	bash -c "[[ '$st' == '303 '*'/services/t-web.service' ]] && [ '$pid4' != '$pid3' ] && [ '$(state_of t-web.service)' = active ]"
 pid3=$pid4
-curl -s -b "$JAR" -o "$T/unit.html" "$(url /services/t-web.service)"
+curl -s -b "$JAR" -c "$JAR" -o "$T/unit.html" "$(url /services/t-web.service)"
 check "and the page says it was done" grep -q "systemd carried out the action on <bdi>t-web.service</bdi>" "$T/unit.html"
+curl -s -b "$JAR" -c "$JAR" -o "$T/unit2.html" "$(url /services/t-web.service)"
+check "a reload shows it no more (post/redirect/get)" bash -c "! grep -q 'class=\"flash' '$T/unit2.html'"
 curl -s -b "$JAR" -o "$T/guard.html" "$(url /services/t-guard.service)"
 check "a protected unit's page asks for its name to stop it" grep -q 'name="confirm"' "$T/guard.html"
 tok=$(csrf_of "$JAR")
