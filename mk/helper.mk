@@ -15,10 +15,11 @@ HELPER_MODS := $(filter-out $(HELPER_MAIN),$(HELPER_OBJ))
 # the one problem type (core/problem.c) its protocol sends, and the origin
 # parser (core/weburl.c) that checks panel.origins, and for the websites
 # the template engine (tpl.c, uagent.c for its filters), the line diff
-# (textdiff.c) and the strict checks (sitecheck.c).
+# (textdiff.c) and the strict checks (sitecheck.c), and the services' unit
+# names (unitname.c).
 HELPER_BASE := $(addprefix $(BUILD)/obj/src/,core/common.o core/arena.o core/log.o \
 	core/netaddr.o core/problem.o core/req.o core/route.o core/helper_client.o core/weburl.o \
-	core/tpl.o core/uagent.o core/textdiff.o core/sitecheck.o core/certcheck.o core/cron.o core/taskcheck.o config/config.o \
+	core/tpl.o core/uagent.o core/textdiff.o core/sitecheck.o core/certcheck.o core/cron.o core/taskcheck.o core/unitname.o config/config.o \
 	config/listenconf.o db/dsn.o)
 # The database servers (ops_dbs.c) are reached through the project's own DB
 # layer and its drivers, with the names' checks (core/dbnames.c).

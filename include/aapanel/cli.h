@@ -43,6 +43,8 @@ int ap_cli_files(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_logs(const struct ap_config *cfg, int argc, char **argv);
 /* `task add|list|show|run|enable|disable|remove` (src/cli/task.c, docs/tasks.md). */
 int ap_cli_task(const struct ap_config *cfg, int argc, char **argv);
+/* `service list|status|start|stop|restart|reload|enable|disable` (src/cli/service.c, docs/services.md). */
+int ap_cli_service(const struct ap_config *cfg, int argc, char **argv);
 /* `routes [--json]` (src/cli/routes.c): the route table; needs no configuration. */
 int ap_cli_routes(int argc, char **argv);
 /* aapanel openapi [--base PATH] [--testing]: the OpenAPI 3.1 document on stdout. */

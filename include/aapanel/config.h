@@ -193,6 +193,11 @@ struct ap_config {
 	char *tasks_recorder;   /* tasks.recorder: the aapanel program the cron lines run */
 	bool tasks_allow_root;  /* tasks.allow_root: commands may run as root (admin + password) */
 	int tasks_max_timeout;  /* tasks.max_timeout: the longest timeout a task may have, seconds */
+	/* services: the systemd units the panel may control (docs/services.md). */
+	char *services_units;       /* services.units: unit names, '*' patterns, comma-separated */
+	char *services_protected;   /* services.protected: stopping or disabling one needs its typed name */
+	int services_journal_lines; /* services.journal_lines: journal lines a unit's page shows */
+	int services_action_timeout; /* services.action_timeout: seconds a start/stop may take */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

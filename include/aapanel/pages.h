@@ -157,6 +157,15 @@ struct ap_task;
 struct ap_task_run;
 struct json_object *ap_task_resource(const struct ap_task *t);
 struct json_object *ap_task_run_resource(const struct ap_task_run *r);
+/* Services (src/pages/services.c, docs/services.md). */
+int ap_page_services(struct ap_ctx *ctx);       /* GET /services */
+int ap_page_service(struct ap_ctx *ctx);        /* GET /services/{name} */
+int ap_page_service_action(struct ap_ctx *ctx); /* POST /service-actions */
+extern const struct ap_field ap_service_fields[], ap_service_action_fields[];
+extern const struct ap_schema ap_service_schema, ap_service_list_schema, ap_service_detail_schema,
+    ap_service_change_schema;
+/* The helper's unit as the API's Service (owned; for the CLI's --json too). */
+struct json_object *ap_service_resource(struct json_object *unit);
 
 /* Certificates (src/pages/certs.c). */
 int ap_page_certs(struct ap_ctx *ctx);       /* GET /certificates */

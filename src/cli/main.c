@@ -67,6 +67,7 @@ static int cmd_database(struct cli *, int, char **);
 static int cmd_files(struct cli *, int, char **);
 static int cmd_logs(struct cli *, int, char **);
 static int cmd_task(struct cli *, int, char **);
+static int cmd_service(struct cli *, int, char **);
 struct command;
 static const struct command *find_command(const char *name);
 
@@ -256,6 +257,17 @@ static const struct command commands[] = {
 	    "cron lines call: it runs the task and records its run (output, status).\n"
 	    "Exit 0 on success, 2 for invalid input (field and reason on stderr), 1\n"
 	    "otherwise (also a run that failed). Every change is audited.\n" },
+	{ "service", cmd_service, "list, inspect, start, stop or restart the whitelisted systemd units",
+	    "usage: aapanel [OPTIONS] service list [--json]\n"
+	    "       aapanel [OPTIONS] service status NAME [--json]\n"
+	    "       aapanel [OPTIONS] service start|stop|restart|reload|enable|disable NAME\n"
+	    "                                 [--confirm NAME] [--json]\n\n"
+	    "The same work as the Services screen, through the privileged helper and\n"
+	    "systemd's D-Bus API: only units of services.units; stopping or disabling\n"
+	    "one of services.protected needs --confirm with its name. Where systemd is\n"
+	    "not available, list and status say so. Exit 0 on success, 2 for invalid\n"
+	    "input (field and reason on stderr), 1 otherwise. Every action is recorded\n"
+	    "in the audit log with the unit's state before and after.\n" },
 	{ "audit", cmd_audit, "verify the audit log's hash chain",
 	    "usage: aapanel [OPTIONS] audit verify\n\n"
 	    "Recomputes every row's hash and link. Exit 0 when the chain is intact;\n"
@@ -978,6 +990,12 @@ static int
 cmd_task(struct cli *cli, int argc, char **argv)
 {
 	return with_config(cli, ap_cli_task, argc, argv);
+}
+
+static int
+cmd_service(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_service, argc, argv);
 }
 
 static int

@@ -25,6 +25,7 @@
 #include "aapanel/config.h"
 #include "aapanel/dsn.h"
 #include "aapanel/netaddr.h"
+#include "aapanel/unitname.h"
 #include "aapanel/log.h"
 #include "aapanel/weburl.h"
 
@@ -231,6 +232,7 @@ enum vkind {
 	V_TEXT,     /* "" or text without control characters, at most 255 bytes */
 	V_REL,      /* a path relative to helper.sandbox_root: segments of [A-Za-z0-9._{}-], no . or .. */
 	V_ADDR,     /* "" or an IPv4 or IPv6 address literal */
+	V_UNITS,    /* "" or systemd unit names ('*' patterns), comma-separated (unitname.h) */
 };
 
 struct key_def {
@@ -377,6 +379,13 @@ static const struct key_def schema[] = {
 	KS("tasks", "recorder", V_PATH, "/usr/local/bin/aapanel", tasks_recorder),
 	KB("tasks", "allow_root", 0, tasks_allow_root),
 	KI("tasks", "max_timeout", 1, 86400, 3600, tasks_max_timeout),
+	KS("services", "units", V_UNITS, "nginx.service, php*-fpm.service, mariadb.service, postgresql.service, "
+	    "cron.service, ssh.service, aapanel.service, aapanel.socket, aapanel-helper.service, aapanel-helper.socket",
+	    services_units),
+	KS("services", "protected", V_UNITS, "ssh.service, aapanel.service, aapanel.socket, aapanel-helper.service, "
+	    "aapanel-helper.socket", services_protected),
+	KI("services", "journal_lines", 1, 200, 30, services_journal_lines),
+	KI("services", "action_timeout", 5, 600, 90, services_action_timeout),
 };
 
 #define NKEYS AP_NELEM(schema)
@@ -387,6 +396,7 @@ static const char *const group_names[] = {
 	"databases",
 	"files",
 	"tasks",
+	"services",
 };
 
 static const char INLINE_SECRET_MSG[] =
@@ -1261,6 +1271,16 @@ check_key(struct loader *ld, size_t k, const config_setting_t *s, bool store)
 			return;
 		}
 		break;
+	case V_UNITS: {
+		char bad[AP_UNIT_NAME_MAX + 1];
+		const char *r = strlen(str) > 4096 ? "must be at most 4096 bytes long" : ap_unit_list_check(str, bad, sizeof(bad));
+
+		if (r != NULL) {
+			key_problem(ld, k, s, "'%s' %s", bad, r);
+			return;
+		}
+		break;
+	}
 	case V_TEXT:
 		if (strlen(str) > 255) {
 			key_problem(ld, k, s, "must be at most 255 bytes long");

@@ -118,6 +118,10 @@ static const struct helper_op ops[] = {
 	{ "task.put", ap_ops_task_put_args, ap_ops_task_put, 0 },
 	{ "task.remove", ap_ops_task_id_args, ap_ops_task_remove, 0 },
 	{ "task.exec", ap_ops_task_id_args, ap_ops_task_exec, HELPER_OP_JOB },
+	/* Services (ops_services.c, docs/services.md). */
+	{ "service.list", ap_ops_service_list_args, ap_ops_service_list, 0 },
+	{ "service.status", ap_ops_service_status_args, ap_ops_service_status, 0 },
+	{ "service.control", ap_ops_service_control_args, ap_ops_service_control, HELPER_OP_JOB },
 	/* The test profile's, for the tests of the protocol, validation and jobs. */
 	{ "test.echo", ap_ops_test_echo_args, ap_ops_test_echo, HELPER_OP_TEST },
 	{ "test.sleep", ap_ops_test_sleep_args, ap_ops_test_sleep, HELPER_OP_TEST | HELPER_OP_JOB },

@@ -157,4 +157,13 @@ enum ap_err ap_ops_task_put(struct helper_ctx *ctx);
 enum ap_err ap_ops_task_remove(struct helper_ctx *ctx);
 enum ap_err ap_ops_task_exec(struct helper_ctx *ctx);
 
+/* Services (ops_services.c, docs/services.md): the whitelisted systemd units through
+ * sd-bus and sd-journal; service.control is a job (systemd's job is waited for). */
+extern const struct ap_field ap_ops_service_list_args[];
+extern const struct ap_field ap_ops_service_status_args[];
+extern const struct ap_field ap_ops_service_control_args[];
+enum ap_err ap_ops_service_list(struct helper_ctx *ctx);
+enum ap_err ap_ops_service_status(struct helper_ctx *ctx);
+enum ap_err ap_ops_service_control(struct helper_ctx *ctx);
+
 #endif

@@ -223,6 +223,17 @@ const struct ap_route ap_routes[] = {
 	    .perm = "cron.write", .flags = DB | CONFIRM, .tpl = "task", .fields = ap_id_fields,
 	    .form = ap_page_task, .summary = "Remove a task and its history" },
 
+	/* Services (src/pages/services.c): the whitelisted systemd units, through the helper (sd-bus) */
+	{ .methods = AP_M_GET, .pattern = "/services", .handler = ap_page_services, .perm = "services.read",
+	    .tpl = "services", .summary = "The units the panel may control: state, unit file, since, memory, main PID",
+	    .answer = &ap_service_list_schema },
+	{ .methods = AP_M_GET, .pattern = "/services/{name}", .handler = ap_page_service, .perm = "services.read",
+	    .tpl = "service", .fields = ap_service_fields,
+	    .summary = "A unit with its last journal lines", .answer = &ap_service_detail_schema },
+	{ .methods = AP_M_POST, .pattern = "/service-actions", .handler = ap_page_service_action,
+	    .perm = "services.write", .tpl = "service", .fields = ap_service_action_fields, .form = ap_page_service,
+	    .summary = "Start, stop, restart, reload, enable or disable a unit (protected ones: confirm with its name)",
+	    .answer = &ap_service_change_schema },
 	/* Certificates (src/pages/certs.c): uploads checked with OpenSSL, ACME through certbot as helper jobs */
 	{ .methods = AP_M_GET, .pattern = "/certificates", .handler = ap_page_certs, .perm = "sites.read",
 	    .flags = DB, .tpl = "certificates", .fields = ap_cert_list_fields,

@@ -28,7 +28,7 @@ static const struct section sections[] = {
 	{ "logs", N_("Logs"), "/logs", NULL },
 	{ "tasks", N_("Scheduled tasks"), "/tasks", NULL },
 	{ "firewall", N_("Firewall"), "/firewall", NULL },
-	{ "services", N_("Services"), "/services", NULL },
+	{ "services", N_("Services"), "/services", "/service-actions" },
 	{ "backups", N_("Backups"), "/backups", NULL },
 	{ "users", N_("Users"), "/users", NULL },
 	{ "tokens", N_("API tokens"), "/tokens", NULL },

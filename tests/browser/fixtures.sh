@@ -179,7 +179,7 @@ browser_fixtures() {
 		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid,
 		       "/sites": $site, "/alerts/rules": $rid, "/alerts/channels": $chid, "/certificates": $cert,
 		       "/database-servers": $dbs, "/databases": $dbid, "/sites/{id}/logs": "access",
-		       "/tasks": $task },
+		       "/tasks": $task, "/services": "nginx.service" },
 		app_name: (if $name == "" then "aaPanel" else $name end)
 	}' > "$out"
 }

@@ -303,6 +303,24 @@ static const struct {
 	{ "files.restore", "{\"domain\":\"example.com\",\"id\":\"../../etc\"}", "id", "trash id" },
 	{ "files.begin", "{\"domain\":\"example.com\",\"path\":\"a\",\"kind\":\"cgi\"}", "kind", "" },
 	{ "files.begin", "{\"domain\":\"example.com\",\"path\":\"a\",\"user\":\"root\"}", "user", "not an argument" },
+	/* services: unit names (unitname.h) before any job; the whitelist is the handler's */
+	{ "service.list", "{}", NULL, NULL },
+	{ "service.list", "{\"all\":true}", "all", "not an argument" },
+	{ "service.status", "{\"name\":\"nginx.service\"}", NULL, NULL },
+	{ "service.status", "{\"name\":\"php8.2-fpm\"}", NULL, NULL },
+	{ "service.status", "{}", "name", "is required" },
+	{ "service.status", "{\"name\":\"nginx; rm\"}", "name", "systemd unit name" },
+	{ "service.status", "{\"name\":\"../x\"}", "name", "letter or a digit" },
+	{ "service.control", "{\"name\":\"nginx.service\",\"action\":\"restart\"}", NULL, NULL },
+	{ "service.control", "{\"name\":\"ssh.service\",\"action\":\"stop\",\"confirm\":\"ssh.service\"}", NULL, NULL },
+	{ "service.control", "{\"name\":\"$(id)\",\"action\":\"stop\"}", "name", "letter or a digit" },
+	{ "service.control", "{\"name\":\"nginx`id`\",\"action\":\"stop\"}", "name", "systemd unit name" },
+	{ "service.control", "{\"name\":\"nginx.service\\u0000x\",\"action\":\"stop\"}", "name", "NUL" },
+	{ "service.control", "{\"name\":\"ngіnx.service\",\"action\":\"stop\"}", "name", "systemd unit name" },
+	{ "service.control", "{\"name\":\"a\\nb\",\"action\":\"stop\"}", "name", "single line" },
+	{ "service.control", "{\"name\":\"nginx.service\",\"action\":\"kill\"}", "action", "one of: start, stop" },
+	{ "service.control", "{\"name\":\"nginx.service\"}", "action", "is required" },
+	{ "service.control", "{\"name\":\"ssh.service\",\"action\":\"stop\",\"confirm\":\"a;b\"}", "confirm", "systemd unit name" },
 };
 
 START_TEST(test_argument_rows)
