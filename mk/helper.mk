@@ -18,9 +18,9 @@ HELPER_MODS := $(filter-out $(HELPER_MAIN),$(HELPER_OBJ))
 # (textdiff.c) and the strict checks (sitecheck.c).
 HELPER_BASE := $(addprefix $(BUILD)/obj/src/,core/common.o core/arena.o core/log.o \
 	core/netaddr.o core/problem.o core/req.o core/route.o core/helper_client.o core/weburl.o \
-	core/tpl.o core/uagent.o core/textdiff.o core/sitecheck.o core/certcheck.o config/config.o \
+	core/tpl.o core/uagent.o core/textdiff.o core/sitecheck.o core/certcheck.o core/fwrules.o config/config.o \
 	config/listenconf.o db/dsn.o)
-HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd libcrypto 2>/dev/null) -lm
+HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd libcrypto libnftables 2>/dev/null) -lm
 HELPER      := $(BUILD)/aapanel-helper
 HELPER_RTT  := $(BUILD)/bench-helper-rtt
 # Unit suites of the helper's own modules, linked with them.

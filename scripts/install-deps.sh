@@ -37,6 +37,9 @@ PACKAGES=(
 	php-fpm
 	# the HTTPS test (Debian's pebble ACME server and certbot)
 	pebble certbot
+	# the firewall (issue 17): nftables through libnftables; the tests use
+	# network namespaces with a veth pair (iproute2) and python3 listeners
+	libnftables-dev nftables
 	# the browser test (Debian's Chromium driven by playwright-core)
 	chromium
 	# quality gates (mk/quality.mk): make valgrind, make coverage (gcovr),
@@ -56,7 +59,7 @@ if [ "$mode" != all ]; then
 		build-essential pkg-config gettext
 		libfcgi-dev libconfig-dev libjson-c-dev libsqlite3-dev libsystemd-dev
 		libmariadb-dev libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev
-		libcurl4-openssl-dev libcurl4
+		libcurl4-openssl-dev libcurl4 libnftables-dev nftables
 		nginx-light certbot openssl curl sqlite3 jq procps iproute2 systemd php-fpm
 	)
 fi

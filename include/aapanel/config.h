@@ -178,6 +178,11 @@ struct ap_config {
 	char *certs_certbot;        /* certs.certbot: the certbot program */
 	char *certs_certbot_dir;    /* certs.certbot_dir: certbot's --config-dir (work/ logs/ inside), "" = its own */
 	int certs_warn_days;        /* certs.warn_days: expiry warning, days before */
+	/* firewall: nftables table inet aapanel (docs/firewall.md). */
+	char *firewall_netns;        /* firewall.netns: the network namespace's file, "" = the helper's own */
+	bool firewall_netns_create;  /* firewall.netns_create: the helper creates it when missing */
+	int firewall_confirm_seconds; /* firewall.confirm_seconds: an unconfirmed apply reverts after it */
+	int firewall_ssh_port;       /* firewall.ssh_port: the lock-out guard keeps it open for the operator */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

@@ -364,6 +364,10 @@ static const struct key_def schema[] = {
 	KS("certs", "certbot", V_PATH, "/usr/bin/certbot", certs_certbot),
 	KS("certs", "certbot_dir", V_PATH_OPT, "", certs_certbot_dir),
 	KI("certs", "warn_days", 1, 90, 14, certs_warn_days),
+	KS("firewall", "netns", V_PATH_OPT, "", firewall_netns),
+	KB("firewall", "netns_create", 0, firewall_netns_create),
+	KI("firewall", "confirm_seconds", 2, 600, 60, firewall_confirm_seconds),
+	KI("firewall", "ssh_port", 1, 65535, 22, firewall_ssh_port),
 };
 
 #define NKEYS AP_NELEM(schema)
@@ -371,6 +375,7 @@ static const struct key_def schema[] = {
 static const char *const group_names[] = {
 	"panel", "server", "pool", "limits", "paths", "log", "security", "db",
 	"nginx", "session", "auth", "access", "helper", "monitor", "sites", "certs",
+	"firewall",
 };
 
 static const char INLINE_SECRET_MSG[] =

@@ -98,4 +98,13 @@ enum ap_err ap_ops_cert_renew(struct helper_ctx *ctx);
 enum ap_err ap_ops_cert_remove(struct helper_ctx *ctx);
 enum ap_err ap_ops_cert_inspect(struct helper_ctx *ctx);
 
+/* The firewall (ops_firewall.c, docs/firewall.md): table inet aapanel through libnftables,
+ * applied with a rollback unless confirmed, read back. */
+extern const struct ap_field ap_ops_firewall_apply_args[];
+extern const struct ap_field ap_ops_firewall_confirm_args[];
+extern const struct ap_field ap_ops_firewall_show_args[];
+enum ap_err ap_ops_firewall_apply(struct helper_ctx *ctx);
+enum ap_err ap_ops_firewall_confirm(struct helper_ctx *ctx);
+enum ap_err ap_ops_firewall_show(struct helper_ctx *ctx);
+
 #endif
