@@ -34,6 +34,8 @@ int ap_cli_settings(const struct ap_config *cfg, int argc, char **argv, bool *re
 int ap_cli_site(const struct ap_config *cfg, int argc, char **argv);
 /* `cert issue|renew|upload|list|show|remove` (src/cli/cert.c, docs/certificates.md). */
 int ap_cli_cert(const struct ap_config *cfg, int argc, char **argv);
+/* `firewall list|allow|deny|remove|block|unblock|policy|apply|confirm` (src/cli/firewall.c, docs/firewall.md). */
+int ap_cli_firewall(const struct ap_config *cfg, int argc, char **argv);
 /* `routes [--json]` (src/cli/routes.c): the route table; needs no configuration. */
 int ap_cli_routes(int argc, char **argv);
 /* aapanel openapi [--base PATH] [--testing]: the OpenAPI 3.1 document on stdout. */
