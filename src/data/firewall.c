@@ -189,10 +189,13 @@ ap_fw_state_clear(struct ap_fw_state *s)
 
 /* ---- changes -------------------------------------------------------- */
 
+/* The checker's own reason (fwrules.c, English), passed through as it is. */
+#define CHECK_MSG "%s"
+
 static enum ap_err
 bad(struct ap_problem *pb, const char *field, const char *why)
 {
-	return ap_problem_set(pb, AP_PB_INVALID, field, "%s", why);
+	return ap_problem_set(pb, AP_PB_INVALID, field, CHECK_MSG, why);
 }
 
 static enum ap_err
