@@ -99,6 +99,12 @@ enter(const struct ap_config *cfg, int *home, struct ap_problem *pb)
 	int fd;
 
 	*home = -1;
+	if ((path == NULL || path[0] == '\0') && cfg->profile != AP_PROFILE_PRODUCTION) {
+		/* Development and tests never touch the machine's own ruleset. */
+		ap_problem_set(pb, AP_PB_UNAVAILABLE, "firewall.netns",
+		    "the firewall works in a network namespace only in this profile: set firewall.netns");
+		return AP_ERR_UNAVAIL;
+	}
 	if (path == NULL || path[0] == '\0')
 		return AP_OK;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
