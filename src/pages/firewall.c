@@ -482,7 +482,7 @@ ap_page_firewall_apply(struct ap_ctx *ctx)
 	deadline = json_object_get_int64(json_object_object_get(res, "deadline"));
 	if (!ctx->req->wants_json) {
 		json_object_put(res);
-		ap_ctx_flash(ctx, "warn", "The rules are in the kernel. Confirm them within %lld seconds, or the old ones come back.",
+		ap_ctx_flash(ctx, "ok", "The rules are in the kernel. Confirm them within %lld seconds, or the old ones come back.",
 		    (long long)(deadline - (int64_t)time(NULL)));
 		return ap_ctx_back(ctx, "/firewall");
 	}
