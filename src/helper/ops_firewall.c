@@ -37,6 +37,7 @@
 
 #include "aapanel/fwrules.h"
 #include "aapanel/log.h"
+#include "aapanel/netaddr.h"
 #include "ops.h"
 
 /* The one change waiting for its confirmation. */
@@ -297,12 +298,21 @@ start_watchdog(int64_t deadline, const char *restore)
 
 /* ---- firewall.apply ------------------------------------------------- */
 
+/* The requesting address must be one: a value the guard cannot read would switch it off. */
+static const char *
+check_address(const char *v, size_t len)
+{
+	(void)len;
+	return ap_addr_valid(v) ? NULL : "must be an IPv4 or IPv6 address";
+}
+
 enum { FA_RULESET, FA_CONFIRM, FA_OPERATOR, FA_PANEL_PORT, FA_OVERRIDE, FA__MAX };
 const struct ap_field ap_ops_firewall_apply_args[FA__MAX + 1] = {
 	[FA_RULESET] = { .name = "ruleset", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED, .min = 2,
 	    .max = 16000000 },
 	[FA_CONFIRM] = { .name = "confirm_seconds", .type = AP_FIELD_INT, .min = 2, .max = 600 },
-	[FA_OPERATOR] = { .name = "operator", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 63 },
+	[FA_OPERATOR] = { .name = "operator", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 63,
+	    .check = check_address },
 	[FA_PANEL_PORT] = { .name = "panel_port", .type = AP_FIELD_INT, .min = 1, .max = 65535 },
 	[FA_OVERRIDE] = { .name = "override", .type = AP_FIELD_BOOL },
 	[FA__MAX] = AP_FIELD_END,
