@@ -106,5 +106,7 @@ extern const struct ap_field ap_ops_firewall_show_args[];
 enum ap_err ap_ops_firewall_apply(struct helper_ctx *ctx);
 enum ap_err ap_ops_firewall_confirm(struct helper_ctx *ctx);
 enum ap_err ap_ops_firewall_show(struct helper_ctx *ctx);
+/* When the helper stops: an unconfirmed change is rolled back at once (nobody could confirm it). */
+void ap_ops_firewall_stop(const struct ap_config *cfg);
 
 #endif

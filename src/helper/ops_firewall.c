@@ -522,3 +522,29 @@ ap_ops_firewall_show(struct helper_ctx *ctx)
 	free(text);
 	return AP_OK;
 }
+
+/* ---- the helper stops ----------------------------------------------- */
+
+void
+ap_ops_firewall_stop(const struct ap_config *cfg)
+{
+	struct ap_problem pb;
+	int home = -1;
+
+	reap();
+	if (P.pid <= 0)
+		return;
+	/* Nobody can confirm a change once the helper is gone (and systemd's stop kills the
+	 * watchdog with the unit): put the old ruleset back now. */
+	if (stop_watchdog() && P.restore != NULL) {
+		if (enter(cfg, &home, &pb) == AP_OK && nft_run(P.restore, true, NULL, &pb) == AP_OK)
+			AP_WARN("firewall: change %lld was not confirmed before the helper stopped: the old ruleset is back",
+			    (long long)P.serial);
+		else
+			AP_ERROR("firewall: could not restore the ruleset before change %lld: %s", (long long)P.serial,
+			    pb.reason);
+		leave(home);
+	}
+	free(P.restore);
+	P.restore = NULL;
+}

@@ -195,6 +195,17 @@ check "a block entry with a Cyrillic look-alike refused" bad address block '1.2.
 check "nothing was stored by the refusals" test "$(count_rules)" = "$n"
 check "the foreign table survived every apply" foreign_ok
 
+# ---- the helper stops with a change unconfirmed: nobody could confirm it, so it is rolled back
+quiet A firewall deny 8080/tcp --comment "helper stops"
+quiet A firewall apply
+check "an unconfirmed deny of 8080 drops it" test "$(fetch "$S4" 8080)" = 000
+kill -TERM "$HELPER_PID"; wait "$HELPER_PID" 2>/dev/null || true; HELPER_PID=""
+check "the helper stopped (SIGTERM) before the deadline: 8080 passes again at once" test "$(fetch "$S4" 8080)" = 200
+check "the foreign table survives" foreign_ok
+it_start_helper "$HS"
+RID=$(list_json | jq -r '[.rules[] | select(.comment == "helper stops")][0].id')
+quiet A firewall remove "$RID"
+
 # ---- the API and the page (a real pool and nginx)
 it_start_pool
 it_start_nginx
