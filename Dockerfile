@@ -55,7 +55,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
 	&& apt-get install -y --no-install-recommends \
 		libfcgi0ldbl libconfig9 libjson-c5 libsqlite3-0 libsystemd0 libmariadb3 libpq5 \
-		libargon2-1 liboath0 libqrencode4 libssl3 libcurl4 libarchive13 \
+		libargon2-1 liboath0 libqrencode4 libssl3 libcurl4 libarchive13 libnftables1 \
 		libfcgi-bin ca-certificates \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& groupadd --system --gid 10001 www \

@@ -19,13 +19,13 @@ HELPER_MODS := $(filter-out $(HELPER_MAIN),$(HELPER_OBJ))
 # names (unitname.c).
 HELPER_BASE := $(addprefix $(BUILD)/obj/src/,core/common.o core/arena.o core/log.o \
 	core/netaddr.o core/problem.o core/req.o core/route.o core/helper_client.o core/weburl.o \
-	core/tpl.o core/uagent.o core/textdiff.o core/sitecheck.o core/certcheck.o core/cron.o core/taskcheck.o core/unitname.o config/config.o \
+	core/tpl.o core/uagent.o core/textdiff.o core/sitecheck.o core/certcheck.o core/cron.o core/taskcheck.o core/unitname.o core/fwrules.o config/config.o \
 	config/listenconf.o db/dsn.o)
 # The database servers (ops_dbs.c) are reached through the project's own DB
 # layer and its drivers, with the names' checks (core/dbnames.c).
 HELPER_BASE += $(addprefix $(BUILD)/obj/src/,core/dbnames.o db/db.o db/db_text.o db/db_mysql.o \
 	db/db_pgsql.o db/db_sqlite.o)
-HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd libcrypto libmariadb libpq sqlite3 libarchive 2>/dev/null) -lm
+HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd libcrypto libmariadb libpq sqlite3 libarchive libnftables 2>/dev/null) -lm
 HELPER      := $(BUILD)/aapanel-helper
 HELPER_RTT  := $(BUILD)/bench-helper-rtt
 # Unit suites of the helper's own modules, linked with them.

@@ -42,6 +42,9 @@ PACKAGES=(
 	php-mysql php-pgsql mariadb-client postgresql-client
 	# the HTTPS test (Debian's pebble ACME server and certbot)
 	pebble certbot
+	# the firewall (issue 17): nftables through libnftables; the tests use
+	# network namespaces with a veth pair (iproute2) and python3 listeners
+	libnftables-dev nftables
 	# the browser test (Debian's Chromium driven by playwright-core)
 	chromium
 	# scheduled tasks (issue 17): the system's cron daemon (t_tasks runs its own,
@@ -64,7 +67,7 @@ if [ "$mode" != all ]; then
 		build-essential pkg-config gettext
 		libfcgi-dev libconfig-dev libjson-c-dev libsqlite3-dev libsystemd-dev
 		libmariadb-dev libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev
-		libcurl4-openssl-dev libcurl4 libarchive-dev
+		libcurl4-openssl-dev libcurl4 libarchive-dev libnftables-dev nftables
 		nginx-light certbot openssl curl sqlite3 jq procps iproute2 systemd php-fpm
 		cron
 	)

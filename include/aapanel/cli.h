@@ -45,6 +45,8 @@ int ap_cli_logs(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_task(const struct ap_config *cfg, int argc, char **argv);
 /* `service list|status|start|stop|restart|reload|enable|disable` (src/cli/service.c, docs/services.md). */
 int ap_cli_service(const struct ap_config *cfg, int argc, char **argv);
+/* `firewall list|allow|deny|remove|block|unblock|policy|apply|confirm` (src/cli/firewall.c, docs/firewall.md). */
+int ap_cli_firewall(const struct ap_config *cfg, int argc, char **argv);
 /* `routes [--json]` (src/cli/routes.c): the route table; needs no configuration. */
 int ap_cli_routes(int argc, char **argv);
 /* aapanel openapi [--base PATH] [--testing]: the OpenAPI 3.1 document on stdout. */

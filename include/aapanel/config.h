@@ -198,6 +198,11 @@ struct ap_config {
 	char *services_protected;   /* services.protected: stopping or disabling one needs its typed name */
 	int services_journal_lines; /* services.journal_lines: journal lines a unit's page shows */
 	int services_action_timeout; /* services.action_timeout: seconds a start/stop may take */
+	/* firewall: nftables table inet aapanel (docs/firewall.md). */
+	char *firewall_netns;        /* firewall.netns: the network namespace's file, "" = the helper's own */
+	bool firewall_netns_create;  /* firewall.netns_create: the helper creates it when missing */
+	int firewall_confirm_seconds; /* firewall.confirm_seconds: an unconfirmed apply reverts after it */
+	int firewall_ssh_port;       /* firewall.ssh_port: the lock-out guard keeps it open for the operator */
 };
 
 /* One validation problem, printed as "file:line: key: reason". */

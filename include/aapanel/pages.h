@@ -207,6 +207,22 @@ struct json_object *ap_dbserver_resource(const struct ap_dbserver *s, struct jso
 struct json_object *ap_database_resource(const struct ap_database *d, struct json_object *contents);
 /* The databases linked to a site, for its page (owned array). */
 struct json_object *ap_site_databases(struct ap_ctx *ctx, int64_t site_id);
+/* Firewall (src/pages/firewall.c, docs/firewall.md). */
+int ap_page_firewall(struct ap_ctx *ctx);              /* GET /firewall */
+int ap_page_firewall_rule_add(struct ap_ctx *ctx);     /* POST /firewall/rules */
+int ap_page_firewall_rule_remove(struct ap_ctx *ctx);  /* POST /firewall/rules/{id}/remove */
+int ap_page_firewall_block_add(struct ap_ctx *ctx);    /* POST /firewall/block */
+int ap_page_firewall_block_remove(struct ap_ctx *ctx); /* POST /firewall/block/{id}/remove */
+int ap_page_firewall_settings(struct ap_ctx *ctx);     /* POST /firewall/settings */
+int ap_page_firewall_apply(struct ap_ctx *ctx);        /* POST /firewall/apply */
+int ap_page_firewall_confirm(struct ap_ctx *ctx);      /* POST /firewall/confirm */
+extern const struct ap_field ap_fw_rule_fields[], ap_fw_block_fields[], ap_fw_settings_fields[],
+    ap_fw_apply_fields[];
+extern const struct ap_schema ap_fw_schema, ap_fw_rule_schema, ap_fw_block_schema, ap_fw_applied_schema,
+    ap_fw_confirmed_schema;
+/* The Firewall resource (owned; NULL with pb on a database error): stored and read back. */
+struct ap_fw_env;
+struct json_object *ap_fw_resource(const struct ap_fw_env *env, struct ap_problem *pb);
 /*
  * The Site resource of s (new, owned by the caller), and the SiteDetail of
  * GET /sites/{id}: s probed (when port > 0, the helper's port for the

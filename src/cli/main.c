@@ -68,6 +68,7 @@ static int cmd_files(struct cli *, int, char **);
 static int cmd_logs(struct cli *, int, char **);
 static int cmd_task(struct cli *, int, char **);
 static int cmd_service(struct cli *, int, char **);
+static int cmd_firewall(struct cli *, int, char **);
 struct command;
 static const struct command *find_command(const char *name);
 
@@ -268,6 +269,22 @@ static const struct command commands[] = {
 	    "not available, list and status say so. Exit 0 on success, 2 for invalid\n"
 	    "input (field and reason on stderr), 1 otherwise. Every action is recorded\n"
 	    "in the audit log with the unit's state before and after.\n" },
+	{ "firewall", cmd_firewall, "list, allow, deny, remove, apply or confirm the firewall's rules",
+	    "usage: aapanel [OPTIONS] firewall list [--json]\n"
+	    "       aapanel [OPTIONS] firewall allow|deny PORTS[/tcp|udp|both] [--from CIDRS] [--rate N]\n"
+	    "                                   [--comment TEXT] [--position N] [--json]\n"
+	    "       aapanel [OPTIONS] firewall remove ID\n"
+	    "       aapanel [OPTIONS] firewall block ADDRESS [--comment TEXT] [--json] | unblock ID\n"
+	    "       aapanel [OPTIONS] firewall policy accept|drop [--icmp-echo on|off]\n"
+	    "       aapanel [OPTIONS] firewall apply [--override] [--operator ADDRESS] [--panel-port N] [--json]\n"
+	    "       aapanel [OPTIONS] firewall confirm [--json]\n\n"
+	    "The same work as the Firewall screen (docs/firewall.md): rules are stored, then\n"
+	    "apply puts them in nftables table inet aapanel in one transaction, and the old\n"
+	    "rules come back after firewall.confirm_seconds unless confirm follows. apply\n"
+	    "refuses rules that would lock out your address (--operator, else the client of\n"
+	    "$SSH_CONNECTION) from SSH or --panel-port, unless --override. Exit 0 on\n"
+	    "success, 2 for invalid input or a refusal (field and reason on stderr), 1\n"
+	    "otherwise. Every change is recorded in the audit log.\n" },
 	{ "audit", cmd_audit, "verify the audit log's hash chain",
 	    "usage: aapanel [OPTIONS] audit verify\n\n"
 	    "Recomputes every row's hash and link. Exit 0 when the chain is intact;\n"
@@ -996,6 +1013,12 @@ static int
 cmd_service(struct cli *cli, int argc, char **argv)
 {
 	return with_config(cli, ap_cli_service, argc, argv);
+}
+
+static int
+cmd_firewall(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_firewall, argc, argv);
 }
 
 static int

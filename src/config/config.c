@@ -386,6 +386,10 @@ static const struct key_def schema[] = {
 	    "aapanel-helper.socket", services_protected),
 	KI("services", "journal_lines", 1, 200, 30, services_journal_lines),
 	KI("services", "action_timeout", 5, 600, 90, services_action_timeout),
+	KS("firewall", "netns", V_PATH_OPT, "", firewall_netns),
+	KB("firewall", "netns_create", 0, firewall_netns_create),
+	KI("firewall", "confirm_seconds", 2, 600, 60, firewall_confirm_seconds),
+	KI("firewall", "ssh_port", 1, 65535, 22, firewall_ssh_port),
 };
 
 #define NKEYS AP_NELEM(schema)
@@ -397,6 +401,7 @@ static const char *const group_names[] = {
 	"files",
 	"tasks",
 	"services",
+	"firewall",
 };
 
 static const char INLINE_SECRET_MSG[] =

@@ -225,12 +225,14 @@ const char *const ap_db_tables[] = {
 	"db_servers",
 	/* 0009: scheduled tasks' runs */
 	"cron_runs",
+	/* 0010: the firewall's block list and its state row */
+	"firewall_blocklist", "firewall_state",
 };
 
 bool
 ap_db_table_seeded(const char *table)
 {
 	/* The migration writes its one row; a copy replaces it, it never counts as data. */
-	return strcmp(table, "audit_head") == 0;
+	return strcmp(table, "audit_head") == 0 || strcmp(table, "firewall_state") == 0;
 }
 const size_t ap_db_ntables = AP_NELEM(ap_db_tables);

@@ -251,6 +251,7 @@ main(int argc, char **argv)
 	so.panel_uid = uid;
 	so.sandbox_fd = sandbox;
 	rc = ap_server_run(&so);
+	ap_ops_firewall_stop(cfg);
 out:
 	if (lfd >= 0)
 		close(lfd);

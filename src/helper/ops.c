@@ -122,6 +122,10 @@ static const struct helper_op ops[] = {
 	{ "service.list", ap_ops_service_list_args, ap_ops_service_list, 0 },
 	{ "service.status", ap_ops_service_status_args, ap_ops_service_status, 0 },
 	{ "service.control", ap_ops_service_control_args, ap_ops_service_control, HELPER_OP_JOB },
+	/* The firewall (ops_firewall.c, docs/firewall.md). */
+	{ "firewall.apply", ap_ops_firewall_apply_args, ap_ops_firewall_apply, 0 },
+	{ "firewall.confirm", ap_ops_firewall_confirm_args, ap_ops_firewall_confirm, 0 },
+	{ "firewall.show", ap_ops_firewall_show_args, ap_ops_firewall_show, 0 },
 	/* The test profile's, for the tests of the protocol, validation and jobs. */
 	{ "test.echo", ap_ops_test_echo_args, ap_ops_test_echo, HELPER_OP_TEST },
 	{ "test.sleep", ap_ops_test_sleep_args, ap_ops_test_sleep, HELPER_OP_TEST | HELPER_OP_JOB },

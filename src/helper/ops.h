@@ -166,4 +166,15 @@ enum ap_err ap_ops_service_list(struct helper_ctx *ctx);
 enum ap_err ap_ops_service_status(struct helper_ctx *ctx);
 enum ap_err ap_ops_service_control(struct helper_ctx *ctx);
 
+/* The firewall (ops_firewall.c, docs/firewall.md): table inet aapanel through libnftables,
+ * applied with a rollback unless confirmed, read back. */
+extern const struct ap_field ap_ops_firewall_apply_args[];
+extern const struct ap_field ap_ops_firewall_confirm_args[];
+extern const struct ap_field ap_ops_firewall_show_args[];
+enum ap_err ap_ops_firewall_apply(struct helper_ctx *ctx);
+enum ap_err ap_ops_firewall_confirm(struct helper_ctx *ctx);
+enum ap_err ap_ops_firewall_show(struct helper_ctx *ctx);
+/* When the helper stops: an unconfirmed change is rolled back at once (nobody could confirm it). */
+void ap_ops_firewall_stop(const struct ap_config *cfg);
+
 #endif

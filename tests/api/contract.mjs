@@ -13,7 +13,8 @@
 //     channels and rules made, changed, tested and deleted; the alert
 //     history walked by next; websites made, changed, refused by nginx -t,
 //     disabled, enabled, re-applied, walked by next and deleted; certificates
-//     uploaded, refused, issued and renewed with ACME against pebble, removed);
+//     uploaded, refused, issued and renewed with ACME against pebble, removed;
+//     firewall rules and block-list entries made, applied, confirmed, removed);
 //   - no answer carries a member that only a template uses;
 //   - a list of 1,000+ users is walked by following next while users are
 //     being added: no duplicates, none of the first ones missing; the audit
@@ -689,6 +690,26 @@ await call('POST', '/account/password', { body: { current: NEWPW, password: PASS
 // services (t_services.sh controls real units under systemd in a namespace): a hostile name is refused naming it
 const svc = await post('/service-actions', '/service-actions', { name: 'nginx; rm', action: 'stop' }, 400);
 check('a hostile unit name is refused naming name', svc && svc.data && svc.data.error && svc.data.error.field === 'name');
+// ---------------------------------------------------------------- firewall
+// (t_api.sh gives the helper a network namespace of its own: never the machine's ruleset)
+{
+  const fwbad = await call('POST', '/firewall/rules', { body: { action: 'allow', ports: '80; reboot' } });
+  check('a hostile port is a 400 Error naming ports', fwbad.status === 400 && fwbad.data && fwbad.data.error &&
+    fwbad.data.error.field === 'ports' && valid(errorSchema, fwbad.data) === null, `${fwbad.status}`);
+  const fr = await post('/firewall/rules', '/firewall/rules', { action: 'allow', ports: '8443', proto: 'tcp',
+    from: '192.0.2.0/24 2001:db8::/32', comment: 'contract' }, 201);
+  const fb = await post('/firewall/block', '/firewall/block', { address: '198.51.100.7', comment: 'contract' }, 201);
+  await post('/firewall/settings', '/firewall/settings', { policy: 'accept', icmp_echo: true }, 200);
+  const ap = await post('/firewall/apply', '/firewall/apply', {}, 200);
+  check('... the apply answers the serial to confirm', ap && ap.data && ap.data.serial > 0);
+  const pend = await call('GET', '/firewall');
+  checkAnswer('GET /firewall with a change pending: 200 and the answer matches', op('GET', '/firewall'), pend, 200);
+  check('... the rule is in the kernel, the change pending', pend.data && pend.data.pending !== null &&
+    pend.data.rules.some((r) => fr && fr.data && r.id === fr.data.id && r.in_kernel === true));
+  await post('/firewall/confirm', '/firewall/confirm', {}, 200);
+  await post('/firewall/rules/{id}/remove', `/firewall/rules/${fr && fr.data ? fr.data.id : 0}/remove`, { confirmed: true }, 204);
+  await post('/firewall/block/{id}/remove', `/firewall/block/${fb && fb.data ? fb.data.id : 0}/remove`, { confirmed: true }, 204);
+}
 await twoFactorOff();
 const posts = ops.filter((o) => o.method === 'POST' && !o.browser && !done.has(o.path));
 check('every POST operation has a scenario in tests/api/contract.mjs', posts.length === 0,

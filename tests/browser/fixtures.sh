@@ -166,12 +166,19 @@ browser_fixtures() {
 	bf_sql "INSERT INTO managed_databases (engine, name, owner, site_id, charset, created_at, server_id, hosts, updated_at) VALUES ('mysql', 'shop', 'shop', $site, 'utf8mb4', 1, $dbs, 'localhost,127.0.0.1', 1)"
 	dbid=$(bf_sql "SELECT id FROM managed_databases WHERE name='shop'")
 
+	# The firewall: a rule from a network and a block-list entry, stored (not applied).
+	bf_cli firewall deny 8081/tcp --from "192.0.2.0/24 2001:db8::/32" --comment "no 8081" >/dev/null || return 1
+	bf_cli firewall block 198.51.100.7 --comment abuser >/dev/null || return 1
+	local fwr fwb
+	fwr=$(bf_sql "SELECT id FROM firewall_rules ORDER BY id LIMIT 1")
+	fwb=$(bf_sql "SELECT id FROM firewall_blocklist ORDER BY id LIMIT 1")
+
 	local uid tid sid
 	uid=$(bf_sql "SELECT id FROM users WHERE username='operator'")
 	tid=$(bf_sql "SELECT id FROM api_tokens WHERE name='monitoring'")
 	sid=$(bf_sql "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username='admin' ORDER BY s.id LIMIT 1")
 	jq -n --arg pw "$BROWSER_PW" --arg uid "$uid" --arg tid "$tid" --arg sid "$sid" --argjson codes "$codes" \
-		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" --arg dbs "$dbs" --arg dbid "$dbid" --arg task "$task" \
+		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" --arg dbs "$dbs" --arg dbid "$dbid" --arg task "$task" --arg fwr "$fwr" --arg fwb "$fwb" \
 		--arg name "$(bf_cli config show | awk -F'"' '/^panel = / {p = 1} p && /^  name = / {print $2; exit}')" '{
 		accounts: { admin: {user: "admin", password: $pw}, operator: {user: "operator", password: $pw},
 		            viewer: {user: "viewer", password: $pw} },
@@ -179,7 +186,8 @@ browser_fixtures() {
 		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid,
 		       "/sites": $site, "/alerts/rules": $rid, "/alerts/channels": $chid, "/certificates": $cert,
 		       "/database-servers": $dbs, "/databases": $dbid, "/sites/{id}/logs": "access",
-		       "/tasks": $task, "/services": "nginx.service" },
+		       "/tasks": $task, "/services": "nginx.service",
+		       "/firewall/rules": $fwr, "/firewall/block": $fwb },
 		app_name: (if $name == "" then "aaPanel" else $name end)
 	}' > "$out"
 }

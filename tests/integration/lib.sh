@@ -97,6 +97,8 @@ it_teardown() {
 		echo "--- pool log (last 30 lines)"; tail -n 30 "$T/pool.log" 2>/dev/null || true
 		echo "--- nginx error log"; tail -n 10 "$T/nginx/error.log" 2>/dev/null || true
 	fi
+	# Network namespaces the test made (ip netns add), by name.
+	for ns in ${IT_NETNS:-}; do ip netns del "$ns" 2>/dev/null || true; done
 	[ -n "$T" ] && rm -rf "$T"
 	[ "$FAIL" -eq 0 ] && [ "$rc" -eq 0 ] || exit 1
 	exit 0

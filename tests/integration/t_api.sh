@@ -18,7 +18,11 @@
 . "$(dirname "$0")/sites_lib.sh"
 . "$(dirname "$0")/acme_lib.sh"
 MODS="$SRC/tests/api/node_modules"
+# The firewall's rules go to a network namespace of the test's (lib.sh deletes IT_NETNS).
+IT_NETNS="aptest-api-$$"
+ip netns add "$IT_NETNS"
 it_setup "monitor = { interval = 1; };
+firewall = { netns = \"/run/netns/$IT_NETNS\"; confirm_seconds = 30; };
 $IT_MANAGED"
 sites_setup
 HTTPS_PORT=$(it_free_port)

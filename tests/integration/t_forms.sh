@@ -11,7 +11,11 @@
 #    and answers with the confirmation page.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sites_lib.sh"
+# The firewall's forms apply rules: to a network namespace of the test's (lib.sh deletes IT_NETNS).
+IT_NETNS="aptest-forms-$$"
+ip netns add "$IT_NETNS"
 it_setup "auth = { lockout_threshold = 50; };
+firewall = { netns = \"/run/netns/$IT_NETNS\"; confirm_seconds = 60; };
 $IT_MANAGED"
 # The websites' forms change the system: the helper and the sites in nginx (sites_lib.sh).
 sites_setup
@@ -295,6 +299,18 @@ prg "renew a certificate" "/certificates/{id}/renew" "/certificates/$CERT_ID/ren
 check "the renewal's job ends" settled
 prg "remove a certificate" "/certificates/{id}/remove" "/certificates/$CERT_ID/remove" /certificates --data-urlencode confirmed=yes
 check "the certificate is gone" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM certificates WHERE domain = 'forms.test'")" = 0
+# The firewall (its rules go to the test's namespace): add, block, settings, apply, confirm, remove.
+prg "add a firewall rule" /firewall/rules /firewall/rules /firewall --data-urlencode action=allow \
+	--data-urlencode ports=8443 --data-urlencode "from=192.0.2.0/24 2001:db8::/32" --data-urlencode comment=forms
+FW_RULE=$(sqlite3 "$DB" "SELECT MAX(id) FROM firewall_rules")
+prg "block an address" /firewall/block /firewall/block /firewall --data-urlencode address=198.51.100.7
+FW_BLOCK=$(sqlite3 "$DB" "SELECT MAX(id) FROM firewall_blocklist")
+prg "set the firewall's policy" /firewall/settings /firewall/settings /firewall --data-urlencode policy=accept \
+	--data-urlencode icmp_echo=1
+prg "apply the firewall's rules" /firewall/apply /firewall/apply /firewall
+prg "confirm them" /firewall/confirm /firewall/confirm /firewall
+prg "remove a firewall rule" "/firewall/rules/{id}/remove" "/firewall/rules/$FW_RULE/remove" /firewall --data-urlencode confirmed=yes
+prg "unblock the address" "/firewall/block/{id}/remove" "/firewall/block/$FW_BLOCK/remove" /firewall --data-urlencode confirmed=yes
 check "every alert change is in the audit log" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'alert.%'")" -ge 9
 
 # ---------------------------------------------------------------- 4. two-factor

@@ -321,6 +321,20 @@ static const struct {
 	{ "service.control", "{\"name\":\"nginx.service\",\"action\":\"kill\"}", "action", "one of: start, stop" },
 	{ "service.control", "{\"name\":\"nginx.service\"}", "action", "is required" },
 	{ "service.control", "{\"name\":\"ssh.service\",\"action\":\"stop\",\"confirm\":\"a;b\"}", "confirm", "systemd unit name" },
+	/* The firewall: the document is checked by the handler (check_fwrules); the envelope here. */
+	{ "firewall.apply", "{\"ruleset\":\"{}\",\"operator\":\"192.0.2.9\",\"panel_port\":443}", NULL, NULL },
+	{ "firewall.apply", "{\"ruleset\":\"{}\",\"operator\":\"2001:db8::1\",\"override\":true}", NULL, NULL },
+	{ "firewall.apply", "{}", "ruleset", "is required" },
+	{ "firewall.apply", "{\"ruleset\":{}}", "ruleset", "must be a JSON string" },
+	{ "firewall.apply", "{\"ruleset\":\"{}\",\"operator\":\"me; reboot\"}", "operator", "address" },
+	{ "firewall.apply", "{\"ruleset\":\"{}\",\"operator\":\"192.0.2.0/24\"}", "operator", "address" },
+	{ "firewall.apply", "{\"ruleset\":\"{}\",\"confirm_seconds\":1}", "confirm_seconds", "" },
+	{ "firewall.apply", "{\"ruleset\":\"{}\",\"panel_port\":70000}", "panel_port", "" },
+	{ "firewall.apply", "{\"ruleset\":\"{}\",\"flush\":true}", "flush", "not an argument" },
+	{ "firewall.confirm", "{\"serial\":1}", NULL, NULL },
+	{ "firewall.confirm", "{\"serial\":\"1\"}", "serial", "integer" },
+	{ "firewall.show", "{}", NULL, NULL },
+	{ "firewall.show", "{\"table\":\"ip filter\"}", "table", "not an argument" },
 };
 
 START_TEST(test_argument_rows)
