@@ -37,7 +37,7 @@ instr_per_request() { # src conf socket path [cookie]
 	wait "$pid" 2>/dev/null
 	# The worker's dump at exit holds what came after the zeroing.
 	tot=$(for f in "$out"/cg.*; do awk '/^totals:/ {print $2}' "$f"; done | sort -n | tail -1)
-	rm -rf "$out"
+	[ -n "${INSTR_KEEP:-}" ] && cp "$out"/cg.* "$INSTR_KEEP"/ 2>/dev/null; rm -rf "$out"
 	# A page that did not answer 200 (a cookie refused: the login's redirect) is not counted.
 	first=${first%$'\r'}
 	[ "${first:-}" = "Status: 200 OK" ] || { printf '?'; return; }
