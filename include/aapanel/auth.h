@@ -128,10 +128,13 @@ enum ap_db_rc ap_session_delete_user(struct ap_db *db, int64_t user_id, int64_t 
  * a wait until enough have left the window. *wait_s gets the seconds to
  * wait (0 = go). AP_DB_OK or the error class of a failing read; after a
  * failure *wait_s is not an answer: do not go on. username and addr must
- * not be NULL (NULL binds SQL NULL: nothing counted).
+ * not be NULL (NULL binds SQL NULL: nothing counted). self: the attempt
+ * being judged, already reserved with ap_login_attempt_begin (0: none) —
+ * every other attempt counts, those still being checked included, so N
+ * guesses at once count as N on every worker of every host (issue 19).
  */
 enum ap_db_rc ap_login_throttle(struct ap_db *db, const struct ap_config *cfg, const char *username,
-    const char *addr, time_t now, int64_t *wait_s);
+    const char *addr, time_t now, int64_t self, int64_t *wait_s);
 /*
  * Record an attempt before it is checked, as a failure (addr NULL = ""),
  * so that an attempt the database cannot record is never checked at all;
@@ -142,6 +145,8 @@ enum ap_db_rc ap_login_throttle(struct ap_db *db, const struct ap_config *cfg, c
 enum ap_db_rc ap_login_attempt_begin(struct ap_db *db, const char *username, const char *addr, time_t now,
     int64_t *id);
 enum ap_db_rc ap_login_attempt_finish(struct ap_db *db, int64_t id, bool success);
+/* An attempt refused by the throttle before it was checked: it does not count. */
+enum ap_db_rc ap_login_attempt_withdraw(struct ap_db *db, int64_t id);
 /* Record one finished attempt at now (both calls above). AP_DB_OK or the error class. */
 enum ap_db_rc ap_login_record(struct ap_db *db, const char *username, const char *addr, time_t now,
     bool success);

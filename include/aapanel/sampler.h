@@ -49,6 +49,9 @@ int ap_sampler_main(const struct ap_config *cfg, int lfd, int log_fd);
  */
 enum ap_err ap_sampler_get(const char *socket_path, const char *path, int timeout_ms,
     struct json_object **out);
+/* The same answer's body unparsed, into body (reset first): to compare with an earlier one. */
+struct ap_buf;
+enum ap_err ap_sampler_fetch(const char *socket_path, const char *path, int timeout_ms, struct ap_buf *body);
 /* POST /wake: best effort (a sampler that is down looks at its outbox when it starts). */
 void ap_sampler_wake(const char *socket_path);
 

@@ -2,6 +2,7 @@
  * password.c — argon2id password hashes in PHC strings (libargon2) and the
  * password policy. The common-password list lives in pwlist.c.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,26 @@ pw_len(const char *pw)
 	return strnlen(pw, AP_PW_MAX_BYTES + 1);
 }
 
+/*
+ * argon2id mallocs its working memory (m_kib: 19 MiB by default) for every
+ * hash and frees it after. glibc maps a block that size — until the first
+ * one is freed: then it raises its mmap threshold to that size and serves
+ * the next from the heap, which it keeps, so a worker that had checked two
+ * passwords stayed at 28 MB for its whole life (2.4 MB before; issue 19).
+ * Setting the threshold turns that adjustment off: every hash's memory is
+ * mapped, and unmapped when argon2 frees it.
+ */
+static void
+hash_memory_returned(void)
+{
+	static bool set;
+
+	if (!set) {
+		mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+		set = true;
+	}
+}
+
 enum ap_err
 ap_pw_hash(const char *pw, const struct ap_pw_params *prm, char **out)
 {
@@ -157,6 +178,7 @@ ap_pw_hash(const char *pw, const struct ap_pw_params *prm, char **out)
 	}
 	enclen = argon2_encodedlen(prm->t, prm->m_kib, prm->p, SALT_LEN, HASH_LEN, Argon2_id);
 	enc = ap_xmalloc(enclen);
+	hash_memory_returned();
 	rc = argon2id_hash_encoded(prm->t, prm->m_kib, prm->p, pw, len, salt, SALT_LEN, HASH_LEN,
 	    enc, enclen);
 	if (rc != ARGON2_OK) {
@@ -189,6 +211,7 @@ ap_pw_verify(const char *pw, const char *phc, const struct ap_pw_params *want, b
 	if (len > AP_PW_MAX_BYTES)
 		goto out;
 	/* argon2_verify recomputes the hash and compares it in constant time. */
+	hash_memory_returned();
 	if (argon2_verify(phc, pw, len, h.type) != ARGON2_OK)
 		goto out;
 	ok = true;
@@ -214,6 +237,7 @@ ap_pw_verify_dummy(const char *pw, const struct ap_pw_params *prm)
 	/* ap_pw_verify refuses these without hashing; so does the dummy. */
 	if (len > AP_PW_MAX_BYTES || !params_ok(prm->m_kib, prm->t, prm->p))
 		return;
+	hash_memory_returned();
 	(void)argon2id_hash_raw(prm->t, prm->m_kib, prm->p, pw, len, salt, sizeof(salt), hash,
 	    sizeof(hash));
 	explicit_bzero(hash, sizeof(hash));

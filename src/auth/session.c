@@ -284,7 +284,7 @@ ap_session_rotate(struct ap_db *db, const struct ap_config *cfg, struct ap_sessi
 
 /* Failures since the last success for one key column, and the newest failure time. */
 static enum ap_db_rc
-failures(struct ap_db *db, const char *sql, const char *key, int64_t *n, int64_t *last)
+failures(struct ap_db *db, const char *sql, const char *key, int64_t self, int64_t *n, int64_t *last)
 {
 	struct ap_db_stmt *st = NULL;
 	enum ap_db_rc rc = ap_db_prepare(db, sql, &st);
@@ -295,6 +295,7 @@ failures(struct ap_db *db, const char *sql, const char *key, int64_t *n, int64_t
 		return rc;
 	ap_db_bind_text(st, 1, key, -1);
 	ap_db_bind_text(st, 2, key, -1);
+	ap_db_bind_int64(st, 3, self);
 	rc = ap_db_step(st);
 	if (rc == AP_DB_ROW) {
 		*n = ap_db_col_int64(st, 0);
@@ -328,7 +329,8 @@ backoff(int64_t fails, int threshold, int64_t last, time_t now)
  * the failures have left the window.
  */
 static enum ap_db_rc
-address_wait(struct ap_db *db, const struct ap_config *cfg, const char *addr, time_t now, int64_t *wait_s)
+address_wait(struct ap_db *db, const struct ap_config *cfg, const char *addr, time_t now, int64_t self,
+    int64_t *wait_s)
 {
 	struct ap_db_stmt *st = NULL;
 	int64_t since = now - cfg->address_window, n = 0, at = 0;
@@ -336,11 +338,12 @@ address_wait(struct ap_db *db, const struct ap_config *cfg, const char *addr, ti
 
 	*wait_s = 0;
 	rc = ap_db_prepare(db,
-	    "SELECT COUNT(*) FROM login_attempts WHERE addr = ? AND success = 0 AND at > ?", &st);
+	    "SELECT COUNT(*) FROM login_attempts WHERE addr = ? AND success = 0 AND at > ? AND id <> ?", &st);
 	if (rc != AP_DB_OK)
 		return rc;
 	ap_db_bind_text(st, 1, addr, -1);
 	ap_db_bind_int64(st, 2, since);
+	ap_db_bind_int64(st, 3, self);
 	rc = ap_db_step(st);
 	if (rc == AP_DB_ROW)
 		n = ap_db_col_int64(st, 0);
@@ -351,14 +354,15 @@ address_wait(struct ap_db *db, const struct ap_config *cfg, const char *addr, ti
 		return AP_DB_OK;
 	/* The failure whose leaving brings the count below the threshold. */
 	rc = ap_db_prepare(db,
-	    "SELECT at FROM login_attempts WHERE addr = ? AND success = 0 AND at > ? ORDER BY at, id "
-	    "LIMIT 1 OFFSET ?",
+	    "SELECT at FROM login_attempts WHERE addr = ? AND success = 0 AND at > ? AND id <> ? "
+	    "ORDER BY at, id LIMIT 1 OFFSET ?",
 	    &st);
 	if (rc != AP_DB_OK)
 		return rc;
 	ap_db_bind_text(st, 1, addr, -1);
 	ap_db_bind_int64(st, 2, since);
-	ap_db_bind_int64(st, 3, n - cfg->address_threshold);
+	ap_db_bind_int64(st, 3, self);
+	ap_db_bind_int64(st, 4, n - cfg->address_threshold);
 	rc = ap_db_step(st);
 	if (rc == AP_DB_ROW)
 		at = ap_db_col_int64(st, 0);
@@ -372,32 +376,35 @@ address_wait(struct ap_db *db, const struct ap_config *cfg, const char *addr, ti
 
 enum ap_db_rc
 ap_login_throttle(struct ap_db *db, const struct ap_config *cfg, const char *username,
-    const char *addr, time_t now, int64_t *wait_s)
+    const char *addr, time_t now, int64_t self, int64_t *wait_s)
 {
 	static const char by_user[] =
 	    "SELECT COUNT(*), MAX(at) FROM login_attempts WHERE username = ? AND success = 0 AND "
-	    "at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = ? AND success = 1), 0)";
+	    "at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = ? AND success = 1), 0) "
+	    "AND id <> ?";
 	struct ap_db_stmt *st = NULL;
 	int64_t n = 0, last = 0, w1, w2, hour = 0, oldest = 0;
 	enum ap_db_rc rc;
 
 	*wait_s = 0;
-	rc = failures(db, by_user, username, &n, &last);
+	rc = failures(db, by_user, username, self, &n, &last);
 	if (rc != AP_DB_OK)
 		return rc;
 	w1 = backoff(n, cfg->lockout_threshold, last, now);
-	rc = address_wait(db, cfg, addr, now, &w2);
+	rc = address_wait(db, cfg, addr, now, self, &w2);
 	if (rc != AP_DB_OK)
 		return rc;
 	*wait_s = w1 > w2 ? w1 : w2;
 	/* The hard hourly cap per account, whatever the address. */
 	rc = ap_db_prepare(db,
-	    "SELECT COUNT(*), MIN(at) FROM login_attempts WHERE username = ? AND success = 0 AND at > ?",
+	    "SELECT COUNT(*), MIN(at) FROM login_attempts WHERE username = ? AND success = 0 AND at > ? "
+	    "AND id <> ?",
 	    &st);
 	if (rc != AP_DB_OK)
 		return rc;
 	ap_db_bind_text(st, 1, username, -1);
 	ap_db_bind_int64(st, 2, now - 3600);
+	ap_db_bind_int64(st, 3, self);
 	rc = ap_db_step(st);
 	if (rc == AP_DB_ROW) {
 		hour = ap_db_col_int64(st, 0);
@@ -443,6 +450,20 @@ ap_login_attempt_begin(struct ap_db *db, const char *username, const char *addr,
 	}
 	ap_db_finalize(st);
 	return rc;
+}
+
+enum ap_db_rc
+ap_login_attempt_withdraw(struct ap_db *db, int64_t id)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(db, "DELETE FROM login_attempts WHERE id = ? AND success = 0", &st);
+
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_int64(st, 1, id);
+	rc = ap_db_step(st);
+	ap_db_finalize(st);
+	return rc == AP_DB_DONE ? AP_DB_OK : rc;
 }
 
 enum ap_db_rc

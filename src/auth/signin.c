@@ -21,6 +21,31 @@
  * recorded is refused before the password is looked at: the same error,
  * in the same time, for every password.
  */
+/*
+ * The attempt is recorded first, then the throttle counts every other one —
+ * those still being checked on any worker of any host included. regression
+ * (issue 19): the count was read, the password checked (tens of ms), and
+ * only then the attempt recorded, so N guesses sent at once all saw the old
+ * count and got through per lockout step as many times as there were
+ * workers. Now of N at once, each sees at least those recorded before it.
+ * An attempt the throttle refuses is withdrawn: waiting does not lengthen
+ * the wait.
+ */
+static enum ap_db_rc
+reserve(struct ap_db *db, const struct ap_config *cfg, const char *username, const char *addr, time_t now,
+    int64_t *attempt, int64_t *wait_s)
+{
+	enum ap_db_rc rc = ap_login_attempt_begin(db, username, addr, now, attempt);
+
+	*wait_s = 0;
+	if (rc != AP_DB_OK)
+		return rc;
+	rc = ap_login_throttle(db, cfg, username, addr ? addr : "", now, *attempt, wait_s);
+	if (rc == AP_DB_OK && *wait_s > 0)
+		rc = ap_login_attempt_withdraw(db, *attempt);
+	return rc;
+}
+
 enum ap_db_rc
 ap_signin_password(struct ap_db *db, const struct ap_config *cfg, const char *username,
     const char *password, const char *addr, time_t now, struct ap_signin *res)
@@ -32,11 +57,8 @@ ap_signin_password(struct ap_db *db, const struct ap_config *cfg, const char *us
 	enum ap_db_rc rc;
 
 	memset(res, 0, sizeof(*res));
-	rc = ap_login_throttle(db, cfg, username, addr, now, &res->wait_s);
+	rc = reserve(db, cfg, username, addr, now, &attempt, &res->wait_s);
 	if (rc != AP_DB_OK || res->wait_s > 0)
-		return rc;
-	rc = ap_login_attempt_begin(db, username, addr, now, &attempt);
-	if (rc != AP_DB_OK)
 		return rc;
 	ap_user_pw_params(cfg, &prm);
 	rc = ap_user_find(db, username, &res->user, &hash);
@@ -75,13 +97,11 @@ ap_signin_code(struct ap_db *db, const struct ap_config *cfg, int64_t user_id, c
 	enum ap_db_rc rc;
 
 	memset(res, 0, sizeof(*res));
-	/* Codes are throttled like passwords: six digits are guessable otherwise. */
-	rc = ap_login_throttle(db, cfg, username, addr, now, &res->wait_s);
+	/* Codes are throttled like passwords (six digits are guessable otherwise),
+	 * and reserved first, like a password: a code the database cannot count is
+	 * not checked. */
+	rc = reserve(db, cfg, username, addr, now, &attempt, &res->wait_s);
 	if (rc != AP_DB_OK || res->wait_s > 0)
-		return rc;
-	/* Recorded first, like a password: a code the database cannot count is not checked. */
-	rc = ap_login_attempt_begin(db, username, addr, now, &attempt);
-	if (rc != AP_DB_OK)
 		return rc;
 	if (strlen(code) == 6) {
 		rc = ap_user_check_totp(db, user_id, code, &res->ok);

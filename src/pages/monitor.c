@@ -302,6 +302,18 @@ const struct ap_schema ap_processes_schema = { .name = "Processes", .desc = "the
  * System resource already (ap_sys_json_api, "live" set), all processes
  * under "processes" too when all.
  */
+/* A reading as the pages use it: the API's names, and whether it is live. */
+static struct json_object *
+reading_api(struct json_object *o, bool live)
+{
+	if (o != NULL) {
+		ap_sys_json_api(o);
+		json_object_object_add(o, "live", json_object_new_boolean(live));
+	}
+	return o;
+}
+
+/* The sampler's last reading, or one made now when it does not answer. */
 static struct json_object *
 reading(struct ap_ctx *ctx, bool all, bool *live)
 {
@@ -312,11 +324,7 @@ reading(struct ap_ctx *ctx, bool all, bool *live)
 	    ap_sampler_get(cfg->monitor_socket, all ? "/processes" : "/system", SAMPLER_WAIT_MS, &o) == AP_OK;
 	if (!*live)
 		o = ap_sampler_read_now(ctx->app->hostname, 0, all);
-	if (o != NULL) {
-		ap_sys_json_api(o);
-		json_object_object_add(o, "live", json_object_new_boolean(*live));
-	}
-	return o;
+	return reading_api(o, *live);
 }
 
 static double
@@ -579,6 +587,59 @@ current(struct ap_ctx *ctx, struct json_object *now, bool live)
 	ap_model_add(ctx->model, "current", c);
 }
 
+/*
+ * The home page's reading, its formatted values and its five charts change
+ * only when the sampler has a new reading (every monitor.interval): each
+ * worker keeps what it built last, keyed by the sampler's answer (its text),
+ * the range and the language, and builds again when one of them differs. A
+ * view in between costs the round trip to the sampler and a comparison — no
+ * parse, no query, no chart (issue 19: they made the page 0.07 of the bare
+ * responder). The charts end when they were built, at most one interval ago;
+ * the live stream moves them on from there.
+ */
+static struct {
+	struct ap_buf reply; /* the sampler's answer they were built from; empty: nothing kept */
+	const struct ap_metrics_range *range;
+	char lang[16];
+	struct json_object *now, *current, *charts;
+} home_kept;
+
+static void
+home_forget(void)
+{
+	json_object_put(home_kept.now);
+	json_object_put(home_kept.current);
+	json_object_put(home_kept.charts);
+	home_kept.now = home_kept.current = home_kept.charts = NULL;
+	ap_buf_reset(&home_kept.reply);
+}
+
+static bool
+home_is_kept(struct ap_ctx *ctx, const struct ap_metrics_range *r, const struct ap_buf *reply)
+{
+	return home_kept.reply.len > 0 && home_kept.range == r && strcmp(home_kept.lang, ctx->lang) == 0 &&
+	    reply->len == home_kept.reply.len && memcmp(reply->data, home_kept.reply.data, reply->len) == 0;
+}
+
+static void
+home_keep(struct ap_ctx *ctx, const struct ap_metrics_range *r, const struct ap_buf *reply)
+{
+	struct json_object *cur = NULL;
+
+	home_forget();
+	if (strlen(ctx->lang) >= sizeof(home_kept.lang))
+		return;
+	json_object_object_get_ex(ctx->model, "current", &cur);
+	json_object_object_get_ex(ctx->model, "now", &home_kept.now);
+	json_object_object_get_ex(ctx->model, "charts", &home_kept.charts);
+	home_kept.now = json_object_get(home_kept.now);
+	home_kept.current = json_object_get(cur);
+	home_kept.charts = json_object_get(home_kept.charts);
+	home_kept.range = r;
+	snprintf(home_kept.lang, sizeof(home_kept.lang), "%s", ctx->lang);
+	ap_buf_append(&home_kept.reply, reply->data, reply->len);
+}
+
 int
 ap_page_home(struct ap_ctx *ctx)
 {
@@ -587,10 +648,12 @@ ap_page_home(struct ap_ctx *ctx)
 	static const enum ap_mcol load_cols[] = { AP_MC_LOAD1, AP_MC_LOAD5, AP_MC_LOAD15 };
 	static const enum ap_mcol net_cols[] = { AP_MC_NET_RX, AP_MC_NET_TX };
 	static const enum ap_mcol disk_cols[] = { AP_MC_DISK_READ, AP_MC_DISK_WRITE };
+	const struct ap_config *cfg = ctx->app->cfg;
 	const struct ap_metrics_range *r = range_of(ctx, HF_RANGE);
 	int64_t to = (int64_t)time(NULL), from = to - r->span;
-	bool live = false, stream = strcmp(r->name, "1h") == 0;
-	struct json_object *now = reading(ctx, false, &live), *charts = json_object_new_array(), *host, *pool;
+	bool live, stream = strcmp(r->name, "1h") == 0;
+	struct json_object *now = NULL, *charts, *host, *pool;
+	struct ap_buf reply = { 0 };
 	struct ap_chart_series s[3];
 	struct pts p;
 	int st;
@@ -604,47 +667,74 @@ ap_page_home(struct ap_ctx *ctx)
 	pool = json_object_new_object();
 	ap_model_add(pool, "workers",
 	    ctx->app->sb != NULL ? json_object_new_int((int)ap_sb_live(ctx->app->sb, NULL)) : NULL);
-	ap_model_str(pool, "profile", ap_profile_name(ctx->app->cfg->profile));
+	ap_model_str(pool, "profile", ap_profile_name(cfg->profile));
 	ap_model_add(ctx->model, "pool", pool);
 	ap_model_add(ctx->model, "range", json_object_new_string(r->name));
 	/* For the page only: the range links, the stream, the values formatted, the charts. */
 	ap_model_add(ctx->model, "ranges", range_links(ctx, "/", r));
-	ap_model_add(ctx->model, "stream", json_object_new_boolean(stream && ctx->app->cfg->monitor_enabled));
+	ap_model_add(ctx->model, "stream", json_object_new_boolean(stream && cfg->monitor_enabled));
 	ap_model_str(ctx->model, "stream_url", ap_arena_printf(ctx->arena, "%s/events/metrics", ap_ctx_base(ctx)));
+
+	live = cfg->monitor_enabled && ap_sampler_fetch(cfg->monitor_socket, "/system", SAMPLER_WAIT_MS, &reply) == AP_OK;
+	if (live && home_is_kept(ctx, r, &reply)) {
+		ap_buf_free(&reply);
+		ap_model_add(ctx->model, "current", json_object_get(home_kept.current));
+		ap_model_add(ctx->model, "now", json_object_get(home_kept.now));
+		ap_model_add(ctx->model, "charts", json_object_get(home_kept.charts));
+		return 200;
+	}
+	if (live) {
+		now = json_tokener_parse(ap_buf_cstr(&reply));
+		if (now != NULL && !json_object_is_type(now, json_type_object)) {
+			json_object_put(now);
+			now = NULL;
+		}
+		live = now != NULL;
+	}
+	if (!live)
+		now = ap_sampler_read_now(ctx->app->hostname, 0, false);
+	now = reading_api(now, live);
 	if (now != NULL)
 		current(ctx, now, live);
 	ap_model_add(ctx->model, "now", now);
+	charts = json_object_new_array();
 	ap_model_add(ctx->model, "charts", charts);
 
 	if ((st = host_points(ctx, r, from, to, cpu_cols, 2, &p)) != 0)
-		return st;
+		goto out;
 	s[0] = line(&p, 0, ap_ctx_tr(ctx, "CPU"), "s1", "cpu.total");
 	s[1] = line(&p, 1, ap_ctx_tr(ctx, "I/O wait"), "s2", "cpu.iowait");
 	json_object_array_add(charts, ap_chart_model(ctx, "cpu", ap_ctx_tr(ctx, "CPU"), AP_CHART_PCT, from, to, s, 2, stream));
 	if ((st = host_points(ctx, r, from, to, mem_cols, 4, &p)) != 0)
-		return st;
+		goto out;
 	pts_pct(&p, 0, 1, 0);
 	pts_pct(&p, 2, 3, 2);
 	s[0] = line(&p, 0, ap_ctx_tr(ctx, "Memory"), "s1", "memory.pct");
 	s[1] = line(&p, 2, ap_ctx_tr(ctx, "Swap"), "s2", "swap.pct");
 	json_object_array_add(charts, ap_chart_model(ctx, "memory", ap_ctx_tr(ctx, "Memory"), AP_CHART_PCT, from, to, s, 2, stream));
 	if ((st = host_points(ctx, r, from, to, load_cols, 3, &p)) != 0)
-		return st;
+		goto out;
 	s[0] = line(&p, 0, ap_ctx_tr(ctx, "1 minute"), "s1", "load.0");
 	s[1] = line(&p, 1, ap_ctx_tr(ctx, "5 minutes"), "s2", "load.1");
 	s[2] = line(&p, 2, ap_ctx_tr(ctx, "15 minutes"), "s3", "load.2");
 	json_object_array_add(charts, ap_chart_model(ctx, "load", ap_ctx_tr(ctx, "Load average"), AP_CHART_PLAIN, from, to, s, 3, stream));
 	if ((st = host_points(ctx, r, from, to, net_cols, 2, &p)) != 0)
-		return st;
+		goto out;
 	s[0] = line(&p, 0, ap_ctx_tr(ctx, "Received"), "s1", "net_rx_bps");
 	s[1] = line(&p, 1, ap_ctx_tr(ctx, "Sent"), "s2", "net_tx_bps");
 	json_object_array_add(charts, ap_chart_model(ctx, "network", ap_ctx_tr(ctx, "Network"), AP_CHART_RATE, from, to, s, 2, stream));
 	if ((st = host_points(ctx, r, from, to, disk_cols, 2, &p)) != 0)
-		return st;
+		goto out;
 	s[0] = line(&p, 0, ap_ctx_tr(ctx, "Read"), "s1", "disk_read_bps");
 	s[1] = line(&p, 1, ap_ctx_tr(ctx, "Written"), "s2", "disk_write_bps");
 	json_object_array_add(charts, ap_chart_model(ctx, "disk", ap_ctx_tr(ctx, "Disk I/O"), AP_CHART_RATE, from, to, s, 2, stream));
-	return 200;
+	st = 200;
+	/* Only what a live reading made is kept: one made here is made again next time. */
+	if (live)
+		home_keep(ctx, r, &reply);
+out:
+	ap_buf_free(&reply);
+	return st;
 }
 
 /* ---------------------------------------------------------------- every disk and interface */

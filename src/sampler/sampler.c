@@ -567,31 +567,47 @@ out:
 }
 
 enum ap_err
-ap_sampler_get(const char *socket_path, const char *path, int timeout_ms, struct json_object **out)
+ap_sampler_fetch(const char *socket_path, const char *path, int timeout_ms, struct ap_buf *body)
 {
 	struct ap_buf req = { 0 }, resp = { 0 };
-	const char *body;
+	const char *b;
 	enum ap_err err;
 
-	*out = NULL;
+	ap_buf_reset(body);
 	ap_buf_printf(&req, "GET %s HTTP/1.1\r\nHost: sampler\r\n\r\n", path);
 	err = roundtrip(socket_path, ap_buf_cstr(&req), timeout_ms, 16 * 1024 * 1024, &resp);
 	ap_buf_free(&req);
 	if (err != AP_OK)
 		goto out;
-	body = strstr(ap_buf_cstr(&resp), "\r\n\r\n");
-	if (strncmp(ap_buf_cstr(&resp), "HTTP/1.1 200 ", 13) != 0 || body == NULL) {
+	b = strstr(ap_buf_cstr(&resp), "\r\n\r\n");
+	if (strncmp(ap_buf_cstr(&resp), "HTTP/1.1 200 ", 13) != 0 || b == NULL) {
 		err = AP_ERR_IO;
 		goto out;
 	}
-	*out = json_tokener_parse(body + 4);
+	ap_buf_puts(body, b + 4);
+out:
+	ap_buf_free(&resp);
+	return err;
+}
+
+enum ap_err
+ap_sampler_get(const char *socket_path, const char *path, int timeout_ms, struct json_object **out)
+{
+	struct ap_buf body = { 0 };
+	enum ap_err err;
+
+	*out = NULL;
+	err = ap_sampler_fetch(socket_path, path, timeout_ms, &body);
+	if (err != AP_OK)
+		goto out;
+	*out = json_tokener_parse(ap_buf_cstr(&body));
 	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
 		json_object_put(*out);
 		*out = NULL;
 		err = AP_ERR_PARSE;
 	}
 out:
-	ap_buf_free(&resp);
+	ap_buf_free(&body);
 	return err;
 }
 

@@ -96,6 +96,17 @@ check "the charts' time axis is in the server's zone, not UTC (ends $last_x at $
 check "the caption names the zone" grep -q 'Times in <bdi dir="ltr" translate="no">IST, UTC+05:30</bdi>' "$T/home.html"
 check "the script gets its offset (for live labels)" grep -q 'data-tzoff="19800"' "$T/home.html"
 check "the dashboard's charts are live (1 h) and name the stream" bash -c "grep -q 'data-live=\"1\"' '$T/home.html' && grep -q 'data-stream=\"/events/metrics\"' '$T/home.html'"
+# A worker keeps the dashboard it built for the sampler's last reading and builds
+# it again for the next one (issue 19): every view after a new reading shows it.
+home_t1() { curl -s -b "$J" "$(url /)" | grep -o -m1 'data-t1="[0-9]*"' | head -1 | sed 's/[^"]*"\([0-9]*\)"/\1/'; }
+home_time() { api GET / | jq -r .now.time; }
+before=$(for _ in 1 2 3 4 5 6; do home_t1; done | sort -n | tail -1)
+tb=$(for _ in 1 2 3 4 5 6; do home_time; done | sort | tail -1)
+sleep 2.5
+after=$(for _ in 1 2 3 4 5 6; do home_t1; done | sort -n | head -1)
+ta=$(for _ in 1 2 3 4 5 6; do home_time; done | sort | head -1)
+check "after the sampler's next reading every view's charts end later ($before → $after)" test "${after:-0}" -gt "${before:-0}"
+check "and every view shows the newer reading ($tb → $ta)" test -n "$tb" -a "$ta" \> "$tb"
 check "the disks and network page answers" test "$(curl -s -o /dev/null -w '%{http_code}' -b "$J" "$(url /monitor?range=24h)")" = 200
 api GET /api/v1/monitor > "$T/devs.json"
 check "its resource: the root filesystem's history, values as stored (bytes), no chart" jqe '([.filesystems[] | select(.name == "/")] | length == 1) and (.filesystems[0].columns | length) == 4 and (has("charts") | not)' "$T/devs.json"

@@ -105,6 +105,25 @@ hmac_setup(void)
 	r->hex = "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad";
 }
 
+/* The context kept for the last key is never used for another: A, B, A, then A again. */
+START_TEST(test_hmac_sha256_key_changes)
+{
+	char a1[65], b1[65], a2[65], a3[65], a0[65];
+
+	ap_hmac_sha256_hex("key A", 5, "message", 7, a1);
+	ap_hmac_sha256_hex("key B", 5, "message", 7, b1);
+	ap_hmac_sha256_hex("key A", 5, "message", 7, a2);
+	ap_hmac_sha256_hex("key A", 5, "message", 7, a3);
+	ap_hmac_sha256_hex("key A", 4, "message", 7, a0); /* a prefix of the kept key is another key */
+	ck_assert_str_ne(a1, b1);
+	ck_assert_str_eq(a1, a2);
+	ck_assert_str_eq(a1, a3);
+	ck_assert_str_ne(a1, a0);
+	/* openssl mac -digest SHA256 -macopt key:"key A" HMAC <<< -n message */
+	ck_assert_str_eq(a1, "ad726c28ba6416726eaa02868e057f7b4fa0b9800860d677bedcb988bb21e4ae");
+}
+END_TEST
+
 START_TEST(test_hmac_sha256_rfc4231)
 {
 	const struct hmac_row *r = &hmac_rows[_i];
@@ -175,6 +194,7 @@ main(void)
 	tcase_add_loop_test(tc, test_sha256_vectors, 0, (int)AP_NELEM(sha_rows));
 	tcase_add_test(tc, test_sha256_million_a);
 	tcase_add_loop_test(tc, test_hmac_sha256_rfc4231, 0, (int)AP_NELEM(hmac_rows));
+	tcase_add_test(tc, test_hmac_sha256_key_changes);
 	tcase_add_loop_test(tc, test_ct_equal_table, 0, (int)AP_NELEM(ct_rows));
 	tcase_add_loop_test(tc, test_ct_streq_table, 0, (int)AP_NELEM(streq_rows));
 	suite_add_tcase(s, tc);
