@@ -532,6 +532,12 @@ ap_page_database(struct ap_ctx *ctx)
 	ap_model_add(ctx->model, "database", o);
 	if (!ctx->req->wants_json)
 		ap_model_add(ctx->model, "can_write", json_object_new_boolean(may(ctx, "databases.write")));
+	{
+		/* the read-only user's name and the typed name of a drop, after a refusal */
+		static const char *const kept[] = { "user", "confirm_name" };
+
+		keep(ctx, kept, AP_NELEM(kept));
+	}
 	return 200;
 }
 

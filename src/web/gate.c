@@ -7,6 +7,8 @@
  * route cannot be forgotten: a non-public route without a permission does
  * not even load (ap_route_table_check).
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "aapanel/netaddr.h"
 #include "aapanel/users.h"
 #include "aapanel/gate.h"
+#include "aapanel/listenconf.h"
 #include "aapanel/settings.h"
 #include "aapanel/weburl.h"
 
@@ -264,6 +267,41 @@ origins(struct ap_app *app)
 	return l;
 }
 
+/*
+ * Where nginx serves the panel now (nginx.listen_file), read again when the
+ * file changes. regression (issue 9): after a port move in Settings the
+ * origins in panel.origins still named the old port, so every form from the
+ * panel's new address was refused as another site's until someone ran
+ * scripts/setup-https.sh again.
+ */
+static bool
+listen_now(const struct ap_app *app, struct ap_listen *out)
+{
+	static struct {
+		dev_t dev;
+		ino_t ino;
+		struct timespec mtime;
+		bool read, ok;
+		struct ap_listen l;
+	} kept;
+	const char *f = app->cfg->nginx_listen_file;
+	struct stat st;
+
+	if (f == NULL || f[0] == '\0' || stat(f, &st) != 0)
+		return false;
+	if (!kept.read || st.st_dev != kept.dev || st.st_ino != kept.ino || st.st_mtim.tv_sec != kept.mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != kept.mtime.tv_nsec) {
+		kept.ok = ap_listen_read(f, &kept.l);
+		kept.read = true;
+		kept.dev = st.st_dev;
+		kept.ino = st.st_ino;
+		kept.mtime = st.st_mtim;
+	}
+	if (kept.ok)
+		*out = kept.l;
+	return kept.ok;
+}
+
 bool
 ap_gate_same_site(struct ap_ctx *ctx, const char *url, const char **rest)
 {
@@ -280,6 +318,15 @@ ap_gate_same_site(struct ap_ctx *ctx, const char *url, const char **rest)
 	for (size_t i = 0; i < l->n; i++)
 		if (ap_origin_eq(&l->v[i], &o))
 			return true;
+	/* The same hosts at the port (and scheme) nginx serves the panel on now. */
+	{
+		struct ap_listen ln;
+
+		if (listen_now(ctx->app, &ln) && o.port == ln.port && o.https == ln.tls)
+			for (size_t i = 0; i < l->n; i++)
+				if (l->v[i].https == o.https && strcmp(l->v[i].host, o.host) == 0)
+					return true;
+	}
 	return false;
 }
 

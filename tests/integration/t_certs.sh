@@ -155,6 +155,8 @@ check "... the Certificate pending, source acme, with its job, for the site and 
 curl -s -o "$T/pending.html" -b "$T/jar" "$(url "/certificates/$AID")"
 check "the certificate's page while certbot runs: the progress bar and the poll of its JSON" \
 	bash -c "grep -q '<progress id=\"job-progress\"' '$T/pending.html' && grep -q 'data-job-poll=\"/api/v1/certificates/$AID\"' '$T/pending.html'"
+check "... and without JavaScript it refreshes itself (a refresh in <noscript>, only while the job runs)" \
+	grep -q '<noscript><meta http-equiv="refresh" content="5"></noscript>' "$T/pending.html"
 # follow CID: poll GET /certificates/{id} until the job is over; the progress seen in $T/progress
 follow() {
 	: > "$T/progress"
@@ -172,6 +174,9 @@ check "... its progress was seen moving, never back, ending at 100 ($(sort -un "
 check "... issued: ok, by pebble, a serial, the job done with certbot's output" \
 	jqe '.certificate.state == "ok" and (.certificate.issuer | test("Pebble")) and (.certificate.serial | length) > 0 and .job.state == "done" and (.job.output | length) > 0' "$T/api.json"
 SERIAL1=$(jq -r .certificate.serial "$T/api.json")
+curl -s -o "$T/done.html" -b "$T/jar" "$(url "/certificates/$AID")"
+check "... the page, the job over, no longer refreshes itself" \
+	bash -c "grep -q 'Certificate' '$T/done.html' && ! grep -q 'http-equiv=\"refresh\"' '$T/done.html'"
 acme_root "$T/pebble-root.pem"
 check "pebble's root fetched from its management port" grep -q 'BEGIN CERTIFICATE' "$T/pebble-root.pem"
 acme_get() { curl -s -o "$T/tls.out" -w '%{http_code}' --cacert "$T/pebble-root.pem" --resolve "$1:$HTTPS_PORT:127.0.0.1" "https://$1:$HTTPS_PORT${2:-/}"; }

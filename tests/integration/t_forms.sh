@@ -19,6 +19,16 @@ firewall = { netns = \"/run/netns/$IT_NETNS\"; confirm_seconds = 60; };
 $IT_MANAGED"
 # The websites' forms change the system: the helper and the sites in nginx (sites_lib.sh).
 sites_setup
+# The databases' forms: a throwaway MariaDB (dbservers.sh) with an admin login the panel keeps.
+. "$(dirname "$0")/dbservers.sh"
+DBD=$(mktemp -d /tmp/aapanel-formsdb.XXXXXX)
+chmod 0755 "$DBD"
+forms_teardown() { local rc=$?; db_stop_all || true; rm -rf "$DBD"; (exit "$rc"); sites_teardown; }
+trap forms_teardown EXIT
+check "MariaDB starts for the databases' forms" db_start_mariadb "$DBD/my"
+DBPW=$(openssl rand -hex 16)
+printf '%s\n' "$DBPW" > "$DBD/admin.pw"
+_db_my_sql "CREATE USER 'dbadmin'@'127.0.0.1' IDENTIFIED BY '$DBPW'; GRANT ALL ON *.* TO 'dbadmin'@'127.0.0.1' WITH GRANT OPTION;"
 # Certificates: TLS servers on a free port; the ACME server a closed loopback port (an issuance
 # started by a form fails quickly; never Let's Encrypt).
 cat >> "$T/conf/profiles/test.cfg" <<CFG
@@ -41,12 +51,24 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=forms.test -addext 
 	-keyout "$T/forms.key" -out "$T/forms.pem" 2>/dev/null
 A cert upload forms.test --cert "$T/forms.pem" --key "$T/forms.key" > /dev/null
 CERT_ID=$(sqlite3 "$DB" "SELECT id FROM certificates WHERE domain = 'forms.test'")
+# a database server, a database and a scheduled task for the /databases, /database-servers and /tasks forms
+A dbserver add formsdb --dsn "mysql://dbadmin@127.0.0.1:$MYSQL_PORT/" --password-file "$DBD/admin.pw" > /dev/null
+A database add forms_one --server formsdb --site forms.test > /dev/null
+DBSRV_ID=$(sqlite3 "$DB" "SELECT id FROM db_servers WHERE name = 'formsdb'")
+DBDB_ID=$(sqlite3 "$DB" "SELECT id FROM managed_databases WHERE name = 'forms_one'")
+A task add forms-task --schedule '@daily' --command /bin/true > /dev/null
+TASK_ID=$(sqlite3 "$DB" "SELECT id FROM cron_jobs WHERE name = 'forms-task'")
+check "a database server, a database and a task for their forms (ids ${DBSRV_ID:-none}, ${DBDB_ID:-none}, ${TASK_ID:-none})" \
+	test -n "$DBSRV_ID" -a -n "$DBDB_ID" -a -n "$TASK_ID"
 # path PATTERN: the pattern with its {id}: a site's for /sites/..., a certificate's for
 # /certificates/..., else the target user's.
 path_of() {
 	case $1 in
 	/sites/*) echo "${1//\{id\}/$SITE_ID}" ;;
 	/certificates/*) echo "${1//\{id\}/$CERT_ID}" ;;
+	/database-servers/*) echo "${1//\{id\}/$DBSRV_ID}" ;;
+	/databases/*) echo "${1//\{id\}/$DBDB_ID}" ;;
+	/tasks/*) echo "${1//\{id\}/$TASK_ID}" ;;
 	*) echo "${1//\{id\}/$TARGET_ID}" ;;
 	esac
 }
@@ -131,7 +153,9 @@ while IFS= read -r route; do
 		fi
 		secret=$(jq -r .secret <<< "$target")
 		kind=$(jq -r .type <<< "$target")
-		if [ "$secret" = false ] && { [ "$kind" = text ] || [ "$kind" = name ]; }; then
+		# (a choice among options, <select>, cannot show a value that is not one of them)
+		if [ "$secret" = false ] && { [ "$kind" = text ] || [ "$kind" = name ]; } &&
+			! grep -q "<select[^>]* name=\"$field\"" "$T/out"; then
 			esc=$(printf '%s' "$bad" | sed 's/&/\&amp;/g; s/"/\&quot;/g')
 			check "$pattern [$lang]: what was typed is kept" grep -qF "value=\"$esc\"" "$T/out"
 		fi
@@ -299,6 +323,29 @@ prg "renew a certificate" "/certificates/{id}/renew" "/certificates/$CERT_ID/ren
 check "the renewal's job ends" settled
 prg "remove a certificate" "/certificates/{id}/remove" "/certificates/$CERT_ID/remove" /certificates --data-urlencode confirmed=yes
 check "the certificate is gone" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM certificates WHERE domain = 'forms.test'")" = 0
+# Scheduled tasks (the cron file in the test's sandbox): add, run now, disable, enable, remove.
+NEXT_TASK=$(( $(sqlite3 "$DB" "SELECT seq FROM sqlite_sequence WHERE name = 'cron_jobs'") + 1 ))
+prg "add a scheduled task" /tasks /tasks "/tasks/$NEXT_TASK" --data-urlencode name=prg-task --data-urlencode 'schedule=0 3 * * *' \
+	--data-urlencode kind=command --data-urlencode command=/bin/true
+PRG_TASK=$(sqlite3 "$DB" "SELECT id FROM cron_jobs WHERE name = 'prg-task'")
+prg "run a task now" "/tasks/{id}/run" "/tasks/$PRG_TASK/run" "/tasks/$PRG_TASK"
+prg "disable a task" "/tasks/{id}/disable" "/tasks/$PRG_TASK/disable" "/tasks/$PRG_TASK"
+prg "enable a task" "/tasks/{id}/enable" "/tasks/$PRG_TASK/enable" "/tasks/$PRG_TASK"
+prg "remove a task" "/tasks/{id}/remove" "/tasks/$PRG_TASK/remove" /tasks --data-urlencode confirmed=yes
+# Databases on the test's MariaDB: a server, a database, its password, a reader, a site, the drops.
+prg "add a database server" /database-servers /database-servers /database-servers --data-urlencode name=prgsrv \
+	--data-urlencode "dsn=mysql://dbadmin@127.0.0.1:$MYSQL_PORT/" --data-urlencode "password=$DBPW"
+PRG_SRV=$(sqlite3 "$DB" "SELECT id FROM db_servers WHERE name = 'prgsrv'")
+NEXT_DB=$(( $(sqlite3 "$DB" "SELECT seq FROM sqlite_sequence WHERE name = 'managed_databases'") + 1 ))
+prg "create a database" /databases /databases "/databases/$NEXT_DB" --data-urlencode server=prgsrv --data-urlencode name=prg_db
+PRG_DB=$(sqlite3 "$DB" "SELECT id FROM managed_databases WHERE name = 'prg_db'")
+prg "a new database password" "/databases/{id}/password" "/databases/$PRG_DB/password" "/databases/$PRG_DB"
+prg "a read-only user" "/databases/{id}/reader" "/databases/$PRG_DB/reader" "/databases/$PRG_DB"
+prg "link a database to a site" "/databases/{id}/site" "/databases/$PRG_DB/site" "/databases/$PRG_DB" --data-urlencode site=forms.test
+prg "drop a database" "/databases/{id}/remove" "/databases/$PRG_DB/remove" /databases --data-urlencode confirmed=yes \
+	--data-urlencode confirm_name=prg_db
+prg "remove a database server" "/database-servers/{id}/remove" "/database-servers/$PRG_SRV/remove" /database-servers \
+	--data-urlencode confirmed=yes
 # The firewall (its rules go to the test's namespace): add, block, settings, apply, confirm, remove.
 prg "add a firewall rule" /firewall/rules /firewall/rules /firewall --data-urlencode action=allow \
 	--data-urlencode ports=8443 --data-urlencode "from=192.0.2.0/24 2001:db8::/32" --data-urlencode comment=forms

@@ -158,7 +158,10 @@ check "setup-https.sh wrote the listen file: 127.0.0.1, the HTTPS port, the entr
 check "its listen line and \$aapanel_base" bash -c "grep -qxF 'listen 127.0.0.1:$HTTPS_PORT ssl http2;' '$LF' && grep -qxF 'set \$aapanel_base \"$BASE\";' '$LF'"
 
 # ---- the panel's origins: https://DOMAIN:PORT is the panel's own now
-origins=$("$BIN" --profile test --config "$(it_cfg)" --root "$SRC" config show | awk '/^panel = \{/ {p = 1} p && /^  origins = / {print; exit}')
+# (into a file first: a failing `config show` is then a failed check with its reason, not the end of the test)
+rc=0; "$BIN" --profile test --config "$(it_cfg)" --root "$SRC" config show > "$T/config.show" 2> "$T/config.err" || rc=$?
+[ "$rc" = 0 ] || { echo "       config show: exit $rc"; sed 's/^/       /' "$T/config.err"; }
+origins=$(awk '/^panel = \{/ {p = 1} p && /^  origins = / && !done {print; done = 1}' "$T/config.show")
 check "panel.origins has $HTTPS ($origins)" grep -qF "\"$HTTPS\"" <<<"$origins"
 check "it was written to the test profile" grep -qF "origins = \"$HTTPS\";" "$T/conf/profiles/test.cfg"
 check "setup-https reloaded the panel with it" grep -q 'the panel reloaded with it' "$T/setup.out"

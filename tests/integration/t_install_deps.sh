@@ -52,7 +52,7 @@ check "developer install: exit 0 (got $rc)" test "$rc" = 0
 check "the test servers are installed on their own, after the rest" \
 	test "$(grep '^apt-get install' "$T/dev.log" | tail -1)" = "apt-get install -y -qq --no-install-recommends mariadb-server postgresql nginx-light php-fpm"
 check "the other packages are installed first, with services allowed (no policy)" \
-	bash -c "grep -A1 '^apt-get install .*build-essential' '$T/dev.log' | grep -qx 'policy=none' && ! grep '^apt-get install .*build-essential' '$T/dev.log' | grep -qE 'nginx-light|mariadb-server|postgresql'"
+	bash -c "grep -A1 '^apt-get install .*build-essential' '$T/dev.log' | grep -qx 'policy=none' && ! grep '^apt-get install .*build-essential' '$T/dev.log' | grep -qE '( |^)(nginx-light|mariadb-server|postgresql)( |$)'"
 check "while the test servers are installed, policy-rc.d answers 101" \
 	bash -c "grep -A1 '^apt-get install .*nginx-light' '$T/dev.log' | grep -qx 'policy=101'"
 check "policy-rc.d is gone afterwards" gone dev
