@@ -161,9 +161,9 @@ browser_fixtures() {
 	# reason on the page) and a database on it linked to the shop: /databases/{id} and the
 	# confirmation pages of both removals. t_databases.sh covers the reachable state.
 	local dbs dbid
-	bf_sql "INSERT INTO db_servers (name, engine, dsn, created_at) VALUES ('local', 'mysql', 'mysql://root@127.0.0.1:1/', 1)"
+	bf_sql "INSERT INTO db_servers (name, engine, dsn, created_at) VALUES ('local', 'mysql', 'mysql://root@127.0.0.1:1/', CAST(strftime('%s', 'now') AS INTEGER))"
 	dbs=$(bf_sql "SELECT id FROM db_servers WHERE name='local'")
-	bf_sql "INSERT INTO managed_databases (engine, name, owner, site_id, charset, created_at, server_id, hosts, updated_at) VALUES ('mysql', 'shop', 'shop', $site, 'utf8mb4', 1, $dbs, 'localhost,127.0.0.1', 1)"
+	bf_sql "INSERT INTO managed_databases (engine, name, owner, site_id, charset, created_at, server_id, hosts, updated_at) VALUES ('mysql', 'shop', 'shop', $site, 'utf8mb4', CAST(strftime('%s', 'now') AS INTEGER), $dbs, 'localhost,127.0.0.1', CAST(strftime('%s', 'now') AS INTEGER))"
 	dbid=$(bf_sql "SELECT id FROM managed_databases WHERE name='shop'")
 
 	# The firewall: a rule from a network and a block-list entry, stored (not applied).

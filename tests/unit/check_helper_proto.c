@@ -436,6 +436,72 @@ START_TEST(test_ops_table_is_well_formed)
 }
 END_TEST
 
+/*
+ * Every argument of every operation, one at a time, against the hostile
+ * set: a NUL inside and an over-long value are refused by every string
+ * argument; a newline by every single-line one; shell metacharacters,
+ * "../", a newline and a Cyrillic look-alike by every argument that is not
+ * free text (names, host names, choices, numbers, booleans). Each refusal
+ * names the argument. The rows above add what each operation's own checks
+ * refuse beyond this; an operation added to the table is swept with no row.
+ */
+static const char *const hostile_strict[] = {
+	"a; rm -rf /", "$(id)", "`id`", "../etc", "a\nb", "ex\xd0\xb0mple.com", "a|b", NULL,
+};
+
+static void
+sweep_one(const struct helper_op *op, const struct ap_field *f, struct json_object *v)
+{
+	struct ap_field one[2] = { *f, AP_FIELD_END };
+	struct json_object *args = json_object_new_object();
+	struct ap_problem pb = { 0 };
+	struct ap_fieldval *vals = NULL;
+	const char *shown = json_object_to_json_string(v);
+	enum ap_err rc;
+
+	one[0].flags &= ~AP_FIELD_REQUIRED;
+	json_object_object_add(args, f->name, v);
+	rc = ap_proto_validate_args(one, args, A, 4096, &vals, &pb);
+	ck_assert_msg(rc == AP_ERR_INVAL, "%s.%s accepted %.80s", op->name, f->name, shown);
+	ck_assert_msg(pb.field != NULL && strcmp(pb.field, f->name) == 0, "%s.%s: refusal names %s", op->name,
+	    f->name, pb.field ? pb.field : "nothing");
+	json_object_put(args);
+}
+
+START_TEST(test_every_argument_refuses_the_hostile_set)
+{
+	size_t n, swept = 0;
+	const struct helper_op *t = ap_ops_table(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		for (const struct ap_field *f = t[i].args; f->name != NULL; f++) {
+			bool text = f->type == AP_FIELD_TEXT;
+
+			sweep_one(&t[i], f, json_object_new_string_len("ab\0cd", 5));
+			if (f->type == AP_FIELD_TEXT || f->type == AP_FIELD_NAME || f->type == AP_FIELD_HOSTNAME ||
+			    f->type == AP_FIELD_EMAIL || f->type == AP_FIELD_ENUM) {
+				/* one more than its own bound, or than the 4096 the protocol allows a field */
+				size_t len = f->max > 0 && f->type != AP_FIELD_ENUM ? (size_t)f->max + 1 : 5000;
+				char *longv = malloc(len + 1);
+
+				ck_assert_ptr_nonnull(longv);
+				memset(longv, 'a', len);
+				longv[len] = '\0';
+				sweep_one(&t[i], f, json_object_new_string(longv));
+				free(longv);
+			}
+			if (text && (f->flags & AP_FIELD_SINGLELINE))
+				sweep_one(&t[i], f, json_object_new_string("a\nb"));
+			if (!text)
+				for (size_t k = 0; hostile_strict[k] != NULL; k++)
+					sweep_one(&t[i], f, json_object_new_string(hostile_strict[k]));
+			swept++;
+		}
+	}
+	ck_assert_uint_ge(swept, 50);
+}
+END_TEST
+
 START_TEST(test_test_ops_only_in_the_test_profile)
 {
 	ck_assert_ptr_nonnull(ap_ops_find("helper.ping", AP_PROFILE_PRODUCTION));
@@ -549,6 +615,7 @@ proto_suite(void)
 	tcase_add_loop_test(tc, test_strict_rows, 0, (int)AP_NELEM(strict));
 	tcase_add_test(tc, test_strict_rejects_embedded_nul);
 	tcase_add_test(tc, test_ops_table_is_well_formed);
+	tcase_add_test(tc, test_every_argument_refuses_the_hostile_set);
 	tcase_add_test(tc, test_test_ops_only_in_the_test_profile);
 	tcase_add_test(tc, test_codes_round_trip);
 	tcase_add_test(tc, test_echo_runs_printf_with_the_text);
