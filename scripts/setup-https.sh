@@ -225,6 +225,9 @@ fi
 # sets it), else where production.cfg puts it.
 [ -n "$listen_file" ] || listen_file=/etc/nginx/aapanel/listen.conf
 check_path "nginx.listen_file" "$listen_file"
+# Beside it, the HTTP server's redirect (listen.conf → listen.redirect.conf),
+# which aapanel-helper rewrites with the listen file when Settings moves the panel.
+redirect_file="${listen_file%.conf}.redirect.conf"
 # The sampler's stream socket: monitor.socket, by default beside server.socket.
 [ -n "$events_socket" ] || events_socket="$(dirname "$socket")/aapanel-events.sock"
 check_path "monitor.socket" "$events_socket"
@@ -335,6 +338,7 @@ render() {
 			-e "s|@BASE_RE@|${base_re//\\/\\\\}|g" -e "s|@BASE_NOSLASH@|$base_noslash|g" \
 			-e "s|@BASE@|$base|g" -e "s|@SOCKET@|$socket|g" -e "s|@STATIC@|$static_dir|g" \
 			-e "s|@EVENTS_SOCKET@|$events_socket|g" -e "s|@LISTEN_FILE@|$listen_file|g" \
+			-e "s|@REDIRECT_FILE@|$redirect_file|g" \
 			-e "s|@MAX_UPLOAD@|$max_upload|g" -e "s|@READ_TIMEOUT@|$read_timeout|g" \
 			-e "s|@FILES_MAX_UPLOAD@|$files_max_upload|g" \
 			-e "s|@SNIPPETS@|$snippets_dir|g" -e "s|@CERT@|$cert|g" -e "s|@KEY@|$key|g" \
@@ -563,14 +567,32 @@ else
 	install_file "$WORK/listen.conf" "$listen_file" 0644
 	listen_changed=$changed
 fi
+# The redirect the HTTP server includes: the same text aapanel-helper renders
+# from templates/nginx/redirect.conf (the port is the listen file's).
+{
+	echo "# aapanel-redirect: host=$domain port=$https_port"
+	echo "# The HTTP server's redirect to the panel's HTTPS address, included by its"
+	echo "# location /. Written by scripts/setup-https.sh; aapanel-helper (operation"
+	echo "# panel.listen) rewrites it when Settings moves the panel."
+	echo "return 301 https://$https_authority\$request_uri;"
+} >"$WORK/redirect.conf"
+[ -f "$redirect_file" ] && cp "$redirect_file" "$WORK/before-redirect.conf"
+changed=0
+install_file "$WORK/redirect.conf" "$redirect_file" 0644
+redirect_changed=$changed
 [ -f "$site" ] && cp "$site" "$WORK/before2.conf"
 changed=0
 install_file "$WORK/phase2.conf" "$site" 0644
-if [ "$changed" -eq 1 ] || [ "$phase1_changed" -eq 1 ] || [ "$link_changed" -eq 1 ] || [ "$listen_changed" -eq 1 ]; then
+if [ "$changed" -eq 1 ] || [ "$phase1_changed" -eq 1 ] || [ "$link_changed" -eq 1 ] || [ "$listen_changed" -eq 1 ] ||
+	[ "$redirect_changed" -eq 1 ]; then
 	if ! nginx_test; then
 		cp "$WORK/before2.conf" "$site"
 		# A listen file written just now goes too (nothing else includes it).
 		[ "$listen_changed" -eq 0 ] || rm -f "$listen_file"
+		if [ "$redirect_changed" -eq 1 ]; then
+			if [ -f "$WORK/before-redirect.conf" ]; then cp "$WORK/before-redirect.conf" "$redirect_file"
+			else rm -f "$redirect_file"; fi
+		fi
 		printf '%s\n' "$nginx_error" >&2
 		say "nginx rejected the phase 2 (HTTPS) configuration: $(printf '%s' "$nginx_error" | head -1)"
 		say "restored the previous configuration ($(basename "$site"), phase $(phase_of "$site")); it keeps serving"

@@ -5,9 +5,10 @@
  *
  *   panel.listen   {address, port, base_path} → the include rendered from
  *                  templates/nginx/listen.conf, written beside the old one
- *                  and swapped, `nginx -t`, `nginx -s reload`; on any
- *                  failure the old file is put back and nginx's own message
- *                  answered
+ *                  and swapped (with the HTTP redirect beside it, when
+ *                  setup-https.sh wrote one, from templates/nginx/redirect.conf),
+ *                  `nginx -t`, `nginx -s reload`; on any failure the old
+ *                  files are put back and nginx's own message answered
  *   panel.settings {base_path, allow, idle_timeout, absolute_timeout} →
  *                  templates/conf/settings.cfg rendered and swapped in (the
  *                  pool reads it at its next reload)
@@ -245,6 +246,48 @@ run_nginx(struct helper_ctx *ctx, const char *a1, const char *a2)
 
 /* ---- panel.listen --------------------------------------------------- */
 
+/*
+ * The HTTP server's redirect beside the listen file (listen.conf →
+ * listen.redirect.conf), written by setup-https.sh. Its first line names
+ * the host; the new text sends HTTP to that host at the new port. Returns
+ * the file's name in the listen file's directory, or NULL (*text NULL too)
+ * when there is none to keep up to date (development, phase 1).
+ */
+static const char *
+redirect_text(struct helper_ctx *ctx, int dirfd, const char *listen_name, long long port,
+    char **old, struct ap_buf *text)
+{
+	size_t n = strlen(listen_name);
+	const char *name;
+	char host[256];
+	struct json_object *m;
+	enum ap_err rc;
+
+	*old = NULL;
+	if (n > 5 && strcmp(listen_name + n - 5, ".conf") == 0)
+		n -= 5;
+	name = ap_arena_printf(ctx->arena, "%.*s.redirect.conf", (int)n, listen_name);
+	if ((*old = read_at(ctx, dirfd, name)) == NULL)
+		return NULL;
+	/* host: a DNS name or an IP literal, as setup-https.sh's --domain */
+	if (sscanf(*old, "# aapanel-redirect: host=%255[A-Za-z0-9.:_-] ", host) != 1) {
+		*old = NULL;
+		return NULL;
+	}
+	m = json_object_new_object();
+	json_object_object_add(m, "host", json_object_new_string(host));
+	json_object_object_add(m, "port", json_object_new_int64(port));
+	json_object_object_add(m, "authority", json_object_new_string(port == 443 ? host
+	    : ap_arena_printf(ctx->arena, "%s:%lld", host, port)));
+	rc = render(ctx, "nginx/redirect.conf", m, text);
+	json_object_put(m);
+	if (rc != AP_OK) {
+		*old = NULL;
+		return NULL;
+	}
+	return name;
+}
+
 enum { LISTEN_ADDRESS, LISTEN_PORT, LISTEN_BASE, LISTEN__MAX };
 const struct ap_field ap_ops_panel_listen_args[LISTEN__MAX + 1] = {
 	[LISTEN_ADDRESS] = { .name = "address", .type = AP_FIELD_TEXT,
@@ -262,9 +305,9 @@ ap_ops_panel_listen(struct helper_ctx *ctx)
 	const struct ap_fieldval *a = ctx->args;
 	struct json_object *m = json_object_new_object();
 	struct ap_listen cur;
-	struct ap_buf text = { 0 };
-	const char *name = NULL, *addr = a[LISTEN_ADDRESS].s, *base = a[LISTEN_BASE].s;
-	char *old = NULL, err[256] = "";
+	struct ap_buf text = { 0 }, rtext = { 0 };
+	const char *name = NULL, *rname = NULL, *addr = a[LISTEN_ADDRESS].s, *base = a[LISTEN_BASE].s;
+	char *old = NULL, *rold = NULL, err[256] = "";
 	bool have_cur;
 	int dirfd = -1;
 	enum ap_err rc;
@@ -287,26 +330,38 @@ ap_ops_panel_listen(struct helper_ctx *ctx)
 	json_object_object_add(m, "v6", json_object_new_boolean(strchr(addr, ':') != NULL));
 	if ((rc = render(ctx, "nginx/listen.conf", m, &text)) != AP_OK)
 		goto out;
+	/* The HTTP redirect follows a TLS listen file to its new port. */
+	if (have_cur && cur.tls)
+		rname = redirect_text(ctx, dirfd, name, a[LISTEN_PORT].i, &rold, &rtext);
 	if ((rc = write_at(dirfd, name, ap_buf_cstr(&text), err, sizeof(err))) != AP_OK) {
 		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "%s", err);
 		goto out;
 	}
-	if ((rc = run_nginx(ctx, "-t", NULL)) != AP_OK || (rc = run_nginx(ctx, "-s", "reload")) != AP_OK) {
-		/* Put the old file back (nginx's message stays in ctx->pb). */
-		if (old != NULL)
-			write_at(dirfd, name, old, err, sizeof(err));
-		else
-			unlinkat(dirfd, name, 0);
-		goto out;
+	if (rname != NULL && (rc = write_at(dirfd, rname, ap_buf_cstr(&rtext), err, sizeof(err))) != AP_OK) {
+		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "%s", err);
+		rname = NULL;
+		goto restore;
 	}
+	if ((rc = run_nginx(ctx, "-t", NULL)) != AP_OK || (rc = run_nginx(ctx, "-s", "reload")) != AP_OK)
+		goto restore;
 	json_object_object_add(ctx->result, "address", json_object_new_string(addr));
 	json_object_object_add(ctx->result, "port", json_object_new_int64(a[LISTEN_PORT].i));
 	json_object_object_add(ctx->result, "base_path", json_object_new_string(base));
 	json_object_object_add(ctx->result, "tls", json_object_new_boolean(have_cur && cur.tls));
+	goto out;
+restore:
+	/* Put the old files back (nginx's message stays in ctx->pb). */
+	if (old != NULL)
+		write_at(dirfd, name, old, err, sizeof(err));
+	else
+		unlinkat(dirfd, name, 0);
+	if (rname != NULL)
+		write_at(dirfd, rname, rold, err, sizeof(err));
 out:
 	if (dirfd >= 0)
 		close(dirfd);
 	ap_buf_free(&text);
+	ap_buf_free(&rtext);
 	json_object_put(m);
 	return rc;
 }

@@ -287,6 +287,18 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 check "nginx serves the panel over HTTPS on port $NEW_PORT" test "$moved" = 1
+RF="${LF%.conf}.redirect.conf"
+check "the redirect beside the listen file names the new port" \
+	test "$(head -1 "$RF")" = "# aapanel-redirect: host=$DOMAIN port=$NEW_PORT"
+want="301 https://$DOMAIN:$NEW_PORT$BASE/login?y=2"
+for _ in $(seq 1 100); do # nginx's old workers may take one more connection after the reload
+	loc=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --resolve "$DOMAIN:$HTTP_PORT:127.0.0.1" "$HTTP$BASE/login?y=2")
+	[ "$loc" = "$want" ] && break
+	sleep 0.1
+done
+[ "$loc" = "$want" ] || cat "$RF"
+check "HTTP redirects to the new port at once, before setup-https.sh runs again ($loc)" \
+	test "$loc" = "301 https://$DOMAIN:$NEW_PORT$BASE/login?y=2"
 check "with HSTS" bash -c "curl -s -D - -o /dev/null --cacert '$P/root.pem' --resolve '$DOMAIN:$NEW_PORT:127.0.0.1' 'https://$DOMAIN:$NEW_PORT/healthz' | grep -qi '^strict-transport-security: max-age=63072000'"
 # nginx's old workers keep the old port's connections for a moment after the reload: the port is
 # gone once they are (within 10 s).
