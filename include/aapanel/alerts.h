@@ -17,9 +17,21 @@
 #include "aapanel/sysstat.h"
 
 struct ap_alerts;
+struct ap_sitewatch; /* src/sampler/sitewatch.h */
+
+/* A site's latest answer to the site watch's probe of its front page. */
+struct ap_site_state {
+	char domain[254];
+	int status;          /* HTTP status, 0 = no answer */
+	uint64_t elapsed_ms; /* how long it took */
+	char why[128];       /* "" when it answered below 500; else "HTTP 502", "timed out", ... */
+	int64_t at;          /* when (seconds) */
+};
 
 struct ap_alerts *ap_alerts_new(const char *host);
 void ap_alerts_free(struct ap_alerts *a);
+/* Where site_down rules get their answers (none: such rules judge nothing). */
+void ap_alerts_set_sitewatch(struct ap_alerts *a, struct ap_sitewatch *w);
 
 /*
  * Evaluate every enabled rule against reading s at now (the first call

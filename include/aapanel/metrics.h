@@ -123,6 +123,8 @@ enum ap_alert_metric {
 	AP_AM_DISK_SPACE,  /* a filesystem's space used, percent (target: mount point, "" = each) */
 	AP_AM_DISK_INODES, /* a filesystem's inodes used, percent */
 	AP_AM_CERT_EXPIRY, /* a certificate's days left (below the threshold fires; target: domain, "" = each) */
+	AP_AM_SITE_DOWN,   /* a site not answering (no answer within threshold seconds, or a 5xx): 1, else 0;
+			    * target: domain, "" = each enabled site */
 	AP_AM__MAX
 };
 extern const char *const ap_alert_metric_names[]; /* "cpu", ..., NULL-terminated */
@@ -234,5 +236,11 @@ enum ap_db_rc ap_alert_outbox_done(struct ap_db *db, const struct ap_alert_msg *
 /* Certificates with an expiry date (the certificates table): domain and not_after. */
 typedef bool (*ap_cert_fn)(void *arg, const char *domain, int64_t not_after);
 enum ap_db_rc ap_alert_certs_each(struct ap_db *db, ap_cert_fn cb, void *arg);
+
+/* The enabled sites' domains, sorted (the site-down watch probes them). */
+typedef bool (*ap_site_domain_fn)(void *arg, const char *domain);
+enum ap_db_rc ap_alert_sites_each(struct ap_db *db, ap_site_domain_fn cb, void *arg);
+/* The longest threshold (seconds) of the enabled site_down rules; 0 when there is none. */
+enum ap_db_rc ap_alert_site_rules_timeout(struct ap_db *db, double *seconds);
 
 #endif

@@ -169,7 +169,7 @@ static const struct command commands[] = {
 	    "What /alerts and /alerts/history do, checked by the same rules as the API\n"
 	    "(exit 2 naming the field and the reason, also for an ID that does not\n"
 	    "exist) and recorded in the audit log. METRIC: cpu, memory, swap, load,\n"
-	    "disk_space, disk_inodes, cert_expiry; --target a mount point or a domain\n"
+	    "disk_space, disk_inodes, cert_expiry, site_down; --target a mount point or a domain\n"
 	    "(none: each of them); --duration minutes the condition must hold; --channel\n"
 	    "the channel it goes to (none: every channel). A webhook's secret (16 or more\n"
 	    "characters; it signs every call) is the first line of FILE, or of standard\n"

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "aapanel/metrics.h"
+#include "aapanel/sitecheck.h"
 
 static const char *const mcol_names[AP_MC__MAX] = {
 	[AP_MC_CPU] = "cpu", [AP_MC_CPU_USER] = "cpu_user", [AP_MC_CPU_SYSTEM] = "cpu_system",
@@ -32,7 +33,7 @@ static const struct ap_metrics_range ranges[] = {
 };
 
 const char *const ap_alert_metric_names[] = { "cpu", "memory", "swap", "load", "disk_space", "disk_inodes",
-	"cert_expiry", NULL };
+	"cert_expiry", "site_down", NULL };
 const char *const ap_alert_channel_kinds[] = { "email", "webhook", NULL };
 
 const char *
@@ -565,7 +566,7 @@ ap_metrics_dev_names(struct ap_db *db, const char *host, enum ap_mdev_kind kind,
 static bool
 metric_has_target(enum ap_alert_metric m)
 {
-	return m == AP_AM_DISK_SPACE || m == AP_AM_DISK_INODES || m == AP_AM_CERT_EXPIRY;
+	return m == AP_AM_DISK_SPACE || m == AP_AM_DISK_INODES || m == AP_AM_CERT_EXPIRY || m == AP_AM_SITE_DOWN;
 }
 
 static enum ap_db_rc
@@ -597,17 +598,24 @@ ap_alert_rule_create(struct ap_db *db, struct ap_alert_rule *r, int64_t now, str
 		hi = 100000;
 	else if (r->metric == AP_AM_CERT_EXPIRY)
 		lo = 0, hi = 3650;
+	else if (r->metric == AP_AM_SITE_DOWN)
+		lo = 0, hi = 60; /* seconds to wait for an answer */
 	if (!(r->threshold > lo && r->threshold <= hi)) {
 		ap_problem_set(pb, AP_PB_INVALID, "threshold", "must be a number above %d and at most %d", (int)lo, (int)hi);
 		return AP_DB_EINVAL;
 	}
 	if (r->target[0] != '\0' && !metric_has_target(r->metric)) {
-		ap_problem_set(pb, AP_PB_INVALID, "target", "only disk and certificate rules have a target");
+		ap_problem_set(pb, AP_PB_INVALID, "target", "only disk, certificate and site rules have a target");
 		return AP_DB_EINVAL;
 	}
 	if (r->target[0] != '\0' && (r->metric == AP_AM_DISK_SPACE || r->metric == AP_AM_DISK_INODES) &&
 	    r->target[0] != '/') {
 		ap_problem_set(pb, AP_PB_INVALID, "target", "must be a mount point such as / or /var");
+		return AP_DB_EINVAL;
+	}
+	if (r->target[0] != '\0' && (r->metric == AP_AM_CERT_EXPIRY || r->metric == AP_AM_SITE_DOWN) &&
+	    ap_check_domain(r->target, strlen(r->target)) != NULL) {
+		ap_problem_set(pb, AP_PB_INVALID, "target", "must be a domain name such as example.com");
 		return AP_DB_EINVAL;
 	}
 	if (r->duration < 0 || r->duration > 7 * 86400) {
@@ -1166,4 +1174,44 @@ ap_alert_certs_each(struct ap_db *db, ap_cert_fn cb, void *arg)
 	}
 	ap_db_finalize(st);
 	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+}
+
+enum ap_db_rc
+ap_alert_sites_each(struct ap_db *db, ap_site_domain_fn cb, void *arg)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(db, "SELECT domain FROM sites WHERE status = 'running' ORDER BY domain", &st);
+
+	if (rc != AP_DB_OK)
+		return rc;
+	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
+		const char *d = ap_db_col_text(st, 0, NULL);
+
+		if (d != NULL && !cb(arg, d)) {
+			rc = AP_DB_DONE;
+			break;
+		}
+	}
+	ap_db_finalize(st);
+	return rc == AP_DB_DONE ? AP_DB_OK : rc;
+}
+
+enum ap_db_rc
+ap_alert_site_rules_timeout(struct ap_db *db, double *seconds)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(db,
+	    "SELECT MAX(threshold) FROM alert_rules WHERE metric = 'site_down' AND enabled = 1", &st);
+
+	*seconds = 0;
+	if (rc != AP_DB_OK)
+		return rc;
+	if ((rc = ap_db_step(st)) == AP_DB_ROW) {
+		if (!ap_db_col_is_null(st, 0))
+			*seconds = ap_db_col_double(st, 0);
+		rc = AP_DB_OK;
+	} else if (rc == AP_DB_DONE)
+		rc = AP_DB_OK;
+	ap_db_finalize(st);
+	return rc;
 }

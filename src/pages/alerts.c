@@ -61,13 +61,14 @@ enum rule_field { RF_METRIC, RF_TARGET, RF_THRESHOLD, RF_DURATION, RF_CHANNEL, R
 const struct ap_field ap_alert_rule_fields[RF__MAX + 1] = {
 	[RF_METRIC] = { .name = "metric", .type = AP_FIELD_ENUM, .flags = AP_FIELD_REQUIRED,
 	    .choices = ap_alert_metric_names,
-	    .desc = "what it watches (cert_expiry: days left, below the threshold fires)" },
+	    .desc = "what it watches (cert_expiry: days left, below the threshold fires; site_down: no answer "
+		    "within the threshold's seconds, or a 5xx, fires)" },
 	[RF_TARGET] = { .name = "target", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 0,
 	    .max = AP_METRICS_NAME_MAX, .check = check_target,
-	    .desc = "disk rules: a mount point (/var); cert_expiry: a domain; empty: each of them" },
+	    .desc = "disk rules: a mount point (/var); cert_expiry and site_down: a domain; empty: each of them" },
 	[RF_THRESHOLD] = { .name = "threshold", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE,
 	    .min = 1, .max = 24, .check = check_number,
-	    .desc = "a number: percent (0 to 100), a load average, or days (cert_expiry)" },
+	    .desc = "a number: percent (0 to 100), a load average, days (cert_expiry) or seconds (site_down, at most 60)" },
 	[RF_DURATION] = { .name = "duration", .type = AP_FIELD_INT, .min = 0, .max = 10080,
 	    .desc = "minutes the condition must hold before it fires (default 0: at the first reading)" },
 	[RF_CHANNEL] = { .name = "channel", .type = AP_FIELD_INT, .min = 1, .max = INT64_MAX,
@@ -225,7 +226,7 @@ ap_alert_channel_resource(const struct ap_alert_channel *c)
 
 static const char *const metric_labels[] = { N_("CPU above (%)"), N_("Memory above (%)"), N_("Swap above (%)"),
 	N_("Load average above"), N_("Disk space above (%)"), N_("Disk inodes above (%)"),
-	N_("Certificate expiring within (days)") };
+	N_("Certificate expiring within (days)"), N_("Site not answering within (seconds)") };
 static const char *const kind_labels[] = { N_("E-mail"), N_("Webhook") };
 
 /* ---------------------------------------------------------------- the page */

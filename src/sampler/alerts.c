@@ -13,6 +13,10 @@
 
 #include "aapanel/alerts.h"
 #include "aapanel/log.h"
+#include "sitewatch.h"
+
+/* A site's answer older than this is not judged (the watch is behind or stopped). */
+#define SITE_STALE_S 300
 
 struct state {
 	int64_t rule_id;
@@ -29,7 +33,14 @@ struct ap_alerts {
 	struct state *v;
 	size_t n, cap;
 	bool resumed;
+	struct ap_sitewatch *sites;
 };
+
+void
+ap_alerts_set_sitewatch(struct ap_alerts *a, struct ap_sitewatch *w)
+{
+	a->sites = w;
+}
 
 struct ap_alerts *
 ap_alerts_new(const char *host)
@@ -53,13 +64,13 @@ ap_alerts_free(struct ap_alerts *a)
 static const char *const labels[AP_AM__MAX] = {
 	[AP_AM_CPU] = "CPU", [AP_AM_MEMORY] = "Memory", [AP_AM_SWAP] = "Swap", [AP_AM_LOAD] = "Load (1 min)",
 	[AP_AM_DISK_SPACE] = "Disk space", [AP_AM_DISK_INODES] = "Disk inodes",
-	[AP_AM_CERT_EXPIRY] = "Certificate",
+	[AP_AM_CERT_EXPIRY] = "Certificate", [AP_AM_SITE_DOWN] = "Site",
 };
 
 static const char *
 unit_of(enum ap_alert_metric m)
 {
-	return m == AP_AM_LOAD ? "" : m == AP_AM_CERT_EXPIRY ? " days" : " %";
+	return m == AP_AM_LOAD || m == AP_AM_SITE_DOWN ? "" : m == AP_AM_CERT_EXPIRY ? " days" : " %";
 }
 
 static void
@@ -84,6 +95,9 @@ ap_alert_rule_text(const struct ap_alert_rule *r, char *out, size_t outlen)
 	if (r->metric == AP_AM_CERT_EXPIRY)
 		snprintf(out, outlen, "Certificate%s%s expiring in under %g days", r->target[0] ? " of " : "s",
 		    r->target, r->threshold);
+	else if (r->metric == AP_AM_SITE_DOWN)
+		snprintf(out, outlen, "Site%s%s not answering within %g s %s", r->target[0] ? " " : "s",
+		    r->target, r->threshold, d);
 	else
 		snprintf(out, outlen, "%s%s%s above %g%s %s", labels[r->metric], r->target[0] ? " of " : "",
 		    r->target, r->threshold, unit_of(r->metric), d);
@@ -142,7 +156,8 @@ struct episode {
 	const char *subject;
 	double value, peak;
 	int64_t started, resolved;
-	const char *kind; /* firing | resolved */
+	const char *kind;   /* firing | resolved */
+	const char *detail; /* site_down: why it does not answer ("" when it does) */
 };
 
 static void
@@ -158,7 +173,11 @@ compose(struct ap_alerts *a, const struct episode *e, char *subject, size_t sn, 
 	ap_alert_rule_text(r, rt, sizeof(rt));
 	when(e->started, t1, sizeof(t1));
 	when(e->resolved, t2, sizeof(t2));
-	if (r->metric == AP_AM_CERT_EXPIRY)
+	if (r->metric == AP_AM_SITE_DOWN)
+		snprintf(subject, sn, firing ? "[aaPanel %s] Site %s is not answering: %s"
+					     : "[aaPanel %s] Recovered: site %s answers again%s",
+		    a->host, e->subject, firing && e->detail ? e->detail : "");
+	else if (r->metric == AP_AM_CERT_EXPIRY)
 		snprintf(subject, sn, firing ? "[aaPanel %s] Certificate of %s expires in %.0f days"
 					     : "[aaPanel %s] Recovered: certificate of %s valid for %.0f days",
 		    a->host, e->subject, e->value);
@@ -171,9 +190,17 @@ compose(struct ap_alerts *a, const struct episode *e, char *subject, size_t sn, 
 	ap_buf_printf(body, "%s\n\nHost:     %s\nRule:     %s\n", subject, a->host, rt);
 	if (e->subject[0])
 		ap_buf_printf(body, "Subject:  %s\n", e->subject);
-	ap_buf_printf(body, "Value:    %.1f%s\nStarted:  %s\n", e->value, unit, t1);
-	if (!firing)
-		ap_buf_printf(body, "Worst:    %.1f%s\nRecovered: %s\n", e->peak, unit, t2);
+	if (r->metric == AP_AM_SITE_DOWN) {
+		if (firing && e->detail && e->detail[0])
+			ap_buf_printf(body, "Reason:   %s\n", e->detail);
+		ap_buf_printf(body, "Started:  %s\n", t1);
+		if (!firing)
+			ap_buf_printf(body, "Recovered: %s\n", t2);
+	} else {
+		ap_buf_printf(body, "Value:    %.1f%s\nStarted:  %s\n", e->value, unit, t1);
+		if (!firing)
+			ap_buf_printf(body, "Worst:    %.1f%s\nRecovered: %s\n", e->peak, unit, t2);
+	}
 	ap_buf_puts(body, "\nSent by the aaPanel sampler. The alert history is on the panel's Alerts page.\n");
 	json_object_object_add(o, "event", json_object_new_string(e->kind));
 	json_object_object_add(o, "host", json_object_new_string(a->host));
@@ -189,6 +216,8 @@ compose(struct ap_alerts *a, const struct episode *e, char *subject, size_t sn, 
 	json_object_object_add(o, "peak", json_object_new_double(round(e->peak * 100) / 100));
 	json_object_object_add(o, "started_at", json_object_new_int64(e->started));
 	json_object_object_add(o, "resolved_at", firing ? NULL : json_object_new_int64(e->resolved));
+	if (r->metric == AP_AM_SITE_DOWN)
+		json_object_object_add(o, "reason", json_object_new_string(e->detail ? e->detail : ""));
 	json_object_object_add(o, "message", json_object_new_string(subject));
 	*payload = ap_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -252,7 +281,8 @@ struct eval {
 	int64_t now;
 	int fired, resolved;
 	enum ap_db_rc rc;
-	const struct ap_alert_rule *rule; /* for the certificate callback */
+	const struct ap_alert_rule *rule; /* for the certificate and site callbacks */
+	const char *detail;               /* the site's reason, for judge's messages */
 };
 
 /* One value of one rule's subject. */
@@ -261,7 +291,7 @@ judge(struct eval *ev, const struct ap_alert_rule *r, const char *subject, doubl
 {
 	struct state *st = state_of(ev->a, r->id, subject);
 	bool cert = r->metric == AP_AM_CERT_EXPIRY;
-	bool cond = cert ? v < r->threshold : v > r->threshold;
+	bool cond = r->metric == AP_AM_SITE_DOWN ? v >= 1 : cert ? v < r->threshold : v > r->threshold;
 	bool worse = cert ? v < st->peak : v > st->peak;
 	int64_t recover = r->duration < 60 ? r->duration : 60;
 
@@ -281,7 +311,7 @@ judge(struct eval *ev, const struct ap_alert_rule *r, const char *subject, doubl
 		}
 		if (ev->now - st->over_since >= r->duration) {
 			struct ap_alert_event e;
-			struct episode ep = { r, subject, v, v, ev->now, 0, "firing" };
+			struct episode ep = { r, subject, v, v, ev->now, 0, "firing", ev->detail };
 
 			memset(&e, 0, sizeof(e));
 			e.rule_id = r->id;
@@ -306,7 +336,7 @@ judge(struct eval *ev, const struct ap_alert_rule *r, const char *subject, doubl
 	if (st->under_since == 0)
 		st->under_since = ev->now;
 	if (ev->now - st->under_since >= recover) {
-		struct episode ep = { r, subject, v, st->peak, st->started, ev->now, "resolved" };
+		struct episode ep = { r, subject, v, st->peak, st->started, ev->now, "resolved", NULL };
 
 		if ((ev->rc = ap_alert_event_resolve(ev->db, st->event_id, ev->now)) != AP_DB_OK)
 			return;
@@ -324,6 +354,31 @@ cert_one(void *p, const char *domain, int64_t not_after)
 
 	if (ev->rule->target[0] == '\0' || strcmp(ev->rule->target, domain) == 0)
 		judge(ev, ev->rule, domain, (double)(not_after - ev->now) / 86400.0);
+	return ev->rc == AP_DB_OK;
+}
+
+/* One enabled site under a site_down rule: asked of the watch, judged on its latest answer. */
+static bool
+site_one(void *p, const char *domain)
+{
+	struct eval *ev = p;
+	const struct ap_alert_rule *r = ev->rule;
+	struct ap_site_state st;
+	bool down;
+
+	if (r->target[0] != '\0' && strcmp(r->target, domain) != 0)
+		return true;
+	ap_sitewatch_want(ev->a->sites, domain, r->threshold);
+	if (!ap_sitewatch_get(ev->a->sites, domain, &st) || ev->now - st.at > SITE_STALE_S) {
+		judge(ev, r, domain, NAN); /* kept as it is until an answer comes */
+		return ev->rc == AP_DB_OK;
+	}
+	down = st.why[0] != '\0' || (double)st.elapsed_ms > r->threshold * 1000.0;
+	if (down && st.why[0] == '\0')
+		snprintf(st.why, sizeof(st.why), "answered in %.1f s", (double)st.elapsed_ms / 1000.0);
+	ev->detail = st.why;
+	judge(ev, r, domain, down ? 1 : 0);
+	ev->detail = NULL;
 	return ev->rc == AP_DB_OK;
 }
 
@@ -371,6 +426,17 @@ rule_one(void *p, const struct ap_alert_rule *r)
 			ev->rc = rc;
 		break;
 	}
+	case AP_AM_SITE_DOWN: {
+		enum ap_db_rc rc;
+
+		if (ev->a->sites == NULL)
+			break;
+		ev->rule = r;
+		rc = ap_alert_sites_each(ev->db, site_one, ev);
+		if (ev->rc == AP_DB_OK)
+			ev->rc = rc;
+		break;
+	}
 	default:
 		break;
 	}
@@ -402,6 +468,7 @@ ap_alerts_eval(struct ap_alerts *a, struct ap_db *db, const struct ap_sys *s, in
 	for (size_t i = 0; i < a->n; i++)
 		a->v[i].seen = false;
 	rc = ap_alert_rules_each(db, rule_one, &ev);
+	ap_sitewatch_round(a->sites);
 	if (rc == AP_DB_OK)
 		rc = ev.rc;
 	if (rc != AP_DB_OK)

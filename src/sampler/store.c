@@ -17,6 +17,7 @@
 #include "aapanel/log.h"
 #include "aapanel/metrics.h"
 #include "aapanel/notify.h"
+#include "sitewatch.h"
 #include "store.h"
 
 #define QUEUE_MAX 8
@@ -35,6 +36,7 @@ struct ap_store {
 	struct ap_db *db;
 	struct ap_metrics_writer *w;
 	struct ap_alerts *alerts;
+	struct ap_sitewatch *sites; /* the site_down rules' probes */
 	int64_t last_minute_work;
 	uint64_t next_db_try_ms, last_warn_ms;
 };
@@ -218,11 +220,14 @@ ap_store_start(const struct ap_config *cfg, const char *host)
 	st->host = ap_xstrdup(host);
 	st->w = ap_metrics_writer_new(host);
 	st->alerts = ap_alerts_new(host);
+	st->sites = ap_sitewatch_start(cfg);
+	ap_alerts_set_sitewatch(st->alerts, st->sites);
 	st->last_minute_work = -1;
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
 	if (pthread_create(&st->th, NULL, run, st) != 0) {
 		AP_ERROR("cannot start the store thread");
+		ap_sitewatch_stop(st->sites);
 		ap_metrics_writer_free(st->w);
 		ap_alerts_free(st->alerts);
 		free(st->host);
@@ -274,6 +279,7 @@ ap_store_stop(struct ap_store *st)
 	for (int i = 0; i < st->nq; i++)
 		free(st->q[i]);
 	ap_db_close(st->db);
+	ap_sitewatch_stop(st->sites);
 	ap_metrics_writer_free(st->w);
 	ap_alerts_free(st->alerts);
 	pthread_cond_destroy(&st->cv);
