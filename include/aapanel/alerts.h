@@ -30,6 +30,9 @@ struct ap_site_state {
 
 struct ap_alerts *ap_alerts_new(const char *host);
 void ap_alerts_free(struct ap_alerts *a);
+/* The language of the messages (catalogs t, borrowed; NULL: English). */
+struct ap_i18n;
+void ap_alerts_set_language(struct ap_alerts *a, const struct ap_i18n *t, const char *lang);
 /* Where site_down rules get their answers (none: such rules judge nothing). */
 void ap_alerts_set_sitewatch(struct ap_alerts *a, struct ap_sitewatch *w);
 

@@ -150,6 +150,7 @@ struct ap_config {
 	char *monitor_smtp_credentials_file; /* monitor.smtp_credentials_file: "user" and "password" lines */
 	char *monitor_ca_file;    /* monitor.ca_file: CA bundle for SMTP and webhooks ("" = the system's) */
 	int monitor_send_timeout; /* monitor.send_timeout: seconds one delivery may take */
+	char *monitor_language;     /* monitor.language: the notifications' "en" | "ar"; "" = panel.default_language */
 	/* sites: websites, as the helper writes them (docs/sites.md). The *_dir
 	 * values are relative to helper.sandbox_root ("{version}": a PHP version). */
 	char *sites_vhost_dir;      /* sites.vhost_dir: one <domain>.conf per site, included by nginx */

@@ -47,6 +47,13 @@ bool ap_i18n_has_lang(const struct ap_i18n *t, const char *lang);
 const char *ap_i18n_negotiate(const struct ap_i18n *t, const char *accept,
     const char *fallback);
 
+/*
+ * Append tpl to out with each {name} replaced by its value: kv is name,
+ * value, name, value, ..., NULL. A {name} not in kv, and any other brace,
+ * is copied as it is (a catalog's text is data, never a format string).
+ */
+void ap_i18n_fill(struct ap_buf *out, const char *tpl, const char *const *kv);
+
 /* True for right-to-left languages (primary subtag ar, he, fa or ur, any case); false for NULL. */
 bool ap_i18n_is_rtl(const char *lang);
 

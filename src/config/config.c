@@ -216,6 +216,7 @@ enum vkind {
 	V_BOOL,     /* bool field */
 	V_NAME,     /* panel.name: 1..64 printable UTF-8 characters */
 	V_LANG,     /* en | ar */
+	V_LANG_OPT, /* "" | en | ar */
 	V_BASEPATH, /* "/" or "/seg/seg" */
 	V_SOCKET,   /* path, resolved, <= 107 bytes */
 	V_MODE,     /* octal string "0600".."0777" → int field */
@@ -341,6 +342,7 @@ static const struct key_def schema[] = {
 	KS("monitor", "smtp_credentials_file", V_PATH_OPT, "", monitor_smtp_credentials_file),
 	KS("monitor", "ca_file", V_PATH_OPT, "", monitor_ca_file),
 	KI("monitor", "send_timeout", 1, 300, 15, monitor_send_timeout),
+	KS("monitor", "language", V_LANG_OPT, "", monitor_language),
 	KS("sites", "vhost_dir", V_REL, "etc/nginx/aapanel/sites", sites_vhost_dir),
 	KS("sites", "web_root", V_REL, "var/www", sites_web_root),
 	KS("sites", "log_dir", V_REL, "var/log/nginx", sites_log_dir),
@@ -1187,6 +1189,10 @@ check_key(struct loader *ld, size_t k, const config_setting_t *s, bool store)
 			return;
 		}
 		break;
+	case V_LANG_OPT:
+		if (str[0] == '\0')
+			break;
+		/* fall through */
 	case V_LANG:
 		if (strcmp(str, "en") != 0 && strcmp(str, "ar") != 0) {
 			key_problem(ld, k, s, "must be \"en\" or \"ar\"");

@@ -786,3 +786,36 @@ ap_i18n_negotiate(const struct ap_i18n *t, const char *accept, const char *fallb
 	}
 	return best ? best : fallback;
 }
+
+void
+ap_i18n_fill(struct ap_buf *out, const char *tpl, const char *const *kv)
+{
+	const char *p = tpl;
+
+	while (*p != '\0') {
+		const char *open = strchr(p, '{'), *close;
+		bool done = false;
+
+		if (open == NULL) {
+			ap_buf_puts(out, p);
+			return;
+		}
+		ap_buf_append(out, p, (size_t)(open - p));
+		if ((close = strchr(open + 1, '}')) != NULL) {
+			size_t n = (size_t)(close - open - 1);
+
+			for (size_t i = 0; kv[i] != NULL && kv[i + 1] != NULL; i += 2)
+				if (strlen(kv[i]) == n && memcmp(kv[i], open + 1, n) == 0) {
+					ap_buf_puts(out, kv[i + 1]);
+					done = true;
+					break;
+				}
+		}
+		if (done) {
+			p = close + 1;
+		} else {
+			ap_buf_append(out, open, 1);
+			p = open + 1;
+		}
+	}
+}

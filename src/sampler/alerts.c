@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "aapanel/alerts.h"
+#include "aapanel/i18n.h"
 #include "aapanel/log.h"
 #include "sitewatch.h"
 
@@ -28,13 +29,26 @@ struct state {
 	bool seen;
 };
 
+struct words {
+	const struct ap_i18n *t;
+	const char *lang;
+};
+
 struct ap_alerts {
 	char *host;
 	struct state *v;
 	size_t n, cap;
 	bool resumed;
 	struct ap_sitewatch *sites;
+	struct words words; /* the messages' language */
 };
+
+void
+ap_alerts_set_language(struct ap_alerts *a, const struct ap_i18n *t, const char *lang)
+{
+	a->words.t = t;
+	a->words.lang = lang;
+}
 
 void
 ap_alerts_set_sitewatch(struct ap_alerts *a, struct ap_sitewatch *w)
@@ -61,11 +75,39 @@ ap_alerts_free(struct ap_alerts *a)
 	free(a);
 }
 
-static const char *const labels[AP_AM__MAX] = {
-	[AP_AM_CPU] = "CPU", [AP_AM_MEMORY] = "Memory", [AP_AM_SWAP] = "Swap", [AP_AM_LOAD] = "Load (1 min)",
-	[AP_AM_DISK_SPACE] = "Disk space", [AP_AM_DISK_INODES] = "Disk inodes",
-	[AP_AM_CERT_EXPIRY] = "Certificate", [AP_AM_SITE_DOWN] = "Site",
+/*
+ * The words of the rules and messages: whole sentences with {name}
+ * placeholders (ap_i18n_fill), translated in the language of
+ * monitor.language (else panel.default_language) from po/, English without
+ * a catalog. A metric's name with and without its subject (a mount point).
+ */
+static const char *const labels[AP_AM__MAX][2] = {
+	[AP_AM_CPU] = { N_("CPU"), N_("CPU") },
+	[AP_AM_MEMORY] = { N_("Memory"), N_("Memory") },
+	[AP_AM_SWAP] = { N_("Swap"), N_("Swap") },
+	[AP_AM_LOAD] = { N_("Load (1 min)"), N_("Load (1 min)") },
+	[AP_AM_DISK_SPACE] = { N_("Disk space"), N_("Disk space of {target}") },
+	[AP_AM_DISK_INODES] = { N_("Disk inodes"), N_("Disk inodes of {target}") },
+	[AP_AM_CERT_EXPIRY] = { N_("Certificate"), N_("Certificate of {target}") },
+	[AP_AM_SITE_DOWN] = { N_("Site"), N_("Site {target}") },
 };
+
+static const char *
+tr(const struct words *w, const char *msgid)
+{
+	return ap_i18n_gettext(w->t, w->lang, msgid);
+}
+
+/* tpl (translated) filled with kv into out (NUL-terminated, truncated to n). */
+static void
+fill(const struct words *w, const char *tpl, const char *const *kv, char *out, size_t n)
+{
+	struct ap_buf b = { 0 };
+
+	ap_i18n_fill(&b, tr(w, tpl), kv);
+	snprintf(out, n, "%s", ap_buf_cstr(&b));
+	ap_buf_free(&b);
+}
 
 static const char *
 unit_of(enum ap_alert_metric m)
@@ -74,33 +116,57 @@ unit_of(enum ap_alert_metric m)
 }
 
 static void
-duration_text(int64_t s, char *out, size_t n)
+duration_text(const struct words *w, int64_t s, char *out, size_t n)
 {
-	if (s == 0)
-		snprintf(out, n, "at once");
-	else if (s % 3600 == 0)
-		snprintf(out, n, "for %lld h", (long long)(s / 3600));
-	else if (s % 60 == 0)
-		snprintf(out, n, "for %lld min", (long long)(s / 60));
-	else
-		snprintf(out, n, "for %lld s", (long long)s);
+	char v[24];
+	const char *kv[] = { "n", v, NULL };
+
+	if (s == 0) {
+		snprintf(out, n, "%s", tr(w, N_("at once")));
+		return;
+	}
+	snprintf(v, sizeof(v), "%lld", (long long)(s % 3600 == 0 ? s / 3600 : s % 60 == 0 ? s / 60 : s));
+	fill(w, s % 3600 == 0 ? N_("for {n} h") : s % 60 == 0 ? N_("for {n} min") : N_("for {n} s"), kv, out, n);
+}
+
+/* The metric's name for subject ("" = the host, or each of them). */
+static void
+what_text(const struct words *w, enum ap_alert_metric m, const char *subject, char *out, size_t n)
+{
+	const char *kv[] = { "target", subject, NULL };
+
+	fill(w, labels[m][subject[0] != '\0'], kv, out, n);
+}
+
+static void
+rule_text(const struct words *w, const struct ap_alert_rule *r, char *out, size_t outlen)
+{
+	char d[64], what[256], th[32];
+	const char *kv[] = { "what", what, "threshold", th, "duration", d, "target", r->target, NULL };
+	bool one = r->target[0] != '\0';
+
+	duration_text(w, r->duration, d, sizeof(d));
+	what_text(w, r->metric, r->target, what, sizeof(what));
+	if (r->metric == AP_AM_CERT_EXPIRY) {
+		snprintf(th, sizeof(th), "%g", r->threshold);
+		fill(w, one ? N_("Certificate of {target} expiring in under {threshold} days")
+			    : N_("Certificates expiring in under {threshold} days"), kv, out, outlen);
+	} else if (r->metric == AP_AM_SITE_DOWN) {
+		snprintf(th, sizeof(th), "%g", r->threshold);
+		fill(w, one ? N_("Site {target} not answering within {threshold} s {duration}")
+			    : N_("Sites not answering within {threshold} s {duration}"), kv, out, outlen);
+	} else {
+		snprintf(th, sizeof(th), "%g%s", r->threshold, unit_of(r->metric));
+		fill(w, N_("{what} above {threshold} {duration}"), kv, out, outlen);
+	}
 }
 
 void
 ap_alert_rule_text(const struct ap_alert_rule *r, char *out, size_t outlen)
 {
-	char d[32];
+	const struct words en = { NULL, NULL };
 
-	duration_text(r->duration, d, sizeof(d));
-	if (r->metric == AP_AM_CERT_EXPIRY)
-		snprintf(out, outlen, "Certificate%s%s expiring in under %g days", r->target[0] ? " of " : "s",
-		    r->target, r->threshold);
-	else if (r->metric == AP_AM_SITE_DOWN)
-		snprintf(out, outlen, "Site%s%s not answering within %g s %s", r->target[0] ? " " : "s",
-		    r->target, r->threshold, d);
-	else
-		snprintf(out, outlen, "%s%s%s above %g%s %s", labels[r->metric], r->target[0] ? " of " : "",
-		    r->target, r->threshold, unit_of(r->metric), d);
+	rule_text(&en, r, out, outlen);
 }
 
 static struct state *
@@ -164,46 +230,53 @@ static void
 compose(struct ap_alerts *a, const struct episode *e, char *subject, size_t sn, struct ap_buf *body,
     char **payload)
 {
+	const struct words *w = &a->words;
 	const struct ap_alert_rule *r = e->rule;
 	const char *unit = unit_of(r->metric);
 	bool firing = strcmp(e->kind, "firing") == 0;
-	char rt[256], t1[40], t2[40];
+	char rt[256], t1[40], t2[40], what[256], th[32], val[32], peak[32], days[24];
+	const char *kv[] = { "host", a->host, "what", what, "threshold", th, "value", val, "domain", e->subject,
+		"days", days, "reason", e->detail && e->detail[0] ? e->detail : "?", NULL };
 	struct json_object *o = json_object_new_object(), *ro = json_object_new_object();
 
-	ap_alert_rule_text(r, rt, sizeof(rt));
+	rule_text(w, r, rt, sizeof(rt));
 	when(e->started, t1, sizeof(t1));
 	when(e->resolved, t2, sizeof(t2));
+	what_text(w, r->metric, e->subject, what, sizeof(what));
+	snprintf(th, sizeof(th), "%g%s", r->threshold, unit);
+	snprintf(val, sizeof(val), "%.1f%s", e->value, unit);
+	snprintf(peak, sizeof(peak), "%.1f%s", e->peak, unit);
+	snprintf(days, sizeof(days), "%.0f", e->value);
 	if (r->metric == AP_AM_SITE_DOWN)
-		snprintf(subject, sn, firing ? "[aaPanel %s] Site %s is not answering: %s"
-					     : "[aaPanel %s] Recovered: site %s answers again%s",
-		    a->host, e->subject, firing && e->detail ? e->detail : "");
+		fill(w, firing ? N_("[aaPanel {host}] Site {domain} is not answering: {reason}")
+			       : N_("[aaPanel {host}] Recovered: site {domain} answers again"), kv, subject, sn);
 	else if (r->metric == AP_AM_CERT_EXPIRY)
-		snprintf(subject, sn, firing ? "[aaPanel %s] Certificate of %s expires in %.0f days"
-					     : "[aaPanel %s] Recovered: certificate of %s valid for %.0f days",
-		    a->host, e->subject, e->value);
-	else if (firing)
-		snprintf(subject, sn, "[aaPanel %s] %s%s%s above %g%s: %.1f%s", a->host, labels[r->metric],
-		    e->subject[0] ? " of " : "", e->subject, r->threshold, unit, e->value, unit);
+		fill(w, firing ? N_("[aaPanel {host}] Certificate of {domain} expires in {days} days")
+			       : N_("[aaPanel {host}] Recovered: certificate of {domain} valid for {days} days"),
+		    kv, subject, sn);
 	else
-		snprintf(subject, sn, "[aaPanel %s] Recovered: %s%s%s at %.1f%s (below %g%s)", a->host,
-		    labels[r->metric], e->subject[0] ? " of " : "", e->subject, e->value, unit, r->threshold, unit);
-	ap_buf_printf(body, "%s\n\nHost:     %s\nRule:     %s\n", subject, a->host, rt);
+		fill(w, firing ? N_("[aaPanel {host}] {what} above {threshold}: {value}")
+			       : N_("[aaPanel {host}] Recovered: {what} at {value} (below {threshold})"),
+		    kv, subject, sn);
+	ap_buf_printf(body, "%s\n\n%s %s\n%s %s\n", subject, tr(w, N_("Host:")), a->host, tr(w, N_("Rule:")), rt);
 	if (e->subject[0])
-		ap_buf_printf(body, "Subject:  %s\n", e->subject);
+		ap_buf_printf(body, "%s %s\n", tr(w, N_("Subject:")), e->subject);
 	if (r->metric == AP_AM_SITE_DOWN) {
 		if (firing && e->detail && e->detail[0])
-			ap_buf_printf(body, "Reason:   %s\n", e->detail);
-		ap_buf_printf(body, "Started:  %s\n", t1);
-		if (!firing)
-			ap_buf_printf(body, "Recovered: %s\n", t2);
-	} else {
-		ap_buf_printf(body, "Value:    %.1f%s\nStarted:  %s\n", e->value, unit, t1);
-		if (!firing)
-			ap_buf_printf(body, "Worst:    %.1f%s\nRecovered: %s\n", e->peak, unit, t2);
+			ap_buf_printf(body, "%s %s\n", tr(w, N_("Reason:")), e->detail);
+	} else
+		ap_buf_printf(body, "%s %s\n", tr(w, N_("Value:")), val);
+	ap_buf_printf(body, "%s %s\n", tr(w, N_("Started:")), t1);
+	if (!firing) {
+		if (r->metric != AP_AM_SITE_DOWN)
+			ap_buf_printf(body, "%s %s\n", tr(w, N_("Worst:")), peak);
+		ap_buf_printf(body, "%s %s\n", tr(w, N_("Recovered:")), t2);
 	}
-	ap_buf_puts(body, "\nSent by the aaPanel sampler. The alert history is on the panel's Alerts page.\n");
+	ap_buf_printf(body, "\n%s\n",
+	    tr(w, N_("Sent by the aaPanel sampler. The alert history is on the panel's Alerts page.")));
 	json_object_object_add(o, "event", json_object_new_string(e->kind));
 	json_object_object_add(o, "host", json_object_new_string(a->host));
+	json_object_object_add(o, "language", json_object_new_string(w->lang ? w->lang : "en"));
 	json_object_object_add(ro, "id", json_object_new_int64(r->id));
 	json_object_object_add(ro, "metric", json_object_new_string(ap_alert_metric_names[r->metric]));
 	json_object_object_add(ro, "target", json_object_new_string(r->target));

@@ -14,6 +14,7 @@
 
 #include "aapanel/alerts.h"
 #include "aapanel/dbconn.h"
+#include "aapanel/i18n.h"
 #include "aapanel/log.h"
 #include "aapanel/metrics.h"
 #include "aapanel/notify.h"
@@ -37,6 +38,7 @@ struct ap_store {
 	struct ap_metrics_writer *w;
 	struct ap_alerts *alerts;
 	struct ap_sitewatch *sites; /* the site_down rules' probes */
+	struct ap_i18n *i18n;       /* the messages' catalogs */
 	int64_t last_minute_work;
 	uint64_t next_db_try_ms, last_warn_ms;
 };
@@ -222,12 +224,21 @@ ap_store_start(const struct ap_config *cfg, const char *host)
 	st->alerts = ap_alerts_new(host);
 	st->sites = ap_sitewatch_start(cfg);
 	ap_alerts_set_sitewatch(st->alerts, st->sites);
+	{
+		char err[256] = "";
+		const char *lang = cfg->monitor_language[0] ? cfg->monitor_language : cfg->default_language;
+
+		if (ap_i18n_load(cfg->po_dir, &st->i18n, err, sizeof(err)) != AP_OK)
+			AP_WARN("notifications in English: %s", err);
+		ap_alerts_set_language(st->alerts, st->i18n, lang);
+	}
 	st->last_minute_work = -1;
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
 	if (pthread_create(&st->th, NULL, run, st) != 0) {
 		AP_ERROR("cannot start the store thread");
 		ap_sitewatch_stop(st->sites);
+		ap_i18n_free(st->i18n);
 		ap_metrics_writer_free(st->w);
 		ap_alerts_free(st->alerts);
 		free(st->host);
@@ -282,6 +293,7 @@ ap_store_stop(struct ap_store *st)
 	ap_sitewatch_stop(st->sites);
 	ap_metrics_writer_free(st->w);
 	ap_alerts_free(st->alerts);
+	ap_i18n_free(st->i18n);
 	pthread_cond_destroy(&st->cv);
 	pthread_mutex_destroy(&st->mu);
 	free(st->host);

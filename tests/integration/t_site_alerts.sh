@@ -8,11 +8,13 @@
 #  - an upstream that accepts but never answers: "timed out" past the
 #    rule's threshold (a second site, its own episode);
 #  - each upstream back: one recovery call each;
-#  - a disabled site is not watched; a bad target is refused naming it.
+#  - a disabled site is not watched; a bad target is refused naming it;
+#  - the messages in the language of monitor.language (Arabic here; English
+#    is t_monitor.sh's): whole sentences from po/ar.po, values filled in.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sites_lib.sh"
 HOOK_PORT=$(it_free_port)
-it_setup "monitor = { interval = 1; send_timeout = 5; };"
+it_setup "monitor = { interval = 1; send_timeout = 5; language = \"ar\"; };"
 sites_setup
 D="$T/hooks.d"
 mkdir -p "$D"
@@ -72,7 +74,9 @@ fired=""
 for i in $(seq 1 60); do [ "$(events firing shop.test)" -ge 1 ] && { fired=$i; break; }; sleep 0.25; done
 check "the upstream gone: shop.test's alert reached the webhook (${fired:-no})" test -n "$fired"
 check "signed, with nginx's 502 as the reason" \
-	jqe -s 'map(.body |= fromjson | select(.event == "firing" and .body.subject == "shop.test")) | .[0] | .valid and .body.reason == "HTTP 502" and (.body.message | test("Site shop.test is not answering: HTTP 502"))' "$D/hooks"
+	jqe -s 'map(.body |= fromjson | select(.event == "firing" and .body.subject == "shop.test")) | .[0] | .valid and .body.reason == "HTTP 502" and .body.language == "ar"' "$D/hooks"
+check "in Arabic: the subject and the rule's words" \
+	jqe -s 'map(.body |= fromjson | select(.event == "firing" and .body.subject == "shop.test")) | .[0].body | .message == "[aaPanel \(.host)] الموقع shop.test لا يستجيب: HTTP 502" and .rule.text == "مواقع لا تستجيب خلال 2 ث فورًا"' "$D/hooks"
 check "the disabled site raised nothing" test "$(events firing off.test)" = 0
 check "nor slow.test, whose upstream still answers" test "$(events firing slow.test)" = 0
 # slow.test now goes to the upstream that never answers.
@@ -98,7 +102,7 @@ rec=""
 for i in $(seq 1 80); do [ "$(events resolved shop.test)" -ge 1 ] && [ "$(events resolved slow.test)" -ge 1 ] && { rec=$i; break; }; sleep 0.25; done
 check "both back: one recovery call each (${rec:-no})" test -n "$rec"
 check "the recovery says it answers again" \
-	jqe -s 'map(.body |= fromjson | select(.event == "resolved" and .body.subject == "shop.test")) | .[0].body.message | test("Recovered: site shop.test answers again")' "$D/hooks"
+	jqe -s 'map(.body |= fromjson | select(.event == "resolved" and .body.subject == "shop.test")) | .[0].body.message | endswith("عاد إلى طبيعته: الموقع shop.test يستجيب مجددًا")' "$D/hooks"
 check "both episodes are closed" \
 	test "$(sqlite3 "$T/var/aapanel.db" "SELECT COUNT(*) FROM alert_events WHERE resolved_at IS NOT NULL AND subject IN ('shop.test','slow.test')")" = 2
 it_summary

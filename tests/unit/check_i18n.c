@@ -533,6 +533,35 @@ START_TEST(test_real_ar_header)
 }
 END_TEST
 
+/* ap_i18n_fill: {name} from kv; anything else (unknown names, lone braces, %s) copied as it is. */
+static const struct {
+	const char *tpl, *want;
+} fill_rows[] = {
+	{ "", "" },
+	{ "plain", "plain" },
+	{ "{host}", "h1" },
+	{ "[aaPanel {host}] {what}: {value}", "[aaPanel h1] CPU: 95 %" },
+	{ "{value}{value}", "95 %95 %" },
+	{ "{nope} {host}", "{nope} h1" },
+	{ "{ {host} }", "{ h1 }" },
+	{ "{host", "{host" },
+	{ "}{", "}{" },
+	{ "%s %n {}", "%s %n {}" },
+	{ "{what}{host}", "CPUh1" },
+	{ "الموقع {host} لا يستجيب", "الموقع h1 لا يستجيب" },
+};
+
+START_TEST(test_fill_table)
+{
+	const char *kv[] = { "host", "h1", "what", "CPU", "value", "95 %", "empty", "", NULL };
+	struct ap_buf b = { 0 };
+
+	ap_i18n_fill(&b, fill_rows[_i].tpl, kv);
+	ck_assert_str_eq(ap_buf_cstr(&b), fill_rows[_i].want);
+	ap_buf_free(&b);
+}
+END_TEST
+
 static Suite *
 i18n_suite(void)
 {
@@ -556,6 +585,7 @@ i18n_suite(void)
 	tcase_add_test(tc, test_real_catalogs_have_c_msgids);
 	tcase_add_test(tc, test_real_arabic_is_arabic);
 	tcase_add_test(tc, test_real_ar_header);
+	tcase_add_loop_test(tc, test_fill_table, 0, AP_NELEM(fill_rows));
 	suite_add_tcase(s, tc);
 	return s;
 }
