@@ -84,6 +84,7 @@ struct ap_ctx {
 	bool form_again;            /* the form page is being rebuilt after a problem (ap_ctx_kept) */
 	bool confirming;            /* the handler answered with the confirmation page */
 	struct json_object *flash;  /* the one-time message for the next page (ap_ctx_flash), owned */
+	const char *flash_base;     /* the entrance the next page is under, when it moved (NULL: this one) */
 
 	/* Identity, set by the gate before the handler runs. */
 	const char *client_addr;    /* REMOTE_ADDR, or the forwarded address from a trusted proxy */

@@ -453,6 +453,8 @@ ap_page_settings_entrance(struct ap_ctx *ctx)
 	ap_ctx_audit(ctx, "settings.entrance", "panel.base_path", "ok", json_pair(ctx, "base_path", c->base_path, NULL, 0),
 	    json_pair(ctx, "base_path", base, NULL, 0));
 	ap_ctx_flash(ctx, "ok", "The panel moved to %s. Use this address from now on.", url);
+	/* The next page is under the new entrance: the message goes there. */
+	ctx->flash_base = strcmp(base, "/") == 0 ? "" : ap_arena_strdup(ctx->arena, base);
 	return done(ctx, ap_arena_printf(ctx->arena, "%ssettings", url));
 }
 

@@ -526,7 +526,8 @@ flash_cookie(struct ap_ctx *ctx, const char *value)
 
 	ap_ctx_header(ctx, "Set-Cookie", ap_arena_printf(ctx->arena,
 	    "%s=%s; Path=%s/; Max-Age=%d; HttpOnly; SameSite=Strict%s", FLASH_COOKIE, value ? value : "",
-	    ap_ctx_base(ctx), value ? FLASH_TTL_S : 0, secure ? "; Secure" : ""));
+	    value && ctx->flash_base ? ctx->flash_base : ap_ctx_base(ctx), value ? FLASH_TTL_S : 0,
+	    secure ? "; Secure" : ""));
 }
 
 void

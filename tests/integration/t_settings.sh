@@ -136,7 +136,10 @@ check "an absolute timeout below the idle one: 400 naming it ($code)" \
 # ------------------------------------------------------------ the entrance
 code=$(post /settings/entrance --data-urlencode base_path=/hidden-panel --data-urlencode confirmed=yes)
 check "a new entrance: 303 to it ($code)" test "$code:$(location)" = "303:http://127.0.0.1:$PORT/hidden-panel/settings"
+check "the one-time message is set under the new entrance" grep -qi '^set-cookie: aapanel_flash=[0-9a-f]*\.[0-9a-f]*; Path=/hidden-panel/;' "$T/hdr"
 check "the panel answers beneath it" wait_for bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' -b '$J' '$(url /hidden-panel/settings)') = 200 ]"
+curl -s -b "$J" -c "$J" "$(url /hidden-panel/settings)" > "$T/moved.html"
+check "and the page there shows it" grep -q "The panel moved to .*127.0.0.1:[0-9]*/hidden-panel/" "$T/moved.html"
 status() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$(url "$1")")" = "$2" ]; }
 check "and its static files (nginx follows the entrance)" wait_for status /hidden-panel/static/css/app.css 200
 # (nginx's old workers finish what they hold for a moment after a reload: the
