@@ -31,12 +31,14 @@
 #include <openssl/x509v3.h>
 
 #include "aapanel/listenconf.h"
+#include "aapanel/tcplisten.h"
 #include "aapanel/tpl.h"
 #include "ops.h"
 #include "sandbox.h"
 #include "spawn.h"
 
 #define FILE_MAX 65536
+#define LISTEN_WAIT_MS 5000 /* how long nginx may take to listen after a reload */
 
 static const char *
 check_address(const char *s, size_t n)
@@ -308,7 +310,7 @@ ap_ops_panel_listen(struct helper_ctx *ctx)
 	struct ap_buf text = { 0 }, rtext = { 0 };
 	const char *name = NULL, *rname = NULL, *addr = a[LISTEN_ADDRESS].s, *base = a[LISTEN_BASE].s;
 	char *old = NULL, *rold = NULL, err[256] = "";
-	bool have_cur;
+	bool have_cur, not_listening = false;
 	int dirfd = -1;
 	enum ap_err rc;
 
@@ -330,6 +332,13 @@ ap_ops_panel_listen(struct helper_ctx *ctx)
 	json_object_object_add(m, "v6", json_object_new_boolean(strchr(addr, ':') != NULL));
 	if ((rc = render(ctx, "nginx/listen.conf", m, &text)) != AP_OK)
 		goto out;
+	/* A port some other program holds (the worker checked it too, a moment ago). */
+	if ((!have_cur || cur.port != a[LISTEN_PORT].i) && ap_tcp_listening("/proc", (int)a[LISTEN_PORT].i, addr)) {
+		ap_problem_set(ctx->pb, AP_PB_CONFLICT, "port", "port %lld is in use by another program",
+		    (long long)a[LISTEN_PORT].i);
+		rc = AP_ERR_INVAL;
+		goto out;
+	}
 	/* The HTTP redirect follows a TLS listen file to its new port. */
 	if (have_cur && cur.tls)
 		rname = redirect_text(ctx, dirfd, name, a[LISTEN_PORT].i, &rold, &rtext);
@@ -344,6 +353,16 @@ ap_ops_panel_listen(struct helper_ctx *ctx)
 	}
 	if ((rc = run_nginx(ctx, "-t", NULL)) != AP_OK || (rc = run_nginx(ctx, "-s", "reload")) != AP_OK)
 		goto restore;
+	/* `-s reload` only signals: a port nginx cannot take (in use) keeps its old configuration,
+	 * said only in its error log. Wait until the kernel shows it listening there. */
+	for (int waited = 0; !ap_tcp_listening("/proc", (int)a[LISTEN_PORT].i, addr); waited += 50) {
+		if (waited >= LISTEN_WAIT_MS) {
+			not_listening = true;
+			rc = AP_ERR_IO;
+			goto restore;
+		}
+		usleep(50000);
+	}
 	json_object_object_add(ctx->result, "address", json_object_new_string(addr));
 	json_object_object_add(ctx->result, "port", json_object_new_int64(a[LISTEN_PORT].i));
 	json_object_object_add(ctx->result, "base_path", json_object_new_string(base));
@@ -357,6 +376,13 @@ restore:
 		unlinkat(dirfd, name, 0);
 	if (rname != NULL)
 		write_at(dirfd, rname, rold, err, sizeof(err));
+	if (not_listening) {
+		run_nginx(ctx, "-s", "reload"); /* back to the files nginx still serves */
+		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL,
+		    "nginx did not start listening on %s port %lld within %d s (is the port in use? see nginx's "
+		    "error log); the panel stays where it was", addr, (long long)a[LISTEN_PORT].i,
+		    LISTEN_WAIT_MS / 1000);
+	}
 out:
 	if (dirfd >= 0)
 		close(dirfd);

@@ -75,6 +75,19 @@ wait_for bash -c "ss -Hltn 'sport = :$BUSY' | grep -q ."
 code=$(jpost /settings/listen --data-urlencode "port=$BUSY")
 check "a port another program listens on: refused ($code)" \
 	bash -c "[ $code = 409 ] && jq -e '.error.field == \"port\"' '$T/out.json' >/dev/null"
+# The helper checks again (the worker's check was a moment ago).
+hcall() { "$SRC/build/tests/helper_send" --call --timeout 20000 "$HS" panel.listen "$1" > "$T/h.json" || true; }
+hcall "{\"address\":\"127.0.0.1\",\"port\":$BUSY,\"base_path\":\"/\"}"
+check "the helper refuses the busy port too, naming it" \
+	jqe '.ok == false and .error.field == "port" and (.error.reason | test("in use"))' "$T/h.json"
+# An address nginx cannot bind (not this machine's): nginx -t says so, or (a port taken between
+# nginx -t and the reload) the reload keeps the old configuration, said only in nginx's error
+# log, and the helper sees nothing listen there within 5 s. Either way the files go back.
+hcall "{\"address\":\"192.0.2.77\",\"port\":$(it_free_port),\"base_path\":\"/\"}"
+check "an address nginx could not take is a failure, saying so" \
+	jqe '.ok == false and (.error.reason | test("bind\\(\\) to 192.0.2.77:[0-9]+ failed|did not start listening on 192.0.2.77 port"))' "$T/h.json"
+check "the listen file is back as it was" test "$(listen_port)" = "$PORT"
+check "and the panel still answers on its port" answers "$PORT" /login
 kill "$BUSY_PID" 2>/dev/null; wait "$BUSY_PID" 2>/dev/null || true
 code=$(jpost /settings/listen --data-urlencode port=80)
 check "a privileged port: refused ($code)" bash -c "[ $code = 400 ] && jq -e '.error.field == \"port\"' '$T/out.json' >/dev/null"
