@@ -210,8 +210,8 @@ close_fd(int *fd)
  * Read what is there on *fd into the bounded buffer, at most rounds reads;
  * closes *fd at EOF or error.
  */
-static void
-drain(const struct ap_spawn *sp, int stream, int *fd, struct ap_buf *b, size_t *dropped,
+void
+ap_spawn_drain(const struct ap_spawn *sp, int stream, int *fd, struct ap_buf *b, size_t *dropped,
     size_t max, int rounds)
 {
 	char chunk[8192];
@@ -304,6 +304,8 @@ ap_spawn_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *err, 
 	memset(res, 0, sizeof(*res));
 	if ((rc = check_request(sp, err, errlen)) != AP_OK)
 		return rc;
+	if (sp->unit != NULL)
+		return ap_spawn_unit_run(sp, res, err, errlen);
 	rc = AP_ERR_IO;
 	signal(SIGPIPE, SIG_IGN);
 	envp[ne++] = AP_SPAWN_PATH;
@@ -377,9 +379,9 @@ ap_spawn_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *err, 
 				 * descendant still holding them is not waited for.
 				 */
 				if (pout[0] >= 0)
-					drain(sp, 1, &pout[0], &res->out, &res->out_dropped, max, 64);
+					ap_spawn_drain(sp, 1, &pout[0], &res->out, &res->out_dropped, max, 64);
 				if (perr[0] >= 0)
-					drain(sp, 2, &perr[0], &res->err, &res->err_dropped, max, 64);
+					ap_spawn_drain(sp, 2, &perr[0], &res->err, &res->err_dropped, max, 64);
 				break;
 			}
 			if (!killed) {
@@ -422,9 +424,9 @@ ap_spawn_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *err, 
 			goto out;
 		}
 		if (idx_out >= 0 && p[idx_out].revents)
-			drain(sp, 1, &pout[0], &res->out, &res->out_dropped, max, 64);
+			ap_spawn_drain(sp, 1, &pout[0], &res->out, &res->out_dropped, max, 64);
 		if (idx_err >= 0 && p[idx_err].revents)
-			drain(sp, 2, &perr[0], &res->err, &res->err_dropped, max, 64);
+			ap_spawn_drain(sp, 2, &perr[0], &res->err, &res->err_dropped, max, 64);
 		if (idx_in >= 0 && p[idx_in].revents) {
 			ssize_t w = write(pin[1], (const char *)sp->stdin_data + written,
 			    sp->stdin_len - written);

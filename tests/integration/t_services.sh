@@ -346,14 +346,14 @@ check "aapanel service list: a table with t-web active" grep -qE '^t-web.service
 
 # ---- 3. the same operations from the helper under its own hardened unit
 # (socket-activated as root with the unit's capabilities, seccomp filter,
-# ProtectSystem=strict, PrivateNetwork=, AF_UNIX only), asked as the panel's uid.
+# ProtectSystem=strict, IP to localhost only), asked as the panel's uid.
 ucall() { ns setpriv --reuid=65534 --regid=65534 --clear-groups -- "$SRC/build/tests/helper_send" --call --timeout 5000 "$USOCK" "$@" || true; }
 ucall service.list > "$T/u.json"
 check "under aapanel-helper.service: service.list reads systemd (the test's units, t-web active)" \
 	jqe '.ok and .result.available and ([.result.units[].name] | sort == ["t-guard.service","t-idle1.service","t-web.service"]) and (.result.units[] | select(.name == "t-web.service") | .active_state == "active")' "$T/u.json"
 umain=$(ns systemctl show -p MainPID --value aapanel-helper.service)
-check "... the helper under its unit: seccomp filter, no_new_privs, the sites' capabilities only" \
-	bash -c "[ \"\$(nsenter -t $SD -m -p -- grep -E '^Seccomp:' /proc/$umain/status | awk '{print \$2}')\" = 2 ] && [ \"\$(nsenter -t $SD -m -p -- grep -E '^CapEff:' /proc/$umain/status | awk '{print \$2}')\" = 000000000000000b ]"
+check "... the helper under its unit: seccomp filter, the sites' and the firewall's capabilities only" \
+	bash -c "[ \"\$(nsenter -t $SD -m -p -- grep -E '^Seccomp:' /proc/$umain/status | awk '{print \$2}')\" = 2 ] && [ \"\$(nsenter -t $SD -m -p -- grep -E '^CapEff:' /proc/$umain/status | awk '{print \$2}')\" = 000000000000100b ]"
 before=$(pid_of t-web.service)
 job=$(ucall service.control '{"name":"t-web.service","action":"restart"}' | jq -r '.result.job // empty')
 for _ in $(seq 1 100); do
