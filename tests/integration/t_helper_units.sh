@@ -15,8 +15,17 @@
 #     held by systemd, the first connection starts the service as root with
 #     every restriction of the unit, it answers the panel's uid only, runs a
 #     program and a job, is started again by its socket after a stop and
-#     restarted after a crash.
-# Nothing here touches the machine's systemd or /run.
+#     restarted after a crash;
+#  4. under the same systemd, the helper restarted with the production
+#     profile under the shipped unit, what each operation needs
+#     (docs/helper.md, "Sandbox and what each operation needs"): a command
+#     task runs as its user in a transient unit with its timeout enforced,
+#     URL tasks reach servers in the namespace, the helper's own IP sockets
+#     reach localhost only (a drop-in adds a database server), the firewall's
+#     rules land in the namespace's ruleset (seen by nft outside the unit,
+#     traffic over a veth pair dropped, reverted unconfirmed, kept when
+#     confirmed), and its mount namespace is read-only but for its paths.
+# Nothing here touches the machine's systemd, /run or ruleset.
 . "$(dirname "$0")/lib.sh"
 it_setup
 UNITS="$SRC/conf/systemd"
