@@ -500,6 +500,13 @@ hcall(const struct ap_fw_env *env, const char *op, struct json_object *args, str
 	json_object_put(args);
 	if (e != AP_OK && pb->code == AP_PB_UNAVAILABLE && pb->reason[0] == '\0')
 		ap_problem_set(pb, AP_PB_UNAVAILABLE, NULL, "the panel's helper is not reachable; nothing was changed");
+	/* The helper's own check of the document: its constant reasons translated here too. */
+	if (e != AP_OK && pb->code == AP_PB_INVALID && ap_fw_reason_msgid(pb->reason) != NULL) {
+		char field[sizeof(pb->field)];
+
+		snprintf(field, sizeof(field), "%s", pb->field);
+		ap_problem_msg(pb, AP_PB_INVALID, field[0] ? field : NULL, ap_fw_reason_msgid(pb->reason));
+	}
 	return e;
 }
 

@@ -248,6 +248,14 @@ st=$(curl -s -o "$T/ar.html" -w '%{http_code}' -b "$JAR" -b lang=ar -H "Origin: 
 	-d ports=80 --data-urlencode "from=10.0.0.300" "$(url /firewall/rules)")
 check "... an address that is none: its reason in Arabic with the address" \
 	bash -c "[ $st = 400 ] && grep -q '10.0.0.300.* ليس عنوانًا ولا شبكة CIDR' '$T/ar.html'"
+# A stored rule the checks refuse (written into the database behind the panel's back): the
+# document's check refuses the apply, its reason in Arabic too, and nothing is applied.
+sqlite3 "$T/var/aapanel.db" "INSERT INTO firewall_rules (action, proto, port_from, port_to, source, comment, enabled, position, created_at, rate) VALUES ('allow', 'tcp', 70000, 70000, '', 'bad row', 1, 999, 0, 0)"
+st=$(curl -s -o "$T/ar.html" -w '%{http_code}' -b "$JAR" -b lang=ar -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$csrf" \
+	"$(url /firewall/apply)")
+check "a stored rule with port 70000: apply refused ($st) with the document check's reason in Arabic, the kernel's table unchanged" \
+	bash -c "[ $st -ge 400 ] && grep -q 'يجب أن يكون منفذًا من 1 إلى 65535' '$T/ar.html' && ! ip netns exec $SRV nft list table inet aapanel | grep -q 70000"
+sqlite3 "$T/var/aapanel.db" "DELETE FROM firewall_rules WHERE comment = 'bad row'"
 check "the page shows the pending change with its confirm button, the namespace, the kernel's rules" \
 	bash -c "grep -q 'panel cut' '$T/page.html' && grep -q '/run/netns/$SRV' '$T/page.html' && grep -q 'action=\"/firewall/confirm\"' '$T/page.html' && grep -q 'tcp dport $PORT drop comment' '$T/page.html'"
 st=$(api -o "$T/r.json" -w '%{http_code}' -X POST -d '{}' "$(url /api/v1/firewall/confirm)")
