@@ -15,6 +15,7 @@ xgettext --language=C --from-code=UTF-8 --no-location --omit-header -o "$T/c.pot
 	--keyword= --keyword=N_ --keyword=ap_ctx_tr:2 --keyword=ap_ctx_fail:4 --keyword=ap_problem_set:4 \
 	--keyword=ap_problem_msg:4 --keyword=field_fail:3 --keyword=fail:4 \
 	--keyword=ap_ctx_confirm_password:4 --keyword=ap_ctx_flash:3 --keyword=ap_ctx_unconfirmed:2 \
+	src/core/fwrules.c \
 	src/core/req.c src/core/route.c src/core/tpl.c src/core/uagent.c src/core/sitecheck.c src/core/cron.c src/core/taskcheck.c src/core/unitname.c src/auth/*.c src/data/*.c \
 	src/web/*.c src/pages/*.c src/cli/site.c src/sampler/alerts.c
 

@@ -196,6 +196,7 @@ if [ "$DRY_RUN" -eq 0 ]; then
 		note "unchanged: $HELPER_BIN"
 	else
 		act "installed $HELPER_BIN" install -m 0755 "$S/sbin/aapanel-helper" "$HELPER_BIN"
+		HELPER_CHANGED=1
 	fi
 	if [ -d "$SHARE" ] && diff -r -q "$S/share/aapanel" "$SHARE" >/dev/null 2>&1; then
 		note "unchanged: $SHARE"
@@ -211,7 +212,11 @@ if [ "$DRY_RUN" -eq 0 ]; then
 		[ -f "$u" ] || continue
 		nunits=$((nunits + 1))
 		f="$UNITDIR/$(basename "$u")"
-		if cmp -s "$u" "$f"; then note "unchanged: $f"; else act "installed $f" install -m 0644 "$u" "$f"; fi
+		if cmp -s "$u" "$f"; then note "unchanged: $f"; else
+			act "installed $f" install -m 0644 "$u" "$f"
+			# A running helper keeps its old sandbox until it starts again (step 6).
+			case "$(basename "$u")" in aapanel-helper.*) HELPER_CHANGED=1 ;; esac
+		fi
 	done
 	[ "$nunits" -gt 0 ] || note "warning: conf/systemd/ holds no units; none installed"
 	if [ "$PREFIX" != /usr/local ]; then
@@ -433,6 +438,10 @@ elif ! systemd_runs; then
 else
 	act "systemd reloaded" systemctl daemon-reload
 	act "enabled and started ${UNITS[*]}" systemctl enable --now --quiet "${UNITS[@]}"
+	if [ "${HELPER_CHANGED:-0}" -eq 1 ]; then
+		# Socket-activated: restarted only if it runs (the next request starts the new one).
+		act "restarted aapanel-helper.service under its new unit" systemctl try-restart aapanel-helper.service
+	fi
 fi
 
 # ---------------------------------------------------------------- 7. nginx

@@ -194,9 +194,11 @@ struct ap_config {
 	char *tasks_recorder;   /* tasks.recorder: the aapanel program the cron lines run */
 	bool tasks_allow_root;  /* tasks.allow_root: commands may run as root (admin + password) */
 	int tasks_max_timeout;  /* tasks.max_timeout: the longest timeout a task may have, seconds */
+	int tasks_keep_runs;    /* tasks.keep_runs: the runs kept per task, the newest (older ones pruned) */
 	/* services: the systemd units the panel may control (docs/services.md). */
 	char *services_units;       /* services.units: unit names, '*' patterns, comma-separated */
 	char *services_protected;   /* services.protected: stopping or disabling one needs its typed name */
+	char *services_operator_units; /* services.operator_units: units operators may restart or reload */
 	int services_journal_lines; /* services.journal_lines: journal lines a unit's page shows */
 	int services_action_timeout; /* services.action_timeout: seconds a start/stop may take */
 	/* firewall: nftables table inet aapanel (docs/firewall.md). */

@@ -42,6 +42,12 @@ bool ap_fw_from_check(const char *s, char *why, size_t whylen);
 bool ap_fw_comment_check(const char *s, char *why, size_t whylen);
 /* A block-list entry: one address or CIDR network. */
 bool ap_fw_block_check(const char *s, char *why, size_t whylen);
+/*
+ * The checks' reasons are English text in why; the constant one among
+ * them (a msgid the catalogs translate) whose text is why, or NULL (a
+ * reason with a value in it: "X is not an address or a CIDR network").
+ */
+const char *ap_fw_reason_msgid(const char *why);
 
 /*
  * Check a whole ruleset document. AP_OK, or AP_ERR_INVAL with pb naming the

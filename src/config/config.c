@@ -381,11 +381,13 @@ static const struct key_def schema[] = {
 	KS("tasks", "recorder", V_PATH, "/usr/local/bin/aapanel", tasks_recorder),
 	KB("tasks", "allow_root", 0, tasks_allow_root),
 	KI("tasks", "max_timeout", 1, 86400, 3600, tasks_max_timeout),
+	KI("tasks", "keep_runs", 1, 100000, 100, tasks_keep_runs),
 	KS("services", "units", V_UNITS, "nginx.service, php*-fpm.service, mariadb.service, postgresql.service, "
 	    "cron.service, ssh.service, aapanel.service, aapanel.socket, aapanel-helper.service, aapanel-helper.socket",
 	    services_units),
 	KS("services", "protected", V_UNITS, "ssh.service, aapanel.service, aapanel.socket, aapanel-helper.service, "
 	    "aapanel-helper.socket", services_protected),
+	KS("services", "operator_units", V_UNITS, "nginx.service, php*-fpm.service", services_operator_units),
 	KI("services", "journal_lines", 1, 200, 30, services_journal_lines),
 	KI("services", "action_timeout", 5, 600, 90, services_action_timeout),
 	KS("firewall", "netns", V_PATH_OPT, "", firewall_netns),

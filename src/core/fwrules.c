@@ -12,11 +12,38 @@
 #include "aapanel/fwrules.h"
 #include "aapanel/netaddr.h"
 
+/* A reason that is already text (not a msgid of its own: hidden from xgettext). */
+#define REASON_TEXT "%s"
+
 static bool
 why_set(char *why, size_t n, const char *msg)
 {
 	snprintf(why, n, "%s", msg);
 	return false;
+}
+
+/* Every constant reason of the checks below (why_set's), for ap_fw_reason_msgid. */
+static const char *const reasons[] = {
+	N_("is required: a port (8443) or a range (8000-8100)"),
+	N_("must be a port (8443) or a range (8000-8100), optionally /tcp or /udp"),
+	N_("the protocol after / must be tcp, udp or both"),
+	N_("must be a port 1..65535 or a range like 8000-8100"),
+	N_("the range's first port must not be above its last"),
+	N_("is too long (at most 32 addresses or networks)"),
+	N_("must be IPv4 or IPv6 addresses or CIDR networks, separated by spaces or commas"),
+	N_("is too long (at most 64 characters)"),
+	N_("may only contain letters, digits, spaces and . _ , : @ + = - / ( ) #"),
+	N_("is required: an address or a CIDR network"),
+	N_("must be one IPv4 or IPv6 address or CIDR network"),
+};
+
+const char *
+ap_fw_reason_msgid(const char *why)
+{
+	for (size_t i = 0; why != NULL && i < AP_NELEM(reasons); i++)
+		if (strcmp(why, reasons[i]) == 0)
+			return reasons[i];
+	return NULL;
 }
 
 static bool
@@ -159,7 +186,12 @@ one_of(const char *s, const char *a, const char *b, const char *c)
 static enum ap_err
 bad(struct ap_problem *pb, const char *field, const char *why)
 {
-	return ap_problem_set(pb, AP_PB_INVALID, field, "%s", why);
+	const char *id = ap_fw_reason_msgid(why);
+
+	/* A constant reason as its msgid (translated where it is shown); others as text. */
+	if (id != NULL)
+		return ap_problem_msg(pb, AP_PB_INVALID, field, id);
+	return ap_problem_set(pb, AP_PB_INVALID, field, REASON_TEXT, why);
 }
 
 enum ap_err
@@ -358,8 +390,28 @@ port_value(int lo, int hi)
 	return obj("range", arr(json_object_new_int(lo), json_object_new_int(hi), NULL));
 }
 
+/* The per-source limit: a meter (a dynamic set keyed by the source address) named for the rule. */
+static struct json_object *
+meter(struct json_object *r, const char *proto, int fam, int64_t rate)
+{
+	struct json_object *l = json_object_new_object(), *m = json_object_new_object();
+	char name[64];
+
+	snprintf(name, sizeof(name), "rate_%lld_%s_%s",
+	    (long long)json_object_get_int64(json_object_object_get(r, "id")), proto, fam == AF_INET ? "ip" : "ip6");
+	json_object_object_add(l, "rate", json_object_new_int64(rate));
+	json_object_object_add(l, "per", json_object_new_string("minute"));
+	json_object_object_add(l, "burst", json_object_new_int64(rate < 5 ? rate : 5));
+	json_object_object_add(l, "inv", json_object_new_boolean(true));
+	json_object_object_add(m, "name", json_object_new_string(name));
+	json_object_object_add(m, "key", payload(fam == AF_INET ? "ip" : "ip6", "saddr"));
+	json_object_object_add(m, "stmt", obj("limit", l));
+	return obj("meter", m);
+}
+
 /* The rules of one document rule for one protocol and one address family
- * (fam 0: any source): the rate limit first (over it: drop), then the verdict. */
+ * (fam 0: any source): the rate limit first — per source address, each
+ * address its own allowance in a meter, over it: drop —, then the verdict. */
 static void
 emit_rule(struct json_object *cmds, struct json_object *r, const char *proto, int fam,
     const struct ap_cidr *nets, size_t n, const char *comment)
@@ -371,9 +423,14 @@ emit_rule(struct json_object *cmds, struct json_object *r, const char *proto, in
 
 	ap_fw_ports_parse(json_object_get_string(json_object_object_get(r, "ports")), &lo, &hi, NULL,
 	    why, sizeof(why));
-	for (int pass = rate > 0 && allow ? 0 : 1; pass < 2; pass++) {
-		struct json_object *expr = json_object_new_array();
+	/* pass 0 and 1: the limits (IPv4 and IPv6 sources, or the from list's family), 2: the verdict */
+	for (int pass = rate > 0 && allow ? 0 : 2; pass < 3; pass++) {
+		struct json_object *expr;
+		int mfam = fam != 0 ? fam : pass == 0 ? AF_INET : AF_INET6;
 
+		if (pass == 1 && fam != 0)
+			continue;
+		expr = json_object_new_array();
 		if (fam != 0) {
 			struct json_object *set = json_object_new_array();
 
@@ -384,15 +441,9 @@ emit_rule(struct json_object *cmds, struct json_object *r, const char *proto, in
 			    payload(fam == AF_INET ? "ip" : "ip6", "saddr"), obj("set", set)));
 		}
 		json_object_array_add(expr, match("==", payload(proto, "dport"), port_value(lo, hi)));
-		if (pass == 0) {
-			struct json_object *l = json_object_new_object();
-
+		if (pass < 2) {
 			json_object_array_add(expr, match("in", ct_state(), json_object_new_string("new")));
-			json_object_object_add(l, "rate", json_object_new_int64(rate));
-			json_object_object_add(l, "per", json_object_new_string("minute"));
-			json_object_object_add(l, "burst", json_object_new_int64(rate < 5 ? rate : 5));
-			json_object_object_add(l, "inv", json_object_new_boolean(true));
-			json_object_array_add(expr, obj("limit", l));
+			json_object_array_add(expr, meter(r, proto, mfam, rate));
 			json_object_array_add(expr, verdict(false));
 		} else {
 			json_object_array_add(expr, verdict(allow));

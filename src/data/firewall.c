@@ -195,7 +195,27 @@ ap_fw_state_clear(struct ap_fw_state *s)
 static enum ap_err
 bad(struct ap_problem *pb, const char *field, const char *why)
 {
+	static const char tail[] = " is not an address or a CIDR network";
+	const char *id = ap_fw_reason_msgid(why);
+	size_t n = strlen(why), t = sizeof(tail) - 1;
+	char what[128];
+
+	/* A constant reason goes as its msgid, so the page shows its translation. */
+	if (id != NULL)
+		return ap_problem_msg(pb, AP_PB_INVALID, field, id);
+	if (n > t && n - t < sizeof(what) && strcmp(why + n - t, tail) == 0) {
+		memcpy(what, why, n - t);
+		what[n - t] = '\0';
+		return ap_problem_set(pb, AP_PB_INVALID, field, "%s is not an address or a CIDR network", what);
+	}
 	return ap_problem_set(pb, AP_PB_INVALID, field, CHECK_MSG, why);
+}
+
+/* One of this file's own constant reasons (a msgid). */
+static enum ap_err
+bad_c(struct ap_problem *pb, const char *field, const char *msgid)
+{
+	return ap_problem_msg(pb, AP_PB_INVALID, field, msgid);
 }
 
 static enum ap_err
@@ -230,17 +250,18 @@ ap_fw_rule_add(const struct ap_fw_env *env, const struct ap_fw_rule *in, struct 
 	enum ap_db_rc rc;
 
 	if (strcmp(in->action, "allow") != 0 && strcmp(in->action, "deny") != 0)
-		return bad(pb, "action", "must be allow or deny");
+		return bad_c(pb, "action", N_("must be allow or deny"));
 	if (strcmp(in->proto, "tcp") != 0 && strcmp(in->proto, "udp") != 0 && strcmp(in->proto, "both") != 0)
-		return bad(pb, "proto", "must be tcp, udp or both");
+		return bad_c(pb, "proto", N_("must be tcp, udp or both"));
 	if (strchr(in->ports, '/') != NULL || !ap_fw_ports_parse(in->ports, &lo, &hi, NULL, why, sizeof(why)))
-		return bad(pb, "ports", strchr(in->ports, '/') ? "must be a port or a range (the protocol is proto)" : why);
+		return strchr(in->ports, '/') ? bad_c(pb, "ports", N_("must be a port or a range (the protocol is proto)"))
+					       : bad(pb, "ports", why);
 	if (!ap_fw_from_check(in->from, why, sizeof(why)))
 		return bad(pb, "from", why);
 	if (in->rate < 0 || in->rate > AP_FW_MAX_RATE)
-		return bad(pb, "rate", "must be 0 (no limit) to 100000 new connections a minute");
+		return bad_c(pb, "rate", N_("must be 0 (no limit) to 100000 new connections a minute"));
 	if (in->rate > 0 && strcmp(in->action, "allow") != 0)
-		return bad(pb, "rate", "limits what a rule allows: a deny rule has none");
+		return bad_c(pb, "rate", N_("limits what a rule allows: a deny rule has none"));
 	if (!ap_fw_comment_check(in->comment, why, sizeof(why)))
 		return bad(pb, "comment", why);
 	if ((rc = ap_db_prepare(env->db, "SELECT COUNT(*), COALESCE(MAX(position), 0) FROM firewall_rules", &st)) !=
@@ -256,7 +277,7 @@ ap_fw_rule_add(const struct ap_fw_env *env, const struct ap_fw_rule *in, struct 
 	if (count >= AP_FW_MAX_RULES)
 		return ap_problem_set(pb, AP_PB_CONFLICT, NULL, "there are already 256 rules");
 	if (pos < 0 || pos > 100000)
-		return bad(pb, "position", "must be 1 or more (0 or none: after the last rule)");
+		return bad_c(pb, "position", N_("must be 1 or more (0 or none: after the last rule)"));
 	if (pos == 0 || pos > last)
 		pos = last + 1;
 	else {
@@ -388,7 +409,7 @@ ap_fw_settings_set(const struct ap_fw_env *env, const char *policy, bool icmp_ec
 	enum ap_db_rc rc;
 
 	if (policy == NULL || (strcmp(policy, "accept") != 0 && strcmp(policy, "drop") != 0))
-		return bad(pb, "policy", "must be accept or drop");
+		return bad_c(pb, "policy", N_("must be accept or drop"));
 	if ((rc = ap_db_prepare(env->db,
 		 "UPDATE firewall_state SET policy = ?, icmp_echo = ?, revision = revision + 1 WHERE id = 1", &st)) !=
 	    AP_DB_OK)
@@ -479,6 +500,13 @@ hcall(const struct ap_fw_env *env, const char *op, struct json_object *args, str
 	json_object_put(args);
 	if (e != AP_OK && pb->code == AP_PB_UNAVAILABLE && pb->reason[0] == '\0')
 		ap_problem_set(pb, AP_PB_UNAVAILABLE, NULL, "the panel's helper is not reachable; nothing was changed");
+	/* The helper's own check of the document: its constant reasons translated here too. */
+	if (e != AP_OK && pb->code == AP_PB_INVALID && ap_fw_reason_msgid(pb->reason) != NULL) {
+		char field[sizeof(pb->field)];
+
+		snprintf(field, sizeof(field), "%s", pb->field);
+		ap_problem_msg(pb, AP_PB_INVALID, field[0] ? field : NULL, ap_fw_reason_msgid(pb->reason));
+	}
 	return e;
 }
 

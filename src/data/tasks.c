@@ -376,6 +376,39 @@ run_insert(const struct ap_sites_env *env, struct ap_task_run *r, struct ap_prob
 	return rc == AP_DB_DONE ? AP_OK : db_fail(pb, rc);
 }
 
+/*
+ * Keep the task's newest tasks.keep_runs runs: those before the Nth newest
+ * go, but never one still running. Two statements that every backend runs
+ * (MariaDB has no LIMIT inside IN).
+ */
+static void
+run_prune(const struct ap_sites_env *env, int64_t task_id)
+{
+	struct ap_db_stmt *st = NULL;
+	int64_t keep = env->cfg != NULL && env->cfg->tasks_keep_runs > 0 ? env->cfg->tasks_keep_runs : 100;
+	int64_t edge = 0;
+
+	if (ap_db_prepare(env->db, "SELECT id FROM cron_runs WHERE cron_job_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+		&st) != AP_DB_OK)
+		return;
+	ap_db_bind_int64(st, 1, task_id);
+	ap_db_bind_int64(st, 2, keep - 1);
+	if (ap_db_step(st) == AP_DB_ROW)
+		edge = ap_db_col_int64(st, 0);
+	ap_db_finalize(st);
+	st = NULL;
+	if (edge <= 0)
+		return;
+	if (ap_db_prepare(env->db, "DELETE FROM cron_runs WHERE cron_job_id = ? AND id < ? AND state <> 'running'",
+		&st) != AP_DB_OK)
+		return;
+	ap_db_bind_int64(st, 1, task_id);
+	ap_db_bind_int64(st, 2, edge);
+	if (ap_db_step(st) != AP_DB_DONE)
+		AP_WARN("tasks: the old runs of task %lld could not be pruned", (long long)task_id);
+	ap_db_finalize(st);
+}
+
 static void
 run_save(const struct ap_sites_env *env, const struct ap_task_run *r)
 {
@@ -401,6 +434,8 @@ run_save(const struct ap_sites_env *env, const struct ap_task_run *r)
 	if (ap_db_step(st) != AP_DB_DONE)
 		AP_WARN("tasks: run %lld could not be recorded", (long long)r->id);
 	ap_db_finalize(st);
+	if (strcmp(r->state, "running") != 0)
+		run_prune(env, r->task_id);
 }
 
 enum ap_err

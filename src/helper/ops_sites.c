@@ -1609,11 +1609,18 @@ certbot(struct helper_ctx *ctx, const char *const *argv, const char *what, int f
 		.timeout_ms = CERTBOT_TIMEOUT_MS, .max_output = 64 * 1024,
 		.max_memory = 4ULL << 30, .on_output = cb_output, .on_output_ctx = &o };
 	struct ap_spawn_result res;
-	char err[256];
+	char err[256], unit[64];
 	enum ap_err rc;
 
 	if (c->certs_ca_bundle[0])
 		env[0] = ap_arena_printf(ctx->arena, "REQUESTS_CA_BUNDLE=%s", c->certs_ca_bundle);
+	/* certbot talks to the CA: under systemd a transient unit of its own, in the
+	 * server's network (the helper's unit has IP sockets for localhost only). */
+	if (ap_spawn_units_available(NULL, 0)) {
+		snprintf(unit, sizeof(unit), "aapanel-certbot-%ld", (long)getpid());
+		sp.unit = unit;
+		sp.unit_sandbox = AP_SPAWN_SB_NONE;
+	}
 	rc = ap_spawn_run(&sp, &res, err, sizeof(err));
 	if (rc != AP_OK) {
 		ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "%s: %s", what, err);

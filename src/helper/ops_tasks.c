@@ -371,6 +371,9 @@ ap_ops_task_exec(struct helper_ctx *ctx)
 	int64_t started = (int64_t)time(NULL), timeout;
 	enum ap_err rc;
 	struct passwd *pw = NULL;
+	char unit[64];
+	bool in_unit, is_url = false;
+	enum ap_err src;
 
 	if ((rc = dirs(ctx, &specfd, &cronfd)) != AP_OK)
 		return rc;
@@ -401,6 +404,7 @@ ap_ops_task_exec(struct helper_ctx *ctx)
 		goto out;
 	}
 	if (json_object_object_get_ex(spec, "url", &v)) {
+		is_url = true;
 		snprintf(url, sizeof(url), "%s", json_object_get_string(v));
 		snprintf(tbuf, sizeof(tbuf), "%lld", (long long)timeout);
 		argv[0] = "/usr/bin/curl";
@@ -429,8 +433,14 @@ ap_ops_task_exec(struct helper_ctx *ctx)
 			argv[i] = json_object_get_string(json_object_array_get_idx(argvj, i));
 		argv[n] = NULL;
 	}
-	/* Another user only when the helper can switch (root); unprivileged (development
-	 * and test sandboxes) everything runs as the helper's own user. */
+	/*
+	 * Under systemd the run is a transient unit of its own (spawn_unit.c):
+	 * systemd switches to the user and the run has the server's network,
+	 * neither of which the helper's unit allows. Otherwise (development,
+	 * tests outside systemd) the helper switches itself when it is root;
+	 * unprivileged, everything runs as the helper's own user.
+	 */
+	in_unit = ap_spawn_units_available(NULL, 0);
 	if (pw != NULL && geteuid() == 0 && pw->pw_uid != 0) {
 		sp.switch_user = true;
 		sp.uid = pw->pw_uid;
@@ -446,10 +456,18 @@ ap_ops_task_exec(struct helper_ctx *ctx)
 	sp.on_output = tail_add;
 	sp.on_output_ctx = t;
 	sp.max_output = 1;
-	if (pw != NULL && sp.switch_user && pw->pw_dir[0] == '/' && access(pw->pw_dir, X_OK) == 0)
+	if (in_unit) {
+		snprintf(unit, sizeof(unit), "aapanel-task-%lld", ctx->args[TI_ID].i);
+		sp.unit = unit;
+		sp.unit_sandbox = is_url ? AP_SPAWN_SB_FETCH : sp.switch_user ? AP_SPAWN_SB_USER : AP_SPAWN_SB_NONE;
+	} else if (pw != NULL && sp.switch_user && pw->pw_dir[0] == '/' && access(pw->pw_dir, X_OK) == 0)
 		sp.cwd = pw->pw_dir;
 	ap_job_progress(ctx->job, 1);
-	if (ap_spawn_run(&sp, &res, err, sizeof(err)) != AP_OK) {
+	if ((src = ap_spawn_run(&sp, &res, err, sizeof(err))) == AP_ERR_UNAVAIL) {
+		/* Its unit from a run whose helper died is still going: no overlap. */
+		rc = ap_problem_set(ctx->pb, AP_PB_BUSY, "id", "the task's previous run is still going");
+		goto out;
+	} else if (src != AP_OK) {
 		/* It did not start (no such program, a user that cannot be switched to). */
 		tail_add(t, 2, err, strlen(err));
 		tail_add(t, 2, "\n", 1);
@@ -468,6 +486,7 @@ ap_ops_task_exec(struct helper_ctx *ctx)
 	json_object_object_add(ctx->result, "output_bytes", json_object_new_int64((int64_t)t->total));
 	json_object_object_add(ctx->result, "run_as",
 	    json_object_new_string(sp.switch_user ? pw->pw_name : "(the helper's own user)"));
+	json_object_object_add(ctx->result, "unit", in_unit ? json_object_new_string(unit) : NULL);
 	/* The job itself succeeded: the task's own status is in the result. */
 	ctx->exit_code = 0;
 	rc = AP_OK;

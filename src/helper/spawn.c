@@ -206,39 +206,6 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
-/*
- * Read what is there on *fd into the bounded buffer, at most rounds reads;
- * closes *fd at EOF or error.
- */
-static void
-drain(const struct ap_spawn *sp, int stream, int *fd, struct ap_buf *b, size_t *dropped,
-    size_t max, int rounds)
-{
-	char chunk[8192];
-
-	while (rounds-- > 0) {
-		ssize_t r = read(*fd, chunk, sizeof(chunk));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN)
-			return;
-		if (r <= 0) {
-			close_fd(fd);
-			return;
-		}
-		if (sp->on_output != NULL)
-			sp->on_output(sp->on_output_ctx, stream, chunk, (size_t)r);
-		size_t keep = b->len < max ? max - b->len : 0;
-
-		if (keep > (size_t)r)
-			keep = (size_t)r;
-		if (keep > 0)
-			ap_buf_append(b, chunk, keep);
-		*dropped += (size_t)r - keep;
-	}
-}
-
 static void
 record_status(struct ap_spawn_result *res, int status)
 {
@@ -304,6 +271,8 @@ ap_spawn_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *err, 
 	memset(res, 0, sizeof(*res));
 	if ((rc = check_request(sp, err, errlen)) != AP_OK)
 		return rc;
+	if (sp->unit != NULL)
+		return ap_spawn_unit_run(sp, res, err, errlen);
 	rc = AP_ERR_IO;
 	signal(SIGPIPE, SIG_IGN);
 	envp[ne++] = AP_SPAWN_PATH;
@@ -377,9 +346,9 @@ ap_spawn_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *err, 
 				 * descendant still holding them is not waited for.
 				 */
 				if (pout[0] >= 0)
-					drain(sp, 1, &pout[0], &res->out, &res->out_dropped, max, 64);
+					ap_spawn_drain(sp, 1, &pout[0], &res->out, &res->out_dropped, max, 64);
 				if (perr[0] >= 0)
-					drain(sp, 2, &perr[0], &res->err, &res->err_dropped, max, 64);
+					ap_spawn_drain(sp, 2, &perr[0], &res->err, &res->err_dropped, max, 64);
 				break;
 			}
 			if (!killed) {
@@ -422,9 +391,9 @@ ap_spawn_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *err, 
 			goto out;
 		}
 		if (idx_out >= 0 && p[idx_out].revents)
-			drain(sp, 1, &pout[0], &res->out, &res->out_dropped, max, 64);
+			ap_spawn_drain(sp, 1, &pout[0], &res->out, &res->out_dropped, max, 64);
 		if (idx_err >= 0 && p[idx_err].revents)
-			drain(sp, 2, &perr[0], &res->err, &res->err_dropped, max, 64);
+			ap_spawn_drain(sp, 2, &perr[0], &res->err, &res->err_dropped, max, 64);
 		if (idx_in >= 0 && p[idx_in].revents) {
 			ssize_t w = write(pin[1], (const char *)sp->stdin_data + written,
 			    sp->stdin_len - written);

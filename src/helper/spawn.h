@@ -29,6 +29,20 @@
 #define AP_SPAWN_MAX_ARGS 256
 #define AP_SPAWN_MAX_ENV 32
 
+/*
+ * What a transient unit (ap_spawn.unit) may do besides running its program
+ * (docs/helper.md, "Sandbox and what each operation needs").
+ */
+enum ap_spawn_sandbox {
+	AP_SPAWN_SB_NONE,   /* nothing added: root's own tasks (tasks.allow_root) */
+	AP_SPAWN_SB_USER,   /* another user's program: no capabilities, no new privileges,
+			     * /usr /boot /etc read-only, private /tmp and /dev, kernel knobs
+			     * and cgroups protected, no setuid/setgid files */
+	AP_SPAWN_SB_FETCH,  /* a network client (curl): USER plus the whole system
+			     * read-only, no homes, IP and unix sockets only, W^X */
+	AP_SPAWN_SB__MAX
+};
+
 /* Called with every chunk a program writes (stream 1 = stdout, 2 = stderr), bound or not. */
 typedef void (*ap_spawn_output_fn)(void *ctx, int stream, const char *data, size_t len);
 
@@ -52,6 +66,20 @@ struct ap_spawn {
 	gid_t gid;
 	ap_spawn_output_fn on_output; /* optional */
 	void *on_output_ctx;
+	/*
+	 * Not NULL: the program runs as the transient systemd service
+	 * "<unit>.service" that PID 1 starts (spawn_unit.c), in the server's
+	 * namespaces rather than the helper's sandbox, as uid:gid when
+	 * switch_user (systemd switches, the helper needs no CAP_SETUID), with
+	 * unit_sandbox's restrictions; the timeout is its RuntimeMaxSec=, its
+	 * output comes back through pipes passed as its stdout and stderr. A
+	 * unit of that name still running makes the call fail with AP_ERR_UNAVAIL.
+	 * A NULL cwd is the user's home when switch_user (systemd's "-~": "/"
+	 * when it has none), else "/". Only with ap_spawn_units_available();
+	 * the name is [a-z0-9-], at most 64.
+	 */
+	const char *unit;
+	enum ap_spawn_sandbox unit_sandbox;
 };
 
 struct ap_spawn_result {
@@ -82,5 +110,22 @@ struct ap_spawn_result {
 enum ap_err ap_spawn_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *err,
     size_t errlen);
 void ap_spawn_result_free(struct ap_spawn_result *res);
+
+/*
+ * True when programs that must run as another user or in the server's own
+ * network should be transient units: the helper is root, runs inside a
+ * systemd service (its own cgroup's unit) and reaches PID 1 on
+ * /run/systemd/private. False otherwise (development, tests outside
+ * systemd), with why; then fork and execve serve, as the helper's own user
+ * or switching users itself. Decided once per process.
+ */
+bool ap_spawn_units_available(char *why, size_t whylen);
+
+/* spawn_unit.c's half of ap_spawn_run (sp already checked); internal. */
+enum ap_err ap_spawn_unit_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *err,
+    size_t errlen);
+/* Read what is there on *fd into the bounded buffer; closes *fd at EOF; internal. */
+void ap_spawn_drain(const struct ap_spawn *sp, int stream, int *fd, struct ap_buf *b,
+    size_t *dropped, size_t max, int rounds);
 
 #endif

@@ -231,8 +231,9 @@ const struct ap_route ap_routes[] = {
 	    .tpl = "service", .fields = ap_service_fields,
 	    .summary = "A unit with its last journal lines", .answer = &ap_service_detail_schema },
 	{ .methods = AP_M_POST, .pattern = "/service-actions", .handler = ap_page_service_action,
-	    .perm = "services.write", .tpl = "service", .fields = ap_service_action_fields, .form = ap_page_service,
-	    .summary = "Start, stop, restart, reload, enable or disable a unit (protected ones: confirm with its name)",
+	    .perm = "services.operate", .tpl = "service", .fields = ap_service_action_fields, .form = ap_page_service,
+	    .summary = "Start, stop, restart, reload, enable or disable a unit (protected ones: confirm with its name; "
+		       "operators: restart or reload the units of services.operator_units)",
 	    .answer = &ap_service_change_schema },
 	/* Certificates (src/pages/certs.c): uploads checked with OpenSSL, ACME through certbot as helper jobs */
 	{ .methods = AP_M_GET, .pattern = "/certificates", .handler = ap_page_certs, .perm = "sites.read",

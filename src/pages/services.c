@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "aapanel/auth.h"
+#include "aapanel/gate.h"
 #include "aapanel/pages.h"
 #include "aapanel/services.h"
 
@@ -121,6 +122,14 @@ can_write(struct ap_ctx *ctx)
 {
 	return ctx->user != NULL && ap_role_allows(ctx->user->role, "services.write") &&
 	    (ctx->token_scope == NULL || ap_scope_allows(ctx->token_scope, "services.write"));
+}
+
+/* Not an admin, but an operator who may restart or reload name (services.operator_units). */
+static bool
+can_operate(struct ap_ctx *ctx, const char *name)
+{
+	return !can_write(ctx) && ap_gate_allows(ctx, "services.operate") &&
+	    ap_unit_list_has(ctx->app->cfg->services_operator_units, name);
 }
 
 static const char *
@@ -295,6 +304,7 @@ ap_page_service(struct ap_ctx *ctx)
 		ap_model_opt(ctx->model, "journal_error", json_object_object_get_ex(res, "journal_error", &v)
 		    ? json_object_get_string(v) : NULL);
 		ap_model_add(ctx->model, "can_write", json_object_new_boolean(can_write(ctx) && available));
+		ap_model_add(ctx->model, "can_operate", json_object_new_boolean(can_operate(ctx, name) && available));
 		ap_model_add(ctx->model, "confirm_needed", json_object_new_boolean(
 		    ap_unit_list_has(ctx->app->cfg->services_protected, name)));
 	}
@@ -329,6 +339,13 @@ ap_page_service_action(struct ap_ctx *ctx)
 
 	if (ap_service_name(ctx->app->cfg, "name", f[SA_NAME].s, name, &pb) != AP_OK)
 		return ap_ctx_problem(ctx, &pb);
+	/* Operators: restart and reload only, of services.operator_units only (admins: all). */
+	if (!can_write(ctx) && (!can_operate(ctx, name) ||
+	    (strcmp(action, "restart") != 0 && strcmp(action, "reload") != 0))) {
+		ap_problem_set(&pb, AP_PB_DENIED, NULL,
+		    "operators may only restart or reload the units of services.operator_units");
+		return ap_ctx_problem(ctx, &pb);
+	}
 	before = state_of(&env, name);
 	if (ap_service_control(&env, name, action, f[SA_CONFIRM].present ? f[SA_CONFIRM].s : NULL, &res, &pb) != AP_OK) {
 		struct json_object *a = state_of(&env, name);

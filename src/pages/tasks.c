@@ -367,6 +367,16 @@ ap_page_task(struct ap_ctx *ctx)
 	ap_model_str(ctx->model, "time_zone", tz_name());
 	ap_model_add(ctx->model, "runs", rc.arr);
 	if (!ctx->req->wants_json) {
+		bool running = false;
+
+		/* A run still going: the page refreshes itself (noscript refresh, app.js's poll). */
+		for (size_t i = 0; i < json_object_array_length(rc.arr) && !running; i++) {
+			struct json_object *st;
+
+			running = json_object_object_get_ex(json_object_array_get_idx(rc.arr, i), "state", &st) &&
+			    strcmp(json_object_get_string(st), "running") == 0;
+		}
+		ap_model_add(ctx->model, "running", json_object_new_boolean(running));
 		ap_model_add(ctx->model, "can_write", json_object_new_boolean(can_write(ctx)));
 		ap_model_add(ctx->model, "has_runs", json_object_new_boolean(json_object_array_length(rc.arr) > 0));
 		where(ctx);
@@ -479,7 +489,7 @@ ap_page_task_run(struct ap_ctx *ctx)
 	ap_ctx_audit(ctx, "task.run", t.name, "ok", NULL,
 	    ap_ctx_json_text(ctx, ap_task_run_json(&r)));
 	if (!ctx->req->wants_json) {
-		ap_ctx_flash(ctx, "ok", "The task %s is running; reload this page for its output.", t.name);
+		ap_ctx_flash(ctx, "ok", "The task %s is running; this page shows its output when it ends.", t.name);
 		return ap_ctx_back(ctx, ap_arena_printf(ctx->arena, "/tasks/%lld", (long long)t.id));
 	}
 	return ap_ctx_answer(ctx, 200, ap_task_run_resource(&r));

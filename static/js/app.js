@@ -287,8 +287,29 @@
 		setTimeout(tick, 1000);
 	}
 
+	// A task's run started with "Run now" (or by cron): poll the task's JSON and
+	// reload once no run is going (without JS: the page's noscript refresh).
+	function setupRunPoll() {
+		var box = document.querySelector('[data-run-poll]');
+		if (!box || !window.fetch) return;
+		var url = box.getAttribute('data-run-poll');
+		function tick() {
+			fetch(url, { headers: { 'Accept': 'application/json' }, credentials: 'same-origin' })
+				.then(function (r) { return r.ok ? r.json() : null; })
+				.then(function (d) {
+					if (!d || !d.runs) { setTimeout(tick, 3000); return; }
+					var going = d.runs.some(function (r) { return r.state === 'running'; });
+					if (!going) { window.location.reload(); return; }
+					setTimeout(tick, 1000);
+				})
+				.catch(function () { setTimeout(tick, 3000); });
+		}
+		setTimeout(tick, 1000);
+	}
+
 	function start() {
 		setupJobPoll();
+		setupRunPoll();
 		setupSort();
 		setupLive();
 		setupNav();

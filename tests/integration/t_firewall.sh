@@ -174,6 +174,14 @@ check "a rate limit of 2 new connections a minute on 8082" quiet A firewall allo
 quiet A firewall apply; quiet A firewall confirm
 got=0; for _ in 1 2 3 4 5 6; do [ "$(fetch "$S4" 8082)" = 200 ] && got=$((got + 1)); done
 check "of 6 quick connections to 8082 the first 2 pass, the rest are dropped (got $got)" test "$got" = 2
+# The limit is per source address: another client address has an allowance of its own.
+C4B=${C4%.2}.3
+CX ip addr add "$C4B/24" dev "fwb$N"
+got=0; for _ in 1 2 3 4; do [ "$(CX curl -s -o /dev/null -m 1 -w '%{http_code}' --interface "$C4B" "http://$S4:8082/" 2>/dev/null)" = 200 ] && got=$((got + 1)); done
+check "per source address: from $C4B, 2 of 4 pass while $C4 is still limited (got $got)" \
+	bash -c "[ $got = 2 ] && [ \"\$(ip netns exec $CLI curl -s -o /dev/null -m 1 -w '%{http_code}' http://$S4:8082/ 2>/dev/null)\" != 200 ]"
+check "the kernel's rule names a meter on the source address" \
+	bash -c "SX() { ip netns exec $SRV \"\$@\"; }; SX nft list table inet aapanel | grep -q 'meter rate_[0-9]*_tcp_ip size [0-9]* { ip saddr limit rate over 2/minute'"
 check "8080 has no limit" test "$(fetch "$S4" 8080)$(fetch "$S4" 8080)$(fetch "$S4" 8080)" = 200200200
 
 # ---- hostile input: refused naming the field, nothing stored
@@ -230,6 +238,24 @@ check "with override: 200, a serial and its deadline" bash -c "[ $st = 200 ] && 
 JAR="$T/jar"
 check "the admin signs in with a browser's form" test "$(it_login "$JAR" admin 'correct horse battery staple')" = 303
 curl -s -b "$JAR" "$(url /firewall)" > "$T/page.html"
+# A refused form in Arabic: the checks' reason in Arabic at the field, the value kept.
+csrf=$(csrf_of "$JAR")
+st=$(curl -s -o "$T/ar.html" -w '%{http_code}' -b "$JAR" -b lang=ar -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$csrf" -d action=allow -d proto=tcp \
+	-d ports=70000 "$(url /firewall/rules)")
+check "the rule form in Arabic: a port over 65535 is a 400 with the reason in Arabic, the value kept (got $st)" \
+	bash -c "[ $st = 400 ] && grep -q 'يجب أن يكون منفذًا من 1 إلى 65535' '$T/ar.html' && grep -q 'value=\"70000\"' '$T/ar.html'"
+st=$(curl -s -o "$T/ar.html" -w '%{http_code}' -b "$JAR" -b lang=ar -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$csrf" -d action=allow -d proto=tcp \
+	-d ports=80 --data-urlencode "from=10.0.0.300" "$(url /firewall/rules)")
+check "... an address that is none: its reason in Arabic with the address" \
+	bash -c "[ $st = 400 ] && grep -q '10.0.0.300.* ليس عنوانًا ولا شبكة CIDR' '$T/ar.html'"
+# A stored rule the checks refuse (written into the database behind the panel's back): the
+# document's check refuses the apply, its reason in Arabic too, and nothing is applied.
+sqlite3 "$T/var/aapanel.db" "INSERT INTO firewall_rules (action, proto, port_from, port_to, source, comment, enabled, position, created_at, rate) VALUES ('allow', 'tcp', 70000, 70000, '', 'bad row', 1, 999, 0, 0)"
+st=$(curl -s -o "$T/ar.html" -w '%{http_code}' -b "$JAR" -b lang=ar -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$csrf" \
+	"$(url /firewall/apply)")
+check "a stored rule with port 70000: apply refused ($st) with the document check's reason in Arabic, the kernel's table unchanged" \
+	bash -c "[ $st -ge 400 ] && grep -q 'يجب أن يكون منفذًا من 1 إلى 65535' '$T/ar.html' && ! ip netns exec $SRV nft list table inet aapanel | grep -q 70000"
+sqlite3 "$T/var/aapanel.db" "DELETE FROM firewall_rules WHERE comment = 'bad row'"
 check "the page shows the pending change with its confirm button, the namespace, the kernel's rules" \
 	bash -c "grep -q 'panel cut' '$T/page.html' && grep -q '/run/netns/$SRV' '$T/page.html' && grep -q 'action=\"/firewall/confirm\"' '$T/page.html' && grep -q 'tcp dport $PORT drop comment' '$T/page.html'"
 st=$(api -o "$T/r.json" -w '%{http_code}' -X POST -d '{}' "$(url /api/v1/firewall/confirm)")

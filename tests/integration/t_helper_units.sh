@@ -15,8 +15,17 @@
 #     held by systemd, the first connection starts the service as root with
 #     every restriction of the unit, it answers the panel's uid only, runs a
 #     program and a job, is started again by its socket after a stop and
-#     restarted after a crash.
-# Nothing here touches the machine's systemd or /run.
+#     restarted after a crash;
+#  4. under the same systemd, the helper restarted with the production
+#     profile under the shipped unit, what each operation needs
+#     (docs/helper.md, "Sandbox and what each operation needs"): a command
+#     task runs as its user in a transient unit with its timeout enforced,
+#     URL tasks reach servers in the namespace, the helper's own IP sockets
+#     reach localhost only (a drop-in adds a database server), the firewall's
+#     rules land in the namespace's ruleset (seen by nft outside the unit,
+#     traffic over a veth pair dropped, reverted unconfirmed, kept when
+#     confirmed), and its mount namespace is read-only but for its paths.
+# Nothing here touches the machine's systemd, /run or ruleset.
 . "$(dirname "$0")/lib.sh"
 it_setup
 UNITS="$SRC/conf/systemd"
@@ -24,10 +33,11 @@ SVC="$UNITS/aapanel-helper.service"
 SOCK_UNIT="$UNITS/aapanel-helper.socket"
 HELPER="$SRC/build/aapanel-helper"
 SEND="$SRC/build/tests/helper_send"
-SD="" TU=""
+SD="" TU="" HTTP_PID="" HTTP2_PID="" CLIENT="" NEAR_PID="" FAR_PID=""
 
 u_teardown() {
 	local rc=$?
+	for p in $HTTP_PID $HTTP2_PID $CLIENT $NEAR_PID $FAR_PID; do kill "$p" 2>/dev/null || true; done
 	if [ -n "$SD" ] && kill -0 "$SD" 2>/dev/null; then
 		kill -s SIGRTMIN+4 "$SD" 2>/dev/null || true
 		for _ in $(seq 1 100); do kill -0 "$SD" 2>/dev/null || break; sleep 0.1; done
@@ -58,14 +68,18 @@ check "aapanel-helper.socket runs no command and scores ${sock_exposure:-?} (at 
 	bash -c "! grep -q '^Exec' '$SOCK_UNIT' && awk -v e='${sock_exposure:-99}' 'BEGIN { exit !(e <= 2.0) }'"
 echo "  (systemd-analyze security: aapanel-helper.service exposure ${exposure:-?})"
 check "systemd-analyze security reports an exposure level (got '$exposure')" test -n "$exposure"
-check "exposure level $exposure is at most 1.5, root as it is" awk -v e="${exposure:-99}" 'BEGIN { exit !(e + 0 <= 1.5) }'
+# 1.4 with PrivateNetwork=yes and AF_UNIX only; 2.3 since the firewall has the
+# server's network namespace and CAP_NET_ADMIN, and the databases IP sockets
+# (to localhost only): docs/helper.md, "Sandbox and what each operation needs".
+check "exposure level $exposure is at most 2.3, root as it is" awk -v e="${exposure:-99}" 'BEGIN { exit !(e + 0 <= 2.3) }'
 has() { grep -qxF "$2" "$1"; }
 for d in Type=notify NotifyAccess=main User=root Requires=aapanel-helper.socket WatchdogSec=30 \
 	Restart=on-failure KillMode=mixed 'ExecStart=/usr/local/sbin/aapanel-helper --profile production' \
-	NoNewPrivileges=yes 'CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER' ProtectSystem=strict \
-	'ReadWritePaths=/etc -/var/www -/var/log/nginx -/run/php' PrivateNetwork=yes PrivateDevices=yes \
+	NoNewPrivileges=yes 'CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_NET_ADMIN' ProtectSystem=strict \
+	'ReadWritePaths=/etc -/var/www -/var/log/nginx -/run/php' PrivateNetwork=no PrivateDevices=yes \
 	'ReadWritePaths=-/etc/aapanel/settings -/etc/nginx/aapanel -/var/lib/nginx' \
-	PrivateTmp=yes MemoryDenyWriteExecute=yes RestrictAddressFamilies=AF_UNIX IPAddressDeny=any \
+	PrivateTmp=yes MemoryDenyWriteExecute=yes 'RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6' \
+	IPAddressDeny=any IPAddressAllow=localhost RestrictNamespaces=yes \
 	SystemCallFilter=@system-service 'SystemCallFilter=~@privileged @resources' LimitCORE=0; do
 	check "aapanel-helper.service has $d" has "$SVC" "$d"
 done
@@ -83,8 +97,14 @@ check "the helper may write the directory of the production nginx.listen_file ($
 	bash -c "test -n '$prod_listen' && grep -qE '^ReadWritePaths=.*-$(dirname "${prod_listen:-/x/y}")( |\$)' '$SVC'"
 check "and that of the production panel.settings_file (${prod_settings:-?})" \
 	bash -c "test -n '$prod_settings' && grep -qE '^ReadWritePaths=.*-$(dirname "${prod_settings:-/x/y}")( |\$)' '$SVC'"
-check "the only capability is CAP_DAC_OVERRIDE (nginx -t opens www-data's logs)" \
+check "one CapabilityBoundingSet= line (the sites' three and the firewall's CAP_NET_ADMIN)" \
 	test "$(grep -c '^CapabilityBoundingSet=' "$SVC")" = 1
+check "no CAP_SETUID, CAP_SETGID or CAP_SYS_ADMIN (tasks switch users in units of their own)" \
+	bash -c "! grep -E '^(Capability|Ambient).*CAP_(SETUID|SETGID|SYS_ADMIN)' '$SVC'"
+check "the setuid calls stay refused (~@privileged, nothing added back)" \
+	bash -c "! grep -E '^SystemCallFilter=[^~].*set(res|re)?[ug]id' '$SVC'"
+check "one IPAddressAllow= line, localhost (remote database servers: an administrator's drop-in)" \
+	test "$(grep -c '^IPAddressAllow=' "$SVC")" = 1
 check "no RestrictSUIDSGID= (systemd would answer openat2 with ENOSYS, and the sandbox needs it)" \
 	bash -c "! grep -q '^RestrictSUIDSGID=' '$SVC'"
 check "the socket's directory is not the panel's /run/aapanel (www must not replace it)" \
@@ -177,8 +197,9 @@ comm -23 "$T/used" "$T/allowed" > "$T/outside"
 check "every system call made is allowed by SystemCallFilter= (outside: $(tr '\n' ' ' < "$T/outside"))" test ! -s "$T/outside"
 sed -nE 's/^[0-9]+ +socket\((AF_[A-Z0-9]+),.*/\1/p' "$T/helper.trace" | sort -u > "$T/families"
 check "the trace shows AF_UNIX sockets (sd_notify), so socket() calls are parsed" grep -qx AF_UNIX "$T/families"
-check "socket families used ($(tr '\n' ' ' < "$T/families")) are within RestrictAddressFamilies=AF_UNIX" \
-	bash -c "! grep -qvx AF_UNIX '$T/families'"
+fams=$(sed -n 's/^RestrictAddressFamilies=//p' "$SVC" | tr ' ' '\n')
+check "socket families used ($(tr '\n' ' ' < "$T/families")) are within RestrictAddressFamilies= ($(echo $fams))" \
+	bash -c "! grep -vxF -f <(printf '%s\n' $fams) '$T/families'"
 check "no writable and executable mapping (MemoryDenyWriteExecute=)" \
 	bash -c "! grep -E '^[0-9]+ +(mmap|mprotect|pkey_mprotect)\(' '$T/helper.trace' | grep -q 'PROT_WRITE|PROT_EXEC'"
 
@@ -254,8 +275,9 @@ check "aapanel-helper.service is active (Type=notify: it said READY)" \
 	test "$(ns systemctl is-active aapanel-helper.service 2>/dev/null)" = active
 mainpid=$(ns systemctl show -p MainPID --value aapanel-helper.service 2>/dev/null)
 caps=$(ns grep -E '^CapEff:' "/proc/$mainpid/status" 2>/dev/null | awk '{print $2}')
-# The sites' three (CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER: bits 0, 1, 3) and no other.
-check "the helper runs with only the sites' capabilities (CapEff ${caps:-?})" test "$caps" = 000000000000000b
+# The sites' three (CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER: bits 0, 1, 3) and the
+# firewall's CAP_NET_ADMIN (bit 12), no other.
+check "the helper runs with only the sites' and the firewall's capabilities (CapEff ${caps:-?})" test "$caps" = 000000000000100b
 check "... under a seccomp filter" test "$(ns grep -E '^Seccomp:' "/proc/$mainpid/status" 2>/dev/null | awk '{print $2}')" = 2
 check "... with no_new_privs" test "$(ns grep -E '^NoNewPrivs:' "/proc/$mainpid/status" 2>/dev/null | awk '{print $2}')" = 1
 out=$(ncall test.echo '{"text":"under systemd"}')
@@ -288,6 +310,186 @@ done
 check "killed, it is restarted (Restart=on-failure)" test -n "$restarted"
 out=$(ncall helper.ping)
 check "and answers again" jqe '.ok' <<<"$out"
+# --- 4. what the operations need, under the shipped unit (production profile)
+# The same systemd; the helper restarted with the production profile (the
+# firewall acts on its own network namespace only there, which here is the
+# test's namespace, never the machine's), its sandbox beneath $TU. The drop-in
+# changes only ExecStart= and adds the sandbox's own directory to
+# ReadWritePaths= (the unit's paths are the real system's).
+mkdir -p "$TU/sandbox/etc" "$TU/sandbox/ro" "$TU/www"
+umask 077; openssl rand -hex 32 > "$TU/secret_key"; umask 022
+cat > "$TU/conf/profiles/production.cfg" <<CFG
+paths = { var_dir = "$TU/var"; run_dir = "$TU/var"; log_dir = "$TU/var"; };
+log = { level = "info"; };
+security = { secret_key_file = "$TU/secret_key"; };
+helper = { socket = "$NSOCK"; panel_user = "nobody"; sandbox_root = "$TU/sandbox"; };
+tasks = { recorder = "$SRC/build/aapanel"; };
+firewall = { netns = ""; confirm_seconds = 3; };
+CFG
+ns mkdir -p /run/systemd/system/aapanel-helper.service.d
+ns sh -c "cat > /run/systemd/system/aapanel-helper.service.d/test.conf" <<UNIT
+[Service]
+ExecStart=
+ExecStart=$HELPER --profile production --config $TU/conf/aapanel.cfg --root $SRC
+Environment=ASAN_OPTIONS=detect_leaks=0
+ReadWritePaths=$TU/sandbox/etc
+UNIT
+ns systemctl daemon-reload
+ns systemctl restart aapanel-helper.service
+out=$(ncall helper.ping)
+check "the helper runs the production profile under the shipped unit" \
+	jqe '.ok and .result.profile == "production" and .result.uid == 0' <<<"$out"
+mainpid=$(ns systemctl show -p MainPID --value aapanel-helper.service 2>/dev/null)
+ajob() { # a job to its end: its job.status answer
+	local j st
+	j=$(ncall "$@" | jq -r '.result.job // empty')
+	[ -n "$j" ] || { echo '{}'; return; }
+	for _ in $(seq 1 300); do
+		st=$(ncall job.status "{\"id\":$j}")
+		jqe '.result.state == "done" or .result.state == "failed"' <<<"$st" && break
+		sleep 0.1
+	done
+	echo "$st"
+}
+sched='"schedule":"0 0 1 1 *","enabled":false'
+out=$(ncall task.put "{\"id\":1,\"name\":\"whoami\",\"kind\":\"command\",\"command\":\"/usr/bin/id -u\",\"user\":\"nobody\",\"timeout\":20,$sched}")
+check "task.put writes the helper's copy beneath a ReadWritePaths= directory" jqe '.ok' <<<"$out"
+st=$(ajob task.exec '{"id":1}')
+check "a command task runs as its user, not root: id -u printed 65534 ($(jq -c '.result.result.output' <<<"$st"))" \
+	jqe '.result.result.output == "65534\n" and .result.result.exit_code == 0' <<<"$st"
+check "... in a transient unit of its own (aapanel-task-1.service)" jqe '.result.result.unit == "aapanel-task-1"' <<<"$st"
+check "... which is gone afterwards (collected)" \
+	bash -c "! nsenter -t $SD -m -p -- systemctl list-units --all --no-legend 'aapanel-task-*' | grep -q ."
+ncall task.put "{\"id\":2,\"name\":\"slow\",\"kind\":\"command\",\"command\":\"/bin/sleep 30\",\"user\":\"nobody\",\"timeout\":2,$sched}" >/dev/null
+t0=$(date +%s%N)
+st=$(ajob task.exec '{"id":2}')
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "its timeout is enforced: a 30 s sleep with a 2 s timeout is stopped in ${ms} ms, timed_out" \
+	bash -c "[ $ms -ge 1900 ] && [ $ms -lt 8000 ] && jq -e '.result.result.timed_out == true and .result.result.exit_code == null' <<<'$st' >/dev/null"
+ncall task.put "{\"id\":3,\"name\":\"false\",\"kind\":\"command\",\"command\":\"/bin/false\",\"user\":\"nobody\",\"timeout\":20,$sched}" >/dev/null
+st=$(ajob task.exec '{"id":3}')
+check "a failing command's exit status comes back (1)" jqe '.result.result.exit_code == 1' <<<"$st"
+ncall task.put "{\"id\":4,\"name\":\"missing\",\"kind\":\"command\",\"command\":\"/nonexistent/prog\",\"user\":\"nobody\",\"timeout\":20,$sched}" >/dev/null
+st=$(ajob task.exec '{"id":4}')
+check "a program that does not exist is exit 127 with the reason" \
+	jqe '.result.result.exit_code == 127 and (.result.result.output | test("/nonexistent/prog"))' <<<"$st"
+# A URL task reaches a server on the namespace's loopback (the helper's own IP
+# sockets would reach localhost too; the point is curl runs outside its sandbox).
+printf 'hello from the namespace\n' > "$TU/www/hello.txt"
+HPORT=18080
+nsenter -t "$SD" -n -- python3 -m http.server "$HPORT" --bind 127.0.0.1 --directory "$TU/www" > "$TU/http.log" 2>&1 &
+HTTP_PID=$!
+for _ in $(seq 1 50); do nsenter -t "$SD" -n -- curl -fs "http://127.0.0.1:$HPORT/hello.txt" >/dev/null 2>&1 && break; sleep 0.1; done
+ncall task.put "{\"id\":5,\"name\":\"fetch\",\"kind\":\"url\",\"url\":\"http://127.0.0.1:$HPORT/hello.txt\",\"timeout\":20,$sched}" >/dev/null
+st=$(ajob task.exec '{"id":5}')
+check "a URL task reaches an HTTP server inside the namespace ($(jq -c '.result.result.output' <<<"$st"))" \
+	jqe '.result.result.output == "hello from the namespace\n" and .result.result.exit_code == 0' <<<"$st"
+check "... as nobody, and the server logged its request" \
+	bash -c "jq -e '.result.result.run_as == \"nobody\"' <<<'$st' >/dev/null && grep -q 'GET /hello.txt' '$TU/http.log'"
+# Another address of the namespace, on a veth pair to a client namespace the
+# test creates: the task's unit reaches it (the helper itself may not:
+# IPAddressAllow=localhost), and the firewall's rules are tried from there.
+unshare --net sleep 600 &
+CLIENT=$!
+sleep 0.2
+nsenter -t "$SD" -n -- ip link add v0 type veth peer name v1 netns "$CLIENT"
+nsenter -t "$SD" -n -- ip addr add 192.0.2.1/24 dev v0
+nsenter -t "$SD" -n -- ip link set v0 up
+nsenter -t "$CLIENT" -n -- ip addr add 192.0.2.2/24 dev v1
+nsenter -t "$CLIENT" -n -- ip link set v1 up
+nsenter -t "$CLIENT" -n -- ip link set lo up
+nsenter -t "$SD" -n -- python3 -m http.server 18081 --bind 192.0.2.1 --directory "$TU/www" > "$TU/http2.log" 2>&1 &
+HTTP2_PID=$!
+for _ in $(seq 1 50); do nsenter -t "$CLIENT" -n -- curl -fs -m 1 "http://192.0.2.1:18081/hello.txt" >/dev/null 2>&1 && break; sleep 0.1; done
+check "the client namespace reaches the server namespace's port 18081 over the veth pair" \
+	nsenter -t "$CLIENT" -n -- curl -fs -m 2 "http://192.0.2.1:18081/hello.txt" -o /dev/null
+ncall task.put "{\"id\":6,\"name\":\"fetch2\",\"kind\":\"url\",\"url\":\"http://192.0.2.1:18081/hello.txt\",\"timeout\":20,$sched}" >/dev/null
+st=$(ajob task.exec '{"id":6}')
+check "a URL task reaches a non-loopback address too" jqe '.result.result.output == "hello from the namespace\n"' <<<"$st"
+# The helper's own IP sockets (libpq, libmariadb in its process) reach
+# localhost only: a database server at 192.0.2.1 is never connected to (the
+# unit's IPAddressDeny= drops the packets), one on 127.0.0.1 is. The
+# "servers" are listeners that log each connection and answer no protocol.
+cat > "$TU/listener.py" <<'PY'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 18082))
+s.listen(8)
+while True:
+    c, a = s.accept()
+    print("connection from", a[0], flush=True)
+    c.sendall(b"not a database\n")
+    c.close()
+PY
+nsenter -t "$SD" -n -- python3 "$TU/listener.py" 127.0.0.1 > "$TU/near.log" 2>&1 &
+NEAR_PID=$!
+nsenter -t "$SD" -n -- python3 "$TU/listener.py" 192.0.2.1 > "$TU/far.log" 2>&1 &
+FAR_PID=$!
+sleep 0.5
+far=$(ncall dbserver.add '{"name":"far","dsn":"mysql://u@192.0.2.1:18082/","password":"x"}')
+near=$(ncall dbserver.add '{"name":"near","dsn":"mysql://u@127.0.0.1:18082/","password":"x"}')
+printf '%s\n' "$far" > "$TU/far.json"
+printf '%s\n' "$near" > "$TU/near.json"
+check "the helper cannot reach a database server at 192.0.2.1: refused, no connection arrived ($(jq -r '.error.reason // empty' <<<"$far" | head -c 100))" \
+	bash -c "jq -e '.ok | not' '$TU/far.json' >/dev/null && ! grep -q connection '$TU/far.log'"
+check "... but reaches one on 127.0.0.1 (it connected; then: $(jq -r '.error.reason // empty' <<<"$near" | head -c 100))" \
+	bash -c "jq -e '.ok | not' '$TU/near.json' >/dev/null && grep -q 'connection from 127.0.0.1' '$TU/near.log'"
+ncall task.put "{\"id\":7,\"name\":\"far\",\"kind\":\"url\",\"url\":\"http://192.0.2.1:18082/\",\"timeout\":10,$sched}" >/dev/null
+ajob task.exec '{"id":7}' >/dev/null
+check "while a task's own unit reaches 192.0.2.1:18082 (the limit is the helper's, not the tasks')" \
+	grep -q 'connection from 192.0.2.1' "$TU/far.log"
+: > "$TU/far.log"
+
+# The documented way to a remote database server: a drop-in with its address.
+ns sh -c "printf '[Service]\nIPAddressAllow=192.0.2.1\n' > /run/systemd/system/aapanel-helper.service.d/db.conf"
+ns systemctl daemon-reload
+ns systemctl restart aapanel-helper.service
+ncall dbserver.add '{"name":"far","dsn":"mysql://u@192.0.2.1:18082/","password":"x"}' >/dev/null
+check "with IPAddressAllow=192.0.2.1 in a drop-in, the helper reaches that server" \
+	grep -q 'connection from' "$TU/far.log"
+ns rm -f /run/systemd/system/aapanel-helper.service.d/db.conf
+ns systemctl daemon-reload
+ns systemctl restart aapanel-helper.service
+mainpid=$(ns systemctl show -p MainPID --value aapanel-helper.service 2>/dev/null)
+
+# The firewall: the rules land in the namespace's ruleset (the server's, as the
+# unit sees it), read by nft outside the unit.
+nsenter -t "$SD" -n -- nft add table ip foreign
+nsenter -t "$SD" -n -- nft add chain ip foreign c
+doc='{"policy":"accept","icmp_echo":true,"rules":[{"id":1,"action":"deny","proto":"tcp","ports":"18081","from":"","rate":0,"comment":"unit test"}],"block":["198.51.100.7"]}'
+out=$(ncall firewall.apply "$(jq -nc --arg d "$doc" '{ruleset: $d, confirm_seconds: 3}')")
+check "firewall.apply under the shipped unit answers a serial ($(jq -c '.error // empty' <<<"$out"))" jqe '.ok and .result.serial > 0' <<<"$out"
+nsenter -t "$SD" -n -- nft list ruleset > "$TU/ruleset" 2>&1
+check "the namespace's ruleset has table inet aapanel with the rule" \
+	bash -c "grep -q 'table inet aapanel' '$TU/ruleset' && grep -q 'tcp dport 18081' '$TU/ruleset' && grep -q '198.51.100.7' '$TU/ruleset'"
+check "the foreign table is still there" grep -q 'table ip foreign' "$TU/ruleset"
+rc=0; nsenter -t "$CLIENT" -n -- curl -fs -m 2 "http://192.0.2.1:18081/hello.txt" >/dev/null 2>&1 || rc=$?
+check "and the kernel applies it: the client's connection to 18081 is now dropped (curl exit $rc)" test "$rc" -ne 0
+sleep 4.5
+nsenter -t "$SD" -n -- nft list ruleset > "$TU/ruleset2" 2>&1
+check "unconfirmed, it reverted after its 3 s deadline (the rule gone)" bash -c "! grep -q 'tcp dport 18081' '$TU/ruleset2'"
+check "... traffic passes again" nsenter -t "$CLIENT" -n -- curl -fs -m 2 "http://192.0.2.1:18081/hello.txt" -o /dev/null
+out=$(ncall firewall.apply "$(jq -nc --arg d "$doc" '{ruleset: $d, confirm_seconds: 3}')")
+out=$(ncall firewall.confirm "$(jq -c '{serial: .result.serial}' <<<"$out")")
+check "a confirmed apply is kept" jqe '.ok' <<<"$out"
+sleep 3.5
+check "... past its deadline" bash -c "nsenter -t $SD -n -- nft list table inet aapanel | grep -q 'tcp dport 18081'"
+check "the machine's own ruleset is not the namespace's (no table inet aapanel from this test here)" \
+	bash -c "! nft list ruleset 2>/dev/null | grep -q 'unit test'"
+
+# What it must not do, as the helper's own mount namespace and cgroup see it.
+rc=0; ns nsenter -t "$mainpid" -m -- touch "$TU/sandbox/ro/x" 2>"$TU/touch.err" || rc=$?
+check "the helper's view: $TU/sandbox/ro is read-only ($(cat "$TU/touch.err"))" \
+	bash -c "[ $rc -ne 0 ] && grep -q 'Read-only file system' '$TU/touch.err'"
+check "... /usr too" bash -c "! nsenter -t $SD -m -p -- nsenter -t $mainpid -m -- touch /usr/aapanel-x 2>/dev/null"
+check "... while its ReadWritePaths= directory is writable" ns nsenter -t "$mainpid" -m -- touch "$TU/sandbox/etc/x"
+check "the helper's IP sockets reach no address but localhost (IPAddressAllow=localhost): systemd set IPAddressDeny" \
+	bash -c "nsenter -t $SD -m -p -- systemctl show -p IPAddressDeny -p IPAddressAllow aapanel-helper.service | grep -q '127.0.0.0/8'"
+kill "$HTTP_PID" "$HTTP2_PID" "$CLIENT" "$NEAR_PID" "$FAR_PID" 2>/dev/null || true
+for p in "$HTTP_PID" "$HTTP2_PID" "$CLIENT" "$NEAR_PID" "$FAR_PID"; do wait "$p" 2>/dev/null || true; done
+HTTP_PID="" HTTP2_PID="" CLIENT="" NEAR_PID="" FAR_PID=""
+
 if [ "$FAIL" -ne 0 ]; then
 	echo "--- journal of aapanel-helper (namespace)"; ns journalctl --no-pager -u aapanel-helper.service -u aapanel-helper.socket 2>/dev/null | tail -n 30 || true
 	echo "--- systemd log"; tail -n 20 "$TU/systemd.log"

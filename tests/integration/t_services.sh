@@ -20,7 +20,7 @@
 #     with before and after.
 . "$(dirname "$0")/lib.sh"
 it_setup 'helper = { socket = "@T@/var/run/helper.sock"; sandbox_root = "@T@/var/sandbox"; };
-services = { units = "t-web.service, t-idle*.service, t-guard.service"; protected = "t-guard.service"; journal_lines = 20; action_timeout = 20; };
+services = { units = "t-web.service, t-idle*.service, t-guard.service"; protected = "t-guard.service"; journal_lines = 20; action_timeout = 20; operator_units = "t-web.service"; };
 pool = { request_timeout = 30; };'
 SD="" UNS=""
 A() { "$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" "$@"; }
@@ -327,10 +327,28 @@ check "t-outside still runs" test "$(state_of t-outside.service)" = active
 st=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $VTOKEN" -H 'Content-Type: application/json' \
 	--data-binary '{"name":"t-web.service","action":"stop"}' "$(url /api/v1/service-actions)")
 check "a viewer may look but not act: 403 (got $st), t-web still runs" bash -c "[ $st = 403 ] && [ '$(state_of t-web.service)' = active ]"
-st=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $OTOKEN" -H 'Content-Type: application/json' \
-	--data-binary '{"name":"t-web.service","action":"restart"}' "$(url /api/v1/service-actions)")
-check "an operator neither (services.write is the admins'): 403 (got $st), same main PID" \
-	bash -c "[ $st = 403 ] && [ '$(pid_of t-web.service)' = '$wpid' ]"
+# Operators: restart and reload, of services.operator_units (t-web here) only.
+oact() { curl -s -o "$T/o.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $OTOKEN" -H 'Content-Type: application/json' \
+	--data-binary "$1" "$(url /api/v1/service-actions)"; }
+wpid=$(pid_of t-web.service)
+st=$(oact '{"name":"t-web.service","action":"stop"}')
+check "an operator may not stop t-web (only restart or reload): 403 (got $st), same main PID" \
+	bash -c "[ $st = 403 ] && [ '$(pid_of t-web.service)' = '$wpid' ] && jq -e '.error.reason | test(\"services.operator_units\")' '$T/o.json' >/dev/null"
+gpid=$(pid_of t-guard.service)
+st=$(oact '{"name":"t-guard.service","action":"restart"}')
+check "nor restart t-guard, which is not in services.operator_units: 403 (got $st), same main PID" \
+	bash -c "[ $st = 403 ] && [ '$(pid_of t-guard.service)' = '$gpid' ]"
+st=$(oact '{"name":"t-web.service","action":"restart"}')
+check "but restarts t-web, which is: 200 (got $st), a new main PID" \
+	bash -c "[ $st = 200 ] && [ '$(pid_of t-web.service)' != '$wpid' ] && [ '$(state_of t-web.service)' = active ]"
+check "the operator's restart is audited as theirs" \
+	bash -c "sqlite3 '$T/var/aapanel.db' \"SELECT COUNT(*) FROM audit_log WHERE action = 'service.restart' AND target = 't-web.service' AND outcome = 'ok' AND actor = 'operator'\" | grep -qx 1"
+it_login "$T/ojar" operator 'correct horse battery staple' >/dev/null
+check "the operator's page of t-web offers Restart and Reload, not Stop" \
+	bash -c "curl -s -b '$T/ojar' '$(url /services/t-web.service)' > '$T/o.html'; grep -q 'value=\"restart\"' '$T/o.html' && grep -q 'value=\"reload\"' '$T/o.html' && ! grep -q 'value=\"stop\"' '$T/o.html'"
+check "... and of t-guard no action at all" \
+	bash -c "! curl -s -b '$T/ojar' '$(url /services/t-guard.service)' | grep -q 'value=\"restart\"'"
+wpid=$(pid_of t-web.service)
 st=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $VTOKEN" "$(url /api/v1/services)")
 check "and the viewer sees the list (200, got $st)" test "$st" = 200
 
@@ -346,14 +364,14 @@ check "aapanel service list: a table with t-web active" grep -qE '^t-web.service
 
 # ---- 3. the same operations from the helper under its own hardened unit
 # (socket-activated as root with the unit's capabilities, seccomp filter,
-# ProtectSystem=strict, PrivateNetwork=, AF_UNIX only), asked as the panel's uid.
+# ProtectSystem=strict, IP to localhost only), asked as the panel's uid.
 ucall() { ns setpriv --reuid=65534 --regid=65534 --clear-groups -- "$SRC/build/tests/helper_send" --call --timeout 5000 "$USOCK" "$@" || true; }
 ucall service.list > "$T/u.json"
 check "under aapanel-helper.service: service.list reads systemd (the test's units, t-web active)" \
 	jqe '.ok and .result.available and ([.result.units[].name] | sort == ["t-guard.service","t-idle1.service","t-web.service"]) and (.result.units[] | select(.name == "t-web.service") | .active_state == "active")' "$T/u.json"
 umain=$(ns systemctl show -p MainPID --value aapanel-helper.service)
-check "... the helper under its unit: seccomp filter, no_new_privs, the sites' capabilities only" \
-	bash -c "[ \"\$(nsenter -t $SD -m -p -- grep -E '^Seccomp:' /proc/$umain/status | awk '{print \$2}')\" = 2 ] && [ \"\$(nsenter -t $SD -m -p -- grep -E '^CapEff:' /proc/$umain/status | awk '{print \$2}')\" = 000000000000000b ]"
+check "... the helper under its unit: seccomp filter, the sites' and the firewall's capabilities only" \
+	bash -c "[ \"\$(nsenter -t $SD -m -p -- grep -E '^Seccomp:' /proc/$umain/status | awk '{print \$2}')\" = 2 ] && [ \"\$(nsenter -t $SD -m -p -- grep -E '^CapEff:' /proc/$umain/status | awk '{print \$2}')\" = 000000000000100b ]"
 before=$(pid_of t-web.service)
 job=$(ucall service.control '{"name":"t-web.service","action":"restart"}' | jq -r '.result.job // empty')
 for _ in $(seq 1 100); do

@@ -14,7 +14,7 @@
 # before/after.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sites_lib.sh"
-it_setup "tasks = { recorder = \"$SRC/build/aapanel\"; };"
+it_setup "tasks = { recorder = \"$SRC/build/aapanel\"; keep_runs = 5; };"
 sites_setup
 CRON_D="$SB/etc/cron.d"
 mkdir -p "$CRON_D" "$T/spool/crontabs" "$T/run"
@@ -193,4 +193,27 @@ check "task remove slow: line, copy and rows gone" bash -c "$(declare -f A); A t
 check "task remove of an unknown task: exit 2 naming it" bash -c "$(declare -f A); A task remove nosuch 2>&1 >/dev/null | grep -q 'name: no such task'; [ \${PIPESTATUS[0]} = 2 ]"
 check "the audit log has each change with before and after" \
 	bash -c "[ \$(sqlite3 '$T/var/aapanel.db' \"SELECT COUNT(*) FROM audit_log WHERE action = 'task.disable' AND before_json LIKE '%\\\"enabled\\\":true%' AND after_json LIKE '%\\\"enabled\\\":false%'\") = 1 ] && [ \$(sqlite3 '$T/var/aapanel.db' \"SELECT COUNT(*) FROM audit_log WHERE action IN ('task.create', 'task.remove', 'task.enable', 'task.run')\") -ge 8 ]"
+# ---- old runs pruned (tasks.keep_runs = 5), a run by "Run now" refreshing its page
+A task add quick --schedule '@daily' --command '/bin/true' --disabled --json > "$T/quick.json"
+QID=$(jq -r '.id' "$T/quick.json")
+for _ in 1 2 3 4 5 6 7; do A task run quick >/dev/null 2>&1 || true; done
+check "7 runs of quick, tasks.keep_runs = 5: the newest 5 are kept" \
+	bash -c "[ \"\$(sqlite3 '$T/var/aapanel.db' 'SELECT COUNT(*) || \" \" || MIN(id) FROM cron_runs WHERE cron_job_id = $QID')\" = \"5 \$(sqlite3 '$T/var/aapanel.db' 'SELECT id FROM cron_runs WHERE cron_job_id = $QID ORDER BY id DESC LIMIT 1 OFFSET 4')\" ]"
+check "... and the other tasks' runs are not touched" \
+	bash -c "[ \$(sqlite3 '$T/var/aapanel.db' 'SELECT COUNT(*) FROM cron_runs WHERE cron_job_id = 1') -ge 1 ]"
+A task add nap --schedule '@daily' --command '/bin/sleep 4' --timeout 20 --disabled --json > "$T/nap.json"
+NID=$(jq -r '.id' "$T/nap.json")
+st=$(curl -s -o "$T/run.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	-d '{}' "$(url "/api/v1/tasks/$NID/run")")
+check "Run now (API): 200, the run is going" bash -c "[ $st = 200 ] && jq -e '.state == \"running\"' '$T/run.json' >/dev/null"
+curl -s -b "$T/jar" "$(url "/tasks/$NID")" > "$T/nap1.html"
+check "while it runs, the task's page refreshes itself: a noscript refresh and the poll of its JSON" \
+	bash -c "grep -q '<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>' '$T/nap1.html' && grep -q 'data-run-poll=\"[^\"]*/api/v1/tasks/$NID\"' '$T/nap1.html'"
+check "... in Arabic too" bash -c "curl -s -b '$T/jar' -b lang=ar '$(url "/tasks/$NID")' | grep -q 'تتحدّث هذه الصفحة من تلقاء نفسها'"
+check "the JSON app.js polls says a run is going" \
+	bash -c "curl -s -H 'Authorization: Bearer $TOKEN' '$(url "/api/v1/tasks/$NID")' | jq -e '[.runs[].state] | index(\"running\") != null' >/dev/null"
+sleep 5
+curl -s -b "$T/jar" "$(url "/tasks/$NID")" > "$T/nap2.html"
+check "once it ended the page no longer refreshes and shows the run succeeded" \
+	bash -c "! grep -q 'http-equiv=\"refresh\"' '$T/nap2.html' && ! grep -q 'data-run-poll' '$T/nap2.html' && grep -q 'badge-ok' '$T/nap2.html'"
 it_summary

@@ -190,6 +190,40 @@ START_TEST(test_batch_only_own_table)
 }
 END_TEST
 
+/* A rate limit is per source address: a meter keyed by ip saddr and one by ip6 saddr
+ * (any source), or by the from list's family only; each before the rule's accept. */
+START_TEST(test_rate_per_source)
+{
+	static const char doc_any[] =
+	    "{\"policy\":\"accept\",\"icmp_echo\":true,\"rules\":[{\"id\":7,\"action\":\"allow\","
+	    "\"proto\":\"tcp\",\"ports\":\"8082\",\"from\":\"\",\"rate\":2,\"comment\":\"\"}],\"block\":[]}";
+	static const char doc_from[] =
+	    "{\"policy\":\"accept\",\"icmp_echo\":true,\"rules\":[{\"id\":8,\"action\":\"allow\","
+	    "\"proto\":\"udp\",\"ports\":\"53\",\"from\":\"192.0.2.0/24\",\"rate\":9,\"comment\":\"\"}],\"block\":[]}";
+	struct json_object *doc = json_tokener_parse(doc_any), *b = ap_fw_nft_batch(doc);
+	const char *t = json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN), *m4, *m6, *acc;
+
+	m4 = strstr(t, "{\"meter\":{\"name\":\"rate_7_tcp_ip\",\"key\":{\"payload\":{\"protocol\":\"ip\",\"field\":\"saddr\"}}");
+	m6 = strstr(t, "{\"meter\":{\"name\":\"rate_7_tcp_ip6\",\"key\":{\"payload\":{\"protocol\":\"ip6\",\"field\":\"saddr\"}}");
+	acc = strstr(t, "\"accept\":null");
+	ck_assert_ptr_nonnull(m4);
+	ck_assert_ptr_nonnull(m6);
+	ck_assert_ptr_nonnull(strstr(m4, "\"limit\":{\"rate\":2,\"per\":\"minute\",\"burst\":2,\"inv\":true}"));
+	ck_assert_ptr_nonnull(acc);
+	/* the rule's own accept (the last one) after both limits */
+	ck_assert_ptr_nonnull(strstr(m6, "\"accept\":null"));
+	json_object_put(b);
+	json_object_put(doc);
+	doc = json_tokener_parse(doc_from);
+	b = ap_fw_nft_batch(doc);
+	t = json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN);
+	ck_assert_ptr_nonnull(strstr(t, "\"name\":\"rate_8_udp_ip\""));
+	ck_assert_ptr_null(strstr(t, "rate_8_udp_ip6"));
+	json_object_put(b);
+	json_object_put(doc);
+}
+END_TEST
+
 static const struct {
 	const char *addr;
 	int port;
@@ -240,6 +274,7 @@ fwrules_suite(void)
 	tcase_add_test(tc, test_texts);
 	tcase_add_test(tc, test_doc_check);
 	tcase_add_test(tc, test_batch_only_own_table);
+	tcase_add_test(tc, test_rate_per_source);
 	tcase_add_test(tc, test_guard);
 	suite_add_tcase(s, tc);
 	return s;

@@ -450,6 +450,34 @@ START_TEST(test_relative_path_refused)
 }
 END_TEST
 
+/* Here PID 1 is not systemd: no transient units, the plain fork/exec serves (and says why). */
+START_TEST(test_units_unavailable_outside_systemd)
+{
+	char why[160];
+
+	ck_assert(!ap_spawn_units_available(why, sizeof(why)));
+	ck_assert_msg(strstr(why, "systemd") != NULL || strstr(why, "root") != NULL, "%s", why);
+}
+END_TEST
+
+/* A transient unit's name is [a-z0-9-]{1,64}: anything else is refused before systemd is asked. */
+START_TEST(test_unit_name_refused)
+{
+	static const char *const bad[] = { "", "Task-1", "task.1", "task 1", "a/b", "x;y", "../x",
+		"aapanel-task-1.service", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
+	static const char *const argv[] = { "true", NULL };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ap_spawn sp = { .path = "/bin/true", .argv = argv, .unit = bad[i] };
+		struct ap_spawn_result res;
+
+		ck_assert_int_eq(ap_spawn_run(&sp, &res, errbuf, sizeof(errbuf)), AP_ERR_INVAL);
+		ck_assert_msg(strstr(errbuf, "unit name") != NULL, "%s: %s", bad[i], errbuf);
+		ap_spawn_result_free(&res);
+	}
+}
+END_TEST
+
 START_TEST(test_missing_argv_refused)
 {
 	static const char *const empty[] = { NULL };
@@ -516,6 +544,8 @@ spawn_suite(void)
 	tcase_add_test(tc, test_no_stdin_is_dev_null);
 	tcase_add_loop_test(tc, test_relative_path_refused, 0, (int)AP_NELEM(bad_paths));
 	tcase_add_test(tc, test_missing_argv_refused);
+	tcase_add_test(tc, test_units_unavailable_outside_systemd);
+	tcase_add_test(tc, test_unit_name_refused);
 	tcase_add_test(tc, test_missing_program_is_an_error);
 	tcase_add_test(tc, test_directory_is_not_a_program);
 	suite_add_tcase(s, tc);
