@@ -138,7 +138,8 @@ extern const struct ap_schema ap_files_list_schema, ap_files_text_schema, ap_fil
 /* A site's logs (src/pages/logs.c). */
 int ap_page_site_log(struct ap_ctx *ctx);          /* GET /sites/{id}/logs/{which} */
 int ap_page_site_log_download(struct ap_ctx *ctx); /* GET /sites/{id}/logs/{which}/download */
-extern const struct ap_field ap_logs_fields[], ap_logs_download_fields[];
+int ap_page_site_log_stream_auth(struct ap_ctx *ctx); /* GET /sites/{id}/logs/{which}/stream — nginx's auth_request */
+extern const struct ap_field ap_logs_fields[], ap_logs_download_fields[], ap_logs_stream_fields[];
 extern const struct ap_schema ap_log_schema;
 /* Scheduled tasks (src/pages/tasks.c, docs/tasks.md). */
 int ap_page_tasks(struct ap_ctx *ctx);        /* GET /tasks */

@@ -192,6 +192,10 @@ const struct ap_route ap_routes[] = {
 	{ .methods = AP_M_GET, .pattern = "/sites/{id}/logs/{which}/download", .handler = ap_page_site_log_download,
 	    .perm = "sites.read", .flags = DB | AP_ROUTE_RAW, .fields = ap_logs_download_fields, .media = "text/plain",
 	    .summary = "Download the site's access or error log (streamed)" },
+	{ .methods = AP_M_GET, .pattern = "/sites/{id}/logs/{which}/stream", .handler = ap_page_site_log_stream_auth,
+	    .perm = "sites.read", .flags = DB | AP_ROUTE_PROBE, .fields = ap_logs_stream_fields,
+	    .summary = "May this session follow the log? Hands it to the live stream (nginx's auth_request "
+		       "before /events/sites/{id}/logs/{which})" },
 	/* Scheduled tasks (src/pages/tasks.c): the cron file and the runs through the helper */
 	{ .methods = AP_M_GET, .pattern = "/tasks", .handler = ap_page_tasks, .perm = "cron.read",
 	    .flags = DB, .tpl = "tasks", .fields = ap_task_list_fields,
