@@ -139,8 +139,12 @@ extern const struct ap_schema ap_files_list_schema, ap_files_text_schema, ap_fil
 int ap_page_site_log(struct ap_ctx *ctx);          /* GET /sites/{id}/logs/{which} */
 int ap_page_site_log_download(struct ap_ctx *ctx); /* GET /sites/{id}/logs/{which}/download */
 int ap_page_site_log_stream_auth(struct ap_ctx *ctx); /* GET /sites/{id}/logs/{which}/stream — nginx's auth_request */
-extern const struct ap_field ap_logs_fields[], ap_logs_download_fields[], ap_logs_stream_fields[];
-extern const struct ap_schema ap_log_schema;
+int ap_page_system_log(struct ap_ctx *ctx);        /* GET /logs/{which} — the panel's or the helper's log */
+int ap_page_logs_index(struct ap_ctx *ctx);        /* GET /logs — the sidebar's Logs: to /logs/panel */
+int ap_page_system_log_download(struct ap_ctx *ctx); /* GET /logs/{which}/download — log.file as it is */
+extern const struct ap_field ap_logs_fields[], ap_logs_download_fields[], ap_logs_stream_fields[],
+    ap_logs_system_fields[];
+extern const struct ap_schema ap_log_schema, ap_syslog_schema;
 /* Scheduled tasks (src/pages/tasks.c, docs/tasks.md). */
 int ap_page_tasks(struct ap_ctx *ctx);        /* GET /tasks */
 int ap_page_task_preview(struct ap_ctx *ctx); /* GET /tasks/preview */

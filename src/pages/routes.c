@@ -192,6 +192,16 @@ const struct ap_route ap_routes[] = {
 	{ .methods = AP_M_GET, .pattern = "/sites/{id}/logs/{which}/download", .handler = ap_page_site_log_download,
 	    .perm = "sites.read", .flags = DB | AP_ROUTE_RAW, .fields = ap_logs_download_fields, .media = "text/plain",
 	    .summary = "Download the site's access or error log (streamed)" },
+	/* The panel's and the helper's own log (log.file), for admins: request ids link to the audit log */
+	{ .methods = AP_M_GET, .pattern = "/logs", .handler = ap_page_logs_index, .perm = "audit.read",
+	    .flags = AP_ROUTE_BROWSER, .summary = "The sidebar's Logs: the panel's log" },
+	{ .methods = AP_M_GET, .pattern = "/logs/{which}", .handler = ap_page_system_log, .perm = "audit.read",
+	    .tpl = "system_log", .fields = ap_logs_system_fields,
+	    .summary = "The last lines of the panel's or the helper's log (log.file), searched",
+	    .answer = &ap_syslog_schema },
+	{ .methods = AP_M_GET, .pattern = "/logs/{which}/download", .handler = ap_page_system_log_download,
+	    .perm = "audit.read", .flags = AP_ROUTE_RAW, .fields = ap_logs_system_fields, .media = "text/plain",
+	    .summary = "Download log.file or one of its rotations (streamed)" },
 	{ .methods = AP_M_GET, .pattern = "/sites/{id}/logs/{which}/stream", .handler = ap_page_site_log_stream_auth,
 	    .perm = "sites.read", .flags = DB | AP_ROUTE_PROBE, .fields = ap_logs_stream_fields,
 	    .summary = "May this session follow the log? Hands it to the live stream (nginx's auth_request "
