@@ -25,9 +25,11 @@
  */
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <locale.h>
@@ -348,6 +350,46 @@ entry_cmp(const void *pa, const void *pb)
 	return sort_desc ? -c : c;
 }
 
+/*
+ * A temporary file of a write (files.begin's name exactly) that has not
+ * changed for TEMP_STALE_S is a killed write's leftover: a live write moves
+ * its time with every piece, and is committed or dropped at once when it
+ * ends. Removed; 1 when it was.
+ */
+#define TEMP_STALE_S 900
+static int
+temp_sweep(int dfd, const char *name)
+{
+	struct stat st;
+
+	if (check_temp(name, strlen(name)) != NULL || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(st.st_mode) || st.st_mtime > time(NULL) - TEMP_STALE_S)
+		return 0;
+	if (unlinkat(dfd, name, 0) != 0)
+		return 0;
+	AP_INFO("removed %s, a write's temporary file left unchanged for %d s", name, TEMP_STALE_S);
+	return 1;
+}
+
+/* Every leftover temporary file in the folder dfd (temp_sweep); how many went. */
+static int
+temps_sweep(int dfd)
+{
+	int d2 = dup(dfd), n = 0;
+	DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
+
+	if (d == NULL) {
+		if (d2 >= 0)
+			close(d2);
+		return 0;
+	}
+	for (struct dirent *de; (de = readdir(d)) != NULL;)
+		if (strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0)
+			n += temp_sweep(dfd, de->d_name);
+	closedir(d);
+	return n;
+}
+
 enum ap_err
 ap_ops_files_list(struct helper_ctx *ctx)
 {
@@ -355,6 +397,7 @@ ap_ops_files_list(struct helper_ctx *ctx)
 	struct froot r;
 	struct json_object *items;
 	struct entry *ents = NULL;
+	int swept = 0;
 	size_t n = 0, cap = 0, total = 0, limit;
 	const char *why = NULL;
 	DIR *d = NULL;
@@ -378,8 +421,10 @@ ap_ops_files_list(struct helper_ctx *ctx)
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0)
-			continue; /* an upload in progress */
+		if (strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0) {
+			swept += temp_sweep(dfd, de->d_name); /* an upload in progress, or a killed write's */
+			continue;
+		}
 		if (a[FA_SEARCH].present && a[FA_SEARCH].len > 0 &&
 		    strcasestr(de->d_name, a[FA_SEARCH].s) == NULL)
 			continue;
@@ -417,6 +462,8 @@ ap_ops_files_list(struct helper_ctx *ctx)
 	}
 	json_object_object_add(ctx->result, "items", items);
 	json_object_object_add(ctx->result, "total", json_object_new_int64((int64_t)total));
+	if (swept > 0)
+		json_object_object_add(ctx->result, "swept", json_object_new_int(swept));
 	json_object_object_add(ctx->result, "truncated", json_object_new_boolean(n > limit));
 	rc = AP_OK;
 out:
@@ -582,6 +629,7 @@ ap_ops_files_begin(struct helper_ctx *ctx)
 	    (rc = exec_check(ctx, base)) != AP_OK ||
 	    (rc = target_check(ctx, dfd, base, ctx->args[FA_OVERWRITE].b, &mode, &existed)) != AP_OK)
 		goto out;
+	(void)temps_sweep(dfd);
 	for (int tries = 0; tries < 8 && fd < 0; tries++) {
 		size_t p = strlen(TEMP_PREFIX);
 
@@ -1630,6 +1678,97 @@ done:
 		close(fd);
 	if (td >= 0)
 		close(td);
+	froot_close(&r);
+	return rc;
+}
+
+/*
+ * files.pack: a file or folder as an archive (format, zip by default) written
+ * into a pipe whose read end is passed to the worker, which streams it as the
+ * download: nothing is stored. A grandchild writes it (double fork: the
+ * helper's loop waits for nobody and reaps no stray child), with the
+ * folder's descriptor only; it stops at files.extract_max_files entries,
+ * refuses hard-linked files like files.archive (the archive then ends there,
+ * unfinished: any unarchiver says it is damaged), and exits when the worker
+ * stops reading (EPIPE) or after an hour.
+ */
+enum ap_err
+ap_ops_files_pack(struct helper_ctx *ctx)
+{
+	struct froot r;
+	const char *from, *root_name = NULL;
+	int fd = -1, pfd[2] = { -1, -1 }, fmt = ctx->args[FA_FORMAT].present ? (int)ctx->args[FA_FORMAT].i : 0;
+	pid_t pid;
+	enum ap_err rc;
+
+	if ((rc = need(ctx, FA_PATH)) != AP_OK || (rc = froot_open(ctx, &r)) != AP_OK)
+		return rc;
+	if (strcmp(ctx->args[FA_PATH].s, ".") == 0) {
+		/* The whole document root, its entries under the site's name. */
+		if ((fd = dup(r.root)) < 0) {
+			rc = fail(ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
+			goto done;
+		}
+		from = ".";
+		root_name = ctx->args[FA_DOMAIN].s;
+	} else if ((rc = open_parent(ctx, &r, "path", ctx->args[FA_PATH].s, &fd, &from)) != AP_OK)
+		goto done;
+	if (faccessat(fd, from, F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+		rc = fail(ctx, AP_PB_NOT_FOUND, "path", "does not exist", AP_ERR_NOTFOUND);
+		goto done;
+	}
+	if (pipe2(pfd, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+		rc = fail(ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
+		goto done;
+	}
+	if (pid == 0) {
+		pid_t g = fork();
+
+		if (g != 0)
+			_exit(g < 0 ? 1 : 0);
+		/* The grandchild: only the folder and the pipe's write end (none of the helper's sockets). */
+		for (int i = 3; i < 4096; i++)
+			if (i != fd && i != pfd[1])
+				close(i);
+		signal(SIGPIPE, SIG_IGN);
+		alarm(3600);
+		{
+			struct pack p = { .ctx = ctx, .max_files = ctx->cfg->files_extract_max_files };
+			int ok;
+
+			setlocale(LC_CTYPE, "C.UTF-8");
+			p.a = archive_write_new();
+			if (fmt == 0) {
+				archive_write_set_format_zip(p.a);
+				archive_write_set_options(p.a, "hdrcharset=UTF-8");
+			} else {
+				archive_write_set_format_pax_restricted(p.a);
+				if (fmt == 1)
+					archive_write_add_filter_gzip(p.a);
+				else if (fmt == 2)
+					archive_write_add_filter_xz(p.a);
+			}
+			archive_write_set_bytes_in_last_block(p.a, 1);
+			archive_write_open_fd(p.a, pfd[1]);
+			ok = pack_at(&p, fd, from, root_name != NULL ? root_name : from, 0) == AP_OK;
+			if (ok)
+				ok = archive_write_close(p.a) == ARCHIVE_OK;
+			_exit(ok ? 0 : 1);
+		}
+	}
+	waitpid(pid, NULL, 0);
+	close(pfd[1]);
+	pfd[1] = -1;
+	ctx->pass_fd = pfd[0];
+	pfd[0] = -1;
+	json_object_object_add(ctx->result, "format", json_object_new_string(formats[fmt]));
+done:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	if (fd >= 0)
+		close(fd);
 	froot_close(&r);
 	return rc;
 }
