@@ -115,6 +115,8 @@ extern const struct ap_schema ap_site_schema, ap_site_list_schema, ap_site_detai
 /* A site's files (src/pages/files.c, docs/files.md). */
 int ap_page_files(struct ap_ctx *ctx);             /* GET /sites/{id}/files */
 int ap_page_files_download(struct ap_ctx *ctx);    /* GET /sites/{id}/files/content */
+int ap_page_files_chown(struct ap_ctx *ctx);       /* POST /sites/{id}/files/chown */
+extern const struct ap_field ap_files_chown_fields[];
 int ap_page_files_pack(struct ap_ctx *ctx);        /* GET /sites/{id}/files/archive — streamed archive */
 extern const struct ap_field ap_files_pack_fields[];
 int ap_page_files_upload(struct ap_ctx *ctx);      /* POST /sites/{id}/files/content (stream) */

@@ -29,6 +29,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -65,13 +66,15 @@
 static const char *const kinds[] = { "static", "php", "proxy", NULL };
 static const char *const sorts[] = { "name", "size", "mtime", NULL };
 static const char *const formats[] = { "zip", "tar.gz", "tar.xz", "tar", NULL };
+/* files.chown: the site's user with its own group, or with nginx's (sites.nginx_group). */
+static const char *const owners[] = { "site", "site-web", NULL };
 
 static const char *check_temp(const char *s, size_t n);
 static const char *check_trash_id(const char *s, size_t n);
 
 enum {
 	FA_DOMAIN, FA_ROOT, FA_PATH, FA_TO, FA_MODE, FA_KIND, FA_TEMP, FA_OVERWRITE, FA_SORT,
-	FA_DESC, FA_SEARCH, FA_LIMIT, FA_ID, FA_FORMAT, FA__MAX
+	FA_DESC, FA_SEARCH, FA_LIMIT, FA_ID, FA_FORMAT, FA_OWNER, FA__MAX
 };
 /*
  * One table for every files.* operation: each handler says which of them it
@@ -100,6 +103,7 @@ const struct ap_field ap_ops_files_args[FA__MAX + 1] = {
 	[FA_ID] = { .name = "id", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 32,
 	    .check = check_trash_id },
 	[FA_FORMAT] = { .name = "format", .type = AP_FIELD_ENUM, .choices = formats },
+	[FA_OWNER] = { .name = "owner", .type = AP_FIELD_ENUM, .choices = owners },
 	[FA__MAX] = AP_FIELD_END,
 };
 
@@ -1767,6 +1771,70 @@ done:
 		close(pfd[0]);
 	if (pfd[1] >= 0)
 		close(pfd[1]);
+	if (fd >= 0)
+		close(fd);
+	froot_close(&r);
+	return rc;
+}
+
+/*
+ * files.chown: a file or folder (not what is in it) given to one of the
+ * site's own: its system user with its group ("site") or with nginx's group
+ * ("site-web", sites.nginx_group: nginx reads it without "other" bits). No
+ * other owner can be named. Refused (409) when sites have no system users.
+ */
+enum ap_err
+ap_ops_files_chown(struct helper_ctx *ctx)
+{
+	struct froot r;
+	struct stat st;
+	const char *why = NULL;
+	gid_t gid;
+	int fd = -1;
+	enum ap_err rc;
+
+	if ((rc = need(ctx, FA_PATH)) != AP_OK || (rc = need(ctx, FA_OWNER)) != AP_OK ||
+	    (rc = froot_open(ctx, &r)) != AP_OK)
+		return rc;
+	if (!r.chown) {
+		rc = fail(ctx, AP_PB_CONFLICT, "owner",
+		    "the site has no system user of its own (sites.system_users is off)", AP_ERR_INVAL);
+		goto out;
+	}
+	gid = r.gid;
+	if (ctx->args[FA_OWNER].i == 1) {
+		struct group *g = ctx->cfg->sites_nginx_group && ctx->cfg->sites_nginx_group[0] ?
+		    getgrnam(ctx->cfg->sites_nginx_group) : NULL;
+
+		if (g == NULL) {
+			rc = fail(ctx, AP_PB_CONFLICT, "owner", "nginx's group (sites.nginx_group) does not exist",
+			    AP_ERR_INVAL);
+			goto out;
+		}
+		gid = g->gr_gid;
+	}
+	rc = ap_sandbox_open(r.root, ctx->args[FA_PATH].s, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &fd, &why);
+	if (rc != AP_OK) {
+		rc = open_fail(ctx, "path", rc, why);
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+		rc = fail(ctx, AP_PB_INVALID, "path", "is not a file or a folder", AP_ERR_INVAL);
+		goto out;
+	}
+	if (hard_linked(&st)) {
+		rc = fail(ctx, AP_PB_INVALID, "path", HARDLINK_WHY, AP_ERR_INVAL);
+		goto out;
+	}
+	if (fchown(fd, r.uid, gid) != 0) {
+		rc = fail(ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
+		goto out;
+	}
+	json_object_object_add(ctx->result, "before_uid", json_object_new_int64((int64_t)st.st_uid));
+	json_object_object_add(ctx->result, "before_gid", json_object_new_int64((int64_t)st.st_gid));
+	json_object_object_add(ctx->result, "uid", json_object_new_int64((int64_t)r.uid));
+	json_object_object_add(ctx->result, "gid", json_object_new_int64((int64_t)gid));
+out:
 	if (fd >= 0)
 		close(fd);
 	froot_close(&r);

@@ -140,6 +140,16 @@ const struct ap_field ap_files_chmod_fields[FX__MAX + 1] = {
 	[FX__MAX] = AP_FIELD_END,
 };
 
+static const char *const owners[] = { "site", "site-web", NULL };
+enum { FO_ID, FO_PATH, FO_OWNER, FO__MAX };
+const struct ap_field ap_files_chown_fields[FO__MAX + 1] = {
+	[FO_ID] = SITE_FIELD,
+	[FO_PATH] = PATH_FIELD(AP_FIELD_REQUIRED),
+	[FO_OWNER] = { .name = "owner", .type = AP_FIELD_ENUM, .flags = AP_FIELD_REQUIRED, .choices = owners,
+	    .desc = "site: the site's system user and its group; site-web: that user with nginx's group" },
+	[FO__MAX] = AP_FIELD_END,
+};
+
 enum { FR_ID, FR_ENTRY, FR__MAX };
 const struct ap_field ap_files_restore_fields[FR__MAX + 1] = {
 	[FR_ID] = SITE_FIELD,
@@ -880,6 +890,43 @@ ap_page_files_chmod(struct ap_ctx *ctx)
 		ap_ctx_flash(ctx, "ok", "Done: %s.", f[FX_PATH].s);
 	json_object_put(res);
 	return changed(ctx, &s, parent_of(ctx, f[FX_PATH].s), change(f[FX_PATH].s, NULL, NULL, NULL));
+}
+
+int
+ap_page_files_chown(struct ap_ctx *ctx)
+{
+	const struct ap_fieldval *f = ctx->fields;
+	struct json_object *res = NULL, *a = json_object_new_object();
+	struct ap_sites_env env;
+	struct ap_problem pb;
+	struct ap_site s;
+	int st;
+
+	if ((st = site_of(ctx, &env, &s)) != 0) {
+		json_object_put(a);
+		return st;
+	}
+	ap_model_str(a, "path", f[FO_PATH].s);
+	ap_model_str(a, "owner", owners[f[FO_OWNER].i]);
+	if (ap_files_call(&env, &s, "files.chown", a, &res, NULL, &pb) != AP_OK) {
+		json_object_put(a);
+		return refused(ctx, &s, "files.chown", f[FO_PATH].s, &pb);
+	}
+	json_object_put(a);
+	{
+		struct json_object *b = json_object_new_object(), *af = json_object_new_object();
+
+		ap_model_add(b, "uid", json_object_new_int64(int_of(res, "before_uid")));
+		ap_model_add(b, "gid", json_object_new_int64(int_of(res, "before_gid")));
+		ap_model_str(af, "owner", owners[f[FO_OWNER].i]);
+		ap_model_add(af, "uid", json_object_new_int64(int_of(res, "uid")));
+		ap_model_add(af, "gid", json_object_new_int64(int_of(res, "gid")));
+		audit(ctx, &s, "files.chown", f[FO_PATH].s, "ok", b, af, NULL);
+	}
+	if (!ctx->req->wants_json)
+		ap_ctx_flash(ctx, "ok", "Done: %s.", f[FO_PATH].s);
+	json_object_put(res);
+	return changed(ctx, &s, parent_of(ctx, f[FO_PATH].s), change(f[FO_PATH].s, NULL, NULL, NULL));
 }
 
 int
