@@ -68,4 +68,11 @@ code=$(curl -s -o /dev/null -D "$T/hdr" -w '%{http_code}' -b "$J" -H "Origin: ht
 	--data-urlencode "csrf=$(csrf_of "$J")" --data-urlencode path=root-file.txt --data-urlencode owner=site "$(url "/sites/$SID/files/chown")")
 check "the Owner form: 303 to the folder, the file the site's (got $code)" \
 	bash -c "[ $code = 303 ] && [ \"\$(stat -c %U '$R/root-file.txt')\" = '$user' ]"
+# The CLI.
+chown 0:0 "$R/root-file.txt"
+rc=0; A files chown owner.test root-file.txt site-web || rc=$?
+check "aapanel files chown SITE PATH site-web (rc $rc)" bash -c "[ $rc = 0 ] && [ \"\$(stat -c %U:%G '$R/root-file.txt')\" = '$user:www-data' ]"
+rc=0; A files chown owner.test root-file.txt root 2>"$T/cli.err" || rc=$?
+check "... owner root: exit 2 with the reason (rc $rc)" bash -c "[ $rc = 2 ] && grep -q owner '$T/cli.err'"
+check "... audited via the CLI" bash -c "[ \"\$(sqlite3 '$T/var/aapanel.db' \"SELECT COUNT(*) FROM audit_log WHERE action = 'files.chown' AND via = 'cli' AND outcome = 'ok'\")\" = 1 ]"
 it_summary

@@ -83,6 +83,16 @@ for _ in $(seq 1 50); do [ -z "$(writers)" ] && break; sleep 0.1; done
 left=$(writers)
 check "no archive writer left behind (${left:-none})" test -z "$left"
 
+# The CLI: the same archive to stdout.
+A files pack pack.test tree --format tar.gz > "$T/cli.tgz"
+rm -rf "$T/x-cli"; mkdir -p "$T/x-cli"
+python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$T/cli.tgz" "$T/x-cli" 2>/dev/null || true
+check "aapanel files pack SITE PATH --format tar.gz: the folder to stdout" diff -r "$R/tree" "$T/x-cli/tree"
+rc=0; A files pack pack.test ../x >/dev/null 2>"$T/cli.err" || rc=$?
+check "... ../: exit 2 with the reason (rc $rc)" bash -c "[ $rc = 2 ] && grep -q path '$T/cli.err'"
+rc=0; A files pack pack.test tree --format rar >/dev/null 2>&1 || rc=$?
+check "... an unknown format: exit 2 (rc $rc)" test "$rc" = 2
+
 # ------------------------------------------------------------------ a killed write's temporary file
 printf 'half' > "$R/tree/.aapanel-up-OLDoldOLD123"
 touch -d '-20 minutes' "$R/tree/.aapanel-up-OLDoldOLD123"
