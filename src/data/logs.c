@@ -16,14 +16,14 @@
 #define SCAN_MAX (8LL * 1024 * 1024)
 #define GZ_MAX (1024LL * 1024 * 1024)
 
-const char *const ap_log_kinds[] = { "access", "error", NULL };
-const char *const ap_log_systems[] = { "panel", "helper", NULL };
-const char *const ap_log_levels[] = { "emerg", "alert", "crit", "error", "warn", "notice", "info",
-	"debug", NULL };
+const char *const ap_log_kinds[] = {"access", "error", NULL};
+const char *const ap_log_systems[] = {"panel", "helper", NULL};
+const char *const ap_log_levels[] = {"emerg",  "alert", "crit",	 "error", "warn",
+				     "notice", "info",	"debug", NULL};
 
 static enum ap_err
-open_call(const struct ap_sites_env *env, const char *op, struct json_object *a, struct ap_log_file *lf,
-    struct ap_problem *pb)
+open_call(const struct ap_sites_env *env, const char *op, struct json_object *a,
+	  struct ap_log_file *lf, struct ap_problem *pb)
 {
 	struct json_object *res = NULL, *v;
 	enum ap_err rc;
@@ -52,7 +52,7 @@ open_call(const struct ap_sites_env *env, const char *op, struct json_object *a,
 
 enum ap_err
 ap_logs_open(const struct ap_sites_env *env, const struct ap_site *s, int which, int rotation,
-    struct ap_log_file *lf, struct ap_problem *pb)
+	     struct ap_log_file *lf, struct ap_problem *pb)
 {
 	struct json_object *a = json_object_new_object();
 	enum ap_err rc;
@@ -67,7 +67,7 @@ ap_logs_open(const struct ap_sites_env *env, const struct ap_site *s, int which,
 
 enum ap_err
 ap_logs_system_open(const struct ap_sites_env *env, int rotation, struct ap_log_file *lf,
-    struct ap_problem *pb)
+		    struct ap_problem *pb)
 {
 	struct json_object *a = json_object_new_object();
 	enum ap_err rc;
@@ -226,7 +226,7 @@ gz_tail(int fd, char **out, size_t *outlen, bool *cut)
 
 enum ap_err
 ap_logs_read(struct ap_log_file *lf, const struct ap_log_query *q, struct json_object **out,
-    struct ap_problem *pb)
+	     struct ap_problem *pb)
 {
 	struct json_object *rev;
 	char *data = NULL;
@@ -237,10 +237,12 @@ ap_logs_read(struct ap_log_file *lf, const struct ap_log_query *q, struct json_o
 	*out = NULL;
 	if (lf->gzip) {
 		if (!gz_tail(lf->fd, &data, &end, &cut))
-			return ap_problem_set(pb, AP_PB_INVALID, "rotation", "the rotation is not a gzip file");
+			return ap_problem_set(pb, AP_PB_INVALID, "rotation",
+					      "the rotation is not a gzip file");
 	} else {
 		/* The end of the log (at most SCAN_MAX). */
-		int64_t start = lf->size > SCAN_MAX ? lf->size - SCAN_MAX : 0, len = lf->size - start;
+		int64_t start = lf->size > SCAN_MAX ? lf->size - SCAN_MAX : 0,
+			len = lf->size - start;
 		ssize_t k;
 
 		data = ap_xmalloc((size_t)len + 1);
@@ -277,10 +279,10 @@ ap_logs_read(struct ap_log_file *lf, const struct ap_log_query *q, struct json_o
 
 enum ap_err
 ap_logs_tail(const struct ap_sites_env *env, const struct ap_site *s, int which, int rotation,
-    int lines, const char *search, const char *level, struct json_object **out, int64_t *size,
-    struct ap_problem *pb)
+	     int lines, const char *search, const char *level, struct json_object **out,
+	     int64_t *size, struct ap_problem *pb)
 {
-	struct ap_log_query q = { .lines = lines, .search = search, .level = -1, .tag = -1 };
+	struct ap_log_query q = {.lines = lines, .search = search, .level = -1, .tag = -1};
 	struct ap_log_file lf;
 	enum ap_err rc;
 

@@ -26,27 +26,36 @@
 
 #define ROTATIONS_MAX 9
 
-static const char *const whiches[] = { "access", "error", NULL };
-static const char *const systems[] = { "panel", "helper", NULL };
+static const char *const whiches[] = {"access", "error", NULL};
+static const char *const systems[] = {"panel", "helper", NULL};
 
 enum { LO_DOMAIN, LO_WHICH, LO_ROTATED, LO_ROTATION, LO__MAX };
 const struct ap_field ap_ops_logs_args[LO__MAX + 1] = {
-	[LO_DOMAIN] = { .name = "domain", .type = AP_FIELD_HOSTNAME, .flags = AP_FIELD_REQUIRED,
-	    .check = ap_valid_domain },
-	[LO_WHICH] = { .name = "which", .type = AP_FIELD_ENUM, .flags = AP_FIELD_REQUIRED, .choices = whiches },
-	[LO_ROTATED] = { .name = "rotated", .type = AP_FIELD_BOOL },
-	[LO_ROTATION] = { .name = "rotation", .type = AP_FIELD_INT, .min = 0, .max = ROTATIONS_MAX },
-	[LO__MAX] = AP_FIELD_END,
+    [LO_DOMAIN] = {.name = "domain",
+		   .type = AP_FIELD_HOSTNAME,
+		   .flags = AP_FIELD_REQUIRED,
+		   .check = ap_valid_domain},
+    [LO_WHICH] = {.name = "which",
+		  .type = AP_FIELD_ENUM,
+		  .flags = AP_FIELD_REQUIRED,
+		  .choices = whiches},
+    [LO_ROTATED] = {.name = "rotated", .type = AP_FIELD_BOOL},
+    [LO_ROTATION] = {.name = "rotation", .type = AP_FIELD_INT, .min = 0, .max = ROTATIONS_MAX},
+    [LO__MAX] = AP_FIELD_END,
 };
 
 enum { LS_WHICH, LS_ROTATION, LS__MAX };
 const struct ap_field ap_ops_logs_system_args[LS__MAX + 1] = {
-	[LS_WHICH] = { .name = "which", .type = AP_FIELD_ENUM, .flags = AP_FIELD_REQUIRED, .choices = systems },
-	[LS_ROTATION] = { .name = "rotation", .type = AP_FIELD_INT, .min = 0, .max = ROTATIONS_MAX },
-	[LS__MAX] = AP_FIELD_END,
+    [LS_WHICH] = {.name = "which",
+		  .type = AP_FIELD_ENUM,
+		  .flags = AP_FIELD_REQUIRED,
+		  .choices = systems},
+    [LS_ROTATION] = {.name = "rotation", .type = AP_FIELD_INT, .min = 0, .max = ROTATIONS_MAX},
+    [LS__MAX] = AP_FIELD_END,
 };
 
-/* Rotation n of base in dirfd: "<base>.n" (gz false) or "<base>.n.gz"; false when neither is a file. */
+/* Rotation n of base in dirfd: "<base>.n" (gz false) or "<base>.n.gz"; false when neither is a
+ * file. */
 static bool
 rotation_of(int dirfd, const char *base, int n, bool *gz, struct stat *st)
 {
@@ -83,8 +92,10 @@ open_in(struct helper_ctx *ctx, int dirfd, const char *base, int n, const char *
 
 			json_object_object_add(o, "rotation", json_object_new_int(i));
 			json_object_object_add(o, "gzip", json_object_new_boolean(g));
-			json_object_object_add(o, "size", json_object_new_int64((int64_t)st.st_size));
-			json_object_object_add(o, "modified", json_object_new_int64((int64_t)st.st_mtime));
+			json_object_object_add(o, "size",
+					       json_object_new_int64((int64_t)st.st_size));
+			json_object_object_add(o, "modified",
+					       json_object_new_int64((int64_t)st.st_mtime));
 			json_object_array_add(rots, o);
 		}
 	}
@@ -92,7 +103,8 @@ open_in(struct helper_ctx *ctx, int dirfd, const char *base, int n, const char *
 		close(dirfd);
 		json_object_put(rots);
 		ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, field,
-		    n == 0 ? "there is no such log yet" : "there is no such rotation of the log");
+			       n == 0 ? "there is no such log yet"
+				      : "there is no such rotation of the log");
 		return AP_ERR_NOTFOUND;
 	}
 	{
@@ -111,7 +123,7 @@ open_in(struct helper_ctx *ctx, int dirfd, const char *base, int n, const char *
 			close(fd);
 		json_object_put(rots);
 		ap_problem_set(ctx->pb, AP_PB_FAILED, field, "the log cannot be opened: %s",
-		    fd < 0 ? strerror(errno) : "not a regular file");
+			       fd < 0 ? strerror(errno) : "not a regular file");
 		return AP_ERR_IO;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -127,19 +139,21 @@ enum ap_err
 ap_ops_logs_open(struct helper_ctx *ctx)
 {
 	const struct ap_fieldval *a = ctx->args;
-	const char *base = ap_arena_printf(ctx->arena, "%s.%s.log", a[LO_DOMAIN].s, whiches[a[LO_WHICH].i]);
+	const char *base =
+	    ap_arena_printf(ctx->arena, "%s.%s.log", a[LO_DOMAIN].s, whiches[a[LO_WHICH].i]);
 	int n = a[LO_ROTATION].present ? (int)a[LO_ROTATION].i : a[LO_ROTATED].b ? 1 : 0;
 	const char *why = NULL;
 	int dirfd = -1;
 	enum ap_err rc = ap_sandbox_open(ctx->sandbox_fd, ctx->cfg->sites_log_dir,
-	    O_RDONLY | O_DIRECTORY, 0, &dirfd, &why);
+					 O_RDONLY | O_DIRECTORY, 0, &dirfd, &why);
 
 	if (rc == AP_ERR_NOTFOUND) {
 		ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "which", "the site has no such log yet");
 		return rc;
 	}
 	if (rc != AP_OK) {
-		ap_problem_set(ctx->pb, AP_PB_FAILED, "which", "%s", why != NULL ? why : strerror(errno));
+		ap_problem_set(ctx->pb, AP_PB_FAILED, "which", "%s",
+			       why != NULL ? why : strerror(errno));
 		return AP_ERR_IO;
 	}
 	return open_in(ctx, dirfd, base, n, n > 0 ? "rotation" : "which");
@@ -156,7 +170,8 @@ ap_ops_logs_system(struct helper_ctx *ctx)
 
 	if (file == NULL || file[0] != '/') {
 		ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "which",
-		    "the panel logs to its standard error (the journal): set log.file to read it here");
+			       "the panel logs to its standard error (the journal): set log.file "
+			       "to read it here");
 		return AP_ERR_NOTFOUND;
 	}
 	d = ap_arena_strdup(ctx->arena, file);

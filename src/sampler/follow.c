@@ -188,7 +188,7 @@ ap_follow_read(struct ap_follow *f, struct ap_buf *out)
 		f->skip_partial = false;
 	}
 	{
-		struct ap_buf ev = { 0 };
+		struct ap_buf ev = {0};
 
 		ap_buf_puts(&ev, "event: lines\n");
 		for (size_t i = s; i < end;) {

@@ -19,7 +19,7 @@
 #define AP_FOLLOW_TOKEN_LEN 32 /* hex characters */
 
 struct ap_follow_pending; /* descriptors handed, not yet claimed by a stream */
-struct ap_follow;         /* one stream's log: its descriptor and where it is */
+struct ap_follow;	  /* one stream's log: its descriptor and where it is */
 
 struct ap_follow_pending *ap_follow_pending_new(void);
 void ap_follow_pending_free(struct ap_follow_pending *p);

@@ -52,7 +52,7 @@ append(const char *s)
 static char *
 read_event(struct ap_follow *f)
 {
-	struct ap_buf b = { 0 };
+	struct ap_buf b = {0};
 	char *s;
 
 	(void)ap_follow_read(f, &b);
@@ -64,11 +64,16 @@ read_event(struct ap_follow *f)
 START_TEST(test_tokens)
 {
 	struct ap_follow_pending *p = ap_follow_pending_new();
-	static const char *const bad[] = { "", "0123", "0123456789ABCDEF0123456789ABCDEF",
-		"0123456789abcdef0123456789abcdeg", "0123456789abcdef0123456789abcdef0", "../../etc/passwd" };
+	static const char *const bad[] = {"",
+					  "0123",
+					  "0123456789ABCDEF0123456789ABCDEF",
+					  "0123456789abcdef0123456789abcdeg",
+					  "0123456789abcdef0123456789abcdef0",
+					  "../../etc/passwd"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_msg(!ap_follow_pending_add(p, bad[i], reader(), 1000), "kept under '%s'", bad[i]);
+		ck_assert_msg(!ap_follow_pending_add(p, bad[i], reader(), 1000), "kept under '%s'",
+			      bad[i]);
 		ck_assert_int_eq(ap_follow_pending_take(p, bad[i], 1000), -1);
 	}
 	ck_assert(ap_follow_pending_add(p, TOK, reader(), 1000));
