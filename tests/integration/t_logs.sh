@@ -59,6 +59,9 @@ check "a stream of a log that is not access or error: 404 (got $code)" test "$co
 code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 -b "$VJAR" -H 'X-Aapanel-Stream: 00000000000000000000000000000000' "$(url "/events/log")")
 check "the sampler's own path is not reachable with a made-up token (got $code)" bash -c "[ $code = 403 ] || [ $code = 404 ] || [ $code = 401 ]"
 
+tok=$(curl -s -D - -o /dev/null -b "$VJAR" "$(url "/api/v1/sites/$SID/logs/access/stream")" | tr -d '\r' | awk 'tolower($1) == "x-aapanel-stream:" {print $2}')
+code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 -b "$VJAR" -H "X-Aapanel-Stream: $tok" "$(url "/events/log")")
+check "a token asked for directly cannot be replayed from the browser (got ${tok:+a token, }$code)" bash -c "[ -n '$tok' ] && [ $code = 403 ]"
 # A viewer follows; a request to the site appears within 2 s.
 site_get logs.test "/between-page-and-stream" >/dev/null
 sleep 0.1
