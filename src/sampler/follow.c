@@ -135,12 +135,14 @@ put_line(struct ap_buf *out, const char *p, size_t n)
 {
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
+	bool utf8 = ap_utf8_valid(p, n);
+
 	ap_buf_puts(out, "data: ");
-	if (ap_utf8_valid(p, n)) {
-		ap_buf_append(out, p, n);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			ap_buf_putc(out, (unsigned char)p[i] < 0x80 ? p[i] : '?');
+	/* A CR inside a line would end the event's line (SSE): as '?', like a NUL. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		ap_buf_putc(out, c == '\r' || c == '\0' || (!utf8 && c >= 0x80) ? '?' : (char)c);
 	}
 	ap_buf_putc(out, '\n');
 }

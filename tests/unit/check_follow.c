@@ -120,9 +120,9 @@ START_TEST(test_lines_as_they_come)
 	e = read_event(f);
 	ck_assert_str_eq(e, "");
 	free(e);
-	append("ee \xff\xfe bytes\n\n");
+	append("ee \xff\xfe bytes\n\nfake\revent: x\n");
 	e = read_event(f);
-	ck_assert_str_eq(e, "event: lines\ndata: three ?? bytes\ndata: \nid: 43\n\n");
+	ck_assert_str_eq(e, "event: lines\ndata: three ?? bytes\ndata: \ndata: fake?event: x\nid: 57\n\n");
 	free(e);
 	ap_follow_free(f);
 }
