@@ -12,7 +12,7 @@ BUILD   := build
 PORT    ?= 8080
 CC      ?= cc
 
-PKGS    := libconfig json-c sqlite3 libsystemd libmariadb libpq libargon2 liboath libqrencode libcrypto libcurl libnftables
+PKGS    := libconfig json-c sqlite3 libsystemd libmariadb libpq libargon2 liboath libqrencode libcrypto libcurl libnftables zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)

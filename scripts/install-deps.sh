@@ -34,6 +34,8 @@ PACKAGES=(
 	nginx-light curl wrk jq procps sqlite3 iproute2 openssl systemd strace libfcgi-bin
 	# files (issue 16): archives with libarchive in the helper; t_files.sh identifies them with file
 	libarchive-dev file
+	# logs (issue 16): .gz rotations read with zlib in the worker
+	zlib1g-dev
 	# websites (issue 12): PHP sites get their own PHP-FPM pool; the tests
 	# start their own php-fpm master (the Debian service is held back)
 	php-fpm
@@ -67,7 +69,7 @@ if [ "$mode" != all ]; then
 		build-essential pkg-config gettext
 		libfcgi-dev libconfig-dev libjson-c-dev libsqlite3-dev libsystemd-dev
 		libmariadb-dev libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev
-		libcurl4-openssl-dev libcurl4 libarchive-dev libnftables-dev nftables
+		libcurl4-openssl-dev libcurl4 libarchive-dev libnftables-dev nftables zlib1g-dev
 		nginx-light certbot openssl curl sqlite3 jq procps iproute2 systemd php-fpm
 		cron
 	)

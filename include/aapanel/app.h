@@ -102,7 +102,8 @@ struct ap_ctx {
 	/* AP_ROUTE_RAW routes: the handler writes the body and its type here. */
 	struct ap_buf raw;
 	const char *raw_type;       /* e.g. "text/csv; charset=utf-8" */
-	/* ... or sends raw_len bytes read from raw_fd (owned: closed after the request),
+	/* ... or sends raw_len bytes read from raw_fd (owned: closed after the request; raw_len < 0:
+	 * everything until it ends, without a Content-Length: a pipe),
 	 * streamed in chunks, never held whole (downloads). */
 	bool raw_from_fd;
 	int raw_fd;

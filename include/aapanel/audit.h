@@ -82,6 +82,7 @@ struct ap_audit_row {
 	const char *outcome;
 	const char *before_json; /* NULL when none */
 	const char *after_json;  /* NULL when none */
+	const char *request_id;  /* the request that wrote it (hex), NULL when none (0013) */
 };
 
 /*
@@ -97,6 +98,7 @@ struct ap_audit_filter {
 	int64_t from, to;
 	int64_t before_id;
 	int64_t limit, offset;
+	const char *request; /* a request id: that request's rows */
 };
 
 /* Called once per row; return false to stop early (not an error). */

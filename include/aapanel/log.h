@@ -28,6 +28,8 @@ void ap_log_set_level(enum ap_log_level min);
 bool ap_log_level_parse(const char *s, enum ap_log_level *out);
 /* Request id attached to following lines; NULL clears. Copied (at most 39 bytes). */
 void ap_log_set_reqid(const char *id);
+/* The request id set now (borrowed until the next ap_log_set_reqid), NULL when none. */
+const char *ap_log_reqid(void);
 /*
  * One line when lvl reaches the minimum: UTC time, level, role[pid],
  * req=<id>, func, message. CR and LF become spaces and a line is cut at

@@ -115,6 +115,10 @@ extern const struct ap_schema ap_site_schema, ap_site_list_schema, ap_site_detai
 /* A site's files (src/pages/files.c, docs/files.md). */
 int ap_page_files(struct ap_ctx *ctx);             /* GET /sites/{id}/files */
 int ap_page_files_download(struct ap_ctx *ctx);    /* GET /sites/{id}/files/content */
+int ap_page_files_chown(struct ap_ctx *ctx);       /* POST /sites/{id}/files/chown */
+extern const struct ap_field ap_files_chown_fields[];
+int ap_page_files_pack(struct ap_ctx *ctx);        /* GET /sites/{id}/files/archive — streamed archive */
+extern const struct ap_field ap_files_pack_fields[];
 int ap_page_files_upload(struct ap_ctx *ctx);      /* POST /sites/{id}/files/content (stream) */
 int ap_page_files_upload_form(struct ap_ctx *ctx); /* POST /sites/{id}/files/upload (multipart) */
 int ap_page_files_edit(struct ap_ctx *ctx);        /* GET /sites/{id}/files/edit */
@@ -138,8 +142,13 @@ extern const struct ap_schema ap_files_list_schema, ap_files_text_schema, ap_fil
 /* A site's logs (src/pages/logs.c). */
 int ap_page_site_log(struct ap_ctx *ctx);          /* GET /sites/{id}/logs/{which} */
 int ap_page_site_log_download(struct ap_ctx *ctx); /* GET /sites/{id}/logs/{which}/download */
-extern const struct ap_field ap_logs_fields[], ap_logs_download_fields[];
-extern const struct ap_schema ap_log_schema;
+int ap_page_site_log_stream_auth(struct ap_ctx *ctx); /* GET /sites/{id}/logs/{which}/stream — nginx's auth_request */
+int ap_page_system_log(struct ap_ctx *ctx);        /* GET /logs/{which} — the panel's or the helper's log */
+int ap_page_logs_index(struct ap_ctx *ctx);        /* GET /logs — the sidebar's Logs: to /logs/panel */
+int ap_page_system_log_download(struct ap_ctx *ctx); /* GET /logs/{which}/download — log.file as it is */
+extern const struct ap_field ap_logs_fields[], ap_logs_download_fields[], ap_logs_stream_fields[],
+    ap_logs_system_fields[];
+extern const struct ap_schema ap_log_schema, ap_syslog_schema;
 /* Scheduled tasks (src/pages/tasks.c, docs/tasks.md). */
 int ap_page_tasks(struct ap_ctx *ctx);        /* GET /tasks */
 int ap_page_task_preview(struct ap_ctx *ctx); /* GET /tasks/preview */

@@ -15,6 +15,10 @@
  *   GET  /system           the latest reading (JSON)
  *   GET  /processes        the latest reading with every process (JSON)
  *   POST /wake             look at the notification outbox now (204)
+ *   POST /hand             a log's descriptor (SCM_RIGHTS) under X-Token (204)
+ *   GET  /events/log       text/event-stream: the new lines of the log handed
+ *                          under X-Aapanel-Stream, from ?from= or
+ *                          Last-Event-ID ("event: lines", "id: <offset>")
  *
  * Anything else is 404; a request head over 4 KiB is refused.
  */
@@ -52,6 +56,14 @@ enum ap_err ap_sampler_get(const char *socket_path, const char *path, int timeou
 /* The same answer's body unparsed, into body (reset first): to compare with an earlier one. */
 struct ap_buf;
 enum ap_err ap_sampler_fetch(const char *socket_path, const char *path, int timeout_ms, struct ap_buf *body);
+/*
+ * POST /hand: give the sampler a copy of fd (a log opened through the helper,
+ * follow.h) under a fresh random token, written to token (33 bytes) for
+ * nginx to connect the stream with (GET /events/log, X-Aapanel-Stream). fd
+ * stays the caller's. AP_ERR_IO when the sampler does not take it.
+ */
+#define AP_SAMPLER_TOKEN_SIZE 33
+enum ap_err ap_sampler_hand(const char *socket_path, int fd, char token[static AP_SAMPLER_TOKEN_SIZE]);
 /* POST /wake: best effort (a sampler that is down looks at its outbox when it starts). */
 void ap_sampler_wake(const char *socket_path);
 

@@ -10,6 +10,7 @@
 
 #include "aapanel/audit.h"
 #include "aapanel/crypto.h"
+#include "aapanel/log.h"
 
 static const char zero_hash[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
@@ -20,13 +21,13 @@ static const char sql_lock_head[] =
 static const char sql_last_hash[] = "SELECT last_hash FROM audit_head WHERE id = 1";
 static const char sql_insert[] =
     "INSERT INTO audit_log (at, actor, actor_user_id, addr, via, action, target, outcome, "
-    "before_json, after_json, prev_hash, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "before_json, after_json, prev_hash, row_hash, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char sql_set_head[] = "UPDATE audit_head SET last_hash = ? WHERE id = 1";
 static const char sql_read_head[] = "SELECT last_hash, rows_count FROM audit_head WHERE id = 1";
 
 /* Column order shared by the query and the verifier (read_row). */
 #define AUDIT_COLS \
-	"id, at, actor, actor_user_id, addr, via, action, target, outcome, before_json, after_json"
+	"id, at, actor, actor_user_id, addr, via, action, target, outcome, before_json, after_json, request_id"
 
 static bool
 via_ok(const char *via)
@@ -99,6 +100,20 @@ audit_valid(const struct ap_audit *a)
 	    text_ok(a->after_json, false, AP_AUDIT_JSON_MAX, 0);
 }
 
+/* A request id worth keeping: 8..39 hex digits (nginx's $request_id, or the worker's own). */
+static bool
+reqid_ok(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return false;
+	for (; s[n] != '\0'; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')) || n >= 39)
+			return false;
+	return n >= 8;
+}
+
 /*
  * Canonical field encoding: "N" for SQL NULL, "S<len>:<bytes>" otherwise.
  * The length prefix makes the concatenation unambiguous (no separator can
@@ -136,7 +151,8 @@ static void
 row_hash(struct ap_buf *b, const char *prev, const struct ap_audit_row *r, char out[65])
 {
 	ap_buf_reset(b);
-	ap_buf_puts(b, "aapanel-audit-v1\n");
+	/* v2 (0013): a row with its request's id covers it too; rows without one hash as before. */
+	ap_buf_puts(b, r->request_id != NULL ? "aapanel-audit-v2\n" : "aapanel-audit-v1\n");
 	put_field(b, prev);
 	put_int(b, r->at, false);
 	put_field(b, r->actor);
@@ -148,6 +164,8 @@ row_hash(struct ap_buf *b, const char *prev, const struct ap_audit_row *r, char 
 	put_field(b, r->outcome);
 	put_field(b, r->before_json);
 	put_field(b, r->after_json);
+	if (r->request_id != NULL)
+		put_field(b, r->request_id);
 	ap_sha256_hex(b->data, b->len, out);
 }
 
@@ -224,6 +242,7 @@ ap_audit_record(struct ap_db *db, const struct ap_audit *a)
 	r.outcome = a->outcome;
 	r.before_json = a->before_json;
 	r.after_json = a->after_json;
+	r.request_id = reqid_ok(ap_log_reqid()) ? ap_log_reqid() : NULL;
 	row_hash(&scratch, prev, &r, hash);
 
 	if ((rc = ap_db_prepare(db, sql_insert, &st)) != AP_DB_OK)
@@ -241,6 +260,7 @@ ap_audit_record(struct ap_db *db, const struct ap_audit *a)
 	    (rc = bind_opt_text(st, i++, r.after_json)) != AP_DB_OK ||
 	    (rc = ap_db_bind_text(st, i++, prev, -1)) != AP_DB_OK ||
 	    (rc = ap_db_bind_text(st, i++, hash, 64)) != AP_DB_OK ||
+	    (rc = bind_opt_text(st, i++, r.request_id)) != AP_DB_OK ||
 	    (rc = exec_done(st, NULL)) != AP_DB_OK)
 		goto out;
 	ap_db_finalize(st);
@@ -256,6 +276,9 @@ ap_audit_record(struct ap_db *db, const struct ap_audit *a)
 		began = false; /* ap_db_commit closes the transaction either way */
 		rc = ap_db_commit(db);
 	}
+	/* A line in the panel's log with the request's id (req=): the audit page links to it. */
+	if (rc == AP_DB_OK && r.request_id != NULL)
+		AP_INFO("audit: %s %s", r.action, r.outcome);
 out:
 	ap_db_finalize(st);
 	if (rc != AP_DB_OK && began && ap_db_in_transaction(db))
@@ -265,7 +288,7 @@ out:
 	return rc;
 }
 
-/* The first 11 columns of a SELECT AUDIT_COLS row; strings borrowed from st. */
+/* The first 12 columns of a SELECT AUDIT_COLS row; strings borrowed from st. */
 static void
 read_row(struct ap_db_stmt *st, struct ap_audit_row *r)
 {
@@ -280,6 +303,7 @@ read_row(struct ap_db_stmt *st, struct ap_audit_row *r)
 	r->outcome = ap_db_col_text(st, 8, NULL);
 	r->before_json = ap_db_col_text(st, 9, NULL);
 	r->after_json = ap_db_col_text(st, 10, NULL);
+	r->request_id = ap_db_col_text(st, 11, NULL);
 }
 
 struct head {
@@ -347,8 +371,8 @@ verify_chain(struct ap_db *db, int64_t *rows, int64_t *first_bad, const char **r
 	    AP_DB_OK)
 		goto out;
 	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
-		const char *prev = ap_db_col_text(st, 11, NULL);
-		const char *stored = ap_db_col_text(st, 12, NULL);
+		const char *prev = ap_db_col_text(st, 12, NULL);
+		const char *stored = ap_db_col_text(st, 13, NULL);
 
 		read_row(st, &r);
 		n++;
@@ -471,6 +495,8 @@ ap_audit_query(struct ap_db *db, const struct ap_audit_filter *f, ap_audit_row_f
 		ap_buf_puts(&sql, " AND at <= ?");
 	if (f->before_id > 0)
 		ap_buf_puts(&sql, " AND id < ?");
+	if (filter_set(f->request))
+		ap_buf_puts(&sql, " AND request_id = ?");
 	ap_buf_puts(&sql, " ORDER BY id DESC LIMIT ? OFFSET ?");
 
 	if ((rc = ap_db_prepare(db, ap_buf_cstr(&sql), &st)) != AP_DB_OK)
@@ -483,6 +509,7 @@ ap_audit_query(struct ap_db *db, const struct ap_audit_filter *f, ap_audit_row_f
 	    (f->from != 0 && (rc = ap_db_bind_int64(st, i++, f->from)) != AP_DB_OK) ||
 	    (f->to != 0 && (rc = ap_db_bind_int64(st, i++, f->to)) != AP_DB_OK) ||
 	    (f->before_id > 0 && (rc = ap_db_bind_int64(st, i++, f->before_id)) != AP_DB_OK) ||
+	    (filter_set(f->request) && (rc = ap_db_bind_text(st, i++, f->request, -1)) != AP_DB_OK) ||
 	    (rc = ap_db_bind_int64(st, i++, f->limit)) != AP_DB_OK ||
 	    (rc = ap_db_bind_int64(st, i++, f->offset)) != AP_DB_OK)
 		goto out;

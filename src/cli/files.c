@@ -7,12 +7,15 @@
  *   aapanel files get SITE PATH             the file, streamed to stdout
  *   aapanel files put SITE PATH [--no-overwrite]   stdin streamed into the file
  *   aapanel files rm SITE PATH              to the site's trash
+ *   aapanel files pack SITE [PATH] [--format zip|tar.gz|tar.xz|tar]
+ *                                           the folder (or the root) as an archive, streamed to stdout
+ *   aapanel files chown SITE PATH site|site-web   to the site's user (its group, or nginx's)
  *
  * SITE is the site's domain. PATH is relative to its document root and
  * resolved beneath it by the kernel (the helper's openat2): a path that
  * leaves it is refused with exit 2 and the reason on stderr, and nothing is
  * read or written. Exit 0 on success, 2 for invalid input, 1 otherwise.
- * put and rm are recorded in the audit log (a .php upload with its hash).
+ * put, rm and chown are recorded in the audit log (a .php upload with its hash).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,7 +29,9 @@ static const char files_usage[] =
     "usage: aapanel files ls SITE [PATH] [--json]\n"
     "       aapanel files get SITE PATH\n"
     "       aapanel files put SITE PATH [--no-overwrite]\n"
-    "       aapanel files rm SITE PATH\n";
+    "       aapanel files rm SITE PATH\n"
+    "       aapanel files pack SITE [PATH] [--format zip|tar.gz|tar.xz|tar] > archive\n"
+    "       aapanel files chown SITE PATH site|site-web\n";
 
 static ssize_t
 stdin_rd(void *ctx, void *buf, size_t n)
@@ -84,14 +89,42 @@ ls(const struct ap_sites_env *env, const struct ap_site *s, const char *path, bo
 	return 0;
 }
 
+/* fd (closed here) to stdout to its end; 0, or 1 with the reason on stderr. */
+static int
+copy_out(int fd, const char *what, const char *path)
+{
+	char buf[65536];
+	ssize_t k;
+	int rc = 0;
+
+	while ((k = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < k;) {
+			ssize_t w = write(STDOUT_FILENO, buf + off, (size_t)(k - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				fprintf(stderr, "aapanel files %s: stdout: %s\n", what, strerror(errno));
+				close(fd);
+				return 1;
+			}
+			off += w;
+		}
+	}
+	if (k < 0) {
+		fprintf(stderr, "aapanel files %s: %s: %s\n", what, path, strerror(errno));
+		rc = 1;
+	}
+	close(fd);
+	return rc;
+}
+
 static int
 get(const struct ap_sites_env *env, const struct ap_site *s, const char *path)
 {
 	struct json_object *a = json_object_new_object(), *res = NULL;
 	struct ap_problem pb;
-	char buf[65536];
-	ssize_t k;
-	int fd = -1, rc = 0;
+	int fd = -1;
 
 	json_object_object_add(a, "path", json_object_new_string(path));
 	if (ap_files_call(env, s, "files.open", a, &res, &fd, &pb) != AP_OK) {
@@ -100,25 +133,43 @@ get(const struct ap_sites_env *env, const struct ap_site *s, const char *path)
 	}
 	json_object_put(a);
 	json_object_put(res);
-	while ((k = read(fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off < k;) {
-			ssize_t w = write(STDOUT_FILENO, buf + off, (size_t)(k - off));
+	return copy_out(fd, "get", path);
+}
 
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				fprintf(stderr, "aapanel files get: stdout: %s\n", strerror(errno));
-				close(fd);
-				return 1;
-			}
-			off += w;
-		}
+static int
+pack(const struct ap_sites_env *env, const struct ap_site *s, const char *path, const char *format)
+{
+	struct json_object *a = json_object_new_object(), *res = NULL;
+	struct ap_problem pb;
+	int fd = -1;
+
+	json_object_object_add(a, "path", json_object_new_string(path[0] ? path : "."));
+	json_object_object_add(a, "format", json_object_new_string(format));
+	if (ap_files_call(env, s, "files.pack", a, &res, &fd, &pb) != AP_OK) {
+		json_object_put(a);
+		return ap_cli_problem("files pack", &pb);
 	}
-	if (k < 0) {
-		fprintf(stderr, "aapanel files get: %s: %s\n", path, strerror(errno));
-		rc = 1;
-	}
-	close(fd);
+	json_object_put(a);
+	json_object_put(res);
+	return copy_out(fd, "pack", path);
+}
+
+static int
+chown_to(const struct ap_sites_env *env, const struct ap_site *s, const char *path, const char *owner)
+{
+	struct json_object *a = json_object_new_object(), *res = NULL;
+	struct ap_problem pb;
+	char t[4400];
+	int rc = 0;
+
+	json_object_object_add(a, "path", json_object_new_string(path));
+	json_object_object_add(a, "owner", json_object_new_string(owner));
+	if (ap_files_call(env, s, "files.chown", a, &res, NULL, &pb) != AP_OK)
+		rc = ap_cli_problem("files chown", &pb);
+	ap_cli_audit_write(env->db, "files.chown", target(t, sizeof(t), s, path), rc ? "failed" : "ok",
+	    NULL, rc ? NULL : json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN));
+	json_object_put(res);
+	json_object_put(a);
 	return rc;
 }
 
@@ -178,37 +229,51 @@ int
 ap_cli_files(const struct ap_config *cfg, int argc, char **argv)
 {
 	struct ap_sites_env env = { .cfg = cfg };
-	const char *cmd, *domain, *path = "";
+	const char *cmd, *domain, *path = "", *format = "zip";
 	bool json = false, overwrite = true;
 	struct ap_problem pb;
 	struct ap_site s;
 	int rc, n = 0;
-	char *pos[3];
+	char *pos[4];
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = true;
+		else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+			format = argv[++i];
+			if (strcmp(format, "zip") && strcmp(format, "tar.gz") && strcmp(format, "tar.xz") &&
+			    strcmp(format, "tar")) {
+				fprintf(stderr, "aapanel files: --format: must be zip, tar.gz, tar.xz or tar\n");
+				return 2;
+			}
+		}
 		else if (strcmp(argv[i], "--no-overwrite") == 0)
 			overwrite = false;
 		else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			fprintf(stderr, "aapanel files: unknown option %s\n%s", argv[i], files_usage);
 			return 2;
-		} else if (n < 3)
+		} else if (n < 4)
 			pos[n++] = argv[i];
 		else {
 			fputs(files_usage, stderr);
 			return 2;
 		}
 	}
-	if (n < 2 || (n < 3 && strcmp(pos[0], "ls") != 0)) {
+	if (n < 2 || (n < 3 && strcmp(pos[0], "ls") != 0 && strcmp(pos[0], "pack") != 0) ||
+	    (n == 4) != (strcmp(pos[0], "chown") == 0)) {
 		fputs(files_usage, stderr);
 		return 2;
 	}
 	cmd = pos[0];
 	domain = pos[1];
-	if (n == 3)
+	if (n >= 3)
 		path = pos[2];
-	if (strcmp(cmd, "ls") && strcmp(cmd, "get") && strcmp(cmd, "put") && strcmp(cmd, "rm")) {
+	if (strcmp(cmd, "chown") == 0 && strcmp(pos[3], "site") != 0 && strcmp(pos[3], "site-web") != 0) {
+		fprintf(stderr, "aapanel files chown: owner: must be site or site-web\n");
+		return 2;
+	}
+	if (strcmp(cmd, "ls") && strcmp(cmd, "get") && strcmp(cmd, "put") && strcmp(cmd, "rm") &&
+	    strcmp(cmd, "pack") && strcmp(cmd, "chown")) {
 		fprintf(stderr, "aapanel files: unknown command %s\n%s", cmd, files_usage);
 		return 2;
 	}
@@ -225,6 +290,10 @@ ap_cli_files(const struct ap_config *cfg, int argc, char **argv)
 		rc = get(&env, &s, path);
 	else if (strcmp(cmd, "put") == 0)
 		rc = put(cfg, &env, &s, path, overwrite);
+	else if (strcmp(cmd, "pack") == 0)
+		rc = pack(&env, &s, path, format);
+	else if (strcmp(cmd, "chown") == 0)
+		rc = chown_to(&env, &s, path, pos[3]);
 	else
 		rc = rm(&env, &s, path);
 out:

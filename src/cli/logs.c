@@ -54,7 +54,7 @@ ap_cli_logs(const struct ap_config *cfg, int argc, char **argv)
 		return 1;
 	env.helper = ap_helper_client_new(cfg->helper_socket, cfg->helper_timeout_ms, 1 << 20);
 	if (ap_site_find(&env, pos[0], &s, &pb) != AP_OK ||
-	    ap_logs_tail(&env, &s, which, false, count, search, NULL, &lines, &size, &pb) != AP_OK) {
+	    ap_logs_tail(&env, &s, which, 0, count, search, NULL, &lines, &size, &pb) != AP_OK) {
 		rc = ap_cli_problem("logs", &pb);
 	} else {
 		for (size_t i = 0; i < json_object_array_length(lines); i++)

@@ -39,6 +39,12 @@ ap_log_level_parse(const char *s, enum ap_log_level *out)
 	return false;
 }
 
+const char *
+ap_log_reqid(void)
+{
+	return log_reqid[0] ? log_reqid : NULL;
+}
+
 void
 ap_log_set_reqid(const char *id)
 {

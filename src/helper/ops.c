@@ -113,7 +113,10 @@ static const struct helper_op ops[] = {
 	{ "files.chmod", ap_ops_files_args, ap_ops_files_chmod, 0 },
 	{ "files.extract", ap_ops_files_args, ap_ops_files_extract, HELPER_OP_JOB },
 	{ "files.archive", ap_ops_files_args, ap_ops_files_archive, HELPER_OP_JOB },
+	{ "files.pack", ap_ops_files_args, ap_ops_files_pack, 0 },
+	{ "files.chown", ap_ops_files_args, ap_ops_files_chown, 0 },
 	{ "logs.open", ap_ops_logs_args, ap_ops_logs_open, 0 },
+	{ "logs.system", ap_ops_logs_system_args, ap_ops_logs_system, 0 },
 	/* Scheduled tasks (ops_tasks.c, docs/tasks.md). */
 	{ "task.put", ap_ops_task_put_args, ap_ops_task_put, 0 },
 	{ "task.remove", ap_ops_task_id_args, ap_ops_task_remove, 0 },

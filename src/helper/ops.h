@@ -139,10 +139,17 @@ enum ap_err ap_ops_files_restore(struct helper_ctx *ctx);
 enum ap_err ap_ops_files_empty(struct helper_ctx *ctx);
 enum ap_err ap_ops_files_chmod(struct helper_ctx *ctx);
 enum ap_err ap_ops_files_extract(struct helper_ctx *ctx); /* job: an archive into a new folder */
-enum ap_err ap_ops_files_archive(struct helper_ctx *ctx); /* job: a file or folder into a new archive */
+enum ap_err ap_ops_files_archive(struct helper_ctx *ctx);
+/* files.pack: an archive streamed through a pipe (its read end passed): a folder downloaded in one step. */
+enum ap_err ap_ops_files_pack(struct helper_ctx *ctx);
+/* files.chown: a file or folder given to the site's user (with its group or nginx's). */
+enum ap_err ap_ops_files_chown(struct helper_ctx *ctx); /* job: a file or folder into a new archive */
 /* A site's nginx logs (ops_logs.c): logs.open passes a read descriptor on its access or error log. */
 extern const struct ap_field ap_ops_logs_args[];
 enum ap_err ap_ops_logs_open(struct helper_ctx *ctx);
+/* The panel's and the helper's own log (log.file), for admins: logs.system passes a read descriptor. */
+extern const struct ap_field ap_ops_logs_system_args[];
+enum ap_err ap_ops_logs_system(struct helper_ctx *ctx);
 /* Who owns a site's files (ops_sites.c): its system user with sites.system_users (made for
  * that site, never another account), else the helper's own; *chown_needed says whether new
  * files must be given to it. AP_ERR_NOTFOUND when the site has no such user. */

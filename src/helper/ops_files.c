@@ -25,9 +25,12 @@
  */
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <locale.h>
@@ -63,13 +66,15 @@
 static const char *const kinds[] = { "static", "php", "proxy", NULL };
 static const char *const sorts[] = { "name", "size", "mtime", NULL };
 static const char *const formats[] = { "zip", "tar.gz", "tar.xz", "tar", NULL };
+/* files.chown: the site's user with its own group, or with nginx's (sites.nginx_group). */
+static const char *const owners[] = { "site", "site-web", NULL };
 
 static const char *check_temp(const char *s, size_t n);
 static const char *check_trash_id(const char *s, size_t n);
 
 enum {
 	FA_DOMAIN, FA_ROOT, FA_PATH, FA_TO, FA_MODE, FA_KIND, FA_TEMP, FA_OVERWRITE, FA_SORT,
-	FA_DESC, FA_SEARCH, FA_LIMIT, FA_ID, FA_FORMAT, FA__MAX
+	FA_DESC, FA_SEARCH, FA_LIMIT, FA_ID, FA_FORMAT, FA_OWNER, FA__MAX
 };
 /*
  * One table for every files.* operation: each handler says which of them it
@@ -98,6 +103,7 @@ const struct ap_field ap_ops_files_args[FA__MAX + 1] = {
 	[FA_ID] = { .name = "id", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 32,
 	    .check = check_trash_id },
 	[FA_FORMAT] = { .name = "format", .type = AP_FIELD_ENUM, .choices = formats },
+	[FA_OWNER] = { .name = "owner", .type = AP_FIELD_ENUM, .choices = owners },
 	[FA__MAX] = AP_FIELD_END,
 };
 
@@ -348,6 +354,46 @@ entry_cmp(const void *pa, const void *pb)
 	return sort_desc ? -c : c;
 }
 
+/*
+ * A temporary file of a write (files.begin's name exactly) that has not
+ * changed for TEMP_STALE_S is a killed write's leftover: a live write moves
+ * its time with every piece, and is committed or dropped at once when it
+ * ends. Removed; 1 when it was.
+ */
+#define TEMP_STALE_S 900
+static int
+temp_sweep(int dfd, const char *name)
+{
+	struct stat st;
+
+	if (check_temp(name, strlen(name)) != NULL || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(st.st_mode) || st.st_mtime > time(NULL) - TEMP_STALE_S)
+		return 0;
+	if (unlinkat(dfd, name, 0) != 0)
+		return 0;
+	AP_INFO("removed %s, a write's temporary file left unchanged for %d s", name, TEMP_STALE_S);
+	return 1;
+}
+
+/* Every leftover temporary file in the folder dfd (temp_sweep); how many went. */
+static int
+temps_sweep(int dfd)
+{
+	int d2 = dup(dfd), n = 0;
+	DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
+
+	if (d == NULL) {
+		if (d2 >= 0)
+			close(d2);
+		return 0;
+	}
+	for (struct dirent *de; (de = readdir(d)) != NULL;)
+		if (strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0)
+			n += temp_sweep(dfd, de->d_name);
+	closedir(d);
+	return n;
+}
+
 enum ap_err
 ap_ops_files_list(struct helper_ctx *ctx)
 {
@@ -355,6 +401,7 @@ ap_ops_files_list(struct helper_ctx *ctx)
 	struct froot r;
 	struct json_object *items;
 	struct entry *ents = NULL;
+	int swept = 0;
 	size_t n = 0, cap = 0, total = 0, limit;
 	const char *why = NULL;
 	DIR *d = NULL;
@@ -378,8 +425,10 @@ ap_ops_files_list(struct helper_ctx *ctx)
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0)
-			continue; /* an upload in progress */
+		if (strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0) {
+			swept += temp_sweep(dfd, de->d_name); /* an upload in progress, or a killed write's */
+			continue;
+		}
 		if (a[FA_SEARCH].present && a[FA_SEARCH].len > 0 &&
 		    strcasestr(de->d_name, a[FA_SEARCH].s) == NULL)
 			continue;
@@ -417,6 +466,8 @@ ap_ops_files_list(struct helper_ctx *ctx)
 	}
 	json_object_object_add(ctx->result, "items", items);
 	json_object_object_add(ctx->result, "total", json_object_new_int64((int64_t)total));
+	if (swept > 0)
+		json_object_object_add(ctx->result, "swept", json_object_new_int(swept));
 	json_object_object_add(ctx->result, "truncated", json_object_new_boolean(n > limit));
 	rc = AP_OK;
 out:
@@ -582,6 +633,7 @@ ap_ops_files_begin(struct helper_ctx *ctx)
 	    (rc = exec_check(ctx, base)) != AP_OK ||
 	    (rc = target_check(ctx, dfd, base, ctx->args[FA_OVERWRITE].b, &mode, &existed)) != AP_OK)
 		goto out;
+	(void)temps_sweep(dfd);
 	for (int tries = 0; tries < 8 && fd < 0; tries++) {
 		size_t p = strlen(TEMP_PREFIX);
 
@@ -1630,6 +1682,161 @@ done:
 		close(fd);
 	if (td >= 0)
 		close(td);
+	froot_close(&r);
+	return rc;
+}
+
+/*
+ * files.pack: a file or folder as an archive (format, zip by default) written
+ * into a pipe whose read end is passed to the worker, which streams it as the
+ * download: nothing is stored. A grandchild writes it (double fork: the
+ * helper's loop waits for nobody and reaps no stray child), with the
+ * folder's descriptor only; it stops at files.extract_max_files entries,
+ * refuses hard-linked files like files.archive (the archive then ends there,
+ * unfinished: any unarchiver says it is damaged), and exits when the worker
+ * stops reading (EPIPE) or after an hour.
+ */
+enum ap_err
+ap_ops_files_pack(struct helper_ctx *ctx)
+{
+	struct froot r;
+	const char *from, *root_name = NULL;
+	int fd = -1, pfd[2] = { -1, -1 }, fmt = ctx->args[FA_FORMAT].present ? (int)ctx->args[FA_FORMAT].i : 0;
+	pid_t pid;
+	enum ap_err rc;
+
+	if ((rc = need(ctx, FA_PATH)) != AP_OK || (rc = froot_open(ctx, &r)) != AP_OK)
+		return rc;
+	if (strcmp(ctx->args[FA_PATH].s, ".") == 0) {
+		/* The whole document root, its entries under the site's name. */
+		if ((fd = dup(r.root)) < 0) {
+			rc = fail(ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
+			goto done;
+		}
+		from = ".";
+		root_name = ctx->args[FA_DOMAIN].s;
+	} else if ((rc = open_parent(ctx, &r, "path", ctx->args[FA_PATH].s, &fd, &from)) != AP_OK)
+		goto done;
+	if (faccessat(fd, from, F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+		rc = fail(ctx, AP_PB_NOT_FOUND, "path", "does not exist", AP_ERR_NOTFOUND);
+		goto done;
+	}
+	if (pipe2(pfd, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+		rc = fail(ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
+		goto done;
+	}
+	if (pid == 0) {
+		pid_t g = fork();
+
+		if (g != 0)
+			_exit(g < 0 ? 1 : 0);
+		/* The grandchild: only the folder and the pipe's write end (none of the helper's sockets). */
+		for (int i = 3; i < 4096; i++)
+			if (i != fd && i != pfd[1])
+				close(i);
+		signal(SIGPIPE, SIG_IGN);
+		alarm(3600);
+		{
+			struct pack p = { .ctx = ctx, .max_files = ctx->cfg->files_extract_max_files };
+			int ok;
+
+			setlocale(LC_CTYPE, "C.UTF-8");
+			p.a = archive_write_new();
+			if (fmt == 0) {
+				archive_write_set_format_zip(p.a);
+				archive_write_set_options(p.a, "hdrcharset=UTF-8");
+			} else {
+				archive_write_set_format_pax_restricted(p.a);
+				if (fmt == 1)
+					archive_write_add_filter_gzip(p.a);
+				else if (fmt == 2)
+					archive_write_add_filter_xz(p.a);
+			}
+			archive_write_set_bytes_in_last_block(p.a, 1);
+			archive_write_open_fd(p.a, pfd[1]);
+			ok = pack_at(&p, fd, from, root_name != NULL ? root_name : from, 0) == AP_OK;
+			if (ok)
+				ok = archive_write_close(p.a) == ARCHIVE_OK;
+			_exit(ok ? 0 : 1);
+		}
+	}
+	waitpid(pid, NULL, 0);
+	close(pfd[1]);
+	pfd[1] = -1;
+	ctx->pass_fd = pfd[0];
+	pfd[0] = -1;
+	json_object_object_add(ctx->result, "format", json_object_new_string(formats[fmt]));
+done:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	if (fd >= 0)
+		close(fd);
+	froot_close(&r);
+	return rc;
+}
+
+/*
+ * files.chown: a file or folder (not what is in it) given to one of the
+ * site's own: its system user with its group ("site") or with nginx's group
+ * ("site-web", sites.nginx_group: nginx reads it without "other" bits). No
+ * other owner can be named. Refused (409) when sites have no system users.
+ */
+enum ap_err
+ap_ops_files_chown(struct helper_ctx *ctx)
+{
+	struct froot r;
+	struct stat st;
+	const char *why = NULL;
+	gid_t gid;
+	int fd = -1;
+	enum ap_err rc;
+
+	if ((rc = need(ctx, FA_PATH)) != AP_OK || (rc = need(ctx, FA_OWNER)) != AP_OK ||
+	    (rc = froot_open(ctx, &r)) != AP_OK)
+		return rc;
+	if (!r.chown) {
+		rc = fail(ctx, AP_PB_CONFLICT, "owner",
+		    "the site has no system user of its own (sites.system_users is off)", AP_ERR_INVAL);
+		goto out;
+	}
+	gid = r.gid;
+	if (ctx->args[FA_OWNER].i == 1) {
+		struct group *g = ctx->cfg->sites_nginx_group && ctx->cfg->sites_nginx_group[0] ?
+		    getgrnam(ctx->cfg->sites_nginx_group) : NULL;
+
+		if (g == NULL) {
+			rc = fail(ctx, AP_PB_CONFLICT, "owner", "nginx's group (sites.nginx_group) does not exist",
+			    AP_ERR_INVAL);
+			goto out;
+		}
+		gid = g->gr_gid;
+	}
+	rc = ap_sandbox_open(r.root, ctx->args[FA_PATH].s, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &fd, &why);
+	if (rc != AP_OK) {
+		rc = open_fail(ctx, "path", rc, why);
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+		rc = fail(ctx, AP_PB_INVALID, "path", "is not a file or a folder", AP_ERR_INVAL);
+		goto out;
+	}
+	if (hard_linked(&st)) {
+		rc = fail(ctx, AP_PB_INVALID, "path", HARDLINK_WHY, AP_ERR_INVAL);
+		goto out;
+	}
+	if (fchown(fd, r.uid, gid) != 0) {
+		rc = fail(ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
+		goto out;
+	}
+	json_object_object_add(ctx->result, "before_uid", json_object_new_int64((int64_t)st.st_uid));
+	json_object_object_add(ctx->result, "before_gid", json_object_new_int64((int64_t)st.st_gid));
+	json_object_object_add(ctx->result, "uid", json_object_new_int64((int64_t)r.uid));
+	json_object_object_add(ctx->result, "gid", json_object_new_int64((int64_t)gid));
+out:
+	if (fd >= 0)
+		close(fd);
 	froot_close(&r);
 	return rc;
 }

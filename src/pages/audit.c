@@ -18,6 +18,15 @@ static const char *const outcome_keys[] = { "is_ok", "is_denied", "is_failed" };
 
 static const char *date_check(const char *v, size_t len);
 
+static const char *
+reqid_check(const char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
+			return "must be a request id: hexadecimal digits";
+	return NULL;
+}
+
 /* The filter both routes read; the list adds paging and the chain check. */
 #define AUDIT_FILTER_FIELDS                                                                          \
 	[AU_ACTOR] = { .name = "actor", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 1, \
@@ -28,9 +37,11 @@ static const char *date_check(const char *v, size_t len);
 	[AU_FROM] = { .name = "from", .type = AP_FIELD_TEXT, .min = 10, .max = 10, .check = date_check,  \
 	    .desc = "the first day, YYYY-MM-DD (UTC)" },                                                 \
 	[AU_TO] = { .name = "to", .type = AP_FIELD_TEXT, .min = 10, .max = 10, .check = date_check,      \
-	    .desc = "the last day, YYYY-MM-DD (UTC)" }
+	    .desc = "the last day, YYYY-MM-DD (UTC)" },                                                  \
+	[AU_REQUEST] = { .name = "request", .type = AP_FIELD_TEXT, .min = 8, .max = 39,                  \
+	    .check = reqid_check, .desc = "a request id (hex): what that request recorded" }
 
-enum au_field { AU_ACTOR, AU_ACTION, AU_OUTCOME, AU_FROM, AU_TO, AU_LIMIT, AU_CURSOR, AU_VERIFY, AU__MAX };
+enum au_field { AU_ACTOR, AU_ACTION, AU_OUTCOME, AU_FROM, AU_TO, AU_REQUEST, AU_LIMIT, AU_CURSOR, AU_VERIFY, AU__MAX };
 const struct ap_field ap_audit_fields[AU__MAX + 1] = {
 	AUDIT_FILTER_FIELDS,
 	[AU_LIMIT] = AP_FIELD_LIMIT,
@@ -39,9 +50,9 @@ const struct ap_field ap_audit_fields[AU__MAX + 1] = {
 	    .desc = "also check the log's hash chain (one pass over the whole log): chain" },
 	[AU__MAX] = AP_FIELD_END,
 };
-const struct ap_field ap_audit_csv_fields[AU_TO + 2] = {
+const struct ap_field ap_audit_csv_fields[AU_REQUEST + 2] = {
 	AUDIT_FILTER_FIELDS,
-	[AU_TO + 1] = AP_FIELD_END,
+	[AU_REQUEST + 1] = AP_FIELD_END,
 };
 
 static const struct ap_prop entry_props[] = {
@@ -55,6 +66,8 @@ static const struct ap_prop entry_props[] = {
 	{ .name = "outcome", .type = AP_J_STRING, .choices = outcome_choices },
 	{ .name = "before", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "the state before, JSON text" },
 	{ .name = "after", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "the state after, JSON text" },
+	{ .name = "request_id", .type = AP_J_STRING, .flags = AP_J_NULL,
+	    .desc = "the request that recorded it (the panel's log: req=), null without one" },
 	AP_PROP_END,
 };
 static const struct ap_schema entry_schema = { .name = "AuditEntry", .props = entry_props };
@@ -140,9 +153,9 @@ query_add(struct ap_buf *q, const char *name, const char *val)
 
 /* The filter form's values back into it (echo), selected outcome marked. */
 static void
-echo_filter(struct json_object *echo, const char *const vals[5])
+echo_filter(struct json_object *echo, const char *const vals[6])
 {
-	static const char *const names[] = { "actor", "action", "outcome", "from", "to" };
+	static const char *const names[] = { "actor", "action", "outcome", "from", "to", "request" };
 
 	for (size_t i = 0; i < AP_NELEM(names); i++)
 		ap_model_add(echo, names[i], json_object_new_string(vals[i] ? vals[i] : ""));
@@ -161,11 +174,11 @@ static int
 read_filter(struct ap_ctx *ctx, struct ap_audit_filter *f, struct json_object *echo,
     struct ap_buf *q)
 {
-	static const char *const names[] = { "actor", "action", "outcome", "from", "to" };
+	static const char *const names[] = { "actor", "action", "outcome", "from", "to", "request" };
 	const char *vals[AP_NELEM(names)];
 
 	memset(f, 0, sizeof(*f));
-	for (int i = AU_ACTOR; i <= AU_TO; i++) {
+	for (int i = AU_ACTOR; i <= AU_REQUEST; i++) {
 		vals[i] = field_text(ctx, i);
 		query_add(q, names[i], vals[i]);
 	}
@@ -174,6 +187,7 @@ read_filter(struct ap_ctx *ctx, struct ap_audit_filter *f, struct json_object *e
 	f->actor = vals[AU_ACTOR];
 	f->action = vals[AU_ACTION];
 	f->outcome = vals[AU_OUTCOME];
+	f->request = vals[AU_REQUEST];
 	/* Whole UTC days: from the first second of from to the last of to. */
 	if (vals[AU_FROM] != NULL)
 		parse_day(vals[AU_FROM], strlen(vals[AU_FROM]), &f->from);
@@ -222,6 +236,7 @@ add_entry(void *arg, const struct ap_audit_row *r)
 	ap_model_add(e, "outcome", json_object_new_string(r->outcome ? r->outcome : ""));
 	ap_model_add(e, "before", opt_string(r->before_json));
 	ap_model_add(e, "after", opt_string(r->after_json));
+	ap_model_add(e, "request_id", opt_string(r->request_id));
 	json_object_array_add(p->entries, e);
 	return true;
 }
@@ -302,7 +317,7 @@ ap_page_audit(struct ap_ctx *ctx)
 int
 ap_page_audit_blank(struct ap_ctx *ctx)
 {
-	static const char *const names[] = { "actor", "action", "outcome", "from", "to" };
+	static const char *const names[] = { "actor", "action", "outcome", "from", "to", "request" };
 	const char *vals[AP_NELEM(names)];
 	struct ap_audit_filter f;
 	struct ap_buf q = { 0 };

@@ -121,6 +121,16 @@ const struct ap_field ap_files_archive_fields[FA__MAX + 1] = {
 	[FA__MAX] = AP_FIELD_END,
 };
 
+/* GET .../files/archive: a file or folder downloaded as an archive made on the way. */
+enum { FD_ID, FD_PATH, FD_FORMAT, FD__MAX };
+const struct ap_field ap_files_pack_fields[FD__MAX + 1] = {
+	[FD_ID] = SITE_FIELD,
+	[FD_PATH] = PATH_FIELD(0),
+	[FD_FORMAT] = { .name = "format", .type = AP_FIELD_ENUM, .choices = formats,
+	    .desc = "zip (default), tar.gz, tar.xz or tar" },
+	[FD__MAX] = AP_FIELD_END,
+};
+
 enum { FX_ID, FX_PATH, FX_MODE, FX__MAX };
 const struct ap_field ap_files_chmod_fields[FX__MAX + 1] = {
 	[FX_ID] = SITE_FIELD,
@@ -128,6 +138,16 @@ const struct ap_field ap_files_chmod_fields[FX__MAX + 1] = {
 	[FX_MODE] = { .name = "mode", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE,
 	    .min = 3, .max = 4, .check = mode_check, .desc = "octal, like 644" },
 	[FX__MAX] = AP_FIELD_END,
+};
+
+static const char *const owners[] = { "site", "site-web", NULL };
+enum { FO_ID, FO_PATH, FO_OWNER, FO__MAX };
+const struct ap_field ap_files_chown_fields[FO__MAX + 1] = {
+	[FO_ID] = SITE_FIELD,
+	[FO_PATH] = PATH_FIELD(AP_FIELD_REQUIRED),
+	[FO_OWNER] = { .name = "owner", .type = AP_FIELD_ENUM, .flags = AP_FIELD_REQUIRED, .choices = owners,
+	    .desc = "site: the site's system user and its group; site-web: that user with nginx's group" },
+	[FO__MAX] = AP_FIELD_END,
 };
 
 enum { FR_ID, FR_ENTRY, FR__MAX };
@@ -467,6 +487,13 @@ ap_page_files(struct ap_ctx *ctx)
 		ap_model_str(ctx->model, "domain", s.spec.domain);
 		ap_model_add(ctx->model, "can_write", json_object_new_boolean(can_write(ctx)));
 		ap_model_str(ctx->model, "search", f[FL_SEARCH].present ? f[FL_SEARCH].s : "");
+		{
+			struct ap_buf pq = { 0 };
+
+			ap_url_encode(&pq, path);
+			ap_model_str(ctx->model, "path_q", ap_buf_cstr(&pq));
+			ap_buf_free(&pq);
+		}
 		crumbs(ctx, &s, path);
 		{
 			struct ap_buf enc = { 0 };
@@ -511,6 +538,46 @@ ap_page_files_download(struct ap_ctx *ctx)
 	ap_url_encode(&disp, base != NULL ? base + 1 : path);
 	ap_ctx_header(ctx, "Content-Disposition",
 	    ap_arena_printf(ctx->arena, "attachment; filename*=UTF-8''%s", ap_buf_cstr(&disp)));
+	ap_buf_free(&disp);
+	return 200;
+}
+
+/* ---- GET /sites/{id}/files/archive: a folder as an archive, streamed ---- */
+
+int
+ap_page_files_pack(struct ap_ctx *ctx)
+{
+	const struct ap_fieldval *f = ctx->fields;
+	const char *path = f[FD_PATH].present ? f[FD_PATH].s : "", *base = strrchr(path, '/');
+	int fmt = f[FD_FORMAT].present ? (int)f[FD_FORMAT].i : 0;
+	struct json_object *a = json_object_new_object(), *res = NULL;
+	struct ap_sites_env env;
+	struct ap_problem pb;
+	struct ap_site s;
+	struct ap_buf disp = { 0 };
+	int st, fd = -1;
+
+	if ((st = site_of(ctx, &env, &s)) != 0) {
+		json_object_put(a);
+		return st;
+	}
+	ap_model_str(a, "path", path[0] ? path : ".");
+	ap_model_str(a, "format", formats[fmt]);
+	if (ap_files_call(&env, &s, "files.pack", a, &res, &fd, &pb) != AP_OK) {
+		json_object_put(a);
+		return ap_ctx_problem(ctx, &pb);
+	}
+	json_object_put(a);
+	json_object_put(res);
+	/* The helper's writer fills the pipe while it is read: no length, nothing stored. */
+	ctx->raw_from_fd = true;
+	ctx->raw_fd = fd;
+	ctx->raw_len = -1;
+	ctx->raw_type = fmt == 0 ? "application/zip" : fmt == 1 ? "application/gzip" : fmt == 2 ? "application/x-xz"
+												: "application/x-tar";
+	ap_url_encode(&disp, path[0] == '\0' ? s.spec.domain : base != NULL ? base + 1 : path);
+	ap_ctx_header(ctx, "Content-Disposition",
+	    ap_arena_printf(ctx->arena, "attachment; filename*=UTF-8''%s.%s", ap_buf_cstr(&disp), formats[fmt]));
 	ap_buf_free(&disp);
 	return 200;
 }
@@ -823,6 +890,43 @@ ap_page_files_chmod(struct ap_ctx *ctx)
 		ap_ctx_flash(ctx, "ok", "Done: %s.", f[FX_PATH].s);
 	json_object_put(res);
 	return changed(ctx, &s, parent_of(ctx, f[FX_PATH].s), change(f[FX_PATH].s, NULL, NULL, NULL));
+}
+
+int
+ap_page_files_chown(struct ap_ctx *ctx)
+{
+	const struct ap_fieldval *f = ctx->fields;
+	struct json_object *res = NULL, *a = json_object_new_object();
+	struct ap_sites_env env;
+	struct ap_problem pb;
+	struct ap_site s;
+	int st;
+
+	if ((st = site_of(ctx, &env, &s)) != 0) {
+		json_object_put(a);
+		return st;
+	}
+	ap_model_str(a, "path", f[FO_PATH].s);
+	ap_model_str(a, "owner", owners[f[FO_OWNER].i]);
+	if (ap_files_call(&env, &s, "files.chown", a, &res, NULL, &pb) != AP_OK) {
+		json_object_put(a);
+		return refused(ctx, &s, "files.chown", f[FO_PATH].s, &pb);
+	}
+	json_object_put(a);
+	{
+		struct json_object *b = json_object_new_object(), *af = json_object_new_object();
+
+		ap_model_add(b, "uid", json_object_new_int64(int_of(res, "before_uid")));
+		ap_model_add(b, "gid", json_object_new_int64(int_of(res, "before_gid")));
+		ap_model_str(af, "owner", owners[f[FO_OWNER].i]);
+		ap_model_add(af, "uid", json_object_new_int64(int_of(res, "uid")));
+		ap_model_add(af, "gid", json_object_new_int64(int_of(res, "gid")));
+		audit(ctx, &s, "files.chown", f[FO_PATH].s, "ok", b, af, NULL);
+	}
+	if (!ctx->req->wants_json)
+		ap_ctx_flash(ctx, "ok", "Done: %s.", f[FO_PATH].s);
+	json_object_put(res);
+	return changed(ctx, &s, parent_of(ctx, f[FO_PATH].s), change(f[FO_PATH].s, NULL, NULL, NULL));
 }
 
 int

@@ -1,60 +1,175 @@
 /*
- * logs.c — a site's nginx logs (sites.read; docs/files.md, "Logs"): the last
+ * logs.c — a site's nginx logs (sites.read; docs/files.md, "Logs") and the
+ * panel's own (audit.read: admins; request ids linked to the audit log): the last
  * lines of the access or error log, searched as plain text, error lines
- * filtered by level, a follow view that reloads itself every two seconds, and
+ * filtered by level, a follow view fed by the sampler's live stream (the
+ * worker only hands the log's descriptor on: GET .../stream, nginx's
+ * auth_request), and
  * the log as a download. The helper opens the log it names itself from the
  * site; the worker reads it from the end (src/data/logs.c).
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aapanel/logs.h"
 #include "aapanel/pages.h"
+#include "aapanel/sampler.h"
 
-enum { LG_ID, LG_WHICH, LG_LINES, LG_SEARCH, LG_LEVEL, LG_ROTATED, LG_FOLLOW, LG__MAX };
+enum {
+	LG_ID,
+	LG_WHICH,
+	LG_LINES,
+	LG_SEARCH,
+	LG_LEVEL,
+	LG_ROTATED,
+	LG_FOLLOW,
+	LG_ROTATION,
+	LG__MAX
+};
 const struct ap_field ap_logs_fields[LG__MAX + 1] = {
-	[LG_ID] = { .name = "id", .type = AP_FIELD_INT, .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED, .min = 1,
-	    .max = INT64_MAX },
-	[LG_WHICH] = { .name = "which", .type = AP_FIELD_ENUM, .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED,
-	    .choices = ap_log_kinds, .desc = "the access or the error log" },
-	[LG_LINES] = { .name = "lines", .type = AP_FIELD_INT, .min = 1, .max = 5000,
-	    .desc = "how many of the last lines (default 200)" },
-	[LG_SEARCH] = { .name = "search", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 200,
-	    .desc = "only lines containing this text" },
-	[LG_LEVEL] = { .name = "level", .type = AP_FIELD_ENUM, .choices = ap_log_levels,
-	    .desc = "error log: this level or more severe" },
-	[LG_ROTATED] = { .name = "rotated", .type = AP_FIELD_BOOL, .desc = "the rotated log (.1) instead" },
-	[LG_FOLLOW] = { .name = "follow", .type = AP_FIELD_BOOL, .desc = "the page reloads itself every 2 s" },
-	[LG__MAX] = AP_FIELD_END,
+    [LG_ID] = {.name = "id",
+	       .type = AP_FIELD_INT,
+	       .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED,
+	       .min = 1,
+	       .max = INT64_MAX},
+    [LG_WHICH] = {.name = "which",
+		  .type = AP_FIELD_ENUM,
+		  .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED,
+		  .choices = ap_log_kinds,
+		  .desc = "the access or the error log"},
+    [LG_LINES] = {.name = "lines",
+		  .type = AP_FIELD_INT,
+		  .min = 1,
+		  .max = 5000,
+		  .desc = "how many of the last lines (default 200)"},
+    [LG_SEARCH] = {.name = "search",
+		   .type = AP_FIELD_TEXT,
+		   .flags = AP_FIELD_SINGLELINE,
+		   .max = 200,
+		   .desc = "only lines containing this text"},
+    [LG_LEVEL] = {.name = "level",
+		  .type = AP_FIELD_ENUM,
+		  .choices = ap_log_levels,
+		  .desc = "error log: this level or more severe"},
+    [LG_ROTATED] = {.name = "rotated",
+		    .type = AP_FIELD_BOOL,
+		    .desc = "the rotated log (.1) instead (rotation=1)"},
+    [LG_FOLLOW] =
+	{.name = "follow",
+	 .type = AP_FIELD_BOOL,
+	 .desc = "the page follows the log live (its stream; without script it reloads every 2 s)"},
+    [LG_ROTATION] = {.name = "rotation",
+		     .type = AP_FIELD_INT,
+		     .min = 0,
+		     .max = AP_LOG_ROTATIONS_MAX,
+		     .desc = "0 the log, N its rotation .N or .N.gz (read decompressed)"},
+    [LG__MAX] = AP_FIELD_END,
 };
 
 /* The download's: the site, the log, its rotation (indexes as above for the first two). */
-enum { LD_ID, LD_WHICH, LD_ROTATED, LD__MAX };
+enum { LD_ID, LD_WHICH, LD_ROTATED, LD_ROTATION, LD__MAX };
 const struct ap_field ap_logs_download_fields[LD__MAX + 1] = {
-	[LD_ID] = { .name = "id", .type = AP_FIELD_INT, .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED, .min = 1,
-	    .max = INT64_MAX },
-	[LD_WHICH] = { .name = "which", .type = AP_FIELD_ENUM, .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED,
-	    .choices = ap_log_kinds, .desc = "the access or the error log" },
-	[LD_ROTATED] = { .name = "rotated", .type = AP_FIELD_BOOL, .desc = "the rotated log (.1) instead" },
-	[LD__MAX] = AP_FIELD_END,
+    [LD_ID] = {.name = "id",
+	       .type = AP_FIELD_INT,
+	       .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED,
+	       .min = 1,
+	       .max = INT64_MAX},
+    [LD_WHICH] = {.name = "which",
+		  .type = AP_FIELD_ENUM,
+		  .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED,
+		  .choices = ap_log_kinds,
+		  .desc = "the access or the error log"},
+    [LD_ROTATED] = {.name = "rotated",
+		    .type = AP_FIELD_BOOL,
+		    .desc = "the rotated log (.1) instead"},
+    [LD_ROTATION] = {.name = "rotation",
+		     .type = AP_FIELD_INT,
+		     .min = 0,
+		     .max = AP_LOG_ROTATIONS_MAX,
+		     .desc = "0 the log, N its rotation (a .gz is sent as it is)"},
+    [LD__MAX] = AP_FIELD_END,
 };
 
-static const struct ap_prop log_props[] = {
-	{ .name = "site", .type = AP_J_INT },
-	{ .name = "which", .type = AP_J_STRING, .choices = ap_log_kinds },
-	{ .name = "size", .type = AP_J_INT, .desc = "the log's size in bytes" },
-	{ .name = "lines", .type = AP_J_ARRAY, .items = AP_J_STRING, .desc = "the last lines that match, oldest first" },
-	AP_PROP_END,
+/* The panel's own logs (admins): which, lines, search, rotation. */
+enum { LP_WHICH, LP_LINES, LP_SEARCH, LP_ROTATION, LP__MAX };
+const struct ap_field ap_logs_system_fields[LP__MAX + 1] = {
+    [LP_WHICH] = {.name = "which",
+		  .type = AP_FIELD_ENUM,
+		  .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED,
+		  .choices = ap_log_systems,
+		  .desc = "the panel's log or the helper's"},
+    [LP_LINES] = {.name = "lines",
+		  .type = AP_FIELD_INT,
+		  .min = 1,
+		  .max = 5000,
+		  .desc = "how many of the last lines (default 200)"},
+    [LP_SEARCH] = {.name = "search",
+		   .type = AP_FIELD_TEXT,
+		   .flags = AP_FIELD_SINGLELINE,
+		   .max = 200,
+		   .desc =
+		       "only lines containing this text (a request id finds that request's lines)"},
+    [LP_ROTATION] = {.name = "rotation",
+		     .type = AP_FIELD_INT,
+		     .min = 0,
+		     .max = AP_LOG_ROTATIONS_MAX,
+		     .desc = "0 the log, N its rotation .N or .N.gz"},
+    [LP__MAX] = AP_FIELD_END,
 };
-const struct ap_schema ap_log_schema = { .name = "SiteLog", .desc = "the end of a site's log", .props = log_props };
+
+static const struct ap_prop rotation_props[] = {
+    {.name = "rotation", .type = AP_J_INT, .desc = "N of .N or .N.gz"},
+    {.name = "gzip", .type = AP_J_BOOL},
+    {.name = "size", .type = AP_J_INT, .desc = "bytes on disk"},
+    {.name = "modified", .type = AP_J_INT, .desc = "unix time"},
+    AP_PROP_END,
+};
+static const struct ap_schema rotation_schema = {
+    .name = "LogRotation", .desc = "a rotation of a log", .props = rotation_props};
+
+static const struct ap_prop log_props[] = {
+    {.name = "site", .type = AP_J_INT},
+    {.name = "which", .type = AP_J_STRING, .choices = ap_log_kinds},
+    {.name = "rotation", .type = AP_J_INT, .desc = "0 the log, N a rotation"},
+    {.name = "size", .type = AP_J_INT, .desc = "the log's size in bytes"},
+    {.name = "lines",
+     .type = AP_J_ARRAY,
+     .items = AP_J_STRING,
+     .desc = "the last lines that match, oldest first"},
+    {.name = "rotations",
+     .type = AP_J_ARRAY,
+     .of = &rotation_schema,
+     .desc = "the rotations there are"},
+    AP_PROP_END,
+};
+const struct ap_schema ap_log_schema = {
+    .name = "SiteLog", .desc = "the end of a site's log", .props = log_props};
+
+static const struct ap_prop syslog_props[] = {
+    {.name = "which", .type = AP_J_STRING, .choices = ap_log_systems},
+    {.name = "rotation", .type = AP_J_INT, .desc = "0 the log, N a rotation"},
+    {.name = "size", .type = AP_J_INT, .desc = "log.file's size in bytes"},
+    {.name = "lines",
+     .type = AP_J_ARRAY,
+     .items = AP_J_STRING,
+     .desc = "the last lines that match, oldest first"},
+    {.name = "rotations",
+     .type = AP_J_ARRAY,
+     .of = &rotation_schema,
+     .desc = "the rotations there are"},
+    AP_PROP_END,
+};
+const struct ap_schema ap_syslog_schema = {.name = "PanelLog",
+					   .desc = "the end of the panel's or the helper's log",
+					   .props = syslog_props};
 
 static struct ap_helper_client *H_client;
 
-static int
-site_of(struct ap_ctx *ctx, struct ap_sites_env *env, struct ap_site *s)
+static void
+env_of(struct ap_ctx *ctx, struct ap_sites_env *env)
 {
 	const struct ap_config *c = ctx->app->cfg;
-	struct ap_problem pb;
 
 	memset(env, 0, sizeof(*env));
 	env->db = ctx->db;
@@ -62,43 +177,128 @@ site_of(struct ap_ctx *ctx, struct ap_sites_env *env, struct ap_site *s)
 	if (H_client == NULL)
 		H_client = ap_helper_client_new(c->helper_socket, c->helper_timeout_ms, 1 << 20);
 	env->helper = H_client;
+}
+
+static int
+site_of(struct ap_ctx *ctx, struct ap_sites_env *env, struct ap_site *s)
+{
+	struct ap_problem pb;
+
+	env_of(ctx, env);
 	if (ap_site_get(env, ctx->fields[LG_ID].i, s, &pb) != AP_OK)
 		return ap_ctx_problem(ctx, &pb);
 	return 0;
+}
+
+/* The page's rows: each line's text, and the request id in it (a link to the audit log) split out.
+ */
+static struct json_object *
+rows_of(struct json_object *lines)
+{
+	struct json_object *rows = json_object_new_array();
+
+	for (size_t i = 0; i < json_object_array_length(lines); i++) {
+		const char *l = json_object_get_string(json_object_array_get_idx(lines, i));
+		struct json_object *r = json_object_new_object();
+		size_t off, len;
+
+		if (ap_logs_reqid(l, &off, &len)) {
+			json_object_object_add(r, "pre", json_object_new_string_len(l, (int)off));
+			json_object_object_add(r, "req",
+					       json_object_new_string_len(l + off, (int)len));
+			json_object_object_add(r, "post", json_object_new_string(l + off + len));
+		} else {
+			json_object_object_add(r, "pre", json_object_new_string(l));
+		}
+		json_object_array_add(rows, r);
+	}
+	return rows;
+}
+
+/* The rotations for the page: each with its link's query and whether it is the one shown. */
+static void
+model_rotations(struct ap_ctx *ctx, const struct ap_log_file *lf)
+{
+	struct json_object *rots = json_object_get(lf->rotations);
+
+	for (size_t i = 0; i < json_object_array_length(rots); i++) {
+		struct json_object *o = json_object_array_get_idx(rots, i), *v;
+
+		if (!ctx->req->wants_json && json_object_object_get_ex(o, "rotation", &v) &&
+		    json_object_get_int(v) == lf->rotation)
+			json_object_object_add(o, "current", json_object_new_boolean(true));
+	}
+	ap_model_add(ctx->model, "has_rotations",
+		     json_object_new_boolean(json_object_array_length(rots) > 0));
+	ap_model_add(ctx->model, "rotations", rots);
+	ap_model_add(ctx->model, "rotation", json_object_new_int(lf->rotation));
+	ap_model_add(ctx->model, "is_current", json_object_new_boolean(lf->rotation == 0));
 }
 
 int
 ap_page_site_log(struct ap_ctx *ctx)
 {
 	const struct ap_fieldval *f = ctx->fields;
+	struct ap_log_query q = {.lines = f[LG_LINES].present ? (int)f[LG_LINES].i : 200,
+				 .search = f[LG_SEARCH].present ? f[LG_SEARCH].s : NULL,
+				 .level = -1,
+				 .tag = -1};
 	struct json_object *lines = NULL;
+	struct ap_log_file lf = {.fd = -1};
 	struct ap_sites_env env;
 	struct ap_problem pb;
 	struct ap_site s;
-	int64_t size = 0;
 	int st, which = (int)f[LG_WHICH].i;
+	int rotation = f[LG_ROTATION].present ? (int)f[LG_ROTATION].i : f[LG_ROTATED].b ? 1 : 0;
 
 	if ((st = site_of(ctx, &env, &s)) != 0)
 		return st;
-	if (ap_logs_tail(&env, &s, which, f[LG_ROTATED].b, f[LG_LINES].present ? (int)f[LG_LINES].i : 200,
-		f[LG_SEARCH].present ? f[LG_SEARCH].s : NULL,
-		f[LG_LEVEL].present ? ap_log_levels[f[LG_LEVEL].i] : NULL, &lines, &size, &pb) != AP_OK)
+	if (which == 1 && f[LG_LEVEL].present)
+		q.level = (int)f[LG_LEVEL].i;
+	if (ap_logs_open(&env, &s, which, rotation, &lf, &pb) != AP_OK ||
+	    ap_logs_read(&lf, &q, &lines, &pb) != AP_OK) {
+		ap_logs_close(&lf);
 		return ap_ctx_problem(ctx, &pb);
+	}
 	ap_model_add(ctx->model, "site", json_object_new_int64(s.id));
 	ap_model_str(ctx->model, "which", ap_log_kinds[which]);
-	ap_model_add(ctx->model, "size", json_object_new_int64(size));
+	ap_model_add(ctx->model, "size", json_object_new_int64(lf.size));
 	ap_model_add(ctx->model, "lines", lines);
+	model_rotations(ctx, &lf);
 	if (!ctx->req->wants_json) {
 		ctx->title = ap_ctx_tr(ctx, "Logs");
 		ap_model_str(ctx->model, "domain", s.spec.domain);
 		ap_model_add(ctx->model, "is_error", json_object_new_boolean(which == 1));
-		ap_model_add(ctx->model, "follow", json_object_new_boolean(f[LG_FOLLOW].b));
+		/* Follow: the page's script reads the live stream from the size shown
+		 * (the sampler's, no worker waits for new lines); without script the
+		 * page reloads every two seconds (<noscript> refresh). Only the log
+		 * itself grows: a rotation is not followed. */
+		ap_model_add(ctx->model, "follow",
+			     json_object_new_boolean(f[LG_FOLLOW].b && rotation == 0));
 		ap_model_str(ctx->model, "search", f[LG_SEARCH].present ? f[LG_SEARCH].s : "");
-		ap_model_add(ctx->model, "empty", json_object_new_boolean(json_object_array_length(lines) == 0));
-		/* Follow: the browser asks again in two seconds (no worker waits for new lines). */
-		if (f[LG_FOLLOW].b)
-			ap_ctx_header(ctx, "Refresh", "2");
+		ap_model_str(ctx->model, "level", q.level >= 0 ? ap_log_levels[q.level] : "");
+		ap_model_add(ctx->model, "empty",
+			     json_object_new_boolean(json_object_array_length(lines) == 0));
 	}
+	ap_logs_close(&lf);
+	return 200;
+}
+
+/* Send lf as the answer (its descriptor taken), as a download named name. */
+static int
+send_log(struct ap_ctx *ctx, struct ap_log_file *lf, const char *name)
+{
+	ctx->raw_from_fd = true;
+	ctx->raw_fd = lf->fd;
+	lf->fd = -1;
+	ctx->raw_len = lf->size;
+	ctx->raw_type = lf->gzip ? "application/gzip" : "text/plain; charset=utf-8";
+	ap_ctx_header(ctx, "Content-Disposition",
+		      ap_arena_printf(
+			  ctx->arena, "attachment; filename=\"%s%s%s\"", name,
+			  lf->rotation > 0 ? ap_arena_printf(ctx->arena, ".%d", lf->rotation) : "",
+			  lf->gzip ? ".gz" : ""));
+	ap_logs_close(lf);
 	return 200;
 }
 
@@ -106,21 +306,132 @@ int
 ap_page_site_log_download(struct ap_ctx *ctx)
 {
 	const struct ap_fieldval *f = ctx->fields;
+	struct ap_log_file lf = {.fd = -1};
 	struct ap_sites_env env;
 	struct ap_problem pb;
 	struct ap_site s;
-	int64_t size;
-	int st, fd;
+	int st, rotation = f[LD_ROTATION].present ? (int)f[LD_ROTATION].i : f[LD_ROTATED].b ? 1 : 0;
 
 	if ((st = site_of(ctx, &env, &s)) != 0)
 		return st;
-	if (ap_logs_open(&env, &s, (int)f[LD_WHICH].i, f[LD_ROTATED].b, &fd, &size, &pb) != AP_OK)
+	if (ap_logs_open(&env, &s, (int)f[LD_WHICH].i, rotation, &lf, &pb) != AP_OK) {
+		ap_logs_close(&lf);
 		return ap_ctx_problem(ctx, &pb);
-	ctx->raw_from_fd = true;
-	ctx->raw_fd = fd;
-	ctx->raw_len = size;
-	ctx->raw_type = "text/plain; charset=utf-8";
-	ap_ctx_header(ctx, "Content-Disposition", ap_arena_printf(ctx->arena, "attachment; filename=\"%s.%s.log\"",
-	    s.spec.domain, ap_log_kinds[f[LD_WHICH].i]));
+	}
+	return send_log(
+	    ctx, &lf,
+	    ap_arena_printf(ctx->arena, "%s.%s.log", s.spec.domain, ap_log_kinds[f[LD_WHICH].i]));
+}
+
+int
+ap_page_system_log_download(struct ap_ctx *ctx)
+{
+	const struct ap_fieldval *f = ctx->fields;
+	struct ap_log_file lf = {.fd = -1};
+	struct ap_sites_env env;
+	struct ap_problem pb;
+
+	env_of(ctx, &env);
+	if (ap_logs_system_open(&env, f[LP_ROTATION].present ? (int)f[LP_ROTATION].i : 0, &lf,
+				&pb) != AP_OK) {
+		ap_logs_close(&lf);
+		return ap_ctx_problem(ctx, &pb);
+	}
+	return send_log(ctx, &lf, "aapanel.log");
+}
+
+int
+ap_page_system_log(struct ap_ctx *ctx)
+{
+	const struct ap_fieldval *f = ctx->fields;
+	int which = (int)f[LP_WHICH].i;
+	struct ap_log_query q = {.lines = f[LP_LINES].present ? (int)f[LP_LINES].i : 200,
+				 .search = f[LP_SEARCH].present ? f[LP_SEARCH].s : NULL,
+				 .level = -1,
+				 .tag = which};
+	struct json_object *lines = NULL;
+	struct ap_log_file lf = {.fd = -1};
+	struct ap_sites_env env;
+	struct ap_problem pb;
+
+	env_of(ctx, &env);
+	if (ap_logs_system_open(&env, f[LP_ROTATION].present ? (int)f[LP_ROTATION].i : 0, &lf,
+				&pb) != AP_OK ||
+	    ap_logs_read(&lf, &q, &lines, &pb) != AP_OK) {
+		ap_logs_close(&lf);
+		return ap_ctx_problem(ctx, &pb);
+	}
+	ap_model_str(ctx->model, "which", ap_log_systems[which]);
+	ap_model_add(ctx->model, "size", json_object_new_int64(lf.size));
+	model_rotations(ctx, &lf);
+	if (!ctx->req->wants_json) {
+		ctx->title = ap_ctx_tr(ctx, which == 0 ? "The panel's log" : "The helper's log");
+		ap_model_add(ctx->model, "is_helper", json_object_new_boolean(which == 1));
+		ap_model_str(ctx->model, "search", f[LP_SEARCH].present ? f[LP_SEARCH].s : "");
+		ap_model_add(ctx->model, "rows", rows_of(lines));
+		ap_model_add(ctx->model, "empty",
+			     json_object_new_boolean(json_object_array_length(lines) == 0));
+	}
+	ap_model_add(ctx->model, "lines", lines);
+	ap_logs_close(&lf);
 	return 200;
+}
+
+/* The stream's: the site and the log (indexes as LD_). */
+const struct ap_field ap_logs_stream_fields[LD_WHICH + 2] = {
+    [LD_ID] = {.name = "id",
+	       .type = AP_FIELD_INT,
+	       .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED,
+	       .min = 1,
+	       .max = INT64_MAX},
+    [LD_WHICH] = {.name = "which",
+		  .type = AP_FIELD_ENUM,
+		  .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED,
+		  .choices = ap_log_kinds,
+		  .desc = "the access or the error log"},
+    [LD_WHICH + 1] = AP_FIELD_END,
+};
+
+int
+ap_page_site_log_stream_auth(struct ap_ctx *ctx)
+{
+	const struct ap_config *c = ctx->app->cfg;
+	struct ap_log_file lf = {.fd = -1};
+	struct ap_sites_env env;
+	struct ap_problem pb;
+	struct ap_site s;
+	char token[AP_SAMPLER_TOKEN_SIZE];
+	int st;
+	enum ap_err err;
+
+	/* nginx's auth_request passes 401 and 403 on, and makes anything else a 500. */
+	if ((st = site_of(ctx, &env, &s)) != 0)
+		return st == 404 ? 403 : st;
+	if (!c->monitor_enabled) {
+		ap_problem_set(&pb, AP_PB_UNAVAILABLE, NULL,
+			       "the live stream is off (monitor.enabled)");
+		return ap_ctx_problem(ctx, &pb);
+	}
+	if (ap_logs_open(&env, &s, (int)ctx->fields[LD_WHICH].i, 0, &lf, &pb) != AP_OK) {
+		ap_logs_close(&lf);
+		return ap_ctx_problem(ctx, &pb);
+	}
+	/* The sampler gets its own copy of the descriptor; nginx connects the stream with the
+	 * token. */
+	err = ap_sampler_hand(c->monitor_socket, lf.fd, token);
+	ap_logs_close(&lf);
+	if (err != AP_OK) {
+		ap_problem_set(&pb, AP_PB_UNAVAILABLE, NULL,
+			       "the live stream's server does not answer");
+		return ap_ctx_problem(ctx, &pb);
+	}
+	ap_ctx_header(ctx, "X-Aapanel-Stream", token);
+	return 204;
+}
+
+int
+ap_page_logs_index(struct ap_ctx *ctx)
+{
+	return ap_ctx_redirect(ctx, 303,
+			       ap_arena_printf(ctx->arena, "%s/logs/panel", ap_ctx_base(ctx)));
 }

@@ -30,6 +30,7 @@
 #include "aapanel/log.h"
 #include "aapanel/sampler.h"
 #include "certwatch.h"
+#include "follow.h"
 #include "store.h"
 
 #define HEAD_MAX 4096
@@ -45,6 +46,9 @@ struct client {
 	bool stream;  /* receives every event */
 	bool closing; /* close once out is written */
 	bool want_out;
+	int passed_fd;            /* a descriptor that came with the request (POST /hand), or -1 */
+	struct ap_follow *follow; /* a log's stream (GET /events/log, follow.h) */
+	uint64_t follow_sent;
 };
 
 struct loop {
@@ -60,6 +64,9 @@ struct loop {
 	struct ap_store *store;
 	struct ap_certwatch *certs; /* certificates' jobs and certbot's renewals (certwatch.h) */
 	uint64_t last_send_ms;
+	struct ap_follow_pending *pending; /* logs handed by workers, waiting for their stream */
+	int ffd;                           /* the follow streams' timer (armed while there are any) */
+	size_t nfollow;
 	bool stop;
 };
 
@@ -132,6 +139,44 @@ ap_sampler_listen(const struct ap_config *cfg)
 
 /* ---------------------------------------------------------------- clients */
 
+/* The follow streams' timer: every 250 ms while any is open. */
+static void
+follow_arm(struct loop *l, bool on)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	if (on) {
+		its.it_interval.tv_nsec = 250000000L;
+		its.it_value.tv_nsec = 250000000L;
+	}
+	timerfd_settime(l->ffd, 0, &its, NULL);
+}
+
+/* The value of header name in the request head in (NUL-terminated) into out, or false. */
+static bool
+header_of(const char *in, const char *name, char *out, size_t outsz)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = strstr(in, "\r\n"); p != NULL; p = strstr(p + 2, "\r\n")) {
+		const char *v = p + 2, *e;
+		size_t k;
+
+		if (strncasecmp(v, name, n) != 0 || v[n] != ':')
+			continue;
+		v += n + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if ((e = strstr(v, "\r\n")) == NULL || (k = (size_t)(e - v)) >= outsz)
+			return false;
+		memcpy(out, v, k);
+		out[k] = '\0';
+		return true;
+	}
+	return false;
+}
+
 static void
 client_close(struct loop *l, size_t i)
 {
@@ -139,6 +184,12 @@ client_close(struct loop *l, size_t i)
 
 	epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
+	if (c->follow != NULL) {
+		ap_follow_free(c->follow);
+		follow_arm(l, --l->nfollow > 0);
+	}
 	ap_buf_free(&c->out);
 	free(c);
 	l->c[i] = l->c[--l->n];
@@ -230,7 +281,45 @@ serve(struct loop *l, struct client *c)
 		return;
 	}
 	if ((q = strchr(path, '?')) != NULL)
-		*q = '\0';
+		*q++ = '\0';
+	if (strcmp(method, "POST") == 0 && strcmp(path, "/hand") == 0) {
+		char tok[AP_FOLLOW_TOKEN_LEN + 8];
+		bool ok = c->passed_fd >= 0 && header_of(c->in, "X-Token", tok, sizeof(tok)) &&
+		    ap_follow_pending_add(l->pending, tok, c->passed_fd, ap_now_ms());
+
+		if (!ok && c->passed_fd >= 0)
+			close(c->passed_fd);
+		c->passed_fd = -1;
+		answer(l, c, ok ? 204 : 400, ok ? "No Content" : "Bad Request", "text/plain", NULL);
+		return;
+	}
+	if (strcmp(method, "GET") == 0 && strcmp(path, "/events/log") == 0) {
+		char tok[AP_FOLLOW_TOKEN_LEN + 8], last[32];
+		long long from = -1;
+		int fd = header_of(c->in, "X-Aapanel-Stream", tok, sizeof(tok)) ?
+		    ap_follow_pending_take(l->pending, tok, ap_now_ms()) : -1;
+		const char *errstr;
+
+		if (fd < 0) {
+			answer(l, c, 403, "Forbidden", "text/plain", "no log was handed for this stream\n");
+			return;
+		}
+		/* Where to start: the browser's last event (a reconnection), else the page's from=. */
+		if (header_of(c->in, "Last-Event-ID", last, sizeof(last)))
+			(void)ap_strtonum(last, 0, INT64_MAX, &from, &errstr);
+		else if (q != NULL && strncmp(q, "from=", 5) == 0)
+			(void)ap_strtonum(strtok(q + 5, "&"), 0, INT64_MAX, &from, &errstr);
+		c->follow = ap_follow_new(fd, from);
+		c->follow_sent = ap_now_ms();
+		if (++l->nfollow == 1)
+			follow_arm(l, true);
+		ap_buf_puts(&c->out, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+				     "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n"
+				     "retry: 2000\n\n");
+		(void)ap_follow_read(c->follow, &c->out);
+		client_flush(l, c);
+		return;
+	}
 	if (strcmp(method, "GET") == 0 && strcmp(path, "/events/metrics") == 0) {
 		c->stream = true;
 		/* Until close: no length. nginx passes it on at once (X-Accel-Buffering). */
@@ -269,6 +358,34 @@ serve(struct loop *l, struct client *c)
 	answer(l, c, 404, "Not Found", "text/plain", "not found\n");
 }
 
+/* Read the request head; a descriptor sent with it (SCM_RIGHTS) is kept in c->passed_fd (one). */
+static ssize_t
+recv_head(struct client *c, char *buf, size_t n)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	struct iovec iov = { .iov_base = buf, .iov_len = n };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof(cm.b) };
+	ssize_t r = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	for (struct cmsghdr *h = r >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; h != NULL; h = CMSG_NXTHDR(&msg, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			if (c->passed_fd < 0)
+				c->passed_fd = fd;
+			else
+				close(fd);
+		}
+	}
+	return r;
+}
+
 static void
 client_read(struct loop *l, struct client *c)
 {
@@ -276,10 +393,10 @@ client_read(struct loop *l, struct client *c)
 		char junk[512];
 		ssize_t r;
 
-		if (c->stream || c->closing)
+		if (c->stream || c->closing || c->follow != NULL)
 			r = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
 		else
-			r = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen, MSG_DONTWAIT);
+			r = recv_head(c, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -288,7 +405,7 @@ client_read(struct loop *l, struct client *c)
 			client_close(l, client_index(l, c));
 			return;
 		}
-		if (c->stream || c->closing)
+		if (c->stream || c->closing || c->follow != NULL)
 			continue;
 		c->inlen += (size_t)r;
 		c->in[c->inlen] = '\0';
@@ -318,6 +435,7 @@ accept_clients(struct loop *l)
 		}
 		c = ap_xcalloc(1, sizeof(*c));
 		c->fd = fd;
+		c->passed_fd = -1;
 		if (l->n == l->cap) {
 			l->cap = l->cap ? l->cap * 2 : 64;
 			l->c = ap_xrealloc(l->c, l->cap * sizeof(*l->c));
@@ -331,6 +449,28 @@ accept_clients(struct loop *l)
 		}
 		if (l->n > (size_t)l->cfg->monitor_max_clients)
 			answer(l, c, 503, "Service Unavailable", "text/plain", "too many streams\n");
+	}
+}
+
+/* Every follow stream: its log's new lines, or a comment now and then. */
+static void
+follow_tick(struct loop *l)
+{
+	uint64_t now = ap_now_ms();
+
+	for (size_t i = l->n; i-- > 0;) {
+		struct client *c = l->c[i];
+
+		if (c->follow == NULL || c->closing)
+			continue;
+		if (ap_follow_read(c->follow, &c->out))
+			c->follow_sent = now;
+		else if (now - c->follow_sent >= PING_MS) {
+			ap_buf_puts(&c->out, ": ping\n\n");
+			c->follow_sent = now;
+		} else
+			continue;
+		client_flush(l, c);
 	}
 }
 
@@ -386,7 +526,8 @@ open_loop(struct loop *l)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	l->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (l->ep < 0 || l->sfd < 0 || l->tfd < 0) {
+	l->ffd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (l->ep < 0 || l->sfd < 0 || l->tfd < 0 || l->ffd < 0) {
 		AP_ERROR("epoll/signalfd/timerfd: %s", strerror(errno));
 		return false;
 	}
@@ -400,6 +541,8 @@ open_loop(struct loop *l)
 	epoll_ctl(l->ep, EPOLL_CTL_ADD, l->tfd, &ev);
 	ev.data.ptr = &l->sfd;
 	epoll_ctl(l->ep, EPOLL_CTL_ADD, l->sfd, &ev);
+	ev.data.ptr = &l->ffd;
+	epoll_ctl(l->ep, EPOLL_CTL_ADD, l->ffd, &ev);
 	return true;
 }
 
@@ -424,7 +567,8 @@ ap_sampler_main(const struct ap_config *cfg, int lfd, int log_fd)
 	memset(&l, 0, sizeof(l));
 	l.cfg = cfg;
 	l.lfd = lfd;
-	l.ep = l.tfd = l.sfd = -1;
+	l.ep = l.tfd = l.sfd = l.ffd = -1;
+	l.pending = ap_follow_pending_new();
 	if (gethostname(l.host, sizeof(l.host)) != 0)
 		snprintf(l.host, sizeof(l.host), "localhost");
 	l.host[sizeof(l.host) - 1] = '\0';
@@ -458,6 +602,11 @@ ap_sampler_main(const struct ap_config *cfg, int lfd, int log_fd)
 
 				if (read(l.tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
 					take_reading(&l);
+			} else if (p == &l.ffd) {
+				uint64_t ticks;
+
+				if (read(l.ffd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
+					follow_tick(&l);
 			} else if (p == &l.sfd) {
 				struct signalfd_siginfo si;
 
@@ -492,6 +641,9 @@ out:
 		close(l.tfd);
 	if (l.sfd >= 0)
 		close(l.sfd);
+	if (l.ffd >= 0)
+		close(l.ffd);
+	ap_follow_pending_free(l.pending);
 	ap_sysread_free(l.reader);
 	free(l.sys);
 	free(l.latest);
@@ -608,6 +760,67 @@ ap_sampler_get(const char *socket_path, const char *path, int timeout_ms, struct
 	}
 out:
 	ap_buf_free(&body);
+	return err;
+}
+
+enum ap_err
+ap_sampler_hand(const char *socket_path, int fd, char token[static AP_SAMPLER_TOKEN_SIZE])
+{
+	struct sockaddr_un sa;
+	struct ap_buf req = { 0 };
+	char resp[64];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov;
+	struct msghdr msg;
+	struct pollfd p;
+	ssize_t r;
+	int s = -1;
+	enum ap_err err = AP_ERR_IO;
+
+	token[0] = '\0';
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (socket_path == NULL || strlen(socket_path) >= sizeof(sa.sun_path))
+		return AP_ERR_IO;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", socket_path);
+	if (ap_random_hex(token, AP_FOLLOW_TOKEN_LEN / 2) != AP_OK)
+		return AP_ERR_IO;
+	ap_buf_printf(&req, "POST /hand HTTP/1.1\r\nHost: sampler\r\nX-Token: %s\r\nContent-Length: 0\r\n\r\n",
+	    token);
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		goto out;
+	/* The head is short: one message, the descriptor with its first byte. */
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	iov.iov_base = req.data;
+	iov.iov_len = req.len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.b;
+	msg.msg_controllen = sizeof(cm.b);
+	CMSG_FIRSTHDR(&msg)->cmsg_level = SOL_SOCKET;
+	CMSG_FIRSTHDR(&msg)->cmsg_type = SCM_RIGHTS;
+	CMSG_FIRSTHDR(&msg)->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&msg)), &fd, sizeof(int));
+	if (sendmsg(s, &msg, MSG_NOSIGNAL) != (ssize_t)req.len)
+		goto out;
+	p.fd = s;
+	p.events = POLLIN;
+	if (poll(&p, 1, 2000) != 1 || (r = recv(s, resp, sizeof(resp) - 1, 0)) < 13)
+		goto out;
+	resp[r] = '\0';
+	if (strncmp(resp, "HTTP/1.1 204 ", 13) == 0)
+		err = AP_OK;
+out:
+	if (s >= 0)
+		close(s);
+	ap_buf_free(&req);
+	if (err != AP_OK)
+		token[0] = '\0';
 	return err;
 }
 

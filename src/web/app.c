@@ -344,7 +344,9 @@ emit(struct ap_ctx *ctx, const struct out *o, int status, const char *ctype,
 		ap_buf_puts(h, ctype);
 		ap_buf_puts(h, "\r\n");
 	}
-	ap_buf_printf(h, "Content-Length: %zu\r\nX-Request-Id: %s\r\n", len, ctx->request_id);
+	if (len != SIZE_MAX) /* SIZE_MAX: a stream of unknown length, to its end (emit_fd) */
+		ap_buf_printf(h, "Content-Length: %zu\r\n", len);
+	ap_buf_printf(h, "X-Request-Id: %s\r\n", ctx->request_id);
 	ap_buf_puts(h, security_headers);
 	if (ctx->app->cfg->profile == AP_PROFILE_PRODUCTION && ctx->req->https)
 		ap_buf_puts(h, "Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n");
@@ -371,9 +373,19 @@ emit_fd(struct ap_ctx *ctx, const struct out *o, int status, const char *ctype)
 	static char chunk[65536];
 	int64_t left = ctx->raw_len;
 
-	emit(ctx, o, status, ctype, NULL, (size_t)ctx->raw_len);
+	emit(ctx, o, status, ctype, NULL, ctx->raw_len < 0 ? SIZE_MAX : (size_t)ctx->raw_len);
 	if (ctx->req->method == AP_METHOD_HEAD)
 		return;
+	/* raw_len < 0: a pipe (an archive being made), sent as it comes until it ends. */
+	while (ctx->raw_len < 0) {
+		ssize_t k = read(ctx->raw_fd, chunk, sizeof(chunk));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return;
+		o->wr(o->wrctx, chunk, (size_t)k);
+	}
 	while (left > 0) {
 		ssize_t k = read(ctx->raw_fd, chunk,
 		    left < (int64_t)sizeof(chunk) ? (size_t)left : sizeof(chunk));

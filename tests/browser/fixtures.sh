@@ -185,7 +185,7 @@ browser_fixtures() {
 		mfa: {user: "mfa", password: $pw, recovery: $codes},
 		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid,
 		       "/sites": $site, "/alerts/rules": $rid, "/alerts/channels": $chid, "/certificates": $cert,
-		       "/database-servers": $dbs, "/databases": $dbid, "/sites/{id}/logs": "access",
+		       "/database-servers": $dbs, "/databases": $dbid, "/sites/{id}/logs": "access", "/logs": "panel",
 		       "/tasks": $task, "/services": "nginx.service",
 		       "/firewall/rules": $fwr, "/firewall/block": $fwb },
 		app_name: (if $name == "" then "aaPanel" else $name end)

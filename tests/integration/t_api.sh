@@ -25,6 +25,9 @@ it_setup "monitor = { interval = 1; };
 firewall = { netns = \"/run/netns/$IT_NETNS\"; confirm_seconds = 30; };
 $IT_MANAGED"
 sites_setup
+# log.file, for the admins' log routes (GET /logs/{which}).
+sed -i "s|^log = { level = \"info\"; };|log = { level = \"info\"; file = \"$T/var/log/aapanel.log\"; };|" "$T/conf/profiles/test.cfg"
+mkdir -p "$T/var/log"
 HTTPS_PORT=$(it_free_port)
 check "pebble and its DNS start, the certs config points at them" acme_start "https_port = $HTTPS_PORT;"
 . "$(dirname "$0")/dbservers.sh"

@@ -37,6 +37,9 @@ if [ "$prereq_ok" -ne 1 ]; then
 fi
 
 it_setup "$IT_MANAGED"
+# The panel's and the helper's log for the admins' log pages (/logs/{which}): log.file.
+sed -i "s|^log = { level = \"info\"; };|log = { level = \"info\"; file = \"$T/var/log/aapanel.log\"; };|" "$T/conf/profiles/test.cfg"
+mkdir -p "$T/var/log"
 # The websites are made by the helper and served by the test's nginx (sites_lib.sh, as t_forms.sh).
 . "$(dirname "$0")/sites_lib.sh"
 sites_setup

@@ -436,8 +436,8 @@ check "... filtered to crit and worse: none of them (got $code)" jqe '.lines == 
 code=$(apiq GET "/sites/$SID/logs/access" search=no-such-text-anywhere)
 check "a search that matches nothing: no lines (got $code)" jqe '.lines == []' "$T/api.out"
 code=$(curl -s -D "$T/hdr" -o "$T/page.html" -w '%{http_code}' -b "$JAR" "$(url "/sites/$SID/logs/access?follow=true&search=$MARK")")
-check "the follow view reloads itself (Refresh: 2) and shows the line, escaped (got $code)" \
-	bash -c "[ $code = 200 ] && grep -qi '^Refresh: 2' '$T/hdr' && grep -q '$MARK' '$T/page.html'"
+check "the follow view names its live stream (t_logs.sh follows it) and shows the line (got $code)" \
+	bash -c "[ $code = 200 ] && grep -q 'data-log-stream=\"/events/sites/$SID/logs/access?from=' '$T/page.html' && grep -q '$MARK' '$T/page.html'"
 site_get files.test "/<script>alert(1)</script>" >/dev/null || true
 code=$(curl -s -o "$T/page.html" -w '%{http_code}' -b "$JAR" "$(url "/sites/$SID/logs/access?lines=5")")
 check "... a logged <script> is shown as text, never as markup" bash -c "! grep -q '<script>alert' '$T/page.html'"
