@@ -1,0 +1,11 @@
+-- 0015 hosts: one row, the fingerprint of the secret key every host of this
+-- database must share (HMAC-SHA-256 keyed with the key over a fixed label: the
+-- key itself is never stored), recorded by the first host that starts, with
+-- that host's name and when; a host whose key gives another fingerprint
+-- refuses to start (sqlite).
+CREATE TABLE panel_key (
+  id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+  fingerprint VARCHAR(64) NOT NULL,
+  recorded_by TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL
+);
