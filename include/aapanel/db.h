@@ -174,6 +174,30 @@ enum ap_db_rc ap_db_rollback(struct ap_db *db);
 bool ap_db_in_transaction(const struct ap_db *db);
 
 /*
+ * A unit of work: everything a request writes, and its audit row, in one
+ * transaction, so a process killed between a change and its audit row
+ * leaves neither (issue 19). ap_db_unit_begin starts nothing yet: BEGIN is
+ * sent before the first statement that writes (or the first ap_db_begin),
+ * so reads before it hold no lock. Inside the open unit ap_db_begin /
+ * commit / rollback become SAVEPOINT / RELEASE / ROLLBACK TO (a data
+ * module's own transaction still undoes just its part), and on PostgreSQL
+ * every statement outside them gets a savepoint of its own, so a refused
+ * statement (a duplicate name) is undone alone, as it was in autocommit,
+ * instead of aborting the unit. A lost connection breaks the unit: later
+ * writes fail with AP_DB_ECONN and so does ap_db_unit_end.
+ */
+void ap_db_unit_begin(struct ap_db *db);
+/* Commit (commit true) or roll back the unit; AP_DB_OK when nothing was
+ * written. Savepoints left open are rolled back first. */
+enum ap_db_rc ap_db_unit_end(struct ap_db *db, bool commit);
+/* For a write other workers and hosts must see at once (a sign-in attempt
+ * the throttle counts): true when the unit had not begun and its writes
+ * now run on their own until ap_db_unit_resume(db, true); false (nothing
+ * changed) when the unit has begun already or there is none. */
+bool ap_db_unit_pause(struct ap_db *db);
+void ap_db_unit_resume(struct ap_db *db, bool paused);
+
+/*
  * Run a script of several statements (migrations), each ending with ';'
  * at the end of a line. Not for data from requests.
  */

@@ -35,14 +35,17 @@ static enum ap_db_rc
 reserve(struct ap_db *db, const struct ap_config *cfg, const char *username, const char *addr, time_t now,
     int64_t *attempt, int64_t *wait_s)
 {
+	/* Committed at once, outside the request's unit of work: the other
+	 * workers and hosts must count it while this password is checked. */
+	bool paused = ap_db_unit_pause(db);
 	enum ap_db_rc rc = ap_login_attempt_begin(db, username, addr, now, attempt);
 
 	*wait_s = 0;
-	if (rc != AP_DB_OK)
-		return rc;
-	rc = ap_login_throttle(db, cfg, username, addr ? addr : "", now, *attempt, wait_s);
+	if (rc == AP_DB_OK)
+		rc = ap_login_throttle(db, cfg, username, addr ? addr : "", now, *attempt, wait_s);
 	if (rc == AP_DB_OK && *wait_s > 0)
 		rc = ap_login_attempt_withdraw(db, *attempt);
+	ap_db_unit_resume(db, paused);
 	return rc;
 }
 

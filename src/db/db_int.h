@@ -21,6 +21,8 @@ struct ap_db {
 	int query_timeout_ms;
 	bool connected;
 	bool in_tx;
+	int unit;  /* enum db_unit (db.c): the request's unit of work */
+	int depth; /* savepoints open inside the unit */
 	unsigned generation;      /* bumped on every (re)connect; stmts compare */
 	struct ap_db_stmt *stmts; /* all live statements (list) */
 	struct ap_db_stmt *cache[32]; /* ap_db_prepare_cached, in insertion order */
