@@ -9,3 +9,11 @@ CREATE TABLE panel_key (
   recorded_by VARCHAR(255) NOT NULL,
   recorded_at BIGINT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+-- One row every sign-in attempt locks while it is recorded and the throttle
+-- counts the others, so attempts made at once on any worker of any host are
+-- counted one after the other (none sees fewer than were recorded before it).
+CREATE TABLE login_gate (
+  id BIGINT NOT NULL PRIMARY KEY CHECK (id = 1),
+  attempts BIGINT NOT NULL DEFAULT 0
+) ENGINE=InnoDB;
+INSERT INTO login_gate (id, attempts) VALUES (1, 0);

@@ -9,3 +9,11 @@ CREATE TABLE panel_key (
   recorded_by TEXT NOT NULL,
   recorded_at BIGINT NOT NULL
 );
+-- One row every sign-in attempt locks while it is recorded and the throttle
+-- counts the others, so attempts made at once on any worker of any host are
+-- counted one after the other (none sees fewer than were recorded before it).
+CREATE TABLE login_gate (
+  id BIGINT NOT NULL PRIMARY KEY CHECK (id = 1),
+  attempts BIGINT NOT NULL DEFAULT 0
+);
+INSERT INTO login_gate (id, attempts) VALUES (1, 0);

@@ -329,14 +329,15 @@ const char *const ap_db_tables[] = {
 	"cron_runs",
 	/* 0010: the firewall's block list and its state row */
 	"firewall_blocklist", "firewall_state",
-	/* 0015: the fingerprint of the secret key the hosts share */
-	"panel_key",
+	/* 0015: the fingerprint of the secret key the hosts share; the sign-in gate row */
+	"panel_key", "login_gate",
 };
 
 bool
 ap_db_table_seeded(const char *table)
 {
 	/* The migration writes its one row; a copy replaces it, it never counts as data. */
-	return strcmp(table, "audit_head") == 0 || strcmp(table, "firewall_state") == 0;
+	return strcmp(table, "audit_head") == 0 || strcmp(table, "firewall_state") == 0 ||
+	    strcmp(table, "login_gate") == 0;
 }
 const size_t ap_db_ntables = AP_NELEM(ap_db_tables);
