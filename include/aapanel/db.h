@@ -187,6 +187,10 @@ bool ap_db_in_transaction(const struct ap_db *db);
  * writes fail with AP_DB_ECONN and so does ap_db_unit_end.
  */
 void ap_db_unit_begin(struct ap_db *db);
+/* True while a unit's transaction is open (BEGIN sent): statements in it at
+ * the top level each cost a savepoint on PostgreSQL; several in a row go
+ * cheaper inside one ap_db_begin/commit. */
+bool ap_db_unit_open(const struct ap_db *db);
 /* Commit (commit true) or roll back the unit; AP_DB_OK when nothing was
  * written. Savepoints left open are rolled back first. */
 enum ap_db_rc ap_db_unit_end(struct ap_db *db, bool commit);
@@ -196,6 +200,21 @@ enum ap_db_rc ap_db_unit_end(struct ap_db *db, bool commit);
  * changed) when the unit has begun already or there is none. */
 bool ap_db_unit_pause(struct ap_db *db);
 void ap_db_unit_resume(struct ap_db *db, bool paused);
+
+/*
+ * Notifications between connections, for events that must reach every host
+ * at once: PostgreSQL's LISTEN/NOTIFY; the other backends have none and
+ * their callers poll. ap_db_listen: LISTEN channel (a constant word);
+ * AP_DB_EINVAL when the backend has no notifications. ap_db_notify: NOTIFY
+ * channel (a no-op returning AP_DB_OK elsewhere). ap_db_wait_notify: wait
+ * up to timeout_ms on a listening connection; 1 when notifications came
+ * (all consumed), 0 when none, a negative enum ap_db_rc when it failed;
+ * elsewhere it sleeps timeout_ms and returns 0.
+ */
+bool ap_db_has_notify(const struct ap_db *db);
+enum ap_db_rc ap_db_listen(struct ap_db *db, const char *channel);
+enum ap_db_rc ap_db_notify(struct ap_db *db, const char *channel);
+int ap_db_wait_notify(struct ap_db *db, int timeout_ms);
 
 /*
  * Run a script of several statements (migrations), each ending with ';'

@@ -17,3 +17,14 @@ CREATE TABLE login_gate (
   attempts BIGINT NOT NULL DEFAULT 0
 ) ENGINE=InnoDB;
 INSERT INTO login_gate (id, attempts) VALUES (1, 0);
+-- Live events every host's stream passes on (docs/operations.md, "Several
+-- hosts"): each host's sampler writes what its own helper's jobs report
+-- (kind 'job', body the JSON the stream sends) and reads what the others
+-- wrote; kept ten minutes.
+CREATE TABLE live_events (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  host VARCHAR(255) NOT NULL,
+  kind VARCHAR(16) NOT NULL,
+  body TEXT NOT NULL,
+  at BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

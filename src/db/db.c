@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "aapanel/log.h"
 #include "db_int.h"
@@ -799,12 +800,81 @@ ap_db_unit_end(struct ap_db *db, bool commit)
 }
 
 bool
+ap_db_unit_open(const struct ap_db *db)
+{
+	return db != NULL && db->unit == UNIT_OPEN;
+}
+
+bool
 ap_db_unit_pause(struct ap_db *db)
 {
 	if (db == NULL || db->unit != UNIT_PENDING)
 		return false;
 	db->unit = UNIT_PAUSED;
 	return true;
+}
+
+bool
+ap_db_has_notify(const struct ap_db *db)
+{
+	return db != NULL && db->drv->wait_notify != NULL;
+}
+
+/* Channel names: constant words only, never input. */
+static bool
+channel_ok(const char *c)
+{
+	size_t n = 0;
+
+	for (; c != NULL && c[n] != '\0'; n++)
+		if (!((c[n] >= 'a' && c[n] <= 'z') || c[n] == '_') || n >= 63)
+			return false;
+	return n > 0;
+}
+
+enum ap_db_rc
+ap_db_listen(struct ap_db *db, const char *channel)
+{
+	char sql[96];
+
+	if (!ap_db_has_notify(db) || !channel_ok(channel))
+		return ap_db_set_error(db, AP_DB_EINVAL, "no notifications on this backend");
+	snprintf(sql, sizeof(sql), "LISTEN %s", channel);
+	return simple(db, sql);
+}
+
+enum ap_db_rc
+ap_db_notify(struct ap_db *db, const char *channel)
+{
+	char sql[96];
+
+	if (!ap_db_has_notify(db))
+		return AP_DB_OK;
+	if (!channel_ok(channel))
+		return ap_db_set_error(db, AP_DB_EINVAL, "bad channel name");
+	snprintf(sql, sizeof(sql), "NOTIFY %s", channel);
+	return simple(db, sql);
+}
+
+int
+ap_db_wait_notify(struct ap_db *db, int timeout_ms)
+{
+	int r;
+
+	if (!ap_db_has_notify(db) || !db->connected) {
+		struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+
+		while (nanosleep(&ts, &ts) != 0)
+			;
+		return ap_db_has_notify(db) ? -(int)AP_DB_ECONN : 0;
+	}
+	r = db->drv->wait_notify(db, timeout_ms);
+	if (r == -(int)AP_DB_ECONN) {
+		db->drv->disconnect(db);
+		db->connected = false;
+		db->in_tx = false;
+	}
+	return r;
 }
 
 void

@@ -104,6 +104,10 @@ struct ap_db_driver {
 	char *(*quote)(struct ap_db *db, const char *s, bool ident);
 	/* The server's version string (borrowed), NULL when not connected. */
 	const char *(*server_version)(struct ap_db *db);
+	/* Wait up to timeout_ms for a notification (LISTEN) and consume every
+	 * one that came: 1 some came, 0 none, AP_DB_ECONN as a negative -rc when
+	 * the connection broke. NULL: the backend has none (polling instead). */
+	int (*wait_notify)(struct ap_db *db, int timeout_ms);
 };
 
 extern const struct ap_db_driver ap_db_sqlite_driver;

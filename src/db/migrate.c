@@ -330,7 +330,7 @@ const char *const ap_db_tables[] = {
 	/* 0010: the firewall's block list and its state row */
 	"firewall_blocklist", "firewall_state",
 	/* 0015: the fingerprint of the secret key the hosts share; the sign-in gate row */
-	"panel_key", "login_gate",
+	"panel_key", "login_gate", "live_events",
 };
 
 bool

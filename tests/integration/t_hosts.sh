@@ -29,7 +29,8 @@ hosts_stop() {
 	HOST_PIDS="" EXTRA_NGINX=""
 }
 EXTRA_NGINX=""
-trap 'hosts_stop; db_stop_all; it_teardown' EXIT
+# (exit $rc): it_teardown reads the status the test ended with.
+trap 'rc=$?; hosts_stop; db_stop_all; (exit $rc); it_teardown' EXIT
 chmod 0711 "$T" # PostgreSQL runs as postgres and must reach $T/pg
 PW='correct horse battery staple'
 START=$(date +%s)
@@ -51,6 +52,7 @@ security = { secret_key_file = "$key"; };
 pool = { workers = 3; shutdown_timeout = 10; };
 auth = { lockout_threshold = 3; max_tokens_per_user = 10000; };
 monitor = { interval = 1; };
+helper = { socket = "$T/$h/var/run/helper.sock"; sandbox_root = "$T/$h/var/sandbox"; };
 log = { level = "info"; };
 CFG
 }
@@ -109,6 +111,7 @@ PY
 	done
 	return 1
 }
+step() { [ -z "${HOSTS_TIMING:-}" ] || echo "     [$(( $(date +%s) - t0 )) s] step $1"; }
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 
 db_start_postgres "$T/pg" || { not_ok "PostgreSQL starts"; exit 1; }
@@ -138,6 +141,7 @@ backend() { # name dsn pwfile query-function
 	mkhost C "$dsn" "$pwf" "$T/other_key"
 	SA="$T/A/var/run/aapanel.sock" SB="$T/B/var/run/aapanel.sock"
 
+	step 1
 	# 1. migrations at once: four processes on the empty database
 	local pids=() bad=0 p
 	for i in 1 2 3 4; do H "$([ $((i % 2)) = 0 ] && echo A || echo B)" db migrate > "$T/mig.$b.$i" 2>&1 & pids+=($!); done
@@ -146,6 +150,7 @@ backend() { # name dsn pwfile query-function
 	check "$b: each migration applied once" test "$($q 'SELECT COUNT(*) FROM schema_migrations')" = "$nmig"
 	[ "$bad" = 0 ] || cat "$T"/mig.$b.*
 
+	step 2
 	# 2. the secret key: both hosts start at once with the shared key; one
 	# with another key refuses, naming the setting
 	host_spawn A
@@ -167,6 +172,7 @@ backend() { # name dsn pwfile query-function
 	mknginx "$T/ngx-$b-b" "$PB" "$SB" "$SB" || { not_ok "$b: nginx on B"; return; }
 	UA="http://127.0.0.1:$PA" UB="http://127.0.0.1:$PB" U="http://127.0.0.1:$PORT"
 
+	step 3
 	# 3. a session made on A works on B; signing out on B ends it on A
 	printf '%s\n' "$PW" | H A user add admin --role admin --password-stdin >/dev/null
 	printf '%s\n' "$PW" | H B user add guess --role viewer --password-stdin >/dev/null
@@ -181,6 +187,7 @@ backend() { # name dsn pwfile query-function
 	check "$b: the cookie signed out on B no longer works on host A ($(code -b "$jar.copy" "$UA/account"))" \
 		test "$(code -b "$jar.copy" "$UA/account")" != 200
 
+	step 4
 	# 4. throttling counts guesses made on both hosts together: 12 at once,
 	# 6 on each host, lockout_threshold 3 → at most 3 checked
 	local i gp=()
@@ -192,9 +199,13 @@ backend() { # name dsn pwfile query-function
 	printf '%s\n' "$PW" | H A user add guess2 --role viewer --password-stdin >/dev/null
 	local seq=""
 	seq="$seq $(signin "$UA" "$T/sq1" guess2 'wrong 1') $(signin "$UB" "$T/sq2" guess2 'wrong 2')"
-	seq="$seq $(signin "$UA" "$T/sq3" guess2 'wrong 3') $(signin "$UB" "$T/sq4" guess2 "$PW")"
-	check "$b: 3 failures made on A, B, A: the next sign-in on B waits (401 401 401 429: got$seq)" \
-		test "$seq" = " 401 401 401 429"
+	seq="$seq $(signin "$UA" "$T/sq3" guess2 'wrong 3')"
+	# 3 failures: the 4th waits 1 s (then 2 s): after 1 s a 4th on B, then
+	# the right password on A waits 2 s. Counted per host, A would have 2.
+	sleep 1.2
+	seq="$seq $(signin "$UB" "$T/sq4" guess2 'wrong 4') $(signin "$UA" "$T/sq5" guess2 "$PW")"
+	check "$b: failures made on A, B, A, (1 s later) B: the right password on A waits (401 401 401 401 429: got$seq)" \
+		test "$seq" = " 401 401 401 401 429"
 	local g0
 	g0=$(date +%s)
 	for i in $(seq 1 12); do
@@ -222,6 +233,7 @@ backend() { # name dsn pwfile query-function
 			-d "{\"name\":\"$2\",\"scope\":\"read\"}" "$1/api/v1/account/tokens"
 	}
 
+	step 5
 	# 5. a change and its audit row are one transaction: host A holds each
 	# audit row back 1.5 s after its change; the worker killed in between
 	# leaves neither the token nor its row; let through, both are there
@@ -251,6 +263,7 @@ backend() { # name dsn pwfile query-function
 	host_stop A
 	host_start A
 
+	step 6
 	# 6. hundreds of changes from each host at once: every answer 201, each
 	# change audited once, the chain intact (verified on both hosts)
 	local n=${HOSTS_CHANGES:-200} t1 t2
@@ -270,22 +283,40 @@ backend() { # name dsn pwfile query-function
 	check "$b: aapanel audit verify passes on host B" bash -c "'$BIN' --profile test --config '$T/B/conf/aapanel.cfg' --root '$SRC' audit verify | grep -q 'intact'"
 	echo "     figures: $b, $((2 * n)) audited changes in $(awk -v a="$t1" -v z="$t2" 'BEGIN { printf "%.1f", z - a }') s over two hosts ($rate/s)"
 
+	step 7
 	# 7. a graceful stop answers what is queued on the stopping host's socket:
 	# A's 3 workers busy for 1.5 s, 6 POSTs queued behind them, then SIGTERM
 	local sp=() qp=()
 	for i in 1 2 3; do code "$UA/_test/sleep?ms=1500" > "$T/slow$i" & sp+=($!); done
 	sleep 0.3
 	for i in 1 2 3 4 5 6; do mk "$UA" "queued-$i" > "$T/q$i" & qp+=($!); done
-	sleep 0.3
+	# Until the 6 wait in the socket's queue (ss: Recv-Q of the listener).
+	local queued=0
+	for _ in $(seq 1 60); do
+		queued=$(ss -xlH "src $SA" 2>/dev/null | awk '{ print $3 }' | head -1)
+		[ "${queued:-0}" -ge 6 ] && break
+		sleep 0.05
+	done
 	host_stop A TERM
 	for p in "${sp[@]}" "${qp[@]}"; do wait "$p" || true; done
 	check "$b: SIGTERM: the 3 requests in flight finish (200: $(cat "$T"/slow[123]))" test "$(cat "$T"/slow[123] | grep -o 200 | wc -l)" = 3
-	check "$b: and the 6 POSTs queued on its socket are answered, not 502 ($(cat "$T"/q[1-6] | tr '\n' ' '))" \
+	check "$b: and the 6 POSTs queued on its socket ($queued in its queue at SIGTERM) are answered, not 502 ($(cat "$T"/q[1-6] | tr '\n' ' '))" \
 		test "$(cat "$T"/q[1-6] | grep -c '^201$')" = 6
 	check "$b: the stopped host's socket is gone (nginx moves on at once)" test ! -e "$SA"
 	[ -e "$SA" ] && { ls -la "$T/A/var/run"; tail -n 8 "$T/A.log"; }
 	host_start A
+	# ... and under a stream of POSTs through the shared upstream, a graceful
+	# stop of A answers every one (queued on A, or sent to B by nginx)
+	{ for i in $(seq 1 200); do echo "g$i"; done; } |
+		xargs -P 8 -n 1 bash -c 'curl -s -o /dev/null -w "%{http_code}\n" -H "Authorization: Bearer '"$TOKEN"'" -H "Content-Type: application/json" -d "{\"name\":\"stop-$0\",\"scope\":\"read\"}" "'"$U"'/api/v1/account/tokens"' > "$T/gpost.$b" & local gpp=$!
+	sleep 1
+	host_stop A TERM
+	wait "$gpp" || true
+	check "$b: SIGTERM to A under 8 streams of POSTs through both hosts: all 200 answered 201 ($(sort "$T/gpost.$b" | uniq -c | tr -s ' \n' ' '))" \
+		test "$(grep -c '^201$' "$T/gpost.$b")" = 200
+	host_start A
 
+	step 8
 	# 8. kill one host's master under load: GETs through the shared upstream
 	# never fail (nginx retries them on B); every change answered 201 is kept
 	local sess="$T/sess.$b"
@@ -305,10 +336,9 @@ backend() { # name dsn pwfile query-function
 	check "$b: master A killed under load: $reqs GETs through nginx, none failed ($non2xx non-2xx, $(grep -c 'Socket errors' "$T/wrk.$b" || true) socket error lines)" \
 		test "${reqs:-0}" -gt 0 -a "$non2xx" = 0 -a "$(grep -c 'Socket errors' "$T/wrk.$b" || true)" = 0
 	ok201=$(awk '$2 == 201' "$T/kpost.$b" | wc -l)
-	lost=0
-	for name in $(awk '$2 == 201 { print "kill-" $1 }' "$T/kpost.$b"); do
-		[ "$($q "SELECT COUNT(*) FROM api_tokens WHERE name = '$name'")" = 1 ] || lost=$((lost + 1))
-	done
+	local names
+	names=$(awk '$2 == 201 { printf "%s'"'"'kill-%s'"'"'", (n++ ? "," : ""), $1 }' "$T/kpost.$b")
+	lost=$(( ok201 - $($q "SELECT COUNT(*) FROM api_tokens WHERE name IN (${names:-''})") ))
 	check "$b: of 150 POSTs meanwhile $ok201 answered 201 ($(awk '$2 != 201' "$T/kpost.$b" | wc -l) others), and every one of them is kept ($lost lost)" \
 		test "$lost" = 0 -a "$ok201" -ge 100
 	check "$b: no change without its audit row" test "$($q "SELECT COUNT(*) FROM api_tokens t WHERE t.name LIKE 'kill-%' AND NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'token.create' AND a.target = t.name)")" = 0
@@ -316,8 +346,31 @@ backend() { # name dsn pwfile query-function
 	echo "     figures: $b, master killed: $reqs GETs, $non2xx failed; $ok201 of 150 POSTs created, $lost lost"
 	host_start A
 	check "$b: host A comes back with the same key" test -S "$SA"
+
+	step 9
+	# 9. live events across hosts: a viewer's stream opened on host B shows
+	# the progress of a job that host A's helper runs
+	"$SRC/build/aapanel-helper" --profile test --config "$T/A/conf/aapanel.cfg" --root "$SRC" 2>>"$T/helperA.log" &
+	HOST_PIDS="$HOST_PIDS $!"
+	for _ in $(seq 1 100); do [ -S "$T/A/var/run/helper.sock" ] && break; sleep 0.05; done
+	signin "$UB" "$sess" admin "$PW" >/dev/null
+	timeout 7 curl -sN -b "$sess" "$UB/events/metrics" > "$T/ev.$b" 2>/dev/null & local ev=$!
+	sleep 1
+	local job t_job
+	t_job=$(date +%s%N)
+	job=$("$SRC/build/tests/helper_send" --call "$T/A/var/run/helper.sock" test.sleep '{"seconds":3}' | jq -r '.result.job' || true)
+	[ -n "$job" ] && [ "$job" != null ] || { echo "     the job did not start:"; tail -5 "$T/helperA.log"; }
+	wait "$ev" || true
+	local evs progs
+	evs=$(grep -c '^event: job' "$T/ev.$b" || true)
+	progs=$(sed -n 's/^data: \({"host".*\)$/\1/p' "$T/ev.$b" | jq -r "select(.id == $job) | .progress" 2>/dev/null | sort -un | tr '\n' ' ' || true)
+	check "$b: a job run by host A's helper (job ${job:-none}): a viewer on host B sees its progress (${progs:-nothing}; $evs job events)" \
+		bash -c "[ \$(wc -w <<<'$progs') -ge 3 ] && grep -qw 100 <<<'$progs'"
+	check "$b: and the stream still carries host B's own readings" grep -q '^event: metrics' "$T/ev.$b"
+	echo "     figures: $b, live events: $evs job events of host A's job seen on host B ($(ap_relay_kind "$q"))"
 	echo "     $b took $(( $(date +%s) - t0 )) s"
 }
+ap_relay_kind() { case $1 in qpg) echo "LISTEN/NOTIFY";; *) echo "polled every 500 ms";; esac; }
 qpg() { PGPASSWORD=$(cat "$PG_PASSWORD_FILE") psql -X -qtA -h 127.0.0.1 -p "$PG_PORT" -U aapanel aapanel -c "$1"; }
 qmy() { mariadb -N -B -h 127.0.0.1 -P "$MYSQL_PORT" -u aapanel -p"$(cat "$MYSQL_PASSWORD_FILE")" aapanel -e "$1"; }
 nmig=$(ls "$SRC/sql/postgresql" | grep -c '\.sql$')
