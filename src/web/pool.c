@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "aapanel/app.h"
+#include "aapanel/crypto.h"
 #include "aapanel/log.h"
 #include "aapanel/pool.h"
 #include "aapanel/sampler.h"
@@ -769,6 +770,16 @@ reload(struct master *m)
 		}
 		ap_config_problems_free(&probs);
 		AP_ERROR("configuration invalid; keeping the old configuration and workers");
+		goto out;
+	}
+	/* The other hosts of the database go on with the key this one started
+	 * with (hostkey.h): a new key needs every host restarted with it. */
+	if (ncfg->secret_key_len != m->cfg->secret_key_len ||
+	    !ap_ct_equal(ncfg->secret_key, m->cfg->secret_key, ncfg->secret_key_len)) {
+		AP_ERROR("reload refused: security.secret_key_file: the secret key changed; every host "
+			 "of the database must change it together (stop them all, docs/operations.md); "
+			 "keeping the old configuration and workers");
+		ap_config_free(ncfg);
 		goto out;
 	}
 	if (ap_app_init(&napp, ncfg, m->routes, m->nroutes, err, sizeof(err)) != AP_OK) {

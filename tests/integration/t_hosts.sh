@@ -200,12 +200,15 @@ backend() { # name dsn pwfile query-function
 	local seq=""
 	seq="$seq $(signin "$UA" "$T/sq1" guess2 'wrong 1') $(signin "$UB" "$T/sq2" guess2 'wrong 2')"
 	seq="$seq $(signin "$UA" "$T/sq3" guess2 'wrong 3')"
-	# 3 failures: the 4th waits 1 s (then 2 s): after 1 s a 4th on B, then
-	# the right password on A waits 2 s. Counted per host, A would have 2.
+	# After 3 failures the next waits 1 s, after 4 2 s, after 5 4 s: each
+	# failure once its wait is over, then the right password on B at once
+	# waits (counted per host, B would have 2 and sign in).
 	sleep 1.2
-	seq="$seq $(signin "$UB" "$T/sq4" guess2 'wrong 4') $(signin "$UA" "$T/sq5" guess2 "$PW")"
-	check "$b: failures made on A, B, A, (1 s later) B: the right password on A waits (401 401 401 401 429: got$seq)" \
-		test "$seq" = " 401 401 401 401 429"
+	seq="$seq $(signin "$UB" "$T/sq4" guess2 'wrong 4')"
+	sleep 2.2
+	seq="$seq $(signin "$UA" "$T/sq5" guess2 'wrong 5') $(signin "$UB" "$T/sq6" guess2 "$PW")"
+	check "$b: failures made on A, B, A, B, A: the right password on B waits (401 ×5 429: got$seq)" \
+		test "$seq" = " 401 401 401 401 401 429"
 	local g0
 	g0=$(date +%s)
 	for i in $(seq 1 12); do
@@ -367,6 +370,12 @@ backend() { # name dsn pwfile query-function
 	check "$b: a job run by host A's helper (job ${job:-none}): a viewer on host B sees its progress (${progs:-nothing}; $evs job events)" \
 		bash -c "[ \$(wc -w <<<'$progs') -ge 3 ] && grep -qw 100 <<<'$progs'"
 	check "$b: and the stream still carries host B's own readings" grep -q '^event: metrics' "$T/ev.$b"
+	# 10. a reload does not take another key either
+	sed -i "s|$T/secret_key|$T/other_key|" "$T/A/conf/profiles/test.cfg"
+	kill -HUP "$HPID_A"
+	for _ in $(seq 1 40); do grep -q 'reload refused: security.secret_key_file' "$T/A.log" && break; sleep 0.05; done
+	check "$b: SIGHUP with another key file: the reload is refused, naming the setting" grep -q 'reload refused: security.secret_key_file: the secret key changed' "$T/A.log"
+	check "$b: and host A still serves with the old key" test "$(code -b "$sess" "$UA/account")" = 200
 	echo "     figures: $b, live events: $evs job events of host A's job seen on host B ($(ap_relay_kind "$q"))"
 	echo "     $b took $(( $(date +%s) - t0 )) s"
 }
