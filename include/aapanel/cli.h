@@ -68,6 +68,13 @@ struct ap_db *ap_dbconn_open_cli(const struct ap_config *cfg);
 struct ap_db *ap_cli_db_open(const struct ap_config *cfg);
 
 /*
+ * The secret key shared by every host of the database (hostkey.h): true
+ * when this process has no key or it is the recorded one (recorded now if
+ * none was); else false after saying why on stderr, naming the setting.
+ */
+bool ap_cli_hostkey_check(const struct ap_config *cfg, struct ap_db *db);
+
+/*
  * Record an action of the command in the audit log: actor "cli:<unix
  * user>", via "cli"; before/after JSON text or NULL, never secrets. A
  * failed write is a warning on stderr, not a failure.

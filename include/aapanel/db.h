@@ -174,6 +174,49 @@ enum ap_db_rc ap_db_rollback(struct ap_db *db);
 bool ap_db_in_transaction(const struct ap_db *db);
 
 /*
+ * A unit of work: everything a request writes, and its audit row, in one
+ * transaction, so a process killed between a change and its audit row
+ * leaves neither (issue 19). ap_db_unit_begin starts nothing yet: BEGIN is
+ * sent before the first statement that writes (or the first ap_db_begin),
+ * so reads before it hold no lock. Inside the open unit ap_db_begin /
+ * commit / rollback become SAVEPOINT / RELEASE / ROLLBACK TO (a data
+ * module's own transaction still undoes just its part), and on PostgreSQL
+ * every statement outside them gets a savepoint of its own, so a refused
+ * statement (a duplicate name) is undone alone, as it was in autocommit,
+ * instead of aborting the unit. A lost connection breaks the unit: later
+ * writes fail with AP_DB_ECONN and so does ap_db_unit_end.
+ */
+void ap_db_unit_begin(struct ap_db *db);
+/* True while a unit's transaction is open (BEGIN sent): statements in it at
+ * the top level each cost a savepoint on PostgreSQL; several in a row go
+ * cheaper inside one ap_db_begin/commit. */
+bool ap_db_unit_open(const struct ap_db *db);
+/* Commit (commit true) or roll back the unit; AP_DB_OK when nothing was
+ * written. Savepoints left open are rolled back first. */
+enum ap_db_rc ap_db_unit_end(struct ap_db *db, bool commit);
+/* For a write other workers and hosts must see at once (a sign-in attempt
+ * the throttle counts): true when the unit had not begun and its writes
+ * now run on their own until ap_db_unit_resume(db, true); false (nothing
+ * changed) when the unit has begun already or there is none. */
+bool ap_db_unit_pause(struct ap_db *db);
+void ap_db_unit_resume(struct ap_db *db, bool paused);
+
+/*
+ * Notifications between connections, for events that must reach every host
+ * at once: PostgreSQL's LISTEN/NOTIFY; the other backends have none and
+ * their callers poll. ap_db_listen: LISTEN channel (a constant word);
+ * AP_DB_EINVAL when the backend has no notifications. ap_db_notify: NOTIFY
+ * channel (a no-op returning AP_DB_OK elsewhere). ap_db_wait_notify: wait
+ * up to timeout_ms on a listening connection; 1 when notifications came
+ * (all consumed), 0 when none, a negative enum ap_db_rc when it failed;
+ * elsewhere it sleeps timeout_ms and returns 0.
+ */
+bool ap_db_has_notify(const struct ap_db *db);
+enum ap_db_rc ap_db_listen(struct ap_db *db, const char *channel);
+enum ap_db_rc ap_db_notify(struct ap_db *db, const char *channel);
+int ap_db_wait_notify(struct ap_db *db, int timeout_ms);
+
+/*
  * Run a script of several statements (migrations), each ending with ';'
  * at the end of a line. Not for data from requests.
  */

@@ -206,7 +206,8 @@ ap_audit_record(struct ap_db *db, const struct ap_audit *a)
 
 	if (!audit_valid(a))
 		return AP_DB_EINVAL;
-	if (!ap_db_in_transaction(db)) {
+	/* In a request's unit of work: one savepoint for the four statements. */
+	if (!ap_db_in_transaction(db) || ap_db_unit_open(db)) {
 		if ((rc = ap_db_begin(db)) != AP_DB_OK)
 			goto out;
 		began = true;

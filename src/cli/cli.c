@@ -10,6 +10,7 @@
 #include "aapanel/audit.h"
 #include "aapanel/cli.h"
 #include "aapanel/dbconn.h"
+#include "aapanel/hostkey.h"
 
 struct ap_db *
 ap_dbconn_open_cli(const struct ap_config *cfg)
@@ -35,12 +36,36 @@ ap_cli_problem(const char *cmd, const struct ap_problem *pb)
 	return pb->status >= 400 && pb->status < 500 ? 2 : 1;
 }
 
+bool
+ap_cli_hostkey_check(const struct ap_config *cfg, struct ap_db *db)
+{
+	char host[256] = "", who[600], why[768];
+
+	if (cfg->secret_key_len == 0)
+		return true; /* nothing keyed with it in this process */
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	snprintf(who, sizeof(who), "%s (%s)", host, cfg->var_dir ? cfg->var_dir : "?");
+	if (ap_hostkey_check(db, cfg->secret_key, cfg->secret_key_len, who, why, sizeof(why)) ==
+	    AP_DB_OK)
+		return true;
+	fprintf(stderr, "aapanel: %s (this host's key: %s)\n", why,
+	    cfg->secret_key_source ? cfg->secret_key_source : "?");
+	return false;
+}
+
 struct ap_db *
 ap_cli_db_open(const struct ap_config *cfg)
 {
+	struct ap_db *db;
+
 	if (!ap_dbconn_startup(cfg))
 		return NULL;
-	return ap_dbconn_open_cli(cfg);
+	if ((db = ap_dbconn_open_cli(cfg)) != NULL && !ap_cli_hostkey_check(cfg, db)) {
+		ap_db_close(db);
+		db = NULL;
+	}
+	return db;
 }
 
 /* Who ran the command, for the audit log: "cli:<unix user>". */

@@ -416,6 +416,17 @@ load_config(struct cli *cli, bool generate, bool quiet, struct ap_config_opts *o
 	return 0;
 }
 
+/* Several hosts on one database share one secret key (hostkey.h). */
+static bool
+serve_hostkey_ok(const struct ap_config *cfg)
+{
+	struct ap_db *db = ap_dbconn_open_cli(cfg);
+	bool ok = db != NULL && ap_cli_hostkey_check(cfg, db);
+
+	ap_db_close(db);
+	return ok;
+}
+
 static int
 cmd_serve(struct cli *cli, int argc, char **argv)
 {
@@ -437,7 +448,7 @@ cmd_serve(struct cli *cli, int argc, char **argv)
 	AP_INFO("configuration: %s%s%s; secret key: %s", cfg->base_file,
 	    cfg->profile_file ? " + " : "", cfg->profile_file ? cfg->profile_file : "",
 	    cfg->secret_key_source ? cfg->secret_key_source : "none");
-	if (!ap_dbconn_startup(cfg)) {
+	if (!ap_dbconn_startup(cfg) || !serve_hostkey_ok(cfg)) {
 		ap_config_free(cfg);
 		return 1;
 	}

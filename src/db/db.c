@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "aapanel/log.h"
 #include "db_int.h"
@@ -445,26 +446,94 @@ ap_db_bind_null(struct ap_db_stmt *st, int idx)
 	return bind_slot(st, idx) ? AP_DB_OK : AP_DB_EINVAL;
 }
 
+/* The unit of work (db.h): none, asked for, its BEGIN sent, paused, broken. */
+enum db_unit { UNIT_NONE, UNIT_PENDING, UNIT_OPEN, UNIT_PAUSED, UNIT_BROKEN };
+
+static enum ap_db_rc simple(struct ap_db *db, const char *sql);
+
+static enum ap_db_rc
+unit_open(struct ap_db *db)
+{
+	enum ap_db_rc rc = simple(db, "BEGIN");
+
+	if (rc == AP_DB_OK) {
+		db->in_tx = true;
+		db->unit = UNIT_OPEN;
+		db->depth = 0;
+	}
+	return rc;
+}
+
+static enum ap_db_rc
+unit_broken(struct ap_db *db)
+{
+	return ap_db_set_error(db, AP_DB_ECONN,
+	    "the database connection was lost during this change; none of it was saved");
+}
+
+/* Before a statement's first step inside a unit: open the unit at the first
+ * write; *sp: a savepoint of the statement's own was set (PostgreSQL). */
+static enum ap_db_rc
+unit_before(struct ap_db_stmt *st, bool *sp)
+{
+	struct ap_db *db = st->db;
+	enum ap_db_rc rc;
+
+	*sp = false;
+	if (db->unit == UNIT_BROKEN && !st->read_only)
+		return unit_broken(db);
+	if (db->unit == UNIT_PENDING && !st->read_only && (rc = unit_open(db)) != AP_DB_OK)
+		return rc;
+	if (db->unit == UNIT_OPEN && db->depth == 0 && db->drv->backend == AP_DB_PGSQL) {
+		if ((rc = db->drv->exec_simple(db, "SAVEPOINT ap_stmt")) != AP_DB_OK)
+			return rc;
+		*sp = true;
+	}
+	return AP_DB_OK;
+}
+
+/* After it: a refused statement undone alone, its savepoint released. The
+ * statement's own error message is kept. */
+static void
+unit_after(struct ap_db *db, bool sp, enum ap_db_rc rc)
+{
+	char keep[sizeof(db->errmsg)];
+
+	if (!sp || !db->in_tx || !db->connected)
+		return;
+	memcpy(keep, db->errmsg, sizeof(keep));
+	if (rc != AP_DB_ROW && rc != AP_DB_DONE && rc != AP_DB_OK)
+		(void)db->drv->exec_simple(db, "ROLLBACK TO SAVEPOINT ap_stmt");
+	(void)db->drv->exec_simple(db, "RELEASE SAVEPOINT ap_stmt");
+	memcpy(db->errmsg, keep, sizeof(keep));
+}
+
 enum ap_db_rc
 ap_db_step(struct ap_db_stmt *st)
 {
 	struct ap_db *db = st->db;
-	bool first = !st->executed;
+	bool first = !st->executed, sp = false;
 	enum ap_db_rc rc;
 
 	if (first) {
 		rc = revive_idle(db);
 		if (rc != AP_DB_OK)
 			return rc;
-		rc = ensure_prepared(st);
-		if (rc != AP_DB_OK)
+		if (db->unit != UNIT_NONE && (rc = unit_before(st, &sp)) != AP_DB_OK)
 			return rc;
+		rc = ensure_prepared(st);
+		if (rc != AP_DB_OK) {
+			unit_after(db, sp, rc);
+			return rc;
+		}
 		st->changes = 0;
 		st->last_id = 0;
 		st->sent = false;
 	}
 	st->executed = true;
 	rc = db->drv->step(st);
+	if (first)
+		unit_after(db, sp, rc);
 	if (rc == AP_DB_ECONN && first && !db->in_tx && (!st->sent || st->read_only)) {
 		/* Once, transparently: the statement never reached the server, or
 		 * it only reads. */
@@ -490,6 +559,10 @@ ap_db_step(struct ap_db_stmt *st)
 		db->drv->disconnect(db);
 		db->connected = false;
 		db->in_tx = false;
+		if (db->unit == UNIT_OPEN) {
+			db->unit = UNIT_BROKEN;
+			db->depth = 0;
+		}
 	}
 	/* SQLite opens a file it may not write read-only, and such a connection
 	 * stays read-only: reopen at the next statement, so that a database
@@ -589,11 +662,42 @@ simple(struct ap_db *db, const char *sql)
 	return rc;
 }
 
+/* SAVEPOINT / RELEASE / ROLLBACK TO of the unit's nesting level n. */
+static enum ap_db_rc
+savepoint(struct ap_db *db, const char *verb, int n)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "%s ap_sp%d", verb, n);
+	return simple(db, sql);
+}
+
+static void
+unit_lost(struct ap_db *db)
+{
+	if (db->unit == UNIT_OPEN && !db->connected) {
+		db->unit = UNIT_BROKEN;
+		db->depth = 0;
+		db->in_tx = false;
+	}
+}
+
 enum ap_db_rc
 ap_db_begin(struct ap_db *db)
 {
 	enum ap_db_rc rc;
 
+	if (db->unit == UNIT_BROKEN)
+		return unit_broken(db);
+	if (db->unit == UNIT_PENDING && !db->in_tx && (rc = unit_open(db)) != AP_DB_OK)
+		return rc;
+	if (db->unit == UNIT_OPEN) {
+		rc = savepoint(db, "SAVEPOINT", db->depth + 1);
+		if (rc == AP_DB_OK)
+			db->depth++;
+		unit_lost(db);
+		return rc;
+	}
 	if (db->in_tx)
 		return ap_db_set_error(db, AP_DB_EINVAL, "a transaction is already open");
 	rc = simple(db, "BEGIN");
@@ -607,6 +711,14 @@ ap_db_commit(struct ap_db *db)
 {
 	enum ap_db_rc rc;
 
+	if (db->unit == UNIT_OPEN && db->depth > 0) {
+		rc = savepoint(db, "RELEASE SAVEPOINT", db->depth);
+		db->depth--;
+		unit_lost(db);
+		return rc;
+	}
+	if (db->unit == UNIT_OPEN || db->unit == UNIT_BROKEN)
+		return ap_db_set_error(db, AP_DB_EINVAL, "the unit of work commits at its end");
 	if (!db->in_tx)
 		return ap_db_set_error(db, AP_DB_EINVAL, "no transaction is open");
 	rc = simple(db, "COMMIT");
@@ -622,13 +734,154 @@ ap_db_rollback(struct ap_db *db)
 	/* After a failed COMMIT the transaction is over already: nothing to do, and
 	 * the commit's own error message stays for the caller to log.
 	 * regression: this replaced it with "no transaction is open" */
+	if (db->unit == UNIT_OPEN && db->depth > 0) {
+		rc = savepoint(db, "ROLLBACK TO SAVEPOINT", db->depth);
+		if (rc == AP_DB_OK)
+			rc = savepoint(db, "RELEASE SAVEPOINT", db->depth);
+		db->depth--;
+		unit_lost(db);
+		return rc;
+	}
+	if (db->unit == UNIT_BROKEN)
+		return AP_DB_ECONN;
 	if (!db->in_tx)
 		return AP_DB_OK;
 	db->in_tx = false;
+	if (db->unit == UNIT_OPEN)
+		db->unit = UNIT_BROKEN; /* rolled back whole: what follows must not autocommit */
 	if (!db->connected)
 		return AP_DB_ECONN; /* the server rolled back when it dropped us */
 	rc = simple(db, "ROLLBACK");
 	return rc;
+}
+
+void
+ap_db_unit_begin(struct ap_db *db)
+{
+	if (db != NULL && db->unit == UNIT_NONE && !db->in_tx) {
+		db->unit = UNIT_PENDING;
+		db->depth = 0;
+	}
+}
+
+enum ap_db_rc
+ap_db_unit_end(struct ap_db *db, bool commit)
+{
+	enum ap_db_rc rc = AP_DB_OK;
+
+	if (db == NULL)
+		return AP_DB_OK;
+	switch (db->unit) {
+	case UNIT_OPEN:
+		while (db->depth > 0 && db->unit == UNIT_OPEN) {
+			AP_WARN("a transaction of this change was left open; rolling it back");
+			ap_db_rollback(db);
+		}
+		if (db->unit != UNIT_OPEN) {
+			rc = unit_broken(db);
+			break;
+		}
+		db->unit = UNIT_NONE;
+		if (commit) {
+			rc = simple(db, "COMMIT");
+			db->in_tx = false;
+		} else
+			rc = ap_db_rollback(db);
+		break;
+	case UNIT_BROKEN:
+		rc = unit_broken(db);
+		break;
+	default:
+		break;
+	}
+	db->unit = UNIT_NONE;
+	db->depth = 0;
+	return rc;
+}
+
+bool
+ap_db_unit_open(const struct ap_db *db)
+{
+	return db != NULL && db->unit == UNIT_OPEN;
+}
+
+bool
+ap_db_unit_pause(struct ap_db *db)
+{
+	if (db == NULL || db->unit != UNIT_PENDING)
+		return false;
+	db->unit = UNIT_PAUSED;
+	return true;
+}
+
+bool
+ap_db_has_notify(const struct ap_db *db)
+{
+	return db != NULL && db->drv->wait_notify != NULL;
+}
+
+/* Channel names: constant words only, never input. */
+static bool
+channel_ok(const char *c)
+{
+	size_t n = 0;
+
+	for (; c != NULL && c[n] != '\0'; n++)
+		if (!((c[n] >= 'a' && c[n] <= 'z') || c[n] == '_') || n >= 63)
+			return false;
+	return n > 0;
+}
+
+enum ap_db_rc
+ap_db_listen(struct ap_db *db, const char *channel)
+{
+	char sql[96];
+
+	if (!ap_db_has_notify(db) || !channel_ok(channel))
+		return ap_db_set_error(db, AP_DB_EINVAL, "no notifications on this backend");
+	snprintf(sql, sizeof(sql), "LISTEN %s", channel);
+	return simple(db, sql);
+}
+
+enum ap_db_rc
+ap_db_notify(struct ap_db *db, const char *channel)
+{
+	char sql[96];
+
+	if (!ap_db_has_notify(db))
+		return AP_DB_OK;
+	if (!channel_ok(channel))
+		return ap_db_set_error(db, AP_DB_EINVAL, "bad channel name");
+	snprintf(sql, sizeof(sql), "NOTIFY %s", channel);
+	return simple(db, sql);
+}
+
+int
+ap_db_wait_notify(struct ap_db *db, int timeout_ms)
+{
+	int r;
+
+	if (!ap_db_has_notify(db) || !db->connected) {
+		struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+
+		while (nanosleep(&ts, &ts) != 0)
+			;
+		return ap_db_has_notify(db) ? -(int)AP_DB_ECONN : 0;
+	}
+	r = db->drv->wait_notify(db, timeout_ms);
+	if (r == -(int)AP_DB_ECONN) {
+		db->drv->disconnect(db);
+		db->connected = false;
+		db->in_tx = false;
+	}
+	return r;
+}
+
+void
+ap_db_unit_resume(struct ap_db *db, bool paused)
+{
+	if (db != NULL && paused && db->unit == UNIT_PAUSED)
+		db->unit = UNIT_PENDING;
 }
 
 bool

@@ -21,6 +21,8 @@ struct ap_db {
 	int query_timeout_ms;
 	bool connected;
 	bool in_tx;
+	int unit;  /* enum db_unit (db.c): the request's unit of work */
+	int depth; /* savepoints open inside the unit */
 	unsigned generation;      /* bumped on every (re)connect; stmts compare */
 	struct ap_db_stmt *stmts; /* all live statements (list) */
 	struct ap_db_stmt *cache[32]; /* ap_db_prepare_cached, in insertion order */
@@ -102,6 +104,10 @@ struct ap_db_driver {
 	char *(*quote)(struct ap_db *db, const char *s, bool ident);
 	/* The server's version string (borrowed), NULL when not connected. */
 	const char *(*server_version)(struct ap_db *db);
+	/* Wait up to timeout_ms for a notification (LISTEN) and consume every
+	 * one that came: 1 some came, 0 none, AP_DB_ECONN as a negative -rc when
+	 * the connection broke. NULL: the backend has none (polling instead). */
+	int (*wait_notify)(struct ap_db *db, int timeout_ms);
 };
 
 extern const struct ap_db_driver ap_db_sqlite_driver;

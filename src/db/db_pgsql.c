@@ -910,6 +910,38 @@ pg_quote(struct ap_db *db, const char *s, bool ident)
 	return out;
 }
 
+static int
+pg_wait_notify(struct ap_db *db, int timeout_ms)
+{
+	struct pg_db *p = (struct pg_db *)db;
+	struct pollfd pfd;
+	PGnotify *n;
+	int got = 0;
+
+	if (p->conn == NULL)
+		return -(int)AP_DB_ECONN;
+	pfd.fd = PQsocket(p->conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return -(int)AP_DB_ECONN;
+	/* Already read with an earlier result: do not wait for more. */
+	if ((n = PQnotifies(p->conn)) != NULL) {
+		PQfreemem(n);
+		got = 1;
+	} else if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
+		return -(int)AP_DB_EOTHER;
+	if (PQconsumeInput(p->conn) == 0) {
+		ap_db_set_error(db, AP_DB_ECONN, "%s", PQerrorMessage(p->conn));
+		return -(int)AP_DB_ECONN;
+	}
+	while ((n = PQnotifies(p->conn)) != NULL) {
+		PQfreemem(n);
+		got = 1;
+	}
+	return got;
+}
+
 static const char *
 pg_server_version(struct ap_db *db)
 {
@@ -940,4 +972,5 @@ const struct ap_db_driver ap_db_pgsql_driver = {
     .exec_script = pg_exec_script,
     .quote = pg_quote,
     .server_version = pg_server_version,
+    .wait_notify = pg_wait_notify,
 };

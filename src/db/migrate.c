@@ -10,6 +10,7 @@
 
 #include "aapanel/log.h"
 #include "aapanel/migrate.h"
+#include "db_int.h"
 
 const char *
 ap_migrate_dialect(enum ap_db_backend b)
@@ -126,16 +127,70 @@ static const char *const create_table[AP_DB__MAX] = {
 			"name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
 };
 
-enum ap_db_rc
-ap_migrate_status(struct ap_db *db, struct ap_migrations *m, size_t *pending)
+/*
+ * The database's own lock, so that several hosts starting at once on one
+ * empty database migrate it one after the other: PostgreSQL's session
+ * advisory lock, MariaDB's GET_LOCK (both held by the connection, released
+ * by the server if the process dies), nothing on SQLite, whose write lock
+ * (BEGIN IMMEDIATE) serialises each migration and whose check of
+ * schema_migrations runs inside that transaction (migration_done).
+ */
+#define MIGRATE_LOCK_PG "SELECT pg_advisory_lock(7101015)"
+#define MIGRATE_UNLOCK_PG "SELECT pg_advisory_unlock(7101015)"
+#define MIGRATE_LOCK_TIMEOUT_S 120
+
+static enum ap_db_rc
+migrate_lock(struct ap_db *db)
+{
+	int64_t got = 0;
+	enum ap_db_rc rc;
+
+	switch (ap_db_backend(db)) {
+	case AP_DB_PGSQL:
+		return ap_db_exec(db, MIGRATE_LOCK_PG);
+	case AP_DB_MYSQL:
+		rc = ap_db_query_int64(db, "SELECT GET_LOCK('aapanel.migrate', 120)", &got);
+		if (rc == AP_DB_OK && got != 1)
+			rc = ap_db_set_error(db, AP_DB_ETIMEOUT,
+			    "another host held the migration lock for %d s", MIGRATE_LOCK_TIMEOUT_S);
+		return rc;
+	default:
+		return AP_DB_OK;
+	}
+}
+
+static void
+migrate_unlock(struct ap_db *db)
+{
+	int64_t got = 0;
+
+	if (ap_db_backend(db) == AP_DB_PGSQL)
+		(void)ap_db_exec(db, MIGRATE_UNLOCK_PG);
+	else if (ap_db_backend(db) == AP_DB_MYSQL)
+		(void)ap_db_query_int64(db, "SELECT RELEASE_LOCK('aapanel.migrate')", &got);
+}
+
+/* schema_migrations made if missing: under the lock, since two
+ * concurrent CREATE TABLE IF NOT EXISTS collide on PostgreSQL. */
+static enum ap_db_rc
+create_migrations_table(struct ap_db *db)
+{
+	enum ap_db_rc rc = migrate_lock(db);
+
+	if (rc != AP_DB_OK)
+		return rc;
+	rc = ap_db_exec(db, create_table[ap_db_backend(db)]);
+	migrate_unlock(db);
+	return rc;
+}
+
+static enum ap_db_rc
+read_status(struct ap_db *db, struct ap_migrations *m, size_t *pending)
 {
 	struct ap_db_stmt *st = NULL;
 	enum ap_db_rc rc;
 
 	*pending = 0;
-	rc = ap_db_exec(db, create_table[ap_db_backend(db)]);
-	if (rc != AP_DB_OK)
-		return rc;
 	for (size_t i = 0; i < m->n; i++)
 		m->v[i].applied = false;
 	rc = ap_db_prepare(db, "SELECT version, applied_at FROM schema_migrations ORDER BY version", &st);
@@ -161,6 +216,36 @@ ap_migrate_status(struct ap_db *db, struct ap_migrations *m, size_t *pending)
 }
 
 enum ap_db_rc
+ap_migrate_status(struct ap_db *db, struct ap_migrations *m, size_t *pending)
+{
+	enum ap_db_rc rc;
+
+	*pending = 0;
+	if ((rc = create_migrations_table(db)) != AP_DB_OK)
+		return rc;
+	return read_status(db, m, pending);
+}
+
+/* Inside the migration's transaction: did another host apply it meanwhile? */
+static enum ap_db_rc
+migration_done(struct ap_db *db, int version, bool *done)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc;
+
+	*done = false;
+	rc = ap_db_prepare(db, "SELECT 1 FROM schema_migrations WHERE version = ?", &st);
+	if (rc != AP_DB_OK)
+		return rc;
+	ap_db_bind_int64(st, 1, version);
+	rc = ap_db_step(st);
+	ap_db_finalize(st);
+	if (rc == AP_DB_ROW)
+		*done = true;
+	return rc == AP_DB_ROW || rc == AP_DB_DONE ? AP_DB_OK : rc;
+}
+
+enum ap_db_rc
 ap_migrate_apply(struct ap_db *db, struct ap_migrations *m, size_t *applied, char *err,
     size_t errlen)
 {
@@ -168,18 +253,32 @@ ap_migrate_apply(struct ap_db *db, struct ap_migrations *m, size_t *applied, cha
 	enum ap_db_rc rc;
 
 	*applied = 0;
-	rc = ap_migrate_status(db, m, &pending);
-	if (rc != AP_DB_OK) {
+	if ((rc = create_migrations_table(db)) != AP_DB_OK ||
+	    (rc = migrate_lock(db)) != AP_DB_OK) {
 		snprintf(err, errlen, "schema_migrations: %s", ap_db_errmsg(db));
 		return rc;
+	}
+	/* Read again under the lock: a host that waited sees what the first did. */
+	rc = read_status(db, m, &pending);
+	if (rc != AP_DB_OK) {
+		snprintf(err, errlen, "schema_migrations: %s", ap_db_errmsg(db));
+		goto out;
 	}
 	for (size_t i = 0; i < m->n; i++) {
 		struct ap_migration *mg = &m->v[i];
 		struct ap_db_stmt *st = NULL;
+		bool done = false;
 
 		if (mg->applied)
 			continue;
 		rc = ap_db_begin(db);
+		if (rc == AP_DB_OK)
+			rc = migration_done(db, mg->version, &done);
+		if (rc == AP_DB_OK && done) {
+			ap_db_rollback(db);
+			mg->applied = true;
+			continue;
+		}
 		if (rc == AP_DB_OK)
 			rc = ap_db_exec_script(db, mg->sql);
 		if (rc == AP_DB_OK)
@@ -200,13 +299,16 @@ ap_migrate_apply(struct ap_db *db, struct ap_migrations *m, size_t *applied, cha
 			snprintf(err, errlen, "%04d_%s: %s", mg->version, mg->name, ap_db_errmsg(db));
 			if (ap_db_in_transaction(db))
 				ap_db_rollback(db);
-			return rc;
+			goto out;
 		}
 		mg->applied = true;
 		(*applied)++;
 		AP_INFO("applied migration %04d_%s", mg->version, mg->name);
 	}
-	return AP_DB_OK;
+	rc = AP_DB_OK;
+out:
+	migrate_unlock(db);
+	return rc;
 }
 
 /* Constant identifiers: the only table names ever put into SQL text. */
@@ -227,12 +329,15 @@ const char *const ap_db_tables[] = {
 	"cron_runs",
 	/* 0010: the firewall's block list and its state row */
 	"firewall_blocklist", "firewall_state",
+	/* 0015: the fingerprint of the secret key the hosts share; the sign-in gate row */
+	"panel_key", "login_gate", "live_events",
 };
 
 bool
 ap_db_table_seeded(const char *table)
 {
 	/* The migration writes its one row; a copy replaces it, it never counts as data. */
-	return strcmp(table, "audit_head") == 0 || strcmp(table, "firewall_state") == 0;
+	return strcmp(table, "audit_head") == 0 || strcmp(table, "firewall_state") == 0 ||
+	    strcmp(table, "login_gate") == 0;
 }
 const size_t ap_db_ntables = AP_NELEM(ap_db_tables);

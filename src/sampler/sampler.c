@@ -31,6 +31,7 @@
 #include "aapanel/sampler.h"
 #include "certwatch.h"
 #include "follow.h"
+#include "relay.h"
 #include "store.h"
 
 #define HEAD_MAX 4096
@@ -63,6 +64,8 @@ struct loop {
 	char host[256];
 	struct ap_store *store;
 	struct ap_certwatch *certs; /* certificates' jobs and certbot's renewals (certwatch.h) */
+	struct ap_relay *relay;     /* jobs' progress from every host (relay.h) */
+	int rfd;                    /* its descriptor (readable: events wait), or -1 */
 	uint64_t last_send_ms;
 	struct ap_follow_pending *pending; /* logs handed by workers, waiting for their stream */
 	int ffd;                           /* the follow streams' timer (armed while there are any) */
@@ -582,6 +585,14 @@ ap_sampler_main(const struct ap_config *cfg, int lfd, int log_fd)
 	if (!open_loop(&l) || (l.store = ap_store_start(cfg, l.host)) == NULL)
 		goto out;
 	l.certs = ap_certwatch_start(cfg);
+	l.rfd = -1;
+	if ((l.relay = ap_relay_start(cfg, l.host)) != NULL) {
+		struct epoll_event rev = { .events = EPOLLIN };
+
+		l.rfd = ap_relay_fd(l.relay);
+		rev.data.ptr = &l.rfd;
+		epoll_ctl(l.ep, EPOLL_CTL_ADD, l.rfd, &rev);
+	}
 	take_reading(&l); /* rates start with the next one */
 	AP_INFO("sampling every %d s, stream on %s", cfg->monitor_interval, cfg->monitor_socket);
 	while (!l.stop) {
@@ -607,6 +618,12 @@ ap_sampler_main(const struct ap_config *cfg, int lfd, int log_fd)
 
 				if (read(l.ffd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
 					follow_tick(&l);
+			} else if (p == &l.rfd) {
+				char *text = ap_relay_take(l.relay);
+
+				if (text != NULL)
+					broadcast(&l, text);
+				free(text);
 			} else if (p == &l.sfd) {
 				struct signalfd_siginfo si;
 
@@ -634,6 +651,7 @@ out:
 		client_close(&l, l.n - 1);
 	free(l.c);
 	ap_certwatch_stop(l.certs);
+	ap_relay_stop(l.relay);
 	ap_store_stop(l.store);
 	if (l.ep >= 0)
 		close(l.ep);

@@ -897,12 +897,38 @@ idempotency_done(struct ap_ctx *ctx, const struct idem *im, int status)
 		    ap_db_errmsg(ctx->db));
 }
 
+/*
+ * The database handle whose unit of work wraps this handler: every request
+ * that may change something (not GET or HEAD) with the database open or
+ * opened before. NULL when none.
+ */
+static struct ap_db *
+change_unit(struct ap_ctx *ctx)
+{
+	struct ap_db *db = ctx->db != NULL ? ctx->db : ctx->app->db;
+
+	if (db == NULL || ctx->req->method == AP_METHOD_GET || ctx->req->method == AP_METHOD_HEAD)
+		return NULL;
+	ap_db_unit_begin(db);
+	return db;
+}
+
 /* Stage 8: the handler, and its answer rendered. */
 static void
 run_handler(struct ap_ctx *ctx, const struct out *o, const struct idem *im)
 {
+	/* A change and its audit row in one transaction (db.h, unit of work). */
+	struct ap_db *udb = change_unit(ctx);
 	int status = ctx->route->handler(ctx);
 	const char *c = ap_req_form(ctx->req, "confirmed");
+	enum ap_db_rc rc;
+
+	if (udb != NULL && (rc = ap_db_unit_end(udb, true)) != AP_DB_OK) {
+		/* Nothing of it was saved: the answer must not say it was. */
+		ap_problem_clear(&ctx->problem);
+		ctx->model_is_body = false;
+		status = ap_ctx_db_error(ctx, rc);
+	}
 
 	if ((ctx->route->flags & AP_ROUTE_CONFIRM) && !ctx->req->wants_json && !ctx->confirming &&
 	    status < 400 && (c == NULL || strcmp(c, "yes") != 0))

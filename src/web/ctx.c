@@ -402,6 +402,27 @@ ap_ctx_db_error(struct ap_ctx *ctx, enum ap_db_rc rc)
 	return ap_ctx_fail(ctx, AP_PB_INTERNAL, NULL, "database error");
 }
 
+/*
+ * The test profile only: AAPANEL_TEST_AUDIT_DELAY_MS holds every audit row
+ * back that long after its change, so t_hosts.sh can kill a worker between
+ * a change and its audit row and see that neither was kept.
+ */
+static void
+test_audit_delay(const struct ap_ctx *ctx)
+{
+	const char *v = getenv("AAPANEL_TEST_AUDIT_DELAY_MS");
+	long long ms;
+	const char *e;
+	struct timespec ts;
+
+	if (v == NULL || ctx->app->cfg->profile != AP_PROFILE_TEST || !ap_strtonum(v, 1, 60000, &ms, &e))
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
 enum ap_db_rc
 ap_ctx_audit(struct ap_ctx *ctx, const char *action, const char *target, const char *outcome,
     const char *before_json, const char *after_json)
@@ -423,6 +444,7 @@ ap_ctx_audit(struct ap_ctx *ctx, const char *action, const char *target, const c
 
 	if (db == NULL)
 		return AP_DB_ECONN;
+	test_audit_delay(ctx);
 	rc = ap_audit_record(db, &a);
 	if (rc != AP_DB_OK)
 		AP_ERROR("audit %s %s: %s (%s)", action, outcome, ap_db_errmsg(db), ap_db_rc_str(rc));

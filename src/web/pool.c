@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "aapanel/app.h"
+#include "aapanel/crypto.h"
 #include "aapanel/log.h"
 #include "aapanel/pool.h"
 #include "aapanel/sampler.h"
@@ -97,8 +98,9 @@ static volatile sig_atomic_t worker_stop;
 static void
 worker_on_term(int sig)
 {
-	(void)sig;
-	worker_stop = 1;
+	/* SIGUSR2: the pool stops for good and nobody else will accept what
+	 * is queued on the socket; serve it before leaving (worker_drain). */
+	worker_stop = sig == SIGUSR2 ? 2 : 1;
 }
 
 static ssize_t
@@ -144,6 +146,49 @@ recycle_after(const struct ap_config *cfg)
 	return n < 1 ? 1 : n;
 }
 
+static bool listener_present(const struct master *m);
+
+static void
+serve_one(struct master *m, unsigned slot, FCGX_Request *req, struct ap_arena *arena)
+{
+	ap_sb_begin(m->sb, slot, env_get(req->envp, "REQUEST_METHOD"), env_get(req->envp, "REQUEST_URI"),
+	    env_get(req->envp, "REQUEST_ID"));
+	ap_app_serve(&m->app, arena, req->envp, fcgx_read, req, fcgx_write, req);
+	FCGX_Finish_r(req);
+	ap_sb_end(m->sb, slot);
+	ap_arena_reset(arena);
+}
+
+/*
+ * The pool stops for good: answer every connection already queued on the
+ * listening socket instead of leaving it to be reset when the last
+ * descriptor closes (nginx answers 502 to a POST it had sent, and does not
+ * send it elsewhere). The master unlinked the socket's path first, so no
+ * connection joins the queue and this ends at the first EAGAIN; when the
+ * master itself was killed, the first worker here unlinks it. Bounded by
+ * pool.shutdown_timeout: the master kills what is left after it.
+ */
+static void
+worker_drain(struct master *m, unsigned slot, FCGX_Request *req, struct ap_arena *arena, pid_t master)
+{
+	long n = 0;
+	int rc;
+
+	if (getppid() != master && m->lfd_owned && m->sock_watch && listener_present(m))
+		unlink(m->sock_path);
+	for (;;) {
+		rc = FCGX_Accept_r(req);
+		if (rc == -EINTR || rc == -ECONNABORTED)
+			continue;
+		if (rc < 0)
+			break;
+		serve_one(m, slot, req, arena);
+		n++;
+	}
+	if (n > 0)
+		AP_INFO("stopping: answered %ld queued request(s) first", n);
+}
+
 static void __attribute__((noreturn))
 worker_main(struct master *m, unsigned slot)
 {
@@ -155,6 +200,7 @@ worker_main(struct master *m, unsigned slot)
 	long limit = recycle_after(m->cfg), served = 0;
 	struct ap_sb_slot *s;
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	pid_t master = getppid();
 	int epfd;
 
 	ap_log_init("worker", AP_LOG_INFO, m->log_fd);
@@ -163,7 +209,9 @@ worker_main(struct master *m, unsigned slot)
 		if (ap_log_level_parse(m->cfg->log_level, &lvl))
 			ap_log_set_level(lvl);
 	}
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* The master killed: drain what is queued on a socket of our own (a
+	 * systemd socket keeps its queue for the next master). */
+	prctl(PR_SET_PDEATHSIG, m->lfd_owned ? SIGUSR2 : SIGTERM);
 	prctl(PR_SET_NAME, "aapanel-worker");
 
 	/* Ctrl-C reaches the whole process group: only the master reacts. */
@@ -175,10 +223,12 @@ worker_main(struct master *m, unsigned slot)
 	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = worker_on_term;
 	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: ppoll returns EINTR */
+	sigaction(SIGUSR2, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGUSR2);
 	sigprocmask(SIG_SETMASK, &block, NULL);
 	sigemptyset(&waitmask);
 
@@ -224,17 +274,14 @@ worker_main(struct master *m, unsigned slot)
 			AP_ERROR("accept: %s", strerror(-rc));
 			break;
 		}
-		ap_sb_begin(m->sb, slot, env_get(req.envp, "REQUEST_METHOD"),
-		    env_get(req.envp, "REQUEST_URI"), env_get(req.envp, "REQUEST_ID"));
-		ap_app_serve(app, arena, req.envp, fcgx_read, &req, fcgx_write, &req);
-		FCGX_Finish_r(&req);
-		ap_sb_end(m->sb, slot);
-		ap_arena_reset(arena);
+		serve_one(m, slot, &req, arena);
 		if (limit > 0 && ++served >= limit) {
 			AP_INFO("recycling after %ld requests", served);
 			break;
 		}
 	}
+	if (worker_stop == 2)
+		worker_drain(m, slot, &req, arena, master);
 	ap_sb_set_state(m->sb, slot, AP_SB_EXITING);
 	ap_arena_free(arena);
 	_exit(0);
@@ -725,6 +772,16 @@ reload(struct master *m)
 		AP_ERROR("configuration invalid; keeping the old configuration and workers");
 		goto out;
 	}
+	/* The other hosts of the database go on with the key this one started
+	 * with (hostkey.h): a new key needs every host restarted with it. */
+	if (ncfg->secret_key_len != m->cfg->secret_key_len ||
+	    !ap_ct_equal(ncfg->secret_key, m->cfg->secret_key, ncfg->secret_key_len)) {
+		AP_ERROR("reload refused: security.secret_key_file: the secret key changed; every host "
+			 "of the database must change it together (stop them all, docs/operations.md); "
+			 "keeping the old configuration and workers");
+		ap_config_free(ncfg);
+		goto out;
+	}
 	if (ap_app_init(&napp, ncfg, m->routes, m->nroutes, err, sizeof(err)) != AP_OK) {
 		AP_ERROR("reload refused: %s; keeping the old configuration and workers", err);
 		ap_config_free(ncfg);
@@ -759,7 +816,17 @@ begin_stop(struct master *m, const char *why)
 	sd_notify(0, "STOPPING=1");
 	m->stopping = true;
 	m->stop_deadline = ap_now_ms() + (uint64_t)m->cfg->shutdown_timeout * 1000u;
-	signal_workers(m, SIGTERM, false);
+	/*
+	 * A socket of our own: unlink its path first (nginx's next connect
+	 * fails at once and goes to the next server of its upstream), then the
+	 * workers answer what is already queued before they leave. A socket
+	 * systemd passed keeps its queue for the next start: finish and go.
+	 */
+	if (m->lfd_owned && m->sock_watch && listener_present(m)) {
+		unlink(m->sock_path);
+		signal_workers(m, SIGUSR2, false);
+	} else
+		signal_workers(m, SIGTERM, false);
 	if (m->sampler_pid > 0)
 		kill(m->sampler_pid, SIGTERM);
 }

@@ -1525,6 +1525,92 @@ START_TEST(test_transaction_misuse)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ the unit of work */
+
+/* A change and what follows it (its audit row) in one transaction: nothing
+ * before the end is seen by another connection, and nothing at all when
+ * the unit is rolled back (the process killed before its end). */
+START_TEST(test_unit_is_one_transaction)
+{
+	struct ap_db *h = open_db(0);
+
+	ap_db_unit_begin(db);
+	/* Reads before the first write open nothing. */
+	ck_assert_int_eq(count_rows(db, "SELECT COUNT(*) FROM ct_t"), 0);
+	ck_assert(!ap_db_in_transaction(db));
+	insert_kv(db, 1, "change");
+	ck_assert(ap_db_in_transaction(db));
+	insert_kv(db, 2, "audit");
+	ck_assert_int_eq(count_rows(db, "SELECT COUNT(*) FROM ct_t"), 2);
+	ck_assert_int_eq(count_rows(h, "SELECT COUNT(*) FROM ct_t"), 0);
+	RC_EQ(db, ap_db_unit_end(db, false), AP_DB_OK);
+	ck_assert(!ap_db_in_transaction(db));
+	ck_assert_int_eq(count_rows(h, "SELECT COUNT(*) FROM ct_t"), 0);
+
+	ap_db_unit_begin(db);
+	insert_kv(db, 1, "change");
+	insert_kv(db, 2, "audit");
+	RC_EQ(db, ap_db_unit_end(db, true), AP_DB_OK);
+	ck_assert_int_eq(count_rows(h, "SELECT COUNT(*) FROM ct_t"), 2);
+	/* A unit that wrote nothing ends without a round trip. */
+	ap_db_unit_begin(db);
+	RC_EQ(db, ap_db_unit_end(db, true), AP_DB_OK);
+	ap_db_close(h);
+}
+END_TEST
+
+/* A data module's own transaction inside the unit becomes a savepoint: its
+ * rollback undoes its part only; a refused statement outside any undoes
+ * itself only (on PostgreSQL too, where it would abort the transaction). */
+START_TEST(test_unit_nests_and_survives_a_refused_statement)
+{
+	struct ap_db *h = open_db(0);
+
+	EXEC_OK(db, "INSERT INTO ct_parent (id, name, qty) VALUES (1, 'alpha', 1)");
+	ap_db_unit_begin(db);
+	EXEC_OK(db, "INSERT INTO ct_parent (id, name, qty) VALUES (2, 'beta', 1)");
+	RC_EQ(db, ap_db_exec(db, "INSERT INTO ct_parent (id, name, qty) VALUES (3, 'alpha', 1)"),
+	      AP_DB_ECONSTRAINT);
+	RC_EQ(db, ap_db_begin(db), AP_DB_OK);
+	EXEC_OK(db, "INSERT INTO ct_parent (id, name, qty) VALUES (4, 'gamma', 1)");
+	RC_EQ(db, ap_db_rollback(db), AP_DB_OK);
+	ck_assert(ap_db_in_transaction(db)); /* the unit goes on */
+	RC_EQ(db, ap_db_begin(db), AP_DB_OK);
+	EXEC_OK(db, "INSERT INTO ct_parent (id, name, qty) VALUES (5, 'delta', 1)");
+	RC_EQ(db, ap_db_commit(db), AP_DB_OK);
+	/* The unit's end is the only commit. */
+	RC_EQ(db, ap_db_commit(db), AP_DB_EINVAL);
+	ck_assert_int_eq(count_rows(h, "SELECT COUNT(*) FROM ct_parent"), 1);
+	RC_EQ(db, ap_db_unit_end(db, true), AP_DB_OK);
+	ck_assert_int_eq(count_rows(h, "SELECT COUNT(*) FROM ct_parent"), 3); /* 1, 2, 5 */
+	ck_assert_int_eq(count_rows(h, "SELECT COUNT(*) FROM ct_parent WHERE id IN (3, 4)"), 0);
+	ap_db_close(h);
+}
+END_TEST
+
+/* Paused before its first write, a unit lets a write through at once (the
+ * sign-in attempt the throttle must count on every host). */
+START_TEST(test_unit_pause_commits_at_once)
+{
+	struct ap_db *h = open_db(0);
+	bool paused;
+
+	ap_db_unit_begin(db);
+	paused = ap_db_unit_pause(db);
+	ck_assert(paused);
+	insert_kv(db, 1, "attempt");
+	ck_assert_int_eq(count_rows(h, "SELECT COUNT(*) FROM ct_t"), 1);
+	ap_db_unit_resume(db, paused);
+	insert_kv(db, 2, "session");
+	ck_assert_int_eq(count_rows(h, "SELECT COUNT(*) FROM ct_t"), 1);
+	/* Once begun, a unit does not pause. */
+	ck_assert(!ap_db_unit_pause(db));
+	RC_EQ(db, ap_db_unit_end(db, true), AP_DB_OK);
+	ck_assert_int_eq(count_rows(h, "SELECT COUNT(*) FROM ct_t"), 2);
+	ap_db_close(h);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ scripts, helpers */
 
 START_TEST(test_exec_script_runs_every_statement)
@@ -1896,6 +1982,9 @@ db_suite(void)
 	tcase_add_test(t, test_commit_keeps_and_others_see_it);
 	tcase_add_test(t, test_constraint_in_transaction_then_rollback);
 	tcase_add_test(t, test_transaction_misuse);
+	tcase_add_test(t, test_unit_is_one_transaction);
+	tcase_add_test(t, test_unit_nests_and_survives_a_refused_statement);
+	tcase_add_test(t, test_unit_pause_commits_at_once);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("scripts");
