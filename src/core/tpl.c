@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aapanel/rows.h"
 #include "aapanel/tpl.h"
 #include "aapanel/uagent.h"
 
@@ -1082,13 +1083,43 @@ ap_tpl_has(const struct ap_tpl_set *s, const char *name)
 
 /* ---------------------------------------------------------------- renderer */
 
+/*
+ * A value as the renderer sees it: a json-c value of the model, or a cell
+ * of a typed row source (rows.h) read straight from its struct, or one
+ * row of such a source (a context, like an object).
+ */
+enum val_kind { V_NONE, V_JSON, V_STR, V_INT, V_BOOL, V_TIME, V_ROWS, V_ROW };
+struct val {
+	enum val_kind k;
+	struct json_object *j; /* V_JSON (never NULL: JSON null is V_NONE) */
+	const struct ap_rows *rs; /* V_ROWS, V_ROW */
+	const unsigned char *row; /* V_ROW */
+	const char *s; /* V_STR */
+	int64_t i;     /* V_INT, V_BOOL, V_TIME */
+};
+
+#define TPL_COL_CACHE 64
+#define TPL_TR_CACHE 32
+
 struct render {
 	const struct ap_tpl_set *s;
 	const char *pool;
 	struct ap_buf *out;
 	ap_tpl_gettext_fn tr;
 	void *trctx;
-	struct json_object *ctx[TPL_MAX_DEPTH + 1];
+	struct val ctx[TPL_MAX_DEPTH + 1];
+	/* The column a name op reads in a row source's rows (-1: none). */
+	struct {
+		const struct op *op;
+		const struct ap_rows *rs;
+		int col;
+	} colcache[TPL_COL_CACHE];
+	/* A translated text op's text. */
+	struct {
+		const struct op *op;
+		const char *s;
+		size_t n;
+	} trcache[TPL_TR_CACHE];
 	unsigned nctx;
 	uint32_t frames[TPL_MAX_DEPTH]; /* OP_PARENT indices, outermost first */
 	unsigned nframes;
@@ -1106,6 +1137,54 @@ struct render {
 	bool bol;
 };
 
+/* Bytes to the output: straight into its spare room when they fit. */
+static inline void
+out_append(struct ap_buf *b, const char *p, size_t n)
+{
+	if (b->data != NULL && b->len + n < b->cap) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return;
+	}
+	ap_buf_append(b, p, n);
+}
+
+static const unsigned char esc_special[256] = {
+	['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['\''] = 1,
+};
+
+/* HTML-escaped text to the output (as ap_buf_html_escape), in one pass
+ * when the worst case fits the spare room. */
+static void
+out_escape(struct ap_buf *b, const char *s, size_t n)
+{
+	char *o;
+
+	if (b->data == NULL || b->cap - b->len <= n * 6) {
+		ap_buf_html_escape(b, s, n);
+		return;
+	}
+	o = b->data + b->len;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!esc_special[c]) {
+			*o++ = (char)c;
+			continue;
+		}
+		switch (c) {
+		case '&': memcpy(o, "&amp;", 5), o += 5; break;
+		case '<': memcpy(o, "&lt;", 4), o += 4; break;
+		case '>': memcpy(o, "&gt;", 4), o += 4; break;
+		case '"': memcpy(o, "&quot;", 6), o += 6; break;
+		default: memcpy(o, "&#39;", 5), o += 5; break;
+		}
+	}
+	b->len = (size_t)(o - b->data);
+	*o = '\0';
+}
+
 /* Template text: the only output whose line starts are indented. */
 static void
 put_text(struct render *r, const char *p, size_t n)
@@ -1115,7 +1194,7 @@ put_text(struct render *r, const char *p, size_t n)
 	if (n == 0)
 		return;
 	if (r->indlen == 0 && r->skip == 0 && r->strip == 0) {
-		ap_buf_append(r->out, p, n);
+		out_append(r->out, p, n);
 		r->bol = p[n - 1] == '\n';
 		return;
 	}
@@ -1142,7 +1221,7 @@ put_text(struct render *r, const char *p, size_t n)
 		}
 		nl = memchr(p + i, '\n', n - i);
 		end = nl ? (size_t)(nl - p) + 1 : n;
-		ap_buf_append(r->out, p + i, end - i);
+		out_append(r->out, p + i, end - i);
 		i = end;
 		if (nl) {
 			r->bol = true;
@@ -1210,10 +1289,85 @@ member(struct json_object *v, const char *k, unsigned long h)
 	return e ? (struct json_object *)lh_entry_v(e) : NULL;
 }
 
-static struct json_object *
-lookup(const struct render *r, const struct op *op)
+/* A json-c value as a val: null is nothing, a row source is its rows. */
+static struct val
+json_val(struct json_object *j)
 {
-	struct json_object *v = NULL;
+	struct val v = { .k = V_NONE };
+	const struct ap_rows *rs;
+
+	if (j == NULL)
+		return v;
+	if ((rs = ap_rows_of(j)) != NULL) {
+		v.k = V_ROWS;
+		v.rs = rs;
+		return v;
+	}
+	v.k = V_JSON;
+	v.j = j;
+	return v;
+}
+
+/* The column of rs called name, looked up once per op and row source. */
+static int
+row_col(struct render *r, const struct op *op, const struct ap_rows *rs, const char *name)
+{
+	size_t slot = op->a % TPL_COL_CACHE; /* the op's first name segment: its own */
+	int c = -1;
+
+	if (r->colcache[slot].op == op && r->colcache[slot].rs == rs)
+		return r->colcache[slot].col;
+	for (size_t i = 0; i < rs->ncols; i++) {
+		if (strcmp(rs->cols[i].name, name) == 0) {
+			c = (int)i;
+			break;
+		}
+	}
+	r->colcache[slot].op = op;
+	r->colcache[slot].rs = rs;
+	r->colcache[slot].col = c;
+	return c;
+}
+
+/* Cell c of a row. */
+static struct val
+cell(const struct ap_rows *rs, const unsigned char *row, int c)
+{
+	const struct ap_col *col = &rs->cols[c];
+	struct val v = { .k = V_NONE };
+	struct json_object *j;
+	bool b;
+
+	switch (col->type) {
+	case AP_COL_STR:
+		memcpy(&v.s, row + col->off, sizeof(v.s));
+		v.k = v.s ? V_STR : V_NONE;
+		break;
+	case AP_COL_INT:
+		memcpy(&v.i, row + col->off, sizeof(v.i));
+		v.k = V_INT;
+		break;
+	case AP_COL_TIME:
+		memcpy(&v.i, row + col->off, sizeof(v.i));
+		v.k = v.i ? V_TIME : V_NONE;
+		break;
+	case AP_COL_BOOL:
+		memcpy(&b, row + col->off, sizeof(b));
+		v.i = b;
+		v.k = V_BOOL;
+		break;
+	case AP_COL_JSON:
+		memcpy(&j, row + col->off, sizeof(j));
+		return json_val(j);
+	}
+	return v;
+}
+
+static struct val
+lookup(struct render *r, const struct op *op)
+{
+	struct val none = { .k = V_NONE }, v = none;
+	struct json_object *j = NULL;
 	const uint32_t *seg = r->s->segs + op->a;
 	const unsigned long *h = r->s->seghash + op->a;
 	unsigned i;
@@ -1222,26 +1376,41 @@ lookup(const struct render *r, const struct op *op)
 	if (op->nseg == 0)
 		return r->ctx[r->nctx - 1];
 	for (i = r->nctx; i-- > 0;) {
+		const struct val *f = &r->ctx[i];
 		struct lh_entry *e;
 
-		if (!json_object_is_type(r->ctx[i], json_type_object))
+		if (f->k == V_ROW) {
+			int c = row_col(r, op, f->rs, r->pool + seg[0]);
+
+			if (c < 0)
+				continue;
+			v = cell(f->rs, f->row, c);
+			if (op->nseg == 1)
+				return v;
+			if (v.k != V_JSON)
+				return none;
+			j = v.j;
+			found = true;
+			break;
+		}
+		if (f->k != V_JSON || !json_object_is_type(f->j, json_type_object))
 			continue;
-		e = lh_table_lookup_entry_w_hash(json_object_get_object(r->ctx[i]), r->pool + seg[0], h[0]);
+		e = lh_table_lookup_entry_w_hash(json_object_get_object(f->j), r->pool + seg[0], h[0]);
 		if (e != NULL) {
 			/* a member holding JSON null is found too, as before */
-			v = (struct json_object *)lh_entry_v(e);
+			j = (struct json_object *)lh_entry_v(e);
 			found = true;
 			break;
 		}
 	}
 	if (!found)
-		return NULL;
+		return none;
 	for (i = 1; i < op->nseg; i++) {
-		v = member(v, r->pool + seg[i], h[i]);
-		if (v == NULL)
-			return NULL;
+		j = member(j, r->pool + seg[i], h[i]);
+		if (j == NULL)
+			return none;
 	}
-	return v;
+	return json_val(j);
 }
 
 static bool
@@ -1261,6 +1430,28 @@ truthy(struct json_object *v)
 	case json_type_array:
 		return json_object_array_length(v) > 0;
 	case json_type_object:
+		return true;
+	}
+	return false;
+}
+
+static bool
+truthy_val(const struct val *v)
+{
+	switch (v->k) {
+	case V_NONE:
+		return false;
+	case V_JSON:
+		return truthy(v->j);
+	case V_STR:
+		return v->s[0] != '\0';
+	case V_INT:
+	case V_BOOL:
+	case V_TIME:
+		return v->i != 0;
+	case V_ROWS:
+		return v->rs->n > 0;
+	case V_ROW:
 		return true;
 	}
 	return false;
@@ -1337,10 +1528,10 @@ put_value(struct render *r, struct json_object *v, bool raw)
 			put_value_start(r);
 		/* {{{x}}} prints unescaped only what a handler marked raw (ap_tpl_mark_raw). */
 		if (raw && ap_tpl_is_raw(v))
-			ap_buf_append(r->out, json_object_get_string(v),
+			out_append(r->out, json_object_get_string(v),
 			    (size_t)json_object_get_string_len(v));
 		else
-			ap_buf_html_escape(r->out, json_object_get_string(v),
+			out_escape(r->out, json_object_get_string(v),
 			    (size_t)json_object_get_string_len(v));
 		return;
 	case json_type_int:
@@ -1362,19 +1553,55 @@ put_value(struct render *r, struct json_object *v, bool raw)
 		return; /* null, objects and arrays print nothing */
 	}
 	put_value_start(r);
-	ap_buf_append(r->out, num, n);
+	out_append(r->out, num, n);
+}
+
+static void
+put_val(struct render *r, const struct val *v, bool raw)
+{
+	char num[48];
+	size_t n;
+
+	switch (v->k) {
+	case V_JSON:
+		put_value(r, v->j, raw);
+		return;
+	case V_STR:
+		/* Cells are the panel's data, never marked raw: always escaped. */
+		n = strlen(v->s);
+		if (n > 0)
+			put_value_start(r);
+		out_escape(r->out, v->s, n);
+		return;
+	case V_INT:
+		n = fmt_u64(num, v->i < 0, v->i < 0 ? -(uint64_t)v->i : (uint64_t)v->i);
+		break;
+	case V_BOOL:
+		put_value_start(r);
+		ap_buf_puts(r->out, v->i ? "true" : "false");
+		return;
+	case V_TIME:
+		n = ap_rows_fmt_time(v->i, num);
+		put_value_start(r);
+		out_escape(r->out, num, n);
+		return;
+	default:
+		return; /* nothing, a row source and its rows print nothing */
+	}
+	put_value_start(r);
+	out_append(r->out, num, n);
 }
 
 static enum ap_err render_range(struct render *r, uint32_t i, uint32_t end);
 
 static enum ap_err
-render_pushed(struct render *r, struct json_object *v, uint32_t start, uint32_t end)
+render_pushed(struct render *r, const struct val *v, uint32_t start, uint32_t end)
 {
 	enum ap_err rc;
 
 	if (r->nctx > TPL_MAX_DEPTH)
 		return AP_ERR_TOOBIG;
-	r->ctx[r->nctx++] = v;
+	r->ctx[r->nctx++] = *v;
 	rc = render_range(r, start, end);
 	r->nctx--;
 	return rc;
@@ -1383,17 +1610,28 @@ render_pushed(struct render *r, struct json_object *v, uint32_t start, uint32_t 
 static enum ap_err
 render_section(struct render *r, const struct op *op, uint32_t body)
 {
-	struct json_object *v = lookup(r, op);
+	struct val v = lookup(r, op), it;
 	enum ap_err rc = AP_OK;
 	size_t i, n;
 
 	if (op->kind == OP_INVERTED)
-		return truthy(v) ? AP_OK : render_range(r, body, op->end);
-	if (!json_object_is_type(v, json_type_array))
-		return truthy(v) ? render_pushed(r, v, body, op->end) : AP_OK;
-	n = json_object_array_length(v);
-	for (i = 0; i < n && rc == AP_OK; i++)
-		rc = render_pushed(r, json_object_array_get_idx(v, i), body, op->end);
+		return truthy_val(&v) ? AP_OK : render_range(r, body, op->end);
+	if (v.k == V_ROWS) {
+		it.k = V_ROW;
+		it.rs = v.rs;
+		for (i = 0; i < v.rs->n && rc == AP_OK; i++) {
+			it.row = ap_rows_row(v.rs, i);
+			rc = render_pushed(r, &it, body, op->end);
+		}
+		return rc;
+	}
+	if (v.k != V_JSON || !json_object_is_type(v.j, json_type_array))
+		return truthy_val(&v) ? render_pushed(r, &v, body, op->end) : AP_OK;
+	n = json_object_array_length(v.j);
+	for (i = 0; i < n && rc == AP_OK; i++) {
+		it = json_val(json_object_array_get_idx(v.j, i));
+		rc = render_pushed(r, &it, body, op->end);
+	}
 	return rc;
 }
 
@@ -1465,10 +1703,9 @@ put_pattern(struct render *r, const char *fmt, const char *a, const char *b)
 
 /* An integer of bytes in binary units, "512 B" … "1.5 TiB", isolated left to right. */
 static void
-put_bytes(struct render *r, struct json_object *v)
+put_bytes(struct render *r, int64_t b)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	int64_t b = json_object_get_int64(v);
 	double x = (double)b;
 	size_t u = 0;
 
@@ -1486,15 +1723,28 @@ put_bytes(struct render *r, struct json_object *v)
 }
 
 static void
-put_filtered(struct render *r, const struct op *op, struct json_object *v)
+put_filtered(struct render *r, const struct op *op, const struct val *v)
 {
-	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-	size_t n = s ? (size_t)json_object_get_string_len(v) : 0;
+	const char *s = NULL;
+	size_t n = 0;
+	char iso[32];
 
 	if ((enum filter)op->end == FILTER_BYTES) {
-		if (json_object_is_type(v, json_type_int))
-			put_bytes(r, v);
+		if (v->k == V_JSON && json_object_is_type(v->j, json_type_int))
+			put_bytes(r, json_object_get_int64(v->j));
+		else if (v->k == V_INT)
+			put_bytes(r, v->i);
 		return;
+	}
+	if (v->k == V_JSON && json_object_is_type(v->j, json_type_string)) {
+		s = json_object_get_string(v->j);
+		n = (size_t)json_object_get_string_len(v->j);
+	} else if (v->k == V_STR) {
+		s = v->s;
+		n = strlen(s);
+	} else if (v->k == V_TIME) {
+		n = ap_rows_fmt_time(v->i, iso);
+		s = iso;
 	}
 	if (s == NULL || n == 0)
 		return;
@@ -1582,6 +1832,8 @@ render_range(struct render *r, uint32_t i, uint32_t end)
 		const struct tpl *t;
 		const char *msg, *tr;
 		struct indent_save sv;
+		struct val v;
+		size_t slot;
 
 		if (++r->steps > TPL_MAX_STEPS || r->out->len - r->out_start > TPL_MAX_OUT) {
 			rc = AP_ERR_TOOBIG;
@@ -1594,21 +1846,27 @@ render_range(struct render *r, uint32_t i, uint32_t end)
 			break;
 		case OP_VAR:
 		case OP_RAW:
-			put_value(r, lookup(r, op), op->kind == OP_RAW);
+			v = lookup(r, op);
+			put_val(r, &v, op->kind == OP_RAW);
 			i++;
 			break;
 		case OP_FILTER:
-			put_filtered(r, op, lookup(r, op));
+			v = lookup(r, op);
+			put_filtered(r, op, &v);
 			i++;
 			break;
 		case OP_TRANS:
-			msg = r->pool + op->a;
-			tr = r->tr ? r->tr(r->trctx, msg) : NULL;
 			put_value_start(r);
-			if (tr == NULL || tr == msg)
-				ap_buf_html_escape(r->out, msg, op->b);
-			else
-				ap_buf_html_escape(r->out, tr, strlen(tr));
+			slot = (size_t)(op - ops) % TPL_TR_CACHE;
+			if (r->trcache[slot].op != op) {
+				/* The same text in every row: translated once per render. */
+				msg = r->pool + op->a;
+				tr = r->tr ? r->tr(r->trctx, msg) : NULL;
+				r->trcache[slot].op = op;
+				r->trcache[slot].s = (tr == NULL || tr == msg) ? msg : tr;
+				r->trcache[slot].n = (tr == NULL || tr == msg) ? op->b : strlen(tr);
+			}
+			out_escape(r->out, r->trcache[slot].s, r->trcache[slot].n);
 			i++;
 			break;
 		case OP_SECTION:
@@ -1663,8 +1921,10 @@ ap_tpl_render(const struct ap_tpl_set *s, const char *name,
 	r.out = out;
 	r.tr = tr;
 	r.trctx = trctx;
-	r.ctx[0] = model;
+	r.ctx[0] = json_val(model);
 	r.nctx = 1;
+	memset(r.colcache, 0, sizeof(r.colcache));
+	memset(r.trcache, 0, sizeof(r.trcache));
 	r.nframes = 0;
 	r.depth = 0;
 	r.steps = 0;
