@@ -1607,10 +1607,121 @@ render_pushed(struct render *r, const struct val *v, uint32_t start, uint32_t en
 	return rc;
 }
 
+/*
+ * A value marked with ap_tpl_keep keeps what each section showing it
+ * rendered, by the section's op and the indentation state it started in
+ * (the only other inputs of its bytes), and gives it again.
+ */
+#define KEPT_MAGIC 0x4b657074u
+#define KEPT_RENDERS 4
+struct kept_render {
+	const struct op *op;
+	char ind[TPL_MAX_INDENT];
+	size_t indlen;
+	unsigned strip, skip, nframes;
+	bool bol;
+	unsigned skip_after;
+	bool bol_after;
+	char *html;
+	size_t len;
+};
+struct kept {
+	uint32_t magic;
+	unsigned next;
+	struct kept_render e[KEPT_RENDERS];
+};
+
+static void
+kept_delete(struct json_object *jso, void *ud)
+{
+	struct kept *k = ud;
+
+	(void)jso;
+	for (size_t i = 0; i < KEPT_RENDERS; i++)
+		free(k->e[i].html);
+	free(k);
+}
+
+void
+ap_tpl_keep(struct json_object *v)
+{
+	struct kept *k;
+
+	if (v == NULL || !(json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array)) ||
+	    json_object_get_userdata(v) != NULL)
+		return;
+	k = ap_xcalloc(1, sizeof(*k));
+	k->magic = KEPT_MAGIC;
+	json_object_set_userdata(v, k, kept_delete);
+}
+
+static struct kept *
+kept_of(const struct val *v)
+{
+	struct kept *k;
+
+	if (v->k != V_JSON || json_object_is_type(v->j, json_type_string))
+		return NULL;
+	k = json_object_get_userdata(v->j);
+	return k != NULL && k->magic == KEPT_MAGIC ? k : NULL;
+}
+
+static bool
+kept_same(const struct kept_render *e, const struct render *r, const struct op *op)
+{
+	return e->op == op && e->indlen == r->indlen && e->strip == r->strip && e->skip == r->skip &&
+	    e->bol == r->bol && e->nframes == r->nframes && memcmp(e->ind, r->ind, r->indlen) == 0;
+}
+
+static enum ap_err render_section_of(struct render *r, const struct op *op, uint32_t body, struct val v);
+
 static enum ap_err
 render_section(struct render *r, const struct op *op, uint32_t body)
 {
-	struct val v = lookup(r, op), it;
+	struct val v = lookup(r, op);
+	struct kept *k = op->kind == OP_SECTION ? kept_of(&v) : NULL;
+	struct kept_render *e;
+	size_t start;
+	enum ap_err rc;
+
+	if (k == NULL)
+		return render_section_of(r, op, body, v);
+	for (size_t i = 0; i < KEPT_RENDERS; i++) {
+		e = &k->e[i];
+		if (e->html != NULL && kept_same(e, r, op)) {
+			out_append(r->out, e->html, e->len);
+			r->bol = e->bol_after;
+			r->skip = e->skip_after;
+			return AP_OK;
+		}
+	}
+	e = &k->e[k->next++ % KEPT_RENDERS];
+	free(e->html);
+	e->html = NULL;
+	e->op = op;
+	memcpy(e->ind, r->ind, r->indlen);
+	e->indlen = r->indlen;
+	e->strip = r->strip;
+	e->skip = r->skip;
+	e->bol = r->bol;
+	e->nframes = r->nframes;
+	start = r->out->len;
+	rc = render_section_of(r, op, body, v);
+	if (rc == AP_OK) {
+		e->len = r->out->len - start;
+		e->html = ap_xmalloc(e->len + 1);
+		memcpy(e->html, r->out->data + start, e->len);
+		e->html[e->len] = '\0';
+		e->bol_after = r->bol;
+		e->skip_after = r->skip;
+	}
+	return rc;
+}
+
+static enum ap_err
+render_section_of(struct render *r, const struct op *op, uint32_t body, struct val v)
+{
+	struct val it;
 	enum ap_err rc = AP_OK;
 	size_t i, n;
 

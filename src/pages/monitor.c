@@ -635,6 +635,10 @@ home_keep(struct ap_ctx *ctx, const struct ap_metrics_range *r, const struct ap_
 	home_kept.now = json_object_get(home_kept.now);
 	home_kept.current = json_object_get(cur);
 	home_kept.charts = json_object_get(home_kept.charts);
+	/* Their HTML too: rendered once, then given again (tpl.h); the page's
+	 * sections show only their members and text in this language. */
+	ap_tpl_keep(home_kept.current);
+	ap_tpl_keep(home_kept.charts);
 	home_kept.range = r;
 	snprintf(home_kept.lang, sizeof(home_kept.lang), "%s", ctx->lang);
 	ap_buf_append(&home_kept.reply, reply->data, reply->len);

@@ -750,6 +750,38 @@ START_TEST(test_gettext_folds_wrapped_text)
 }
 END_TEST
 
+/* A kept value's sections give the bytes they rendered the first time, wherever they are. */
+START_TEST(test_kept_value_renders_the_same)
+{
+	static const char *const names[] = { "page", "partials/part", "layout" };
+	static const char *const texts[] = {
+		"{{< layout}}{{$body}}\n  {{> partials/part}}\n<ul>\n{{#list}}\n  <li>{{name}} {{_ Hi}}</li>\n{{/list}}\n</ul>\n{{/body}}{{/layout}}",
+		"{{#obj}}\n<p>{{a}}\n{{#xs}}<i>{{.}}</i>{{/xs}}\n</p>\n{{/obj}}\n{{#obj}}[{{a}}]{{/obj}}",
+		"<main>\n    {{$body}}{{/body}}\n</main>\n{{#obj}}<b>{{a}}</b>{{/obj}}",
+	};
+	struct ap_tpl_set *s = compile_set(names, texts, 3);
+	const char *json = "{\"obj\": {\"a\": \"x & y\", \"xs\": [1, 2.5, \"<3>\"]},"
+			   " \"list\": [{\"name\": \"one\"}, {\"name\": \"two\"}]}";
+	struct json_object *m = json_tokener_parse(json), *v;
+	char *want = render_set(s, "page", json);
+
+	ck_assert_ptr_nonnull(json_object_object_get_ex(m, "obj", &v) ? v : NULL);
+	ap_tpl_keep(v);
+	ck_assert(json_object_object_get_ex(m, "list", &v));
+	ap_tpl_keep(v);
+	for (int i = 0; i < 3; i++) {
+		struct ap_buf out = { 0 };
+
+		ck_assert_int_eq(ap_tpl_render(s, "page", m, NULL, NULL, &out), AP_OK);
+		ck_assert_str_eq(ap_buf_cstr(&out), want);
+		ap_buf_free(&out);
+	}
+	free(want);
+	json_object_put(m);
+	ap_tpl_free(s);
+}
+END_TEST
+
 /* A list's row text is translated once per render, not once per row (issue 19). */
 START_TEST(test_gettext_in_loop_called_once)
 {
@@ -1337,6 +1369,7 @@ tpl_suite(void)
 	tcase_add_test(tc, test_gettext_identity_without_callback);
 	tcase_add_test(tc, test_gettext_folds_wrapped_text);
 	tcase_add_test(tc, test_gettext_in_loop_called_once);
+	tcase_add_test(tc, test_kept_value_renders_the_same);
 	tcase_add_loop_test(tc, test_load_error_table, 0, AP_NELEM(err_rows));
 	tcase_add_test(tc, test_nesting_limit);
 	tcase_add_test(tc, test_deep_data_nesting_renders);
