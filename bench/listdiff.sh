@@ -21,21 +21,21 @@ it_user admin admin 'admin passphrase 2026'
 csrf=$(csrf_of "$T/jar")
 for i in 1 2 3; do
 	curl -s -o /dev/null -b "$T/jar" -H "Origin: http://127.0.0.1:$PORT" -H "X-CSRF-Token: $csrf" \
-		-H 'Content-Type: application/json' -d "{\"name\":\"ci <$i> & \\\"quoted\\\"\"}" "$(url /api/v1/tokens)"
+		-H 'Content-Type: application/json' -d "{\"name\":\"ci <$i> & \\\"quoted\\\"\",\"scope\":\"read\"}" "$(url /api/v1/account/tokens)"
 done
-pages=(/users /users?role=viewer /tokens /audit /audit?limit=5 "/audit?actor=admin"
+pages=(/users /users?role=viewer /tokens /account /audit /audit?limit=5 "/audit?actor=admin"
 	/_test/table?rows=0 /_test/table?rows=25 /_test/table?rows=100)
-apis=(/api/v1/users /api/v1/tokens /api/v1/audit /api/v1/audit?limit=5 /_test/table?rows=25)
+apis=(/api/v1/users /api/v1/tokens /api/v1/account /api/v1/audit /api/v1/audit?limit=5 /_test/table?rows=25)
 fetch() { # dir
 	local n=0 p
 	mkdir -p "$1"
 	for p in "${pages[@]}"; do
-		curl -s -i -b "$T/jar" "$(url "$p")" | sed -e '/^X-Request-Id:/d' -e 's|<code>[0-9a-f]\{32\}</code>|<code>ID</code>|' >"$1/html.$n"
+		curl -s -i -b "$T/jar" "$(url "$p")" | sed -e '/^X-Request-Id:/d' -e '/^Date:/d' -e 's|<code>[0-9a-f]\{32\}</code>|<code>ID</code>|' >"$1/html.$n"
 		n=$((n + 1))
 	done
 	n=0
 	for p in "${apis[@]}"; do
-		curl -s -i -b "$T/jar" -H 'Accept: application/json' "$(url "$p")" | sed -e '/^X-Request-Id:/d' >"$1/json.$n"
+		curl -s -i -b "$T/jar" -H 'Accept: application/json' "$(url "$p")" | sed -e '/^X-Request-Id:/d' -e '/^Date:/d' >"$1/json.$n"
 		n=$((n + 1))
 	done
 }
