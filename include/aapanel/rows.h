@@ -38,6 +38,7 @@
 enum ap_col_type {
 	AP_COL_STR,  /* const char *; NULL is null */
 	AP_COL_INT,  /* int64_t */
+	AP_COL_INTN, /* int64_t; AP_ROWS_NULL (INT64_MIN) is null */
 	AP_COL_BOOL, /* bool */
 	AP_COL_TIME, /* int64_t seconds since the epoch, written as ap_model_time does
 		      * ("2026-12-01T07:36:05Z"); 0 is null */
@@ -57,6 +58,7 @@ struct ap_col {
 #define AP_COL_END { NULL, AP_COL_STR, 0 }
 
 #define AP_ROWS_MAGIC 0x52307753u
+#define AP_ROWS_NULL INT64_MIN
 
 /* The source behind the json-c object (see ap_rows_of). */
 struct ap_rows {

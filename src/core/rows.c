@@ -137,7 +137,12 @@ put_cell(struct printbuf *pb, const struct ap_col *col, const unsigned char *row
 			json_str(pb, s, strlen(s), flags);
 		return;
 	case AP_COL_INT:
+	case AP_COL_INTN:
 		memcpy(&i, row + col->off, sizeof(i));
+		if (col->type == AP_COL_INTN && i == AP_ROWS_NULL) {
+			printbuf_strappend(pb, "null");
+			return;
+		}
 		n = snprintf(num, sizeof(num), "%" PRId64, i);
 		printbuf_memappend(pb, num, n);
 		return;

@@ -203,8 +203,14 @@ project_rows(struct proj *p, const struct ap_schema *s, struct json_object *v)
 				break;
 			}
 			case AP_COL_INT:
-				bad = pr->type != AP_J_INT && pr->type != AP_J_NUMBER;
+			case AP_COL_INTN: {
+				int64_t iv;
+
+				memcpy(&iv, row + col->off, sizeof(iv));
+				null = col->type == AP_COL_INTN && iv == AP_ROWS_NULL;
+				bad = !null && pr->type != AP_J_INT && pr->type != AP_J_NUMBER;
 				break;
+			}
 			case AP_COL_BOOL:
 				bad = pr->type != AP_J_BOOL;
 				break;

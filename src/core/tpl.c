@@ -1344,8 +1344,9 @@ cell(const struct ap_rows *rs, const unsigned char *row, int c)
 		v.k = v.s ? V_STR : V_NONE;
 		break;
 	case AP_COL_INT:
+	case AP_COL_INTN:
 		memcpy(&v.i, row + col->off, sizeof(v.i));
-		v.k = V_INT;
+		v.k = col->type == AP_COL_INTN && v.i == AP_ROWS_NULL ? V_NONE : V_INT;
 		break;
 	case AP_COL_TIME:
 		memcpy(&v.i, row + col->off, sizeof(v.i));

@@ -16,7 +16,7 @@
 #include "aapanel/tpl.h"
 
 struct item {
-	int64_t id, size, at;
+	int64_t id, size, at, dur;
 	const char *name, *note, *secret;
 	bool on;
 	struct json_object *tags;
@@ -31,6 +31,7 @@ static const struct ap_col item_cols[] = {
 	AP_COL(struct item, at, AP_COL_TIME),
 	AP_COL(struct item, tags, AP_COL_JSON),
 	AP_COL(struct item, secret, AP_COL_STR),
+	AP_COL(struct item, dur, AP_COL_INTN),
 	AP_COL_END,
 };
 
@@ -49,6 +50,7 @@ static const struct ap_prop item_props[] = {
 	{ .name = "tags", .type = AP_J_ARRAY, .of = &tag_schema, .flags = AP_J_NULL },
 	{ .name = "secret", .type = AP_J_STRING, .flags = AP_J_SECRET },
 	{ .name = "hint", .type = AP_J_STRING, .flags = AP_J_OPT },
+	{ .name = "dur", .type = AP_J_INT, .flags = AP_J_NULL },
 	AP_PROP_END,
 };
 static const struct ap_schema item_schema = { .name = "Item", .props = item_props };
@@ -75,6 +77,7 @@ nth(int i, struct json_object *tags)
 		.secret = "s3cret",
 		.on = i % 3 != 0,
 		.tags = tags,
+		.dur = i % 2 ? AP_ROWS_NULL : -i,
 	};
 	return it;
 }
@@ -127,6 +130,7 @@ model(int n, bool typed)
 			json_object_object_add(o, "at", tl ? json_object_new_string_len(iso, (int)tl) : NULL);
 			json_object_object_add(o, "tags", it.tags);
 			json_object_object_add(o, "secret", json_object_new_string(it.secret));
+			json_object_object_add(o, "dur", it.dur == AP_ROWS_NULL ? NULL : json_object_new_int64(it.dur));
 			json_object_array_add(arr, o);
 		}
 	}
@@ -280,7 +284,7 @@ static const char tpl_text[] =
     "<td>{{#note}}[{{note}}]{{/note}}{{^note}}-{{/note}}</td>"
     "<td>{{#on}}on {{title}}{{/on}}{{^on}}off{{/on}}</td><td>{{size|bytes}}</td><td>{{at|time}}</td>"
     "<td>{{at}}|{{on}}|{{secret}}</td><td>{{#tags}}<i>{{t}}</i>{{/tags}}{{^tags}}none{{/tags}}</td>"
-    "<td>{{tags.0.t}}{{.}}{{missing}}</td></tr>\n{{/items}}{{^items}}<p>empty</p>{{/items}}";
+    "<td>{{tags.0.t}}{{.}}{{missing}}{{dur}}{{#dur}}+{{/dur}}{{^dur}}-{{/dur}}</td></tr>\n{{/items}}{{^items}}<p>empty</p>{{/items}}";
 
 static char *
 render(struct json_object *m)
