@@ -1091,11 +1091,13 @@ ap_tpl_has(const struct ap_tpl_set *s, const char *name)
 enum val_kind { V_NONE, V_JSON, V_STR, V_INT, V_BOOL, V_TIME, V_ROWS, V_ROW };
 struct val {
 	enum val_kind k;
-	struct json_object *j; /* V_JSON (never NULL: JSON null is V_NONE) */
-	const struct ap_rows *rs; /* V_ROWS, V_ROW */
+	union {
+		struct json_object *j;    /* V_JSON (never NULL: JSON null is V_NONE) */
+		const struct ap_rows *rs; /* V_ROWS, V_ROW */
+		const char *s;            /* V_STR */
+	};
 	const unsigned char *row; /* V_ROW */
-	const char *s; /* V_STR */
-	int64_t i;     /* V_INT, V_BOOL, V_TIME */
+	int64_t i;                /* V_INT, V_BOOL, V_TIME */
 };
 
 #define TPL_COL_CACHE 64
