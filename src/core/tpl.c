@@ -1332,7 +1332,7 @@ row_col(struct render *r, const struct op *op, const struct ap_rows *rs, const c
 }
 
 /* Cell c of a row. */
-static struct val
+static inline struct val
 cell(const struct ap_rows *rs, const unsigned char *row, int c)
 {
 	const struct ap_col *col = &rs->cols[c];
@@ -1378,6 +1378,14 @@ lookup(struct render *r, const struct op *op)
 
 	if (op->nseg == 0)
 		return r->ctx[r->nctx - 1];
+	if (op->nseg == 1 && r->ctx[r->nctx - 1].k == V_ROW) {
+		/* The row's own cell, its column known: most lookups of a list. */
+		const struct val *f = &r->ctx[r->nctx - 1];
+		size_t slot = op->a % TPL_COL_CACHE;
+
+		if (r->colcache[slot].op == op && r->colcache[slot].rs == f->rs && r->colcache[slot].col >= 0)
+			return cell(f->rs, f->row, r->colcache[slot].col);
+	}
 	for (i = r->nctx; i-- > 0;) {
 		const struct val *f = &r->ctx[i];
 		struct lh_entry *e;
