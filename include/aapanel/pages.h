@@ -96,6 +96,10 @@ extern const struct ap_schema ap_user_schema, ap_user_list_schema, ap_settings_s
 /* One API token as the account and tokens pages show it (templates/partials/token_cells.html). */
 struct ap_token_row;
 struct json_object *ap_page_token_json(const struct ap_token_row *t, time_t now);
+/* The same as rows of a typed row source (rows.h), what the lists use: a new
+ * source, and one token added to it. */
+struct json_object *ap_page_token_rows(void);
+void ap_page_token_add(struct json_object *rows, const struct ap_token_row *t, time_t now);
 
 /* Websites (src/pages/sites.c) */
 int ap_page_sites(struct ap_ctx *ctx);        /* GET /sites */

@@ -45,6 +45,10 @@ int ap_sampler_listen(const struct ap_config *cfg);
  * log_fd. Reads the tree at proc_root ("/proc").
  */
 int ap_sampler_main(const struct ap_config *cfg, int lfd, int log_fd);
+/* Before ap_sampler_main: the pool's scoreboard, where each new reading is
+ * announced (ap_sb_reading_published). */
+struct ap_sb;
+void ap_sampler_announce_to(struct ap_sb *sb);
 
 /*
  * Ask the sampler at socket_path for path (GET /system, /processes) and

@@ -55,6 +55,12 @@ struct ap_sb_header {
 	uint32_t socket_lost;      /* 1: its path was deleted or replaced (see pool.c) */
 	char socket_path[108];     /* server.socket, or the path systemd bound */
 	char config[256];          /* absolute base configuration file of the master */
+	/* The sampler's readings (ap_sb_reading_published): how many it has
+	 * published and when the last one was (CLOCK_MONOTONIC ms), so a worker
+	 * that kept a page built from a reading knows it is still the latest
+	 * without asking the sampler (issue 19). */
+	uint64_t reading_gen;
+	uint64_t reading_ms;
 };
 
 struct ap_sb;
@@ -71,6 +77,10 @@ void ap_sb_close(struct ap_sb *sb);
 void ap_sb_unlink(const char *path);
 
 struct ap_sb_header *ap_sb_header(struct ap_sb *sb);
+/* The sampler published a new reading (ap_now_ms is now its time). */
+void ap_sb_reading_published(struct ap_sb *sb);
+/* The number of the sampler's latest reading (0: none yet) and its time. */
+uint64_t ap_sb_reading(struct ap_sb *sb, uint64_t *at_ms);
 unsigned ap_sb_nslots(const struct ap_sb *sb);
 struct ap_sb_slot *ap_sb_slot(struct ap_sb *sb, unsigned i);
 

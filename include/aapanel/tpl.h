@@ -69,4 +69,15 @@ void ap_tpl_mark_raw(struct json_object *v);
 /* Was v marked with ap_tpl_mark_raw? */
 bool ap_tpl_is_raw(struct json_object *v);
 
+/*
+ * Keep what a section showing v ({{#v}}…{{/v}}) renders, and give the same
+ * bytes again the next time that section shows v, without walking it: for
+ * a part of a page that a worker keeps between requests (the home page's
+ * charts and reading, issue 19). The caller promises that v (an object or
+ * array, not one marked otherwise) does not change any more and that the
+ * section's body shows only v's members and translated text in the one
+ * language v was made for. What is kept goes with v.
+ */
+void ap_tpl_keep(struct json_object *v);
+
 #endif

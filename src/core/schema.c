@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "aapanel/common.h"
+#include "aapanel/rows.h"
 #include "aapanel/schema.h"
 
 const char *
@@ -86,6 +87,9 @@ mismatch(struct proj *p, const char *what, struct json_object *got)
 }
 
 static struct json_object *project_object(struct proj *p, const struct ap_schema *s, struct json_object *in);
+static struct json_object *project_value(struct proj *p, enum ap_jtype t, const struct ap_schema *of,
+    enum ap_jtype items, const char *const *choices, unsigned flags, struct json_object *v);
+static const char *expected(enum ap_jtype t, const char *const *choices);
 
 /* Does v have scalar type t (choices: one of them)? */
 static bool
@@ -123,6 +127,114 @@ expected(enum ap_jtype t, const char *const *choices)
 	return t == AP_J_TIME ? "a date-time YYYY-MM-DDTHH:MM:SSZ" : ap_jtype_name(t);
 }
 
+/* Does string s fit a member of type t (choices)? */
+static bool
+str_ok(enum ap_jtype t, const char *const *choices, const char *s)
+{
+	if (t == AP_J_TIME)
+		return ap_jtime_valid(s);
+	if (t != AP_J_STRING)
+		return false;
+	if (choices == NULL)
+		return true;
+	for (size_t i = 0; choices[i] != NULL; i++)
+		if (strcmp(choices[i], s) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A row source (rows.h) projected onto the item schema s: the same checks
+ * as its rows would get as objects, row by row, and a view that writes
+ * them in the schema's order without a json-c object per row.
+ */
+static struct json_object *
+project_rows(struct proj *p, const struct ap_schema *s, struct json_object *v)
+{
+	const struct ap_rows *r = ap_rows_of(v);
+	size_t np = 0, plen = strlen(p->path);
+	int *map;
+	bool *nulled;
+	struct json_object **nested = NULL;
+
+	while (s->props != NULL && s->props[np].name != NULL)
+		np++;
+	map = ap_xcalloc(np + 1, sizeof(*map));
+	nulled = ap_xcalloc(np + 1, sizeof(*nulled));
+	for (size_t k = 0; k < np; k++) {
+		const struct ap_prop *pr = &s->props[k];
+
+		map[k] = ap_rows_col(r, pr->name);
+		nulled[k] = (pr->flags & AP_J_SECRET) && !p->secrets;
+		if (map[k] < 0 && !(pr->flags & AP_J_OPT) && r->n > 0) {
+			snprintf(p->path + plen, sizeof(p->path) - plen, "[0].%s", pr->name);
+			mismatch(p, "a member here", NULL);
+		}
+		if (map[k] >= 0 && r->cols[map[k]].type == AP_COL_JSON && nested == NULL && r->n > 0)
+			nested = ap_xcalloc(r->n * np, sizeof(*nested));
+	}
+	for (size_t i = 0; i < r->n && p->ok; i++) {
+		const unsigned char *row = ap_rows_row(r, i);
+
+		for (size_t k = 0; k < np; k++) {
+			const struct ap_prop *pr = &s->props[k];
+			const struct ap_col *col;
+			struct json_object *jv, *got;
+			const char *str;
+			bool bad = false, null = false;
+			char iso[32];
+
+			if (map[k] < 0 || nulled[k])
+				continue;
+			col = &r->cols[map[k]];
+			snprintf(p->path + plen, sizeof(p->path) - plen, "[%zu].%s", i, pr->name);
+			switch (col->type) {
+			case AP_COL_STR:
+				memcpy(&str, row + col->off, sizeof(str));
+				null = str == NULL;
+				bad = !null && !str_ok(pr->type, pr->choices, str);
+				break;
+			case AP_COL_TIME: {
+				int64_t t;
+
+				memcpy(&t, row + col->off, sizeof(t));
+				null = ap_rows_fmt_time(t, iso) == 0;
+				bad = !null && pr->type != AP_J_TIME && pr->type != AP_J_STRING;
+				break;
+			}
+			case AP_COL_INT:
+			case AP_COL_INTN: {
+				int64_t iv;
+
+				memcpy(&iv, row + col->off, sizeof(iv));
+				null = col->type == AP_COL_INTN && iv == AP_ROWS_NULL;
+				bad = !null && pr->type != AP_J_INT && pr->type != AP_J_NUMBER;
+				break;
+			}
+			case AP_COL_BOOL:
+				bad = pr->type != AP_J_BOOL;
+				break;
+			case AP_COL_JSON:
+				memcpy(&jv, row + col->off, sizeof(jv));
+				null = jv == NULL;
+				if (!null)
+					nested[i * np + k] = project_value(p, pr->type, pr->of, pr->items,
+					    pr->choices, pr->flags, jv);
+				break;
+			}
+			if (null && !(pr->flags & AP_J_NULL))
+				mismatch(p, expected(pr->type, pr->choices), NULL);
+			if (bad) {
+				got = json_object_new_string(col->type == AP_COL_STR ? str : "(a row source's cell)");
+				mismatch(p, expected(pr->type, pr->choices), got);
+				json_object_put(got);
+			}
+		}
+	}
+	p->path[plen] = '\0';
+	return ap_rows_view(v, s->props, map, nulled, nested);
+}
+
 /* The value of one member (or array item) of type t, projected; a new reference.
  * flags: the member's (AP_J_NULL_ITEMS lets a scalar item be null). */
 static struct json_object *
@@ -140,6 +252,8 @@ project_value(struct proj *p, enum ap_jtype t, const struct ap_schema *of, enum 
 		}
 		return project_object(p, of, v);
 	case AP_J_ARRAY:
+		if (of != NULL && ap_rows_of(v) != NULL)
+			return project_rows(p, of, v);
 		if (!json_object_is_type(v, json_type_array)) {
 			mismatch(p, "array", v);
 			return json_object_get(v);

@@ -150,6 +150,22 @@ ap_sb_header(struct ap_sb *sb)
 	return sb->hdr;
 }
 
+void
+ap_sb_reading_published(struct ap_sb *sb)
+{
+	__atomic_store_n(&sb->hdr->reading_ms, ap_now_ms(), __ATOMIC_RELAXED);
+	__atomic_add_fetch(&sb->hdr->reading_gen, 1, __ATOMIC_RELEASE);
+}
+
+uint64_t
+ap_sb_reading(struct ap_sb *sb, uint64_t *at_ms)
+{
+	uint64_t g = __atomic_load_n(&sb->hdr->reading_gen, __ATOMIC_ACQUIRE);
+
+	*at_ms = __atomic_load_n(&sb->hdr->reading_ms, __ATOMIC_RELAXED);
+	return g;
+}
+
 unsigned
 ap_sb_nslots(const struct ap_sb *sb)
 {

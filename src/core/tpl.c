@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aapanel/rows.h"
 #include "aapanel/tpl.h"
 #include "aapanel/uagent.h"
 
@@ -1082,13 +1083,45 @@ ap_tpl_has(const struct ap_tpl_set *s, const char *name)
 
 /* ---------------------------------------------------------------- renderer */
 
+/*
+ * A value as the renderer sees it: a json-c value of the model, or a cell
+ * of a typed row source (rows.h) read straight from its struct, or one
+ * row of such a source (a context, like an object).
+ */
+enum val_kind { V_NONE, V_JSON, V_STR, V_INT, V_BOOL, V_TIME, V_ROWS, V_ROW };
+struct val {
+	enum val_kind k;
+	union {
+		struct json_object *j;    /* V_JSON (never NULL: JSON null is V_NONE) */
+		const struct ap_rows *rs; /* V_ROWS, V_ROW */
+		const char *s;            /* V_STR */
+	};
+	const unsigned char *row; /* V_ROW */
+	int64_t i;                /* V_INT, V_BOOL, V_TIME */
+};
+
+#define TPL_COL_CACHE 64
+#define TPL_TR_CACHE 32
+
 struct render {
 	const struct ap_tpl_set *s;
 	const char *pool;
 	struct ap_buf *out;
 	ap_tpl_gettext_fn tr;
 	void *trctx;
-	struct json_object *ctx[TPL_MAX_DEPTH + 1];
+	struct val ctx[TPL_MAX_DEPTH + 1];
+	/* The column a name op reads in a row source's rows (-1: none). */
+	struct {
+		const struct op *op;
+		const struct ap_rows *rs;
+		int col;
+	} colcache[TPL_COL_CACHE];
+	/* A translated text op's text. */
+	struct {
+		const struct op *op;
+		const char *s;
+		size_t n;
+	} trcache[TPL_TR_CACHE];
 	unsigned nctx;
 	uint32_t frames[TPL_MAX_DEPTH]; /* OP_PARENT indices, outermost first */
 	unsigned nframes;
@@ -1106,6 +1139,54 @@ struct render {
 	bool bol;
 };
 
+/* Bytes to the output: straight into its spare room when they fit. */
+static inline void
+out_append(struct ap_buf *b, const char *p, size_t n)
+{
+	if (b->data != NULL && b->len + n < b->cap) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return;
+	}
+	ap_buf_append(b, p, n);
+}
+
+static const unsigned char esc_special[256] = {
+	['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['\''] = 1,
+};
+
+/* HTML-escaped text to the output (as ap_buf_html_escape), in one pass
+ * when the worst case fits the spare room. */
+static void
+out_escape(struct ap_buf *b, const char *s, size_t n)
+{
+	char *o;
+
+	if (b->data == NULL || b->cap - b->len <= n * 6) {
+		ap_buf_html_escape(b, s, n);
+		return;
+	}
+	o = b->data + b->len;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!esc_special[c]) {
+			*o++ = (char)c;
+			continue;
+		}
+		switch (c) {
+		case '&': memcpy(o, "&amp;", 5), o += 5; break;
+		case '<': memcpy(o, "&lt;", 4), o += 4; break;
+		case '>': memcpy(o, "&gt;", 4), o += 4; break;
+		case '"': memcpy(o, "&quot;", 6), o += 6; break;
+		default: memcpy(o, "&#39;", 5), o += 5; break;
+		}
+	}
+	b->len = (size_t)(o - b->data);
+	*o = '\0';
+}
+
 /* Template text: the only output whose line starts are indented. */
 static void
 put_text(struct render *r, const char *p, size_t n)
@@ -1115,7 +1196,7 @@ put_text(struct render *r, const char *p, size_t n)
 	if (n == 0)
 		return;
 	if (r->indlen == 0 && r->skip == 0 && r->strip == 0) {
-		ap_buf_append(r->out, p, n);
+		out_append(r->out, p, n);
 		r->bol = p[n - 1] == '\n';
 		return;
 	}
@@ -1142,7 +1223,7 @@ put_text(struct render *r, const char *p, size_t n)
 		}
 		nl = memchr(p + i, '\n', n - i);
 		end = nl ? (size_t)(nl - p) + 1 : n;
-		ap_buf_append(r->out, p + i, end - i);
+		out_append(r->out, p + i, end - i);
 		i = end;
 		if (nl) {
 			r->bol = true;
@@ -1210,10 +1291,86 @@ member(struct json_object *v, const char *k, unsigned long h)
 	return e ? (struct json_object *)lh_entry_v(e) : NULL;
 }
 
-static struct json_object *
-lookup(const struct render *r, const struct op *op)
+/* A json-c value as a val: null is nothing, a row source is its rows. */
+static struct val
+json_val(struct json_object *j)
 {
-	struct json_object *v = NULL;
+	struct val v = { .k = V_NONE };
+	const struct ap_rows *rs;
+
+	if (j == NULL)
+		return v;
+	if ((rs = ap_rows_of(j)) != NULL) {
+		v.k = V_ROWS;
+		v.rs = rs;
+		return v;
+	}
+	v.k = V_JSON;
+	v.j = j;
+	return v;
+}
+
+/* The column of rs called name, looked up once per op and row source. */
+static int
+row_col(struct render *r, const struct op *op, const struct ap_rows *rs, const char *name)
+{
+	size_t slot = op->a % TPL_COL_CACHE; /* the op's first name segment: its own */
+	int c = -1;
+
+	if (r->colcache[slot].op == op && r->colcache[slot].rs == rs)
+		return r->colcache[slot].col;
+	for (size_t i = 0; i < rs->ncols; i++) {
+		if (strcmp(rs->cols[i].name, name) == 0) {
+			c = (int)i;
+			break;
+		}
+	}
+	r->colcache[slot].op = op;
+	r->colcache[slot].rs = rs;
+	r->colcache[slot].col = c;
+	return c;
+}
+
+/* Cell c of a row. */
+static inline struct val
+cell(const struct ap_rows *rs, const unsigned char *row, int c)
+{
+	const struct ap_col *col = &rs->cols[c];
+	struct val v = { .k = V_NONE };
+	struct json_object *j;
+	bool b;
+
+	switch (col->type) {
+	case AP_COL_STR:
+		memcpy(&v.s, row + col->off, sizeof(v.s));
+		v.k = v.s ? V_STR : V_NONE;
+		break;
+	case AP_COL_INT:
+	case AP_COL_INTN:
+		memcpy(&v.i, row + col->off, sizeof(v.i));
+		v.k = col->type == AP_COL_INTN && v.i == AP_ROWS_NULL ? V_NONE : V_INT;
+		break;
+	case AP_COL_TIME:
+		memcpy(&v.i, row + col->off, sizeof(v.i));
+		v.k = v.i ? V_TIME : V_NONE;
+		break;
+	case AP_COL_BOOL:
+		memcpy(&b, row + col->off, sizeof(b));
+		v.i = b;
+		v.k = V_BOOL;
+		break;
+	case AP_COL_JSON:
+		memcpy(&j, row + col->off, sizeof(j));
+		return json_val(j);
+	}
+	return v;
+}
+
+static struct val
+lookup(struct render *r, const struct op *op)
+{
+	struct val none = { .k = V_NONE }, v = none;
+	struct json_object *j = NULL;
 	const uint32_t *seg = r->s->segs + op->a;
 	const unsigned long *h = r->s->seghash + op->a;
 	unsigned i;
@@ -1221,27 +1378,50 @@ lookup(const struct render *r, const struct op *op)
 
 	if (op->nseg == 0)
 		return r->ctx[r->nctx - 1];
+	if (op->nseg == 1 && r->ctx[r->nctx - 1].k == V_ROW) {
+		/* The row's own cell, its column known: most lookups of a list. */
+		const struct val *f = &r->ctx[r->nctx - 1];
+		size_t slot = op->a % TPL_COL_CACHE;
+
+		if (r->colcache[slot].op == op && r->colcache[slot].rs == f->rs && r->colcache[slot].col >= 0)
+			return cell(f->rs, f->row, r->colcache[slot].col);
+	}
 	for (i = r->nctx; i-- > 0;) {
+		const struct val *f = &r->ctx[i];
 		struct lh_entry *e;
 
-		if (!json_object_is_type(r->ctx[i], json_type_object))
+		if (f->k == V_ROW) {
+			int c = row_col(r, op, f->rs, r->pool + seg[0]);
+
+			if (c < 0)
+				continue;
+			v = cell(f->rs, f->row, c);
+			if (op->nseg == 1)
+				return v;
+			if (v.k != V_JSON)
+				return none;
+			j = v.j;
+			found = true;
+			break;
+		}
+		if (f->k != V_JSON || !json_object_is_type(f->j, json_type_object))
 			continue;
-		e = lh_table_lookup_entry_w_hash(json_object_get_object(r->ctx[i]), r->pool + seg[0], h[0]);
+		e = lh_table_lookup_entry_w_hash(json_object_get_object(f->j), r->pool + seg[0], h[0]);
 		if (e != NULL) {
 			/* a member holding JSON null is found too, as before */
-			v = (struct json_object *)lh_entry_v(e);
+			j = (struct json_object *)lh_entry_v(e);
 			found = true;
 			break;
 		}
 	}
 	if (!found)
-		return NULL;
+		return none;
 	for (i = 1; i < op->nseg; i++) {
-		v = member(v, r->pool + seg[i], h[i]);
-		if (v == NULL)
-			return NULL;
+		j = member(j, r->pool + seg[i], h[i]);
+		if (j == NULL)
+			return none;
 	}
-	return v;
+	return json_val(j);
 }
 
 static bool
@@ -1261,6 +1441,28 @@ truthy(struct json_object *v)
 	case json_type_array:
 		return json_object_array_length(v) > 0;
 	case json_type_object:
+		return true;
+	}
+	return false;
+}
+
+static bool
+truthy_val(const struct val *v)
+{
+	switch (v->k) {
+	case V_NONE:
+		return false;
+	case V_JSON:
+		return truthy(v->j);
+	case V_STR:
+		return v->s[0] != '\0';
+	case V_INT:
+	case V_BOOL:
+	case V_TIME:
+		return v->i != 0;
+	case V_ROWS:
+		return v->rs->n > 0;
+	case V_ROW:
 		return true;
 	}
 	return false;
@@ -1337,10 +1539,10 @@ put_value(struct render *r, struct json_object *v, bool raw)
 			put_value_start(r);
 		/* {{{x}}} prints unescaped only what a handler marked raw (ap_tpl_mark_raw). */
 		if (raw && ap_tpl_is_raw(v))
-			ap_buf_append(r->out, json_object_get_string(v),
+			out_append(r->out, json_object_get_string(v),
 			    (size_t)json_object_get_string_len(v));
 		else
-			ap_buf_html_escape(r->out, json_object_get_string(v),
+			out_escape(r->out, json_object_get_string(v),
 			    (size_t)json_object_get_string_len(v));
 		return;
 	case json_type_int:
@@ -1362,38 +1564,196 @@ put_value(struct render *r, struct json_object *v, bool raw)
 		return; /* null, objects and arrays print nothing */
 	}
 	put_value_start(r);
-	ap_buf_append(r->out, num, n);
+	out_append(r->out, num, n);
+}
+
+static void
+put_val(struct render *r, const struct val *v, bool raw)
+{
+	char num[48];
+	size_t n;
+
+	switch (v->k) {
+	case V_JSON:
+		put_value(r, v->j, raw);
+		return;
+	case V_STR:
+		/* Cells are the panel's data, never marked raw: always escaped. */
+		n = strlen(v->s);
+		if (n > 0)
+			put_value_start(r);
+		out_escape(r->out, v->s, n);
+		return;
+	case V_INT:
+		n = fmt_u64(num, v->i < 0, v->i < 0 ? -(uint64_t)v->i : (uint64_t)v->i);
+		break;
+	case V_BOOL:
+		put_value_start(r);
+		ap_buf_puts(r->out, v->i ? "true" : "false");
+		return;
+	case V_TIME:
+		n = ap_rows_fmt_time(v->i, num);
+		put_value_start(r);
+		out_escape(r->out, num, n);
+		return;
+	default:
+		return; /* nothing, a row source and its rows print nothing */
+	}
+	put_value_start(r);
+	out_append(r->out, num, n);
 }
 
 static enum ap_err render_range(struct render *r, uint32_t i, uint32_t end);
 
 static enum ap_err
-render_pushed(struct render *r, struct json_object *v, uint32_t start, uint32_t end)
+render_pushed(struct render *r, const struct val *v, uint32_t start, uint32_t end)
 {
 	enum ap_err rc;
 
 	if (r->nctx > TPL_MAX_DEPTH)
 		return AP_ERR_TOOBIG;
-	r->ctx[r->nctx++] = v;
+	r->ctx[r->nctx++] = *v;
 	rc = render_range(r, start, end);
 	r->nctx--;
 	return rc;
 }
 
+/*
+ * A value marked with ap_tpl_keep keeps what each section showing it
+ * rendered, by the section's op and the indentation state it started in
+ * (the only other inputs of its bytes), and gives it again.
+ */
+#define KEPT_MAGIC 0x4b657074u
+#define KEPT_RENDERS 4
+struct kept_render {
+	const struct op *op;
+	char ind[TPL_MAX_INDENT];
+	size_t indlen;
+	unsigned strip, skip, nframes;
+	bool bol;
+	unsigned skip_after;
+	bool bol_after;
+	char *html;
+	size_t len;
+};
+struct kept {
+	uint32_t magic;
+	unsigned next;
+	struct kept_render e[KEPT_RENDERS];
+};
+
+static void
+kept_delete(struct json_object *jso, void *ud)
+{
+	struct kept *k = ud;
+
+	(void)jso;
+	for (size_t i = 0; i < KEPT_RENDERS; i++)
+		free(k->e[i].html);
+	free(k);
+}
+
+void
+ap_tpl_keep(struct json_object *v)
+{
+	struct kept *k;
+
+	if (v == NULL || !(json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array)) ||
+	    json_object_get_userdata(v) != NULL)
+		return;
+	k = ap_xcalloc(1, sizeof(*k));
+	k->magic = KEPT_MAGIC;
+	json_object_set_userdata(v, k, kept_delete);
+}
+
+static struct kept *
+kept_of(const struct val *v)
+{
+	struct kept *k;
+
+	if (v->k != V_JSON || json_object_is_type(v->j, json_type_string))
+		return NULL;
+	k = json_object_get_userdata(v->j);
+	return k != NULL && k->magic == KEPT_MAGIC ? k : NULL;
+}
+
+static bool
+kept_same(const struct kept_render *e, const struct render *r, const struct op *op)
+{
+	return e->op == op && e->indlen == r->indlen && e->strip == r->strip && e->skip == r->skip &&
+	    e->bol == r->bol && e->nframes == r->nframes && memcmp(e->ind, r->ind, r->indlen) == 0;
+}
+
+static enum ap_err render_section_of(struct render *r, const struct op *op, uint32_t body, struct val v);
+
 static enum ap_err
 render_section(struct render *r, const struct op *op, uint32_t body)
 {
-	struct json_object *v = lookup(r, op);
+	struct val v = lookup(r, op);
+	struct kept *k = op->kind == OP_SECTION ? kept_of(&v) : NULL;
+	struct kept_render *e;
+	size_t start;
+	enum ap_err rc;
+
+	if (k == NULL)
+		return render_section_of(r, op, body, v);
+	for (size_t i = 0; i < KEPT_RENDERS; i++) {
+		e = &k->e[i];
+		if (e->html != NULL && kept_same(e, r, op)) {
+			out_append(r->out, e->html, e->len);
+			r->bol = e->bol_after;
+			r->skip = e->skip_after;
+			return AP_OK;
+		}
+	}
+	e = &k->e[k->next++ % KEPT_RENDERS];
+	free(e->html);
+	e->html = NULL;
+	e->op = op;
+	memcpy(e->ind, r->ind, r->indlen);
+	e->indlen = r->indlen;
+	e->strip = r->strip;
+	e->skip = r->skip;
+	e->bol = r->bol;
+	e->nframes = r->nframes;
+	start = r->out->len;
+	rc = render_section_of(r, op, body, v);
+	if (rc == AP_OK) {
+		e->len = r->out->len - start;
+		e->html = ap_xmalloc(e->len + 1);
+		memcpy(e->html, r->out->data + start, e->len);
+		e->html[e->len] = '\0';
+		e->bol_after = r->bol;
+		e->skip_after = r->skip;
+	}
+	return rc;
+}
+
+static enum ap_err
+render_section_of(struct render *r, const struct op *op, uint32_t body, struct val v)
+{
+	struct val it;
 	enum ap_err rc = AP_OK;
 	size_t i, n;
 
 	if (op->kind == OP_INVERTED)
-		return truthy(v) ? AP_OK : render_range(r, body, op->end);
-	if (!json_object_is_type(v, json_type_array))
-		return truthy(v) ? render_pushed(r, v, body, op->end) : AP_OK;
-	n = json_object_array_length(v);
-	for (i = 0; i < n && rc == AP_OK; i++)
-		rc = render_pushed(r, json_object_array_get_idx(v, i), body, op->end);
+		return truthy_val(&v) ? AP_OK : render_range(r, body, op->end);
+	if (v.k == V_ROWS) {
+		it.k = V_ROW;
+		it.rs = v.rs;
+		for (i = 0; i < v.rs->n && rc == AP_OK; i++) {
+			it.row = ap_rows_row(v.rs, i);
+			rc = render_pushed(r, &it, body, op->end);
+		}
+		return rc;
+	}
+	if (v.k != V_JSON || !json_object_is_type(v.j, json_type_array))
+		return truthy_val(&v) ? render_pushed(r, &v, body, op->end) : AP_OK;
+	n = json_object_array_length(v.j);
+	for (i = 0; i < n && rc == AP_OK; i++) {
+		it = json_val(json_object_array_get_idx(v.j, i));
+		rc = render_pushed(r, &it, body, op->end);
+	}
 	return rc;
 }
 
@@ -1465,10 +1825,9 @@ put_pattern(struct render *r, const char *fmt, const char *a, const char *b)
 
 /* An integer of bytes in binary units, "512 B" … "1.5 TiB", isolated left to right. */
 static void
-put_bytes(struct render *r, struct json_object *v)
+put_bytes(struct render *r, int64_t b)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	int64_t b = json_object_get_int64(v);
 	double x = (double)b;
 	size_t u = 0;
 
@@ -1486,15 +1845,28 @@ put_bytes(struct render *r, struct json_object *v)
 }
 
 static void
-put_filtered(struct render *r, const struct op *op, struct json_object *v)
+put_filtered(struct render *r, const struct op *op, const struct val *v)
 {
-	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-	size_t n = s ? (size_t)json_object_get_string_len(v) : 0;
+	const char *s = NULL;
+	size_t n = 0;
+	char iso[32];
 
 	if ((enum filter)op->end == FILTER_BYTES) {
-		if (json_object_is_type(v, json_type_int))
-			put_bytes(r, v);
+		if (v->k == V_JSON && json_object_is_type(v->j, json_type_int))
+			put_bytes(r, json_object_get_int64(v->j));
+		else if (v->k == V_INT)
+			put_bytes(r, v->i);
 		return;
+	}
+	if (v->k == V_JSON && json_object_is_type(v->j, json_type_string)) {
+		s = json_object_get_string(v->j);
+		n = (size_t)json_object_get_string_len(v->j);
+	} else if (v->k == V_STR) {
+		s = v->s;
+		n = strlen(s);
+	} else if (v->k == V_TIME) {
+		n = ap_rows_fmt_time(v->i, iso);
+		s = iso;
 	}
 	if (s == NULL || n == 0)
 		return;
@@ -1582,6 +1954,8 @@ render_range(struct render *r, uint32_t i, uint32_t end)
 		const struct tpl *t;
 		const char *msg, *tr;
 		struct indent_save sv;
+		struct val v;
+		size_t slot;
 
 		if (++r->steps > TPL_MAX_STEPS || r->out->len - r->out_start > TPL_MAX_OUT) {
 			rc = AP_ERR_TOOBIG;
@@ -1594,21 +1968,27 @@ render_range(struct render *r, uint32_t i, uint32_t end)
 			break;
 		case OP_VAR:
 		case OP_RAW:
-			put_value(r, lookup(r, op), op->kind == OP_RAW);
+			v = lookup(r, op);
+			put_val(r, &v, op->kind == OP_RAW);
 			i++;
 			break;
 		case OP_FILTER:
-			put_filtered(r, op, lookup(r, op));
+			v = lookup(r, op);
+			put_filtered(r, op, &v);
 			i++;
 			break;
 		case OP_TRANS:
-			msg = r->pool + op->a;
-			tr = r->tr ? r->tr(r->trctx, msg) : NULL;
 			put_value_start(r);
-			if (tr == NULL || tr == msg)
-				ap_buf_html_escape(r->out, msg, op->b);
-			else
-				ap_buf_html_escape(r->out, tr, strlen(tr));
+			slot = (size_t)(op - ops) % TPL_TR_CACHE;
+			if (r->trcache[slot].op != op) {
+				/* The same text in every row: translated once per render. */
+				msg = r->pool + op->a;
+				tr = r->tr ? r->tr(r->trctx, msg) : NULL;
+				r->trcache[slot].op = op;
+				r->trcache[slot].s = (tr == NULL || tr == msg) ? msg : tr;
+				r->trcache[slot].n = (tr == NULL || tr == msg) ? op->b : strlen(tr);
+			}
+			out_escape(r->out, r->trcache[slot].s, r->trcache[slot].n);
 			i++;
 			break;
 		case OP_SECTION:
@@ -1663,8 +2043,10 @@ ap_tpl_render(const struct ap_tpl_set *s, const char *name,
 	r.out = out;
 	r.tr = tr;
 	r.trctx = trctx;
-	r.ctx[0] = model;
+	r.ctx[0] = json_val(model);
 	r.nctx = 1;
+	memset(r.colcache, 0, sizeof(r.colcache));
+	memset(r.trcache, 0, sizeof(r.trcache));
 	r.nframes = 0;
 	r.depth = 0;
 	r.steps = 0;

@@ -14,6 +14,7 @@
 #include "aapanel/auth.h"
 #include "aapanel/gate.h"
 #include "aapanel/pages.h"
+#include "aapanel/rows.h"
 #include "aapanel/users.h"
 
 static const char *const scope_choices[] = { "read", "write", "admin", NULL };
@@ -166,6 +167,67 @@ ap_page_token_json(const struct ap_token_row *t, time_t now)
 	return o;
 }
 
+/* The same as a typed row source (rows.h): what list pages use. */
+struct token_view {
+	int64_t id, user_id;
+	const char *username, *name, *scope, *allow;
+	int64_t created, expires, last_used;
+	const char *last_used_addr;
+	int64_t revoked;
+	bool expired, active;
+};
+static const struct ap_col token_cols[] = {
+	AP_COL(struct token_view, id, AP_COL_INT),
+	AP_COL(struct token_view, user_id, AP_COL_INT),
+	AP_COL(struct token_view, username, AP_COL_STR),
+	AP_COL(struct token_view, name, AP_COL_STR),
+	AP_COL(struct token_view, scope, AP_COL_STR),
+	AP_COL(struct token_view, allow, AP_COL_STR),
+	AP_COL(struct token_view, created, AP_COL_TIME),
+	AP_COL(struct token_view, expires, AP_COL_TIME),
+	AP_COL(struct token_view, last_used, AP_COL_TIME),
+	AP_COL(struct token_view, last_used_addr, AP_COL_STR),
+	AP_COL(struct token_view, revoked, AP_COL_TIME),
+	AP_COL(struct token_view, expired, AP_COL_BOOL),
+	AP_COL(struct token_view, active, AP_COL_BOOL),
+	AP_COL_END,
+};
+
+struct json_object *
+ap_page_token_rows(void)
+{
+	return ap_rows_new(token_cols, sizeof(struct token_view));
+}
+
+/* s copied, "" for NULL (ap_model_str); opt: NULL for NULL or "" (ap_model_opt). */
+static const char *
+cell_str(struct json_object *rows, const char *s, bool opt)
+{
+	if (s == NULL || s[0] == '\0')
+		return opt ? NULL : "";
+	return ap_rows_strdup(rows, s);
+}
+
+void
+ap_page_token_add(struct json_object *rows, const struct ap_token_row *t, time_t now)
+{
+	struct token_view *v = ap_rows_add(rows);
+
+	v->id = t->id;
+	v->user_id = t->user_id;
+	v->username = cell_str(rows, t->username, false);
+	v->name = cell_str(rows, t->name, false);
+	v->scope = cell_str(rows, t->scope, false);
+	v->allow = cell_str(rows, t->allow_cidr, true);
+	v->created = t->created_at;
+	v->expires = t->expires_at;
+	v->last_used = t->last_used_at;
+	v->last_used_addr = cell_str(rows, t->last_used_addr, true);
+	v->revoked = t->revoked_at;
+	v->expired = t->expires_at != 0 && t->expires_at <= now;
+	v->active = t->revoked_at == 0 && (t->expires_at == 0 || t->expires_at > now);
+}
+
 struct rows {
 	struct ap_ctx *ctx;
 	struct json_object *arr;
@@ -177,23 +239,37 @@ token_row(void *p, const struct ap_token_row *t)
 {
 	struct rows *l = p;
 
-	json_object_array_add(l->arr, ap_page_token_json(t, l->now));
+	ap_page_token_add(l->arr, t, l->now);
 	return true;
 }
+
+struct session_view {
+	int64_t id, created, last_seen;
+	const char *addr, *user_agent;
+	bool current;
+};
+static const struct ap_col session_cols[] = {
+	AP_COL(struct session_view, id, AP_COL_INT),
+	AP_COL(struct session_view, created, AP_COL_TIME),
+	AP_COL(struct session_view, last_seen, AP_COL_TIME),
+	AP_COL(struct session_view, addr, AP_COL_STR),
+	AP_COL(struct session_view, user_agent, AP_COL_STR),
+	AP_COL(struct session_view, current, AP_COL_BOOL),
+	AP_COL_END,
+};
 
 static bool
 session_row(void *p, const struct ap_session_row *s)
 {
 	struct rows *l = p;
-	struct json_object *o = json_object_new_object();
+	struct session_view *v = ap_rows_add(l->arr);
 
-	ap_model_add(o, "id", json_object_new_int64(s->id));
-	ap_model_add(o, "created", ap_model_time(s->created_at));
-	ap_model_add(o, "last_seen", ap_model_time(s->last_seen_at));
-	ap_model_opt(o, "addr", s->addr);
-	ap_model_opt(o, "user_agent", s->user_agent);
-	ap_model_add(o, "current", json_object_new_boolean(s->id == l->ctx->session_id));
-	json_object_array_add(l->arr, o);
+	v->id = s->id;
+	v->created = s->created_at;
+	v->last_seen = s->last_seen_at;
+	v->addr = cell_str(l->arr, s->addr, true);
+	v->user_agent = cell_str(l->arr, s->user_agent, true);
+	v->current = s->id == l->ctx->session_id;
 	return true;
 }
 
@@ -252,12 +328,12 @@ ap_page_account(struct ap_ctx *ctx)
 	ap_model_add(ctx->model, "account", acct);
 	ap_model_add(ctx->model, "totp_enabled", json_object_new_boolean(row.totp_enabled));
 	ap_model_add(ctx->model, "require_2fa", json_object_new_boolean(ctx->app->require_2fa));
-	l.arr = json_object_new_array();
+	l.arr = ap_rows_new(session_cols, sizeof(struct session_view));
 	ap_model_add(ctx->model, "sessions", l.arr);
 	rc = ap_session_each_live(ctx->db, ctx->app->cfg, ctx->user->id, l.now, session_row, &l);
 	if (rc != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
-	l.arr = json_object_new_array();
+	l.arr = ap_page_token_rows();
 	ap_model_add(ctx->model, "tokens", l.arr);
 	ap_model_str(ctx->model, "revoke_base", "/account/tokens");
 	if ((rc = ap_token_each(ctx->db, ctx->user->id, token_row, &l)) != AP_DB_OK)

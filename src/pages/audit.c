@@ -10,6 +10,7 @@
 
 #include "aapanel/audit.h"
 #include "aapanel/pages.h"
+#include "aapanel/rows.h"
 
 #define AUDIT_CSV_ROWS 100000
 
@@ -198,11 +199,25 @@ read_filter(struct ap_ctx *ctx, struct ap_audit_filter *f, struct json_object *e
 	return 200;
 }
 
-static struct json_object *
-opt_string(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
+/* One entry as the page and the answer read it (a typed row source, rows.h). */
+struct entry_view {
+	int64_t id;
+	const char *at, *actor, *addr, *via, *action, *target, *outcome, *before, *after, *request_id;
+};
+static const struct ap_col entry_cols[] = {
+	AP_COL(struct entry_view, id, AP_COL_INT),
+	AP_COL(struct entry_view, at, AP_COL_STR),
+	AP_COL(struct entry_view, actor, AP_COL_STR),
+	AP_COL(struct entry_view, addr, AP_COL_STR),
+	AP_COL(struct entry_view, via, AP_COL_STR),
+	AP_COL(struct entry_view, action, AP_COL_STR),
+	AP_COL(struct entry_view, target, AP_COL_STR),
+	AP_COL(struct entry_view, outcome, AP_COL_STR),
+	AP_COL(struct entry_view, before, AP_COL_STR),
+	AP_COL(struct entry_view, after, AP_COL_STR),
+	AP_COL(struct entry_view, request_id, AP_COL_STR),
+	AP_COL_END,
+};
 
 struct page_rows {
 	struct json_object *entries;
@@ -214,7 +229,7 @@ static bool
 add_entry(void *arg, const struct ap_audit_row *r)
 {
 	struct page_rows *p = arg;
-	struct json_object *e;
+	struct entry_view *e;
 	char iso[21];
 
 	/* One row more than a page was asked for: it only says there is a next page. */
@@ -225,19 +240,18 @@ add_entry(void *arg, const struct ap_audit_row *r)
 	p->n++;
 	p->last = r->id;
 	ap_audit_iso8601(r->at, iso);
-	e = json_object_new_object();
-	ap_model_add(e, "id", json_object_new_int64(r->id));
-	ap_model_add(e, "at", json_object_new_string(iso));
-	ap_model_add(e, "actor", json_object_new_string(r->actor ? r->actor : ""));
-	ap_model_add(e, "addr", opt_string(r->addr));
-	ap_model_add(e, "via", json_object_new_string(r->via ? r->via : ""));
-	ap_model_add(e, "action", json_object_new_string(r->action ? r->action : ""));
-	ap_model_add(e, "target", opt_string(r->target));
-	ap_model_add(e, "outcome", json_object_new_string(r->outcome ? r->outcome : ""));
-	ap_model_add(e, "before", opt_string(r->before_json));
-	ap_model_add(e, "after", opt_string(r->after_json));
-	ap_model_add(e, "request_id", opt_string(r->request_id));
-	json_object_array_add(p->entries, e);
+	e = ap_rows_add(p->entries);
+	e->id = r->id;
+	e->at = ap_rows_strdup(p->entries, iso);
+	e->actor = ap_rows_strdup(p->entries, r->actor ? r->actor : "");
+	e->addr = ap_rows_strdup(p->entries, r->addr);
+	e->via = ap_rows_strdup(p->entries, r->via ? r->via : "");
+	e->action = ap_rows_strdup(p->entries, r->action ? r->action : "");
+	e->target = ap_rows_strdup(p->entries, r->target);
+	e->outcome = ap_rows_strdup(p->entries, r->outcome ? r->outcome : "");
+	e->before = ap_rows_strdup(p->entries, r->before_json);
+	e->after = ap_rows_strdup(p->entries, r->after_json);
+	e->request_id = ap_rows_strdup(p->entries, r->request_id);
 	return true;
 }
 
@@ -259,7 +273,7 @@ audit_model(struct ap_ctx *ctx, struct ap_audit_filter *f, const struct ap_page 
 	ctx->title = ap_ctx_tr(ctx, "Audit log");
 	f->limit = pg->limit + 1;
 	f->before_id = pg->cursor;
-	p.entries = json_object_new_array();
+	p.entries = ap_rows_new(entry_cols, sizeof(struct entry_view));
 	rc = ap_audit_query(db, f, add_entry, &p, NULL);
 	if (rc != AP_DB_OK) {
 		status = ap_ctx_db_error(ctx, rc);

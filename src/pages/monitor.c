@@ -599,6 +599,7 @@ current(struct ap_ctx *ctx, struct json_object *now, bool live)
  */
 static struct {
 	struct ap_buf reply; /* the sampler's answer they were built from; empty: nothing kept */
+	uint64_t gen;        /* the number of that reading on the scoreboard (0: unknown) */
 	const struct ap_metrics_range *range;
 	char lang[16];
 	struct json_object *now, *current, *charts;
@@ -621,8 +622,23 @@ home_is_kept(struct ap_ctx *ctx, const struct ap_metrics_range *r, const struct 
 	    reply->len == home_kept.reply.len && memcmp(reply->data, home_kept.reply.data, reply->len) == 0;
 }
 
+/*
+ * The kept page is still the latest reading's without asking the sampler:
+ * the scoreboard still announces the reading it was built from, and that
+ * reading is recent (a sampler that stopped announces none: after two
+ * intervals the page asks, and says so when the sampler does not answer).
+ */
+static bool
+home_is_latest(struct ap_ctx *ctx, const struct ap_metrics_range *r, uint64_t gen, uint64_t at_ms)
+{
+	uint64_t now = ap_now_ms(), fresh = (uint64_t)ctx->app->cfg->monitor_interval * 2000u + 1000u;
+
+	return gen != 0 && gen == home_kept.gen && home_kept.reply.len > 0 && home_kept.range == r &&
+	    strcmp(home_kept.lang, ctx->lang) == 0 && now >= at_ms && now - at_ms < fresh;
+}
+
 static void
-home_keep(struct ap_ctx *ctx, const struct ap_metrics_range *r, const struct ap_buf *reply)
+home_keep(struct ap_ctx *ctx, const struct ap_metrics_range *r, const struct ap_buf *reply, uint64_t gen)
 {
 	struct json_object *cur = NULL;
 
@@ -635,7 +651,12 @@ home_keep(struct ap_ctx *ctx, const struct ap_metrics_range *r, const struct ap_
 	home_kept.now = json_object_get(home_kept.now);
 	home_kept.current = json_object_get(cur);
 	home_kept.charts = json_object_get(home_kept.charts);
+	/* Their HTML too: rendered once, then given again (tpl.h); the page's
+	 * sections show only their members and text in this language. */
+	ap_tpl_keep(home_kept.current);
+	ap_tpl_keep(home_kept.charts);
 	home_kept.range = r;
+	home_kept.gen = gen;
 	snprintf(home_kept.lang, sizeof(home_kept.lang), "%s", ctx->lang);
 	ap_buf_append(&home_kept.reply, reply->data, reply->len);
 }
@@ -654,6 +675,7 @@ ap_page_home(struct ap_ctx *ctx)
 	bool live, stream = strcmp(r->name, "1h") == 0;
 	struct json_object *now = NULL, *charts, *host, *pool;
 	struct ap_buf reply = { 0 };
+	uint64_t gen, gen_ms = 0;
 	struct ap_chart_series s[3];
 	struct pts p;
 	int st;
@@ -675,9 +697,18 @@ ap_page_home(struct ap_ctx *ctx)
 	ap_model_add(ctx->model, "stream", json_object_new_boolean(stream && cfg->monitor_enabled));
 	ap_model_str(ctx->model, "stream_url", ap_arena_printf(ctx->arena, "%s/events/metrics", ap_ctx_base(ctx)));
 
+	/* The reading's number before asking: one that comes in between is asked for next time. */
+	gen = ctx->app->sb != NULL ? ap_sb_reading(ctx->app->sb, &gen_ms) : 0;
+	if (cfg->monitor_enabled && home_is_latest(ctx, r, gen, gen_ms)) {
+		ap_model_add(ctx->model, "current", json_object_get(home_kept.current));
+		ap_model_add(ctx->model, "now", json_object_get(home_kept.now));
+		ap_model_add(ctx->model, "charts", json_object_get(home_kept.charts));
+		return 200;
+	}
 	live = cfg->monitor_enabled && ap_sampler_fetch(cfg->monitor_socket, "/system", SAMPLER_WAIT_MS, &reply) == AP_OK;
 	if (live && home_is_kept(ctx, r, &reply)) {
 		ap_buf_free(&reply);
+		home_kept.gen = gen;
 		ap_model_add(ctx->model, "current", json_object_get(home_kept.current));
 		ap_model_add(ctx->model, "now", json_object_get(home_kept.now));
 		ap_model_add(ctx->model, "charts", json_object_get(home_kept.charts));
@@ -731,7 +762,7 @@ ap_page_home(struct ap_ctx *ctx)
 	st = 200;
 	/* Only what a live reading made is kept: one made here is made again next time. */
 	if (live)
-		home_keep(ctx, r, &reply);
+		home_keep(ctx, r, &reply, gen);
 out:
 	ap_buf_free(&reply);
 	return st;

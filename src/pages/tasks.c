@@ -18,6 +18,7 @@
 #include "aapanel/auth.h"
 #include "aapanel/cron.h"
 #include "aapanel/pages.h"
+#include "aapanel/rows.h"
 #include "aapanel/tasks.h"
 
 static const char *const kinds[] = { "command", "url", NULL };
@@ -218,9 +219,9 @@ ap_task_run_resource(const struct ap_task_run *r)
 	return o;
 }
 
-/* The page's labels beside the resource. */
-static void
-state_labels(struct ap_ctx *ctx, struct json_object *o, const char *state)
+/* A run state's label (translated) and badge class; false for a state without. */
+static bool
+state_info(struct ap_ctx *ctx, const char *state, const char **label, const char **badge)
 {
 	static const struct {
 		const char *state, *label, *badge;
@@ -232,9 +233,23 @@ state_labels(struct ap_ctx *ctx, struct json_object *o, const char *state)
 
 	for (size_t i = 0; i < AP_NELEM(l); i++)
 		if (state != NULL && strcmp(state, l[i].state) == 0) {
-			ap_model_str(o, "state_label", ap_ctx_tr(ctx, l[i].label));
-			ap_model_str(o, "state_badge", l[i].badge);
+			*label = ap_ctx_tr(ctx, l[i].label);
+			*badge = l[i].badge;
+			return true;
 		}
+	return false;
+}
+
+/* The page's labels beside the resource. */
+static void
+state_labels(struct ap_ctx *ctx, struct json_object *o, const char *state)
+{
+	const char *label, *badge;
+
+	if (state_info(ctx, state, &label, &badge)) {
+		ap_model_str(o, "state_label", label);
+		ap_model_str(o, "state_badge", badge);
+	}
 }
 
 /* Where the cron file goes, and whether a cron daemon reads it (the UI says which). */
@@ -258,14 +273,70 @@ struct list_ctx {
 	int64_t last;
 };
 
+/* A row of the list: ap_task_resource's members and the state's label, as a
+ * typed row source (rows.h); a label the state has none of is null. */
+struct task_view {
+	int64_t id;
+	const char *name, *kind, *command, *url, *user, *schedule;
+	int64_t timeout;
+	bool enabled;
+	int64_t next_run, last_run;
+	const char *last_state;
+	int64_t last_duration, created;
+	const char *state_label, *state_badge;
+};
+static const struct ap_col task_cols[] = {
+	AP_COL(struct task_view, id, AP_COL_INT),
+	AP_COL(struct task_view, name, AP_COL_STR),
+	AP_COL(struct task_view, kind, AP_COL_STR),
+	AP_COL(struct task_view, command, AP_COL_STR),
+	AP_COL(struct task_view, url, AP_COL_STR),
+	AP_COL(struct task_view, user, AP_COL_STR),
+	AP_COL(struct task_view, schedule, AP_COL_STR),
+	AP_COL(struct task_view, timeout, AP_COL_INT),
+	AP_COL(struct task_view, enabled, AP_COL_BOOL),
+	AP_COL(struct task_view, next_run, AP_COL_TIME),
+	AP_COL(struct task_view, last_run, AP_COL_TIME),
+	AP_COL(struct task_view, last_state, AP_COL_STR),
+	AP_COL(struct task_view, last_duration, AP_COL_INTN),
+	AP_COL(struct task_view, created, AP_COL_TIME),
+	AP_COL(struct task_view, state_label, AP_COL_STR),
+	AP_COL(struct task_view, state_badge, AP_COL_STR),
+	AP_COL_END,
+};
+
+/* s copied, or NULL when empty (ap_model_opt). */
+static const char *
+opt_copy(struct json_object *rows, const char *s)
+{
+	return s != NULL && s[0] != '\0' ? ap_rows_strdup(rows, s) : NULL;
+}
+
 static bool
 list_row(void *p, const struct ap_task *t)
 {
 	struct list_ctx *l = p;
-	struct json_object *o = ap_task_resource(t);
+	struct task_view *v = ap_rows_add(l->arr);
+	bool url = strcmp(t->kind, "url") == 0;
+	time_t next[1];
 
-	state_labels(l->ctx, o, t->last_state);
-	json_object_array_add(l->arr, o);
+	ap_task_next_runs(t->schedule, time(NULL), next, 1);
+	v->id = t->id;
+	v->name = ap_rows_strdup(l->arr, t->name);
+	v->kind = url ? "url" : "command";
+	v->command = url ? NULL : opt_copy(l->arr, t->target);
+	v->url = url ? opt_copy(l->arr, t->target) : NULL;
+	v->user = opt_copy(l->arr, t->user);
+	v->schedule = ap_rows_strdup(l->arr, t->schedule);
+	v->timeout = t->timeout;
+	v->enabled = t->enabled;
+	v->next_run = t->enabled && next[0] > 0 ? (int64_t)next[0] : 0;
+	v->last_run = t->last_started;
+	v->last_state = opt_copy(l->arr, t->last_state);
+	v->last_duration = t->last_ended && t->last_started ? t->last_ended - t->last_started : AP_ROWS_NULL;
+	v->created = t->created_at;
+	/* Static or translated texts: no copy. */
+	state_info(l->ctx, t->last_state, &v->state_label, &v->state_badge);
 	l->last = t->id;
 	return true;
 }
@@ -274,7 +345,7 @@ int
 ap_page_tasks(struct ap_ctx *ctx)
 {
 	struct ap_sites_env env = env_of(ctx);
-	struct list_ctx l = { .ctx = ctx, .arr = json_object_new_array() };
+	struct list_ctx l = { .ctx = ctx, .arr = ap_rows_new(task_cols, sizeof(struct task_view)) };
 	struct ap_problem pb;
 	struct ap_page pg;
 	bool more = false;

@@ -2,14 +2,16 @@
  * testing.c — GET /_test/sleep?ms=N: a request that takes N ms, so the
  * integration tests can exercise the request timeout, graceful reload and
  * graceful stop with requests in flight; GET /_test/table?rows=N: a list
- * page of N made-up rows for the benchmark. Both are AP_ROUTE_TESTING:
- * they do not exist on a real panel (404 outside the test profile).
+ * page of N made-up rows for the benchmark, from a typed row source
+ * (rows.h). Both are AP_ROUTE_TESTING: they do not exist on a real panel
+ * (404 outside the test profile).
  */
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "aapanel/pages.h"
+#include "aapanel/rows.h"
 
 enum sl_field { SL_MS, SL__MAX };
 const struct ap_field ap_test_sleep_fields[SL__MAX + 1] = {
@@ -80,26 +82,40 @@ fake_rows_init(void)
 	}
 }
 
+/* One row as the page reads it: a typed row source (rows.h), no json-c object per row. */
+struct table_view {
+	int64_t id;
+	const char *name, *domain, *size;
+	bool up;
+};
+static const struct ap_col table_cols[] = {
+	AP_COL(struct table_view, id, AP_COL_INT),
+	AP_COL(struct table_view, name, AP_COL_STR),
+	AP_COL(struct table_view, domain, AP_COL_STR),
+	AP_COL(struct table_view, up, AP_COL_BOOL),
+	AP_COL(struct table_view, size, AP_COL_STR),
+	AP_COL_END,
+};
+
 int
 ap_page_test_table(struct ap_ctx *ctx)
 {
 	const struct ap_fieldval *n = &ctx->fields[TB_ROWS];
 	long long nrows = n->present ? n->i : 25;
-	struct json_object *rows;
+	struct json_object *rows = ap_rows_new(table_cols, sizeof(struct table_view));
 
 	if (fake_rows[0].name[0] == '\0')
 		fake_rows_init();
-	rows = json_object_new_array_ext((int)nrows);
 	for (long long i = 0; i < nrows; i++) {
-		struct json_object *r = json_object_new_object();
+		struct table_view *v = ap_rows_add(rows);
 		const struct fake_row *f = &fake_rows[i];
 
-		ap_model_add(r, "id", json_object_new_int64(i + 1));
-		ap_model_add(r, "name", json_object_new_string(f->name));
-		ap_model_add(r, "domain", json_object_new_string(f->domain));
-		ap_model_add(r, "up", json_object_new_boolean(i % 3 != 0));
-		ap_model_add(r, "size", json_object_new_string(f->size));
-		json_object_array_add(rows, r);
+		/* The worker's own rows outlive the request: no copy (else ap_rows_strdup). */
+		v->id = i + 1;
+		v->name = f->name;
+		v->domain = f->domain;
+		v->up = i % 3 != 0;
+		v->size = f->size;
 	}
 	ap_model_add(ctx->model, "rows", rows);
 	ctx->title = ap_ctx_tr(ctx, "Websites");

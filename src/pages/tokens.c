@@ -21,7 +21,7 @@ token_row(void *p, const struct ap_token_row *t)
 {
 	struct tokens_ctx *l = p;
 
-	json_object_array_add(l->arr, ap_page_token_json(t, l->now));
+	ap_page_token_add(l->arr, t, l->now);
 	l->last = t->id;
 	return true;
 }
@@ -30,7 +30,7 @@ token_row(void *p, const struct ap_token_row *t)
 int
 ap_page_tokens(struct ap_ctx *ctx)
 {
-	struct tokens_ctx l = { json_object_new_array(), time(NULL), 0 };
+	struct tokens_ctx l = { ap_page_token_rows(), time(NULL), 0 };
 	struct ap_token_filter tf = { NULL, -1 };
 	struct ap_page pg;
 	bool more = false;

@@ -12,6 +12,7 @@
 
 #include "aapanel/auth.h"
 #include "aapanel/pages.h"
+#include "aapanel/rows.h"
 #include "aapanel/users.h"
 
 static const char *const role_choices[] = { "admin", "operator", "viewer", NULL };
@@ -89,6 +90,7 @@ path_user(struct ap_ctx *ctx, struct ap_user_row *row)
 struct users_ctx {
 	struct ap_ctx *ctx;
 	struct json_object *arr;
+	struct json_object *options[AP_NELEM(role_choices)]; /* each role's, made once, shared by rows */
 	int64_t last;           /* the page's last id: the next page's cursor */
 	int64_t err_id;         /* the row whose form failed, 0 = none */
 	bool err_password;      /* by the reset form, else by the name */
@@ -138,26 +140,65 @@ user_json(struct ap_ctx *ctx, const struct ap_user_row *u)
 	return o;
 }
 
+/* A row of the list: user_json's members and the row's forms, as a typed row source (rows.h). */
+struct user_view {
+	int64_t id;
+	const char *username, *role, *role_label;
+	bool disabled, totp_enabled;
+	int64_t created, last_login;
+	const char *last_login_addr;
+	bool self;
+	struct json_object *role_options;
+	const char *row_error, *row_alert;
+};
+static const struct ap_col user_cols[] = {
+	AP_COL(struct user_view, id, AP_COL_INT),
+	AP_COL(struct user_view, username, AP_COL_STR),
+	AP_COL(struct user_view, role, AP_COL_STR),
+	AP_COL(struct user_view, role_label, AP_COL_STR),
+	AP_COL(struct user_view, disabled, AP_COL_BOOL),
+	AP_COL(struct user_view, totp_enabled, AP_COL_BOOL),
+	AP_COL(struct user_view, created, AP_COL_TIME),
+	AP_COL(struct user_view, last_login, AP_COL_TIME),
+	AP_COL(struct user_view, last_login_addr, AP_COL_STR),
+	AP_COL(struct user_view, self, AP_COL_BOOL),
+	AP_COL(struct user_view, role_options, AP_COL_JSON),
+	AP_COL(struct user_view, row_error, AP_COL_STR),
+	AP_COL(struct user_view, row_alert, AP_COL_STR),
+	AP_COL_END,
+};
+
 static bool
 user_row(void *p, const struct ap_user_row *u)
 {
 	struct users_ctx *l = p;
 	struct ap_ctx *ctx = l->ctx;
-	struct json_object *o = user_json(ctx, u);
+	struct user_view *v = ap_rows_add(l->arr);
 	bool mine = u->id == l->err_id;
+	size_t r = 0;
 
 	l->last = u->id;
-	ap_model_add(o, "self", json_object_new_boolean(u->id == ctx->user->id));
-	ap_model_add(o, "role_options", role_options(ctx, u->role));
-	if (mine && l->err_password)
-		ap_model_str(o, "row_error", l->err_reason);
-	else
-		ap_model_add(o, "row_error", NULL);
-	if (mine && !l->err_password)
-		ap_model_str(o, "row_alert", l->err_reason);
-	else
-		ap_model_add(o, "row_alert", NULL);
-	json_object_array_add(l->arr, o);
+	v->id = u->id;
+	v->username = ap_rows_strdup(l->arr, u->username);
+	v->role = ap_rows_strdup(l->arr, u->role);
+	v->role_label = ap_ctx_tr(ctx, role_label(u->role));
+	v->disabled = u->disabled;
+	v->totp_enabled = u->totp_enabled;
+	v->created = u->created_at;
+	v->last_login = u->last_login_at;
+	v->last_login_addr = u->last_login_addr[0] ? ap_rows_strdup(l->arr, u->last_login_addr) : NULL;
+	v->self = u->id == ctx->user->id;
+	while (role_choices[r] != NULL && strcmp(role_choices[r], u->role) != 0)
+		r++;
+	if (role_choices[r] == NULL) {
+		v->role_options = role_options(ctx, u->role);
+	} else {
+		if (l->options[r] == NULL)
+			l->options[r] = role_options(ctx, u->role);
+		v->role_options = json_object_get(l->options[r]);
+	}
+	v->row_error = mine && l->err_password ? l->err_reason : NULL;
+	v->row_alert = mine && !l->err_password ? l->err_reason : NULL;
 	return true;
 }
 
@@ -170,7 +211,7 @@ user_row(void *p, const struct ap_user_row *u)
 int
 ap_page_users(struct ap_ctx *ctx)
 {
-	struct users_ctx l = { ctx, json_object_new_array(), 0, 0, false, NULL };
+	struct users_ctx l = { .ctx = ctx, .arr = ap_rows_new(user_cols, sizeof(struct user_view)) };
 	const char *un = ap_ctx_kept(ctx, "username"), *ro = ap_ctx_kept(ctx, "role");
 	const char *id = ap_ctx_param(ctx, "id");
 	struct json_object *form = json_object_new_object();
@@ -200,6 +241,8 @@ ap_page_users(struct ap_ctx *ctx)
 			uf.disabled = ctx->fields[UL_DISABLED].b ? 1 : 0;
 	}
 	rc = ap_user_page(ctx->db, &uf, pg.cursor, pg.limit, user_row, &l, &more);
+	for (size_t i = 0; i < AP_NELEM(l.options); i++)
+		json_object_put(l.options[i]);
 	if (rc != AP_DB_OK) {
 		json_object_put(l.arr);
 		return ap_ctx_db_error(ctx, rc);

@@ -29,6 +29,7 @@
 
 #include "aapanel/log.h"
 #include "aapanel/sampler.h"
+#include "aapanel/scoreboard.h"
 #include "certwatch.h"
 #include "follow.h"
 #include "relay.h"
@@ -493,6 +494,14 @@ broadcast(struct loop *l, const char *text)
 	l->last_send_ms = ap_now_ms();
 }
 
+static struct ap_sb *announce_sb;
+
+void
+ap_sampler_announce_to(struct ap_sb *sb)
+{
+	announce_sb = sb;
+}
+
 static void
 take_reading(struct loop *l)
 {
@@ -508,6 +517,8 @@ take_reading(struct loop *l)
 	free(l->latest);
 	l->latest = ap_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
+	if (announce_sb != NULL)
+		ap_sb_reading_published(announce_sb);
 	event_to(&ev, l->latest);
 	broadcast(l, ap_buf_cstr(&ev));
 	ap_buf_free(&ev);

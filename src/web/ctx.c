@@ -15,6 +15,7 @@
 #include "aapanel/crypto.h"
 #include "aapanel/dbconn.h"
 #include "aapanel/log.h"
+#include "aapanel/rows.h"
 #include "aapanel/users.h"
 
 const char *
@@ -202,7 +203,8 @@ ap_ctx_page_done(struct ap_ctx *ctx, const char *path, struct json_object *items
 {
 	struct ap_page pg;
 
-	ap_model_add(ctx->model, "has_items", json_object_new_boolean(json_object_array_length(items) > 0));
+	ap_model_add(ctx->model, "has_items",
+	    json_object_new_boolean(json_object_array_length(items) > 0 || ap_rows_count(items) > 0));
 	ap_model_add(ctx->model, "items", items);
 	ap_model_add(ctx->model, "next",
 	    more ? json_object_new_string(page_link(ctx, path, true, next_cursor)) : NULL);

@@ -78,21 +78,12 @@ item(struct ap_ctx *ctx, const struct section *s, bool current)
 	return o;
 }
 
-struct json_object *
-ap_nav_model(struct ap_ctx *ctx)
+static struct json_object *
+build(struct ap_ctx *ctx, const struct section *cur)
 {
-	const char *page = ctx->route ? ctx->route->pattern : NULL;
 	struct json_object *nav = json_object_new_object();
 	struct json_object *main_items = json_object_new_array(), *acct = json_object_new_array();
-	const struct section *cur = NULL;
 
-	/* The deepest section the page is in (account's 2FA page over account). */
-	for (size_t i = 0; i < AP_NELEM(sections); i++)
-		if (under(page, sections[i].path) || under(page, sections[i].also))
-			cur = &sections[i];
-	for (size_t i = 0; i < AP_NELEM(account); i++)
-		if (under(page, account[i].path))
-			cur = &account[i];
 	for (size_t i = 0; i < AP_NELEM(sections); i++) {
 		const struct ap_route *rt = screen_of(ctx->app, sections[i].path);
 
@@ -106,4 +97,51 @@ ap_nav_model(struct ap_ctx *ctx)
 	ap_model_add(nav, "main", main_items);
 	ap_model_add(nav, "account", acct);
 	return nav;
+}
+
+/*
+ * Navigations this worker built, by what they depend on: the role, the
+ * language, the base path and the current section (the routes are fixed
+ * for the process). Built once, shared by every page after (nothing
+ * changes a model's nav once made): a signed-in page saved about 80,000
+ * instructions of translations, printf and json-c objects (issue 19).
+ */
+#define NAV_KEPT 16
+static struct {
+	char role[16], lang[16], base[128];
+	const struct section *cur;
+	struct json_object *nav;
+} kept[NAV_KEPT];
+static unsigned kept_next;
+
+struct json_object *
+ap_nav_model(struct ap_ctx *ctx)
+{
+	const char *page = ctx->route ? ctx->route->pattern : NULL;
+	const char *role = ctx->user->role, *lang = ctx->lang ? ctx->lang : "", *base = ap_ctx_base(ctx);
+	const struct section *cur = NULL;
+	unsigned k;
+
+	/* The deepest section the page is in (account's 2FA page over account). */
+	for (size_t i = 0; i < AP_NELEM(sections); i++)
+		if (under(page, sections[i].path) || under(page, sections[i].also))
+			cur = &sections[i];
+	for (size_t i = 0; i < AP_NELEM(account); i++)
+		if (under(page, account[i].path))
+			cur = &account[i];
+	if (strlen(role) >= sizeof(kept[0].role) || strlen(lang) >= sizeof(kept[0].lang) ||
+	    strlen(base) >= sizeof(kept[0].base))
+		return build(ctx, cur);
+	for (k = 0; k < NAV_KEPT; k++)
+		if (kept[k].nav != NULL && kept[k].cur == cur && strcmp(kept[k].role, role) == 0 &&
+		    strcmp(kept[k].lang, lang) == 0 && strcmp(kept[k].base, base) == 0)
+			return json_object_get(kept[k].nav);
+	k = kept_next++ % NAV_KEPT;
+	json_object_put(kept[k].nav);
+	kept[k].nav = build(ctx, cur);
+	kept[k].cur = cur;
+	strcpy(kept[k].role, role);
+	strcpy(kept[k].lang, lang);
+	strcpy(kept[k].base, base);
+	return json_object_get(kept[k].nav);
 }

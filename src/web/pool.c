@@ -546,6 +546,7 @@ spawn_sampler(struct master *m)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGCHLD, SIG_DFL);
+		ap_sampler_announce_to(m->sb);
 		_exit(ap_sampler_main(m->cfg, m->efd, m->log_fd));
 	}
 	m->sampler_pid = pid;
