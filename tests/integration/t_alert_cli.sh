@@ -16,7 +16,7 @@ HOOK_PORT=$(it_free_port)
 D=$(mktemp -d /tmp/aapanel-acli.XXXXXX)
 SECRET='the webhook secret of t_alert_cli'
 it_setup "monitor = { interval = 1; send_timeout = 5; };"
-trap 'kill -TERM $HOOK_PID 2>/dev/null || true; wait $HOOK_PID 2>/dev/null || true; rm -rf "$D"; it_teardown' EXIT
+trap 'rc=$?; kill -TERM $HOOK_PID 2>/dev/null || true; wait $HOOK_PID 2>/dev/null || true; rm -rf "$D"; (exit $rc); it_teardown' EXIT
 python3 "$SRC/tests/integration/hook_sink.py" "$HOOK_PORT" "$D/hooks" "$SECRET" &
 HOOK_PID=$!
 it_start_pool

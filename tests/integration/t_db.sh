@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/dbservers.sh"
 it_setup 'pool = { workers = 2; };'
-trap 'db_stop_all; it_teardown' EXIT
+trap 'rc=$?; db_stop_all; (exit $rc); it_teardown' EXIT
 CHECK_DB="$SRC/build/tests/check_db"
 
 chmod 0711 "$T" # PostgreSQL runs as the postgres user and must reach $T/pg

@@ -35,7 +35,7 @@ cleanup_ns() {
 	ip netns del "$CLI" 2>/dev/null
 	return 0
 }
-trap 'cleanup_ns; it_teardown' EXIT
+trap 'rc=$?; cleanup_ns; (exit $rc); it_teardown' EXIT
 
 # ---- the two namespaces and their veth pair
 S4=10.231.$((N % 200)).1 C4=10.231.$((N % 200)).2

@@ -22,7 +22,7 @@ printf 'alerts\nmail password\n' > "$D/smtp-login"
 chmod 600 "$D/smtp-login"
 it_setup "monitor = { interval = 1; smtp_url = \"smtp://127.0.0.1:$SMTP_PORT\"; smtp_from = \"panel@example.com\";
   smtp_credentials_file = \"$D/smtp-login\"; ca_file = \"$D/cert.pem\"; send_timeout = 5; };"
-trap 'stop_sinks; rm -rf "$D"; it_teardown' EXIT
+trap 'rc=$?; stop_sinks; rm -rf "$D"; (exit $rc); it_teardown' EXIT
 python3 "$SRC/tests/integration/smtp_sink.py" "$SMTP_PORT" "$D/mail" "$D/cert.pem" "$D/key.pem" &
 SMTP_PID=$!
 python3 "$SRC/tests/integration/hook_sink.py" "$HOOK_PORT" "$D/hooks" 'a shared secret of the test' &
