@@ -93,8 +93,7 @@ esc(struct helper_ctx *ctx, const char *s, bool pg)
 			ap_buf_putc(&b, '\\');
 		ap_buf_putc(&b, *s);
 	}
-	ap_buf_append(&b, "", 0);
-	out = ap_arena_strdup(ctx->arena, b.data != NULL ? b.data : "");
+	out = ap_arena_strdup(ctx->arena, ap_buf_cstr(&b));
 	explicit_bzero(b.data, b.cap);
 	ap_buf_free(&b);
 	return out;

@@ -369,15 +369,15 @@ dest_load(struct helper_ctx *ctx, const char *name, struct bkdest *d)
 		rc = fail(ctx, AP_PB_FAILED, "dest", "the destination's files are incomplete", AP_ERR_IO);
 		goto out;
 	}
-	ap_buf_append(&url, "", 0);
+	ap_buf_cstr(&url);
 	while (url.len > 0 && (url.data[url.len - 1] == '\n' || url.data[url.len - 1] == '\0'))
 		url.data[--url.len] = '\0';
 	has_region = ap_fs_read(fd, "region", 64, &region) == AP_OK;
-	ap_buf_append(&region, "", 0);
+	ap_buf_cstr(&region);
 	rc = dest_fill(ctx, d, ap_arena_strdup(ctx->arena, url.data),
 	    ap_arena_strdup(ctx->arena, url.data), abs_path(ctx,
 		ap_arena_printf(ctx->arena, "%s/%s", ctx->cfg->backups_dir, name)),
-	    has_region && region.len > 1, region.data);
+	    has_region && region.len > 0, ap_buf_cstr(&region));
 	d->name = ap_arena_strdup(ctx->arena, name);
 out:
 	ap_buf_free(&url);
@@ -920,7 +920,7 @@ ap_ops_backup_run(struct helper_ctx *ctx)
 	for (size_t i = 0; i < np; i++)
 		args[n++] = paths[i];
 	args[n] = NULL;
-	if ((rc = restic(ctx, &d, args, &r, 1, NULL, &res)) != AP_OK)
+	if ((rc = restic(ctx, &d, args, &r, 0, NULL, &res)) != AP_OK)
 		goto out;
 	if (r.summary == NULL || !json_object_object_get_ex(r.summary, "snapshot_id", &v)) {
 		rc = fail(ctx, AP_PB_FAILED, NULL, "restic backup printed no summary", AP_ERR_IO);
@@ -1083,7 +1083,7 @@ ap_ops_backup_dump(struct helper_ctx *ctx)
 	r.out_fd = fd;
 	r.out_max = (size_t)ctx->cfg->backups_download_max;
 	rc = restic(ctx, &d, (const char *const[]){ "dump", a[BL_SNAPSHOT].s, a[BL_PATH].s, NULL },
-	    &r, 1, NULL, &res);
+	    &r, 0, NULL, &res);
 	if (rc != AP_OK)
 		goto out;
 	if (r.out_over) {
@@ -1320,7 +1320,7 @@ restore_dbs(struct helper_ctx *ctx, const struct bkdest *d, const char *snap, co
 		r.out_fd = mfd;
 		r.out_max = (size_t)ctx->cfg->backups_download_max;
 		rc = restic(ctx, d, (const char *const[]){ "dump", snap, ap_arena_printf(ctx->arena,
-		    "%s/%s.%s.sql", dumps, srv, db), NULL }, &r, 1, NULL, &res);
+		    "%s/%s.%s.sql", dumps, srv, db), NULL }, &r, 0, NULL, &res);
 		ap_spawn_result_free(&res);
 		if (rc == AP_OK && r.out_over)
 			rc = fail(ctx, AP_PB_TOO_LARGE, "databases",

