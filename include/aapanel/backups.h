@@ -27,6 +27,7 @@ struct ap_backup_dest {
 struct ap_backup_dest_spec {
 	const char *name, *url;
 	const char *region, *access_key, *secret_key; /* S3 */
+	const char *ca_cert;                          /* S3: a CA's PEM for a private endpoint */
 	const char *ssh_key, *known_hosts;            /* SFTP */
 	const char *password;                         /* an existing repository's; NULL = generate */
 };

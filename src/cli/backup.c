@@ -5,7 +5,7 @@
  *
  *   aapanel backup-dest add NAME --url local:/PATH|sftp:USER@HOST:/PATH|s3:https://HOST/BUCKET
  *                      [--keys-file FILE] [--region R] [--ssh-key-file FILE]
- *                      [--known-hosts-file FILE] [--password-file FILE] [--json]
+ *                      [--known-hosts-file FILE] [--password-file FILE] [--ca-file FILE] [--json]
  *   aapanel backup-dest list [--json]
  *   aapanel backup-dest remove NAME
  *   aapanel backup run (--site DOMAIN | --database NAME) --to DEST [--keep-last N]
@@ -46,7 +46,7 @@
 static const char dest_usage[] =
     "usage: aapanel backup-dest add NAME --url local:/PATH|sftp:USER@HOST:/PATH|s3:https://HOST/BUCKET\n"
     "                          [--keys-file FILE] [--region R] [--ssh-key-file FILE]\n"
-    "                          [--known-hosts-file FILE] [--password-file FILE] [--json]\n"
+    "                          [--known-hosts-file FILE] [--password-file FILE] [--ca-file FILE] [--json]\n"
     "       aapanel backup-dest list [--json]\n"
     "       aapanel backup-dest remove NAME\n";
 
@@ -170,6 +170,7 @@ ap_cli_backup_dest(const struct ap_config *cfg, int argc, char **argv)
 		{ "ssh-key-file", required_argument, NULL, 's' },
 		{ "known-hosts-file", required_argument, NULL, 'h' },
 		{ "password-file", required_argument, NULL, 'p' },
+		{ "ca-file", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -178,7 +179,8 @@ ap_cli_backup_dest(const struct ap_config *cfg, int argc, char **argv)
 	struct ap_backup_dest d;
 	struct ap_problem pb = { 0 };
 	const char *sub, *name = NULL, *keys_f = NULL, *ssh_f = NULL, *kh_f = NULL, *pw_f = NULL;
-	char *keys = NULL, *ssh = NULL, *kh = NULL, *pw = NULL, cmd[40];
+	const char *ca_f = NULL;
+	char *keys = NULL, *ssh = NULL, *kh = NULL, *pw = NULL, *ca = NULL, cmd[40];
 	bool json = false;
 	int status = 1, ch;
 
@@ -197,6 +199,7 @@ ap_cli_backup_dest(const struct ap_config *cfg, int argc, char **argv)
 		case 's': ssh_f = optarg; break;
 		case 'h': kh_f = optarg; break;
 		case 'p': pw_f = optarg; break;
+		case 'c': ca_f = optarg; break;
 		case 'j': json = true; break;
 		default: fputs(dest_usage, stderr); return 2;
 		}
@@ -217,7 +220,8 @@ ap_cli_backup_dest(const struct ap_config *cfg, int argc, char **argv)
 		if ((keys_f != NULL && (keys = read_secret(cmd, "keys-file", keys_f)) == NULL) ||
 		    (ssh_f != NULL && (ssh = read_secret(cmd, "ssh-key-file", ssh_f)) == NULL) ||
 		    (kh_f != NULL && (kh = read_secret(cmd, "known-hosts-file", kh_f)) == NULL) ||
-		    (pw_f != NULL && (pw = read_secret(cmd, "password-file", pw_f)) == NULL)) {
+		    (pw_f != NULL && (pw = read_secret(cmd, "password-file", pw_f)) == NULL) ||
+		    (ca_f != NULL && (ca = read_secret(cmd, "ca-file", ca_f)) == NULL)) {
 			status = 2;
 			goto out;
 		}
@@ -246,6 +250,7 @@ ap_cli_backup_dest(const struct ap_config *cfg, int argc, char **argv)
 		spec.ssh_key = ssh;
 		spec.known_hosts = kh;
 		spec.password = pw;
+		spec.ca_cert = ca;
 		spec.name = name;
 	}
 	if (!ap_dbconn_startup(cfg) || (env.db = ap_dbconn_open_cli(cfg)) == NULL)
@@ -306,6 +311,7 @@ out:
 	wipe_free(ssh);
 	wipe_free(kh);
 	wipe_free(pw);
+	wipe_free(ca);
 	ap_helper_client_free(env.helper);
 	ap_db_close(env.db);
 	return status;

@@ -263,7 +263,7 @@ static const struct command commands[] = {
 	{ "backup-dest", cmd_backup_dest, "add, list or remove backup destinations (restic repositories)",
 	    "usage: aapanel [OPTIONS] backup-dest add NAME --url local:/PATH|sftp:USER@HOST:/PATH|s3:https://HOST/BUCKET\n"
 	    "                         [--keys-file FILE] [--region R] [--ssh-key-file FILE]\n"
-	    "                         [--known-hosts-file FILE] [--password-file FILE] [--json]\n"
+	    "                         [--known-hosts-file FILE] [--password-file FILE] [--ca-file FILE] [--json]\n"
 	    "       aapanel [OPTIONS] backup-dest list [--json]\n"
 	    "       aapanel [OPTIONS] backup-dest remove NAME\n\n"
 	    "A destination is checked when it is added: the helper opens the restic\n"

@@ -130,6 +130,7 @@ ap_backup_dest_add(const struct ap_sites_env *env, const struct ap_backup_dest_s
 	add_opt(a, "ssh_key", spec->ssh_key);
 	add_opt(a, "known_hosts", spec->known_hosts);
 	add_opt(a, "password", spec->password);
+	add_opt(a, "ca_cert", spec->ca_cert);
 	e = ap_site_helper_job(env, "backup.dest_add", a, &res, pb);
 	json_object_put(a);
 	json_object_put(res);

@@ -10,6 +10,8 @@
  *   credentials  S3: the keys in the AWS shared-credentials format (0600)
  *   ssh_key      SFTP: the private key (0600)
  *   known_hosts  SFTP: the server's host key, the only one accepted
+ *   ca.pem       S3: the CA that signed the endpoint's certificate, when it is
+ *                not one the system trusts (restic --cacert)
  *
  * restic runs only through spawn (spawn.h) with a fixed argv. Secrets are
  * never in argv or a log: the password goes as --password-file PATH, the S3
@@ -130,7 +132,7 @@ check_docroot(const char *s, size_t n)
 /* ---- argument tables ---------------------------------------------------- */
 
 enum { DA_NAME, DA_URL, DA_REGION, DA_ACCESS_KEY, DA_SECRET_KEY, DA_SSH_KEY, DA_KNOWN_HOSTS,
-	DA_PASSWORD, DA__MAX };
+	DA_PASSWORD, DA_CA_CERT, DA__MAX };
 const struct ap_field ap_ops_backup_dest_add_args[DA__MAX + 1] = {
 	[DA_NAME] = { .name = "name", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED |
 	    AP_FIELD_SINGLELINE, .min = 1, .max = 32, .check = check_name },
@@ -148,6 +150,8 @@ const struct ap_field ap_ops_backup_dest_add_args[DA__MAX + 1] = {
 	    .check = check_key_text },
 	[DA_PASSWORD] = { .name = "password", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE |
 	    AP_FIELD_SECRET, .max = 1024 },
+	[DA_CA_CERT] = { .name = "ca_cert", .type = AP_FIELD_TEXT, .max = 16384,
+	    .check = check_key_text },
 	[DA__MAX] = AP_FIELD_END,
 };
 
@@ -285,6 +289,7 @@ struct bkdest {
 	const char *pw, *cred, *key, *kh;
 	const char *sftp_opt; /* "sftp.command=ssh ..." or NULL */
 	const char *region_opt;
+	const char *cacert; /* S3: --cacert PATH, or NULL */
 	const char *env[4];
 };
 
@@ -309,7 +314,7 @@ dest_dir(struct helper_ctx *ctx, const char *name, bool create, int *fd)
 /* Fill d's paths and options for name, its files in the directory dir (absolute). */
 static enum ap_err
 dest_fill(struct helper_ctx *ctx, struct bkdest *d, const char *name, const char *url,
-    const char *dir, bool has_region, const char *region)
+    const char *dir, bool has_region, const char *region, bool has_ca)
 {
 	const char *why;
 	size_t ne = 0;
@@ -348,6 +353,8 @@ dest_fill(struct helper_ctx *ctx, struct bkdest *d, const char *name, const char
 		d->env[ne++] = "AWS_PROFILE=default";
 		if (has_region)
 			d->region_opt = ap_arena_printf(ctx->arena, "s3.region=%s", region);
+		if (has_ca)
+			d->cacert = ap_arena_printf(ctx->arena, "%s/ca.pem", dir);
 	}
 	d->env[ne++] = "RESTIC_PROGRESS_FPS=2";
 	d->env[ne] = NULL;
@@ -377,7 +384,8 @@ dest_load(struct helper_ctx *ctx, const char *name, struct bkdest *d)
 	rc = dest_fill(ctx, d, ap_arena_strdup(ctx->arena, url.data),
 	    ap_arena_strdup(ctx->arena, url.data), abs_path(ctx,
 		ap_arena_printf(ctx->arena, "%s/%s", ctx->cfg->backups_dir, name)),
-	    has_region && region.len > 0, ap_buf_cstr(&region));
+	    has_region && region.len > 0, ap_buf_cstr(&region),
+	    faccessat(fd, "ca.pem", F_OK, AT_SYMLINK_NOFOLLOW) == 0);
 	d->name = ap_arena_strdup(ctx->arena, name);
 out:
 	ap_buf_free(&url);
@@ -495,6 +503,10 @@ restic(struct helper_ctx *ctx, const struct bkdest *d, const char *const *args, 
 	if (d->region_opt != NULL) {
 		argv[n++] = "-o";
 		argv[n++] = d->region_opt;
+	}
+	if (d->cacert != NULL) {
+		argv[n++] = "--cacert";
+		argv[n++] = d->cacert;
 	}
 	argv[n] = NULL;
 	sp.path = ctx->cfg->backups_restic;
@@ -628,8 +640,11 @@ ap_ops_backup_dest_add(struct helper_ctx *ctx)
 		    a[DA_ACCESS_KEY].s, a[DA_SECRET_KEY].s);
 
 		rc = write_secret(ctx, fd, "credentials", c, strlen(c));
+		explicit_bzero((char *)c, strlen(c));
 		if (rc == AP_OK && a[DA_REGION].present && a[DA_REGION].len > 0)
 			rc = write_secret(ctx, fd, "region", a[DA_REGION].s, a[DA_REGION].len);
+		if (rc == AP_OK && a[DA_CA_CERT].present && a[DA_CA_CERT].len > 0)
+			rc = write_secret(ctx, fd, "ca.pem", a[DA_CA_CERT].s, a[DA_CA_CERT].len);
 	}
 	if (u.kind == AP_BK_SFTP) {
 		const char *k = a[DA_SSH_KEY].s;
@@ -649,7 +664,7 @@ ap_ops_backup_dest_add(struct helper_ctx *ctx)
 	ap_job_progress(ctx->job, 10);
 	rc = dest_fill(ctx, &d, name, url, abs_path(ctx, ap_arena_printf(ctx->arena, "%s/%s",
 	    ctx->cfg->backups_dir, tmpname)), a[DA_REGION].present && a[DA_REGION].len > 0,
-	    a[DA_REGION].s);
+	    a[DA_REGION].s, u.kind == AP_BK_S3 && a[DA_CA_CERT].present && a[DA_CA_CERT].len > 0);
 	if (rc != AP_OK)
 		goto out;
 	if (u.kind == AP_BK_LOCAL) {

@@ -151,4 +151,166 @@ check "... restored into place" ran A backup restore --from loc --snapshot "$SNA
 check "... the rows are back" test "$(pg_q 'SELECT count(*) FROM posts' blogpg)" = 2
 check "an integrity check with a read subset passes" ran A backup check --from loc --subset 50
 
+# ---------------------------------------------------------------- SFTP destination
+# An OpenSSH server of this test: its own host key, one authorized key, loopback only.
+SSH_PORT=$(it_free_port)
+mkdir -p "$D/ssh" "$D/sftp"
+ssh-keygen -q -t ed25519 -N '' -f "$D/ssh/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$D/ssh/client_key"
+cp "$D/ssh/client_key.pub" "$D/ssh/authorized_keys"
+cat > "$D/ssh/sshd_config" <<CFG
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $D/ssh/host_key
+AuthorizedKeysFile $D/ssh/authorized_keys
+PidFile none
+UsePAM no
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+Subsystem sftp internal-sftp
+LogLevel ERROR
+CFG
+[ -d /run/sshd ] || mkdir -m 0755 /run/sshd # sshd's privilege separation directory
+start_sshd() {
+	/usr/sbin/sshd -D -e -f "$D/ssh/sshd_config" 2>>"$D/ssh/log" &
+	SSHD_PID=$!
+	for _ in $(seq 1 100); do
+		ss -Htln "sport = :$SSH_PORT" | grep -q . && return 0
+		kill -0 "$SSHD_PID" 2>/dev/null || { cat "$D/ssh/log"; return 1; }
+		sleep 0.05
+	done
+	return 1
+}
+stop_sshd() { # the server and the sessions it forked, by PID
+	local kids
+	kids=$(ps -o pid= --ppid "$SSHD_PID" 2>/dev/null || true)
+	kill "$SSHD_PID" $kids 2>/dev/null || true
+	wait "$SSHD_PID" 2>/dev/null || true
+	SSHD_PID=""
+}
+check "an OpenSSH server starts on loopback" start_sshd
+echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$D/ssh/host_key.pub")" > "$D/ssh/known_hosts"
+echo "[127.0.0.1]:$SSH_PORT $(ssh-keygen -q -t ed25519 -N '' -f "$D/ssh/other" <<<y >/dev/null; cut -d' ' -f1,2 "$D/ssh/other.pub")" > "$D/ssh/wrong_hosts"
+rc=0; A backup-dest add wrong --url "sftp://root@127.0.0.1:$SSH_PORT$D/sftp/wrong" --ssh-key-file "$D/ssh/client_key" --known-hosts-file "$D/ssh/wrong_hosts" 2>"$T/err" >/dev/null || rc=$?
+check "an SFTP server whose host key is not the one given is refused (exit 2, restic's reason)" \
+	test "$rc" = 2 -a "$(grep -c 'url: restic init: .*sftp' "$T/err")" = 1
+check "... nothing was recorded for it" test "$(sqlite3 "$T/var/aapanel.db" "SELECT COUNT(*) FROM backup_destinations WHERE name = 'wrong'")" = 0
+check "... and the helper kept no files of it" test ! -e "$BKD/wrong"
+check "an SFTP destination is added (key authentication, the panel's known_hosts)" \
+	ran A backup-dest add off --url "sftp://root@127.0.0.1:$SSH_PORT$D/sftp/repo" --ssh-key-file "$D/ssh/client_key" --known-hosts-file "$D/ssh/known_hosts"
+check "... the repository is on the server" test -f "$D/sftp/repo/config"
+check "... the key is a helper-only file" test "$(stat -c %a "$BKD/off/ssh_key")" = 600
+check "a site backup over SFTP succeeds" ran A backup run --site shop.test --to off
+SNAPS1=$(A backup list --site shop.test --json | jq -r '.items[0].snapshot')
+printf 'defaced\n' > "$WEB/index.html"; rm -rf "$WEB/img"
+mysql_q "DELETE FROM t"
+check "restore from SFTP into place succeeds" ran A backup restore --from off --snapshot "$SNAPS1" --site shop.test
+check "... the files are byte-identical" cmp -s "$T/web.sum" <(tree_sum "$WEB")
+check "... the rows are identical" cmp -s "$T/my.rows" <(my_rows)
+
+# A destination that fails mid-backup: the server stops while a large backup runs.
+head -c 40000000 /dev/urandom > "$WEB/big.bin"
+rc=0; A backup run --site shop.test --to off --no-wait --json > "$T/run.json" 2>"$T/err" || rc=$?
+RUN=$(jq -r .id "$T/run.json")
+check "a large backup over SFTP starts (--no-wait)" test "$rc" = 0
+for _ in $(seq 1 200); do
+	p=$(A backup list --site shop.test --json | jq -r ".items[] | select(.id == $RUN) | .progress")
+	[ "${p:-0}" -ge 15 ] && break
+	sleep 0.1
+done
+check "... its progress is reported from restic's JSON status lines" test "${p:-0}" -ge 15
+stop_sshd
+for _ in $(seq 1 900); do
+	st=$(A backup list --site shop.test --json | jq -r ".items[] | select(.id == $RUN) | .state")
+	[ "$st" = running ] || break
+	sleep 0.1
+done
+A backup list --site shop.test --json | jq ".items[] | select(.id == $RUN)" > "$T/failed.json"
+check "... the run ends failed when the server goes away" jqe '.state == "failed"' "$T/failed.json"
+check "... with restic's reason" jqe '.message | test("restic backup")' "$T/failed.json"
+check "the server comes back" start_sshd
+A backup snapshots --from off --site shop.test --json > "$T/snaps.json"
+check "... the earlier snapshot is intact" jqe --arg s "$SNAPS1" '[.snapshots[].short_id] == [$s]' "$T/snaps.json"
+check "... and the repository checks clean" ran A backup check --from off --subset 100
+check "the next run succeeds" ran A backup run --site shop.test --to off
+check "... a second snapshot" test "$(A backup snapshots --from off --site shop.test --json | jq '.snapshots | length')" = 2
+
+# Cancel: a running backup stops and is recorded failed, cancelled; the next one works.
+rc=0; A backup run --site shop.test --to loc --no-wait --json > "$T/run.json" 2>"$T/err" || rc=$?
+RUN=$(jq -r .id "$T/run.json")
+check "a backup is cancelled" ran A backup cancel "$RUN"
+A backup list --site shop.test --json | jq ".items[] | select(.id == $RUN)" > "$T/cancel.json"
+check "... recorded failed: cancelled" jqe '.state == "failed" and (.message | test("cancelled"))' "$T/cancel.json"
+rm -f "$WEB/big.bin"
+check "... the next backup to that destination succeeds" ran A backup run --site shop.test --to loc
+check "... an integrity check after it passes" ran A backup check --from loc --subset 10
+
+# ---------------------------------------------------------------- S3 destination
+S3_PORT=$(it_free_port)
+S3_ID="AK$(openssl rand -hex 8 | tr a-f A-F)"
+S3_SECRET=$(openssl rand -hex 20)
+mkdir -p "$D/s3data"
+printf '%s\n%s\n' "$S3_ID" "$S3_SECRET" > "$D/s3.keys"
+[ -d "$SRC/tests/s3/node_modules/s3rver" ] || echo "tests/s3/node_modules missing: npm ci --prefix tests/s3 (scripts/install-deps.sh)"
+# TLS with a certificate of its own (the destination is given its CA, restic --cacert).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D/s3.key" -out "$D/s3.crt" \
+	-days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+node "$SRC/tests/s3/serve.js" "$D/s3data" "$S3_PORT" "$D/s3.keys" "$D/s3.key" "$D/s3.crt" > "$D/s3.log" 2>&1 &
+S3_PID=$!
+s3_up() { for _ in $(seq 1 200); do grep -q listening "$D/s3.log" 2>/dev/null && return 0; kill -0 "$S3_PID" 2>/dev/null || return 1; sleep 0.05; done; return 1; }
+check "an S3 endpoint (s3rver) starts on loopback" s3_up
+touch "$T/watch"; watch_argv
+check "an S3 destination is added (keys from a file)" ran A backup-dest add cloud --url "s3:https://127.0.0.1:$S3_PORT/backups/aapanel" --keys-file "$D/s3.keys" --region us-east-1 --ca-file "$D/s3.crt"
+check "... the keys are in a helper-only credentials file" test "$(stat -c %a "$BKD/cloud/credentials")" = 600
+check "... the repository is in the bucket" test -n "$(find "$D/s3data/backups" -path '*aapanel/config*' | head -1)"
+check "a site backup to S3 succeeds" ran A backup run --site shop.test --to cloud
+SNAP3=$(A backup list --site shop.test --json | jq -r '.items[0].snapshot')
+rm -rf "$WEB"/*
+mysql_q "DELETE FROM t"; pg_q "DELETE FROM t" >/dev/null
+check "restore from S3 into place succeeds" ran A backup restore --from cloud --snapshot "$SNAP3" --site shop.test
+rm -f "$T/watch"; wait "$WATCH_PID" 2>/dev/null || true
+check "... the files are byte-identical" cmp -s "$T/web.sum" <(tree_sum "$WEB")
+check "... the MariaDB rows" cmp -s "$T/my.rows" <(my_rows)
+check "... the PostgreSQL rows" cmp -s "$T/pg.rows" <(pg_rows)
+check "the argv watcher saw restic talk to S3" grep -q "s3:https://127.0.0.1:$S3_PORT" "$T/argv.log"
+check "... and never the S3 keys" bash -c "! grep -qF -e '$S3_SECRET' -e '$S3_ID' '$T/argv.log'"
+
+# ---------------------------------------------------------------- secrets nowhere
+PWS=$(cat "$BKD"/*/password)
+sqlite3 "$T/var/aapanel.db" .dump > "$T/db.dump"
+check "the audit log recorded the changes" test "$(sqlite3 "$T/var/aapanel.db" "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'backup%'")" -ge 10
+leak=0
+for f in "$T/db.dump" "$T/helper.log" "$T/pool.log"; do
+	for s in $PWS "$S3_SECRET" "$S3_ID" "$(sed -n 2p "$D/ssh/client_key")"; do
+		grep -qF -- "$s" "$f" && { echo "    $s in $f"; leak=1; }
+	done
+done
+check "no repository password, S3 key or SSH key in the panel's database, audit rows or logs" test "$leak" = 0
+
+# ---------------------------------------------------------------- retention on made-up dates
+# Snapshots dated by restic backup --time, then the helper's backup.forget with a policy:
+# keep-daily 3 and keep-monthly 2 keep the newest of the last 3 days that have one and
+# the newest of the last 2 months that have one — exactly these 4.
+mkdir -p "$D/ret"; echo x > "$D/ret/f"
+OWN=$(A backup snapshots --from loc --site shop.test --json | jq '.snapshots | length')
+for t in "2026-01-10 12:00:00" "2026-01-10 08:00:00" "2026-01-09 12:00:00" "2026-01-08 12:00:00" \
+	"2026-01-07 12:00:00" "2026-01-02 12:00:00" "2025-12-20 12:00:00" "2025-12-05 12:00:00" \
+	"2025-11-15 12:00:00" "2025-10-01 12:00:00"; do
+	restic -q -r "$SB/srv/backups/loc" --password-file "$BKD/loc/password" --no-cache backup \
+		--time "$t" --tag site:ret.test --host aapanel "$D/ret" >/dev/null
+done
+"$SEND" --call --timeout 20000 "$HS" backup.forget '{"dest":"loc","tag":"site:ret.test","keep_daily":3,"keep_monthly":2}' > "$T/f.json"
+FJOB=$(jq -r .result.job "$T/f.json")
+for _ in $(seq 1 300); do
+	"$SEND" --call "$HS" job.status "{\"id\":$FJOB}" > "$T/fs.json"
+	[ "$(jq -r .result.state "$T/fs.json")" = running ] || break
+	sleep 0.1
+done
+check "retention ran" jqe '.result.state == "done" and .result.result.kept == 4 and .result.result.removed == 6' "$T/fs.json"
+A backup snapshots --from loc --site ret.test --json | jq -r '[.snapshots[].time[0:16]] | sort | join(",")' > "$T/kept"
+check "... it kept exactly the policy's snapshots" test "$(cat "$T/kept")" = "2025-12-20T12:00,2026-01-08T12:00,2026-01-09T12:00,2026-01-10T12:00"
+check "... and left the site's own snapshots alone" test "$(A backup snapshots --from loc --site shop.test --json | jq '.snapshots | length')" = "$OWN"
+
 it_summary
