@@ -96,6 +96,9 @@ enum ap_err ap_backup_runs(const struct ap_sites_env *env, const char *target_ki
 bool ap_backup_last_ok(const struct ap_sites_env *env, const char *target_kind,
     const char *target, struct ap_backup_run *out);
 struct json_object *ap_backup_run_json(const struct ap_backup_run *r);
+/* Every managed database's name, once each, in order (name borrowed for the call). */
+enum ap_err ap_backup_database_names(const struct ap_sites_env *env,
+    bool (*fn)(void *ctx, const char *name), void *ctx, struct ap_problem *pb);
 
 /* The destination's snapshots ({"snapshots":[...]}, owned), of one tag or all. */
 enum ap_err ap_backup_snapshots(const struct ap_sites_env *env, const char *dest,

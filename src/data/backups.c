@@ -691,6 +691,28 @@ ap_backup_run_json(const struct ap_backup_run *r)
 	return o;
 }
 
+enum ap_err
+ap_backup_database_names(const struct ap_sites_env *env, bool (*fn)(void *ctx, const char *name),
+    void *ctx, struct ap_problem *pb)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(env->db,
+	    "SELECT DISTINCT name FROM managed_databases ORDER BY name", &st);
+
+	if (rc != AP_DB_OK)
+		return db_fail(pb, rc);
+	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
+		const char *n = ap_db_col_text(st, 0, NULL);
+
+		if (n != NULL && !fn(ctx, n)) {
+			rc = AP_DB_DONE;
+			break;
+		}
+	}
+	ap_db_finalize(st);
+	return rc == AP_DB_DONE ? AP_OK : db_fail(pb, rc);
+}
+
 /* ---- reading snapshots ----------------------------------------------------- */
 
 enum ap_err

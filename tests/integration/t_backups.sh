@@ -279,17 +279,76 @@ check "... the PostgreSQL rows" cmp -s "$T/pg.rows" <(pg_rows)
 check "the argv watcher saw restic talk to S3" grep -q "s3:https://127.0.0.1:$S3_PORT" "$T/argv.log"
 check "... and never the S3 keys" bash -c "! grep -qF -e '$S3_SECRET' -e '$S3_ID' '$T/argv.log'"
 
+# ---------------------------------------------------------------- the screens and the API
+it_user admin admin 'correct horse battery staple'
+it_user oper operator 'correct horse battery staple'
+it_user view viewer 'correct horse battery staple'
+TOKEN=$(A token create --user admin --scope write --name t | tail -1)
+OPTOKEN=$(A token create --user oper --scope write --name o | tail -1)
+VTOKEN=$(A token create --user view --scope read --name v | tail -1)
+check "GET /api/v1/backups answers (200)" test "$(api GET /backups)" = 200
+check "... each site and database with its last successful backup and age" \
+	jqe '([.targets[] | select(.kind == "site" and .target == "shop.test" and .last_ok != null and .age >= 0)] | length == 1) and ([.targets[] | select(.kind == "database" and .target == "blogpg" and .last_ok != null)] | length == 1)' "$T/api.json"
+check "... a database never backed up says so (null)" jqe '.targets[] | select(.target == "blogcopy") | .last_ok == null' "$T/api.json"
+check "... the runs, newest first" jqe '.runs | length >= 10 and .[0].id > .[1].id' "$T/api.json"
+cp "$T/api.json" "$T/pages.txt"
+check "GET /api/v1/backup-destinations lists the three" test "$(api GET /backup-destinations)" = 200
+check "... names, kinds and URLs only" jqe '[.items[].name] == ["cloud","loc","off"] and ([.items[].kind] | sort) == ["local","s3","sftp"] and (.items[0] | keys) == ["created","kind","name","url"]' "$T/api.json"
+cat "$T/api.json" >> "$T/pages.txt"
+check "a backup through the API starts (201)" test "$(api POST /backups '{"kind":"site","target":"shop.test","dest":"loc","keep_last":10}')" = 201
+RID=$(jq -r .id "$T/api.json")
+for _ in $(seq 1 200); do
+	api GET "/backups/runs/$RID" >/dev/null
+	[ "$(jq -r .state "$T/api.json")" = running ] || break
+	sleep 0.1
+done
+check "... and ends done with its snapshot" jqe '.state == "done" and .progress == 100 and (.snapshot | length >= 8)' "$T/api.json"
+ASNAP=$(jq -r .snapshot "$T/api.json")
+check "an unknown site is a 400 naming site" test "$(api POST /backups '{"kind":"site","target":"nope.test","dest":"loc"}')$(jq -r .error.field "$T/api.json")" = 400site
+check "an unknown destination is a 400 naming dest" test "$(api POST /backups '{"kind":"site","target":"shop.test","dest":"nope"}')$(jq -r .error.field "$T/api.json")" = 400dest
+check "a hostile destination URL is a 400 naming url" test "$(api POST /backup-destinations '{"name":"x","url":"local:/srv/x;reboot"}')$(jq -r .error.field "$T/api.json")" = 400url
+check "an operator may back up (201)" test "$(TOKEN=$OPTOKEN api POST /backups '{"kind":"database","target":"blogpg","dest":"loc"}')" = 201
+check "... but not restore (403)" test "$(TOKEN=$OPTOKEN api POST /backups/restore "{\"dest\":\"loc\",\"snapshot\":\"$ASNAP\",\"kind\":\"site\",\"target\":\"shop.test\",\"confirmed\":true}")" = 403
+check "... nor add a destination (403)" test "$(TOKEN=$OPTOKEN api POST /backup-destinations '{"name":"x","url":"local:/srv/x"}')" = 403
+check "a viewer sees the backups (200)" test "$(TOKEN=$VTOKEN api GET /backups)" = 200
+check "... and may not start one (403)" test "$(TOKEN=$VTOKEN api POST /backups '{"kind":"site","target":"shop.test","dest":"loc"}')" = 403
+echo changed > "$WEB/index.html"
+check "a restore through the API, confirmed, starts (201)" test "$(api POST /backups/restore "{\"dest\":\"loc\",\"snapshot\":\"$ASNAP\",\"kind\":\"site\",\"target\":\"shop.test\",\"confirmed\":true}")" = 201
+RID=$(jq -r .id "$T/api.json")
+for _ in $(seq 1 200); do
+	api GET "/backups/runs/$RID" >/dev/null
+	[ "$(jq -r .state "$T/api.json")" = running ] || break
+	sleep 0.1
+done
+check "... and ends done: the files are the snapshot's again" test "$(jq -r .state "$T/api.json")$(cat "$WEB/index.html" | head -c 5)" = "donehello"
+J="$T/jar"
+check "the admin signs in" test "$(it_login "$J" admin 'correct horse battery staple')" = 303
+page() { curl -s -b "$J" -c "$J" "$(url "$1")"; }
+page /backups > "$T/p.html"; cat "$T/p.html" >> "$T/pages.txt"
+check "the Backups page shows the site with its last backup and a restore button" \
+	bash -c "grep -q 'shop.test' '$T/p.html' && grep -q 'action=\"/backups/restore\"' '$T/p.html' && grep -q '<time' '$T/p.html'"
+page "/backups/runs/$RID" > "$T/p.html"; cat "$T/p.html" >> "$T/pages.txt"
+check "a run's page shows its result" grep -q 'badge-ok' "$T/p.html"
+page /backup-destinations > "$T/p.html"; cat "$T/p.html" >> "$T/pages.txt"
+check "the destinations page lists them with the add form" bash -c "grep -q 's3:https://127.0.0.1' '$T/p.html' && grep -q 'name=\"ssh_key\"' '$T/p.html'"
+curl -s -b "$J" -c "$J" -H 'Accept-Language: ar' --cookie "lang=ar" "$(url /backups)" > "$T/p.html"
+check "... in Arabic, right to left" grep -q 'dir="rtl"' "$T/p.html"
+CSRF=$(csrf_of "$J")
+rc=$(curl -s -o "$T/p.html" -w '%{http_code}' -b "$J" -c "$J" -H "Origin: $(url '')" --data-urlencode "csrf=$CSRF" \
+	--data "dest=loc&snapshot=$ASNAP&kind=site&target=shop.test" "$(url /backups/restore)")
+check "a restore from the browser asks first (confirmation page)" test "$rc" = 200 -a "$(grep -c 'confirmed' "$T/p.html")" -ge 1
+
 # ---------------------------------------------------------------- secrets nowhere
 PWS=$(cat "$BKD"/*/password)
 sqlite3 "$T/var/aapanel.db" .dump > "$T/db.dump"
 check "the audit log recorded the changes" test "$(sqlite3 "$T/var/aapanel.db" "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'backup%'")" -ge 10
 leak=0
-for f in "$T/db.dump" "$T/helper.log" "$T/pool.log"; do
+for f in "$T/db.dump" "$T/helper.log" "$T/pool.log" "$T/pages.txt"; do
 	for s in $PWS "$S3_SECRET" "$S3_ID" "$(sed -n 2p "$D/ssh/client_key")"; do
 		grep -qF -- "$s" "$f" && { echo "    $s in $f"; leak=1; }
 	done
 done
-check "no repository password, S3 key or SSH key in the panel's database, audit rows or logs" test "$leak" = 0
+check "no repository password, S3 key or SSH key in the panel's database, audit rows, logs, pages or answers" test "$leak" = 0
 
 # ---------------------------------------------------------------- retention on made-up dates
 # Snapshots dated by restic backup --time, then the helper's backup.forget with a policy:
