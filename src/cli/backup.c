@@ -370,8 +370,7 @@ parse_keep(const char *cmd, const char *field, const char *s, int *out)
 
 /* What a finished (or started) run prints, audits and exits with. */
 static int
-run_end(struct ap_db *db, const char *cmd, const char *action, struct ap_backup_run *r, bool json,
-    bool nowait)
+run_end(struct ap_db *db, const char *cmd, const char *action, struct ap_backup_run *r, bool json)
 {
 	int status = 0;
 
@@ -379,7 +378,7 @@ run_end(struct ap_db *db, const char *cmd, const char *action, struct ap_backup_
 		fprintf(stderr, "aapanel %s: the %s failed: %s\n", cmd, r->action, r->message);
 		status = 1;
 	}
-	audit(db, action, r->target, status == 0 ? (nowait ? "started" : "ok") : "failed", NULL,
+	audit(db, action, r->target, status == 0 ? "ok" : "failed", NULL,
 	    ap_backup_run_json(r));
 	if (json)
 		print_json(ap_backup_run_json(r));
@@ -520,7 +519,7 @@ ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 		}
 		if (!nowait)
 			wait_run(&env, &r, json);
-		status = run_end(env.db, cmd, "backup.run", &r, json, nowait);
+		status = run_end(env.db, cmd, "backup.run", &r, json);
 	} else if (strcmp(sub, "restore") == 0) {
 		rs.dest = from;
 		rs.snapshot = snap;
@@ -542,7 +541,7 @@ ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 		}
 		if (!nowait)
 			wait_run(&env, &r, json);
-		status = run_end(env.db, cmd, "backup.restore", &r, json, nowait);
+		status = run_end(env.db, cmd, "backup.restore", &r, json);
 	} else if (strcmp(sub, "check") == 0) {
 		if (ap_backup_check_start(&env, from, subset, &r, &pb) != AP_OK) {
 			status = ap_cli_problem(cmd, &pb);
@@ -550,7 +549,7 @@ ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 		}
 		if (!nowait)
 			wait_run(&env, &r, json);
-		status = run_end(env.db, cmd, "backup.check", &r, json, nowait);
+		status = run_end(env.db, cmd, "backup.check", &r, json);
 	} else if (strcmp(sub, "cancel") == 0) {
 		char *end;
 		long long id = strtoll(arg, &end, 10);

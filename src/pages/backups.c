@@ -126,6 +126,14 @@ static const struct ap_prop run_props[] = {
 const struct ap_schema ap_backup_run_schema = { .name = "BackupRun",
 	.desc = "a backup, restore or check: a helper job running restic", .props = run_props };
 
+static const struct ap_prop run_list_props[] = {
+	{ .name = "items", .type = AP_J_ARRAY, .of = &ap_backup_run_schema, .desc = "the last 100, newest first" },
+	{ .name = "next", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "always null: one page" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_backup_run_list_schema = { .name = "BackupRunList",
+	.desc = "the last backup, restore and check runs", .props = run_list_props };
+
 static const struct ap_prop target_props[] = {
 	{ .name = "kind", .type = AP_J_STRING, .choices = bk_kinds },
 	{ .name = "target", .type = AP_J_STRING },
@@ -341,6 +349,27 @@ fail:
 	return fail_pb(ctx, &pb);
 }
 
+/* ---------------------------------------------------------------- GET /backups/runs */
+
+int
+ap_page_backup_runs(struct ap_ctx *ctx)
+{
+	struct ap_sites_env env = env_of(ctx, 5000);
+	struct ov v = { .ctx = ctx, .env = &env, .arr = json_object_new_array() };
+	struct ap_problem pb;
+
+	ctx->title = ap_ctx_tr(ctx, "Runs");
+	if (ap_backup_runs(&env, NULL, NULL, 100, run_row, &v, &pb) != AP_OK) {
+		json_object_put(v.arr);
+		return fail_pb(ctx, &pb);
+	}
+	if (!ctx->req->wants_json)
+		ap_model_add(ctx->model, "has_runs", json_object_new_boolean(json_object_array_length(v.arr) > 0));
+	ap_model_add(ctx->model, "items", v.arr);
+	ap_model_add(ctx->model, "next", NULL);
+	return 200;
+}
+
 /* ---------------------------------------------------------------- GET /backups/runs/{id} */
 
 int
@@ -391,7 +420,7 @@ audit_run(struct ap_ctx *ctx, const char *action, const char *target, const char
 static int
 run_started(struct ap_ctx *ctx, const char *action, struct ap_backup_run *r)
 {
-	audit_run(ctx, action, r->target, strcmp(r->state, "running") == 0 ? "started" : "failed", r,
+	audit_run(ctx, action, r->target, strcmp(r->state, "running") == 0 ? "ok" : "failed", r,
 	    NULL);
 	if (!ctx->req->wants_json) {
 		ap_ctx_flash(ctx, "ok", "Started; this page follows its progress.");
