@@ -12,6 +12,7 @@
 #include "aapanel/backups.h"
 #include "aapanel/db.h"
 #include "aapanel/helper.h"
+#include "aapanel/metrics.h"
 
 /* A reason from backupcheck.h, passed through (xgettext sees no literal msgid). */
 #define TOOL_MSG "%s"
@@ -711,6 +712,29 @@ ap_backup_database_names(const struct ap_sites_env *env, bool (*fn)(void *ctx, c
 	}
 	ap_db_finalize(st);
 	return rc == AP_DB_DONE ? AP_OK : db_fail(pb, rc);
+}
+
+enum ap_db_rc
+ap_alert_backups_each(struct ap_db *db, ap_backup_age_fn cb, void *arg)
+{
+	struct ap_db_stmt *st = NULL;
+	enum ap_db_rc rc = ap_db_prepare(db,
+	    "SELECT target, MAX(ended_at) FROM backup_runs WHERE action = 'backup' AND state = 'done' "
+	    "AND target_kind IN ('site', 'database') AND ended_at IS NOT NULL GROUP BY target ORDER BY target",
+	    &st);
+
+	if (rc != AP_DB_OK)
+		return rc;
+	while ((rc = ap_db_step(st)) == AP_DB_ROW) {
+		const char *t = ap_db_col_text(st, 0, NULL);
+
+		if (t != NULL && !cb(arg, t, ap_db_col_int64(st, 1))) {
+			rc = AP_DB_DONE;
+			break;
+		}
+	}
+	ap_db_finalize(st);
+	return rc == AP_DB_DONE ? AP_DB_OK : rc;
 }
 
 /* ---- reading snapshots ----------------------------------------------------- */

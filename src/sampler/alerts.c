@@ -54,12 +54,13 @@ static const char *const labels[AP_AM__MAX] = {
 	[AP_AM_CPU] = "CPU", [AP_AM_MEMORY] = "Memory", [AP_AM_SWAP] = "Swap", [AP_AM_LOAD] = "Load (1 min)",
 	[AP_AM_DISK_SPACE] = "Disk space", [AP_AM_DISK_INODES] = "Disk inodes",
 	[AP_AM_CERT_EXPIRY] = "Certificate",
+	[AP_AM_BACKUP_AGE] = "Last backup",
 };
 
 static const char *
 unit_of(enum ap_alert_metric m)
 {
-	return m == AP_AM_LOAD ? "" : m == AP_AM_CERT_EXPIRY ? " days" : " %";
+	return m == AP_AM_LOAD ? "" : m == AP_AM_CERT_EXPIRY ? " days" : m == AP_AM_BACKUP_AGE ? " h" : " %";
 }
 
 static void
@@ -84,6 +85,9 @@ ap_alert_rule_text(const struct ap_alert_rule *r, char *out, size_t outlen)
 	if (r->metric == AP_AM_CERT_EXPIRY)
 		snprintf(out, outlen, "Certificate%s%s expiring in under %g days", r->target[0] ? " of " : "s",
 		    r->target, r->threshold);
+	else if (r->metric == AP_AM_BACKUP_AGE)
+		snprintf(out, outlen, "Last successful backup of %s older than %g h",
+		    r->target[0] ? r->target : "any site or database", r->threshold);
 	else
 		snprintf(out, outlen, "%s%s%s above %g%s %s", labels[r->metric], r->target[0] ? " of " : "",
 		    r->target, r->threshold, unit_of(r->metric), d);
@@ -161,6 +165,10 @@ compose(struct ap_alerts *a, const struct episode *e, char *subject, size_t sn, 
 	if (r->metric == AP_AM_CERT_EXPIRY)
 		snprintf(subject, sn, firing ? "[aaPanel %s] Certificate of %s expires in %.0f days"
 					     : "[aaPanel %s] Recovered: certificate of %s valid for %.0f days",
+		    a->host, e->subject, e->value);
+	else if (r->metric == AP_AM_BACKUP_AGE)
+		snprintf(subject, sn, firing ? "[aaPanel %s] Backup of %s is stale: the last successful one is %.0f h old"
+					     : "[aaPanel %s] Recovered: backup of %s is %.0f h old",
 		    a->host, e->subject, e->value);
 	else if (firing)
 		snprintf(subject, sn, "[aaPanel %s] %s%s%s above %g%s: %.1f%s", a->host, labels[r->metric],
@@ -328,6 +336,16 @@ cert_one(void *p, const char *domain, int64_t not_after)
 }
 
 static bool
+backup_one(void *p, const char *target, int64_t last_ok)
+{
+	struct eval *ev = p;
+
+	if (ev->rule->target[0] == '\0' || strcmp(ev->rule->target, target) == 0)
+		judge(ev, ev->rule, target, (double)(ev->now - last_ok) / 3600.0);
+	return ev->rc == AP_DB_OK;
+}
+
+static bool
 rule_one(void *p, const struct ap_alert_rule *r)
 {
 	struct eval *ev = p;
@@ -367,6 +385,15 @@ rule_one(void *p, const struct ap_alert_rule *r)
 
 		ev->rule = r;
 		rc = ap_alert_certs_each(ev->db, cert_one, ev);
+		if (ev->rc == AP_DB_OK)
+			ev->rc = rc;
+		break;
+	}
+	case AP_AM_BACKUP_AGE: {
+		enum ap_db_rc rc;
+
+		ev->rule = r;
+		rc = ap_alert_backups_each(ev->db, backup_one, ev);
 		if (ev->rc == AP_DB_OK)
 			ev->rc = rc;
 		break;

@@ -15,16 +15,17 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sites_lib.sh"
 . "$(dirname "$0")/dbservers.sh"
-it_setup 'pool = { request_timeout = 20; };'
+it_setup 'pool = { request_timeout = 20; }; monitor = { interval = 1; send_timeout = 5; };'
 sites_setup 'system_users = false;'
 sed -i "s/^helper = { /helper = { job_timeout = 600; /" "$T/conf/profiles/test.cfg"
 D=$(mktemp -d /tmp/aapanel-bk.XXXXXX)
 chmod 0755 "$D"
-SSHD_PID="" S3_PID=""
+SSHD_PID="" S3_PID="" HOOK_PID=""
 bk_teardown() {
 	local rc=$?
 	[ -n "$SSHD_PID" ] && kill "$SSHD_PID" 2>/dev/null && { wait "$SSHD_PID" 2>/dev/null || true; }
 	[ -n "$S3_PID" ] && kill "$S3_PID" 2>/dev/null && { wait "$S3_PID" 2>/dev/null || true; }
+	[ -n "$HOOK_PID" ] && kill "$HOOK_PID" 2>/dev/null && { wait "$HOOK_PID" 2>/dev/null || true; }
 	db_stop_all || true
 	rm -rf "$D"
 	(exit "$rc")
@@ -337,6 +338,33 @@ CSRF=$(csrf_of "$J")
 rc=$(curl -s -o "$T/p.html" -w '%{http_code}' -b "$J" -c "$J" -H "Origin: $(url '')" --data-urlencode "csrf=$CSRF" \
 	--data "dest=loc&snapshot=$ASNAP&kind=site&target=shop.test" "$(url /backups/restore)")
 check "a restore from the browser asks first (confirmation page)" test "$rc" = 200 -a "$(grep -c 'confirmed' "$T/p.html")" -ge 1
+
+# ---------------------------------------------------------------- a stale backup raises an alert
+HOOK_PORT=$(it_free_port)
+HSECRET='the webhook secret of t_backups'
+python3 "$SRC/tests/integration/hook_sink.py" "$HOOK_PORT" "$D/hooks" "$HSECRET" &
+HOOK_PID=$!
+printf '%s\n' "$HSECRET" > "$D/hook.secret"
+check "a webhook alert channel" ran A alert channel add hook --webhook "http://127.0.0.1:$HOOK_PORT/alert/tok" --secret-file "$D/hook.secret"
+check "a rule: blogpg's last successful backup older than 24 h" ran A alert rule add --metric backup_age --target blogpg --threshold 24
+check "... the rule reads as such" bash -c "$(declare -f A); BIN='$BIN' T='$T' SRC='$SRC'; A alert rule list | grep -q 'Last successful backup of blogpg older than 24 h'"
+# Its backups made three days ago (made-up dates, as a schedule that stopped would leave them).
+sqlite3 "$T/var/aapanel.db" "UPDATE backup_runs SET started_at = started_at - 259200, ended_at = ended_at - 259200 WHERE target = 'blogpg'"
+fired=""
+for i in $(seq 1 100); do
+	[ -s "$D/hooks" ] && [ "$(jq -s 'map(select(.event == "firing")) | length' "$D/hooks")" -ge 1 ] && { fired=$i; break; }
+	sleep 0.2
+done
+check "the stale backup raises the alert through the channel (firing, signed)" \
+	bash -c "[ -n '$fired' ] && jq -e -s 'map(select(.event == \"firing\")) | length == 1 and all(.valid)' '$D/hooks' >/dev/null"
+check "... naming the database and how old its last backup is" bash -c "grep -q 'Backup of blogpg is stale' '$D/hooks'"
+check "a fresh backup of it" ran A backup run --database blogpg --to loc
+rec=""
+for i in $(seq 1 100); do
+	[ "$(jq -s 'map(select(.event == "resolved")) | length' "$D/hooks")" -ge 1 ] && { rec=$i; break; }
+	sleep 0.2
+done
+check "... resolves the alert" test -n "$rec"
 
 # ---------------------------------------------------------------- secrets nowhere
 PWS=$(cat "$BKD"/*/password)
