@@ -109,6 +109,22 @@ check_db_list(const char *s, size_t n)
 	return NULL;
 }
 
+/* SERVER/DB[=SERVER/NEWDB],...: each part as check_db_list's (checked again item by item). */
+static const char *
+check_restore_dbs(const char *s, size_t n)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || s[i] == ',' || s[i] == '=') {
+			if (check_db_list(s + start, i - start) != NULL)
+				return "must be a list of SERVER/DATABASE[=SERVER/NEWDATABASE] separated by commas";
+			start = i + 1;
+		}
+	}
+	return NULL;
+}
+
 static const char *
 check_new_dir(const char *s, size_t n)
 {
@@ -231,7 +247,7 @@ const struct ap_field ap_ops_backup_restore_args[RS__MAX + 1] = {
 	    .max = 64, .check = check_new_dir },
 	/* SERVER/DB[=SERVER/NEWDB],...: which dumps to load, and where (default: where they came from). */
 	[RS_DATABASES] = { .name = "databases", .type = AP_FIELD_TEXT, .flags =
-	    AP_FIELD_SINGLELINE, .max = 4096 },
+	    AP_FIELD_SINGLELINE, .max = 4096, .check = check_restore_dbs },
 	[RS_FILES] = { .name = "files", .type = AP_FIELD_BOOL },
 	[RS__MAX] = AP_FIELD_END,
 };
