@@ -17,7 +17,8 @@
 . "$(dirname "$0")/dbservers.sh"
 it_setup 'pool = { request_timeout = 20; }; monitor = { interval = 1; send_timeout = 5; };'
 sites_setup 'system_users = false;'
-sed -i "s/^helper = { /helper = { job_timeout = 600; /" "$T/conf/profiles/test.cfg"
+# Listing snapshots is not a job: it may take the helper's whole timeout on a loaded machine.
+sed -i "s/^helper = { /helper = { job_timeout = 600; /; s/timeout_ms = 5000;/timeout_ms = 20000;/" "$T/conf/profiles/test.cfg"
 D=$(mktemp -d /tmp/aapanel-bk.XXXXXX)
 chmod 0755 "$D"
 SSHD_PID="" S3_PID="" HOOK_PID=""
@@ -344,6 +345,8 @@ HOOK_PORT=$(it_free_port)
 HSECRET='the webhook secret of t_backups'
 python3 "$SRC/tests/integration/hook_sink.py" "$HOOK_PORT" "$D/hooks" "$HSECRET" &
 HOOK_PID=$!
+hook_up() { for _ in $(seq 1 200); do ss -Htln "sport = :$HOOK_PORT" | grep -q . && return 0; sleep 0.05; done; return 1; }
+check "a webhook receiver listens (hook_sink.py)" hook_up
 printf '%s\n' "$HSECRET" > "$D/hook.secret"
 check "a webhook alert channel" ran A alert channel add hook --webhook "http://127.0.0.1:$HOOK_PORT/alert/tok" --secret-file "$D/hook.secret"
 check "a rule: blogpg's last successful backup older than 24 h" ran A alert rule add --metric backup_age --target blogpg --threshold 24
@@ -351,7 +354,7 @@ check "... the rule reads as such" bash -c "$(declare -f A); BIN='$BIN' T='$T' S
 # Its backups made three days ago (made-up dates, as a schedule that stopped would leave them).
 sqlite3 "$T/var/aapanel.db" "UPDATE backup_runs SET started_at = started_at - 259200, ended_at = ended_at - 259200 WHERE target = 'blogpg'"
 fired=""
-for i in $(seq 1 100); do
+for i in $(seq 1 300); do # the sampler judges every second (monitor.interval 1) and sends from its outbox
 	[ -s "$D/hooks" ] && [ "$(jq -s 'map(select(.event == "firing")) | length' "$D/hooks")" -ge 1 ] && { fired=$i; break; }
 	sleep 0.2
 done
@@ -360,8 +363,8 @@ check "the stale backup raises the alert through the channel (firing, signed)" \
 check "... naming the database and how old its last backup is" bash -c "grep -q 'Backup of blogpg is stale' '$D/hooks'"
 check "a fresh backup of it" ran A backup run --database blogpg --to loc
 rec=""
-for i in $(seq 1 100); do
-	[ "$(jq -s 'map(select(.event == "resolved")) | length' "$D/hooks")" -ge 1 ] && { rec=$i; break; }
+for i in $(seq 1 300); do
+	[ -s "$D/hooks" ] && [ "$(jq -s 'map(select(.event == "resolved")) | length' "$D/hooks")" -ge 1 ] && { rec=$i; break; }
 	sleep 0.2
 done
 check "... resolves the alert" test -n "$rec"
@@ -385,8 +388,7 @@ check "no repository password, S3 key or SSH key in the panel's database, audit 
 mkdir -p "$D/ret"; echo x > "$D/ret/f"
 OWN=$(A backup snapshots --from loc --site shop.test --json | jq '.snapshots | length')
 for t in "2026-01-10 12:00:00" "2026-01-10 08:00:00" "2026-01-09 12:00:00" "2026-01-08 12:00:00" \
-	"2026-01-07 12:00:00" "2026-01-02 12:00:00" "2025-12-20 12:00:00" "2025-12-05 12:00:00" \
-	"2025-11-15 12:00:00" "2025-10-01 12:00:00"; do
+	"2026-01-07 12:00:00" "2025-12-20 12:00:00" "2025-12-05 12:00:00"; do
 	restic -q -r "$SB/srv/backups/loc" --password-file "$BKD/loc/password" --no-cache backup \
 		--time "$t" --tag site:ret.test --host aapanel "$D/ret" >/dev/null
 done
@@ -397,7 +399,7 @@ for _ in $(seq 1 300); do
 	[ "$(jq -r .result.state "$T/fs.json")" = running ] || break
 	sleep 0.1
 done
-check "retention ran" jqe '.result.state == "done" and .result.result.kept == 4 and .result.result.removed == 6' "$T/fs.json"
+check "retention ran" jqe '.result.state == "done" and .result.result.kept == 4 and .result.result.removed == 3' "$T/fs.json"
 A backup snapshots --from loc --site ret.test --json | jq -r '[.snapshots[].time[0:16]] | sort | join(",")' > "$T/kept"
 check "... it kept exactly the policy's snapshots" test "$(cat "$T/kept")" = "2025-12-20T12:00,2026-01-08T12:00,2026-01-09T12:00,2026-01-10T12:00"
 check "... and left the site's own snapshots alone" test "$(A backup snapshots --from loc --site shop.test --json | jq '.snapshots | length')" = "$OWN"
