@@ -19,7 +19,7 @@ HELPER_MODS := $(filter-out $(HELPER_MAIN),$(HELPER_OBJ))
 # names (unitname.c).
 HELPER_BASE := $(addprefix $(BUILD)/obj/src/,core/common.o core/arena.o core/log.o \
 	core/netaddr.o core/problem.o core/req.o core/route.o core/helper_client.o core/weburl.o \
-	core/tpl.o core/uagent.o core/textdiff.o core/sitecheck.o core/certcheck.o core/cron.o core/taskcheck.o core/unitname.o core/fwrules.o core/tcplisten.o config/config.o \
+	core/tpl.o core/uagent.o core/textdiff.o core/sitecheck.o core/certcheck.o core/cron.o core/taskcheck.o core/unitname.o core/fwrules.o core/tcplisten.o core/backupcheck.o config/config.o \
 	config/listenconf.o db/dsn.o)
 # The database servers (ops_dbs.c) are reached through the project's own DB
 # layer and its drivers, with the names' checks (core/dbnames.c).

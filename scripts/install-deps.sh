@@ -42,6 +42,8 @@ PACKAGES=(
 	# databases (issue 15): the sites' PHP reaches the databases the panel makes; the tests
 	# start their own mariadbd and postgres and log in with the generated credentials
 	php-mysql php-pgsql mariadb-client postgresql-client
+	# backups (issue 18): restic run by the helper; the test starts its own sshd (SFTP)
+	restic openssh-server openssh-client
 	# the HTTPS test (Debian's pebble ACME server and certbot)
 	pebble certbot
 	# the firewall (issue 17): nftables through libnftables; the tests use
@@ -91,6 +93,7 @@ fi
 # contract test (tests/api), each pinned in its lock file.
 BROWSER_NPM=(playwright-core axe-core)
 API_NPM=(@apidevtools/swagger-parser ajv ajv-formats)
+S3_NPM=(s3rver) # the backups test's S3 endpoint (tests/s3)
 npm_dir() { # DIR MODULE...: npm ci in tests/DIR unless every module is there
 	local dir m have=1
 	dir="$(cd "$(dirname "$0")/.." && pwd)/tests/$1"
@@ -106,6 +109,7 @@ npm_dir() { # DIR MODULE...: npm ci in tests/DIR unless every module is there
 browser_modules() {
 	npm_dir browser "${BROWSER_NPM[@]}" || { echo "missing: tests/browser/node_modules" >&2; return 1; }
 	npm_dir api "${API_NPM[@]}" || { echo "missing: tests/api/node_modules" >&2; return 1; }
+	npm_dir s3 "${S3_NPM[@]}" || { echo "missing: tests/s3/node_modules" >&2; return 1; }
 }
 
 if [ "${#missing[@]}" -eq 0 ]; then

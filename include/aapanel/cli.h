@@ -43,6 +43,10 @@ int ap_cli_files(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_logs(const struct ap_config *cfg, int argc, char **argv);
 /* `task add|list|show|run|enable|disable|remove` (src/cli/task.c, docs/tasks.md). */
 int ap_cli_task(const struct ap_config *cfg, int argc, char **argv);
+/* `backup-dest add|list|remove`, `backup run|list|snapshots|ls|get|restore|check|cancel`
+ * (src/cli/backup.c, docs/backups.md). */
+int ap_cli_backup_dest(const struct ap_config *cfg, int argc, char **argv);
+int ap_cli_backup(const struct ap_config *cfg, int argc, char **argv);
 /* `service list|status|start|stop|restart|reload|enable|disable` (src/cli/service.c, docs/services.md). */
 int ap_cli_service(const struct ap_config *cfg, int argc, char **argv);
 /* `firewall list|allow|deny|remove|block|unblock|policy|apply|confirm` (src/cli/firewall.c, docs/firewall.md). */

@@ -195,6 +195,10 @@ struct ap_config {
 	bool tasks_allow_root;  /* tasks.allow_root: commands may run as root (admin + password) */
 	int tasks_max_timeout;  /* tasks.max_timeout: the longest timeout a task may have, seconds */
 	int tasks_keep_runs;    /* tasks.keep_runs: the runs kept per task, the newest (older ones pruned) */
+	/* backups: restic repositories (docs/backups.md); the dir relative to helper.sandbox_root. */
+	char *backups_dir;              /* backups.dir: destinations' passwords and keys, root-only 0600 */
+	char *backups_restic;           /* backups.restic: the restic program the helper runs */
+	long long backups_download_max; /* backups.download_max: one file or dump read from a snapshot */
 	/* services: the systemd units the panel may control (docs/services.md). */
 	char *services_units;       /* services.units: unit names, '*' patterns, comma-separated */
 	char *services_protected;   /* services.protected: stopping or disabling one needs its typed name */

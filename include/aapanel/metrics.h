@@ -125,6 +125,7 @@ enum ap_alert_metric {
 	AP_AM_CERT_EXPIRY, /* a certificate's days left (below the threshold fires; target: domain, "" = each) */
 	AP_AM_SITE_DOWN,   /* a site not answering (no answer within threshold seconds, or a 5xx): 1, else 0;
 			    * target: domain, "" = each enabled site */
+	AP_AM_BACKUP_AGE,  /* hours since a site's or database's last successful backup (target: its name, "" = each) */
 	AP_AM__MAX
 };
 extern const char *const ap_alert_metric_names[]; /* "cpu", ..., NULL-terminated */
@@ -236,6 +237,10 @@ enum ap_db_rc ap_alert_outbox_done(struct ap_db *db, const struct ap_alert_msg *
 /* Certificates with an expiry date (the certificates table): domain and not_after. */
 typedef bool (*ap_cert_fn)(void *arg, const char *domain, int64_t not_after);
 enum ap_db_rc ap_alert_certs_each(struct ap_db *db, ap_cert_fn cb, void *arg);
+/* Each site and database backed up at least once (backup_runs): its name and when its last
+ * successful backup ended (src/data/backups.c). */
+typedef bool (*ap_backup_age_fn)(void *arg, const char *target, int64_t last_ok);
+enum ap_db_rc ap_alert_backups_each(struct ap_db *db, ap_backup_age_fn cb, void *arg);
 
 /* The enabled sites' domains, sorted (the site-down watch probes them). */
 typedef bool (*ap_site_domain_fn)(void *arg, const char *domain);

@@ -323,4 +323,20 @@ struct json_object *ap_chart_model(struct ap_ctx *ctx, const char *id, const cha
 /* A value as the charts print it ("12.5 %", "3.2 MiB/s"), in the arena. */
 const char *ap_chart_value(struct ap_arena *a, enum ap_chart_unit unit, double v);
 
+/* Backups (src/pages/backups.c, docs/backups.md). */
+int ap_page_backups(struct ap_ctx *ctx);            /* GET /backups */
+int ap_page_backup_start(struct ap_ctx *ctx);       /* POST /backups */
+int ap_page_backup_runs(struct ap_ctx *ctx);        /* GET /backups/runs */
+int ap_page_backup_run(struct ap_ctx *ctx);         /* GET /backups/runs/{id} */
+int ap_page_backup_cancel(struct ap_ctx *ctx);      /* POST /backups/runs/{id}/cancel */
+int ap_page_backup_restore(struct ap_ctx *ctx);     /* POST /backups/restore */
+int ap_page_backup_dests(struct ap_ctx *ctx);       /* GET /backup-destinations */
+int ap_page_backup_dest_add(struct ap_ctx *ctx);    /* POST /backup-destinations */
+int ap_page_backup_dest_remove(struct ap_ctx *ctx); /* POST /backup-destinations/{name}/remove */
+extern const struct ap_field ap_backup_run_fields[], ap_backup_restore_fields[],
+    ap_backup_dest_add_fields[], ap_backup_dest_name_fields[];
+extern const struct ap_schema ap_backup_run_schema, ap_backup_run_list_schema, ap_backup_dest_schema,
+    ap_backup_dest_list_schema,
+    ap_backup_overview_schema;
+
 #endif

@@ -7,7 +7,7 @@
 static const char *const admin_areas[] = { "users", "settings", "audit", "debug" };
 /* Areas an operator may change. */
 static const char *const operator_write_areas[] = { "sites", "databases", "files", "cron",
-	"certificates" };
+	"certificates", "backups" };
 
 static bool
 area_in(const char *perm, const char *const *areas, size_t n)

@@ -69,6 +69,8 @@ static int cmd_logs(struct cli *, int, char **);
 static int cmd_task(struct cli *, int, char **);
 static int cmd_service(struct cli *, int, char **);
 static int cmd_firewall(struct cli *, int, char **);
+static int cmd_backup_dest(struct cli *, int, char **);
+static int cmd_backup(struct cli *, int, char **);
 struct command;
 static const struct command *find_command(const char *name);
 
@@ -169,7 +171,8 @@ static const struct command commands[] = {
 	    "What /alerts and /alerts/history do, checked by the same rules as the API\n"
 	    "(exit 2 naming the field and the reason, also for an ID that does not\n"
 	    "exist) and recorded in the audit log. METRIC: cpu, memory, swap, load,\n"
-	    "disk_space, disk_inodes, cert_expiry, site_down; --target a mount point or a domain\n"
+	    "disk_space, disk_inodes, cert_expiry, site_down, backup_age (hours since the\n"
+	    "last successful backup); --target a mount point, a domain or a database\n"
 	    "(none: each of them); --duration minutes the condition must hold; --channel\n"
 	    "the channel it goes to (none: every channel). A webhook's secret (16 or more\n"
 	    "characters; it signs every call) is the first line of FILE, or of standard\n"
@@ -258,6 +261,33 @@ static const struct command commands[] = {
 	    "cron lines call: it runs the task and records its run (output, status).\n"
 	    "Exit 0 on success, 2 for invalid input (field and reason on stderr), 1\n"
 	    "otherwise (also a run that failed). Every change is audited.\n" },
+	{ "backup-dest", cmd_backup_dest, "add, list or remove backup destinations (restic repositories)",
+	    "usage: aapanel [OPTIONS] backup-dest add NAME --url local:/PATH|sftp:USER@HOST:/PATH|s3:https://HOST/BUCKET\n"
+	    "                         [--keys-file FILE] [--region R] [--ssh-key-file FILE]\n"
+	    "                         [--known-hosts-file FILE] [--password-file FILE] [--ca-file FILE] [--json]\n"
+	    "       aapanel [OPTIONS] backup-dest list [--json]\n"
+	    "       aapanel [OPTIONS] backup-dest remove NAME\n\n"
+	    "A destination is checked when it is added: the helper opens the restic\n"
+	    "repository there, or creates it with a password it generates and keeps in\n"
+	    "its own 0600 file (backups.dir). Keys come from files only. Exit 0, 2 for\n"
+	    "invalid input, 1 otherwise. Every change is audited.\n" },
+	{ "backup", cmd_backup, "back up, list, browse, restore or check sites' and databases' backups",
+	    "usage: aapanel [OPTIONS] backup run (--site DOMAIN | --database NAME) --to DEST\n"
+	    "                         [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N]\n"
+	    "                         [--no-wait] [--json]\n"
+	    "       aapanel [OPTIONS] backup list [--site DOMAIN | --database NAME] [--json]\n"
+	    "       aapanel [OPTIONS] backup snapshots --from DEST [--site DOMAIN | --database NAME] [--json]\n"
+	    "       aapanel [OPTIONS] backup ls --from DEST --snapshot ID [--path PATH] [--json]\n"
+	    "       aapanel [OPTIONS] backup get --from DEST --snapshot ID --path PATH\n"
+	    "       aapanel [OPTIONS] backup restore --from DEST --snapshot ID (--site DOMAIN [--to-dir NAME]\n"
+	    "                         [--files-only] | --database NAME [--into NEWNAME]) [--no-wait] [--json]\n"
+	    "       aapanel [OPTIONS] backup check --from DEST [--subset PERCENT] [--json]\n"
+	    "       aapanel [OPTIONS] backup cancel RUN\n\n"
+	    "Backups are restic snapshots made by the helper: a site's files with its\n"
+	    "linked databases' dumps in one snapshot tagged site:DOMAIN, or a database\n"
+	    "alone; the retention given is applied after each backup. A restore into\n"
+	    "place moves the site's current files to its trash first. Exit 0, 2 for\n"
+	    "invalid input, 1 otherwise (a run that failed: its reason on stderr).\n" },
 	{ "service", cmd_service, "list, inspect, start, stop or restart the whitelisted systemd units",
 	    "usage: aapanel [OPTIONS] service list [--json]\n"
 	    "       aapanel [OPTIONS] service status NAME [--json]\n"
@@ -1018,6 +1048,18 @@ static int
 cmd_task(struct cli *cli, int argc, char **argv)
 {
 	return with_config(cli, ap_cli_task, argc, argv);
+}
+
+static int
+cmd_backup_dest(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_backup_dest, argc, argv);
+}
+
+static int
+cmd_backup(struct cli *cli, int argc, char **argv)
+{
+	return with_config(cli, ap_cli_backup, argc, argv);
 }
 
 static int

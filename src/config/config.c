@@ -390,6 +390,9 @@ static const struct key_def schema[] = {
 	KS("services", "operator_units", V_UNITS, "nginx.service, php*-fpm.service", services_operator_units),
 	KI("services", "journal_lines", 1, 200, 30, services_journal_lines),
 	KI("services", "action_timeout", 5, 600, 90, services_action_timeout),
+	KS("backups", "dir", V_REL, "etc/aapanel/backups", backups_dir),
+	KS("backups", "restic", V_PATH, "/usr/bin/restic", backups_restic),
+	KL("backups", "download_max", 1024, 1099511627776LL, 1073741824LL, backups_download_max),
 	KS("firewall", "netns", V_PATH_OPT, "", firewall_netns),
 	KB("firewall", "netns_create", 0, firewall_netns_create),
 	KI("firewall", "confirm_seconds", 2, 600, 60, firewall_confirm_seconds),
@@ -406,6 +409,7 @@ static const char *const group_names[] = {
 	"tasks",
 	"services",
 	"firewall",
+	"backups",
 };
 
 static const char INLINE_SECRET_MSG[] =

@@ -33,7 +33,7 @@ static const struct ap_metrics_range ranges[] = {
 };
 
 const char *const ap_alert_metric_names[] = { "cpu", "memory", "swap", "load", "disk_space", "disk_inodes",
-	"cert_expiry", "site_down", NULL };
+	"cert_expiry", "site_down", "backup_age", NULL };
 const char *const ap_alert_channel_kinds[] = { "email", "webhook", NULL };
 
 const char *
@@ -566,7 +566,8 @@ ap_metrics_dev_names(struct ap_db *db, const char *host, enum ap_mdev_kind kind,
 static bool
 metric_has_target(enum ap_alert_metric m)
 {
-	return m == AP_AM_DISK_SPACE || m == AP_AM_DISK_INODES || m == AP_AM_CERT_EXPIRY || m == AP_AM_SITE_DOWN;
+	return m == AP_AM_DISK_SPACE || m == AP_AM_DISK_INODES || m == AP_AM_CERT_EXPIRY || m == AP_AM_SITE_DOWN ||
+	    m == AP_AM_BACKUP_AGE;
 }
 
 static enum ap_db_rc
@@ -600,6 +601,8 @@ ap_alert_rule_create(struct ap_db *db, struct ap_alert_rule *r, int64_t now, str
 		lo = 0, hi = 3650;
 	else if (r->metric == AP_AM_SITE_DOWN)
 		lo = 0, hi = 60; /* seconds to wait for an answer */
+	else if (r->metric == AP_AM_BACKUP_AGE)
+		lo = 0, hi = 8760;
 	if (!(r->threshold > lo && r->threshold <= hi)) {
 		ap_problem_set(pb, AP_PB_INVALID, "threshold", "must be a number above %d and at most %d", (int)lo, (int)hi);
 		return AP_DB_EINVAL;

@@ -53,7 +53,7 @@ struct job {
 	int status; /* wait status once reaped */
 	uint64_t created_ms, started_ms, ended_ms;
 	uint64_t kill_at; /* SIGTERM when reached, then SIGKILL; 0 = none */
-	bool term_sent, timed_out;
+	bool term_sent, timed_out, cancelled;
 	char tail[AP_JOB_TAIL];
 	size_t tail_len;
 	uint64_t output_bytes;
@@ -513,7 +513,10 @@ finish(struct job *j)
 		j->progress = 100;
 	} else {
 		j->state = JOB_FAILED;
-		if (j->timed_out) {
+		if (j->cancelled) {
+			j->has_problem = false;
+			fail_job(j, AP_PB_FAILED, "the job was cancelled%s", "");
+		} else if (j->timed_out) {
 			char secs[16];
 
 			snprintf(secs, sizeof(secs), "%d", J_cfg->helper_job_timeout);
@@ -698,6 +701,29 @@ ap_jobs_list(void)
 	}
 	json_object_object_add(o, "jobs", a);
 	return o;
+}
+
+enum ap_err
+ap_jobs_cancel(int64_t id)
+{
+	struct job *j = find(id);
+
+	if (j == NULL)
+		return AP_ERR_NOTFOUND;
+	if (j->state == JOB_QUEUED) {
+		J_queued--;
+		j->state = JOB_FAILED;
+		j->ended_ms = ap_now_ms();
+		fail_job(j, AP_PB_FAILED, "the job was cancelled%s", "");
+		return AP_OK;
+	}
+	if (j->state != JOB_RUNNING || j->reaped)
+		return AP_ERR_INVAL;
+	AP_INFO("job %lld (%s): cancelled", (long long)j->id, j->op->name);
+	kill(-j->pid, SIGTERM);
+	j->cancelled = j->term_sent = true;
+	j->kill_at = ap_now_ms() + AP_JOB_GRACE_MS;
+	return AP_OK;
 }
 
 void

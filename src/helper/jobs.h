@@ -57,6 +57,14 @@ struct json_object *ap_jobs_list(void);
 /* Running + queued jobs. */
 size_t ap_jobs_active(void);
 
+/*
+ * Cancel job id: a queued job ends failed at once, a running one gets
+ * SIGTERM to its process group (SIGKILL after AP_JOB_GRACE_MS) and ends
+ * failed with "cancelled". AP_ERR_NOTFOUND for an unknown id, AP_ERR_INVAL
+ * when it has ended.
+ */
+enum ap_err ap_jobs_cancel(int64_t id);
+
 /* Stop everything on shutdown: SIGTERM to running jobs, SIGKILL after the grace. */
 void ap_jobs_shutdown(void);
 

@@ -52,6 +52,24 @@ op_job_status(struct helper_ctx *ctx)
 	return AP_OK;
 }
 
+/* ---- job.cancel: {"id"} → {} (SIGTERM to a running or queued job's process group) ---- */
+
+static enum ap_err
+op_job_cancel(struct helper_ctx *ctx)
+{
+	enum ap_err rc = ap_jobs_cancel(ctx->args[JOB_ID].i);
+
+	if (rc == AP_ERR_NOTFOUND) {
+		ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "id", "no such job");
+		return rc;
+	}
+	if (rc != AP_OK) {
+		ap_problem_set(ctx->pb, AP_PB_INVALID, "id", "the job has ended already");
+		return rc;
+	}
+	return AP_OK;
+}
+
 /* ---- job.list: {} → {"jobs":[...]} ---------------------------------- */
 
 static enum ap_err
@@ -129,6 +147,17 @@ static const struct helper_op ops[] = {
 	{ "firewall.apply", ap_ops_firewall_apply_args, ap_ops_firewall_apply, 0 },
 	{ "firewall.confirm", ap_ops_firewall_confirm_args, ap_ops_firewall_confirm, 0 },
 	{ "firewall.show", ap_ops_firewall_show_args, ap_ops_firewall_show, 0 },
+	/* Backups with restic (ops_backups.c, docs/backups.md). */
+	{ "backup.dest_add", ap_ops_backup_dest_add_args, ap_ops_backup_dest_add, HELPER_OP_JOB },
+	{ "backup.dest_remove", ap_ops_backup_dest_name_args, ap_ops_backup_dest_remove, 0 },
+	{ "backup.run", ap_ops_backup_run_args, ap_ops_backup_run, HELPER_OP_JOB },
+	{ "backup.forget", ap_ops_backup_forget_args, ap_ops_backup_forget, HELPER_OP_JOB },
+	{ "backup.snapshots", ap_ops_backup_snapshots_args, ap_ops_backup_snapshots, 0 },
+	{ "backup.ls", ap_ops_backup_ls_args, ap_ops_backup_ls, 0 },
+	{ "backup.dump", ap_ops_backup_ls_args, ap_ops_backup_dump, 0 },
+	{ "backup.restore", ap_ops_backup_restore_args, ap_ops_backup_restore, HELPER_OP_JOB },
+	{ "backup.check", ap_ops_backup_check_args, ap_ops_backup_check, HELPER_OP_JOB },
+	{ "job.cancel", job_status_args, op_job_cancel, 0 },
 	/* The test profile's, for the tests of the protocol, validation and jobs. */
 	{ "test.echo", ap_ops_test_echo_args, ap_ops_test_echo, HELPER_OP_TEST },
 	{ "test.sleep", ap_ops_test_sleep_args, ap_ops_test_sleep, HELPER_OP_TEST | HELPER_OP_JOB },

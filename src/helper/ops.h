@@ -181,6 +181,26 @@ extern const struct ap_field ap_ops_firewall_show_args[];
 enum ap_err ap_ops_firewall_apply(struct helper_ctx *ctx);
 enum ap_err ap_ops_firewall_confirm(struct helper_ctx *ctx);
 enum ap_err ap_ops_firewall_show(struct helper_ctx *ctx);
+/* Backups with restic (ops_backups.c, docs/backups.md): destinations, backup and restore
+ * jobs, snapshots, one file of a snapshot by descriptor, retention and checks. */
+extern const struct ap_field ap_ops_backup_dest_add_args[];
+extern const struct ap_field ap_ops_backup_dest_name_args[];
+extern const struct ap_field ap_ops_backup_run_args[];
+extern const struct ap_field ap_ops_backup_forget_args[];
+extern const struct ap_field ap_ops_backup_snapshots_args[];
+extern const struct ap_field ap_ops_backup_ls_args[];
+extern const struct ap_field ap_ops_backup_restore_args[];
+extern const struct ap_field ap_ops_backup_check_args[];
+enum ap_err ap_ops_backup_dest_add(struct helper_ctx *ctx);
+enum ap_err ap_ops_backup_dest_remove(struct helper_ctx *ctx);
+enum ap_err ap_ops_backup_run(struct helper_ctx *ctx);
+enum ap_err ap_ops_backup_forget(struct helper_ctx *ctx);
+enum ap_err ap_ops_backup_snapshots(struct helper_ctx *ctx);
+enum ap_err ap_ops_backup_ls(struct helper_ctx *ctx);
+enum ap_err ap_ops_backup_dump(struct helper_ctx *ctx);
+enum ap_err ap_ops_backup_restore(struct helper_ctx *ctx);
+enum ap_err ap_ops_backup_check(struct helper_ctx *ctx);
+
 /* When the helper stops: an unconfirmed change is rolled back at once (nobody could confirm it). */
 void ap_ops_firewall_stop(const struct ap_config *cfg);
 

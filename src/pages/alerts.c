@@ -226,7 +226,8 @@ ap_alert_channel_resource(const struct ap_alert_channel *c)
 
 static const char *const metric_labels[] = { N_("CPU above (%)"), N_("Memory above (%)"), N_("Swap above (%)"),
 	N_("Load average above"), N_("Disk space above (%)"), N_("Disk inodes above (%)"),
-	N_("Certificate expiring within (days)"), N_("Site not answering within (seconds)") };
+	N_("Certificate expiring within (days)"), N_("Site not answering within (seconds)"),
+	N_("Last successful backup older than (hours)") };
 static const char *const kind_labels[] = { N_("E-mail"), N_("Webhook") };
 
 /* ---------------------------------------------------------------- the page */

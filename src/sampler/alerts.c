@@ -90,6 +90,7 @@ static const char *const labels[AP_AM__MAX][2] = {
 	[AP_AM_DISK_INODES] = { N_("Disk inodes"), N_("Disk inodes of {target}") },
 	[AP_AM_CERT_EXPIRY] = { N_("Certificate"), N_("Certificate of {target}") },
 	[AP_AM_SITE_DOWN] = { N_("Site"), N_("Site {target}") },
+	[AP_AM_BACKUP_AGE] = { N_("Last backup"), N_("Last backup of {target}") },
 };
 
 static const char *
@@ -112,7 +113,8 @@ fill(const struct words *w, const char *tpl, const char *const *kv, char *out, s
 static const char *
 unit_of(enum ap_alert_metric m)
 {
-	return m == AP_AM_LOAD || m == AP_AM_SITE_DOWN ? "" : m == AP_AM_CERT_EXPIRY ? " days" : " %";
+	return m == AP_AM_LOAD || m == AP_AM_SITE_DOWN ? "" : m == AP_AM_CERT_EXPIRY ? " days"
+	    : m == AP_AM_BACKUP_AGE ? " h" : " %";
 }
 
 static void
@@ -151,6 +153,10 @@ rule_text(const struct words *w, const struct ap_alert_rule *r, char *out, size_
 		snprintf(th, sizeof(th), "%g", r->threshold);
 		fill(w, one ? N_("Certificate of {target} expiring in under {threshold} days")
 			    : N_("Certificates expiring in under {threshold} days"), kv, out, outlen);
+	} else if (r->metric == AP_AM_BACKUP_AGE) {
+		snprintf(th, sizeof(th), "%g", r->threshold);
+		fill(w, one ? N_("Last successful backup of {target} older than {threshold} h")
+			    : N_("Last successful backup of any site or database older than {threshold} h"), kv, out, outlen);
 	} else if (r->metric == AP_AM_SITE_DOWN) {
 		snprintf(th, sizeof(th), "%g", r->threshold);
 		fill(w, one ? N_("Site {target} not answering within {threshold} s {duration}")
@@ -236,7 +242,7 @@ compose(struct ap_alerts *a, const struct episode *e, char *subject, size_t sn, 
 	bool firing = strcmp(e->kind, "firing") == 0;
 	char rt[256], t1[40], t2[40], what[256], th[32], val[32], peak[32], days[24];
 	const char *kv[] = { "host", a->host, "what", what, "threshold", th, "value", val, "domain", e->subject,
-		"days", days, "reason", e->detail && e->detail[0] ? e->detail : "?", NULL };
+		"days", days, "hours", days, "reason", e->detail && e->detail[0] ? e->detail : "?", NULL };
 	struct json_object *o = json_object_new_object(), *ro = json_object_new_object();
 
 	rule_text(w, r, rt, sizeof(rt));
@@ -253,6 +259,10 @@ compose(struct ap_alerts *a, const struct episode *e, char *subject, size_t sn, 
 	else if (r->metric == AP_AM_CERT_EXPIRY)
 		fill(w, firing ? N_("[aaPanel {host}] Certificate of {domain} expires in {days} days")
 			       : N_("[aaPanel {host}] Recovered: certificate of {domain} valid for {days} days"),
+		    kv, subject, sn);
+	else if (r->metric == AP_AM_BACKUP_AGE)
+		fill(w, firing ? N_("[aaPanel {host}] Backup of {domain} is stale: the last successful one is {hours} h old")
+			       : N_("[aaPanel {host}] Recovered: backup of {domain} is {hours} h old"),
 		    kv, subject, sn);
 	else
 		fill(w, firing ? N_("[aaPanel {host}] {what} above {threshold}: {value}")
@@ -456,6 +466,16 @@ site_one(void *p, const char *domain)
 }
 
 static bool
+backup_one(void *p, const char *target, int64_t last_ok)
+{
+	struct eval *ev = p;
+
+	if (ev->rule->target[0] == '\0' || strcmp(ev->rule->target, target) == 0)
+		judge(ev, ev->rule, target, (double)(ev->now - last_ok) / 3600.0);
+	return ev->rc == AP_DB_OK;
+}
+
+static bool
 rule_one(void *p, const struct ap_alert_rule *r)
 {
 	struct eval *ev = p;
@@ -506,6 +526,15 @@ rule_one(void *p, const struct ap_alert_rule *r)
 			break;
 		ev->rule = r;
 		rc = ap_alert_sites_each(ev->db, site_one, ev);
+		if (ev->rc == AP_DB_OK)
+			ev->rc = rc;
+		break;
+	}
+	case AP_AM_BACKUP_AGE: {
+		enum ap_db_rc rc;
+
+		ev->rule = r;
+		rc = ap_alert_backups_each(ev->db, backup_one, ev);
 		if (ev->rc == AP_DB_OK)
 			ev->rc = rc;
 		break;

@@ -29,7 +29,7 @@ static const struct section sections[] = {
 	{ "tasks", N_("Scheduled tasks"), "/tasks", NULL },
 	{ "firewall", N_("Firewall"), "/firewall", NULL },
 	{ "services", N_("Services"), "/services", "/service-actions" },
-	{ "backups", N_("Backups"), "/backups", NULL },
+	{ "backups", N_("Backups"), "/backups", "/backup-destinations" },
 	{ "users", N_("Users"), "/users", NULL },
 	{ "tokens", N_("API tokens"), "/tokens", NULL },
 	{ "settings", N_("Settings"), "/settings", NULL },

@@ -276,10 +276,12 @@
 				.then(function (r) { return r.ok ? r.json() : null; })
 				.then(function (d) {
 					if (!d) return;
-					var j = d.job, bar = document.getElementById('job-progress'), out = document.getElementById('job-output');
+					// A certificate's job, or a backup run (BackupRun: progress and state of its own).
+					var j = d.job || (d.action ? d : null), bar = document.getElementById('job-progress'), out = document.getElementById('job-output');
 					if (j && bar) bar.value = j.progress;
 					if (j && out) out.textContent = j.output || '';
 					if (d.certificate && d.certificate.state !== 'pending') { window.location.reload(); return; }
+					if (d.action && d.state !== 'running') { window.location.reload(); return; }
 					setTimeout(tick, 1000);
 				})
 				.catch(function () { setTimeout(tick, 3000); });

@@ -698,6 +698,38 @@ await call('POST', '/account/password', { body: { current: NEWPW, password: PASS
   const sid2 = sl.data && sl.data.items.find((x) => x.name === 'contract');
   await post('/database-servers/{id}/remove', `/database-servers/${sid2 ? sid2.id : 0}/remove`, { confirmed: true }, 204);
 }
+// backups (t_backups.sh backs up and restores for real; a destination and a run were made before the walk)
+{
+  const hostile = await call('POST', '/backup-destinations', { body: { name: 'contract', url: 'local:/srv/x;reboot' } });
+  check('a hostile destination URL is a 400 naming url', hostile.status === 400 && hostile.data.error.field === 'url');
+  const bd = await post('/backup-destinations', '/backup-destinations', { name: 'contract', url: 'local:/srv/contract-backups' }, 201);
+  check('... the destination answers no secret', bd && bd.data && bd.data.kind === 'local' && !('password' in bd.data));
+  const br = await post('/backups', '/backups', { kind: 'site', target: 'one.api.test', dest: 'contract', keep_last: 3 }, 201);
+  const rid = br && br.data ? br.data.id : 0;
+  let rd;
+  for (let i = 0; i < 300; i++) {
+    rd = await call('GET', `/backups/runs/${rid}`);
+    if (!rd.data || rd.data.state !== 'running') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  check('... the backup ends done with a snapshot', rd.data && rd.data.state === 'done' && /^[0-9a-f]{8,}$/.test(rd.data.snapshot),
+    rd.text.slice(0, 300));
+  done.add('/backups/runs/{id}/cancel'); // a run that ended: a 4XX Error naming id (t_backups.sh cancels a running one)
+  const cn = await call('POST', `/backups/runs/${rid}/cancel`, { body: {} });
+  check('cancelling a run that ended is a 400 Error naming id', cn.status === 400 && valid(errorSchema, cn.data) === null &&
+    cn.data.error.field === 'id', `${cn.status}`);
+  const rs = await post('/backups/restore', '/backups/restore', { dest: 'contract', snapshot: rd.data ? rd.data.snapshot : 'latest',
+    kind: 'site', target: 'one.api.test', to: 'path', new_dir: 'contract-restored', confirmed: true }, 201);
+  for (let i = 0; rs && rs.data && i < 300; i++) {
+    rd = await call('GET', `/backups/runs/${rs.data.id}`);
+    if (!rd.data || rd.data.state !== 'running') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  check('... the restore to a new folder ends done', rd.data && rd.data.state === 'done', rd.text.slice(0, 300));
+  const bo = await call('GET', '/backups');
+  checkAnswer('GET /backups after a backup: 200 and the answer matches', op('GET', '/backups'), bo, 200);
+  await post('/backup-destinations/{name}/remove', '/backup-destinations/contract/remove', { confirmed: true }, 204);
+}
 // services (t_services.sh controls real units under systemd in a namespace): a hostile name is refused naming it
 // (4XX in the document, as every refusal: checked against the Error schema, like the firewall's below)
 done.add('/service-actions');

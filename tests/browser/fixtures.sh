@@ -173,12 +173,21 @@ browser_fixtures() {
 	fwr=$(bf_sql "SELECT id FROM firewall_rules ORDER BY id LIMIT 1")
 	fwb=$(bf_sql "SELECT id FROM firewall_blocklist ORDER BY id LIMIT 1")
 
+	# Backups: a local destination (restic init by the helper), a real run of the shop (its
+	# database's server does not answer: failed, with the reason) and a successful one recorded
+	# (the Restore button, a run's page). t_backups.sh makes and restores real ones.
+	bf_cli backup-dest add local-bk --url local:/srv/backups >/dev/null || return 1
+	bf_cli backup run --site shop.example.test --to local-bk >/dev/null 2>&1 || true
+	bf_sql "INSERT INTO backup_runs (action, target_kind, target, dest, job_id, state, snapshot, message, started_at, ended_at) VALUES ('backup', 'site', 'shop.example.test', 'local-bk', NULL, 'done', '0123abcd', '', CAST(strftime('%s', 'now') AS INTEGER) - 3600, CAST(strftime('%s', 'now') AS INTEGER) - 3590)"
+	local bkrun
+	bkrun=$(bf_sql "SELECT MAX(id) FROM backup_runs")
+
 	local uid tid sid
 	uid=$(bf_sql "SELECT id FROM users WHERE username='operator'")
 	tid=$(bf_sql "SELECT id FROM api_tokens WHERE name='monitoring'")
 	sid=$(bf_sql "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username='admin' ORDER BY s.id LIMIT 1")
 	jq -n --arg pw "$BROWSER_PW" --arg uid "$uid" --arg tid "$tid" --arg sid "$sid" --argjson codes "$codes" \
-		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" --arg dbs "$dbs" --arg dbid "$dbid" --arg task "$task" --arg fwr "$fwr" --arg fwb "$fwb" \
+		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" --arg dbs "$dbs" --arg dbid "$dbid" --arg task "$task" --arg fwr "$fwr" --arg fwb "$fwb" --arg bkrun "$bkrun" \
 		--arg name "$(bf_cli config show | awk -F'"' '/^panel = / {p = 1} p && /^  name = / {print $2; exit}')" '{
 		accounts: { admin: {user: "admin", password: $pw}, operator: {user: "operator", password: $pw},
 		            viewer: {user: "viewer", password: $pw} },
@@ -187,7 +196,8 @@ browser_fixtures() {
 		       "/sites": $site, "/alerts/rules": $rid, "/alerts/channels": $chid, "/certificates": $cert,
 		       "/database-servers": $dbs, "/databases": $dbid, "/sites/{id}/logs": "access", "/logs": "panel",
 		       "/tasks": $task, "/services": "nginx.service",
-		       "/firewall/rules": $fwr, "/firewall/block": $fwb },
+		       "/firewall/rules": $fwr, "/firewall/block": $fwb,
+		       "/backups/runs": $bkrun, "/backup-destinations": "local-bk" },
 		app_name: (if $name == "" then "aaPanel" else $name end)
 	}' > "$out"
 }

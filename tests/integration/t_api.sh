@@ -104,6 +104,8 @@ A dbserver add apidb --dsn "mysql://dbadmin@127.0.0.1:$MYSQL_PORT/" --password-f
 A database add apidb_one --server apidb --site one.api.test > /dev/null || rc=$?
 check "a database server and a database before the walk (aapanel dbserver add, database add)" test "$rc" = 0
 check "a scheduled task before the walk (aapanel task add)" quiet A task add walk-task --schedule '@daily' --command /bin/true
+check "a backup destination before the walk (aapanel backup-dest add)" quiet A backup-dest add walk --url local:/srv/walk-backups
+check "a backup run before the walk (aapanel backup run)" quiet A backup run --site one.api.test --to walk
 check "5 alert episodes before the walk" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM alert_events')" = 5
 PRE_MAX_ID=$(sqlite3 "$DB" "SELECT MAX(id) FROM users")
 PRE_COUNT=$(sqlite3 "$DB" "SELECT COUNT(*) FROM users")
