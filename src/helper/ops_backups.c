@@ -537,6 +537,18 @@ restic(struct helper_ctx *ctx, const struct bkdest *d, const char *const *args, 
 		sp.on_output = rrun_output;
 		sp.on_output_ctx = r;
 	}
+	/*
+	 * Under systemd the helper's own unit reaches neither the network (IP to
+	 * localhost only) nor a local repository outside its ReadWritePaths=:
+	 * restic runs as a transient unit of its own, as root in the server's
+	 * namespaces (docs/helper.md, "Sandbox and what each operation needs").
+	 */
+	if (ap_spawn_units_available(NULL, 0)) {
+		static unsigned seq;
+
+		sp.unit = ap_arena_printf(ctx->arena, "aapanel-restic-%ld-%u", (long)getpid(), ++seq);
+		sp.unit_sandbox = AP_SPAWN_SB_NONE;
+	}
 	rc = ap_spawn_run(&sp, res, err, sizeof(err));
 	if (rc != AP_OK)
 		return fail(ctx, AP_PB_FAILED, NULL, err, AP_ERR_IO);
