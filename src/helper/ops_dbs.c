@@ -1001,3 +1001,162 @@ out:
 	json_object_put(users);
 	return rc;
 }
+
+/* ---------------------------------------------------------------- for dumps (dbdump.c) */
+
+enum ap_err
+ap_ops_dbserver_login(struct helper_ctx *ctx, const char *server, const char *database,
+    struct ap_dbserver_login *out)
+{
+	struct srv s;
+	enum ap_err rc;
+
+	memset(out, 0, sizeof(*out));
+	if (database != NULL && is_panel_db(ctx->cfg, database))
+		return ap_problem_set(ctx->pb, AP_PB_INVALID, "name", "is the panel's own database");
+	if ((rc = srv_load(ctx, server, &s)) != AP_OK)
+		return rc;
+	snprintf(out->dsn, sizeof(out->dsn), "%s", s.dsn);
+	memcpy(out->password, s.password, sizeof(out->password));
+	out->backend = s.backend;
+	srv_wipe(&s);
+	return AP_OK;
+}
+
+/*
+ * An import's own login (dbdump.h: a dump's SQL runs with its rights): a new
+ * user ap_imp_<hex> with a generated password, allowed that one database only
+ * — MariaDB: ALL ON db.* from '%' (no FILE, no SUPER); PostgreSQL: a LOGIN
+ * role, no superuser, member of the database's owner, whose role the session
+ * takes (role) so what it creates belongs to the owner. Also the database's
+ * size (for progress). AP_PB_NOT_FOUND "name" when there is no such database.
+ */
+enum ap_err
+ap_ops_dbimport_login(struct helper_ctx *ctx, const char *server, const char *name,
+    struct ap_dbimport_login *out)
+{
+	struct ap_db *db = NULL;
+	struct srv s;
+	char hex[9];
+	char *qu = NULL, *qp = NULL, *qg, *qr;
+	enum ap_err rc;
+	int64_t n = 0;
+	struct ap_db_stmt *st = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = db_begin(ctx, server, name, NULL, &s, &db)) != AP_OK)
+		return rc;
+	out->backend = s.backend;
+	if (ap_random_hex(hex, 4) != AP_OK || !ap_db_password_new(out->password, sizeof(out->password))) {
+		rc = ap_problem_set(ctx->pb, AP_PB_INTERNAL, NULL, "no random bytes for a login");
+		goto out;
+	}
+	snprintf(out->user, sizeof(out->user), "ap_imp_%s", hex);
+	qu = q(ctx, db, out->user, s.backend != AP_DB_MYSQL);
+	qp = q(ctx, db, out->password, false);
+	if (qu == NULL || qp == NULL) {
+		rc = sql_fail(ctx, db, "quoting");
+		goto out;
+	}
+	if (s.backend == AP_DB_MYSQL) {
+		if (query_int(db, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+			name, &n) != AP_DB_OK || n == 0) {
+			rc = n == 0 ? ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "name", "no such database on the server")
+				    : sql_fail(ctx, db, "list");
+			goto out;
+		}
+		query_int(db, "SELECT CAST(COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) AS CHAR) "
+			      "FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?", name, &out->size);
+		qg = q(ctx, db, grant_db_name(ctx, name), true);
+		if (qg == NULL) {
+			rc = sql_fail(ctx, db, "quoting");
+			goto out;
+		}
+		rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "CREATE USER %s@'%%' IDENTIFIED BY %s", qu, qp));
+		if (rc == AP_OK &&
+		    (rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "GRANT ALL PRIVILEGES ON %s.* TO %s@'%%'",
+			 qg, qu))) != AP_OK)
+			ap_db_exec_ddl(db, ap_arena_printf(ctx->arena, "DROP USER IF EXISTS %s@'%%'", qu));
+		goto out;
+	}
+	if (ap_db_prepare(db, "SELECT pg_get_userbyid(datdba), CAST(pg_database_size(datname) AS text) "
+			      "FROM pg_database WHERE datname = ?", &st) != AP_DB_OK) {
+		rc = sql_fail(ctx, db, "list");
+		goto out;
+	}
+	ap_db_bind_text(st, 1, name, -1);
+	if (ap_db_step(st) == AP_DB_ROW) {
+		const char *ow = ap_db_col_text(st, 0, NULL), *sz = ap_db_col_text(st, 1, NULL);
+
+		snprintf(out->role, sizeof(out->role), "%s", ow ? ow : "");
+		out->size = sz ? strtoll(sz, NULL, 10) : 0;
+	}
+	ap_db_finalize(st);
+	if (out->role[0] == '\0') {
+		rc = ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "name", "no such database on the server");
+		goto out;
+	}
+	if (ap_check_db_ident(out->role, strlen(out->role)) != NULL || strcmp(out->role, s.admin) == 0) {
+		rc = ap_problem_set(ctx->pb, AP_PB_CONFLICT, "name",
+		    "the database is owned by %s, not a user of its own", out->role);
+		goto out;
+	}
+	qr = q(ctx, db, out->role, true);
+	if (qr == NULL) {
+		rc = sql_fail(ctx, db, "quoting");
+		goto out;
+	}
+	rc = ddl(ctx, db, ap_arena_printf(ctx->arena,
+	    "CREATE ROLE %s LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD %s IN ROLE %s",
+	    qu, qp, qr));
+out:
+	if (qp)
+		explicit_bzero(qp, strlen(qp));
+	if (rc != AP_OK)
+		explicit_bzero(out->password, sizeof(out->password));
+	ap_db_close(db);
+	return rc;
+}
+
+/* Drop what ap_ops_dbimport_login made (its session ended; PostgreSQL: it owns nothing). */
+void
+ap_ops_dbimport_logout(struct helper_ctx *ctx, const char *server, const char *user)
+{
+	struct ap_problem pb = { 0 }, *saved = ctx->pb;
+	struct ap_db *db = NULL;
+	struct srv s;
+	char *qu;
+
+	ctx->pb = &pb;
+	if (db_begin(ctx, server, NULL, NULL, &s, &db) == AP_OK &&
+	    (qu = q(ctx, db, user, s.backend != AP_DB_MYSQL)) != NULL) {
+		if (s.backend == AP_DB_MYSQL)
+			ap_db_exec_ddl(db, ap_arena_printf(ctx->arena, "DROP USER IF EXISTS %s@'%%'", qu));
+		else if (ap_db_exec_ddl(db, ap_arena_printf(ctx->arena, "DROP ROLE IF EXISTS %s", qu)) != AP_DB_OK)
+			AP_WARN("import login %s on %s not dropped: %s", user, server, ap_db_errmsg(db));
+	}
+	if (pb.code != AP_PB_NONE)
+		AP_WARN("import login %s on %s not dropped: %s", user, server, pb.reason);
+	ap_db_close(db);
+	ctx->pb = saved;
+}
+
+/* The size in bytes of database name on server (0 when it cannot be read): an export's progress. */
+void
+ap_ops_database_size(struct helper_ctx *ctx, const char *server, const char *name, int64_t *size)
+{
+	struct ap_problem pb = { 0 }, *saved = ctx->pb;
+	struct ap_db *db = NULL;
+	struct srv s;
+
+	*size = 0;
+	ctx->pb = &pb;
+	if (db_begin(ctx, server, name, NULL, &s, &db) == AP_OK)
+		query_int(db, s.backend == AP_DB_MYSQL
+			? "SELECT CAST(COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) AS CHAR) "
+			  "FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?"
+			: "SELECT CAST(pg_database_size(datname) AS text) FROM pg_database WHERE datname = ?",
+		    name, size);
+	ap_db_close(db);
+	ctx->pb = saved;
+}
