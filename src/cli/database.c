@@ -41,7 +41,9 @@ static const char database_usage[] =
     "       aapanel database list [--json]\n"
     "       aapanel database passwd NAME --server SERVER [--json]\n"
     "       aapanel database reader NAME --server SERVER [--user U] [--json]\n"
-    "       aapanel database remove NAME --server SERVER\n";
+    "       aapanel database remove NAME --server SERVER\n"
+    "       aapanel database export NAME [--server SERVER] [--out FILE] [--format sql|sql.gz]\n"
+    "       aapanel database import NAME FILE [--server SERVER]\n";
 
 static void
 print_json(struct json_object *o)
@@ -297,6 +299,8 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 		return 2;
 	}
 	sub = argv[1];
+	if (strcmp(sub, "export") == 0 || strcmp(sub, "import") == 0)
+		return ap_cli_database_dbio(cfg, argc, argv);
 	snprintf(cmd, sizeof(cmd), "database %s", sub);
 	optind = 0;
 	while ((ch = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {

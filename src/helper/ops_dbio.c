@@ -159,6 +159,16 @@ hex_digest(EVP_MD_CTX *md, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", h[i]);
 }
 
+/* The job's first output line names its database: the panel checks a job id against it. */
+static void
+job_says(struct helper_ctx *ctx, const char *server, const char *name)
+{
+	char line[96];
+	int n = snprintf(line, sizeof(line), "database %s/%s\n", server, name);
+
+	ap_job_output(ctx->job, line, (size_t)n);
+}
+
 /* ---------------------------------------------------------------- export */
 
 enum ap_err
@@ -177,6 +187,7 @@ ap_ops_database_export(struct helper_ctx *ctx)
 	int64_t size = 0, raw = 0, est = 0;
 	enum ap_err rc;
 
+	job_says(ctx, a[EX_SERVER].s, a[EX_NAME].s);
 	if ((rc = spool(ctx, &dfd)) != AP_OK)
 		goto out;
 	sweep(dfd);
@@ -257,6 +268,8 @@ ap_ops_database_export(struct helper_ctx *ctx)
 	}
 	part[0] = '\0';
 	hex_digest(md, sha);
+	json_object_object_add(ctx->result, "server", json_object_new_string(a[EX_SERVER].s));
+	json_object_object_add(ctx->result, "name", json_object_new_string(a[EX_NAME].s));
 	json_object_object_add(ctx->result, "token", json_object_new_string(token));
 	json_object_object_add(ctx->result, "format", json_object_new_string(formats[a[EX_FORMAT].i]));
 	json_object_object_add(ctx->result, "size", json_object_new_int64(size));
@@ -384,6 +397,7 @@ ap_ops_database_import(struct helper_ctx *ctx)
 	z_stream z;
 	enum ap_err rc;
 
+	job_says(ctx, a[IM_SERVER].s, a[IM_NAME].s);
 	if ((rc = spool(ctx, &dfd)) != AP_OK)
 		goto out;
 	snprintf(name, sizeof(name), "import-%s.part", a[IM_TOKEN].s);
@@ -492,6 +506,8 @@ ap_ops_database_import(struct helper_ctx *ctx)
 		goto out;
 	}
 	hex_digest(md, sha);
+	json_object_object_add(ctx->result, "server", json_object_new_string(a[IM_SERVER].s));
+	json_object_object_add(ctx->result, "name", json_object_new_string(a[IM_NAME].s));
 	json_object_object_add(ctx->result, "size", json_object_new_int64(total));
 	json_object_object_add(ctx->result, "bytes", json_object_new_int64(fed));
 	json_object_object_add(ctx->result, "sha256", json_object_new_string(sha));
