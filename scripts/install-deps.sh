@@ -40,6 +40,8 @@ PACKAGES=(
 	# databases (issue 15): the sites' PHP reaches the databases the panel makes; the tests
 	# start their own mariadbd and postgres and log in with the generated credentials
 	php-mysql php-pgsql mariadb-client postgresql-client
+	# their import and export: the servers' own clients (above), gzip in the helper with zlib
+	zlib1g-dev
 	# the HTTPS test (Debian's pebble ACME server and certbot)
 	pebble certbot
 	# the firewall (issue 17): nftables through libnftables; the tests use
@@ -69,7 +71,7 @@ if [ "$mode" != all ]; then
 		libmariadb-dev libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev
 		libcurl4-openssl-dev libcurl4 libarchive-dev libnftables-dev nftables
 		nginx-light certbot openssl curl sqlite3 jq procps iproute2 systemd php-fpm
-		cron
+		cron zlib1g-dev mariadb-client postgresql-client
 	)
 fi
 
