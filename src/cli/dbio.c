@@ -162,7 +162,7 @@ do_export(const char *cmd, struct ap_sites_env *env, const struct ap_database *d
 		return ap_cli_problem(cmd, &pb);
 	}
 	json_object_object_add(a, "job", json_object_new_int64(job));
-	audit(env->db, "database.export", d, "started", json_object_get(a), NULL);
+	audit(env->db, "database.export", d, "ok", json_object_get(a), NULL);
 	if ((status = wait_job(cmd, env, d, job, &st)) != 0)
 		goto out;
 	if (ap_dbio_export_open(env, d, job, &fd, &size, fmt, sizeof(fmt), sha, &pb) != AP_OK) {
@@ -251,7 +251,7 @@ do_import(const char *cmd, struct ap_sites_env *env, const struct ap_database *d
 	json_object_object_add(a, "size", json_object_new_int64(size));
 	json_object_object_add(a, "sha256", json_object_new_string(sha));
 	json_object_object_add(a, "job", json_object_new_int64(job));
-	audit(env->db, "database.import", d, "started", a, NULL);
+	audit(env->db, "database.import", d, "ok", a, NULL);
 	if ((status = wait_job(cmd, env, d, job, &st)) == 0) {
 		int64_t bytes = json_object_object_get_ex(st, "result", &r) && r &&
 			json_object_object_get_ex(r, "bytes", &v) ? json_object_get_int64(v) : 0;

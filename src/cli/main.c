@@ -218,7 +218,7 @@ static const struct command commands[] = {
 	    "input (field and reason on stderr), 1 otherwise. Audited.\n" },
 	{ "database", cmd_database, "add, list, passwd, reader, remove, export or import databases",
 	    "usage: aapanel [OPTIONS] database add NAME --server SERVER [--user U] [--hosts H]\n"
-	    "           [--charset C] [--collation C] [--encoding E] [--site DOMAIN] [--json]\n"
+	    "           [--charset C] [--collation C] [--encoding E] [--locale L] [--site DOMAIN] [--json]\n"
 	    "       aapanel [OPTIONS] database list [--json]\n"
 	    "       aapanel [OPTIONS] database passwd NAME --server SERVER [--json]\n"
 	    "       aapanel [OPTIONS] database reader NAME --server SERVER [--user U] [--json]\n"

@@ -73,7 +73,7 @@ const struct ap_field ap_ops_dbserver_name_args[SN__MAX + 1] = {
 	[SN__MAX] = AP_FIELD_END,
 };
 
-enum { DC_SERVER, DC_NAME, DC_USER, DC_CHARSET, DC_COLLATION, DC_ENCODING, DC_HOSTS, DC__MAX };
+enum { DC_SERVER, DC_NAME, DC_USER, DC_CHARSET, DC_COLLATION, DC_ENCODING, DC_HOSTS, DC_LOCALE, DC__MAX };
 const struct ap_field ap_ops_database_create_args[DC__MAX + 1] = {
 	[DC_SERVER] = { .name = "server", .type = AP_FIELD_NAME, .flags = AP_FIELD_REQUIRED, .min = 1,
 	    .max = 32, .check = ap_valid_identifier },
@@ -87,6 +87,8 @@ const struct ap_field ap_ops_database_create_args[DC__MAX + 1] = {
 	[DC_ENCODING] = { .name = "encoding", .type = AP_FIELD_ENUM, .choices = encodings },
 	[DC_HOSTS] = { .name = "hosts", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 1,
 	    .max = 400, .check = ap_check_db_hosts },
+	[DC_LOCALE] = { .name = "locale", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 1,
+	    .max = 40, .check = ap_check_db_locale },
 	[DC__MAX] = AP_FIELD_END,
 };
 
@@ -502,6 +504,10 @@ my_create(struct helper_ctx *ctx, struct ap_db *db, const char *name, const char
 		rc = sql_fail(ctx, db, "quoting");
 		goto out;
 	}
+	if (a[DC_LOCALE].present) {
+		rc = ap_problem_set(ctx->pb, AP_PB_INVALID, "locale", "is for PostgreSQL; MariaDB/MySQL takes a collation");
+		goto out;
+	}
 	if (a[DC_COLLATION].present && (strncmp(a[DC_COLLATION].s, charset, strlen(charset)) != 0 ||
 	    a[DC_COLLATION].s[strlen(charset)] != '_')) {
 		rc = ap_problem_set(ctx->pb, AP_PB_INVALID, "collation", "must be a collation of %s", charset);
@@ -569,12 +575,14 @@ pg_create(struct helper_ctx *ctx, struct ap_db *db, const char *name, const char
 {
 	const struct ap_fieldval *a = ctx->args;
 	const char *enc = a[DC_ENCODING].present ? encodings[a[DC_ENCODING].i] : "UTF8";
+	const char *loc = a[DC_LOCALE].present ? a[DC_LOCALE].s : NULL;
 	char *qn = q(ctx, db, name, true), *qu = q(ctx, db, user, true), *qp = q(ctx, db, pw, false);
+	char *ql = loc != NULL ? q(ctx, db, loc, false) : NULL;
 	bool role_made = false, db_made = false;
 	enum ap_err rc = AP_OK;
 	int64_t n = 0;
 
-	if (qn == NULL || qu == NULL || qp == NULL) {
+	if (qn == NULL || qu == NULL || qp == NULL || (loc != NULL && ql == NULL)) {
 		rc = sql_fail(ctx, db, "quoting");
 		goto out;
 	}
@@ -594,12 +602,18 @@ pg_create(struct helper_ctx *ctx, struct ap_db *db, const char *name, const char
 	if (rc != AP_OK)
 		goto out;
 	role_made = true;
-	/* A locale that fits every encoding offered when it is not UTF-8. */
+	/* The locale asked for (the server checks it fits the encoding), else one that fits every
+	 * encoding offered when it is not UTF-8, else the server's default. */
 	rc = ddl(ctx, db, ap_arena_printf(ctx->arena,
-	    "CREATE DATABASE %s OWNER %s ENCODING '%s' TEMPLATE template0%s", qn, qu, enc,
-	    strcmp(enc, "UTF8") == 0 ? "" : " LC_COLLATE 'C' LC_CTYPE 'C'"));
-	if (rc != AP_OK)
+	    "CREATE DATABASE %s OWNER %s ENCODING '%s' TEMPLATE template0%s%s", qn, qu, enc,
+	    ql != NULL ? " LOCALE " : strcmp(enc, "UTF8") == 0 ? "" : " LC_COLLATE 'C' LC_CTYPE 'C'",
+	    ql != NULL ? ql : ""));
+	if (rc != AP_OK) {
+		if (loc != NULL)
+			ap_problem_set(ctx->pb, AP_PB_INVALID, "locale", "the server refused it: %s",
+			    ap_db_errmsg(db));
 		goto out;
+	}
 	db_made = true;
 	/* Only its owner (and superusers) may connect to it. */
 	rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "REVOKE ALL ON DATABASE %s FROM PUBLIC", qn));

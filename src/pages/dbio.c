@@ -11,8 +11,9 @@
  *   GET  /databases/{id}/jobs/{job}        the job: state, progress, error, result
  *   GET  /databases/{id}/jobs/{job}/download  a finished export, once
  *
- * Audited: the start of each (database, format, and for an import the
- * upload's size and SHA-256), and each download (size, SHA-256).
+ * Audited (outcome ok when started, with its job): each export (format),
+ * each import (format, the upload's size and SHA-256; failed when refused),
+ * each download (size, SHA-256).
  */
 #include <stdio.h>
 #include <string.h>
@@ -83,7 +84,7 @@ static const struct ap_prop job_props[] = {
 	    .desc = "why it failed: the client's error line (mariadb, psql) or the upload's fault" },
 	{ .name = "result", .type = AP_J_OBJECT, .of = &result_schema, .flags = AP_J_NULL },
 	{ .name = "database", .type = AP_J_INT },
-	{ .name = "download", .type = AP_J_STRING, .flags = AP_J_NULL,
+	{ .name = "download_path", .type = AP_J_STRING, .flags = AP_J_NULL,
 	    .desc = "a finished export: its path (under /api/v1, or the panel's base) to download it once" },
 	AP_PROP_END,
 };
@@ -145,7 +146,7 @@ job_resource(struct ap_ctx *ctx, const struct ap_database *d, struct json_object
 		state = json_object_get_string(v);
 	ap_model_add(st, "database", json_object_new_int64(d->id));
 	json_object_object_get_ex(st, "id", &v);
-	ap_model_add(st, "download", strcmp(kind, "export") == 0 && strcmp(state, "done") == 0
+	ap_model_add(st, "download_path", strcmp(kind, "export") == 0 && strcmp(state, "done") == 0
 		? json_object_new_string(ap_arena_printf(ctx->arena, "/databases/%lld/jobs/%lld/download",
 		      (long long)d->id, (long long)json_object_get_int64(v)))
 		: NULL);
@@ -165,7 +166,7 @@ started(struct ap_ctx *ctx, const struct ap_database *d, int64_t job)
 
 		if (ap_dbio_job(&env, d, job, &st, &pb) != AP_OK)
 			return fail_pb(ctx, &pb);
-		return ap_ctx_answer(ctx, 202, job_resource(ctx, d, st));
+		return ap_ctx_answer(ctx, 200, job_resource(ctx, d, st));
 	}
 }
 
@@ -190,7 +191,7 @@ ap_page_database_export(struct ap_ctx *ctx)
 		return fail_pb(ctx, &pb);
 	}
 	ap_model_add(a, "job", json_object_new_int64(job));
-	audit(ctx, "database.export", &d, "started", a, NULL);
+	audit(ctx, "database.export", &d, "ok", a, NULL);
 	return started(ctx, &d, job);
 }
 
@@ -312,7 +313,7 @@ import(struct ap_ctx *ctx, int64_t id, const char *format, ap_dbio_read_fn rd, v
 		ap_problem_set(&pb, AP_PB_TOO_LARGE, "file",
 		    "the dump is larger than databases.import_max (%lld bytes)", (long long)max);
 		ap_model_add(a, "size", json_object_new_int64(declared));
-		audit(ctx, "database.import", &d, "refused", a, &pb);
+		audit(ctx, "database.import", &d, "failed", a, &pb);
 		return fail_pb(ctx, &pb);
 	}
 	if (ap_dbio_import_start(&env, &d, format, rd, rdctx, max, &job, &size, sha, &pb) != AP_OK) {
@@ -322,13 +323,20 @@ import(struct ap_ctx *ctx, int64_t id, const char *format, ap_dbio_read_fn rd, v
 	ap_model_add(a, "size", json_object_new_int64(size));
 	ap_model_str(a, "sha256", sha);
 	ap_model_add(a, "job", json_object_new_int64(job));
-	audit(ctx, "database.import", &d, "started", a, NULL);
+	audit(ctx, "database.import", &d, "ok", a, NULL);
 	return started(ctx, &d, job);
 }
 
 int
 ap_page_database_import(struct ap_ctx *ctx)
 {
+	struct ap_sites_env env = env_of(ctx);
+	struct ap_problem pb;
+	struct ap_database d;
+
+	/* No such database is a 404 whatever the body is. */
+	if (ap_database_get(&env, ctx->fields[IS_ID].i, &d, &pb) != AP_OK)
+		return fail_pb(ctx, &pb);
 	if (!ctx->req->stream)
 		return ap_ctx_fail(ctx, AP_PB_MEDIA_TYPE, "content-type", "unsupported Content-Type '%s'",
 		    ctx->req->content_type);

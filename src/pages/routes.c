@@ -305,13 +305,13 @@ const struct ap_route ap_routes[] = {
 	/* A database's export and import as helper jobs (src/pages/dbio.c) */
 	{ .methods = AP_M_POST, .pattern = "/databases/{id}/export", .handler = ap_page_database_export,
 	    .perm = "databases.write", .flags = DB, .tpl = "database", .fields = ap_database_export_fields,
-	    .form = ap_page_database, .summary = "Export the database (a helper job): answers 202 with the job",
+	    .form = ap_page_database, .summary = "Export the database (a helper job): answers with the job",
 	    .answer = &ap_database_job_schema },
 	{ .methods = AP_M_POST, .pattern = "/databases/{id}/import", .handler = ap_page_database_import,
 	    .perm = "databases.write", .flags = DB | AP_ROUTE_STREAM, .tpl = "database",
 	    .fields = ap_database_import_fields,
 	    .summary = "Import a dump: the body (application/octet-stream, .sql or .sql.gz, databases.import_max) "
-		       "streamed, then fed to the client as a job (202)",
+		       "streamed, then fed to the client as a job",
 	    .answer = &ap_database_job_schema },
 	{ .methods = AP_M_POST, .pattern = "/databases/{id}/import/upload", .handler = ap_page_database_import_form,
 	    .perm = "databases.write", .flags = DB, .tpl = "database", .fields = ap_database_import_form_fields,

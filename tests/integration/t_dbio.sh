@@ -71,7 +71,7 @@ job_failed() { job_wait "$1" "$2" && jq -e '.job.state == "failed" and (.job.err
 export_to() {
 	local code job
 	code=$(api POST "/databases/$1/export" "{\"format\":\"$2\"}") || return 1
-	[ "$code" = 202 ] || { echo "export answered $code: $(cat "$T/api.json")"; return 1; }
+	[ "$code" = 200 ] || { echo "export answered $code: $(cat "$T/api.json")"; return 1; }
 	job=$(jq -r .id "$T/api.json")
 	jq -e '.kind == "export" and (.state == "queued" or .state == "running" or .state == "done")' "$T/api.json" >/dev/null || return 1
 	job_done "$1" "$job" || { echo "export job: $(cat "$T/job.json")"; return 1; }
@@ -85,7 +85,7 @@ export_to() {
 import_from() {
 	local code
 	code=$(upload "$1" "$2" "$3")
-	[ "$code" = 202 ] || { echo "import answered $code: $(cat "$T/api.json")"; tail -n 20 "$T/pool.log"; return 1; }
+	[ "$code" = 200 ] || { echo "import answered $code: $(cat "$T/api.json")"; tail -n 20 "$T/pool.log"; return 1; }
 	LAST_JOB=$(jq -r .id "$T/api.json")
 	job_wait "$1" "$LAST_JOB"
 }
@@ -97,6 +97,22 @@ check "a MariaDB database with its user" api_is 201 POST /databases '{"server":"
 MYID=$(jq -r .id "$T/api.json") MYPW=$(jq -r .password "$T/api.json")
 check "a PostgreSQL database with its user" api_is 201 POST /databases '{"server":"pg","name":"shop","user":"shop_pg"}'
 PGID=$(jq -r .id "$T/api.json") PGPW=$(jq -r .password "$T/api.json")
+
+# PostgreSQL locales: the one asked for, the server's refusal of an unknown one, not for MariaDB.
+pg_list() { PGPASSWORD=$APW "$PG_BIN/psql" -X -At -h 127.0.0.1 -p "$PG_PORT" -U dbadmin -d postgres -c "$1"; }
+check "a PostgreSQL database with the locale C.utf8 (201)" api_is 201 POST /databases '{"server":"pg","name":"loc","locale":"C.utf8"}'
+LOCID=$(jq -r .id "$T/api.json")
+check "... the server made it with that locale" test "$(pg_list "SELECT datcollate || ' ' || datctype FROM pg_database WHERE datname = 'loc'")" = "C.utf8 C.utf8"
+api GET "/databases/$LOCID" > /dev/null
+check "... and the record says UTF8/C.utf8" jqe '.database.charset == "UTF8/C.utf8"' "$T/api.json"
+st=$(api POST /databases '{"server":"pg","name":"loc2","locale":"xx_YY.UTF-8"}')
+check "an unknown locale: 400 naming locale with the server's reason ($st)" bash -c "[ '$st' = 400 ] && jq -e '.error.field == \"locale\" and (.error.reason | test(\"refused\"))' '$T/api.json' >/dev/null"
+check "... nothing of it left on the server (no database, no role loc2)" bash -c "! { PGPASSWORD='$APW' '$PG_BIN/psql' -X -At -h 127.0.0.1 -p '$PG_PORT' -U dbadmin -d postgres -c 'SELECT datname FROM pg_database UNION ALL SELECT rolname FROM pg_roles'; } | grep -qx loc2"
+jq -n '{server: "pg", name: "loc3", locale: "C.utf8'"'"'; DROP DATABASE shop; --"}' > "$D/hostile.json"
+st=$(api POST /databases "$(cat "$D/hostile.json")")
+check "a hostile locale: 400 naming locale ($st)" bash -c "[ '$st' = 400 ] && jq -e '.error.field == \"locale\"' '$T/api.json' >/dev/null"
+st=$(api POST /databases '{"server":"my","name":"loc4","locale":"C.utf8"}')
+check "a locale for MariaDB: 400 naming locale ($st)" bash -c "[ '$st' = 400 ] && jq -e '.error.field == \"locale\"' '$T/api.json' >/dev/null"
 
 MY() { MYSQL_PWD=$MYPW timeout 20 mariadb --no-defaults --default-character-set=utf8mb4 -h 127.0.0.1 -P "$MYSQL_PORT" -u shop -N -B shop "$@"; }
 PG() { PGPASSWORD=$PGPW timeout 20 "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U shop_pg -d shop "$@"; }
@@ -125,7 +141,7 @@ export T TOKEN PORT MYPW PGPW MYSQL_PORT PG_PORT PG_BIN
 for e in my pg; do
 	id=$MYID; [ "$e" = pg ] && id=$PGID
 	for f in sql sql.gz; do
-		check "$e: export as $f (202, a job to 100 %, the download's SHA-256 is the job's)" export_to "$id" "$f" "$D/$e.$f"
+		check "$e: export as $f (200, a job to 100 %, the download's SHA-256 is the job's)" export_to "$id" "$f" "$D/$e.$f"
 		if [ "$f" = sql.gz ]; then
 			check "$e: the .sql.gz is gzip and holds the dump" bash -c "gzip -t '$D/$e.$f' && zcat '$D/$e.$f' | grep -q 'CREATE TABLE'"
 		else
@@ -155,10 +171,10 @@ check "a dump over databases.import_max: 413 naming the field file ($code)" bash
 code=$(upload "$MYID" gz "$D/my.sql")
 check "an unknown format: 400 naming format ($code)" bash -c "[ '$code' = 400 ] && jq -e '.error.field == \"format\"' '$T/api.json' >/dev/null"
 code=$(upload "$MYID" sql.gz "$D/my.sql")
-check "a .sql sent as sql.gz: the job fails, 'is not gzip data' ($code)" bash -c "[ '$code' = 202 ] && job_wait $MYID \$(jq -r .id '$T/api.json') && jq -e '.job.state == \"failed\" and (.job.error | test(\"not gzip\"))' '$T/job.json' >/dev/null"
+check "a .sql sent as sql.gz: the job fails, 'is not gzip data' ($code)" bash -c "[ '$code' = 200 ] && job_wait $MYID \$(jq -r .id '$T/api.json') && jq -e '.job.state == \"failed\" and (.job.error | test(\"not gzip\"))' '$T/job.json' >/dev/null"
 head -c 300 "$D/pg.sql.gz" > "$D/cut.sql.gz"
 code=$(upload "$PGID" sql.gz "$D/cut.sql.gz")
-check "a cut .sql.gz: the job fails, it ends in the middle; the table is as before" bash -c "[ '$code' = 202 ] && job_wait $PGID \$(jq -r .id '$T/api.json') && jq -e '.job.state == \"failed\" and (.job.error | test(\"middle|gzip\"))' '$T/job.json' >/dev/null && pg_rows | cmp -s - '$D/pg.before'"
+check "a cut .sql.gz: the job fails, it ends in the middle; the table is as before" bash -c "[ '$code' = 200 ] && job_wait $PGID \$(jq -r .id '$T/api.json') && jq -e '.job.state == \"failed\" and (.job.error | test(\"middle|gzip\"))' '$T/job.json' >/dev/null && pg_rows | cmp -s - '$D/pg.before'"
 printf 'CREATE TABLE half (a int);\nINSERT INTO t VALUES (9, NULL, NULL);\nSELEC broken;\n' > "$D/broken.sql"
 check "PostgreSQL: a broken dump is a failed job with psql's error line" bash -c "import_from $PGID sql '$D/broken.sql'; jq -e '.job.state == \"failed\" and (.job.error | test(\"ERROR:.*syntax error at or near .SELEC.\"))' '$T/job.json' >/dev/null"
 check "... and the database is as before (one transaction: no table half, no row 9)" bash -c "pg_rows | cmp -s - '$D/pg.before' && [ \"\$(PG -c \"SELECT count(*) FROM pg_tables WHERE tablename = 'half'\")\" = 0 ]"
@@ -287,8 +303,8 @@ check "aapanel database import of a missing file: exit 2 ($rc)" test "$rc" = 2
 
 # ---------------------------------------------------------------- the audit log
 sqlite3 "$T/var/aapanel.db" "SELECT action || ' ' || outcome || ' ' || COALESCE(after_json, '') FROM audit_log WHERE action LIKE 'database.%port' OR action = 'database.download'" > "$D/audit"
-check "imports are audited with their size and SHA-256" bash -c "grep -q 'database.import started .*\"sha256\":\"[0-9a-f]\{64\}\"' '$D/audit' && grep -q 'database.import started .*\"size\":[0-9]' '$D/audit'"
-check "downloads are audited with size and SHA-256; a refused import too" bash -c "grep -q 'database.download ok .*sha256' '$D/audit' && grep -q 'database.import refused' '$D/audit'"
+check "imports are audited with their size and SHA-256" bash -c "grep -q 'database.import ok .*\"sha256\":\"[0-9a-f]\{64\}\"' '$D/audit' && grep -q 'database.import ok .*\"size\":[0-9]' '$D/audit'"
+check "downloads are audited with size and SHA-256; a refused import too" bash -c "grep -q 'database.download ok .*sha256' '$D/audit' && grep -q 'database.import failed' '$D/audit'"
 check "no password in the audit log or the logs" bash -c "sqlite3 '$T/var/aapanel.db' .dump | grep -q audit_log && ! sqlite3 '$T/var/aapanel.db' .dump | grep -q -e '$APW' -e '$MYPW' -e '$PGPW' && ! grep -q -e '$APW' '$T/helper.log' '$T/pool.log'"
 
 # ---------------------------------------------------------------- the issue's proof: a PHP site's own code
