@@ -25,11 +25,11 @@ HELPER_BASE := $(addprefix $(BUILD)/obj/src/,core/common.o core/arena.o core/log
 # layer and its drivers, with the names' checks (core/dbnames.c).
 HELPER_BASE += $(addprefix $(BUILD)/obj/src/,core/dbnames.o db/db.o db/db_text.o db/db_mysql.o \
 	db/db_pgsql.o db/db_sqlite.o)
-HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd libcrypto libmariadb libpq sqlite3 libarchive libnftables 2>/dev/null) -lm
+HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd libcrypto libmariadb libpq sqlite3 libarchive libnftables zlib 2>/dev/null) -lm
 HELPER      := $(BUILD)/aapanel-helper
 HELPER_RTT  := $(BUILD)/bench-helper-rtt
 # Unit suites of the helper's own modules, linked with them.
-HELPER_UNIT := $(addprefix $(BUILD)/tests/,check_spawn check_sandbox check_helper_proto check_sitefs check_cert_renewals)
+HELPER_UNIT := $(addprefix $(BUILD)/tests/,check_spawn check_sandbox check_helper_proto check_sitefs check_cert_renewals check_dbdump)
 
 .PHONY: install-helper uninstall-helper
 
@@ -43,7 +43,7 @@ $(HELPER_UNIT): $(BUILD)/tests/%: tests/unit/%.c $(HELPER_MODS) $(LIB) $(FLAGS_S
 	@mkdir -p $(dir $@)
 	$(call quiet,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -Isrc/helper $(CHECK_CFLAGS) -o $@ $< $(HELPER_MODS) $(LIB) \
-		$(LDFLAGS_ALL) $(PKG_LIBS) $(CHECK_LIBS) -larchive -lm
+		$(LDFLAGS_ALL) $(PKG_LIBS) $(CHECK_LIBS) -larchive -lz -lm
 
 # The client library's suite talks to the real helper binary.
 $(BUILD)/tests/check_helper_client: $(HELPER)

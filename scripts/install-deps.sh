@@ -44,6 +44,8 @@ PACKAGES=(
 	php-mysql php-pgsql mariadb-client postgresql-client
 	# backups (issue 18): restic run by the helper; the test starts its own sshd (SFTP)
 	restic openssh-server openssh-client
+	# their import and export: the servers' own clients (above), gzip in the helper with zlib
+	zlib1g-dev
 	# the HTTPS test (Debian's pebble ACME server and certbot)
 	pebble certbot
 	# the firewall (issue 17): nftables through libnftables; the tests use
@@ -73,7 +75,7 @@ if [ "$mode" != all ]; then
 		libmariadb-dev libpq-dev libargon2-dev liboath-dev libqrencode-dev libssl-dev
 		libcurl4-openssl-dev libcurl4 libarchive-dev libnftables-dev nftables zlib1g-dev
 		nginx-light certbot openssl curl sqlite3 jq procps iproute2 systemd php-fpm
-		cron
+		cron zlib1g-dev mariadb-client postgresql-client
 	)
 fi
 

@@ -240,6 +240,10 @@ check_path "paths.static" "$static_dir"
 files_max_upload=$(cfg_get files max_upload <<<"${show:-}")
 [ -n "$files_max_upload" ] || files_max_upload=$max_upload
 [[ "$files_max_upload" =~ ^[1-9][0-9]{0,11}$ ]] || bad "files.max_upload: expected a byte count, got '$files_max_upload'"
+# A database's dump imported (databases.import_max), on its two routes only.
+db_import_max=$(cfg_get databases import_max <<<"${show:-}")
+[ -n "$db_import_max" ] || db_import_max=1073741824
+[[ "$db_import_max" =~ ^[1-9][0-9]{0,11}$ ]] || bad "databases.import_max: expected a byte count, got '$db_import_max'"
 [[ "$read_timeout" =~ ^[1-9][0-9]{0,4}$ ]] || bad "nginx.fastcgi_read_timeout: expected seconds, got '$read_timeout'"
 
 # An existing listen file is the panel's (Settings may have moved the
@@ -341,6 +345,7 @@ render() {
 			-e "s|@REDIRECT_FILE@|$redirect_file|g" \
 			-e "s|@MAX_UPLOAD@|$max_upload|g" -e "s|@READ_TIMEOUT@|$read_timeout|g" \
 			-e "s|@FILES_MAX_UPLOAD@|$files_max_upload|g" \
+			-e "s|@DB_IMPORT_MAX@|$db_import_max|g" \
 			-e "s|@SNIPPETS@|$snippets_dir|g" -e "s|@CERT@|$cert|g" -e "s|@KEY@|$key|g" \
 			-e "s|@CHAIN@|$chain|g" -e "s|@DHPARAM@|$dhparam|g" -e "s|@RESOLVER@|$resolver|g" \
 			-e "s|@RATE_LOGIN@|$rate_login|g" -e "s|@BURST_LOGIN@|$burst_login|g" \

@@ -37,6 +37,8 @@ int ap_cli_cert(const struct ap_config *cfg, int argc, char **argv);
 /* `dbserver add|list|remove`, `database add|list|passwd|remove` (src/cli/database.c, docs/databases.md). */
 int ap_cli_dbserver(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_database(const struct ap_config *cfg, int argc, char **argv);
+/* database export|import (src/cli/dbio.c); argv[1] is the subcommand. */
+int ap_cli_database_dbio(const struct ap_config *cfg, int argc, char **argv);
 /* `files ls|get|put|rm SITE PATH` (src/cli/files.c, docs/files.md). */
 int ap_cli_files(const struct ap_config *cfg, int argc, char **argv);
 /* `logs SITE access|error [--lines N] [--search TEXT]` (src/cli/logs.c). */

@@ -183,6 +183,10 @@ struct ap_config {
 	/* databases: the database servers the panel manages (docs/databases.md). */
 	char *databases_dir;        /* databases.dir: the servers' admin logins, root-only 0600 files */
 	int databases_connect_timeout_ms; /* databases.connect_timeout_ms: connect and query bound */
+	char *databases_mariadb_bindir; /* databases.mariadb_bindir: mariadb, mariadb-dump */
+	char *databases_pg_bindir;      /* databases.pg_bindir: psql, pg_dump */
+	char *databases_spool_dir;      /* databases.spool_dir: dumps between a job and its download */
+	long long databases_import_max; /* databases.import_max: one uploaded dump, bytes */
 	long long files_max_upload; /* files.max_upload: one file streamed into a site, bytes */
 	long long files_edit_max;   /* files.edit_max: the largest file edited in the browser */
 	long long files_extract_max_size;  /* files.extract_max_size: bytes an extraction may write */

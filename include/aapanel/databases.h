@@ -34,7 +34,7 @@ struct ap_database {
 	char user[40];
 	char reader[40];   /* the read-only user, "" when none */
 	char hosts[420];   /* MariaDB: the hosts its user may connect from; "" for PostgreSQL */
-	char charset[80];  /* MariaDB: charset[/collation]; PostgreSQL: the encoding */
+	char charset[80];  /* MariaDB: charset[/collation]; PostgreSQL: the encoding[/locale] */
 	int64_t site_id;   /* 0: not linked */
 	char site[254];    /* the linked site's domain, "" */
 	int64_t created_at, updated_at;
@@ -44,6 +44,7 @@ struct ap_database {
 struct ap_database_spec {
 	const char *server, *name, *user; /* user NULL: the database's name */
 	const char *charset, *collation, *encoding, *hosts; /* NULL: defaults */
+	const char *locale; /* PostgreSQL: the database's locale (NULL: the server's default) */
 	const char *site; /* a site's domain to link it to, or NULL */
 };
 

@@ -31,6 +31,8 @@ const char *ap_check_db_hosts(const char *s, size_t n);
 size_t ap_db_hosts_split(const char *s, char *buf, size_t buflen, const char **hosts, size_t max);
 /* A collation name: [a-z0-9_]{1,64}. */
 const char *ap_check_db_collation(const char *s, size_t n);
+/* A PostgreSQL locale name: C, POSIX, or ll[l][_TT][.codeset][@modifier] (C.UTF-8, de_DE.UTF-8). */
+const char *ap_check_db_locale(const char *s, size_t n);
 /*
  * A generated password: 24 characters of [A-Za-z0-9] from getrandom (about
  * 143 bits) into out (at least 25 bytes). false when getrandom fails.

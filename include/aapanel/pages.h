@@ -207,6 +207,15 @@ int ap_page_database_passwd(struct ap_ctx *ctx);  /* POST /databases/{id}/passwo
 int ap_page_database_link(struct ap_ctx *ctx);    /* POST /databases/{id}/site */
 int ap_page_database_reader(struct ap_ctx *ctx);  /* POST /databases/{id}/reader */
 int ap_page_database_remove(struct ap_ctx *ctx);  /* POST /databases/{id}/remove */
+/* A database's export and import (src/pages/dbio.c). */
+int ap_page_database_export(struct ap_ctx *ctx);      /* POST /databases/{id}/export */
+int ap_page_database_import(struct ap_ctx *ctx);      /* POST /databases/{id}/import (octet-stream) */
+int ap_page_database_import_form(struct ap_ctx *ctx); /* POST /databases/{id}/import/upload */
+int ap_page_database_job(struct ap_ctx *ctx);         /* GET /databases/{id}/jobs/{job} */
+int ap_page_database_download(struct ap_ctx *ctx);    /* GET /databases/{id}/jobs/{job}/download */
+extern const struct ap_field ap_database_export_fields[], ap_database_import_fields[],
+    ap_database_import_form_fields[], ap_database_job_fields[];
+extern const struct ap_schema ap_database_job_schema, ap_database_job_detail_schema;
 extern const struct ap_field ap_dbserver_list_fields[], ap_dbserver_add_fields[], ap_database_list_fields[],
     ap_database_create_fields[], ap_database_link_fields[], ap_database_remove_fields[],
     ap_database_reader_fields[];

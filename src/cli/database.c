@@ -8,7 +8,7 @@
  *   aapanel dbserver list [--json]
  *   aapanel dbserver remove NAME
  *   aapanel database add NAME --server SERVER [--user U] [--hosts H] [--charset C]
- *       [--collation C] [--encoding E] [--site DOMAIN] [--json]
+ *       [--collation C] [--encoding E] [--locale L] [--site DOMAIN] [--json]
  *   aapanel database list [--json]
  *   aapanel database passwd NAME --server SERVER [--json]
  *   aapanel database reader NAME --server SERVER [--user U] [--json]
@@ -37,11 +37,13 @@ static const char dbserver_usage[] =
     "       aapanel dbserver remove NAME\n";
 static const char database_usage[] =
     "usage: aapanel database add NAME --server SERVER [--user U] [--hosts H] [--charset C]\n"
-    "           [--collation C] [--encoding E] [--site DOMAIN] [--json]\n"
+    "           [--collation C] [--encoding E] [--locale L] [--site DOMAIN] [--json]\n"
     "       aapanel database list [--json]\n"
     "       aapanel database passwd NAME --server SERVER [--json]\n"
     "       aapanel database reader NAME --server SERVER [--user U] [--json]\n"
-    "       aapanel database remove NAME --server SERVER\n";
+    "       aapanel database remove NAME --server SERVER\n"
+    "       aapanel database export NAME [--server SERVER] [--out FILE] [--format sql|sql.gz]\n"
+    "       aapanel database import NAME FILE [--server SERVER]\n";
 
 static void
 print_json(struct json_object *o)
@@ -279,6 +281,7 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 		{ "charset", required_argument, NULL, 'c' },
 		{ "collation", required_argument, NULL, 'C' },
 		{ "encoding", required_argument, NULL, 'e' },
+		{ "locale", required_argument, NULL, 'l' },
 		{ "site", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
@@ -297,6 +300,8 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 		return 2;
 	}
 	sub = argv[1];
+	if (strcmp(sub, "export") == 0 || strcmp(sub, "import") == 0)
+		return ap_cli_database_dbio(cfg, argc, argv);
 	snprintf(cmd, sizeof(cmd), "database %s", sub);
 	optind = 0;
 	while ((ch = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
@@ -307,6 +312,7 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 		case 'c': sp.charset = optarg; break;
 		case 'C': sp.collation = optarg; break;
 		case 'e': sp.encoding = optarg; break;
+		case 'l': sp.locale = optarg; break;
 		case 'S': sp.site = optarg; break;
 		case 'j': json = true; break;
 		default: fputs(database_usage, stderr); return 2;
@@ -333,6 +339,7 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 	    !valid(cmd, ap_database_create_fields, "charset", sp.charset) ||
 	    !valid(cmd, ap_database_create_fields, "collation", sp.collation) ||
 	    !valid(cmd, ap_database_create_fields, "encoding", sp.encoding) ||
+	    !valid(cmd, ap_database_create_fields, "locale", sp.locale) ||
 	    !valid(cmd, ap_database_create_fields, "site", sp.site))
 		return 2;
 	if ((env.db = ap_cli_db_open(cfg)) == NULL)

@@ -219,17 +219,22 @@ static const struct command commands[] = {
 	    "answers and keeps its admin password (read from FILE, never an argument) in\n"
 	    "a root-only file; it is never shown again. Exit 0 on success, 2 for invalid\n"
 	    "input (field and reason on stderr), 1 otherwise. Audited.\n" },
-	{ "database", cmd_database, "add, list, passwd, reader or remove databases and their users",
+	{ "database", cmd_database, "add, list, passwd, reader, remove, export or import databases",
 	    "usage: aapanel [OPTIONS] database add NAME --server SERVER [--user U] [--hosts H]\n"
-	    "           [--charset C] [--collation C] [--encoding E] [--site DOMAIN] [--json]\n"
+	    "           [--charset C] [--collation C] [--encoding E] [--locale L] [--site DOMAIN] [--json]\n"
 	    "       aapanel [OPTIONS] database list [--json]\n"
 	    "       aapanel [OPTIONS] database passwd NAME --server SERVER [--json]\n"
 	    "       aapanel [OPTIONS] database reader NAME --server SERVER [--user U] [--json]\n"
-	    "       aapanel [OPTIONS] database remove NAME --server SERVER\n\n"
+	    "       aapanel [OPTIONS] database remove NAME --server SERVER\n"
+	    "       aapanel [OPTIONS] database export NAME [--server SERVER] [--out FILE] [--format sql|sql.gz]\n"
+	    "       aapanel [OPTIONS] database import NAME FILE [--server SERVER]\n\n"
 	    "The same work as the Databases screen: add makes the database and its own\n"
 	    "user with a generated password, printed once (--json: name, server, user,\n"
-	    "password); passwd gives the user a new one. Exit 0 on success, 2 for invalid\n"
-	    "input (field and reason on stderr), 1 otherwise. Audited, never a password.\n" },
+	    "password); passwd gives the user a new one. export writes a dump (FILE or\n"
+	    "stdout) made by the server's own client as a helper job; import feeds FILE\n"
+	    "(.sql, or gzip) to it and waits. Exit 0 on success, 2 for invalid input\n"
+	    "(field and reason on stderr), 1 otherwise (a failed job: the client's error).\n"
+	    "Audited, never a password.\n" },
 	{ "files", cmd_files, "list, read, write or delete a site's files",
 	    "usage: aapanel [OPTIONS] files ls SITE [PATH] [--json]\n"
 	    "       aapanel [OPTIONS] files get SITE PATH\n"

@@ -133,6 +133,49 @@ ap_check_db_collation(const char *s, size_t n)
 	return NULL;
 }
 
+const char *
+ap_check_db_locale(const char *s, size_t n)
+{
+	size_t i = 0, k;
+
+	if (n < 1 || n > 40)
+		return "must be 1 to 40 characters";
+	if ((n == 1 && s[0] == 'C') || (n == 5 && memcmp(s, "POSIX", 5) == 0))
+		return NULL;
+	/* language: 2 or 3 lowercase letters, or C before .encoding */
+	if (s[0] == 'C' && n > 1 && s[1] == '.')
+		i = 1;
+	else {
+		for (k = 0; i < n && s[i] >= 'a' && s[i] <= 'z'; i++, k++)
+			;
+		if (k < 2 || k > 3)
+			return "must look like en_US.UTF-8, C.UTF-8, C or POSIX";
+		/* _TERRITORY: 2 uppercase letters */
+		if (i < n && s[i] == '_') {
+			if (i + 2 >= n || !(s[i + 1] >= 'A' && s[i + 1] <= 'Z') ||
+			    !(s[i + 2] >= 'A' && s[i + 2] <= 'Z'))
+				return "must look like en_US.UTF-8, C.UTF-8, C or POSIX";
+			i += 3;
+		}
+	}
+	/* .codeset: letters, digits and - */
+	if (i < n && s[i] == '.') {
+		for (k = 0, i++; i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'); i++, k++)
+			;
+		if (k < 1 || k > 16)
+			return "must look like en_US.UTF-8, C.UTF-8, C or POSIX";
+	}
+	/* @modifier: lowercase letters */
+	if (i < n && s[i] == '@') {
+		for (k = 0, i++; i < n && s[i] >= 'a' && s[i] <= 'z'; i++, k++)
+			;
+		if (k < 1)
+			return "must look like en_US.UTF-8, C.UTF-8, C or POSIX";
+	}
+	return i == n ? NULL : "must look like en_US.UTF-8, C.UTF-8, C or POSIX";
+}
+
 bool
 ap_db_password_new(char *out, size_t n)
 {

@@ -375,6 +375,8 @@ ap_database_create(const struct ap_sites_env *env, const struct ap_database_spec
 		    "is for MariaDB/MySQL; PostgreSQL takes an encoding");
 	if (my && spec->encoding != NULL)
 		return ap_problem_set(pb, AP_PB_INVALID, "encoding", "is for PostgreSQL; MariaDB/MySQL takes a charset");
+	if (my && spec->locale != NULL)
+		return ap_problem_set(pb, AP_PB_INVALID, "locale", "is for PostgreSQL; MariaDB/MySQL takes a collation");
 	if (spec->site != NULL && spec->site[0] != '\0' && (rc = ap_site_find(env, spec->site, &site, pb)) != AP_OK) {
 		pb->field[0] = '\0';
 		return ap_problem_set(pb, AP_PB_INVALID, "site", "no such site");
@@ -394,7 +396,10 @@ ap_database_create(const struct ap_sites_env *env, const struct ap_database_spec
 		    spec->collation ? "/" : "", spec->collation ? spec->collation : "");
 	} else {
 		json_object_object_add(args, "encoding", json_object_new_string(spec->encoding ? spec->encoding : "UTF8"));
-		snprintf(charset, sizeof(charset), "%s", spec->encoding ? spec->encoding : "UTF8");
+		if (spec->locale)
+			json_object_object_add(args, "locale", json_object_new_string(spec->locale));
+		snprintf(charset, sizeof(charset), "%s%s%s", spec->encoding ? spec->encoding : "UTF8",
+		    spec->locale ? "/" : "", spec->locale ? spec->locale : "");
 	}
 	if ((rc = ap_site_helper_call(env, "database.create", args, &res, pb)) != AP_OK)
 		goto out;

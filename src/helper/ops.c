@@ -114,6 +114,11 @@ static const struct helper_op ops[] = {
 	{ "database.passwd", ap_ops_database_passwd_args, ap_ops_database_passwd, 0 },
 	{ "database.list", ap_ops_database_list_args, ap_ops_database_list, 0 },
 	{ "database.reader", ap_ops_database_reader_args, ap_ops_database_reader, 0 },
+	{ "database.export", ap_ops_database_export_args, ap_ops_database_export, HELPER_OP_JOB },
+	{ "database.export_open", ap_ops_database_token_args, ap_ops_database_export_open, 0 },
+	{ "database.import_begin", no_args, ap_ops_database_import_begin, 0 },
+	{ "database.import_abort", ap_ops_database_token_args, ap_ops_database_import_abort, 0 },
+	{ "database.import", ap_ops_database_import_args, ap_ops_database_import, HELPER_OP_JOB },
 	/* Files (ops_files.c, docs/files.md): contents by descriptor (SCM_RIGHTS). */
 	{ "files.list", ap_ops_files_args, ap_ops_files_list, 0 },
 	{ "files.stat", ap_ops_files_args, ap_ops_files_stat, 0 },

@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "aapanel/config.h"
+#include "aapanel/db.h"
 #include "aapanel/helper.h"
 #include "aapanel/route.h"
 
@@ -119,6 +120,37 @@ enum ap_err ap_ops_database_drop(struct helper_ctx *ctx);
 enum ap_err ap_ops_database_passwd(struct helper_ctx *ctx);
 enum ap_err ap_ops_database_list(struct helper_ctx *ctx);
 enum ap_err ap_ops_database_reader(struct helper_ctx *ctx);
+/* A server's DSN and admin password for a client program (dbdump.c); database, when not
+ * NULL, is refused when it is the panel's own. Wipe password with explicit_bzero after use. */
+struct ap_dbserver_login {
+	char dsn[520];
+	char password[260];
+	enum ap_db_backend backend;
+};
+enum ap_err ap_ops_dbserver_login(struct helper_ctx *ctx, const char *server, const char *database,
+    struct ap_dbserver_login *out);
+/* An import's confined login on that database only (ops_dbs.c), dropped by ap_ops_dbimport_logout. */
+struct ap_dbimport_login {
+	char user[33];
+	char password[32];
+	char role[64]; /* PostgreSQL: the database's owner, taken by the session */
+	int64_t size;  /* the database's size in bytes, before the import */
+	enum ap_db_backend backend;
+};
+enum ap_err ap_ops_dbimport_login(struct helper_ctx *ctx, const char *server, const char *name,
+    struct ap_dbimport_login *out);
+void ap_ops_dbimport_logout(struct helper_ctx *ctx, const char *server, const char *user);
+void ap_ops_database_size(struct helper_ctx *ctx, const char *server, const char *name, int64_t *size);
+/* A database's export and import (ops_dbio.c): jobs through dbdump.h, the dumps in
+ * databases.spool_dir, passed as descriptors (export_open, import_begin). */
+extern const struct ap_field ap_ops_database_export_args[];
+extern const struct ap_field ap_ops_database_token_args[];
+extern const struct ap_field ap_ops_database_import_args[];
+enum ap_err ap_ops_database_export(struct helper_ctx *ctx);
+enum ap_err ap_ops_database_export_open(struct helper_ctx *ctx);
+enum ap_err ap_ops_database_import_begin(struct helper_ctx *ctx);
+enum ap_err ap_ops_database_import_abort(struct helper_ctx *ctx);
+enum ap_err ap_ops_database_import(struct helper_ctx *ctx);
 
 /* Files (ops_files.c, docs/files.md): every path opened beneath the site's document
  * root with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS); contents travel as

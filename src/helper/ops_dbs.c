@@ -73,7 +73,7 @@ const struct ap_field ap_ops_dbserver_name_args[SN__MAX + 1] = {
 	[SN__MAX] = AP_FIELD_END,
 };
 
-enum { DC_SERVER, DC_NAME, DC_USER, DC_CHARSET, DC_COLLATION, DC_ENCODING, DC_HOSTS, DC__MAX };
+enum { DC_SERVER, DC_NAME, DC_USER, DC_CHARSET, DC_COLLATION, DC_ENCODING, DC_HOSTS, DC_LOCALE, DC__MAX };
 const struct ap_field ap_ops_database_create_args[DC__MAX + 1] = {
 	[DC_SERVER] = { .name = "server", .type = AP_FIELD_NAME, .flags = AP_FIELD_REQUIRED, .min = 1,
 	    .max = 32, .check = ap_valid_identifier },
@@ -87,6 +87,8 @@ const struct ap_field ap_ops_database_create_args[DC__MAX + 1] = {
 	[DC_ENCODING] = { .name = "encoding", .type = AP_FIELD_ENUM, .choices = encodings },
 	[DC_HOSTS] = { .name = "hosts", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 1,
 	    .max = 400, .check = ap_check_db_hosts },
+	[DC_LOCALE] = { .name = "locale", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 1,
+	    .max = 40, .check = ap_check_db_locale },
 	[DC__MAX] = AP_FIELD_END,
 };
 
@@ -502,6 +504,10 @@ my_create(struct helper_ctx *ctx, struct ap_db *db, const char *name, const char
 		rc = sql_fail(ctx, db, "quoting");
 		goto out;
 	}
+	if (a[DC_LOCALE].present) {
+		rc = ap_problem_set(ctx->pb, AP_PB_INVALID, "locale", "is for PostgreSQL; MariaDB/MySQL takes a collation");
+		goto out;
+	}
 	if (a[DC_COLLATION].present && (strncmp(a[DC_COLLATION].s, charset, strlen(charset)) != 0 ||
 	    a[DC_COLLATION].s[strlen(charset)] != '_')) {
 		rc = ap_problem_set(ctx->pb, AP_PB_INVALID, "collation", "must be a collation of %s", charset);
@@ -569,12 +575,14 @@ pg_create(struct helper_ctx *ctx, struct ap_db *db, const char *name, const char
 {
 	const struct ap_fieldval *a = ctx->args;
 	const char *enc = a[DC_ENCODING].present ? encodings[a[DC_ENCODING].i] : "UTF8";
+	const char *loc = a[DC_LOCALE].present ? a[DC_LOCALE].s : NULL;
 	char *qn = q(ctx, db, name, true), *qu = q(ctx, db, user, true), *qp = q(ctx, db, pw, false);
+	char *ql = loc != NULL ? q(ctx, db, loc, false) : NULL;
 	bool role_made = false, db_made = false;
 	enum ap_err rc = AP_OK;
 	int64_t n = 0;
 
-	if (qn == NULL || qu == NULL || qp == NULL) {
+	if (qn == NULL || qu == NULL || qp == NULL || (loc != NULL && ql == NULL)) {
 		rc = sql_fail(ctx, db, "quoting");
 		goto out;
 	}
@@ -594,12 +602,18 @@ pg_create(struct helper_ctx *ctx, struct ap_db *db, const char *name, const char
 	if (rc != AP_OK)
 		goto out;
 	role_made = true;
-	/* A locale that fits every encoding offered when it is not UTF-8. */
+	/* The locale asked for (the server checks it fits the encoding), else one that fits every
+	 * encoding offered when it is not UTF-8, else the server's default. */
 	rc = ddl(ctx, db, ap_arena_printf(ctx->arena,
-	    "CREATE DATABASE %s OWNER %s ENCODING '%s' TEMPLATE template0%s", qn, qu, enc,
-	    strcmp(enc, "UTF8") == 0 ? "" : " LC_COLLATE 'C' LC_CTYPE 'C'"));
-	if (rc != AP_OK)
+	    "CREATE DATABASE %s OWNER %s ENCODING '%s' TEMPLATE template0%s%s", qn, qu, enc,
+	    ql != NULL ? " LOCALE " : strcmp(enc, "UTF8") == 0 ? "" : " LC_COLLATE 'C' LC_CTYPE 'C'",
+	    ql != NULL ? ql : ""));
+	if (rc != AP_OK) {
+		if (loc != NULL)
+			ap_problem_set(ctx->pb, AP_PB_INVALID, "locale", "the server refused it: %s",
+			    ap_db_errmsg(db));
 		goto out;
+	}
 	db_made = true;
 	/* Only its owner (and superusers) may connect to it. */
 	rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "REVOKE ALL ON DATABASE %s FROM PUBLIC", qn));
@@ -1000,4 +1014,163 @@ out:
 	json_object_put(dbs);
 	json_object_put(users);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- for dumps (dbdump.c) */
+
+enum ap_err
+ap_ops_dbserver_login(struct helper_ctx *ctx, const char *server, const char *database,
+    struct ap_dbserver_login *out)
+{
+	struct srv s;
+	enum ap_err rc;
+
+	memset(out, 0, sizeof(*out));
+	if (database != NULL && is_panel_db(ctx->cfg, database))
+		return ap_problem_set(ctx->pb, AP_PB_INVALID, "name", "is the panel's own database");
+	if ((rc = srv_load(ctx, server, &s)) != AP_OK)
+		return rc;
+	snprintf(out->dsn, sizeof(out->dsn), "%s", s.dsn);
+	memcpy(out->password, s.password, sizeof(out->password));
+	out->backend = s.backend;
+	srv_wipe(&s);
+	return AP_OK;
+}
+
+/*
+ * An import's own login (dbdump.h: a dump's SQL runs with its rights): a new
+ * user ap_imp_<hex> with a generated password, allowed that one database only
+ * — MariaDB: ALL ON db.* from '%' (no FILE, no SUPER); PostgreSQL: a LOGIN
+ * role, no superuser, member of the database's owner, whose role the session
+ * takes (role) so what it creates belongs to the owner. Also the database's
+ * size (for progress). AP_PB_NOT_FOUND "name" when there is no such database.
+ */
+enum ap_err
+ap_ops_dbimport_login(struct helper_ctx *ctx, const char *server, const char *name,
+    struct ap_dbimport_login *out)
+{
+	struct ap_db *db = NULL;
+	struct srv s;
+	char hex[9];
+	char *qu = NULL, *qp = NULL, *qg, *qr;
+	enum ap_err rc;
+	int64_t n = 0;
+	struct ap_db_stmt *st = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = db_begin(ctx, server, name, NULL, &s, &db)) != AP_OK)
+		return rc;
+	out->backend = s.backend;
+	if (ap_random_hex(hex, 4) != AP_OK || !ap_db_password_new(out->password, sizeof(out->password))) {
+		rc = ap_problem_set(ctx->pb, AP_PB_INTERNAL, NULL, "no random bytes for a login");
+		goto out;
+	}
+	snprintf(out->user, sizeof(out->user), "ap_imp_%s", hex);
+	qu = q(ctx, db, out->user, s.backend != AP_DB_MYSQL);
+	qp = q(ctx, db, out->password, false);
+	if (qu == NULL || qp == NULL) {
+		rc = sql_fail(ctx, db, "quoting");
+		goto out;
+	}
+	if (s.backend == AP_DB_MYSQL) {
+		if (query_int(db, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+			name, &n) != AP_DB_OK || n == 0) {
+			rc = n == 0 ? ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "name", "no such database on the server")
+				    : sql_fail(ctx, db, "list");
+			goto out;
+		}
+		query_int(db, "SELECT CAST(COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) AS CHAR) "
+			      "FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?", name, &out->size);
+		qg = q(ctx, db, grant_db_name(ctx, name), true);
+		if (qg == NULL) {
+			rc = sql_fail(ctx, db, "quoting");
+			goto out;
+		}
+		rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "CREATE USER %s@'%%' IDENTIFIED BY %s", qu, qp));
+		if (rc == AP_OK &&
+		    (rc = ddl(ctx, db, ap_arena_printf(ctx->arena, "GRANT ALL PRIVILEGES ON %s.* TO %s@'%%'",
+			 qg, qu))) != AP_OK)
+			ap_db_exec_ddl(db, ap_arena_printf(ctx->arena, "DROP USER IF EXISTS %s@'%%'", qu));
+		goto out;
+	}
+	if (ap_db_prepare(db, "SELECT pg_get_userbyid(datdba), CAST(pg_database_size(datname) AS text) "
+			      "FROM pg_database WHERE datname = ?", &st) != AP_DB_OK) {
+		rc = sql_fail(ctx, db, "list");
+		goto out;
+	}
+	ap_db_bind_text(st, 1, name, -1);
+	if (ap_db_step(st) == AP_DB_ROW) {
+		const char *ow = ap_db_col_text(st, 0, NULL), *sz = ap_db_col_text(st, 1, NULL);
+
+		snprintf(out->role, sizeof(out->role), "%s", ow ? ow : "");
+		out->size = sz ? strtoll(sz, NULL, 10) : 0;
+	}
+	ap_db_finalize(st);
+	if (out->role[0] == '\0') {
+		rc = ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "name", "no such database on the server");
+		goto out;
+	}
+	if (ap_check_db_ident(out->role, strlen(out->role)) != NULL || strcmp(out->role, s.admin) == 0) {
+		rc = ap_problem_set(ctx->pb, AP_PB_CONFLICT, "name",
+		    "the database is owned by %s, not a user of its own", out->role);
+		goto out;
+	}
+	qr = q(ctx, db, out->role, true);
+	if (qr == NULL) {
+		rc = sql_fail(ctx, db, "quoting");
+		goto out;
+	}
+	rc = ddl(ctx, db, ap_arena_printf(ctx->arena,
+	    "CREATE ROLE %s LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD %s IN ROLE %s",
+	    qu, qp, qr));
+out:
+	if (qp)
+		explicit_bzero(qp, strlen(qp));
+	if (rc != AP_OK)
+		explicit_bzero(out->password, sizeof(out->password));
+	ap_db_close(db);
+	return rc;
+}
+
+/* Drop what ap_ops_dbimport_login made (its session ended; PostgreSQL: it owns nothing). */
+void
+ap_ops_dbimport_logout(struct helper_ctx *ctx, const char *server, const char *user)
+{
+	struct ap_problem pb = { 0 }, *saved = ctx->pb;
+	struct ap_db *db = NULL;
+	struct srv s;
+	char *qu;
+
+	ctx->pb = &pb;
+	if (db_begin(ctx, server, NULL, NULL, &s, &db) == AP_OK &&
+	    (qu = q(ctx, db, user, s.backend != AP_DB_MYSQL)) != NULL) {
+		if (s.backend == AP_DB_MYSQL)
+			ap_db_exec_ddl(db, ap_arena_printf(ctx->arena, "DROP USER IF EXISTS %s@'%%'", qu));
+		else if (ap_db_exec_ddl(db, ap_arena_printf(ctx->arena, "DROP ROLE IF EXISTS %s", qu)) != AP_DB_OK)
+			AP_WARN("import login %s on %s not dropped: %s", user, server, ap_db_errmsg(db));
+	}
+	if (pb.code != AP_PB_NONE)
+		AP_WARN("import login %s on %s not dropped: %s", user, server, pb.reason);
+	ap_db_close(db);
+	ctx->pb = saved;
+}
+
+/* The size in bytes of database name on server (0 when it cannot be read): an export's progress. */
+void
+ap_ops_database_size(struct helper_ctx *ctx, const char *server, const char *name, int64_t *size)
+{
+	struct ap_problem pb = { 0 }, *saved = ctx->pb;
+	struct ap_db *db = NULL;
+	struct srv s;
+
+	*size = 0;
+	ctx->pb = &pb;
+	if (db_begin(ctx, server, name, NULL, &s, &db) == AP_OK)
+		query_int(db, s.backend == AP_DB_MYSQL
+			? "SELECT CAST(COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) AS CHAR) "
+			  "FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?"
+			: "SELECT CAST(pg_database_size(datname) AS text) FROM pg_database WHERE datname = ?",
+		    name, size);
+	ap_db_close(db);
+	ctx->pb = saved;
 }

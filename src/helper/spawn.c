@@ -123,26 +123,27 @@ close_from(int lowfd)
  * stays open.
  */
 static void __attribute__((noreturn))
-child(const struct ap_spawn *sp, int fds[3], int errfd, char *const *envp, pid_t parent,
+child(const struct ap_spawn *sp, int fds[4], int errfd, char *const *envp, pid_t parent,
     unsigned cpu)
 {
 	sigset_t none;
-	int hi[4];
+	int hi[5], nfix = fds[3] >= 0 ? 4 : 3;
 
-	/* Out of the way of 0..3 first, so no dup2 below overwrites a source. */
-	for (int i = 0; i < 3; i++)
+	/* Out of the way of 0..4 first, so no dup2 below overwrites a source. */
+	for (int i = 0; i < nfix; i++)
 		if ((hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
 			goto fail_fds;
-	if ((hi[3] = fcntl(errfd, F_DUPFD_CLOEXEC, 10)) < 0)
+	if ((hi[4] = fcntl(errfd, F_DUPFD_CLOEXEC, 10)) < 0)
 		goto fail_fds;
-	errfd = hi[3];
-	for (int i = 0; i < 3; i++)
+	errfd = hi[4];
+	/* dup2 clears close-on-exec: 0..2 (and 3, when given) reach the program. */
+	for (int i = 0; i < nfix; i++)
 		if (dup2(hi[i], i) < 0)
 			goto fail_fds;
-	if (dup2(errfd, 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
+	if (dup2(errfd, nfix) < 0 || fcntl(nfix, F_SETFD, FD_CLOEXEC) < 0)
 		goto fail_fds;
-	errfd = 3;
-	close_from(4);
+	errfd = nfix;
+	close_from(nfix + 1);
 
 	if (setpgid(0, 0) != 0) {
 		child_report(errfd, ST_PGID);
@@ -296,7 +297,7 @@ ap_spawn_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *err, 
 	if (pid < 0)
 		goto sys_fail;
 	if (pid == 0) {
-		int fds[3] = { pin[0], pout[1], perr[1] };
+		int fds[4] = { pin[0], pout[1], perr[1], -1 };
 
 		child(sp, fds, pexec[1], (char *const *)envp, self, cpu);
 	}
@@ -442,4 +443,131 @@ ap_spawn_result_free(struct ap_spawn_result *res)
 		return;
 	ap_buf_free(&res->out);
 	ap_buf_free(&res->err);
+}
+
+/* ---------------------------------------------------------------- started, waited for later */
+
+enum ap_err
+ap_spawn_start(const struct ap_spawn *sp, const int fds_in[4], struct ap_spawn_proc *p, char *err,
+    size_t errlen)
+{
+	const char *envp[AP_SPAWN_MAX_ENV + 3];
+	int timeout = sp->timeout_ms > 0 ? sp->timeout_ms : AP_SPAWN_DEFAULT_TIMEOUT_MS;
+	int fds[4] = { -1, -1, -1, -1 }, opened[3] = { -1, -1, -1 }, pexec[2] = { -1, -1 };
+	int status = 0, msg[2];
+	enum ap_err rc;
+	unsigned cpu;
+	ssize_t r;
+	pid_t pid, self;
+	size_t ne = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->pidfd = -1;
+	if ((rc = check_request(sp, err, errlen)) != AP_OK)
+		return rc;
+	rc = AP_ERR_IO;
+	signal(SIGPIPE, SIG_IGN);
+	envp[ne++] = AP_SPAWN_PATH;
+	envp[ne++] = AP_SPAWN_LANG;
+	for (size_t i = 0; sp->env != NULL && sp->env[i] != NULL; i++)
+		envp[ne++] = sp->env[i];
+	envp[ne] = NULL;
+	cpu = sp->cpu_seconds ? sp->cpu_seconds : (unsigned)(timeout / 1000 + 1);
+	for (int i = 0; i < 3; i++) {
+		fds[i] = fds_in[i];
+		if (fds[i] < 0 &&
+		    (fds[i] = opened[i] = open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC)) < 0)
+			goto sys_fail;
+	}
+	fds[3] = fds_in[3];
+	if (pipe2(pexec, O_CLOEXEC) != 0)
+		goto sys_fail;
+	self = getpid();
+	pid = fork();
+	if (pid < 0)
+		goto sys_fail;
+	if (pid == 0)
+		child(sp, fds, pexec[1], (char *const *)envp, self, cpu);
+	close_fd(&pexec[1]);
+	do {
+		r = read(pexec[0], msg, sizeof(msg));
+	} while (r < 0 && errno == EINTR);
+	if (r == (ssize_t)sizeof(msg)) {
+		waitpid(pid, &status, 0);
+		ap_errf(err, errlen, "%s %s: %s",
+		    msg[0] > 0 && msg[0] <= ST_USER ? stage_names[msg[0]] : "start", sp->path,
+		    strerror(msg[1]));
+		goto out;
+	}
+	p->pidfd = pidfd_open(pid, 0);
+	if (p->pidfd < 0) {
+		ap_errf(err, errlen, "pidfd_open: %s", strerror(errno));
+		kill(-pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		goto out;
+	}
+	p->pid = pid;
+	p->start_ms = ap_now_ms();
+	rc = AP_OK;
+	goto out;
+sys_fail:
+	ap_errf(err, errlen, "cannot start %s: %s", sp->path, strerror(errno));
+out:
+	for (int i = 0; i < 3; i++)
+		close_fd(&opened[i]);
+	close_fd(&pexec[0]);
+	close_fd(&pexec[1]);
+	return rc;
+}
+
+enum ap_err
+ap_spawn_wait(struct ap_spawn_proc *p, int timeout_ms, struct ap_spawn_result *res)
+{
+	uint64_t deadline = timeout_ms >= 0 ? ap_now_ms() + (uint64_t)timeout_ms : 0;
+	int status = 0;
+
+	if (p->pid <= 0)
+		return p->reaped ? AP_OK : AP_ERR_INVAL;
+	for (;;) {
+		struct pollfd pf = { .fd = p->pidfd, .events = POLLIN };
+		int wait_ms = -1;
+		pid_t w = waitpid(p->pid, &status, WNOHANG);
+
+		if (w == p->pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return AP_ERR_IO;
+		if (timeout_ms >= 0) {
+			uint64_t now = ap_now_ms();
+
+			if (now >= deadline)
+				return AP_ERR_UNAVAIL;
+			wait_ms = (int)(deadline - now);
+		}
+		if (poll(&pf, 1, wait_ms) < 0 && errno != EINTR)
+			return AP_ERR_IO;
+	}
+	memset(res, 0, sizeof(*res));
+	record_status(res, status);
+	res->elapsed_ms = ap_now_ms() - p->start_ms;
+	p->pid = 0;
+	p->reaped = true;
+	close_fd(&p->pidfd);
+	return AP_OK;
+}
+
+void
+ap_spawn_stop(struct ap_spawn_proc *p, int grace_ms, struct ap_spawn_result *res)
+{
+	struct ap_spawn_result tmp;
+
+	if (res == NULL)
+		res = &tmp;
+	if (p->pid <= 0)
+		return;
+	kill(-p->pid, SIGTERM);
+	if (ap_spawn_wait(p, grace_ms > 0 ? grace_ms : AP_SPAWN_DEFAULT_GRACE_MS, res) == AP_OK)
+		return;
+	kill(-p->pid, SIGKILL);
+	ap_spawn_wait(p, -1, res);
 }

@@ -128,4 +128,36 @@ enum ap_err ap_spawn_unit_run(const struct ap_spawn *sp, struct ap_spawn_result 
 void ap_spawn_drain(const struct ap_spawn *sp, int stream, int *fd, struct ap_buf *b,
     size_t *dropped, size_t max, int rounds);
 
+/*
+ * A program that runs while its caller does something else (streams a dump
+ * through it): started by ap_spawn_start, reaped by ap_spawn_wait or
+ * ap_spawn_stop. Zeroed by ap_spawn_start; pid is 0 once reaped.
+ */
+struct ap_spawn_proc {
+	pid_t pid;         /* leader of its own process group; 0 when not running */
+	int pidfd;         /* owned; closed once reaped */
+	uint64_t start_ms;
+	bool reaped;
+};
+
+/*
+ * Start sp without waiting for it. fds[0], fds[1], fds[2] become the
+ * program's stdin, stdout and stderr (-1: /dev/null); fds[3], when >= 0,
+ * its descriptor 3 (a credentials file it opens as /dev/fd/3, say). They
+ * are duplicated: the caller keeps and closes its own. sp->stdin_data,
+ * max_output and on_output are not used (the caller owns the streams), and
+ * sp->timeout_ms only sets the CPU limit: the caller's waits bound the wall
+ * clock. Same refusals and failures as ap_spawn_run; AP_OK with *p filled.
+ */
+enum ap_err ap_spawn_start(const struct ap_spawn *sp, const int fds[4], struct ap_spawn_proc *p,
+    char *err, size_t errlen);
+/*
+ * Wait up to timeout_ms (-1: as long as it takes) for p to end: AP_OK with
+ * res's exited, exit_code, signal and elapsed_ms set (res->out and res->err
+ * stay empty), and p reaped; AP_ERR_UNAVAIL while it still runs.
+ */
+enum ap_err ap_spawn_wait(struct ap_spawn_proc *p, int timeout_ms, struct ap_spawn_result *res);
+/* SIGTERM to p's group, SIGKILL after grace_ms (0: the default); reaps it. res may be NULL. */
+void ap_spawn_stop(struct ap_spawn_proc *p, int grace_ms, struct ap_spawn_result *res);
+
 #endif

@@ -48,6 +48,13 @@ check_dsn(const char *s, size_t n)
 	return NULL;
 }
 
+/* Empty (an untouched form field: the default) or a locale name. */
+static const char *
+check_locale(const char *s, size_t n)
+{
+	return n == 0 ? NULL : ap_check_db_locale(s, n);
+}
+
 enum { SL_LIMIT, SL_CURSOR, SL__MAX };
 const struct ap_field ap_dbserver_list_fields[SL__MAX + 1] = {
 	[SL_LIMIT] = AP_FIELD_LIMIT,
@@ -75,7 +82,8 @@ const struct ap_field ap_database_list_fields[DL__MAX + 1] = {
 	[DL__MAX] = AP_FIELD_END,
 };
 
-enum { DC_SERVER, DC_NAME, DC_USER, DC_CHARSET, DC_COLLATION, DC_ENCODING, DC_HOSTS, DC_SITE, DC__MAX };
+enum { DC_SERVER, DC_NAME, DC_USER, DC_CHARSET, DC_COLLATION, DC_ENCODING, DC_HOSTS, DC_SITE, DC_LOCALE,
+	DC__MAX };
 const struct ap_field ap_database_create_fields[DC__MAX + 1] = {
 	[DC_SERVER] = { .name = "server", .type = AP_FIELD_NAME, .flags = AP_FIELD_REQUIRED, .min = 1,
 	    .max = 32, .check = check_server_name, .desc = "the database server's name" },
@@ -93,6 +101,9 @@ const struct ap_field ap_database_create_fields[DC__MAX + 1] = {
 	    .max = 400, .check = ap_check_db_hosts,
 	    .desc = "MariaDB/MySQL: where the user may connect from, comma-separated (default localhost)" },
 	[DC_SITE] = { .name = "site", .type = AP_FIELD_HOSTNAME, .desc = "a site's domain to link it to" },
+	[DC_LOCALE] = { .name = "locale", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .min = 0, .max = 40,
+	    .check = check_locale,
+	    .desc = "PostgreSQL: the database's locale, e.g. en_US.UTF-8 or C.UTF-8 (default: the server's)" },
 	[DC__MAX] = AP_FIELD_END,
 };
 
@@ -486,7 +497,7 @@ ap_page_databases(struct ap_ctx *ctx)
 	struct db_list l = { .ctx = ctx, .cache = { .env = &env, .by_server = json_object_new_object() },
 		.arr = json_object_new_array() };
 	static const char *const kept[] = { "server", "name", "user", "charset", "collation", "encoding",
-		"hosts", "site" };
+		"hosts", "site", "locale" };
 	struct ap_problem pb;
 	struct ap_page pg;
 	bool more = false;
@@ -556,6 +567,7 @@ ap_page_database_create(struct ap_ctx *ctx)
 		/* An untouched form field is "": the default. */
 		.hosts = f[DC_HOSTS].present && f[DC_HOSTS].len > 0 ? f[DC_HOSTS].s : NULL,
 		.site = f[DC_SITE].present ? f[DC_SITE].s : NULL,
+		.locale = f[DC_LOCALE].present && f[DC_LOCALE].len > 0 ? f[DC_LOCALE].s : NULL,
 	};
 	char password[AP_DB_PASSWORD_LEN];
 	struct json_object *nd;

@@ -952,7 +952,9 @@ ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
 		.max_fields = (size_t)cfg->max_fields,
 		.max_field_len = (size_t)cfg->max_field_len,
 		.max_header_len = (size_t)cfg->max_header_len,
-		.max_stream = (size_t)cfg->files_max_upload,
+		/* The larger of the streamed routes' limits; each route checks its own. */
+		.max_stream = (size_t)(cfg->files_max_upload > cfg->databases_import_max ? cfg->files_max_upload
+											  : cfg->databases_import_max),
 	};
 	struct ap_req req;
 	struct ap_ctx ctx;

@@ -282,6 +282,7 @@
 					if (j && out) out.textContent = j.output || '';
 					if (d.certificate && d.certificate.state !== 'pending') { window.location.reload(); return; }
 					if (d.action && d.state !== 'running') { window.location.reload(); return; }
+					if (!d.certificate && !d.action && j && j.state !== 'queued' && j.state !== 'running') { window.location.reload(); return; }
 					setTimeout(tick, 1000);
 				})
 				.catch(function () { setTimeout(tick, 3000); });

@@ -165,6 +165,14 @@ browser_fixtures() {
 	dbs=$(bf_sql "SELECT id FROM db_servers WHERE name='local'")
 	bf_sql "INSERT INTO managed_databases (engine, name, owner, site_id, charset, created_at, server_id, hosts, updated_at) VALUES ('mysql', 'shop', 'shop', $site, 'utf8mb4', CAST(strftime('%s', 'now') AS INTEGER), $dbs, 'localhost,127.0.0.1', CAST(strftime('%s', 'now') AS INTEGER))"
 	dbid=$(bf_sql "SELECT id FROM managed_databases WHERE name='shop'")
+	# An export of it from the page's form: a job that fails (the helper has no login for the
+	# server), so /databases/{id}/jobs/{job} shows a failure's reason (t_dbio.sh: the other states).
+	local dbjob
+	curl -s -o /dev/null -w '%{redirect_url}' -b "$j/admin-ff" -c "$j/admin-ff" -H "Origin: http://127.0.0.1:$PORT" \
+		--data-urlencode "csrf=$(csrf_of "$j/admin-ff")" --data-urlencode format=sql.gz \
+		"$(url "/databases/$dbid/export")" > "$T/bf-dbjob"
+	dbjob=$(sed -n 's|.*/jobs/\([0-9][0-9]*\)$|\1|p' "$T/bf-dbjob")
+	bf_need "an export of the database is a job" yes "$([ -n "$dbjob" ] && echo yes || echo "no: $(cat "$T/bf-dbjob")")" || return 1
 
 	# The firewall: a rule from a network and a block-list entry, stored (not applied).
 	bf_cli firewall deny 8081/tcp --from "192.0.2.0/24 2001:db8::/32" --comment "no 8081" >/dev/null || return 1
@@ -187,7 +195,7 @@ browser_fixtures() {
 	tid=$(bf_sql "SELECT id FROM api_tokens WHERE name='monitoring'")
 	sid=$(bf_sql "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username='admin' ORDER BY s.id LIMIT 1")
 	jq -n --arg pw "$BROWSER_PW" --arg uid "$uid" --arg tid "$tid" --arg sid "$sid" --argjson codes "$codes" \
-		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" --arg dbs "$dbs" --arg dbid "$dbid" --arg task "$task" --arg fwr "$fwr" --arg fwb "$fwb" --arg bkrun "$bkrun" \
+		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" --arg dbs "$dbs" --arg dbid "$dbid" --arg dbjob "$dbjob" --arg task "$task" --arg fwr "$fwr" --arg fwb "$fwb" --arg bkrun "$bkrun" \
 		--arg name "$(bf_cli config show | awk -F'"' '/^panel = / {p = 1} p && /^  name = / {print $2; exit}')" '{
 		accounts: { admin: {user: "admin", password: $pw}, operator: {user: "operator", password: $pw},
 		            viewer: {user: "viewer", password: $pw} },
@@ -195,6 +203,7 @@ browser_fixtures() {
 		ids: { "/users": $uid, "/tokens": $tid, "/account/tokens": $tid, "/account/sessions": $sid,
 		       "/sites": $site, "/alerts/rules": $rid, "/alerts/channels": $chid, "/certificates": $cert,
 		       "/database-servers": $dbs, "/databases": $dbid, "/sites/{id}/logs": "access", "/logs": "panel",
+		       "/databases/{id}/jobs": $dbjob,
 		       "/tasks": $task, "/services": "nginx.service",
 		       "/firewall/rules": $fwr, "/firewall/block": $fwb,
 		       "/backups/runs": $bkrun, "/backup-destinations": "local-bk" },

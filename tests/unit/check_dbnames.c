@@ -80,6 +80,28 @@ START_TEST(test_collation)
 }
 END_TEST
 
+/* PostgreSQL locales: valid and invalid rows side by side. */
+static const struct {
+	const char *s;
+	bool ok;
+} locales[] = {
+	{ "C", true }, { "POSIX", true }, { "C.UTF-8", true }, { "C.utf8", true },
+	{ "en_US.UTF-8", true }, { "de_DE", true }, { "ar_EG.UTF-8", true }, { "sr_RS@latin", true },
+	{ "ast_ES.UTF-8", true }, { "en", true },
+	{ "", false }, { "c", false }, { "e", false }, { "en_us.UTF-8", false }, { "en_USA", false },
+	{ "en_US.", false }, { "en_US.UTF-8'; DROP DATABASE x; --", false }, { "en_US.UTF 8", false },
+	{ "en_US.UTF-8@", false }, { "$(id)", false }, { "ar_EG.UTF-8\n", false },
+	{ "abcd_EF", false }, { "en_US.UTF-8xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", false },
+};
+
+START_TEST(test_locale_row)
+{
+	const char *why = ap_check_db_locale(locales[_i].s, strlen(locales[_i].s));
+
+	ck_assert_msg((why == NULL) == locales[_i].ok, "%s: %s", locales[_i].s, why ? why : "accepted");
+}
+END_TEST
+
 START_TEST(test_dsn_normalize)
 {
 	static const char *const rows[][2] = {
@@ -124,6 +146,7 @@ main(void)
 	tcase_add_loop_test(tc, test_hosts, 0, (int)(sizeof(host_rows) / sizeof(host_rows[0])));
 	tcase_add_test(tc, test_hosts_split);
 	tcase_add_test(tc, test_collation);
+	tcase_add_loop_test(tc, test_locale_row, 0, (int)(sizeof(locales) / sizeof(locales[0])));
 	tcase_add_test(tc, test_dsn_normalize);
 	tcase_add_test(tc, test_password);
 	suite_add_tcase(s, tc);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -516,6 +517,87 @@ START_TEST(test_directory_is_not_a_program)
 }
 END_TEST
 
+
+/* ---- ap_spawn_start: the caller's descriptors, waited for later ---- */
+
+START_TEST(test_start_streams_through_the_callers_descriptors)
+{
+	/* stdin from a pipe, stdout to another, descriptor 3 readable as /dev/fd/3, nothing else. */
+	static const char *const argv[] = { "perl", "-e",
+		"open(my $c, '<', '/dev/fd/3') or die; print <$c>; local $/; my $in = <STDIN>; "
+		"print uc $in; opendir(my $d, '/proc/self/fd'); my @f = grep { /^\\d+$/ } readdir $d; "
+		"print STDERR scalar(@f)", NULL };
+	struct ap_spawn sp = { .path = "/usr/bin/perl", .argv = argv };
+	struct ap_spawn_proc p;
+	struct ap_spawn_result res;
+	int in[2], out[2], err = memfd_create("e", 0), cred = memfd_create("c", 0);
+	int fds[4];
+	char buf[256] = "", ebuf[32] = "";
+	ssize_t n, k = 0;
+
+	ck_assert(pipe(in) == 0 && pipe(out) == 0 && err >= 0 && cred >= 0);
+	ck_assert(write(cred, "secret\n", 7) == 7 && lseek(cred, 0, SEEK_SET) == 0);
+	fds[0] = in[0];
+	fds[1] = out[1];
+	fds[2] = err;
+	fds[3] = cred;
+	ck_assert_msg(ap_spawn_start(&sp, fds, &p, errbuf, sizeof(errbuf)) == AP_OK, "%s", errbuf);
+	close(in[0]);
+	close(out[1]);
+	ck_assert(p.pid > 0);
+	ck_assert(write(in[1], "hello", 5) == 5);
+	close(in[1]);
+	while ((n = read(out[0], buf + k, sizeof(buf) - 1 - (size_t)k)) > 0)
+		k += n;
+	buf[k] = '\0';
+	close(out[0]);
+	ck_assert_int_eq(ap_spawn_wait(&p, 5000, &res), AP_OK);
+	ck_assert(res.exited && res.exit_code == 0);
+	ck_assert_str_eq(buf, "secret\nHELLO");
+	ck_assert(pread(err, ebuf, sizeof(ebuf) - 1, 0) > 0);
+	/* 0, 1, 2, 3, the credentials file perl opened and its directory handle: nothing of ours. */
+	ck_assert_int_eq(atoi(ebuf), 6);
+	ck_assert_int_eq(p.pid, 0);
+	close(err);
+	close(cred);
+}
+END_TEST
+
+START_TEST(test_start_wait_times_out_then_stop_kills_the_group)
+{
+	static const char *const argv[] = { "perl", "-e", "$SIG{TERM} = 'IGNORE'; sleep 30", NULL };
+	struct ap_spawn sp = { .path = "/usr/bin/perl", .argv = argv };
+	struct ap_spawn_proc p;
+	struct ap_spawn_result res;
+	int fds[4] = { -1, -1, -1, -1 };
+	uint64_t t0;
+
+	ck_assert(ap_spawn_start(&sp, fds, &p, errbuf, sizeof(errbuf)) == AP_OK);
+	ck_assert_int_eq(ap_spawn_wait(&p, 100, &res), AP_ERR_UNAVAIL);
+	ck_assert(p.pid > 0);
+	t0 = ap_now_ms();
+	ap_spawn_stop(&p, 300, &res);
+	ck_assert(ap_now_ms() - t0 < 3000);
+	ck_assert(!res.exited && res.signal == SIGKILL);
+	ck_assert_int_eq(p.pid, 0);
+}
+END_TEST
+
+START_TEST(test_start_refuses_and_reports_like_run)
+{
+	static const char *const argv[] = { "nope", NULL };
+	struct ap_spawn sp = { .path = "/nonexistent/nope", .argv = argv };
+	struct ap_spawn rel = { .path = "nope", .argv = argv };
+	struct ap_spawn_proc p;
+	int fds[4] = { -1, -1, -1, -1 };
+
+	ck_assert_int_eq(ap_spawn_start(&rel, fds, &p, errbuf, sizeof(errbuf)), AP_ERR_INVAL);
+	ck_assert_int_eq(ap_spawn_start(&sp, fds, &p, errbuf, sizeof(errbuf)), AP_ERR_IO);
+	ck_assert_msg(strstr(errbuf, "execve") != NULL && strstr(errbuf, "No such file") != NULL, "%s", errbuf);
+	ck_assert_int_eq(p.pid, 0);
+}
+END_TEST
+
 static Suite *
 spawn_suite(void)
 {
@@ -548,6 +630,9 @@ spawn_suite(void)
 	tcase_add_test(tc, test_unit_name_refused);
 	tcase_add_test(tc, test_missing_program_is_an_error);
 	tcase_add_test(tc, test_directory_is_not_a_program);
+	tcase_add_test(tc, test_start_streams_through_the_callers_descriptors);
+	tcase_add_test(tc, test_start_wait_times_out_then_stop_kills_the_group);
+	tcase_add_test(tc, test_start_refuses_and_reports_like_run);
 	suite_add_tcase(s, tc);
 	return s;
 }
