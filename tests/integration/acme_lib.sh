@@ -56,8 +56,10 @@ CFG
 
 acme_root() { curl -sf --cacert "$ACME_P/cert.pem" -o "$1" "https://127.0.0.1:$ACME_MGMT/roots/0"; }
 
-acme_resolve() {
-	curl -sf -o /dev/null -d "{\"host\":\"$1.\",\"addresses\":[\"$2\"]}" "http://127.0.0.1:$ACME_CTS/add-a"
+acme_resolve() { # HOST ADDRESS: HOST's only A record (an earlier one cleared: an added record
+	# may join the host's list, and pebble would then pick either address)
+	curl -sf -o /dev/null -d "{\"host\":\"$1.\"}" "http://127.0.0.1:$ACME_CTS/clear-a" &&
+		curl -sf -o /dev/null -d "{\"host\":\"$1.\",\"addresses\":[\"$2\"]}" "http://127.0.0.1:$ACME_CTS/add-a"
 }
 
 acme_unresolve() { curl -sf -o /dev/null -d "{\"host\":\"$1.\"}" "http://127.0.0.1:$ACME_CTS/clear-a"; }
