@@ -268,6 +268,14 @@ const char *ap_ctx_tr(const struct ap_ctx *ctx, const char *msgid);
  * Borrowed (request arena).
  */
 const char *ap_ctx_kept(const struct ap_ctx *ctx, const char *name);
+/*
+ * While a refused form's page is rebuilt (ctx->form_again): "again" in the
+ * model — the failing route's form fields (path parameters and secrets left
+ * out) with what was typed, posting to action (below the entrance); the
+ * partial templates/partials/files_again.html shows it with the reason.
+ * For forms the page shows as buttons with hidden fields (a row's action).
+ */
+void ap_ctx_form_again(struct ap_ctx *ctx, const char *action);
 /* A matched path parameter by name, as received; NULL when absent. For form
  * pages rebuilt after a problem on /items/{id}/...: which item failed. */
 const char *ap_ctx_param(const struct ap_ctx *ctx, const char *name);

@@ -333,6 +333,9 @@ ap_page_backups(struct ap_ctx *ctx)
 	ap_model_add(ctx->model, "targets", targets);
 	ap_model_add(ctx->model, "runs", runs);
 	ap_model_add(ctx->model, "destinations", dests);
+	/* a refused "back up" or "restore" (buttons with hidden fields): that form again */
+	if (ctx->route != NULL)
+		ap_ctx_form_again(ctx, ctx->route->pattern);
 	if (!ctx->req->wants_json) {
 		ap_model_add(ctx->model, "can_write", json_object_new_boolean(allowed(ctx, "backups.write") &&
 		    json_object_array_length(dests) > 0));

@@ -359,31 +359,10 @@ refused(struct ap_ctx *ctx, const struct ap_site *s, const char *action, const c
 static void
 again(struct ap_ctx *ctx, const struct ap_site *s)
 {
-	struct json_object *a, *fields;
-	const char *pat;
+	const char *pat = ctx->route != NULL ? strstr(ctx->route->pattern, "/files") : NULL;
 
-	if (!ctx->form_again || ctx->route == NULL || ctx->route->fields == NULL)
-		return;
-	pat = strstr(ctx->route->pattern, "/files");
-	a = json_object_new_object();
-	fields = json_object_new_array();
-	ap_model_str(a, "action", ap_arena_printf(ctx->arena, "/sites/%lld%s", (long long)s->id,
+	ap_ctx_form_again(ctx, ap_arena_printf(ctx->arena, "/sites/%lld%s", (long long)s->id,
 	    pat != NULL ? pat : "/files"));
-	for (size_t i = 0; ctx->route->fields[i].name != NULL; i++) {
-		const struct ap_field *f = &ctx->route->fields[i];
-		struct json_object *o;
-		const char *v;
-
-		if (f->flags & (AP_FIELD_PATH | AP_FIELD_SECRET))
-			continue;
-		v = ap_ctx_kept(ctx, f->name);
-		o = json_object_new_object();
-		ap_model_str(o, "name", f->name);
-		ap_model_str(o, "value", v != NULL ? v : "");
-		json_object_array_add(fields, o);
-	}
-	ap_model_add(a, "fields", fields);
-	ap_model_add(ctx->model, "again", a);
 }
 
 /* ---- GET /sites/{id}/files -------------------------------------------- */

@@ -742,3 +742,30 @@ ap_ctx_unconfirmed(struct ap_ctx *ctx, const char *msgid, ...)
 	ctx->confirming = true;
 	return true;
 }
+
+void
+ap_ctx_form_again(struct ap_ctx *ctx, const char *action)
+{
+	struct json_object *a, *fields;
+
+	if (!ctx->form_again || ctx->route == NULL || ctx->route->fields == NULL)
+		return;
+	a = json_object_new_object();
+	fields = json_object_new_array();
+	ap_model_str(a, "action", action);
+	for (size_t i = 0; ctx->route->fields[i].name != NULL; i++) {
+		const struct ap_field *f = &ctx->route->fields[i];
+		struct json_object *o;
+		const char *v;
+
+		if (f->flags & (AP_FIELD_PATH | AP_FIELD_SECRET))
+			continue;
+		v = ap_ctx_kept(ctx, f->name);
+		o = json_object_new_object();
+		ap_model_str(o, "name", f->name);
+		ap_model_str(o, "value", v != NULL ? v : "");
+		json_object_array_add(fields, o);
+	}
+	ap_model_add(a, "fields", fields);
+	ap_model_add(ctx->model, "again", a);
+}

@@ -244,7 +244,18 @@ check "... a second snapshot" test "$(A backup snapshots --from off --site shop.
 # Cancel: a running backup stops and is recorded failed, cancelled; the next one works.
 rc=0; A backup run --site shop.test --to loc --no-wait --json > "$T/run.json" 2>"$T/err" || rc=$?
 RUN=$(jq -r .id "$T/run.json")
-check "a backup is cancelled" ran A backup cancel "$RUN"
+it_user canceller operator 'correct horse battery staple'
+J="$T/jar"
+check "an operator signs in" test "$(it_login "$J" canceller 'correct horse battery staple')" = 303
+code=$(curl -s -o /dev/null -D "$T/hdr" -w '%{http_code}' -b "$J" -c "$J" -H "Origin: $(url '')" \
+	--data-urlencode "csrf=$(csrf_of "$J")" "$(url "/backups/runs/$RUN/cancel")")
+loc=$(awk 'tolower($1) == "location:" {print $2}' "$T/hdr" | tr -d '\r')
+check "a running backup is cancelled from its page's form: 303 back to the run ($code $loc)" \
+	test "$code $loc" = "303 /backups/runs/$RUN"
+curl -s -b "$J" -c "$J" "$(url "$loc")" > "$T/p1.html"
+check "... whose page says so once" grep -q 'class="flash flash-ok"' "$T/p1.html"
+curl -s -b "$J" -c "$J" "$(url "$loc")" > "$T/p2.html"
+check "... and not after a reload" bash -c "! grep -q 'class=\"flash' '$T/p2.html'"
 A backup list --site shop.test --json | jq ".items[] | select(.id == $RUN)" > "$T/cancel.json"
 check "... recorded failed: cancelled" jqe '.state == "failed" and (.message | test("cancelled"))' "$T/cancel.json"
 rm -f "$WEB/big.bin"

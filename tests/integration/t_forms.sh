@@ -60,6 +60,13 @@ A task add forms-task --schedule '@daily' --command /bin/true > /dev/null
 TASK_ID=$(sqlite3 "$DB" "SELECT id FROM cron_jobs WHERE name = 'forms-task'")
 check "a database server, a database and a task for their forms (ids ${DBSRV_ID:-none}, ${DBDB_ID:-none}, ${TASK_ID:-none})" \
 	test -n "$DBSRV_ID" -a -n "$DBDB_ID" -a -n "$TASK_ID"
+# Backups: a local destination (restic init) and one backup of the site (and its database).
+A backup-dest add formsbk --url local:/srv/backups/forms > /dev/null
+A backup run --site forms.test --to formsbk > /dev/null
+BK_RUN=$(sqlite3 "$DB" "SELECT MAX(id) FROM backup_runs")
+BK_SNAP=$(sqlite3 "$DB" "SELECT snapshot FROM backup_runs WHERE id = ${BK_RUN:-0}")
+check "a backup destination and a snapshot for the backups' forms (run ${BK_RUN:-none}, ${BK_SNAP:-none})" \
+	test -n "$BK_SNAP"
 # path PATTERN: the pattern with its {id}: a site's for /sites/..., a certificate's for
 # /certificates/..., else the target user's.
 path_of() {
@@ -69,6 +76,8 @@ path_of() {
 	/database-servers/*) echo "${1//\{id\}/$DBSRV_ID}" ;;
 	/databases/*) echo "${1//\{id\}/$DBDB_ID}" ;;
 	/tasks/*) echo "${1//\{id\}/$TASK_ID}" ;;
+	/backups/runs/*) echo "${1//\{id\}/$BK_RUN}" ;;
+	/backup-destinations/*) echo "${1//\{name\}/formsbk}" ;;
 	*) echo "${1//\{id\}/$TARGET_ID}" ;;
 	esac
 }
@@ -206,9 +215,13 @@ for pattern in $(jq -r '.[] | select(.confirm) | .pattern' "$T/routes.json"); do
 	/alerts/channels/\{id\}/*) path=${pattern//\{id\}/$ALERT_CHANNEL} ;;
 	*) path=$(path_of "$pattern") ;;
 	esac
+	extra=()
+	# a restore names what it restores (into place: the case that asks)
+	[ "$pattern" = /backups/restore ] && extra=(--data-urlencode dest=formsbk --data-urlencode "snapshot=$BK_SNAP"
+		--data-urlencode kind=site --data-urlencode target=forms.test)
 	before=$(state)
 	vhost_before=$(cat "$VHOSTS"/*.conf | sha256sum)
-	code=$(post "$path")
+	code=$(post "$path" "${extra[@]}")
 	check "$pattern without its confirmation: the confirmation page (got $code)" test "$code" = 200
 	check "$pattern: the page asks, with the same form and confirmed=yes" \
 		bash -c "grep -q 'class=\"confirm-form\"' '$T/out' && grep -q 'name=\"confirmed\" value=\"yes\"' '$T/out' && grep -q 'action=\"${path}\"' '$T/out'"
@@ -255,6 +268,17 @@ prg "enable a site" "/sites/{id}/enable" "/sites/$NEXT_SITE/enable" "/sites/$NEX
 prg "re-apply a site" "/sites/{id}/reapply" "/sites/$NEXT_SITE/reapply" "/sites/$NEXT_SITE"
 prg "delete a site" "/sites/{id}/delete" "/sites/$NEXT_SITE/delete" /sites --data-urlencode confirmed=yes --data-urlencode delete_files=1
 check "the deleted site's vhost and files are gone" bash -c "[ ! -e '$VHOSTS/prg.test.conf' ] && [ ! -e '$SB/var/www/prg.test' ]"
+# Backups: a backup, a restore (to a new folder), a destination added and removed.
+prg "back up a site" /backups /backups "/backups/runs/$((BK_RUN + 1))" --data-urlencode kind=site \
+	--data-urlencode target=forms.test --data-urlencode dest=formsbk
+prg "restore a site to a new folder" /backups/restore /backups/restore "/backups/runs/$((BK_RUN + 2))" \
+	--data-urlencode dest=formsbk --data-urlencode "snapshot=$BK_SNAP" --data-urlencode kind=site \
+	--data-urlencode target=forms.test --data-urlencode to=path --data-urlencode new_dir=restored
+prg "add a backup destination" /backup-destinations /backup-destinations /backup-destinations \
+	--data-urlencode name=formsbk2 --data-urlencode url=local:/srv/backups/forms2
+prg "remove a backup destination" "/backup-destinations/{name}/remove" /backup-destinations/formsbk2/remove \
+	/backup-destinations --data-urlencode confirmed=yes
+
 # A site's files (t_files.sh walks them in depth): each change back to its folder with a message.
 FB="/sites/$SITE_ID/files?path="
 prg "create a folder" "/sites/{id}/files/create" "/sites/$SITE_ID/files/create" "$FB" --data-urlencode name=prgdir --data-urlencode type=dir
@@ -393,6 +417,7 @@ for pattern in $(jq -r '.[] | select(.methods | index("POST")) | .pattern' "$T/r
 	/sites/{id}/files/upload) continue ;;  # multipart with files: t_files.sh (two files from the form)
 	/sites/{id}/files/chown) continue ;;   # needs the site's own system user: t_files_owner.sh walks its form
 	/service-actions) continue ;;         # t_services.sh (needs systemd: PID 1 of a namespace of its own)
+	/backups/runs/{id}/cancel) continue ;; # t_backups.sh: a running backup cancelled from its page's form
 	/databases/{id}/export | /databases/{id}/import | /databases/{id}/import/upload) continue ;; # t_dbio.sh: jobs
 	                                      # on real MariaDB/PostgreSQL (the page's export and upload forms, PRG to the job)
 	esac

@@ -84,7 +84,11 @@ for u in "$UNITS"/*.service "$UNITS"/*.socket; do
 	systemd-analyze security --offline=true "$u" > "$T/security.$n.log" 2>&1 || true
 	exposure=$(sed -nE "s/^.*Overall exposure level for ${n//./\\.}: ([0-9]+\.[0-9]+).*/\1/p" "$T/security.$n.log")
 	check "$n: systemd-analyze security reports an exposure level (got '$exposure')" test -n "$exposure"
-	check "$n: exposure level $exposure is at most 2.0" awk -v e="${exposure:-99}" 'BEGIN { exit !(e + 0 <= 2.0) }'
+	# The helper is root with the capabilities its operations need: its own bound, the one
+	# t_helper_units.sh pins and explains (2.3 since the firewall and the database clients).
+	bound=2.0
+	[ "$n" = aapanel-helper.service ] && bound=2.3
+	check "$n: exposure level $exposure is at most $bound" awk -v e="${exposure:-99}" -v b="$bound" 'BEGIN { exit !(e + 0 <= b + 0) }'
 done
 
 has() { grep -qxF "$2" "$1"; }
