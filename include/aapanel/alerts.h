@@ -46,5 +46,8 @@ enum ap_db_rc ap_alerts_eval(struct ap_alerts *a, struct ap_db *db, const struct
 
 /* "CPU above 90 % for 5 min" — how the history and the messages name a rule (English). */
 void ap_alert_rule_text(const struct ap_alert_rule *r, char *out, size_t outlen);
+/* The same words in lang from the catalogs t (the page's language; English without one). */
+void ap_alert_rule_text_lang(const struct ap_i18n *t, const char *lang, const struct ap_alert_rule *r, char *out,
+    size_t outlen);
 
 #endif

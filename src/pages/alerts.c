@@ -262,7 +262,14 @@ rule_item(void *p, const struct ap_alert_rule *r)
 	struct ap_ctx *ctx = pg->ctx;
 	struct json_object *o = ap_alert_rule_resource(r);
 
-	/* For the page only. */
+	/* For the page only: the rule in the page's language. */
+	if (!ctx->req->wants_json) {
+		char text[256];
+
+		ap_alert_rule_text_lang(ctx->app->i18n, ctx->lang, r, text, sizeof(text));
+		json_object_object_del(o, "text"); /* ap_model_add never looks for a key already there */
+		ap_model_str(o, "text", text);
+	}
 	ap_model_str(o, "metric_label", ap_ctx_tr(ctx, metric_labels[r->metric]));
 	ap_model_str(o, "threshold_text", ap_arena_printf(ctx->arena, "%g", r->threshold));
 	json_object_array_add(pg->rules, o);

@@ -168,6 +168,15 @@ rule_text(const struct words *w, const struct ap_alert_rule *r, char *out, size_
 }
 
 void
+ap_alert_rule_text_lang(const struct ap_i18n *t, const char *lang, const struct ap_alert_rule *r, char *out,
+    size_t outlen)
+{
+	const struct words w = { t, lang };
+
+	rule_text(&w, r, out, outlen);
+}
+
+void
 ap_alert_rule_text(const struct ap_alert_rule *r, char *out, size_t outlen)
 {
 	const struct words en = { NULL, NULL };

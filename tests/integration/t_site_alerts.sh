@@ -93,6 +93,10 @@ J="$T/jar"
 it_user admin admin 'correct horse battery staple'
 it_login "$J" admin 'correct horse battery staple' > /dev/null
 curl -s -b "$J" "$(url /alerts/history)" > "$T/history.html"
+curl -s -o /dev/null -b "$J" -c "$J" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$(csrf_of "$J")" \
+	--data-urlencode lang=ar "$(url /lang)"
+curl -s -b "$J" -c "$J" "$(url /alerts)" > "$T/alerts-ar.html"
+check "the Alerts page in Arabic names the rule in Arabic" grep -q 'مواقع لا تستجيب خلال 2 ث فورًا' "$T/alerts-ar.html"
 check "the history page shows shop.test's episode still firing" bash -c "grep -q 'shop.test' '$T/history.html' && grep -q 'Still firing' '$T/history.html'"
 
 start_up "$UP"
