@@ -2,7 +2,8 @@
 # check-msgids.sh — every text the panel can show a person has a translation
 # in every catalog (po/*.po): the templates' {{_ text}}, the reasons and
 # messages the C code hands to the response layer (ap_ctx_fail,
-# ap_problem_set, ap_ctx_tr, the validators' field_fail/fail, N_()), and
+# ap_problem_set, ap_ctx_tr, the validators' field_fail/fail, N_(), the
+# plural pairs of ap_i18n_ngettext and alerts.c's fill_n), and
 # the codes templates translate with {{value|tr:context}} (at least one
 # entry per context). Fails naming what is missing where.
 set -euo pipefail
@@ -14,7 +15,7 @@ trap 'rm -rf "$T"' EXIT
 xgettext --language=C --from-code=UTF-8 --no-location --omit-header -o "$T/c.pot" \
 	--keyword= --keyword=N_ --keyword=ap_ctx_tr:2 --keyword=ap_ctx_fail:4 --keyword=ap_problem_set:4 \
 	--keyword=ap_problem_msg:4 --keyword=field_fail:3 --keyword=fail:4 \
-	--keyword=ap_ctx_confirm_password:4 --keyword=ap_ctx_flash:3 --keyword=ap_ctx_unconfirmed:2 \
+	--keyword=ap_ctx_confirm_password:4 --keyword=ap_i18n_ngettext:3,4 --keyword=fill_n:2,3 --keyword=ap_ctx_flash:3 --keyword=ap_ctx_unconfirmed:2 \
 	src/core/fwrules.c \
 	src/core/req.c src/core/route.c src/core/tpl.c src/core/uagent.c src/core/sitecheck.c src/core/cron.c src/core/taskcheck.c src/core/unitname.c src/auth/*.c src/data/*.c \
 	src/web/*.c src/pages/*.c src/cli/site.c src/sampler/alerts.c
@@ -37,6 +38,7 @@ keys() {
 		/^msgctxt "/ { ctx = substr($0, 10, length($0) - 10); next }
 		/^msgid "/ { id = substr($0, 8, length($0) - 8); next }
 		/^msgstr "/ { str = substr($0, 9, length($0) - 9); if (id != "" && str != "") print ctx "\t" id; ctx = ""; id = ""; next }
+		/^msgstr\[0\] "/ { str = substr($0, 12, length($0) - 12); if (id != "" && str != "") print ctx "\t" id; ctx = ""; id = ""; next }
 	' | sort -u
 }
 msgcat --no-wrap "$T/all.pot" | msgattrib --no-wrap --force-po 2>/dev/null | awk '

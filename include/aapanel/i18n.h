@@ -13,7 +13,7 @@ struct ap_i18n;
  * Load every <lang>.po in dir (lang: 2 or 3 lowercase letters, optionally
  * _Region; other files are ignored; at most 64 catalogs): msgid/msgstr
  * pairs, multi-line strings, C escapes, comments. An entry with a msgctxt
- * is keyed "ctx\004msgid"; of a plural only msgstr[0] is kept; fuzzy,
+ * is keyed "ctx\004msgid"; a plural keeps msgstr[0..5] (ap_i18n_ngettext); fuzzy,
  * header and untranslated entries are not stored. On AP_OK *out is owned
  * (free with ap_i18n_free); a directory without catalogs loads none. On
  * failure *out is NULL and err (may be NULL) says why: AP_ERR_PARSE with
@@ -33,6 +33,27 @@ void ap_i18n_free(struct ap_i18n *t);
  */
 const char *ap_i18n_gettext(const struct ap_i18n *t, const char *lang,
     const char *msgid);
+/* Most plural forms a catalog entry keeps (Arabic has six). */
+#define AP_I18N_FORMS 6
+
+/*
+ * The plural form lang uses for n, as its catalog's Plural-Forms header
+ * says: Arabic (ar, ar-EG, ...) 0 for 0, 1 for 1, 2 for 2, 3 for 3..10,
+ * 4 for 11..99, 5 for 100..102 (by n % 100); every other language 0 for
+ * one and 1 otherwise (English's rule). NULL lang: English.
+ */
+unsigned ap_i18n_plural_form(const char *lang, long long n);
+
+/*
+ * Translation of the plural entry msgid/msgid_plural for the count n: the
+ * catalog's msgstr[ap_i18n_plural_form(lang, n)] (msgstr[0] when that form
+ * is missing). An entry not in lang's catalog (or a NULL t or lang): msgid
+ * for n == 1, else msgid_plural. scripts/check-msgids.sh finds the pairs
+ * of its calls (and of alerts.c's fill_n).
+ */
+const char *ap_i18n_ngettext(const struct ap_i18n *t, const char *lang, const char *msgid,
+    const char *msgid_plural, long long n);
+
 /* True when a catalog with exactly this code was loaded. */
 bool ap_i18n_has_lang(const struct ap_i18n *t, const char *lang);
 

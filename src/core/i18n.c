@@ -27,7 +27,8 @@
 
 struct po_entry {
 	char *key; /* msgid, or msgctxt "\004" msgid */
-	char *val;
+	char *val; /* msgstr, or a plural's msgstr[0] */
+	char *forms[AP_I18N_FORMS - 1]; /* a plural's msgstr[1..]; NULL: none */
 	uint32_t hash;
 	unsigned line;
 };
@@ -110,6 +111,8 @@ lang_clear(struct lang *l)
 	for (i = 0; i < l->n; i++) {
 		free(l->e[i].key);
 		free(l->e[i].val);
+		for (size_t k = 0; k < AP_I18N_FORMS - 1; k++)
+			free(l->e[i].forms[k]);
 	}
 	free(l->e);
 	free(l->slots);
@@ -126,8 +129,10 @@ struct po {
 	char *err;
 	size_t errlen;
 	struct ap_buf ctx, id, str, discard;
+	struct ap_buf forms[AP_I18N_FORMS - 1]; /* msgstr[1..] */
 	bool has_ctx, has_id, has_plural, has_str, fuzzy, next_fuzzy;
 	unsigned id_line;
+	unsigned form; /* the msgstr[form] being read (F_STR_OTHER) */
 	enum po_field field;
 };
 
@@ -176,12 +181,16 @@ po_flush(struct po *p, unsigned line)
 	else
 		e->key = ap_xstrdup(ap_buf_cstr(&p->id));
 	e->val = ap_xstrdup(ap_buf_cstr(&p->str));
+	for (size_t k = 0; k < AP_I18N_FORMS - 1; k++)
+		e->forms[k] = p->has_plural && p->forms[k].len > 0 ? ap_xstrdup(ap_buf_cstr(&p->forms[k])) : NULL;
 	e->hash = hash_str(e->key);
 	e->line = p->id_line;
 out:
 	ap_buf_reset(&p->ctx);
 	ap_buf_reset(&p->id);
 	ap_buf_reset(&p->str);
+	for (size_t k = 0; k < AP_I18N_FORMS - 1; k++)
+		ap_buf_reset(&p->forms[k]);
 	p->has_ctx = p->has_id = p->has_plural = p->has_str = false;
 	p->fuzzy = false;
 	p->field = F_NONE;
@@ -237,6 +246,7 @@ field_buf(struct po *p)
 	case F_CTX: return &p->ctx;
 	case F_ID: return &p->id;
 	case F_STR: return &p->str;
+	case F_STR_OTHER: return p->form < AP_I18N_FORMS ? &p->forms[p->form - 1] : &p->discard;
 	default: return &p->discard;
 	}
 }
@@ -293,13 +303,21 @@ po_keyword(struct po *p, unsigned line, const char *kw, size_t kwlen)
 			return po_fail(p, line, "msgstr without msgid");
 		if (!p->has_plural)
 			return po_fail(p, line, "msgstr[] without msgid_plural");
-		/* Only the singular form is used. */
+		/* msgstr[0] is the entry's text; [1..AP_I18N_FORMS-1] its other forms. */
 		if (kwlen == 9 && kw[7] == '0') {
 			if (p->has_str && p->str.len > 0)
 				return po_fail(p, line, "duplicate msgstr[0]");
 			p->field = F_STR;
-		} else
+		} else {
+			unsigned form = kwlen == 9 ? (unsigned)(kw[7] - '0') : AP_I18N_FORMS;
+
+			if (form >= AP_I18N_FORMS)
+				return po_fail(p, line, "plural index over %d", AP_I18N_FORMS - 1);
+			if (p->forms[form - 1].len > 0)
+				return po_fail(p, line, "duplicate msgstr[%u]", form);
+			p->form = form;
 			p->field = F_STR_OTHER;
+		}
 		p->has_str = true;
 		return true;
 	}
@@ -391,6 +409,8 @@ po_parse(const char *file, const char *src, size_t len, struct lang *l,
 	ap_buf_free(&p.id);
 	ap_buf_free(&p.str);
 	ap_buf_free(&p.discard);
+	for (size_t k = 0; k < AP_I18N_FORMS - 1; k++)
+		ap_buf_free(&p.forms[k]);
 	return ok;
 }
 
@@ -535,6 +555,42 @@ ap_i18n_gettext(const struct ap_i18n *t, const char *lang, const char *msgid)
 		return msgid;
 	e = lang_find(l, msgid, hash_str(msgid));
 	return e ? e->val : msgid;
+}
+
+static size_t primary_len(const char *s);
+static bool tag_eq(const char *a, const char *b, size_t n);
+
+unsigned
+ap_i18n_plural_form(const char *lang, long long n)
+{
+	long long m = n < 0 ? -n : n;
+	size_t k = lang ? primary_len(lang) : 0;
+
+	/* CLDR's cardinal rules, as the catalogs' Plural-Forms headers say. */
+	if (k == 2 && tag_eq(lang, "ar", 2))
+		return m == 0 ? 0 : m == 1 ? 1 : m == 2 ? 2 : m % 100 >= 3 && m % 100 <= 10 ? 3
+		    : m % 100 >= 11 ? 4 : 5;
+	return m == 1 ? 0 : 1;
+}
+
+const char *
+ap_i18n_ngettext(const struct ap_i18n *t, const char *lang, const char *msgid, const char *msgid_plural,
+    long long n)
+{
+	const struct lang *l = find_lang(t, lang);
+	const struct po_entry *e = NULL;
+	unsigned k;
+
+	if (msgid == NULL || msgid_plural == NULL)
+		return msgid;
+	if (l != NULL)
+		e = lang_find(l, msgid, hash_str(msgid));
+	if (e == NULL)
+		return n == 1 || n == -1 ? msgid : msgid_plural;
+	k = ap_i18n_plural_form(lang, n);
+	if (k == 0)
+		return e->val;
+	return e->forms[k - 1] != NULL ? e->forms[k - 1] : e->val;
 }
 
 const char *

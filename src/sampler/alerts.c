@@ -117,18 +117,36 @@ unit_of(enum ap_alert_metric m)
 	    : m == AP_AM_BACKUP_AGE ? " h" : " %";
 }
 
+/* The plural pair sing/plural for n (translated) filled with kv into out. */
+static void
+fill_n(const struct words *w, const char *sing, const char *plural, long long n, const char *const *kv,
+    char *out, size_t outlen)
+{
+	struct ap_buf b = { 0 };
+
+	ap_i18n_fill(&b, ap_i18n_ngettext(w->t, w->lang, sing, plural, n), kv);
+	snprintf(out, outlen, "%s", ap_buf_cstr(&b));
+	ap_buf_free(&b);
+}
+
 static void
 duration_text(const struct words *w, int64_t s, char *out, size_t n)
 {
 	char v[24];
 	const char *kv[] = { "n", v, NULL };
+	long long k = (long long)(s % 3600 == 0 ? s / 3600 : s % 60 == 0 ? s / 60 : s);
 
 	if (s == 0) {
 		snprintf(out, n, "%s", tr(w, N_("at once")));
 		return;
 	}
-	snprintf(v, sizeof(v), "%lld", (long long)(s % 3600 == 0 ? s / 3600 : s % 60 == 0 ? s / 60 : s));
-	fill(w, s % 3600 == 0 ? N_("for {n} h") : s % 60 == 0 ? N_("for {n} min") : N_("for {n} s"), kv, out, n);
+	snprintf(v, sizeof(v), "%lld", k);
+	if (s % 3600 == 0)
+		fill_n(w, "for {n} h", "for {n} h", k, kv, out, n);
+	else if (s % 60 == 0)
+		fill_n(w, "for {n} min", "for {n} min", k, kv, out, n);
+	else
+		fill_n(w, "for {n} s", "for {n} s", k, kv, out, n);
 }
 
 /* The metric's name for subject ("" = the host, or each of them). */
@@ -265,10 +283,13 @@ compose(struct ap_alerts *a, const struct episode *e, char *subject, size_t sn, 
 	if (r->metric == AP_AM_SITE_DOWN)
 		fill(w, firing ? N_("[aaPanel {host}] Site {domain} is not answering: {reason}")
 			       : N_("[aaPanel {host}] Recovered: site {domain} answers again"), kv, subject, sn);
+	else if (r->metric == AP_AM_CERT_EXPIRY && firing)
+		fill_n(w, "[aaPanel {host}] Certificate of {domain} expires in {days} day",
+		    "[aaPanel {host}] Certificate of {domain} expires in {days} days", strtoll(days, NULL, 10), kv, subject, sn);
 	else if (r->metric == AP_AM_CERT_EXPIRY)
-		fill(w, firing ? N_("[aaPanel {host}] Certificate of {domain} expires in {days} days")
-			       : N_("[aaPanel {host}] Recovered: certificate of {domain} valid for {days} days"),
-		    kv, subject, sn);
+		fill_n(w, "[aaPanel {host}] Recovered: certificate of {domain} valid for {days} day",
+		    "[aaPanel {host}] Recovered: certificate of {domain} valid for {days} days", strtoll(days, NULL, 10), kv,
+		    subject, sn);
 	else if (r->metric == AP_AM_BACKUP_AGE)
 		fill(w, firing ? N_("[aaPanel {host}] Backup of {domain} is stale: the last successful one is {hours} h old")
 			       : N_("[aaPanel {host}] Recovered: backup of {domain} is {hours} h old"),

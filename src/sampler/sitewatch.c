@@ -14,6 +14,7 @@
 
 #define SITES_MAX 1024
 #define FORGET_ROUNDS 3
+#define PROBERS 8 /* sites probed at once */
 
 struct entry {
 	struct ap_site_state st;
@@ -30,6 +31,7 @@ struct ap_sitewatch {
 	bool stop;
 	struct entry *v;
 	size_t n;
+	size_t next; /* the round's next site to probe */
 };
 
 static struct entry *
@@ -121,6 +123,60 @@ probe(const struct ap_config *cfg, const char *domain, double timeout_s, struct 
 	st->at = (int64_t)time(NULL);
 }
 
+/*
+ * One prober of a round: takes the next wanted site until none is left, the
+ * lock dropped while it answers. PROBERS of them share a round, so a few
+ * hanging sites cost the round their timeout once, not one after another.
+ */
+static void *
+prober(void *arg)
+{
+	struct ap_sitewatch *w = arg;
+
+	for (;;) {
+		char domain[sizeof(w->v[0].st.domain)];
+		double t;
+		struct ap_site_state st;
+		struct entry *e;
+
+		pthread_mutex_lock(&w->mu);
+		if (w->stop || w->next >= w->n) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		snprintf(domain, sizeof(domain), "%s", w->v[w->next].st.domain);
+		t = w->v[w->next].timeout_s;
+		w->next++;
+		pthread_mutex_unlock(&w->mu);
+		probe(w->cfg, domain, t, &st);
+		pthread_mutex_lock(&w->mu);
+		if ((e = find(w, domain)) != NULL) {
+			e->st = st;
+			e->have = true;
+		}
+		pthread_mutex_unlock(&w->mu);
+	}
+	return NULL;
+}
+
+/* Every wanted site once: this thread and up to PROBERS - 1 more. */
+static void
+probe_round(struct ap_sitewatch *w)
+{
+	pthread_t th[PROBERS - 1];
+	size_t started = 0, want;
+
+	pthread_mutex_lock(&w->mu);
+	w->next = 0;
+	want = w->n < PROBERS ? w->n : PROBERS;
+	pthread_mutex_unlock(&w->mu);
+	while (started + 1 < want && pthread_create(&th[started], NULL, prober, w) == 0)
+		started++;
+	prober(w);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
 static void *
 run(void *arg)
 {
@@ -131,29 +187,7 @@ run(void *arg)
 		uint64_t next = ap_now_ms() + every;
 		struct timespec ts;
 
-		/* Every wanted site, one at a time, the lock dropped while it answers. */
-		for (size_t i = 0;; i++) {
-			char domain[sizeof(w->v[0].st.domain)];
-			double t;
-			struct ap_site_state st;
-			struct entry *e;
-
-			pthread_mutex_lock(&w->mu);
-			if (w->stop || i >= w->n) {
-				pthread_mutex_unlock(&w->mu);
-				break;
-			}
-			snprintf(domain, sizeof(domain), "%s", w->v[i].st.domain);
-			t = w->v[i].timeout_s;
-			pthread_mutex_unlock(&w->mu);
-			probe(w->cfg, domain, t, &st);
-			pthread_mutex_lock(&w->mu);
-			if ((e = find(w, domain)) != NULL) {
-				e->st = st;
-				e->have = true;
-			}
-			pthread_mutex_unlock(&w->mu);
-		}
+		probe_round(w);
 		pthread_mutex_lock(&w->mu);
 		while (!w->stop && ap_now_ms() < next) {
 			uint64_t left = next - ap_now_ms();

@@ -1,8 +1,8 @@
 /*
  * sitewatch.h — the sampler's site watch (private to src/sampler/): a thread
  * of its own that asks nginx, over loopback, for the front page of every
- * site a site_down rule wants (ap_probe_http, Host: the domain), one after
- * the other, every monitor.interval seconds. The alert rules (alerts.c)
+ * site a site_down rule wants (ap_probe_http, Host: the domain), eight at
+ * a time, every monitor.interval seconds. The alert rules (alerts.c)
  * name what they want at each evaluation and read the latest answers back,
  * so a site that hangs costs the watch its timeout, never a reading.
  */

@@ -48,6 +48,12 @@ check "a proxy site slow.test (exit $rc)" test "$rc" = 0
 rc=0; A site add off.test --type proxy --upstream "http://127.0.0.1:1" > "$T/out" 2>&1 || rc=$?
 check "a proxy site off.test to a closed port (exit $rc)" test "$rc" = 0
 A site disable off.test > /dev/null 2>&1
+# Four more sites that will hang with slow.test: probed eight at a time, the
+# five hanging ones cost a round one timeout (2 s), not five (10 s).
+for n in 2 3 4 5; do
+	rc=0; A site add "slow$n.test" --type proxy --upstream "http://127.0.0.1:$UP2" > "$T/out" 2>&1 || rc=$?
+	check "a proxy site slow$n.test (exit $rc)" test "$rc" = 0
+done
 check "shop.test answers through nginx" test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: shop.test' "http://127.0.0.1:$PORT/")" = 200
 
 printf '%s\n' "$SECRET" > "$T/secret"
@@ -80,11 +86,21 @@ check "in Arabic: the subject and the rule's words" \
 check "the disabled site raised nothing" test "$(events firing off.test)" = 0
 check "nor slow.test, whose upstream still answers" test "$(events firing slow.test)" = 0
 # slow.test now goes to the upstream that never answers.
-sed -i "s|127.0.0.1:$UP2|127.0.0.1:$HANG|" "$SB/etc/nginx/aapanel/sites/slow.test.conf"
+slow_all() { for d in slow slow2 slow3 slow4 slow5; do sed -i "s|$1|$2|" "$SB/etc/nginx/aapanel/sites/$d.test.conf"; done; }
+slow_all "127.0.0.1:$UP2" "127.0.0.1:$HANG"
 reload_nginx
+hung_at=$(date +%s%N)
 fired=""
 for i in $(seq 1 80); do [ "$(events firing slow.test)" -ge 1 ] && { fired=$i; break; }; sleep 0.25; done
 check "an upstream that never answers: slow.test fires too (${fired:-no})" test -n "$fired"
+all=""
+for i in $(seq 1 80); do
+	n=0; for d in slow slow2 slow3 slow4 slow5; do [ "$(events firing $d.test)" -ge 1 ] && n=$((n + 1)); done
+	[ "$n" = 5 ] && { all=$(( ($(date +%s%N) - hung_at) / 1000000 )); break; }; sleep 0.25
+done
+# Sequential probes would need five timeouts (10 s) for the last one.
+check "the five hanging sites all fired within 8 s, probed together (${all:-no} ms)" \
+	test -n "$all" -a "${all:-99999}" -lt 8000
 check "timed out past the rule's 2 s" \
 	jqe -s 'map(.body |= fromjson | select(.event == "firing" and .body.subject == "slow.test")) | .[0].body.reason | test("timed out|answered in")' "$D/hooks"
 sleep 3
@@ -95,12 +111,16 @@ it_login "$J" admin 'correct horse battery staple' > /dev/null
 curl -s -b "$J" "$(url /alerts/history)" > "$T/history.html"
 curl -s -o /dev/null -b "$J" -c "$J" -H "Origin: http://127.0.0.1:$PORT" --data-urlencode "csrf=$(csrf_of "$J")" \
 	--data-urlencode lang=ar "$(url /lang)"
+A alert rule add --metric cpu --threshold 99 --duration 2 > /dev/null
+A alert rule add --metric load --threshold 90 --duration 5 > /dev/null
 curl -s -b "$J" -c "$J" "$(url /alerts)" > "$T/alerts-ar.html"
+check "Arabic durations take Arabic plural forms: two minutes, five minutes" \
+	bash -c "grep -q 'لمدة دقيقتين' '$T/alerts-ar.html' && grep -q 'لمدة 5 دقائق' '$T/alerts-ar.html'"
 check "the Alerts page in Arabic names the rule in Arabic" grep -q 'مواقع لا تستجيب خلال 2 ث فورًا' "$T/alerts-ar.html"
 check "the history page shows shop.test's episode still firing" bash -c "grep -q 'shop.test' '$T/history.html' && grep -q 'Still firing' '$T/history.html'"
 
 start_up "$UP"
-sed -i "s|127.0.0.1:$HANG|127.0.0.1:$UP2|" "$SB/etc/nginx/aapanel/sites/slow.test.conf"
+slow_all "127.0.0.1:$HANG" "127.0.0.1:$UP2"
 reload_nginx
 rec=""
 for i in $(seq 1 80); do [ "$(events resolved shop.test)" -ge 1 ] && [ "$(events resolved slow.test)" -ge 1 ] && { rec=$i; break; }; sleep 0.25; done

@@ -165,6 +165,9 @@ static const struct {
 	{ "msgid \"a\"\nmsgid_plural \"as\"\nmsgstr[x] \"x\"\n", "po/xx.po:3: invalid plural index" },
 	{ "msgid \"a\"\nmsgstr \"1\"\nmsgstr \"2\"\n", "po/xx.po:3: unexpected msgstr" },
 	{ "msgid \"ok\"\nmsgstr \"ok\"\nmsgid \"bad \xff\"\nmsgstr \"x\"\n", "po/xx.po:3: invalid UTF-8" },
+	{ "msgid \"a\"\nmsgid_plural \"as\"\nmsgstr[0] \"x\"\nmsgstr[6] \"y\"\n", "po/xx.po:4: plural index over 5" },
+	{ "msgid \"a\"\nmsgid_plural \"as\"\nmsgstr[0] \"x\"\nmsgstr[10] \"y\"\n", "po/xx.po:4: plural index over 5" },
+	{ "msgid \"a\"\nmsgid_plural \"as\"\nmsgstr[1] \"x\"\nmsgstr[1] \"y\"\n", "po/xx.po:4: duplicate msgstr[1]" },
 	{ "msgctxt \"c\"\n", "po/xx.po:1: msgctxt without msgid" },
 	{ "msgctxt \"c\"\nmsgctxt \"d\"\n", "po/xx.po:2: duplicate msgctxt" },
 };
@@ -562,6 +565,86 @@ START_TEST(test_fill_table)
 }
 END_TEST
 
+/* ------------------------------------------------------------- plurals */
+
+static const struct {
+	const char *lang;
+	long long n;
+	unsigned form;
+} plural_rows[] = {
+	{ "ar", 0, 0 }, { "ar", 1, 1 }, { "ar", 2, 2 }, { "ar", 3, 3 }, { "ar", 10, 3 },
+	{ "ar", 11, 4 }, { "ar", 99, 4 }, { "ar", 100, 5 }, { "ar", 102, 5 }, { "ar", 103, 3 },
+	{ "ar", 111, 4 }, { "ar", 1000, 5 }, { "ar-EG", 5, 3 }, { "AR_sa", 2, 2 }, { "ar", -2, 2 },
+	{ "en", 0, 1 }, { "en", 1, 0 }, { "en", 2, 1 }, { "en-GB", 1, 0 }, { NULL, 1, 0 },
+	{ NULL, 7, 1 }, { "arn", 2, 1 }, { "fr", 2, 1 },
+};
+
+START_TEST(test_plural_form_table)
+{
+	ck_assert_uint_eq(ap_i18n_plural_form(plural_rows[_i].lang, plural_rows[_i].n), plural_rows[_i].form);
+}
+END_TEST
+
+START_TEST(test_ngettext_forms)
+{
+	static const char *const names[] = { "ar.po", "en.po" };
+	struct ap_i18n *t = NULL;
+	struct tmp d;
+	char err[256];
+
+	tmp_make(&d);
+	tmp_write(&d, "ar.po", HEADER "msgid \"{n} file\"\nmsgid_plural \"{n} files\"\n"
+	    "msgstr[0] \"لا ملفات\"\nmsgstr[1] \"ملف واحد\"\nmsgstr[2] \"ملفان\"\n"
+	    "msgstr[3] \"{n} ملفات\"\nmsgstr[4] \"{n} ملفًا\"\n\n"
+	    "msgid \"Plain\"\nmsgstr \"عادي\"\n");
+	tmp_write(&d, "en.po", HEADER "msgid \"{n} file\"\nmsgid_plural \"{n} files\"\n"
+	    "msgstr[0] \"{n} file (en)\"\nmsgstr[1] \"{n} files (en)\"\n");
+	ck_assert_int_eq(ap_i18n_load(d.dir, &t, err, sizeof(err)), AP_OK);
+	tmp_remove(&d, names, 2);
+	ck_assert_str_eq(ap_i18n_ngettext(t, "ar", "{n} file", "{n} files", 0), "لا ملفات");
+	ck_assert_str_eq(ap_i18n_ngettext(t, "ar", "{n} file", "{n} files", 1), "ملف واحد");
+	ck_assert_str_eq(ap_i18n_ngettext(t, "ar", "{n} file", "{n} files", 2), "ملفان");
+	ck_assert_str_eq(ap_i18n_ngettext(t, "ar", "{n} file", "{n} files", 7), "{n} ملفات");
+	ck_assert_str_eq(ap_i18n_ngettext(t, "ar", "{n} file", "{n} files", 42), "{n} ملفًا");
+	/* form 5 missing: msgstr[0] */
+	ck_assert_str_eq(ap_i18n_ngettext(t, "ar", "{n} file", "{n} files", 100), "لا ملفات");
+	/* gettext of a plural entry: msgstr[0] */
+	ck_assert_str_eq(ap_i18n_gettext(t, "ar", "{n} file"), "لا ملفات");
+	/* a singular entry looked up as a plural: its one text */
+	ck_assert_str_eq(ap_i18n_ngettext(t, "ar", "Plain", "Plains", 5), "عادي");
+	ck_assert_str_eq(ap_i18n_ngettext(t, "en", "{n} file", "{n} files", 1), "{n} file (en)");
+	ck_assert_str_eq(ap_i18n_ngettext(t, "en", "{n} file", "{n} files", 3), "{n} files (en)");
+	/* not in the catalog, an unknown language, no catalogs: English's rule on the msgids */
+	ck_assert_str_eq(ap_i18n_ngettext(t, "ar", "{n} dir", "{n} dirs", 1), "{n} dir");
+	ck_assert_str_eq(ap_i18n_ngettext(t, "ar", "{n} dir", "{n} dirs", 2), "{n} dirs");
+	ck_assert_str_eq(ap_i18n_ngettext(t, "de", "{n} file", "{n} files", 2), "{n} files");
+	ck_assert_str_eq(ap_i18n_ngettext(NULL, "ar", "{n} file", "{n} files", 1), "{n} file");
+	ck_assert_ptr_null(ap_i18n_ngettext(t, "ar", NULL, "x", 1));
+	/* only msgstr[0] counts as an entry */
+	ck_assert_uint_eq(ap_i18n_count(t, "ar"), 2);
+	ap_i18n_free(t);
+}
+END_TEST
+
+/* The real catalogs' durations, in the words an Arabic reader expects. */
+START_TEST(test_real_arabic_plurals)
+{
+	struct ap_i18n *t = load_real();
+	static const struct {
+		long long n;
+		const char *want;
+	} rows[] = {
+		{ 1, "لمدة دقيقة واحدة" }, { 2, "لمدة دقيقتين" }, { 5, "لمدة {n} دقائق" },
+		{ 15, "لمدة {n} دقيقة" }, { 100, "لمدة {n} دقيقة" }, { 105, "لمدة {n} دقائق" },
+	};
+
+	for (size_t i = 0; i < AP_NELEM(rows); i++)
+		ck_assert_str_eq(ap_i18n_ngettext(t, "ar", "for {n} min", "for {n} min", rows[i].n), rows[i].want);
+	ck_assert_str_eq(ap_i18n_ngettext(t, "en", "for {n} min", "for {n} min", 5), "for {n} min");
+	ap_i18n_free(t);
+}
+END_TEST
+
 static Suite *
 i18n_suite(void)
 {
@@ -586,6 +669,9 @@ i18n_suite(void)
 	tcase_add_test(tc, test_real_arabic_is_arabic);
 	tcase_add_test(tc, test_real_ar_header);
 	tcase_add_loop_test(tc, test_fill_table, 0, AP_NELEM(fill_rows));
+	tcase_add_loop_test(tc, test_plural_form_table, 0, AP_NELEM(plural_rows));
+	tcase_add_test(tc, test_ngettext_forms);
+	tcase_add_test(tc, test_real_arabic_plurals);
 	suite_add_tcase(s, tc);
 	return s;
 }
