@@ -245,6 +245,40 @@ ap_dbserver_status(const struct ap_sites_env *env, const struct ap_dbserver *s)
 	return res;
 }
 
+void
+ap_dbserver_statuses(const struct ap_sites_env *env, const struct ap_dbserver *s, size_t n,
+    struct json_object **st)
+{
+	struct json_object *args = json_object_new_object(), *res = NULL, *arr = NULL;
+	struct ap_problem pb = { 0 };
+	struct ap_buf names = { 0 };
+	bool ok;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			ap_buf_putc(&names, ' ');
+		ap_buf_puts(&names, s[i].name);
+	}
+	json_object_object_add(args, "names", json_object_new_string(ap_buf_cstr(&names)));
+	ap_buf_free(&names);
+	ok = n == 0 || (ap_site_helper_call(env, "dbserver.statuses", args, &res, &pb) == AP_OK &&
+			   json_object_object_get_ex(res, "servers", &arr) &&
+			   json_object_is_type(arr, json_type_array) && json_object_array_length(arr) == n);
+	for (size_t i = 0; i < n; i++) {
+		if (ok) {
+			st[i] = json_object_get(json_object_array_get_idx(arr, i));
+			json_object_object_del(st[i], "name");
+			continue;
+		}
+		st[i] = json_object_new_object();
+		json_object_object_add(st[i], "reachable", json_object_new_boolean(false));
+		json_object_object_add(st[i], "error", json_object_new_string(pb.reason[0] ? pb.reason
+			: "the helper's answer could not be read"));
+	}
+	json_object_put(res);
+	json_object_put(args);
+}
+
 struct json_object *
 ap_dbserver_contents(const struct ap_sites_env *env, const struct ap_dbserver *s,
     struct ap_problem *pb)

@@ -334,13 +334,13 @@ struct srv_list {
 	struct json_object *arr, *names;
 	int64_t after, limit, last, n;
 	bool more;
+	struct ap_dbserver *rows; /* the page's servers: their statuses are asked at once after */
 };
 
 static bool
 srv_row(void *p, const struct ap_dbserver *s)
 {
 	struct srv_list *l = p;
-	struct json_object *st, *o;
 
 	if (l->names != NULL) {
 		struct json_object *opt = json_object_new_object();
@@ -355,14 +355,30 @@ srv_row(void *p, const struct ap_dbserver *s)
 		l->more = true;
 		return l->names != NULL;
 	}
-	st = ap_dbserver_status(&l->env, s);
-	o = ap_dbserver_resource(s, st);
-	json_object_put(st);
-	ap_model_add(o, "is_mysql", json_object_new_boolean(strcmp(s->engine, "mysql") == 0));
-	json_object_array_add(l->arr, o);
+	l->rows[l->n] = *s;
 	l->last = s->id;
 	l->n++;
 	return true;
+}
+
+/* The rows with every server's status, asked at once (64 at a time). */
+static void
+srv_rows(struct srv_list *l)
+{
+	for (int64_t i = 0; i < l->n; i += 64) {
+		size_t k = (size_t)(l->n - i < 64 ? l->n - i : 64);
+		struct json_object *st[64];
+
+		ap_dbserver_statuses(&l->env, l->rows + i, k, st);
+		for (size_t j = 0; j < k; j++) {
+			const struct ap_dbserver *s = &l->rows[i + (int64_t)j];
+			struct json_object *o = ap_dbserver_resource(s, st[j]);
+
+			json_object_put(st[j]);
+			ap_model_add(o, "is_mysql", json_object_new_boolean(strcmp(s->engine, "mysql") == 0));
+			json_object_array_add(l->arr, o);
+		}
+	}
 }
 
 int
@@ -377,10 +393,12 @@ ap_page_dbservers(struct ap_ctx *ctx)
 	ap_ctx_page(ctx, &pg);
 	l.after = pg.cursor;
 	l.limit = pg.limit;
+	l.rows = ap_arena_alloc(ctx->arena, sizeof(*l.rows) * (size_t)(pg.limit > 0 ? pg.limit : 1));
 	if (ap_dbserver_each(&l.env, srv_row, &l, &pb) != AP_OK) {
 		json_object_put(l.arr);
 		return fail_pb(ctx, &pb);
 	}
+	srv_rows(&l);
 	ap_ctx_page_done(ctx, "/database-servers", l.arr, l.more, l.last);
 	if (!ctx->req->wants_json)
 		ap_model_add(ctx->model, "can_admin", json_object_new_boolean(may(ctx, "databases.admin")));
