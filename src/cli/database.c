@@ -43,7 +43,8 @@ static const char database_usage[] =
     "       aapanel database reader NAME --server SERVER [--user U] [--json]\n"
     "       aapanel database remove NAME --server SERVER\n"
     "       aapanel database export NAME [--server SERVER] [--out FILE] [--format sql|sql.gz]\n"
-    "       aapanel database import NAME FILE [--server SERVER]\n";
+    "       aapanel database import NAME FILE [--server SERVER]\n"
+    "       aapanel database history NAME [--server SERVER] [--json]\n";
 
 static void
 print_json(struct json_object *o)
@@ -321,7 +322,7 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 		return 2;
 	}
 	sub = argv[1];
-	if (strcmp(sub, "export") == 0 || strcmp(sub, "import") == 0)
+	if (strcmp(sub, "export") == 0 || strcmp(sub, "import") == 0 || strcmp(sub, "history") == 0)
 		return ap_cli_database_dbio(cfg, argc, argv);
 	snprintf(cmd, sizeof(cmd), "database %s", sub);
 	optind = 0;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "aapanel/databases.h"
+#include "aapanel/dbhistory.h"
 #include "aapanel/dsn.h"
 #include "aapanel/log.h"
 
@@ -504,6 +505,7 @@ ap_database_drop(const struct ap_sites_env *env, const struct ap_database *d, st
 	/* Gone from the server already (dropped by hand): the row goes too. */
 	if (rc != AP_OK && pb->code != AP_PB_NOT_FOUND)
 		return rc;
+	ap_dbhist_forget(env, d->id);
 	drc = ap_db_prepare(env->db, "DELETE FROM managed_databases WHERE id = ?", &st);
 	if (drc == AP_DB_OK) {
 		ap_db_bind_int64(st, 1, d->id);

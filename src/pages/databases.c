@@ -18,6 +18,8 @@
 
 #include "aapanel/auth.h"
 #include "aapanel/databases.h"
+#include "aapanel/dbhistory.h"
+#include "aapanel/dbio.h"
 #include "aapanel/dbnames.h"
 #include "aapanel/pages.h"
 
@@ -192,8 +194,31 @@ static const struct ap_prop passwd_props[] = {
 	{ .name = "password", .type = AP_J_STRING, .flags = AP_J_SECRET, .desc = "the new password: shown once" },
 	AP_PROP_END,
 };
+static const char *const xfer_kinds[] = { "export", "import", NULL };
+static const char *const xfer_formats[] = { "sql", "sql.gz", NULL };
+static const char *const xfer_results[] = { "running", "ok", "failed", "unknown", NULL };
+static const struct ap_prop transfer_props[] = {
+	{ .name = "id", .type = AP_J_INT },
+	{ .name = "kind", .type = AP_J_STRING, .choices = xfer_kinds },
+	{ .name = "format", .type = AP_J_STRING, .choices = xfer_formats },
+	{ .name = "job", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "the helper's job; null: refused before one ran" },
+	{ .name = "actor", .type = AP_J_STRING, .desc = "who started it (a user, or cli:USER)" },
+	{ .name = "started", .type = AP_J_TIME },
+	{ .name = "finished", .type = AP_J_TIME, .flags = AP_J_NULL, .desc = "null: running (or not seen ended yet)" },
+	{ .name = "size", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "bytes of the dump (uploaded, or exported)" },
+	{ .name = "sha256", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "of the dump" },
+	{ .name = "result", .type = AP_J_STRING, .choices = xfer_results,
+	    .desc = "unknown: the helper no longer knew the job when the panel asked" },
+	{ .name = "error", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "why it failed" },
+	AP_PROP_END,
+};
+static const struct ap_schema transfer_schema = { .name = "DatabaseTransfer",
+	.desc = "an import or export of a database as the panel recorded it", .props = transfer_props };
+
 static const struct ap_prop detail_props[] = {
 	{ .name = "database", .type = AP_J_OBJECT, .of = &ap_database_schema },
+	{ .name = "history", .type = AP_J_ARRAY, .of = &transfer_schema,
+	    .desc = "its newest 20 imports and exports, newest first" },
 	AP_PROP_END,
 };
 const struct ap_schema ap_database_detail_schema = { .name = "DatabaseDetail",
@@ -541,6 +566,46 @@ ap_page_databases(struct ap_ctx *ctx)
 	return 200;
 }
 
+/* The database's newest imports and exports (dbhistory.h) as the page and the API show them. */
+static struct json_object *
+history_of(struct ap_ctx *ctx, const struct ap_database *d)
+{
+	struct ap_sites_env env = env_of(ctx);
+	struct ap_dbhist_row rows[20];
+	struct ap_problem pb;
+	struct json_object *arr = json_object_new_array();
+	int n = ap_dbio_history(&env, d, rows, (int)AP_NELEM(rows), &pb);
+
+	for (int i = 0; i < n; i++) {
+		const struct ap_dbhist_row *r = &rows[i];
+		struct json_object *o = json_object_new_object();
+
+		ap_model_add(o, "id", json_object_new_int64(r->id));
+		ap_model_str(o, "kind", r->kind);
+		ap_model_str(o, "format", r->format);
+		ap_model_add(o, "job", r->job > 0 ? json_object_new_int64(r->job) : NULL);
+		ap_model_str(o, "actor", r->actor);
+		ap_model_add(o, "started", ap_model_time(r->started_at));
+		ap_model_add(o, "finished", r->finished_at > 0 ? ap_model_time(r->finished_at) : NULL);
+		ap_model_add(o, "size", r->size >= 0 ? json_object_new_int64(r->size) : NULL);
+		ap_model_add(o, "sha256", r->sha256[0] ? json_object_new_string(r->sha256) : NULL);
+		ap_model_str(o, "result", r->result);
+		ap_model_add(o, "error", r->error[0] ? json_object_new_string(r->error) : NULL);
+		if (!ctx->req->wants_json) {
+			ap_model_add(o, "is_ok", json_object_new_boolean(strcmp(r->result, "ok") == 0));
+			ap_model_add(o, "is_failed", json_object_new_boolean(strcmp(r->result, "failed") == 0));
+			ap_model_add(o, "is_running", json_object_new_boolean(strcmp(r->result, "running") == 0));
+			ap_model_add(o, "is_export", json_object_new_boolean(strcmp(r->kind, "export") == 0));
+			ap_model_add(o, "job_path", r->job > 0 && strcmp(r->result, "running") == 0
+				? json_object_new_string(ap_arena_printf(ctx->arena, "/databases/%lld/jobs/%lld",
+				      (long long)d->id, (long long)r->job))
+				: NULL);
+		}
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 int
 ap_page_database(struct ap_ctx *ctx)
 {
@@ -559,6 +624,13 @@ ap_page_database(struct ap_ctx *ctx)
 	ap_model_add(o, "is_mysql", json_object_new_boolean(strcmp(d.engine, "mysql") == 0));
 	json_object_put(c);
 	ap_model_add(ctx->model, "database", o);
+	{
+		struct json_object *h = history_of(ctx, &d);
+
+		if (!ctx->req->wants_json)
+			ap_model_add(ctx->model, "has_history", json_object_new_boolean(json_object_array_length(h) > 0));
+		ap_model_add(ctx->model, "history", h);
+	}
 	if (!ctx->req->wants_json)
 		ap_model_add(ctx->model, "can_write", json_object_new_boolean(may(ctx, "databases.write")));
 	{
