@@ -280,6 +280,35 @@ ap_dbserver_statuses(const struct ap_sites_env *env, const struct ap_dbserver *s
 	json_object_put(args);
 }
 
+void
+ap_dbserver_contents_many(const struct ap_sites_env *env, const char *const *names, size_t n,
+    struct json_object **out)
+{
+	struct json_object *args = json_object_new_object(), *res = NULL, *arr = NULL;
+	struct ap_problem pb = { 0 };
+	struct ap_buf b = { 0 };
+	bool ok;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			ap_buf_putc(&b, ' ');
+		ap_buf_puts(&b, names[i]);
+	}
+	json_object_object_add(args, "names", json_object_new_string(ap_buf_cstr(&b)));
+	ap_buf_free(&b);
+	ok = n > 0 && ap_site_helper_call(env, "database.lists", args, &res, &pb) == AP_OK &&
+	    json_object_object_get_ex(res, "servers", &arr) && json_object_is_type(arr, json_type_array) &&
+	    json_object_array_length(arr) == n;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = ok ? json_object_array_get_idx(arr, i) : NULL, *v = NULL;
+
+		out[i] = o != NULL && json_object_object_get_ex(o, "reachable", &v) && json_object_get_boolean(v)
+		    ? json_object_get(o) : NULL;
+	}
+	json_object_put(res);
+	json_object_put(args);
+}
+
 struct json_object *
 ap_dbserver_contents(const struct ap_sites_env *env, const struct ap_dbserver *s,
     struct ap_problem *pb)

@@ -114,6 +114,7 @@ static const struct helper_op ops[] = {
 	{ "database.drop", ap_ops_database_drop_args, ap_ops_database_drop, HELPER_OP_ASYNC },
 	{ "database.passwd", ap_ops_database_passwd_args, ap_ops_database_passwd, HELPER_OP_ASYNC },
 	{ "database.list", ap_ops_database_list_args, ap_ops_database_list, HELPER_OP_ASYNC },
+	{ "database.lists", ap_ops_dbserver_names_args, ap_ops_database_lists, HELPER_OP_ASYNC },
 	{ "database.reader", ap_ops_database_reader_args, ap_ops_database_reader, HELPER_OP_ASYNC },
 	{ "database.export", ap_ops_database_export_args, ap_ops_database_export, HELPER_OP_JOB },
 	{ "database.export_open", ap_ops_database_token_args, ap_ops_database_export_open, 0 },

@@ -119,6 +119,7 @@ enum ap_err ap_ops_dbserver_add(struct helper_ctx *ctx);
 enum ap_err ap_ops_dbserver_remove(struct helper_ctx *ctx);
 enum ap_err ap_ops_dbserver_status(struct helper_ctx *ctx);
 enum ap_err ap_ops_dbserver_statuses(struct helper_ctx *ctx);
+enum ap_err ap_ops_database_lists(struct helper_ctx *ctx); /* {names}: database.list of each, at once */
 enum ap_err ap_ops_database_create(struct helper_ctx *ctx);
 enum ap_err ap_ops_database_drop(struct helper_ctx *ctx);
 enum ap_err ap_ops_database_passwd(struct helper_ctx *ctx);

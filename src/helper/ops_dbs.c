@@ -474,14 +474,16 @@ ap_ops_dbserver_status(struct helper_ctx *ctx)
 }
 
 /*
- * dbserver.statuses {names:"a b c"}: every server's status at once, each
- * asked by a child of its own, so the page waits for the slowest server, not
- * their sum: bounded by databases.connect_timeout_ms plus a second; a server
- * that has not answered by then is "not reachable" (no answer within …).
- * {servers:[{name, kind, reachable, …} in the order asked]}.
+ * Ask each of the servers named "a b c" at once, each from a child of its
+ * own (one(ctx, name, obj) fills obj), so the caller waits for the slowest
+ * one, not their sum; budget_ms bounds them all: a child that has not
+ * answered by then is killed and its server "no answer within … ms".
+ * {servers:[{name, …} in the order asked]}.
  */
-enum ap_err
-ap_ops_dbserver_statuses(struct helper_ctx *ctx)
+typedef void (*fan_fn)(struct helper_ctx *ctx, const char *name, struct json_object *o);
+
+static enum ap_err
+fan_out(struct helper_ctx *ctx, const char *p, int budget, fan_fn one)
 {
 	char names[STATUS_MAX][33];
 	struct {
@@ -491,8 +493,6 @@ ap_ops_dbserver_statuses(struct helper_ctx *ctx)
 		bool done;
 	} w[STATUS_MAX];
 	struct json_object *arr = json_object_new_array();
-	const char *p = ctx->args[SS_NAMES].s;
-	int budget = ctx->cfg->databases_connect_timeout_ms + 1000;
 	uint64_t until = ap_now_ms() + (uint64_t)budget;
 	size_t n = 0, left = 0;
 
@@ -519,25 +519,12 @@ ap_ops_dbserver_statuses(struct helper_ctx *ctx)
 			continue;
 		}
 		if (w[i].pid == 0) {
-			struct ap_problem pb = { 0 };
-			struct helper_ctx c2 = *ctx;
 			struct json_object *o = json_object_new_object();
-			struct srv s;
 			const char *line;
 			size_t off = 0, len;
 
 			close(pp[0]);
-			c2.pb = &pb;
-			c2.result = o;
-			if (srv_load(&c2, names[i], &s) == AP_OK) {
-				json_object_object_add(o, "kind",
-				    json_object_new_string(s.backend == AP_DB_MYSQL ? "mysql" : "postgresql"));
-				srv_facts(&c2, &s, o);
-				srv_wipe(&s);
-			} else {
-				json_object_object_add(o, "reachable", json_object_new_boolean(false));
-				json_object_object_add(o, "error", json_object_new_string(pb.reason));
-			}
+			one(ctx, names[i], o);
 			line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 			len = strlen(line);
 			while (off < len) {
@@ -579,8 +566,9 @@ ap_ops_dbserver_statuses(struct helper_ctx *ctx)
 			if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			got = read(w[i].fd, chunk, sizeof(chunk));
-			if (got > 0 && w[i].buf.len < 65536) {
-				ap_buf_append(&w[i].buf, chunk, (size_t)got);
+			if (got > 0) {
+				if (w[i].buf.len < (size_t)ctx->cfg->helper_max_message)
+					ap_buf_append(&w[i].buf, chunk, (size_t)got);
 				continue;
 			}
 			if (got < 0 && errno == EINTR)
@@ -606,7 +594,7 @@ ap_ops_dbserver_statuses(struct helper_ctx *ctx)
 			o = json_object_new_object();
 			json_object_object_add(o, "reachable", json_object_new_boolean(false));
 			json_object_object_add(o, "error", json_object_new_string(ap_arena_printf(ctx->arena,
-			    w[i].done ? "the status could not be read" : "no answer within %d ms", budget)));
+			    w[i].done ? "the answer could not be read" : "no answer within %d ms", budget)));
 		}
 		json_object_object_add(o, "name", json_object_new_string(names[i]));
 		json_object_array_add(arr, o);
@@ -614,6 +602,60 @@ ap_ops_dbserver_statuses(struct helper_ctx *ctx)
 	}
 	json_object_object_add(ctx->result, "servers", arr);
 	return AP_OK;
+}
+
+static void
+status_one(struct helper_ctx *ctx, const char *name, struct json_object *o)
+{
+	struct ap_problem pb = { 0 };
+	struct helper_ctx c2 = *ctx;
+	struct srv s;
+
+	c2.pb = &pb;
+	c2.result = o;
+	if (srv_load(&c2, name, &s) == AP_OK) {
+		json_object_object_add(o, "kind",
+		    json_object_new_string(s.backend == AP_DB_MYSQL ? "mysql" : "postgresql"));
+		srv_facts(&c2, &s, o);
+		srv_wipe(&s);
+	} else {
+		json_object_object_add(o, "reachable", json_object_new_boolean(false));
+		json_object_object_add(o, "error", json_object_new_string(pb.reason));
+	}
+}
+
+/* dbserver.statuses {names}: each as dbserver.status, bounded by connect_timeout_ms + 1 s. */
+enum ap_err
+ap_ops_dbserver_statuses(struct helper_ctx *ctx)
+{
+	return fan_out(ctx, ctx->args[SS_NAMES].s, ctx->cfg->databases_connect_timeout_ms + 1000, status_one);
+}
+
+static void
+list_one(struct helper_ctx *ctx, const char *name, struct json_object *o)
+{
+	struct ap_problem pb = { 0 };
+	struct ap_fieldval args[DL__MAX + 1] = { [DL_SERVER] = { .name = "server", .present = true, .s = name,
+		.len = strlen(name) } };
+	struct helper_ctx c2 = *ctx;
+
+	c2.pb = &pb;
+	c2.result = o;
+	c2.args = args;
+	if (ap_ops_database_list(&c2) == AP_OK) {
+		json_object_object_add(o, "reachable", json_object_new_boolean(true));
+	} else {
+		json_object_object_add(o, "reachable", json_object_new_boolean(false));
+		json_object_object_add(o, "error", json_object_new_string(pb.reason));
+	}
+}
+
+/* database.lists {names}: each as database.list plus reachable (and error), bounded by a
+ * statement's bound (five times connect_timeout_ms) + 1 s. */
+enum ap_err
+ap_ops_database_lists(struct helper_ctx *ctx)
+{
+	return fan_out(ctx, ctx->args[SS_NAMES].s, ctx->cfg->databases_connect_timeout_ms * 5 + 1000, list_one);
 }
 
 /* ---------------------------------------------------------------- database.* */

@@ -4,8 +4,11 @@
  * operation's own table; the handler (or a job) runs; one line goes back.
  * A client's mistake is answered with a problem code, never a crash.
  */
+#include <sys/prctl.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +213,30 @@ answer(const struct ap_proto_env *env, const struct helper_op *op, int64_t id, e
 	respond(out, true, id, NULL, pb);
 }
 
+/* Close every descriptor above 2 but a and b (-1: none): the child holds no other
+ * connection open (a client the loop closes sees its end at once), like a job. */
+static void
+close_others(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo < 0)
+		lo = hi, hi = -1;
+	if (lo < 0) {
+		close_range(3, ~0U, 0);
+		return;
+	}
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo) {
+		if (hi > lo + 1)
+			close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+		close_range((unsigned)hi + 1, ~0U, 0);
+	} else {
+		close_range((unsigned)lo + 1, ~0U, 0);
+	}
+}
+
 /*
  * HELPER_OP_ASYNC: the handler runs in a child of its own, so a database
  * server that does not answer holds that one caller, never the loop. The
@@ -239,6 +266,8 @@ run_deferred(const struct ap_proto_env *env, const struct helper_op *op, int64_t
 		size_t off = 0;
 
 		close(p[0]);
+		close_others(p[1], env->sandbox_fd);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		sigfillset(&all);
 		sigprocmask(SIG_UNBLOCK, &all, NULL);
 		signal(SIGALRM, SIG_DFL);

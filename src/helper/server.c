@@ -810,9 +810,12 @@ ap_server_run(const struct ap_server_opts *o)
 				if (c->dead)
 					break;
 				if (c->wait != NULL) {
-					/* Only a hang-up reaches a waiting connection: the client is gone. */
+					/* Waiting: nothing is read; earlier answers still go out. A
+					 * hang-up means the client is gone. */
 					if (evs[i].events & (EPOLLHUP | EPOLLERR))
 						conn_free(&sv, c);
+					else if (evs[i].events & EPOLLOUT)
+						conn_resume(&sv, c);
 					break;
 				}
 				if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))

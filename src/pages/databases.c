@@ -507,18 +507,52 @@ struct db_list {
 	struct contents_cache cache;
 	struct json_object *arr;
 	int64_t last;
+	struct ap_database *rows; /* the page's databases: their servers are asked at once after */
+	int64_t n;
 };
 
 static bool
 db_row(void *p, const struct ap_database *d)
 {
 	struct db_list *l = p;
-	struct json_object *c = contents_of(&l->cache, d), *o = ap_database_resource(d, c);
 
-	ap_model_add(o, "unreachable", json_object_new_boolean(c == NULL));
-	json_object_array_add(l->arr, o);
+	l->rows[l->n++] = *d;
 	l->last = d->id;
 	return true;
+}
+
+/* Every server of the page's databases asked at once (64 at a time), then the rows. */
+static void
+db_rows(struct db_list *l)
+{
+	const char *names[64];
+	size_t k = 0;
+
+	for (int64_t i = 0; i <= l->n; i++) {
+		if (i < l->n && !json_object_object_get_ex(l->cache.by_server, l->rows[i].server, NULL)) {
+			bool dup = false;
+
+			for (size_t j = 0; j < k; j++)
+				dup = dup || strcmp(names[j], l->rows[i].server) == 0;
+			if (!dup)
+				names[k++] = l->rows[i].server;
+		}
+		if (k > 0 && (k == AP_NELEM(names) || i == l->n)) {
+			struct json_object *c[64];
+
+			ap_dbserver_contents_many(l->cache.env, names, k, c);
+			for (size_t j = 0; j < k; j++)
+				json_object_object_add(l->cache.by_server, names[j], c[j]);
+			k = 0;
+		}
+	}
+	for (int64_t i = 0; i < l->n; i++) {
+		const struct ap_database *d = &l->rows[i];
+		struct json_object *c = contents_of(&l->cache, d), *o = ap_database_resource(d, c);
+
+		ap_model_add(o, "unreachable", json_object_new_boolean(c == NULL));
+		json_object_array_add(l->arr, o);
+	}
 }
 
 /* The servers as the create form's options. */
@@ -547,11 +581,13 @@ ap_page_databases(struct ap_ctx *ctx)
 
 	ctx->title = ap_ctx_tr(ctx, "Databases");
 	ap_ctx_page(ctx, &pg);
+	l.rows = ap_arena_alloc(ctx->arena, sizeof(*l.rows) * (size_t)(pg.limit > 0 ? pg.limit : 1));
 	if (ap_database_page(&env, 0, pg.cursor, pg.limit, db_row, &l, &more, &pb) != AP_OK) {
 		json_object_put(l.arr);
 		json_object_put(l.cache.by_server);
 		return fail_pb(ctx, &pb);
 	}
+	db_rows(&l);
 	json_object_put(l.cache.by_server);
 	ap_ctx_page_done(ctx, "/databases", l.arr, more, l.last);
 	if (!ctx->req->wants_json) {
@@ -806,7 +842,9 @@ ap_site_databases(struct ap_ctx *ctx, int64_t site_id)
 	struct ap_problem pb;
 	bool more = false;
 
-	ap_database_page(&env, site_id, 0, 100, db_row, &l, &more, &pb);
+	l.rows = ap_arena_alloc(ctx->arena, sizeof(*l.rows) * 100);
+	if (ap_database_page(&env, site_id, 0, 100, db_row, &l, &more, &pb) == AP_OK)
+		db_rows(&l);
 	json_object_put(l.cache.by_server);
 	return l.arr;
 }

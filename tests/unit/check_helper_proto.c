@@ -263,6 +263,8 @@ static const struct {
 	{ "dbserver.statuses", "{\"names\":\" local\"}", "names", "separated by one space" },
 	{ "dbserver.statuses", "{\"names\":\"lo;cal\"}", "names", "separated by one space" },
 	{ "dbserver.statuses", "{\"names\":\"\"}", "names", "" },
+	{ "database.lists", "{\"names\":\"local pg\"}", NULL, NULL },
+	{ "database.lists", "{\"names\":\"local;pg\"}", "names", "separated by one space" },
 	{ "site.apply", "{\"domain\":\"example.com\",\"kind\":\"static\",\"revision\":1,\"enabled\":true}", NULL, NULL },
 	{ "site.apply", "{\"domain\":\"example.com\",\"kind\":\"php\",\"php\":\"8.2\",\"revision\":3,\"enabled\":true,\"aliases\":\"www.example.com a.example.com\",\"root\":\"public/app\",\"index\":\"index.php index.html\",\"error_404\":\"/errors/404.html\",\"https_redirect\":true}", NULL, NULL },
 	{ "site.apply", "{\"domain\":\"example.com\",\"kind\":\"proxy\",\"upstream\":\"http://127.0.0.1:3000/app\",\"revision\":1}", NULL, NULL },
