@@ -123,6 +123,10 @@ t0=$(date +%s%N)
 t=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "dbserver.statuses of four, three blackholed: $t ms, in the order asked" bash -c \
 	"[ $t -lt $((CT * 2 + 400)) ] && jq -e '[.result.servers[].name] == [\"my1\",\"pg\",\"my2\",\"my3\"] and [.result.servers[].reachable] == [false,true,false,false]' '$T/statuses.json' >/dev/null"
+printf '%s\n' '{"id":1,"op":"dbserver.statuses","args":{"names":"my1 pg"}}' '{"id":2,"op":"helper.ping","args":{}}' |
+	"$SEND" --timeout 10000 "$HS" > "$T/pipelined.out" 2>&1 || true
+check "two requests sent at once, then half-closed: the late answer first, then the next, in order" bash -c \
+	"[ \$(wc -l < '$T/pipelined.out') = 2 ] && head -1 '$T/pipelined.out' | jq -e '.id == 1 and .ok and (.result.servers | length) == 2' >/dev/null && tail -1 '$T/pipelined.out' | jq -e '.id == 2 and .ok' >/dev/null"
 check "... a bad list of names is refused naming the field" bash -c \
 	"\"$SEND\" --call '$HS' dbserver.statuses '{\"names\":\"a  b\"}' 2>&1 | jq -e '.error.field == \"names\"' >/dev/null"
 check "no helper child left behind" bash -c "[ -z \"\$(ps -o pid= --ppid $HPID | tr -d ' ')\" ]"
