@@ -67,6 +67,14 @@ enum ap_err ap_dbserver_remove(const struct ap_sites_env *env, const struct ap_d
  * reachable:false with its reason).
  */
 struct json_object *ap_dbserver_status(const struct ap_sites_env *env, const struct ap_dbserver *s);
+/* The same for n servers (n ≤ 64) asked at once (the helper's dbserver.statuses: the slowest
+ * one's time, bounded by databases.connect_timeout_ms plus a second): st[i] owned, never NULL. */
+void ap_dbserver_statuses(const struct ap_sites_env *env, const struct ap_dbserver *s, size_t n,
+    struct json_object **st);
+/* The helper's database.list of n servers (n ≤ 64, names) asked at once (database.lists):
+ * out[i] owned, NULL when that server could not be asked. */
+void ap_dbserver_contents_many(const struct ap_sites_env *env, const char *const *names, size_t n,
+    struct json_object **out);
 /* The helper's database.list of a server (owned; NULL on failure, pb set). */
 struct json_object *ap_dbserver_contents(const struct ap_sites_env *env,
     const struct ap_dbserver *s, struct ap_problem *pb);

@@ -3,9 +3,9 @@
  * export"): the helper's database.export and database.import jobs
  * (src/helper/ops_dbio.c), the dump passed as a descriptor — a download
  * read from the one the helper opens on the finished export, an upload
- * streamed into the one it opens for it. The panel keeps no dump and no
- * record of the jobs: a job is known by its id (the helper's, kept an hour
- * after it ends), checked against the database it is asked for.
+ * streamed into the one it opens for it. The panel keeps no dump; a job is
+ * known by its id (the helper's, kept an hour after it ends), checked against
+ * the database it is asked for, and recorded in its history (dbhistory.h).
  */
 #ifndef AAPANEL_DBIO_H
 #define AAPANEL_DBIO_H
@@ -57,5 +57,10 @@ enum ap_err ap_dbio_job_wait(const struct ap_sites_env *env, const struct ap_dat
 enum ap_err ap_dbio_export_open(const struct ap_sites_env *env, const struct ap_database *d,
     int64_t job, int *fd, int64_t *size, char *format, size_t fmtlen, char *sha256,
     struct ap_problem *pb);
+
+/* The newest imports and exports of d (dbhistory.h), the running ones asked about first. */
+struct ap_dbhist_row;
+int ap_dbio_history(const struct ap_sites_env *env, const struct ap_database *d, struct ap_dbhist_row *rows,
+    int max, struct ap_problem *pb);
 
 #endif

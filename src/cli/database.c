@@ -43,7 +43,8 @@ static const char database_usage[] =
     "       aapanel database reader NAME --server SERVER [--user U] [--json]\n"
     "       aapanel database remove NAME --server SERVER\n"
     "       aapanel database export NAME [--server SERVER] [--out FILE] [--format sql|sql.gz]\n"
-    "       aapanel database import NAME FILE [--server SERVER]\n";
+    "       aapanel database import NAME FILE [--server SERVER]\n"
+    "       aapanel database history NAME [--server SERVER] [--json]\n";
 
 static void
 print_json(struct json_object *o)
@@ -124,23 +125,41 @@ struct srv_print {
 	struct ap_sites_env *env;
 	bool json;
 	struct json_object *arr;
+	struct ap_dbserver rows[64]; /* asked at once (dbserver.statuses), 64 at a time */
+	size_t n;
 };
+
+static void
+srv_flush(struct srv_print *l)
+{
+	struct json_object *st[64], *v;
+
+	ap_dbserver_statuses(l->env, l->rows, l->n, st);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ap_dbserver *s = &l->rows[i];
+		struct json_object *o = ap_dbserver_resource(s, st[i]);
+
+		json_object_put(st[i]);
+		if (l->json) {
+			json_object_array_add(l->arr, o);
+			continue;
+		}
+		printf("%-16s %-10s %-11s %-28s %s\n", s->name, s->engine,
+		    json_object_object_get_ex(o, "reachable", &v) && json_object_get_boolean(v) ? "reachable" : "unreachable",
+		    json_object_object_get_ex(o, "version", &v) && v ? json_object_get_string(v) : "-", s->dsn);
+		json_object_put(o);
+	}
+	l->n = 0;
+}
 
 static bool
 srv_row(void *p, const struct ap_dbserver *s)
 {
 	struct srv_print *l = p;
-	struct json_object *st = ap_dbserver_status(l->env, s), *o = ap_dbserver_resource(s, st), *v;
 
-	json_object_put(st);
-	if (l->json) {
-		json_object_array_add(l->arr, o);
-		return true;
-	}
-	printf("%-16s %-10s %-11s %-28s %s\n", s->name, s->engine,
-	    json_object_object_get_ex(o, "reachable", &v) && json_object_get_boolean(v) ? "reachable" : "unreachable",
-	    json_object_object_get_ex(o, "version", &v) && v ? json_object_get_string(v) : "-", s->dsn);
-	json_object_put(o);
+	l->rows[l->n++] = *s;
+	if (l->n == AP_NELEM(l->rows))
+		srv_flush(l);
 	return true;
 }
 
@@ -199,7 +218,9 @@ ap_cli_dbserver(const struct ap_config *cfg, int argc, char **argv)
 		return 1;
 	env.helper = ap_helper_client_new(cfg->helper_socket, cfg->helper_timeout_ms, 1 << 20);
 	if (strcmp(sub, "list") == 0) {
-		struct srv_print l = { &env, json, json_object_new_array() };
+		static struct srv_print l;
+
+		l = (struct srv_print){ .env = &env, .json = json, .arr = json_object_new_array() };
 
 		if (!json)
 			printf("%-16s %-10s %-11s %-28s %s\n", "NAME", "ENGINE", "STATE", "VERSION", "DSN");
@@ -208,6 +229,7 @@ ap_cli_dbserver(const struct ap_config *cfg, int argc, char **argv)
 			status = ap_cli_problem(cmd, &pb);
 			goto out;
 		}
+		srv_flush(&l);
 		if (json) {
 			struct json_object *o = json_object_new_object();
 
@@ -300,7 +322,7 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 		return 2;
 	}
 	sub = argv[1];
-	if (strcmp(sub, "export") == 0 || strcmp(sub, "import") == 0)
+	if (strcmp(sub, "export") == 0 || strcmp(sub, "import") == 0 || strcmp(sub, "history") == 0)
 		return ap_cli_database_dbio(cfg, argc, argv);
 	snprintf(cmd, sizeof(cmd), "database %s", sub);
 	optind = 0;

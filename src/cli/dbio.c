@@ -5,6 +5,7 @@
  *
  *   aapanel database export NAME [--server S] [--out FILE] [--format sql|sql.gz]
  *   aapanel database import NAME FILE [--server S]
+ *   aapanel database history NAME [--server S] [--json]
  *
  * --server may be left out when one server has a database of that name.
  * export writes FILE (FILE.part first, renamed when complete) or stdout;
@@ -17,19 +18,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "aapanel/cli.h"
 #include "aapanel/databases.h"
+#include "aapanel/dbhistory.h"
 #include "aapanel/dbio.h"
 #include "aapanel/dbnames.h"
 
 static const char usage[] =
     "usage: aapanel database export NAME [--server SERVER] [--out FILE] [--format sql|sql.gz]\n"
-    "       aapanel database import NAME FILE [--server SERVER]\n";
+    "       aapanel database import NAME FILE [--server SERVER]\n"
+    "       aapanel database history NAME [--server SERVER] [--json]\n";
 
 struct one {
 	const char *name;
@@ -98,6 +103,85 @@ audit(struct ap_db *db, const char *action, const struct ap_database *d, const c
 	json_object_put(after);
 }
 
+/* Who the history says started it (as the audit log's actor). */
+static const char *
+actor(void)
+{
+	static char a[80];
+	struct passwd *pw = getpwuid(getuid());
+
+	snprintf(a, sizeof(a), "cli:%s", pw ? pw->pw_name : "unknown");
+	return a;
+}
+
+static void
+record(struct ap_sites_env *env, const struct ap_database *d, const char *kind, const char *format,
+    int64_t job, int64_t size, const char *sha, const struct ap_problem *failed)
+{
+	struct ap_problem pb;
+
+	if (ap_dbhist_add(env, d, kind, format, job, actor(), size, sha, failed, &pb) != AP_OK)
+		fprintf(stderr, "aapanel database %s: not recorded in the history: %s\n", kind, pb.reason);
+}
+
+static int
+do_history(const char *cmd, struct ap_sites_env *env, const struct ap_database *d, bool json)
+{
+	static struct ap_dbhist_row rows[100];
+	struct ap_problem pb;
+	struct json_object *arr;
+	int n = ap_dbio_history(env, d, rows, (int)AP_NELEM(rows), &pb);
+
+	if (n < 0)
+		return ap_cli_problem(cmd, &pb);
+	if (!json) {
+		printf("%-6s %-20s %-7s %-7s %-16s %12s %-8s %s\n", "ID", "STARTED", "KIND", "FORMAT", "BY", "SIZE",
+		    "RESULT", "ERROR");
+		for (int i = 0; i < n; i++) {
+			char when[32];
+			time_t t = (time_t)rows[i].started_at;
+			struct tm tm;
+
+			char size[24] = "-";
+
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+			if (rows[i].size >= 0)
+				snprintf(size, sizeof(size), "%lld", (long long)rows[i].size);
+			printf("%-6lld %-20s %-7s %-7s %-16s %12s %-8s %s\n", (long long)rows[i].id, when, rows[i].kind,
+			    rows[i].format, rows[i].actor, size, rows[i].result, rows[i].error);
+		}
+		return 0;
+	}
+	arr = json_object_new_array();
+	for (int i = 0; i < n; i++) {
+		const struct ap_dbhist_row *r = &rows[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "id", json_object_new_int64(r->id));
+		json_object_object_add(o, "kind", json_object_new_string(r->kind));
+		json_object_object_add(o, "format", json_object_new_string(r->format));
+		json_object_object_add(o, "job", r->job > 0 ? json_object_new_int64(r->job) : NULL);
+		json_object_object_add(o, "actor", json_object_new_string(r->actor));
+		json_object_object_add(o, "started", json_object_new_int64(r->started_at));
+		json_object_object_add(o, "finished", r->finished_at > 0 ? json_object_new_int64(r->finished_at) : NULL);
+		json_object_object_add(o, "size", r->size >= 0 ? json_object_new_int64(r->size) : NULL);
+		json_object_object_add(o, "sha256", r->sha256[0] ? json_object_new_string(r->sha256) : NULL);
+		json_object_object_add(o, "result", json_object_new_string(r->result));
+		json_object_object_add(o, "error", r->error[0] ? json_object_new_string(r->error) : NULL);
+		json_object_array_add(arr, o);
+	}
+	{
+		struct json_object *top = json_object_new_object();
+
+		json_object_object_add(top, "database", json_object_new_string(d->name));
+		json_object_object_add(top, "server", json_object_new_string(d->server));
+		json_object_object_add(top, "items", arr);
+		puts(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN));
+		json_object_put(top);
+	}
+	return 0;
+}
+
 static ssize_t
 fd_rd(void *c, void *buf, size_t n)
 {
@@ -158,9 +242,11 @@ do_export(const char *cmd, struct ap_sites_env *env, const struct ap_database *d
 
 	json_object_object_add(a, "format", json_object_new_string(format));
 	if (ap_dbio_export_start(env, d, format, &job, &pb) != AP_OK) {
+		record(env, d, "export", format, 0, 0, NULL, &pb);
 		audit(env->db, "database.export", d, "failed", a, &pb);
 		return ap_cli_problem(cmd, &pb);
 	}
+	record(env, d, "export", format, job, 0, NULL, NULL);
 	json_object_object_add(a, "job", json_object_new_int64(job));
 	audit(env->db, "database.export", d, "ok", json_object_get(a), NULL);
 	if ((status = wait_job(cmd, env, d, job, &st)) != 0)
@@ -229,7 +315,7 @@ do_import(const char *cmd, struct ap_sites_env *env, const struct ap_database *d
 	unsigned char magic[2] = { 0, 0 };
 	const char *format;
 	struct ap_problem pb;
-	int64_t job, size;
+	int64_t job, size = 0;
 	char sha[65];
 	int fd, status;
 
@@ -244,10 +330,12 @@ do_import(const char *cmd, struct ap_sites_env *env, const struct ap_database *d
 	if (ap_dbio_import_start(env, d, format, fd_rd, &fd, env->cfg->databases_import_max, &job, &size,
 		sha, &pb) != AP_OK) {
 		close(fd);
+		record(env, d, "import", format, 0, size, NULL, &pb);
 		audit(env->db, "database.import", d, "failed", a, &pb);
 		return ap_cli_problem(cmd, &pb);
 	}
 	close(fd);
+	record(env, d, "import", format, job, size, sha, NULL);
 	json_object_object_add(a, "size", json_object_new_int64(size));
 	json_object_object_add(a, "sha256", json_object_new_string(sha));
 	json_object_object_add(a, "job", json_object_new_int64(job));
@@ -270,12 +358,13 @@ ap_cli_database_dbio(const struct ap_config *cfg, int argc, char **argv)
 		{ "server", required_argument, NULL, 's' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ap_sites_env env = { .cfg = cfg };
 	const char *sub = argv[1], *server = NULL, *out = NULL, *format = NULL, *name, *file = NULL;
 	struct ap_database d;
-	bool exp = strcmp(sub, "export") == 0;
+	bool exp = strcmp(sub, "export") == 0, hist = strcmp(sub, "history") == 0, json = false;
 	char cmd[32];
 	int status, ch;
 
@@ -286,15 +375,17 @@ ap_cli_database_dbio(const struct ap_config *cfg, int argc, char **argv)
 		case 's': server = optarg; break;
 		case 'o': out = optarg; break;
 		case 'f': format = optarg; break;
+		case 'j': json = true; break;
 		default: fputs(usage, stderr); return 2;
 		}
 	}
-	if (argc - 1 - optind != (exp ? 1 : 2) || (!exp && (out != NULL || format != NULL))) {
+	if (argc - 1 - optind != (exp || hist ? 1 : 2) || (!exp && (out != NULL || format != NULL)) ||
+	    (json && !hist)) {
 		fputs(usage, stderr);
 		return 2;
 	}
 	name = argv[optind + 1];
-	if (!exp)
+	if (!exp && !hist)
 		file = argv[optind + 2];
 	if (ap_check_db_ident(name, strlen(name)) != NULL) {
 		fprintf(stderr, "aapanel %s: name: %s\n", cmd, ap_check_db_ident(name, strlen(name)));
@@ -315,7 +406,8 @@ ap_cli_database_dbio(const struct ap_config *cfg, int argc, char **argv)
 		return 1;
 	env.helper = ap_helper_client_new(cfg->helper_socket, cfg->helper_timeout_ms, 1 << 20);
 	if ((status = find(cmd, &env, server, name, &d)) == 0)
-		status = exp ? do_export(cmd, &env, &d, out, format) : do_import(cmd, &env, &d, file);
+		status = hist ? do_history(cmd, &env, &d, json)
+		    : exp ? do_export(cmd, &env, &d, out, format) : do_import(cmd, &env, &d, file);
 	ap_helper_client_free(env.helper);
 	ap_db_close(env.db);
 	return status;

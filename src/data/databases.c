@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "aapanel/databases.h"
+#include "aapanel/dbhistory.h"
 #include "aapanel/dsn.h"
 #include "aapanel/log.h"
 
@@ -245,6 +246,69 @@ ap_dbserver_status(const struct ap_sites_env *env, const struct ap_dbserver *s)
 	return res;
 }
 
+void
+ap_dbserver_statuses(const struct ap_sites_env *env, const struct ap_dbserver *s, size_t n,
+    struct json_object **st)
+{
+	struct json_object *args = json_object_new_object(), *res = NULL, *arr = NULL;
+	struct ap_problem pb = { 0 };
+	struct ap_buf names = { 0 };
+	bool ok;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			ap_buf_putc(&names, ' ');
+		ap_buf_puts(&names, s[i].name);
+	}
+	json_object_object_add(args, "names", json_object_new_string(ap_buf_cstr(&names)));
+	ap_buf_free(&names);
+	ok = n == 0 || (ap_site_helper_call(env, "dbserver.statuses", args, &res, &pb) == AP_OK &&
+			   json_object_object_get_ex(res, "servers", &arr) &&
+			   json_object_is_type(arr, json_type_array) && json_object_array_length(arr) == n);
+	for (size_t i = 0; i < n; i++) {
+		if (ok) {
+			st[i] = json_object_get(json_object_array_get_idx(arr, i));
+			json_object_object_del(st[i], "name");
+			continue;
+		}
+		st[i] = json_object_new_object();
+		json_object_object_add(st[i], "reachable", json_object_new_boolean(false));
+		json_object_object_add(st[i], "error", json_object_new_string(pb.reason[0] ? pb.reason
+			: "the helper's answer could not be read"));
+	}
+	json_object_put(res);
+	json_object_put(args);
+}
+
+void
+ap_dbserver_contents_many(const struct ap_sites_env *env, const char *const *names, size_t n,
+    struct json_object **out)
+{
+	struct json_object *args = json_object_new_object(), *res = NULL, *arr = NULL;
+	struct ap_problem pb = { 0 };
+	struct ap_buf b = { 0 };
+	bool ok;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			ap_buf_putc(&b, ' ');
+		ap_buf_puts(&b, names[i]);
+	}
+	json_object_object_add(args, "names", json_object_new_string(ap_buf_cstr(&b)));
+	ap_buf_free(&b);
+	ok = n > 0 && ap_site_helper_call(env, "database.lists", args, &res, &pb) == AP_OK &&
+	    json_object_object_get_ex(res, "servers", &arr) && json_object_is_type(arr, json_type_array) &&
+	    json_object_array_length(arr) == n;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = ok ? json_object_array_get_idx(arr, i) : NULL, *v = NULL;
+
+		out[i] = o != NULL && json_object_object_get_ex(o, "reachable", &v) && json_object_get_boolean(v)
+		    ? json_object_get(o) : NULL;
+	}
+	json_object_put(res);
+	json_object_put(args);
+}
+
 struct json_object *
 ap_dbserver_contents(const struct ap_sites_env *env, const struct ap_dbserver *s,
     struct ap_problem *pb)
@@ -470,6 +534,7 @@ ap_database_drop(const struct ap_sites_env *env, const struct ap_database *d, st
 	/* Gone from the server already (dropped by hand): the row goes too. */
 	if (rc != AP_OK && pb->code != AP_PB_NOT_FOUND)
 		return rc;
+	ap_dbhist_forget(env, d->id);
 	drc = ap_db_prepare(env->db, "DELETE FROM managed_databases WHERE id = ?", &st);
 	if (drc == AP_DB_OK) {
 		ap_db_bind_int64(st, 1, d->id);

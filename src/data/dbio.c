@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "aapanel/dbhistory.h"
 #include "aapanel/dbio.h"
 #include "aapanel/helper.h"
 #include "aapanel/log.h"
@@ -270,6 +271,7 @@ ap_dbio_job(const struct ap_sites_env *env, const struct ap_database *d, int64_t
 	json_object_object_add(o, "result", json_object_object_get_ex(st, "result", &v)
 		? json_object_get(v) : NULL);
 	json_object_put(st);
+	ap_dbhist_seen(env, d, o); /* an ended job finishes its history row */
 	*out = o;
 	return AP_OK;
 }
@@ -353,4 +355,26 @@ out:
 	json_object_put(a);
 	json_object_put(res);
 	return rc;
+}
+
+int
+ap_dbio_history(const struct ap_sites_env *env, const struct ap_database *d, struct ap_dbhist_row *rows,
+    int max, struct ap_problem *pb)
+{
+	int n = ap_dbhist_list(env, d, rows, max, pb);
+	bool asked = false;
+
+	for (int i = 0; i < n; i++) {
+		struct json_object *st = NULL;
+		struct ap_problem jpb = { 0 };
+
+		if (strcmp(rows[i].result, "running") != 0 || rows[i].job <= 0)
+			continue;
+		asked = true;
+		if (ap_dbio_job(env, d, rows[i].job, &st, &jpb) == AP_OK)
+			json_object_put(st); /* an ended one is finished there (ap_dbhist_seen) */
+		else if (jpb.code == AP_PB_NOT_FOUND)
+			ap_dbhist_unknown(env, d, rows[i].job);
+	}
+	return asked ? ap_dbhist_list(env, d, rows, max, pb) : n;
 }

@@ -331,6 +331,8 @@ const char *const ap_db_tables[] = {
 	"firewall_blocklist", "firewall_state",
 	/* 0015: the fingerprint of the secret key the hosts share; the sign-in gate row */
 	"panel_key", "login_gate", "live_events",
+	/* 0018: the imports and exports of managed databases (database_id, no foreign key) */
+	"database_transfers",
 };
 
 bool

@@ -44,6 +44,8 @@ typedef enum ap_err (*helper_op_fn)(struct helper_ctx *ctx);
 
 #define HELPER_OP_JOB 0x1u  /* answers {"job":ID} at once and runs in its own process */
 #define HELPER_OP_TEST 0x2u /* exists in the test profile only */
+#define HELPER_OP_ASYNC 0x4u /* may wait on another server: runs in a child of its own, the answer
+			      * comes when it is done (that connection's next requests wait) */
 
 struct helper_op {
 	const char *name;             /* "site.apply": [a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+ */
@@ -107,6 +109,7 @@ enum ap_err ap_ops_cert_lineages(struct helper_ctx *ctx);
 /* Database servers, databases and users (ops_dbs.c, docs/databases.md). */
 extern const struct ap_field ap_ops_dbserver_add_args[];
 extern const struct ap_field ap_ops_dbserver_name_args[];
+extern const struct ap_field ap_ops_dbserver_names_args[]; /* dbserver.statuses: "a b c" */
 extern const struct ap_field ap_ops_database_create_args[];
 extern const struct ap_field ap_ops_database_drop_args[];
 extern const struct ap_field ap_ops_database_passwd_args[];
@@ -115,6 +118,8 @@ extern const struct ap_field ap_ops_database_reader_args[];
 enum ap_err ap_ops_dbserver_add(struct helper_ctx *ctx);
 enum ap_err ap_ops_dbserver_remove(struct helper_ctx *ctx);
 enum ap_err ap_ops_dbserver_status(struct helper_ctx *ctx);
+enum ap_err ap_ops_dbserver_statuses(struct helper_ctx *ctx);
+enum ap_err ap_ops_database_lists(struct helper_ctx *ctx); /* {names}: database.list of each, at once */
 enum ap_err ap_ops_database_create(struct helper_ctx *ctx);
 enum ap_err ap_ops_database_drop(struct helper_ctx *ctx);
 enum ap_err ap_ops_database_passwd(struct helper_ctx *ctx);

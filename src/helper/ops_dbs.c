@@ -16,6 +16,10 @@
  * and written nowhere.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <poll.h>
+#include <signal.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +75,36 @@ const struct ap_field ap_ops_dbserver_name_args[SN__MAX + 1] = {
 	[SN_NAME] = { .name = "name", .type = AP_FIELD_NAME, .flags = AP_FIELD_REQUIRED, .min = 1,
 	    .max = 32, .check = ap_valid_identifier },
 	[SN__MAX] = AP_FIELD_END,
+};
+
+/* "a b c": up to STATUS_MAX server names, one space between. */
+#define STATUS_MAX 64
+static const char *
+check_names(const char *s, size_t n)
+{
+	size_t count = 0, i = 0;
+
+	while (i < n) {
+		size_t j = i;
+
+		while (j < n && s[j] != ' ')
+			j++;
+		if (j == i || j - i > 32 || ap_valid_identifier(s + i, j - i) != NULL)
+			return "must be server names separated by one space";
+		if (++count > STATUS_MAX)
+			return "names at most 64 servers";
+		i = j + 1;
+		if (j < n && i == n)
+			return "must be server names separated by one space";
+	}
+	return NULL;
+}
+
+enum { SS_NAMES, SS__MAX };
+const struct ap_field ap_ops_dbserver_names_args[SS__MAX + 1] = {
+	[SS_NAMES] = { .name = "names", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE,
+	    .min = 1, .max = STATUS_MAX * 33, .check = check_names },
+	[SS__MAX] = AP_FIELD_END,
 };
 
 enum { DC_SERVER, DC_NAME, DC_USER, DC_CHARSET, DC_COLLATION, DC_ENCODING, DC_HOSTS, DC_LOCALE, DC__MAX };
@@ -437,6 +471,191 @@ ap_ops_dbserver_status(struct helper_ctx *ctx)
 	srv_facts(ctx, &s, ctx->result);
 	srv_wipe(&s);
 	return AP_OK;
+}
+
+/*
+ * Ask each of the servers named "a b c" at once, each from a child of its
+ * own (one(ctx, name, obj) fills obj), so the caller waits for the slowest
+ * one, not their sum; budget_ms bounds them all: a child that has not
+ * answered by then is killed and its server "no answer within … ms".
+ * {servers:[{name, …} in the order asked]}.
+ */
+typedef void (*fan_fn)(struct helper_ctx *ctx, const char *name, struct json_object *o);
+
+static enum ap_err
+fan_out(struct helper_ctx *ctx, const char *p, int budget, fan_fn one)
+{
+	char names[STATUS_MAX][33];
+	struct {
+		int fd;
+		pid_t pid;
+		struct ap_buf buf;
+		bool done;
+	} w[STATUS_MAX];
+	struct json_object *arr = json_object_new_array();
+	uint64_t until = ap_now_ms() + (uint64_t)budget;
+	size_t n = 0, left = 0;
+
+	while (*p && n < STATUS_MAX) {
+		size_t len = strcspn(p, " ");
+
+		snprintf(names[n++], sizeof(names[0]), "%.*s", (int)(len < 32 ? len : 32), p);
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int pp[2] = { -1, -1 };
+
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].fd = -1;
+		w[i].pid = -1;
+		if (pipe2(pp, O_CLOEXEC) != 0 || (w[i].pid = fork()) < 0) {
+			if (pp[0] >= 0) {
+				close(pp[0]);
+				close(pp[1]);
+			}
+			w[i].done = true;
+			continue;
+		}
+		if (w[i].pid == 0) {
+			struct json_object *o = json_object_new_object();
+			const char *line;
+			size_t off = 0, len;
+
+			close(pp[0]);
+			one(ctx, names[i], o);
+			line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+			len = strlen(line);
+			while (off < len) {
+				ssize_t r = write(pp[1], line + off, len - off);
+
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0)
+					_exit(1);
+				off += (size_t)r;
+			}
+			_exit(0);
+		}
+		close(pp[1]);
+		w[i].fd = pp[0];
+		left++;
+	}
+	while (left > 0) {
+		struct pollfd pf[STATUS_MAX];
+		size_t map[STATUS_MAX], np = 0;
+		uint64_t now = ap_now_ms();
+		int r;
+
+		if (now >= until)
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (!w[i].done) {
+				pf[np] = (struct pollfd){ .fd = w[i].fd, .events = POLLIN };
+				map[np++] = i;
+			}
+		r = poll(pf, np, (int)(until - now));
+		if (r < 0 && errno != EINTR)
+			break;
+		for (size_t k = 0; r > 0 && k < np; k++) {
+			char chunk[4096];
+			ssize_t got;
+			size_t i = map[k];
+
+			if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			got = read(w[i].fd, chunk, sizeof(chunk));
+			if (got > 0) {
+				if (w[i].buf.len < (size_t)ctx->cfg->helper_max_message)
+					ap_buf_append(&w[i].buf, chunk, (size_t)got);
+				continue;
+			}
+			if (got < 0 && errno == EINTR)
+				continue;
+			w[i].done = true;
+			left--;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = NULL;
+
+		if (w[i].pid > 0) {
+			if (!w[i].done)
+				kill(w[i].pid, SIGKILL);
+			waitpid(w[i].pid, NULL, 0);
+		}
+		if (w[i].fd >= 0)
+			close(w[i].fd);
+		if (w[i].done && w[i].buf.len > 0)
+			o = json_tokener_parse(ap_buf_cstr(&w[i].buf));
+		if (o == NULL || !json_object_is_type(o, json_type_object)) {
+			json_object_put(o);
+			o = json_object_new_object();
+			json_object_object_add(o, "reachable", json_object_new_boolean(false));
+			json_object_object_add(o, "error", json_object_new_string(ap_arena_printf(ctx->arena,
+			    w[i].done ? "the answer could not be read" : "no answer within %d ms", budget)));
+		}
+		json_object_object_add(o, "name", json_object_new_string(names[i]));
+		json_object_array_add(arr, o);
+		ap_buf_free(&w[i].buf);
+	}
+	json_object_object_add(ctx->result, "servers", arr);
+	return AP_OK;
+}
+
+static void
+status_one(struct helper_ctx *ctx, const char *name, struct json_object *o)
+{
+	struct ap_problem pb = { 0 };
+	struct helper_ctx c2 = *ctx;
+	struct srv s;
+
+	c2.pb = &pb;
+	c2.result = o;
+	if (srv_load(&c2, name, &s) == AP_OK) {
+		json_object_object_add(o, "kind",
+		    json_object_new_string(s.backend == AP_DB_MYSQL ? "mysql" : "postgresql"));
+		srv_facts(&c2, &s, o);
+		srv_wipe(&s);
+	} else {
+		json_object_object_add(o, "reachable", json_object_new_boolean(false));
+		json_object_object_add(o, "error", json_object_new_string(pb.reason));
+	}
+}
+
+/* dbserver.statuses {names}: each as dbserver.status, bounded by connect_timeout_ms + 1 s. */
+enum ap_err
+ap_ops_dbserver_statuses(struct helper_ctx *ctx)
+{
+	return fan_out(ctx, ctx->args[SS_NAMES].s, ctx->cfg->databases_connect_timeout_ms + 1000, status_one);
+}
+
+static void
+list_one(struct helper_ctx *ctx, const char *name, struct json_object *o)
+{
+	struct ap_problem pb = { 0 };
+	struct ap_fieldval args[DL__MAX + 1] = { [DL_SERVER] = { .name = "server", .present = true, .s = name,
+		.len = strlen(name) } };
+	struct helper_ctx c2 = *ctx;
+
+	c2.pb = &pb;
+	c2.result = o;
+	c2.args = args;
+	if (ap_ops_database_list(&c2) == AP_OK) {
+		json_object_object_add(o, "reachable", json_object_new_boolean(true));
+	} else {
+		json_object_object_add(o, "reachable", json_object_new_boolean(false));
+		json_object_object_add(o, "error", json_object_new_string(pb.reason));
+	}
+}
+
+/* database.lists {names}: each as database.list plus reachable (and error), bounded by a
+ * statement's bound (five times connect_timeout_ms) + 1 s. */
+enum ap_err
+ap_ops_database_lists(struct helper_ctx *ctx)
+{
+	return fan_out(ctx, ctx->args[SS_NAMES].s, ctx->cfg->databases_connect_timeout_ms * 5 + 1000, list_one);
 }
 
 /* ---------------------------------------------------------------- database.* */

@@ -4,7 +4,14 @@
  * operation's own table; the handler (or a job) runs; one line goes back.
  * A client's mistake is answered with a problem code, never a crash.
  */
+#include <sys/prctl.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,6 +66,15 @@ ap_proto_error_line(struct ap_buf *out, enum ap_pb_code code, const char *reason
 
 	ap_problem_set(&pb, code, NULL, "%s", reason);
 	respond(out, false, 0, NULL, &pb);
+}
+
+void
+ap_proto_error_for(struct ap_buf *out, int64_t id, enum ap_pb_code code, const char *reason)
+{
+	struct ap_problem pb;
+
+	ap_problem_set(&pb, code, NULL, "%s", reason);
+	respond(out, true, id, NULL, &pb);
 }
 
 /* A member name worth echoing as "field": short and plain, else "". */
@@ -171,6 +187,115 @@ line_plain(const char *s, size_t n)
 	return true;
 }
 
+/* The answer of a handler that returned rc. */
+static void
+answer(const struct ap_proto_env *env, const struct helper_op *op, int64_t id, enum ap_err rc,
+    struct json_object *result, struct ap_problem *pb, int pass_fd, uint64_t t0, struct ap_buf *out)
+{
+	if (pass_fd >= 0) {
+		if (rc == AP_OK && env->pass_fd != NULL)
+			*env->pass_fd = pass_fd;
+		else
+			close(pass_fd);
+	}
+	if (rc == AP_OK) {
+		AP_DEBUG("%s id=%lld ok in %llu us", op->name, (long long)id,
+		    (unsigned long long)(ap_now_us() - t0));
+		respond(out, true, id, result, NULL);
+		return;
+	}
+	json_object_put(result);
+	if (pb->code == AP_PB_NONE)
+		ap_problem_set(pb, AP_PB_FAILED, NULL, "%s failed: %s", op->name,
+		    ap_strerror(rc));
+	AP_INFO("%s id=%lld: %s%s%s: %s", op->name, (long long)id, ap_pb_name(pb->code),
+	    pb->field[0] ? " " : "", pb->field, pb->reason);
+	respond(out, true, id, NULL, pb);
+}
+
+/* Close every descriptor above 2 but a and b (-1: none): the child holds no other
+ * connection open (a client the loop closes sees its end at once), like a job. */
+static void
+close_others(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo < 0)
+		lo = hi, hi = -1;
+	if (lo < 0) {
+		close_range(3, ~0U, 0);
+		return;
+	}
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo) {
+		if (hi > lo + 1)
+			close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+		close_range((unsigned)hi + 1, ~0U, 0);
+	} else {
+		close_range((unsigned)lo + 1, ~0U, 0);
+	}
+}
+
+/*
+ * HELPER_OP_ASYNC: the handler runs in a child of its own, so a database
+ * server that does not answer holds that one caller, never the loop. The
+ * child is bounded by helper.timeout_ms (a caller gives up then anyway):
+ * SIGALRM ends it. false when no child could be made (the caller runs it here).
+ */
+static bool
+run_deferred(const struct ap_proto_env *env, const struct helper_op *op, int64_t id,
+    struct helper_ctx *ctx)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return false;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return false;
+	}
+	if (pid == 0) {
+		struct ap_buf out = { 0 };
+		sigset_t all;
+		uint64_t t0 = ap_now_us();
+		enum ap_err rc;
+		size_t off = 0;
+
+		close(p[0]);
+		close_others(p[1], env->sandbox_fd);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sigfillset(&all);
+		sigprocmask(SIG_UNBLOCK, &all, NULL);
+		signal(SIGALRM, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		alarm((unsigned)(env->cfg->helper_timeout_ms + 999) / 1000 + 1);
+		rc = op->fn(ctx);
+		answer(env, op, id, rc, ctx->result, ctx->pb, -1, t0, &out);
+		if (ctx->pass_fd >= 0)
+			close(ctx->pass_fd);
+		while (off < out.len) {
+			ssize_t w = write(p[1], out.data + off, out.len - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				_exit(1);
+			off += (size_t)w;
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	env->defer->fd = p[0];
+	env->defer->pid = pid;
+	env->defer->id = id;
+	return true;
+}
+
 static bool
 run(const struct ap_proto_env *env, const struct helper_op *op, int64_t id,
     const struct ap_fieldval *vals, struct ap_buf *out)
@@ -196,28 +321,13 @@ run(const struct ap_proto_env *env, const struct helper_op *op, int64_t id,
 		rc = ap_jobs_submit(op, vals, env->peer_uid, &job, &pb);
 		if (rc == AP_OK)
 			json_object_object_add(result, "job", json_object_new_int64(job));
+	} else if ((op->flags & HELPER_OP_ASYNC) && env->defer != NULL && run_deferred(env, op, id, &ctx)) {
+		json_object_put(result);
+		return true;
 	} else {
 		rc = op->fn(&ctx);
 	}
-	if (ctx.pass_fd >= 0) {
-		if (rc == AP_OK && env->pass_fd != NULL)
-			*env->pass_fd = ctx.pass_fd;
-		else
-			close(ctx.pass_fd);
-	}
-	if (rc == AP_OK) {
-		AP_DEBUG("%s id=%lld ok in %llu us", op->name, (long long)id,
-		    (unsigned long long)(ap_now_us() - t0));
-		respond(out, true, id, result, NULL);
-		return true;
-	}
-	json_object_put(result);
-	if (pb.code == AP_PB_NONE)
-		ap_problem_set(&pb, AP_PB_FAILED, NULL, "%s failed: %s", op->name,
-		    ap_strerror(rc));
-	AP_INFO("%s id=%lld: %s%s%s: %s", op->name, (long long)id, ap_pb_name(pb.code),
-	    pb.field[0] ? " " : "", pb.field, pb.reason);
-	respond(out, true, id, NULL, &pb);
+	answer(env, op, id, rc, result, &pb, ctx.pass_fd, t0, out);
 	return true;
 }
 

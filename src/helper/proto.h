@@ -16,6 +16,14 @@
 #include "aapanel/route.h"
 
 /* What a request runs with; borrowed. */
+/* An answer that comes later (ops.h HELPER_OP_ASYNC): the operation runs in the child
+ * pid, which writes its one response line to fd (non-blocking, close-on-exec) and exits. */
+struct ap_proto_defer {
+	int fd;   /* -1: the answer was appended at once */
+	pid_t pid;
+	int64_t id;
+};
+
 struct ap_proto_env {
 	const struct ap_config *cfg;
 	int sandbox_fd;
@@ -23,6 +31,7 @@ struct ap_proto_env {
 	struct ap_arena *arena; /* reset by the caller after each request */
 	int *pass_fd;           /* where an operation's descriptor to pass goes (-1 when none);
 				 * NULL: the caller cannot pass descriptors, they are closed */
+	struct ap_proto_defer *defer; /* NULL: HELPER_OP_ASYNC operations run here, at once */
 };
 
 /*
@@ -35,6 +44,9 @@ struct ap_proto_env {
  */
 bool ap_proto_handle(const struct ap_proto_env *env, const char *line, size_t len,
     struct ap_buf *out);
+/* (With env->defer set, an HELPER_OP_ASYNC operation appends nothing: defer->fd is
+ * set and its line comes from there.) The line for a deferred answer that never came. */
+void ap_proto_error_for(struct ap_buf *out, int64_t id, enum ap_pb_code code, const char *reason);
 
 /* Append an error line about the connection itself ("id":null): denied, busy, too_large, timeout. */
 void ap_proto_error_line(struct ap_buf *out, enum ap_pb_code code, const char *reason);

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,10 +41,23 @@
 /* Refused peers are logged at most this often (a local flood must not flood the journal). */
 #define REFUSE_LOG_MS 1000
 
-enum ev_kind { EV_LISTEN, EV_SIGNAL, EV_JOBS, EV_CONN };
+enum ev_kind { EV_LISTEN, EV_SIGNAL, EV_JOBS, EV_CONN, EV_ASYNC };
 
 struct ev {
 	enum ev_kind kind;
+};
+
+struct conn;
+
+/* An answer coming from a child (proto.h's ap_proto_defer). */
+struct async {
+	struct ev ev; /* first */
+	int fd;
+	pid_t pid;
+	int64_t id;
+	struct conn *c; /* NULL once its connection is gone: read to the end, reaped, dropped */
+	struct ap_buf buf;
+	struct async *next;
 };
 
 struct conn {
@@ -65,6 +79,8 @@ struct conn {
 	size_t fd_at[FDS_MAX];
 	size_t nfds;
 	uint32_t events;     /* registered epoll events */
+	bool eof;            /* the client is done sending (closing once wait is over) */
+	struct async *wait;  /* an answer still coming: the next lines wait, nothing is read */
 	struct conn *next;
 };
 
@@ -74,6 +90,7 @@ struct server {
 	struct ev lev, sev, jev;
 	struct conn *conns;
 	struct conn *dead; /* closed during this batch of events */
+	struct async *asyncs;
 	size_t nconns;
 	struct ap_arena *arena;
 	int reserve_fd; /* kept free so EMFILE can still be answered */
@@ -229,6 +246,9 @@ conn_free(struct server *sv, struct conn *c)
 			*pp = c->next;
 			break;
 		}
+	if (c->wait != NULL)
+		c->wait->c = NULL;
+	c->wait = NULL;
 	epoll_ctl(sv->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close_quietly(c->fd);
 	for (size_t i = 0; i < c->nfds; i++)
@@ -307,7 +327,7 @@ conn_write(struct server *sv, struct conn *c)
 			continue;
 		if (w < 0 && errno == EAGAIN) {
 			/* Too many answers waiting: read no more until the client catches up. */
-			bool more = !c->closing && out_pending(c) < OUT_MAX;
+			bool more = !c->closing && out_pending(c) < OUT_MAX && c->wait == NULL;
 
 			set_events(sv, c, EPOLLOUT | (more ? EPOLLIN : 0));
 			return true;
@@ -317,6 +337,11 @@ conn_write(struct server *sv, struct conn *c)
 	}
 	ap_buf_reset(&c->out);
 	c->out_off = 0;
+	if (c->wait != NULL) {
+		/* Nothing read until the answer is in (a hang-up still shows as EPOLLHUP). */
+		set_events(sv, c, 0);
+		return true;
+	}
 	if (c->closing) {
 		conn_free(sv, c);
 		return false;
@@ -335,6 +360,83 @@ conn_refuse(struct conn *c, enum ap_pb_code code, const char *reason)
 	c->in_off = 0;
 }
 
+static void
+async_start(struct server *sv, struct conn *c, struct ap_proto_defer *d)
+{
+	struct async *a = calloc(1, sizeof(*a));
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (a == NULL) {
+		/* The child runs on; its answer is lost: say so now (its own end reaps it). */
+		close(d->fd);
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+		ap_proto_error_for(&c->out, d->id, AP_PB_INTERNAL, "out of memory");
+		d->fd = -1;
+		return;
+	}
+	a->ev.kind = EV_ASYNC;
+	a->fd = d->fd;
+	a->pid = d->pid;
+	a->id = d->id;
+	a->c = c;
+	ev.data.ptr = &a->ev;
+	epoll_ctl(sv->ep, EPOLL_CTL_ADD, a->fd, &ev);
+	a->next = sv->asyncs;
+	sv->asyncs = a;
+	c->wait = a;
+	d->fd = -1;
+}
+
+static void conn_lines(struct server *sv, struct conn *c);
+
+/* The child's answer is readable: take it; at its end, give it to the connection. */
+static void
+async_read(struct server *sv, struct async *a)
+{
+	char chunk[READ_CHUNK];
+	struct conn *c;
+	int st = 0;
+
+	for (;;) {
+		ssize_t r = read(a->fd, chunk, sizeof(chunk));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		if (r <= 0)
+			break;
+		if (a->buf.len < (size_t)sv->o->cfg->helper_max_message * 4)
+			ap_buf_append(&a->buf, chunk, (size_t)r);
+	}
+	epoll_ctl(sv->ep, EPOLL_CTL_DEL, a->fd, NULL);
+	close(a->fd);
+	while (waitpid(a->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	for (struct async **pp = &sv->asyncs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == a) {
+			*pp = a->next;
+			break;
+		}
+	c = a->c;
+	if (c != NULL && !c->dead) {
+		c->wait = NULL;
+		if (a->buf.len > 0 && a->buf.data[a->buf.len - 1] == '\n')
+			ap_buf_append(&c->out, a->buf.data, a->buf.len);
+		else
+			ap_proto_error_for(&c->out, a->id, AP_PB_TIMEOUT,
+			    WIFSIGNALED(st) ? "the operation did not finish within helper.timeout_ms"
+					    : "the operation ended without an answer");
+		conn_lines(sv, c);
+		if (c->eof && c->wait == NULL)
+			c->closing = true;
+		conn_write(sv, c);
+	}
+	ap_buf_free(&a->buf);
+	free(a);
+}
+
 /* Handle every complete line buffered, while the client keeps up with the answers. */
 static void
 conn_lines(struct server *sv, struct conn *c)
@@ -342,10 +444,11 @@ conn_lines(struct server *sv, struct conn *c)
 	const struct ap_config *cfg = sv->o->cfg;
 	size_t max = (size_t)cfg->helper_max_message;
 	int pass_fd = -1;
+	struct ap_proto_defer defer = { .fd = -1 };
 	struct ap_proto_env env = { .cfg = cfg, .sandbox_fd = sv->o->sandbox_fd,
-		.peer_uid = c->uid, .arena = sv->arena, .pass_fd = &pass_fd };
+		.peer_uid = c->uid, .arena = sv->arena, .pass_fd = &pass_fd, .defer = &defer };
 
-	while (!c->closing && out_pending(c) < OUT_MAX && c->nfds < FDS_MAX) {
+	while (!c->closing && c->wait == NULL && out_pending(c) < OUT_MAX && c->nfds < FDS_MAX) {
 		char *start = c->in.data + c->in_off;
 		size_t avail = c->in.len - c->in_off;
 		char *nl = avail > 0 ? memchr(start, '\n', avail) : NULL;
@@ -383,6 +486,8 @@ conn_lines(struct server *sv, struct conn *c)
 			c->fd_at[c->nfds] = at;
 			c->nfds++;
 		}
+		if (defer.fd >= 0)
+			async_start(sv, c, &defer);
 		ap_arena_reset(sv->arena);
 	}
 	/*
@@ -408,7 +513,7 @@ conn_read(struct server *sv, struct conn *c)
 	char chunk[READ_CHUNK];
 	bool eof = false;
 
-	while (!c->closing && out_pending(c) < OUT_MAX) {
+	while (!c->closing && c->wait == NULL && out_pending(c) < OUT_MAX) {
 		ssize_t r = recv(c->fd, chunk, sizeof(chunk), 0);
 
 		if (r < 0 && errno == EINTR)
@@ -426,7 +531,10 @@ conn_read(struct server *sv, struct conn *c)
 	/* The client is done sending (half-close): answer what it sent, then close. */
 	if (eof) {
 		conn_lines(sv, c);
-		c->closing = true;
+		if (c->wait != NULL)
+			c->eof = true; /* closed once the answers still coming are written */
+		else
+			c->closing = true;
 	}
 	conn_write(sv, c);
 }
@@ -554,6 +662,8 @@ conn_timeouts(struct server *sv)
 				conn_free(sv, c);
 				continue;
 			}
+		} else if (c->wait != NULL) {
+			continue; /* the child is bounded by itself (proto.c) */
 		} else if (c->line_since != 0) {
 			at = c->line_since + (uint64_t)timeout;
 			if (now >= at) {
@@ -691,11 +801,23 @@ ap_server_run(const struct ap_server_opts *o)
 			case EV_JOBS:
 				ap_jobs_events();
 				break;
+			case EV_ASYNC:
+				async_read(&sv, (struct async *)e);
+				break;
 			case EV_CONN: {
 				struct conn *c = (struct conn *)e;
 
 				if (c->dead)
 					break;
+				if (c->wait != NULL) {
+					/* Waiting: nothing is read; earlier answers still go out. A
+					 * hang-up means the client is gone. */
+					if (evs[i].events & (EPOLLHUP | EPOLLERR))
+						conn_free(&sv, c);
+					else if (evs[i].events & EPOLLOUT)
+						conn_resume(&sv, c);
+					break;
+				}
 				if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 					conn_read(&sv, c);
 				else if (evs[i].events & EPOLLOUT)
@@ -710,6 +832,18 @@ ap_server_run(const struct ap_server_opts *o)
 out:
 	sd_notify(0, "STOPPING=1");
 	ap_jobs_shutdown();
+	while (sv.asyncs != NULL) {
+		struct async *a = sv.asyncs;
+
+		sv.asyncs = a->next;
+		kill(a->pid, SIGKILL);
+		waitpid(a->pid, NULL, 0);
+		close(a->fd);
+		if (a->c != NULL)
+			a->c->wait = NULL;
+		ap_buf_free(&a->buf);
+		free(a);
+	}
 	while (sv.conns != NULL) {
 		struct conn *c = sv.conns;
 

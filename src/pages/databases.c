@@ -18,6 +18,8 @@
 
 #include "aapanel/auth.h"
 #include "aapanel/databases.h"
+#include "aapanel/dbhistory.h"
+#include "aapanel/dbio.h"
 #include "aapanel/dbnames.h"
 #include "aapanel/pages.h"
 
@@ -192,8 +194,31 @@ static const struct ap_prop passwd_props[] = {
 	{ .name = "password", .type = AP_J_STRING, .flags = AP_J_SECRET, .desc = "the new password: shown once" },
 	AP_PROP_END,
 };
+static const char *const xfer_kinds[] = { "export", "import", NULL };
+static const char *const xfer_formats[] = { "sql", "sql.gz", NULL };
+static const char *const xfer_results[] = { "running", "ok", "failed", "unknown", NULL };
+static const struct ap_prop transfer_props[] = {
+	{ .name = "id", .type = AP_J_INT },
+	{ .name = "kind", .type = AP_J_STRING, .choices = xfer_kinds },
+	{ .name = "format", .type = AP_J_STRING, .choices = xfer_formats },
+	{ .name = "job", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "the helper's job; null: refused before one ran" },
+	{ .name = "actor", .type = AP_J_STRING, .desc = "who started it (a user, or cli:USER)" },
+	{ .name = "started", .type = AP_J_TIME },
+	{ .name = "finished", .type = AP_J_TIME, .flags = AP_J_NULL, .desc = "null: running (or not seen ended yet)" },
+	{ .name = "size", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "bytes of the dump (uploaded, or exported)" },
+	{ .name = "sha256", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "of the dump" },
+	{ .name = "result", .type = AP_J_STRING, .choices = xfer_results,
+	    .desc = "unknown: the helper no longer knew the job when the panel asked" },
+	{ .name = "error", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "why it failed" },
+	AP_PROP_END,
+};
+static const struct ap_schema transfer_schema = { .name = "DatabaseTransfer",
+	.desc = "an import or export of a database as the panel recorded it", .props = transfer_props };
+
 static const struct ap_prop detail_props[] = {
 	{ .name = "database", .type = AP_J_OBJECT, .of = &ap_database_schema },
+	{ .name = "history", .type = AP_J_ARRAY, .of = &transfer_schema,
+	    .desc = "its newest 20 imports and exports, newest first" },
 	AP_PROP_END,
 };
 const struct ap_schema ap_database_detail_schema = { .name = "DatabaseDetail",
@@ -334,13 +359,13 @@ struct srv_list {
 	struct json_object *arr, *names;
 	int64_t after, limit, last, n;
 	bool more;
+	struct ap_dbserver *rows; /* the page's servers: their statuses are asked at once after */
 };
 
 static bool
 srv_row(void *p, const struct ap_dbserver *s)
 {
 	struct srv_list *l = p;
-	struct json_object *st, *o;
 
 	if (l->names != NULL) {
 		struct json_object *opt = json_object_new_object();
@@ -355,14 +380,30 @@ srv_row(void *p, const struct ap_dbserver *s)
 		l->more = true;
 		return l->names != NULL;
 	}
-	st = ap_dbserver_status(&l->env, s);
-	o = ap_dbserver_resource(s, st);
-	json_object_put(st);
-	ap_model_add(o, "is_mysql", json_object_new_boolean(strcmp(s->engine, "mysql") == 0));
-	json_object_array_add(l->arr, o);
+	l->rows[l->n] = *s;
 	l->last = s->id;
 	l->n++;
 	return true;
+}
+
+/* The rows with every server's status, asked at once (64 at a time). */
+static void
+srv_rows(struct srv_list *l)
+{
+	for (int64_t i = 0; i < l->n; i += 64) {
+		size_t k = (size_t)(l->n - i < 64 ? l->n - i : 64);
+		struct json_object *st[64];
+
+		ap_dbserver_statuses(&l->env, l->rows + i, k, st);
+		for (size_t j = 0; j < k; j++) {
+			const struct ap_dbserver *s = &l->rows[i + (int64_t)j];
+			struct json_object *o = ap_dbserver_resource(s, st[j]);
+
+			json_object_put(st[j]);
+			ap_model_add(o, "is_mysql", json_object_new_boolean(strcmp(s->engine, "mysql") == 0));
+			json_object_array_add(l->arr, o);
+		}
+	}
 }
 
 int
@@ -377,10 +418,12 @@ ap_page_dbservers(struct ap_ctx *ctx)
 	ap_ctx_page(ctx, &pg);
 	l.after = pg.cursor;
 	l.limit = pg.limit;
+	l.rows = ap_arena_alloc(ctx->arena, sizeof(*l.rows) * (size_t)(pg.limit > 0 ? pg.limit : 1));
 	if (ap_dbserver_each(&l.env, srv_row, &l, &pb) != AP_OK) {
 		json_object_put(l.arr);
 		return fail_pb(ctx, &pb);
 	}
+	srv_rows(&l);
 	ap_ctx_page_done(ctx, "/database-servers", l.arr, l.more, l.last);
 	if (!ctx->req->wants_json)
 		ap_model_add(ctx->model, "can_admin", json_object_new_boolean(may(ctx, "databases.admin")));
@@ -464,18 +507,52 @@ struct db_list {
 	struct contents_cache cache;
 	struct json_object *arr;
 	int64_t last;
+	struct ap_database *rows; /* the page's databases: their servers are asked at once after */
+	int64_t n;
 };
 
 static bool
 db_row(void *p, const struct ap_database *d)
 {
 	struct db_list *l = p;
-	struct json_object *c = contents_of(&l->cache, d), *o = ap_database_resource(d, c);
 
-	ap_model_add(o, "unreachable", json_object_new_boolean(c == NULL));
-	json_object_array_add(l->arr, o);
+	l->rows[l->n++] = *d;
 	l->last = d->id;
 	return true;
+}
+
+/* Every server of the page's databases asked at once (64 at a time), then the rows. */
+static void
+db_rows(struct db_list *l)
+{
+	const char *names[64];
+	size_t k = 0;
+
+	for (int64_t i = 0; i <= l->n; i++) {
+		if (i < l->n && !json_object_object_get_ex(l->cache.by_server, l->rows[i].server, NULL)) {
+			bool dup = false;
+
+			for (size_t j = 0; j < k; j++)
+				dup = dup || strcmp(names[j], l->rows[i].server) == 0;
+			if (!dup)
+				names[k++] = l->rows[i].server;
+		}
+		if (k > 0 && (k == AP_NELEM(names) || i == l->n)) {
+			struct json_object *c[64];
+
+			ap_dbserver_contents_many(l->cache.env, names, k, c);
+			for (size_t j = 0; j < k; j++)
+				json_object_object_add(l->cache.by_server, names[j], c[j]);
+			k = 0;
+		}
+	}
+	for (int64_t i = 0; i < l->n; i++) {
+		const struct ap_database *d = &l->rows[i];
+		struct json_object *c = contents_of(&l->cache, d), *o = ap_database_resource(d, c);
+
+		ap_model_add(o, "unreachable", json_object_new_boolean(c == NULL));
+		json_object_array_add(l->arr, o);
+	}
 }
 
 /* The servers as the create form's options. */
@@ -504,11 +581,13 @@ ap_page_databases(struct ap_ctx *ctx)
 
 	ctx->title = ap_ctx_tr(ctx, "Databases");
 	ap_ctx_page(ctx, &pg);
+	l.rows = ap_arena_alloc(ctx->arena, sizeof(*l.rows) * (size_t)(pg.limit > 0 ? pg.limit : 1));
 	if (ap_database_page(&env, 0, pg.cursor, pg.limit, db_row, &l, &more, &pb) != AP_OK) {
 		json_object_put(l.arr);
 		json_object_put(l.cache.by_server);
 		return fail_pb(ctx, &pb);
 	}
+	db_rows(&l);
 	json_object_put(l.cache.by_server);
 	ap_ctx_page_done(ctx, "/databases", l.arr, more, l.last);
 	if (!ctx->req->wants_json) {
@@ -521,6 +600,46 @@ ap_page_databases(struct ap_ctx *ctx)
 	}
 	keep(ctx, kept, AP_NELEM(kept));
 	return 200;
+}
+
+/* The database's newest imports and exports (dbhistory.h) as the page and the API show them. */
+static struct json_object *
+history_of(struct ap_ctx *ctx, const struct ap_database *d)
+{
+	struct ap_sites_env env = env_of(ctx);
+	struct ap_dbhist_row rows[20];
+	struct ap_problem pb;
+	struct json_object *arr = json_object_new_array();
+	int n = ap_dbio_history(&env, d, rows, (int)AP_NELEM(rows), &pb);
+
+	for (int i = 0; i < n; i++) {
+		const struct ap_dbhist_row *r = &rows[i];
+		struct json_object *o = json_object_new_object();
+
+		ap_model_add(o, "id", json_object_new_int64(r->id));
+		ap_model_str(o, "kind", r->kind);
+		ap_model_str(o, "format", r->format);
+		ap_model_add(o, "job", r->job > 0 ? json_object_new_int64(r->job) : NULL);
+		ap_model_str(o, "actor", r->actor);
+		ap_model_add(o, "started", ap_model_time(r->started_at));
+		ap_model_add(o, "finished", r->finished_at > 0 ? ap_model_time(r->finished_at) : NULL);
+		ap_model_add(o, "size", r->size >= 0 ? json_object_new_int64(r->size) : NULL);
+		ap_model_add(o, "sha256", r->sha256[0] ? json_object_new_string(r->sha256) : NULL);
+		ap_model_str(o, "result", r->result);
+		ap_model_add(o, "error", r->error[0] ? json_object_new_string(r->error) : NULL);
+		if (!ctx->req->wants_json) {
+			ap_model_add(o, "is_ok", json_object_new_boolean(strcmp(r->result, "ok") == 0));
+			ap_model_add(o, "is_failed", json_object_new_boolean(strcmp(r->result, "failed") == 0));
+			ap_model_add(o, "is_running", json_object_new_boolean(strcmp(r->result, "running") == 0));
+			ap_model_add(o, "is_export", json_object_new_boolean(strcmp(r->kind, "export") == 0));
+			ap_model_add(o, "job_path", r->job > 0 && strcmp(r->result, "running") == 0
+				? json_object_new_string(ap_arena_printf(ctx->arena, "/databases/%lld/jobs/%lld",
+				      (long long)d->id, (long long)r->job))
+				: NULL);
+		}
+		json_object_array_add(arr, o);
+	}
+	return arr;
 }
 
 int
@@ -541,6 +660,13 @@ ap_page_database(struct ap_ctx *ctx)
 	ap_model_add(o, "is_mysql", json_object_new_boolean(strcmp(d.engine, "mysql") == 0));
 	json_object_put(c);
 	ap_model_add(ctx->model, "database", o);
+	{
+		struct json_object *h = history_of(ctx, &d);
+
+		if (!ctx->req->wants_json)
+			ap_model_add(ctx->model, "has_history", json_object_new_boolean(json_object_array_length(h) > 0));
+		ap_model_add(ctx->model, "history", h);
+	}
 	if (!ctx->req->wants_json)
 		ap_model_add(ctx->model, "can_write", json_object_new_boolean(may(ctx, "databases.write")));
 	{
@@ -716,7 +842,9 @@ ap_site_databases(struct ap_ctx *ctx, int64_t site_id)
 	struct ap_problem pb;
 	bool more = false;
 
-	ap_database_page(&env, site_id, 0, 100, db_row, &l, &more, &pb);
+	l.rows = ap_arena_alloc(ctx->arena, sizeof(*l.rows) * 100);
+	if (ap_database_page(&env, site_id, 0, 100, db_row, &l, &more, &pb) == AP_OK)
+		db_rows(&l);
 	json_object_put(l.cache.by_server);
 	return l.arr;
 }

@@ -21,7 +21,9 @@
 
 #include "aapanel/auth.h"
 #include "aapanel/databases.h"
+#include "aapanel/dbhistory.h"
 #include "aapanel/dbio.h"
+#include "aapanel/log.h"
 #include "aapanel/pages.h"
 
 static const char *const formats[] = { "sql", "sql.gz", NULL };
@@ -170,6 +172,26 @@ started(struct ap_ctx *ctx, const struct ap_database *d, int64_t job)
 	}
 }
 
+/* ---------------------------------------------------------------- history */
+
+static const char *
+actor_of(struct ap_ctx *ctx)
+{
+	return ctx->user != NULL ? ctx->user->username : "anonymous";
+}
+
+/* Record a transfer (started: job > 0; refused: pb). A failure to record is logged, never fatal. */
+static void
+record(struct ap_ctx *ctx, const struct ap_database *d, const char *kind, const char *format, int64_t job,
+    int64_t size, const char *sha, const struct ap_problem *failed)
+{
+	struct ap_sites_env env = env_of(ctx);
+	struct ap_problem pb;
+
+	if (ap_dbhist_add(&env, d, kind, format, job, actor_of(ctx), size, sha, failed, &pb) != AP_OK)
+		AP_WARN("database %s: the %s was not recorded: %s", d->name, kind, pb.reason);
+}
+
 /* ---------------------------------------------------------------- export */
 
 int
@@ -187,9 +209,11 @@ ap_page_database_export(struct ap_ctx *ctx)
 	a = json_object_new_object();
 	ap_model_str(a, "format", format);
 	if (ap_dbio_export_start(&env, &d, format, &job, &pb) != AP_OK) {
+		record(ctx, &d, "export", format, 0, 0, NULL, &pb);
 		audit(ctx, "database.export", &d, "failed", a, &pb);
 		return fail_pb(ctx, &pb);
 	}
+	record(ctx, &d, "export", format, job, 0, NULL, NULL);
 	ap_model_add(a, "job", json_object_new_int64(job));
 	audit(ctx, "database.export", &d, "ok", a, NULL);
 	return started(ctx, &d, job);
@@ -313,13 +337,16 @@ import(struct ap_ctx *ctx, int64_t id, const char *format, ap_dbio_read_fn rd, v
 		ap_problem_set(&pb, AP_PB_TOO_LARGE, "file",
 		    "the dump is larger than databases.import_max (%lld bytes)", (long long)max);
 		ap_model_add(a, "size", json_object_new_int64(declared));
+		record(ctx, &d, "import", format, 0, declared, NULL, &pb);
 		audit(ctx, "database.import", &d, "failed", a, &pb);
 		return fail_pb(ctx, &pb);
 	}
 	if (ap_dbio_import_start(&env, &d, format, rd, rdctx, max, &job, &size, sha, &pb) != AP_OK) {
+		record(ctx, &d, "import", format, 0, size, NULL, &pb);
 		audit(ctx, "database.import", &d, "failed", a, &pb);
 		return fail_pb(ctx, &pb);
 	}
+	record(ctx, &d, "import", format, job, size, sha, NULL);
 	ap_model_add(a, "size", json_object_new_int64(size));
 	ap_model_str(a, "sha256", sha);
 	ap_model_add(a, "job", json_object_new_int64(job));
