@@ -728,6 +728,13 @@ ap_page_files_save(struct ap_ctx *ctx)
 
 	if ((st = site_of(ctx, &env, &s)) != 0)
 		return st;
+	/* The route lets a larger text through the parser (AP_ROUTE_TEXT): the editor's own cap. */
+	if (f[FS_CONTENT].present && f[FS_CONTENT].len > (size_t)ctx->app->cfg->files_edit_max) {
+		ap_problem_set(&pb, AP_PB_TOO_LARGE, "content",
+		    "is %zu bytes; the editor saves at most %lld bytes (files.edit_max)", f[FS_CONTENT].len,
+		    ctx->app->cfg->files_edit_max);
+		return refused(ctx, &s, "files.save", path, &pb);
+	}
 	if (ap_files_server_executed(path) && s.spec.kind != AP_SITE_PHP) {
 		ap_problem_set(&pb, AP_PB_INVALID, "path",
 		    "a .php file (or another type the web server runs) cannot go into a site that is not a PHP site");

@@ -146,7 +146,7 @@ const struct ap_route ap_routes[] = {
 	    .summary = "A text file to edit (UTF-8, files.edit_max at most) with its line endings; no path: a new one",
 	    .answer = &ap_files_text_schema },
 	{ .methods = AP_M_POST, .pattern = "/sites/{id}/files/edit", .handler = ap_page_files_save,
-	    .perm = "sites.write", .flags = DB, .tpl = "file_edit", .fields = ap_files_save_fields,
+	    .perm = "sites.write", .flags = DB | AP_ROUTE_TEXT, .tpl = "file_edit", .fields = ap_files_save_fields,
 	    .form = ap_page_files_edit,
 	    .summary = "Save a text file atomically (a temporary file beside it, fsync, rename), line endings kept",
 	    .answer = &ap_files_change_schema },
