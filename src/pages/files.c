@@ -141,12 +141,14 @@ const struct ap_field ap_files_chmod_fields[FX__MAX + 1] = {
 };
 
 static const char *const owners[] = { "site", "site-web", NULL };
-enum { FO_ID, FO_PATH, FO_OWNER, FO__MAX };
+enum { FO_ID, FO_PATH, FO_OWNER, FO_RECURSIVE, FO__MAX };
 const struct ap_field ap_files_chown_fields[FO__MAX + 1] = {
 	[FO_ID] = SITE_FIELD,
 	[FO_PATH] = PATH_FIELD(AP_FIELD_REQUIRED),
 	[FO_OWNER] = { .name = "owner", .type = AP_FIELD_ENUM, .flags = AP_FIELD_REQUIRED, .choices = owners,
 	    .desc = "site: the site's system user and its group; site-web: that user with nginx's group" },
+	[FO_RECURSIVE] = { .name = "recursive", .type = AP_FIELD_BOOL,
+	    .desc = "a folder and everything in it (a helper job; links changed, never followed)" },
 	[FO__MAX] = AP_FIELD_END,
 };
 
@@ -764,7 +766,9 @@ simple(struct ap_ctx *ctx, struct ap_sites_env *env, const struct ap_site *s, co
 {
 	struct ap_problem pb;
 
-	if (ap_files_call(env, s, op, args, res, NULL, &pb) != AP_OK) {
+	/* A copy is a helper job (a tree of any size, with its progress): waited for here. */
+	if ((strcmp(op, "files.copy") == 0 ? ap_files_job(env, s, op, args, res, &pb)
+					     : ap_files_call(env, s, op, args, res, NULL, &pb)) != AP_OK) {
 		audit(ctx, s, action, path, "failed", NULL, json_object_get(args), &pb);
 		json_object_put(args);
 		return ap_ctx_problem(ctx, &pb);
@@ -894,7 +898,9 @@ ap_page_files_chown(struct ap_ctx *ctx)
 	}
 	ap_model_str(a, "path", f[FO_PATH].s);
 	ap_model_str(a, "owner", owners[f[FO_OWNER].i]);
-	if (ap_files_call(&env, &s, "files.chown", a, &res, NULL, &pb) != AP_OK) {
+	if ((f[FO_RECURSIVE].present && f[FO_RECURSIVE].b ?
+		ap_files_job(&env, &s, "files.chown_tree", a, &res, &pb) :
+		ap_files_call(&env, &s, "files.chown", a, &res, NULL, &pb)) != AP_OK) {
 		json_object_put(a);
 		return refused(ctx, &s, "files.chown", f[FO_PATH].s, &pb);
 	}
@@ -907,6 +913,11 @@ ap_page_files_chown(struct ap_ctx *ctx)
 		ap_model_str(af, "owner", owners[f[FO_OWNER].i]);
 		ap_model_add(af, "uid", json_object_new_int64(int_of(res, "uid")));
 		ap_model_add(af, "gid", json_object_new_int64(int_of(res, "gid")));
+		if (f[FO_RECURSIVE].present && f[FO_RECURSIVE].b) {
+			ap_model_add(af, "recursive", json_object_new_boolean(true));
+			ap_model_add(af, "entries", json_object_new_int64(int_of(res, "entries")));
+			ap_model_add(af, "skipped", json_object_new_int64(int_of(res, "skipped")));
+		}
 		audit(ctx, &s, "files.chown", f[FO_PATH].s, "ok", b, af, NULL);
 	}
 	if (!ctx->req->wants_json)

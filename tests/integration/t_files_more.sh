@@ -4,7 +4,10 @@
 #  - the editor saves a text of files.edit_max (2 MiB), not limits.max_field_len
 #    (64 KiB): a 1.5 MiB Arabic text with CR LF through the page and the API,
 #    byte-identical; a 3 MiB one refused naming content (the form again), the
-#    old file intact; every other route keeps max_field_len.
+#    old file intact; every other route keeps max_field_len;
+#  - a copy of a tree is a helper job: 12,000 entries (over the old 10,000
+#    cap) copied identical, its progress rising (job.status), a hard-linked
+#    file in it refuses the copy before anything is made, never into itself.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sites_lib.sh"
 it_setup 'pool = { workers = 2; request_timeout = 30; };'
@@ -72,5 +75,48 @@ python3 -c 'import json; print(json.dumps({"path": "", "name": "x", "type": "fil
 code=$(curl -s -o "$T/api.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
 	-H 'Content-Type: application/json' --data-binary "@$T/pad.json" "$(url "/api/v1/sites/$SID/files/create")")
 check "... and limits.max_body: a 1.1 MB body 413 (got $code)" test "$code" = 413
+
+# ------------------------------------------------------------------ a copy of a large tree: a job
+python3 - "$R/tree" <<'PY'
+import os, sys
+top = sys.argv[1]
+for i in range(60):
+    d = os.path.join(top, "d%02d" % i, "sub")
+    os.makedirs(d)
+    for j in range(199):
+        with open(os.path.join(d, "f%03d.txt" % j), "w") as f:
+            f.write("%d %d\n" % (i, j))
+os.symlink("d00/sub/f000.txt", os.path.join(top, "link"))
+PY
+code=$(curl -s -o "$T/api.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	--data-binary '{"path":"tree","to":"tree2"}' "$(url "/api/v1/sites/$SID/files/copy")")
+check "a tree of 12,061 entries copied: 200 (got $code)" test "$code" = 200
+check "... identical (diff -r, the link a link)" bash -c "diff -r '$R/tree' '$R/tree2' >/dev/null && [ -L '$R/tree2/link' ]"
+code=$(curl -s -o "$T/api.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	--data-binary '{"path":"tree","to":"tree/d00/inside"}' "$(url "/api/v1/sites/$SID/files/copy")")
+check "... never into itself (got $code)" bash -c "[ ! -e '$R/tree/d00/inside/d00/inside/d00' ]"
+rm -rf "$R/tree/d00/inside"
+printf 'CANARY\n' > "$T/outside.txt"
+ln "$T/outside.txt" "$R/tree/d05/sub/hard.txt"
+code=$(curl -s -o "$T/api.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	--data-binary '{"path":"tree","to":"tree3"}' "$(url "/api/v1/sites/$SID/files/copy")")
+check "a hard-linked file in the tree: 400 naming it, nothing made (got $code)" \
+	bash -c "[ $code = 400 ] && jq -e '.error.reason | test(\"tree/d05/sub/hard.txt\")' '$T/api.json' >/dev/null && [ ! -e '$R/tree3' ]"
+rm "$R/tree/d05/sub/hard.txt"
+mkdir "$R/blobs"
+for i in $(seq 1 16); do head -c 4194304 /dev/urandom > "$R/blobs/b$i"; done
+"$SEND" --call "$HS" files.copy '{"domain":"more.test","path":"blobs","to":"blobs2"}' > "$T/job.json"
+JOB=$(jq -r .result.job "$T/job.json")
+: > "$T/progress"
+for _ in $(seq 1 1500); do
+	"$SEND" --call "$HS" job.status "{\"id\":$JOB}" > "$T/st.json" || true
+	jq -r '"\(.result.state) \(.result.progress)"' "$T/st.json" >> "$T/progress"
+	grep -q '^\(done\|failed\)' "$T/progress" && break
+	sleep 0.02
+done
+check "64 MiB copied as a helper job: done, 100 % ($(tail -1 "$T/progress"))" grep -q '^done 100$' "$T/progress"
+check "... its progress rising on the way ($(grep '^running' "$T/progress" | awk '{print $2}' | sort -un | tr '\n' ' '))" \
+	bash -c "[ \"\$(grep '^running' '$T/progress' | awk '\$2 > 0 && \$2 < 100' | sort -u | wc -l)\" -ge 2 ]"
+check "... identical" diff -r "$R/blobs" "$R/blobs2"
 
 it_summary
