@@ -74,7 +74,7 @@ static const char *check_trash_id(const char *s, size_t n);
 
 enum {
 	FA_DOMAIN, FA_ROOT, FA_PATH, FA_TO, FA_MODE, FA_KIND, FA_TEMP, FA_OVERWRITE, FA_SORT,
-	FA_DESC, FA_SEARCH, FA_LIMIT, FA_ID, FA_FORMAT, FA_OWNER, FA__MAX
+	FA_DESC, FA_SEARCH, FA_LIMIT, FA_ID, FA_FORMAT, FA_OWNER, FA_RNAME, FA__MAX
 };
 /*
  * One table for every files.* operation: each handler says which of them it
@@ -82,8 +82,8 @@ enum {
  * decides what is beneath the root.
  */
 const struct ap_field ap_ops_files_args[FA__MAX + 1] = {
-	[FA_DOMAIN] = { .name = "domain", .type = AP_FIELD_HOSTNAME, .flags = AP_FIELD_REQUIRED,
-	    .check = ap_valid_domain },
+	/* domain (a site) or rootname (one of files.roots, for admins): froot_open wants one. */
+	[FA_DOMAIN] = { .name = "domain", .type = AP_FIELD_HOSTNAME, .check = ap_valid_domain },
 	[FA_ROOT] = { .name = "root", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
 	    .max = 255, .check = ap_check_site_path },
 	[FA_PATH] = { .name = "path", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE,
@@ -104,6 +104,8 @@ const struct ap_field ap_ops_files_args[FA__MAX + 1] = {
 	    .check = check_trash_id },
 	[FA_FORMAT] = { .name = "format", .type = AP_FIELD_ENUM, .choices = formats },
 	[FA_OWNER] = { .name = "owner", .type = AP_FIELD_ENUM, .choices = owners },
+	[FA_RNAME] = { .name = "rootname", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 32,
+	    .check = ap_check_file_root_name },
 	[FA__MAX] = AP_FIELD_END,
 };
 
@@ -175,17 +177,45 @@ need(struct helper_ctx *ctx, int idx)
 	    AP_ERR_INVAL);
 }
 
+/*
+ * One of the admins' other roots (files.roots, this helper's own
+ * configuration: the request names it, never a path), opened beneath the
+ * sandbox root; then every path beneath it as for a site. No home (no trash),
+ * nothing given to another user.
+ */
 static enum ap_err
-froot_open(struct helper_ctx *ctx, struct froot *r)
+named_root_open(struct helper_ctx *ctx, struct froot *r)
 {
-	const struct ap_fieldval *a = ctx->args;
-	const char *home = ap_arena_printf(ctx->arena, "%s/%s", ctx->cfg->sites_web_root,
-	    a[FA_DOMAIN].s);
-	const char *docroot = a[FA_ROOT].present && a[FA_ROOT].len > 0 ? a[FA_ROOT].s : "public";
+	char path[1100];
 	const char *why = NULL;
 	enum ap_err rc;
 
 	r->home = r->root = -1;
+	r->chown = false;
+	if (!ap_file_root_find(ctx->cfg->files_roots, ctx->args[FA_RNAME].s, path, sizeof(path)))
+		return fail(ctx, AP_PB_NOT_FOUND, "rootname", "is not one of files.roots", AP_ERR_NOTFOUND);
+	/* "/srv/www" is beneath helper.sandbox_root ("/" in production), as every system path. */
+	rc = ap_sandbox_open(ctx->sandbox_fd, path + strspn(path, "/"), O_RDONLY | O_DIRECTORY, 0, &r->root, &why);
+	if (rc != AP_OK)
+		return fail(ctx, rc == AP_ERR_NOTFOUND ? AP_PB_NOT_FOUND : AP_PB_FAILED, "rootname",
+		    why != NULL ? why : "the root cannot be opened", rc == AP_ERR_NOTFOUND ? rc : AP_ERR_IO);
+	return AP_OK;
+}
+
+static enum ap_err
+froot_open(struct helper_ctx *ctx, struct froot *r)
+{
+	const struct ap_fieldval *a = ctx->args;
+	const char *home, *docroot = a[FA_ROOT].present && a[FA_ROOT].len > 0 ? a[FA_ROOT].s : "public";
+	const char *why = NULL;
+	enum ap_err rc;
+
+	if (a[FA_RNAME].present && !a[FA_DOMAIN].present)
+		return named_root_open(ctx, r);
+	r->home = r->root = -1;
+	if ((rc = need(ctx, FA_DOMAIN)) != AP_OK)
+		return rc;
+	home = ap_arena_printf(ctx->arena, "%s/%s", ctx->cfg->sites_web_root, a[FA_DOMAIN].s);
 	rc = ap_sandbox_open(ctx->sandbox_fd, home, O_RDONLY | O_DIRECTORY, 0, &r->home, &why);
 	if (rc != AP_OK)
 		return fail(ctx, rc == AP_ERR_NOTFOUND ? AP_PB_NOT_FOUND : AP_PB_FAILED, "domain",
@@ -1112,7 +1142,11 @@ static enum ap_err
 trash_open(struct helper_ctx *ctx, const struct froot *r, bool create, int *tfd)
 {
 	const char *why = NULL;
-	enum ap_err rc = ap_fs_dir_nofollow(r->home, TRASH_DIR, create, 0700, tfd, &why);
+	enum ap_err rc;
+
+	if (r->home < 0) /* an admin's other root: no trash */
+		return fail(ctx, AP_PB_CONFLICT, "path", "this root has no trash", AP_ERR_INVAL);
+	rc = ap_fs_dir_nofollow(r->home, TRASH_DIR, create, 0700, tfd, &why);
 
 	if (rc == AP_ERR_NOTFOUND && !create)
 		return rc;
@@ -1830,7 +1864,7 @@ ap_ops_files_pack(struct helper_ctx *ctx)
 			goto done;
 		}
 		from = ".";
-		root_name = ctx->args[FA_DOMAIN].s;
+		root_name = ctx->args[FA_DOMAIN].present ? ctx->args[FA_DOMAIN].s : ctx->args[FA_RNAME].s;
 	} else if ((rc = open_parent(ctx, &r, "path", ctx->args[FA_PATH].s, &fd, &from)) != AP_OK)
 		goto done;
 	if (faccessat(fd, from, F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
