@@ -370,7 +370,7 @@ emit(struct ap_ctx *ctx, const struct out *o, int status, const char *ctype,
 static void
 emit_fd(struct ap_ctx *ctx, const struct out *o, int status, const char *ctype)
 {
-	static char chunk[65536];
+	static char chunk[262144]; /* written as whole FastCGI records at once (pool.c) */
 	int64_t left = ctx->raw_len;
 
 	emit(ctx, o, status, ctype, NULL, ctx->raw_len < 0 ? SIZE_MAX : (size_t)ctx->raw_len);
