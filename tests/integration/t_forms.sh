@@ -416,6 +416,8 @@ for pattern in $(jq -r '.[] | select(.methods | index("POST")) | .pattern' "$T/r
 	/sites/{id}/files/content) continue ;; # a streamed body, not a form: t_files.sh
 	/sites/{id}/files/upload) continue ;;  # multipart with files: t_files.sh (two files from the form)
 	/sites/{id}/files/chown) continue ;;   # needs the site's own system user: t_files_owner.sh walks its form
+	/files/roots/{name}/content | /files/roots/{name}/edit) continue ;; # needs files.roots: t_files_roots.sh
+	                                      # (a streamed body; the editor's form, 303 to the folder)
 	/service-actions) continue ;;         # t_services.sh (needs systemd: PID 1 of a namespace of its own)
 	/backups/runs/{id}/cancel) continue ;; # t_backups.sh: a running backup cancelled from its page's form
 	/databases/{id}/export | /databases/{id}/import | /databases/{id}/import/upload) continue ;; # t_dbio.sh: jobs
