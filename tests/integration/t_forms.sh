@@ -34,6 +34,9 @@ _db_my_sql "CREATE USER 'dbadmin'@'127.0.0.1' IDENTIFIED BY '$DBPW'; GRANT ALL O
 cat >> "$T/conf/profiles/test.cfg" <<CFG
 certs = { https_port = $(it_free_port); acme_server = "https://127.0.0.1:$(it_free_port)/dir"; certbot_dir = "$T/certbot"; };
 CFG
+# The admins' other roots' editor form (/files/roots/{name}/edit): one root.
+echo 'files = { roots = "www:/srv/www"; };' >> "$T/conf/profiles/test.cfg"
+mkdir -p "$SB/srv/www"
 it_start_pool
 sites_start_nginx
 sites_start_helper
@@ -78,6 +81,7 @@ path_of() {
 	/tasks/*) echo "${1//\{id\}/$TASK_ID}" ;;
 	/backups/runs/*) echo "${1//\{id\}/$BK_RUN}" ;;
 	/backup-destinations/*) echo "${1//\{name\}/formsbk}" ;;
+	/files/roots/*) echo "${1//\{name\}/www}" ;;
 	*) echo "${1//\{id\}/$TARGET_ID}" ;;
 	esac
 }
