@@ -142,6 +142,11 @@ extern const struct ap_field ap_files_list_fields[], ap_files_path_fields[], ap_
     ap_files_restore_fields[], ap_files_archive_fields[], ap_files_edit_fields[];
 extern const struct ap_schema ap_files_list_schema, ap_files_text_schema, ap_files_change_schema,
     ap_files_trash_schema;
+/* The admins' other roots (files.roots): the same handlers on /files/roots/{name}… */
+int ap_page_file_roots(struct ap_ctx *ctx);        /* GET /files/roots */
+extern const struct ap_field ap_roots_list_fields[], ap_roots_path_fields[], ap_roots_edit_fields[],
+    ap_roots_save_fields[];
+extern const struct ap_schema ap_file_roots_schema;
 
 /* A site's logs (src/pages/logs.c). */
 int ap_page_site_log(struct ap_ctx *ctx);          /* GET /sites/{id}/logs/{which} */

@@ -56,6 +56,8 @@ struct ap_upload {
 /* Read up to n bytes of the body; 0 at end, -1 on error. */
 typedef ssize_t (*ap_req_read_fn)(void *ctx, void *buf, size_t n);
 
+struct ap_req;
+
 struct ap_req_limits {
 	size_t max_body;       /* urlencoded and JSON bodies */
 	size_t max_upload;     /* multipart bodies */
@@ -63,6 +65,10 @@ struct ap_req_limits {
 	size_t max_field_len;  /* one decoded value */
 	size_t max_header_len; /* REQUEST_URI, HTTP_COOKIE and other params */
 	size_t max_stream;     /* application/octet-stream bodies, left unread (0 = refused) */
+	/* NULL, or called once the method and path are known, before a body that is not streamed
+	 * is read: may raise the limits for the route the request goes to (the editor's save). */
+	void (*for_route)(void *arg, const struct ap_req *r, struct ap_req_limits *lim);
+	void *for_route_arg;
 };
 
 struct ap_req {

@@ -158,6 +158,9 @@ enum ap_err ap_field_check(const struct ap_field *f, const char *s, size_t len,
 				* that may have no answer schema) */
 #define AP_ROUTE_STREAM 0x400u /* takes an application/octet-stream body, left unread for the
 				* handler (ap_req_stream_read); every other route answers 415 */
+#define AP_ROUTE_TEXT 0x800u   /* carries one whole text (the editor's save): its body and that
+				* field may be larger than limits.max_body / max_field_len, up to
+				* what files.edit_max needs; the handler checks the text's size */
 #define AP_ROUTE_PENDING 0x200u /* a session between its two factors may use it too (sign out);
 				* its CSRF token is still required */
 

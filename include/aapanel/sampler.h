@@ -64,10 +64,13 @@ enum ap_err ap_sampler_fetch(const char *socket_path, const char *path, int time
  * POST /hand: give the sampler a copy of fd (a log opened through the helper,
  * follow.h) under a fresh random token, written to token (33 bytes) for
  * nginx to connect the stream with (GET /events/log, X-Aapanel-Stream). fd
- * stays the caller's. AP_ERR_IO when the sampler does not take it.
+ * stays the caller's. AP_ERR_IO when the sampler does not take it. domain and
+ * which (a site's access|error log; NULL: none) let the sampler open it again
+ * through the helper after logrotate renamed it.
  */
 #define AP_SAMPLER_TOKEN_SIZE 33
-enum ap_err ap_sampler_hand(const char *socket_path, int fd, char token[static AP_SAMPLER_TOKEN_SIZE]);
+enum ap_err ap_sampler_hand(const char *socket_path, int fd, const char *domain, const char *which,
+    char token[static AP_SAMPLER_TOKEN_SIZE]);
 /* POST /wake: best effort (a sampler that is down looks at its outbox when it starts). */
 void ap_sampler_wake(const char *socket_path);
 

@@ -27,4 +27,18 @@ const char *ap_check_php_version(const char *s, size_t n);
 /* http://host[:port][/path] (host: lowercase name, IPv4 or [IPv6]) or unix:/abs/path. */
 const char *ap_check_upstream(const char *s, size_t n);
 
+/*
+ * files.roots: the admins' other roots, "name:/abs/path" separated by commas
+ * (spaces around allowed): names [a-z][a-z0-9_-] up to 32, paths absolute of
+ * segments [A-Za-z0-9._-] without . or .. (not "/" itself), at most
+ * AP_FILE_ROOTS_MAX, names unique. ap_check_file_roots: NULL or the reason;
+ * ap_file_root_find: the path of name (in out, outsz bytes) or false.
+ */
+#define AP_FILE_ROOTS_MAX 16
+const char *ap_check_file_roots(const char *s, size_t n);
+const char *ap_check_file_root_name(const char *s, size_t n);
+bool ap_file_root_find(const char *roots, const char *name, char *out, size_t outsz);
+/* The i-th root (0-based) of a valid list: its name and path; false past the end. */
+bool ap_file_root_at(const char *roots, size_t i, char *name, size_t namesz, char *path, size_t pathsz);
+
 #endif

@@ -4,7 +4,7 @@
 #include "aapanel/auth.h"
 
 /* Areas only an admin may see or change. */
-static const char *const admin_areas[] = { "users", "settings", "audit", "debug" };
+static const char *const admin_areas[] = { "users", "settings", "audit", "debug", "roots" };
 /* Areas an operator may change. */
 static const char *const operator_write_areas[] = { "sites", "databases", "files", "cron",
 	"certificates", "backups" };

@@ -9,7 +9,8 @@
  *   aapanel files rm SITE PATH              to the site's trash
  *   aapanel files pack SITE [PATH] [--format zip|tar.gz|tar.xz|tar]
  *                                           the folder (or the root) as an archive, streamed to stdout
- *   aapanel files chown SITE PATH site|site-web   to the site's user (its group, or nginx's)
+ *   aapanel files chown SITE PATH site|site-web [--recursive]   to the site's user (its group,
+ *                                                 or nginx's); --recursive: a folder's contents too
  *
  * SITE is the site's domain. PATH is relative to its document root and
  * resolved beneath it by the kernel (the helper's openat2): a path that
@@ -31,7 +32,7 @@ static const char files_usage[] =
     "       aapanel files put SITE PATH [--no-overwrite]\n"
     "       aapanel files rm SITE PATH\n"
     "       aapanel files pack SITE [PATH] [--format zip|tar.gz|tar.xz|tar] > archive\n"
-    "       aapanel files chown SITE PATH site|site-web\n";
+    "       aapanel files chown SITE PATH site|site-web [--recursive]\n";
 
 static ssize_t
 stdin_rd(void *ctx, void *buf, size_t n)
@@ -155,7 +156,8 @@ pack(const struct ap_sites_env *env, const struct ap_site *s, const char *path, 
 }
 
 static int
-chown_to(const struct ap_sites_env *env, const struct ap_site *s, const char *path, const char *owner)
+chown_to(const struct ap_sites_env *env, const struct ap_site *s, const char *path, const char *owner,
+    bool recursive)
 {
 	struct json_object *a = json_object_new_object(), *res = NULL;
 	struct ap_problem pb;
@@ -164,7 +166,8 @@ chown_to(const struct ap_sites_env *env, const struct ap_site *s, const char *pa
 
 	json_object_object_add(a, "path", json_object_new_string(path));
 	json_object_object_add(a, "owner", json_object_new_string(owner));
-	if (ap_files_call(env, s, "files.chown", a, &res, NULL, &pb) != AP_OK)
+	if ((recursive ? ap_files_job(env, s, "files.chown_tree", a, &res, &pb)
+		       : ap_files_call(env, s, "files.chown", a, &res, NULL, &pb)) != AP_OK)
 		rc = ap_cli_problem("files chown", &pb);
 	ap_cli_audit_write(env->db, "files.chown", target(t, sizeof(t), s, path), rc ? "failed" : "ok",
 	    NULL, rc ? NULL : json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN));
@@ -230,7 +233,7 @@ ap_cli_files(const struct ap_config *cfg, int argc, char **argv)
 {
 	struct ap_sites_env env = { .cfg = cfg };
 	const char *cmd, *domain, *path = "", *format = "zip";
-	bool json = false, overwrite = true;
+	bool json = false, overwrite = true, recursive = false;
 	struct ap_problem pb;
 	struct ap_site s;
 	int rc, n = 0;
@@ -249,6 +252,8 @@ ap_cli_files(const struct ap_config *cfg, int argc, char **argv)
 		}
 		else if (strcmp(argv[i], "--no-overwrite") == 0)
 			overwrite = false;
+		else if (strcmp(argv[i], "--recursive") == 0)
+			recursive = true;
 		else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			fprintf(stderr, "aapanel files: unknown option %s\n%s", argv[i], files_usage);
 			return 2;
@@ -293,7 +298,7 @@ ap_cli_files(const struct ap_config *cfg, int argc, char **argv)
 	else if (strcmp(cmd, "pack") == 0)
 		rc = pack(&env, &s, path, format);
 	else if (strcmp(cmd, "chown") == 0)
-		rc = chown_to(&env, &s, path, pos[3]);
+		rc = chown_to(&env, &s, path, pos[3], recursive);
 	else
 		rc = rm(&env, &s, path);
 out:

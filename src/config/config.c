@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "aapanel/config.h"
+#include "aapanel/sitecheck.h"
 #include "aapanel/dsn.h"
 #include "aapanel/netaddr.h"
 #include "aapanel/unitname.h"
@@ -234,6 +235,7 @@ enum vkind {
 	V_REL,      /* a path relative to helper.sandbox_root: segments of [A-Za-z0-9._{}-], no . or .. */
 	V_ADDR,     /* "" or an IPv4 or IPv6 address literal */
 	V_UNITS,    /* "" or systemd unit names ('*' patterns), comma-separated (unitname.h) */
+	V_ROOTS,    /* "" or name:/path, comma-separated (files.roots, sitecheck.h) */
 };
 
 struct key_def {
@@ -380,6 +382,7 @@ static const struct key_def schema[] = {
 	KL("files", "extract_max_size", 1048576, 1099511627776LL, 4294967296LL, files_extract_max_size),
 	KL("files", "extract_max_files", 1, 10000000, 100000, files_extract_max_files),
 	KL("files", "extract_max_ratio", 2, 100000, 200, files_extract_max_ratio),
+	KS("files", "roots", V_ROOTS, "", files_roots),
 	KS("tasks", "cron_dir", V_REL, "etc/cron.d", tasks_cron_dir),
 	KS("tasks", "spec_dir", V_REL, "etc/aapanel/tasks", tasks_spec_dir),
 	KS("tasks", "recorder", V_PATH, "/usr/local/bin/aapanel", tasks_recorder),
@@ -1308,6 +1311,16 @@ check_key(struct loader *ld, size_t k, const config_setting_t *s, bool store)
 			return;
 		}
 		break;
+	case V_ROOTS: {
+		const char *r = strlen(str) > 8192 ? "must be at most 8192 bytes long" :
+		    ap_check_file_roots(str, strlen(str));
+
+		if (r != NULL) {
+			key_problem(ld, k, s, "%s (e.g. \"www:/srv/www, data:/srv/data\")", r);
+			return;
+		}
+		break;
+	}
 	case V_SOCKET:
 	case V_PATH:
 	case V_DIR:

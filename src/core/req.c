@@ -1125,6 +1125,7 @@ parse_body(struct ap_req *r, ap_req_read_fn rd, void *rdctx,
 	long long len = 0;
 	size_t limit;
 	enum body_kind kind;
+	struct ap_req_limits mine;
 	char shown[SHOW_MAX + 1];
 
 	if (cl[0] != '\0') {
@@ -1165,6 +1166,12 @@ parse_body(struct ap_req *r, ap_req_read_fn rd, void *rdctx,
 	}
 	if (len == 0)
 		goto out;
+	if (lim->for_route != NULL) {
+		mine = *lim;
+		mine.for_route = NULL;
+		lim->for_route(lim->for_route_arg, r, &mine);
+		lim = &mine;
+	}
 	if (media_type_is(r->content_type, "application/x-www-form-urlencoded")) {
 		kind = BODY_FORM;
 		limit = lim->max_body;

@@ -213,3 +213,124 @@ ap_check_upstream(const char *s, size_t n)
 		return N_("must be http://HOST[:PORT][/PATH] or unix:/absolute/socket/path");
 	return NULL;
 }
+
+/* ---- files.roots -------------------------------------------------------- */
+
+const char *
+ap_check_file_root_name(const char *s, size_t n)
+{
+	if (n == 0 || n > 32 || !(s[0] >= 'a' && s[0] <= 'z'))
+		return "a root's name is a lowercase letter, then up to 31 of a-z 0-9 _ -";
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return "a root's name is a lowercase letter, then up to 31 of a-z 0-9 _ -";
+	return NULL;
+}
+
+/* One "name:/path" item of [s, s+n) (spaces trimmed): its name and path spans, or the reason. */
+static const char *
+root_item(const char *s, size_t n, const char **nm, size_t *nl, const char **pt, size_t *pl)
+{
+	const char *colon, *why;
+	size_t i, seg = 0;
+
+	while (n > 0 && *s == ' ')
+		s++, n--;
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	if ((colon = memchr(s, ':', n)) == NULL)
+		return "each root is name:/absolute/path";
+	*nm = s;
+	*nl = (size_t)(colon - s);
+	*pt = colon + 1;
+	*pl = n - *nl - 1;
+	if ((why = ap_check_file_root_name(*nm, *nl)) != NULL)
+		return why;
+	if (*pl < 2 || (*pt)[0] != '/' || *pl > 1024)
+		return "a root's path is absolute and not / itself";
+	for (i = 1; i <= *pl; i++) {
+		char c = i < *pl ? (*pt)[i] : '/';
+
+		if (c == '/') {
+			size_t len = i - seg - 1;
+			const char *p = *pt + seg + 1;
+
+			if (len == 0 && i < *pl)
+				return "a root's path has no empty segment (//)";
+			if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+				return "a root's path has no . or .. segment";
+			seg = i;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+		    c == '_' || c == '-'))
+			return "a root's path is segments of letters, digits and . _ -";
+	}
+	return NULL;
+}
+
+const char *
+ap_check_file_roots(const char *s, size_t n)
+{
+	char names[AP_FILE_ROOTS_MAX][33];
+	size_t count = 0, start = 0;
+
+	if (n == 0)
+		return NULL;
+	for (size_t i = 0; i <= n; i++) {
+		const char *nm, *pt, *why;
+		size_t nl, pl;
+
+		if (i < n && s[i] != ',')
+			continue;
+		if ((why = root_item(s + start, i - start, &nm, &nl, &pt, &pl)) != NULL)
+			return why;
+		if (count == AP_FILE_ROOTS_MAX)
+			return "at most 16 roots";
+		for (size_t k = 0; k < count; k++)
+			if (strlen(names[k]) == nl && memcmp(names[k], nm, nl) == 0)
+				return "a root's name is used twice";
+		memcpy(names[count], nm, nl);
+		names[count++][nl] = '\0';
+		start = i + 1;
+	}
+	return NULL;
+}
+
+bool
+ap_file_root_at(const char *roots, size_t idx, char *name, size_t namesz, char *path, size_t pathsz)
+{
+	size_t n = roots != NULL ? strlen(roots) : 0, start = 0, count = 0;
+
+	if (n == 0 || ap_check_file_roots(roots, n) != NULL)
+		return false;
+	for (size_t i = 0; i <= n; i++) {
+		const char *nm, *pt;
+		size_t nl, pl;
+
+		if (i < n && roots[i] != ',')
+			continue;
+		if (root_item(roots + start, i - start, &nm, &nl, &pt, &pl) == NULL && count++ == idx) {
+			if (nl >= namesz || pl >= pathsz)
+				return false;
+			memcpy(name, nm, nl);
+			name[nl] = '\0';
+			memcpy(path, pt, pl);
+			path[pl] = '\0';
+			return true;
+		}
+		start = i + 1;
+	}
+	return false;
+}
+
+bool
+ap_file_root_find(const char *roots, const char *name, char *out, size_t outsz)
+{
+	char nm[33];
+
+	for (size_t i = 0; ap_file_root_at(roots, i, nm, sizeof(nm), out, outsz); i++)
+		if (strcmp(nm, name) == 0)
+			return true;
+	return false;
+}

@@ -18,6 +18,12 @@
 static void
 add_site(struct json_object *a, const struct ap_site *s)
 {
+	if (s->spec.domain[0] == '\0') {
+		/* An admin's other root (files.roots): its name in spec.root, no site, nothing refused by kind. */
+		json_object_object_add(a, "rootname", json_object_new_string(s->spec.root));
+		json_object_object_add(a, "kind", json_object_new_string("php"));
+		return;
+	}
 	json_object_object_add(a, "domain", json_object_new_string(s->spec.domain));
 	if (s->spec.root[0])
 		json_object_object_add(a, "root", json_object_new_string(s->spec.root));

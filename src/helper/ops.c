@@ -130,7 +130,7 @@ static const struct helper_op ops[] = {
 	{ "files.abort", ap_ops_files_args, ap_ops_files_abort, 0 },
 	{ "files.mkdir", ap_ops_files_args, ap_ops_files_mkdir, 0 },
 	{ "files.rename", ap_ops_files_args, ap_ops_files_rename, 0 },
-	{ "files.copy", ap_ops_files_args, ap_ops_files_copy, 0 },
+	{ "files.copy", ap_ops_files_args, ap_ops_files_copy, HELPER_OP_JOB },
 	{ "files.delete", ap_ops_files_args, ap_ops_files_delete, 0 },
 	{ "files.trash", ap_ops_files_args, ap_ops_files_trash, 0 },
 	{ "files.restore", ap_ops_files_args, ap_ops_files_restore, 0 },
@@ -140,6 +140,7 @@ static const struct helper_op ops[] = {
 	{ "files.archive", ap_ops_files_args, ap_ops_files_archive, HELPER_OP_JOB },
 	{ "files.pack", ap_ops_files_args, ap_ops_files_pack, 0 },
 	{ "files.chown", ap_ops_files_args, ap_ops_files_chown, 0 },
+	{ "files.chown_tree", ap_ops_files_args, ap_ops_files_chown_tree, HELPER_OP_JOB },
 	{ "logs.open", ap_ops_logs_args, ap_ops_logs_open, 0 },
 	{ "logs.system", ap_ops_logs_system_args, ap_ops_logs_system, 0 },
 	/* Scheduled tasks (ops_tasks.c, docs/tasks.md). */

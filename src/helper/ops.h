@@ -181,6 +181,7 @@ enum ap_err ap_ops_files_archive(struct helper_ctx *ctx);
 enum ap_err ap_ops_files_pack(struct helper_ctx *ctx);
 /* files.chown: a file or folder given to the site's user (with its group or nginx's). */
 enum ap_err ap_ops_files_chown(struct helper_ctx *ctx); /* job: a file or folder into a new archive */
+enum ap_err ap_ops_files_chown_tree(struct helper_ctx *ctx); /* job: a folder and everything in it */
 /* A site's nginx logs (ops_logs.c): logs.open passes a read descriptor on its access or error log. */
 extern const struct ap_field ap_ops_logs_args[];
 enum ap_err ap_ops_logs_open(struct helper_ctx *ctx);

@@ -14,6 +14,7 @@
 #include "aapanel/auth.h"
 #include "aapanel/files.h"
 #include "aapanel/pages.h"
+#include "aapanel/sitecheck.h"
 
 static const char *const sorts[] = { "name", "size", "mtime", NULL };
 static const char *const eols[] = { "lf", "crlf", NULL };
@@ -50,6 +51,11 @@ name_check(const char *s, size_t n)
 		return N_("must be one name, without / or backslashes, and not . or ..");
 	return NULL;
 }
+
+/* The admins' other roots (files.roots): the same tables with the root's name for the site. */
+#define ROOT_FIELD                                                                              \
+	{ .name = "name", .type = AP_FIELD_TEXT, .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE, \
+	    .max = 32, .check = ap_check_file_root_name, .desc = "one of files.roots" }
 
 enum { FL_ID, FL_PATH, FL_SORT, FL_DESC, FL_SEARCH, FL__MAX };
 const struct ap_field ap_files_list_fields[FL__MAX + 1] = {
@@ -89,6 +95,39 @@ const struct ap_field ap_files_save_fields[FS__MAX + 1] = {
 	    .desc = "line endings to write (the file's, as the editor read them; default lf)" },
 	[FS__MAX] = AP_FIELD_END,
 };
+
+const struct ap_field ap_roots_list_fields[FL__MAX + 1] = {
+	[FL_ID] = ROOT_FIELD,
+	[FL_PATH] = PATH_FIELD(0),
+	[FL_SORT] = { .name = "sort", .type = AP_FIELD_ENUM, .choices = sorts, .desc = "the order (folders first)" },
+	[FL_DESC] = { .name = "desc", .type = AP_FIELD_BOOL, .desc = "largest, newest or Z first" },
+	[FL_SEARCH] = { .name = "search", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 255,
+	    .desc = "only names containing this (any case)" },
+	[FL__MAX] = AP_FIELD_END,
+};
+const struct ap_field ap_roots_path_fields[FP__MAX + 1] = {
+	[FP_ID] = ROOT_FIELD,
+	[FP_PATH] = PATH_FIELD(AP_FIELD_REQUIRED),
+	[FP_OVERWRITE] = { .name = "overwrite", .type = AP_FIELD_BOOL,
+	    .desc = "replace a file that exists (else 409)" },
+	[FP__MAX] = AP_FIELD_END,
+};
+const struct ap_field ap_roots_edit_fields[FP__MAX + 1] = {
+	[FP_ID] = ROOT_FIELD,
+	[FP_PATH] = PATH_FIELD(0),
+	[FP_OVERWRITE] = { .name = "overwrite", .type = AP_FIELD_BOOL, .desc = "unused here" },
+	[FP__MAX] = AP_FIELD_END,
+};
+const struct ap_field ap_roots_save_fields[FS__MAX + 1] = {
+	[FS_ID] = ROOT_FIELD,
+	[FS_PATH] = PATH_FIELD(AP_FIELD_REQUIRED),
+	[FS_CONTENT] = { .name = "content", .type = AP_FIELD_TEXT, .max = 16777216,
+	    .desc = "the whole text, UTF-8" },
+	[FS_EOL] = { .name = "eol", .type = AP_FIELD_ENUM, .choices = eols,
+	    .desc = "line endings to write (the file's, as the editor read them; default lf)" },
+	[FS__MAX] = AP_FIELD_END,
+};
+
 
 enum { FC_ID, FC_PATH, FC_NAME, FC_TYPE, FC__MAX };
 const struct ap_field ap_files_create_fields[FC__MAX + 1] = {
@@ -141,12 +180,14 @@ const struct ap_field ap_files_chmod_fields[FX__MAX + 1] = {
 };
 
 static const char *const owners[] = { "site", "site-web", NULL };
-enum { FO_ID, FO_PATH, FO_OWNER, FO__MAX };
+enum { FO_ID, FO_PATH, FO_OWNER, FO_RECURSIVE, FO__MAX };
 const struct ap_field ap_files_chown_fields[FO__MAX + 1] = {
 	[FO_ID] = SITE_FIELD,
 	[FO_PATH] = PATH_FIELD(AP_FIELD_REQUIRED),
 	[FO_OWNER] = { .name = "owner", .type = AP_FIELD_ENUM, .flags = AP_FIELD_REQUIRED, .choices = owners,
 	    .desc = "site: the site's system user and its group; site-web: that user with nginx's group" },
+	[FO_RECURSIVE] = { .name = "recursive", .type = AP_FIELD_BOOL,
+	    .desc = "a folder and everything in it (a helper job; links changed, never followed)" },
 	[FO__MAX] = AP_FIELD_END,
 };
 
@@ -232,20 +273,43 @@ env_of(struct ap_ctx *ctx)
 	return e;
 }
 
+/* A route of the admins' other roots (/files/roots/{name}…) rather than a site's. */
+static bool
+on_root(const struct ap_ctx *ctx)
+{
+	return ctx->route != NULL && strncmp(ctx->route->pattern, "/files/roots/", 13) == 0;
+}
+
 static bool
 can_write(struct ap_ctx *ctx)
 {
-	return ctx->user != NULL && ap_role_allows(ctx->user->role, "sites.write") &&
-	    (ctx->token_scope == NULL || ap_scope_allows(ctx->token_scope, "sites.write"));
+	const char *perm = on_root(ctx) ? "roots.write" : "sites.write";
+
+	return ctx->user != NULL && ap_role_allows(ctx->user->role, perm) &&
+	    (ctx->token_scope == NULL || ap_scope_allows(ctx->token_scope, perm));
 }
 
-/* The site of {id}: 0, or the status answered. */
+/*
+ * The site of {id}: 0, or the status answered. On the roots' routes: the
+ * root {name} of files.roots as a site without a domain (id 0, its name in
+ * spec.root): the helper opens it by name, every path beneath it as for a site.
+ */
 static int
 site_of(struct ap_ctx *ctx, struct ap_sites_env *env, struct ap_site *s)
 {
 	struct ap_problem pb;
 
 	*env = env_of(ctx);
+	if (on_root(ctx)) {
+		char path[1100];
+
+		memset(s, 0, sizeof(*s));
+		if (!ap_file_root_find(ctx->app->cfg->files_roots, ctx->fields[0].s, path, sizeof(path)))
+			return ap_ctx_fail(ctx, AP_PB_NOT_FOUND, "name", "is not one of files.roots");
+		snprintf(s->spec.root, sizeof(s->spec.root), "%s", ctx->fields[0].s);
+		s->spec.kind = AP_SITE_PHP;
+		return 0;
+	}
 	if (ap_site_get(env, ctx->fields[0].i, s, &pb) != AP_OK)
 		return ap_ctx_problem(ctx, &pb);
 	return 0;
@@ -288,6 +352,8 @@ parent_of(struct ap_ctx *ctx, const char *path)
 static const char *
 target_of(struct ap_ctx *ctx, const struct ap_site *s, const char *path)
 {
+	if (s->spec.domain[0] == '\0')
+		return ap_arena_printf(ctx->arena, "root %s:%s", s->spec.root, path != NULL && path[0] ? path : ".");
 	return ap_arena_printf(ctx->arena, "%s:%s", s->spec.domain, path != NULL && path[0] ? path : ".");
 }
 
@@ -314,7 +380,9 @@ folder_link(struct ap_ctx *ctx, const struct ap_site *s, const char *dir)
 	const char *l;
 
 	ap_url_encode(&b, dir != NULL ? dir : "");
-	l = ap_arena_printf(ctx->arena, "/sites/%lld/files?path=%s", (long long)s->id, ap_buf_cstr(&b));
+	l = s->spec.domain[0] == '\0' ?
+	    ap_arena_printf(ctx->arena, "/files/roots/%s?path=%s", s->spec.root, ap_buf_cstr(&b)) :
+	    ap_arena_printf(ctx->arena, "/sites/%lld/files?path=%s", (long long)s->id, ap_buf_cstr(&b));
 	ap_buf_free(&b);
 	return l;
 }
@@ -361,6 +429,14 @@ again(struct ap_ctx *ctx, const struct ap_site *s)
 {
 	const char *pat = ctx->route != NULL ? strstr(ctx->route->pattern, "/files") : NULL;
 
+	if (s->spec.domain[0] == '\0') {
+		const char *rest = ctx->route != NULL ? strstr(ctx->route->pattern, "{name}") : NULL;
+
+		ap_ctx_form_again(ctx, ap_arena_printf(ctx->arena, "/files/roots/%s%s", s->spec.root,
+		    rest != NULL ? rest + 6 : ""));
+		return;
+	}
+
 	ap_ctx_form_again(ctx, ap_arena_printf(ctx->arena, "/sites/%lld%s", (long long)s->id,
 	    pat != NULL ? pat : "/files"));
 }
@@ -375,7 +451,7 @@ crumbs(struct ap_ctx *ctx, const struct ap_site *s, const char *path)
 	struct ap_buf acc = { 0 };
 
 	c = json_object_new_object();
-	ap_model_str(c, "name", s->spec.domain);
+	ap_model_str(c, "name", s->spec.domain[0] ? s->spec.domain : s->spec.root);
 	ap_model_str(c, "href", folder_link(ctx, s, ""));
 	json_object_array_add(a, c);
 	for (seg = strtok_r(p, "/", &save); seg != NULL; seg = strtok_r(NULL, "/", &save)) {
@@ -464,6 +540,8 @@ ap_page_files(struct ap_ctx *ctx)
 	if (!ctx->req->wants_json) {
 		ctx->title = ap_ctx_tr(ctx, "Files");
 		ap_model_str(ctx->model, "domain", s.spec.domain);
+		if (s.spec.domain[0] == '\0')
+			ap_model_str(ctx->model, "root", s.spec.root);
 		ap_model_add(ctx->model, "can_write", json_object_new_boolean(can_write(ctx)));
 		ap_model_str(ctx->model, "search", f[FL_SEARCH].present ? f[FL_SEARCH].s : "");
 		{
@@ -705,6 +783,8 @@ ap_page_files_edit(struct ap_ctx *ctx)
 	if (!ctx->req->wants_json) {
 		ctx->title = ap_ctx_tr(ctx, "Edit file");
 		ap_model_add(ctx->model, "site", json_object_new_int64(s.id));
+		if (s.spec.domain[0] == '\0')
+			ap_model_str(ctx->model, "root", s.spec.root);
 		ap_model_str(ctx->model, "domain", s.spec.domain);
 		ap_model_str(ctx->model, "back", folder_link(ctx, &s, parent_of(ctx, path)));
 		ap_model_add(ctx->model, "crlf", json_object_new_boolean(crlf));
@@ -728,6 +808,13 @@ ap_page_files_save(struct ap_ctx *ctx)
 
 	if ((st = site_of(ctx, &env, &s)) != 0)
 		return st;
+	/* The route lets a larger text through the parser (AP_ROUTE_TEXT): the editor's own cap. */
+	if (f[FS_CONTENT].present && f[FS_CONTENT].len > (size_t)ctx->app->cfg->files_edit_max) {
+		ap_problem_set(&pb, AP_PB_TOO_LARGE, "content",
+		    "is %zu bytes; the editor saves at most %lld bytes (files.edit_max)", f[FS_CONTENT].len,
+		    ctx->app->cfg->files_edit_max);
+		return refused(ctx, &s, "files.save", path, &pb);
+	}
 	if (ap_files_server_executed(path) && s.spec.kind != AP_SITE_PHP) {
 		ap_problem_set(&pb, AP_PB_INVALID, "path",
 		    "a .php file (or another type the web server runs) cannot go into a site that is not a PHP site");
@@ -757,7 +844,9 @@ simple(struct ap_ctx *ctx, struct ap_sites_env *env, const struct ap_site *s, co
 {
 	struct ap_problem pb;
 
-	if (ap_files_call(env, s, op, args, res, NULL, &pb) != AP_OK) {
+	/* A copy is a helper job (a tree of any size, with its progress): waited for here. */
+	if ((strcmp(op, "files.copy") == 0 ? ap_files_job(env, s, op, args, res, &pb)
+					     : ap_files_call(env, s, op, args, res, NULL, &pb)) != AP_OK) {
 		audit(ctx, s, action, path, "failed", NULL, json_object_get(args), &pb);
 		json_object_put(args);
 		return ap_ctx_problem(ctx, &pb);
@@ -887,7 +976,9 @@ ap_page_files_chown(struct ap_ctx *ctx)
 	}
 	ap_model_str(a, "path", f[FO_PATH].s);
 	ap_model_str(a, "owner", owners[f[FO_OWNER].i]);
-	if (ap_files_call(&env, &s, "files.chown", a, &res, NULL, &pb) != AP_OK) {
+	if ((f[FO_RECURSIVE].present && f[FO_RECURSIVE].b ?
+		ap_files_job(&env, &s, "files.chown_tree", a, &res, &pb) :
+		ap_files_call(&env, &s, "files.chown", a, &res, NULL, &pb)) != AP_OK) {
 		json_object_put(a);
 		return refused(ctx, &s, "files.chown", f[FO_PATH].s, &pb);
 	}
@@ -900,6 +991,11 @@ ap_page_files_chown(struct ap_ctx *ctx)
 		ap_model_str(af, "owner", owners[f[FO_OWNER].i]);
 		ap_model_add(af, "uid", json_object_new_int64(int_of(res, "uid")));
 		ap_model_add(af, "gid", json_object_new_int64(int_of(res, "gid")));
+		if (f[FO_RECURSIVE].present && f[FO_RECURSIVE].b) {
+			ap_model_add(af, "recursive", json_object_new_boolean(true));
+			ap_model_add(af, "entries", json_object_new_int64(int_of(res, "entries")));
+			ap_model_add(af, "skipped", json_object_new_int64(int_of(res, "skipped")));
+		}
 		audit(ctx, &s, "files.chown", f[FO_PATH].s, "ok", b, af, NULL);
 	}
 	if (!ctx->req->wants_json)
@@ -1067,4 +1163,39 @@ ap_page_files_empty(struct ap_ctx *ctx)
 		return 204;
 	ap_ctx_flash(ctx, "ok", "The trash is empty.");
 	return ap_ctx_back(ctx, ap_arena_printf(ctx->arena, "/sites/%lld/files/trash", (long long)s.id));
+}
+
+/* ---- GET /files/roots: the admins' other roots (files.roots) -------------- */
+
+static const struct ap_prop root_props[] = {
+	{ .name = "name", .type = AP_J_STRING },
+	{ .name = "path", .type = AP_J_STRING, .desc = "where it is (the configuration's)" },
+	AP_PROP_END,
+};
+static const struct ap_schema root_schema = { .name = "FileRoot", .props = root_props };
+static const struct ap_prop roots_props[] = {
+	{ .name = "items", .type = AP_J_ARRAY, .of = &root_schema, .desc = "files.roots, in its order" },
+	AP_PROP_END,
+};
+const struct ap_schema ap_file_roots_schema = { .name = "FileRoots", .desc = "the admins' other roots",
+	.props = roots_props };
+
+int
+ap_page_file_roots(struct ap_ctx *ctx)
+{
+	struct json_object *items = json_object_new_array();
+	char name[33], path[1100];
+
+	for (size_t i = 0; ap_file_root_at(ctx->app->cfg->files_roots, i, name, sizeof(name), path, sizeof(path));
+	    i++) {
+		struct json_object *o = json_object_new_object();
+
+		ap_model_str(o, "name", name);
+		ap_model_str(o, "path", path);
+		json_object_array_add(items, o);
+	}
+	ap_model_add(ctx->model, "items", items);
+	if (!ctx->req->wants_json)
+		ctx->title = ap_ctx_tr(ctx, "Other roots");
+	return 200;
 }

@@ -418,7 +418,8 @@ ap_page_site_log_stream_auth(struct ap_ctx *ctx)
 	}
 	/* The sampler gets its own copy of the descriptor; nginx connects the stream with the
 	 * token. */
-	err = ap_sampler_hand(c->monitor_socket, lf.fd, token);
+	err = ap_sampler_hand(c->monitor_socket, lf.fd, s.spec.domain,
+			      ap_log_kinds[ctx->fields[LD_WHICH].i], token);
 	ap_logs_close(&lf);
 	if (err != AP_OK) {
 		ap_problem_set(&pb, AP_PB_UNAVAILABLE, NULL,

@@ -3,6 +3,7 @@
  */
 #include <sys/stat.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +19,8 @@ struct pending {
 	char token[AP_FOLLOW_TOKEN_LEN + 1];
 	int fd;
 	uint64_t at;
+	char domain[254];
+	char which[8];
 };
 
 struct ap_follow_pending {
@@ -29,6 +32,9 @@ struct ap_follow {
 	int fd;
 	int64_t off;
 	bool skip_partial; /* started inside a line: drop it */
+	char *path;        /* watched for a rotation (ap_follow_watch), or NULL */
+	char domain[254], which[8];
+	uint64_t next_check;
 };
 
 struct ap_follow_pending *
@@ -69,24 +75,56 @@ token_ok(const char *t)
 	return n == AP_FOLLOW_TOKEN_LEN;
 }
 
-bool
-ap_follow_pending_add(struct ap_follow_pending *p, const char *token, int fd, uint64_t now_ms)
+/* A log's name as handed: a domain's characters and access|error, else nothing. */
+static bool
+name_ok(const char *domain, const char *which)
 {
+	size_t n = strlen(domain);
+
+	if (n == 0 || n > 253 || (strcmp(which, "access") != 0 && strcmp(which, "error") != 0))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((domain[i] >= 'a' && domain[i] <= 'z') || (domain[i] >= '0' && domain[i] <= '9') ||
+		    domain[i] == '.' || domain[i] == '-'))
+			return false;
+	return domain[0] != '.' && domain[0] != '-';
+}
+
+bool
+ap_follow_pending_add_log(struct ap_follow_pending *p, const char *token, int fd, const char *domain,
+    const char *which, uint64_t now_ms)
+{
+	struct pending *e;
+
 	expire(p, now_ms);
 	if (!token_ok(token) || p->n == PENDING_MAX) {
 		close(fd);
 		return false;
 	}
-	memcpy(p->p[p->n].token, token, AP_FOLLOW_TOKEN_LEN + 1);
-	p->p[p->n].fd = fd;
-	p->p[p->n].at = now_ms;
+	e = &p->p[p->n];
+	memcpy(e->token, token, AP_FOLLOW_TOKEN_LEN + 1);
+	e->fd = fd;
+	e->at = now_ms;
+	e->domain[0] = e->which[0] = '\0';
+	if (domain != NULL && which != NULL && name_ok(domain, which)) {
+		snprintf(e->domain, sizeof(e->domain), "%s", domain);
+		snprintf(e->which, sizeof(e->which), "%s", which);
+	}
 	p->n++;
 	return true;
 }
 
-int
-ap_follow_pending_take(struct ap_follow_pending *p, const char *token, uint64_t now_ms)
+bool
+ap_follow_pending_add(struct ap_follow_pending *p, const char *token, int fd, uint64_t now_ms)
 {
+	return ap_follow_pending_add_log(p, token, fd, NULL, NULL, now_ms);
+}
+
+int
+ap_follow_pending_take_log(struct ap_follow_pending *p, const char *token, uint64_t now_ms,
+    char domain[static 254], char which[static 8])
+{
+	domain[0] = which[0] = '\0';
 	expire(p, now_ms);
 	if (!token_ok(token))
 		return -1;
@@ -94,10 +132,20 @@ ap_follow_pending_take(struct ap_follow_pending *p, const char *token, uint64_t 
 		if (strcmp(p->p[i].token, token) == 0) {
 			int fd = p->p[i].fd;
 
+			memcpy(domain, p->p[i].domain, 254);
+			memcpy(which, p->p[i].which, 8);
 			p->p[i] = p->p[--p->n];
 			return fd;
 		}
 	return -1;
+}
+
+int
+ap_follow_pending_take(struct ap_follow_pending *p, const char *token, uint64_t now_ms)
+{
+	char d[254], w[8];
+
+	return ap_follow_pending_take_log(p, token, now_ms, d, w);
 }
 
 struct ap_follow *
@@ -127,7 +175,52 @@ ap_follow_free(struct ap_follow *f)
 	if (f == NULL)
 		return;
 	close(f->fd);
+	free(f->path);
 	free(f);
+}
+
+void
+ap_follow_watch(struct ap_follow *f, const char *path, const char *domain, const char *which)
+{
+	free(f->path);
+	f->path = ap_xstrdup(path);
+	snprintf(f->domain, sizeof(f->domain), "%s", domain);
+	snprintf(f->which, sizeof(f->which), "%s", which);
+}
+
+bool
+ap_follow_rotated(struct ap_follow *f, uint64_t now_ms)
+{
+	struct stat a, b;
+
+	if (f->path == NULL || now_ms < f->next_check)
+		return false;
+	f->next_check = now_ms + 1000;
+	/* No file there (renamed, the new one not made yet): not yet. */
+	if (stat(f->path, &a) != 0 || fstat(f->fd, &b) != 0)
+		return false;
+	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
+}
+
+const char *
+ap_follow_domain(const struct ap_follow *f)
+{
+	return f->domain;
+}
+
+const char *
+ap_follow_which(const struct ap_follow *f)
+{
+	return f->which;
+}
+
+void
+ap_follow_switch(struct ap_follow *f, int fd)
+{
+	close(f->fd);
+	f->fd = fd;
+	f->off = 0;
+	f->skip_partial = false;
 }
 
 static void

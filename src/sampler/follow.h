@@ -29,8 +29,14 @@ void ap_follow_pending_free(struct ap_follow_pending *p);
  * waiting (fd closed then).
  */
 bool ap_follow_pending_add(struct ap_follow_pending *p, const char *token, int fd, uint64_t now_ms);
+/* The same with the log's name (a site's domain and access|error; NULL: none), to reopen it. */
+bool ap_follow_pending_add_log(struct ap_follow_pending *p, const char *token, int fd, const char *domain,
+    const char *which, uint64_t now_ms);
 /* The descriptor kept under token, removed from p (owned by the caller), or -1. */
 int ap_follow_pending_take(struct ap_follow_pending *p, const char *token, uint64_t now_ms);
+/* The same, with the log's name as it was handed ("" when none). */
+int ap_follow_pending_take_log(struct ap_follow_pending *p, const char *token, uint64_t now_ms,
+    char domain[static 254], char which[static 8]);
 
 /*
  * A stream on fd (taken) from offset from (-1: the end; beyond the end: the
@@ -45,5 +51,20 @@ void ap_follow_free(struct ap_follow *f);
  * 256 KiB a call. Returns whether anything was appended.
  */
 bool ap_follow_read(struct ap_follow *f, struct ap_buf *out);
+
+/*
+ * Rotations (logrotate renames the log and the web server makes a new one):
+ * the stream watches path (stat, no descriptor) besides its descriptor, and
+ * keeps the log's name for whoever reopens it. ap_follow_rotated is true when
+ * path is now another file than the descriptor's — at most once a second, so
+ * a reopen that fails is tried again soon but not on every tick; the caller
+ * reads the old one to its end, opens the new one (the helper's logs.open) and
+ * gives it to ap_follow_switch: read from its start.
+ */
+void ap_follow_watch(struct ap_follow *f, const char *path, const char *domain, const char *which);
+bool ap_follow_rotated(struct ap_follow *f, uint64_t now_ms);
+const char *ap_follow_domain(const struct ap_follow *f);
+const char *ap_follow_which(const struct ap_follow *f);
+void ap_follow_switch(struct ap_follow *f, int fd);
 
 #endif

@@ -27,6 +27,7 @@
 
 #include <curl/curl.h>
 
+#include "aapanel/helper.h"
 #include "aapanel/log.h"
 #include "aapanel/sampler.h"
 #include "aapanel/scoreboard.h"
@@ -71,6 +72,7 @@ struct loop {
 	struct ap_follow_pending *pending; /* logs handed by workers, waiting for their stream */
 	int ffd;                           /* the follow streams' timer (armed while there are any) */
 	size_t nfollow;
+	struct ap_helper_client *helper; /* reopens a followed log after its rotation (made on need) */
 	bool stop;
 };
 
@@ -288,8 +290,12 @@ serve(struct loop *l, struct client *c)
 		*q++ = '\0';
 	if (strcmp(method, "POST") == 0 && strcmp(path, "/hand") == 0) {
 		char tok[AP_FOLLOW_TOKEN_LEN + 8];
+		char dom[254], which[8];
+		bool named = header_of(c->in, "X-Domain", dom, sizeof(dom)) &&
+		    header_of(c->in, "X-Which", which, sizeof(which));
 		bool ok = c->passed_fd >= 0 && header_of(c->in, "X-Token", tok, sizeof(tok)) &&
-		    ap_follow_pending_add(l->pending, tok, c->passed_fd, ap_now_ms());
+		    ap_follow_pending_add_log(l->pending, tok, c->passed_fd, named ? dom : NULL,
+			named ? which : NULL, ap_now_ms());
 
 		if (!ok && c->passed_fd >= 0)
 			close(c->passed_fd);
@@ -298,10 +304,10 @@ serve(struct loop *l, struct client *c)
 		return;
 	}
 	if (strcmp(method, "GET") == 0 && strcmp(path, "/events/log") == 0) {
-		char tok[AP_FOLLOW_TOKEN_LEN + 8], last[32];
+		char tok[AP_FOLLOW_TOKEN_LEN + 8], last[32], dom[254] = "", which[8] = "";
 		long long from = -1;
 		int fd = header_of(c->in, "X-Aapanel-Stream", tok, sizeof(tok)) ?
-		    ap_follow_pending_take(l->pending, tok, ap_now_ms()) : -1;
+		    ap_follow_pending_take_log(l->pending, tok, ap_now_ms(), dom, which) : -1;
 		const char *errstr;
 
 		if (fd < 0) {
@@ -314,6 +320,19 @@ serve(struct loop *l, struct client *c)
 		else if (q != NULL && strncmp(q, "from=", 5) == 0)
 			(void)ap_strtonum(strtok(q + 5, "&"), 0, INT64_MAX, &from, &errstr);
 		c->follow = ap_follow_new(fd, from);
+		if (dom[0] != '\0') {
+			/* Where the helper opens it (ops_logs.c): watched for logrotate's rename. */
+			const char *root = l->cfg->helper_sandbox_root, *dir = l->cfg->sites_log_dir;
+			char lp[4096];
+			size_t rn = strlen(root);
+
+			while (rn > 0 && root[rn - 1] == '/')
+				rn--;
+			while (*dir == '/')
+				dir++;
+			snprintf(lp, sizeof(lp), "%.*s/%s/%s.%s.log", (int)rn, root, dir, dom, which);
+			ap_follow_watch(c->follow, lp, dom, which);
+		}
 		c->follow_sent = ap_now_ms();
 		if (++l->nfollow == 1)
 			follow_arm(l, true);
@@ -456,6 +475,31 @@ accept_clients(struct loop *l)
 	}
 }
 
+/* A followed log opened again through the helper (logs.open, SCM_RIGHTS); -1 when it cannot be. */
+static int
+follow_reopen(struct loop *l, struct ap_follow *f)
+{
+	struct json_object *a = json_object_new_object(), *res = NULL;
+	struct ap_problem pb;
+	int fd = -1;
+
+	if (l->helper == NULL)
+		l->helper = ap_helper_client_new(l->cfg->helper_socket, 1000, 1 << 16);
+	json_object_object_add(a, "domain", json_object_new_string(ap_follow_domain(f)));
+	json_object_object_add(a, "which", json_object_new_string(ap_follow_which(f)));
+	if (l->helper == NULL || ap_helper_call_fd(l->helper, "logs.open", a, &res, &fd, &pb) != AP_OK) {
+		AP_WARN("follow: the rotated log of %s (%s) cannot be opened again: %s", ap_follow_domain(f),
+		    ap_follow_which(f), l->helper != NULL ? pb.reason : "no helper");
+		fd = -1;
+	} else {
+		AP_INFO("follow: %s's %s log rotated: following the new one", ap_follow_domain(f),
+		    ap_follow_which(f));
+	}
+	json_object_put(res);
+	json_object_put(a);
+	return fd;
+}
+
 /* Every follow stream: its log's new lines, or a comment now and then. */
 static void
 follow_tick(struct loop *l)
@@ -465,9 +509,22 @@ follow_tick(struct loop *l)
 	for (size_t i = l->n; i-- > 0;) {
 		struct client *c = l->c[i];
 
+		bool got;
+
 		if (c->follow == NULL || c->closing)
 			continue;
-		if (ap_follow_read(c->follow, &c->out))
+		got = ap_follow_read(c->follow, &c->out);
+		if (ap_follow_rotated(c->follow, now)) {
+			/* Renamed by logrotate and a new log made: the old one's end, then the new one. */
+			int nfd = follow_reopen(l, c->follow);
+
+			if (nfd >= 0) {
+				got = ap_follow_read(c->follow, &c->out) || got;
+				ap_follow_switch(c->follow, nfd);
+				got = ap_follow_read(c->follow, &c->out) || got;
+			}
+		}
+		if (got)
 			c->follow_sent = now;
 		else if (now - c->follow_sent >= PING_MS) {
 			ap_buf_puts(&c->out, ": ping\n\n");
@@ -673,6 +730,7 @@ out:
 	if (l.ffd >= 0)
 		close(l.ffd);
 	ap_follow_pending_free(l.pending);
+	ap_helper_client_free(l.helper);
 	ap_sysread_free(l.reader);
 	free(l.sys);
 	free(l.latest);
@@ -793,7 +851,8 @@ out:
 }
 
 enum ap_err
-ap_sampler_hand(const char *socket_path, int fd, char token[static AP_SAMPLER_TOKEN_SIZE])
+ap_sampler_hand(const char *socket_path, int fd, const char *domain, const char *which,
+    char token[static AP_SAMPLER_TOKEN_SIZE])
 {
 	struct sockaddr_un sa;
 	struct ap_buf req = { 0 };
@@ -817,8 +876,10 @@ ap_sampler_hand(const char *socket_path, int fd, char token[static AP_SAMPLER_TO
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", socket_path);
 	if (ap_random_hex(token, AP_FOLLOW_TOKEN_LEN / 2) != AP_OK)
 		return AP_ERR_IO;
-	ap_buf_printf(&req, "POST /hand HTTP/1.1\r\nHost: sampler\r\nX-Token: %s\r\nContent-Length: 0\r\n\r\n",
-	    token);
+	ap_buf_printf(&req, "POST /hand HTTP/1.1\r\nHost: sampler\r\nX-Token: %s\r\n", token);
+	if (domain != NULL && which != NULL)
+		ap_buf_printf(&req, "X-Domain: %s\r\nX-Which: %s\r\n", domain, which);
+	ap_buf_puts(&req, "Content-Length: 0\r\n\r\n");
 	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0)
 		goto out;

@@ -370,7 +370,7 @@ emit(struct ap_ctx *ctx, const struct out *o, int status, const char *ctype,
 static void
 emit_fd(struct ap_ctx *ctx, const struct out *o, int status, const char *ctype)
 {
-	static char chunk[65536];
+	static char chunk[262144]; /* written as whole FastCGI records at once (pool.c) */
 	int64_t left = ctx->raw_len;
 
 	emit(ctx, o, status, ctype, NULL, ctx->raw_len < 0 ? SIZE_MAX : (size_t)ctx->raw_len);
@@ -941,6 +941,40 @@ run_handler(struct ap_ctx *ctx, const struct out *o, const struct idem *im)
 		render(ctx, o, status, false);
 }
 
+/*
+ * The body limits of the route a request goes to (ap_req_limits.for_route):
+ * the editor's save (AP_ROUTE_TEXT) takes a text of files.edit_max — twice
+ * that as one field, so a larger one reaches the handler and is refused there
+ * naming it with the form again, and a body room for its form encoding (%XX
+ * of every byte of Arabic: three times the text). Every other route keeps
+ * limits.max_body and max_field_len.
+ */
+static void
+route_limits(void *arg, const struct ap_req *r, struct ap_req_limits *lim)
+{
+	const struct ap_app *app = arg;
+	const struct ap_route *rt = NULL;
+	struct ap_route_params params;
+	unsigned allowed = 0;
+	const char *path = strip_base(app->cfg, r->path);
+	size_t text;
+
+	if (path == NULL)
+		return;
+	if (strncmp(path, "/api/v1/", 8) == 0)
+		path += 7;
+	if (ap_route_match(app->routes, app->nroutes, r->method, path, r->arena, &rt, &params,
+		&allowed) != AP_ROUTE_FOUND || !(rt->flags & AP_ROUTE_TEXT))
+		return;
+	text = (size_t)app->cfg->files_edit_max;
+	if (lim->max_field_len < 2 * text)
+		lim->max_field_len = 2 * text;
+	if (lim->max_body < 6 * text + 65536)
+		lim->max_body = 6 * text + 65536;
+	if (lim->max_upload < 2 * text + 65536)
+		lim->max_upload = 2 * text + 65536;
+}
+
 void
 ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
     ap_req_read_fn rd, void *rdctx, ap_write_fn wr, void *wrctx)
@@ -955,6 +989,8 @@ ap_app_serve(struct ap_app *app, struct ap_arena *arena, char *const *envp,
 		/* The larger of the streamed routes' limits; each route checks its own. */
 		.max_stream = (size_t)(cfg->files_max_upload > cfg->databases_import_max ? cfg->files_max_upload
 											  : cfg->databases_import_max),
+		.for_route = route_limits,
+		.for_route_arg = app,
 	};
 	struct ap_req req;
 	struct ap_ctx ctx;

@@ -24,7 +24,7 @@ static const struct section sections[] = {
 	/* The sites' HTTPS: beside them (an issue request's form page is in it too). */
 	{ "certificates", N_("Certificates"), "/certificates", "/certificate-requests" },
 	{ "databases", N_("Databases"), "/databases", "/database-servers" },
-	{ "files", N_("Files"), "/files", NULL },
+	{ "files", N_("Files"), "/files/roots", NULL }, /* the admins' other roots (files.roots) */
 	{ "logs", N_("Logs"), "/logs", NULL },
 	{ "tasks", N_("Scheduled tasks"), "/tasks", NULL },
 	{ "firewall", N_("Firewall"), "/firewall", NULL },

@@ -198,7 +198,7 @@ async function idFor(path) {
   // /services/{name}: a unit systemd knows, else a configured name (the page then says why not)
   if (res.data && res.data.configured) return res.data.units.length ? res.data.units[0].name : res.data.configured.find((n) => !n.includes('*'));
   const items = res.data && (res.data.items || res.data.sessions || res.data.tokens);
-  return items && items.length ? items[0].id : null;
+  return items && items.length ? (items[0].id ?? items[0].name) : null; // /files/roots/{name}: a name
 }
 
 // ---------------------------------------------------------------- every GET
@@ -261,6 +261,7 @@ for (const o of ops) {
   }
   const concrete = o.path.replace(/\{([a-z_]+)\}/g, (m, name) => {
     const p = (o.op.parameters || []).find((x) => x.in === 'path' && x.name === name);
+    if (o.path.startsWith('/files/roots/') && name === 'name') return 'www'; // files.roots in t_api.sh
     return p && p.schema && p.schema.enum ? p.schema.enum[0] : '1';
   });
   const isPublic = Array.isArray(o.op.security) && o.op.security.length === 0;
@@ -627,6 +628,17 @@ await call('POST', '/account/password', { body: { current: NEWPW, password: PASS
       { entry: del && del.data ? del.data.trash_entry : 'x'.repeat(17) }, 200);
     await post('/sites/{id}/files/delete', `/sites/${sid}/files/delete`, { path: 'e' }, 200);
     await post('/sites/{id}/files/trash/empty', `/sites/${sid}/files/trash/empty`, {}, 204);
+    // The admins' other roots (files.roots = "www:…" in t_api.sh; t_files_roots.sh walks them for real).
+    {
+      const ro = op('POST', '/files/roots/{name}/content');
+      done.add('/files/roots/{name}/content');
+      const r = await fetch(`${API}/files/roots/www/content?path=r.txt&overwrite=true`, { method: 'POST',
+        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/octet-stream' }, body: 'root\n' });
+      const t = await r.text();
+      checkAnswer('POST /files/roots/{name}/content: 200 and the answer matches', ro,
+        { status: r.status, headers: r.headers, text: t, data: JSON.parse(t || 'null') }, 200);
+      await post('/files/roots/{name}/edit', '/files/roots/www/edit', { path: 'r.txt', content: 'edited\n', eol: 'lf' }, 200);
+    }
     done.add('/sites/{id}/files/upload');
     const fd = new FormData();
     fd.append('path', 'd');

@@ -178,6 +178,54 @@ START_TEST(test_far_behind)
 }
 END_TEST
 
+/* A rotation: the watched path is another file (renamed, a new one made): read from its start. */
+START_TEST(test_rotation)
+{
+	struct ap_follow_pending *p = ap_follow_pending_new();
+	char dom[254], which[8], old[80];
+	struct ap_follow *f;
+	char *e;
+	int fd;
+
+	/* The log's name travels with the descriptor; a malformed one is dropped. */
+	ck_assert(ap_follow_pending_add_log(p, TOK, reader(), "rot.test", "access", 1000));
+	fd = ap_follow_pending_take_log(p, TOK, 1000, dom, which);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_str_eq(dom, "rot.test");
+	ck_assert_str_eq(which, "access");
+	close(fd);
+	ck_assert(ap_follow_pending_add_log(p, TOK, reader(), "../etc", "passwd", 1000));
+	fd = ap_follow_pending_take_log(p, TOK, 1000, dom, which);
+	ck_assert_str_eq(dom, "");
+	close(fd);
+	ap_follow_pending_free(p);
+
+	append("one\n");
+	f = ap_follow_new(reader(), 0);
+	ap_follow_watch(f, path, "rot.test", "access");
+	free(read_event(f));
+	ck_assert(!ap_follow_rotated(f, 5000)); /* the same file */
+	snprintf(old, sizeof(old), "%s.1", path);
+	ck_assert_int_eq(rename(path, old), 0);
+	ck_assert(!ap_follow_rotated(f, 7000)); /* renamed, no new file yet */
+	close(wfd);
+	wfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_int_ge(wfd, 0);
+	append("two\n");
+	ck_assert(!ap_follow_rotated(f, 7500)); /* at most once a second */
+	ck_assert(ap_follow_rotated(f, 8000));
+	ck_assert_str_eq(ap_follow_domain(f), "rot.test");
+	ap_follow_switch(f, reader());
+	e = read_event(f);
+	ck_assert_ptr_nonnull(strstr(e, "data: two\n"));
+	ck_assert_ptr_null(strstr(e, "data: one\n"));
+	free(e);
+	ck_assert(!ap_follow_rotated(f, 9000));
+	ap_follow_free(f);
+	unlink(old);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -191,6 +239,7 @@ main(void)
 	tcase_add_test(tc, test_lines_as_they_come);
 	tcase_add_test(tc, test_where_it_starts);
 	tcase_add_test(tc, test_far_behind);
+	tcase_add_test(tc, test_rotation);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1293,6 +1293,36 @@ START_TEST(test_json_member_limits)
 }
 END_TEST
 
+/* ap_req_limits.for_route: a route's own limits (the editor's save), asked only with a body. */
+static int for_route_calls;
+
+static void
+raise_for_big(void *arg, const struct ap_req *r, struct ap_req_limits *lim)
+{
+	(void)arg;
+	for_route_calls++;
+	if (strcmp(r->path, "/big") == 0)
+		lim->max_field_len = 1000;
+}
+
+START_TEST(test_for_route_raises_limits_per_path)
+{
+	char *body = ap_arena_printf(A, "v=%0100d", 0);
+
+	L.for_route = raise_for_big;
+	for_route_calls = 0;
+	ck_assert_int_eq(parse_req("POST", "/big", "application/x-www-form-urlencoded", body, strlen(body), NULL),
+	    AP_OK);
+	ck_assert_uint_eq(R.form[0].len, 100);
+	ck_err(parse_req("POST", "/small", "application/x-www-form-urlencoded", body, strlen(body), NULL), 400, "v",
+	    "'v' is longer than 64 bytes");
+	ck_assert_int_eq(for_route_calls, 2);
+	ck_assert_int_eq(parse_req("GET", "/big?x=1", NULL, NULL, 0, NULL), AP_OK);
+	ck_assert_int_eq(for_route_calls, 2); /* no body: not asked */
+	L.for_route = NULL;
+}
+END_TEST
+
 START_TEST(test_req_clear_twice)
 {
 	ck_assert_int_eq(post("application/json", "{\"a\":[1]}", 9), AP_OK);
@@ -1415,6 +1445,7 @@ req_suite(void)
 	tcase_add_test(tc, test_json_depth_limit);
 	tcase_add_test(tc, test_json_member_limits);
 	tcase_add_test(tc, test_req_clear_twice);
+	tcase_add_test(tc, test_for_route_raises_limits_per_path);
 	tcase_add_test(tc, test_fuzz_corpus_replays);
 	suite_add_tcase(s, tc);
 	return s;

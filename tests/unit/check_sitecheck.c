@@ -161,6 +161,30 @@ START_TEST(test_textdiff_too_long)
 }
 END_TEST
 
+/* files.roots: "name:/path" lists, and finding a root by name. */
+START_TEST(test_file_roots)
+{
+	static const char *const good[] = { "", "www:/srv/www", "www:/srv/www, data:/srv/data",
+		" a-1:/x/y_z.d ,b:/q/ ", NULL };
+	static const char *const bad[] = { "www", "www:srv", "www:/", "Www:/srv", "1a:/srv", "www:/srv/../etc",
+		"www:/srv/./x", "www:/srv//x", "www:/srv/a b", "a:/x, a:/y", "www:/srv,", ":/srv", NULL };
+	char path[64], name[40];
+
+	for (size_t i = 0; good[i] != NULL; i++)
+		ck_assert_msg(ap_check_file_roots(good[i], strlen(good[i])) == NULL, "refused '%s'", good[i]);
+	for (size_t i = 0; bad[i] != NULL; i++)
+		ck_assert_msg(ap_check_file_roots(bad[i], strlen(bad[i])) != NULL, "took '%s'", bad[i]);
+	ck_assert(ap_file_root_find("www:/srv/www, data:/srv/data", "data", path, sizeof(path)));
+	ck_assert_str_eq(path, "/srv/data");
+	ck_assert(!ap_file_root_find("www:/srv/www", "dat", path, sizeof(path)));
+	ck_assert(!ap_file_root_find("www:/srv/www, bad", "www", path, sizeof(path))); /* an invalid list: none */
+	ck_assert(ap_file_root_at("www:/srv/www, data:/srv/data", 0, name, sizeof(name), path, sizeof(path)));
+	ck_assert_str_eq(name, "www");
+	ck_assert(!ap_file_root_at("www:/srv/www", 1, name, sizeof(name), path, sizeof(path)));
+	ck_assert_ptr_nonnull(ap_check_file_root_name("../x", 4));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -173,6 +197,7 @@ main(void)
 	tcase_add_test(tc, test_embedded_nul_refused);
 	tcase_add_test(tc, test_textdiff);
 	tcase_add_test(tc, test_textdiff_too_long);
+	tcase_add_test(tc, test_file_roots);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
