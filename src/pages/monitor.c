@@ -359,7 +359,20 @@ static struct json_object *
 range_links(struct ap_ctx *ctx, const char *path, const struct ap_metrics_range *cur)
 {
 	static const char *const labels[] = { N_("1 hour"), N_("24 hours"), N_("7 days"), N_("30 days") };
-	struct json_object *a = json_object_new_array();
+	/* Kept per worker for the last language, base path and range of each
+	 * page (the home page and the monitor): every view asks the same. */
+	static struct {
+		char key[320];
+		struct json_object *a;
+	} kept[2];
+	int k = strcmp(path, "/") == 0 ? 0 : 1;
+	char key[320];
+	struct json_object *a;
+
+	snprintf(key, sizeof(key), "%s|%s|%s|%s", ctx->lang ? ctx->lang : "", ap_ctx_base(ctx), path, cur->name);
+	if (kept[k].a != NULL && strcmp(kept[k].key, key) == 0)
+		return json_object_get(kept[k].a);
+	a = json_object_new_array();
 
 	for (int i = 0; ap_metrics_range_names[i] != NULL; i++) {
 		struct json_object *o = json_object_new_object();
@@ -370,6 +383,10 @@ range_links(struct ap_ctx *ctx, const char *path, const struct ap_metrics_range 
 		ap_model_add(o, "current", json_object_new_boolean(strcmp(cur->name, ap_metrics_range_names[i]) == 0));
 		json_object_array_add(a, o);
 	}
+	json_object_put(kept[k].a);
+	ap_tpl_keep(a); /* {{#ranges}} shows only its members */
+	kept[k].a = json_object_get(a);
+	memcpy(kept[k].key, key, sizeof(key));
 	return a;
 }
 
