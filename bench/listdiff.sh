@@ -23,6 +23,21 @@ A() { "$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" "$@" >/
 A task add hello --schedule '* * * * *' --command '/bin/echo "hello" <&> cron'
 A task add daily --schedule '@daily' --command '/usr/bin/id -un' --user nobody --disabled
 A task add ping --schedule '*/5 * * * *' --url "http://127.0.0.1:$PORT/healthz?a=1&b=%3C2%3E"
+# Alerts: channels (a webhook with a token in its path, one whose test failed), rules
+# (thresholds whole, fractional, tiny), episodes (doubles, a deleted rule, one still firing).
+printf 'hook secret 2026\n' > "$T/hook.secret"
+A alert channel add ops-mail --email 'ops@example.com'
+A alert channel add hook --webhook 'https://hooks.example/T0KEN/x?y=1' --secret-file "$T/hook.secret"
+A alert rule add --metric cpu --threshold 90
+A alert rule add --metric disk_space --threshold 87.5 --target '/srv/<data>' --duration 10 --channel 2
+A alert rule add --metric load --threshold 0.1 --duration 1
+sqlite3 "$T/var/aapanel.db" <<'SQL'
+UPDATE alert_channels SET last_test_at = 1796112965, last_test_ok = 0, last_test_error = 'refused <by> "peer"' WHERE id = 2;
+INSERT INTO alert_events (rule_id, host, subject, rule_text, value, peak, started_at, resolved_at) VALUES
+ (1, 'web1', '', 'cpu > 90 for 300 s', 93.4, 99.99999, 1796112000, 1796112600),
+ (NULL, 'web<2>', '/srv & co', 'disk > 87.5 for 600 s', 0.1, 1e-300, 1796113000, NULL),
+ (3, 'web1', '', 'load > 0.1', 12345678.9, -2.25, 1796114000, 1796114001);
+SQL
 for i in $(seq 1 30); do it_user "user$i" $([ $((i % 3)) = 0 ] && echo operator || echo viewer) "passphrase number $i x"; done
 it_user admin admin 'admin passphrase 2026'
 [ "$(it_login "$T/jar" admin 'admin passphrase 2026')" = 303 ] || { echo "listdiff: sign-in failed"; exit 1; }
@@ -32,8 +47,8 @@ for i in 1 2 3; do
 		-H 'Content-Type: application/json' -d "{\"name\":\"ci <$i> & \\\"quoted\\\"\",\"scope\":\"read\"}" "$(url /api/v1/account/tokens)"
 done
 pages=(/users /users?role=viewer /tokens /account /tasks /audit /audit?limit=5 "/audit?actor=admin"
-	/_test/table?rows=0 /_test/table?rows=25 /_test/table?rows=100)
-apis=(/api/v1/users /api/v1/tokens /api/v1/account /api/v1/tasks /api/v1/audit /api/v1/audit?limit=5 /_test/table?rows=25)
+	/_test/table?rows=0 /_test/table?rows=25 /_test/table?rows=100 /alerts /alerts/history "/alerts/history?limit=2")
+apis=(/api/v1/users /api/v1/tokens /api/v1/account /api/v1/tasks /api/v1/audit /api/v1/audit?limit=5 /_test/table?rows=25 /api/v1/alerts /api/v1/alerts/history)
 fetch() { # dir
 	local n=0 p
 	mkdir -p "$1"
@@ -49,6 +64,8 @@ fetch() { # dir
 }
 fetch "$T/old"
 grep -q "ci <1>" "$T/old/json.1" && grep -q '"name":"ping"' "$T/old/json.3" && ok "the tokens and tasks were made" || not_ok "the tokens and tasks were made"
+grep -q '"threshold":87.5' "$T/old/json.7" && grep -q '"https://hooks.example/…"' "$T/old/json.7" && grep -q '"peak":1e-300' "$T/old/json.8" \
+	&& ok "the alert rules, channels and episodes were made" || not_ok "the alert rules, channels and episodes were made"
 kill -TERM "$POOL_PID"; wait "$POOL_PID" 2>/dev/null; POOL_PID=""
 BIN=$new
 it_start_pool || exit 1
