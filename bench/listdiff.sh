@@ -4,7 +4,8 @@
 # a typed row source must show exactly what it showed). One panel database
 # (users, tokens, audit entries made here), one signed-in session, served
 # first by OLD_BIN then by NEW_BIN (default build/aapanel) through the same
-# nginx; the request id (header and footer) is the only part masked.
+# nginx; the request id (header and footer) and the time a site was probed
+# (each list probes its sites again) are the only parts masked.
 # Build the old one from a commit with:
 #   git archive COMMIT | tar -x -C /tmp/old && make -C /tmp/old build/aapanel
 # Exit 0 when every answer is the same, 1 with the differences.
@@ -37,18 +38,36 @@ INSERT INTO alert_events (rule_id, host, subject, rule_text, value, peak, starte
  (1, 'web1', '', 'cpu > 90 for 300 s', 93.4, 99.99999, 1796112000, 1796112600),
  (NULL, 'web<2>', '/srv & co', 'disk > 87.5 for 600 s', 0.1, 1e-300, 1796113000, NULL),
  (3, 'web1', '', 'load > 0.1', 12345678.9, -2.25, 1796114000, 1796114001);
+-- Certificates: one of a site (static.test, made below) renewed by certbot, one failed with
+-- an error, one expiring soon never renewed.
+INSERT INTO certificates (domain, san, issuer, serial, not_before, not_after, source, state, job_id, job_op,
+  last_error, last_renewal_at, last_renewal_ok, last_renewal_by, created_at, updated_at) VALUES
+ ('static.test', 'static.test www.static.test', 'Pebble <CA> & co', '0A:1B', 1796000000, 1896000000, 'acme', 'ok', 3, 'renew',
+  NULL, 1796100000, 1, 'certbot', 1796000000, 1796100000),
+ ('broken.test', 'broken.test', NULL, NULL, 0, 0, 'acme', 'failed', 4, 'issue',
+  'the CA said "no" <here>', 1796100500, 0, 'panel', 1796000500, 1796100500),
+ ('soon.test', 'soon.test', 'Local CA', 'FF', 1700000000, 1700000100, 'upload', 'ok', NULL, NULL,
+  NULL, NULL, NULL, NULL, 1700000000, 1700000000);
 SQL
 for i in $(seq 1 30); do it_user "user$i" $([ $((i % 3)) = 0 ] && echo operator || echo viewer) "passphrase number $i x"; done
 it_user admin admin 'admin passphrase 2026'
 [ "$(it_login "$T/jar" admin 'admin passphrase 2026')" = 303 ] || { echo "listdiff: sign-in failed"; exit 1; }
 csrf=$(csrf_of "$T/jar")
+# Websites (through the helper: vhosts, nginx reloads, probes): static with aliases and
+# a redirect, a proxy, one disabled.
+TOKEN=$("$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" token create --user admin --scope write --name listdiff | tail -1)
+api POST /sites '{"domain":"static.test","kind":"static","aliases":"www.static.test","https_redirect":true}' >/dev/null
+api POST /sites "{\"domain\":\"proxy.test\",\"kind\":\"proxy\",\"upstream\":\"http://127.0.0.1:$PORT/x\"}" >/dev/null
+api POST /sites '{"domain":"off.test","kind":"static","error_404":"/404.html"}' >/dev/null
+off_id=$(jq -r .id "$T/api.json")
+api POST "/sites/$off_id/disable" >/dev/null
 for i in 1 2 3; do
 	curl -s -o /dev/null -b "$T/jar" -H "Origin: http://127.0.0.1:$PORT" -H "X-CSRF-Token: $csrf" \
 		-H 'Content-Type: application/json' -d "{\"name\":\"ci <$i> & \\\"quoted\\\"\",\"scope\":\"read\"}" "$(url /api/v1/account/tokens)"
 done
 pages=(/users /users?role=viewer /tokens /account /tasks /audit /audit?limit=5 "/audit?actor=admin"
-	/_test/table?rows=0 /_test/table?rows=25 /_test/table?rows=100 /alerts /alerts/history "/alerts/history?limit=2")
-apis=(/api/v1/users /api/v1/tokens /api/v1/account /api/v1/tasks /api/v1/audit /api/v1/audit?limit=5 /_test/table?rows=25 /api/v1/alerts /api/v1/alerts/history)
+	/_test/table?rows=0 /_test/table?rows=25 /_test/table?rows=100 /alerts /alerts/history "/alerts/history?limit=2" /sites "/sites?limit=2" /certificates "/certificates?limit=2")
+apis=(/api/v1/users /api/v1/tokens /api/v1/account /api/v1/tasks /api/v1/audit /api/v1/audit?limit=5 /_test/table?rows=25 /api/v1/alerts /api/v1/alerts/history /api/v1/sites "/api/v1/sites?limit=2" /api/v1/certificates)
 fetch() { # dir
 	local n=0 p
 	mkdir -p "$1"
@@ -58,7 +77,8 @@ fetch() { # dir
 	done
 	n=0
 	for p in "${apis[@]}"; do
-		curl -s -i -b "$T/jar" -H 'Accept: application/json' "$(url "$p")" | sed -e '/^X-Request-Id:/d' -e '/^Date:/d' >"$1/json.$n"
+		curl -s -i -b "$T/jar" -H 'Accept: application/json' "$(url "$p")" | sed -e '/^X-Request-Id:/d' -e '/^Date:/d' \
+			-e 's/"probed":"[^"]*"/"probed":"(when it was probed)"/g' >"$1/json.$n"
 		n=$((n + 1))
 	done
 }
@@ -66,6 +86,10 @@ fetch "$T/old"
 grep -q "ci <1>" "$T/old/json.1" && grep -q '"name":"ping"' "$T/old/json.3" && ok "the tokens and tasks were made" || not_ok "the tokens and tasks were made"
 grep -q '"threshold":87.5' "$T/old/json.7" && grep -q '"https://hooks.example/…"' "$T/old/json.7" && grep -q '"peak":1e-300' "$T/old/json.8" \
 	&& ok "the alert rules, channels and episodes were made" || not_ok "the alert rules, channels and episodes were made"
+grep -q '"domain":"proxy.test"' "$T/old/json.9" && grep -q '"enabled":false' "$T/old/json.9" && grep -q '"served":true' "$T/old/json.9" \
+	&& ok "the websites were made and probed" || not_ok "the websites were made and probed"
+grep -q '"renewed_by":"certbot"' "$T/old/json.11" && grep -q '"site":1' "$T/old/json.11" && grep -q '"error":"the CA said' "$T/old/json.11" \
+	&& ok "the certificates were listed" || not_ok "the certificates were listed"
 kill -TERM "$POOL_PID"; wait "$POOL_PID" 2>/dev/null; POOL_PID=""
 BIN=$new
 it_start_pool || exit 1
