@@ -13,7 +13,12 @@ set -uo pipefail
 . "$(dirname "$0")/../tests/integration/lib.sh"
 . "$(dirname "$0")/../tests/integration/sites_lib.sh"
 old=$1 new=${2:-$SRC/build/aapanel}
-it_setup "tasks = { recorder = \"$SRC/build/aapanel\"; };"
+# The firewall's kernel side in a network namespace of this run (never the host's ruleset).
+LDNS="ld$$"
+ip netns add "$LDNS" || { echo "listdiff: cannot make a network namespace"; exit 1; }
+IT_NETNS=$LDNS
+it_setup "tasks = { recorder = \"$SRC/build/aapanel\"; };
+firewall = { netns = \"/run/netns/$LDNS\"; };"
 sites_setup
 mkdir -p "$SB/etc/cron.d"
 BIN=$old
@@ -49,6 +54,10 @@ INSERT INTO certificates (domain, san, issuer, serial, not_before, not_after, so
  ('soon.test', 'soon.test', 'Local CA', 'FF', 1700000000, 1700000100, 'upload', 'ok', NULL, NULL,
   NULL, NULL, NULL, NULL, 1700000000, 1700000000);
 SQL
+A firewall allow 8081/tcp --comment 'web (test) #1, more'
+A firewall deny 2000-2100/udp --from '10.0.0.0/8 192.0.2.1'
+A firewall allow 22 --rate 30
+A firewall block 198.51.100.7 --comment 'abuser'
 for i in $(seq 1 30); do it_user "user$i" $([ $((i % 3)) = 0 ] && echo operator || echo viewer) "passphrase number $i x"; done
 it_user admin admin 'admin passphrase 2026'
 [ "$(it_login "$T/jar" admin 'admin passphrase 2026')" = 303 ] || { echo "listdiff: sign-in failed"; exit 1; }
@@ -66,8 +75,8 @@ for i in 1 2 3; do
 		-H 'Content-Type: application/json' -d "{\"name\":\"ci <$i> & \\\"quoted\\\"\",\"scope\":\"read\"}" "$(url /api/v1/account/tokens)"
 done
 pages=(/users /users?role=viewer /tokens /account /tasks /audit /audit?limit=5 "/audit?actor=admin"
-	/_test/table?rows=0 /_test/table?rows=25 /_test/table?rows=100 /alerts /alerts/history "/alerts/history?limit=2" /sites "/sites?limit=2" /certificates "/certificates?limit=2")
-apis=(/api/v1/users /api/v1/tokens /api/v1/account /api/v1/tasks /api/v1/audit /api/v1/audit?limit=5 /_test/table?rows=25 /api/v1/alerts /api/v1/alerts/history /api/v1/sites "/api/v1/sites?limit=2" /api/v1/certificates)
+	/_test/table?rows=0 /_test/table?rows=25 /_test/table?rows=100 /alerts /alerts/history "/alerts/history?limit=2" /sites "/sites?limit=2" /certificates "/certificates?limit=2" /firewall)
+apis=(/api/v1/users /api/v1/tokens /api/v1/account /api/v1/tasks /api/v1/audit /api/v1/audit?limit=5 /_test/table?rows=25 /api/v1/alerts /api/v1/alerts/history /api/v1/sites "/api/v1/sites?limit=2" /api/v1/certificates /api/v1/firewall)
 fetch() { # dir
 	local n=0 p
 	mkdir -p "$1"
@@ -90,6 +99,8 @@ grep -q '"domain":"proxy.test"' "$T/old/json.9" && grep -q '"enabled":false' "$T
 	&& ok "the websites were made and probed" || not_ok "the websites were made and probed"
 grep -q '"renewed_by":"certbot"' "$T/old/json.11" && grep -q '"site":1' "$T/old/json.11" && grep -q '"error":"the CA said' "$T/old/json.11" \
 	&& ok "the certificates were listed" || not_ok "the certificates were listed"
+grep -q '"from":"10.0.0.0/8 192.0.2.1"' "$T/old/json.12" && grep -q '"in_kernel":false' "$T/old/json.12" && grep -q '"address":"198.51.100.7"' "$T/old/json.12" \
+	&& ok "the firewall rules and block list were listed" || not_ok "the firewall rules and block list were listed"
 kill -TERM "$POOL_PID"; wait "$POOL_PID" 2>/dev/null; POOL_PID=""
 BIN=$new
 it_start_pool || exit 1
