@@ -4,8 +4,9 @@
 # a typed row source must show exactly what it showed). One panel database
 # (users, tokens, audit entries made here), one signed-in session, served
 # first by OLD_BIN then by NEW_BIN (default build/aapanel) through the same
-# nginx; the request id (header and footer) and the time a site was probed
-# (each list probes its sites again) are the only parts masked.
+# nginx; masked: the request id (header and footer), Content-Length (the bodies
+# are compared), the time a site was probed (each list probes again), and of
+# the processes the machine's count, the reading's time and the CPU shares.
 # Build the old one from a commit with:
 #   git archive COMMIT | tar -x -C /tmp/old && make -C /tmp/old build/aapanel
 # Exit 0 when every answer is the same, 1 with the differences.
@@ -37,6 +38,9 @@ A alert channel add hook --webhook 'https://hooks.example/T0KEN/x?y=1' --secret-
 A alert rule add --metric cpu --threshold 90
 A alert rule add --metric disk_space --threshold 87.5 --target '/srv/<data>' --duration 10 --channel 2
 A alert rule add --metric load --threshold 0.1 --duration 1
+# The sampler must not open episodes between the two fetches: only the rule on a mount that does not exist stays on.
+A alert rule disable 1
+A alert rule disable 3
 sqlite3 "$T/var/aapanel.db" <<'SQL'
 UPDATE alert_channels SET last_test_at = 1796112965, last_test_ok = 0, last_test_error = 'refused <by> "peer"' WHERE id = 2;
 INSERT INTO alert_events (rule_id, host, subject, rule_text, value, peak, started_at, resolved_at) VALUES
@@ -58,6 +62,10 @@ A firewall allow 8081/tcp --comment 'web (test) #1, more'
 A firewall deny 2000-2100/udp --from '10.0.0.0/8 192.0.2.1'
 A firewall allow 22 --rate 30
 A firewall block 198.51.100.7 --comment 'abuser'
+# A process of this run's own to list (its name unique: the search finds only it).
+PROC="listdiff-proc-$$"
+bash -c "exec -a $PROC sleep 3600" </dev/null >/dev/null 2>&1 &
+sites_bg $! # stopped by the teardown
 for i in $(seq 1 30); do it_user "user$i" $([ $((i % 3)) = 0 ] && echo operator || echo viewer) "passphrase number $i x"; done
 it_user admin admin 'admin passphrase 2026'
 [ "$(it_login "$T/jar" admin 'admin passphrase 2026')" = 303 ] || { echo "listdiff: sign-in failed"; exit 1; }
@@ -75,19 +83,21 @@ for i in 1 2 3; do
 		-H 'Content-Type: application/json' -d "{\"name\":\"ci <$i> & \\\"quoted\\\"\",\"scope\":\"read\"}" "$(url /api/v1/account/tokens)"
 done
 pages=(/users /users?role=viewer /tokens /account /tasks /audit /audit?limit=5 "/audit?actor=admin"
-	/_test/table?rows=0 /_test/table?rows=25 /_test/table?rows=100 /alerts /alerts/history "/alerts/history?limit=2" /sites "/sites?limit=2" /certificates "/certificates?limit=2" /firewall)
-apis=(/api/v1/users /api/v1/tokens /api/v1/account /api/v1/tasks /api/v1/audit /api/v1/audit?limit=5 /_test/table?rows=25 /api/v1/alerts /api/v1/alerts/history /api/v1/sites "/api/v1/sites?limit=2" /api/v1/certificates /api/v1/firewall)
+	/_test/table?rows=0 /_test/table?rows=25 /_test/table?rows=100 /alerts /alerts/history "/alerts/history?limit=2" /sites "/sites?limit=2" /certificates "/certificates?limit=2" /firewall "/monitor/processes?q=$PROC")
+apis=(/api/v1/users /api/v1/tokens /api/v1/account /api/v1/tasks /api/v1/audit /api/v1/audit?limit=5 /_test/table?rows=25 /api/v1/alerts /api/v1/alerts/history /api/v1/sites "/api/v1/sites?limit=2" /api/v1/certificates /api/v1/firewall "/api/v1/monitor/processes?q=$PROC&sort=pid")
 fetch() { # dir
 	local n=0 p
 	mkdir -p "$1"
 	for p in "${pages[@]}"; do
-		curl -s -i -b "$T/jar" "$(url "$p")" | sed -e '/^X-Request-Id:/d' -e '/^Date:/d' -e 's|<code>[0-9a-f]\{32\}</code>|<code>ID</code>|' >"$1/html.$n"
+		curl -s -i -b "$T/jar" "$(url "$p")" | sed -e '/^X-Request-Id:/d' -e '/^Date:/d' -e '/^Content-Length:/d' -e 's|<code>[0-9a-f]\{32\}</code>|<code>ID</code>|' \
+			-e 's|\(: 1\) / [0-9]*</p>|\1 / (all)</p>|' -e 's|^<tr><td><bdi dir="ltr">[^<]*</bdi></td>|<tr><td><bdi dir="ltr">(cpu)</bdi></td>|' >"$1/html.$n"
 		n=$((n + 1))
 	done
 	n=0
 	for p in "${apis[@]}"; do
-		curl -s -i -b "$T/jar" -H 'Accept: application/json' "$(url "$p")" | sed -e '/^X-Request-Id:/d' -e '/^Date:/d' \
-			-e 's/"probed":"[^"]*"/"probed":"(when it was probed)"/g' >"$1/json.$n"
+		curl -s -i -b "$T/jar" -H 'Accept: application/json' "$(url "$p")" | sed -e '/^X-Request-Id:/d' -e '/^Date:/d' -e '/^Content-Length:/d' \
+			-e 's/"probed":"[^"]*"/"probed":"(when it was probed)"/g' \
+			-e 's/"total":[0-9]*/"total":"(all)"/' -e 's/"time":"[^"]*"/"time":"(reading)"/' -e 's/"cpu":\(null\|[0-9.e-]*\)/"cpu":"(share)"/g' >"$1/json.$n"
 		n=$((n + 1))
 	done
 }
@@ -101,6 +111,8 @@ grep -q '"renewed_by":"certbot"' "$T/old/json.11" && grep -q '"site":1' "$T/old/
 	&& ok "the certificates were listed" || not_ok "the certificates were listed"
 grep -q '"from":"10.0.0.0/8 192.0.2.1"' "$T/old/json.12" && grep -q '"in_kernel":false' "$T/old/json.12" && grep -q '"address":"198.51.100.7"' "$T/old/json.12" \
 	&& ok "the firewall rules and block list were listed" || not_ok "the firewall rules and block list were listed"
+grep -q "\"command\":\"$PROC 3600\"" "$T/old/json.13" && grep -q '"matched":1' "$T/old/json.13" \
+	&& ok "the run's process was listed" || not_ok "the run's process was listed"
 kill -TERM "$POOL_PID"; wait "$POOL_PID" 2>/dev/null; POOL_PID=""
 BIN=$new
 it_start_pool || exit 1
