@@ -4,7 +4,9 @@
 # a typed row source must show exactly what it showed). One panel database
 # (users, tokens, audit entries made here), one signed-in session, served
 # first by OLD_BIN then by NEW_BIN (default build/aapanel) through the same
-# nginx; the request id (header and footer) is the only part masked.
+# nginx; masked: the request id (header and footer), Content-Length (the bodies
+# are compared), the time a site was probed (each list probes again), and of
+# the processes the machine's count, the reading's time and the CPU shares.
 # Build the old one from a commit with:
 #   git archive COMMIT | tar -x -C /tmp/old && make -C /tmp/old build/aapanel
 # Exit 0 when every answer is the same, 1 with the differences.
@@ -12,7 +14,12 @@ set -uo pipefail
 . "$(dirname "$0")/../tests/integration/lib.sh"
 . "$(dirname "$0")/../tests/integration/sites_lib.sh"
 old=$1 new=${2:-$SRC/build/aapanel}
-it_setup "tasks = { recorder = \"$SRC/build/aapanel\"; };"
+# The firewall's kernel side in a network namespace of this run (never the host's ruleset).
+LDNS="ld$$"
+ip netns add "$LDNS" || { echo "listdiff: cannot make a network namespace"; exit 1; }
+IT_NETNS=$LDNS
+it_setup "tasks = { recorder = \"$SRC/build/aapanel\"; };
+firewall = { netns = \"/run/netns/$LDNS\"; };"
 sites_setup
 mkdir -p "$SB/etc/cron.d"
 BIN=$old
@@ -23,32 +30,89 @@ A() { "$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" "$@" >/
 A task add hello --schedule '* * * * *' --command '/bin/echo "hello" <&> cron'
 A task add daily --schedule '@daily' --command '/usr/bin/id -un' --user nobody --disabled
 A task add ping --schedule '*/5 * * * *' --url "http://127.0.0.1:$PORT/healthz?a=1&b=%3C2%3E"
+# Alerts: channels (a webhook with a token in its path, one whose test failed), rules
+# (thresholds whole, fractional, tiny), episodes (doubles, a deleted rule, one still firing).
+printf 'hook secret 2026\n' > "$T/hook.secret"
+A alert channel add ops-mail --email 'ops@example.com'
+A alert channel add hook --webhook 'https://hooks.example/T0KEN/x?y=1' --secret-file "$T/hook.secret"
+A alert rule add --metric cpu --threshold 90
+A alert rule add --metric disk_space --threshold 87.5 --target '/srv/<data>' --duration 10 --channel 2
+A alert rule add --metric load --threshold 0.1 --duration 1
+# The sampler must not open episodes between the two fetches: only the rule on a mount that does not exist stays on.
+A alert rule disable 1
+A alert rule disable 3
+sqlite3 "$T/var/aapanel.db" <<'SQL'
+UPDATE alert_channels SET last_test_at = 1796112965, last_test_ok = 0, last_test_error = 'refused <by> "peer"' WHERE id = 2;
+INSERT INTO alert_events (rule_id, host, subject, rule_text, value, peak, started_at, resolved_at) VALUES
+ (1, 'web1', '', 'cpu > 90 for 300 s', 93.4, 99.99999, 1796112000, 1796112600),
+ (NULL, 'web<2>', '/srv & co', 'disk > 87.5 for 600 s', 0.1, 1e-300, 1796113000, NULL),
+ (3, 'web1', '', 'load > 0.1', 12345678.9, -2.25, 1796114000, 1796114001);
+-- Certificates: one of a site (static.test, made below) renewed by certbot, one failed with
+-- an error, one expiring soon never renewed.
+INSERT INTO certificates (domain, san, issuer, serial, not_before, not_after, source, state, job_id, job_op,
+  last_error, last_renewal_at, last_renewal_ok, last_renewal_by, created_at, updated_at) VALUES
+ ('static.test', 'static.test www.static.test', 'Pebble <CA> & co', '0A:1B', 1796000000, 1896000000, 'acme', 'ok', 3, 'renew',
+  NULL, 1796100000, 1, 'certbot', 1796000000, 1796100000),
+ ('broken.test', 'broken.test', NULL, NULL, 0, 0, 'acme', 'failed', 4, 'issue',
+  'the CA said "no" <here>', 1796100500, 0, 'panel', 1796000500, 1796100500),
+ ('soon.test', 'soon.test', 'Local CA', 'FF', 1700000000, 1700000100, 'upload', 'ok', NULL, NULL,
+  NULL, NULL, NULL, NULL, 1700000000, 1700000000);
+SQL
+A firewall allow 8081/tcp --comment 'web (test) #1, more'
+A firewall deny 2000-2100/udp --from '10.0.0.0/8 192.0.2.1'
+A firewall allow 22 --rate 30
+A firewall block 198.51.100.7 --comment 'abuser'
+# A process of this run's own to list (its name unique: the search finds only it).
+PROC="listdiff-proc-$$"
+bash -c "exec -a $PROC sleep 3600" </dev/null >/dev/null 2>&1 &
+sites_bg $! # stopped by the teardown
 for i in $(seq 1 30); do it_user "user$i" $([ $((i % 3)) = 0 ] && echo operator || echo viewer) "passphrase number $i x"; done
 it_user admin admin 'admin passphrase 2026'
 [ "$(it_login "$T/jar" admin 'admin passphrase 2026')" = 303 ] || { echo "listdiff: sign-in failed"; exit 1; }
 csrf=$(csrf_of "$T/jar")
+# Websites (through the helper: vhosts, nginx reloads, probes): static with aliases and
+# a redirect, a proxy, one disabled.
+TOKEN=$("$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" token create --user admin --scope write --name listdiff | tail -1)
+api POST /sites '{"domain":"static.test","kind":"static","aliases":"www.static.test","https_redirect":true}' >/dev/null
+api POST /sites "{\"domain\":\"proxy.test\",\"kind\":\"proxy\",\"upstream\":\"http://127.0.0.1:$PORT/x\"}" >/dev/null
+api POST /sites '{"domain":"off.test","kind":"static","error_404":"/404.html"}' >/dev/null
+off_id=$(jq -r .id "$T/api.json")
+api POST "/sites/$off_id/disable" >/dev/null
 for i in 1 2 3; do
 	curl -s -o /dev/null -b "$T/jar" -H "Origin: http://127.0.0.1:$PORT" -H "X-CSRF-Token: $csrf" \
 		-H 'Content-Type: application/json' -d "{\"name\":\"ci <$i> & \\\"quoted\\\"\",\"scope\":\"read\"}" "$(url /api/v1/account/tokens)"
 done
 pages=(/users /users?role=viewer /tokens /account /tasks /audit /audit?limit=5 "/audit?actor=admin"
-	/_test/table?rows=0 /_test/table?rows=25 /_test/table?rows=100)
-apis=(/api/v1/users /api/v1/tokens /api/v1/account /api/v1/tasks /api/v1/audit /api/v1/audit?limit=5 /_test/table?rows=25)
+	/_test/table?rows=0 /_test/table?rows=25 /_test/table?rows=100 /alerts /alerts/history "/alerts/history?limit=2" /sites "/sites?limit=2" /certificates "/certificates?limit=2" /firewall "/monitor/processes?q=$PROC")
+apis=(/api/v1/users /api/v1/tokens /api/v1/account /api/v1/tasks /api/v1/audit /api/v1/audit?limit=5 /_test/table?rows=25 /api/v1/alerts /api/v1/alerts/history /api/v1/sites "/api/v1/sites?limit=2" /api/v1/certificates /api/v1/firewall "/api/v1/monitor/processes?q=$PROC&sort=pid")
 fetch() { # dir
 	local n=0 p
 	mkdir -p "$1"
 	for p in "${pages[@]}"; do
-		curl -s -i -b "$T/jar" "$(url "$p")" | sed -e '/^X-Request-Id:/d' -e '/^Date:/d' -e 's|<code>[0-9a-f]\{32\}</code>|<code>ID</code>|' >"$1/html.$n"
+		curl -s -i -b "$T/jar" "$(url "$p")" | sed -e '/^X-Request-Id:/d' -e '/^Date:/d' -e '/^Content-Length:/d' -e 's|<code>[0-9a-f]\{32\}</code>|<code>ID</code>|' \
+			-e 's|\(: 1\) / [0-9]*</p>|\1 / (all)</p>|' -e 's|^<tr><td><bdi dir="ltr">[^<]*</bdi></td>|<tr><td><bdi dir="ltr">(cpu)</bdi></td>|' >"$1/html.$n"
 		n=$((n + 1))
 	done
 	n=0
 	for p in "${apis[@]}"; do
-		curl -s -i -b "$T/jar" -H 'Accept: application/json' "$(url "$p")" | sed -e '/^X-Request-Id:/d' -e '/^Date:/d' >"$1/json.$n"
+		curl -s -i -b "$T/jar" -H 'Accept: application/json' "$(url "$p")" | sed -e '/^X-Request-Id:/d' -e '/^Date:/d' -e '/^Content-Length:/d' \
+			-e 's/"probed":"[^"]*"/"probed":"(when it was probed)"/g' \
+			-e 's/"total":[0-9]*/"total":"(all)"/' -e 's/"time":"[^"]*"/"time":"(reading)"/' -e 's/"cpu":\(null\|[0-9.e-]*\)/"cpu":"(share)"/g' >"$1/json.$n"
 		n=$((n + 1))
 	done
 }
 fetch "$T/old"
 grep -q "ci <1>" "$T/old/json.1" && grep -q '"name":"ping"' "$T/old/json.3" && ok "the tokens and tasks were made" || not_ok "the tokens and tasks were made"
+grep -q '"threshold":87.5' "$T/old/json.7" && grep -q '"https://hooks.example/…"' "$T/old/json.7" && grep -q '"peak":1e-300' "$T/old/json.8" \
+	&& ok "the alert rules, channels and episodes were made" || not_ok "the alert rules, channels and episodes were made"
+grep -q '"domain":"proxy.test"' "$T/old/json.9" && grep -q '"enabled":false' "$T/old/json.9" && grep -q '"served":true' "$T/old/json.9" \
+	&& ok "the websites were made and probed" || not_ok "the websites were made and probed"
+grep -q '"renewed_by":"certbot"' "$T/old/json.11" && grep -q '"site":1' "$T/old/json.11" && grep -q '"error":"the CA said' "$T/old/json.11" \
+	&& ok "the certificates were listed" || not_ok "the certificates were listed"
+grep -q '"from":"10.0.0.0/8 192.0.2.1"' "$T/old/json.12" && grep -q '"in_kernel":false' "$T/old/json.12" && grep -q '"address":"198.51.100.7"' "$T/old/json.12" \
+	&& ok "the firewall rules and block list were listed" || not_ok "the firewall rules and block list were listed"
+grep -q "\"command\":\"$PROC 3600\"" "$T/old/json.13" && grep -q '"matched":1' "$T/old/json.13" \
+	&& ok "the run's process was listed" || not_ok "the run's process was listed"
 kill -TERM "$POOL_PID"; wait "$POOL_PID" 2>/dev/null; POOL_PID=""
 BIN=$new
 it_start_pool || exit 1

@@ -111,7 +111,12 @@ const char *ap_db_file(const struct ap_db *db);
 
 /*
  * Prepare sql. Statements belong to db and are re-prepared by it after a
- * reconnect. Free with ap_db_finalize (or ap_db_close).
+ * reconnect. Free with ap_db_finalize (or ap_db_close). A finalized
+ * statement stays prepared in a pool of its connection (the newest 64,
+ * without their binds) and the next ap_db_prepare of the same text takes it
+ * back: a request's statements are prepared once per connection, not once
+ * per request. A reconnect, ap_db_exec_script and DDL (CREATE, ALTER,
+ * DROP) empty the pool.
  */
 enum ap_db_rc ap_db_prepare(struct ap_db *db, const char *sql, struct ap_db_stmt **out);
 /*

@@ -44,6 +44,8 @@ enum ap_col_type {
 		      * ("2026-12-01T07:36:05Z"); 0 is null */
 	AP_COL_JSON, /* struct json_object * (a reference the rows own; NULL is null):
 		      * what one row needs that is not a scalar (its form's options) */
+	AP_COL_DOUBLE, /* double, written as json-c writes json_object_new_double's
+			* (and a template as a json double); NaN is null */
 };
 
 struct ap_col {

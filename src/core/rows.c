@@ -4,6 +4,7 @@
  * writer gives for the same rows built as objects.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,26 @@ put_cell(struct printbuf *pb, const struct ap_col *col, const unsigned char *row
 		else
 			printbuf_strappend(pb, "false");
 		return;
+	case AP_COL_DOUBLE: {
+		/* json-c's own serializer, on one object reused: the same bytes
+		 * as a json_object_new_double of the value, under every flag. */
+		static struct json_object *dbl;
+		double d;
+		size_t len;
+		const char *t;
+
+		memcpy(&d, row + col->off, sizeof(d));
+		if (isnan(d)) {
+			printbuf_strappend(pb, "null");
+			return;
+		}
+		if (dbl == NULL)
+			dbl = json_object_new_double(0);
+		json_object_set_double(dbl, d);
+		t = json_object_to_json_string_length(dbl, flags, &len);
+		printbuf_memappend(pb, t, (int)len);
+		return;
+	}
 	case AP_COL_JSON:
 		memcpy(&v, row + col->off, sizeof(v));
 		if (v == NULL) {

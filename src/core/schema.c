@@ -2,6 +2,7 @@
  * schema.c — projecting a model onto its resource schema, with the check
  * that the answer is what the document says (schema.h).
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -214,6 +215,14 @@ project_rows(struct proj *p, const struct ap_schema *s, struct json_object *v)
 			case AP_COL_BOOL:
 				bad = pr->type != AP_J_BOOL;
 				break;
+			case AP_COL_DOUBLE: {
+				double dv;
+
+				memcpy(&dv, row + col->off, sizeof(dv));
+				null = isnan(dv);
+				bad = !null && pr->type != AP_J_NUMBER;
+				break;
+			}
 			case AP_COL_JSON:
 				memcpy(&jv, row + col->off, sizeof(jv));
 				null = jv == NULL;

@@ -1088,7 +1088,7 @@ ap_tpl_has(const struct ap_tpl_set *s, const char *name)
  * of a typed row source (rows.h) read straight from its struct, or one
  * row of such a source (a context, like an object).
  */
-enum val_kind { V_NONE, V_JSON, V_STR, V_INT, V_BOOL, V_TIME, V_ROWS, V_ROW };
+enum val_kind { V_NONE, V_JSON, V_STR, V_INT, V_BOOL, V_TIME, V_ROWS, V_ROW, V_DOUBLE };
 struct val {
 	enum val_kind k;
 	union {
@@ -1098,6 +1098,7 @@ struct val {
 	};
 	const unsigned char *row; /* V_ROW */
 	int64_t i;                /* V_INT, V_BOOL, V_TIME */
+	double d;                 /* V_DOUBLE */
 };
 
 #define TPL_COL_CACHE 64
@@ -1359,6 +1360,10 @@ cell(const struct ap_rows *rs, const unsigned char *row, int c)
 		v.i = b;
 		v.k = V_BOOL;
 		break;
+	case AP_COL_DOUBLE:
+		memcpy(&v.d, row + col->off, sizeof(v.d));
+		v.k = isnan(v.d) ? V_NONE : V_DOUBLE;
+		break;
 	case AP_COL_JSON:
 		memcpy(&j, row + col->off, sizeof(j));
 		return json_val(j);
@@ -1460,6 +1465,8 @@ truthy_val(const struct val *v)
 	case V_BOOL:
 	case V_TIME:
 		return v->i != 0;
+	case V_DOUBLE:
+		return v->d != 0.0;
 	case V_ROWS:
 		return v->rs->n > 0;
 	case V_ROW:
@@ -1586,6 +1593,9 @@ put_val(struct render *r, const struct val *v, bool raw)
 		return;
 	case V_INT:
 		n = fmt_u64(num, v->i < 0, v->i < 0 ? -(uint64_t)v->i : (uint64_t)v->i);
+		break;
+	case V_DOUBLE:
+		n = fmt_double(num, sizeof(num), v->d);
 		break;
 	case V_BOOL:
 		put_value_start(r);

@@ -56,6 +56,78 @@ driver_for(enum ap_db_backend b)
 	}
 }
 
+/* ---------------------------------------------------------------- idle statements */
+
+/*
+ * Every statement a caller finalizes goes back, still prepared, to a small
+ * pool of its connection (db->idle, oldest first); the next ap_db_prepare of
+ * the same text takes it instead of preparing again — on a server that is
+ * the Parse round trip and, on PostgreSQL, the DEALLOCATE one. Statements
+ * prepared on an older connection are re-prepared by ensure_prepared like
+ * any other; a reconnect, a script (migrations) and DDL empty the pool.
+ */
+static void stmt_free(struct ap_db_stmt *st);
+
+static uint32_t
+sql_hash(const char *sql, const char *id_column)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	if (id_column != NULL)
+		for (const unsigned char *p = (const unsigned char *)id_column; *p; p++)
+			h = (h ^ *p) * 16777619u;
+	return h;
+}
+
+static void
+idle_remove(struct ap_db *db, int i)
+{
+	db->idle[i]->parked = false;
+	memmove(&db->idle[i], &db->idle[i + 1], (size_t)(db->nidle - i - 1) * sizeof(db->idle[0]));
+	db->nidle--;
+}
+
+static void
+idle_flush(struct ap_db *db)
+{
+	while (db->nidle > 0) {
+		struct ap_db_stmt *st = db->idle[db->nidle - 1];
+
+		idle_remove(db, db->nidle - 1);
+		stmt_free(st);
+	}
+}
+
+/* The newest idle statement of this text, taken out of the pool, or NULL. */
+static struct ap_db_stmt *
+idle_take(struct ap_db *db, const char *sql, const char *id_column, uint32_t h)
+{
+	for (int i = db->nidle - 1; i >= 0; i--) {
+		struct ap_db_stmt *st = db->idle[i];
+
+		if (st->hash != h || strcmp(st->sql, sql) != 0 ||
+		    (st->id_column == NULL) != (id_column == NULL) ||
+		    (id_column != NULL && strcmp(st->id_column, id_column) != 0))
+			continue;
+		idle_remove(db, i);
+		return st;
+	}
+	return NULL;
+}
+
+/* DDL changes what prepared statements mean (PostgreSQL refuses a plan whose
+ * result changed): a connection that ran some forgets its idle ones. */
+static bool
+sql_is_ddl(const char *sql)
+{
+	while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r')
+		sql++;
+	return strncasecmp(sql, "CREATE", 6) == 0 || strncasecmp(sql, "ALTER", 5) == 0 ||
+	    strncasecmp(sql, "DROP", 4) == 0;
+}
+
 /* ---------------------------------------------------------------- connections */
 
 enum ap_db_rc
@@ -101,6 +173,7 @@ ap_db_close(struct ap_db *db)
 	if (db == NULL)
 		return;
 	db->closing = true;
+	idle_flush(db);
 	while (db->stmts)
 		ap_db_finalize(db->stmts);
 	if (db->connected)
@@ -140,6 +213,7 @@ reconnect(struct ap_db *db)
 		db->drv->disconnect(db);
 	db->connected = false;
 	db->in_tx = false;
+	idle_flush(db); /* prepared on the old connection: not worth keeping */
 	rc = db->drv->connect(db);
 	if (rc == AP_DB_OK) {
 		db->connected = true;
@@ -243,15 +317,24 @@ ap_db_ping(struct ap_db *db)
 
 /* ---------------------------------------------------------------- statements */
 
+static void bind_clear(struct ap_db_bind *b);
+
 static enum ap_db_rc
 prepare(struct ap_db *db, const char *sql, const char *id_column, struct ap_db_stmt **out)
 {
 	struct ap_db_stmt *st;
 	enum ap_db_rc rc = AP_DB_OK;
+	uint32_t h;
 
 	*out = NULL;
+	h = sql_hash(sql, id_column);
+	if ((st = idle_take(db, sql, id_column, h)) != NULL) {
+		*out = st; /* its binds were cleared when it was parked */
+		return AP_DB_OK;
+	}
 	st = ap_xcalloc(1, db->drv->stmt_size);
 	st->db = db;
+	st->hash = h;
 	st->sql = ap_xstrdup(sql);
 	st->id_column = id_column ? ap_xstrdup(id_column) : NULL;
 	st->nparams = ap_db_count_params(sql);
@@ -352,6 +435,34 @@ ap_db_finalize(struct ap_db_stmt *st)
 		ap_db_reset(st);
 		return;
 	}
+	if (st->parked)
+		return; /* finalized twice: it is the pool's already */
+	if (!db->closing && sql_is_ddl(st->sql))
+		idle_flush(db);
+	else if (!db->closing && db->connected && st->generation == db->generation) {
+		/* Kept prepared for the next ap_db_prepare of its text, without
+		 * the values it was given (they may be secrets). */
+		ap_db_reset(st);
+		for (int i = 0; i < st->nparams; i++)
+			bind_clear(&st->binds[i]);
+		if (db->nidle == AP_DB_IDLE_MAX) {
+			struct ap_db_stmt *old = db->idle[0];
+
+			idle_remove(db, 0);
+			stmt_free(old);
+		}
+		st->parked = true;
+		db->idle[db->nidle++] = st;
+		return;
+	}
+	stmt_free(st);
+}
+
+static void
+stmt_free(struct ap_db_stmt *st)
+{
+	struct ap_db *db = st->db;
+
 	if (st->generation == db->generation && db->connected)
 		db->drv->finalize(st);
 	for (int i = 0; i < st->nparams; i++)
@@ -897,6 +1008,7 @@ ap_db_exec_script(struct ap_db *db, const char *sql)
 
 	if (!db->connected && (rc = reconnect(db)) != AP_DB_OK)
 		return rc;
+	idle_flush(db);
 	return db->drv->exec_script(db, sql);
 }
 

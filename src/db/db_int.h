@@ -12,6 +12,9 @@
 
 struct ap_db_driver;
 
+/* How many finalized statements a connection keeps prepared for reuse. */
+#define AP_DB_IDLE_MAX 64
+
 
 struct ap_db {
 	const struct ap_db_driver *drv;
@@ -27,6 +30,10 @@ struct ap_db {
 	struct ap_db_stmt *stmts; /* all live statements (list) */
 	struct ap_db_stmt *cache[32]; /* ap_db_prepare_cached, in insertion order */
 	int ncache;
+	/* Statements finalized by their caller, kept prepared for the next
+	 * ap_db_prepare of the same text (oldest first; see park() in db.c). */
+	struct ap_db_stmt *idle[AP_DB_IDLE_MAX];
+	int nidle;
 	bool closing;
 	char errmsg[512];
 };
@@ -50,6 +57,8 @@ struct ap_db_stmt {
 	bool read_only;     /* ap_db_sql_is_read_only(sql): safe to run twice */
 	bool sent;          /* set by the driver's step: the statement left the client */
 	bool cached;        /* owned by the connection's statement cache */
+	bool parked;        /* finalized, kept in db->idle for reuse */
+	uint32_t hash;      /* of sql (and id_column): the idle pool's key */
 	int64_t changes;
 	int64_t last_id;
 };

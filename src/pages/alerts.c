@@ -20,6 +20,7 @@
 #include "aapanel/metrics.h"
 #include "aapanel/notify.h"
 #include "aapanel/pages.h"
+#include "aapanel/rows.h"
 #include "aapanel/sampler.h"
 
 static const char *
@@ -192,36 +193,119 @@ ap_alert_rule_resource(const struct ap_alert_rule *r)
 	return o;
 }
 
+/* The channel's target as answered: a webhook URL may carry a token in its
+ * path, the host is enough to recognise it. shown: sizeof(c->target) + 8. */
+static const char *
+channel_target(const struct ap_alert_channel *c, char *shown, size_t len)
+{
+	const char *h;
+	size_t n;
+
+	if (c->kind != AP_AC_WEBHOOK || (h = strstr(c->target, "://")) == NULL)
+		return c->target;
+	n = strcspn(h + 3, "/?#");
+	snprintf(shown, len, "%.*s/…", (int)(h + 3 - c->target + n), c->target);
+	return shown;
+}
+
+/* Its last test's outcome, NULL before one was delivered or given up. */
+static struct json_object *
+channel_last_test(const struct ap_alert_channel *c)
+{
+	struct json_object *t;
+
+	if (c->last_test_at == 0 || c->last_test_ok < 0)
+		return NULL;
+	t = json_object_new_object();
+	ap_model_add(t, "at", ap_model_time(c->last_test_at));
+	ap_model_add(t, "delivered", json_object_new_boolean(c->last_test_ok == 1));
+	ap_model_opt(t, "error", c->last_test_ok == 1 ? NULL : c->last_test_error);
+	return t;
+}
+
 struct json_object *
 ap_alert_channel_resource(const struct ap_alert_channel *c)
 {
 	struct json_object *o = json_object_new_object();
+	char shown[sizeof(c->target) + 8];
 
 	ap_model_add(o, "id", json_object_new_int64(c->id));
 	ap_model_str(o, "name", c->name);
 	ap_model_str(o, "kind", ap_alert_channel_kinds[c->kind]);
-	/* A webhook URL may carry a token in its path: the host is enough to recognise it. */
-	if (c->kind == AP_AC_WEBHOOK) {
-		const char *h = strstr(c->target, "://");
-		size_t n = h ? strcspn(h + 3, "/?#") : 0;
-		char shown[sizeof(c->target) + 8];
-
-		if (h != NULL)
-			snprintf(shown, sizeof(shown), "%.*s/…", (int)(h + 3 - c->target + n), c->target);
-		ap_model_str(o, "target", h != NULL ? shown : c->target);
-	} else
-		ap_model_str(o, "target", c->target);
+	ap_model_str(o, "target", channel_target(c, shown, sizeof(shown)));
 	ap_model_add(o, "created", ap_model_time(c->created_at));
-	if (c->last_test_at != 0 && c->last_test_ok >= 0) {
-		struct json_object *t = json_object_new_object();
-
-		ap_model_add(t, "at", ap_model_time(c->last_test_at));
-		ap_model_add(t, "delivered", json_object_new_boolean(c->last_test_ok == 1));
-		ap_model_opt(t, "error", c->last_test_ok == 1 ? NULL : c->last_test_error);
-		ap_model_add(o, "last_test", t);
-	} else
-		ap_model_add(o, "last_test", NULL);
+	ap_model_add(o, "last_test", channel_last_test(c));
 	return o;
+}
+
+/*
+ * The lists' rows (rows.h): the resources' members, and what only the page
+ * shows, read from structs — the same bytes as the resources above.
+ */
+struct rule_view {
+	int64_t id, duration, channel, created;
+	const char *metric, *target, *text, *metric_label, *threshold_text;
+	double threshold;
+	bool enabled;
+};
+static const struct ap_col rule_cols[] = {
+	AP_COL(struct rule_view, id, AP_COL_INT),
+	AP_COL(struct rule_view, metric, AP_COL_STR),
+	AP_COL(struct rule_view, target, AP_COL_STR),
+	AP_COL(struct rule_view, threshold, AP_COL_DOUBLE),
+	AP_COL(struct rule_view, duration, AP_COL_INT),
+	AP_COL(struct rule_view, channel, AP_COL_INTN),
+	AP_COL(struct rule_view, enabled, AP_COL_BOOL),
+	AP_COL(struct rule_view, created, AP_COL_TIME),
+	AP_COL(struct rule_view, text, AP_COL_STR),
+	AP_COL(struct rule_view, metric_label, AP_COL_STR),
+	AP_COL(struct rule_view, threshold_text, AP_COL_STR),
+	AP_COL_END,
+};
+
+struct channel_view {
+	int64_t id, created;
+	const char *name, *kind, *target, *kind_label;
+	struct json_object *last_test;
+};
+static const struct ap_col channel_cols[] = {
+	AP_COL(struct channel_view, id, AP_COL_INT),
+	AP_COL(struct channel_view, name, AP_COL_STR),
+	AP_COL(struct channel_view, kind, AP_COL_STR),
+	AP_COL(struct channel_view, target, AP_COL_STR),
+	AP_COL(struct channel_view, created, AP_COL_TIME),
+	AP_COL(struct channel_view, last_test, AP_COL_JSON),
+	AP_COL(struct channel_view, kind_label, AP_COL_STR),
+	AP_COL_END,
+};
+
+struct event_view {
+	int64_t id, rule_id, started, resolved, notified, failed;
+	const char *rule, *host, *subject, *value_text, *peak_text;
+	double value, peak;
+};
+static const struct ap_col event_cols[] = {
+	AP_COL(struct event_view, id, AP_COL_INT),
+	AP_COL(struct event_view, rule_id, AP_COL_INTN),
+	AP_COL(struct event_view, rule, AP_COL_STR),
+	AP_COL(struct event_view, host, AP_COL_STR),
+	AP_COL(struct event_view, subject, AP_COL_STR),
+	AP_COL(struct event_view, value, AP_COL_DOUBLE),
+	AP_COL(struct event_view, peak, AP_COL_DOUBLE),
+	AP_COL(struct event_view, started, AP_COL_TIME),
+	AP_COL(struct event_view, resolved, AP_COL_TIME),
+	AP_COL(struct event_view, notified, AP_COL_INT),
+	AP_COL(struct event_view, failed, AP_COL_INT),
+	AP_COL(struct event_view, value_text, AP_COL_STR),
+	AP_COL(struct event_view, peak_text, AP_COL_STR),
+	AP_COL_END,
+};
+
+/* ap_model_opt's rule: NULL or "" is null. */
+static const char *
+opt_str(struct json_object *rows, const char *s)
+{
+	return s != NULL && s[0] != '\0' ? ap_rows_strdup(rows, s) : NULL;
 }
 
 static const char *const metric_labels[] = { N_("CPU above (%)"), N_("Memory above (%)"), N_("Swap above (%)"),
@@ -243,10 +327,17 @@ channel_item(void *p, const struct ap_alert_channel *c)
 {
 	struct page *pg = p;
 	struct ap_ctx *ctx = pg->ctx;
-	struct json_object *o = ap_alert_channel_resource(c), *opt = json_object_new_object();
+	struct channel_view *v = ap_rows_add(pg->channels);
+	struct json_object *opt = json_object_new_object();
+	char shown[sizeof(c->target) + 8];
 
-	ap_model_str(o, "kind_label", ap_ctx_tr(ctx, kind_labels[c->kind])); /* for the page only */
-	json_object_array_add(pg->channels, o);
+	v->id = c->id;
+	v->name = ap_rows_strdup(pg->channels, c->name);
+	v->kind = ap_alert_channel_kinds[c->kind];
+	v->target = ap_rows_strdup(pg->channels, channel_target(c, shown, sizeof(shown)));
+	v->created = c->created_at;
+	v->last_test = channel_last_test(c);
+	v->kind_label = ap_ctx_tr(ctx, kind_labels[c->kind]); /* for the page only */
 	ap_model_add(opt, "value", json_object_new_int64(c->id));
 	ap_model_str(opt, "label", c->name);
 	ap_model_add(opt, "selected", json_object_new_boolean(pg->kept_channel &&
@@ -260,19 +351,26 @@ rule_item(void *p, const struct ap_alert_rule *r)
 {
 	struct page *pg = p;
 	struct ap_ctx *ctx = pg->ctx;
-	struct json_object *o = ap_alert_rule_resource(r);
+	struct rule_view *v = ap_rows_add(pg->rules);
+	char text[256];
 
-	/* For the page only: the rule in the page's language. */
-	if (!ctx->req->wants_json) {
-		char text[256];
-
+	/* The rule in words: English in the answer, the page's language on the page. */
+	if (!ctx->req->wants_json)
 		ap_alert_rule_text_lang(ctx->app->i18n, ctx->lang, r, text, sizeof(text));
-		json_object_object_del(o, "text"); /* ap_model_add never looks for a key already there */
-		ap_model_str(o, "text", text);
-	}
-	ap_model_str(o, "metric_label", ap_ctx_tr(ctx, metric_labels[r->metric]));
-	ap_model_str(o, "threshold_text", ap_arena_printf(ctx->arena, "%g", r->threshold));
-	json_object_array_add(pg->rules, o);
+	else
+		ap_alert_rule_text(r, text, sizeof(text));
+	v->id = r->id;
+	v->metric = ap_alert_metric_names[r->metric];
+	v->target = opt_str(pg->rules, r->target);
+	v->threshold = r->threshold;
+	v->duration = r->duration / 60;
+	v->channel = r->channel_id ? r->channel_id : AP_ROWS_NULL;
+	v->enabled = r->enabled;
+	v->created = r->created_at;
+	v->text = ap_rows_strdup(pg->rules, text);
+	/* For the page only. */
+	v->metric_label = ap_ctx_tr(ctx, metric_labels[r->metric]);
+	v->threshold_text = ap_arena_printf(ctx->arena, "%g", r->threshold);
 	return true;
 }
 
@@ -295,7 +393,8 @@ options(struct ap_ctx *ctx, const char *const *values, const char *const *labels
 int
 ap_page_alerts(struct ap_ctx *ctx)
 {
-	struct page pg = { ctx, json_object_new_array(), json_object_new_array(), json_object_new_array(), NULL };
+	struct page pg = { ctx, ap_rows_new(rule_cols, sizeof(struct rule_view)),
+		ap_rows_new(channel_cols, sizeof(struct channel_view)), json_object_new_array(), NULL };
 	struct json_object *rf = json_object_new_object(), *cf = json_object_new_object();
 	const char *p = ctx->req->path ? ctx->req->path : "";
 	bool channel_form = ctx->form_again && strstr(p, "/alerts/channels") != NULL;
@@ -325,8 +424,8 @@ ap_page_alerts(struct ap_ctx *ctx)
 	if ((rc = ap_alert_channels_each(ctx->db, channel_item, &pg)) != AP_DB_OK ||
 	    (rc = ap_alert_rules_each(ctx->db, rule_item, &pg)) != AP_DB_OK)
 		return ap_ctx_db_error(ctx, rc);
-	ap_model_add(ctx->model, "has_rules", json_object_new_boolean(json_object_array_length(pg.rules) > 0));
-	ap_model_add(ctx->model, "has_channels", json_object_new_boolean(json_object_array_length(pg.channels) > 0));
+	ap_model_add(ctx->model, "has_rules", json_object_new_boolean(ap_rows_count(pg.rules) > 0));
+	ap_model_add(ctx->model, "has_channels", json_object_new_boolean(ap_rows_count(pg.channels) > 0));
 	return 200;
 }
 
@@ -615,12 +714,22 @@ event_item(void *p, const struct ap_alert_event *e)
 {
 	struct hist *h = p;
 	struct ap_ctx *ctx = h->ctx;
-	struct json_object *o = ap_alert_event_resource(e);
+	struct event_view *v = ap_rows_add(h->a);
 
+	v->id = e->id;
+	v->rule_id = e->rule_id ? e->rule_id : AP_ROWS_NULL;
+	v->rule = ap_rows_strdup(h->a, e->rule_text);
+	v->host = ap_rows_strdup(h->a, e->host);
+	v->subject = opt_str(h->a, e->subject);
+	v->value = e->value;
+	v->peak = e->peak;
+	v->started = e->started_at;
+	v->resolved = e->resolved_at;
+	v->notified = e->notified;
+	v->failed = e->failed;
 	/* For the page only. */
-	ap_model_str(o, "value_text", ap_arena_printf(ctx->arena, "%.1f", e->value));
-	ap_model_str(o, "peak_text", ap_arena_printf(ctx->arena, "%.1f", e->peak));
-	json_object_array_add(h->a, o);
+	v->value_text = ap_arena_printf(ctx->arena, "%.1f", e->value);
+	v->peak_text = ap_arena_printf(ctx->arena, "%.1f", e->peak);
 	h->last = e->id;
 	return true;
 }
@@ -629,7 +738,7 @@ event_item(void *p, const struct ap_alert_event *e)
 int
 ap_page_alert_history(struct ap_ctx *ctx)
 {
-	struct hist h = { ctx, json_object_new_array(), 0 };
+	struct hist h = { ctx, ap_rows_new(event_cols, sizeof(struct event_view)), 0 };
 	struct ap_page pg;
 	bool more = false;
 	enum ap_db_rc rc;
@@ -641,7 +750,7 @@ ap_page_alert_history(struct ap_ctx *ctx)
 		json_object_put(h.a);
 		return ap_ctx_db_error(ctx, rc);
 	}
-	ap_model_add(ctx->model, "has_events", json_object_new_boolean(json_object_array_length(h.a) > 0));
+	ap_model_add(ctx->model, "has_events", json_object_new_boolean(ap_rows_count(h.a) > 0));
 	ap_ctx_page_done(ctx, "/alerts/history", h.a, more, h.last);
 	return 200;
 }

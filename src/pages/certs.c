@@ -18,6 +18,7 @@
 #include "aapanel/auth.h"
 #include "aapanel/certs.h"
 #include "aapanel/pages.h"
+#include "aapanel/rows.h"
 
 static const char *const sources[] = { "acme", "upload", NULL };
 static const char *const states[] = { "pending", "ok", "failed", NULL };
@@ -230,18 +231,107 @@ struct list_ctx {
 	int64_t last;
 };
 
+/*
+ * The list's rows (rows.h): ap_cert_resource's members and labels', read
+ * from structs — the same bytes as those objects give.
+ */
+struct cert_view {
+	int64_t id, not_before, not_after, job, renewed, site, created, updated;
+	const char *domain, *names, *issuer, *serial, *source, *state, *error, *renewed_by,
+	    *source_label, *state_label, *renewal_label, *site_domain;
+	bool expires_soon, is_pending, is_failed, is_acme, failed_by_certbot;
+	struct json_object *renewal_ok; /* a boolean, NULL: never renewed */
+};
+static const struct ap_col cert_cols[] = {
+	AP_COL(struct cert_view, id, AP_COL_INT),
+	AP_COL(struct cert_view, domain, AP_COL_STR),
+	AP_COL(struct cert_view, names, AP_COL_STR),
+	AP_COL(struct cert_view, issuer, AP_COL_STR),
+	AP_COL(struct cert_view, serial, AP_COL_STR),
+	AP_COL(struct cert_view, not_before, AP_COL_TIME),
+	AP_COL(struct cert_view, not_after, AP_COL_TIME),
+	AP_COL(struct cert_view, expires_soon, AP_COL_BOOL),
+	AP_COL(struct cert_view, source, AP_COL_STR),
+	AP_COL(struct cert_view, state, AP_COL_STR),
+	AP_COL(struct cert_view, job, AP_COL_INTN),
+	AP_COL(struct cert_view, error, AP_COL_STR),
+	AP_COL(struct cert_view, renewed, AP_COL_TIME),
+	AP_COL(struct cert_view, renewal_ok, AP_COL_JSON),
+	AP_COL(struct cert_view, renewed_by, AP_COL_STR),
+	AP_COL(struct cert_view, site, AP_COL_INTN),
+	AP_COL(struct cert_view, created, AP_COL_TIME),
+	AP_COL(struct cert_view, updated, AP_COL_TIME),
+	AP_COL(struct cert_view, source_label, AP_COL_STR),
+	AP_COL(struct cert_view, state_label, AP_COL_STR),
+	AP_COL(struct cert_view, is_pending, AP_COL_BOOL),
+	AP_COL(struct cert_view, is_failed, AP_COL_BOOL),
+	AP_COL(struct cert_view, is_acme, AP_COL_BOOL),
+	AP_COL(struct cert_view, failed_by_certbot, AP_COL_BOOL),
+	AP_COL(struct cert_view, renewal_label, AP_COL_STR),
+	AP_COL(struct cert_view, site_domain, AP_COL_STR),
+	AP_COL_END,
+};
+
+/* ap_model_opt's rule: NULL or "" is null. */
+static const char *
+opt_str(struct json_object *rows, const char *v)
+{
+	return v != NULL && v[0] != '\0' ? ap_rows_strdup(rows, v) : NULL;
+}
+
+/* One row: ap_cert_resource(env, c) with labels(ctx, …, c). */
+static void
+cert_row(struct ap_ctx *ctx, const struct ap_sites_env *env, struct json_object *rows, const struct ap_cert *c)
+{
+	struct cert_view *v = ap_rows_add(rows);
+	int64_t warn = (int64_t)env->cfg->certs_warn_days * 86400, now = (int64_t)time(NULL);
+	struct ap_problem pb;
+	struct ap_site s;
+	bool has_site = env->db != NULL && ap_site_find(env, c->domain, &s, &pb) == AP_OK;
+	bool acme = strcmp(c->source, "acme") == 0, failed = strcmp(c->state, "failed") == 0;
+	bool pending = strcmp(c->state, "pending") == 0;
+
+	v->id = c->id;
+	v->domain = ap_rows_strdup(rows, c->domain);
+	v->names = ap_rows_strdup(rows, c->names);
+	v->issuer = opt_str(rows, c->issuer);
+	v->serial = opt_str(rows, c->serial);
+	v->not_before = c->not_before;
+	v->not_after = c->not_after;
+	v->expires_soon = c->not_after > 0 && c->not_after - now < warn;
+	v->source = acme ? "acme" : "upload";
+	v->state = ap_rows_strdup(rows, c->state);
+	v->job = c->job_id > 0 ? c->job_id : AP_ROWS_NULL;
+	v->error = opt_str(rows, failed ? c->last_error : NULL);
+	v->renewed = c->last_renewal_at;
+	v->renewal_ok = c->last_renewal_ok < 0 ? NULL : json_object_new_boolean(c->last_renewal_ok == 1);
+	v->renewed_by = opt_str(rows, c->last_renewal_ok < 0 ? NULL : c->renewal_by);
+	v->site = has_site ? s.id : AP_ROWS_NULL;
+	v->created = c->created_at;
+	v->updated = c->updated_at;
+	/* labels' */
+	v->source_label = ap_ctx_tr(ctx, acme ? N_("ACME (certbot)") : N_("Uploaded"));
+	v->state_label = ap_ctx_tr(ctx, pending ? N_("In progress") : failed ? N_("Failed") : N_("Valid"));
+	v->is_pending = pending;
+	v->is_failed = failed;
+	v->is_acme = acme;
+	v->failed_by_certbot = failed && c->last_renewal_ok == 0 && strcmp(c->renewal_by, "certbot") == 0;
+	if (c->last_renewal_ok >= 0)
+		v->renewal_label = ap_ctx_tr(ctx, strcmp(c->renewal_by, "certbot") == 0
+		    ? (c->last_renewal_ok ? N_("renewed by certbot's schedule") : N_("failed (certbot's schedule)"))
+		    : (c->last_renewal_ok ? N_("renewed by the panel") : N_("failed (the panel)")));
+	v->site_domain = v->domain;
+}
+
 static bool
 list_row(void *p, const struct ap_cert *c)
 {
 	struct list_ctx *l = p;
 	struct ap_cert copy = *c;
-	struct json_object *o;
 
 	if (strcmp(copy.state, "pending") == 0)
 		ap_cert_settle(&l->env, &copy, NULL);
-	o = resource(l->ctx, &l->env, &copy);
-	labels(l->ctx, o, &copy);
-	json_object_array_add(l->arr, o);
+	cert_row(l->ctx, &l->env, l->arr, &copy);
 	l->last = c->id;
 	return true;
 }
@@ -249,7 +339,7 @@ list_row(void *p, const struct ap_cert *c)
 int
 ap_page_certs(struct ap_ctx *ctx)
 {
-	struct list_ctx l = { .ctx = ctx, .env = env_of(ctx), .arr = json_object_new_array() };
+	struct list_ctx l = { .ctx = ctx, .env = env_of(ctx), .arr = ap_rows_new(cert_cols, sizeof(struct cert_view)) };
 	struct ap_problem pb;
 	struct ap_page pg;
 	bool more = false;

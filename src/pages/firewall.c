@@ -16,6 +16,7 @@
 #include "aapanel/auth.h"
 #include "aapanel/firewall.h"
 #include "aapanel/pages.h"
+#include "aapanel/rows.h"
 
 static const char *const actions[] = { "allow", "deny", NULL };
 static const char *const protos[] = { "tcp", "udp", "both", NULL };
@@ -184,8 +185,85 @@ id_in(struct json_object *ids, int64_t id)
 	return false;
 }
 
-struct json_object *
-ap_fw_resource(const struct ap_fw_env *env, struct ap_problem *pb)
+/*
+ * The page's rows (rows.h): ap_fw_rule_json's and ap_fw_block_json's members,
+ * the list's position and in_kernel (only when the helper answered: two
+ * tables), and what only the page shows.
+ */
+struct rule_view {
+	int64_t id, position, rate;
+	const char *action, *proto, *ports, *from, *comment;
+	bool in_kernel, is_allow, not_in_kernel;
+};
+#define RULE_COLS \
+	AP_COL(struct rule_view, id, AP_COL_INT), AP_COL(struct rule_view, position, AP_COL_INT), \
+	AP_COL(struct rule_view, action, AP_COL_STR), AP_COL(struct rule_view, proto, AP_COL_STR), \
+	AP_COL(struct rule_view, ports, AP_COL_STR), AP_COL(struct rule_view, from, AP_COL_STR), \
+	AP_COL(struct rule_view, rate, AP_COL_INT), AP_COL(struct rule_view, comment, AP_COL_STR), \
+	AP_COL(struct rule_view, is_allow, AP_COL_BOOL), AP_COL(struct rule_view, not_in_kernel, AP_COL_BOOL)
+static const struct ap_col rule_cols[] = { RULE_COLS, AP_COL_END };
+static const struct ap_col rule_cols_kernel[] = { RULE_COLS, AP_COL(struct rule_view, in_kernel, AP_COL_BOOL),
+	AP_COL_END };
+
+struct block_view {
+	int64_t id;
+	const char *address, *comment;
+};
+static const struct ap_col block_cols[] = {
+	AP_COL(struct block_view, id, AP_COL_INT),
+	AP_COL(struct block_view, address, AP_COL_STR),
+	AP_COL(struct block_view, comment, AP_COL_STR),
+	AP_COL_END,
+};
+
+/* The rules and the block list: json-c objects (the CLI reads them), or row sources (the page). */
+static void
+fw_lists(const struct ap_fw_rule *r, size_t nr, const struct ap_fw_block *b, size_t nb, bool avail,
+    struct json_object *ids, bool as_rows, struct json_object **rules, struct json_object **block)
+{
+	if (!as_rows) {
+		*rules = json_object_new_array();
+		for (size_t i = 0; i < nr; i++) {
+			struct json_object *j = ap_fw_rule_json(&r[i]);
+
+			json_object_object_add(j, "position", json_object_new_int64((int64_t)i + 1));
+			if (avail)
+				json_object_object_add(j, "in_kernel", json_object_new_boolean(id_in(ids, r[i].id)));
+			json_object_array_add(*rules, j);
+		}
+		*block = json_object_new_array();
+		for (size_t i = 0; i < nb; i++)
+			json_object_array_add(*block, ap_fw_block_json(&b[i]));
+		return;
+	}
+	*rules = ap_rows_new(avail ? rule_cols_kernel : rule_cols, sizeof(struct rule_view));
+	for (size_t i = 0; i < nr; i++) {
+		struct rule_view *v = ap_rows_add(*rules);
+
+		v->id = r[i].id;
+		v->position = (int64_t)i + 1;
+		v->action = ap_rows_strdup(*rules, r[i].action);
+		v->proto = ap_rows_strdup(*rules, r[i].proto);
+		v->ports = ap_rows_strdup(*rules, r[i].ports);
+		v->from = ap_rows_strdup(*rules, r[i].from);
+		v->rate = r[i].rate;
+		v->comment = ap_rows_strdup(*rules, r[i].comment);
+		v->in_kernel = avail && id_in(ids, r[i].id);
+		v->is_allow = strcmp(r[i].action, "allow") == 0;
+		v->not_in_kernel = avail && !v->in_kernel;
+	}
+	*block = ap_rows_new(block_cols, sizeof(struct block_view));
+	for (size_t i = 0; i < nb; i++) {
+		struct block_view *v = ap_rows_add(*block);
+
+		v->id = b[i].id;
+		v->address = ap_rows_strdup(*block, b[i].address);
+		v->comment = ap_rows_strdup(*block, b[i].comment);
+	}
+}
+
+static struct json_object *
+fw_resource(const struct ap_fw_env *env, struct ap_problem *pb, bool as_rows)
 {
 	struct json_object *o = NULL, *rules, *block, *k, *show = NULL, *ids = NULL, *v, *pend = NULL;
 	struct ap_fw_rule *r = NULL;
@@ -203,18 +281,7 @@ ap_fw_resource(const struct ap_fw_env *env, struct ap_problem *pb)
 	o = json_object_new_object();
 	if (avail)
 		json_object_object_get_ex(show, "ids", &ids);
-	rules = json_object_new_array();
-	for (size_t i = 0; i < nr; i++) {
-		struct json_object *j = ap_fw_rule_json(&r[i]);
-
-		json_object_object_add(j, "position", json_object_new_int64((int64_t)i + 1));
-		if (avail)
-			json_object_object_add(j, "in_kernel", json_object_new_boolean(id_in(ids, r[i].id)));
-		json_object_array_add(rules, j);
-	}
-	block = json_object_new_array();
-	for (size_t i = 0; i < nb; i++)
-		json_object_array_add(block, ap_fw_block_json(&b[i]));
+	fw_lists(r, nr, b, nb, avail, ids, as_rows, &rules, &block);
 	ap_model_str(o, "target", env->cfg->firewall_netns[0] ? "namespace" : "host");
 	ap_model_opt(o, "netns", env->cfg->firewall_netns[0] ? env->cfg->firewall_netns : NULL);
 	ap_model_str(o, "policy", s.policy);
@@ -254,6 +321,12 @@ out:
 	return o;
 }
 
+struct json_object *
+ap_fw_resource(const struct ap_fw_env *env, struct ap_problem *pb)
+{
+	return fw_resource(env, pb, false);
+}
+
 /* ---- GET /firewall -------------------------------------------------- */
 
 int
@@ -264,7 +337,7 @@ ap_page_firewall(struct ap_ctx *ctx)
 	struct ap_problem pb;
 
 	ctx->title = ap_ctx_tr(ctx, "Firewall");
-	if ((o = ap_fw_resource(&env, &pb)) == NULL)
+	if ((o = fw_resource(&env, &pb, true)) == NULL)
 		return fail_pb(ctx, &pb);
 	json_object_object_foreach(o, key, val)
 		ap_model_add(ctx->model, key, json_object_get(val));
@@ -278,21 +351,9 @@ ap_page_firewall(struct ap_ctx *ctx)
 	    json_object_object_get_ex(ctx->model, "policy", &v) && strcmp(json_object_get_string(v), "drop") == 0));
 	ap_model_add(ctx->model, "confirm_seconds", json_object_new_int(ctx->app->cfg->firewall_confirm_seconds));
 	ap_model_opt(ctx->model, "your_address", ctx->client_addr);
-	{
-		struct json_object *rules = json_object_object_get(ctx->model, "rules");
-
-		for (size_t i = 0; rules && i < json_object_array_length(rules); i++) {
-			struct json_object *r = json_object_array_get_idx(rules, i);
-
-			ap_model_add(r, "is_allow", json_object_new_boolean(
-			    strcmp(json_object_get_string(json_object_object_get(r, "action")), "allow") == 0));
-			ap_model_add(r, "not_in_kernel", json_object_new_boolean(
-			    json_object_object_get_ex(r, "in_kernel", &v) && !json_object_get_boolean(v)));
-		}
-		ap_model_add(ctx->model, "has_rules", json_object_new_boolean(rules && json_object_array_length(rules) > 0));
-		v = json_object_object_get(ctx->model, "block");
-		ap_model_add(ctx->model, "has_block", json_object_new_boolean(v && json_object_array_length(v) > 0));
-	}
+	/* The rows carry is_allow and not_in_kernel (rows.h: fw_lists). */
+	ap_model_add(ctx->model, "has_rules", json_object_new_boolean(ap_rows_count(json_object_object_get(ctx->model, "rules")) > 0));
+	ap_model_add(ctx->model, "has_block", json_object_new_boolean(ap_rows_count(json_object_object_get(ctx->model, "block")) > 0));
 	if (ctx->form_again) {
 		static const char *const kept[] = { "ports", "from", "rate", "comment", "position", "address" };
 

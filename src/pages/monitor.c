@@ -23,6 +23,7 @@
 
 #include "aapanel/metrics.h"
 #include "aapanel/pages.h"
+#include "aapanel/rows.h"
 #include "aapanel/sampler.h"
 
 #define SAMPLER_WAIT_MS 1000
@@ -359,7 +360,20 @@ static struct json_object *
 range_links(struct ap_ctx *ctx, const char *path, const struct ap_metrics_range *cur)
 {
 	static const char *const labels[] = { N_("1 hour"), N_("24 hours"), N_("7 days"), N_("30 days") };
-	struct json_object *a = json_object_new_array();
+	/* Kept per worker for the last language, base path and range of each
+	 * page (the home page and the monitor): every view asks the same. */
+	static struct {
+		char key[320];
+		struct json_object *a;
+	} kept[2];
+	int k = strcmp(path, "/") == 0 ? 0 : 1;
+	char key[320];
+	struct json_object *a;
+
+	snprintf(key, sizeof(key), "%s|%s|%s|%s", ctx->lang ? ctx->lang : "", ap_ctx_base(ctx), path, cur->name);
+	if (kept[k].a != NULL && strcmp(kept[k].key, key) == 0)
+		return json_object_get(kept[k].a);
+	a = json_object_new_array();
 
 	for (int i = 0; ap_metrics_range_names[i] != NULL; i++) {
 		struct json_object *o = json_object_new_object();
@@ -370,6 +384,10 @@ range_links(struct ap_ctx *ctx, const char *path, const struct ap_metrics_range 
 		ap_model_add(o, "current", json_object_new_boolean(strcmp(cur->name, ap_metrics_range_names[i]) == 0));
 		json_object_array_add(a, o);
 	}
+	json_object_put(kept[k].a);
+	ap_tpl_keep(a); /* {{#ranges}} shows only its members */
+	kept[k].a = json_object_get(a);
+	memcpy(kept[k].key, key, sizeof(key));
 	return a;
 }
 
@@ -900,6 +918,26 @@ struct prow {
 
 static int g_sort, g_desc; /* one request at a time per worker */
 
+/* The list's rows (rows.h); cpu is the reading's own value (its text as the sampler wrote it). */
+struct proc_view {
+	int64_t pid, rss, threads;
+	const char *user, *name, *state, *command, *cpu_text, *rss_text;
+	struct json_object *cpu;
+};
+static const struct ap_col proc_cols[] = {
+	AP_COL(struct proc_view, pid, AP_COL_INT),
+	AP_COL(struct proc_view, user, AP_COL_STR),
+	AP_COL(struct proc_view, name, AP_COL_STR),
+	AP_COL(struct proc_view, state, AP_COL_STR),
+	AP_COL(struct proc_view, cpu, AP_COL_JSON),
+	AP_COL(struct proc_view, rss, AP_COL_INT),
+	AP_COL(struct proc_view, threads, AP_COL_INT),
+	AP_COL(struct proc_view, command, AP_COL_STR),
+	AP_COL(struct proc_view, cpu_text, AP_COL_STR),
+	AP_COL(struct proc_view, rss_text, AP_COL_STR),
+	AP_COL_END,
+};
+
 static int
 prow_cmp(const void *a, const void *b)
 {
@@ -925,7 +963,8 @@ ap_page_processes(struct ap_ctx *ctx)
 	int sort = ctx->fields[PF_SORT].present ? (int)ctx->fields[PF_SORT].i : 0;
 	int order = ctx->fields[PF_ORDER].present ? (int)ctx->fields[PF_ORDER].i : (sort >= 2 ? 1 : 0);
 	bool live = false;
-	struct json_object *now = reading(ctx, true, &live), *all = member(now, "processes"), *out = json_object_new_array();
+	struct json_object *now = reading(ctx, true, &live), *all = member(now, "processes");
+	struct json_object *out = ap_rows_new(proc_cols, sizeof(struct proc_view));
 	struct json_object *cols = json_object_new_array();
 	size_t n = all ? json_object_array_length(all) : 0, k = 0;
 	struct prow *v = ap_arena_calloc(ctx->arena, n + 1, sizeof(*v));
@@ -955,22 +994,25 @@ ap_page_processes(struct ap_ctx *ctx)
 	g_desc = order == 0;
 	qsort(v, k, sizeof(*v), prow_cmp);
 	for (size_t i = 0; i < k && i < PROCS_SHOWN; i++) {
-		struct json_object *o = json_object_new_object();
+		struct proc_view *o = ap_rows_add(out);
 		char st[2] = { json_object_get_string(member(v[i].o, "state")) ? json_object_get_string(member(v[i].o, "state"))[0] : '?', '\0' };
 
-		ap_model_add(o, "pid", json_object_new_int(v[i].pid));
-		ap_model_str(o, "user", v[i].user);
-		ap_model_str(o, "name", v[i].name);
-		ap_model_str(o, "state", st);
+		o->pid = v[i].pid;
+		o->user = ap_rows_strdup(out, v[i].user);
+		o->name = ap_rows_strdup(out, v[i].name);
+		o->state = ap_rows_strdup(out, st);
 		/* As read: null on a first reading (it sorts as 0). */
-		ap_model_add(o, "cpu", json_object_get(member(v[i].o, "cpu")));
-		ap_model_add(o, "rss", json_object_new_int64((int64_t)v[i].rss));
-		ap_model_add(o, "threads", json_object_new_int64((int64_t)num_at(v[i].o, "threads")));
-		ap_model_str(o, "command", v[i].cmd);
+		o->cpu = json_object_get(member(v[i].o, "cpu"));
+		o->rss = (int64_t)v[i].rss;
+		o->threads = (int64_t)num_at(v[i].o, "threads");
+		o->command = ap_rows_strdup(out, v[i].cmd);
 		/* For the page only. */
-		ap_model_str(o, "cpu_text", fmt(ctx, AP_CHART_PCT, num_at(v[i].o, "cpu")));
-		ap_model_str(o, "rss_text", fmt(ctx, AP_CHART_BYTES, v[i].rss));
-		json_object_array_add(out, o);
+		o->cpu_text = fmt(ctx, AP_CHART_PCT, num_at(v[i].o, "cpu"));
+		o->rss_text = fmt(ctx, AP_CHART_BYTES, v[i].rss);
+		if (o->cpu_text == NULL) /* ap_model_str's "" */
+			o->cpu_text = "";
+		if (o->rss_text == NULL)
+			o->rss_text = "";
 	}
 	for (int i = 0; sort_choices[i] != NULL; i++) {
 		static const char *const labels[] = { N_("CPU"), N_("Memory"), N_("PID"), N_("Name"), N_("User") };

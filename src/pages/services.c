@@ -18,6 +18,7 @@
 #include "aapanel/auth.h"
 #include "aapanel/gate.h"
 #include "aapanel/pages.h"
+#include "aapanel/rows.h"
 #include "aapanel/services.h"
 
 enum { SD_NAME, SD__MAX };
@@ -189,6 +190,76 @@ labels(struct ap_ctx *ctx, struct json_object *o)
 	ap_model_add(o, "is_enabled", json_object_new_boolean(strcmp(jstr(o, "unit_file_state"), "enabled") == 0));
 }
 
+/*
+ * The list's rows (rows.h): ap_service_resource's members and labels',
+ * read from structs — the same bytes as those objects give.
+ */
+struct unit_view {
+	const char *name, *description, *load_state, *active_state, *sub_state, *unit_file_state,
+	    *state_label, *state_class;
+	int64_t since, memory, main_pid;
+	bool protected_, is_installed, is_active, is_enabled;
+};
+static const struct ap_col unit_cols[] = {
+	AP_COL(struct unit_view, name, AP_COL_STR),
+	AP_COL(struct unit_view, description, AP_COL_STR),
+	AP_COL(struct unit_view, load_state, AP_COL_STR),
+	AP_COL(struct unit_view, active_state, AP_COL_STR),
+	AP_COL(struct unit_view, sub_state, AP_COL_STR),
+	AP_COL(struct unit_view, unit_file_state, AP_COL_STR),
+	AP_COL(struct unit_view, since, AP_COL_TIME),
+	AP_COL(struct unit_view, memory, AP_COL_INTN),
+	AP_COL(struct unit_view, main_pid, AP_COL_INTN),
+	AP_COL_AS("protected", struct unit_view, protected_, AP_COL_BOOL),
+	AP_COL(struct unit_view, state_label, AP_COL_STR),
+	AP_COL(struct unit_view, state_class, AP_COL_STR),
+	AP_COL(struct unit_view, is_installed, AP_COL_BOOL),
+	AP_COL(struct unit_view, is_active, AP_COL_BOOL),
+	AP_COL(struct unit_view, is_enabled, AP_COL_BOOL),
+	AP_COL_END,
+};
+
+/* jint_or_null's value as a cell. */
+static int64_t
+jint_cell(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_int)
+	    ? json_object_get_int64(v) : AP_ROWS_NULL;
+}
+
+/* One row: ap_service_resource(u) with labels(ctx, …). */
+static void
+unit_row(struct ap_ctx *ctx, struct json_object *rows, struct json_object *u)
+{
+	struct unit_view *w = ap_rows_add(rows);
+	struct json_object *v;
+	const char *a = jstr(u, "active_state");
+	bool missing = strcmp(jstr(u, "load_state"), "not-found") == 0;
+
+	w->name = ap_rows_strdup(rows, jstr(u, "name"));
+	w->description = ap_rows_strdup(rows, jstr(u, "description"));
+	w->load_state = ap_rows_strdup(rows, jstr(u, "load_state"));
+	w->active_state = ap_rows_strdup(rows, a);
+	w->sub_state = ap_rows_strdup(rows, jstr(u, "sub_state"));
+	w->unit_file_state = ap_rows_strdup(rows, jstr(u, "unit_file_state"));
+	w->since = json_object_object_get_ex(u, "since", &v) && v != NULL ? json_object_get_int64(v) : 0;
+	w->memory = jint_cell(u, "memory");
+	w->main_pid = jint_cell(u, "main_pid");
+	w->protected_ = json_object_object_get_ex(u, "protected", &v) && json_object_get_boolean(v);
+	/* labels' */
+	w->state_label = ap_ctx_tr(ctx, missing ? N_("Not installed")
+	    : strcmp(a, "active") == 0 ? N_("Running") : strcmp(a, "failed") == 0 ? N_("Failed")
+	    : strcmp(a, "activating") == 0 ? N_("Starting") : strcmp(a, "deactivating") == 0 ? N_("Stopping")
+	    : strcmp(a, "reloading") == 0 ? N_("Reloading") : N_("Stopped"));
+	w->state_class = missing ? "" : strcmp(a, "active") == 0 ? " badge-ok"
+	    : strcmp(a, "failed") == 0 ? " badge-danger" : strcmp(a, "inactive") == 0 ? "" : " badge-warn";
+	w->is_installed = !missing;
+	w->is_active = strcmp(a, "active") == 0;
+	w->is_enabled = strcmp(jstr(u, "unit_file_state"), "enabled") == 0;
+}
+
 static int
 helper_down(struct ap_ctx *ctx, const struct ap_problem *pb)
 {
@@ -208,7 +279,8 @@ int
 ap_page_services(struct ap_ctx *ctx)
 {
 	struct ap_sites_env env = env_of(ctx);
-	struct json_object *res = NULL, *units, *v, *arr = json_object_new_array(), *conf = json_object_new_array();
+	struct json_object *res = NULL, *units, *v, *arr = ap_rows_new(unit_cols, sizeof(struct unit_view));
+	struct json_object *conf = json_object_new_array();
 	struct ap_problem pb;
 	bool available;
 
@@ -220,13 +292,8 @@ ap_page_services(struct ap_ctx *ctx)
 	}
 	available = json_object_object_get_ex(res, "available", &v) && json_object_get_boolean(v);
 	if (available && json_object_object_get_ex(res, "units", &units)) {
-		for (size_t i = 0; i < json_object_array_length(units); i++) {
-			struct json_object *o = ap_service_resource(json_object_array_get_idx(units, i));
-
-			if (!ctx->req->wants_json)
-				labels(ctx, o);
-			json_object_array_add(arr, o);
-		}
+		for (size_t i = 0; i < json_object_array_length(units); i++)
+			unit_row(ctx, arr, json_object_array_get_idx(units, i));
 	}
 	ap_unit_list_each(ctx->app->cfg->services_units, add_configured, conf);
 	ap_model_add(ctx->model, "available", json_object_new_boolean(available));
@@ -234,7 +301,7 @@ ap_page_services(struct ap_ctx *ctx)
 	ap_model_add(ctx->model, "units", arr);
 	ap_model_add(ctx->model, "configured", conf);
 	if (!ctx->req->wants_json) {
-		ap_model_add(ctx->model, "has_units", json_object_new_boolean(json_object_array_length(arr) > 0));
+		ap_model_add(ctx->model, "has_units", json_object_new_boolean(ap_rows_count(arr) > 0));
 		ap_model_add(ctx->model, "can_write", json_object_new_boolean(can_write(ctx)));
 	}
 	json_object_put(res);

@@ -19,6 +19,7 @@
 
 #include "aapanel/auth.h"
 #include "aapanel/pages.h"
+#include "aapanel/rows.h"
 #include "aapanel/sitecheck.h"
 #include "aapanel/sites.h"
 
@@ -304,15 +305,6 @@ page_labels(struct ap_ctx *ctx, struct json_object *o, const struct ap_site *s)
 	ap_model_str(o, "probe_label", ap_ctx_tr(ctx, label));
 }
 
-static struct json_object *
-site_model(struct ap_ctx *ctx, const struct ap_site *s)
-{
-	struct json_object *o = ap_site_resource(s);
-
-	page_labels(ctx, o, s);
-	return o;
-}
-
 /* A form's values: what was typed when the form comes back, else the site's (or defaults). */
 static const char *
 value(struct ap_ctx *ctx, const char *name, const char *stored)
@@ -366,6 +358,48 @@ can_write(struct ap_ctx *ctx)
 
 /* ---------------------------------------------------------------- GET /sites */
 
+/*
+ * The list's rows (rows.h): ap_site_resource's members and page_labels',
+ * read from structs — the same bytes as ap_site_resource and page_labels give.
+ */
+struct site_view {
+	int64_t id, revision, created, updated, probed, cert_expiry;
+	const char *domain, *aliases, *kind, *root, *index, *php, *upstream, *error_404, *error_50x,
+	    *system_user, *probe_message, *kind_label, *state_label, *probe_label;
+	bool https_redirect, enabled, is_php, is_proxy, probe_good, probe_bad;
+	struct json_object *served_json; /* a boolean, NULL: not known */
+};
+static const struct ap_col site_cols[] = {
+	AP_COL(struct site_view, id, AP_COL_INT),
+	AP_COL(struct site_view, domain, AP_COL_STR),
+	AP_COL(struct site_view, aliases, AP_COL_STR),
+	AP_COL(struct site_view, kind, AP_COL_STR),
+	AP_COL(struct site_view, root, AP_COL_STR),
+	AP_COL(struct site_view, index, AP_COL_STR),
+	AP_COL(struct site_view, php, AP_COL_STR),
+	AP_COL(struct site_view, upstream, AP_COL_STR),
+	AP_COL(struct site_view, https_redirect, AP_COL_BOOL),
+	AP_COL(struct site_view, error_404, AP_COL_STR),
+	AP_COL(struct site_view, error_50x, AP_COL_STR),
+	AP_COL(struct site_view, enabled, AP_COL_BOOL),
+	AP_COL(struct site_view, revision, AP_COL_INT),
+	AP_COL(struct site_view, system_user, AP_COL_STR),
+	AP_COL(struct site_view, created, AP_COL_TIME),
+	AP_COL(struct site_view, updated, AP_COL_TIME),
+	AP_COL_AS("served", struct site_view, served_json, AP_COL_JSON),
+	AP_COL(struct site_view, probe_message, AP_COL_STR),
+	AP_COL(struct site_view, probed, AP_COL_TIME),
+	AP_COL(struct site_view, cert_expiry, AP_COL_TIME),
+	AP_COL(struct site_view, kind_label, AP_COL_STR),
+	AP_COL(struct site_view, state_label, AP_COL_STR),
+	AP_COL(struct site_view, is_php, AP_COL_BOOL),
+	AP_COL(struct site_view, is_proxy, AP_COL_BOOL),
+	AP_COL(struct site_view, probe_good, AP_COL_BOOL),
+	AP_COL(struct site_view, probe_bad, AP_COL_BOOL),
+	AP_COL(struct site_view, probe_label, AP_COL_STR),
+	AP_COL_END,
+};
+
 struct list_ctx {
 	struct ap_ctx *ctx;
 	struct ap_sites_env probe_env; /* db NULL: the list's probes are not recorded */
@@ -374,6 +408,52 @@ struct list_ctx {
 	uint64_t budget_end;
 	int64_t last; /* the page's last id: the next page's cursor */
 };
+
+/* ap_model_opt's rule: NULL or "" is null. */
+static const char *
+opt_str(struct json_object *rows, const char *v)
+{
+	return v != NULL && v[0] != '\0' ? ap_rows_strdup(rows, v) : NULL;
+}
+
+/* One row of the list: ap_site_resource(s) with page_labels(ctx, …, s). */
+static void
+site_row(struct ap_ctx *ctx, struct json_object *rows, const struct ap_site *s)
+{
+	const struct ap_site_spec *p = &s->spec;
+	struct site_view *v = ap_rows_add(rows);
+	const char *label = s->probe_ok == 1 ? (s->enabled ? N_("Served") : N_("Disabled page served"))
+	    : s->probe_ok == 0 ? N_("Not served") : N_("Not checked");
+
+	v->id = s->id;
+	v->domain = ap_rows_strdup(rows, p->domain);
+	v->aliases = opt_str(rows, p->aliases);
+	v->kind = ap_site_kinds[(unsigned)p->kind < AP_SITE_KIND__MAX ? p->kind : 0];
+	v->root = ap_rows_strdup(rows, p->root);
+	v->index = opt_str(rows, p->index);
+	v->php = opt_str(rows, p->kind == AP_SITE_PHP ? p->php : NULL);
+	v->upstream = opt_str(rows, p->kind == AP_SITE_PROXY ? p->upstream : NULL);
+	v->https_redirect = p->https_redirect;
+	v->error_404 = opt_str(rows, p->error_404);
+	v->error_50x = opt_str(rows, p->error_50x);
+	v->enabled = s->enabled;
+	v->revision = s->revision;
+	v->system_user = opt_str(rows, s->system_user);
+	v->created = s->created_at;
+	v->updated = s->updated_at;
+	v->served_json = s->probe_ok < 0 ? NULL : json_object_new_boolean(s->probe_ok == 1);
+	v->probe_message = opt_str(rows, s->probe_message);
+	v->probed = s->probe_at;
+	v->cert_expiry = s->cert_not_after;
+	/* page_labels' */
+	v->kind_label = kind_label(ctx, p->kind);
+	v->state_label = ap_ctx_tr(ctx, s->enabled ? "Enabled" : "Disabled");
+	v->is_php = p->kind == AP_SITE_PHP;
+	v->is_proxy = p->kind == AP_SITE_PROXY;
+	v->probe_good = s->probe_ok == 1;
+	v->probe_bad = s->probe_ok == 0;
+	v->probe_label = ap_ctx_tr(ctx, label);
+}
 
 static bool
 list_row(void *p, const struct ap_site *s)
@@ -391,7 +471,7 @@ list_row(void *p, const struct ap_site *s)
 		copy.probe_ok = -1;
 		snprintf(copy.probe_message, sizeof(copy.probe_message), "not checked: the list's time for probes ran out");
 	}
-	json_object_array_add(l->arr, site_model(l->ctx, &copy));
+	site_row(l->ctx, l->arr, &copy);
 	l->last = s->id;
 	return true;
 }
@@ -401,7 +481,7 @@ int
 ap_page_sites(struct ap_ctx *ctx)
 {
 	struct ap_sites_env env = env_of(ctx);
-	struct list_ctx l = { .ctx = ctx, .arr = json_object_new_array() };
+	struct list_ctx l = { .ctx = ctx, .arr = ap_rows_new(site_cols, sizeof(struct site_view)) };
 	struct json_object *versions = NULL;
 	struct ap_problem pb;
 	struct ap_page pg;

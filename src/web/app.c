@@ -235,8 +235,10 @@ build_layout_cache(struct ap_app *app)
 	ap_model_add(o, "static", json_object_new_string(st));
 	free(st);
 	app->layout_app = o;
-	for (size_t i = 0; i < AP_NELEM(layout_codes); i++)
+	for (size_t i = 0; i < AP_NELEM(layout_codes); i++) {
 		app->layout_langs[i] = build_langs(layout_codes[i][0]);
+		ap_tpl_keep(app->layout_langs[i]); /* {{#langs}} shows only its members */
+	}
 }
 
 /* Add what the layout needs to the model of an HTML page. */

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "aapanel/tpl.h"
 #include "aapanel/app.h"
 
 struct section {
@@ -139,6 +140,9 @@ ap_nav_model(struct ap_ctx *ctx)
 	k = kept_next++ % NAV_KEPT;
 	json_object_put(kept[k].nav);
 	kept[k].nav = build(ctx, cur);
+	/* Its section ({{#nav}}) shows only its members and text in its language:
+	 * the bytes it rendered are given again (ap_tpl_keep). */
+	ap_tpl_keep(kept[k].nav);
 	kept[k].cur = cur;
 	strcpy(kept[k].role, role);
 	strcpy(kept[k].lang, lang);

@@ -1128,6 +1128,70 @@ START_TEST(test_prepared_cache)
 }
 END_TEST
 
+/* A finalized statement is kept prepared and handed to the next prepare of
+ * the same text, without the values it was given; another text gets its own. */
+START_TEST(test_idle_statement_reused)
+{
+	static const char sql[] = "SELECT v FROM ct_t WHERE k = ?";
+	struct ap_db_stmt *a = NULL, *b = NULL, *c = NULL;
+	char other[64];
+
+	insert_kv(db, 1, "one");
+	PREPARE_OK(db, sql, &a);
+	RC_EQ(db, ap_db_bind_int64(a, 1, 1), AP_DB_OK);
+	RC_EQ(db, ap_db_step(a), AP_DB_ROW); /* left mid-result */
+	ap_db_finalize(a);
+	PREPARE_OK(db, sql, &b);
+	ck_assert_ptr_eq(a, b);
+	/* unbound again: k = NULL matches nothing */
+	RC_EQ(db, ap_db_step(b), AP_DB_DONE);
+	/* the same text twice at once: two statements */
+	PREPARE_OK(db, sql, &c);
+	ck_assert_ptr_ne(b, c);
+	RC_EQ(db, ap_db_bind_int64(c, 1, 1), AP_DB_OK);
+	RC_EQ(db, ap_db_step(c), AP_DB_ROW);
+	ck_assert_str_eq(ap_db_col_text(c, 0, NULL), "one");
+	ap_db_finalize(c);
+	ap_db_finalize(b);
+	/* more texts than the pool keeps: the oldest go, every one still works */
+	for (int i = 0; i < 100; i++) {
+		snprintf(other, sizeof(other), "SELECT v FROM ct_t WHERE k = ? + %d", i);
+		PREPARE_OK(db, other, &a);
+		RC_EQ(db, ap_db_bind_int64(a, 1, 1 - i), AP_DB_OK);
+		RC_EQ(db, ap_db_step(a), AP_DB_ROW);
+		ck_assert_str_eq(ap_db_col_text(a, 0, NULL), "one");
+		ap_db_finalize(a);
+	}
+	PREPARE_OK(db, sql, &a);
+	RC_EQ(db, ap_db_bind_int64(a, 1, 1), AP_DB_OK);
+	RC_EQ(db, ap_db_step(a), AP_DB_ROW);
+	ap_db_finalize(a);
+}
+END_TEST
+
+/* DDL empties the pool: a kept SELECT * would otherwise give the old columns
+ * (PostgreSQL: "cached plan must not change result type"). */
+START_TEST(test_idle_statement_after_ddl)
+{
+	static const char sql[] = "SELECT * FROM ct_t WHERE k = ?";
+	struct ap_db_stmt *a = NULL;
+	int before;
+
+	insert_kv(db, 1, "one");
+	PREPARE_OK(db, sql, &a);
+	RC_EQ(db, ap_db_bind_int64(a, 1, 1), AP_DB_OK);
+	RC_EQ(db, ap_db_step(a), AP_DB_ROW);
+	before = ap_db_col_count(a);
+	ap_db_finalize(a);
+	EXEC_OK(db, "ALTER TABLE ct_t ADD COLUMN extra BIGINT");
+	PREPARE_OK(db, sql, &a);
+	RC_EQ(db, ap_db_bind_int64(a, 1, 1), AP_DB_OK);
+	RC_EQ(db, ap_db_step(a), AP_DB_ROW);
+	ck_assert_int_eq(ap_db_col_count(a), before + 1);
+	ap_db_finalize(a);
+}
+END_TEST
+
 START_TEST(test_hot_statement_1000)
 {
 	struct ap_db_stmt *ins = NULL, *sel = NULL;
@@ -1908,6 +1972,40 @@ START_TEST(test_idle_close_reconnects_before_write)
 }
 END_TEST
 
+/* A statement kept from before the server closed the connection is prepared
+ * again on the new one. */
+START_TEST(test_idle_statement_after_reconnect)
+{
+	static const char sql[] = "SELECT v FROM ct_t WHERE k = ?";
+	struct proxy px;
+	struct ap_db *h = NULL;
+	struct ap_db_stmt *st = NULL;
+	char dsn[1100];
+
+	insert_kv(db, 4, "kept-7f3a9c");
+	proxy_start(&px, "kept-7f3a9c", PX_PASS);
+	dsn_with_port(px.port, dsn, sizeof(dsn));
+	RC_EQ(h, open_with(dsn, g_password, 2000, 5000, &h), AP_DB_OK);
+	PREPARE_OK(h, sql, &st);
+	RC_EQ(h, ap_db_bind_int64(st, 1, 4), AP_DB_OK);
+	RC_EQ(h, ap_db_step(st), AP_DB_ROW);
+	ap_db_finalize(st);
+	kill(px.pid, SIGUSR1);
+	ck_assert_msg(proxy_wait(&px, 'I', 1, 2000), "the proxy did not close the idle connection");
+	usleep(100000);
+	for (int i = 0; i < 2; i++) {
+		PREPARE_OK(h, sql, &st);
+		RC_EQ(h, ap_db_bind_int64(st, 1, 4), AP_DB_OK);
+		RC_EQ(h, ap_db_step(st), AP_DB_ROW);
+		ck_assert_str_eq(ap_db_col_text(st, 0, NULL), "kept-7f3a9c");
+		ap_db_finalize(st);
+	}
+	ck_assert_int_eq(proxy_saw(&px, 'C'), 2);
+	ap_db_close(h);
+	proxy_stop(&px);
+}
+END_TEST
+
 static Suite *
 db_suite(void)
 {
@@ -1957,6 +2055,8 @@ db_suite(void)
 	tcase_add_test(t, test_nested_statements);
 	tcase_add_test(t, test_hot_statement_1000);
 	tcase_add_test(t, test_prepared_cache);
+	tcase_add_test(t, test_idle_statement_reused);
+	tcase_add_test(t, test_idle_statement_after_ddl);
 	tcase_add_test(t, test_insert_ids_increase);
 	tcase_add_test(t, test_prepare_insert_rejects_bad_id_column);
 	tcase_add_test(t, test_changes_table);
@@ -2004,6 +2104,7 @@ db_suite(void)
 		tcase_add_test(t, test_lost_reply_write_not_repeated);
 		tcase_add_test(t, test_lost_reply_read_repeated);
 		tcase_add_test(t, test_idle_close_reconnects_before_write);
+		tcase_add_test(t, test_idle_statement_after_reconnect);
 	}
 	suite_add_tcase(s, t);
 

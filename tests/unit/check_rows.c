@@ -4,6 +4,7 @@
  * template engine, in the answer's projection and in every JSON writing.
  */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ struct item {
 	const char *name, *note, *secret;
 	bool on;
 	struct json_object *tags;
+	double ratio;
 };
 
 static const struct ap_col item_cols[] = {
@@ -32,6 +34,7 @@ static const struct ap_col item_cols[] = {
 	AP_COL(struct item, tags, AP_COL_JSON),
 	AP_COL(struct item, secret, AP_COL_STR),
 	AP_COL(struct item, dur, AP_COL_INTN),
+	AP_COL(struct item, ratio, AP_COL_DOUBLE),
 	AP_COL_END,
 };
 
@@ -51,6 +54,7 @@ static const struct ap_prop item_props[] = {
 	{ .name = "secret", .type = AP_J_STRING, .flags = AP_J_SECRET },
 	{ .name = "hint", .type = AP_J_STRING, .flags = AP_J_OPT },
 	{ .name = "dur", .type = AP_J_INT, .flags = AP_J_NULL },
+	{ .name = "ratio", .type = AP_J_NUMBER, .flags = AP_J_NULL },
 	AP_PROP_END,
 };
 static const struct ap_schema item_schema = { .name = "Item", .props = item_props };
@@ -65,6 +69,10 @@ static const char *const names[] = {
 	"site-001", "<b>\"Tom\" & 'Jerry'</b>", "مرحبا بالعالم", "", "a\\b/c\n\t\r\b\f\x01\x1f\x7f",
 };
 
+/* Doubles json-c writes in every way it has: whole, short, long, tiny, huge, negative, NaN (null). */
+static const double ratios[] = { 0.0, 0.1, 12.5, 100.0, 1e-300, 1.7976931348623157e308, -2.25,
+	1.0 / 3.0, 12345678.9, NAN, -0.0, 99.99 };
+
 static struct item
 nth(int i, struct json_object *tags)
 {
@@ -78,6 +86,7 @@ nth(int i, struct json_object *tags)
 		.on = i % 3 != 0,
 		.tags = tags,
 		.dur = i % 2 ? AP_ROWS_NULL : -i,
+		.ratio = ratios[i % AP_NELEM(ratios)],
 	};
 	return it;
 }
@@ -131,6 +140,7 @@ model(int n, bool typed)
 			json_object_object_add(o, "tags", it.tags);
 			json_object_object_add(o, "secret", json_object_new_string(it.secret));
 			json_object_object_add(o, "dur", it.dur == AP_ROWS_NULL ? NULL : json_object_new_int64(it.dur));
+			json_object_object_add(o, "ratio", isnan(it.ratio) ? NULL : json_object_new_double(it.ratio));
 			json_object_array_add(arr, o);
 		}
 	}
@@ -169,7 +179,7 @@ static const int flag_sets[] = {
 /* Unprojected (logs, a model printed whole): every column in its order. */
 START_TEST(test_json_as_objects)
 {
-	for (int n = 0; n <= 7; n += 7) {
+	for (int n = 0; n <= 12; n += 12) {
 		struct json_object *a = model(n, true), *b = model(n, false);
 		const char *ta = json_object_to_json_string_ext(a, flag_sets[_i]);
 		const char *tb = json_object_to_json_string_ext(b, flag_sets[_i]);
@@ -195,7 +205,7 @@ END_TEST
 START_TEST(test_projection_as_objects)
 {
 	for (int secrets = 0; secrets < 2; secrets++) {
-		for (int n = 0; n <= 9; n += 9) {
+		for (int n = 0; n <= 12; n += 12) {
 			struct json_object *a = model(n, true), *b = model(n, false), *pa, *pb;
 			char why[200];
 
@@ -284,7 +294,7 @@ static const char tpl_text[] =
     "<td>{{#note}}[{{note}}]{{/note}}{{^note}}-{{/note}}</td>"
     "<td>{{#on}}on {{title}}{{/on}}{{^on}}off{{/on}}</td><td>{{size|bytes}}</td><td>{{at|time}}</td>"
     "<td>{{at}}|{{on}}|{{secret}}</td><td>{{#tags}}<i>{{t}}</i>{{/tags}}{{^tags}}none{{/tags}}</td>"
-    "<td>{{tags.0.t}}{{.}}{{missing}}{{dur}}{{#dur}}+{{/dur}}{{^dur}}-{{/dur}}</td></tr>\n{{/items}}{{^items}}<p>empty</p>{{/items}}";
+    "<td>{{tags.0.t}}{{.}}{{missing}}{{dur}}{{#dur}}+{{/dur}}{{^dur}}-{{/dur}}</td><td>{{ratio}}{{#ratio}}!{{/ratio}}{{^ratio}}0{{/ratio}}</td></tr>\n{{/items}}{{^items}}<p>empty</p>{{/items}}";
 
 static char *
 render(struct json_object *m)
