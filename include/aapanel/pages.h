@@ -347,5 +347,12 @@ extern const struct ap_field ap_backup_run_fields[], ap_backup_restore_fields[],
 extern const struct ap_schema ap_backup_run_schema, ap_backup_run_list_schema, ap_backup_dest_schema,
     ap_backup_dest_list_schema,
     ap_backup_overview_schema;
+/* The panel's own backup (src/pages/backup_panel.c). */
+int ap_page_backup_panel_start(struct ap_ctx *ctx);   /* POST /backups/panel */
+int ap_page_backup_panel_restore(struct ap_ctx *ctx); /* POST /backups/panel/restore */
+struct ap_sites_env;
+struct json_object *ap_backup_panel_model(struct ap_ctx *ctx, const struct ap_sites_env *env);
+extern const struct ap_field ap_backup_panel_run_fields[], ap_backup_panel_restore_fields[];
+extern const struct ap_schema ap_backup_panel_schema;
 
 #endif

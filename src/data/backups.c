@@ -559,6 +559,16 @@ ap_backup_settle(const struct ap_sites_env *env, struct ap_backup_run *r)
 		    json_object_object_get_ex(res, "snapshot", &v) && v != NULL)
 			snprintf(r->snapshot, sizeof(r->snapshot), "%s", json_object_get_string(v));
 		r->message[0] = '\0';
+		/* The panel's own: where it was restored to, or that it holds the secret key. */
+		if (strcmp(r->target_kind, "panel") != 0)
+			;
+		else if (json_object_object_get_ex(st, "result", &res) &&
+		    json_object_object_get_ex(res, "restored_to", &v) && v != NULL)
+			snprintf(r->message, sizeof(r->message), "restored into %s",
+			    json_object_get_string(v));
+		else if (json_object_object_get_ex(st, "result", &res) &&
+		    json_object_object_get_ex(res, "secret", &v) && json_object_get_boolean(v))
+			snprintf(r->message, sizeof(r->message), "includes the secret key");
 		r->ended_at = (int64_t)time(NULL);
 		run_save(env, r);
 	} else if (strcmp(state, "failed") == 0) {
@@ -720,7 +730,7 @@ ap_alert_backups_each(struct ap_db *db, ap_backup_age_fn cb, void *arg)
 	struct ap_db_stmt *st = NULL;
 	enum ap_db_rc rc = ap_db_prepare(db,
 	    "SELECT target, MAX(ended_at) FROM backup_runs WHERE action = 'backup' AND state = 'done' "
-	    "AND target_kind IN ('site', 'database') AND ended_at IS NOT NULL GROUP BY target ORDER BY target",
+	    "AND target_kind IN ('site', 'database', 'panel') AND ended_at IS NOT NULL GROUP BY target ORDER BY target",
 	    &st);
 
 	if (rc != AP_DB_OK)
@@ -798,4 +808,19 @@ ap_backup_dump(const struct ap_sites_env *env, const char *dest, const char *sna
 		*size = json_object_object_get_ex(res, "size", &v) ? json_object_get_int64(v) : 0;
 	json_object_put(res);
 	return e;
+}
+
+/* ---- for the panel's own backup (backup_panel.c) ----------------------------- */
+
+enum ap_err
+ap_backup_job_start(const struct ap_sites_env *env, const char *op, struct json_object *args,
+    struct ap_backup_run *r, struct ap_problem *pb)
+{
+	return run_start(env, op, args, r, pb);
+}
+
+enum ap_err
+ap_backup_dest_check(const struct ap_sites_env *env, const char *dest, struct ap_problem *pb)
+{
+	return dest_exists(env, dest, pb);
 }

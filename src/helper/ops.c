@@ -162,6 +162,9 @@ static const struct helper_op ops[] = {
 	{ "backup.dump", ap_ops_backup_ls_args, ap_ops_backup_dump, 0 },
 	{ "backup.restore", ap_ops_backup_restore_args, ap_ops_backup_restore, HELPER_OP_JOB },
 	{ "backup.check", ap_ops_backup_check_args, ap_ops_backup_check, HELPER_OP_JOB },
+	{ "backup.panel_run", ap_ops_backup_panel_run_args, ap_ops_backup_panel_run, HELPER_OP_JOB },
+	{ "backup.panel_restore", ap_ops_backup_panel_restore_args, ap_ops_backup_panel_restore,
+	    HELPER_OP_JOB },
 	{ "job.cancel", job_status_args, op_job_cancel, 0 },
 	/* The test profile's, for the tests of the protocol, validation and jobs. */
 	{ "test.echo", ap_ops_test_echo_args, ap_ops_test_echo, HELPER_OP_TEST },

@@ -48,6 +48,7 @@
 #include "spawn.h"
 #include "valid.h"
 #include "bkdump.h"
+#include "ops_backups.h"
 
 #define BK_FILE_MAX 16384
 #define BK_ERR_MAX 400
@@ -1450,4 +1451,48 @@ ap_ops_backup_check(struct helper_ctx *ctx)
 	json_object_object_add(ctx->result, "ok", json_object_new_boolean(true));
 	json_object_object_add(ctx->result, "read_subset", json_object_new_int(subset));
 	return AP_OK;
+}
+
+/* ---- for the panel's own backup (ops_backups.h, ops_bkpanel.c) ------------------ */
+
+struct bkdest *
+ap_bk_dest_load(struct helper_ctx *ctx, const char *name)
+{
+	struct bkdest *d = ap_arena_alloc(ctx->arena, sizeof(*d));
+
+	return dest_load(ctx, name, d) == AP_OK ? d : NULL;
+}
+
+enum ap_err
+ap_bk_restic(struct helper_ctx *ctx, const struct bkdest *d, const char *const *args, int lo,
+    int hi, struct json_object **summary, size_t max_output, struct ap_spawn_result *res)
+{
+	struct rrun r = { .ctx = ctx, .progress = lo < hi, .lo = lo, .hi = hi, .out_fd = -1 };
+	enum ap_err rc = restic(ctx, d, args, &r, max_output, NULL, res);
+
+	if (summary != NULL)
+		*summary = r.summary;
+	else
+		json_object_put(r.summary);
+	ap_buf_free(&r.line);
+	return rc;
+}
+
+bool
+ap_bk_keep_any(const struct ap_fieldval *v, int first)
+{
+	return keep_any(v, first);
+}
+
+enum ap_err
+ap_bk_forget(struct helper_ctx *ctx, const struct bkdest *d, const char *tag,
+    const struct ap_fieldval *v, int first)
+{
+	return forget(ctx, d, tag, v, first, ctx->result);
+}
+
+const char *
+ap_bk_abs(struct helper_ctx *ctx, const char *rel)
+{
+	return abs_path(ctx, rel);
 }

@@ -111,7 +111,7 @@ const struct ap_field ap_backup_dest_name_fields[DN__MAX + 1] = {
 static const struct ap_prop run_props[] = {
 	{ .name = "id", .type = AP_J_INT },
 	{ .name = "action", .type = AP_J_STRING, .choices = bk_actions },
-	{ .name = "target_kind", .type = AP_J_STRING, .desc = "site, database, or dest (a check)" },
+	{ .name = "target_kind", .type = AP_J_STRING, .desc = "site, database, panel (the panel itself), or dest (a check)" },
 	{ .name = "target", .type = AP_J_STRING, .desc = "the domain, the database or the destination" },
 	{ .name = "dest", .type = AP_J_STRING },
 	{ .name = "state", .type = AP_J_STRING, .choices = bk_states,
@@ -168,6 +168,7 @@ static const struct ap_prop overview_props[] = {
 	{ .name = "targets", .type = AP_J_ARRAY, .of = &target_schema, .desc = "every site and database" },
 	{ .name = "runs", .type = AP_J_ARRAY, .of = &ap_backup_run_schema, .desc = "the last 50, newest first" },
 	{ .name = "destinations", .type = AP_J_ARRAY, .of = &ap_backup_dest_schema },
+	{ .name = "panel", .type = AP_J_OBJECT, .of = &ap_backup_panel_schema },
 	AP_PROP_END,
 };
 const struct ap_schema ap_backup_overview_schema = { .name = "BackupOverview",
@@ -234,6 +235,7 @@ run_resource(struct ap_ctx *ctx, const struct ap_backup_run *r)
 		ap_model_add(o, "can_restore", json_object_new_boolean(strcmp(r->action, "backup") == 0 &&
 		    strcmp(r->state, "done") == 0 && r->snapshot[0] != '\0'));
 		ap_model_add(o, "is_site", json_object_new_boolean(strcmp(r->target_kind, "site") == 0));
+		ap_model_add(o, "is_panel", json_object_new_boolean(strcmp(r->target_kind, "panel") == 0));
 	}
 	return o;
 }
@@ -333,6 +335,7 @@ ap_page_backups(struct ap_ctx *ctx)
 	ap_model_add(ctx->model, "targets", targets);
 	ap_model_add(ctx->model, "runs", runs);
 	ap_model_add(ctx->model, "destinations", dests);
+	ap_model_add(ctx->model, "panel", ap_backup_panel_model(ctx, &env));
 	/* a refused "back up" or "restore" (buttons with hidden fields): that form again */
 	if (ctx->route != NULL)
 		ap_ctx_form_again(ctx, ctx->route->pattern);

@@ -1,0 +1,191 @@
+/*
+ * backup_panel.c — the panel's own backup on the Backups screen and in the
+ * API (docs/backups.md, "The panel itself"): its last successful backup and
+ * age (the overview's "panel"), "Back up now" with an "include the secret
+ * key" checkbox and its warning, and a restore of a panel snapshot into a
+ * new folder (never over the running panel). Admins only (backups.admin):
+ * the panel's database holds every account's password hash and second
+ * factor, and with the secret key a backup can sign in as anyone.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "aapanel/auth.h"
+#include "aapanel/backups.h"
+#include "aapanel/pages.h"
+
+static const char *
+check_new_dir(const char *s, size_t n)
+{
+	(void)n;
+	return ap_backup_check_new_dir(s);
+}
+
+#define KEEP(n, d) { .name = n, .type = AP_FIELD_INT, .min = 0, .max = AP_BK_KEEP_MAX, .desc = d }
+enum { PR_DEST, PR_SECRET, PR_KEEP_LAST, PR_KEEP_DAILY, PR_KEEP_WEEKLY, PR_KEEP_MONTHLY, PR__MAX };
+const struct ap_field ap_backup_panel_run_fields[PR__MAX + 1] = {
+	[PR_DEST] = { .name = "dest", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED |
+	    AP_FIELD_SINGLELINE, .min = 1, .max = 32, .check = ap_check_backup_dest_name,
+	    .desc = "the destination's name" },
+	[PR_SECRET] = { .name = "secret", .type = AP_FIELD_BOOL,
+	    .desc = "include the panel's secret key (whoever has the backup can then sign in as anyone)" },
+	[PR_KEEP_LAST] = KEEP("keep_last", "retention after the backup: the last N snapshots"),
+	[PR_KEEP_DAILY] = KEEP("keep_daily", "... the newest of the last N days"),
+	[PR_KEEP_WEEKLY] = KEEP("keep_weekly", "... the newest of the last N weeks"),
+	[PR_KEEP_MONTHLY] = KEEP("keep_monthly", "... the newest of the last N months"),
+	[PR__MAX] = AP_FIELD_END,
+};
+
+enum { PS_DEST, PS_SNAPSHOT, PS_NEW_DIR, PS__MAX };
+const struct ap_field ap_backup_panel_restore_fields[PS__MAX + 1] = {
+	[PS_DEST] = { .name = "dest", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED |
+	    AP_FIELD_SINGLELINE, .min = 1, .max = 32, .check = ap_check_backup_dest_name },
+	[PS_SNAPSHOT] = { .name = "snapshot", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED |
+	    AP_FIELD_SINGLELINE, .min = 6, .max = 64, .check = ap_check_backup_snapshot,
+	    .desc = "a snapshot of the panel (tagged panel)" },
+	[PS_NEW_DIR] = { .name = "new_dir", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED |
+	    AP_FIELD_SINGLELINE, .min = 1, .max = 64, .check = check_new_dir,
+	    .desc = "a new folder in <backups.dir>/.panel-restores/ (never the running panel)" },
+	[PS__MAX] = AP_FIELD_END,
+};
+
+static const struct ap_prop panel_props[] = {
+	{ .name = "last_ok", .type = AP_J_TIME, .flags = AP_J_NULL, .desc = "when the last successful backup of the panel ended" },
+	{ .name = "age", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "seconds since then" },
+	{ .name = "last_snapshot", .type = AP_J_STRING, .flags = AP_J_NULL },
+	{ .name = "last_dest", .type = AP_J_STRING, .flags = AP_J_NULL },
+	AP_PROP_END,
+};
+const struct ap_schema ap_backup_panel_schema = { .name = "BackupPanel",
+	.desc = "the panel itself (its database and configuration) and its last successful backup",
+	.props = panel_props };
+
+struct json_object *
+ap_backup_panel_model(struct ap_ctx *ctx, const struct ap_sites_env *env)
+{
+	struct json_object *o = json_object_new_object();
+	struct ap_backup_run r;
+	bool ok = ap_backup_last_ok(env, "panel", "panel", &r);
+	int64_t now = (int64_t)time(NULL);
+
+	ap_model_add(o, "last_ok", ok ? ap_model_time(r.ended_at) : NULL);
+	ap_model_add(o, "age", ok && r.ended_at ? json_object_new_int64(now - r.ended_at) : NULL);
+	ap_model_opt(o, "last_snapshot", ok && r.snapshot[0] ? r.snapshot : NULL);
+	ap_model_opt(o, "last_dest", ok ? r.dest : NULL);
+	if (!ctx->req->wants_json && ok && r.ended_at) {
+		int64_t h = (now - r.ended_at) / 3600;
+
+		ap_model_str(o, "age_text", h < 1 ? ap_ctx_tr(ctx, "less than an hour ago")
+		    : h < 48 ? ap_arena_printf(ctx->arena, ap_ctx_tr(ctx, "%lld h ago"), (long long)h)
+			     : ap_arena_printf(ctx->arena, ap_ctx_tr(ctx, "%lld days ago"), (long long)(h / 24)));
+	}
+	return o;
+}
+
+static int
+fail_pb(struct ap_ctx *ctx, const struct ap_problem *pb)
+{
+	if (pb->code == AP_PB_INTERNAL && ctx->db != NULL)
+		return ap_ctx_fail(ctx, AP_PB_INTERNAL, NULL, "an internal error occurred");
+	return ap_ctx_problem(ctx, pb);
+}
+
+static struct ap_helper_client *H_client;
+
+static struct ap_sites_env
+env_of(struct ap_ctx *ctx)
+{
+	const struct ap_config *c = ctx->app->cfg;
+	struct ap_sites_env e = { .db = ctx->db, .cfg = c, .job_wait_ms = 5000 };
+
+	if (H_client == NULL)
+		H_client = ap_helper_client_new(c->helper_socket, c->helper_timeout_ms, 1 << 20);
+	e.helper = H_client;
+	return e;
+}
+
+static void
+audit(struct ap_ctx *ctx, const char *action, const char *outcome, const struct ap_backup_run *r,
+    const struct ap_problem *pb, bool secret)
+{
+	struct json_object *a;
+
+	if (r != NULL)
+		a = ap_backup_run_json(r);
+	else {
+		a = json_object_new_object();
+		ap_model_str(a, "error", ap_pb_name(pb->code));
+		ap_model_str(a, "field", pb->field);
+		ap_model_str(a, "reason", pb->reason);
+	}
+	if (strcmp(action, "backup.run") == 0)
+		json_object_object_add(a, "secret", json_object_new_boolean(secret));
+	ap_ctx_audit(ctx, action, "panel", outcome, NULL, ap_ctx_json_text(ctx, a));
+}
+
+static int
+started(struct ap_ctx *ctx, const char *action, struct ap_backup_run *r, bool secret)
+{
+	struct json_object *o;
+
+	audit(ctx, action, strcmp(r->state, "running") == 0 ? "ok" : "failed", r, NULL, secret);
+	if (!ctx->req->wants_json) {
+		ap_ctx_flash(ctx, "ok", "Started; this page follows its progress.");
+		return ap_ctx_back(ctx, ap_arena_printf(ctx->arena, "/backups/runs/%lld", (long long)r->id));
+	}
+	o = json_object_new_object();
+	ap_model_add(o, "id", json_object_new_int64(r->id));
+	ap_model_str(o, "action", r->action);
+	ap_model_str(o, "target_kind", r->target_kind);
+	ap_model_str(o, "target", r->target);
+	ap_model_str(o, "dest", r->dest);
+	ap_model_str(o, "state", r->state);
+	ap_model_add(o, "progress", json_object_new_int(r->progress));
+	ap_model_opt(o, "snapshot", r->snapshot[0] ? r->snapshot : NULL);
+	ap_model_opt(o, "message", r->message[0] ? r->message : NULL);
+	ap_model_add(o, "started", ap_model_time(r->started_at));
+	ap_model_add(o, "ended", ap_model_time(r->ended_at));
+	return ap_ctx_answer(ctx, 201, o);
+}
+
+int
+ap_page_backup_panel_start(struct ap_ctx *ctx)
+{
+	struct ap_sites_env env = env_of(ctx);
+	const struct ap_fieldval *f = ctx->fields;
+	bool secret = f[PR_SECRET].present && f[PR_SECRET].b;
+	struct ap_backup_spec s = {
+		.kind = "panel",
+		.target = "panel",
+		.dest = f[PR_DEST].s,
+		.keep_last = f[PR_KEEP_LAST].present ? (int)f[PR_KEEP_LAST].i : 0,
+		.keep_daily = f[PR_KEEP_DAILY].present ? (int)f[PR_KEEP_DAILY].i : 0,
+		.keep_weekly = f[PR_KEEP_WEEKLY].present ? (int)f[PR_KEEP_WEEKLY].i : 0,
+		.keep_monthly = f[PR_KEEP_MONTHLY].present ? (int)f[PR_KEEP_MONTHLY].i : 0,
+	};
+	struct ap_backup_run r;
+	struct ap_problem pb;
+
+	if (ap_backup_panel_start(&env, &s, secret, &r, &pb) != AP_OK) {
+		audit(ctx, "backup.run", "failed", NULL, &pb, secret);
+		return fail_pb(ctx, &pb);
+	}
+	return started(ctx, "backup.run", &r, secret);
+}
+
+int
+ap_page_backup_panel_restore(struct ap_ctx *ctx)
+{
+	struct ap_sites_env env = env_of(ctx);
+	const struct ap_fieldval *f = ctx->fields;
+	struct ap_backup_run r;
+	struct ap_problem pb;
+
+	if (ap_backup_panel_restore_start(&env, f[PS_DEST].s, f[PS_SNAPSHOT].s, f[PS_NEW_DIR].s, &r,
+	    &pb) != AP_OK) {
+		audit(ctx, "backup.restore", "failed", NULL, &pb, false);
+		return fail_pb(ctx, &pb);
+	}
+	return started(ctx, "backup.restore", &r, false);
+}
