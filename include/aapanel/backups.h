@@ -127,5 +127,7 @@ enum ap_err ap_backup_job_start(const struct ap_sites_env *env, const char *op,
     struct json_object *args, struct ap_backup_run *r, struct ap_problem *pb);
 enum ap_err ap_backup_dest_check(const struct ap_sites_env *env, const char *dest,
     struct ap_problem *pb);
+/* spec's keep_* (those above 0) into the helper's arguments a. */
+void ap_backup_keep_args(struct json_object *a, const struct ap_backup_spec *spec);
 
 #endif

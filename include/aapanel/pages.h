@@ -351,7 +351,13 @@ extern const struct ap_schema ap_backup_run_schema, ap_backup_run_list_schema, a
 int ap_page_backup_panel_start(struct ap_ctx *ctx);   /* POST /backups/panel */
 int ap_page_backup_panel_restore(struct ap_ctx *ctx); /* POST /backups/panel/restore */
 struct ap_sites_env;
+struct ap_problem;
+struct ap_backup_run;
 struct json_object *ap_backup_panel_model(struct ap_ctx *ctx, const struct ap_sites_env *env);
+/* From backups.c: the screens' helper environment, a problem's answer, a run as the API shows it. */
+struct ap_sites_env ap_page_backup_env(struct ap_ctx *ctx);
+int ap_page_backup_fail(struct ap_ctx *ctx, const struct ap_problem *pb);
+struct json_object *ap_page_backup_run_resource(const struct ap_backup_run *r);
 extern const struct ap_field ap_backup_panel_run_fields[], ap_backup_panel_restore_fields[];
 extern const struct ap_schema ap_backup_panel_schema;
 

@@ -14,24 +14,7 @@
 const char *
 ap_backup_check_new_dir(const char *s)
 {
-	size_t n = s != NULL ? strlen(s) : 0;
-
-	if (n < 1 || n > 64)
-		return "must be a folder name of 1 to 64 characters";
-	if (s[0] == '.')
-		return "may not start with a dot";
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return "may only contain A-Z, a-z, 0-9 and . _ -";
-	return NULL;
-}
-
-static void
-keep(struct json_object *a, const char *k, int v)
-{
-	if (v > 0)
-		json_object_object_add(a, k, json_object_new_int(v));
+	return ap_check_backup_new_dir(s != NULL ? s : "", s != NULL ? strlen(s) : 0);
 }
 
 enum ap_err
@@ -47,10 +30,7 @@ ap_backup_panel_start(const struct ap_sites_env *env, const struct ap_backup_spe
 	a = json_object_new_object();
 	json_object_object_add(a, "dest", json_object_new_string(spec->dest));
 	json_object_object_add(a, "secret", json_object_new_boolean(with_secret));
-	keep(a, "keep_last", spec->keep_last);
-	keep(a, "keep_daily", spec->keep_daily);
-	keep(a, "keep_weekly", spec->keep_weekly);
-	keep(a, "keep_monthly", spec->keep_monthly);
+	ap_backup_keep_args(a, spec);
 	snprintf(out->action, sizeof(out->action), "backup");
 	snprintf(out->target_kind, sizeof(out->target_kind), "panel");
 	snprintf(out->target, sizeof(out->target), "panel");

@@ -824,3 +824,9 @@ ap_backup_dest_check(const struct ap_sites_env *env, const char *dest, struct ap
 {
 	return dest_exists(env, dest, pb);
 }
+
+void
+ap_backup_keep_args(struct json_object *a, const struct ap_backup_spec *spec)
+{
+	keep_args(a, spec);
+}

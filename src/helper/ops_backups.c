@@ -129,15 +129,7 @@ check_restore_dbs(const char *s, size_t n)
 static const char *
 check_new_dir(const char *s, size_t n)
 {
-	if (n < 1 || n > 64)
-		return "must be a folder name of 1 to 64 characters";
-	if (s[0] == '.')
-		return "may not start with a dot";
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return "may only contain A-Z, a-z, 0-9 and . _ -";
-	return NULL;
+	return ap_check_backup_new_dir(s, n);
 }
 
 static const char *
@@ -884,7 +876,7 @@ dump_all(struct helper_ctx *ctx, const char *rel, const char *list, int *count)
 		char *slash = strchr(item, '/');
 
 		*slash = '\0';
-		rc = ap_bkdump_write(ctx, fd, abs_path(ctx, rel), item, slash + 1,
+		rc = ap_bkdump_write(ctx, fd, item, slash + 1, NULL,
 		    ap_arena_printf(ctx->arena, "%s.%s.sql", item, slash + 1));
 		if (rc == AP_OK)
 			(*count)++;
@@ -1324,9 +1316,6 @@ restore_dbs(struct helper_ctx *ctx, const struct bkdest *d, const char *snap, co
     const char *list, int *loaded)
 {
 	char *l = ap_arena_strdup(ctx->arena, list), *save = NULL, *item;
-	const char *why = NULL, *rel = ap_arena_printf(ctx->arena, "%s/.dumps/.restore",
-	    ctx->cfg->backups_dir);
-	int fd = -1, top = -1;
 	enum ap_err rc = AP_OK;
 
 	*loaded = 0;
@@ -1335,14 +1324,11 @@ restore_dbs(struct helper_ctx *ctx, const struct bkdest *d, const char *snap, co
 		    !(*item >= 'a' && *item <= 'z') && !(*item >= '0' && *item <= '9'))
 			return fail(ctx, AP_PB_INVALID, "databases",
 			    "must be a list of SERVER/DATABASE[=SERVER/NEWDATABASE]", AP_ERR_INVAL);
-	if (ap_fs_dir(ctx->sandbox_fd, rel, true, 0700, &fd, &why) != AP_OK)
-		return fail(ctx, AP_PB_FAILED, NULL, why != NULL ? why : strerror(errno), AP_ERR_IO);
 	for (item = strtok_r(l, ",", &save); item != NULL && rc == AP_OK;
 	     item = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(item, '='), *srv, *db, *tsrv, *tdb;
 		struct ap_spawn_result res = { 0 };
 		struct rrun r = { .ctx = ctx, .out_fd = -1 };
-		void *map = MAP_FAILED;
 		int mfd;
 
 		if (eq != NULL)
@@ -1356,6 +1342,7 @@ restore_dbs(struct helper_ctx *ctx, const struct bkdest *d, const char *snap, co
 			tsrv = srv;
 			tdb = db;
 		}
+		/* The dump from the snapshot into a memory file, loaded from there (dbdump.h). */
 		mfd = memfd_create("aapanel-restic-dump", MFD_CLOEXEC);
 		if (mfd < 0) {
 			rc = fail(ctx, AP_PB_FAILED, NULL, strerror(errno), AP_ERR_IO);
@@ -1369,25 +1356,15 @@ restore_dbs(struct helper_ctx *ctx, const struct bkdest *d, const char *snap, co
 		if (rc == AP_OK && r.out_over)
 			rc = fail(ctx, AP_PB_TOO_LARGE, "databases",
 			    "the dump is larger than backups.download_max", AP_ERR_TOOBIG);
-		if (rc == AP_OK && r.out_len > 0 &&
-		    (map = mmap(NULL, r.out_len, PROT_READ, MAP_PRIVATE, mfd, 0)) == MAP_FAILED)
+		if (rc == AP_OK && lseek(mfd, 0, SEEK_SET) != 0)
 			rc = fail(ctx, AP_PB_FAILED, NULL, strerror(errno), AP_ERR_IO);
 		if (rc == AP_OK) {
-			rc = ap_bkdump_load(ctx, fd, abs_path(ctx, rel), tsrv, tdb,
-			    map != MAP_FAILED ? map : "", r.out_len);
+			rc = ap_bkdump_load(ctx, tsrv, tdb, mfd);
 			if (rc == AP_OK)
 				(*loaded)++;
 		} else if (ctx->pb->field[0] == '\0')
 			snprintf(ctx->pb->field, sizeof(ctx->pb->field), "databases");
-		if (map != MAP_FAILED)
-			munmap(map, r.out_len);
 		close(mfd);
-	}
-	close(fd);
-	if (ap_fs_dir(ctx->sandbox_fd, ap_arena_printf(ctx->arena, "%s/.dumps",
-	    ctx->cfg->backups_dir), false, 0, &top, &why) == AP_OK) {
-		ap_fs_remove_tree(top, ".restore");
-		close(top);
 	}
 	return rc;
 }

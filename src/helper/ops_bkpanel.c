@@ -46,7 +46,7 @@
 #include "aapanel/dsn.h"
 #include "aapanel/log.h"
 #include "ops_backups.h"
-#include "dbdump.h"
+#include "bkdump.h"
 #include "jobs.h"
 #include "ops.h"
 #include "sitefs.h"
@@ -60,20 +60,6 @@ static const char *
 check_name(const char *s, size_t n)
 {
 	return ap_check_backup_dest_name(s, n);
-}
-
-static const char *
-check_new_dir(const char *s, size_t n)
-{
-	if (n < 1 || n > 64)
-		return "must be a folder name of 1 to 64 characters";
-	if (s[0] == '.')
-		return "may not start with a dot";
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return "may only contain A-Z, a-z, 0-9 and . _ -";
-	return NULL;
 }
 
 #define KEEP_FIELD(n) { .name = n, .type = AP_FIELD_INT, .min = 0, .max = AP_BK_KEEP_MAX }
@@ -96,7 +82,7 @@ const struct ap_field ap_ops_backup_panel_restore_args[PS__MAX + 1] = {
 	[PS_SNAPSHOT] = { .name = "snapshot", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED |
 	    AP_FIELD_SINGLELINE, .min = 6, .max = 64, .check = ap_check_backup_snapshot },
 	[PS_NEW_DIR] = { .name = "new_dir", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED |
-	    AP_FIELD_SINGLELINE, .min = 1, .max = 64, .check = check_new_dir },
+	    AP_FIELD_SINGLELINE, .min = 1, .max = 64, .check = ap_check_backup_new_dir },
 	[PS__MAX] = AP_FIELD_END,
 };
 
@@ -170,18 +156,13 @@ sqlite_copy(struct helper_ctx *ctx, const char *path, const char *dir, const cha
 	return e;
 }
 
-/* The panel's MariaDB/PostgreSQL database dumped into dirfd/name through dbdump.h. */
+/* The panel's MariaDB/PostgreSQL database dumped into dirfd/name (bkdump.h, its own login). */
 static enum ap_err
 sql_dump(struct helper_ctx *ctx, const struct ap_db_dsn *d, int dirfd, const char *name)
 {
 	struct ap_dbserver_login login = { 0 };
-	struct ap_dbdump_req req = { 0 };
-	struct ap_dbdump *dd = NULL;
-	struct ap_dbdump_status st = { 0 };
-	const char *tmp = ap_arena_printf(ctx->arena, "%s.part", name);
 	char *pw = NULL;
 	size_t pwlen = 0;
-	int fd = -1;
 	enum ap_err rc;
 
 	snprintf(login.dsn, sizeof(login.dsn), "%s", ctx->cfg->db_dsn);
@@ -196,33 +177,8 @@ sql_dump(struct helper_ctx *ctx, const struct ap_db_dsn *d, int dirfd, const cha
 		explicit_bzero(pw, pwlen);
 		free(pw);
 	}
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = fail(ctx, AP_PB_FAILED, NULL, strerror(errno), AP_ERR_IO);
-		goto out;
-	}
-	req.server = "panel";
-	req.database = d->dbname;
-	req.dir = AP_DBDUMP_EXPORT;
-	req.fd = fd;
-	req.login = &login;
-	req.clean = true;
-	if ((rc = ap_dbdump_start(ctx, &req, &dd)) != AP_OK)
-		goto out;
-	if ((rc = ap_dbdump_wait(dd, -1, &st)) != AP_OK || !st.ok) {
-		rc = fail(ctx, AP_PB_FAILED, NULL, ap_arena_printf(ctx->arena,
-		    "the panel's database could not be dumped: %s", st.reason), AP_ERR_IO);
-		goto out;
-	}
-	if (fsync(fd) != 0 || renameat(dirfd, tmp, dirfd, name) != 0)
-		rc = fail(ctx, AP_PB_FAILED, NULL, strerror(errno), AP_ERR_IO);
-out:
-	ap_dbdump_free(dd);
+	rc = ap_bkdump_write(ctx, dirfd, "panel", d->dbname, &login, name);
 	explicit_bzero(login.password, sizeof(login.password));
-	if (fd >= 0)
-		close(fd);
-	if (rc != AP_OK)
-		unlinkat(dirfd, tmp, 0);
 	return rc;
 }
 

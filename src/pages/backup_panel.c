@@ -15,13 +15,6 @@
 #include "aapanel/backups.h"
 #include "aapanel/pages.h"
 
-static const char *
-check_new_dir(const char *s, size_t n)
-{
-	(void)n;
-	return ap_backup_check_new_dir(s);
-}
-
 #define KEEP(n, d) { .name = n, .type = AP_FIELD_INT, .min = 0, .max = AP_BK_KEEP_MAX, .desc = d }
 enum { PR_DEST, PR_SECRET, PR_KEEP_LAST, PR_KEEP_DAILY, PR_KEEP_WEEKLY, PR_KEEP_MONTHLY, PR__MAX };
 const struct ap_field ap_backup_panel_run_fields[PR__MAX + 1] = {
@@ -45,7 +38,7 @@ const struct ap_field ap_backup_panel_restore_fields[PS__MAX + 1] = {
 	    AP_FIELD_SINGLELINE, .min = 6, .max = 64, .check = ap_check_backup_snapshot,
 	    .desc = "a snapshot of the panel (tagged panel)" },
 	[PS_NEW_DIR] = { .name = "new_dir", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED |
-	    AP_FIELD_SINGLELINE, .min = 1, .max = 64, .check = check_new_dir,
+	    AP_FIELD_SINGLELINE, .min = 1, .max = 64, .check = ap_check_backup_new_dir,
 	    .desc = "a new folder in <backups.dir>/.panel-restores/ (never the running panel)" },
 	[PS__MAX] = AP_FIELD_END,
 };
@@ -83,28 +76,6 @@ ap_backup_panel_model(struct ap_ctx *ctx, const struct ap_sites_env *env)
 	return o;
 }
 
-static int
-fail_pb(struct ap_ctx *ctx, const struct ap_problem *pb)
-{
-	if (pb->code == AP_PB_INTERNAL && ctx->db != NULL)
-		return ap_ctx_fail(ctx, AP_PB_INTERNAL, NULL, "an internal error occurred");
-	return ap_ctx_problem(ctx, pb);
-}
-
-static struct ap_helper_client *H_client;
-
-static struct ap_sites_env
-env_of(struct ap_ctx *ctx)
-{
-	const struct ap_config *c = ctx->app->cfg;
-	struct ap_sites_env e = { .db = ctx->db, .cfg = c, .job_wait_ms = 5000 };
-
-	if (H_client == NULL)
-		H_client = ap_helper_client_new(c->helper_socket, c->helper_timeout_ms, 1 << 20);
-	e.helper = H_client;
-	return e;
-}
-
 static void
 audit(struct ap_ctx *ctx, const char *action, const char *outcome, const struct ap_backup_run *r,
     const struct ap_problem *pb, bool secret)
@@ -134,25 +105,14 @@ started(struct ap_ctx *ctx, const char *action, struct ap_backup_run *r, bool se
 		ap_ctx_flash(ctx, "ok", "Started; this page follows its progress.");
 		return ap_ctx_back(ctx, ap_arena_printf(ctx->arena, "/backups/runs/%lld", (long long)r->id));
 	}
-	o = json_object_new_object();
-	ap_model_add(o, "id", json_object_new_int64(r->id));
-	ap_model_str(o, "action", r->action);
-	ap_model_str(o, "target_kind", r->target_kind);
-	ap_model_str(o, "target", r->target);
-	ap_model_str(o, "dest", r->dest);
-	ap_model_str(o, "state", r->state);
-	ap_model_add(o, "progress", json_object_new_int(r->progress));
-	ap_model_opt(o, "snapshot", r->snapshot[0] ? r->snapshot : NULL);
-	ap_model_opt(o, "message", r->message[0] ? r->message : NULL);
-	ap_model_add(o, "started", ap_model_time(r->started_at));
-	ap_model_add(o, "ended", ap_model_time(r->ended_at));
+	o = ap_page_backup_run_resource(r);
 	return ap_ctx_answer(ctx, 201, o);
 }
 
 int
 ap_page_backup_panel_start(struct ap_ctx *ctx)
 {
-	struct ap_sites_env env = env_of(ctx);
+	struct ap_sites_env env = ap_page_backup_env(ctx);
 	const struct ap_fieldval *f = ctx->fields;
 	bool secret = f[PR_SECRET].present && f[PR_SECRET].b;
 	struct ap_backup_spec s = {
@@ -169,7 +129,7 @@ ap_page_backup_panel_start(struct ap_ctx *ctx)
 
 	if (ap_backup_panel_start(&env, &s, secret, &r, &pb) != AP_OK) {
 		audit(ctx, "backup.run", "failed", NULL, &pb, secret);
-		return fail_pb(ctx, &pb);
+		return ap_page_backup_fail(ctx, &pb);
 	}
 	return started(ctx, "backup.run", &r, secret);
 }
@@ -177,7 +137,7 @@ ap_page_backup_panel_start(struct ap_ctx *ctx)
 int
 ap_page_backup_panel_restore(struct ap_ctx *ctx)
 {
-	struct ap_sites_env env = env_of(ctx);
+	struct ap_sites_env env = ap_page_backup_env(ctx);
 	const struct ap_fieldval *f = ctx->fields;
 	struct ap_backup_run r;
 	struct ap_problem pb;
@@ -185,7 +145,7 @@ ap_page_backup_panel_restore(struct ap_ctx *ctx)
 	if (ap_backup_panel_restore_start(&env, f[PS_DEST].s, f[PS_SNAPSHOT].s, f[PS_NEW_DIR].s, &r,
 	    &pb) != AP_OK) {
 		audit(ctx, "backup.restore", "failed", NULL, &pb, false);
-		return fail_pb(ctx, &pb);
+		return ap_page_backup_fail(ctx, &pb);
 	}
 	return started(ctx, "backup.restore", &r, false);
 }

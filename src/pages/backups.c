@@ -612,3 +612,23 @@ ap_page_backup_dest_remove(struct ap_ctx *ctx)
 	ap_ctx_flash(ctx, "ok", "The destination %s was removed.", d.name);
 	return ap_ctx_back(ctx, "/backup-destinations");
 }
+
+/* ---------------------------------------------------------------- for backup_panel.c */
+
+struct ap_sites_env
+ap_page_backup_env(struct ap_ctx *ctx)
+{
+	return env_of(ctx, 5000);
+}
+
+int
+ap_page_backup_fail(struct ap_ctx *ctx, const struct ap_problem *pb)
+{
+	return fail_pb(ctx, pb);
+}
+
+struct json_object *
+ap_page_backup_run_resource(const struct ap_backup_run *r)
+{
+	return run_resource(NULL, r);
+}
