@@ -43,39 +43,6 @@ const struct ap_field ap_backup_panel_restore_fields[PS__MAX + 1] = {
 	[PS__MAX] = AP_FIELD_END,
 };
 
-static const struct ap_prop panel_props[] = {
-	{ .name = "last_ok", .type = AP_J_TIME, .flags = AP_J_NULL, .desc = "when the last successful backup of the panel ended" },
-	{ .name = "age", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "seconds since then" },
-	{ .name = "last_snapshot", .type = AP_J_STRING, .flags = AP_J_NULL },
-	{ .name = "last_dest", .type = AP_J_STRING, .flags = AP_J_NULL },
-	AP_PROP_END,
-};
-const struct ap_schema ap_backup_panel_schema = { .name = "BackupPanel",
-	.desc = "the panel itself (its database and configuration) and its last successful backup",
-	.props = panel_props };
-
-struct json_object *
-ap_backup_panel_model(struct ap_ctx *ctx, const struct ap_sites_env *env)
-{
-	struct json_object *o = json_object_new_object();
-	struct ap_backup_run r;
-	bool ok = ap_backup_last_ok(env, "panel", "panel", &r);
-	int64_t now = (int64_t)time(NULL);
-
-	ap_model_add(o, "last_ok", ok ? ap_model_time(r.ended_at) : NULL);
-	ap_model_add(o, "age", ok && r.ended_at ? json_object_new_int64(now - r.ended_at) : NULL);
-	ap_model_opt(o, "last_snapshot", ok && r.snapshot[0] ? r.snapshot : NULL);
-	ap_model_opt(o, "last_dest", ok ? r.dest : NULL);
-	if (!ctx->req->wants_json && ok && r.ended_at) {
-		int64_t h = (now - r.ended_at) / 3600;
-
-		ap_model_str(o, "age_text", h < 1 ? ap_ctx_tr(ctx, "less than an hour ago")
-		    : h < 48 ? ap_arena_printf(ctx->arena, ap_ctx_tr(ctx, "%lld h ago"), (long long)h)
-			     : ap_arena_printf(ctx->arena, ap_ctx_tr(ctx, "%lld days ago"), (long long)(h / 24)));
-	}
-	return o;
-}
-
 static void
 audit(struct ap_ctx *ctx, const char *action, const char *outcome, const struct ap_backup_run *r,
     const struct ap_problem *pb, bool secret)
