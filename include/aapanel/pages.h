@@ -360,5 +360,12 @@ int ap_page_backup_fail(struct ap_ctx *ctx, const struct ap_problem *pb);
 struct json_object *ap_page_backup_run_resource(const struct ap_backup_run *r);
 extern const struct ap_field ap_backup_panel_run_fields[], ap_backup_panel_restore_fields[];
 extern const struct ap_schema ap_backup_panel_schema;
+/* Browsing snapshots, one file downloaded (src/pages/backup_browse.c). */
+int ap_page_backup_snapshots(struct ap_ctx *ctx); /* GET /backups/snapshots */
+int ap_page_backup_tree(struct ap_ctx *ctx);      /* GET /backups/snapshots/{snapshot}/tree */
+int ap_page_backup_file(struct ap_ctx *ctx);      /* GET /backups/snapshots/{snapshot}/file */
+extern const struct ap_field ap_backup_snapshots_fields[], ap_backup_tree_fields[],
+    ap_backup_file_fields[];
+extern const struct ap_schema ap_backup_snapshot_list_schema, ap_backup_tree_schema;
 
 #endif

@@ -762,7 +762,7 @@ ap_backup_snapshots(const struct ap_sites_env *env, const char *dest, const char
 	a = json_object_new_object();
 	json_object_object_add(a, "dest", json_object_new_string(dest));
 	add_opt(a, "tag", tag);
-	e = ap_site_helper_call(env, "backup.snapshots", a, out, pb);
+	e = ap_site_helper_job(env, "backup.snapshots", a, out, pb); /* a job: a slow remote */
 	json_object_put(a);
 	return e;
 }
@@ -781,7 +781,7 @@ ap_backup_ls(const struct ap_sites_env *env, const char *dest, const char *snaps
 	json_object_object_add(a, "dest", json_object_new_string(dest));
 	json_object_object_add(a, "snapshot", json_object_new_string(snapshot));
 	add_opt(a, "path", path);
-	e = ap_site_helper_call(env, "backup.ls", a, out, pb);
+	e = ap_site_helper_job(env, "backup.ls", a, out, pb);
 	json_object_put(a);
 	return e;
 }
@@ -802,8 +802,18 @@ ap_backup_dump(const struct ap_sites_env *env, const char *dest, const char *sna
 	json_object_object_add(a, "dest", json_object_new_string(dest));
 	json_object_object_add(a, "snapshot", json_object_new_string(snapshot));
 	json_object_object_add(a, "path", json_object_new_string(path));
-	e = ap_helper_call_fd(env->helper, "backup.dump", a, &res, fd, pb);
+	/* A job writes the file into the helper's spool; the descriptor comes with a quick call. */
+	e = ap_site_helper_job(env, "backup.dump", a, &res, pb);
 	json_object_put(a);
+	if (e == AP_OK) {
+		a = json_object_new_object();
+		json_object_object_add(a, "id", json_object_new_string(
+		    json_object_object_get_ex(res, "spool", &v) ? json_object_get_string(v) : ""));
+		json_object_put(res);
+		res = NULL;
+		e = ap_helper_call_fd(env->helper, "backup.spool_take", a, &res, fd, pb);
+		json_object_put(a);
+	}
 	if (e == AP_OK)
 		*size = json_object_object_get_ex(res, "size", &v) ? json_object_get_int64(v) : 0;
 	json_object_put(res);

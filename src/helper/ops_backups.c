@@ -1097,46 +1097,7 @@ out:
 	return rc;
 }
 
-/* ---- backup.dump: one file of a snapshot, as a descriptor ----------------- */
-
-enum ap_err
-ap_ops_backup_dump(struct helper_ctx *ctx)
-{
-	const struct ap_fieldval *a = ctx->args;
-	struct bkdest d;
-	struct ap_spawn_result res = { 0 };
-	struct rrun r = { .ctx = ctx, .out_fd = -1 };
-	int fd = -1;
-	enum ap_err rc;
-
-	if (!a[BL_PATH].present || a[BL_PATH].len == 0)
-		return fail(ctx, AP_PB_INVALID, "path", "is required", AP_ERR_INVAL);
-	if ((rc = dest_load(ctx, a[BL_DEST].s, &d)) != AP_OK)
-		return rc;
-	fd = memfd_create("aapanel-restic-dump", MFD_CLOEXEC);
-	if (fd < 0)
-		return fail(ctx, AP_PB_FAILED, NULL, strerror(errno), AP_ERR_IO);
-	r.out_fd = fd;
-	r.out_max = (size_t)ctx->cfg->backups_download_max;
-	rc = restic(ctx, &d, (const char *const[]){ "dump", a[BL_SNAPSHOT].s, a[BL_PATH].s, NULL },
-	    &r, 0, NULL, &res);
-	if (rc != AP_OK)
-		goto out;
-	if (r.out_over) {
-		rc = fail(ctx, AP_PB_TOO_LARGE, "path", "the file is larger than backups.download_max",
-		    AP_ERR_TOOBIG);
-		goto out;
-	}
-	lseek(fd, 0, SEEK_SET);
-	json_object_object_add(ctx->result, "size", json_object_new_int64((int64_t)r.out_len));
-	ctx->pass_fd = fd;
-	fd = -1;
-out:
-	if (fd >= 0)
-		close(fd);
-	ap_spawn_result_free(&res);
-	return rc;
-}
+/* ---- backup.dump: one file of a snapshot — a job, in ops_bkbrowse.c ---------- */
 
 /* ---- backup.restore (a job) --------------------------------------------- */
 
@@ -1472,4 +1433,18 @@ const char *
 ap_bk_abs(struct helper_ctx *ctx, const char *rel)
 {
 	return abs_path(ctx, rel);
+}
+
+enum ap_err
+ap_bk_restic_fd(struct helper_ctx *ctx, const struct bkdest *d, const char *const *args, int fd,
+    size_t max, size_t *len, bool *over)
+{
+	struct ap_spawn_result res = { 0 };
+	struct rrun r = { .ctx = ctx, .out_fd = fd, .out_max = max };
+	enum ap_err rc = restic(ctx, d, args, &r, 0, NULL, &res);
+
+	ap_spawn_result_free(&res);
+	*len = r.out_len;
+	*over = r.out_over;
+	return rc;
 }

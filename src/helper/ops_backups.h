@@ -20,6 +20,9 @@ struct bkdest *ap_bk_dest_load(struct helper_ctx *ctx, const char *name);
  */
 enum ap_err ap_bk_restic(struct helper_ctx *ctx, const struct bkdest *d, const char *const *args,
     int lo, int hi, struct json_object **summary, size_t max_output, struct ap_spawn_result *res);
+/* restic ARGS... with its stdout into fd, at most max bytes (*over once more came). */
+enum ap_err ap_bk_restic_fd(struct helper_ctx *ctx, const struct bkdest *d, const char *const *args,
+    int fd, size_t max, size_t *len, bool *over);
 /* Whether v[first..first+3] (keep_last, _daily, _weekly, _monthly) keep anything. */
 bool ap_bk_keep_any(const struct ap_fieldval *v, int first);
 /* restic forget --prune of tag's snapshots with that policy (kept/removed into ctx->result). */

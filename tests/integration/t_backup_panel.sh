@@ -122,8 +122,6 @@ RID=$(jq -r .id "$T/api.json")
 for _ in $(seq 1 200); do api_as "$TOKEN" GET "/backups/runs/$RID" >/dev/null; [ "$(jq -r .state "$T/api.json")" = running ] || break; sleep 0.1; done
 check "POST /api/v1/backups/panel/restore: done, the new folder named" bash -c "[ $code = 201 ] && jq -e '.state == \"done\" and (.message | test(\"restored into .*/.panel-restores/viaapi\"))' '$T/api.json' >/dev/null"
 check "... sqlite3 opens the copy: the same users" test "$(sqlite3 "$BKD/.panel-restores/viaapi/database.sqlite" "SELECT id, username, role, password_hash FROM users ORDER BY id")" = "$(cat "$T/users.now")"
-code=$(api_as "$TOKEN" POST /backups/restore '{"dest":"loc","snapshot":"'"$S1"'","kind":"site","target":"panel"}')
-check "a panel snapshot is not restored as a site (400)" test "$code" = 400
 
 # ---------------------------------------------------------------- the page
 J="$T/jar"
@@ -142,6 +140,64 @@ check "... done, and the run says it includes the secret key" jqe '.items[0].sta
 check "... audited with secret true, via ui" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM audit_log WHERE action = 'backup.run' AND target = 'panel' AND via = 'ui' AND after_json LIKE '%secret%true%'")" -ge 1
 curl -s -b "$J" -c "$J" --cookie "lang=ar" "$(url /backups)" > "$T/p.html"
 check "... in Arabic, right to left" bash -c "grep -q 'dir=\"rtl\"' '$T/p.html' && grep -q 'اللوحة نفسها' '$T/p.html'"
+
+
+# ---------------------------------------------------------------- browse and download (API, page)
+code=$(api_as "$VTOKEN" GET "/backups/snapshots?dest=loc&kind=panel")
+check "GET /api/v1/backups/snapshots?kind=panel (a viewer): the panel's snapshots" bash -c "[ $code = 200 ] && jq -e '.items | length >= 2 and all(.tags == [\"panel\"])' '$T/api.json' >/dev/null"
+code=$(api_as "$VTOKEN" GET "/backups/snapshots/$S3/tree?dest=loc&path=$(jq -rn --arg p "$P1" '$p|@uri')")
+check "GET …/tree: the snapshot's folder, folders first" bash -c "[ $code = 200 ] && jq -e '.items[0].name == \"config\" and .items[0].type == \"dir\" and ([.items[].name] | index(\"database.sqlite\") != null) and .parent != null' '$T/api.json' >/dev/null"
+code=$(api_as "$VTOKEN" GET "/backups/snapshots/$S3/file?dest=loc&path=$(jq -rn --arg p "$P1/config/aapanel.cfg" '$p|@uri')")
+check "a viewer may not download a file of a snapshot (403)" test "$code" = 403
+code=$(api_as "$OPTOKEN" GET "/backups/snapshots/$S3/file?dest=loc&path=$(jq -rn --arg p "$P1/config/aapanel.cfg" '$p|@uri')")
+check "an operator neither (403)" test "$code" = 403
+code=$(curl -s -o "$T/dl.cfg" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$(url "/api/v1/backups/snapshots/$S3/file?dest=loc&path=$(jq -rn --arg p "$P1/config/aapanel.cfg" '$p|@uri')")")
+check "an admin downloads one file through the API: byte-identical" bash -c "[ $code = 200 ] && cmp -s '$T/dl.cfg' '$T/conf/aapanel.cfg'"
+code=$(curl -s -o "$T/dl.sqlite" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$(url "/api/v1/backups/snapshots/$S3/file?dest=loc&path=$(jq -rn --arg p "$P1/database.sqlite" '$p|@uri')")")
+check "... the database copy too: byte-identical to the restored one" bash -c "[ $code = 200 ] && cmp -s '$T/dl.sqlite' '$BKD/.panel-restores/viaapi/database.sqlite'"
+check "... audited as backup.download" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM audit_log WHERE action = 'backup.download' AND outcome = 'ok'")" -ge 2
+# hostile ids and paths: 400 naming the field, nothing run
+for bad in "/backups/snapshots/zz..zz/tree?dest=loc:snapshot" "/backups/snapshots/$S3/tree?dest=loc&path=..%2Fetc:path" \
+	"/backups/snapshots/$S3/tree?dest=loc&path=%2Fa%2F..%2F..%2Fetc:path" "/backups/snapshots/$S3/file?dest=loc&path=relative:path" \
+	"/backups/snapshots/$S3/file?dest=loc&path=%2Fx%0Ay:path" "/backups/snapshots/$S3/file?dest=..%2Floc&path=%2Fx:dest" \
+	"/backups/snapshots?dest=loc&kind=site:target" "/backups/snapshots?dest=loc&kind=site&target=%3Cscript%3E:target"; do
+	u=${bad%:*} field=${bad##*:}
+	code=$(api_as "$TOKEN" GET "$u")
+	# a bad path segment is the router's 404 (naming it); a bad query field a 400
+	want=400; [ "$field" = snapshot ] && want=404
+	check "refused with $want naming $field: $u" bash -c "[ $code = $want ] && grep -q '\"$field\"' '$T/api.json'"
+done
+# A snapshot with hostile names, made with restic itself (its page escapes them).
+EVIL="$T/evil"; mkdir -p "$EVIL/<img src=x onerror=alert(1)>"; printf 'evil\n' > "$EVIL/<img src=x onerror=alert(1)>/x&y\"z'.txt"
+restic -q -r "$SB/srv/backups/loc" --password-file "$BKD/loc/password" --no-cache backup --tag site:evil.test --host aapanel "$EVIL" >/dev/null
+SE=$(A backup snapshots --from loc --site evil.test --json | jq -r '.snapshots[0].id')
+page "/backups/snapshots?dest=loc" > "$T/p.html"; cat "$T/p.html" >> "$T/pages.txt"
+check "the snapshots page lists them with a link to each tree" bash -c "grep -q '/backups/snapshots/$SE/tree?dest=loc' '$T/p.html' && grep -q 'site:evil.test' '$T/p.html'"
+page "/backups/snapshots/$SE/tree?dest=loc&path=$(jq -rn --arg p "$EVIL/<img src=x onerror=alert(1)>" '$p|@uri')" > "$T/p.html"; cat "$T/p.html" >> "$T/pages.txt"
+check "the tree page: breadcrumbs with the names escaped" bash -c "grep -q 'class=\"breadcrumbs\"' '$T/p.html' && grep -qF '&lt;img src=x onerror=alert(1)&gt;' '$T/p.html' && ! grep -qF '<img src=x' '$T/p.html'"
+check "... the file's name escaped, with its download link" bash -c "grep -qF 'x&amp;y&quot;z&#39;.txt' '$T/p.html' || grep -qF 'x&amp;y&#34;z&#39;.txt' '$T/p.html' || grep -qF 'x&amp;y&quot;z&#x27;.txt' '$T/p.html'"
+DL=$(grep -o 'href="[^"]*/file?[^"]*"' "$T/p.html" | head -1 | sed 's/^href="//; s/"$//; s/&amp;/\&/g')
+check "... the page's download link gives the file byte-identical" bash -c "curl -s -b '$J' '$(url '')$DL' > '$T/dl.txt' && cmp -s '$T/dl.txt' '$EVIL/<img src=x onerror=alert(1)>/x&y\"z'\''.txt'"
+
+# ---------------------------------------------------------------- a stalled destination holds nobody
+check "a second local destination" ran A backup-dest add slow --url local:/srv/backups/slow
+KEYF=$(ls "$SB/srv/backups/slow/keys/" | head -1)
+mv "$SB/srv/backups/slow/keys/$KEYF" "$T/slow.key"; mkfifo "$SB/srv/backups/slow/keys/$KEYF"
+( rc=0; A backup snapshots --from slow --json > "$T/slow.out" 2> "$T/slow.err" || rc=$?; echo "$rc" > "$T/slow.rc" ) &
+SLOW_PID=$!
+sleep 1.5
+t0=$(date +%s%N)
+"$SEND" --call "$HS" helper.ping > "$T/ping.json"
+t1=$(date +%s%N)
+check "while restic hangs on the stalled destination, the helper answers another call at once" bash -c "[ ! -e '$T/slow.rc' ] && jq -e '.ok == true' '$T/ping.json' >/dev/null && [ $(( (t1 - t0) / 1000000 )) -lt 1000 ]"
+code=$(api_as "$TOKEN" GET "/backups/snapshots?dest=loc&kind=panel")
+check "... and another listing, of the working destination" test "$code" = 200
+check "... the stalled listing is still pending" test ! -e "$T/slow.rc"
+# unstall it: a writer opens and closes the pipe, restic reads nothing and fails
+: > "$SB/srv/backups/slow/keys/$KEYF"
+wait "$SLOW_PID" 2>/dev/null || true
+check "... then it ends, failed with restic's reason" bash -c "[ \"\$(cat '$T/slow.rc')\" != 0 ] && grep -q 'restic snapshots: Fatal' '$T/slow.err'"
+rm -f "$SB/srv/backups/slow/keys/$KEYF"; mv "$T/slow.key" "$SB/srv/backups/slow/keys/$KEYF"
 
 # ---------------------------------------------------------------- secrets nowhere
 rm -f "$T/watch"; wait "$WATCH_PID" 2>/dev/null || true
