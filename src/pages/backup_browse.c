@@ -33,9 +33,9 @@ check_target(const char *s, size_t n)
 	return NULL;
 }
 
-#define DEST_FIELD { .name = "dest", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | \
-	AP_FIELD_SINGLELINE, .min = 1, .max = 32, .check = ap_check_backup_dest_name, \
-	.desc = "the destination's name" }
+#define DEST_FIELD { .name = "dest", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, \
+	.max = 32, .check = ap_check_backup_dest_name, \
+	.desc = "the destination's name (default: the first one, by name)" }
 #define SNAP_FIELD { .name = "snapshot", .type = AP_FIELD_TEXT, .flags = AP_FIELD_PATH | \
 	AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE, .min = 6, .max = 64, \
 	.check = ap_check_backup_snapshot, .desc = "the snapshot's id (8 to 64 hexadecimal digits)" }
@@ -61,7 +61,9 @@ const struct ap_field ap_backup_tree_fields[ST__MAX + 1] = {
 };
 const struct ap_field ap_backup_file_fields[ST__MAX + 1] = {
 	[ST_SNAPSHOT] = SNAP_FIELD,
-	[ST_DEST] = DEST_FIELD,
+	[ST_DEST] = { .name = "dest", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED |
+	    AP_FIELD_SINGLELINE, .min = 1, .max = 32, .check = ap_check_backup_dest_name,
+	    .desc = "the destination's name" },
 	[ST_PATH] = { .name = "path", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED |
 	    AP_FIELD_SINGLELINE, .min = 1, .max = 4096, .check = ap_check_backup_inner_path,
 	    .desc = "the file inside the snapshot, absolute" },
@@ -134,6 +136,32 @@ snap_link(struct ap_ctx *ctx, const char *snap, const char *page, const char *de
 	return out;
 }
 
+static bool
+first_dest(void *p, const struct ap_backup_dest *d)
+{
+	char *out = p;
+
+	if (out[0] == '\0')
+		snprintf(out, 33, "%s", d->name);
+	return false;
+}
+
+/* The dest field, or the first destination by name; NULL with a 400 naming dest when none. */
+static const char *
+dest_of(struct ap_ctx *ctx, const struct ap_sites_env *env, const struct ap_fieldval *f)
+{
+	char *name;
+	struct ap_problem pb;
+
+	if (f->present && f->len > 0)
+		return f->s;
+	name = ap_arena_alloc(ctx->arena, 33);
+	name[0] = '\0';
+	if (ap_backup_dest_list(env, first_dest, name, &pb) != AP_OK || name[0] == '\0')
+		return NULL;
+	return name;
+}
+
 static const char *
 str_of(struct json_object *o, const char *k)
 {
@@ -147,9 +175,13 @@ ap_page_backup_snapshots(struct ap_ctx *ctx)
 {
 	struct ap_sites_env env = ap_page_backup_env(ctx);
 	const struct ap_fieldval *f = ctx->fields;
-	const char *dest = f[SL_DEST].s, *tag = NULL;
-	struct json_object *res = NULL, *list, *items = json_object_new_array();
+	const char *dest = dest_of(ctx, &env, &f[SL_DEST]), *tag = NULL;
+	struct json_object *res = NULL, *list, *items;
 	struct ap_problem pb;
+
+	if (dest == NULL)
+		return ap_ctx_fail(ctx, AP_PB_INVALID, "dest", "no destination yet: add one first");
+	items = json_object_new_array();
 
 	if (f[SL_KIND].present && strcmp(kinds[f[SL_KIND].i], "panel") == 0)
 		tag = "panel";
@@ -212,12 +244,16 @@ ap_page_backup_tree(struct ap_ctx *ctx)
 {
 	struct ap_sites_env env = ap_page_backup_env(ctx);
 	const struct ap_fieldval *f = ctx->fields;
-	const char *snap = f[ST_SNAPSHOT].s, *dest = f[ST_DEST].s;
+	const char *snap = f[ST_SNAPSHOT].s, *dest = dest_of(ctx, &env, &f[ST_DEST]);
 	const char *path = f[ST_PATH].present && f[ST_PATH].len > 0 ? f[ST_PATH].s : "/";
-	struct json_object *res = NULL, *list, *items = json_object_new_array(), *crumbs;
+	struct json_object *res = NULL, *list, *items, *crumbs;
 	struct ap_problem pb;
 	size_t plen;
 	bool can_dl = allowed(ctx, "backups.admin");
+
+	if (dest == NULL)
+		return ap_ctx_fail(ctx, AP_PB_INVALID, "dest", "no destination yet: add one first");
+	items = json_object_new_array();
 
 	/* the folder without a trailing slash (but "/") */
 	path = ap_arena_strdup(ctx->arena, path);

@@ -653,17 +653,11 @@ ap_backup_panel_model(struct ap_ctx *ctx, const struct ap_sites_env *env)
 	bool ok = ap_backup_last_ok(env, "panel", "panel", &r);
 	int64_t now = (int64_t)time(NULL);
 
+	(void)ctx;
 	ap_model_add(o, "last_ok", ok ? ap_model_time(r.ended_at) : NULL);
 	ap_model_add(o, "age", ok && r.ended_at ? json_object_new_int64(now - r.ended_at) : NULL);
 	ap_model_opt(o, "last_snapshot", ok && r.snapshot[0] ? r.snapshot : NULL);
 	ap_model_opt(o, "last_dest", ok ? r.dest : NULL);
-	if (!ctx->req->wants_json && ok && r.ended_at) {
-		int64_t h = (now - r.ended_at) / 3600;
-
-		ap_model_str(o, "age_text", h < 1 ? ap_ctx_tr(ctx, "less than an hour ago")
-		    : h < 48 ? ap_arena_printf(ctx->arena, ap_ctx_tr(ctx, "%lld h ago"), (long long)h)
-			     : ap_arena_printf(ctx->arena, ap_ctx_tr(ctx, "%lld days ago"), (long long)(h / 24)));
-	}
 	return o;
 }
 
