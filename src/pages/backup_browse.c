@@ -50,7 +50,8 @@ const struct ap_field ap_backup_snapshots_fields[SL__MAX + 1] = {
 	[SL__MAX] = AP_FIELD_END,
 };
 
-enum { ST_SNAPSHOT, ST_DEST, ST_PATH, ST__MAX };
+/* The path field last: a bad query field is a 400 before the snapshot's id is looked at. */
+enum { ST_DEST, ST_PATH, ST_SNAPSHOT, ST__MAX };
 const struct ap_field ap_backup_tree_fields[ST__MAX + 1] = {
 	[ST_SNAPSHOT] = SNAP_FIELD,
 	[ST_DEST] = DEST_FIELD,
@@ -59,15 +60,15 @@ const struct ap_field ap_backup_tree_fields[ST__MAX + 1] = {
 	    .desc = "a folder inside the snapshot, absolute (default /)" },
 	[ST__MAX] = AP_FIELD_END,
 };
-const struct ap_field ap_backup_file_fields[ST__MAX + 1] = {
-	[ST_SNAPSHOT] = SNAP_FIELD,
-	[ST_DEST] = { .name = "dest", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED |
-	    AP_FIELD_SINGLELINE, .min = 1, .max = 32, .check = ap_check_backup_dest_name,
-	    .desc = "the destination's name" },
-	[ST_PATH] = { .name = "path", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED |
+/* dest, then the snapshot, then the required path: a bare URL with a bad id is a 404, a bad dest a 400. */
+enum { FI_DEST, FI_SNAPSHOT, FI_PATH, FI__MAX };
+const struct ap_field ap_backup_file_fields[FI__MAX + 1] = {
+	[FI_DEST] = DEST_FIELD,
+	[FI_SNAPSHOT] = SNAP_FIELD,
+	[FI_PATH] = { .name = "path", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED |
 	    AP_FIELD_SINGLELINE, .min = 1, .max = 4096, .check = ap_check_backup_inner_path,
 	    .desc = "the file inside the snapshot, absolute" },
-	[ST__MAX] = AP_FIELD_END,
+	[FI__MAX] = AP_FIELD_END,
 };
 
 static const struct ap_prop snap_props[] = {
@@ -342,18 +343,22 @@ ap_page_backup_file(struct ap_ctx *ctx)
 {
 	struct ap_sites_env env = ap_page_backup_env(ctx);
 	const struct ap_fieldval *f = ctx->fields;
-	const char *path = f[ST_PATH].s, *base = strrchr(path, '/');
-	struct json_object *a = json_object_new_object();
+	const char *path = f[FI_PATH].s, *base = strrchr(path, '/');
+	const char *dest = dest_of(ctx, &env, &f[FI_DEST]);
+	struct json_object *a;
 	struct ap_problem pb;
 	struct ap_buf disp = { 0 };
 	int64_t size = 0;
 	int fd = -1;
 
-	ap_model_str(a, "dest", f[ST_DEST].s);
-	ap_model_str(a, "snapshot", f[ST_SNAPSHOT].s);
+	if (dest == NULL)
+		return ap_ctx_fail(ctx, AP_PB_INVALID, "dest", "no destination yet: add one first");
+	a = json_object_new_object();
+	ap_model_str(a, "dest", dest);
+	ap_model_str(a, "snapshot", f[FI_SNAPSHOT].s);
 	ap_model_str(a, "path", path);
 	env.job_wait_ms = 120000;
-	if (ap_backup_dump(&env, f[ST_DEST].s, f[ST_SNAPSHOT].s, path, &fd, &size, &pb) != AP_OK) {
+	if (ap_backup_dump(&env, dest, f[FI_SNAPSHOT].s, path, &fd, &size, &pb) != AP_OK) {
 		ap_model_str(a, "reason", pb.reason);
 		ap_ctx_audit(ctx, "backup.download", path, "failed", NULL, ap_ctx_json_text(ctx, a));
 		return ap_page_backup_fail(ctx, &pb);
