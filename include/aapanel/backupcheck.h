@@ -65,4 +65,7 @@ const char *ap_check_backup_inner_path(const char *s, size_t n);
 /* A tag the panel sets: site:DOMAIN, database:NAME, panel (letters, digits, . _ : -). */
 const char *ap_check_backup_tag(const char *s, size_t n);
 
+/* A new folder's name (a restore's target): 1 to 64 of [A-Za-z0-9._-], not starting with a dot. */
+const char *ap_check_backup_new_dir(const char *s, size_t n);
+
 #endif

@@ -110,4 +110,24 @@ enum ap_err ap_backup_ls(const struct ap_sites_env *env, const char *dest, const
 enum ap_err ap_backup_dump(const struct ap_sites_env *env, const char *dest,
     const char *snapshot, const char *path, int *fd, int64_t *size, struct ap_problem *pb);
 
+/* ---- the panel itself (src/data/backup_panel.c; target_kind and target "panel") ---- */
+
+/* Back the panel up to spec->dest (spec->kind and target ignored); with_secret: the secret
+ * key (and db.password_file) too. */
+enum ap_err ap_backup_panel_start(const struct ap_sites_env *env,
+    const struct ap_backup_spec *spec, bool with_secret, struct ap_backup_run *out,
+    struct ap_problem *pb);
+/* Restore a panel snapshot into <backups.dir>/.panel-restores/NEW_DIR (a new folder). */
+enum ap_err ap_backup_panel_restore_start(const struct ap_sites_env *env, const char *dest,
+    const char *snapshot, const char *new_dir, struct ap_backup_run *out, struct ap_problem *pb);
+/* NEW_DIR's check (NULL when fine, else the reason). */
+const char *ap_backup_check_new_dir(const char *s);
+/* Used by backup_panel.c: record and start a helper job as a run; a destination's name. */
+enum ap_err ap_backup_job_start(const struct ap_sites_env *env, const char *op,
+    struct json_object *args, struct ap_backup_run *r, struct ap_problem *pb);
+enum ap_err ap_backup_dest_check(const struct ap_sites_env *env, const char *dest,
+    struct ap_problem *pb);
+/* spec's keep_* (those above 0) into the helper's arguments a. */
+void ap_backup_keep_args(struct json_object *a, const struct ap_backup_spec *spec);
+
 #endif

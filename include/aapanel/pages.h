@@ -352,5 +352,25 @@ extern const struct ap_field ap_backup_run_fields[], ap_backup_restore_fields[],
 extern const struct ap_schema ap_backup_run_schema, ap_backup_run_list_schema, ap_backup_dest_schema,
     ap_backup_dest_list_schema,
     ap_backup_overview_schema;
+/* The panel's own backup (src/pages/backup_panel.c). */
+int ap_page_backup_panel_start(struct ap_ctx *ctx);   /* POST /backups/panel */
+int ap_page_backup_panel_restore(struct ap_ctx *ctx); /* POST /backups/panel/restore */
+struct ap_sites_env;
+struct ap_problem;
+struct ap_backup_run;
+struct json_object *ap_backup_panel_model(struct ap_ctx *ctx, const struct ap_sites_env *env);
+/* From backups.c: the screens' helper environment, a problem's answer, a run as the API shows it. */
+struct ap_sites_env ap_page_backup_env(struct ap_ctx *ctx);
+int ap_page_backup_fail(struct ap_ctx *ctx, const struct ap_problem *pb);
+struct json_object *ap_page_backup_run_resource(const struct ap_backup_run *r);
+extern const struct ap_field ap_backup_panel_run_fields[], ap_backup_panel_restore_fields[];
+extern const struct ap_schema ap_backup_panel_schema;
+/* Browsing snapshots, one file downloaded (src/pages/backup_browse.c). */
+int ap_page_backup_snapshots(struct ap_ctx *ctx); /* GET /backups/snapshots */
+int ap_page_backup_tree(struct ap_ctx *ctx);      /* GET /backups/snapshots/{snapshot}/tree */
+int ap_page_backup_file(struct ap_ctx *ctx);      /* GET /backups/snapshots/{snapshot}/file */
+extern const struct ap_field ap_backup_snapshots_fields[], ap_backup_tree_fields[],
+    ap_backup_file_fields[];
+extern const struct ap_schema ap_backup_snapshot_list_schema, ap_backup_tree_schema;
 
 #endif

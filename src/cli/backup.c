@@ -51,14 +51,14 @@ static const char dest_usage[] =
     "       aapanel backup-dest remove NAME\n";
 
 static const char backup_usage[] =
-    "usage: aapanel backup run (--site DOMAIN | --database NAME) --to DEST [--keep-last N]\n"
+    "usage: aapanel backup run (--site DOMAIN | --database NAME | --panel [--with-secret]) --to DEST [--keep-last N]\n"
     "                          [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--no-wait] [--json]\n"
-    "       aapanel backup list [--site DOMAIN | --database NAME] [--json]\n"
-    "       aapanel backup snapshots --from DEST [--site DOMAIN | --database NAME] [--json]\n"
+    "       aapanel backup list [--site DOMAIN | --database NAME | --panel] [--json]\n"
+    "       aapanel backup snapshots --from DEST [--site DOMAIN | --database NAME | --panel] [--json]\n"
     "       aapanel backup ls --from DEST --snapshot ID [--path PATH] [--json]\n"
     "       aapanel backup get --from DEST --snapshot ID --path PATH\n"
     "       aapanel backup restore --from DEST --snapshot ID (--site DOMAIN [--to-dir NAME] [--files-only]\n"
-    "                          | --database NAME [--into NEWNAME]) [--no-wait] [--json]\n"
+    "                          | --database NAME [--into NEWNAME] | --panel --to-dir NAME) [--no-wait] [--json]\n"
     "       aapanel backup check --from DEST [--subset PERCENT] [--no-wait] [--json]\n"
     "       aapanel backup cancel RUN\n";
 
@@ -388,6 +388,83 @@ run_end(struct ap_db *db, const char *cmd, const char *action, struct ap_backup_
 	return status;
 }
 
+/* backup run --panel / backup restore --panel: the panel itself (src/data/backup_panel.c). */
+static int
+panel_cmd(const struct ap_config *cfg, const char *cmd, const char *sub, const char *to,
+    const char *from, const char *snap, const char *to_dir, bool with_secret, bool nowait,
+    bool json, struct ap_backup_spec *bs)
+{
+	struct ap_sites_env env = { .cfg = cfg, .job_wait_ms = 120000 };
+	struct ap_backup_run r;
+	struct ap_problem pb = { 0 };
+	bool run = strcmp(sub, "run") == 0;
+	int status = 1;
+
+	if (run && to == NULL) {
+		fprintf(stderr, "aapanel %s: to: --to DEST is required\n", cmd);
+		return 2;
+	}
+	if (!run && (from == NULL || snap == NULL || to_dir == NULL)) {
+		fprintf(stderr, "aapanel %s: %s: --from DEST --snapshot ID --to-dir NAME are required "
+		    "(the panel is restored into a new folder, never over itself)\n", cmd,
+		    from == NULL ? "from" : snap == NULL ? "snapshot" : "to-dir");
+		return 2;
+	}
+	if (!ap_dbconn_startup(cfg) || (env.db = ap_dbconn_open_cli(cfg)) == NULL)
+		return 1;
+	env.helper = ap_helper_client_new(cfg->helper_socket, cfg->helper_timeout_ms, 1 << 20);
+	if (run && with_secret)
+		fprintf(stderr, "aapanel %s: warning: this backup holds the panel's secret key: anyone "
+		    "with the destination's password can sign in as any user and read every secret "
+		    "the panel keeps\n", cmd);
+	if (run) {
+		bs->dest = to;
+		if (ap_backup_panel_start(&env, bs, with_secret, &r, &pb) != AP_OK) {
+			struct json_object *b = json_object_new_object();
+
+			json_object_object_add(b, "dest", json_object_new_string(to));
+			json_object_object_add(b, "secret", json_object_new_boolean(with_secret));
+			audit(env.db, "backup.run", "panel", "failed", b, pb_json(&pb));
+			status = ap_cli_problem(cmd, &pb);
+			goto out;
+		}
+	} else if (ap_backup_panel_restore_start(&env, from, snap, to_dir, &r, &pb) != AP_OK) {
+		struct json_object *b = json_object_new_object();
+
+		json_object_object_add(b, "snapshot", json_object_new_string(snap));
+		audit(env.db, "backup.restore", "panel", "failed", b, pb_json(&pb));
+		status = ap_cli_problem(cmd, &pb);
+		goto out;
+	}
+	if (!nowait)
+		wait_run(&env, &r, json);
+	if (run) {
+		struct json_object *after = ap_backup_run_json(&r);
+
+		json_object_object_add(after, "secret", json_object_new_boolean(with_secret));
+		audit(env.db, "backup.run", "panel", strcmp(r.state, "failed") == 0 ||
+		    strcmp(r.state, "lost") == 0 ? "failed" : "ok", NULL, after);
+		if (strcmp(r.state, "failed") == 0 || strcmp(r.state, "lost") == 0) {
+			fprintf(stderr, "aapanel %s: the backup failed: %s\n", cmd, r.message);
+			status = 1;
+		} else
+			status = 0;
+		if (json)
+			print_json(ap_backup_run_json(&r));
+		else if (status == 0)
+			printf("backup %lld %s: panel%s%s\n", (long long)r.id, r.state,
+			    r.snapshot[0] ? ", snapshot " : "", r.snapshot);
+	} else {
+		status = run_end(env.db, cmd, "backup.restore", &r, json);
+		if (status == 0 && !json && r.message[0])
+			printf("%s\n", r.message);
+	}
+out:
+	ap_helper_client_free(env.helper);
+	ap_db_close(env.db);
+	return status;
+}
+
 int
 ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 {
@@ -395,6 +472,7 @@ ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 		{ "site", required_argument, NULL, 's' },
 		{ "database", required_argument, NULL, 'd' },
 		{ "panel", no_argument, NULL, 'P' },
+		{ "with-secret", no_argument, NULL, 'W' },
 		{ "to", required_argument, NULL, 't' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "snapshot", required_argument, NULL, 'S' },
@@ -418,7 +496,7 @@ ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 	struct ap_problem pb = { 0 };
 	const char *sub, *site = NULL, *database = NULL, *to = NULL, *from = NULL, *snap = NULL;
 	const char *path = NULL, *to_dir = NULL, *into = NULL, *arg = NULL;
-	bool json = false, nowait = false, files_only = false, panel = false;
+	bool json = false, nowait = false, files_only = false, panel = false, with_secret = false;
 	int status = 1, ch, subset = 5;
 	char cmd[40];
 
@@ -434,6 +512,7 @@ ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 		case 's': site = optarg; break;
 		case 'd': database = optarg; break;
 		case 'P': panel = true; break;
+		case 'W': with_secret = true; break;
 		case 't': to = optarg; break;
 		case 'f': from = optarg; break;
 		case 'S': snap = optarg; break;
@@ -461,11 +540,16 @@ ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 		fputs(backup_usage, stderr);
 		return 2;
 	}
-	if (panel) {
-		fprintf(stderr, "aapanel %s: panel: backing up the panel itself is not built yet "
-		    "(docs/backups.md)\n", cmd);
-		return 1;
+	if (panel && (site != NULL || database != NULL)) {
+		fprintf(stderr, "aapanel %s: panel: --panel goes without --site and --database\n", cmd);
+		return 2;
 	}
+	if (with_secret && (!panel || strcmp(sub, "run") != 0)) {
+		fprintf(stderr, "aapanel %s: with-secret: only with backup run --panel\n", cmd);
+		return 2;
+	}
+	if (panel && (strcmp(sub, "run") == 0 || strcmp(sub, "restore") == 0))
+		return panel_cmd(cfg, cmd, sub, to, from, snap, to_dir, with_secret, nowait, json, &bs);
 	if (strcmp(sub, "run") == 0 || strcmp(sub, "restore") == 0) {
 		if (site == NULL && database == NULL) {
 			fprintf(stderr, "aapanel %s: site: --site DOMAIN or --database NAME is required\n", cmd);
@@ -579,9 +663,9 @@ ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 		status = 0;
 	} else if (strcmp(sub, "list") == 0) {
 		struct json_object *arr = json ? json_object_new_array() : NULL;
-		const char *tk = site != NULL ? "site" : database != NULL ? "database" : NULL;
+		const char *tk = panel ? "panel" : site != NULL ? "site" : database != NULL ? "database" : NULL;
 
-		if (ap_backup_runs(&env, tk, site != NULL ? site : database, 500, run_row, arr, &pb) !=
+		if (ap_backup_runs(&env, tk, panel ? "panel" : site != NULL ? site : database, 500, run_row, arr, &pb) !=
 		    AP_OK) {
 			json_object_put(arr);
 			status = ap_cli_problem(cmd, &pb);
@@ -599,7 +683,9 @@ ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 		struct json_object *res = NULL, *list;
 		char tag[300] = "";
 
-		if (site != NULL || database != NULL)
+		if (panel)
+			snprintf(tag, sizeof(tag), "panel");
+		else if (site != NULL || database != NULL)
 			snprintf(tag, sizeof(tag), "%s:%s", site != NULL ? "site" : "database",
 			    site != NULL ? site : database);
 		if (ap_backup_snapshots(&env, from, tag[0] ? tag : NULL, &res, &pb) != AP_OK) {

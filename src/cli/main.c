@@ -288,6 +288,8 @@ static const struct command commands[] = {
 	    "       aapanel [OPTIONS] backup restore --from DEST --snapshot ID (--site DOMAIN [--to-dir NAME]\n"
 	    "                         [--files-only] | --database NAME [--into NEWNAME]) [--no-wait] [--json]\n"
 	    "       aapanel [OPTIONS] backup check --from DEST [--subset PERCENT] [--json]\n"
+	    "       aapanel [OPTIONS] backup run --panel [--with-secret] --to DEST   (the panel itself)\n"
+	    "       aapanel [OPTIONS] backup restore --panel --from DEST --snapshot ID --to-dir NAME\n"
 	    "       aapanel [OPTIONS] backup cancel RUN\n\n"
 	    "Backups are restic snapshots made by the helper: a site's files with its\n"
 	    "linked databases' dumps in one snapshot tagged site:DOMAIN, or a database\n"

@@ -370,3 +370,17 @@ ap_check_backup_tag(const char *s, size_t n)
 			return "may only contain a-z, 0-9 and . _ : -";
 	return NULL;
 }
+
+const char *
+ap_check_backup_new_dir(const char *s, size_t n)
+{
+	if (n < 1 || n > 64)
+		return "must be a folder name of 1 to 64 characters";
+	if (s[0] == '.')
+		return "may not start with a dot";
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return "may only contain A-Z, a-z, 0-9 and . _ -";
+	return NULL;
+}

@@ -559,6 +559,16 @@ ap_backup_settle(const struct ap_sites_env *env, struct ap_backup_run *r)
 		    json_object_object_get_ex(res, "snapshot", &v) && v != NULL)
 			snprintf(r->snapshot, sizeof(r->snapshot), "%s", json_object_get_string(v));
 		r->message[0] = '\0';
+		/* The panel's own: where it was restored to, or that it holds the secret key. */
+		if (strcmp(r->target_kind, "panel") != 0)
+			;
+		else if (json_object_object_get_ex(st, "result", &res) &&
+		    json_object_object_get_ex(res, "restored_to", &v) && v != NULL)
+			snprintf(r->message, sizeof(r->message), "restored into %s",
+			    json_object_get_string(v));
+		else if (json_object_object_get_ex(st, "result", &res) &&
+		    json_object_object_get_ex(res, "secret", &v) && json_object_get_boolean(v))
+			snprintf(r->message, sizeof(r->message), "includes the secret key");
 		r->ended_at = (int64_t)time(NULL);
 		run_save(env, r);
 	} else if (strcmp(state, "failed") == 0) {
@@ -720,7 +730,7 @@ ap_alert_backups_each(struct ap_db *db, ap_backup_age_fn cb, void *arg)
 	struct ap_db_stmt *st = NULL;
 	enum ap_db_rc rc = ap_db_prepare(db,
 	    "SELECT target, MAX(ended_at) FROM backup_runs WHERE action = 'backup' AND state = 'done' "
-	    "AND target_kind IN ('site', 'database') AND ended_at IS NOT NULL GROUP BY target ORDER BY target",
+	    "AND target_kind IN ('site', 'database', 'panel') AND ended_at IS NOT NULL GROUP BY target ORDER BY target",
 	    &st);
 
 	if (rc != AP_DB_OK)
@@ -752,7 +762,7 @@ ap_backup_snapshots(const struct ap_sites_env *env, const char *dest, const char
 	a = json_object_new_object();
 	json_object_object_add(a, "dest", json_object_new_string(dest));
 	add_opt(a, "tag", tag);
-	e = ap_site_helper_call(env, "backup.snapshots", a, out, pb);
+	e = ap_site_helper_job(env, "backup.snapshots", a, out, pb); /* a job: a slow remote */
 	json_object_put(a);
 	return e;
 }
@@ -771,7 +781,7 @@ ap_backup_ls(const struct ap_sites_env *env, const char *dest, const char *snaps
 	json_object_object_add(a, "dest", json_object_new_string(dest));
 	json_object_object_add(a, "snapshot", json_object_new_string(snapshot));
 	add_opt(a, "path", path);
-	e = ap_site_helper_call(env, "backup.ls", a, out, pb);
+	e = ap_site_helper_job(env, "backup.ls", a, out, pb);
 	json_object_put(a);
 	return e;
 }
@@ -792,10 +802,41 @@ ap_backup_dump(const struct ap_sites_env *env, const char *dest, const char *sna
 	json_object_object_add(a, "dest", json_object_new_string(dest));
 	json_object_object_add(a, "snapshot", json_object_new_string(snapshot));
 	json_object_object_add(a, "path", json_object_new_string(path));
-	e = ap_helper_call_fd(env->helper, "backup.dump", a, &res, fd, pb);
+	/* A job writes the file into the helper's spool; the descriptor comes with a quick call. */
+	e = ap_site_helper_job(env, "backup.dump", a, &res, pb);
 	json_object_put(a);
+	if (e == AP_OK) {
+		a = json_object_new_object();
+		json_object_object_add(a, "id", json_object_new_string(
+		    json_object_object_get_ex(res, "spool", &v) ? json_object_get_string(v) : ""));
+		json_object_put(res);
+		res = NULL;
+		e = ap_helper_call_fd(env->helper, "backup.spool_take", a, &res, fd, pb);
+		json_object_put(a);
+	}
 	if (e == AP_OK)
 		*size = json_object_object_get_ex(res, "size", &v) ? json_object_get_int64(v) : 0;
 	json_object_put(res);
 	return e;
+}
+
+/* ---- for the panel's own backup (backup_panel.c) ----------------------------- */
+
+enum ap_err
+ap_backup_job_start(const struct ap_sites_env *env, const char *op, struct json_object *args,
+    struct ap_backup_run *r, struct ap_problem *pb)
+{
+	return run_start(env, op, args, r, pb);
+}
+
+enum ap_err
+ap_backup_dest_check(const struct ap_sites_env *env, const char *dest, struct ap_problem *pb)
+{
+	return dest_exists(env, dest, pb);
+}
+
+void
+ap_backup_keep_args(struct json_object *a, const struct ap_backup_spec *spec)
+{
+	keep_args(a, spec);
 }

@@ -232,7 +232,9 @@ ap_dbdump_start(struct helper_ctx *ctx, const struct ap_dbdump_req *req, struct 
 		return ap_problem_set(ctx->pb, AP_PB_INVALID, "user", "is not a user name");
 	if (req->dir != AP_DBDUMP_EXPORT && req->dir != AP_DBDUMP_IMPORT)
 		return ap_problem_set(ctx->pb, AP_PB_INVALID, NULL, "unknown direction");
-	if ((rc = ap_ops_dbserver_login(ctx, req->server, req->database, &login)) != AP_OK)
+	if (req->login != NULL)
+		login = *req->login;
+	else if ((rc = ap_ops_dbserver_login(ctx, req->server, req->database, &login)) != AP_OK)
 		return rc;
 	if (ap_db_dsn_parse(login.dsn, &d, why, sizeof(why)) != AP_DB_OK) {
 		rc = ap_problem_set(ctx->pb, AP_PB_INTERNAL, NULL, "the server's file is damaged");
@@ -332,8 +334,13 @@ ap_dbdump_start(struct helper_ctx *ctx, const struct ap_dbdump_req *req, struct 
 			argv[na++] = "--no-password";
 			argv[na++] = "--format=plain";
 			argv[na++] = "--encoding=UTF8";
-			argv[na++] = "--no-owner";
-			argv[na++] = "--no-privileges";
+			if (req->clean) {
+				argv[na++] = "--clean";
+				argv[na++] = "--if-exists";
+			} else {
+				argv[na++] = "--no-owner";
+				argv[na++] = "--no-privileges";
+			}
 		} else {
 			argv[na++] = "psql";
 			argv[na++] = "--no-password";

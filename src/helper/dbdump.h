@@ -49,6 +49,10 @@ struct ap_dbdump_req {
 	const char *password; /* with user; may be NULL for none */
 	const char *role;     /* PostgreSQL, NULL for none: the role the session takes at once
 			       * (PGOPTIONS -c role=…), which then owns what the import creates */
+	const struct ap_dbserver_login *login; /* NULL: the server's file (server names it);
+			       * else this DSN and password (the panel's own database: its backup) */
+	bool clean;           /* export: a dump that restores in place — pg_dump --clean --if-exists
+			       * (owners kept) instead of --no-owner --no-privileges (backups) */
 };
 
 struct ap_dbdump_status {

@@ -235,9 +235,17 @@ enum ap_err ap_ops_backup_run(struct helper_ctx *ctx);
 enum ap_err ap_ops_backup_forget(struct helper_ctx *ctx);
 enum ap_err ap_ops_backup_snapshots(struct helper_ctx *ctx);
 enum ap_err ap_ops_backup_ls(struct helper_ctx *ctx);
-enum ap_err ap_ops_backup_dump(struct helper_ctx *ctx);
 enum ap_err ap_ops_backup_restore(struct helper_ctx *ctx);
 enum ap_err ap_ops_backup_check(struct helper_ctx *ctx);
+/* The panel's own backup and its restore into a new folder (ops_bkpanel.c). */
+extern const struct ap_field ap_ops_backup_panel_run_args[];
+extern const struct ap_field ap_ops_backup_panel_restore_args[];
+enum ap_err ap_ops_backup_panel_run(struct helper_ctx *ctx);
+enum ap_err ap_ops_backup_panel_restore(struct helper_ctx *ctx);
+/* One file of a snapshot through a spool file, as a job (ops_bkbrowse.c). */
+extern const struct ap_field ap_ops_backup_spool_take_args[];
+enum ap_err ap_ops_backup_fetch(struct helper_ctx *ctx);
+enum ap_err ap_ops_backup_spool_take(struct helper_ctx *ctx);
 
 /* When the helper stops: an unconfirmed change is rolled back at once (nobody could confirm it). */
 void ap_ops_firewall_stop(const struct ap_config *cfg);

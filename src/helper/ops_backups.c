@@ -48,6 +48,7 @@
 #include "spawn.h"
 #include "valid.h"
 #include "bkdump.h"
+#include "ops_backups.h"
 
 #define BK_FILE_MAX 16384
 #define BK_ERR_MAX 400
@@ -128,15 +129,7 @@ check_restore_dbs(const char *s, size_t n)
 static const char *
 check_new_dir(const char *s, size_t n)
 {
-	if (n < 1 || n > 64)
-		return "must be a folder name of 1 to 64 characters";
-	if (s[0] == '.')
-		return "may not start with a dot";
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-			(s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return "may only contain A-Z, a-z, 0-9 and . _ -";
-	return NULL;
+	return ap_check_backup_new_dir(s, n);
 }
 
 static const char *
@@ -883,7 +876,7 @@ dump_all(struct helper_ctx *ctx, const char *rel, const char *list, int *count)
 		char *slash = strchr(item, '/');
 
 		*slash = '\0';
-		rc = ap_bkdump_write(ctx, fd, abs_path(ctx, rel), item, slash + 1,
+		rc = ap_bkdump_write(ctx, fd, item, slash + 1, NULL,
 		    ap_arena_printf(ctx->arena, "%s.%s.sql", item, slash + 1));
 		if (rc == AP_OK)
 			(*count)++;
@@ -1104,46 +1097,7 @@ out:
 	return rc;
 }
 
-/* ---- backup.dump: one file of a snapshot, as a descriptor ----------------- */
-
-enum ap_err
-ap_ops_backup_dump(struct helper_ctx *ctx)
-{
-	const struct ap_fieldval *a = ctx->args;
-	struct bkdest d;
-	struct ap_spawn_result res = { 0 };
-	struct rrun r = { .ctx = ctx, .out_fd = -1 };
-	int fd = -1;
-	enum ap_err rc;
-
-	if (!a[BL_PATH].present || a[BL_PATH].len == 0)
-		return fail(ctx, AP_PB_INVALID, "path", "is required", AP_ERR_INVAL);
-	if ((rc = dest_load(ctx, a[BL_DEST].s, &d)) != AP_OK)
-		return rc;
-	fd = memfd_create("aapanel-restic-dump", MFD_CLOEXEC);
-	if (fd < 0)
-		return fail(ctx, AP_PB_FAILED, NULL, strerror(errno), AP_ERR_IO);
-	r.out_fd = fd;
-	r.out_max = (size_t)ctx->cfg->backups_download_max;
-	rc = restic(ctx, &d, (const char *const[]){ "dump", a[BL_SNAPSHOT].s, a[BL_PATH].s, NULL },
-	    &r, 0, NULL, &res);
-	if (rc != AP_OK)
-		goto out;
-	if (r.out_over) {
-		rc = fail(ctx, AP_PB_TOO_LARGE, "path", "the file is larger than backups.download_max",
-		    AP_ERR_TOOBIG);
-		goto out;
-	}
-	lseek(fd, 0, SEEK_SET);
-	json_object_object_add(ctx->result, "size", json_object_new_int64((int64_t)r.out_len));
-	ctx->pass_fd = fd;
-	fd = -1;
-out:
-	if (fd >= 0)
-		close(fd);
-	ap_spawn_result_free(&res);
-	return rc;
-}
+/* ---- backup.dump: one file of a snapshot — a job, in ops_bkbrowse.c ---------- */
 
 /* ---- backup.restore (a job) --------------------------------------------- */
 
@@ -1323,9 +1277,6 @@ restore_dbs(struct helper_ctx *ctx, const struct bkdest *d, const char *snap, co
     const char *list, int *loaded)
 {
 	char *l = ap_arena_strdup(ctx->arena, list), *save = NULL, *item;
-	const char *why = NULL, *rel = ap_arena_printf(ctx->arena, "%s/.dumps/.restore",
-	    ctx->cfg->backups_dir);
-	int fd = -1, top = -1;
 	enum ap_err rc = AP_OK;
 
 	*loaded = 0;
@@ -1334,14 +1285,11 @@ restore_dbs(struct helper_ctx *ctx, const struct bkdest *d, const char *snap, co
 		    !(*item >= 'a' && *item <= 'z') && !(*item >= '0' && *item <= '9'))
 			return fail(ctx, AP_PB_INVALID, "databases",
 			    "must be a list of SERVER/DATABASE[=SERVER/NEWDATABASE]", AP_ERR_INVAL);
-	if (ap_fs_dir(ctx->sandbox_fd, rel, true, 0700, &fd, &why) != AP_OK)
-		return fail(ctx, AP_PB_FAILED, NULL, why != NULL ? why : strerror(errno), AP_ERR_IO);
 	for (item = strtok_r(l, ",", &save); item != NULL && rc == AP_OK;
 	     item = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(item, '='), *srv, *db, *tsrv, *tdb;
 		struct ap_spawn_result res = { 0 };
 		struct rrun r = { .ctx = ctx, .out_fd = -1 };
-		void *map = MAP_FAILED;
 		int mfd;
 
 		if (eq != NULL)
@@ -1355,6 +1303,7 @@ restore_dbs(struct helper_ctx *ctx, const struct bkdest *d, const char *snap, co
 			tsrv = srv;
 			tdb = db;
 		}
+		/* The dump from the snapshot into a memory file, loaded from there (dbdump.h). */
 		mfd = memfd_create("aapanel-restic-dump", MFD_CLOEXEC);
 		if (mfd < 0) {
 			rc = fail(ctx, AP_PB_FAILED, NULL, strerror(errno), AP_ERR_IO);
@@ -1368,25 +1317,15 @@ restore_dbs(struct helper_ctx *ctx, const struct bkdest *d, const char *snap, co
 		if (rc == AP_OK && r.out_over)
 			rc = fail(ctx, AP_PB_TOO_LARGE, "databases",
 			    "the dump is larger than backups.download_max", AP_ERR_TOOBIG);
-		if (rc == AP_OK && r.out_len > 0 &&
-		    (map = mmap(NULL, r.out_len, PROT_READ, MAP_PRIVATE, mfd, 0)) == MAP_FAILED)
+		if (rc == AP_OK && lseek(mfd, 0, SEEK_SET) != 0)
 			rc = fail(ctx, AP_PB_FAILED, NULL, strerror(errno), AP_ERR_IO);
 		if (rc == AP_OK) {
-			rc = ap_bkdump_load(ctx, fd, abs_path(ctx, rel), tsrv, tdb,
-			    map != MAP_FAILED ? map : "", r.out_len);
+			rc = ap_bkdump_load(ctx, tsrv, tdb, mfd);
 			if (rc == AP_OK)
 				(*loaded)++;
 		} else if (ctx->pb->field[0] == '\0')
 			snprintf(ctx->pb->field, sizeof(ctx->pb->field), "databases");
-		if (map != MAP_FAILED)
-			munmap(map, r.out_len);
 		close(mfd);
-	}
-	close(fd);
-	if (ap_fs_dir(ctx->sandbox_fd, ap_arena_printf(ctx->arena, "%s/.dumps",
-	    ctx->cfg->backups_dir), false, 0, &top, &why) == AP_OK) {
-		ap_fs_remove_tree(top, ".restore");
-		close(top);
 	}
 	return rc;
 }
@@ -1450,4 +1389,62 @@ ap_ops_backup_check(struct helper_ctx *ctx)
 	json_object_object_add(ctx->result, "ok", json_object_new_boolean(true));
 	json_object_object_add(ctx->result, "read_subset", json_object_new_int(subset));
 	return AP_OK;
+}
+
+/* ---- for the panel's own backup (ops_backups.h, ops_bkpanel.c) ------------------ */
+
+struct bkdest *
+ap_bk_dest_load(struct helper_ctx *ctx, const char *name)
+{
+	struct bkdest *d = ap_arena_alloc(ctx->arena, sizeof(*d));
+
+	return dest_load(ctx, name, d) == AP_OK ? d : NULL;
+}
+
+enum ap_err
+ap_bk_restic(struct helper_ctx *ctx, const struct bkdest *d, const char *const *args, int lo,
+    int hi, struct json_object **summary, size_t max_output, struct ap_spawn_result *res)
+{
+	struct rrun r = { .ctx = ctx, .progress = lo < hi, .lo = lo, .hi = hi, .out_fd = -1 };
+	enum ap_err rc = restic(ctx, d, args, &r, max_output, NULL, res);
+
+	if (summary != NULL)
+		*summary = r.summary;
+	else
+		json_object_put(r.summary);
+	ap_buf_free(&r.line);
+	return rc;
+}
+
+bool
+ap_bk_keep_any(const struct ap_fieldval *v, int first)
+{
+	return keep_any(v, first);
+}
+
+enum ap_err
+ap_bk_forget(struct helper_ctx *ctx, const struct bkdest *d, const char *tag,
+    const struct ap_fieldval *v, int first)
+{
+	return forget(ctx, d, tag, v, first, ctx->result);
+}
+
+const char *
+ap_bk_abs(struct helper_ctx *ctx, const char *rel)
+{
+	return abs_path(ctx, rel);
+}
+
+enum ap_err
+ap_bk_restic_fd(struct helper_ctx *ctx, const struct bkdest *d, const char *const *args, int fd,
+    size_t max, size_t *len, bool *over)
+{
+	struct ap_spawn_result res = { 0 };
+	struct rrun r = { .ctx = ctx, .out_fd = fd, .out_max = max };
+	enum ap_err rc = restic(ctx, d, args, &r, 0, NULL, &res);
+
+	ap_spawn_result_free(&res);
+	*len = r.out_len;
+	*over = r.out_over;
+	return rc;
 }

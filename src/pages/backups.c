@@ -111,7 +111,7 @@ const struct ap_field ap_backup_dest_name_fields[DN__MAX + 1] = {
 static const struct ap_prop run_props[] = {
 	{ .name = "id", .type = AP_J_INT },
 	{ .name = "action", .type = AP_J_STRING, .choices = bk_actions },
-	{ .name = "target_kind", .type = AP_J_STRING, .desc = "site, database, or dest (a check)" },
+	{ .name = "target_kind", .type = AP_J_STRING, .desc = "site, database, panel (the panel itself), or dest (a check)" },
 	{ .name = "target", .type = AP_J_STRING, .desc = "the domain, the database or the destination" },
 	{ .name = "dest", .type = AP_J_STRING },
 	{ .name = "state", .type = AP_J_STRING, .choices = bk_states,
@@ -164,10 +164,22 @@ static const struct ap_prop dest_list_props[] = {
 const struct ap_schema ap_backup_dest_list_schema = { .name = "BackupDestinationList",
 	.desc = "every backup destination", .props = dest_list_props };
 
+static const struct ap_prop panel_props[] = {
+	{ .name = "last_ok", .type = AP_J_TIME, .flags = AP_J_NULL, .desc = "when the last successful backup of the panel ended" },
+	{ .name = "age", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "seconds since then" },
+	{ .name = "last_snapshot", .type = AP_J_STRING, .flags = AP_J_NULL },
+	{ .name = "last_dest", .type = AP_J_STRING, .flags = AP_J_NULL },
+	AP_PROP_END,
+};
+const struct ap_schema ap_backup_panel_schema = { .name = "BackupPanel",
+	.desc = "the panel itself (its database and configuration) and its last successful backup",
+	.props = panel_props };
+
 static const struct ap_prop overview_props[] = {
 	{ .name = "targets", .type = AP_J_ARRAY, .of = &target_schema, .desc = "every site and database" },
 	{ .name = "runs", .type = AP_J_ARRAY, .of = &ap_backup_run_schema, .desc = "the last 50, newest first" },
 	{ .name = "destinations", .type = AP_J_ARRAY, .of = &ap_backup_dest_schema },
+	{ .name = "panel", .type = AP_J_OBJECT, .of = &ap_backup_panel_schema },
 	AP_PROP_END,
 };
 const struct ap_schema ap_backup_overview_schema = { .name = "BackupOverview",
@@ -234,6 +246,7 @@ run_resource(struct ap_ctx *ctx, const struct ap_backup_run *r)
 		ap_model_add(o, "can_restore", json_object_new_boolean(strcmp(r->action, "backup") == 0 &&
 		    strcmp(r->state, "done") == 0 && r->snapshot[0] != '\0'));
 		ap_model_add(o, "is_site", json_object_new_boolean(strcmp(r->target_kind, "site") == 0));
+		ap_model_add(o, "is_panel", json_object_new_boolean(strcmp(r->target_kind, "panel") == 0));
 	}
 	return o;
 }
@@ -333,6 +346,7 @@ ap_page_backups(struct ap_ctx *ctx)
 	ap_model_add(ctx->model, "targets", targets);
 	ap_model_add(ctx->model, "runs", runs);
 	ap_model_add(ctx->model, "destinations", dests);
+	ap_model_add(ctx->model, "panel", ap_backup_panel_model(ctx, &env));
 	/* a refused "back up" or "restore" (buttons with hidden fields): that form again */
 	if (ctx->route != NULL)
 		ap_ctx_form_again(ctx, ctx->route->pattern);
@@ -609,3 +623,41 @@ ap_page_backup_dest_remove(struct ap_ctx *ctx)
 	ap_ctx_flash(ctx, "ok", "The destination %s was removed.", d.name);
 	return ap_ctx_back(ctx, "/backup-destinations");
 }
+
+/* ---------------------------------------------------------------- for backup_panel.c */
+
+struct ap_sites_env
+ap_page_backup_env(struct ap_ctx *ctx)
+{
+	return env_of(ctx, 5000);
+}
+
+int
+ap_page_backup_fail(struct ap_ctx *ctx, const struct ap_problem *pb)
+{
+	return fail_pb(ctx, pb);
+}
+
+struct json_object *
+ap_page_backup_run_resource(const struct ap_backup_run *r)
+{
+	return run_resource(NULL, r);
+}
+
+/* The panel itself: its last successful backup (GET /backups' "panel"). */
+struct json_object *
+ap_backup_panel_model(struct ap_ctx *ctx, const struct ap_sites_env *env)
+{
+	struct json_object *o = json_object_new_object();
+	struct ap_backup_run r;
+	bool ok = ap_backup_last_ok(env, "panel", "panel", &r);
+	int64_t now = (int64_t)time(NULL);
+
+	(void)ctx;
+	ap_model_add(o, "last_ok", ok ? ap_model_time(r.ended_at) : NULL);
+	ap_model_add(o, "age", ok && r.ended_at ? json_object_new_int64(now - r.ended_at) : NULL);
+	ap_model_opt(o, "last_snapshot", ok && r.snapshot[0] ? r.snapshot : NULL);
+	ap_model_opt(o, "last_dest", ok ? r.dest : NULL);
+	return o;
+}
+

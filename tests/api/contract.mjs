@@ -206,6 +206,7 @@ const gets = ops.filter((o) => o.method === 'GET' && !o.browser);
 for (const o of gets) {
   let path = o.path;
   if (path.includes('{job}')) continue; // a database's job: made and read in the databases block below
+  if (path === '/backups/snapshots/{snapshot}/file') continue; // downloaded in the backups block below
   // A path whose first parameter is an enum (/logs/{which}): its first choice, no list to read.
   const first = (path.match(/\{([a-z_]+)\}/) || [])[1];
   const fp = first && (o.op.parameters || []).find((x) => x.in === 'path' && x.name === first);
@@ -773,6 +774,24 @@ await call('POST', '/account/password', { body: { current: NEWPW, password: PASS
     await new Promise((r) => setTimeout(r, 100));
   }
   check('... the restore to a new folder ends done', rd.data && rd.data.state === 'done', rd.text.slice(0, 300));
+  // the panel itself (t_backup_panel.sh checks its contents and restores for real)
+  const pb = await post('/backups/panel', '/backups/panel', { dest: 'contract', secret: false }, 201);
+  for (let i = 0; pb && pb.data && i < 300; i++) {
+    rd = await call('GET', `/backups/runs/${pb.data.id}`);
+    if (!rd.data || rd.data.state !== 'running') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  check('... the panel backup ends done', rd.data && rd.data.state === 'done', rd.text.slice(0, 300));
+  const psnap = rd.data ? rd.data.snapshot : 'latest';
+  await post('/backups/panel/restore', '/backups/panel/restore', { dest: 'contract', snapshot: psnap, new_dir: 'contract-panel' }, 201);
+  const sn = await call('GET', '/backups/snapshots?dest=contract&kind=panel');
+  checkAnswer('GET /backups/snapshots of the panel: 200 and the answer matches', op('GET', '/backups/snapshots'), sn, 200);
+  const sp = sn.data && sn.data.items.length ? sn.data.items[0].paths[0] : '/';
+  const tr = await call('GET', `/backups/snapshots/${psnap}/tree?dest=contract&path=${encodeURIComponent(sp)}`);
+  checkAnswer('GET /backups/snapshots/{snapshot}/tree: 200 and the answer matches', op('GET', '/backups/snapshots/{snapshot}/tree'), tr, 200);
+  const fl = await call('GET', `/backups/snapshots/${psnap}/file?dest=contract&path=${encodeURIComponent(sp + '/MANIFEST.json')}`);
+  check('GET /backups/snapshots/{snapshot}/file: 200 application/octet-stream, the manifest', fl.status === 200 &&
+    (fl.headers.get('content-type') || '').startsWith('application/octet-stream') && fl.text.includes('"backend"'), `status ${fl.status}`);
   const bo = await call('GET', '/backups');
   checkAnswer('GET /backups after a backup: 200 and the answer matches', op('GET', '/backups'), bo, 200);
   await post('/backup-destinations/{name}/remove', '/backup-destinations/contract/remove', { confirmed: true }, 204);

@@ -187,15 +187,19 @@ browser_fixtures() {
 	bf_cli backup-dest add local-bk --url local:/srv/backups >/dev/null || return 1
 	bf_cli backup run --site shop.example.test --to local-bk >/dev/null 2>&1 || true
 	bf_sql "INSERT INTO backup_runs (action, target_kind, target, dest, job_id, state, snapshot, message, started_at, ended_at) VALUES ('backup', 'site', 'shop.example.test', 'local-bk', NULL, 'done', '0123abcd', '', CAST(strftime('%s', 'now') AS INTEGER) - 3600, CAST(strftime('%s', 'now') AS INTEGER) - 3590)"
+	# The panel's own backup: a real snapshot whose tree the walk browses (/backups/snapshots/{id}/tree).
+	bf_cli backup run --panel --to local-bk >/dev/null 2>&1 || return 1
+	local bksnap
+	bksnap=$(bf_cli backup snapshots --from local-bk --panel --json | jq -r '.snapshots[0].id')
 	local bkrun
-	bkrun=$(bf_sql "SELECT MAX(id) FROM backup_runs")
+	bkrun=$(bf_sql "SELECT MAX(id) FROM backup_runs WHERE target_kind = 'site'")
 
 	local uid tid sid
 	uid=$(bf_sql "SELECT id FROM users WHERE username='operator'")
 	tid=$(bf_sql "SELECT id FROM api_tokens WHERE name='monitoring'")
 	sid=$(bf_sql "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username='admin' ORDER BY s.id LIMIT 1")
 	jq -n --arg pw "$BROWSER_PW" --arg uid "$uid" --arg tid "$tid" --arg sid "$sid" --argjson codes "$codes" \
-		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" --arg dbs "$dbs" --arg dbid "$dbid" --arg dbjob "$dbjob" --arg task "$task" --arg fwr "$fwr" --arg fwb "$fwb" --arg bkrun "$bkrun" \
+		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" --arg dbs "$dbs" --arg dbid "$dbid" --arg dbjob "$dbjob" --arg task "$task" --arg fwr "$fwr" --arg fwb "$fwb" --arg bkrun "$bkrun" --arg bksnap "$bksnap" \
 		--arg name "$(bf_cli config show | awk -F'"' '/^panel = / {p = 1} p && /^  name = / {print $2; exit}')" '{
 		accounts: { admin: {user: "admin", password: $pw}, operator: {user: "operator", password: $pw},
 		            viewer: {user: "viewer", password: $pw} },
@@ -206,7 +210,7 @@ browser_fixtures() {
 		       "/databases/{id}/jobs": $dbjob,
 		       "/tasks": $task, "/services": "nginx.service",
 		       "/firewall/rules": $fwr, "/firewall/block": $fwb,
-		       "/backups/runs": $bkrun, "/backup-destinations": "local-bk" },
+		       "/backups/runs": $bkrun, "/backup-destinations": "local-bk", "/backups/snapshots": $bksnap },
 		app_name: (if $name == "" then "aaPanel" else $name end)
 	}' > "$out"
 }

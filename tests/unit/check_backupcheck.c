@@ -108,6 +108,12 @@ static const struct {
 }, tag_rows[] = {
 	{ "site:shop.test", true }, { "database:shop_db", true }, { "panel", true },
 	{ "Site:x", false }, { "site:x y", false }, { "a,b", false }, { "", false },
+}, newdir_rows[] = {
+	/* a restore's new folder (the panel's: <backups.dir>/.panel-restores/NAME) */
+	{ "first", true }, { "panel-2026.12.01_a", true }, { "A", true },
+	{ "", false }, { ".hidden", false }, { "..", false }, { "../etc", false }, { "a/b", false },
+	{ "a b", false }, { "x;rm", false }, { "اسم", false },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
 };
 
 START_TEST(test_names)
@@ -124,6 +130,9 @@ START_TEST(test_names)
 	for (size_t i = 0; i < AP_NELEM(tag_rows); i++)
 		ck_assert_msg((ap_check_backup_tag(tag_rows[i].v, strlen(tag_rows[i].v)) == NULL) ==
 		    tag_rows[i].ok, "tag %s", tag_rows[i].v);
+	for (size_t i = 0; i < AP_NELEM(newdir_rows); i++)
+		ck_assert_msg((ap_check_backup_new_dir(newdir_rows[i].v, strlen(newdir_rows[i].v)) == NULL) ==
+		    newdir_rows[i].ok, "new_dir %s", newdir_rows[i].v);
 }
 END_TEST
 
