@@ -317,7 +317,8 @@ struct list_ctx {
  * typed row source (rows.h); a label the state has none of is null. */
 struct task_view {
 	int64_t id;
-	const char *name, *kind, *command, *url, *user, *schedule;
+	const char *name, *kind, *command, *url, *user, *target_kind, *target, *dest, *schedule;
+	int64_t keep_last, keep_daily, keep_weekly, keep_monthly, subset;
 	int64_t timeout;
 	bool enabled;
 	int64_t next_run, last_run;
@@ -332,6 +333,14 @@ static const struct ap_col task_cols[] = {
 	AP_COL(struct task_view, command, AP_COL_STR),
 	AP_COL(struct task_view, url, AP_COL_STR),
 	AP_COL(struct task_view, user, AP_COL_STR),
+	AP_COL(struct task_view, target_kind, AP_COL_STR),
+	AP_COL(struct task_view, target, AP_COL_STR),
+	AP_COL(struct task_view, dest, AP_COL_STR),
+	AP_COL(struct task_view, keep_last, AP_COL_INTN),
+	AP_COL(struct task_view, keep_daily, AP_COL_INTN),
+	AP_COL(struct task_view, keep_weekly, AP_COL_INTN),
+	AP_COL(struct task_view, keep_monthly, AP_COL_INTN),
+	AP_COL(struct task_view, subset, AP_COL_INTN),
 	AP_COL(struct task_view, schedule, AP_COL_STR),
 	AP_COL(struct task_view, timeout, AP_COL_INT),
 	AP_COL(struct task_view, enabled, AP_COL_BOOL),
@@ -368,6 +377,18 @@ list_row(void *p, const struct ap_task *t)
 	v->command = url || ap_task_kind_backup(t->kind) ? NULL : opt_copy(l->arr, t->target);
 	v->url = url ? opt_copy(l->arr, t->target) : NULL;
 	v->user = opt_copy(l->arr, t->user);
+	{
+		bool bk = ap_task_kind_backup(t->kind), keep = strcmp(t->kind, "backup") == 0;
+
+		v->target_kind = bk ? opt_copy(l->arr, t->bk.target_kind) : NULL;
+		v->target = keep ? opt_copy(l->arr, t->bk.target) : NULL;
+		v->dest = bk ? opt_copy(l->arr, t->bk.dest) : NULL;
+		v->keep_last = keep ? t->bk.keep_last : AP_ROWS_NULL;
+		v->keep_daily = keep ? t->bk.keep_daily : AP_ROWS_NULL;
+		v->keep_weekly = keep ? t->bk.keep_weekly : AP_ROWS_NULL;
+		v->keep_monthly = keep ? t->bk.keep_monthly : AP_ROWS_NULL;
+		v->subset = bk && !keep ? t->bk.subset : AP_ROWS_NULL;
+	}
 	v->schedule = ap_rows_strdup(l->arr, t->schedule);
 	v->timeout = t->timeout;
 	v->enabled = t->enabled;

@@ -119,6 +119,9 @@ exec_refused() {
 }
 check "the helper refuses task.exec of a backup task (it runs as backup.run)" exec_refused
 
+st=$(api GET /api/v1/tasks)
+check "API: the task list (200, its schema) has the schedules with their site, destination and retention" \
+	bash -c "[ '$st' = 200 ] && jq -e '[.items[] | select(.kind == \"backup\")] | length == 2 and (.[] | select(.name == \"shop-nightly\") | .target == \"shop.test\" and .dest == \"loc\" and .keep_last == 2)' '$T/api.json' >/dev/null"
 it_login "$T/jar" admin 'correct horse battery staple' >/dev/null
 curl -s -b "$T/jar" "$(url /tasks)" > "$T/tasks.html"
 check "the tasks page lists the three schedules" \
