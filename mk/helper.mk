@@ -29,7 +29,7 @@ HELPER_LIBS := $(shell pkg-config --libs json-c libconfig libsystemd libcrypto l
 HELPER      := $(BUILD)/aapanel-helper
 HELPER_RTT  := $(BUILD)/bench-helper-rtt
 # Unit suites of the helper's own modules, linked with them.
-HELPER_UNIT := $(addprefix $(BUILD)/tests/,check_spawn check_sandbox check_helper_proto check_sitefs check_cert_renewals check_dbdump)
+HELPER_UNIT := $(addprefix $(BUILD)/tests/,check_spawn check_sandbox check_helper_proto check_sitefs check_cert_renewals check_dbdump check_bkprogress)
 
 .PHONY: install-helper uninstall-helper
 

@@ -35,6 +35,9 @@ struct ap_i18n;
 void ap_alerts_set_language(struct ap_alerts *a, const struct ap_i18n *t, const char *lang);
 /* Where site_down rules get their answers (none: such rules judge nothing). */
 void ap_alerts_set_sitewatch(struct ap_alerts *a, struct ap_sitewatch *w);
+/* backups.alert_margin: a backup_age rule without a threshold (0) fires when a scheduled
+ * site's or database's last backup is older than its schedule's interval plus this (s). */
+void ap_alerts_set_backup_margin(struct ap_alerts *a, int64_t seconds);
 
 /*
  * Evaluate every enabled rule against reading s at now (the first call

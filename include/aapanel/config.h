@@ -204,6 +204,7 @@ struct ap_config {
 	char *backups_dir;              /* backups.dir: destinations' passwords and keys, root-only 0600 */
 	char *backups_restic;           /* backups.restic: the restic program the helper runs */
 	long long backups_download_max; /* backups.download_max: one file or dump read from a snapshot */
+	int backups_alert_margin;       /* backups.alert_margin: seconds past a schedule's interval before backup_age fires */
 	/* services: the systemd units the panel may control (docs/services.md). */
 	char *services_units;       /* services.units: unit names, '*' patterns, comma-separated */
 	char *services_protected;   /* services.protected: stopping or disabling one needs its typed name */

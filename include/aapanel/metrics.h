@@ -241,6 +241,11 @@ enum ap_db_rc ap_alert_certs_each(struct ap_db *db, ap_cert_fn cb, void *arg);
  * successful backup ended (src/data/backups.c). */
 typedef bool (*ap_backup_age_fn)(void *arg, const char *target, int64_t last_ok);
 enum ap_db_rc ap_alert_backups_each(struct ap_db *db, ap_backup_age_fn cb, void *arg);
+/* Each site and database an enabled backup task schedules (src/data/backup_tasks.c): its
+ * name, the longest gap between two runs of its most frequent schedule (seconds) and when
+ * its last successful backup ended — or, never backed up, when that task was made. */
+typedef bool (*ap_backup_sched_fn)(void *arg, const char *target, int64_t interval, int64_t last_ok);
+enum ap_db_rc ap_alert_backup_schedules_each(struct ap_db *db, int64_t now, ap_backup_sched_fn cb, void *arg);
 
 /* The enabled sites' domains, sorted (the site-down watch probes them). */
 typedef bool (*ap_site_domain_fn)(void *arg, const char *domain);

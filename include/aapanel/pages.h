@@ -174,6 +174,15 @@ extern const struct ap_schema ap_task_schema, ap_task_list_schema, ap_task_detai
 struct ap_task;
 struct ap_task_run;
 struct json_object *ap_task_resource(const struct ap_task *t);
+struct ap_sites_env;
+/* Backup schedules (src/pages/backup_schedules.c): the tasks page's backup forms (destinations,
+ * a site or database filled in, the kept values of a refused add) and the backups page's
+ * schedules (each backup task, its interval and whether the last backup is overdue). */
+void ap_task_backup_form_model(struct ap_ctx *ctx, const struct ap_sites_env *env, const char *site,
+    const char *database);
+struct json_object *ap_backup_schedules_model(struct ap_ctx *ctx, const struct ap_sites_env *env,
+    struct json_object *targets);
+extern const struct ap_schema ap_backup_schedule_schema;
 struct json_object *ap_task_run_resource(const struct ap_task_run *r);
 /* Services (src/pages/services.c, docs/services.md). */
 int ap_page_services(struct ap_ctx *ctx);       /* GET /services */

@@ -12,10 +12,19 @@
 #include "aapanel/sites.h"
 #include "aapanel/taskcheck.h"
 
+/* A backup task's parameters (cron_jobs.argv as JSON for these kinds). */
+struct ap_task_backup {
+	char target_kind[16]; /* "site" | "database" | "dest" (backup_check) */
+	char target[254];
+	char dest[33];
+	int keep_last, keep_daily, keep_weekly, keep_monthly;
+	int subset;
+};
+
 struct ap_task {
 	int64_t id;
 	char name[65];
-	char kind[8];                         /* "command" | "url" */
+	char kind[16];                        /* "command" | "url" | "backup" | "backup_check" */
 	char target[AP_TASK_MAX_COMMAND + 1]; /* the command as typed, or the URL */
 	char user[33];                        /* commands: who runs it */
 	char schedule[101];
@@ -26,6 +35,7 @@ struct ap_task {
 	char last_state[16];
 	int64_t last_started, last_ended;
 	int last_exit; /* -1 unknown */
+	struct ap_task_backup bk; /* kinds backup and backup_check (backup_tasks.c) */
 };
 
 struct ap_task_run {
@@ -37,6 +47,7 @@ struct ap_task_run {
 	int64_t output_bytes;
 	char message[256];
 	char *output; /* owned (free), may be NULL */
+	int64_t backup_run_id; /* kinds backup, backup_check: the backup run it started (0 none) */
 };
 
 /* Fields of a new task, as checked by the route table (values borrowed). */
@@ -44,6 +55,10 @@ struct ap_task_spec {
 	const char *name, *kind, *command, *url, *user, *schedule;
 	int64_t timeout; /* 0: 3600 capped at tasks.max_timeout */
 	bool enabled;
+	/* kinds backup ("site" or "database" target, dest, retention) and backup_check (dest, subset) */
+	const char *bk_kind, *bk_target, *dest;
+	int keep_last, keep_daily, keep_weekly, keep_monthly;
+	int subset; /* backup_check: the read subset in %, -1 = the default (10) */
 };
 
 enum ap_err ap_task_get(const struct ap_sites_env *env, int64_t id, struct ap_task *out,
@@ -81,11 +96,38 @@ enum ap_err ap_task_runs(const struct ap_sites_env *env, int64_t task_id, int64_
     struct ap_problem *pb);
 void ap_task_run_free(struct ap_task_run *r);
 
+/* The run's row written (insert sets r->id), or its result saved (prunes old runs once ended). */
+enum ap_err ap_task_run_insert(const struct ap_sites_env *env, struct ap_task_run *r,
+    struct ap_problem *pb);
+void ap_task_run_save(const struct ap_sites_env *env, const struct ap_task_run *r);
+
 /* The next n run times of a schedule after now (local time); -1 entries when none. */
 void ap_task_next_runs(const char *schedule, time_t now, time_t *out, size_t n);
 
 /* As the audit log and the API show them (owned). */
 struct json_object *ap_task_json(const struct ap_task *t);
 struct json_object *ap_task_run_json(const struct ap_task_run *r);
+
+/* ---- the panel's own kinds: backup and backup_check (src/data/backup_tasks.c) ---- */
+
+/* Is the kind one of the panel's own (run as a backup run, not by task.exec)? */
+bool ap_task_kind_backup(const char *kind);
+/* Check a backup or backup_check spec: target, destination, retention, subset (each named). */
+enum ap_err ap_bktask_validate(const struct ap_sites_env *env, const struct ap_task_spec *s,
+    struct ap_problem *pb);
+/* The parameters as stored in cron_jobs.argv (owned) and the target column's text. */
+struct json_object *ap_bktask_params(const struct ap_task_spec *s);
+void ap_bktask_target_text(const struct ap_task_spec *s, char *out, size_t n);
+/* Read the stored parameters into t->bk. */
+void ap_bktask_parse(struct ap_task *t, const char *argv_json);
+/* Start the backup (or check) run of a task: the same helper operation as "back up now"
+ * (ap_backup_start, ap_backup_check_start), recorded in backup_runs (naming the task);
+ * out (initialised by the caller) gets the backup run, "running" or "failed". */
+enum ap_err ap_bktask_run_start(const struct ap_sites_env *env, const struct ap_task *t,
+    struct ap_task_run *out, struct ap_problem *pb);
+/* A running run of a backup task: its result from its backup run; true once it ended. */
+bool ap_bktask_run_settle(const struct ap_sites_env *env, struct ap_task_run *r);
+/* The longest gap in seconds between two runs of a schedule over its next 64 runs (0: never). */
+int64_t ap_task_schedule_interval(const char *schedule, time_t now);
 
 #endif

@@ -255,6 +255,11 @@ static const struct command commands[] = {
 	{ "task", cmd_task, "add, list, show, run, enable, disable or remove scheduled tasks",
 	    "usage: aapanel [OPTIONS] task add NAME --schedule CRON (--command CMD | --url URL)\n"
 	    "                         [--user U] [--timeout SECONDS] [--disabled] [--json]\n"
+	    "       aapanel [OPTIONS] task add NAME --kind backup (--site DOMAIN | --database NAME)\n"
+	    "                         --to DEST --schedule CRON [--keep-last N] [--keep-daily N]\n"
+	    "                         [--keep-weekly N] [--keep-monthly N] [--disabled] [--json]\n"
+	    "       aapanel [OPTIONS] task add NAME --kind backup_check --to DEST [--subset PERCENT]\n"
+	    "                         [--schedule CRON (default @weekly)] [--disabled] [--json]\n"
 	    "       aapanel [OPTIONS] task list [--json]\n"
 	    "       aapanel [OPTIONS] task show NAME [--json]\n"
 	    "       aapanel [OPTIONS] task run NAME|ID [--json]\n"

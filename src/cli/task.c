@@ -5,6 +5,11 @@
  *
  *   aapanel task add NAME --schedule CRON (--command CMD | --url URL) [--user U]
  *                    [--timeout SECONDS] [--disabled] [--json]
+ *   aapanel task add NAME --kind backup (--site DOMAIN | --database NAME) --to DEST
+ *                    --schedule CRON [--keep-last N] [--keep-daily N] [--keep-weekly N]
+ *                    [--keep-monthly N] [--disabled] [--json]
+ *   aapanel task add NAME --kind backup_check --to DEST [--subset PERCENT]
+ *                    [--schedule CRON (default @weekly)] [--disabled] [--json]
  *   aapanel task list [--json]
  *   aapanel task show NAME [--json]
  *   aapanel task run NAME|ID [--json]
@@ -27,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aapanel/backupcheck.h"
 #include "aapanel/cli.h"
 #include "aapanel/dbconn.h"
 #include "aapanel/pages.h"
@@ -35,6 +41,11 @@
 static const char task_usage[] =
     "usage: aapanel task add NAME --schedule CRON (--command CMD | --url URL) [--user U]\n"
     "                        [--timeout SECONDS] [--disabled] [--json]\n"
+    "       aapanel task add NAME --kind backup (--site DOMAIN | --database NAME) --to DEST\n"
+    "                        --schedule CRON [--keep-last N] [--keep-daily N] [--keep-weekly N]\n"
+    "                        [--keep-monthly N] [--disabled] [--json]\n"
+    "       aapanel task add NAME --kind backup_check --to DEST [--subset PERCENT]\n"
+    "                        [--schedule CRON (default @weekly)] [--disabled] [--json]\n"
     "       aapanel task list [--json]\n"
     "       aapanel task show NAME [--json]\n"
     "       aapanel task run NAME|ID [--json]\n"
@@ -156,8 +167,20 @@ ap_cli_task(const struct ap_config *cfg, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "disabled", no_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "site", required_argument, NULL, 'S' },
+		{ "database", required_argument, NULL, 'D' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "keep-last", required_argument, NULL, '1' },
+		{ "keep-daily", required_argument, NULL, '2' },
+		{ "keep-weekly", required_argument, NULL, '3' },
+		{ "keep-monthly", required_argument, NULL, '4' },
+		{ "subset", required_argument, NULL, '5' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const num_names[] = { "keep-last", "keep-daily", "keep-weekly", "keep-monthly", "subset" };
+	const char *kind = NULL, *nums[5] = { NULL };
+	bool bkopt = false;
 	struct ap_sites_env env = { .cfg = cfg, .job_wait_ms = 30000 };
 	struct ap_task_spec spec = { .enabled = true };
 	const char *sub, *name = NULL, *timeout_s = NULL;
@@ -183,6 +206,11 @@ ap_cli_task(const struct ap_config *cfg, int argc, char **argv)
 		case 't': timeout_s = optarg; break;
 		case 'd': spec.enabled = false; break;
 		case 'j': json = true; break;
+		case 'k': kind = optarg; break;
+		case 'S': spec.bk_kind = spec.bk_kind ? "both" : "site"; spec.bk_target = optarg; bkopt = true; break;
+		case 'D': spec.bk_kind = spec.bk_kind ? "both" : "database"; spec.bk_target = optarg; bkopt = true; break;
+		case 'T': spec.dest = optarg; bkopt = true; break;
+		case '1': case '2': case '3': case '4': case '5': nums[ch - '1'] = optarg; bkopt = true; break;
 		default: fputs(task_usage, stderr); return 2;
 		}
 	}
@@ -204,7 +232,66 @@ ap_cli_task(const struct ap_config *cfg, int argc, char **argv)
 		fprintf(stderr, "aapanel %s: --schedule, --command, --url, --user, --timeout and --disabled are for task add\n", cmd);
 		return 2;
 	}
-	if (strcmp(sub, "add") == 0) {
+	if (strcmp(sub, "add") != 0 && (kind != NULL || bkopt)) {
+		fprintf(stderr, "aapanel %s: --kind, --site, --database, --to, --keep-* and --subset are for task add\n", cmd);
+		return 2;
+	}
+	if (strcmp(sub, "add") == 0 && kind != NULL && strcmp(kind, "command") != 0 && strcmp(kind, "url") != 0) {
+		char *end;
+		int *dst[5] = { &spec.keep_last, &spec.keep_daily, &spec.keep_weekly, &spec.keep_monthly, &spec.subset };
+
+		if (!ap_task_kind_backup(kind)) {
+			fprintf(stderr, "aapanel task add: kind: must be command, url, backup or backup_check\n");
+			return 2;
+		}
+		if (spec.kind != NULL || spec.user != NULL) {
+			fprintf(stderr, "aapanel task add: kind: a %s task takes no --command, --url or --user\n", kind);
+			return 2;
+		}
+		if (spec.bk_kind != NULL && strcmp(spec.bk_kind, "both") == 0) {
+			fprintf(stderr, "aapanel task add: database: give --site or --database, not both\n");
+			return 2;
+		}
+		spec.subset = -1;
+		for (int i = 0; i < 5; i++) {
+			long v;
+
+			if (nums[i] == NULL)
+				continue;
+			v = strtol(nums[i], &end, 10);
+			if (*end != '\0' || end == nums[i] || v < 0 || v > (i == 4 ? 100 : AP_BK_KEEP_MAX)) {
+				fprintf(stderr, "aapanel task add: %s: must be a number from 0 to %d\n", num_names[i],
+				    i == 4 ? 100 : AP_BK_KEEP_MAX);
+				return 2;
+			}
+			*dst[i] = (int)v;
+		}
+		if (strcmp(kind, "backup") == 0 && nums[4] != NULL) {
+			fprintf(stderr, "aapanel task add: subset: only a backup_check task reads a subset\n");
+			return 2;
+		}
+		if (strcmp(kind, "backup_check") == 0 && (spec.bk_kind != NULL || nums[0] || nums[1] || nums[2] || nums[3])) {
+			fprintf(stderr, "aapanel task add: %s: a backup_check task checks a destination only\n",
+			    spec.bk_kind != NULL ? spec.bk_kind : "keep");
+			return 2;
+		}
+		if (strcmp(kind, "backup_check") == 0 && spec.schedule == NULL)
+			spec.schedule = "@weekly";
+		if (timeout_s != NULL) {
+			long long v = strtoll(timeout_s, &end, 10);
+
+			if (*end != '\0' || v < 1 || v > cfg->tasks_max_timeout) {
+				fprintf(stderr, "aapanel task add: timeout: must be 1 to %d seconds\n", cfg->tasks_max_timeout);
+				return 2;
+			}
+			spec.timeout = v;
+		}
+		spec.kind = kind;
+		spec.name = name;
+	} else if (strcmp(sub, "add") == 0 && bkopt) {
+		fprintf(stderr, "aapanel task add: kind: --site, --database, --to, --keep-* and --subset need --kind backup or backup_check\n");
+		return 2;
+	} else if (strcmp(sub, "add") == 0) {
 		char *end;
 
 		if (spec.kind != NULL && strcmp(spec.kind, "both") == 0) {

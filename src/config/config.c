@@ -400,6 +400,7 @@ static const struct key_def schema[] = {
 	KS("backups", "dir", V_REL, "etc/aapanel/backups", backups_dir),
 	KS("backups", "restic", V_PATH, "/usr/bin/restic", backups_restic),
 	KL("backups", "download_max", 1024, 1099511627776LL, 1073741824LL, backups_download_max),
+	KI("backups", "alert_margin", 0, 2678400, 21600, backups_alert_margin),
 	KS("firewall", "netns", V_PATH_OPT, "", firewall_netns),
 	KB("firewall", "netns_create", 0, firewall_netns_create),
 	KI("firewall", "confirm_seconds", 2, 600, 60, firewall_confirm_seconds),

@@ -603,7 +603,8 @@ ap_alert_rule_create(struct ap_db *db, struct ap_alert_rule *r, int64_t now, str
 		lo = 0, hi = 60; /* seconds to wait for an answer */
 	else if (r->metric == AP_AM_BACKUP_AGE)
 		lo = 0, hi = 8760;
-	if (!(r->threshold > lo && r->threshold <= hi)) {
+	/* backup_age 0: from each target's schedule plus backups.alert_margin (backup_tasks.c) */
+	if (!(r->metric == AP_AM_BACKUP_AGE && r->threshold == 0) && !(r->threshold > lo && r->threshold <= hi)) {
 		ap_problem_set(pb, AP_PB_INVALID, "threshold", "must be a number above %d and at most %d", (int)lo, (int)hi);
 		return AP_DB_EINVAL;
 	}

@@ -20,7 +20,7 @@
 
 static const char task_cols[] =
     "j.id, j.name, j.kind, j.target, j.run_user, j.schedule, j.timeout, j.enabled, j.created_at, "
-    "j.updated_at, r.state, r.started_at, r.ended_at, r.exit_code";
+    "j.updated_at, r.state, r.started_at, r.ended_at, r.exit_code, j.argv";
 static const char task_from[] =
     "FROM cron_jobs j LEFT JOIN cron_runs r ON r.id = (SELECT MAX(id) FROM cron_runs "
     "WHERE cron_job_id = j.id)";
@@ -57,6 +57,8 @@ fill(struct ap_db_stmt *st, struct ap_task *t)
 	t->last_started = int_col(st, 11, 0);
 	t->last_ended = int_col(st, 12, 0);
 	t->last_exit = (int)int_col(st, 13, -1);
+	if (ap_task_kind_backup(t->kind))
+		ap_bktask_parse(t, ap_db_col_text(st, 14, NULL));
 }
 
 static enum ap_err
@@ -167,13 +169,16 @@ ap_task_validate(const struct ap_sites_env *env, const struct ap_task_spec *s,
 		return ap_problem_set(pb, AP_PB_INVALID, "name", "is required");
 	if (check(pb, "name", s->name, ap_check_task_name) != AP_OK)
 		return AP_ERR_INVAL;
-	if (s->kind != NULL && strcmp(s->kind, "command") != 0 && strcmp(s->kind, "url") != 0)
-		return ap_problem_set(pb, AP_PB_INVALID, "kind", "must be command or url");
+	if (s->kind != NULL && strcmp(s->kind, "command") != 0 && strcmp(s->kind, "url") != 0 &&
+	    !ap_task_kind_backup(s->kind))
+		return ap_problem_set(pb, AP_PB_INVALID, "kind", "must be command, url, backup or backup_check");
 	cmd = s->kind == NULL || strcmp(s->kind, "command") == 0;
 	if (s->schedule == NULL || s->schedule[0] == '\0')
 		return ap_problem_set(pb, AP_PB_INVALID, "schedule", "is required");
 	if (check(pb, "schedule", s->schedule, ap_check_cron) != AP_OK)
 		return AP_ERR_INVAL;
+	if (s->kind != NULL && ap_task_kind_backup(s->kind))
+		return ap_bktask_validate(env, s, pb);
 	if (cmd) {
 		if (s->command == NULL || s->command[0] == '\0')
 			return ap_problem_set(pb, AP_PB_INVALID, "command", "is required");
@@ -210,7 +215,9 @@ put(const struct ap_sites_env *env, const struct ap_task *t, struct ap_problem *
 	json_object_object_add(a, "id", json_object_new_int64(t->id));
 	json_object_object_add(a, "name", json_object_new_string(t->name));
 	json_object_object_add(a, "kind", json_object_new_string(t->kind));
-	json_object_object_add(a, cmd ? "command" : "url", json_object_new_string(t->target));
+	/* The panel's own kinds: the helper writes the cron line only (the recorder runs them). */
+	if (!ap_task_kind_backup(t->kind))
+		json_object_object_add(a, cmd ? "command" : "url", json_object_new_string(t->target));
 	if (t->user[0])
 		json_object_object_add(a, "user", json_object_new_string(t->user));
 	json_object_object_add(a, "schedule", json_object_new_string(t->schedule));
@@ -254,6 +261,8 @@ ap_task_create(const struct ap_sites_env *env, const struct ap_task_spec *s, str
 	struct json_object *argv = NULL;
 	int64_t now = (int64_t)time(NULL);
 	bool cmd = s->kind == NULL || strcmp(s->kind, "command") == 0;
+	bool bk = s->kind != NULL && ap_task_kind_backup(s->kind);
+	char bk_target[300];
 	enum ap_db_rc rc;
 	enum ap_err e;
 
@@ -264,6 +273,10 @@ ap_task_create(const struct ap_sites_env *env, const struct ap_task_spec *s, str
 	ap_cron_parse(s->schedule, &cr, &f, &w);
 	if (cmd)
 		argv = ap_task_argv(s->command, strlen(s->command), &w);
+	if (bk) {
+		argv = ap_bktask_params(s);
+		ap_bktask_target_text(s, bk_target, sizeof(bk_target));
+	}
 	rc = ap_db_prepare_insert(env->db,
 	    "INSERT INTO cron_jobs (name, schedule, kind, target, argv, run_user, timeout, enabled, "
 	    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "id", &st);
@@ -273,17 +286,18 @@ ap_task_create(const struct ap_sites_env *env, const struct ap_task_spec *s, str
 	}
 	ap_db_bind_text(st, 1, s->name, -1);
 	ap_db_bind_text(st, 2, cr.text, -1);
-	ap_db_bind_text(st, 3, cmd ? "command" : "url", -1);
-	ap_db_bind_text(st, 4, cmd ? s->command : s->url, -1);
+	ap_db_bind_text(st, 3, bk ? s->kind : cmd ? "command" : "url", -1);
+	ap_db_bind_text(st, 4, bk ? bk_target : cmd ? s->command : s->url, -1);
 	if (argv != NULL)
 		ap_db_bind_text(st, 5, json_object_to_json_string_ext(argv, JSON_C_TO_STRING_PLAIN), -1);
 	else
 		ap_db_bind_null(st, 5);
-	if (s->user != NULL && s->user[0])
+	if (!bk && s->user != NULL && s->user[0])
 		ap_db_bind_text(st, 6, s->user, -1);
 	else
 		ap_db_bind_null(st, 6);
-	ap_db_bind_int64(st, 7, s->timeout > 0 ? s->timeout
+	/* A backup's timeout is the helper's job's; the task's bounds the recorder's wait. */
+	ap_db_bind_int64(st, 7, s->timeout > 0 ? s->timeout : bk ? env->cfg->tasks_max_timeout
 	    : (env->cfg->tasks_max_timeout < 3600 ? env->cfg->tasks_max_timeout : 3600));
 	ap_db_bind_int64(st, 8, s->enabled ? 1 : 0);
 	ap_db_bind_int64(st, 9, now);
@@ -346,13 +360,13 @@ ap_task_remove(const struct ap_sites_env *env, const struct ap_task *t, struct a
 	return delete_row(env, t->id, pb);
 }
 
-static enum ap_err
-run_insert(const struct ap_sites_env *env, struct ap_task_run *r, struct ap_problem *pb)
+enum ap_err
+ap_task_run_insert(const struct ap_sites_env *env, struct ap_task_run *r, struct ap_problem *pb)
 {
 	struct ap_db_stmt *st = NULL;
 	enum ap_db_rc rc = ap_db_prepare_insert(env->db,
 	    "INSERT INTO cron_runs (cron_job_id, trigger_kind, state, job_id, started_at, ended_at, "
-	    "message) VALUES (?, ?, ?, ?, ?, ?, ?)", "id", &st);
+	    "message, backup_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "id", &st);
 
 	if (rc != AP_DB_OK)
 		return db_fail(pb, rc);
@@ -369,6 +383,10 @@ run_insert(const struct ap_sites_env *env, struct ap_task_run *r, struct ap_prob
 	else
 		ap_db_bind_null(st, 6);
 	ap_db_bind_text(st, 7, r->message, -1);
+	if (r->backup_run_id > 0)
+		ap_db_bind_int64(st, 8, r->backup_run_id);
+	else
+		ap_db_bind_null(st, 8);
 	rc = ap_db_step(st);
 	if (rc == AP_DB_DONE)
 		r->id = ap_db_last_insert_id(st);
@@ -409,8 +427,8 @@ run_prune(const struct ap_sites_env *env, int64_t task_id)
 	ap_db_finalize(st);
 }
 
-static void
-run_save(const struct ap_sites_env *env, const struct ap_task_run *r)
+void
+ap_task_run_save(const struct ap_sites_env *env, const struct ap_task_run *r)
 {
 	struct ap_db_stmt *st = NULL;
 
@@ -438,6 +456,19 @@ run_save(const struct ap_sites_env *env, const struct ap_task_run *r)
 		run_prune(env, r->task_id);
 }
 
+struct still {
+	bool running;
+};
+
+static bool
+newest_running(void *p, const struct ap_task_run *r)
+{
+	struct still *s = p;
+
+	s->running = strcmp(r->state, "running") == 0;
+	return false; /* the newest only */
+}
+
 enum ap_err
 ap_task_run_start(const struct ap_sites_env *env, const struct ap_task *t, const char *trigger,
     struct ap_task_run *out, struct ap_problem *pb)
@@ -450,6 +481,26 @@ ap_task_run_start(const struct ap_sites_env *env, const struct ap_task *t, const
 	out->exit_code = -1;
 	out->started_at = (int64_t)time(NULL);
 	snprintf(out->trigger, sizeof(out->trigger), "%s", trigger);
+	if (ap_task_kind_backup(t->kind)) {
+		struct still still = { false };
+		struct ap_problem quiet;
+
+		json_object_put(a);
+		/* No overlap: the run before (settled first) still going makes this one skipped. */
+		ap_task_runs(env, t->id, 1, false, newest_running, &still, &quiet);
+		if (still.running) {
+			snprintf(out->state, sizeof(out->state), "skipped");
+			snprintf(out->message, sizeof(out->message), "skipped: the previous run was still going");
+			out->ended_at = out->started_at;
+			return ap_task_run_insert(env, out, pb);
+		}
+		e = ap_bktask_run_start(env, t, out, pb);
+		if (e != AP_OK) {
+			ap_task_run_insert(env, out, &quiet);
+			return e;
+		}
+		return ap_task_run_insert(env, out, pb);
+	}
 	json_object_object_add(a, "id", json_object_new_int64(t->id));
 	e = ap_site_helper_call(env, "task.exec", a, &res, pb);
 	json_object_put(a);
@@ -458,14 +509,14 @@ ap_task_run_start(const struct ap_sites_env *env, const struct ap_task *t, const
 		snprintf(out->state, sizeof(out->state), "failed");
 		snprintf(out->message, sizeof(out->message), "%s", pb->reason);
 		out->ended_at = out->started_at;
-		run_insert(env, out, pb);
+		ap_task_run_insert(env, out, pb);
 		return e;
 	}
 	if (json_object_object_get_ex(res, "job", &v))
 		out->job_id = json_object_get_int64(v);
 	json_object_put(res);
 	snprintf(out->state, sizeof(out->state), "running");
-	return run_insert(env, out, pb);
+	return ap_task_run_insert(env, out, pb);
 }
 
 void
@@ -475,6 +526,11 @@ ap_task_run_settle(const struct ap_sites_env *env, struct ap_task_run *r)
 	struct ap_problem pb;
 	const char *state;
 
+	if (r->backup_run_id > 0) {
+		if (ap_bktask_run_settle(env, r))
+			ap_task_run_save(env, r);
+		return;
+	}
 	if (strcmp(r->state, "running") != 0 || r->job_id <= 0 || env->helper == NULL)
 		return;
 	a = json_object_new_object();
@@ -485,7 +541,7 @@ ap_task_run_settle(const struct ap_sites_env *env, struct ap_task_run *r)
 			snprintf(r->state, sizeof(r->state), "lost");
 			snprintf(r->message, sizeof(r->message),
 			    "the helper restarted while the task ran; its result is unknown");
-			run_save(env, r);
+			ap_task_run_save(env, r);
 		}
 		return;
 	}
@@ -519,7 +575,7 @@ ap_task_run_settle(const struct ap_sites_env *env, struct ap_task_run *r)
 			else
 				snprintf(r->message, sizeof(r->message), "killed by a signal");
 		}
-		run_save(env, r);
+		ap_task_run_save(env, r);
 	} else if (strcmp(state, "failed") == 0) {
 		ap_problem_clear(&pb);
 		if (json_object_object_get_ex(st, "error", &v))
@@ -532,7 +588,7 @@ ap_task_run_settle(const struct ap_sites_env *env, struct ap_task_run *r)
 			snprintf(r->state, sizeof(r->state), "failed");
 			snprintf(r->message, sizeof(r->message), "%s", pb.reason[0] ? pb.reason : "the run failed");
 		}
-		run_save(env, r);
+		ap_task_run_save(env, r);
 	}
 	json_object_put(st);
 }
@@ -561,7 +617,8 @@ ap_task_runs(const struct ap_sites_env *env, int64_t task_id, int64_t limit, boo
 	struct ap_task_run r;
 	enum ap_db_rc rc = ap_db_prepare(env->db,
 	    "SELECT id, cron_job_id, job_id, trigger_kind, state, started_at, ended_at, exit_code, "
-	    "output_bytes, message, output FROM cron_runs WHERE cron_job_id = ? ORDER BY id DESC LIMIT ?",
+	    "output_bytes, message, output, backup_run_id FROM cron_runs WHERE cron_job_id = ? "
+	    "ORDER BY id DESC LIMIT ?",
 	    &st);
 	struct ap_task_run *keep = NULL;
 	size_t n = 0;
@@ -587,6 +644,7 @@ ap_task_runs(const struct ap_sites_env *env, int64_t task_id, int64_t limit, boo
 		text_col(st, 9, r.message, sizeof(r.message));
 		o = ap_db_col_text(st, 10, NULL);
 		r.output = with_output && o != NULL ? strdup(o) : NULL;
+		r.backup_run_id = int_col(st, 11, 0);
 		keep = realloc(keep, (n + 1) * sizeof(*keep));
 		if (keep == NULL)
 			abort();
@@ -652,8 +710,22 @@ ap_task_json(const struct ap_task *t)
 	json_object_object_add(j, "id", json_object_new_int64(t->id));
 	json_object_object_add(j, "name", json_object_new_string(t->name));
 	json_object_object_add(j, "kind", json_object_new_string(t->kind));
-	json_object_object_add(j, strcmp(t->kind, "url") == 0 ? "url" : "command",
-	    json_object_new_string(t->target));
+	if (ap_task_kind_backup(t->kind)) {
+		json_object_object_add(j, "target_kind", json_object_new_string(t->bk.target_kind));
+		json_object_object_add(j, "target", json_object_new_string(t->bk.target));
+		json_object_object_add(j, "dest", json_object_new_string(t->bk.dest));
+		if (strcmp(t->kind, "backup") == 0) {
+			json_object_object_add(j, "keep_last", json_object_new_int(t->bk.keep_last));
+			json_object_object_add(j, "keep_daily", json_object_new_int(t->bk.keep_daily));
+			json_object_object_add(j, "keep_weekly", json_object_new_int(t->bk.keep_weekly));
+			json_object_object_add(j, "keep_monthly", json_object_new_int(t->bk.keep_monthly));
+		} else {
+			json_object_object_add(j, "subset", json_object_new_int(t->bk.subset));
+		}
+	} else {
+		json_object_object_add(j, strcmp(t->kind, "url") == 0 ? "url" : "command",
+		    json_object_new_string(t->target));
+	}
 	json_object_object_add(j, "user", t->user[0] ? json_object_new_string(t->user) : NULL);
 	json_object_object_add(j, "schedule", json_object_new_string(t->schedule));
 	json_object_object_add(j, "timeout", json_object_new_int64(t->timeout));

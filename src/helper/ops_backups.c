@@ -41,6 +41,7 @@
 
 #include "aapanel/backupcheck.h"
 #include "aapanel/log.h"
+#include "bkprogress.h"
 #include "jobs.h"
 #include "ops.h"
 #include "sandbox.h"
@@ -415,6 +416,7 @@ struct rrun {
 	size_t out_max, out_len;
 	bool out_over;
 	struct json_object *summary; /* the last "summary" line (owned) */
+	int64_t ls_bytes;            /* `ls --json`: the sizes of the files listed (bkprogress.h) */
 };
 
 static void
@@ -440,6 +442,10 @@ rrun_line(struct rrun *r, const char *s, size_t n)
 			json_object_put(r->summary);
 			r->summary = json_object_get(o);
 		}
+	} else if (json_object_object_get_ex(o, "struct_type", &t) && strcmp(json_object_get_string(t), "node") == 0 &&
+	    json_object_object_get_ex(o, "type", &t) && strcmp(json_object_get_string(t), "file") == 0 &&
+	    json_object_object_get_ex(o, "size", &p)) {
+		r->ls_bytes += json_object_get_int64(p);
 	}
 	json_object_put(o);
 }
@@ -694,11 +700,16 @@ ap_ops_backup_dest_add(struct helper_ctx *ctx)
 		const char *why = NULL;
 
 		if (ap_fs_dir(ctx->sandbox_fd, u.path + 1, true, 0700, &lfd, &why) != AP_OK) {
-			rc = fail(ctx, AP_PB_FAILED, "url", why != NULL ? why : strerror(errno),
-			    AP_ERR_IO);
-			goto out;
+			/* Under systemd the helper's own unit writes only its ReadWritePaths=:
+			 * restic's transient unit makes the folder (restic init). */
+			if (errno != EROFS || !ap_spawn_units_available(NULL, 0)) {
+				rc = fail(ctx, AP_PB_FAILED, "url", why != NULL ? why : strerror(errno),
+				    AP_ERR_IO);
+				goto out;
+			}
+		} else {
+			close(lfd);
 		}
-		close(lfd);
 	}
 	/* Open it: an existing repository answers `cat config`. */
 	rc = restic(ctx, &d, (const char *const[]){ "cat", "config", NULL }, NULL, 0, NULL, &res);
@@ -1219,9 +1230,26 @@ restore_files(struct helper_ctx *ctx, const struct bkdest *d, const char *snap, 
 		goto out;
 	}
 	ap_job_progress(ctx->job, 20);
-	/* restic 0.14 restores FROM at its full path beneath the target: STAGE/FROM. */
-	rc = restic(ctx, d, (const char *const[]){ "restore", snap, "--include", from, "--target",
-	    ap_arena_printf(ctx->arena, "%s/%s", homeabs, stage), NULL }, NULL, 0, NULL, &res);
+	{
+		/* restic 0.14 prints no progress for restores: the bytes written into the
+		 * staging folder against the files' size in the snapshot (bkprogress.h). */
+		struct rrun lr = { .ctx = ctx, .progress = true, .out_fd = -1 };
+		struct ap_spawn_result lres = { 0 };
+		struct ap_bk_watch *w = NULL;
+
+		if (ctx->job != NULL && restic(ctx, d, (const char *const[]){ "ls", "--json", "--recursive", snap,
+			from, NULL }, &lr, 4096, NULL, &lres) == AP_OK &&
+		    (sfd = openat(home, stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+			w = ap_bk_watch_start(ctx->job, sfd, lr.ls_bytes, 20, 70);
+		ap_problem_clear(ctx->pb);
+		ap_buf_free(&lr.line);
+		json_object_put(lr.summary);
+		ap_spawn_result_free(&lres);
+		/* restic 0.14 restores FROM at its full path beneath the target: STAGE/FROM. */
+		rc = restic(ctx, d, (const char *const[]){ "restore", snap, "--include", from, "--target",
+		    ap_arena_printf(ctx->arena, "%s/%s", homeabs, stage), NULL }, NULL, 0, NULL, &res);
+		ap_bk_watch_stop(w);
+	}
 	if (rc != AP_OK)
 		goto out;
 	ap_job_progress(ctx->job, 70);

@@ -38,7 +38,11 @@
 #define TASK_OUTPUT_MAX (64 * 1024)
 #define CRON_FILE "aapanel"
 
-static const char *const task_kinds[] = { "command", "url", NULL };
+/* backup, backup_check: the panel's own kinds (src/data/backup_tasks.c). The helper
+ * writes their cron line only; the recorder runs them as backup.run / backup.check
+ * jobs, so task.exec refuses them. */
+static const char *const task_kinds[] = { "command", "url", "backup", "backup_check", NULL };
+enum { KIND_COMMAND, KIND_URL, KIND_BACKUP, KIND_BACKUP_CHECK };
 
 enum { TP_ID, TP_NAME, TP_KIND, TP_COMMAND, TP_URL, TP_USER, TP_SCHEDULE, TP_TIMEOUT,
 	TP_ENABLED, TP__MAX };
@@ -216,12 +220,15 @@ ap_ops_task_put(struct helper_ctx *ctx)
 	char name[32];
 	const char *js;
 	int specfd = -1, cronfd = -1;
-	bool cmd = a[TP_KIND].i == 0;
+	bool cmd = a[TP_KIND].i == KIND_COMMAND, panel = a[TP_KIND].i >= KIND_BACKUP;
 	enum ap_err rc;
 
+	if (panel && (a[TP_COMMAND].present || a[TP_URL].present || a[TP_USER].present))
+		return ap_problem_set(ctx->pb, AP_PB_INVALID, a[TP_USER].present ? "user" : a[TP_URL].present
+		    ? "url" : "command", "a backup task runs no command, URL or user");
 	if (cmd && !a[TP_COMMAND].present)
 		return ap_problem_set(ctx->pb, AP_PB_INVALID, "command", "is required");
-	if (!cmd && !a[TP_URL].present)
+	if (!cmd && !panel && !a[TP_URL].present)
 		return ap_problem_set(ctx->pb, AP_PB_INVALID, "url", "is required");
 	if (cmd && !a[TP_USER].present)
 		return ap_problem_set(ctx->pb, AP_PB_INVALID, "user", "is required");
@@ -245,7 +252,7 @@ ap_ops_task_put(struct helper_ctx *ctx)
 		struct json_object *argv = ap_task_argv(a[TP_COMMAND].s, a[TP_COMMAND].len, &why);
 
 		json_object_object_add(spec, "argv", argv);
-	} else {
+	} else if (!panel) {
 		json_object_object_add(spec, "url", json_object_new_string(a[TP_URL].s));
 	}
 	if (pw != NULL)
@@ -382,6 +389,13 @@ ap_ops_task_exec(struct helper_ctx *ctx)
 	if (ap_fs_read(specfd, name, 65536, &b) != AP_OK ||
 	    (spec = json_tokener_parse(ap_buf_cstr(&b))) == NULL) {
 		rc = ap_problem_set(ctx->pb, AP_PB_NOT_FOUND, "id", "no such task");
+		goto out;
+	}
+	if (json_object_object_get_ex(spec, "kind", &v) &&
+	    (strcmp(json_object_get_string(v), "backup") == 0 ||
+		strcmp(json_object_get_string(v), "backup_check") == 0)) {
+		rc = ap_problem_set(ctx->pb, AP_PB_INVALID, "id",
+		    "a backup task runs as backup.run or backup.check, not task.exec");
 		goto out;
 	}
 	/* No overlap: the lock is held for the whole run; a second run gives up at once. */

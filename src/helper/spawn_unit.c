@@ -21,6 +21,13 @@
  * and a new unit of that name is refused until then (no overlap); a unit
  * left over by a helper that died after its program ended is cleaned up by
  * the next run.
+ *
+ * Cancelled: a job is cancelled with SIGTERM to its process group
+ * (job.cancel), which the unit is not in. While the unit runs, SIGTERM only
+ * marks the run stopping: the helper asks systemd to stop the unit
+ * (StopUnit: SIGTERM to the unit's processes, SIGKILL after its stop
+ * timeout), waits for it to end and collects it, then takes the SIGTERM as
+ * it would have (the job ends, recorded as cancelled).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +59,15 @@
 /* Past the unit's own RuntimeMaxSec= and stop timeout: the helper kills it itself. */
 #define BACKSTOP_MS 10000
 #define UNIT_NAME_MAX 64
+
+static volatile sig_atomic_t U_term;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	U_term = 1;
+}
 
 bool
 ap_spawn_units_available(char *why, size_t whylen)
@@ -340,7 +356,8 @@ ap_spawn_unit_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *
 	struct follow f = { 0 };
 	char *upath = NULL;
 	const char *jp;
-	bool ended = false, killed = false;
+	bool ended = false, killed = false, stopping = false, trapped = false;
+	struct sigaction old_term, on = { .sa_handler = on_term };
 	enum ap_err rc = AP_ERR_IO;
 	int r;
 
@@ -396,6 +413,11 @@ ap_spawn_unit_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *
 	}
 	if ((f.job = strdup(jp)) == NULL)
 		abort();
+	/* From now on a SIGTERM (job.cancel) stops the unit before it is taken (no SA_RESTART:
+	 * poll returns at once). */
+	sigemptyset(&on.sa_mask);
+	U_term = 0;
+	trapped = sigaction(SIGTERM, &on, &old_term) == 0;
 	/* systemd holds its own copies now: EOF comes when the unit's processes are gone. */
 	close_fd(&pin[0]);
 	close_fd(&pout[1]);
@@ -439,6 +461,13 @@ ap_spawn_unit_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *
 		}
 		if (ended && ((pout[0] < 0 && perr[0] < 0) || now >= drain_until))
 			break;
+		if (U_term && !stopping && !ended) {
+			AP_INFO("%s (%s): cancelled, stopping the unit", name, sp->path);
+			(void)sd_bus_call_method(b, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit", NULL, NULL, "ss",
+			    name, "replace");
+			stopping = f.changed = true;
+			backstop = now + (uint64_t)grace + BACKSTOP_MS;
+		}
 		if (!ended && now >= backstop) {
 			if (killed) {
 				ap_errf(err, errlen, "%s did not end after SIGKILL", name);
@@ -522,6 +551,14 @@ out:
 	if (rc == AP_OK)
 		AP_INFO("%s (%s): %s %d in %llu ms%s", name, sp->path, res->exited ? "exit" : "signal",
 		    res->exited ? res->exit_code : res->signal, (unsigned long long)res->elapsed_ms,
-		    res->timed_out ? " (timed out)" : "");
+		    res->timed_out ? " (timed out)" : stopping ? " (cancelled)" : "");
+	if (trapped) {
+		sigaction(SIGTERM, &old_term, NULL);
+		/* the unit is gone: the SIGTERM now does what it came for */
+		if (U_term) {
+			U_term = 0;
+			raise(SIGTERM);
+		}
+	}
 	return rc;
 }

@@ -180,6 +180,8 @@ static const struct ap_prop overview_props[] = {
 	{ .name = "runs", .type = AP_J_ARRAY, .of = &ap_backup_run_schema, .desc = "the last 50, newest first" },
 	{ .name = "destinations", .type = AP_J_ARRAY, .of = &ap_backup_dest_schema },
 	{ .name = "panel", .type = AP_J_OBJECT, .of = &ap_backup_panel_schema },
+	{ .name = "schedules", .type = AP_J_ARRAY, .of = &ap_backup_schedule_schema,
+	    .desc = "the backup and backup_check tasks, whether each target's last backup is overdue" },
 	AP_PROP_END,
 };
 const struct ap_schema ap_backup_overview_schema = { .name = "BackupOverview",
@@ -347,6 +349,7 @@ ap_page_backups(struct ap_ctx *ctx)
 	ap_model_add(ctx->model, "runs", runs);
 	ap_model_add(ctx->model, "destinations", dests);
 	ap_model_add(ctx->model, "panel", ap_backup_panel_model(ctx, &env));
+	ap_model_add(ctx->model, "schedules", ap_backup_schedules_model(ctx, &env, targets));
 	/* a refused "back up" or "restore" (buttons with hidden fields): that form again */
 	if (ctx->route != NULL)
 		ap_ctx_form_again(ctx, ctx->route->pattern);

@@ -16,30 +16,37 @@
 #include <time.h>
 
 #include "aapanel/auth.h"
+#include "aapanel/backupcheck.h"
 #include "aapanel/cron.h"
 #include "aapanel/pages.h"
 #include "aapanel/rows.h"
 #include "aapanel/tasks.h"
 
-static const char *const kinds[] = { "command", "url", NULL };
+static const char *const kinds[] = { "command", "url", "backup", "backup_check", NULL };
 static const char *const run_states[] = { "running", "ok", "failed", "timeout", "skipped", "lost", NULL };
 static const char *const triggers[] = { "schedule", "manual", NULL };
 
-enum { TL_LIMIT, TL_CURSOR, TL__MAX };
+enum { TL_LIMIT, TL_CURSOR, TL_SITE, TL_DATABASE, TL__MAX };
 const struct ap_field ap_task_list_fields[TL__MAX + 1] = {
 	[TL_LIMIT] = AP_FIELD_LIMIT,
 	[TL_CURSOR] = AP_FIELD_CURSOR,
+	[TL_SITE] = { .name = "site", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 253,
+	    .desc = "the page only: its backup form filled in with this site (the backups page's Schedule)" },
+	[TL_DATABASE] = { .name = "database", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 64,
+	    .desc = "the page only: its backup form filled in with this database" },
 	[TL__MAX] = AP_FIELD_END,
 };
 
 enum { TA_NAME, TA_KIND, TA_SCHEDULE, TA_COMMAND, TA_URL, TA_USER, TA_TIMEOUT, TA_ENABLED,
-	TA_PASSWORD, TA__MAX };
+	TA_PASSWORD, TA_SITE, TA_DATABASE, TA_DEST, TA_KEEP_LAST, TA_KEEP_DAILY, TA_KEEP_WEEKLY,
+	TA_KEEP_MONTHLY, TA_SUBSET, TA__MAX };
+#define TA_KEEP(n, d) { .name = n, .type = AP_FIELD_INT, .min = 0, .max = AP_BK_KEEP_MAX, .desc = d }
 const struct ap_field ap_task_add_fields[TA__MAX + 1] = {
 	[TA_NAME] = { .name = "name", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE,
 	    .min = 1, .max = 64, .check = ap_check_task_name,
 	    .desc = "a-z first, then a-z, 0-9, _ . - (the CLI's NAME)" },
 	[TA_KIND] = { .name = "kind", .type = AP_FIELD_ENUM, .choices = kinds,
-	    .desc = "command (default) or url" },
+	    .desc = "command (default), url, backup (a site or a database to a destination, then its retention) or backup_check (restic check of a destination)" },
 	[TA_SCHEDULE] = { .name = "schedule", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE,
 	    .min = 1, .max = AP_CRON_MAX_LEN, .check = ap_check_cron,
 	    .desc = "5-field cron syntax (minute hour day-of-month month day-of-week) or @hourly, @daily, @weekly, @monthly, @yearly" },
@@ -56,6 +63,18 @@ const struct ap_field ap_task_add_fields[TA__MAX + 1] = {
 	[TA_ENABLED] = { .name = "enabled", .type = AP_FIELD_BOOL, .desc = "scheduled (default true)" },
 	[TA_PASSWORD] = { .name = "password", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SECRET, .max = 1024,
 	    .desc = "user root only: the admin's own password again" },
+	[TA_SITE] = { .name = "site", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 253,
+	    .desc = "kind backup: the site's domain (its files and linked databases)" },
+	[TA_DATABASE] = { .name = "database", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 64,
+	    .desc = "kind backup: a database's name (instead of a site)" },
+	[TA_DEST] = { .name = "dest", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 32,
+	    .desc = "kinds backup, backup_check: the destination's name" },
+	[TA_KEEP_LAST] = TA_KEEP("keep_last", "kind backup: retention after each backup, the last N snapshots"),
+	[TA_KEEP_DAILY] = TA_KEEP("keep_daily", "kind backup: ... the newest of the last N days"),
+	[TA_KEEP_WEEKLY] = TA_KEEP("keep_weekly", "kind backup: ... the newest of the last N weeks"),
+	[TA_KEEP_MONTHLY] = TA_KEEP("keep_monthly", "kind backup: ... the newest of the last N months"),
+	[TA_SUBSET] = { .name = "subset", .type = AP_FIELD_INT, .min = 0, .max = 100,
+	    .desc = "kind backup_check: the share of the data read back, in % (default 10)" },
 	[TA__MAX] = AP_FIELD_END,
 };
 
@@ -73,6 +92,15 @@ static const struct ap_prop task_props[] = {
 	{ .name = "command", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "kind command: as given" },
 	{ .name = "url", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "kind url" },
 	{ .name = "user", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "who runs the command" },
+	{ .name = "target_kind", .type = AP_J_STRING, .flags = AP_J_NULL,
+	    .desc = "kinds backup, backup_check: site, database or dest (a check)" },
+	{ .name = "target", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "kind backup: the domain or the database" },
+	{ .name = "dest", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "kinds backup, backup_check: the destination" },
+	{ .name = "keep_last", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "kind backup: retention (0: not applied)" },
+	{ .name = "keep_daily", .type = AP_J_INT, .flags = AP_J_NULL },
+	{ .name = "keep_weekly", .type = AP_J_INT, .flags = AP_J_NULL },
+	{ .name = "keep_monthly", .type = AP_J_INT, .flags = AP_J_NULL },
+	{ .name = "subset", .type = AP_J_INT, .flags = AP_J_NULL, .desc = "kind backup_check: % of the data read" },
 	{ .name = "schedule", .type = AP_J_STRING, .desc = "5-field cron syntax" },
 	{ .name = "timeout", .type = AP_J_INT, .desc = "seconds" },
 	{ .name = "enabled", .type = AP_J_BOOL },
@@ -98,6 +126,8 @@ static const struct ap_prop run_props[] = {
 	{ .name = "message", .type = AP_J_STRING },
 	{ .name = "output", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "the last 64 KiB of stdout and stderr" },
 	{ .name = "output_bytes", .type = AP_J_INT, .desc = "all the output's bytes" },
+	{ .name = "backup_run", .type = AP_J_INT, .flags = AP_J_NULL,
+	    .desc = "kinds backup, backup_check: the backup run it started (/backups/runs/{id})" },
 	AP_PROP_END,
 };
 const struct ap_schema ap_task_run_schema = { .name = "TaskRun", .desc = "one run of a task", .props = run_props };
@@ -179,16 +209,25 @@ struct json_object *
 ap_task_resource(const struct ap_task *t)
 {
 	struct json_object *o = json_object_new_object();
-	bool url = strcmp(t->kind, "url") == 0;
+	bool url = strcmp(t->kind, "url") == 0, bk = ap_task_kind_backup(t->kind);
+	bool keep = strcmp(t->kind, "backup") == 0;
 	time_t next[1];
 
 	ap_task_next_runs(t->schedule, time(NULL), next, 1);
 	ap_model_add(o, "id", json_object_new_int64(t->id));
 	ap_model_str(o, "name", t->name);
-	ap_model_str(o, "kind", url ? "url" : "command");
-	ap_model_opt(o, "command", url ? NULL : t->target);
+	ap_model_str(o, "kind", bk ? t->kind : url ? "url" : "command");
+	ap_model_opt(o, "command", url || bk ? NULL : t->target);
 	ap_model_opt(o, "url", url ? t->target : NULL);
 	ap_model_opt(o, "user", t->user[0] ? t->user : NULL);
+	ap_model_opt(o, "target_kind", bk ? t->bk.target_kind : NULL);
+	ap_model_opt(o, "target", keep ? t->bk.target : NULL);
+	ap_model_opt(o, "dest", bk ? t->bk.dest : NULL);
+	ap_model_add(o, "keep_last", keep ? json_object_new_int(t->bk.keep_last) : NULL);
+	ap_model_add(o, "keep_daily", keep ? json_object_new_int(t->bk.keep_daily) : NULL);
+	ap_model_add(o, "keep_weekly", keep ? json_object_new_int(t->bk.keep_weekly) : NULL);
+	ap_model_add(o, "keep_monthly", keep ? json_object_new_int(t->bk.keep_monthly) : NULL);
+	ap_model_add(o, "subset", bk && !keep ? json_object_new_int(t->bk.subset) : NULL);
 	ap_model_str(o, "schedule", t->schedule);
 	ap_model_add(o, "timeout", json_object_new_int64(t->timeout));
 	ap_model_add(o, "enabled", json_object_new_boolean(t->enabled));
@@ -216,6 +255,7 @@ ap_task_run_resource(const struct ap_task_run *r)
 	ap_model_str(o, "message", r->message);
 	ap_model_opt(o, "output", r->output);
 	ap_model_add(o, "output_bytes", json_object_new_int64(r->output_bytes));
+	ap_model_add(o, "backup_run", r->backup_run_id > 0 ? json_object_new_int64(r->backup_run_id) : NULL);
 	return o;
 }
 
@@ -277,7 +317,8 @@ struct list_ctx {
  * typed row source (rows.h); a label the state has none of is null. */
 struct task_view {
 	int64_t id;
-	const char *name, *kind, *command, *url, *user, *schedule;
+	const char *name, *kind, *command, *url, *user, *target_kind, *target, *dest, *schedule;
+	int64_t keep_last, keep_daily, keep_weekly, keep_monthly, subset;
 	int64_t timeout;
 	bool enabled;
 	int64_t next_run, last_run;
@@ -292,6 +333,14 @@ static const struct ap_col task_cols[] = {
 	AP_COL(struct task_view, command, AP_COL_STR),
 	AP_COL(struct task_view, url, AP_COL_STR),
 	AP_COL(struct task_view, user, AP_COL_STR),
+	AP_COL(struct task_view, target_kind, AP_COL_STR),
+	AP_COL(struct task_view, target, AP_COL_STR),
+	AP_COL(struct task_view, dest, AP_COL_STR),
+	AP_COL(struct task_view, keep_last, AP_COL_INTN),
+	AP_COL(struct task_view, keep_daily, AP_COL_INTN),
+	AP_COL(struct task_view, keep_weekly, AP_COL_INTN),
+	AP_COL(struct task_view, keep_monthly, AP_COL_INTN),
+	AP_COL(struct task_view, subset, AP_COL_INTN),
 	AP_COL(struct task_view, schedule, AP_COL_STR),
 	AP_COL(struct task_view, timeout, AP_COL_INT),
 	AP_COL(struct task_view, enabled, AP_COL_BOOL),
@@ -323,10 +372,23 @@ list_row(void *p, const struct ap_task *t)
 	ap_task_next_runs(t->schedule, time(NULL), next, 1);
 	v->id = t->id;
 	v->name = ap_rows_strdup(l->arr, t->name);
-	v->kind = url ? "url" : "command";
-	v->command = url ? NULL : opt_copy(l->arr, t->target);
+	v->kind = ap_task_kind_backup(t->kind) ? (strcmp(t->kind, "backup") == 0 ? "backup" : "backup_check")
+	    : url ? "url" : "command";
+	v->command = url || ap_task_kind_backup(t->kind) ? NULL : opt_copy(l->arr, t->target);
 	v->url = url ? opt_copy(l->arr, t->target) : NULL;
 	v->user = opt_copy(l->arr, t->user);
+	{
+		bool bk = ap_task_kind_backup(t->kind), keep = strcmp(t->kind, "backup") == 0;
+
+		v->target_kind = bk ? opt_copy(l->arr, t->bk.target_kind) : NULL;
+		v->target = keep ? opt_copy(l->arr, t->bk.target) : NULL;
+		v->dest = bk ? opt_copy(l->arr, t->bk.dest) : NULL;
+		v->keep_last = keep ? t->bk.keep_last : AP_ROWS_NULL;
+		v->keep_daily = keep ? t->bk.keep_daily : AP_ROWS_NULL;
+		v->keep_weekly = keep ? t->bk.keep_weekly : AP_ROWS_NULL;
+		v->keep_monthly = keep ? t->bk.keep_monthly : AP_ROWS_NULL;
+		v->subset = bk && !keep ? t->bk.subset : AP_ROWS_NULL;
+	}
 	v->schedule = ap_rows_strdup(l->arr, t->schedule);
 	v->timeout = t->timeout;
 	v->enabled = t->enabled;
@@ -363,6 +425,12 @@ ap_page_tasks(struct ap_ctx *ctx)
 		    strcmp(ctx->user->role, "admin") == 0));
 		ap_model_add(ctx->model, "allow_root", json_object_new_boolean(ctx->app->cfg->tasks_allow_root));
 		where(ctx);
+		/* (a refused add re-shows this page with the add's fields: the kept values then) */
+		if (ctx->form_again)
+			ap_task_backup_form_model(ctx, &env, NULL, NULL);
+		else
+			ap_task_backup_form_model(ctx, &env, ctx->fields[TL_SITE].present ? ctx->fields[TL_SITE].s : NULL,
+			    ctx->fields[TL_DATABASE].present ? ctx->fields[TL_DATABASE].s : NULL);
 		if (ctx->form_again) {
 			static const char *const kept[] = { "name", "schedule", "command", "url", "user", "timeout" };
 
@@ -502,6 +570,14 @@ ap_page_task_add(struct ap_ctx *ctx)
 		.user = f[TA_USER].present ? f[TA_USER].s : NULL,
 		.timeout = f[TA_TIMEOUT].present ? f[TA_TIMEOUT].i : 0,
 		.enabled = f[TA_ENABLED].present ? f[TA_ENABLED].b : true,
+		.bk_kind = f[TA_SITE].present ? "site" : f[TA_DATABASE].present ? "database" : NULL,
+		.bk_target = f[TA_SITE].present ? f[TA_SITE].s : f[TA_DATABASE].present ? f[TA_DATABASE].s : NULL,
+		.dest = f[TA_DEST].present ? f[TA_DEST].s : NULL,
+		.keep_last = f[TA_KEEP_LAST].present ? (int)f[TA_KEEP_LAST].i : 0,
+		.keep_daily = f[TA_KEEP_DAILY].present ? (int)f[TA_KEEP_DAILY].i : 0,
+		.keep_weekly = f[TA_KEEP_WEEKLY].present ? (int)f[TA_KEEP_WEEKLY].i : 0,
+		.keep_monthly = f[TA_KEEP_MONTHLY].present ? (int)f[TA_KEEP_MONTHLY].i : 0,
+		.subset = f[TA_SUBSET].present ? (int)f[TA_SUBSET].i : -1,
 	};
 	bool admin = strcmp(ctx->user->role, "admin") == 0;
 	struct ap_problem pb;
@@ -509,8 +585,21 @@ ap_page_task_add(struct ap_ctx *ctx)
 
 	if (strcmp(spec.kind, "command") == 0 && spec.user == NULL)
 		spec.user = "nobody";
-	if (strcmp(spec.kind, "url") == 0)
+	if (strcmp(spec.kind, "url") == 0 || ap_task_kind_backup(spec.kind))
 		spec.user = NULL;
+	if (ap_task_kind_backup(spec.kind)) {
+		/* A backup schedule is a backup too: operators (backups.write) and admins. */
+		if (!ap_role_allows(ctx->user->role, "backups.write") ||
+		    (ctx->token_scope != NULL && !ap_scope_allows(ctx->token_scope, "backups.write")))
+			return ap_ctx_fail(ctx, AP_PB_DENIED, "kind", "scheduling backups needs backups.write");
+		if (f[TA_SITE].present && f[TA_DATABASE].present)
+			return ap_ctx_fail(ctx, AP_PB_INVALID, "database", "name a site or a database, not both");
+		if (strcmp(spec.kind, "backup") == 0 && f[TA_SUBSET].present)
+			return ap_ctx_fail(ctx, AP_PB_INVALID, "subset", "only a backup_check task reads a subset");
+		if (strcmp(spec.kind, "backup_check") == 0 && (f[TA_SITE].present || f[TA_DATABASE].present))
+			return ap_ctx_fail(ctx, AP_PB_INVALID, f[TA_SITE].present ? "site" : "database",
+			    "a backup_check task checks a destination only");
+	}
 	if (ap_task_validate(&env, &spec, &pb) != AP_OK)
 		return fail_pb(ctx, &pb);
 	/* Who may choose which user: operators a site's user, admins anyone; root needs the password. */

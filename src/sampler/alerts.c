@@ -41,7 +41,14 @@ struct ap_alerts {
 	bool resumed;
 	struct ap_sitewatch *sites;
 	struct words words; /* the messages' language */
+	int64_t backup_margin; /* backups.alert_margin, seconds */
 };
+
+void
+ap_alerts_set_backup_margin(struct ap_alerts *a, int64_t seconds)
+{
+	a->backup_margin = seconds;
+}
 
 void
 ap_alerts_set_language(struct ap_alerts *a, const struct ap_i18n *t, const char *lang)
@@ -173,8 +180,13 @@ rule_text(const struct words *w, const struct ap_alert_rule *r, char *out, size_
 			    : N_("Certificates expiring in under {threshold} days"), kv, out, outlen);
 	} else if (r->metric == AP_AM_BACKUP_AGE) {
 		snprintf(th, sizeof(th), "%g", r->threshold);
-		fill(w, one ? N_("Last successful backup of {target} older than {threshold} h")
-			    : N_("Last successful backup of any site or database older than {threshold} h"), kv, out, outlen);
+		if (r->threshold > 0)
+			fill(w, one ? N_("Last successful backup of {target} older than {threshold} h")
+				    : N_("Last successful backup of any site or database older than {threshold} h"), kv, out, outlen);
+		else
+			fill(w, one ? N_("Last successful backup of {target} older than its schedule allows")
+				    : N_("Last successful backup of a scheduled site or database older than its schedule allows"),
+			    kv, out, outlen);
 	} else if (r->metric == AP_AM_SITE_DOWN) {
 		snprintf(th, sizeof(th), "%g", r->threshold);
 		fill(w, one ? N_("Site {target} not answering within {threshold} s {duration}")
@@ -505,6 +517,20 @@ backup_one(void *p, const char *target, int64_t last_ok)
 	return ev->rc == AP_DB_OK;
 }
 
+/* A backup_age rule without a threshold: the target's schedule plus backups.alert_margin. */
+static bool
+backup_sched_one(void *p, const char *target, int64_t interval, int64_t last_ok)
+{
+	struct eval *ev = p;
+	struct ap_alert_rule r = *ev->rule;
+
+	if (ev->rule->target[0] != '\0' && strcmp(ev->rule->target, target) != 0)
+		return true;
+	r.threshold = (double)(interval + ev->a->backup_margin) / 3600.0;
+	judge(ev, &r, target, (double)(ev->now - last_ok) / 3600.0);
+	return ev->rc == AP_DB_OK;
+}
+
 static bool
 rule_one(void *p, const struct ap_alert_rule *r)
 {
@@ -564,7 +590,8 @@ rule_one(void *p, const struct ap_alert_rule *r)
 		enum ap_db_rc rc;
 
 		ev->rule = r;
-		rc = ap_alert_backups_each(ev->db, backup_one, ev);
+		rc = r->threshold > 0 ? ap_alert_backups_each(ev->db, backup_one, ev)
+		    : ap_alert_backup_schedules_each(ev->db, ev->now, backup_sched_one, ev);
 		if (ev->rc == AP_DB_OK)
 			ev->rc = rc;
 		break;

@@ -224,6 +224,7 @@ ap_store_start(const struct ap_config *cfg, const char *host)
 	st->alerts = ap_alerts_new(host);
 	st->sites = ap_sitewatch_start(cfg);
 	ap_alerts_set_sitewatch(st->alerts, st->sites);
+	ap_alerts_set_backup_margin(st->alerts, cfg->backups_alert_margin);
 	{
 		char err[256] = "";
 		const char *lang = cfg->monitor_language[0] ? cfg->monitor_language : cfg->default_language;

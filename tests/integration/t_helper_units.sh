@@ -486,6 +486,56 @@ check "... /usr too" bash -c "! nsenter -t $SD -m -p -- nsenter -t $mainpid -m -
 check "... while its ReadWritePaths= directory is writable" ns nsenter -t "$mainpid" -m -- touch "$TU/sandbox/etc/x"
 check "the helper's IP sockets reach no address but localhost (IPAddressAllow=localhost): systemd set IPAddressDeny" \
 	bash -c "nsenter -t $SD -m -p -- systemctl show -p IPAddressDeny -p IPAddressAllow aapanel-helper.service | grep -q '127.0.0.0/8'"
+# restic as a transient unit of its own (issue 18): a local destination, a site
+# backed up, then a backup of a 20 GB sparse file cancelled while it runs: the
+# unit is stopped (StopUnit), gone afterwards, and the job ends cancelled.
+mkdir -p "$TU/sandbox/var/www/small.test/public" "$TU/sandbox/var/www/big.test/public" "$TU/sandbox/srv"
+printf 'hello from a transient restic\n' > "$TU/sandbox/var/www/small.test/public/index.html"
+truncate -s 20G "$TU/sandbox/var/www/big.test/public/big.bin"
+st=$(ajob backup.dest_add '{"name":"loc","url":"local:/srv/bk"}')
+jqe '.result.state == "done"' <<<"$st" || echo "    $st"
+check "restic under systemd: a local destination is created (restic init in its own unit)" \
+	bash -c "jq -e '.result.state == \"done\"' <<<'$st' >/dev/null && [ -f '$TU/sandbox/srv/bk/config' ]"
+st=$(ajob backup.run '{"dest":"loc","kind":"site","domain":"small.test"}')
+check "... a site's backup runs as a transient unit and succeeds with a snapshot" \
+	jqe '.result.state == "done" and (.result.result.snapshot | test("^[0-9a-f]{8,}$"))' <<<"$st"
+check "... the helper ran restic as aapanel-restic-*.service (its journal)" \
+	bash -c "nsenter -t $SD -m -p -- journalctl --no-pager -u aapanel-helper.service 2>/dev/null | grep -q 'aapanel-restic-[0-9]*-[0-9]*.service (/usr/bin/restic): exit 0'"
+check "... and no restic unit is left" \
+	bash -c "! nsenter -t $SD -m -p -- systemctl list-units --all --no-legend 'aapanel-restic-*' | grep -q ."
+BJ=$(ncall backup.run '{"dest":"loc","kind":"site","domain":"big.test"}' | jq -r '.result.job // empty')
+running=""
+for _ in $(seq 1 200); do
+	nsenter -t "$SD" -m -p -- systemctl list-units --no-legend --state=active 'aapanel-restic-*' 2>/dev/null | grep -q 'running' &&
+		nsenter -t "$SD" -m -p -- pgrep -f '^restic backup ' >/dev/null && { running=1; break; }
+	sleep 0.1
+done
+check "a long backup (20 GB sparse) runs as an active restic unit" test -n "$running"
+RUNIT=$(nsenter -t "$SD" -m -p -- systemctl list-units --no-legend --plain 'aapanel-restic-*' 2>/dev/null | awk '{print $1}' | head -1)
+sleep 1
+out=$(ncall job.cancel "{\"id\":$BJ}")
+check "job.cancel is accepted" jqe '.ok' <<<"$out"
+t0=$(date +%s%N)
+for _ in $(seq 1 100); do
+	st=$(ncall job.status "{\"id\":$BJ}")
+	jqe '.result.state == "failed"' <<<"$st" && break
+	sleep 0.1
+done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "... the job ends cancelled (${ms} ms)" jqe '.result.state == "failed" and (.result.error.reason | test("cancelled"))' <<<"$st"
+gone=""
+for _ in $(seq 1 50); do
+	! nsenter -t "$SD" -m -p -- systemctl list-units --all --no-legend 'aapanel-restic-*' | grep -q . && { gone=1; break; }
+	sleep 0.1
+done
+check "... its unit ($RUNIT) was stopped and is gone" test -n "$gone"
+check "... no restic process is left in the namespace" bash -c "! nsenter -t $SD -m -p -- pgrep -f '^restic ' >/dev/null"
+check "... the helper stopped it (its journal says cancelled)" \
+	bash -c "nsenter -t $SD -m -p -- journalctl --no-pager -u aapanel-helper.service 2>/dev/null | grep -q 'cancelled, stopping the unit'"
+st=$(ajob backup.run '{"dest":"loc","kind":"site","domain":"small.test"}')
+check "... and the next backup to that repository succeeds (the stale lock removed)" jqe '.result.state == "done"' <<<"$st"
+rm -f "$TU/sandbox/var/www/big.test/public/big.bin"
+
 kill "$HTTP_PID" "$HTTP2_PID" "$CLIENT" "$NEAR_PID" "$FAR_PID" 2>/dev/null || true
 for p in "$HTTP_PID" "$HTTP2_PID" "$CLIENT" "$NEAR_PID" "$FAR_PID"; do wait "$p" 2>/dev/null || true; done
 HTTP_PID="" HTTP2_PID="" CLIENT="" NEAR_PID="" FAR_PID=""
