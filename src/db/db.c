@@ -131,6 +131,9 @@ ap_db_connected(const struct ap_db *db)
 	return db != NULL && db->connected;
 }
 
+/* The unit of work (db.h): none, asked for, its BEGIN sent, paused, broken. */
+enum db_unit { UNIT_NONE, UNIT_PENDING, UNIT_OPEN, UNIT_PAUSED, UNIT_BROKEN };
+
 static enum ap_db_rc
 reconnect_as(struct ap_db *db, bool say)
 {
@@ -159,9 +162,12 @@ reconnect(struct ap_db *db)
 }
 
 /*
- * Before a write outside a transaction (a statement's first step, BEGIN): a
- * connection that cannot write is opened again, so that a database that
- * accepts writes again is written at once, without a restart. It cannot when
+ * Before a write outside a transaction and a unit of work (a statement's
+ * first step or prepare, BEGIN), and when a unit begins (a request's change:
+ * never in its middle, where a write that worked after one that was refused
+ * would make half a change): a connection that cannot write is opened again,
+ * so that a database that accepts writes again is written at once, without
+ * a restart. It cannot when
  * SQLite opened it while the file or its mount refused writes (SQLite keeps
  * such a connection read-only), or when a write on it was refused, inside a
  * transaction too (a server: a read-only server or standby; a new connection
@@ -175,7 +181,7 @@ reconnect(struct ap_db *db)
 static enum ap_db_rc
 reopen_for_write(struct ap_db *db, const struct ap_db_stmt *self)
 {
-	if (!db->connected || db->in_tx)
+	if (!db->connected || db->in_tx || db->unit != UNIT_NONE)
 		return AP_DB_OK;
 	if (!db->reopen_for_write && (db->drv->read_only == NULL || !db->drv->read_only(db)))
 		return AP_DB_OK;
@@ -486,9 +492,6 @@ ap_db_bind_null(struct ap_db_stmt *st, int idx)
 {
 	return bind_slot(st, idx) ? AP_DB_OK : AP_DB_EINVAL;
 }
-
-/* The unit of work (db.h): none, asked for, its BEGIN sent, paused, broken. */
-enum db_unit { UNIT_NONE, UNIT_PENDING, UNIT_OPEN, UNIT_PAUSED, UNIT_BROKEN };
 
 static enum ap_db_rc simple(struct ap_db *db, const char *sql);
 
@@ -808,6 +811,7 @@ void
 ap_db_unit_begin(struct ap_db *db)
 {
 	if (db != NULL && db->unit == UNIT_NONE && !db->in_tx) {
+		(void)reopen_for_write(db, NULL); /* failed: the next statement reconnects */
 		db->unit = UNIT_PENDING;
 		db->depth = 0;
 	}
