@@ -11,7 +11,7 @@
 // PANEL_PASSWORD, SITE_DOMAIN, SITE_ID, UPLOAD_FILE (the file to upload),
 // ARTIFACTS_DIR, CHROMIUM, BROWSER_PROFILE_DIR (as tests/browser/login.mjs).
 import { join } from 'node:path';
-import { assert, need as needVar, runSteps } from './lib.mjs';
+import { assert, need as needVar, noErrorsButSite, runSteps, signIn } from './lib.mjs';
 
 const need = (name) => needVar('files.mjs', name);
 const BASE_URL = need('BASE_URL').replace(/\/+$/, '');
@@ -30,22 +30,9 @@ await runSteps({
 	args: [`--host-resolver-rules=MAP ${DOMAIN} 127.0.0.1`],
 }, async ({ context, page, step, consoleErrors, pageErrors }) => {
 	const path = () => new URL(page.url()).pathname;
-	const noErrors = () => {
-		// The disabled site's 503 is its answer, not the panel's error.
-		const all = [...consoleErrors.filter((e) => !e.includes(`(${SITE_URL}`) && !e.includes('503')).map((e) => `console: ${e}`),
-			...pageErrors.map((e) => `pageerror: ${e}`)];
-		assert(all.length === 0, `browser reported errors:\n    ${all.join('\n    ')}`);
-	};
+	const noErrors = () => noErrorsButSite(consoleErrors, pageErrors, SITE_URL);
 
-	await step(`sign in as ${USER}`, async () => {
-		await page.goto(BASE_URL + '/login', { waitUntil: 'load' });
-		await page.fill('input[name="username"]', USER);
-		await page.fill('input[name="password"]', PASSWORD);
-		await Promise.all([
-			page.waitForURL((u) => u.pathname === '/', { waitUntil: 'load' }),
-			page.locator('form:has(input[name="username"]) [type="submit"]').click(),
-		]);
-	});
+	await step(`sign in as ${USER}`, () => signIn(page, BASE_URL, USER, PASSWORD));
 
 	await step("the site's page links its files; the Files page opens", async () => {
 		await page.goto(`${BASE_URL}/sites/${SID}`, { waitUntil: 'load' });

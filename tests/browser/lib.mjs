@@ -176,3 +176,23 @@ export async function runSteps(opts, body) {
 	console.log(exitCode === 0 ? `${prog}: all steps passed` : `${prog}: FAILED`);
 	process.exit(exitCode);
 }
+
+// signIn(page, baseUrl, user, password): the sign-in form, until the home page.
+export async function signIn(page, baseUrl, user, password) {
+	await page.goto(baseUrl + '/login', { waitUntil: 'load' });
+	await page.fill('input[name="username"]', user);
+	await page.fill('input[name="password"]', password);
+	await Promise.all([
+		page.waitForURL((u) => u.pathname === '/', { waitUntil: 'load' }),
+		page.locator('form:has(input[name="username"]) [type="submit"]').click(),
+	]);
+}
+
+// noErrorsButSite(consoleErrors, pageErrors, siteUrl): a StepError naming what
+// the browser reported, but for the site's own pages (siteUrl) and 503s (a
+// disabled site's answer, not the panel's error). For runSteps' recorders.
+export function noErrorsButSite(consoleErrors, pageErrors, siteUrl) {
+	const all = [...consoleErrors.filter((e) => !e.includes(`(${siteUrl}`) && !e.includes('503')).map((e) => `console: ${e}`),
+		...pageErrors.map((e) => `pageerror: ${e}`)];
+	assert(all.length === 0, `browser reported errors:\n    ${all.join('\n    ')}`);
+}
