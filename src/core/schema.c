@@ -285,7 +285,8 @@ project_object(struct proj *p, const struct ap_schema *s, struct json_object *in
 	struct json_object *out = json_object_new_object();
 	size_t plen = strlen(p->path);
 
-	for (const struct ap_prop *pr = s->props; pr != NULL && pr->name != NULL; pr++) {
+	/* An object with no schema of its own (s NULL) has no member to let through. */
+	for (const struct ap_prop *pr = s != NULL ? s->props : NULL; pr != NULL && pr->name != NULL; pr++) {
 		struct json_object *v = NULL;
 		bool has = json_object_object_get_ex(in, pr->name, &v);
 
