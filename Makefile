@@ -112,13 +112,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(FLAGS_STAMP)
 	$(call quiet,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_ALL) $(PKG_LIBS) $(CHECK_LIBS) -lm
 
+# Two at a time (tests/unit/run.sh), each one's output whole when it ends.
 unit: $(UNIT_BIN) $(REPLAY_BIN)
-	@fail=0; for t in $(UNIT_BIN); do \
-		CK_FORK=yes AAPANEL_SRCDIR=$(CURDIR) $$t || fail=1; \
-	done; \
-	for n in $(FUZZ_NAMES); do \
-		$(BUILD)/fuzz/replay_$$n tests/fuzz/corpus/$$n || fail=1; \
-	done; exit $$fail
+	@CK_FORK=yes AAPANEL_SRCDIR=$(CURDIR) tests/unit/run.sh $(UNIT_BIN) \
+		$(foreach n,$(FUZZ_NAMES),$(BUILD)/fuzz/replay_$(n)=tests/fuzz/corpus/$(n))
 
 # Fuzz corpora replayed without libFuzzer (gcc, sanitizers when SANITIZE=1).
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB) $(FLAGS_STAMP)

@@ -22,31 +22,34 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 cd "$SRC"
 LAYERS="core db config helper auth data sampler web pages cli"
 
-layer_no() { # folder → rank
-	local i=0 l
-	for l in $LAYERS; do
-		[ "$l" = "$1" ] && { echo $i; return; }
-		i=$((i + 1))
-	done
-	echo "check-layers: src/$1 is not a known layer ($LAYERS)" >&2
-	exit 1
+# Ranks of the layers, and layer_no FOLDER: its rank in $RANK (no subshell:
+# it runs for every include and every call edge).
+declare -A LAYER_RANK
+i=0
+for l in $LAYERS; do LAYER_RANK[$l]=$i; i=$((i + 1)); done
+layer_no() { # folder → $RANK
+	RANK=${LAYER_RANK[$1]:-}
+	if [ -z "$RANK" ]; then
+		echo "check-layers: src/$1 is not a known layer ($LAYERS)" >&2
+		exit 1
+	fi
 }
 
-# The layer of a header: the lowest layer with a source file of the same
-# name (pages and commands have no headers of their own: a cli/db.c is a
-# command group, db.h is the data layer's), or for the headers whose module
-# has another name, this table.
+# The layer of a header ($HLAYER): the lowest layer with a source file of
+# the same name (pages and commands have no headers of their own: a cli/db.c
+# is a command group, db.h is the data layer's), or for the headers whose
+# module has another name, this table.
 header_layer() {
 	local h=$1 c
 	case $h in
-	auth) echo auth; return ;;
-	cli) echo cli; return ;;
-	pages) echo pages; return ;;
-	db_int) echo db; return ;;
-	helper) echo core; return ;; # the helper's client (core/helper_client.c)
+	auth) HLAYER=auth; return ;;
+	cli) HLAYER=cli; return ;;
+	pages) HLAYER=pages; return ;;
+	db_int) HLAYER=db; return ;;
+	helper) HLAYER=core; return ;; # the helper's client (core/helper_client.c)
 	esac
 	for c in $LAYERS; do
-		[ -f "src/$c/$h.c" ] && { echo "$c"; return; }
+		[ -f "src/$c/$h.c" ] && { HLAYER=$c; return; }
 	done
 	echo "check-layers: header $h.h has no module source and no entry in header_layer" >&2
 	exit 1
@@ -55,43 +58,45 @@ header_layer() {
 fail=0
 bad() { echo "layering: $*" >&2; fail=1; }
 
-# 1. Includes.
+# 1. Includes (every file's include lines, read in one pass).
 declare -A HL
 for h in include/aapanel/*.h src/*/*.h; do
 	b=$(basename "$h" .h)
-	HL[$b]=$(header_layer "$b")
+	header_layer "$b"
+	HL[$b]=$HLAYER
 done
-check_includes() { # FILE LAYER
-	local f=$1 my=$2 inc b
-	while IFS= read -r inc; do
-		b=$(basename "$inc" .h)
-		[ -n "${HL[$b]:-}" ] || continue
-		if [ "$(layer_no "${HL[$b]}")" -gt "$(layer_no "$my")" ]; then
-			bad "$f ($my) includes $inc (${HL[$b]})"
-		fi
-	done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
-}
-for f in src/*/*.c src/*/*.h; do
-	d=${f#src/}
-	check_includes "$f" "${d%%/*}"
-done
-for h in include/aapanel/*.h; do
-	check_includes "$h" "${HL[$(basename "$h" .h)]}"
-done
+while read -r f inc; do
+	case $f in
+	include/aapanel/*) b=${f##*/}; my=${HL[${b%.h}]} ;;
+	*) d=${f#src/}; my=${d%%/*} ;;
+	esac
+	b=${inc##*/}
+	b=${b%.h}
+	[ -n "${HL[$b]:-}" ] || continue
+	layer_no "${HL[$b]}"
+	to=$RANK
+	layer_no "$my"
+	if [ "$to" -gt "$RANK" ]; then
+		bad "$f ($my) includes $inc (${HL[$b]})"
+	fi
+done < <(awk 'match($0, /^#include "[^"]*"/) { print FILENAME, substr($0, 11, RLENGTH - 11) }' \
+	src/*/*.c src/*/*.h include/aapanel/*.h)
 
-# 2. Calls, from the objects' symbol tables.
+# 2. Calls, from the objects' symbol tables (one nm for all of them).
 objs=""
 for f in src/*/*.c; do
 	o="$OBJ/${f%.c}.o"
 	[ -f "$o" ] || { echo "check-layers: $o is missing (build first)" >&2; exit 1; }
 	objs="$objs $o"
 done
-edges=$(for o in $objs; do
-	rel=${o#"$OBJ"/}
-	f=${rel%.o}.c
-	nm --defined-only -g "$o" | awk -v f="$f" '$2 ~ /^[TDBRV]$/ {print "D", f, $3}'
-	nm -u "$o" | awk -v f="$f" '{print "U", f, $2}'
-done | awk '
+# "D|U FILE SYMBOL" for every object, FILE its source
+# shellcheck disable=SC2086 # $objs: one word per object
+symbols=$({
+	nm -A --defined-only -g $objs | awk '$(NF - 1) ~ /^[TDBRV]$/ { print "D", $1, $NF }'
+	nm -A -u $objs | awk '{ print "U", $1, $NF }'
+} | awk -v obj="$OBJ/" '{ f = substr($2, 1, index($2, ":") - 1); f = substr(f, length(obj) + 1);
+	sub(/\.o$/, ".c", f); print $1, f, $3 }')
+edges=$(awk '
 	$1 == "D" { def[$3] = $2; next }
 	{ use[NR] = $2 " " $3 }
 	END {
@@ -100,13 +105,16 @@ done | awk '
 			if ((p[2] in def) && def[p[2]] != p[1])
 				print p[1], def[p[2]], p[2]
 		}
-	}' | sort -u)
+	}' <<< "$symbols" | sort -u)
 
 while read -r from to sym; do
 	[ -n "$from" ] || continue
 	lf=${from#src/}; lf=${lf%%/*}
 	lt=${to#src/}; lt=${lt%%/*}
-	if [ "$(layer_no "$lt")" -gt "$(layer_no "$lf")" ]; then
+	layer_no "$lt"
+	rt=$RANK
+	layer_no "$lf"
+	if [ "$rt" -gt "$RANK" ]; then
 		bad "$from ($lf) calls $sym in $to ($lt)"
 	fi
 done <<< "$edges"
@@ -120,14 +128,10 @@ fi
 
 # 4. No SQL above the data modules: handlers call one data function.
 sqlcalls='ap_db_(prepare|prepare_cached|prepare_insert|exec|exec_script|query_int64|begin|commit|rollback)'
-for o in $objs; do
-	rel=${o#"$OBJ"/}
-	f=${rel%.o}.c
-	case $f in src/web/* | src/pages/* | src/cli/*) ;; *) continue ;; esac
-	for sym in $(nm -u "$o" | awk '{print $2}' | grep -E "^${sqlcalls}\$" || true); do
-		bad "$f runs SQL itself ($sym): move it into a data module (src/auth/, src/data/, src/db/)"
-	done
-done
+while read -r f sym; do
+	bad "$f runs SQL itself ($sym): move it into a data module (src/auth/, src/data/, src/db/)"
+done < <(awk -v re="^${sqlcalls}\$" '$1 == "U" && $2 ~ /^src\/(web|pages|cli)\// && $3 ~ re { print $2, $3 }' \
+	<<< "$symbols")
 
 nfiles=$(echo "$objs" | wc -w)
 nedges=$(awk '{print $1, $2}' <<< "$edges" | sort -u | grep -c . || true)

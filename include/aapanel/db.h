@@ -28,6 +28,13 @@
  *     server may have committed it. The caller gets AP_DB_ECONN (the next
  *     statement reconnects) and must not assume either outcome.
  * Inside a transaction the caller gets AP_DB_ECONN and must start over.
+ *
+ * A connection that cannot write is opened again before the next write
+ * outside a transaction (a statement's first step, BEGIN, a unit's first
+ * write): one that SQLite opened while the file or its mount refused writes
+ * (it stays read-only), and one on which a write was refused (AP_DB_EREADONLY,
+ * inside a transaction too). So the first change after a read-only fault
+ * ends succeeds, in every process, without a restart.
  */
 #ifndef AAPANEL_DB_H
 #define AAPANEL_DB_H

@@ -300,7 +300,7 @@ static const char *
 fields_problem(const struct ap_route *rt, const char **which)
 {
 	const struct ap_field *fields = rt->fields;
-	size_t nf = ap_fields_count(fields);
+	size_t nf = fields != NULL ? ap_fields_count(fields) : 0;
 
 	*which = "";
 	if (fields != NULL && nf == FIELDS_MAX)

@@ -145,14 +145,13 @@ str_ok(enum ap_jtype t, const char *const *choices, const char *s)
 }
 
 /*
- * A row source (rows.h) projected onto the item schema s: the same checks
+ * A row source r (rows.h, the value v) projected onto the item schema s: the same checks
  * as its rows would get as objects, row by row, and a view that writes
  * them in the schema's order without a json-c object per row.
  */
 static struct json_object *
-project_rows(struct proj *p, const struct ap_schema *s, struct json_object *v)
+project_rows(struct proj *p, const struct ap_schema *s, struct json_object *v, const struct ap_rows *r)
 {
-	const struct ap_rows *r = ap_rows_of(v);
 	size_t np = 0, plen = strlen(p->path);
 	int *map;
 	bool *nulled;
@@ -251,6 +250,7 @@ project_value(struct proj *p, enum ap_jtype t, const struct ap_schema *of, enum 
     const char *const *choices, unsigned flags, struct json_object *v)
 {
 	size_t plen = strlen(p->path);
+	const struct ap_rows *rows;
 	struct json_object *arr;
 
 	switch (t) {
@@ -261,8 +261,8 @@ project_value(struct proj *p, enum ap_jtype t, const struct ap_schema *of, enum 
 		}
 		return project_object(p, of, v);
 	case AP_J_ARRAY:
-		if (of != NULL && ap_rows_of(v) != NULL)
-			return project_rows(p, of, v);
+		if (of != NULL && (rows = ap_rows_of(v)) != NULL)
+			return project_rows(p, of, v, rows);
 		if (!json_object_is_type(v, json_type_array)) {
 			mismatch(p, "array", v);
 			return json_object_get(v);
@@ -294,7 +294,8 @@ project_object(struct proj *p, const struct ap_schema *s, struct json_object *in
 	struct json_object *out = json_object_new_object();
 	size_t plen = strlen(p->path);
 
-	for (const struct ap_prop *pr = s->props; pr != NULL && pr->name != NULL; pr++) {
+	/* An object with no schema of its own (s NULL) has no member to let through. */
+	for (const struct ap_prop *pr = s != NULL ? s->props : NULL; pr != NULL && pr->name != NULL; pr++) {
 		struct json_object *v = NULL;
 		bool has = json_object_object_get_ex(in, pr->name, &v);
 

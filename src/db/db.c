@@ -204,8 +204,11 @@ ap_db_connected(const struct ap_db *db)
 	return db != NULL && db->connected;
 }
 
+/* The unit of work (db.h): none, asked for, its BEGIN sent, paused, broken. */
+enum db_unit { UNIT_NONE, UNIT_PENDING, UNIT_OPEN, UNIT_PAUSED, UNIT_BROKEN };
+
 static enum ap_db_rc
-reconnect(struct ap_db *db)
+reconnect_as(struct ap_db *db, bool say)
 {
 	enum ap_db_rc rc;
 
@@ -219,9 +222,47 @@ reconnect(struct ap_db *db)
 		db->connected = true;
 		db->generation++;
 		db->errmsg[0] = '\0';
-		AP_INFO("reconnected to the %s database", ap_db_backend_name(db->drv->backend));
+		db->reopen_for_write = false;
+		if (say)
+			AP_INFO("reconnected to the %s database", ap_db_backend_name(db->drv->backend));
 	}
 	return rc;
+}
+
+static enum ap_db_rc
+reconnect(struct ap_db *db)
+{
+	return reconnect_as(db, true);
+}
+
+/*
+ * Before a write outside a transaction and a unit of work (a statement's
+ * first step or prepare, BEGIN), and when a unit begins (a request's change:
+ * never in its middle, where a write that worked after one that was refused
+ * would make half a change): a connection that cannot write is opened again,
+ * so that a database that accepts writes again is written at once, without
+ * a restart. It cannot when
+ * SQLite opened it while the file or its mount refused writes (SQLite keeps
+ * such a connection read-only), or when a write on it was refused, inside a
+ * transaction too (a server: a read-only server or standby; a new connection
+ * may find the primary). Not while another statement is still being read
+ * (reopening drops its rows). Quiet: while the fault lasts this runs before
+ * every write, and the storage check (storage.h) says when it starts and ends.
+ * regression: a worker that had opened the database while its mount was
+ * read-only answered every sign-in with 503 after the mount was writable
+ * again, until it was recycled
+ */
+static enum ap_db_rc
+reopen_for_write(struct ap_db *db, const struct ap_db_stmt *self)
+{
+	if (!db->connected || db->in_tx || db->unit != UNIT_NONE)
+		return AP_DB_OK;
+	if (!db->reopen_for_write && (db->drv->read_only == NULL || !db->drv->read_only(db)))
+		return AP_DB_OK;
+	for (const struct ap_db_stmt *s = db->stmts; s != NULL; s = s->next)
+		if (s != self && s->executed && s->generation == db->generation)
+			return AP_DB_OK;
+	return reconnect_as(db, false);
 }
 
 /*
@@ -260,6 +301,8 @@ ensure_prepared(struct ap_db_stmt *st)
 		rc = db->drv->prepare(st);
 	if (rc == AP_DB_OK)
 		st->generation = db->generation;
+	else if (rc == AP_DB_EREADONLY)
+		db->reopen_for_write = true;
 	return rc;
 }
 
@@ -344,12 +387,16 @@ prepare(struct ap_db *db, const char *sql, const char *id_column, struct ap_db_s
 	if (db->stmts)
 		db->stmts->prev = st;
 	db->stmts = st;
+	if (!st->read_only)
+		(void)reopen_for_write(db, st); /* a server may refuse the write at its prepare */
 	if (db->connected) {
 		rc = db->drv->prepare(st);
 		if (rc == AP_DB_ECONN && !db->in_tx && reconnect(db) == AP_DB_OK)
 			rc = db->drv->prepare(st);
 		if (rc == AP_DB_OK)
 			st->generation = db->generation;
+		else if (rc == AP_DB_EREADONLY)
+			db->reopen_for_write = true;
 	}
 	if (rc != AP_DB_OK && rc != AP_DB_ECONN) {
 		/* A statement that can never run (syntax) is an error now. */
@@ -557,9 +604,6 @@ ap_db_bind_null(struct ap_db_stmt *st, int idx)
 	return bind_slot(st, idx) ? AP_DB_OK : AP_DB_EINVAL;
 }
 
-/* The unit of work (db.h): none, asked for, its BEGIN sent, paused, broken. */
-enum db_unit { UNIT_NONE, UNIT_PENDING, UNIT_OPEN, UNIT_PAUSED, UNIT_BROKEN };
-
 static enum ap_db_rc simple(struct ap_db *db, const char *sql);
 
 static enum ap_db_rc
@@ -627,6 +671,8 @@ ap_db_step(struct ap_db_stmt *st)
 	enum ap_db_rc rc;
 
 	if (first) {
+		if (!st->read_only && (rc = reopen_for_write(db, st)) != AP_DB_OK)
+			return rc;
 		rc = revive_idle(db);
 		if (rc != AP_DB_OK)
 			return rc;
@@ -681,6 +727,8 @@ ap_db_step(struct ap_db_stmt *st)
 	if (rc == AP_DB_EREADONLY && !db->in_tx && db->drv->backend == AP_DB_SQLITE) {
 		db->drv->disconnect(db);
 		db->connected = false;
+	} else if (rc == AP_DB_EREADONLY) {
+		db->reopen_for_write = true; /* at the next write outside a transaction */
 	}
 	return rc;
 }
@@ -769,6 +817,8 @@ simple(struct ap_db *db, const char *sql)
 	if (rc == AP_DB_ECONN) {
 		db->drv->disconnect(db);
 		db->connected = false;
+	} else if (rc == AP_DB_EREADONLY) {
+		db->reopen_for_write = true; /* a COMMIT refused: see reopen_for_write */
 	}
 	return rc;
 }
@@ -800,6 +850,8 @@ ap_db_begin(struct ap_db *db)
 
 	if (db->unit == UNIT_BROKEN)
 		return unit_broken(db);
+	if (!db->in_tx && (rc = reopen_for_write(db, NULL)) != AP_DB_OK)
+		return rc;
 	if (db->unit == UNIT_PENDING && !db->in_tx && (rc = unit_open(db)) != AP_DB_OK)
 		return rc;
 	if (db->unit == UNIT_OPEN) {
@@ -870,6 +922,7 @@ void
 ap_db_unit_begin(struct ap_db *db)
 {
 	if (db != NULL && db->unit == UNIT_NONE && !db->in_tx) {
+		(void)reopen_for_write(db, NULL); /* failed: the next statement reconnects */
 		db->unit = UNIT_PENDING;
 		db->depth = 0;
 	}

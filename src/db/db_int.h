@@ -35,6 +35,7 @@ struct ap_db {
 	struct ap_db_stmt *idle[AP_DB_IDLE_MAX];
 	int nidle;
 	bool closing;
+	bool reopen_for_write; /* a write was refused (EREADONLY): reopen before the next one */
 	char errmsg[512];
 };
 
@@ -117,6 +118,9 @@ struct ap_db_driver {
 	 * one that came: 1 some came, 0 none, AP_DB_ECONN as a negative -rc when
 	 * the connection broke. NULL: the backend has none (polling instead). */
 	int (*wait_notify)(struct ap_db *db, int timeout_ms);
+	/* True when this connection was opened read-only and stays so whatever
+	 * the file does now (SQLite); NULL: a server's connection never is. */
+	bool (*read_only)(struct ap_db *db);
 };
 
 extern const struct ap_db_driver ap_db_sqlite_driver;

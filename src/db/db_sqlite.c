@@ -374,6 +374,16 @@ sq_quote(struct ap_db *base, const char *s, bool ident)
 	return out;
 }
 
+/* A connection SQLite opened read-only (the file or its mount refused writes
+ * when it was opened) stays so until it is opened again. */
+static bool
+sq_read_only(struct ap_db *base)
+{
+	struct sq_db *db = (struct sq_db *)base;
+
+	return db->h != NULL && sqlite3_db_readonly(db->h, "main") == 1;
+}
+
 static const char *
 sq_server_version(struct ap_db *base)
 {
@@ -402,4 +412,5 @@ const struct ap_db_driver ap_db_sqlite_driver = {
 	.exec_script = sq_exec_script,
 	.quote = sq_quote,
 	.server_version = sq_server_version,
+	.read_only = sq_read_only,
 };

@@ -315,7 +315,7 @@ const char *
 ap_ctx_kept(const struct ap_ctx *ctx, const char *name)
 {
 	const struct ap_field *f = ctx->route ? ctx->route->fields : NULL;
-	size_t nf = ap_fields_count(f);
+	size_t nf = f != NULL ? ap_fields_count(f) : 0;
 
 	if (!ctx->form_again)
 		return NULL;

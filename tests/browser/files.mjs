@@ -10,23 +10,10 @@
 // Environment: BASE_URL (the panel, http://127.0.0.1:PORT), PANEL_USER,
 // PANEL_PASSWORD, SITE_DOMAIN, SITE_ID, UPLOAD_FILE (the file to upload),
 // ARTIFACTS_DIR, CHROMIUM, BROWSER_PROFILE_DIR (as tests/browser/login.mjs).
-import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { assert, need as needVar, noErrorsButSite, runSteps, signIn } from './lib.mjs';
 
-const STEP_MS = 20_000;
-const TOTAL_MS = 150_000;
-
-function need(name) {
-	const v = process.env[name];
-	if (!v) {
-		console.error(`files.mjs: environment variable ${name} is not set`);
-		process.exit(2);
-	}
-	return v;
-}
-
+const need = (name) => needVar('files.mjs', name);
 const BASE_URL = need('BASE_URL').replace(/\/+$/, '');
 const USER = need('PANEL_USER');
 const PASSWORD = need('PANEL_PASSWORD');
@@ -34,79 +21,18 @@ const DOMAIN = need('SITE_DOMAIN');
 const SID = need('SITE_ID');
 const UPLOAD = need('UPLOAD_FILE');
 const ARTIFACTS = need('ARTIFACTS_DIR');
-const EXE = process.env.CHROMIUM || '/usr/bin/chromium';
 const PORT = new URL(BASE_URL).port;
 const SITE_URL = `http://${DOMAIN}:${PORT}/`;
 
-if (!existsSync(EXE)) {
-	console.error(`files.mjs: Chromium not found at ${EXE} (apt-get install chromium)`);
-	process.exit(2);
-}
-mkdirSync(ARTIFACTS, { recursive: true });
-const ownProfile = !process.env.BROWSER_PROFILE_DIR;
-const profile = process.env.BROWSER_PROFILE_DIR || mkdtempSync(join(tmpdir(), 'aapanel-chromium-'));
-mkdirSync(profile, { recursive: true });
-
-class StepError extends Error {}
-function assert(cond, msg) { if (!cond) throw new StepError(msg); }
-let current = '(start)';
-async function step(name, fn) {
-	current = name;
-	await fn();
-	console.log(`  ok   ${name}`);
-}
-
-const consoleErrors = [];
-const pageErrors = [];
-const failedRequests = [];
-let context;
-let exitCode = 1;
-const watchdog = setTimeout(async () => {
-	console.error(`files.mjs: FAIL overall timeout (${TOTAL_MS} ms) during step: ${current}`);
-	try { if (context) await context.close(); } catch { /* ignore */ }
-	if (ownProfile) rmSync(profile, { recursive: true, force: true });
-	process.exit(1);
-}, TOTAL_MS);
-
-try {
-	context = await chromium.launchPersistentContext(profile, {
-		executablePath: EXE,
-		headless: true,
-		timeout: STEP_MS,
-		args: [
-			'--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync',
-			// The site's own name reaches nginx on loopback, as a visitor's would.
-			`--host-resolver-rules=MAP ${DOMAIN} 127.0.0.1`,
-		],
-		viewport: { width: 1280, height: 800 },
-		locale: 'en-US',
-	});
-	context.setDefaultTimeout(STEP_MS);
-	context.setDefaultNavigationTimeout(STEP_MS);
-	const page = context.pages()[0] || await context.newPage();
-	page.on('console', (msg) => {
-		if (msg.type() === 'error') consoleErrors.push(`${msg.text()} (${page.url()})`);
-	});
-	page.on('pageerror', (err) => pageErrors.push(String(err && err.stack || err)));
-	page.on('requestfailed', (req) => failedRequests.push(`${req.method()} ${req.url()}: ${req.failure()?.errorText}`));
+await runSteps({
+	prog: 'files.mjs', artifacts: ARTIFACTS, stepMs: 20_000, totalMs: 150_000, consoleAt: 'page',
+	// The site's own name reaches nginx on loopback, as a visitor's would.
+	args: [`--host-resolver-rules=MAP ${DOMAIN} 127.0.0.1`],
+}, async ({ context, page, step, consoleErrors, pageErrors }) => {
 	const path = () => new URL(page.url()).pathname;
-	const noErrors = () => {
-		// The disabled site's 503 is its answer, not the panel's error.
-		const all = [...consoleErrors.filter((e) => !e.includes(`(${SITE_URL}`) && !e.includes('503')).map((e) => `console: ${e}`),
-			...pageErrors.map((e) => `pageerror: ${e}`)];
-		assert(all.length === 0, `browser reported errors:\n    ${all.join('\n    ')}`);
-	};
+	const noErrors = () => noErrorsButSite(consoleErrors, pageErrors, SITE_URL);
 
-	await step(`sign in as ${USER}`, async () => {
-		await page.goto(BASE_URL + '/login', { waitUntil: 'load' });
-		await page.fill('input[name="username"]', USER);
-		await page.fill('input[name="password"]', PASSWORD);
-		await Promise.all([
-			page.waitForURL((u) => u.pathname === '/', { waitUntil: 'load' }),
-			page.locator('form:has(input[name="username"]) [type="submit"]').click(),
-		]);
-	});
+	await step(`sign in as ${USER}`, () => signIn(page, BASE_URL, USER, PASSWORD));
 
 	await step("the site's page links its files; the Files page opens", async () => {
 		await page.goto(`${BASE_URL}/sites/${SID}`, { waitUntil: 'load' });
@@ -181,23 +107,4 @@ try {
 	});
 
 	await step('no console errors, CSP violations or page errors', async () => noErrors());
-	exitCode = 0;
-} catch (err) {
-	const msg = err instanceof StepError ? err.message : (err && err.stack) || String(err);
-	console.error(`  FAIL ${current}\n    ${msg.split('\n').join('\n    ')}`);
-	if (failedRequests.length) console.error(`    failed requests:\n      ${failedRequests.join('\n      ')}`);
-	if (consoleErrors.length) console.error(`    console errors:\n      ${consoleErrors.join('\n      ')}`);
-	if (pageErrors.length) console.error(`    page errors:\n      ${pageErrors.join('\n      ')}`);
-	exitCode = 1;
-} finally {
-	try {
-		if (context) await context.close();
-	} catch (err) {
-		console.error(`files.mjs: closing the browser failed: ${err}`);
-		exitCode = 1;
-	}
-	if (ownProfile) rmSync(profile, { recursive: true, force: true });
-	clearTimeout(watchdog);
-}
-console.log(exitCode === 0 ? 'files.mjs: all steps passed' : 'files.mjs: FAILED');
-process.exit(exitCode);
+});

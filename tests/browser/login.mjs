@@ -9,73 +9,19 @@
 //   BROWSER_PROFILE_DIR  fresh user-data-dir to use (default: a new temp dir)
 //
 // Prints one line per step; exits 0 when every step passed, 1 otherwise.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { LAUNCH_ARGS, StepError, assert, chromiumExe, need as needVar } from './lib.mjs';
+import { StepError, assert, need as needVar, runSteps } from './lib.mjs';
 
 const STEP_MS = 15_000;    // bound for every navigation / wait / action
-const TOTAL_MS = 120_000;  // watchdog for the whole run
-
 const need = (name) => needVar('login.mjs', name);
 const BASE_URL = need('BASE_URL').replace(/\/+$/, '');
 const USER = need('PANEL_USER');
 const PASSWORD = need('PANEL_PASSWORD');
 const ARTIFACTS = need('ARTIFACTS_DIR');
-const EXE = chromiumExe('login.mjs');
 
-mkdirSync(ARTIFACTS, { recursive: true });
-
-const ownProfile = !process.env.BROWSER_PROFILE_DIR;
-const profile = process.env.BROWSER_PROFILE_DIR || mkdtempSync(join(tmpdir(), 'aapanel-chromium-'));
-mkdirSync(profile, { recursive: true });
-
-let current = '(start)';
-async function step(name, fn) {
-	current = name;
-	await fn();
-	console.log(`  ok   ${name}`);
-}
-
-const consoleErrors = [];   // console errors, including CSP violation reports
-const pageErrors = [];      // uncaught exceptions in the page
-const failedRequests = [];  // for diagnostics only
-
-let context;
-let exitCode = 1;
-const watchdog = setTimeout(async () => {
-	console.error(`login.mjs: FAIL overall timeout (${TOTAL_MS} ms) during step: ${current}`);
-	try { if (context) await context.close(); } catch { /* ignore */ }
-	if (ownProfile) rmSync(profile, { recursive: true, force: true });
-	process.exit(1);
-}, TOTAL_MS);
-
-try {
-	// launchPersistentContext(userDataDir) is how Playwright takes --user-data-dir:
-	// a fresh profile in a temp dir, removed afterwards.
-	context = await chromium.launchPersistentContext(profile, {
-		executablePath: EXE,
-		headless: true,
-		timeout: STEP_MS,
-		args: LAUNCH_ARGS,
-		viewport: { width: 1280, height: 800 },
-		locale: 'en-US',
-	});
-	context.setDefaultTimeout(STEP_MS);
-	context.setDefaultNavigationTimeout(STEP_MS);
-	const page = context.pages()[0] || await context.newPage();
-
-	page.on('console', (msg) => {
-		if (msg.type() === 'error') {
-			const loc = msg.location();
-			consoleErrors.push(`${msg.text()}${loc && loc.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
-		}
-	});
-	page.on('pageerror', (err) => pageErrors.push(String(err && err.stack || err)));
-	page.on('requestfailed', (req) => failedRequests.push(`${req.method()} ${req.url()}: ${req.failure()?.errorText}`));
-	page.on('response', (res) => { if (res.status() >= 400) failedRequests.push(`${res.request().method()} ${res.url()}: HTTP ${res.status()}`); });
-
+await runSteps({
+	prog: 'login.mjs', artifacts: ARTIFACTS, stepMs: STEP_MS, totalMs: 120_000, consoleAt: 'source', responses: true,
+}, async ({ page, step, consoleErrors, pageErrors }) => {
 	const htmlAttr = (a) => page.locator('html').getAttribute(a);
 	const path = () => new URL(page.url()).pathname;
 	const basePath = new URL(BASE_URL + '/').pathname;
@@ -205,23 +151,4 @@ try {
 		assert(all.length === 0, `browser reported errors:\n    ${all.join('\n    ')}`);
 	});
 
-	exitCode = 0;
-} catch (err) {
-	const msg = err instanceof StepError ? err.message : (err && err.stack) || String(err);
-	console.error(`  FAIL ${current}\n    ${msg.split('\n').join('\n    ')}`);
-	if (failedRequests.length) console.error(`    failed requests:\n      ${failedRequests.join('\n      ')}`);
-	if (consoleErrors.length) console.error(`    console errors:\n      ${consoleErrors.join('\n      ')}`);
-	if (pageErrors.length) console.error(`    page errors:\n      ${pageErrors.join('\n      ')}`);
-	exitCode = 1;
-} finally {
-	try {
-		if (context) await context.close();
-	} catch (err) {
-		console.error(`login.mjs: closing the browser failed: ${err}`);
-		exitCode = 1;
-	}
-	if (ownProfile) rmSync(profile, { recursive: true, force: true });
-	clearTimeout(watchdog);
-}
-console.log(exitCode === 0 ? 'login.mjs: all steps passed' : 'login.mjs: FAILED');
-process.exit(exitCode);
+});

@@ -5,20 +5,10 @@
 # Fails (never skips) when chromium, node or tests/browser/node_modules are missing
 # (scripts/install-deps.sh installs them).
 . "$(dirname "$0")/lib.sh"
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+. "$(dirname "$0")/browser_lib.sh"
 ART="$SRC/build/artifacts/browser-dashboard"
-
-# prereq NAME COMMAND...: like check, but also remembers a failure
-prereq_ok=1
-prereq() { local n=$1; shift; if "$@"; then ok "$n"; else not_ok "$n"; prereq_ok=0; fi; }
-have_node() { command -v node >/dev/null; }
-prereq "chromium is installed ($CHROMIUM; apt-get install chromium)" test -x "$CHROMIUM"
-prereq "node is installed" have_node
-prereq "playwright-core is installed (npm ci --prefix tests/browser)" test -f "$SRC/tests/browser/node_modules/playwright-core/package.json"
-if [ "$prereq_ok" -ne 1 ]; then
-	it_summary
-	exit 1
-fi
+browser_prereqs
+prereqs_done
 
 it_setup 'monitor = { interval = 1; };'
 it_start_pool

@@ -11,19 +11,11 @@ if [ -z "${AAPANEL_SITES_NS:-}" ]; then
 	exec unshare --mount --propagation private env AAPANEL_SITES_NS=1 bash "$0" "$@"
 fi
 . "$(dirname "$0")/lib.sh"
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+. "$(dirname "$0")/browser_lib.sh"
 ART="$SRC/build/artifacts/browser-sites"
-prereq_ok=1
-prereq() { local n=$1; shift; if "$@"; then ok "$n"; else not_ok "$n"; prereq_ok=0; fi; }
-have_node() { command -v node >/dev/null; }
-prereq "chromium is installed ($CHROMIUM)" test -x "$CHROMIUM"
-prereq "node is installed" have_node
-prereq "playwright-core is installed (npm ci --prefix tests/browser)" test -f "$SRC/tests/browser/node_modules/playwright-core/package.json"
+browser_prereqs
 prereq "php-fpm is installed" bash -c 'ls /usr/sbin/php-fpm* >/dev/null 2>&1'
-if [ "$prereq_ok" -ne 1 ]; then
-	it_summary
-	exit 1
-fi
+prereqs_done
 
 . "$(dirname "$0")/sites_lib.sh"
 it_setup 'pool = { request_timeout = 20; };'

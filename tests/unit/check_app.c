@@ -5,6 +5,9 @@
 #include <sys/stat.h>
 
 #include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,41 +115,109 @@ load_cfg(const char *extra)
 	return c;
 }
 
+/*
+ * The users and sessions every test starts with are made once, in a template
+ * var/ (migrated database, its secret key), and each test's setup copies it:
+ * three password hashes per test made check_app the longest unit suite.
+ */
+static char template_dir[64];
+
 static void
-setup_with(const char *extra)
+copy_file(const char *from, const char *to, mode_t mode)
 {
-	char err[512] = "";
+	char buf[65536];
+	ssize_t n;
+	int in = open(from, O_RDONLY | O_CLOEXEC), o;
+
+	ck_assert_msg(in >= 0, "%s: %s", from, strerror(errno));
+	o = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
+	ck_assert_msg(o >= 0, "%s: %s", to, strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		ck_assert_int_eq(write(o, buf, (size_t)n), n);
+	ck_assert_int_eq(n, 0);
+	close(in);
+	close(o);
+}
+
+/* Copy the tree from (files and directories) into to, which must not exist. */
+static void
+copy_tree(const char *from, const char *to)
+{
+	DIR *d = opendir(from);
+	struct dirent *e;
+	struct stat st;
+
+	ck_assert_msg(d != NULL, "%s: %s", from, strerror(errno));
+	ck_assert_int_eq(stat(from, &st), 0);
+	ck_assert_int_eq(mkdir(to, st.st_mode & 07777), 0);
+	while ((e = readdir(d)) != NULL) {
+		char a[512], b[512];
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(a, sizeof(a), "%s/%s", from, e->d_name);
+		snprintf(b, sizeof(b), "%s/%s", to, e->d_name);
+		ck_assert_int_eq(lstat(a, &st), 0);
+		if (S_ISDIR(st.st_mode))
+			copy_tree(a, b);
+		else if (S_ISREG(st.st_mode))
+			copy_file(a, b, st.st_mode);
+	}
+	closedir(d);
+}
+
+/* The template (an unchecked fixture: it runs in the process that forks the
+ * tests): migrations, a user per role and a session of each (cookies and
+ * CSRF tokens kept in the globals, which every test inherits). */
+static void
+make_template(void)
+{
+	static const char *const roles[] = { "admin", "operator", "viewer" };
+	char *cookies[] = { cookie_admin, cookie_operator, cookie_viewer };
+	char *csrfs[] = { csrf_admin, csrf_operator, csrf_viewer };
+	struct ap_db *db = NULL;
 
 	srcdir = getenv("AAPANEL_SRCDIR") ? getenv("AAPANEL_SRCDIR") : ".";
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ap-app-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(template_dir, sizeof(template_dir), "%s", tmpdir);
+	cfg = load_cfg("panel = { origins = \"http://panel.test\"; };");
+	ck_assert_msg(ap_dbconn_startup(cfg), "migrations failed");
+	ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
+	for (int i = 0; i < 3; i++) {
+		struct ap_session sess;
+		char c[AP_SESSION_ID_HEX + 1], name[32];
+		struct ap_problem pb = { 0 };
+		int64_t id = 0;
+
+		snprintf(name, sizeof(name), "%s1", roles[i]);
+		ck_assert_msg(ap_user_create(db, cfg, name, roles[i], "a long enough passphrase", &id, &pb) == AP_DB_OK,
+		    "%s %s", pb.reason, ap_db_errmsg(db));
+		ck_assert_int_eq(ap_session_create(db, cfg, id, false, "127.0.0.1", "check", c, &sess), AP_DB_OK);
+		snprintf(cookies[i], 80, "aapanel=%s", c);
+		snprintf(csrfs[i], 80, "%s", sess.csrf);
+	}
+	ap_db_close(db); /* the last connection: the WAL is checkpointed into the file */
+	ap_config_free(cfg);
+	cfg = NULL;
+}
+
+static void
+setup_with(const char *extra)
+{
+	char err[512] = "", from[128], to[128];
+
+	srcdir = getenv("AAPANEL_SRCDIR") ? getenv("AAPANEL_SRCDIR") : ".";
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ap-app-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(from, sizeof(from), "%s/var", template_dir);
+	snprintf(to, sizeof(to), "%s/var", tmpdir);
+	copy_tree(from, to);
 	cfg = load_cfg(extra);
 	ck_assert_msg(ap_dbconn_startup(cfg), "migrations failed");
 	ck_assert_msg(ap_app_init(&app, cfg, ap_routes, ap_nroutes, err, sizeof(err)) == AP_OK, "%s", err);
 	arena = ap_arena_new();
 	memset(&out, 0, sizeof(out));
-	{
-		static const char *const roles[] = { "admin", "operator", "viewer" };
-		char *cookies[] = { cookie_admin, cookie_operator, cookie_viewer };
-		char *csrfs[] = { csrf_admin, csrf_operator, csrf_viewer };
-		struct ap_db *db = NULL;
-
-		ck_assert_int_eq(ap_dbconn_open(cfg, &db), AP_DB_OK);
-		for (int i = 0; i < 3; i++) {
-			struct ap_session sess;
-			char c[AP_SESSION_ID_HEX + 1], name[32];
-			struct ap_problem pb = { 0 };
-			int64_t id = 0;
-
-			snprintf(name, sizeof(name), "%s1", roles[i]);
-			ck_assert_msg(ap_user_create(db, cfg, name, roles[i], "a long enough passphrase", &id, &pb) == AP_DB_OK,
-			    "%s %s", pb.reason, ap_db_errmsg(db));
-			ck_assert_int_eq(ap_session_create(db, cfg, id, false, "127.0.0.1", "check", c, &sess), AP_DB_OK);
-			snprintf(cookies[i], 80, "aapanel=%s", c);
-			snprintf(csrfs[i], 80, "%s", sess.csrf);
-		}
-		ap_db_close(db);
-	}
 	auto_cookie = cookie_admin;
 }
 
@@ -169,6 +240,12 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	(void)flag;
 	(void)ftw;
 	return remove(path);
+}
+
+static void
+remove_template(void)
+{
+	nftw(template_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void
@@ -1705,6 +1782,9 @@ main(void)
 	SRunner *sr;
 	int failed;
 
+	/* once per test case, in the process that forks its tests */
+	tcase_add_unchecked_fixture(tc, make_template, remove_template);
+	tcase_add_unchecked_fixture(tb, make_template, remove_template);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_home_renders_english_layout);
 	tcase_add_test(tc, test_arabic_from_accept_language);

@@ -1652,6 +1652,46 @@ START_TEST(test_unit_nests_and_survives_a_refused_statement)
 }
 END_TEST
 
+/*
+ * A write refused as read-only inside a unit (a read-only file or mount, a
+ * read-only server or standby; here the session made read-only): the next
+ * unit's first write runs on a new connection and succeeds, with no failed
+ * try first. regression: a worker whose SQLite connection had been opened
+ * read-only answered 503 to every change until it was recycled
+ */
+START_TEST(test_unit_after_a_read_only_refusal_writes_on_a_new_connection)
+{
+	static const char *const ro[AP_DB__MAX] = {
+		[AP_DB_SQLITE] = "PRAGMA query_only = 1",
+		[AP_DB_MYSQL] = "SET SESSION TRANSACTION READ ONLY",
+		[AP_DB_PGSQL] = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+	};
+	struct ap_db *h = open_db(0);
+
+	EXEC_OK(db, ro[g_backend]);
+	ap_db_unit_begin(db);
+	RC_EQ(db, ap_db_exec(db, "INSERT INTO ct_parent (id, name, qty) VALUES (1, 'alpha', 1)"),
+	      AP_DB_EREADONLY);
+	ap_db_unit_end(db, false);
+	ap_db_unit_begin(db);
+	EXEC_OK(db, "INSERT INTO ct_parent (id, name, qty) VALUES (2, 'beta', 1)");
+	RC_EQ(db, ap_db_unit_end(db, true), AP_DB_OK);
+	/* an explicit transaction after one */
+	EXEC_OK(db, ro[g_backend]);
+	if (ap_db_begin(db) == AP_DB_OK) { /* SQLite refuses BEGIN itself under query_only */
+		RC_EQ(db, ap_db_exec(db, "INSERT INTO ct_parent (id, name, qty) VALUES (3, 'gamma', 1)"),
+		      AP_DB_EREADONLY);
+		RC_EQ(db, ap_db_rollback(db), AP_DB_OK);
+	}
+	RC_EQ(db, ap_db_begin(db), AP_DB_OK);
+	EXEC_OK(db, "INSERT INTO ct_parent (id, name, qty) VALUES (4, 'delta', 1)");
+	RC_EQ(db, ap_db_commit(db), AP_DB_OK);
+	ck_assert_int_eq(count_rows(h, "SELECT COUNT(*) FROM ct_parent"), 2);
+	ck_assert_int_eq(count_rows(h, "SELECT COUNT(*) FROM ct_parent WHERE id IN (2, 4)"), 2);
+	ap_db_close(h);
+}
+END_TEST
+
 /* Paused before its first write, a unit lets a write through at once (the
  * sign-in attempt the throttle must count on every host). */
 START_TEST(test_unit_pause_commits_at_once)
@@ -2084,6 +2124,7 @@ db_suite(void)
 	tcase_add_test(t, test_transaction_misuse);
 	tcase_add_test(t, test_unit_is_one_transaction);
 	tcase_add_test(t, test_unit_nests_and_survives_a_refused_statement);
+	tcase_add_test(t, test_unit_after_a_read_only_refusal_writes_on_a_new_connection);
 	tcase_add_test(t, test_unit_pause_commits_at_once);
 	suite_add_tcase(s, t);
 

@@ -8,12 +8,15 @@
  * The mounted faults (a full tmpfs, a read-only mount) are in
  * tests/integration/t_storage_faults.sh.
  */
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +187,75 @@ START_TEST(test_readonly_connection_is_named_and_reopened)
 }
 END_TEST
 
+/*
+ * A write refused inside a transaction (a request's unit of work, or an
+ * explicit one): the connection is opened again before the next write
+ * outside it, which succeeds. (query_only is per connection; set inside the
+ * transaction, as SQLite refuses even BEGIN under it.)
+ */
+START_TEST(test_write_refused_in_a_unit_reopens_for_the_next)
+{
+	struct ap_db *db = open_db();
+	int64_t n = 0;
+
+	ck_assert_int_eq(ap_db_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)"), AP_DB_OK);
+	ap_db_unit_begin(db);
+	ck_assert_int_eq(insert_page(db), AP_DB_OK);
+	ck_assert(ap_db_unit_open(db));
+	ck_assert_int_eq(ap_db_exec(db, "PRAGMA query_only = 1"), AP_DB_OK);
+	ck_assert_int_eq(insert_page(db), AP_DB_EREADONLY);
+	ap_db_unit_end(db, false);
+	ap_db_unit_begin(db);
+	ck_assert_msg(insert_page(db) == AP_DB_OK, "%s", ap_db_errmsg(db));
+	ck_assert_int_eq(ap_db_unit_end(db, true), AP_DB_OK);
+	/* an explicit transaction */
+	ck_assert_int_eq(ap_db_begin(db), AP_DB_OK);
+	ck_assert_int_eq(ap_db_exec(db, "PRAGMA query_only = 1"), AP_DB_OK);
+	ck_assert_int_eq(insert_page(db), AP_DB_EREADONLY);
+	ck_assert_int_eq(ap_db_rollback(db), AP_DB_OK);
+	ck_assert_int_eq(ap_db_begin(db), AP_DB_OK);
+	ck_assert_msg(insert_page(db) == AP_DB_OK, "%s", ap_db_errmsg(db));
+	ck_assert_int_eq(ap_db_commit(db), AP_DB_OK);
+	ck_assert_int_eq(ap_db_query_int64(db, "SELECT COUNT(*) FROM t", &n), AP_DB_OK);
+	ck_assert_int_eq(n, 2);
+	ap_db_close(db);
+}
+END_TEST
+
+/*
+ * A connection opened while the database's directory is a read-only mount
+ * (SQLite opens it read-only, and it stays so) and only read from: once the
+ * mount is writable again, the first change succeeds, with no failed try
+ * first. The mount is made in a mount namespace of this test's own (check
+ * runs each test in a child process). regression: such a worker answered
+ * 503 to every sign-in until it was recycled
+ */
+START_TEST(test_connection_opened_read_only_writes_once_writable)
+{
+	struct ap_db *keep = open_db(), *db;
+	int64_t n = 0;
+
+	ck_assert_int_eq(ap_db_exec(keep, "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)"), AP_DB_OK);
+	/* keep holds the WAL open (its -wal and -shm stay), as the other workers do */
+	ck_assert_msg(unshare(CLONE_NEWNS) == 0, "unshare: %s", strerror(errno));
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ck_assert_int_eq(mount(dir, dir, NULL, MS_BIND, NULL), 0);
+	ck_assert_int_eq(mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), 0);
+	db = open_db();
+	ck_assert_int_eq(ap_db_query_int64(db, "SELECT COUNT(*) FROM t", &n), AP_DB_OK);
+	ck_assert_int_eq(insert_page(keep), AP_DB_OK); /* opened before: Linux lets it write */
+	ck_assert_int_eq(umount2(dir, MNT_DETACH), 0);
+	/* writable again: a request's change, on the connection from before */
+	ap_db_unit_begin(db);
+	ck_assert_msg(insert_page(db) == AP_DB_OK, "%s", ap_db_errmsg(db));
+	ck_assert_int_eq(ap_db_unit_end(db, true), AP_DB_OK);
+	ck_assert_int_eq(ap_db_query_int64(keep, "SELECT COUNT(*) FROM t", &n), AP_DB_OK);
+	ck_assert_int_eq(n, 2);
+	ap_db_close(db);
+	ap_db_close(keep);
+}
+END_TEST
+
 START_TEST(test_storage_check_reports)
 {
 	struct ap_config cfg;
@@ -224,6 +296,8 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_failing_checkpoint_is_logged_once_and_retried);
 	tcase_add_test(tc, test_readonly_connection_is_named_and_reopened);
+	tcase_add_test(tc, test_write_refused_in_a_unit_reopens_for_the_next);
+	tcase_add_test(tc, test_connection_opened_read_only_writes_once_writable);
 	tcase_add_test(tc, test_storage_check_reports);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -1337,6 +1338,17 @@ test_slowdown(void)
 	return (uint64_t)v;
 }
 
+/* This process's CPU time in µs: what rendering costs, whatever else shares the
+ * cores (make unit runs two suites at a time, beside other work). */
+static uint64_t
+cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 START_TEST(test_render_speed)
 {
 	struct ap_tpl_set *s = load_real();
@@ -1345,12 +1357,12 @@ START_TEST(test_render_speed)
 	uint64_t t0, us, bound = 250 * test_slowdown();
 	int i, n = 2000;
 
-	t0 = ap_now_us();
+	t0 = cpu_us();
 	for (i = 0; i < n; i++) {
 		ap_buf_reset(&out);
 		ck_assert_int_eq(ap_tpl_render(s, "home", m, NULL, NULL, &out), AP_OK);
 	}
-	us = ap_now_us() - t0;
+	us = cpu_us() - t0;
 	/* A few µs optimised; generous so sanitizer builds pass too. */
 	ck_assert_msg(us / (uint64_t)n < bound, "%llu us per render (bound %llu)",
 	    (unsigned long long)(us / (uint64_t)n), (unsigned long long)bound);
