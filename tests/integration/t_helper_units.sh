@@ -25,6 +25,11 @@
 #     rules land in the namespace's ruleset (seen by nft outside the unit,
 #     traffic over a veth pair dropped, reverted unconfirmed, kept when
 #     confirmed), and its mount namespace is read-only but for its paths.
+#  5. restic as transient units of its own under that unit: a local
+#     destination, a backup cancelled while it runs, and an offsite one: an
+#     SFTP server at 192.0.2.2 (the veth peer, not loopback; the helper's own
+#     unit cannot reach it) added, a site backed up, listed, restored in place
+#     byte-identical.
 # Nothing here touches the machine's systemd, /run or ruleset.
 . "$(dirname "$0")/lib.sh"
 it_setup
@@ -33,11 +38,12 @@ SVC="$UNITS/aapanel-helper.service"
 SOCK_UNIT="$UNITS/aapanel-helper.socket"
 HELPER="$SRC/build/aapanel-helper"
 SEND="$SRC/build/tests/helper_send"
-SD="" TU="" HTTP_PID="" HTTP2_PID="" CLIENT="" NEAR_PID="" FAR_PID=""
+SD="" TU="" HTTP_PID="" HTTP2_PID="" CLIENT="" NEAR_PID="" FAR_PID="" SSHD_PID=""
 
 u_teardown() {
 	local rc=$?
 	for p in $HTTP_PID $HTTP2_PID $CLIENT $NEAR_PID $FAR_PID; do kill "$p" 2>/dev/null || true; done
+	[ -n "$SSHD_PID" ] && { sshd_stop || true; }
 	if [ -n "$SD" ] && kill -0 "$SD" 2>/dev/null; then
 		kill -s SIGRTMIN+4 "$SD" 2>/dev/null || true
 		for _ in $(seq 1 100); do kill -0 "$SD" 2>/dev/null || break; sleep 0.1; done
@@ -535,6 +541,98 @@ check "... the helper stopped it (its journal says cancelled)" \
 st=$(ajob backup.run '{"dest":"loc","kind":"site","domain":"small.test"}')
 check "... and the next backup to that repository succeeds (the stale lock removed)" jqe '.result.state == "done"' <<<"$st"
 rm -f "$TU/sandbox/var/www/big.test/public/big.bin"
+
+# restic to an offsite (SFTP) destination from under the shipped unit: an
+# OpenSSH server of this test in the client namespace, at 192.0.2.2 on the
+# veth pair (not loopback), its own host key and one authorized key. The
+# restic unit reaches it; the helper's own unit does not (IPAddressAllow=localhost).
+mkdir -p "$TU/ssh" "$TU/sftp"
+ssh-keygen -q -t ed25519 -N '' -f "$TU/ssh/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$TU/ssh/client_key"
+cp "$TU/ssh/client_key.pub" "$TU/ssh/authorized_keys"
+cat > "$TU/ssh/sshd_config" <<CFG
+Port 2222
+ListenAddress 192.0.2.2
+HostKey $TU/ssh/host_key
+AuthorizedKeysFile $TU/ssh/authorized_keys
+PidFile none
+UsePAM no
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+Subsystem sftp internal-sftp
+LogLevel VERBOSE
+CFG
+[ -d /run/sshd ] || mkdir -m 0755 /run/sshd # sshd's privilege separation directory (the machine's mount namespace)
+sshd_kids() { local p; for p in $(ps -o pid= --ppid "$1" 2>/dev/null || true); do echo "$p"; sshd_kids "$p"; done; }
+sshd_stop() { # the server and every session it forked, by PID
+	local kids
+	kids=$(sshd_kids "$SSHD_PID")
+	kill -KILL $kids 2>/dev/null || true
+	kill "$SSHD_PID" 2>/dev/null || true
+	wait "$SSHD_PID" 2>/dev/null || true
+	SSHD_PID=""
+}
+nsenter -t "$CLIENT" -n -- /usr/sbin/sshd -D -e -f "$TU/ssh/sshd_config" 2>>"$TU/ssh/log" &
+SSHD_PID=$!
+for _ in $(seq 1 100); do
+	nsenter -t "$CLIENT" -n -- ss -Htln "sport = :2222" | grep -q . && break
+	kill -0 "$SSHD_PID" 2>/dev/null || break
+	sleep 0.05
+done
+check "an OpenSSH server listens at 192.0.2.2:2222 in the client namespace" \
+	bash -c "nsenter -t $CLIENT -n -- ss -Htln 'sport = :2222' | grep -q 192.0.2.2"
+check "... reachable from the systemd namespace over the veth pair (its SSH banner)" \
+	bash -c "nsenter -t $SD -n -- timeout 3 bash -c 'exec 3<>/dev/tcp/192.0.2.2/2222; head -c 7 <&3' | grep -q '^SSH-2.0'"
+: > "$TU/ssh/log"
+# The helper's own IP sockets: a "database server" at the SSH server's address.
+out=$(ncall dbserver.add '{"name":"sshfar","dsn":"mysql://u@192.0.2.2:2222/","password":"x"}')
+printf '%s\n' "$out" > "$TU/sshfar.json"
+sleep 0.5
+check "the helper's own unit cannot reach 192.0.2.2:2222: refused, and sshd saw no connection ($(jq -r '.error.reason // empty' <<<"$out" | head -c 80))" \
+	bash -c "jq -e '.ok | not' '$TU/sshfar.json' >/dev/null && ! grep -q 'Connection from' '$TU/ssh/log'"
+printf '[192.0.2.2]:2222 %s\n' "$(cut -d' ' -f1,2 "$TU/ssh/host_key.pub")" > "$TU/ssh/known_hosts"
+st=$(ajob backup.dest_add "$(jq -nc --rawfile k "$TU/ssh/client_key" --rawfile h "$TU/ssh/known_hosts" \
+	--arg u "sftp://root@192.0.2.2:2222$TU/sftp/repo" '{name: "off", url: $u, ssh_key: $k, known_hosts: $h}')")
+jqe '.result.state == "done"' <<<"$st" || echo "    $st"
+check "an SFTP destination at 192.0.2.2 is added under systemd (restic init in its own unit)" \
+	bash -c "jq -e '.result.state == \"done\" and .result.result.created == true' <<<'$st' >/dev/null && [ -f '$TU/sftp/repo/config' ]"
+check "... the unit's ssh logged in with the destination's key from 192.0.2.1" \
+	grep -q 'Accepted publickey for root from 192.0.2.1' "$TU/ssh/log"
+check "... and sshd logs such a connection as 'Connection from 192.0.2.1' (what the check above looks for)" \
+	grep -q 'Connection from 192.0.2.1 port' "$TU/ssh/log"
+check "... the key is a helper-only file (0600)" test "$(stat -c %a "$TU/sandbox/etc/aapanel/backups/off/ssh_key" 2>/dev/null)" = 600
+W="$TU/sandbox/var/www/small.test/public"
+mkdir -p "$W/img"
+head -c 300000 /dev/urandom > "$W/img/photo.bin"
+printf 'مرحبا\n' > "$W/ar.txt"
+tsum() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+tsum "$W" > "$TU/web.sum"
+st=$(ajob backup.run '{"dest":"off","kind":"site","domain":"small.test"}')
+SNAPO=$(jq -r '.result.result.snapshot // empty' <<<"$st")
+check "a site's backup to SFTP runs as a transient unit and succeeds (snapshot ${SNAPO:-none})" \
+	jqe '.result.state == "done" and (.result.result.snapshot | test("^[0-9a-f]{8,}$"))' <<<"$st"
+check "... restic's unit is gone afterwards" \
+	bash -c "! nsenter -t $SD -m -p -- systemctl list-units --all --no-legend 'aapanel-restic-*' | grep -q ."
+st=$(ajob backup.snapshots '{"dest":"off"}')
+check "backup.snapshots lists it from the SFTP repository" \
+	jqe --arg s "$SNAPO" '.result.state == "done" and ([.result.result.snapshots[].short_id] | index($s) != null) and (.result.result.snapshots[0].tags | index("site:small.test") != null)' <<<"$st"
+printf 'defaced\n' > "$W/index.html"; rm -rf "$W/img"
+# Restoring in place writes the site's home: the production unit's
+# ReadWritePaths=-/var/www, here beneath the sandbox root.
+ns sh -c "printf '[Service]\nReadWritePaths=$TU/sandbox/var/www\n' > /run/systemd/system/aapanel-helper.service.d/www.conf"
+ns systemctl daemon-reload
+ns systemctl restart aapanel-helper.service
+st=$(ajob backup.restore "$(jq -nc --arg s "$SNAPO" '{dest: "off", snapshot: $s, domain: "small.test", target: "inplace"}')")
+jqe '.result.state == "done"' <<<"$st" || echo "    $st"
+check "restore from SFTP into place under systemd succeeds" jqe '.result.state == "done" and .result.result.restored_to == "public"' <<<"$st"
+check "... the site's files are byte-identical" cmp -s "$TU/web.sum" <(tsum "$W")
+check "... the defaced tree is in the site's trash" \
+	bash -c "grep -qx defaced '$TU/sandbox/var/www/small.test/.aapanel-trash/'*/item/index.html"
+check "... and no restic unit is left" \
+	bash -c "! nsenter -t $SD -m -p -- systemctl list-units --all --no-legend 'aapanel-restic-*' | grep -q ."
+sshd_stop
 
 kill "$HTTP_PID" "$HTTP2_PID" "$CLIENT" "$NEAR_PID" "$FAR_PID" 2>/dev/null || true
 for p in "$HTTP_PID" "$HTTP2_PID" "$CLIENT" "$NEAR_PID" "$FAR_PID"; do wait "$p" 2>/dev/null || true; done
