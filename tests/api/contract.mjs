@@ -62,7 +62,8 @@ async function call(method, path, { body, token = TOKEN, headers = {}, json = tr
   } catch (e) {
     // A GET on a kept-alive connection an old nginx worker closed as a reload retired it
     // (a site or certificate change reloads nginx): asked again, on a new connection.
-    if (method !== 'GET' || !e.cause || e.cause.code !== 'UND_ERR_SOCKET') throw e;
+    // The close may reach undici as a socket error or as a reset of the read (ECONNRESET).
+    if (method !== 'GET' || !e.cause || !['UND_ERR_SOCKET', 'ECONNRESET'].includes(e.cause.code)) throw e;
     r = await fetch(`${API}${path}`, { method, headers: h, body: payload, redirect: 'manual' });
   }
   const text = await r.text();
