@@ -210,7 +210,8 @@ browser_fixtures() {
 		       "/databases/{id}/jobs": $dbjob,
 		       "/tasks": $task, "/services": "nginx.service",
 		       "/firewall/rules": $fwr, "/firewall/block": $fwb,
-		       "/backups/runs": $bkrun, "/backup-destinations": "local-bk", "/backups/snapshots": $bksnap },
+		       "/backups/runs": $bkrun, "/backup-destinations": "local-bk", "/backups/snapshots": $bksnap,
+		       "/files/roots": "www" },
 		app_name: (if $name == "" then "aaPanel" else $name end)
 	}' > "$out"
 }

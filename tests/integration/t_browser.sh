@@ -47,10 +47,14 @@ sites_setup
 # (the fixtures' failed issuance: never Let's Encrypt).
 cat >> "$T/conf/profiles/test.cfg" <<CFG
 certs = { https_port = $(it_free_port); acme_server = "https://127.0.0.1:$(it_free_port)/dir"; certbot_dir = "$T/certbot"; };
+files = { roots = "www:/srv/www"; };
 CFG
 it_start_pool
 sites_start_nginx
 sites_start_helper
+# The admins' other root (files.roots) the browser visits: a folder with a file.
+mkdir -p "$SB/srv/www/conf"
+printf 'server_name example;\n' > "$SB/srv/www/conf/site.conf"
 
 # Chromium keeps its profiles under $BT only (login.mjs's by name, those of
 # selftest.mjs and pages.mjs through TMPDIR): our processes are found by it,
