@@ -204,6 +204,27 @@ import_user(uid_t *uid, gid_t *gid)
 	return true;
 }
 
+/*
+ * The panel's own database (req->login: its name from db.dsn, the helper's
+ * configuration, never a request): the default "aapanel" is one of the
+ * managed databases' reserved names, so only the bytes are checked — ASCII
+ * letters, digits and _, not starting with a digit (never an option or a
+ * quote in the client's argv or environment).
+ */
+static bool
+panel_db_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 64 || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
 enum ap_err
 ap_dbdump_start(struct helper_ctx *ctx, const struct ap_dbdump_req *req, struct ap_dbdump **out)
 {
@@ -224,7 +245,8 @@ ap_dbdump_start(struct helper_ctx *ctx, const struct ap_dbdump_req *req, struct 
 	int fds[4];
 
 	*out = NULL;
-	if (req->database == NULL || ap_check_db_ident(req->database, strlen(req->database)) != NULL)
+	if (req->database == NULL || (req->login != NULL ? !panel_db_name_ok(req->database)
+	    : ap_check_db_ident(req->database, strlen(req->database)) != NULL))
 		return ap_problem_set(ctx->pb, AP_PB_INVALID, "name", "is not a database name");
 	if (req->role != NULL && ap_check_db_ident(req->role, strlen(req->role)) != NULL)
 		return ap_problem_set(ctx->pb, AP_PB_INVALID, "role", "is not a role name");

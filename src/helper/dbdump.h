@@ -41,7 +41,8 @@ enum ap_dbdump_dir { AP_DBDUMP_EXPORT, AP_DBDUMP_IMPORT, AP_DBDUMP__MAX };
 
 struct ap_dbdump_req {
 	const char *server;   /* a managed server's name ([a-z][a-z0-9_]*) */
-	const char *database; /* the database (ap_check_db_ident; never the panel's own) */
+	const char *database; /* the database (ap_check_db_ident; never the panel's own, except
+			       * with login: the panel's, named by db.dsn, [A-Za-z0-9_] only) */
 	enum ap_dbdump_dir dir;
 	int fd;               /* export: the SQL is written here; import: read from here to EOF.
 			       * Borrowed: the program gets a duplicate, the caller closes it. */
@@ -70,7 +71,8 @@ struct ap_dbdump; /* opaque: one running client */
  * Start the client for req. ctx supplies the configuration, the sandbox root
  * and the problem to fill. AP_OK with *out (free with ap_dbdump_free) while
  * the program runs; otherwise a problem: AP_PB_NOT_FOUND "server" (no such
- * server), AP_PB_INVALID "name" (a bad or the panel's database name),
+ * server), AP_PB_INVALID "name" (a bad name, or the panel's own
+ * database's without req->login),
  * AP_PB_UNSUPPORTED "server" (a DSN parameter the clients cannot be given),
  * AP_PB_FAILED (the program could not start: the reason names it).
  */
