@@ -5,11 +5,12 @@
  * `lines` entries of the unit (_SYSTEMD_UNIT=aapanel.service or
  * aapanel-helper.service), oldest first, that contain `search` and are of
  * `level` or more severe (PRIORITY 0..7 is the index of the level: emerg ..
- * debug). It is bounded: at most LINES_MAX lines, SCAN_MAX entries read from
+ * debug); `before` (the answer's `older` cursor) reads the page before it. It is bounded: at most LINES_MAX lines, SCAN_MAX entries read from
  * the end, BYTES_MAX bytes of text and MSG_MAX bytes a line. The request
  * names a unit by an enum only, never a match or a path.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,7 +29,7 @@ static const char *const units[] = {"_SYSTEMD_UNIT=aapanel.service",
 static const char *const levels[] = {"emerg",  "alert", "crit",	 "error", "warn",
 				     "notice", "info",	"debug", NULL};
 
-enum { LJ_WHICH, LJ_LINES, LJ_SEARCH, LJ_LEVEL, LJ__MAX };
+enum { LJ_WHICH, LJ_LINES, LJ_SEARCH, LJ_LEVEL, LJ_BEFORE, LJ__MAX };
 const struct ap_field ap_ops_logs_journal_args[LJ__MAX + 1] = {
     [LJ_WHICH] = {.name = "which",
 		  .type = AP_FIELD_ENUM,
@@ -37,6 +38,7 @@ const struct ap_field ap_ops_logs_journal_args[LJ__MAX + 1] = {
     [LJ_LINES] = {.name = "lines", .type = AP_FIELD_INT, .min = 1, .max = LINES_MAX},
     [LJ_SEARCH] = {.name = "search", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 200},
     [LJ_LEVEL] = {.name = "level", .type = AP_FIELD_ENUM, .choices = levels},
+    [LJ_BEFORE] = {.name = "before", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 512},
     [LJ__MAX] = AP_FIELD_END,
 };
 
@@ -73,8 +75,20 @@ ap_ops_logs_journal(struct helper_ctx *ctx)
 	size_t bytes = 0;
 	long scanned = 0;
 	bool cut = false;
+	const char *before = a[LJ_BEFORE].present && a[LJ_BEFORE].s[0] ? a[LJ_BEFORE].s : NULL;
+	char *older = NULL;
+	bool more = false;
 	sd_journal *j = NULL;
 	int r;
+
+	/* A cursor the answer gave ("s=…;i=…;b=…;m=…;t=…;x=…"): letters, digits, '=' and ';'. */
+	for (const char *c = before; c != NULL && *c; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || *c == '=' || *c == ';')) {
+			json_object_put(found);
+			json_object_put(lines);
+			return ap_problem_set(ctx->pb, AP_PB_INVALID, "before",
+					      "is not a cursor of the journal");
+		}
 
 	if ((r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM)) < 0) {
 		json_object_put(found);
@@ -85,7 +99,7 @@ ap_ops_logs_journal(struct helper_ctx *ctx)
 	}
 	sd_journal_set_data_threshold(j, MSG_MAX + 16);
 	if ((r = sd_journal_add_match(j, units[a[LJ_WHICH].i], 0)) < 0 ||
-	    (r = sd_journal_seek_tail(j)) < 0) {
+	    (r = before != NULL ? sd_journal_seek_cursor(j, before) : sd_journal_seek_tail(j)) < 0) {
 		sd_journal_close(j);
 		json_object_put(found);
 		json_object_put(lines);
@@ -93,14 +107,30 @@ ap_ops_logs_journal(struct helper_ctx *ctx)
 			       strerror(-r));
 		return AP_ERR_IO;
 	}
-	while ((int)json_object_array_length(found) < want && sd_journal_previous(j) > 0) {
+	for (;;) {
 		const char *m, *p;
 		size_t n, pn;
 		char line[MSG_MAX + 64];
 		int len;
 
+		if ((int)json_object_array_length(found) >= want) {
+			more = sd_journal_previous(j) > 0;
+			break;
+		}
+		if (sd_journal_previous(j) <= 0)
+			break;
+		/* The cursor's own entry was the last page's oldest. */
+		if (before != NULL && scanned == 0 && sd_journal_test_cursor(j, before) > 0) {
+			scanned++;
+			continue;
+		}
 		if (++scanned > SCAN_MAX) {
+			/* The next page goes on from the last entry read here. */
 			cut = true;
+			free(older);
+			older = NULL;
+			if (sd_journal_next(j) <= 0 || sd_journal_get_cursor(j, &older) < 0)
+				older = NULL;
 			break;
 		}
 		if ((m = field_of(j, "MESSAGE", &n)) == NULL)
@@ -143,6 +173,10 @@ ap_ops_logs_journal(struct helper_ctx *ctx)
 		}
 		bytes += (size_t)len;
 		json_object_array_add(found, json_object_new_string_len(line, len));
+		free(older);
+		older = NULL;
+		if (sd_journal_get_cursor(j, &older) < 0)
+			older = NULL;
 	}
 	sd_journal_close(j);
 	for (size_t i = json_object_array_length(found); i > 0; i--)
@@ -151,5 +185,9 @@ ap_ops_logs_journal(struct helper_ctx *ctx)
 	json_object_object_add(ctx->result, "lines", lines);
 	json_object_object_add(ctx->result, "scanned", json_object_new_int64(scanned));
 	json_object_object_add(ctx->result, "cut", json_object_new_boolean(cut));
+	/* The oldest entry's cursor when there may be older ones: the next page's `before`. */
+	if ((more || cut) && older != NULL)
+		json_object_object_add(ctx->result, "older", json_object_new_string(older));
+	free(older);
 	return AP_OK;
 }

@@ -92,7 +92,7 @@ const struct ap_field ap_logs_download_fields[LD__MAX + 1] = {
 };
 
 /* The panel's own logs (admins): which, lines, search, rotation, level (the journal's). */
-enum { LP_WHICH, LP_LINES, LP_SEARCH, LP_ROTATION, LP_LEVEL, LP__MAX };
+enum { LP_WHICH, LP_LINES, LP_SEARCH, LP_ROTATION, LP_LEVEL, LP_BEFORE, LP__MAX };
 const struct ap_field ap_logs_system_fields[LP__MAX + 1] = {
     [LP_WHICH] = {.name = "which",
 		  .type = AP_FIELD_ENUM,
@@ -119,6 +119,11 @@ const struct ap_field ap_logs_system_fields[LP__MAX + 1] = {
 		  .type = AP_FIELD_ENUM,
 		  .choices = ap_log_levels,
 		  .desc = "from the journal (log.file = \"\"): this level or more severe"},
+    [LP_BEFORE] = {.name = "before",
+		   .type = AP_FIELD_TEXT,
+		   .flags = AP_FIELD_SINGLELINE,
+		   .max = 512,
+		   .desc = "from the journal: the entries older than this cursor (an answer's older)"},
     [LP__MAX] = AP_FIELD_END,
 };
 
@@ -159,6 +164,10 @@ static const struct ap_prop syslog_props[] = {
      .choices = ap_log_sources,
      .desc = "log.file, or the journal when log.file is \"\""},
     {.name = "size", .type = AP_J_INT, .desc = "log.file's size in bytes (0: the journal)"},
+    {.name = "older",
+     .type = AP_J_STRING,
+     .flags = AP_J_OPT,
+     .desc = "the journal: the cursor for the entries before these (as before=), absent when none"},
     {.name = "lines",
      .type = AP_J_ARRAY,
      .items = AP_J_STRING,
@@ -368,7 +377,7 @@ ap_page_system_log(struct ap_ctx *ctx)
 				 .search = f[LP_SEARCH].present ? f[LP_SEARCH].s : NULL,
 				 .level = -1,
 				 .tag = which};
-	struct json_object *lines = NULL;
+	struct json_object *lines = NULL, *older = NULL;
 	struct ap_log_file lf = {.fd = -1};
 	struct ap_sites_env env;
 	struct ap_problem pb;
@@ -382,7 +391,8 @@ ap_page_system_log(struct ap_ctx *ctx)
 		}
 		if (f[LP_LEVEL].present)
 			q.level = (int)f[LP_LEVEL].i;
-		if (ap_logs_journal(&env, which, &q, &lines, &pb) != AP_OK)
+		if (ap_logs_journal(&env, which, &q, f[LP_BEFORE].present ? f[LP_BEFORE].s : NULL,
+				    &lines, &older, &pb) != AP_OK)
 			return ap_ctx_problem(ctx, &pb);
 		lf.rotations = json_object_new_array();
 	} else if (ap_logs_system_open(&env, f[LP_ROTATION].present ? (int)f[LP_ROTATION].i : 0,
@@ -399,6 +409,21 @@ ap_page_system_log(struct ap_ctx *ctx)
 		ctx->title = ap_ctx_tr(ctx, which == 0 ? "The panel's log" : "The helper's log");
 		ap_model_add(ctx->model, "is_helper", json_object_new_boolean(which == 1));
 		ap_model_add(ctx->model, "is_journal", json_object_new_boolean(from_journal(ctx)));
+		if (older != NULL) {
+			struct ap_buf b = {0};
+
+			ap_buf_printf(&b, "%s/logs/%s?lines=%d&before=", ap_ctx_base(ctx),
+				      ap_log_systems[which], q.lines);
+			ap_url_encode(&b, json_object_get_string(older));
+			if (q.search != NULL && q.search[0] != '\0') {
+				ap_buf_printf(&b, "&search=");
+				ap_url_encode(&b, q.search);
+			}
+			if (q.level >= 0)
+				ap_buf_printf(&b, "&level=%s", ap_log_levels[q.level]);
+			ap_model_str(ctx->model, "older_href", b.data);
+			ap_buf_free(&b);
+		}
 		if (from_journal(ctx)) {
 			struct json_object *opts = json_object_new_array();
 
@@ -419,6 +444,8 @@ ap_page_system_log(struct ap_ctx *ctx)
 			     json_object_new_boolean(json_object_array_length(lines) == 0));
 	}
 	ap_model_add(ctx->model, "lines", lines);
+	if (older != NULL)
+		ap_model_add(ctx->model, "older", older);
 	ap_logs_close(&lf);
 	return 200;
 }

@@ -12,6 +12,7 @@
 #  - the JSON answer says source "journal", its lines are the unit's only;
 #  - the level filter: level=error leaves the info line out, level=info keeps it
 #    (journald's PRIORITY from the "<N>" the panel writes on its stream);
+#  - pages from the end: the answer's `older` cursor and `before=` it (a bad one 400);
 #  - the helper's log is its unit's lines only;
 #  - an operator and a viewer get 403; a rotation is 404 (the journal has none).
 . "$(dirname "$0")/lib.sh"
@@ -152,6 +153,20 @@ code=$(aapi "/logs/panel?search=worker%20$WPID%20died&level=error")
 check "... level=error leaves it out (got $code)" jqe '(.lines | length) == 0' "$T/api.json"
 code=$(aapi "/logs/panel?lines=3")
 check "lines=3: the newest three at most (got $code)" jqe '(.lines | length) <= 3 and (.lines | length) > 0' "$T/api.json"
+# Pages from the end: the newest 2, then the 2 before them by the answer's cursor.
+aapi "/logs/panel?lines=4" >/dev/null; cp "$T/api.json" "$T/four.json"
+code=$(aapi "/logs/panel?lines=2"); cp "$T/api.json" "$T/p1.json"
+OLDER=$(jq -r '.older // empty' "$T/p1.json")
+check "lines=2: two lines and a cursor for the older ones (got $code)" \
+	bash -c "[ $code = 200 ] && [ -n '$OLDER' ] && jq -e '(.lines | length) == 2' '$T/p1.json' >/dev/null"
+code=$(curl -s -o "$T/api.json" -w '%{http_code}' -G -H "Authorization: Bearer $ATOKEN" --data-urlencode "before=$OLDER" --data lines=2 "$(url /api/v1/logs/panel)")
+check "before=<cursor>: the two before them; both pages are the newest four (got $code)" \
+	bash -c "[ $code = 200 ] && [ \"\$(jq -c '.lines' '$T/api.json' '$T/p1.json' | jq -sc 'add')\" = \"\$(jq -c '.lines' '$T/four.json')\" ]"
+code=$(curl -s -o "$T/page.html" -w '%{http_code}' -b "$JAR" "$(url "/logs/panel?lines=2")")
+check "the page links the older entries by that cursor (got $code)" \
+	bash -c "[ $code = 200 ] && grep -q 'href=\"/logs/panel?lines=2&amp;before=s%3D' '$T/page.html'"
+code=$(aapi "/logs/panel?before=%3Cscript%3E")
+check "a before that is not a cursor: 400 naming before (got $code)" bash -c "[ $code = 400 ] && grep -q '\"before\"' '$T/api.json'"
 code=$(aapi "/logs/helper?lines=100")
 check "the helper's log: its unit's lines only (got $code)" \
 	jqe '.source == "journal" and (.lines | length) > 0 and all(.lines[]; contains(" helper[") or (contains(" master[") | not))' "$T/api.json"
