@@ -47,6 +47,13 @@ enum ap_err ap_logs_open(const struct ap_sites_env *env, const struct ap_site *s
 enum ap_err ap_logs_system_open(const struct ap_sites_env *env, int rotation, struct ap_log_file *lf,
     struct ap_problem *pb);
 void ap_logs_close(struct ap_log_file *lf);
+/* The panel's (which 0) or the helper's (1) own log from the systemd journal (log.file = ""):
+ * the newest q->lines entries of its unit that match q->search and q->level (a journal
+ * PRIORITY), oldest first, into *out (an array of strings, owned); before: a cursor (the
+ * entries older than it), *older: the cursor for the page before these (a string, owned) or NULL
+ * when there is none. Through the helper. */
+enum ap_err ap_logs_journal(const struct ap_sites_env *env, int which, const struct ap_log_query *q,
+    const char *before, struct json_object **out, struct json_object **older, struct ap_problem *pb);
 
 /*
  * The last q->lines lines of lf that match q, oldest first in *out (an

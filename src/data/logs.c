@@ -318,3 +318,40 @@ ap_logs_reqid(const char *line, size_t *off, size_t *len)
 	*len = n;
 	return true;
 }
+
+enum ap_err
+ap_logs_journal(const struct ap_sites_env *env, int which, const struct ap_log_query *q,
+		const char *before, struct json_object **out, struct json_object **older,
+		struct ap_problem *pb)
+{
+	struct json_object *a, *res = NULL, *v;
+	enum ap_err rc;
+
+	*out = NULL;
+	*older = NULL;
+	if (env->helper == NULL)
+		return ap_problem_set(pb, AP_PB_UNAVAILABLE, NULL, "the helper is not configured");
+	a = json_object_new_object();
+	json_object_object_add(a, "which", json_object_new_string(ap_log_systems[which]));
+	json_object_object_add(a, "lines", json_object_new_int(q->lines));
+	if (q->search != NULL && q->search[0] != '\0')
+		json_object_object_add(a, "search", json_object_new_string(q->search));
+	if (q->level >= 0)
+		json_object_object_add(a, "level", json_object_new_string(ap_log_levels[q->level]));
+	if (before != NULL && before[0] != '\0')
+		json_object_object_add(a, "before", json_object_new_string(before));
+	rc = ap_helper_call(env->helper, "logs.journal", a, &res, pb);
+	json_object_put(a);
+	if (rc == AP_OK) {
+		if (json_object_object_get_ex(res, "lines", &v) &&
+		    json_object_is_type(v, json_type_array))
+			*out = json_object_get(v);
+		else
+			*out = json_object_new_array();
+		if (json_object_object_get_ex(res, "older", &v) &&
+		    json_object_is_type(v, json_type_string))
+			*older = json_object_get(v);
+	}
+	json_object_put(res);
+	return rc;
+}

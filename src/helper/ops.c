@@ -143,6 +143,7 @@ static const struct helper_op ops[] = {
 	{ "files.chown_tree", ap_ops_files_args, ap_ops_files_chown_tree, HELPER_OP_JOB },
 	{ "logs.open", ap_ops_logs_args, ap_ops_logs_open, 0 },
 	{ "logs.system", ap_ops_logs_system_args, ap_ops_logs_system, 0 },
+	{ "logs.journal", ap_ops_logs_journal_args, ap_ops_logs_journal, 0 },
 	/* Scheduled tasks (ops_tasks.c, docs/tasks.md). */
 	{ "task.put", ap_ops_task_put_args, ap_ops_task_put, 0 },
 	{ "task.remove", ap_ops_task_id_args, ap_ops_task_remove, 0 },

@@ -188,6 +188,9 @@ enum ap_err ap_ops_logs_open(struct helper_ctx *ctx);
 /* The panel's and the helper's own log (log.file), for admins: logs.system passes a read descriptor. */
 extern const struct ap_field ap_ops_logs_system_args[];
 enum ap_err ap_ops_logs_system(struct helper_ctx *ctx);
+/* Their journal (log.file = ""): logs.journal answers the unit's newest lines (ops_journal.c). */
+extern const struct ap_field ap_ops_logs_journal_args[];
+enum ap_err ap_ops_logs_journal(struct helper_ctx *ctx);
 /* Who owns a site's files (ops_sites.c): its system user with sites.system_users (made for
  * that site, never another account), else the helper's own; *chown_needed says whether new
  * files must be given to it. AP_ERR_NOTFOUND when the site has no such user. */

@@ -91,8 +91,8 @@ const struct ap_field ap_logs_download_fields[LD__MAX + 1] = {
     [LD__MAX] = AP_FIELD_END,
 };
 
-/* The panel's own logs (admins): which, lines, search, rotation. */
-enum { LP_WHICH, LP_LINES, LP_SEARCH, LP_ROTATION, LP__MAX };
+/* The panel's own logs (admins): which, lines, search, rotation, level (the journal's). */
+enum { LP_WHICH, LP_LINES, LP_SEARCH, LP_ROTATION, LP_LEVEL, LP_BEFORE, LP__MAX };
 const struct ap_field ap_logs_system_fields[LP__MAX + 1] = {
     [LP_WHICH] = {.name = "which",
 		  .type = AP_FIELD_ENUM,
@@ -115,6 +115,15 @@ const struct ap_field ap_logs_system_fields[LP__MAX + 1] = {
 		     .min = 0,
 		     .max = AP_LOG_ROTATIONS_MAX,
 		     .desc = "0 the log, N its rotation .N or .N.gz"},
+    [LP_LEVEL] = {.name = "level",
+		  .type = AP_FIELD_ENUM,
+		  .choices = ap_log_levels,
+		  .desc = "from the journal (log.file = \"\"): this level or more severe"},
+    [LP_BEFORE] = {.name = "before",
+		   .type = AP_FIELD_TEXT,
+		   .flags = AP_FIELD_SINGLELINE,
+		   .max = 512,
+		   .desc = "from the journal: the entries older than this cursor (an answer's older)"},
     [LP__MAX] = AP_FIELD_END,
 };
 
@@ -146,10 +155,19 @@ static const struct ap_prop log_props[] = {
 const struct ap_schema ap_log_schema = {
     .name = "SiteLog", .desc = "the end of a site's log", .props = log_props};
 
+static const char *const ap_log_sources[] = {"file", "journal", NULL};
 static const struct ap_prop syslog_props[] = {
     {.name = "which", .type = AP_J_STRING, .choices = ap_log_systems},
     {.name = "rotation", .type = AP_J_INT, .desc = "0 the log, N a rotation"},
-    {.name = "size", .type = AP_J_INT, .desc = "log.file's size in bytes"},
+    {.name = "source",
+     .type = AP_J_STRING,
+     .choices = ap_log_sources,
+     .desc = "log.file, or the journal when log.file is \"\""},
+    {.name = "size", .type = AP_J_INT, .desc = "log.file's size in bytes (0: the journal)"},
+    {.name = "older",
+     .type = AP_J_STRING,
+     .flags = AP_J_OPT,
+     .desc = "the journal: the cursor for the entries before these (as before=), absent when none"},
     {.name = "lines",
      .type = AP_J_ARRAY,
      .items = AP_J_STRING,
@@ -340,6 +358,16 @@ ap_page_system_log_download(struct ap_ctx *ctx)
 	return send_log(ctx, &lf, "aapanel.log");
 }
 
+/* log.file = "": the panel and the helper log to their standard error, journald's under
+ * systemd; their lines are read from the journal. */
+static bool
+from_journal(struct ap_ctx *ctx)
+{
+	const char *file = ctx->app->cfg->log_file;
+
+	return file == NULL || file[0] != '/';
+}
+
 int
 ap_page_system_log(struct ap_ctx *ctx)
 {
@@ -349,30 +377,75 @@ ap_page_system_log(struct ap_ctx *ctx)
 				 .search = f[LP_SEARCH].present ? f[LP_SEARCH].s : NULL,
 				 .level = -1,
 				 .tag = which};
-	struct json_object *lines = NULL;
+	struct json_object *lines = NULL, *older = NULL;
 	struct ap_log_file lf = {.fd = -1};
 	struct ap_sites_env env;
 	struct ap_problem pb;
 
 	env_of(ctx, &env);
-	if (ap_logs_system_open(&env, f[LP_ROTATION].present ? (int)f[LP_ROTATION].i : 0, &lf,
-				&pb) != AP_OK ||
-	    ap_logs_read(&lf, &q, &lines, &pb) != AP_OK) {
+	if (from_journal(ctx)) {
+		if (f[LP_ROTATION].present && f[LP_ROTATION].i > 0) {
+			ap_problem_set(&pb, AP_PB_NOT_FOUND, "rotation",
+				       "the journal has no rotations to pick");
+			return ap_ctx_problem(ctx, &pb);
+		}
+		if (f[LP_LEVEL].present)
+			q.level = (int)f[LP_LEVEL].i;
+		if (ap_logs_journal(&env, which, &q, f[LP_BEFORE].present ? f[LP_BEFORE].s : NULL,
+				    &lines, &older, &pb) != AP_OK)
+			return ap_ctx_problem(ctx, &pb);
+		lf.rotations = json_object_new_array();
+	} else if (ap_logs_system_open(&env, f[LP_ROTATION].present ? (int)f[LP_ROTATION].i : 0,
+				       &lf, &pb) != AP_OK ||
+		   ap_logs_read(&lf, &q, &lines, &pb) != AP_OK) {
 		ap_logs_close(&lf);
 		return ap_ctx_problem(ctx, &pb);
 	}
 	ap_model_str(ctx->model, "which", ap_log_systems[which]);
+	ap_model_str(ctx->model, "source", from_journal(ctx) ? "journal" : "file");
 	ap_model_add(ctx->model, "size", json_object_new_int64(lf.size));
 	model_rotations(ctx, &lf);
 	if (!ctx->req->wants_json) {
 		ctx->title = ap_ctx_tr(ctx, which == 0 ? "The panel's log" : "The helper's log");
 		ap_model_add(ctx->model, "is_helper", json_object_new_boolean(which == 1));
+		ap_model_add(ctx->model, "is_journal", json_object_new_boolean(from_journal(ctx)));
+		if (older != NULL) {
+			struct ap_buf b = {0};
+
+			ap_buf_printf(&b, "%s/logs/%s?lines=%d&before=", ap_ctx_base(ctx),
+				      ap_log_systems[which], q.lines);
+			ap_url_encode(&b, json_object_get_string(older));
+			if (q.search != NULL && q.search[0] != '\0') {
+				ap_buf_printf(&b, "&search=");
+				ap_url_encode(&b, q.search);
+			}
+			if (q.level >= 0)
+				ap_buf_printf(&b, "&level=%s", ap_log_levels[q.level]);
+			ap_model_str(ctx->model, "older_href", b.data);
+			ap_buf_free(&b);
+		}
+		if (from_journal(ctx)) {
+			struct json_object *opts = json_object_new_array();
+
+			for (int i = 0; ap_log_levels[i] != NULL; i++) {
+				struct json_object *o = json_object_new_object();
+
+				json_object_object_add(o, "name",
+						       json_object_new_string(ap_log_levels[i]));
+				json_object_object_add(o, "selected",
+						       json_object_new_boolean(i == q.level));
+				json_object_array_add(opts, o);
+			}
+			ap_model_add(ctx->model, "level_opts", opts);
+		}
 		ap_model_str(ctx->model, "search", f[LP_SEARCH].present ? f[LP_SEARCH].s : "");
 		ap_model_add(ctx->model, "rows", rows_of(lines));
 		ap_model_add(ctx->model, "empty",
 			     json_object_new_boolean(json_object_array_length(lines) == 0));
 	}
 	ap_model_add(ctx->model, "lines", lines);
+	if (older != NULL)
+		ap_model_add(ctx->model, "older", older);
 	ap_logs_close(&lf);
 	return 200;
 }

@@ -226,7 +226,7 @@ const struct ap_route ap_routes[] = {
 	    .flags = AP_ROUTE_BROWSER, .summary = "The sidebar's Logs: the panel's log" },
 	{ .methods = AP_M_GET, .pattern = "/logs/{which}", .handler = ap_page_system_log, .perm = "audit.read",
 	    .tpl = "system_log", .fields = ap_logs_system_fields,
-	    .summary = "The last lines of the panel's or the helper's log (log.file), searched",
+	    .summary = "The last lines of the panel's or the helper's log (log.file, or the journal when it is \"\"), searched",
 	    .answer = &ap_syslog_schema },
 	{ .methods = AP_M_GET, .pattern = "/logs/{which}/download", .handler = ap_page_system_log_download,
 	    .perm = "audit.read", .flags = AP_ROUTE_RAW, .fields = ap_logs_system_fields, .media = "text/plain",
