@@ -1,0 +1,79 @@
+// Real-browser test of a job's page following the live stream (issue 19): a
+// viewer opens a running backup run's page; its progress bar moves from the
+// stream's `event: job` without a page load (navigations counted), the page
+// polls no timer while the stream is open, and it reloads exactly once when
+// the job is over, showing the result. Debian's Chromium through playwright-core.
+//
+// Environment: BASE_URL, PANEL_USER, PANEL_PASSWORD, START_RUN (a program that
+// starts a backup run and prints its id; run once signed in), ARTIFACTS_DIR (job-running.png, job-done.png), CHROMIUM, BROWSER_PROFILE_DIR.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { assert, need as needVar, noErrorsButSite, runSteps, signIn } from './lib.mjs';
+
+const need = (name) => needVar('jobs.mjs', name);
+const BASE_URL = need('BASE_URL').replace(/\/+$/, '');
+const USER = need('PANEL_USER');
+const PASSWORD = need('PANEL_PASSWORD');
+const START_RUN = need('START_RUN');
+const ARTIFACTS = need('ARTIFACTS_DIR');
+
+await runSteps({ prog: 'jobs.mjs', artifacts: ARTIFACTS, stepMs: 20_000, totalMs: 150_000, consoleAt: 'page' },
+async ({ page, step, consoleErrors, pageErrors }) => {
+	await step(`sign in as ${USER}`, () => signIn(page, BASE_URL, USER, PASSWORD));
+
+	let RUN = '';
+	await step('a backup run is started (as a job of the helper)', async () => {
+		RUN = execFileSync(START_RUN, { timeout: 20_000 }).toString().trim();
+		assert(/^[0-9]+$/.test(RUN), `no run id: ${RUN}`);
+	});
+
+	let loads = 0;
+	page.on('framenavigated', (f) => { if (f === page.mainFrame()) loads++; });
+	const attr = (n) => page.evaluate((name) => document.documentElement.getAttribute(name), n);
+	const values = [];
+
+	await step(`the running run's page opens with its progress bar and a noscript refresh`, async () => {
+		await page.goto(`${BASE_URL}/backups/runs/${RUN}`, { waitUntil: 'load' });
+		await page.locator('#job-progress').waitFor({ state: 'visible' });
+		const ns = await page.locator('noscript').first().evaluate((e) => e.textContent);
+		assert(/http-equiv="refresh"/.test(ns), `no noscript refresh: ${ns}`);
+		await page.screenshot({ path: join(ARTIFACTS, 'job-running.png'), fullPage: true });
+		loads = 0;
+	});
+
+	await step('the page follows the live stream (EventSource open)', async () => {
+		await page.waitForFunction(() => document.documentElement.getAttribute('data-job-live') === '1', null, { timeout: 10_000 });
+	});
+
+	await step('the progress bar moves from `event: job` without a page load', async () => {
+		const t0 = Date.now();
+		while (Date.now() - t0 < 60_000 && loads === 0) {
+			const v = await page.evaluate(() => { const b = document.getElementById('job-progress'); return b ? b.value : null; }).catch(() => null);
+			if (v !== null && values[values.length - 1] !== v) values.push(v);
+			if (new Set(values).size >= 3) break;
+			await page.waitForTimeout(100);
+		}
+		const events = +(await attr('data-job-events').catch(() => 0) || 0);
+		const fetches = +(await attr('data-job-fetches').catch(() => 0) || 0);
+		const secs = ((Date.now() - t0) / 1000).toFixed(1);
+		console.log(`       progress seen: ${values.join(' → ')} in ${secs} s; job events taken: ${events}; JSON reads: ${fetches}; page loads: ${loads}`);
+		// One read when the stream opened, then one per event: no timer's poll.
+		assert(fetches <= events + 1, `${fetches} JSON reads for ${events} events: the page polls`);
+		assert(loads === 0, `the page loaded ${loads} time(s) while the job ran`);
+		assert(new Set(values).size >= 2, `the progress bar did not move (${values.join(', ')})`);
+		assert(events >= 1, 'no `event: job` was taken from the stream');
+	});
+
+	await step('at the end the page reloads once and shows the result', async () => {
+		await page.waitForFunction(() => {
+			const b = document.querySelector('.kv .badge');
+			return !document.getElementById('job-progress') && b && /Succeeded/.test(b.textContent);
+		}, null, { timeout: 90_000 });
+		await page.waitForTimeout(2500); // no reload after the one
+		assert(loads === 1, `${loads} page loads after the job (1 expected)`);
+		const snap = await page.locator('.kv dd bdi.mono').first().innerText();
+		assert(snap.length >= 8, `no snapshot shown (${snap})`);
+		await page.screenshot({ path: join(ARTIFACTS, 'job-done.png'), fullPage: true });
+		noErrorsButSite(consoleErrors, pageErrors, 'none:');
+	});
+});
