@@ -3,7 +3,8 @@
  * - the sidebar folds away behind a menu button on narrow screens,
  * - times read "5 minutes ago" (the exact time stays on hover),
  * - secrets shown once get a Copy button,
- * - the dashboard's values and charts follow the sampler's live stream.
+ * - the dashboard's values and charts follow the sampler's live stream,
+ * - a job's page moves its progress bar from the stream's `event: job`.
  * No inline script anywhere (the CSP allows only this file).
  */
 (function () {
@@ -290,7 +291,10 @@
 		}
 		function later(ms) {
 			if (timer) clearTimeout(timer);
-			timer = over ? null : setTimeout(tick, ms);
+			timer = over ? null : setTimeout(function () {
+				if (live) count('data-job-live-polls'); // the slow check on the stream
+				tick();
+			}, ms);
 		}
 		function tick() {
 			if (timer) { clearTimeout(timer); timer = null; }

@@ -2,10 +2,13 @@
 // viewer opens a running backup run's page; its progress bar moves from the
 // stream's `event: job` without a page load (navigations counted), the page
 // polls no timer while the stream is open, and it reloads exactly once when
-// the job is over, showing the result. Debian's Chromium through playwright-core.
+// the job is over, showing the result. Then the same with the stream refused
+// (a proxy that drops it): the page falls back to reading the run's JSON on a
+// timer, the bar still moves and it still reloads once at the end. Debian's
+// Chromium through playwright-core.
 //
 // Environment: BASE_URL, PANEL_USER, PANEL_PASSWORD, START_RUN (a program that
-// starts a backup run and prints its id; run once signed in), ARTIFACTS_DIR (job-running.png, job-done.png), CHROMIUM, BROWSER_PROFILE_DIR.
+// starts a backup run and prints its id; run once signed in), ARTIFACTS_DIR (job-running.png, job-done.png, job-polled.png), CHROMIUM, BROWSER_PROFILE_DIR.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { assert, need as needVar, noErrorsButSite, runSteps, signIn } from './lib.mjs';
@@ -57,8 +60,9 @@ async ({ page, step, consoleErrors, pageErrors }) => {
 		const fetches = +(await attr('data-job-fetches').catch(() => 0) || 0);
 		const secs = ((Date.now() - t0) / 1000).toFixed(1);
 		console.log(`       progress seen: ${values.join(' → ')} in ${secs} s; job events taken: ${events}; JSON reads: ${fetches}; page loads: ${loads}`);
-		// One read when the stream opened, then one per event: no timer's poll.
-		assert(fetches <= events + 1, `${fetches} JSON reads for ${events} events: the page polls`);
+		// Reads when the stream opened and on events, none by a timer meanwhile.
+		const polls = +(await attr('data-job-live-polls').catch(() => 0) || 0);
+		assert(polls === 0, `${polls} timed reads of the run's JSON while the stream was open`);
 		assert(loads === 0, `the page loaded ${loads} time(s) while the job ran`);
 		assert(new Set(values).size >= 2, `the progress bar did not move (${values.join(', ')})`);
 		assert(events >= 1, 'no `event: job` was taken from the stream');
@@ -75,5 +79,35 @@ async ({ page, step, consoleErrors, pageErrors }) => {
 		assert(snap.length >= 8, `no snapshot shown (${snap})`);
 		await page.screenshot({ path: join(ARTIFACTS, 'job-done.png'), fullPage: true });
 		noErrorsButSite(consoleErrors, pageErrors, 'none:');
+	});
+
+	await step('without the stream (refused): the page polls, the bar moves, one reload at the end', async () => {
+		await page.route('**/events/metrics', (r) => r.abort());
+		const run = execFileSync(START_RUN, { timeout: 20_000 }).toString().trim();
+		assert(/^[0-9]+$/.test(run), `no run id: ${run}`);
+		await page.goto(`${BASE_URL}/backups/runs/${run}`, { waitUntil: 'load' });
+		await page.locator('#job-progress').waitFor({ state: 'visible' });
+		loads = 0;
+		const seen = [];
+		const t0 = Date.now();
+		while (Date.now() - t0 < 60_000 && loads === 0 && new Set(seen).size < 3) {
+			const v = await page.evaluate(() => { const b = document.getElementById('job-progress'); return b ? b.value : null; }).catch(() => null);
+			if (v !== null && seen[seen.length - 1] !== v) seen.push(v);
+			await page.waitForTimeout(100);
+		}
+		const live = await attr('data-job-live').catch(() => null);
+		const fetches = +(await attr('data-job-fetches').catch(() => 0) || 0);
+		console.log(`       progress seen: ${seen.join(' → ')}; JSON reads: ${fetches}; page loads: ${loads}`);
+		assert(loads === 0, `the page loaded ${loads} time(s) while the job ran`);
+		assert(live === null, 'the page says it follows a stream that was refused');
+		assert(new Set(seen).size >= 2, `the progress bar did not move (${seen.join(', ')})`);
+		await page.waitForFunction(() => {
+			const b = document.querySelector('.kv .badge');
+			return !document.getElementById('job-progress') && b && /Succeeded/.test(b.textContent);
+		}, null, { timeout: 90_000 });
+		await page.waitForTimeout(2500);
+		assert(loads === 1, `${loads} page loads after the job (1 expected)`);
+		await page.screenshot({ path: join(ARTIFACTS, 'job-polled.png'), fullPage: true });
+		await page.unroute('**/events/metrics');
 	});
 });

@@ -28,16 +28,17 @@ ran() { "$@" > "$T/ran.log" 2>&1 || { sed 's/^/    | /' "$T/ran.log" | tail -n 8
 check "a site to back up" ran A site add jobs.test --type static
 check "a local destination" ran A backup-dest add loc --url local:/srv/backups/loc
 WEB="$SB/var/www/jobs.test/public"
-# Enough data that restic's status lines (two a second) give several steps.
-head -c "${JOBS_BYTES:-300000000}" /dev/urandom > "$WEB/big.bin"
 
 rm -rf "$ART"
 mkdir -p "$ART"
 PROFILE="$T/chromium-profile"
 browser_pids() { pgrep -f -- "--user-data-dir=$PROFILE" || true; }
-# The run is started by the browser test once signed in (Chromium's start is slow here).
+# A run is started by the browser test once signed in (Chromium's start is slow
+# here): new data each time (restic would skip what it has), enough that
+# restic's status lines (two a second) give several steps.
 cat > "$T/start-run" <<EOS
 #!/bin/sh
+head -c ${JOBS_BYTES:-300000000} /dev/urandom > '$WEB/big.bin' || exit 1
 '$BIN' --profile test --config '$T/conf/aapanel.cfg' --root '$SRC' backup run --site jobs.test --to loc --no-wait --json > '$T/run.json' || exit 1
 jq -r .id '$T/run.json'
 EOS
@@ -48,11 +49,11 @@ BASE_URL="http://127.0.0.1:$PORT" PANEL_USER=watcher PANEL_PASSWORD="$PW" START_
 	timeout -k 10 200 nice -n 10 node "$SRC/tests/browser/jobs.mjs" > "$T/browser.log" 2>&1 || rc=$?
 sed 's/^/  | /' "$T/browser.log"
 check "browser test passed (jobs.mjs exit $rc)" test "$rc" -eq 0
-for f in job-running job-done; do
+for f in job-running job-done job-polled; do
 	check "$f.png was taken" test -s "$ART/$f.png"
 done
 RUN=$(jq -r .id "$T/run.json" 2>/dev/null || true)
-check "the run (${RUN:-none}) is recorded done" bash -c "'$BIN' --profile test --config '$T/conf/aapanel.cfg' --root '$SRC' backup list --site jobs.test --json | jq -e '.items[] | select(.id == ${RUN:-0}) | .state == \"done\"' >/dev/null"
+check "the last run (${RUN:-none}) is recorded done" bash -c "'$BIN' --profile test --config '$T/conf/aapanel.cfg' --root '$SRC' backup list --site jobs.test --json | jq -e '.items[] | select(.id == ${RUN:-0}) | .state == \"done\"' >/dev/null"
 
 for _ in $(seq 1 50); do [ -z "$(browser_pids)" ] && break; sleep 0.1; done
 left=$(browser_pids)
