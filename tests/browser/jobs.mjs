@@ -4,11 +4,16 @@
 // polls no timer while the stream is open, and it reloads exactly once when
 // the job is over, showing the result. Then the same with the stream refused
 // (a proxy that drops it): the page falls back to reading the run's JSON on a
-// timer, the bar still moves and it still reloads once at the end. Debian's
-// Chromium through playwright-core.
+// timer, the bar still moves and it still reloads once at the end. Last, a
+// database's export: its job page takes the progress from the events of its
+// job id alone, then reloads once to its Download link. Debian's Chromium
+// through playwright-core.
 //
 // Environment: BASE_URL, PANEL_USER, PANEL_PASSWORD, START_RUN (a program that
-// starts a backup run and prints its id; run once signed in), ARTIFACTS_DIR (job-running.png, job-done.png, job-polled.png), CHROMIUM, BROWSER_PROFILE_DIR.
+// starts a backup run and prints its id; run once signed in), START_EXPORT (the
+// same for a database export: prints its job id), DATABASE_ID, ARTIFACTS_DIR
+// (job-running.png, job-done.png, job-polled.png, export-done.png), CHROMIUM,
+// BROWSER_PROFILE_DIR.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { assert, need as needVar, noErrorsButSite, runSteps, signIn } from './lib.mjs';
@@ -18,6 +23,8 @@ const BASE_URL = need('BASE_URL').replace(/\/+$/, '');
 const USER = need('PANEL_USER');
 const PASSWORD = need('PANEL_PASSWORD');
 const START_RUN = need('START_RUN');
+const START_EXPORT = need('START_EXPORT');
+const DATABASE_ID = need('DATABASE_ID');
 const ARTIFACTS = need('ARTIFACTS_DIR');
 
 await runSteps({ prog: 'jobs.mjs', artifacts: ARTIFACTS, stepMs: 20_000, totalMs: 150_000, consoleAt: 'page' },
@@ -109,5 +116,34 @@ async ({ page, step, consoleErrors, pageErrors }) => {
 		assert(loads === 1, `${loads} page loads after the job (1 expected)`);
 		await page.screenshot({ path: join(ARTIFACTS, 'job-polled.png'), fullPage: true });
 		await page.unroute('**/events/metrics');
+	});
+
+	await step("a database's export: the event of its job id moves the bar itself, one reload, the Download link", async () => {
+		const job = execFileSync(START_EXPORT, { timeout: 20_000 }).toString().trim();
+		assert(/^[0-9]+$/.test(job), `no job id: ${job}`);
+		await page.goto(`${BASE_URL}/databases/${DATABASE_ID}/jobs/${job}`, { waitUntil: 'load' });
+		loads = 0;
+		const seen = [];
+		let live = null;
+		const t0 = Date.now();
+		while (Date.now() - t0 < 60_000 && loads === 0 && new Set(seen).size < 3) {
+			const v = await page.evaluate(() => { const b = document.getElementById('job-progress'); return b ? b.value : null; }).catch(() => null);
+			if (v !== null && seen[seen.length - 1] !== v) seen.push(v);
+			if (live === null) live = await attr('data-job-live').catch(() => null);
+			await page.waitForTimeout(100);
+		}
+		const events = +(await attr('data-job-events').catch(() => 0) || 0);
+		const fetches = +(await attr('data-job-fetches').catch(() => 0) || 0);
+		console.log(`       progress seen: ${seen.join(' → ')}; job events taken: ${events}; JSON reads: ${fetches}; page loads: ${loads}`);
+		assert(loads === 0, `the page loaded ${loads} time(s) while the job ran (it may have ended too soon: ${seen.join(', ')})`);
+		assert(live === '1', 'the page did not follow the stream');
+		assert(new Set(seen).size >= 2, `the progress bar did not move (${seen.join(', ')})`);
+		assert(events >= 1, 'no `event: job` of this job was taken');
+		assert(fetches <= 1, `${fetches} JSON reads while it ran (one when the stream opened)`);
+		await page.locator('a[download]').waitFor({ state: 'visible', timeout: 90_000 });
+		await page.waitForTimeout(2500);
+		assert(loads === 1, `${loads} page loads after the job (1 expected)`);
+		assert(await page.getByText('The export is ready.').isVisible(), 'no "The export is ready."');
+		await page.screenshot({ path: join(ARTIFACTS, 'export-done.png'), fullPage: true });
 	});
 });
