@@ -3,7 +3,8 @@
  * - the sidebar folds away behind a menu button on narrow screens,
  * - times read "5 minutes ago" (the exact time stays on hover),
  * - secrets shown once get a Copy button,
- * - the dashboard's values and charts follow the sampler's live stream.
+ * - the dashboard's values and charts follow the sampler's live stream,
+ * - a job's page moves its progress bar from the stream's `event: job`.
  * No inline script anywhere (the CSP allows only this file).
  */
 (function () {
@@ -265,29 +266,92 @@
 		});
 	}
 
-	// A certificate's job (issue, renew): poll its JSON and move the progress bar;
-	// reload the page when the job is over (without JS: the page's reload link).
+	// A job's page (a certificate's issue or renewal, a database's import or export,
+	// a backup run): the live stream's `event: job` (every host's helper jobs, the
+	// sampler's relay) moves the progress bar and, for a job of another kind or
+	// none named, asks the page's JSON once; the page reloads once when the job is
+	// over. Without the stream (no EventSource, or not connected) the JSON is
+	// polled; without JS the page's noscript refresh and its reload link.
 	function setupJobPoll() {
 		var box = document.querySelector('[data-job-poll]');
 		if (!box || !window.fetch) return;
 		var url = box.getAttribute('data-job-poll');
+		var stream = box.getAttribute('data-job-stream');
+		var jobId = box.getAttribute('data-job-id') || '';
+		var ops = box.getAttribute('data-job-ops') || '';
+		var live = false, busy = false, again = false, timer = null, over = false;
+		var root = document.documentElement;
+		function count(name) { root.setAttribute(name, String((+root.getAttribute(name) || 0) + 1)); }
+		function reloadOnce() {
+			if (over) return;
+			over = true;
+			if (timer) clearTimeout(timer);
+			root.setAttribute('data-job-over', '1');
+			window.location.reload();
+		}
+		function later(ms) {
+			if (timer) clearTimeout(timer);
+			timer = over ? null : setTimeout(function () {
+				if (live) count('data-job-live-polls'); // the slow check on the stream
+				tick();
+			}, ms);
+		}
 		function tick() {
+			if (timer) { clearTimeout(timer); timer = null; }
+			if (over) return;
+			if (busy) { again = true; return; }
+			busy = true;
+			count('data-job-fetches');
 			fetch(url, { headers: { 'Accept': 'application/json' }, credentials: 'same-origin' })
 				.then(function (r) { return r.ok ? r.json() : null; })
 				.then(function (d) {
-					if (!d) return;
+					busy = false;
+					if (!d) { later(live ? 20000 : 3000); return; }
 					// A certificate's job, or a backup run (BackupRun: progress and state of its own).
 					var j = d.job || (d.action ? d : null), bar = document.getElementById('job-progress'), out = document.getElementById('job-output');
-					if (j && bar) bar.value = j.progress;
+					if (j && bar && typeof j.progress === 'number') bar.value = j.progress;
 					if (j && out) out.textContent = j.output || '';
-					if (d.certificate && d.certificate.state !== 'pending') { window.location.reload(); return; }
-					if (d.action && d.state !== 'running') { window.location.reload(); return; }
-					if (!d.certificate && !d.action && j && j.state !== 'queued' && j.state !== 'running') { window.location.reload(); return; }
-					setTimeout(tick, 1000);
+					if (d.certificate && d.certificate.state !== 'pending') { reloadOnce(); return; }
+					if (d.action && d.state !== 'running') { reloadOnce(); return; }
+					if (!d.certificate && !d.action && j && j.state !== 'queued' && j.state !== 'running') { reloadOnce(); return; }
+					if (again) { again = false; later(200); return; }
+					// On the stream, a slow check in case an event was missed; else the poll.
+					later(live ? 20000 : 1000);
 				})
-				.catch(function () { setTimeout(tick, 3000); });
+				.catch(function () { busy = false; later(3000); });
 		}
-		setTimeout(tick, 1000);
+		function onJob(ev) {
+			var e;
+			try { e = JSON.parse(ev.data); } catch (x) { return; }
+			if (!e || over) return;
+			if (ops && String(e.op || '').indexOf(ops) !== 0) return;
+			var mine = jobId !== '' && String(e.id) === jobId;
+			if (jobId !== '' && !mine) return;
+			count('data-job-events');
+			var bar = document.getElementById('job-progress');
+			if (mine && bar && typeof e.progress === 'number') bar.value = e.progress;
+			// Ended (or a job the page cannot name moved): the page's JSON says what it means.
+			if (!mine || (e.state !== 'queued' && e.state !== 'running')) tick();
+		}
+		if (stream && window.EventSource) {
+			var es = new EventSource(stream);
+			es.addEventListener('open', function () {
+				live = true;
+				root.setAttribute('data-job-live', '1');
+				tick(); // what happened before the stream opened
+			});
+			es.addEventListener('job', onJob);
+			es.addEventListener('error', function () {
+				if (!live) return;
+				live = false; // reconnecting: poll meanwhile
+				root.removeAttribute('data-job-live');
+				later(1000);
+			});
+			window.addEventListener('pagehide', function () { es.close(); });
+			later(3000); // the stream not open by then: poll
+		} else {
+			later(1000);
+		}
 	}
 
 	// A task's run started with "Run now" (or by cron): poll the task's JSON and
