@@ -278,6 +278,16 @@ prg "back up a site" /backups /backups "/backups/runs/$((BK_RUN + 1))" --data-ur
 prg "restore a site to a new folder" /backups/restore /backups/restore "/backups/runs/$((BK_RUN + 2))" \
 	--data-urlencode dest=formsbk --data-urlencode "snapshot=$BK_SNAP" --data-urlencode kind=site \
 	--data-urlencode target=forms.test --data-urlencode to=path --data-urlencode new_dir=restored
+prg "back up the panel" /backups/panel /backups/panel "/backups/runs/$((BK_RUN + 3))" --data-urlencode dest=formsbk
+PANEL_SNAP=""
+for _ in $(seq 1 240); do
+	curl -s -o /dev/null -b "$J" "$(url "/backups/runs/$((BK_RUN + 3))")" # the run's page settles it
+	PANEL_SNAP=$(sqlite3 "$DB" "SELECT snapshot FROM backup_runs WHERE id = $((BK_RUN + 3)) AND state = 'done'")
+	[ -n "$PANEL_SNAP" ] && break; sleep 0.25
+done
+check "the panel's backup made a snapshot (${PANEL_SNAP:-none})" test -n "$PANEL_SNAP"
+prg "restore the panel to a new folder" /backups/panel/restore /backups/panel/restore "/backups/runs/$((BK_RUN + 4))" \
+	--data-urlencode dest=formsbk --data-urlencode "snapshot=$PANEL_SNAP" --data-urlencode new_dir=formsrestore
 prg "add a backup destination" /backup-destinations /backup-destinations /backup-destinations \
 	--data-urlencode name=formsbk2 --data-urlencode url=local:/srv/backups/forms2
 prg "remove a backup destination" "/backup-destinations/{name}/remove" /backup-destinations/formsbk2/remove \
