@@ -193,6 +193,7 @@ struct ap_config {
 	long long files_extract_max_files; /* files.extract_max_files: entries of an archive */
 	long long files_extract_max_ratio; /* files.extract_max_ratio: unpacked / packed size */
 	char *files_roots; /* files.roots: the admins' other roots, "name:/path, ..." (sitecheck.h) */
+	int files_job_wait_ms; /* files.job_wait_ms: a copy, chown or archive job waited for before its page */
 	/* tasks: scheduled tasks (docs/tasks.md); the dirs relative to helper.sandbox_root. */
 	char *tasks_cron_dir;   /* tasks.cron_dir: where the helper writes the cron file "aapanel" */
 	char *tasks_spec_dir;   /* tasks.spec_dir: the helper's own copy of each task (what runs) */

@@ -38,6 +38,25 @@ enum ap_err ap_files_call(const struct ap_sites_env *env, const struct ap_site *
 enum ap_err ap_files_job(const struct ap_sites_env *env, const struct ap_site *s, const char *op,
     struct json_object *args, struct json_object **result, struct ap_problem *pb);
 
+/*
+ * The same, waited for at most wait_ms: AP_OK with *result (owned) when it
+ * is done by then; AP_OK with *result NULL and *job its id when it still
+ * runs (its page: ap_files_job_get); the job's problem when it failed.
+ */
+enum ap_err ap_files_job_start(const struct ap_sites_env *env, const struct ap_site *s,
+    const char *op, struct json_object *args, int wait_ms, struct json_object **result,
+    int64_t *job, struct ap_problem *pb);
+
+/*
+ * The files job `job` of s (its first output line names the site, or the
+ * root): *st (owned) {id, kind (copy|chown|extract|archive), state
+ * (queued|running|done|failed|timeout), progress, error (reason) or null,
+ * result or null}. AP_PB_NOT_FOUND "job" when the helper does not know it,
+ * or it is another site's, or not a files job.
+ */
+enum ap_err ap_files_job_get(const struct ap_sites_env *env, const struct ap_site *s, int64_t job,
+    struct json_object **st, struct ap_problem *pb);
+
 /* Where an upload's bytes come from: up to n bytes into buf, 0 at the end, -1 on error. */
 typedef ssize_t (*ap_files_read_fn)(void *ctx, void *buf, size_t n);
 

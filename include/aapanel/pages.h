@@ -137,6 +137,9 @@ int ap_page_files_restore(struct ap_ctx *ctx);     /* POST /sites/{id}/files/tra
 int ap_page_files_empty(struct ap_ctx *ctx);       /* POST /sites/{id}/files/trash/empty */
 int ap_page_files_extract(struct ap_ctx *ctx);     /* POST /sites/{id}/files/extract */
 int ap_page_files_archive(struct ap_ctx *ctx);     /* POST /sites/{id}/files/archive */
+int ap_page_files_job(struct ap_ctx *ctx);         /* GET /sites/{id}/files/jobs/{job} */
+extern const struct ap_field ap_files_job_fields[];
+extern const struct ap_schema ap_files_job_schema;
 extern const struct ap_field ap_files_list_fields[], ap_files_path_fields[], ap_files_save_fields[],
     ap_files_create_fields[], ap_files_move_fields[], ap_files_chmod_fields[],
     ap_files_restore_fields[], ap_files_archive_fields[], ap_files_edit_fields[];

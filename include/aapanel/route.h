@@ -161,6 +161,8 @@ enum ap_err ap_field_check(const struct ap_field *f, const char *s, size_t len,
 #define AP_ROUTE_TEXT 0x800u   /* carries one whole text (the editor's save): its body and that
 				* field may be larger than limits.max_body / max_field_len, up to
 				* what files.edit_max needs; the handler checks the text's size */
+#define AP_ROUTE_JOB 0x1000u   /* may answer 202 (a helper job still running) with its answer schema,
+				* the job in it */
 #define AP_ROUTE_PENDING 0x200u /* a session between its two factors may use it too (sign out);
 				* its CSRF token is still required */
 

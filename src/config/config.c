@@ -383,6 +383,7 @@ static const struct key_def schema[] = {
 	KL("files", "extract_max_files", 1, 10000000, 100000, files_extract_max_files),
 	KL("files", "extract_max_ratio", 2, 100000, 200, files_extract_max_ratio),
 	KS("files", "roots", V_ROOTS, "", files_roots),
+	KI("files", "job_wait_ms", 0, 25000, 2000, files_job_wait_ms),
 	KS("tasks", "cron_dir", V_REL, "etc/cron.d", tasks_cron_dir),
 	KS("tasks", "spec_dir", V_REL, "etc/aapanel/tasks", tasks_spec_dir),
 	KS("tasks", "recorder", V_PATH, "/usr/local/bin/aapanel", tasks_recorder),

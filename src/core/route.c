@@ -14,7 +14,7 @@
 #define ROUTE_KNOWN_FLAGS                                                                        \
 	(AP_ROUTE_PUBLIC | AP_ROUTE_RAW | AP_ROUTE_LOGIN | AP_ROUTE_DB | AP_ROUTE_CONFIRM |          \
 	    AP_ROUTE_BROWSER | AP_ROUTE_CREATE | AP_ROUTE_TESTING | AP_ROUTE_PROBE |          \
-	    AP_ROUTE_PENDING | AP_ROUTE_STREAM | AP_ROUTE_TEXT)
+	    AP_ROUTE_PENDING | AP_ROUTE_STREAM | AP_ROUTE_TEXT | AP_ROUTE_JOB)
 #define FIELD_KNOWN_FLAGS (AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE | AP_FIELD_PATH | AP_FIELD_SECRET)
 #define FIELDS_MAX 64 /* a table longer than this is a missing AP_FIELD_END */
 #define ALL_METHODS ((1u << AP_METHOD__MAX) - 1)

@@ -84,6 +84,151 @@ ap_files_job(const struct ap_sites_env *env, const struct ap_site *s, const char
 	return rc;
 }
 
+/* The job's state from job.status, or its problem: AP_PB_NOT_FOUND "job" when the helper does not know it. */
+static enum ap_err
+job_status(const struct ap_sites_env *env, int64_t job, struct json_object **st, struct ap_problem *pb)
+{
+	struct json_object *a = json_object_new_object();
+	enum ap_err rc;
+
+	json_object_object_add(a, "id", json_object_new_int64(job));
+	rc = ap_site_helper_call(env, "job.status", a, st, pb);
+	json_object_put(a);
+	if (rc != AP_OK && pb->code == AP_PB_NOT_FOUND)
+		ap_problem_set(pb, AP_PB_NOT_FOUND, "job", "no such job (the helper keeps them an hour)");
+	return rc;
+}
+
+static const char *
+state_of(struct json_object *st)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(st, "state", &v) ? json_object_get_string(v) : "";
+}
+
+enum ap_err
+ap_files_job_start(const struct ap_sites_env *env, const struct ap_site *s, const char *op,
+    struct json_object *args, int wait_ms, struct json_object **result, int64_t *job,
+    struct ap_problem *pb)
+{
+	struct json_object *a = json_object_new_object(), *res = NULL, *v, *st = NULL;
+	uint64_t deadline = ap_now_ms() + (uint64_t)(wait_ms > 0 ? wait_ms : 0);
+	useconds_t pause = 2000;
+	enum ap_err rc;
+
+	*result = NULL;
+	*job = 0;
+	if (args != NULL) {
+		json_object_object_foreach(args, k, val) {
+			json_object_object_add(a, k, json_object_get(val));
+		}
+	}
+	add_site(a, s);
+	rc = ap_site_helper_call(env, op, a, &res, pb);
+	json_object_put(a);
+	if (rc != AP_OK)
+		return rc;
+	if (!json_object_object_get_ex(res, "job", &v)) {
+		json_object_put(res);
+		return ap_problem_set(pb, AP_PB_INTERNAL, NULL, "the helper answered without a job");
+	}
+	*job = json_object_get_int64(v);
+	json_object_put(res);
+	for (;;) {
+		const char *state;
+
+		usleep(pause);
+		pause = pause < 50000 ? pause * 2 : 50000;
+		if ((rc = job_status(env, *job, &st, pb)) != AP_OK)
+			return rc;
+		state = state_of(st);
+		if (strcmp(state, "done") == 0) {
+			*result = json_object_object_get_ex(st, "result", &v) && v != NULL ? json_object_get(v)
+											 : json_object_new_object();
+			break;
+		}
+		if (strcmp(state, "failed") == 0 || strcmp(state, "timeout") == 0) {
+			if (json_object_object_get_ex(st, "error", &v) && v != NULL)
+				ap_site_helper_problem(v, pb);
+			else
+				ap_problem_set(pb, AP_PB_FAILED, NULL, "%s failed", op);
+			rc = AP_ERR_IO;
+			break;
+		}
+		json_object_put(st);
+		st = NULL;
+		if (ap_now_ms() >= deadline)
+			break; /* still running: *result NULL, *job its id */
+	}
+	json_object_put(st);
+	return rc;
+}
+
+/* The first output line of a files job names its site ("site DOMAIN\n") or root ("root NAME\n"). */
+static bool
+job_is_of(struct json_object *st, const struct ap_site *s, const char **kind)
+{
+	static const char *const ops[][2] = { { "files.copy", "copy" }, { "files.chown_tree", "chown" },
+		{ "files.extract", "extract" }, { "files.archive", "archive" } };
+	struct json_object *v;
+	const char *op, *out;
+	char want[300];
+
+	*kind = NULL;
+	if (!json_object_object_get_ex(st, "op", &v) || (op = json_object_get_string(v)) == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(op, ops[i][0]) == 0)
+			*kind = ops[i][1];
+	if (*kind == NULL)
+		return false;
+	if (!json_object_object_get_ex(st, "output", &v) || (out = json_object_get_string(v)) == NULL)
+		return false;
+	/* Queued, or not yet at its first line: shown (the same permission reads every site's files,
+	 * and nothing of the job but its state is known yet). */
+	if (out[0] == '\0' && (strcmp(state_of(st), "queued") == 0 || strcmp(state_of(st), "running") == 0))
+		return true;
+	if (s->spec.domain[0] != '\0')
+		snprintf(want, sizeof(want), "site %s\n", s->spec.domain);
+	else
+		snprintf(want, sizeof(want), "root %s\n", s->spec.root);
+	return strncmp(out, want, strlen(want)) == 0;
+}
+
+enum ap_err
+ap_files_job_get(const struct ap_sites_env *env, const struct ap_site *s, int64_t job,
+    struct json_object **out, struct ap_problem *pb)
+{
+	struct json_object *st = NULL, *o, *v, *err;
+	const char *kind = NULL;
+	enum ap_err rc;
+
+	*out = NULL;
+	if ((rc = job_status(env, job, &st, pb)) != AP_OK)
+		return rc;
+	if (!job_is_of(st, s, &kind)) {
+		json_object_put(st);
+		return ap_problem_set(pb, AP_PB_NOT_FOUND, "job", "no such job of this site");
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(job));
+	json_object_object_add(o, "kind", json_object_new_string(kind));
+	json_object_object_add(o, "state", json_object_new_string(state_of(st)));
+	json_object_object_add(o, "progress", json_object_object_get_ex(st, "progress", &v)
+		? json_object_get(v) : json_object_new_int(0));
+	if (json_object_object_get_ex(st, "error", &err) && err != NULL &&
+	    json_object_object_get_ex(err, "reason", &v))
+		json_object_object_add(o, "error", json_object_get(v));
+	else
+		json_object_object_add(o, "error", NULL);
+	json_object_object_add(o, "result", json_object_object_get_ex(st, "result", &v)
+		? json_object_get(v) : NULL);
+	json_object_put(st);
+	*out = o;
+	return AP_OK;
+}
+
 bool
 ap_files_server_executed(const char *name)
 {

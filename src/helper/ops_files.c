@@ -210,6 +210,16 @@ froot_open(struct helper_ctx *ctx, struct froot *r)
 	const char *why = NULL;
 	enum ap_err rc;
 
+	/* A job's first output line names its site or root: the panel checks a job id against it
+	 * (src/data/files.c). Nothing for an operation answered at once (ctx->job NULL). */
+	if (ctx->job != NULL) {
+		char line[300];
+		int n = a[FA_DOMAIN].present ? snprintf(line, sizeof(line), "site %s\n", a[FA_DOMAIN].s)
+		    : snprintf(line, sizeof(line), "root %s\n", a[FA_RNAME].present ? a[FA_RNAME].s : "");
+
+		if (n > 0 && (size_t)n < sizeof(line))
+			ap_job_output(ctx->job, line, (size_t)n);
+	}
 	if (a[FA_RNAME].present && !a[FA_DOMAIN].present)
 		return named_root_open(ctx, r);
 	r->home = r->root = -1;

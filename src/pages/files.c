@@ -199,7 +199,50 @@ const struct ap_field ap_files_restore_fields[FR__MAX + 1] = {
 	[FR__MAX] = AP_FIELD_END,
 };
 
+/* GET /sites/{id}/files/jobs/{job}: a copy, recursive chown or archive job still running. */
+enum { FJ_ID, FJ_JOB, FJ_PATH, FJ__MAX };
+const struct ap_field ap_files_job_fields[FJ__MAX + 1] = {
+	[FJ_ID] = SITE_FIELD,
+	[FJ_JOB] = { .name = "job", .type = AP_FIELD_INT, .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED, .min = 1,
+	    .max = INT64_MAX },
+	[FJ_PATH] = { .name = "path", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 4095,
+	    .desc = "the folder the page links back to (relative to the document root)" },
+	[FJ__MAX] = AP_FIELD_END,
+};
+
 /* ---- resources -------------------------------------------------------- */
+
+static const char *const job_states[] = { "queued", "running", "done", "failed", "timeout", NULL };
+static const char *const job_kinds[] = { "copy", "chown", "extract", "archive", NULL };
+
+static const struct ap_prop job_result_props[] = {
+	{ .name = "entries", .type = AP_J_INT, .flags = AP_J_OPT, .desc = "files and folders copied, changed, unpacked or packed" },
+	{ .name = "skipped", .type = AP_J_INT, .flags = AP_J_OPT, .desc = "a recursive chown: entries left as they were" },
+	{ .name = "size", .type = AP_J_INT, .flags = AP_J_OPT, .desc = "bytes written (extract, archive)" },
+	AP_PROP_END,
+};
+static const struct ap_schema job_result_schema = { .name = "FileJobResult",
+	.desc = "what a finished files job did", .props = job_result_props };
+
+static const struct ap_prop job_props[] = {
+	{ .name = "id", .type = AP_J_INT, .desc = "the helper's job (kept an hour after it ends)" },
+	{ .name = "kind", .type = AP_J_STRING, .choices = job_kinds },
+	{ .name = "state", .type = AP_J_STRING, .choices = job_states },
+	{ .name = "progress", .type = AP_J_INT, .desc = "percent, by the entries done" },
+	{ .name = "error", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "why it failed" },
+	{ .name = "result", .type = AP_J_OBJECT, .of = &job_result_schema, .flags = AP_J_NULL },
+	{ .name = "site", .type = AP_J_INT },
+	{ .name = "url", .type = AP_J_STRING, .desc = "the job's resource (under /api/v1, or the panel's base)" },
+	AP_PROP_END,
+};
+static const struct ap_schema job_schema = { .name = "FileJob",
+	.desc = "a copy, recursive chown, extraction or packing of a site's files, as a helper job", .props = job_props };
+static const struct ap_prop job_detail_props[] = {
+	{ .name = "job", .type = AP_J_OBJECT, .of = &job_schema },
+	AP_PROP_END,
+};
+const struct ap_schema ap_files_job_schema = { .name = "FileJobDetail",
+	.desc = "a files job as its page shows it", .props = job_detail_props };
 
 static const struct ap_prop entry_props[] = {
 	{ .name = "name", .type = AP_J_STRING },
@@ -237,6 +280,8 @@ static const struct ap_prop change_props[] = {
 	{ .name = "sha256", .type = AP_J_STRING, .flags = AP_J_NULL,
 	    .desc = "the written file's hash (uploads and saves)" },
 	{ .name = "trash_entry", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "a deletion's entry in the trash" },
+	{ .name = "job", .type = AP_J_OBJECT, .of = &job_schema, .flags = AP_J_OPT,
+	    .desc = "a copy, recursive chown or archive still running after files.job_wait_ms (the answer is 202)" },
 	AP_PROP_END,
 };
 const struct ap_schema ap_files_change_schema = { .name = "FileChange", .desc = "the result of a change", .props = change_props };
@@ -417,6 +462,103 @@ refused(struct ap_ctx *ctx, const struct ap_site *s, const char *action, const c
 {
 	audit(ctx, s, action, path, "failed", NULL, NULL, pb);
 	return ap_ctx_problem(ctx, pb);
+}
+
+/* ---- jobs: a copy, a recursive chown, an extraction, a packing ------------- */
+
+/* The job's link (its page; its resource under /api/v1), back to folder dir. Arena. */
+static const char *
+job_link(struct ap_ctx *ctx, const struct ap_site *s, int64_t job, const char *dir)
+{
+	struct ap_buf b = { 0 };
+	const char *l;
+
+	ap_url_encode(&b, dir != NULL ? dir : "");
+	l = ap_arena_printf(ctx->arena, "/sites/%lld/files/jobs/%lld%s%s", (long long)s->id, (long long)job,
+	    dir != NULL && dir[0] ? "?path=" : "", ap_buf_cstr(&b));
+	ap_buf_free(&b);
+	return l;
+}
+
+/* The FileJob resource from ap_files_job_get's state (taken). */
+static struct json_object *
+job_resource(struct ap_ctx *ctx, const struct ap_site *s, struct json_object *st, const char *dir)
+{
+	ap_model_add(st, "site", json_object_new_int64(s->id));
+	ap_model_str(st, "url", job_link(ctx, s, int_of(st, "id"), dir));
+	return st;
+}
+
+/* op as a job, waited for files.job_wait_ms: see ap_files_job_start (*job set when it still runs). */
+static enum ap_err
+run_job(struct ap_ctx *ctx, struct ap_sites_env *env, const struct ap_site *s, const char *op,
+    struct json_object *args, struct json_object **res, int64_t *job, struct ap_problem *pb)
+{
+	return ap_files_job_start(env, s, op, args, ctx->app->cfg->files_job_wait_ms, res, job, pb);
+}
+
+/*
+ * A job still running (audited as started with its id): a browser goes to
+ * its page (which links back to dir), an API client gets 202 with the
+ * change so far and the job.
+ */
+static int
+job_started(struct ap_ctx *ctx, struct ap_sites_env *env, const struct ap_site *s, const char *action,
+    const char *path, struct json_object *args, int64_t job, const char *dir, const char *shown)
+{
+	struct json_object *after = json_object_get(args), *st = NULL, *c;
+	struct ap_problem pb;
+
+	ap_model_add(after, "job", json_object_new_int64(job));
+	ap_model_str(after, "state", "running");
+	audit(ctx, s, action, path, "ok", NULL, after, NULL);
+	if (!ctx->req->wants_json)
+		return ap_ctx_back(ctx, job_link(ctx, s, job, dir));
+	if (ap_files_job_get(env, s, job, &st, &pb) != AP_OK)
+		return ap_ctx_problem(ctx, &pb);
+	c = change(shown, NULL, NULL, NULL);
+	ap_model_add(c, "job", job_resource(ctx, s, st, dir));
+	return ap_ctx_answer(ctx, 202, c);
+}
+
+int
+ap_page_files_job(struct ap_ctx *ctx)
+{
+	const struct ap_fieldval *f = ctx->fields;
+	const char *dir = f[FJ_PATH].present ? f[FJ_PATH].s : "";
+	struct json_object *st = NULL, *o;
+	struct ap_sites_env env;
+	struct ap_problem pb;
+	struct ap_site s;
+	const char *state, *kind;
+	int rc;
+
+	if ((rc = site_of(ctx, &env, &s)) != 0)
+		return rc;
+	if (ap_files_job_get(&env, &s, f[FJ_JOB].i, &st, &pb) != AP_OK)
+		return ap_ctx_problem(ctx, &pb);
+	o = job_resource(ctx, &s, st, dir);
+	if (ctx->req->wants_json) {
+		ap_model_add(ctx->model, "job", o);
+		return 200;
+	}
+	state = ap_arena_strdup(ctx->arena, str_of(o, "state") ? str_of(o, "state") : "");
+	kind = ap_arena_strdup(ctx->arena, str_of(o, "kind") ? str_of(o, "kind") : "");
+	ctx->title = ap_ctx_tr(ctx, "Files");
+	ap_model_add(o, "is_running", json_object_new_boolean(strcmp(state, "queued") == 0 ||
+	    strcmp(state, "running") == 0));
+	ap_model_add(o, "is_done", json_object_new_boolean(strcmp(state, "done") == 0));
+	ap_model_add(o, "is_copy", json_object_new_boolean(strcmp(kind, "copy") == 0));
+	ap_model_add(o, "is_chown", json_object_new_boolean(strcmp(kind, "chown") == 0));
+	ap_model_add(o, "is_extract", json_object_new_boolean(strcmp(kind, "extract") == 0));
+	ap_model_add(o, "is_archive", json_object_new_boolean(strcmp(kind, "archive") == 0));
+	ap_model_str(o, "poll", ap_arena_printf(ctx->arena, "/api/v1%s", job_link(ctx, &s, f[FJ_JOB].i, dir)));
+	ap_model_add(ctx->model, "job", o);
+	ap_model_add(ctx->model, "site", json_object_new_int64(s.id));
+	ap_model_str(ctx->model, "domain", s.spec.domain);
+	ap_model_str(ctx->model, "folder", dir);
+	ap_model_str(ctx->model, "back", folder_link(ctx, &s, dir));
+	return 200;
 }
 
 /*
@@ -843,13 +985,22 @@ simple(struct ap_ctx *ctx, struct ap_sites_env *env, const struct ap_site *s, co
     const char *action, const char *path, struct json_object *args, struct json_object **res)
 {
 	struct ap_problem pb;
+	int64_t job = 0;
 
-	/* A copy is a helper job (a tree of any size, with its progress): waited for here. */
-	if ((strcmp(op, "files.copy") == 0 ? ap_files_job(env, s, op, args, res, &pb)
+	/* A copy is a helper job (a tree of any size, with its progress): waited for briefly,
+	 * then shown on its page. */
+	if ((strcmp(op, "files.copy") == 0 ? run_job(ctx, env, s, op, args, res, &job, &pb)
 					     : ap_files_call(env, s, op, args, res, NULL, &pb)) != AP_OK) {
 		audit(ctx, s, action, path, "failed", NULL, json_object_get(args), &pb);
 		json_object_put(args);
 		return ap_ctx_problem(ctx, &pb);
+	}
+	if (*res == NULL && job > 0) {
+		const char *to = ap_arena_strdup(ctx->arena, str_of(args, "to") ? str_of(args, "to") : path);
+		int st = job_started(ctx, env, s, action, path, args, job, parent_of(ctx, to), to);
+
+		json_object_put(args);
+		return st;
 	}
 	audit(ctx, s, action, path, "ok", NULL, json_object_get(args), NULL);
 	json_object_put(args);
@@ -968,6 +1119,7 @@ ap_page_files_chown(struct ap_ctx *ctx)
 	struct ap_sites_env env;
 	struct ap_problem pb;
 	struct ap_site s;
+	int64_t job = 0;
 	int st;
 
 	if ((st = site_of(ctx, &env, &s)) != 0) {
@@ -977,10 +1129,17 @@ ap_page_files_chown(struct ap_ctx *ctx)
 	ap_model_str(a, "path", f[FO_PATH].s);
 	ap_model_str(a, "owner", owners[f[FO_OWNER].i]);
 	if ((f[FO_RECURSIVE].present && f[FO_RECURSIVE].b ?
-		ap_files_job(&env, &s, "files.chown_tree", a, &res, &pb) :
+		run_job(ctx, &env, &s, "files.chown_tree", a, &res, &job, &pb) :
 		ap_files_call(&env, &s, "files.chown", a, &res, NULL, &pb)) != AP_OK) {
 		json_object_put(a);
 		return refused(ctx, &s, "files.chown", f[FO_PATH].s, &pb);
+	}
+	if (res == NULL && job > 0) {
+		ap_model_add(a, "recursive", json_object_new_boolean(true));
+		st = job_started(ctx, &env, &s, "files.chown", f[FO_PATH].s, a, job, parent_of(ctx, f[FO_PATH].s),
+		    f[FO_PATH].s);
+		json_object_put(a);
+		return st;
 	}
 	json_object_put(a);
 	{
@@ -1037,6 +1196,7 @@ archive_op(struct ap_ctx *ctx, const char *op)
 	struct ap_sites_env env;
 	struct ap_problem pb;
 	struct ap_site s;
+	int64_t job = 0;
 	int st;
 
 	if ((st = site_of(ctx, &env, &s)) != 0) {
@@ -1047,10 +1207,15 @@ archive_op(struct ap_ctx *ctx, const char *op)
 	ap_model_str(a, "to", f[FA_TO].s);
 	if (f[FA_FORMAT].present)
 		ap_model_str(a, "format", formats[f[FA_FORMAT].i]);
-	if (ap_files_job(&env, &s, op, a, &res, &pb) != AP_OK) {
+	if (run_job(ctx, &env, &s, op, a, &res, &job, &pb) != AP_OK) {
 		audit(ctx, &s, op, f[FA_PATH].s, "failed", NULL, json_object_get(a), &pb);
 		json_object_put(a);
 		return ap_ctx_problem(ctx, &pb);
+	}
+	if (res == NULL && job > 0) {
+		st = job_started(ctx, &env, &s, op, f[FA_PATH].s, a, job, parent_of(ctx, f[FA_TO].s), f[FA_TO].s);
+		json_object_put(a);
+		return st;
 	}
 	after = json_object_get(a);
 	ap_model_add(after, "entries", json_object_new_int64(int_of(res, "entries")));

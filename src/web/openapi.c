@@ -509,6 +509,9 @@ responses(struct doc *d, const struct ap_route *rt, enum ap_method m)
 	} else {
 		add(rs, "200", json_response(d, m == AP_METHOD_GET ? "the resource" : "done", rt->answer));
 	}
+	if ((rt->flags & AP_ROUTE_JOB) && rt->answer != NULL)
+		add(rs, "202", json_response(d, "started, still running as a helper job: its id, state and url "
+						"in job", rt->answer));
 	if ((rt->flags & AP_ROUTE_PROBE) && rt->answer != NULL)
 		add(rs, "503", json_response(d, "degraded: the same document, saying what is down", rt->answer));
 	add(rs, "4XX", ref("responses", "Error"));

@@ -10,7 +10,7 @@
 #    file in it refuses the copy before anything is made, never into itself.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sites_lib.sh"
-it_setup 'pool = { workers = 2; request_timeout = 30; };'
+it_setup 'pool = { workers = 2; request_timeout = 30; }; files = { job_wait_ms = 25000; };' # the copies below waited for (t_files_jobs: the job page)
 sites_setup 'system_users = false;'
 it_start_pool
 sites_start_nginx 64m 60

@@ -317,7 +317,7 @@ static const struct {
 	  "route 1 (/h): methods must be a non-empty set of AP_M_*" },
 	{ { 0x100, "/h", h_a, "p", 0, NULL, NULL, NULL },
 	  "route 1 (/h): methods must be a non-empty set of AP_M_*" },
-	{ { AP_M_GET, "/h", h_a, "p", 0x1000, NULL, NULL, NULL }, "route 1 (/h): unknown flags 0x1000" },
+	{ { AP_M_GET, "/h", h_a, "p", 0x8000, NULL, NULL, NULL }, "route 1 (/h): unknown flags 0x8000" },
 	{ { AP_M_GET, "/h", h_a, NULL, 0, NULL, NULL, NULL },
 	  "route 1 (/h): non-public route without a permission" },
 	{ { AP_M_GET, "/h", h_a, "", AP_ROUTE_RAW, NULL, NULL, NULL },
