@@ -60,10 +60,12 @@ async function call(method, path, { body, token = TOKEN, headers = {}, json = tr
   try {
     r = await fetch(`${API}${path}`, { method, headers: h, body: payload, redirect: 'manual' });
   } catch (e) {
-    // A GET on a kept-alive connection an old nginx worker closed as a reload retired it
-    // (a site or certificate change reloads nginx): asked again, on a new connection.
-    // The close may reach undici as a socket error or as a reset of the read (ECONNRESET).
-    if (method !== 'GET' || !e.cause || !['UND_ERR_SOCKET', 'ECONNRESET'].includes(e.cause.code)) throw e;
+    // A request on a kept-alive connection an old nginx worker closed as a reload retired it
+    // (a site or certificate change reloads nginx), before any answer: asked again once, on a
+    // new connection, as browsers do for a reused connection closed without an answer (nginx
+    // closes only idle connections: the request was not taken). The close may reach undici as a
+    // socket error or as a reset of the read (ECONNRESET).
+    if (!e.cause || !['UND_ERR_SOCKET', 'ECONNRESET'].includes(e.cause.code)) throw e;
     r = await fetch(`${API}${path}`, { method, headers: h, body: payload, redirect: 'manual' });
   }
   const text = await r.text();
