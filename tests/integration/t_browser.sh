@@ -47,7 +47,7 @@ sites_setup
 # (the fixtures' failed issuance: never Let's Encrypt).
 cat >> "$T/conf/profiles/test.cfg" <<CFG
 certs = { https_port = $(it_free_port); acme_server = "https://127.0.0.1:$(it_free_port)/dir"; certbot_dir = "$T/certbot"; };
-files = { roots = "www:/srv/www"; };
+files = { roots = "www:/srv/www"; job_wait_ms = 0; };
 CFG
 it_start_pool
 sites_start_nginx
