@@ -279,7 +279,7 @@
 		var stream = box.getAttribute('data-job-stream');
 		var jobId = box.getAttribute('data-job-id') || '';
 		var ops = box.getAttribute('data-job-ops') || '';
-		var live = false, busy = false, again = false, timer = null, over = false;
+		var live = false, busy = false, again = false, timer = null, over = false, refused = false;
 		var root = document.documentElement;
 		function count(name) { root.setAttribute(name, String((+root.getAttribute(name) || 0) + 1)); }
 		function reloadOnce() {
@@ -342,7 +342,8 @@
 			});
 			es.addEventListener('job', onJob);
 			es.addEventListener('error', function () {
-				if (!live) return;
+				// Refused before it ever opened: poll now rather than at the 3 s fallback.
+				if (!live) { if (!refused) { refused = true; later(1000); } return; }
 				live = false; // reconnecting: poll meanwhile
 				root.removeAttribute('data-job-live');
 				later(1000);
