@@ -96,7 +96,7 @@ async ({ page, step, consoleErrors, pageErrors }) => {
 		// reload at the end, so a run that ends between two reads still shows the poll.
 		let reads = 0, readsBeforeLoad = -1;
 		const onRequest = (r) => {
-			if (r.resourceType() === 'fetch' && new URL(r.url()).pathname === `/backups/runs/${run}`) reads++;
+			if (r.resourceType() === 'fetch' && new URL(r.url()).pathname.endsWith(`/backups/runs/${run}`)) reads++;
 		};
 		page.on('request', onRequest);
 		await page.goto(`${BASE_URL}/backups/runs/${run}`, { waitUntil: 'load' });
