@@ -3,7 +3,7 @@
  * journal (docs/files.md, "Logs"), when they log to their standard error
  * (log.file = "", journald under systemd): logs.journal answers the newest
  * `lines` entries of the unit (_SYSTEMD_UNIT=aapanel.service or
- * aapanel-helper.service), oldest first, that contain `search` and are of
+ * aapanel-helper.service: log.panel_unit and log.helper_unit), oldest first, that contain `search` and are of
  * `level` or more severe (PRIORITY 0..7 is the index of the level: emerg ..
  * debug); `before` (the answer's `older` cursor) reads the page before it. It is bounded: at most LINES_MAX lines, SCAN_MAX entries read from
  * the end, BYTES_MAX bytes of text and MSG_MAX bytes a line. The request
@@ -34,8 +34,6 @@
 #define CURSOR_MAX 512
 
 static const char *const systems[] = {"panel", "helper", NULL};
-static const char *const units[] = {"_SYSTEMD_UNIT=aapanel.service",
-				    "_SYSTEMD_UNIT=aapanel-helper.service"};
 static const char *const levels[] = {"emerg",  "alert", "crit",	 "error", "warn",
 				     "notice", "info",	"debug", NULL};
 
@@ -143,8 +141,16 @@ entry_line(sd_journal *j, int level, const char *search, char *line, size_t size
 static enum ap_err
 open_unit(struct helper_ctx *ctx, sd_journal **j)
 {
+	const char *unit = ctx->args[LJ_WHICH].i == 0 ? ctx->cfg->log_panel_unit : ctx->cfg->log_helper_unit;
+	char match[160];
 	int r;
 
+	/* The configuration checked the name (one .service unit, unitname.h): one match, nothing else. */
+	if (unit == NULL || unit[0] == '\0' || strchr(unit, '=') != NULL ||
+	    snprintf(match, sizeof(match), "_SYSTEMD_UNIT=%s", unit) >= (int)sizeof(match)) {
+		*j = NULL;
+		return ap_problem_set(ctx->pb, AP_PB_FAILED, "which", "no unit is configured for it");
+	}
 	if ((r = sd_journal_open(j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM)) < 0) {
 		*j = NULL;
 		ap_problem_set(ctx->pb, AP_PB_FAILED, "which", "the journal cannot be opened: %s",
@@ -152,7 +158,7 @@ open_unit(struct helper_ctx *ctx, sd_journal **j)
 		return AP_ERR_IO;
 	}
 	sd_journal_set_data_threshold(*j, MSG_MAX + 16);
-	if ((r = sd_journal_add_match(*j, units[ctx->args[LJ_WHICH].i], 0)) < 0) {
+	if ((r = sd_journal_add_match(*j, match, 0)) < 0) {
 		sd_journal_close(*j);
 		*j = NULL;
 		ap_problem_set(ctx->pb, AP_PB_FAILED, "which", "the journal cannot be read: %s",

@@ -27,6 +27,10 @@ struct ap_jfollow {
 	bool failing;
 };
 
+/* A helper that did not answer blocks the sampler's loop for its timeout: no follower asks it
+ * again before this (the loop's one thread only). */
+static uint64_t helper_quiet_until;
+
 struct ap_jfollow_pending {
 	struct ap_jfollow *p[PENDING_MAX];
 	size_t n;
@@ -73,6 +77,12 @@ token_ok(const char *t)
 		if (!((t[n] >= '0' && t[n] <= '9') || (t[n] >= 'a' && t[n] <= 'f')))
 			return false;
 	return n == 32;
+}
+
+const char *
+ap_jfollow_cursor(const struct ap_jfollow *j)
+{
+	return j->cursor;
 }
 
 bool
@@ -212,7 +222,7 @@ ap_jfollow_poll(struct ap_jfollow *j, struct ap_helper_client *h, uint64_t now_m
 	enum ap_err rc;
 	bool any = false;
 
-	if (now_ms < j->at)
+	if (now_ms < j->at || now_ms < helper_quiet_until)
 		return false;
 	j->at = now_ms + AP_JFOLLOW_POLL_MS;
 	if (h == NULL)
@@ -241,6 +251,8 @@ ap_jfollow_poll(struct ap_jfollow *j, struct ap_helper_client *h, uint64_t now_m
 			AP_WARN("follow: the %s's journal cannot be read: %s", j->which, pb.reason);
 		j->failing = true;
 		j->at = now_ms + RETRY_MS;
+		if (rc == AP_ERR_UNAVAIL)
+			helper_quiet_until = now_ms + RETRY_MS;
 		return false;
 	}
 	j->failing = false;

@@ -45,13 +45,15 @@ struct ap_jfollow *ap_jfollow_take(struct ap_jfollow_pending *p, const char *tok
     uint64_t now_ms);
 void ap_jfollow_free(struct ap_jfollow *j);
 
+/* Where the stream goes on from: its cursor ("" the unit's first entry). */
+const char *ap_jfollow_cursor(const struct ap_jfollow *j);
 /* Whether a journal cursor's characters (and length) are a cursor's. */
 bool ap_jfollow_cursor_ok(const char *c);
 
 /*
  * Ask the helper (h) for the entries after the stream's cursor when its time
  * has come (every AP_JFOLLOW_POLL_MS; a helper that does not answer is asked
- * again after 2 s), and append them to out as one event ("event: lines", a
+ * again after 2 s, by no follower before then), and append them to out as one event ("event: lines", a
  * "data:" per line, bytes not UTF-8 as '?', "id: <cursor>"). Returns whether
  * anything was appended.
  */

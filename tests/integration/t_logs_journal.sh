@@ -4,7 +4,7 @@
 # systemd, PID 1 of its own PID + mount + network namespaces
 # (/work/shared/reference/systemd-namespace.md), runs its journald (on a tmpfs
 # over /var/log/journal: never the machine's journal), the pool as
-# aapanel.service and the helper under the shipped aapanel-helper.service and
+# aapanel-t.service (log.panel_unit names it) and the helper under the shipped aapanel-helper.service and
 # .socket (drop-ins change only the binary and the socket's group). nginx and
 # curl are the test's, outside, on loopback, to the pool's socket in $T.
 #  - a line the panel logs (a refused path with a marker and markup in it)
@@ -35,6 +35,11 @@ cp -a "$TOLD/." "$T/"
 sed -i "s|$TOLD|$T|g" "$T/conf/profiles/test.cfg"
 rm -rf "$TOLD"
 UNITS="$SRC/conf/systemd"
+# The pool's unit under another name than the shipped one: log.panel_unit names it (the pages
+# read and follow that unit's lines).
+PUNIT=aapanel-t.service
+sed -i "s|^log = { level = \"info\"; };|log = { level = \"info\"; panel_unit = \"$PUNIT\"; };|" "$T/conf/profiles/test.cfg"
+grep -q "panel_unit = \"$PUNIT\"" "$T/conf/profiles/test.cfg" || { not_ok "log.panel_unit set in the test's profile"; exit 1; }
 HELPER="$SRC/build/aapanel-helper"
 SD="" UNSHARE="" FPIDS=""
 j_teardown() {
@@ -67,7 +72,7 @@ cat > "$T/units/aapanel-helper.socket.d/test.conf" <<UNIT
 SocketGroup=root
 UNIT
 # The pool as its production unit's name (the journal's _SYSTEMD_UNIT); root here (no user www).
-cat > "$T/units/aapanel.service" <<UNIT
+cat > "$T/units/$PUNIT" <<UNIT
 [Unit]
 Description=aaPanel pool (test)
 [Service]
@@ -77,7 +82,7 @@ UNIT
 cat > "$T/units/t.target" <<UNIT
 [Unit]
 Description=logs from the journal test
-Wants=aapanel-helper.socket aapanel.service
+Wants=aapanel-helper.socket $PUNIT
 UNIT
 # Private /run and /tmp, the journal on a tmpfs (never the machine's).
 cat > "$T/boot.sh" <<SH
@@ -101,13 +106,13 @@ done
 ns() { nsenter -t "$SD" -m -p -- "$@"; }
 up=""
 for _ in $(seq 1 150); do
-	[ "$(ns systemctl is-active aapanel.service 2>/dev/null)" = active ] && [ -S "$T/var/run/aapanel.sock" ] && { up=1; break; }
+	[ "$(ns systemctl is-active $PUNIT 2>/dev/null)" = active ] && [ -S "$T/var/run/aapanel.sock" ] && { up=1; break; }
 	sleep 0.1
 done
-check "systemd in a namespace (pid ${SD:-?}) runs aapanel.service, its socket in \$T" test -n "$up"
+check "systemd in a namespace (pid ${SD:-?}) runs $PUNIT, its socket in \$T" test -n "$up"
 check "... and its journald" test "$(ns systemctl is-active systemd-journald.service 2>/dev/null)" = active
 check "the panel logs to the journal there (log.file is \"\")" \
-	bash -c "nsenter -t $SD -m -p -- journalctl -q -u aapanel.service -o cat 2>/dev/null | grep -q ' master\['"
+	bash -c "nsenter -t $SD -m -p -- journalctl -q -u $PUNIT -o cat 2>/dev/null | grep -q ' master\['"
 it_start_nginx
 it_user admin admin 'correct horse battery staple'
 it_user oper operator 'correct horse battery staple'
@@ -124,10 +129,10 @@ MARK="jmark$RANDOM$RANDOM"
 code=$(curl -s -o /dev/null -w '%{http_code}' -b "$JAR" "$(url "/logs/$MARK%3Cb%3Ex")")
 check "a refused log name: 404 and logged (got $code)" bash -c "[ $code = 404 ] || [ $code = 400 ]"
 for _ in $(seq 1 50); do
-	ns journalctl -q -u aapanel.service -o cat 2>/dev/null | grep -q "$MARK" && break
+	ns journalctl -q -u $PUNIT -o cat 2>/dev/null | grep -q "$MARK" && break
 	sleep 0.1
 done
-check "... the line is in the journal" bash -c "nsenter -t $SD -m -p -- journalctl -q -u aapanel.service -o cat | grep -q '$MARK'"
+check "... the line is in the journal" bash -c "nsenter -t $SD -m -p -- journalctl -q -u $PUNIT -o cat | grep -q '$MARK'"
 code=$(curl -s -o "$T/page.html" -w '%{http_code}' -b "$JAR" "$(url "/logs/panel?search=$MARK")")
 check "the admin's logs page shows that line from the journal (got $code)" \
 	bash -c "[ $code = 200 ] && grep -q '$MARK' '$T/page.html' && grep -q 'systemd journal' '$T/page.html'"
@@ -145,16 +150,16 @@ check "level=error leaves the info line out (got $code)" jqe '.source == "journa
 code=$(aapi "/logs/panel?search=$MARK&level=info")
 check "level=info keeps it (journald's PRIORITY is the panel's level) (got $code)" jqe '(.lines | length) == 1' "$T/api.json"
 # A warning: a worker killed (a process of this test's pool, by its PID), the master says so.
-MAIN=$(ns systemctl show -p MainPID --value aapanel.service)
+MAIN=$(ns systemctl show -p MainPID --value $PUNIT)
 WPID=$(ns ps -o pid= --ppid "$MAIN" | tr -d ' ' | head -1)
 [ -n "$WPID" ] && ns kill -KILL "$WPID"
 for _ in $(seq 1 50); do
-	ns journalctl -q -u aapanel.service -o cat 2>/dev/null | grep -q "worker $WPID died" && break
+	ns journalctl -q -u $PUNIT -o cat 2>/dev/null | grep -q "worker $WPID died" && break
 	sleep 0.1
 done
 code=$(aapi "/logs/panel?search=worker%20$WPID%20died&level=warn")
 check "level=warn finds the master's warning about worker ${WPID:-?} (got $code)" 	jqe '(.lines | length) == 1 and (.lines[0] | test("^[0-9-]+T[0-9:.]+Z warn master\\["))' "$T/api.json"
-check "... journald took its PRIORITY (4) from the line's <4>, and stripped it" 	bash -c "nsenter -t $SD -m -p -- journalctl -q -u aapanel.service -p warning -o cat | grep -q 'worker $WPID died'"
+check "... journald took its PRIORITY (4) from the line's <4>, and stripped it" 	bash -c "nsenter -t $SD -m -p -- journalctl -q -u $PUNIT -p warning -o cat | grep -q 'worker $WPID died'"
 code=$(aapi "/logs/panel?search=worker%20$WPID%20died&level=error")
 check "... level=error leaves it out (got $code)" jqe '(.lines | length) == 0' "$T/api.json"
 code=$(aapi "/logs/panel?lines=3")
@@ -225,7 +230,7 @@ for _ in $(seq 1 200); do grep -q "$FMARK-no" "$T/js-all" && break; sleep 0.01; 
 check "search= holds in the stream: its line, not the other" \
 	bash -c "grep -q '$FMARK-no' '$T/js-all' && grep -q '$FMARK-yes' '$T/js-search' && ! grep -q '$FMARK-no' '$T/js-search'"
 # A warning (a worker of this test's pool killed, by its PID) and the info lines above.
-MAIN=$(ns systemctl show -p MainPID --value aapanel.service)
+MAIN=$(ns systemctl show -p MainPID --value $PUNIT)
 WPID=$(ns ps -o pid= --ppid "$MAIN" | tr -d ' ' | head -1)
 [ -n "$WPID" ] && ns kill -KILL "$WPID"
 for _ in $(seq 1 300); do grep -q "worker $WPID died" "$T/js-warn" && break; sleep 0.01; done
@@ -241,6 +246,8 @@ check "a reconnection with Last-Event-ID gets what came after it, not before" \
 # A stale or foreign cursor from the browser: the stream goes on from the unit's end.
 timeout 2 curl -sN -b "$JAR" -H "Last-Event-ID: s=0123;i=1;b=0;m=1;t=1;x=1" "$(url "/events/logs/helper")" > "$T/js-stale" 2>/dev/null || true
 check "a Last-Event-ID that is no cursor of this journal: the stream stays open (from the end)" grep -q '^retry: 2000' "$T/js-stale"
+check "... the helper refused that cursor (its log says so: logs.journal, after)" \
+	bash -c "nsenter -t $SD -m -p -- journalctl -q -u aapanel-helper.service -o cat | grep -q 'logs.journal id=[0-9]*: .*after'"
 code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 -b "$JAR" -H "X-Aapanel-Stream: 0123456789abcdef0123456789abcdef" "$(url /events/log)")
 check "the sampler's own path with a made-up token: refused (got $code)" bash -c "[ $code = 403 ] || [ $code = 404 ] || [ $code = 401 ]"
 for p in $FPIDS; do kill "$p" 2>/dev/null || true; done
