@@ -88,6 +88,8 @@ struct ap_config {
 	/* log */
 	char *log_level; /* log.level: debug|info|warn|error */
 	char *log_file;  /* log.file: "" = stderr */
+	char *log_panel_unit;  /* log.panel_unit: the pool's unit in the journal (log.file = "") */
+	char *log_helper_unit; /* log.helper_unit: the helper's */
 
 	/* security */
 	char *secret_key_file; /* security.secret_key_file ("" = none) */

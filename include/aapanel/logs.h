@@ -51,9 +51,11 @@ void ap_logs_close(struct ap_log_file *lf);
  * the newest q->lines entries of its unit that match q->search and q->level (a journal
  * PRIORITY), oldest first, into *out (an array of strings, owned); before: a cursor (the
  * entries older than it), *older: the cursor for the page before these (a string, owned) or NULL
- * when there is none. Through the helper. */
+ * when there is none; *newest (when not NULL): the cursor of the unit's last entry, where a
+ * follower starts (a string, owned), NULL when the unit has none. Through the helper. */
 enum ap_err ap_logs_journal(const struct ap_sites_env *env, int which, const struct ap_log_query *q,
-    const char *before, struct json_object **out, struct json_object **older, struct ap_problem *pb);
+    const char *before, struct json_object **out, struct json_object **older,
+    struct json_object **newest, struct ap_problem *pb);
 
 /*
  * The last q->lines lines of lf that match q, oldest first in *out (an

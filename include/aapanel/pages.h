@@ -160,6 +160,8 @@ int ap_page_logs_index(struct ap_ctx *ctx);        /* GET /logs — the sidebar'
 int ap_page_system_log_download(struct ap_ctx *ctx); /* GET /logs/{which}/download — log.file as it is */
 extern const struct ap_field ap_logs_fields[], ap_logs_download_fields[], ap_logs_stream_fields[],
     ap_logs_system_fields[];
+int ap_page_system_log_stream_auth(struct ap_ctx *ctx); /* GET /logs/{which}/stream — nginx's auth_request */
+extern const struct ap_field ap_logs_syslog_stream_fields[];
 extern const struct ap_schema ap_log_schema, ap_syslog_schema;
 /* Scheduled tasks (src/pages/tasks.c, docs/tasks.md). */
 int ap_page_tasks(struct ap_ctx *ctx);        /* GET /tasks */

@@ -71,6 +71,15 @@ enum ap_err ap_sampler_fetch(const char *socket_path, const char *path, int time
 #define AP_SAMPLER_TOKEN_SIZE 33
 enum ap_err ap_sampler_hand(const char *socket_path, int fd, const char *domain, const char *which,
     char token[static AP_SAMPLER_TOKEN_SIZE]);
+/*
+ * The same for a journal followed (log.file = "", the sampler's jfollow.h):
+ * no descriptor, the unit (which "panel"|"helper"), the level ("" or NULL:
+ * any), the search (NULL: none; any one line, sent as hexadecimal) and the
+ * cursor of the newest entry shown (NULL or "": from the unit's first entry);
+ * the sampler asks the helper for what follows it.
+ */
+enum ap_err ap_sampler_hand_journal(const char *socket_path, const char *which, const char *level,
+    const char *search, const char *cursor, char token[static AP_SAMPLER_TOKEN_SIZE]);
 /* POST /wake: best effort (a sampler that is down looks at its outbox when it starts). */
 void ap_sampler_wake(const char *socket_path);
 

@@ -236,6 +236,7 @@ enum vkind {
 	V_ADDR,     /* "" or an IPv4 or IPv6 address literal */
 	V_UNITS,    /* "" or systemd unit names ('*' patterns), comma-separated (unitname.h) */
 	V_ROOTS,    /* "" or name:/path, comma-separated (files.roots, sitecheck.h) */
+	V_UNIT,     /* one service unit's full name (unitname.h, no pattern): "aapanel.service" */
 };
 
 struct key_def {
@@ -293,6 +294,8 @@ static const struct key_def schema[] = {
 
 	KS("log", "level", V_LEVEL, "info", log_level),
 	KS("log", "file", V_PATH_OPT, "", log_file),
+	KS("log", "panel_unit", V_UNIT, "aapanel.service", log_panel_unit),
+	KS("log", "helper_unit", V_UNIT, "aapanel-helper.service", log_helper_unit),
 
 	KS("security", "secret_key_file", V_PATH_OPT, "", secret_key_file),
 
@@ -1303,6 +1306,18 @@ check_key(struct loader *ld, size_t k, const config_setting_t *s, bool store)
 
 		if (r != NULL) {
 			key_problem(ld, k, s, "'%s' %s", bad, r);
+			return;
+		}
+		break;
+	}
+	case V_UNIT: {
+		const char *r = ap_check_unit_name(str, strlen(str));
+		size_t n = strlen(str);
+
+		if (r == NULL && (n < 9 || strcmp(str + n - 8, ".service") != 0))
+			r = "must end in .service";
+		if (r != NULL) {
+			key_problem(ld, k, s, "%s (e.g. \"aapanel.service\")", r);
 			return;
 		}
 		break;

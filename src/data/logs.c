@@ -322,13 +322,15 @@ ap_logs_reqid(const char *line, size_t *off, size_t *len)
 enum ap_err
 ap_logs_journal(const struct ap_sites_env *env, int which, const struct ap_log_query *q,
 		const char *before, struct json_object **out, struct json_object **older,
-		struct ap_problem *pb)
+		struct json_object **newest, struct ap_problem *pb)
 {
 	struct json_object *a, *res = NULL, *v;
 	enum ap_err rc;
 
 	*out = NULL;
 	*older = NULL;
+	if (newest != NULL)
+		*newest = NULL;
 	if (env->helper == NULL)
 		return ap_problem_set(pb, AP_PB_UNAVAILABLE, NULL, "the helper is not configured");
 	a = json_object_new_object();
@@ -351,6 +353,9 @@ ap_logs_journal(const struct ap_sites_env *env, int which, const struct ap_log_q
 		if (json_object_object_get_ex(res, "older", &v) &&
 		    json_object_is_type(v, json_type_string))
 			*older = json_object_get(v);
+		if (newest != NULL && json_object_object_get_ex(res, "newest", &v) &&
+		    json_object_is_type(v, json_type_string))
+			*newest = json_object_get(v);
 	}
 	json_object_put(res);
 	return rc;

@@ -92,7 +92,7 @@ const struct ap_field ap_logs_download_fields[LD__MAX + 1] = {
 };
 
 /* The panel's own logs (admins): which, lines, search, rotation, level (the journal's). */
-enum { LP_WHICH, LP_LINES, LP_SEARCH, LP_ROTATION, LP_LEVEL, LP_BEFORE, LP__MAX };
+enum { LP_WHICH, LP_LINES, LP_SEARCH, LP_ROTATION, LP_LEVEL, LP_BEFORE, LP_FOLLOW, LP__MAX };
 const struct ap_field ap_logs_system_fields[LP__MAX + 1] = {
     [LP_WHICH] = {.name = "which",
 		  .type = AP_FIELD_ENUM,
@@ -124,6 +124,10 @@ const struct ap_field ap_logs_system_fields[LP__MAX + 1] = {
 		   .flags = AP_FIELD_SINGLELINE,
 		   .max = 512,
 		   .desc = "from the journal: the entries older than this cursor (an answer's older)"},
+    [LP_FOLLOW] = {.name = "follow",
+		   .type = AP_FIELD_BOOL,
+		   .desc = "from the journal: the page follows it live (the live stream, "
+			   "/events/logs/{which}; without script it reloads every 2 s)"},
     [LP__MAX] = AP_FIELD_END,
 };
 
@@ -168,6 +172,11 @@ static const struct ap_prop syslog_props[] = {
      .type = AP_J_STRING,
      .flags = AP_J_OPT,
      .desc = "the journal: the cursor for the entries before these (as before=), absent when none"},
+    {.name = "newest",
+     .type = AP_J_STRING,
+     .flags = AP_J_OPT,
+     .desc = "the journal: the cursor of the unit's newest entry (a follower's after=), absent when "
+	     "none"},
     {.name = "lines",
      .type = AP_J_ARRAY,
      .items = AP_J_STRING,
@@ -377,10 +386,11 @@ ap_page_system_log(struct ap_ctx *ctx)
 				 .search = f[LP_SEARCH].present ? f[LP_SEARCH].s : NULL,
 				 .level = -1,
 				 .tag = which};
-	struct json_object *lines = NULL, *older = NULL;
+	struct json_object *lines = NULL, *older = NULL, *newest = NULL;
 	struct ap_log_file lf = {.fd = -1};
 	struct ap_sites_env env;
 	struct ap_problem pb;
+	bool follow = f[LP_FOLLOW].b && from_journal(ctx) && !f[LP_BEFORE].present;
 
 	env_of(ctx, &env);
 	if (from_journal(ctx)) {
@@ -392,7 +402,7 @@ ap_page_system_log(struct ap_ctx *ctx)
 		if (f[LP_LEVEL].present)
 			q.level = (int)f[LP_LEVEL].i;
 		if (ap_logs_journal(&env, which, &q, f[LP_BEFORE].present ? f[LP_BEFORE].s : NULL,
-				    &lines, &older, &pb) != AP_OK)
+				    &lines, &older, &newest, &pb) != AP_OK)
 			return ap_ctx_problem(ctx, &pb);
 		lf.rotations = json_object_new_array();
 	} else if (ap_logs_system_open(&env, f[LP_ROTATION].present ? (int)f[LP_ROTATION].i : 0,
@@ -439,6 +449,27 @@ ap_page_system_log(struct ap_ctx *ctx)
 			ap_model_add(ctx->model, "level_opts", opts);
 		}
 		ap_model_str(ctx->model, "search", f[LP_SEARCH].present ? f[LP_SEARCH].s : "");
+		if (follow) {
+			/* The page's script reads the live stream from the newest entry shown on
+			 * (the sampler asks the helper for what follows it; no worker waits),
+			 * filtered there like the page; without script the page reloads every
+			 * two seconds. */
+			struct ap_buf b = {0};
+
+			ap_buf_printf(&b, "%s/events/logs/%s?after=", ap_ctx_base(ctx),
+				      ap_log_systems[which]);
+			if (newest != NULL)
+				ap_url_encode(&b, json_object_get_string(newest));
+			if (q.level >= 0)
+				ap_buf_printf(&b, "&level=%s", ap_log_levels[q.level]);
+			if (q.search != NULL && q.search[0] != '\0') {
+				ap_buf_printf(&b, "&search=");
+				ap_url_encode(&b, q.search);
+			}
+			ap_model_str(ctx->model, "stream_url", b.data);
+			ap_buf_free(&b);
+		}
+		ap_model_add(ctx->model, "follow", json_object_new_boolean(follow));
 		ap_model_add(ctx->model, "rows", rows_of(lines));
 		ap_model_add(ctx->model, "empty",
 			     json_object_new_boolean(json_object_array_length(lines) == 0));
@@ -446,6 +477,8 @@ ap_page_system_log(struct ap_ctx *ctx)
 	ap_model_add(ctx->model, "lines", lines);
 	if (older != NULL)
 		ap_model_add(ctx->model, "older", older);
+	if (newest != NULL)
+		ap_model_add(ctx->model, "newest", newest);
 	ap_logs_close(&lf);
 	return 200;
 }
@@ -508,4 +541,90 @@ ap_page_logs_index(struct ap_ctx *ctx)
 {
 	return ap_ctx_redirect(ctx, 303,
 			       ap_arena_printf(ctx->arena, "%s/logs/panel", ap_ctx_base(ctx)));
+}
+
+/* A journal cursor ("s=…;i=…;b=…;m=…;t=…;x=…"): lowercase letters, digits, '=' and ';'. */
+static const char *
+journal_cursor_check(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'z') || v[i] == '=' ||
+		      v[i] == ';'))
+			return "is not a cursor of the journal";
+	return NULL;
+}
+
+/* The journal's stream: which (path), its filters and where it starts. */
+enum { LS_WHICH, LS_LEVEL, LS_SEARCH, LS_AFTER, LS__MAX };
+const struct ap_field ap_logs_syslog_stream_fields[LS__MAX + 1] = {
+    [LS_WHICH] = {.name = "which",
+		  .type = AP_FIELD_ENUM,
+		  .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED,
+		  .choices = ap_log_systems,
+		  .desc = "the panel's log or the helper's"},
+    [LS_LEVEL] = {.name = "level",
+		  .type = AP_FIELD_ENUM,
+		  .choices = ap_log_levels,
+		  .desc = "only entries of this level or more severe"},
+    [LS_SEARCH] = {.name = "search",
+		   .type = AP_FIELD_TEXT,
+		   .flags = AP_FIELD_SINGLELINE,
+		   .max = 200,
+		   .desc = "only lines containing this text"},
+    [LS_AFTER] = {.name = "after",
+		  .type = AP_FIELD_TEXT,
+		  .flags = AP_FIELD_SINGLELINE,
+		  .max = 512,
+		  .check = journal_cursor_check,
+		  .desc = "the entries after this cursor (the page's newest; default: from now)"},
+    [LS__MAX] = AP_FIELD_END,
+};
+
+int
+ap_page_system_log_stream_auth(struct ap_ctx *ctx)
+{
+	const struct ap_config *c = ctx->app->cfg;
+	const struct ap_fieldval *f = ctx->fields;
+	int which = (int)f[LS_WHICH].i;
+	struct json_object *newest = NULL;
+	const char *after = f[LS_AFTER].present && f[LS_AFTER].s[0] ? f[LS_AFTER].s : NULL;
+	struct ap_sites_env env;
+	struct ap_problem pb;
+	char token[AP_SAMPLER_TOKEN_SIZE];
+	enum ap_err err;
+
+	if (!from_journal(ctx)) {
+		ap_problem_set(&pb, AP_PB_NOT_FOUND, "which",
+			       "log.file is a file: only the journal is followed here");
+		return ap_ctx_problem(ctx, &pb);
+	}
+	if (!c->monitor_enabled) {
+		ap_problem_set(&pb, AP_PB_UNAVAILABLE, NULL,
+			       "the live stream is off (monitor.enabled)");
+		return ap_ctx_problem(ctx, &pb);
+	}
+	if (after == NULL) {
+		/* From now: the unit's newest entry (none yet: from its first). */
+		struct ap_log_query q = {.lines = 1, .level = -1, .tag = which};
+		struct json_object *lines = NULL, *older = NULL;
+
+		env_of(ctx, &env);
+		err = ap_logs_journal(&env, which, &q, NULL, &lines, &older, &newest, &pb);
+		json_object_put(lines);
+		json_object_put(older);
+		if (err != AP_OK)
+			return ap_ctx_problem(ctx, &pb);
+		after = newest != NULL ? json_object_get_string(newest) : NULL;
+	}
+	err = ap_sampler_hand_journal(c->monitor_socket, ap_log_systems[which],
+				      f[LS_LEVEL].present ? ap_log_levels[f[LS_LEVEL].i] : NULL,
+				      f[LS_SEARCH].present ? f[LS_SEARCH].s : NULL, after, token);
+	json_object_put(newest);
+	if (err != AP_OK) {
+		ap_problem_set(&pb, AP_PB_UNAVAILABLE, NULL,
+			       "the live stream's server does not answer");
+		return ap_ctx_problem(ctx, &pb);
+	}
+	ap_ctx_header(ctx, "X-Aapanel-Stream", token);
+	return 204;
 }

@@ -239,6 +239,10 @@ const struct ap_route ap_routes[] = {
 	    .perm = "sites.read", .flags = DB | AP_ROUTE_PROBE, .fields = ap_logs_stream_fields,
 	    .summary = "May this session follow the log? Hands it to the live stream (nginx's auth_request "
 		       "before /events/sites/{id}/logs/{which})" },
+	{ .methods = AP_M_GET, .pattern = "/logs/{which}/stream", .handler = ap_page_system_log_stream_auth,
+	    .perm = "audit.read", .flags = AP_ROUTE_PROBE, .fields = ap_logs_syslog_stream_fields,
+	    .summary = "May this session follow the panel's or the helper's journal? Hands it to the live "
+		       "stream (nginx's auth_request before /events/logs/{which})" },
 	/* Scheduled tasks (src/pages/tasks.c): the cron file and the runs through the helper */
 	{ .methods = AP_M_GET, .pattern = "/tasks", .handler = ap_page_tasks, .perm = "cron.read",
 	    .flags = DB, .tpl = "tasks", .fields = ap_task_list_fields,

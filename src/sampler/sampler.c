@@ -33,6 +33,7 @@
 #include "aapanel/scoreboard.h"
 #include "certwatch.h"
 #include "follow.h"
+#include "jfollow.h"
 #include "relay.h"
 #include "store.h"
 
@@ -52,6 +53,7 @@ struct client {
 	int passed_fd;            /* a descriptor that came with the request (POST /hand), or -1 */
 	struct ap_follow *follow; /* a log's stream (GET /events/log, follow.h) */
 	uint64_t follow_sent;
+	struct ap_jfollow *jfollow; /* or a journal's (jfollow.h) */
 };
 
 struct loop {
@@ -73,6 +75,8 @@ struct loop {
 	int ffd;                           /* the follow streams' timer (armed while there are any) */
 	size_t nfollow;
 	struct ap_helper_client *helper; /* reopens a followed log after its rotation (made on need) */
+	struct ap_jfollow_pending *jpending; /* journal streams handed, waiting (jfollow.h) */
+	struct ap_helper_client *jhelper;    /* their polls (made on need) */
 	bool stop;
 };
 
@@ -192,8 +196,9 @@ client_close(struct loop *l, size_t i)
 	close(c->fd);
 	if (c->passed_fd >= 0)
 		close(c->passed_fd);
-	if (c->follow != NULL) {
+	if (c->follow != NULL || c->jfollow != NULL) {
 		ap_follow_free(c->follow);
+		ap_jfollow_free(c->jfollow);
 		follow_arm(l, --l->nfollow > 0);
 	}
 	ap_buf_free(&c->out);
@@ -288,6 +293,24 @@ serve(struct loop *l, struct client *c)
 	}
 	if ((q = strchr(path, '?')) != NULL)
 		*q++ = '\0';
+	if (strcmp(method, "POST") == 0 && strcmp(path, "/hand") == 0 &&
+	    strstr(c->in, "\r\nX-Journal:") != NULL) {
+		/* A journal to follow (jfollow.h): no descriptor, the unit and its filters. */
+		char tok[AP_FOLLOW_TOKEN_LEN + 8], which[8], level[8] = "";
+		char search[2 * AP_JFOLLOW_SEARCH_MAX + 1] = "", cur[AP_JFOLLOW_CURSOR_MAX + 1] = "";
+		bool ok = header_of(c->in, "X-Token", tok, sizeof(tok)) &&
+		    header_of(c->in, "X-Journal", which, sizeof(which)) &&
+		    (!strstr(c->in, "\r\nX-Level:") || header_of(c->in, "X-Level", level, sizeof(level))) &&
+		    (!strstr(c->in, "\r\nX-Search:") || header_of(c->in, "X-Search", search, sizeof(search))) &&
+		    (!strstr(c->in, "\r\nX-Cursor:") || header_of(c->in, "X-Cursor", cur, sizeof(cur))) &&
+		    ap_jfollow_pending_add(l->jpending, tok, which, level, search, cur, ap_now_ms());
+
+		if (c->passed_fd >= 0)
+			close(c->passed_fd);
+		c->passed_fd = -1;
+		answer(l, c, ok ? 204 : 400, ok ? "No Content" : "Bad Request", "text/plain", NULL);
+		return;
+	}
 	if (strcmp(method, "POST") == 0 && strcmp(path, "/hand") == 0) {
 		char tok[AP_FOLLOW_TOKEN_LEN + 8];
 		char dom[254], which[8];
@@ -304,12 +327,29 @@ serve(struct loop *l, struct client *c)
 		return;
 	}
 	if (strcmp(method, "GET") == 0 && strcmp(path, "/events/log") == 0) {
-		char tok[AP_FOLLOW_TOKEN_LEN + 8], last[32], dom[254] = "", which[8] = "";
+		char tok[AP_FOLLOW_TOKEN_LEN + 8] = "", last[32], dom[254] = "", which[8] = "";
 		long long from = -1;
 		int fd = header_of(c->in, "X-Aapanel-Stream", tok, sizeof(tok)) ?
 		    ap_follow_pending_take_log(l->pending, tok, ap_now_ms(), dom, which) : -1;
 		const char *errstr;
 
+		if (fd < 0 && tok[0] != '\0') {
+			/* A journal's stream (jfollow.h), from the browser's last event on a reconnection. */
+			char jlast[AP_JFOLLOW_CURSOR_MAX + 1];
+			bool has_last = header_of(c->in, "Last-Event-ID", jlast, sizeof(jlast));
+
+			c->jfollow = ap_jfollow_take(l->jpending, tok, has_last ? jlast : NULL, ap_now_ms());
+		}
+		if (c->jfollow != NULL) {
+			c->follow_sent = ap_now_ms();
+			if (++l->nfollow == 1)
+				follow_arm(l, true);
+			ap_buf_puts(&c->out, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+					     "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n"
+					     "retry: 2000\n\n");
+			client_flush(l, c);
+			return;
+		}
 		if (fd < 0) {
 			answer(l, c, 403, "Forbidden", "text/plain", "no log was handed for this stream\n");
 			return;
@@ -416,7 +456,7 @@ client_read(struct loop *l, struct client *c)
 		char junk[512];
 		ssize_t r;
 
-		if (c->stream || c->closing || c->follow != NULL)
+		if (c->stream || c->closing || c->follow != NULL || c->jfollow != NULL)
 			r = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
 		else
 			r = recv_head(c, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen);
@@ -428,7 +468,7 @@ client_read(struct loop *l, struct client *c)
 			client_close(l, client_index(l, c));
 			return;
 		}
-		if (c->stream || c->closing || c->follow != NULL)
+		if (c->stream || c->closing || c->follow != NULL || c->jfollow != NULL)
 			continue;
 		c->inlen += (size_t)r;
 		c->in[c->inlen] = '\0';
@@ -511,10 +551,16 @@ follow_tick(struct loop *l)
 
 		bool got;
 
-		if (c->follow == NULL || c->closing)
+		if (c->jfollow != NULL && !c->closing) {
+			if (l->jhelper == NULL)
+				l->jhelper = ap_helper_client_new(l->cfg->helper_socket, 1000, 1 << 20);
+			got = ap_jfollow_poll(c->jfollow, l->jhelper, now, &c->out);
+		} else if (c->follow == NULL || c->closing) {
 			continue;
-		got = ap_follow_read(c->follow, &c->out);
-		if (ap_follow_rotated(c->follow, now)) {
+		} else {
+			got = ap_follow_read(c->follow, &c->out);
+		}
+		if (c->follow != NULL && ap_follow_rotated(c->follow, now)) {
 			/* Renamed by logrotate and a new log made: the old one's end, then the new one. */
 			int nfd = follow_reopen(l, c->follow);
 
@@ -640,6 +686,7 @@ ap_sampler_main(const struct ap_config *cfg, int lfd, int log_fd)
 	l.lfd = lfd;
 	l.ep = l.tfd = l.sfd = l.ffd = -1;
 	l.pending = ap_follow_pending_new();
+	l.jpending = ap_jfollow_pending_new();
 	if (gethostname(l.host, sizeof(l.host)) != 0)
 		snprintf(l.host, sizeof(l.host), "localhost");
 	l.host[sizeof(l.host) - 1] = '\0';
@@ -730,7 +777,9 @@ out:
 	if (l.ffd >= 0)
 		close(l.ffd);
 	ap_follow_pending_free(l.pending);
+	ap_jfollow_pending_free(l.jpending);
 	ap_helper_client_free(l.helper);
+	ap_helper_client_free(l.jhelper);
 	ap_sysread_free(l.reader);
 	free(l.sys);
 	free(l.latest);
@@ -909,6 +958,40 @@ out:
 	if (s >= 0)
 		close(s);
 	ap_buf_free(&req);
+	if (err != AP_OK)
+		token[0] = '\0';
+	return err;
+}
+
+enum ap_err
+ap_sampler_hand_journal(const char *socket_path, const char *which, const char *level, const char *search,
+    const char *cursor, char token[static AP_SAMPLER_TOKEN_SIZE])
+{
+	struct ap_buf req = { 0 }, resp = { 0 };
+	enum ap_err err;
+
+	token[0] = '\0';
+	if (ap_random_hex(token, AP_FOLLOW_TOKEN_LEN / 2) != AP_OK)
+		return AP_ERR_IO;
+	ap_buf_printf(&req, "POST /hand HTTP/1.1\r\nHost: sampler\r\nX-Token: %s\r\nX-Journal: %s\r\n", token,
+	    which);
+	if (level != NULL && level[0] != '\0')
+		ap_buf_printf(&req, "X-Level: %s\r\n", level);
+	if (search != NULL && search[0] != '\0') {
+		/* Any text of one line, as hexadecimal: nothing of it can end the header. */
+		ap_buf_puts(&req, "X-Search: ");
+		for (const unsigned char *p = (const unsigned char *)search; *p; p++)
+			ap_buf_printf(&req, "%02x", *p);
+		ap_buf_puts(&req, "\r\n");
+	}
+	if (cursor != NULL && cursor[0] != '\0')
+		ap_buf_printf(&req, "X-Cursor: %s\r\n", cursor);
+	ap_buf_puts(&req, "Content-Length: 0\r\n\r\n");
+	err = roundtrip(socket_path, ap_buf_cstr(&req), 2000, 4096, &resp);
+	if (err == AP_OK && strncmp(ap_buf_cstr(&resp), "HTTP/1.1 204 ", 13) != 0)
+		err = AP_ERR_IO;
+	ap_buf_free(&req);
+	ap_buf_free(&resp);
 	if (err != AP_OK)
 		token[0] = '\0';
 	return err;

@@ -959,6 +959,43 @@ START_TEST(test_overlay_unknown_key_has_overlay_location)
 }
 END_TEST
 
+/* log.panel_unit, log.helper_unit: one .service unit's name each, nothing a journal match could
+ * be made of (the helper builds _SYSTEMD_UNIT=<name> from it). */
+START_TEST(test_log_units)
+{
+	struct ap_config *c = NULL;
+	struct ap_config_problems pr;
+	static const char *const bad[] = { "aapanel.service; id", "../aapanel.service", "aapanel",
+		"aapanel.socket", "aapanel.service\\n_SYSTEMD_UNIT=sshd.service", "_SYSTEMD_UNIT=sshd.service",
+		"\xd0\xb0" "apanel.service", "$(id).service", "", NULL };
+
+	ck_assert_int_eq(load(AP_PROFILE_TEST, "", "", &c, &pr), AP_OK);
+	ck_assert_str_eq(c->log_panel_unit, "aapanel.service");
+	ck_assert_str_eq(c->log_helper_unit, "aapanel-helper.service");
+	ap_config_free(c);
+	ap_config_problems_free(&pr);
+	ck_assert_int_eq(load(AP_PROFILE_TEST, "log = { panel_unit = \"panel@2.service\"; };", "", &c, &pr),
+	    AP_OK);
+	ck_assert_str_eq(c->log_panel_unit, "panel@2.service");
+	ap_config_free(c);
+	ap_config_problems_free(&pr);
+	for (int i = 0; bad[i] != NULL; i++) {
+		char *text = ap_xasprintf("log = { helper_unit = \"%s\"; };", bad[i]);
+		char *str;
+
+		c = NULL;
+		ck_assert_msg(load(AP_PROFILE_TEST, text, "", &c, &pr) != AP_OK, "accepted %s", bad[i]);
+		ck_assert_uint_ge(pr.n, 1);
+		str = ap_config_problem_str(&pr.v[0]);
+		ck_assert_msg(strstr(str, "log.helper_unit") != NULL, "%s", str);
+		free(str);
+		free(text);
+		ap_config_free(c);
+		ap_config_problems_free(&pr);
+	}
+}
+END_TEST
+
 START_TEST(test_overlay_bad_value_has_overlay_location)
 {
 	struct ap_config *c = NULL;
@@ -2470,6 +2507,7 @@ config_suite(void)
 	tcase_add_test(t, test_overlay_of_other_profile_ignored);
 	tcase_add_test(t, test_overlay_unknown_key_has_overlay_location);
 	tcase_add_test(t, test_overlay_bad_value_has_overlay_location);
+	tcase_add_test(t, test_log_units);
 	tcase_add_test(t, test_base_error_reported_even_when_overridden);
 	tcase_add_test(t, test_overlay_syntax_error_location);
 	tcase_add_loop_test(t, test_syntax_errors_table, 0, (int)AP_NELEM(syntax_rows));

@@ -339,6 +339,23 @@ static const struct {
 	{ "logs.journal", "{\"which\":\"panel\",\"before\":\"s=1;i=2\\n_SYSTEMD_UNIT=sshd.service\"}", "before", "single line" },
 	{ "logs.journal", "{\"which\":\"panel\",\"lines\":0}", "lines", "between 1 and" },
 	{ "logs.journal", "{\"which\":\"panel\",\"lines\":\"10; id\"}", "lines", "JSON integer" },
+	/* logs.journal's after (the follow view's poll): a cursor's characters only, never a match */
+	{ "logs.journal", "{\"which\":\"panel\",\"after\":\"s=0123abcd;i=1f;b=89ef;m=2a;t=5e1;x=77\",\"level\":\"warn\",\"search\":\"x\"}", NULL, NULL },
+	{ "logs.journal", "{\"which\":\"helper\",\"head\":true,\"lines\":500}", NULL, NULL },
+	{ "logs.journal", "{\"which\":\"panel\",\"after\":\"s=1;i=2; rm -rf /\"}", "after", "not a cursor" },
+	{ "logs.journal", "{\"which\":\"panel\",\"after\":\"$(id)\"}", "after", "not a cursor" },
+	{ "logs.journal", "{\"which\":\"panel\",\"after\":\"`id`|x\"}", "after", "not a cursor" },
+	{ "logs.journal", "{\"which\":\"panel\",\"after\":\"../../var/log/journal\"}", "after", "not a cursor" },
+	{ "logs.journal", "{\"which\":\"panel\",\"after\":\"s=1;i=2+_SYSTEMD_UNIT=sshd.service\"}", "after", "not a cursor" },
+	{ "logs.journal", "{\"which\":\"panel\",\"after\":\"s=1;i=2\\n_SYSTEMD_UNIT=sshd.service\"}", "after", "single line" },
+	{ "logs.journal", "{\"which\":\"panel\",\"after\":\"s=1\\u0000;i=2\"}", "after", "NUL" },
+	{ "logs.journal", "{\"which\":\"panel\",\"after\":\"s=1;\\u0456=2\"}", "after", "not a cursor" },
+	{ "logs.journal", "{\"which\":\"panel\",\"after\":\"S=1;I=2\"}", "after", "not a cursor" },
+	{ "logs.journal", "{\"which\":\"panel\",\"after\":\"\"}", NULL, NULL }, /* blank: absent, as before */
+	{ "logs.journal", "{\"which\":\"panel\",\"after\":\"s=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "after", "" },
+	{ "logs.journal", "{\"which\":\"panel\",\"after\":42}", "after", "" },
+	{ "logs.journal", "{\"which\":\"panel\",\"head\":\"yes; id\"}", "head", "true or false" },
+	{ "logs.journal", "{\"which\":\"panel\",\"before\":\"s=1;i=2;$(id)\"}", "before", "not a cursor" },
 	/* backup.panel_run (a job): a destination's name, the rest numbers and a flag */
 	{ "backup.panel_run", "{\"dest\":\"loc\",\"secret\":false,\"keep_last\":3}", NULL, NULL },
 	{ "backup.panel_run", "{\"dest\":\"loc; rm -rf /\"}", "dest", "may only contain" },
