@@ -4,7 +4,8 @@
 # in the order given. LAUNCH ITEM LOG starts one (in the foreground: it is run
 # in the background here) with its output in LOG. Each item's output is
 # printed whole when it ends, after "== NAME (SECONDS s)"; then the line
-# "LABEL: N passed, M failed" and the failed ones; returns 1 if any failed.
+# "LABEL: N passed, M failed" and the failed ones, after a short excerpt of
+# each failed one's failures (a CI log is read from its tail); returns 1 if any failed.
 # An item's name is the basename of what stands before a "=" in it.
 run_parallel() {
 	local label=$1 launch=$2 t l n=0 rc done_pid out jobs=${JOBS:-2}
@@ -20,7 +21,16 @@ run_parallel() {
 	_rp_finish() { # pid rc
 		echo "== ${name_of[$1]} ($(($(date +%s) - ${started[$1]})) s)"
 		cat "${log_of[$1]}"
-		if [ "$2" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("${name_of[$1]}"); fi
+		if [ "$2" -eq 0 ]; then pass=$((pass + 1)); else
+			fail=$((fail + 1)); failed+=("${name_of[$1]}")
+			# What failed, short, for the summary at the very end (a CI log is read from its tail).
+			{
+				echo "--- ${name_of[$1]} (exit $2): its failures"
+				grep -E -A3 '(^|[[:space:]])(FAIL|not ok)([[:space:]]|$)|^[^ ].*: line [0-9]+: |never answered|failed to start|Assertion|Segmentation|[0-9]+%: Checks: [0-9]+, Failures: [1-9]|Errors: [1-9]' \
+					"${log_of[$1]}" | head -n 40
+				[ "${PIPESTATUS[0]}" -eq 0 ] || tail -n 15 "${log_of[$1]}"
+			} >> "$out/failures" 2>/dev/null
+		fi
 		unset "started[$1]" "name_of[$1]" "log_of[$1]"
 	}
 	for t in "${ordered[@]}"; do
@@ -40,8 +50,9 @@ run_parallel() {
 		wait -n -p done_pid "${!started[@]}" || rc=$?
 		_rp_finish "$done_pid" "$rc"
 	done
-	rm -rf "$out"
 	echo
+	[ "$fail" -eq 0 ] || { echo "=== $label: what failed"; cat "$out/failures" 2>/dev/null; echo; }
+	rm -rf "$out"
 	echo "$label: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ] || { printf 'failed: %s\n' "${failed[@]}"; return 1; }
 }
