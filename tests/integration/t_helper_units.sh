@@ -44,7 +44,7 @@ SVC="$UNITS/aapanel-helper.service"
 SOCK_UNIT="$UNITS/aapanel-helper.socket"
 HELPER="$SRC/build/aapanel-helper"
 SEND="$SRC/build/tests/helper_send"
-SD="" TU="" HTTP_PID="" HTTP2_PID="" CLIENT="" NEAR_PID="" FAR_PID="" SSHD_PID="" MY_PID=""
+SD="" TU="" HTTP_PID="" HTTP2_PID="" CLIENT="" NEAR_PID="" FAR_PID="" SSHD_PID="" MY_PID="" PGM_PID=""
 
 u_teardown() {
 	local rc=$?
@@ -54,6 +54,11 @@ u_teardown() {
 		kill "$MY_PID" 2>/dev/null || true
 		for _ in $(seq 1 300); do kill -0 "$MY_PID" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$MY_PID" 2>/dev/null || true
+	fi
+	if [ -n "$PGM_PID" ]; then # the test's PostgreSQL: SIGINT is its fast shutdown
+		kill -INT "$PGM_PID" 2>/dev/null || true
+		for _ in $(seq 1 300); do kill -0 "$PGM_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$PGM_PID" $(pgrep -P "$PGM_PID" 2>/dev/null) 2>/dev/null || true
 	fi
 	if [ -n "$SD" ] && kill -0 "$SD" 2>/dev/null; then
 		kill -s SIGRTMIN+4 "$SD" 2>/dev/null || true
@@ -767,6 +772,38 @@ tok=$(spool_put "$EXF")
 st=$(ajob database.import "{\"server\":\"my\",\"name\":\"shop2\",\"format\":\"sql\",\"token\":\"$tok\"}")
 check "the export imports into another database with the same rows" \
 	bash -c "jq -e '.result.state == \"done\"' <<<'$st' >/dev/null && [ \"\$(timeout 20 mariadb --no-defaults -S '$MYD/mysql.sock' -uroot -N -B -e 'SELECT id, txt FROM shop.t ORDER BY id')\" = \"\$(timeout 20 mariadb --no-defaults -S '$MYD/mysql.sock' -uroot -N -B -e 'SELECT id, txt FROM shop2.t ORDER BY id')\" ]"
+# PostgreSQL: psql and pg_dump the same way, the pgpass line a credential
+# (libpq takes it: 0400, the unit's user's), passfile= in the argv.
+PGD="$TU/pg"
+nsenter -t "$SD" -n -- bash -c ". '$SRC/tests/integration/dbservers.sh'; db_start_postgres '$PGD' && echo \"\$PG_PID \$PG_PORT\" > '$TU/pg.env'" > "$TU/pg.log" 2>&1 || cat "$TU/pg.log"
+read -r PGM_PID PGN_PORT < "$TU/pg.env" 2>/dev/null || true
+check "a PostgreSQL of the test runs on the namespace's loopback (port ${PGN_PORT:-?})" \
+	bash -c "[ -n '$PGN_PORT' ] && nsenter -t $SD -n -- ss -Htln 'sport = :$PGN_PORT' | grep -q 127.0.0.1"
+PGQ() { timeout 20 runuser -u postgres -- "$PG_BIN/psql" -X -q -At -h "$PGD" -p "$PGN_PORT" -U postgres "$@"; }
+PGQ -d postgres -c "CREATE ROLE dbadmin SUPERUSER LOGIN PASSWORD '$APW'" >/dev/null
+out=$(ncall dbserver.add "{\"name\":\"pg\",\"dsn\":\"postgresql://dbadmin@127.0.0.1:$PGN_PORT/postgres\",\"password\":\"$APW\"}")
+check "the PostgreSQL server is added under the unit ($(jq -c '.error // empty' <<<"$out"))" jqe '.ok' <<<"$out"
+out=$(ncall database.create '{"server":"pg","name":"shop","user":"shop_pg"}')
+check "... a database with its user" jqe '.ok' <<<"$out"
+cat > "$TU/pg.sql" <<SQL
+CREATE TABLE t (id int PRIMARY KEY, txt text);
+INSERT INTO t VALUES (1, '$AR'), (2, 'two');
+SQL
+tok=$(spool_put "$TU/pg.sql")
+st=$(ajob database.import "{\"server\":\"pg\",\"name\":\"shop\",\"format\":\"sql\",\"token\":\"$tok\"}")
+check "a PostgreSQL import under the unit succeeds ($(jq -c '.result.error // empty' <<<"$st"))" jqe '.result.state == "done"' <<<"$st"
+check "... its rows arrived, owned by the database's user" \
+	bash -c "[ \"\$(timeout 20 runuser -u postgres -- '$PG_BIN/psql' -X -q -At -h '$PGD' -p '$PGN_PORT' -U postgres -d shop -c 'SELECT txt FROM t WHERE id = 1')\" = '$AR' ] && [ \"\$(timeout 20 runuser -u postgres -- '$PG_BIN/psql' -X -q -At -h '$PGD' -p '$PGN_PORT' -U postgres -d shop -c \"SELECT tableowner FROM pg_tables WHERE tablename = 't'\")\" = shop_pg ]"
+st=$(ajob database.export '{"server":"pg","name":"shop","format":"sql"}')
+etok=$(jq -r '.result.result.token // empty' <<<"$st")
+PEXF="$SPOOL/export-$etok.sql"
+check "a PostgreSQL export under the unit: the table and the Arabic row ($(jq -c '.result.error // empty' <<<"$st"))" \
+	bash -c "jq -e '.result.state == \"done\"' <<<'$st' >/dev/null && grep -q 'CREATE TABLE public.t' '$PEXF' && grep -qF \"\$(printf '1\t%s' '$AR')\" '$PEXF' && [ \"\$(sha256sum < '$PEXF' | cut -d' ' -f1)\" = '$(jq -r '.result.result.sha256 // empty' <<<"$st")' ]"
+ns journalctl --no-pager -u aapanel-helper.service > "$TU/journal.txt" 2>/dev/null
+check "... psql and pg_dump each ran as nobody in a unit of its own, exit 0" \
+	bash -c "grep -q 'import of shop on pg: psql started as aapanel-db-import-[0-9]*-[0-9]*.service (nobody)' '$TU/journal.txt' && grep -q 'export of shop on pg: pg_dump started as aapanel-db-export-[0-9]*-[0-9]*.service (nobody)' '$TU/journal.txt' && grep -q 'aapanel-db-import-[0-9]*-[0-9]*.service ($PG_BIN/psql): exit 0' '$TU/journal.txt' && grep -q 'aapanel-db-export-[0-9]*-[0-9]*.service ($PG_BIN/pg_dump): exit 0' '$TU/journal.txt'"
+check "... no import role left, no unit left" \
+	bash -c "! timeout 20 runuser -u postgres -- '$PG_BIN/psql' -X -q -At -h '$PGD' -p '$PGN_PORT' -U postgres -d postgres -c 'SELECT rolname FROM pg_roles' | grep -q ap_imp_ && ! nsenter -t $SD -m -p -- systemctl list-units --all --no-legend 'aapanel-db-*' | grep -q ."
 ns journalctl --no-pager > "$TU/journal.all" 2>/dev/null
 check "the admin password is in no line of the namespace's journal ($(wc -l < "$TU/journal.all") lines)" \
 	bash -c "[ -s '$TU/journal.all' ] && ! grep -q '$APW' '$TU/journal.all'"
