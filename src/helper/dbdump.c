@@ -305,21 +305,32 @@ ap_dbdump_start(struct helper_ctx *ctx, const struct ap_dbdump_req *req, struct 
 		as_other = import_user(&uid, &gid);
 	if (in_unit) {
 		const char *root = ctx->cfg->helper_sandbox_root, *why2 = NULL;
+		const char *rt = getenv("RUNTIME_DIRECTORY");
 		size_t rn = strlen(root);
 		int sfd = -1;
 
-		/* The credentials' socket lives in the spool (0700, root's), which PID 1 sees too. */
-		while (rn > 1 && root[rn - 1] == '/')
-			rn--;
-		if (root[0] != '/' || ap_fs_dir(ctx->sandbox_fd, ctx->cfg->databases_spool_dir, true,
-		    0700, &sfd, &why2) != AP_OK) {
-			rc = ap_problem_set(ctx->pb, AP_PB_INTERNAL, NULL, "%s: %s",
-			    ctx->cfg->databases_spool_dir, why2 ? why2 : "not beneath an absolute root");
-			goto out;
+		/*
+		 * The credentials' socket: in the helper unit's RuntimeDirectory=
+		 * (/run/aapanel-helper-creds, root 0700, in nobody else's directory),
+		 * else in the spool (0700, root's); PID 1 sees either at that path.
+		 */
+		if (rt != NULL && rt[0] == '/' && strcspn(rt, ":") < sizeof(cred_dir)) {
+			snprintf(cred_dir, sizeof(cred_dir), "%.*s", (int)strcspn(rt, ":"), rt);
+		} else {
+			while (rn > 1 && root[rn - 1] == '/')
+				rn--;
+			if (root[0] != '/' || ap_fs_dir(ctx->sandbox_fd, ctx->cfg->databases_spool_dir,
+			    true, 0700, &sfd, &why2) != AP_OK) {
+				rc = ap_problem_set(ctx->pb, AP_PB_INTERNAL, NULL, "%s: %s",
+				    ctx->cfg->databases_spool_dir,
+				    why2 ? why2 : "not beneath an absolute root");
+				goto out;
+			}
+			close(sfd);
+			snprintf(cred_dir, sizeof(cred_dir), "%.*s%s%s", (int)(rn == 1 ? 0 : rn), root,
+			    ctx->cfg->databases_spool_dir[0] == '/' ? "" : "/",
+			    ctx->cfg->databases_spool_dir);
 		}
-		close(sfd);
-		snprintf(cred_dir, sizeof(cred_dir), "%.*s%s%s", (int)(rn == 1 ? 0 : rn), root,
-		    ctx->cfg->databases_spool_dir[0] == '/' ? "" : "/", ctx->cfg->databases_spool_dir);
 		snprintf(unit, sizeof(unit), "aapanel-db-%s-%ld-%u",
 		    req->dir == AP_DBDUMP_EXPORT ? "export" : "import", (long)getpid(), ++D_seq);
 	}

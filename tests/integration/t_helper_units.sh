@@ -100,7 +100,7 @@ for d in Type=notify NotifyAccess=main User=root Requires=aapanel-helper.socket 
 	NoNewPrivileges=yes 'CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_NET_ADMIN' ProtectSystem=strict \
 	'ReadWritePaths=/etc -/var/www -/var/log/nginx -/run/php' PrivateNetwork=no PrivateDevices=yes \
 	'ReadWritePaths=-/etc/aapanel/settings -/etc/nginx/aapanel -/var/lib/nginx' \
-	'ReadWritePaths=-/var/lib/aapanel/dbdumps' \
+	'ReadWritePaths=-/var/lib/aapanel/dbdumps' RuntimeDirectory=aapanel-helper-creds RuntimeDirectoryMode=0700 \
 	PrivateTmp=yes MemoryDenyWriteExecute=yes 'RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6' \
 	IPAddressDeny=any IPAddressAllow=localhost RestrictNamespaces=yes \
 	SystemCallFilter=@system-service 'SystemCallFilter=~@privileged @resources' LimitCORE=0; do
@@ -677,6 +677,11 @@ mkdir -p "$SPOOL" && chmod 0700 "$SPOOL"
 ns sh -c "printf '[Service]\nReadWritePaths=$SPOOL\n' > /run/systemd/system/aapanel-helper.service.d/dbio.conf"
 ns systemctl daemon-reload
 ns systemctl restart aapanel-helper.service
+# The namespace's journald writes to the machine's /var/log/journal, shared with
+# other runs of this test: read this helper's own lines only (its invocation;
+# its jobs and their supervisors log through its stream).
+INV=$(ns systemctl show -p InvocationID --value aapanel-helper.service 2>/dev/null)
+hjournal() { ns journalctl --no-pager "_SYSTEMD_INVOCATION_ID=${INV:-none}" 2>/dev/null; }
 out=$(ncall dbserver.add "{\"name\":\"my\",\"dsn\":\"mysql://dbadmin@127.0.0.1:$MY_PORT/\",\"password\":\"$APW\"}")
 check "the MariaDB server is added under the unit ($(jq -c '.error // empty' <<<"$out"))" jqe '.ok' <<<"$out"
 out=$(ncall database.create '{"server":"my","name":"shop","user":"shop","hosts":"127.0.0.1"}')
@@ -694,11 +699,11 @@ st=$(ajob database.import "{\"server\":\"my\",\"name\":\"shop\",\"format\":\"sql
 check "an import under the unit succeeds ($(jq -c '.result.error // empty' <<<"$st"))" jqe '.result.state == "done" and .result.result.bytes > 0' <<<"$st"
 check "... its rows arrived (the Arabic text intact)" \
 	test "$(_db_my_sql "SELECT txt FROM shop.t WHERE id = 1")" = "$AR"
-ns journalctl --no-pager -u aapanel-helper.service > "$TU/journal.txt" 2>/dev/null
-check "... mariadb ran in a transient unit of its own as nobody (the helper's journal)" \
+hjournal > "$TU/journal.txt"
+check "... mariadb ran in a transient unit of its own as nobody (the helper's journal, invocation ${INV:-?})" \
 	bash -c "grep -q 'import of shop on my: mariadb started as aapanel-db-import-[0-9]*-[0-9]*.service (nobody)' '$TU/journal.txt' && grep -q 'aapanel-db-import-[0-9]*-[0-9]*.service (/usr/bin/mariadb): exit 0' '$TU/journal.txt'"
-check "... the unit is gone, its credentials with it, no socket left in the spool" \
-	bash -c "! nsenter -t $SD -m -p -- systemctl list-units --all --no-legend 'aapanel-db-*' | grep -q . && ! nsenter -t $SD -m -p -- sh -c 'ls -d /run/credentials/aapanel-db-* 2>/dev/null' | grep -q . && ! ls '$SPOOL' | grep -q '^cred-'"
+check "... the unit is gone, its credentials with it, no socket left" \
+	bash -c "! nsenter -t $SD -m -p -- systemctl list-units --all --no-legend 'aapanel-db-*' | grep -q . && ! nsenter -t $SD -m -p -- sh -c 'ls -d /run/credentials/aapanel-db-* 2>/dev/null' | grep -q . && ! ls '$SPOOL' | grep -q '^cred-' && ! nsenter -t $SD -m -p -- ls -A /run/aapanel-helper-creds | grep -q ."
 check "... no import login is left on the server" bash -c "! timeout 20 mariadb --no-defaults -S '$MYD/mysql.sock' -uroot -N -B -e 'SELECT User FROM mysql.user' | grep -q ap_imp_"
 
 # An import that runs a while: seen while it runs, then cancelled.
@@ -722,8 +727,9 @@ MPID=$(ns systemctl show -p MainPID --value "$DU" 2>/dev/null)
 ns cat "/run/systemd/transient/$DU" > "$TU/unit.file" 2>&1 || true
 check "... its User= is nobody ($(grep '^User=' "$TU/unit.show"))" grep -qxE 'User=(nobody|65534)' "$TU/unit.show"
 check "... the process runs as uid 65534 (pid ${MPID:-?})" test "$(ns ps -o uid= -p "${MPID:-0}" 2>/dev/null | tr -d ' ')" = 65534
-check "... its stdin is a pipe (the helper's), its login a credential from a socket in the spool ($(grep '^LoadCredential' "$TU/unit.file"))" \
-	bash -c "nsenter -t $SD -m -p -- readlink /proc/${MPID:-0}/fd/0 | grep -q '^pipe:' && grep -qE '^LoadCredential=my.cnf:$SPOOL/cred-[0-9a-f]{16}.sock\$' '$TU/unit.file'"
+check "... its stdin is a pipe (the helper's), its login a credential from a socket in the helper's RuntimeDirectory= ($(grep '^LoadCredential' "$TU/unit.file"))" \
+	bash -c "nsenter -t $SD -m -p -- readlink /proc/${MPID:-0}/fd/0 | grep -q '^pipe:' && grep -qE '^LoadCredential=my.cnf:/run/aapanel-helper-creds/cred-[0-9a-f]{16}.sock\$' '$TU/unit.file'"
+check "... that directory is root's alone (0700)" test "$(ns stat -c '%U %a' /run/aapanel-helper-creds 2>/dev/null)" = "root 700"
 check "... no password in its ExecStart=, Environment= or any credential property or its unit file" \
 	bash -c "grep -q '^ExecStart=' '$TU/unit.file' && ! grep -qiE 'password|$APW' '$TU/unit.show' '$TU/unit.file' && grep -q 'defaults-extra-file=\${CREDENTIALS_DIRECTORY}/my.cnf' '$TU/unit.show' && ! grep -q '^SetCredential' '$TU/unit.file'"
 ns cat "/proc/${MPID:-0}/cmdline" 2>/dev/null | tr '\0' ' ' > "$TU/cmdline"
@@ -748,7 +754,7 @@ done
 check "... its unit was stopped and is gone, its credentials with it" \
 	bash -c "[ -n '$gone' ] && ! nsenter -t $SD -m -p -- test -e /run/credentials/$DU"
 check "... the helper stopped it (StopUnit: its journal says so)" \
-	bash -c "nsenter -t $SD -m -p -- journalctl --no-pager -u aapanel-helper.service 2>/dev/null | grep -q '$DU (/usr/bin/mariadb): cancelled, stopping the unit'"
+	bash -c "nsenter -t $SD -m -p -- journalctl --no-pager _SYSTEMD_INVOCATION_ID=${INV:-none} 2>/dev/null | grep -q '$DU (/usr/bin/mariadb): cancelled, stopping the unit'"
 check "... the statement after the SLEEP never ran, the login was dropped" \
 	bash -c "[ \"\$(_DB_MY_DIR='$MYD' timeout 20 mariadb --no-defaults -S '$MYD/mysql.sock' -uroot -N -B -e 'SELECT COUNT(*) FROM shop.slow')\" = 0 ] && ! timeout 20 mariadb --no-defaults -S '$MYD/mysql.sock' -uroot -N -B -e 'SELECT User FROM mysql.user' | grep -q ap_imp_"
 
@@ -762,7 +768,7 @@ check "... the dump is the database's: its table and both rows, the Arabic text 
 	bash -c "grep -q 'CREATE TABLE \`t\`' '$EXF' && grep -qF \"(1,'$AR')\" '$EXF' && grep -qF \"(2,'two')\" '$EXF'"
 check "... its size and SHA-256 are the job's" \
 	bash -c "[ \"\$(sha256sum < '$EXF' | cut -d' ' -f1)\" = '$(jq -r '.result.result.sha256 // empty' <<<"$st")' ] && [ \"\$(stat -c %s '$EXF')\" = '$(jq -r '.result.result.size // empty' <<<"$st")' ]"
-ns journalctl --no-pager -u aapanel-helper.service > "$TU/journal.txt" 2>/dev/null
+hjournal > "$TU/journal.txt"
 check "... mariadb-dump ran as nobody in a unit of its own, exit 0" \
 	bash -c "grep -q 'export of shop on my: mariadb-dump started as aapanel-db-export-[0-9]*-[0-9]*.service (nobody)' '$TU/journal.txt' && grep -q 'aapanel-db-export-[0-9]*-[0-9]*.service (/usr/bin/mariadb-dump): exit 0' '$TU/journal.txt'"
 check "... and its unit is gone" bash -c "! nsenter -t $SD -m -p -- systemctl list-units --all --no-legend 'aapanel-db-*' | grep -q ."
@@ -799,7 +805,7 @@ etok=$(jq -r '.result.result.token // empty' <<<"$st")
 PEXF="$SPOOL/export-$etok.sql"
 check "a PostgreSQL export under the unit: the table and the Arabic row ($(jq -c '.result.error // empty' <<<"$st"))" \
 	bash -c "jq -e '.result.state == \"done\"' <<<'$st' >/dev/null && grep -q 'CREATE TABLE public.t' '$PEXF' && grep -qF \"\$(printf '1\t%s' '$AR')\" '$PEXF' && [ \"\$(sha256sum < '$PEXF' | cut -d' ' -f1)\" = '$(jq -r '.result.result.sha256 // empty' <<<"$st")' ]"
-ns journalctl --no-pager -u aapanel-helper.service > "$TU/journal.txt" 2>/dev/null
+hjournal > "$TU/journal.txt"
 check "... psql and pg_dump each ran as nobody in a unit of its own, exit 0" \
 	bash -c "grep -q 'import of shop on pg: psql started as aapanel-db-import-[0-9]*-[0-9]*.service (nobody)' '$TU/journal.txt' && grep -q 'export of shop on pg: pg_dump started as aapanel-db-export-[0-9]*-[0-9]*.service (nobody)' '$TU/journal.txt' && grep -q 'aapanel-db-import-[0-9]*-[0-9]*.service ($PG_BIN/psql): exit 0' '$TU/journal.txt' && grep -q 'aapanel-db-export-[0-9]*-[0-9]*.service ($PG_BIN/pg_dump): exit 0' '$TU/journal.txt'"
 check "... no import role left, no unit left" \
