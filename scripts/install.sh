@@ -285,6 +285,9 @@ ensure_dir "$ROOT/etc/nginx/aapanel" 0 0 755
 # systemd at start), so nginx cannot reach into it: the ACME webroot lives
 # beside it, readable by nginx's group, written by certbot as root.
 ensure_dir "$VARLIB" "$WWW_UID" "$WWW_GID" 750
+# databases.spool_dir: the helper's own (dumps, the database clients' credential sockets);
+# a ReadWritePaths= of aapanel-helper.service, which cannot create it itself.
+ensure_dir "$VARLIB/dbdumps" 0 0 700
 ensure_dir "$LOGDIR" "$WWW_UID" "$WWW_GID" 750
 ensure_dir "$ACME" 0 "$WEB_GID" 750
 # Websites (docs/sites.md): the helper writes one vhost per site into

@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "aapanel/dsn.h"
 #include "aapanel/log.h"
 #include "dbdump.h"
+#include "sitefs.h"
 #include "spawn.h"
 #include "valid.h"
 
@@ -30,8 +33,32 @@ struct ap_dbdump {
 	struct ap_spawn_proc proc;
 	int cred_fd, err_fd;
 	bool ended, cancelled;
+	bool in_unit;              /* the client is a transient unit; proc is its supervisor */
+	bool trapped;              /* our SIGTERM handler is in place (old_term saved) */
+	struct sigaction old_term;
 	struct ap_dbdump_status st;
 };
+
+/*
+ * A job's SIGTERM (job.cancel, its timeout) while a client runs as a unit:
+ * passed on to the supervisor, which stops the unit (StopUnit) and ends; the
+ * job goes on to its end (reads see EOF, writes EPIPE once the unit is
+ * collected) and ap_dbdump_free takes the SIGTERM as it would have.
+ */
+static volatile sig_atomic_t D_term;
+static volatile pid_t D_sup;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	D_term = 1;
+	if (D_sup > 0)
+		kill(D_sup, SIGTERM);
+}
+
+/* Unit names: aapanel-db-import-<pid>-<n>, aapanel-db-export-<pid>-<n>. */
+static unsigned D_seq;
 
 /* libpq's DSN parameters a client can take, as the environment variable each becomes. */
 static const struct {
@@ -191,7 +218,7 @@ ap_dbdump_reason(const char *err, size_t len, char *out, size_t outlen)
 	out[last_len] = '\0';
 }
 
-/* The user imports run as: nobody, when we are root. */
+/* The user the client runs as: nobody, when we are root. */
 static bool
 import_user(uid_t *uid, gid_t *gid)
 {
@@ -239,7 +266,8 @@ ap_dbdump_start(struct helper_ctx *ctx, const struct ap_dbdump_req *req, struct 
 	const char *user, *password;
 	struct ap_dbdump *dd = NULL;
 	enum ap_err rc;
-	bool as_other = false;
+	bool as_other = false, in_unit;
+	char cred_dir[PATH_MAX], unit[64];
 	uid_t uid = 0;
 	gid_t gid = 0;
 	int fds[4];
@@ -264,8 +292,48 @@ ap_dbdump_start(struct helper_ctx *ctx, const struct ap_dbdump_req *req, struct 
 	}
 	user = req->user != NULL ? req->user : (d.user ? d.user : "");
 	password = req->user != NULL ? (req->password ? req->password : "") : login.password;
-	if (req->dir == AP_DBDUMP_IMPORT)
+	/*
+	 * Outside systemd, imports switch to nobody in the child (spawn.c).
+	 * Under systemd (the helper's unit has no CAP_SETUID) every client is a
+	 * transient unit with User=nobody, its credentials through
+	 * LoadCredential= — but an export with a login that has no password
+	 * (MariaDB's unix_socket, PostgreSQL's peer: the OS user is the login)
+	 * stays root's, in a unit of its own all the same.
+	 */
+	in_unit = ap_spawn_units_available(NULL, 0);
+	if (req->dir == AP_DBDUMP_IMPORT || (in_unit && password[0] != '\0'))
 		as_other = import_user(&uid, &gid);
+	if (in_unit) {
+		const char *root = ctx->cfg->helper_sandbox_root, *why2 = NULL;
+		const char *rt = getenv("RUNTIME_DIRECTORY");
+		size_t rn = strlen(root);
+		int sfd = -1;
+
+		/*
+		 * The credentials' socket: in the helper unit's RuntimeDirectory=
+		 * (/run/aapanel-helper-creds, root 0700, in nobody else's directory),
+		 * else in the spool (0700, root's); PID 1 sees either at that path.
+		 */
+		if (rt != NULL && rt[0] == '/' && strcspn(rt, ":") < sizeof(cred_dir)) {
+			snprintf(cred_dir, sizeof(cred_dir), "%.*s", (int)strcspn(rt, ":"), rt);
+		} else {
+			while (rn > 1 && root[rn - 1] == '/')
+				rn--;
+			if (root[0] != '/' || ap_fs_dir(ctx->sandbox_fd, ctx->cfg->databases_spool_dir,
+			    true, 0700, &sfd, &why2) != AP_OK) {
+				rc = ap_problem_set(ctx->pb, AP_PB_INTERNAL, NULL, "%s: %s",
+				    ctx->cfg->databases_spool_dir,
+				    why2 ? why2 : "not beneath an absolute root");
+				goto out;
+			}
+			close(sfd);
+			snprintf(cred_dir, sizeof(cred_dir), "%.*s%s%s", (int)(rn == 1 ? 0 : rn), root,
+			    ctx->cfg->databases_spool_dir[0] == '/' ? "" : "/",
+			    ctx->cfg->databases_spool_dir);
+		}
+		snprintf(unit, sizeof(unit), "aapanel-db-%s-%ld-%u",
+		    req->dir == AP_DBDUMP_EXPORT ? "export" : "import", (long)getpid(), ++D_seq);
+	}
 
 	envbuf = ap_xcalloc(MAX_ENV + 1, sizeof(*envbuf));
 #define ENV(...)                                                                                   \
@@ -292,7 +360,8 @@ ap_dbdump_start(struct helper_ctx *ctx, const struct ap_dbdump_req *req, struct 
 		    req->dir == AP_DBDUMP_EXPORT ? "mariadb-dump" : "mariadb");
 		argv[na++] = req->dir == AP_DBDUMP_EXPORT ? "mariadb-dump" : "mariadb";
 		/* Must come first: the option file names the login. */
-		argv[na++] = "--defaults-extra-file=/dev/fd/3";
+		argv[na++] = in_unit ? "--defaults-extra-file=${CREDENTIALS_DIRECTORY}/my.cnf"
+				     : "--defaults-extra-file=/dev/fd/3";
 		argv[na++] = "--default-character-set=utf8mb4";
 		if (req->dir == AP_DBDUMP_EXPORT) {
 			argv[na++] = "--single-transaction";
@@ -312,7 +381,8 @@ ap_dbdump_start(struct helper_ctx *ctx, const struct ap_dbdump_req *req, struct 
 		const char *host = d.socket != NULL && d.socket[0] ? d.socket : d.host;
 
 		pg_passline(&cred, password);
-		ENV("PGPASSFILE=/dev/fd/3");
+		if (!in_unit)
+			ENV("PGPASSFILE=/dev/fd/3");
 		if (host != NULL && host[0] != '\0')
 			ENV("PGHOST=%s", host);
 		if (d.port > 0)
@@ -354,6 +424,8 @@ ap_dbdump_start(struct helper_ctx *ctx, const struct ap_dbdump_req *req, struct 
 		if (req->dir == AP_DBDUMP_EXPORT) {
 			argv[na++] = "pg_dump";
 			argv[na++] = "--no-password";
+			if (in_unit)
+				argv[na++] = "--dbname=passfile=${CREDENTIALS_DIRECTORY}/pgpass";
 			argv[na++] = "--format=plain";
 			argv[na++] = "--encoding=UTF8";
 			if (req->clean) {
@@ -366,6 +438,8 @@ ap_dbdump_start(struct helper_ctx *ctx, const struct ap_dbdump_req *req, struct 
 		} else {
 			argv[na++] = "psql";
 			argv[na++] = "--no-password";
+			if (in_unit)
+				argv[na++] = "--dbname=passfile=${CREDENTIALS_DIRECTORY}/pgpass";
 			argv[na++] = "--no-psqlrc";
 			argv[na++] = "--quiet";
 			argv[na++] = "--single-transaction";
@@ -380,9 +454,11 @@ ap_dbdump_start(struct helper_ctx *ctx, const struct ap_dbdump_req *req, struct 
 	dd = ap_xcalloc(1, sizeof(*dd));
 	dd->cred_fd = dd->err_fd = -1;
 	dd->backend = login.backend;
-	dd->cred_fd = secret_file(&cred, as_other, uid, gid);
+	dd->in_unit = in_unit;
+	/* A unit's credential goes through systemd (LoadCredential=), not descriptor 3. */
+	dd->cred_fd = in_unit ? -1 : secret_file(&cred, as_other, uid, gid);
 	dd->err_fd = memfd_create("aapanel-dbdump-err", MFD_CLOEXEC);
-	if (dd->cred_fd < 0 || dd->err_fd < 0) {
+	if ((!in_unit && dd->cred_fd < 0) || dd->err_fd < 0) {
 		rc = ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "cannot make the client's files: %s",
 		    strerror(errno));
 		goto out;
@@ -395,6 +471,14 @@ ap_dbdump_start(struct helper_ctx *ctx, const struct ap_dbdump_req *req, struct 
 	sp.switch_user = as_other;
 	sp.uid = uid;
 	sp.gid = gid;
+	if (in_unit) {
+		sp.unit = unit;
+		sp.unit_sandbox = AP_SPAWN_SB_FETCH;
+		sp.cred_name = login.backend == AP_DB_MYSQL ? "my.cnf" : "pgpass";
+		sp.cred_data = cred.data;
+		sp.cred_len = cred.len;
+		sp.cred_dir = cred_dir;
+	}
 	fds[0] = req->dir == AP_DBDUMP_IMPORT ? req->fd : -1;
 	fds[1] = req->dir == AP_DBDUMP_EXPORT ? req->fd : -1;
 	fds[2] = dd->err_fd;
@@ -403,8 +487,20 @@ ap_dbdump_start(struct helper_ctx *ctx, const struct ap_dbdump_req *req, struct 
 		rc = ap_problem_set(ctx->pb, AP_PB_FAILED, NULL, "%s", err);
 		goto out;
 	}
-	AP_INFO("%s of %s on %s: %s started, pid %d", req->dir == AP_DBDUMP_EXPORT ? "export" :
-	    "import", req->database, req->server, argv[0], (int)dd->proc.pid);
+	if (in_unit) {
+		struct sigaction on = { .sa_handler = on_term };
+
+		/* No SA_RESTART: a blocked read or write of the dump returns EINTR at once. */
+		sigemptyset(&on.sa_mask);
+		D_term = 0;
+		D_sup = dd->proc.pid;
+		dd->trapped = sigaction(SIGTERM, &on, &dd->old_term) == 0;
+		AP_INFO("%s of %s on %s: %s started as %s.service (%s), supervisor pid %d",
+		    req->dir == AP_DBDUMP_EXPORT ? "export" : "import", req->database, req->server,
+		    argv[0], unit, as_other ? "nobody" : "root", (int)dd->proc.pid);
+	} else
+		AP_INFO("%s of %s on %s: %s started, pid %d", req->dir == AP_DBDUMP_EXPORT ? "export" :
+		    "import", req->database, req->server, argv[0], (int)dd->proc.pid);
 	*out = dd;
 	dd = NULL;
 	rc = AP_OK;
@@ -429,6 +525,8 @@ finish(struct ap_dbdump *d, const struct ap_spawn_result *res)
 	ssize_t r;
 
 	d->ended = true;
+	if (d->in_unit && D_term)
+		d->cancelled = true;
 	d->st.exit_code = res->exited ? res->exit_code : -1;
 	d->st.signal = res->exited ? 0 : res->signal;
 	d->st.ok = res->exited && res->exit_code == 0;
@@ -475,7 +573,8 @@ ap_dbdump_cancel(struct ap_dbdump *d)
 		return;
 	d->cancelled = true;
 	memset(&res, 0, sizeof(res));
-	ap_spawn_stop(&d->proc, 0, &res);
+	/* A unit's supervisor stops it first (StopUnit: its stop timeout, then SIGKILL). */
+	ap_spawn_stop(&d->proc, d->in_unit ? 20000 : 0, &res);
 	finish(d, &res);
 }
 
@@ -489,6 +588,18 @@ ap_dbdump_free(struct ap_dbdump *d)
 		close(d->cred_fd);
 	if (d->err_fd >= 0)
 		close(d->err_fd);
+	if (d->trapped) {
+		bool term = D_term;
+
+		D_sup = 0;
+		D_term = 0;
+		sigaction(SIGTERM, &d->old_term, NULL);
+		free(d);
+		/* The unit is gone: the SIGTERM now does what it came for. */
+		if (term)
+			raise(SIGTERM);
+		return;
+	}
 	free(d);
 }
 

@@ -20,6 +20,15 @@
  * environment only. The file is gone when the last descriptor closes (the
  * program's, ap_dbdump_free's): nothing is ever written to disk.
  *
+ * Under systemd (ap_spawn_units_available) the client is a transient unit
+ * of its own instead (aapanel-db-{import,export}-PID-N.service, User=nobody,
+ * sandbox FETCH): the dump on its stdin/stdout descriptor, the option file
+ * or pgpass line a LoadCredential= the client reads from
+ * $CREDENTIALS_DIRECTORY (spawn.h, cred_*), its socket in
+ * databases.spool_dir; an export whose login has no password stays root's
+ * (unix_socket/peer authentication). A SIGTERM to the job while it runs
+ * stops the unit first; ap_dbdump_free then takes it.
+ *
  * Imports run the client as the user "nobody" when the helper is root (a
  * dump's client-side commands — psql's \!, \o |, \copy — reach nothing of
  * root's; mariadb's are refused outright by --sandbox). Give an import a

@@ -517,13 +517,15 @@ out:
 		close(p[0]);
 	if (p[1] >= 0)
 		close(p[1]);
-	ap_dbdump_free(dd);
+	/* The client ends before its login goes; a cancelled job's SIGTERM is taken by the free. */
+	ap_dbdump_cancel(dd);
 	if (z_on)
 		inflateEnd(&z);
 	EVP_MD_CTX_free(md);
 	if (logged_in)
 		ap_ops_dbimport_logout(ctx, a[IM_SERVER].s, login.user);
 	explicit_bzero(login.password, sizeof(login.password));
+	ap_dbdump_free(dd);
 	if (src >= 0)
 		close(src);
 	if (dfd >= 0)

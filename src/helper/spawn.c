@@ -465,6 +465,8 @@ ap_spawn_start(const struct ap_spawn *sp, const int fds_in[4], struct ap_spawn_p
 	p->pidfd = -1;
 	if ((rc = check_request(sp, err, errlen)) != AP_OK)
 		return rc;
+	if (sp->unit != NULL)
+		return ap_spawn_unit_start(sp, fds_in, p, err, errlen);
 	rc = AP_ERR_IO;
 	signal(SIGPIPE, SIG_IGN);
 	envp[ne++] = AP_SPAWN_PATH;

@@ -80,6 +80,21 @@ struct ap_spawn {
 	 */
 	const char *unit;
 	enum ap_spawn_sandbox unit_sandbox;
+	/*
+	 * With unit, optional: a credential the program reads as the file
+	 * $CREDENTIALS_DIRECTORY/<cred_name> (systemd's LoadCredential=), its
+	 * bytes never in argv, the environment or a unit property: the helper
+	 * serves them once, to root (PID 1 setting the unit up), on a unix
+	 * socket it makes in cred_dir — an absolute path PID 1 sees too, a
+	 * directory only root can enter — and removes once the unit started.
+	 * systemd keeps the file in memory (ramfs), readable by the unit's user
+	 * only, and removes it with the unit. An argv entry may name it as
+	 * "${CREDENTIALS_DIRECTORY}/<cred_name>" (systemd expands it).
+	 */
+	const char *cred_name;
+	const void *cred_data;
+	size_t cred_len;
+	const char *cred_dir;
 };
 
 struct ap_spawn_result {
@@ -148,6 +163,8 @@ struct ap_spawn_proc {
  * max_output and on_output are not used (the caller owns the streams), and
  * sp->timeout_ms only sets the CPU limit: the caller's waits bound the wall
  * clock. Same refusals and failures as ap_spawn_run; AP_OK with *p filled.
+ * With sp->unit: as a transient unit (ap_spawn_unit_start below); the
+ * unit's RuntimeMaxSec= is sp->timeout_ms.
  */
 enum ap_err ap_spawn_start(const struct ap_spawn *sp, const int fds[4], struct ap_spawn_proc *p,
     char *err, size_t errlen);
@@ -159,5 +176,19 @@ enum ap_err ap_spawn_start(const struct ap_spawn *sp, const int fds[4], struct a
 enum ap_err ap_spawn_wait(struct ap_spawn_proc *p, int timeout_ms, struct ap_spawn_result *res);
 /* SIGTERM to p's group, SIGKILL after grace_ms (0: the default); reaps it. res may be NULL. */
 void ap_spawn_stop(struct ap_spawn_proc *p, int grace_ms, struct ap_spawn_result *res);
+
+/*
+ * spawn_unit.c's half of ap_spawn_start (sp already checked); internal. The
+ * program runs as its unit, followed by a supervisor process that is
+ * p->pid (its own process group; SIGTERM when the caller dies): it exits
+ * with the program's exit code, or dies by the program's signal, once the
+ * unit is collected (systemd's copies of fds[0..2] closed with it, so the
+ * caller's pipes end then). SIGTERM to it (ap_spawn_stop) stops the unit
+ * (StopUnit) first; give ap_spawn_stop a grace long enough for that. fds[3]
+ * is not used: a unit takes its credential through sp->cred_*. Returns once
+ * systemd started the program (AP_OK) or could not (AP_ERR_IO, err says why).
+ */
+enum ap_err ap_spawn_unit_start(const struct ap_spawn *sp, const int fds[4], struct ap_spawn_proc *p,
+    char *err, size_t errlen);
 
 #endif

@@ -37,7 +37,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -179,7 +183,8 @@ p_sandbox(sd_bus_message *m, enum ap_spawn_sandbox sb)
  */
 static int
 build_start(sd_bus *b, sd_bus_message **out, const struct ap_spawn *sp, const char *name,
-    const char *const *envp, int fd_in, int fd_out, int fd_err, int timeout, int grace, unsigned cpu)
+    const char *const *envp, int fd_in, int fd_out, int fd_err, const char *cred_path, int timeout,
+    int grace, unsigned cpu)
 {
 	sd_bus_message *m = NULL;
 	char desc[160], uid[16], gid[16];
@@ -208,8 +213,13 @@ build_start(sd_bus *b, sd_bus_message **out, const struct ap_spawn *sp, const ch
 			goto out;
 	}
 	if ((r = fd_in >= 0 ? p_fd(m, "StandardInputFileDescriptor", fd_in) : p_str(m, "StandardInput", "null")) < 0 ||
-	    (r = p_fd(m, "StandardOutputFileDescriptor", fd_out)) < 0 ||
-	    (r = p_fd(m, "StandardErrorFileDescriptor", fd_err)) < 0)
+	    (r = fd_out >= 0 ? p_fd(m, "StandardOutputFileDescriptor", fd_out) : p_str(m, "StandardOutput", "null")) < 0 ||
+	    (r = fd_err >= 0 ? p_fd(m, "StandardErrorFileDescriptor", fd_err) : p_str(m, "StandardError", "null")) < 0)
+		goto out;
+	/* The credential: only its name and the socket's path are properties (readable over D-Bus);
+	 * its bytes come through the socket. */
+	if (cred_path != NULL &&
+	    (r = sd_bus_message_append(m, "(sv)", "LoadCredential", "a(ss)", 1, sp->cred_name, cred_path)) < 0)
 		goto out;
 	/* Environment: the clean set of spawn.c (systemd adds HOME, USER, LOGNAME, SHELL for User=). */
 	if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
@@ -339,10 +349,89 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
-enum ap_err
-ap_spawn_unit_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *err, size_t errlen)
+/*
+ * The credential's socket: a unix stream socket in sp->cred_dir that PID 1
+ * connects to once when it sets the unit up (LoadCredential=ID:PATH), served
+ * by cred_serve. Its path in *path (owned by the caller's buffer).
+ */
+static int
+cred_listen(const struct ap_spawn *sp, char *path, size_t pathlen, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char hex[17];
+	int fd = -1;
+
+	path[0] = '\0';
+	if (ap_random_hex(hex, 8) != AP_OK) {
+		ap_errf(err, errlen, "cannot start %s: no random bytes", sp->path);
+		return -1;
+	}
+	if ((size_t)snprintf(path, pathlen, "%s/cred-%s.sock", sp->cred_dir, hex) >= pathlen ||
+	    strlen(path) >= sizeof(sa.sun_path)) {
+		ap_errf(err, errlen, "cannot start %s: the credentials' directory %s is too long a path "
+		    "for a socket", sp->path, sp->cred_dir);
+		path[0] = '\0';
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(path, 0600) != 0 ||
+	    listen(fd, 1) != 0) {
+		ap_errf(err, errlen, "cannot start %s: the credentials' socket: %s", sp->path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(path);
+		path[0] = '\0';
+		return -1;
+	}
+	return fd;
+}
+
+/* One connection: root's (PID 1 setting the unit up) gets the bytes; true once served. */
+static bool
+cred_serve(const struct ap_spawn *sp, int lfd)
+{
+	struct ucred uc;
+	socklen_t ul = sizeof(uc);
+	size_t off = 0;
+	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (c < 0)
+		return false;
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &uc, &ul) != 0 || uc.uid != 0) {
+		close(c);
+		return false;
+	}
+	while (off < sp->cred_len) {
+		struct pollfd pf = { .fd = c, .events = POLLOUT };
+		ssize_t w = write(c, (const char *)sp->cred_data + off, sp->cred_len - off);
+
+		if (w > 0)
+			off += (size_t)w;
+		else if (w < 0 && (errno == EAGAIN || errno == EINTR))
+			(void)poll(&pf, 1, 1000);
+		else
+			break;
+	}
+	close(c);
+	return off == sp->cred_len;
+}
+
+/*
+ * Run sp as its unit. given: NULL, the program's stdout and stderr are pipes
+ * read into res (ap_spawn_run); else given[0..2] are its stdin, stdout and
+ * stderr (-1: /dev/null) and nothing is read; its stdin and stdout are
+ * closed here once systemd holds its copies. *started_fd >= 0: "S" is
+ * written there once systemd has started the program, then it is closed
+ * and set to -1 (left open when the program never started).
+ */
+static enum ap_err
+unit_run(const struct ap_spawn *sp, int *given, int *started_fd, struct ap_spawn_result *res,
+    char *err, size_t errlen)
 {
 	const char *envp[AP_SPAWN_MAX_ENV + 3];
+	char cpath[sizeof(((struct sockaddr_un *)0)->sun_path) + 64];
+	int lfd = -1;
 	char name[UNIT_NAME_MAX + 16], result[32];
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	int timeout = sp->timeout_ms > 0 ? sp->timeout_ms : AP_SPAWN_DEFAULT_TIMEOUT_MS;
@@ -372,11 +461,14 @@ ap_spawn_unit_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *
 	for (size_t i = 0; sp->env != NULL && sp->env[i] != NULL; i++)
 		envp[ne++] = sp->env[i];
 	envp[ne] = NULL;
-	if ((sp->stdin_data != NULL && pipe2(pin, O_CLOEXEC) != 0) || pipe2(pout, O_CLOEXEC) != 0 ||
-	    pipe2(perr, O_CLOEXEC) != 0) {
+	cpath[0] = '\0';
+	if (given == NULL && ((sp->stdin_data != NULL && pipe2(pin, O_CLOEXEC) != 0) ||
+	    pipe2(pout, O_CLOEXEC) != 0 || pipe2(perr, O_CLOEXEC) != 0)) {
 		ap_errf(err, errlen, "cannot start %s: pipe: %s", sp->path, strerror(errno));
 		goto out;
 	}
+	if (sp->cred_name != NULL && (lfd = cred_listen(sp, cpath, sizeof(cpath), err, errlen)) < 0)
+		goto out;
 	if ((r = sd_bus_new(&b)) < 0 || (r = sd_bus_set_address(b, "unix:path=" SD_PRIVATE)) < 0 ||
 	    (r = sd_bus_negotiate_fds(b, 1)) < 0 || (r = sd_bus_start(b)) < 0) {
 		ap_errf(err, errlen, "cannot start %s: systemd (%s): %s", sp->path, SD_PRIVATE, strerror(-r));
@@ -390,7 +482,8 @@ ap_spawn_unit_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *
 		goto out;
 	}
 	(void)sd_bus_call_method(b, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, "");
-	if ((r = build_start(b, &m, sp, name, envp, pin[0], pout[1], perr[1], timeout, grace,
+	if ((r = build_start(b, &m, sp, name, envp, given ? given[0] : pin[0], given ? given[1] : pout[1],
+		 given ? given[2] : perr[1], lfd >= 0 ? cpath : NULL, timeout, grace,
 		 sp->cpu_seconds ? sp->cpu_seconds : (unsigned)(timeout / 1000 + 1))) < 0) {
 		ap_errf(err, errlen, "cannot start %s: the unit's properties: %s", sp->path, strerror(-r));
 		goto out;
@@ -422,19 +515,25 @@ ap_spawn_unit_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *
 	close_fd(&pin[0]);
 	close_fd(&pout[1]);
 	close_fd(&perr[1]);
+	if (given != NULL) {
+		close_fd(&given[0]);
+		close_fd(&given[1]);
+	}
 	if (pin[1] >= 0) {
 		fcntl(pin[1], F_SETFL, fcntl(pin[1], F_GETFL) | O_NONBLOCK);
 		if (sp->stdin_len == 0)
 			close_fd(&pin[1]);
 	}
-	fcntl(pout[0], F_SETFL, fcntl(pout[0], F_GETFL) | O_NONBLOCK);
-	fcntl(perr[0], F_SETFL, fcntl(perr[0], F_GETFL) | O_NONBLOCK);
+	if (pout[0] >= 0)
+		fcntl(pout[0], F_SETFL, fcntl(pout[0], F_GETFL) | O_NONBLOCK);
+	if (perr[0] >= 0)
+		fcntl(perr[0], F_SETFL, fcntl(perr[0], F_GETFL) | O_NONBLOCK);
 	backstop = t0 + (uint64_t)timeout + (uint64_t)grace + BACKSTOP_MS;
 	f.changed = true;
 	for (;;) {
-		struct pollfd p[4];
+		struct pollfd p[5];
 		uint64_t now = mono_ms(), usec = 0;
-		int np = 0, wait_ms = 500, io = -1, ie = -1, ii = -1, ib;
+		int np = 0, wait_ms = 500, io = -1, ie = -1, ii = -1, il = -1, ib;
 
 		while ((r = sd_bus_process(b, NULL)) > 0)
 			;
@@ -442,18 +541,30 @@ ap_spawn_unit_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *
 			ap_errf(err, errlen, "%s: the connection to systemd was lost", name);
 			goto out;
 		}
+		if (f.job_done && started_fd != NULL && *started_fd >= 0 && strcmp(f.job_result, "done") == 0) {
+			/* Type=exec: "done" once execve succeeded (the credential was loaded before). */
+			(void)!write(*started_fd, "S", 1);
+			close_fd(started_fd);
+		}
+		if (f.job_done && lfd >= 0) {
+			close_fd(&lfd);
+			unlink(cpath);
+			cpath[0] = '\0';
+		}
 		if (!ended && f.job_done && f.changed) {
 			f.changed = false;
 			if (unit_ended(b, upath)) {
 				ended = true;
 				unit_status(b, upath, res, result, sizeof(result));
 				if (strcmp(f.job_result, "done") != 0 && res->exited &&
-				    (res->exit_code == 203 || res->exit_code == 217 || res->exit_code == 200)) {
-					/* systemd's EXIT_EXEC, EXIT_USER, EXIT_CHDIR: it never ran. */
+				    (res->exit_code == 203 || res->exit_code == 217 || res->exit_code == 200 ||
+					res->exit_code == 243)) {
+					/* systemd's EXIT_EXEC, EXIT_USER, EXIT_CHDIR, EXIT_CREDENTIALS: it never ran. */
 					ap_errf(err, errlen, "%s %s: systemd could not start it (%s, status %d)",
 					    res->exit_code == 217 ? "switch to the user" :
-					    res->exit_code == 200 ? "chdir" : "execve", sp->path, result,
-					    res->exit_code);
+					    res->exit_code == 200 ? "chdir" :
+					    res->exit_code == 243 ? "load the credential for" : "execve", sp->path,
+					    result, res->exit_code);
 					goto out;
 				}
 				drain_until = now + DRAIN_AFTER_END_MS;
@@ -490,6 +601,10 @@ ap_spawn_unit_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *
 			ii = np;
 			p[np++] = (struct pollfd){ .fd = pin[1], .events = POLLOUT };
 		}
+		if (lfd >= 0) {
+			il = np;
+			p[np++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		}
 		ib = np;
 		p[np++] = (struct pollfd){ .fd = sd_bus_get_fd(b), .events = (short)sd_bus_get_events(b) };
 		if (sd_bus_get_timeout(b, &usec) >= 0 && usec != UINT64_MAX) {
@@ -513,6 +628,12 @@ ap_spawn_unit_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *
 			ap_spawn_drain(sp, 1, &pout[0], &res->out, &res->out_dropped, max, 64);
 		if (ie >= 0 && p[ie].revents)
 			ap_spawn_drain(sp, 2, &perr[0], &res->err, &res->err_dropped, max, 64);
+		if (il >= 0 && p[il].revents && cred_serve(sp, lfd)) {
+			/* Served once: nobody else may connect. */
+			close_fd(&lfd);
+			unlink(cpath);
+			cpath[0] = '\0';
+		}
 		if (ii >= 0 && p[ii].revents) {
 			ssize_t w = write(pin[1], (const char *)sp->stdin_data + written, sp->stdin_len - written);
 
@@ -534,6 +655,9 @@ out:
 	res->elapsed_ms = ap_now_ms() - start;
 	if (b != NULL && f.job != NULL && ended)
 		unit_release(b, name);
+	close_fd(&lfd);
+	if (cpath[0] != '\0')
+		unlink(cpath);
 	close_fd(&pin[0]);
 	close_fd(&pin[1]);
 	close_fd(&pout[0]);
@@ -561,4 +685,149 @@ out:
 		}
 	}
 	return rc;
+}
+
+enum ap_err
+ap_spawn_unit_run(const struct ap_spawn *sp, struct ap_spawn_result *res, char *err, size_t errlen)
+{
+	return unit_run(sp, NULL, NULL, res, err, errlen);
+}
+
+/* ---- started, waited for later: a supervisor process ----------------------- */
+
+/* Move fd to slot (>= 3) after every source was moved out of the way; -1 stays -1. */
+static int
+high_dup(int fd)
+{
+	return fd >= 0 ? fcntl(fd, F_DUPFD, 100) : -1;
+}
+
+/*
+ * The supervisor: a child of the caller (its own process group, SIGTERM when
+ * the caller dies) that starts the unit with the caller's descriptors,
+ * reports "started" on the pipe, follows the unit to its end, lets systemd
+ * collect it (which closes systemd's copies of the descriptors: the caller's
+ * pipes see their end) and exits as the program did: its exit code, or
+ * killed by its signal. A SIGTERM (ap_spawn_stop, the caller's death) stops
+ * the unit first (StopUnit) and then ends the supervisor by SIGTERM.
+ */
+static _Noreturn void
+supervise(const struct ap_spawn *sp, const int fds_in[3], int report, pid_t parent)
+{
+	struct ap_spawn_result res = { 0 };
+	char err[400];
+	int moved[4], given[3], started;
+	sigset_t none;
+	enum ap_err rc;
+
+	setpgid(0, 0);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+		_exit(127);
+	for (int i = 0; i < 3; i++)
+		moved[i] = high_dup(fds_in[i]);
+	moved[3] = high_dup(report);
+	for (int i = 0; i < 4; i++) {
+		int slot = 3 + i;
+
+		if (moved[i] >= 0 && dup2(moved[i], slot) != slot)
+			_exit(127);
+	}
+	/* Nothing else of the caller's: a pipe end kept here would hold off its reader's EOF. */
+	if (close_range(7, ~0U, 0) != 0)
+		_exit(127);
+	for (int i = 0; i < 3; i++)
+		given[i] = moved[i] >= 0 ? 3 + i : -1;
+	started = 6;
+	rc = unit_run(sp, given, &started, &res, err, sizeof(err));
+	if (rc == AP_OK && started >= 0)
+		snprintf(err, sizeof(err), "systemd did not start %s (%s %d)", sp->path,
+		    res.exited ? "exit status" : "signal", res.exited ? res.exit_code : res.signal);
+	if (rc != AP_OK || started >= 0) {
+		/* Not started: the caller reads the reason from the report pipe; started and then
+		 * lost: the program's stderr says it. */
+		if (started >= 0) {
+			(void)!write(started, "F", 1);
+			(void)!write(started, err, strlen(err));
+		} else if (given[2] >= 0)
+			dprintf(given[2], "\nerror: %s\n", err);
+		_exit(127);
+	}
+	if (res.timed_out && given[2] >= 0)
+		dprintf(given[2], "\nerror: %s.service ran out of time (%d ms)\n", sp->unit,
+		    sp->timeout_ms > 0 ? sp->timeout_ms : AP_SPAWN_DEFAULT_TIMEOUT_MS);
+	if (res.exited)
+		_exit(res.exit_code & 0xff);
+	signal(res.signal > 0 ? res.signal : SIGKILL, SIG_DFL);
+	raise(res.signal > 0 ? res.signal : SIGKILL);
+	_exit(128 + res.signal);
+}
+
+enum ap_err
+ap_spawn_unit_start(const struct ap_spawn *sp, const int fds[4], struct ap_spawn_proc *p, char *err,
+    size_t errlen)
+{
+	int rp[2] = { -1, -1 }, status = 0;
+	char msg[400];
+	ssize_t n, got = 0;
+	pid_t pid, self = getpid();
+
+	if (!unit_name_ok(sp->unit)) {
+		ap_errf(err, errlen, "%s: the unit name '%s' is not [a-z0-9-]{1,64}", sp->path, sp->unit);
+		return AP_ERR_INVAL;
+	}
+	if (sp->cred_name != NULL && (sp->cred_dir == NULL || sp->cred_dir[0] != '/' || sp->cred_data == NULL)) {
+		ap_errf(err, errlen, "%s: a credential needs an absolute directory and its bytes", sp->path);
+		return AP_ERR_INVAL;
+	}
+	if (pipe2(rp, O_CLOEXEC) != 0) {
+		ap_errf(err, errlen, "cannot start %s: pipe: %s", sp->path, strerror(errno));
+		return AP_ERR_IO;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	pid = fork();
+	if (pid < 0) {
+		ap_errf(err, errlen, "cannot start %s: fork: %s", sp->path, strerror(errno));
+		close(rp[0]);
+		close(rp[1]);
+		return AP_ERR_IO;
+	}
+	if (pid == 0) {
+		close(rp[0]);
+		supervise(sp, fds, rp[1], self);
+	}
+	setpgid(pid, pid);
+	close(rp[1]);
+	while ((size_t)got < sizeof(msg) - 1) {
+		n = read(rp[0], msg + got, sizeof(msg) - 1 - (size_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+		if (msg[0] == 'S')
+			break;
+	}
+	close(rp[0]);
+	msg[got] = '\0';
+	if (got < 1 || msg[0] != 'S') {
+		kill(-pid, SIGTERM);
+		waitpid(pid, &status, 0);
+		ap_errf(err, errlen, "%s", got > 1 ? msg + 1 : "cannot start the unit: its supervisor ended");
+		return AP_ERR_IO;
+	}
+	memset(p, 0, sizeof(*p));
+	p->pidfd = pidfd_open(pid, 0);
+	if (p->pidfd < 0) {
+		ap_errf(err, errlen, "pidfd_open: %s", strerror(errno));
+		kill(-pid, SIGTERM);
+		waitpid(pid, &status, 0);
+		return AP_ERR_IO;
+	}
+	p->pid = pid;
+	p->start_ms = ap_now_ms();
+	return AP_OK;
 }

@@ -30,6 +30,12 @@
 #     SFTP server at 192.0.2.2 (the veth peer, not loopback; the helper's own
 #     unit cannot reach it) added, a site backed up, listed, restored in place
 #     byte-identical.
+#  6. a database's import and export under that unit: a MariaDB of the test
+#     on the namespace's loopback; mariadb and mariadb-dump each in a
+#     transient unit of its own as nobody, the dump through the unit's stdin
+#     or stdout, the login through LoadCredential= (in no argv, environment,
+#     property or journal line); the rows arrive, the export is the database;
+#     an import cancelled while it runs stops its unit.
 # Nothing here touches the machine's systemd, /run or ruleset.
 . "$(dirname "$0")/lib.sh"
 it_setup
@@ -38,12 +44,22 @@ SVC="$UNITS/aapanel-helper.service"
 SOCK_UNIT="$UNITS/aapanel-helper.socket"
 HELPER="$SRC/build/aapanel-helper"
 SEND="$SRC/build/tests/helper_send"
-SD="" TU="" HTTP_PID="" HTTP2_PID="" CLIENT="" NEAR_PID="" FAR_PID="" SSHD_PID=""
+SD="" TU="" HTTP_PID="" HTTP2_PID="" CLIENT="" NEAR_PID="" FAR_PID="" SSHD_PID="" MY_PID="" PGM_PID=""
 
 u_teardown() {
 	local rc=$?
 	for p in $HTTP_PID $HTTP2_PID $CLIENT $NEAR_PID $FAR_PID; do kill "$p" 2>/dev/null || true; done
 	[ -n "$SSHD_PID" ] && { sshd_stop || true; }
+	if [ -n "$MY_PID" ]; then # the test's MariaDB, by its PID: SIGTERM is its shutdown
+		kill "$MY_PID" 2>/dev/null || true
+		for _ in $(seq 1 300); do kill -0 "$MY_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$MY_PID" 2>/dev/null || true
+	fi
+	if [ -n "$PGM_PID" ]; then # the test's PostgreSQL: SIGINT is its fast shutdown
+		kill -INT "$PGM_PID" 2>/dev/null || true
+		for _ in $(seq 1 300); do kill -0 "$PGM_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$PGM_PID" $(pgrep -P "$PGM_PID" 2>/dev/null) 2>/dev/null || true
+	fi
 	if [ -n "$SD" ] && kill -0 "$SD" 2>/dev/null; then
 		kill -s SIGRTMIN+4 "$SD" 2>/dev/null || true
 		for _ in $(seq 1 100); do kill -0 "$SD" 2>/dev/null || break; sleep 0.1; done
@@ -84,6 +100,7 @@ for d in Type=notify NotifyAccess=main User=root Requires=aapanel-helper.socket 
 	NoNewPrivileges=yes 'CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_NET_ADMIN' ProtectSystem=strict \
 	'ReadWritePaths=/etc -/var/www -/var/log/nginx -/run/php' PrivateNetwork=no PrivateDevices=yes \
 	'ReadWritePaths=-/etc/aapanel/settings -/etc/nginx/aapanel -/var/lib/nginx' \
+	'ReadWritePaths=-/var/lib/aapanel/dbdumps' RuntimeDirectory=aapanel-helper-creds RuntimeDirectoryMode=0700 \
 	PrivateTmp=yes MemoryDenyWriteExecute=yes 'RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6' \
 	IPAddressDeny=any IPAddressAllow=localhost RestrictNamespaces=yes \
 	SystemCallFilter=@system-service 'SystemCallFilter=~@privileged @resources' LimitCORE=0; do
@@ -95,6 +112,8 @@ for d in SocketUser=root SocketMode=0660 DirectoryMode=0751 Accept=no RemoveOnSt
 done
 prod_sock=$(sed -n '/^helper = {/,/^};/p' "$SRC/conf/profiles/production.cfg" | sed -nE 's/^[[:space:]]*socket[[:space:]]*=[[:space:]]*"([^"]*)";.*/\1/p')
 prod_user=$(sed -n '/^helper = {/,/^};/p' "$SRC/conf/profiles/production.cfg" | sed -nE 's/^[[:space:]]*panel_user[[:space:]]*=[[:space:]]*"([^"]*)";.*/\1/p')
+check "the spool's ReadWritePaths= is the production databases.spool_dir (/var/lib/aapanel/dbdumps: var_dir's, as install.sh creates it)" \
+	bash -c "grep -q 'spool_dir = \"var/lib/aapanel/dbdumps\"' '$SRC/conf/aapanel.cfg' && grep -q 'ensure_dir \"\$VARLIB/dbdumps\" 0 0 700' '$SRC/scripts/install.sh'"
 check "ListenStream= is the production helper.socket (${prod_sock:-?})" has "$SOCK_UNIT" "ListenStream=$prod_sock"
 check "SocketGroup= is the group of the production helper.panel_user (${prod_user:-?})" has "$SOCK_UNIT" "SocketGroup=$prod_user"
 prod_key() { sed -n "/^$1 = {/,/^};/p" "$SRC/conf/profiles/production.cfg" | sed -nE "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*\"([^\"]*)\";.*/\1/p"; }
@@ -252,6 +271,11 @@ cat > "$TU/boot.sh" <<SH
 mount --make-rprivate /
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
+# Shared within this namespace, as / is on a booted machine (systemd leaves
+# it to a container's manager): the ramfs systemd mounts in a unit's set-up
+# for its credentials (LoadCredential=) reaches /run/credentials/UNIT only
+# through a shared /run. New peer groups: nothing propagates to the machine.
+mount --make-rshared /
 mkdir -p /run/systemd/system
 cp -r "$TU/units/." /run/systemd/system/
 exec env container=other /lib/systemd/systemd --system --unit=t.target --log-target=console --log-level=notice
@@ -636,6 +660,163 @@ check "... the defaced tree is in the site's trash" \
 check "... and no restic unit is left" \
 	bash -c "! nsenter -t $SD -m -p -- systemctl list-units --all --no-legend 'aapanel-restic-*' | grep -q ."
 sshd_stop
+
+# --- 6. a database's import and export under the shipped unit (issue 15)
+# A MariaDB of the test on the namespace's loopback (its own directory, port
+# and socket: dbservers.sh), an admin login with a password.
+. "$SRC/tests/integration/dbservers.sh"
+MYD="$TU/my"
+nsenter -t "$SD" -n -- bash -c ". '$SRC/tests/integration/dbservers.sh'; db_start_mariadb '$MYD' && echo \"\$MYSQL_PID \$MYSQL_PORT\" > '$TU/my.env'" > "$TU/my.log" 2>&1 || cat "$TU/my.log"
+read -r MY_PID MY_PORT < "$TU/my.env" 2>/dev/null || true
+check "a MariaDB of the test runs on the namespace's loopback (port ${MY_PORT:-?})" \
+	bash -c "[ -n '$MY_PORT' ] && nsenter -t $SD -n -- ss -Htln 'sport = :$MY_PORT' | grep -q 127.0.0.1"
+_DB_MY_DIR=$MYD
+APW=$(openssl rand -hex 16)
+_db_my_sql "CREATE USER 'dbadmin'@'127.0.0.1' IDENTIFIED BY '$APW'; GRANT ALL ON *.* TO 'dbadmin'@'127.0.0.1' WITH GRANT OPTION;"
+# The spool (databases.spool_dir beneath the sandbox root): as install.sh makes
+# /var/lib/aapanel/dbdumps, and the unit's ReadWritePaths= of it.
+SPOOL="$TU/sandbox/var/lib/aapanel/dbdumps"
+mkdir -p "$SPOOL" && chmod 0700 "$SPOOL"
+ns sh -c "printf '[Service]\nReadWritePaths=$SPOOL\n' > /run/systemd/system/aapanel-helper.service.d/dbio.conf"
+ns systemctl daemon-reload
+ns systemctl restart aapanel-helper.service
+# The namespace's journald writes to the machine's /var/log/journal, shared with
+# other runs of this test: read this helper's own lines only (its invocation;
+# its jobs and their supervisors log through its stream).
+INV=$(ns systemctl show -p InvocationID --value aapanel-helper.service 2>/dev/null)
+hjournal() { ns journalctl --no-pager "_SYSTEMD_INVOCATION_ID=${INV:-none}" 2>/dev/null; }
+out=$(ncall dbserver.add "{\"name\":\"my\",\"dsn\":\"mysql://dbadmin@127.0.0.1:$MY_PORT/\",\"password\":\"$APW\"}")
+check "the MariaDB server is added under the unit ($(jq -c '.error // empty' <<<"$out"))" jqe '.ok' <<<"$out"
+out=$(ncall database.create '{"server":"my","name":"shop","user":"shop","hosts":"127.0.0.1"}')
+check "a database with its user is created" jqe '.ok' <<<"$out"
+# An upload as database.import_begin leaves it (helper_send passes no descriptors):
+# import-TOKEN.part, root's 0600, in the spool.
+spool_put() { local tok; tok=$(openssl rand -hex 16); install -m 0600 "$1" "$SPOOL/import-$tok.part"; echo "$tok"; }
+AR='مرحبا بالعالم'
+cat > "$TU/dump.sql" <<SQL
+CREATE TABLE t (id INT PRIMARY KEY, txt VARCHAR(100)) DEFAULT CHARSET=utf8mb4;
+INSERT INTO t VALUES (1, '$AR'), (2, 'two');
+SQL
+tok=$(spool_put "$TU/dump.sql")
+st=$(ajob database.import "{\"server\":\"my\",\"name\":\"shop\",\"format\":\"sql\",\"token\":\"$tok\"}")
+check "an import under the unit succeeds ($(jq -c '.result.error // empty' <<<"$st"))" jqe '.result.state == "done" and .result.result.bytes > 0' <<<"$st"
+check "... its rows arrived (the Arabic text intact)" \
+	test "$(_db_my_sql "SELECT txt FROM shop.t WHERE id = 1")" = "$AR"
+hjournal > "$TU/journal.txt"
+check "... mariadb ran in a transient unit of its own as nobody (the helper's journal, invocation ${INV:-?})" \
+	bash -c "grep -q 'import of shop on my: mariadb started as aapanel-db-import-[0-9]*-[0-9]*.service (nobody)' '$TU/journal.txt' && grep -q 'aapanel-db-import-[0-9]*-[0-9]*.service (/usr/bin/mariadb): exit 0' '$TU/journal.txt'"
+check "... the unit is gone, its credentials with it, no socket left" \
+	bash -c "! nsenter -t $SD -m -p -- systemctl list-units --all --no-legend 'aapanel-db-*' | grep -q . && ! nsenter -t $SD -m -p -- sh -c 'ls -d /run/credentials/aapanel-db-* 2>/dev/null' | grep -q . && ! ls '$SPOOL' | grep -q '^cred-' && ! nsenter -t $SD -m -p -- ls -A /run/aapanel-helper-creds | grep -q ."
+check "... no import login is left on the server" bash -c "! timeout 20 mariadb --no-defaults -S '$MYD/mysql.sock' -uroot -N -B -e 'SELECT User FROM mysql.user' | grep -q ap_imp_"
+
+# An import that runs a while: seen while it runs, then cancelled.
+cat > "$TU/slow.sql" <<SQL
+CREATE TABLE slow (x INT);
+SELECT SLEEP(60);
+INSERT INTO slow VALUES (1);
+SQL
+tok=$(spool_put "$TU/slow.sql")
+SJ=$(ncall database.import "{\"server\":\"my\",\"name\":\"shop\",\"format\":\"sql\",\"token\":\"$tok\"}" | jq -r '.result.job // empty')
+DU=""
+for _ in $(seq 1 100); do
+	DU=$(ns systemctl list-units --no-legend --plain --state=running 'aapanel-db-import-*' 2>/dev/null | awk '{print $1}' | head -1)
+	[ -n "$DU" ] && [ "$(_db_my_sql "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP%'")" = 1 ] && break
+	sleep 0.1
+done
+check "a long import runs as its unit (${DU:-none}), its SLEEP on the server" test -n "$DU"
+ns systemctl show -p User -p ExecStart -p Environment -p LoadCredential -p SetCredential -p StandardInput "$DU" > "$TU/unit.show" 2>&1
+MPID=$(ns systemctl show -p MainPID --value "$DU" 2>/dev/null)
+# systemctl prints a(ss) as [unprintable]: the unit as PID 1 wrote it down (every property).
+ns cat "/run/systemd/transient/$DU" > "$TU/unit.file" 2>&1 || true
+check "... its User= is nobody ($(grep '^User=' "$TU/unit.show"))" grep -qxE 'User=(nobody|65534)' "$TU/unit.show"
+check "... the process runs as uid 65534 (pid ${MPID:-?})" test "$(ns ps -o uid= -p "${MPID:-0}" 2>/dev/null | tr -d ' ')" = 65534
+check "... its stdin is a pipe (the helper's), its login a credential from a socket in the helper's RuntimeDirectory= ($(grep '^LoadCredential' "$TU/unit.file"))" \
+	bash -c "nsenter -t $SD -m -p -- readlink /proc/${MPID:-0}/fd/0 | grep -q '^pipe:' && grep -qE '^LoadCredential=my.cnf:/run/aapanel-helper-creds/cred-[0-9a-f]{16}.sock\$' '$TU/unit.file'"
+check "... that directory is root's alone (0700)" test "$(ns stat -c '%U %a' /run/aapanel-helper-creds 2>/dev/null)" = "root 700"
+check "... no password in its ExecStart=, Environment= or any credential property or its unit file" \
+	bash -c "grep -q '^ExecStart=' '$TU/unit.file' && ! grep -qiE 'password|$APW' '$TU/unit.show' '$TU/unit.file' && grep -q 'defaults-extra-file=\${CREDENTIALS_DIRECTORY}/my.cnf' '$TU/unit.show' && ! grep -q '^SetCredential' '$TU/unit.file'"
+ns cat "/proc/${MPID:-0}/cmdline" 2>/dev/null | tr '\0' ' ' > "$TU/cmdline"
+ns cat "/proc/${MPID:-0}/environ" 2>/dev/null | tr '\0' '\n' > "$TU/environ"
+check "... nor in the running client's argv or environment ($(cat "$TU/cmdline" | head -c 90))" \
+	bash -c "grep -q 'mariadb --defaults-extra-file=/run/credentials/$DU/my.cnf' '$TU/cmdline' && grep -q '^CREDENTIALS_DIRECTORY=/run/credentials/$DU' '$TU/environ' && ! grep -qiE 'password|$APW' '$TU/cmdline' '$TU/environ'"
+check "... the credential is a file only nobody reads (0400), the import's own login, not the admin's" \
+	bash -c "[ \"\$(nsenter -t $SD -m -p -- stat -c '%U %a' /run/credentials/$DU/my.cnf)\" = 'nobody 400' ] && nsenter -t $SD -m -p -- grep -q '^user=\"ap_imp_' /run/credentials/$DU/my.cnf && ! nsenter -t $SD -m -p -- grep -q '$APW' /run/credentials/$DU/my.cnf"
+out=$(ncall job.cancel "{\"id\":$SJ}")
+check "job.cancel is accepted" jqe '.ok' <<<"$out"
+for _ in $(seq 1 150); do
+	st=$(ncall job.status "{\"id\":$SJ}")
+	jqe '.result.state == "failed"' <<<"$st" && break
+	sleep 0.1
+done
+check "... the import ends cancelled" jqe '.result.state == "failed" and (.result.error.reason | test("cancelled"))' <<<"$st"
+gone=""
+for _ in $(seq 1 100); do
+	! ns systemctl list-units --all --no-legend 'aapanel-db-*' | grep -q . && { gone=1; break; }
+	sleep 0.1
+done
+check "... its unit was stopped and is gone, its credentials with it" \
+	bash -c "[ -n '$gone' ] && ! nsenter -t $SD -m -p -- test -e /run/credentials/$DU"
+check "... the helper stopped it (StopUnit: its journal says so)" \
+	bash -c "nsenter -t $SD -m -p -- journalctl --no-pager _SYSTEMD_INVOCATION_ID=${INV:-none} 2>/dev/null | grep -q '$DU (/usr/bin/mariadb): cancelled, stopping the unit'"
+check "... the statement after the SLEEP never ran, the login was dropped" \
+	bash -c "[ \"\$(_DB_MY_DIR='$MYD' timeout 20 mariadb --no-defaults -S '$MYD/mysql.sock' -uroot -N -B -e 'SELECT COUNT(*) FROM shop.slow')\" = 0 ] && ! timeout 20 mariadb --no-defaults -S '$MYD/mysql.sock' -uroot -N -B -e 'SELECT User FROM mysql.user' | grep -q ap_imp_"
+
+# The export: mariadb-dump in a unit of its own, its stdout the helper's pipe.
+st=$(ajob database.export '{"server":"my","name":"shop","format":"sql"}')
+etok=$(jq -r '.result.result.token // empty' <<<"$st")
+EXF="$SPOOL/export-$etok.sql"
+check "an export under the unit succeeds ($(jq -c '.result.error // empty' <<<"$st"))" \
+	bash -c "jq -e '.result.state == \"done\"' <<<'$st' >/dev/null && [ -n '$etok' ] && [ -f '$EXF' ]"
+check "... the dump is the database's: its table and both rows, the Arabic text as UTF-8" \
+	bash -c "grep -q 'CREATE TABLE \`t\`' '$EXF' && grep -qF \"(1,'$AR')\" '$EXF' && grep -qF \"(2,'two')\" '$EXF'"
+check "... its size and SHA-256 are the job's" \
+	bash -c "[ \"\$(sha256sum < '$EXF' | cut -d' ' -f1)\" = '$(jq -r '.result.result.sha256 // empty' <<<"$st")' ] && [ \"\$(stat -c %s '$EXF')\" = '$(jq -r '.result.result.size // empty' <<<"$st")' ]"
+hjournal > "$TU/journal.txt"
+check "... mariadb-dump ran as nobody in a unit of its own, exit 0" \
+	bash -c "grep -q 'export of shop on my: mariadb-dump started as aapanel-db-export-[0-9]*-[0-9]*.service (nobody)' '$TU/journal.txt' && grep -q 'aapanel-db-export-[0-9]*-[0-9]*.service (/usr/bin/mariadb-dump): exit 0' '$TU/journal.txt'"
+check "... and its unit is gone" bash -c "! nsenter -t $SD -m -p -- systemctl list-units --all --no-legend 'aapanel-db-*' | grep -q ."
+# Loaded back into a new database, the rows are the same.
+ncall database.create '{"server":"my","name":"shop2","user":"shop2","hosts":"127.0.0.1"}' >/dev/null
+tok=$(spool_put "$EXF")
+st=$(ajob database.import "{\"server\":\"my\",\"name\":\"shop2\",\"format\":\"sql\",\"token\":\"$tok\"}")
+check "the export imports into another database with the same rows" \
+	bash -c "jq -e '.result.state == \"done\"' <<<'$st' >/dev/null && [ \"\$(timeout 20 mariadb --no-defaults -S '$MYD/mysql.sock' -uroot -N -B -e 'SELECT id, txt FROM shop.t ORDER BY id')\" = \"\$(timeout 20 mariadb --no-defaults -S '$MYD/mysql.sock' -uroot -N -B -e 'SELECT id, txt FROM shop2.t ORDER BY id')\" ]"
+# PostgreSQL: psql and pg_dump the same way, the pgpass line a credential
+# (libpq takes it: 0400, the unit's user's), passfile= in the argv.
+PGD="$TU/pg"
+nsenter -t "$SD" -n -- bash -c ". '$SRC/tests/integration/dbservers.sh'; db_start_postgres '$PGD' && echo \"\$PG_PID \$PG_PORT\" > '$TU/pg.env'" > "$TU/pg.log" 2>&1 || cat "$TU/pg.log"
+read -r PGM_PID PGN_PORT < "$TU/pg.env" 2>/dev/null || true
+check "a PostgreSQL of the test runs on the namespace's loopback (port ${PGN_PORT:-?})" \
+	bash -c "[ -n '$PGN_PORT' ] && nsenter -t $SD -n -- ss -Htln 'sport = :$PGN_PORT' | grep -q 127.0.0.1"
+PGQ() { timeout 20 runuser -u postgres -- "$PG_BIN/psql" -X -q -At -h "$PGD" -p "$PGN_PORT" -U postgres "$@"; }
+PGQ -d postgres -c "CREATE ROLE dbadmin SUPERUSER LOGIN PASSWORD '$APW'" >/dev/null
+out=$(ncall dbserver.add "{\"name\":\"pg\",\"dsn\":\"postgresql://dbadmin@127.0.0.1:$PGN_PORT/postgres\",\"password\":\"$APW\"}")
+check "the PostgreSQL server is added under the unit ($(jq -c '.error // empty' <<<"$out"))" jqe '.ok' <<<"$out"
+out=$(ncall database.create '{"server":"pg","name":"shop","user":"shop_pg"}')
+check "... a database with its user" jqe '.ok' <<<"$out"
+cat > "$TU/pg.sql" <<SQL
+CREATE TABLE t (id int PRIMARY KEY, txt text);
+INSERT INTO t VALUES (1, '$AR'), (2, 'two');
+SQL
+tok=$(spool_put "$TU/pg.sql")
+st=$(ajob database.import "{\"server\":\"pg\",\"name\":\"shop\",\"format\":\"sql\",\"token\":\"$tok\"}")
+check "a PostgreSQL import under the unit succeeds ($(jq -c '.result.error // empty' <<<"$st"))" jqe '.result.state == "done"' <<<"$st"
+check "... its rows arrived, owned by the database's user" \
+	bash -c "[ \"\$(timeout 20 runuser -u postgres -- '$PG_BIN/psql' -X -q -At -h '$PGD' -p '$PGN_PORT' -U postgres -d shop -c 'SELECT txt FROM t WHERE id = 1')\" = '$AR' ] && [ \"\$(timeout 20 runuser -u postgres -- '$PG_BIN/psql' -X -q -At -h '$PGD' -p '$PGN_PORT' -U postgres -d shop -c \"SELECT tableowner FROM pg_tables WHERE tablename = 't'\")\" = shop_pg ]"
+st=$(ajob database.export '{"server":"pg","name":"shop","format":"sql"}')
+etok=$(jq -r '.result.result.token // empty' <<<"$st")
+PEXF="$SPOOL/export-$etok.sql"
+check "a PostgreSQL export under the unit: the table and the Arabic row ($(jq -c '.result.error // empty' <<<"$st"))" \
+	bash -c "jq -e '.result.state == \"done\"' <<<'$st' >/dev/null && grep -q 'CREATE TABLE public.t' '$PEXF' && grep -qF \"\$(printf '1\t%s' '$AR')\" '$PEXF' && [ \"\$(sha256sum < '$PEXF' | cut -d' ' -f1)\" = '$(jq -r '.result.result.sha256 // empty' <<<"$st")' ]"
+hjournal > "$TU/journal.txt"
+check "... psql and pg_dump each ran as nobody in a unit of its own, exit 0" \
+	bash -c "grep -q 'import of shop on pg: psql started as aapanel-db-import-[0-9]*-[0-9]*.service (nobody)' '$TU/journal.txt' && grep -q 'export of shop on pg: pg_dump started as aapanel-db-export-[0-9]*-[0-9]*.service (nobody)' '$TU/journal.txt' && grep -q 'aapanel-db-import-[0-9]*-[0-9]*.service ($PG_BIN/psql): exit 0' '$TU/journal.txt' && grep -q 'aapanel-db-export-[0-9]*-[0-9]*.service ($PG_BIN/pg_dump): exit 0' '$TU/journal.txt'"
+check "... no import role left, no unit left" \
+	bash -c "! timeout 20 runuser -u postgres -- '$PG_BIN/psql' -X -q -At -h '$PGD' -p '$PGN_PORT' -U postgres -d postgres -c 'SELECT rolname FROM pg_roles' | grep -q ap_imp_ && ! nsenter -t $SD -m -p -- systemctl list-units --all --no-legend 'aapanel-db-*' | grep -q ."
+ns journalctl --no-pager > "$TU/journal.all" 2>/dev/null
+check "the admin password is in no line of the namespace's journal ($(wc -l < "$TU/journal.all") lines)" \
+	bash -c "[ -s '$TU/journal.all' ] && ! grep -q '$APW' '$TU/journal.all'"
+ns rm -f /run/systemd/system/aapanel-helper.service.d/dbio.conf
 
 kill "$HTTP_PID" "$HTTP2_PID" "$CLIENT" "$NEAR_PID" "$FAR_PID" 2>/dev/null || true
 for p in "$HTTP_PID" "$HTTP2_PID" "$CLIENT" "$NEAR_PID" "$FAR_PID"; do wait "$p" 2>/dev/null || true; done

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "spawn.h"
@@ -598,6 +599,34 @@ START_TEST(test_start_refuses_and_reports_like_run)
 }
 END_TEST
 
+/*
+ * ap_spawn_start with a unit: a bad name or a credential without an absolute
+ * directory is refused before anything starts; without systemd (its private
+ * socket absent: never the machine's manager here) the supervisor reports
+ * why and is reaped, nothing left.
+ */
+START_TEST(test_start_unit_refused_then_reported_without_systemd)
+{
+	static const char *const argv[] = { "true", NULL };
+	struct ap_spawn bad = { .path = "/bin/true", .argv = argv, .unit = "Bad.Name" };
+	struct ap_spawn rel = { .path = "/bin/true", .argv = argv, .unit = "aapanel-t-1",
+		.cred_name = "c", .cred_data = "x", .cred_len = 1, .cred_dir = "var/x" };
+	struct ap_spawn ok = { .path = "/bin/true", .argv = argv, .unit = "aapanel-t-2" };
+	struct ap_spawn_proc p;
+	int fds[4] = { -1, -1, -1, -1 }, status;
+
+	ck_assert_int_eq(ap_spawn_start(&bad, fds, &p, errbuf, sizeof(errbuf)), AP_ERR_INVAL);
+	ck_assert_msg(strstr(errbuf, "unit name") != NULL, "%s", errbuf);
+	ck_assert_int_eq(ap_spawn_start(&rel, fds, &p, errbuf, sizeof(errbuf)), AP_ERR_INVAL);
+	ck_assert_msg(strstr(errbuf, "absolute") != NULL, "%s", errbuf);
+	ck_assert_msg(access("/run/systemd/private", F_OK) != 0, "a systemd manager answers here");
+	ck_assert_int_eq(ap_spawn_start(&ok, fds, &p, errbuf, sizeof(errbuf)), AP_ERR_IO);
+	ck_assert_msg(strstr(errbuf, "systemd") != NULL, "%s", errbuf);
+	ck_assert_int_eq(p.pid, 0);
+	ck_assert_int_eq(waitpid(-1, &status, WNOHANG), -1); /* the supervisor was reaped */
+}
+END_TEST
+
 static Suite *
 spawn_suite(void)
 {
@@ -633,6 +662,7 @@ spawn_suite(void)
 	tcase_add_test(tc, test_start_streams_through_the_callers_descriptors);
 	tcase_add_test(tc, test_start_wait_times_out_then_stop_kills_the_group);
 	tcase_add_test(tc, test_start_refuses_and_reports_like_run);
+	tcase_add_test(tc, test_start_unit_refused_then_reported_without_systemd);
 	suite_add_tcase(s, tc);
 	return s;
 }
