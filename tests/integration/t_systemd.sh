@@ -41,6 +41,8 @@ LISTEN="$SRC/build/tests/notify_listen"
 LPID=$!
 for _ in $(seq 1 50); do [ -S "$T/notify.sock" ] && break; sleep 0.05; done
 NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=400000 it_start_pool
+# The watchdog's pings counted from READY on (a loaded machine can take a while to get there).
+for _ in $(seq 1 100); do grep -q '^READY=1' "$T/notify.log" && break; sleep 0.1; done
 sleep 1.2
 kill -HUP "$POOL_PID"
 sleep 0.5
