@@ -265,7 +265,7 @@ for (const o of ops) {
   }
   const concrete = o.path.replace(/\{([a-z_]+)\}/g, (m, name) => {
     const p = (o.op.parameters || []).find((x) => x.in === 'path' && x.name === name);
-    if (o.path.startsWith('/files/roots/') && name === 'name') return 'www'; // files.roots in t_api.sh
+    if (o.path.startsWith('/files/roots/') && name === 'root') return 'www'; // files.roots in t_api.sh
     return p && p.schema && p.schema.enum ? p.schema.enum[0] : '1';
   });
   const isPublic = Array.isArray(o.op.security) && o.op.security.length === 0;
