@@ -21,7 +21,10 @@
  *
  * Deleting moves the entry to the site's trash, <home>/.aapanel-trash/<id>/
  * (outside the document root, never served), with the original path beside
- * it; files.restore puts it back, files.empty removes it for good.
+ * it; files.restore puts it back, files.empty removes it for good. One of the
+ * admins' files.roots (rootname) keeps its trash inside it, hidden
+ * (<root>/.aapanel-trash, on the root's filesystem), and what is made there
+ * belongs to the owner of the root's own folder.
  */
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -236,17 +239,17 @@ need(struct helper_ctx *ctx, int idx)
 /*
  * One of the admins' other roots (files.roots, this helper's own
  * configuration: the request names it, never a path), opened beneath the
- * sandbox root; then every path beneath it as for a site. No home (no trash),
- * nothing given to another user.
+ * sandbox root; then every path beneath it as for a site. No home: its trash
+ * is inside it (never listed, copied or packed; a path into it refused); what
+ * is made there is given to the owner (uid, gid) of the root's own folder.
  */
 static enum ap_err
 named_root_open(struct helper_ctx *ctx, struct froot *r)
 {
 	char path[1100];
 	const char *why = NULL;
-	enum ap_err rc;
-
 	struct stat st;
+	enum ap_err rc;
 
 	r->home = r->root = -1;
 	r->chown = false;
@@ -446,7 +449,6 @@ hard_linked(const struct stat *st)
 }
 
 /* A hard-linked file's refusal, naming where the request is. Arena. */
-#define HARDLINK_WHY hardlink_why(ctx)
 static const char *
 hardlink_why(struct helper_ctx *ctx)
 {
@@ -701,7 +703,7 @@ ap_ops_files_open(struct helper_ctx *ctx)
 		goto out;
 	}
 	if (hard_linked(&st)) {
-		rc = fail(ctx, AP_PB_INVALID, "path", HARDLINK_WHY, AP_ERR_INVAL);
+		rc = fail(ctx, AP_PB_INVALID, "path", hardlink_why(ctx), AP_ERR_INVAL);
 		goto out;
 	}
 	/* The worker reads it with ordinary blocking reads. */
@@ -768,7 +770,7 @@ target_check(struct helper_ctx *ctx, int dfd, const char *base, bool overwrite, 
 	if (!S_ISREG(st.st_mode))
 		return fail(ctx, AP_PB_INVALID, "path", "is not a regular file", AP_ERR_INVAL);
 	if (hard_linked(&st))
-		return fail(ctx, AP_PB_INVALID, "path", HARDLINK_WHY, AP_ERR_INVAL);
+		return fail(ctx, AP_PB_INVALID, "path", hardlink_why(ctx), AP_ERR_INVAL);
 	*mode = st.st_mode & 0777;
 	return AP_OK;
 }
@@ -1083,7 +1085,7 @@ tree_check(struct helper_ctx *ctx, int fd, const char *top, struct tcount *t)
 		return fail(ctx, AP_PB_INVALID, "path", "is too large (over 1000000 entries or 64 levels)",
 		    AP_ERR_INVAL);
 	if (t->hard[0] != '\0') {
-		ap_problem_set(ctx->pb, AP_PB_INVALID, "path", "%s/%s %s", top, t->hard, HARDLINK_WHY);
+		ap_problem_set(ctx->pb, AP_PB_INVALID, "path", "%s/%s %s", top, t->hard, hardlink_why(ctx));
 		return AP_ERR_INVAL;
 	}
 	return AP_OK;
@@ -1500,7 +1502,7 @@ ap_ops_files_chmod(struct helper_ctx *ctx)
 		goto out;
 	}
 	if (hard_linked(&st)) {
-		rc = fail(ctx, AP_PB_INVALID, "path", HARDLINK_WHY, AP_ERR_INVAL);
+		rc = fail(ctx, AP_PB_INVALID, "path", hardlink_why(ctx), AP_ERR_INVAL);
 		goto out;
 	}
 	if (fchmod(fd, (mode_t)ctx->args[FA_MODE].i) != 0) {
@@ -1774,7 +1776,8 @@ ap_ops_files_extract(struct helper_ctx *ctx)
 		goto out;
 	}
 	if (fstat(afd, &st) != 0 || !S_ISREG(st.st_mode) || hard_linked(&st)) {
-		rc = fail(ctx, AP_PB_INVALID, "path", ap_arena_printf(ctx->arena, "is not a regular file of %s", where(ctx)), AP_ERR_INVAL);
+		rc = fail(ctx, AP_PB_INVALID, "path",
+		    ap_arena_printf(ctx->arena, "is not a regular file of %s", where(ctx)), AP_ERR_INVAL);
 		goto out;
 	}
 	fcntl(afd, F_SETFL, fcntl(afd, F_GETFL) & ~O_NONBLOCK);
@@ -2175,7 +2178,7 @@ chown_op(struct helper_ctx *ctx, bool tree)
 		goto out;
 	}
 	if (hard_linked(&st)) {
-		rc = fail(ctx, AP_PB_INVALID, "path", HARDLINK_WHY, AP_ERR_INVAL);
+		rc = fail(ctx, AP_PB_INVALID, "path", hardlink_why(ctx), AP_ERR_INVAL);
 		goto out;
 	}
 	if (tree && S_ISDIR(st.st_mode)) {

@@ -6,6 +6,8 @@
  * The data module (src/data/files.c) asks the helper, which opens every path
  * beneath the site's document root (openat2, RESOLVE_BENEATH) and passes the
  * descriptors; every change is audited, an executable type with its hash.
+ * The admins' other roots (files.roots, /files/roots/{root}/…) go through the
+ * same handlers and templates: a root is a site without a domain (site_of).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,7 +212,7 @@ const struct ap_field ap_files_job_fields[FJ__MAX + 1] = {
 	[FJ__MAX] = AP_FIELD_END,
 };
 
-/* The same forms on the admins' other roots: {name} for {id}, every index the same. */
+/* The same forms on the admins' other roots: {root} for {id}, every index the same. */
 const struct ap_field ap_roots_create_fields[FC__MAX + 1] = {
 	[FC_ID] = ROOT_FIELD,
 	[FC_PATH] = PATH_FIELD(0),
@@ -506,9 +508,7 @@ folder_link(struct ap_ctx *ctx, const struct ap_site *s, const char *dir)
 	const char *l;
 
 	ap_url_encode(&b, dir != NULL ? dir : "");
-	l = s->spec.domain[0] == '\0' ?
-	    ap_arena_printf(ctx->arena, "/files/roots/%s?path=%s", s->spec.root, ap_buf_cstr(&b)) :
-	    ap_arena_printf(ctx->arena, "/sites/%lld/files?path=%s", (long long)s->id, ap_buf_cstr(&b));
+	l = ap_arena_printf(ctx->arena, "%s?path=%s", files_base(ctx, s), ap_buf_cstr(&b));
 	ap_buf_free(&b);
 	return l;
 }
