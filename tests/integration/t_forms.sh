@@ -81,7 +81,7 @@ path_of() {
 	/tasks/*) echo "${1//\{id\}/$TASK_ID}" ;;
 	/backups/runs/*) echo "${1//\{id\}/$BK_RUN}" ;;
 	/backup-destinations/*) echo "${1//\{name\}/formsbk}" ;;
-	/files/roots/*) echo "${1//\{name\}/www}" ;;
+	/files/roots/*) echo "${1//\{root\}/www}" ;;
 	*) echo "${1//\{id\}/$TARGET_ID}" ;;
 	esac
 }
