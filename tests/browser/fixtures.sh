@@ -184,8 +184,8 @@ browser_fixtures() {
 	# The same in the admins' root www (t_browser.sh's files.roots): /files/roots/{root}/jobs/{job}.
 	local rjob
 	curl -s -o /dev/null -w '%{redirect_url}' -b "$j/admin-ff" -c "$j/admin-ff" -H "Origin: http://127.0.0.1:$PORT" \
-		--data-urlencode "csrf=$(csrf_of "$j/admin-ff")" --data-urlencode path=conf \
-		--data-urlencode to=conf-copy "$(url "/files/roots/www/copy")" > "$T/bf-rjob"
+		--data-urlencode "csrf=$(csrf_of "$j/admin-ff")" --data-urlencode path=tree \
+		--data-urlencode to=tree-copy "$(url "/files/roots/www/copy")" > "$T/bf-rjob"
 	rjob=$(sed -n 's|.*/files/roots/www/jobs/\([0-9][0-9]*\).*$|\1|p' "$T/bf-rjob")
 	bf_need "a copy in the admins' root is a job with its page" yes "$([ -n "$rjob" ] && echo yes || echo "no: $(cat "$T/bf-rjob")")" || return 1
 
