@@ -149,6 +149,9 @@ extern const struct ap_schema ap_files_list_schema, ap_files_text_schema, ap_fil
 int ap_page_file_roots(struct ap_ctx *ctx);        /* GET /files/roots */
 extern const struct ap_field ap_roots_list_fields[], ap_roots_path_fields[], ap_roots_edit_fields[],
     ap_roots_save_fields[];
+extern const struct ap_field ap_roots_create_fields[], ap_roots_move_fields[], ap_roots_archive_fields[],
+    ap_roots_pack_fields[], ap_roots_chmod_fields[], ap_roots_restore_fields[], ap_roots_job_fields[],
+    ap_roots_name_fields[]; /* the rest of a root's file manager (files.roots) */
 extern const struct ap_schema ap_file_roots_schema;
 
 /* A site's logs (src/pages/logs.c). */

@@ -12,7 +12,9 @@
  *   aapanel files chown SITE PATH site|site-web [--recursive]   to the site's user (its group,
  *                                                 or nginx's); --recursive: a folder's contents too
  *
- * SITE is the site's domain. PATH is relative to its document root and
+ * SITE is the site's domain, or --root NAME instead of it: one of the
+ * admins' other roots (files.roots; not for chown), e.g.
+ * `aapanel files ls --root www conf`. PATH is relative to its document root and
  * resolved beneath it by the kernel (the helper's openat2): a path that
  * leaves it is refused with exit 2 and the reason on stderr, and nothing is
  * read or written. Exit 0 on success, 2 for invalid input, 1 otherwise.
@@ -25,6 +27,7 @@
 
 #include "aapanel/cli.h"
 #include "aapanel/files.h"
+#include "aapanel/sitecheck.h"
 
 static const char files_usage[] =
     "usage: aapanel files ls SITE [PATH] [--json]\n"
@@ -32,7 +35,8 @@ static const char files_usage[] =
     "       aapanel files put SITE PATH [--no-overwrite]\n"
     "       aapanel files rm SITE PATH\n"
     "       aapanel files pack SITE [PATH] [--format zip|tar.gz|tar.xz|tar] > archive\n"
-    "       aapanel files chown SITE PATH site|site-web [--recursive]\n";
+    "       aapanel files chown SITE PATH site|site-web [--recursive]\n"
+    "       (for one of files.roots: --root NAME in place of SITE, e.g. files ls --root www conf)\n";
 
 static ssize_t
 stdin_rd(void *ctx, void *buf, size_t n)
@@ -49,7 +53,10 @@ stdin_rd(void *ctx, void *buf, size_t n)
 static const char *
 target(char *buf, size_t n, const struct ap_site *s, const char *path)
 {
-	snprintf(buf, n, "%s:%s", s->spec.domain, path[0] ? path : ".");
+	if (s->spec.domain[0] == '\0')
+		snprintf(buf, n, "root %s:%s", s->spec.root, path[0] ? path : ".");
+	else
+		snprintf(buf, n, "%s:%s", s->spec.domain, path[0] ? path : ".");
 	return buf;
 }
 
@@ -232,7 +239,7 @@ int
 ap_cli_files(const struct ap_config *cfg, int argc, char **argv)
 {
 	struct ap_sites_env env = { .cfg = cfg };
-	const char *cmd, *domain, *path = "", *format = "zip";
+	const char *cmd, *domain, *path = "", *format = "zip", *rootname = NULL;
 	bool json = false, overwrite = true, recursive = false;
 	struct ap_problem pb;
 	struct ap_site s;
@@ -254,6 +261,15 @@ ap_cli_files(const struct ap_config *cfg, int argc, char **argv)
 			overwrite = false;
 		else if (strcmp(argv[i], "--recursive") == 0)
 			recursive = true;
+		else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
+			const char *why = ap_check_file_root_name(argv[i + 1], strlen(argv[i + 1]));
+
+			rootname = argv[++i];
+			if (why != NULL) {
+				fprintf(stderr, "aapanel files: --root: %s\n", why);
+				return 2;
+			}
+		}
 		else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			fprintf(stderr, "aapanel files: unknown option %s\n%s", argv[i], files_usage);
 			return 2;
@@ -263,6 +279,16 @@ ap_cli_files(const struct ap_config *cfg, int argc, char **argv)
 			fputs(files_usage, stderr);
 			return 2;
 		}
+	}
+	/* --root NAME stands for SITE: the same positions after it. */
+	if (rootname != NULL && n >= 1 && n < 4) {
+		memmove(pos + 2, pos + 1, (size_t)(n - 1) * sizeof(*pos));
+		pos[1] = (char *)rootname;
+		n++;
+	}
+	if (rootname != NULL && n >= 1 && strcmp(pos[0], "chown") == 0) {
+		fprintf(stderr, "aapanel files chown: --root: a root of files.roots has no site user\n");
+		return 2;
 	}
 	if (n < 2 || (n < 3 && strcmp(pos[0], "ls") != 0 && strcmp(pos[0], "pack") != 0) ||
 	    (n == 4) != (strcmp(pos[0], "chown") == 0)) {
@@ -285,7 +311,20 @@ ap_cli_files(const struct ap_config *cfg, int argc, char **argv)
 	if ((env.db = ap_cli_db_open(cfg)) == NULL)
 		return 1;
 	env.helper = ap_helper_client_new(cfg->helper_socket, cfg->helper_timeout_ms, 4 << 20);
-	if (ap_site_find(&env, domain, &s, &pb) != AP_OK) {
+	if (rootname != NULL) {
+		char where[1100];
+
+		/* As the pages do (src/pages/files.c): a root is a site without a domain, its name in
+		 * spec.root; the helper opens it by name from its own files.roots. */
+		memset(&s, 0, sizeof(s));
+		if (!ap_file_root_find(cfg->files_roots, rootname, where, sizeof(where))) {
+			fprintf(stderr, "aapanel files: --root: %s is not one of files.roots\n", rootname);
+			rc = 2;
+			goto out;
+		}
+		snprintf(s.spec.root, sizeof(s.spec.root), "%s", rootname);
+		s.spec.kind = AP_SITE_PHP;
+	} else if (ap_site_find(&env, domain, &s, &pb) != AP_OK) {
 		rc = ap_cli_problem("files", &pb);
 		goto out;
 	}

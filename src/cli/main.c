@@ -246,7 +246,8 @@ static const struct command commands[] = {
 	    "file to stdout, put reads it from stdin (atomically: a temporary file, fsync,\n"
 	    "rename), rm moves it to the site's trash. Exit 0 on success, 2 for a refused\n"
 	    "path or other invalid input (the reason on stderr), 1 otherwise. put and rm\n"
-	    "are recorded in the audit log.\n" },
+	    "are recorded in the audit log. --root NAME in place of SITE: one of the\n"
+	    "admins' other roots (files.roots), e.g. files ls --root www conf.\n" },
 	{ "logs", cmd_logs, "show the last lines of a site's access or error log",
 	    "usage: aapanel [OPTIONS] logs SITE access|error [--lines N] [--search TEXT]\n\n"
 	    "The last N lines (200 by default, 5000 at most) of the site's nginx log that\n"

@@ -209,7 +209,8 @@ ap_files_job_get(const struct ap_sites_env *env, const struct ap_site *s, int64_
 		return rc;
 	if (!job_is_of(st, s, &kind)) {
 		json_object_put(st);
-		return ap_problem_set(pb, AP_PB_NOT_FOUND, "job", "no such job of this site");
+		return s->spec.domain[0] != '\0' ? ap_problem_set(pb, AP_PB_NOT_FOUND, "job", "no such job of this site")
+						: ap_problem_set(pb, AP_PB_NOT_FOUND, "job", "no such job of this root");
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(job));

@@ -21,7 +21,10 @@
  *
  * Deleting moves the entry to the site's trash, <home>/.aapanel-trash/<id>/
  * (outside the document root, never served), with the original path beside
- * it; files.restore puts it back, files.empty removes it for good.
+ * it; files.restore puts it back, files.empty removes it for good. One of the
+ * admins' files.roots (rootname) keeps its trash inside it, hidden
+ * (<root>/.aapanel-trash, on the root's filesystem), and what is made there
+ * belongs to the owner of the root's own folder.
  */
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -148,7 +151,63 @@ struct froot {
 	uid_t uid;
 	gid_t gid;
 	bool chown; /* new files go to uid:gid */
+	bool named; /* one of files.roots: its trash is <root>/.aapanel-trash, hidden */
+	dev_t tdev; /* that trash's folder, when it exists (skipped by list, copy, pack) */
+	ino_t tino;
 };
+
+/* A named root's trash folder (its st): listed, copied and packed never. */
+static bool
+is_trash(const struct froot *r, const struct stat *st)
+{
+	return r->named && r->tino != 0 && S_ISDIR(st->st_mode) && st->st_dev == r->tdev && st->st_ino == r->tino;
+}
+
+/* "the site's document root" or "the root www": what a refusal names. */
+static const char *
+where(struct helper_ctx *ctx)
+{
+	const struct ap_fieldval *a = ctx->args;
+
+	if (a[FA_RNAME].present && !a[FA_DOMAIN].present)
+		return ap_arena_printf(ctx->arena, "the root %s", a[FA_RNAME].s);
+	return "the site's document root";
+}
+
+/*
+ * A named root's path whose first segment (lexically, after "." and "..")
+ * is its trash: refused (the trash has its own page). Convenience, not
+ * confinement: the trash is inside the root.
+ */
+static bool
+into_trash(const char *p)
+{
+	char seg[NAME_MAX_BYTES + 1];
+	int depth = 0;
+	bool first_trash = false;
+
+	while (*p != '\0') {
+		size_t n = strcspn(p, "/");
+
+		if (n > 0 && n <= NAME_MAX_BYTES) {
+			memcpy(seg, p, n);
+			seg[n] = '\0';
+			if (strcmp(seg, "..") == 0) {
+				if (depth > 0 && --depth == 0)
+					first_trash = false;
+			} else if (strcmp(seg, ".") != 0) {
+				if (depth == 0)
+					first_trash = strcmp(seg, TRASH_DIR) == 0;
+				depth++;
+			}
+		} else if (n > NAME_MAX_BYTES) {
+			depth++;
+		}
+		p += n;
+		p += strspn(p, "/");
+	}
+	return first_trash && depth > 0;
+}
 
 static void
 froot_close(struct froot *r)
@@ -180,18 +239,22 @@ need(struct helper_ctx *ctx, int idx)
 /*
  * One of the admins' other roots (files.roots, this helper's own
  * configuration: the request names it, never a path), opened beneath the
- * sandbox root; then every path beneath it as for a site. No home (no trash),
- * nothing given to another user.
+ * sandbox root; then every path beneath it as for a site. No home: its trash
+ * is inside it (never listed, copied or packed; a path into it refused); what
+ * is made there is given to the owner (uid, gid) of the root's own folder.
  */
 static enum ap_err
 named_root_open(struct helper_ctx *ctx, struct froot *r)
 {
 	char path[1100];
 	const char *why = NULL;
+	struct stat st;
 	enum ap_err rc;
 
 	r->home = r->root = -1;
 	r->chown = false;
+	r->named = true;
+	r->tino = 0;
 	if (!ap_file_root_find(ctx->cfg->files_roots, ctx->args[FA_RNAME].s, path, sizeof(path)))
 		return fail(ctx, AP_PB_NOT_FOUND, "rootname", "is not one of files.roots", AP_ERR_NOTFOUND);
 	/* "/srv/www" is beneath helper.sandbox_root ("/" in production), as every system path. */
@@ -199,6 +262,25 @@ named_root_open(struct helper_ctx *ctx, struct froot *r)
 	if (rc != AP_OK)
 		return fail(ctx, rc == AP_ERR_NOTFOUND ? AP_PB_NOT_FOUND : AP_PB_FAILED, "rootname",
 		    why != NULL ? why : "the root cannot be opened", rc == AP_ERR_NOTFOUND ? rc : AP_ERR_IO);
+	/* What is made here belongs to the owner of the root's own folder, not to the helper. */
+	if (fstat(r->root, &st) != 0) {
+		froot_close(r);
+		return fail(ctx, AP_PB_FAILED, "rootname", strerror(errno), AP_ERR_IO);
+	}
+	r->uid = st.st_uid;
+	r->gid = st.st_gid;
+	r->chown = geteuid() == 0 || st.st_uid == geteuid();
+	if (fstatat(r->root, TRASH_DIR, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+		r->tdev = st.st_dev;
+		r->tino = st.st_ino;
+	}
+	for (int i = FA_PATH; i <= FA_TO; i++)
+		if (ctx->args[i].present && into_trash(ctx->args[i].s)) {
+			froot_close(r);
+			return fail(ctx, AP_PB_INVALID, ap_ops_files_args[i].name,
+			    ap_arena_printf(ctx->arena, "is in the trash of the root %s (use its trash page)",
+				ctx->args[FA_RNAME].s), AP_ERR_INVAL);
+		}
 	return AP_OK;
 }
 
@@ -223,6 +305,8 @@ froot_open(struct helper_ctx *ctx, struct froot *r)
 	if (a[FA_RNAME].present && !a[FA_DOMAIN].present)
 		return named_root_open(ctx, r);
 	r->home = r->root = -1;
+	r->named = false;
+	r->tino = 0;
 	if ((rc = need(ctx, FA_DOMAIN)) != AP_OK)
 		return rc;
 	home = ap_arena_printf(ctx->arena, "%s/%s", ctx->cfg->sites_web_root, a[FA_DOMAIN].s);
@@ -253,8 +337,8 @@ open_fail(struct helper_ctx *ctx, const char *field, enum ap_err rc, const char 
 	switch (rc) {
 	case AP_ERR_PERM:
 		return fail(ctx, AP_PB_INVALID, field,
-		    "leaves the site's document root (an absolute path, .., or a link pointing "
-		    "outside)", rc);
+		    ap_arena_printf(ctx->arena, "leaves %s (an absolute path, .., or a link pointing outside)",
+			where(ctx)), rc);
 	case AP_ERR_NOTFOUND:
 		return fail(ctx, AP_PB_NOT_FOUND, field, "does not exist", rc);
 	case AP_ERR_INVAL:
@@ -364,7 +448,13 @@ hard_linked(const struct stat *st)
 	return S_ISREG(st->st_mode) && st->st_nlink > 1;
 }
 
-#define HARDLINK_WHY "has other hard links (it may be a file outside the site): refused"
+/* A hard-linked file's refusal, naming where the request is. Arena. */
+static const char *
+hardlink_why(struct helper_ctx *ctx)
+{
+	return ap_arena_printf(ctx->arena, "has other hard links (it may be a file outside %s): refused",
+	    where(ctx));
+}
 
 /* ---- files.list ------------------------------------------------------- */
 
@@ -463,7 +553,7 @@ ap_ops_files_list(struct helper_ctx *ctx)
 	struct entry *ents = NULL;
 	int swept = 0;
 	size_t n = 0, cap = 0, total = 0, limit;
-	bool sort_by_name;
+	bool sort_by_name, hide_trash = false;
 	const char *why = NULL;
 	DIR *d = NULL;
 	int dfd = -1;
@@ -482,11 +572,19 @@ ap_ops_files_list(struct helper_ctx *ctx)
 		rc = fail(ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
 		goto out;
 	}
+	if (r.named && r.tino != 0) {
+		struct stat ds, rs;
+
+		hide_trash = fstat(dfd, &ds) == 0 && fstat(r.root, &rs) == 0 && ds.st_dev == rs.st_dev &&
+		    ds.st_ino == rs.st_ino;
+	}
 	for (struct dirent *de; (de = readdir(d)) != NULL;) {
 		struct entry e = { 0 };
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+		if (hide_trash && strcmp(de->d_name, TRASH_DIR) == 0)
+			continue; /* a named root's trash: its own page */
 		if (strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0) {
 			swept += temp_sweep(dfd, de->d_name); /* an upload in progress, or a killed write's */
 			continue;
@@ -605,7 +703,7 @@ ap_ops_files_open(struct helper_ctx *ctx)
 		goto out;
 	}
 	if (hard_linked(&st)) {
-		rc = fail(ctx, AP_PB_INVALID, "path", HARDLINK_WHY, AP_ERR_INVAL);
+		rc = fail(ctx, AP_PB_INVALID, "path", hardlink_why(ctx), AP_ERR_INVAL);
 		goto out;
 	}
 	/* The worker reads it with ordinary blocking reads. */
@@ -672,7 +770,7 @@ target_check(struct helper_ctx *ctx, int dfd, const char *base, bool overwrite, 
 	if (!S_ISREG(st.st_mode))
 		return fail(ctx, AP_PB_INVALID, "path", "is not a regular file", AP_ERR_INVAL);
 	if (hard_linked(&st))
-		return fail(ctx, AP_PB_INVALID, "path", HARDLINK_WHY, AP_ERR_INVAL);
+		return fail(ctx, AP_PB_INVALID, "path", hardlink_why(ctx), AP_ERR_INVAL);
 	*mode = st.st_mode & 0777;
 	return AP_OK;
 }
@@ -987,7 +1085,7 @@ tree_check(struct helper_ctx *ctx, int fd, const char *top, struct tcount *t)
 		return fail(ctx, AP_PB_INVALID, "path", "is too large (over 1000000 entries or 64 levels)",
 		    AP_ERR_INVAL);
 	if (t->hard[0] != '\0') {
-		ap_problem_set(ctx->pb, AP_PB_INVALID, "path", "%s/%s " HARDLINK_WHY, top, t->hard);
+		ap_problem_set(ctx->pb, AP_PB_INVALID, "path", "%s/%s %s", top, t->hard, hardlink_why(ctx));
 		return AP_ERR_INVAL;
 	}
 	return AP_OK;
@@ -1083,6 +1181,8 @@ copy_at(struct copy *c, int sdir, const char *sname, int ddir, const char *dname
 		    "is too large (over 1000000 entries or 64 levels)", AP_ERR_INVAL);
 	if (fstatat(sdir, sname, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return fail(c->ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
+	if (is_trash(c->r, &st))
+		return AP_OK; /* a named root's trash: not copied */
 	c->done += 4096;
 	tree_progress(c->ctx, c->done, c->total);
 	if (S_ISLNK(st.st_mode)) {
@@ -1108,7 +1208,7 @@ copy_at(struct copy *c, int sdir, const char *sname, int ddir, const char *dname
 		return fail(c->ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
 	}
 	if (hard_linked(&st))
-		rc = fail(c->ctx, AP_PB_INVALID, "path", HARDLINK_WHY, AP_ERR_INVAL);
+		rc = fail(c->ctx, AP_PB_INVALID, "path", hardlink_why(c->ctx), AP_ERR_INVAL);
 	else if (S_ISREG(st.st_mode))
 		rc = copy_file(c, sfd, &st, ddir, dname);
 	else
@@ -1177,9 +1277,9 @@ trash_open(struct helper_ctx *ctx, const struct froot *r, bool create, int *tfd)
 	const char *why = NULL;
 	enum ap_err rc;
 
-	if (r->home < 0) /* an admin's other root: no trash */
-		return fail(ctx, AP_PB_CONFLICT, "path", "this root has no trash", AP_ERR_INVAL);
-	rc = ap_fs_dir_nofollow(r->home, TRASH_DIR, create, 0700, tfd, &why);
+	/* A site's trash is in its home, beside the document root; a named root's inside it
+	 * (hidden: never listed, copied or packed; a path into it refused), on its filesystem. */
+	rc = ap_fs_dir_nofollow(r->home >= 0 ? r->home : r->root, TRASH_DIR, create, 0700, tfd, &why);
 
 	if (rc == AP_ERR_NOTFOUND && !create)
 		return rc;
@@ -1402,7 +1502,7 @@ ap_ops_files_chmod(struct helper_ctx *ctx)
 		goto out;
 	}
 	if (hard_linked(&st)) {
-		rc = fail(ctx, AP_PB_INVALID, "path", HARDLINK_WHY, AP_ERR_INVAL);
+		rc = fail(ctx, AP_PB_INVALID, "path", hardlink_why(ctx), AP_ERR_INVAL);
 		goto out;
 	}
 	if (fchmod(fd, (mode_t)ctx->args[FA_MODE].i) != 0) {
@@ -1676,7 +1776,8 @@ ap_ops_files_extract(struct helper_ctx *ctx)
 		goto out;
 	}
 	if (fstat(afd, &st) != 0 || !S_ISREG(st.st_mode) || hard_linked(&st)) {
-		rc = fail(ctx, AP_PB_INVALID, "path", "is not a regular file of the site", AP_ERR_INVAL);
+		rc = fail(ctx, AP_PB_INVALID, "path",
+		    ap_arena_printf(ctx->arena, "is not a regular file of %s", where(ctx)), AP_ERR_INVAL);
 		goto out;
 	}
 	fcntl(afd, F_SETFL, fcntl(afd, F_GETFL) & ~O_NONBLOCK);
@@ -1732,6 +1833,7 @@ out:
 
 struct pack {
 	struct helper_ctx *ctx;
+	const struct froot *r; /* a named root's trash is not packed */
 	struct archive *a;
 	int64_t files, size, max_files;
 };
@@ -1749,7 +1851,7 @@ pack_at(struct pack *p, int dir, const char *name, const char *apath, int depth)
 		    AP_ERR_INVAL);
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return fail(p->ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
-	if (strncmp(name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0)
+	if (strncmp(name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0 || (p->r != NULL && is_trash(p->r, &st)))
 		return AP_OK;
 	e = archive_entry_new();
 	archive_entry_update_pathname_utf8(e, apath);
@@ -1788,7 +1890,7 @@ pack_at(struct pack *p, int dir, const char *name, const char *apath, int depth)
 
 		if (hard_linked(&st)) {
 			archive_entry_free(e);
-			return fail(p->ctx, AP_PB_INVALID, "path", HARDLINK_WHY, AP_ERR_INVAL);
+			return fail(p->ctx, AP_PB_INVALID, "path", hardlink_why(p->ctx), AP_ERR_INVAL);
 		}
 		fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0) {
@@ -1812,7 +1914,7 @@ enum ap_err
 ap_ops_files_archive(struct helper_ctx *ctx)
 {
 	struct froot r;
-	struct pack p = { .ctx = ctx, .max_files = ctx->cfg->files_extract_max_files };
+	struct pack p = { .ctx = ctx, .r = &r, .max_files = ctx->cfg->files_extract_max_files };
 	const char *from, *to;
 	char tmp[64];
 	int fd = -1, td = -1, out = -1, fmt = ctx->args[FA_FORMAT].present ? (int)ctx->args[FA_FORMAT].i : 0;
@@ -1920,7 +2022,7 @@ ap_ops_files_pack(struct helper_ctx *ctx)
 		signal(SIGPIPE, SIG_IGN);
 		alarm(3600);
 		{
-			struct pack p = { .ctx = ctx, .max_files = ctx->cfg->files_extract_max_files };
+			struct pack p = { .ctx = ctx, .r = &r, .max_files = ctx->cfg->files_extract_max_files };
 			int ok;
 
 			setlocale(LC_CTYPE, "C.UTF-8");
@@ -2045,6 +2147,10 @@ chown_op(struct helper_ctx *ctx, bool tree)
 	if ((rc = need(ctx, FA_PATH)) != AP_OK || (rc = need(ctx, FA_OWNER)) != AP_OK ||
 	    (rc = froot_open(ctx, &r)) != AP_OK)
 		return rc;
+	if (r.named) { /* what is made there is its folder's owner's already: nothing to give */
+		rc = fail(ctx, AP_PB_CONFLICT, "owner", "a root of files.roots has no site user", AP_ERR_INVAL);
+		goto out;
+	}
 	if (!r.chown) {
 		rc = fail(ctx, AP_PB_CONFLICT, "owner",
 		    "the site has no system user of its own (sites.system_users is off)", AP_ERR_INVAL);
@@ -2072,7 +2178,7 @@ chown_op(struct helper_ctx *ctx, bool tree)
 		goto out;
 	}
 	if (hard_linked(&st)) {
-		rc = fail(ctx, AP_PB_INVALID, "path", HARDLINK_WHY, AP_ERR_INVAL);
+		rc = fail(ctx, AP_PB_INVALID, "path", hardlink_why(ctx), AP_ERR_INVAL);
 		goto out;
 	}
 	if (tree && S_ISDIR(st.st_mode)) {

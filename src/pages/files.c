@@ -6,6 +6,8 @@
  * The data module (src/data/files.c) asks the helper, which opens every path
  * beneath the site's document root (openat2, RESOLVE_BENEATH) and passes the
  * descriptors; every change is audited, an executable type with its hash.
+ * The admins' other roots (files.roots, /files/roots/{root}/…) go through the
+ * same handlers and templates: a root is a site without a domain (site_of).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +56,7 @@ name_check(const char *s, size_t n)
 
 /* The admins' other roots (files.roots): the same tables with the root's name for the site. */
 #define ROOT_FIELD                                                                              \
-	{ .name = "name", .type = AP_FIELD_TEXT, .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE, \
+	{ .name = "root", .type = AP_FIELD_TEXT, .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE, \
 	    .max = 32, .check = ap_check_file_root_name, .desc = "one of files.roots" }
 
 enum { FL_ID, FL_PATH, FL_SORT, FL_DESC, FL_SEARCH, FL__MAX };
@@ -210,6 +212,64 @@ const struct ap_field ap_files_job_fields[FJ__MAX + 1] = {
 	[FJ__MAX] = AP_FIELD_END,
 };
 
+/* The same forms on the admins' other roots: {root} for {id}, every index the same. */
+const struct ap_field ap_roots_create_fields[FC__MAX + 1] = {
+	[FC_ID] = ROOT_FIELD,
+	[FC_PATH] = PATH_FIELD(0),
+	[FC_NAME] = { .name = "name", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE,
+	    .min = 1, .max = 255, .check = name_check, .desc = "the new file's or folder's name, in the folder path" },
+	[FC_TYPE] = { .name = "type", .type = AP_FIELD_ENUM, .flags = AP_FIELD_REQUIRED, .choices = new_types },
+	[FC__MAX] = AP_FIELD_END,
+};
+const struct ap_field ap_roots_move_fields[FM__MAX + 1] = {
+	[FM_ID] = ROOT_FIELD,
+	[FM_PATH] = PATH_FIELD(AP_FIELD_REQUIRED),
+	[FM_TO] = { .name = "to", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE,
+	    .max = 4095, .desc = "the new path, relative to the root (it must not exist)" },
+	[FM__MAX] = AP_FIELD_END,
+};
+const struct ap_field ap_roots_archive_fields[FA__MAX + 1] = {
+	[FA_ID] = ROOT_FIELD,
+	[FA_PATH] = PATH_FIELD(AP_FIELD_REQUIRED),
+	[FA_TO] = { .name = "to", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE,
+	    .max = 4095, .desc = "the new folder (extract) or archive (archive), relative to the root" },
+	[FA_FORMAT] = { .name = "format", .type = AP_FIELD_ENUM, .choices = formats,
+	    .desc = "archive: zip (default), tar.gz, tar.xz or tar; extract reads any of them" },
+	[FA__MAX] = AP_FIELD_END,
+};
+const struct ap_field ap_roots_pack_fields[FD__MAX + 1] = {
+	[FD_ID] = ROOT_FIELD,
+	[FD_PATH] = PATH_FIELD(0),
+	[FD_FORMAT] = { .name = "format", .type = AP_FIELD_ENUM, .choices = formats,
+	    .desc = "zip (default), tar.gz, tar.xz or tar" },
+	[FD__MAX] = AP_FIELD_END,
+};
+const struct ap_field ap_roots_chmod_fields[FX__MAX + 1] = {
+	[FX_ID] = ROOT_FIELD,
+	[FX_PATH] = PATH_FIELD(AP_FIELD_REQUIRED),
+	[FX_MODE] = { .name = "mode", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE,
+	    .min = 3, .max = 4, .check = mode_check, .desc = "octal, like 644" },
+	[FX__MAX] = AP_FIELD_END,
+};
+const struct ap_field ap_roots_restore_fields[FR__MAX + 1] = {
+	[FR_ID] = ROOT_FIELD,
+	[FR_ENTRY] = { .name = "entry", .type = AP_FIELD_TEXT, .flags = AP_FIELD_REQUIRED | AP_FIELD_SINGLELINE,
+	    .min = 17, .max = 17, .desc = "the trash entry's id" },
+	[FR__MAX] = AP_FIELD_END,
+};
+const struct ap_field ap_roots_job_fields[FJ__MAX + 1] = {
+	[FJ_ID] = ROOT_FIELD,
+	[FJ_JOB] = { .name = "job", .type = AP_FIELD_INT, .flags = AP_FIELD_PATH | AP_FIELD_REQUIRED, .min = 1,
+	    .max = INT64_MAX },
+	[FJ_PATH] = { .name = "path", .type = AP_FIELD_TEXT, .flags = AP_FIELD_SINGLELINE, .max = 4095,
+	    .desc = "the folder the page links back to (relative to the root)" },
+	[FJ__MAX] = AP_FIELD_END,
+};
+const struct ap_field ap_roots_name_fields[2] = {
+	ROOT_FIELD,
+	AP_FIELD_END,
+};
+
 /* ---- resources -------------------------------------------------------- */
 
 static const char *const job_states[] = { "queued", "running", "done", "failed", "timeout", NULL };
@@ -231,7 +291,8 @@ static const struct ap_prop job_props[] = {
 	{ .name = "progress", .type = AP_J_INT, .desc = "percent, by the entries done" },
 	{ .name = "error", .type = AP_J_STRING, .flags = AP_J_NULL, .desc = "why it failed" },
 	{ .name = "result", .type = AP_J_OBJECT, .of = &job_result_schema, .flags = AP_J_NULL },
-	{ .name = "site", .type = AP_J_INT },
+	{ .name = "site", .type = AP_J_INT, .desc = "0 for a job of an admins' root" },
+	{ .name = "root", .type = AP_J_STRING, .flags = AP_J_OPT, .desc = "the admins' root (files.roots) of the job" },
 	{ .name = "url", .type = AP_J_STRING, .desc = "the job's resource (under /api/v1, or the panel's base)" },
 	AP_PROP_END,
 };
@@ -296,7 +357,8 @@ static const struct ap_prop trash_entry_props[] = {
 };
 static const struct ap_schema trash_entry_schema = { .name = "TrashEntry", .props = trash_entry_props };
 static const struct ap_prop trash_props[] = {
-	{ .name = "site", .type = AP_J_INT },
+	{ .name = "site", .type = AP_J_INT, .desc = "0 for an admins' root" },
+	{ .name = "root", .type = AP_J_STRING, .flags = AP_J_OPT, .desc = "the admins' root (files.roots)" },
 	{ .name = "items", .type = AP_J_ARRAY, .of = &trash_entry_schema, .desc = "what was deleted" },
 	AP_PROP_END,
 };
@@ -318,7 +380,7 @@ env_of(struct ap_ctx *ctx)
 	return e;
 }
 
-/* A route of the admins' other roots (/files/roots/{name}…) rather than a site's. */
+/* A route of the admins' other roots (/files/roots/{root}…) rather than a site's. */
 static bool
 on_root(const struct ap_ctx *ctx)
 {
@@ -350,7 +412,7 @@ site_of(struct ap_ctx *ctx, struct ap_sites_env *env, struct ap_site *s)
 
 		memset(s, 0, sizeof(*s));
 		if (!ap_file_root_find(ctx->app->cfg->files_roots, ctx->fields[0].s, path, sizeof(path)))
-			return ap_ctx_fail(ctx, AP_PB_NOT_FOUND, "name", "is not one of files.roots");
+			return ap_ctx_fail(ctx, AP_PB_NOT_FOUND, "root", "is not one of files.roots");
 		snprintf(s->spec.root, sizeof(s->spec.root), "%s", ctx->fields[0].s);
 		s->spec.kind = AP_SITE_PHP;
 		return 0;
@@ -417,6 +479,27 @@ audit(struct ap_ctx *ctx, const struct ap_site *s, const char *action, const cha
 	    before ? ap_ctx_json_text(ctx, before) : NULL, after ? ap_ctx_json_text(ctx, after) : NULL);
 }
 
+/* Where a site's or a root's file pages are: /sites/{id}/files or /files/roots/{root}. Arena. */
+static const char *
+files_base(struct ap_ctx *ctx, const struct ap_site *s)
+{
+	if (s->spec.domain[0] == '\0')
+		return ap_arena_printf(ctx->arena, "/files/roots/%s", s->spec.root);
+	return ap_arena_printf(ctx->arena, "/sites/%lld/files", (long long)s->id);
+}
+
+/* What the shared templates need to tell a site from a root: fbase, place, root. */
+static void
+place_model(struct ap_ctx *ctx, const struct ap_site *s)
+{
+	ap_model_add(ctx->model, "site", json_object_new_int64(s->id));
+	ap_model_str(ctx->model, "domain", s->spec.domain);
+	ap_model_str(ctx->model, "fbase", files_base(ctx, s));
+	ap_model_str(ctx->model, "place", s->spec.domain[0] ? s->spec.domain : s->spec.root);
+	if (s->spec.domain[0] == '\0')
+		ap_model_str(ctx->model, "root", s->spec.root);
+}
+
 /* The list's link for folder dir (a browser goes back there after a change). */
 static const char *
 folder_link(struct ap_ctx *ctx, const struct ap_site *s, const char *dir)
@@ -425,9 +508,7 @@ folder_link(struct ap_ctx *ctx, const struct ap_site *s, const char *dir)
 	const char *l;
 
 	ap_url_encode(&b, dir != NULL ? dir : "");
-	l = s->spec.domain[0] == '\0' ?
-	    ap_arena_printf(ctx->arena, "/files/roots/%s?path=%s", s->spec.root, ap_buf_cstr(&b)) :
-	    ap_arena_printf(ctx->arena, "/sites/%lld/files?path=%s", (long long)s->id, ap_buf_cstr(&b));
+	l = ap_arena_printf(ctx->arena, "%s?path=%s", files_base(ctx, s), ap_buf_cstr(&b));
 	ap_buf_free(&b);
 	return l;
 }
@@ -474,7 +555,7 @@ job_link(struct ap_ctx *ctx, const struct ap_site *s, int64_t job, const char *d
 	const char *l;
 
 	ap_url_encode(&b, dir != NULL ? dir : "");
-	l = ap_arena_printf(ctx->arena, "/sites/%lld/files/jobs/%lld%s%s", (long long)s->id, (long long)job,
+	l = ap_arena_printf(ctx->arena, "%s/jobs/%lld%s%s", files_base(ctx, s), (long long)job,
 	    dir != NULL && dir[0] ? "?path=" : "", ap_buf_cstr(&b));
 	ap_buf_free(&b);
 	return l;
@@ -485,6 +566,8 @@ static struct json_object *
 job_resource(struct ap_ctx *ctx, const struct ap_site *s, struct json_object *st, const char *dir)
 {
 	ap_model_add(st, "site", json_object_new_int64(s->id));
+	if (s->spec.domain[0] == '\0')
+		ap_model_str(st, "root", s->spec.root);
 	ap_model_str(st, "url", job_link(ctx, s, int_of(st, "id"), dir));
 	return st;
 }
@@ -554,8 +637,7 @@ ap_page_files_job(struct ap_ctx *ctx)
 	ap_model_add(o, "is_archive", json_object_new_boolean(strcmp(kind, "archive") == 0));
 	ap_model_str(o, "poll", ap_arena_printf(ctx->arena, "/api/v1%s", job_link(ctx, &s, f[FJ_JOB].i, dir)));
 	ap_model_add(ctx->model, "job", o);
-	ap_model_add(ctx->model, "site", json_object_new_int64(s.id));
-	ap_model_str(ctx->model, "domain", s.spec.domain);
+	place_model(ctx, &s);
 	ap_model_str(ctx->model, "folder", dir);
 	ap_model_str(ctx->model, "back", folder_link(ctx, &s, dir));
 	return 200;
@@ -572,7 +654,7 @@ again(struct ap_ctx *ctx, const struct ap_site *s)
 	const char *pat = ctx->route != NULL ? strstr(ctx->route->pattern, "/files") : NULL;
 
 	if (s->spec.domain[0] == '\0') {
-		const char *rest = ctx->route != NULL ? strstr(ctx->route->pattern, "{name}") : NULL;
+		const char *rest = ctx->route != NULL ? strstr(ctx->route->pattern, "{root}") : NULL;
 
 		ap_ctx_form_again(ctx, ap_arena_printf(ctx->arena, "/files/roots/%s%s", s->spec.root,
 		    rest != NULL ? rest + 6 : ""));
@@ -681,9 +763,7 @@ ap_page_files(struct ap_ctx *ctx)
 	json_object_put(res);
 	if (!ctx->req->wants_json) {
 		ctx->title = ap_ctx_tr(ctx, "Files");
-		ap_model_str(ctx->model, "domain", s.spec.domain);
-		if (s.spec.domain[0] == '\0')
-			ap_model_str(ctx->model, "root", s.spec.root);
+		place_model(ctx, &s);
 		ap_model_add(ctx->model, "can_write", json_object_new_boolean(can_write(ctx)));
 		ap_model_str(ctx->model, "search", f[FL_SEARCH].present ? f[FL_SEARCH].s : "");
 		{
@@ -774,7 +854,8 @@ ap_page_files_pack(struct ap_ctx *ctx)
 	ctx->raw_len = -1;
 	ctx->raw_type = fmt == 0 ? "application/zip" : fmt == 1 ? "application/gzip" : fmt == 2 ? "application/x-xz"
 												: "application/x-tar";
-	ap_url_encode(&disp, path[0] == '\0' ? s.spec.domain : base != NULL ? base + 1 : path);
+	ap_url_encode(&disp, path[0] == '\0' ? (s.spec.domain[0] ? s.spec.domain : s.spec.root)
+					    : base != NULL ? base + 1 : path);
 	ap_ctx_header(ctx, "Content-Disposition",
 	    ap_arena_printf(ctx->arena, "attachment; filename*=UTF-8''%s.%s", ap_buf_cstr(&disp), formats[fmt]));
 	ap_buf_free(&disp);
@@ -924,10 +1005,7 @@ ap_page_files_edit(struct ap_ctx *ctx)
 	ap_buf_free(&b);
 	if (!ctx->req->wants_json) {
 		ctx->title = ap_ctx_tr(ctx, "Edit file");
-		ap_model_add(ctx->model, "site", json_object_new_int64(s.id));
-		if (s.spec.domain[0] == '\0')
-			ap_model_str(ctx->model, "root", s.spec.root);
-		ap_model_str(ctx->model, "domain", s.spec.domain);
+		place_model(ctx, &s);
 		ap_model_str(ctx->model, "back", folder_link(ctx, &s, parent_of(ctx, path)));
 		ap_model_add(ctx->model, "crlf", json_object_new_boolean(crlf));
 		ap_model_add(ctx->model, "is_new", json_object_new_boolean(path[0] == '\0'));
@@ -1273,11 +1351,13 @@ ap_page_files_trash(struct ap_ctx *ctx)
 		}
 	json_object_put(res);
 	ap_model_add(ctx->model, "site", json_object_new_int64(s.id));
+	if (s.spec.domain[0] == '\0')
+		ap_model_str(ctx->model, "root", s.spec.root);
 	ap_model_add(ctx->model, "items", out);
 	again(ctx, &s);
 	if (!ctx->req->wants_json) {
 		ctx->title = ap_ctx_tr(ctx, "Trash");
-		ap_model_str(ctx->model, "domain", s.spec.domain);
+		place_model(ctx, &s);
 		ap_model_add(ctx->model, "can_write", json_object_new_boolean(can_write(ctx)));
 		ap_model_add(ctx->model, "empty", json_object_new_boolean(json_object_array_length(out) == 0));
 	}
@@ -1319,7 +1399,8 @@ ap_page_files_empty(struct ap_ctx *ctx)
 
 	if ((st = site_of(ctx, &env, &s)) != 0)
 		return st;
-	if (ap_ctx_unconfirmed(ctx, "Empty the trash of %s? What it holds is deleted for good.", s.spec.domain))
+	if (ap_ctx_unconfirmed(ctx, "Empty the trash of %s? What it holds is deleted for good.",
+		s.spec.domain[0] ? s.spec.domain : s.spec.root))
 		return 200;
 	if ((st = simple(ctx, &env, &s, "files.empty", "files.empty", TRASH_LABEL, json_object_new_object(), &res)) != 0)
 		return st;
@@ -1327,7 +1408,7 @@ ap_page_files_empty(struct ap_ctx *ctx)
 	if (ctx->req->wants_json)
 		return 204;
 	ap_ctx_flash(ctx, "ok", "The trash is empty.");
-	return ap_ctx_back(ctx, ap_arena_printf(ctx->arena, "/sites/%lld/files/trash", (long long)s.id));
+	return ap_ctx_back(ctx, ap_arena_printf(ctx->arena, "%s/trash", files_base(ctx, &s)));
 }
 
 /* ---- GET /files/roots: the admins' other roots (files.roots) -------------- */

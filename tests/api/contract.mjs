@@ -201,7 +201,7 @@ async function idFor(path) {
   // /services/{name}: a unit systemd knows, else a configured name (the page then says why not)
   if (res.data && res.data.configured) return res.data.units.length ? res.data.units[0].name : res.data.configured.find((n) => !n.includes('*'));
   const items = res.data && (res.data.items || res.data.sessions || res.data.tokens);
-  return items && items.length ? (items[0].id ?? items[0].name) : null; // /files/roots/{name}: a name
+  return items && items.length ? (items[0].id ?? items[0].name) : null; // /files/roots/{root}: a name
 }
 
 // ---------------------------------------------------------------- every GET
@@ -272,7 +272,7 @@ for (const o of ops) {
   }
   const concrete = o.path.replace(/\{([a-z_]+)\}/g, (m, name) => {
     const p = (o.op.parameters || []).find((x) => x.in === 'path' && x.name === name);
-    if (o.path.startsWith('/files/roots/') && name === 'name') return 'www'; // files.roots in t_api.sh
+    if (o.path.startsWith('/files/roots/') && name === 'root') return 'www'; // files.roots in t_api.sh
     return p && p.schema && p.schema.enum ? p.schema.enum[0] : '1';
   });
   const isPublic = Array.isArray(o.op.security) && o.op.security.length === 0;
@@ -641,14 +641,36 @@ await call('POST', '/account/password', { body: { current: NEWPW, password: PASS
     await post('/sites/{id}/files/trash/empty', `/sites/${sid}/files/trash/empty`, {}, 204);
     // The admins' other roots (files.roots = "www:…" in t_api.sh; t_files_roots.sh walks them for real).
     {
-      const ro = op('POST', '/files/roots/{name}/content');
-      done.add('/files/roots/{name}/content');
+      const ro = op('POST', '/files/roots/{root}/content');
+      done.add('/files/roots/{root}/content');
       const r = await fetch(`${API}/files/roots/www/content?path=r.txt&overwrite=true`, { method: 'POST',
         headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/octet-stream' }, body: 'root\n' });
       const t = await r.text();
-      checkAnswer('POST /files/roots/{name}/content: 200 and the answer matches', ro,
+      checkAnswer('POST /files/roots/{root}/content: 200 and the answer matches', ro,
         { status: r.status, headers: r.headers, text: t, data: JSON.parse(t || 'null') }, 200);
-      await post('/files/roots/{name}/edit', '/files/roots/www/edit', { path: 'r.txt', content: 'edited\n', eol: 'lf' }, 200);
+      await post('/files/roots/{root}/edit', '/files/roots/www/edit', { path: 'r.txt', content: 'edited\n', eol: 'lf' }, 200);
+      // The rest of a root's file manager: the same handlers as a site's (t_files_roots_more.sh walks the pages).
+      await post('/files/roots/{root}/create', '/files/roots/www/create', { path: '', name: 'rd', type: 'dir' }, 200);
+      await post('/files/roots/{root}/rename', '/files/roots/www/rename', { path: 'r.txt', to: 'rd/r.txt' }, 200);
+      await post('/files/roots/{root}/copy', '/files/roots/www/copy', { path: 'rd', to: 'rc' }, 200);
+      await post('/files/roots/{root}/chmod', '/files/roots/www/chmod', { path: 'rc/r.txt', mode: '640' }, 200);
+      await post('/files/roots/{root}/archive', '/files/roots/www/archive', { path: 'rc', to: 'rc.zip' }, 200);
+      await post('/files/roots/{root}/extract', '/files/roots/www/extract', { path: 'rc.zip', to: 'rx' }, 200);
+      const rdel = await post('/files/roots/{root}/delete', '/files/roots/www/delete', { path: 'rc' }, 200);
+      await post('/files/roots/{root}/trash/restore', '/files/roots/www/trash/restore',
+        { entry: rdel && rdel.data ? rdel.data.trash_entry : 'x'.repeat(17) }, 200);
+      await post('/files/roots/{root}/delete', '/files/roots/www/delete', { path: 'rx' }, 200);
+      await post('/files/roots/{root}/trash/empty', '/files/roots/www/trash/empty', {}, 204);
+      done.add('/files/roots/{root}/upload');
+      const rfd = new FormData();
+      rfd.append('path', 'rd');
+      rfd.append('files', new Blob(['one\n']), 'one.txt');
+      const rmp = await fetch(`${API}/files/roots/www/upload`, { method: 'POST',
+        headers: { Authorization: `Bearer ${TOKEN}` }, body: rfd });
+      const rmpt = await rmp.text();
+      checkAnswer('POST /files/roots/{root}/upload (multipart): 200 and the answer matches',
+        op('POST', '/files/roots/{root}/upload'), { status: rmp.status, headers: rmp.headers, text: rmpt,
+          data: JSON.parse(rmpt || 'null') }, 200);
     }
     done.add('/sites/{id}/files/upload');
     const fd = new FormData();

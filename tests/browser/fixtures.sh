@@ -181,6 +181,13 @@ browser_fixtures() {
 		--data-urlencode to=index-copy.html "$(url "/sites/$site/files/copy")" > "$T/bf-fjob"
 	fjob=$(sed -n 's|.*/files/jobs/\([0-9][0-9]*\).*$|\1|p' "$T/bf-fjob")
 	bf_need "a copy of a file is a job with its page" yes "$([ -n "$fjob" ] && echo yes || echo "no: $(cat "$T/bf-fjob")")" || return 1
+	# The same in the admins' root www (t_browser.sh's files.roots): /files/roots/{root}/jobs/{job}.
+	local rjob
+	curl -s -o /dev/null -w '%{redirect_url}' -b "$j/admin-ff" -c "$j/admin-ff" -H "Origin: http://127.0.0.1:$PORT" \
+		--data-urlencode "csrf=$(csrf_of "$j/admin-ff")" --data-urlencode path=tree \
+		--data-urlencode to=tree-copy "$(url "/files/roots/www/copy")" > "$T/bf-rjob"
+	rjob=$(sed -n 's|.*/files/roots/www/jobs/\([0-9][0-9]*\).*$|\1|p' "$T/bf-rjob")
+	bf_need "a copy in the admins' root is a job with its page" yes "$([ -n "$rjob" ] && echo yes || echo "no: $(cat "$T/bf-rjob")")" || return 1
 
 	# The firewall: a rule from a network and a block-list entry, stored (not applied).
 	bf_cli firewall deny 8081/tcp --from "192.0.2.0/24 2001:db8::/32" --comment "no 8081" >/dev/null || return 1
@@ -207,7 +214,7 @@ browser_fixtures() {
 	tid=$(bf_sql "SELECT id FROM api_tokens WHERE name='monitoring'")
 	sid=$(bf_sql "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username='admin' ORDER BY s.id LIMIT 1")
 	jq -n --arg pw "$BROWSER_PW" --arg uid "$uid" --arg tid "$tid" --arg sid "$sid" --argjson codes "$codes" \
-		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" --arg dbs "$dbs" --arg dbid "$dbid" --arg dbjob "$dbjob" --arg fjob "$fjob" --arg task "$task" --arg fwr "$fwr" --arg fwb "$fwb" --arg bkrun "$bkrun" --arg bksnap "$bksnap" \
+		--arg site "$site" --arg rid "$rid" --arg chid "$chid" --arg cert "$cert" --arg dbs "$dbs" --arg dbid "$dbid" --arg dbjob "$dbjob" --arg fjob "$fjob" --arg rjob "$rjob" --arg task "$task" --arg fwr "$fwr" --arg fwb "$fwb" --arg bkrun "$bkrun" --arg bksnap "$bksnap" \
 		--arg name "$(bf_cli config show | awk -F'"' '/^panel = / {p = 1} p && /^  name = / {print $2; exit}')" '{
 		accounts: { admin: {user: "admin", password: $pw}, operator: {user: "operator", password: $pw},
 		            viewer: {user: "viewer", password: $pw} },
@@ -219,7 +226,7 @@ browser_fixtures() {
 		       "/tasks": $task, "/services": "nginx.service",
 		       "/firewall/rules": $fwr, "/firewall/block": $fwb,
 		       "/backups/runs": $bkrun, "/backup-destinations": "local-bk", "/backups/snapshots": $bksnap,
-		       "/files/roots": "www" },
+		       "/files/roots": "www", "/files/roots/{root}/jobs": $rjob },
 		app_name: (if $name == "" then "aaPanel" else $name end)
 	}' > "$out"
 }

@@ -25,7 +25,7 @@ it_setup "monitor = { interval = 1; };
 firewall = { netns = \"/run/netns/$IT_NETNS\"; confirm_seconds = 30; };
 $IT_MANAGED"
 sites_setup
-# files.roots, for the admins' other roots (GET /files/roots/{name}…): one, with a file a.
+# files.roots, for the admins' other roots (GET /files/roots/{root}…): one, with a file a.
 echo 'files = { roots = "www:/srv/www"; };' >> "$T/conf/profiles/test.cfg"
 mkdir -p "$SB/srv/www" && printf 'a\n' > "$SB/srv/www/a"
 # log.file, for the admins' log routes (GET /logs/{which}).

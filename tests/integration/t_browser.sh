@@ -55,6 +55,8 @@ sites_start_helper
 # The admins' other root (files.roots) the browser visits: a folder with a file.
 mkdir -p "$SB/srv/www/conf"
 printf 'server_name example;\n' > "$SB/srv/www/conf/site.conf"
+# ... and a tree of 2,000 files, whose copy (fixtures.sh) outlasts files.job_wait_ms 0: its job page.
+mkdir -p "$SB/srv/www/tree" && (cd "$SB/srv/www/tree" && seq -f 'f%g.txt' 1 2000 | xargs touch)
 
 # Chromium keeps its profiles under $BT only (login.mjs's by name, those of
 # selftest.mjs and pages.mjs through TMPDIR): our processes are found by it,

@@ -102,7 +102,7 @@ c=$(rq "$ADMIN" GET "/files/roots/www" -G --data-urlencode "path=link-dir")
 check "traversal out of the root refused: ../, absolute, symlinks out, a hard link ($refused of $n, 400)" test "$refused" = "$n"
 check "... the outside files unchanged" cmp -s "$T/canaries.before" <(canaries)
 code=$(rq "$ADMIN" GET "/files/roots/nope?path=")
-check "an unknown root: 404 naming it (got $code)" bash -c "[ $code = 404 ] && jq -e '.error.field == \"name\"' '$T/r.out' >/dev/null"
+check "an unknown root: 404 naming it (got $code)" bash -c "[ $code = 404 ] && jq -e '.error.field == \"root\"' '$T/r.out' >/dev/null"
 code=$(rq "$ADMIN" GET "/files/roots/..%2Fsrv?path=")
 check "a root name that is not a name: refused (got $code)" bash -c "[ $code = 400 ] || [ $code = 404 ]"
 "$SEND" --call "$HS" files.list '{"rootname":"other"}' > "$T/h.json" || true

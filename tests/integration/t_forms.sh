@@ -34,7 +34,7 @@ _db_my_sql "CREATE USER 'dbadmin'@'127.0.0.1' IDENTIFIED BY '$DBPW'; GRANT ALL O
 cat >> "$T/conf/profiles/test.cfg" <<CFG
 certs = { https_port = $(it_free_port); acme_server = "https://127.0.0.1:$(it_free_port)/dir"; certbot_dir = "$T/certbot"; };
 CFG
-# The admins' other roots' editor form (/files/roots/{name}/edit): one root.
+# The admins' other roots' editor form (/files/roots/{root}/edit): one root.
 echo 'files = { roots = "www:/srv/www"; };' >> "$T/conf/profiles/test.cfg"
 mkdir -p "$SB/srv/www"
 it_start_pool
@@ -81,7 +81,7 @@ path_of() {
 	/tasks/*) echo "${1//\{id\}/$TASK_ID}" ;;
 	/backups/runs/*) echo "${1//\{id\}/$BK_RUN}" ;;
 	/backup-destinations/*) echo "${1//\{name\}/formsbk}" ;;
-	/files/roots/*) echo "${1//\{name\}/www}" ;;
+	/files/roots/*) echo "${1//\{root\}/www}" ;;
 	*) echo "${1//\{id\}/$TARGET_ID}" ;;
 	esac
 }
@@ -430,8 +430,9 @@ for pattern in $(jq -r '.[] | select(.methods | index("POST")) | .pattern' "$T/r
 	/sites/{id}/files/content) continue ;; # a streamed body, not a form: t_files.sh
 	/sites/{id}/files/upload) continue ;;  # multipart with files: t_files.sh (two files from the form)
 	/sites/{id}/files/chown) continue ;;   # needs the site's own system user: t_files_owner.sh walks its form
-	/files/roots/{name}/content | /files/roots/{name}/edit) continue ;; # needs files.roots: t_files_roots.sh
+	/files/roots/{root}/content | /files/roots/{root}/edit) continue ;; # needs files.roots: t_files_roots.sh
 	                                      # (a streamed body; the editor's form, 303 to the folder)
+	/files/roots/{root}/*) continue ;;    # needs files.roots: t_files_roots_more.sh walks every form (303 back)
 	/service-actions) continue ;;         # t_services.sh (needs systemd: PID 1 of a namespace of its own)
 	/backups/runs/{id}/cancel) continue ;; # t_backups.sh: a running backup cancelled from its page's form
 	/databases/{id}/export | /databases/{id}/import | /databases/{id}/import/upload) continue ;; # t_dbio.sh: jobs
