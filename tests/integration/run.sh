@@ -11,5 +11,17 @@ set -u
 # faster either. (t_layers was the other one: 442 s beside t_browser, 144 s alone, before
 # check-layers.sh stopped forking per include and edge; 10 s now.)
 LONG=(t_browser.sh t_tasks.sh)
-launch() { bash "$1" > "$2" 2>&1; } # SCRIPT LOG
+# The suites that boot a systemd as PID 1 of their own namespaces run one at a time: the
+# cgroup file system is the machine's, and a systemd starting there takes its root as its
+# own (it trims the empty cgroups it finds, another one's units' among them). flock -o: the
+# lock is flock's own, never inherited by what the suite starts.
+# (Those suites are the ones whose script starts /lib/systemd/systemd --system.)
+SYSTEMD_LOCK=${TMPDIR:-/tmp}/aapanel-test-systemd.lock
+launch() { # SCRIPT LOG
+	if grep -q 'lib/systemd/systemd --system' "$1"; then
+		flock -o -w 1200 "$SYSTEMD_LOCK" bash "$1" > "$2" 2>&1
+	else
+		bash "$1" > "$2" 2>&1
+	fi
+}
 run_parallel integration launch "$@"

@@ -271,6 +271,9 @@ cat > "$TU/boot.sh" <<SH
 mount --make-rprivate /
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
+# The journal on a tmpfs: never the machine's (nor another run's) /var/log/journal.
+mkdir -p /var/log/journal
+mount -t tmpfs tmpfs /var/log/journal
 # Shared within this namespace, as / is on a booted machine (systemd leaves
 # it to a container's manager): the ramfs systemd mounts in a unit's set-up
 # for its credentials (LoadCredential=) reaches /run/credentials/UNIT only
@@ -680,9 +683,8 @@ mkdir -p "$SPOOL" && chmod 0700 "$SPOOL"
 ns sh -c "printf '[Service]\nReadWritePaths=$SPOOL\n' > /run/systemd/system/aapanel-helper.service.d/dbio.conf"
 ns systemctl daemon-reload
 ns systemctl restart aapanel-helper.service
-# The namespace's journald writes to the machine's /var/log/journal, shared with
-# other runs of this test: read this helper's own lines only (its invocation;
-# its jobs and their supervisors log through its stream).
+# Read this helper's own lines only (its invocation; its jobs and their
+# supervisors log through its stream), not the earlier helpers' of this run.
 INV=$(ns systemctl show -p InvocationID --value aapanel-helper.service 2>/dev/null)
 hjournal() { ns journalctl --no-pager "_SYSTEMD_INVOCATION_ID=${INV:-none}" 2>/dev/null; }
 out=$(ncall dbserver.add "{\"name\":\"my\",\"dsn\":\"mysql://dbadmin@127.0.0.1:$MY_PORT/\",\"password\":\"$APW\"}")
