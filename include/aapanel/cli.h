@@ -90,7 +90,9 @@ bool ap_cli_hostkey_check(const struct ap_config *cfg, struct ap_db *db);
  * written (REASON) …" on stderr, exit 1 (what a helper had done already is
  * said in docs/security.md, "The CLI's changes"). Actor "cli:<unix user>",
  * via "cli"; before/after JSON text or NULL, never secrets. Without
- * ap_cli_change the row is written on its own, failing the same way.
+ * ap_cli_change (the helper's change alone: files, services, settings) the
+ * row is written on its own; refused, exit 1 with "…: the helper made this
+ * change, but the audit log could not be written (REASON)".
  * ap_cli_audit_json: the same with json-c values (released, NULL for none).
  */
 void ap_cli_change(struct ap_db *db);

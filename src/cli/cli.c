@@ -83,17 +83,23 @@ cli_actor(void)
 	return actor;
 }
 
+/* A change of this process is open (ap_cli_change): its audit row ends it. */
+static bool in_change;
+
 void
 ap_cli_change(struct ap_db *db)
 {
 	ap_db_unit_begin(db);
+	in_change = true;
 }
 
 /*
  * The change's end (cli.h): its audit row written, then the unit committed
  * with it; when either fails, the unit rolled back — neither is recorded —
  * and the command ends here with exit 1, so nothing after it says it was
- * done. Without ap_cli_change before, the row is written on its own.
+ * done. Without ap_cli_change before (a change of the helper's alone), the
+ * row is written on its own and a refused one ends the command the same way,
+ * saying the change was made.
  */
 void
 ap_cli_audit_write(struct ap_db *db, const char *action, const char *target, const char *outcome,
@@ -104,14 +110,20 @@ ap_cli_audit_write(struct ap_db *db, const char *action, const char *target, con
 		.outcome = outcome, .before_json = before, .after_json = after,
 	};
 	enum ap_db_rc rc = ap_audit_record(db, &a);
+	bool unit = in_change;
 	char why[512];
 
+	in_change = false;
 	if (rc == AP_DB_OK && (rc = ap_db_unit_end(db, true)) == AP_DB_OK)
 		return;
 	snprintf(why, sizeof(why), "%s", ap_db_errmsg(db));
 	(void)ap_db_unit_end(db, false);
-	fprintf(stderr, "aapanel: %s%s%s: not done: the audit log could not be written (%s); "
-	    "nothing of this change was recorded\n", action, target ? " " : "", target ? target : "", why);
+	if (unit)
+		fprintf(stderr, "aapanel: %s%s%s: not done: the audit log could not be written (%s); "
+		    "nothing of this change was recorded\n", action, target ? " " : "", target ? target : "", why);
+	else /* a change of the helper's alone (docs/security.md): made, not audited */
+		fprintf(stderr, "aapanel: %s%s%s: the helper made this change, but the audit log could not "
+		    "be written (%s)\n", action, target ? " " : "", target ? target : "", why);
 	ap_db_close(db);
 	exit(1);
 }
