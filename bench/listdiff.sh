@@ -4,7 +4,9 @@
 # a typed row source must show exactly what it showed). One panel database
 # (users, tokens, audit entries made here), one signed-in session, served
 # first by OLD_BIN then by NEW_BIN (default build/aapanel) through the same
-# nginx; masked: the request id (header and footer), Content-Length (the bodies
+# nginx (users, tokens, the account, tasks, the audit log, the bench list, alerts,
+# websites, certificates, the firewall, processes, database servers and databases,
+# the panel's log); masked: the request id (header and footer), Content-Length (the bodies
 # are compared), the time a site was probed (each list probes again), and of
 # the processes the machine's count, the reading's time and the CPU shares.
 # Build the old one from a commit with:
@@ -22,6 +24,17 @@ it_setup "tasks = { recorder = \"$SRC/build/aapanel\"; };
 firewall = { netns = \"/run/netns/$LDNS\"; };"
 sites_setup
 mkdir -p "$SB/etc/cron.d"
+# The panel's log in a file of its own: a rotation (.1) made here is the same for both builds.
+sed -i "s|^log = { level = \"info\"; };|log = { level = \"info\"; file = \"$T/var/log/aapanel.log\"; };|" "$T/conf/profiles/test.cfg"
+mkdir -p "$T/var/log"
+printf '%s\n' '2026-12-01T07:36:05.123Z info worker[12] GET /sites 200 req=0123456789abcdef0123456789abcdef 1.2 ms' \
+	'2026-12-01T07:36:06.000Z warn master[1] a line <without> a request & "id"' \
+	'2026-12-01T07:36:07.000Z info worker[13] POST /x req=deadbeef' \
+	'2026-12-01T07:36:08.000Z info worker[13] not an id req=xyz12345 here' > "$T/var/log/aapanel.log.1"
+for i in $(seq 1 100); do # a page of lines, every other one with a request id
+	if [ $((i % 2)) = 0 ]; then printf '2026-12-01T07:37:%02d.000Z info worker[14] GET /x?n=%d 200 req=%032x 0.%d ms\n' $((i % 60)) "$i" "$i" "$i"
+	else printf '2026-12-01T07:37:%02d.000Z info worker[14] line %d <of> the "page" & more\n' $((i % 60)) "$i"; fi
+done >> "$T/var/log/aapanel.log.1"
 BIN=$old
 it_start_pool || exit 1
 sites_start_nginx || exit 1
@@ -58,6 +71,20 @@ INSERT INTO certificates (domain, san, issuer, serial, not_before, not_after, so
  ('soon.test', 'soon.test', 'Local CA', 'FF', 1700000000, 1700000100, 'upload', 'ok', NULL, NULL,
   NULL, NULL, NULL, NULL, 1700000000, 1700000000);
 SQL
+# Database servers and databases: rows of servers that do not answer (port 1 on loopback:
+# refused at once), so the lists show what the panel keeps and "unreachable", the same each time.
+sqlite3 "$T/var/aapanel.db" <<'SQL'
+INSERT INTO db_servers (name, engine, dsn, created_at) VALUES
+ ('my<1>', 'mysql', 'mysql://dbadmin@127.0.0.1:1/', 1796000000),
+ ('pg & co', 'postgresql', 'postgresql://dbadmin@127.0.0.1:1/postgres', 1796000100);
+INSERT INTO managed_databases (engine, name, owner, charset, created_at, server_id, hosts, reader, updated_at) VALUES
+ ('mysql', 'shop', 'shop', 'utf8mb4/utf8mb4_unicode_ci', 1796000200, 1, 'localhost,127.0.0.1', 'shop_ro', 1796000300),
+ ('postgresql', 'blog', 'blog', 'UTF8/C.UTF-8', 1796000400, 2, '', NULL, NULL);
+SQL
+for i in $(seq 1 48); do # a page of them (50)
+	printf "INSERT INTO managed_databases (engine, name, owner, charset, created_at, server_id, hosts, reader, updated_at) VALUES ('%s', 'db%d', 'u%d', 'utf8mb4', %d, %d, 'localhost', NULL, NULL);\n" \
+		"$([ $((i % 2)) = 0 ] && echo mysql || echo postgresql)" "$i" "$i" $((1796001000 + i)) $((i % 2 == 0 ? 1 : 2))
+done | sqlite3 "$T/var/aapanel.db"
 A firewall allow 8081/tcp --comment 'web (test) #1, more'
 A firewall deny 2000-2100/udp --from '10.0.0.0/8 192.0.2.1'
 A firewall allow 22 --rate 30
@@ -83,8 +110,10 @@ for i in 1 2 3; do
 		-H 'Content-Type: application/json' -d "{\"name\":\"ci <$i> & \\\"quoted\\\"\",\"scope\":\"read\"}" "$(url /api/v1/account/tokens)"
 done
 pages=(/users /users?role=viewer /tokens /account /tasks /audit /audit?limit=5 "/audit?actor=admin"
-	/_test/table?rows=0 /_test/table?rows=25 /_test/table?rows=100 /alerts /alerts/history "/alerts/history?limit=2" /sites "/sites?limit=2" /certificates "/certificates?limit=2" /firewall "/monitor/processes?q=$PROC")
-apis=(/api/v1/users /api/v1/tokens /api/v1/account /api/v1/tasks /api/v1/audit /api/v1/audit?limit=5 /_test/table?rows=25 /api/v1/alerts /api/v1/alerts/history /api/v1/sites "/api/v1/sites?limit=2" /api/v1/certificates /api/v1/firewall "/api/v1/monitor/processes?q=$PROC&sort=pid")
+	/_test/table?rows=0 /_test/table?rows=25 /_test/table?rows=100 /alerts /alerts/history "/alerts/history?limit=2" /sites "/sites?limit=2" /certificates "/certificates?limit=2" /firewall "/monitor/processes?q=$PROC"
+	/database-servers /databases "/databases?limit=1" "/logs/panel?rotation=1" "/logs/panel?rotation=1&search=req")
+apis=(/api/v1/users /api/v1/tokens /api/v1/account /api/v1/tasks /api/v1/audit /api/v1/audit?limit=5 /_test/table?rows=25 /api/v1/alerts /api/v1/alerts/history /api/v1/sites "/api/v1/sites?limit=2" /api/v1/certificates /api/v1/firewall "/api/v1/monitor/processes?q=$PROC&sort=pid"
+	/api/v1/database-servers /api/v1/databases "/api/v1/databases?limit=1" "/api/v1/logs/panel?rotation=1")
 fetch() { # dir
 	local n=0 p
 	mkdir -p "$1"
@@ -113,6 +142,9 @@ grep -q '"from":"10.0.0.0/8 192.0.2.1"' "$T/old/json.12" && grep -q '"in_kernel"
 	&& ok "the firewall rules and block list were listed" || not_ok "the firewall rules and block list were listed"
 grep -q "\"command\":\"$PROC 3600\"" "$T/old/json.13" && grep -q '"matched":1' "$T/old/json.13" \
 	&& ok "the run's process was listed" || not_ok "the run's process was listed"
+grep -q '"name":"my<1>"' "$T/old/json.14" && grep -q '"reachable":false' "$T/old/json.14" && grep -q '"reader":"shop_ro"' "$T/old/json.15" \
+	&& grep -q 'href="/audit?request=0123456789abcdef0123456789abcdef"' "$T/old/html.23" \
+	&& ok "the database servers, databases and the panel log's lines were listed" || not_ok "the database servers, databases and the panel log's lines were listed"
 kill -TERM "$POOL_PID"; wait "$POOL_PID" 2>/dev/null; POOL_PID=""
 BIN=$new
 it_start_pool || exit 1
@@ -129,5 +161,24 @@ for p in "${apis[@]}"; do
 	else not_ok "JSON of $p differs:"; diff "$T/old/json.$n" "$T/new/json.$n" | head -20; rc=1; fi
 	n=$((n + 1))
 done
+# LISTDIFF_INSTR="PATH..." LISTDIFF_OLD_SRC=TREE: instructions per request of those pages
+# (bench/instr.sh: callgrind in one worker of each build on this database, signed in as admin);
+# TREE is the old build's source tree (its build/aapanel, templates and catalogs).
+if [ -n "${LISTDIFF_INSTR:-}" ]; then
+	. "$SRC/bench/instr.sh"
+	mkdir -p "$T/instr/profiles" "$T/instr/run"
+	cp "$T/conf/aapanel.cfg" "$T/instr/aapanel.cfg"
+	sed -e "s|^server = .*|server = { socket = \"$T/instr/run/pool.sock\"; };|" \
+	    -e "s|run_dir = \"$T/var/run\"|run_dir = \"$T/instr/run\"|" \
+	    "$T/conf/profiles/test.cfg" > "$T/instr/profiles/test.cfg"
+	printf 'pool = { workers = 1; max_workers = 1; max_requests = 0; };\n' >> "$T/instr/profiles/test.cfg"
+	ck=$(awk '$6 == "aapanel" {print "aapanel=" $7}' "$T/jar")
+	printf '  %-34s %14s %14s\n' page "old instr/req" "new instr/req"
+	for p in $LISTDIFF_INSTR; do
+		o=$(instr_per_request "${LISTDIFF_OLD_SRC:-$SRC}" "$T/instr/aapanel.cfg" "$T/instr/run/pool.sock" "$p" "$ck")
+		n=$(instr_per_request "$SRC" "$T/instr/aapanel.cfg" "$T/instr/run/pool.sock" "$p" "$ck")
+		printf '  %-34s %14s %14s\n' "$p" "$o" "$n"
+	done
+fi
 it_summary
 exit $rc

@@ -3,8 +3,8 @@
  * `aapanel token …`, `aapanel audit verify`, `aapanel db …`. Each returns
  * the exit status (0 success, 2 invalid input with the field and reason on
  * stderr, 1 any other failure; exceptions are said below) and records its
- * changes in the audit log (via "cli"; a failed audit write is a warning
- * on stderr, not a failure). argv[0] is the command word ("user").
+ * changes in the audit log (via "cli", each in the change's transaction:
+ * a failed audit write undoes the change, exit 1). argv[0] is the command word ("user").
  */
 #ifndef AAPANEL_CLI_H
 #define AAPANEL_CLI_H
@@ -81,12 +81,26 @@ struct ap_db *ap_cli_db_open(const struct ap_config *cfg);
 bool ap_cli_hostkey_check(const struct ap_config *cfg, struct ap_db *db);
 
 /*
- * Record an action of the command in the audit log: actor "cli:<unix
- * user>", via "cli"; before/after JSON text or NULL, never secrets. A
- * failed write is a warning on stderr, not a failure.
+ * A change and its audit row in one transaction (issue 19, as a request's
+ * unit of work: db.h): ap_cli_change before the change's first write opens
+ * the unit (BEGIN at that write); ap_cli_audit_write records the row and
+ * commits both. When the row or the commit fails, the unit is rolled back
+ * — neither the change nor its row is recorded — and the command ends
+ * there: "aapanel: ACTION TARGET: not done: the audit log could not be
+ * written (REASON) …" on stderr, exit 1 (what a helper had done already is
+ * said in docs/security.md, "The CLI's changes"). Actor "cli:<unix user>",
+ * via "cli"; before/after JSON text or NULL, never secrets. Without
+ * ap_cli_change (the helper's change alone: files, services, settings) the
+ * row is written on its own; refused, exit 1 with "…: the helper made this
+ * change, but the audit log could not be written (REASON)".
+ * ap_cli_audit_json: the same with json-c values (released, NULL for none).
  */
+void ap_cli_change(struct ap_db *db);
 void ap_cli_audit_write(struct ap_db *db, const char *action, const char *target, const char *outcome,
     const char *before, const char *after);
+struct json_object;
+void ap_cli_audit_json(struct ap_db *db, const char *action, const char *target, const char *outcome,
+    struct json_object *before, struct json_object *after);
 
 /*
  * `aapanel alert …` (src/cli/alert.c): rules, channels and the history,

@@ -86,6 +86,8 @@ struct json_object *ap_rows_new(const struct ap_col *cols, size_t stride);
 void *ap_rows_add(struct json_object *rows);
 /* s copied for the rows' lifetime (NULL stays NULL). */
 const char *ap_rows_strdup(struct json_object *rows, const char *s);
+/* The n bytes at s (which has n readable bytes, no NUL among them), NUL-terminated, as long as rows. */
+const char *ap_rows_strndup(struct json_object *rows, const char *s, size_t n);
 /* The source behind v, or NULL when v is not one. */
 static inline const struct ap_rows *
 ap_rows_of(struct json_object *v)

@@ -172,6 +172,7 @@ ap_cli_user(const struct ap_config *cfg, int argc, char **argv)
 		status = rc == AP_DB_OK ? 0 : 1;
 		goto out;
 	}
+	ap_cli_change(db); /* add, passwd, disable, enable: the change and its audit row at once */
 	if (strcmp(sub, "add") == 0 || strcmp(sub, "passwd") == 0) {
 		pw = generate ? generate_password() : read_secret_line("Password: ");
 		if (strcmp(sub, "add") == 0) {
@@ -337,6 +338,7 @@ ap_cli_token(const struct ap_config *cfg, int argc, char **argv)
 		status = ap_token_each(db, uid, print_token, NULL) == AP_DB_OK ? 0 : 1;
 		goto out;
 	}
+	ap_cli_change(db); /* revoke, create */
 	if (strcmp(argv[1], "revoke") == 0) {
 		char target[32];
 

@@ -384,6 +384,7 @@ rule_add(struct args *a)
 	if ((st = validate(a, ap_alert_rule_fields, false, &f, &vals)) != 0)
 		return st;
 	ap_alert_rule_from_fields(vals, &r);
+	ap_cli_change(a->db);
 	rc = ap_alert_rule_create(a->db, &r, (int64_t)time(NULL), &pb);
 	if (rc == AP_DB_EINVAL)
 		return ap_cli_problem(a->cmd, &pb);
@@ -414,6 +415,7 @@ rule_enable(struct args *a, bool on)
 
 	if ((st = get_rule(a, &r)) != 0)
 		return st;
+	ap_cli_change(a->db);
 	if ((rc = ap_alert_rule_set_enabled(a->db, r.id, on)) != AP_DB_OK)
 		return db_failed(a, rc);
 	snprintf(target, sizeof(target), "%lld", (long long)r.id);
@@ -438,6 +440,7 @@ rule_remove(struct args *a)
 
 	if ((st = get_rule(a, &r)) != 0)
 		return st;
+	ap_cli_change(a->db);
 	if ((rc = ap_alert_rule_delete(a->db, r.id)) != AP_DB_OK && rc != AP_DB_ENOTFOUND)
 		return db_failed(a, rc);
 	snprintf(target, sizeof(target), "%lld", (long long)r.id);
@@ -579,6 +582,7 @@ channel_add(struct args *a)
 		st = ap_cli_problem(a->cmd, &pb);
 		goto out;
 	}
+	ap_cli_change(a->db);
 	rc = ap_alert_channel_create(a->db, c, (int64_t)time(NULL), &pb);
 	explicit_bzero(c->secret, sizeof(c->secret));
 	if (rc == AP_DB_EINVAL || rc == AP_DB_ECONSTRAINT) {
@@ -622,15 +626,16 @@ channel_test(struct args *a)
 	if (gethostname(host, sizeof(host) - 1) != 0)
 		snprintf(host, sizeof(host), "localhost");
 	ap_notify_test_message(host, c, now, &subject, &body, &payload);
+	ap_cli_change(a->db);
 	rc = ap_alert_outbox_add(a->db, host, 0, c->id, "test", subject, body, payload, now);
 	free(subject);
 	free(body);
 	free(payload);
 	if (rc != AP_DB_OK)
 		return db_failed(a, rc);
-	if (a->cfg->monitor_enabled)
-		ap_sampler_wake(a->cfg->monitor_socket);
 	ap_cli_audit_write(a->db, "alert.channel.test", c->name, "ok", NULL, NULL);
+	if (a->cfg->monitor_enabled) /* after the commit: the sampler sees the queued message */
+		ap_sampler_wake(a->cfg->monitor_socket);
 	printf("a test message to %s is queued; the sampler sends it (see: aapanel alert channel show %lld)\n",
 	    c->name, (long long)c->id);
 	return 0;
@@ -647,6 +652,7 @@ channel_remove(struct args *a)
 	explicit_bzero(c->secret, sizeof(c->secret));
 	if (st != 0)
 		return st;
+	ap_cli_change(a->db);
 	if ((rc = ap_alert_channel_delete(a->db, c->id)) != AP_DB_OK && rc != AP_DB_ENOTFOUND)
 		return db_failed(a, rc);
 	ap_cli_audit_write(a->db, "alert.channel.delete", c->name, "ok", NULL, NULL);

@@ -66,18 +66,7 @@ static void
 audit(struct ap_db *db, const char *action, const char *target, const char *outcome,
     struct json_object *before, struct json_object *after)
 {
-	static char actor[80];
-	struct passwd *pw = getpwuid(getuid());
-	struct ap_audit a = { .actor = actor, .via = "cli", .action = action, .target = target,
-		.outcome = outcome };
-
-	snprintf(actor, sizeof(actor), "cli:%s", pw ? pw->pw_name : "unknown");
-	a.before_json = before ? json_object_to_json_string_ext(before, JSON_C_TO_STRING_PLAIN) : NULL;
-	a.after_json = after ? json_object_to_json_string_ext(after, JSON_C_TO_STRING_PLAIN) : NULL;
-	if (ap_audit_record(db, &a) != AP_DB_OK)
-		fprintf(stderr, "aapanel: warning: could not write the audit log: %s\n", ap_db_errmsg(db));
-	json_object_put(before);
-	json_object_put(after);
+	ap_cli_audit_json(db, action, target, outcome, before, after);
 }
 
 static struct json_object *
@@ -277,6 +266,7 @@ ap_cli_backup_dest(const struct ap_config *cfg, int argc, char **argv)
 
 		json_object_object_add(before, "name", json_object_new_string(name));
 		json_object_object_add(before, "url", json_object_new_string(spec.url));
+		ap_cli_change(env.db);
 		if (ap_backup_dest_add(&env, &spec, &d, &pb) != AP_OK) {
 			audit(env.db, "backup_dest.add", name, "failed", before, pb_json(&pb));
 			status = ap_cli_problem(cmd, &pb);
@@ -296,6 +286,7 @@ ap_cli_backup_dest(const struct ap_config *cfg, int argc, char **argv)
 			status = ap_cli_problem(cmd, &pb);
 			goto out;
 		}
+		ap_cli_change(env.db);
 		if (ap_backup_dest_remove(&env, &d, &pb) != AP_OK) {
 			audit(env.db, "backup_dest.remove", name, "failed", ap_backup_dest_json(&d),
 			    pb_json(&pb));
@@ -368,9 +359,21 @@ parse_keep(const char *cmd, const char *field, const char *s, int *out)
 	return true;
 }
 
-/* What a finished (or started) run prints, audits and exits with. */
+/*
+ * A started run's audit row, committed with the run's own row before the
+ * command follows it (as the pages do: the row says it started, the run's
+ * page says how it ended), so no transaction stays open while it runs.
+ */
+static void
+run_started(struct ap_db *db, const char *action, const struct ap_backup_run *r, struct json_object *after)
+{
+	audit(db, action, r->target, strcmp(r->state, "running") == 0 || strcmp(r->state, "done") == 0 ?
+	    "ok" : "failed", NULL, after != NULL ? after : ap_backup_run_json(r));
+}
+
+/* What a finished (or started) run prints and exits with. */
 static int
-run_end(struct ap_db *db, const char *cmd, const char *action, struct ap_backup_run *r, bool json)
+run_end(const char *cmd, struct ap_backup_run *r, bool json)
 {
 	int status = 0;
 
@@ -378,8 +381,6 @@ run_end(struct ap_db *db, const char *cmd, const char *action, struct ap_backup_
 		fprintf(stderr, "aapanel %s: the %s failed: %s\n", cmd, r->action, r->message);
 		status = 1;
 	}
-	audit(db, action, r->target, status == 0 ? "ok" : "failed", NULL,
-	    ap_backup_run_json(r));
 	if (json)
 		print_json(ap_backup_run_json(r));
 	else if (status == 0)
@@ -417,6 +418,7 @@ panel_cmd(const struct ap_config *cfg, const char *cmd, const char *sub, const c
 		fprintf(stderr, "aapanel %s: warning: this backup holds the panel's secret key: anyone "
 		    "with the destination's password can sign in as any user and read every secret "
 		    "the panel keeps\n", cmd);
+	ap_cli_change(env.db); /* the run's row and its audit row at once */
 	if (run) {
 		bs->dest = to;
 		if (ap_backup_panel_start(&env, bs, with_secret, &r, &pb) != AP_OK) {
@@ -436,14 +438,16 @@ panel_cmd(const struct ap_config *cfg, const char *cmd, const char *sub, const c
 		status = ap_cli_problem(cmd, &pb);
 		goto out;
 	}
-	if (!nowait)
-		wait_run(&env, &r, json);
 	if (run) {
 		struct json_object *after = ap_backup_run_json(&r);
 
 		json_object_object_add(after, "secret", json_object_new_boolean(with_secret));
-		audit(env.db, "backup.run", "panel", strcmp(r.state, "failed") == 0 ||
-		    strcmp(r.state, "lost") == 0 ? "failed" : "ok", NULL, after);
+		run_started(env.db, "backup.run", &r, after);
+	} else
+		run_started(env.db, "backup.restore", &r, NULL);
+	if (!nowait)
+		wait_run(&env, &r, json);
+	if (run) {
 		if (strcmp(r.state, "failed") == 0 || strcmp(r.state, "lost") == 0) {
 			fprintf(stderr, "aapanel %s: the backup failed: %s\n", cmd, r.message);
 			status = 1;
@@ -455,7 +459,7 @@ panel_cmd(const struct ap_config *cfg, const char *cmd, const char *sub, const c
 			printf("backup %lld %s: panel%s%s\n", (long long)r.id, r.state,
 			    r.snapshot[0] ? ", snapshot " : "", r.snapshot);
 	} else {
-		status = run_end(env.db, cmd, "backup.restore", &r, json);
+		status = run_end(cmd, &r, json);
 		if (status == 0 && !json && r.message[0])
 			printf("%s\n", r.message);
 	}
@@ -592,6 +596,7 @@ ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 		bs.kind = site != NULL ? "site" : "database";
 		bs.target = site != NULL ? site : database;
 		bs.dest = to;
+		ap_cli_change(env.db);
 		if (ap_backup_start(&env, &bs, &r, &pb) != AP_OK) {
 			struct json_object *b = json_object_new_object();
 
@@ -601,9 +606,10 @@ ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 			status = ap_cli_problem(cmd, &pb);
 			goto out;
 		}
+		run_started(env.db, "backup.run", &r, NULL);
 		if (!nowait)
 			wait_run(&env, &r, json);
-		status = run_end(env.db, cmd, "backup.run", &r, json);
+		status = run_end(cmd, &r, json);
 	} else if (strcmp(sub, "restore") == 0) {
 		rs.dest = from;
 		rs.snapshot = snap;
@@ -614,6 +620,7 @@ ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 		rs.new_dir = to_dir;
 		rs.new_database = into;
 		rs.files_only = files_only;
+		ap_cli_change(env.db);
 		if (ap_backup_restore_start(&env, &rs, &r, &pb) != AP_OK) {
 			struct json_object *b = json_object_new_object();
 
@@ -623,17 +630,20 @@ ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 			status = ap_cli_problem(cmd, &pb);
 			goto out;
 		}
+		run_started(env.db, "backup.restore", &r, NULL);
 		if (!nowait)
 			wait_run(&env, &r, json);
-		status = run_end(env.db, cmd, "backup.restore", &r, json);
+		status = run_end(cmd, &r, json);
 	} else if (strcmp(sub, "check") == 0) {
+		ap_cli_change(env.db);
 		if (ap_backup_check_start(&env, from, subset, &r, &pb) != AP_OK) {
 			status = ap_cli_problem(cmd, &pb);
 			goto out;
 		}
+		run_started(env.db, "backup.check", &r, NULL);
 		if (!nowait)
 			wait_run(&env, &r, json);
-		status = run_end(env.db, cmd, "backup.check", &r, json);
+		status = run_end(cmd, &r, json);
 	} else if (strcmp(sub, "cancel") == 0) {
 		char *end;
 		long long id = strtoll(arg, &end, 10);
@@ -650,6 +660,7 @@ ap_cli_backup(const struct ap_config *cfg, int argc, char **argv)
 			goto out;
 		}
 		ap_backup_settle(&env, &r);
+		/* the helper's job.cancel writes no row: the audit row is the only write */
 		if (ap_backup_cancel(&env, &r, &pb) != AP_OK) {
 			status = ap_cli_problem(cmd, &pb);
 			goto out;

@@ -57,18 +57,7 @@ static void
 audit(struct ap_db *db, const char *action, const char *target, const char *outcome,
     struct json_object *before, struct json_object *after)
 {
-	static char actor[80];
-	struct passwd *pw = getpwuid(getuid());
-	struct ap_audit a = { .actor = actor, .via = "cli", .action = action, .target = target,
-		.outcome = outcome };
-
-	snprintf(actor, sizeof(actor), "cli:%s", pw ? pw->pw_name : "unknown");
-	a.before_json = before ? json_object_to_json_string_ext(before, JSON_C_TO_STRING_PLAIN) : NULL;
-	a.after_json = after ? json_object_to_json_string_ext(after, JSON_C_TO_STRING_PLAIN) : NULL;
-	if (ap_audit_record(db, &a) != AP_DB_OK)
-		fprintf(stderr, "aapanel: warning: could not write the audit log: %s\n", ap_db_errmsg(db));
-	json_object_put(before);
-	json_object_put(after);
+	ap_cli_audit_json(db, action, target, outcome, before, after);
 }
 
 /* A refusal as the audit log keeps it: the problem's code and reason (never a key). */
@@ -359,6 +348,7 @@ ap_cli_cert(const struct ap_config *cfg, int argc, char **argv)
 			status = ap_cli_problem(cmd, &pb);
 			goto out;
 		}
+		ap_cli_change(env.db);
 		if (strcmp(sub, "upload") == 0 ? ap_cert_upload(&env, &s, cert, cert_len, key, key_len,
 						     chain_f ? chain : NULL, chain_len, &c, &pb) != AP_OK
 					       : ap_cert_issue_start(&env, &s, &c, &pb) != AP_OK) {
@@ -397,6 +387,7 @@ ap_cli_cert(const struct ap_config *cfg, int argc, char **argv)
 	}
 	if (strcmp(sub, "renew") == 0) {
 		ap_cert_settle(&env, &before, NULL);
+		ap_cli_change(env.db);
 		if (ap_cert_renew_start(&env, &before, &c, &pb) != AP_OK) {
 			audit(env.db, "cert.renew", domain, "failed", ap_cert_json(&before), pb_json(&pb));
 			status = ap_cli_problem(cmd, &pb);
@@ -412,6 +403,7 @@ ap_cli_cert(const struct ap_config *cfg, int argc, char **argv)
 	{
 		bool has_site = ap_site_find(&env, domain, &s, &pb) == AP_OK;
 
+		ap_cli_change(env.db);
 		if (ap_cert_remove(&env, &before, has_site ? &s : NULL, &pb) != AP_OK) {
 			audit(env.db, "cert.remove", domain, "failed", ap_cert_json(&before), pb_json(&pb));
 			status = ap_cli_problem(cmd, &pb);

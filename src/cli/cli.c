@@ -5,10 +5,14 @@
  */
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "aapanel/audit.h"
 #include "aapanel/cli.h"
+#include "aapanel/common.h"
 #include "aapanel/dbconn.h"
 #include "aapanel/hostkey.h"
 
@@ -79,6 +83,24 @@ cli_actor(void)
 	return actor;
 }
 
+/* A change of this process is open (ap_cli_change): its audit row ends it. */
+static bool in_change;
+
+void
+ap_cli_change(struct ap_db *db)
+{
+	ap_db_unit_begin(db);
+	in_change = true;
+}
+
+/*
+ * The change's end (cli.h): its audit row written, then the unit committed
+ * with it; when either fails, the unit rolled back — neither is recorded —
+ * and the command ends here with exit 1, so nothing after it says it was
+ * done. Without ap_cli_change before (a change of the helper's alone), the
+ * row is written on its own and a refused one ends the command the same way,
+ * saying the change was made.
+ */
 void
 ap_cli_audit_write(struct ap_db *db, const char *action, const char *target, const char *outcome,
     const char *before, const char *after)
@@ -87,7 +109,35 @@ ap_cli_audit_write(struct ap_db *db, const char *action, const char *target, con
 		.actor = cli_actor(), .via = "cli", .action = action, .target = target,
 		.outcome = outcome, .before_json = before, .after_json = after,
 	};
+	enum ap_db_rc rc = ap_audit_record(db, &a);
+	bool unit = in_change;
+	char why[512];
 
-	if (ap_audit_record(db, &a) != AP_DB_OK)
-		fprintf(stderr, "aapanel: warning: could not write the audit log: %s\n", ap_db_errmsg(db));
+	in_change = false;
+	if (rc == AP_DB_OK && (rc = ap_db_unit_end(db, true)) == AP_DB_OK)
+		return;
+	snprintf(why, sizeof(why), "%s", ap_db_errmsg(db));
+	(void)ap_db_unit_end(db, false);
+	if (unit)
+		fprintf(stderr, "aapanel: %s%s%s: not done: the audit log could not be written (%s); "
+		    "nothing of this change was recorded\n", action, target ? " " : "", target ? target : "", why);
+	else /* a change of the helper's alone (docs/security.md): made, not audited */
+		fprintf(stderr, "aapanel: %s%s%s: the helper made this change, but the audit log could not "
+		    "be written (%s)\n", action, target ? " " : "", target ? target : "", why);
+	ap_db_close(db);
+	exit(1);
+}
+
+void
+ap_cli_audit_json(struct ap_db *db, const char *action, const char *target, const char *outcome,
+    struct json_object *before, struct json_object *after)
+{
+	char *b = before ? ap_xstrdup(json_object_to_json_string_ext(before, JSON_C_TO_STRING_PLAIN)) : NULL;
+	char *f = after ? ap_xstrdup(json_object_to_json_string_ext(after, JSON_C_TO_STRING_PLAIN)) : NULL;
+
+	json_object_put(before);
+	json_object_put(after);
+	ap_cli_audit_write(db, action, target, outcome, b, f);
+	free(b);
+	free(f);
 }

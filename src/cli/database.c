@@ -240,7 +240,10 @@ ap_cli_dbserver(const struct ap_config *cfg, int argc, char **argv)
 			json_object_put(l.arr);
 		status = 0;
 	} else if (strcmp(sub, "add") == 0) {
-		enum ap_err e = ap_dbserver_add(&env, name, dsn, password, &s, &pb);
+		enum ap_err e;
+
+		ap_cli_change(env.db);
+		e = ap_dbserver_add(&env, name, dsn, password, &s, &pb);
 
 		explicit_bzero(password, sizeof(password));
 		if (e != AP_OK) {
@@ -258,6 +261,7 @@ ap_cli_dbserver(const struct ap_config *cfg, int argc, char **argv)
 			printf("database server %s added (%s)\n", s.name, s.engine);
 		status = 0;
 	} else {
+		ap_cli_change(env.db);
 		if (ap_dbserver_find(&env, name, &s, &pb) != AP_OK || ap_dbserver_remove(&env, &s, &pb) != AP_OK) {
 			status = ap_cli_problem(cmd, &pb);
 			goto out;
@@ -391,6 +395,7 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 			json_object_put(l.arr);
 		status = 0;
 	} else if (strcmp(sub, "add") == 0) {
+		ap_cli_change(env.db);
 		if (ap_database_create(&env, &sp, &d, password, sizeof(password), &pb) != AP_OK) {
 			audit(env.db, "database.create", name, "failed", NULL, pb_json(&pb));
 			status = ap_cli_problem(cmd, &pb);
@@ -411,6 +416,7 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 			status = 2;
 			goto out;
 		}
+		ap_cli_change(env.db);
 		if (ap_database_find(&env, sp.server, name, &d, &pb) != AP_OK ||
 		    ap_database_reader(&env, &d, ro, &after, password, sizeof(password), &pb) != AP_OK) {
 			status = ap_cli_problem(cmd, &pb);
@@ -420,6 +426,7 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 		snprintf(d.user, sizeof(d.user), "%s", ro);
 		goto print_password;
 	} else if (strcmp(sub, "passwd") == 0) {
+		ap_cli_change(env.db);
 		if (ap_database_find(&env, sp.server, name, &d, &pb) != AP_OK ||
 		    ap_database_passwd(&env, &d, password, sizeof(password), &pb) != AP_OK) {
 			status = ap_cli_problem(cmd, &pb);
@@ -428,6 +435,7 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 		audit(env.db, "database.passwd", d.name, "ok", NULL, ap_database_json(&d));
 		goto print_password;
 	} else {
+		ap_cli_change(env.db);
 		if (ap_database_find(&env, sp.server, name, &d, &pb) != AP_OK ||
 		    ap_database_drop(&env, &d, &pb) != AP_OK) {
 			status = ap_cli_problem(cmd, &pb);

@@ -241,6 +241,7 @@ do_export(const char *cmd, struct ap_sites_env *env, const struct ap_database *d
 	static char buf[128 * 1024];
 
 	json_object_object_add(a, "format", json_object_new_string(format));
+	ap_cli_change(env->db); /* the history row and the audit row at once */
 	if (ap_dbio_export_start(env, d, format, &job, &pb) != AP_OK) {
 		record(env, d, "export", format, 0, 0, NULL, &pb);
 		audit(env->db, "database.export", d, "failed", a, &pb);
@@ -327,6 +328,7 @@ do_import(const char *cmd, struct ap_sites_env *env, const struct ap_database *d
 	format = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b ? "sql.gz" : "sql";
 	a = json_object_new_object();
 	json_object_object_add(a, "format", json_object_new_string(format));
+	ap_cli_change(env->db);
 	if (ap_dbio_import_start(env, d, format, fd_rd, &fd, env->cfg->databases_import_max, &job, &size,
 		sha, &pb) != AP_OK) {
 		close(fd);

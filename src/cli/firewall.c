@@ -263,6 +263,7 @@ ap_cli_firewall(const struct ap_config *cfg, int argc, char **argv)
 			goto out;
 		}
 		in.position = v;
+		ap_cli_change(env.db);
 		if (ap_fw_rule_add(&env, &in, &out, &pb) != AP_OK) {
 			audit(env.db, "firewall.rule.add", arg, "failed", NULL, pb_json(&pb));
 			status = ap_cli_problem(cmd, &pb);
@@ -280,6 +281,7 @@ ap_cli_firewall(const struct ap_config *cfg, int argc, char **argv)
 		char target[32];
 
 		snprintf(target, sizeof(target), "rule %lld", id);
+		ap_cli_change(env.db);
 		if (ap_fw_rule_remove(&env, id, &before, &pb) != AP_OK) {
 			status = ap_cli_problem(cmd, &pb);
 			goto out;
@@ -290,6 +292,7 @@ ap_cli_firewall(const struct ap_config *cfg, int argc, char **argv)
 	} else if (strcmp(sub, "block") == 0) {
 		struct ap_fw_block out;
 
+		ap_cli_change(env.db);
 		if (ap_fw_block_add(&env, arg, comment, &out, &pb) != AP_OK) {
 			audit(env.db, "firewall.block.add", arg, "failed", NULL, pb_json(&pb));
 			status = ap_cli_problem(cmd, &pb);
@@ -304,6 +307,7 @@ ap_cli_firewall(const struct ap_config *cfg, int argc, char **argv)
 	} else if (strcmp(sub, "unblock") == 0) {
 		struct ap_fw_block before;
 
+		ap_cli_change(env.db);
 		if (ap_fw_block_remove(&env, id, &before, &pb) != AP_OK) {
 			status = ap_cli_problem(cmd, &pb);
 			goto out;
@@ -334,6 +338,7 @@ ap_cli_firewall(const struct ap_config *cfg, int argc, char **argv)
 		json_object_object_add(b, "policy", json_object_new_string(before.policy));
 		json_object_object_add(b, "icmp_echo", json_object_new_boolean(before.icmp_echo));
 		ap_fw_state_clear(&before);
+		ap_cli_change(env.db);
 		if (ap_fw_settings_set(&env, arg, echo, &pb) != AP_OK) {
 			json_object_put(b);
 			status = ap_cli_problem(cmd, &pb);
@@ -348,6 +353,7 @@ ap_cli_firewall(const struct ap_config *cfg, int argc, char **argv)
 	} else if (strcmp(sub, "apply") == 0) {
 		struct json_object *res = NULL, *before = ap_fw_document(&env, &pb), *after;
 
+		ap_cli_change(env.db);
 		if (ap_fw_apply(&env, op, (int)panel_port, override, &res, &pb) != AP_OK) {
 			audit(env.db, "firewall.apply", "firewall", "failed", before, pb_json(&pb));
 			status = ap_cli_problem(cmd, &pb);
@@ -374,6 +380,7 @@ ap_cli_firewall(const struct ap_config *cfg, int argc, char **argv)
 		char target[40];
 		struct json_object *o;
 
+		ap_cli_change(env.db);
 		if (ap_fw_confirm(&env, &serial, &pb) != AP_OK) {
 			snprintf(target, sizeof(target), "change %lld", (long long)serial);
 			audit(env.db, "firewall.confirm", target, "failed", NULL, pb_json(&pb));

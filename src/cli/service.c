@@ -157,13 +157,17 @@ action(const struct ap_config *cfg, const struct ap_sites_env *env, const char *
 
 	snprintf(cmd, sizeof(cmd), "service %s", act);
 	snprintf(target, sizeof(target), "%s", name);
+	/* The audit log first: a panel database that cannot be written to refuses
+	 * before the service is touched (docs/security.md, "The CLI's changes"). */
+	if ((db = ap_cli_db_open(cfg)) == NULL)
+		return 1;
 	if (ap_service_status(env, name, &st, &pb) == AP_OK && json_object_object_get_ex(st, "unit", &v))
 		before = ap_service_resource(v);
 	json_object_put(st);
 	st = NULL;
 	if (ap_service_control(env, name, act, confirm, &res, &pb) != AP_OK) {
 		rc = ap_cli_problem(cmd, &pb);
-		if (pb.code != AP_PB_INVALID && (db = ap_cli_db_open(cfg)) != NULL) {
+		if (pb.code != AP_PB_INVALID) {
 			struct json_object *after = NULL;
 
 			if (ap_service_status(env, name, &st, &pb) == AP_OK && json_object_object_get_ex(st, "unit", &v))
@@ -172,13 +176,13 @@ action(const struct ap_config *cfg, const struct ap_sites_env *env, const char *
 			ap_cli_audit_write(db, strchr(cmd, ' ') != NULL ? "service.control" : cmd, target, "failed",
 			    before ? json_object_to_json_string(before) : NULL, after ? json_object_to_json_string(after) : NULL);
 			json_object_put(after);
-			ap_db_close(db);
 		}
+		ap_db_close(db);
 		json_object_put(before);
 		return rc;
 	}
 	json_object_put(before);
-	if ((db = ap_cli_db_open(cfg)) != NULL) {
+	{
 		struct json_object *b = NULL, *a = NULL;
 
 		if (json_object_object_get_ex(res, "before", &v))

@@ -97,22 +97,6 @@ call(const struct ap_config *cfg, const char *op, struct json_object *args)
 	return rc == AP_ERR_INVAL ? 2 : 1;
 }
 
-static void
-audit(const struct ap_config *cfg, const char *action, const char *before, const char *after)
-{
-	struct ap_db *db = ap_dbconn_open_cli(cfg);
-	struct passwd *pw = getpwuid(getuid());
-	char actor[80];
-	struct ap_audit a = { .actor = actor, .via = "cli", .action = action, .target = "settings",
-		.outcome = "ok", .before_json = before, .after_json = after };
-
-	snprintf(actor, sizeof(actor), "cli:%s", pw ? pw->pw_name : "unknown");
-	if (db == NULL)
-		return;
-	if (ap_audit_record(db, &a) != AP_DB_OK)
-		fprintf(stderr, "aapanel: warning: could not write the audit log: %s\n", ap_db_errmsg(db));
-	ap_db_close(db);
-}
 
 static char *
 values_json(const struct values *v)
@@ -185,6 +169,7 @@ ap_cli_settings(const struct ap_config *cfg, int argc, char **argv, bool *reload
 	struct values cur, v;
 	struct json_object *a;
 	char *before = NULL, *after = NULL;
+	struct ap_db *db = NULL;
 	bool listen_changed, layer_changed;
 	int rc;
 
@@ -202,6 +187,10 @@ ap_cli_settings(const struct ap_config *cfg, int argc, char **argv, bool *reload
 	    v.absolute != cur.absolute;
 	if (layer_changed && cfg->settings_file[0] == '\0')
 		return bad("panel.settings_file", "not set: change these keys in the configuration");
+	/* The audit log first: a panel database that cannot be opened refuses
+	 * before the helper changes anything (docs/security.md, "The CLI's changes"). */
+	if ((listen_changed || layer_changed) && (db = ap_dbconn_open_cli(cfg)) == NULL)
+		return 1;
 	if (listen_changed) {
 		a = json_object_new_object();
 		json_object_object_add(a, "address", json_object_new_string(v.address));
@@ -209,8 +198,10 @@ ap_cli_settings(const struct ap_config *cfg, int argc, char **argv, bool *reload
 		json_object_object_add(a, "base_path", json_object_new_string(v.base));
 		rc = call(cfg, "panel.listen", a);
 		json_object_put(a);
-		if (rc != 0)
+		if (rc != 0) {
+			ap_db_close(db);
 			return rc;
+		}
 	}
 	if (layer_changed) {
 		a = json_object_new_object();
@@ -220,14 +211,18 @@ ap_cli_settings(const struct ap_config *cfg, int argc, char **argv, bool *reload
 		json_object_object_add(a, "absolute_timeout", json_object_new_int64(v.absolute));
 		rc = call(cfg, "panel.settings", a);
 		json_object_put(a);
-		if (rc != 0)
+		if (rc != 0) {
+			ap_db_close(db);
 			return rc;
+		}
 		*reload = true;
 	}
 	before = values_json(&cur);
 	after = values_json(&v);
-	if (listen_changed || layer_changed)
-		audit(cfg, "settings.cli", before, after);
+	if (listen_changed || layer_changed) {
+		ap_cli_audit_write(db, "settings.cli", "settings", "ok", before, after);
+		ap_db_close(db);
+	}
 	printf(listen_changed || layer_changed ? "saved\n" : "nothing changed\n");
 	free(before);
 	free(after);

@@ -64,18 +64,7 @@ static void
 audit(struct ap_db *db, const char *action, const char *target, const char *outcome,
     struct json_object *before, struct json_object *after)
 {
-	static char actor[80];
-	struct passwd *pw = getpwuid(getuid());
-	struct ap_audit a = { .actor = actor, .via = "cli", .action = action, .target = target,
-		.outcome = outcome };
-
-	snprintf(actor, sizeof(actor), "cli:%s", pw ? pw->pw_name : "unknown");
-	a.before_json = before ? json_object_to_json_string_ext(before, JSON_C_TO_STRING_PLAIN) : NULL;
-	a.after_json = after ? json_object_to_json_string_ext(after, JSON_C_TO_STRING_PLAIN) : NULL;
-	if (ap_audit_record(db, &a) != AP_DB_OK)
-		fprintf(stderr, "aapanel: warning: could not write the audit log: %s\n", ap_db_errmsg(db));
-	json_object_put(before);
-	json_object_put(after);
+	ap_cli_audit_json(db, action, target, outcome, before, after);
 }
 
 static const char *
@@ -316,6 +305,7 @@ ap_cli_site(const struct ap_config *cfg, int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(sub, "add") == 0) {
+		ap_cli_change(env.db);
 		if (ap_site_create(&env, &sp, &s, &pb) != AP_OK) {
 			status = status_of(sub, &pb);
 			goto out;
@@ -340,6 +330,7 @@ ap_cli_site(const struct ap_config *cfg, int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(sub, "remove") == 0) {
+		ap_cli_change(env.db);
 		if (ap_site_delete(&env, before.id, delete_files, &before, &pb) != AP_OK) {
 			status = status_of(sub, &pb);
 			goto out;
@@ -351,6 +342,7 @@ ap_cli_site(const struct ap_config *cfg, int argc, char **argv)
 		status = 0;
 		goto out;
 	}
+	ap_cli_change(env.db);
 	if (strcmp(sub, "reapply") == 0 ? ap_site_reapply(&env, before.id, &s, &pb) != AP_OK
 					: ap_site_set_enabled(&env, before.id, strcmp(sub, "enable") == 0, &s,
 					      &pb) != AP_OK) {

@@ -345,6 +345,7 @@ ap_cli_task(const struct ap_config *cfg, int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(sub, "add") == 0) {
+		ap_cli_change(env.db);
 		if (ap_task_create(&env, &spec, &t, &pb) != AP_OK) {
 			if (pb.code != AP_PB_INVALID && pb.code != AP_PB_EXISTS)
 				audit(env.db, "task.create", name, "failed", NULL, pb_json(&pb));
@@ -432,6 +433,7 @@ ap_cli_task(const struct ap_config *cfg, int argc, char **argv)
 		struct json_object *before = ap_task_json(&t);
 		bool on = strcmp(sub, "enable") == 0;
 
+		ap_cli_change(env.db);
 		if (ap_task_set_enabled(&env, &t, on, &pb) != AP_OK) {
 			audit(env.db, on ? "task.enable" : "task.disable", t.name, "failed", before, pb_json(&pb));
 			status = ap_cli_problem(cmd, &pb);
@@ -443,6 +445,7 @@ ap_cli_task(const struct ap_config *cfg, int argc, char **argv)
 		goto out;
 	}
 	/* remove */
+	ap_cli_change(env.db);
 	if (ap_task_remove(&env, &t, &pb) != AP_OK) {
 		audit(env.db, "task.remove", t.name, "failed", ap_task_json(&t), pb_json(&pb));
 		status = ap_cli_problem(cmd, &pb);

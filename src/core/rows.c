@@ -353,6 +353,16 @@ ap_rows_strdup(struct json_object *rows, const char *s)
 	return ap_arena_strdup(r->strs, s);
 }
 
+const char *
+ap_rows_strndup(struct json_object *rows, const char *s, size_t n)
+{
+	struct ap_rows *r = json_object_get_userdata(rows);
+
+	if (r->strs == NULL)
+		r->strs = ap_arena_new();
+	return ap_arena_strndup(r->strs, s, n);
+}
+
 size_t
 ap_rows_count(struct json_object *v)
 {

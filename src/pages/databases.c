@@ -22,6 +22,7 @@
 #include "aapanel/dbio.h"
 #include "aapanel/dbnames.h"
 #include "aapanel/pages.h"
+#include "aapanel/rows.h"
 
 static const char *const engines[] = { "mysql", "postgresql", NULL };
 static const char *const charsets[] = { "utf8mb4", "utf8mb3", "latin1", "ascii", NULL };
@@ -386,7 +387,46 @@ srv_row(void *p, const struct ap_dbserver *s)
 	return true;
 }
 
-/* The rows with every server's status, asked at once (64 at a time). */
+/*
+ * A server's row as the list shows it (a typed row source, rows.h): the
+ * members of ap_dbserver_resource, the status's own values as the helper
+ * gave them (references, so their JSON is what copy_member gives), and
+ * is_mysql for the page.
+ */
+struct srv_view {
+	int64_t id, databases, created;
+	const char *name, *engine, *dsn;
+	bool reachable, is_mysql;
+	struct json_object *version, *uptime, *size, *connections, *error;
+};
+static const struct ap_col srv_cols[] = {
+	AP_COL(struct srv_view, id, AP_COL_INT),
+	AP_COL(struct srv_view, name, AP_COL_STR),
+	AP_COL(struct srv_view, engine, AP_COL_STR),
+	AP_COL(struct srv_view, dsn, AP_COL_STR),
+	AP_COL(struct srv_view, databases, AP_COL_INT),
+	AP_COL(struct srv_view, reachable, AP_COL_BOOL),
+	AP_COL(struct srv_view, version, AP_COL_JSON),
+	AP_COL(struct srv_view, uptime, AP_COL_JSON),
+	AP_COL(struct srv_view, size, AP_COL_JSON),
+	AP_COL(struct srv_view, connections, AP_COL_JSON),
+	AP_COL(struct srv_view, error, AP_COL_JSON),
+	AP_COL(struct srv_view, created, AP_COL_TIME),
+	AP_COL(struct srv_view, is_mysql, AP_COL_BOOL),
+	AP_COL_END,
+};
+
+/* A member of o as a reference for the rows (NULL when absent or null). */
+static struct json_object *
+member_ref(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	return o != NULL && json_object_object_get_ex(o, key, &v) ? json_object_get(v) : NULL;
+}
+
+/* The rows with every server's status, asked at once (64 at a time). Their
+ * strings are the page's copies (the request's arena): not copied again. */
 static void
 srv_rows(struct srv_list *l)
 {
@@ -397,11 +437,24 @@ srv_rows(struct srv_list *l)
 		ap_dbserver_statuses(&l->env, l->rows + i, k, st);
 		for (size_t j = 0; j < k; j++) {
 			const struct ap_dbserver *s = &l->rows[i + (int64_t)j];
-			struct json_object *o = ap_dbserver_resource(s, st[j]);
+			struct srv_view *v = ap_rows_add(l->arr);
+			struct json_object *r = NULL;
 
+			v->id = s->id;
+			v->name = s->name;
+			v->engine = s->engine;
+			v->dsn = s->dsn;
+			v->databases = s->databases;
+			v->reachable = st[j] != NULL && json_object_object_get_ex(st[j], "reachable", &r) &&
+			    json_object_get_boolean(r);
+			v->version = member_ref(st[j], "version");
+			v->uptime = member_ref(st[j], "uptime");
+			v->size = member_ref(st[j], "size");
+			v->connections = member_ref(st[j], "connections");
+			v->error = member_ref(st[j], "error");
+			v->created = s->created_at;
+			v->is_mysql = strcmp(s->engine, "mysql") == 0;
 			json_object_put(st[j]);
-			ap_model_add(o, "is_mysql", json_object_new_boolean(strcmp(s->engine, "mysql") == 0));
-			json_object_array_add(l->arr, o);
 		}
 	}
 }
@@ -409,7 +462,8 @@ srv_rows(struct srv_list *l)
 int
 ap_page_dbservers(struct ap_ctx *ctx)
 {
-	struct srv_list l = { .ctx = ctx, .env = env_of(ctx), .arr = json_object_new_array() };
+	struct srv_list l = { .ctx = ctx, .env = env_of(ctx),
+		.arr = ap_rows_new(srv_cols, sizeof(struct srv_view)) };
 	static const char *const kept[] = { "name", "dsn" };
 	struct ap_problem pb;
 	struct ap_page pg;
@@ -502,6 +556,34 @@ contents_of(struct contents_cache *c, const struct ap_database *d)
 	return v;
 }
 
+/* A database's row as the list shows it: ap_database_resource's members
+ * (the server's own size and owner as it gave them) and unreachable; its
+ * strings are the page's copies, as the servers'. */
+struct db_view {
+	int64_t id, site_id, created, updated;
+	const char *server, *engine, *name, *user, *reader, *hosts, *charset, *site;
+	struct json_object *size, *owner;
+	bool unreachable;
+};
+static const struct ap_col db_cols[] = {
+	AP_COL(struct db_view, id, AP_COL_INT),
+	AP_COL(struct db_view, server, AP_COL_STR),
+	AP_COL(struct db_view, engine, AP_COL_STR),
+	AP_COL(struct db_view, name, AP_COL_STR),
+	AP_COL(struct db_view, user, AP_COL_STR),
+	AP_COL(struct db_view, reader, AP_COL_STR),
+	AP_COL(struct db_view, hosts, AP_COL_STR),
+	AP_COL(struct db_view, charset, AP_COL_STR),
+	AP_COL(struct db_view, size, AP_COL_JSON),
+	AP_COL(struct db_view, owner, AP_COL_JSON),
+	AP_COL(struct db_view, site, AP_COL_STR),
+	AP_COL(struct db_view, site_id, AP_COL_INTN),
+	AP_COL(struct db_view, created, AP_COL_TIME),
+	AP_COL(struct db_view, updated, AP_COL_TIME),
+	AP_COL(struct db_view, unreachable, AP_COL_BOOL),
+	AP_COL_END,
+};
+
 struct db_list {
 	struct ap_ctx *ctx;
 	struct contents_cache cache;
@@ -548,10 +630,24 @@ db_rows(struct db_list *l)
 	}
 	for (int64_t i = 0; i < l->n; i++) {
 		const struct ap_database *d = &l->rows[i];
-		struct json_object *c = contents_of(&l->cache, d), *o = ap_database_resource(d, c);
+		struct json_object *c = contents_of(&l->cache, d), *seen = on_server(c, d->name);
+		struct db_view *v = ap_rows_add(l->arr);
 
-		ap_model_add(o, "unreachable", json_object_new_boolean(c == NULL));
-		json_object_array_add(l->arr, o);
+		v->id = d->id;
+		v->server = d->server;
+		v->engine = d->engine;
+		v->name = d->name;
+		v->user = d->user;
+		v->reader = d->reader[0] ? d->reader : NULL;
+		v->hosts = d->hosts;
+		v->charset = d->charset;
+		v->size = member_ref(seen, "size");
+		v->owner = member_ref(seen, "owner");
+		v->site = d->site[0] ? d->site : NULL;
+		v->site_id = d->site_id > 0 ? d->site_id : AP_ROWS_NULL;
+		v->created = d->created_at;
+		v->updated = d->updated_at;
+		v->unreachable = c == NULL;
 	}
 }
 
@@ -572,7 +668,7 @@ ap_page_databases(struct ap_ctx *ctx)
 {
 	struct ap_sites_env env = env_of(ctx);
 	struct db_list l = { .ctx = ctx, .cache = { .env = &env, .by_server = json_object_new_object() },
-		.arr = json_object_new_array() };
+		.arr = ap_rows_new(db_cols, sizeof(struct db_view)) };
 	static const char *const kept[] = { "server", "name", "user", "charset", "collation", "encoding",
 		"hosts", "site", "locale" };
 	struct ap_problem pb;
@@ -838,7 +934,7 @@ ap_site_databases(struct ap_ctx *ctx, int64_t site_id)
 {
 	struct ap_sites_env env = env_of(ctx);
 	struct db_list l = { .ctx = ctx, .cache = { .env = &env, .by_server = json_object_new_object() },
-		.arr = json_object_new_array() };
+		.arr = ap_rows_new(db_cols, sizeof(struct db_view)) };
 	struct ap_problem pb;
 	bool more = false;
 

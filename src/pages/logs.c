@@ -14,6 +14,7 @@
 
 #include "aapanel/logs.h"
 #include "aapanel/pages.h"
+#include "aapanel/rows.h"
 #include "aapanel/sampler.h"
 
 enum {
@@ -217,27 +218,39 @@ site_of(struct ap_ctx *ctx, struct ap_sites_env *env, struct ap_site *s)
 	return 0;
 }
 
-/* The page's rows: each line's text, and the request id in it (a link to the audit log) split out.
- */
+/* The page's rows: each line's text, and the request id in it (a link to the
+ * audit log) split out; a typed row source (rows.h), no object per line. A
+ * line without a request id has only pre (req and post NULL: nothing shown). */
+struct line_view {
+	const char *pre, *req, *post;
+};
+static const struct ap_col line_cols[] = {
+	AP_COL(struct line_view, pre, AP_COL_STR),
+	AP_COL(struct line_view, req, AP_COL_STR),
+	AP_COL(struct line_view, post, AP_COL_STR),
+	AP_COL_END,
+};
+
 static struct json_object *
 rows_of(struct json_object *lines)
 {
-	struct json_object *rows = json_object_new_array();
+	struct json_object *rows = ap_rows_new(line_cols, sizeof(struct line_view));
 
 	for (size_t i = 0; i < json_object_array_length(lines); i++) {
-		const char *l = json_object_get_string(json_object_array_get_idx(lines, i));
-		struct json_object *r = json_object_new_object();
+		struct json_object *j = json_object_array_get_idx(lines, i);
+		const char *l = json_object_get_string(j);
+		struct line_view *v = ap_rows_add(rows);
 		size_t off, len;
 
+		/* The lines live as long as the model (it holds them): no copy
+		 * but of a request id's prefix. */
 		if (ap_logs_reqid(l, &off, &len)) {
-			json_object_object_add(r, "pre", json_object_new_string_len(l, (int)off));
-			json_object_object_add(r, "req",
-					       json_object_new_string_len(l + off, (int)len));
-			json_object_object_add(r, "post", json_object_new_string(l + off + len));
+			v->pre = ap_rows_strndup(rows, l, off);
+			v->req = ap_rows_strndup(rows, l + off, len);
+			v->post = l + off + len;
 		} else {
-			json_object_object_add(r, "pre", json_object_new_string(l));
+			v->pre = l;
 		}
-		json_object_array_add(rows, r);
 	}
 	return rows;
 }

@@ -44,4 +44,41 @@ check "and says why" grep -qi 'secret key' "$T/out"
 mkdir -p "$T/creds"; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/creds/aapanel-secret"; chmod 600 "$T/creds/aapanel-secret"
 check "production accepts the systemd credential" env CREDENTIALS_DIRECTORY="$T/creds" "$BIN" --profile production --config "$T/prod/aapanel.cfg" --root "$SRC" config check
 
+# A change and its audit row are one transaction (issue 19): with the audit
+# log refusing rows (a trigger in this test's own panel database), the
+# change is not recorded either, and the command says so with exit 1.
+DB="$T/var/aapanel.db"
+PW='correct horse battery staple'
+rc=0; printf '%s\n' "$PW" | "${A[@]}" user add alice --role admin --password-stdin > "$T/out" 2>&1 || rc=$?
+check "user add exits 0 (rc $rc)" test "$rc" = 0
+check "... audited in the same commit: user.add alice via cli" \
+	test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM audit_log WHERE action = 'user.add' AND target = 'alice' AND via = 'cli' AND outcome = 'ok'")" = 1
+rc=0; "${A[@]}" alert rule add --metric disk_space --target / --threshold 85 --duration 10 > "$T/out" 2>&1 || rc=$?
+check "alert rule add exits 0 and is audited (rc $rc)" \
+	test "$rc" = 0 -a "$(sqlite3 "$DB" "SELECT COUNT(*) FROM audit_log WHERE action = 'alert.rule.add'")" = 1
+rules=$(sqlite3 "$DB" "SELECT COUNT(*) FROM alert_rules")
+n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM audit_log")
+sqlite3 "$DB" "CREATE TRIGGER t_cli_no_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused by t_cli.sh'); END;"
+rc=0; printf '%s\n' "$PW" | "${A[@]}" user add bob --role viewer --password-stdin > "$T/out" 2> "$T/err" || rc=$?
+check "with the audit log refusing: user add exits 1 (rc $rc)" test "$rc" = 1
+check "... and says the change was not done, and why" \
+	grep -q "user.add bob: not done: the audit log could not be written (.*refused by t_cli.sh.*); nothing of this change was recorded" "$T/err"
+check "... prints no success" test ! -s "$T/out"
+check "... no user bob" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM users WHERE username = 'bob'")" = 0
+rc=0; "${A[@]}" user disable alice > "$T/out" 2> "$T/err" || rc=$?
+check "user disable exits 1 (rc $rc), alice still enabled" \
+	test "$rc" = 1 -a "$(sqlite3 "$DB" "SELECT disabled FROM users WHERE username = 'alice'")" = 0
+rc=0; "${A[@]}" token create --user alice --name ci --scope read > "$T/out" 2> "$T/err" || rc=$?
+check "token create exits 1 (rc $rc), no token, no token printed" \
+	test "$rc" = 1 -a "$(sqlite3 "$DB" "SELECT COUNT(*) FROM api_tokens")" = 0 -a ! -s "$T/out"
+rc=0; "${A[@]}" alert rule add --metric disk_space --target / --threshold 90 --duration 10 > "$T/out" 2> "$T/err" || rc=$?
+check "alert rule add exits 1 (rc $rc), no new rule" \
+	test "$rc" = 1 -a "$(sqlite3 "$DB" "SELECT COUNT(*) FROM alert_rules")" = "$rules"
+check "no audit row was written meanwhile" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM audit_log")" = "$n"
+sqlite3 "$DB" "DROP TRIGGER t_cli_no_audit;"
+rc=0; printf '%s\n' "$PW" | "${A[@]}" user add bob --role viewer --password-stdin > "$T/out" 2>&1 || rc=$?
+check "the audit log writable again: user add bob exits 0, audited (rc $rc)" \
+	test "$rc" = 0 -a "$(sqlite3 "$DB" "SELECT COUNT(*) FROM audit_log WHERE action = 'user.add' AND target = 'bob'")" = 1
+check "audit verify: the chain intact" "${A[@]}" audit verify
+
 it_summary

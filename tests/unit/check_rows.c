@@ -350,6 +350,26 @@ START_TEST(test_rows_count_and_of)
 }
 END_TEST
 
+/* ap_rows_strndup: the n bytes, terminated, living as long as the rows (a log line's part). */
+START_TEST(test_rows_strndup)
+{
+	struct json_object *r = ap_rows_new(item_cols, sizeof(struct item));
+	char line[] = "GET /x req=0123abcd <&> tail";
+	struct item *v = ap_rows_add(r);
+	const char *pre = ap_rows_strndup(r, line, 11), *empty = ap_rows_strndup(r, line, 0);
+
+	ck_assert_str_eq(pre, "GET /x req=");
+	ck_assert_str_eq(empty, "");
+	v->name = ap_rows_strndup(r, line + 11, 8);
+	v->note = ap_rows_strndup(r, line + 20, 3);
+	memset(line, 'x', sizeof(line) - 1); /* the copies are the rows' own */
+	ck_assert_str_eq(pre, "GET /x req=");
+	ck_assert_str_eq(v->name, "0123abcd");
+	ck_assert_str_eq(v->note, "<&>");
+	json_object_put(r);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -362,6 +382,7 @@ suite(void)
 	tcase_add_test(tc, test_projection_mismatch_names_row_and_member);
 	tcase_add_test(tc, test_template_as_objects);
 	tcase_add_test(tc, test_rows_count_and_of);
+	tcase_add_test(tc, test_rows_strndup);
 	suite_add_tcase(s, tc);
 	return s;
 }
