@@ -178,6 +178,7 @@ ssize_t ap_req_stream_read(struct ap_req *r, void *buf, size_t n);
  */
 ssize_t ap_req_part_read(struct ap_req *r, void *buf, size_t n);
 const char *ap_req_part_error(const struct ap_req *r);
+bool ap_req_part_failed(const struct ap_req *r); /* a read of the file failed (its error kept) */
 long long ap_req_part_max(const struct ap_req *r);
 
 /* Release what the arena does not own (the JSON body; r->json then NULL). NULL-safe, idempotent. */

@@ -1207,6 +1207,12 @@ ap_req_part_error(const struct ap_req *r)
 	return r->mp != NULL && r->mp->error != NULL ? r->mp->error : "no file in the form";
 }
 
+bool
+ap_req_part_failed(const struct ap_req *r)
+{
+	return r->mp != NULL && r->mp->error != NULL;
+}
+
 long long
 ap_req_part_max(const struct ap_req *r)
 {

@@ -324,6 +324,9 @@ import(struct ap_ctx *ctx, int64_t id, const char *format, ap_dbio_read_fn rd, v
 		return fail_pb(ctx, &pb);
 	}
 	if (ap_dbio_import_start(&env, &d, format, rd, rdctx, max, &job, &size, sha, &pb) != AP_OK) {
+		/* A streamed form that broke off: the parser's reason (a constant), not "ended early". */
+		if (ctx->req->mp != NULL && ap_req_part_failed(ctx->req))
+			ap_problem_msg(&pb, AP_PB_INVALID, "file", ap_req_part_error(ctx->req));
 		record(ctx, &d, "import", format, 0, size, NULL, &pb);
 		audit(ctx, "database.import", &d, "failed", a, &pb);
 		return fail_pb(ctx, &pb);

@@ -5,8 +5,9 @@
 # form (multipart, the csrf field first) via nginx, every worker's peak memory
 # printed and far below the dump's size, the rows there; a wrong, missing or
 # late (after the file) CSRF token a 403 with nothing imported and no history
-# row; a dump over databases.import_max a 413 with the form again naming the
-# field and a failed history row. Then the database's server behind a
+# row; a form cut off before its final boundary a 400 naming the field; a
+# dump over databases.import_max a 413 with the form again naming the field
+# and a failed history row. Then the database's server behind a
 # loopback forwarder that turns into a blackhole (takes TCP, answers nothing):
 # the database's page answers within databases.connect_timeout_ms and a
 # little, saying the server is unreachable and why, while another page
@@ -79,6 +80,15 @@ check "the right token but after the file (not read before it): 403 ($r)" test "
 sleep 1
 check "... nothing imported (no table evil) and no history row" \
 	bash -c "[ \"\$(MYSQL_PWD='$PW' mariadb --no-defaults -h 127.0.0.1 -P '$MYSQL_PORT' -u bulk -N -B bulk -e \"SHOW TABLES LIKE 'evil'\")\" = '' ] && [ '$(hist_n)' = '$h0' ]"
+
+# A form cut off: the file's content never closed by the final boundary.
+printf -- '--XyZ\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n%s\r\n--XyZ\r\nContent-Disposition: form-data; name="file"; filename="cut.sql"\r\n\r\nCREATE TABLE cut (id INT);\n' "$CSRF" > "$D/cut.body"
+h0=$(hist_n)
+r=$(post_form "$T/cut.html" -H 'Content-Type: multipart/form-data; boundary=XyZ' --data-binary "@$D/cut.body")
+check "a form without its final boundary: 400 with the form again, file saying why ($r)" \
+	bash -c "[ '${r%% *}' = 400 ] && grep -q 'id=\"f-import-error\"' '$T/cut.html' && grep -q 'missing closing multipart boundary' '$T/cut.html'"
+check "... nothing imported (no table cut), a failed history row" \
+	bash -c "[ \"\$(MYSQL_PWD='$PW' mariadb --no-defaults -h 127.0.0.1 -P '$MYSQL_PORT' -u bulk -N -B bulk -e \"SHOW TABLES LIKE 'cut'\")\" = '' ] && [ '$(hist_n)' = '$((h0 + 1))' ]"
 
 # ---------------------------------------------------------------- 200 MiB through nginx
 python3 - "$D/big.sql" <<'PY'
