@@ -75,6 +75,11 @@ void ap_dbserver_statuses(const struct ap_sites_env *env, const struct ap_dbserv
  * out[i] owned, NULL when that server could not be asked. */
 void ap_dbserver_contents_many(const struct ap_sites_env *env, const char *const *names, size_t n,
     struct json_object **out);
+/* The same for one server, from a child of the helper's bounded by its statement's bound (the
+ * database's page): owned; NULL when it could not be asked, pb's reason then saying why (the
+ * driver's error, "no answer within … ms", or the helper's). */
+struct json_object *ap_dbserver_contents_bounded(const struct ap_sites_env *env,
+    const struct ap_dbserver *s, struct ap_problem *pb);
 /* The helper's database.list of a server (owned; NULL on failure, pb set). */
 struct json_object *ap_dbserver_contents(const struct ap_sites_env *env,
     const struct ap_dbserver *s, struct ap_problem *pb);

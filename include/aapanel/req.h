@@ -69,7 +69,14 @@ struct ap_req_limits {
 	 * is read: may raise the limits for the route the request goes to (the editor's save). */
 	void (*for_route)(void *arg, const struct ap_req *r, struct ap_req_limits *lim);
 	void *for_route_arg;
+	/* Set by for_route for a route that streams its form's file (AP_ROUTE_STREAM_FORM): a
+	 * multipart body's text fields before its first file are parsed (at most max_body bytes
+	 * of them), the file left unread for the handler (ap_req_part_read); such a body may be
+	 * up to max_stream + max_upload bytes. */
+	bool stream_form;
 };
+
+struct ap_req_mp; /* a multipart body being streamed (req.c) */
 
 struct ap_req {
 	struct ap_arena *arena;
@@ -115,6 +122,11 @@ struct ap_req {
 	size_t stream_done;  /* bytes read so far */
 	ap_req_read_fn stream_rd;
 	void *stream_rdctx;
+
+	/* A multipart body streamed (limits.stream_form): its text fields before the first file
+	 * are in form, that file's name in uploads[0] (data NULL, len 0), its content read with
+	 * ap_req_part_read. NULL otherwise (no file part either). */
+	struct ap_req_mp *mp;
 };
 
 
@@ -157,6 +169,17 @@ enum ap_err ap_req_parse(struct ap_req *r, struct ap_arena *a,
  * sent less than its Content-Length.
  */
 ssize_t ap_req_stream_read(struct ap_req *r, void *buf, size_t n);
+
+/*
+ * Read up to n bytes of the content of a streamed form's file part (r->mp): 0 at its end, once
+ * the rest of the body was read up to the closing boundary (later parts skipped); -1 on a
+ * malformed or short body (ap_req_part_error says why). ap_req_part_max: at most how many
+ * bytes the content can still have (from Content-Length; a client's closing CRLF assumed).
+ */
+ssize_t ap_req_part_read(struct ap_req *r, void *buf, size_t n);
+const char *ap_req_part_error(const struct ap_req *r);
+bool ap_req_part_failed(const struct ap_req *r); /* a read of the file failed (its error kept) */
+long long ap_req_part_max(const struct ap_req *r);
 
 /* Release what the arena does not own (the JSON body; r->json then NULL). NULL-safe, idempotent. */
 void ap_req_clear(struct ap_req *r);

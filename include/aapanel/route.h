@@ -163,6 +163,10 @@ enum ap_err ap_field_check(const struct ap_field *f, const char *s, size_t len,
 				* what files.edit_max needs; the handler checks the text's size */
 #define AP_ROUTE_JOB 0x1000u   /* may answer 202 (a helper job still running) with its answer schema,
 				* the job in it */
+#define AP_ROUTE_STREAM_FORM 0x2000u /* a multipart form whose file is streamed: the text fields
+				* before it (the csrf token first) are parsed, so the gate checks CSRF
+				* as for any form before the handler reads a byte of the file
+				* (ap_req_part_read); up to limits.max_stream + max_upload bytes */
 #define AP_ROUTE_PENDING 0x200u /* a session between its two factors may use it too (sign out);
 				* its CSRF token is still required */
 

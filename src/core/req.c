@@ -953,6 +953,389 @@ out:
 }
 
 /*
+ * A multipart body streamed (limits.stream_form): the text fields before the
+ * first file part are parsed into r->form while ap_req_parse runs (so the gate
+ * checks the csrf token as for any form), the file's content is left for the
+ * handler to read with ap_req_part_read, through one buffer of fixed size
+ * (MP_STREAM_MIN, or room for the part headers and the longest field), so a
+ * worker's memory does not grow with the file.
+ */
+#define MP_STREAM_MIN (128 * 1024)
+#define MP_FIELD_CAP (1024 * 1024)
+
+struct ap_req_mp {
+	char *delim; /* "\r\n--boundary" */
+	size_t dlen;
+	char *buf;
+	size_t cap, start, end; /* unconsumed: buf[start..end) */
+	size_t left;            /* body bytes not read yet */
+	size_t parts_left;      /* parts the rest of the body may still have */
+	ap_req_read_fn rd;
+	void *rdctx;
+	bool in_file; /* the file's content comes next */
+	const char *error;
+};
+
+/* Read more of the body, compacting the buffer first: > 0 bytes added, 0 at the body's end or a
+ * full buffer, -1 on error (m->error set). */
+static ssize_t
+mp_fill(struct ap_req_mp *m)
+{
+	size_t room;
+	ssize_t k;
+
+	if (m->start > 0) {
+		memmove(m->buf, m->buf + m->start, m->end - m->start);
+		m->end -= m->start;
+		m->start = 0;
+	}
+	room = m->cap - m->end;
+	if (room > m->left)
+		room = m->left;
+	if (room == 0)
+		return 0;
+	k = m->rd != NULL ? m->rd(m->rdctx, m->buf + m->end, room) : 0;
+	if (k < 0 || (size_t)k > room) {
+		m->error = N_("could not read the request body");
+		return -1;
+	}
+	if (k == 0) {
+		m->error = N_("body shorter than Content-Length");
+		return -1;
+	}
+	m->end += (size_t)k;
+	m->left -= (size_t)k;
+	return k;
+}
+
+/* Is the delimiter ending at b[p] a real one (delim_end_ok)? 1 yes, 0 no, 2 not yet known. */
+static int
+mp_delim_end(const char *b, size_t len, size_t p)
+{
+	if (len - p < 2)
+		return 2;
+	if (b[p] == '-' && b[p + 1] == '-')
+		return 1;
+	while (p < len && is_ows(b[p]))
+		p++;
+	if (len - p < 2)
+		return 2;
+	return b[p] == '\r' && b[p + 1] == '\n';
+}
+
+/* The next delimiter in the bytes buffered (more read when its end is not there yet): 1 found at
+ * *at, 0 none there (one may start in the last dlen - 1 bytes), -1 error. */
+static int
+mp_find(struct ap_req_mp *m, size_t *at)
+{
+	for (;;) {
+		size_t from = m->start;
+		bool more = false;
+
+		while (from < m->end) {
+			const char *hit = memmem(m->buf + from, m->end - from, m->delim, m->dlen);
+			size_t h;
+			int st;
+
+			if (hit == NULL)
+				break;
+			h = (size_t)(hit - m->buf);
+			st = mp_delim_end(m->buf, m->end, h + m->dlen);
+			if (st == 2 && m->left == 0)
+				st = 0;
+			if (st == 1) {
+				*at = h;
+				return 1;
+			}
+			if (st == 2) {
+				more = true;
+				break;
+			}
+			from = h + 1;
+		}
+		if (!more)
+			return 0;
+		if (m->start == 0 && m->end == m->cap) {
+			m->error = N_("malformed multipart boundary");
+			return -1;
+		}
+		if (mp_fill(m) < 0)
+			return -1;
+	}
+}
+
+/* Step over the delimiter at `at`: true when it closes the body. */
+static bool
+mp_take_delim(struct ap_req_mp *m, size_t at)
+{
+	size_t p = at + m->dlen;
+
+	if (m->buf[p] == '-' && m->buf[p + 1] == '-') {
+		m->start = p + 2;
+		return true;
+	}
+	while (is_ows(m->buf[p]))
+		p++;
+	m->start = p + 2;
+	return false;
+}
+
+/* A part's header block (at most MP_MAX_HEADERS bytes) into pp; -1 with m->error. */
+static int
+mp_headers(struct ap_arena *a, struct ap_req_mp *m, struct mp_part *pp)
+{
+	const char *hit;
+	size_t pos;
+
+	for (;;) {
+		size_t have = m->end - m->start, look = have < MP_MAX_HEADERS + 4 ? have : MP_MAX_HEADERS + 4;
+
+		if (have >= 2 && m->buf[m->start] == '\r' && m->buf[m->start + 1] == '\n') {
+			m->start += 2; /* no headers */
+			return 0;
+		}
+		hit = memmem(m->buf + m->start, look, "\r\n\r\n", 4);
+		if (hit != NULL && (size_t)(hit - (m->buf + m->start)) <= MP_MAX_HEADERS)
+			break;
+		if (have >= MP_MAX_HEADERS + 4 || hit != NULL) {
+			m->error = N_("multipart part headers too long");
+			return -1;
+		}
+		if (m->left == 0) {
+			m->error = N_("missing closing multipart boundary");
+			return -1;
+		}
+		if (mp_fill(m) < 0)
+			return -1;
+	}
+	pos = m->start;
+	while (pos < (size_t)(hit - m->buf) + 2) {
+		const char *eol = memmem(m->buf + pos, (size_t)(hit - m->buf) + 2 - pos, "\r\n", 2);
+		size_t llen = (size_t)(eol - (m->buf + pos));
+
+		if (!mp_header(a, m->buf + pos, llen, pp)) {
+			m->error = N_("malformed multipart part header");
+			return -1;
+		}
+		pos += llen + 2;
+	}
+	m->start = (size_t)(hit - m->buf) + 4;
+	return 0;
+}
+
+/* Skip a part's content: the delimiter after it at *at. */
+static int
+mp_skip(struct ap_req_mp *m, size_t *at)
+{
+	for (;;) {
+		int f = mp_find(m, at);
+
+		if (f != 0)
+			return f < 0 ? -1 : 0;
+		if (m->end - m->start > m->dlen)
+			m->start = m->end - m->dlen;
+		if (m->left == 0) {
+			m->error = N_("missing closing multipart boundary");
+			return -1;
+		}
+		if (mp_fill(m) < 0)
+			return -1;
+	}
+}
+
+/* The body after the file's content (its delimiter at `at`): later parts skipped, up to the
+ * closing delimiter; the epilogue is ignored. */
+static int
+mp_rest(struct ap_arena *a, struct ap_req_mp *m, size_t at)
+{
+	while (!mp_take_delim(m, at)) {
+		struct mp_part pp = { NULL, NULL, NULL };
+
+		if (m->parts_left == 0) {
+			m->error = N_("too many parts");
+			return -1;
+		}
+		m->parts_left--;
+		if (mp_headers(a, m, &pp) != 0 || mp_skip(m, &at) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+ssize_t
+ap_req_part_read(struct ap_req *r, void *buf, size_t n)
+{
+	struct ap_req_mp *m = r->mp;
+
+	if (m == NULL || m->error != NULL)
+		return -1;
+	if (!m->in_file || n == 0)
+		return 0;
+	for (;;) {
+		size_t at = 0, avail;
+		int f = mp_find(m, &at);
+
+		if (f < 0)
+			return -1;
+		if (f == 1)
+			avail = at - m->start;
+		else
+			avail = m->end - m->start > m->dlen ? m->end - m->start - m->dlen : 0;
+		if (avail > 0) {
+			if (avail > n)
+				avail = n;
+			memcpy(buf, m->buf + m->start, avail);
+			m->start += avail;
+			return (ssize_t)avail;
+		}
+		if (f == 1) {
+			m->in_file = false;
+			return mp_rest(r->arena, m, at) == 0 ? 0 : -1;
+		}
+		if (m->left == 0) {
+			m->error = N_("missing closing multipart boundary");
+			return -1;
+		}
+		if (mp_fill(m) < 0)
+			return -1;
+	}
+}
+
+const char *
+ap_req_part_error(const struct ap_req *r)
+{
+	return r->mp != NULL && r->mp->error != NULL ? r->mp->error : "no file in the form";
+}
+
+bool
+ap_req_part_failed(const struct ap_req *r)
+{
+	return r->mp != NULL && r->mp->error != NULL;
+}
+
+long long
+ap_req_part_max(const struct ap_req *r)
+{
+	const struct ap_req_mp *m = r->mp;
+	size_t rest;
+
+	if (m == NULL || !m->in_file)
+		return 0;
+	rest = m->left + (m->end - m->start);
+	/* What follows the content at least: "\r\n--boundary--\r\n". */
+	return rest > m->dlen + 4 ? (long long)(rest - m->dlen - 4) : 0;
+}
+
+/* The reason mp_* left, as the request's 400 (a constant: translated as it is). */
+static enum ap_err
+mp_fail(struct ap_problem *err, const struct ap_req_mp *m)
+{
+	if (err != NULL)
+		ap_problem_msg(err, AP_PB_MALFORMED, "body", m->error);
+	return AP_ERR_INVAL;
+}
+
+static enum ap_err
+parse_multipart_stream(struct ap_req *r, const char *boundary, size_t len, ap_req_read_fn rd,
+    void *rdctx, const struct ap_req_limits *lim, struct ap_problem *err)
+{
+	struct ap_req_mp *m = ap_arena_calloc(r->arena, 1, sizeof(*m));
+	size_t fl = lim->max_field_len < MP_FIELD_CAP ? lim->max_field_len : MP_FIELD_CAP;
+	size_t text = 0, at = 0;
+	char shown[SHOW_MAX + 1];
+
+	m->delim = ap_arena_printf(r->arena, "\r\n--%s", boundary);
+	m->dlen = strlen(m->delim);
+	m->cap = MP_MAX_HEADERS + fl + 2 * m->dlen + 256;
+	if (m->cap < MP_STREAM_MIN)
+		m->cap = MP_STREAM_MIN;
+	m->buf = ap_arena_alloc(r->arena, m->cap);
+	/* The first delimiter may open the body without its CRLF: one is put before it. */
+	memcpy(m->buf, "\r\n", 2);
+	m->end = 2;
+	m->left = len;
+	m->rd = rd;
+	m->rdctx = rdctx;
+	r->form = ap_arena_calloc(r->arena, lim->max_fields ? lim->max_fields : 1, sizeof(*r->form));
+	r->uploads = ap_arena_calloc(r->arena, 1, sizeof(*r->uploads));
+	for (;;) {
+		int f = mp_find(m, &at);
+
+		if (f < 0)
+			return mp_fail(err, m);
+		if (f == 1)
+			break;
+		/* A preamble: at most one buffer of it. */
+		if (m->left == 0 || m->end - m->start >= m->cap)
+			return fail(err, 400, "body", "multipart boundary not found");
+		if (mp_fill(m) < 0)
+			return mp_fail(err, m);
+	}
+	for (size_t nparts = 0;; nparts++) {
+		struct mp_part pp = { NULL, NULL, NULL };
+		struct ap_kv *kv;
+		size_t clen;
+		int f;
+
+		if (mp_take_delim(m, at))
+			return AP_OK; /* closed without a file: the handler says it is missing */
+		if (nparts == lim->max_fields)
+			return fail(err, 400, "body", "too many parts (max %zu)", lim->max_fields);
+		if (mp_headers(r->arena, m, &pp) != 0)
+			return mp_fail(err, m);
+		if (pp.name == NULL || pp.name[0] == '\0')
+			return fail(err, 400, "body", "multipart part without a name");
+		if (!ap_utf8_valid(pp.name, strlen(pp.name)))
+			return fail(err, 400, "body", "a field name is not valid UTF-8 text");
+		show(shown, sizeof(shown), pp.name, strlen(pp.name));
+		if (pp.filename != NULL) {
+			struct ap_upload *u = &r->uploads[0];
+			const char *fn = upload_basename(pp.filename);
+
+			if (fn == NULL)
+				return fail(err, 400, shown, "invalid file name");
+			u->field = pp.name;
+			u->filename = fn;
+			u->content_type = pp.ctype ? pp.ctype : "application/octet-stream";
+			r->nuploads = 1;
+			m->in_file = true;
+			m->parts_left = lim->max_fields - nparts - 1;
+			r->mp = m;
+			return AP_OK;
+		}
+		/* A text field before the file: all of it is read, up to the next delimiter. */
+		for (;;) {
+			f = mp_find(m, &at);
+			if (f < 0)
+				return mp_fail(err, m);
+			if (f == 1)
+				break;
+			if (m->end - m->start > fl + m->dlen)
+				return fail(err, 400, shown, "'%s' is longer than %zu bytes", shown, lim->max_field_len);
+			if (m->left == 0)
+				return fail(err, 400, "body", "missing closing multipart boundary");
+			if (mp_fill(m) < 0)
+				return mp_fail(err, m);
+		}
+		clen = at - m->start;
+		if (clen > lim->max_field_len)
+			return fail(err, 400, shown, "'%s' is longer than %zu bytes", shown, lim->max_field_len);
+		text += clen;
+		if (text > lim->max_body)
+			return fail(err, 413, "body", "the form's fields before its file are more than %zu bytes",
+			    lim->max_body);
+		if (memchr(m->buf + m->start, '\0', clen) != NULL)
+			return fail(err, 400, shown, "'%s' contains a NUL byte", shown);
+		if (!ap_utf8_valid(m->buf + m->start, clen))
+			return fail(err, 400, shown, "'%s' is not valid UTF-8 text", shown);
+		kv = &r->form[r->nform++];
+		kv->key = pp.name;
+		kv->val = ap_arena_strndup(r->arena, m->buf + m->start, clen);
+		kv->len = clen;
+	}
+}
+
+/*
  * JSON body: the whole body must be one value. A top-level object's
  * scalar members are mirrored into r->form as text so declared fields are
  * validated the same way whichever encoding the client used.
@@ -1178,6 +1561,9 @@ parse_body(struct ap_req *r, ap_req_read_fn rd, void *rdctx,
 	} else if (media_type_is(r->content_type, "multipart/form-data")) {
 		kind = BODY_MULTIPART;
 		limit = lim->max_upload;
+		/* A streamed form's file is not held: its own limit is the handler's. */
+		if (lim->stream_form)
+			limit = lim->max_stream + lim->max_upload;
 	} else if (media_type_is(r->content_type, "application/json")) {
 		kind = BODY_JSON;
 		limit = lim->max_body;
@@ -1199,6 +1585,10 @@ parse_body(struct ap_req *r, ap_req_read_fn rd, void *rdctx,
 			    "missing or invalid multipart boundary");
 			goto out;
 		}
+	}
+	if (kind == BODY_MULTIPART && lim->stream_form) {
+		rc = parse_multipart_stream(r, boundary, (size_t)len, rd, rdctx, lim, err);
+		goto out;
 	}
 	rc = read_body(r, rd, rdctx, (size_t)len, err);
 	if (rc != AP_OK)

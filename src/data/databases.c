@@ -310,6 +310,31 @@ ap_dbserver_contents_many(const struct ap_sites_env *env, const char *const *nam
 }
 
 struct json_object *
+ap_dbserver_contents_bounded(const struct ap_sites_env *env, const struct ap_dbserver *s,
+    struct ap_problem *pb)
+{
+	struct json_object *args = json_object_new_object(), *res = NULL, *arr = NULL, *o = NULL, *v = NULL;
+
+	json_object_object_add(args, "names", json_object_new_string(s->name));
+	if (ap_site_helper_call(env, "database.lists", args, &res, pb) == AP_OK) {
+		if (json_object_object_get_ex(res, "servers", &arr) && json_object_is_type(arr, json_type_array) &&
+		    json_object_array_length(arr) == 1)
+			o = json_object_array_get_idx(arr, 0);
+		if (o != NULL && json_object_object_get_ex(o, "reachable", &v) && json_object_get_boolean(v))
+			o = json_object_get(o);
+		else {
+			ap_problem_set(pb, AP_PB_UNAVAILABLE, "server", "the server cannot be asked: %s",
+			    o != NULL && json_object_object_get_ex(o, "error", &v) ? json_object_get_string(v)
+										   : "the helper's answer could not be read");
+			o = NULL;
+		}
+	}
+	json_object_put(res);
+	json_object_put(args);
+	return o;
+}
+
+struct json_object *
 ap_dbserver_contents(const struct ap_sites_env *env, const struct ap_dbserver *s,
     struct ap_problem *pb)
 {

@@ -750,9 +750,13 @@ ap_page_database(struct ap_ctx *ctx)
 	if (ap_database_get(&env, ctx->fields[AP_ID].i, &d, &pb) != AP_OK)
 		return fail_pb(ctx, &pb);
 	ctx->title = ap_ctx_tr(ctx, "Database");
-	c = ap_dbserver_find(&env, d.server, &s, &pb) == AP_OK ? ap_dbserver_contents(&env, &s, &pb) : NULL;
+	/* Asked from a child of the helper's with its bound (database.lists), as the servers page
+	 * asks: a server that does not answer costs about databases.connect_timeout_ms. */
+	c = ap_dbserver_find(&env, d.server, &s, &pb) == AP_OK ? ap_dbserver_contents_bounded(&env, &s, &pb) : NULL;
 	o = ap_database_resource(&d, c);
 	ap_model_add(o, "unreachable", json_object_new_boolean(c == NULL));
+	if (c == NULL && !ctx->req->wants_json)
+		ap_model_str(o, "unreachable_reason", pb.reason);
 	ap_model_add(o, "is_mysql", json_object_new_boolean(strcmp(d.engine, "mysql") == 0));
 	json_object_put(c);
 	ap_model_add(ctx->model, "database", o);

@@ -300,24 +300,6 @@ stream_rd(void *c, void *buf, size_t n)
 	return ap_req_stream_read(c, buf, n);
 }
 
-struct up_reader {
-	const char *p;
-	size_t left;
-};
-
-static ssize_t
-up_rd(void *c, void *buf, size_t n)
-{
-	struct up_reader *u = c;
-
-	if (n > u->left)
-		n = u->left;
-	memcpy(buf, u->p, n);
-	u->p += n;
-	u->left -= n;
-	return (ssize_t)n;
-}
-
 static int
 import(struct ap_ctx *ctx, int64_t id, const char *format, ap_dbio_read_fn rd, void *rdctx,
     int64_t declared)
@@ -342,6 +324,9 @@ import(struct ap_ctx *ctx, int64_t id, const char *format, ap_dbio_read_fn rd, v
 		return fail_pb(ctx, &pb);
 	}
 	if (ap_dbio_import_start(&env, &d, format, rd, rdctx, max, &job, &size, sha, &pb) != AP_OK) {
+		/* A streamed form that broke off: the parser's reason (a constant), not "ended early". */
+		if (ctx->req->mp != NULL && ap_req_part_failed(ctx->req))
+			ap_problem_msg(&pb, AP_PB_INVALID, "file", ap_req_part_error(ctx->req));
 		record(ctx, &d, "import", format, 0, size, NULL, &pb);
 		audit(ctx, "database.import", &d, "failed", a, &pb);
 		return fail_pb(ctx, &pb);
@@ -371,25 +356,37 @@ ap_page_database_import(struct ap_ctx *ctx)
 	    (int64_t)ctx->req->stream_len);
 }
 
-/* The page's form: one file, field "file", its format from its name (.sql or .sql.gz). */
+static ssize_t
+part_rd(void *c, void *buf, size_t n)
+{
+	struct ap_req *r = c;
+	ssize_t k = ap_req_part_read(r, buf, n);
+
+	if (k < 0)
+		AP_WARN("a database import's form: %s", ap_req_part_error(r));
+	return k;
+}
+
+/*
+ * The page's form: one file, field "file", its format from its name (.sql or .sql.gz). Its
+ * content is streamed (AP_ROUTE_STREAM_FORM): the fields before it (the csrf token) were read
+ * and checked by the gate before a byte of it is; it goes to the helper as the API's body does.
+ */
 int
 ap_page_database_import_form(struct ap_ctx *ctx)
 {
-	for (size_t i = 0; i < ctx->req->nuploads; i++) {
-		const struct ap_upload *u = &ctx->req->uploads[i];
-		struct up_reader r = { u->data, u->len };
-		size_t n = strlen(u->filename);
-		const char *format;
+	const struct ap_req *rq = ctx->req;
+	const struct ap_upload *u = rq->nuploads > 0 ? &rq->uploads[0] : NULL;
+	size_t n = u != NULL ? strlen(u->filename) : 0;
+	const char *format;
 
-		if (strcmp(u->field, "file") != 0 || n == 0)
-			continue;
-		if (n > 7 && strcmp(u->filename + n - 7, ".sql.gz") == 0)
-			format = "sql.gz";
-		else if (n > 4 && strcmp(u->filename + n - 4, ".sql") == 0)
-			format = "sql";
-		else
-			return ap_ctx_fail(ctx, AP_PB_INVALID, "file", "must be a .sql or .sql.gz file");
-		return import(ctx, ctx->fields[IU_ID].i, format, up_rd, &r, (int64_t)u->len);
-	}
-	return ap_ctx_fail(ctx, AP_PB_INVALID, "file", "choose a .sql or .sql.gz file");
+	if (rq->mp == NULL || u == NULL || strcmp(u->field, "file") != 0 || n == 0)
+		return ap_ctx_fail(ctx, AP_PB_INVALID, "file", "choose a .sql or .sql.gz file");
+	if (n > 7 && strcmp(u->filename + n - 7, ".sql.gz") == 0)
+		format = "sql.gz";
+	else if (n > 4 && strcmp(u->filename + n - 4, ".sql") == 0)
+		format = "sql";
+	else
+		return ap_ctx_fail(ctx, AP_PB_INVALID, "file", "must be a .sql or .sql.gz file");
+	return import(ctx, ctx->fields[IU_ID].i, format, part_rd, ctx->req, (int64_t)ap_req_part_max(rq));
 }

@@ -474,9 +474,10 @@ const struct ap_route ap_routes[] = {
 		       "streamed, then fed to the client as a job",
 	    .answer = &ap_database_job_schema },
 	{ .methods = AP_M_POST, .pattern = "/databases/{id}/import/upload", .handler = ap_page_database_import_form,
-	    .perm = "databases.write", .flags = DB, .tpl = "database", .fields = ap_database_import_form_fields,
-	    .form = ap_page_database,
-	    .summary = "Import a dump from the page's form (multipart, field file: .sql or .sql.gz)",
+	    .perm = "databases.write", .flags = DB | AP_ROUTE_STREAM_FORM, .tpl = "database",
+	    .fields = ap_database_import_form_fields, .form = ap_page_database,
+	    .summary = "Import a dump from the page's form (multipart: csrf first, then the file, field file: "
+		       ".sql or .sql.gz; streamed)",
 	    .answer = &ap_database_job_schema },
 	{ .methods = AP_M_GET, .pattern = "/databases/{id}/jobs/{job}", .handler = ap_page_database_job,
 	    .perm = "databases.read", .flags = DB, .tpl = "database_job", .fields = ap_database_job_fields,

@@ -948,8 +948,9 @@ run_handler(struct ap_ctx *ctx, const struct out *o, const struct idem *im)
  * the editor's save (AP_ROUTE_TEXT) takes a text of files.edit_max — twice
  * that as one field, so a larger one reaches the handler and is refused there
  * naming it with the form again, and a body room for its form encoding (%XX
- * of every byte of Arabic: three times the text). Every other route keeps
- * limits.max_body and max_field_len.
+ * of every byte of Arabic: three times the text). A form whose file is
+ * streamed (AP_ROUTE_STREAM_FORM) has its leading fields parsed and the file
+ * left to the handler. Every other route keeps limits.max_body and max_field_len.
  */
 static void
 route_limits(void *arg, const struct ap_req *r, struct ap_req_limits *lim)
@@ -966,7 +967,12 @@ route_limits(void *arg, const struct ap_req *r, struct ap_req_limits *lim)
 	if (strncmp(path, "/api/v1/", 8) == 0)
 		path += 7;
 	if (ap_route_match(app->routes, app->nroutes, r->method, path, r->arena, &rt, &params,
-		&allowed) != AP_ROUTE_FOUND || !(rt->flags & AP_ROUTE_TEXT))
+		&allowed) != AP_ROUTE_FOUND)
+		return;
+	/* A form whose file is streamed (the database's import): only its leading fields are read. */
+	if (rt->flags & AP_ROUTE_STREAM_FORM)
+		lim->stream_form = true;
+	if (!(rt->flags & AP_ROUTE_TEXT))
 		return;
 	text = (size_t)app->cfg->files_edit_max;
 	if (lim->max_field_len < 2 * text)

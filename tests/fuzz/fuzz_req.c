@@ -1,7 +1,8 @@
 /*
  * fuzz_req.c — libFuzzer target for the request parser. The first input
  * byte picks where the rest goes: a body of one of three content types, the
- * query string, the Cookie header, or the request URI and Accept header.
+ * query string, the Cookie header, or the request URI and Accept header
+ * (from 128 up, a multipart body is streamed as the database's import form's).
  * Limits are small so the limit paths are reached too; parsed requests are
  * also run through the router and field validation. check_req.c includes
  * this file to replay the seed corpus (tests/fuzz/corpus/req) as a test.
@@ -112,10 +113,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t ne = 0;
 	const char *text;
 	unsigned mode;
+	bool streamed;
 
 	if (size == 0)
 		return 0;
 	mode = data[0] % 6;
+	/* A first byte from 128 up: a multipart body is streamed (limits.stream_form), its file
+	 * read out as a handler would. */
+	streamed = data[0] >= 128;
 	data++;
 	size--;
 	a = ap_arena_new();
@@ -150,8 +155,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	env[ne] = NULL;
-	if (ap_req_parse(&r, a, env, fz_read, &body, &lim, &err) == AP_OK)
+	lim.stream_form = streamed;
+	lim.max_stream = 1 << 20;
+	if (ap_req_parse(&r, a, env, fz_read, &body, &lim, &err) == AP_OK) {
+		char chunk[5];
+
 		fz_exercise(&r, a);
+		while (r.mp != NULL && ap_req_part_read(&r, chunk, sizeof(chunk)) > 0)
+			(void)ap_req_part_max(&r);
+	}
 	ap_req_clear(&r);
 	ap_arena_free(a);
 	return 0;

@@ -244,14 +244,15 @@ PG -c "DROP TABLE big"
 # ---------------------------------------------------------------- the browser's forms
 J="$T/jar"
 page() { curl -s -b "$J" -c "$J" "$(url "$1")"; }
-# form_post PATH CURL-ARGS...: a browser's POST with the session's CSRF token and its Origin;
+# form_post PATH CURL-ARGS...: a browser's POST with the session's CSRF token and its Origin
+# (the token first, as the page's forms put it: the import's file is streamed after it);
 # status printed, the redirect in $T/loc, the page in $T/form.html.
 form_post() {
 	local p=$1 tok
 	shift
 	tok=$(csrf_of "$J")
 	curl -s -o "$T/form.html" -w '%{http_code} %{redirect_url}' -b "$J" -c "$J" -H "Origin: http://127.0.0.1:$PORT" \
-		"$@" -F "csrf=$tok" "$(url "$p")" > "$T/loc"
+		-F "csrf=$tok" "$@" "$(url "$p")" > "$T/loc"
 	cut -d' ' -f1 "$T/loc"
 }
 loc_job() { sed -n 's|.*/jobs/\([0-9][0-9]*\)$|\1|p' "$T/loc"; }

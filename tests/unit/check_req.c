@@ -70,6 +70,7 @@ mem_read(void *ctx, void *buf, size_t n)
 }
 
 static struct mem_body B;
+static size_t Cut; /* bytes of the body the client does not send (a short body) */
 
 /*
  * Parse a request built from method, uri (QUERY_STRING derived from it),
@@ -100,7 +101,7 @@ parse_req(const char *method, const char *uri, const char *ct,
 		env[n++] = ap_arena_strdup(A, extra[i]);
 	env[n] = NULL;
 	B.p = body;
-	B.n = body ? blen : 0;
+	B.n = body ? blen - Cut : 0;
 	B.off = 0;
 	return ap_req_parse(&R, A, env, mem_read, &B, &L, &E);
 }
@@ -1007,6 +1008,248 @@ START_TEST(test_multipart_missing_end_boundary)
 }
 END_TEST
 
+/* ---- multipart, the file streamed (limits.stream_form) -------------- */
+
+/* Parse body as a streamed form read chunk bytes at a time, then read the file's content in
+ * reads of n bytes into out (cap bytes): its length, or -1 when a read failed. */
+static long long
+stream_mp(const char *body, size_t len, size_t chunk, size_t n, char *out, size_t cap, enum ap_err *rc)
+{
+	size_t got = 0;
+
+	L.stream_form = true;
+	L.max_stream = 1 << 24;
+	B.chunk = chunk;
+	*rc = post_mp(MP_CT, body, len);
+	B.chunk = 0;
+	if (*rc != AP_OK || R.mp == NULL)
+		return 0;
+	for (;;) {
+		ssize_t k = ap_req_part_read(&R, out + got, n < cap - got ? n : cap - got);
+
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			return (long long)got;
+		got += (size_t)k;
+	}
+}
+
+START_TEST(test_mp_stream_csrf_first_then_file)
+{
+	const char body[] =
+	    "--XyZ\r\n"
+	    "Content-Disposition: form-data; name=\"csrf\"\r\n"
+	    "\r\n"
+	    "tok123\r\n"
+	    "--XyZ\r\n"
+	    "Content-Disposition: form-data; name=\"file\"; filename=\"C:\\\\d\\\\dump.sql\"\r\n"
+	    "Content-Type: application/sql\r\n"
+	    "\r\n"
+	    "\x00\x01\r\n--XY\r\n\xff\xfe\x00\r\n--XyZW\r\n--XyZ-\r\n"
+	    "\r\n--XyZ\r\n"
+	    "Content-Disposition: form-data; name=\"after\"\r\n"
+	    "\r\n"
+	    "late\r\n--XyZ--\r\n";
+	const char data[] = "\x00\x01\r\n--XY\r\n\xff\xfe\x00\r\n--XyZW\r\n--XyZ-\r\n";
+	/* Every read size, so the boundary falls across reads at every offset. */
+	static const size_t chunks[] = { 1, 2, 3, 5, 7, 11, 64, 0 };
+	char out[256];
+
+	for (size_t i = 0; i < AP_NELEM(chunks); i++)
+		for (size_t n = 1; n <= 17; n += 4) {
+			enum ap_err rc;
+			long long got = stream_mp(body, sizeof(body) - 1, chunks[i], n, out, sizeof(out), &rc);
+
+			ck_assert_int_eq(rc, AP_OK);
+			ck_assert_str_eq(ap_req_form(&R, "csrf"), "tok123");
+			ck_assert_uint_eq(R.nuploads, 1);
+			ck_assert_str_eq(R.uploads[0].field, "file");
+			ck_assert_str_eq(R.uploads[0].filename, "dump.sql");
+			ck_assert_str_eq(R.uploads[0].content_type, "application/sql");
+			ck_assert_int_eq(got, (long long)sizeof(data) - 1);
+			ck_assert_mem_eq(out, data, sizeof(data) - 1);
+			/* A field after the file is skipped, never seen as the form's. */
+			ck_assert_ptr_null(ap_req_form(&R, "after"));
+			ck_assert_int_eq(ap_req_part_read(&R, out, sizeof(out)), 0);
+		}
+}
+END_TEST
+
+START_TEST(test_mp_stream_large_file_flat_buffer)
+{
+	size_t dlen = 300 * 1024 + 13, n;
+	const char head[] = "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nt\r\n"
+			    "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.sql\"\r\n\r\n";
+	const char tail[] = "\r\n--XyZ--\r\n";
+	char *body = malloc(sizeof(head) + dlen + sizeof(tail)), *out = malloc(dlen + 16);
+	enum ap_err rc;
+	long long got;
+
+	ck_assert_ptr_nonnull(body);
+	memcpy(body, head, sizeof(head) - 1);
+	for (size_t i = 0; i < dlen; i++)
+		body[sizeof(head) - 1 + i] = "\r\n-XyZ"[(i * 7 + i / 5) % 6];
+	memcpy(body + sizeof(head) - 1 + dlen, tail, sizeof(tail) - 1);
+	n = sizeof(head) - 1 + dlen + sizeof(tail) - 1;
+	L.stream_form = true;
+	L.max_stream = 1 << 24;
+	ck_assert_int_eq(post_mp(MP_CT, body, n), AP_OK);
+	/* At most what is left after the fields: the content and the closing boundary. */
+	ck_assert_int_eq(ap_req_part_max(&R), (long long)dlen);
+	got = stream_mp(body, n, 4099, 1000, out, dlen + 16, &rc);
+	ck_assert_int_eq(rc, AP_OK);
+	ck_assert_int_eq(got, (long long)dlen);
+	ck_assert_mem_eq(out, body + sizeof(head) - 1, dlen);
+	/* Bigger than limits.max_upload: a streamed form is not held, so not bound by it. */
+	ck_assert_uint_gt(n, L.max_upload);
+	free(body);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_mp_stream_csrf_not_first)
+{
+	/* After the file: not read before the handler, so the gate finds no token (403). */
+	const char late[] =
+	    "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.sql\"\r\n\r\n"
+	    "SELECT 1;\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n--XyZ--\r\n";
+	/* After another field but before the file: read (every field before the file is). */
+	const char second[] =
+	    "--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n"
+	    "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n"
+	    "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.sql\"\r\n\r\n"
+	    "SELECT 1;\r\n--XyZ--\r\n";
+	/* No file at all: the fields, and no stream for the handler. */
+	const char none[] = "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n--XyZ--\r\n";
+	char out[64];
+	enum ap_err rc;
+
+	ck_assert_int_eq(stream_mp(late, sizeof(late) - 1, 3, 64, out, sizeof(out), &rc), 9);
+	ck_assert_int_eq(rc, AP_OK);
+	ck_assert_ptr_null(ap_req_form(&R, "csrf"));
+	ck_assert_int_eq(stream_mp(second, sizeof(second) - 1, 0, 64, out, sizeof(out), &rc), 9);
+	ck_assert_str_eq(ap_req_form(&R, "csrf"), "tok");
+	ck_assert_str_eq(ap_req_form(&R, "note"), "hi");
+	ck_assert_int_eq(stream_mp(none, sizeof(none) - 1, 0, 64, out, sizeof(out), &rc), 0);
+	ck_assert_int_eq(rc, AP_OK);
+	ck_assert_ptr_null(R.mp);
+	ck_assert_uint_eq(R.nuploads, 0);
+	ck_assert_str_eq(ap_req_form(&R, "csrf"), "tok");
+}
+END_TEST
+
+START_TEST(test_mp_stream_missing_final_boundary)
+{
+	static const char *const rows[] = {
+		/* the content runs to the body's end */
+		"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.sql\"\r\n\r\nSELECT 1;",
+		/* a delimiter without its end */
+		"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.sql\"\r\n\r\nSELECT 1;\r\n--XyZ",
+		/* a later part never closed */
+		"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.sql\"\r\n\r\nSELECT 1;\r\n--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"x\"\r\n\r\nabc",
+	};
+	char out[64];
+
+	for (size_t i = 0; i < AP_NELEM(rows); i++) {
+		enum ap_err rc;
+
+		ck_assert_int_eq(stream_mp(rows[i], strlen(rows[i]), 2, 64, out, sizeof(out), &rc), -1);
+		ck_assert_int_eq(rc, AP_OK);
+		ck_assert_str_eq(ap_req_part_error(&R), "missing closing multipart boundary");
+	}
+	/* Before the file (the fields are read by the parser): a 400. */
+	{
+		const char b[] = "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok";
+		enum ap_err rc;
+
+		stream_mp(b, sizeof(b) - 1, 0, 64, out, sizeof(out), &rc);
+		ck_err(rc, 400, "body", "missing closing multipart boundary");
+	}
+	/* The client sends less than its Content-Length. */
+	{
+		const char b[] = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.sql\"\r\n\r\n"
+				 "SELECT 1;\r\n--XyZ--\r\n";
+		enum ap_err rc;
+
+		char big[sizeof(b) + 100];
+
+		memset(big, 'x', sizeof(big));
+		memcpy(big, b, sizeof(b) - 1);
+		/* Sent: up to the middle of the content; Content-Length: 100 bytes more than the body. */
+		Cut = 100 + 20;
+		ck_assert_int_eq(stream_mp(big, sizeof(b) - 1 + 100, 0, 64, out, sizeof(out), &rc), -1);
+		Cut = 0;
+		ck_assert_int_eq(rc, AP_OK);
+		ck_assert_str_eq(ap_req_part_error(&R), "body shorter than Content-Length");
+	}
+}
+END_TEST
+
+START_TEST(test_mp_stream_long_headers_and_fields)
+{
+	size_t n = 9000;
+	char *b = malloc(n + 512), out[64];
+	enum ap_err rc;
+	int k;
+
+	/* A file part's headers over MP_MAX_HEADERS (8192). */
+	k = snprintf(b, 512, "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.sql\"\r\nX-Pad: ");
+	memset(b + k, 'a', n);
+	memcpy(b + k + n, "\r\n\r\nSELECT 1;\r\n--XyZ--\r\n", 24);
+	stream_mp(b, (size_t)k + n + 24, 100, 64, out, sizeof(out), &rc);
+	ck_err(rc, 400, "body", "multipart part headers too long");
+	/* A later part's: the handler's read fails. */
+	k = snprintf(b, 512, "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.sql\"\r\n\r\n"
+			     "SELECT 1;\r\n--XyZ\r\nX-Pad: ");
+	memset(b + k, 'a', n);
+	memcpy(b + k + n, "\r\n\r\nx\r\n--XyZ--\r\n", 16);
+	ck_assert_int_eq(stream_mp(b, (size_t)k + n + 16, 0, 64, out, sizeof(out), &rc), -1);
+	ck_assert_str_eq(ap_req_part_error(&R), "multipart part headers too long");
+	/* A field before the file over max_field_len (64): named. */
+	k = snprintf(b, 512, "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n");
+	memset(b + k, 'c', 65);
+	memcpy(b + k + 65, "\r\n--XyZ--\r\n", 11);
+	stream_mp(b, (size_t)k + 65 + 11, 7, 64, out, sizeof(out), &rc);
+	ck_err(rc, 400, "csrf", "'csrf' is longer than 64 bytes");
+	/* ... exactly at it: taken. */
+	memmove(b + k + 64, b + k + 65, 11);
+	stream_mp(b, (size_t)k + 64 + 11, 7, 64, out, sizeof(out), &rc);
+	ck_assert_int_eq(rc, AP_OK);
+	ck_assert_uint_eq(strlen(ap_req_form(&R, "csrf")), 64);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_mp_stream_malformed_rows)
+{
+	static const struct {
+		const char *body, *field, *why;
+	} rows[] = {
+		{ "no boundary here", "body", "multipart boundary not found" },
+		{ "--XyZ\r\nContent-Disposition: form-data\r\n\r\nx\r\n--XyZ--", "body", "multipart part without a name" },
+		{ "--XyZ\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nx\r\n--XyZ--", "body",
+		    "malformed multipart part header" },
+		{ "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"..\"\r\n\r\nx\r\n--XyZ--", "f",
+		    "invalid file name" },
+		{ "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\na\0b\r\n--XyZ--", "csrf",
+		    "'csrf' contains a NUL byte" },
+	};
+	char out[16];
+
+	for (size_t i = 0; i < AP_NELEM(rows); i++) {
+		enum ap_err rc;
+		size_t len = strlen(rows[i].body);
+
+		if (strstr(rows[i].why, "NUL") != NULL)
+			len += 1 + strlen(rows[i].body + len + 1);
+		stream_mp(rows[i].body, len, 3, 16, out, sizeof(out), &rc);
+		ck_err(rc, 400, rows[i].field, rows[i].why);
+	}
+}
+END_TEST
+
 START_TEST(test_multipart_boundary_absent_from_body)
 {
 	ck_err(post_mp(MP_CT, "just some text", 14), 400, "body",
@@ -1426,6 +1669,12 @@ req_suite(void)
 	tcase_add_test(tc, test_multipart_filename_directories_stripped);
 	tcase_add_test(tc, test_multipart_bad_filenames);
 	tcase_add_test(tc, test_multipart_missing_end_boundary);
+	tcase_add_test(tc, test_mp_stream_csrf_first_then_file);
+	tcase_add_test(tc, test_mp_stream_large_file_flat_buffer);
+	tcase_add_test(tc, test_mp_stream_csrf_not_first);
+	tcase_add_test(tc, test_mp_stream_missing_final_boundary);
+	tcase_add_test(tc, test_mp_stream_long_headers_and_fields);
+	tcase_add_test(tc, test_mp_stream_malformed_rows);
 	tcase_add_test(tc, test_multipart_boundary_absent_from_body);
 	tcase_add_test(tc, test_multipart_part_without_name);
 	tcase_add_test(tc, test_multipart_malformed_headers);
