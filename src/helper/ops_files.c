@@ -894,6 +894,37 @@ out:
 
 /* ---- files.copy ------------------------------------------------------- */
 
+/*
+ * A cancel (job.cancel: SIGTERM to the job's group, SIGKILL AP_JOB_GRACE_MS
+ * later) stops a copy or a recursive chown at its next entry or chunk: the
+ * copy then removes what it made, the chown reports what it changed.
+ */
+static volatile sig_atomic_t F_stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	F_stop = 1;
+}
+
+static void
+stop_on_term(struct helper_ctx *ctx)
+{
+	struct sigaction sa = { .sa_handler = on_term, .sa_flags = SA_RESTART };
+
+	if (ctx->job == NULL)
+		return;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static enum ap_err
+stopped(struct helper_ctx *ctx)
+{
+	return fail(ctx, AP_PB_FAILED, NULL, "the job was cancelled", AP_ERR_IO);
+}
+
 struct copy {
 	struct helper_ctx *ctx;
 	const struct froot *r;
@@ -1005,7 +1036,7 @@ static enum ap_err
 copy_file(struct copy *c, int sfd, const struct stat *st, int ddir, const char *dname)
 {
 	char buf[65536];
-	ssize_t k;
+	ssize_t k = 0;
 	int dfd = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    st->st_mode & 0777);
 
@@ -1014,7 +1045,7 @@ copy_file(struct copy *c, int sfd, const struct stat *st, int ddir, const char *
 		    errno == EEXIST ? "already exists" : strerror(errno), AP_ERR_IO);
 	if (c->r->chown && fchown(dfd, c->r->uid, c->r->gid) != 0)
 		AP_WARN("files.copy: chown: %s", strerror(errno));
-	while ((k = read(sfd, buf, sizeof(buf))) > 0) {
+	while (!F_stop && (k = read(sfd, buf, sizeof(buf))) > 0) {
 		if (write(dfd, buf, (size_t)k) != k) {
 			k = -1;
 			break;
@@ -1023,6 +1054,11 @@ copy_file(struct copy *c, int sfd, const struct stat *st, int ddir, const char *
 		tree_progress(c->ctx, c->done, c->total);
 	}
 	/* No fsync per file (12,000 of them took minutes): one syncfs when the copy is complete. */
+	if (F_stop) {
+		close(dfd);
+		unlinkat(ddir, dname, 0);
+		return stopped(c->ctx);
+	}
 	if (k < 0) {
 		close(dfd);
 		unlinkat(ddir, dname, 0);
@@ -1078,6 +1114,8 @@ copy_at(struct copy *c, int sdir, const char *sname, int ddir, const char *dname
 	enum ap_err rc;
 	int sfd;
 
+	if (F_stop)
+		return stopped(c->ctx);
 	if (depth > COPY_DEPTH_MAX || ++c->files > COPY_FILES_MAX)
 		return fail(c->ctx, AP_PB_INVALID, "path",
 		    "is too large (over 1000000 entries or 64 levels)", AP_ERR_INVAL);
@@ -1154,11 +1192,19 @@ ap_ops_files_copy(struct helper_ctx *ctx)
 			c.total = t.bytes + (t.entries + 1) * 4096;
 		}
 	}
+	stop_on_term(ctx);
 	rc = copy_at(&c, fd, from, td, to, 0);
 	if (rc == AP_OK && syncfs(td) != 0)
 		rc = fail(ctx, AP_PB_FAILED, "to", strerror(errno), AP_ERR_IO);
-	if (rc != AP_OK && ctx->pb->code != AP_PB_EXISTS)
-		ap_fs_remove_tree(td, to); /* nothing half-copied */
+	if (rc != AP_OK && ctx->pb->code != AP_PB_EXISTS) {
+		/* Nothing half-copied; a cancel says what it had made and that it is gone (or not). */
+		bool gone = ap_fs_remove_tree(td, to) == AP_OK || faccessat(td, to, F_OK, AT_SYMLINK_NOFOLLOW) != 0;
+
+		if (F_stop) {
+			json_object_object_add(ctx->result, "to", json_object_new_string(ctx->args[FA_TO].s));
+			json_object_object_add(ctx->result, "removed", json_object_new_boolean(gone));
+		}
+	}
 	json_object_object_add(ctx->result, "entries", json_object_new_int64((int64_t)c.files));
 out:
 	if (fd >= 0)
@@ -2003,6 +2049,10 @@ chown_tree(struct ctree *t, int dfd, int depth)
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+		if (F_stop) {
+			rc = stopped(t->ctx);
+			break;
+		}
 		tree_progress(t->ctx, ++t->done, t->total);
 		fd = openat(dfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) != 0) {
@@ -2083,14 +2133,19 @@ chown_op(struct helper_ctx *ctx, bool tree)
 		if ((rc = tree_check(ctx, fd, ctx->args[FA_PATH].s, &tc)) != AP_OK)
 			goto out;
 		t.total = tc.entries;
+		stop_on_term(ctx);
 		if (fchown(fd, r.uid, gid) != 0) {
 			rc = fail(ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
 			goto out;
 		}
-		if ((rc = chown_tree(&t, fd, 0)) != AP_OK)
-			goto out;
+		rc = chown_tree(&t, fd, 0);
+		/* Cancelled: the entries changed so far (their new owner stays) of the total. */
 		json_object_object_add(ctx->result, "entries", json_object_new_int64(t.done + 1));
 		json_object_object_add(ctx->result, "skipped", json_object_new_int64(t.skipped));
+		if (rc != AP_OK) {
+			json_object_object_add(ctx->result, "total", json_object_new_int64(t.total + 1));
+			goto out;
+		}
 	} else if (fchown(fd, r.uid, gid) != 0) {
 		rc = fail(ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
 		goto out;

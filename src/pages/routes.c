@@ -186,6 +186,11 @@ const struct ap_route ap_routes[] = {
 	    .perm = "sites.read", .flags = DB, .tpl = "files_job", .fields = ap_files_job_fields,
 	    .summary = "A copy, recursive chown or archive job of the site's files: state, progress, error",
 	    .answer = &ap_files_job_schema },
+	{ .methods = AP_M_POST, .pattern = "/sites/{id}/files/jobs/{job}/cancel", .handler = ap_page_files_job_cancel,
+	    .perm = "sites.write", .flags = DB, .tpl = "files_job", .fields = ap_files_job_fields,
+	    .form = ap_page_files_job,
+	    .summary = "Cancel a running files job (a copy removes what it made; a chown reports what it changed)",
+	    .answer = &ap_files_job_schema },
 	/* The admins' other roots (files.roots, docs/files.md): the same handlers, the same confinement */
 	{ .methods = AP_M_GET, .pattern = "/files/roots", .handler = ap_page_file_roots, .perm = "roots.read",
 	    .flags = DB, .tpl = "file_roots", .summary = "The admins' other roots (files.roots)", .answer = &ap_file_roots_schema },
