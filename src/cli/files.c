@@ -18,7 +18,8 @@
  *
  * A job (chown --recursive, copy) is followed to its end: its progress on
  * stderr when stderr is a terminal (one line at its end otherwise), exit 0
- * when done, 1 when it failed or was cancelled (the reason on stderr).
+ * when done, 1 when it failed or was cancelled (the reason on stderr), 2
+ * when the job refused its input (a hard-linked file in the tree, ...).
  * --no-wait prints the job's id and returns; --json prints the job object.
  * Ctrl-C stops the waiting only: the job goes on (job-cancel cancels it).
  *
@@ -211,13 +212,36 @@ job_json(const struct ap_site *s, struct json_object *st)
 	print_json(st);
 }
 
-/* The end of a job (st taken): one line, the exit status (0 done, 1 failed or cancelled). */
+/* A failed job's exit status: 2 when the helper refused its input (a 4xx: a hard link, a name), else 1. */
 static int
-job_end(const char *cmd, const struct ap_site *s, struct json_object *st, bool json)
+failed_status(const struct ap_sites_env *env, int64_t job)
+{
+	struct json_object *a = json_object_new_object(), *st = NULL, *err;
+	struct ap_problem pb = { .code = AP_PB_NONE };
+	int rc = 1;
+
+	json_object_object_add(a, "id", json_object_new_int64(job));
+	if (ap_site_helper_call(env, "job.status", a, &st, &pb) == AP_OK &&
+	    json_object_object_get_ex(st, "error", &err) && err != NULL) {
+		ap_site_helper_problem(err, &pb);
+		rc = pb.status >= 400 && pb.status < 500 ? 2 : 1;
+	}
+	json_object_put(st);
+	json_object_put(a);
+	return rc;
+}
+
+/*
+ * The end of a job (st taken): one line, the exit status (0 done, 1 failed
+ * or cancelled, 2 refused input).
+ */
+static int
+job_end(const struct ap_sites_env *env, const char *cmd, const struct ap_site *s, struct json_object *st,
+    bool json)
 {
 	const char *state = jstr(st, "state");
 	struct json_object *r = NULL;
-	int rc = strcmp(state, "done") == 0 ? 0 : 1;
+	int rc = strcmp(state, "done") == 0 ? 0 : strcmp(state, "failed") == 0 ? failed_status(env, jint(st, "id")) : 1;
 
 	json_object_object_get_ex(st, "result", &r);
 	if (rc != 0) {
@@ -355,7 +379,7 @@ run_job(const struct ap_sites_env *env, const struct ap_site *s, const char *cmd
 	    strcmp(jstr(st, "state"), "done") == 0 ? "ok" : "failed", NULL,
 	    json_object_to_json_string_ext(after, JSON_C_TO_STRING_PLAIN));
 	json_object_put(after);
-	return job_end(cmd, s, st, json);
+	return job_end(env, cmd, s, st, json);
 }
 
 static bool

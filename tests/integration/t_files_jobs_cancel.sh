@@ -139,6 +139,11 @@ check "... a job that is not a number: exit 2 with the reason" bash -c "[ $rc = 
 rc=0; A files rm cancel.test tree --no-wait 2>"$T/cc.err" || rc=$?
 check "... --no-wait on what is not a job: exit 2" bash -c "[ $rc = 2 ] && grep -q 'only for a job' '$T/cc.err'"
 
+ln "$R/big/d000/f000.txt" "$R/big/d199/hard.txt"
+rc=0; A files chown cancel.test big site --recursive 2>"$T/cli.err" || rc=$?
+check "aapanel files chown --recursive of a tree with a hard link: the job refuses it, exit 2 naming it (rc $rc: $(cat "$T/cli.err"))" \
+	bash -c "[ $rc = 2 ] && grep -Eq 'big/d(000/f000|199/hard)[.]txt' '$T/cli.err' && [ -z \"\$(find '$R/big' ! -uid 0)\" ]"
+rm "$R/big/d199/hard.txt"
 rc=0; A files chown cancel.test big site --recursive --json > "$T/cli.json" 2>"$T/cli.err" || rc=$?
 check "aapanel files chown --recursive --json of 40,201 entries: followed to its end, done (rc $rc)" \
 	bash -c "[ $rc = 0 ] && jq -e '.state == \"done\" and .kind == \"chown\" and .result.entries == 40201' '$T/cli.json' >/dev/null && [ -z \"\$(find '$R/big' ! -user '$user')\" ]"
