@@ -1612,6 +1612,8 @@ extract_into(struct helper_ctx *ctx, const struct froot *r, struct archive *a, i
 		size_t n;
 		int dir = -1, cur;
 
+		if (F_stop)
+			return stopped(ctx);
 		if (++files > lim.max_files)
 			return xfail(ctx, "path", NULL, "has more entries than files.extract_max_files");
 		if ((why = entry_path(ctx->arena, name, &comps, &n)) != NULL)
@@ -1658,6 +1660,11 @@ extract_into(struct helper_ctx *ctx, const struct froot *r, struct archive *a, i
 			if (r->chown && fchown(fd, r->uid, r->gid) != 0)
 				AP_WARN("files.extract: chown: %s", strerror(errno));
 			while ((k = archive_read_data(a, buf, sizeof(buf))) > 0) {
+				if (F_stop) {
+					close(fd);
+					close(cur);
+					return stopped(ctx);
+				}
 				total += k;
 				if (total > lim.max_size) {
 					close(fd);
@@ -1751,8 +1758,12 @@ ap_ops_files_extract(struct helper_ctx *ctx)
 		    AP_ERR_INVAL);
 		goto out;
 	}
-	if ((rc = extract_into(ctx, &r, a, xfd, st.st_size)) != AP_OK)
+	stop_on_term(ctx);
+	if ((rc = extract_into(ctx, &r, a, xfd, st.st_size)) != AP_OK) {
+		if (F_stop) /* what it had unpacked (a hidden folder) is removed below */
+			json_object_object_add(ctx->result, "to", json_object_new_string(ctx->args[FA_TO].s));
 		goto out;
+	}
 	if (fchmod(xfd, 0755) != 0 || (r.chown && fchown(xfd, r.uid, r.gid) != 0) ||
 	    renameat2(dfd, tmp, dfd, base, RENAME_NOREPLACE) != 0) {
 		rc = fail(ctx, errno == EEXIST ? AP_PB_EXISTS : AP_PB_FAILED, "to",
@@ -1766,8 +1777,13 @@ out:
 		archive_read_free(a);
 	if (xfd >= 0)
 		close(xfd);
-	if (made)
-		ap_fs_remove_tree(dfd, tmp); /* nothing half-extracted stays */
+	if (made) {
+		/* nothing half-extracted stays */
+		bool gone = ap_fs_remove_tree(dfd, tmp) == AP_OK || faccessat(dfd, tmp, F_OK, AT_SYMLINK_NOFOLLOW) != 0;
+
+		if (F_stop)
+			json_object_object_add(ctx->result, "removed", json_object_new_boolean(gone));
+	}
 	if (dfd >= 0)
 		close(dfd);
 	if (afd >= 0)
@@ -1790,6 +1806,8 @@ pack_at(struct pack *p, int dir, const char *name, const char *apath, int depth)
 	enum ap_err rc = AP_OK;
 	int fd;
 
+	if (F_stop)
+		return stopped(p->ctx);
 	if (depth > COPY_DEPTH_MAX || ++p->files > p->max_files)
 		return fail(p->ctx, AP_PB_INVALID, "path", "has too many entries to pack (files.extract_max_files)",
 		    AP_ERR_INVAL);
@@ -1844,11 +1862,13 @@ pack_at(struct pack *p, int dir, const char *name, const char *apath, int depth)
 		archive_entry_set_filetype(e, AE_IFREG);
 		archive_entry_set_size(e, st.st_size);
 		archive_write_header(p->a, e);
-		while ((k = read(fd, buf, sizeof(buf))) > 0) {
+		while (!F_stop && (k = read(fd, buf, sizeof(buf))) > 0) {
 			archive_write_data(p->a, buf, (size_t)k);
 			p->size += k;
 		}
 		close(fd);
+		if (F_stop)
+			rc = stopped(p->ctx);
 	}
 	archive_entry_free(e);
 	return rc;
@@ -1893,6 +1913,7 @@ ap_ops_files_archive(struct helper_ctx *ctx)
 			archive_write_add_filter_xz(p.a);
 	}
 	archive_write_open_fd(p.a, out);
+	stop_on_term(ctx);
 	rc = pack_at(&p, fd, from, from, 0);
 	if (archive_write_close(p.a) != ARCHIVE_OK && rc == AP_OK)
 		rc = fail(ctx, AP_PB_FAILED, "to", archive_error_string(p.a), AP_ERR_IO);
@@ -1900,8 +1921,15 @@ ap_ops_files_archive(struct helper_ctx *ctx)
 	if (rc == AP_OK && (fsync(out) != 0 || (r.chown && fchown(out, r.uid, r.gid) != 0) ||
 		renameat2(td, tmp, td, to, RENAME_NOREPLACE) != 0))
 		rc = fail(ctx, AP_PB_FAILED, "to", strerror(errno), AP_ERR_IO);
-	if (rc != AP_OK)
-		unlinkat(td, tmp, 0);
+	if (rc != AP_OK) {
+		/* A cancel: the archive it was writing (a hidden temporary file) removed. */
+		bool gone = unlinkat(td, tmp, 0) == 0 || errno == ENOENT;
+
+		if (F_stop) {
+			json_object_object_add(ctx->result, "to", json_object_new_string(ctx->args[FA_TO].s));
+			json_object_object_add(ctx->result, "removed", json_object_new_boolean(gone));
+		}
+	}
 	json_object_object_add(ctx->result, "entries", json_object_new_int64(p.files));
 	json_object_object_add(ctx->result, "size", json_object_new_int64(p.size));
 done:

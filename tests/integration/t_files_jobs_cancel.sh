@@ -115,7 +115,7 @@ rm -rf "$R/tree-nw"
 
 # Ctrl-C while waiting: the waiting stops, the job goes on.
 # The program itself in the background (a shell function's subshell would take the signal).
-"$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" files copy cancel.test tree tree-int 2>"$T/int.err" >/dev/null & CLI=$!
+"$BIN" --profile test --config "$T/conf/aapanel.cfg" --root "$SRC" files copy cancel.test big tree-int 2>"$T/int.err" >/dev/null & CLI=$!
 for _ in $(seq 1 100); do [ -d "$R/tree-int" ] && break; sleep 0.05; done
 sleep 0.3
 kill -INT "$CLI"
@@ -153,7 +153,7 @@ chown -R 0:0 "$R/big"
 code=$(api POST "/sites/$SID/files/copy" '{"path":"tree","to":"tree-page"}')
 PJ=$(jq -r .job.id "$T/api.json")
 check "a copy through the API: 202, job $PJ (got $code)" test "$code" = 202
-wait_progress "$PJ" 3
+wait_progress "$PJ" 3 || true
 LOC=$(url "/sites/$SID/files/jobs/$PJ")
 code=$(curl -s -o "$T/vpage.html" -w '%{http_code}' -b "$VJ" "$LOC")
 check "... a viewer's job page: running, no Cancel button (got $code)" \
@@ -191,11 +191,34 @@ check "... cancelled again from the page: 409, the job named (got $code)" \
 check "... audited: files.job_cancel ok with the result" \
 	bash -c "sqlite3 '$T/var/aapanel.db' \"SELECT after_json FROM audit_log WHERE action = 'files.job_cancel' AND outcome = 'ok'\" | grep -q '\"job\":$PJ.*\"removed\":true'"
 
+# ------------------------------------------------------------------ packing and extracting cancelled
+code=$(api POST "/sites/$SID/files/archive" '{"path":"big","to":"big.tar","format":"tar"}')
+KJ=$(jq -r .job.id "$T/api.json")
+wait_progress "$KJ" 0 || true # a packing reports no progress on the way: cancelled early in its run
+sleep 0.3
+code=$(api POST "/sites/$SID/files/jobs/$KJ/cancel")
+check "a packing cancelled through the API: cancelled, what it wrote removed ($code, $(jq -c .job.result "$T/api.json"))" \
+	bash -c "[ $code = 200 ] && jq -e '.job.state == \"cancelled\" and .job.kind == \"archive\" and .job.result.to == \"big.tar\" and .job.result.removed == true' '$T/api.json' >/dev/null"
+check "... on the disk: no archive, no hidden temporary file ($(ls -A "$R" | tr '\n' ' '))" \
+	bash -c "[ ! -e '$R/big.tar' ] && ! ls -A '$R' | grep -q '^[.]'"
+code=$(api POST "/sites/$SID/files/archive" '{"path":"big","to":"big.tar","format":"tar"}')
+KJ=$(jq -r .job.id "$T/api.json")
+wait_end "$KJ" || true
+code=$(api POST "/sites/$SID/files/extract" '{"path":"big.tar","to":"unpacked"}')
+XJ=$(jq -r .job.id "$T/api.json")
+wait_progress "$XJ" 3 || true
+code=$(api POST "/sites/$SID/files/jobs/$XJ/cancel")
+check "an extraction cancelled through the API: cancelled, what it unpacked removed ($code, $(jq -c .job.result "$T/api.json"))" \
+	bash -c "[ $code = 200 ] && jq -e '.job.state == \"cancelled\" and .job.kind == \"extract\" and .job.result.removed == true' '$T/api.json' >/dev/null"
+check "... on the disk: no folder, no hidden one ($(ls -A "$R" | tr '\n' ' '))" \
+	bash -c "[ ! -e '$R/unpacked' ] && ! ls -A '$R' | grep -q '^[.]'"
+rm -f "$R/big.tar"
+
 # ------------------------------------------------------------------ the API's cancel of a recursive chown
 code=$(api POST "/sites/$SID/files/chown" '{"path":"big","owner":"site","recursive":true}')
 CJ=$(jq -r .job.id "$T/api.json")
 check "a recursive chown through the API: 202, job $CJ (got $code)" test "$code" = 202
-wait_progress "$CJ" 2
+wait_progress "$CJ" 2 || true
 code=$(curl -s -o "$T/api.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $VTOKEN" "$(url "/api/v1/sites/$SID/files/jobs/$CJ/cancel")")
 check "... a viewer's token cannot cancel it: 403 (got $code)" test "$code" = 403
 code=$(api POST "/sites/$SID/files/jobs/$CJ/cancel")
