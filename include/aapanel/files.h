@@ -31,15 +31,8 @@ enum ap_err ap_files_call(const struct ap_sites_env *env, const struct ap_site *
     struct ap_problem *pb);
 
 /*
- * The same for an operation that runs as a helper job (files.extract,
- * files.archive): started and waited for (env->job_wait_ms), *result the
- * job's result, or its problem (an archive refused: AP_PB_INVALID naming path).
- */
-enum ap_err ap_files_job(const struct ap_sites_env *env, const struct ap_site *s, const char *op,
-    struct json_object *args, struct json_object **result, struct ap_problem *pb);
-
-/*
- * The same, waited for at most wait_ms: AP_OK with *result (owned) when it
+ * An operation that runs as a helper job (files.copy, files.chown_tree,
+ * files.extract, files.archive), waited for at most wait_ms: AP_OK with *result (owned) when it
  * is done by then; AP_OK with *result NULL and *job its id when it still
  * runs (its page: ap_files_job_get); the job's problem when it failed.
  */
@@ -56,6 +49,16 @@ enum ap_err ap_files_job_start(const struct ap_sites_env *env, const struct ap_s
  */
 enum ap_err ap_files_job_get(const struct ap_sites_env *env, const struct ap_site *s, int64_t job,
     struct json_object **st, struct ap_problem *pb);
+
+/*
+ * Cancel the files job `job` of s (job.cancel: a copy removes what it made,
+ * a recursive chown stops, docs/files.md) and wait for it to end (about 3 s
+ * at most): *out as ap_files_job_get, state "cancelled" (or "done" when it
+ * ended first). AP_PB_CONFLICT naming "job" when it has ended already;
+ * AP_PB_NOT_FOUND "job" as ap_files_job_get.
+ */
+enum ap_err ap_files_job_cancel(const struct ap_sites_env *env, const struct ap_site *s, int64_t job,
+    struct json_object **out, struct ap_problem *pb);
 
 /* Where an upload's bytes come from: up to n bytes into buf, 0 at the end, -1 on error. */
 typedef ssize_t (*ap_files_read_fn)(void *ctx, void *buf, size_t n);

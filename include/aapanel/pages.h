@@ -138,6 +138,7 @@ int ap_page_files_empty(struct ap_ctx *ctx);       /* POST /sites/{id}/files/tra
 int ap_page_files_extract(struct ap_ctx *ctx);     /* POST /sites/{id}/files/extract */
 int ap_page_files_archive(struct ap_ctx *ctx);     /* POST /sites/{id}/files/archive */
 int ap_page_files_job(struct ap_ctx *ctx);         /* GET /sites/{id}/files/jobs/{job} */
+int ap_page_files_job_cancel(struct ap_ctx *ctx);  /* POST /sites/{id}/files/jobs/{job}/cancel */
 extern const struct ap_field ap_files_job_fields[];
 extern const struct ap_schema ap_files_job_schema;
 extern const struct ap_field ap_files_list_fields[], ap_files_path_fields[], ap_files_save_fields[],

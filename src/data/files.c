@@ -65,25 +65,6 @@ ap_files_call(const struct ap_sites_env *env, const struct ap_site *s, const cha
 	return rc;
 }
 
-enum ap_err
-ap_files_job(const struct ap_sites_env *env, const struct ap_site *s, const char *op,
-    struct json_object *args, struct json_object **result, struct ap_problem *pb)
-{
-	struct json_object *a = json_object_new_object();
-	enum ap_err rc;
-
-	*result = NULL;
-	if (args != NULL) {
-		json_object_object_foreach(args, k, v) {
-			json_object_object_add(a, k, json_object_get(v));
-		}
-	}
-	add_site(a, s);
-	rc = ap_site_helper_job(env, op, a, result, pb);
-	json_object_put(a);
-	return rc;
-}
-
 /* The job's state from job.status, or its problem: AP_PB_NOT_FOUND "job" when the helper does not know it. */
 static enum ap_err
 job_status(const struct ap_sites_env *env, int64_t job, struct json_object **st, struct ap_problem *pb)
@@ -215,7 +196,10 @@ ap_files_job_get(const struct ap_sites_env *env, const struct ap_site *s, int64_
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(job));
 	json_object_object_add(o, "kind", json_object_new_string(kind));
-	json_object_object_add(o, "state", json_object_new_string(state_of(st)));
+	/* job.cancel ends a job "failed" with its flag "cancelled": shown as its own state. */
+	json_object_object_add(o, "state", json_object_new_string(
+	    strcmp(state_of(st), "failed") == 0 && json_object_object_get_ex(st, "cancelled", &v) &&
+	    json_object_get_boolean(v) ? "cancelled" : state_of(st)));
 	json_object_object_add(o, "progress", json_object_object_get_ex(st, "progress", &v)
 		? json_object_get(v) : json_object_new_int(0));
 	if (json_object_object_get_ex(st, "error", &err) && err != NULL &&
@@ -228,6 +212,54 @@ ap_files_job_get(const struct ap_sites_env *env, const struct ap_site *s, int64_
 	json_object_put(st);
 	*out = o;
 	return AP_OK;
+}
+
+enum ap_err
+ap_files_job_cancel(const struct ap_sites_env *env, const struct ap_site *s, int64_t job,
+    struct json_object **out, struct ap_problem *pb)
+{
+	struct json_object *st = NULL, *a, *res = NULL, *v;
+	const char *state;
+	enum ap_err rc;
+
+	*out = NULL;
+	if ((rc = ap_files_job_get(env, s, job, &st, pb)) != AP_OK)
+		return rc;
+	state = json_object_object_get_ex(st, "state", &v) ? json_object_get_string(v) : "";
+	if (strcmp(state, "queued") != 0 && strcmp(state, "running") != 0) {
+		ap_problem_set(pb, AP_PB_CONFLICT, "job", "job %lld has ended already (%s): nothing to cancel",
+		    (long long)job, state);
+		json_object_put(st);
+		return AP_ERR_INVAL;
+	}
+	json_object_put(st);
+	a = json_object_new_object();
+	json_object_object_add(a, "id", json_object_new_int64(job));
+	rc = ap_site_helper_call(env, "job.cancel", a, &res, pb);
+	json_object_put(a);
+	json_object_put(res);
+	if (rc != AP_OK) {
+		/* It ended between the two calls. */
+		if (pb->code == AP_PB_INVALID)
+			ap_problem_set(pb, AP_PB_CONFLICT, "job", "job %lld has ended already: nothing to cancel",
+			    (long long)job);
+		return rc;
+	}
+	/* SIGTERM, then SIGKILL after the helper's grace (2 s): the job has ended by then. */
+	for (int i = 0; i < 60; i++) {
+		usleep(50000);
+		if ((rc = ap_files_job_get(env, s, job, &st, pb)) != AP_OK)
+			return rc;
+		state = json_object_object_get_ex(st, "state", &v) ? json_object_get_string(v) : "";
+		if (strcmp(state, "queued") != 0 && strcmp(state, "running") != 0)
+			break;
+		json_object_put(st);
+		st = NULL;
+	}
+	if (st == NULL)
+		rc = ap_files_job_get(env, s, job, &st, pb);
+	*out = st;
+	return rc;
 }
 
 bool

@@ -273,6 +273,10 @@ job_child(struct job *j, int wfd, pid_t parent)
 	if (pb.code == AP_PB_NONE)
 		ap_problem_set(&pb, AP_PB_FAILED, NULL, "%s failed: %s", j->op->name,
 		    ap_strerror(rc));
+	/* What it did before it stopped (job.status shows it for a cancelled job). */
+	if (json_object_object_length(ctx.result) > 0 &&
+	    strlen(json_object_to_json_string_ext(ctx.result, JSON_C_TO_STRING_PLAIN)) <= REC_MAX)
+		write_json(3, 'r', ctx.result);
 	write_problem(3, &pb);
 	_exit(ctx.exit_code != 0 ? ctx.exit_code & 0xff : 1);
 }
@@ -670,9 +674,12 @@ ap_jobs_status(int64_t id)
 	end = j->ended_ms ? j->ended_ms : ap_now_ms();
 	json_object_object_add(o, "elapsed_ms",
 	    json_object_new_int64(j->started_ms ? (int64_t)(end - j->started_ms) : 0));
+	json_object_object_add(o, "cancelled", json_object_new_boolean(j->cancelled));
 	if (j->state == JOB_DONE)
 		json_object_object_add(o, "result",
 		    j->result != NULL ? json_object_get(j->result) : json_object_new_object());
+	else if (j->state == JOB_FAILED && j->cancelled && j->result != NULL)
+		json_object_object_add(o, "result", json_object_get(j->result));
 	if (j->state == JOB_FAILED && j->has_problem) {
 		struct json_object *e = json_object_new_object();
 
@@ -712,6 +719,7 @@ ap_jobs_cancel(int64_t id)
 		return AP_ERR_NOTFOUND;
 	if (j->state == JOB_QUEUED) {
 		J_queued--;
+		j->cancelled = true;
 		j->state = JOB_FAILED;
 		j->ended_ms = ap_now_ms();
 		fail_job(j, AP_PB_FAILED, "the job was cancelled%s", "");

@@ -992,6 +992,37 @@ out:
 
 /* ---- files.copy ------------------------------------------------------- */
 
+/*
+ * A cancel (job.cancel: SIGTERM to the job's group, SIGKILL AP_JOB_GRACE_MS
+ * later) stops a copy or a recursive chown at its next entry or chunk: the
+ * copy then removes what it made, the chown reports what it changed.
+ */
+static volatile sig_atomic_t F_stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	F_stop = 1;
+}
+
+static void
+stop_on_term(struct helper_ctx *ctx)
+{
+	struct sigaction sa = { .sa_handler = on_term, .sa_flags = SA_RESTART };
+
+	if (ctx->job == NULL)
+		return;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static enum ap_err
+stopped(struct helper_ctx *ctx)
+{
+	return fail(ctx, AP_PB_FAILED, NULL, "the job was cancelled", AP_ERR_IO);
+}
+
 struct copy {
 	struct helper_ctx *ctx;
 	const struct froot *r;
@@ -1103,7 +1134,7 @@ static enum ap_err
 copy_file(struct copy *c, int sfd, const struct stat *st, int ddir, const char *dname)
 {
 	char buf[65536];
-	ssize_t k;
+	ssize_t k = 0;
 	int dfd = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    st->st_mode & 0777);
 
@@ -1112,7 +1143,7 @@ copy_file(struct copy *c, int sfd, const struct stat *st, int ddir, const char *
 		    errno == EEXIST ? "already exists" : strerror(errno), AP_ERR_IO);
 	if (c->r->chown && fchown(dfd, c->r->uid, c->r->gid) != 0)
 		AP_WARN("files.copy: chown: %s", strerror(errno));
-	while ((k = read(sfd, buf, sizeof(buf))) > 0) {
+	while (!F_stop && (k = read(sfd, buf, sizeof(buf))) > 0) {
 		if (write(dfd, buf, (size_t)k) != k) {
 			k = -1;
 			break;
@@ -1121,6 +1152,11 @@ copy_file(struct copy *c, int sfd, const struct stat *st, int ddir, const char *
 		tree_progress(c->ctx, c->done, c->total);
 	}
 	/* No fsync per file (12,000 of them took minutes): one syncfs when the copy is complete. */
+	if (F_stop) {
+		close(dfd);
+		unlinkat(ddir, dname, 0);
+		return stopped(c->ctx);
+	}
 	if (k < 0) {
 		close(dfd);
 		unlinkat(ddir, dname, 0);
@@ -1176,6 +1212,8 @@ copy_at(struct copy *c, int sdir, const char *sname, int ddir, const char *dname
 	enum ap_err rc;
 	int sfd;
 
+	if (F_stop)
+		return stopped(c->ctx);
 	if (depth > COPY_DEPTH_MAX || ++c->files > COPY_FILES_MAX)
 		return fail(c->ctx, AP_PB_INVALID, "path",
 		    "is too large (over 1000000 entries or 64 levels)", AP_ERR_INVAL);
@@ -1254,11 +1292,19 @@ ap_ops_files_copy(struct helper_ctx *ctx)
 			c.total = t.bytes + (t.entries + 1) * 4096;
 		}
 	}
+	stop_on_term(ctx);
 	rc = copy_at(&c, fd, from, td, to, 0);
 	if (rc == AP_OK && syncfs(td) != 0)
 		rc = fail(ctx, AP_PB_FAILED, "to", strerror(errno), AP_ERR_IO);
-	if (rc != AP_OK && ctx->pb->code != AP_PB_EXISTS)
-		ap_fs_remove_tree(td, to); /* nothing half-copied */
+	if (rc != AP_OK && ctx->pb->code != AP_PB_EXISTS) {
+		/* Nothing half-copied; a cancel says what it had made and that it is gone (or not). */
+		bool gone = ap_fs_remove_tree(td, to) == AP_OK || faccessat(td, to, F_OK, AT_SYMLINK_NOFOLLOW) != 0;
+
+		if (F_stop) {
+			json_object_object_add(ctx->result, "to", json_object_new_string(ctx->args[FA_TO].s));
+			json_object_object_add(ctx->result, "removed", json_object_new_boolean(gone));
+		}
+	}
 	json_object_object_add(ctx->result, "entries", json_object_new_int64((int64_t)c.files));
 out:
 	if (fd >= 0)
@@ -1666,6 +1712,8 @@ extract_into(struct helper_ctx *ctx, const struct froot *r, struct archive *a, i
 		size_t n;
 		int dir = -1, cur;
 
+		if (F_stop)
+			return stopped(ctx);
 		if (++files > lim.max_files)
 			return xfail(ctx, "path", NULL, "has more entries than files.extract_max_files");
 		if ((why = entry_path(ctx->arena, name, &comps, &n)) != NULL)
@@ -1712,6 +1760,11 @@ extract_into(struct helper_ctx *ctx, const struct froot *r, struct archive *a, i
 			if (r->chown && fchown(fd, r->uid, r->gid) != 0)
 				AP_WARN("files.extract: chown: %s", strerror(errno));
 			while ((k = archive_read_data(a, buf, sizeof(buf))) > 0) {
+				if (F_stop) {
+					close(fd);
+					close(cur);
+					return stopped(ctx);
+				}
 				total += k;
 				if (total > lim.max_size) {
 					close(fd);
@@ -1806,8 +1859,12 @@ ap_ops_files_extract(struct helper_ctx *ctx)
 		    AP_ERR_INVAL);
 		goto out;
 	}
-	if ((rc = extract_into(ctx, &r, a, xfd, st.st_size)) != AP_OK)
+	stop_on_term(ctx);
+	if ((rc = extract_into(ctx, &r, a, xfd, st.st_size)) != AP_OK) {
+		if (F_stop) /* what it had unpacked (a hidden folder) is removed below */
+			json_object_object_add(ctx->result, "to", json_object_new_string(ctx->args[FA_TO].s));
 		goto out;
+	}
 	if (fchmod(xfd, 0755) != 0 || (r.chown && fchown(xfd, r.uid, r.gid) != 0) ||
 	    renameat2(dfd, tmp, dfd, base, RENAME_NOREPLACE) != 0) {
 		rc = fail(ctx, errno == EEXIST ? AP_PB_EXISTS : AP_PB_FAILED, "to",
@@ -1821,8 +1878,13 @@ out:
 		archive_read_free(a);
 	if (xfd >= 0)
 		close(xfd);
-	if (made)
-		ap_fs_remove_tree(dfd, tmp); /* nothing half-extracted stays */
+	if (made) {
+		/* nothing half-extracted stays */
+		bool gone = ap_fs_remove_tree(dfd, tmp) == AP_OK || faccessat(dfd, tmp, F_OK, AT_SYMLINK_NOFOLLOW) != 0;
+
+		if (F_stop)
+			json_object_object_add(ctx->result, "removed", json_object_new_boolean(gone));
+	}
 	if (dfd >= 0)
 		close(dfd);
 	if (afd >= 0)
@@ -1846,6 +1908,8 @@ pack_at(struct pack *p, int dir, const char *name, const char *apath, int depth)
 	enum ap_err rc = AP_OK;
 	int fd;
 
+	if (F_stop)
+		return stopped(p->ctx);
 	if (depth > COPY_DEPTH_MAX || ++p->files > p->max_files)
 		return fail(p->ctx, AP_PB_INVALID, "path", "has too many entries to pack (files.extract_max_files)",
 		    AP_ERR_INVAL);
@@ -1900,11 +1964,13 @@ pack_at(struct pack *p, int dir, const char *name, const char *apath, int depth)
 		archive_entry_set_filetype(e, AE_IFREG);
 		archive_entry_set_size(e, st.st_size);
 		archive_write_header(p->a, e);
-		while ((k = read(fd, buf, sizeof(buf))) > 0) {
+		while (!F_stop && (k = read(fd, buf, sizeof(buf))) > 0) {
 			archive_write_data(p->a, buf, (size_t)k);
 			p->size += k;
 		}
 		close(fd);
+		if (F_stop)
+			rc = stopped(p->ctx);
 	}
 	archive_entry_free(e);
 	return rc;
@@ -1949,6 +2015,7 @@ ap_ops_files_archive(struct helper_ctx *ctx)
 			archive_write_add_filter_xz(p.a);
 	}
 	archive_write_open_fd(p.a, out);
+	stop_on_term(ctx);
 	rc = pack_at(&p, fd, from, from, 0);
 	if (archive_write_close(p.a) != ARCHIVE_OK && rc == AP_OK)
 		rc = fail(ctx, AP_PB_FAILED, "to", archive_error_string(p.a), AP_ERR_IO);
@@ -1956,8 +2023,15 @@ ap_ops_files_archive(struct helper_ctx *ctx)
 	if (rc == AP_OK && (fsync(out) != 0 || (r.chown && fchown(out, r.uid, r.gid) != 0) ||
 		renameat2(td, tmp, td, to, RENAME_NOREPLACE) != 0))
 		rc = fail(ctx, AP_PB_FAILED, "to", strerror(errno), AP_ERR_IO);
-	if (rc != AP_OK)
-		unlinkat(td, tmp, 0);
+	if (rc != AP_OK) {
+		/* A cancel: the archive it was writing (a hidden temporary file) removed. */
+		bool gone = unlinkat(td, tmp, 0) == 0 || errno == ENOENT;
+
+		if (F_stop) {
+			json_object_object_add(ctx->result, "to", json_object_new_string(ctx->args[FA_TO].s));
+			json_object_object_add(ctx->result, "removed", json_object_new_boolean(gone));
+		}
+	}
 	json_object_object_add(ctx->result, "entries", json_object_new_int64(p.files));
 	json_object_object_add(ctx->result, "size", json_object_new_int64(p.size));
 done:
@@ -2105,6 +2179,10 @@ chown_tree(struct ctree *t, int dfd, int depth)
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+		if (F_stop) {
+			rc = stopped(t->ctx);
+			break;
+		}
 		tree_progress(t->ctx, ++t->done, t->total);
 		fd = openat(dfd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) != 0) {
@@ -2189,14 +2267,19 @@ chown_op(struct helper_ctx *ctx, bool tree)
 		if ((rc = tree_check(ctx, fd, ctx->args[FA_PATH].s, &tc)) != AP_OK)
 			goto out;
 		t.total = tc.entries;
+		stop_on_term(ctx);
 		if (fchown(fd, r.uid, gid) != 0) {
 			rc = fail(ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
 			goto out;
 		}
-		if ((rc = chown_tree(&t, fd, 0)) != AP_OK)
-			goto out;
+		rc = chown_tree(&t, fd, 0);
+		/* Cancelled: the entries changed so far (their new owner stays) of the total. */
 		json_object_object_add(ctx->result, "entries", json_object_new_int64(t.done + 1));
 		json_object_object_add(ctx->result, "skipped", json_object_new_int64(t.skipped));
+		if (rc != AP_OK) {
+			json_object_object_add(ctx->result, "total", json_object_new_int64(t.total + 1));
+			goto out;
+		}
 	} else if (fchown(fd, r.uid, gid) != 0) {
 		rc = fail(ctx, AP_PB_FAILED, "path", strerror(errno), AP_ERR_IO);
 		goto out;

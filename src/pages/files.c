@@ -272,13 +272,18 @@ const struct ap_field ap_roots_name_fields[2] = {
 
 /* ---- resources -------------------------------------------------------- */
 
-static const char *const job_states[] = { "queued", "running", "done", "failed", "timeout", NULL };
+static const char *const job_states[] = { "queued", "running", "done", "failed", "timeout", "cancelled", NULL };
 static const char *const job_kinds[] = { "copy", "chown", "extract", "archive", NULL };
 
 static const struct ap_prop job_result_props[] = {
 	{ .name = "entries", .type = AP_J_INT, .flags = AP_J_OPT, .desc = "files and folders copied, changed, unpacked or packed" },
 	{ .name = "skipped", .type = AP_J_INT, .flags = AP_J_OPT, .desc = "a recursive chown: entries left as they were" },
 	{ .name = "size", .type = AP_J_INT, .flags = AP_J_OPT, .desc = "bytes written (extract, archive)" },
+	{ .name = "total", .type = AP_J_INT, .flags = AP_J_OPT,
+	    .desc = "a cancelled recursive chown: the entries it had to change (entries: those changed)" },
+	{ .name = "to", .type = AP_J_STRING, .flags = AP_J_OPT, .desc = "a cancelled copy: the copy it was making" },
+	{ .name = "removed", .type = AP_J_BOOL, .flags = AP_J_OPT,
+	    .desc = "a cancelled copy: true when what it had made of `to` was removed" },
 	AP_PROP_END,
 };
 static const struct ap_schema job_result_schema = { .name = "FileJobResult",
@@ -631,15 +636,56 @@ ap_page_files_job(struct ap_ctx *ctx)
 	ap_model_add(o, "is_running", json_object_new_boolean(strcmp(state, "queued") == 0 ||
 	    strcmp(state, "running") == 0));
 	ap_model_add(o, "is_done", json_object_new_boolean(strcmp(state, "done") == 0));
+	ap_model_add(o, "is_cancelled", json_object_new_boolean(strcmp(state, "cancelled") == 0));
+	ap_model_add(ctx->model, "can_write", json_object_new_boolean(can_write(ctx)));
 	ap_model_add(o, "is_copy", json_object_new_boolean(strcmp(kind, "copy") == 0));
 	ap_model_add(o, "is_chown", json_object_new_boolean(strcmp(kind, "chown") == 0));
 	ap_model_add(o, "is_extract", json_object_new_boolean(strcmp(kind, "extract") == 0));
 	ap_model_add(o, "is_archive", json_object_new_boolean(strcmp(kind, "archive") == 0));
 	ap_model_str(o, "poll", ap_arena_printf(ctx->arena, "/api/v1%s", job_link(ctx, &s, f[FJ_JOB].i, dir)));
+	ap_model_str(o, "cancel", ap_arena_printf(ctx->arena, "%s/jobs/%lld/cancel", files_base(ctx, &s),
+	    (long long)f[FJ_JOB].i));
 	ap_model_add(ctx->model, "job", o);
 	place_model(ctx, &s);
 	ap_model_str(ctx->model, "folder", dir);
 	ap_model_str(ctx->model, "back", folder_link(ctx, &s, dir));
+	return 200;
+}
+
+/* POST /sites/{id}/files/jobs/{job}/cancel (or a root's): job.cancel, then the job as it ended. */
+int
+ap_page_files_job_cancel(struct ap_ctx *ctx)
+{
+	const struct ap_fieldval *f = ctx->fields;
+	const char *dir = f[FJ_PATH].present ? f[FJ_PATH].s : "";
+	struct json_object *st = NULL, *after;
+	struct ap_sites_env env;
+	struct ap_problem pb;
+	struct ap_site s;
+	int rc;
+
+	if ((rc = site_of(ctx, &env, &s)) != 0)
+		return rc;
+	if (ap_files_job_cancel(&env, &s, f[FJ_JOB].i, &st, &pb) != AP_OK) {
+		after = json_object_new_object();
+		ap_model_add(after, "job", json_object_new_int64(f[FJ_JOB].i));
+		ap_model_str(after, "error", ap_pb_name(pb.code));
+		ap_model_str(after, "reason", pb.reason);
+		audit(ctx, &s, "files.job_cancel", NULL, "failed", NULL, after, NULL); /* after taken */
+		return ap_ctx_problem(ctx, &pb);
+	}
+	after = json_object_new_object();
+	ap_model_add(after, "job", json_object_new_int64(f[FJ_JOB].i));
+	ap_model_str(after, "state", str_of(st, "state"));
+	ap_model_add(after, "result", json_object_object_get_ex(st, "result", NULL)
+		? json_object_get(json_object_object_get(st, "result")) : NULL);
+	audit(ctx, &s, "files.job_cancel", NULL, "ok", NULL, after, NULL); /* after taken */
+	if (!ctx->req->wants_json) {
+		json_object_put(st);
+		ap_ctx_flash(ctx, "ok", "Cancelled.");
+		return ap_ctx_back(ctx, job_link(ctx, &s, f[FJ_JOB].i, dir));
+	}
+	ap_model_add(ctx->model, "job", job_resource(ctx, &s, st, dir));
 	return 200;
 }
 
