@@ -244,6 +244,10 @@ files_max_upload=$(cfg_get files max_upload <<<"${show:-}")
 db_import_max=$(cfg_get databases import_max <<<"${show:-}")
 [ -n "$db_import_max" ] || db_import_max=1073741824
 [[ "$db_import_max" =~ ^[1-9][0-9]{0,11}$ ]] || bad "databases.import_max: expected a byte count, got '$db_import_max'"
+# nginx allows 64 KiB more: the page's form wraps the dump in its boundaries and csrf field,
+# and a dump over the limit is then refused by the panel itself (413, the form again, a
+# failed row in the database's history) rather than by nginx's own error page.
+db_import_body=$((db_import_max + 65536))
 [[ "$read_timeout" =~ ^[1-9][0-9]{0,4}$ ]] || bad "nginx.fastcgi_read_timeout: expected seconds, got '$read_timeout'"
 
 # An existing listen file is the panel's (Settings may have moved the
@@ -345,7 +349,7 @@ render() {
 			-e "s|@REDIRECT_FILE@|$redirect_file|g" \
 			-e "s|@MAX_UPLOAD@|$max_upload|g" -e "s|@READ_TIMEOUT@|$read_timeout|g" \
 			-e "s|@FILES_MAX_UPLOAD@|$files_max_upload|g" \
-			-e "s|@DB_IMPORT_MAX@|$db_import_max|g" \
+			-e "s|@DB_IMPORT_MAX@|$db_import_body|g" \
 			-e "s|@SNIPPETS@|$snippets_dir|g" -e "s|@CERT@|$cert|g" -e "s|@KEY@|$key|g" \
 			-e "s|@CHAIN@|$chain|g" -e "s|@DHPARAM@|$dhparam|g" -e "s|@RESOLVER@|$resolver|g" \
 			-e "s|@RATE_LOGIN@|$rate_login|g" -e "s|@BURST_LOGIN@|$burst_login|g" \
