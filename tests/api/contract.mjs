@@ -624,6 +624,13 @@ await call('POST', '/account/password', { body: { current: NEWPW, password: PASS
     await post('/sites/{id}/files/create', `/sites/${sid}/files/create`, { name: 'd', type: 'dir' }, 200);
     await post('/sites/{id}/files/rename', `/sites/${sid}/files/rename`, { path: 'c.txt', to: 'd/c.txt' }, 200);
     await post('/sites/{id}/files/copy', `/sites/${sid}/files/copy`, { path: 'd', to: 'e' }, 200);
+    // A job this site never had: 404 naming job (t_files_jobs_cancel.sh cancels running ones).
+    done.add('/sites/{id}/files/jobs/{job}/cancel');
+    {
+      const r = await call('POST', `/sites/${sid}/files/jobs/999999999/cancel`, { body: {} });
+      check('POST /sites/{id}/files/jobs/{job}/cancel of an unknown job: 404 Error naming job',
+        r.status === 404 && valid(errorSchema, r.data) === null && r.data.error.field === 'job', `${r.status} ${r.text.slice(0, 200)}`);
+    }
     await post('/sites/{id}/files/chmod', `/sites/${sid}/files/chmod`, { path: 'e/c.txt', mode: '640' }, 200);
     // Sites here have no system users of their own: 409 naming owner (t_files_owner.sh walks the 200).
     done.add('/sites/{id}/files/chown');
@@ -653,6 +660,12 @@ await call('POST', '/account/password', { body: { current: NEWPW, password: PASS
       await post('/files/roots/{root}/create', '/files/roots/www/create', { path: '', name: 'rd', type: 'dir' }, 200);
       await post('/files/roots/{root}/rename', '/files/roots/www/rename', { path: 'r.txt', to: 'rd/r.txt' }, 200);
       await post('/files/roots/{root}/copy', '/files/roots/www/copy', { path: 'rd', to: 'rc' }, 200);
+      done.add('/files/roots/{root}/jobs/{job}/cancel');
+      {
+        const r = await call('POST', '/files/roots/www/jobs/999999999/cancel', { body: {} });
+        check('POST /files/roots/{root}/jobs/{job}/cancel of an unknown job: 404 Error naming job',
+          r.status === 404 && valid(errorSchema, r.data) === null && r.data.error.field === 'job', `${r.status} ${r.text.slice(0, 200)}`);
+      }
       await post('/files/roots/{root}/chmod', '/files/roots/www/chmod', { path: 'rc/r.txt', mode: '640' }, 200);
       await post('/files/roots/{root}/archive', '/files/roots/www/archive', { path: 'rc', to: 'rc.zip' }, 200);
       await post('/files/roots/{root}/extract', '/files/roots/www/extract', { path: 'rc.zip', to: 'rx' }, 200);
