@@ -299,6 +299,11 @@ for sub in remove passwd reader export; do
 	check "CLI: database $sub shop without --server is exit 2 naming --server and both servers" \
 		bash -c "[ $rc = 2 ] && grep -q -- '--server' '$T/err' && grep -q 'my, my2' '$T/err'"
 done
+rc=0; A backup-dest add loc --url local:/srv/backups/loc >/dev/null 2>"$T/err" || rc=$?
+check "a local backup destination added" test "$rc" = 0
+rc=0; A backup run --database shop --to loc >/dev/null 2>"$T/err" || rc=$?
+check "a backup of shop, which two servers have, is refused (exit 2 naming database), not made of the first" \
+	bash -c "[ $rc = 2 ] && grep -q 'database: several servers have a database of this name' '$T/err'"
 both_have() { has_on "$M1_DIR" shop && has_on "$M2_DIR" shop; }
 check "... and neither shop was touched" both_have
 check "... my2's password still logs in" \
