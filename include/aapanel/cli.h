@@ -39,6 +39,12 @@ int ap_cli_dbserver(const struct ap_config *cfg, int argc, char **argv);
 int ap_cli_database(const struct ap_config *cfg, int argc, char **argv);
 /* database export|import (src/cli/dbio.c); argv[1] is the subcommand. */
 int ap_cli_database_dbio(const struct ap_config *cfg, int argc, char **argv);
+/* The managed database NAME on SERVER, or the one of that name when SERVER is NULL; exit status
+ * 0, else 2 (no such database; several servers have one: names them and --server) or 1. */
+struct ap_sites_env;
+struct ap_database;
+int ap_cli_database_pick(const char *cmd, struct ap_sites_env *env, const char *server,
+    const char *name, struct ap_database *d);
 /* `files ls|get|put|rm SITE PATH` (src/cli/files.c, docs/files.md). */
 int ap_cli_files(const struct ap_config *cfg, int argc, char **argv);
 /* `logs SITE access|error [--lines N] [--search TEXT]` (src/cli/logs.c). */

@@ -10,9 +10,13 @@
  *   aapanel database add NAME --server SERVER [--user U] [--hosts H] [--charset C]
  *       [--collation C] [--encoding E] [--locale L] [--site DOMAIN] [--json]
  *   aapanel database list [--json]
- *   aapanel database passwd NAME --server SERVER [--json]
- *   aapanel database reader NAME --server SERVER [--user U] [--json]
- *   aapanel database remove NAME --server SERVER
+ *   aapanel database passwd NAME [--server SERVER] [--json]
+ *   aapanel database reader NAME [--server SERVER] [--user U] [--json]
+ *   aapanel database remove NAME [--server SERVER]
+ *
+ * A name is unique per server (migration 0019): --server may be left out
+ * of passwd, reader and remove when one server has a database of that
+ * name; when several have one it is exit 2 naming them and --server.
  *
  * The admin password comes from a file (never an argument, which ps shows
  * to everyone) and goes to the helper only. add and passwd print the new
@@ -39,9 +43,9 @@ static const char database_usage[] =
     "usage: aapanel database add NAME --server SERVER [--user U] [--hosts H] [--charset C]\n"
     "           [--collation C] [--encoding E] [--locale L] [--site DOMAIN] [--json]\n"
     "       aapanel database list [--json]\n"
-    "       aapanel database passwd NAME --server SERVER [--json]\n"
-    "       aapanel database reader NAME --server SERVER [--user U] [--json]\n"
-    "       aapanel database remove NAME --server SERVER\n"
+    "       aapanel database passwd NAME [--server SERVER] [--json]\n"
+    "       aapanel database reader NAME [--server SERVER] [--user U] [--json]\n"
+    "       aapanel database remove NAME [--server SERVER]\n"
     "       aapanel database export NAME [--server SERVER] [--out FILE] [--format sql|sql.gz]\n"
     "       aapanel database import NAME FILE [--server SERVER]\n"
     "       aapanel database history NAME [--server SERVER] [--json]\n";
@@ -353,7 +357,7 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 		fputs(database_usage, stderr);
 		return 2;
 	}
-	if (strcmp(sub, "list") != 0 && sp.server == NULL) {
+	if (strcmp(sub, "add") == 0 && sp.server == NULL) {
 		fprintf(stderr, "aapanel %s: server: is required\n", cmd);
 		return 2;
 	}
@@ -417,8 +421,9 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 			goto out;
 		}
 		ap_cli_change(env.db);
-		if (ap_database_find(&env, sp.server, name, &d, &pb) != AP_OK ||
-		    ap_database_reader(&env, &d, ro, &after, password, sizeof(password), &pb) != AP_OK) {
+		if ((status = ap_cli_database_pick(cmd, &env, sp.server, name, &d)) != 0)
+			goto out;
+		if (ap_database_reader(&env, &d, ro, &after, password, sizeof(password), &pb) != AP_OK) {
 			status = ap_cli_problem(cmd, &pb);
 			goto out;
 		}
@@ -427,8 +432,9 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 		goto print_password;
 	} else if (strcmp(sub, "passwd") == 0) {
 		ap_cli_change(env.db);
-		if (ap_database_find(&env, sp.server, name, &d, &pb) != AP_OK ||
-		    ap_database_passwd(&env, &d, password, sizeof(password), &pb) != AP_OK) {
+		if ((status = ap_cli_database_pick(cmd, &env, sp.server, name, &d)) != 0)
+			goto out;
+		if (ap_database_passwd(&env, &d, password, sizeof(password), &pb) != AP_OK) {
 			status = ap_cli_problem(cmd, &pb);
 			goto out;
 		}
@@ -436,13 +442,14 @@ ap_cli_database(const struct ap_config *cfg, int argc, char **argv)
 		goto print_password;
 	} else {
 		ap_cli_change(env.db);
-		if (ap_database_find(&env, sp.server, name, &d, &pb) != AP_OK ||
-		    ap_database_drop(&env, &d, &pb) != AP_OK) {
+		if ((status = ap_cli_database_pick(cmd, &env, sp.server, name, &d)) != 0)
+			goto out;
+		if (ap_database_drop(&env, &d, &pb) != AP_OK) {
 			status = ap_cli_problem(cmd, &pb);
 			goto out;
 		}
 		audit(env.db, "database.drop", d.name, "ok", ap_database_json(&d), NULL);
-		printf("database %s and its user %s dropped\n", d.name, d.user);
+		printf("database %s on %s and its user %s dropped\n", d.name, d.server, d.user);
 		status = 0;
 	}
 	goto out;

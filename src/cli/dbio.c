@@ -41,6 +41,7 @@ struct one {
 	struct ap_database d;
 	int n;
 	int64_t last;
+	char servers[512]; /* the servers that have one, "a, b" */
 };
 
 static bool
@@ -50,15 +51,19 @@ match(void *p, const struct ap_database *d)
 
 	o->last = d->id;
 	if (strcmp(d->name, o->name) == 0) {
+		size_t len = strlen(o->servers);
+
 		if (o->n++ == 0)
 			o->d = *d;
+		snprintf(o->servers + len, sizeof(o->servers) - len, "%s%s", len ? ", " : "", d->server);
 	}
 	return true;
 }
 
-/* The database by name (and server when given); exit status 0, else 2 or 1 after saying why. */
-static int
-find(const char *cmd, struct ap_sites_env *env, const char *server, const char *name,
+/* The database by name (and server when given); exit status 0, else 2 or 1 after saying why:
+ * a name that several servers have, without a server, is exit 2 naming them (cli.h). */
+int
+ap_cli_database_pick(const char *cmd, struct ap_sites_env *env, const char *server, const char *name,
     struct ap_database *d)
 {
 	struct one o = { .name = name };
@@ -81,8 +86,8 @@ find(const char *cmd, struct ap_sites_env *env, const char *server, const char *
 		return 2;
 	}
 	if (o.n > 1) {
-		fprintf(stderr, "aapanel %s: server: %d servers have a database %s; name one with --server\n",
-		    cmd, o.n, name);
+		fprintf(stderr, "aapanel %s: server: %d servers have a database %s (%s); name one with --server\n",
+		    cmd, o.n, name, o.servers);
 		return 2;
 	}
 	*d = o.d;
@@ -407,7 +412,7 @@ ap_cli_database_dbio(const struct ap_config *cfg, int argc, char **argv)
 	if ((env.db = ap_cli_db_open(cfg)) == NULL)
 		return 1;
 	env.helper = ap_helper_client_new(cfg->helper_socket, cfg->helper_timeout_ms, 1 << 20);
-	if ((status = find(cmd, &env, server, name, &d)) == 0)
+	if ((status = ap_cli_database_pick(cmd, &env, server, name, &d)) == 0)
 		status = hist ? do_history(cmd, &env, &d, json)
 		    : exp ? do_export(cmd, &env, &d, out, format) : do_import(cmd, &env, &d, file);
 	ap_helper_client_free(env.helper);

@@ -311,7 +311,8 @@ keep_args(struct json_object *a, const struct ap_backup_spec *s)
 		json_object_object_add(a, "keep_monthly", json_object_new_int(s->keep_monthly));
 }
 
-/* SERVER/NAME of a managed database by its name (first match), or of a site's databases. */
+/* SERVER/NAME of the managed database of that name (refused when several servers have one), or
+ * of a site's databases. */
 static enum ap_err
 db_list(const struct ap_sites_env *env, int64_t site_id, const char *name, struct ap_buf *out,
     int *count, struct ap_problem *pb)
@@ -341,12 +342,16 @@ db_list(const struct ap_sites_env *env, int64_t site_id, const char *name, struc
 		ap_buf_putc(out, '/');
 		ap_buf_append(out, db, strlen(db));
 		(*count)++;
-		if (site_id <= 0)
-			break;
 	}
 	ap_db_finalize(st);
 	ap_buf_cstr(out);
-	return rc == AP_DB_ROW || rc == AP_DB_DONE ? AP_OK : db_fail(pb, rc);
+	if (rc != AP_DB_ROW && rc != AP_DB_DONE)
+		return db_fail(pb, rc);
+	/* A name is unique per server only (migration 0019): never back up or restore the wrong one. */
+	if (site_id <= 0 && *count > 1)
+		return ap_problem_set(pb, AP_PB_INVALID, "database",
+		    "several servers have a database of this name: backups cannot tell them apart yet");
+	return AP_OK;
 }
 
 static enum ap_err

@@ -522,7 +522,7 @@ ap_database_create(const struct ap_sites_env *env, const struct ap_database_spec
 		struct json_object *d = json_object_new_object(), *r2 = NULL;
 
 		rc = drc == AP_DB_ECONSTRAINT
-		    ? ap_problem_set(pb, AP_PB_EXISTS, "name", "a database of this name exists on another server of this kind")
+		    ? ap_problem_set(pb, AP_PB_EXISTS, "name", "a database of this name exists on this server")
 		    : db_fail(pb, drc);
 		json_object_object_add(d, "server", json_object_new_string(srv.name));
 		json_object_object_add(d, "name", json_object_new_string(spec->name));

@@ -16,7 +16,11 @@ sites_setup 'system_users = false;'
 D=$(mktemp -d /tmp/aapanel-dbs.XXXXXX)
 chmod 0755 "$D"
 dbt_teardown() {
-	local rc=$?
+	local rc=$? p
+	# the second MariaDB (the same name on two servers) as well as the first
+	for p in "${M2_PID:-}" "${M1_PID:-}"; do
+		[ -n "$p" ] && { MYSQL_PID=$p; db_stop_mariadb || true; }
+	done
 	db_stop_all || true
 	rm -rf "$D"
 	(exit "$rc")
@@ -245,6 +249,87 @@ check "CLI: dbserver add with --password-file" bash -c "[ $rc = 0 ] && jq -e '.r
 cat "$T/cli.json" >> "$ANSWERS"
 rc=0; A dbserver remove cli_pg >/dev/null 2>&1 || rc=$?
 check "CLI: dbserver remove (the helper's file goes too)" bash -c "[ $rc = 0 ] && [ ! -e '$SB/etc/aapanel/dbservers/cli_pg.conf' ]"
+
+# ---------------------------------------------------------------- the same name on two servers
+# A database's name is unique per server (migration 0019): `shop` on two MariaDB servers, made
+# through the page and the CLI, each listed with its server and dropped without the other.
+M1_PID=$MYSQL_PID M1_PORT=$MYSQL_PORT M1_DIR=$_DB_MY_DIR M1_USER=$_DB_MY_USER
+M1_DSN=$MYSQL_DSN M1_SOCKET_DSN=$MYSQL_SOCKET_DSN M1_PWF=$MYSQL_PASSWORD_FILE
+MYSQL_PID=""
+check "a second MariaDB starts on loopback" db_start_mariadb "$D/my2"
+M2_PID=$MYSQL_PID M2_PORT=$MYSQL_PORT M2_DIR=$_DB_MY_DIR
+[ -n "$M2_PID" ] || exit 1
+_db_my_sql "CREATE USER 'dbadmin'@'127.0.0.1' IDENTIFIED BY '$APW'; GRANT ALL ON *.* TO 'dbadmin'@'127.0.0.1' WITH GRANT OPTION;"
+# back to the first server for everything after this section
+MYSQL_PID=$M1_PID MYSQL_PORT=$M1_PORT _DB_MY_DIR=$M1_DIR _DB_MY_USER=$M1_USER
+MYSQL_DSN=$M1_DSN MYSQL_SOCKET_DSN=$M1_SOCKET_DSN MYSQL_PASSWORD_FILE=$M1_PWF
+on_my() { timeout 20 mariadb --no-defaults --connect-timeout=5 -S "$1/mysql.sock" -uroot -N -B -e "$2"; } # DIR SQL
+has_on() { local l; l=$(on_my "$1" 'SHOW DATABASES') && grep -q mysql <<<"$l" && grep -qx "$2" <<<"$l"; } # DIR DB
+lacks_on() { local l; l=$(on_my "$1" 'SHOW DATABASES') && grep -q mysql <<<"$l" && ! grep -qx "$2" <<<"$l"; }
+check "the second MariaDB server added (201)" test "$(api POST /database-servers "{\"name\":\"my2\",\"dsn\":\"mysql://dbadmin@127.0.0.1:$M2_PORT/\",\"password\":\"$APW\"}")" = 201
+check "shop on my through the page's form (303)" test "$(form_post /databases \
+	--data-urlencode server=my --data-urlencode name=shop --data-urlencode user= --data-urlencode hosts= \
+	--data-urlencode charset= --data-urlencode collation= --data-urlencode encoding= --data-urlencode site=)" = 303
+rc=0; A database add shop --server my2 --hosts 127.0.0.1 --json > "$T/cli.json" 2>"$T/err" || rc=$?
+check "shop on my2 through the CLI (exit 0, server my2)" bash -c "[ $rc = 0 ] && jq -e '.name == \"shop\" and .server == \"my2\" and .user == \"shop\"' '$T/cli.json' >/dev/null"
+S2PW=$(jq -r .password "$T/cli.json")
+rc=0; A database add shop --server my >/dev/null 2>"$T/err" || rc=$?
+check "shop twice on my is still refused: exit 2 naming name" bash -c "[ $rc = 2 ] && grep -q 'name: a database of this name exists' '$T/err'"
+check "... through the API a 409 naming name" api_is 409 POST /databases '{"server":"my2","name":"shop"}'
+check "... naming name" field_is name
+check "shop is on the first MariaDB" has_on "$M1_DIR" shop
+check "... and on the second" has_on "$M2_DIR" shop
+check "my2's shop user logs in on my2 with its password" \
+	test "$(MYSQL_PWD=$S2PW timeout 10 mariadb --no-defaults -h 127.0.0.1 -P "$M2_PORT" -u shop -N -B -e 'SELECT DATABASE()' shop 2>&1)" = shop
+check "... and not on my (another server's user of the same name)" \
+	bash -c "! MYSQL_PWD='$S2PW' timeout 10 mariadb --no-defaults -h 127.0.0.1 -P $M1_PORT -u shop -e 'SELECT 1' >/dev/null 2>&1"
+check "the API lists shop twice, each with its server" api_is 200 GET /databases
+check "... my and my2" jqe '[.items[] | select(.name == "shop") | .server] | sort == ["my", "my2"]' "$T/api.json"
+SHOP1=$(jq -r '.items[] | select(.name == "shop" and .server == "my") | .id' "$T/api.json")
+SHOP2=$(jq -r '.items[] | select(.name == "shop" and .server == "my2") | .id' "$T/api.json")
+check "... each read by its id" api_is 200 GET "/databases/$SHOP2"
+check "... with its server" jqe '.database.name == "shop" and .database.server == "my2"' "$T/api.json"
+page /databases > "$T/dbs.html"
+check "the databases page shows both, each linking to its own page" \
+	bash -c "grep -q '/databases/$SHOP1\"' '$T/dbs.html' && grep -q '/databases/$SHOP2\"' '$T/dbs.html' && grep -q 'ltr\">my2</bdi>' '$T/dbs.html'"
+rc=0; A database list --json > "$T/cli.json" || rc=$?
+check "CLI: database list --json shows shop on my and on my2" bash -c "[ $rc = 0 ] && jq -e '[.items[] | select(.name == \"shop\") | .server] | sort == [\"my\", \"my2\"]' '$T/cli.json' >/dev/null"
+for sub in remove passwd reader export; do
+	rc=0; A database $sub shop > /dev/null 2>"$T/err" || rc=$?
+	check "CLI: database $sub shop without --server is exit 2 naming --server and both servers" \
+		bash -c "[ $rc = 2 ] && grep -q -- '--server' '$T/err' && grep -q 'my, my2' '$T/err'"
+done
+rc=0; A backup-dest add loc --url local:/srv/backups/loc >/dev/null 2>"$T/err" || rc=$?
+check "a local backup destination added" test "$rc" = 0
+rc=0; A backup run --database shop --to loc >/dev/null 2>"$T/err" || rc=$?
+check "a backup of shop, which two servers have, is refused (exit 2 naming database), not made of the first" \
+	bash -c "[ $rc = 2 ] && grep -q 'database: several servers have a database of this name' '$T/err'"
+both_have() { has_on "$M1_DIR" shop && has_on "$M2_DIR" shop; }
+check "... and neither shop was touched" both_have
+check "... my2's password still logs in" \
+	test "$(MYSQL_PWD=$S2PW timeout 10 mariadb --no-defaults -h 127.0.0.1 -P "$M2_PORT" -u shop -N -B -e 'SELECT 1' 2>&1)" = 1
+rc=0; A database remove shop --server my2 > "$T/out" 2>"$T/err" || rc=$?
+check "CLI: database remove shop --server my2 (exit 0, says on my2)" bash -c "[ $rc = 0 ] && grep -q 'shop on my2' '$T/out'"
+check "... gone from the second MariaDB" lacks_on "$M2_DIR" shop
+check "... its user cannot log in there" \
+	bash -c "! MYSQL_PWD='$S2PW' timeout 10 mariadb --no-defaults -h 127.0.0.1 -P $M2_PORT -u shop -e 'SELECT 1' >/dev/null 2>&1"
+check "... shop on my is still there" has_on "$M1_DIR" shop
+check "... and still listed, on my alone" api_is 200 GET /databases
+check "... (the API list)" jqe '[.items[] | select(.name == "shop") | .server] == ["my"]' "$T/api.json"
+rc=0; A database passwd shop --json > "$T/cli.json" 2>"$T/err" || rc=$?
+check "CLI: with one shop left, passwd shop needs no --server" bash -c "[ $rc = 0 ] && jq -e '.server == \"my\"' '$T/cli.json' >/dev/null"
+check "... the new password logs in on my" \
+	test "$(MYSQL_PWD=$(jq -r .password "$T/cli.json") timeout 10 mariadb --no-defaults -S "$M1_DIR/mysql.sock" -u shop -N -B -e 'SELECT 1' shop 2>&1)" = 1
+check "my's shop dropped through the API by its id (204)" test "$(api POST "/databases/$SHOP1/remove" '{"confirm_name":"shop"}')" = 204
+check "... gone from the first MariaDB" lacks_on "$M1_DIR" shop
+rc=0; A database remove shop 2>"$T/err" || rc=$?
+check "CLI: no shop anywhere: exit 2, no such database" bash -c "[ $rc = 2 ] && grep -q 'no such database' '$T/err'"
+rc=0; A dbserver remove my2 >/dev/null 2>"$T/err" || rc=$?
+check "CLI: the second server removed" test "$rc" = 0
+MYSQL_PID=$M2_PID
+db_stop_mariadb
+M2_PID=""
+MYSQL_PID=$M1_PID
 
 # ---------------------------------------------------------------- a server that is down
 db_stop_mariadb

@@ -49,6 +49,50 @@ for c in c-sqlite c-my c-pg; do
 	check "$c: db status is clean afterwards" A $c db status
 done
 
+# 2a. migration 0019: a database's name is unique per server (server_id, name), not per engine
+sqlx() { # conf SQL: run SQL on that config's panel database (exit status of the client)
+	case $1 in
+	c-sqlite) sqlite3 "$T/src.db" "$2" ;;
+	c-up) sqlite3 "$T/up.db" "$2" ;;
+	c-my) MYSQL_PWD=$(cat "$MYSQL_PASSWORD_FILE") mariadb --no-defaults -h 127.0.0.1 -P "$MYSQL_PORT" -u aapanel -N -B -e "$2" aapanel ;;
+	c-pg) PGPASSWORD=$(cat "$PG_PASSWORD_FILE") psql -X -qtA -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U aapanel -c "$2" aapanel ;;
+	esac
+}
+for c in c-sqlite c-my c-pg; do
+	check "$c: the same database name on two servers is recorded" quiet sqlx $c \
+		"INSERT INTO managed_databases (engine, name, owner, charset, created_at, server_id) VALUES ('mysql', 'dup', 'dup', 'utf8mb4', 1, 1), ('mysql', 'dup', 'dup', 'utf8mb4', 1, 2)"
+	rc=0; sqlx $c "INSERT INTO managed_databases (engine, name, owner, charset, created_at, server_id) VALUES ('mysql', 'dup', 'dup', 'utf8mb4', 1, 2)" > "$T/dup.$c" 2>&1 || rc=$?
+	check "$c: ... twice on one server it is refused by the uniqueness" bash -c "[ $rc != 0 ] && grep -qi 'unique\|duplicate' '$T/dup.$c'"
+	check "$c: ... two rows stay" test "$(sqlx $c "SELECT COUNT(*) FROM managed_databases WHERE name = 'dup'")" = 2
+	quiet sqlx $c "DELETE FROM managed_databases"
+done
+# An SQLite panel at 0018 with databases on it: 0019 rebuilds the table and keeps every row,
+# its ids and its AUTOINCREMENT counter (an id once used is never given again).
+mkconf c-up "sqlite:///$T/up.db" ""
+for f in "$SRC"/sql/sqlite/00*.sql; do
+	v=$(basename "$f" .sql); n=${v%%_*}
+	[ "$((10#$n))" -le 18 ] || continue
+	sqlite3 "$T/up.db" < "$f" || not_ok "c-up: $v applies"
+	sqlite3 "$T/up.db" "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL); INSERT INTO schema_migrations VALUES ($((10#$n)), '${v#*_}', 1)"
+done
+sqlite3 "$T/up.db" "INSERT INTO sites (id, domain, root_path, status, created_at, updated_at) VALUES (1, 'up.example', '/x', 'running', 1, 1);
+INSERT INTO managed_databases (id, engine, name, owner, site_id, charset, created_at, server_id, hosts, reader, updated_at)
+VALUES (1, 'mysql', 'shop', 'shop', 1, 'utf8mb4', 10, 1, 'localhost', 'shop_ro', 11), (2, 'postgresql', 'blog', 'blog', NULL, 'UTF8', 12, 2, '', NULL, 13), (7, 'mysql', 'gone', 'gone', NULL, 'utf8mb4', 14, 1, 'localhost', NULL, 15);
+DELETE FROM managed_databases WHERE id = 7;"
+sqlite3 -separator '|' "$T/up.db" "SELECT * FROM managed_databases ORDER BY id" > "$T/up.before"
+rc=0; A c-up db status > "$T/up.st" 2>&1 || rc=$?
+check "c-up: an SQLite panel at 0018 has 0019 pending (and only it)" bash -c "[ $rc = 2 ] && grep -q '0019_database_names.*PENDING' '$T/up.st' && [ \$(grep -c PENDING '$T/up.st') = 1 ]"
+check "c-up: db migrate applies 0019" A c-up db migrate
+check "c-up: db status is clean afterwards" A c-up db status
+check "c-up: every row kept with its id and values" diff -u "$T/up.before" <(sqlite3 -separator '|' "$T/up.db" "SELECT * FROM managed_databases ORDER BY id")
+check "c-up: no table of the rebuild is left behind" test "$(sqlite3 "$T/up.db" "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'managed_databases_%'")" = 0
+check "c-up: the next id is 8 (the counter carried over)" test "$(sqlite3 "$T/up.db" "INSERT INTO managed_databases (engine, name, owner, charset, created_at, server_id) VALUES ('mysql', 'shop', 'shop', 'utf8mb4', 1, 2) RETURNING id")" = 8
+check "c-up: shop on server 2 beside shop on server 1; twice on server 1 refused" \
+	bash -c "! sqlite3 '$T/up.db' \"INSERT INTO managed_databases (engine, name, owner, charset, created_at, server_id) VALUES ('mysql', 'shop', 'x', 'utf8mb4', 1, 1)\" 2>/dev/null"
+check "c-up: the site's foreign key still holds (deleting the site unlinks the database)" \
+	test "$(sqlite3 "$T/up.db" "PRAGMA foreign_keys=ON; DELETE FROM sites WHERE id = 1; SELECT COALESCE(site_id, 'null') FROM managed_databases WHERE id = 1")" = null
+check "c-up: the integrity check passes" test "$(sqlite3 "$T/up.db" 'PRAGMA integrity_check')" = ok
+
 # 2b. the monitoring history and alert rules on each server (check_metrics
 # empties its tables before and after, so the copies below start clean)
 for b in mysql postgresql; do
