@@ -1019,6 +1019,10 @@ ap_page_files_upload_form(struct ap_ctx *ctx)
 
 	if ((st = site_of(ctx, &env, &s)) != 0)
 		return st;
+	/* The route's limit, as nginx's client_max_body_size on it: refused before a byte is read. */
+	if (rq->mp != NULL && ap_req_part_max(rq) > ctx->app->cfg->files_max_upload)
+		return ap_ctx_fail(ctx, AP_PB_TOO_LARGE, "files", "the files are more than files.max_upload (%lld bytes) in all",
+		    (long long)ctx->app->cfg->files_max_upload);
 	for (more = rq->mp != NULL && rq->nuploads > 0; more > 0; more = ap_req_part_next(rq)) {
 		const struct ap_upload *u = &rq->uploads[0];
 		struct json_object *c = NULL;

@@ -8,6 +8,8 @@
 #    below the big file's size;
 #  - a wrong CSRF token (and the right one after the files): 403, nothing
 #    of the form written;
+#  - a form over files.max_upload (the route's limit, as nginx's
+#    client_max_body_size there): 413 naming files, nothing written;
 #  - a .php in a static site: refused (400 naming it), nothing of the form
 #    written; into a PHP site: written and audited with its hash;
 #  - a form cut off in its second file: 400 naming the reason, the first
@@ -18,7 +20,7 @@
 it_setup 'pool = { request_timeout = 50; workers = 3; };'
 sites_setup 'system_users = false;'
 cat >> "$T/conf/profiles/test.cfg" <<'CFG'
-files = { max_upload = 268435456; roots = "srv:/srv/up"; };
+files = { max_upload = 157286400; roots = "srv:/srv/up"; };
 CFG
 mkdir -p "$SB/srv/up"
 it_start_pool
@@ -89,6 +91,15 @@ sqlite3 "$T/var/aapanel.db" "SELECT target FROM audit_log WHERE action = 'files.
 check "... each file in the audit log" \
 	bash -c "grep -qx 'up.test:in/a.txt' '$T/audit.txt' && grep -qx 'up.test:in/empty.bin' '$T/audit.txt' && grep -qx 'up.test:in/big.bin' '$T/audit.txt'"
 rm -f "$D/big.bin"
+
+# ------------------------------------------------------------------ the route's limit (files.max_upload, 150 MiB here)
+mkdir -p "$R/over"
+head -c $((150 * 1024 * 1024 + 4096)) /dev/zero > "$D/over.bin"
+r=$(form "/sites/$SID/files" "$T/over.html" -F "csrf=$CSRF" -F path=over -F "files=@$D/a.txt" -F "files=@$D/over.bin")
+check "a form over files.max_upload: 413 with the form again naming files ($r)" \
+	bash -c "[ '${r%% *}' = 413 ] && grep -q 'class=\"field-error\">the files are more than files.max_upload' '$T/over.html'"
+check "... nothing of it written" test -z "$(tree "$R/over")"
+rm -f "$D/over.bin"
 
 # ------------------------------------------------------------------ CSRF from the fields before the files
 mkdir -p "$R/csrf"
