@@ -172,11 +172,18 @@ ssize_t ap_req_stream_read(struct ap_req *r, void *buf, size_t n);
 
 /*
  * Read up to n bytes of the content of a streamed form's file part (r->mp): 0 at its end, once
- * the rest of the body was read up to the closing boundary (later parts skipped); -1 on a
- * malformed or short body (ap_req_part_error says why). ap_req_part_max: at most how many
- * bytes the content can still have (from Content-Length; a client's closing CRLF assumed).
+ * the body was read up to the next file part's headers or the closing boundary (text parts
+ * between skipped, never seen as the form's); -1 on a malformed or short body
+ * (ap_req_part_error says why). ap_req_part_max: at most how many bytes the content can still
+ * have (from Content-Length; a client's closing CRLF assumed).
  */
 ssize_t ap_req_part_read(struct ap_req *r, void *buf, size_t n);
+/*
+ * Go on to the form's next file part (what is left of the current one's content skipped): 1
+ * with its field, file name and type in r->uploads[0] (ap_req_part_read reads it), 0 when the
+ * body is closed and has no more (or r->mp is NULL), -1 on a malformed or short body.
+ */
+int ap_req_part_next(struct ap_req *r);
 const char *ap_req_part_error(const struct ap_req *r);
 bool ap_req_part_failed(const struct ap_req *r); /* a read of the file failed (its error kept) */
 long long ap_req_part_max(const struct ap_req *r);

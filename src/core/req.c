@@ -973,6 +973,9 @@ struct ap_req_mp {
 	ap_req_read_fn rd;
 	void *rdctx;
 	bool in_file; /* the file's content comes next */
+	bool closed;  /* the closing delimiter was read */
+	bool next;    /* a later file part's headers were read (ap_req_part_next takes it) */
+	struct ap_upload next_up;
 	const char *error;
 };
 
@@ -1143,8 +1146,9 @@ mp_skip(struct ap_req_mp *m, size_t *at)
 	}
 }
 
-/* The body after the file's content (its delimiter at `at`): later parts skipped, up to the
- * closing delimiter; the epilogue is ignored. */
+/* The body after a file's content (its delimiter at `at`): text parts skipped, up to the next
+ * file part (its headers read: m->next) or the closing delimiter (m->closed); the epilogue is
+ * ignored. */
 static int
 mp_rest(struct ap_arena *a, struct ap_req_mp *m, size_t at)
 {
@@ -1156,9 +1160,29 @@ mp_rest(struct ap_arena *a, struct ap_req_mp *m, size_t at)
 			return -1;
 		}
 		m->parts_left--;
-		if (mp_headers(a, m, &pp) != 0 || mp_skip(m, &at) != 0)
+		if (mp_headers(a, m, &pp) != 0)
+			return -1;
+		if (pp.filename != NULL) {
+			const char *fn = upload_basename(pp.filename);
+
+			if (pp.name == NULL || pp.name[0] == '\0' || !ap_utf8_valid(pp.name, strlen(pp.name))) {
+				m->error = N_("multipart part without a name");
+				return -1;
+			}
+			if (fn == NULL) {
+				m->error = N_("invalid file name");
+				return -1;
+			}
+			m->next_up.field = pp.name;
+			m->next_up.filename = fn;
+			m->next_up.content_type = pp.ctype ? pp.ctype : "application/octet-stream";
+			m->next = true;
+			return 0;
+		}
+		if (mp_skip(m, &at) != 0)
 			return -1;
 	}
+	m->closed = true;
 	return 0;
 }
 
@@ -1199,6 +1223,32 @@ ap_req_part_read(struct ap_req *r, void *buf, size_t n)
 		if (mp_fill(m) < 0)
 			return -1;
 	}
+}
+
+int
+ap_req_part_next(struct ap_req *r)
+{
+	struct ap_req_mp *m = r->mp;
+	size_t at = 0;
+
+	if (m == NULL)
+		return 0;
+	if (m->error != NULL)
+		return -1;
+	if (m->in_file) {
+		/* The rest of this part's content unread: skipped. */
+		if (mp_skip(m, &at) != 0)
+			return -1;
+		m->in_file = false;
+		if (mp_rest(r->arena, m, at) != 0)
+			return -1;
+	}
+	if (!m->next)
+		return 0;
+	m->next = false;
+	m->in_file = true;
+	r->uploads[0] = m->next_up;
+	return 1;
 }
 
 const char *

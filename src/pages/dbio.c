@@ -364,6 +364,9 @@ part_rd(void *c, void *buf, size_t n)
 	struct ap_req *r = c;
 	ssize_t k = ap_req_part_read(r, buf, n);
 
+	/* Later files are not imported; the body is still read to its end (a cut-off one fails). */
+	while (k == 0 && (k = ap_req_part_next(r)) > 0)
+		k = 0;
 	if (k < 0)
 		AP_WARN("a database import's form: %s", ap_req_part_error(r));
 	return k;

@@ -15,6 +15,7 @@
 
 #include "aapanel/auth.h"
 #include "aapanel/files.h"
+#include "aapanel/log.h"
 #include "aapanel/pages.h"
 #include "aapanel/sitecheck.h"
 
@@ -950,8 +951,12 @@ put_one(struct ap_ctx *ctx, struct ap_sites_env *env, const struct ap_site *s, c
 		return refused(ctx, s, "files.upload", path, &pb);
 	}
 	if (ap_files_put(env, s, path, overwrite, rd, rdctx, ctx->app->cfg->files_max_upload, &res, sha,
-		&pb) != AP_OK)
+		&pb) != AP_OK) {
+		/* A streamed form that broke off: the parser's reason (a constant), not "ended early". */
+		if (ctx->req->mp != NULL && ap_req_part_failed(ctx->req))
+			ap_problem_msg(&pb, AP_PB_INVALID, "files", ap_req_part_error(ctx->req));
 		return refused(ctx, s, "files.upload", path, &pb);
+	}
 	after = json_object_new_object();
 	ap_model_add(after, "size", json_object_new_int64(int_of(res, "size")));
 	ap_model_add(after, "replaced", json_object_new_boolean(int_of(res, "replaced") != 0));
@@ -983,30 +988,57 @@ ap_page_files_upload(struct ap_ctx *ctx)
 	return changed(ctx, &s, parent_of(ctx, path), c);
 }
 
-/* POST /sites/{id}/files/upload: a browser's form (multipart, several files, without script). */
+static ssize_t
+part_rd(void *c, void *buf, size_t n)
+{
+	struct ap_req *r = c;
+	ssize_t k = ap_req_part_read(r, buf, n);
+
+	if (k < 0)
+		AP_WARN("a files upload's form: %s", ap_req_part_error(r));
+	return k;
+}
+
+/*
+ * POST /sites/{id}/files/upload: a browser's form (multipart, several files, without script).
+ * Streamed (AP_ROUTE_STREAM_FORM): the fields before the first file (the csrf token) were
+ * checked by the gate; each file part is then read through a fixed buffer into its own upload
+ * (files.begin, a temporary file beside the target, files.commit), one after the other. A file
+ * refused stops the form there: the files before it stay written (each one whole).
+ */
 int
 ap_page_files_upload_form(struct ap_ctx *ctx)
 {
 	const struct ap_fieldval *f = ctx->fields;
 	const char *dir = f[FL_PATH].present ? f[FL_PATH].s : "";
+	struct ap_req *rq = ctx->req;
 	struct ap_sites_env env;
 	struct ap_site s;
 	size_t done = 0;
-	int st;
+	int st, more;
 
 	if ((st = site_of(ctx, &env, &s)) != 0)
 		return st;
-	for (size_t i = 0; i < ctx->req->nuploads; i++) {
-		const struct ap_upload *u = &ctx->req->uploads[i];
-		struct up_reader r = { u->data, u->len };
+	/* The route's limit, as nginx's client_max_body_size on it: refused before a byte is read. */
+	if (rq->mp != NULL && ap_req_part_max(rq) > ctx->app->cfg->files_max_upload)
+		return ap_ctx_fail(ctx, AP_PB_TOO_LARGE, "files", "the files are more than files.max_upload (%lld bytes) in all",
+		    (long long)ctx->app->cfg->files_max_upload);
+	for (more = rq->mp != NULL && rq->nuploads > 0; more > 0; more = ap_req_part_next(rq)) {
+		const struct ap_upload *u = &rq->uploads[0];
 		struct json_object *c = NULL;
 
 		if (strcmp(u->field, "files") != 0 || u->filename[0] == '\0')
 			continue;
-		if ((st = put_one(ctx, &env, &s, join(ctx, dir, u->filename), true, up_rd, &r, &c)) != 0)
+		if ((st = put_one(ctx, &env, &s, join(ctx, dir, u->filename), true, part_rd, rq, &c)) != 0)
 			return st;
 		json_object_put(c);
 		done++;
+	}
+	if (more < 0) {
+		struct ap_problem pb;
+
+		ap_problem_msg(&pb, AP_PB_INVALID, "files", ap_req_part_error(rq));
+		return ap_ctx_problem(ctx, &pb);
 	}
 	if (done == 0)
 		return ap_ctx_fail(ctx, AP_PB_INVALID, "files", "choose at least one file");

@@ -161,8 +161,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char chunk[5];
 
 		fz_exercise(&r, a);
-		while (r.mp != NULL && ap_req_part_read(&r, chunk, sizeof(chunk)) > 0)
-			(void)ap_req_part_max(&r);
+		/* Every file part in turn (ap_req_part_next), each read in small pieces. */
+		do {
+			while (r.mp != NULL && ap_req_part_read(&r, chunk, sizeof(chunk)) > 0)
+				(void)ap_req_part_max(&r);
+		} while (ap_req_part_next(&r) > 0);
 	}
 	ap_req_clear(&r);
 	ap_arena_free(a);

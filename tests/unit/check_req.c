@@ -1222,6 +1222,141 @@ START_TEST(test_mp_stream_long_headers_and_fields)
 }
 END_TEST
 
+/* Read every file part of a streamed form (ap_req_part_next), each in reads of n bytes: the
+ * parts' "field/filename=content;" into out, the count of parts, -1 when a read failed. */
+static int
+stream_all(const char *body, size_t len, size_t chunk, size_t n, char *out, size_t cap)
+{
+	size_t got = 0;
+	int parts = 0, more;
+	enum ap_err rc;
+
+	L.stream_form = true;
+	L.max_stream = 1 << 24;
+	B.chunk = chunk;
+	rc = post_mp(MP_CT, body, len);
+	ck_assert_int_eq(rc, AP_OK);
+	out[0] = '\0';
+	for (more = R.mp != NULL && R.nuploads > 0; more > 0; more = ap_req_part_next(&R)) {
+		got += (size_t)snprintf(out + got, cap - got, "%s/%s=", R.uploads[0].field, R.uploads[0].filename);
+		for (;;) {
+			ssize_t k = ap_req_part_read(&R, out + got, n < cap - got - 1 ? n : cap - got - 1);
+
+			if (k < 0) {
+				B.chunk = 0;
+				return -1;
+			}
+			if (k == 0)
+				break;
+			got += (size_t)k;
+		}
+		got += (size_t)snprintf(out + got, cap - got, ";");
+		parts++;
+	}
+	B.chunk = 0;
+	out[got] = '\0';
+	return more < 0 ? -1 : parts;
+}
+
+START_TEST(test_mp_stream_several_files)
+{
+	const char body[] =
+	    "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n"
+	    "--XyZ\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\nsub\r\n"
+	    "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n"
+	    "Content-Type: text/plain\r\n\r\n"
+	    "one\r\n--XyZW\r\n--XY\r\n"
+	    "\r\n--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"empty.bin\"\r\n\r\n"
+	    "\r\n--XyZ\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nbetween\r\n"
+	    "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"C:\\\\x\\\\c.bin\"\r\n\r\n"
+	    "\x00\r\n\xff--XyZ-\r\n"
+	    "--XyZ--\r\nepilogue";
+	const char want[] = "files/a.txt=one\r\n--XyZW\r\n--XY\r\n;files/empty.bin=;files/c.bin=\x00\r\n\xff--XyZ-;";
+	static const size_t chunks[] = { 1, 2, 3, 5, 7, 13, 64, 0 };
+	char out[512];
+
+	/* Every read size: each boundary falls across the reads at every offset. */
+	for (size_t i = 0; i < AP_NELEM(chunks); i++)
+		for (size_t n = 1; n <= 9; n += 4) {
+			ck_assert_int_eq(stream_all(body, sizeof(body) - 1, chunks[i], n, out, sizeof(out)), 3);
+			ck_assert_mem_eq(out, want, sizeof(want) - 1);
+			ck_assert_str_eq(ap_req_form(&R, "csrf"), "tok");
+			ck_assert_str_eq(ap_req_form(&R, "path"), "sub");
+			/* A text field between the files is skipped, never the form's. */
+			ck_assert_ptr_null(ap_req_form(&R, "note"));
+			ck_assert_int_eq(ap_req_part_next(&R), 0);
+		}
+}
+END_TEST
+
+START_TEST(test_mp_stream_next_skips_unread)
+{
+	/* The handler leaves a file half read: part_next skips the rest; a part without a
+	 * filename (a text field) is not a file; the csrf after a file is not the form's. */
+	const char body[] =
+	    "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.bin\"\r\n\r\n"
+	    "0123456789abcdef0123456789\r\n"
+	    "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n"
+	    "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"b.txt\"\r\n\r\nBB\r\n"
+	    "--XyZ--\r\n";
+	char out[64];
+	enum ap_err rc;
+
+	L.stream_form = true;
+	L.max_stream = 1 << 24;
+	B.chunk = 3;
+	rc = post_mp(MP_CT, body, sizeof(body) - 1);
+	ck_assert_int_eq(rc, AP_OK);
+	ck_assert_ptr_null(ap_req_form(&R, "csrf"));
+	ck_assert_str_eq(R.uploads[0].filename, "big.bin");
+	ck_assert_int_gt(ap_req_part_read(&R, out, 4), 0);
+	ck_assert_int_eq(ap_req_part_next(&R), 1);
+	ck_assert_str_eq(R.uploads[0].filename, "b.txt");
+	{
+		size_t got = 0;
+		ssize_t k;
+
+		while ((k = ap_req_part_read(&R, out + got, sizeof(out) - got)) > 0)
+			got += (size_t)k;
+		ck_assert_int_eq(k, 0);
+		ck_assert_uint_eq(got, 2);
+		ck_assert_mem_eq(out, "BB", 2);
+	}
+	ck_assert_int_eq(ap_req_part_next(&R), 0);
+	ck_assert_ptr_null(ap_req_form(&R, "csrf"));
+	B.chunk = 0;
+}
+END_TEST
+
+START_TEST(test_mp_stream_next_malformed)
+{
+	static const struct {
+		const char *body, *why;
+	} rows[] = {
+		/* the second file cut off */
+		{ "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a\"\r\n\r\nA\r\n"
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"b\"\r\n\r\nBBB",
+		    "missing closing multipart boundary" },
+		/* a later file part without a name */
+		{ "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a\"\r\n\r\nA\r\n"
+		  "--XyZ\r\nContent-Disposition: form-data; filename=\"b\"\r\n\r\nB\r\n--XyZ--\r\n",
+		    "multipart part without a name" },
+		/* a later file name no file system should store */
+		{ "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a\"\r\n\r\nA\r\n"
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"x/..\"\r\n\r\nB\r\n--XyZ--\r\n",
+		    "invalid file name" },
+	};
+	char out[64];
+
+	for (size_t i = 0; i < AP_NELEM(rows); i++) {
+		ck_assert_int_eq(stream_all(rows[i].body, strlen(rows[i].body), 2, 64, out, sizeof(out)), -1);
+		ck_assert_str_eq(ap_req_part_error(&R), rows[i].why);
+		ck_assert(ap_req_part_failed(&R));
+		ck_assert_int_eq(ap_req_part_next(&R), -1);
+	}
+}
+END_TEST
+
 START_TEST(test_mp_stream_malformed_rows)
 {
 	static const struct {
@@ -1675,6 +1810,9 @@ req_suite(void)
 	tcase_add_test(tc, test_mp_stream_missing_final_boundary);
 	tcase_add_test(tc, test_mp_stream_long_headers_and_fields);
 	tcase_add_test(tc, test_mp_stream_malformed_rows);
+	tcase_add_test(tc, test_mp_stream_several_files);
+	tcase_add_test(tc, test_mp_stream_next_skips_unread);
+	tcase_add_test(tc, test_mp_stream_next_malformed);
 	tcase_add_test(tc, test_multipart_boundary_absent_from_body);
 	tcase_add_test(tc, test_multipart_part_without_name);
 	tcase_add_test(tc, test_multipart_malformed_headers);
