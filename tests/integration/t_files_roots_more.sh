@@ -159,6 +159,9 @@ done
 check "... the job page: done, a link back to the folder, the root named" \
 	bash -c "grep -q 'The job is done.' '$T/jobpage.html' && grep -q 'href=\"/files/roots/www?path=\"' '$T/jobpage.html' && grep -q '<bdi dir=\"ltr\">www</bdi>' '$T/jobpage.html' && diff -r '$W/pf' '$W/pf2'"
 JID=$(echo "$LOC" | sed -n 's|.*/jobs/\([0-9]*\).*|\1|p')
+r=$(form "/files/roots/www/jobs/$JID/cancel" path=)
+check "... its Cancel, the job ended: 409, the job's page again saying so ($r)" \
+	bash -c "[ '${r%% *}' = 409 ] && grep -q 'has ended already' '$T/form.html' && grep -q 'The job is done.' '$T/form.html'"
 code=$(curl -s -o "$T/arjob.html" -w '%{http_code}' -b "$J" -b lang=ar "$LOC")
 check "... in Arabic, right to left (got $code)" bash -c "[ $code = 200 ] && grep -q 'dir=\"rtl\"' '$T/arjob.html' && grep -q 'اكتملت المهمة.' '$T/arjob.html'"
 r=$(form /files/roots/www/archive path=pf to=pf.zip format=zip)

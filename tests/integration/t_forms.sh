@@ -109,6 +109,9 @@ skip_form() {
 	case $1 in
 	/login/2fa) return 0 ;;             # a session between the two factors
 	/account/2fa/disable | /account/2fa/recovery) return 0 ;; # two-factor on (section 4)
+	# A job's page is its form: shown again only for a job that runs (t_files_jobs_cancel.sh
+	# cancels running ones from the page; the contract, an unknown one)
+	/sites/{id}/files/jobs/{job}/cancel | /files/roots/{root}/jobs/{job}/cancel) return 0 ;;
 	*) return 1 ;;
 	esac
 }
@@ -435,6 +438,7 @@ for pattern in $(jq -r '.[] | select(.methods | index("POST")) | .pattern' "$T/r
 	/files/roots/{root}/*) continue ;;    # needs files.roots: t_files_roots_more.sh walks every form (303 back)
 	/service-actions) continue ;;         # t_services.sh (needs systemd: PID 1 of a namespace of its own)
 	/backups/runs/{id}/cancel) continue ;; # t_backups.sh: a running backup cancelled from its page's form
+	/sites/{id}/files/jobs/{job}/cancel) continue ;; # t_files_jobs_cancel.sh: a running copy cancelled from its page
 	/databases/{id}/export | /databases/{id}/import | /databases/{id}/import/upload) continue ;; # t_dbio.sh: jobs
 	                                      # on real MariaDB/PostgreSQL (the page's export and upload forms, PRG to the job)
 	esac
